@@ -1,0 +1,48 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Pan.Data;
+
+namespace Pan.Server.Data;
+
+public static class DatabaseServiceCollectionExtensions
+{
+    /// <summary>Registers <see cref="PanDbContext"/> on the configured provider with its own migrations assembly.</summary>
+    public static IServiceCollection AddPanDatabase(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DatabaseOptions>>(new ConnectionStringValidator(configuration));
+        services.AddDbContextPool<PanDbContext>((sp, options) =>
+        {
+            var db = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            Configure(options, db.Provider, ConnectionString(configuration, db.Provider));
+        });
+        services.AddHostedService<DatabaseMigrator>();
+        return services;
+    }
+
+    /// <summary>Applies the provider and migrations assembly to a context options builder.</summary>
+    public static void Configure(DbContextOptionsBuilder options, string provider, string connectionString)
+    {
+        if (provider == "postgres")
+        {
+            options.UseNpgsql(connectionString, o => o.MigrationsAssembly("Pan.Migrations.Postgres"));
+        }
+        else
+        {
+            options.UseSqlite(connectionString, o => o.MigrationsAssembly("Pan.Migrations.Sqlite"));
+        }
+    }
+
+    public static string ConnectionString(IConfiguration configuration, string provider) =>
+        configuration.GetConnectionString("Pan") is { Length: > 0 } cs
+            ? cs
+            : provider == "sqlite" ? "Data Source=./data/pan.db" : string.Empty;
+
+    private sealed class ConnectionStringValidator(IConfiguration configuration) : IValidateOptions<DatabaseOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, DatabaseOptions options) =>
+            options.IsPostgres && string.IsNullOrWhiteSpace(configuration.GetConnectionString("Pan"))
+                ? ValidateOptionsResult.Fail("ConnectionStrings:Pan is required when Pan:Database:Provider is 'postgres' (e.g. Host=127.0.0.1;Database=pan;Username=pan;Password=…).")
+                : ValidateOptionsResult.Success;
+    }
+}

@@ -1,0 +1,57 @@
+using System.Data.Common;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace Pan.Server.Errors;
+
+/// <summary>
+/// Last line of the error model: an <see cref="RpcException"/> passes through untouched; a database that
+/// cannot be reached fails closed as UNAVAILABLE; anything else is logged and becomes INTERNAL without
+/// leaking exception text to the caller.
+/// </summary>
+public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (RpcException)
+        {
+            throw;
+        }
+        catch (Exception ex) when (IsOutage(ex))
+        {
+            logger.LogWarning(ex, "Dependency unavailable during {Method}", context.Method);
+            throw PanError.Plain(StatusCode.Unavailable, "UNAVAILABLE", "A backing service is unavailable; try again shortly.");
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Unhandled failure in {Method}", context.Method);
+            throw PanError.Plain(StatusCode.Internal, "INTERNAL", "Internal error.");
+        }
+    }
+
+    /// <summary>True when the failure is the database (or another dependency) being unreachable, not a bug.</summary>
+    public static bool IsOutage(Exception ex) => ex switch
+    {
+        DependencyUnavailableException => true,
+        TimeoutException => true,
+        Npgsql.NpgsqlException { IsTransient: true } => true,
+        Npgsql.NpgsqlException { InnerException: System.Net.Sockets.SocketException } => true,
+        Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 5 or 6 or 10 or 14 } => true, // BUSY, LOCKED, IOERR, CANTOPEN
+        DbException { InnerException: { } inner } => IsOutage(inner),
+        Microsoft.EntityFrameworkCore.DbUpdateException { InnerException: { } inner } => IsOutage(inner),
+        InvalidOperationException { InnerException: { } inner } => IsOutage(inner),
+        _ => false,
+    };
+}
+
+/// <summary>Thrown by adapters (SMS, email, captcha, databases) when their dependency cannot be reached.</summary>
+public sealed class DependencyUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,46 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Pan.Server.Admin;
+using Pan.Server.Deletion;
+using Pan.Server.Lever;
+using Pan.Server.Members;
+using Pan.Server.OAuth;
+using Pan.Server.Transport;
+
+namespace Pan.Server.Hosting;
+
+/// <summary>Maps the middleware pipeline and every endpoint of the Pan host.</summary>
+public static class PanEndpoints
+{
+    public static WebApplication MapPan(this WebApplication app)
+    {
+        app.UseMiddleware<GrpcWebPrefixMiddleware>();
+        app.UseRouting();
+        // Why: gRPC-Web (text and binary) is on for every service, on both listeners.
+        app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
+
+        app.MapGrpcService<MemberServiceV2Endpoint>();
+        app.MapGrpcService<CommandEndpoint>();
+        app.MapGrpcService<AdminEndpoint>();
+        app.MapGrpcService<LeverMemberEndpoint>();
+        app.MapGrpcService<AppEndpoint>();
+        app.MapGrpcService<ConsentEndpoint>();
+        app.MapGrpcReflectionService();
+        app.MapGrpcHealthChecksService();
+
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
+        app.MapOpenApiDocument();
+        return app;
+    }
+
+    private static Task WriteHealthAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        var body = new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+        };
+        return context.Response.WriteAsync(JsonSerializer.Serialize(body));
+    }
+}

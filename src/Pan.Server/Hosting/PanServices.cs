@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Pan.Server.Data;
+using Pan.Server.Errors;
+using Pan.Server.Health;
+using Pan.Server.Members;
+using Pan.Server.Transport;
+
+namespace Pan.Server.Hosting;
+
+/// <summary>Registers everything the Pan host needs. Each feature adds itself through its own extension method.</summary>
+public static class PanServices
+{
+    public static WebApplicationBuilder AddPanServices(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddOptions<TransportOptions>().BindConfiguration(TransportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<HashidsOptions>().BindConfiguration(HashidsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<HashUids>();
+        services.AddScoped<MemberCreator>();
+        services.AddScoped<DisplayNames.DisplayNameDirectory>();
+
+        services.AddPanDatabase(builder.Configuration);
+
+        services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<ErrorInterceptor>();
+            o.EnableDetailedErrors = false;
+            // Why: no legitimate Pan request is large except an avatar upload (capped again by the avatar feature).
+            o.MaxReceiveMessageSize = 8 * 1024 * 1024;
+        }).AddJsonTranscoding(o =>
+        {
+            // Why: error details (ErrorInfo, BadRequest) are written into the HTTP/JSON error body as Any values.
+            o.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(
+                Google.Rpc.ErrorInfo.Descriptor, Google.Rpc.BadRequest.Descriptor, Google.Rpc.RetryInfo.Descriptor);
+        });
+        services.AddPanReflection();
+
+        services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = true)
+            .AddCheck<DatabaseHealthCheck>("database", failureStatus: HealthStatus.Unhealthy);
+        // Why: the gRPC health service answers from the last published result (cheap, the bench's transport floor);
+        // publish right away and then every 5 s so it reflects the database within seconds.
+        services.Configure<HealthCheckPublisherOptions>(o =>
+        {
+            o.Delay = TimeSpan.Zero;
+            o.Period = TimeSpan.FromSeconds(5);
+        });
+
+        return builder;
+    }
+}

@@ -1,0 +1,146 @@
+using Pan.Contract.Tests.Seed;
+
+namespace Pan.Contract.Tests;
+
+/// <summary>
+/// What the compiled contract must contain: the seed document, plus Pan's own designs
+/// for messages the seed names without fields (oauth) or does not list at all
+/// (UpdateAvatarResponse). Designs may only fill such gaps; they can never change a
+/// message whose field table is in the seed.
+/// </summary>
+internal static class ContractSpec
+{
+    // Why the same table syntax as the seed: one parser, one comparison. Keep in step with
+    // the proto comments in proto/pan/general/member/first.proto and proto/pan/oauth/*.proto.
+    private const string DesignText = """
+        general/member/first.proto
+        UpdateAvatarResponse
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | avatar | string | |
+        oauth/app.proto
+        GetAccessTokenRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | grant_type | string | |
+        | code | string | |
+        | redirect_uri | string | |
+        | client_id | string | |
+        | client_secret | string | |
+        | code_verifier | string | |
+        GetAccessTokenResponse
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | access_token | string | |
+        | token_type | string | |
+        | expires_in | int64 | |
+        | refresh_token | string | |
+        | id_token | string | |
+        | scope | string | |
+        GetRefreshTokenRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | refresh_token | string | |
+        | client_id | string | |
+        | client_secret | string | |
+        | scope | string | |
+        GetRefreshTokenResponse
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | access_token | string | |
+        | token_type | string | |
+        | expires_in | int64 | |
+        | refresh_token | string | |
+        | id_token | string | |
+        | scope | string | |
+        oauth/consent.proto
+        DoRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | pan_access_token | string | |
+        | client_id | string | |
+        | redirect_uri | string | |
+        | response_type | string | |
+        | scope | string | |
+        | state | string | |
+        | nonce | string | |
+        | code_challenge | string | |
+        | code_challenge_method | string | |
+        DoResponse
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | request_id | string | |
+        | consent_required | bool | |
+        | requested_scopes | string | repeated |
+        | redirect_uri | string | |
+        | detail | GetDetailResponse | |
+        ApproveRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | request_id | string | |
+        | pan_access_token | string | |
+        | granted_scopes | string | repeated |
+        | remember | bool | |
+        ApproveResponse
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | redirect_uri | string | |
+        RejectRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | request_id | string | |
+        | pan_access_token | string | |
+        RejectResponse
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | redirect_uri | string | |
+        """;
+
+    private static readonly Lazy<IReadOnlyList<SeedFile>> DesignFiles = new(() => SeedParser.Parse(DesignText));
+
+    private static readonly Lazy<HashSet<string>> KnownTypes = new(() =>
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in SeedDocument.Files.Concat(DesignFiles.Value))
+        {
+            names.UnionWith(file.Messages.Select(m => file.FullName(m.Name)));
+            names.UnionWith(file.Enums.Select(e => file.FullName(e.Name)));
+        }
+
+        return names;
+    });
+
+    public static IReadOnlyList<SeedFile> Seed => SeedDocument.Files;
+
+    public static IReadOnlyList<SeedFile> Design => DesignFiles.Value;
+
+    /// <summary>Full names of the designed messages.</summary>
+    public static IReadOnlySet<string> DesignedMessages =>
+        Design.SelectMany(f => f.Messages.Select(m => f.FullName(m.Name))).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Every message and enum full name the contract may declare.</summary>
+    public static IReadOnlySet<string> AllTypeNames => KnownTypes.Value;
+
+    /// <summary>
+    /// Resolves a type as written in the seed (scalar, package-relative such as
+    /// <c>LoginRequest.Phase</c>, or full such as <c>pan.atom.member.Object</c>) to the
+    /// protobuf spelling used by <see cref="CompiledContract.TypeName"/>.
+    /// </summary>
+    public static string Resolve(string type, string package)
+    {
+        if (SeedParser.IsScalar(type))
+        {
+            return type;
+        }
+
+        var relative = package + "." + type;
+        if (KnownTypes.Value.Contains(relative))
+        {
+            return relative;
+        }
+
+        return KnownTypes.Value.Contains(type) || type.StartsWith("google.", StringComparison.Ordinal)
+            ? type
+            : relative;
+    }
+}

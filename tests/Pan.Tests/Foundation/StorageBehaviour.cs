@@ -1,0 +1,88 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.Data;
+using Pan.Data.Accounts;
+using Pan.Data.Members;
+using Pan.Server.Members;
+using Pan.Tests.Infrastructure;
+
+namespace Pan.Tests.Foundation;
+
+/// <summary>The schema comes from real migrations, and uniqueness is enforced by the database itself.</summary>
+public abstract class StorageBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : ServerFixture
+{
+    [Fact]
+    public async Task Startup_AppliesEveryMigration()
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+        Assert.Empty(await db.Database.GetPendingMigrationsAsync());
+        Assert.NotEmpty(await db.Database.GetAppliedMigrationsAsync());
+    }
+
+    [Fact]
+    public async Task NewMembers_GetSequentialUids_UniqueObjectIds_AndHashUidsThatDecode()
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var creator = scope.ServiceProvider.GetRequiredService<MemberCreator>();
+        var hashUids = scope.ServiceProvider.GetRequiredService<HashUids>();
+        var account = new Account { PhoneE164 = UniquePhone(), PhoneCountryCode = 886 };
+        var first = await creator.CreateAsync(account, new Member { DisplayName = "first", DisplayNameKey = Key() }, default);
+        var second = await creator.CreateAsync(account, new Member { DisplayName = "second", DisplayNameKey = Key() }, default);
+
+        Assert.True(second.Uid > first.Uid);
+        Assert.NotEqual(first.ObjectId, second.ObjectId);
+        Assert.Equal(first.Uid, hashUids.Decode(first.HashUid!));
+        Assert.Equal(second.Uid, hashUids.Decode(second.HashUid!));
+        Assert.Equal(first.Uid, account.DefaultMemberUid);
+        Assert.Null(hashUids.Decode("not-a-hash"));
+    }
+
+    [Fact]
+    public async Task SamePhoneTwice_IsRefusedByTheDatabase()
+    {
+        var phone = UniquePhone();
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+            db.Accounts.Add(new Account { PhoneE164 = phone, PhoneCountryCode = 886 });
+            await db.SaveChangesAsync();
+        }
+
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+            db.Accounts.Add(new Account { PhoneE164 = phone, PhoneCountryCode = 886 });
+            await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync());
+        }
+    }
+
+    [Fact]
+    public async Task SameDisplayNameKeyOrEmailKeyTwice_IsRefusedByTheDatabase()
+    {
+        var key = Key();
+        var email = $"{Key()}@example.com";
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var creator = scope.ServiceProvider.GetRequiredService<MemberCreator>();
+        await creator.CreateAsync(new Account { PhoneE164 = UniquePhone() }, new Member { DisplayName = "a", DisplayNameKey = key, EmailKey = email }, default);
+
+        await using var second = fixture.Server.Services.CreateAsyncScope();
+        var again = second.ServiceProvider.GetRequiredService<MemberCreator>();
+        await Assert.ThrowsAsync<DbUpdateException>(() =>
+            again.CreateAsync(new Account { PhoneE164 = UniquePhone() }, new Member { DisplayName = "b", DisplayNameKey = key }, default));
+
+        await using var third = fixture.Server.Services.CreateAsyncScope();
+        var once = third.ServiceProvider.GetRequiredService<MemberCreator>();
+        await Assert.ThrowsAsync<DbUpdateException>(() =>
+            once.CreateAsync(new Account { PhoneE164 = UniquePhone() }, new Member { DisplayName = "c", DisplayNameKey = Key(), EmailKey = email }, default));
+    }
+
+    private static string Key() => Guid.NewGuid().ToString("N");
+
+    private static string UniquePhone() => "+8869" + Random.Shared.NextInt64(10_000_000, 99_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+public sealed class StorageBehaviour_Sqlite(SqliteServerFixture f) : StorageBehaviour<SqliteServerFixture>(f);
+
+public sealed class StorageBehaviour_Postgres(PostgresServerFixture f) : StorageBehaviour<PostgresServerFixture>(f);

@@ -1,0 +1,180 @@
+using System.Net;
+using System.Text.Json;
+using Google.Protobuf.Reflection;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client.Web;
+using Grpc.Reflection.V1Alpha;
+using Pan.Server.Errors;
+using Pan.Tests.Infrastructure;
+
+namespace Pan.Tests.Foundation;
+
+/// <summary>The server speaks the contract over every transport real clients use.</summary>
+public abstract class TransportBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : ServerFixture
+{
+    private PanServer Server => fixture.Server;
+
+    // Why: pan.oauth.ConsentProcess/Do is built last (OAuth issue); until then it must answer UNIMPLEMENTED everywhere.
+    private const string UnbuiltService = "pan.oauth.ConsentProcess";
+    private const string UnbuiltMethod = "Do";
+
+
+    [Fact]
+    public async Task UnbuiltRpc_OverNativeGrpc_ReturnsUnimplemented()
+    {
+        Assert.Equal(StatusCode.Unimplemented, await RawGrpc.CallAsync(Server.Grpc, UnbuiltService, UnbuiltMethod));
+    }
+
+    [Theory]
+    [InlineData(GrpcWebMode.GrpcWebText, null)]
+    [InlineData(GrpcWebMode.GrpcWebText, "/gapi")]
+    [InlineData(GrpcWebMode.GrpcWeb, null)]
+    [InlineData(GrpcWebMode.GrpcWeb, "/gapi")]
+    public async Task UnbuiltRpc_OverGrpcWeb_ReturnsUnimplemented(GrpcWebMode mode, string? prefix)
+    {
+        using var channel = Server.GrpcWeb(mode, prefix);
+        Assert.Equal(StatusCode.Unimplemented, await RawGrpc.CallAsync(channel, UnbuiltService, UnbuiltMethod));
+    }
+
+    [Fact]
+    public async Task UnbuiltRpc_OverHttpJson_Returns501WithStatusBody()
+    {
+        using var response = await Server.Http.PostAsync("/v1/oauth/consent/do", Json("{}"));
+        Assert.Equal(HttpStatusCode.NotImplemented, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal((int)StatusCode.Unimplemented, body.RootElement.GetProperty("code").GetInt32());
+    }
+
+    [Fact]
+    public async Task EveryRpc_WithEmptyRequest_AnswersWithoutInternalError_OnEveryTransport()
+    {
+        using var web = Server.GrpcWeb(GrpcWebMode.GrpcWebText, "/gapi");
+        var failures = new List<string>();
+        foreach (var method in Contract.AllMethods())
+        {
+            foreach (var (name, channel) in new[] { ("grpc", Server.Grpc), ("grpc-web", web) })
+            {
+                var code = await RawGrpc.CallAsync(channel, method.Service.FullName, method.Name);
+                if (code is StatusCode.Internal or StatusCode.Unknown)
+                {
+                    failures.Add($"{name} {method.FullName}: {code}");
+                }
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Fact]
+    public async Task EveryRpc_HasAJsonRoute_ThatNeverAnswers404Or500()
+    {
+        var failures = new List<string>();
+        foreach (var method in Contract.AllMethods())
+        {
+            var rule = method.GetOptions().GetExtension(Google.Api.AnnotationsExtensions.Http);
+            using var response = await Server.Http.PostAsync(rule.Post, Json("{}"));
+            if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed or HttpStatusCode.InternalServerError)
+            {
+                failures.Add($"{rule.Post}: {(int)response.StatusCode}");
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Fact]
+    public async Task MalformedJsonBody_IsInvalidArgument()
+    {
+        using var response = await Server.Http.PostAsync("/v2/member/validate-display-name", Json("{\"displayName\": 12"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Reflection_ListsEveryServiceOfTheContract()
+    {
+        var client = new ServerReflection.ServerReflectionClient(Server.Grpc);
+        using var call = client.ServerReflectionInfo();
+        await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var listed = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToHashSet();
+        string[] expected =
+        [
+            "pan.general.member.MemberServiceV2", "pan.general.member.dangerous.Command", "pan.general.admin.AdminService",
+            "pan.lever.member.MemberService", "pan.oauth.App", "pan.oauth.ConsentProcess", "grpc.health.v1.Health",
+        ];
+        Assert.All(expected, s => Assert.Contains(s, listed));
+    }
+
+    [Fact]
+    public async Task Reflection_ServesEveryContractFile()
+    {
+        var client = new ServerReflection.ServerReflectionClient(Server.Grpc);
+        foreach (var file in SeedEnums.Files)
+        {
+            using var call = client.ServerReflectionInfo();
+            await call.RequestStream.WriteAsync(new ServerReflectionRequest { FileByFilename = file.Name });
+            await call.RequestStream.CompleteAsync();
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+            Assert.NotEmpty(call.ResponseStream.Current.FileDescriptorResponse.FileDescriptorProto);
+        }
+
+        Assert.Equal(10, SeedEnums.Files.Count);
+    }
+
+    [Fact]
+    public async Task GrpcHealth_ReportsServing_AndHealthzChecksTheDatabase()
+    {
+        var health = new Health.HealthClient(Server.Grpc);
+        var status = HealthCheckResponse.Types.ServingStatus.Unknown;
+        for (var i = 0; i < 50 && status != HealthCheckResponse.Types.ServingStatus.Serving; i++)
+        {
+            try
+            {
+                status = (await health.CheckAsync(new HealthCheckRequest())).Status;
+            }
+            catch (RpcException)
+            {
+                // Not yet published right after start.
+            }
+
+            if (status != HealthCheckResponse.Types.ServingStatus.Serving)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, status);
+
+        using var response = await Server.Http.GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("Healthy", body.RootElement.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task OpenApi_DescribesEveryJsonRoute()
+    {
+        using var response = await Server.Http.GetAsync("/openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var paths = doc.RootElement.GetProperty("paths");
+        foreach (var method in Contract.AllMethods())
+        {
+            var route = method.GetOptions().GetExtension(Google.Api.AnnotationsExtensions.Http).Post;
+            Assert.True(paths.TryGetProperty(route, out var item), $"{route} missing from OpenAPI");
+            Assert.True(item.TryGetProperty("post", out _));
+        }
+
+        var login = doc.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("pan.general.member.LoginRequest");
+        Assert.True(login.GetProperty("properties").TryGetProperty("phaseSessionToken", out _));
+    }
+
+    private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
+}
+
+public sealed class TransportBehaviour_Sqlite(SqliteServerFixture f) : TransportBehaviour<SqliteServerFixture>(f);
+
+public sealed class TransportBehaviour_Postgres(PostgresServerFixture f) : TransportBehaviour<PostgresServerFixture>(f);

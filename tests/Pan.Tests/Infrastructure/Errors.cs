@@ -1,0 +1,22 @@
+using Google.Rpc;
+using Grpc.Core;
+
+namespace Pan.Tests.Infrastructure;
+
+/// <summary>Reads Pan's error model off an <see cref="RpcException"/>.</summary>
+public static class Errors
+{
+    public static ErrorInfo Info(this RpcException ex) =>
+        ex.GetRpcStatus()?.GetDetail<ErrorInfo>() ?? throw new Xunit.Sdk.XunitException($"No ErrorInfo in {ex.Status}");
+
+    /// <summary>Asserts the call failed with <paramref name="code"/> and the seed error <paramref name="reason"/> (e.g. ErrLogin.CODE_INVALID).</summary>
+    public static async Task<RpcException> ExpectAsync(Func<Task> call, StatusCode code, string reason)
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(call);
+        Assert.Equal(code, ex.StatusCode);
+        Assert.Equal(reason, ex.Info().Reason);
+        return ex;
+    }
+
+    public static BadRequest? BadRequest(this RpcException ex) => ex.GetRpcStatus()?.GetDetail<BadRequest>();
+}

@@ -1,0 +1,52 @@
+namespace Pan.Tests.Infrastructure;
+
+/// <summary>
+/// A class fixture owning one database and one server on it. Behaviour suites are written once against
+/// <see cref="ServerFixture"/> and run through a SQLite and a PostgreSQL subclass.
+/// </summary>
+public abstract class ServerFixture : IAsyncLifetime
+{
+    private PanServer? server;
+
+    public ITestDatabase Database { get; private set; } = null!;
+
+    public PanServer Server => server ?? throw new InvalidOperationException("The server has not started.");
+
+    /// <summary>Settings every server of this fixture gets (overridden per suite).</summary>
+    protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
+
+    public async Task InitializeAsync()
+    {
+        Database = await CreateDatabaseAsync();
+        server = await PanServer.StartAsync(Database, Settings);
+    }
+
+    /// <summary>Starts one more server (another node) on the same database.</summary>
+    public Task<PanServer> StartNodeAsync(IDictionary<string, string?>? settings = null) =>
+        PanServer.StartAsync(Database, settings ?? Settings);
+
+    public async Task DisposeAsync()
+    {
+        if (server is not null)
+        {
+            await server.DisposeAsync();
+        }
+
+        if (Database is not null)
+        {
+            await Database.DisposeAsync();
+        }
+    }
+
+    protected abstract Task<ITestDatabase> CreateDatabaseAsync();
+}
+
+public class SqliteServerFixture : ServerFixture
+{
+    protected override Task<ITestDatabase> CreateDatabaseAsync() => Task.FromResult<ITestDatabase>(new SqliteTestDatabase());
+}
+
+public class PostgresServerFixture : ServerFixture
+{
+    protected override async Task<ITestDatabase> CreateDatabaseAsync() => await PostgresTestDatabase.CreateAsync();
+}
