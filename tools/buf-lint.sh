@@ -16,11 +16,13 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
-# 1. buf.
+# 1. buf. Why --ignore-scripts: the binary comes from the platform package
+# (@bufbuild/buf-<os>-<arch>, an optional dependency in the lock); buf's postinstall
+# only re-checks it, and no install-time code needs to run.
 if [[ -f tools/package-lock.json ]]; then
-  npm ci --prefix tools --no-audit --no-fund
+  npm ci --prefix tools --no-audit --no-fund --ignore-scripts
 else
-  npm install --prefix tools --no-audit --no-fund
+  npm install --prefix tools --no-audit --no-fund --ignore-scripts
 fi
 buf="tools/node_modules/.bin/buf"
 [[ -x "$buf" ]] || { echo "buf-lint: $buf not found after npm install" >&2; exit 1; }
