@@ -37,6 +37,32 @@ public static class PanError
         return Build(code, message, info, violations);
     }
 
+    /// <summary>
+    /// A seed error with extra ErrorInfo metadata (e.g. <c>phase_session_token</c> of a flow waiting for a captcha) and,
+    /// when <paramref name="retryAfterSeconds"/> is given, a <c>google.rpc.RetryInfo</c> telling the client when to retry.
+    /// </summary>
+    public static RpcException With<TEnum>(TEnum error, StatusCode code, string message, IReadOnlyDictionary<string, string> metadata, int? retryAfterSeconds = null)
+        where TEnum : struct, System.Enum
+    {
+        var ex = Of(error, code, message);
+        var status = ex.GetRpcStatus()!;
+        var info = status.GetDetail<ErrorInfo>();
+        foreach (var (key, value) in metadata)
+        {
+            info.Metadata[key] = value;
+        }
+
+        status.Details.Clear();
+        status.Details.Add(Any.Pack(info));
+        if (retryAfterSeconds is { } seconds)
+        {
+            info.Metadata["retry_after_seconds"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(TimeSpan.FromSeconds(seconds)) }));
+        }
+
+        return status.ToRpcException();
+    }
+
     /// <summary>Bad input that no seed enum describes: INVALID_ARGUMENT naming the field(s).</summary>
     public static RpcException InvalidArgument(string field, string description) =>
         InvalidArgument(new FieldViolation(field, description));

@@ -1,0 +1,29 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Pan.Server.Data;
+
+/// <summary>Recognises a unique-index violation on either provider, and which index it hit.</summary>
+public static class DbErrors
+{
+    /// <summary>True when <paramref name="ex"/> is a unique violation; <paramref name="what"/> names the index or column.</summary>
+    public static bool IsUniqueViolation(DbUpdateException ex, out string what)
+    {
+        switch (ex.InnerException)
+        {
+            case Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation } pg:
+                what = pg.ConstraintName ?? string.Empty;
+                return true;
+            case Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 } sqlite when sqlite.Message.Contains("UNIQUE", StringComparison.Ordinal):
+                // SQLite names columns ("UNIQUE constraint failed: accounts.phone_e164"), not indexes.
+                what = sqlite.Message;
+                return true;
+            default:
+                what = string.Empty;
+                return false;
+        }
+    }
+
+    /// <summary>True when the violated index is about <paramref name="column"/> (PostgreSQL index name or SQLite column).</summary>
+    public static bool Concerns(string what, string index, string column) =>
+        what.Contains(index, StringComparison.Ordinal) || what.Contains(column, StringComparison.Ordinal);
+}

@@ -1,0 +1,170 @@
+using Grpc.Core;
+using Pan.Data.PhaseSessions;
+using Pan.General.Member;
+using Pan.Server.Accounts;
+using Pan.Server.Captcha;
+using Pan.Server.Errors;
+using Pan.Server.Network;
+using Pan.Server.PhaseSessions;
+using Pan.Server.Phones;
+using Pan.Server.Registration;
+using Pan.Server.Sms;
+using Pan.Server.Tokens;
+using Phase = Pan.General.Member.LoginRequest.Types.Phase;
+using LoginType = Pan.General.Member.LoginRequest.Types.LoginType;
+using ResponseLoginType = Pan.General.Member.LoginResponse.Types.LoginType;
+using CodeResult = Pan.General.Member.LoginResponse.Types.CodeResult;
+using E = Pan.General.Member.ErrLogin.Types.General;
+
+namespace Pan.Server.Login;
+
+/// <summary>
+/// Sign-in. PHONE: CHECK_EXISTENCE (phone → code by SMS; the PHASE_ANDROID_/IOS_ variants are the same step sent from
+/// that platform, whose reCAPTCHA token rides in phase_session_valid) → INPUT_CODE (code; empty asks for a resend) →
+/// DONE with an auth token for the phone's default member. EMAIL (email + password) and EMAIL_OTC (email one-time code)
+/// use the same phases and arrive with the credentials feature; until then they answer UNIMPLEMENTED.
+/// Check-existence is the one step allowed to tell whether a phone has an account (captcha- and rate-limited).
+/// </summary>
+public sealed class LoginFlow(
+    PhoneNumbers phones,
+    AccountDirectory accounts,
+    PhaseSessionStore sessions,
+    PhoneCodeSender sender,
+    TokenService tokens)
+{
+    public static readonly FlowErrors Errors = FlowErrors.From(
+        E.SessionInvalid, E.CodeInvalid, E.CodePending, E.CodePending10, E.RecaptchaFailed, E.SessionInvalid);
+
+    public Task<LoginResponse> HandleAsync(LoginRequest request, HttpContext http, CancellationToken cancellationToken)
+    {
+        if (request.LoginType is LoginType.Email or LoginType.EmailOtc)
+        {
+            throw PanError.Plain(StatusCode.Unimplemented, "UNIMPLEMENTED", "Email sign-in is not available yet.");
+        }
+
+        if (!Enum.IsDefined(request.LoginType))
+        {
+            throw PanError.InvalidArgument("login_type", "is not a known login type");
+        }
+
+        return request.Phase switch
+        {
+            Phase.CheckExistence or Phase.AndroidDefault or Phase.IosDefault or Phase.AndroidEnterpise or Phase.IosEnterpise
+                => CheckExistenceAsync(request, http, cancellationToken),
+            Phase.InputCode => InputCodeAsync(request, http, cancellationToken),
+            _ => throw PanError.InvalidArgument("phase", "must be PHASE_CHECK_EXISTENCE (or a platform variant) or PHASE_INPUT_CODE"),
+        };
+    }
+
+    /// <summary>The captcha platform a check-existence phase names.</summary>
+    public static CaptchaPlatform PlatformOf(Phase phase) => phase switch
+    {
+        Phase.AndroidDefault => CaptchaPlatform.Android,
+        Phase.IosDefault => CaptchaPlatform.Ios,
+        Phase.AndroidEnterpise => CaptchaPlatform.AndroidEnterprise,
+        Phase.IosEnterpise => CaptchaPlatform.IosEnterprise,
+        _ => CaptchaPlatform.Web,
+    };
+
+    private async Task<LoginResponse> CheckExistenceAsync(LoginRequest request, HttpContext http, CancellationToken cancellationToken)
+    {
+        var phone = phones.Parse(request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue)
+            ?? throw PanError.InvalidArgument("phase_check_existence_value", "is not a valid phone number for the given country code");
+        RegisterFlow.ValidateAppId(request.AppId);
+        var account = await accounts.FindByPhoneAsync(phone.E164, cancellationToken)
+            ?? throw PanError.Of(E.NotFound, StatusCode.NotFound, "No account has this phone; sign up instead.");
+        var member = await accounts.DefaultMemberAsync(account, cancellationToken)
+            ?? throw PanError.Of(E.PhoneHasNoMember, StatusCode.NotFound, "This phone has no member left; sign up again.");
+
+        var ip = ClientAddress.Of(http);
+        var (session, token) = await sessions.StartAsync(PhasePurposes.Login, phone, member.Uid, http.ClientIpText(), cancellationToken);
+        if (await sender.CaptchaNeededAsync(phone, ip, cancellationToken))
+        {
+            await sessions.SetCaptchaAsync(session, required: true, passed: false, cancellationToken);
+            if (!await sender.TryPassCaptchaAsync(session, PlatformOf(request.Phase), request.PhaseSessionValid, cancellationToken))
+            {
+                throw Errors.CaptchaRequired(token);
+            }
+        }
+
+        var sent = await SendAsync(session, phone, ip, token, cancellationToken);
+        return new LoginResponse
+        {
+            Phase = request.Phase,
+            NextPhase = Phase.InputCode,
+            PhaseCheckExistenceLoginType = ResponseLoginType.Phone,
+            PhaseCheckExistenceQuestion = false,
+            PhaseInputCodeResult = CodeResult.Ok,
+            PhaseInputCodeTimeRemaining = sent.Seconds,
+            PhaseSessionToken = token,
+        };
+    }
+
+    private async Task<LoginResponse> InputCodeAsync(LoginRequest request, HttpContext http, CancellationToken cancellationToken)
+    {
+        var session = await sessions.FindAsync(request.PhaseSessionToken, PhasePurposes.Login, cancellationToken) ?? throw Errors.SessionInvalid();
+        if (session.CompletedAt is not null)
+        {
+            throw Errors.SessionInvalid();
+        }
+
+        if (session.CaptchaRequired && !session.CaptchaPassed)
+        {
+            throw Errors.CaptchaRequired(request.PhaseSessionToken);
+        }
+
+        var phone = new PhoneNumber(session.PhoneE164!, session.PhoneCountryCode, string.Empty);
+        if (string.IsNullOrEmpty(request.PhaseInputCodeValue))
+        {
+            var resent = await SendAsync(session, phone, ClientAddress.Of(http), null, cancellationToken);
+            return new LoginResponse
+            {
+                Phase = Phase.InputCode,
+                NextPhase = Phase.InputCode,
+                PhaseCheckExistenceLoginType = ResponseLoginType.Phone,
+                PhaseInputCodeResult = CodeResult.Resent,
+                PhaseInputCodeTimeRemaining = resent.Seconds,
+                PhaseSessionToken = request.PhaseSessionToken,
+            };
+        }
+
+        var check = await sessions.VerifyCodeAsync(session, request.PhaseInputCodeValue, cancellationToken);
+        if (check != CodeCheck.Accepted)
+        {
+            throw Errors.CodeInvalid(check);
+        }
+
+        if (!await sessions.CompleteAsync(session, cancellationToken))
+        {
+            throw Errors.SessionInvalid();
+        }
+
+        // Why: the default member may have changed (or been deleted) since check-existence; choose again now.
+        var account = await accounts.FindByPhoneAsync(session.PhoneE164!, cancellationToken)
+            ?? throw PanError.Of(E.NotFound, StatusCode.NotFound, "No account has this phone.");
+        var member = await accounts.DefaultMemberAsync(account, cancellationToken)
+            ?? throw PanError.Of(E.PhoneHasNoMember, StatusCode.NotFound, "This phone has no member left.");
+        var auth = await tokens.IssueAuthTokenAsync(member, AuthMethods.Phone, cancellationToken);
+        return new LoginResponse
+        {
+            Phase = Phase.InputCode,
+            NextPhase = Phase.Done,
+            PhaseCheckExistenceLoginType = ResponseLoginType.Phone,
+            PhaseInputCodeResult = CodeResult.Ok,
+            PhaseDoneAuthToken = auth.Token,
+            PhaseSessionToken = request.PhaseSessionToken,
+        };
+    }
+
+    private async Task<SendOutcome> SendAsync(PhaseSession session, PhoneNumber phone, System.Net.IPAddress? ip, string? token, CancellationToken cancellationToken)
+    {
+        var outcome = await sender.SendAsync(session, phone, SmsPurpose.Login, ip, cancellationToken);
+        return outcome.Failure switch
+        {
+            SendFailure.None => outcome,
+            SendFailure.CaptchaRequired => throw Errors.CaptchaRequired(token),
+            SendFailure.CoolingDown => throw Errors.CodePending(outcome.Seconds),
+            _ => throw Errors.CodePending10(),
+        };
+    }
+}

@@ -1,0 +1,150 @@
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Pan.Data;
+using Pan.Data.Members;
+using Pan.General.Member;
+using Pan.Server.Accounts;
+using Pan.Server.DisplayNames;
+using Pan.Server.Errors;
+using Pan.Server.Members;
+using Pan.Server.Network;
+using Pan.Server.Tokens;
+using NewErr = Pan.General.Member.ErrNewMember.Types.General;
+using NewPwdErr = Pan.General.Member.NewMemberResponse.Types.Err;
+using ValidateErr = Pan.General.Member.ErrValidateNewMember.Types.General;
+using SwitchErr = Pan.General.Member.SwitchMemberResponse.Types.Err;
+
+namespace Pan.Server.MemberProfiles;
+
+/// <summary>
+/// Several member profiles under one phone: NewMember adds one (never past Pan:Members:MaxPerPhone, even under
+/// parallel requests), ValidateNewMember brings a member that has no phone yet (imported or guest) under the caller's
+/// phone, and SwitchMember hands out an auth token for another member of the same phone after an SMS step-up.
+/// </summary>
+public sealed class MemberProfiles(PanDbContext db, TokenService tokens, MemberSlots slots, DisplayNameDirectory names, ObjectMapper mapper, TimeProvider clock)
+{
+    public async Task<NewMemberResponse> NewMemberAsync(NewMemberRequest request, HttpContext http, CancellationToken cancellationToken)
+    {
+        var auth = await tokens.ValidateAuthTokenAsync(request.AuthToken, cancellationToken)
+            ?? throw PanError.Of(NewErr.TokenInvalid, StatusCode.Unauthenticated, "The auth_token is invalid or expired.");
+        Registration.RegisterFlow.ValidateAppId(request.AppId);
+        if (!string.IsNullOrEmpty(request.ConfirmPassword) && string.IsNullOrEmpty(request.Password))
+        {
+            throw PanError.Of(NewPwdErr.PasswordIsEmpty, StatusCode.InvalidArgument, "The password is empty.", new FieldViolation("password", "is empty"));
+        }
+
+        if (request.Password != request.ConfirmPassword)
+        {
+            throw PanError.Of(NewPwdErr.PasswordConfirmingFailed, StatusCode.InvalidArgument, "The passwords differ.", new FieldViolation("confirm_password", "differs from password"));
+        }
+
+        if (!string.IsNullOrEmpty(request.Password) || request.SecurityQuestion is not null)
+        {
+            // Why: a password or security question is set with SetMemberPassword / UpdateSecurityQuestion once the member exists.
+            throw PanError.Plain(StatusCode.Unimplemented, "UNIMPLEMENTED", "Setting a password or security question while creating a member is not available yet; create the member, then set them.");
+        }
+
+        var name = CheckName(request.DisplayName, "display_name", NewErr.DisplayNameInvalid);
+        if (await names.IsTakenAsync(name, cancellationToken))
+        {
+            throw PanError.Of(NewErr.DisplayNameInvalid, StatusCode.AlreadyExists, "The display name is taken.", new FieldViolation("display_name", "is taken"));
+        }
+
+        var now = clock.GetUtcNow();
+        var owner = await db.Members.AsNoTracking().FirstAsync(m => m.Uid == auth.Uid, cancellationToken);
+        var member = new Member
+        {
+            DisplayName = name,
+            DisplayNameKey = DisplayNameRules.Key(name),
+            MigrationStatus = (int)MemberMigrationStatusResponse.Types.MigrationStatus.StatusNewPan,
+            ActivateIp = http.ClientIpText(),
+            ActivateDate = now,
+            Locale = owner.Locale,
+        };
+        var (created, failure) = await slots.AddAsync(auth.AccountId, member, cancellationToken);
+        return failure switch
+        {
+            SlotFailure.None => new NewMemberResponse { Object = await MapAsync(created!.Uid, cancellationToken) },
+            SlotFailure.Full => throw PanError.Of(NewErr.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold."),
+            _ => throw PanError.Of(NewErr.DisplayNameInvalid, StatusCode.AlreadyExists, "The display name is taken.", new FieldViolation("display_name", "is taken")),
+        };
+    }
+
+    public async Task<ValidateNewMemberResponse> ValidateNewMemberAsync(ValidateNewMemberRequest request, CancellationToken cancellationToken)
+    {
+        var auth = await tokens.ValidateAuthTokenAsync(request.CurrentPhoneAuthToken, cancellationToken)
+            ?? throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The current_phone_auth_token is invalid or expired.");
+        var joining = await tokens.ValidateAccessTokenAsync(request.NewMemberAccessToken, cancellationToken)
+            ?? throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The new_member_access_token is invalid or expired.");
+        var member = await db.Members.Include(m => m.Account).FirstAsync(m => m.Uid == joining.Uid, cancellationToken);
+        if (member.Account!.PhoneE164 is not null)
+        {
+            throw PanError.Of(ValidateErr.ExistingPhone, StatusCode.AlreadyExists, "This member already belongs to a phone.");
+        }
+
+        string? newName = null;
+        if (!string.IsNullOrEmpty(request.DisplayName))
+        {
+            newName = CheckName(request.DisplayName, "display_name", ValidateErr.NameInvalid);
+            if (await names.IsTakenAsync(newName, cancellationToken, member.Uid))
+            {
+                throw PanError.Of(ValidateErr.NameInvalid, StatusCode.AlreadyExists, "The display name is taken.", new FieldViolation("display_name", "is taken"));
+            }
+        }
+
+        if (!await slots.MoveAsync(member.Uid, auth.AccountId, newName, cancellationToken))
+        {
+            throw PanError.Of(ValidateErr.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold.");
+        }
+
+        // Why: the member's old sessions were opened under its phoneless account; they end now.
+        await tokens.RevokeMemberAsync(member.Uid, cancellationToken);
+        return new ValidateNewMemberResponse { Object = await MapAsync(member.Uid, cancellationToken) };
+    }
+
+    public async Task<SwitchMemberResponse> SwitchAsync(SwitchMemberRequest request, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(request.SwitchToObjectId))
+        {
+            throw PanError.Of(SwitchErr.ObjectIdrequired, StatusCode.InvalidArgument, "switch_to_object_id is required.", new FieldViolation("switch_to_object_id", "is required"));
+        }
+
+        if (!Guid.TryParse(request.SwitchToObjectId, out var target))
+        {
+            throw PanError.InvalidArgument("switch_to_object_id", "is not a valid object id");
+        }
+
+        Registration.RegisterFlow.ValidateAppId(request.AppId);
+        var caller = await tokens.ValidateAccessTokenAsync(request.PanAccessToken, cancellationToken)
+            ?? throw PanError.Of(SwitchErr.Failed, StatusCode.Unauthenticated, "The pan_access_token is invalid or expired.");
+        var to = await db.Members.AsNoTracking()
+            .FirstOrDefaultAsync(m => m.ObjectId == target && m.AccountId == caller.AccountId && m.Deleted == null, cancellationToken)
+            ?? throw PanError.Of(SwitchErr.Failed, StatusCode.NotFound, "No such member under this phone.");
+        if (!await tokens.ConsumeVerifyTokenAsync(request.VerifyToken, caller.Uid, VerifyPurposes.SwitchMember, cancellationToken))
+        {
+            throw PanError.Of(SwitchErr.VerifyTokenInvalid, StatusCode.PermissionDenied, "The verify_token is invalid, expired, used or for another operation.");
+        }
+
+        var auth = await tokens.IssueAuthTokenAsync(to, AuthMethods.Switch, cancellationToken);
+        return new SwitchMemberResponse { AuthToken = auth.Token, ObjectId = to.ObjectId.ToString() };
+    }
+
+    private async Task<Pan.Atom.Member.Object> MapAsync(long uid, CancellationToken cancellationToken)
+    {
+        var member = await db.Members.AsNoTracking().Include(m => m.Account).FirstAsync(m => m.Uid == uid, cancellationToken);
+        return mapper.ToObject(member, self: true);
+    }
+
+    private static string CheckName<TEnum>(string name, string field, TEnum error)
+        where TEnum : struct, Enum
+    {
+        var problem = DisplayNameRules.Check(name);
+        if (problem != DisplayNameProblem.None)
+        {
+            var why = MemberServiceV2Endpoint.Describe(problem);
+            throw PanError.Of(error, StatusCode.InvalidArgument, why, new FieldViolation(field, why));
+        }
+
+        return DisplayNameRules.Clean(name);
+    }
+}

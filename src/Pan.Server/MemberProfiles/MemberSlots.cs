@@ -1,0 +1,125 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Pan.Data;
+using Pan.Data.Accounts;
+using Pan.Data.Members;
+using Pan.Server.Data;
+using Pan.Server.Members;
+
+namespace Pan.Server.MemberProfiles;
+
+/// <summary>Why a member could not be placed under a phone.</summary>
+public enum SlotFailure
+{
+    None,
+    Full,
+    NameTaken,
+    PhoneTaken,
+}
+
+/// <summary>
+/// Places members under a phone without ever exceeding <c>Pan:Members:MaxPerPhone</c>: the count check and the insert
+/// happen in one transaction that also bumps the account's version, so concurrent additions to one account serialise
+/// (the loser retries and sees the new count) on every node and provider.
+/// </summary>
+public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProvider clock, IOptions<MembersOptions> options)
+{
+    private const int Attempts = 8;
+
+    /// <summary>Creates <paramref name="member"/> under <paramref name="accountId"/> if there is room.</summary>
+    public async Task<(Member? Member, SlotFailure Failure)> AddAsync(long accountId, Member member, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            db.ChangeTracker.Clear();
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            try
+            {
+                var account = await db.Accounts.FirstAsync(a => a.Id == accountId, cancellationToken);
+                var live = await db.Members.CountAsync(m => m.AccountId == accountId && m.Deleted == null, cancellationToken);
+                if (live >= options.Value.MaxPerPhone)
+                {
+                    return (null, SlotFailure.Full);
+                }
+
+                account.Modified = clock.GetUtcNow(); // bumps Version: the concurrency check that serialises additions
+                var created = await creator.CreateAsync(account, member, cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+                return (created, SlotFailure.None);
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < Attempts)
+            {
+                await tx.RollbackAsync(cancellationToken);
+                member.Uid = 0;
+                await Task.Delay(Random.Shared.Next(5, 25) * (attempt + 1), cancellationToken);
+            }
+            catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out var what))
+            {
+                await tx.RollbackAsync(cancellationToken);
+                return (null, DbErrors.Concerns(what, "display_name", "display_name_key") ? SlotFailure.NameTaken : SlotFailure.PhoneTaken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Moves member <paramref name="uid"/> under <paramref name="accountId"/> (optionally renaming it) if there is room;
+    /// false when the phone is full. The member's former account is left without members.
+    /// </summary>
+    public async Task<bool> MoveAsync(long uid, long accountId, string? newName, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            db.ChangeTracker.Clear();
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            try
+            {
+                var account = await db.Accounts.FirstAsync(a => a.Id == accountId, cancellationToken);
+                var live = await db.Members.CountAsync(m => m.AccountId == accountId && m.Deleted == null, cancellationToken);
+                if (live >= options.Value.MaxPerPhone)
+                {
+                    return false;
+                }
+
+                var member = await db.Members.FirstAsync(m => m.Uid == uid, cancellationToken);
+                var now = clock.GetUtcNow();
+                member.AccountId = accountId;
+                member.IsOwner = false;
+                member.Modified = now;
+                if (newName is not null)
+                {
+                    member.DisplayName = newName;
+                    member.DisplayNameKey = DisplayNames.DisplayNameRules.Key(newName);
+                }
+
+                account.Modified = now;
+                account.DefaultMemberUid ??= uid;
+                await db.SaveChangesAsync(cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+                return true;
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < Attempts)
+            {
+                await tx.RollbackAsync(cancellationToken);
+                await Task.Delay(Random.Shared.Next(5, 25) * (attempt + 1), cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Creates a new account for <paramref name="phoneAccount"/>'s phone with <paramref name="owner"/> as its first member.</summary>
+    public async Task<(Member? Member, SlotFailure Failure)> CreateAccountAsync(Account phoneAccount, Member owner, CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.Clear();
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            var created = await creator.CreateAsync(phoneAccount, owner, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            return (created, SlotFailure.None);
+        }
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out var what))
+        {
+            await tx.RollbackAsync(cancellationToken);
+            return (null, DbErrors.Concerns(what, "ux_accounts_phone", "phone_e164") ? SlotFailure.PhoneTaken : SlotFailure.NameTaken);
+        }
+    }
+}

@@ -1,0 +1,262 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Pan.Data;
+using Pan.Data.PhaseSessions;
+using Pan.Server.Phones;
+
+namespace Pan.Server.PhaseSessions;
+
+/// <summary>How a submitted code was judged.</summary>
+public enum CodeCheck
+{
+    Accepted,
+    Wrong,
+    Dead,
+    Expired,
+    NoCode,
+    AlreadyUsed,
+}
+
+/// <summary>A new code to send, or why none may be sent now.</summary>
+public sealed record CodeIssue(string? Code, int CooldownSeconds, bool SessionExhausted)
+{
+    public bool Issued => Code is not null;
+}
+
+/// <summary>
+/// Phase sessions and their one-time codes, kept in the database. Codes are 6 CSPRNG digits stored as salted SHA-256,
+/// expire within 10 minutes, die after 5 wrong tries, and are accepted once: acceptance, wrong-try counting and
+/// resending are single conditional UPDATEs, so concurrent submissions on any node cannot both win.
+/// </summary>
+public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOptions<PhaseSessionOptions> options)
+{
+    private PhaseSessionOptions Options => options.Value;
+
+    /// <summary>Starts a flow; returns the stored session and the token to hand to the client (shown once).</summary>
+    public async Task<(PhaseSession Session, string Token)> StartAsync(
+        string purpose, PhoneNumber? phone, long? uid, string? clientIp, CancellationToken cancellationToken)
+    {
+        var token = NewToken();
+        var now = clock.GetUtcNow();
+        var session = new PhaseSession
+        {
+            TokenHash = Hash(token),
+            Purpose = purpose,
+            PhoneE164 = phone?.E164,
+            PhoneCountryCode = phone?.CountryCode ?? 0,
+            Uid = uid,
+            Created = now,
+            Expires = now.AddMinutes(Options.SessionMinutes),
+            ClientIp = clientIp,
+        };
+        db.Set<PhaseSession>().Add(session);
+        await db.SaveChangesAsync(cancellationToken);
+        return (session, token);
+    }
+
+    /// <summary>The live session behind <paramref name="token"/> for <paramref name="purpose"/>, or null (unknown, expired, other flow).</summary>
+    public async Task<PhaseSession?> FindAsync(string? token, string purpose, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > 128)
+        {
+            return null;
+        }
+
+        var hash = Hash(token);
+        var now = clock.GetUtcNow();
+        var session = await db.Set<PhaseSession>().AsNoTracking().FirstOrDefaultAsync(s => s.TokenHash == hash, cancellationToken);
+        return session is not null && session.Purpose == purpose && session.Expires > now ? session : null;
+    }
+
+    /// <summary>The live session behind <paramref name="token"/> whatever its flow (UnlockSessionToken serves every flow).</summary>
+    public async Task<PhaseSession?> FindAnyAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > 128)
+        {
+            return null;
+        }
+
+        var hash = Hash(token);
+        var now = clock.GetUtcNow();
+        var session = await db.Set<PhaseSession>().AsNoTracking().FirstOrDefaultAsync(s => s.TokenHash == hash, cancellationToken);
+        return session is not null && session.Expires > now ? session : null;
+    }
+
+    /// <summary>The newest live, unfinished session of a member for <paramref name="purpose"/> (step-up flows have no client token).</summary>
+    public async Task<PhaseSession?> FindLatestAsync(long uid, string purpose, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        return await db.Set<PhaseSession>().AsNoTracking()
+            .Where(s => s.Uid == uid && s.Purpose == purpose && s.CompletedAt == null && s.Expires > now)
+            .OrderByDescending(s => s.Id)
+            .FirstOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>Seconds until a new code may be sent (0 when one may be sent now).</summary>
+    public int CooldownRemaining(PhaseSession session)
+    {
+        if (session.CodeSentAt is not { } sent)
+        {
+            return 0;
+        }
+
+        var left = sent.AddSeconds(Options.ResendCooldownSeconds) - clock.GetUtcNow();
+        return left <= TimeSpan.Zero ? 0 : (int)Math.Ceiling(left.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Makes a new code for the session, killing any previous one, unless the cool-down is running or the session has
+    /// sent its maximum. Only one of several concurrent callers gets a code.
+    /// </summary>
+    public async Task<CodeIssue> IssueCodeAsync(PhaseSession session, CancellationToken cancellationToken)
+    {
+        if (session.CodesSent >= Options.MaxCodesPerSession)
+        {
+            return new CodeIssue(null, CooldownRemaining(session), SessionExhausted: true);
+        }
+
+        var cooldown = CooldownRemaining(session);
+        if (cooldown > 0)
+        {
+            return new CodeIssue(null, cooldown, SessionExhausted: false);
+        }
+
+        var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+        var salt = RandomNumberGenerator.GetBytes(16);
+        var hash = HashCode(salt, code);
+        var now = clock.GetUtcNow();
+        var readyBefore = now.AddSeconds(-Options.ResendCooldownSeconds);
+        var expires = now.AddMinutes(Options.CodeMinutes);
+        var sentBefore = session.CodesSent;
+        var updated = await db.Set<PhaseSession>()
+            .Where(s => s.Id == session.Id && s.CodesSent == sentBefore && (s.CodeSentAt == null || s.CodeSentAt <= readyBefore))
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(s => s.CodeHash, hash)
+                .SetProperty(s => s.CodeSalt, salt)
+                .SetProperty(s => s.CodeSentAt, now)
+                .SetProperty(s => s.CodeExpires, expires)
+                .SetProperty(s => s.CodeAttempts, 0)
+                .SetProperty(s => s.CodeVerifiedAt, (DateTimeOffset?)null)
+                .SetProperty(s => s.CodesSent, sentBefore + 1), cancellationToken);
+        if (updated == 0)
+        {
+            // Another request sent a code in the meantime.
+            var fresh = await db.Set<PhaseSession>().AsNoTracking().FirstAsync(s => s.Id == session.Id, cancellationToken);
+            return new CodeIssue(null, Math.Max(1, CooldownRemaining(fresh)), fresh.CodesSent >= Options.MaxCodesPerSession);
+        }
+
+        session.CodeHash = hash;
+        session.CodeSalt = salt;
+        session.CodeSentAt = now;
+        session.CodeExpires = expires;
+        session.CodeAttempts = 0;
+        session.CodeVerifiedAt = null;
+        session.CodesSent = sentBefore + 1;
+        return new CodeIssue(code, Options.ResendCooldownSeconds, SessionExhausted: false);
+    }
+
+    /// <summary>Judges a submitted code. A correct code is accepted once; the wrong one counts toward the limit.</summary>
+    public async Task<CodeCheck> VerifyCodeAsync(PhaseSession session, string? code, CancellationToken cancellationToken)
+    {
+        var current = await db.Set<PhaseSession>().AsNoTracking().FirstAsync(s => s.Id == session.Id, cancellationToken);
+        if (current.CodeHash is null || current.CodeSalt is null)
+        {
+            return CodeCheck.NoCode;
+        }
+
+        if (current.CodeVerifiedAt is not null)
+        {
+            return CodeCheck.AlreadyUsed;
+        }
+
+        if (current.CodeAttempts >= Options.MaxAttempts)
+        {
+            return CodeCheck.Dead;
+        }
+
+        var now = clock.GetUtcNow();
+        if (current.CodeExpires <= now)
+        {
+            return CodeCheck.Expired;
+        }
+
+        var storedHash = current.CodeHash;
+        var max = Options.MaxAttempts;
+        var candidate = code is { Length: 6 } && code.All(char.IsAsciiDigit) ? HashCode(current.CodeSalt, code) : new byte[32];
+        if (CryptographicOperations.FixedTimeEquals(candidate, storedHash))
+        {
+            var won = await db.Set<PhaseSession>()
+                .Where(s => s.Id == session.Id && s.CodeHash == storedHash && s.CodeVerifiedAt == null && s.CodeAttempts < max)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.CodeVerifiedAt, now), cancellationToken);
+            if (won == 1)
+            {
+                session.CodeVerifiedAt = now;
+                return CodeCheck.Accepted;
+            }
+
+            return CodeCheck.AlreadyUsed;
+        }
+
+        await db.Set<PhaseSession>()
+            .Where(s => s.Id == session.Id && s.CodeHash == storedHash)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.CodeAttempts, s => s.CodeAttempts + 1), cancellationToken);
+        return current.CodeAttempts + 1 >= max ? CodeCheck.Dead : CodeCheck.Wrong;
+    }
+
+    /// <summary>Records captcha state on the session.</summary>
+    public Task SetCaptchaAsync(PhaseSession session, bool required, bool passed, CancellationToken cancellationToken)
+    {
+        session.CaptchaRequired = required;
+        session.CaptchaPassed = passed;
+        return db.Set<PhaseSession>().Where(s => s.Id == session.Id)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.CaptchaRequired, required).SetProperty(s => s.CaptchaPassed, passed), cancellationToken);
+    }
+
+    /// <summary>Moves the session to <paramref name="phase"/> and binds it to <paramref name="uid"/> when given.</summary>
+    public Task SetPhaseAsync(PhaseSession session, int phase, long? uid, CancellationToken cancellationToken)
+    {
+        session.Phase = phase;
+        session.Uid = uid ?? session.Uid;
+        var newUid = session.Uid;
+        return db.Set<PhaseSession>().Where(s => s.Id == session.Id)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Phase, phase).SetProperty(s => s.Uid, newUid), cancellationToken);
+    }
+
+    /// <summary>Marks the flow finished. True for exactly one caller; a finished flow cannot be replayed.</summary>
+    public async Task<bool> CompleteAsync(PhaseSession session, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var done = await db.Set<PhaseSession>()
+            .Where(s => s.Id == session.Id && s.CompletedAt == null && s.CodeVerifiedAt != null)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.CompletedAt, now), cancellationToken);
+        return done == 1;
+    }
+
+    /// <summary>Undoes <see cref="CompleteAsync"/> when the step after it failed (e.g. the name was taken), so the user may retry.</summary>
+    public Task ReopenAsync(PhaseSession session, CancellationToken cancellationToken) =>
+        db.Set<PhaseSession>().Where(s => s.Id == session.Id)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.CompletedAt, (DateTimeOffset?)null), cancellationToken);
+
+    /// <summary>Deletes sessions that expired more than a day ago.</summary>
+    public Task<int> PurgeExpiredAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = clock.GetUtcNow().AddDays(-1);
+        return db.Set<PhaseSession>().Where(s => s.Expires < cutoff).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    private static string NewToken() => Base64Url(RandomNumberGenerator.GetBytes(32));
+
+    private static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    private static byte[] HashCode(byte[] salt, string code)
+    {
+        Span<byte> input = stackalloc byte[salt.Length + code.Length];
+        salt.CopyTo(input);
+        Encoding.ASCII.GetBytes(code, input[salt.Length..]);
+        return SHA256.HashData(input);
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

@@ -1,0 +1,86 @@
+using System.Net;
+using Pan.Data.PhaseSessions;
+using Pan.Server.Captcha;
+using Pan.Server.Phones;
+using Pan.Server.Sms;
+
+namespace Pan.Server.PhaseSessions;
+
+/// <summary>Why a code did not go out.</summary>
+public enum SendFailure
+{
+    None,
+    CaptchaRequired,
+    CoolingDown,
+    SessionExhausted,
+    Blocked,
+}
+
+/// <summary>The result of asking for a code: sent (with the cool-down before the next), or why not.</summary>
+public sealed record SendOutcome(SendFailure Failure, int Seconds, bool Resent)
+{
+    public bool Sent => Failure == SendFailure.None;
+}
+
+/// <summary>
+/// Sends a flow's one-time code by SMS: refuses while the flow waits for its captcha, honours the resend cool-down,
+/// then goes through the SMS gate (allow-list and caps). Shared by every phased flow.
+/// </summary>
+public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, CaptchaVerifier captcha, ILogger<PhoneCodeSender> logger)
+{
+    /// <summary>Whether a new flow for <paramref name="phone"/> must pass a captcha before any code is sent.</summary>
+    public async Task<bool> CaptchaNeededAsync(PhoneNumber phone, IPAddress? clientIp, CancellationToken cancellationToken) =>
+        captcha.Mode switch
+        {
+            CaptchaMode.Always => true,
+            CaptchaMode.Risk => await sms.IsRiskyAsync(phone, clientIp, cancellationToken),
+            _ => false,
+        };
+
+    /// <summary>Verifies a captcha token for the session; true when it passed (and records that).</summary>
+    public async Task<bool> TryPassCaptchaAsync(PhaseSession session, CaptchaPlatform platform, string? token, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(token) || token.Length > 8192)
+        {
+            return false;
+        }
+
+        var passed = await captcha.VerifyAsync(platform, token, cancellationToken);
+        if (passed)
+        {
+            await store.SetCaptchaAsync(session, session.CaptchaRequired, passed: true, cancellationToken);
+        }
+
+        return passed;
+    }
+
+    public async Task<SendOutcome> SendAsync(PhaseSession session, PhoneNumber phone, SmsPurpose purpose, IPAddress? clientIp, CancellationToken cancellationToken)
+    {
+        if (session.CaptchaRequired && !session.CaptchaPassed)
+        {
+            return new SendOutcome(SendFailure.CaptchaRequired, 0, false);
+        }
+
+        var issue = await store.IssueCodeAsync(session, cancellationToken);
+        if (!issue.Issued)
+        {
+            return issue.SessionExhausted
+                ? new SendOutcome(SendFailure.SessionExhausted, issue.CooldownSeconds, false)
+                : new SendOutcome(SendFailure.CoolingDown, issue.CooldownSeconds, false);
+        }
+
+        var result = await sms.SendAsync(phone, Text(issue.Code!, phone), purpose, clientIp, cancellationToken);
+        if (!result.Sent)
+        {
+            logger.LogWarning("Code for {Purpose} to …{PhoneSuffix} blocked: {Reason}", purpose, phone.Suffix, result.Blocked);
+            return new SendOutcome(SendFailure.Blocked, 0, false);
+        }
+
+        return new SendOutcome(SendFailure.None, issue.CooldownSeconds, session.CodesSent > 1);
+    }
+
+    /// <summary>The SMS text; Traditional Chinese for Taiwan, Hong Kong and Macau numbers, English elsewhere.</summary>
+    public static string Text(string code, PhoneNumber phone) => phone.CountryCode is 886 or 852 or 853
+        ? $"【Pan】您的驗證碼為 {code}，10 分鐘內有效。請勿將驗證碼告訴他人。"
+        : $"[Pan] Your verification code is {code}. It expires in 10 minutes. Never share it.";
+}

@@ -1,0 +1,208 @@
+using Grpc.Core;
+using Pan.Data.Accounts;
+using Pan.Data.Members;
+using Pan.Data.PhaseSessions;
+using Pan.General.Member;
+using Pan.Server.Accounts;
+using Pan.Server.Captcha;
+using Pan.Server.DisplayNames;
+using Pan.Server.Errors;
+using Pan.Server.MemberProfiles;
+using Pan.Server.Members;
+using Pan.Server.Network;
+using Pan.Server.PhaseSessions;
+using Pan.Server.Phones;
+using Pan.Server.Sms;
+using Pan.Server.Tokens;
+using Phase = Pan.General.Member.RegisterRequest.Types.Phase;
+using CodeResult = Pan.General.Member.RegisterResponse.Types.CodeResult;
+using E = Pan.General.Member.ErrRegister.Types.General;
+
+namespace Pan.Server.Registration;
+
+/// <summary>
+/// Sign-up by phone: CHECK_EXISTENCE (phone → code by SMS) → INPUT_CODE (code; an empty code asks for a resend) →
+/// INPUT_NAME (display name → the account and its first member are created, and an auth token is returned).
+/// A phone that already has an account gets EXISTING_MEMBER; the database's unique phone index decides races.
+/// </summary>
+public sealed class RegisterFlow(
+    PhoneNumbers phones,
+    AccountDirectory accounts,
+    PhaseSessionStore sessions,
+    PhoneCodeSender sender,
+    DisplayNameDirectory names,
+    MemberSlots slots,
+    TokenService tokens,
+    TimeProvider clock)
+{
+    public static readonly FlowErrors Errors = FlowErrors.From(
+        E.SessionInvalid, E.CodeInvalid, E.CodePending, E.CodePending10, E.RecaptchaFailed, E.RetryRequired);
+
+    public Task<RegisterResponse> HandleAsync(RegisterRequest request, HttpContext http, CancellationToken cancellationToken) =>
+        request.Phase switch
+        {
+            Phase.CheckExistence => CheckExistenceAsync(request, http, cancellationToken),
+            Phase.InputCode => InputCodeAsync(request, http, cancellationToken),
+            Phase.InputName => InputNameAsync(request, http, cancellationToken),
+            _ => throw PanError.InvalidArgument("phase", "must be PHASE_CHECK_EXISTENCE, PHASE_INPUT_CODE or PHASE_INPUT_NAME"),
+        };
+
+    private async Task<RegisterResponse> CheckExistenceAsync(RegisterRequest request, HttpContext http, CancellationToken cancellationToken)
+    {
+        var phone = phones.Parse(request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue)
+            ?? throw PanError.InvalidArgument("phase_check_existence_value", "is not a valid phone number for the given country code");
+        ValidateAppId(request.AppId);
+        if (await accounts.PhoneTakenAsync(phone.E164, cancellationToken))
+        {
+            throw PanError.Of(E.ExistingMember, StatusCode.AlreadyExists, "This phone already has an account; sign in instead.");
+        }
+
+        var ip = ClientAddress.Of(http);
+        var (session, token) = await sessions.StartAsync(PhasePurposes.Register, phone, null, http.ClientIpText(), cancellationToken);
+        if (await sender.CaptchaNeededAsync(phone, ip, cancellationToken))
+        {
+            await sessions.SetCaptchaAsync(session, required: true, passed: false, cancellationToken);
+            if (!await sender.TryPassCaptchaAsync(session, CaptchaPlatform.Web, request.PhaseSessionValid, cancellationToken))
+            {
+                throw Errors.CaptchaRequired(token);
+            }
+        }
+
+        var sent = await SendAsync(session, phone, http, token, cancellationToken);
+        return new RegisterResponse
+        {
+            Phase = Phase.CheckExistence,
+            NextPhase = Phase.InputCode,
+            PhaseSessionToken = token,
+            PhaseInputCodeResult = CodeResult.Ok,
+            PhaseInputCodeTimeRemaining = sent.Seconds,
+        };
+    }
+
+    private async Task<RegisterResponse> InputCodeAsync(RegisterRequest request, HttpContext http, CancellationToken cancellationToken)
+    {
+        var session = await OpenAsync(request.PhaseSessionToken, cancellationToken);
+        var phone = new PhoneNumber(session.PhoneE164!, session.PhoneCountryCode, string.Empty);
+        if (string.IsNullOrEmpty(request.PhaseInputCodeValue))
+        {
+            var resent = await SendAsync(session, phone, http, null, cancellationToken);
+            return new RegisterResponse
+            {
+                Phase = Phase.InputCode,
+                NextPhase = Phase.InputCode,
+                PhaseSessionToken = request.PhaseSessionToken,
+                PhaseInputCodeResult = CodeResult.Resent,
+                PhaseInputCodeTimeRemaining = resent.Seconds,
+            };
+        }
+
+        var check = await sessions.VerifyCodeAsync(session, request.PhaseInputCodeValue, cancellationToken);
+        if (check != CodeCheck.Accepted)
+        {
+            throw Errors.CodeInvalid(check);
+        }
+
+        await sessions.SetPhaseAsync(session, (int)Phase.InputCode, null, cancellationToken);
+        return new RegisterResponse
+        {
+            Phase = Phase.InputCode,
+            NextPhase = Phase.InputName,
+            PhaseSessionToken = request.PhaseSessionToken,
+            PhaseInputCodeResult = CodeResult.Ok,
+        };
+    }
+
+    private async Task<RegisterResponse> InputNameAsync(RegisterRequest request, HttpContext http, CancellationToken cancellationToken)
+    {
+        var session = await OpenAsync(request.PhaseSessionToken, cancellationToken);
+        if (session.CodeVerifiedAt is null)
+        {
+            throw Errors.SessionInvalid();
+        }
+
+        var problem = DisplayNameRules.Check(request.PhaseInputNameValue);
+        if (problem != DisplayNameProblem.None)
+        {
+            var why = MemberServiceV2Endpoint.Describe(problem);
+            throw PanError.Of(E.NameInvalid, StatusCode.InvalidArgument, why, new FieldViolation("phase_input_name_value", why));
+        }
+
+        if (await names.IsTakenAsync(request.PhaseInputNameValue, cancellationToken))
+        {
+            throw PanError.Of(E.NameExisting, StatusCode.AlreadyExists, "The display name is taken.");
+        }
+
+        if (!await sessions.CompleteAsync(session, cancellationToken))
+        {
+            throw Errors.RetryRequired("This sign-up has already finished; start again to sign in.");
+        }
+
+        var now = clock.GetUtcNow();
+        var name = DisplayNameRules.Clean(request.PhaseInputNameValue);
+        var account = new Account { PhoneE164 = session.PhoneE164, PhoneCountryCode = session.PhoneCountryCode };
+        var member = new Member
+        {
+            DisplayName = name,
+            DisplayNameKey = DisplayNameRules.Key(name),
+            IsOwner = true,
+            MigrationStatus = (int)MemberMigrationStatusResponse.Types.MigrationStatus.StatusNewPan,
+            ActivateIp = http.ClientIpText(),
+            ActivateDate = now,
+            Locale = Locales.ForCountry(session.PhoneCountryCode),
+        };
+        var (created, failure) = await slots.CreateAccountAsync(account, member, cancellationToken);
+        switch (failure)
+        {
+            case SlotFailure.PhoneTaken:
+                throw PanError.Of(E.ExistingMember, StatusCode.AlreadyExists, "This phone already has an account; sign in instead.");
+            case SlotFailure.NameTaken:
+                await sessions.ReopenAsync(session, cancellationToken);
+                throw PanError.Of(E.NameExisting, StatusCode.AlreadyExists, "The display name is taken.");
+        }
+
+        var auth = await tokens.IssueAuthTokenAsync(created!, AuthMethods.Phone, cancellationToken);
+        return new RegisterResponse
+        {
+            Phase = Phase.InputName,
+            NextPhase = Phase.Done,
+            PhaseSessionToken = request.PhaseSessionToken,
+            PhaseDoneAuthToken = auth.Token,
+        };
+    }
+
+    private async Task<PhaseSession> OpenAsync(string token, CancellationToken cancellationToken)
+    {
+        var session = await sessions.FindAsync(token, PhasePurposes.Register, cancellationToken) ?? throw Errors.SessionInvalid();
+        if (session.CompletedAt is not null)
+        {
+            throw Errors.RetryRequired("This sign-up has already finished.");
+        }
+
+        if (session.CaptchaRequired && !session.CaptchaPassed)
+        {
+            throw Errors.CaptchaRequired(token);
+        }
+
+        return session;
+    }
+
+    private async Task<SendOutcome> SendAsync(PhaseSession session, PhoneNumber phone, HttpContext http, string? token, CancellationToken cancellationToken)
+    {
+        var outcome = await sender.SendAsync(session, phone, SmsPurpose.Register, ClientAddress.Of(http), cancellationToken);
+        return outcome.Failure switch
+        {
+            SendFailure.None => outcome,
+            SendFailure.CaptchaRequired => throw Errors.CaptchaRequired(token),
+            SendFailure.CoolingDown => throw Errors.CodePending(outcome.Seconds),
+            _ => throw Errors.CodePending10(),
+        };
+    }
+
+    internal static void ValidateAppId(string appId)
+    {
+        if (!string.IsNullOrEmpty(appId) && AppIds.Normalize(appId) is null)
+        {
+            throw PanError.InvalidArgument("app_id", "is not a known app");
+        }
+    }
+}
