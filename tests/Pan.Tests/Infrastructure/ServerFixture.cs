@@ -15,7 +15,7 @@ public abstract class ServerFixture : IAsyncLifetime
     /// <summary>Settings every server of this fixture gets (overridden per suite).</summary>
     protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Database = await CreateDatabaseAsync();
         server = await PanServer.StartAsync(Database, Settings);
@@ -25,7 +25,7 @@ public abstract class ServerFixture : IAsyncLifetime
     public Task<PanServer> StartNodeAsync(IDictionary<string, string?>? settings = null) =>
         PanServer.StartAsync(Database, settings ?? Settings);
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (server is not null)
         {

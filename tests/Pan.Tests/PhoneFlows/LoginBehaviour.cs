@@ -1,0 +1,97 @@
+using Grpc.Core;
+using Pan.General.Member;
+using Pan.Tests.Infrastructure;
+using LoginPhase = Pan.General.Member.LoginRequest.Types.Phase;
+
+namespace Pan.Tests.PhoneFlows;
+
+/// <summary>Sign-in by phone and SMS code, tokens across nodes, and logout.</summary>
+public abstract class LoginBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : PhoneFlowFixture
+{
+    private MemberServiceV2.MemberServiceV2Client Client => new(fixture.Server.Grpc);
+
+    private Phones Phones => new(Client, fixture.Inbox);
+
+    [Fact]
+    public async Task Login_FullFlow_ReturnsAnAuthTokenForTheDefaultMember()
+    {
+        var name = Phones.NewName();
+        var (_, e164) = await Phones.RegisterAsync(name);
+        var start = await Phones.StartLoginAsync(e164);
+        Assert.Equal(LoginPhase.InputCode, start.NextPhase);
+        Assert.Equal(LoginResponse.Types.LoginType.Phone, start.PhaseCheckExistenceLoginType);
+        Assert.False(start.PhaseCheckExistenceQuestion);
+
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait, after: 1);
+        var done = await Client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code });
+        Assert.Equal(LoginPhase.Done, done.NextPhase);
+        var access = await Phones.AccessTokenAsync(done.PhaseDoneAuthToken);
+        var info = await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = access });
+        Assert.Equal(name, info.Info.DisplayName);
+    }
+
+    [Fact]
+    public async Task Login_UnknownPhone_IsNotFound()
+    {
+        var (_, e164) = Phones.NewNumber();
+        await Errors.ExpectAsync(() => Phones.StartLoginAsync(e164), StatusCode.NotFound, "ErrLogin.NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task Login_WrongCode_IsCodeInvalid_AndUnknownSessionIsSessionInvalid()
+    {
+        var (_, e164) = await Phones.RegisterAsync();
+        var start = await Phones.StartLoginAsync(e164);
+        await Errors.ExpectAsync(
+            () => Client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = "12345x" }).ResponseAsync,
+            StatusCode.InvalidArgument, "ErrLogin.CODE_INVALID");
+        await Errors.ExpectAsync(
+            () => Client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = "nope", PhaseInputCodeValue = "123456" }).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrLogin.SESSION_INVALID");
+    }
+
+    [Fact]
+    public async Task Login_TenParallelSubmissionsOfOneValidCode_ExactlyOneWins()
+    {
+        var (_, e164) = await Phones.RegisterAsync();
+        var start = await Phones.StartLoginAsync(e164);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait, after: 1);
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Phones.StatusOf(() =>
+            Client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code }).ResponseAsync)));
+        Assert.Equal(1, results.Count(r => r == StatusCode.OK));
+    }
+
+    [Fact]
+    public async Task Login_PlatformPhases_AreCheckExistenceFromThatPlatform()
+    {
+        var (_, e164) = await Phones.RegisterAsync();
+        var start = await Client.LoginAsync(new LoginRequest { Phase = LoginPhase.AndroidDefault, PhaseCheckExistenceValue = e164 });
+        Assert.Equal(LoginPhase.AndroidDefault, start.Phase);
+        Assert.Equal(LoginPhase.InputCode, start.NextPhase);
+    }
+
+    [Fact]
+    public async Task FlowStartedOnOneNode_FinishesOnAnother_AndLogoutOnOneIsSeenByTheOther()
+    {
+        await using var other = await fixture.StartNodeAsync();
+        var otherClient = new MemberServiceV2.MemberServiceV2Client(other.Grpc);
+
+        var (national, e164) = Phones.NewNumber();
+        var start = await Phones.StartRegisterAsync(national);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+        await otherClient.RegisterAsync(new RegisterRequest { Phase = RegisterRequest.Types.Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code });
+        var done = await Client.RegisterAsync(new RegisterRequest { Phase = RegisterRequest.Types.Phase.InputName, PhaseSessionToken = start.PhaseSessionToken, PhaseInputNameValue = Phones.NewName() });
+
+        var access = await Phones.AccessTokenAsync(done.PhaseDoneAuthToken);
+        await otherClient.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = access });
+        await Client.LogoutAsync(new LogoutRequest { PanAccessToken = access });
+        await Errors.ExpectAsync(
+            () => otherClient.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = access }).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrValidateAccessToken.TOKEN_INVALID");
+    }
+}
+
+public sealed class LoginBehaviour_Sqlite(SqlitePhoneFlowFixture f) : LoginBehaviour<SqlitePhoneFlowFixture>(f);
+
+public sealed class LoginBehaviour_Postgres(PostgresPhoneFlowFixture f) : LoginBehaviour<PostgresPhoneFlowFixture>(f);

@@ -1,0 +1,115 @@
+using Grpc.Core;
+using Pan.General.Member;
+using Pan.Tests.Infrastructure;
+
+namespace Pan.Tests.PhoneFlows;
+
+/// <summary>Several members under one phone, and switching between them after an SMS step-up.</summary>
+public abstract class MemberProfileBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : PhoneFlowFixture
+{
+    private MemberServiceV2.MemberServiceV2Client Client => new(fixture.Server.Grpc);
+
+    private Phones Phones => new(Client, fixture.Inbox);
+
+    [Fact]
+    public async Task NewMember_AddsProfilesUpToTheLimit_ThenMaximumMember()
+    {
+        var (auth, _) = await Phones.RegisterAsync();
+        for (var i = 1; i < 5; i++)
+        {
+            var created = await Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName() });
+            Assert.False(created.Object.IsOwner);
+        }
+
+        await Errors.ExpectAsync(
+            () => Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName() }).ResponseAsync,
+            StatusCode.ResourceExhausted, "ErrNewMember.MAXIMUM_MEMBER");
+    }
+
+    [Fact]
+    public async Task NewMember_InParallelAtTheLimit_NeverExceedsIt()
+    {
+        var (auth, _) = await Phones.RegisterAsync();
+        var results = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => Phones.StatusOf(() =>
+            Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName() }).ResponseAsync)));
+        Assert.Equal(4, results.Count(r => r == StatusCode.OK));
+        Assert.All(results.Where(r => r != StatusCode.OK), r => Assert.Equal(StatusCode.ResourceExhausted, r));
+
+        var access = await Phones.AccessTokenAsync(auth);
+        var others = await Client.OtherMemberAsync(new OtherMemberRequest { AccessToken = access });
+        Assert.Equal(4, others.Objects.Count);
+    }
+
+    [Fact]
+    public async Task NewMember_BadTokenOrName_AreRefused()
+    {
+        var (auth, _) = await Phones.RegisterAsync();
+        await Errors.ExpectAsync(
+            () => Client.NewMemberAsync(new NewMemberRequest { AuthToken = "bad", DisplayName = Phones.NewName() }).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrNewMember.TOKEN_INVALID");
+        await Errors.ExpectAsync(
+            () => Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = "?" }).ResponseAsync,
+            StatusCode.InvalidArgument, "ErrNewMember.DISPLAY_NAME_INVALID");
+        await Errors.ExpectAsync(
+            () => Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName(), Password = "a", ConfirmPassword = "b" }).ResponseAsync,
+            StatusCode.InvalidArgument, "NewMemberResponse.ErrPasswordConfirmingFailed");
+        await Errors.ExpectAsync(
+            () => Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName(), ConfirmPassword = "b" }).ResponseAsync,
+            StatusCode.InvalidArgument, "NewMemberResponse.ErrPasswordIsEmpty");
+    }
+
+    [Fact]
+    public async Task SwitchMember_AfterPhoneStepUp_GivesAnAuthTokenForTheOtherMember_Once()
+    {
+        var (auth, e164) = await Phones.RegisterAsync();
+        var second = await Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName() });
+        var access = await Phones.AccessTokenAsync(auth);
+
+        await Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = access, SessionToken = "switch-member" });
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait, after: 1);
+        var verify = await Client.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest { PanAccessToken = access, SessionToken = "switch-member", Code = code });
+
+        var request = new SwitchMemberRequest { PanAccessToken = access, VerifyToken = verify.VerifyToken, SwitchToObjectId = second.Object.ObjectId, AppId = "jkforum" };
+        var switched = await Client.SwitchMemberAsync(request);
+        Assert.Equal(second.Object.ObjectId, switched.ObjectId);
+        var secondAccess = await Phones.AccessTokenAsync(switched.AuthToken);
+        var me = await Client.MeAsync(new MeRequest { AccessToken = secondAccess, AppId = "jkforum" });
+        Assert.Equal(second.Object.Uid, me.User.Uid);
+
+        await Errors.ExpectAsync(() => Client.SwitchMemberAsync(request).ResponseAsync, StatusCode.PermissionDenied, "SwitchMemberResponse.ErrVerifyTokenInvalid");
+    }
+
+    [Fact]
+    public async Task SwitchMember_MissingObjectOrForeignMember_AreRefused()
+    {
+        var (auth, _) = await Phones.RegisterAsync();
+        var (strangerAuth, _) = await Phones.RegisterAsync();
+        var access = await Phones.AccessTokenAsync(auth);
+        var stranger = await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(strangerAuth), AppId = "jkforum" });
+
+        await Errors.ExpectAsync(
+            () => Client.SwitchMemberAsync(new SwitchMemberRequest { PanAccessToken = access, VerifyToken = "x" }).ResponseAsync,
+            StatusCode.InvalidArgument, "SwitchMemberResponse.ErrObjectIDRequired");
+        await Errors.ExpectAsync(
+            () => Client.SwitchMemberAsync(new SwitchMemberRequest { PanAccessToken = access, VerifyToken = "x", SwitchToObjectId = stranger.User.ObjectId }).ResponseAsync,
+            StatusCode.NotFound, "SwitchMemberResponse.ErrFailed");
+    }
+
+    [Fact]
+    public async Task VerifyPhoneCode_WrongCodeOrOperation_IsCodeInvalid()
+    {
+        var (auth, _) = await Phones.RegisterAsync();
+        var access = await Phones.AccessTokenAsync(auth);
+        await Errors.ExpectAsync(
+            () => Client.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest { PanAccessToken = access, Code = "123456" }).ResponseAsync,
+            StatusCode.InvalidArgument, "VerifyPhoneCodeResponse.ErrCodeInvalid");
+        var bad = await Assert.ThrowsAsync<RpcException>(() =>
+            Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = access, SessionToken = "launch-rockets" }).ResponseAsync);
+        Assert.Equal("session_token", bad.BadRequest()!.FieldViolations[0].Field);
+    }
+}
+
+public sealed class MemberProfileBehaviour_Sqlite(SqlitePhoneFlowFixture f) : MemberProfileBehaviour<SqlitePhoneFlowFixture>(f);
+
+public sealed class MemberProfileBehaviour_Postgres(PostgresPhoneFlowFixture f) : MemberProfileBehaviour<PostgresPhoneFlowFixture>(f);

@@ -1,0 +1,80 @@
+using System.Globalization;
+using Grpc.Core;
+using Pan.General.Member;
+using Pan.Tests.Infrastructure;
+using RegPhase = Pan.General.Member.RegisterRequest.Types.Phase;
+using LoginPhase = Pan.General.Member.LoginRequest.Types.Phase;
+
+namespace Pan.Tests.PhoneFlows;
+
+/// <summary>Drives the phone flows the way an app does, reading codes from the SMS inbox.</summary>
+public sealed class Phones(MemberServiceV2.MemberServiceV2Client client, SmsInbox inbox)
+{
+    public static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    /// <summary>A fresh valid Taiwanese mobile number: national form (0912…) and E.164 (+886912…).</summary>
+    public static (string National, string E164) NewNumber()
+    {
+        var rest = Random.Shared.Next(10_000_000, 99_999_999).ToString(CultureInfo.InvariantCulture);
+        return ("09" + rest, "+8869" + rest);
+    }
+
+    public static string NewName() => "m" + Guid.NewGuid().ToString("N")[..12];
+
+    public async Task<RegisterResponse> StartRegisterAsync(string national) =>
+        await client.RegisterAsync(new RegisterRequest
+        {
+            Phase = RegPhase.CheckExistence,
+            PhaseCheckExistenceCountryCode = "886",
+            PhaseCheckExistenceValue = national,
+        });
+
+    /// <summary>Registers a new phone with one member; returns the auth token and the phone.</summary>
+    public async Task<(string AuthToken, string E164)> RegisterAsync(string? name = null)
+    {
+        var (national, e164) = NewNumber();
+        var start = await StartRegisterAsync(national);
+        var code = await inbox.WaitForCodeAsync(e164, Wait);
+        await client.RegisterAsync(new RegisterRequest { Phase = RegPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code });
+        var done = await client.RegisterAsync(new RegisterRequest
+        {
+            Phase = RegPhase.InputName,
+            PhaseSessionToken = start.PhaseSessionToken,
+            PhaseInputNameValue = name ?? NewName(),
+        });
+        Assert.Equal(RegPhase.Done, done.NextPhase);
+        return (done.PhaseDoneAuthToken, e164);
+    }
+
+    public async Task<LoginResponse> StartLoginAsync(string e164) =>
+        await client.LoginAsync(new LoginRequest
+        {
+            Phase = LoginPhase.CheckExistence,
+            LoginType = LoginRequest.Types.LoginType.Phone,
+            PhaseCheckExistenceValue = e164,
+        });
+
+    public async Task<string> LoginAsync(string e164)
+    {
+        var start = await StartLoginAsync(e164);
+        var code = await inbox.WaitForCodeAsync(e164, Wait);
+        var done = await client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code });
+        return done.PhaseDoneAuthToken;
+    }
+
+    public async Task<string> AccessTokenAsync(string authToken, string? objectId = null) =>
+        (await client.AccessTokenAsync(new AccessTokenRequest { AuthToken = authToken, ObjectId = objectId ?? string.Empty, AppId = "jkforum" })).AccessToken;
+
+    public static async Task<StatusCode> StatusOf(Func<Task> call)
+    {
+        try
+        {
+            await call();
+            return StatusCode.OK;
+        }
+        catch (RpcException ex)
+        {
+            return ex.StatusCode;
+        }
+    }
+}

@@ -1,0 +1,203 @@
+using System.Net;
+using System.Text.Json;
+using Grpc.Core;
+using Pan.General.Member;
+using Pan.Tests.Infrastructure;
+using RegPhase = Pan.General.Member.RegisterRequest.Types.Phase;
+
+namespace Pan.Tests.PhoneFlows;
+
+/// <summary>Sign-up by phone and SMS code, as an app drives it.</summary>
+public abstract class RegisterBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : PhoneFlowFixture
+{
+    private MemberServiceV2.MemberServiceV2Client Client => new(fixture.Server.Grpc);
+
+    private Phones Phones => new(Client, fixture.Inbox);
+
+    [Fact]
+    public async Task Register_FullFlow_CreatesTheAccountAndSignsIn()
+    {
+        var (national, e164) = Phones.NewNumber();
+        var start = await Phones.StartRegisterAsync(national);
+        Assert.Equal(RegPhase.InputCode, start.NextPhase);
+        Assert.Equal(RegisterResponse.Types.CodeResult.Ok, start.PhaseInputCodeResult);
+        Assert.True(start.PhaseInputCodeTimeRemaining > 0);
+        Assert.True(start.PhaseSessionToken.Length >= 43, "phase_session_token carries at least 256 bits");
+
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+        var afterCode = await Client.RegisterAsync(new RegisterRequest { Phase = RegPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code });
+        Assert.Equal(RegPhase.InputName, afterCode.NextPhase);
+
+        var name = Phones.NewName();
+        var done = await Client.RegisterAsync(new RegisterRequest { Phase = RegPhase.InputName, PhaseSessionToken = start.PhaseSessionToken, PhaseInputNameValue = name });
+        Assert.Equal(RegPhase.Done, done.NextPhase);
+        Assert.NotEmpty(done.PhaseDoneAuthToken);
+
+        var access = await Phones.AccessTokenAsync(done.PhaseDoneAuthToken);
+        var me = await Client.MeAsync(new MeRequest { AccessToken = access, AppId = "jkforum" });
+        Assert.Equal(name, me.User.DisplayName);
+        Assert.Equal(e164, me.User.Phone);
+        Assert.True(me.User.IsOwner);
+    }
+
+    [Fact]
+    public async Task Register_OverHttpJson_Works()
+    {
+        var (national, e164) = Phones.NewNumber();
+        var start = await PostAsync("/v2/member/register", new { phase = "PHASE_CHECK_EXISTENCE", phaseCheckExistenceCountryCode = "+886", phaseCheckExistenceValue = national });
+        var token = start.GetProperty("phaseSessionToken").GetString();
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+        await PostAsync("/v2/member/register", new { phase = "PHASE_INPUT_CODE", phaseSessionToken = token, phaseInputCodeValue = code });
+        var done = await PostAsync("/v2/member/register", new { phase = "PHASE_INPUT_NAME", phaseSessionToken = token, phaseInputNameValue = Phones.NewName() });
+        Assert.Equal("PHASE_DONE", done.GetProperty("nextPhase").GetString());
+        Assert.False(string.IsNullOrEmpty(done.GetProperty("phaseDoneAuthToken").GetString()));
+    }
+
+    [Fact]
+    public async Task Register_ExistingPhone_IsExistingMember()
+    {
+        var (_, e164) = await Phones.RegisterAsync();
+        await Errors.ExpectAsync(() => Phones.StartRegisterAsync(e164), StatusCode.AlreadyExists, "ErrRegister.EXISTING_MEMBER");
+    }
+
+    [Theory]
+    [InlineData("12")]
+    [InlineData("not a phone")]
+    [InlineData("")]
+    public async Task Register_InvalidPhone_IsInvalidArgumentNamingTheField(string value)
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Phones.StartRegisterAsync(value));
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal("phase_check_existence_value", ex.BadRequest()!.FieldViolations[0].Field);
+    }
+
+    [Fact]
+    public async Task Register_WrongCode_IsCodeInvalid_AndTheSixthTryFailsEvenWhenRight()
+    {
+        var (national, e164) = Phones.NewNumber();
+        var start = await Phones.StartRegisterAsync(national);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+        var wrong = code == "000000" ? "111111" : "000000";
+        for (var i = 0; i < 5; i++)
+        {
+            await Errors.ExpectAsync(() => InputCode(start.PhaseSessionToken, wrong), StatusCode.InvalidArgument, "ErrRegister.CODE_INVALID");
+        }
+
+        await Errors.ExpectAsync(() => InputCode(start.PhaseSessionToken, code), StatusCode.InvalidArgument, "ErrRegister.CODE_INVALID");
+    }
+
+    [Fact]
+    public async Task Register_ResendDuringCooldown_IsCodePending_ThenResentCodeReplacesTheOld()
+    {
+        var (national, e164) = Phones.NewNumber();
+        var start = await Phones.StartRegisterAsync(national);
+        var first = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+
+        var pending = await Errors.ExpectAsync(() => InputCode(start.PhaseSessionToken, string.Empty), StatusCode.ResourceExhausted, "ErrRegister.CODE_PENDING");
+        Assert.True(int.Parse(pending.Info().Metadata["retry_after_seconds"], System.Globalization.CultureInfo.InvariantCulture) > 0);
+
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+        var resent = await InputCode(start.PhaseSessionToken, string.Empty);
+        Assert.Equal(RegisterResponse.Types.CodeResult.Resent, resent.PhaseInputCodeResult);
+        Assert.Equal(RegPhase.InputCode, resent.NextPhase);
+        var second = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait, after: 1);
+
+        if (first != second)
+        {
+            await Errors.ExpectAsync(() => InputCode(start.PhaseSessionToken, first), StatusCode.InvalidArgument, "ErrRegister.CODE_INVALID");
+        }
+
+        await InputCode(start.PhaseSessionToken, second);
+    }
+
+    [Fact]
+    public async Task Register_ExpiredCode_IsCodeInvalid()
+    {
+        var (national, e164) = Phones.NewNumber();
+        var start = await Phones.StartRegisterAsync(national);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+        fixture.Server.Clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
+        await Errors.ExpectAsync(() => InputCode(start.PhaseSessionToken, code), StatusCode.InvalidArgument, "ErrRegister.CODE_INVALID");
+    }
+
+    [Fact]
+    public async Task Register_UnknownOrExpiredSession_IsSessionInvalid()
+    {
+        await Errors.ExpectAsync(() => InputCode("no-such-session", "123456"), StatusCode.Unauthenticated, "ErrRegister.SESSION_INVALID");
+
+        var (national, _) = Phones.NewNumber();
+        var start = await Phones.StartRegisterAsync(national);
+        fixture.Server.Clock.Advance(TimeSpan.FromMinutes(31));
+        await Errors.ExpectAsync(() => InputCode(start.PhaseSessionToken, "123456"), StatusCode.Unauthenticated, "ErrRegister.SESSION_INVALID");
+    }
+
+    [Fact]
+    public async Task Register_NameBeforeCode_IsSessionInvalid_AndBadOrTakenNamesAreRefused()
+    {
+        var (national, e164) = Phones.NewNumber();
+        var start = await Phones.StartRegisterAsync(national);
+        await Errors.ExpectAsync(() => InputName(start.PhaseSessionToken, Phones.NewName()), StatusCode.Unauthenticated, "ErrRegister.SESSION_INVALID");
+
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+        await InputCode(start.PhaseSessionToken, code);
+        var bad = await Errors.ExpectAsync(() => InputName(start.PhaseSessionToken, "!"), StatusCode.InvalidArgument, "ErrRegister.NAME_INVALID");
+        Assert.Equal("phase_input_name_value", bad.BadRequest()!.FieldViolations[0].Field);
+
+        var taken = Phones.NewName();
+        await Phones.RegisterAsync(taken);
+        await Errors.ExpectAsync(() => InputName(start.PhaseSessionToken, taken.ToUpperInvariant()), StatusCode.AlreadyExists, "ErrRegister.NAME_EXISTING");
+
+        var done = await InputName(start.PhaseSessionToken, Phones.NewName());
+        Assert.NotEmpty(done.PhaseDoneAuthToken);
+        await Errors.ExpectAsync(() => InputName(start.PhaseSessionToken, Phones.NewName()), StatusCode.FailedPrecondition, "ErrRegister.RETRY_REQUIRED");
+    }
+
+    [Fact]
+    public async Task Register_FiftyParallelSignUpsOfOnePhone_MakeExactlyOneAccount()
+    {
+        var (national, e164) = Phones.NewNumber();
+        var tokens = new List<string>();
+        for (var i = 0; i < 50; i++)
+        {
+            var start = await Phones.StartRegisterAsync(national);
+            var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait, after: i);
+            await InputCode(start.PhaseSessionToken, code);
+            tokens.Add(start.PhaseSessionToken);
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        var results = await Task.WhenAll(tokens.Select(t => Phones.StatusOf(() => InputName(t, Phones.NewName()))));
+        Assert.Equal(1, results.Count(r => r == StatusCode.OK));
+        Assert.All(results.Where(r => r != StatusCode.OK), r => Assert.Equal(StatusCode.AlreadyExists, r));
+    }
+
+    [Fact]
+    public async Task Register_UnknownAppId_IsInvalidArgument()
+    {
+        var (national, _) = Phones.NewNumber();
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Client.RegisterAsync(new RegisterRequest
+        {
+            Phase = RegPhase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national, AppId = "nope",
+        }).ResponseAsync);
+        Assert.Equal("app_id", ex.BadRequest()!.FieldViolations[0].Field);
+    }
+
+    private Task<RegisterResponse> InputCode(string token, string code) =>
+        Client.RegisterAsync(new RegisterRequest { Phase = RegPhase.InputCode, PhaseSessionToken = token, PhaseInputCodeValue = code }).ResponseAsync;
+
+    private Task<RegisterResponse> InputName(string token, string name) =>
+        Client.RegisterAsync(new RegisterRequest { Phase = RegPhase.InputName, PhaseSessionToken = token, PhaseInputNameValue = name }).ResponseAsync;
+
+    private async Task<JsonElement> PostAsync(string route, object body)
+    {
+        using var response = await fixture.Server.Http.PostAsync(route, new StringContent(JsonSerializer.Serialize(body), System.Text.Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+}
+
+public sealed class RegisterBehaviour_Sqlite(SqlitePhoneFlowFixture f) : RegisterBehaviour<SqlitePhoneFlowFixture>(f);
+
+public sealed class RegisterBehaviour_Postgres(PostgresPhoneFlowFixture f) : RegisterBehaviour<PostgresPhoneFlowFixture>(f);
