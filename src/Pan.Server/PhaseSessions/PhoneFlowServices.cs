@@ -23,6 +23,7 @@ public static class PhoneFlowServices
         services.AddScoped<UnlockSession>();
         services.AddScoped<PhoneStepUp>();
         services.AddScoped<MemberProfiles.MemberProfiles>();
+        services.AddScoped<PhoneValidation.PhoneValidationFlow>();
         return services;
     }
 }

@@ -1,0 +1,248 @@
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Pan.Data;
+using Pan.Data.PhaseSessions;
+using Pan.General.Member;
+using Pan.Server.Accounts;
+using Pan.Server.Captcha;
+using Pan.Server.Data;
+using Pan.Server.DisplayNames;
+using Pan.Server.Errors;
+using Pan.Server.MemberProfiles;
+using Pan.Server.Members;
+using Pan.Server.Network;
+using Pan.Server.PhaseSessions;
+using Pan.Server.Phones;
+using Pan.Server.Registration;
+using Pan.Server.Sms;
+using Pan.Server.Tokens;
+using E = Pan.General.Member.ErrValidatePhone.Types.General;
+using E2 = Pan.General.Member.ErrValidatePhoneV2.Types.General;
+
+namespace Pan.Server.PhoneValidation;
+
+/// <summary>One step's outcome, mapped onto ValidatePhoneResponse or ValidatePhoneV2Response (same fields and numbers).</summary>
+public sealed record PhoneValidationStep(int Phase, int NextPhase, bool CodeOk, bool Resent, long TimeRemaining, string SessionToken, string NewAuthToken);
+
+/// <summary>
+/// ValidatePhone / ValidatePhoneV2: a signed-in member that has no verified phone yet (imported from a legacy store, or a
+/// guest) proves a phone by SMS and is bound to it. CHECK_EXISTENCE (or a platform variant) → INPUT_CODE → (V1 only,
+/// when the member's display name breaks today's rules or is taken) INPUT_NAME → done: if the phone already has an
+/// account the member joins it (MAXIMUM_MEMBER when it is full), otherwise the member's own account takes the phone.
+/// A member that already has a phone gets EXISTING_PHONE. The member's old sessions end and <c>new_auth_token</c> is a
+/// phone-level auth token; its migration status becomes STATUS_VALID_PAN.
+/// </summary>
+public sealed class PhoneValidationFlow(
+    PanDbContext db,
+    PhoneNumbers phones,
+    AccountDirectory accounts,
+    PhaseSessionStore sessions,
+    PhoneCodeSender sender,
+    DisplayNameDirectory names,
+    MemberSlots slots,
+    TokenService tokens,
+    TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<MembersOptions> members)
+{
+    private const int CheckExistence = 1, InputCode = 2, InputName = 3, Done = 4;
+
+    private static readonly FlowErrors V1 = FlowErrors.From(E.SessionInvalid, E.CodeInvalid, E.CodePending, E.CodePending10, E.RecaptchaFailed);
+    private static readonly FlowErrors V2 = FlowErrors.From(E2.SessionInvalid, E2.CodeInvalid, E2.CodePending, E2.CodePending10, E2.RecaptchaFailed);
+
+    /// <summary>Runs one step; <paramref name="v2"/> selects ValidatePhoneV2 (no name step, its own error enum).</summary>
+    public async Task<PhoneValidationStep> HandleAsync(
+        bool v2, int phase, string accessToken, string appId, string countryCode, string value, string sessionToken,
+        string sessionValid, string code, string name, HttpContext http, CancellationToken cancellationToken)
+    {
+        var errors = v2 ? V2 : V1;
+        RegisterFlow.ValidateAppId(appId);
+        var caller = await tokens.ValidateAccessTokenAsync(accessToken, cancellationToken)
+            ?? throw Fail(v2, E.TokenInvalid, E2.TokenInvalid, StatusCode.Unauthenticated, "The access_token is invalid or expired.");
+        return phase switch
+        {
+            CheckExistence or >= 5 and <= 8 => await CheckAsync(v2, errors, phase, caller, countryCode, value, sessionValid, http, cancellationToken),
+            InputCode => await CodeAsync(v2, errors, caller, sessionToken, code, http, cancellationToken),
+            InputName when !v2 => await NameAsync(errors, caller, sessionToken, name, cancellationToken),
+            _ => throw PanError.InvalidArgument("phase", v2 ? "must be PHASE_CHECK_EXISTENCE (or a platform variant) or PHASE_INPUT_CODE" : "must be PHASE_CHECK_EXISTENCE (or a platform variant), PHASE_INPUT_CODE or PHASE_INPUT_NAME"),
+        };
+    }
+
+    private async Task<PhoneValidationStep> CheckAsync(bool v2, FlowErrors errors, int phase, AccessTokenInfo caller, string countryCode, string value, string sessionValid, HttpContext http, CancellationToken cancellationToken)
+    {
+        var phone = phones.Parse(countryCode, value)
+            ?? throw PanError.InvalidArgument("phase_check_existence_value", "is not a valid phone number for the given country code");
+        await EnsureNoPhoneAsync(v2, caller.AccountId, cancellationToken);
+        await EnsureRoomAsync(v2, phone.E164, cancellationToken);
+
+        var purpose = v2 ? PhasePurposes.ValidatePhoneV2 : PhasePurposes.ValidatePhone;
+        var (session, token) = await sessions.StartAsync(purpose, phone, caller.Uid, http.ClientIpText(), cancellationToken);
+        if (await sender.CaptchaNeededAsync(phone, ClientAddress.Of(http), cancellationToken))
+        {
+            await sessions.SetCaptchaAsync(session, required: true, passed: false, cancellationToken);
+            if (!await sender.TryPassCaptchaAsync(session, Platform(phase), sessionValid, cancellationToken))
+            {
+                throw errors.CaptchaRequired(token);
+            }
+        }
+
+        var sent = await SendAsync(errors, session, phone, http, token, cancellationToken);
+        return new PhoneValidationStep(phase, InputCode, true, false, sent.Seconds, token, string.Empty);
+    }
+
+    private async Task<PhoneValidationStep> CodeAsync(bool v2, FlowErrors errors, AccessTokenInfo caller, string sessionToken, string code, HttpContext http, CancellationToken cancellationToken)
+    {
+        var session = await OpenAsync(v2, errors, caller, sessionToken, cancellationToken);
+        var phone = new PhoneNumber(session.PhoneE164!, session.PhoneCountryCode, string.Empty);
+        if (string.IsNullOrEmpty(code))
+        {
+            var resent = await SendAsync(errors, session, phone, http, null, cancellationToken);
+            return new PhoneValidationStep(InputCode, InputCode, false, true, resent.Seconds, sessionToken, string.Empty);
+        }
+
+        var check = await sessions.VerifyCodeAsync(session, code, cancellationToken);
+        if (check != CodeCheck.Accepted)
+        {
+            throw errors.CodeInvalid(check);
+        }
+
+        await sessions.SetPhaseAsync(session, InputCode, null, cancellationToken);
+        if (!v2)
+        {
+            var member = await db.Members.AsNoTracking().FirstAsync(m => m.Uid == caller.Uid, cancellationToken);
+            var current = member.DisplayName ?? string.Empty;
+            if (DisplayNameRules.Check(current) != DisplayNameProblem.None || await names.IsTakenAsync(current, cancellationToken, member.Uid))
+            {
+                return new PhoneValidationStep(InputCode, InputName, true, false, 0, sessionToken, string.Empty);
+            }
+        }
+
+        var auth = await FinishAsync(v2, errors, session, caller, null, cancellationToken);
+        return new PhoneValidationStep(InputCode, Done, true, false, 0, sessionToken, auth);
+    }
+
+    private async Task<PhoneValidationStep> NameAsync(FlowErrors errors, AccessTokenInfo caller, string sessionToken, string name, CancellationToken cancellationToken)
+    {
+        var session = await OpenAsync(false, errors, caller, sessionToken, cancellationToken);
+        if (session.CodeVerifiedAt is null)
+        {
+            throw errors.SessionInvalid();
+        }
+
+        var problem = DisplayNameRules.Check(name);
+        if (problem != DisplayNameProblem.None)
+        {
+            var why = MemberServiceV2Endpoint.Describe(problem);
+            throw PanError.Of(E.NameInvalid, StatusCode.InvalidArgument, why, new FieldViolation("phase_input_name_value", why));
+        }
+
+        if (await names.IsTakenAsync(name, cancellationToken, caller.Uid))
+        {
+            throw PanError.Of(E.NameExisting, StatusCode.AlreadyExists, "The display name is taken.");
+        }
+
+        var auth = await FinishAsync(false, errors, session, caller, DisplayNameRules.Clean(name), cancellationToken);
+        return new PhoneValidationStep(InputName, Done, false, false, 0, sessionToken, auth);
+    }
+
+    private async Task<string> FinishAsync(bool v2, FlowErrors errors, PhaseSession session, AccessTokenInfo caller, string? newName, CancellationToken cancellationToken)
+    {
+        if (!await sessions.CompleteAsync(session, cancellationToken))
+        {
+            throw errors.SessionInvalid();
+        }
+
+        var target = await accounts.FindByPhoneAsync(session.PhoneE164!, cancellationToken);
+        if (target is not null)
+        {
+            if (!await slots.MoveAsync(caller.Uid, target.Id, newName, cancellationToken))
+            {
+                throw Fail(v2, E.MaximumMember, E2.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold.");
+            }
+        }
+        else
+        {
+            var account = await db.Accounts.FirstAsync(a => a.Id == caller.AccountId, cancellationToken);
+            var member = await db.Members.FirstAsync(m => m.Uid == caller.Uid, cancellationToken);
+            account.PhoneE164 = session.PhoneE164;
+            account.PhoneCountryCode = session.PhoneCountryCode;
+            account.Modified = clock.GetUtcNow();
+            if (newName is not null)
+            {
+                member.DisplayName = newName;
+                member.DisplayNameKey = DisplayNameRules.Key(newName);
+            }
+
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out _))
+            {
+                throw Fail(v2, E.ExistingPhone, E2.ExistingPhone, StatusCode.AlreadyExists, "The phone was bound to another account meanwhile; start again.");
+            }
+        }
+
+        await db.Members.Where(m => m.Uid == caller.Uid).ExecuteUpdateAsync(
+            u => u.SetProperty(m => m.MigrationStatus, (int)MemberMigrationStatusResponse.Types.MigrationStatus.StatusValidPan), cancellationToken);
+        await tokens.RevokeMemberAsync(caller.Uid, cancellationToken);
+        var moved = await db.Members.AsNoTracking().FirstAsync(m => m.Uid == caller.Uid, cancellationToken);
+        return (await tokens.IssueAuthTokenAsync(moved, AuthMethods.Phone, cancellationToken)).Token;
+    }
+
+    private async Task EnsureNoPhoneAsync(bool v2, long accountId, CancellationToken cancellationToken)
+    {
+        if (await db.Accounts.AnyAsync(a => a.Id == accountId && a.PhoneE164 != null, cancellationToken))
+        {
+            throw Fail(v2, E.ExistingPhone, E2.ExistingPhone, StatusCode.AlreadyExists, "This member already has a verified phone.");
+        }
+    }
+
+    private async Task EnsureRoomAsync(bool v2, string e164, CancellationToken cancellationToken)
+    {
+        var target = await accounts.FindByPhoneAsync(e164, cancellationToken);
+        if (target is not null && (await accounts.LiveMembersAsync(target.Id, cancellationToken)).Count >= members.Value.MaxPerPhone)
+        {
+            throw Fail(v2, E.MaximumMember, E2.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold.");
+        }
+    }
+
+    private async Task<PhaseSession> OpenAsync(bool v2, FlowErrors errors, AccessTokenInfo caller, string token, CancellationToken cancellationToken)
+    {
+        var session = await sessions.FindAsync(token, v2 ? PhasePurposes.ValidatePhoneV2 : PhasePurposes.ValidatePhone, cancellationToken);
+        if (session is null || session.Uid != caller.Uid || session.CompletedAt is not null)
+        {
+            throw errors.SessionInvalid();
+        }
+
+        if (session.CaptchaRequired && !session.CaptchaPassed)
+        {
+            throw errors.CaptchaRequired(token);
+        }
+
+        return session;
+    }
+
+    private async Task<SendOutcome> SendAsync(FlowErrors errors, PhaseSession session, PhoneNumber phone, HttpContext http, string? token, CancellationToken cancellationToken)
+    {
+        var outcome = await sender.SendAsync(session, phone, SmsPurpose.ValidatePhone, ClientAddress.Of(http), cancellationToken);
+        return outcome.Failure switch
+        {
+            SendFailure.None => outcome,
+            SendFailure.CaptchaRequired => throw errors.CaptchaRequired(token),
+            SendFailure.CoolingDown => throw errors.CodePending(outcome.Seconds),
+            _ => throw errors.CodePending10(),
+        };
+    }
+
+    private static CaptchaPlatform Platform(int phase) => phase switch
+    {
+        5 => CaptchaPlatform.Android,
+        6 => CaptchaPlatform.Ios,
+        7 => CaptchaPlatform.AndroidEnterprise,
+        8 => CaptchaPlatform.IosEnterprise,
+        _ => CaptchaPlatform.Web,
+    };
+
+    private static RpcException Fail(bool v2, E v1Error, E2 v2Error, StatusCode code, string message) =>
+        v2 ? PanError.Of(v2Error, code, message) : PanError.Of(v1Error, code, message);
+}
