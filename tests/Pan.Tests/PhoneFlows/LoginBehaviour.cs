@@ -23,7 +23,7 @@ public abstract class LoginBehaviour<TFixture>(TFixture fixture) : IClassFixture
         Assert.Equal(LoginResponse.Types.LoginType.Phone, start.PhaseCheckExistenceLoginType);
         Assert.False(start.PhaseCheckExistenceQuestion);
 
-        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait, after: 1);
+        var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
         var done = await Client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code });
         Assert.Equal(LoginPhase.Done, done.NextPhase);
         var access = await Phones.AccessTokenAsync(done.PhaseDoneAuthToken);
@@ -56,7 +56,7 @@ public abstract class LoginBehaviour<TFixture>(TFixture fixture) : IClassFixture
     {
         var (_, e164) = await Phones.RegisterAsync();
         var start = await Phones.StartLoginAsync(e164);
-        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait, after: 1);
+        var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
         var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Phones.StatusOf(() =>
             Client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code }).ResponseAsync)));
         Assert.Equal(1, results.Count(r => r == StatusCode.OK));

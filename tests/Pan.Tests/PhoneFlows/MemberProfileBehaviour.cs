@@ -67,7 +67,7 @@ public abstract class MemberProfileBehaviour<TFixture>(TFixture fixture) : IClas
         var access = await Phones.AccessTokenAsync(auth);
 
         await Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = access, SessionToken = "switch-member" });
-        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait, after: 1);
+        var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
         var verify = await Client.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest { PanAccessToken = access, SessionToken = "switch-member", Code = code });
 
         var request = new SwitchMemberRequest { PanAccessToken = access, VerifyToken = verify.VerifyToken, SwitchToObjectId = second.Object.ObjectId, AppId = "jkforum" };

@@ -10,7 +10,7 @@ public abstract class PhoneFlowFixture : ServerFixture
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
         ["Pan:Sms:Provider"] = "webhook",
-        ["Pan:Sms:Webhook:Url"] = Inbox.Url,
+        ["Pan:Sms:Webhook:Url"] = Inbox.Url.ToString(),
         ["Pan:Sms:Webhook:Retries"] = "0",
         // Why: these suites register hundreds of phones from one loopback address; the caps have their own tests.
         ["Pan:Sms:Limits:PerIpPerHour"] = "100000",

@@ -65,6 +65,13 @@ public sealed class Phones(MemberServiceV2.MemberServiceV2Client client, SmsInbo
     public async Task<string> AccessTokenAsync(string authToken, string? objectId = null) =>
         (await client.AccessTokenAsync(new AccessTokenRequest { AuthToken = authToken, ObjectId = objectId ?? string.Empty, AppId = "jkforum" })).AccessToken;
 
+    /// <summary>The code in the <paramref name="number"/>-th SMS (1-based) sent to <paramref name="e164"/>.</summary>
+    public static async Task<string> NthCodeAsync(SmsInbox inbox, string e164, int number)
+    {
+        var message = await inbox.WaitForMessageAsync(e164, number, Wait);
+        return System.Text.RegularExpressions.Regex.Match(message.Text, @"\b\d{6}\b").Value;
+    }
+
     public static async Task<StatusCode> StatusOf(Func<Task> call)
     {
         try
