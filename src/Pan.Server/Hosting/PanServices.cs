@@ -3,6 +3,7 @@ using Pan.Server.Data;
 using Pan.Server.Errors;
 using Pan.Server.Health;
 using Pan.Server.Members;
+using Pan.Server.Sms;
 using Pan.Server.Transport;
 
 namespace Pan.Server.Hosting;
@@ -22,6 +23,7 @@ public static class PanServices
         services.AddScoped<DisplayNames.DisplayNameDirectory>();
 
         services.AddPanDatabase(builder.Configuration);
+        services.AddPanSms(builder.Configuration);
 
         services.AddGrpc(o =>
         {
