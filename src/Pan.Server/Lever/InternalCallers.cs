@@ -19,7 +19,7 @@ public sealed class InternalOptions
     /// Keys accepted in the <c>x-pan-internal-key</c> header; several may be valid at once so a key can be rotated.
     /// Empty (the default): every internal call is refused.
     /// </summary>
-    [MaxLength(20)]
+    [MaxLength(20, ErrorMessage = "Pan:Internal:ApiKeys may list at most {1} keys.")]
     public List<string> ApiKeys { get; set; } = [];
 }
 

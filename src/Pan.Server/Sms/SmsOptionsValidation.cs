@@ -10,7 +10,7 @@ namespace Pan.Server.Sms;
 internal sealed class SmsOptionsValidator(
     IHostEnvironment environment,
     IEnumerable<SmsProviderName> providers,
-    IOptions<SmsWebhookOptions> webhook,
+    IConfiguration configuration,
     PhoneNumbers phones) : IValidateOptions<SmsOptions>
 {
     public ValidateOptionsResult Validate(string? name, SmsOptions options)
@@ -30,7 +30,7 @@ internal sealed class SmsOptionsValidator(
             failures.Add($"Pan:Sms:Provider 'console' writes messages and their codes to the log and is allowed only in the Development environment, not in '{environment.EnvironmentName}'.");
         }
         else if (options.Provider == WebhookSmsProvider.Name
-            && !(Uri.TryCreate(webhook.Value.Url, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)))
+            && !(Uri.TryCreate(configuration[$"{SmsWebhookOptions.Section}:{nameof(SmsWebhookOptions.Url)}"], UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)))
         {
             failures.Add("Pan:Sms:Webhook:Url must be an absolute http(s) URL when Pan:Sms:Provider is 'webhook'.");
         }
