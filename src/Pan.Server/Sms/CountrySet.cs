@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Options;
 using Pan.Server.Phones;
 
 namespace Pan.Server.Sms;
@@ -50,4 +51,17 @@ public sealed class CountrySet
 
     public override string ToString() =>
         string.Join(", ", callingCodes.Select(c => "+" + c.ToString(CultureInfo.InvariantCulture)).Concat(regions));
+}
+
+/// <summary>The country lists of the SMS settings, read once: the allow-list and the high-risk countries.</summary>
+public sealed class SmsCountries(IOptions<SmsOptions> options, IOptions<SmsRiskOptions> risk, PhoneNumbers phones)
+{
+    private readonly Lazy<CountrySet> allowed = new(() => CountrySet.Parse(options.Value.AllowedCountries, phones, out _));
+    private readonly Lazy<CountrySet> highRisk = new(() => CountrySet.Parse(risk.Value.HighRiskCountries, phones, out _));
+
+    /// <summary>True when <c>Pan:Sms:AllowedCountries</c> is empty or lists the phone's calling code or region.</summary>
+    public bool IsAllowed(PhoneNumber phone) => allowed.Value.IsEmpty || allowed.Value.Contains(phone);
+
+    /// <summary>True when <c>Pan:Sms:Risk:HighRiskCountries</c> lists the phone's calling code or region.</summary>
+    public bool IsHighRisk(PhoneNumber phone) => highRisk.Value.Contains(phone);
 }

@@ -59,8 +59,7 @@ public sealed class SmsGate(
     PanDbContext callerDb,
     IServiceScopeFactory scopes,
     ISmsProvider provider,
-    PhoneNumbers phones,
-    IOptions<SmsOptions> options,
+    SmsCountries countries,
     IOptions<SmsLimitsOptions> limits,
     IOptions<SmsRiskOptions> risk,
     TimeProvider clock,
@@ -90,30 +89,19 @@ public sealed class SmsGate(
             Created = clock.GetUtcNow(),
         };
 
-        var blocked = Allowed(to) ? SmsBlockReason.None : SmsBlockReason.CountryNotAllowed;
-        if (blocked != SmsBlockReason.None)
+        if (!countries.IsAllowed(to))
         {
-            entry.Outcome = SmsSendOutcome.Blocked;
-            entry.BlockedReason = blocked.ToString();
+            db.Add(entry);
+            return await BlockAsync(db, entry, SmsBlockReason.CountryNotAllowed, to, purpose);
         }
 
+        // The reservation: committed before counting, so racing sends on any node see each other.
         db.Add(entry);
         await db.SaveChangesAsync(cancellationToken);
-        if (blocked == SmsBlockReason.None)
+        var capped = await CheckCapsAsync(db, entry, checkIp: purpose != SmsPurpose.Internal, cancellationToken);
+        if (capped != SmsBlockReason.None)
         {
-            blocked = await CheckCapsAsync(db, entry, checkIp: purpose != SmsPurpose.Internal, cancellationToken);
-            if (blocked != SmsBlockReason.None)
-            {
-                entry.Outcome = SmsSendOutcome.Blocked;
-                entry.BlockedReason = blocked.ToString();
-                await db.SaveChangesAsync(CancellationToken.None);
-            }
-        }
-
-        if (blocked != SmsBlockReason.None)
-        {
-            logger.LogWarning("SMS ({Purpose}) to number ending {PhoneSuffix} blocked: {Reason}", purpose, to.Suffix, blocked);
-            return new SmsSendResult(false, blocked);
+            return await BlockAsync(db, entry, capped, to, purpose);
         }
 
         // Why: a provider failure (or a cancelled request) still counts — the message may have gone out.
@@ -141,7 +129,7 @@ public sealed class SmsGate(
     {
         ArgumentNullException.ThrowIfNull(to);
         var rules = risk.Value;
-        if (CountrySet.Parse(rules.HighRiskCountries, phones, out _).Contains(to))
+        if (countries.IsHighRisk(to))
         {
             return true;
         }
@@ -158,10 +146,13 @@ public sealed class SmsGate(
         return ip is not null && await sends.CountAsync(s => s.Ip == ip, cancellationToken) >= rules.IpPerHour;
     }
 
-    private bool Allowed(PhoneNumber to)
+    private async Task<SmsSendResult> BlockAsync(PanDbContext db, SmsSend entry, SmsBlockReason reason, PhoneNumber to, SmsPurpose purpose)
     {
-        var allowed = CountrySet.Parse(options.Value.AllowedCountries, phones, out _);
-        return allowed.IsEmpty || allowed.Contains(to);
+        entry.Outcome = SmsSendOutcome.Blocked;
+        entry.BlockedReason = reason.ToString();
+        await db.SaveChangesAsync(CancellationToken.None);
+        logger.LogWarning("SMS ({Purpose}) to number ending {PhoneSuffix} blocked: {Reason}", purpose, to.Suffix, reason);
+        return new SmsSendResult(false, reason);
     }
 
     /// <summary>The first cap that <paramref name="entry"/> (already saved as pending) exceeds, or None.</summary>

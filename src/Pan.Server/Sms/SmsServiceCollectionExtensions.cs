@@ -29,6 +29,7 @@ public static class SmsServiceCollectionExtensions
         // Why: each attempt has its own timeout (Pan:Sms:Webhook:TimeoutSeconds); the client's own must not cut retries short.
         services.AddHttpClient(WebhookSmsProvider.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
         services.AddSingleton(sp => sp.GetRequiredKeyedService<ISmsProvider>(sp.GetRequiredService<IOptions<SmsOptions>>().Value.Provider));
+        services.AddSingleton<SmsCountries>();
         services.AddScoped<SmsGate>();
 
         services.AddPanNetwork(configuration);
