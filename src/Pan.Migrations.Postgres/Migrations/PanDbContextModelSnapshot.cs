@@ -206,6 +206,63 @@ namespace Pan.Migrations.Postgres.Migrations
                     b.ToTable("members", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.Sms.SmsSend", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("BlockedReason")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("blocked_reason");
+
+                    b.Property<int>("CountryCode")
+                        .HasColumnType("integer")
+                        .HasColumnName("country_code");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created");
+
+                    b.Property<string>("Ip")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("ip");
+
+                    b.Property<int>("Outcome")
+                        .HasColumnType("integer")
+                        .HasColumnName("outcome");
+
+                    b.Property<byte[]>("PhoneHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("phone_hash");
+
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("purpose");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CountryCode", "Created", "Outcome")
+                        .HasDatabaseName("ix_sms_sends_country_created");
+
+                    b.HasIndex("Ip", "Created", "Outcome")
+                        .HasDatabaseName("ix_sms_sends_ip_created");
+
+                    b.HasIndex("PhoneHash", "Created", "Outcome")
+                        .HasDatabaseName("ix_sms_sends_phone_created");
+
+                    b.ToTable("sms_sends", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.Members.Member", b =>
                 {
                     b.HasOne("Pan.Data.Accounts.Account", "Account")

@@ -197,6 +197,61 @@ namespace Pan.Migrations.Sqlite.Migrations
                     b.ToTable("members", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.Sms.SmsSend", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("BlockedReason")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("blocked_reason");
+
+                    b.Property<int>("CountryCode")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("country_code");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created");
+
+                    b.Property<string>("Ip")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ip");
+
+                    b.Property<int>("Outcome")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("outcome");
+
+                    b.Property<byte[]>("PhoneHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("phone_hash");
+
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("purpose");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CountryCode", "Created", "Outcome")
+                        .HasDatabaseName("ix_sms_sends_country_created");
+
+                    b.HasIndex("Ip", "Created", "Outcome")
+                        .HasDatabaseName("ix_sms_sends_ip_created");
+
+                    b.HasIndex("PhoneHash", "Created", "Outcome")
+                        .HasDatabaseName("ix_sms_sends_phone_created");
+
+                    b.ToTable("sms_sends", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.Members.Member", b =>
                 {
                     b.HasOne("Pan.Data.Accounts.Account", "Account")

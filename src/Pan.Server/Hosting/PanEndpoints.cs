@@ -4,6 +4,7 @@ using Pan.Server.Admin;
 using Pan.Server.Deletion;
 using Pan.Server.Lever;
 using Pan.Server.Members;
+using Pan.Server.Network;
 using Pan.Server.OAuth;
 using Pan.Server.Transport;
 
@@ -14,6 +15,7 @@ public static class PanEndpoints
 {
     public static WebApplication MapPan(this WebApplication app)
     {
+        app.UsePanForwardedHeaders();
         app.UseMiddleware<GrpcWebPrefixMiddleware>();
         app.UseRouting();
         // Why: gRPC-Web (text and binary) is on for every service, on both listeners.

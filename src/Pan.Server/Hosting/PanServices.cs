@@ -4,6 +4,7 @@ using Pan.Server.Errors;
 using Pan.Server.Health;
 using Pan.Server.Members;
 using Pan.Server.PhaseSessions;
+using Pan.Server.Sms;
 using Pan.Server.Transport;
 
 namespace Pan.Server.Hosting;
@@ -24,6 +25,7 @@ public static class PanServices
 
         services.AddPanDatabase(builder.Configuration);
         services.AddPanPhoneFlows();
+        services.AddPanSms(builder.Configuration);
 
         services.AddGrpc(o =>
         {

@@ -1,8 +1,60 @@
+using Grpc.Core;
 using Pan.Lever.Member;
+using Pan.Server.Errors;
+using Pan.Server.Network;
+using Pan.Server.Sms;
 
 namespace Pan.Server.Lever;
 
 /// <summary><c>pan.lever.member.MemberService</c>: internal calls from the family's own back ends.</summary>
+/// <remarks>Every method first requires an internal API key (<see cref="InternalCallers"/>). AuthToken is not implemented yet.</remarks>
 public sealed class LeverMemberEndpoint : MemberService.MemberServiceBase
 {
+    /// <summary>Longest accepted text, in characters (Unicode code points).</summary>
+    public const int MaxTextLength = 500;
+
+    /// <summary>
+    /// Sends <c>text</c> to the phone of the member <c>object_id</c> through the SMS gate. NOT_FOUND (ErrObject.NOT_FOUND)
+    /// for an unknown or deleted member; RESOURCE_EXHAUSTED (SMS_LIMIT) when a cap blocks it; FAILED_PRECONDITION
+    /// (SMS_COUNTRY_NOT_ALLOWED) when the phone's country may not receive SMS; UNAVAILABLE when the provider is down.
+    /// </summary>
+    public override async Task<SendSMSResponse> SendSMS(SendSMSRequest request, ServerCallContext context)
+    {
+        var http = context.GetHttpContext();
+        http.RequestServices.GetRequiredService<InternalCallers>().Require(context);
+        var (objectId, text) = Validate(request);
+
+        var phone = await http.RequestServices.GetRequiredService<MemberPhones>().FindAsync(objectId, context.CancellationToken)
+            ?? throw PanError.Of(ErrObject.Types.General.NotFound, StatusCode.NotFound, "No such member.");
+
+        var gate = http.RequestServices.GetRequiredService<SmsGate>();
+        var result = await gate.SendAsync(phone, text, SmsPurpose.Internal, ClientAddress.Of(http), context.CancellationToken);
+        return result.Blocked switch
+        {
+            SmsBlockReason.None => new SendSMSResponse(),
+            SmsBlockReason.CountryNotAllowed => throw PanError.Plain(StatusCode.FailedPrecondition, "SMS_COUNTRY_NOT_ALLOWED",
+                "The member's phone is in a country that may not receive SMS."),
+            _ => throw PanError.Plain(StatusCode.ResourceExhausted, "SMS_LIMIT", $"SMS limit reached ({result.Blocked}); try again later."),
+        };
+    }
+
+    private static (Guid ObjectId, string Text) Validate(SendSMSRequest request)
+    {
+        var violations = new List<FieldViolation>();
+        if (!Guid.TryParse(request.ObjectId, out var objectId) || objectId == Guid.Empty)
+        {
+            violations.Add(new FieldViolation("object_id", string.IsNullOrEmpty(request.ObjectId) ? "is required" : "must be a UUID"));
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Text))
+        {
+            violations.Add(new FieldViolation("text", "is required"));
+        }
+        else if (request.Text.Length > 2 * MaxTextLength || request.Text.EnumerateRunes().Count() > MaxTextLength)
+        {
+            violations.Add(new FieldViolation("text", $"must be at most {MaxTextLength} characters"));
+        }
+
+        return violations.Count > 0 ? throw PanError.InvalidArgument([.. violations]) : (objectId, request.Text);
+    }
 }

@@ -8,5 +8,10 @@ namespace Pan.Server.Network;
 /// </summary>
 public static class ClientAddress
 {
-    public static IPAddress? Of(HttpContext context) => context.Connection.RemoteIpAddress;
+    /// <summary>The client's address (IPv4-mapped IPv6 addresses as plain IPv4), or null when unknown.</summary>
+    public static IPAddress? Of(HttpContext context)
+    {
+        var address = context.Connection.RemoteIpAddress;
+        return address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
+    }
 }

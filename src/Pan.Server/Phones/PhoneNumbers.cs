@@ -1,3 +1,10 @@
+extern alias libphonenumber;
+
+using System.Globalization;
+using NumberParseException = libphonenumber::PhoneNumbers.NumberParseException;
+using PhoneNumberFormat = libphonenumber::PhoneNumbers.PhoneNumberFormat;
+using PhoneNumberUtil = libphonenumber::PhoneNumbers.PhoneNumberUtil;
+
 namespace Pan.Server.Phones;
 
 /// <summary>A phone number normalised to E.164.</summary>
@@ -13,9 +20,127 @@ public sealed record PhoneNumber(string E164, int CountryCode, string RegionCode
 /// <summary>Parses user input (country code + number) into E.164 with libphonenumber.</summary>
 public sealed class PhoneNumbers
 {
+    /// <summary>Longest accepted number as typed, formatting included (E.164 itself is at most 16 characters).</summary>
+    public const int MaxValueLength = 40;
+
+    /// <summary>Longest accepted country code as typed ("+1684" or "TW").</summary>
+    public const int MaxCountryCodeLength = 5;
+
+    // libphonenumber's region for unknown calling codes, and for non-geographic ones such as +800.
+    private const string UnknownRegion = "ZZ";
+    private const string NonGeographicRegion = "001";
+
+    private const string Separators = " \u00A0\u3000-\u2010\u2011\u2012\u2013\u2014\uFF0D()\uFF08\uFF09.\uFF0E/";
+
+    private readonly PhoneNumberUtil util = PhoneNumberUtil.GetInstance();
+
     /// <summary>
     /// Parses <paramref name="value"/>; <paramref name="countryCode"/> is a calling code ("886", "+886") or an ISO
     /// region ("TW") and may be empty when the value starts with "+". Returns null for anything that is not a valid number.
     /// </summary>
-    public PhoneNumber? Parse(string? countryCode, string? value) => throw new NotImplementedException("SMS/phones helper");
+    /// <remarks>
+    /// Digits may be full-width (e.g. typed with a CJK input method). A value in international form ("+852…") must agree
+    /// with a given country code. Letters (vanity numbers) and oversized input are refused before libphonenumber runs.
+    /// </remarks>
+    public PhoneNumber? Parse(string? countryCode, string? value)
+    {
+        // Why: absurd input is refused on its raw length, before any work is done on it.
+        if (value is null || value.Length > MaxValueLength || (countryCode?.Length ?? 0) > MaxCountryCodeLength)
+        {
+            return null;
+        }
+
+        var input = value.Trim();
+        var country = countryCode?.Trim() ?? string.Empty;
+        if (input.Length == 0 || !IsPhoneText(input))
+        {
+            return null;
+        }
+
+        var international = input[0] is '+' or '\uFF0B';
+        if (country.Length == 0 && !international)
+        {
+            return null;
+        }
+
+        string? defaultRegion = null;
+        int? expectedCallingCode = null;
+        if (country.Length > 0)
+        {
+            if (!TryRegionOf(country, out defaultRegion, out expectedCallingCode))
+            {
+                return null;
+            }
+        }
+
+        try
+        {
+            var number = util.Parse(input, international ? null : defaultRegion);
+            if (!util.IsValidNumber(number) || (expectedCallingCode is { } code && number.CountryCode != code))
+            {
+                return null;
+            }
+
+            var region = util.GetRegionCodeForNumber(number) ?? NonGeographicRegion;
+            return new PhoneNumber(util.Format(number, PhoneNumberFormat.E164), number.CountryCode, region);
+        }
+        catch (NumberParseException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Re-reads a number stored in E.164 (for example <c>Account.PhoneE164</c>); null if it is not a valid number.</summary>
+    public PhoneNumber? FromE164(string? e164) => Parse(null, e164);
+
+    /// <summary>
+    /// Resolves a country setting ("886", "+886" or "TW") to the region libphonenumber parses national numbers with,
+    /// and the calling code the number must have. False for unknown codes and regions.
+    /// </summary>
+    public bool TryRegionOf(string countryCode, out string? region, out int? callingCode)
+    {
+        region = null;
+        callingCode = null;
+        // Why: NFKC folds full-width input ("８８６", "ＴＷ", "＋") to ASCII; the country code is a few characters long.
+        var text = countryCode.Normalize(System.Text.NormalizationForm.FormKC).Trim().TrimStart('+');
+        if (text.Length is >= 1 and <= 4 && text.All(char.IsAsciiDigit))
+        {
+            var code = int.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
+            var main = util.GetRegionCodeForCountryCode(code);
+            if (main == UnknownRegion)
+            {
+                return false;
+            }
+
+            // Why: non-geographic codes (+800, +882…) have no region; libphonenumber reads them only in "+" form.
+            region = main == NonGeographicRegion ? null : main;
+            callingCode = code;
+            return true;
+        }
+
+        var upper = text.ToUpperInvariant();
+        if (text.Length == 2 && util.GetSupportedRegions().Contains(upper))
+        {
+            region = upper;
+            callingCode = util.GetCountryCodeForRegion(upper);
+            return true;
+        }
+
+        return false;
+    }
+
+    private static bool IsPhoneText(string input)
+    {
+        for (var i = 0; i < input.Length; i++)
+        {
+            var c = input[i];
+            var ok = char.IsDigit(c) || Separators.Contains(c, StringComparison.Ordinal) || (i == 0 && c is '+' or '\uFF0B');
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }

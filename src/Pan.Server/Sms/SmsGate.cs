@@ -1,4 +1,8 @@
 using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Pan.Data;
+using Pan.Data.Sms;
 using Pan.Server.Phones;
 
 namespace Pan.Server.Sms;
@@ -38,12 +42,173 @@ public sealed record SmsSendResult(bool Sent, SmsBlockReason Blocked)
 /// database, so every node sees the same numbers), then hands the text to the configured provider.
 /// A provider that still fails after its retries throws <see cref="Errors.DependencyUnavailableException"/>.
 /// </summary>
-public sealed class SmsGate
+/// <remarks>
+/// <para>Every request is logged in <c>sms_sends</c>. Caps count the last hour / 24 hours of rows that were not blocked
+/// (sent, failed — the message may have gone out — or still pending); blocked rows are kept for the record but count
+/// against nothing, so an attacker hammering a number cannot keep it blocked past the window.</para>
+/// <para>Exact under concurrency, without locks: a send first commits a <c>Pending</c> row, then counts (its own row
+/// included) and blocks itself when a count exceeds the cap. Of several racing sends, the one committed last sees all
+/// the others, so the caps are never exceeded; at worst two racers both see each other and both are blocked.</para>
+/// <para>The log is written through the gate's own <see cref="PanDbContext"/>: it commits by itself, so an operation
+/// that fails after sending still counts. Call the gate outside a database transaction — an SMS cannot be rolled back,
+/// and on SQLite a caller holding the write lock would block the log's write.</para>
+/// <para>Sends with purpose <see cref="SmsPurpose.Internal"/> (trusted back ends on a few addresses) record the client
+/// address but skip the per-IP caps; per-phone and per-country caps still apply.</para>
+/// </remarks>
+public sealed class SmsGate(
+    PanDbContext callerDb,
+    IServiceScopeFactory scopes,
+    ISmsProvider provider,
+    SmsCountries countries,
+    IOptions<SmsLimitsOptions> limits,
+    IOptions<SmsRiskOptions> risk,
+    TimeProvider clock,
+    ILogger<SmsGate> logger)
 {
-    public Task<SmsSendResult> SendAsync(PhoneNumber to, string text, SmsPurpose purpose, IPAddress? clientIp, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("SMS helper");
+    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
+    private static readonly TimeSpan Day = TimeSpan.FromDays(1);
+
+    public async Task<SmsSendResult> SendAsync(PhoneNumber to, string text, SmsPurpose purpose, IPAddress? clientIp, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(to);
+        ArgumentException.ThrowIfNullOrEmpty(text);
+        if (callerDb.Database.CurrentTransaction is not null)
+        {
+            throw new InvalidOperationException("SmsGate.SendAsync must be called outside a database transaction: send after committing.");
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+        var entry = new SmsSend
+        {
+            PhoneHash = SmsKeys.Phone(to),
+            CountryCode = to.CountryCode,
+            Ip = SmsKeys.Ip(clientIp),
+            Purpose = purpose.ToString(),
+            Outcome = SmsSendOutcome.Pending,
+            Created = clock.GetUtcNow(),
+        };
+
+        if (!countries.IsAllowed(to))
+        {
+            db.Add(entry);
+            return await BlockAsync(db, entry, SmsBlockReason.CountryNotAllowed, to, purpose);
+        }
+
+        // The reservation: committed before counting, so racing sends on any node see each other.
+        db.Add(entry);
+        await db.SaveChangesAsync(cancellationToken);
+        var capped = await CheckCapsAsync(db, entry, checkIp: purpose != SmsPurpose.Internal, cancellationToken);
+        if (capped != SmsBlockReason.None)
+        {
+            return await BlockAsync(db, entry, capped, to, purpose);
+        }
+
+        // Why: a provider failure (or a cancelled request) still counts — the message may have gone out.
+        entry.Outcome = SmsSendOutcome.Failed;
+        try
+        {
+            await provider.SendAsync(to, text, cancellationToken);
+            entry.Outcome = SmsSendOutcome.Sent;
+        }
+        finally
+        {
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+
+        logger.LogInformation("SMS ({Purpose}) sent to number ending {PhoneSuffix}", purpose, to.Suffix);
+        return SmsSendResult.Ok;
+    }
 
     /// <summary>True when a send to <paramref name="to"/> from <paramref name="clientIp"/> trips the risk rules (captcha mode 'risk').</summary>
-    public Task<bool> IsRiskyAsync(PhoneNumber to, IPAddress? clientIp, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("SMS helper");
+    /// <remarks>
+    /// Risky when the country is in <c>Pan:Sms:Risk:HighRiskCountries</c>, or the phone already had
+    /// <c>Pan:Sms:Risk:PhonePerHour</c> sends in the last hour, or the client address <c>Pan:Sms:Risk:IpPerHour</c>.
+    /// </remarks>
+    public async Task<bool> IsRiskyAsync(PhoneNumber to, IPAddress? clientIp, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(to);
+        var rules = risk.Value;
+        if (countries.IsHighRisk(to))
+        {
+            return true;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var sends = Counted(scope.ServiceProvider.GetRequiredService<PanDbContext>(), clock.GetUtcNow() - Hour);
+        var phoneHash = SmsKeys.Phone(to);
+        if (await sends.CountAsync(s => s.PhoneHash == phoneHash, cancellationToken) >= rules.PhonePerHour)
+        {
+            return true;
+        }
+
+        var ip = SmsKeys.Ip(clientIp);
+        return ip is not null && await sends.CountAsync(s => s.Ip == ip, cancellationToken) >= rules.IpPerHour;
+    }
+
+    private async Task<SmsSendResult> BlockAsync(PanDbContext db, SmsSend entry, SmsBlockReason reason, PhoneNumber to, SmsPurpose purpose)
+    {
+        entry.Outcome = SmsSendOutcome.Blocked;
+        entry.BlockedReason = reason.ToString();
+        await db.SaveChangesAsync(CancellationToken.None);
+        logger.LogWarning("SMS ({Purpose}) to number ending {PhoneSuffix} blocked: {Reason}", purpose, to.Suffix, reason);
+        return new SmsSendResult(false, reason);
+    }
+
+    /// <summary>The first cap that <paramref name="entry"/> (already saved as pending) exceeds, or None.</summary>
+    private async Task<SmsBlockReason> CheckCapsAsync(PanDbContext db, SmsSend entry, bool checkIp, CancellationToken cancellationToken)
+    {
+        var caps = limits.Value;
+        var now = entry.Created;
+        var hourAgo = now - Hour;
+        var sends = Counted(db, now - Day);
+
+        var phoneHash = entry.PhoneHash;
+        var phone = await CountAsync(sends.Where(s => s.PhoneHash == phoneHash), hourAgo, cancellationToken);
+        if (phone.Hour > caps.PerPhonePerHour)
+        {
+            return SmsBlockReason.PhoneHourlyCap;
+        }
+
+        if (phone.Day > caps.PerPhonePerDay)
+        {
+            return SmsBlockReason.PhoneDailyCap;
+        }
+
+        if (checkIp && entry.Ip is { } ip)
+        {
+            var byIp = await CountAsync(sends.Where(s => s.Ip == ip), hourAgo, cancellationToken);
+            if (byIp.Hour > caps.PerIpPerHour)
+            {
+                return SmsBlockReason.IpHourlyCap;
+            }
+
+            if (byIp.Day > caps.PerIpPerDay)
+            {
+                return SmsBlockReason.IpDailyCap;
+            }
+        }
+
+        var countryCode = entry.CountryCode;
+        var country = await CountAsync(sends.Where(s => s.CountryCode == countryCode), hourAgo, cancellationToken);
+        if (country.Hour > caps.PerCountryPerHour)
+        {
+            return SmsBlockReason.CountryHourlyCap;
+        }
+
+        return country.Day > caps.PerCountryPerDay ? SmsBlockReason.CountryDailyCap : SmsBlockReason.None;
+    }
+
+    /// <summary>Rows that count against caps and risk: created after <paramref name="since"/> and not blocked.</summary>
+    private static IQueryable<SmsSend> Counted(PanDbContext db, DateTimeOffset since) =>
+        db.Set<SmsSend>().AsNoTracking().Where(s => s.Created > since && s.Outcome != SmsSendOutcome.Blocked);
+
+    private static async Task<(int Hour, int Day)> CountAsync(IQueryable<SmsSend> lastDay, DateTimeOffset hourAgo, CancellationToken cancellationToken)
+    {
+        var counts = await lastDay
+            .GroupBy(_ => 1)
+            .Select(g => new { Day = g.Count(), Hour = g.Count(s => s.Created > hourAgo) })
+            .FirstOrDefaultAsync(cancellationToken);
+        return counts is null ? (0, 0) : (counts.Hour, counts.Day);
+    }
 }

@@ -63,6 +63,10 @@ public sealed class PanServer : IAsyncDisposable
             ["Pan:Hashids:Salt"] = "pan-tests-salt",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:Console:FormatterName"] = "simple",
+            // Why: outside Development a server needs an SMS provider; this one points at the discard port, so a test
+            // that sends SMS without its own SmsInbox (SmsInbox.Settings) gets UNAVAILABLE instead of a silent success.
+            ["Pan:Sms:Provider"] = "webhook",
+            ["Pan:Sms:Webhook:Url"] = "http://127.0.0.1:9/",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
