@@ -206,6 +206,173 @@ namespace Pan.Migrations.Postgres.Migrations
                     b.ToTable("members", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.Tokens.AuthSession", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("AccountId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("account_id");
+
+                    b.Property<string>("AuthMethod")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("auth_method");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created");
+
+                    b.Property<long>("Expires")
+                        .HasColumnType("bigint")
+                        .HasColumnName("expires");
+
+                    b.Property<long?>("Revoked")
+                        .HasColumnType("bigint")
+                        .HasColumnName("revoked");
+
+                    b.Property<long>("Uid")
+                        .HasColumnType("bigint")
+                        .HasColumnName("uid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AccountId")
+                        .HasDatabaseName("ix_auth_sessions_account_id");
+
+                    b.HasIndex("Expires")
+                        .HasDatabaseName("ix_auth_sessions_expires");
+
+                    b.HasIndex("Uid")
+                        .HasDatabaseName("ix_auth_sessions_uid");
+
+                    b.ToTable("auth_sessions", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Tokens.SigningKey", b =>
+                {
+                    b.Property<string>("Kid")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kid");
+
+                    b.Property<long>("Activates")
+                        .HasColumnType("bigint")
+                        .HasColumnName("activates");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created");
+
+                    b.Property<long>("Generation")
+                        .HasColumnType("bigint")
+                        .HasColumnName("generation");
+
+                    b.Property<long?>("Retires")
+                        .HasColumnType("bigint")
+                        .HasColumnName("retires");
+
+                    b.Property<byte[]>("Secret")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("secret");
+
+                    b.HasKey("Kid");
+
+                    b.HasIndex("Generation")
+                        .IsUnique()
+                        .HasDatabaseName("ux_signing_keys_generation");
+
+                    b.ToTable("signing_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Tokens.StoredAccessToken", b =>
+                {
+                    b.Property<byte[]>("Hash")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("hash");
+
+                    b.Property<string>("AppId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("app_id");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created");
+
+                    b.Property<long>("Expires")
+                        .HasColumnType("bigint")
+                        .HasColumnName("expires");
+
+                    b.Property<long>("SessionId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("session_id");
+
+                    b.Property<long>("TokenGeneration")
+                        .HasColumnType("bigint")
+                        .HasColumnName("token_generation");
+
+                    b.Property<long>("Uid")
+                        .HasColumnType("bigint")
+                        .HasColumnName("uid");
+
+                    b.HasKey("Hash");
+
+                    b.HasIndex("Expires")
+                        .HasDatabaseName("ix_access_tokens_expires");
+
+                    b.HasIndex("SessionId")
+                        .HasDatabaseName("ix_access_tokens_session_id");
+
+                    b.ToTable("access_tokens", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Tokens.StoredVerifyToken", b =>
+                {
+                    b.Property<byte[]>("Hash")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("hash");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created");
+
+                    b.Property<long>("Expires")
+                        .HasColumnType("bigint")
+                        .HasColumnName("expires");
+
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("purpose");
+
+                    b.Property<long>("Uid")
+                        .HasColumnType("bigint")
+                        .HasColumnName("uid");
+
+                    b.Property<long?>("UsedAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("used_at");
+
+                    b.HasKey("Hash");
+
+                    b.HasIndex("Expires")
+                        .HasDatabaseName("ix_verify_tokens_expires");
+
+                    b.ToTable("verify_tokens", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.Members.Member", b =>
                 {
                     b.HasOne("Pan.Data.Accounts.Account", "Account")
@@ -215,6 +382,17 @@ namespace Pan.Migrations.Postgres.Migrations
                         .IsRequired();
 
                     b.Navigation("Account");
+                });
+
+            modelBuilder.Entity("Pan.Data.Tokens.StoredAccessToken", b =>
+                {
+                    b.HasOne("Pan.Data.Tokens.AuthSession", "Session")
+                        .WithMany()
+                        .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Session");
                 });
 
             modelBuilder.Entity("Pan.Data.Accounts.Account", b =>
