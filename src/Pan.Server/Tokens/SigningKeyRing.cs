@@ -46,6 +46,12 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<TokenOp
         try
         {
             now = clock.GetUtcNow();
+            // Why: requests queued behind the one that just loaded or created the key need no second look at the database.
+            if (Volatile.Read(ref snapshot) is var loaded && !loaded.IsStale(now) && loaded.Current(now) is { } ready && !IsDue(ready, now))
+            {
+                return ready;
+            }
+
             var current = (await ReloadAsync(cancellationToken)).Current(now);
             if (current is null || IsDue(current, now))
             {

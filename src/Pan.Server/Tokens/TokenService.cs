@@ -26,31 +26,6 @@ public sealed record AccessTokenInfo(long Uid, Guid ObjectId, long AccountId, lo
 
 public sealed record IssuedToken(string Token, DateTimeOffset Expires);
 
-/// <summary>Why an auth token was refused (or that it was not).</summary>
-public enum AuthTokenStatus
-{
-    Valid,
-
-    /// <summary>Correctly signed by one of our keys, but its <c>expire</c> has passed (ErrAccessToken.EXPIRED).</summary>
-    Expired,
-
-    /// <summary>Malformed, badly signed, signed by a retired key, or its session was revoked (ErrAccessToken.INVALID).</summary>
-    Invalid,
-}
-
-/// <summary>The outcome of checking an auth token; <see cref="Claims"/> is set only when <see cref="Status"/> is Valid.</summary>
-public sealed record AuthTokenCheck(AuthTokenStatus Status, AuthTokenClaims? Claims);
-
-/// <summary>
-/// The outcome of looking up an access token together with its member (one query). <see cref="Member"/> (with its
-/// Account loaded, not tracked) is set when the token is live; <see cref="MemberDeleted"/> says the token is live but
-/// its member was deleted without its tokens being revoked (Me answers MeResponse.Error.NotExists then).
-/// </summary>
-public sealed record AccessTokenLookup(AccessTokenInfo Info, Member Member)
-{
-    public bool MemberDeleted => Member.Deleted is not null;
-}
-
 /// <summary>
 /// Issues, validates and revokes Pan's tokens. Auth tokens are JWTs (HS512 with per-deployment keys persisted in the
 /// database and rotated without downtime) carrying uid, object_id, expire and auth_method plus a server-side session id;
@@ -60,11 +35,15 @@ public sealed record AccessTokenLookup(AccessTokenInfo Info, Member Member)
 /// </summary>
 public sealed class TokenService(PanDbContext db, SigningKeyRing keys, IOptions<TokenOptions> options, TimeProvider clock, ILogger<TokenService> logger)
 {
+    /// <summary>Longest auth_method or verify-token purpose (the width of their columns).</summary>
+    public const int MaxLabelLength = 32;
+
     private readonly AuthTokenCodec codec = new(keys);
 
     public async Task<IssuedToken> IssueAuthTokenAsync(Member member, string authMethod, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(authMethod);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(authMethod.Length, MaxLabelLength, nameof(authMethod));
         if (member.Uid <= 0 || member.AccountId <= 0 || member.ObjectId == Guid.Empty)
         {
             throw new ArgumentException("The member must be saved (uid, account and object_id set).", nameof(member));
@@ -221,6 +200,7 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, IOptions<
     public async Task<IssuedToken> IssueVerifyTokenAsync(long uid, string purpose, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(purpose);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(purpose.Length, MaxLabelLength, nameof(purpose));
         var now = clock.GetUtcNow();
         var expires = now + options.Value.VerifyTokenLifetime;
         var (token, hash) = OpaqueTokens.Create();
