@@ -13,7 +13,8 @@ public static class DbErrors
             case Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation } pg:
                 what = pg.ConstraintName ?? string.Empty;
                 return true;
-            case Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 } sqlite when sqlite.Message.Contains("UNIQUE", StringComparison.Ordinal):
+            // SQLITE_CONSTRAINT_UNIQUE (2067) and SQLITE_CONSTRAINT_PRIMARYKEY (1555).
+            case Microsoft.Data.Sqlite.SqliteException { SqliteExtendedErrorCode: 2067 or 1555 } sqlite:
                 // SQLite names columns ("UNIQUE constraint failed: accounts.phone_e164"), not indexes.
                 what = sqlite.Message;
                 return true;
@@ -22,6 +23,8 @@ public static class DbErrors
                 return false;
         }
     }
+
+    public static bool IsUniqueViolation(DbUpdateException ex) => IsUniqueViolation(ex, out _);
 
     /// <summary>True when the violated index is about <paramref name="column"/> (PostgreSQL index name or SQLite column).</summary>
     public static bool Concerns(string what, string index, string column) =>

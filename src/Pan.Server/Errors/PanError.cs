@@ -52,12 +52,16 @@ public static class PanError
             info.Metadata[key] = value;
         }
 
-        status.Details.Clear();
-        status.Details.Add(Any.Pack(info));
         if (retryAfterSeconds is { } seconds)
         {
             info.Metadata["retry_after_seconds"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(TimeSpan.FromSeconds(seconds)) }));
+        }
+
+        status.Details.Clear();
+        status.Details.Add(Any.Pack(info));
+        if (retryAfterSeconds is { } delay)
+        {
+            status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(TimeSpan.FromSeconds(delay)) }));
         }
 
         return status.ToRpcException();

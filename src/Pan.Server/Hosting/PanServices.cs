@@ -1,10 +1,13 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Pan.Server.Captcha;
 using Pan.Server.Data;
 using Pan.Server.Errors;
 using Pan.Server.Health;
 using Pan.Server.Members;
 using Pan.Server.PhaseSessions;
 using Pan.Server.Sms;
+using Pan.Server.Session;
+using Pan.Server.Tokens;
 using Pan.Server.Transport;
 
 namespace Pan.Server.Hosting;
@@ -22,6 +25,7 @@ public static class PanServices
         services.AddSingleton<HashUids>();
         services.AddScoped<MemberCreator>();
         services.AddScoped<DisplayNames.DisplayNameDirectory>();
+        services.AddPanTokens().AddPanCaptcha().AddPanSession();
 
         services.AddPanDatabase(builder.Configuration);
         services.AddPanPhoneFlows();

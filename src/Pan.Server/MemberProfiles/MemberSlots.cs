@@ -42,7 +42,10 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
                     return (null, SlotFailure.Full);
                 }
 
-                account.Modified = clock.GetUtcNow(); // bumps Version: the concurrency check that serialises additions
+                // Why: bumping the version makes concurrent additions to this account conflict, so the loser retries
+                // and counts again. (Modified alone may not change: two requests can share a millisecond.)
+                account.Version++;
+                account.Modified = clock.GetUtcNow();
                 var created = await creator.CreateAsync(account, member, cancellationToken);
                 await tx.CommitAsync(cancellationToken);
                 return (created, SlotFailure.None);
@@ -91,6 +94,7 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
                     member.DisplayNameKey = DisplayNames.DisplayNameRules.Key(newName);
                 }
 
+                account.Version++;
                 account.Modified = now;
                 account.DefaultMemberUid ??= uid;
                 await db.SaveChangesAsync(cancellationToken);

@@ -1,4 +1,10 @@
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Pan.Data;
 using Pan.Data.Members;
+using Pan.Data.Tokens;
+using Pan.Server.Members;
 
 namespace Pan.Server.Tokens;
 
@@ -25,42 +31,218 @@ public sealed record IssuedToken(string Token, DateTimeOffset Expires);
 /// database and rotated without downtime) carrying uid, object_id, expire and auth_method plus a server-side session id;
 /// access tokens are opaque 256-bit secrets stored hashed; verify tokens are single-use, short-lived and bound to a
 /// member and a purpose. Every validation consults the database, so a revocation on one node holds on all at once.
+/// Shares the request's <see cref="PanDbContext"/>, so a caller's transaction covers the tokens it issues.
 /// </summary>
-public sealed class TokenService
+public sealed class TokenService(PanDbContext db, SigningKeyRing keys, IOptions<TokenOptions> options, TimeProvider clock, ILogger<TokenService> logger)
 {
-    public Task<IssuedToken> IssueAuthTokenAsync(Member member, string authMethod, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("tokens helper");
+    /// <summary>Longest auth_method or verify-token purpose (the width of their columns).</summary>
+    public const int MaxLabelLength = 32;
+
+    private readonly AuthTokenCodec codec = new(keys);
+
+    public async Task<IssuedToken> IssueAuthTokenAsync(Member member, string authMethod, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(authMethod);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(authMethod.Length, MaxLabelLength, nameof(authMethod));
+        if (member.Uid <= 0 || member.AccountId <= 0 || member.ObjectId == Guid.Empty)
+        {
+            throw new ArgumentException("The member must be saved (uid, account and object_id set).", nameof(member));
+        }
+
+        var now = clock.GetUtcNow();
+        // Why: `expire` is whole seconds; the session ends at the same instant so both checks agree.
+        var expires = DateTimeOffset.FromUnixTimeSeconds((now + options.Value.AuthTokenLifetime).ToUnixTimeSeconds());
+        var session = new AuthSession { AccountId = member.AccountId, Uid = member.Uid, AuthMethod = authMethod, Created = now, Expires = expires };
+        db.Add(session);
+        await db.SaveChangesAsync(cancellationToken);
+
+        var token = await codec.WriteAsync(
+            new AuthTokenPayload(member.Uid, member.ObjectId, expires.ToUnixTimeSeconds(), authMethod, session.Id, OpaqueTokens.RandomId()),
+            cancellationToken);
+        logger.LogInformation("Opened auth session {SessionId} for member {Uid} by {AuthMethod}", session.Id, member.Uid, authMethod);
+        return new IssuedToken(token, expires);
+    }
 
     /// <summary>Null when the token is malformed, badly signed, expired or revoked.</summary>
-    public Task<AuthTokenClaims?> ValidateAuthTokenAsync(string? token, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("tokens helper");
+    public async Task<AuthTokenClaims?> ValidateAuthTokenAsync(string? token, CancellationToken cancellationToken) =>
+        (await CheckAuthTokenAsync(token, cancellationToken)).Claims;
+
+    /// <summary>Like <see cref="ValidateAuthTokenAsync"/>, but tells an expired token (signature still good) from an invalid one.</summary>
+    public async Task<AuthTokenCheck> CheckAuthTokenAsync(string? token, CancellationToken cancellationToken)
+    {
+        var (shape, payload) = await codec.ReadAsync(token, cancellationToken);
+        if (shape != AuthTokenShape.Signed || payload is null)
+        {
+            return new AuthTokenCheck(AuthTokenStatus.Invalid, null);
+        }
+
+        var now = clock.GetUtcNow();
+        if (payload.Expire <= now.ToUnixTimeSeconds())
+        {
+            return new AuthTokenCheck(AuthTokenStatus.Expired, null);
+        }
+
+        var accountId = await (
+                from s in db.Set<AuthSession>()
+                join a in db.Accounts on s.AccountId equals a.Id
+                where s.Id == payload.SessionId && s.Uid == payload.Uid && s.Revoked == null && s.Expires > now && a.Deleted == null
+                select (long?)s.AccountId)
+            .SingleOrDefaultAsync(cancellationToken);
+        return accountId is { } account
+            ? new AuthTokenCheck(AuthTokenStatus.Valid, new AuthTokenClaims(
+                payload.Uid, payload.ObjectId, account, payload.SessionId, DateTimeOffset.FromUnixTimeSeconds(payload.Expire), payload.AuthMethod))
+            : new AuthTokenCheck(AuthTokenStatus.Invalid, null);
+    }
 
     /// <summary>An access token for <paramref name="member"/> (any member under the auth token's phone) and one app.</summary>
-    public Task<IssuedToken> IssueAccessTokenAsync(AuthTokenClaims auth, Member member, string appId, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("tokens helper");
+    public async Task<IssuedToken> IssueAccessTokenAsync(AuthTokenClaims auth, Member member, string appId, CancellationToken cancellationToken)
+    {
+        if (member.AccountId != auth.AccountId)
+        {
+            throw new ArgumentException("The member is not under the auth token's account.", nameof(member));
+        }
 
-    /// <summary>Null when the token is unknown, expired or revoked, or its member was deleted.</summary>
-    public Task<AccessTokenInfo?> ValidateAccessTokenAsync(string? token, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("tokens helper");
+        var app = AppIds.Normalize(appId) ?? throw new ArgumentException("Unknown app id.", nameof(appId));
+        var now = clock.GetUtcNow();
+        var lifetime = now + options.Value.AccessTokenLifetime;
+        var expires = lifetime < auth.Expires ? lifetime : auth.Expires;
+        var (token, hash) = OpaqueTokens.Create();
+        db.Add(new StoredAccessToken
+        {
+            Hash = hash,
+            SessionId = auth.SessionId,
+            Uid = member.Uid,
+            AppId = app,
+            TokenGeneration = member.TokenGeneration,
+            Created = now,
+            Expires = expires,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        return new IssuedToken(token, expires);
+    }
 
-    public Task RevokeSessionAsync(long sessionId, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("tokens helper");
+    /// <summary>Null when the token is unknown, expired or revoked, or its member was deleted. One indexed query.</summary>
+    public async Task<AccessTokenInfo?> ValidateAccessTokenAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (OpaqueTokens.Hash(token) is not { } hash)
+        {
+            return null;
+        }
+
+        var now = clock.GetUtcNow();
+        var row = await (
+                from t in db.Set<StoredAccessToken>()
+                join s in db.Set<AuthSession>() on t.SessionId equals s.Id
+                join m in db.Members on t.Uid equals m.Uid
+                where t.Hash == hash && t.Expires > now && s.Revoked == null && m.Deleted == null && m.TokenGeneration == t.TokenGeneration
+                select new { t.Hash, t.Uid, m.ObjectId, m.AccountId, t.SessionId, t.AppId, t.Expires })
+            .AsNoTracking()
+            .SingleOrDefaultAsync(cancellationToken);
+        // Why: the database matched on the hash; the constant-time re-check keeps the rule "secrets compare in constant time" literal.
+        return row is not null && CryptographicOperations.FixedTimeEquals(row.Hash, hash)
+            ? new AccessTokenInfo(row.Uid, row.ObjectId, row.AccountId, row.SessionId, row.AppId, row.Expires)
+            : null;
+    }
+
+    /// <summary>
+    /// Looks up a live access token with its member and the member's account in one query. Unlike
+    /// <see cref="ValidateAccessTokenAsync"/> it also returns tokens whose member was deleted (see <see cref="AccessTokenLookup.MemberDeleted"/>).
+    /// </summary>
+    public async Task<AccessTokenLookup?> LookupAccessTokenAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (OpaqueTokens.Hash(token) is not { } hash)
+        {
+            return null;
+        }
+
+        var now = clock.GetUtcNow();
+        var row = await (
+                from t in db.Set<StoredAccessToken>()
+                join s in db.Set<AuthSession>() on t.SessionId equals s.Id
+                join m in db.Members on t.Uid equals m.Uid
+                join a in db.Accounts on m.AccountId equals a.Id
+                where t.Hash == hash && t.Expires > now && s.Revoked == null && m.TokenGeneration == t.TokenGeneration
+                select new { t.Hash, t.SessionId, t.AppId, t.Expires, Member = m, Account = a })
+            .AsNoTracking()
+            .SingleOrDefaultAsync(cancellationToken);
+        if (row is null || !CryptographicOperations.FixedTimeEquals(row.Hash, hash))
+        {
+            return null;
+        }
+
+        row.Member.Account = row.Account;
+        var member = row.Member;
+        return new AccessTokenLookup(
+            new AccessTokenInfo(member.Uid, member.ObjectId, member.AccountId, row.SessionId, row.AppId, row.Expires), member);
+    }
+
+    public Task RevokeSessionAsync(long sessionId, CancellationToken cancellationToken) => RevokeSessionsAsync([sessionId], cancellationToken);
+
+    /// <summary>Ends several sessions (and every access token issued from them) in one statement.</summary>
+    public async Task RevokeSessionsAsync(IReadOnlyCollection<long> sessionIds, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var count = await db.Set<AuthSession>()
+            .Where(s => sessionIds.Contains(s.Id) && s.Revoked == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Revoked, now), cancellationToken);
+        logger.LogInformation("Revoked {Count} auth session(s)", count);
+    }
 
     /// <summary>Ends every session and access token of one member.</summary>
     public Task RevokeMemberAsync(long uid, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("tokens helper");
+        RevokeAsync(db.Set<AuthSession>().Where(s => s.Uid == uid), db.Members.Where(m => m.Uid == uid), cancellationToken);
 
     /// <summary>Ends every session and access token of every member under an account.</summary>
     public Task RevokeAccountAsync(long accountId, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("tokens helper");
+        RevokeAsync(db.Set<AuthSession>().Where(s => s.AccountId == accountId), db.Members.Where(m => m.AccountId == accountId), cancellationToken);
 
     /// <summary>A step-up token: single-use, valid for minutes, bound to <paramref name="uid"/> and <paramref name="purpose"/>.</summary>
-    public Task<IssuedToken> IssueVerifyTokenAsync(long uid, string purpose, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("tokens helper");
+    public async Task<IssuedToken> IssueVerifyTokenAsync(long uid, string purpose, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(purpose);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(purpose.Length, MaxLabelLength, nameof(purpose));
+        var now = clock.GetUtcNow();
+        var expires = now + options.Value.VerifyTokenLifetime;
+        var (token, hash) = OpaqueTokens.Create();
+        db.Add(new StoredVerifyToken { Hash = hash, Uid = uid, Purpose = purpose, Created = now, Expires = expires });
+        await db.SaveChangesAsync(cancellationToken);
+        return new IssuedToken(token, expires);
+    }
 
-    /// <summary>Consumes a verify token; true exactly once, for the right member and purpose, before it expires.</summary>
-    public Task<bool> ConsumeVerifyTokenAsync(string? token, long uid, string purpose, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("tokens helper");
+    /// <summary>
+    /// Consumes a verify token; true exactly once, for the right member and purpose, before it expires. One conditional
+    /// UPDATE, so of any number of concurrent consumers exactly one sees a changed row.
+    /// </summary>
+    public async Task<bool> ConsumeVerifyTokenAsync(string? token, long uid, string purpose, CancellationToken cancellationToken)
+    {
+        if (OpaqueTokens.Hash(token) is not { } hash)
+        {
+            return false;
+        }
+
+        var now = clock.GetUtcNow();
+        var changed = await db.Set<StoredVerifyToken>()
+            .Where(t => t.Hash == hash && t.UsedAt == null && t.Expires > now && t.Uid == uid && t.Purpose == purpose)
+            .ExecuteUpdateAsync(u => u.SetProperty(t => t.UsedAt, now), cancellationToken);
+        return changed == 1;
+    }
+
+    /// <summary>Revokes the sessions and bumps the members' token generation (killing access tokens from any session), atomically.</summary>
+    private async Task RevokeAsync(IQueryable<AuthSession> sessions, IQueryable<Member> members, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        // Why: join the caller's transaction (e.g. a deletion) when there is one; otherwise both updates commit together.
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        var revoked = await sessions.Where(s => s.Revoked == null).ExecuteUpdateAsync(u => u.SetProperty(s => s.Revoked, now), cancellationToken);
+        // Why: token_generation is not profile data, so Version is left alone and concurrent profile edits do not conflict.
+        await members.ExecuteUpdateAsync(u => u.SetProperty(m => m.TokenGeneration, m => m.TokenGeneration + 1), cancellationToken);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        logger.LogInformation("Revoked {Count} auth session(s) and bumped token generation", revoked);
+    }
 }
 
 /// <summary>Purposes a verify token can be bound to.</summary>

@@ -1,0 +1,27 @@
+namespace Pan.Data.Tokens;
+
+/// <summary>
+/// The server-side half of a phone-level auth token (its <c>sid</c> claim). Revoking the session kills the auth token
+/// and every access token issued from it, on every node at once.
+/// </summary>
+public sealed class AuthSession
+{
+    public long Id { get; set; }
+
+    /// <summary>The phone-level account the auth token opens.</summary>
+    public long AccountId { get; set; }
+
+    /// <summary>The member who signed in (the token's <c>uid</c> claim).</summary>
+    public long Uid { get; set; }
+
+    /// <summary>How the session was opened (the <c>auth_method</c> claim, e.g. auth-by-phone).</summary>
+    public string AuthMethod { get; set; } = string.Empty;
+
+    public DateTimeOffset Created { get; set; }
+
+    /// <summary>Same instant as the token's <c>expire</c> claim.</summary>
+    public DateTimeOffset Expires { get; set; }
+
+    /// <summary>Set by logout, credential changes and deletions; the session is dead from then on.</summary>
+    public DateTimeOffset? Revoked { get; set; }
+}

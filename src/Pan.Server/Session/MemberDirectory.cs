@@ -1,0 +1,67 @@
+using Microsoft.EntityFrameworkCore;
+using Pan.Data;
+using Pan.Data.Accounts;
+using Pan.Data.Members;
+
+namespace Pan.Server.Session;
+
+/// <summary>The read-side queries behind the session RPCs. Every list is one query; nothing is tracked.</summary>
+public sealed class MemberDirectory(PanDbContext db)
+{
+    /// <summary>
+    /// The live member an access token may be issued for: <paramref name="objectId"/> when given, else the account's
+    /// default member (or its only live member when no default is set). Null when there is none under the account.
+    /// The member comes back with its Account loaded.
+    /// </summary>
+    public async Task<Member?> FindUnderAccountAsync(long accountId, Guid? objectId, CancellationToken cancellationToken)
+    {
+        var live = db.Members.AsNoTracking().Include(m => m.Account).Where(m => m.AccountId == accountId && m.Deleted == null);
+        if (objectId is { } id)
+        {
+            return await live.SingleOrDefaultAsync(m => m.ObjectId == id, cancellationToken);
+        }
+
+        // Why: one query brings the default member and, for an account without a usable default, up to two others.
+        var candidates = await live
+            .OrderByDescending(m => m.Uid == m.Account!.DefaultMemberUid)
+            .ThenBy(m => m.Uid)
+            .Take(2)
+            .ToListAsync(cancellationToken);
+        return candidates switch
+        {
+            [var first, ..] when first.Uid == first.Account!.DefaultMemberUid => first,
+            [var only] => only,
+            _ => null,
+        };
+    }
+
+    /// <summary>The number of live members under an account (for can_new_child).</summary>
+    public Task<int> CountLiveAsync(long accountId, CancellationToken cancellationToken) =>
+        db.Members.CountAsync(m => m.AccountId == accountId && m.Deleted == null, cancellationToken);
+
+    /// <summary>The live members under <paramref name="account"/> other than <paramref name="exceptUid"/>, oldest first, with Account set.</summary>
+    public async Task<List<Member>> OthersAsync(Account account, long exceptUid, CancellationToken cancellationToken)
+    {
+        var others = await db.Members.AsNoTracking()
+            .Where(m => m.AccountId == account.Id && m.Deleted == null && m.Uid != exceptUid)
+            .OrderBy(m => m.Uid)
+            .ToListAsync(cancellationToken);
+        others.ForEach(m => m.Account = account);
+        return others;
+    }
+
+    /// <summary>The live members with any of the uids or object ids, in one query.</summary>
+    public Task<List<Member>> ReadAsync(IReadOnlyCollection<long> uids, IReadOnlyCollection<Guid> objectIds, CancellationToken cancellationToken) =>
+        db.Members.AsNoTracking()
+            .Where(m => m.Deleted == null && (uids.Contains(m.Uid) || objectIds.Contains(m.ObjectId)))
+            .ToListAsync(cancellationToken);
+
+    /// <summary>Sets the gender of a live member whose gender is still unset; false when it was already set (or the member is gone).</summary>
+    public async Task<bool> InitGenderAsync(long uid, int gender, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await db.Members
+            .Where(m => m.Uid == uid && m.Gender == 0 && m.Deleted == null)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(m => m.Gender, gender)
+                .SetProperty(m => m.Modified, now)
+                .SetProperty(m => m.Version, m => m.Version + 1), cancellationToken) == 1;
+}
