@@ -180,7 +180,8 @@ public abstract class SmsCapsBehaviour<TFixture> : IClassFixture<TFixture>
     {
         var phone = TestPhones.Taiwan();
 
-        var results = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => Task.Run(() => steps.SendAsync(phone, TestPhones.Ip()))));
+        // Why 8: the country cap is 8 an hour; more racers could trip it too (each cap is counted by its own query).
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => steps.SendAsync(phone, TestPhones.Ip()))));
 
         var sent = results.Count(r => r.Sent);
         Assert.InRange(sent, 0, 3);
