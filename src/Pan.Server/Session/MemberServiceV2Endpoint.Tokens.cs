@@ -17,7 +17,6 @@ public sealed partial class MemberServiceV2Endpoint
     /// with it (malformed, bad signature, retired key, revoked session, deleted account): UNAUTHENTICATED ErrAccessToken.INVALID.</item>
     /// <item>object_id naming no live member under the token's phone (unknown, deleted, or another phone's member):
     /// NOT_FOUND ErrAccessToken.FAILED — one answer for all three, so the call cannot probe other phones' members.</item>
-    /// <item>object_id empty: the member the auth token names, or (when that one is gone) the phone's default member.</item>
     /// <item>object_id empty and the phone has no usable default member (none set, or it was deleted, and more than
     /// one live member): FAILED_PRECONDITION ErrAccessToken.FAILED; the client must pass object_id.</item>
     /// </list>
@@ -36,11 +35,7 @@ public sealed partial class MemberServiceV2Endpoint
             _ => throw PanError.Of(ErrAccessToken.Types.General.Invalid, StatusCode.Unauthenticated, "The auth token is not valid."),
         };
 
-        // Why: with no object_id the token goes to the member the auth token names (the phone's default member after a
-        // sign-in, the chosen one after SwitchMember); the phone's default member only if that one is gone.
-        var directory = Resolve<MemberDirectory>(context);
-        var member = await directory.FindUnderAccountAsync(auth.AccountId, objectId ?? auth.ObjectId, context.CancellationToken)
-            ?? (objectId is null ? await directory.FindUnderAccountAsync(auth.AccountId, null, context.CancellationToken) : null)
+        var member = await Resolve<MemberDirectory>(context).FindUnderAccountAsync(auth.AccountId, objectId, context.CancellationToken)
             ?? throw (objectId is null
                 ? PanError.Of(ErrAccessToken.Types.General.Failed, StatusCode.FailedPrecondition, "The phone has no default member; pass object_id.")
                 : PanError.Of(ErrAccessToken.Types.General.Failed, StatusCode.NotFound, "No such member under this phone."));

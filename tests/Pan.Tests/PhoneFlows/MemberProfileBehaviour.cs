@@ -73,7 +73,8 @@ public abstract class MemberProfileBehaviour<TFixture>(TFixture fixture) : IClas
         var request = new SwitchMemberRequest { PanAccessToken = access, VerifyToken = verify.VerifyToken, SwitchToObjectId = second.Object.ObjectId, AppId = "jkforum" };
         var switched = await Client.SwitchMemberAsync(request);
         Assert.Equal(second.Object.ObjectId, switched.ObjectId);
-        var secondAccess = await Phones.AccessTokenAsync(switched.AuthToken);
+        // The seed's AccessToken picks the phone's default member when object_id is empty: name the switched-to member.
+        var secondAccess = await Phones.AccessTokenAsync(switched.AuthToken, switched.ObjectId);
         var me = await Client.MeAsync(new MeRequest { AccessToken = secondAccess, AppId = "jkforum" });
         Assert.Equal(second.Object.Uid, me.User.Uid);
 

@@ -22,7 +22,7 @@ public abstract class PhoneValidationBehaviour<TFixture>(TFixture fixture) : ICl
     [Fact]
     public async Task ValidatePhoneV2_BindsANewPhone_AndReturnsAPhoneAuthToken()
     {
-        var access = await PhonelessMemberAsync(Phones.NewName());
+        var (access, _) = await PhonelessMemberAsync(Phones.NewName());
         var (national, e164) = Phones.NewNumber();
         var start = await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
         {
@@ -46,7 +46,7 @@ public abstract class PhoneValidationBehaviour<TFixture>(TFixture fixture) : ICl
     public async Task ValidatePhone_WithAnInvalidLegacyName_AsksForANewNameAndJoinsTheExistingPhone()
     {
         var (_, e164) = await Phones.RegisterAsync();
-        var access = await PhonelessMemberAsync("bad name!!");
+        var (access, objectId) = await PhonelessMemberAsync("bad name!!");
         var start = await Client.ValidatePhoneAsync(new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.CheckExistence, PhaseCheckExistenceValue = e164 });
         var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
         var afterCode = await Client.ValidatePhoneAsync(new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code });
@@ -57,7 +57,7 @@ public abstract class PhoneValidationBehaviour<TFixture>(TFixture fixture) : ICl
             StatusCode.InvalidArgument, "ErrValidatePhone.NAME_INVALID");
         var name = Phones.NewName();
         var done = await Client.ValidatePhoneAsync(new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.InputName, PhaseSessionToken = start.PhaseSessionToken, PhaseInputNameValue = name });
-        var me = await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(done.NewAuthToken), AppId = "jkforum" });
+        var me = await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(done.NewAuthToken, objectId), AppId = "jkforum" });
         Assert.Equal(name, me.User.DisplayName);
         Assert.Equal(e164, me.User.Phone);
         Assert.False(me.User.IsOwner);
@@ -78,7 +78,7 @@ public abstract class PhoneValidationBehaviour<TFixture>(TFixture fixture) : ICl
     }
 
     /// <summary>A member imported without a phone, signed in (its access token), as legacy stores leave them.</summary>
-    private async Task<string> PhonelessMemberAsync(string name)
+    private async Task<(string Access, string ObjectId)> PhonelessMemberAsync(string name)
     {
         await using var scope = fixture.Server.Services.CreateAsyncScope();
         var member = await scope.ServiceProvider.GetRequiredService<MemberCreator>()
@@ -86,7 +86,7 @@ public abstract class PhoneValidationBehaviour<TFixture>(TFixture fixture) : ICl
         var tokens = scope.ServiceProvider.GetRequiredService<TokenService>();
         var auth = await tokens.IssueAuthTokenAsync(member, AuthMethods.Password, default);
         var claims = await tokens.ValidateAuthTokenAsync(auth.Token, default);
-        return (await tokens.IssueAccessTokenAsync(claims!, member, "jkforum", default)).Token;
+        return ((await tokens.IssueAccessTokenAsync(claims!, member, "jkforum", default)).Token, member.ObjectId.ToString());
     }
 }
 
