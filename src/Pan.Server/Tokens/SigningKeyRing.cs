@@ -55,7 +55,7 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<TokenOp
             var current = (await ReloadAsync(cancellationToken)).Current(now);
             if (current is null || IsDue(current, now))
             {
-                await CreateNextAsync(now, cancellationToken);
+                await CreateNextAsync(now, current?.Generation ?? 0, cancellationToken);
                 current = (await ReloadAsync(cancellationToken)).Current(now)
                     ?? throw new InvalidOperationException("No active signing key after creating one.");
             }
@@ -128,12 +128,16 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<TokenOp
         return next;
     }
 
-    /// <summary>Inserts the next generation's key and retires the older ones; a lost race is not an error.</summary>
-    private async Task CreateNextAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Inserts the generation after <paramref name="seenGeneration"/> and retires the older ones; a lost race is not an
+    /// error. Why the generation the caller saw, not the newest in the table: a node that decided on a stale view must
+    /// collide with the key another node just made (unique generation), not add a second one after it.
+    /// </summary>
+    private async Task CreateNextAsync(DateTimeOffset now, long seenGeneration, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
-        var generation = (await db.Set<SigningKey>().MaxAsync(k => (long?)k.Generation, cancellationToken) ?? 0) + 1;
+        var generation = seenGeneration + 1;
         var secret = new byte[SecretBytes];
         RandomNumberGenerator.Fill(secret);
         var key = new SigningKey
