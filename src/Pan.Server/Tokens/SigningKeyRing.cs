@@ -55,7 +55,9 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<TokenOp
             var current = (await ReloadAsync(cancellationToken)).Current(now);
             if (current is null || IsDue(current, now))
             {
-                await CreateNextAsync(now, cancellationToken);
+                // Why: the next generation is the one after what this node just saw; if another node created it in
+                // the meantime the insert collides and the reload below picks that key up instead of rotating twice.
+                await CreateNextAsync(Volatile.Read(ref snapshot).MaxGeneration + 1, now, cancellationToken);
                 current = (await ReloadAsync(cancellationToken)).Current(now)
                     ?? throw new InvalidOperationException("No active signing key after creating one.");
             }
@@ -129,11 +131,10 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<TokenOp
     }
 
     /// <summary>Inserts the next generation's key and retires the older ones; a lost race is not an error.</summary>
-    private async Task CreateNextAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task CreateNextAsync(long generation, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
-        var generation = (await db.Set<SigningKey>().MaxAsync(k => (long?)k.Generation, cancellationToken) ?? 0) + 1;
         var secret = new byte[SecretBytes];
         RandomNumberGenerator.Fill(secret);
         var key = new SigningKey
@@ -182,6 +183,9 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<TokenOp
     private sealed record Snapshot(FrozenDictionary<string, SigningKeyMaterial> ByKid, DateTimeOffset? LoadedAt)
     {
         public static Snapshot Empty { get; } = new(FrozenDictionary<string, SigningKeyMaterial>.Empty, null);
+
+        /// <summary>The newest generation loaded (the newest key never has Retires set, so it is always loaded).</summary>
+        public long MaxGeneration => ByKid.Count == 0 ? 0 : ByKid.Values.Max(k => k.Generation);
 
         public bool IsStale(DateTimeOffset now) => LoadedAt is not { } at || now - at >= RefreshInterval || now < at;
 
