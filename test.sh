@@ -9,8 +9,10 @@ root="$(pwd)"
 bash tools/ensure-packages.sh
 
 export PAN_PG_PORT="${PAN_PG_PORT:-55432}"
-bash tools/pg-test-server.sh start
-trap 'bash "$root/tools/pg-test-server.sh" stop' EXIT
+# Why: stop PostgreSQL afterwards only if this run started it (another run on the machine may be using it).
+if [ "$(bash tools/pg-test-server.sh start)" != "already-running" ]; then
+  trap 'bash "$root/tools/pg-test-server.sh" stop' EXIT
+fi
 export PAN_TEST_POSTGRES="Host=127.0.0.1;Port=$PAN_PG_PORT;Username=postgres;Database=postgres;Timeout=30"
 
 echo "== buf lint"

@@ -55,7 +55,9 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<TokenOp
             var current = (await ReloadAsync(cancellationToken)).Current(now);
             if (current is null || IsDue(current, now))
             {
-                await CreateNextAsync(now, current?.Generation ?? 0, cancellationToken);
+                // Why: the next generation is the one after what this node just saw; if another node created it in
+                // the meantime the insert collides and the reload below picks that key up instead of rotating twice.
+                await CreateNextAsync(Volatile.Read(ref snapshot).MaxGeneration + 1, now, cancellationToken);
                 current = (await ReloadAsync(cancellationToken)).Current(now)
                     ?? throw new InvalidOperationException("No active signing key after creating one.");
             }
@@ -128,16 +130,11 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<TokenOp
         return next;
     }
 
-    /// <summary>
-    /// Inserts the generation after <paramref name="seenGeneration"/> and retires the older ones; a lost race is not an
-    /// error. Why the generation the caller saw, not the newest in the table: a node that decided on a stale view must
-    /// collide with the key another node just made (unique generation), not add a second one after it.
-    /// </summary>
-    private async Task CreateNextAsync(DateTimeOffset now, long seenGeneration, CancellationToken cancellationToken)
+    /// <summary>Inserts the next generation's key and retires the older ones; a lost race is not an error.</summary>
+    private async Task CreateNextAsync(long generation, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
-        var generation = seenGeneration + 1;
         var secret = new byte[SecretBytes];
         RandomNumberGenerator.Fill(secret);
         var key = new SigningKey
@@ -164,7 +161,7 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<TokenOp
             await transaction.CommitAsync(cancellationToken);
             logger.LogInformation("Created auth-token signing key generation {Generation} ({Kid})", generation, key.Kid);
         }
-        catch (DbUpdateException ex) when (Data.DbErrors.IsUniqueViolation(ex))
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
         {
             await transaction.RollbackAsync(cancellationToken);
             logger.LogInformation("Another node created signing key generation {Generation} first; using it", generation);
@@ -186,6 +183,9 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<TokenOp
     private sealed record Snapshot(FrozenDictionary<string, SigningKeyMaterial> ByKid, DateTimeOffset? LoadedAt)
     {
         public static Snapshot Empty { get; } = new(FrozenDictionary<string, SigningKeyMaterial>.Empty, null);
+
+        /// <summary>The newest generation loaded (the newest key never has Retires set, so it is always loaded).</summary>
+        public long MaxGeneration => ByKid.Count == 0 ? 0 : ByKid.Values.Max(k => k.Generation);
 
         public bool IsStale(DateTimeOffset now) => LoadedAt is not { } at || now - at >= RefreshInterval || now < at;
 

@@ -62,6 +62,8 @@ public abstract class TokenServiceBehaviour<TFixture>(TFixture fixture) : IClass
         var payload = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(parts[1]));
         var otherUid = payload.Replace($"\"uid\":{member.Uid}", $"\"uid\":{member.Uid + 1}", StringComparison.Ordinal);
         var kid = JsonDocument.Parse(header).RootElement.GetProperty("kid").GetString()!;
+        var realKey = await TestMembers.WithDbAsync(Server, db => db.Set<SigningKey>().Where(k => k.Kid == kid).Select(k => k.Secret).SingleAsync());
+        Assert.Equal(token, Sign(header, payload, realKey)); // the forger below signs exactly as the server does
 
         string[] bad =
         [
@@ -74,6 +76,16 @@ public abstract class TokenServiceBehaviour<TFixture>(TFixture fixture) : IClass
             Sign(header, payload, RandomNumberGenerator.GetBytes(64)),
             Sign(header.Replace(kid, "unknown-kid", StringComparison.Ordinal), payload, RandomNumberGenerator.GetBytes(64)),
             token + token,
+            $"{B64("{\"alg\":\"HS512\",\"typ\":\"JWT\",\"kid\":42}")}.{parts[1]}.{parts[2]}",
+            $"{B64("[1,2]")}.{parts[1]}.{parts[2]}",
+            Sign(header, payload.Replace($"\"uid\":{member.Uid}", $"\"uid\":\"{member.Uid}x\"", StringComparison.Ordinal), RandomNumberGenerator.GetBytes(64)),
+            $"{parts[0]}.{B64("{\"uid\":\"x\"}")}.{parts[2]}",
+            // Correctly signed, but claims of the wrong type or missing.
+            Sign(header, payload.Replace($"\"uid\":{member.Uid}", $"\"uid\":\"{member.Uid}x\"", StringComparison.Ordinal), realKey),
+            Sign(header, payload.Replace("\"sid\"", "\"session\"", StringComparison.Ordinal), realKey),
+            Sign(header, payload.Replace(member.ObjectId.ToString("D"), "not-a-uuid", StringComparison.Ordinal), realKey),
+            Sign(header, "[]", realKey),
+            Sign(header.Replace("HS512", "HS256", StringComparison.Ordinal), payload, realKey),
         ];
         foreach (var candidate in bad)
         {
