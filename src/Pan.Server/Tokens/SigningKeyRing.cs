@@ -161,7 +161,7 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<TokenOp
             await transaction.CommitAsync(cancellationToken);
             logger.LogInformation("Created auth-token signing key generation {Generation} ({Kid})", generation, key.Kid);
         }
-        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
+        catch (DbUpdateException ex) when (Data.DbErrors.IsUniqueViolation(ex))
         {
             await transaction.RollbackAsync(cancellationToken);
             logger.LogInformation("Another node created signing key generation {Generation} first; using it", generation);
