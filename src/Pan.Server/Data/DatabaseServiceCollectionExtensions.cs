@@ -23,6 +23,9 @@ public static class DatabaseServiceCollectionExtensions
     /// <summary>Applies the provider and migrations assembly to a context options builder.</summary>
     public static void Configure(DbContextOptionsBuilder options, string provider, string connectionString)
     {
+        // Why: aggregate queries of the form GroupBy(_ => 1).Select(counts).FirstOrDefault() have exactly one row;
+        // EF's "First without OrderBy" warning would fill the logs for them.
+        options.ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.CoreEventId.FirstWithoutOrderByAndFilterWarning));
         if (provider == "postgres")
         {
             options.UseNpgsql(connectionString, o => o.MigrationsAssembly("Pan.Migrations.Postgres"));
