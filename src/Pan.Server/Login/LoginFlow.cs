@@ -78,16 +78,8 @@ public sealed class LoginFlow(
 
         var ip = ClientAddress.Of(http);
         var (session, token) = await sessions.StartAsync(PhasePurposes.Login, phone, member.Uid, http.ClientIpText(), cancellationToken);
-        if (await sender.CaptchaNeededAsync(phone, ip, cancellationToken))
-        {
-            await sessions.SetCaptchaAsync(session, required: true, passed: false, cancellationToken);
-            if (!await sender.TryPassCaptchaAsync(session, PlatformOf(request.Phase), request.PhaseSessionValid, cancellationToken))
-            {
-                throw Errors.CaptchaRequired(token);
-            }
-        }
-
-        var sent = await SendAsync(session, phone, ip, token, cancellationToken);
+        await sender.RequireCaptchaIfNeededAsync(session, phone, ip, PlatformOf(request.Phase), request.PhaseSessionValid, Errors, token, cancellationToken);
+        var sent = await sender.SendOrThrowAsync(session, phone, SmsPurpose.Login, ip, Errors, token, cancellationToken);
         return new LoginResponse
         {
             Phase = request.Phase,
@@ -116,7 +108,7 @@ public sealed class LoginFlow(
         var phone = new PhoneNumber(session.PhoneE164!, session.PhoneCountryCode, string.Empty);
         if (string.IsNullOrEmpty(request.PhaseInputCodeValue))
         {
-            var resent = await SendAsync(session, phone, ClientAddress.Of(http), null, cancellationToken);
+            var resent = await sender.SendOrThrowAsync(session, phone, SmsPurpose.Login, ClientAddress.Of(http), Errors, null, cancellationToken);
             return new LoginResponse
             {
                 Phase = Phase.InputCode,
@@ -153,18 +145,6 @@ public sealed class LoginFlow(
             PhaseInputCodeResult = CodeResult.Ok,
             PhaseDoneAuthToken = auth.Token,
             PhaseSessionToken = request.PhaseSessionToken,
-        };
-    }
-
-    private async Task<SendOutcome> SendAsync(PhaseSession session, PhoneNumber phone, System.Net.IPAddress? ip, string? token, CancellationToken cancellationToken)
-    {
-        var outcome = await sender.SendAsync(session, phone, SmsPurpose.Login, ip, cancellationToken);
-        return outcome.Failure switch
-        {
-            SendFailure.None => outcome,
-            SendFailure.CaptchaRequired => throw Errors.CaptchaRequired(token),
-            SendFailure.CoolingDown => throw Errors.CodePending(outcome.Seconds),
-            _ => throw Errors.CodePending10(),
         };
     }
 }

@@ -79,6 +79,42 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
         return new SendOutcome(SendFailure.None, issue.CooldownSeconds, session.CodesSent > 1);
     }
 
+    /// <summary>
+    /// Makes a new flow pass its captcha when the mode or the risk rules ask for one: the captcha token the client sent
+    /// with the step (<paramref name="captchaToken"/>) may pass it at once; otherwise the flow stays locked and the
+    /// caller gets the flow's GENERAL_RECAPTCHA_FAILED carrying <paramref name="sessionToken"/> for UnlockSessionToken.
+    /// </summary>
+    public async Task RequireCaptchaIfNeededAsync(
+        PhaseSession session, PhoneNumber phone, IPAddress? clientIp, CaptchaPlatform platform, string? captchaToken,
+        FlowErrors errors, string sessionToken, CancellationToken cancellationToken)
+    {
+        if (!await CaptchaNeededAsync(phone, clientIp, cancellationToken))
+        {
+            return;
+        }
+
+        await store.SetCaptchaAsync(session, required: true, passed: false, cancellationToken);
+        if (!await TryPassCaptchaAsync(session, platform, captchaToken, cancellationToken))
+        {
+            throw errors.CaptchaRequired(sessionToken);
+        }
+    }
+
+    /// <summary>Sends the flow's code, or throws the flow's error for why it could not go out.</summary>
+    public async Task<SendOutcome> SendOrThrowAsync(
+        PhaseSession session, PhoneNumber phone, SmsPurpose purpose, IPAddress? clientIp, FlowErrors errors, string? sessionToken,
+        CancellationToken cancellationToken)
+    {
+        var outcome = await SendAsync(session, phone, purpose, clientIp, cancellationToken);
+        return outcome.Failure switch
+        {
+            SendFailure.None => outcome,
+            SendFailure.CaptchaRequired => throw errors.CaptchaRequired(sessionToken),
+            SendFailure.CoolingDown => throw errors.CodePending(outcome.Seconds),
+            _ => throw errors.CodePending10(),
+        };
+    }
+
     /// <summary>The SMS text; Traditional Chinese for Taiwan, Hong Kong and Macau numbers, English elsewhere.</summary>
     public static string Text(string code, PhoneNumber phone) => phone.CountryCode is 886 or 852 or 853
         ? $"【Pan】您的驗證碼為 {code}，10 分鐘內有效。請勿將驗證碼告訴他人。"

@@ -76,16 +76,9 @@ public sealed class PhoneValidationFlow(
 
         var purpose = v2 ? PhasePurposes.ValidatePhoneV2 : PhasePurposes.ValidatePhone;
         var (session, token) = await sessions.StartAsync(purpose, phone, caller.Uid, http.ClientIpText(), cancellationToken);
-        if (await sender.CaptchaNeededAsync(phone, ClientAddress.Of(http), cancellationToken))
-        {
-            await sessions.SetCaptchaAsync(session, required: true, passed: false, cancellationToken);
-            if (!await sender.TryPassCaptchaAsync(session, Platform(phase), sessionValid, cancellationToken))
-            {
-                throw errors.CaptchaRequired(token);
-            }
-        }
-
-        var sent = await SendAsync(errors, session, phone, http, token, cancellationToken);
+        var ip = ClientAddress.Of(http);
+        await sender.RequireCaptchaIfNeededAsync(session, phone, ip, Platform(phase), sessionValid, errors, token, cancellationToken);
+        var sent = await sender.SendOrThrowAsync(session, phone, SmsPurpose.ValidatePhone, ip, errors, token, cancellationToken);
         return new PhoneValidationStep(phase, InputCode, true, false, sent.Seconds, token, string.Empty);
     }
 
@@ -95,7 +88,7 @@ public sealed class PhoneValidationFlow(
         var phone = new PhoneNumber(session.PhoneE164!, session.PhoneCountryCode, string.Empty);
         if (string.IsNullOrEmpty(code))
         {
-            var resent = await SendAsync(errors, session, phone, http, null, cancellationToken);
+            var resent = await sender.SendOrThrowAsync(session, phone, SmsPurpose.ValidatePhone, ClientAddress.Of(http), errors, null, cancellationToken);
             return new PhoneValidationStep(InputCode, InputCode, false, true, resent.Seconds, sessionToken, string.Empty);
         }
 
@@ -220,18 +213,6 @@ public sealed class PhoneValidationFlow(
         }
 
         return session;
-    }
-
-    private async Task<SendOutcome> SendAsync(FlowErrors errors, PhaseSession session, PhoneNumber phone, HttpContext http, string? token, CancellationToken cancellationToken)
-    {
-        var outcome = await sender.SendAsync(session, phone, SmsPurpose.ValidatePhone, ClientAddress.Of(http), cancellationToken);
-        return outcome.Failure switch
-        {
-            SendFailure.None => outcome,
-            SendFailure.CaptchaRequired => throw errors.CaptchaRequired(token),
-            SendFailure.CoolingDown => throw errors.CodePending(outcome.Seconds),
-            _ => throw errors.CodePending10(),
-        };
     }
 
     private static CaptchaPlatform Platform(int phase) => phase switch

@@ -59,16 +59,8 @@ public sealed class RegisterFlow(
 
         var ip = ClientAddress.Of(http);
         var (session, token) = await sessions.StartAsync(PhasePurposes.Register, phone, null, http.ClientIpText(), cancellationToken);
-        if (await sender.CaptchaNeededAsync(phone, ip, cancellationToken))
-        {
-            await sessions.SetCaptchaAsync(session, required: true, passed: false, cancellationToken);
-            if (!await sender.TryPassCaptchaAsync(session, CaptchaPlatform.Web, request.PhaseSessionValid, cancellationToken))
-            {
-                throw Errors.CaptchaRequired(token);
-            }
-        }
-
-        var sent = await SendAsync(session, phone, http, token, cancellationToken);
+        await sender.RequireCaptchaIfNeededAsync(session, phone, ip, CaptchaPlatform.Web, request.PhaseSessionValid, Errors, token, cancellationToken);
+        var sent = await sender.SendOrThrowAsync(session, phone, SmsPurpose.Register, ip, Errors, token, cancellationToken);
         return new RegisterResponse
         {
             Phase = Phase.CheckExistence,
@@ -85,7 +77,7 @@ public sealed class RegisterFlow(
         var phone = new PhoneNumber(session.PhoneE164!, session.PhoneCountryCode, string.Empty);
         if (string.IsNullOrEmpty(request.PhaseInputCodeValue))
         {
-            var resent = await SendAsync(session, phone, http, null, cancellationToken);
+            var resent = await sender.SendOrThrowAsync(session, phone, SmsPurpose.Register, ClientAddress.Of(http), Errors, null, cancellationToken);
             return new RegisterResponse
             {
                 Phase = Phase.InputCode,
@@ -184,18 +176,6 @@ public sealed class RegisterFlow(
         }
 
         return session;
-    }
-
-    private async Task<SendOutcome> SendAsync(PhaseSession session, PhoneNumber phone, HttpContext http, string? token, CancellationToken cancellationToken)
-    {
-        var outcome = await sender.SendAsync(session, phone, SmsPurpose.Register, ClientAddress.Of(http), cancellationToken);
-        return outcome.Failure switch
-        {
-            SendFailure.None => outcome,
-            SendFailure.CaptchaRequired => throw Errors.CaptchaRequired(token),
-            SendFailure.CoolingDown => throw Errors.CodePending(outcome.Seconds),
-            _ => throw Errors.CodePending10(),
-        };
     }
 
     internal static void ValidateAppId(string appId)
