@@ -102,12 +102,12 @@ public sealed class PasswordHasher : IDisposable
 
         if (storedHash.StartsWith(Pbkdf2Prefix, StringComparison.Ordinal))
         {
-            return RunAsync(() => new PasswordCheck(VerifyPbkdf2(password, storedHash), NeedsRehash: true), cancellationToken);
+            return RunAsync(() => Legacy(VerifyPbkdf2(password, storedHash)), cancellationToken);
         }
 
         if (storedHash.StartsWith(Md5Md5Prefix, StringComparison.Ordinal))
         {
-            return Task.FromResult(new PasswordCheck(VerifyMd5Md5(password, storedHash), NeedsRehash: true));
+            return Task.FromResult(Legacy(VerifyMd5Md5(password, storedHash)));
         }
 
         logger.LogWarning("A stored password hash has an unknown format; it never matches");
@@ -194,6 +194,9 @@ public sealed class PasswordHasher : IDisposable
 #pragma warning restore CA5351
         return CryptographicOperations.FixedTimeEquals(actual, expected);
     }
+
+    /// <summary>A legacy hash that matched is always replaced by Argon2id.</summary>
+    private static PasswordCheck Legacy(bool matches) => new(matches, NeedsRehash: matches);
 
     private static byte[] Argon2Input(string password) => Encoding.UTF8.GetBytes(password.Normalize(NormalizationForm.FormKC));
 
