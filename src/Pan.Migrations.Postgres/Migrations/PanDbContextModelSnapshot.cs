@@ -70,6 +70,63 @@ namespace Pan.Migrations.Postgres.Migrations
                     b.ToTable("accounts", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.Credentials.LoginFailure", b =>
+                {
+                    b.Property<long>("Uid")
+                        .HasColumnType("bigint")
+                        .HasColumnName("uid");
+
+                    b.Property<int>("ConsecutiveFailures")
+                        .HasColumnType("integer")
+                        .HasColumnName("consecutive_failures");
+
+                    b.Property<long>("LastFailure")
+                        .HasColumnType("bigint")
+                        .HasColumnName("last_failure");
+
+                    b.Property<long?>("LockedUntil")
+                        .HasColumnType("bigint")
+                        .HasColumnName("locked_until");
+
+                    b.HasKey("Uid");
+
+                    b.ToTable("login_failures", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Credentials.MemberCredential", b =>
+                {
+                    b.Property<long>("Uid")
+                        .HasColumnType("bigint")
+                        .HasColumnName("uid");
+
+                    b.Property<long?>("PasswordChanged")
+                        .HasColumnType("bigint")
+                        .HasColumnName("password_changed");
+
+                    b.Property<string>("PasswordHash")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("password_hash");
+
+                    b.Property<string>("SecurityAnswerHash")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("security_answer_hash");
+
+                    b.Property<string>("SecurityQuestion")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("security_question");
+
+                    b.Property<long?>("SecurityQuestionChanged")
+                        .HasColumnType("bigint")
+                        .HasColumnName("security_question_changed");
+
+                    b.HasKey("Uid");
+
+                    b.ToTable("member_credentials", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.Members.Member", b =>
                 {
                     b.Property<long>("Uid")
@@ -533,6 +590,24 @@ namespace Pan.Migrations.Postgres.Migrations
                         .HasDatabaseName("ix_verify_tokens_expires");
 
                     b.ToTable("verify_tokens", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Credentials.LoginFailure", b =>
+                {
+                    b.HasOne("Pan.Data.Members.Member", null)
+                        .WithOne()
+                        .HasForeignKey("Pan.Data.Credentials.LoginFailure", "Uid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Pan.Data.Credentials.MemberCredential", b =>
+                {
+                    b.HasOne("Pan.Data.Members.Member", null)
+                        .WithOne()
+                        .HasForeignKey("Pan.Data.Credentials.MemberCredential", "Uid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Pan.Data.Members.Member", b =>

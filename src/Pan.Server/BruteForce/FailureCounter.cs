@@ -1,3 +1,8 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Pan.Data;
+using Pan.Data.Credentials;
+
 namespace Pan.Server.BruteForce;
 
 /// <summary>Whether an account may try a secret now.</summary>
@@ -7,14 +12,108 @@ public readonly record struct LockState(bool Locked, TimeSpan RetryAfter);
 /// One failure counter per member, shared by password, one-time code and security-answer attempts, kept in the
 /// database (every node sees it): progressive delay then lock, at most 100 consecutive failures; a success resets it.
 /// </summary>
-public sealed class FailureCounter
+/// <remarks>
+/// After <see cref="BruteForceOptions.FreeFailures"/> failures each further one makes the member wait before the next
+/// try: 1 s, 2 s, 4 s, … up to <see cref="BruteForceOptions.MaxDelaySeconds"/>. The <see cref="BruteForceOptions.MaxFailures"/>-th
+/// failure locks for <see cref="BruteForceOptions.LockMinutes"/>. While waiting or locked, callers must not check the
+/// secret and must answer exactly as for a wrong one; such refused attempts are not counted (a waiting legitimate
+/// member is not pushed further out). When a lock runs out the streak is kept, so a single further failure locks again
+/// (no fresh round of guesses per lock period); a success, or an operator's <see cref="ResetAsync"/>, clears it.
+/// Updates are compare-and-set on the streak length, so concurrent failures on any node are all counted.
+/// </remarks>
+public sealed class FailureCounter(PanDbContext db, TimeProvider clock, IOptions<BruteForceOptions> options, ILogger<FailureCounter> logger)
 {
-    public Task<LockState> StateAsync(long uid, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("credentials helper");
+    public async Task<LockState> StateAsync(long uid, CancellationToken cancellationToken)
+    {
+        var lockedUntil = await db.Set<LoginFailure>().AsNoTracking()
+            .Where(f => f.Uid == uid)
+            .Select(f => f.LockedUntil)
+            .FirstOrDefaultAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        return lockedUntil is { } until && until > now ? new LockState(true, until - now) : new LockState(false, TimeSpan.Zero);
+    }
 
-    public Task RecordFailureAsync(long uid, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("credentials helper");
+    public async Task RecordFailureAsync(long uid, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var now = clock.GetUtcNow();
+            var current = await db.Set<LoginFailure>().AsNoTracking().Where(f => f.Uid == uid).Select(f => (int?)f.ConsecutiveFailures)
+                .FirstOrDefaultAsync(cancellationToken);
+            if (current is null)
+            {
+                await EnsureRowAsync(uid, now, cancellationToken);
+                continue;
+            }
 
+            var before = current.Value;
+            var count = before + 1;
+            var lockedUntil = LockedUntil(count, now, settings);
+            var changed = await db.Set<LoginFailure>()
+                .Where(f => f.Uid == uid && f.ConsecutiveFailures == before)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(f => f.ConsecutiveFailures, count)
+                    .SetProperty(f => f.LastFailure, now)
+                    .SetProperty(f => f.LockedUntil, lockedUntil), cancellationToken);
+            if (changed == 1)
+            {
+                Log(uid, count, lockedUntil, settings);
+                return;
+            }
+        }
+
+        throw new InvalidOperationException("The failure counter could not be updated under contention.");
+    }
+
+    /// <summary>Clears the member's streak (a success, or an operator releasing a lock).</summary>
     public Task ResetAsync(long uid, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("credentials helper");
+        db.Set<LoginFailure>().Where(f => f.Uid == uid).ExecuteDeleteAsync(cancellationToken);
+
+    /// <summary>The consecutive failures on record (0 without a streak).</summary>
+    public Task<int> FailuresAsync(long uid, CancellationToken cancellationToken) =>
+        db.Set<LoginFailure>().AsNoTracking().Where(f => f.Uid == uid).Select(f => f.ConsecutiveFailures).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>Until when the member must wait after its <paramref name="count"/>-th failure in a row (null: no wait).</summary>
+    public static DateTimeOffset? LockedUntil(int count, DateTimeOffset now, BruteForceOptions settings)
+    {
+        if (count >= settings.MaxFailures)
+        {
+            return now.AddMinutes(settings.LockMinutes);
+        }
+
+        if (count <= settings.FreeFailures)
+        {
+            return null;
+        }
+
+        // Why: 1 s after the first failure past the free ones, doubling each time; the shift is bounded before it can overflow.
+        var exponent = Math.Min(count - settings.FreeFailures - 1, 30);
+        var seconds = Math.Min(1L << exponent, settings.MaxDelaySeconds);
+        return now.AddSeconds(seconds);
+    }
+
+    /// <summary>
+    /// Creates the member's row with no failures unless it exists. Why raw SQL: INSERT … ON CONFLICT DO NOTHING (same
+    /// syntax on SQLite and PostgreSQL) never raises, so it is safe inside a caller's transaction on PostgreSQL too.
+    /// </summary>
+    private Task<int> EnsureRowAsync(long uid, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var at = now.ToUnixTimeMilliseconds();
+        return db.Database.ExecuteSqlInterpolatedAsync(
+            $"INSERT INTO login_failures (uid, consecutive_failures, last_failure) VALUES ({uid}, 0, {at}) ON CONFLICT (uid) DO NOTHING",
+            cancellationToken);
+    }
+
+    private void Log(long uid, int count, DateTimeOffset? lockedUntil, BruteForceOptions settings)
+    {
+        if (count >= settings.MaxFailures)
+        {
+            logger.LogWarning("Member {Uid} locked after {Failures} consecutive failures until {LockedUntil}", uid, count, lockedUntil);
+        }
+        else
+        {
+            logger.LogInformation("Member {Uid} failed a secret check ({Failures} in a row)", uid, count);
+        }
+    }
 }

@@ -1,3 +1,9 @@
+using Microsoft.EntityFrameworkCore;
+using Pan.Data;
+using Pan.Data.Credentials;
+using Pan.Server.BruteForce;
+using Pan.Server.Tokens;
+
 namespace Pan.Server.Credentials;
 
 /// <summary>What a member has set (the seed's QueryMemberCredentialStatusResponse).</summary>
@@ -12,29 +18,277 @@ public enum SecretCheck
     NotSet,
 }
 
+/// <summary>New secrets already hashed (the slow part), ready to be written inside a short transaction.</summary>
+/// <param name="PasswordHash">Argon2id hash of the new password, or null to keep the password.</param>
+/// <param name="Question">The new security question, or null to keep it.</param>
+/// <param name="AnswerHash">Argon2id hash of the normalised answer (set together with <paramref name="Question"/>).</param>
+public sealed record PreparedCredentials(string? PasswordHash, string? Question, string? AnswerHash)
+{
+    public bool IsEmpty => PasswordHash is null && Question is null;
+}
+
 /// <summary>
 /// A member's password and security question, stored hashed; every check goes through the account failure counter
 /// (progressive delay, then lock) and re-hashes legacy or outdated hashes on success.
 /// </summary>
-public sealed class CredentialStore
+/// <remarks>
+/// Checks answer <see cref="SecretCheck.Locked"/> without looking at the secret while the counter makes the member wait,
+/// but still spend one Argon2id verification, so locked, unknown and wrong take about as long. Hashing happens before
+/// any write: callers that need several writes in one transaction call <see cref="PrepareAsync"/> first and
+/// <see cref="SaveAsync"/> inside their transaction.
+/// </remarks>
+public sealed class CredentialStore(
+    PanDbContext db,
+    PasswordHasher hasher,
+    FailureCounter failures,
+    TokenService tokens,
+    TimeProvider clock,
+    ILogger<CredentialStore> logger)
 {
-    public Task<CredentialStatus> StatusAsync(long uid, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("credentials helper");
+    public async Task<CredentialStatus> StatusAsync(long uid, CancellationToken cancellationToken)
+    {
+        var row = await (
+                from m in db.Members
+                where m.Uid == uid
+                join c in db.Set<MemberCredential>() on m.Uid equals c.Uid into cs
+                from c in cs.DefaultIfEmpty()
+                select new
+                {
+                    m.Email,
+                    m.EmailVerified,
+                    HasPassword = c != null && c.PasswordHash != null,
+                    HasQuestion = c != null && c.SecurityAnswerHash != null,
+                })
+            .AsNoTracking()
+            .FirstOrDefaultAsync(cancellationToken);
+        return row is null
+            ? new CredentialStatus(false, false, false, false)
+            : new CredentialStatus(row.HasPassword, !string.IsNullOrEmpty(row.Email), row.HasQuestion, !string.IsNullOrEmpty(row.Email) && row.EmailVerified);
+    }
 
     /// <summary>Sets a new password (already checked against the policy) and ends the member's other sessions.</summary>
-    public Task SetPasswordAsync(long uid, string password, long? keepSessionId, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("credentials helper");
+    /// <param name="keepSessionId">The caller's auth session, which stays open; null ends every session of the member.</param>
+    public async Task SetPasswordAsync(long uid, string password, long? keepSessionId, CancellationToken cancellationToken)
+    {
+        var prepared = await PrepareAsync(password, null, null, cancellationToken);
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        await SaveAsync(uid, prepared, cancellationToken);
+        await EndOtherSessionsAsync(uid, keepSessionId, cancellationToken);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+    }
 
-    public Task<SecretCheck> CheckPasswordAsync(long uid, string password, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("credentials helper");
+    public async Task<SecretCheck> CheckPasswordAsync(long uid, string password, CancellationToken cancellationToken)
+    {
+        var stored = await db.Set<MemberCredential>().AsNoTracking().Where(c => c.Uid == uid).Select(c => c.PasswordHash).FirstOrDefaultAsync(cancellationToken);
+        var check = await CheckAsync(uid, password, stored, cancellationToken);
+        if (check.Result == SecretCheck.Ok && check.NeedsRehash)
+        {
+            await RehashPasswordAsync(uid, password, stored!, cancellationToken);
+        }
+
+        return check.Result;
+    }
+
+    /// <summary>
+    /// Sets the member's first password: false (and nothing written) when the member already has one, also when two
+    /// requests race. A first password ends no session (nothing was protected by a password before).
+    /// </summary>
+    public async Task<bool> SetFirstPasswordAsync(long uid, string password, CancellationToken cancellationToken)
+    {
+        var hash = await hasher.HashAsync(password, cancellationToken);
+        await EnsureRowAsync(uid, cancellationToken);
+        var now = clock.GetUtcNow();
+        var changed = await db.Set<MemberCredential>()
+            .Where(c => c.Uid == uid && c.PasswordHash == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.PasswordHash, hash).SetProperty(c => c.PasswordChanged, now), cancellationToken);
+        if (changed == 1)
+        {
+            logger.LogInformation("Set the first password of member {Uid}", uid);
+        }
+
+        return changed == 1;
+    }
+
+    /// <summary>
+    /// Re-authentication by password plus, when the member has a security question, its answer: one attempt for the
+    /// failure counter (any wrong part counts one failure; only both right reset it, so knowing the password does not
+    /// buy unlimited answer guesses). <c>AnswerRequired</c> is true when the password was right but the member has a
+    /// question and <paramref name="answer"/> is empty; the counter is then left as it was.
+    /// </summary>
+    public async Task<(SecretCheck Result, bool AnswerRequired)> CheckPasswordAndAnswerAsync(long uid, string password, string? answer, CancellationToken cancellationToken)
+    {
+        var stored = await db.Set<MemberCredential>().AsNoTracking().Where(c => c.Uid == uid)
+            .Select(c => new { c.PasswordHash, c.SecurityAnswerHash })
+            .FirstOrDefaultAsync(cancellationToken);
+        if ((await failures.StateAsync(uid, cancellationToken)).Locked)
+        {
+            await hasher.VerifyAgainstDummyAsync(password, cancellationToken);
+            return (SecretCheck.Locked, false);
+        }
+
+        if (stored?.PasswordHash is not { } passwordHash)
+        {
+            await hasher.VerifyAgainstDummyAsync(password, cancellationToken);
+            return (SecretCheck.NotSet, false);
+        }
+
+        var passwordCheck = await hasher.VerifyAsync(password, passwordHash, cancellationToken);
+        if (!passwordCheck.Matches)
+        {
+            await failures.RecordFailureAsync(uid, cancellationToken);
+            return (SecretCheck.Wrong, false);
+        }
+
+        if (stored.SecurityAnswerHash is { } answerHash)
+        {
+            if (string.IsNullOrWhiteSpace(answer))
+            {
+                return (SecretCheck.Wrong, true);
+            }
+
+            var answerCheck = await hasher.VerifyAsync(SecurityQuestions.NormalizeAnswer(answer), answerHash, cancellationToken);
+            if (!answerCheck.Matches)
+            {
+                await failures.RecordFailureAsync(uid, cancellationToken);
+                return (SecretCheck.Wrong, false);
+            }
+        }
+
+        await failures.ResetAsync(uid, cancellationToken);
+        if (passwordCheck.NeedsRehash)
+        {
+            await RehashPasswordAsync(uid, password, passwordHash, cancellationToken);
+        }
+
+        return (SecretCheck.Ok, false);
+    }
 
     /// <summary>The member's security question text, or null when none is set.</summary>
     public Task<string?> SecurityQuestionAsync(long uid, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("credentials helper");
+        db.Set<MemberCredential>().AsNoTracking()
+            .Where(c => c.Uid == uid && c.SecurityAnswerHash != null)
+            .Select(c => c.SecurityQuestion)
+            .FirstOrDefaultAsync(cancellationToken);
 
-    public Task SetSecurityQuestionAsync(long uid, string question, string answer, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("credentials helper");
+    public async Task SetSecurityQuestionAsync(long uid, string question, string answer, CancellationToken cancellationToken)
+    {
+        var prepared = await PrepareAsync(null, question, answer, cancellationToken);
+        await SaveAsync(uid, prepared, cancellationToken);
+    }
 
-    public Task<SecretCheck> CheckSecurityAnswerAsync(long uid, string answer, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("credentials helper");
+    public async Task<SecretCheck> CheckSecurityAnswerAsync(long uid, string answer, CancellationToken cancellationToken)
+    {
+        var stored = await db.Set<MemberCredential>().AsNoTracking().Where(c => c.Uid == uid).Select(c => c.SecurityAnswerHash).FirstOrDefaultAsync(cancellationToken);
+        var check = await CheckAsync(uid, SecurityQuestions.NormalizeAnswer(answer), stored, cancellationToken);
+        if (check.Result == SecretCheck.Ok && check.NeedsRehash)
+        {
+            var fresh = await hasher.HashAsync(SecurityQuestions.NormalizeAnswer(answer), cancellationToken);
+            await db.Set<MemberCredential>().Where(c => c.Uid == uid && c.SecurityAnswerHash == stored)
+                .ExecuteUpdateAsync(u => u.SetProperty(c => c.SecurityAnswerHash, fresh), cancellationToken);
+        }
+
+        return check.Result;
+    }
+
+    /// <summary>Hashes the new secrets (the slow, CPU-bound part) without touching the database.</summary>
+    /// <param name="password">New password, already checked against <see cref="PasswordPolicy"/>; null keeps it.</param>
+    /// <param name="question">New security question (with <paramref name="answer"/>); null keeps it.</param>
+    public async Task<PreparedCredentials> PrepareAsync(string? password, string? question, string? answer, CancellationToken cancellationToken)
+    {
+        var passwordHash = password is null ? null : await hasher.HashAsync(password, cancellationToken);
+        if (question is null)
+        {
+            return new PreparedCredentials(passwordHash, null, null);
+        }
+
+        ArgumentNullException.ThrowIfNull(answer);
+        var normalized = SecurityQuestions.NormalizeAnswer(answer);
+        ArgumentException.ThrowIfNullOrEmpty(normalized, nameof(answer));
+        var answerHash = await hasher.HashAsync(normalized, cancellationToken);
+        return new PreparedCredentials(passwordHash, question.Trim(), answerHash);
+    }
+
+    /// <summary>Writes prepared secrets for <paramref name="uid"/> (joins the caller's transaction when there is one). Ends no session.</summary>
+    public async Task SaveAsync(long uid, PreparedCredentials prepared, CancellationToken cancellationToken)
+    {
+        if (prepared.IsEmpty)
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        await EnsureRowAsync(uid, cancellationToken);
+        var row = db.Set<MemberCredential>().Where(c => c.Uid == uid);
+        if (prepared.PasswordHash is { } passwordHash)
+        {
+            await row.ExecuteUpdateAsync(u => u
+                .SetProperty(c => c.PasswordHash, passwordHash)
+                .SetProperty(c => c.PasswordChanged, now), cancellationToken);
+            logger.LogInformation("Set the password of member {Uid}", uid);
+        }
+
+        if (prepared.Question is { } question)
+        {
+            await row.ExecuteUpdateAsync(u => u
+                .SetProperty(c => c.SecurityQuestion, question)
+                .SetProperty(c => c.SecurityAnswerHash, prepared.AnswerHash)
+                .SetProperty(c => c.SecurityQuestionChanged, now), cancellationToken);
+            logger.LogInformation("Set the security question of member {Uid}", uid);
+        }
+    }
+
+    /// <summary>Ends the member's sessions other than <paramref name="keepSessionId"/> (all of them when null).</summary>
+    public Task EndOtherSessionsAsync(long uid, long? keepSessionId, CancellationToken cancellationToken) =>
+        keepSessionId is { } keep
+            ? tokens.RevokeMemberExceptAsync(uid, keep, cancellationToken)
+            : tokens.RevokeMemberAsync(uid, cancellationToken);
+
+    /// <summary>
+    /// Creates the member's (empty) credentials row unless it exists. Why raw SQL: INSERT … ON CONFLICT DO NOTHING (same
+    /// syntax on SQLite and PostgreSQL) creates it once under concurrent first writes and never aborts a caller's
+    /// PostgreSQL transaction the way a caught unique violation would.
+    /// </summary>
+    private Task<int> EnsureRowAsync(long uid, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlInterpolatedAsync(
+            $"INSERT INTO member_credentials (uid) VALUES ({uid}) ON CONFLICT (uid) DO NOTHING", cancellationToken);
+
+    private async Task<(SecretCheck Result, bool NeedsRehash)> CheckAsync(long uid, string secret, string? stored, CancellationToken cancellationToken)
+    {
+        if ((await failures.StateAsync(uid, cancellationToken)).Locked)
+        {
+            await hasher.VerifyAgainstDummyAsync(secret, cancellationToken);
+            return (SecretCheck.Locked, false);
+        }
+
+        if (stored is null)
+        {
+            await hasher.VerifyAgainstDummyAsync(secret, cancellationToken);
+            return (SecretCheck.NotSet, false);
+        }
+
+        var check = await hasher.VerifyAsync(secret, stored, cancellationToken);
+        if (!check.Matches)
+        {
+            await failures.RecordFailureAsync(uid, cancellationToken);
+            return (SecretCheck.Wrong, false);
+        }
+
+        await failures.ResetAsync(uid, cancellationToken);
+        return (SecretCheck.Ok, check.NeedsRehash);
+    }
+
+    private async Task RehashPasswordAsync(long uid, string password, string stored, CancellationToken cancellationToken)
+    {
+        var fresh = await hasher.HashAsync(password, cancellationToken);
+        // Why: only replace the hash that was checked; a password changed meanwhile is not overwritten.
+        var changed = await db.Set<MemberCredential>().Where(c => c.Uid == uid && c.PasswordHash == stored)
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.PasswordHash, fresh), cancellationToken);
+        if (changed == 1)
+        {
+            logger.LogInformation("Re-hashed the password of member {Uid} with the current Argon2id parameters", uid);
+        }
+    }
 }

@@ -1,3 +1,8 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
 namespace Pan.Server.Credentials;
 
 /// <summary>The result of checking a password against a stored hash.</summary>
@@ -10,22 +15,228 @@ public readonly record struct PasswordCheck(bool Matches, bool NeedsRehash);
 /// (PBKDF2-SHA1 as apinode stored them, salted double MD5 of the legacy forum). Concurrent hashing is capped at the
 /// core count so a burst queues instead of exhausting memory.
 /// </summary>
-public sealed class PasswordHasher
+/// <remarks>
+/// Stored formats (all compared in constant time):
+/// <list type="bullet">
+/// <item><c>$argon2id$v=19$m=&lt;KiB&gt;,t=&lt;passes&gt;,p=1$&lt;salt&gt;$&lt;hash&gt;</c>: libsodium's standard
+/// encoding with a 16-byte random salt; the hashed input is the UTF-8 of the NFKC form of the password (SP 800-63B
+/// 5.1.1.2), so the same password typed with another keyboard or input method still matches.</item>
+/// <item><c>pbkdf2-sha1$&lt;iterations&gt;$&lt;base64 salt&gt;$&lt;base64 derived key&gt;</c>: apinode's
+/// PBKDF2-HMAC-SHA1 over the UTF-8 bytes of the password as typed; the derived key length is that of the stored key.</item>
+/// <item><c>md5md5$&lt;salt&gt;$&lt;32 hex digits&gt;</c>: the legacy forum's <c>md5(md5(password) + salt)</c>, where
+/// md5() is lower-case hex and the password and salt are UTF-8.</item>
+/// </list>
+/// Any legacy match reports <see cref="PasswordCheck.NeedsRehash"/>; so does an Argon2id hash whose parameters differ
+/// from the configured ones. Unreadable hashes never match.
+/// </remarks>
+public sealed class PasswordHasher : IDisposable
 {
-    public Task<string> HashAsync(string password, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("credentials helper");
+    /// <summary>Prefix of libsodium's Argon2id encoding.</summary>
+    public const string Argon2Prefix = "$argon2id$";
 
-    public Task<PasswordCheck> VerifyAsync(string password, string storedHash, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("credentials helper");
-}
+    /// <summary>Prefix of apinode's PBKDF2-SHA1 hashes as imported.</summary>
+    public const string Pbkdf2Prefix = "pbkdf2-sha1$";
 
-/// <summary>Why a new password is refused (NIST SP 800-63B): too short/long, common, or derived from the member's own data.</summary>
-public sealed record PasswordProblem(string Reason);
+    /// <summary>Prefix of the legacy forum's salted double-MD5 hashes as imported.</summary>
+    public const string Md5Md5Prefix = "md5md5$";
 
-/// <summary>The password rules. Context: the member's phone, email and display name, from which a password may not be derived.</summary>
-public sealed class PasswordPolicy
-{
-    /// <summary>Null when <paramref name="password"/> is acceptable.</summary>
-    public PasswordProblem? Check(string? password, IEnumerable<string?> context) =>
-        throw new NotImplementedException("credentials helper");
+    /// <summary>Imported PBKDF2 hashes with more iterations than this are treated as corrupt (no DoS through bad data).</summary>
+    public const int MaxPbkdf2Iterations = 5_000_000;
+
+    private readonly SemaphoreSlim slots = new(Environment.ProcessorCount, Environment.ProcessorCount);
+    private readonly IOptionsMonitor<Argon2Options> options;
+    private readonly ILogger<PasswordHasher> logger;
+    private readonly Lazy<Task<string>> dummy;
+
+    public PasswordHasher(IOptionsMonitor<Argon2Options> options, ILogger<PasswordHasher> logger)
+    {
+        this.options = options;
+        this.logger = logger;
+        dummy = new Lazy<Task<string>>(() => HashAsync(Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), CancellationToken.None));
+    }
+
+    /// <summary>A new Argon2id hash of <paramref name="password"/> with the configured parameters and a fresh salt.</summary>
+    /// <exception cref="ArgumentException">The password is longer than <see cref="PasswordPolicy.MaxLength"/> code points (check the policy first).</exception>
+    public async Task<string> HashAsync(string password, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(password);
+        if (!PasswordPolicy.WithinHashableLength(password))
+        {
+            throw new ArgumentException($"Passwords longer than {PasswordPolicy.MaxLength} code points are not hashed.", nameof(password));
+        }
+
+        var (memory, iterations) = Parameters();
+        return await RunAsync(() =>
+        {
+            var input = Argon2Input(password);
+            try
+            {
+                var encoded = new char[Geralt.Argon2id.HashSize];
+                Geralt.Argon2id.ComputeHash(encoded, input, iterations, memory);
+                // Why: libsodium writes a NUL-terminated string into the fixed-size buffer.
+                var end = Array.IndexOf(encoded, '\0');
+                return new string(encoded, 0, end < 0 ? encoded.Length : end);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(input);
+            }
+        }, cancellationToken);
+    }
+
+    /// <summary>Checks <paramref name="password"/> against any supported stored format.</summary>
+    public Task<PasswordCheck> VerifyAsync(string password, string storedHash, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(password);
+        ArgumentNullException.ThrowIfNull(storedHash);
+        // Why: an oversized password is refused before any expensive work (SECURITY 17); none was ever accepted.
+        if (!PasswordPolicy.WithinHashableLength(password))
+        {
+            return Task.FromResult(new PasswordCheck(false, false));
+        }
+
+        if (storedHash.StartsWith(Argon2Prefix, StringComparison.Ordinal))
+        {
+            return RunAsync(() => VerifyArgon2(password, storedHash), cancellationToken);
+        }
+
+        if (storedHash.StartsWith(Pbkdf2Prefix, StringComparison.Ordinal))
+        {
+            return RunAsync(() => Legacy(VerifyPbkdf2(password, storedHash)), cancellationToken);
+        }
+
+        if (storedHash.StartsWith(Md5Md5Prefix, StringComparison.Ordinal))
+        {
+            return Task.FromResult(Legacy(VerifyMd5Md5(password, storedHash)));
+        }
+
+        logger.LogWarning("A stored password hash has an unknown format; it never matches");
+        return Task.FromResult(new PasswordCheck(false, false));
+    }
+
+    /// <summary>
+    /// Spends the time of one Argon2id verification and answers "no". Used where there is no hash to check (unknown
+    /// member, locked account) so those answers take as long as a wrong password.
+    /// </summary>
+    public async Task VerifyAgainstDummyAsync(string password, CancellationToken cancellationToken)
+    {
+        var hash = await dummy.Value;
+        await VerifyAsync(password, hash, cancellationToken);
+    }
+
+    public void Dispose() => slots.Dispose();
+
+    /// <summary>The configured (memory in bytes, iterations) as libsodium takes them.</summary>
+    private (int MemoryBytes, int Iterations) Parameters()
+    {
+        var value = options.CurrentValue;
+        return (value.MemoryKiB * 1024, value.Iterations);
+    }
+
+    private PasswordCheck VerifyArgon2(string password, string storedHash)
+    {
+        var input = Argon2Input(password);
+        try
+        {
+            if (!Geralt.Argon2id.VerifyHash(storedHash, input))
+            {
+                return new PasswordCheck(false, false);
+            }
+
+            var (memory, iterations) = Parameters();
+            return new PasswordCheck(true, Geralt.Argon2id.NeedsRehash(storedHash, iterations, memory));
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            logger.LogWarning("A stored Argon2id hash is unreadable ({Error}); it never matches", ex.GetType().Name);
+            return new PasswordCheck(false, false);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(input);
+        }
+    }
+
+    private bool VerifyPbkdf2(string password, string storedHash)
+    {
+        var parts = storedHash.Split('$');
+        if (parts.Length != 4
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var iterations)
+            || iterations is < 1 or > MaxPbkdf2Iterations
+            || !TryBase64(parts[2], out var salt)
+            || !TryBase64(parts[3], out var expected)
+            || expected.Length is < 16 or > 64)
+        {
+            logger.LogWarning("A stored PBKDF2 hash is unreadable; it never matches");
+            return false;
+        }
+
+        var actual = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA1, expected.Length);
+        return CryptographicOperations.FixedTimeEquals(actual, expected);
+    }
+
+    private bool VerifyMd5Md5(string password, string storedHash)
+    {
+        // Why: split at the last '$' so a salt containing '$' still parses.
+        var body = storedHash[Md5Md5Prefix.Length..];
+        var cut = body.LastIndexOf('$');
+        var salt = cut < 0 ? string.Empty : body[..cut];
+        var hex = body[(cut + 1)..];
+        if (cut < 0 || hex.Length != 32 || !TryHex(hex, out var expected))
+        {
+            logger.LogWarning("A stored double-MD5 hash is unreadable; it never matches");
+            return false;
+        }
+
+#pragma warning disable CA5351 // Why: verifying the legacy forum's MD5 hashes is the only use; a match is re-hashed with Argon2id at once.
+        var inner = Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(password)));
+        var actual = MD5.HashData(Encoding.UTF8.GetBytes(inner + salt));
+#pragma warning restore CA5351
+        return CryptographicOperations.FixedTimeEquals(actual, expected);
+    }
+
+    /// <summary>A legacy hash that matched is always replaced by Argon2id.</summary>
+    private static PasswordCheck Legacy(bool matches) => new(matches, NeedsRehash: matches);
+
+    private static byte[] Argon2Input(string password) => Encoding.UTF8.GetBytes(password.Normalize(NormalizationForm.FormKC));
+
+    private static bool TryBase64(string text, out byte[] bytes)
+    {
+        bytes = new byte[text.Length];
+        if (Convert.TryFromBase64String(text, bytes, out var written) && written > 0)
+        {
+            bytes = bytes[..written];
+            return true;
+        }
+
+        return false;
+    }
+
+    private static bool TryHex(string text, out byte[] bytes)
+    {
+        try
+        {
+            bytes = Convert.FromHexString(text);
+            return true;
+        }
+        catch (FormatException)
+        {
+            bytes = [];
+            return false;
+        }
+    }
+
+    /// <summary>Runs CPU-heavy work on the thread pool, at most one job per core at a time; a burst waits its turn.</summary>
+    private async Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken)
+    {
+        await slots.WaitAsync(cancellationToken);
+        try
+        {
+            return await Task.Run(work, cancellationToken);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
 }

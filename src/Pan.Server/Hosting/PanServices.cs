@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Pan.Server.Captcha;
+using Pan.Server.Credentials;
 using Pan.Server.Data;
 using Pan.Server.Errors;
 using Pan.Server.Health;
@@ -30,6 +31,7 @@ public static class PanServices
         services.AddPanDatabase(builder.Configuration);
         services.AddPanPhoneFlows();
         services.AddPanSms(builder.Configuration);
+        services.AddPanCredentials();
 
         services.AddGrpc(o =>
         {

@@ -2,6 +2,7 @@ using Grpc.Core;
 using Pan.Data.PhaseSessions;
 using Pan.General.Member;
 using Pan.Server.Accounts;
+using Pan.Server.BruteForce;
 using Pan.Server.Captcha;
 using Pan.Server.Errors;
 using Pan.Server.Network;
@@ -30,7 +31,8 @@ public sealed class LoginFlow(
     AccountDirectory accounts,
     PhaseSessionStore sessions,
     PhoneCodeSender sender,
-    TokenService tokens)
+    TokenService tokens,
+    FailureCounter failures)
 {
     public static readonly FlowErrors Errors = FlowErrors.From(
         E.SessionInvalid, E.CodeInvalid, E.CodePending, E.CodePending10, E.RecaptchaFailed, E.SessionInvalid);
@@ -120,9 +122,20 @@ public sealed class LoginFlow(
             };
         }
 
+        // Why: one failure counter per member for passwords, codes and answers (SECURITY 10); locked answers like wrong.
+        if (session.Uid is { } uid && (await failures.StateAsync(uid, cancellationToken)).Locked)
+        {
+            throw Errors.CodeInvalid(CodeCheck.Wrong);
+        }
+
         var check = await sessions.VerifyCodeAsync(session, request.PhaseInputCodeValue, cancellationToken);
         if (check != CodeCheck.Accepted)
         {
+            if (session.Uid is { } failed && check is CodeCheck.Wrong or CodeCheck.Dead)
+            {
+                await failures.RecordFailureAsync(failed, cancellationToken);
+            }
+
             throw Errors.CodeInvalid(check);
         }
 
@@ -136,6 +149,11 @@ public sealed class LoginFlow(
             ?? throw PanError.Of(E.NotFound, StatusCode.NotFound, "No account has this phone.");
         var member = await accounts.DefaultMemberAsync(account, cancellationToken)
             ?? throw PanError.Of(E.PhoneHasNoMember, StatusCode.NotFound, "This phone has no member left.");
+        if (session.Uid is { } succeeded)
+        {
+            await failures.ResetAsync(succeeded, cancellationToken);
+        }
+
         var auth = await tokens.IssueAuthTokenAsync(member, AuthMethods.Phone, cancellationToken);
         return new LoginResponse
         {

@@ -4,6 +4,7 @@ using Pan.Data;
 using Pan.Data.Members;
 using Pan.General.Member;
 using Pan.Server.Accounts;
+using Pan.Server.Credentials;
 using Pan.Server.DisplayNames;
 using Pan.Server.Errors;
 using Pan.Server.Members;
@@ -21,7 +22,9 @@ namespace Pan.Server.MemberProfiles;
 /// parallel requests), ValidateNewMember brings a member that has no phone yet (imported or guest) under the caller's
 /// phone, and SwitchMember hands out an auth token for another member of the same phone after an SMS step-up.
 /// </summary>
-public sealed class MemberProfiles(PanDbContext db, TokenService tokens, MemberSlots slots, DisplayNameDirectory names, ObjectMapper mapper, TimeProvider clock)
+public sealed class MemberProfiles(
+    PanDbContext db, TokenService tokens, MemberSlots slots, DisplayNameDirectory names, ObjectMapper mapper, TimeProvider clock,
+    CredentialStore credentials, PasswordPolicy policy)
 {
     public async Task<NewMemberResponse> NewMemberAsync(NewMemberRequest request, HttpContext http, CancellationToken cancellationToken)
     {
@@ -38,17 +41,13 @@ public sealed class MemberProfiles(PanDbContext db, TokenService tokens, MemberS
             throw PanError.Of(NewPwdErr.PasswordConfirmingFailed, StatusCode.InvalidArgument, "The passwords differ.", new FieldViolation("confirm_password", "differs from password"));
         }
 
-        if (!string.IsNullOrEmpty(request.Password) || request.SecurityQuestion is not null)
-        {
-            // Why: a password or security question is set with SetMemberPassword / UpdateSecurityQuestion once the member exists.
-            throw PanError.Plain(StatusCode.Unimplemented, "UNIMPLEMENTED", "Setting a password or security question while creating a member is not available yet; create the member, then set them.");
-        }
-
         var name = CheckName(request.DisplayName, "display_name", NewErr.DisplayNameInvalid);
         if (await names.IsTakenAsync(name, cancellationToken))
         {
             throw PanError.Of(NewErr.DisplayNameInvalid, StatusCode.AlreadyExists, "The display name is taken.", new FieldViolation("display_name", "is taken"));
         }
+
+        var prepared = await PrepareCredentialsAsync(request, name, auth.AccountId, cancellationToken);
 
         var now = clock.GetUtcNow();
         var owner = await db.Members.AsNoTracking().FirstAsync(m => m.Uid == auth.Uid, cancellationToken);
@@ -61,7 +60,8 @@ public sealed class MemberProfiles(PanDbContext db, TokenService tokens, MemberS
             ActivateDate = now,
             Locale = owner.Locale,
         };
-        var (created, failure) = await slots.AddAsync(auth.AccountId, member, cancellationToken);
+        var (created, failure) = await slots.AddAsync(auth.AccountId, member, cancellationToken,
+            prepared is null ? null : (m, ct) => credentials.SaveAsync(m.Uid, prepared, ct));
         return failure switch
         {
             SlotFailure.None => new NewMemberResponse { Object = await MapAsync(created!.Uid, cancellationToken) },
@@ -127,6 +127,35 @@ public sealed class MemberProfiles(PanDbContext db, TokenService tokens, MemberS
 
         var auth = await tokens.IssueAuthTokenAsync(to, AuthMethods.Switch, cancellationToken);
         return new SwitchMemberResponse { AuthToken = auth.Token, ObjectId = to.ObjectId.ToString() };
+    }
+
+    /// <summary>
+    /// Checks and hashes the optional password and security question of a new member before it is created (they are
+    /// stored in the creating transaction). A password the policy refuses: INVALID_ARGUMENT ErrNewMember.FAILED naming
+    /// password, with the reason (NewMemberResponse.Err only knows empty and unconfirmed passwords); a bad security
+    /// question: INVALID_ARGUMENT naming security_question.question/answer. A question sent empty counts as none.
+    /// </summary>
+    private async Task<PreparedCredentials?> PrepareCredentialsAsync(NewMemberRequest request, string name, long accountId, CancellationToken cancellationToken)
+    {
+        var password = string.IsNullOrEmpty(request.Password) ? null : request.Password;
+        var question = Credentials.CredentialChanges.SetQuestion(request.SecurityQuestion);
+        if (question is not null && SecurityQuestions.Problem(question, "security_question") is { } bad)
+        {
+            throw PanError.InvalidArgument(bad);
+        }
+
+        if (password is not null)
+        {
+            var phone = await db.Accounts.AsNoTracking().Where(a => a.Id == accountId).Select(a => a.PhoneE164).FirstOrDefaultAsync(cancellationToken);
+            if (policy.Check(password, [phone, name]) is { } problem)
+            {
+                throw PanError.Of(NewErr.Failed, StatusCode.InvalidArgument, $"The password {problem.Reason}.", new FieldViolation("password", problem.Reason));
+            }
+        }
+
+        return password is null && question is null
+            ? null
+            : await credentials.PrepareAsync(password, question?.Question, question?.Answer, cancellationToken);
     }
 
     private async Task<Pan.Atom.Member.Object> MapAsync(long uid, CancellationToken cancellationToken)

@@ -26,8 +26,12 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
 {
     private const int Attempts = 8;
 
-    /// <summary>Creates <paramref name="member"/> under <paramref name="accountId"/> if there is room.</summary>
-    public async Task<(Member? Member, SlotFailure Failure)> AddAsync(long accountId, Member member, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates <paramref name="member"/> under <paramref name="accountId"/> if there is room. <paramref name="alsoInTransaction"/>
+    /// runs after the insert, inside the same transaction (e.g. storing the new member's credentials).
+    /// </summary>
+    public async Task<(Member? Member, SlotFailure Failure)> AddAsync(
+        long accountId, Member member, CancellationToken cancellationToken, Func<Member, CancellationToken, Task>? alsoInTransaction = null)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -47,6 +51,11 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
                 account.Version++;
                 account.Modified = clock.GetUtcNow();
                 var created = await creator.CreateAsync(account, member, cancellationToken);
+                if (alsoInTransaction is not null)
+                {
+                    await alsoInTransaction(created, cancellationToken);
+                }
+
                 await tx.CommitAsync(cancellationToken);
                 return (created, SlotFailure.None);
             }

@@ -192,6 +192,34 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, IOptions<
     public Task RevokeMemberAsync(long uid, CancellationToken cancellationToken) =>
         RevokeAsync(db.Set<AuthSession>().Where(s => s.Uid == uid), db.Members.Where(m => m.Uid == uid), cancellationToken);
 
+    /// <summary>
+    /// Ends every session and access token of one member except the caller's session <paramref name="keepSessionId"/>
+    /// (a password change ends the member's other sessions, SECURITY 4 and 12). The member's token generation is bumped
+    /// (so its access tokens issued from any other session, including sessions of other members of the phone, die)
+    /// and the access tokens of the kept session are re-stamped with the new generation, all in one transaction.
+    /// </summary>
+    public async Task RevokeMemberExceptAsync(long uid, long keepSessionId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        var revoked = await db.Set<AuthSession>()
+            .Where(s => s.Uid == uid && s.Id != keepSessionId && s.Revoked == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Revoked, now), cancellationToken);
+        await db.Members.Where(m => m.Uid == uid)
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.TokenGeneration, m => m.TokenGeneration + 1), cancellationToken);
+        var generation = await db.Members.Where(m => m.Uid == uid).Select(m => m.TokenGeneration).FirstAsync(cancellationToken);
+        var previous = generation - 1;
+        await db.Set<StoredAccessToken>()
+            .Where(t => t.Uid == uid && t.SessionId == keepSessionId && t.TokenGeneration == previous && t.Expires > now)
+            .ExecuteUpdateAsync(u => u.SetProperty(t => t.TokenGeneration, generation), cancellationToken);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        logger.LogInformation("Revoked {Count} other auth session(s) of member {Uid} and bumped token generation", revoked, uid);
+    }
+
     /// <summary>Ends every session and access token of every member under an account.</summary>
     public Task RevokeAccountAsync(long accountId, CancellationToken cancellationToken) =>
         RevokeAsync(db.Set<AuthSession>().Where(s => s.AccountId == accountId), db.Members.Where(m => m.AccountId == accountId), cancellationToken);

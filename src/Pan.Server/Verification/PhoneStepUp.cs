@@ -2,6 +2,7 @@ using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Pan.Data;
 using Pan.General.Member;
+using Pan.Server.BruteForce;
 using Pan.Server.Errors;
 using Pan.Server.Network;
 using Pan.Server.PhaseSessions;
@@ -19,7 +20,7 @@ namespace Pan.Server.Verification;
 /// <c>session_token</c>: <c>switch-member</c> (the default when empty), <c>update-credential</c> or <c>delete</c>;
 /// both calls must name the same one. <c>target_phone_order</c> must be 0: a member has exactly one phone.
 /// </summary>
-public sealed class PhoneStepUp(PanDbContext db, TokenService tokens, PhaseSessionStore sessions, PhoneCodeSender sender)
+public sealed class PhoneStepUp(PanDbContext db, TokenService tokens, PhaseSessionStore sessions, PhoneCodeSender sender, FailureCounter failures)
 {
     private static readonly string[] Operations = [VerifyPurposes.SwitchMember, VerifyPurposes.UpdateCredential, VerifyPurposes.Delete];
 
@@ -63,11 +64,20 @@ public sealed class PhoneStepUp(PanDbContext db, TokenService tokens, PhaseSessi
             ?? throw PanError.Of(VerifyErr.Failed, StatusCode.Unauthenticated, "The pan_access_token is invalid or expired.");
         var session = await sessions.FindLatestAsync(caller.Uid, PhasePurposes.Verify(operation), cancellationToken)
             ?? throw PanError.Of(VerifyErr.CodeInvalid, StatusCode.InvalidArgument, "No code was sent for this operation; ask for one first.", new FieldViolation("code", "no code was sent"));
-        var check = await sessions.VerifyCodeAsync(session, request.Code, cancellationToken);
+        // Why: one failure counter per member for passwords, codes and answers (SECURITY 10); locked answers like wrong.
+        var locked = (await failures.StateAsync(caller.Uid, cancellationToken)).Locked;
+        var check = locked ? CodeCheck.Wrong : await sessions.VerifyCodeAsync(session, request.Code, cancellationToken);
+        if (!locked && check is CodeCheck.Wrong or CodeCheck.Dead)
+        {
+            await failures.RecordFailureAsync(caller.Uid, cancellationToken);
+        }
+
         if (check != CodeCheck.Accepted || !await sessions.CompleteAsync(session, cancellationToken))
         {
             throw PanError.Of(VerifyErr.CodeInvalid, StatusCode.InvalidArgument, "The code is wrong, expired or already used.", new FieldViolation("code", "is wrong, expired or already used"));
         }
+
+        await failures.ResetAsync(caller.Uid, cancellationToken);
 
         var verify = await tokens.IssueVerifyTokenAsync(caller.Uid, operation, cancellationToken);
         return new VerifyPhoneCodeResponse { VerifyToken = verify.Token };

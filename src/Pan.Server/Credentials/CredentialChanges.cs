@@ -1,0 +1,184 @@
+using Grpc.Core;
+using Pan.Data;
+using Pan.General.Member;
+using Pan.Server.Email;
+using Pan.Server.Errors;
+using Pan.Server.Tokens;
+using SetErr = Pan.General.Member.ErrSetMemberPassword.Types.General;
+using UpdateErr = Pan.General.Member.UpdateCredentialResponse.Types.Err;
+
+namespace Pan.Server.Credentials;
+
+/// <summary>
+/// SetMemberPassword (a member's first password) and UpdateCredential (password, email and security question changes
+/// behind the current password or a fresh verify token). A password change ends the member's other sessions.
+/// </summary>
+public sealed class CredentialChanges(
+    PanDbContext db,
+    TokenService tokens,
+    CredentialMembers members,
+    CredentialStore store,
+    PasswordPolicy policy,
+    EmailChanges emails)
+{
+    /// <summary>Longest email accepted before asking the email feature (RFC 5321 path limit).</summary>
+    public const int MaxEmailLength = 254;
+
+    /// <summary>Longest email_verification_redirect accepted before asking the email feature.</summary>
+    public const int MaxRedirectLength = 2048;
+
+    /// <summary>
+    /// Sets the password of the access token's member when it has none. Errors: a bad access_token UNAUTHENTICATED
+    /// ErrSetMemberPassword.FAILED; an empty password, a confirmation that differs or a password the policy refuses
+    /// INVALID_ARGUMENT ErrSetMemberPassword.PWD_ISSUE naming the field, with the reason; a member that already has a
+    /// password FAILED_PRECONDITION ErrSetMemberPassword.FAILED (change it with UpdateCredential, or reset it).
+    /// <c>reset_code</c> is ignored: the seed's legacy flows sent one for imported members, but in Pan a member without
+    /// a password proves itself with the access token of a phone sign-in, and a member with one can never come here.
+    /// A first password ends no session (nothing was protected by a password before).
+    /// </summary>
+    public async Task<SetMemberPasswordResponse> SetMemberPasswordAsync(SetMemberPasswordRequest request, CancellationToken cancellationToken)
+    {
+        var caller = await tokens.ValidateAccessTokenAsync(request.AccessToken, cancellationToken)
+            ?? throw PanError.Of(SetErr.Failed, StatusCode.Unauthenticated, "The access_token is invalid or expired.");
+        if (string.IsNullOrEmpty(request.Password))
+        {
+            throw PanError.Of(SetErr.PwdIssue, StatusCode.InvalidArgument, "The password is required.", new FieldViolation("password", "is required"));
+        }
+
+        if (request.Password != request.ConfirmPassword)
+        {
+            throw PanError.Of(SetErr.PwdIssue, StatusCode.InvalidArgument, "confirm_password differs from password.", new FieldViolation("confirm_password", "differs from password"));
+        }
+
+        var target = await members.FindAsync(caller.Uid, caller.AccountId, null, cancellationToken)
+            ?? throw PanError.Of(SetErr.Failed, StatusCode.Unauthenticated, "The access_token is invalid or expired.");
+        if (policy.Check(request.Password, target.PolicyContext()) is { } problem)
+        {
+            throw PanError.Of(SetErr.PwdIssue, StatusCode.InvalidArgument, $"The password {problem.Reason}.", new FieldViolation("password", problem.Reason));
+        }
+
+        if (!await store.SetFirstPasswordAsync(target.Uid, request.Password, cancellationToken))
+        {
+            throw PanError.Of(SetErr.Failed, StatusCode.FailedPrecondition, "The member already has a password; change it with UpdateCredential.");
+        }
+
+        return new SetMemberPasswordResponse();
+    }
+
+    /// <summary>
+    /// Changes the password, email and/or security question of the auth token's member or, with object_id, of another
+    /// live member under the same phone. Proof: a verify_token for <c>update-credential</c> bound to that member (from
+    /// VerifyPhoneCode, VerifyMemberByPassword or VerifyEmailCode; consumed only when everything else is valid), or
+    /// else its current password (counted by the failure counter). Errors: bad pan_auth_token UNAUTHENTICATED
+    /// ErrFailed; malformed object_id, nothing to change, a bad security_question, email or redirect INVALID_ARGUMENT
+    /// naming the field; no such member NOT_FOUND ErrFailed; confirmation differs INVALID_ARGUMENT
+    /// ErrNewPasswordConfirmingFailed; policy INVALID_ARGUMENT ErrNewPasswordRule with the reason; no valid proof
+    /// (wrong, locked, missing password; bad, used or foreign verify token) PERMISSION_DENIED ErrOriginalPasswordInvalid;
+    /// email of another member ALREADY_EXISTS ErrEmailDuplicated. Everything is written in one transaction: the email
+    /// request (EmailChanges, which joins it) last, so a refused email leaves nothing changed. A new password ends every
+    /// other session of the member (the caller's auth session stays).
+    /// </summary>
+    public async Task<UpdateCredentialResponse> UpdateCredentialAsync(UpdateCredentialRequest request, CancellationToken cancellationToken)
+    {
+        var claims = await tokens.ValidateAuthTokenAsync(request.PanAuthToken, cancellationToken)
+            ?? throw PanError.Of(UpdateErr.Failed, StatusCode.Unauthenticated, "The pan_auth_token is invalid or expired.");
+        if (!CredentialMembers.TryParseObjectId(request.ObjectId, out var objectId))
+        {
+            throw PanError.InvalidArgument("object_id", "is not a valid object id");
+        }
+
+        var question = SetQuestion(request.SecurityQuestion);
+        var newPassword = string.IsNullOrEmpty(request.NewPassword) ? null : request.NewPassword;
+        var email = string.IsNullOrEmpty(request.Email) ? null : request.Email.Trim();
+        ValidateShape(request, newPassword, email, question);
+
+        var target = await members.FindAsync(claims.Uid, claims.AccountId, objectId, cancellationToken)
+            ?? throw PanError.Of(UpdateErr.Failed, StatusCode.NotFound, "No such member under this phone.");
+        if (newPassword is not null && policy.Check(newPassword, target.PolicyContext(email)) is { } problem)
+        {
+            throw PanError.Of(UpdateErr.NewPasswordRule, StatusCode.InvalidArgument, $"The new password {problem.Reason}.", new FieldViolation("new_password", problem.Reason));
+        }
+
+        var useVerifyToken = !string.IsNullOrEmpty(request.VerifyToken);
+        if (!useVerifyToken)
+        {
+            if (string.IsNullOrEmpty(request.OriginalPassword)
+                || await store.CheckPasswordAsync(target.Uid, request.OriginalPassword, cancellationToken) != SecretCheck.Ok)
+            {
+                throw OriginalPasswordInvalid();
+            }
+        }
+
+        var prepared = await store.PrepareAsync(newPassword, question?.Question, question?.Answer, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (useVerifyToken && !await tokens.ConsumeVerifyTokenAsync(request.VerifyToken, target.Uid, VerifyPurposes.UpdateCredential, cancellationToken))
+        {
+            throw OriginalPasswordInvalid();
+        }
+
+        await store.SaveAsync(target.Uid, prepared, cancellationToken);
+        if (newPassword is not null)
+        {
+            await store.EndOtherSessionsAsync(target.Uid, claims.SessionId, cancellationToken);
+        }
+
+        if (email is not null)
+        {
+            var redirect = string.IsNullOrEmpty(request.EmailVerificationRedirect) ? null : request.EmailVerificationRedirect;
+            if (EmailFailure(await emails.RequestAsync(target.Uid, email, redirect, cancellationToken)) is { } failure)
+            {
+                throw failure;
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return new UpdateCredentialResponse();
+    }
+
+    /// <summary>How UpdateCredential reports an email the email feature refused (null: it was accepted).</summary>
+    public static RpcException? EmailFailure(EmailChangeResult result) => result switch
+    {
+        EmailChangeResult.Sent => null,
+        EmailChangeResult.Taken => PanError.Of(UpdateErr.EmailDuplicated, StatusCode.AlreadyExists, "The email already belongs to another member.", new FieldViolation("email", "belongs to another member")),
+        EmailChangeResult.InvalidEmail => PanError.InvalidArgument("email", "is not a valid email address"),
+        EmailChangeResult.RedirectNotAllowed => PanError.InvalidArgument("email_verification_redirect", "is not on the allowed hosts"),
+        _ => throw new ArgumentOutOfRangeException(nameof(result), result, "Unknown email change result."),
+    };
+
+    /// <summary>The security question to set, or null when the request leaves it (unset, or sent empty by a JSON client).</summary>
+    public static SecurityQuestion? SetQuestion(SecurityQuestion? question) =>
+        question is null || (string.IsNullOrEmpty(question.Question) && string.IsNullOrEmpty(question.Answer)) ? null : question;
+
+    private static void ValidateShape(UpdateCredentialRequest request, string? newPassword, string? email, SecurityQuestion? question)
+    {
+        if (newPassword is null && email is null && question is null && string.IsNullOrEmpty(request.ConfirmNewPassword))
+        {
+            throw PanError.InvalidArgument("new_password", "nothing to change: give new_password, email or security_question");
+        }
+
+        if (request.NewPassword != request.ConfirmNewPassword)
+        {
+            throw PanError.Of(UpdateErr.NewPasswordConfirmingFailed, StatusCode.InvalidArgument, "confirm_new_password differs from new_password.",
+                new FieldViolation("confirm_new_password", "differs from new_password"));
+        }
+
+        if (question is not null && SecurityQuestions.Problem(question, "security_question") is { } bad)
+        {
+            throw PanError.InvalidArgument(bad);
+        }
+
+        if (email is not null && (email.Length > MaxEmailLength || !email.Contains('@', StringComparison.Ordinal)))
+        {
+            throw PanError.InvalidArgument("email", "is not a valid email address");
+        }
+
+        if (request.EmailVerificationRedirect.Length > MaxRedirectLength)
+        {
+            throw PanError.InvalidArgument("email_verification_redirect", $"must be at most {MaxRedirectLength} characters");
+        }
+    }
+
+    private static RpcException OriginalPasswordInvalid() =>
+        PanError.Of(UpdateErr.OriginalPasswordInvalid, StatusCode.PermissionDenied,
+            "The original_password or verify_token is wrong, expired or missing.");
+}

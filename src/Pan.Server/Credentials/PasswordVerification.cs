@@ -1,0 +1,111 @@
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Pan.Data;
+using Pan.General.Member;
+using Pan.Server.Captcha;
+using Pan.Server.DisplayNames;
+using Pan.Server.Errors;
+using Pan.Server.Tokens;
+using Err = Pan.General.Member.VerifyMemberByPasswordResponse.Types.Err;
+
+namespace Pan.Server.Credentials;
+
+/// <summary>
+/// VerifyMemberByPassword: re-authentication by display name or email, password and (when the member has one) the
+/// security answer, for a verify token. The operation the token unlocks is named in <c>session_token</c> as in
+/// VerifyPhoneCode: <c>update-credential</c> (the default when empty: this RPC exists for credential changes),
+/// <c>switch-member</c> or <c>delete</c>.
+/// </summary>
+/// <remarks>
+/// Unknown member, wrong password, wrong answer, a member without a password and a locked account all answer the same
+/// PERMISSION_DENIED ErrAuthFailed with the same message, after about the same work (one Argon2id verification).
+/// ErrSecurityQuestionRequired (INVALID_ARGUMENT naming security_question.answer) is only said after a right password.
+/// When captcha is not off (Pan:Captcha:Mode always or risk), recaptcha_token must pass the Web platform's check
+/// first (PERMISSION_DENIED ErrFailed otherwise): this endpoint guesses passwords for anyone who can reach it.
+/// </remarks>
+public sealed class PasswordVerification(PanDbContext db, TokenService tokens, CredentialStore store, PasswordHasher hasher, CaptchaVerifier captcha)
+{
+    private static readonly string[] Operations = [VerifyPurposes.UpdateCredential, VerifyPurposes.SwitchMember, VerifyPurposes.Delete];
+
+    public async Task<VerifyMemberByPasswordResponse> VerifyAsync(VerifyMemberByPasswordRequest request, CancellationToken cancellationToken)
+    {
+        var operation = string.IsNullOrEmpty(request.SessionToken) ? VerifyPurposes.UpdateCredential : request.SessionToken;
+        if (!Operations.Contains(operation))
+        {
+            throw PanError.InvalidArgument("session_token", $"must name the operation: {string.Join(", ", Operations)}");
+        }
+
+        var name = string.IsNullOrWhiteSpace(request.DisplayName) ? null : request.DisplayName;
+        var email = string.IsNullOrWhiteSpace(request.Email) ? null : request.Email.Trim();
+        if (name is null && email is null)
+        {
+            throw PanError.Of(Err.IdentityRequired, StatusCode.InvalidArgument, "display_name or email is required.",
+                new FieldViolation("display_name", "display_name or email is required"));
+        }
+
+        if (name is { Length: > DisplayNameRules.MaxLength * 8 })
+        {
+            throw PanError.InvalidArgument("display_name", "is too long");
+        }
+
+        if (email is { Length: > CredentialChanges.MaxEmailLength })
+        {
+            throw PanError.InvalidArgument("email", "is too long");
+        }
+
+        if (string.IsNullOrEmpty(request.Password))
+        {
+            throw PanError.Of(Err.PasswordRequired, StatusCode.InvalidArgument, "The password is required.", new FieldViolation("password", "is required"));
+        }
+
+        if (captcha.Mode != CaptchaMode.Off && !await captcha.VerifyAsync(CaptchaPlatform.Web, request.RecaptchaToken, cancellationToken))
+        {
+            throw PanError.Of(Err.Failed, StatusCode.PermissionDenied, "The reCAPTCHA was not accepted.", new FieldViolation("recaptcha_token", "was not accepted"));
+        }
+
+        var uid = await FindAsync(name, email, cancellationToken);
+        var answer = CredentialChanges.SetQuestion(request.SecurityQuestion)?.Answer;
+        var (result, answerRequired) = uid is { } found
+            ? await store.CheckPasswordAndAnswerAsync(found, request.Password, answer, cancellationToken)
+            : (await UnknownAsync(request.Password, cancellationToken), false);
+        if (answerRequired)
+        {
+            throw PanError.Of(Err.SecurityQuestionRequired, StatusCode.InvalidArgument, "This member has a security question: answer it.",
+                new FieldViolation("security_question.answer", "is required"));
+        }
+
+        if (result != SecretCheck.Ok)
+        {
+            // Why: one answer for unknown, wrong, not set and locked (SECURITY 10 and 15).
+            throw PanError.Of(Err.AuthFailed, StatusCode.PermissionDenied, "The member or password is wrong.");
+        }
+
+        var verify = await tokens.IssueVerifyTokenAsync(uid!.Value, operation, cancellationToken);
+        return new VerifyMemberByPasswordResponse { VerifyToken = verify.Token };
+    }
+
+    /// <summary>The live member named by display name and/or email (both must fit when both are given).</summary>
+    private async Task<long?> FindAsync(string? name, string? email, CancellationToken cancellationToken)
+    {
+        var query = db.Members.AsNoTracking().Where(m => m.Deleted == null);
+        if (name is not null)
+        {
+            var key = DisplayNameRules.Key(name);
+            query = query.Where(m => m.DisplayNameKey == key);
+        }
+
+        if (email is not null)
+        {
+            var key = email.ToLowerInvariant();
+            query = query.Where(m => m.EmailKey == key);
+        }
+
+        return await query.Select(m => (long?)m.Uid).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    private async Task<SecretCheck> UnknownAsync(string password, CancellationToken cancellationToken)
+    {
+        await hasher.VerifyAgainstDummyAsync(password, cancellationToken);
+        return SecretCheck.NotSet;
+    }
+}

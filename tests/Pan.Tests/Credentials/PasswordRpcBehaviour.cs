@@ -1,0 +1,182 @@
+using Grpc.Core;
+using Pan.General.Member;
+using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
+using static Pan.Tests.Credentials.TestCredentials;
+
+namespace Pan.Tests.Credentials;
+
+/// <summary>SetMemberPassword, QueryMemberCredentialStatus and NewMember with a password and security question.</summary>
+public abstract class PasswordRpcBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : CredentialFixture
+{
+    private PanServer Server => fixture.Server;
+
+    private MemberServiceV2.MemberServiceV2Client Client => new(Server.Grpc);
+
+    [Fact]
+    public async Task SetMemberPassword_FirstPassword_IsStoredAsArgon2id_ThenASecondIsRefused()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var access = await TestMembers.AccessTokenAsync(Server, member);
+
+        await Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = access, Password = Password, ConfirmPassword = Password });
+
+        Assert.StartsWith("$argon2id$v=19$m=8,t=1,p=1$", await StoredHashAsync(Server, member.Uid), StringComparison.Ordinal);
+        var status = await Client.QueryMemberCredentialStatusAsync(new QueryMemberCredentialStatusRequest { PanAccessToken = access });
+        Assert.True(status.HasPassword);
+        await Errors.ExpectAsync(
+            () => Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = access, Password = OtherPassword, ConfirmPassword = OtherPassword }).ResponseAsync,
+            StatusCode.FailedPrecondition, "ErrSetMemberPassword.FAILED");
+        Assert.StartsWith("$argon2id$", await StoredHashAsync(Server, member.Uid), StringComparison.Ordinal);
+        // The first password still works: the refused call changed nothing.
+        var verified = await Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = member.DisplayName, Password = Password });
+        Assert.NotEmpty(verified.VerifyToken);
+    }
+
+    [Fact]
+    public async Task SetMemberPassword_BadInput_IsPwdIssueNamingTheField_WithTheReason()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var access = await TestMembers.AccessTokenAsync(Server, member);
+
+        var empty = await Expect(new SetMemberPasswordRequest { AccessToken = access });
+        Assert.Equal("password", empty.BadRequest()!.FieldViolations[0].Field);
+        var differ = await Expect(new SetMemberPasswordRequest { AccessToken = access, Password = Password, ConfirmPassword = OtherPassword });
+        Assert.Equal("confirm_password", differ.BadRequest()!.FieldViolations[0].Field);
+        var common = await Expect(new SetMemberPasswordRequest { AccessToken = access, Password = "Password123", ConfirmPassword = "Password123" });
+        Assert.Contains("common", common.BadRequest()!.FieldViolations[0].Description, StringComparison.Ordinal);
+        var phone = member.Account!.PhoneE164!;
+        var fromPhone = "pw" + phone[^8..] + "x";
+        var derived = await Expect(new SetMemberPasswordRequest { AccessToken = access, Password = fromPhone, ConfirmPassword = fromPhone });
+        Assert.Contains("phone number", derived.Status.Detail, StringComparison.Ordinal);
+        var fromName = member.DisplayName + "!";
+        Assert.Contains("display name", (await Expect(new SetMemberPasswordRequest { AccessToken = access, Password = fromName, ConfirmPassword = fromName })).Status.Detail, StringComparison.Ordinal);
+        var huge = new string('p', 1024 * 1024);
+        var tooLong = await Expect(new SetMemberPasswordRequest { AccessToken = access, Password = huge, ConfirmPassword = huge });
+        Assert.Contains("at most 256", tooLong.Status.Detail, StringComparison.Ordinal);
+
+        Assert.Null(await StoredHashAsync(Server, member.Uid));
+    }
+
+    [Fact]
+    public async Task SetMemberPassword_BadToken_IsUnauthenticatedFailed()
+    {
+        await Errors.ExpectAsync(
+            () => Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = "nope", Password = Password, ConfirmPassword = Password }).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrSetMemberPassword.FAILED");
+    }
+
+    [Fact]
+    public async Task QueryMemberCredentialStatus_SaysExactlyWhatIsSet_ForTheCallerOrAMemberOfItsPhone()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var sibling = await TestMembers.AddToPhoneAsync(Server, owner);
+        var access = await TestMembers.AccessTokenAsync(Server, owner);
+
+        Assert.Equal(new QueryMemberCredentialStatusResponse(), await Client.QueryMemberCredentialStatusAsync(new QueryMemberCredentialStatusRequest { PanAccessToken = access }));
+
+        await UseAsync<Pan.Server.Credentials.CredentialStore>(Server, s => s.SetSecurityQuestionAsync(sibling.Uid, "First pet?", "Mochi", default));
+        await TestMembers.UpdateAsync(Server, sibling.Uid, m =>
+        {
+            m.Email = $"{m.DisplayName}@example.com";
+            m.EmailKey = m.Email.ToLowerInvariant();
+        });
+        var siblingStatus = await Client.QueryMemberCredentialStatusAsync(new QueryMemberCredentialStatusRequest { PanAccessToken = access, ObjectId = sibling.ObjectId.ToString() });
+        Assert.Equal(new QueryMemberCredentialStatusResponse { HasEmail = true, HasSecurityQuestion = true }, siblingStatus);
+
+        await TestMembers.UpdateAsync(Server, owner.Uid, m =>
+        {
+            m.Email = $"{m.DisplayName}@example.com";
+            m.EmailKey = m.Email.ToLowerInvariant();
+            m.EmailVerified = true;
+        });
+        await UseAsync<Pan.Server.Credentials.CredentialStore>(Server, s => s.SetPasswordAsync(owner.Uid, Password, null, default));
+        // Setting a password with no session to keep ended every session: sign in again.
+        access = await TestMembers.AccessTokenAsync(Server, owner);
+        Assert.Equal(
+            new QueryMemberCredentialStatusResponse { HasPassword = true, HasEmail = true, EmailVerified = true },
+            await Client.QueryMemberCredentialStatusAsync(new QueryMemberCredentialStatusRequest { PanAccessToken = access, ObjectId = owner.ObjectId.ToString() }));
+    }
+
+    [Fact]
+    public async Task QueryMemberCredentialStatus_Errors()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var stranger = await TestMembers.CreateAsync(Server);
+        var access = await TestMembers.AccessTokenAsync(Server, member);
+
+        await Errors.ExpectAsync(
+            () => Client.QueryMemberCredentialStatusAsync(new QueryMemberCredentialStatusRequest { PanAccessToken = "nope" }).ResponseAsync,
+            StatusCode.Unauthenticated, "QueryMemberCredentialStatusResponse.ErrFailed");
+        await Errors.ExpectAsync(
+            () => Client.QueryMemberCredentialStatusAsync(new QueryMemberCredentialStatusRequest { PanAccessToken = access, ObjectId = stranger.ObjectId.ToString() }).ResponseAsync,
+            StatusCode.NotFound, "QueryMemberCredentialStatusResponse.ErrFailed");
+        var bad = await Errors.ExpectAsync(
+            () => Client.QueryMemberCredentialStatusAsync(new QueryMemberCredentialStatusRequest { PanAccessToken = access, ObjectId = "not-a-uuid" }).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        Assert.Equal("object_id", bad.BadRequest()!.FieldViolations[0].Field);
+    }
+
+    [Fact]
+    public async Task NewMember_WithPasswordAndSecurityQuestion_StoresBoth()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var auth = await TestMembers.AuthTokenAsync(Server, owner);
+        var name = TestMembers.UniqueName("n");
+
+        var created = await Client.NewMemberAsync(new NewMemberRequest
+        {
+            AuthToken = auth,
+            DisplayName = name,
+            Password = Password,
+            ConfirmPassword = Password,
+            SecurityQuestion = new SecurityQuestion { Question = "Favourite city?", Answer = "Tainan" },
+        });
+
+        var row = await RowAsync(Server, created.Object.Uid);
+        Assert.NotNull(row);
+        Assert.StartsWith("$argon2id$", row.PasswordHash, StringComparison.Ordinal);
+        Assert.Equal("Favourite city?", row.SecurityQuestion);
+        Assert.StartsWith("$argon2id$", row.SecurityAnswerHash, StringComparison.Ordinal);
+        var verified = await Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest
+        {
+            DisplayName = name,
+            Password = Password,
+            SecurityQuestion = new SecurityQuestion { Answer = " TAINAN " },
+        });
+        Assert.NotEmpty(verified.VerifyToken);
+    }
+
+    [Fact]
+    public async Task NewMember_PolicyOrQuestionProblems_CreateNothing()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var auth = await TestMembers.AuthTokenAsync(Server, owner);
+        var name = TestMembers.UniqueName("n");
+
+        var policy = await Errors.ExpectAsync(
+            () => Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = name, Password = "qwertyuiop", ConfirmPassword = "qwertyuiop" }).ResponseAsync,
+            StatusCode.InvalidArgument, "ErrNewMember.FAILED");
+        Assert.Equal("password", policy.BadRequest()!.FieldViolations[0].Field);
+        Assert.Contains("common", policy.BadRequest()!.FieldViolations[0].Description, StringComparison.Ordinal);
+        var fromName = name + "2024";
+        await Errors.ExpectAsync(
+            () => Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = name, Password = fromName, ConfirmPassword = fromName }).ResponseAsync,
+            StatusCode.InvalidArgument, "ErrNewMember.FAILED");
+        var question = await Errors.ExpectAsync(
+            () => Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = name, SecurityQuestion = new SecurityQuestion { Question = "Pet?" } }).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        Assert.Equal("security_question.answer", question.BadRequest()!.FieldViolations[0].Field);
+
+        var access = await TestMembers.AccessTokenAsync(Server, owner);
+        Assert.Empty((await Client.OtherMemberAsync(new OtherMemberRequest { AccessToken = access })).Objects);
+    }
+
+    private async Task<RpcException> Expect(SetMemberPasswordRequest request) =>
+        await Errors.ExpectAsync(() => Client.SetMemberPasswordAsync(request).ResponseAsync, StatusCode.InvalidArgument, "ErrSetMemberPassword.PWD_ISSUE");
+}
+
+public sealed class PasswordRpcBehaviour_Sqlite(SqliteCredentialFixture f) : PasswordRpcBehaviour<SqliteCredentialFixture>(f);
+
+public sealed class PasswordRpcBehaviour_Postgres(PostgresCredentialFixture f) : PasswordRpcBehaviour<PostgresCredentialFixture>(f);
