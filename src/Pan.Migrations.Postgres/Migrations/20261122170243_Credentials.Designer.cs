@@ -12,7 +12,7 @@ using Pan.Data;
 namespace Pan.Migrations.Postgres.Migrations
 {
     [DbContext(typeof(PanDbContext))]
-    [Migration("20261122165132_Credentials")]
+    [Migration("20261122170243_Credentials")]
     partial class Credentials
     {
         /// <inheritdoc />

@@ -11,7 +11,7 @@ using Pan.Data;
 namespace Pan.Migrations.Sqlite.Migrations
 {
     [DbContext(typeof(PanDbContext))]
-    [Migration("20261122165120_Credentials")]
+    [Migration("20261122170221_Credentials")]
     partial class Credentials
     {
         /// <inheritdoc />
