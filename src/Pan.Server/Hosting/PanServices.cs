@@ -30,6 +30,7 @@ public static class PanServices
         services.AddPanDatabase(builder.Configuration);
         services.AddPanPhoneFlows();
         services.AddPanSms(builder.Configuration);
+        services.AddPanMemberExtras();
 
         services.AddGrpc(o =>
         {
