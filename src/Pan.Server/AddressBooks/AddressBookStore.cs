@@ -20,14 +20,14 @@ public sealed class AddressBookStore(PanDbContext db, TimeProvider clock, IOptio
     public Task<List<AddressBook>> ListAsync(long uid, CancellationToken cancellationToken) =>
         db.Set<AddressBook>().AsNoTracking().Where(a => a.Uid == uid).OrderBy(a => a.Id).ToListAsync(cancellationToken);
 
-    /// <summary>Creates (<c>input.Id &lt;= 0</c>) or updates one of the member's entries; returns the saved row.</summary>
-    public async Task<AddressBook> SaveAsync(long uid, AddressBook input, CancellationToken cancellationToken)
+    /// <summary>Creates (<c>input.Id &lt;= 0</c>) or updates one of the member's entries; returns the saved row, or null when the member is gone.</summary>
+    public async Task<AddressBook?> SaveAsync(long uid, AddressBook input, CancellationToken cancellationToken)
     {
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         var now = clock.GetUtcNow();
         if (!await LockMemberAsync(uid, cancellationToken))
         {
-            throw TokenInvalid();
+            return null;
         }
 
         AddressBook row;
@@ -87,9 +87,6 @@ public sealed class AddressBookStore(PanDbContext db, TimeProvider clock, IOptio
     /// <summary>Every entry of the members (inside the caller's transaction, e.g. a deletion).</summary>
     public Task EraseAsync(IReadOnlyCollection<long> uids, CancellationToken cancellationToken) =>
         db.Set<AddressBook>().Where(a => uids.Contains(a.Uid)).ExecuteDeleteAsync(cancellationToken);
-
-    internal static RpcException TokenInvalid() =>
-        PanError.Plain(StatusCode.Unauthenticated, "TOKEN_INVALID", "The access token is not valid.");
 
     private static RpcException NotFound() =>
         PanError.Plain(StatusCode.NotFound, "ADDRESS_BOOK_NOT_FOUND", "You have no address-book entry with this id.");

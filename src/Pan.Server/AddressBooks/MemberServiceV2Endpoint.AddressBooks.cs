@@ -2,7 +2,6 @@ using Grpc.Core;
 using Pan.General.Member;
 using Pan.Server.AddressBooks;
 using Pan.Server.Errors;
-using Pan.Server.Tokens;
 
 namespace Pan.Server.Members;
 
@@ -32,7 +31,8 @@ public sealed partial class MemberServiceV2Endpoint
     {
         var input = AddressBookRules.Check(request.AddressBook);
         var caller = await CallerAsync(request.AccessToken, context);
-        var saved = await Resolve<AddressBookStore>(context).SaveAsync(caller.Uid, input, context.CancellationToken);
+        var saved = await Resolve<AddressBookStore>(context).SaveAsync(caller.Uid, input, context.CancellationToken)
+            ?? throw TokenInvalid();
         return new SaveAddressBookResponse { AddressBook = AddressBookRules.ToContract(saved) };
     }
 
@@ -48,9 +48,4 @@ public sealed partial class MemberServiceV2Endpoint
         await Resolve<AddressBookStore>(context).DeleteAsync(caller.Uid, request.AddressBookId, context.CancellationToken);
         return new DeleteAddressBookResponse();
     }
-
-    /// <summary>The live member behind an access token, or UNAUTHENTICATED (reason TOKEN_INVALID) for the features without a seed error enum.</summary>
-    private static async Task<AccessTokenInfo> CallerAsync(string accessToken, ServerCallContext context) =>
-        await Resolve<TokenService>(context).ValidateAccessTokenAsync(accessToken, context.CancellationToken)
-            ?? throw AddressBookStore.TokenInvalid();
 }

@@ -1,6 +1,5 @@
 using Grpc.Core;
 using Pan.General.Member;
-using Pan.Server.AddressBooks;
 using Pan.Server.Avatars;
 
 namespace Pan.Server.Members;
@@ -19,7 +18,7 @@ public sealed partial class MemberServiceV2Endpoint
         avatars.CheckUpload(request.Avatar.Span);
         var caller = await CallerAsync(request.AccessToken, context);
         var url = await avatars.UpdateAsync(caller.Uid, request.Avatar.ToByteArray(), context.CancellationToken)
-            ?? throw AddressBookStore.TokenInvalid();
+            ?? throw TokenInvalid();
         return new UpdateAvatarResponse { Avatar = url };
     }
 }
