@@ -70,6 +70,128 @@ namespace Pan.Migrations.Postgres.Migrations
                     b.ToTable("accounts", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.AddressBooks.AddressBook", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("address");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created");
+
+                    b.Property<bool>("DefaultBuyer")
+                        .HasColumnType("boolean")
+                        .HasColumnName("default_buyer");
+
+                    b.Property<string>("FullName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("full_name");
+
+                    b.Property<long>("Modified")
+                        .HasColumnType("bigint")
+                        .HasColumnName("modified");
+
+                    b.Property<string>("Phone")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("phone");
+
+                    b.Property<string>("Platform")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("platform");
+
+                    b.Property<int>("Type")
+                        .HasColumnType("integer")
+                        .HasColumnName("type");
+
+                    b.Property<long>("Uid")
+                        .HasColumnType("bigint")
+                        .HasColumnName("uid");
+
+                    b.Property<string>("ZipCode")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("zip_code");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex(new[] { "Uid" }, "ix_address_books_uid");
+
+                    b.HasIndex(new[] { "Uid" }, "ux_address_books_default_buyer")
+                        .IsUnique()
+                        .HasFilter("\"default_buyer\"");
+
+                    b.HasIndex(new[] { "Uid", "Type" }, "ux_address_books_uid_type")
+                        .IsUnique()
+                        .HasFilter("\"type\" > 0");
+
+                    b.ToTable("address_books", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Audit.AuditEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("action");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("actor");
+
+                    b.Property<long>("At")
+                        .HasColumnType("bigint")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("outcome");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("target");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At")
+                        .HasDatabaseName("ix_audit_log_at");
+
+                    b.HasIndex("Target")
+                        .HasDatabaseName("ix_audit_log_target");
+
+                    b.ToTable("audit_log", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.Credentials.LoginFailure", b =>
                 {
                     b.Property<long>("Uid")
@@ -261,6 +383,40 @@ namespace Pan.Migrations.Postgres.Migrations
                         .HasDatabaseName("ux_members_username");
 
                     b.ToTable("members", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Passport.MemberPass", b =>
+                {
+                    b.Property<long>("Uid")
+                        .HasColumnType("bigint")
+                        .HasColumnName("uid");
+
+                    b.Property<string>("Kind")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("kind");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created");
+
+                    b.Property<long>("Expires")
+                        .HasColumnType("bigint")
+                        .HasColumnName("expires");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("hash");
+
+                    b.HasKey("Uid", "Kind");
+
+                    b.HasIndex("Hash")
+                        .IsUnique()
+                        .HasDatabaseName("ux_member_passes_hash");
+
+                    b.ToTable("member_passes", (string)null);
                 });
 
             modelBuilder.Entity("Pan.Data.PhaseSessions.PhaseSession", b =>
@@ -592,6 +748,15 @@ namespace Pan.Migrations.Postgres.Migrations
                     b.ToTable("verify_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.AddressBooks.AddressBook", b =>
+                {
+                    b.HasOne("Pan.Data.Members.Member", null)
+                        .WithMany()
+                        .HasForeignKey("Uid")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Pan.Data.Credentials.LoginFailure", b =>
                 {
                     b.HasOne("Pan.Data.Members.Member", null)
@@ -619,6 +784,15 @@ namespace Pan.Migrations.Postgres.Migrations
                         .IsRequired();
 
                     b.Navigation("Account");
+                });
+
+            modelBuilder.Entity("Pan.Data.Passport.MemberPass", b =>
+                {
+                    b.HasOne("Pan.Data.Members.Member", null)
+                        .WithMany()
+                        .HasForeignKey("Uid")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Pan.Data.Tokens.StoredAccessToken", b =>

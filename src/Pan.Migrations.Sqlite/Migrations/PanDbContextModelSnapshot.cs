@@ -63,6 +63,124 @@ namespace Pan.Migrations.Sqlite.Migrations
                     b.ToTable("accounts", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.AddressBooks.AddressBook", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("address");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created");
+
+                    b.Property<bool>("DefaultBuyer")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("default_buyer");
+
+                    b.Property<string>("FullName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("full_name");
+
+                    b.Property<long>("Modified")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("modified");
+
+                    b.Property<string>("Phone")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("phone");
+
+                    b.Property<string>("Platform")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform");
+
+                    b.Property<int>("Type")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("type");
+
+                    b.Property<long>("Uid")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uid");
+
+                    b.Property<string>("ZipCode")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("zip_code");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex(new[] { "Uid" }, "ix_address_books_uid");
+
+                    b.HasIndex(new[] { "Uid" }, "ux_address_books_default_buyer")
+                        .IsUnique()
+                        .HasFilter("\"default_buyer\"");
+
+                    b.HasIndex(new[] { "Uid", "Type" }, "ux_address_books_uid_type")
+                        .IsUnique()
+                        .HasFilter("\"type\" > 0");
+
+                    b.ToTable("address_books", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Audit.AuditEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("action");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("actor");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("outcome");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At")
+                        .HasDatabaseName("ix_audit_log_at");
+
+                    b.HasIndex("Target")
+                        .HasDatabaseName("ix_audit_log_target");
+
+                    b.ToTable("audit_log", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.Credentials.LoginFailure", b =>
                 {
                     b.Property<long>("Uid")
@@ -252,6 +370,40 @@ namespace Pan.Migrations.Sqlite.Migrations
                         .HasDatabaseName("ux_members_username");
 
                     b.ToTable("members", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Passport.MemberPass", b =>
+                {
+                    b.Property<long>("Uid")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uid");
+
+                    b.Property<string>("Kind")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created");
+
+                    b.Property<long>("Expires")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("hash");
+
+                    b.HasKey("Uid", "Kind");
+
+                    b.HasIndex("Hash")
+                        .IsUnique()
+                        .HasDatabaseName("ux_member_passes_hash");
+
+                    b.ToTable("member_passes", (string)null);
                 });
 
             modelBuilder.Entity("Pan.Data.PhaseSessions.PhaseSession", b =>
@@ -577,6 +729,15 @@ namespace Pan.Migrations.Sqlite.Migrations
                     b.ToTable("verify_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.AddressBooks.AddressBook", b =>
+                {
+                    b.HasOne("Pan.Data.Members.Member", null)
+                        .WithMany()
+                        .HasForeignKey("Uid")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Pan.Data.Credentials.LoginFailure", b =>
                 {
                     b.HasOne("Pan.Data.Members.Member", null)
@@ -604,6 +765,15 @@ namespace Pan.Migrations.Sqlite.Migrations
                         .IsRequired();
 
                     b.Navigation("Account");
+                });
+
+            modelBuilder.Entity("Pan.Data.Passport.MemberPass", b =>
+                {
+                    b.HasOne("Pan.Data.Members.Member", null)
+                        .WithMany()
+                        .HasForeignKey("Uid")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Pan.Data.Tokens.StoredAccessToken", b =>

@@ -32,6 +32,7 @@ public static class PanEndpoints
 
         app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         app.MapOpenApiDocument();
+        app.MapPanMemberExtras();
         return app;
     }
 

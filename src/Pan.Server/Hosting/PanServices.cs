@@ -32,6 +32,7 @@ public static class PanServices
         services.AddPanPhoneFlows();
         services.AddPanSms(builder.Configuration);
         services.AddPanCredentials();
+        services.AddPanMemberExtras();
 
         services.AddGrpc(o =>
         {

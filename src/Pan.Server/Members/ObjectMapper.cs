@@ -1,6 +1,7 @@
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Options;
 using Pan.Data.Members;
+using Pan.Server.Avatars;
 using Pan.Server.Session;
 using PanGender = Pan.Atom.Member.Gender;
 using PanObject = Pan.Atom.Member.Object;
@@ -16,15 +17,15 @@ namespace Pan.Server.Members;
 /// display_name, gender, vip_expire_date, hash_uid, is_owner, created, modified.</item>
 /// <item>Self view adds what the seed marks "visible only to the member" and what is personal: phone (E.164),
 /// phone_id, email, email_verified, email_status, activate_ip and can_new_child (it describes the phone).</item>
-/// <item>avatar: an avatar_key that is already an absolute http(s) URL is returned as is; otherwise
-/// <c>Pan:Members:DefaultAvatarUrl</c> (empty by default) until the avatar feature maps keys to URLs.</item>
+/// <item>avatar: see <see cref="AvatarUrls"/> (an uploaded avatar's URL under <c>Pan:Links:PublicBaseUrl</c>, a
+/// legacy absolute URL as is, else <c>Pan:Members:DefaultAvatarUrl</c>).</item>
 /// <item>activate: true when activate_date is set, or the member was created in Pan (migration status unset,
 /// STATUS_NEW_PAN or STATUS_VALID_PAN), since Pan members verify a phone to exist.</item>
 /// <item>email_status: the legacy (Discuz!) emailstatus, 1 when the email is verified, else 0.</item>
 /// <item>group_id / group_name: deprecated in the seed and left empty.</item>
 /// </list>
 /// </summary>
-public sealed class ObjectMapper(HashUids hashUids, PhoneIds phoneIds, IOptions<MemberViewOptions> options)
+public sealed class ObjectMapper(HashUids hashUids, PhoneIds phoneIds, IOptions<MemberViewOptions> options, AvatarUrls avatarUrls)
 {
     /// <summary>
     /// <paramref name="self"/> is true only when the caller is the member themself: then the fields marked
@@ -46,7 +47,7 @@ public sealed class ObjectMapper(HashUids hashUids, PhoneIds phoneIds, IOptions<
             ObjectId = member.ObjectId.ToString("D"),
             Uid = member.Uid,
             Username = member.Username ?? string.Empty,
-            Avatar = AvatarUrl(member),
+            Avatar = avatarUrls.For(member.AvatarKey),
             Activate = IsActivated(member),
             ActivateDate = Time(member.ActivateDate),
             DisplayName = member.DisplayName ?? string.Empty,
@@ -87,11 +88,6 @@ public sealed class ObjectMapper(HashUids hashUids, PhoneIds phoneIds, IOptions<
             PhoneId = phoneIds.Encode(member.AccountId),
         };
     }
-
-    private string AvatarUrl(Member member) =>
-        Uri.TryCreate(member.AvatarKey, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
-            ? member.AvatarKey!
-            : options.Value.DefaultAvatarUrl;
 
     private static bool IsActivated(Member member) =>
         member.ActivateDate is not null || member.MigrationStatus is MigrationStatuses.Unset or MigrationStatuses.NewPan or MigrationStatuses.ValidPan;

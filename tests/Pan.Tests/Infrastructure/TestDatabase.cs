@@ -69,7 +69,9 @@ public sealed class PostgresTestDatabase : ITestDatabase
         var db = new PostgresTestDatabase(admin);
         await using var connection = new NpgsqlConnection(admin);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{db.name}\"", connection);
+        // Why: CREATE DATABASE copies template1 and fails while another session is connected to it (parallel fixtures
+        // creating databases at once); template0 accepts no connections, so copies of it never collide.
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{db.name}\" TEMPLATE template0 ENCODING 'UTF8'", connection);
         await command.ExecuteNonQueryAsync();
         return db;
     }

@@ -1,0 +1,157 @@
+using SkiaSharp;
+
+namespace Pan.Server.Avatars;
+
+/// <summary>The image formats an avatar upload may be in, told apart by their first bytes (never by a file name).</summary>
+public enum ImageFormat
+{
+    Unknown,
+    Jpeg,
+    Png,
+    WebP,
+    Gif,
+}
+
+/// <summary>
+/// Turns an uploaded picture into Pan's avatar PNGs with SkiaSharp: sniff the format from the magic bytes, refuse
+/// anything the decoder disagrees with or whose pixel count is over <see cref="MaxPixels"/> (before decoding, so a
+/// small file cannot expand into gigabytes), decode (JPEG and WebP straight at a reduced scale), apply the EXIF
+/// orientation, centre-crop to a square and resample to each size. Re-encoding drops all metadata (EXIF, GPS, ICC
+/// comments) and anything smuggled after the image data. An animated GIF keeps its first frame.
+/// </summary>
+public static class AvatarImages
+{
+    /// <summary>Largest accepted width × height of an upload (25 megapixels: ~100 MB decoded at most).</summary>
+    public const long MaxPixels = 25_000_000;
+
+    public static ImageFormat Sniff(ReadOnlySpan<byte> data)
+    {
+        if (data.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]))
+        {
+            return ImageFormat.Jpeg;
+        }
+
+        if (data.StartsWith((ReadOnlySpan<byte>)[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
+        {
+            return ImageFormat.Png;
+        }
+
+        if (data.Length >= 12 && data.StartsWith("RIFF"u8) && data[8..12].SequenceEqual("WEBP"u8))
+        {
+            return ImageFormat.WebP;
+        }
+
+        return data.StartsWith("GIF87a"u8) || data.StartsWith("GIF89a"u8) ? ImageFormat.Gif : ImageFormat.Unknown;
+    }
+
+    /// <summary>One square PNG per size, or null when the data is not a decodable image of its sniffed format within the limits.</summary>
+    public static Dictionary<int, byte[]>? Render(byte[] data, IReadOnlyList<int> sizes)
+    {
+        var format = Sniff(data);
+        if (format == ImageFormat.Unknown)
+        {
+            return null;
+        }
+
+        using var encoded = SKData.CreateCopy(data);
+        using var codec = SKCodec.Create(encoded);
+        if (codec is null || !Matches(codec.EncodedFormat, format))
+        {
+            return null;
+        }
+
+        var (width, height) = (codec.Info.Width, codec.Info.Height);
+        if (width <= 0 || height <= 0 || (long)width * height > MaxPixels)
+        {
+            return null;
+        }
+
+        using var decoded = Decode(codec, sizes.Max());
+        if (decoded is null)
+        {
+            return null;
+        }
+
+        using var oriented = Orient(decoded, codec.EncodedOrigin);
+        using var image = SKImage.FromBitmap(oriented ?? decoded);
+        var side = Math.Min(image.Width, image.Height);
+        var crop = SKRect.Create((image.Width - side) / 2f, (image.Height - side) / 2f, side, side);
+        return sizes.ToDictionary(size => size, size => Square(image, crop, size));
+    }
+
+    private static bool Matches(SKEncodedImageFormat decoder, ImageFormat sniffed) => (decoder, sniffed) switch
+    {
+        (SKEncodedImageFormat.Jpeg, ImageFormat.Jpeg) => true,
+        (SKEncodedImageFormat.Png, ImageFormat.Png) => true,
+        (SKEncodedImageFormat.Webp, ImageFormat.WebP) => true,
+        (SKEncodedImageFormat.Gif, ImageFormat.Gif) => true,
+        _ => false,
+    };
+
+    /// <summary>Decodes the whole picture, at the smallest scale the codec offers that keeps the short side at least <paramref name="largest"/>.</summary>
+    private static SKBitmap? Decode(SKCodec codec, int largest)
+    {
+        var shortSide = Math.Min(codec.Info.Width, codec.Info.Height);
+        var scale = Math.Min(1f, (float)largest / shortSide);
+        var dimensions = codec.GetScaledDimensions(scale);
+        if (Math.Min(dimensions.Width, dimensions.Height) < Math.Min(largest, shortSide))
+        {
+            dimensions = codec.Info.Size;
+        }
+
+        var info = new SKImageInfo(dimensions.Width, dimensions.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        var bitmap = new SKBitmap(info);
+        if (codec.GetPixels(info, bitmap.GetPixels()) == SKCodecResult.Success)
+        {
+            return bitmap;
+        }
+
+        bitmap.Dispose();
+        return null;
+    }
+
+    /// <summary>A copy turned upright per the EXIF orientation, or null when the bitmap already is.</summary>
+    private static SKBitmap? Orient(SKBitmap source, SKEncodedOrigin origin)
+    {
+        float w = source.Width, h = source.Height;
+        // Each matrix maps a stored pixel (x, y) to where it is shown: x' = ScaleX·x + SkewX·y + TransX, y' = SkewY·x + ScaleY·y + TransY.
+        SKMatrix? matrix = origin switch
+        {
+            SKEncodedOrigin.TopRight => new SKMatrix(-1, 0, w, 0, 1, 0, 0, 0, 1),
+            SKEncodedOrigin.BottomRight => new SKMatrix(-1, 0, w, 0, -1, h, 0, 0, 1),
+            SKEncodedOrigin.BottomLeft => new SKMatrix(1, 0, 0, 0, -1, h, 0, 0, 1),
+            SKEncodedOrigin.LeftTop => new SKMatrix(0, 1, 0, 1, 0, 0, 0, 0, 1),
+            SKEncodedOrigin.RightTop => new SKMatrix(0, -1, h, 1, 0, 0, 0, 0, 1),
+            SKEncodedOrigin.RightBottom => new SKMatrix(0, -1, h, -1, 0, w, 0, 0, 1),
+            SKEncodedOrigin.LeftBottom => new SKMatrix(0, 1, 0, -1, 0, w, 0, 0, 1),
+            _ => null,
+        };
+        if (matrix is not { } m)
+        {
+            return null;
+        }
+
+        var swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        var result = new SKBitmap(new SKImageInfo(swap ? source.Height : source.Width, swap ? source.Width : source.Height, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using var canvas = new SKCanvas(result);
+        using var image = SKImage.FromBitmap(source);
+        canvas.SetMatrix(m);
+        // Why: the matrix only flips and turns by right angles, so every pixel lands on a pixel: no filtering needed.
+        canvas.DrawImage(image, 0, 0, new SKSamplingOptions(SKFilterMode.Nearest));
+        return result;
+    }
+
+    private static byte[] Square(SKImage image, SKRect crop, int size)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            canvas.Clear(SKColors.Transparent);
+            // Why: linear filtering over mipmaps keeps strong reductions (a 4000 px photo to 100 px) free of aliasing.
+            canvas.DrawImage(image, crop, SKRect.Create(size, size), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
+        }
+
+        using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        return png.ToArray();
+    }
+}

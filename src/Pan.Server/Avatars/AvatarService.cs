@@ -1,0 +1,138 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Pan.Data;
+using Pan.Server.Errors;
+
+namespace Pan.Server.Avatars;
+
+/// <summary>
+/// Sets and removes members' avatars. An upload is checked by content and size, re-encoded to square PNGs
+/// (<see cref="AvatarKeys.Sizes"/>), stored under a content-addressed key, and then Member.AvatarKey is switched to
+/// it with one conditional update (retried when a concurrent change got there first). The previous avatar's files are
+/// deleted once nothing refers to them any more.
+/// </summary>
+public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrls urls, IOptions<AvatarOptions> options, TimeProvider clock, ILogger<AvatarService> logger)
+{
+    private const int Attempts = 5;
+
+    /// <summary>
+    /// Checks <paramref name="image"/> without touching the member: empty, over <c>Pan:Avatars:MaxBytes</c> or not a
+    /// JPEG, PNG, WebP or GIF by its first bytes: INVALID_ARGUMENT naming <c>avatar</c>. Cheap; call it first.
+    /// </summary>
+    public void CheckUpload(ReadOnlySpan<byte> image)
+    {
+        if (image.Length == 0)
+        {
+            throw PanError.InvalidArgument("avatar", "is required");
+        }
+
+        if (image.Length > options.Value.MaxBytes)
+        {
+            throw PanError.InvalidArgument("avatar", $"must be at most {options.Value.MaxBytes} bytes");
+        }
+
+        if (AvatarImages.Sniff(image) == ImageFormat.Unknown)
+        {
+            throw PanError.InvalidArgument("avatar", "must be a JPEG, PNG, WebP or GIF image");
+        }
+    }
+
+    /// <summary>Replaces the live member's avatar and returns its URL; null when the member is gone (deleted meanwhile).</summary>
+    public async Task<string?> UpdateAsync(long uid, byte[] image, CancellationToken cancellationToken)
+    {
+        CheckUpload(image);
+        var rendered = AvatarImages.Render(image, AvatarKeys.Sizes)
+            ?? throw PanError.InvalidArgument("avatar", $"is not a readable image of at most {AvatarImages.MaxPixels} pixels");
+        var key = AvatarKeys.For(uid, rendered[AvatarKeys.Shown]);
+        foreach (var (size, png) in rendered)
+        {
+            await store.SaveAsync(key, size, png, cancellationToken);
+        }
+
+        var previous = await SwitchAsync(uid, key, cancellationToken);
+        if (previous is null)
+        {
+            await DeleteFilesAsync(key, cancellationToken);
+            return null;
+        }
+
+        if (previous.Key != key)
+        {
+            await DeleteFilesAsync(previous.Key, cancellationToken);
+        }
+
+        logger.LogInformation("Member {Uid} set avatar {AvatarKey}", uid, key);
+        return urls.For(key);
+    }
+
+    /// <summary>Restores the default avatar of a member (live or not) and deletes the stored files; false when there is no such member.</summary>
+    public async Task<bool> RemoveAsync(long uid, CancellationToken cancellationToken)
+    {
+        var previous = await SwitchAsync(uid, null, cancellationToken, liveOnly: false);
+        if (previous is null)
+        {
+            return false;
+        }
+
+        await DeleteFilesAsync(previous.Key, cancellationToken);
+        logger.LogInformation("Removed the avatar of member {Uid}", uid);
+        return true;
+    }
+
+    /// <summary>Deletes the files of a Pan avatar key (a legacy URL or null is ignored). Best effort: a failure is logged, not thrown.</summary>
+    public async Task DeleteFilesAsync(string? key, CancellationToken cancellationToken)
+    {
+        if (!AvatarKeys.IsKey(key))
+        {
+            return;
+        }
+
+        try
+        {
+            await store.DeleteAsync(key!, cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            logger.LogWarning(ex, "Could not delete the files of avatar {AvatarKey}", key);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            logger.LogWarning(ex, "Could not delete the files of avatar {AvatarKey}", key);
+        }
+    }
+
+    /// <summary>Sets AvatarKey; returns the previous one, or null when the member does not exist (or is deleted, with <paramref name="liveOnly"/>).</summary>
+    private async Task<Previous?> SwitchAsync(long uid, string? key, CancellationToken cancellationToken, bool liveOnly = true)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = await db.Members.AsNoTracking()
+                .Where(m => m.Uid == uid && (!liveOnly || m.Deleted == null))
+                .Select(m => new { m.AvatarKey, m.Version })
+                .FirstOrDefaultAsync(cancellationToken);
+            if (current is null)
+            {
+                return null;
+            }
+
+            var now = clock.GetUtcNow();
+            var changed = await db.Members
+                .Where(m => m.Uid == uid && m.Version == current.Version && (!liveOnly || m.Deleted == null))
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(m => m.AvatarKey, key)
+                    .SetProperty(m => m.Modified, now)
+                    .SetProperty(m => m.Version, m => m.Version + 1), cancellationToken);
+            if (changed == 1)
+            {
+                return new Previous(current.AvatarKey);
+            }
+
+            if (attempt == Attempts)
+            {
+                throw PanError.Plain(Grpc.Core.StatusCode.Aborted, "CONCURRENT_CHANGE", "The member changed concurrently; try again.");
+            }
+        }
+    }
+
+    private sealed record Previous(string? Key);
+}

@@ -1,0 +1,153 @@
+using Microsoft.EntityFrameworkCore;
+using Pan.Data;
+using Pan.Data.Members;
+using Pan.Data.PhaseSessions;
+using Pan.Server.Audit;
+using Pan.Server.Avatars;
+using Pan.Server.Tokens;
+
+namespace Pan.Server.Deletion;
+
+/// <summary>How a deletion request ended.</summary>
+public enum DeletionOutcome
+{
+    /// <summary>Deleted now.</summary>
+    Deleted,
+
+    /// <summary>A concurrent request deleted it first; nothing more to do.</summary>
+    AlreadyDeleted,
+
+    /// <summary>The del_token was wrong, expired, used, for another operation or another member; nothing changed.</summary>
+    Denied,
+}
+
+/// <summary>
+/// Deletes a member or a whole phone account in one transaction: consumes the del_token, erases the personal data
+/// (display name, email, username, gender, avatar, VIP date, activation data; the phone for an account), keeps a
+/// tombstone (uid, object_id, hash_uid, account, created, deleted), frees the unique values (set to NULL, so they can be
+/// used again), moves the account's default member to the oldest remaining one, revokes every token at once, lets each
+/// <see cref="IMemberDataEraser"/> erase its tables, removes the members' pending phase sessions and writes the audit
+/// log. Deleting an account's last member deletes the account too. Avatar files are deleted after the commit.
+/// Concurrent changes to the same account or members make the transaction retry from the start.
+/// </summary>
+public sealed class MemberDeletion(
+    PanDbContext db, TokenService tokens, AuditLog audit, IEnumerable<IMemberDataEraser> erasers, AvatarService avatars, TimeProvider clock, ILogger<MemberDeletion> logger)
+{
+    private const int Attempts = 8;
+
+    /// <summary>Deletes the caller's member (and the account when it was its last live member).</summary>
+    public Task<DeletionOutcome> DeleteMemberAsync(AccessTokenInfo caller, string delToken, CancellationToken cancellationToken) =>
+        RunAsync(caller, delToken, wholeAccount: false, cancellationToken);
+
+    /// <summary>Deletes the caller's phone account and every member under it.</summary>
+    public Task<DeletionOutcome> DeleteAccountAsync(AccessTokenInfo caller, string delToken, CancellationToken cancellationToken) =>
+        RunAsync(caller, delToken, wholeAccount: true, cancellationToken);
+
+    private async Task<DeletionOutcome> RunAsync(AccessTokenInfo caller, string delToken, bool wholeAccount, CancellationToken cancellationToken)
+    {
+        var actor = AuditLog.Member(caller.Uid);
+        var (action, target) = wholeAccount ? ("account.delete", Account(caller.AccountId)) : ("member.delete", AuditLog.Member(caller.Uid));
+        for (var attempt = 1; ; attempt++)
+        {
+            db.ChangeTracker.Clear();
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            try
+            {
+                if (!await tokens.ConsumeVerifyTokenAsync(delToken, caller.Uid, VerifyPurposes.Delete, cancellationToken))
+                {
+                    await tx.RollbackAsync(cancellationToken);
+                    await audit.WriteAsync(actor, action, target, "denied: del_token invalid", cancellationToken);
+                    return DeletionOutcome.Denied;
+                }
+
+                var account = await db.Accounts.FirstAsync(a => a.Id == caller.AccountId, cancellationToken);
+                var live = await db.Members.Where(m => m.AccountId == account.Id && m.Deleted == null).OrderBy(m => m.Uid).ToListAsync(cancellationToken);
+                var doomed = wholeAccount ? live : live.Where(m => m.Uid == caller.Uid).ToList();
+                if (doomed.Count == 0)
+                {
+                    await audit.WriteAsync(actor, action, target, "already deleted", cancellationToken);
+                    await tx.CommitAsync(cancellationToken);
+                    return DeletionOutcome.AlreadyDeleted;
+                }
+
+                var now = clock.GetUtcNow();
+                var avatarKeys = doomed.Select(m => m.AvatarKey).ToList();
+                var uids = doomed.Select(m => m.Uid).ToList();
+                doomed.ForEach(m => Erase(m, now));
+                var remaining = live.Where(m => !uids.Contains(m.Uid)).ToList();
+                var accountDeleted = remaining.Count == 0;
+                if (accountDeleted)
+                {
+                    account.PhoneE164 = null;
+                    account.DefaultMemberUid = null;
+                    account.Deleted = now;
+                }
+                else if (account.DefaultMemberUid is not { } current || uids.Contains(current))
+                {
+                    // Why: the phone keeps a default member, so AccessToken without object_id still works; the oldest is the least surprising.
+                    account.DefaultMemberUid = remaining[0].Uid;
+                }
+
+                account.Modified = now;
+                await db.SaveChangesAsync(cancellationToken);
+
+                await (accountDeleted ? tokens.RevokeAccountAsync(account.Id, cancellationToken) : tokens.RevokeMemberAsync(caller.Uid, cancellationToken));
+                foreach (var eraser in erasers)
+                {
+                    await eraser.EraseAsync(uids, cancellationToken);
+                }
+
+                await db.Set<PhaseSession>().Where(s => s.Uid != null && uids.Contains(s.Uid.Value)).ExecuteDeleteAsync(cancellationToken);
+                await WriteAuditAsync(actor, wholeAccount, account.Id, uids, accountDeleted, cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+
+                logger.LogInformation("Deleted {Count} member(s) of account {AccountId}; account deleted: {AccountDeleted}", uids.Count, account.Id, accountDeleted);
+                foreach (var key in avatarKeys)
+                {
+                    await avatars.DeleteFilesAsync(key, cancellationToken);
+                }
+
+                return DeletionOutcome.Deleted;
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < Attempts)
+            {
+                await tx.RollbackAsync(cancellationToken);
+                await Task.Delay(Random.Shared.Next(5, 25) * attempt, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Leaves the tombstone: uid, object_id, hash_uid, account, created, deleted (and bookkeeping columns).</summary>
+    private static void Erase(Member member, DateTimeOffset now)
+    {
+        member.DisplayName = null;
+        member.DisplayNameKey = null;
+        member.Username = null;
+        member.Email = null;
+        member.EmailKey = null;
+        member.EmailVerified = false;
+        member.Gender = 0;
+        member.AvatarKey = null;
+        member.VipExpireDate = null;
+        member.ActivateIp = null;
+        member.ActivateDate = null;
+        member.Locale = "en";
+        member.Deleted = now;
+        member.Modified = now;
+    }
+
+    private async Task WriteAuditAsync(string actor, bool wholeAccount, long accountId, List<long> uids, bool accountDeleted, CancellationToken cancellationToken)
+    {
+        foreach (var uid in uids)
+        {
+            await audit.WriteAsync(actor, "member.delete", AuditLog.Member(uid), wholeAccount ? "ok: with its account" : "ok", cancellationToken);
+        }
+
+        if (accountDeleted)
+        {
+            await audit.WriteAsync(actor, "account.delete", Account(accountId), wholeAccount ? "ok" : "ok: its last member was deleted", cancellationToken);
+        }
+    }
+
+    private static string Account(long id) => "account:" + id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,39 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Pan.Server.AddressBooks;
+using Pan.Server.Apps;
+using Pan.Server.Audit;
+using Pan.Server.Avatars;
+using Pan.Server.Deletion;
+using Pan.Server.Links;
+using Pan.Server.Passport;
+
+namespace Pan.Server.Hosting;
+
+/// <summary>The member extras: address books, avatars, the membership card and QR code, deletion and the audit log.</summary>
+public static class MemberExtrasExtensions
+{
+    public static IServiceCollection AddPanMemberExtras(this IServiceCollection services)
+    {
+        services.AddOptions<LinksOptions>().BindConfiguration(LinksOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AddressBookOptions>().BindConfiguration(AddressBookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AvatarOptions>().BindConfiguration(AvatarOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PassportOptions>().BindConfiguration(PassportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddScoped<AuditLog>();
+        services.AddScoped<AddressBookStore>();
+        services.AddSingleton<AvatarUrls>();
+        services.AddSingleton<IAvatarStore, FileSystemAvatarStore>();
+        services.AddScoped<AvatarService>();
+        services.AddScoped<MemberPasses>();
+        // Why: the apps feature registers the real registry; TryAdd keeps this seam resolvable without it and yields to it.
+        services.TryAddScoped<AppRegistry>();
+        services.AddScoped<IAppAuthenticator, AppRegistryAuthenticator>();
+
+        services.AddScoped<IMemberDataEraser>(sp => sp.GetRequiredService<AddressBookStore>());
+        services.AddScoped<IMemberDataEraser>(sp => sp.GetRequiredService<MemberPasses>());
+        services.AddScoped<MemberDeletion>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapPanMemberExtras(this IEndpointRouteBuilder endpoints) => endpoints.MapAvatarFiles();
+}

@@ -1,0 +1,115 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Pan.Data;
+using Pan.Data.Members;
+using Pan.Data.Passport;
+using Pan.Server.Data;
+
+namespace Pan.Server.Passport;
+
+/// <summary>The kinds of <see cref="MemberPass"/>.</summary>
+public static class PassKinds
+{
+    public const string Passport = "passport";
+    public const string Qr = "qr";
+}
+
+/// <summary>
+/// Short-lived member passes (see <see cref="MemberPass"/>): 128-bit secrets from <see cref="RandomNumberGenerator"/>,
+/// sent as 22 base64url characters and stored only as the SHA-256 of that text. Issuing replaces the member's previous
+/// pass of the same kind (one row per member and kind), so the previous secret stops working at once.
+/// </summary>
+public sealed class MemberPasses(PanDbContext db, TimeProvider clock) : Deletion.IMemberDataEraser
+{
+    public const int SecretBytes = 16;
+    public const int SecretLength = 22;
+    private const int Attempts = 5;
+
+    public async Task<(string Secret, DateTimeOffset Expires)> IssueAsync(long uid, string kind, TimeSpan lifetime, CancellationToken cancellationToken)
+    {
+        var secret = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(SecretBytes));
+        var hash = HashText(secret);
+        var now = clock.GetUtcNow();
+        var expires = now + lifetime;
+        for (var attempt = 1; ; attempt++)
+        {
+            var replaced = await db.Set<MemberPass>().Where(p => p.Uid == uid && p.Kind == kind).ExecuteUpdateAsync(u => u
+                .SetProperty(p => p.Hash, hash)
+                .SetProperty(p => p.Created, now)
+                .SetProperty(p => p.Expires, expires), cancellationToken);
+            if (replaced == 1)
+            {
+                return (secret, expires);
+            }
+
+            var pass = new MemberPass { Uid = uid, Kind = kind, Hash = hash, Created = now, Expires = expires };
+            db.Add(pass);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                return (secret, expires);
+            }
+            catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex) && attempt < Attempts)
+            {
+                // Why: a concurrent call inserted the member's row first; replace it on the next round (last call wins).
+                db.Entry(pass).State = EntityState.Detached;
+            }
+        }
+    }
+
+    /// <summary>The live member (with Account) holding this unexpired passport token, or null.</summary>
+    public async Task<Member?> FindPassportHolderAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (Hash(token) is not { } hash)
+        {
+            return null;
+        }
+
+        var now = clock.GetUtcNow();
+        var found = await (
+                from p in db.Set<MemberPass>()
+                join m in db.Members on p.Uid equals m.Uid
+                join a in db.Accounts on m.AccountId equals a.Id
+                where p.Hash == hash && p.Kind == PassKinds.Passport && p.Expires > now && m.Deleted == null
+                select new { p.Hash, Member = m, Account = a })
+            .AsNoTracking()
+            .FirstOrDefaultAsync(cancellationToken);
+        if (found is null || !CryptographicOperations.FixedTimeEquals(found.Hash, hash))
+        {
+            return null;
+        }
+
+        found.Member.Account = found.Account;
+        return found.Member;
+    }
+
+    /// <summary>True when <paramref name="code"/> is the unexpired QR verify code of the live member (uid, object id).</summary>
+    public async Task<bool> CheckQrAsync(long uid, Guid objectId, string? code, CancellationToken cancellationToken)
+    {
+        if (Hash(code) is not { } hash)
+        {
+            return false;
+        }
+
+        var now = clock.GetUtcNow();
+        var stored = await (
+                from p in db.Set<MemberPass>()
+                join m in db.Members on p.Uid equals m.Uid
+                where p.Uid == uid && p.Kind == PassKinds.Qr && p.Expires > now && m.Deleted == null && m.ObjectId == objectId
+                select p.Hash)
+            .FirstOrDefaultAsync(cancellationToken);
+        return stored is not null && CryptographicOperations.FixedTimeEquals(stored, hash);
+    }
+
+    /// <summary>Every pass of the members (inside the caller's transaction, e.g. a deletion).</summary>
+    public Task EraseAsync(IReadOnlyCollection<long> uids, CancellationToken cancellationToken) =>
+        db.Set<MemberPass>().Where(p => uids.Contains(p.Uid)).ExecuteDeleteAsync(cancellationToken);
+
+    /// <summary>The stored hash of a secret, or null when it cannot be one (wrong length or alphabet) — checked before hashing.</summary>
+    private static byte[]? Hash(string? secret) =>
+        secret is { Length: SecretLength } && secret.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') ? HashText(secret) : null;
+
+    private static byte[] HashText(string secret) => SHA256.HashData(Encoding.ASCII.GetBytes(secret));
+}

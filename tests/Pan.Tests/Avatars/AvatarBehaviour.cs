@@ -1,0 +1,180 @@
+using System.Net;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.General.Member;
+using Pan.Server.Avatars;
+using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
+using SkiaSharp;
+
+namespace Pan.Tests.Avatars;
+
+/// <summary>UpdateAvatar, the /avatars route and Object.avatar, with real PNG and JPEG pictures drawn by SkiaSharp.</summary>
+public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : ExtrasFixture
+{
+    private PanServer Server => fixture.Server;
+
+    private MemberServiceV2.MemberServiceV2Client Client => new(Server.Grpc);
+
+    [Theory]
+    [InlineData(SKEncodedImageFormat.Png, 640, 480)]
+    [InlineData(SKEncodedImageFormat.Jpeg, 300, 500)]
+    [InlineData(SKEncodedImageFormat.Webp, 2000, 1000)]
+    public async Task AnUpload_IsCroppedToTheCentreAndStoredAt100And280Pixels(SKEncodedImageFormat format, int width, int height)
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var token = await TestMembers.AccessTokenAsync(Server, member);
+
+        var url = (await UpdateAsync(token, Picture(format, width, height))).Avatar;
+
+        var key = KeyOf(url);
+        Assert.StartsWith(ExtrasFixture.PublicBaseUrl + "/avatars/", url, StringComparison.Ordinal);
+        foreach (var size in new[] { 100, 280 })
+        {
+            using var stored = SKBitmap.Decode(Path.Combine(fixture.AvatarFolder, $"{key}-{size}.png"));
+            Assert.Equal((size, size), (stored.Width, stored.Height));
+            // The picture is green in its centred square and red outside it: the crop keeps only green (sampled off the
+            // very edge, where resampling may blend in a neighbour).
+            var (near, far) = (size / 10, size - 1 - (size / 10));
+            foreach (var (x, y) in new[] { (near, near), (far, near), (near, far), (far, far), (size / 2, size / 2) })
+            {
+                var pixel = stored.GetPixel(x, y);
+                Assert.True(pixel.Green > 200 && pixel.Red < 60, $"{format} {size}px at ({x},{y}) is {pixel}, expected green");
+            }
+        }
+
+        var me = await Client.MeAsync(new MeRequest { AccessToken = token });
+        Assert.Equal(url, me.User.Avatar);
+    }
+
+    [Fact]
+    public async Task TheHttpRoute_ServesThePng_WithImmutableCaching_AndAnETag()
+    {
+        var token = await TestMembers.AccessTokenAsync(Server, await TestMembers.CreateAsync(Server));
+        var url = (await UpdateAsync(token, Picture(SKEncodedImageFormat.Png, 400, 400))).Avatar;
+        var path = new Uri(url).AbsolutePath;
+
+        using var response = await Server.Http.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("image/png", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("public, max-age=31536000, immutable", response.Headers.NonValidated["Cache-Control"].ToString());
+        var etag = response.Headers.ETag ?? throw new Xunit.Sdk.XunitException("No ETag.");
+        using var image = SKBitmap.Decode(await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal((280, 280), (image.Width, image.Height));
+
+        using var again = new HttpRequestMessage(HttpMethod.Get, path);
+        again.Headers.IfNoneMatch.Add(etag);
+        using var notModified = await Server.Http.SendAsync(again);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+
+        using var small = await Server.Http.GetAsync(path.Replace("-280.png", "-100.png", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.OK, small.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/avatars/00000000000000000000000000000000-280.png")]
+    [InlineData("/avatars/00000000000000000000000000000000-281.png")]
+    [InlineData("/avatars/not-a-key-280.png")]
+    [InlineData("/avatars/..%2Fpan.db")]
+    public async Task TheHttpRoute_AnswersNotFound_ForAnythingElse(string path)
+    {
+        using var response = await Server.Http.GetAsync(path);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ANewAvatar_ReplacesTheOld_WhoseFilesAreGone()
+    {
+        var token = await TestMembers.AccessTokenAsync(Server, await TestMembers.CreateAsync(Server));
+        var first = (await UpdateAsync(token, Picture(SKEncodedImageFormat.Png, 300, 300))).Avatar;
+        var second = (await UpdateAsync(token, Picture(SKEncodedImageFormat.Jpeg, 300, 300))).Avatar;
+
+        Assert.NotEqual(first, second);
+        Assert.Equal(HttpStatusCode.NotFound, (await Server.Http.GetAsync(new Uri(first).AbsolutePath)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Server.Http.GetAsync(new Uri(second).AbsolutePath)).StatusCode);
+    }
+
+    [Fact]
+    public async Task RemoveAsync_RestoresTheDefault_AndDeletesTheFiles()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var token = await TestMembers.AccessTokenAsync(Server, member);
+        var url = (await UpdateAsync(token, Picture(SKEncodedImageFormat.Png, 200, 200))).Avatar;
+
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            Assert.True(await scope.ServiceProvider.GetRequiredService<AvatarService>().RemoveAsync(member.Uid, default));
+            Assert.False(await scope.ServiceProvider.GetRequiredService<AvatarService>().RemoveAsync(long.MaxValue, default));
+        }
+
+        Assert.Equal(string.Empty, (await Client.MeAsync(new MeRequest { AccessToken = token })).User.Avatar);
+        Assert.Equal(HttpStatusCode.NotFound, (await Server.Http.GetAsync(new Uri(url).AbsolutePath)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ANonImage_IsInvalidArgument_NamingAvatar()
+    {
+        var token = await TestMembers.AccessTokenAsync(Server, await TestMembers.CreateAsync(Server));
+        byte[][] uploads =
+        [
+            [],
+            "<svg xmlns='http://www.w3.org/2000/svg'/>"u8.ToArray(),
+            "%PDF-1.7 pretending to be avatar.png"u8.ToArray(),
+            // A PNG signature followed by garbage: sniffing passes, decoding does not.
+            [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, .. new byte[500]],
+            // A real JPEG cut in half.
+            Picture(SKEncodedImageFormat.Jpeg, 400, 400)[..600],
+        ];
+        foreach (var upload in uploads)
+        {
+            var ex = await Errors.ExpectAsync(() => UpdateAsync(token, upload), StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+            Assert.Equal("avatar", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+        }
+
+        Assert.Empty(Directory.EnumerateFiles(fixture.AvatarFolder, "*.tmp"));
+    }
+
+    [Fact]
+    public async Task AnOversizedFile_IsInvalidArgument_NamingAvatar_BeforeTheTokenIsLookedUp()
+    {
+        var oversized = new byte[(5 * 1024 * 1024) + 1];
+        Picture(SKEncodedImageFormat.Png, 100, 100).CopyTo(oversized, 0);
+
+        var ex = await Errors.ExpectAsync(() => UpdateAsync("not-even-a-token", oversized), StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        Assert.Equal("avatar", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+    }
+
+    [Fact]
+    public async Task ABadToken_IsUnauthenticated()
+    {
+        await Errors.ExpectAsync(() => UpdateAsync("nope", Picture(SKEncodedImageFormat.Png, 50, 50)), StatusCode.Unauthenticated, "TOKEN_INVALID");
+    }
+
+    private Task<UpdateAvatarResponse> UpdateAsync(string token, byte[] image) =>
+        Client.UpdateAvatarAsync(new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(image) }).ResponseAsync;
+
+    private static string KeyOf(string url) => Path.GetFileName(new Uri(url).AbsolutePath)[..AvatarKeys.Length];
+
+    /// <summary>A picture whose centred square is green and the rest red, with noise so every upload differs.</summary>
+    private static byte[] Picture(SKEncodedImageFormat format, int width, int height)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using (var canvas = new SKCanvas(bitmap))
+        using (var green = new SKPaint { Color = new SKColor(0, 255, 0) })
+        {
+            canvas.Clear(new SKColor(255, 0, 0));
+            var side = Math.Min(width, height);
+            canvas.DrawRect(SKRect.Create((width - side) / 2f, (height - side) / 2f, side, side), green);
+            bitmap.SetPixel(width / 2, height / 2, new SKColor(0, 255, (byte)Random.Shared.Next(256)));
+        }
+
+        using var data = bitmap.Encode(format, 90);
+        return data.ToArray();
+    }
+}
+
+public sealed class AvatarBehaviour_Sqlite(SqliteExtrasFixture f) : AvatarBehaviour<SqliteExtrasFixture>(f);
+
+public sealed class AvatarBehaviour_Postgres(PostgresExtrasFixture f) : AvatarBehaviour<PostgresExtrasFixture>(f);

@@ -1,0 +1,245 @@
+using System.Net;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.Data.AddressBooks;
+using Pan.Data.Audit;
+using Pan.General.Member;
+using Pan.General.Member.Dangerous;
+using Pan.Server.Tokens;
+using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
+using SkiaSharp;
+using PhoneFlow = Pan.Tests.PhoneFlows.Phones;
+using RegPhase = Pan.General.Member.RegisterRequest.Types.Phase;
+
+namespace Pan.Tests.Deletion;
+
+/// <summary>DeleteMember and DeleteAccount: the SMS step-up sequence, what is erased and kept, revocation on every node, errors.</summary>
+public abstract class DeletionBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : ExtrasFixture
+{
+    private PanServer Server => fixture.Server;
+
+    private MemberServiceV2.MemberServiceV2Client Client => new(Server.Grpc);
+
+    private Command.CommandClient Commands => new(Server.Grpc);
+
+    private PhoneFlow Phones => new(Client, fixture.Inbox);
+
+    [Fact]
+    public async Task DeleteAccount_AfterAnSmsStepUp_ErasesEverything_RevokesOnEveryNode_AndFreesThePhone()
+    {
+        var name = PhoneFlow.NewName();
+        var (auth, e164) = await Phones.RegisterAsync(name);
+        var access = await Phones.AccessTokenAsync(auth);
+        var me = (await Client.MeAsync(new MeRequest { AccessToken = access })).User;
+        await Client.SaveAddressBookAsync(new SaveAddressBookRequest { AccessToken = access, AddressBook = new() { FullName = "A", Address = "B" } });
+        var avatar = (await Client.UpdateAvatarAsync(new UpdateAvatarRequest { AccessToken = access, Avatar = ByteString.CopyFrom(Png()) })).Avatar;
+        await Client.GetPassportTokenAsync(new GetPassportTokenRequest { AccessToken = access });
+
+        // The documented sequence: SendPhoneVerification and VerifyPhoneCode with session_token "delete", then the command.
+        await Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = access, SessionToken = "delete" });
+        var code = await PhoneFlow.NthCodeAsync(fixture.Inbox, e164, 2);
+        var verify = await Client.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest { PanAccessToken = access, SessionToken = "delete", Code = code });
+        await Commands.DeleteAccountAsync(new CmdDeleteAccountRequest { AppId = "jkforum", PanAccessToken = access, DelToken = verify.VerifyToken });
+
+        await using (var node = await fixture.StartNodeAsync())
+        {
+            var other = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+            await Errors.ExpectAsync(() => other.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = access }).ResponseAsync,
+                StatusCode.Unauthenticated, "ErrValidateAccessToken.TOKEN_INVALID");
+            await Errors.ExpectAsync(() => other.AccessTokenAsync(new AccessTokenRequest { AuthToken = auth, AppId = "jkforum" }).ResponseAsync,
+                StatusCode.Unauthenticated, "ErrAccessToken.INVALID");
+        }
+
+        var uid = me.Uid;
+        var tombstone = await TestMembers.WithDbAsync(Server, db => db.Members.Include(m => m.Account).AsNoTracking().SingleAsync(m => m.Uid == uid));
+        Assert.NotNull(tombstone.Deleted);
+        Assert.Equal((me.ObjectId, me.HashUid), (tombstone.ObjectId.ToString("D"), tombstone.HashUid));
+        Assert.All(new[] { tombstone.DisplayName, tombstone.DisplayNameKey, tombstone.Email, tombstone.AvatarKey, tombstone.ActivateIp }, Assert.Null);
+        Assert.Null(tombstone.Account!.PhoneE164);
+        Assert.NotNull(tombstone.Account.Deleted);
+        Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<AddressBook>().CountAsync(a => a.Uid == uid)));
+        Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<Pan.Data.Passport.MemberPass>().CountAsync(p => p.Uid == uid)));
+        Assert.Equal(HttpStatusCode.NotFound, (await Server.Http.GetAsync(new Uri(avatar).AbsolutePath)).StatusCode);
+        var audit = await AuditAsync($"account:{tombstone.AccountId}");
+        Assert.Contains(audit, e => e is { Action: "account.delete", Outcome: "ok" } && e.Actor == $"member:{uid}");
+        Assert.Contains(await AuditAsync($"member:{uid}"), e => e.Action == "member.delete" && e.Outcome.StartsWith("ok", StringComparison.Ordinal));
+
+        // The phone and the display name are free again.
+        var start = await Phones.StartRegisterAsync("0" + e164[4..]);
+        var again = await PhoneFlow.NthCodeAsync(fixture.Inbox, e164, 3);
+        await Client.RegisterAsync(new RegisterRequest { Phase = RegPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = again });
+        var done = await Client.RegisterAsync(new RegisterRequest { Phase = RegPhase.InputName, PhaseSessionToken = start.PhaseSessionToken, PhaseInputNameValue = name });
+        Assert.Equal(RegPhase.Done, done.NextPhase);
+        var reborn = (await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(done.PhaseDoneAuthToken) })).User;
+        Assert.NotEqual(uid, reborn.Uid);
+        Assert.Equal(e164, reborn.Phone);
+    }
+
+    [Fact]
+    public async Task DeleteMember_OfOneOfTwo_LeavesTheOtherWorking_AndMovesTheDefault()
+    {
+        var owner = await TestMembers.CreateAsync(Server, m => m.Email = TestMembers.UniqueName("e") + "@example.com");
+        var sibling = await TestMembers.AddToPhoneAsync(Server, owner);
+        var ownerToken = await TestMembers.AccessTokenAsync(Server, owner);
+        var siblingAuth = await TestMembers.AuthTokenAsync(Server, sibling);
+        var siblingToken = await TestMembers.AccessTokenAsync(Server, siblingAuth, sibling);
+
+        await Commands.DeleteMemberAsync(new CmdDeleteMemberRequest { AppId = "jkforum", PanAccessToken = ownerToken, DelToken = await DelTokenAsync(owner.Uid) });
+
+        await Errors.ExpectAsync(() => Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = ownerToken }).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrValidateAccessToken.TOKEN_INVALID");
+        Assert.Equal(sibling.Uid, (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = siblingToken })).Info.Uid);
+        Assert.Empty((await Client.OtherMemberAsync(new OtherMemberRequest { AccessToken = siblingToken })).Objects);
+        // The phone's default member is now the sibling: an access token without object_id is theirs.
+        var byDefault = await TestMembers.AccessTokenAsync(Server, siblingAuth, member: null);
+        Assert.Equal(sibling.Uid, (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = byDefault })).Info.Uid);
+
+        var account = await TestMembers.WithDbAsync(Server, db => db.Accounts.AsNoTracking().SingleAsync(a => a.Id == owner.AccountId));
+        Assert.Null(account.Deleted);
+        Assert.NotNull(account.PhoneE164);
+        var gone = await TestMembers.WithDbAsync(Server, db => db.Members.AsNoTracking().SingleAsync(m => m.Uid == owner.Uid));
+        Assert.Null(gone.Email);
+        Assert.Null(gone.EmailKey);
+        Assert.Contains(await AuditAsync($"member:{owner.Uid}"), e => e is { Action: "member.delete", Outcome: "ok" });
+        Assert.Empty(await AuditAsync($"account:{owner.AccountId}"));
+    }
+
+    [Fact]
+    public async Task DeleteMember_OfThePhonesLastMember_DeletesTheAccountToo()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var token = await TestMembers.AccessTokenAsync(Server, member);
+
+        await Commands.DeleteMemberAsync(new CmdDeleteMemberRequest { AppId = "jkforum", PanAccessToken = token, DelToken = await DelTokenAsync(member.Uid) });
+
+        var account = await TestMembers.WithDbAsync(Server, db => db.Accounts.AsNoTracking().SingleAsync(a => a.Id == member.AccountId));
+        Assert.Null(account.PhoneE164);
+        Assert.Null(account.DefaultMemberUid);
+        Assert.NotNull(account.Deleted);
+        Assert.Contains(await AuditAsync($"account:{member.AccountId}"), e => e is { Action: "account.delete", Outcome: "ok: its last member was deleted" });
+    }
+
+    [Fact]
+    public async Task DeleteAccount_DeletesEveryMemberUnderThePhone()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var second = await TestMembers.AddToPhoneAsync(Server, owner);
+        var third = await TestMembers.AddToPhoneAsync(Server, owner);
+        var thirdToken = await TestMembers.AccessTokenAsync(Server, third);
+        var token = await TestMembers.AccessTokenAsync(Server, second);
+
+        await Commands.DeleteAccountAsync(new CmdDeleteAccountRequest { AppId = "jkforum", PanAccessToken = token, DelToken = await DelTokenAsync(second.Uid) });
+
+        var members = await TestMembers.WithDbAsync(Server, db => db.Members.AsNoTracking().Where(m => m.AccountId == owner.AccountId).ToListAsync());
+        Assert.Equal(3, members.Count);
+        Assert.All(members, m => Assert.True(m.Deleted is not null && m.DisplayName is null));
+        await Errors.ExpectAsync(() => Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = thirdToken }).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrValidateAccessToken.TOKEN_INVALID");
+    }
+
+    [Fact]
+    public async Task Deletion_IsRefused_WithoutAValidDelToken_AndAudited()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var other = await TestMembers.CreateAsync(Server);
+        var token = await TestMembers.AccessTokenAsync(Server, member);
+        string[] refused =
+        [
+            "not-a-token",
+            await VerifyTokenAsync(member.Uid, VerifyPurposes.SwitchMember),
+            await DelTokenAsync(other.Uid),
+        ];
+        foreach (var delToken in refused)
+        {
+            await Errors.ExpectAsync(
+                () => Commands.DeleteMemberAsync(new CmdDeleteMemberRequest { AppId = "jkforum", PanAccessToken = token, DelToken = delToken }).ResponseAsync,
+                StatusCode.PermissionDenied, "CmdDeleteMemberResponse.Error__Failed");
+            await Errors.ExpectAsync(
+                () => Commands.DeleteAccountAsync(new CmdDeleteAccountRequest { AppId = "jkforum", PanAccessToken = token, DelToken = delToken }).ResponseAsync,
+                StatusCode.PermissionDenied, "CmdDeleteAccountResponse.Error__Failed");
+        }
+
+        var expired = await DelTokenAsync(member.Uid);
+        Server.Clock.Advance(TimeSpan.FromHours(1));
+        token = await TestMembers.AccessTokenAsync(Server, member);
+        await Errors.ExpectAsync(
+            () => Commands.DeleteMemberAsync(new CmdDeleteMemberRequest { AppId = "jkforum", PanAccessToken = token, DelToken = expired }).ResponseAsync,
+            StatusCode.PermissionDenied, "CmdDeleteMemberResponse.Error__Failed");
+
+        Assert.Equal(member.Uid, (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = token })).Info.Uid);
+        Assert.Equal(4, (await AuditAsync($"member:{member.Uid}")).Count(e => e.Outcome.StartsWith("denied", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Deletion_BadRequests_AreRefusedWithTheRightStatus()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var token = await TestMembers.AccessTokenAsync(Server, member);
+        var delToken = await DelTokenAsync(member.Uid);
+
+        var app = await Errors.ExpectAsync(() => Commands.DeleteMemberAsync(new CmdDeleteMemberRequest { AppId = "nosuchapp", PanAccessToken = token, DelToken = delToken }).ResponseAsync,
+            StatusCode.InvalidArgument, "CmdDeleteMemberResponse.Error__Failed");
+        Assert.Equal("app_id", Assert.Single(app.BadRequest()!.FieldViolations).Field);
+        var del = await Errors.ExpectAsync(() => Commands.DeleteAccountAsync(new CmdDeleteAccountRequest { AppId = "jkforum", PanAccessToken = token }).ResponseAsync,
+            StatusCode.InvalidArgument, "CmdDeleteAccountResponse.Error__Failed");
+        Assert.Equal("del_token", Assert.Single(del.BadRequest()!.FieldViolations).Field);
+        await Errors.ExpectAsync(() => Commands.DeleteMemberAsync(new CmdDeleteMemberRequest { AppId = "jkforum", PanAccessToken = "nope", DelToken = delToken }).ResponseAsync,
+            StatusCode.Unauthenticated, "CmdDeleteMemberResponse.Error__Failed");
+        // The token was issued to jkforum; another app cannot use it.
+        await Errors.ExpectAsync(() => Commands.DeleteMemberAsync(new CmdDeleteMemberRequest { AppId = "avplus", PanAccessToken = token, DelToken = delToken }).ResponseAsync,
+            StatusCode.Unauthenticated, "CmdDeleteMemberResponse.Error__Failed");
+
+        // None of these used up the del_token.
+        await Commands.DeleteMemberAsync(new CmdDeleteMemberRequest { AppId = "jkforum", PanAccessToken = token, DelToken = delToken });
+        // Repeating: the tokens are revoked and the del_token used, so the caller can no longer prove who they are.
+        await Errors.ExpectAsync(() => Commands.DeleteMemberAsync(new CmdDeleteMemberRequest { AppId = "jkforum", PanAccessToken = token, DelToken = delToken }).ResponseAsync,
+            StatusCode.Unauthenticated, "CmdDeleteMemberResponse.Error__Failed");
+    }
+
+    [Fact]
+    public async Task ConcurrentDeletions_OfOneMember_DeleteItOnce()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        await TestMembers.AddToPhoneAsync(Server, member);
+        var token = await TestMembers.AccessTokenAsync(Server, member);
+        var delTokens = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            delTokens.Add(await DelTokenAsync(member.Uid));
+        }
+
+        var results = await Task.WhenAll(delTokens.Select(d => PhoneFlow.StatusOf(() =>
+            Commands.DeleteMemberAsync(new CmdDeleteMemberRequest { AppId = "jkforum", PanAccessToken = token, DelToken = d }).ResponseAsync)));
+
+        Assert.Contains(StatusCode.OK, results);
+        Assert.All(results, r => Assert.True(r is StatusCode.OK or StatusCode.Unauthenticated, $"unexpected {r}"));
+        Assert.Single(await AuditAsync($"member:{member.Uid}"), e => e is { Action: "member.delete", Outcome: "ok" });
+    }
+
+    private async Task<string> DelTokenAsync(long uid) => await VerifyTokenAsync(uid, VerifyPurposes.Delete);
+
+    private async Task<string> VerifyTokenAsync(long uid, string purpose)
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        return (await scope.ServiceProvider.GetRequiredService<TokenService>().IssueVerifyTokenAsync(uid, purpose, default)).Token;
+    }
+
+    private Task<List<AuditEntry>> AuditAsync(string target) =>
+        TestMembers.WithDbAsync(Server, db => db.Set<AuditEntry>().AsNoTracking().Where(e => e.Target == target).ToListAsync());
+
+    private static byte[] Png()
+    {
+        using var bitmap = new SKBitmap(120, 90);
+        bitmap.Erase(SKColors.Teal);
+        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+}
+
+public sealed class DeletionBehaviour_Sqlite(SqliteExtrasFixture f) : DeletionBehaviour<SqliteExtrasFixture>(f);
+
+public sealed class DeletionBehaviour_Postgres(PostgresExtrasFixture f) : DeletionBehaviour<PostgresExtrasFixture>(f);

@@ -1,0 +1,205 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Grpc.Core;
+using Pan.General.Member;
+using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
+
+namespace Pan.Tests.Passport;
+
+/// <summary>
+/// The membership card (GetPassportToken / ValidatePassportToken), the member's QR code (GetQRCode / ValidateQRCode)
+/// and AvPlus. The images are decoded with zbarimg, as a scanner would. Scanner calls go to the fixture's scanner node,
+/// whose app check is a test double (see <see cref="ExtrasFixture"/>).
+/// </summary>
+public abstract partial class PassportBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : ExtrasFixture
+{
+    private PanServer Server => fixture.Server;
+
+    private MemberServiceV2.MemberServiceV2Client Client => new(Server.Grpc);
+
+    private MemberServiceV2.MemberServiceV2Client Scanner => new(fixture.Scanner.Grpc);
+
+    private static Metadata ScannerApp(string secret = ExtrasFixture.ScannerSecret) => new()
+    {
+        { "x-pan-app-id", ExtrasFixture.ScannerAppId },
+        { "x-pan-app-secret", secret },
+    };
+
+    [Fact]
+    public async Task ThePassportQrCodeAndBarcode_HoldTheToken_WhichAScannerAppValidates()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var card = await Client.GetPassportTokenAsync(new GetPassportTokenRequest { AccessToken = await TestMembers.AccessTokenAsync(Server, member) });
+
+        Assert.Matches("^[A-Za-z0-9_-]{22}$", card.PassportToken);
+        Assert.Equal(card.PassportToken, await Zbar.DecodeOneAsync(Convert.FromBase64String(card.QrcodeBase64)));
+        Assert.Equal(card.PassportToken, await Zbar.DecodeOneAsync(Convert.FromBase64String(card.BarcodeBase64)));
+
+        var scanned = await Scanner.ValidatePassportTokenAsync(new ValidatePassportTokenRequest { PassportToken = card.PassportToken }, ScannerApp());
+        var phone = await TestMembers.WithDbAsync(Server, db => Task.FromResult(db.Accounts.Single(a => a.Id == member.AccountId).PhoneE164));
+        Assert.Equal((member.ObjectId.ToString("D"), member.Uid, phone, member.DisplayName), (scanned.Uuid, scanned.Uid, scanned.Phone, scanned.DisplayName));
+    }
+
+    [Fact]
+    public async Task ANewPassportToken_ReplacesThePreviousOne()
+    {
+        var token = await TestMembers.AccessTokenAsync(Server, await TestMembers.CreateAsync(Server));
+        var first = await Client.GetPassportTokenAsync(new GetPassportTokenRequest { AccessToken = token });
+        var second = await Client.GetPassportTokenAsync(new GetPassportTokenRequest { AccessToken = token });
+
+        await Errors.ExpectAsync(() => Scanner.ValidatePassportTokenAsync(new ValidatePassportTokenRequest { PassportToken = first.PassportToken }, ScannerApp()).ResponseAsync,
+            StatusCode.NotFound, "PASSPORT_TOKEN_INVALID");
+        await Scanner.ValidatePassportTokenAsync(new ValidatePassportTokenRequest { PassportToken = second.PassportToken }, ScannerApp());
+    }
+
+    [Fact]
+    public async Task APassportToken_ExpiresAfterItsLifetime()
+    {
+        var token = await TestMembers.AccessTokenAsync(Server, await TestMembers.CreateAsync(Server));
+        var card = await Client.GetPassportTokenAsync(new GetPassportTokenRequest { AccessToken = token });
+
+        Server.Clock.Advance(TimeSpan.FromSeconds(59));
+        await Scanner.ValidatePassportTokenAsync(new ValidatePassportTokenRequest { PassportToken = card.PassportToken }, ScannerApp());
+        Server.Clock.Advance(TimeSpan.FromSeconds(2));
+        await Errors.ExpectAsync(() => Scanner.ValidatePassportTokenAsync(new ValidatePassportTokenRequest { PassportToken = card.PassportToken }, ScannerApp()).ResponseAsync,
+            StatusCode.NotFound, "PASSPORT_TOKEN_INVALID");
+    }
+
+    [Fact]
+    public async Task ValidatePassportToken_WithoutTheRightApp_IsUnauthenticated()
+    {
+        var token = await TestMembers.AccessTokenAsync(Server, await TestMembers.CreateAsync(Server));
+        var card = await Client.GetPassportTokenAsync(new GetPassportTokenRequest { AccessToken = token });
+        var request = new ValidatePassportTokenRequest { PassportToken = card.PassportToken };
+
+        await Errors.ExpectAsync(() => Scanner.ValidatePassportTokenAsync(request).ResponseAsync, StatusCode.Unauthenticated, "APP_UNAUTHENTICATED");
+        await Errors.ExpectAsync(() => Scanner.ValidatePassportTokenAsync(request, ScannerApp("wrong")).ResponseAsync, StatusCode.Unauthenticated, "APP_UNAUTHENTICATED");
+        // The main node asks the real app registry; without credentials it never gets that far.
+        await Errors.ExpectAsync(() => Client.ValidatePassportTokenAsync(request).ResponseAsync, StatusCode.Unauthenticated, "APP_UNAUTHENTICATED");
+    }
+
+    [Fact]
+    public async Task ValidatePassportToken_BadTokens_AreRefused()
+    {
+        var empty = await Errors.ExpectAsync(() => Scanner.ValidatePassportTokenAsync(new ValidatePassportTokenRequest(), ScannerApp()).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        Assert.Equal("passport_token", Assert.Single(empty.BadRequest()!.FieldViolations).Field);
+        foreach (var bad in new[] { "short", new string('A', 22), new string('x', 5000) })
+        {
+            await Errors.ExpectAsync(() => Scanner.ValidatePassportTokenAsync(new ValidatePassportTokenRequest { PassportToken = bad }, ScannerApp()).ResponseAsync,
+                StatusCode.NotFound, "PASSPORT_TOKEN_INVALID");
+        }
+
+        await Errors.ExpectAsync(() => Client.GetPassportTokenAsync(new GetPassportTokenRequest { AccessToken = "nope" }).ResponseAsync,
+            StatusCode.Unauthenticated, "TOKEN_INVALID");
+    }
+
+    [Fact]
+    public async Task ValidatePassportToken_OverHttpJson_ReadsTheAppHeaders()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var card = await Client.GetPassportTokenAsync(new GetPassportTokenRequest { AccessToken = await TestMembers.AccessTokenAsync(Server, member) });
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/member/validate-passport-token")
+        {
+            Content = JsonContent.Create(new { passportToken = card.PassportToken }),
+        };
+        request.Headers.Add("x-pan-app-id", ExtrasFixture.ScannerAppId);
+        request.Headers.Add("x-pan-app-secret", ExtrasFixture.ScannerSecret);
+        using var response = await fixture.Scanner.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(member.Uid, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("uid").GetInt64());
+    }
+
+    [Fact]
+    public async Task TheMembersQrCode_EncodesWhatValidateQRCodeAccepts()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var qr = await Client.GetQRCodeAsync(new GetQRCodeRequest { PanAccessToken = await TestMembers.AccessTokenAsync(Server, member) });
+
+        var scanned = Payload().Match(await Zbar.DecodeOneAsync(Convert.FromBase64String(qr.ImageContent)));
+        Assert.True(scanned.Success);
+        Assert.Equal((qr.Uuid, qr.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), qr.VerifyCode),
+            (scanned.Groups["uuid"].Value, scanned.Groups["uid"].Value, scanned.Groups["code"].Value));
+        Assert.Equal((member.ObjectId.ToString("D"), member.Uid, member.DisplayName), (qr.Uuid, qr.Uid, qr.DisplayName));
+        Assert.False(string.IsNullOrEmpty(qr.PhoneId));
+
+        await Client.ValidateQRCodeAsync(new ValidateQRCodeRequest
+        {
+            Uuid = scanned.Groups["uuid"].Value,
+            Uid = long.Parse(scanned.Groups["uid"].Value, System.Globalization.CultureInfo.InvariantCulture),
+            VerifyCode = scanned.Groups["code"].Value,
+        });
+    }
+
+    [Fact]
+    public async Task ValidateQRCode_RefusesOtherMembersReplacedAndExpiredCodes()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var other = await TestMembers.CreateAsync(Server);
+        var token = await TestMembers.AccessTokenAsync(Server, member);
+        var old = await Client.GetQRCodeAsync(new GetQRCodeRequest { PanAccessToken = token });
+        var current = await Client.GetQRCodeAsync(new GetQRCodeRequest { PanAccessToken = token });
+        await Client.ValidateQRCodeAsync(new ValidateQRCodeRequest { Uuid = current.Uuid, Uid = current.Uid, VerifyCode = current.VerifyCode });
+
+        ValidateQRCodeRequest[] refused =
+        [
+            new() { Uuid = old.Uuid, Uid = old.Uid, VerifyCode = old.VerifyCode },
+            new() { Uuid = other.ObjectId.ToString("D"), Uid = current.Uid, VerifyCode = current.VerifyCode },
+            new() { Uuid = current.Uuid, Uid = other.Uid, VerifyCode = current.VerifyCode },
+            new() { Uuid = current.Uuid, Uid = current.Uid, VerifyCode = current.VerifyCode[..^1] + (current.VerifyCode[^1] == 'A' ? 'B' : 'A') },
+        ];
+        foreach (var request in refused)
+        {
+            await Errors.ExpectAsync(() => Client.ValidateQRCodeAsync(request).ResponseAsync, StatusCode.NotFound, "ValidateQRCodeResponse.Error__Failed");
+        }
+
+        Server.Clock.Advance(TimeSpan.FromSeconds(601));
+        await Errors.ExpectAsync(
+            () => Client.ValidateQRCodeAsync(new ValidateQRCodeRequest { Uuid = current.Uuid, Uid = current.Uid, VerifyCode = current.VerifyCode }).ResponseAsync,
+            StatusCode.NotFound, "ValidateQRCodeResponse.Error__Failed");
+    }
+
+    [Fact]
+    public async Task QrCalls_WithBadInput_NameTheField()
+    {
+        var uuid = await Errors.ExpectAsync(() => Client.ValidateQRCodeAsync(new ValidateQRCodeRequest { Uuid = "x", Uid = 1, VerifyCode = "c" }).ResponseAsync,
+            StatusCode.InvalidArgument, "ValidateQRCodeResponse.Error__Failed");
+        Assert.Equal("uuid", Assert.Single(uuid.BadRequest()!.FieldViolations).Field);
+        var uid = await Errors.ExpectAsync(() => Client.ValidateQRCodeAsync(new ValidateQRCodeRequest { Uuid = Guid.NewGuid().ToString(), Uid = 0, VerifyCode = "c" }).ResponseAsync,
+            StatusCode.InvalidArgument, "ValidateQRCodeResponse.Error__Failed");
+        Assert.Equal("uid", Assert.Single(uid.BadRequest()!.FieldViolations).Field);
+        var code = await Errors.ExpectAsync(() => Client.ValidateQRCodeAsync(new ValidateQRCodeRequest { Uuid = Guid.NewGuid().ToString(), Uid = 1 }).ResponseAsync,
+            StatusCode.InvalidArgument, "ValidateQRCodeResponse.Error__Failed");
+        Assert.Equal("verify_code", Assert.Single(code.BadRequest()!.FieldViolations).Field);
+
+        await Errors.ExpectAsync(() => Client.GetQRCodeAsync(new GetQRCodeRequest { PanAccessToken = "nope" }).ResponseAsync,
+            StatusCode.Unauthenticated, "GetQRCodeResponse.Error__Failed");
+    }
+
+    [Fact]
+    public async Task AvPlus_IsVip_OnlyWhileTheVipDateIsAhead()
+    {
+        var now = Server.Clock.GetUtcNow();
+        var vip = await TestMembers.CreateAsync(Server, m => m.VipExpireDate = now.AddDays(1));
+        var lapsed = await TestMembers.CreateAsync(Server, m => m.VipExpireDate = now.AddSeconds(-1));
+        var never = await TestMembers.CreateAsync(Server);
+
+        Assert.True((await Client.AvPlusAsync(new AvPlusRequest { PanAccessToken = await TestMembers.AccessTokenAsync(Server, vip) })).IsVip);
+        Assert.False((await Client.AvPlusAsync(new AvPlusRequest { PanAccessToken = await TestMembers.AccessTokenAsync(Server, lapsed) })).IsVip);
+        Assert.False((await Client.AvPlusAsync(new AvPlusRequest { PanAccessToken = await TestMembers.AccessTokenAsync(Server, never) })).IsVip);
+        await Errors.ExpectAsync(() => Client.AvPlusAsync(new AvPlusRequest { PanAccessToken = "nope" }).ResponseAsync, StatusCode.Unauthenticated, "TOKEN_INVALID");
+    }
+
+    [GeneratedRegex(@"^pan://member\?uuid=(?<uuid>[0-9a-f-]{36})&uid=(?<uid>\d+)&verify_code=(?<code>[A-Za-z0-9_-]{22})$")]
+    private static partial Regex Payload();
+}
+
+public sealed class PassportBehaviour_Sqlite(SqliteExtrasFixture f) : PassportBehaviour<SqliteExtrasFixture>(f);
+
+public sealed class PassportBehaviour_Postgres(PostgresExtrasFixture f) : PassportBehaviour<PostgresExtrasFixture>(f);
