@@ -50,8 +50,28 @@ public sealed class PanServer : IAsyncDisposable
         Action<WebApplicationBuilder>? configure = null)
     {
         clock ??= new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var http = new Uri($"http://127.0.0.1:{FreePort()}");
-        var grpc = new Uri($"http://127.0.0.1:{FreePort()}");
+        // Why: a port probed free can be taken by a parallel fixture before Kestrel binds it; then try other ports.
+        for (var attempt = 1; ; attempt++)
+        {
+            var http = new Uri($"http://127.0.0.1:{FreePort()}");
+            var grpc = new Uri($"http://127.0.0.1:{FreePort()}");
+            var app = Build(database, settings, clock, configure, http, grpc);
+            try
+            {
+                await app.StartAsync();
+                return new PanServer(app, http, grpc, clock);
+            }
+            catch (IOException ex) when (attempt < 5 && ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                await app.DisposeAsync();
+            }
+        }
+    }
+
+    private static WebApplication Build(
+        ITestDatabase database, IDictionary<string, string?>? settings, FakeTimeProvider clock,
+        Action<WebApplicationBuilder>? configure, Uri http, Uri grpc)
+    {
         var values = new Dictionary<string, string?>
         {
             ["Kestrel:Endpoints:Http:Url"] = http.ToString(),
@@ -79,8 +99,7 @@ public sealed class PanServer : IAsyncDisposable
             builder.Services.AddSingleton<TimeProvider>(clock);
             configure?.Invoke(builder);
         });
-        await app.StartAsync();
-        return new PanServer(app, http, grpc, clock);
+        return app;
     }
 
     /// <summary>A gRPC-Web channel on the HTTP/1.1 listener, optionally under a path prefix such as <c>/gapi</c>.</summary>
