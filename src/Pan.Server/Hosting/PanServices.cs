@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Pan.Server.Captcha;
 using Pan.Server.Data;
+using Pan.Server.Email;
 using Pan.Server.Errors;
 using Pan.Server.Health;
 using Pan.Server.Members;
@@ -30,6 +31,7 @@ public static class PanServices
         services.AddPanDatabase(builder.Configuration);
         services.AddPanPhoneFlows();
         services.AddPanSms(builder.Configuration);
+        services.AddPanEmail();
 
         services.AddGrpc(o =>
         {
