@@ -33,8 +33,8 @@ public sealed class EmailChanges(
     EmailCodes codes,
     DeliveryGate gate,
     Mailer mailer,
-    TimeProvider clock,
-    ILogger<EmailChanges> logger)
+    EmailNotices notices,
+    TimeProvider clock)
 {
     public async Task<EmailChangeResult> RequestAsync(long uid, string email, string? redirect, CancellationToken cancellationToken)
     {
@@ -89,7 +89,7 @@ public sealed class EmailChanges(
         await SendVerificationAsync(reservation, member, address, issued, cancellationToken);
         if (previous is not null)
         {
-            await NotifyPreviousAsync(member, previous, cancellationToken);
+            await notices.SendAsync(uid, previous, member.DisplayName, member.Locale, EmailKind.EmailChanged, cancellationToken);
         }
 
         return EmailChangeResult.Sent;
@@ -144,20 +144,6 @@ public sealed class EmailChanges(
                 await transaction.RollbackAsync(cancellationToken);
                 return null;
             }
-        }
-    }
-
-    private async Task NotifyPreviousAsync(Member member, string previous, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await mailer.SendAsync(previous, member.DisplayName, member.Locale, EmailKind.EmailChanged, new EmailModel(member.DisplayName), cancellationToken);
-        }
-        catch (DependencyUnavailableException ex)
-        {
-            // Why: the change is committed and its verification mail went out; failing the call now would only make the
-            // client repeat a change that already happened. The failure is reported in the log, not lost.
-            logger.LogError(ex, "Could not send the email-changed notice of member {Uid} to the previous address", member.Uid);
         }
     }
 }

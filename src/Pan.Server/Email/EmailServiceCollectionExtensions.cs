@@ -33,8 +33,10 @@ public static class EmailServiceCollectionExtensions
         services.AddSingleton<Mailer>();
         services.AddSingleton<DeliveryGate>();
         services.AddSingleton<LinkBuilder>();
+        services.AddHostedService<EmailJanitor>();
 
         services.AddScoped<EmailCodes>();
+        services.AddScoped<EmailNotices>();
         services.AddScoped<EmailChanges>();
         services.AddScoped<EmailVerification>();
         services.AddScoped<MemberEmailUpdate>();

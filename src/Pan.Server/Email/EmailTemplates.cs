@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using Pan.Server.Accounts;
 
 namespace Pan.Server.Email;
@@ -39,7 +40,8 @@ public sealed record RenderedEmail(string Subject, string Html, string Text);
 /// </summary>
 public static partial class EmailTemplates
 {
-    private static readonly HtmlEncoder Html = HtmlEncoder.Default;
+    // Why all ranges: the default encoder turns every non-Latin character (all Chinese text) into numeric entities.
+    private static readonly HtmlEncoder Html = HtmlEncoder.Create(UnicodeRanges.All);
 
     public static RenderedEmail Render(EmailKind kind, string? locale, EmailModel model)
     {

@@ -61,8 +61,9 @@ public sealed class SmtpEmailTransport(IOptions<SmtpOptions> options, ILogger<Sm
         }
         catch (SmtpCommandException ex)
         {
+            // Why no exception: the relay's answer text often quotes the recipient's address, which stays out of logs.
             var status = (int)ex.StatusCode;
-            return new Failure(status is >= 400 and < 500, $"SMTP {status} ({ex.ErrorCode})", ex);
+            return new Failure(status is >= 400 and < 500, $"SMTP {status} ({ex.ErrorCode})", null);
         }
         catch (AuthenticationException ex)
         {

@@ -1,6 +1,9 @@
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Options;
 using Pan.Server.Email;
+using Pan.Server.Links;
 
 namespace Pan.Server.Pages;
 
@@ -16,13 +19,16 @@ public static class AccountPages
         {
             o.FormFieldName = "af";
             o.Cookie.Name = "pan_af";
-            o.Cookie.Path = "/account";
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             // Why: the pages send X-Frame-Options DENY themselves (antiforgery would say SAMEORIGIN).
             o.SuppressXFrameOptionsHeader = true;
         });
+        // Why from the base URL: behind a proxy that publishes Pan under a prefix (https://example.com/pan), the browser
+        // sees /pan/account and must send the cookie there.
+        services.AddOptions<AntiforgeryOptions>().Configure<IOptions<LinksOptions>>((o, links) =>
+            o.Cookie.Path = (Uri.TryCreate(links.Value.PublicBaseUrl, UriKind.Absolute, out var root) ? root.AbsolutePath.TrimEnd('/') : string.Empty) + "/account");
         return services;
     }
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using Pan.Server.Accounts;
 
 namespace Pan.Server.Pages;
@@ -25,7 +26,8 @@ public static class HtmlPage
         $"default-src 'none'; style-src 'sha256-{Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(Css)))}'; " +
         "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-    private static readonly HtmlEncoder Encoder = HtmlEncoder.Default;
+    // Why all ranges: the default encoder turns every non-Latin character (all Chinese text) into numeric entities.
+    private static readonly HtmlEncoder Encoder = HtmlEncoder.Create(UnicodeRanges.All);
 
     /// <summary>HTML-encodes a value for text or a double-quoted attribute.</summary>
     public static string E(string? value) => Encoder.Encode(value ?? string.Empty);

@@ -80,7 +80,8 @@ public static class ResetPasswordPage
     {
         var text = PageText.For(language);
         var tokens = context.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(context);
-        var action = $"{context.Request.PathBase}{context.Request.Path}?lang={Uri.EscapeDataString(language)}";
+        // Why relative: behind a proxy that adds a path prefix, the browser must post back to the URL it is on.
+        var action = $"reset-password?lang={Uri.EscapeDataString(language)}";
         var html = new StringBuilder();
         if (error is not null)
         {

@@ -38,7 +38,7 @@ public sealed class ResetCompletion(
     PasswordPolicy policy,
     CredentialStore credentials,
     FailureCounter failures,
-    Mailer mailer,
+    EmailNotices notices,
     SmsGate sms,
     PhoneNumbers phones,
     ILogger<ResetCompletion> logger)
@@ -107,14 +107,7 @@ public sealed class ResetCompletion(
         // reset that happened (the client would retry with a used token).
         if (who.EmailVerified && who.Email is { } email)
         {
-            try
-            {
-                await mailer.SendAsync(email, who.DisplayName, who.Locale, EmailKind.PasswordReset, new EmailModel(who.DisplayName), cancellationToken);
-            }
-            catch (DependencyUnavailableException ex)
-            {
-                logger.LogError(ex, "Could not email the password-reset notice of member {Uid}", uid);
-            }
+            await notices.SendAsync(uid, email, who.DisplayName, who.Locale, EmailKind.PasswordReset, cancellationToken);
         }
 
         if (channel == ResetChannels.Phone && phones.FromE164(who.PhoneE164) is { } phone)

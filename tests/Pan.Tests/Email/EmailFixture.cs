@@ -43,6 +43,9 @@ public abstract class EmailFixture : PhoneFlowFixture
         return settings;
     }
 
+    /// <summary>Another node on the same database and the same clock, with this fixture's settings plus <paramref name="extra"/>.</summary>
+    public Task<PanServer> StartNodeWithAsync(IDictionary<string, string?> extra) => PanServer.StartAsync(Database, SettingsWith(extra), Server.Clock);
+
     public override async Task InitializeAsync()
     {
         Smtp = await SmtpInbox.StartAsync();

@@ -1,6 +1,8 @@
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Pan.General.Member;
+using Pan.Server.Email;
 using Pan.Tests.Infrastructure;
 
 namespace Pan.Tests.Email;
@@ -232,6 +234,48 @@ public abstract class EmailVerificationBehaviour<TFixture>(TFixture fixture) : I
             () => Client.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken, Redirect = "https://evil.example.net/" }).ResponseAsync,
             StatusCode.InvalidArgument, "INVALID_ARGUMENT");
         Assert.Equal("redirect", ex.BadRequest()!.FieldViolations.Single().Field);
+    }
+
+    [Fact]
+    public async Task EmailChanges_OfAVerifiedEmail_NotifiesThePreviousAddress_AndAsksToVerifyTheNewOne()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        var other = await mail.RegisterAsync();
+        var next = Mailboxes.NewAddress();
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var changes = scope.ServiceProvider.GetRequiredService<EmailChanges>();
+            Assert.Equal(EmailChangeResult.InvalidEmail, await changes.RequestAsync(member.Uid, "nope", null, CancellationToken.None));
+            Assert.Equal(EmailChangeResult.RedirectNotAllowed, await changes.RequestAsync(member.Uid, next, "https://evil.example.net/", CancellationToken.None));
+            Assert.Equal(EmailChangeResult.Sent, await changes.RequestAsync(member.Uid, next, EmailFixture.AllowedRedirect, CancellationToken.None));
+            Assert.Equal(EmailChangeResult.Taken, await changes.RequestAsync(other.Uid, next.ToUpperInvariant(), null, CancellationToken.None));
+        }
+
+        var notice = await mail.MailAsync(member.Email!, 2);
+        Assert.Contains("變更", notice.Subject, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, SmtpInbox.CodeOf(notice));
+        Assert.False(await mail.IsVerifiedAsync(member.Uid));
+        await Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = SmtpInbox.CodeOf(await mail.MailAsync(next)) });
+        Assert.True(await mail.IsVerifiedAsync(member.Uid));
+    }
+
+    [Fact]
+    public async Task SetMemberEmail_TenMembersRacingForOneAddress_ExactlyOneGetsIt()
+    {
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?>
+        {
+            ["Pan:Email:Limits:CooldownSeconds"] = "0",
+            ["Pan:Email:Limits:PerTargetPerHour"] = "1000",
+        });
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var members = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => mail.RegisterAsync()));
+        var address = Mailboxes.NewAddress();
+        var results = await Task.WhenAll(members.Select(m => PhoneFlows.Phones.StatusOf(() =>
+            client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = m.AccessToken, Email = address }).ResponseAsync)));
+        Assert.Equal(1, results.Count(r => r == StatusCode.OK));
+        Assert.Equal(9, results.Count(r => r == StatusCode.AlreadyExists));
+        var key = address.ToLowerInvariant();
+        Assert.Equal(1, await mail.DbAsync(db => db.Members.CountAsync(m => m.EmailKey == key)));
     }
 
     [Fact]

@@ -71,6 +71,13 @@ public sealed class Mailboxes(EmailFixture fixture)
         }
     }
 
+    /// <summary>Clears the member's failure counter (the real one may delay the next try after failures).</summary>
+    public async Task ClearFailuresAsync(long uid)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<Pan.Server.BruteForce.FailureCounter>().ResetAsync(uid, CancellationToken.None);
+    }
+
     /// <summary>A password the password rules accept (long, random, unrelated to the member).</summary>
     public static string StrongPassword() => "Vq7!" + Guid.NewGuid().ToString("N")[..16] + "-zebra";
 }
