@@ -24,8 +24,11 @@ public enum EmailChangeResult
 /// </summary>
 /// <remarks>
 /// The same address again (any case) while it is verified changes nothing and sends nothing; while unverified it resends.
-/// A send refused by the caps throws RESOURCE_EXHAUSTED (reason EMAIL_SEND_LIMIT, RetryInfo) before anything changes.
-/// When a verified address is replaced, the previous address gets an "email changed" notice.
+/// A send refused by the caps throws RESOURCE_EXHAUSTED (reason EMAIL_SEND_LIMIT; the message says when to retry) before
+/// anything changes.
+/// When a verified address is replaced, the previous address gets an "email changed" notice. Call it outside a database
+/// transaction: it commits its own (the address and the challenge together), its delivery log commits on its own, and
+/// a mail cannot be rolled back.
 /// </remarks>
 public sealed class EmailChanges(
     PanDbContext db,
@@ -38,6 +41,11 @@ public sealed class EmailChanges(
 {
     public async Task<EmailChangeResult> RequestAsync(long uid, string email, string? redirect, CancellationToken cancellationToken)
     {
+        if (db.Database.CurrentTransaction is not null)
+        {
+            throw new InvalidOperationException("EmailChanges.RequestAsync must be called outside a database transaction.");
+        }
+
         if (EmailAddresses.Normalize(email) is not { } address)
         {
             return EmailChangeResult.InvalidEmail;
