@@ -6,6 +6,7 @@ using Pan.Server.Lever;
 using Pan.Server.Members;
 using Pan.Server.Network;
 using Pan.Server.OAuth;
+using Pan.Server.Pages;
 using Pan.Server.Transport;
 
 namespace Pan.Server.Hosting;
@@ -33,6 +34,7 @@ public static class PanEndpoints
         app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         app.MapOpenApiDocument();
         app.MapPanMemberExtras();
+        app.MapPanAccountPages();
         return app;
     }
 

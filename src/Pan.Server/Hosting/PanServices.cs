@@ -2,6 +2,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Pan.Server.Captcha;
 using Pan.Server.Credentials;
 using Pan.Server.Data;
+using Pan.Server.Email;
 using Pan.Server.Errors;
 using Pan.Server.Health;
 using Pan.Server.Members;
@@ -33,6 +34,7 @@ public static class PanServices
         services.AddPanSms(builder.Configuration);
         services.AddPanCredentials();
         services.AddPanMemberExtras();
+        services.AddPanEmail();
 
         services.AddGrpc(o =>
         {

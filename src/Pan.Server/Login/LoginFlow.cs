@@ -23,7 +23,7 @@ namespace Pan.Server.Login;
 /// Sign-in. PHONE: CHECK_EXISTENCE (phone → code by SMS; the PHASE_ANDROID_/IOS_ variants are the same step sent from
 /// that platform, whose reCAPTCHA token rides in phase_session_valid) → INPUT_CODE (code; empty asks for a resend) →
 /// DONE with an auth token for the phone's default member. EMAIL (email + password) and EMAIL_OTC (email one-time code)
-/// use the same phases and arrive with the credentials feature; until then they answer UNIMPLEMENTED.
+/// use the same phases and are handled by <see cref="EmailLoginFlow"/>.
 /// Check-existence is the one step allowed to tell whether a phone has an account (captcha- and rate-limited).
 /// </summary>
 public sealed class LoginFlow(
@@ -32,7 +32,8 @@ public sealed class LoginFlow(
     PhaseSessionStore sessions,
     PhoneCodeSender sender,
     TokenService tokens,
-    FailureCounter failures)
+    FailureCounter failures,
+    EmailLoginFlow emailLogin)
 {
     public static readonly FlowErrors Errors = FlowErrors.From(
         E.SessionInvalid, E.CodeInvalid, E.CodePending, E.CodePending10, E.RecaptchaFailed, E.SessionInvalid);
@@ -41,7 +42,7 @@ public sealed class LoginFlow(
     {
         if (request.LoginType is LoginType.Email or LoginType.EmailOtc)
         {
-            throw PanError.Plain(StatusCode.Unimplemented, "UNIMPLEMENTED", "Email sign-in is not available yet.");
+            return emailLogin.HandleAsync(request, http, cancellationToken);
         }
 
         if (!Enum.IsDefined(request.LoginType))

@@ -87,6 +87,15 @@ public sealed class PanServer : IAsyncDisposable
             // that sends SMS without its own SmsInbox (SmsInbox.Settings) gets UNAVAILABLE instead of a silent success.
             ["Pan:Sms:Provider"] = "webhook",
             ["Pan:Sms:Webhook:Url"] = "http://127.0.0.1:9/",
+            // Why: likewise for email: the SMTP relay is the discard port, so a test that mails without its own SmtpInbox
+            // (SmtpInbox.Settings) gets UNAVAILABLE. Links point at this server.
+            ["Pan:Email:Provider"] = "smtp",
+            ["Pan:Email:Smtp:Host"] = "127.0.0.1",
+            ["Pan:Email:Smtp:Port"] = "9",
+            ["Pan:Email:Smtp:Security"] = "None",
+            ["Pan:Email:Smtp:From"] = "Pan <no-reply@pan.test>",
+            ["Pan:Email:Smtp:Retries"] = "0",
+            ["Pan:Links:PublicBaseUrl"] = http.ToString(),
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -1,0 +1,125 @@
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Pan.Data;
+using Pan.Data.Email;
+using Pan.General.Member;
+using Pan.Server.Errors;
+using Pan.Server.Links;
+using Pan.Server.Network;
+using Pan.Server.Tokens;
+using SendErr = Pan.General.Member.SendEmailVerificationResponse.Types.Err;
+using VerifyErr = Pan.General.Member.VerifyEmailCodeResponse.Types.Err;
+
+namespace Pan.Server.Email;
+
+/// <summary>How a verification link or code was judged.</summary>
+public sealed record EmailConfirmation(bool Confirmed, long Uid, Uri? Redirect);
+
+/// <summary>
+/// SendEmailVerification mails a code and a link for the signed-in member's current email (verified or not: a verified
+/// address gets a fresh code as a step-up); VerifyEmailCode takes the code alone, marks the email verified and returns a
+/// verify token (purpose update-credential); the hosted page /account/verify-email does the same with the link.
+/// A code counts only while the member still has the address it was mailed to.
+/// </summary>
+/// <remarks>
+/// Reading of SendEmailVerificationRequest: <c>uid</c> (int32 in the seed) is optional; when non-zero it must be the
+/// caller's own uid (FAILED, PERMISSION_DENIED otherwise). <c>session_token</c> is not used: the mailed code identifies
+/// the verification by itself; it is accepted (≤ 128 characters) and ignored.
+/// </remarks>
+public sealed class EmailVerification(
+    PanDbContext db,
+    TokenService tokens,
+    LinkBuilder links,
+    EmailCodes codes,
+    DeliveryGate gate,
+    EmailChanges changes,
+    TimeProvider clock)
+{
+    public async Task<SendEmailVerificationResponse> SendAsync(SendEmailVerificationRequest request, HttpContext http, CancellationToken cancellationToken)
+    {
+        var redirect = links.Redirect(request.Redirect, "redirect");
+        if (request.SessionToken.Length > 128)
+        {
+            throw PanError.InvalidArgument("session_token", "is too long");
+        }
+
+        var caller = await tokens.ValidateAccessTokenAsync(request.PanAccessToken, cancellationToken)
+            ?? throw PanError.Of(SendErr.Failed, StatusCode.Unauthenticated, "The pan_access_token is invalid or expired.");
+        if (request.Uid != 0 && request.Uid != caller.Uid)
+        {
+            throw PanError.Of(SendErr.Failed, StatusCode.PermissionDenied, "uid must be the caller's own uid (or 0).");
+        }
+
+        var member = await db.Members.AsNoTracking().FirstOrDefaultAsync(m => m.Uid == caller.Uid && m.Deleted == null, cancellationToken)
+            ?? throw PanError.Of(SendErr.Failed, StatusCode.Unauthenticated, "The member no longer exists.");
+        if (member.Email is not { } address || member.EmailKey is not { } key)
+        {
+            throw PanError.Of(SendErr.Failed, StatusCode.FailedPrecondition, "The member has no email address; set one first.");
+        }
+
+        var reservation = await gate.ReserveAsync(DeliveryPurposes.VerifyEmail, member.Uid, EmailAddresses.Hash(address), ClientAddress.Of(http), cancellationToken);
+        if (!reservation.Allowed)
+        {
+            throw PanError.With(SendErr.ReachSendLimit, StatusCode.ResourceExhausted,
+                $"Too many emails were sent; try again in {reservation.RetryAfterSeconds} s.", new Dictionary<string, string>(), reservation.RetryAfterSeconds);
+        }
+
+        IssuedEmailCode issued;
+        try
+        {
+            issued = await codes.IssueAsync(member.Uid, EmailPurposes.VerifyEmail, key, redirect, cancellationToken);
+        }
+        catch
+        {
+            await gate.FinishAsync(reservation, DeliveryOutcome.Cancelled);
+            throw;
+        }
+
+        await changes.SendVerificationAsync(reservation, member, address, issued, cancellationToken);
+        return new SendEmailVerificationResponse();
+    }
+
+    public async Task<VerifyEmailCodeResponse> VerifyCodeAsync(VerifyEmailCodeRequest request, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.Code))
+        {
+            throw PanError.Of(VerifyErr.CodeInvalid, StatusCode.InvalidArgument, "The code is required.", new FieldViolation("code", "is required"));
+        }
+
+        var challenge = await codes.FindByCodeAsync(request.Code, EmailPurposes.VerifyEmail, cancellationToken);
+        var confirmation = challenge is null ? null : await ConfirmAsync(challenge, cancellationToken);
+        if (confirmation is not { Confirmed: true })
+        {
+            throw PanError.Of(VerifyErr.CodeInvalid, StatusCode.InvalidArgument, "The code is wrong, expired or already used.",
+                new FieldViolation("code", "is wrong, expired or already used"));
+        }
+
+        var verify = await tokens.IssueVerifyTokenAsync(confirmation.Uid, VerifyPurposes.UpdateCredential, cancellationToken);
+        return new VerifyEmailCodeResponse { VerifyToken = verify.Token };
+    }
+
+    /// <summary>The hosted page's step: confirms the email behind a link token. Not confirmed when the link is unknown, used or expired.</summary>
+    public async Task<EmailConfirmation> ConfirmLinkAsync(string? token, CancellationToken cancellationToken)
+    {
+        var challenge = await codes.FindByLinkAsync(token, EmailPurposes.VerifyEmail, cancellationToken);
+        return challenge is null ? new EmailConfirmation(false, 0, null) : await ConfirmAsync(challenge, cancellationToken);
+    }
+
+    private async Task<EmailConfirmation> ConfirmAsync(EmailCode challenge, CancellationToken cancellationToken)
+    {
+        var uid = challenge.Uid;
+        var addressKey = challenge.AddressKey;
+        var stillTheirs = await db.Members.AnyAsync(m => m.Uid == uid && m.Deleted == null && m.EmailKey == addressKey, cancellationToken);
+        if (!stillTheirs || !await codes.ConsumeAsync(challenge, cancellationToken))
+        {
+            return new EmailConfirmation(false, uid, null);
+        }
+
+        var now = clock.GetUtcNow();
+        // Why: conditional on the address, so a change made in between is never marked verified by an older mail.
+        var marked = await db.Members.Where(m => m.Uid == uid && m.EmailKey == addressKey && m.Deleted == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.EmailVerified, true).SetProperty(m => m.Modified, now).SetProperty(m => m.Version, m => m.Version + 1), cancellationToken);
+        var redirect = challenge.Redirect is { } r && Uri.TryCreate(r, UriKind.Absolute, out var uri) ? uri : null;
+        return new EmailConfirmation(marked == 1, uid, redirect);
+    }
+}

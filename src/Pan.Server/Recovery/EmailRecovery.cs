@@ -1,0 +1,104 @@
+using Grpc.Core;
+using Pan.Data.Email;
+using Pan.General.Member;
+using Pan.Server.Email;
+using Pan.Server.Errors;
+using Pan.Server.Links;
+using Pan.Server.Network;
+using SendErr = Pan.General.Member.AuthResetVerifyEmailResponse.Types.Err;
+using CodeErr = Pan.General.Member.AuthResetVerifyEmailCodeResponse.Types.Err;
+
+namespace Pan.Server.Recovery;
+
+/// <summary>
+/// Password reset by email. AuthResetVerifyEmail (captcha, caps) mails a code and a link to /account/reset-password
+/// when display name + email name a live member with that verified address — and answers the same, sending nothing,
+/// when they do not (SECURITY 15). AuthResetVerifyEmailCode trades the code alone for an auth_reset_token.
+/// </summary>
+/// <remarks>
+/// Readings: a refused captcha is ErrSessionInvalid (the seed has no captcha value here). <c>redirect_email</c> is the
+/// client's own page for typing the code; the mail shows it next to the code (it carries no secret). <c>redirect_success</c>
+/// is stored with the challenge; the hosted page links there after a successful reset. The caps count the request,
+/// not the send, keyed by the submitted address and the client, so a known and an unknown address meet the same limits.
+/// </remarks>
+public sealed class EmailRecovery(
+    RecoveryCaptcha captcha,
+    RecoveryMembers members,
+    LinkBuilder links,
+    DeliveryGate gate,
+    EmailCodes codes,
+    Mailer mailer,
+    ResetGrants grants)
+{
+    public async Task<AuthResetVerifyEmailResponse> SendAsync(AuthResetVerifyEmailRequest request, HttpContext http, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.Email))
+        {
+            throw PanError.Of(SendErr.EmailRequired, StatusCode.InvalidArgument, "The email is required.", new FieldViolation("email", "is required"));
+        }
+
+        if (string.IsNullOrWhiteSpace(request.DisplayName))
+        {
+            throw PanError.Of(SendErr.DisplayNameRequired, StatusCode.InvalidArgument, "The display name is required.", new FieldViolation("display_name", "is required"));
+        }
+
+        var address = EmailAddresses.Normalize(request.Email) ?? throw PanError.InvalidArgument("email", "is not a valid email address");
+        if (request.DisplayName.Length > RecoveryMembers.MaxDisplayNameLength)
+        {
+            throw PanError.InvalidArgument("display_name", "is too long");
+        }
+
+        var inputPage = links.Redirect(request.RedirectEmail, "redirect_email");
+        var success = links.Redirect(request.RedirectSuccess, "redirect_success");
+        if (!await captcha.PassesAsync(request.RecaptchaToken, cancellationToken))
+        {
+            throw PanError.Of(SendErr.SessionInvalid, StatusCode.PermissionDenied, "The reCAPTCHA token was not accepted.");
+        }
+
+        var reservation = await gate.ReserveAsync(DeliveryPurposes.Reset, null, EmailAddresses.Hash(address), ClientAddress.Of(http), cancellationToken);
+        if (!reservation.Allowed)
+        {
+            throw PanError.With(SendErr.ReachSendLimit, StatusCode.ResourceExhausted,
+                $"Too many reset requests; try again in {reservation.RetryAfterSeconds} s.", new Dictionary<string, string>(), reservation.RetryAfterSeconds);
+        }
+
+        var member = await members.ByEmailAsync(address, request.DisplayName, cancellationToken);
+        if (member is null)
+        {
+            await gate.FinishAsync(reservation, DeliveryOutcome.Skipped);
+            return new AuthResetVerifyEmailResponse();
+        }
+
+        var outcome = DeliveryOutcome.Failed;
+        try
+        {
+            var issued = await codes.IssueAsync(member.Uid, EmailPurposes.Reset, member.EmailKey!, success, cancellationToken);
+            var model = new EmailModel(member.DisplayName, issued.Code, links.Page(PagePaths.ResetPassword, issued.LinkToken), inputPage, codes.Minutes);
+            await mailer.SendAsync(member.Email!, member.DisplayName, member.Locale, EmailKind.ResetPassword, model, cancellationToken);
+            outcome = DeliveryOutcome.Sent;
+        }
+        finally
+        {
+            await gate.FinishAsync(reservation, outcome);
+        }
+
+        return new AuthResetVerifyEmailResponse();
+    }
+
+    public async Task<AuthResetVerifyEmailCodeResponse> VerifyCodeAsync(AuthResetVerifyEmailCodeRequest request, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.Code))
+        {
+            throw PanError.Of(CodeErr.CodeInvalid, StatusCode.InvalidArgument, "The code is required.", new FieldViolation("code", "is required"));
+        }
+
+        var challenge = await codes.FindByCodeAsync(request.Code, EmailPurposes.Reset, cancellationToken);
+        if (challenge is null || !await members.StillHasAsync(challenge, cancellationToken) || !await codes.ConsumeAsync(challenge, cancellationToken))
+        {
+            throw PanError.Of(CodeErr.CodeInvalid, StatusCode.InvalidArgument, "The code is wrong, expired or already used.",
+                new FieldViolation("code", "is wrong, expired or already used"));
+        }
+
+        return new AuthResetVerifyEmailCodeResponse { AuthResetToken = await grants.IssueAsync(challenge.Uid, ResetChannels.Email, cancellationToken) };
+    }
+}

@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Grpc.Core;
+using Pan.Data.Email;
+using Pan.General.Member;
+using Pan.Server.Accounts;
+using Pan.Server.BruteForce;
+using Pan.Server.Email;
+using Pan.Server.Errors;
+using Pan.Server.Network;
+using Pan.Server.PhaseSessions;
+using Pan.Server.Phones;
+using Pan.Server.Sms;
+using SendErr = Pan.General.Member.AuthResetVerifyPhoneResponse.Types.Err;
+using CodeErr = Pan.General.Member.AuthResetVerifyPhoneCodeResponse.Types.Err;
+
+namespace Pan.Server.Recovery;
+
+/// <summary>
+/// Password reset by phone. AuthResetVerifyPhone (captcha, caps) texts a 6-digit code through the SMS gate (purpose
+/// Reset) when display name + phone name a live member — and answers the same, sending nothing, when they do not.
+/// AuthResetVerifyPhoneCode checks the code of that member's newest reset flow (5 wrong tries kill it; each wrong try
+/// also counts toward the member's failure counter, and a locked member is answered like a wrong code) and returns an
+/// auth_reset_token. Phones are in E.164 form ("+886912345678"): the requests carry no country code.
+/// </summary>
+public sealed class PhoneRecovery(
+    PhoneNumbers phones,
+    RecoveryCaptcha captcha,
+    RecoveryMembers members,
+    DeliveryGate gate,
+    PhaseSessionStore sessions,
+    SmsGate sms,
+    FailureCounter failures,
+    ResetGrants grants)
+{
+    /// <summary>The phase-session purpose of a reset by phone.</summary>
+    public const string SessionPurpose = "reset-phone";
+
+    public async Task<AuthResetVerifyPhoneResponse> SendAsync(AuthResetVerifyPhoneRequest request, HttpContext http, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.Phone))
+        {
+            throw PanError.Of(SendErr.PhoneRequired, StatusCode.InvalidArgument, "The phone is required.", new FieldViolation("phone", "is required"));
+        }
+
+        if (string.IsNullOrWhiteSpace(request.DisplayName))
+        {
+            throw PanError.Of(SendErr.DisplayNameRequired, StatusCode.InvalidArgument, "The display name is required.", new FieldViolation("display_name", "is required"));
+        }
+
+        var phone = Parse(request.Phone, "phone");
+        CheckName(request.DisplayName, "display_name");
+        if (!await captcha.PassesAsync(request.RecaptchaToken, cancellationToken))
+        {
+            throw PanError.Of(SendErr.SessionInvalid, StatusCode.PermissionDenied, "The reCAPTCHA token was not accepted.");
+        }
+
+        var ip = ClientAddress.Of(http);
+        var reservation = await gate.ReserveAsync(DeliveryPurposes.ResetPhone, null, SHA256.HashData(Encoding.UTF8.GetBytes(phone.E164)), ip, cancellationToken);
+        if (!reservation.Allowed)
+        {
+            throw SendLimit(reservation.RetryAfterSeconds);
+        }
+
+        var member = await members.ByPhoneAsync(phone, request.DisplayName, cancellationToken);
+        if (member is null)
+        {
+            await gate.FinishAsync(reservation, DeliveryOutcome.Skipped);
+            return new AuthResetVerifyPhoneResponse();
+        }
+
+        var outcome = DeliveryOutcome.Failed;
+        try
+        {
+            // Why a new flow per request: verification reads the newest one, so a resend kills the previous code.
+            var (session, _) = await sessions.StartAsync(SessionPurpose, phone, member.Uid, http.ClientIpText(), cancellationToken);
+            var issue = await sessions.IssueCodeAsync(session, cancellationToken);
+            var result = await sms.SendAsync(phone, Text(issue.Code!, member.Locale), SmsPurpose.Reset, ip, cancellationToken);
+            outcome = result.Sent ? DeliveryOutcome.Sent : DeliveryOutcome.Skipped;
+            if (!result.Sent)
+            {
+                throw SendLimit(3600);
+            }
+        }
+        finally
+        {
+            await gate.FinishAsync(reservation, outcome);
+        }
+
+        return new AuthResetVerifyPhoneResponse();
+    }
+
+    public async Task<AuthResetVerifyPhoneCodeResponse> VerifyCodeAsync(AuthResetVerifyPhoneCodeRequest request, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.Code))
+        {
+            throw PanError.Of(CodeErr.CodeInvalid, StatusCode.InvalidArgument, "The code is required.", new FieldViolation("code", "is required"));
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Phone))
+        {
+            throw PanError.InvalidArgument("phone", "is required");
+        }
+
+        if (string.IsNullOrWhiteSpace(request.DisplayName))
+        {
+            throw PanError.InvalidArgument("displayName", "is required");
+        }
+
+        var phone = Parse(request.Phone, "phone");
+        CheckName(request.DisplayName, "displayName");
+        var member = await members.ByPhoneAsync(phone, request.DisplayName, cancellationToken);
+        if (member is null || (await failures.StateAsync(member.Uid, cancellationToken)).Locked)
+        {
+            throw CodeInvalid();
+        }
+
+        var session = await sessions.FindLatestAsync(member.Uid, SessionPurpose, cancellationToken) ?? throw CodeInvalid();
+        var check = await sessions.VerifyCodeAsync(session, request.Code, cancellationToken);
+        if (check != CodeCheck.Accepted)
+        {
+            await failures.RecordFailureAsync(member.Uid, cancellationToken);
+            throw CodeInvalid();
+        }
+
+        if (!await sessions.CompleteAsync(session, cancellationToken))
+        {
+            throw CodeInvalid();
+        }
+
+        return new AuthResetVerifyPhoneCodeResponse { AuthResetToken = await grants.IssueAsync(member.Uid, ResetChannels.Phone, cancellationToken) };
+    }
+
+    /// <summary>The reset SMS, in the member's language.</summary>
+    public static string Text(string code, string locale) => locale == Locales.TraditionalChinese
+        ? $"【Pan】您的密碼重設驗證碼為 {code}，10 分鐘內有效。請勿將驗證碼告訴他人。"
+        : $"[Pan] Your password reset code is {code}. It expires in 10 minutes. Never share it.";
+
+    private PhoneNumber Parse(string value, string field) =>
+        phones.Parse(null, value) ?? throw PanError.InvalidArgument(field, "must be a valid phone number in E.164 form (+886912345678)");
+
+    private static void CheckName(string name, string field)
+    {
+        if (name.Length > RecoveryMembers.MaxDisplayNameLength)
+        {
+            throw PanError.InvalidArgument(field, "is too long");
+        }
+    }
+
+    private static RpcException SendLimit(int seconds) =>
+        PanError.With(SendErr.ReachSendLimit, StatusCode.ResourceExhausted, string.Create(CultureInfo.InvariantCulture, $"Too many reset requests; try again in {seconds} s."),
+            new Dictionary<string, string>(), seconds);
+
+    private static RpcException CodeInvalid() =>
+        PanError.Of(CodeErr.CodeInvalid, StatusCode.InvalidArgument, "The code is wrong, expired or already used.",
+            new FieldViolation("code", "is wrong, expired or already used"));
+}

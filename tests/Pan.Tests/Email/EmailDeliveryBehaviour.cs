@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Pan.General.Member;
+using Pan.Tests.Infrastructure;
+
+namespace Pan.Tests.Email;
+
+/// <summary>SMTP delivery against a real SMTP server: retries, giving up as UNAVAILABLE, authentication, and logs without secrets.</summary>
+public abstract class EmailDeliveryBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : EmailFixture
+{
+    private readonly Mailboxes mail = new(fixture);
+
+    [Fact]
+    public async Task TemporaryFailures_AreRetried_ThenDelivered()
+    {
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        var before = fixture.Smtp.Attempts;
+        fixture.Smtp.FailNext(2, 451);
+        await mail.Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+        await mail.MailAsync(address);
+        Assert.Equal(before + 3, fixture.Smtp.Attempts);
+        Assert.Equal(1, mail.Count(address));
+    }
+
+    [Fact]
+    public async Task TemporaryFailuresPastTheRetries_AreUnavailable_AndTheResendWorksLater()
+    {
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        var before = fixture.Smtp.Attempts;
+        fixture.Smtp.FailNext(3, 451);
+        await Errors.ExpectAsync(
+            () => mail.Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address }).ResponseAsync,
+            StatusCode.Unavailable, "UNAVAILABLE");
+        Assert.Equal(before + 3, fixture.Smtp.Attempts);
+        Assert.Equal(0, mail.Count(address));
+
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+        await mail.Client.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken });
+        await mail.Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = SmtpInbox.CodeOf(await mail.MailAsync(address)) });
+    }
+
+    [Fact]
+    public async Task PermanentRefusal_IsNotRetried_AndIsUnavailable()
+    {
+        var member = await mail.RegisterAsync();
+        var before = fixture.Smtp.Attempts;
+        fixture.Smtp.FailNext(1, 550);
+        await Errors.ExpectAsync(
+            () => mail.Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = Mailboxes.NewAddress() }).ResponseAsync,
+            StatusCode.Unavailable, "UNAVAILABLE");
+        Assert.Equal(before + 1, fixture.Smtp.Attempts);
+    }
+
+    [Fact]
+    public async Task RelayDown_IsUnavailable()
+    {
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?> { ["Pan:Email:Smtp:Port"] = "9", ["Pan:Email:Smtp:Retries"] = "1" });
+        var member = await mail.RegisterAsync();
+        await Errors.ExpectAsync(
+            () => new MemberServiceV2.MemberServiceV2Client(node.Grpc).SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = Mailboxes.NewAddress() }).ResponseAsync,
+            StatusCode.Unavailable, "UNAVAILABLE");
+    }
+
+    [Fact]
+    public async Task AuthenticatingRelay_GetsTheConfiguredCredentials()
+    {
+        await using var relay = await SmtpInbox.StartAsync("pan-relay", "relay-secret");
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await using (var node = await fixture.StartNodeWithAsync(relay.Settings()))
+        {
+            await new MemberServiceV2.MemberServiceV2Client(node.Grpc).SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+            Assert.NotNull(await relay.WaitForMessageAsync(address));
+        }
+
+        var wrong = relay.Settings(retries: 0);
+        wrong["Pan:Email:Smtp:Password"] = "not-it";
+        await using var refused = await fixture.StartNodeWithAsync(wrong);
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+        await Errors.ExpectAsync(
+            () => new MemberServiceV2.MemberServiceV2Client(refused.Grpc).SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken }).ResponseAsync,
+            StatusCode.Unavailable, "UNAVAILABLE");
+    }
+
+    [Fact]
+    public async Task Logs_NeverHoldACodeALinkTokenOrTheAddress()
+    {
+        var logs = new LogCapture();
+        var settings = fixture.SettingsWith(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Trace", ["Logging:LogLevel:Microsoft"] = "Warning" });
+        await using var node = await PanServer.StartAsync(fixture.Database, settings, fixture.Server.Clock, b => b.Logging.AddProvider(logs));
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        fixture.Smtp.FailNext(1, 451);
+        await client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+        var message = await mail.MailAsync(address);
+        var code = SmtpInbox.CodeOf(message);
+        var token = Regex.Match(SmtpInbox.LinkOf(message, "/account/verify-email").Query, "token=([^&]+)").Groups[1].Value;
+        await client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = code });
+
+        var lines = logs.Lines.ToList();
+        Assert.Contains(lines, l => l.Contains("SMTP attempt 1 failed", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("Sent a VerifyEmail email to a Example.com address", StringComparison.Ordinal));
+        foreach (var secret in new[] { code, code.Replace("-", "", StringComparison.Ordinal), token, address, address.ToLowerInvariant() })
+        {
+            Assert.DoesNotContain(lines, l => l.Contains(secret, StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
+    /// <summary>Collects every log line (message and exception) of one server.</summary>
+    private sealed class LogCapture : ILoggerProvider
+    {
+        public ConcurrentQueue<string> Lines { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(LogCapture owner) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                owner.Lines.Enqueue(formatter(state, exception) + " " + exception);
+        }
+    }
+}
+
+public sealed class EmailDeliveryBehaviour_Sqlite(SqliteEmailFixture f) : EmailDeliveryBehaviour<SqliteEmailFixture>(f);
+
+public sealed class EmailDeliveryBehaviour_Postgres(PostgresEmailFixture f) : EmailDeliveryBehaviour<PostgresEmailFixture>(f);

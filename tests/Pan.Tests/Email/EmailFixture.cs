@@ -1,0 +1,70 @@
+using Pan.Tests.Infrastructure;
+using Pan.Tests.PhoneFlows;
+
+namespace Pan.Tests.Email;
+
+/// <summary>
+/// A server whose mail goes to a real SMTP server on loopback (and SMS to the webhook inbox), with two allowed redirect
+/// hosts: app.example.com and *.trusted.test. Captcha off; per-IP caps lifted (the suites run from one address).
+/// </summary>
+public abstract class EmailFixture : PhoneFlowFixture
+{
+    public const string AllowedRedirect = "https://app.example.com/done?x=1";
+
+    public SmtpInbox Smtp { get; private set; } = null!;
+
+    protected override IDictionary<string, string?> Settings
+    {
+        get
+        {
+            var settings = new Dictionary<string, string?>(base.Settings);
+            foreach (var (key, value) in Smtp.Settings())
+            {
+                settings[key] = value;
+            }
+
+            settings["Pan:Links:AllowedRedirectHosts:0"] = "app.example.com";
+            settings["Pan:Links:AllowedRedirectHosts:1"] = "*.trusted.test";
+            settings["Pan:Email:Limits:PerIpPerHour"] = "100000";
+            settings["Pan:Email:Limits:LookupsPerIpPerHour"] = "100000";
+            return settings;
+        }
+    }
+
+    /// <summary>This fixture's settings plus <paramref name="extra"/> (for another node with, e.g., captcha on).</summary>
+    public Dictionary<string, string?> SettingsWith(IDictionary<string, string?> extra)
+    {
+        var settings = new Dictionary<string, string?>(Settings);
+        foreach (var (key, value) in extra)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
+    /// <summary>Another node on the same database and the same clock, with this fixture's settings plus <paramref name="extra"/>.</summary>
+    public Task<PanServer> StartNodeWithAsync(IDictionary<string, string?> extra) => PanServer.StartAsync(Database, SettingsWith(extra), Server.Clock);
+
+    public override async Task InitializeAsync()
+    {
+        Smtp = await SmtpInbox.StartAsync();
+        await base.InitializeAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Smtp.DisposeAsync();
+    }
+}
+
+public sealed class SqliteEmailFixture : EmailFixture
+{
+    protected override Task<ITestDatabase> CreateDatabaseAsync() => Task.FromResult<ITestDatabase>(new SqliteTestDatabase());
+}
+
+public sealed class PostgresEmailFixture : EmailFixture
+{
+    protected override async Task<ITestDatabase> CreateDatabaseAsync() => await PostgresTestDatabase.CreateAsync();
+}

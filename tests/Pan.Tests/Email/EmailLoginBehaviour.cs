@@ -1,0 +1,207 @@
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.General.Member;
+using Pan.Server.BruteForce;
+using Pan.Tests.Infrastructure;
+using LoginPhase = Pan.General.Member.LoginRequest.Types.Phase;
+using LoginType = Pan.General.Member.LoginRequest.Types.LoginType;
+using ResponseType = Pan.General.Member.LoginResponse.Types.LoginType;
+using CodeResult = Pan.General.Member.LoginResponse.Types.CodeResult;
+
+namespace Pan.Tests.Email;
+
+/// <summary>Sign-in with LOGIN_TYPE_EMAIL (password) and LOGIN_TYPE_EMAIL_OTC (mailed code), with the security-question challenge.</summary>
+public abstract class EmailLoginBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : EmailFixture
+{
+    private readonly Mailboxes mail = new(fixture);
+
+    private MemberServiceV2.MemberServiceV2Client Client => mail.Client;
+
+    [Fact]
+    public async Task CheckExistence_UnknownOrBadEmail()
+    {
+        foreach (var type in new[] { LoginType.Email, LoginType.EmailOtc })
+        {
+            await Errors.ExpectAsync(() => Client.LoginAsync(Start(type, Mailboxes.NewAddress())).ResponseAsync, StatusCode.NotFound, "ErrLogin.NOT_FOUND");
+            var ex = await Errors.ExpectAsync(() => Client.LoginAsync(Start(type, "a@@b")).ResponseAsync, StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+            Assert.Equal("phase_check_existence_value", ex.BadRequest()!.FieldViolations.Single().Field);
+        }
+
+        var bad = Start(LoginType.EmailOtc, Mailboxes.NewAddress());
+        bad.LinkToInput = "https://evil.example.net/code";
+        var violation = await Errors.ExpectAsync(() => Client.LoginAsync(bad).ResponseAsync, StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        Assert.Equal("link_to_input", violation.BadRequest()!.FieldViolations.Single().Field);
+    }
+
+    [Fact]
+    public async Task CheckExistence_WithCaptchaOn_AnswersTheSameForKnownAndUnknownEmails_UntilTheCaptchaPasses()
+    {
+        await using var recaptcha = await FakeRecaptchaServer.StartAsync();
+        await using var node = await fixture.StartNodeWithAsync(recaptcha.Settings("always"));
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var member = await mail.RegisterWithEmailAsync();
+
+        var known = await Errors.ExpectAsync(() => client.LoginAsync(Start(LoginType.Email, member.Email!)).ResponseAsync,
+            StatusCode.PermissionDenied, "ErrLogin.GENERAL_RECAPTCHA_FAILED");
+        var unknown = await Errors.ExpectAsync(() => client.LoginAsync(Start(LoginType.Email, Mailboxes.NewAddress())).ResponseAsync,
+            StatusCode.PermissionDenied, "ErrLogin.GENERAL_RECAPTCHA_FAILED");
+        Assert.Equal(known.Status.Detail, unknown.Status.Detail);
+        Assert.Equal(43, unknown.Info().Metadata["phase_session_token"].Length);
+
+        // Once the captcha is passed, the unknown email's flow says so.
+        await client.UnlockSessionTokenAsync(new UnlockSessionTokenRequest { PhaseSessionToken = unknown.Info().Metadata["phase_session_token"], PhaseSessionValid = recaptcha.Accept() });
+        await Errors.ExpectAsync(
+            () => client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, LoginType = LoginType.Email, PhaseSessionToken = unknown.Info().Metadata["phase_session_token"], PhaseInputCodeValue = "x" }).ResponseAsync,
+            StatusCode.NotFound, "ErrLogin.NOT_FOUND");
+    }
+
+    [SeamFact]
+    public async Task Email_PasswordSignIn_ByEmailOrDisplayName()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        var password = Mailboxes.StrongPassword();
+        await mail.SetCredentialsAsync(member.Uid, password);
+
+        foreach (var identifier in new[] { member.Email!.ToUpperInvariant(), member.Name })
+        {
+            var start = await Client.LoginAsync(Start(LoginType.Email, identifier));
+            Assert.Equal(LoginPhase.InputCode, start.NextPhase);
+            Assert.Equal(ResponseType.Email, start.PhaseCheckExistenceLoginType);
+            Assert.False(start.PhaseCheckExistenceQuestion);
+
+            var done = await Client.LoginAsync(Input(LoginType.Email, start.PhaseSessionToken, password));
+            Assert.Equal(LoginPhase.Done, done.NextPhase);
+            Assert.Equal(CodeResult.Ok, done.PhaseInputCodeResult);
+            var access = await mail.Phones.AccessTokenAsync(done.PhaseDoneAuthToken);
+            Assert.Equal(member.Uid, (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = access })).Info.Uid);
+
+            await Errors.ExpectAsync(() => Client.LoginAsync(Input(LoginType.Email, start.PhaseSessionToken, password)).ResponseAsync,
+                StatusCode.Unauthenticated, "ErrLogin.SESSION_INVALID");
+        }
+    }
+
+    [SeamFact]
+    public async Task Email_WrongPasswordAndLockedAccount_AnswerAlike()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        var password = Mailboxes.StrongPassword();
+        await mail.SetCredentialsAsync(member.Uid, password);
+        var start = await Client.LoginAsync(Start(LoginType.Email, member.Email!));
+        var wrong = await Errors.ExpectAsync(() => Client.LoginAsync(Input(LoginType.Email, start.PhaseSessionToken, password + "x")).ResponseAsync,
+            StatusCode.InvalidArgument, "ErrLogin.CODE_INVALID");
+
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var failures = scope.ServiceProvider.GetRequiredService<FailureCounter>();
+            for (var i = 0; i < 100; i++)
+            {
+                await failures.RecordFailureAsync(member.Uid, CancellationToken.None);
+            }
+        }
+
+        var locked = await Errors.ExpectAsync(() => Client.LoginAsync(Input(LoginType.Email, start.PhaseSessionToken, password)).ResponseAsync,
+            StatusCode.InvalidArgument, "ErrLogin.CODE_INVALID");
+        Assert.Equal(wrong.Status.Detail, locked.Status.Detail);
+
+        await mail.ClearFailuresAsync(member.Uid);
+        Assert.Equal(LoginPhase.Done, (await Client.LoginAsync(Input(LoginType.Email, start.PhaseSessionToken, password))).NextPhase);
+    }
+
+    [SeamFact]
+    public async Task Email_WithASecurityQuestion_NeedsTheAnswer()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        var password = Mailboxes.StrongPassword();
+        await mail.SetCredentialsAsync(member.Uid, password, "First pet?", "Rex");
+        var start = await Client.LoginAsync(Start(LoginType.Email, member.Email!));
+        Assert.True(start.PhaseCheckExistenceQuestion);
+
+        var missing = await Errors.ExpectAsync(() => Client.LoginAsync(Input(LoginType.Email, start.PhaseSessionToken, password)).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        Assert.Equal("phase_input_code_ques_value", missing.BadRequest()!.FieldViolations.Single().Field);
+        await Errors.ExpectAsync(() => Client.LoginAsync(Input(LoginType.Email, start.PhaseSessionToken, password, "Max")).ResponseAsync,
+            StatusCode.InvalidArgument, "ErrLogin.CODE_INVALID");
+        await mail.ClearFailuresAsync(member.Uid);
+
+        var done = await Client.LoginAsync(Input(LoginType.Email, start.PhaseSessionToken, password, " rex "));
+        Assert.Equal(LoginPhase.Done, done.NextPhase);
+        Assert.Equal(CodeResult.Ok, done.PhaseInputQuesResult);
+    }
+
+    [SeamFact]
+    public async Task EmailOtc_MailsACode_ResendsAfterTheCooldown_AndSignsIn()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        var request = Start(LoginType.EmailOtc, member.Email!);
+        request.LinkToInput = "https://app.example.com/login/code";
+        var start = await Client.LoginAsync(request);
+        Assert.Equal(ResponseType.EmailOtc, start.PhaseCheckExistenceLoginType);
+        Assert.Equal(60, start.PhaseInputCodeTimeRemaining);
+        var message = await mail.MailAsync(member.Email!, 2);
+        var first = SmtpInbox.CodeOf(message);
+        Assert.Matches(@"^\d{6}$", first);
+        Assert.Contains("https://app.example.com/login/code", message.TextBody, StringComparison.Ordinal);
+
+        var pending = await Errors.ExpectAsync(() => Client.LoginAsync(Input(LoginType.EmailOtc, start.PhaseSessionToken, "")).ResponseAsync,
+            StatusCode.ResourceExhausted, "ErrLogin.CODE_PENDING");
+        Assert.Equal("60", pending.Info().Metadata["retry_after_seconds"]);
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+        var resent = await Client.LoginAsync(Input(LoginType.EmailOtc, start.PhaseSessionToken, ""));
+        Assert.Equal(CodeResult.Resent, resent.PhaseInputCodeResult);
+        var second = SmtpInbox.CodeOf(await mail.MailAsync(member.Email!, 3));
+
+        if (first != second)
+        {
+            await Errors.ExpectAsync(() => Client.LoginAsync(Input(LoginType.EmailOtc, start.PhaseSessionToken, first)).ResponseAsync,
+                StatusCode.InvalidArgument, "ErrLogin.CODE_INVALID");
+            await mail.ClearFailuresAsync(member.Uid);
+        }
+
+        var done = await Client.LoginAsync(Input(LoginType.EmailOtc, start.PhaseSessionToken, second));
+        Assert.Equal(LoginPhase.Done, done.NextPhase);
+        await mail.Phones.AccessTokenAsync(done.PhaseDoneAuthToken);
+    }
+
+    [SeamFact]
+    public async Task EmailOtc_NeedsAVerifiedEmail_AndAFlowOfItsOwnType()
+    {
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+        await Errors.ExpectAsync(() => Client.LoginAsync(Start(LoginType.EmailOtc, address)).ResponseAsync, StatusCode.NotFound, "ErrLogin.NOT_FOUND");
+
+        var verified = await mail.RegisterWithEmailAsync();
+        var start = await Client.LoginAsync(Start(LoginType.EmailOtc, verified.Email!));
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(verified.Email!, 2));
+        await Errors.ExpectAsync(() => Client.LoginAsync(Input(LoginType.Email, start.PhaseSessionToken, code)).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrLogin.SESSION_INVALID");
+        await Errors.ExpectAsync(() => Client.LoginAsync(Input(LoginType.Phone, start.PhaseSessionToken, code)).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrLogin.SESSION_INVALID");
+        Assert.Equal(LoginPhase.Done, (await Client.LoginAsync(Input(LoginType.EmailOtc, start.PhaseSessionToken, code))).NextPhase);
+    }
+
+    [SeamFact]
+    public async Task EmailOtc_WithASecurityQuestion_NeedsTheAnswerToo()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        await mail.SetCredentialsAsync(member.Uid, Mailboxes.StrongPassword(), "First pet?", "Rex");
+        var start = await Client.LoginAsync(Start(LoginType.EmailOtc, member.Email!));
+        Assert.True(start.PhaseCheckExistenceQuestion);
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(member.Email!, 2));
+        await Errors.ExpectAsync(() => Client.LoginAsync(Input(LoginType.EmailOtc, start.PhaseSessionToken, code)).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        var done = await Client.LoginAsync(Input(LoginType.EmailOtc, start.PhaseSessionToken, code, "REX"));
+        Assert.Equal(CodeResult.Ok, done.PhaseInputQuesResult);
+    }
+
+    private static LoginRequest Start(LoginType type, string value) =>
+        new() { Phase = LoginPhase.CheckExistence, LoginType = type, PhaseCheckExistenceValue = value };
+
+    private static LoginRequest Input(LoginType type, string session, string value, string? answer = null) =>
+        new() { Phase = LoginPhase.InputCode, LoginType = type, PhaseSessionToken = session, PhaseInputCodeValue = value, PhaseInputCodeQuesValue = answer ?? string.Empty };
+}
+
+public sealed class EmailLoginBehaviour_Sqlite(SqliteEmailFixture f) : EmailLoginBehaviour<SqliteEmailFixture>(f);
+
+public sealed class EmailLoginBehaviour_Postgres(PostgresEmailFixture f) : EmailLoginBehaviour<PostgresEmailFixture>(f);

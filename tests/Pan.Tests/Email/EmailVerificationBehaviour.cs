@@ -1,0 +1,297 @@
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.General.Member;
+using Pan.Server.Email;
+using Pan.Tests.Infrastructure;
+
+namespace Pan.Tests.Email;
+
+/// <summary>SetMemberEmail, SendEmailVerification and VerifyEmailCode, with mail read from a real SMTP server.</summary>
+public abstract class EmailVerificationBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : EmailFixture
+{
+    private readonly Mailboxes mail = new(fixture);
+
+    private MemberServiceV2.MemberServiceV2Client Client => mail.Client;
+
+    [Fact]
+    public async Task SetMemberEmail_MailsACodeAndALink_AndTheCodeVerifiesTheEmailAndReturnsAVerifyToken()
+    {
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+        Assert.False(await mail.IsVerifiedAsync(member.Uid));
+
+        var message = await mail.MailAsync(address);
+        var from = Assert.Single(message.From.Mailboxes);
+        Assert.Equal(("Pan Accounts", "no-reply@pan.test"), (from.Name, from.Address));
+        Assert.NotNull(message.HtmlBody);
+        Assert.NotNull(message.TextBody);
+        var code = SmtpInbox.CodeOf(message);
+        Assert.Matches("^[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}$", code);
+        var link = SmtpInbox.LinkOf(message, "/account/verify-email");
+        Assert.Equal(fixture.Server.HttpUri.Authority, link.Authority);
+        Assert.Contains(code, message.HtmlBody, StringComparison.Ordinal);
+
+        var verified = await Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = code.ToLowerInvariant().Replace("-", " ", StringComparison.Ordinal) });
+        Assert.Equal(43, verified.VerifyToken.Length);
+        Assert.True(await mail.IsVerifiedAsync(member.Uid));
+        var stored = await mail.DbAsync(db => db.Members.Where(m => m.Uid == member.Uid).Select(m => new { m.Email, m.EmailKey }).FirstAsync());
+        Assert.Equal(address, stored.Email);
+        Assert.Equal(address.ToLowerInvariant(), stored.EmailKey);
+    }
+
+    [Fact]
+    public async Task Mail_IsInTheMembersLanguage()
+    {
+        // Taiwanese numbers register members in zh-TW.
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+        Assert.Contains("確認", (await mail.MailAsync(address)).Subject, StringComparison.Ordinal);
+
+        var english = await mail.RegisterAsync();
+        await mail.DbAsync(db => db.Members.Where(m => m.Uid == english.Uid).ExecuteUpdateAsync(u => u.SetProperty(m => m.Locale, "en")));
+        var other = Mailboxes.NewAddress();
+        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = english.AccessToken, Email = other });
+        var message = await mail.MailAsync(other);
+        Assert.Equal("Confirm your email address", message.Subject);
+        Assert.Contains($"Hi {english.Name},", message.TextBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SetMemberEmail_TakenByAnotherMemberInAnyCase_IsEmailExists_AndSendsNothing()
+    {
+        var owner = await mail.RegisterWithEmailAsync();
+        var other = await mail.RegisterAsync();
+        var sameInOtherCase = owner.Email!.ToUpperInvariant();
+        await Errors.ExpectAsync(
+            () => Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = other.AccessToken, Email = sameInOtherCase }).ResponseAsync,
+            StatusCode.AlreadyExists, "ErrSetMemberEmail.EMAIL_EXISTS");
+        Assert.Empty(mail.Smtp.MessagesTo(sameInOtherCase).Skip(1));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("not-an-email")]
+    [InlineData("Someone <a@example.com>")]
+    [InlineData("a@@example.com")]
+    [InlineData("a@localhost")]
+    [InlineData("a..b@example.com")]
+    public async Task SetMemberEmail_BadAddress_IsInvalidArgumentNamingEmail(string email)
+    {
+        var member = await mail.RegisterAsync();
+        var ex = await Errors.ExpectAsync(
+            () => Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = email }).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        Assert.Equal("email", ex.BadRequest()!.FieldViolations.Single().Field);
+    }
+
+    [Theory]
+    [InlineData("https://evil.example.net/")]
+    [InlineData("https://app.example.com.evil.net/")]
+    [InlineData("javascript:alert(1)")]
+    [InlineData("/relative")]
+    [InlineData("https://user@app.example.com/")]
+    public async Task SetMemberEmail_RedirectOffTheAllowList_IsInvalidArgumentNamingRedirect(string redirect)
+    {
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        var ex = await Errors.ExpectAsync(
+            () => Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address, Redirect = redirect }).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        Assert.Equal("redirect", ex.BadRequest()!.FieldViolations.Single().Field);
+        Assert.Equal(0, mail.Count(address));
+    }
+
+    [Fact]
+    public async Task SetMemberEmail_WithABadToken_IsFailed()
+    {
+        await Errors.ExpectAsync(
+            () => Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = "nope", Email = Mailboxes.NewAddress() }).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrSetMemberEmail.FAILED");
+    }
+
+    [Fact]
+    public async Task SetMemberEmail_WhenAVerifiedEmailExists_IsFailed_UseUpdateCredential()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        await Errors.ExpectAsync(
+            () => Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = Mailboxes.NewAddress() }).ResponseAsync,
+            StatusCode.FailedPrecondition, "ErrSetMemberEmail.FAILED");
+        // The same address again changes nothing.
+        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = member.Email! });
+        Assert.True(await mail.IsVerifiedAsync(member.Uid));
+    }
+
+    [Fact]
+    public async Task SetMemberEmail_ReplacingAnUnverifiedEmail_KillsTheOldCode()
+    {
+        var member = await mail.RegisterAsync();
+        var first = Mailboxes.NewAddress();
+        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = first });
+        var oldCode = SmtpInbox.CodeOf(await mail.MailAsync(first));
+        var second = Mailboxes.NewAddress();
+        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = second });
+        await Errors.ExpectAsync(() => Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = oldCode }).ResponseAsync,
+            StatusCode.InvalidArgument, "VerifyEmailCodeResponse.ErrCodeInvalid");
+        await Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = SmtpInbox.CodeOf(await mail.MailAsync(second)) });
+        Assert.True(await mail.IsVerifiedAsync(member.Uid));
+    }
+
+    [Fact]
+    public async Task VerifyEmailCode_WrongEmptyOrUsedCode_IsCodeInvalid()
+    {
+        await Errors.ExpectAsync(() => Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = "" }).ResponseAsync,
+            StatusCode.InvalidArgument, "VerifyEmailCodeResponse.ErrCodeInvalid");
+        await Errors.ExpectAsync(() => Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = "ABCDE-FGHJK" }).ResponseAsync,
+            StatusCode.InvalidArgument, "VerifyEmailCodeResponse.ErrCodeInvalid");
+        await Errors.ExpectAsync(() => Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = new string('x', 5000) }).ResponseAsync,
+            StatusCode.InvalidArgument, "VerifyEmailCodeResponse.ErrCodeInvalid");
+
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(address));
+        await Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = code });
+        await Errors.ExpectAsync(() => Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = code }).ResponseAsync,
+            StatusCode.InvalidArgument, "VerifyEmailCodeResponse.ErrCodeInvalid");
+    }
+
+    [Fact]
+    public async Task VerifyEmailCode_TenParallelSubmissions_ExactlyOneWins()
+    {
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(address));
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ =>
+            PhoneFlows.Phones.StatusOf(() => Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = code }).ResponseAsync)));
+        Assert.Equal(1, results.Count(r => r == StatusCode.OK));
+    }
+
+    [Fact]
+    public async Task SendEmailVerification_ResendsANewCode_RespectsTheCooldown_AndTheOldCodeDies()
+    {
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+        var first = SmtpInbox.CodeOf(await mail.MailAsync(address));
+
+        var ex = await Errors.ExpectAsync(
+            () => Client.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken }).ResponseAsync,
+            StatusCode.ResourceExhausted, "SendEmailVerificationResponse.ErrReachSendLimit");
+        Assert.Equal("60", ex.Info().Metadata["retry_after_seconds"]);
+        Assert.Equal(1, mail.Count(address));
+
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+        await Client.SendEmailVerificationAsync(new SendEmailVerificationRequest
+        {
+            PanAccessToken = member.AccessToken, Uid = (int)member.Uid, Redirect = EmailFixture.AllowedRedirect,
+        });
+        var second = SmtpInbox.CodeOf(await mail.MailAsync(address, 2));
+        Assert.NotEqual(first, second);
+        await Errors.ExpectAsync(() => Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = first }).ResponseAsync,
+            StatusCode.InvalidArgument, "VerifyEmailCodeResponse.ErrCodeInvalid");
+        await Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = second });
+    }
+
+    [Fact]
+    public async Task SendEmailVerification_HourlyCapPerAddress_IsReachSendLimit()
+    {
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+        for (var i = 0; i < 4; i++)
+        {
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+            await Client.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken });
+        }
+
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+        await Errors.ExpectAsync(
+            () => Client.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken }).ResponseAsync,
+            StatusCode.ResourceExhausted, "SendEmailVerificationResponse.ErrReachSendLimit");
+        await mail.MailAsync(address, 5);
+        Assert.Equal(5, mail.Count(address));
+    }
+
+    [Fact]
+    public async Task SendEmailVerification_Errors()
+    {
+        var member = await mail.RegisterAsync();
+        await Errors.ExpectAsync(
+            () => Client.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = "bad" }).ResponseAsync,
+            StatusCode.Unauthenticated, "SendEmailVerificationResponse.ErrFailed");
+        await Errors.ExpectAsync(
+            () => Client.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken }).ResponseAsync,
+            StatusCode.FailedPrecondition, "SendEmailVerificationResponse.ErrFailed");
+        await Errors.ExpectAsync(
+            () => Client.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken, Uid = (int)member.Uid + 1 }).ResponseAsync,
+            StatusCode.PermissionDenied, "SendEmailVerificationResponse.ErrFailed");
+        var ex = await Errors.ExpectAsync(
+            () => Client.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken, Redirect = "https://evil.example.net/" }).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        Assert.Equal("redirect", ex.BadRequest()!.FieldViolations.Single().Field);
+    }
+
+    [Fact]
+    public async Task EmailChanges_OfAVerifiedEmail_NotifiesThePreviousAddress_AndAsksToVerifyTheNewOne()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        var other = await mail.RegisterAsync();
+        var next = Mailboxes.NewAddress();
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var changes = scope.ServiceProvider.GetRequiredService<EmailChanges>();
+            Assert.Equal(EmailChangeResult.InvalidEmail, await changes.RequestAsync(member.Uid, "nope", null, CancellationToken.None));
+            Assert.Equal(EmailChangeResult.RedirectNotAllowed, await changes.RequestAsync(member.Uid, next, "https://evil.example.net/", CancellationToken.None));
+            Assert.Equal(EmailChangeResult.Sent, await changes.RequestAsync(member.Uid, next, EmailFixture.AllowedRedirect, CancellationToken.None));
+            Assert.Equal(EmailChangeResult.Taken, await changes.RequestAsync(other.Uid, next.ToUpperInvariant(), null, CancellationToken.None));
+        }
+
+        var notice = await mail.MailAsync(member.Email!, 2);
+        Assert.Contains("變更", notice.Subject, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, SmtpInbox.CodeOf(notice));
+        Assert.False(await mail.IsVerifiedAsync(member.Uid));
+        await Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = SmtpInbox.CodeOf(await mail.MailAsync(next)) });
+        Assert.True(await mail.IsVerifiedAsync(member.Uid));
+    }
+
+    [Fact]
+    public async Task SetMemberEmail_TenMembersRacingForOneAddress_ExactlyOneGetsIt()
+    {
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?>
+        {
+            ["Pan:Email:Limits:CooldownSeconds"] = "0",
+            ["Pan:Email:Limits:PerTargetPerHour"] = "1000",
+        });
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var members = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => mail.RegisterAsync()));
+        var address = Mailboxes.NewAddress();
+        var results = await Task.WhenAll(members.Select(m => PhoneFlows.Phones.StatusOf(() =>
+            client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = m.AccessToken, Email = address }).ResponseAsync)));
+        Assert.Equal(1, results.Count(r => r == StatusCode.OK));
+        Assert.Equal(9, results.Count(r => r == StatusCode.AlreadyExists));
+        var key = address.ToLowerInvariant();
+        Assert.Equal(1, await mail.DbAsync(db => db.Members.CountAsync(m => m.EmailKey == key)));
+    }
+
+    [Fact]
+    public async Task VerifyEmailCode_AfterTenMinutes_IsCodeInvalid()
+    {
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(address));
+        fixture.Server.Clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
+        await Errors.ExpectAsync(() => Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = code }).ResponseAsync,
+            StatusCode.InvalidArgument, "VerifyEmailCodeResponse.ErrCodeInvalid");
+        Assert.False(await mail.IsVerifiedAsync(member.Uid));
+    }
+}
+
+public sealed class EmailVerificationBehaviour_Sqlite(SqliteEmailFixture f) : EmailVerificationBehaviour<SqliteEmailFixture>(f);
+
+public sealed class EmailVerificationBehaviour_Postgres(PostgresEmailFixture f) : EmailVerificationBehaviour<PostgresEmailFixture>(f);

@@ -1,0 +1,83 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
+using Pan.Data;
+using Pan.General.Member;
+using Pan.Server.Credentials;
+using Pan.Tests.Infrastructure;
+using Pan.Tests.PhoneFlows;
+
+namespace Pan.Tests.Email;
+
+/// <summary>A registered member, as the tests know it.</summary>
+public sealed record TestMember(long Uid, string Name, string E164, string AuthToken, string AccessToken, string? Email);
+
+/// <summary>Drives the email flows the way an app and a mail reader do, reading mail from the SMTP inbox.</summary>
+public sealed class Mailboxes(EmailFixture fixture)
+{
+    public MemberServiceV2.MemberServiceV2Client Client { get; } = new(fixture.Server.Grpc);
+
+    public PhoneFlows.Phones Phones => new(Client, fixture.Inbox);
+
+    public SmtpInbox Smtp => fixture.Smtp;
+
+    /// <summary>A fresh address; mixed case so case-insensitivity is always exercised.</summary>
+    public static string NewAddress() => $"User.{Guid.NewGuid():N}@Example.com";
+
+    /// <summary>Registers a phone with one member (no email).</summary>
+    public async Task<TestMember> RegisterAsync(string? name = null)
+    {
+        name ??= PhoneFlows.Phones.NewName();
+        var (auth, e164) = await Phones.RegisterAsync(name);
+        var access = await Phones.AccessTokenAsync(auth);
+        var info = await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = access });
+        return new TestMember(info.Info.Uid, name, e164, auth, access, null);
+    }
+
+    /// <summary>Registers a member and gives it a verified email (through SetMemberEmail, the mail and VerifyEmailCode).</summary>
+    public async Task<TestMember> RegisterWithEmailAsync(string? name = null)
+    {
+        var member = await RegisterAsync(name);
+        var address = NewAddress();
+        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+        var mail = await Smtp.WaitForMessageAsync(address);
+        await Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = SmtpInbox.CodeOf(mail) });
+        return member with { Email = address };
+    }
+
+    /// <summary>The number of messages to <paramref name="address"/> so far.</summary>
+    public int Count(string address) => Smtp.MessagesTo(address).Count;
+
+    public Task<MimeMessage> MailAsync(string address, int number = 1) => Smtp.WaitForMessageAsync(address, number);
+
+    /// <summary>Runs <paramref name="work"/> on the server's database.</summary>
+    public async Task<T> DbAsync<T>(Func<PanDbContext, Task<T>> work)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<PanDbContext>());
+    }
+
+    public Task<bool> IsVerifiedAsync(long uid) => DbAsync(db => db.Members.Where(m => m.Uid == uid).Select(m => m.EmailVerified).FirstAsync());
+
+    /// <summary>Sets a password (and optionally a security question) through the credential seam (needs the real one).</summary>
+    public async Task SetCredentialsAsync(long uid, string password, string? question = null, string? answer = null)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<CredentialStore>();
+        await store.SetPasswordAsync(uid, password, null, CancellationToken.None);
+        if (question is not null)
+        {
+            await store.SetSecurityQuestionAsync(uid, question, answer!, CancellationToken.None);
+        }
+    }
+
+    /// <summary>Clears the member's failure counter (the real one may delay the next try after failures).</summary>
+    public async Task ClearFailuresAsync(long uid)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<Pan.Server.BruteForce.FailureCounter>().ResetAsync(uid, CancellationToken.None);
+    }
+
+    /// <summary>A password the password rules accept (long, random, unrelated to the member).</summary>
+    public static string StrongPassword() => "Vq7!" + Guid.NewGuid().ToString("N")[..16] + "-zebra";
+}

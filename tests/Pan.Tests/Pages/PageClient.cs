@@ -1,0 +1,40 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Pan.Tests.Pages;
+
+/// <summary>A browser stand-in for the hosted pages: keeps cookies, does not follow redirects, reads hidden form fields.</summary>
+public sealed partial class PageClient : IDisposable
+{
+    private readonly HttpClient http;
+
+    public PageClient(Uri baseAddress, string? acceptLanguage = null)
+    {
+        http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() }) { BaseAddress = baseAddress };
+        if (acceptLanguage is not null)
+        {
+            http.DefaultRequestHeaders.AcceptLanguage.ParseAdd(acceptLanguage);
+        }
+    }
+
+    public Task<HttpResponseMessage> GetAsync(Uri url) => http.GetAsync(url);
+
+    public Task<HttpResponseMessage> PostFormAsync(Uri url, IEnumerable<KeyValuePair<string, string>> fields) =>
+        http.PostAsync(url, new FormUrlEncodedContent(fields));
+
+    /// <summary>The value of the hidden input named <paramref name="name"/> in <paramref name="html"/>.</summary>
+    public static string Hidden(string html, string name)
+    {
+        var match = Regex.Match(html, $"<input type=\"hidden\" name=\"{Regex.Escape(name)}\" value=\"([^\"]*)\">", RegexOptions.CultureInvariant);
+        return match.Success ? WebUtility.HtmlDecode(match.Groups[1].Value) : throw new Xunit.Sdk.XunitException($"No hidden field {name} in: {html}");
+    }
+
+    /// <summary>The form's action URL.</summary>
+    public static string Action(string html) =>
+        WebUtility.HtmlDecode(FormAction().Match(html).Groups[1].Value);
+
+    public void Dispose() => http.Dispose();
+
+    [GeneratedRegex("<form method=\"post\" action=\"([^\"]*)\">", RegexOptions.CultureInvariant)]
+    private static partial Regex FormAction();
+}

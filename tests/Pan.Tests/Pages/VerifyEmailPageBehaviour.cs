@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Http.Json;
+using Pan.General.Member;
+using Pan.Server.Pages;
+using Pan.Tests.Email;
+using Pan.Tests.Infrastructure;
+
+namespace Pan.Tests.Pages;
+
+/// <summary>The hosted /account/verify-email page, followed from a real mail with HttpClient.</summary>
+public abstract class VerifyEmailPageBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : EmailFixture
+{
+    private readonly Mailboxes mail = new(fixture);
+
+    [Fact]
+    public async Task Link_ConfirmsTheEmail_ThenLinksToTheRedirect_AndWorksOnce()
+    {
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await mail.Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address, Redirect = EmailFixture.AllowedRedirect });
+        var link = SmtpInbox.LinkOf(await mail.MailAsync(address), "/account/verify-email");
+
+        using var browser = new PageClient(fixture.Server.HttpUri, "en");
+        using var page = await browser.GetAsync(link);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("Your email address is confirmed.", html, StringComparison.Ordinal);
+        Assert.Contains("href=\"https://app.example.com/done?x=1\"", html, StringComparison.Ordinal);
+        Assert.Contains("http-equiv=\"refresh\" content=\"3;url=https://app.example.com/done?x=1\"", html, StringComparison.Ordinal);
+        AssertSafeHeaders(page);
+        Assert.True(await mail.IsVerifiedAsync(member.Uid));
+
+        using var again = await browser.GetAsync(link);
+        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+        Assert.Contains("expired or was already used", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/account/verify-email")]
+    [InlineData("/account/verify-email?token=")]
+    [InlineData("/account/verify-email?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]
+    [InlineData("/account/verify-email?token=%3Cscript%3Ealert(1)%3C%2Fscript%3E")]
+    public async Task UnknownToken_ShowsTheErrorState_WithTheSameHeaders(string path)
+    {
+        using var browser = new PageClient(fixture.Server.HttpUri);
+        using var page = await browser.GetAsync(new Uri(path, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.BadRequest, page.StatusCode);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("<script>", html, StringComparison.Ordinal);
+        AssertSafeHeaders(page);
+    }
+
+    [Fact]
+    public async Task Language_FollowsTheQueryThenAcceptLanguage()
+    {
+        var bad = new Uri("/account/verify-email?token=x", UriKind.Relative);
+        using var chinese = new PageClient(fixture.Server.HttpUri, "zh-TW,zh;q=0.9,en;q=0.8");
+        Assert.Contains("此連結已失效", await (await chinese.GetAsync(bad)).Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("lang=\"zh-Hant-TW\"", await (await chinese.GetAsync(bad)).Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("This link has expired", await (await chinese.GetAsync(new Uri("/account/verify-email?token=x&lang=en", UriKind.Relative))).Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var french = new PageClient(fixture.Server.HttpUri, "fr-FR");
+        Assert.Contains("This link has expired", await (await french.GetAsync(bad)).Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("此連結已失效", await (await french.GetAsync(new Uri("/account/verify-email?token=x&lang=zh-TW", UriKind.Relative))).Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MailedLinks_UseTheConfiguredBaseUrl_NotTheRequestHost()
+    {
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/member/set-member-email")
+        {
+            Content = JsonContent.Create(new { access_token = member.AccessToken, email = address }),
+        };
+        request.Headers.Host = "evil.example.net";
+        request.Headers.Add("X-Forwarded-Host", "evil.example.net");
+        using var response = await fixture.Server.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var link = SmtpInbox.LinkOf(await mail.MailAsync(address), "/account/verify-email");
+        Assert.Equal(fixture.Server.HttpUri.Authority, link.Authority);
+        Assert.DoesNotContain("evil", (await mail.MailAsync(address)).HtmlBody, StringComparison.Ordinal);
+    }
+
+    internal static void AssertSafeHeaders(HttpResponseMessage page)
+    {
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        var csp = string.Join(";", page.Headers.GetValues("Content-Security-Policy"));
+        Assert.Equal(HtmlPage.ContentSecurityPolicy, csp);
+        Assert.StartsWith("default-src 'none'; style-src 'sha256-", csp, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe", csp, StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'none'", csp, StringComparison.Ordinal);
+        Assert.Equal("DENY", Assert.Single(page.Headers.GetValues("X-Frame-Options")));
+        Assert.Contains("no-store", page.Headers.CacheControl!.ToString(), StringComparison.Ordinal);
+        Assert.Equal("no-referrer", Assert.Single(page.Headers.GetValues("Referrer-Policy")));
+        Assert.Equal("nosniff", Assert.Single(page.Headers.GetValues("X-Content-Type-Options")));
+    }
+}
+
+public sealed class VerifyEmailPageBehaviour_Sqlite(SqliteEmailFixture f) : VerifyEmailPageBehaviour<SqliteEmailFixture>(f);
+
+public sealed class VerifyEmailPageBehaviour_Postgres(PostgresEmailFixture f) : VerifyEmailPageBehaviour<PostgresEmailFixture>(f);

@@ -1,0 +1,117 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Pan.General.Member;
+using Pan.Tests.Email;
+using Pan.Tests.Infrastructure;
+
+namespace Pan.Tests.Recovery;
+
+/// <summary>Password reset by phone: AuthResetVerifyPhone and AuthResetVerifyPhoneCode, with SMS read from the webhook inbox.</summary>
+public abstract class PhoneRecoveryBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : EmailFixture
+{
+    private readonly Mailboxes mail = new(fixture);
+
+    private MemberServiceV2.MemberServiceV2Client Client => mail.Client;
+
+    [Fact]
+    public async Task ResetRequest_RevealsNothing_SameAnswerAndNoSmsWithoutAMatch()
+    {
+        var member = await mail.RegisterAsync();
+        var (_, unknownPhone) = PhoneFlows.Phones.NewNumber();
+        var answers = new List<byte[]>();
+        foreach (var (name, phone) in new[] { (member.Name, member.E164), ("someone-else", member.E164), (member.Name, unknownPhone) })
+        {
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+            answers.Add((await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = name, Phone = phone })).ToByteArray());
+        }
+
+        Assert.All(answers, a => Assert.Equal(answers[0], a));
+        var text = (await fixture.Inbox.WaitForMessageAsync(member.E164, 2, PhoneFlows.Phones.Wait)).Text;
+        Assert.Contains("密碼重設", text, StringComparison.Ordinal);
+        await Task.Delay(300);
+        Assert.Equal(2, fixture.Inbox.MessagesTo(member.E164).Count);
+        Assert.Empty(fixture.Inbox.MessagesTo(unknownPhone));
+    }
+
+    [Fact]
+    public async Task ResetRequest_Cooldown_IsTheSameForKnownAndUnknownPhones()
+    {
+        var member = await mail.RegisterAsync();
+        var (_, unknownPhone) = PhoneFlows.Phones.NewNumber();
+        var retry = new List<string>();
+        foreach (var phone in new[] { member.E164, unknownPhone })
+        {
+            await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = phone });
+            var ex = await Errors.ExpectAsync(
+                () => Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = phone }).ResponseAsync,
+                StatusCode.ResourceExhausted, "AuthResetVerifyPhoneResponse.ErrReachSendLimit");
+            retry.Add(ex.Info().Metadata["retry_after_seconds"]);
+        }
+
+        Assert.Equal(retry[0], retry[1]);
+    }
+
+    [Fact]
+    public async Task ResetRequest_RequiredAndInvalidFields()
+    {
+        var ex = await Errors.ExpectAsync(() => Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = "x" }).ResponseAsync,
+            StatusCode.InvalidArgument, "AuthResetVerifyPhoneResponse.ErrPhoneRequired");
+        Assert.Equal("phone", ex.BadRequest()!.FieldViolations.Single().Field);
+        ex = await Errors.ExpectAsync(() => Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { Phone = "+886912345678" }).ResponseAsync,
+            StatusCode.InvalidArgument, "AuthResetVerifyPhoneResponse.ErrDisplayNameRequired");
+        Assert.Equal("display_name", ex.BadRequest()!.FieldViolations.Single().Field);
+        ex = await Errors.ExpectAsync(() => Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { Phone = "0912345678", DisplayName = "x" }).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        Assert.Equal("phone", ex.BadRequest()!.FieldViolations.Single().Field);
+
+        await Errors.ExpectAsync(() => Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Phone = "+886912345678", DisplayName = "x" }).ResponseAsync,
+            StatusCode.InvalidArgument, "AuthResetVerifyPhoneCodeResponse.ErrCodeInvalid");
+        ex = await Errors.ExpectAsync(() => Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = "123456", DisplayName = "x" }).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        Assert.Equal("phone", ex.BadRequest()!.FieldViolations.Single().Field);
+        ex = await Errors.ExpectAsync(() => Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = "123456", Phone = "+886912345678" }).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        Assert.Equal("displayName", ex.BadRequest()!.FieldViolations.Single().Field);
+    }
+
+    [SeamFact]
+    public async Task ResetCode_RightCodeGivesAToken_WrongOnesAreCodeInvalid_AndFiveKillIt()
+    {
+        var member = await mail.RegisterAsync();
+        await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164 });
+        var code = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 2);
+        var wrong = code == "000000" ? "111111" : "000000";
+        await Errors.ExpectAsync(
+            () => Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = wrong, Phone = member.E164, DisplayName = member.Name }).ResponseAsync,
+            StatusCode.InvalidArgument, "AuthResetVerifyPhoneCodeResponse.ErrCodeInvalid");
+        await Errors.ExpectAsync(
+            () => Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = code, Phone = member.E164, DisplayName = "someone-else" }).ResponseAsync,
+            StatusCode.InvalidArgument, "AuthResetVerifyPhoneCodeResponse.ErrCodeInvalid");
+
+        // Why: the failure counter may slow the next try down (progressive delay).
+        await mail.ClearFailuresAsync(member.Uid);
+        var reset = await Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = code, Phone = member.E164, DisplayName = member.Name });
+        Assert.Equal(43, reset.AuthResetToken.Length);
+
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+        await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164 });
+        var second = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 3);
+        var other = second == "000000" ? "111111" : "000000";
+        for (var i = 0; i < 5; i++)
+        {
+            await mail.ClearFailuresAsync(member.Uid);
+            await Errors.ExpectAsync(
+                () => Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = other, Phone = member.E164, DisplayName = member.Name }).ResponseAsync,
+                StatusCode.InvalidArgument, "AuthResetVerifyPhoneCodeResponse.ErrCodeInvalid");
+        }
+
+        await Errors.ExpectAsync(
+            () => Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = second, Phone = member.E164, DisplayName = member.Name }).ResponseAsync,
+            StatusCode.InvalidArgument, "AuthResetVerifyPhoneCodeResponse.ErrCodeInvalid");
+    }
+}
+
+public sealed class PhoneRecoveryBehaviour_Sqlite(SqliteEmailFixture f) : PhoneRecoveryBehaviour<SqliteEmailFixture>(f);
+
+public sealed class PhoneRecoveryBehaviour_Postgres(PostgresEmailFixture f) : PhoneRecoveryBehaviour<PostgresEmailFixture>(f);

@@ -1,0 +1,166 @@
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.General.Member;
+using Pan.Server.BruteForce;
+using Pan.Server.Credentials;
+using Pan.Tests.Email;
+using Pan.Tests.Infrastructure;
+
+namespace Pan.Tests.Recovery;
+
+/// <summary>AuthResetUpdate: the last step of a reset, by email code or by SMS code.</summary>
+public abstract class ResetUpdateBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : EmailFixture
+{
+    private readonly Mailboxes mail = new(fixture);
+
+    private MemberServiceV2.MemberServiceV2Client Client => mail.Client;
+
+    [Fact]
+    public async Task Update_WithoutPasswordOrWithABadToken_IsRefused()
+    {
+        var ex = await Errors.ExpectAsync(() => Client.AuthResetUpdateAsync(new AuthResetUpdateRequest { AuthResetToken = "x" }).ResponseAsync,
+            StatusCode.InvalidArgument, "AuthResetUpdateResponse.ErrPasswordRequired");
+        Assert.Equal("password", ex.BadRequest()!.FieldViolations.Single().Field);
+        await Errors.ExpectAsync(
+            () => Client.AuthResetUpdateAsync(new AuthResetUpdateRequest { AuthResetToken = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", Password = "x", ConfirmPassword = "x" }).ResponseAsync,
+            StatusCode.Unauthenticated, "AuthResetUpdateResponse.ErrFailed");
+    }
+
+    [Fact]
+    public async Task Update_WithDifferentConfirmation_IsConfirmingFailed_AndKeepsTheToken()
+    {
+        var (_, token) = await ResetTokenByEmailAsync();
+        var ex = await Errors.ExpectAsync(
+            () => Client.AuthResetUpdateAsync(new AuthResetUpdateRequest { AuthResetToken = token, Password = "one-password-1", ConfirmPassword = "other-password-2" }).ResponseAsync,
+            StatusCode.InvalidArgument, "AuthResetUpdateResponse.ErrNewPasswordConfirmingFailed");
+        Assert.Equal("confirm_password", ex.BadRequest()!.FieldViolations.Single().Field);
+    }
+
+    [SeamFact]
+    public async Task Update_ByEmail_SetsThePassword_EndsEverySession_NotifiesByEmail_AndWorksOnce()
+    {
+        var (member, token) = await ResetTokenByEmailAsync();
+        var password = Mailboxes.StrongPassword();
+        await Client.AuthResetUpdateAsync(new AuthResetUpdateRequest { AuthResetToken = token, Password = password, ConfirmPassword = password });
+
+        Assert.Equal(SecretCheck.Ok, await CheckPasswordAsync(member.Uid, password));
+        await Errors.ExpectAsync(() => Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = member.AccessToken }).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrValidateAccessToken.TOKEN_INVALID");
+        var notice = await mail.MailAsync(member.Email!, 3);
+        Assert.Contains("重設", notice.Subject, StringComparison.Ordinal);
+        Assert.Matches(@"^\s*$", SmtpInbox.CodeOf(notice));
+
+        await Errors.ExpectAsync(
+            () => Client.AuthResetUpdateAsync(new AuthResetUpdateRequest { AuthResetToken = token, Password = password, ConfirmPassword = password }).ResponseAsync,
+            StatusCode.Unauthenticated, "AuthResetUpdateResponse.ErrFailed");
+    }
+
+    [SeamFact]
+    public async Task Update_TenParallelUsesOfOneToken_ExactlyOneSucceeds()
+    {
+        var (_, token) = await ResetTokenByEmailAsync();
+        var password = Mailboxes.StrongPassword();
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => PhoneFlows.Phones.StatusOf(() =>
+            Client.AuthResetUpdateAsync(new AuthResetUpdateRequest { AuthResetToken = token, Password = password, ConfirmPassword = password }).ResponseAsync)));
+        Assert.Equal(1, results.Count(r => r == StatusCode.OK));
+        Assert.Equal(9, results.Count(r => r == StatusCode.Unauthenticated));
+    }
+
+    [SeamFact]
+    public async Task Update_PasswordAgainstTheRules_IsNewPasswordRuleWithTheReason_AndKeepsTheToken()
+    {
+        var (_, token) = await ResetTokenByEmailAsync();
+        var ex = await Errors.ExpectAsync(
+            () => Client.AuthResetUpdateAsync(new AuthResetUpdateRequest { AuthResetToken = token, Password = "password", ConfirmPassword = "password" }).ResponseAsync,
+            StatusCode.InvalidArgument, "AuthResetUpdateResponse.ErrNewPasswordRule");
+        Assert.False(string.IsNullOrWhiteSpace(ex.Status.Detail));
+        Assert.Equal("password", ex.BadRequest()!.FieldViolations.Single().Field);
+
+        var password = Mailboxes.StrongPassword();
+        await Client.AuthResetUpdateAsync(new AuthResetUpdateRequest { AuthResetToken = token, Password = password, ConfirmPassword = password });
+    }
+
+    [SeamFact]
+    public async Task Update_WithASecurityQuestion_NeedsTheRightAnswer_MissingWrongAndLockedAnswerAlike()
+    {
+        var (member, token) = await ResetTokenByEmailAsync(question: ("Favourite fruit?", "Mango"));
+        var password = Mailboxes.StrongPassword();
+        var messages = new List<string>();
+        foreach (var answer in new SecurityQuestion?[] { null, new() { Answer = "" }, new() { Answer = "banana" } })
+        {
+            var ex = await Errors.ExpectAsync(
+                () => Client.AuthResetUpdateAsync(new AuthResetUpdateRequest { AuthResetToken = token, Password = password, ConfirmPassword = password, SecurityQuestion = answer }).ResponseAsync,
+                StatusCode.InvalidArgument, "AuthResetUpdateResponse.ErrSecurityQuestionAnswerRequired");
+            messages.Add(ex.Status.Detail);
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(30));
+        }
+
+        Assert.Single(messages.Distinct());
+        await mail.ClearFailuresAsync(member.Uid);
+        await Client.AuthResetUpdateAsync(new AuthResetUpdateRequest
+        {
+            AuthResetToken = token, Password = password, ConfirmPassword = password, SecurityQuestion = new() { Question = "ignored", Answer = "  mango " },
+        });
+        Assert.Equal(SecretCheck.Ok, await CheckPasswordAsync(member.Uid, password));
+    }
+
+    [SeamFact]
+    public async Task Update_ByPhone_NotifiesBySms()
+    {
+        var member = await mail.RegisterAsync();
+        await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164 });
+        var code = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 2);
+        var reset = await Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = code, Phone = member.E164, DisplayName = member.Name });
+        var password = Mailboxes.StrongPassword();
+        await Client.AuthResetUpdateAsync(new AuthResetUpdateRequest { AuthResetToken = reset.AuthResetToken, Password = password, ConfirmPassword = password });
+
+        var notice = await fixture.Inbox.WaitForMessageAsync(member.E164, 3, PhoneFlows.Phones.Wait);
+        Assert.Contains("已重設", notice.Text, StringComparison.Ordinal);
+        Assert.Equal(SecretCheck.Ok, await CheckPasswordAsync(member.Uid, password));
+    }
+
+    [SeamFact]
+    public async Task ResetCode_ForALockedMember_AnswersLikeAWrongCode()
+    {
+        var member = await mail.RegisterAsync();
+        await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164 });
+        var code = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 2);
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var failures = scope.ServiceProvider.GetRequiredService<FailureCounter>();
+            for (var i = 0; i < 100; i++)
+            {
+                await failures.RecordFailureAsync(member.Uid, CancellationToken.None);
+            }
+        }
+
+        await Errors.ExpectAsync(
+            () => Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = code, Phone = member.E164, DisplayName = member.Name }).ResponseAsync,
+            StatusCode.InvalidArgument, "AuthResetVerifyPhoneCodeResponse.ErrCodeInvalid");
+    }
+
+    private async Task<(TestMember Member, string Token)> ResetTokenByEmailAsync((string Question, string Answer)? question = null)
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        if (question is { } q)
+        {
+            await mail.SetCredentialsAsync(member.Uid, Mailboxes.StrongPassword(), q.Question, q.Answer);
+        }
+
+        await Client.AuthResetVerifyEmailAsync(new AuthResetVerifyEmailRequest { DisplayName = member.Name, Email = member.Email! });
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(member.Email!, 2));
+        var reset = await Client.AuthResetVerifyEmailCodeAsync(new AuthResetVerifyEmailCodeRequest { Code = code });
+        return (member, reset.AuthResetToken);
+    }
+
+    private async Task<SecretCheck> CheckPasswordAsync(long uid, string password)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<CredentialStore>().CheckPasswordAsync(uid, password, CancellationToken.None);
+    }
+}
+
+public sealed class ResetUpdateBehaviour_Sqlite(SqliteEmailFixture f) : ResetUpdateBehaviour<SqliteEmailFixture>(f);
+
+public sealed class ResetUpdateBehaviour_Postgres(PostgresEmailFixture f) : ResetUpdateBehaviour<PostgresEmailFixture>(f);
