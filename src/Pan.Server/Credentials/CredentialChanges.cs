@@ -74,9 +74,10 @@ public sealed class CredentialChanges(
     /// naming the field; no such member NOT_FOUND ErrFailed; confirmation differs INVALID_ARGUMENT
     /// ErrNewPasswordConfirmingFailed; policy INVALID_ARGUMENT ErrNewPasswordRule with the reason; no valid proof
     /// (wrong, locked, missing password; bad, used or foreign verify token) PERMISSION_DENIED ErrOriginalPasswordInvalid;
-    /// email of another member ALREADY_EXISTS ErrEmailDuplicated. Everything is written in one transaction: the email
-    /// request (EmailChanges, which joins it) last, so a refused email leaves nothing changed. A new password ends every
-    /// other session of the member (the caller's auth session stays).
+    /// email of another member ALREADY_EXISTS ErrEmailDuplicated. The proof is checked (a verify token is spent) first,
+    /// then the email request (outside any transaction; a refused email changes nothing else), then the password and
+    /// security question in one transaction. A new password ends every other session of the member (the caller's auth
+    /// session stays).
     /// </summary>
     public async Task<UpdateCredentialResponse> UpdateCredentialAsync(UpdateCredentialRequest request, CancellationToken cancellationToken)
     {
@@ -109,19 +110,14 @@ public sealed class CredentialChanges(
             }
         }
 
-        var prepared = await store.PrepareAsync(newPassword, question?.Question, question?.Answer, cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (useVerifyToken && !await tokens.ConsumeVerifyTokenAsync(request.VerifyToken, target.Uid, VerifyPurposes.UpdateCredential, cancellationToken))
         {
             throw OriginalPasswordInvalid();
         }
 
-        await store.SaveAsync(target.Uid, prepared, cancellationToken);
-        if (newPassword is not null)
-        {
-            await store.EndOtherSessionsAsync(target.Uid, claims.SessionId, cancellationToken);
-        }
-
+        // Why: the email request runs before the transaction, not inside it: it writes its own send log and mails, and
+        // must not hold the database's write lock meanwhile (SQLite serialises writers). A refused email changes nothing
+        // (only a verify token used as proof is spent).
         if (email is not null)
         {
             var redirect = string.IsNullOrEmpty(request.EmailVerificationRedirect) ? null : request.EmailVerificationRedirect;
@@ -129,6 +125,14 @@ public sealed class CredentialChanges(
             {
                 throw failure;
             }
+        }
+
+        var prepared = await store.PrepareAsync(newPassword, question?.Question, question?.Answer, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await store.SaveAsync(target.Uid, prepared, cancellationToken);
+        if (newPassword is not null)
+        {
+            await store.EndOtherSessionsAsync(target.Uid, claims.SessionId, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);

@@ -43,6 +43,22 @@ public abstract class EmailVerificationBehaviour<TFixture>(TFixture fixture) : I
     }
 
     [Fact]
+    public async Task UpdateCredential_WithANewEmail_AndAPhoneVerifyToken_MailsTheVerification()
+    {
+        var member = await mail.RegisterAsync();
+        await Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = member.AccessToken, SessionToken = "update-credential" });
+        var code = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 2);
+        var verify = await Client.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest { PanAccessToken = member.AccessToken, SessionToken = "update-credential", Code = code });
+
+        var address = Mailboxes.NewAddress();
+        await Client.UpdateCredentialAsync(new UpdateCredentialRequest { PanAuthToken = member.AuthToken, VerifyToken = verify.VerifyToken, Email = address });
+
+        Assert.NotNull(SmtpInbox.CodeOf(await mail.MailAsync(address)));
+        var stored = await mail.DbAsync(db => db.Members.Where(m => m.Uid == member.Uid).Select(m => new { m.Email, m.EmailVerified }).FirstAsync());
+        Assert.Equal((address, false), (stored.Email, stored.EmailVerified));
+    }
+
+    [Fact]
     public async Task Mail_IsInTheMembersLanguage()
     {
         // Taiwanese numbers register members in zh-TW.
