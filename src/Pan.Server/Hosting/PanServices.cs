@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Pan.Server.Admin;
 using Pan.Server.Captcha;
 using Pan.Server.Data;
 using Pan.Server.Errors;
@@ -30,6 +31,7 @@ public static class PanServices
         services.AddPanDatabase(builder.Configuration);
         services.AddPanPhoneFlows();
         services.AddPanSms(builder.Configuration);
+        services.AddPanAppsAndAdmin();
 
         services.AddGrpc(o =>
         {

@@ -1,0 +1,36 @@
+using Microsoft.EntityFrameworkCore;
+using Pan.Data;
+
+namespace Pan.Server.Audit;
+
+/// <summary>
+/// Writes the audit trail of admin and operator actions (table <c>audit_log</c>): who, what, on which target, when
+/// (from <see cref="TimeProvider"/>) and how it ended. Entries never hold secrets (no passwords, tokens or emails'
+/// verification codes) — only identifiers such as <c>uid:42</c> or <c>app:jkforum</c>.
+/// </summary>
+/// <remarks>
+/// Why raw SQL: the entry is inserted on the request's connection (so it joins a transaction that is open, and commits
+/// or rolls back with the action), without flushing entities the caller still has tracked — after a failed action the
+/// change tracker may hold edits that must never be saved.
+/// </remarks>
+public sealed class AuditLog(PanDbContext db, TimeProvider clock, ILogger<AuditLog> logger)
+{
+    /// <summary>Widths of the columns; longer values are cut (an audit line is never refused for its length).</summary>
+    public const int ActorLength = 254, ActionLength = 64, TargetLength = 300, OutcomeLength = 300;
+
+    public async Task WriteAsync(string actor, string action, string target, string outcome, CancellationToken cancellationToken)
+    {
+        var at = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        actor = Cut(actor, ActorLength);
+        action = Cut(action, ActionLength);
+        target = Cut(target, TargetLength);
+        outcome = Cut(outcome, OutcomeLength);
+        await db.Database.ExecuteSqlInterpolatedAsync(
+            $"INSERT INTO audit_log (at, actor, action, target, outcome) VALUES ({at}, {actor}, {action}, {target}, {outcome})",
+            cancellationToken);
+        logger.LogInformation("Audit: {Actor} {Action} {Target}: {Outcome}", actor, action, target, outcome);
+    }
+
+    private static string Cut(string? value, int length) =>
+        string.IsNullOrEmpty(value) ? "-" : value.Length <= length ? value : value[..length];
+}

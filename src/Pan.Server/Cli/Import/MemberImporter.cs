@@ -1,0 +1,327 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Pan.Data;
+using Pan.Data.Accounts;
+using Pan.Data.Imports;
+using Pan.Data.Members;
+using Pan.Server.Data;
+using Pan.Server.DisplayNames;
+using Pan.Server.Members;
+
+namespace Pan.Server.Cli.Import;
+
+/// <summary>
+/// Imports legacy members from a JSON Lines or CSV file (see <see cref="LegacyRowValidator"/> for the fields).
+/// <list type="bullet">
+/// <item>Idempotent: keyed on (source, legacy_id) in <c>import_map</c>; a row imported by an earlier run is skipped, so
+/// re-running a file changes nothing (and re-running it after fixing bad rows imports just those).</item>
+/// <item>Bad rows (unreadable, a field check fails, a duplicate legacy_id in the file, a username or email already
+/// used, a phone already holding <c>Pan:Members:MaxPerPhone</c> live members) are reported with their line and skipped.</item>
+/// <item>Members sharing a phone are grouped under one account (the first imported is the owner and default member),
+/// joining an existing account of that phone if there is one; members without a phone get an account of their own
+/// with no phone. A taken display name is suffixed ("name_2", "name_3", …, cut to fit 20 characters) and reported.</item>
+/// <item>Fast: the keys to check against are loaded once; rows are written in batches (one transaction each, two
+/// SaveChanges). Should a batch hit a unique index (a member registered meanwhile), the keys are reloaded and the
+/// batch is planned and written once more; rows that still collide are reported.</item>
+/// </list>
+/// </summary>
+public sealed class MemberImporter(
+    PanDbContext db, LegacyRowValidator validator, HashUids hashUids, ILegacyPasswordWriter passwords,
+    IOptions<MembersOptions> members, TimeProvider clock, ILogger<MemberImporter> logger)
+{
+    public const int DefaultBatchSize = 1000;
+    private const int MaxSuffix = 9999;
+
+    /// <param name="progress">Called after each batch with the number of rows handled so far.</param>
+    public async Task<ImportReport> ImportAsync(string path, int batchSize, Action<int>? progress, CancellationToken cancellationToken)
+    {
+        var report = new ImportReport();
+        var keys = await ImportKeys.LoadAsync(db, cancellationToken);
+        var seen = new Dictionary<(string, string), int>();
+        var chunk = new List<LegacyMember>(batchSize);
+        await foreach (var record in LegacyFileReader.ReadAsync(path, cancellationToken))
+        {
+            report.Read++;
+            var (member, problem) = validator.Validate(record);
+            if (member is null)
+            {
+                report.BadRows.Add(new ImportIssue(record.Line, problem!));
+            }
+            else
+            {
+                chunk.Add(member);
+            }
+
+            if (chunk.Count >= batchSize)
+            {
+                keys = await FlushAsync(chunk, keys, seen, report, cancellationToken);
+                chunk.Clear();
+                progress?.Invoke(report.Read);
+            }
+        }
+
+        await FlushAsync(chunk, keys, seen, report, cancellationToken);
+        progress?.Invoke(report.Read);
+        report.BadRows.Sort((a, b) => a.Line.CompareTo(b.Line));
+        logger.LogInformation("Import of {File}: {Read} row(s), {Imported} imported, {Already} already imported, {Bad} bad, {Renamed} renamed",
+            Path.GetFileName(path), report.Read, report.Imported, report.AlreadyImported, report.BadRows.Count, report.Renamed.Count);
+        return report;
+    }
+
+    /// <summary>Plans and writes one batch; returns the keys to go on with (reloaded after a collision).</summary>
+    private async Task<ImportKeys> FlushAsync(List<LegacyMember> rows, ImportKeys keys, Dictionary<(string, string), int> seen, ImportReport report, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var plan = Plan(rows, keys, seen);
+            try
+            {
+                await WriteAsync(plan.Members, cancellationToken);
+            }
+            catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out var what))
+            {
+                db.ChangeTracker.Clear();
+                logger.LogWarning("An import batch collided with a unique index ({Index}); reloading keys (attempt {Attempt})", what, attempt);
+                keys = await ImportKeys.LoadAsync(db, cancellationToken);
+                if (attempt < 2)
+                {
+                    continue;
+                }
+
+                Merge(plan, report, seen, written: false);
+                return keys;
+            }
+
+            Merge(plan, report, seen, written: true);
+            return keys;
+        }
+    }
+
+    private static void Merge(BatchPlan plan, ImportReport report, Dictionary<(string, string), int> seen, bool written)
+    {
+        report.AlreadyImported += plan.AlreadyImported;
+        report.BadRows.AddRange(plan.Bad);
+        if (!written)
+        {
+            report.BadRows.AddRange(plan.Members.Select(p => new ImportIssue(p.Row.Line, "could not be written: it collides with a member written meanwhile; re-run the import")));
+            return;
+        }
+
+        report.Imported += plan.Members.Count;
+        report.Renamed.AddRange(plan.Renamed);
+        foreach (var p in plan.Members)
+        {
+            seen[(p.Row.Source, p.Row.LegacyId)] = p.Row.Line;
+            if (p.Slot?.Pending is { } account)
+            {
+                p.Slot.AccountId = account.Id;
+                p.Slot.Pending = null;
+            }
+        }
+    }
+
+    /// <summary>Matches a batch against the keys (and reserves what it takes in them); no database access.</summary>
+    private BatchPlan Plan(List<LegacyMember> rows, ImportKeys keys, Dictionary<(string, string), int> seen)
+    {
+        var plan = new BatchPlan();
+        var batchSeen = new Dictionary<(string, string), int>();
+        var maxPerPhone = members.Value.MaxPerPhone;
+        foreach (var row in rows)
+        {
+            var key = (row.Source, row.LegacyId);
+            if (seen.TryGetValue(key, out var first) || batchSeen.TryGetValue(key, out first))
+            {
+                plan.Bad.Add(new ImportIssue(row.Line, $"legacy_id: duplicates line {first}"));
+                continue;
+            }
+
+            if (keys.Imported.Contains(key))
+            {
+                plan.AlreadyImported++;
+                continue;
+            }
+
+            var problem = row.Username is not null && keys.Usernames.Contains(row.Username) ? "username: is taken by another member"
+                : row.Email is not null && keys.EmailKeys.Contains(EmailAddresses.Key(row.Email)) ? "email: is used by another member"
+                : null;
+            PhoneSlot? slot = null;
+            if (problem is null && row.Phone is not null)
+            {
+                slot = keys.Phones.GetValueOrDefault(row.Phone.E164);
+                if (slot is not null && slot.LiveMembers >= maxPerPhone)
+                {
+                    problem = $"phone: already holds {slot.LiveMembers} members (Pan:Members:MaxPerPhone is {maxPerPhone})";
+                }
+            }
+
+            var (name, nameKey) = problem is null ? FreeName(row.DisplayName, keys.DisplayNameKeys) : (null, null);
+            if (problem is null && name is null)
+            {
+                problem = "display_name: it and its suffixed forms are all taken";
+            }
+
+            if (problem is not null)
+            {
+                plan.Bad.Add(new ImportIssue(row.Line, problem));
+                continue;
+            }
+
+            batchSeen[key] = row.Line;
+            if (row.Username is not null)
+            {
+                keys.Usernames.Add(row.Username);
+            }
+
+            if (row.Email is not null)
+            {
+                keys.EmailKeys.Add(EmailAddresses.Key(row.Email));
+            }
+
+            if (row.Phone is not null)
+            {
+                slot ??= keys.Phones[row.Phone.E164] = new PhoneSlot();
+                slot.LiveMembers++;
+            }
+
+            keys.DisplayNameKeys.Add(nameKey!);
+            if (!string.Equals(name, row.DisplayName, StringComparison.Ordinal))
+            {
+                plan.Renamed.Add(new ImportIssue(row.Line, $"display_name \"{row.DisplayName}\" is taken; imported as \"{name}\""));
+            }
+
+            plan.Members.Add(new Planned(row, name!, nameKey!, slot));
+        }
+
+        return plan;
+    }
+
+    /// <summary>The name itself when free, else the first free "name_N" (the name cut so the whole fits the length rule).</summary>
+    private static (string? Name, string? Key) FreeName(string name, HashSet<string> taken)
+    {
+        var key = DisplayNameRules.Key(name);
+        if (!taken.Contains(key))
+        {
+            return (name, key);
+        }
+
+        var elements = System.Globalization.StringInfo.GetTextElementEnumerator(name);
+        var parts = new List<string>();
+        while (elements.MoveNext())
+        {
+            parts.Add((string)elements.Current);
+        }
+
+        for (var n = 2; n <= MaxSuffix; n++)
+        {
+            var suffix = "_" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var stem = string.Concat(parts.Take(DisplayNameRules.MaxLength - suffix.Length)).TrimEnd();
+            var candidate = stem + suffix;
+            var candidateKey = DisplayNameRules.Key(candidate);
+            if (!taken.Contains(candidateKey) && DisplayNameRules.Check(candidate) == DisplayNameProblem.None)
+            {
+                return (candidate, candidateKey);
+            }
+        }
+
+        return (null, null);
+    }
+
+    /// <summary>Writes a planned batch in one transaction: accounts and members, then hash_uids, default members, the import map and password hashes.</summary>
+    private async Task WriteAsync(List<Planned> batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var added = new List<(Planned Plan, Member Member, Account? NewAccount)>(batch.Count);
+        var joined = new HashSet<long>();
+        foreach (var p in batch)
+        {
+            var row = p.Row;
+            var member = new Member
+            {
+                ObjectId = Guid.CreateVersion7(now),
+                DisplayName = p.DisplayName,
+                DisplayNameKey = p.DisplayNameKey,
+                Username = row.Username,
+                Email = row.Email,
+                EmailKey = row.Email is null ? null : EmailAddresses.Key(row.Email),
+                MigrationStatus = row.MigrationStatus,
+                Created = row.Created ?? now,
+                Modified = now,
+            };
+            Account? newAccount = null;
+            if (p.Slot?.AccountId is { } accountId)
+            {
+                member.AccountId = accountId;
+                joined.Add(accountId);
+            }
+            else if (p.Slot?.Pending is { } pending)
+            {
+                member.Account = pending;
+            }
+            else
+            {
+                newAccount = new Account { PhoneE164 = row.Phone?.E164, PhoneCountryCode = row.Phone?.CountryCode ?? 0, Created = member.Created, Modified = now };
+                member.Account = newAccount;
+                member.IsOwner = true;
+                if (p.Slot is not null)
+                {
+                    p.Slot.Pending = newAccount;
+                }
+            }
+
+            db.Members.Add(member);
+            added.Add((p, member, newAccount));
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+
+        var hashes = new List<LegacyPasswordHash>();
+        foreach (var (p, member, newAccount) in added)
+        {
+            member.HashUid = hashUids.Encode(member.Uid);
+            if (newAccount is not null)
+            {
+                newAccount.DefaultMemberUid = member.Uid;
+            }
+
+            db.Add(new ImportMapEntry { Source = p.Row.Source, LegacyId = p.Row.LegacyId, Uid = member.Uid, Imported = now });
+            if (p.Row.PasswordHash is { } hash)
+            {
+                hashes.Add(new LegacyPasswordHash(member.Uid, hash));
+            }
+        }
+
+        if (joined.Count > 0)
+        {
+            // Why: bumping the version of an existing account makes a concurrent NewMember on that phone retry, so the cap holds.
+            await db.Accounts.Where(a => joined.Contains(a.Id)).ExecuteUpdateAsync(u => u.SetProperty(a => a.Version, a => a.Version + 1), cancellationToken);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        if (hashes.Count > 0)
+        {
+            await passwords.WriteAsync(hashes, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        db.ChangeTracker.Clear();
+    }
+
+    private sealed record Planned(LegacyMember Row, string DisplayName, string DisplayNameKey, PhoneSlot? Slot);
+
+    private sealed class BatchPlan
+    {
+        public List<Planned> Members { get; } = [];
+
+        public List<ImportIssue> Bad { get; } = [];
+
+        public List<ImportIssue> Renamed { get; } = [];
+
+        public int AlreadyImported { get; set; }
+    }
+}
