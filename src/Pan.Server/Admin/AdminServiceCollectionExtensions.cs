@@ -42,6 +42,7 @@ public static class AdminServiceCollectionExtensions
         services.TryAddScoped<ILegacyPasswordWriter, PendingLegacyPasswordWriter>();
 
         services.AddSingleton<LegacyRowValidator>();
+        services.AddScoped<ImportBatchWriter>();
         services.AddScoped<MemberImporter>();
         return services;
     }

@@ -40,7 +40,7 @@ public sealed class CliArguments
                 {
                     result.options[name] = arg[(equals + 1)..];
                 }
-                else if (i + 1 < args.Count)
+                else if (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
                 {
                     result.options[name] = args[++i];
                 }

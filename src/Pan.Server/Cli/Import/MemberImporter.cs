@@ -1,9 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Pan.Data;
-using Pan.Data.Accounts;
-using Pan.Data.Imports;
-using Pan.Data.Members;
 using Pan.Server.Data;
 using Pan.Server.DisplayNames;
 using Pan.Server.Members;
@@ -26,8 +23,7 @@ namespace Pan.Server.Cli.Import;
 /// </list>
 /// </summary>
 public sealed class MemberImporter(
-    PanDbContext db, LegacyRowValidator validator, HashUids hashUids, ILegacyPasswordWriter passwords,
-    IOptions<MembersOptions> members, TimeProvider clock, ILogger<MemberImporter> logger)
+    PanDbContext db, LegacyRowValidator validator, ImportBatchWriter writer, IOptions<MembersOptions> members, ILogger<MemberImporter> logger)
 {
     public const int DefaultBatchSize = 1000;
     private const int MaxSuffix = 9999;
@@ -76,7 +72,7 @@ public sealed class MemberImporter(
             var plan = Plan(rows, keys, seen);
             try
             {
-                await WriteAsync(plan.Members, cancellationToken);
+                await writer.WriteAsync(plan.Members, cancellationToken);
             }
             catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out var what))
             {
@@ -101,6 +97,11 @@ public sealed class MemberImporter(
     {
         report.AlreadyImported += plan.AlreadyImported;
         report.BadRows.AddRange(plan.Bad);
+        foreach (var (key, line) in plan.Seen)
+        {
+            seen[key] = line;
+        }
+
         if (!written)
         {
             report.BadRows.AddRange(plan.Members.Select(p => new ImportIssue(p.Row.Line, "could not be written: it collides with a member written meanwhile; re-run the import")));
@@ -111,7 +112,6 @@ public sealed class MemberImporter(
         report.Renamed.AddRange(plan.Renamed);
         foreach (var p in plan.Members)
         {
-            seen[(p.Row.Source, p.Row.LegacyId)] = p.Row.Line;
             if (p.Slot?.Pending is { } account)
             {
                 p.Slot.AccountId = account.Id;
@@ -124,7 +124,7 @@ public sealed class MemberImporter(
     private BatchPlan Plan(List<LegacyMember> rows, ImportKeys keys, Dictionary<(string, string), int> seen)
     {
         var plan = new BatchPlan();
-        var batchSeen = new Dictionary<(string, string), int>();
+        var batchSeen = plan.Seen;
         var maxPerPhone = members.Value.MaxPerPhone;
         foreach (var row in rows)
         {
@@ -137,6 +137,7 @@ public sealed class MemberImporter(
 
             if (keys.Imported.Contains(key))
             {
+                batchSeen[key] = row.Line;
                 plan.AlreadyImported++;
                 continue;
             }
@@ -189,7 +190,7 @@ public sealed class MemberImporter(
                 plan.Renamed.Add(new ImportIssue(row.Line, $"display_name \"{row.DisplayName}\" is taken; imported as \"{name}\""));
             }
 
-            plan.Members.Add(new Planned(row, name!, nameKey!, slot));
+            plan.Members.Add(new PlannedMember(row, name!, nameKey!, slot));
         }
 
         return plan;
@@ -226,102 +227,17 @@ public sealed class MemberImporter(
         return (null, null);
     }
 
-    /// <summary>Writes a planned batch in one transaction: accounts and members, then hash_uids, default members, the import map and password hashes.</summary>
-    private async Task WriteAsync(List<Planned> batch, CancellationToken cancellationToken)
-    {
-        if (batch.Count == 0)
-        {
-            return;
-        }
-
-        var now = clock.GetUtcNow();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var added = new List<(Planned Plan, Member Member, Account? NewAccount)>(batch.Count);
-        var joined = new HashSet<long>();
-        foreach (var p in batch)
-        {
-            var row = p.Row;
-            var member = new Member
-            {
-                ObjectId = Guid.CreateVersion7(now),
-                DisplayName = p.DisplayName,
-                DisplayNameKey = p.DisplayNameKey,
-                Username = row.Username,
-                Email = row.Email,
-                EmailKey = row.Email is null ? null : EmailAddresses.Key(row.Email),
-                MigrationStatus = row.MigrationStatus,
-                Created = row.Created ?? now,
-                Modified = now,
-            };
-            Account? newAccount = null;
-            if (p.Slot?.AccountId is { } accountId)
-            {
-                member.AccountId = accountId;
-                joined.Add(accountId);
-            }
-            else if (p.Slot?.Pending is { } pending)
-            {
-                member.Account = pending;
-            }
-            else
-            {
-                newAccount = new Account { PhoneE164 = row.Phone?.E164, PhoneCountryCode = row.Phone?.CountryCode ?? 0, Created = member.Created, Modified = now };
-                member.Account = newAccount;
-                member.IsOwner = true;
-                if (p.Slot is not null)
-                {
-                    p.Slot.Pending = newAccount;
-                }
-            }
-
-            db.Members.Add(member);
-            added.Add((p, member, newAccount));
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
-
-        var hashes = new List<LegacyPasswordHash>();
-        foreach (var (p, member, newAccount) in added)
-        {
-            member.HashUid = hashUids.Encode(member.Uid);
-            if (newAccount is not null)
-            {
-                newAccount.DefaultMemberUid = member.Uid;
-            }
-
-            db.Add(new ImportMapEntry { Source = p.Row.Source, LegacyId = p.Row.LegacyId, Uid = member.Uid, Imported = now });
-            if (p.Row.PasswordHash is { } hash)
-            {
-                hashes.Add(new LegacyPasswordHash(member.Uid, hash));
-            }
-        }
-
-        if (joined.Count > 0)
-        {
-            // Why: bumping the version of an existing account makes a concurrent NewMember on that phone retry, so the cap holds.
-            await db.Accounts.Where(a => joined.Contains(a.Id)).ExecuteUpdateAsync(u => u.SetProperty(a => a.Version, a => a.Version + 1), cancellationToken);
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
-        if (hashes.Count > 0)
-        {
-            await passwords.WriteAsync(hashes, cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        db.ChangeTracker.Clear();
-    }
-
-    private sealed record Planned(LegacyMember Row, string DisplayName, string DisplayNameKey, PhoneSlot? Slot);
-
     private sealed class BatchPlan
     {
-        public List<Planned> Members { get; } = [];
+        public List<PlannedMember> Members { get; } = [];
 
         public List<ImportIssue> Bad { get; } = [];
 
         public List<ImportIssue> Renamed { get; } = [];
 
         public int AlreadyImported { get; set; }
+
+        /// <summary>The keys of the batch's rows that were imported or skipped as already imported, with their lines.</summary>
+        public Dictionary<(string, string), int> Seen { get; } = [];
     }
 }
