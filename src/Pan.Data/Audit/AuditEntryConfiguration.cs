@@ -11,10 +11,10 @@ internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEn
         builder.HasKey(e => e.Id);
         builder.Property(e => e.Id).HasColumnName("id").ValueGeneratedOnAdd();
         builder.Property(e => e.At).HasColumnName("at");
-        builder.Property(e => e.Actor).HasColumnName("actor").HasMaxLength(AuditEntry.ActorLength);
-        builder.Property(e => e.Action).HasColumnName("action").HasMaxLength(AuditEntry.ActionLength);
-        builder.Property(e => e.Target).HasColumnName("target").HasMaxLength(AuditEntry.TargetLength);
-        builder.Property(e => e.Outcome).HasColumnName("outcome").HasMaxLength(AuditEntry.OutcomeLength);
+        builder.Property(e => e.Actor).HasColumnName("actor").HasMaxLength(254);
+        builder.Property(e => e.Action).HasColumnName("action").HasMaxLength(64);
+        builder.Property(e => e.Target).HasColumnName("target").HasMaxLength(300);
+        builder.Property(e => e.Outcome).HasColumnName("outcome").HasMaxLength(300);
         builder.HasIndex(e => e.At).HasDatabaseName("ix_audit_log_at");
         builder.HasIndex(e => e.Target).HasDatabaseName("ix_audit_log_target");
     }

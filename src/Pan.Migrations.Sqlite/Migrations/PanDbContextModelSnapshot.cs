@@ -135,6 +135,97 @@ namespace Pan.Migrations.Sqlite.Migrations
                     b.ToTable("address_books", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.Admins.AdminSession", b =>
+                {
+                    b.Property<byte[]>("Hash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("hash");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created");
+
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(254)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("email");
+
+                    b.Property<long>("Expires")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires");
+
+                    b.HasKey("Hash");
+
+                    b.HasIndex("Email")
+                        .HasDatabaseName("ix_admin_sessions_email");
+
+                    b.HasIndex("Expires")
+                        .HasDatabaseName("ix_admin_sessions_expires");
+
+                    b.ToTable("admin_sessions", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Admins.AdminUser", b =>
+                {
+                    b.Property<string>("Email")
+                        .HasMaxLength(254)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("email");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created");
+
+                    b.Property<string>("Roles")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("roles");
+
+                    b.HasKey("Email");
+
+                    b.ToTable("admins", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Apps.StoredApp", b =>
+                {
+                    b.Property<string>("AppId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("app_id");
+
+                    b.Property<string>("AuthHosts")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("auth_hosts");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<byte[]>("SecretHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("secret_hash");
+
+                    b.Property<long?>("SecretRotated")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("secret_rotated");
+
+                    b.HasKey("AppId");
+
+                    b.ToTable("apps", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.Audit.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -150,7 +241,7 @@ namespace Pan.Migrations.Sqlite.Migrations
 
                     b.Property<string>("Actor")
                         .IsRequired()
-                        .HasMaxLength(64)
+                        .HasMaxLength(254)
                         .HasColumnType("TEXT")
                         .HasColumnName("actor");
 
@@ -160,13 +251,13 @@ namespace Pan.Migrations.Sqlite.Migrations
 
                     b.Property<string>("Outcome")
                         .IsRequired()
-                        .HasMaxLength(64)
+                        .HasMaxLength(300)
                         .HasColumnType("TEXT")
                         .HasColumnName("outcome");
 
                     b.Property<string>("Target")
                         .IsRequired()
-                        .HasMaxLength(128)
+                        .HasMaxLength(300)
                         .HasColumnType("TEXT")
                         .HasColumnName("target");
 
@@ -357,6 +448,86 @@ namespace Pan.Migrations.Sqlite.Migrations
                         .HasDatabaseName("ix_email_codes_uid_purpose");
 
                     b.ToTable("email_codes", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.HandOff.StoredLoginToken", b =>
+                {
+                    b.Property<byte[]>("Hash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("hash");
+
+                    b.Property<string>("AppId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("app_id");
+
+                    b.Property<string>("AuthUrl")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("auth_url");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created");
+
+                    b.Property<long>("Expires")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires");
+
+                    b.Property<long>("SessionId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("session_id");
+
+                    b.Property<long>("TokenGeneration")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("token_generation");
+
+                    b.Property<long>("Uid")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uid");
+
+                    b.Property<long?>("UsedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("used_at");
+
+                    b.HasKey("Hash");
+
+                    b.HasIndex("Expires")
+                        .HasDatabaseName("ix_login_tokens_expires");
+
+                    b.ToTable("login_tokens", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Imports.ImportMapEntry", b =>
+                {
+                    b.Property<string>("Source")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("source");
+
+                    b.Property<string>("LegacyId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("legacy_id");
+
+                    b.Property<long>("Imported")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("imported");
+
+                    b.Property<long>("Uid")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uid");
+
+                    b.HasKey("Source", "LegacyId");
+
+                    b.HasIndex("Uid")
+                        .IsUnique()
+                        .HasDatabaseName("ux_import_map_uid");
+
+                    b.ToTable("import_map", (string)null);
                 });
 
             modelBuilder.Entity("Pan.Data.Members.Member", b =>

@@ -1,8 +1,87 @@
+using Grpc.Core;
 using Pan.General.Admin;
+using Pan.Server.Errors;
+using EmailError = Pan.General.Admin.ChangeMemberEmailResponse.Types.Error.Types.Value;
+using PasswordError = Pan.General.Admin.ChangeMemberPasswordResponse.Types.Error.Types.Value;
+using AvatarError = Pan.General.Admin.RemoveMemberAvatarResponse.Types.Error.Types.Value;
 
 namespace Pan.Server.Admin;
 
-/// <summary><c>pan.general.admin.AdminService</c>: the operators' API.</summary>
+/// <summary>
+/// <c>pan.general.admin.AdminService</c>: the operators' API. Staff sign in with Google (GoogleLogin) and use the admin
+/// token on the member-maintenance calls, which check the token and the role (<see cref="AdminRoles"/>) and are
+/// audited (<see cref="AdminActions"/>). The seed's "JKF" errors (EmailInUseInJKF, EmailNotUsableInJKF,
+/// RemoveAvatarInJKFFailed) belong to a legacy member store that Pan does not write to, so they never occur.
+/// </summary>
 public sealed class AdminEndpoint : AdminService.AdminServiceBase
 {
+    private static readonly string[] MemberAdmin = [AdminRoles.MemberAdmin];
+    private static readonly string[] AvatarModerators = [AdminRoles.MemberAdmin, AdminRoles.Support];
+
+    /// <summary>Google access token → admin token (see <see cref="GoogleAdminSignIn"/> for the errors); audited as admin.google-login.</summary>
+    public override async Task<GoogleLoginResponse> GoogleLogin(GoogleLoginRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrWhiteSpace(request.AccessToken))
+        {
+            throw PanError.InvalidArgument("access_token", "is required");
+        }
+
+        if (request.AccessToken.Length > GoogleAdminSignIn.MaxAccessTokenLength)
+        {
+            throw PanError.InvalidArgument("access_token", $"must be at most {GoogleAdminSignIn.MaxAccessTokenLength} characters");
+        }
+
+        var actor = AdminActions.UnknownActor;
+        var response = new GoogleLoginResponse();
+        await Resolve<AdminActions>(context).RecordAsync(() => actor, "admin.google-login", "admin-console", async () =>
+        {
+            var (token, _) = await Resolve<GoogleAdminSignIn>(context).SignInAsync(request.AccessToken, email => actor = email, context.CancellationToken);
+            response.AdminToken = token.Token;
+        }, transactional: false, context.CancellationToken);
+        return response;
+    }
+
+    /// <summary>is_valid with the admin's email and roles; an unknown, expired or removed admin's token is is_valid=false (not an error).</summary>
+    public override async Task<ValidateAdminTokenResponse> ValidateAdminToken(ValidateAdminTokenRequest request, ServerCallContext context)
+    {
+        var admin = await Resolve<AdminDirectory>(context).ValidateAsync(request.AdminToken, context.CancellationToken);
+        var response = new ValidateAdminTokenResponse { IsValid = admin is not null, Email = admin?.Email ?? string.Empty };
+        response.Roles.AddRange(admin?.Roles ?? []);
+        return response;
+    }
+
+    /// <summary>Role member-admin. Sets the password and ends all the member's sessions. Errors: ChangeMemberPasswordResponse.Error.</summary>
+    public override async Task<ChangeMemberPasswordResponse> ChangeMemberPassword(ChangeMemberPasswordRequest request, ServerCallContext context)
+    {
+        await Resolve<AdminActions>(context).RunAsync(request.AdminToken, PasswordError.NotAuthorized, MemberAdmin,
+            "admin.change-member-password", Target(request.Uid),
+            _ => Resolve<MemberMaintenance>(context).ChangePasswordAsync(request.Uid, request.Password, context.CancellationToken),
+            context.CancellationToken);
+        return new ChangeMemberPasswordResponse();
+    }
+
+    /// <summary>Role member-admin. Sets the email (verified, no mail sent). Errors: ChangeMemberEmailResponse.Error.</summary>
+    public override async Task<ChangeMemberEmailResponse> ChangeMemberEmail(ChangeMemberEmailRequest request, ServerCallContext context)
+    {
+        await Resolve<AdminActions>(context).RunAsync(request.AdminToken, EmailError.NotAuthorized, MemberAdmin,
+            "admin.change-member-email", Target(request.Uid),
+            _ => Resolve<MemberMaintenance>(context).ChangeEmailAsync(request.Uid, request.Email, context.CancellationToken),
+            context.CancellationToken);
+        return new ChangeMemberEmailResponse();
+    }
+
+    /// <summary>Role support or member-admin. Clears the member's avatar. Errors: RemoveMemberAvatarResponse.Error.</summary>
+    public override async Task<RemoveMemberAvatarResponse> RemoveMemberAvatar(RemoveMemberAvatarRequest request, ServerCallContext context)
+    {
+        await Resolve<AdminActions>(context).RunAsync(request.AdminToken, AvatarError.NotAuthorized, AvatarModerators,
+            "admin.remove-member-avatar", Target(request.Uid),
+            _ => Resolve<MemberMaintenance>(context).RemoveAvatarAsync(request.Uid, context.CancellationToken),
+            context.CancellationToken);
+        return new RemoveMemberAvatarResponse();
+    }
+
+    private static string Target(long uid) => "uid:" + uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static T Resolve<T>(ServerCallContext context)
+        where T : notnull => context.GetHttpContext().RequestServices.GetRequiredService<T>();
 }

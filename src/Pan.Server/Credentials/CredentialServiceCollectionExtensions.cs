@@ -19,6 +19,7 @@ public static class CredentialServiceCollectionExtensions
         services.AddOptions<BruteForceOptions>().BindConfiguration(BruteForceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<PasswordPolicy>();
+        services.AddScoped<Cli.Import.ILegacyPasswordWriter, LegacyPasswordWriter>();
         services.AddScoped<FailureCounter>();
         services.AddScoped<CredentialStore>();
         services.AddScoped<CredentialMembers>();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Pan.Server.Admin;
 using Pan.Server.Captcha;
 using Pan.Server.Credentials;
 using Pan.Server.Data;
@@ -35,6 +36,7 @@ public static class PanServices
         services.AddPanCredentials();
         services.AddPanMemberExtras();
         services.AddPanEmail();
+        services.AddPanAppsAndAdmin();
 
         services.AddGrpc(o =>
         {

@@ -7,8 +7,8 @@ using Pan.Server.Sms;
 namespace Pan.Server.Lever;
 
 /// <summary><c>pan.lever.member.MemberService</c>: internal calls from the family's own back ends.</summary>
-/// <remarks>Every method first requires an internal API key (<see cref="InternalCallers"/>). AuthToken is not implemented yet.</remarks>
-public sealed class LeverMemberEndpoint : MemberService.MemberServiceBase
+/// <remarks>Every method first requires an internal API key (<see cref="InternalCallers"/>). AuthToken lives in HandOff/.</remarks>
+public sealed partial class LeverMemberEndpoint : MemberService.MemberServiceBase
 {
     /// <summary>Longest accepted text, in characters (Unicode code points).</summary>
     public const int MaxTextLength = 500;

@@ -1,0 +1,157 @@
+using System.Text;
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Pan.Data;
+using Pan.Data.Members;
+using Pan.Server.Credentials;
+using Pan.Server.Data;
+using Pan.Server.Errors;
+using Pan.Server.Members;
+using Pan.Server.Tokens;
+using EmailError = Pan.General.Admin.ChangeMemberEmailResponse.Types.Error.Types.Value;
+using PasswordError = Pan.General.Admin.ChangeMemberPasswordResponse.Types.Error.Types.Value;
+
+namespace Pan.Server.Admin;
+
+/// <summary>
+/// What an admin may do to a member: set a password, change the email, remove the avatar. Runs inside the transaction
+/// of <see cref="AdminActions"/>; every failure is the RPC's seed error.
+/// </summary>
+public sealed class MemberMaintenance(PanDbContext db, PasswordPolicy policy, CredentialStore credentials, TokenService tokens, TimeProvider clock, Avatars.AvatarService avatars)
+{
+    /// <summary>Passwords longer than this (UTF-16 units) are refused before the policy or the hash sees them.</summary>
+    public const int MaxPasswordLength = 4096;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// Sets the member's password (CredentialStore, after the PasswordPolicy) and ends all the member's sessions
+    /// (TokenService.RevokeMemberAsync), in one transaction. ParsePasswordFailed: not valid Unicode text or holds control
+    /// characters; PasswordFormatIncorrect: empty, oversized, or refused by the policy (the reason is in the message).
+    /// </summary>
+    public async Task ChangePasswordAsync(long uid, string password, CancellationToken cancellationToken)
+    {
+        var member = await FindAsync(uid, PasswordError.UserNotFound, cancellationToken);
+        if (!Readable(password))
+        {
+            throw PanError.Of(PasswordError.ParsePasswordFailed, StatusCode.InvalidArgument, "The password could not be read.",
+                new FieldViolation("password", "must be valid text without control characters"));
+        }
+
+        var problem = password.Length == 0 ? "is required"
+            : password.Length > MaxPasswordLength ? $"must be at most {MaxPasswordLength} characters"
+            : policy.Check(password, [member.Account?.PhoneE164, member.Email, member.DisplayName, member.Username])?.Reason;
+        if (problem is not null)
+        {
+            throw PanError.Of(PasswordError.PasswordFormatIncorrect, StatusCode.InvalidArgument, problem, new FieldViolation("password", problem));
+        }
+
+        try
+        {
+            await credentials.SetPasswordAsync(uid, password, keepSessionId: null, cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            throw PanError.Of(PasswordError.UpdatePasswordFailed, StatusCode.Aborted, "The member changed meanwhile; try again.");
+        }
+
+        // Why: an admin reset must end every session, whatever the credential store keeps.
+        await tokens.RevokeMemberAsync(uid, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sets the member's email and marks it verified (the admin vouches for it; no verification mail is sent). The
+    /// unique index on <c>email_key</c> decides races: EmailInUseInPan. A concurrent edit of the member: UpdateEmailFailed.
+    /// </summary>
+    public async Task ChangeEmailAsync(long uid, string email, CancellationToken cancellationToken)
+    {
+        var member = await FindAsync(uid, EmailError.UserNotFound, cancellationToken);
+        var address = EmailAddresses.Normalize(email)
+            ?? throw PanError.InvalidArgument("email", string.IsNullOrWhiteSpace(email) ? "is required" : "is not a valid email address");
+        var key = EmailAddresses.Key(address);
+        if (await db.Members.AnyAsync(m => m.EmailKey == key && m.Uid != uid, cancellationToken))
+        {
+            throw EmailInUse();
+        }
+
+        member.Email = address;
+        member.EmailKey = key;
+        member.EmailVerified = true;
+        member.Modified = clock.GetUtcNow();
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            throw PanError.Of(EmailError.UpdateEmailFailed, StatusCode.Aborted, "The member changed meanwhile; try again.");
+        }
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out var what) && DbErrors.Concerns(what, "ux_members_email_key", "email_key"))
+        {
+            throw EmailInUse();
+        }
+        catch (DbUpdateException ex) when (!ErrorInterceptor.IsOutage(ex))
+        {
+            throw PanError.Of(EmailError.InternalError, StatusCode.Internal, "The email could not be saved.");
+        }
+    }
+
+    /// <summary>Clears the member's avatar (the default avatar shows again). A concurrent edit: RemoveAvatarFailed.</summary>
+    public async Task RemoveAvatarAsync(long uid, CancellationToken cancellationToken)
+    {
+        var member = await FindAsync(uid, Pan.General.Admin.RemoveMemberAvatarResponse.Types.Error.Types.Value.UserNotFound, cancellationToken);
+        if (member.AvatarKey is null)
+        {
+            return;
+        }
+
+        var oldKey = member.AvatarKey;
+        member.AvatarKey = null;
+        member.Modified = clock.GetUtcNow();
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            await avatars.DeleteFilesAsync(oldKey, cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            throw PanError.Of(Pan.General.Admin.RemoveMemberAvatarResponse.Types.Error.Types.Value.RemoveAvatarFailed, StatusCode.Aborted,
+                "The member changed meanwhile; try again.");
+        }
+        catch (DbUpdateException ex) when (!ErrorInterceptor.IsOutage(ex))
+        {
+            throw PanError.Of(Pan.General.Admin.RemoveMemberAvatarResponse.Types.Error.Types.Value.InternalError, StatusCode.Internal,
+                "The avatar could not be removed.");
+        }
+    }
+
+    /// <summary>The live member <paramref name="uid"/> (tracked, with its account), or NOT_FOUND UserNotFound; uid ≤ 0 is INVALID_ARGUMENT.</summary>
+    private async Task<Member> FindAsync<TEnum>(long uid, TEnum notFound, CancellationToken cancellationToken)
+        where TEnum : struct, System.Enum
+    {
+        if (uid <= 0)
+        {
+            throw PanError.InvalidArgument("uid", "must be a positive member uid");
+        }
+
+        return await db.Members.Include(m => m.Account).SingleOrDefaultAsync(m => m.Uid == uid && m.Deleted == null, cancellationToken)
+            ?? throw PanError.Of(notFound, StatusCode.NotFound, "No such member.");
+    }
+
+    private static RpcException EmailInUse() =>
+        PanError.Of(EmailError.EmailInUseInPan, StatusCode.AlreadyExists, "Another member uses this email.", new FieldViolation("email", "is in use by another member"));
+
+    private static bool Readable(string password)
+    {
+        try
+        {
+            StrictUtf8.GetByteCount(password);
+        }
+        catch (EncoderFallbackException)
+        {
+            return false;
+        }
+
+        return !password.Any(char.IsControl);
+    }
+}

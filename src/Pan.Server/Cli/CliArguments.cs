@@ -1,0 +1,64 @@
+namespace Pan.Server.Cli;
+
+/// <summary>
+/// A command's arguments, split three ways: positionals (<c>add jkforum</c>), the command's own options
+/// (<c>--name X</c> or <c>--name=X</c>) and settings for the host (any other <c>--Key=Value</c>, e.g.
+/// <c>--Pan:Database:Provider=postgres</c>), which go to the configuration.
+/// </summary>
+public sealed class CliArguments
+{
+    private readonly Dictionary<string, string> options = new(StringComparer.Ordinal);
+
+    public List<string> Positionals { get; } = [];
+
+    public List<string> Settings { get; } = [];
+
+    /// <summary>Set when the arguments cannot be read (an unknown option, or an option without its value).</summary>
+    public string? Problem { get; private set; }
+
+    public string? Option(string name) => options.GetValueOrDefault(name);
+
+    public string? Positional(int index) => index < Positionals.Count ? Positionals[index] : null;
+
+    public static CliArguments Parse(IReadOnlyList<string> args, params string[] knownOptions)
+    {
+        var result = new CliArguments();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                result.Positionals.Add(arg);
+                continue;
+            }
+
+            var equals = arg.IndexOf('=', StringComparison.Ordinal);
+            var name = equals < 0 ? arg[2..] : arg[2..equals];
+            if (knownOptions.Contains(name, StringComparer.Ordinal))
+            {
+                if (equals >= 0)
+                {
+                    result.options[name] = arg[(equals + 1)..];
+                }
+                else if (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    result.options[name] = args[++i];
+                }
+                else
+                {
+                    result.Problem ??= $"--{name} needs a value.";
+                }
+            }
+            else if (equals > 2)
+            {
+                result.Settings.Add(arg);
+            }
+            else
+            {
+                result.Problem ??= $"Unknown option {arg}.";
+            }
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,91 @@
+using System.Globalization;
+using Pan.Server.Cli.Import;
+using Spectre.Console;
+
+namespace Pan.Server.Cli;
+
+/// <summary><c>members import</c>: brings legacy members in from a JSON Lines or CSV file (see <see cref="MemberImporter"/>).</summary>
+public static class MembersCommand
+{
+    public const string Usage = """
+        Usage: Pan.Server members import <file.jsonl|file.csv> [--batch-size 1000]
+        Fields: legacy_id, migration_status (2 = OLD_JKF, 3 = OLD_1128), display_name, username, email,
+                phone (E.164, or national with country), country, password_hash, created (ISO 8601 or Unix seconds).
+        Safe to re-run: rows already imported are skipped. Bad rows are listed by line and skipped.
+        Exit code 0: all rows imported or already there; 3: done, but some rows were bad.
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var parsed = CliArguments.Parse(args, "batch-size");
+        if (parsed.Problem is not null)
+        {
+            return await CliHost.UsageAsync(error, parsed.Problem, Usage);
+        }
+
+        if (parsed.Positional(0) != "import")
+        {
+            return await CliHost.UsageAsync(error, parsed.Positional(0) is null ? "members needs a command." : $"Unknown members command '{parsed.Positional(0)}'.", Usage);
+        }
+
+        var file = parsed.Positional(1);
+        if (file is null || !LegacyFileReader.IsSupported(file))
+        {
+            return await CliHost.UsageAsync(error, "members import needs a .jsonl, .ndjson or .csv file.", Usage);
+        }
+
+        if (!File.Exists(file))
+        {
+            await error.WriteLineAsync($"{file}: no such file.");
+            return CliHost.Failed;
+        }
+
+        var batchSize = MemberImporter.DefaultBatchSize;
+        if (parsed.Option("batch-size") is { } size && !(int.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out batchSize) && batchSize is >= 1 and <= 100_000))
+        {
+            return await CliHost.UsageAsync(error, "--batch-size must be 1 to 100000.", Usage);
+        }
+
+        return await CliHost.RunAsync(parsed.Settings, output, error, c => ImportAsync(c, file, batchSize));
+    }
+
+    private static async Task<int> ImportAsync(CliContext cli, string file, int batchSize)
+    {
+        var importer = cli.Services.GetRequiredService<MemberImporter>();
+        var total = await LegacyFileReader.CountRowsAsync(file, CancellationToken.None);
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(cli.Output) });
+        ImportReport? report = null;
+        try
+        {
+            await console.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .StartAsync(async progress =>
+                {
+                    var task = progress.AddTask($"Importing {Path.GetFileName(file)}", maxValue: Math.Max(total, 1));
+                    report = await importer.ImportAsync(file, batchSize, done => task.Value = done, CancellationToken.None);
+                    task.Value = task.MaxValue;
+                });
+        }
+        catch (Exception ex)
+        {
+            await cli.AuditAsync("cli.members.import", "file:" + Path.GetFileName(file), "error: " + ex.GetType().Name);
+            throw;
+        }
+
+        foreach (var issue in report!.Renamed)
+        {
+            await cli.Output.WriteLineAsync($"line {issue.Line}: renamed: {issue.Message}");
+        }
+
+        foreach (var issue in report.BadRows)
+        {
+            await cli.Output.WriteLineAsync($"line {issue.Line}: bad row: {issue.Message}");
+        }
+
+        var summary = string.Create(CultureInfo.InvariantCulture,
+            $"read {report.Read}, imported {report.Imported}, already imported {report.AlreadyImported}, bad {report.BadRows.Count}, renamed {report.Renamed.Count}");
+        await cli.AuditAsync("cli.members.import", "file:" + Path.GetFileName(file), "ok: " + summary);
+        await cli.Output.WriteLineAsync("Done: " + summary + ".");
+        return report.BadRows.Count == 0 ? CliHost.Ok : CliHost.PartlyDone;
+    }
+}

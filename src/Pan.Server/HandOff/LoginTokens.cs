@@ -1,0 +1,83 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Pan.Data;
+using Pan.Data.HandOff;
+using Pan.Data.Tokens;
+using Pan.Server.Tokens;
+
+namespace Pan.Server.HandOff;
+
+/// <summary>
+/// The login tokens of the cross-app hand-off: 256-bit random, stored as SHA-256, valid for
+/// <c>Pan:HandOff:LoginTokenMinutes</c>, bound to the app that made it, its auth_url and one member's session.
+/// A token is alive while unused, unexpired, its session not revoked, its member not deleted and the member's token
+/// generation unchanged (so logout everywhere, a password change or a deletion kill it too).
+/// </summary>
+public sealed class LoginTokens(PanDbContext db, TokenService tokens, IOptions<HandOffOptions> options, TimeProvider clock, ILogger<LoginTokens> logger)
+{
+    public async Task<IssuedToken> MakeAsync(string appId, string authUrl, AccessTokenInfo member, CancellationToken cancellationToken)
+    {
+        var generation = await db.Members.Where(m => m.Uid == member.Uid).Select(m => m.TokenGeneration).SingleAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var (token, hash) = OpaqueTokens.Create();
+        var expires = now + options.Value.LoginTokenLifetime;
+        db.Add(new StoredLoginToken
+        {
+            Hash = hash,
+            AppId = appId,
+            AuthUrl = authUrl,
+            Uid = member.Uid,
+            SessionId = member.SessionId,
+            TokenGeneration = generation,
+            Created = now,
+            Expires = expires,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("App {AppId} made a login token for member {Uid}", appId, member.Uid);
+        return new IssuedToken(token, expires);
+    }
+
+    /// <summary>The auth_url of a live login token, or null. Does not consume it.</summary>
+    public async Task<string?> PeekAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (OpaqueTokens.Hash(token) is not { } hash)
+        {
+            return null;
+        }
+
+        return await Live(hash, uid: null, clock.GetUtcNow()).Select(t => t.AuthUrl).SingleOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Consumes a live login token of member <paramref name="uid"/> and opens an auth session for that member
+    /// (auth method <see cref="AuthMethods.LoginToken"/>), in one transaction. One conditional UPDATE decides, so of any
+    /// number of concurrent callers exactly one gets a token; the others (and any later caller) get null.
+    /// </summary>
+    public async Task<IssuedToken?> ExchangeAsync(string? token, long uid, CancellationToken cancellationToken)
+    {
+        if (OpaqueTokens.Hash(token) is not { } hash)
+        {
+            return null;
+        }
+
+        var now = clock.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var consumed = await Live(hash, uid, now).ExecuteUpdateAsync(u => u.SetProperty(t => t.UsedAt, now), cancellationToken);
+        if (consumed != 1)
+        {
+            return null;
+        }
+
+        var member = await db.Members.SingleAsync(m => m.Uid == uid, cancellationToken);
+        var issued = await tokens.IssueAuthTokenAsync(member, AuthMethods.LoginToken, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        logger.LogInformation("Member {Uid} signed in through a login token", uid);
+        return issued;
+    }
+
+    private IQueryable<StoredLoginToken> Live(byte[] hash, long? uid, DateTimeOffset now) =>
+        db.Set<StoredLoginToken>().Where(t =>
+            t.Hash == hash && t.UsedAt == null && t.Expires > now && (uid == null || t.Uid == uid)
+            && db.Set<AuthSession>().Any(s => s.Id == t.SessionId && s.Revoked == null && s.Expires > now)
+            && db.Members.Any(m => m.Uid == t.Uid && m.Deleted == null && m.TokenGeneration == t.TokenGeneration && m.Account!.Deleted == null));
+}

@@ -1,0 +1,228 @@
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.General.Admin;
+using Pan.Server.Credentials;
+using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
+
+namespace Pan.Tests.Admin;
+
+/// <summary>ChangeMemberPassword, ChangeMemberEmail and RemoveMemberAvatar: roles, every seed error, the audit trail.</summary>
+public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : AdminFixture
+{
+    private AdminService.AdminServiceClient Client => new(fixture.Server.Grpc);
+
+    [Fact]
+    public async Task ChangeMemberEmail_ByAMemberAdmin_SetsAVerifiedEmailAndIsAudited()
+    {
+        var (admin, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var old = $"old{Guid.NewGuid():N}@example.com";
+        var member = await TestMembers.CreateAsync(fixture.Server, m => (m.Email, m.EmailKey) = (old, old));
+        var email = $"New.{Guid.NewGuid():N}@Example.com";
+
+        await Client.ChangeMemberEmailAsync(new ChangeMemberEmailRequest { AdminToken = token, Uid = member.Uid, Email = email });
+
+        var stored = await TestMembers.WithDbAsync(fixture.Server, db => db.Members.SingleAsync(m => m.Uid == member.Uid));
+        Assert.Equal(email, stored.Email);
+        Assert.Equal(email.ToLowerInvariant(), stored.EmailKey);
+        Assert.True(stored.EmailVerified);
+        var audit = Assert.Single(await fixture.AuditAsync("admin.change-member-email", $"uid:{member.Uid}"));
+        Assert.Equal((admin, "ok"), (audit.Actor, audit.Outcome));
+        Assert.DoesNotContain(email, audit.Outcome + audit.Target, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task ChangeMemberEmail_ToAnEmailAnotherMemberUses_IsEmailInUseInPan()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var email = $"taken{Guid.NewGuid():N}@example.com";
+        await TestMembers.CreateAsync(fixture.Server, m => (m.Email, m.EmailKey) = (email, email));
+        var member = await TestMembers.CreateAsync(fixture.Server);
+
+        await Errors.ExpectAsync(
+            () => Client.ChangeMemberEmailAsync(new ChangeMemberEmailRequest { AdminToken = token, Uid = member.Uid, Email = email.ToUpperInvariant() }).ResponseAsync,
+            StatusCode.AlreadyExists, "ChangeMemberEmailResponse.Error.EmailInUseInPan");
+        var audit = Assert.Single(await fixture.AuditAsync("admin.change-member-email", $"uid:{member.Uid}"));
+        Assert.Equal("ChangeMemberEmailResponse.Error.EmailInUseInPan", audit.Outcome);
+    }
+
+    [Fact]
+    public async Task ChangeMemberEmail_ParallelChangesToOneEmail_ExactlyOneWins()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var email = $"race{Guid.NewGuid():N}@example.com";
+        var members = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => TestMembers.CreateAsync(fixture.Server)));
+
+        var results = await Task.WhenAll(members.Select(async m =>
+        {
+            try
+            {
+                await Client.ChangeMemberEmailAsync(new ChangeMemberEmailRequest { AdminToken = token, Uid = m.Uid, Email = email });
+                return "ok";
+            }
+            catch (RpcException ex)
+            {
+                return ex.Info().Reason;
+            }
+        }));
+
+        Assert.Single(results, r => r == "ok");
+        Assert.All(results.Where(r => r != "ok"), r => Assert.Equal("ChangeMemberEmailResponse.Error.EmailInUseInPan", r));
+        Assert.Equal(1, await TestMembers.WithDbAsync(fixture.Server, db => db.Members.CountAsync(m => m.EmailKey == email)));
+    }
+
+    [Fact]
+    public async Task ChangeMemberEmail_WithABadEmailOrUid_IsInvalidArgumentNamingTheField()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+
+        var email = await Errors.ExpectAsync(
+            () => Client.ChangeMemberEmailAsync(new ChangeMemberEmailRequest { AdminToken = token, Uid = member.Uid, Email = "not an email" }).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        var uid = await Errors.ExpectAsync(
+            () => Client.ChangeMemberEmailAsync(new ChangeMemberEmailRequest { AdminToken = token, Uid = 0, Email = "a@example.com" }).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+
+        Assert.Equal("email", Assert.Single(email.BadRequest()!.FieldViolations).Field);
+        Assert.Equal("uid", Assert.Single(uid.BadRequest()!.FieldViolations).Field);
+    }
+
+    [Fact]
+    public async Task MemberCalls_ForAnUnknownOrDeletedMember_AreUserNotFound()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var deleted = await TestMembers.CreateAsync(fixture.Server);
+        await TestMembers.UpdateAsync(fixture.Server, deleted.Uid, m => m.Deleted = fixture.Server.Clock.GetUtcNow());
+
+        foreach (var uid in new[] { 987_654_321L, deleted.Uid })
+        {
+            await Errors.ExpectAsync(() => Client.ChangeMemberEmailAsync(new ChangeMemberEmailRequest { AdminToken = token, Uid = uid, Email = "x@example.com" }).ResponseAsync,
+                StatusCode.NotFound, "ChangeMemberEmailResponse.Error.UserNotFound");
+            await Errors.ExpectAsync(() => Client.ChangeMemberPasswordAsync(new ChangeMemberPasswordRequest { AdminToken = token, Uid = uid, Password = "a long enough pass" }).ResponseAsync,
+                StatusCode.NotFound, "ChangeMemberPasswordResponse.Error.UserNotFound");
+            await Errors.ExpectAsync(() => Client.RemoveMemberAvatarAsync(new RemoveMemberAvatarRequest { AdminToken = token, Uid = uid }).ResponseAsync,
+                StatusCode.NotFound, "RemoveMemberAvatarResponse.Error.UserNotFound");
+        }
+    }
+
+    [Fact]
+    public async Task MemberCalls_WithoutAValidAdminToken_AreUnauthenticatedNotAuthorizedAndAudited()
+    {
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        // A member's own access token is no admin token.
+        var memberToken = await TestMembers.AccessTokenAsync(fixture.Server, member);
+
+        foreach (var token in new[] { "", "garbage", memberToken })
+        {
+            await Errors.ExpectAsync(() => Client.ChangeMemberEmailAsync(new ChangeMemberEmailRequest { AdminToken = token, Uid = member.Uid, Email = "x@example.com" }).ResponseAsync,
+                StatusCode.Unauthenticated, "ChangeMemberEmailResponse.Error.NotAuthorized");
+            await Errors.ExpectAsync(() => Client.ChangeMemberPasswordAsync(new ChangeMemberPasswordRequest { AdminToken = token, Uid = member.Uid, Password = "a long enough pass" }).ResponseAsync,
+                StatusCode.Unauthenticated, "ChangeMemberPasswordResponse.Error.NotAuthorized");
+            await Errors.ExpectAsync(() => Client.RemoveMemberAvatarAsync(new RemoveMemberAvatarRequest { AdminToken = token, Uid = member.Uid }).ResponseAsync,
+                StatusCode.Unauthenticated, "RemoveMemberAvatarResponse.Error.NotAuthorized");
+        }
+
+        var audit = await fixture.AuditAsync("admin.change-member-email", $"uid:{member.Uid}");
+        Assert.Equal(3, audit.Count);
+        Assert.All(audit, e => Assert.Equal(("unknown", "denied: no valid admin token"), (e.Actor, e.Outcome)));
+    }
+
+    [Fact]
+    public async Task MemberCalls_ByAnAdminWithoutTheRole_ArePermissionDeniedAndChangeNothing()
+    {
+        var (support, supportToken) = await fixture.SignInNewAdminAsync("support");
+        var (_, noRoleToken) = await fixture.SignInNewAdminAsync("");
+        var member = await TestMembers.CreateAsync(fixture.Server, m => m.AvatarKey = "https://cdn.example.com/a.png");
+
+        await Errors.ExpectAsync(() => Client.ChangeMemberEmailAsync(new ChangeMemberEmailRequest { AdminToken = supportToken, Uid = member.Uid, Email = "x@example.com" }).ResponseAsync,
+            StatusCode.PermissionDenied, "ChangeMemberEmailResponse.Error.NotAuthorized");
+        await Errors.ExpectAsync(() => Client.ChangeMemberPasswordAsync(new ChangeMemberPasswordRequest { AdminToken = supportToken, Uid = member.Uid, Password = "a long enough pass" }).ResponseAsync,
+            StatusCode.PermissionDenied, "ChangeMemberPasswordResponse.Error.NotAuthorized");
+        await Errors.ExpectAsync(() => Client.RemoveMemberAvatarAsync(new RemoveMemberAvatarRequest { AdminToken = noRoleToken, Uid = member.Uid }).ResponseAsync,
+            StatusCode.PermissionDenied, "RemoveMemberAvatarResponse.Error.NotAuthorized");
+
+        var stored = await TestMembers.WithDbAsync(fixture.Server, db => db.Members.AsNoTracking().SingleAsync(m => m.Uid == member.Uid));
+        Assert.Null(stored.Email);
+        Assert.Equal("https://cdn.example.com/a.png", stored.AvatarKey);
+        var audit = Assert.Single(await fixture.AuditAsync("admin.change-member-email", $"uid:{member.Uid}"));
+        Assert.Equal((support, "denied: needs role member-admin"), (audit.Actor, audit.Outcome));
+    }
+
+    [Theory]
+    [InlineData("support")]
+    [InlineData("member-admin")]
+    public async Task RemoveMemberAvatar_BySupportOrMemberAdmin_ClearsTheAvatar(string role)
+    {
+        var (admin, token) = await fixture.SignInNewAdminAsync(role);
+        var member = await TestMembers.CreateAsync(fixture.Server, m => m.AvatarKey = "https://cdn.example.com/bad.png");
+
+        await Client.RemoveMemberAvatarAsync(new RemoveMemberAvatarRequest { AdminToken = token, Uid = member.Uid });
+        await Client.RemoveMemberAvatarAsync(new RemoveMemberAvatarRequest { AdminToken = token, Uid = member.Uid });
+
+        Assert.Null(await TestMembers.WithDbAsync(fixture.Server, db => db.Members.Where(m => m.Uid == member.Uid).Select(m => m.AvatarKey).SingleAsync()));
+        var audit = await fixture.AuditAsync("admin.remove-member-avatar", $"uid:{member.Uid}");
+        Assert.Equal(2, audit.Count);
+        Assert.All(audit, e => Assert.Equal((admin, "ok"), (e.Actor, e.Outcome)));
+    }
+
+    [Fact]
+    public async Task ChangeMemberPassword_WithUnreadableText_IsParsePasswordFailed()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+
+        var ex = await Errors.ExpectAsync(
+            () => Client.ChangeMemberPasswordAsync(new ChangeMemberPasswordRequest { AdminToken = token, Uid = member.Uid, Password = "pass\u0000word\u0007long" }).ResponseAsync,
+            StatusCode.InvalidArgument, "ChangeMemberPasswordResponse.Error.ParsePasswordFailed");
+        Assert.Equal("password", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+    }
+
+    [Fact]
+    public async Task ChangeMemberPassword_Empty_IsPasswordFormatIncorrect()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+
+        await Errors.ExpectAsync(() => Client.ChangeMemberPasswordAsync(new ChangeMemberPasswordRequest { AdminToken = token, Uid = member.Uid, Password = "" }).ResponseAsync,
+            StatusCode.InvalidArgument, "ChangeMemberPasswordResponse.Error.PasswordFormatIncorrect");
+    }
+
+    /// <summary>Needs the credentials feature (PasswordPolicy).</summary>
+    [Fact]
+    public async Task ChangeMemberPassword_BreakingThePolicy_IsPasswordFormatIncorrect()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+
+        var ex = await Errors.ExpectAsync(
+            () => Client.ChangeMemberPasswordAsync(new ChangeMemberPasswordRequest { AdminToken = token, Uid = member.Uid, Password = "short" }).ResponseAsync,
+            StatusCode.InvalidArgument, "ChangeMemberPasswordResponse.Error.PasswordFormatIncorrect");
+        Assert.Equal("password", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+    }
+
+    /// <summary>Needs the credentials feature (PasswordPolicy, CredentialStore).</summary>
+    [Fact]
+    public async Task ChangeMemberPassword_ByAMemberAdmin_SetsThePasswordAndEndsTheMembersSessions()
+    {
+        var (admin, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        var accessToken = await TestMembers.AccessTokenAsync(fixture.Server, member);
+        const string password = "correct horse battery staple 42";
+
+        await Client.ChangeMemberPasswordAsync(new ChangeMemberPasswordRequest { AdminToken = token, Uid = member.Uid, Password = password });
+
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        Assert.Equal(SecretCheck.Ok, await scope.ServiceProvider.GetRequiredService<CredentialStore>().CheckPasswordAsync(member.Uid, password, default));
+        Assert.Null(await scope.ServiceProvider.GetRequiredService<Pan.Server.Tokens.TokenService>().ValidateAccessTokenAsync(accessToken, default));
+        var audit = Assert.Single(await fixture.AuditAsync("admin.change-member-password", $"uid:{member.Uid}"));
+        Assert.Equal((admin, "ok"), (audit.Actor, audit.Outcome));
+        Assert.DoesNotContain(password, audit.Outcome + audit.Target, StringComparison.Ordinal);
+    }
+}
+
+public sealed class MemberMaintenanceBehaviour_Sqlite(SqliteAdminFixture f) : MemberMaintenanceBehaviour<SqliteAdminFixture>(f);
+
+public sealed class MemberMaintenanceBehaviour_Postgres(PostgresAdminFixture f) : MemberMaintenanceBehaviour<PostgresAdminFixture>(f);

@@ -1,0 +1,122 @@
+using Microsoft.EntityFrameworkCore;
+using Pan.Data.Apps;
+using Pan.Data.Audit;
+using Pan.General.Admin;
+using Pan.Tests.Admin;
+using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
+
+namespace Pan.Tests.Cli;
+
+/// <summary>The operator commands <c>migrate</c>, <c>apps</c> and <c>admins</c>, run in-process on the fixture's database.</summary>
+public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : AdminFixture
+{
+    [Fact]
+    public async Task Migrate_OnAnEmptyDatabase_CreatesTheSchemaAndSeedsTheApps()
+    {
+        await using var database = await fixture.NewDatabaseAsync();
+
+        var run = await PanCli.RunAsync(database, "migrate");
+        var list = await PanCli.RunAsync(database, "apps", "list");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("is at the latest migration", run.Output, StringComparison.Ordinal);
+        Assert.Equal(0, list.ExitCode);
+        Assert.Equal(12, list.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Contains("avplus", list.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AppsAdd_PrintsASecretOnceAndStoresOnlyItsHash()
+    {
+        var run = await PanCli.RunAsync(fixture.Database, "apps", "add", "jkface", "--name", "JK Face", "--auth-host", "Face.Example.com, m.face.example.com");
+        var secret = PanCli.Secret(run);
+        var list = await PanCli.RunAsync(fixture.Database, "apps", "list");
+        var again = await PanCli.RunAsync(fixture.Database, "apps", "add", "jkface", "--name", "Other");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(43, secret.Length);
+        Assert.DoesNotContain(secret, list.Output, StringComparison.Ordinal);
+        Assert.Contains("face.example.com,m.face.example.com", list.Output, StringComparison.Ordinal);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("already registered", again.Error, StringComparison.Ordinal);
+        var row = await TestMembers.WithDbAsync(fixture.Server, db => db.Set<StoredApp>().AsNoTracking().SingleAsync(a => a.AppId == "jkface"));
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(secret)), row.SecretHash);
+        Assert.Equal("JK Face", row.Name);
+        var audit = await TestMembers.WithDbAsync(fixture.Server, db => db.Set<AuditEntry>().AsNoTracking().Where(e => e.Target == "app:jkface").ToListAsync());
+        Assert.Equal(["ok", "refused: already registered"], audit.OrderBy(e => e.Id).Select(e => e.Outcome));
+        Assert.All(audit, e => Assert.StartsWith("cli:", e.Actor, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AppsUpdate_ChangesTheHostsAndKeepsTheSecret()
+    {
+        var secret = PanCli.Secret(await PanCli.RunAsync(fixture.Database, "apps", "add", "jr24h", "--name", "JR", "--auth-host", "old.example.com"));
+
+        var run = await PanCli.RunAsync(fixture.Database, "apps", "update", "jr24h", "--auth-host", "new.example.com");
+
+        Assert.Equal(0, run.ExitCode);
+        var row = await TestMembers.WithDbAsync(fixture.Server, db => db.Set<StoredApp>().AsNoTracking().SingleAsync(a => a.AppId == "jr24h"));
+        Assert.Equal("new.example.com", row.AuthHosts);
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(secret)), row.SecretHash);
+    }
+
+    [Theory]
+    [InlineData("apps", "add", "nosuchapp", "--name", "X")]
+    [InlineData("apps", "add", "sugar")]
+    [InlineData("apps", "add", "sugar", "--name", "S", "--auth-host", "https://sugar.example.com/path")]
+    [InlineData("apps", "add", "sugar", "--name")]
+    [InlineData("apps", "frobnicate")]
+    [InlineData("apps", "add", "sugar", "--name", "S", "--colour", "blue")]
+    [InlineData("admins", "add", "not-an-email", "--roles", "support")]
+    [InlineData("admins", "add", "someone@example.com", "--roles", "superuser")]
+    [InlineData("admins", "add", "someone@example.com")]
+    [InlineData("members", "import", "file.txt")]
+    [InlineData("frobnicate")]
+    public async Task Commands_WithBadUsage_ExitWithTwoAndChangeNothing(params string[] args)
+    {
+        var run = await PanCli.RunAsync(fixture.Database, args);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.NotEmpty(run.Error);
+        Assert.Null(await TestMembers.WithDbAsync(fixture.Server, db => db.Set<StoredApp>().AsNoTracking().Where(a => a.AppId == "sugar").Select(a => a.SecretHash).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task Admins_AddListUpdateRemove_ManageTheAllowList()
+    {
+        var email = $"Ops{Guid.NewGuid():N}@Example.com";
+        var key = email.ToLowerInvariant();
+
+        var added = await PanCli.RunAsync(fixture.Database, "admins", "add", email, "--roles", "support");
+        var updated = await PanCli.RunAsync(fixture.Database, "admins", "add", email, "--roles", "member-admin,support");
+        var list = await PanCli.RunAsync(fixture.Database, "admins", "list");
+        var login = await new AdminService.AdminServiceClient(fixture.Server.Grpc).GoogleLoginAsync(new GoogleLoginRequest { AccessToken = fixture.Google.Issue(key) });
+        var removed = await PanCli.RunAsync(fixture.Database, "admins", "remove", email);
+        var removedAgain = await PanCli.RunAsync(fixture.Database, "admins", "remove", email);
+        var check = await new AdminService.AdminServiceClient(fixture.Server.Grpc).ValidateAdminTokenAsync(new ValidateAdminTokenRequest { AdminToken = login.AdminToken });
+
+        Assert.Equal((0, 0, 0, 0, 1), (added.ExitCode, updated.ExitCode, list.ExitCode, removed.ExitCode, removedAgain.ExitCode));
+        Assert.Contains(list.Output.Split('\n'), l => l.StartsWith(key, StringComparison.Ordinal) && l.Contains("member-admin,support", StringComparison.Ordinal));
+        Assert.False(check.IsValid);
+        var audit = await TestMembers.WithDbAsync(fixture.Server, db => db.Set<AuditEntry>().AsNoTracking().Where(e => e.Target == "admin:" + key).OrderBy(e => e.Id).ToListAsync());
+        Assert.Equal(["cli.admins.add", "cli.admins.add", "cli.admins.remove", "cli.admins.remove"], audit.Select(e => e.Action));
+    }
+
+    [Fact]
+    public async Task Help_ListsTheCommands()
+    {
+        var run = await PanCli.RunAsync(fixture.Database, "help");
+
+        Assert.Equal(0, run.ExitCode);
+        foreach (var command in new[] { "migrate", "apps add", "apps rotate-secret", "admins add", "admins remove", "members import" })
+        {
+            Assert.Contains(command, run.Output, StringComparison.Ordinal);
+        }
+    }
+}
+
+public sealed class OperatorCliBehaviour_Sqlite(SqliteAdminFixture f) : OperatorCliBehaviour<SqliteAdminFixture>(f);
+
+public sealed class OperatorCliBehaviour_Postgres(PostgresAdminFixture f) : OperatorCliBehaviour<PostgresAdminFixture>(f);
