@@ -16,6 +16,12 @@ public sealed record BenchOptions
 
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Length of the floor measured right before each scenario (after a short warm-up); its rate is what the scenario
+    /// is divided by. Zero: divide by the run's floor scenario (and the suite's hash floor) instead.
+    /// </summary>
+    public TimeSpan FloorProbe { get; init; } = TimeSpan.FromSeconds(3);
+
     /// <summary>Calls in flight for the single-RPC scenarios (floor, validate, me, read-object).</summary>
     public int Concurrency { get; init; } = 32;
 
@@ -53,6 +59,9 @@ public sealed record BenchOptions
 
     /// <summary>Folder for results.md, results.json and the servers' logs.</summary>
     public string OutputDirectory { get; init; } = "bench/results";
+
+    /// <summary>Extra server settings as environment variables (e.g. a log level while investigating); applied last.</summary>
+    public IReadOnlyDictionary<string, string> ServerEnvironment { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Free-form note written into the report (e.g. "other builds were running").</summary>
     public string? Note { get; init; }

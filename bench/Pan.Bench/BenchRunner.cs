@@ -39,7 +39,7 @@ public static class BenchRunner
             {
                 foreach (var members in options.MemberCounts)
                 {
-                    runs.Add(await RunOneAsync(options, dll, database, members, sms, output, log));
+                    runs.Add(await RunOneAsync(options, dll, database, members, sms, hash?.Throughput, output, log));
                 }
             }
         }
@@ -51,7 +51,8 @@ public static class BenchRunner
         return report;
     }
 
-    private static async Task<RunReport> RunOneAsync(BenchOptions options, string dll, string provider, int members, SmsListener sms, string output, TextWriter log)
+    private static async Task<RunReport> RunOneAsync(
+        BenchOptions options, string dll, string provider, int members, SmsListener sms, double? hash, string output, TextWriter log)
     {
         var results = new List<ScenarioResult>();
         var (seedSeconds, signInSeconds) = (0.0, 0.0);
@@ -62,7 +63,7 @@ public static class BenchRunner
         try
         {
             await using var database = await BenchDatabase.CreateAsync(provider, members, options);
-            await ServerProcess.MigrateAsync(dll, database, sms.Url, logFile);
+            await ServerProcess.MigrateAsync(dll, database, sms.Url, logFile, options.ServerEnvironment);
             var watch = Stopwatch.StartNew();
             await (provider == "postgres"
                 ? PostgresSeeder.SeedAsync(database.ConnectionString, members)
@@ -70,8 +71,8 @@ public static class BenchRunner
             seedSeconds = watch.Elapsed.TotalSeconds;
             log.WriteLine($"  seeded in {seedSeconds:F1} s");
 
-            await using var server = await ServerProcess.StartAsync(dll, database, sms.Url, logFile);
-            using var run = new RunContext(options, server, server.GrpcUri, sms, members, log);
+            await using var server = await ServerProcess.StartAsync(dll, database, sms.Url, logFile, options.ServerEnvironment);
+            using var run = new RunContext(options, server, server.GrpcUri, sms, members, log) { SuiteHash = hash };
             try
             {
                 signInSeconds = await RunScenariosAsync(run, results);

@@ -13,6 +13,7 @@ public static class CommandLine
           --scenarios a,b,...           floor,validate,me,read-object,phone-login,register,password-verify,hash (default all)
           --duration 10                 seconds measured per scenario (decimals allowed)
           --warmup 2                    seconds of warm-up per scenario
+          --floor-probe 3               seconds of floor measured right before each scenario (0: use the run's floor)
           --concurrency 32              calls in flight (floor, validate, me, read-object)
           --flow-concurrency 16         flows in flight (phone-login, register)
           --password-concurrency 8      calls in flight (password-verify)
@@ -23,6 +24,7 @@ public static class CommandLine
           --server PATH                 Pan.Server.dll (default: the Release build in this repository)
           --pg CONNSTRING               PostgreSQL admin connection (default 127.0.0.1:55432, user postgres)
           --out DIR                     results folder (default bench/results)
+          --server-env KEY=VALUE        extra server setting as an environment variable (repeatable)
           --note TEXT                   a note for the report (e.g. "other builds were running")
         """;
 
@@ -62,6 +64,7 @@ public static class CommandLine
         "--scenarios" => o with { Scenarios = List(value, s => ScenarioNames.All.Contains(s) ? s : throw new FormatException($"unknown scenario '{s}'")) },
         "--duration" => o with { Duration = Seconds(value) },
         "--warmup" => o with { Warmup = Seconds(value) },
+        "--floor-probe" => o with { FloorProbe = Seconds(value) },
         "--concurrency" => o with { Concurrency = Int(value) },
         "--flow-concurrency" => o with { FlowConcurrency = Int(value) },
         "--password-concurrency" => o with { PasswordConcurrency = Int(value) },
@@ -73,6 +76,8 @@ public static class CommandLine
         "--pg" => o with { PostgresAdmin = value },
         "--out" => o with { OutputDirectory = value },
         "--note" => o with { Note = value },
+        "--server-env" when value.Split('=', 2) is [{ Length: > 0 } key, var setting] =>
+            o with { ServerEnvironment = new Dictionary<string, string>(o.ServerEnvironment) { [key] = setting } },
         _ => throw new FormatException($"unknown option '{name}'"),
     };
 

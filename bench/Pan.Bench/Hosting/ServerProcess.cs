@@ -57,9 +57,9 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Runs <c>Pan.Server migrate</c> against the database and waits for it to finish.</summary>
-    public static async Task MigrateAsync(string dll, BenchDatabase database, Uri smsUrl, string logFile)
+    public static async Task MigrateAsync(string dll, BenchDatabase database, Uri smsUrl, string logFile, IReadOnlyDictionary<string, string> extra)
     {
-        var start = Start(dll, ["migrate"], Settings(database, smsUrl, 0, 0), logFile, out var logCopy);
+        var start = Start(dll, ["migrate"], Settings(database, smsUrl, 0, 0, extra), logFile, out var logCopy);
         await start.WaitForExitAsync();
         await logCopy;
         if (start.ExitCode != 0)
@@ -69,10 +69,11 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the server and waits until its gRPC health check answers SERVING.</summary>
-    public static async Task<ServerProcess> StartAsync(string dll, BenchDatabase database, Uri smsUrl, string logFile)
+    public static async Task<ServerProcess> StartAsync(
+        string dll, BenchDatabase database, Uri smsUrl, string logFile, IReadOnlyDictionary<string, string> extra)
     {
         var (http, grpc) = (FreePort(), FreePort());
-        var process = Start(dll, [], Settings(database, smsUrl, http, grpc), logFile, out var logCopy);
+        var process = Start(dll, [], Settings(database, smsUrl, http, grpc, extra), logFile, out var logCopy);
         var server = new ServerProcess(process, logCopy, new Uri($"http://127.0.0.1:{grpc}"));
         try
         {
@@ -98,7 +99,18 @@ public sealed class ServerProcess : IAsyncDisposable
         process.Dispose();
     }
 
-    private static Dictionary<string, string> Settings(BenchDatabase database, Uri smsUrl, int http, int grpc) => new()
+    private static Dictionary<string, string> Settings(BenchDatabase database, Uri smsUrl, int http, int grpc, IReadOnlyDictionary<string, string> extra)
+    {
+        var settings = Required(database, smsUrl, http, grpc);
+        foreach (var (key, value) in extra)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
+    private static Dictionary<string, string> Required(BenchDatabase database, Uri smsUrl, int http, int grpc) => new()
     {
         ["DOTNET_ENVIRONMENT"] = "Production",
         ["ASPNETCORE_ENVIRONMENT"] = "Production",

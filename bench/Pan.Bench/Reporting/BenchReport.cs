@@ -28,19 +28,15 @@ public sealed record RunReport(
 {
     public ScenarioResult? Find(string name) => Scenarios.FirstOrDefault(s => s.Name == name);
 
-    /// <summary>Throughput divided by the floor of the same run (the hash floor for password-verify).</summary>
-    public double? Ratio(string name, ScenarioResult? hash)
-    {
-        var scenario = Find(name);
-        var floor = ScenarioNames.FloorOf(name) == ScenarioNames.Hash ? hash : Find(ScenarioNames.Floor);
-        return scenario is { Available: true } && floor is { Throughput: > 0 } ? scenario.Throughput / floor.Throughput : null;
-    }
+    /// <summary>The scenario's throughput divided by the floor measured right before it.</summary>
+    public double? Ratio(string name) => Find(name)?.Ratio;
 }
 
 /// <summary>The options that shape the numbers.</summary>
 public sealed record BenchSettings(
     double DurationSeconds,
     double WarmupSeconds,
+    double FloorProbeSeconds,
     int Concurrency,
     int FlowConcurrency,
     int PasswordConcurrency,
@@ -52,7 +48,7 @@ public sealed record BenchSettings(
     string? Note)
 {
     public static BenchSettings From(BenchOptions o) => new(
-        o.Duration.TotalSeconds, o.Warmup.TotalSeconds, o.Concurrency, o.FlowConcurrency, o.PasswordConcurrency, o.Channels,
+        o.Duration.TotalSeconds, o.Warmup.TotalSeconds, o.FloorProbe.TotalSeconds, o.Concurrency, o.FlowConcurrency, o.PasswordConcurrency, o.Channels,
         o.Tokens, o.ReadBatch, o.HashMemoryKiB, o.HashIterations, o.Note);
 }
 

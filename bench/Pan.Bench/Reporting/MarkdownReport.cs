@@ -25,23 +25,25 @@ public static class MarkdownReport
             md.AppendLine();
         }
 
-        md.AppendLine("| database | members | scenario | throughput | unit | flows/s | p50 ms | p90 ms | p99 ms | errors | ratio to floor | server CPU | bench CPU |");
-        md.AppendLine("|---|--:|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+        Line(md, $"Ratio = throughput ÷ the floor measured right before the scenario ({(s.FloorProbeSeconds > 0 ? $"{s.FloorProbeSeconds:0.#} s probe" : "the run's floor row")}): the transport floor (gRPC health check) for RPC scenarios, the hash floor for password-verify. Flows count every RPC. CPU is in percent of the whole machine.");
+        md.AppendLine();
+        md.AppendLine("| database | members | scenario | throughput | unit | flows/s | p50 ms | p90 ms | p99 ms | errors | floor /s | ratio | server CPU | bench CPU |");
+        md.AppendLine("|---|--:|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var run in report.Runs)
         {
             foreach (var r in run.Scenarios)
             {
-                var ratio = run.Ratio(r.Name, report.Hash);
+                var ratio = r.Ratio;
                 var floor = ScenarioNames.FloorOf(r.Name);
                 if (r.Available)
                 {
                     var ratioText = r.Name == floor ? "1 (floor)" : Opt(ratio, "F2") + (floor == ScenarioNames.Hash ? " × hash" : string.Empty);
                     var name = r.TargetRate is { } rate ? $"{r.Name} (at {rate:F0}/s)" : r.Name;
-                    Line(md, $"| {run.Database} | {run.Members:N0} | {name} | {r.Throughput:F0} | {r.Unit} | {Opt(r.FlowsPerSecond, "F0")} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.Errors} | {ratioText} | {Opt(r.ServerCpuPercent, "F0")}% | {Opt(r.BenchCpuPercent, "F0")}% |");
+                    Line(md, $"| {run.Database} | {run.Members:N0} | {name} | {r.Throughput:F0} | {r.Unit} | {Opt(r.FlowsPerSecond, "F0")} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.Errors} | {Opt(r.FloorThroughput, "F0")} | {ratioText} | {Opt(r.ServerCpuPercent, "F0")}% | {Opt(r.BenchCpuPercent, "F0")}% |");
                 }
                 else
                 {
-                    Line(md, $"| {run.Database} | {run.Members:N0} | {r.Name} | – | | | | | | | {r.Reason} | | |");
+                    Line(md, $"| {run.Database} | {run.Members:N0} | {r.Name} | – | | | | | | | | {r.Reason} | | |");
                 }
             }
         }

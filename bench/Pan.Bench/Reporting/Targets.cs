@@ -39,7 +39,7 @@ public static class Targets
                     continue;
                 }
 
-                var ratio = run.Ratio(scenario, report.Hash);
+                var ratio = run.Ratio(scenario);
                 var floor = ScenarioNames.FloorOf(scenario);
                 checks.Add(new TargetCheck($"{scenario} ≥ {min} × {floor}", where,
                     ratio is { } r ? Format(r) : result.Reason ?? "n/a", ratio is { } value ? value >= min && result.Errors == 0 : null));
@@ -65,7 +65,7 @@ public static class Targets
 
             foreach (var scenario in ScaleFree)
             {
-                var (a, b) = (small.Ratio(scenario, report.Hash), large.Ratio(scenario, report.Hash));
+                var (a, b) = (small.Ratio(scenario), large.Ratio(scenario));
                 checks.Add(new TargetCheck($"{scenario} at {large.Members:N0} ≥ {MinLargeToSmall} × at {small.Members:N0} (floor-normalised)",
                     database, a is > 0 && b is { } v ? Format(v / a.Value) : "n/a", a is > 0 && b is { } w ? w / a.Value >= MinLargeToSmall : null));
             }

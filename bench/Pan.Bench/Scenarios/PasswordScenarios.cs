@@ -21,10 +21,21 @@ public static class PasswordScenarios
     /// </summary>
     public static async Task<ScenarioResult> HashAsync(BenchOptions options, TextWriter log)
     {
+        var benchCpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var sample = await HashLoadAsync(options, options.Warmup, options.Duration);
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - benchCpu).TotalSeconds
+            / ((options.Warmup + options.Duration).TotalSeconds * Environment.ProcessorCount) * 100;
+        log.WriteLine($"  {ScenarioNames.Hash,-16} {sample.CallsPerSecond,10:F1} {Hashes} p50 {sample.P50Ms:F1} ms (m={options.HashMemoryKiB} KiB, t={options.HashIterations})");
+        return new ScenarioResult(ScenarioNames.Hash, true, null, Hashes, sample.CallsPerSecond, null, sample.Calls, sample.Errors,
+            sample.P50Ms, sample.P90Ms, sample.P99Ms, sample.Seconds, Environment.ProcessorCount, null, null, cpu, sample.CallsPerSecond, sample.ErrorSamples);
+    }
+
+    /// <summary>Hashes on every core for <paramref name="warmup"/> + <paramref name="duration"/>.</summary>
+    public static Task<LoadSample> HashLoadAsync(BenchOptions options, TimeSpan warmup, TimeSpan duration)
+    {
         var password = Encoding.UTF8.GetBytes("correct horse battery staple");
         var memory = options.HashMemoryKiB * 1024;
-        var benchCpu = Process.GetCurrentProcess().TotalProcessorTime;
-        var sample = await LoadRunner.RunAsync(Environment.ProcessorCount, options.Warmup, options.Duration, w =>
+        return LoadRunner.RunAsync(Environment.ProcessorCount, warmup, duration, w =>
         {
             w.Time(() =>
             {
@@ -33,11 +44,6 @@ public static class PasswordScenarios
             });
             return Task.CompletedTask;
         });
-        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - benchCpu).TotalSeconds
-            / ((options.Warmup + options.Duration).TotalSeconds * Environment.ProcessorCount) * 100;
-        log.WriteLine($"  {ScenarioNames.Hash,-16} {sample.CallsPerSecond,10:F1} {Hashes} p50 {sample.P50Ms:F1} ms (m={options.HashMemoryKiB} KiB, t={options.HashIterations})");
-        return new ScenarioResult(ScenarioNames.Hash, true, null, Hashes, sample.CallsPerSecond, null, sample.Calls, sample.Errors,
-            sample.P50Ms, sample.P90Ms, sample.P99Ms, sample.Seconds, Environment.ProcessorCount, null, null, cpu, sample.ErrorSamples);
     }
 
     /// <summary>
@@ -74,7 +80,7 @@ public static class PasswordScenarios
             return ScenarioResult.NotAvailable(ScenarioNames.PasswordVerify, Calls, reason);
         }
 
-        return await run.MeasureAsync(ScenarioNames.PasswordVerify, Calls, run.Options.PasswordConcurrency, async w =>
+        return await run.MeasureAsync(ScenarioNames.PasswordVerify, Calls, run.Options.PasswordConcurrency, floor: FloorKind.Hash, operation: async w =>
         {
             var client = run.Members(w.Index);
             var request = Request(members[(int)((w.Index + w.Sequence++ * w.Count) % members.Count)], password);

@@ -1,4 +1,3 @@
-using Grpc.Health.V1;
 using Pan.Bench.Load;
 using Pan.General.Member;
 
@@ -11,12 +10,7 @@ public static class RpcScenarios
 
     /// <summary><c>grpc.health.v1.Health/Check</c>: answered from a cached result, so it measures gRPC itself.</summary>
     public static Task<ScenarioResult> FloorAsync(RunContext run) =>
-        run.MeasureAsync(ScenarioNames.Floor, Calls, run.Options.Concurrency,
-            w =>
-            {
-                var client = run.Health(w.Index);
-                return w.CallAsync(() => client.CheckAsync(new HealthCheckRequest()));
-            });
+        run.MeasureAsync(ScenarioNames.Floor, Calls, run.Options.Concurrency, run.FloorCallAsync, FloorKind.Itself);
 
     /// <summary><c>ValidateAccessToken</c> over the signed-in members' tokens, round-robin.</summary>
     public static Task<ScenarioResult> ValidateAsync(RunContext run, IReadOnlyList<SignedInMember> tokens, string name = ScenarioNames.Validate, double? rate = null) =>

@@ -8,6 +8,19 @@ using Pan.General.Member;
 
 namespace Pan.Bench.Scenarios;
 
+/// <summary>What a scenario's throughput is divided by.</summary>
+public enum FloorKind
+{
+    /// <summary>The scenario is the transport floor itself.</summary>
+    Itself,
+
+    /// <summary>The transport floor (gRPC health check), measured right before the scenario.</summary>
+    Transport,
+
+    /// <summary>The password floor (raw Argon2id, in-process), measured right before the scenario.</summary>
+    Hash,
+}
+
 /// <summary>
 /// Everything the scenarios of one (database, member count) run share: the server, a few gRPC channels (one HTTP/2
 /// connection each), the SMS listener and the seeded member count.
@@ -49,15 +62,32 @@ public sealed class RunContext : IDisposable
 
     public TextWriter Log { get; }
 
+    /// <summary>The run's floor scenario, used instead of a probe when probes are off.</summary>
+    public double? RunFloor { get; private set; }
+
+    /// <summary>The suite's hash floor, used instead of a probe when probes are off.</summary>
+    public double? SuiteHash { get; init; }
+
     /// <summary>The member client on the worker's channel (workers are spread round-robin over the connections).</summary>
     public MemberServiceV2.MemberServiceV2Client Members(int worker) => members[worker % members.Length];
 
     public Health.HealthClient Health(int worker) => health[worker % health.Length];
 
-    /// <summary>Runs a load and turns it into a result, with the server's and the bench's CPU use over the run.</summary>
-    public async Task<ScenarioResult> MeasureAsync(
-        string name, string unit, int workers, Func<Worker, Task> operation, bool flows = false, double? rate = null)
+    /// <summary>One transport-floor call: the gRPC health check, answered from a cached result.</summary>
+    public Task FloorCallAsync(Worker worker)
     {
+        var client = Health(worker.Index);
+        return worker.CallAsync(() => client.CheckAsync(new HealthCheckRequest()));
+    }
+
+    /// <summary>
+    /// Measures the floor right before a scenario, then runs the scenario's load and turns it into a result, with the
+    /// server's and the bench's CPU use over the scenario.
+    /// </summary>
+    public async Task<ScenarioResult> MeasureAsync(
+        string name, string unit, int workers, Func<Worker, Task> operation, FloorKind floor = FloorKind.Transport, bool flows = false, double? rate = null)
+    {
+        var floorRate = await ProbeFloorAsync(floor);
         var serverCpu = Server?.CpuTime;
         var benchCpu = Process.GetCurrentProcess().TotalProcessorTime;
         var wall = Stopwatch.StartNew();
@@ -67,15 +97,41 @@ public sealed class RunContext : IDisposable
         var benchPercent = (Process.GetCurrentProcess().TotalProcessorTime - benchCpu).TotalSeconds / elapsed * 100;
         var result = new ScenarioResult(
             name, true, null, unit, sample.CallsPerSecond, flows ? sample.OperationsPerSecond : null, sample.Calls, sample.Errors,
-            sample.P50Ms, sample.P90Ms, sample.P99Ms, sample.Seconds, workers, rate, serverPercent, benchPercent, sample.ErrorSamples);
+            sample.P50Ms, sample.P90Ms, sample.P99Ms, sample.Seconds, workers, rate, serverPercent, benchPercent,
+            floor == FloorKind.Itself ? sample.CallsPerSecond : floorRate, sample.ErrorSamples);
+        if (floor == FloorKind.Itself)
+        {
+            RunFloor = result.Throughput;
+        }
+
         Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {name,-16} {result.Throughput,10:F0} {unit,-9} p50 {result.P50Ms,7:F2} ms  p99 {result.P99Ms,7:F2} ms  errors {result.Errors}  cpu server {serverPercent:F0}% bench {benchPercent:F0}%"));
+            $"  {name,-16} {result.Throughput,10:F0} {unit,-9} ratio {result.Ratio,5:F2}  p50 {result.P50Ms,7:F2} ms  p99 {result.P99Ms,7:F2} ms  errors {result.Errors}  cpu server {serverPercent:F0}% bench {benchPercent:F0}%"));
         foreach (var error in sample.ErrorSamples)
         {
             Log.WriteLine($"    error: {error}");
         }
 
         return result;
+    }
+
+    private async Task<double?> ProbeFloorAsync(FloorKind floor)
+    {
+        if (floor == FloorKind.Itself)
+        {
+            return null;
+        }
+
+        var probe = Options.FloorProbe;
+        if (probe <= TimeSpan.Zero)
+        {
+            return floor == FloorKind.Hash ? SuiteHash : RunFloor;
+        }
+
+        var warmup = TimeSpan.FromSeconds(Math.Min(1, probe.TotalSeconds / 3));
+        var sample = floor == FloorKind.Hash
+            ? await PasswordScenarios.HashLoadAsync(Options, warmup, probe)
+            : await LoadRunner.RunAsync(Options.Concurrency, warmup, probe, FloorCallAsync);
+        return sample.CallsPerSecond;
     }
 
     public void Dispose()

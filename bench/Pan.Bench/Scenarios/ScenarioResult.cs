@@ -30,6 +30,10 @@ public static class ScenarioNames
 /// <param name="TargetRate">The requested rate of a rate-limited pass.</param>
 /// <param name="ServerCpuPercent">The server's CPU use over the run, in percent of the whole machine.</param>
 /// <param name="BenchCpuPercent">The load generator's own CPU use, in percent of the whole machine.</param>
+/// <param name="FloorThroughput">
+/// The floor this scenario is divided by, measured right before it (the transport floor, or the hash floor for
+/// password-verify), so that a change in the machine's load between scenarios does not skew the ratio.
+/// </param>
 public sealed record ScenarioResult(
     string Name,
     bool Available,
@@ -47,8 +51,12 @@ public sealed record ScenarioResult(
     double? TargetRate,
     double? ServerCpuPercent,
     double? BenchCpuPercent,
+    double? FloorThroughput,
     IReadOnlyList<string> ErrorSamples)
 {
+    /// <summary>Throughput divided by <see cref="FloorThroughput"/>.</summary>
+    public double? Ratio => Available && FloorThroughput is > 0 ? Throughput / FloorThroughput : null;
+
     public static ScenarioResult NotAvailable(string name, string unit, string reason) =>
-        new(name, false, reason, unit, 0, null, 0, 0, 0, 0, 0, 0, 0, null, null, null, []);
+        new(name, false, reason, unit, 0, null, 0, 0, 0, 0, 0, 0, 0, null, null, null, null, []);
 }
