@@ -32,7 +32,8 @@ public static class DatabaseServiceCollectionExtensions
         }
         else
         {
-            options.UseSqlite(connectionString, o => o.MigrationsAssembly("Pan.Migrations.Sqlite"));
+            options.UseSqlite(connectionString, o => o.MigrationsAssembly("Pan.Migrations.Sqlite"))
+                .AddInterceptors(SqliteBusyTimeout.Instance);
         }
     }
 

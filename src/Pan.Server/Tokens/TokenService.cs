@@ -1,7 +1,10 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.Extensions.Options;
 using Pan.Data;
+using Pan.Data.Accounts;
 using Pan.Data.Members;
 using Pan.Data.Tokens;
 using Pan.Server.Members;
@@ -37,6 +40,12 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, IOptions<
 {
     /// <summary>Longest auth_method or verify-token purpose (the width of their columns).</summary>
     public const int MaxLabelLength = 32;
+
+    // Why: the access-token lookup runs on nearly every authenticated call (ValidateAccessToken, Me, …). A compiled
+    // query skips building the LINQ expression tree and matching it against EF Core's query cache on each call, which
+    // the bench measured at about a quarter of ValidateAccessToken's server CPU. Same SQL as the LINQ form. A compiled
+    // query belongs to one model, so there is one per model (one per provider; tests host SQLite and PostgreSQL at once).
+    private static readonly ConditionalWeakTable<IModel, Func<PanDbContext, byte[], DateTimeOffset, CancellationToken, Task<AccessTokenRow?>>> LookupQueries = new();
 
     private readonly AuthTokenCodec codec = new(keys);
 
@@ -155,16 +164,8 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, IOptions<
             return null;
         }
 
-        var now = clock.GetUtcNow();
-        var row = await (
-                from t in db.Set<StoredAccessToken>()
-                join s in db.Set<AuthSession>() on t.SessionId equals s.Id
-                join m in db.Members on t.Uid equals m.Uid
-                join a in db.Accounts on m.AccountId equals a.Id
-                where t.Hash == hash && t.Expires > now && s.Revoked == null && m.TokenGeneration == t.TokenGeneration
-                select new { t.Hash, t.SessionId, t.AppId, t.Expires, Member = m, Account = a })
-            .AsNoTracking()
-            .SingleOrDefaultAsync(cancellationToken);
+        var lookup = LookupQueries.GetValue(db.Model, _ => CompileLookup());
+        var row = await lookup(db, hash, clock.GetUtcNow(), cancellationToken);
         if (row is null || !CryptographicOperations.FixedTimeEquals(row.Hash, hash))
         {
             return null;
@@ -255,6 +256,17 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, IOptions<
         return changed == 1;
     }
 
+    private static Func<PanDbContext, byte[], DateTimeOffset, CancellationToken, Task<AccessTokenRow?>> CompileLookup() =>
+        EF.CompileAsyncQuery((PanDbContext db, byte[] hash, DateTimeOffset now, CancellationToken _) => (
+                from t in db.Set<StoredAccessToken>()
+                join s in db.Set<AuthSession>() on t.SessionId equals s.Id
+                join m in db.Members on t.Uid equals m.Uid
+                join a in db.Accounts on m.AccountId equals a.Id
+                where t.Hash == hash && t.Expires > now && s.Revoked == null && m.TokenGeneration == t.TokenGeneration
+                select new AccessTokenRow(t.Hash, t.SessionId, t.AppId, t.Expires, m, a))
+            .AsNoTracking()
+            .SingleOrDefault());
+
     /// <summary>Revokes the sessions and bumps the members' token generation (killing access tokens from any session), atomically.</summary>
     private async Task RevokeAsync(IQueryable<AuthSession> sessions, IQueryable<Member> members, CancellationToken cancellationToken)
     {
@@ -272,6 +284,9 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, IOptions<
         logger.LogInformation("Revoked {Count} auth session(s) and bumped token generation", revoked);
     }
 }
+
+/// <summary>One row of the access-token lookup: the token's fields with its member and the member's account.</summary>
+internal sealed record AccessTokenRow(byte[] Hash, long SessionId, string AppId, DateTimeOffset Expires, Member Member, Account Account);
 
 /// <summary>Purposes a verify token can be bound to.</summary>
 public static class VerifyPurposes

@@ -1,0 +1,88 @@
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Pan.Bench.Hosting;
+
+/// <summary>A fresh, empty database for one run; dropped (or deleted) afterwards.</summary>
+public abstract class BenchDatabase : IAsyncDisposable
+{
+    /// <summary>The value of <c>Pan:Database:Provider</c>.</summary>
+    public abstract string Provider { get; }
+
+    /// <summary>The server's <c>ConnectionStrings:Pan</c>.</summary>
+    public abstract string ConnectionString { get; }
+
+    public static async Task<BenchDatabase> CreateAsync(string provider, int members, BenchOptions options) => provider switch
+    {
+        "sqlite" => new SqliteBenchDatabase(Path.Combine(Path.GetFullPath(options.OutputDirectory), "tmp")),
+        "postgres" => await PostgresBenchDatabase.CreateAsync(options.PostgresAdmin, members),
+        _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "Unknown database."),
+    };
+
+    public abstract ValueTask DisposeAsync();
+}
+
+/// <summary>A SQLite file in a folder of its own under the results folder (same disk a deployment would use).</summary>
+internal sealed class SqliteBenchDatabase : BenchDatabase
+{
+    private readonly string folder;
+
+    public SqliteBenchDatabase(string parent)
+    {
+        folder = Path.Combine(parent, $"sqlite-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        File = Path.Combine(folder, "pan.db");
+    }
+
+    public string File { get; }
+
+    public override string Provider => "sqlite";
+
+    public override string ConnectionString => $"Data Source={File}";
+
+    public override ValueTask DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(folder, recursive: true);
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>A database named pan_bench_… on the loopback PostgreSQL server, dropped with FORCE afterwards.</summary>
+internal sealed class PostgresBenchDatabase : BenchDatabase
+{
+    private readonly string admin;
+    private readonly string name;
+
+    private PostgresBenchDatabase(string admin, string name)
+    {
+        this.admin = admin;
+        this.name = name;
+        ConnectionString = new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
+    }
+
+    public override string Provider => "postgres";
+
+    public override string ConnectionString { get; }
+
+    public static async Task<PostgresBenchDatabase> CreateAsync(string admin, int members)
+    {
+        var database = new PostgresBenchDatabase(admin, $"pan_bench_{members}_{Guid.NewGuid().ToString("N")[..8]}");
+        await database.ExecuteAsync($"CREATE DATABASE \"{database.name}\"");
+        return database;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(admin);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}

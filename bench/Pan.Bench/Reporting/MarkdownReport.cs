@@ -1,0 +1,73 @@
+using System.Globalization;
+using System.Text;
+using Pan.Bench.Scenarios;
+
+namespace Pan.Bench.Reporting;
+
+/// <summary>Renders a <see cref="BenchReport"/> as the Markdown that BENCHMARKS.md quotes.</summary>
+public static class MarkdownReport
+{
+    public static string Render(BenchReport report)
+    {
+        var md = new StringBuilder();
+        var s = report.Settings;
+        var m = report.Machine;
+        Line(md, $"Measured {report.Started:yyyy-MM-dd HH:mm} UTC in {report.TotalSeconds / 60:F1} min on {m.Cpu}, {m.Cores} cores, {m.MemoryGB:F0} GB RAM, {m.Os}, {m.Runtime}; server and load generator on the same machine.");
+        Line(md, $"Load average (1/5/15 min) before: {m.LoadBefore}; after: {m.LoadAfter}.{(s.Note is null ? string.Empty : " Note: " + s.Note)}");
+        md.AppendLine();
+        Line(md, $"Command: `{report.Command}`");
+        md.AppendLine();
+        Line(md, $"Each scenario: {s.WarmupSeconds:0.#} s warm-up, {s.DurationSeconds:0.#} s measured; {s.Channels} HTTP/2 connections; {s.Concurrency} calls in flight (floor, validate, me, read-object), {s.FlowConcurrency} flows (phone-login, register), {s.PasswordConcurrency} calls (password-verify); read-object asks for {s.ReadBatch} uids; validate/me use {s.Tokens} members signed in through the API. Hash floor: Argon2id m={s.HashMemoryKiB} KiB, t={s.HashIterations}, one thread per core.");
+        md.AppendLine();
+        if (report.Hash is { } hash)
+        {
+            Line(md, $"**Password floor (hash):** {hash.Throughput:F1} hashes/s (p50 {hash.P50Ms:F1} ms per hash).");
+            md.AppendLine();
+        }
+
+        Line(md, $"Ratio = throughput ÷ the floor measured right before the scenario ({(s.FloorProbeSeconds > 0 ? $"{s.FloorProbeSeconds:0.#} s probe" : "the run's floor row")}): the transport floor (gRPC health check) for RPC scenarios, the hash floor for password-verify. Flows count every RPC. CPU is in percent of the whole machine.");
+        md.AppendLine();
+        md.AppendLine("| database | members | scenario | throughput | unit | flows/s | p50 ms | p90 ms | p99 ms | errors | floor /s | ratio | server CPU | bench CPU |");
+        md.AppendLine("|---|--:|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        foreach (var run in report.Runs)
+        {
+            foreach (var r in run.Scenarios)
+            {
+                var ratio = r.Ratio;
+                var floor = ScenarioNames.FloorOf(r.Name);
+                if (r.Available)
+                {
+                    var ratioText = r.Name == floor ? "1 (floor)" : Opt(ratio, "F2") + (floor == ScenarioNames.Hash ? " × hash" : string.Empty);
+                    var name = r.TargetRate is { } rate ? $"{r.Name} (at {rate:F0}/s)" : r.Name;
+                    Line(md, $"| {run.Database} | {run.Members:N0} | {name} | {r.Throughput:F0} | {r.Unit} | {Opt(r.FlowsPerSecond, "F0")} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.Errors} | {Opt(r.FloorThroughput, "F0")} | {ratioText} | {Opt(r.ServerCpuPercent, "F0")}% | {Opt(r.BenchCpuPercent, "F0")}% |");
+                }
+                else
+                {
+                    Line(md, $"| {run.Database} | {run.Members:N0} | {r.Name} | – | | | | | | | | {r.Reason} | | |");
+                }
+            }
+        }
+
+        md.AppendLine();
+        md.AppendLine("| database | members | seeding | sign-in of token members | server peak RSS | failure |");
+        md.AppendLine("|---|--:|--:|--:|--:|---|");
+        foreach (var run in report.Runs)
+        {
+            Line(md, $"| {run.Database} | {run.Members:N0} | {run.SeedSeconds:F1} s | {run.SignInSeconds:F1} s | {Opt(run.PeakRssMB, "F0")} MB | {run.Failure ?? string.Empty} |");
+        }
+
+        md.AppendLine();
+        md.AppendLine("| target | where | measured | result |");
+        md.AppendLine("|---|---|--:|---|");
+        foreach (var check in Targets.Evaluate(report))
+        {
+            Line(md, $"| {check.Target} | {check.Database} | {check.Measured} | {check.Passed switch { true => "pass", false => "**MISS**", null => "n/a" }} |");
+        }
+
+        return md.ToString();
+    }
+
+    private static string Opt(double? value, string format) => value?.ToString(format, CultureInfo.InvariantCulture) ?? "–";
+
+    private static void Line(StringBuilder md, FormattableString text) => md.AppendLine(text.ToString(CultureInfo.InvariantCulture));
+}

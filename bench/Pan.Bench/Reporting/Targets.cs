@@ -1,0 +1,78 @@
+using System.Globalization;
+using Pan.Bench.Scenarios;
+
+namespace Pan.Bench.Reporting;
+
+/// <summary>One target checked against one run (or a pair of runs): what was wanted, what was measured, whether it holds.</summary>
+public sealed record TargetCheck(string Target, string Database, string Measured, bool? Passed);
+
+/// <summary>The targets, evaluated on a report. Passed is null when the figures needed are missing.</summary>
+public static class Targets
+{
+    /// <summary>Minimum throughput, as a ratio to the run's floor, per scenario.</summary>
+    public static readonly IReadOnlyDictionary<string, double> MinRatio = new Dictionary<string, double>
+    {
+        [ScenarioNames.Validate] = 0.5,
+        [ScenarioNames.Me] = 0.4,
+        [ScenarioNames.ReadObject] = 0.2,
+        [ScenarioNames.PhoneLogin] = 0.25,
+        [ScenarioNames.PasswordVerify] = 0.8,
+    };
+
+    public const double MaxPacedP99Ms = 5;
+    public const double MaxPeakRssMB = 300;
+    public const double MinLargeToSmall = 0.9;
+
+    /// <summary>Scenarios whose throughput at the largest member count must stay within 10 % of the smallest.</summary>
+    public static readonly IReadOnlyList<string> ScaleFree = [ScenarioNames.Validate, ScenarioNames.Me, ScenarioNames.PhoneLogin];
+
+    public static IReadOnlyList<TargetCheck> Evaluate(BenchReport report)
+    {
+        var checks = new List<TargetCheck>();
+        foreach (var run in report.Runs)
+        {
+            var where = $"{run.Database} {run.Members:N0}";
+            foreach (var (scenario, min) in MinRatio)
+            {
+                if (run.Find(scenario) is not { } result)
+                {
+                    continue;
+                }
+
+                var ratio = run.Ratio(scenario);
+                var floor = ScenarioNames.FloorOf(scenario);
+                checks.Add(new TargetCheck($"{scenario} ≥ {min} × {floor}", where,
+                    ratio is { } r ? Format(r) : result.Reason ?? "n/a", ratio is { } value ? value >= min && result.Errors == 0 : null));
+            }
+
+            if (run.Find(ScenarioNames.ValidatePaced) is { } paced)
+            {
+                checks.Add(new TargetCheck($"validate p99 < {MaxPacedP99Ms} ms at 70 % of peak", where,
+                    Format(paced.P99Ms) + " ms", paced.P99Ms < MaxPacedP99Ms && paced.Errors == 0));
+            }
+        }
+
+        foreach (var database in report.Runs.Select(r => r.Database).Distinct())
+        {
+            var runs = report.Runs.Where(r => r.Database == database).OrderBy(r => r.Members).ToList();
+            var (small, large) = (runs[0], runs[^1]);
+            checks.Add(new TargetCheck($"server peak RSS ≤ {MaxPeakRssMB} MB at {large.Members:N0}", database,
+                large.PeakRssMB is { } rss ? Format(rss) + " MB" : "n/a", large.PeakRssMB is { } m ? m <= MaxPeakRssMB : null));
+            if (runs.Count < 2)
+            {
+                continue;
+            }
+
+            foreach (var scenario in ScaleFree)
+            {
+                var (a, b) = (small.Ratio(scenario), large.Ratio(scenario));
+                checks.Add(new TargetCheck($"{scenario} at {large.Members:N0} ≥ {MinLargeToSmall} × at {small.Members:N0} (floor-normalised)",
+                    database, a is > 0 && b is { } v ? Format(v / a.Value) : "n/a", a is > 0 && b is { } w ? w / a.Value >= MinLargeToSmall : null));
+            }
+        }
+
+        return checks;
+    }
+
+    private static string Format(double value) => value.ToString(value < 10 ? "0.00" : "0", CultureInfo.InvariantCulture);
+}
