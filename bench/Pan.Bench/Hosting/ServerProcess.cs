@@ -128,6 +128,14 @@ public sealed class ServerProcess : IAsyncDisposable
         ["Pan__Sms__Limits__PerCountryPerHour"] = "100000000",
         ["Pan__Sms__Limits__PerCountryPerDay"] = "100000000",
         ["Pan__Captcha__Mode"] = "off",
+        // Why: a Production server needs an email relay and a public base URL; no bench scenario sends mail, so the
+        // relay is the discard port and the base URL the server's own listener.
+        ["Pan__Email__Provider"] = "smtp",
+        ["Pan__Email__Smtp__Host"] = "127.0.0.1",
+        ["Pan__Email__Smtp__Port"] = "9",
+        ["Pan__Email__Smtp__Security"] = "None",
+        ["Pan__Email__Smtp__From"] = "Pan Bench <bench@pan.test>",
+        ["Pan__Links__PublicBaseUrl"] = $"http://127.0.0.1:{http}",
     };
 
     private static Process Start(string dll, string[] args, Dictionary<string, string> settings, string logFile, out Task logCopy)
