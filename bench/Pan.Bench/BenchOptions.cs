@@ -35,7 +35,7 @@ public sealed record BenchOptions
     public int Channels { get; init; } = 2;
 
     /// <summary>Members signed in through the API (phone login, then AccessToken) for validate and me.</summary>
-    public int Tokens { get; init; } = 300;
+    public int Tokens { get; init; } = 200;
 
     /// <summary>Members given a password for password-verify.</summary>
     public int PasswordMembers { get; init; } = 16;

@@ -72,7 +72,7 @@ public static class BenchRunner
             log.WriteLine($"  seeded in {seedSeconds:F1} s");
 
             await using var server = await ServerProcess.StartAsync(dll, database, sms.Url, logFile, options.ServerEnvironment);
-            using var run = new RunContext(options, server, server.GrpcUri, sms, members, log) { SuiteHash = hash };
+            using var run = new RunContext(options, server, server.GrpcUri, sms, members, log) { SuiteHash = hash, Database = database };
             try
             {
                 signInSeconds = await RunScenariosAsync(run, results);

@@ -18,7 +18,7 @@ public static class CommandLine
           --flow-concurrency 16         flows in flight (phone-login, register)
           --password-concurrency 8      calls in flight (password-verify)
           --channels 2                  gRPC channels (HTTP/2 connections)
-          --tokens 300                  members signed in through the API for validate/me
+          --tokens 200                  members signed in through the API for validate/me
           --hash-memory-kib 19456       Argon2id memory (KiB) of the hash floor
           --hash-iterations 2           Argon2id passes of the hash floor
           --server PATH                 Pan.Server.dll (default: the Release build in this repository)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -18,6 +19,12 @@ public abstract class BenchDatabase : IAsyncDisposable
         "postgres" => await PostgresBenchDatabase.CreateAsync(options.PostgresAdmin, members),
         _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "Unknown database."),
     };
+
+    /// <summary>
+    /// CPU time used so far by the database's own processes serving this database (PostgreSQL backends), or null
+    /// when the database runs inside the server (SQLite) or /proc is not readable.
+    /// </summary>
+    public virtual Task<TimeSpan?> CpuTimeAsync() => Task.FromResult<TimeSpan?>(null);
 
     public abstract ValueTask DisposeAsync();
 }
@@ -70,6 +77,32 @@ internal sealed class PostgresBenchDatabase : BenchDatabase
         var database = new PostgresBenchDatabase(admin, $"pan_bench_{members}_{Guid.NewGuid().ToString("N")[..8]}");
         await database.ExecuteAsync($"CREATE DATABASE \"{database.name}\"");
         return database;
+    }
+
+    /// <summary>Sums user + system time of the backends connected to this database (from /proc; clock ticks of 1/100 s).</summary>
+    public override async Task<TimeSpan?> CpuTimeAsync()
+    {
+        await using var connection = new NpgsqlConnection(admin);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT pid FROM pg_stat_activity WHERE datname = @name", connection);
+        command.Parameters.AddWithValue("name", name);
+        var ticks = 0L;
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            var stat = $"/proc/{reader.GetInt32(0)}/stat";
+            if (!File.Exists(stat))
+            {
+                continue;
+            }
+
+            // Fields after the command name (which is in parentheses): utime and stime are the 12th and 13th.
+            var text = await File.ReadAllTextAsync(stat);
+            var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+            ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        }
+
+        return TimeSpan.FromSeconds(ticks / 100.0);
     }
 
     public override async ValueTask DisposeAsync()

@@ -25,10 +25,10 @@ public static class MarkdownReport
             md.AppendLine();
         }
 
-        Line(md, $"Ratio = throughput ÷ the floor measured right before the scenario ({(s.FloorProbeSeconds > 0 ? $"{s.FloorProbeSeconds:0.#} s probe" : "the run's floor row")}): the transport floor (gRPC health check) for RPC scenarios, the hash floor for password-verify. Flows count every RPC. CPU is in percent of the whole machine.");
+        Line(md, $"Ratio = throughput ÷ the floor measured right before the scenario ({(s.FloorProbeSeconds > 0 ? $"{s.FloorProbeSeconds:0.#} s probe" : "the run's floor row")}): the transport floor (gRPC health check) for RPC scenarios, the hash floor for password-verify. Flows count every RPC. CPU is in percent of the whole machine (server = the Pan process, which includes SQLite; db = PostgreSQL's backends for the run's database).");
         md.AppendLine();
-        md.AppendLine("| database | members | scenario | throughput | unit | flows/s | p50 ms | p90 ms | p99 ms | errors | floor /s | ratio | server CPU | bench CPU |");
-        md.AppendLine("|---|--:|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        md.AppendLine("| database | members | scenario | throughput | unit | flows/s | p50 ms | p90 ms | p99 ms | errors | floor /s | ratio | server CPU | db CPU | bench CPU |");
+        md.AppendLine("|---|--:|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var run in report.Runs)
         {
             foreach (var r in run.Scenarios)
@@ -37,13 +37,13 @@ public static class MarkdownReport
                 var floor = ScenarioNames.FloorOf(r.Name);
                 if (r.Available)
                 {
-                    var ratioText = r.Name == floor ? "1 (floor)" : Opt(ratio, "F2") + (floor == ScenarioNames.Hash ? " × hash" : string.Empty);
+                    var ratioText = r.Name == floor ? "1 (floor)" : Opt(ratio, "F3") + (floor == ScenarioNames.Hash ? " × hash" : string.Empty);
                     var name = r.TargetRate is { } rate ? $"{r.Name} (at {rate:F0}/s)" : r.Name;
-                    Line(md, $"| {run.Database} | {run.Members:N0} | {name} | {r.Throughput:F0} | {r.Unit} | {Opt(r.FlowsPerSecond, "F0")} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.Errors} | {Opt(r.FloorThroughput, "F0")} | {ratioText} | {Opt(r.ServerCpuPercent, "F0")}% | {Opt(r.BenchCpuPercent, "F0")}% |");
+                    Line(md, $"| {run.Database} | {run.Members:N0} | {name} | {r.Throughput:F0} | {r.Unit} | {Opt(r.FlowsPerSecond, "F0")} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.Errors} | {Opt(r.FloorThroughput, "F0")} | {ratioText} | {Opt(r.ServerCpuPercent, "F0")}% | {Pct(r.DatabaseCpuPercent)} | {Opt(r.BenchCpuPercent, "F0")}% |");
                 }
                 else
                 {
-                    Line(md, $"| {run.Database} | {run.Members:N0} | {r.Name} | – | | | | | | | | {r.Reason} | | |");
+                    Line(md, $"| {run.Database} | {run.Members:N0} | {r.Name} | – | | | | | | | | {r.Reason} | | | |");
                 }
             }
         }
@@ -66,6 +66,8 @@ public static class MarkdownReport
 
         return md.ToString();
     }
+
+    private static string Pct(double? value) => value is { } v ? v.ToString("F0", CultureInfo.InvariantCulture) + "%" : "–";
 
     private static string Opt(double? value, string format) => value?.ToString(format, CultureInfo.InvariantCulture) ?? "–";
 

@@ -74,5 +74,5 @@ public static class Targets
         return checks;
     }
 
-    private static string Format(double value) => value.ToString(value < 10 ? "0.00" : "0", CultureInfo.InvariantCulture);
+    private static string Format(double value) => value.ToString(value < 1 ? "0.000" : value < 10 ? "0.00" : "0", CultureInfo.InvariantCulture);
 }

@@ -65,6 +65,9 @@ public sealed class RunContext : IDisposable
     /// <summary>The run's floor scenario, used instead of a probe when probes are off.</summary>
     public double? RunFloor { get; private set; }
 
+    /// <summary>The run's database, whose own CPU use (PostgreSQL backends) is reported beside the server's.</summary>
+    public BenchDatabase? Database { get; init; }
+
     /// <summary>The suite's hash floor, used instead of a probe when probes are off.</summary>
     public double? SuiteHash { get; init; }
 
@@ -89,15 +92,19 @@ public sealed class RunContext : IDisposable
     {
         var floorRate = await ProbeFloorAsync(floor);
         var serverCpu = Server?.CpuTime;
+        var databaseCpu = Database is null ? null : await Database.CpuTimeAsync();
         var benchCpu = Process.GetCurrentProcess().TotalProcessorTime;
         var wall = Stopwatch.StartNew();
         var sample = await LoadRunner.RunAsync(workers, Options.Warmup, Options.Duration, operation, rate);
         var elapsed = wall.Elapsed.TotalSeconds * Environment.ProcessorCount;
         double? serverPercent = Server is { } s && serverCpu is { } before ? (s.CpuTime - before).TotalSeconds / elapsed * 100 : null;
         var benchPercent = (Process.GetCurrentProcess().TotalProcessorTime - benchCpu).TotalSeconds / elapsed * 100;
+        double? databasePercent = Database is null || databaseCpu is not { } dbBefore || await Database.CpuTimeAsync() is not { } dbAfter
+            ? null
+            : (dbAfter - dbBefore).TotalSeconds / elapsed * 100;
         var result = new ScenarioResult(
             name, true, null, unit, sample.CallsPerSecond, flows ? sample.OperationsPerSecond : null, sample.Calls, sample.Errors,
-            sample.P50Ms, sample.P90Ms, sample.P99Ms, sample.Seconds, workers, rate, serverPercent, benchPercent,
+            sample.P50Ms, sample.P90Ms, sample.P99Ms, sample.Seconds, workers, rate, serverPercent, benchPercent, databasePercent,
             floor == FloorKind.Itself ? sample.CallsPerSecond : floorRate, sample.ErrorSamples);
         if (floor == FloorKind.Itself)
         {
@@ -105,7 +112,7 @@ public sealed class RunContext : IDisposable
         }
 
         Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {name,-16} {result.Throughput,10:F0} {unit,-9} ratio {result.Ratio,5:F2}  p50 {result.P50Ms,7:F2} ms  p99 {result.P99Ms,7:F2} ms  errors {result.Errors}  cpu server {serverPercent:F0}% bench {benchPercent:F0}%"));
+            $"  {name,-16} {result.Throughput,10:F0} {unit,-9} ratio {result.Ratio,6:F3}  p50 {result.P50Ms,7:F2} ms  p99 {result.P99Ms,7:F2} ms  errors {result.Errors}  cpu server {serverPercent:F0}% db {(databasePercent is { } db ? $"{db:F0}%" : "–")} bench {benchPercent:F0}%"));
         foreach (var error in sample.ErrorSamples)
         {
             Log.WriteLine($"    error: {error}");

@@ -30,6 +30,7 @@ public static class ScenarioNames
 /// <param name="TargetRate">The requested rate of a rate-limited pass.</param>
 /// <param name="ServerCpuPercent">The server's CPU use over the run, in percent of the whole machine.</param>
 /// <param name="BenchCpuPercent">The load generator's own CPU use, in percent of the whole machine.</param>
+/// <param name="DatabaseCpuPercent">PostgreSQL's backends for this database, in percent of the whole machine (SQLite runs inside the server).</param>
 /// <param name="FloorThroughput">
 /// The floor this scenario is divided by, measured right before it (the transport floor, or the hash floor for
 /// password-verify), so that a change in the machine's load between scenarios does not skew the ratio.
@@ -51,6 +52,7 @@ public sealed record ScenarioResult(
     double? TargetRate,
     double? ServerCpuPercent,
     double? BenchCpuPercent,
+    double? DatabaseCpuPercent,
     double? FloorThroughput,
     IReadOnlyList<string> ErrorSamples)
 {
@@ -58,5 +60,5 @@ public sealed record ScenarioResult(
     public double? Ratio => Available && FloorThroughput is > 0 ? Throughput / FloorThroughput : null;
 
     public static ScenarioResult NotAvailable(string name, string unit, string reason) =>
-        new(name, false, reason, unit, 0, null, 0, 0, 0, 0, 0, 0, 0, null, null, null, null, []);
+        new(name, false, reason, unit, 0, null, 0, 0, 0, 0, 0, 0, 0, null, null, null, null, null, []);
 }
