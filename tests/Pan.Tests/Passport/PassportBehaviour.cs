@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -42,6 +43,23 @@ public abstract partial class PassportBehaviour<TFixture>(TFixture fixture) : IC
         var scanned = await Scanner.ValidatePassportTokenAsync(new ValidatePassportTokenRequest { PassportToken = card.PassportToken }, ScannerApp());
         var phone = await TestMembers.WithDbAsync(Server, db => Task.FromResult(db.Accounts.Single(a => a.Id == member.AccountId).PhoneE164));
         Assert.Equal((member.ObjectId.ToString("D"), member.Uid, phone, member.DisplayName), (scanned.Uuid, scanned.Uid, scanned.Phone, scanned.DisplayName));
+    }
+
+    [Fact]
+    public async Task AScannerWithARealAppSecret_FromTheRegistry_ValidatesTheCard_AndAWrongSecretIsUnauthenticated()
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        var secret = await scope.ServiceProvider.GetRequiredService<Pan.Server.Apps.AppAdministration>().RotateSecretAsync("shop24h", default);
+        var member = await TestMembers.CreateAsync(Server);
+        var card = await Client.GetPassportTokenAsync(new GetPassportTokenRequest { AccessToken = await TestMembers.AccessTokenAsync(Server, member) });
+        Metadata App(string s) => new() { { "x-pan-app-id", "shop24h" }, { "x-pan-app-secret", s } };
+
+        var scanned = await Client.ValidatePassportTokenAsync(new ValidatePassportTokenRequest { PassportToken = card.PassportToken }, App(secret));
+        Assert.Equal(member.Uid, scanned.Uid);
+
+        var wrong = await Assert.ThrowsAsync<RpcException>(() =>
+            Client.ValidatePassportTokenAsync(new ValidatePassportTokenRequest { PassportToken = card.PassportToken }, App(secret + "x")).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, wrong.StatusCode);
     }
 
     [Fact]
