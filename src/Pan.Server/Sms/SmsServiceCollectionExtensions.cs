@@ -14,6 +14,8 @@ public static class SmsServiceCollectionExtensions
     public static IServiceCollection AddPanSms(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<PhoneNumbers>();
+        services.AddSingleton<SmsJanitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<SmsJanitor>());
 
         services.AddOptions<SmsOptions>().BindConfiguration(SmsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SmsLimitsOptions>().BindConfiguration(SmsLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
