@@ -283,6 +283,31 @@ namespace Pan.Migrations.Postgres.Migrations
                     b.ToTable("audit_log", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.Avatars.AvatarFile", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("key");
+
+                    b.Property<int>("Size")
+                        .HasColumnType("integer")
+                        .HasColumnName("size");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created");
+
+                    b.Property<byte[]>("Png")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("png");
+
+                    b.HasKey("Key", "Size");
+
+                    b.ToTable("avatar_files", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.Credentials.LoginFailure", b =>
                 {
                     b.Property<long>("Uid")

@@ -272,6 +272,31 @@ namespace Pan.Migrations.Sqlite.Migrations
                     b.ToTable("audit_log", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.Avatars.AvatarFile", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<int>("Size")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("size");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created");
+
+                    b.Property<byte[]>("Png")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("png");
+
+                    b.HasKey("Key", "Size");
+
+                    b.ToTable("avatar_files", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.Credentials.LoginFailure", b =>
                 {
                     b.Property<long>("Uid")

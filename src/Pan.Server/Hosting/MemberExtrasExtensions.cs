@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Pan.Server.AddressBooks;
 using Pan.Server.Apps;
@@ -22,7 +23,11 @@ public static class MemberExtrasExtensions
         services.AddScoped<AuditLog>();
         services.AddScoped<AddressBookStore>();
         services.AddSingleton<AvatarUrls>();
-        services.AddSingleton<IAvatarStore, FileSystemAvatarStore>();
+        services.AddSingleton<FileSystemAvatarStore>();
+        services.AddSingleton<DatabaseAvatarStore>();
+        services.AddSingleton<IAvatarStore>(sp => sp.GetRequiredService<IOptions<AvatarOptions>>().Value.Store == "filesystem"
+            ? sp.GetRequiredService<FileSystemAvatarStore>()
+            : sp.GetRequiredService<DatabaseAvatarStore>());
         services.AddScoped<AvatarService>();
         services.AddScoped<MemberPasses>();
         // Why: the apps feature registers the real registry; TryAdd keeps this seam resolvable without it and yields to it.

@@ -26,6 +26,7 @@ public abstract class ExtrasFixture : PhoneFlowFixture
 
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
     {
+        ["Pan:Avatars:Store"] = "filesystem",
         ["Pan:Avatars:Folder"] = avatarFolder,
         ["Pan:Links:PublicBaseUrl"] = PublicBaseUrl + "/",
         ["Pan:AddressBooks:MaxPerMember"] = MaxAddressBooks.ToString(System.Globalization.CultureInfo.InvariantCulture),
