@@ -57,6 +57,9 @@ public sealed record BenchOptions
     /// <summary>Admin connection string of the PostgreSQL server that gets a fresh database per run.</summary>
     public string PostgresAdmin { get; init; } = "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres";
 
+    /// <summary>Extra keywords for the server's PostgreSQL connection string (e.g. "Max Auto Prepare=20"), to try tuning.</summary>
+    public string? PostgresOptions { get; init; }
+
     /// <summary>Folder for results.md, results.json and the servers' logs.</summary>
     public string OutputDirectory { get; init; } = "bench/results";
 

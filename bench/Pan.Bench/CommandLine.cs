@@ -23,6 +23,7 @@ public static class CommandLine
           --hash-iterations 2           Argon2id passes of the hash floor
           --server PATH                 Pan.Server.dll (default: the Release build in this repository)
           --pg CONNSTRING               PostgreSQL admin connection (default 127.0.0.1:55432, user postgres)
+          --pg-options "K=V;..."        extra keywords for the server's PostgreSQL connection string
           --out DIR                     results folder (default bench/results)
           --server-env KEY=VALUE        extra server setting as an environment variable (repeatable)
           --note TEXT                   a note for the report (e.g. "other builds were running")
@@ -75,6 +76,7 @@ public static class CommandLine
         "--server" => o with { ServerDll = value },
         "--pg" => o with { PostgresAdmin = value },
         "--out" => o with { OutputDirectory = value },
+        "--pg-options" => o with { PostgresOptions = value },
         "--note" => o with { Note = value },
         "--server-env" when value.Split('=', 2) is [{ Length: > 0 } key, var setting] =>
             o with { ServerEnvironment = new Dictionary<string, string>(o.ServerEnvironment) { [key] = setting } },

@@ -16,7 +16,7 @@ public abstract class BenchDatabase : IAsyncDisposable
     public static async Task<BenchDatabase> CreateAsync(string provider, int members, BenchOptions options) => provider switch
     {
         "sqlite" => new SqliteBenchDatabase(Path.Combine(Path.GetFullPath(options.OutputDirectory), "tmp")),
-        "postgres" => await PostgresBenchDatabase.CreateAsync(options.PostgresAdmin, members),
+        "postgres" => await PostgresBenchDatabase.CreateAsync(options.PostgresAdmin, options.PostgresOptions, members),
         _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "Unknown database."),
     };
 
@@ -61,20 +61,21 @@ internal sealed class PostgresBenchDatabase : BenchDatabase
     private readonly string admin;
     private readonly string name;
 
-    private PostgresBenchDatabase(string admin, string name)
+    private PostgresBenchDatabase(string admin, string? extra, string name)
     {
         this.admin = admin;
         this.name = name;
-        ConnectionString = new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
+        var server = new NpgsqlConnectionStringBuilder(admin + (string.IsNullOrEmpty(extra) ? string.Empty : ";" + extra)) { Database = name };
+        ConnectionString = server.ConnectionString;
     }
 
     public override string Provider => "postgres";
 
     public override string ConnectionString { get; }
 
-    public static async Task<PostgresBenchDatabase> CreateAsync(string admin, int members)
+    public static async Task<PostgresBenchDatabase> CreateAsync(string admin, string? extra, int members)
     {
-        var database = new PostgresBenchDatabase(admin, $"pan_bench_{members}_{Guid.NewGuid().ToString("N")[..8]}");
+        var database = new PostgresBenchDatabase(admin, extra, $"pan_bench_{members}_{Guid.NewGuid().ToString("N")[..8]}");
         await database.ExecuteAsync($"CREATE DATABASE \"{database.name}\"");
         return database;
     }

@@ -27,7 +27,7 @@ public static class PasswordScenarios
             / ((options.Warmup + options.Duration).TotalSeconds * Environment.ProcessorCount) * 100;
         log.WriteLine($"  {ScenarioNames.Hash,-16} {sample.CallsPerSecond,10:F1} {Hashes} p50 {sample.P50Ms:F1} ms (m={options.HashMemoryKiB} KiB, t={options.HashIterations})");
         return new ScenarioResult(ScenarioNames.Hash, true, null, Hashes, sample.CallsPerSecond, null, sample.Calls, sample.Errors,
-            sample.P50Ms, sample.P90Ms, sample.P99Ms, sample.Seconds, Environment.ProcessorCount, null, null, cpu, null, sample.CallsPerSecond, sample.ErrorSamples);
+            sample.P50Ms, sample.P90Ms, sample.P99Ms, sample.Seconds, Environment.ProcessorCount, null, null, cpu, null, null, sample.CallsPerSecond, sample.ErrorSamples);
     }
 
     /// <summary>Hashes on every core for <paramref name="warmup"/> + <paramref name="duration"/>.</summary>

@@ -102,9 +102,12 @@ public sealed class RunContext : IDisposable
         double? databasePercent = Database is null || databaseCpu is not { } dbBefore || await Database.CpuTimeAsync() is not { } dbAfter
             ? null
             : (dbAfter - dbBefore).TotalSeconds / elapsed * 100;
+        double? perCall = serverPercent is { } sp && sample.CallsPerSecond > 0
+            ? (sp + (databasePercent ?? 0)) / 100 * Environment.ProcessorCount / sample.CallsPerSecond * 1e6
+            : null;
         var result = new ScenarioResult(
             name, true, null, unit, sample.CallsPerSecond, flows ? sample.OperationsPerSecond : null, sample.Calls, sample.Errors,
-            sample.P50Ms, sample.P90Ms, sample.P99Ms, sample.Seconds, workers, rate, serverPercent, benchPercent, databasePercent,
+            sample.P50Ms, sample.P90Ms, sample.P99Ms, sample.Seconds, workers, rate, serverPercent, benchPercent, databasePercent, perCall,
             floor == FloorKind.Itself ? sample.CallsPerSecond : floorRate, sample.ErrorSamples);
         if (floor == FloorKind.Itself)
         {
@@ -112,7 +115,7 @@ public sealed class RunContext : IDisposable
         }
 
         Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {name,-16} {result.Throughput,10:F0} {unit,-9} ratio {result.Ratio,6:F3}  p50 {result.P50Ms,7:F2} ms  p99 {result.P99Ms,7:F2} ms  errors {result.Errors}  cpu server {serverPercent:F0}% db {(databasePercent is { } db ? $"{db:F0}%" : "–")} bench {benchPercent:F0}%"));
+            $"  {name,-16} {result.Throughput,10:F0} {unit,-9} ratio {result.Ratio,6:F3}  p50 {result.P50Ms,7:F2} ms  p99 {result.P99Ms,7:F2} ms  errors {result.Errors}  {perCall,5:F0} µs/call  cpu server {serverPercent:F0}% db {(databasePercent is { } db ? $"{db:F0}%" : "–")} bench {benchPercent:F0}%"));
         foreach (var error in sample.ErrorSamples)
         {
             Log.WriteLine($"    error: {error}");

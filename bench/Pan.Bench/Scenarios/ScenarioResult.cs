@@ -31,6 +31,10 @@ public static class ScenarioNames
 /// <param name="ServerCpuPercent">The server's CPU use over the run, in percent of the whole machine.</param>
 /// <param name="BenchCpuPercent">The load generator's own CPU use, in percent of the whole machine.</param>
 /// <param name="DatabaseCpuPercent">PostgreSQL's backends for this database, in percent of the whole machine (SQLite runs inside the server).</param>
+/// <param name="CpuMicrosPerCall">
+/// Server plus database CPU time per call (per RPC for flows), in microseconds: the cost of one call, which moves less
+/// than throughput when other work shares the machine.
+/// </param>
 /// <param name="FloorThroughput">
 /// The floor this scenario is divided by, measured right before it (the transport floor, or the hash floor for
 /// password-verify), so that a change in the machine's load between scenarios does not skew the ratio.
@@ -53,6 +57,7 @@ public sealed record ScenarioResult(
     double? ServerCpuPercent,
     double? BenchCpuPercent,
     double? DatabaseCpuPercent,
+    double? CpuMicrosPerCall,
     double? FloorThroughput,
     IReadOnlyList<string> ErrorSamples)
 {
@@ -60,5 +65,5 @@ public sealed record ScenarioResult(
     public double? Ratio => Available && FloorThroughput is > 0 ? Throughput / FloorThroughput : null;
 
     public static ScenarioResult NotAvailable(string name, string unit, string reason) =>
-        new(name, false, reason, unit, 0, null, 0, 0, 0, 0, 0, 0, 0, null, null, null, null, null, []);
+        new(name, false, reason, unit, 0, null, 0, 0, 0, 0, 0, 0, 0, null, null, null, null, null, null, []);
 }
