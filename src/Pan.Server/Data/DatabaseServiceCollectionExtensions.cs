@@ -28,7 +28,7 @@ public static class DatabaseServiceCollectionExtensions
         options.ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.CoreEventId.FirstWithoutOrderByAndFilterWarning));
         if (provider == "postgres")
         {
-            options.UseNpgsql(connectionString, o => o.MigrationsAssembly("Pan.Migrations.Postgres"));
+            options.UseNpgsql(PostgresConnectionDefaults.Apply(connectionString), o => o.MigrationsAssembly("Pan.Migrations.Postgres"));
         }
         else
         {
