@@ -224,19 +224,31 @@ public sealed class CredentialStore(
         var row = db.Set<MemberCredential>().Where(c => c.Uid == uid);
         if (prepared.PasswordHash is { } passwordHash)
         {
-            await row.ExecuteUpdateAsync(u => u
+            Written(await row.ExecuteUpdateAsync(u => u
                 .SetProperty(c => c.PasswordHash, passwordHash)
-                .SetProperty(c => c.PasswordChanged, now), cancellationToken);
+                .SetProperty(c => c.PasswordChanged, now), cancellationToken), uid);
             logger.LogInformation("Set the password of member {Uid}", uid);
         }
 
         if (prepared.Question is { } question)
         {
-            await row.ExecuteUpdateAsync(u => u
+            Written(await row.ExecuteUpdateAsync(u => u
                 .SetProperty(c => c.SecurityQuestion, question)
                 .SetProperty(c => c.SecurityAnswerHash, prepared.AnswerHash)
-                .SetProperty(c => c.SecurityQuestionChanged, now), cancellationToken);
+                .SetProperty(c => c.SecurityQuestionChanged, now), cancellationToken), uid);
             logger.LogInformation("Set the security question of member {Uid}", uid);
+        }
+    }
+
+    /// <summary>
+    /// The row was ensured just before, so an update that wrote nothing means a concurrent writer removed it (the member
+    /// was deleted meanwhile): a concurrency conflict, never a silent success.
+    /// </summary>
+    private static void Written(int rows, long uid)
+    {
+        if (rows == 0)
+        {
+            throw new DbUpdateConcurrencyException($"The credentials of member {uid} changed while they were being written.");
         }
     }
 

@@ -6,7 +6,8 @@ namespace Pan.Server.Errors;
 
 /// <summary>
 /// Last line of the error model: an <see cref="RpcException"/> passes through untouched; a database that
-/// cannot be reached fails closed as UNAVAILABLE; anything else is logged and becomes INTERNAL without
+/// cannot be reached fails closed as UNAVAILABLE; a concurrency conflict no feature mapped to its own code is ABORTED
+/// CONFLICT; anything else is logged and becomes INTERNAL without
 /// leaking exception text to the caller.
 /// </summary>
 public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
@@ -26,6 +27,11 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interce
         {
             logger.LogWarning(ex, "Dependency unavailable during {Method}", context.Method);
             throw PanError.Plain(StatusCode.Unavailable, "UNAVAILABLE", "A backing service is unavailable; try again shortly.");
+        }
+        catch (Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException)
+        {
+            // Why: a concurrent writer changed or removed the row the call read; retrying is the right client reaction.
+            throw PanError.Plain(StatusCode.Aborted, "CONFLICT", "The data changed meanwhile; try again.");
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {

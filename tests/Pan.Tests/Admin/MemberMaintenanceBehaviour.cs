@@ -221,6 +221,127 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
         Assert.Equal((admin, "ok"), (audit.Actor, audit.Outcome));
         Assert.DoesNotContain(password, audit.Outcome + audit.Target, StringComparison.Ordinal);
     }
+
+    // The seed's "failed" codes are what a concurrent writer causes: the row the call read is gone or changed when it
+    // writes. A trigger on the real database makes that happen on cue: "skip" drops the UPDATE of the member's row (0 rows
+    // written, exactly what EF Core sees when another writer changed the version or deleted the row), "fail" makes the
+    // database refuse the statement with an error that is neither a constraint nor an outage.
+
+    [Fact]
+    public async Task ChangeMemberPassword_WhenTheCredentialsRowChangesMeanwhile_IsAbortedUpdatePasswordFailed()
+    {
+        var (admin, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        await using (await RowTriggerAsync("member_credentials", member.Uid, fail: false))
+        {
+            await Errors.ExpectAsync(
+                () => Client.ChangeMemberPasswordAsync(new ChangeMemberPasswordRequest { AdminToken = token, Uid = member.Uid, Password = "correct horse battery staple 42" }).ResponseAsync,
+                StatusCode.Aborted, "ChangeMemberPasswordResponse.Error.UpdatePasswordFailed");
+        }
+
+        var audit = Assert.Single(await fixture.AuditAsync("admin.change-member-password", $"uid:{member.Uid}"));
+        Assert.Equal((admin, "ChangeMemberPasswordResponse.Error.UpdatePasswordFailed"), (audit.Actor, audit.Outcome));
+    }
+
+    [Fact]
+    public async Task ChangeMemberEmail_WhenTheMemberChangesMeanwhile_IsAbortedUpdateEmailFailedAndKeepsTheOldEmail()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var old = $"keep{Guid.NewGuid():N}@example.com";
+        var member = await TestMembers.CreateAsync(fixture.Server, m => (m.Email, m.EmailKey) = (old, old));
+        await using (await RowTriggerAsync("members", member.Uid, fail: false))
+        {
+            await Errors.ExpectAsync(
+                () => Client.ChangeMemberEmailAsync(new ChangeMemberEmailRequest { AdminToken = token, Uid = member.Uid, Email = $"new{Guid.NewGuid():N}@example.com" }).ResponseAsync,
+                StatusCode.Aborted, "ChangeMemberEmailResponse.Error.UpdateEmailFailed");
+        }
+
+        Assert.Equal(old, await TestMembers.WithDbAsync(fixture.Server, db => db.Members.Where(m => m.Uid == member.Uid).Select(m => m.Email).SingleAsync()));
+        var audit = Assert.Single(await fixture.AuditAsync("admin.change-member-email", $"uid:{member.Uid}"));
+        Assert.Equal("ChangeMemberEmailResponse.Error.UpdateEmailFailed", audit.Outcome);
+    }
+
+    [Fact]
+    public async Task ChangeMemberEmail_WhenTheDatabaseRefusesTheWrite_IsInternalError1007()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        await using (await RowTriggerAsync("members", member.Uid, fail: true))
+        {
+            var error = await Errors.ExpectAsync(
+                () => Client.ChangeMemberEmailAsync(new ChangeMemberEmailRequest { AdminToken = token, Uid = member.Uid, Email = $"new{Guid.NewGuid():N}@example.com" }).ResponseAsync,
+                StatusCode.Internal, "ChangeMemberEmailResponse.Error.InternalError");
+            Assert.Equal("1007", error.Info().Metadata["code"]);
+        }
+    }
+
+    [Fact]
+    public async Task RemoveMemberAvatar_WhenTheMemberChangesMeanwhile_IsAbortedRemoveAvatarFailedAndKeepsTheAvatar()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("support");
+        var member = await TestMembers.CreateAsync(fixture.Server, m => m.AvatarKey = "https://cdn.example.com/keep.png");
+        await using (await RowTriggerAsync("members", member.Uid, fail: false))
+        {
+            await Errors.ExpectAsync(
+                () => Client.RemoveMemberAvatarAsync(new RemoveMemberAvatarRequest { AdminToken = token, Uid = member.Uid }).ResponseAsync,
+                StatusCode.Aborted, "RemoveMemberAvatarResponse.Error.RemoveAvatarFailed");
+        }
+
+        Assert.Equal("https://cdn.example.com/keep.png",
+            await TestMembers.WithDbAsync(fixture.Server, db => db.Members.Where(m => m.Uid == member.Uid).Select(m => m.AvatarKey).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task RemoveMemberAvatar_WhenTheDatabaseRefusesTheWrite_IsInternalError1005()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("support");
+        var member = await TestMembers.CreateAsync(fixture.Server, m => m.AvatarKey = "https://cdn.example.com/x.png");
+        await using (await RowTriggerAsync("members", member.Uid, fail: true))
+        {
+            var error = await Errors.ExpectAsync(
+                () => Client.RemoveMemberAvatarAsync(new RemoveMemberAvatarRequest { AdminToken = token, Uid = member.Uid }).ResponseAsync,
+                StatusCode.Internal, "RemoveMemberAvatarResponse.Error.InternalError");
+            Assert.Equal("1005", error.Info().Metadata["code"]);
+        }
+    }
+
+    /// <summary>A BEFORE UPDATE trigger on <paramref name="table"/> for the row of <paramref name="uid"/>; disposing drops it.</summary>
+    private async Task<IAsyncDisposable> RowTriggerAsync(string table, long uid, bool fail)
+    {
+        var name = $"test_{table}_{uid}";
+        string[] create = fixture.Database.Provider == "postgres"
+            ?
+            [
+                $"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN " +
+                (fail ? "RAISE EXCEPTION 'refused by a test trigger'; " : "RETURN NULL; ") + "END $$",
+                $"CREATE TRIGGER {name} BEFORE UPDATE ON {table} FOR EACH ROW WHEN (OLD.uid = {uid}) EXECUTE FUNCTION {name}()",
+            ]
+            :
+            [
+                $"CREATE TRIGGER {name} BEFORE UPDATE ON {table} WHEN OLD.uid = {uid} BEGIN SELECT RAISE(" +
+                (fail ? "ABORT, 'refused by a test trigger'" : "IGNORE") + "); END",
+            ];
+        string[] drop = fixture.Database.Provider == "postgres"
+            ? [$"DROP TRIGGER {name} ON {table}", $"DROP FUNCTION {name}()"]
+            : [$"DROP TRIGGER {name}"];
+        await ExecuteAsync(create);
+        return new Dropper(() => ExecuteAsync(drop));
+    }
+
+    private Task<int> ExecuteAsync(string[] statements) => TestMembers.WithDbAsync(fixture.Server, async db =>
+    {
+        foreach (var sql in statements)
+        {
+            await db.Database.ExecuteSqlRawAsync(sql);
+        }
+
+        return 0;
+    });
+
+    private sealed class Dropper(Func<Task> drop) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await drop();
+    }
 }
 
 public sealed class MemberMaintenanceBehaviour_Sqlite(SqliteAdminFixture f) : MemberMaintenanceBehaviour<SqliteAdminFixture>(f);
