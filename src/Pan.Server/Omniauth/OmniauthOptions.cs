@@ -90,6 +90,7 @@ public sealed class OmniauthOptions : IValidatableObject
         yield return ("Facebook:GraphBaseUrl", Facebook.GraphBaseUrl);
         yield return ("Google:UserInfoUrl", Google.UserInfoUrl);
         yield return ("Google:JwksUrl", Google.JwksUrl);
+        yield return ("Google:TokenInfoUrl", Google.TokenInfoUrl);
         yield return ("Twitter:BaseUrl", Twitter.BaseUrl);
         yield return ("LinkedIn:UserInfoUrl", LinkedIn.UserInfoUrl);
         yield return ("Qq:BaseUrl", Qq.BaseUrl);
@@ -120,10 +121,16 @@ public sealed class GoogleSettings
     /// <summary>OpenID Connect user-info endpoint, for access tokens.</summary>
     public Uri UserInfoUrl { get; set; } = new("https://openidconnect.googleapis.com/v1/userinfo");
 
+    /// <summary>Google's tokeninfo endpoint: an access token is accepted only when it was issued to one of <see cref="ClientIds"/>.</summary>
+    public Uri TokenInfoUrl { get; set; } = new("https://oauth2.googleapis.com/tokeninfo");
+
     /// <summary>Google's signing keys (JWKS), for ID tokens.</summary>
     public Uri JwksUrl { get; set; } = new("https://www.googleapis.com/oauth2/v3/certs");
 
-    /// <summary>OAuth client ids whose ID tokens are accepted (the <c>aud</c> claim). Empty: no ID token is accepted.</summary>
+    /// <summary>
+    /// OAuth client ids of the family's apps: ID tokens must name one as <c>aud</c>, access tokens as <c>aud</c> or
+    /// <c>azp</c> at tokeninfo. Empty: no Google token is accepted (fail closed).
+    /// </summary>
     public List<string> ClientIds { get; set; } = [];
 }
 

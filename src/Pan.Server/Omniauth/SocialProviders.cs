@@ -33,7 +33,7 @@ public sealed class SocialProviders(ProviderHttp http, GoogleIdTokens googleIdTo
         Facebook => FacebookAsync(credentials.Token, cancellationToken),
         Google => LooksLikeJwt(credentials.Token)
             ? googleIdTokens.VerifyAsync(credentials.Token, cancellationToken)
-            : OpenIdUserInfoAsync(Google, options.Value.Google.UserInfoUrl, credentials.Token, cancellationToken),
+            : GoogleAccessTokenAsync(credentials.Token, cancellationToken),
         Twitter => TwitterAsync(credentials, cancellationToken),
         LinkedIn => OpenIdUserInfoAsync(LinkedIn, options.Value.LinkedIn.UserInfoUrl, credentials.Token, cancellationToken),
         Qq => QqAsync(credentials.Token, credentials.OpenId!, cancellationToken),
@@ -59,6 +59,25 @@ public sealed class SocialProviders(ProviderHttp http, GoogleIdTokens googleIdTo
         var me = await http.GetJsonAsync(Facebook, new HttpRequestMessage(HttpMethod.Get, ProviderHttp.Join(settings.GraphBaseUrl, query)), cancellationToken);
         var email = ProviderHttp.Text(me, "email");
         return new ProviderIdentity(Facebook, Id(me, "id"), email, email is not null, ProviderHttp.Text(me, "name"));
+    }
+
+    /// <summary>
+    /// A Google access token: tokeninfo first, which must say it was issued to one of our client ids (a token another
+    /// app obtained for the user must not sign in here), then the OpenID user-info for the user.
+    /// </summary>
+    private async Task<ProviderIdentity> GoogleAccessTokenAsync(string token, CancellationToken cancellationToken)
+    {
+        var settings = options.Value.Google;
+        var url = new UriBuilder(settings.TokenInfoUrl) { Query = "access_token=" + Uri.EscapeDataString(token) }.Uri;
+        var info = await http.GetJsonAsync(Google, new HttpRequestMessage(HttpMethod.Get, url), cancellationToken);
+        var audience = ProviderHttp.Text(info, "aud");
+        var party = ProviderHttp.Text(info, "azp");
+        if (!settings.ClientIds.Any(id => id == audience || id == party))
+        {
+            throw new ProviderRejectedException("The Google access token was issued to another client.");
+        }
+
+        return await OpenIdUserInfoAsync(Google, settings.UserInfoUrl, token, cancellationToken);
     }
 
     /// <summary>OpenID Connect user-info with a bearer token (Google access tokens, LinkedIn): sub, email, email_verified, name.</summary>

@@ -59,9 +59,16 @@ public sealed class SocialSignIn(
         var email = EmailFor(request.Email, identity);
         var key = EmailAddresses.Key(email);
         var owner = await db.Members.AsNoTracking().Where(m => m.EmailKey == key && m.Deleted == null).Select(m => (long?)m.Uid).FirstOrDefaultAsync(cancellationToken);
-        return owner is { } uid
-            ? await BindToOwnerAsync(uid, identity, request, cancellationToken)
-            : await CreateAsync(email, identity, request.AppId, cancellationToken);
+        if (owner is not { } uid)
+        {
+            return await CreateAsync(email, identity, request.AppId, cancellationToken);
+        }
+
+        // Why: a concurrent first sign-in of the same provider user may have created the member (with this email)
+        // since the look-up above; that member is this user's, so sign it in rather than ask for a password.
+        return await BoundMemberAsync(identity, cancellationToken) is { } created
+            ? await SignInBoundAsync(created, identity, request.AppId, cancellationToken)
+            : await BindToOwnerAsync(uid, identity, request, cancellationToken);
     }
 
     /// <summary>The email to use: the <c>email</c> parameter (checked by the caller), else the provider's (4025 when neither).</summary>
@@ -172,7 +179,13 @@ public sealed class SocialSignIn(
                     continue;
                 }
 
-                // Why: the email or the provider identity was taken by a concurrent request; the member was not created.
+                if (await BoundMemberAsync(identity, cancellationToken) is { } winner)
+                {
+                    // Why: a concurrent first sign-in of the same provider user created the member first.
+                    return await SignInBoundAsync(winner, identity, appId, cancellationToken);
+                }
+
+                // Why: the email was taken by a concurrent request for another user; the member was not created.
                 logger.LogWarning("Creating a member by {Provider} sign-in failed on a unique index", identity.Provider);
                 throw OmniauthException.TokenGenerationFailed();
             }

@@ -46,6 +46,8 @@ public sealed class FakeSocialProviders : IAsyncDisposable
     {
         this.app = app;
         BaseUri = baseUri;
+        // Why: RSA generates its key lazily; make it now, not inside the first JWKS request Pan times.
+        googleKey.ExportParameters(false);
     }
 
     public Uri BaseUri { get; }
@@ -65,11 +67,13 @@ public sealed class FakeSocialProviders : IAsyncDisposable
     /// <summary>Settings pointing every provider of Pan's social login at this server.</summary>
     public Dictionary<string, string?> Settings() => new()
     {
-        ["Pan:Omniauth:TimeoutSeconds"] = "1",
+        // Why: long enough for a loaded test machine, short enough for the slow-provider test (which waits longer).
+        ["Pan:Omniauth:TimeoutSeconds"] = "2",
         ["Pan:Omniauth:Facebook:GraphBaseUrl"] = Url("facebook"),
         ["Pan:Omniauth:Facebook:AppSecret"] = FacebookAppSecret,
         ["Pan:Omniauth:Google:UserInfoUrl"] = Url("google/userinfo"),
         ["Pan:Omniauth:Google:JwksUrl"] = Url("google/certs"),
+        ["Pan:Omniauth:Google:TokenInfoUrl"] = Url("google/tokeninfo"),
         ["Pan:Omniauth:Google:ClientIds:0"] = GoogleClientId,
         ["Pan:Omniauth:Twitter:BaseUrl"] = Url("twitter"),
         [$"Pan:Omniauth:Twitter:Apps:{TwitterBundle}:ConsumerKey"] = TwitterConsumerKey,
@@ -86,7 +90,7 @@ public sealed class FakeSocialProviders : IAsyncDisposable
     {
         var token = provider == "twitter" ? "1234-" + Random() : "tok-" + Random();
         var secret = provider == "twitter" ? Random() : null;
-        tokens[(provider, token)] = (user, secret, provider == "qq_connect" ? QqAppId : null);
+        tokens[(provider, token)] = (user, secret, provider switch { "qq_connect" => QqAppId, "google_oauth2" => GoogleClientId, _ => null });
         return provider switch
         {
             "twitter" => new SocialLogin(provider, token, secret, TwitterBundle, User: user),
@@ -100,6 +104,14 @@ public sealed class FakeSocialProviders : IAsyncDisposable
     {
         var login = SignIn("qq_connect", user);
         tokens[("qq_connect", login.Token)] = (user, null, "999999");
+        return login;
+    }
+
+    /// <summary>A Google access token issued to another OAuth client than Pan's.</summary>
+    public SocialLogin SignInGoogleForAnotherClient(SocialUser user)
+    {
+        var login = SignIn("google_oauth2", user);
+        tokens[("google_oauth2", login.Token)] = (user, null, "someone-else.apps.googleusercontent.com");
         return login;
     }
 
@@ -163,6 +175,7 @@ public sealed class FakeSocialProviders : IAsyncDisposable
         app.MapGet("/facebook/me", (HttpContext c) => fake!.Facebook(c));
         app.MapGet("/google/userinfo", (HttpContext c) => fake!.Bearer(c, "google_oauth2", u => OpenIdClaims(u)));
         app.MapGet("/google/certs", () => fake!.Jwks());
+        app.MapGet("/google/tokeninfo", (HttpContext c) => fake!.GoogleTokenInfo(c));
         app.MapGet("/twitter/1.1/account/verify_credentials.json", (HttpContext c) => fake!.Twitter(c));
         app.MapGet("/linkedin/v2/userinfo", (HttpContext c) => fake!.Bearer(c, "linkedin", u => OpenIdClaims(u)));
         app.MapGet("/qq/oauth2.0/me", (HttpContext c) => fake!.QqMe(c));
@@ -228,6 +241,21 @@ public sealed class FakeSocialProviders : IAsyncDisposable
         return tokens.TryGetValue((provider, token), out var entry)
             ? Results.Json(body(entry.User))
             : Results.Json(new JsonObject { ["error"] = "invalid_token" }, statusCode: 401);
+    }
+
+    /// <summary>Google's tokeninfo: the token's client (aud, azp) and lifetime, every value a string as Google sends them.</summary>
+    private IResult GoogleTokenInfo(HttpContext context)
+    {
+        return tokens.TryGetValue(("google_oauth2", context.Request.Query["access_token"].ToString()), out var entry)
+            ? Results.Json(new JsonObject
+            {
+                ["azp"] = entry.Client,
+                ["aud"] = entry.Client,
+                ["sub"] = entry.User.Id,
+                ["scope"] = "openid email profile",
+                ["expires_in"] = "3599",
+            })
+            : Results.Json(new JsonObject { ["error"] = "invalid_token", ["error_description"] = "Invalid Value" }, statusCode: 400);
     }
 
     private IResult Jwks()
