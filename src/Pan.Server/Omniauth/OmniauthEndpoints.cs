@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Pan.Server.Apps;
 using Pan.Server.Errors;
@@ -112,6 +113,12 @@ public static class OmniauthEndpoints
         var status = StatusCodes.Status200OK;
         try
         {
+            // Why: refuse oversized bodies (also chunked ones without Content-Length) before parsing them (SECURITY 17).
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = OmniauthParameters.MaxBodyBytes;
+            }
+
             var parameters = await OmniauthParameters.ReadAsync(context.Request, cancellationToken);
             body = await endpoint(context, parameters, cancellationToken);
         }

@@ -369,6 +369,29 @@ public abstract class OmniauthSignInBehaviour<TFixture>(TFixture fixture) : ICla
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ThroughOmniauth_WithAnOversizedBodyOrValue_Is400BeforeAnyWork(bool chunked)
+    {
+        var json = "{\"client_id\":\"jkforum\",\"password\":\"" + new string('p', chunked ? 200_000 : 5_000) + "\"}";
+        using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        if (chunked)
+        {
+            await content.LoadIntoBufferAsync();
+            content.Headers.ContentLength = null;
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v3/verification/through_omniauth") { Content = content };
+        request.Headers.TransferEncodingChunked = chunked;
+        using var response = await Server.Http.SendAsync(request);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(400, body.GetProperty("code").GetInt32());
+        Assert.Contains(chunked ? "body" : "password", body.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task ThroughOmniauth_WhenTheProviderIsDownOrSlow_Is503AndIssuesNothing(bool slow)
