@@ -145,6 +145,25 @@ public abstract class OmniauthTokenBehaviour<TFixture>(TFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task DeletingTheMember_EndsItsTokens_AndFreesTheProviderIdentityForANewMember()
+    {
+        var user = SocialUsers.New();
+        var data = await SignUpAsync(user);
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            var tokens = scope.ServiceProvider.GetRequiredService<TokenService>();
+            var caller = await tokens.ValidateAccessTokenAsync(data.GetProperty("access_token").GetString(), default);
+            var verify = await tokens.IssueVerifyTokenAsync(caller!.Uid, VerifyPurposes.Delete, default);
+            await scope.ServiceProvider.GetRequiredService<Pan.Server.Deletion.MemberDeletion>().DeleteMemberAsync(caller, verify.Token, default);
+        }
+
+        AssertInvalidRefresh(await RefreshAsync(data.GetProperty("refresh_token").GetString()));
+        Assert.False(await AccessWorksAsync(data.GetProperty("access_token").GetString()));
+        var again = await SignUpAsync(user);
+        Assert.NotEqual(data.GetProperty("uuid").GetString(), again.GetProperty("uuid").GetString());
+    }
+
+    [Fact]
     public async Task RefreshToken_AfterTheFamilyExpired_IsRefused()
     {
         var clock = new FakeTimeProvider(Server.Clock.GetUtcNow());
