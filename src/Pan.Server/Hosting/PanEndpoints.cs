@@ -6,6 +6,7 @@ using Pan.Server.Lever;
 using Pan.Server.Members;
 using Pan.Server.Network;
 using Pan.Server.OAuth;
+using Pan.Server.Omniauth;
 using Pan.Server.Pages;
 using Pan.Server.Transport;
 
@@ -35,6 +36,7 @@ public static class PanEndpoints
         app.MapOpenApiDocument();
         app.MapPanMemberExtras();
         app.MapPanAccountPages();
+        app.MapPanOmniauth();
         return app;
     }
 

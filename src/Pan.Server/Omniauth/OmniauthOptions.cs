@@ -1,0 +1,178 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Pan.Server.Omniauth;
+
+/// <summary><c>Pan:Omniauth:*</c>: the social-login REST API (providers, tokens, email_existed limits, response constants).</summary>
+public sealed class OmniauthOptions : IValidatableObject
+{
+    public const string Section = "Pan:Omniauth";
+
+    /// <summary>How long to wait for a provider, in seconds (default 10); slower is a 503 envelope.</summary>
+    public double TimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Lifetime of an access token, in seconds (the seed's <c>expires_in</c>, 172800 = 48 h).</summary>
+    [Range(60, 30 * 86400, ErrorMessage = "Pan:Omniauth:AccessTokenSeconds must be between 60 and 2592000.")]
+    public int AccessTokenSeconds { get; set; } = 172800;
+
+    /// <summary>Days a refresh-token family lives after its last use (sliding; default 30).</summary>
+    [Range(1, 365, ErrorMessage = "Pan:Omniauth:RefreshTokenDays must be between 1 and 365.")]
+    public int RefreshTokenDays { get; set; } = 30;
+
+    /// <summary>The seed's <c>version_email_log_release_time</c>, returned as is.</summary>
+    public DateTimeOffset VersionEmailLogReleaseTime { get; set; } = new(2015, 5, 15, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary><c>icon_url["100"]</c> of a member without an avatar; empty falls back to <c>Pan:Members:DefaultAvatarUrl</c>.</summary>
+    public string DefaultIcon100Url { get; set; } = string.Empty;
+
+    /// <summary><c>icon_url["280"]</c> of a member without an avatar; empty falls back to <c>Pan:Members:DefaultAvatarUrl</c>.</summary>
+    public string DefaultIcon280Url { get; set; } = string.Empty;
+
+    /// <summary><c>icon_default_id</c> of a member without an avatar (null for members with one).</summary>
+    public string DefaultIconId { get; set; } = "icon1";
+
+    public EmailExistedLimits EmailExisted { get; set; } = new();
+
+    public FacebookSettings Facebook { get; set; } = new();
+
+    public GoogleSettings Google { get; set; } = new();
+
+    public TwitterSettings Twitter { get; set; } = new();
+
+    public LinkedInSettings LinkedIn { get; set; } = new();
+
+    public QqSettings Qq { get; set; } = new();
+
+    public WeChatSettings WeChat { get; set; } = new();
+
+    public MicrosoftSettings Microsoft { get; set; } = new();
+
+    public TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSeconds);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (TimeoutSeconds is < 0.05 or > 60)
+        {
+            yield return new ValidationResult("Pan:Omniauth:TimeoutSeconds must be between 0.05 and 60.", [nameof(TimeoutSeconds)]);
+        }
+
+        foreach (var (name, url) in Urls())
+        {
+            if (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
+            {
+                yield return new ValidationResult($"Pan:Omniauth:{name} must be an absolute http(s) URL.", [name]);
+            }
+        }
+
+        foreach (var (name, value) in new[] { ("DefaultIcon100Url", DefaultIcon100Url), ("DefaultIcon280Url", DefaultIcon280Url) })
+        {
+            if (value.Length > 0 && !(Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)))
+            {
+                yield return new ValidationResult($"Pan:Omniauth:{name} must be empty or an absolute http(s) URL.", [name]);
+            }
+        }
+
+        if (EmailExisted.PerClientPerHour < 1 || EmailExisted.PerIpPerHour < 1)
+        {
+            yield return new ValidationResult("Pan:Omniauth:EmailExisted:PerClientPerHour and PerIpPerHour must be at least 1.", ["EmailExisted"]);
+        }
+
+        foreach (var (bundle, app) in Twitter.Apps)
+        {
+            if (string.IsNullOrWhiteSpace(app.ConsumerKey) || string.IsNullOrWhiteSpace(app.ConsumerSecret))
+            {
+                yield return new ValidationResult($"Pan:Omniauth:Twitter:Apps:{bundle} needs both ConsumerKey and ConsumerSecret.", ["Twitter.Apps"]);
+            }
+        }
+    }
+
+    private IEnumerable<(string Name, Uri Url)> Urls()
+    {
+        yield return ("Facebook:GraphBaseUrl", Facebook.GraphBaseUrl);
+        yield return ("Google:UserInfoUrl", Google.UserInfoUrl);
+        yield return ("Google:JwksUrl", Google.JwksUrl);
+        yield return ("Google:TokenInfoUrl", Google.TokenInfoUrl);
+        yield return ("Twitter:BaseUrl", Twitter.BaseUrl);
+        yield return ("LinkedIn:UserInfoUrl", LinkedIn.UserInfoUrl);
+        yield return ("Qq:BaseUrl", Qq.BaseUrl);
+        yield return ("WeChat:BaseUrl", WeChat.BaseUrl);
+        yield return ("Microsoft:GraphBaseUrl", Microsoft.GraphBaseUrl);
+    }
+}
+
+/// <summary><c>Pan:Omniauth:EmailExisted:*</c>: fixed one-hour windows, counted in the database (shared by every node).</summary>
+public sealed class EmailExistedLimits
+{
+    public int PerClientPerHour { get; set; } = 1000;
+
+    public int PerIpPerHour { get; set; } = 60;
+}
+
+public sealed class FacebookSettings
+{
+    /// <summary>Graph API base; Pan calls <c>GET {base}/me?fields=id,name,email</c>.</summary>
+    public Uri GraphBaseUrl { get; set; } = new("https://graph.facebook.com/");
+
+    /// <summary>When set, every call carries <c>appsecret_proof</c> (HMAC-SHA256 of the token with this secret).</summary>
+    public string? AppSecret { get; set; }
+}
+
+public sealed class GoogleSettings
+{
+    /// <summary>OpenID Connect user-info endpoint, for access tokens.</summary>
+    public Uri UserInfoUrl { get; set; } = new("https://openidconnect.googleapis.com/v1/userinfo");
+
+    /// <summary>Google's tokeninfo endpoint: an access token is accepted only when it was issued to one of <see cref="ClientIds"/>.</summary>
+    public Uri TokenInfoUrl { get; set; } = new("https://oauth2.googleapis.com/tokeninfo");
+
+    /// <summary>Google's signing keys (JWKS), for ID tokens.</summary>
+    public Uri JwksUrl { get; set; } = new("https://www.googleapis.com/oauth2/v3/certs");
+
+    /// <summary>
+    /// OAuth client ids of the family's apps: ID tokens must name one as <c>aud</c>, access tokens as <c>aud</c> or
+    /// <c>azp</c> at tokeninfo. Empty: no Google token is accepted (fail closed).
+    /// </summary>
+    public List<string> ClientIds { get; set; } = [];
+}
+
+public sealed class TwitterSettings
+{
+    /// <summary>API base; Pan calls <c>GET {base}/1.1/account/verify_credentials.json</c>.</summary>
+    public Uri BaseUrl { get; set; } = new("https://api.twitter.com/");
+
+    /// <summary>Consumer key and secret per <c>bundle_id</c> (the app that obtained the user's token).</summary>
+    public Dictionary<string, TwitterApp> Apps { get; set; } = new(StringComparer.Ordinal);
+}
+
+public sealed class TwitterApp
+{
+    public string ConsumerKey { get; set; } = string.Empty;
+
+    public string ConsumerSecret { get; set; } = string.Empty;
+}
+
+public sealed class LinkedInSettings
+{
+    /// <summary>OpenID Connect user-info endpoint (Sign In with LinkedIn using OpenID Connect).</summary>
+    public Uri UserInfoUrl { get; set; } = new("https://api.linkedin.com/v2/userinfo");
+}
+
+public sealed class QqSettings
+{
+    /// <summary>QQ Connect base; Pan calls <c>/oauth2.0/me</c> then <c>/user/get_user_info</c>.</summary>
+    public Uri BaseUrl { get; set; } = new("https://graph.qq.com/");
+
+    /// <summary>QQ Connect app ids (<c>client_id</c> of <c>/oauth2.0/me</c>) whose tokens are accepted. Empty: none.</summary>
+    public List<string> AppIds { get; set; } = [];
+}
+
+public sealed class WeChatSettings
+{
+    /// <summary>WeChat Open Platform base; Pan calls <c>/sns/userinfo</c>.</summary>
+    public Uri BaseUrl { get; set; } = new("https://api.weixin.qq.com/");
+}
+
+public sealed class MicrosoftSettings
+{
+    /// <summary>Microsoft Graph base; Pan calls <c>GET {base}/v1.0/me</c>.</summary>
+    public Uri GraphBaseUrl { get; set; } = new("https://graph.microsoft.com/");
+}

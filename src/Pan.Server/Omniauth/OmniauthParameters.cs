@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Pan.Server.Omniauth;
+
+/// <summary>
+/// The parameters of one social-login request, from a form body (<c>application/x-www-form-urlencoded</c> or
+/// multipart) or a JSON object body. JSON strings are taken as is; numbers and booleans as their text.
+/// </summary>
+public sealed class OmniauthParameters
+{
+    /// <summary>Largest accepted body; no legitimate request comes near it.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
+    /// <summary>Longest accepted value (tokens, secrets, emails, passwords); longer is refused before any work.</summary>
+    public const int MaxValueLength = 4096;
+
+    private readonly Dictionary<string, string> values;
+
+    private OmniauthParameters(Dictionary<string, string> values) => this.values = values;
+
+    public static async Task<OmniauthParameters> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            throw OmniauthException.BadParameter("body", "is too large");
+        }
+
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (request.HasFormContentType)
+        {
+            var form = await request.ReadFormAsync(cancellationToken);
+            foreach (var (key, value) in form)
+            {
+                values[key] = value.ToString();
+            }
+        }
+        else if (request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            JsonDocument json;
+            try
+            {
+                json = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            }
+            catch (JsonException)
+            {
+                throw OmniauthException.BadParameter("body", "is not valid JSON");
+            }
+
+            using (json)
+            {
+                if (json.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    throw OmniauthException.BadParameter("body", "must be a JSON object");
+                }
+
+                foreach (var property in json.RootElement.EnumerateObject())
+                {
+                    if (Text(property.Value) is { } text)
+                    {
+                        values[property.Name] = text;
+                    }
+                }
+            }
+        }
+        else if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
+        {
+            throw OmniauthException.BadParameter("body", "must be a form or a JSON object");
+        }
+
+        foreach (var (key, value) in values)
+        {
+            if (value.Length > MaxValueLength)
+            {
+                throw OmniauthException.BadParameter(key, "is too long");
+            }
+        }
+
+        return new OmniauthParameters(values);
+    }
+
+    /// <summary>The trimmed value, or null when absent or blank.</summary>
+    public string? Optional(string name) =>
+        values.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
+
+    /// <summary>The value as sent (not trimmed: passwords keep their spaces), or null when absent or empty.</summary>
+    public string? Raw(string name) => values.TryGetValue(name, out var value) && value.Length > 0 ? value : null;
+
+    public string Required(string name) => Optional(name) ?? throw OmniauthException.BadParameter(name, "is required");
+
+    private static string? Text(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString(),
+        JsonValueKind.Number => value.GetRawText(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => null,
+    };
+}

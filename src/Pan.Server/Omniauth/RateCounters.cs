@@ -1,0 +1,44 @@
+using Microsoft.EntityFrameworkCore;
+using Pan.Data;
+using Pan.Data.Omniauth;
+
+namespace Pan.Server.Omniauth;
+
+/// <summary>
+/// Fixed-window request counters in the database (table <c>rate_counters</c>), so every node counts the same requests.
+/// One statement creates or increments the window's row and returns the new count
+/// (<c>INSERT … ON CONFLICT DO UPDATE … RETURNING</c>, the same SQL on SQLite and PostgreSQL).
+/// </summary>
+public sealed class RateCounters(PanDbContext db, TimeProvider clock)
+{
+    public static readonly TimeSpan Window = TimeSpan.FromHours(1);
+
+    /// <summary>Counts one request against <paramref name="scope"/>; the seconds to wait when it is over <paramref name="limit"/>, else null.</summary>
+    public async Task<int?> HitAsync(string scope, int limit, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var windowMs = (long)Window.TotalMilliseconds;
+        var start = now.ToUnixTimeMilliseconds() / windowMs * windowMs;
+        var counts = await db.Database.SqlQuery<int>(
+                $"INSERT INTO rate_counters (scope, window_start, count) VALUES ({scope}, {start}, 1) ON CONFLICT (scope, window_start) DO UPDATE SET count = rate_counters.count + 1 RETURNING count AS \"Value\"")
+            .ToListAsync(cancellationToken);
+        if (counts.Single() <= limit)
+        {
+            return null;
+        }
+
+        var remaining = start + windowMs - now.ToUnixTimeMilliseconds();
+        return (int)Math.Max(1, (remaining + 999) / 1000);
+    }
+}
+
+/// <summary>Deletes rate-counter windows that ended more than an hour ago, every hour.</summary>
+public sealed class RateCounterJanitor(IServiceScopeFactory scopes, TimeProvider clock, ILogger<RateCounterJanitor> logger)
+    : Data.HourlyJanitor(scopes, clock, logger)
+{
+    protected override async Task SweepAsync(PanDbContext db, CancellationToken cancellationToken)
+    {
+        var before = (Clock.GetUtcNow() - 2 * RateCounters.Window).ToUnixTimeMilliseconds();
+        await db.Set<RateCounter>().Where(c => c.WindowStart < before).ExecuteDeleteAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,200 @@
+using Microsoft.EntityFrameworkCore;
+using Pan.Data;
+using Pan.Data.Accounts;
+using Pan.Data.Members;
+using Pan.Data.Omniauth;
+using Pan.General.Member;
+using Pan.Server.Credentials;
+using Pan.Server.Data;
+using Pan.Server.DisplayNames;
+using Pan.Server.Members;
+
+namespace Pan.Server.Omniauth;
+
+/// <summary>What a client sent to <c>through_omniauth</c>, validated.</summary>
+public sealed record SocialSignInRequest(string AppId, ProviderCredentials Provider, string? Email, string? Password);
+
+/// <summary>
+/// <c>through_omniauth</c>: the provider vouches for a user; Pan finds the member bound to that provider identity, or
+/// binds it to the member who owns the email (with that member's password), or creates a member; then it issues
+/// the client's tokens.
+/// </summary>
+/// <remarks>
+/// Identities are keyed by (provider, provider user id), never by email alone: an email match only binds when the
+/// member's password is given (4028 without it, 4026 when wrong; wrong attempts count on the member's failure
+/// counter). The email is the <c>email</c> parameter when given, else the provider's. A member created here has no
+/// phone (like an imported member; ValidatePhone can add one later), a display name derived from the provider's name
+/// and its email marked verified only when the provider vouches for exactly that address.
+/// </remarks>
+public sealed class SocialSignIn(
+    PanDbContext db,
+    SocialProviders providers,
+    CredentialStore credentials,
+    MemberCreator creator,
+    OmniauthTokens tokens,
+    TimeProvider clock,
+    ILogger<SocialSignIn> logger)
+{
+    private const int CreateAttempts = 3;
+
+    public async Task<(Member Member, OmniauthTokenPair Tokens)> SignInAsync(SocialSignInRequest request, CancellationToken cancellationToken)
+    {
+        ProviderIdentity identity;
+        try
+        {
+            identity = await providers.VerifyAsync(request.Provider, cancellationToken);
+        }
+        catch (ProviderRejectedException ex)
+        {
+            logger.LogInformation("Social sign-in with {Provider} refused: {Reason}", request.Provider.Provider, ex.Message);
+            throw OmniauthException.AuthorizationFailed();
+        }
+
+        var bound = await BoundMemberAsync(identity, cancellationToken);
+        if (bound is not null)
+        {
+            return await SignInBoundAsync(bound, identity, request.AppId, cancellationToken);
+        }
+
+        var email = EmailFor(request.Email, identity);
+        var key = EmailAddresses.Key(email);
+        var owner = await db.Members.AsNoTracking().Where(m => m.EmailKey == key && m.Deleted == null).Select(m => (long?)m.Uid).FirstOrDefaultAsync(cancellationToken);
+        if (owner is not { } uid)
+        {
+            return await CreateAsync(email, identity, request.AppId, cancellationToken);
+        }
+
+        // Why: a concurrent first sign-in of the same provider user may have created the member (with this email)
+        // since the look-up above; that member is this user's, so sign it in rather than ask for a password.
+        return await BoundMemberAsync(identity, cancellationToken) is { } created
+            ? await SignInBoundAsync(created, identity, request.AppId, cancellationToken)
+            : await BindToOwnerAsync(uid, identity, request, cancellationToken);
+    }
+
+    /// <summary>The email to use: the <c>email</c> parameter (checked by the caller), else the provider's (4025 when neither).</summary>
+    private static string EmailFor(string? given, ProviderIdentity identity)
+    {
+        if (given is not null)
+        {
+            return given;
+        }
+
+        return EmailAddresses.Normalize(identity.Email) ?? throw OmniauthException.EmailNotAvailable();
+    }
+
+    private Task<Member?> BoundMemberAsync(ProviderIdentity identity, CancellationToken cancellationToken) => (
+            from i in db.Set<SocialIdentity>()
+            join m in db.Members on i.Uid equals m.Uid
+            where i.Provider == identity.Provider && i.ProviderUserId == identity.UserId && m.Deleted == null
+            select m)
+        .AsNoTracking()
+        .SingleOrDefaultAsync(cancellationToken);
+
+    private async Task<(Member, OmniauthTokenPair)> SignInBoundAsync(Member member, ProviderIdentity identity, string appId, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        await db.Set<SocialIdentity>().Where(i => i.Provider == identity.Provider && i.ProviderUserId == identity.UserId)
+            .ExecuteUpdateAsync(u => u.SetProperty(i => i.LastUsed, now), cancellationToken);
+        var pair = await tokens.IssueAsync(member, appId, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        logger.LogInformation("Member {Uid} signed in with {Provider}", member.Uid, identity.Provider);
+        return (member, pair);
+    }
+
+    private async Task<(Member, OmniauthTokenPair)> BindToOwnerAsync(long uid, ProviderIdentity identity, SocialSignInRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Password is null)
+        {
+            throw OmniauthException.PasswordRequired();
+        }
+
+        if (await credentials.CheckPasswordAsync(uid, request.Password, cancellationToken) != SecretCheck.Ok)
+        {
+            throw OmniauthException.InvalidPassword();
+        }
+
+        if (await db.Set<SocialIdentity>().AnyAsync(i => i.Uid == uid && i.Provider == identity.Provider, cancellationToken))
+        {
+            throw OmniauthException.AlreadyBound();
+        }
+
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var member = await db.Members.AsNoTracking().SingleAsync(m => m.Uid == uid && m.Deleted == null, cancellationToken);
+            AddIdentity(uid, identity);
+            await db.SaveChangesAsync(cancellationToken);
+            var pair = await tokens.IssueAsync(member, request.AppId, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            logger.LogInformation("Bound a {Provider} identity to member {Uid}", identity.Provider, uid);
+            return (member, pair);
+        }
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
+        {
+            // Why: another request bound this provider identity, or another identity of this provider to the member, first.
+            db.ChangeTracker.Clear();
+            throw OmniauthException.AlreadyBound();
+        }
+    }
+
+    private async Task<(Member, OmniauthTokenPair)> CreateAsync(string email, ProviderIdentity identity, string appId, CancellationToken cancellationToken)
+    {
+        var name = SocialMemberNames.Base(identity.Name);
+        var key = DisplayNameRules.Key(name);
+        if (await db.Members.AnyAsync(m => m.DisplayNameKey == key, cancellationToken))
+        {
+            name = SocialMemberNames.WithSuffix(name);
+        }
+
+        var verified = identity.EmailVerified && identity.Email is not null && EmailAddresses.Key(identity.Email.Trim()) == EmailAddresses.Key(email);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                var member = await creator.CreateAsync(new Account(), new Member
+                {
+                    DisplayName = name,
+                    DisplayNameKey = DisplayNameRules.Key(name),
+                    Email = email,
+                    EmailKey = EmailAddresses.Key(email),
+                    EmailVerified = verified,
+                    IsOwner = true,
+                    MigrationStatus = (int)MemberMigrationStatusResponse.Types.MigrationStatus.StatusNewPan,
+                }, cancellationToken);
+                AddIdentity(member.Uid, identity);
+                await db.SaveChangesAsync(cancellationToken);
+                var pair = await tokens.IssueAsync(member, appId, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                logger.LogInformation("Created member {Uid} by {Provider} sign-in", member.Uid, identity.Provider);
+                return (member, pair);
+            }
+            catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out var what))
+            {
+                db.ChangeTracker.Clear();
+                if (attempt < CreateAttempts && DbErrors.Concerns(what, "ux_members_display_name_key", "display_name_key"))
+                {
+                    name = SocialMemberNames.WithSuffix(SocialMemberNames.Base(identity.Name));
+                    continue;
+                }
+
+                if (await BoundMemberAsync(identity, cancellationToken) is { } winner)
+                {
+                    // Why: a concurrent first sign-in of the same provider user created the member first.
+                    return await SignInBoundAsync(winner, identity, appId, cancellationToken);
+                }
+
+                // Why: the email was taken by a concurrent request for another user; the member was not created.
+                logger.LogWarning("Creating a member by {Provider} sign-in failed on a unique index", identity.Provider);
+                throw OmniauthException.TokenGenerationFailed();
+            }
+        }
+    }
+
+    private void AddIdentity(long uid, ProviderIdentity identity)
+    {
+        var now = clock.GetUtcNow();
+        db.Add(new SocialIdentity { Provider = identity.Provider, ProviderUserId = identity.UserId, Uid = uid, Created = now, LastUsed = now });
+    }
+}

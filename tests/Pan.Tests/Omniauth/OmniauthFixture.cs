@@ -1,0 +1,91 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+using Pan.Tests.Infrastructure;
+
+namespace Pan.Tests.Omniauth;
+
+/// <summary>
+/// A database, the fake social providers and a Pan server pointed at them, with two client apps registered through
+/// the CLI (jkforum and shop24h, whose app secrets are the social-login clients' secrets).
+/// </summary>
+public abstract class OmniauthFixture : IAsyncLifetime
+{
+    public const string Client = "jkforum";
+    public const string OtherClient = "shop24h";
+
+    private PanServer? server;
+
+    public FakeSocialProviders Providers { get; private set; } = null!;
+
+    public ITestDatabase Database { get; private set; } = null!;
+
+    public PanServer Server => server ?? throw new InvalidOperationException("The server has not started.");
+
+    public string Secret { get; private set; } = string.Empty;
+
+    public string OtherSecret { get; private set; } = string.Empty;
+
+    public async Task InitializeAsync()
+    {
+        Providers = await FakeSocialProviders.StartAsync();
+        Database = await CreateDatabaseAsync();
+        server = await PanServer.StartAsync(Database, Providers.Settings());
+        Secret = PanCli.Secret(await PanCli.RunAsync(Database, "apps", "add", Client, "--name", "JKForum"));
+        OtherSecret = PanCli.Secret(await PanCli.RunAsync(Database, "apps", "add", OtherClient, "--name", "Shop 24h"));
+    }
+
+    /// <summary>Another node on the same database with some settings changed and its own clock (a fresh rate window).</summary>
+    public Task<PanServer> StartNodeAsync(IDictionary<string, string?> changes, FakeTimeProvider clock)
+    {
+        var settings = Providers.Settings();
+        foreach (var (key, value) in changes)
+        {
+            settings[key] = value;
+        }
+
+        return PanServer.StartAsync(Database, settings, clock);
+    }
+
+    /// <summary>POSTs <paramref name="fields"/> as JSON (or as a form) to /api/v3/verification/<paramref name="action"/>; the status and the body.</summary>
+    public static async Task<(int Status, JsonElement Body, HttpResponseMessage Response)> PostAsync(
+        PanServer on, string action, IDictionary<string, string?> fields, bool form = false)
+    {
+        HttpContent content = form
+            ? new FormUrlEncodedContent(fields.Where(f => f.Value is not null).Select(f => new KeyValuePair<string, string>(f.Key, f.Value!)))
+            : JsonContent.Create(fields.Where(f => f.Value is not null).ToDictionary(f => f.Key, f => f.Value));
+        var response = await on.Http.PostAsync("/api/v3/verification/" + action, content);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return ((int)response.StatusCode, body, response);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (server is not null)
+        {
+            await server.DisposeAsync();
+        }
+
+        if (Database is not null)
+        {
+            await Database.DisposeAsync();
+        }
+
+        if (Providers is not null)
+        {
+            await Providers.DisposeAsync();
+        }
+    }
+
+    protected abstract Task<ITestDatabase> CreateDatabaseAsync();
+}
+
+public sealed class SqliteOmniauthFixture : OmniauthFixture
+{
+    protected override Task<ITestDatabase> CreateDatabaseAsync() => Task.FromResult<ITestDatabase>(new SqliteTestDatabase());
+}
+
+public sealed class PostgresOmniauthFixture : OmniauthFixture
+{
+    protected override async Task<ITestDatabase> CreateDatabaseAsync() => await PostgresTestDatabase.CreateAsync();
+}

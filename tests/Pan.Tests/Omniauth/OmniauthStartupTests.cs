@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Options;
+using Pan.Tests.Infrastructure;
+
+namespace Pan.Tests.Omniauth;
+
+/// <summary>Start-up validation of <c>Pan:Omniauth</c>: a bad setting stops the server with a message naming it.</summary>
+public sealed class OmniauthStartupTests
+{
+    [Theory]
+    [InlineData("Pan:Omniauth:Facebook:GraphBaseUrl", "ftp://graph.example.com", "Pan:Omniauth:Facebook:GraphBaseUrl must be an absolute http(s) URL")]
+    [InlineData("Pan:Omniauth:TimeoutSeconds", "0", "Pan:Omniauth:TimeoutSeconds must be between 0.05 and 60")]
+    [InlineData("Pan:Omniauth:AccessTokenSeconds", "10", "Pan:Omniauth:AccessTokenSeconds must be between 60 and 2592000")]
+    [InlineData("Pan:Omniauth:Twitter:Apps:com.example.app:ConsumerKey", "key-without-secret", "Pan:Omniauth:Twitter:Apps:com.example.app needs both ConsumerKey and ConsumerSecret")]
+    public async Task Server_WithABadOmniauthSetting_DoesNotStart(string key, string value, string expected)
+    {
+        await using var database = new SqliteTestDatabase();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => PanServer.StartAsync(database, new Dictionary<string, string?> { [key] = value }));
+
+        Assert.Contains(ex.Failures, f => f.Contains(expected, StringComparison.Ordinal));
+    }
+}
