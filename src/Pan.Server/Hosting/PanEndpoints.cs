@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Pan.Server.Admin;
 using Pan.Server.Deletion;
+using Pan.Server.Guests;
 using Pan.Server.Lever;
 using Pan.Server.Members;
 using Pan.Server.Network;
@@ -35,6 +36,7 @@ public static class PanEndpoints
         app.MapOpenApiDocument();
         app.MapPanMemberExtras();
         app.MapPanAccountPages();
+        app.MapPanGuests();
         return app;
     }
 

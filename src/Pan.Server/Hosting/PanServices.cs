@@ -5,6 +5,7 @@ using Pan.Server.Credentials;
 using Pan.Server.Data;
 using Pan.Server.Email;
 using Pan.Server.Errors;
+using Pan.Server.Guests;
 using Pan.Server.Health;
 using Pan.Server.Members;
 using Pan.Server.PhaseSessions;
@@ -37,6 +38,7 @@ public static class PanServices
         services.AddPanMemberExtras();
         services.AddPanEmail();
         services.AddPanAppsAndAdmin();
+        services.AddPanGuests();
 
         services.AddGrpc(o =>
         {
