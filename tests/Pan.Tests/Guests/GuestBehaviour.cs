@@ -6,7 +6,7 @@ using Pan.Data.Credentials;
 using Pan.Data.Guests;
 using Pan.Tests.Email;
 using Pan.Tests.Infrastructure;
-using Pan.Tests.PhoneFlows;
+using PhoneFlowPhones = Pan.Tests.PhoneFlows.Phones;
 
 namespace Pan.Tests.Guests;
 
@@ -81,14 +81,14 @@ public abstract partial class GuestBehaviour<TFixture>(TFixture fixture) : IClas
     public async Task Guest_ConvertedWithSmsActivation_IsActivatedByTheTextedCode_AndKeepsItsUid()
     {
         var temp = await SmsApp.CreateTempAsync();
-        var (national, e164) = Phones.NewNumber();
+        var (national, e164) = PhoneFlowPhones.NewNumber();
         var passwd = ApinodeClient.ClientHash();
 
         var converted = await SmsApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = national, ["passwd"] = passwd }, temp.Token, Send.Form);
 
         Assert.Equal((0, temp.Id, 2), (converted.Code, converted.Id, converted.Value.GetProperty("actScheme").GetInt32()));
         Assert.False(converted.HasToken);
-        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlowPhones.Wait);
         Assert.Contains("啟用碼", fixture.Inbox.MessagesTo(e164)[^1].Text, StringComparison.Ordinal);
         Assert.Equal(4, (await SmsApp.CallAsync("login", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd })).Code);
 
@@ -98,17 +98,17 @@ public abstract partial class GuestBehaviour<TFixture>(TFixture fixture) : IClas
         var login = await SmsApp.CallAsync("login", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd }, send: Send.Query);
         Assert.Equal((0, temp.Id), (login.Code, login.Value.GetProperty("userID").GetInt64()));
         var guest = await DbAsync(db => db.Set<GuestAccount>().AsNoTracking().FirstAsync(g => g.Uid == temp.Id));
-        Assert.Equal((e164, true), (guest.MobileE164, guest.MobileVerified));
+        Assert.Equal<(string?, bool)>((e164, true), (guest.MobileE164, guest.MobileVerified));
     }
 
     [Fact]
     public async Task Activate_WithAWrongCode_OrAReusedCode_IsRefused()
     {
         var temp = await SmsApp.CreateTempAsync();
-        var (national, e164) = Phones.NewNumber();
+        var (national, e164) = PhoneFlowPhones.NewNumber();
         var converted = await SmsApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = ApinodeClient.ClientHash() }, temp.Token);
         Assert.Equal(0, converted.Code);
-        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlowPhones.Wait);
         var wrong = ((int.Parse(code, System.Globalization.CultureInfo.InvariantCulture) + 1) % 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
 
         Assert.Equal(2, (await ActivateAsync($"{wrong}@{national}")).Code);
@@ -135,9 +135,9 @@ public abstract partial class GuestBehaviour<TFixture>(TFixture fixture) : IClas
     public async Task Activate_AfterTheCodeExpired_IsRefused()
     {
         var temp = await SmsApp.CreateTempAsync();
-        var (national, e164) = Phones.NewNumber();
+        var (national, e164) = PhoneFlowPhones.NewNumber();
         Assert.Equal(0, (await SmsApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = ApinodeClient.ClientHash() }, temp.Token)).Code);
-        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlowPhones.Wait);
         fixture.Server.Clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
 
         Assert.Equal(2, (await ActivateAsync($"{code}@{national}")).Code);
@@ -207,7 +207,7 @@ public abstract partial class GuestBehaviour<TFixture>(TFixture fixture) : IClas
         var name = "guest_" + Guid.NewGuid().ToString("N")[..10];
         var passwd = ApinodeClient.ClientHash();
 
-        var converted = await PlainApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = name, ["passwd"] = passwd, ["dspName"] = Phones.NewName() }, temp.Token);
+        var converted = await PlainApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = name, ["passwd"] = passwd, ["dspName"] = PhoneFlowPhones.NewName() }, temp.Token);
 
         Assert.Equal((0, temp.Id, 0, ""), (converted.Code, converted.Id, converted.Value.GetProperty("actScheme").GetInt32(), converted.Value.GetProperty("actID").GetString()));
         Assert.NotEqual(temp.Token, converted.Token);
