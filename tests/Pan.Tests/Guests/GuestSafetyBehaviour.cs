@@ -1,0 +1,142 @@
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.Data;
+using Pan.Data.Guests;
+using Pan.General.Member;
+using Pan.Tests.Email;
+using Pan.Tests.Infrastructure;
+using LoginPhase = Pan.General.Member.LoginRequest.Types.Phase;
+using LoginType = Pan.General.Member.LoginRequest.Types.LoginType;
+
+namespace Pan.Tests.Guests;
+
+/// <summary>
+/// What must hold around guest accounts: no password sign-in anywhere in Pan before activation, single use under
+/// concurrency, createTemp's argument codes, the mail language, and the operator command that sets an app's settings.
+/// </summary>
+public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : GuestFixture
+{
+    private ApinodeClient EmailApp => new(fixture.Server, GuestFixture.EmailApp, fixture.SecretOf(GuestFixture.EmailApp));
+
+    private ApinodeClient PlainApp => new(fixture.Server, GuestFixture.PlainApp, fixture.SecretOf(GuestFixture.PlainApp));
+
+    [Fact]
+    public async Task PendingAccount_CannotSignInWithItsPassword_ThroughPansEmailLogin_UntilActivated()
+    {
+        var (address, passwd, link) = await ConvertPendingAsync();
+        var client = new MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc);
+
+        var start = await client.LoginAsync(new LoginRequest { Phase = LoginPhase.CheckExistence, LoginType = LoginType.Email, PhaseCheckExistenceValue = address });
+        await Errors.ExpectAsync(() => client.LoginAsync(Input(start.PhaseSessionToken, passwd)).ResponseAsync, StatusCode.InvalidArgument, "ErrLogin.CODE_INVALID");
+
+        Assert.Equal(0, (await ApinodeClient.SendAsync(fixture.Server.Http, new HttpRequestMessage(HttpMethod.Get, link))).Code);
+        var again = await client.LoginAsync(new LoginRequest { Phase = LoginPhase.CheckExistence, LoginType = LoginType.Email, PhaseCheckExistenceValue = address });
+        var done = await client.LoginAsync(Input(again.PhaseSessionToken, passwd));
+        Assert.NotEmpty(done.PhaseDoneAuthToken);
+    }
+
+    [Fact]
+    public async Task TenParallelActivations_WithOneLink_ExactlyOneWins()
+    {
+        var (_, _, link) = await ConvertPendingAsync();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ =>
+            ApinodeClient.SendAsync(fixture.Server.Http, new HttpRequestMessage(HttpMethod.Get, link))));
+
+        Assert.Equal(1, answers.Count(a => a.Code == 0));
+        Assert.All(answers.Where(a => a.Code != 0), a => Assert.Equal(2, a.Code));
+    }
+
+    [Fact]
+    public async Task TenParallelConversions_OfOneAccount_ExactlyOneWins()
+    {
+        var temp = await PlainApp.CreateTempAsync();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => PlainApp.CallAsync("convertTemp", new Dictionary<string, string>
+        {
+            ["accName"] = $"p{i}_{Guid.NewGuid():N}"[..20], ["passwd"] = ApinodeClient.ClientHash(),
+        }, temp.Token)));
+
+        Assert.Equal(1, answers.Count(a => a.Code == 0));
+        // The losers either lost the claim (20) or found the temporary token already revoked (−3).
+        Assert.All(answers.Where(a => a.Code != 0), a => Assert.Contains(a.Code, new[] { 20, -3 }));
+        var names = await DbAsync(db => db.Set<GuestAccount>().Where(g => g.Uid == temp.Id).Select(g => g.AccountName).ToListAsync());
+        Assert.Single(names);
+    }
+
+    [Theory]
+    [InlineData("email", "not-an-email", 4)]
+    [InlineData("mobile", "12345", 5)]
+    [InlineData("dspName", "!", 6)]
+    public async Task CreateTemp_WithABadField_AnswersItsCode_AndCreatesNothing(string field, string value, int code)
+    {
+        var before = await DbAsync(db => db.Members.CountAsync());
+
+        var answer = await EmailApp.CreateTempAsync(new Dictionary<string, string> { [field] = value });
+
+        Assert.Equal((code, false), (answer.Code, answer.HasToken));
+        Assert.Equal(before, await DbAsync(db => db.Members.CountAsync()));
+    }
+
+    [Fact]
+    public async Task CreateTemp_WithATakenDisplayName_Is12()
+    {
+        var name = PhoneFlows.Phones.NewName();
+        Assert.Equal(0, (await EmailApp.CreateTempAsync(new Dictionary<string, string> { ["dspName"] = name })).Code);
+
+        Assert.Equal(12, (await EmailApp.CreateTempAsync(new Dictionary<string, string> { ["dspName"] = name.ToUpperInvariant() })).Code);
+    }
+
+    [Fact]
+    public async Task ActivationMail_IsInTraditionalChinese_WhenLocIs2()
+    {
+        var temp = await EmailApp.CreateTempAsync();
+        var address = Mailboxes.NewAddress();
+        Assert.Equal(0, (await EmailApp.CallAsync("convertTemp", new Dictionary<string, string>
+        {
+            ["accName"] = address, ["passwd"] = ApinodeClient.ClientHash(), ["_loc"] = "2",
+        }, temp.Token)).Code);
+
+        Assert.Equal("啟用您的 Pan 帳號", (await fixture.Smtp.WaitForMessageAsync(address)).Subject);
+    }
+
+    [Fact]
+    public async Task GuestSettingsCommand_PrintsAndValidatesTheSettings()
+    {
+        var shown = await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", GuestFixture.SmsApp);
+        Assert.Equal(0, shown.ExitCode);
+        Assert.Contains("account-name=mobile activation=sms locale=zh-TW", shown.Output, StringComparison.Ordinal);
+
+        Assert.Equal(2, (await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", GuestFixture.SmsApp, "--activation", "pigeon")).ExitCode);
+        Assert.Equal(2, (await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", "no-such-app")).ExitCode);
+        Assert.Equal(2, (await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", GuestFixture.SmsApp, "--locale", "fr")).ExitCode);
+    }
+
+    /// <summary>A converted email-app account waiting for activation: (address, passwd, the mailed link).</summary>
+    private async Task<(string Address, string Passwd, Uri Link)> ConvertPendingAsync()
+    {
+        var temp = await EmailApp.CreateTempAsync();
+        var address = Mailboxes.NewAddress();
+        var passwd = ApinodeClient.ClientHash();
+        Assert.Equal(0, (await EmailApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = address, ["passwd"] = passwd }, temp.Token)).Code);
+        var text = (await fixture.Smtp.WaitForMessageAsync(address)).TextBody ?? string.Empty;
+        var match = System.Text.RegularExpressions.Regex.Match(text, @"https?://\S+/admin/user/activate/[A-Za-z0-9_\-%]+");
+        Assert.True(match.Success, text);
+        return (address, passwd, new Uri(match.Value));
+    }
+
+    private static LoginRequest Input(string session, string passwd) =>
+        new() { Phase = LoginPhase.InputCode, LoginType = LoginType.Email, PhaseSessionToken = session, PhaseInputCodeValue = passwd };
+
+    private async Task<T> DbAsync<T>(Func<PanDbContext, Task<T>> work)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<PanDbContext>());
+    }
+}
+
+public sealed class GuestSafetyBehaviour_Sqlite(SqliteGuestFixture f) : GuestSafetyBehaviour<SqliteGuestFixture>(f);
+
+public sealed class GuestSafetyBehaviour_Postgres(PostgresGuestFixture f) : GuestSafetyBehaviour<PostgresGuestFixture>(f);
