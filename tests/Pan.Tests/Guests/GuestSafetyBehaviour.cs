@@ -114,6 +114,31 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.Equal(2, (await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", GuestFixture.SmsApp, "--locale", "fr")).ExitCode);
     }
 
+    [Fact]
+    public async Task DeletingTheMember_RevokesItsApinodeTokens_AndFreesItsAccountName()
+    {
+        var temp = await PlainApp.CreateTempAsync();
+        var name = "del_" + Guid.NewGuid().ToString("N")[..12];
+        var converted = await PlainApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = name, ["passwd"] = ApinodeClient.ClientHash() }, temp.Token);
+        Assert.Equal(0, converted.Code);
+        var login = converted.Token;
+
+        // Why in-process: a guest has no phone, so the SMS step-up of DeleteMember cannot run; the deletion itself is Pan's own.
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var member = await scope.ServiceProvider.GetRequiredService<PanDbContext>().Members.AsNoTracking().FirstAsync(m => m.Uid == temp.Id);
+            var tokens = scope.ServiceProvider.GetRequiredService<Pan.Server.Tokens.TokenService>();
+            var delToken = await tokens.IssueVerifyTokenAsync(member.Uid, Pan.Server.Tokens.VerifyPurposes.Delete, CancellationToken.None);
+            var caller = new Pan.Server.Tokens.AccessTokenInfo(member.Uid, member.ObjectId, member.AccountId, 0, GuestFixture.PlainApp, DateTimeOffset.MaxValue);
+            var outcome = await scope.ServiceProvider.GetRequiredService<Pan.Server.Deletion.MemberDeletion>().DeleteMemberAsync(caller, delToken.Token, CancellationToken.None);
+            Assert.Equal(Pan.Server.Deletion.DeletionOutcome.Deleted, outcome);
+        }
+
+        Assert.Equal(-3, (await PlainApp.CallAsync("logout", token: login)).Code);
+        Assert.False(await DbAsync(db => db.Set<GuestAccount>().AnyAsync(g => g.Uid == temp.Id)));
+        Assert.True((await PlainApp.CallAsync("accNameOk", new Dictionary<string, string> { ["accName"] = name })).Value.GetProperty("isOk").GetBoolean());
+    }
+
     /// <summary>A converted email-app account waiting for activation: (address, passwd, the mailed link).</summary>
     private async Task<(string Address, string Passwd, Uri Link)> ConvertPendingAsync()
     {
