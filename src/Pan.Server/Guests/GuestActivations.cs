@@ -73,20 +73,32 @@ public sealed class GuestActivations(
         return new NewActivation(actId, scheme, target, secret);
     }
 
-    /// <summary>Mails or texts the secret (call after committing). False when a limit blocked it or the provider is down.</summary>
+    /// <summary>
+    /// Mails or texts the secret (call after committing). False when a limit blocked it or the provider is down; the
+    /// activation is then discarded, so the next sign-in with the right password makes and sends a new one.
+    /// </summary>
     public async Task<bool> DeliverAsync(NewActivation activation, long uid, string? displayName, string locale, IPAddress? clientIp, CancellationToken cancellationToken)
     {
+        bool delivered;
         try
         {
-            return activation.Scheme == 1
+            delivered = activation.Scheme == 1
                 ? await MailAsync(activation, uid, displayName, locale, clientIp, cancellationToken)
                 : await TextAsync(activation, locale, clientIp, cancellationToken);
         }
         catch (DependencyUnavailableException ex)
         {
             logger.LogWarning("Activation of member {Uid} not delivered: {Error}", uid, ex.Message);
-            return false;
+            delivered = false;
         }
+
+        if (!delivered)
+        {
+            var actId = activation.ActId;
+            await db.Set<GuestActivation>().Where(a => a.ActId == actId && a.UsedAt == null).ExecuteDeleteAsync(CancellationToken.None);
+        }
+
+        return delivered;
     }
 
     /// <summary><c>admin/user/activate/{actCode}</c>: the member's uid, or <see cref="ApinodeException"/> 1 (no code) / 2 (wrong, expired or used).</summary>

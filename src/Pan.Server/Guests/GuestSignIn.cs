@@ -66,8 +66,8 @@ public sealed class GuestSignIn(
                 if (target is not null)
                 {
                     var fresh = await activations.CreateAsync(account.Uid, account.ActScheme, target, cancellationToken);
-                    actId = fresh.ActId;
-                    await activations.DeliverAsync(fresh, account.Uid, member.DisplayName, member.Locale, ClientAddress.Of(request.Http), cancellationToken);
+                    var sent = await activations.DeliverAsync(fresh, account.Uid, member.DisplayName, member.Locale, ClientAddress.Of(request.Http), cancellationToken);
+                    actId = sent ? fresh.ActId : null;
                 }
             }
 

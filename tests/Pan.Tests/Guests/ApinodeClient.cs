@@ -31,12 +31,12 @@ public sealed record ApinodeAnswer(int Status, JsonElement Body)
 }
 
 /// <summary>Calls the apinode endpoints over plain HTTP as an app does: x-deva-* headers, GET query or POST JSON/form.</summary>
-public sealed class ApinodeClient(PanServer server, string appId, string secret)
+public sealed class ApinodeClient(PanServer server, string appId, string secret, string basePath = "")
 {
     public async Task<ApinodeAnswer> CallAsync(string operation, IDictionary<string, string>? parameters = null, string? token = null, Send send = Send.Json)
     {
         parameters ??= new Dictionary<string, string>();
-        var path = "/admin/user/" + operation;
+        var path = basePath + "/admin/user/" + operation;
         using var request = send == Send.Query
             ? new HttpRequestMessage(HttpMethod.Get, path + "?" + string.Join('&', parameters.Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value)}")))
             : new HttpRequestMessage(HttpMethod.Post, path)

@@ -66,6 +66,41 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.Single(names);
     }
 
+    [Fact]
+    public async Task ConvertTemp_WhenTheSmsCannotBeSent_Is30_AndLoginWithTheRightPasswordSendsANewCode()
+    {
+        var sms = new ApinodeClient(fixture.Server, GuestFixture.SmsApp, fixture.SecretOf(GuestFixture.SmsApp));
+        var temp = await sms.CreateTempAsync();
+        var (national, e164) = PhoneFlows.Phones.NewNumber();
+        var passwd = ApinodeClient.ClientHash();
+        fixture.Inbox.FailNext(1);
+
+        var converted = await sms.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd }, temp.Token);
+
+        Assert.Equal((30, temp.Id, 2), (converted.Code, converted.Id, converted.Value.GetProperty("actScheme").GetInt32()));
+        Assert.Empty(fixture.Inbox.MessagesTo(e164));
+        Assert.Equal(3, (await sms.CallAsync("login", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = ApinodeClient.ClientHash() })).Code);
+        Assert.Empty(fixture.Inbox.MessagesTo(e164));
+
+        var pending = await sms.CallAsync("login", new Dictionary<string, string> { ["accName"] = national, ["passwd"] = passwd });
+        Assert.Equal(4, pending.Code);
+        Assert.NotEmpty(pending.Value.GetProperty("actID").GetString()!);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlows.Phones.Wait);
+        Assert.Equal(0, (await ApinodeClient.SendAsync(fixture.Server.Http, new HttpRequestMessage(HttpMethod.Get, $"/admin/user/activate/{code}@{Uri.EscapeDataString(e164)}"))).Code);
+        Assert.Equal(0, (await sms.CallAsync("login", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd })).Code);
+    }
+
+    [Fact]
+    public async Task Endpoints_MoveUnderTheConfiguredBasePath()
+    {
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?> { ["Pan:Guests:BasePath"] = "/apinode" });
+        var secret = fixture.SecretOf(GuestFixture.PlainApp);
+
+        Assert.Equal(0, (await new ApinodeClient(node, GuestFixture.PlainApp, secret, "/apinode").CreateTempAsync()).Code);
+        using var response = await node.Http.PostAsync("/admin/user/createTemp", null);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+    }
+
     [Theory]
     [InlineData("email", "not-an-email", 4)]
     [InlineData("mobile", "12345", 5)]
