@@ -60,5 +60,8 @@ public sealed class GuestAccount
 
     public DateTimeOffset Created { get; set; }
 
+    /// <summary>The client address that called createTemp (for its per-address cap); erased with the member.</summary>
+    public string? CreatedIp { get; set; }
+
     public DateTimeOffset? Converted { get; set; }
 }

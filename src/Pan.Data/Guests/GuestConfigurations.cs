@@ -27,11 +27,13 @@ internal sealed class GuestAccountConfiguration : IEntityTypeConfiguration<Guest
         builder.Property(g => g.PendingPasswordHash).HasColumnName("pending_password_hash").HasMaxLength(256);
         builder.Property(g => g.Activated).HasColumnName("activated");
         builder.Property(g => g.Created).HasColumnName("created");
+        builder.Property(g => g.CreatedIp).HasColumnName("created_ip").HasMaxLength(64);
         builder.Property(g => g.Converted).HasColumnName("converted");
 
         // Why: the database guarantees one live account per account name, also under concurrent conversions.
         builder.HasIndex(g => g.AccountKey).IsUnique().HasDatabaseName("ux_guest_accounts_account_key");
         builder.HasIndex(g => g.MobileE164).HasDatabaseName("ix_guest_accounts_mobile");
+        builder.HasIndex(g => new { g.CreatedIp, g.Created }).HasDatabaseName("ix_guest_accounts_created_ip");
         builder.HasOne<Member>().WithOne().HasForeignKey<GuestAccount>(g => g.Uid).OnDelete(DeleteBehavior.Restrict);
     }
 }

@@ -543,6 +543,11 @@ namespace Pan.Migrations.Postgres.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("created");
 
+                    b.Property<string>("CreatedIp")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("created_ip");
+
                     b.Property<string>("FirstName")
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)")
@@ -584,6 +589,9 @@ namespace Pan.Migrations.Postgres.Migrations
 
                     b.HasIndex("MobileE164")
                         .HasDatabaseName("ix_guest_accounts_mobile");
+
+                    b.HasIndex("CreatedIp", "Created")
+                        .HasDatabaseName("ix_guest_accounts_created_ip");
 
                     b.ToTable("guest_accounts", (string)null);
                 });

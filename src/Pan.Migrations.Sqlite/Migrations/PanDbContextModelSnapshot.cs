@@ -528,6 +528,11 @@ namespace Pan.Migrations.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("created");
 
+                    b.Property<string>("CreatedIp")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_ip");
+
                     b.Property<string>("FirstName")
                         .HasMaxLength(100)
                         .HasColumnType("TEXT")
@@ -569,6 +574,9 @@ namespace Pan.Migrations.Sqlite.Migrations
 
                     b.HasIndex("MobileE164")
                         .HasDatabaseName("ix_guest_accounts_mobile");
+
+                    b.HasIndex("CreatedIp", "Created")
+                        .HasDatabaseName("ix_guest_accounts_created_ip");
 
                     b.ToTable("guest_accounts", (string)null);
                 });

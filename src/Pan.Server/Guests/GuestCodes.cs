@@ -13,6 +13,7 @@ public static class GuestCodes
     public const int NameTaken = 10;
     public const int EmailTaken = 11;
     public const int DisplayNameTaken = GuestCreation.DisplayNameTaken;
+    public const int TooManyTemporaryAccounts = 13;
     public const int NotTemporary = 20;
     public const int ActivationNotSent = 30;
 

@@ -1,9 +1,12 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Pan.Data;
 using Pan.Data.Accounts;
 using Pan.Data.Guests;
 using Pan.Data.Members;
 using Pan.Server.DisplayNames;
 using Pan.Server.Members;
+using Pan.Server.Network;
 
 namespace Pan.Server.Guests;
 
@@ -12,8 +15,8 @@ namespace Pan.Server.Guests;
 /// and its member, with no account name and no password — and a token valid <c>Pan:Guests:TempTokenDays</c>.
 /// </summary>
 public sealed class GuestCreation(
-    PanDbContext db, MemberCreator creator, DisplayNameDirectory displayNames, AccountNames names, GuestTokens tokens, TimeProvider clock,
-    ILogger<GuestCreation> logger)
+    PanDbContext db, MemberCreator creator, DisplayNameDirectory displayNames, AccountNames names, GuestTokens tokens,
+    IOptions<GuestOptions> options, TimeProvider clock, ILogger<GuestCreation> logger)
 {
     /// <summary>Code 12: dspName is another member's display name.</summary>
     public const int DisplayNameTaken = 12;
@@ -33,6 +36,8 @@ public sealed class GuestCreation(
         }
 
         var now = clock.GetUtcNow();
+        var ip = request.Http.ClientIpText();
+        await CheckRateAsync(ip, now, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         Member member;
         try
@@ -46,7 +51,7 @@ public sealed class GuestCreation(
                 Locale = profile.Locale ?? app.Locale,
             }, cancellationToken);
         }
-        catch (Microsoft.EntityFrameworkCore.DbUpdateException ex) when (Data.DbErrors.IsUniqueViolation(ex))
+        catch (DbUpdateException ex) when (Data.DbErrors.IsUniqueViolation(ex))
         {
             // Why: a concurrent request took the display name between the check and the insert.
             throw new ApinodeException(DisplayNameTaken, "The display name is already used.");
@@ -64,12 +69,29 @@ public sealed class GuestCreation(
             Address = profile.Address,
             Aux = profile.Aux,
             Created = now,
+            CreatedIp = ip,
         });
         await db.SaveChangesAsync(cancellationToken);
         var token = await tokens.IssueAsync(member.Uid, member.TokenGeneration, app.AppId, GuestTokens.TempKind, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Created temporary member {Uid} for app {AppId}", member.Uid, app.AppId);
         return ApinodeResult.Ok(new GuestAccountValue(member.Uid, string.Empty, 0), token);
+    }
+
+    /// <summary>Code 13 when the address already made <c>Pan:Guests:CreateTempPerIpPerHour</c> accounts in the last hour.</summary>
+    private async Task CheckRateAsync(string? ip, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (ip is null)
+        {
+            return;
+        }
+
+        var since = now.AddHours(-1);
+        var count = await db.Set<GuestAccount>().CountAsync(g => g.CreatedIp == ip && g.Created > since, cancellationToken);
+        if (count >= options.Value.CreateTempPerIpPerHour)
+        {
+            throw new ApinodeException(GuestCodes.TooManyTemporaryAccounts, "Too many temporary accounts from this address; try again later.");
+        }
     }
 }
 

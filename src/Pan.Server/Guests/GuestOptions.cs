@@ -36,6 +36,10 @@ public sealed class GuestOptions
     [RegularExpression("^[A-Z]{2}$", ErrorMessage = "Pan:Guests:DefaultRegion must be an ISO region such as TW.")]
     public string DefaultRegion { get; set; } = "TW";
 
+    /// <summary>Temporary accounts one client address may create per hour (createTemp code 13 beyond).</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Pan:Guests:CreateTempPerIpPerHour must be between 1 and 1000000.")]
+    public int CreateTempPerIpPerHour { get; set; } = 30;
+
     /// <summary>Largest accepted request body, in bytes.</summary>
     [Range(1024, 1048576, ErrorMessage = "Pan:Guests:MaxBodyBytes must be between 1024 and 1048576.")]
     public int MaxBodyBytes { get; set; } = 65536;

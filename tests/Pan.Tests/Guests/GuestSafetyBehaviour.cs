@@ -101,6 +101,21 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
     }
 
+    [Fact]
+    public async Task CreateTemp_BeyondTheHourlyCapOfOneAddress_Is13()
+    {
+        var since = fixture.Server.Clock.GetUtcNow().AddHours(-1);
+        var made = await DbAsync(db => db.Set<GuestAccount>().CountAsync(g => g.CreatedIp == "127.0.0.1" && g.Created > since));
+        var cap = (made + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?> { ["Pan:Guests:CreateTempPerIpPerHour"] = cap });
+        var client = new ApinodeClient(node, GuestFixture.PlainApp, fixture.SecretOf(GuestFixture.PlainApp));
+
+        Assert.Equal(0, (await client.CreateTempAsync()).Code);
+        var refused = await client.CreateTempAsync();
+
+        Assert.Equal((13, false), (refused.Code, refused.HasToken));
+    }
+
     [Theory]
     [InlineData("email", "not-an-email", 4)]
     [InlineData("mobile", "12345", 5)]

@@ -11,7 +11,7 @@ using Pan.Data;
 namespace Pan.Migrations.Sqlite.Migrations
 {
     [DbContext(typeof(PanDbContext))]
-    [Migration("20261122191235_GuestAccounts")]
+    [Migration("20261122193505_GuestAccounts")]
     partial class GuestAccounts
     {
         /// <inheritdoc />
@@ -531,6 +531,11 @@ namespace Pan.Migrations.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("created");
 
+                    b.Property<string>("CreatedIp")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_ip");
+
                     b.Property<string>("FirstName")
                         .HasMaxLength(100)
                         .HasColumnType("TEXT")
@@ -572,6 +577,9 @@ namespace Pan.Migrations.Sqlite.Migrations
 
                     b.HasIndex("MobileE164")
                         .HasDatabaseName("ix_guest_accounts_mobile");
+
+                    b.HasIndex("CreatedIp", "Created")
+                        .HasDatabaseName("ix_guest_accounts_created_ip");
 
                     b.ToTable("guest_accounts", (string)null);
                 });

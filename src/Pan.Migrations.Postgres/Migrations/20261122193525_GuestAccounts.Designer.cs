@@ -12,7 +12,7 @@ using Pan.Data;
 namespace Pan.Migrations.Postgres.Migrations
 {
     [DbContext(typeof(PanDbContext))]
-    [Migration("20261122191255_GuestAccounts")]
+    [Migration("20261122193525_GuestAccounts")]
     partial class GuestAccounts
     {
         /// <inheritdoc />
@@ -546,6 +546,11 @@ namespace Pan.Migrations.Postgres.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("created");
 
+                    b.Property<string>("CreatedIp")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("created_ip");
+
                     b.Property<string>("FirstName")
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)")
@@ -587,6 +592,9 @@ namespace Pan.Migrations.Postgres.Migrations
 
                     b.HasIndex("MobileE164")
                         .HasDatabaseName("ix_guest_accounts_mobile");
+
+                    b.HasIndex("CreatedIp", "Created")
+                        .HasDatabaseName("ix_guest_accounts_created_ip");
 
                     b.ToTable("guest_accounts", (string)null);
                 });

@@ -31,6 +31,7 @@ namespace Pan.Migrations.Sqlite.Migrations
                     pending_password_hash = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
                     activated = table.Column<long>(type: "INTEGER", nullable: true),
                     created = table.Column<long>(type: "INTEGER", nullable: false),
+                    created_ip = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
                     converted = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
@@ -97,6 +98,11 @@ namespace Pan.Migrations.Sqlite.Migrations
                 {
                     table.PrimaryKey("PK_guest_tokens", x => x.hash);
                 });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_guest_accounts_created_ip",
+                table: "guest_accounts",
+                columns: new[] { "created_ip", "created" });
 
             migrationBuilder.CreateIndex(
                 name: "ix_guest_accounts_mobile",

@@ -32,6 +32,7 @@ namespace Pan.Migrations.Postgres.Migrations
                     pending_password_hash = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
                     activated = table.Column<long>(type: "bigint", nullable: true),
                     created = table.Column<long>(type: "bigint", nullable: false),
+                    created_ip = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     converted = table.Column<long>(type: "bigint", nullable: true)
                 },
                 constraints: table =>
@@ -98,6 +99,11 @@ namespace Pan.Migrations.Postgres.Migrations
                 {
                     table.PrimaryKey("PK_guest_tokens", x => x.hash);
                 });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_guest_accounts_created_ip",
+                table: "guest_accounts",
+                columns: new[] { "created_ip", "created" });
 
             migrationBuilder.CreateIndex(
                 name: "ix_guest_accounts_mobile",
