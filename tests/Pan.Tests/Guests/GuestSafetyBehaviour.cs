@@ -117,6 +117,29 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
     }
 
     [Theory]
+    [InlineData(null, GuestFixture.PlainApp, 0)]
+    [InlineData("3", GuestFixture.PlainApp, 0)]
+    [InlineData(GuestFixture.PlainApp, GuestFixture.EmailApp, -12)]
+    [InlineData(null, null, -12)]
+    public async Task AppKey_NamesTheAppLikeAppCode_AndBothMustAgree(string? appCode, string? appKey, int code)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/user/createTemp") { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
+        if (appCode is not null)
+        {
+            request.Headers.Add("x-deva-appcode", appCode);
+        }
+
+        if (appKey is not null)
+        {
+            request.Headers.Add("x-deva-appkey", appKey);
+        }
+
+        request.Headers.Add("x-deva-appsecret", fixture.SecretOf(GuestFixture.PlainApp));
+
+        Assert.Equal(code, (await ApinodeClient.SendAsync(fixture.Server.Http, request)).Code);
+    }
+
+    [Theory]
     [InlineData("email", "not-an-email", 4)]
     [InlineData("mobile", "12345", 5)]
     [InlineData("dspName", "!", 6)]
