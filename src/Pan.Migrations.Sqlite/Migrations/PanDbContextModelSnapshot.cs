@@ -475,6 +475,264 @@ namespace Pan.Migrations.Sqlite.Migrations
                     b.ToTable("email_codes", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.Guests.GuestAccount", b =>
+                {
+                    b.Property<long>("Uid")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uid");
+
+                    b.Property<string>("AccountKey")
+                        .HasMaxLength(260)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("account_key");
+
+                    b.Property<string>("AccountName")
+                        .HasMaxLength(254)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("account_name");
+
+                    b.Property<int>("ActScheme")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("act_scheme");
+
+                    b.Property<long?>("Activated")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("activated");
+
+                    b.Property<string>("Address")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("address");
+
+                    b.Property<string>("AppId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("app_id");
+
+                    b.Property<string>("Aux")
+                        .HasMaxLength(8192)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("aux");
+
+                    b.Property<string>("ContactEmail")
+                        .HasMaxLength(254)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("contact_email");
+
+                    b.Property<long?>("Converted")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("converted");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created");
+
+                    b.Property<string>("CreatedIp")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_ip");
+
+                    b.Property<string>("FirstName")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("first_name");
+
+                    b.Property<string>("LastName")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_name");
+
+                    b.Property<string>("MobileE164")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("mobile_e164");
+
+                    b.Property<bool>("MobileVerified")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("mobile_verified");
+
+                    b.Property<string>("NameType")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name_type");
+
+                    b.Property<string>("PendingPasswordHash")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("pending_password_hash");
+
+                    b.Property<bool>("Temporary")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("temporary");
+
+                    b.HasKey("Uid");
+
+                    b.HasIndex("AccountKey")
+                        .IsUnique()
+                        .HasDatabaseName("ux_guest_accounts_account_key");
+
+                    b.HasIndex("MobileE164")
+                        .HasDatabaseName("ix_guest_accounts_mobile");
+
+                    b.HasIndex("CreatedIp", "Created")
+                        .HasDatabaseName("ix_guest_accounts_created_ip");
+
+                    b.ToTable("guest_accounts", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Guests.GuestActivation", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ActId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("act_id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created");
+
+                    b.Property<long>("Expires")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires");
+
+                    b.Property<int>("Scheme")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("scheme");
+
+                    b.Property<byte[]>("SecretHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("secret_hash");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasMaxLength(254)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target");
+
+                    b.Property<long>("Uid")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uid");
+
+                    b.Property<long?>("UsedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("used_at");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ActId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_guest_activations_act_id");
+
+                    b.HasIndex("SecretHash")
+                        .IsUnique()
+                        .HasDatabaseName("ux_guest_activations_secret_hash");
+
+                    b.HasIndex("Uid")
+                        .HasDatabaseName("ix_guest_activations_uid");
+
+                    b.HasIndex("Target", "Scheme")
+                        .HasDatabaseName("ix_guest_activations_target");
+
+                    b.ToTable("guest_activations", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Guests.GuestAppSettings", b =>
+                {
+                    b.Property<string>("AppId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("app_id");
+
+                    b.Property<string>("AccountNameType")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("account_name_type");
+
+                    b.Property<string>("Activation")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("activation");
+
+                    b.Property<string>("Locale")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("locale");
+
+                    b.Property<long>("Modified")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("modified");
+
+                    b.HasKey("AppId");
+
+                    b.ToTable("guest_app_settings", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Guests.GuestToken", b =>
+                {
+                    b.Property<byte[]>("Hash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("hash");
+
+                    b.Property<string>("AppId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("app_id");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created");
+
+                    b.Property<long>("Expires")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<long?>("Revoked")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("revoked");
+
+                    b.Property<long>("TokenGeneration")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("token_generation");
+
+                    b.Property<long>("Uid")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uid");
+
+                    b.HasKey("Hash");
+
+                    b.HasIndex("Expires")
+                        .HasDatabaseName("ix_guest_tokens_expires");
+
+                    b.HasIndex("Uid")
+                        .HasDatabaseName("ix_guest_tokens_uid");
+
+                    b.ToTable("guest_tokens", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.HandOff.StoredLoginToken", b =>
                 {
                     b.Property<byte[]>("Hash")
@@ -1204,6 +1462,15 @@ namespace Pan.Migrations.Sqlite.Migrations
                         .WithOne()
                         .HasForeignKey("Pan.Data.Credentials.MemberCredential", "Uid")
                         .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Pan.Data.Guests.GuestAccount", b =>
+                {
+                    b.HasOne("Pan.Data.Members.Member", null)
+                        .WithOne()
+                        .HasForeignKey("Pan.Data.Guests.GuestAccount", "Uid")
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 

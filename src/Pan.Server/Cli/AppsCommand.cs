@@ -17,10 +17,16 @@ public static class AppsCommand
                Pan.Server apps add <app_id> --name <display name> [--auth-host host1,host2]   (prints the secret once)
                Pan.Server apps update <app_id> [--name <display name>] [--auth-host host1,host2]
                Pan.Server apps rotate-secret <app_id>                                         (prints the new secret once)
+               Pan.Server apps guest-settings <app_id> [--account-name email|mobile|name] [--activation none|email|sms] [--locale en|zh-TW]
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
+        if (args is ["guest-settings", .. var rest])
+        {
+            return await GuestSettingsCommand.RunAsync(rest, output, error);
+        }
+
         var parsed = CliArguments.Parse(args, "name", "auth-host");
         if (parsed.Problem is not null)
         {

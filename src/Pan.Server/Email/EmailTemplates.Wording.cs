@@ -30,6 +30,9 @@ public static partial class EmailTemplates
             "The password of your Pan account was just reset through account recovery. Every device has been signed out.", null, EnglishAlarm),
         EmailKind.EmailChanged => new("Your Pan email address was changed",
             "The email address of your Pan account was just changed; this address will no longer receive messages about the account.", null, EnglishAlarm),
+        EmailKind.ActivateAccount => new("Activate your Pan account",
+            "Your account is almost ready. Open the link below to confirm this email address and activate the account; then sign in with your password.",
+            "Activate my account", EnglishIgnore),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown email kind."),
     };
 
@@ -46,6 +49,9 @@ public static partial class EmailTemplates
             "您的 Pan 帳號密碼剛剛已透過帳號救援重設，所有裝置皆已登出。", null, ChineseAlarm),
         EmailKind.EmailChanged => new("您的 Pan 電子郵件地址已變更",
             "您的 Pan 帳號電子郵件地址剛剛已變更，此地址將不再收到此帳號的通知。", null, ChineseAlarm),
+        EmailKind.ActivateAccount => new("啟用您的 Pan 帳號",
+            "您的帳號即將完成設定。請開啟下方連結以確認此電子郵件地址並啟用帳號，之後即可使用密碼登入。",
+            "啟用我的帳號", ChineseIgnore),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown email kind."),
     };
 }

@@ -26,6 +26,9 @@ public enum EmailKind
 
     /// <summary>Notice to the previous address: the account's email address was changed.</summary>
     EmailChanged,
+
+    /// <summary>A link that activates an account converted through the apinode endpoints (Guests/).</summary>
+    ActivateAccount,
 }
 
 /// <summary>What a mail says: the member's name, and (by kind) a code, a link and the client's own page for the code.</summary>

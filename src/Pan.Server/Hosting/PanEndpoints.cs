@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Pan.Server.Admin;
 using Pan.Server.Deletion;
+using Pan.Server.Guests;
 using Pan.Server.Lever;
 using Pan.Server.Members;
 using Pan.Server.Network;
@@ -37,6 +38,7 @@ public static class PanEndpoints
         app.MapPanMemberExtras();
         app.MapPanAccountPages();
         app.MapPanOmniauth();
+        app.MapPanGuests();
         return app;
     }
 

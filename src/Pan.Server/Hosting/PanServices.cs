@@ -5,6 +5,7 @@ using Pan.Server.Credentials;
 using Pan.Server.Data;
 using Pan.Server.Email;
 using Pan.Server.Errors;
+using Pan.Server.Guests;
 using Pan.Server.Health;
 using Pan.Server.Members;
 using Pan.Server.Omniauth;
@@ -39,6 +40,7 @@ public static class PanServices
         services.AddPanEmail();
         services.AddPanAppsAndAdmin();
         services.AddPanOmniauth();
+        services.AddPanGuests();
 
         services.AddGrpc(o =>
         {

@@ -1,0 +1,258 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Pan.Data;
+using Pan.Data.Email;
+using Pan.Data.Guests;
+using Pan.Server.Accounts;
+using Pan.Server.BruteForce;
+using Pan.Server.Credentials;
+using Pan.Server.Email;
+using Pan.Server.Errors;
+using Pan.Server.Links;
+using Pan.Server.Phones;
+using Pan.Server.Sms;
+using Pan.Server.Tokens;
+
+namespace Pan.Server.Guests;
+
+/// <summary>A pending activation just made: its public id and the secret to deliver (link token or 6-digit code).</summary>
+public sealed record NewActivation(string ActId, int Scheme, string Target, string Secret);
+
+/// <summary>
+/// Activation of converted accounts. Email (scheme 1): a 256-bit token in a mailed link to
+/// <c>admin/user/activate/{token}</c>, valid <c>Pan:Guests:EmailLinkMinutes</c>. SMS (scheme 2): a 6-digit code texted
+/// through the SMS gate (its caps apply), valid <c>Pan:Guests:SmsCodeMinutes</c>, submitted as
+/// <c>admin/user/activate/{code}@{mobile}</c> as apinode documented; after <c>Pan:Guests:MaxCodeAttempts</c> wrong codes
+/// for a number its pending codes are dead, and each wrong code counts on the member's failure counter. Secrets are
+/// stored as SHA-256, used once (one conditional UPDATE, so of concurrent submissions exactly one wins), and a new
+/// activation kills the member's previous ones.
+/// </summary>
+public sealed class GuestActivations(
+    PanDbContext db,
+    CredentialStore credentials,
+    FailureCounter failures,
+    PhoneNumbers phones,
+    AccountNames names,
+    Mailer mailer,
+    DeliveryGate deliveries,
+    SmsGate sms,
+    IOptions<GuestOptions> options,
+    IOptions<LinksOptions> linkOptions,
+    TimeProvider clock,
+    ILogger<GuestActivations> logger)
+{
+    /// <summary>The delivery-log purpose of activation mails (cool-down and hourly caps of <c>Pan:Email:Limits</c>).</summary>
+    public const string DeliveryPurpose = "guest-activation";
+
+    /// <summary>Makes a pending activation (joins the caller's transaction) and kills the member's earlier ones.</summary>
+    public async Task<NewActivation> CreateAsync(long uid, int scheme, string target, CancellationToken cancellationToken)
+    {
+        await db.Set<GuestActivation>().Where(a => a.Uid == uid && a.UsedAt == null).ExecuteDeleteAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var actId = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
+        string secret;
+        byte[] hash;
+        if (scheme == 1)
+        {
+            (secret, hash) = OpaqueTokens.Create();
+        }
+        else
+        {
+            secret = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
+            hash = CodeHash(actId, secret);
+        }
+
+        var lifetime = scheme == 1 ? TimeSpan.FromMinutes(options.Value.EmailLinkMinutes) : TimeSpan.FromMinutes(options.Value.SmsCodeMinutes);
+        db.Add(new GuestActivation { ActId = actId, Uid = uid, Scheme = scheme, Target = target, SecretHash = hash, Created = now, Expires = now + lifetime });
+        await db.SaveChangesAsync(cancellationToken);
+        return new NewActivation(actId, scheme, target, secret);
+    }
+
+    /// <summary>
+    /// Mails or texts the secret (call after committing). False when a limit blocked it or the provider is down; the
+    /// activation is then discarded, so the next sign-in with the right password makes and sends a new one.
+    /// </summary>
+    public async Task<bool> DeliverAsync(NewActivation activation, long uid, string? displayName, string locale, IPAddress? clientIp, CancellationToken cancellationToken)
+    {
+        bool delivered;
+        try
+        {
+            delivered = activation.Scheme == 1
+                ? await MailAsync(activation, uid, displayName, locale, clientIp, cancellationToken)
+                : await TextAsync(activation, locale, clientIp, cancellationToken);
+        }
+        catch (DependencyUnavailableException ex)
+        {
+            logger.LogWarning("Activation of member {Uid} not delivered: {Error}", uid, ex.Message);
+            delivered = false;
+        }
+
+        if (!delivered)
+        {
+            var actId = activation.ActId;
+            await db.Set<GuestActivation>().Where(a => a.ActId == actId && a.UsedAt == null).ExecuteDeleteAsync(CancellationToken.None);
+        }
+
+        return delivered;
+    }
+
+    /// <summary><c>admin/user/activate/{actCode}</c>: the member's uid, or <see cref="ApinodeException"/> 1 (no code) / 2 (wrong, expired or used).</summary>
+    public async Task<long> ActivateAsync(string? actCode, CancellationToken cancellationToken)
+    {
+        var code = actCode?.Trim();
+        if (string.IsNullOrEmpty(code))
+        {
+            throw new ApinodeException(GuestCodes.MissingActivationCode, "The activation code is missing.");
+        }
+
+        var at = code.LastIndexOf('@');
+        var activation = at < 0 ? await FindLinkAsync(code, cancellationToken) : await FindSmsAsync(code[..at], code[(at + 1)..], cancellationToken);
+        if (activation is null)
+        {
+            throw Invalid();
+        }
+
+        var now = clock.GetUtcNow();
+        var max = options.Value.MaxCodeAttempts;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var won = await db.Set<GuestActivation>()
+            .Where(a => a.Id == activation.Id && a.UsedAt == null && a.Expires > now && a.Attempts < max)
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.UsedAt, now), cancellationToken) == 1;
+        var account = won ? await db.Set<GuestAccount>().FirstOrDefaultAsync(g => g.Uid == activation.Uid && g.Activated == null, cancellationToken) : null;
+        if (account is null)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            throw Invalid();
+        }
+
+        if (account.PendingPasswordHash is { } hash)
+        {
+            await credentials.SaveAsync(account.Uid, new PreparedCredentials(hash, null, null), cancellationToken);
+        }
+
+        account.PendingPasswordHash = null;
+        account.Activated = now;
+        if (activation.Scheme == 2)
+        {
+            account.MobileVerified = account.MobileE164 == activation.Target;
+        }
+        else
+        {
+            var target = activation.Target;
+            await db.Members.Where(m => m.Uid == account.Uid && m.EmailKey == target)
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.EmailVerified, true).SetProperty(m => m.Modified, now), cancellationToken);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        await failures.ResetAsync(account.Uid, cancellationToken);
+        logger.LogInformation("Activated member {Uid} (scheme {Scheme})", account.Uid, activation.Scheme);
+        return account.Uid;
+    }
+
+    /// <summary>The live activation of a member, if any (login of a pending account resends only when there is none).</summary>
+    public Task<GuestActivation?> LiveAsync(long uid, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var max = options.Value.MaxCodeAttempts;
+        return db.Set<GuestActivation>().AsNoTracking()
+            .Where(a => a.Uid == uid && a.UsedAt == null && a.Expires > now && a.Attempts < max)
+            .OrderByDescending(a => a.Id)
+            .FirstOrDefaultAsync(cancellationToken);
+    }
+
+    private async Task<GuestActivation?> FindLinkAsync(string token, CancellationToken cancellationToken)
+    {
+        if (OpaqueTokens.Hash(token) is not { } hash)
+        {
+            return null;
+        }
+
+        var row = await db.Set<GuestActivation>().AsNoTracking().FirstOrDefaultAsync(a => a.SecretHash == hash && a.Scheme == 1, cancellationToken);
+        return row is not null && CryptographicOperations.FixedTimeEquals(row.SecretHash, hash) ? row : null;
+    }
+
+    private async Task<GuestActivation?> FindSmsAsync(string code, string mobile, CancellationToken cancellationToken)
+    {
+        if (code.Length != 6 || !code.All(char.IsAsciiDigit) || names.Mobile(mobile) is not { } number)
+        {
+            return null;
+        }
+
+        var now = clock.GetUtcNow();
+        var max = options.Value.MaxCodeAttempts;
+        var target = number.Value;
+        var live = await db.Set<GuestActivation>().AsNoTracking()
+            .Where(a => a.Target == target && a.Scheme == 2 && a.UsedAt == null && a.Expires > now && a.Attempts < max)
+            .ToListAsync(cancellationToken);
+        var match = live.FirstOrDefault(a => CryptographicOperations.FixedTimeEquals(a.SecretHash, CodeHash(a.ActId, code)));
+        if (match is null && live.Count > 0)
+        {
+            var ids = live.Select(a => a.Id).ToList();
+            await db.Set<GuestActivation>().Where(a => ids.Contains(a.Id))
+                .ExecuteUpdateAsync(u => u.SetProperty(a => a.Attempts, a => a.Attempts + 1), cancellationToken);
+            foreach (var uid in live.Select(a => a.Uid).Distinct())
+            {
+                await failures.RecordFailureAsync(uid, cancellationToken);
+            }
+        }
+
+        return match;
+    }
+
+    private async Task<bool> MailAsync(NewActivation activation, long uid, string? displayName, string locale, IPAddress? clientIp, CancellationToken cancellationToken)
+    {
+        var address = activation.Target;
+        var reservation = await deliveries.ReserveAsync(DeliveryPurpose, uid, EmailAddresses.Hash(address), clientIp, cancellationToken);
+        if (!reservation.Allowed)
+        {
+            return false;
+        }
+
+        var outcome = DeliveryOutcome.Failed;
+        try
+        {
+            var link = ActivationLink(activation.Secret);
+            await mailer.SendAsync(address, displayName, locale, EmailKind.ActivateAccount,
+                new EmailModel(displayName, Link: link, Minutes: options.Value.EmailLinkMinutes), cancellationToken);
+            outcome = DeliveryOutcome.Sent;
+            return true;
+        }
+        finally
+        {
+            await deliveries.FinishAsync(reservation, outcome);
+        }
+    }
+
+    private async Task<bool> TextAsync(NewActivation activation, string locale, IPAddress? clientIp, CancellationToken cancellationToken)
+    {
+        var phone = phones.FromE164(activation.Target);
+        if (phone is null)
+        {
+            return false;
+        }
+
+        var minutes = options.Value.SmsCodeMinutes.ToString(CultureInfo.InvariantCulture);
+        var text = locale == Locales.TraditionalChinese
+            ? $"您的 Pan 帳號啟用碼：{activation.Secret}（{minutes} 分鐘內有效）。請勿告訴任何人。"
+            : $"Your Pan activation code: {activation.Secret} (valid {minutes} minutes). Never share it.";
+        var result = await sms.SendAsync(phone, text, SmsPurpose.Activation, clientIp, cancellationToken);
+        return result.Sent;
+    }
+
+    /// <summary>The mailed link, built from <c>Pan:Links:PublicBaseUrl</c> (never the Host header).</summary>
+    private Uri ActivationLink(string token)
+    {
+        var root = linkOptions.Value.Base;
+        return new Uri(string.Create(CultureInfo.InvariantCulture, $"{root}{options.Value.BasePath}/admin/user/activate/{Uri.EscapeDataString(token)}"));
+    }
+
+    private static byte[] CodeHash(string actId, string code) => SHA256.HashData(Encoding.UTF8.GetBytes(actId + ":" + code));
+
+    private static ApinodeException Invalid() => new(GuestCodes.ActivationCodeInvalid, "The activation code is wrong, expired or already used.");
+}

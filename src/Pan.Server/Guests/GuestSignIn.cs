@@ -1,0 +1,120 @@
+using System.Text.Json.Serialization;
+using Microsoft.EntityFrameworkCore;
+using Pan.Data;
+using Pan.Server.BruteForce;
+using Pan.Server.Credentials;
+using Pan.Server.Network;
+
+namespace Pan.Server.Guests;
+
+/// <summary>The <c>value</c> of login (apinode's <c>userID</c> and <c>dspName</c>, plus <c>id</c>, the same uid).</summary>
+public sealed record GuestLoginValue(
+    [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("userID")] long UserId,
+    [property: JsonPropertyName("dspName")] string DisplayName);
+
+/// <summary>The <c>value</c> of accNameOk.</summary>
+public sealed record AccountNameAvailability([property: JsonPropertyName("isOk")] bool IsOk);
+
+/// <summary>
+/// <c>login</c> (account name + client-hashed password → a token valid <c>Pan:Guests:LoginTokenDays</c>), <c>logout</c>
+/// (revokes the caller's token) and <c>accNameOk</c> (whether an account name of the app's type is free). Unknown names,
+/// wrong passwords and locked accounts all answer 3 after the same work (one Argon2id check); only the right password of
+/// an account still waiting for activation answers 4, and sends the activation again when none is live.
+/// </summary>
+public sealed class GuestSignIn(
+    PanDbContext db,
+    AccountNames names,
+    GuestDirectory directory,
+    CredentialStore credentials,
+    PasswordHasher hasher,
+    FailureCounter failures,
+    GuestTokens tokens,
+    GuestActivations activations)
+{
+    public async Task<ApinodeResult> LoginAsync(ApinodeRequest request, GuestApp app, CancellationToken cancellationToken)
+    {
+        var accName = request.Text("accName") ?? throw new ApinodeException(GuestCodes.MissingAccountName, "Account name is missing.");
+        var passwd = request["passwd"];
+        if (string.IsNullOrEmpty(passwd))
+        {
+            throw new ApinodeException(GuestCodes.MissingPassword, "Password is missing.");
+        }
+
+        var account = accName.Length > 254 || !GuestPasswords.IsAcceptable(passwd)
+            ? null
+            : await directory.FindAsync(names.Candidates(app.AccountNameType, accName), cancellationToken);
+        if (account is null)
+        {
+            if (GuestPasswords.IsAcceptable(passwd))
+            {
+                await hasher.VerifyAgainstDummyAsync(passwd, cancellationToken);
+            }
+
+            throw Failed();
+        }
+
+        if (account.Activated is null)
+        {
+            await CheckPendingAsync(account.Uid, account.PendingPasswordHash, passwd, cancellationToken);
+            var live = await activations.LiveAsync(account.Uid, cancellationToken);
+            var actId = live?.ActId;
+            if (live is null && account.ActScheme != 0)
+            {
+                var member = await db.Members.AsNoTracking().FirstAsync(m => m.Uid == account.Uid, cancellationToken);
+                var target = account.ActScheme == 1 ? member.EmailKey : account.MobileE164;
+                if (target is not null)
+                {
+                    var fresh = await activations.CreateAsync(account.Uid, account.ActScheme, target, cancellationToken);
+                    var sent = await activations.DeliverAsync(fresh, account.Uid, member.DisplayName, member.Locale, ClientAddress.Of(request.Http), cancellationToken);
+                    actId = sent ? fresh.ActId : null;
+                }
+            }
+
+            throw new ApinodeException(GuestCodes.NotActivated, "The account has not been activated yet.",
+                new GuestAccountValue(account.Uid, actId ?? string.Empty, account.ActScheme));
+        }
+
+        if (await credentials.CheckPasswordAsync(account.Uid, passwd, cancellationToken) != SecretCheck.Ok)
+        {
+            throw Failed();
+        }
+
+        var signedIn = await db.Members.AsNoTracking().Where(m => m.Uid == account.Uid)
+            .Select(m => new { m.DisplayName, m.TokenGeneration }).FirstAsync(cancellationToken);
+        var token = await tokens.IssueAsync(account.Uid, signedIn.TokenGeneration, app.AppId, GuestTokens.LoginKind, cancellationToken);
+        return ApinodeResult.Ok(new GuestLoginValue(account.Uid, account.Uid, signedIn.DisplayName ?? string.Empty), token);
+    }
+
+    public async Task<ApinodeResult> LogoutAsync(GuestCaller caller, CancellationToken cancellationToken) =>
+        await tokens.RevokeAsync(caller.Hash, cancellationToken)
+            ? ApinodeResult.Ok()
+            : throw new ApinodeException(ApinodeCodes.InvalidToken, "Invalid token.");
+
+    public async Task<ApinodeResult> AccountNameOkAsync(ApinodeRequest request, GuestApp app, CancellationToken cancellationToken)
+    {
+        var name = names.Parse(app.AccountNameType, request.Text("accName"))
+            ?? throw new ApinodeException(GuestCodes.MissingAccountName, $"Not a valid account name (this app's account names are: {app.AccountNameType}).");
+        return ApinodeResult.Ok(new AccountNameAvailability(!await directory.IsTakenAsync(name, null, cancellationToken)));
+    }
+
+    /// <summary>The password of an account waiting for activation, checked through the failure counter; 3 unless right.</summary>
+    private async Task CheckPendingAsync(long uid, string? pendingHash, string passwd, CancellationToken cancellationToken)
+    {
+        if ((await failures.StateAsync(uid, cancellationToken)).Locked || pendingHash is null)
+        {
+            await hasher.VerifyAgainstDummyAsync(passwd, cancellationToken);
+            throw Failed();
+        }
+
+        if (!(await hasher.VerifyAsync(passwd, pendingHash, cancellationToken)).Matches)
+        {
+            await failures.RecordFailureAsync(uid, cancellationToken);
+            throw Failed();
+        }
+
+        await failures.ResetAsync(uid, cancellationToken);
+    }
+
+    private static ApinodeException Failed() => new(GuestCodes.LoginFailed, "Login failed.");
+}

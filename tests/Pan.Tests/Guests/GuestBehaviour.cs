@@ -1,0 +1,289 @@
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.Data;
+using Pan.Data.Credentials;
+using Pan.Data.Guests;
+using Pan.Tests.Email;
+using Pan.Tests.Infrastructure;
+using PhoneFlowPhones = Pan.Tests.PhoneFlows.Phones;
+
+namespace Pan.Tests.Guests;
+
+/// <summary>
+/// The apinode user endpoints: createTemp → convertTemp → activate (by a link read from a real SMTP server, or a code
+/// from the SMS webhook) → login / logout, called over plain HTTP with the x-deva-* headers.
+/// </summary>
+public abstract partial class GuestBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : GuestFixture
+{
+    private ApinodeClient EmailApp => Client(GuestFixture.EmailApp);
+
+    private ApinodeClient SmsApp => Client(GuestFixture.SmsApp);
+
+    private ApinodeClient PlainApp => Client(GuestFixture.PlainApp);
+
+    [Fact]
+    public async Task CreateTemp_ReturnsTheMembersUid_AndATokenValidFor180Days()
+    {
+        var answer = await EmailApp.CreateTempAsync(new Dictionary<string, string> { ["fname"] = "Mei", ["aux"] = "{\"color\":\"red\"}" });
+
+        Assert.Equal((200, 0, "Ok"), (answer.Status, answer.Code, answer.Message));
+        Assert.True(answer.Id > 0);
+        Assert.Equal(("", 0), (answer.Value.GetProperty("actID").GetString(), answer.Value.GetProperty("actScheme").GetInt32()));
+        Assert.Equal(43, answer.Token.Length);
+        Assert.Equal(fixture.Server.Clock.GetUtcNow().AddDays(180).ToUnixTimeMilliseconds(), answer.ValidTo);
+        var member = await DbAsync(db => db.Members.AsNoTracking().Include(m => m.Account).FirstAsync(m => m.Uid == answer.Id));
+        Assert.Null(member.Account!.PhoneE164);
+        Assert.True(await DbAsync(db => db.Set<GuestAccount>().AnyAsync(g => g.Uid == answer.Id && g.Temporary)));
+    }
+
+    [Fact]
+    public async Task Guest_ConvertedWithEmailActivation_IsActivatedByTheMailedLink_AndKeepsItsUid()
+    {
+        var temp = await EmailApp.CreateTempAsync(new Dictionary<string, string> { ["aux"] = "{\"level\":3}" });
+        var objectId = await DbAsync(db => db.Members.Where(m => m.Uid == temp.Id).Select(m => m.ObjectId).FirstAsync());
+        var address = Mailboxes.NewAddress();
+        var passwd = ApinodeClient.ClientHash();
+
+        var converted = await EmailApp.CallAsync("convertTemp", new Dictionary<string, string>
+        {
+            ["accName"] = address, ["passwd"] = passwd, ["passwd2"] = passwd, ["fname"] = "Mei", ["lname"] = "Lin", ["_loc"] = "1",
+        }, temp.Token);
+
+        Assert.Equal(0, converted.Code);
+        Assert.Equal((temp.Id, 1), (converted.Id, converted.Value.GetProperty("actScheme").GetInt32()));
+        Assert.NotEmpty(converted.Value.GetProperty("actID").GetString()!);
+        Assert.False(converted.HasToken);
+        // The temporary token died with the conversion; the password does not work before activation.
+        Assert.Equal(-3, (await EmailApp.CallAsync("logout", token: temp.Token)).Code);
+        var early = await EmailApp.CallAsync("login", new Dictionary<string, string> { ["accName"] = address, ["passwd"] = passwd });
+        Assert.Equal((4, false), (early.Code, early.HasToken));
+
+        var mail = await fixture.Smtp.WaitForMessageAsync(address);
+        Assert.Equal("Activate your Pan account", mail.Subject);
+        var link = ActivationLink(mail.TextBody);
+        Assert.Equal(fixture.Server.HttpUri.Authority, link.Authority);
+        var activated = await ApinodeClient.SendAsync(fixture.Server.Http, new HttpRequestMessage(HttpMethod.Get, link));
+        Assert.Equal((0, temp.Id), (activated.Code, activated.Id));
+
+        var login = await EmailApp.CallAsync("login", new Dictionary<string, string> { ["accName"] = address.ToUpperInvariant(), ["passwd"] = passwd });
+        Assert.Equal(0, login.Code);
+        Assert.Equal(temp.Id, login.Value.GetProperty("userID").GetInt64());
+        Assert.Equal(fixture.Server.Clock.GetUtcNow().AddDays(60).ToUnixTimeMilliseconds(), login.ValidTo);
+        var member = await DbAsync(db => db.Members.AsNoTracking().FirstAsync(m => m.Uid == temp.Id));
+        Assert.Equal((objectId, address, true), (member.ObjectId, member.Email, member.EmailVerified));
+        var guest = await DbAsync(db => db.Set<GuestAccount>().AsNoTracking().FirstAsync(g => g.Uid == temp.Id));
+        Assert.Equal(("{\"level\":3}", "Mei", "Lin", false), (guest.Aux, guest.FirstName, guest.LastName, guest.Temporary));
+    }
+
+    [Fact]
+    public async Task Guest_ConvertedWithSmsActivation_IsActivatedByTheTextedCode_AndKeepsItsUid()
+    {
+        var temp = await SmsApp.CreateTempAsync();
+        var (national, e164) = PhoneFlowPhones.NewNumber();
+        var passwd = ApinodeClient.ClientHash();
+
+        var converted = await SmsApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = national, ["passwd"] = passwd }, temp.Token, Send.Form);
+
+        Assert.Equal((0, temp.Id, 2), (converted.Code, converted.Id, converted.Value.GetProperty("actScheme").GetInt32()));
+        Assert.False(converted.HasToken);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlowPhones.Wait);
+        Assert.Contains("啟用碼", fixture.Inbox.MessagesTo(e164)[^1].Text, StringComparison.Ordinal);
+        Assert.Equal(4, (await SmsApp.CallAsync("login", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd })).Code);
+
+        var activated = await ActivateAsync($"{code}@{national}");
+        Assert.Equal((0, temp.Id), (activated.Code, activated.Id));
+
+        var login = await SmsApp.CallAsync("login", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd }, send: Send.Query);
+        Assert.Equal((0, temp.Id), (login.Code, login.Value.GetProperty("userID").GetInt64()));
+        var guest = await DbAsync(db => db.Set<GuestAccount>().AsNoTracking().FirstAsync(g => g.Uid == temp.Id));
+        Assert.Equal<(string?, bool)>((e164, true), (guest.MobileE164, guest.MobileVerified));
+    }
+
+    [Fact]
+    public async Task Activate_WithAWrongCode_OrAReusedCode_IsRefused()
+    {
+        var temp = await SmsApp.CreateTempAsync();
+        var (national, e164) = PhoneFlowPhones.NewNumber();
+        var converted = await SmsApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = ApinodeClient.ClientHash() }, temp.Token);
+        Assert.Equal(0, converted.Code);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlowPhones.Wait);
+        var wrong = ((int.Parse(code, System.Globalization.CultureInfo.InvariantCulture) + 1) % 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Equal(2, (await ActivateAsync($"{wrong}@{national}")).Code);
+        Assert.Equal(2, (await ActivateAsync($"{code}@0911111111")).Code);
+        Assert.Equal(2, (await ActivateAsync("not-a-code")).Code);
+        Assert.Equal(0, (await ActivateAsync($"{code}@{national}")).Code);
+        Assert.Equal(2, (await ActivateAsync($"{code}@{national}")).Code);
+    }
+
+    [Fact]
+    public async Task Activate_TheSameMailedLinkTwice_IsRefusedTheSecondTime()
+    {
+        var temp = await EmailApp.CreateTempAsync();
+        var address = Mailboxes.NewAddress();
+        Assert.Equal(0, (await EmailApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = address, ["passwd"] = ApinodeClient.ClientHash() }, temp.Token)).Code);
+        var link = ActivationLink((await fixture.Smtp.WaitForMessageAsync(address)).TextBody);
+
+        Assert.Equal(0, (await ApinodeClient.SendAsync(fixture.Server.Http, new HttpRequestMessage(HttpMethod.Get, link))).Code);
+        var again = await ApinodeClient.SendAsync(fixture.Server.Http, new HttpRequestMessage(HttpMethod.Get, link));
+        Assert.Equal((200, 2), (again.Status, again.Code));
+    }
+
+    [Fact]
+    public async Task Activate_AfterTheCodeExpired_IsRefused()
+    {
+        var temp = await SmsApp.CreateTempAsync();
+        var (national, e164) = PhoneFlowPhones.NewNumber();
+        Assert.Equal(0, (await SmsApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = ApinodeClient.ClientHash() }, temp.Token)).Code);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlowPhones.Wait);
+        fixture.Server.Clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
+
+        Assert.Equal(2, (await ActivateAsync($"{code}@{national}")).Code);
+    }
+
+    [Theory]
+    [InlineData("missing-accName", 1)]
+    [InlineData("missing-passwd", 2)]
+    [InlineData("passwd2-differs", 3)]
+    [InlineData("email-app-not-an-email", 4)]
+    [InlineData("sms-app-not-a-mobile", 5)]
+    public async Task ConvertTemp_BadArguments_AnswerTheirCodes(string problem, int code)
+    {
+        var client = problem == "sms-app-not-a-mobile" ? SmsApp : EmailApp;
+        var temp = await client.CreateTempAsync();
+        var passwd = ApinodeClient.ClientHash();
+        var parameters = new Dictionary<string, string> { ["accName"] = Mailboxes.NewAddress(), ["passwd"] = passwd, ["passwd2"] = passwd };
+        switch (problem)
+        {
+            case "missing-accName":
+                parameters.Remove("accName");
+                break;
+            case "missing-passwd":
+                parameters.Remove("passwd");
+                break;
+            case "passwd2-differs":
+                parameters["passwd2"] = ApinodeClient.ClientHash();
+                break;
+            case "email-app-not-an-email":
+                parameters["accName"] = "just-a-name";
+                break;
+            case "sms-app-not-a-mobile":
+                parameters["accName"] = "12";
+                break;
+        }
+
+        var answer = await client.CallAsync("convertTemp", parameters, temp.Token);
+
+        Assert.Equal((200, code), (answer.Status, answer.Code));
+        // Nothing changed: the account is still temporary and its token still works.
+        Assert.True(await DbAsync(db => db.Set<GuestAccount>().AnyAsync(g => g.Uid == temp.Id && g.Temporary)));
+        Assert.Equal(0, (await client.CallAsync("logout", token: temp.Token)).Code);
+    }
+
+    [Fact]
+    public async Task ConvertTemp_WithAnAccountNameAlreadyTaken_Is10_InAnyCase()
+    {
+        var address = Mailboxes.NewAddress();
+        var first = await EmailApp.CreateTempAsync();
+        Assert.Equal(0, (await EmailApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = address, ["passwd"] = ApinodeClient.ClientHash() }, first.Token)).Code);
+        var second = await EmailApp.CreateTempAsync();
+
+        var answer = await EmailApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = address.ToLowerInvariant(), ["passwd"] = ApinodeClient.ClientHash() }, second.Token);
+
+        Assert.Equal(10, answer.Code);
+        Assert.Equal(0, (await EmailApp.CallAsync("accNameOk", new Dictionary<string, string> { ["accName"] = Mailboxes.NewAddress() })).Code);
+        var taken = await EmailApp.CallAsync("accNameOk", new Dictionary<string, string> { ["accName"] = address }, send: Send.Query);
+        Assert.False(taken.Value.GetProperty("isOk").GetBoolean());
+        var free = await EmailApp.CallAsync("accNameOk", new Dictionary<string, string> { ["accName"] = Mailboxes.NewAddress() });
+        Assert.True(free.Value.GetProperty("isOk").GetBoolean());
+    }
+
+    [Fact]
+    public async Task ConvertTemp_WithoutActivation_ReturnsAFreshToken_LoginAndLogoutWork_AndThePasswordIsStoredAsArgon2id()
+    {
+        var temp = await PlainApp.CreateTempAsync();
+        var name = "guest_" + Guid.NewGuid().ToString("N")[..10];
+        var passwd = ApinodeClient.ClientHash();
+
+        var converted = await PlainApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = name, ["passwd"] = passwd, ["dspName"] = PhoneFlowPhones.NewName() }, temp.Token);
+
+        Assert.Equal((0, temp.Id, 0, ""), (converted.Code, converted.Id, converted.Value.GetProperty("actScheme").GetInt32(), converted.Value.GetProperty("actID").GetString()));
+        Assert.NotEqual(temp.Token, converted.Token);
+        Assert.Equal(fixture.Server.Clock.GetUtcNow().AddDays(60).ToUnixTimeMilliseconds(), converted.ValidTo);
+        Assert.Equal(-3, (await PlainApp.CallAsync("logout", token: temp.Token)).Code);
+        Assert.Equal(20, (await PlainApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = name + "x", ["passwd"] = passwd }, converted.Token)).Code);
+
+        var hash = await DbAsync(db => db.Set<MemberCredential>().Where(c => c.Uid == temp.Id).Select(c => c.PasswordHash).FirstAsync());
+        Assert.StartsWith("$argon2id$", hash, StringComparison.Ordinal);
+        Assert.DoesNotContain(passwd, hash!, StringComparison.Ordinal);
+
+        Assert.Equal(3, (await PlainApp.CallAsync("login", new Dictionary<string, string> { ["accName"] = name, ["passwd"] = ApinodeClient.ClientHash() })).Code);
+        Assert.Equal(3, (await PlainApp.CallAsync("login", new Dictionary<string, string> { ["accName"] = "nobody_" + name, ["passwd"] = passwd })).Code);
+        var login = await PlainApp.CallAsync("login", new Dictionary<string, string> { ["accName"] = name.ToUpperInvariant(), ["passwd"] = passwd }, send: Send.Form);
+        Assert.Equal((0, temp.Id), (login.Code, login.Id));
+        Assert.Equal(0, (await PlainApp.CallAsync("logout", token: login.Token)).Code);
+        Assert.Equal(-3, (await PlainApp.CallAsync("logout", token: login.Token)).Code);
+        Assert.Equal(0, (await PlainApp.CallAsync("logout", token: converted.Token)).Code);
+    }
+
+    [Fact]
+    public async Task FrameworkErrors_HaveTheirCodes_WithHttp200()
+    {
+        var temp = await EmailApp.CreateTempAsync();
+        Assert.Equal(-12, (await new ApinodeClient(fixture.Server, "no-such-app", "x").CreateTempAsync()).Code);
+        Assert.Equal(-20, (await new ApinodeClient(fixture.Server, GuestFixture.EmailApp, fixture.SecretOf(GuestFixture.SmsApp)).CreateTempAsync()).Code);
+        Assert.Equal(-2, (await EmailApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = Mailboxes.NewAddress() })).Code);
+        Assert.Equal(-3, (await EmailApp.CallAsync("logout", token: "garbage")).Code);
+        Assert.Equal(-3, (await SmsApp.CallAsync("logout", token: temp.Token)).Code);
+        Assert.Equal(-14, (await EmailApp.CallAsync("noSuchThing")).Code);
+        Assert.Equal(-11, (await EmailApp.CallAsync("a/b/c")).Code);
+        Assert.Equal(-16, (await EmailApp.CreateTempAsync(new Dictionary<string, string> { ["aux"] = "{not json" })).Code);
+        Assert.Equal(-16, (await EmailApp.CreateTempAsync(new Dictionary<string, string> { ["_loc"] = "7" })).Code);
+
+        using var xml = new HttpRequestMessage(HttpMethod.Post, "/admin/user/createTemp") { Content = new StringContent("<a/>", System.Text.Encoding.UTF8, "application/xml") };
+        xml.Headers.Add("x-deva-appcode", GuestFixture.EmailApp);
+        xml.Headers.Add("x-deva-appsecret", fixture.SecretOf(GuestFixture.EmailApp));
+        var wrongType = await ApinodeClient.SendAsync(fixture.Server.Http, xml);
+        Assert.Equal((200, -1), (wrongType.Status, wrongType.Code));
+
+        using var broken = new HttpRequestMessage(HttpMethod.Post, "/admin/user/login") { Content = new StringContent("{\"accName\":", System.Text.Encoding.UTF8, "application/json") };
+        broken.Headers.Add("x-deva-appcode", GuestFixture.EmailApp);
+        broken.Headers.Add("x-deva-appsecret", fixture.SecretOf(GuestFixture.EmailApp));
+        Assert.Equal(-16, (await ApinodeClient.SendAsync(fixture.Server.Http, broken)).Code);
+    }
+
+    [Fact]
+    public async Task TempToken_After180Days_IsExpired()
+    {
+        var temp = await PlainApp.CreateTempAsync();
+        fixture.Server.Clock.Advance(TimeSpan.FromDays(180) + TimeSpan.FromSeconds(1));
+
+        Assert.Equal(-4, (await PlainApp.CallAsync("logout", token: temp.Token)).Code);
+    }
+
+    private ApinodeClient Client(string appId) => new(fixture.Server, appId, fixture.SecretOf(appId));
+
+    private Task<ApinodeAnswer> ActivateAsync(string actCode) =>
+        ApinodeClient.SendAsync(fixture.Server.Http, new HttpRequestMessage(HttpMethod.Get, "/admin/user/activate/" + Uri.EscapeDataString(actCode)));
+
+    private static Uri ActivationLink(string? text)
+    {
+        var match = LinkPattern().Match(text ?? string.Empty);
+        return match.Success ? new Uri(match.Value) : throw new Xunit.Sdk.XunitException($"No activation link in: {text}");
+    }
+
+    private async Task<T> DbAsync<T>(Func<PanDbContext, Task<T>> work)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<PanDbContext>());
+    }
+
+    [GeneratedRegex(@"https?://\S+/admin/user/activate/[A-Za-z0-9_\-%]+", RegexOptions.CultureInvariant)]
+    private static partial Regex LinkPattern();
+}
+
+public sealed class GuestBehaviour_Sqlite(SqliteGuestFixture f) : GuestBehaviour<SqliteGuestFixture>(f);
+
+public sealed class GuestBehaviour_Postgres(PostgresGuestFixture f) : GuestBehaviour<PostgresGuestFixture>(f);

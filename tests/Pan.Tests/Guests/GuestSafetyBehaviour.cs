@@ -1,0 +1,240 @@
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.Data;
+using Pan.Data.Guests;
+using Pan.General.Member;
+using Pan.Tests.Email;
+using Pan.Tests.Infrastructure;
+using LoginPhase = Pan.General.Member.LoginRequest.Types.Phase;
+using LoginType = Pan.General.Member.LoginRequest.Types.LoginType;
+
+namespace Pan.Tests.Guests;
+
+/// <summary>
+/// What must hold around guest accounts: no password sign-in anywhere in Pan before activation, single use under
+/// concurrency, createTemp's argument codes, the mail language, and the operator command that sets an app's settings.
+/// </summary>
+public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : GuestFixture
+{
+    private ApinodeClient EmailApp => new(fixture.Server, GuestFixture.EmailApp, fixture.SecretOf(GuestFixture.EmailApp));
+
+    private ApinodeClient PlainApp => new(fixture.Server, GuestFixture.PlainApp, fixture.SecretOf(GuestFixture.PlainApp));
+
+    [Fact]
+    public async Task PendingAccount_CannotSignInWithItsPassword_ThroughPansEmailLogin_UntilActivated()
+    {
+        var (address, passwd, link) = await ConvertPendingAsync();
+        var client = new MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc);
+
+        var start = await client.LoginAsync(new LoginRequest { Phase = LoginPhase.CheckExistence, LoginType = LoginType.Email, PhaseCheckExistenceValue = address });
+        await Errors.ExpectAsync(() => client.LoginAsync(Input(start.PhaseSessionToken, passwd)).ResponseAsync, StatusCode.InvalidArgument, "ErrLogin.CODE_INVALID");
+
+        Assert.Equal(0, (await ApinodeClient.SendAsync(fixture.Server.Http, new HttpRequestMessage(HttpMethod.Get, link))).Code);
+        var again = await client.LoginAsync(new LoginRequest { Phase = LoginPhase.CheckExistence, LoginType = LoginType.Email, PhaseCheckExistenceValue = address });
+        var done = await client.LoginAsync(Input(again.PhaseSessionToken, passwd));
+        Assert.NotEmpty(done.PhaseDoneAuthToken);
+    }
+
+    [Fact]
+    public async Task TenParallelActivations_WithOneLink_ExactlyOneWins()
+    {
+        var (_, _, link) = await ConvertPendingAsync();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ =>
+            ApinodeClient.SendAsync(fixture.Server.Http, new HttpRequestMessage(HttpMethod.Get, link))));
+
+        Assert.Equal(1, answers.Count(a => a.Code == 0));
+        Assert.All(answers.Where(a => a.Code != 0), a => Assert.Equal(2, a.Code));
+    }
+
+    [Fact]
+    public async Task TenParallelConversions_OfOneAccount_ExactlyOneWins()
+    {
+        var temp = await PlainApp.CreateTempAsync();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => PlainApp.CallAsync("convertTemp", new Dictionary<string, string>
+        {
+            ["accName"] = $"p{i}_{Guid.NewGuid():N}"[..20], ["passwd"] = ApinodeClient.ClientHash(),
+        }, temp.Token)));
+
+        Assert.Equal(1, answers.Count(a => a.Code == 0));
+        // The losers either lost the claim (20) or found the temporary token already revoked (−3).
+        Assert.All(answers.Where(a => a.Code != 0), a => Assert.Contains(a.Code, new[] { 20, -3 }));
+        var names = await DbAsync(db => db.Set<GuestAccount>().Where(g => g.Uid == temp.Id).Select(g => g.AccountName).ToListAsync());
+        Assert.Single(names);
+    }
+
+    [Fact]
+    public async Task ConvertTemp_WhenTheSmsCannotBeSent_Is30_AndLoginWithTheRightPasswordSendsANewCode()
+    {
+        var sms = new ApinodeClient(fixture.Server, GuestFixture.SmsApp, fixture.SecretOf(GuestFixture.SmsApp));
+        var temp = await sms.CreateTempAsync();
+        var (national, e164) = PhoneFlows.Phones.NewNumber();
+        var passwd = ApinodeClient.ClientHash();
+        fixture.Inbox.FailNext(1);
+
+        var converted = await sms.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd }, temp.Token);
+
+        Assert.Equal((30, temp.Id, 2), (converted.Code, converted.Id, converted.Value.GetProperty("actScheme").GetInt32()));
+        Assert.Empty(fixture.Inbox.MessagesTo(e164));
+        Assert.Equal(3, (await sms.CallAsync("login", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = ApinodeClient.ClientHash() })).Code);
+        Assert.Empty(fixture.Inbox.MessagesTo(e164));
+
+        var pending = await sms.CallAsync("login", new Dictionary<string, string> { ["accName"] = national, ["passwd"] = passwd });
+        Assert.Equal(4, pending.Code);
+        Assert.NotEmpty(pending.Value.GetProperty("actID").GetString()!);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlows.Phones.Wait);
+        Assert.Equal(0, (await ApinodeClient.SendAsync(fixture.Server.Http, new HttpRequestMessage(HttpMethod.Get, $"/admin/user/activate/{code}@{Uri.EscapeDataString(e164)}"))).Code);
+        Assert.Equal(0, (await sms.CallAsync("login", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd })).Code);
+    }
+
+    [Fact]
+    public async Task Endpoints_MoveUnderTheConfiguredBasePath()
+    {
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?> { ["Pan:Guests:BasePath"] = "/apinode" });
+        var secret = fixture.SecretOf(GuestFixture.PlainApp);
+
+        Assert.Equal(0, (await new ApinodeClient(node, GuestFixture.PlainApp, secret, "/apinode").CreateTempAsync()).Code);
+        using var response = await node.Http.PostAsync("/admin/user/createTemp", null);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task CreateTemp_BeyondTheHourlyCapOfOneAddress_Is13()
+    {
+        var since = fixture.Server.Clock.GetUtcNow().AddHours(-1);
+        var made = await DbAsync(db => db.Set<GuestAccount>().CountAsync(g => g.CreatedIp == "127.0.0.1" && g.Created > since));
+        var cap = (made + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?> { ["Pan:Guests:CreateTempPerIpPerHour"] = cap });
+        var client = new ApinodeClient(node, GuestFixture.PlainApp, fixture.SecretOf(GuestFixture.PlainApp));
+
+        Assert.Equal(0, (await client.CreateTempAsync()).Code);
+        var refused = await client.CreateTempAsync();
+
+        Assert.Equal((13, false), (refused.Code, refused.HasToken));
+    }
+
+    [Theory]
+    [InlineData(null, GuestFixture.PlainApp, 0)]
+    [InlineData("3", GuestFixture.PlainApp, 0)]
+    [InlineData(GuestFixture.PlainApp, GuestFixture.EmailApp, -12)]
+    [InlineData(null, null, -12)]
+    public async Task AppKey_NamesTheAppLikeAppCode_AndBothMustAgree(string? appCode, string? appKey, int code)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/user/createTemp") { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
+        if (appCode is not null)
+        {
+            request.Headers.Add("x-deva-appcode", appCode);
+        }
+
+        if (appKey is not null)
+        {
+            request.Headers.Add("x-deva-appkey", appKey);
+        }
+
+        request.Headers.Add("x-deva-appsecret", fixture.SecretOf(GuestFixture.PlainApp));
+
+        Assert.Equal(code, (await ApinodeClient.SendAsync(fixture.Server.Http, request)).Code);
+    }
+
+    [Theory]
+    [InlineData("email", "not-an-email", 4)]
+    [InlineData("mobile", "12345", 5)]
+    [InlineData("dspName", "!", 6)]
+    public async Task CreateTemp_WithABadField_AnswersItsCode_AndCreatesNothing(string field, string value, int code)
+    {
+        var before = await DbAsync(db => db.Members.CountAsync());
+
+        var answer = await EmailApp.CreateTempAsync(new Dictionary<string, string> { [field] = value });
+
+        Assert.Equal((code, false), (answer.Code, answer.HasToken));
+        Assert.Equal(before, await DbAsync(db => db.Members.CountAsync()));
+    }
+
+    [Fact]
+    public async Task CreateTemp_WithATakenDisplayName_Is12()
+    {
+        var name = PhoneFlows.Phones.NewName();
+        Assert.Equal(0, (await EmailApp.CreateTempAsync(new Dictionary<string, string> { ["dspName"] = name })).Code);
+
+        Assert.Equal(12, (await EmailApp.CreateTempAsync(new Dictionary<string, string> { ["dspName"] = name.ToUpperInvariant() })).Code);
+    }
+
+    [Fact]
+    public async Task ActivationMail_IsInTraditionalChinese_WhenLocIs2()
+    {
+        var temp = await EmailApp.CreateTempAsync();
+        var address = Mailboxes.NewAddress();
+        Assert.Equal(0, (await EmailApp.CallAsync("convertTemp", new Dictionary<string, string>
+        {
+            ["accName"] = address, ["passwd"] = ApinodeClient.ClientHash(), ["_loc"] = "2",
+        }, temp.Token)).Code);
+
+        Assert.Equal("啟用您的 Pan 帳號", (await fixture.Smtp.WaitForMessageAsync(address)).Subject);
+    }
+
+    [Fact]
+    public async Task GuestSettingsCommand_PrintsAndValidatesTheSettings()
+    {
+        var shown = await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", GuestFixture.SmsApp);
+        Assert.Equal(0, shown.ExitCode);
+        Assert.Contains("account-name=mobile activation=sms locale=zh-TW", shown.Output, StringComparison.Ordinal);
+
+        Assert.Equal(2, (await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", GuestFixture.SmsApp, "--activation", "pigeon")).ExitCode);
+        Assert.Equal(2, (await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", "no-such-app")).ExitCode);
+        Assert.Equal(2, (await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", GuestFixture.SmsApp, "--locale", "fr")).ExitCode);
+    }
+
+    [Fact]
+    public async Task DeletingTheMember_RevokesItsApinodeTokens_AndFreesItsAccountName()
+    {
+        var temp = await PlainApp.CreateTempAsync();
+        var name = "del_" + Guid.NewGuid().ToString("N")[..12];
+        var converted = await PlainApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = name, ["passwd"] = ApinodeClient.ClientHash() }, temp.Token);
+        Assert.Equal(0, converted.Code);
+        var login = converted.Token;
+
+        // Why in-process: a guest has no phone, so the SMS step-up of DeleteMember cannot run; the deletion itself is Pan's own.
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var member = await scope.ServiceProvider.GetRequiredService<PanDbContext>().Members.AsNoTracking().FirstAsync(m => m.Uid == temp.Id);
+            var tokens = scope.ServiceProvider.GetRequiredService<Pan.Server.Tokens.TokenService>();
+            var delToken = await tokens.IssueVerifyTokenAsync(member.Uid, Pan.Server.Tokens.VerifyPurposes.Delete, CancellationToken.None);
+            var caller = new Pan.Server.Tokens.AccessTokenInfo(member.Uid, member.ObjectId, member.AccountId, 0, GuestFixture.PlainApp, DateTimeOffset.MaxValue);
+            var outcome = await scope.ServiceProvider.GetRequiredService<Pan.Server.Deletion.MemberDeletion>().DeleteMemberAsync(caller, delToken.Token, CancellationToken.None);
+            Assert.Equal(Pan.Server.Deletion.DeletionOutcome.Deleted, outcome);
+        }
+
+        Assert.Equal(-3, (await PlainApp.CallAsync("logout", token: login)).Code);
+        Assert.False(await DbAsync(db => db.Set<GuestAccount>().AnyAsync(g => g.Uid == temp.Id)));
+        Assert.True((await PlainApp.CallAsync("accNameOk", new Dictionary<string, string> { ["accName"] = name })).Value.GetProperty("isOk").GetBoolean());
+    }
+
+    /// <summary>A converted email-app account waiting for activation: (address, passwd, the mailed link).</summary>
+    private async Task<(string Address, string Passwd, Uri Link)> ConvertPendingAsync()
+    {
+        var temp = await EmailApp.CreateTempAsync();
+        var address = Mailboxes.NewAddress();
+        var passwd = ApinodeClient.ClientHash();
+        Assert.Equal(0, (await EmailApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = address, ["passwd"] = passwd }, temp.Token)).Code);
+        var text = (await fixture.Smtp.WaitForMessageAsync(address)).TextBody ?? string.Empty;
+        var match = System.Text.RegularExpressions.Regex.Match(text, @"https?://\S+/admin/user/activate/[A-Za-z0-9_\-%]+");
+        Assert.True(match.Success, text);
+        return (address, passwd, new Uri(match.Value));
+    }
+
+    private static LoginRequest Input(string session, string passwd) =>
+        new() { Phase = LoginPhase.InputCode, LoginType = LoginType.Email, PhaseSessionToken = session, PhaseInputCodeValue = passwd };
+
+    private async Task<T> DbAsync<T>(Func<PanDbContext, Task<T>> work)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<PanDbContext>());
+    }
+}
+
+public sealed class GuestSafetyBehaviour_Sqlite(SqliteGuestFixture f) : GuestSafetyBehaviour<SqliteGuestFixture>(f);
+
+public sealed class GuestSafetyBehaviour_Postgres(PostgresGuestFixture f) : GuestSafetyBehaviour<PostgresGuestFixture>(f);
