@@ -22,6 +22,7 @@ public static class OAuthServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<OAuthOptions>, OAuthOptionsValidator>();
         services.AddSingleton<OAuthKeyRing>();
         services.AddHostedService<OAuthKeyStartup>();
+        services.AddHostedService<OAuthJanitor>();
         services.AddSingleton<OAuthPipeline>();
         services.AddScoped<ConsentRequests>();
         services.AddScoped<OAuthClients>();

@@ -41,6 +41,9 @@ public abstract class OAuthFixture : ServerFixture
             "clients", "add", FirstPartyClient, "--name", "First Party", "--redirect-uri", FirstPartyRedirect, "--scope", "openid", "--consent", "implicit");
     }
 
+    /// <summary>Another empty database of the same kind (for tests that need a first start).</summary>
+    public Task<ITestDatabase> NewDatabaseAsync() => CreateDatabaseAsync();
+
     private async Task<CliRun> RegisterAsync(params string[] args)
     {
         var run = await PanCli.RunAsync(Database, args);
