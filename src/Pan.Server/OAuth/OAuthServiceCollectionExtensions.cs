@@ -28,6 +28,7 @@ public static class OAuthServiceCollectionExtensions
         services.AddScoped<OAuthClients>();
         services.AddScoped<OAuthMembers>();
         services.AddScoped<OAuthDetails>();
+        services.AddScoped<Deletion.IMemberDataEraser, OAuthMemberEraser>();
         AddMemberCookieWhenMissing(services);
 
         services.AddOpenIddict()

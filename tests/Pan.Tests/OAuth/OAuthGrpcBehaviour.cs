@@ -1,5 +1,8 @@
 using System.Net;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.Server.Deletion;
+using Pan.Server.Tokens;
 using Pan.Oauth;
 using Pan.Tests.Infrastructure;
 using static Pan.Tests.OAuth.OAuthTestClient;
@@ -264,7 +267,24 @@ public abstract class OAuthGrpcBehaviour<TFixture>(TFixture fixture) : IClassFix
         Assert.Equal(await jwksOne.Content.ReadAsStringAsync(), await jwksTwo.Content.ReadAsStringAsync());
     }
 
-    private async Task<(Uri Redirect, GetAccessTokenResponse Tokens)> CodeAndTokensAsync()
+    [Fact]
+    public async Task DeletingTheMember_EndsTheirGrants()
+    {
+        var (who, tokens) = await CodeAndTokensAsync();
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var service = scope.ServiceProvider.GetRequiredService<TokenService>();
+            var caller = await service.ValidateAccessTokenAsync(who.AccessToken, default);
+            var verify = await service.IssueVerifyTokenAsync(who.Member.Uid, VerifyPurposes.Delete, default);
+            await scope.ServiceProvider.GetRequiredService<MemberDeletion>().DeleteMemberAsync(caller!, verify.Token, default);
+        }
+
+        await Errors.ExpectAsync(
+            () => Apps.GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = tokens.RefreshToken, ClientId = OAuthFixture.NativeClient }).ResponseAsync,
+            StatusCode.Unauthenticated, "invalid_grant");
+    }
+
+    private async Task<(SignedIn Who, GetAccessTokenResponse Tokens)> CodeAndTokensAsync()
     {
         var who = await SignInAsync(fixture.Server);
         var pkce = Pkce.Create();
@@ -273,7 +293,7 @@ public abstract class OAuthGrpcBehaviour<TFixture>(TFixture fixture) : IClassFix
         {
             Code = Param(redirect, "code"), RedirectUri = OAuthFixture.NativeRedirect, ClientId = OAuthFixture.NativeClient, CodeVerifier = pkce.Verifier,
         });
-        return (redirect, tokens);
+        return (who, tokens);
     }
 }
 
