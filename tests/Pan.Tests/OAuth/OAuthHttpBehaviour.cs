@@ -206,6 +206,54 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
     }
 
     [Fact]
+    public async Task TokenEndpoint_ReusedCodeRevokesItsTokens_ExpiredCodeAndWrongRedirectAreInvalidGrant()
+    {
+        var who = await SignInAsync(fixture.Server);
+        var first = Pkce.Create();
+        var second = Pkce.Create();
+        var reused = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid offline_access", first));
+        var late = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid offline_access", second));
+        Dictionary<string, string> Exchange(Uri redirect, Pkce pkce, string redirectUri = OAuthFixture.WebRedirect) => new()
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = redirectUri,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
+        };
+
+        var wrongRedirect = await PostFormAsync(fixture.Server, "/connect/token", Exchange(reused, first, OAuthFixture.WebRedirect + "/other"));
+        var (okStatus, tokens) = await PostFormAsync(fixture.Server, "/connect/token", Exchange(reused, first));
+        var again = await PostFormAsync(fixture.Server, "/connect/token", Exchange(reused, first));
+        var refresh = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.GetProperty("refresh_token").GetString()!,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
+        });
+        fixture.Server.Clock.Advance(TimeSpan.FromMinutes(6));
+        var expired = await PostFormAsync(fixture.Server, "/connect/token", Exchange(late, second));
+
+        Assert.Equal(HttpStatusCode.OK, okStatus);
+        foreach (var (status, json) in new[] { wrongRedirect, again, refresh, expired })
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Equal("invalid_grant", json.GetProperty("error").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task EndSession_SignsTheBrowserOutAndReturnsToTheRegisteredUri()
+    {
+        var who = await SignInAsync(fixture.Server);
+        using var browser = Browser(fixture.Server, who);
+
+        using var response = await browser.GetAsync("/connect/endsession?client_id=web-app&post_logout_redirect_uri=" + Uri.EscapeDataString("https://app.example.test/bye") + "&state=s1");
+        using var unregistered = await browser.GetAsync("/connect/endsession?client_id=web-app&post_logout_redirect_uri=" + Uri.EscapeDataString("https://evil.example.net/"));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("https://app.example.test/bye", response.Headers.Location!.ToString(), StringComparison.Ordinal);
+        Assert.Contains(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("pan_member=;", StringComparison.Ordinal) || c.Contains("expires=Thu, 01 Jan 1970", StringComparison.OrdinalIgnoreCase));
+        Assert.Null(unregistered.Headers.Location is { } l && l.Host == "evil.example.net" ? l : null);
+    }
+
+    [Fact]
     public async Task TokenEndpoint_RefusesPasswordAndClientCredentialsGrants()
     {
         var (status, json) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
