@@ -103,6 +103,31 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
     }
 
     [Fact]
+    public async Task ConsentPage_Deny_SendsAccessDeniedToTheApp_AndPagesWithoutTheCookieAskForSignIn()
+    {
+        var who = await SignInAsync(fixture.Server);
+        using var browser = Browser(fixture.Server, who);
+        using var anonymous = Browser(fixture.Server, null);
+        using var authorize = await browser.GetAsync(AuthorizeUrl(OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid", Pkce.Create()));
+        var html = await browser.GetStringAsync(authorize.Headers.Location!.PathAndQuery);
+
+        using var signInForConsent = await anonymous.GetAsync(authorize.Headers.Location!.PathAndQuery);
+        using var signInForApps = await anonymous.GetAsync("/account/apps");
+        using var denied = await browser.PostAsync("/account/consent", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["af"] = Hidden(html, "af"), ["request"] = Hidden(html, "request"), ["decision"] = "reject",
+        }));
+        using var back = await browser.GetAsync(denied.Headers.Location!);
+
+        Assert.Equal("/account/sign-in", signInForConsent.Headers.Location!.AbsolutePath);
+        Assert.Equal("/account/sign-in", signInForApps.Headers.Location!.AbsolutePath);
+        var location = back.Headers.Location!;
+        Assert.StartsWith(OAuthFixture.NativeRedirect + "?", location.ToString(), StringComparison.Ordinal);
+        Assert.Equal(("access_denied", "xyz"), (Param(location, "error"), Param(location, "state")));
+        Assert.Empty(Param(location, "code"));
+    }
+
+    [Fact]
     public async Task ConsentPost_WithoutTheAntiforgeryToken_IsRefused()
     {
         var who = await SignInAsync(fixture.Server);
