@@ -71,6 +71,7 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
             ["af"] = Hidden(html, "af"), ["request"] = Hidden(html, "request"), ["decision"] = "approve", ["remember"] = "true",
         }));
         using var finished = await browser.GetAsync(decided.Headers.Location!);
+        using var replayed = await browser.GetAsync(decided.Headers.Location!);
         var redirect = finished.Headers.Location!;
         var (status, tokens) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
         {
@@ -92,6 +93,8 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(HttpStatusCode.Redirect, decided.StatusCode);
         Assert.StartsWith(OAuthFixture.WebRedirect + "?", redirect.ToString(), StringComparison.Ordinal);
+        Assert.Equal("invalid_request", Param(replayed.Headers.Location!, "error"));
+        Assert.Empty(Param(replayed.Headers.Location!, "code"));
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(who.Member.ObjectId.ToString("D"), claims.GetProperty("sub").GetString());
         Assert.Equal(who.Member.Email, claims.GetProperty("email").GetString());
