@@ -20,6 +20,8 @@ public static class PanEndpoints
     {
         app.UsePanForwardedHeaders();
         app.UseMiddleware<GrpcWebPrefixMiddleware>();
+        // Why before routing: the OAuth gRPC services replay /connect/* through the rest of this pipeline in-process.
+        app.UsePanOAuthPipeline();
         app.UseRouting();
         // Why: gRPC-Web (text and binary) is on for every service, on both listeners.
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
@@ -39,6 +41,7 @@ public static class PanEndpoints
         app.MapPanAccountPages();
         app.MapPanOmniauth();
         app.MapPanGuests();
+        app.MapPanOAuth();
         return app;
     }
 

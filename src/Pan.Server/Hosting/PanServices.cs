@@ -9,6 +9,7 @@ using Pan.Server.Guests;
 using Pan.Server.Health;
 using Pan.Server.Members;
 using Pan.Server.Omniauth;
+using Pan.Server.OAuth;
 using Pan.Server.PhaseSessions;
 using Pan.Server.Sms;
 using Pan.Server.Session;
@@ -41,6 +42,7 @@ public static class PanServices
         services.AddPanAppsAndAdmin();
         services.AddPanOmniauth();
         services.AddPanGuests();
+        services.AddPanOAuth();
 
         services.AddGrpc(o =>
         {
