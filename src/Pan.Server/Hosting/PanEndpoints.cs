@@ -7,6 +7,7 @@ using Pan.Server.Members;
 using Pan.Server.Network;
 using Pan.Server.OAuth;
 using Pan.Server.Pages;
+using Pan.Server.Pages.SignIn;
 using Pan.Server.Transport;
 
 namespace Pan.Server.Hosting;
@@ -35,6 +36,7 @@ public static class PanEndpoints
         app.MapOpenApiDocument();
         app.MapPanMemberExtras();
         app.MapPanAccountPages();
+        app.MapPanSignInPages();
         return app;
     }
 

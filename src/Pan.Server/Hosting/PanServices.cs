@@ -7,6 +7,7 @@ using Pan.Server.Email;
 using Pan.Server.Errors;
 using Pan.Server.Health;
 using Pan.Server.Members;
+using Pan.Server.Pages.SignIn;
 using Pan.Server.PhaseSessions;
 using Pan.Server.Sms;
 using Pan.Server.Session;
@@ -37,6 +38,7 @@ public static class PanServices
         services.AddPanMemberExtras();
         services.AddPanEmail();
         services.AddPanAppsAndAdmin();
+        services.AddPanSignInPages();
 
         services.AddGrpc(o =>
         {
