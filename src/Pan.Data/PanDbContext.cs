@@ -28,6 +28,9 @@ public sealed class PanDbContext(DbContextOptions<PanDbContext> options) : DbCon
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        // Why first: OpenIddict's entity mappings (the OAuth provider's applications, authorizations, scopes, tokens);
+        // Pan's own configurations, applied after them, rename their tables (OAuth/OAuthConfigurations.cs).
+        modelBuilder.UseOpenIddict();
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PanDbContext).Assembly);
     }
 

@@ -19,6 +19,8 @@ public static class PanEndpoints
     {
         app.UsePanForwardedHeaders();
         app.UseMiddleware<GrpcWebPrefixMiddleware>();
+        // Why before routing: the OAuth gRPC services replay /connect/* through the rest of this pipeline in-process.
+        app.UsePanOAuthPipeline();
         app.UseRouting();
         // Why: gRPC-Web (text and binary) is on for every service, on both listeners.
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
@@ -37,6 +39,7 @@ public static class PanEndpoints
         app.MapPanMemberExtras();
         app.MapPanAccountPages();
         app.MapPanSignInPages();
+        app.MapPanOAuth();
         return app;
     }
 

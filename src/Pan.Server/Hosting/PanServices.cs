@@ -7,6 +7,7 @@ using Pan.Server.Email;
 using Pan.Server.Errors;
 using Pan.Server.Health;
 using Pan.Server.Members;
+using Pan.Server.OAuth;
 using Pan.Server.Pages.SignIn;
 using Pan.Server.PhaseSessions;
 using Pan.Server.Sms;
@@ -39,6 +40,7 @@ public static class PanServices
         services.AddPanEmail();
         services.AddPanAppsAndAdmin();
         services.AddPanSignInPages();
+        services.AddPanOAuth();
 
         services.AddGrpc(o =>
         {

@@ -1,0 +1,128 @@
+using System.Collections.Immutable;
+using System.Security.Claims;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using Pan.Data.Members;
+using Pan.Server.Links;
+using Pan.Server.Pages.SignIn;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Pan.Server.OAuth;
+
+/// <summary>
+/// /connect/authorize after OpenIddict has validated the request (client, exact redirect URI, response_type=code,
+/// PKCE S256, registered scopes). Then: no member → the sign-in page (returning here); a scope the client may not ask
+/// for → invalid_scope; consent remembered for the member and client covering the scopes, or a client with implicit
+/// consent → the code at once; otherwise a pending consent request and the consent page. A request carrying
+/// <c>pan_consent</c> finishes a decided consent request: the code, or access_denied. The gRPC ConsentProcess
+/// service runs this same handler in-process (<see cref="OAuthPipeline"/>).
+/// </summary>
+public static class AuthorizeEndpoint
+{
+    public static async Task<IResult> HandleAsync(HttpContext context)
+    {
+        var request = context.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
+        var services = context.RequestServices;
+        var cancellationToken = context.RequestAborted;
+        var members = services.GetRequiredService<OAuthMembers>();
+        var signedIn = await members.CurrentAsync(context);
+        if (signedIn is null || await members.FindAsync(signedIn.Uid, cancellationToken) is not { } member)
+        {
+            return request.HasPromptValue(PromptValues.None)
+                ? Forbid(OpenIddictConstants.Errors.LoginRequired, "The member is not signed in.")
+                : Results.Redirect(SignInUrl(context, request));
+        }
+
+        var client = await services.GetRequiredService<OAuthClients>().FindAsync(request.ClientId, cancellationToken)
+            ?? throw new InvalidOperationException("OpenIddict let an unknown client through.");
+        var requested = request.GetScopes();
+        if (requested.FirstOrDefault(s => !client.Scopes.Contains(s)) is { } refused)
+        {
+            return Forbid(OpenIddictConstants.Errors.InvalidScope, $"The client is not allowed to ask for the scope '{refused}'.");
+        }
+
+        var consents = services.GetRequiredService<ConsentRequests>();
+        if ((string?)request[OAuthPaths.ConsentParameter] is { Length: > 0 } consentId)
+        {
+            var decision = await consents.ConsumeAsync(consentId, signedIn.Uid, request, cancellationToken);
+            if (decision is null)
+            {
+                return Forbid(OpenIddictConstants.Errors.InvalidRequest, "The consent request is unknown, expired, already used or was made for another request.");
+            }
+
+            return decision.Approved
+                ? await SignInAsync(context, member, client, [.. requested.Where(decision.GrantedScopes.Contains)], null, decision.Remember)
+                : Forbid(OpenIddictConstants.Errors.AccessDenied, "The member refused the authorization.");
+        }
+
+        var authorizations = services.GetRequiredService<IOpenIddictAuthorizationManager>();
+        object? remembered = null;
+        await foreach (var authorization in authorizations.FindAsync(
+            OAuthMembers.Subject(member.ObjectId), client.Id, Statuses.Valid, AuthorizationTypes.Permanent, requested, cancellationToken))
+        {
+            remembered = authorization;
+            break;
+        }
+
+        if (client.ConsentType == ConsentTypes.Implicit || (remembered is not null && !request.HasPromptValue(PromptValues.Consent)))
+        {
+            return await SignInAsync(context, member, client, requested, remembered, remember: false);
+        }
+
+        if (request.HasPromptValue(PromptValues.None))
+        {
+            return Forbid(OpenIddictConstants.Errors.ConsentRequired, "The member has not consented to this client and these scopes.");
+        }
+
+        var id = await consents.CreateAsync(signedIn.Uid, request, cancellationToken);
+        OAuthPipeline.SetPending(context, id);
+        var links = services.GetRequiredService<IOptions<LinksOptions>>().Value;
+        return Results.Redirect($"{links.Base}{OAuthPaths.ConsentPage}?request={Uri.EscapeDataString(id)}");
+    }
+
+    /// <summary>An OAuth error for the client: OpenIddict redirects it to the client's redirect URI with the state.</summary>
+    public static IResult Forbid(string error, string description) =>
+        Results.Forbid(
+            new AuthenticationProperties(new Dictionary<string, string?>
+            {
+                [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+                [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+            }),
+            [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+
+    private static async Task<IResult> SignInAsync(
+        HttpContext context, Member member, OAuthClient client, ImmutableArray<string> scopes, object? authorization, bool remember)
+    {
+        var members = context.RequestServices.GetRequiredService<OAuthMembers>();
+        var authorizations = context.RequestServices.GetRequiredService<IOpenIddictAuthorizationManager>();
+        var identity = members.Identity(member, scopes);
+        if (authorization is null && remember)
+        {
+            // Why: a permanent authorization is the remembered consent; without one OpenIddict makes an ad-hoc
+            // authorization per code, which still ties the code and its tokens together for revocation.
+            authorization = await authorizations.CreateAsync(
+                new ClaimsPrincipal(identity), OAuthMembers.Subject(member.ObjectId), client.Id, AuthorizationTypes.Permanent, scopes, context.RequestAborted);
+        }
+
+        if (authorization is not null)
+        {
+            identity.SetAuthorizationId(await authorizations.GetIdAsync(authorization, context.RequestAborted));
+        }
+
+        return Results.SignIn(new ClaimsPrincipal(identity), null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    /// <summary>The sign-in page, returning to this very authorization request (a local URL).</summary>
+    private static string SignInUrl(HttpContext context, OpenIddictRequest request)
+    {
+        var links = context.RequestServices.GetRequiredService<IOptions<LinksOptions>>().Value;
+        var parameters = request.GetParameters()
+            .Where(p => p.Key != OAuthPaths.ConsentParameter && (string?)p.Value is { Length: > 0 })
+            .Select(p => new KeyValuePair<string, string?>(p.Key, (string?)p.Value));
+        var returnUrl = OAuthServiceCollectionExtensions.Issuer(links).AbsolutePath + OAuthPaths.Authorize + QueryString.Create(parameters);
+        return $"{links.Base}{MemberCookie.SignInPath}?{MemberCookie.ReturnUrlParameter}={Uri.EscapeDataString(returnUrl)}";
+    }
+}

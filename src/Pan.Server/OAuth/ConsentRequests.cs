@@ -1,0 +1,147 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
+using Pan.Data;
+using Pan.Data.OAuth;
+
+namespace Pan.Server.OAuth;
+
+/// <summary>A pending consent request as shown on the consent screen.</summary>
+public sealed record PendingConsentView(string ClientId, string Parameters, IReadOnlyList<string> Scopes, Uri RedirectUri);
+
+/// <summary>What a finished consent request decided.</summary>
+public sealed record ConsentDecision(bool Approved, IReadOnlyList<string> GrantedScopes, bool Remember);
+
+/// <summary>
+/// Pending consent requests (<c>oauth_pending_consents</c>): made by /connect/authorize when the member must be asked,
+/// decided by the consent page or ConsentProcess.Approve / Reject, and used up exactly once when /connect/authorize
+/// runs again with <c>pan_consent=&lt;request id&gt;</c> and issues the code (or the access_denied redirect). Every step
+/// checks the member; the id is 256 random bits, stored as its SHA-256.
+/// </summary>
+public sealed class ConsentRequests(PanDbContext db, IOptions<OAuthOptions> options, TimeProvider clock)
+{
+    public const int Waiting = 0, Approved = 1, Rejected = 2;
+
+    /// <summary>Stores the authorization request (its parameters, without pan_consent) and returns the new request id.</summary>
+    public async Task<string> CreateAsync(long uid, OpenIddictRequest request, CancellationToken cancellationToken)
+    {
+        var id = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+        var now = clock.GetUtcNow();
+        var parameters = request.GetParameters()
+            .Where(p => p.Key != OAuthPaths.ConsentParameter && (string?)p.Value is { Length: > 0 })
+            .Select(p => new KeyValuePair<string, string?>(p.Key, (string?)p.Value));
+        db.Add(new PendingConsent
+        {
+            IdHash = Hash(id),
+            MemberUid = uid,
+            ClientId = request.ClientId ?? string.Empty,
+            Parameters = QueryString.Create(parameters).Value!.TrimStart('?'),
+            Scopes = string.Join(' ', request.GetScopes()),
+            Created = now,
+            Expires = now.AddMinutes(options.Value.ConsentMinutes),
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        return id;
+    }
+
+    /// <summary>The member's own waiting, unexpired request; null otherwise (unknown, another member's, decided, expired).</summary>
+    public async Task<PendingConsentView?> FindWaitingAsync(string? id, long uid, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(id) || id.Length > 64)
+        {
+            return null;
+        }
+
+        var now = clock.GetUtcNow();
+        var hash = Hash(id);
+        var row = await db.Set<PendingConsent>().AsNoTracking()
+            .SingleOrDefaultAsync(p => p.IdHash == hash && p.MemberUid == uid && p.Decision == Waiting && p.Expires > now, cancellationToken);
+        if (row is null)
+        {
+            return null;
+        }
+
+        var query = QueryHelpers.ParseQuery(row.Parameters);
+        return new PendingConsentView(row.ClientId, row.Parameters, row.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+            new Uri(query[OpenIddictConstants.Parameters.RedirectUri].ToString(), UriKind.Absolute));
+    }
+
+    /// <summary>
+    /// Records the member's decision on their own waiting request (once: a second decision finds nothing). Granted
+    /// scopes outside the requested ones are dropped; none means all requested. Returns the stored parameters.
+    /// </summary>
+    public async Task<string?> DecideAsync(string? id, long uid, bool approve, IEnumerable<string> grantedScopes, bool remember, CancellationToken cancellationToken)
+    {
+        var pending = await FindWaitingAsync(id, uid, cancellationToken);
+        if (pending is null)
+        {
+            return null;
+        }
+
+        var granted = grantedScopes.Where(pending.Scopes.Contains).Distinct(StringComparer.Ordinal).ToList();
+        var scopes = string.Join(' ', granted.Count == 0 ? pending.Scopes : granted);
+        var hash = Hash(id!);
+        var now = clock.GetUtcNow();
+        var changed = await db.Set<PendingConsent>()
+            .Where(p => p.IdHash == hash && p.MemberUid == uid && p.Decision == Waiting && p.Expires > now)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(p => p.Decision, approve ? Approved : Rejected)
+                .SetProperty(p => p.GrantedScopes, approve ? scopes : null)
+                .SetProperty(p => p.Remember, approve && remember), cancellationToken);
+        return changed == 1 ? pending.Parameters : null;
+    }
+
+    /// <summary>
+    /// Uses up the member's decided request, when <paramref name="request"/> is the very request it was made for (same
+    /// client, redirect URI, state, PKCE challenge and nonce). Exactly one caller wins; null for everyone else.
+    /// </summary>
+    public async Task<ConsentDecision?> ConsumeAsync(string id, long uid, OpenIddictRequest request, CancellationToken cancellationToken)
+    {
+        if (id.Length > 64)
+        {
+            return null;
+        }
+
+        var hash = Hash(id);
+        var now = clock.GetUtcNow();
+        var row = await db.Set<PendingConsent>().AsNoTracking()
+            .SingleOrDefaultAsync(p => p.IdHash == hash && p.MemberUid == uid && p.Decision != Waiting && p.Used == null && p.Expires > now, cancellationToken);
+        if (row is null || !SameRequest(row.Parameters, request))
+        {
+            return null;
+        }
+
+        var won = await db.Set<PendingConsent>()
+            .Where(p => p.IdHash == hash && p.Used == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.Used, now), cancellationToken);
+        return won == 1
+            ? new ConsentDecision(row.Decision == Approved, (row.GrantedScopes ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries), row.Remember)
+            : null;
+    }
+
+    /// <summary>Deletes requests that expired more than a day ago.</summary>
+    public Task<int> PruneAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = clock.GetUtcNow().AddDays(-1);
+        return db.Set<PendingConsent>().Where(p => p.Expires < cutoff).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    private static bool SameRequest(string stored, OpenIddictRequest request)
+    {
+        var original = QueryHelpers.ParseQuery(stored);
+        string[] names =
+        [
+            OpenIddictConstants.Parameters.ClientId, OpenIddictConstants.Parameters.RedirectUri, OpenIddictConstants.Parameters.State,
+            OpenIddictConstants.Parameters.CodeChallenge, OpenIddictConstants.Parameters.CodeChallengeMethod,
+            OpenIddictConstants.Parameters.Nonce, OpenIddictConstants.Parameters.Scope, OpenIddictConstants.Parameters.ResponseType,
+        ];
+        return names.All(name => string.Equals(original.TryGetValue(name, out var value) ? value.ToString() : string.Empty,
+            (string?)request[name] ?? string.Empty, StringComparison.Ordinal));
+    }
+
+    private static string Hash(string id) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(id)));
+}

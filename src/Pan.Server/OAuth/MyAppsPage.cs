@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.Features;
+using OpenIddict.Abstractions;
+using Pan.Server.Audit;
+using Pan.Server.Pages;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Pan.Server.OAuth;
+
+/// <summary>
+/// /account/apps: the apps the signed-in member has allowed (every valid authorization, remembered or not, grouped by
+/// app) with a "remove access" button per app. Removing (POST, antiforgery) revokes the member's authorizations for
+/// that app and every token issued under them, at once on every node: refresh tokens stop working and introspection
+/// reports the access tokens inactive.
+/// </summary>
+public static class MyAppsPage
+{
+    private const long MaxFormBytes = 8 * 1024;
+
+    public static async Task<IResult> GetAsync(HttpContext context)
+    {
+        var language = PageLanguage.Of(context.Request);
+        var text = OAuthPageText.For(language);
+        var member = await context.RequestServices.GetRequiredService<OAuthMembers>().CurrentAsync(context);
+        if (member is null)
+        {
+            return ConsentPage.SignIn(context, OAuthPaths.AppsPage);
+        }
+
+        var authorizations = context.RequestServices.GetRequiredService<IOpenIddictAuthorizationManager>();
+        var clients = context.RequestServices.GetRequiredService<OAuthClients>();
+        var granted = new Dictionary<string, (OAuthClient Client, HashSet<string> Scopes, DateTimeOffset? Since)>(StringComparer.Ordinal);
+        await foreach (var authorization in authorizations.FindBySubjectAsync(OAuthMembers.Subject(member.ObjectId), context.RequestAborted))
+        {
+            if (!await authorizations.HasStatusAsync(authorization, Statuses.Valid, context.RequestAborted)
+                || await authorizations.GetApplicationIdAsync(authorization, context.RequestAborted) is not { } appId)
+            {
+                continue;
+            }
+
+            if (!granted.TryGetValue(appId, out var entry))
+            {
+                if (await clients.FindByIdAsync(appId, context.RequestAborted) is not { } client)
+                {
+                    continue;
+                }
+
+                entry = (client, new HashSet<string>(StringComparer.Ordinal), null);
+            }
+
+            entry.Scopes.UnionWith(await authorizations.GetScopesAsync(authorization, context.RequestAborted));
+            var created = await authorizations.GetCreationDateAsync(authorization, context.RequestAborted);
+            granted[appId] = (entry.Client, entry.Scopes, entry.Since is null || created < entry.Since ? created : entry.Since);
+        }
+
+        var tokens = context.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(context);
+        var html = new StringBuilder();
+        if (context.Request.Query["revoked"] == "1")
+        {
+            html.Append("<p>").Append(HtmlPage.E(text.Revoked)).Append("</p>");
+        }
+
+        if (granted.Count == 0)
+        {
+            html.Append("<p>").Append(HtmlPage.E(text.NoApps)).Append("</p>");
+        }
+
+        foreach (var (client, scopes, since) in granted.Values.OrderBy(g => g.Client.Name, StringComparer.CurrentCulture))
+        {
+            html.Append("<section><h2>").Append(HtmlPage.E(client.Name)).Append("</h2><ul>");
+            foreach (var line in OAuthScopes.Describe(scopes.Order(StringComparer.Ordinal), language))
+            {
+                html.Append("<li>").Append(HtmlPage.E(line)).Append("</li>");
+            }
+
+            html.Append("</ul>");
+            if (since is { } date)
+            {
+                html.Append("<p>").Append(HtmlPage.E(text.Since)).Append(' ').Append(HtmlPage.E(date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))).Append("</p>");
+            }
+
+            html.Append("<form method=\"post\" action=\"apps?lang=").Append(HtmlPage.E(Uri.EscapeDataString(language))).Append("\">")
+                .Append("<input type=\"hidden\" name=\"").Append(HtmlPage.E(tokens.FormFieldName)).Append("\" value=\"").Append(HtmlPage.E(tokens.RequestToken)).Append("\">")
+                .Append("<input type=\"hidden\" name=\"client_id\" value=\"").Append(HtmlPage.E(client.ClientId)).Append("\">")
+                .Append("<button type=\"submit\">").Append(HtmlPage.E(text.Revoke)).Append("</button></form></section>");
+        }
+
+        return HtmlPage.Render(context, language, text.AppsTitle, html.ToString());
+    }
+
+    public static async Task<IResult> PostAsync(HttpContext context)
+    {
+        var language = PageLanguage.Of(context.Request);
+        var text = OAuthPageText.For(language);
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxFormBytes;
+        }
+
+        if (!context.Request.HasFormContentType || !await context.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(context))
+        {
+            return HtmlPage.Render(context, language, text.AppsTitle, ConsentPage.Error(text.FormExpired), StatusCodes.Status400BadRequest);
+        }
+
+        var member = await context.RequestServices.GetRequiredService<OAuthMembers>().CurrentAsync(context);
+        if (member is null)
+        {
+            return ConsentPage.SignIn(context, OAuthPaths.AppsPage);
+        }
+
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        var client = await context.RequestServices.GetRequiredService<OAuthClients>().FindAsync(form["client_id"].ToString(), context.RequestAborted);
+        if (client is not null)
+        {
+            var subject = OAuthMembers.Subject(member.ObjectId);
+            await context.RequestServices.GetRequiredService<IOpenIddictAuthorizationManager>().RevokeAsync(subject, client.Id, null, null, context.RequestAborted);
+            await context.RequestServices.GetRequiredService<IOpenIddictTokenManager>().RevokeAsync(subject, client.Id, null, null, context.RequestAborted);
+            await context.RequestServices.GetRequiredService<AuditLog>().WriteAsync(
+                "member:" + member.Uid.ToString(CultureInfo.InvariantCulture), "oauth.revoke-app", "client:" + client.ClientId, "ok", context.RequestAborted);
+        }
+
+        return Results.Redirect($"apps?lang={Uri.EscapeDataString(language)}&revoked=1");
+    }
+}

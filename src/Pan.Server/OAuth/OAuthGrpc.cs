@@ -1,0 +1,92 @@
+using System.Text.Json;
+using Grpc.Core;
+using Microsoft.AspNetCore.WebUtilities;
+using Pan.Server.Errors;
+using Pan.Server.HandOff;
+using Pan.Server.Pages.SignIn;
+using Pan.Server.Tokens;
+
+namespace Pan.Server.OAuth;
+
+/// <summary>What the gRPC services share: the calling member, and OAuth errors as gRPC statuses.</summary>
+internal static class OAuthGrpc
+{
+    /// <summary>
+    /// The member behind the Pan access token in <paramref name="token"/> or, when that is empty, in the call's
+    /// <c>authorization</c> metadata. Unknown, expired, revoked or of a deleted member: UNAUTHENTICATED TOKEN_INVALID.
+    /// </summary>
+    public static async Task<SignedInMember> CallerAsync(string? token, ServerCallContext context)
+    {
+        var services = context.GetHttpContext().RequestServices;
+        var info = await services.GetRequiredService<TokenService>().ValidateAccessTokenAsync(
+            string.IsNullOrEmpty(token) ? AppCredentials.Bearer(context) : token, context.CancellationToken);
+        return info is null
+            ? throw PanError.Plain(StatusCode.Unauthenticated, "TOKEN_INVALID", "The access token is not valid.")
+            : new SignedInMember(info.Uid, info.ObjectId, info.AccountId, info.SessionId, "pan-access-token");
+    }
+
+    /// <summary>
+    /// An OAuth error (RFC 6749 5.2 / 4.1.2.1) as a gRPC status whose ErrorInfo reason is the OAuth error code
+    /// (<c>invalid_grant</c>, <c>invalid_request</c>, …); metadata <c>redirect_uri</c> carries the client redirect when
+    /// OpenIddict made one.
+    /// </summary>
+    public static RpcException Error(string error, string? description, string? redirect = null)
+    {
+        var code = error switch
+        {
+            "invalid_client" or "invalid_grant" or "invalid_token" or "login_required" => StatusCode.Unauthenticated,
+            "access_denied" or "unauthorized_client" => StatusCode.PermissionDenied,
+            "temporarily_unavailable" => StatusCode.Unavailable,
+            "server_error" => StatusCode.Internal,
+            _ => StatusCode.InvalidArgument,
+        };
+        var exception = PanError.Plain(code, error, string.IsNullOrEmpty(description) ? error : description);
+        if (redirect is not null)
+        {
+            exception.Trailers.Add("redirect_uri", redirect);
+        }
+
+        return exception;
+    }
+
+    /// <summary>
+    /// The outcome of an in-process /connect/authorize: the redirect to the client (code or error) or a local error
+    /// (unknown client, wrong redirect URI, missing or plain PKCE, …), which is thrown.
+    /// </summary>
+    public static string RedirectOrThrow(InProcessResponse response, bool errorsAreResults)
+    {
+        if (response.Location is { } location && response.PendingRequestId is null)
+        {
+            var query = QueryHelpers.ParseQuery(new Uri(location, UriKind.Absolute).Query);
+            if (query.TryGetValue("error", out var error) && !errorsAreResults)
+            {
+                throw Error(error.ToString(), query.TryGetValue("error_description", out var d) ? d.ToString() : null, location);
+            }
+
+            return location;
+        }
+
+        throw Error(response.Error ?? "server_error", response.ErrorDescription ?? "The authorization request failed.");
+    }
+
+    /// <summary>The JSON of a token endpoint answer, or its OAuth error thrown.</summary>
+    public static JsonElement TokenOrThrow(InProcessResponse response)
+    {
+        using var document = JsonDocument.Parse(string.IsNullOrEmpty(response.Body) ? "{}" : response.Body);
+        var json = document.RootElement.Clone();
+        if (response.Status == StatusCodes.Status200OK && json.TryGetProperty("access_token", out _))
+        {
+            return json;
+        }
+
+        throw Error(
+            json.TryGetProperty("error", out var error) ? error.GetString() ?? "server_error" : response.Error ?? "server_error",
+            json.TryGetProperty("error_description", out var description) ? description.GetString() : response.ErrorDescription);
+    }
+
+    public static string String(JsonElement json, string name) =>
+        json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() ?? string.Empty : string.Empty;
+
+    public static long Number(JsonElement json, string name) =>
+        json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : 0;
+}

@@ -1,0 +1,156 @@
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Server;
+using Pan.Data;
+using Pan.Data.OAuth;
+using Pan.Server.Data;
+
+namespace Pan.Server.OAuth;
+
+/// <summary>
+/// The provider's keys, shared by every node through the <c>oauth_keys</c> table: an RSA key signs ID tokens and
+/// access tokens (published at the JWKS endpoint) and an AES-256 key encrypts authorization codes and refresh tokens.
+/// The first node to start makes generation 1 of each; two nodes starting at once race on the unique (kind,
+/// generation) and the loser uses the winner's keys. <c>clients rotate-keys</c> adds the next generation, which signs
+/// and encrypts from each node's next start, while the previous generation keeps verifying and decrypting.
+/// </summary>
+public sealed class OAuthKeyRing(IServiceScopeFactory scopes, TimeProvider clock, ILogger<OAuthKeyRing> logger) : IDisposable
+{
+    public const string Signing = "sig";
+    public const string Encryption = "enc";
+
+    /// <summary>Live generations kept per kind: the current one and the one before (tokens it made stay valid).</summary>
+    public const int LiveGenerations = 2;
+
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private IReadOnlyList<OAuthKey>? keys;
+
+    /// <summary>Loads the live keys, creating the first generation when there is none.</summary>
+    public async Task<IReadOnlyList<OAuthKey>> EnsureAsync(CancellationToken cancellationToken)
+    {
+        if (keys is { } loaded)
+        {
+            return loaded;
+        }
+
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (keys is { } again)
+            {
+                return again;
+            }
+
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+            foreach (var kind in new[] { Signing, Encryption })
+            {
+                if (!await db.Set<OAuthKey>().AnyAsync(k => k.Kind == kind && k.Retired == null, cancellationToken))
+                {
+                    await TryAddAsync(db, kind, 1, cancellationToken);
+                }
+            }
+
+            keys = await LiveAsync(db, cancellationToken);
+            return keys;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Adds the next generation of both keys and retires generations older than the previous one. Running nodes keep
+    /// their keys until they restart. Returns the new generation numbers.
+    /// </summary>
+    public async Task<(long Signing, long Encryption)> RotateAsync(PanDbContext db, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, long>();
+        foreach (var kind in new[] { Signing, Encryption })
+        {
+            var next = (await db.Set<OAuthKey>().Where(k => k.Kind == kind).MaxAsync(k => (long?)k.Generation, cancellationToken) ?? 0) + 1;
+            if (!await TryAddAsync(db, kind, next, cancellationToken))
+            {
+                throw new InvalidOperationException("Another rotation ran at the same time; run it again.");
+            }
+
+            var now = clock.GetUtcNow();
+            await db.Set<OAuthKey>()
+                .Where(k => k.Kind == kind && k.Retired == null && k.Generation <= next - LiveGenerations)
+                .ExecuteUpdateAsync(s => s.SetProperty(k => k.Retired, now), cancellationToken);
+            result[kind] = next;
+        }
+
+        return (result[Signing], result[Encryption]);
+    }
+
+    public void Dispose() => gate.Dispose();
+
+    /// <summary>Puts the live keys into OpenIddict's options, newest first (the first one signs / encrypts).</summary>
+    public void Apply(OpenIddictServerOptions options)
+    {
+        // Why blocking: options are built synchronously; the start-up service has normally loaded the keys already.
+        var live = keys ?? EnsureAsync(CancellationToken.None).GetAwaiter().GetResult();
+        foreach (var key in live.Where(k => k.Kind == Signing))
+        {
+            var rsa = RSA.Create();
+            rsa.ImportPkcs8PrivateKey(key.Material, out _);
+            options.SigningCredentials.Add(new SigningCredentials(new RsaSecurityKey(rsa) { KeyId = key.KeyId }, SecurityAlgorithms.RsaSha256));
+        }
+
+        foreach (var key in live.Where(k => k.Kind == Encryption))
+        {
+            options.EncryptionCredentials.Add(new EncryptingCredentials(
+                new SymmetricSecurityKey(key.Material) { KeyId = key.KeyId }, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
+        }
+    }
+
+    private static async Task<IReadOnlyList<OAuthKey>> LiveAsync(PanDbContext db, CancellationToken cancellationToken) =>
+        await db.Set<OAuthKey>().AsNoTracking().Where(k => k.Retired == null).OrderByDescending(k => k.Generation).ToListAsync(cancellationToken);
+
+    private async Task<bool> TryAddAsync(PanDbContext db, string kind, long generation, CancellationToken cancellationToken)
+    {
+        byte[] material;
+        if (kind == Signing)
+        {
+            using var rsa = RSA.Create(2048);
+            material = rsa.ExportPkcs8PrivateKey();
+        }
+        else
+        {
+            material = RandomNumberGenerator.GetBytes(32);
+        }
+
+        var key = new OAuthKey
+        {
+            Kind = kind,
+            Generation = generation,
+            KeyId = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(12)),
+            Material = material,
+            Created = clock.GetUtcNow(),
+        };
+        db.Add(key);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            logger.LogInformation("Created OAuth {Kind} key generation {Generation}", kind, generation);
+            return true;
+        }
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
+        {
+            // Why: another node made this generation first; its key is the one to use.
+            db.Entry(key).State = EntityState.Detached;
+            return false;
+        }
+    }
+}
+
+/// <summary>Loads (or makes) the provider's keys when the server starts, after the database is migrated.</summary>
+public sealed class OAuthKeyStartup(OAuthKeyRing ring) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => ring.EnsureAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

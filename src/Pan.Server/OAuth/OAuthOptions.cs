@@ -1,0 +1,38 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Pan.Server.OAuth;
+
+/// <summary>Settings of the OAuth 2.0 / OpenID Connect provider (<c>Pan:OAuth</c>). The issuer is <c>Pan:Links:PublicBaseUrl</c>.</summary>
+public sealed class OAuthOptions
+{
+    public const string Section = "Pan:OAuth";
+
+    /// <summary>Lifetime of an access token (a signed JWT).</summary>
+    [Range(1, 1440)]
+    public int AccessTokenMinutes { get; set; } = 60;
+
+    /// <summary>Lifetime of a refresh token; each use returns a new one (rolling) and the old one dies.</summary>
+    [Range(1, 365)]
+    public int RefreshTokenDays { get; set; } = 30;
+
+    /// <summary>Lifetime of an authorization code (single use).</summary>
+    [Range(10, 600)]
+    public int AuthorizationCodeSeconds { get; set; } = 300;
+
+    /// <summary>How long a pending consent request (request_id) waits for Approve / Reject.</summary>
+    [Range(1, 60)]
+    public int ConsentMinutes { get; set; } = 10;
+
+    /// <summary>
+    /// A redeemed refresh token presented again within this many seconds (a client's parallel refreshes) gets a
+    /// fresh answer; after it, reuse is treated as theft and revokes the whole grant. 0 revokes at once.
+    /// </summary>
+    [Range(0, 60)]
+    public int RefreshTokenReuseLeewaySeconds { get; set; }
+
+    /// <summary>
+    /// Serve the provider over plain http. Only for an issuer on a loopback address (development and tests); any
+    /// other issuer must be https and the server refuses to start.
+    /// </summary>
+    public bool AllowHttpOnLoopback { get; set; }
+}

@@ -1,0 +1,162 @@
+using System.Net;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using OpenIddict.Core;
+using OpenIddict.Server;
+using OpenIddict.Server.AspNetCore;
+using Pan.Data;
+using Pan.Server.Links;
+using Pan.Server.Pages.SignIn;
+
+namespace Pan.Server.OAuth;
+
+/// <summary>The OAuth 2.0 / OpenID Connect provider (OpenIddict), its pages and its gRPC services.</summary>
+public static class OAuthServiceCollectionExtensions
+{
+    public static IServiceCollection AddPanOAuth(this IServiceCollection services)
+    {
+        services.AddOptions<OAuthOptions>().BindConfiguration(OAuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OAuthOptions>, OAuthOptionsValidator>();
+        services.AddSingleton<OAuthKeyRing>();
+        services.AddHostedService<OAuthKeyStartup>();
+        services.AddSingleton<OAuthPipeline>();
+        services.AddScoped<ConsentRequests>();
+        services.AddScoped<OAuthClients>();
+        services.AddScoped<OAuthMembers>();
+        services.AddScoped<OAuthDetails>();
+        AddMemberCookieWhenMissing(services);
+
+        services.AddOpenIddict()
+            .AddCore(o => o.UseEntityFrameworkCore().UseDbContext<PanDbContext>())
+            .AddServer(o =>
+            {
+                o.SetAuthorizationEndpointUris(OAuthPaths.Authorize)
+                    .SetTokenEndpointUris(OAuthPaths.Token)
+                    .SetRevocationEndpointUris(OAuthPaths.Revoke)
+                    .SetIntrospectionEndpointUris(OAuthPaths.Introspect)
+                    .SetUserInfoEndpointUris(OAuthPaths.UserInfo)
+                    .SetEndSessionEndpointUris(OAuthPaths.EndSession)
+                    .SetJsonWebKeySetEndpointUris(OAuthPaths.Jwks);
+                // Why only these: no implicit, hybrid, password or client-credentials grants. The code flow enables
+                // PKCE S256 only (OpenIddict never offers "plain" unless it is registered), and PKCE is required.
+                o.AllowAuthorizationCodeFlow().AllowRefreshTokenFlow().RequireProofKeyForCodeExchange();
+                o.RegisterScopes(OAuthScopes.Names);
+                // Why: access tokens are signed JWTs (not encrypted) so an app's API may check them offline with the
+                // JWKS; introspection (which also reports revocation) works for either.
+                o.DisableAccessTokenEncryption();
+                o.UseAspNetCore()
+                    .EnableAuthorizationEndpointPassthrough()
+                    .EnableTokenEndpointPassthrough()
+                    .EnableUserInfoEndpointPassthrough()
+                    .EnableEndSessionEndpointPassthrough();
+            });
+
+        services.AddOptions<OpenIddictServerOptions>().Configure<OAuthKeyRing, IOptions<OAuthOptions>, IOptions<LinksOptions>, TimeProvider>(
+            (o, keys, oauth, links, clock) =>
+            {
+                keys.Apply(o);
+                o.Issuer = Issuer(links.Value);
+                o.TimeProvider = clock;
+                o.AccessTokenLifetime = TimeSpan.FromMinutes(oauth.Value.AccessTokenMinutes);
+                o.RefreshTokenLifetime = TimeSpan.FromDays(oauth.Value.RefreshTokenDays);
+                o.AuthorizationCodeLifetime = TimeSpan.FromSeconds(oauth.Value.AuthorizationCodeSeconds);
+                o.RefreshTokenReuseLeeway = TimeSpan.FromSeconds(oauth.Value.RefreshTokenReuseLeewaySeconds);
+            });
+        services.AddOptions<OpenIddictServerAspNetCoreOptions>().Configure<IOptions<OAuthOptions>>(
+            (o, oauth) => o.DisableTransportSecurityRequirement = oauth.Value.AllowHttpOnLoopback);
+        services.AddOptions<OpenIddictCoreOptions>().Configure<TimeProvider>((o, clock) => o.TimeProvider = clock);
+        return services;
+    }
+
+    /// <summary>
+    /// Remembers the rest of the request pipeline, so the gRPC services can run /connect/authorize and /connect/token
+    /// in-process (<see cref="OAuthPipeline"/>). Call it before UseRouting.
+    /// </summary>
+    public static WebApplication UsePanOAuthPipeline(this WebApplication app)
+    {
+        var pipeline = app.Services.GetRequiredService<OAuthPipeline>();
+        app.Use(next =>
+        {
+            pipeline.Attach(next);
+            return next;
+        });
+        return app;
+    }
+
+    /// <summary>Authentication (OpenIddict's endpoints and the member cookie) and the provider's endpoints and pages.</summary>
+    public static WebApplication MapPanOAuth(this WebApplication app)
+    {
+        app.UseAuthentication();
+        // Why the casts: a handler taking only HttpContext would otherwise bind as a RequestDelegate and drop its IResult.
+        app.MapMethods("/" + OAuthPaths.Authorize, [HttpMethods.Get, HttpMethods.Post], (Delegate)AuthorizeEndpoint.HandleAsync);
+        app.MapPost("/" + OAuthPaths.Token, (Delegate)TokenEndpoint.HandleAsync);
+        app.MapMethods("/" + OAuthPaths.UserInfo, [HttpMethods.Get, HttpMethods.Post], (Delegate)TokenEndpoint.UserInfoAsync);
+        app.MapMethods("/" + OAuthPaths.EndSession, [HttpMethods.Get, HttpMethods.Post], (Delegate)TokenEndpoint.EndSessionAsync);
+        app.MapGet(OAuthPaths.ConsentPage, (Delegate)ConsentPage.GetAsync);
+        app.MapPost(OAuthPaths.ConsentPage, (Delegate)ConsentPage.PostAsync);
+        app.MapGet(OAuthPaths.AppsPage, (Delegate)MyAppsPage.GetAsync);
+        app.MapPost(OAuthPaths.AppsPage, (Delegate)MyAppsPage.PostAsync);
+        return app;
+    }
+
+    /// <summary>The issuer: Pan:Links:PublicBaseUrl with a trailing slash (discovery documents carry it so).</summary>
+    public static Uri Issuer(LinksOptions links) => new(links.Base + "/", UriKind.Absolute);
+
+    /// <summary>
+    /// Why: the sign-in pages (Pages/SignIn) own the member cookie and register its scheme; until they do, a cookie
+    /// handler with default settings is registered under <see cref="MemberCookie.Scheme"/> so the authorize endpoint and
+    /// the consent pages can read it. Once the scheme exists this adds nothing.
+    /// </summary>
+    private static void AddMemberCookieWhenMissing(IServiceCollection services)
+    {
+        services.AddAuthentication();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<CookieAuthenticationOptions>, PostConfigureCookieAuthenticationOptions>());
+        services.PostConfigure<AuthenticationOptions>(o =>
+        {
+            if (!o.SchemeMap.ContainsKey(MemberCookie.Scheme))
+            {
+                o.AddScheme<CookieAuthenticationHandler>(MemberCookie.Scheme, null);
+            }
+        });
+        services.AddOptions<CookieAuthenticationOptions>(MemberCookie.Scheme).Configure(o =>
+        {
+            o.Cookie.Name ??= "pan_member";
+            o.LoginPath = MemberCookie.SignInPath;
+            o.ReturnUrlParameter = MemberCookie.ReturnUrlParameter;
+        });
+    }
+
+    private sealed class OAuthOptionsValidator(IOptions<LinksOptions> links) : IValidateOptions<OAuthOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, OAuthOptions options)
+        {
+            if (!Uri.TryCreate(links.Value.PublicBaseUrl, UriKind.Absolute, out var issuer))
+            {
+                return ValidateOptionsResult.Fail("Pan:Links:PublicBaseUrl must be an absolute URL: it is the OAuth issuer.");
+            }
+
+            return options.AllowHttpOnLoopback && !(issuer.IsLoopback || IPAddress.TryParse(issuer.Host, out var ip) && IPAddress.IsLoopback(ip))
+                ? ValidateOptionsResult.Fail("Pan:OAuth:AllowHttpOnLoopback is only allowed when Pan:Links:PublicBaseUrl is on a loopback address.")
+                : ValidateOptionsResult.Success;
+        }
+    }
+}
+
+/// <summary>Where the provider's endpoints and pages are (OpenIddict takes them relative to the issuer).</summary>
+public static class OAuthPaths
+{
+    public const string Authorize = "connect/authorize";
+    public const string Token = "connect/token";
+    public const string Revoke = "connect/revoke";
+    public const string Introspect = "connect/introspect";
+    public const string UserInfo = "connect/userinfo";
+    public const string EndSession = "connect/endsession";
+    public const string Jwks = ".well-known/jwks";
+    public const string ConsentPage = "/account/consent";
+    public const string AppsPage = "/account/apps";
+
+    /// <summary>The extra authorize parameter that finishes a decided consent request (see <see cref="ConsentRequests"/>).</summary>
+    public const string ConsentParameter = "pan_consent";
+}

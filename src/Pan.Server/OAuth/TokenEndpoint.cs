@@ -1,0 +1,66 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using Pan.Server.Pages.SignIn;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Pan.Server.OAuth;
+
+/// <summary>
+/// The passthrough parts of /connect/token, /connect/userinfo and /connect/endsession. OpenIddict has already
+/// authenticated the client and validated the code (single use, unexpired, PKCE verifier, same redirect URI) or the
+/// refresh token (rolling: each is single use; a redeemed one presented again revokes its authorization and every
+/// token of it). Here the member is looked up again, so a deleted member gets no more tokens and fresh claims go out.
+/// </summary>
+public static class TokenEndpoint
+{
+    public static async Task<IResult> HandleAsync(HttpContext context)
+    {
+        var request = context.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
+        if (!request.IsAuthorizationCodeGrantType() && !request.IsRefreshTokenGrantType())
+        {
+            throw new InvalidOperationException("OpenIddict let an unsupported grant type through.");
+        }
+
+        var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        var members = context.RequestServices.GetRequiredService<OAuthMembers>();
+        var member = await members.FindAsync(result.Principal?.GetClaim(Claims.Subject), context.RequestAborted);
+        if (result.Principal is null || member is null)
+        {
+            return AuthorizeEndpoint.Forbid(OpenIddictConstants.Errors.InvalidGrant, "The member no longer exists.");
+        }
+
+        var identity = new ClaimsIdentity(result.Principal.Claims, TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
+        members.Apply(identity, member, result.Principal.GetScopes());
+        return Results.SignIn(new ClaimsPrincipal(identity), null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    public static async Task<IResult> UserInfoAsync(HttpContext context)
+    {
+        var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        var members = context.RequestServices.GetRequiredService<OAuthMembers>();
+        var member = await members.FindAsync(result.Principal?.GetClaim(Claims.Subject), context.RequestAborted);
+        if (result.Principal is null || member is null)
+        {
+            return Results.Challenge(
+                new AuthenticationProperties(new Dictionary<string, string?>
+                {
+                    [OpenIddictServerAspNetCoreConstants.Properties.Error] = OpenIddictConstants.Errors.InvalidToken,
+                    [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The member no longer exists.",
+                }),
+                [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+        }
+
+        return Results.Ok(members.UserInfo(member, result.Principal.GetScopes()));
+    }
+
+    /// <summary>Signs the browser out of the hosted pages and sends it to the client's registered post-logout URI.</summary>
+    public static async Task<IResult> EndSessionAsync(HttpContext context)
+    {
+        await context.SignOutAsync(MemberCookie.Scheme);
+        return Results.SignOut(new AuthenticationProperties { RedirectUri = "/" }, [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+    }
+}
