@@ -50,7 +50,7 @@ public abstract class BrowserOAuthBehaviour<TFixture>(TFixture fixture) : IClass
         var first = await AuthorizeAsync(harness, client, e164, "approve", $"oauth-approve-{Suffix}");
         Assert.True(first.Result.Ok, first.Result.Output);
         Assert.Equal(["phone", "code", "consent"], BrowserSignInBehaviour<TFixture>.Pages(first.Result));
-        Assert.True(File.Exists(Path.Combine(BrowserRunner.Screenshots, $"oauth-approve-{Suffix}-03-consent.png")));
+        Assert.Single(Directory.GetFiles(BrowserRunner.Screenshots, $"oauth-approve-{Suffix}-*-consent.png"));
         await AssertCodeRedeemsAsync(harness, client, first);
 
         // A new browser (no cookie) signs in again; the remembered consent skips the consent page.
@@ -97,6 +97,11 @@ public abstract class BrowserOAuthBehaviour<TFixture>(TFixture fixture) : IClass
         var authorize = new Uri(fixture.Server.HttpUri, "/" + OAuthPaths.Authorize
             + $"?client_id={clientId}&redirect_uri={Uri.EscapeDataString(harness.CallbackUrl.ToString())}&response_type=code"
             + $"&scope={Uri.EscapeDataString("openid profile")}&state={state}&code_challenge={challenge}&code_challenge_method=S256");
+        foreach (var old in Directory.Exists(BrowserRunner.Screenshots) ? Directory.GetFiles(BrowserRunner.Screenshots, $"{name}-*.png") : [])
+        {
+            File.Delete(old);
+        }
+
         var result = await BrowserRunner.WalkAsync(new
         {
             start = authorize.ToString(),
