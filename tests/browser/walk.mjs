@@ -106,7 +106,16 @@ try {
   page.setDefaultTimeout(timeoutMs);
   await page.goto(start, { waitUntil: 'load' });
   for (let step = 0; step < 20 && !page.url().startsWith(stopAt); step++) {
-    const kind = await kindOf(page);
+    await page.waitForLoadState('load');
+    let kind;
+    try {
+      kind = await kindOf(page);
+    } catch (error) {
+      // The signed-in page's refresh may navigate while the page is being read; read the next page instead.
+      if (!String(error).includes('Execution context was destroyed')) throw error;
+      continue;
+    }
+
     visited.push(kind);
     await screenshot(page, kind);
     await act(page, kind);
