@@ -18,6 +18,10 @@ export PAN_TEST_POSTGRES="Host=127.0.0.1;Port=$PAN_PG_PORT;Username=postgres;Dat
 echo "== buf lint"
 bash tools/buf-lint.sh
 
+# Why here too: the OAuth tests run openid-client from tests/oidc-client (they also run npm ci when it is missing).
+echo "== Node test client (openid-client)"
+(cd tests/oidc-client && npm ci --no-audit --no-fund)
+
 results="$root/artifacts/test-results"
 rm -rf "$results"
 echo "== dotnet test (SQLite and PostgreSQL)"

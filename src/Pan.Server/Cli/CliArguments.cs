@@ -7,7 +7,7 @@ namespace Pan.Server.Cli;
 /// </summary>
 public sealed class CliArguments
 {
-    private readonly Dictionary<string, string> options = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> options = new(StringComparer.Ordinal);
 
     public List<string> Positionals { get; } = [];
 
@@ -16,7 +16,10 @@ public sealed class CliArguments
     /// <summary>Set when the arguments cannot be read (an unknown option, or an option without its value).</summary>
     public string? Problem { get; private set; }
 
-    public string? Option(string name) => options.GetValueOrDefault(name);
+    public string? Option(string name) => options.TryGetValue(name, out var values) ? values[^1] : null;
+
+    /// <summary>Every value of an option given several times (<c>--scope openid --scope email</c>), in order.</summary>
+    public IReadOnlyList<string> Options(string name) => options.TryGetValue(name, out var values) ? values : [];
 
     public string? Positional(int index) => index < Positionals.Count ? Positionals[index] : null;
 
@@ -38,11 +41,11 @@ public sealed class CliArguments
             {
                 if (equals >= 0)
                 {
-                    result.options[name] = arg[(equals + 1)..];
+                    result.Add(name, arg[(equals + 1)..]);
                 }
                 else if (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
                 {
-                    result.options[name] = args[++i];
+                    result.Add(name, args[++i]);
                 }
                 else
                 {
@@ -60,5 +63,15 @@ public sealed class CliArguments
         }
 
         return result;
+    }
+
+    private void Add(string name, string value)
+    {
+        if (!options.TryGetValue(name, out var values))
+        {
+            options[name] = values = [];
+        }
+
+        values.Add(value);
     }
 }

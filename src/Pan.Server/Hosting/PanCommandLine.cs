@@ -28,6 +28,8 @@ public static class PanCommandLine
                 return await MigrateAsync(rest, output);
             case "apps":
                 return await AppsCommand.RunAsync(rest, output, error);
+            case "clients":
+                return await ClientsCommand.RunAsync(rest, output, error);
             case "admins":
                 return await AdminsCommand.RunAsync(rest, output, error);
             case "members":
@@ -59,6 +61,7 @@ public static class PanCommandLine
           (no command)   run the server
           migrate        apply database migrations (and seed the app registry) and exit
           apps           the app registry: list, add, update, rotate-secret
+          clients        OAuth / OpenID Connect clients: list, add, remove, rotate-keys
           admins         the admin allow-list: list, add, remove
           members import import legacy members from a .jsonl or .csv file
           help           this text
@@ -66,6 +69,8 @@ public static class PanCommandLine
         and --Key=Value options (--Pan:Database:Provider=postgres).
 
         {AppsCommand.Usage}
+
+        {ClientsCommand.Usage}
 
         {AdminsCommand.Usage}
 

@@ -123,13 +123,6 @@ public sealed class ConsentRequests(PanDbContext db, IOptions<OAuthOptions> opti
             : null;
     }
 
-    /// <summary>Deletes requests that expired more than a day ago.</summary>
-    public Task<int> PruneAsync(CancellationToken cancellationToken)
-    {
-        var cutoff = clock.GetUtcNow().AddDays(-1);
-        return db.Set<PendingConsent>().Where(p => p.Expires < cutoff).ExecuteDeleteAsync(cancellationToken);
-    }
-
     private static bool SameRequest(string stored, OpenIddictRequest request)
     {
         var original = QueryHelpers.ParseQuery(stored);

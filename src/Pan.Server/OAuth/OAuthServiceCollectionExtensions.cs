@@ -9,6 +9,7 @@ using OpenIddict.Server.AspNetCore;
 using Pan.Data;
 using Pan.Server.Links;
 using Pan.Server.Pages.SignIn;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Pan.Server.OAuth;
 
@@ -21,11 +22,13 @@ public static class OAuthServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<OAuthOptions>, OAuthOptionsValidator>();
         services.AddSingleton<OAuthKeyRing>();
         services.AddHostedService<OAuthKeyStartup>();
+        services.AddHostedService<OAuthJanitor>();
         services.AddSingleton<OAuthPipeline>();
         services.AddScoped<ConsentRequests>();
         services.AddScoped<OAuthClients>();
         services.AddScoped<OAuthMembers>();
         services.AddScoped<OAuthDetails>();
+        services.AddScoped<Deletion.IMemberDataEraser, OAuthMemberEraser>();
         AddMemberCookieWhenMissing(services);
 
         services.AddOpenIddict()
@@ -39,10 +42,14 @@ public static class OAuthServiceCollectionExtensions
                     .SetUserInfoEndpointUris(OAuthPaths.UserInfo)
                     .SetEndSessionEndpointUris(OAuthPaths.EndSession)
                     .SetJsonWebKeySetEndpointUris(OAuthPaths.Jwks);
-                // Why only these: no implicit, hybrid, password or client-credentials grants. The code flow enables
-                // PKCE S256 only (OpenIddict never offers "plain" unless it is registered), and PKCE is required.
+                // Why only these: no implicit, hybrid, password or client-credentials grants; PKCE is required, and
+                // "plain" is removed from the challenge methods below, so S256 is the only one.
                 o.AllowAuthorizationCodeFlow().AllowRefreshTokenFlow().RequireProofKeyForCodeExchange();
                 o.RegisterScopes(OAuthScopes.Names);
+                // Why: OpenIddict answers a scope the client lacks the permission for with a local invalid_request page;
+                // the authorize handler checks every scope (openid and offline_access too) against the client's list
+                // itself and redirects invalid_scope to the client as RFC 6749 4.1.2.1 says.
+                o.IgnoreScopePermissions();
                 // Why: access tokens are signed JWTs (not encrypted) so an app's API may check them offline with the
                 // JWKS; introspection (which also reports revocation) works for either.
                 o.DisableAccessTokenEncryption();
@@ -57,6 +64,7 @@ public static class OAuthServiceCollectionExtensions
             (o, keys, oauth, links, clock) =>
             {
                 keys.Apply(o);
+                o.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain);
                 o.Issuer = Issuer(links.Value);
                 o.TimeProvider = clock;
                 o.AccessTokenLifetime = TimeSpan.FromMinutes(oauth.Value.AccessTokenMinutes);

@@ -15,10 +15,13 @@ public abstract class ServerFixture : IAsyncLifetime
     /// <summary>Settings every server of this fixture gets (overridden per suite).</summary>
     protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
+    /// <summary>Where the server's fake clock starts (null: PanServer's fixed default).</summary>
+    protected virtual DateTimeOffset? ClockStart => null;
+
     public virtual async Task InitializeAsync()
     {
         Database = await CreateDatabaseAsync();
-        server = await PanServer.StartAsync(Database, Settings);
+        server = await PanServer.StartAsync(Database, Settings, ClockStart is { } start ? new Microsoft.Extensions.Time.Testing.FakeTimeProvider(start) : null);
     }
 
     /// <summary>Starts one more server (another node) on the same database.</summary>

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using Pan.Oauth;
+using Pan.Tests.Infrastructure;
+using static Pan.Tests.OAuth.OAuthTestClient;
+
+namespace Pan.Tests.OAuth;
+
+/// <summary>The <c>clients</c> operator commands, and the provider's keys: first start, two nodes, rotation.</summary>
+public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : OAuthFixture
+{
+    private static readonly Dictionary<string, string?> Http = new() { ["Pan:OAuth:AllowHttpOnLoopback"] = "true" };
+
+    [Theory]
+    [InlineData("--redirect-uri", "http://app.example.test/cb", "--redirect-uri http://app.example.test/cb")]
+    [InlineData("--redirect-uri", "https://app.example.test/cb#x", "without a fragment")]
+    [InlineData("--redirect-uri", "javascript:alert(1)", "not allowed")]
+    [InlineData("--scope", "admin", "--scope admin is not one of")]
+    [InlineData("--consent", "external", "--consent is explicit or implicit")]
+    public async Task ClientsAdd_WithABadOption_IsUsageErrorNamingIt(string option, string value, string message)
+    {
+        string[] args = ["clients", "add", "bad-client", "--name", "Bad", "--redirect-uri", "https://ok.example.test/cb", "--scope", "openid", option, value];
+        if (option == "--redirect-uri")
+        {
+            args = ["clients", "add", "bad-client", "--name", "Bad", "--scope", "openid", option, value];
+        }
+
+        var run = await PanCli.RunAsync(fixture.Database, args);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(message, run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ClientsAddListRemove_ManageAClientAndRemovingItEndsItsFlows()
+    {
+        var add = await PanCli.RunAsync(fixture.Database, "clients", "add", "temp-app", "--name", "Temp", "--redirect-uri", "https://temp.example.test/cb", "--scope", "openid");
+        var duplicate = await PanCli.RunAsync(fixture.Database, "clients", "add", "temp-app", "--name", "Temp", "--redirect-uri", "https://temp.example.test/cb", "--scope", "openid");
+        var list = await PanCli.RunAsync(fixture.Database, "clients", "list");
+        var remove = await PanCli.RunAsync(fixture.Database, "clients", "remove", "temp-app");
+        var who = await SignInAsync(fixture.Server);
+
+        Assert.Equal((0, 1, 0, 0), (add.ExitCode, duplicate.ExitCode, list.ExitCode, remove.ExitCode));
+        Assert.Contains("temp-app", list.Output, StringComparison.Ordinal);
+        Assert.Contains(OAuthFixture.WebClient, list.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(fixture.WebSecret, list.Output, StringComparison.Ordinal);
+        var ex = await Assert.ThrowsAsync<Grpc.Core.RpcException>(
+            () => new ConsentProcess.ConsentProcessClient(fixture.Server.Grpc).DoAsync(Request(who, "temp-app", "https://temp.example.test/cb", "openid", Pkce.Create())).ResponseAsync);
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, ex.StatusCode);
+    }
+
+    [Fact]
+    public async Task TwoNodesStartingOnAnEmptyDatabase_AgreeOnOneKeySet_AndRotationKeepsOldTokensWorking()
+    {
+        await using var database = await fixture.NewDatabaseAsync();
+        Assert.Equal(0, (await PanCli.RunAsync(database, "migrate")).ExitCode);
+        var settings = new Dictionary<string, string?>(Http) { ["Pan:Links:PublicBaseUrl"] = "http://127.0.0.1:1/" };
+        var nodes = await Task.WhenAll(PanServer.StartAsync(database, settings), PanServer.StartAsync(database, settings));
+        await using var first = nodes[0];
+        await using var second = nodes[1];
+        var before = await KeyIdsAsync(first);
+        Assert.Equal(before, await KeyIdsAsync(second));
+        Assert.Single(before);
+
+        // A refresh token made with generation 1 ...
+        Assert.Equal(0, (await PanCli.RunAsync(database, "clients", "add", "rot", "--name", "Rot", "--redirect-uri", "https://rot.example.test/cb",
+            "--scope", "openid", "--scope", "offline_access")).ExitCode);
+        var who = await SignInAsync(first);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(first, who, Request(who, "rot", "https://rot.example.test/cb", "openid offline_access", pkce));
+        var tokens = await new App.AppClient(first.Grpc).GetAccessTokenAsync(new GetAccessTokenRequest
+        {
+            Code = Param(redirect, "code"), RedirectUri = "https://rot.example.test/cb", ClientId = "rot", CodeVerifier = pkce.Verifier,
+        });
+
+        var rotate = await PanCli.RunAsync(database, "clients", "rotate-keys");
+        await using var restarted = await PanServer.StartAsync(database, settings);
+        var after = await KeyIdsAsync(restarted);
+        // ... still works on a node that signs with generation 2, which publishes both keys.
+        var refreshed = await new App.AppClient(restarted.Grpc).GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = tokens.RefreshToken, ClientId = "rot" });
+
+        Assert.Equal(0, rotate.ExitCode);
+        Assert.Equal(2, after.Count);
+        Assert.Contains(before[0], after);
+        Assert.NotEqual(before[0], after[0]);
+        Assert.NotEmpty(refreshed.AccessToken);
+        Assert.Equal(after[0], JsonDocument.Parse(Base64UrlDecode(refreshed.IdToken.Split('.')[0])).RootElement.GetProperty("kid").GetString());
+    }
+
+    private static async Task<List<string>> KeyIdsAsync(PanServer server)
+    {
+        var jwks = JsonDocument.Parse(await server.Http.GetStringAsync("/.well-known/jwks")).RootElement;
+        return [.. jwks.GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("kid").GetString()!)];
+    }
+
+    private static string Base64UrlDecode(string value) => System.Text.Encoding.UTF8.GetString(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.DecodeBytes(value));
+}
+
+public sealed class OAuthCliBehaviour_Sqlite(SqliteOAuthFixture f) : OAuthCliBehaviour<SqliteOAuthFixture>(f);
+
+public sealed class OAuthCliBehaviour_Postgres(PostgresOAuthFixture f) : OAuthCliBehaviour<PostgresOAuthFixture>(f);

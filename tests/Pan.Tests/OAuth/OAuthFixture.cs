@@ -1,0 +1,62 @@
+using Pan.Tests.Infrastructure;
+
+namespace Pan.Tests.OAuth;
+
+/// <summary>
+/// A server with the OAuth provider on http loopback (Pan:OAuth:AllowHttpOnLoopback) and three clients registered
+/// through the operator CLI: a public native app, a confidential web app (its secret kept here) and a first-party app
+/// with implicit consent. The clock starts at the real time, because an independent OIDC library (Node) checks
+/// token times against its own clock.
+/// </summary>
+public abstract class OAuthFixture : ServerFixture
+{
+    public const string NativeClient = "native-app";
+    public const string NativeRedirect = "com.example.app:/oauth/callback";
+    public const string WebClient = "web-app";
+    public const string WebRedirect = "https://app.example.test/signin-pan";
+    public const string FirstPartyClient = "first-party";
+    public const string FirstPartyRedirect = "http://127.0.0.1:7777/callback";
+
+    public string WebSecret { get; private set; } = string.Empty;
+
+    protected override DateTimeOffset? ClockStart => DateTimeOffset.UtcNow;
+
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Pan:OAuth:AllowHttpOnLoopback"] = "true",
+    };
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        await RegisterAsync(
+            "clients", "add", NativeClient, "--name", "Native App", "--redirect-uri", NativeRedirect, "--scope", "openid", "--scope", "profile",
+            "--scope", "email", "--scope", "offline_access", "--logo-url", "https://cdn.example.test/logo.png", "--privacy-url", "https://example.test/privacy",
+            "--terms-url", "https://example.test/terms", "--summary", "A reader for the forum.");
+        var web = await RegisterAsync(
+            "clients", "add", WebClient, "--name", "Web App", "--redirect-uri", WebRedirect, "--scope", "openid profile email phone offline_access",
+            "--type", "confidential", "--post-logout-uri", "https://app.example.test/bye");
+        WebSecret = PanCli.Secret(web);
+        await RegisterAsync(
+            "clients", "add", FirstPartyClient, "--name", "First Party", "--redirect-uri", FirstPartyRedirect, "--scope", "openid", "--consent", "implicit");
+    }
+
+    /// <summary>Another empty database of the same kind (for tests that need a first start).</summary>
+    public Task<ITestDatabase> NewDatabaseAsync() => CreateDatabaseAsync();
+
+    private async Task<CliRun> RegisterAsync(params string[] args)
+    {
+        var run = await PanCli.RunAsync(Database, args);
+        return run.ExitCode == 0 ? run : throw new InvalidOperationException($"{string.Join(' ', args)}: {run.Error}{run.Output}");
+    }
+}
+
+public sealed class SqliteOAuthFixture : OAuthFixture
+{
+    protected override Task<ITestDatabase> CreateDatabaseAsync() => Task.FromResult<ITestDatabase>(new SqliteTestDatabase());
+}
+
+public sealed class PostgresOAuthFixture : OAuthFixture
+{
+    protected override async Task<ITestDatabase> CreateDatabaseAsync() => await PostgresTestDatabase.CreateAsync();
+}

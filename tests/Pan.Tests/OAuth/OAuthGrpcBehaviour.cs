@@ -1,0 +1,302 @@
+using System.Net;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.Server.Deletion;
+using Pan.Server.Tokens;
+using Pan.Oauth;
+using Pan.Tests.Infrastructure;
+using static Pan.Tests.OAuth.OAuthTestClient;
+
+namespace Pan.Tests.OAuth;
+
+/// <summary>
+/// The consent flow and token exchanges over gRPC (pan.oauth.ConsentProcess, pan.oauth.App), and the refusals
+/// OpenIddict applies to them: the same rules as the HTTP endpoints, since the services run those endpoints in-process.
+/// </summary>
+public abstract class OAuthGrpcBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : OAuthFixture
+{
+    private ConsentProcess.ConsentProcessClient Consent => new(fixture.Server.Grpc);
+
+    private App.AppClient Apps => new(fixture.Server.Grpc);
+
+    [Fact]
+    public async Task ConsentFlow_DoApproveThenTokens_IssuesCodeTokensAndRotatesRefreshTokens()
+    {
+        var who = await SignInAsync(fixture.Server);
+        var pkce = Pkce.Create();
+        var request = Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid profile email offline_access", pkce);
+
+        var started = await Consent.DoAsync(request);
+        var approved = await Consent.ApproveAsync(new ApproveRequest { RequestId = started.RequestId, PanAccessToken = who.AccessToken });
+        var redirect = new Uri(approved.RedirectUri);
+        var tokens = await Apps.GetAccessTokenAsync(new GetAccessTokenRequest
+        {
+            Code = Param(redirect, "code"), RedirectUri = OAuthFixture.NativeRedirect, ClientId = OAuthFixture.NativeClient, CodeVerifier = pkce.Verifier,
+        });
+        var refreshed = await Apps.GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = tokens.RefreshToken, ClientId = OAuthFixture.NativeClient });
+
+        Assert.True(started.ConsentRequired);
+        Assert.Equal("Native App", started.Detail.AppDisplayName);
+        Assert.Equal("https://cdn.example.test/logo.png", started.Detail.AppLogoUrl);
+        Assert.Equal(4, started.Detail.PermissionAll.Count);
+        Assert.Equal(who.Member.Uid, started.Detail.User.Uid);
+        Assert.StartsWith(OAuthFixture.NativeRedirect + "?", approved.RedirectUri, StringComparison.Ordinal);
+        Assert.Equal(request.State, Param(redirect, "state"));
+        Assert.Equal("Bearer", tokens.TokenType);
+        Assert.InRange(tokens.ExpiresIn, 3590, 3600);
+        Assert.NotEmpty(tokens.AccessToken);
+        Assert.NotEmpty(tokens.IdToken);
+        Assert.NotEqual(tokens.RefreshToken, refreshed.RefreshToken);
+        Assert.NotEmpty(refreshed.AccessToken);
+    }
+
+    [Fact]
+    public async Task GetRefreshToken_ReusingARotatedRefreshToken_RevokesTheWholeFamily()
+    {
+        var (_, tokens) = await CodeAndTokensAsync();
+        var refreshed = await Apps.GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = tokens.RefreshToken, ClientId = OAuthFixture.NativeClient });
+
+        await Errors.ExpectAsync(
+            () => Apps.GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = tokens.RefreshToken, ClientId = OAuthFixture.NativeClient }).ResponseAsync,
+            StatusCode.Unauthenticated, "invalid_grant");
+        // The newest refresh token of the family died with it.
+        await Errors.ExpectAsync(
+            () => Apps.GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = refreshed.RefreshToken, ClientId = OAuthFixture.NativeClient }).ResponseAsync,
+            StatusCode.Unauthenticated, "invalid_grant");
+    }
+
+    [Fact]
+    public async Task GetAccessToken_ReusingACode_IsRefusedAndRevokesWhatTheCodeIssued()
+    {
+        var who = await SignInAsync(fixture.Server);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid offline_access", pkce));
+        var exchange = new GetAccessTokenRequest
+        {
+            Code = Param(redirect, "code"), RedirectUri = OAuthFixture.WebRedirect, ClientId = OAuthFixture.WebClient,
+            ClientSecret = fixture.WebSecret, CodeVerifier = pkce.Verifier,
+        };
+        var tokens = await Apps.GetAccessTokenAsync(exchange);
+
+        await Errors.ExpectAsync(() => Apps.GetAccessTokenAsync(exchange).ResponseAsync, StatusCode.Unauthenticated, "invalid_grant");
+        await Errors.ExpectAsync(
+            () => Apps.GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = tokens.RefreshToken, ClientId = OAuthFixture.WebClient, ClientSecret = fixture.WebSecret }).ResponseAsync,
+            StatusCode.Unauthenticated, "invalid_grant");
+        var (status, introspection) = await PostFormAsync(fixture.Server, "/connect/introspect", new Dictionary<string, string>
+        {
+            ["token"] = tokens.AccessToken, ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
+        });
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.False(introspection.GetProperty("active").GetBoolean());
+    }
+
+    [Fact]
+    public async Task GetAccessToken_WithAnExpiredCode_IsInvalidGrant()
+    {
+        var who = await SignInAsync(fixture.Server);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid", pkce));
+
+        fixture.Server.Clock.Advance(TimeSpan.FromMinutes(6));
+
+        await Errors.ExpectAsync(
+            () => Apps.GetAccessTokenAsync(new GetAccessTokenRequest
+            {
+                Code = Param(redirect, "code"), RedirectUri = OAuthFixture.NativeRedirect, ClientId = OAuthFixture.NativeClient, CodeVerifier = pkce.Verifier,
+            }).ResponseAsync,
+            StatusCode.Unauthenticated, "invalid_grant");
+    }
+
+    [Fact]
+    public async Task GetAccessToken_WithTheWrongVerifier_IsInvalidGrant()
+    {
+        var who = await SignInAsync(fixture.Server);
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid", Pkce.Create()));
+
+        await Errors.ExpectAsync(
+            () => Apps.GetAccessTokenAsync(new GetAccessTokenRequest
+            {
+                Code = Param(redirect, "code"), RedirectUri = OAuthFixture.NativeRedirect, ClientId = OAuthFixture.NativeClient, CodeVerifier = Pkce.Create().Verifier,
+            }).ResponseAsync,
+            StatusCode.Unauthenticated, "invalid_grant");
+    }
+
+    [Theory]
+    [InlineData("com.example.app:/oauth/callback/other")]
+    [InlineData("com.example.app:/oauth/CALLBACK")]
+    [InlineData("https://evil.example.net/cb")]
+    public async Task Do_WithARedirectUriNotRegisteredExactly_IsRefusedWithoutARedirect(string redirect)
+    {
+        var who = await SignInAsync(fixture.Server);
+
+        var ex = await Errors.ExpectAsync(
+            () => Consent.DoAsync(Request(who, OAuthFixture.NativeClient, redirect, "openid", Pkce.Create())).ResponseAsync,
+            StatusCode.InvalidArgument, "invalid_request");
+
+        Assert.Null(ex.Trailers.GetValue("redirect_uri"));
+    }
+
+    [Theory]
+    [InlineData("", "")]
+    [InlineData("plain", "plain")]
+    [InlineData("S256", "")]
+    public async Task Do_WithoutPkceOrWithPlain_IsInvalidRequest(string challengeKind, string method)
+    {
+        var who = await SignInAsync(fixture.Server);
+        var pkce = Pkce.Create();
+        var request = Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid", pkce, method);
+        request.CodeChallenge = challengeKind switch { "plain" => pkce.Verifier, "S256" => pkce.Challenge, _ => string.Empty };
+        if (challengeKind == "S256")
+        {
+            // A challenge without its method would mean "plain" (RFC 7636 4.3), which Pan refuses.
+            request.CodeChallengeMethod = string.Empty;
+        }
+
+        await Errors.ExpectAsync(() => Consent.DoAsync(request).ResponseAsync, StatusCode.InvalidArgument, "invalid_request");
+    }
+
+    [Fact]
+    public async Task Do_AskingForAScopeTheClientMayNotHave_IsInvalidScope()
+    {
+        var who = await SignInAsync(fixture.Server);
+
+        var ex = await Errors.ExpectAsync(
+            () => Consent.DoAsync(Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid phone", Pkce.Create())).ResponseAsync,
+            StatusCode.InvalidArgument, "invalid_scope");
+
+        Assert.StartsWith(OAuthFixture.NativeRedirect + "?", ex.Trailers.GetValue("redirect_uri"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Do_WithAnUnknownClientOrWithoutAPanToken_IsRefused()
+    {
+        var who = await SignInAsync(fixture.Server);
+        var unknown = Request(who, "no-such-client", OAuthFixture.NativeRedirect, "openid", Pkce.Create());
+        var anonymous = Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid", Pkce.Create());
+        anonymous.PanAccessToken = "not-a-token";
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Consent.DoAsync(unknown).ResponseAsync);
+        Assert.Equal((StatusCode.InvalidArgument, "invalid_request"), (ex.StatusCode, ex.Info().Reason));
+        await Errors.ExpectAsync(() => Consent.DoAsync(anonymous).ResponseAsync, StatusCode.Unauthenticated, "TOKEN_INVALID");
+    }
+
+    [Fact]
+    public async Task Reject_ReturnsTheRedirectWithAccessDeniedAndState_AndTheRequestIsGone()
+    {
+        var who = await SignInAsync(fixture.Server);
+        var request = Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid", Pkce.Create());
+        var started = await Consent.DoAsync(request);
+
+        var rejected = await Consent.RejectAsync(new RejectRequest { RequestId = started.RequestId, PanAccessToken = who.AccessToken });
+
+        var redirect = new Uri(rejected.RedirectUri);
+        Assert.Equal(("access_denied", request.State), (Param(redirect, "error"), Param(redirect, "state")));
+        Assert.Empty(Param(redirect, "code"));
+        await Errors.ExpectAsync(
+            () => Consent.ApproveAsync(new ApproveRequest { RequestId = started.RequestId, PanAccessToken = who.AccessToken }).ResponseAsync,
+            StatusCode.NotFound, "REQUEST_INVALID");
+    }
+
+    [Fact]
+    public async Task Approve_ByAnotherMember_IsNotFound()
+    {
+        var who = await SignInAsync(fixture.Server);
+        var other = await SignInAsync(fixture.Server);
+        var started = await Consent.DoAsync(Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid", Pkce.Create()));
+
+        await Errors.ExpectAsync(
+            () => Consent.ApproveAsync(new ApproveRequest { RequestId = started.RequestId, PanAccessToken = other.AccessToken }).ResponseAsync,
+            StatusCode.NotFound, "REQUEST_INVALID");
+    }
+
+    [Fact]
+    public async Task Do_AfterARememberedConsent_CompletesAtOnce_AndImplicitClientsNeverAsk()
+    {
+        var who = await SignInAsync(fixture.Server);
+        await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid profile", Pkce.Create()), remember: true);
+
+        var again = await Consent.DoAsync(Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid", Pkce.Create()));
+        var wider = await Consent.DoAsync(Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid email", Pkce.Create()));
+        var firstParty = await Consent.DoAsync(Request(who, OAuthFixture.FirstPartyClient, OAuthFixture.FirstPartyRedirect, "openid", Pkce.Create()));
+
+        Assert.False(again.ConsentRequired);
+        Assert.NotEmpty(Param(new Uri(again.RedirectUri), "code"));
+        Assert.True(wider.ConsentRequired);
+        Assert.False(firstParty.ConsentRequired);
+        Assert.NotEmpty(Param(new Uri(firstParty.RedirectUri), "code"));
+    }
+
+    [Fact]
+    public async Task GetDetail_DescribesTheAppAndTheMember_InTheCallersLanguage()
+    {
+        var who = await SignInAsync(fixture.Server);
+        var headers = new Metadata { { "authorization", "Bearer " + who.AccessToken }, { "accept-language", "zh-TW" } };
+
+        var detail = await Apps.GetDetailAsync(
+            new GetDetailRequest { ClientId = OAuthFixture.NativeClient, RedirectUri = OAuthFixture.NativeRedirect, Scope = "openid email", ResponseType = "code" }, headers);
+
+        Assert.Equal(("Native App", "https://example.test/privacy", "https://example.test/terms", "A reader for the forum."),
+            (detail.AppDisplayName, detail.AppPrivacyPolicyUrl, detail.AppTermsOfServiceUrl, detail.AppSummary));
+        Assert.Equal(["使用您的 Pan 會員身分登入", "查看您的電子郵件地址"], detail.PermissionAll);
+        Assert.Equal((who.Member.Uid, who.Member.ObjectId.ToString("D"), who.Member.Email), (detail.User.Uid, detail.User.ObjectId, detail.User.Email));
+        await Errors.ExpectAsync(
+            () => Apps.GetDetailAsync(new GetDetailRequest { ClientId = OAuthFixture.NativeClient, RedirectUri = "https://evil.example.net/", Scope = "openid" }).ResponseAsync,
+            StatusCode.InvalidArgument, "invalid_request");
+    }
+
+    [Fact]
+    public async Task TwoNodes_OneStartsTheFlowAndTheOtherFinishesIt()
+    {
+        await using var second = await PanServer.StartAsync(fixture.Database,
+            new Dictionary<string, string?> { ["Pan:OAuth:AllowHttpOnLoopback"] = "true", ["Pan:Links:PublicBaseUrl"] = fixture.Server.HttpUri.ToString() },
+            fixture.Server.Clock);
+        var who = await SignInAsync(fixture.Server);
+        var pkce = Pkce.Create();
+
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid offline_access", pkce), approveOn: second);
+        var tokens = await new App.AppClient(fixture.Server.Grpc).GetAccessTokenAsync(new GetAccessTokenRequest
+        {
+            Code = Param(redirect, "code"), RedirectUri = OAuthFixture.NativeRedirect, ClientId = OAuthFixture.NativeClient, CodeVerifier = pkce.Verifier,
+        });
+        var refreshed = await new App.AppClient(second.Grpc).GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = tokens.RefreshToken, ClientId = OAuthFixture.NativeClient });
+        using var jwksOne = await fixture.Server.Http.GetAsync("/.well-known/jwks");
+        using var jwksTwo = await second.Http.GetAsync("/.well-known/jwks");
+
+        Assert.NotEmpty(refreshed.AccessToken);
+        Assert.Equal(await jwksOne.Content.ReadAsStringAsync(), await jwksTwo.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task DeletingTheMember_EndsTheirGrants()
+    {
+        var (who, tokens) = await CodeAndTokensAsync();
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var service = scope.ServiceProvider.GetRequiredService<TokenService>();
+            var caller = await service.ValidateAccessTokenAsync(who.AccessToken, default);
+            var verify = await service.IssueVerifyTokenAsync(who.Member.Uid, VerifyPurposes.Delete, default);
+            await scope.ServiceProvider.GetRequiredService<MemberDeletion>().DeleteMemberAsync(caller!, verify.Token, default);
+        }
+
+        await Errors.ExpectAsync(
+            () => Apps.GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = tokens.RefreshToken, ClientId = OAuthFixture.NativeClient }).ResponseAsync,
+            StatusCode.Unauthenticated, "invalid_grant");
+    }
+
+    private async Task<(SignedIn Who, GetAccessTokenResponse Tokens)> CodeAndTokensAsync()
+    {
+        var who = await SignInAsync(fixture.Server);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid offline_access", pkce));
+        var tokens = await Apps.GetAccessTokenAsync(new GetAccessTokenRequest
+        {
+            Code = Param(redirect, "code"), RedirectUri = OAuthFixture.NativeRedirect, ClientId = OAuthFixture.NativeClient, CodeVerifier = pkce.Verifier,
+        });
+        return (who, tokens);
+    }
+}
+
+public sealed class OAuthGrpcBehaviour_Sqlite(SqliteOAuthFixture f) : OAuthGrpcBehaviour<SqliteOAuthFixture>(f);
+
+public sealed class OAuthGrpcBehaviour_Postgres(PostgresOAuthFixture f) : OAuthGrpcBehaviour<PostgresOAuthFixture>(f);
