@@ -8,7 +8,7 @@ using Pan.Tests.Infrastructure;
 using Pan.Tests.SignInPages;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
-namespace Pan.Tests.Browser;
+namespace Pan.Tests.RealBrowser;
 
 /// <summary>A sign-in pages server with the OAuth provider on plain-HTTP loopback.</summary>
 public abstract class OAuthBrowserFixture : SignInPagesFixture

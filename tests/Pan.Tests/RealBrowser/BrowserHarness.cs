@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.Tests.Infrastructure;
 
-namespace Pan.Tests.Browser;
+namespace Pan.Tests.RealBrowser;
 
 /// <summary>
 /// The test's side of a browser run, on a loopback port of its own: <c>GET /sms-code?to=…&amp;after=…&amp;n=…</c> hands the

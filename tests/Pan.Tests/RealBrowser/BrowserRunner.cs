@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
 
-namespace Pan.Tests.Browser;
+namespace Pan.Tests.RealBrowser;
 
 /// <summary>What tests/browser/walk.mjs reports: whether it reached its goal, the URL it ended on, the pages it went through.</summary>
 public sealed record WalkResult(bool Ok, string? FinalUrl, IReadOnlyList<string> Visited, string? Check, string? Error, string Output);

@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Pan.Tests.Members;
 using Pan.Tests.SignInPages;
 
-namespace Pan.Tests.Browser;
+namespace Pan.Tests.RealBrowser;
 
 /// <summary>
 /// A real browser (Debian's Chromium, headless, driven by playwright-core) signs in through the hosted pages with the
