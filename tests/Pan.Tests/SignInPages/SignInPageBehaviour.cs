@@ -114,6 +114,22 @@ public abstract class SignInPageBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task TheForwardingPage_WithoutTheCookie_SendsToSignIn_AndAForgedCookieIsIgnored()
+    {
+        using var browser = new PageClient(Base, "en");
+        using var page = await browser.GetAsync(new Uri("/account/signed-in?returnUrl=%2Fhealthz", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.SeeOther, page.StatusCode);
+        Assert.Equal("sign-in?lang=en&returnUrl=%2Fhealthz", page.Headers.Location!.OriginalString);
+        Assert.Equal(Pan.Server.Pages.HtmlPage.ContentSecurityPolicy, Assert.Single(page.Headers.GetValues("Content-Security-Policy")));
+        Assert.Contains("no-store", page.Headers.CacheControl!.ToString(), StringComparison.Ordinal);
+
+        using var forged = new HttpRequestMessage(HttpMethod.Get, new Uri(Base, "/account/sign-in?lang=en"));
+        forged.Headers.Add("Cookie", "pan_member=CfDJ8forged");
+        using var answer = await fixture.Server.Http.SendAsync(forged);
+        Assert.Contains("name=\"phone\"", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TheCookieIsSecure_WhenConfiguredSo()
     {
         var (_, e164) = await flow.Phones.RegisterAsync();
