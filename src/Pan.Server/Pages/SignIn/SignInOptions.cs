@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Pan.Server.Pages.SignIn;
 
@@ -32,4 +33,16 @@ public sealed class SignInOptions
     public int ChooseMinutes { get; set; } = 10;
 
     public TimeSpan CookieLifetime => TimeSpan.FromHours(CookieHours);
+}
+
+/// <summary>
+/// Fails closed: in the Production environment (the default when none is named) the member cookie is always Secure;
+/// <see cref="MemberCookieSecurity.SameAsRequest"/> is for development and test servers on plain HTTP.
+/// </summary>
+internal sealed class SignInOptionsValidator(IHostEnvironment environment) : IValidateOptions<SignInOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SignInOptions options) =>
+        options.CookieSecure == MemberCookieSecurity.SameAsRequest && environment.IsProduction()
+            ? ValidateOptionsResult.Fail("Pan:SignIn:CookieSecure may not be 'SameAsRequest' in Production; use 'Always' (serve the pages over HTTPS).")
+            : ValidateOptionsResult.Success;
 }

@@ -13,6 +13,7 @@ public static class SignInPages
     public static IServiceCollection AddPanSignInPages(this IServiceCollection services)
     {
         services.AddOptions<SignInOptions>().BindConfiguration(SignInOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SignInOptions>, SignInOptionsValidator>();
         services.AddScoped<MemberSignIn>();
         // Why no default scheme (and not the automatic one ASP.NET Core makes of a lone scheme): gRPC and JSON calls
         // authenticate with tokens, never with the cookie; the pages and the OAuth endpoints ask for MemberCookie.Scheme by name.
