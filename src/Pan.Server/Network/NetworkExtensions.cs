@@ -15,7 +15,9 @@ public static class NetworkExtensions
             .ValidateOnStart();
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<NetworkOptions>>((forwarded, network) =>
         {
-            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            // Why Proto too: behind a TLS-terminating proxy the request is https; the OAuth provider (OpenIddict) refuses
+            // plain-http requests, and cookies are marked Secure only on https requests. Only trusted proxies count.
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
             // Why: ASP.NET trusts loopback by default; Pan trusts only what the operator listed.
             forwarded.KnownIPNetworks.Clear();
             forwarded.KnownProxies.Clear();

@@ -87,6 +87,28 @@ public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal(after[0], JsonDocument.Parse(Base64UrlDecode(refreshed.IdToken.Split('.')[0])).RootElement.GetProperty("kid").GetString());
     }
 
+    [Fact]
+    public async Task WithoutTheLoopbackAllowance_PlainHttpIsRefused_ButHttpsFromATrustedProxyIsServed()
+    {
+        await using var strict = await PanServer.StartAsync(fixture.Database, new Dictionary<string, string?>
+        {
+            ["Pan:Links:PublicBaseUrl"] = "https://id.example.test/", ["Pan:Network:TrustedProxies:0"] = "127.0.0.1",
+        });
+        using var proxied = new HttpRequestMessage(HttpMethod.Get, "/.well-known/openid-configuration");
+        proxied.Headers.Add("X-Forwarded-For", "203.0.113.9");
+        proxied.Headers.Add("X-Forwarded-Proto", "https");
+
+        using var plain = await strict.Http.GetAsync("/.well-known/openid-configuration");
+        using var tls = await strict.Http.SendAsync(proxied);
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, plain.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, tls.StatusCode);
+        // The issuer is the configured public URL; endpoint URLs take the request's host and (forwarded) scheme.
+        var discovery = JsonDocument.Parse(await tls.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("https://id.example.test/", discovery.GetProperty("issuer").GetString());
+        Assert.StartsWith("https://", discovery.GetProperty("token_endpoint").GetString(), StringComparison.Ordinal);
+    }
+
     private static async Task<List<string>> KeyIdsAsync(PanServer server)
     {
         var jwks = JsonDocument.Parse(await server.Http.GetStringAsync("/.well-known/jwks")).RootElement;

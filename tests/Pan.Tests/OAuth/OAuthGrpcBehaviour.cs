@@ -268,6 +268,23 @@ public abstract class OAuthGrpcBehaviour<TFixture>(TFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Approve_WithFewerScopes_GrantsOnlyThose()
+    {
+        var who = await SignInAsync(fixture.Server);
+        var pkce = Pkce.Create();
+        var started = await Consent.DoAsync(Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid email offline_access", pkce));
+
+        var approved = await Consent.ApproveAsync(new ApproveRequest { RequestId = started.RequestId, PanAccessToken = who.AccessToken, GrantedScopes = { "openid", "phone" } });
+        var tokens = await Apps.GetAccessTokenAsync(new GetAccessTokenRequest
+        {
+            Code = Param(new Uri(approved.RedirectUri), "code"), RedirectUri = OAuthFixture.NativeRedirect, ClientId = OAuthFixture.NativeClient, CodeVerifier = pkce.Verifier,
+        });
+
+        Assert.Equal("openid", tokens.Scope);
+        Assert.Empty(tokens.RefreshToken);
+    }
+
+    [Fact]
     public async Task DeletingTheMember_EndsTheirGrants()
     {
         var (who, tokens) = await CodeAndTokensAsync();

@@ -71,6 +71,7 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
             ["af"] = Hidden(html, "af"), ["request"] = Hidden(html, "request"), ["decision"] = "approve", ["remember"] = "true",
         }));
         using var finished = await browser.GetAsync(decided.Headers.Location!);
+        using var replayed = await browser.GetAsync(decided.Headers.Location!);
         var redirect = finished.Headers.Location!;
         var (status, tokens) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
         {
@@ -92,6 +93,8 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(HttpStatusCode.Redirect, decided.StatusCode);
         Assert.StartsWith(OAuthFixture.WebRedirect + "?", redirect.ToString(), StringComparison.Ordinal);
+        Assert.Equal("invalid_request", Param(replayed.Headers.Location!, "error"));
+        Assert.Empty(Param(replayed.Headers.Location!, "code"));
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(who.Member.ObjectId.ToString("D"), claims.GetProperty("sub").GetString());
         Assert.Equal(who.Member.Email, claims.GetProperty("email").GetString());
@@ -100,6 +103,31 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
         // Remembered: the next request for these scopes goes straight back to the app.
         using var again = await browser.GetAsync(AuthorizeUrl(OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid email", Pkce.Create()));
         Assert.StartsWith(OAuthFixture.WebRedirect + "?", again.Headers.Location!.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConsentPage_Deny_SendsAccessDeniedToTheApp_AndPagesWithoutTheCookieAskForSignIn()
+    {
+        var who = await SignInAsync(fixture.Server);
+        using var browser = Browser(fixture.Server, who);
+        using var anonymous = Browser(fixture.Server, null);
+        using var authorize = await browser.GetAsync(AuthorizeUrl(OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid", Pkce.Create()));
+        var html = await browser.GetStringAsync(authorize.Headers.Location!.PathAndQuery);
+
+        using var signInForConsent = await anonymous.GetAsync(authorize.Headers.Location!.PathAndQuery);
+        using var signInForApps = await anonymous.GetAsync("/account/apps");
+        using var denied = await browser.PostAsync("/account/consent", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["af"] = Hidden(html, "af"), ["request"] = Hidden(html, "request"), ["decision"] = "reject",
+        }));
+        using var back = await browser.GetAsync(denied.Headers.Location!);
+
+        Assert.Equal("/account/sign-in", signInForConsent.Headers.Location!.AbsolutePath);
+        Assert.Equal("/account/sign-in", signInForApps.Headers.Location!.AbsolutePath);
+        var location = back.Headers.Location!;
+        Assert.StartsWith(OAuthFixture.NativeRedirect + "?", location.ToString(), StringComparison.Ordinal);
+        Assert.Equal(("access_denied", "xyz"), (Param(location, "error"), Param(location, "state")));
+        Assert.Empty(Param(location, "code"));
     }
 
     [Fact]
