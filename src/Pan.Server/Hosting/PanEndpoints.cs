@@ -9,6 +9,7 @@ using Pan.Server.Network;
 using Pan.Server.OAuth;
 using Pan.Server.Omniauth;
 using Pan.Server.Pages;
+using Pan.Server.Pages.SignIn;
 using Pan.Server.Transport;
 
 namespace Pan.Server.Hosting;
@@ -41,6 +42,7 @@ public static class PanEndpoints
         app.MapPanAccountPages();
         app.MapPanOmniauth();
         app.MapPanGuests();
+        app.MapPanSignInPages();
         app.MapPanOAuth();
         return app;
     }

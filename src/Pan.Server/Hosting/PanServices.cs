@@ -10,6 +10,7 @@ using Pan.Server.Health;
 using Pan.Server.Members;
 using Pan.Server.Omniauth;
 using Pan.Server.OAuth;
+using Pan.Server.Pages.SignIn;
 using Pan.Server.PhaseSessions;
 using Pan.Server.Sms;
 using Pan.Server.Session;
@@ -42,6 +43,7 @@ public static class PanServices
         services.AddPanAppsAndAdmin();
         services.AddPanOmniauth();
         services.AddPanGuests();
+        services.AddPanSignInPages();
         services.AddPanOAuth();
 
         services.AddGrpc(o =>

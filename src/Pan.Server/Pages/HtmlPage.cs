@@ -32,8 +32,30 @@ public static class HtmlPage
     /// <summary>HTML-encodes a value for text or a double-quoted attribute.</summary>
     public static string E(string? value) => Encoder.Encode(value ?? string.Empty);
 
-    /// <summary>Writes the page; <paramref name="body"/> is already-encoded HTML. <paramref name="refresh"/> sends the browser on after 3 s.</summary>
-    public static IResult Render(HttpContext context, string language, string title, string body, int status = StatusCodes.Status200OK, Uri? refresh = null)
+    /// <summary>
+    /// Writes the page; <paramref name="body"/> is already-encoded HTML. <paramref name="refresh"/> (absolute, or a local
+    /// path) sends the browser on after <paramref name="refreshSeconds"/>.
+    /// </summary>
+    public static IResult Render(
+        HttpContext context, string language, string title, string body, int status = StatusCodes.Status200OK, Uri? refresh = null, int refreshSeconds = 3)
+    {
+        ApplyHeaders(context);
+        var html = new StringBuilder()
+            .Append("<!DOCTYPE html><html lang=\"").Append(language == Locales.TraditionalChinese ? "zh-Hant-TW" : "en").Append("\"><head><meta charset=\"utf-8\">")
+            .Append("<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\">");
+        if (refresh is not null)
+        {
+            html.Append("<meta http-equiv=\"refresh\" content=\"").Append(refreshSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(";url=")
+                .Append(E(refresh.IsAbsoluteUri ? refresh.AbsoluteUri : refresh.OriginalString)).Append("\">");
+        }
+
+        html.Append("<title>").Append(E(title)).Append(" · Pan</title><style>").Append(Css).Append("</style></head><body><main>")
+            .Append("<h1>").Append(E(title)).Append("</h1>").Append(body).Append("</main></body></html>");
+        return Results.Content(html.ToString(), "text/html; charset=utf-8", Encoding.UTF8, status);
+    }
+
+    /// <summary>The security headers of every page, also sent with the pages' redirects.</summary>
+    public static void ApplyHeaders(HttpContext context)
     {
         var headers = context.Response.Headers;
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
@@ -42,17 +64,5 @@ public static class HtmlPage
         headers.Pragma = "no-cache";
         headers["Referrer-Policy"] = "no-referrer";
         headers.XContentTypeOptions = "nosniff";
-
-        var html = new StringBuilder()
-            .Append("<!DOCTYPE html><html lang=\"").Append(language == Locales.TraditionalChinese ? "zh-Hant-TW" : "en").Append("\"><head><meta charset=\"utf-8\">")
-            .Append("<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\">");
-        if (refresh is not null)
-        {
-            html.Append("<meta http-equiv=\"refresh\" content=\"3;url=").Append(E(refresh.AbsoluteUri)).Append("\">");
-        }
-
-        html.Append("<title>").Append(E(title)).Append(" · Pan</title><style>").Append(Css).Append("</style></head><body><main>")
-            .Append("<h1>").Append(E(title)).Append("</h1>").Append(body).Append("</main></body></html>");
-        return Results.Content(html.ToString(), "text/html; charset=utf-8", Encoding.UTF8, status);
     }
 }

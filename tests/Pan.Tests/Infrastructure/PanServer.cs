@@ -96,6 +96,8 @@ public sealed class PanServer : IAsyncDisposable
             ["Pan:Email:Smtp:From"] = "Pan <no-reply@pan.test>",
             ["Pan:Email:Smtp:Retries"] = "0",
             ["Pan:Links:PublicBaseUrl"] = http.ToString(),
+            // Why: test servers speak plain HTTP on loopback, where a Secure-only member cookie would never come back.
+            ["Pan:SignIn:CookieSecure"] = "SameAsRequest",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
