@@ -96,7 +96,13 @@ public static class OAuthServiceCollectionExtensions
     /// <summary>Authentication (OpenIddict's endpoints and the member cookie) and the provider's endpoints and pages.</summary>
     public static WebApplication MapPanOAuth(this WebApplication app)
     {
-        app.UseAuthentication();
+        // Why only there: the authentication middleware asks OpenIddict's request handler to inspect every request, and
+        // member API calls (nearly all traffic) never concern it; on every path it doubled the CPU of the cheapest gRPC
+        // call (bench/, BENCHMARKS.md). The pages authenticate the member cookie themselves.
+        app.UseWhen(c => OAuthPaths.IsProviderRequest(c.Request.Path), branch => branch.UseAuthentication());
+        // Why: WebApplication puts UseAuthentication in front of the whole pipeline unless the app called it, and a call
+        // on a branch is not seen there; this is the mark UseAuthentication itself leaves (AuthAppBuilderExtensions).
+        ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
         // Why the casts: a handler taking only HttpContext would otherwise bind as a RequestDelegate and drop its IResult.
         app.MapMethods("/" + OAuthPaths.Authorize, [HttpMethods.Get, HttpMethods.Post], (Delegate)AuthorizeEndpoint.HandleAsync);
         app.MapPost("/" + OAuthPaths.Token, (Delegate)TokenEndpoint.HandleAsync);
@@ -164,6 +170,10 @@ public static class OAuthPaths
     public const string Jwks = ".well-known/jwks";
     public const string ConsentPage = "/account/consent";
     public const string AppsPage = "/account/apps";
+
+    /// <summary>Whether OpenIddict serves <paramref name="path"/>: its endpoints under /connect and the discovery documents.</summary>
+    public static bool IsProviderRequest(PathString path) =>
+        path.StartsWithSegments("/connect", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/.well-known", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The extra authorize parameter that finishes a decided consent request (see <see cref="ConsentRequests"/>).</summary>
     public const string ConsentParameter = "pan_consent";
