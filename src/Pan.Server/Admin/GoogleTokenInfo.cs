@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Pan.Server.Errors;
+using Pan.Server.Network;
 
 namespace Pan.Server.Admin;
 
@@ -46,11 +47,11 @@ public sealed class GoogleTokenInfo(HttpClient http, IOptions<AdminOptions> opti
             }
 
             return new GoogleTokenFacts(
-                Text(root, "email"),
-                Text(root, "email_verified") is { } verified && string.Equals(verified, "true", StringComparison.OrdinalIgnoreCase),
-                Text(root, "aud"),
-                Text(root, "azp"),
-                long.TryParse(Text(root, "expires_in"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds) ? seconds : 0);
+                JsonFields.Text(root, "email"),
+                JsonFields.Flag(root, "email_verified"),
+                JsonFields.Text(root, "aud"),
+                JsonFields.Text(root, "azp"),
+                long.TryParse(JsonFields.Text(root, "expires_in"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds) ? seconds : 0);
         }
         catch (HttpRequestException ex)
         {
@@ -68,17 +69,4 @@ public sealed class GoogleTokenInfo(HttpClient http, IOptions<AdminOptions> opti
             throw new DependencyUnavailableException("Google tokeninfo sent an unreadable answer.", ex);
         }
     }
-
-    /// <summary>A string, number or boolean property as text (tokeninfo sends "true" and "3599" as strings).</summary>
-    private static string? Text(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var value)
-            ? value.ValueKind switch
-            {
-                JsonValueKind.String => value.GetString(),
-                JsonValueKind.Number => value.GetRawText(),
-                JsonValueKind.True => "true",
-                JsonValueKind.False => "false",
-                _ => null,
-            }
-            : null;
 }

@@ -78,20 +78,9 @@ public sealed class ProviderHttp(IHttpClientFactory clients, ILogger<ProviderHtt
         }
     }
 
-    /// <summary>A string or number property as text; null when absent, null or another kind.</summary>
-    public static string? Text(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var value)
-            ? value.ValueKind switch
-            {
-                JsonValueKind.String => value.GetString(),
-                JsonValueKind.Number => value.GetRawText(),
-                JsonValueKind.True => "true",
-                JsonValueKind.False => "false",
-                _ => null,
-            }
-            : null;
+    /// <summary>See <see cref="Network.JsonFields.Text"/>.</summary>
+    public static string? Text(JsonElement root, string name) => Network.JsonFields.Text(root, name);
 
-    /// <summary>True for JSON true or the string "true".</summary>
-    public static bool Flag(JsonElement root, string name) =>
-        string.Equals(Text(root, name), "true", StringComparison.OrdinalIgnoreCase);
+    /// <summary>See <see cref="Network.JsonFields.Flag"/>.</summary>
+    public static bool Flag(JsonElement root, string name) => Network.JsonFields.Flag(root, name);
 }

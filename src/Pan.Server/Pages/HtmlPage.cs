@@ -17,7 +17,8 @@ public static class HtmlPage
         "body{margin:0;padding:24px;background:#f4f5f7;font-family:Arial,'Noto Sans TC',sans-serif;color:#1f2328}" +
         "main{max-width:440px;margin:40px auto;background:#fff;border-radius:8px;padding:32px}" +
         "h1{font-size:22px;margin:0 0 16px}label{display:block;margin:16px 0 4px;font-weight:bold}" +
-        "input{width:100%;box-sizing:border-box;padding:10px;font-size:16px;border:1px solid #d0d7de;border-radius:6px}" +
+        "input:not([type=checkbox]){width:100%;box-sizing:border-box;padding:10px;font-size:16px;border:1px solid #d0d7de;border-radius:6px}" +
+        "input[type=checkbox]{margin:0 8px 0 0;vertical-align:middle}" +
         "button,a.button{display:inline-block;margin-top:20px;background:#0b6bcb;color:#fff;border:0;border-radius:6px;padding:12px 20px;font-size:16px;text-decoration:none}" +
         ".error{background:#ffebe9;border:1px solid #ff8182;border-radius:6px;padding:12px}.question{margin:4px 0}";
 
