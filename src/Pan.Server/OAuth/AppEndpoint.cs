@@ -37,15 +37,7 @@ public sealed class AppEndpoint(OAuthPipeline pipeline, OAuthDetails details) : 
             new(Parameters.ClientSecret, request.ClientSecret),
             new(Parameters.CodeVerifier, request.CodeVerifier),
         ], ClientAddress.Of(context.GetHttpContext()), context.CancellationToken));
-        return new GetAccessTokenResponse
-        {
-            AccessToken = OAuthGrpc.String(json, "access_token"),
-            TokenType = OAuthGrpc.String(json, "token_type"),
-            ExpiresIn = OAuthGrpc.Number(json, "expires_in"),
-            RefreshToken = OAuthGrpc.String(json, "refresh_token"),
-            IdToken = OAuthGrpc.String(json, "id_token"),
-            Scope = OAuthGrpc.String(json, "scope"),
-        };
+        return OAuthGrpc.TokenResponse<GetAccessTokenResponse>(json);
     }
 
     public override async Task<GetRefreshTokenResponse> GetRefreshToken(GetRefreshTokenRequest request, ServerCallContext context)
@@ -58,14 +50,6 @@ public sealed class AppEndpoint(OAuthPipeline pipeline, OAuthDetails details) : 
             new(Parameters.ClientSecret, request.ClientSecret),
             new(Parameters.Scope, request.Scope),
         ], ClientAddress.Of(context.GetHttpContext()), context.CancellationToken));
-        return new GetRefreshTokenResponse
-        {
-            AccessToken = OAuthGrpc.String(json, "access_token"),
-            TokenType = OAuthGrpc.String(json, "token_type"),
-            ExpiresIn = OAuthGrpc.Number(json, "expires_in"),
-            RefreshToken = OAuthGrpc.String(json, "refresh_token"),
-            IdToken = OAuthGrpc.String(json, "id_token"),
-            Scope = OAuthGrpc.String(json, "scope"),
-        };
+        return OAuthGrpc.TokenResponse<GetRefreshTokenResponse>(json);
     }
 }

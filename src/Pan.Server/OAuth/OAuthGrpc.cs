@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.AspNetCore.WebUtilities;
 using Pan.Server.Errors;
@@ -11,6 +12,8 @@ namespace Pan.Server.OAuth;
 /// <summary>What the gRPC services share: the calling member, and OAuth errors as gRPC statuses.</summary>
 internal static class OAuthGrpc
 {
+    private static readonly JsonParser TokenJson = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
+
     /// <summary>
     /// The member behind the Pan access token in <paramref name="token"/> or, when that is empty, in the call's
     /// <c>authorization</c> metadata. Unknown, expired, revoked or of a deleted member: UNAUTHENTICATED TOKEN_INVALID.
@@ -84,9 +87,10 @@ internal static class OAuthGrpc
             json.TryGetProperty("error_description", out var description) ? description.GetString() : response.ErrorDescription);
     }
 
-    public static string String(JsonElement json, string name) =>
-        json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() ?? string.Empty : string.Empty;
-
-    public static long Number(JsonElement json, string name) =>
-        json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : 0;
+    /// <summary>
+    /// A token endpoint answer as one of the gRPC token messages, whose fields carry the RFC 6749 names
+    /// (access_token, token_type, expires_in, …); fields the message does not have are left out.
+    /// </summary>
+    public static T TokenResponse<T>(JsonElement json)
+        where T : IMessage<T>, new() => TokenJson.Parse<T>(json.GetRawText());
 }
