@@ -28,4 +28,7 @@ public sealed class Account
     public long Version { get; set; }
 
     public List<Members.Member> Members { get; } = [];
+
+    /// <summary>A field-by-field copy (navigations shared), for handing out a cached, untracked row.</summary>
+    public Account Copy() => (Account)MemberwiseClone();
 }

@@ -71,4 +71,7 @@ public sealed class Member
 
     /// <summary>Optimistic concurrency token, bumped on every change.</summary>
     public long Version { get; set; }
+
+    /// <summary>A field-by-field copy (navigations shared), for handing out a cached, untracked row.</summary>
+    public Member Copy() => (Member)MemberwiseClone();
 }

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Pan.Data;
+using Pan.Server.Data.Changes;
 
 namespace Pan.Server.Data;
 
@@ -11,12 +12,17 @@ public static class DatabaseServiceCollectionExtensions
     {
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<DatabaseOptions>>(new ConnectionStringValidator(configuration));
+        services.AddSingleton(sp => DataChangeFeedFor(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value, configuration));
         services.AddDbContextPool<PanDbContext>((sp, options) =>
         {
             var db = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
-            Configure(options, db.Provider, ConnectionString(configuration, db.Provider));
+            var connectionString = ConnectionString(configuration, db.Provider);
+            Configure(options, db.Provider, connectionString);
+            options.AddInterceptors(new ChangeCaptureInterceptor(
+                sp.GetRequiredService<DataChangeFeed>(), db.IsPostgres ? null : SqliteChangeBus.KeyOf(connectionString)));
         });
         services.AddHostedService<DatabaseMigrator>();
+        services.AddHostedService<PostgresChangeListener>();
         return services;
     }
 
@@ -35,6 +41,22 @@ public static class DatabaseServiceCollectionExtensions
             options.UseSqlite(connectionString, o => o.MigrationsAssembly("Pan.Migrations.Sqlite"))
                 .AddInterceptors(SqliteBusyTimeout.Instance);
         }
+    }
+
+    /// <summary>
+    /// SQLite: live at once, fed by every server of the process on the same file. PostgreSQL: live once
+    /// <see cref="PostgresChangeListener"/> listens.
+    /// </summary>
+    private static DataChangeFeed DataChangeFeedFor(DatabaseOptions db, IConfiguration configuration)
+    {
+        var feed = new DataChangeFeed();
+        if (!db.IsPostgres)
+        {
+            feed.Source = SqliteChangeBus.Subscribe(SqliteChangeBus.KeyOf(ConnectionString(configuration, db.Provider)), feed);
+            feed.SetLive(true);
+        }
+
+        return feed;
     }
 
     public static string ConnectionString(IConfiguration configuration, string provider) =>

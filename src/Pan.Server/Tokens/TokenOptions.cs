@@ -23,6 +23,17 @@ public sealed class TokenOptions
     [Range(1, 60, ErrorMessage = "Pan:Tokens:VerifyTokenMinutes must be between 1 and 60.")]
     public int VerifyTokenMinutes { get; set; } = 5;
 
+    /// <summary>
+    /// Most access tokens this node keeps checked copies of (default 100,000; 0 turns the cache off). See
+    /// <see cref="AccessTokenCache"/>: copies are dropped by any change to the token's member, account or session.
+    /// </summary>
+    [Range(0, 10_000_000, ErrorMessage = "Pan:Tokens:CacheEntries must be between 0 and 10000000.")]
+    public int CacheEntries { get; set; } = 100_000;
+
+    /// <summary>A cached token check is re-read from the database at least this often, in seconds (default 30).</summary>
+    [Range(1, 3600, ErrorMessage = "Pan:Tokens:CacheSeconds must be between 1 and 3600.")]
+    public int CacheSeconds { get; set; } = 30;
+
     public TimeSpan KeyRotation => TimeSpan.FromDays(KeyRotationDays);
 
     public TimeSpan AuthTokenLifetime => TimeSpan.FromDays(AuthTokenDays);

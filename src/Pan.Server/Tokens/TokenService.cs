@@ -33,10 +33,12 @@ public sealed record IssuedToken(string Token, DateTimeOffset Expires);
 /// Issues, validates and revokes Pan's tokens. Auth tokens are JWTs (HS512 with per-deployment keys persisted in the
 /// database and rotated without downtime) carrying uid, object_id, expire and auth_method plus a server-side session id;
 /// access tokens are opaque 256-bit secrets stored hashed; verify tokens are single-use, short-lived and bound to a
-/// member and a purpose. Every validation consults the database, so a revocation on one node holds on all at once.
+/// member and a purpose. Auth tokens are checked against the database on every use; access tokens are answered from
+/// <see cref="AccessTokenCache"/> when a current copy exists, which every revocation on any node invalidates (through the
+/// database's change feed) before the revoking call returns on its own node.
 /// Shares the request's <see cref="PanDbContext"/>, so a caller's transaction covers the tokens it issues.
 /// </summary>
-public sealed class TokenService(PanDbContext db, SigningKeyRing keys, IOptions<TokenOptions> options, TimeProvider clock, ILogger<TokenService> logger)
+public sealed class TokenService(PanDbContext db, SigningKeyRing keys, AccessTokenCache cache, IOptions<TokenOptions> options, TimeProvider clock, ILogger<TokenService> logger)
 {
     /// <summary>Longest auth_method or verify-token purpose (the width of their columns).</summary>
     public const int MaxLabelLength = 32;
@@ -130,28 +132,9 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, IOptions<
         return new IssuedToken(token, expires);
     }
 
-    /// <summary>Null when the token is unknown, expired or revoked, or its member was deleted. One indexed query.</summary>
-    public async Task<AccessTokenInfo?> ValidateAccessTokenAsync(string? token, CancellationToken cancellationToken)
-    {
-        if (OpaqueTokens.Hash(token) is not { } hash)
-        {
-            return null;
-        }
-
-        var now = clock.GetUtcNow();
-        var row = await (
-                from t in db.Set<StoredAccessToken>()
-                join s in db.Set<AuthSession>() on t.SessionId equals s.Id
-                join m in db.Members on t.Uid equals m.Uid
-                where t.Hash == hash && t.Expires > now && s.Revoked == null && m.Deleted == null && m.TokenGeneration == t.TokenGeneration
-                select new { t.Hash, t.Uid, m.ObjectId, m.AccountId, t.SessionId, t.AppId, t.Expires })
-            .AsNoTracking()
-            .SingleOrDefaultAsync(cancellationToken);
-        // Why: the database matched on the hash; the constant-time re-check keeps the rule "secrets compare in constant time" literal.
-        return row is not null && CryptographicOperations.FixedTimeEquals(row.Hash, hash)
-            ? new AccessTokenInfo(row.Uid, row.ObjectId, row.AccountId, row.SessionId, row.AppId, row.Expires)
-            : null;
-    }
+    /// <summary>Null when the token is unknown, expired or revoked, or its member was deleted. At most one indexed query.</summary>
+    public async Task<AccessTokenInfo?> ValidateAccessTokenAsync(string? token, CancellationToken cancellationToken) =>
+        await LookupAccessTokenAsync(token, cancellationToken) is { MemberDeleted: false } found ? found.Info : null;
 
     /// <summary>
     /// Looks up a live access token with its member and the member's account in one query. Unlike
@@ -164,8 +147,15 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, IOptions<
             return null;
         }
 
+        var now = clock.GetUtcNow();
+        if (cache.Get(hash, now) is { } cached)
+        {
+            return new AccessTokenLookup(cached.Info, cached.Member);
+        }
+
+        var stamp = cache.Stamp;
         var lookup = LookupQueries.GetValue(db.Model, _ => CompileLookup());
-        var row = await lookup(db, hash, clock.GetUtcNow(), cancellationToken);
+        var row = await lookup(db, hash, now, cancellationToken);
         if (row is null || !CryptographicOperations.FixedTimeEquals(row.Hash, hash))
         {
             return null;
@@ -173,8 +163,13 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, IOptions<
 
         row.Member.Account = row.Account;
         var member = row.Member;
-        return new AccessTokenLookup(
-            new AccessTokenInfo(member.Uid, member.ObjectId, member.AccountId, row.SessionId, row.AppId, row.Expires), member);
+        var info = new AccessTokenInfo(member.Uid, member.ObjectId, member.AccountId, row.SessionId, row.AppId, row.Expires);
+        if (member.Deleted is null)
+        {
+            cache.Add(hash, info, member, row.Account, stamp, now);
+        }
+
+        return new AccessTokenLookup(info, member);
     }
 
     public Task RevokeSessionAsync(long sessionId, CancellationToken cancellationToken) => RevokeSessionsAsync([sessionId], cancellationToken);

@@ -7,6 +7,7 @@ public static class TokenServiceCollectionExtensions
     {
         services.AddOptions<TokenOptions>().BindConfiguration(TokenOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<SigningKeyRing>();
+        services.AddSingleton<AccessTokenCache>();
         services.AddScoped<TokenService>();
         services.AddHostedService<TokenJanitor>();
         return services;
