@@ -5,18 +5,19 @@
 namespace Pan.Migrations.Postgres.Migrations
 {
     /// <summary>
-    /// Every committed update or delete of a member, account or auth session is announced on the <c>pan_changes</c>
+    /// Every committed update or delete of a member, account or auth session (and every new member) is announced on the <c>pan_changes</c>
     /// channel (every node's change listener hears it) and as a NOTICE to the writing connection (the writing node hears
     /// it before its call returns). Nodes use it to drop cached copies of those rows (Pan.Server.Data.Changes). Payload:
     /// <c>m:&lt;uid&gt;</c>, <c>a:&lt;account id&gt;</c> or <c>s:&lt;session id&gt;</c>.
     /// </summary>
     public partial class ChangeNotifications : Migration
     {
-        private static readonly (string Table, string Tag, string Key)[] Watched =
+        // Why inserts of members: a new member changes the live-member count of its phone (Me's can_new_child).
+        private static readonly (string Table, string Tag, string Key, string Events)[] Watched =
         [
-            ("members", "m", "uid"),
-            ("accounts", "a", "id"),
-            ("auth_sessions", "s", "id"),
+            ("members", "m", "uid", "INSERT OR UPDATE OR DELETE"),
+            ("accounts", "a", "id", "UPDATE OR DELETE"),
+            ("auth_sessions", "s", "id", "UPDATE OR DELETE"),
         ];
 
         /// <inheritdoc />
@@ -25,7 +26,7 @@ namespace Pan.Migrations.Postgres.Migrations
             migrationBuilder.Sql("""
                 CREATE FUNCTION pan_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
                 DECLARE
-                    row_key text := TG_ARGV[0] || ':' || (to_jsonb(OLD) ->> TG_ARGV[1]);
+                    row_key text := TG_ARGV[0] || ':' || (CASE TG_OP WHEN 'INSERT' THEN to_jsonb(NEW) ELSE to_jsonb(OLD) END ->> TG_ARGV[1]);
                 BEGIN
                     PERFORM pg_notify('pan_changes', row_key);
                     RAISE NOTICE 'pan_changes %', row_key;
@@ -33,10 +34,10 @@ namespace Pan.Migrations.Postgres.Migrations
                 END
                 $$;
                 """);
-            foreach (var (table, tag, key) in Watched)
+            foreach (var (table, tag, key, events) in Watched)
             {
                 migrationBuilder.Sql($"""
-                    CREATE TRIGGER pan_changes AFTER UPDATE OR DELETE ON "{table}"
+                    CREATE TRIGGER pan_changes AFTER {events} ON "{table}"
                         FOR EACH ROW EXECUTE FUNCTION pan_notify_change('{tag}', '{key}');
                     """);
             }
@@ -45,7 +46,7 @@ namespace Pan.Migrations.Postgres.Migrations
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            foreach (var (table, _, _) in Watched)
+            foreach (var (table, _, _, _) in Watched)
             {
                 migrationBuilder.Sql($"""DROP TRIGGER pan_changes ON "{table}";""");
             }

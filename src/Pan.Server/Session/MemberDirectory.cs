@@ -6,7 +6,7 @@ using Pan.Data.Members;
 namespace Pan.Server.Session;
 
 /// <summary>The read-side queries behind the session RPCs. Every list is one query; nothing is tracked.</summary>
-public sealed class MemberDirectory(PanDbContext db)
+public sealed class MemberDirectory(PanDbContext db, LiveMemberCounts liveCounts)
 {
     /// <summary>
     /// The live member an access token may be issued for: <paramref name="objectId"/> when given, else the account's
@@ -35,9 +35,19 @@ public sealed class MemberDirectory(PanDbContext db)
         };
     }
 
-    /// <summary>The number of live members under an account (for can_new_child).</summary>
-    public Task<int> CountLiveAsync(long accountId, CancellationToken cancellationToken) =>
-        db.Members.CountAsync(m => m.AccountId == accountId && m.Deleted == null, cancellationToken);
+    /// <summary>The number of live members under an account (for can_new_child); remembered until a member changes (<see cref="LiveMemberCounts"/>).</summary>
+    public async Task<int> CountLiveAsync(long accountId, CancellationToken cancellationToken)
+    {
+        if (liveCounts.TryGet(accountId, out var remembered))
+        {
+            return remembered;
+        }
+
+        var epoch = liveCounts.Epoch;
+        var count = await db.Members.CountAsync(m => m.AccountId == accountId && m.Deleted == null, cancellationToken);
+        liveCounts.Remember(accountId, count, epoch);
+        return count;
+    }
 
     /// <summary>The live members under <paramref name="account"/> other than <paramref name="exceptUid"/>, oldest first, with Account set.</summary>
     public async Task<List<Member>> OthersAsync(Account account, long exceptUid, CancellationToken cancellationToken)

@@ -55,6 +55,27 @@ public abstract class TokenCacheBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task MemberAdded_UnderThePhone_OnAnotherNode_IsCountedByMe_OnThisNode()
+    {
+        await using var second = await fixture.StartNodeAsync();
+        await LiveCacheAsync(Server);
+        await LiveCacheAsync(second);
+        var owner = await TestMembers.CreateAsync(Server);
+        for (var i = 1; i < 4; i++)
+        {
+            await TestMembers.AddToPhoneAsync(Server, owner);
+        }
+
+        var access = await TestMembers.AccessTokenAsync(Server, owner);
+        Assert.True((await MeAsync(Server, access)).CanNewChild);
+        Assert.True((await MeAsync(Server, access)).CanNewChild);
+
+        await TestMembers.AddToPhoneAsync(second, owner);
+
+        Assert.False((await MeAsync(Server, access)).CanNewChild);
+    }
+
+    [Fact]
     public async Task MemberDeleted_OnAnotherNode_IsRejectedHere()
     {
         await using var second = await fixture.StartNodeAsync();

@@ -9,7 +9,7 @@ using SQLitePCL;
 namespace Pan.Server.Data.Changes;
 
 /// <summary>
-/// Collects the watched rows (<see cref="ChangedTable"/>) a connection updates or deletes, and publishes them once they
+/// Collects the watched rows (<see cref="ChangedTable"/>) a connection updates or deletes (and members it inserts), and publishes them once they
 /// are committed: after the transaction ends, or after an autocommit statement completed. Publishing after the commit is
 /// what lets a cache refuse a copy read before it (see <c>AccessTokenCache</c>); publishing before would let a reader
 /// that started between the write and the commit re-cache the old row.
@@ -33,7 +33,9 @@ internal sealed class ChangeCaptureInterceptor(DataChangeFeed feed, string? sqli
 
     private static readonly delegate_update OnSqliteUpdate = (state, type, _, table, rowid) =>
     {
-        if (type != raw.SQLITE_INSERT && RowChange.FromTableName(table.utf8_to_string()) is { } watched)
+        // Why inserts of members only: a new member changes the live-member count of its phone; a new session or
+        // account changes nothing a cache holds.
+        if (RowChange.FromTableName(table.utf8_to_string()) is { } watched && (type != raw.SQLITE_INSERT || watched == ChangedTable.Member))
         {
             ((Pending)state).Add(new RowChange(watched, rowid));
         }

@@ -18,6 +18,7 @@ public sealed class DataChangeFeed : IDisposable
 {
     private readonly ConcurrentDictionary<RowChange, TaskCompletionSource> expected = new();
     private int live;
+    private long membersEpoch;
 
     /// <summary>What feeds this instance (the SQLite bus subscription), ended with it.</summary>
     internal IDisposable? Source { get; set; }
@@ -31,12 +32,25 @@ public sealed class DataChangeFeed : IDisposable
     /// <summary>True while every change made anywhere is sure to reach <see cref="Changed"/>.</summary>
     public bool Live => Volatile.Read(ref live) == 1;
 
+    /// <summary>
+    /// Moves whenever a member row is inserted, updated or deleted anywhere, and when <see cref="Live"/> is set: a value
+    /// derived from the members table may be reused while this has not moved since before it was read.
+    /// </summary>
+    public long MembersEpoch => Interlocked.Read(ref membersEpoch);
+
     public void Publish(IReadOnlyCollection<RowChange> changes)
     {
-        if (changes.Count > 0)
+        if (changes.Count == 0)
         {
-            Changed?.Invoke(changes);
+            return;
         }
+
+        if (changes.Any(c => c.Table == ChangedTable.Member))
+        {
+            Interlocked.Increment(ref membersEpoch);
+        }
+
+        Changed?.Invoke(changes);
     }
 
     /// <summary>The PostgreSQL listener heard these changes: publish them and release the writers waiting for them.</summary>
@@ -99,6 +113,7 @@ public sealed class DataChangeFeed : IDisposable
     public void SetLive(bool value)
     {
         Volatile.Write(ref live, value ? 1 : 0);
+        Interlocked.Increment(ref membersEpoch);
         LiveChanged?.Invoke(value);
     }
 
