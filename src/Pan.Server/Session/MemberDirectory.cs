@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Pan.Data;
 using Pan.Data.Accounts;
 using Pan.Data.Members;
@@ -60,11 +62,35 @@ public sealed class MemberDirectory(PanDbContext db, LiveMemberCounts liveCounts
         return others;
     }
 
-    /// <summary>The live members with any of the uids or object ids, in one query.</summary>
-    public Task<List<Member>> ReadAsync(IReadOnlyCollection<long> uids, IReadOnlyCollection<Guid> objectIds, CancellationToken cancellationToken) =>
-        db.Members.AsNoTracking()
-            .Where(m => m.Deleted == null && (uids.Contains(m.Uid) || objectIds.Contains(m.ObjectId)))
-            .ToListAsync(cancellationToken);
+    /// <summary>The live members with any of the uids or object ids (one query per kind of id given).</summary>
+    public async Task<List<Member>> ReadAsync(IReadOnlyCollection<long> uids, IReadOnlyCollection<Guid> objectIds, CancellationToken cancellationToken)
+    {
+        var members = new List<Member>(uids.Count + objectIds.Count);
+        if (uids.Count > 0)
+        {
+            await foreach (var member in ByUids.GetValue(db.Model, _ => CompileByUids())(db, uids.ToArray()).WithCancellation(cancellationToken))
+            {
+                members.Add(member);
+            }
+        }
+
+        if (objectIds.Count > 0)
+        {
+            var ids = objectIds.ToArray();
+            var found = members.Select(m => m.Uid).ToHashSet();
+            members.AddRange((await db.Members.AsNoTracking().Where(m => m.Deleted == null && ids.Contains(m.ObjectId)).ToListAsync(cancellationToken))
+                .Where(m => !found.Contains(m.Uid)));
+        }
+
+        return members;
+    }
+
+    // Why compiled: ReadObject's lookup by uid is a hot public read; a compiled query skips matching the LINQ tree
+    // against EF Core's query cache on every call (one per model, as in TokenService).
+    private static readonly ConditionalWeakTable<IModel, Func<PanDbContext, long[], IAsyncEnumerable<Member>>> ByUids = new();
+
+    private static Func<PanDbContext, long[], IAsyncEnumerable<Member>> CompileByUids() =>
+        EF.CompileAsyncQuery((PanDbContext db, long[] uids) => db.Members.AsNoTracking().Where(m => m.Deleted == null && uids.Contains(m.Uid)));
 
     /// <summary>Sets the gender of a live member whose gender is still unset; false when it was already set (or the member is gone).</summary>
     public async Task<bool> InitGenderAsync(long uid, int gender, DateTimeOffset now, CancellationToken cancellationToken) =>

@@ -93,6 +93,20 @@ internal sealed class ChangeCaptureInterceptor(DataChangeFeed feed, string? sqli
         return result;
     }
 
+    async ValueTask<InterceptionResult> IDbCommandInterceptor.DataReaderClosingAsync(DbCommand command, DataReaderClosingEventData eventData, InterceptionResult result)
+    {
+        // Why: an autocommit write read through a data reader (SaveChanges' UPDATE … RETURNING) is published when the
+        // reader is disposed, which has no async hook; wait here for the listener to hear it (it can only hear it
+        // after the commit), so that it has reached every node before the call answers.
+        if (sqliteKey is null && command.Transaction is null && command.Connection is { } connection
+            && PendingByConnection.TryGetValue(connection, out var pending) && pending.Peek() is { } changes)
+        {
+            await feed.WaitHeardAsync(changes, HeardTimeout);
+        }
+
+        return result;
+    }
+
     InterceptionResult IDbCommandInterceptor.DataReaderDisposing(DbCommand command, DataReaderDisposingEventData eventData, InterceptionResult result)
     {
         // Why: an autocommit statement read through a data reader (INSERT … RETURNING, UPDATE … RETURNING) is complete
@@ -199,6 +213,14 @@ internal sealed class ChangeCaptureInterceptor(DataChangeFeed feed, string? sqli
             lock (gate)
             {
                 (changes ??= []).Add(change);
+            }
+        }
+
+        public RowChange[]? Peek()
+        {
+            lock (gate)
+            {
+                return changes is { Count: > 0 } ? [.. changes] : null;
             }
         }
 

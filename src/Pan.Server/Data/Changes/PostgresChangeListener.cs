@@ -23,13 +23,39 @@ internal sealed class PostgresChangeListener(DataChangeFeed feed, IOptions<Datab
 
     private const int KeepAliveSeconds = 5;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.IsPostgres)
         {
-            return;
+            return Task.CompletedTask;
         }
 
+        // Why a dedicated thread blocked in a synchronous wait: a notification must be handled the moment it arrives,
+        // not after the request work queued ahead of it in the thread pool; a revocation is only as immediate on this
+        // node as this handler.
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Listen(stoppingToken);
+            }
+            finally
+            {
+                feed.SetLive(false);
+                done.TrySetResult();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "pan-change-listener",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void Listen(CancellationToken stoppingToken)
+    {
         var builder = new NpgsqlConnectionStringBuilder(DatabaseServiceCollectionExtensions.ConnectionString(configuration, options.Value.Provider))
         {
             Pooling = false,
@@ -42,25 +68,23 @@ internal sealed class PostgresChangeListener(DataChangeFeed feed, IOptions<Datab
         {
             try
             {
-                await using var connection = new NpgsqlConnection(builder.ConnectionString);
+                using var connection = new NpgsqlConnection(builder.ConnectionString);
                 connection.Notification += (_, e) => OnNotification(e.Payload);
-                await connection.OpenAsync(stoppingToken);
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
+                connection.Open();
+                using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
                 {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                    listen.ExecuteNonQuery();
                 }
 
                 feed.SetLive(true);
                 delay = TimeSpan.FromMilliseconds(200);
                 logger.LogInformation("Listening for data changes on {Channel}", Channel);
-                while (true)
+                while (!stoppingToken.IsCancellationRequested)
                 {
-                    await connection.WaitAsync(stoppingToken);
+                    connection.Wait(500);
                 }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
+
+                return;
             }
             catch (Exception ex)
             {
@@ -68,19 +92,13 @@ internal sealed class PostgresChangeListener(DataChangeFeed feed, IOptions<Datab
                 logger.LogWarning("Change listener lost its connection ({Error}); in-memory caches are bypassed until it is back", ex.Message);
             }
 
-            try
+            if (stoppingToken.WaitHandle.WaitOne(delay))
             {
-                await Task.Delay(delay, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
+                return;
             }
 
             delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5_000));
         }
-
-        feed.SetLive(false);
     }
 
     private void OnNotification(string payload)
