@@ -49,9 +49,9 @@ public sealed record SmsSendResult(bool Sent, SmsBlockReason Blocked)
 /// <para>Exact under concurrency, without locks: a send first commits a <c>Pending</c> row, then counts (its own row
 /// included) and blocks itself when a count exceeds the cap. Of several racing sends, the one committed last sees all
 /// the others, so the caps are never exceeded; at worst two racers both see each other and both are blocked.</para>
-/// <para>The log is written through the gate's own <see cref="PanDbContext"/>: it commits by itself, so an operation
-/// that fails after sending still counts. Call the gate outside a database transaction — an SMS cannot be rolled back,
-/// and on SQLite a caller holding the write lock would block the log's write.</para>
+/// <para>The log is written by single statements outside any transaction (never through the change tracker): each
+/// commits by itself, so an operation that fails after sending still counts. Call the gate outside a database
+/// transaction — an SMS cannot be rolled back, and on SQLite a caller holding the write lock would block the log's write.</para>
 /// <para>Sends with purpose <see cref="SmsPurpose.Internal"/> (trusted back ends on a few addresses) record the client
 /// address but skip the per-IP caps; per-phone and per-country caps still apply.</para>
 /// </remarks>
@@ -77,8 +77,7 @@ public sealed class SmsGate(
             throw new InvalidOperationException("SmsGate.SendAsync must be called outside a database transaction: send after committing.");
         }
 
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+        var db = callerDb;
         var entry = new SmsSend
         {
             PhoneHash = SmsKeys.Phone(to),
@@ -91,29 +90,31 @@ public sealed class SmsGate(
 
         if (!countries.IsAllowed(to))
         {
-            db.Add(entry);
-            return await BlockAsync(db, entry, SmsBlockReason.CountryNotAllowed, to, purpose);
+            entry.Outcome = SmsSendOutcome.Blocked;
+            entry.BlockedReason = nameof(SmsBlockReason.CountryNotAllowed);
+            await InsertAsync(db, entry, CancellationToken.None);
+            return Blocked(SmsBlockReason.CountryNotAllowed, to, purpose);
         }
 
         // The reservation: committed before counting, so racing sends on any node see each other.
-        db.Add(entry);
-        await db.SaveChangesAsync(cancellationToken);
+        entry.Id = await InsertAsync(db, entry, cancellationToken);
         var capped = await CheckCapsAsync(db, entry, checkIp: purpose != SmsPurpose.Internal, cancellationToken);
         if (capped != SmsBlockReason.None)
         {
-            return await BlockAsync(db, entry, capped, to, purpose);
+            await SetOutcomeAsync(db, entry.Id, SmsSendOutcome.Blocked, capped.ToString());
+            return Blocked(capped, to, purpose);
         }
 
         // Why: a provider failure (or a cancelled request) still counts — the message may have gone out.
-        entry.Outcome = SmsSendOutcome.Failed;
+        var outcome = SmsSendOutcome.Failed;
         try
         {
             await provider.SendAsync(to, text, cancellationToken);
-            entry.Outcome = SmsSendOutcome.Sent;
+            outcome = SmsSendOutcome.Sent;
         }
         finally
         {
-            await db.SaveChangesAsync(CancellationToken.None);
+            await SetOutcomeAsync(db, entry.Id, outcome, null);
         }
 
         logger.LogInformation("SMS ({Purpose}) sent to number ending {PhoneSuffix}", purpose, to.Suffix);
@@ -146,14 +147,34 @@ public sealed class SmsGate(
         return ip is not null && await sends.CountAsync(s => s.Ip == ip, cancellationToken) >= rules.IpPerHour;
     }
 
-    private async Task<SmsSendResult> BlockAsync(PanDbContext db, SmsSend entry, SmsBlockReason reason, PhoneNumber to, SmsPurpose purpose)
+    private SmsSendResult Blocked(SmsBlockReason reason, PhoneNumber to, SmsPurpose purpose)
     {
-        entry.Outcome = SmsSendOutcome.Blocked;
-        entry.BlockedReason = reason.ToString();
-        await db.SaveChangesAsync(CancellationToken.None);
         logger.LogWarning("SMS ({Purpose}) to number ending {PhoneSuffix} blocked: {Reason}", purpose, to.Suffix, reason);
         return new SmsSendResult(false, reason);
     }
+
+    /// <summary>Logs one send request (a statement of its own, committed at once); returns its id.</summary>
+    /// <remarks>
+    /// Why SQL rather than the change tracker: the log rows are written and updated once each on the hot path of every
+    /// phone flow, outside any transaction, and a tracked entity would also make the caller's next SaveChanges write
+    /// them. INSERT … RETURNING is the same on SQLite and PostgreSQL; instants are stored as Unix milliseconds.
+    /// </remarks>
+    private static async Task<long> InsertAsync(PanDbContext db, SmsSend entry, CancellationToken cancellationToken)
+    {
+        var created = entry.Created.ToUnixTimeMilliseconds();
+        var outcome = (int)entry.Outcome;
+        var ids = await db.Database.SqlQuery<long>($"""
+            INSERT INTO sms_sends (phone_hash, country_code, ip, purpose, outcome, blocked_reason, created)
+            VALUES ({entry.PhoneHash}, {entry.CountryCode}, {entry.Ip}, {entry.Purpose}, {outcome}, {entry.BlockedReason}, {created})
+            RETURNING id AS "Value"
+            """).ToListAsync(cancellationToken);
+        return ids.Single();
+    }
+
+    /// <summary>Records what became of a logged send. Never cancelled: the row must not stay pending.</summary>
+    private static Task<int> SetOutcomeAsync(PanDbContext db, long id, SmsSendOutcome outcome, string? blockedReason) =>
+        db.Database.ExecuteSqlInterpolatedAsync(
+            $"UPDATE sms_sends SET outcome = {(int)outcome}, blocked_reason = {blockedReason} WHERE id = {id}", CancellationToken.None);
 
     /// <summary>The first cap that <paramref name="entry"/> (already saved as pending) exceeds, or None.</summary>
     private async Task<SmsBlockReason> CheckCapsAsync(PanDbContext db, SmsSend entry, bool checkIp, CancellationToken cancellationToken)
