@@ -1,6 +1,8 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.Extensions.Options;
 using Pan.Data;
 using Pan.Data.PhaseSessions;
@@ -32,6 +34,10 @@ public sealed record CodeIssue(string? Code, int CooldownSeconds, bool SessionEx
 /// </summary>
 public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOptions<PhaseSessionOptions> options)
 {
+    // Why compiled: every step of every phased flow looks its session up by token; a compiled query skips rebuilding
+    // the LINQ expression and matching it against EF Core's query cache. One per model (one per provider), as in TokenService.
+    private static readonly ConditionalWeakTable<IModel, Func<PanDbContext, byte[], CancellationToken, Task<PhaseSession?>>> ByTokenQueries = new();
+
     private PhaseSessionOptions Options => options.Value;
 
     /// <summary>Seconds after a code is sent before the flow may send another.</summary>
@@ -93,9 +99,8 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
             return null;
         }
 
-        var hash = Hash(token);
         var now = clock.GetUtcNow();
-        var session = await db.Set<PhaseSession>().AsNoTracking().FirstOrDefaultAsync(s => s.TokenHash == hash, cancellationToken);
+        var session = await ByTokenAsync(token, cancellationToken);
         return session is not null && session.Purpose == purpose && session.Expires > now ? session : null;
     }
 
@@ -107,9 +112,8 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
             return null;
         }
 
-        var hash = Hash(token);
         var now = clock.GetUtcNow();
-        var session = await db.Set<PhaseSession>().AsNoTracking().FirstOrDefaultAsync(s => s.TokenHash == hash, cancellationToken);
+        var session = await ByTokenAsync(token, cancellationToken);
         return session is not null && session.Expires > now ? session : null;
     }
 
@@ -298,6 +302,13 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
     {
         var cutoff = clock.GetUtcNow().AddDays(-1);
         return db.Set<PhaseSession>().Where(s => s.Expires < cutoff).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    private Task<PhaseSession?> ByTokenAsync(string token, CancellationToken cancellationToken)
+    {
+        var query = ByTokenQueries.GetValue(db.Model, _ => EF.CompileAsyncQuery(
+            (PanDbContext context, byte[] hash, CancellationToken _) => context.Set<PhaseSession>().AsNoTracking().FirstOrDefault(s => s.TokenHash == hash)));
+        return query(db, Hash(token), cancellationToken);
     }
 
     private static string NewCode() =>
