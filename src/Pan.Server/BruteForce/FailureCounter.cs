@@ -5,8 +5,8 @@ using Pan.Data.Credentials;
 
 namespace Pan.Server.BruteForce;
 
-/// <summary>Whether an account may try a secret now.</summary>
-public readonly record struct LockState(bool Locked, TimeSpan RetryAfter);
+/// <summary>Whether an account may try a secret now, and whether it has a failure streak on record (a row to clear on success).</summary>
+public readonly record struct LockState(bool Locked, TimeSpan RetryAfter, bool HasStreak = false);
 
 /// <summary>
 /// One failure counter per member, shared by password, one-time code and security-answer attempts, kept in the
@@ -25,12 +25,14 @@ public sealed class FailureCounter(PanDbContext db, TimeProvider clock, IOptions
 {
     public async Task<LockState> StateAsync(long uid, CancellationToken cancellationToken)
     {
-        var lockedUntil = await db.Set<LoginFailure>().AsNoTracking()
+        var row = await db.Set<LoginFailure>().AsNoTracking()
             .Where(f => f.Uid == uid)
-            .Select(f => f.LockedUntil)
+            .Select(f => new { f.LockedUntil })
             .FirstOrDefaultAsync(cancellationToken);
         var now = clock.GetUtcNow();
-        return lockedUntil is { } until && until > now ? new LockState(true, until - now) : new LockState(false, TimeSpan.Zero);
+        return row?.LockedUntil is { } until && until > now
+            ? new LockState(true, until - now, HasStreak: true)
+            : new LockState(false, TimeSpan.Zero, HasStreak: row is not null);
     }
 
     public async Task RecordFailureAsync(long uid, CancellationToken cancellationToken)

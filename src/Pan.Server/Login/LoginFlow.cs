@@ -79,10 +79,8 @@ public sealed class LoginFlow(
         var member = await accounts.DefaultMemberAsync(account, cancellationToken)
             ?? throw PanError.Of(E.PhoneHasNoMember, StatusCode.NotFound, "This phone has no member left; sign up again.");
 
-        var ip = ClientAddress.Of(http);
-        var (session, token) = await sessions.StartAsync(PhasePurposes.Login, phone, member.Uid, http.ClientIpText(), cancellationToken);
-        await sender.RequireCaptchaIfNeededAsync(session, phone, ip, PlatformOf(request.Phase), request.PhaseSessionValid, Errors, token, cancellationToken);
-        var sent = await sender.SendOrThrowAsync(session, phone, SmsPurpose.Login, ip, Errors, token, cancellationToken);
+        var (_, token, sent) = await sender.StartAndSendAsync(PhasePurposes.Login, phone, member.Uid, http.ClientIpText(), ClientAddress.Of(http),
+            PlatformOf(request.Phase), request.PhaseSessionValid, SmsPurpose.Login, Errors, cancellationToken);
         return new LoginResponse
         {
             Phase = request.Phase,
@@ -124,12 +122,14 @@ public sealed class LoginFlow(
         }
 
         // Why: one failure counter per member for passwords, codes and answers (SECURITY 10); locked answers like wrong.
-        if (session.Uid is { } uid && (await failures.StateAsync(uid, cancellationToken)).Locked)
+        var failureState = session.Uid is { } uid ? await failures.StateAsync(uid, cancellationToken) : default;
+        if (failureState.Locked)
         {
             throw Errors.CodeInvalid(CodeCheck.Wrong);
         }
 
-        var check = await sessions.VerifyCodeAsync(session, request.PhaseInputCodeValue, cancellationToken);
+        // Why complete: acceptance and finishing the flow are one conditional UPDATE (a flow is finished only once).
+        var check = await sessions.VerifyCodeAsync(session, request.PhaseInputCodeValue, cancellationToken, complete: true);
         if (check != CodeCheck.Accepted)
         {
             if (session.Uid is { } failed && check is CodeCheck.Wrong or CodeCheck.Dead)
@@ -140,17 +140,13 @@ public sealed class LoginFlow(
             throw Errors.CodeInvalid(check);
         }
 
-        if (!await sessions.CompleteAsync(session, cancellationToken))
-        {
-            throw Errors.SessionInvalid();
-        }
-
         // Why: the default member may have changed (or been deleted) since check-existence; choose again now.
         var account = await accounts.FindByPhoneAsync(session.PhoneE164!, cancellationToken)
             ?? throw PanError.Of(E.NotFound, StatusCode.NotFound, "No account has this phone.");
         var member = await accounts.DefaultMemberAsync(account, cancellationToken)
             ?? throw PanError.Of(E.PhoneHasNoMember, StatusCode.NotFound, "This phone has no member left.");
-        if (session.Uid is { } succeeded)
+        // Why HasStreak: a member without a failure streak has no counter row to clear (the common case).
+        if (session.Uid is { } succeeded && failureState.HasStreak)
         {
             await failures.ResetAsync(succeeded, cancellationToken);
         }

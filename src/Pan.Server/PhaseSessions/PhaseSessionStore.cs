@@ -1,6 +1,8 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.Extensions.Options;
 using Pan.Data;
 using Pan.Data.PhaseSessions;
@@ -32,11 +34,30 @@ public sealed record CodeIssue(string? Code, int CooldownSeconds, bool SessionEx
 /// </summary>
 public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOptions<PhaseSessionOptions> options)
 {
+    // Why compiled: every step of every phased flow looks its session up by token; a compiled query skips rebuilding
+    // the LINQ expression and matching it against EF Core's query cache. One per model (one per provider), as in TokenService.
+    private static readonly ConditionalWeakTable<IModel, Func<PanDbContext, byte[], CancellationToken, Task<PhaseSession?>>> ByTokenQueries = new();
+
     private PhaseSessionOptions Options => options.Value;
+
+    /// <summary>Seconds after a code is sent before the flow may send another.</summary>
+    public int ResendCooldownSeconds => Options.ResendCooldownSeconds;
 
     /// <summary>Starts a flow; returns the stored session and the token to hand to the client (shown once).</summary>
     public async Task<(PhaseSession Session, string Token)> StartAsync(
         string purpose, PhoneNumber? phone, long? uid, string? clientIp, CancellationToken cancellationToken)
+    {
+        var (session, token, _) = await StartAsync(purpose, phone, uid, clientIp, captchaRequired: false, withCode: false, cancellationToken);
+        return (session, token);
+    }
+
+    /// <summary>
+    /// Starts a flow in one INSERT: already waiting for its captcha when <paramref name="captchaRequired"/>, or already
+    /// holding its first code when <paramref name="withCode"/> (returned once, as <see cref="IssueCodeAsync"/> would
+    /// return it for a new session: a new session has sent nothing and has no cool-down running).
+    /// </summary>
+    public async Task<(PhaseSession Session, string Token, string? Code)> StartAsync(
+        string purpose, PhoneNumber? phone, long? uid, string? clientIp, bool captchaRequired, bool withCode, CancellationToken cancellationToken)
     {
         var token = NewToken();
         var now = clock.GetUtcNow();
@@ -50,10 +71,24 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
             Created = now,
             Expires = now.AddMinutes(Options.SessionMinutes),
             ClientIp = clientIp,
+            CaptchaRequired = captchaRequired,
         };
+        string? code = null;
+        if (withCode)
+        {
+            code = NewCode();
+            session.CodeSalt = RandomNumberGenerator.GetBytes(16);
+            session.CodeHash = HashCode(session.CodeSalt, code);
+            session.CodeSentAt = now;
+            session.CodeExpires = now.AddMinutes(Options.CodeMinutes);
+            session.CodesSent = 1;
+        }
+
         db.Set<PhaseSession>().Add(session);
         await db.SaveChangesAsync(cancellationToken);
-        return (session, token);
+        // Why: the caller keeps the returned object; the context need not track it (later changes are ExecuteUpdates).
+        db.Entry(session).State = EntityState.Detached;
+        return (session, token, code);
     }
 
     /// <summary>The live session behind <paramref name="token"/> for <paramref name="purpose"/>, or null (unknown, expired, other flow).</summary>
@@ -64,9 +99,8 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
             return null;
         }
 
-        var hash = Hash(token);
         var now = clock.GetUtcNow();
-        var session = await db.Set<PhaseSession>().AsNoTracking().FirstOrDefaultAsync(s => s.TokenHash == hash, cancellationToken);
+        var session = await ByTokenAsync(token, cancellationToken);
         return session is not null && session.Purpose == purpose && session.Expires > now ? session : null;
     }
 
@@ -78,9 +112,8 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
             return null;
         }
 
-        var hash = Hash(token);
         var now = clock.GetUtcNow();
-        var session = await db.Set<PhaseSession>().AsNoTracking().FirstOrDefaultAsync(s => s.TokenHash == hash, cancellationToken);
+        var session = await ByTokenAsync(token, cancellationToken);
         return session is not null && session.Expires > now ? session : null;
     }
 
@@ -123,7 +156,7 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
             return new CodeIssue(null, cooldown, SessionExhausted: false);
         }
 
-        var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+        var code = NewCode();
         var salt = RandomNumberGenerator.GetBytes(16);
         var hash = HashCode(salt, code);
         var now = clock.GetUtcNow();
@@ -157,42 +190,67 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
         return new CodeIssue(code, Options.ResendCooldownSeconds, SessionExhausted: false);
     }
 
-    /// <summary>Judges a submitted code. A correct code is accepted once; the wrong one counts toward the limit.</summary>
-    public async Task<CodeCheck> VerifyCodeAsync(PhaseSession session, string? code, CancellationToken cancellationToken)
+    /// <summary>
+    /// Judges a submitted code. A correct code is accepted once; the wrong one counts toward the limit.
+    /// <paramref name="session"/> must have been read in this request (<see cref="FindAsync"/>, <see cref="FindLatestAsync"/>):
+    /// its code state is judged as read, and every outcome that changes the row is a conditional UPDATE, so a
+    /// concurrent submission or resend cannot make two acceptances (a stale read only makes this request lose).
+    /// When <paramref name="complete"/>, acceptance also finishes the flow (as <see cref="CompleteAsync"/>) in the
+    /// same UPDATE, and <paramref name="phase"/>, when given, is stored with it (as <see cref="SetPhaseAsync"/>).
+    /// </summary>
+    public async Task<CodeCheck> VerifyCodeAsync(
+        PhaseSession session, string? code, CancellationToken cancellationToken, bool complete = false, int? phase = null)
     {
-        var current = await db.Set<PhaseSession>().AsNoTracking().FirstAsync(s => s.Id == session.Id, cancellationToken);
-        if (current.CodeHash is null || current.CodeSalt is null)
+        if (session.CodeHash is not { } storedHash || session.CodeSalt is not { } salt)
         {
             return CodeCheck.NoCode;
         }
 
-        if (current.CodeVerifiedAt is not null)
+        if (session.CodeVerifiedAt is not null)
         {
             return CodeCheck.AlreadyUsed;
         }
 
-        if (current.CodeAttempts >= Options.MaxAttempts)
+        if (session.CodeAttempts >= Options.MaxAttempts)
         {
             return CodeCheck.Dead;
         }
 
         var now = clock.GetUtcNow();
-        if (current.CodeExpires <= now)
+        if (session.CodeExpires <= now)
         {
             return CodeCheck.Expired;
         }
 
-        var storedHash = current.CodeHash;
         var max = Options.MaxAttempts;
-        var candidate = code is { Length: 6 } && code.All(char.IsAsciiDigit) ? HashCode(current.CodeSalt, code) : new byte[32];
+        var candidate = code is { Length: 6 } && code.All(char.IsAsciiDigit) ? HashCode(salt, code) : new byte[32];
         if (CryptographicOperations.FixedTimeEquals(candidate, storedHash))
         {
-            var won = await db.Set<PhaseSession>()
-                .Where(s => s.Id == session.Id && s.CodeHash == storedHash && s.CodeVerifiedAt == null && s.CodeAttempts < max)
-                .ExecuteUpdateAsync(u => u.SetProperty(s => s.CodeVerifiedAt, now), cancellationToken);
+            var accepting = db.Set<PhaseSession>()
+                .Where(s => s.Id == session.Id && s.CodeHash == storedHash && s.CodeVerifiedAt == null && s.CodeAttempts < max);
+            if (complete)
+            {
+                accepting = accepting.Where(s => s.CompletedAt == null);
+            }
+
+            var won = await accepting.ExecuteUpdateAsync(u =>
+            {
+                u.SetProperty(s => s.CodeVerifiedAt, now);
+                if (complete)
+                {
+                    u.SetProperty(s => s.CompletedAt, now);
+                }
+
+                if (phase is { } newPhase)
+                {
+                    u.SetProperty(s => s.Phase, newPhase);
+                }
+            }, cancellationToken);
             if (won == 1)
             {
                 session.CodeVerifiedAt = now;
+                session.CompletedAt = complete ? now : session.CompletedAt;
+                session.Phase = phase ?? session.Phase;
                 return CodeCheck.Accepted;
             }
 
@@ -202,7 +260,7 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
         await db.Set<PhaseSession>()
             .Where(s => s.Id == session.Id && s.CodeHash == storedHash)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.CodeAttempts, s => s.CodeAttempts + 1), cancellationToken);
-        return current.CodeAttempts + 1 >= max ? CodeCheck.Dead : CodeCheck.Wrong;
+        return session.CodeAttempts + 1 >= max ? CodeCheck.Dead : CodeCheck.Wrong;
     }
 
     /// <summary>Records captcha state on the session.</summary>
@@ -245,6 +303,16 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
         var cutoff = clock.GetUtcNow().AddDays(-1);
         return db.Set<PhaseSession>().Where(s => s.Expires < cutoff).ExecuteDeleteAsync(cancellationToken);
     }
+
+    private Task<PhaseSession?> ByTokenAsync(string token, CancellationToken cancellationToken)
+    {
+        var query = ByTokenQueries.GetValue(db.Model, _ => EF.CompileAsyncQuery(
+            (PanDbContext context, byte[] hash, CancellationToken _) => context.Set<PhaseSession>().AsNoTracking().FirstOrDefault(s => s.TokenHash == hash)));
+        return query(db, Hash(token), cancellationToken);
+    }
+
+    private static string NewCode() =>
+        RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string NewToken() => Base64Url(RandomNumberGenerator.GetBytes(32));
 

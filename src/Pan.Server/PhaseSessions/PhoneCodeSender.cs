@@ -100,6 +100,39 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
         }
     }
 
+    /// <summary>
+    /// Starts a phone flow and sends its first code: the same steps as <see cref="PhaseSessionStore.StartAsync(string, PhoneNumber?, long?, string?, CancellationToken)"/>,
+    /// <see cref="RequireCaptchaIfNeededAsync"/> and <see cref="SendOrThrowAsync"/>, with fewer writes. The captcha
+    /// decision comes first, so the session is inserted already waiting for its captcha, or already holding its first
+    /// code (a new session has no cool-down and has sent nothing, so the code is issued as IssueCodeAsync would).
+    /// </summary>
+    /// <returns>The session, the token for the client, and the sent code's outcome.</returns>
+    public async Task<(PhaseSession Session, string Token, SendOutcome Sent)> StartAndSendAsync(
+        string flowPurpose, PhoneNumber phone, long? uid, string? clientIpText, IPAddress? clientIp, CaptchaPlatform platform,
+        string? captchaToken, SmsPurpose purpose, FlowErrors errors, CancellationToken cancellationToken)
+    {
+        if (await CaptchaNeededAsync(phone, clientIp, cancellationToken))
+        {
+            var (locked, lockedToken, _) = await store.StartAsync(flowPurpose, phone, uid, clientIpText, captchaRequired: true, withCode: false, cancellationToken);
+            if (!await TryPassCaptchaAsync(locked, platform, captchaToken, cancellationToken))
+            {
+                throw errors.CaptchaRequired(lockedToken);
+            }
+
+            return (locked, lockedToken, await SendOrThrowAsync(locked, phone, purpose, clientIp, errors, lockedToken, cancellationToken));
+        }
+
+        var (session, token, code) = await store.StartAsync(flowPurpose, phone, uid, clientIpText, captchaRequired: false, withCode: true, cancellationToken);
+        var result = await sms.SendAsync(phone, Text(code!, phone), purpose, clientIp, cancellationToken);
+        if (!result.Sent)
+        {
+            logger.LogWarning("Code for {Purpose} to …{PhoneSuffix} blocked: {Reason}", purpose, phone.Suffix, result.Blocked);
+            throw errors.CodePending10();
+        }
+
+        return (session, token, new SendOutcome(SendFailure.None, store.ResendCooldownSeconds, false));
+    }
+
     /// <summary>Sends the flow's code, or throws the flow's error for why it could not go out.</summary>
     public async Task<SendOutcome> SendOrThrowAsync(
         PhaseSession session, PhoneNumber phone, SmsPurpose purpose, IPAddress? clientIp, FlowErrors errors, string? sessionToken,

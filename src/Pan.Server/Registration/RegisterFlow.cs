@@ -57,10 +57,8 @@ public sealed class RegisterFlow(
             throw PanError.Of(E.ExistingMember, StatusCode.AlreadyExists, "This phone already has an account; sign in instead.");
         }
 
-        var ip = ClientAddress.Of(http);
-        var (session, token) = await sessions.StartAsync(PhasePurposes.Register, phone, null, http.ClientIpText(), cancellationToken);
-        await sender.RequireCaptchaIfNeededAsync(session, phone, ip, CaptchaPlatform.Web, request.PhaseSessionValid, Errors, token, cancellationToken);
-        var sent = await sender.SendOrThrowAsync(session, phone, SmsPurpose.Register, ip, Errors, token, cancellationToken);
+        var (_, token, sent) = await sender.StartAndSendAsync(PhasePurposes.Register, phone, null, http.ClientIpText(), ClientAddress.Of(http),
+            CaptchaPlatform.Web, request.PhaseSessionValid, SmsPurpose.Register, Errors, cancellationToken);
         return new RegisterResponse
         {
             Phase = Phase.CheckExistence,
@@ -88,13 +86,12 @@ public sealed class RegisterFlow(
             };
         }
 
-        var check = await sessions.VerifyCodeAsync(session, request.PhaseInputCodeValue, cancellationToken);
+        // Why phase: the accepted code and the phase it completes are stored in one UPDATE.
+        var check = await sessions.VerifyCodeAsync(session, request.PhaseInputCodeValue, cancellationToken, phase: (int)Phase.InputCode);
         if (check != CodeCheck.Accepted)
         {
             throw Errors.CodeInvalid(check);
         }
-
-        await sessions.SetPhaseAsync(session, (int)Phase.InputCode, null, cancellationToken);
         return new RegisterResponse
         {
             Phase = Phase.InputCode,

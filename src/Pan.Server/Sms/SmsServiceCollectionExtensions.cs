@@ -29,7 +29,9 @@ public static class SmsServiceCollectionExtensions
         services.AddSmsProvider<ConsoleSmsProvider>(ConsoleSmsProvider.Name);
         services.AddSmsProvider<WebhookSmsProvider>(WebhookSmsProvider.Name);
         // Why: each attempt has its own timeout (Pan:Sms:Webhook:TimeoutSeconds); the client's own must not cut retries short.
-        services.AddHttpClient(WebhookSmsProvider.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
+        // Why RemoveAllLoggers: WebhookSmsProvider logs every failed attempt and giving up itself; the factory's logging
+        // handlers opened a log scope and timed every send (one per phone flow) to write lines filtered out at Warning.
+        services.AddHttpClient(WebhookSmsProvider.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan).RemoveAllLoggers();
         services.AddSingleton(sp => sp.GetRequiredKeyedService<ISmsProvider>(sp.GetRequiredService<IOptions<SmsOptions>>().Value.Provider));
         services.AddSingleton<SmsCountries>();
         services.AddScoped<SmsGate>();
