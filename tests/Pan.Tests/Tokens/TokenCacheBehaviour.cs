@@ -173,6 +173,35 @@ public abstract class TokenCacheBehaviour<TFixture>(TFixture fixture) : IClassFi
         Assert.True(cache.Misses > misses, "copies made before the outage must have been dropped");
     }
 
+    [Fact]
+    public async Task WithoutTheChangeTriggers_TheCacheStaysOff_OnPostgres()
+    {
+        if (!IsPostgres)
+        {
+            return;
+        }
+
+        await using var isolated = await fixture.StartIsolatedAsync();
+        await using (var connection = new NpgsqlConnection(isolated.Database.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand("DROP TRIGGER pan_changes ON members", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        await using var node = await isolated.StartNodeAsync();
+        var cache = node.Services.GetRequiredService<AccessTokenCache>();
+        var owner = await TestMembers.CreateAsync(node);
+        var access = await TestMembers.AccessTokenAsync(node, owner);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        await ValidateAsync(node, access);
+        await ValidateAsync(node, access);
+
+        Assert.False(cache.Enabled);
+        Assert.Equal(0, cache.Hits);
+    }
+
     /// <summary>The node's cache once it may be used (on PostgreSQL the listener connects after start-up).</summary>
     private static async Task<AccessTokenCache> LiveCacheAsync(PanServer server)
     {

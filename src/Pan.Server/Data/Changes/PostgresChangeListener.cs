@@ -76,6 +76,19 @@ internal sealed class PostgresChangeListener(DataChangeFeed feed, IOptions<Datab
                     listen.ExecuteNonQuery();
                 }
 
+                if (!TriggersInstalled(connection))
+                {
+                    // Why: without the triggers (schema not migrated yet) no change would ever be announced, and a cache
+                    // fed by silence would keep revoked tokens; stay dark and look again.
+                    logger.LogWarning("The pan_changes triggers are missing (database not migrated?); in-memory caches stay off");
+                    if (stoppingToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(5)))
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
                 feed.SetLive(true);
                 delay = TimeSpan.FromMilliseconds(200);
                 logger.LogInformation("Listening for data changes on {Channel}", Channel);
@@ -99,6 +112,18 @@ internal sealed class PostgresChangeListener(DataChangeFeed feed, IOptions<Datab
 
             delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5_000));
         }
+    }
+
+    /// <summary>The three row triggers of the migration ChangeNotifications, on the connection's search path.</summary>
+    private static bool TriggersInstalled(NpgsqlConnection connection)
+    {
+        using var check = new NpgsqlCommand(
+            """
+            SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+            WHERE t.tgname = 'pan_changes' AND NOT t.tgisinternal AND t.tgenabled <> 'D'
+              AND c.oid IN (to_regclass('members'), to_regclass('accounts'), to_regclass('auth_sessions'))
+            """, connection);
+        return (long)check.ExecuteScalar()! == 3;
     }
 
     private void OnNotification(string payload)
