@@ -96,10 +96,13 @@ public sealed partial class MemberServiceV2Endpoint
             wanted.Add((keywordUid, null));
         }
 
-        var members = await Resolve<MemberDirectory>(context).ReadAsync(
-            wanted.Where(w => w.Uid is not null).Select(w => w.Uid!.Value).Distinct().ToList(),
-            wanted.Where(w => w.ObjectId is not null).Select(w => w.ObjectId!.Value).Distinct().ToList(),
-            context.CancellationToken);
+        var directory = Resolve<MemberDirectory>(context);
+        var objectIds = wanted.Where(w => w.ObjectId is not null).Select(w => w.ObjectId!.Value).Distinct().ToList();
+        var wantedUids = wanted.Where(w => w.Uid is not null).Select(w => w.Uid!.Value).Distinct().ToArray();
+        // Why: the common call (uids only) reads just the public columns.
+        var members = objectIds.Count == 0
+            ? await directory.ReadPublicAsync(wantedUids, context.CancellationToken)
+            : await directory.ReadAsync(wantedUids, objectIds, context.CancellationToken);
         var byUid = members.ToDictionary(m => m.Uid);
         var byObjectId = members.ToDictionary(m => m.ObjectId);
         var mapper = Resolve<ObjectMapper>(context);
