@@ -45,7 +45,8 @@ public sealed partial class MemberServiceV2Endpoint
     }
 
     /// <summary>For other apps' services: whom an access token belongs to. A token that is unknown, expired, revoked or
-    /// whose member was deleted: UNAUTHENTICATED ErrValidateAccessToken.TOKEN_INVALID. One database query.</summary>
+    /// whose member was deleted: UNAUTHENTICATED ErrValidateAccessToken.TOKEN_INVALID. At most one database query (none
+    /// when this node holds a current copy, see AccessTokenCache).</summary>
     public override async Task<ValidateAccessTokenResponse> ValidateAccessToken(ValidateAccessTokenRequest request, ServerCallContext context)
     {
         var found = await Resolve<TokenService>(context).LookupAccessTokenAsync(request.AccessToken, context.CancellationToken);
