@@ -100,18 +100,8 @@ public sealed class OmniauthTokens(PanDbContext db, TokenService tokens, IOption
     {
         var lifetime = TimeSpan.FromSeconds(options.Value.AccessTokenSeconds);
         var accessExpires = now + lifetime < sessionExpires ? now + lifetime : sessionExpires;
-        var (access, accessHash) = OpaqueTokens.CreateHex();
+        var access = tokens.AddAccessToken(sessionId, member, appId, now, accessExpires, hex: true);
         var (refresh, refreshHash) = OpaqueTokens.CreateHex();
-        db.Add(new StoredAccessToken
-        {
-            Hash = accessHash,
-            SessionId = sessionId,
-            Uid = member.Uid,
-            AppId = appId,
-            TokenGeneration = member.TokenGeneration,
-            Created = now,
-            Expires = accessExpires,
-        });
         db.Add(new OmniauthRefreshToken
         {
             Hash = refreshHash,

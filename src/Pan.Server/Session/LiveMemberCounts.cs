@@ -46,11 +46,5 @@ public sealed class LiveMemberCounts(DataChangeFeed feed)
             counts[accountId] = count;
             Interlocked.Exchange(ref epochOfCounts, epochBeforeRead);
         }
-
-        if (feed.MembersEpoch != epochBeforeRead)
-        {
-            // Why: a change heard while storing; the epoch check in TryGet already refuses it, this only frees memory.
-            counts.TryRemove(accountId, out _);
-        }
     }
 }

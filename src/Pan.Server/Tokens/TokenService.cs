@@ -117,19 +117,30 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, AccessTok
         var now = clock.GetUtcNow();
         var lifetime = now + options.Value.AccessTokenLifetime;
         var expires = lifetime < auth.Expires ? lifetime : auth.Expires;
-        var (token, hash) = OpaqueTokens.Create();
+        var token = AddAccessToken(auth.SessionId, member, app, now, expires);
+        await db.SaveChangesAsync(cancellationToken);
+        return new IssuedToken(token, expires);
+    }
+
+    /// <summary>
+    /// Stages (does not save) an access-token row for <paramref name="member"/> and <paramref name="appId"/> on a session
+    /// and returns the token's text: base64url, or the social-login API's 64 lower-case hex when <paramref name="hex"/>.
+    /// The caller saves it with its other rows, in its transaction.
+    /// </summary>
+    internal string AddAccessToken(long sessionId, Member member, string appId, DateTimeOffset now, DateTimeOffset expires, bool hex = false)
+    {
+        var (token, hash) = hex ? OpaqueTokens.CreateHex() : OpaqueTokens.Create();
         db.Add(new StoredAccessToken
         {
             Hash = hash,
-            SessionId = auth.SessionId,
+            SessionId = sessionId,
             Uid = member.Uid,
-            AppId = app,
+            AppId = appId,
             TokenGeneration = member.TokenGeneration,
             Created = now,
             Expires = expires,
         });
-        await db.SaveChangesAsync(cancellationToken);
-        return new IssuedToken(token, expires);
+        return token;
     }
 
     /// <summary>Null when the token is unknown, expired or revoked, or its member was deleted. At most one indexed query.</summary>
