@@ -29,7 +29,8 @@ internal sealed class SqliteBusyTimeout : DbConnectionInterceptor
         return Task.CompletedTask;
     }
 
-    private static void Apply(DbConnection connection)
+    /// <summary>Sets the busy timeout on an open SQLite connection (no-op for other providers).</summary>
+    internal static void Apply(DbConnection connection)
     {
         if (connection is SqliteConnection { Handle: { } handle })
         {

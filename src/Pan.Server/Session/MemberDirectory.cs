@@ -8,7 +8,7 @@ using Pan.Data.Members;
 namespace Pan.Server.Session;
 
 /// <summary>The read-side queries behind the session RPCs. Every list is one query; nothing is tracked.</summary>
-public sealed class MemberDirectory(PanDbContext db, LiveMemberCounts liveCounts)
+public sealed class MemberDirectory(PanDbContext db, LiveMemberCounts liveCounts, PublicMemberReader publicReader)
 {
     /// <summary>
     /// The live member an access token may be issued for: <paramref name="objectId"/> when given, else the account's
@@ -92,43 +92,12 @@ public sealed class MemberDirectory(PanDbContext db, LiveMemberCounts liveCounts
     private static Func<PanDbContext, long[], IAsyncEnumerable<Member>> CompileByUids() =>
         EF.CompileAsyncQuery((PanDbContext db, long[] uids) => db.Members.AsNoTracking().Where(m => m.Deleted == null && uids.Contains(m.Uid)));
 
-    private static readonly ConditionalWeakTable<IModel, Func<PanDbContext, long[], IAsyncEnumerable<Member>>> PublicByUids = new();
-
-    private static Func<PanDbContext, long[], IAsyncEnumerable<Member>> CompilePublicByUids() =>
-        EF.CompileAsyncQuery((PanDbContext db, long[] uids) => db.Members
-            .Where(m => m.Deleted == null && uids.Contains(m.Uid))
-            .Select(m => new Member
-            {
-                Uid = m.Uid,
-                ObjectId = m.ObjectId,
-                Username = m.Username,
-                AvatarKey = m.AvatarKey,
-                ActivateDate = m.ActivateDate,
-                MigrationStatus = m.MigrationStatus,
-                DisplayName = m.DisplayName,
-                Gender = m.Gender,
-                VipExpireDate = m.VipExpireDate,
-                HashUid = m.HashUid,
-                IsOwner = m.IsOwner,
-                AccountId = m.AccountId,
-                Created = m.Created,
-                Modified = m.Modified,
-            }));
-
     /// <summary>
     /// The public columns of the live members with these uids (what ObjectMapper.ToObject shows with self: false),
-    /// for the public reads: fewer columns to read and materialise. The rows are partial: never save or self-map them.
+    /// for the public reads (<see cref="PublicMemberReader"/>). The rows are partial: never save or self-map them.
     /// </summary>
-    public async Task<List<Member>> ReadPublicAsync(long[] uids, CancellationToken cancellationToken)
-    {
-        var members = new List<Member>(uids.Length);
-        await foreach (var member in PublicByUids.GetValue(db.Model, _ => CompilePublicByUids())(db, uids).WithCancellation(cancellationToken))
-        {
-            members.Add(member);
-        }
-
-        return members;
-    }
+    public Task<List<Member>> ReadPublicAsync(long[] uids, CancellationToken cancellationToken) =>
+        publicReader.ReadAsync(db, uids, cancellationToken);
 
     /// <summary>Sets the gender of a live member whose gender is still unset; false when it was already set (or the member is gone).</summary>
     public async Task<bool> InitGenderAsync(long uid, int gender, DateTimeOffset now, CancellationToken cancellationToken) =>

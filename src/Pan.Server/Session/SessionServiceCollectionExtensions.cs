@@ -11,6 +11,7 @@ public static class SessionServiceCollectionExtensions
         services.AddSingleton<PhoneIds>();
         services.AddSingleton<ObjectMapper>();
         services.AddScoped<MemberDirectory>();
+        services.AddSingleton<PublicMemberReader>();
         services.AddSingleton<LiveMemberCounts>();
         return services;
     }

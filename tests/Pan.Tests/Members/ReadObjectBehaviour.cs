@@ -54,6 +54,84 @@ public abstract class ReadObjectBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task ReadObject_ByUidsAlone_ShowsTheSameViewAsByUuid_ForEveryPublicField()
+    {
+        // Uids alone go through the public-column reader; uuids through the full entity query. Both views must agree
+        // on every field, set or empty.
+        var full = await TestMembers.CreateAsync(Server, m =>
+        {
+            m.Username = TestMembers.UniqueName("user");
+            m.AvatarKey = "https://cdn.example.com/" + TestMembers.UniqueName("a") + ".png";
+            m.Gender = 2;
+            m.IsOwner = false;
+            m.VipExpireDate = DateTimeOffset.FromUnixTimeMilliseconds(1_900_000_000_123);
+            m.ActivateDate = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_456);
+            m.MigrationStatus = 3;
+        });
+        var sparse = await TestMembers.CreateAsync(Server, m =>
+        {
+            m.Username = null;
+            m.DisplayName = null;
+            m.DisplayNameKey = null;
+            m.HashUid = null;
+            m.AvatarKey = null;
+            m.VipExpireDate = null;
+            m.ActivateDate = null;
+        });
+
+        foreach (var member in new[] { full, sparse })
+        {
+            var byUid = Assert.Single((await Grpc.ReadObjectAsync(new ReadObjectRequest { Uids = { member.Uid } })).Objects);
+            var byUuid = Assert.Single((await Grpc.ReadObjectAsync(new ReadObjectRequest { Uuids = { member.ObjectId.ToString("D") } })).Objects);
+            Assert.Equal(byUuid, byUid);
+        }
+
+        var shown = Assert.Single((await Grpc.ReadObjectAsync(new ReadObjectRequest { Uids = { full.Uid } })).Objects);
+        Assert.Equal((full.Username, 1_900_000_000_123L, 1_700_000_000_456L, false),
+            (shown.Username, shown.VipExpireDate.ToDateTimeOffset().ToUnixTimeMilliseconds(), shown.ActivateDate.ToDateTimeOffset().ToUnixTimeMilliseconds(), shown.IsOwner));
+        Assert.Equal(full.AvatarKey, shown.Avatar);
+        var bare = Assert.Single((await Grpc.ReadObjectAsync(new ReadObjectRequest { Uids = { sparse.Uid } })).Objects);
+        Assert.Equal(("", "", null, null), (bare.Username, bare.DisplayName, bare.VipExpireDate, bare.ActivateDate));
+        Assert.NotEmpty(bare.HashUid);
+    }
+
+    [Fact]
+    public async Task ReadObject_ByUids_SeesEachCommittedChange_OnTheNextCall()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var batch = new ReadObjectRequest { Uids = { member.Uid } };
+        for (var round = 0; round < 3; round++)
+        {
+            var name = TestMembers.UniqueName("renamed");
+            await TestMembers.UpdateAsync(Server, member.Uid, m => m.DisplayName = name);
+            Assert.Equal(name, Assert.Single((await Grpc.ReadObjectAsync(batch)).Objects).DisplayName);
+        }
+
+        await TestMembers.UpdateAsync(Server, member.Uid, m => m.Deleted = Server.Clock.GetUtcNow());
+        await Errors.ExpectAsync(() => Grpc.ReadObjectAsync(batch).ResponseAsync, StatusCode.NotFound, "ErrReadObject.GENERAL_NOT_FOUND_ANY");
+    }
+
+    [Fact]
+    public async Task ReadObject_ManyConcurrentBatches_EachGetsItsOwnMembers()
+    {
+        var members = new List<Pan.Data.Members.Member>();
+        for (var i = 0; i < 12; i++)
+        {
+            members.Add(await TestMembers.CreateAsync(Server));
+        }
+
+        var calls = Enumerable.Range(0, 40).Select(async i =>
+        {
+            var wanted = members.Skip(i % 6).Take(1 + (i % 7)).Select(m => m.Uid).ToArray();
+            var request = new ReadObjectRequest();
+            request.Uids.AddRange(wanted);
+            var got = (await Grpc.ReadObjectAsync(request)).Objects.Select(o => o.Uid).ToArray();
+            Assert.Equal(wanted, got);
+        });
+        await Task.WhenAll(calls);
+    }
+
+    [Fact]
     public async Task ReadObject_NothingAsked_IsUidsOrUuidsRequired()
     {
         var ex = await Errors.ExpectAsync(() => Grpc.ReadObjectAsync(new ReadObjectRequest { IgnoreDz = true, Keyword = "  " }).ResponseAsync,

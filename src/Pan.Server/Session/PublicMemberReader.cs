@@ -1,0 +1,262 @@
+using System.Collections.Concurrent;
+using System.Data;
+using System.Data.Common;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Options;
+using Pan.Data;
+using Pan.Data.Members;
+using Pan.Server.Data;
+
+namespace Pan.Server.Session;
+
+/// <summary>
+/// ReadObject's hot read: the public columns of the live members with some uids, in one statement over plain ADO.NET.
+/// </summary>
+/// <remarks>
+/// Why not EF Core here: this is the busiest public read, and after its SQL was made constant (one array parameter)
+/// most of its cost was EF's per-call machinery around a 20-row read — opening and closing a pooled connection through
+/// the interceptors, building a command, and on SQLite parsing and planning the statement again on every call
+/// (Microsoft.Data.Sqlite keeps prepared statements only for the life of a command). Measured in BENCHMARKS.md.
+/// <list type="bullet">
+/// <item>SQLite: a few connections kept open by this reader, each with the statement prepared once and reused; each
+/// execution is its own read transaction, so it sees every commit made before it (WAL readers do not block writers).
+/// <c>query_only</c> is set on them.</item>
+/// <item>PostgreSQL: the context's own pooled connection and a plain command; Npgsql's automatic preparation (see
+/// <see cref="PostgresConnectionDefaults"/>) keeps the plan on the server.</item>
+/// </list>
+/// Table and column names come from the EF Core model, so a renamed column cannot drift from this SQL; the date
+/// columns must use <see cref="DateTimeOffsetToUnixMillisecondsConverter"/> (checked when the SQL is built).
+/// </remarks>
+public sealed class PublicMemberReader(IOptions<DatabaseOptions> databaseOptions, IConfiguration configuration) : IDisposable
+{
+    // The columns read, in ordinal order (what ObjectMapper.ToObject shows with self: false, plus the account id).
+    private const int Uid = 0, ObjectId = 1, Username = 2, AvatarKey = 3, ActivateDate = 4, MigrationStatus = 5, DisplayName = 6,
+        Gender = 7, VipExpireDate = 8, HashUid = 9, IsOwner = 10, AccountId = 11, Created = 12, Modified = 13;
+
+    private static readonly string[] Properties =
+    [
+        nameof(Member.Uid), nameof(Member.ObjectId), nameof(Member.Username), nameof(Member.AvatarKey), nameof(Member.ActivateDate),
+        nameof(Member.MigrationStatus), nameof(Member.DisplayName), nameof(Member.Gender), nameof(Member.VipExpireDate),
+        nameof(Member.HashUid), nameof(Member.IsOwner), nameof(Member.AccountId), nameof(Member.Created), nameof(Member.Modified),
+    ];
+
+    private static readonly ConditionalWeakTable<IModel, string> SqlByModel = new();
+
+    private readonly bool postgres = databaseOptions.Value.IsPostgres;
+    private readonly string sqliteConnectionString = DatabaseServiceCollectionExtensions.ConnectionString(configuration, databaseOptions.Value.Provider);
+    private readonly ConcurrentQueue<SqliteLease> idle = new();
+    private readonly int maxIdle = Math.Max(2, Environment.ProcessorCount * 2);
+    private volatile bool disposed;
+
+    /// <summary>
+    /// The public columns of the live members with these uids (any order; missing and deleted ones left out). The rows
+    /// are partial Member objects: never save or self-map them.
+    /// </summary>
+    public async Task<List<Member>> ReadAsync(PanDbContext db, long[] uids, CancellationToken cancellationToken)
+    {
+        var members = new List<Member>(uids.Length);
+        if (uids.Length == 0)
+        {
+            return members;
+        }
+
+        var sql = SqlByModel.GetValue(db.Model, model => BuildSql(model, postgres));
+        if (postgres)
+        {
+            await ReadPostgresAsync(db, sql, uids, members, cancellationToken);
+        }
+        else
+        {
+            ReadSqlite(sql, uids, members);
+        }
+
+        return members;
+    }
+
+    private void ReadSqlite(string sql, long[] uids, List<Member> members)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        var lease = idle.TryDequeue(out var found) && found.Sql == sql ? found : new SqliteLease(sqliteConnectionString, sql);
+        var keep = false;
+        try
+        {
+            lease.Uids.Value = JsonArray(uids);
+            using (var reader = lease.Command.ExecuteReader())
+            {
+                ReadAll(reader, members);
+            }
+
+            keep = true;
+        }
+        finally
+        {
+            lease.Uids.Value = DBNull.Value;
+            if (keep && !disposed && idle.Count < maxIdle)
+            {
+                idle.Enqueue(lease);
+            }
+            else
+            {
+                lease.Dispose();
+            }
+        }
+    }
+
+    private static async Task ReadPostgresAsync(PanDbContext db, string sql, long[] uids, List<Member> members, CancellationToken cancellationToken)
+    {
+        var connection = db.Database.GetDbConnection();
+        var opened = connection.State != ConnectionState.Open;
+        if (opened)
+        {
+            await connection.OpenAsync(cancellationToken);
+        }
+
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+            var parameter = command.CreateParameter();
+            parameter.Value = uids;
+            command.Parameters.Add(parameter);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            ReadAll(reader, members);
+        }
+        finally
+        {
+            if (opened)
+            {
+                await connection.CloseAsync();
+            }
+        }
+    }
+
+    private static void ReadAll(DbDataReader reader, List<Member> members)
+    {
+        while (reader.Read())
+        {
+            members.Add(new Member
+            {
+                Uid = reader.GetInt64(Uid),
+                ObjectId = reader.GetGuid(ObjectId),
+                Username = NullableString(reader, Username),
+                AvatarKey = NullableString(reader, AvatarKey),
+                ActivateDate = NullableTime(reader, ActivateDate),
+                MigrationStatus = reader.GetInt32(MigrationStatus),
+                DisplayName = NullableString(reader, DisplayName),
+                Gender = reader.GetInt32(Gender),
+                VipExpireDate = NullableTime(reader, VipExpireDate),
+                HashUid = NullableString(reader, HashUid),
+                IsOwner = reader.GetBoolean(IsOwner),
+                AccountId = reader.GetInt64(AccountId),
+                Created = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(Created)),
+                Modified = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(Modified)),
+            });
+        }
+    }
+
+    private static string? NullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static DateTimeOffset? NullableTime(DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
+
+    private static string JsonArray(long[] uids)
+    {
+        var text = new StringBuilder(uids.Length * 8 + 2).Append('[');
+        for (var i = 0; i < uids.Length; i++)
+        {
+            text.Append(i == 0 ? string.Empty : ",").Append(uids[i].ToString(CultureInfo.InvariantCulture));
+        }
+
+        return text.Append(']').ToString();
+    }
+
+    /// <summary>The statement for this model: the columns in <see cref="Properties"/> order, live members only.</summary>
+    internal static string BuildSql(IModel model, bool postgres)
+    {
+        var entity = model.FindEntityType(typeof(Member)) ?? throw new InvalidOperationException("Member is not in the model.");
+        var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+        string Column(string name)
+        {
+            var property = entity.FindProperty(name) ?? throw new InvalidOperationException($"Member.{name} is not mapped.");
+            if (property.ClrType == typeof(DateTimeOffset) || property.ClrType == typeof(DateTimeOffset?))
+            {
+                var converter = property.GetTypeMapping().Converter;
+                if (converter is not DateTimeOffsetToUnixMillisecondsConverter)
+                {
+                    throw new InvalidOperationException($"Member.{name} is expected to be stored as Unix milliseconds; PublicMemberReader reads it so.");
+                }
+            }
+
+            return Quote(property.GetColumnName(table) ?? throw new InvalidOperationException($"Member.{name} has no column."));
+        }
+
+        var columns = string.Join(", ", Properties.Select(Column));
+        var from = entity.GetSchema() is { } schema ? $"{Quote(schema)}.{Quote(table.Name)}" : Quote(table.Name);
+        var uid = Column(nameof(Member.Uid));
+        var wanted = postgres ? $"{uid} = ANY($1)" : $"{uid} IN (SELECT value FROM json_each(@uids))";
+        return $"SELECT {columns} FROM {from} WHERE {Column(nameof(Member.Deleted))} IS NULL AND {wanted}";
+    }
+
+    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    public void Dispose()
+    {
+        disposed = true;
+        while (idle.TryDequeue(out var lease))
+        {
+            lease.Dispose();
+        }
+    }
+
+    /// <summary>One open SQLite connection with the statement prepared on it.</summary>
+    private sealed class SqliteLease : IDisposable
+    {
+        public SqliteLease(string connectionString, string sql)
+        {
+            Sql = sql;
+            // Why unpooled: query_only stays on the native connection; it must never be handed to EF Core for writes.
+            Connection = new SqliteConnection(new SqliteConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+            try
+            {
+                Connection.Open();
+                SqliteBusyTimeout.Apply(Connection);
+                using (var queryOnly = Connection.CreateCommand())
+                {
+                    queryOnly.CommandText = "PRAGMA query_only = ON;";
+                    queryOnly.ExecuteNonQuery();
+                }
+
+                Command = Connection.CreateCommand();
+                Command.CommandText = sql;
+                Uids = Command.Parameters.Add("@uids", SqliteType.Text);
+                Command.Prepare();
+            }
+            catch
+            {
+                Connection.Dispose();
+                throw;
+            }
+        }
+
+        public string Sql { get; }
+
+        public SqliteConnection Connection { get; }
+
+        public SqliteCommand Command { get; } = null!;
+
+        public SqliteParameter Uids { get; } = null!;
+
+        public void Dispose()
+        {
+            Command?.Dispose();
+            Connection.Dispose();
+        }
+    }
+}
