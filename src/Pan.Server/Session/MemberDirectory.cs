@@ -4,11 +4,14 @@ using Microsoft.EntityFrameworkCore.Metadata;
 using Pan.Data;
 using Pan.Data.Accounts;
 using Pan.Data.Members;
+using Pan.Server.Members;
+using PanObject = Pan.Atom.Member.Object;
 
 namespace Pan.Server.Session;
 
 /// <summary>The read-side queries behind the session RPCs. Every list is one query; nothing is tracked.</summary>
-public sealed class MemberDirectory(PanDbContext db, LiveMemberCounts liveCounts, PublicMemberReader publicReader)
+public sealed class MemberDirectory(
+    PanDbContext db, LiveMemberCounts liveCounts, PublicMemberReader publicReader, PublicViewCache publicViews, ObjectMapper mapper)
 {
     /// <summary>
     /// The live member an access token may be issued for: <paramref name="objectId"/> when given, else the account's
@@ -93,11 +96,41 @@ public sealed class MemberDirectory(PanDbContext db, LiveMemberCounts liveCounts
         EF.CompileAsyncQuery((PanDbContext db, long[] uids) => db.Members.AsNoTracking().Where(m => m.Deleted == null && uids.Contains(m.Uid)));
 
     /// <summary>
-    /// The public columns of the live members with these uids (what ObjectMapper.ToObject shows with self: false),
-    /// for the public reads (<see cref="PublicMemberReader"/>). The rows are partial: never save or self-map them.
+    /// The public views (ObjectMapper.ToObject with self: false) of the live members with these uids, by uid: current
+    /// copies from <see cref="PublicViewCache"/>, the rest in one read of the public columns (<see cref="PublicMemberReader"/>).
+    /// The views may be shared with other calls: do not modify them.
     /// </summary>
-    public Task<List<Member>> ReadPublicAsync(long[] uids, CancellationToken cancellationToken) =>
-        publicReader.ReadAsync(db, uids, cancellationToken);
+    public async Task<Dictionary<long, PanObject>> PublicViewsAsync(long[] uids, CancellationToken cancellationToken)
+    {
+        var views = new Dictionary<long, PanObject>(uids.Length);
+        Dictionary<long, PublicViewCache.Mark>? missing = null;
+        foreach (var uid in uids)
+        {
+            if (publicViews.Get(uid) is { } view)
+            {
+                views[uid] = view;
+            }
+            else
+            {
+                missing ??= new Dictionary<long, PublicViewCache.Mark>(uids.Length);
+                missing[uid] = publicViews.MarkOf(uid);
+            }
+        }
+
+        if (missing is null)
+        {
+            return views;
+        }
+
+        foreach (var member in await publicReader.ReadAsync(db, [.. missing.Keys], cancellationToken))
+        {
+            var view = mapper.ToObject(member, self: false);
+            views[member.Uid] = view;
+            publicViews.Add(member.Uid, view, missing[member.Uid]);
+        }
+
+        return views;
+    }
 
     /// <summary>Sets the gender of a live member whose gender is still unset; false when it was already set (or the member is gone).</summary>
     public async Task<bool> InitGenderAsync(long uid, int gender, DateTimeOffset now, CancellationToken cancellationToken) =>

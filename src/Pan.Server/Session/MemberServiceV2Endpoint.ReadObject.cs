@@ -97,23 +97,35 @@ public sealed partial class MemberServiceV2Endpoint
         }
 
         var directory = Resolve<MemberDirectory>(context);
-        var objectIds = wanted.Where(w => w.ObjectId is not null).Select(w => w.ObjectId!.Value).Distinct().ToList();
         var wantedUids = wanted.Where(w => w.Uid is not null).Select(w => w.Uid!.Value).Distinct().ToArray();
-        // Why: the common call (uids only) reads just the public columns.
-        var members = objectIds.Count == 0
-            ? await directory.ReadPublicAsync(wantedUids, context.CancellationToken)
-            : await directory.ReadAsync(wantedUids, objectIds, context.CancellationToken);
-        var byUid = members.ToDictionary(m => m.Uid);
-        var byObjectId = members.ToDictionary(m => m.ObjectId);
-        var mapper = Resolve<ObjectMapper>(context);
-        var seen = new HashSet<long>();
+        var objectIds = wanted.Where(w => w.ObjectId is not null).Select(w => w.ObjectId!.Value).Distinct().ToList();
         var result = new List<PanObject>();
-        foreach (var (uid, objectId) in wanted)
+        var seen = new HashSet<long>();
+        if (objectIds.Count == 0)
         {
-            var member = uid is { } u ? byUid.GetValueOrDefault(u) : byObjectId.GetValueOrDefault(objectId!.Value);
-            if (member is not null && seen.Add(member.Uid))
+            // Why: the common call (uids only) is answered from the public-view copies and the public columns.
+            var views = await directory.PublicViewsAsync(wantedUids, context.CancellationToken);
+            foreach (var (uid, _) in wanted)
             {
-                result.Add(mapper.ToObject(member, self: false));
+                if (views.TryGetValue(uid!.Value, out var view) && seen.Add(uid.Value))
+                {
+                    result.Add(view);
+                }
+            }
+        }
+        else
+        {
+            var members = await directory.ReadAsync(wantedUids, objectIds, context.CancellationToken);
+            var byUid = members.ToDictionary(m => m.Uid);
+            var byObjectId = members.ToDictionary(m => m.ObjectId);
+            var mapper = Resolve<ObjectMapper>(context);
+            foreach (var (uid, objectId) in wanted)
+            {
+                var member = uid is { } u ? byUid.GetValueOrDefault(u) : byObjectId.GetValueOrDefault(objectId!.Value);
+                if (member is not null && seen.Add(member.Uid))
+                {
+                    result.Add(mapper.ToObject(member, self: false));
+                }
             }
         }
 

@@ -14,6 +14,17 @@ public sealed class MemberViewOptions : IValidatableObject
     [Range(1, 100, ErrorMessage = "Pan:Members:MaxPerPhone must be between 1 and 100.")]
     public int MaxPerPhone { get; set; } = 5;
 
+    /// <summary>
+    /// Public member views (ReadObject by uid) a node keeps copies of (default 10000, about 0.7 KB each; <c>0</c>: every
+    /// read queries the database). See <see cref="PublicViewCache"/>.
+    /// </summary>
+    [Range(0, 10_000_000, ErrorMessage = "Pan:Members:PublicViewCacheEntries must be between 0 and 10000000.")]
+    public int PublicViewCacheEntries { get; set; } = 10_000;
+
+    /// <summary>A cached public view is read again from the database at least this often (default 30 seconds).</summary>
+    [Range(1, 3600, ErrorMessage = "Pan:Members:PublicViewCacheSeconds must be between 1 and 3600.")]
+    public int PublicViewCacheSeconds { get; set; } = 30;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (DefaultAvatarUrl.Length > 0

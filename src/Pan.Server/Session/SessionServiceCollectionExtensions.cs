@@ -12,6 +12,7 @@ public static class SessionServiceCollectionExtensions
         services.AddSingleton<ObjectMapper>();
         services.AddScoped<MemberDirectory>();
         services.AddSingleton<PublicMemberReader>();
+        services.AddSingleton<PublicViewCache>();
         services.AddSingleton<LiveMemberCounts>();
         return services;
     }

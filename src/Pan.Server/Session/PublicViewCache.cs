@@ -1,0 +1,193 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Pan.Server.Data.Changes;
+using PanObject = Pan.Atom.Member.Object;
+
+namespace Pan.Server.Session;
+
+/// <summary>
+/// This node's copies of members' public views (ReadObject by uid), so that the members a page shows again and again
+/// (a thread's authors, a shop's sellers) are not read from the database on every call.
+/// </summary>
+/// <remarks>
+/// <para>A copy is used only while all of these hold: the <see cref="DataChangeFeed"/> is live (on PostgreSQL: this node's
+/// LISTEN stands); no committed change to that member row has been heard since just before the database read it came
+/// from (each changed uid gets a version; a copy remembers the version it was read under); the copy is younger than
+/// <c>Pan:Members:PublicViewCacheSeconds</c>. A profile edit, a deletion or anything else that writes the member row
+/// reaches every node's copies through the feed, as for <see cref="Tokens.AccessTokenCache"/>.</para>
+/// <para>Only found members are kept (a uid that is not there is asked for again), and only from a uid's second read
+/// within a short while (a one-slot-per-hash "doorkeeper"): uids read once — a crawl, random lookups over millions of
+/// members — never displace the ones read again and again, and cost no long-lived garbage. A full cache takes nothing
+/// new until its expired copies are swept (at most every half <c>PublicViewCacheSeconds</c>); it never starts over.
+/// The views are shared between calls: callers must not modify them.</para>
+/// </remarks>
+public sealed class PublicViewCache : IDisposable
+{
+    private readonly ConcurrentDictionary<long, Entry> entries = new();
+    private readonly ConcurrentDictionary<long, long> versions = new();
+    private readonly DataChangeFeed feed;
+    private readonly TimeProvider clock;
+    private readonly int capacity;
+    private readonly TimeSpan maxAge;
+    private readonly long[] doorkeeper;
+    private readonly int doorkeeperShift;
+    private long epoch;
+    private long nextSweepTicks;
+    private int entryCount;
+    private int versionCount;
+
+    public PublicViewCache(DataChangeFeed feed, TimeProvider clock, IOptions<MemberViewOptions> options)
+    {
+        this.feed = feed;
+        this.clock = clock;
+        capacity = options.Value.PublicViewCacheEntries;
+        maxAge = TimeSpan.FromSeconds(options.Value.PublicViewCacheSeconds);
+        var slotsLog2 = Math.Clamp((int)Math.Ceiling(Math.Log2(Math.Max(capacity, 1) * 2.0)), 4, 24);
+        doorkeeper = new long[1 << slotsLog2];
+        doorkeeperShift = 64 - slotsLog2;
+        feed.Changed += OnChanged;
+        feed.LiveChanged += OnLiveChanged;
+    }
+
+    /// <summary>False when switched off (<c>Pan:Members:PublicViewCacheEntries=0</c>) or the change feed is not live.</summary>
+    public bool Enabled => capacity > 0 && feed.Live;
+
+    public int Count => Volatile.Read(ref entryCount);
+
+    /// <summary>Take for a uid before reading it from the database; pass to <see cref="Add"/>.</summary>
+    public Mark MarkOf(long uid) => new(Interlocked.Read(ref epoch), VersionOf(uid));
+
+    /// <summary>The current copy of <paramref name="uid"/>'s public view, if there is one.</summary>
+    public PanObject? Get(long uid)
+    {
+        if (!Enabled || !entries.TryGetValue(uid, out var entry))
+        {
+            return null;
+        }
+
+        if (entry.Epoch == Interlocked.Read(ref epoch) && entry.Version == VersionOf(uid) && clock.GetUtcNow() - entry.Made < maxAge)
+        {
+            return entry.View;
+        }
+
+        Remove(uid, entry);
+        return null;
+    }
+
+    /// <summary>Keeps a view read from the database after <paramref name="mark"/>, unless the member changed since.</summary>
+    public void Add(long uid, PanObject view, Mark mark)
+    {
+        if (!Enabled || !IsCurrent(uid, mark) || !SeenBefore(uid))
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        if (Volatile.Read(ref entryCount) >= capacity && !SweepExpired(now))
+        {
+            return;
+        }
+
+        var entry = new Entry(view, mark.Epoch, mark.Version, now);
+        entries.AddOrUpdate(uid, _ =>
+        {
+            Interlocked.Increment(ref entryCount);
+            return entry;
+        }, (_, _) => entry);
+
+        // Why: a change heard while the copy was being stored may already have passed over this uid.
+        if (!IsCurrent(uid, mark))
+        {
+            Remove(uid, entry);
+        }
+    }
+
+    public void Dispose()
+    {
+        feed.Changed -= OnChanged;
+        feed.LiveChanged -= OnLiveChanged;
+    }
+
+    /// <summary>True from a uid's second call on while no other uid took its slot (hash of the uid) in between.</summary>
+    private bool SeenBefore(long uid)
+    {
+        var slot = (int)((ulong)uid * 0x9E3779B97F4A7C15UL >> doorkeeperShift);
+        return Interlocked.Exchange(ref doorkeeper[slot], uid) == uid;
+    }
+
+    /// <summary>Drops the expired copies, at most every half max age; true when that made room.</summary>
+    private bool SweepExpired(DateTimeOffset now)
+    {
+        var due = Interlocked.Read(ref nextSweepTicks);
+        if (now.UtcTicks < due || Interlocked.CompareExchange(ref nextSweepTicks, (now + maxAge / 2).UtcTicks, due) != due)
+        {
+            return false;
+        }
+
+        foreach (var (uid, entry) in entries)
+        {
+            if (now - entry.Made >= maxAge)
+            {
+                Remove(uid, entry);
+            }
+        }
+
+        return Volatile.Read(ref entryCount) < capacity;
+    }
+
+    private bool IsCurrent(long uid, Mark mark) => Interlocked.Read(ref epoch) == mark.Epoch && VersionOf(uid) == mark.Version;
+
+    private long VersionOf(long uid) => versions.TryGetValue(uid, out var version) ? version : 0;
+
+    private void OnChanged(IReadOnlyCollection<RowChange> changes)
+    {
+        foreach (var change in changes)
+        {
+            if (change.Table != ChangedTable.Member)
+            {
+                continue;
+            }
+
+            versions.AddOrUpdate(change.Id, _ =>
+            {
+                Interlocked.Increment(ref versionCount);
+                return 1;
+            }, (_, version) => version + 1);
+        }
+
+        if (Volatile.Read(ref versionCount) > Math.Max(capacity, 1) * 4)
+        {
+            // Why: versions of changed rows pile up; forgetting them is safe only with a new epoch (every copy and mark void).
+            Reset();
+        }
+    }
+
+    private void OnLiveChanged(bool live) => Reset();
+
+    private void Reset()
+    {
+        Interlocked.Increment(ref epoch);
+        versions.Clear();
+        Volatile.Write(ref versionCount, 0);
+        Clear();
+    }
+
+    private void Clear()
+    {
+        entries.Clear();
+        Volatile.Write(ref entryCount, 0);
+    }
+
+    private void Remove(long uid, Entry entry)
+    {
+        if (entries.TryRemove(new KeyValuePair<long, Entry>(uid, entry)))
+        {
+            Interlocked.Decrement(ref entryCount);
+        }
+    }
+
+    /// <summary>The cache's state for one uid just before a database read.</summary>
+    public readonly record struct Mark(long Epoch, long Version);
+
+    private sealed record Entry(PanObject View, long Epoch, long Version, DateTimeOffset Made);
+}

@@ -1,0 +1,109 @@
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.General.Member;
+using Pan.Server.Session;
+using Pan.Tests.Infrastructure;
+using Pan.Tests.Tokens;
+
+namespace Pan.Tests.Members;
+
+/// <summary>
+/// ReadObject's public-view copies: a member read again is answered from memory, and a change to the member made on
+/// any node is shown by the next read on every node.
+/// </summary>
+public abstract class PublicViewCacheBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : ServerFixture, IIsolatedServers
+{
+    private PanServer Server => fixture.Server;
+
+    [Fact]
+    public async Task AMemberReadAgain_IsKept_AndShownAsReadFromTheDatabase()
+    {
+        var cache = await LiveCacheAsync(Server);
+        var member = await TestMembers.CreateAsync(Server);
+        var fromDatabase = await ReadAsync(Server, member.Uid);
+        await ReadAsync(Server, member.Uid);
+        Assert.NotNull(cache.Get(member.Uid));
+
+        Assert.Equal(fromDatabase, await ReadAsync(Server, member.Uid));
+        var byUuid = Assert.Single((await Client(Server).ReadObjectAsync(new ReadObjectRequest { Uuids = { member.ObjectId.ToString("D") } })).Objects);
+        Assert.Equal(byUuid, await ReadAsync(Server, member.Uid));
+    }
+
+    [Fact]
+    public async Task ProfileChange_OnAnotherNode_IsShownHere_AtTheNextRead()
+    {
+        await using var second = await fixture.StartNodeAsync();
+        var cache = await LiveCacheAsync(Server);
+        await LiveCacheAsync(second);
+        var member = await TestMembers.CreateAsync(Server);
+        await ReadAsync(Server, member.Uid);
+        await ReadAsync(Server, member.Uid);
+        Assert.NotNull(cache.Get(member.Uid));
+
+        var renamed = TestMembers.UniqueName("r");
+        await TestMembers.UpdateAsync(second, member.Uid, m => m.DisplayName = renamed);
+
+        await EventuallyAsync(() => Task.FromResult(cache.Get(member.Uid) is null));
+        Assert.Equal(renamed, (await ReadAsync(Server, member.Uid)).DisplayName);
+    }
+
+    [Fact]
+    public async Task MemberDeleted_OnAnotherNode_IsNotFoundHere()
+    {
+        await using var second = await fixture.StartNodeAsync();
+        var cache = await LiveCacheAsync(Server);
+        await LiveCacheAsync(second);
+        var member = await TestMembers.CreateAsync(Server);
+        await ReadAsync(Server, member.Uid);
+        await ReadAsync(Server, member.Uid);
+        Assert.NotNull(cache.Get(member.Uid));
+
+        await TestMembers.UpdateAsync(second, member.Uid, m => m.Deleted = second.Clock.GetUtcNow());
+
+        await EventuallyAsync(() => Task.FromResult(cache.Get(member.Uid) is null));
+        await Errors.ExpectAsync(() => Client(Server).ReadObjectAsync(new ReadObjectRequest { Uids = { member.Uid } }).ResponseAsync,
+            StatusCode.NotFound, "ErrReadObject.GENERAL_NOT_FOUND_ANY");
+    }
+
+    [Fact]
+    public async Task ProfileChange_OnThisNode_IsShown_ByTheVeryNextRead()
+    {
+        await LiveCacheAsync(Server);
+        var member = await TestMembers.CreateAsync(Server);
+        await ReadAsync(Server, member.Uid);
+        await ReadAsync(Server, member.Uid);
+
+        var renamed = TestMembers.UniqueName("r");
+        await TestMembers.UpdateAsync(Server, member.Uid, m => m.DisplayName = renamed);
+
+        Assert.Equal(renamed, (await ReadAsync(Server, member.Uid)).DisplayName);
+    }
+
+    private static MemberServiceV2.MemberServiceV2Client Client(PanServer server) => new(server.Grpc);
+
+    private static async Task<Pan.Atom.Member.Object> ReadAsync(PanServer server, long uid) =>
+        Assert.Single((await Client(server).ReadObjectAsync(new ReadObjectRequest { Uids = { uid } })).Objects);
+
+    /// <summary>The node's cache once it may be used (on PostgreSQL the listener connects after start-up).</summary>
+    private static async Task<PublicViewCache> LiveCacheAsync(PanServer server)
+    {
+        var cache = server.Services.GetRequiredService<PublicViewCache>();
+        await EventuallyAsync(() => Task.FromResult(cache.Enabled));
+        return cache;
+    }
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 30 s");
+            await Task.Delay(20);
+        }
+    }
+}
+
+public sealed class PublicViewCacheBehaviour_Sqlite(TokensSqliteFixture f) : PublicViewCacheBehaviour<TokensSqliteFixture>(f);
+
+public sealed class PublicViewCacheBehaviour_Postgres(TokensPostgresFixture f) : PublicViewCacheBehaviour<TokensPostgresFixture>(f);
