@@ -97,8 +97,7 @@ public sealed class MemberDirectory(
 
     /// <summary>
     /// The public views (ObjectMapper.ToObject with self: false) of the live members with these uids, by uid: current
-    /// copies from <see cref="PublicViewCache"/>, the rest in one read of the public columns (<see cref="PublicMemberReader"/>).
-    /// The views may be shared with other calls: do not modify them.
+    /// copies of the public columns from <see cref="PublicViewCache"/>, the rest in one read (<see cref="PublicMemberReader"/>).
     /// </summary>
     public async Task<Dictionary<long, PanObject>> PublicViewsAsync(long[] uids, CancellationToken cancellationToken)
     {
@@ -106,9 +105,9 @@ public sealed class MemberDirectory(
         Dictionary<long, PublicViewCache.Mark>? missing = null;
         foreach (var uid in uids)
         {
-            if (publicViews.Get(uid) is { } view)
+            if (publicViews.Get(uid) is { } member)
             {
-                views[uid] = view;
+                views[uid] = mapper.ToObject(member, self: false);
             }
             else
             {
@@ -124,9 +123,8 @@ public sealed class MemberDirectory(
 
         foreach (var member in await publicReader.ReadAsync(db, [.. missing.Keys], cancellationToken))
         {
-            var view = mapper.ToObject(member, self: false);
-            views[member.Uid] = view;
-            publicViews.Add(member.Uid, view, missing[member.Uid]);
+            views[member.Uid] = mapper.ToObject(member, self: false);
+            publicViews.Add(member.Uid, member, missing[member.Uid]);
         }
 
         return views;

@@ -15,7 +15,7 @@ public sealed class MemberViewOptions : IValidatableObject
     public int MaxPerPhone { get; set; } = 5;
 
     /// <summary>
-    /// Public member views (ReadObject by uid) a node keeps copies of (default 10000, about 0.7 KB each; <c>0</c>: every
+    /// Public member views (ReadObject by uid) a node keeps copies of (default 10000, about 0.5 KB each; <c>0</c>: every
     /// read queries the database). See <see cref="PublicViewCache"/>.
     /// </summary>
     [Range(0, 10_000_000, ErrorMessage = "Pan:Members:PublicViewCacheEntries must be between 0 and 10000000.")]

@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Pan.Server.Data.Changes;
-using PanObject = Pan.Atom.Member.Object;
+using Pan.Data.Members;
 
 namespace Pan.Server.Session;
 
 /// <summary>
-/// This node's copies of members' public views (ReadObject by uid), so that the members a page shows again and again
+/// This node's copies of members' public columns (ReadObject by uid; see <see cref="PublicMemberReader"/>), so that the members a page shows again and again
 /// (a thread's authors, a shop's sellers) are not read from the database on every call.
 /// </summary>
 /// <remarks>
@@ -19,7 +19,8 @@ namespace Pan.Server.Session;
 /// within a short while (a one-slot-per-hash "doorkeeper"): uids read once — a crawl, random lookups over millions of
 /// members — never displace the ones read again and again, and cost no long-lived garbage. A full cache takes nothing
 /// new until its expired copies are swept (at most every half <c>PublicViewCacheSeconds</c>); it never starts over.
-/// The views are shared between calls: callers must not modify them.</para>
+/// The copies are shared between calls: callers must not modify them. They hold the partial Member rows rather than the
+/// mapped messages, which take about twice the memory (measured in BENCHMARKS.md).</para>
 /// </remarks>
 public sealed class PublicViewCache : IDisposable
 {
@@ -57,8 +58,8 @@ public sealed class PublicViewCache : IDisposable
     /// <summary>Take for a uid before reading it from the database; pass to <see cref="Add"/>.</summary>
     public Mark MarkOf(long uid) => new(Interlocked.Read(ref epoch), VersionOf(uid));
 
-    /// <summary>The current copy of <paramref name="uid"/>'s public view, if there is one.</summary>
-    public PanObject? Get(long uid)
+    /// <summary>The current copy of <paramref name="uid"/>'s public columns, if there is one.</summary>
+    public Member? Get(long uid)
     {
         if (!Enabled || !entries.TryGetValue(uid, out var entry))
         {
@@ -67,15 +68,15 @@ public sealed class PublicViewCache : IDisposable
 
         if (entry.Epoch == Interlocked.Read(ref epoch) && entry.Version == VersionOf(uid) && clock.GetUtcNow() - entry.Made < maxAge)
         {
-            return entry.View;
+            return entry.Member;
         }
 
         Remove(uid, entry);
         return null;
     }
 
-    /// <summary>Keeps a view read from the database after <paramref name="mark"/>, unless the member changed since.</summary>
-    public void Add(long uid, PanObject view, Mark mark)
+    /// <summary>Keeps public columns read from the database after <paramref name="mark"/>, unless the member changed since.</summary>
+    public void Add(long uid, Member member, Mark mark)
     {
         if (!Enabled || !IsCurrent(uid, mark) || !SeenBefore(uid))
         {
@@ -88,7 +89,7 @@ public sealed class PublicViewCache : IDisposable
             return;
         }
 
-        var entry = new Entry(view, mark.Epoch, mark.Version, now);
+        var entry = new Entry(member, mark.Epoch, mark.Version, now);
         entries.AddOrUpdate(uid, _ =>
         {
             Interlocked.Increment(ref entryCount);
@@ -189,5 +190,5 @@ public sealed class PublicViewCache : IDisposable
     /// <summary>The cache's state for one uid just before a database read.</summary>
     public readonly record struct Mark(long Epoch, long Version);
 
-    private sealed record Entry(PanObject View, long Epoch, long Version, DateTimeOffset Made);
+    private sealed record Entry(Member Member, long Epoch, long Version, DateTimeOffset Made);
 }

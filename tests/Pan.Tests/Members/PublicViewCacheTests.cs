@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Pan.Server.Data.Changes;
 using Pan.Server.Session;
-using PanObject = Pan.Atom.Member.Object;
+using Pan.Data.Members;
 
 namespace Pan.Tests.Members;
 
@@ -122,5 +122,5 @@ public sealed class PublicViewCacheTests : IDisposable
         return cache;
     }
 
-    private static PanObject View(long uid) => new() { Uid = uid, DisplayName = "m" + uid };
+    private static Member View(long uid) => new() { Uid = uid, DisplayName = "m" + uid };
 }
