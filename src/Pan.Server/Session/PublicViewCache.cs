@@ -25,17 +25,15 @@ namespace Pan.Server.Session;
 public sealed class PublicViewCache : IDisposable
 {
     private readonly ConcurrentDictionary<long, Entry> entries = new();
-    private readonly ConcurrentDictionary<long, long> versions = new();
     private readonly DataChangeFeed feed;
+    private readonly ChangedRowVersions versions;
     private readonly TimeProvider clock;
     private readonly int capacity;
     private readonly TimeSpan maxAge;
     private readonly long[] doorkeeper;
     private readonly int doorkeeperShift;
-    private long epoch;
     private long nextSweepTicks;
     private int entryCount;
-    private int versionCount;
 
     public PublicViewCache(DataChangeFeed feed, TimeProvider clock, IOptions<MemberViewOptions> options)
     {
@@ -46,8 +44,8 @@ public sealed class PublicViewCache : IDisposable
         var slotsLog2 = Math.Clamp((int)Math.Ceiling(Math.Log2(Math.Max(capacity, 1) * 2.0)), 4, 24);
         doorkeeper = new long[1 << slotsLog2];
         doorkeeperShift = 64 - slotsLog2;
-        feed.Changed += OnChanged;
-        feed.LiveChanged += OnLiveChanged;
+        versions = new ChangedRowVersions(feed, Math.Max(capacity, 1) * 4, change => change.Table == ChangedTable.Member);
+        versions.EpochStarted += Clear;
     }
 
     /// <summary>False when switched off (<c>Pan:Members:PublicViewCacheEntries=0</c>) or the change feed is not live.</summary>
@@ -56,7 +54,7 @@ public sealed class PublicViewCache : IDisposable
     public int Count => Volatile.Read(ref entryCount);
 
     /// <summary>Take for a uid before reading it from the database; pass to <see cref="Add"/>.</summary>
-    public Mark MarkOf(long uid) => new(Interlocked.Read(ref epoch), VersionOf(uid));
+    public Mark MarkOf(long uid) => new(versions.Epoch, VersionOf(uid));
 
     /// <summary>The current copy of <paramref name="uid"/>'s public columns, if there is one.</summary>
     public Member? Get(long uid)
@@ -66,7 +64,7 @@ public sealed class PublicViewCache : IDisposable
             return null;
         }
 
-        if (entry.Epoch == Interlocked.Read(ref epoch) && entry.Version == VersionOf(uid) && clock.GetUtcNow() - entry.Made < maxAge)
+        if (entry.Epoch == versions.Epoch && entry.Version == VersionOf(uid) && clock.GetUtcNow() - entry.Made < maxAge)
         {
             return entry.Member;
         }
@@ -103,11 +101,7 @@ public sealed class PublicViewCache : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        feed.Changed -= OnChanged;
-        feed.LiveChanged -= OnLiveChanged;
-    }
+    public void Dispose() => versions.Dispose();
 
     /// <summary>True from a uid's second call on while no other uid took its slot (hash of the uid) in between.</summary>
     private bool SeenBefore(long uid)
@@ -136,42 +130,9 @@ public sealed class PublicViewCache : IDisposable
         return Volatile.Read(ref entryCount) < capacity;
     }
 
-    private bool IsCurrent(long uid, Mark mark) => Interlocked.Read(ref epoch) == mark.Epoch && VersionOf(uid) == mark.Version;
+    private bool IsCurrent(long uid, Mark mark) => versions.Epoch == mark.Epoch && VersionOf(uid) == mark.Version;
 
-    private long VersionOf(long uid) => versions.TryGetValue(uid, out var version) ? version : 0;
-
-    private void OnChanged(IReadOnlyCollection<RowChange> changes)
-    {
-        foreach (var change in changes)
-        {
-            if (change.Table != ChangedTable.Member)
-            {
-                continue;
-            }
-
-            versions.AddOrUpdate(change.Id, _ =>
-            {
-                Interlocked.Increment(ref versionCount);
-                return 1;
-            }, (_, version) => version + 1);
-        }
-
-        if (Volatile.Read(ref versionCount) > Math.Max(capacity, 1) * 4)
-        {
-            // Why: versions of changed rows pile up; forgetting them is safe only with a new epoch (every copy and mark void).
-            Reset();
-        }
-    }
-
-    private void OnLiveChanged(bool live) => Reset();
-
-    private void Reset()
-    {
-        Interlocked.Increment(ref epoch);
-        versions.Clear();
-        Volatile.Write(ref versionCount, 0);
-        Clear();
-    }
+    private long VersionOf(long uid) => versions.VersionOf(new RowChange(ChangedTable.Member, uid));
 
     private void Clear()
     {

@@ -24,13 +24,11 @@ namespace Pan.Server.Tokens;
 public sealed class AccessTokenCache : IDisposable
 {
     private readonly ConcurrentDictionary<TokenKey, Entry> entries = new();
-    private readonly ConcurrentDictionary<RowChange, long> versions = new();
     private readonly DataChangeFeed feed;
+    private readonly ChangedRowVersions versions;
     private readonly int capacity;
     private readonly TimeSpan maxAge;
-    private long stamp;
     private int entryCount;
-    private int versionCount;
     private long hits;
     private long misses;
 
@@ -39,15 +37,16 @@ public sealed class AccessTokenCache : IDisposable
         this.feed = feed;
         capacity = options.Value.CacheEntries;
         maxAge = TimeSpan.FromSeconds(options.Value.CacheSeconds);
-        feed.Changed += OnChanged;
-        feed.LiveChanged += OnLiveChanged;
+        // Why 4 × capacity: versions of changed rows pile up; forgetting them voids every copy, so not too often.
+        versions = new ChangedRowVersions(feed, Math.Max(capacity, 1) * 4);
+        versions.EpochStarted += Clear;
     }
 
     /// <summary>False when caching is switched off (<c>Pan:Tokens:CacheEntries=0</c>) or the change feed is not live.</summary>
     public bool Enabled => capacity > 0 && feed.Live;
 
     /// <summary>Moves on every change heard; take it before a database read and pass it to <see cref="Add"/>.</summary>
-    public long Stamp => Interlocked.Read(ref stamp);
+    public long Stamp => versions.Stamp;
 
     /// <summary>Checks answered from memory since start.</summary>
     public long Hits => Interlocked.Read(ref hits);
@@ -122,40 +121,7 @@ public sealed class AccessTokenCache : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        feed.Changed -= OnChanged;
-        feed.LiveChanged -= OnLiveChanged;
-    }
-
-    private void OnChanged(IReadOnlyCollection<RowChange> changes)
-    {
-        Interlocked.Increment(ref stamp);
-        foreach (var change in changes)
-        {
-            versions.AddOrUpdate(change, _ =>
-            {
-                Interlocked.Increment(ref versionCount);
-                return 1;
-            }, (_, version) => version + 1);
-        }
-
-        if (Volatile.Read(ref versionCount) > Math.Max(capacity, 1) * 4)
-        {
-            // Why: versions of changed rows pile up; forgetting them is only safe together with every copy.
-            Reset();
-        }
-    }
-
-    private void OnLiveChanged(bool live) => Reset();
-
-    private void Reset()
-    {
-        Interlocked.Increment(ref stamp);
-        versions.Clear();
-        Volatile.Write(ref versionCount, 0);
-        Clear();
-    }
+    public void Dispose() => versions.Dispose();
 
     private void Clear()
     {
@@ -168,7 +134,7 @@ public sealed class AccessTokenCache : IDisposable
         && VersionOf(new RowChange(ChangedTable.Account, entry.Info.AccountId)) == entry.AccountVersion
         && VersionOf(new RowChange(ChangedTable.Session, entry.Info.SessionId)) == entry.SessionVersion;
 
-    private long VersionOf(RowChange row) => versions.TryGetValue(row, out var version) ? version : 0;
+    private long VersionOf(RowChange row) => versions.VersionOf(row);
 
     private void Remove(TokenKey key, Entry entry)
     {

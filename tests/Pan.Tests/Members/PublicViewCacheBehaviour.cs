@@ -44,7 +44,7 @@ public abstract class PublicViewCacheBehaviour<TFixture>(TFixture fixture) : ICl
         var renamed = TestMembers.UniqueName("r");
         await TestMembers.UpdateAsync(second, member.Uid, m => m.DisplayName = renamed);
 
-        await EventuallyAsync(() => Task.FromResult(cache.Get(member.Uid) is null));
+        await Eventually.HoldsAsync(() => cache.Get(member.Uid) is null);
         Assert.Equal(renamed, (await ReadAsync(Server, member.Uid)).DisplayName);
     }
 
@@ -61,7 +61,7 @@ public abstract class PublicViewCacheBehaviour<TFixture>(TFixture fixture) : ICl
 
         await TestMembers.UpdateAsync(second, member.Uid, m => m.Deleted = second.Clock.GetUtcNow());
 
-        await EventuallyAsync(() => Task.FromResult(cache.Get(member.Uid) is null));
+        await Eventually.HoldsAsync(() => cache.Get(member.Uid) is null);
         await Errors.ExpectAsync(() => Client(Server).ReadObjectAsync(new ReadObjectRequest { Uids = { member.Uid } }).ResponseAsync,
             StatusCode.NotFound, "ErrReadObject.GENERAL_NOT_FOUND_ANY");
     }
@@ -89,19 +89,10 @@ public abstract class PublicViewCacheBehaviour<TFixture>(TFixture fixture) : ICl
     private static async Task<PublicViewCache> LiveCacheAsync(PanServer server)
     {
         var cache = server.Services.GetRequiredService<PublicViewCache>();
-        await EventuallyAsync(() => Task.FromResult(cache.Enabled));
+        await Eventually.HoldsAsync(() => cache.Enabled);
         return cache;
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 30 s");
-            await Task.Delay(20);
-        }
-    }
 }
 
 public sealed class PublicViewCacheBehaviour_Sqlite(TokensSqliteFixture f) : PublicViewCacheBehaviour<TokensSqliteFixture>(f);

@@ -113,7 +113,7 @@ public abstract class TokenCacheBehaviour<TFixture>(TFixture fixture) : IClassFi
             Assert.Equal(1, await revoke.ExecuteNonQueryAsync());
         }
 
-        await EventuallyAsync(async () =>
+        await Eventually.HoldsAsync(async () =>
         {
             try
             {
@@ -206,19 +206,10 @@ public abstract class TokenCacheBehaviour<TFixture>(TFixture fixture) : IClassFi
     private static async Task<AccessTokenCache> LiveCacheAsync(PanServer server)
     {
         var cache = server.Services.GetRequiredService<AccessTokenCache>();
-        await EventuallyAsync(() => Task.FromResult(cache.Enabled));
+        await Eventually.HoldsAsync(() => cache.Enabled);
         return cache;
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 30 s");
-            await Task.Delay(20);
-        }
-    }
 
     private static async Task<Pan.Atom.Member.TokenInfo> ValidateAsync(PanServer server, string access) =>
         (await new MemberServiceV2.MemberServiceV2Client(server.Grpc).ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = access })).Info;
