@@ -34,12 +34,7 @@ public abstract class PublicViewCacheBehaviour<TFixture>(TFixture fixture) : ICl
     public async Task ProfileChange_OnAnotherNode_IsShownHere_AtTheNextRead()
     {
         await using var second = await fixture.StartNodeAsync();
-        var cache = await LiveCacheAsync(Server);
-        await LiveCacheAsync(second);
-        var member = await TestMembers.CreateAsync(Server);
-        await ReadAsync(Server, member.Uid);
-        await ReadAsync(Server, member.Uid);
-        Assert.NotNull(cache.Get(member.Uid));
+        var (cache, member) = await CachedMemberAsync(second);
 
         var renamed = TestMembers.UniqueName("r");
         await TestMembers.UpdateAsync(second, member.Uid, m => m.DisplayName = renamed);
@@ -52,12 +47,7 @@ public abstract class PublicViewCacheBehaviour<TFixture>(TFixture fixture) : ICl
     public async Task MemberDeleted_OnAnotherNode_IsNotFoundHere()
     {
         await using var second = await fixture.StartNodeAsync();
-        var cache = await LiveCacheAsync(Server);
-        await LiveCacheAsync(second);
-        var member = await TestMembers.CreateAsync(Server);
-        await ReadAsync(Server, member.Uid);
-        await ReadAsync(Server, member.Uid);
-        Assert.NotNull(cache.Get(member.Uid));
+        var (cache, member) = await CachedMemberAsync(second);
 
         await TestMembers.UpdateAsync(second, member.Uid, m => m.Deleted = second.Clock.GetUtcNow());
 
@@ -78,6 +68,18 @@ public abstract class PublicViewCacheBehaviour<TFixture>(TFixture fixture) : ICl
         await TestMembers.UpdateAsync(Server, member.Uid, m => m.DisplayName = renamed);
 
         Assert.Equal(renamed, (await ReadAsync(Server, member.Uid)).DisplayName);
+    }
+
+    /// <summary>A new member whose public view this node keeps, with both nodes' feeds live.</summary>
+    private async Task<(PublicViewCache Cache, Pan.Data.Members.Member Member)> CachedMemberAsync(PanServer second)
+    {
+        var cache = await LiveCacheAsync(Server);
+        await LiveCacheAsync(second);
+        var member = await TestMembers.CreateAsync(Server);
+        await ReadAsync(Server, member.Uid);
+        await ReadAsync(Server, member.Uid);
+        Assert.NotNull(cache.Get(member.Uid));
+        return (cache, member);
     }
 
     private static MemberServiceV2.MemberServiceV2Client Client(PanServer server) => new(server.Grpc);
