@@ -53,24 +53,67 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, AccessTok
 
     public async Task<IssuedToken> IssueAuthTokenAsync(Member member, string authMethod, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(authMethod);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(authMethod.Length, MaxLabelLength, nameof(authMethod));
         if (member.Uid <= 0 || member.AccountId <= 0 || member.ObjectId == Guid.Empty)
         {
             throw new ArgumentException("The member must be saved (uid, account and object_id set).", nameof(member));
         }
 
+        return (await IssueAuthTokenAsync(member.Uid, member.ObjectId, member.AccountId, authMethod, proof: null, cancellationToken))!;
+    }
+
+    /// <summary>
+    /// Opens an auth session for the member <paramref name="uid"/> (of <paramref name="accountId"/>, with
+    /// <paramref name="objectId"/>) and returns its token. When <paramref name="proof"/> is given it runs first, in the
+    /// same transaction as the session's insert (e.g. accepting the one-time code that proves the sign-in): when it
+    /// returns false no session is opened and the result is null, but what it wrote is committed (a wrong code's
+    /// counted try must stay counted); when it or the insert throws, nothing is kept. Joins the caller's transaction
+    /// when there is one (the caller then commits).
+    /// </summary>
+    public async Task<IssuedToken?> IssueAuthTokenAsync(
+        long uid, Guid objectId, long accountId, string authMethod, Func<CancellationToken, Task<bool>>? proof, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(authMethod);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(authMethod.Length, MaxLabelLength, nameof(authMethod));
+        if (uid <= 0 || accountId <= 0 || objectId == Guid.Empty)
+        {
+            throw new ArgumentException("The member must be saved (uid, account and object_id set).", nameof(uid));
+        }
+
+        // Why before the transaction: the key ring may have to load or rotate the signing key, which reads and writes
+        // on a connection of its own; on SQLite that write would wait for this transaction's write lock. Signing below
+        // then finds the key in memory.
+        await keys.GetSigningKeyAsync(cancellationToken);
+        await using var transaction = proof is not null && db.Database.CurrentTransaction is null
+            ? await db.Database.BeginTransactionAsync(cancellationToken)
+            : null;
+        if (proof is not null && !await proof(cancellationToken))
+        {
+            if (transaction is not null)
+            {
+                await transaction.CommitAsync(cancellationToken);
+            }
+
+            return null;
+        }
+
         var now = clock.GetUtcNow();
         // Why: `expire` is whole seconds; the session ends at the same instant so both checks agree.
         var expires = DateTimeOffset.FromUnixTimeSeconds((now + options.Value.AuthTokenLifetime).ToUnixTimeSeconds());
-        var session = new AuthSession { AccountId = member.AccountId, Uid = member.Uid, AuthMethod = authMethod, Created = now, Expires = expires };
+        var session = new AuthSession { AccountId = accountId, Uid = uid, AuthMethod = authMethod, Created = now, Expires = expires };
         db.Add(session);
         await db.SaveChangesAsync(cancellationToken);
+        // Why: the context is shared by the request; nothing later changes the session through it.
+        db.Entry(session).State = EntityState.Detached;
 
         var token = await codec.WriteAsync(
-            new AuthTokenPayload(member.Uid, member.ObjectId, expires.ToUnixTimeSeconds(), authMethod, session.Id, OpaqueTokens.RandomId()),
+            new AuthTokenPayload(uid, objectId, expires.ToUnixTimeSeconds(), authMethod, session.Id, OpaqueTokens.RandomId()),
             cancellationToken);
-        logger.LogInformation("Opened auth session {SessionId} for member {Uid} by {AuthMethod}", session.Id, member.Uid, authMethod);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        logger.LogInformation("Opened auth session {SessionId} for member {Uid} by {AuthMethod}", session.Id, uid, authMethod);
         return new IssuedToken(token, expires);
     }
 
