@@ -132,32 +132,27 @@ public sealed class LoginFlow(
         // absence is told only after the code is accepted, as before.
         var found = await accounts.DefaultMemberByPhoneAsync(session.PhoneE164!, cancellationToken);
         var check = CodeCheck.NoCode;
-        async Task<bool> AcceptAsync(CancellationToken ct)
-        {
-            // Why complete: acceptance and finishing the flow are one conditional UPDATE (a flow is finished only once).
-            check = await sessions.VerifyCodeAsync(session, request.PhaseInputCodeValue, ct, complete: true);
-            // Why HasStreak: a member without a failure streak has no counter row to clear (the common case).
-            if (check == CodeCheck.Accepted && session.Uid is { } succeeded && failureState.HasStreak)
-            {
-                await failures.ResetAsync(succeeded, ct);
-            }
-
-            return check == CodeCheck.Accepted;
-        }
 
         // Why one transaction: accepting the code, clearing the streak and opening the auth session are one operation
         // (SECURITY 21): a failure half-way leaves the code unused rather than spent without a session; one commit. A
         // wrong code opens no session but its counted try is committed (SECURITY 7).
-        IssuedToken? auth = null;
-        if (found.Member is { } member)
+        var auth = await tokens.IssueAuthTokenAsync(AuthMethods.Phone, async ct =>
         {
-            auth = await tokens.IssueAuthTokenAsync(member.Uid, member.ObjectId, member.AccountId, AuthMethods.Phone, AcceptAsync, cancellationToken);
-        }
-        else
-        {
-            await AcceptAsync(cancellationToken);
-        }
+            // Why complete: acceptance and finishing the flow are one conditional UPDATE (a flow is finished only once).
+            check = await sessions.VerifyCodeAsync(session, request.PhaseInputCodeValue, ct, complete: true);
+            if (check != CodeCheck.Accepted)
+            {
+                return null;
+            }
 
+            // Why HasStreak: a member without a failure streak has no counter row to clear (the common case).
+            if (session.Uid is { } succeeded && failureState.HasStreak)
+            {
+                await failures.ResetAsync(succeeded, ct);
+            }
+
+            return found.Member is { } member ? new AuthSubject(member.Uid, member.ObjectId, member.AccountId) : null;
+        }, cancellationToken);
         if (check != CodeCheck.Accepted)
         {
             if (session.Uid is { } failed && check is CodeCheck.Wrong or CodeCheck.Dead)

@@ -293,11 +293,6 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
         return done == 1;
     }
 
-    /// <summary>Undoes <see cref="CompleteAsync"/> when the step after it failed (e.g. the name was taken), so the user may retry.</summary>
-    public Task ReopenAsync(PhaseSession session, CancellationToken cancellationToken) =>
-        db.Set<PhaseSession>().Where(s => s.Id == session.Id)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.CompletedAt, (DateTimeOffset?)null), cancellationToken);
-
     /// <summary>Deletes sessions that expired more than a day ago.</summary>
     public Task<int> PurgeExpiredAsync(CancellationToken cancellationToken)
     {

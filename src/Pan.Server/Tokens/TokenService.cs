@@ -29,6 +29,19 @@ public sealed record AccessTokenInfo(long Uid, Guid ObjectId, long AccountId, lo
 
 public sealed record IssuedToken(string Token, DateTimeOffset Expires);
 
+/// <summary>The member an auth session is opened for: what the session row and the token carry.</summary>
+public sealed record AuthSubject(long Uid, Guid ObjectId, long AccountId)
+{
+    /// <summary>The subject of a saved member (uid, account and object_id set).</summary>
+    public static AuthSubject Of(Member member)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        return member.Uid <= 0 || member.AccountId <= 0 || member.ObjectId == Guid.Empty
+            ? throw new ArgumentException("The member must be saved (uid, account and object_id set).", nameof(member))
+            : new AuthSubject(member.Uid, member.ObjectId, member.AccountId);
+    }
+}
+
 /// <summary>
 /// Issues, validates and revokes Pan's tokens. Auth tokens are JWTs (HS512 with per-deployment keys persisted in the
 /// database and rotated without downtime) carrying uid, object_id, expire and auth_method plus a server-side session id;
@@ -53,67 +66,61 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, AccessTok
 
     public async Task<IssuedToken> IssueAuthTokenAsync(Member member, string authMethod, CancellationToken cancellationToken)
     {
-        if (member.Uid <= 0 || member.AccountId <= 0 || member.ObjectId == Guid.Empty)
-        {
-            throw new ArgumentException("The member must be saved (uid, account and object_id set).", nameof(member));
-        }
-
-        return (await IssueAuthTokenAsync(member.Uid, member.ObjectId, member.AccountId, authMethod, proof: null, cancellationToken))!;
+        var subject = AuthSubject.Of(member);
+        CheckAuthMethod(authMethod);
+        await keys.GetSigningKeyAsync(cancellationToken);
+        return await OpenAuthSessionAsync(subject, authMethod, cancellationToken);
     }
 
     /// <summary>
-    /// Opens an auth session for the member <paramref name="uid"/> (of <paramref name="accountId"/>, with
-    /// <paramref name="objectId"/>) and returns its token. When <paramref name="proof"/> is given it runs first, in the
-    /// same transaction as the session's insert (e.g. accepting the one-time code that proves the sign-in): when it
-    /// returns false no session is opened and the result is null, but what it wrote is committed (a wrong code's
-    /// counted try must stay counted); when it or the insert throws, nothing is kept. Joins the caller's transaction
-    /// when there is one (the caller then commits).
+    /// Opens an auth session for the member that <paramref name="proof"/> names, in one transaction with what
+    /// <paramref name="proof"/> writes first (accepting the one-time code that proves a sign-in, creating the member of
+    /// a sign-up), and returns its token. When <paramref name="proof"/> returns null no session is opened and the result
+    /// is null, but what it wrote is committed (a wrong code's counted try must stay counted); when it or the session's
+    /// insert throws, nothing is kept. Joins the caller's transaction when there is one (the caller then commits).
     /// </summary>
     public async Task<IssuedToken?> IssueAuthTokenAsync(
-        long uid, Guid objectId, long accountId, string authMethod, Func<CancellationToken, Task<bool>>? proof, CancellationToken cancellationToken)
+        string authMethod, Func<CancellationToken, Task<AuthSubject?>> proof, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(proof);
+        CheckAuthMethod(authMethod);
+        // Why before the transaction: the key ring may have to load or rotate the signing key, which reads and writes
+        // on a connection of its own; on SQLite that write would wait for this transaction's write lock. Signing inside
+        // the transaction then finds the key in memory.
+        await keys.GetSigningKeyAsync(cancellationToken);
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        var subject = await proof(cancellationToken);
+        var issued = subject is null ? null : await OpenAuthSessionAsync(subject, authMethod, cancellationToken);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        return issued;
+    }
+
+    private static void CheckAuthMethod(string authMethod)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(authMethod);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(authMethod.Length, MaxLabelLength, nameof(authMethod));
-        if (uid <= 0 || accountId <= 0 || objectId == Guid.Empty)
-        {
-            throw new ArgumentException("The member must be saved (uid, account and object_id set).", nameof(uid));
-        }
+    }
 
-        // Why before the transaction: the key ring may have to load or rotate the signing key, which reads and writes
-        // on a connection of its own; on SQLite that write would wait for this transaction's write lock. Signing below
-        // then finds the key in memory.
-        await keys.GetSigningKeyAsync(cancellationToken);
-        await using var transaction = proof is not null && db.Database.CurrentTransaction is null
-            ? await db.Database.BeginTransactionAsync(cancellationToken)
-            : null;
-        if (proof is not null && !await proof(cancellationToken))
-        {
-            if (transaction is not null)
-            {
-                await transaction.CommitAsync(cancellationToken);
-            }
-
-            return null;
-        }
-
+    /// <summary>Inserts the session row (in the caller's transaction, if any) and signs its token.</summary>
+    private async Task<IssuedToken> OpenAuthSessionAsync(AuthSubject subject, string authMethod, CancellationToken cancellationToken)
+    {
         var now = clock.GetUtcNow();
         // Why: `expire` is whole seconds; the session ends at the same instant so both checks agree.
         var expires = DateTimeOffset.FromUnixTimeSeconds((now + options.Value.AuthTokenLifetime).ToUnixTimeSeconds());
-        var session = new AuthSession { AccountId = accountId, Uid = uid, AuthMethod = authMethod, Created = now, Expires = expires };
+        var session = new AuthSession { AccountId = subject.AccountId, Uid = subject.Uid, AuthMethod = authMethod, Created = now, Expires = expires };
         db.Add(session);
         await db.SaveChangesAsync(cancellationToken);
         // Why: the context is shared by the request; nothing later changes the session through it.
         db.Entry(session).State = EntityState.Detached;
 
         var token = await codec.WriteAsync(
-            new AuthTokenPayload(uid, objectId, expires.ToUnixTimeSeconds(), authMethod, session.Id, OpaqueTokens.RandomId()),
+            new AuthTokenPayload(subject.Uid, subject.ObjectId, expires.ToUnixTimeSeconds(), authMethod, session.Id, OpaqueTokens.RandomId()),
             cancellationToken);
-        if (transaction is not null)
-        {
-            await transaction.CommitAsync(cancellationToken);
-        }
-
-        logger.LogInformation("Opened auth session {SessionId} for member {Uid} by {AuthMethod}", session.Id, uid, authMethod);
+        logger.LogInformation("Opened auth session {SessionId} for member {Uid} by {AuthMethod}", session.Id, subject.Uid, authMethod);
         return new IssuedToken(token, expires);
     }
 
