@@ -9,7 +9,6 @@ using Pan.Server.Captcha;
 using Pan.Server.Data;
 using Pan.Server.DisplayNames;
 using Pan.Server.Errors;
-using Pan.Server.MemberProfiles;
 using Pan.Server.Members;
 using Pan.Server.Network;
 using Pan.Server.PhaseSessions;

@@ -27,7 +27,11 @@ public sealed record AuthTokenClaims(long Uid, Guid ObjectId, long AccountId, lo
 /// <summary>What a valid per-app access token says.</summary>
 public sealed record AccessTokenInfo(long Uid, Guid ObjectId, long AccountId, long SessionId, string AppId, DateTimeOffset Expires);
 
-public sealed record IssuedToken(string Token, DateTimeOffset Expires);
+public sealed record IssuedToken(string Token, DateTimeOffset Expires)
+{
+    /// <summary>The server-side session behind an auth token (0 for other tokens).</summary>
+    public long SessionId { get; init; }
+}
 
 /// <summary>The member an auth session is opened for: what the session row and the token carry.</summary>
 public sealed record AuthSubject(long Uid, Guid ObjectId, long AccountId)
@@ -69,7 +73,9 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, AccessTok
         var subject = AuthSubject.Of(member);
         CheckAuthMethod(authMethod);
         await keys.GetSigningKeyAsync(cancellationToken);
-        return await OpenAuthSessionAsync(subject, authMethod, cancellationToken);
+        var issued = await OpenAuthSessionAsync(subject, authMethod, cancellationToken);
+        Log(issued, subject, authMethod);
+        return issued;
     }
 
     /// <summary>
@@ -88,15 +94,39 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, AccessTok
         // on a connection of its own; on SQLite that write would wait for this transaction's write lock. Signing inside
         // the transaction then finds the key in memory.
         await keys.GetSigningKeyAsync(cancellationToken);
-        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
-        var subject = await proof(cancellationToken);
-        var issued = subject is null ? null : await OpenAuthSessionAsync(subject, authMethod, cancellationToken);
-        if (transaction is not null)
+        if (db.Database.CurrentTransaction is not null)
         {
-            await transaction.CommitAsync(cancellationToken);
+            var joined = await proof(cancellationToken);
+            var opened = joined is null ? null : await OpenAuthSessionAsync(joined, authMethod, cancellationToken);
+            if (opened is not null)
+            {
+                Log(opened, joined!, authMethod);
+            }
+
+            return opened;
         }
 
-        return issued;
+        // Why no savepoints: EF Core would wrap every SaveChanges in this transaction in SAVEPOINT … RELEASE (a round
+        // trip each on PostgreSQL) so that a failed save could be undone alone; here any failure undoes everything.
+        var savepoints = db.Database.AutoSavepointsEnabled;
+        db.Database.AutoSavepointsEnabled = false;
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var subject = await proof(cancellationToken);
+            var issued = subject is null ? null : await OpenAuthSessionAsync(subject, authMethod, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            if (issued is not null)
+            {
+                Log(issued, subject!, authMethod);
+            }
+
+            return issued;
+        }
+        finally
+        {
+            db.Database.AutoSavepointsEnabled = savepoints;
+        }
     }
 
     private static void CheckAuthMethod(string authMethod)
@@ -104,6 +134,9 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, AccessTok
         ArgumentException.ThrowIfNullOrWhiteSpace(authMethod);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(authMethod.Length, MaxLabelLength, nameof(authMethod));
     }
+
+    private void Log(IssuedToken issued, AuthSubject subject, string authMethod) =>
+        logger.LogInformation("Opened auth session {SessionId} for member {Uid} by {AuthMethod}", issued.SessionId, subject.Uid, authMethod);
 
     /// <summary>Inserts the session row (in the caller's transaction, if any) and signs its token.</summary>
     private async Task<IssuedToken> OpenAuthSessionAsync(AuthSubject subject, string authMethod, CancellationToken cancellationToken)
@@ -120,8 +153,7 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, AccessTok
         var token = await codec.WriteAsync(
             new AuthTokenPayload(subject.Uid, subject.ObjectId, expires.ToUnixTimeSeconds(), authMethod, session.Id, OpaqueTokens.RandomId()),
             cancellationToken);
-        logger.LogInformation("Opened auth session {SessionId} for member {Uid} by {AuthMethod}", session.Id, subject.Uid, authMethod);
-        return new IssuedToken(token, expires);
+        return new IssuedToken(token, expires) { SessionId = session.Id };
     }
 
     /// <summary>Null when the token is malformed, badly signed, expired or revoked.</summary>
