@@ -17,7 +17,7 @@ public static class DatabaseServiceCollectionExtensions
         {
             var db = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             var connectionString = ConnectionString(configuration, db.Provider);
-            Configure(options, db.Provider, connectionString);
+            Configure(options, db.Provider, connectionString, db.SqliteSynchronous);
             options.AddInterceptors(new ChangeCaptureInterceptor(
                 sp.GetRequiredService<DataChangeFeed>(), db.IsPostgres ? null : SqliteChangeBus.KeyOf(connectionString)));
         });
@@ -26,8 +26,12 @@ public static class DatabaseServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Applies the provider and migrations assembly to a context options builder.</summary>
-    public static void Configure(DbContextOptionsBuilder options, string provider, string connectionString)
+    /// <summary>
+    /// Applies the provider and migrations assembly to a context options builder; on SQLite also the busy timeout and
+    /// <paramref name="sqliteSynchronous"/> on every connection.
+    /// </summary>
+    public static void Configure(
+        DbContextOptionsBuilder options, string provider, string connectionString, SqliteSynchronous sqliteSynchronous = SqliteSynchronous.Full)
     {
         // Why: aggregate queries of the form GroupBy(_ => 1).Select(counts).FirstOrDefault() have exactly one row;
         // EF's "First without OrderBy" warning would fill the logs for them.
@@ -47,7 +51,7 @@ public static class DatabaseServiceCollectionExtensions
             options.UseSqlite(connectionString, o => o
                     .MigrationsAssembly("Pan.Migrations.Sqlite")
                     .UseParameterizedCollectionMode(ParameterTranslationMode.Parameter))
-                .AddInterceptors(SqliteBusyTimeout.Instance);
+                .AddInterceptors(SqliteBusyTimeout.Instance, SqliteSynchronousMode.For(sqliteSynchronous));
         }
     }
 

@@ -74,10 +74,10 @@ public sealed class LoginFlow(
         var phone = phones.Parse(request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue)
             ?? throw PanError.InvalidArgument("phase_check_existence_value", "is not a valid phone number for the given country code");
         RegisterFlow.ValidateAppId(request.AppId);
-        var account = await accounts.FindByPhoneAsync(phone.E164, cancellationToken)
-            ?? throw PanError.Of(E.NotFound, StatusCode.NotFound, "No account has this phone; sign up instead.");
-        var member = await accounts.DefaultMemberAsync(account, cancellationToken)
-            ?? throw PanError.Of(E.PhoneHasNoMember, StatusCode.NotFound, "This phone has no member left; sign up again.");
+        var found = await accounts.DefaultMemberByPhoneAsync(phone.E164, cancellationToken);
+        var member = found.AccountFound
+            ? found.Member ?? throw PanError.Of(E.PhoneHasNoMember, StatusCode.NotFound, "This phone has no member left; sign up again.")
+            : throw PanError.Of(E.NotFound, StatusCode.NotFound, "No account has this phone; sign up instead.");
 
         var (_, token, sent) = await sender.StartAndSendAsync(PhasePurposes.Login, phone, member.Uid, http.ClientIpText(), ClientAddress.Of(http),
             PlatformOf(request.Phase), request.PhaseSessionValid, SmsPurpose.Login, Errors, cancellationToken);
@@ -128,8 +128,31 @@ public sealed class LoginFlow(
             throw Errors.CodeInvalid(CodeCheck.Wrong);
         }
 
-        // Why complete: acceptance and finishing the flow are one conditional UPDATE (a flow is finished only once).
-        var check = await sessions.VerifyCodeAsync(session, request.PhaseInputCodeValue, cancellationToken, complete: true);
+        // Why here: the default member may have changed (or been deleted) since check-existence; choose again now. Its
+        // absence is told only after the code is accepted, as before.
+        var found = await accounts.DefaultMemberByPhoneAsync(session.PhoneE164!, cancellationToken);
+        var check = CodeCheck.NoCode;
+
+        // Why one transaction: accepting the code, clearing the streak and opening the auth session are one operation
+        // (SECURITY 21): a failure half-way leaves the code unused rather than spent without a session; one commit. A
+        // wrong code opens no session but its counted try is committed (SECURITY 7).
+        var auth = await tokens.IssueAuthTokenAsync(AuthMethods.Phone, async ct =>
+        {
+            // Why complete: acceptance and finishing the flow are one conditional UPDATE (a flow is finished only once).
+            check = await sessions.VerifyCodeAsync(session, request.PhaseInputCodeValue, ct, complete: true);
+            if (check != CodeCheck.Accepted)
+            {
+                return null;
+            }
+
+            // Why HasStreak: a member without a failure streak has no counter row to clear (the common case).
+            if (session.Uid is { } succeeded && failureState.HasStreak)
+            {
+                await failures.ResetAsync(succeeded, ct);
+            }
+
+            return found.Member is { } member ? new AuthSubject(member.Uid, member.ObjectId, member.AccountId) : null;
+        }, cancellationToken);
         if (check != CodeCheck.Accepted)
         {
             if (session.Uid is { } failed && check is CodeCheck.Wrong or CodeCheck.Dead)
@@ -140,18 +163,13 @@ public sealed class LoginFlow(
             throw Errors.CodeInvalid(check);
         }
 
-        // Why: the default member may have changed (or been deleted) since check-existence; choose again now.
-        var account = await accounts.FindByPhoneAsync(session.PhoneE164!, cancellationToken)
-            ?? throw PanError.Of(E.NotFound, StatusCode.NotFound, "No account has this phone.");
-        var member = await accounts.DefaultMemberAsync(account, cancellationToken)
-            ?? throw PanError.Of(E.PhoneHasNoMember, StatusCode.NotFound, "This phone has no member left.");
-        // Why HasStreak: a member without a failure streak has no counter row to clear (the common case).
-        if (session.Uid is { } succeeded && failureState.HasStreak)
+        if (auth is null)
         {
-            await failures.ResetAsync(succeeded, cancellationToken);
+            throw found.AccountFound
+                ? PanError.Of(E.PhoneHasNoMember, StatusCode.NotFound, "This phone has no member left.")
+                : PanError.Of(E.NotFound, StatusCode.NotFound, "No account has this phone.");
         }
 
-        var auth = await tokens.IssueAuthTokenAsync(member, AuthMethods.Phone, cancellationToken);
         return new LoginResponse
         {
             Phase = Phase.InputCode,

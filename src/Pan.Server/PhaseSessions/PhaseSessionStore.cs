@@ -54,7 +54,8 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
     /// <summary>
     /// Starts a flow in one INSERT: already waiting for its captcha when <paramref name="captchaRequired"/>, or already
     /// holding its first code when <paramref name="withCode"/> (returned once, as <see cref="IssueCodeAsync"/> would
-    /// return it for a new session: a new session has sent nothing and has no cool-down running).
+    /// return it for a new session: a new session has sent nothing and has no cool-down running). Rows the request has
+    /// staged on its context (an SMS log reservation, <see cref="Sms.SmsGate.Reserve"/>) are saved in the same commit.
     /// </summary>
     public async Task<(PhaseSession Session, string Token, string? Code)> StartAsync(
         string purpose, PhoneNumber? phone, long? uid, string? clientIp, bool captchaRequired, bool withCode, CancellationToken cancellationToken)
@@ -291,11 +292,6 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.CompletedAt, now), cancellationToken);
         return done == 1;
     }
-
-    /// <summary>Undoes <see cref="CompleteAsync"/> when the step after it failed (e.g. the name was taken), so the user may retry.</summary>
-    public Task ReopenAsync(PhaseSession session, CancellationToken cancellationToken) =>
-        db.Set<PhaseSession>().Where(s => s.Id == session.Id)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.CompletedAt, (DateTimeOffset?)null), cancellationToken);
 
     /// <summary>Deletes sessions that expired more than a day ago.</summary>
     public Task<int> PurgeExpiredAsync(CancellationToken cancellationToken)

@@ -104,7 +104,8 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
     /// Starts a phone flow and sends its first code: the same steps as <see cref="PhaseSessionStore.StartAsync(string, PhoneNumber?, long?, string?, CancellationToken)"/>,
     /// <see cref="RequireCaptchaIfNeededAsync"/> and <see cref="SendOrThrowAsync"/>, with fewer writes. The captcha
     /// decision comes first, so the session is inserted already waiting for its captcha, or already holding its first
-    /// code (a new session has no cool-down and has sent nothing, so the code is issued as IssueCodeAsync would).
+    /// code (a new session has no cool-down and has sent nothing, so the code is issued as IssueCodeAsync would) and
+    /// committed together with that code's SMS log row (<see cref="SmsGate.Reserve"/>).
     /// </summary>
     /// <returns>The session, the token for the client, and the sent code's outcome.</returns>
     public async Task<(PhaseSession Session, string Token, SendOutcome Sent)> StartAndSendAsync(
@@ -122,8 +123,11 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
             return (locked, lockedToken, await SendOrThrowAsync(locked, phone, purpose, clientIp, errors, lockedToken, cancellationToken));
         }
 
+        // Why staged first: the session's INSERT then commits the SMS log's reservation with it (one commit, not two;
+        // a session holding a code never exists without its send on record). The caps are counted after that commit.
+        var reservation = sms.Reserve(phone, purpose, clientIp);
         var (session, token, code) = await store.StartAsync(flowPurpose, phone, uid, clientIpText, captchaRequired: false, withCode: true, cancellationToken);
-        var result = await sms.SendAsync(phone, Text(code!, phone), purpose, clientIp, cancellationToken);
+        var result = await sms.SendReservedAsync(reservation, Text(code!, phone), cancellationToken);
         if (!result.Sent)
         {
             logger.LogWarning("Code for {Purpose} to …{PhoneSuffix} blocked: {Reason}", purpose, phone.Suffix, result.Blocked);

@@ -1,13 +1,14 @@
 using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
 using Pan.Data.Accounts;
 using Pan.Data.Members;
 using Pan.Data.PhaseSessions;
 using Pan.General.Member;
 using Pan.Server.Accounts;
 using Pan.Server.Captcha;
+using Pan.Server.Data;
 using Pan.Server.DisplayNames;
 using Pan.Server.Errors;
-using Pan.Server.MemberProfiles;
 using Pan.Server.Members;
 using Pan.Server.Network;
 using Pan.Server.PhaseSessions;
@@ -31,7 +32,7 @@ public sealed class RegisterFlow(
     PhaseSessionStore sessions,
     PhoneCodeSender sender,
     DisplayNameDirectory names,
-    MemberSlots slots,
+    MemberCreator creator,
     TokenService tokens,
     TimeProvider clock)
 {
@@ -121,11 +122,6 @@ public sealed class RegisterFlow(
             throw PanError.Of(E.NameExisting, StatusCode.AlreadyExists, "The display name is taken.");
         }
 
-        if (!await sessions.CompleteAsync(session, cancellationToken))
-        {
-            throw Errors.RetryRequired("This sign-up has already finished; start again to sign in.");
-        }
-
         var now = clock.GetUtcNow();
         var name = DisplayNameRules.Clean(request.PhaseInputNameValue);
         var account = new Account { PhoneE164 = session.PhoneE164, PhoneCountryCode = session.PhoneCountryCode };
@@ -139,17 +135,30 @@ public sealed class RegisterFlow(
             ActivateDate = now,
             Locale = Locales.ForCountry(session.PhoneCountryCode),
         };
-        var (created, failure) = await slots.CreateAccountAsync(account, member, cancellationToken);
-        switch (failure)
+
+        // Why one transaction: finishing the flow, creating the account with its first member and opening the auth
+        // session are one operation (SECURITY 21). A taken phone or name (the database's unique indexes decide races)
+        // or any other failure rolls all of it back, so the flow stays open for another try; one commit.
+        IssuedToken auth;
+        try
         {
-            case SlotFailure.PhoneTaken:
-                throw PanError.Of(E.ExistingMember, StatusCode.AlreadyExists, "This phone already has an account; sign in instead.");
-            case SlotFailure.NameTaken:
-                await sessions.ReopenAsync(session, cancellationToken);
-                throw PanError.Of(E.NameExisting, StatusCode.AlreadyExists, "The display name is taken.");
+            auth = (await tokens.IssueAuthTokenAsync(AuthMethods.Phone, async ct =>
+            {
+                if (!await sessions.CompleteAsync(session, ct))
+                {
+                    throw Errors.RetryRequired("This sign-up has already finished; start again to sign in.");
+                }
+
+                return AuthSubject.Of(await creator.CreateAsync(account, member, ct));
+            }, cancellationToken))!;
+        }
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out var what))
+        {
+            throw DbErrors.Concerns(what, "ux_accounts_phone", "phone_e164")
+                ? PanError.Of(E.ExistingMember, StatusCode.AlreadyExists, "This phone already has an account; sign in instead.")
+                : PanError.Of(E.NameExisting, StatusCode.AlreadyExists, "The display name is taken.");
         }
 
-        var auth = await tokens.IssueAuthTokenAsync(created!, AuthMethods.Phone, cancellationToken);
         return new RegisterResponse
         {
             Phase = Phase.InputName,

@@ -32,6 +32,9 @@ public enum SmsPurpose
     Internal,
 }
 
+/// <summary>A send whose log row <see cref="SmsGate.Reserve"/> staged; hand it to <see cref="SmsGate.SendReservedAsync"/> once saved.</summary>
+public sealed record SmsReservation(SmsSend Entry, PhoneNumber To, SmsPurpose Purpose);
+
 public sealed record SmsSendResult(bool Sent, SmsBlockReason Blocked)
 {
     public static SmsSendResult Ok { get; } = new(true, SmsBlockReason.None);
@@ -49,9 +52,11 @@ public sealed record SmsSendResult(bool Sent, SmsBlockReason Blocked)
 /// <para>Exact under concurrency, without locks: a send first commits a <c>Pending</c> row, then counts (its own row
 /// included) and blocks itself when a count exceeds the cap. Of several racing sends, the one committed last sees all
 /// the others, so the caps are never exceeded; at worst two racers both see each other and both are blocked.</para>
-/// <para>The log is written by single statements outside any transaction (never through the change tracker): each
-/// commits by itself, so an operation that fails after sending still counts. Call the gate outside a database
-/// transaction — an SMS cannot be rolled back, and on SQLite a caller holding the write lock would block the log's write.</para>
+/// <para>The log is written by single statements outside any transaction: each commits by itself, so an operation that
+/// fails after sending still counts. Call the gate outside a database transaction — an SMS cannot be rolled back, and
+/// on SQLite a caller holding the write lock would block the log's write. The one exception is the reservation row of
+/// <see cref="Reserve"/>, which the caller commits with its own rows (through the change tracker) before
+/// <see cref="SendReservedAsync"/> counts and sends.</para>
 /// <para>Sends with purpose <see cref="SmsPurpose.Internal"/> (trusted back ends on a few addresses) record the client
 /// address but skip the per-IP caps; per-phone and per-country caps still apply.</para>
 /// </remarks>
@@ -98,6 +103,63 @@ public sealed class SmsGate(
 
         // The reservation: committed before counting, so racing sends on any node see each other.
         entry.Id = await InsertAsync(db, entry, cancellationToken);
+        return await CountAndSendAsync(db, entry, to, text, purpose, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stages the log row of a send (pending, or blocked at once when the country is not allowed) on the request's
+    /// context without saving it: the caller's next SaveChanges commits it together with the caller's own rows (a
+    /// phone flow's new session and its first code's reservation are one commit). Then call
+    /// <see cref="SendReservedAsync"/>, outside any transaction.
+    /// </summary>
+    public SmsReservation Reserve(PhoneNumber to, SmsPurpose purpose, IPAddress? clientIp)
+    {
+        ArgumentNullException.ThrowIfNull(to);
+        var entry = new SmsSend
+        {
+            PhoneHash = SmsKeys.Phone(to),
+            CountryCode = to.CountryCode,
+            Ip = SmsKeys.Ip(clientIp),
+            Purpose = purpose.ToString(),
+            Outcome = SmsSendOutcome.Pending,
+            Created = clock.GetUtcNow(),
+        };
+        if (!countries.IsAllowed(to))
+        {
+            entry.Outcome = SmsSendOutcome.Blocked;
+            entry.BlockedReason = nameof(SmsBlockReason.CountryNotAllowed);
+        }
+
+        callerDb.Add(entry);
+        return new SmsReservation(entry, to, purpose);
+    }
+
+    /// <summary>
+    /// <see cref="SendAsync"/> for a send whose log row <see cref="Reserve"/> staged and the caller has since saved:
+    /// the same caps, counted after that commit, the same provider call and outcome.
+    /// </summary>
+    public async Task<SmsSendResult> SendReservedAsync(SmsReservation reservation, string text, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reservation);
+        ArgumentException.ThrowIfNullOrEmpty(text);
+        var entry = reservation.Entry;
+        var tracked = callerDb.Entry(entry);
+        if (tracked.State != EntityState.Unchanged || entry.Id == 0 || callerDb.Database.CurrentTransaction is not null)
+        {
+            throw new InvalidOperationException("SmsGate.SendReservedAsync needs the reservation saved and committed, and no open transaction.");
+        }
+
+        // Why: the outcome is written by a statement of its own; the context need not track the row any longer.
+        tracked.State = EntityState.Detached;
+        return entry.Outcome == SmsSendOutcome.Blocked
+            ? Blocked(SmsBlockReason.CountryNotAllowed, reservation.To, reservation.Purpose)
+            : await CountAndSendAsync(callerDb, entry, reservation.To, text, reservation.Purpose, cancellationToken);
+    }
+
+    /// <summary>Counts the caps with <paramref name="entry"/> (committed as pending) included, then sends or blocks it.</summary>
+    private async Task<SmsSendResult> CountAndSendAsync(
+        PanDbContext db, SmsSend entry, PhoneNumber to, string text, SmsPurpose purpose, CancellationToken cancellationToken)
+    {
         var capped = await CheckCapsAsync(db, entry, checkIp: purpose != SmsPurpose.Internal, cancellationToken);
         if (capped != SmsBlockReason.None)
         {

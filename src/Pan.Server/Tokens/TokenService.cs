@@ -27,7 +27,24 @@ public sealed record AuthTokenClaims(long Uid, Guid ObjectId, long AccountId, lo
 /// <summary>What a valid per-app access token says.</summary>
 public sealed record AccessTokenInfo(long Uid, Guid ObjectId, long AccountId, long SessionId, string AppId, DateTimeOffset Expires);
 
-public sealed record IssuedToken(string Token, DateTimeOffset Expires);
+public sealed record IssuedToken(string Token, DateTimeOffset Expires)
+{
+    /// <summary>The server-side session behind an auth token (0 for other tokens).</summary>
+    public long SessionId { get; init; }
+}
+
+/// <summary>The member an auth session is opened for: what the session row and the token carry.</summary>
+public sealed record AuthSubject(long Uid, Guid ObjectId, long AccountId)
+{
+    /// <summary>The subject of a saved member (uid, account and object_id set).</summary>
+    public static AuthSubject Of(Member member)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        return member.Uid <= 0 || member.AccountId <= 0 || member.ObjectId == Guid.Empty
+            ? throw new ArgumentException("The member must be saved (uid, account and object_id set).", nameof(member))
+            : new AuthSubject(member.Uid, member.ObjectId, member.AccountId);
+    }
+}
 
 /// <summary>
 /// Issues, validates and revokes Pan's tokens. Auth tokens are JWTs (HS512 with per-deployment keys persisted in the
@@ -53,25 +70,90 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, AccessTok
 
     public async Task<IssuedToken> IssueAuthTokenAsync(Member member, string authMethod, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(authMethod);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(authMethod.Length, MaxLabelLength, nameof(authMethod));
-        if (member.Uid <= 0 || member.AccountId <= 0 || member.ObjectId == Guid.Empty)
+        var subject = AuthSubject.Of(member);
+        CheckAuthMethod(authMethod);
+        await keys.GetSigningKeyAsync(cancellationToken);
+        var issued = await OpenAuthSessionAsync(subject, authMethod, cancellationToken);
+        Log(issued, subject, authMethod);
+        return issued;
+    }
+
+    /// <summary>
+    /// Opens an auth session for the member that <paramref name="proof"/> names, in one transaction with what
+    /// <paramref name="proof"/> writes first (accepting the one-time code that proves a sign-in, creating the member of
+    /// a sign-up), and returns its token. When <paramref name="proof"/> returns null no session is opened and the result
+    /// is null, but what it wrote is committed (a wrong code's counted try must stay counted); when it or the session's
+    /// insert throws, nothing is kept. Joins the caller's transaction when there is one (the caller then commits).
+    /// </summary>
+    public async Task<IssuedToken?> IssueAuthTokenAsync(
+        string authMethod, Func<CancellationToken, Task<AuthSubject?>> proof, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(proof);
+        CheckAuthMethod(authMethod);
+        // Why before the transaction: the key ring may have to load or rotate the signing key, which reads and writes
+        // on a connection of its own; on SQLite that write would wait for this transaction's write lock. Signing inside
+        // the transaction then finds the key in memory.
+        await keys.GetSigningKeyAsync(cancellationToken);
+        if (db.Database.CurrentTransaction is not null)
         {
-            throw new ArgumentException("The member must be saved (uid, account and object_id set).", nameof(member));
+            var joined = await proof(cancellationToken);
+            var opened = joined is null ? null : await OpenAuthSessionAsync(joined, authMethod, cancellationToken);
+            if (opened is not null)
+            {
+                Log(opened, joined!, authMethod);
+            }
+
+            return opened;
         }
 
+        // Why no savepoints: EF Core would wrap every SaveChanges in this transaction in SAVEPOINT … RELEASE (a round
+        // trip each on PostgreSQL) so that a failed save could be undone alone; here any failure undoes everything.
+        var savepoints = db.Database.AutoSavepointsEnabled;
+        db.Database.AutoSavepointsEnabled = false;
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var subject = await proof(cancellationToken);
+            var issued = subject is null ? null : await OpenAuthSessionAsync(subject, authMethod, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            if (issued is not null)
+            {
+                Log(issued, subject!, authMethod);
+            }
+
+            return issued;
+        }
+        finally
+        {
+            db.Database.AutoSavepointsEnabled = savepoints;
+        }
+    }
+
+    private static void CheckAuthMethod(string authMethod)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(authMethod);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(authMethod.Length, MaxLabelLength, nameof(authMethod));
+    }
+
+    private void Log(IssuedToken issued, AuthSubject subject, string authMethod) =>
+        logger.LogInformation("Opened auth session {SessionId} for member {Uid} by {AuthMethod}", issued.SessionId, subject.Uid, authMethod);
+
+    /// <summary>Inserts the session row (in the caller's transaction, if any) and signs its token.</summary>
+    private async Task<IssuedToken> OpenAuthSessionAsync(AuthSubject subject, string authMethod, CancellationToken cancellationToken)
+    {
         var now = clock.GetUtcNow();
         // Why: `expire` is whole seconds; the session ends at the same instant so both checks agree.
         var expires = DateTimeOffset.FromUnixTimeSeconds((now + options.Value.AuthTokenLifetime).ToUnixTimeSeconds());
-        var session = new AuthSession { AccountId = member.AccountId, Uid = member.Uid, AuthMethod = authMethod, Created = now, Expires = expires };
+        var session = new AuthSession { AccountId = subject.AccountId, Uid = subject.Uid, AuthMethod = authMethod, Created = now, Expires = expires };
         db.Add(session);
         await db.SaveChangesAsync(cancellationToken);
+        // Why: the context is shared by the request; nothing later changes the session through it.
+        db.Entry(session).State = EntityState.Detached;
 
         var token = await codec.WriteAsync(
-            new AuthTokenPayload(member.Uid, member.ObjectId, expires.ToUnixTimeSeconds(), authMethod, session.Id, OpaqueTokens.RandomId()),
+            new AuthTokenPayload(subject.Uid, subject.ObjectId, expires.ToUnixTimeSeconds(), authMethod, session.Id, OpaqueTokens.RandomId()),
             cancellationToken);
-        logger.LogInformation("Opened auth session {SessionId} for member {Uid} by {AuthMethod}", session.Id, member.Uid, authMethod);
-        return new IssuedToken(token, expires);
+        return new IssuedToken(token, expires) { SessionId = session.Id };
     }
 
     /// <summary>Null when the token is malformed, badly signed, expired or revoked.</summary>

@@ -1,4 +1,12 @@
 using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.Data;
+using Pan.Data.Members;
+using Pan.Data.PhaseSessions;
+using Pan.Server.BruteForce;
+using Pan.Server.Members;
+using Pan.Server.PhaseSessions;
 using Pan.General.Member;
 using Pan.Tests.Infrastructure;
 using LoginPhase = Pan.General.Member.LoginRequest.Types.Phase;
@@ -60,6 +68,85 @@ public abstract class LoginBehaviour<TFixture>(TFixture fixture) : IClassFixture
         var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Phones.StatusOf(() =>
             Client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code }).ResponseAsync)));
         Assert.Equal(1, results.Count(r => r == StatusCode.OK));
+    }
+
+    [Fact]
+    public async Task Login_WrongCodes_AreCountedOnTheCodeAndTheMember_AndTheRightCodeThenSignsInAndClearsTheStreak()
+    {
+        var (_, e164) = await Phones.RegisterAsync();
+        var start = await Phones.StartLoginAsync(e164);
+        var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
+        var wrong = code == "000000" ? "111111" : "000000";
+        for (var i = 0; i < 2; i++)
+        {
+            await Errors.ExpectAsync(
+                () => Client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = wrong }).ResponseAsync,
+                StatusCode.InvalidArgument, "ErrLogin.CODE_INVALID");
+        }
+
+        var (attempts, uid) = await LoginSessionAsync(e164);
+        Assert.Equal(2, attempts);
+        Assert.Equal(2, await FailuresAsync(uid));
+
+        var done = await Client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code });
+        Assert.Equal(LoginPhase.Done, done.NextPhase);
+        Assert.Equal(0, await FailuresAsync(uid));
+        await Errors.ExpectAsync(
+            () => Client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code }).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrLogin.SESSION_INVALID");
+    }
+
+    [Fact]
+    public async Task Login_DefaultMemberDeletedBetweenSteps_SignsInAsTheRemainingMember()
+    {
+        var (_, e164) = await Phones.RegisterAsync();
+        var start = await Phones.StartLoginAsync(e164);
+        var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
+        long second;
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            // Why directly in the database: a second member, then the first (the default and owner) goes away.
+            var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+            var owner = await db.Members.SingleAsync(m => m.Account!.PhoneE164 == e164);
+            var creator = scope.ServiceProvider.GetRequiredService<MemberCreator>();
+            var account = await db.Accounts.SingleAsync(a => a.Id == owner.AccountId);
+            second = (await creator.CreateAsync(account, new Member { DisplayName = Phones.NewName(), DisplayNameKey = Phones.NewName() }, default)).Uid;
+            await db.Members.Where(m => m.Uid == owner.Uid).ExecuteUpdateAsync(u => u.SetProperty(m => m.Deleted, DateTimeOffset.UtcNow));
+        }
+
+        var done = await Client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code });
+        var access = await Phones.AccessTokenAsync(done.PhaseDoneAuthToken);
+        var info = await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = access });
+        Assert.Equal(second, info.Info.Uid);
+    }
+
+    [Fact]
+    public async Task Login_PhoneWithoutLiveMember_IsPhoneHasNoMember()
+    {
+        var (_, e164) = await Phones.RegisterAsync();
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+            await db.Members.Where(m => m.Account!.PhoneE164 == e164).ExecuteUpdateAsync(u => u.SetProperty(m => m.Deleted, DateTimeOffset.UtcNow));
+        }
+
+        await Errors.ExpectAsync(() => Phones.StartLoginAsync(e164), StatusCode.NotFound, "ErrLogin.PHONE_HAS_NO_MEMBER");
+    }
+
+    /// <summary>The wrong tries on the phone's newest login code, and the member the flow signs in.</summary>
+    private async Task<(int Attempts, long Uid)> LoginSessionAsync(string e164)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+        var session = await db.Set<PhaseSession>().AsNoTracking()
+            .Where(s => s.PhoneE164 == e164 && s.Purpose == PhasePurposes.Login).OrderByDescending(s => s.Id).FirstAsync();
+        return (session.CodeAttempts, session.Uid!.Value);
+    }
+
+    private async Task<int> FailuresAsync(long uid)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<FailureCounter>().FailuresAsync(uid, default);
     }
 
     [Fact]

@@ -173,6 +173,23 @@ public abstract class RegisterBehaviour<TFixture>(TFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Register_FlowThatLostThePhoneToAnother_StaysOpen_AndAnswersExistingMemberAgain()
+    {
+        var (national, e164) = Phones.NewNumber();
+        var first = await Phones.StartRegisterAsync(national);
+        await InputCode(first.PhaseSessionToken, await Phones.NthCodeAsync(fixture.Inbox, e164, 1));
+        var second = await Phones.StartRegisterAsync(national);
+        await InputCode(second.PhaseSessionToken, await Phones.NthCodeAsync(fixture.Inbox, e164, 2));
+
+        Assert.NotEmpty((await InputName(first.PhaseSessionToken, Phones.NewName())).PhaseDoneAuthToken);
+        // Why twice: the failed sign-up is rolled back as a whole, so it did not finish the second flow either.
+        for (var i = 0; i < 2; i++)
+        {
+            await Errors.ExpectAsync(() => InputName(second.PhaseSessionToken, Phones.NewName()), StatusCode.AlreadyExists, "ErrRegister.EXISTING_MEMBER");
+        }
+    }
+
+    [Fact]
     public async Task Register_UnknownAppId_IsInvalidArgument()
     {
         var (national, _) = Phones.NewNumber();
