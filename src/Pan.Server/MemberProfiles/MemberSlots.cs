@@ -117,22 +117,4 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
             }
         }
     }
-
-    /// <summary>Creates a new account for <paramref name="phoneAccount"/>'s phone with <paramref name="owner"/> as its first member.</summary>
-    public async Task<(Member? Member, SlotFailure Failure)> CreateAccountAsync(Account phoneAccount, Member owner, CancellationToken cancellationToken)
-    {
-        db.ChangeTracker.Clear();
-        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-        try
-        {
-            var created = await creator.CreateAsync(phoneAccount, owner, cancellationToken);
-            await tx.CommitAsync(cancellationToken);
-            return (created, SlotFailure.None);
-        }
-        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out var what))
-        {
-            await tx.RollbackAsync(cancellationToken);
-            return (null, DbErrors.Concerns(what, "ux_accounts_phone", "phone_e164") ? SlotFailure.PhoneTaken : SlotFailure.NameTaken);
-        }
-    }
 }
