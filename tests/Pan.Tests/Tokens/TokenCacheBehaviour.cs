@@ -91,6 +91,38 @@ public abstract class TokenCacheBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Logout_OnAnotherNode_AnswersOnlyOnceASlowNodeHasHeardIt()
+    {
+        await using var second = await fixture.StartNodeAsync();
+        await LiveCacheAsync(Server);
+        await LiveCacheAsync(second);
+        var owner = await TestMembers.CreateAsync(Server);
+        var auth = await TestMembers.AuthTokenAsync(Server, owner);
+        var access = await TestMembers.AccessTokenAsync(Server, auth, owner);
+        var cache = Server.Services.GetRequiredService<AccessTokenCache>();
+        await Eventually.HoldsAsync(async () =>
+        {
+            var hits = cache.Hits;
+            await ValidateAsync(Server, access);
+            return cache.Hits > hits;
+        });
+
+        // This node handles every change it hears 150 ms late, as a node under load might.
+        var feed = Server.Services.GetRequiredService<DataChangeFeed>();
+        feed.BeforeHandlingHeard = () => Thread.Sleep(150);
+        try
+        {
+            await new MemberServiceV2.MemberServiceV2Client(second.Grpc).LogoutAsync(new LogoutRequest { PanAccessToken = access });
+
+            await ExpectInvalidAsync(Server, access);
+        }
+        finally
+        {
+            feed.BeforeHandlingHeard = null;
+        }
+    }
+
+    [Fact]
     public async Task SessionRevoked_ByPlainSqlOutsidePan_IsRejected_OnPostgres()
     {
         if (!IsPostgres)

@@ -20,6 +20,15 @@ public sealed class DataChangeFeed : IDisposable
     private int live;
     private long membersEpoch;
 
+    /// <summary>
+    /// PostgreSQL: waits until every node's listener has handled what this node committed before (see
+    /// <see cref="ChangeBarrier"/>); set by the listener. SQLite needs none: its bus publishes to every feed at once.
+    /// </summary>
+    internal Func<TimeSpan, Task>? AllNodesHeard { get; set; }
+
+    /// <summary>Runs on the listener thread before it hands heard changes on (tests use it to play a slow node).</summary>
+    internal Action? BeforeHandlingHeard { get; set; }
+
     /// <summary>What feeds this instance (the SQLite bus subscription), ended with it.</summary>
     internal IDisposable? Source { get; set; }
 
@@ -56,6 +65,7 @@ public sealed class DataChangeFeed : IDisposable
     /// <summary>The PostgreSQL listener heard these changes: publish them and release the writers waiting for them.</summary>
     public void PublishHeard(IReadOnlyCollection<RowChange> changes)
     {
+        BeforeHandlingHeard?.Invoke();
         Publish(changes);
         foreach (var change in changes)
         {
@@ -84,8 +94,8 @@ public sealed class DataChangeFeed : IDisposable
 
     /// <summary>
     /// Waits (at most <paramref name="timeout"/>) until this node's listener has heard the committed
-    /// <paramref name="changes"/>. PostgreSQL hands a notification to every listening session at the same moment, so
-    /// when this node has heard it the other nodes have been sent it too: the revoking call returns after that.
+    /// <paramref name="changes"/>, then (at most <paramref name="timeout"/> again) until every other node's listener has
+    /// handled them (<see cref="AllNodesHeard"/>): the revoking call returns after that.
     /// </summary>
     public async Task WaitHeardAsync(IEnumerable<RowChange> changes, TimeSpan timeout)
     {
@@ -95,18 +105,22 @@ public sealed class DataChangeFeed : IDisposable
         }
 
         var waits = changes.Select(c => expected.TryGetValue(c, out var waiter) ? waiter.Task : Task.CompletedTask).Where(t => !t.IsCompleted).ToList();
-        if (waits.Count == 0)
+        if (waits.Count > 0)
         {
-            return;
+            try
+            {
+                await Task.WhenAll(waits).WaitAsync(timeout);
+            }
+            catch (TimeoutException)
+            {
+                // Why: a lost listener is handled by SetLive(false); the write itself is committed and stays so.
+                return;
+            }
         }
 
-        try
+        if (AllNodesHeard is { } allNodes)
         {
-            await Task.WhenAll(waits).WaitAsync(timeout);
-        }
-        catch (TimeoutException)
-        {
-            // Why: a lost listener is handled by SetLive(false); the write itself is committed and stays so.
+            await allNodes(timeout);
         }
     }
 

@@ -18,6 +18,9 @@ internal sealed class PostgresChangeListener(DataChangeFeed feed, IOptions<Datab
 {
     public const string Channel = "pan_changes";
 
+    /// <summary>Where listeners answer the barriers of <see cref="ChangeBarrier"/>.</summary>
+    public const string AckChannel = "pan_change_acks";
+
     /// <summary>The listener's application_name in pg_stat_activity.</summary>
     public const string ApplicationName = "pan-change-listener";
 
@@ -63,15 +66,19 @@ internal sealed class PostgresChangeListener(DataChangeFeed feed, IOptions<Datab
             ApplicationName = ApplicationName,
             MaxAutoPrepare = 0,
         };
+        using var barrier = new ChangeBarrier(
+            new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = true, ApplicationName = "pan-change-barrier" }.ConnectionString, logger);
+        feed.AllNodesHeard = barrier.WaitAllNodesAsync;
         var delay = TimeSpan.FromMilliseconds(200);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 using var connection = new NpgsqlConnection(builder.ConnectionString);
-                connection.Notification += (_, e) => OnNotification(e.Payload);
+                var answers = new List<string>();
+                connection.Notification += (_, e) => OnNotification(e.Channel, e.Payload, barrier, answers);
                 connection.Open();
-                using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
+                using (var listen = new NpgsqlCommand($"LISTEN {Channel}; LISTEN {AckChannel}", connection))
                 {
                     listen.ExecuteNonQuery();
                 }
@@ -95,6 +102,7 @@ internal sealed class PostgresChangeListener(DataChangeFeed feed, IOptions<Datab
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     connection.Wait(500);
+                    Answer(connection, answers);
                 }
 
                 return;
@@ -126,8 +134,36 @@ internal sealed class PostgresChangeListener(DataChangeFeed feed, IOptions<Datab
         return (long)check.ExecuteScalar()! == 3;
     }
 
-    private void OnNotification(string payload)
+    /// <summary>Answers the barriers heard (after the changes before them were handled), in one statement.</summary>
+    private static void Answer(NpgsqlConnection connection, List<string> answers)
     {
+        if (answers.Count == 0)
+        {
+            return;
+        }
+
+        using var answer = new NpgsqlCommand("SELECT pg_notify($1, b) FROM unnest($2::text[]) AS b", connection);
+        answer.Parameters.Add(new NpgsqlParameter<string> { TypedValue = AckChannel });
+        answer.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. answers] });
+        answers.Clear();
+        answer.ExecuteNonQuery();
+    }
+
+    private void OnNotification(string channel, string payload, ChangeBarrier barrier, List<string> answers)
+    {
+        if (channel == AckChannel)
+        {
+            barrier.Answered(payload);
+            return;
+        }
+
+        if (payload.StartsWith("b:", StringComparison.Ordinal))
+        {
+            // Why answer after Wait returns: no command may run on the connection while it is delivering notifications.
+            answers.Add(payload);
+            return;
+        }
+
         var changes = new List<RowChange>();
         foreach (var part in payload.Split(','))
         {
