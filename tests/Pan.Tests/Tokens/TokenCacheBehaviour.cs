@@ -123,6 +123,37 @@ public abstract class TokenCacheBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Logout_OnAnOlderNode_WaitsForANodeThatJustJoined()
+    {
+        // The older node last counted the listeners before this one joined; the newcomer's greeting must count.
+        var owner = await TestMembers.CreateAsync(Server);
+        var auth = await TestMembers.AuthTokenAsync(Server, owner);
+        await using var second = await fixture.StartNodeAsync();
+        await LiveCacheAsync(Server);
+        var cache = await LiveCacheAsync(second);
+        var access = await TestMembers.AccessTokenAsync(second, auth, owner);
+        await Eventually.HoldsAsync(async () =>
+        {
+            var hits = cache.Hits;
+            await ValidateAsync(second, access);
+            return cache.Hits > hits;
+        });
+
+        var feed = second.Services.GetRequiredService<DataChangeFeed>();
+        feed.BeforeHandlingHeard = () => Thread.Sleep(150);
+        try
+        {
+            await new MemberServiceV2.MemberServiceV2Client(Server.Grpc).LogoutAsync(new LogoutRequest { PanAccessToken = access });
+
+            await ExpectInvalidAsync(second, access);
+        }
+        finally
+        {
+            feed.BeforeHandlingHeard = null;
+        }
+    }
+
+    [Fact]
     public async Task SessionRevoked_ByPlainSqlOutsidePan_IsRejected_OnPostgres()
     {
         if (!IsPostgres)

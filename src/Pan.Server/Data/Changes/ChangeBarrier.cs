@@ -13,7 +13,8 @@ namespace Pan.Server.Data.Changes;
 /// a listener handles them one after the other on its thread, so a listener that answers the barrier (on
 /// <see cref="PostgresChangeListener.AckChannel"/>) has already dropped the copies the commit made stale. The call waits
 /// for as many answers as there are listener sessions on the database. With one listener (this node alone) there is
-/// nothing to wait for and no barrier is sent. A listener that does not answer in time is logged and not waited for:
+/// nothing to wait for and no barrier is sent: the listener keeps <see cref="KnownListeners"/> current (counted every
+/// few seconds, and at once when a new node announces itself), so a lone node pays no query for it. A listener that does not answer in time is logged and not waited for:
 /// the write is committed either way, and that node's copies are still bounded by their maximum age.
 /// </remarks>
 internal sealed class ChangeBarrier(string connectionString, ILogger logger) : IDisposable
@@ -22,10 +23,26 @@ internal sealed class ChangeBarrier(string connectionString, ILogger logger) : I
     private readonly ConcurrentDictionary<string, Waiter> waiting = new();
     private readonly NpgsqlDataSource dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
     private long sequence;
+    private int knownListeners = 2;
+
+    /// <summary>Listener sessions on the database as last counted by this node's listener (2 until first counted).</summary>
+    public int KnownListeners
+    {
+        get => Volatile.Read(ref knownListeners);
+        set => Volatile.Write(ref knownListeners, value);
+    }
+
+    /// <summary>The text a starting node sends on the change channel so that the others count again at once.</summary>
+    public string Hello => "h:" + nodeId;
 
     /// <summary>Waits (at most <paramref name="timeout"/>) until every listener on the database has handled what this node committed before.</summary>
     public async Task WaitAllNodesAsync(TimeSpan timeout)
     {
+        if (KnownListeners <= 1)
+        {
+            return;
+        }
+
         var id = $"b:{nodeId}:{Interlocked.Increment(ref sequence)}";
         var waiter = new Waiter();
         waiting[id] = waiter;

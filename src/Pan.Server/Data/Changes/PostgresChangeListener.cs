@@ -26,6 +26,11 @@ internal sealed class PostgresChangeListener(DataChangeFeed feed, IOptions<Datab
 
     private const int KeepAliveSeconds = 5;
 
+    /// <summary>How often the listener sessions on the database are counted (for <see cref="ChangeBarrier"/>).</summary>
+    private const int CountEveryMs = 2_000;
+
+    private volatile bool countNow;
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.IsPostgres)
@@ -96,13 +101,30 @@ internal sealed class PostgresChangeListener(DataChangeFeed feed, IOptions<Datab
                     continue;
                 }
 
+                // Why before going live: the other nodes count listeners again when they hear this, so that their
+                // revoking calls wait for this node from the moment it may hold copies.
+                using (var hello = new NpgsqlCommand("SELECT pg_notify($1, $2)", connection))
+                {
+                    hello.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Channel });
+                    hello.Parameters.Add(new NpgsqlParameter<string> { TypedValue = barrier.Hello });
+                    hello.ExecuteNonQuery();
+                }
+
+                barrier.KnownListeners = CountListeners(connection);
                 feed.SetLive(true);
                 delay = TimeSpan.FromMilliseconds(200);
                 logger.LogInformation("Listening for data changes on {Channel}", Channel);
+                var nextCount = Environment.TickCount64 + CountEveryMs;
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     connection.Wait(500);
                     Answer(connection, answers);
+                    if (countNow || Environment.TickCount64 >= nextCount)
+                    {
+                        countNow = false;
+                        barrier.KnownListeners = CountListeners(connection);
+                        nextCount = Environment.TickCount64 + CountEveryMs;
+                    }
                 }
 
                 return;
@@ -134,6 +156,14 @@ internal sealed class PostgresChangeListener(DataChangeFeed feed, IOptions<Datab
         return (long)check.ExecuteScalar()! == 3;
     }
 
+    private static int CountListeners(NpgsqlConnection connection)
+    {
+        using var count = new NpgsqlCommand(
+            "SELECT count(*)::int FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", connection);
+        count.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ApplicationName });
+        return (int)count.ExecuteScalar()!;
+    }
+
     /// <summary>Answers the barriers heard (after the changes before them were handled), in one statement.</summary>
     private static void Answer(NpgsqlConnection connection, List<string> answers)
     {
@@ -154,6 +184,18 @@ internal sealed class PostgresChangeListener(DataChangeFeed feed, IOptions<Datab
         if (channel == AckChannel)
         {
             barrier.Answered(payload);
+            return;
+        }
+
+        if (payload.StartsWith("h:", StringComparison.Ordinal))
+        {
+            if (payload != barrier.Hello)
+            {
+                // Why at once: the new node may hold copies as soon as it is live; wait for it from now on.
+                barrier.KnownListeners = Math.Max(barrier.KnownListeners, 2);
+                countNow = true;
+            }
+
             return;
         }
 
