@@ -83,6 +83,21 @@ public sealed class SmsGate(
         }
 
         var db = callerDb;
+        var entry = NewLogRow(to, purpose, clientIp);
+        if (entry.Outcome == SmsSendOutcome.Blocked)
+        {
+            await InsertAsync(db, entry, CancellationToken.None);
+            return Blocked(SmsBlockReason.CountryNotAllowed, to, purpose);
+        }
+
+        // The reservation: committed before counting, so racing sends on any node see each other.
+        entry.Id = await InsertAsync(db, entry, cancellationToken);
+        return await CountAndSendAsync(db, entry, to, text, purpose, cancellationToken);
+    }
+
+    /// <summary>A send's log row: pending, or blocked at once when the number's country is not allowed (no provider call).</summary>
+    private SmsSend NewLogRow(PhoneNumber to, SmsPurpose purpose, IPAddress? clientIp)
+    {
         var entry = new SmsSend
         {
             PhoneHash = SmsKeys.Phone(to),
@@ -92,18 +107,13 @@ public sealed class SmsGate(
             Outcome = SmsSendOutcome.Pending,
             Created = clock.GetUtcNow(),
         };
-
         if (!countries.IsAllowed(to))
         {
             entry.Outcome = SmsSendOutcome.Blocked;
             entry.BlockedReason = nameof(SmsBlockReason.CountryNotAllowed);
-            await InsertAsync(db, entry, CancellationToken.None);
-            return Blocked(SmsBlockReason.CountryNotAllowed, to, purpose);
         }
 
-        // The reservation: committed before counting, so racing sends on any node see each other.
-        entry.Id = await InsertAsync(db, entry, cancellationToken);
-        return await CountAndSendAsync(db, entry, to, text, purpose, cancellationToken);
+        return entry;
     }
 
     /// <summary>
@@ -115,21 +125,7 @@ public sealed class SmsGate(
     public SmsReservation Reserve(PhoneNumber to, SmsPurpose purpose, IPAddress? clientIp)
     {
         ArgumentNullException.ThrowIfNull(to);
-        var entry = new SmsSend
-        {
-            PhoneHash = SmsKeys.Phone(to),
-            CountryCode = to.CountryCode,
-            Ip = SmsKeys.Ip(clientIp),
-            Purpose = purpose.ToString(),
-            Outcome = SmsSendOutcome.Pending,
-            Created = clock.GetUtcNow(),
-        };
-        if (!countries.IsAllowed(to))
-        {
-            entry.Outcome = SmsSendOutcome.Blocked;
-            entry.BlockedReason = nameof(SmsBlockReason.CountryNotAllowed);
-        }
-
+        var entry = NewLogRow(to, purpose, clientIp);
         callerDb.Add(entry);
         return new SmsReservation(entry, to, purpose);
     }
