@@ -82,7 +82,20 @@ public sealed class PublicMemberReader(IOptions<DatabaseOptions> databaseOptions
     private void ReadSqlite(string sql, long[] uids, List<Member> members)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        var lease = idle.TryDequeue(out var found) && found.Sql == sql ? found : new SqliteLease(sqliteConnectionString, sql);
+        SqliteLease? lease = null;
+        if (idle.TryDequeue(out var found))
+        {
+            if (found.Sql == sql)
+            {
+                lease = found;
+            }
+            else
+            {
+                found.Dispose();
+            }
+        }
+
+        lease ??= new SqliteLease(sqliteConnectionString, sql);
         var keep = false;
         try
         {

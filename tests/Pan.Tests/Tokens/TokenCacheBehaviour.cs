@@ -99,27 +99,9 @@ public abstract class TokenCacheBehaviour<TFixture>(TFixture fixture) : IClassFi
         var owner = await TestMembers.CreateAsync(Server);
         var auth = await TestMembers.AuthTokenAsync(Server, owner);
         var access = await TestMembers.AccessTokenAsync(Server, auth, owner);
-        var cache = Server.Services.GetRequiredService<AccessTokenCache>();
-        await Eventually.HoldsAsync(async () =>
-        {
-            var hits = cache.Hits;
-            await ValidateAsync(Server, access);
-            return cache.Hits > hits;
-        });
+        await CachedAsync(Server, access);
 
-        // This node handles every change it hears 150 ms late, as a node under load might.
-        var feed = Server.Services.GetRequiredService<DataChangeFeed>();
-        feed.BeforeHandlingHeard = () => Thread.Sleep(150);
-        try
-        {
-            await new MemberServiceV2.MemberServiceV2Client(second.Grpc).LogoutAsync(new LogoutRequest { PanAccessToken = access });
-
-            await ExpectInvalidAsync(Server, access);
-        }
-        finally
-        {
-            feed.BeforeHandlingHeard = null;
-        }
+        await LogoutWhileSlowAsync(revoking: second, slow: Server, access);
     }
 
     [Fact]
@@ -130,22 +112,38 @@ public abstract class TokenCacheBehaviour<TFixture>(TFixture fixture) : IClassFi
         var auth = await TestMembers.AuthTokenAsync(Server, owner);
         await using var second = await fixture.StartNodeAsync();
         await LiveCacheAsync(Server);
-        var cache = await LiveCacheAsync(second);
+        await LiveCacheAsync(second);
         var access = await TestMembers.AccessTokenAsync(second, auth, owner);
+        await CachedAsync(second, access);
+
+        await LogoutWhileSlowAsync(revoking: Server, slow: second, access);
+    }
+
+    /// <summary>Checks <paramref name="access"/> on <paramref name="server"/> until a check is answered from its cache.</summary>
+    private static async Task CachedAsync(PanServer server, string access)
+    {
+        var cache = server.Services.GetRequiredService<AccessTokenCache>();
         await Eventually.HoldsAsync(async () =>
         {
             var hits = cache.Hits;
-            await ValidateAsync(second, access);
+            await ValidateAsync(server, access);
             return cache.Hits > hits;
         });
+    }
 
-        var feed = second.Services.GetRequiredService<DataChangeFeed>();
+    /// <summary>
+    /// Logs <paramref name="access"/> out on <paramref name="revoking"/> while <paramref name="slow"/> handles every change
+    /// it hears 150 ms late (as a node under load might), then expects <paramref name="slow"/> to refuse it at once.
+    /// </summary>
+    private static async Task LogoutWhileSlowAsync(PanServer revoking, PanServer slow, string access)
+    {
+        var feed = slow.Services.GetRequiredService<DataChangeFeed>();
         feed.BeforeHandlingHeard = () => Thread.Sleep(150);
         try
         {
-            await new MemberServiceV2.MemberServiceV2Client(Server.Grpc).LogoutAsync(new LogoutRequest { PanAccessToken = access });
+            await new MemberServiceV2.MemberServiceV2Client(revoking.Grpc).LogoutAsync(new LogoutRequest { PanAccessToken = access });
 
-            await ExpectInvalidAsync(second, access);
+            await ExpectInvalidAsync(slow, access);
         }
         finally
         {
