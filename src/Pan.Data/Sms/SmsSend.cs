@@ -17,17 +17,17 @@ public enum SmsSendOutcome
 }
 
 /// <summary>
-/// One row per SMS the gate was asked to send (the <c>sms_sends</c> log). The caps count these rows, so every node
-/// sees the same numbers.
+/// One row per SMS the gate was asked to send (the <c>sms_sends</c> log): the record of what went out, was blocked or
+/// failed. The caps count <see cref="SmsCount"/> buckets, written in the same commit as a send's row.
 /// </summary>
 public sealed class SmsSend
 {
     public long Id { get; set; }
 
-    /// <summary>SHA-256 of the E.164 number: enough to count per phone without keeping the number in a log table.</summary>
+    /// <summary>SHA-256 of the E.164 number: enough to tell a phone's sends apart without keeping the number in a log table.</summary>
     public byte[] PhoneHash { get; set; } = [];
 
-    /// <summary>The country calling code of the phone (886), for the per-country caps.</summary>
+    /// <summary>The country calling code of the phone (886).</summary>
     public int CountryCode { get; set; }
 
     /// <summary>The client address the caps count by: an IPv4 address or an IPv6 /64 prefix; null when unknown.</summary>

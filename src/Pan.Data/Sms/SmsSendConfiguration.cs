@@ -18,10 +18,7 @@ internal sealed class SmsSendConfiguration : IEntityTypeConfiguration<SmsSend>
         builder.Property(s => s.BlockedReason).HasColumnName("blocked_reason").HasMaxLength(32);
         builder.Property(s => s.Created).HasColumnName("created");
 
-        // Why: each cap is "rows for this key created after T that were not blocked"; (key, created, outcome) answers it
-        // from the index alone.
-        builder.HasIndex(s => new { s.PhoneHash, s.Created, s.Outcome }).HasDatabaseName("ix_sms_sends_phone_created");
-        builder.HasIndex(s => new { s.Ip, s.Created, s.Outcome }).HasDatabaseName("ix_sms_sends_ip_created");
-        builder.HasIndex(s => new { s.CountryCode, s.Created, s.Outcome }).HasDatabaseName("ix_sms_sends_country_created");
+        // Why only this index: the caps count sms_counts, not this log; the janitor deletes the log by age.
+        builder.HasIndex(s => s.Created).HasDatabaseName("ix_sms_sends_created");
     }
 }

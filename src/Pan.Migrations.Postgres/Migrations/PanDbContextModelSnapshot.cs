@@ -1560,6 +1560,30 @@ namespace Pan.Migrations.Postgres.Migrations
                     b.ToTable("phase_sessions", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.Sms.SmsCount", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)")
+                        .HasColumnName("counter");
+
+                    b.Property<int>("Span")
+                        .HasColumnType("integer")
+                        .HasColumnName("span");
+
+                    b.Property<long>("Bucket")
+                        .HasColumnType("bigint")
+                        .HasColumnName("bucket");
+
+                    b.Property<int>("Sends")
+                        .HasColumnType("integer")
+                        .HasColumnName("sends");
+
+                    b.HasKey("Key", "Span", "Bucket");
+
+                    b.ToTable("sms_counts", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.Sms.SmsSend", b =>
                 {
                     b.Property<long>("Id")
@@ -1605,14 +1629,8 @@ namespace Pan.Migrations.Postgres.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CountryCode", "Created", "Outcome")
-                        .HasDatabaseName("ix_sms_sends_country_created");
-
-                    b.HasIndex("Ip", "Created", "Outcome")
-                        .HasDatabaseName("ix_sms_sends_ip_created");
-
-                    b.HasIndex("PhoneHash", "Created", "Outcome")
-                        .HasDatabaseName("ix_sms_sends_phone_created");
+                    b.HasIndex("Created")
+                        .HasDatabaseName("ix_sms_sends_created");
 
                     b.ToTable("sms_sends", (string)null);
                 });

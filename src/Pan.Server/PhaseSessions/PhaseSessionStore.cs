@@ -55,7 +55,7 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
     /// Starts a flow in one INSERT: already waiting for its captcha when <paramref name="captchaRequired"/>, or already
     /// holding its first code when <paramref name="withCode"/> (returned once, as <see cref="IssueCodeAsync"/> would
     /// return it for a new session: a new session has sent nothing and has no cool-down running). Rows the request has
-    /// staged on its context (an SMS log reservation, <see cref="Sms.SmsGate.Reserve"/>) are saved in the same commit.
+    /// staged on its context (an SMS log reservation, <see cref="Sms.SmsGate.ReserveAsync{T}"/>) are saved in the same commit.
     /// </summary>
     public async Task<(PhaseSession Session, string Token, string? Code)> StartAsync(
         string purpose, PhoneNumber? phone, long? uid, string? clientIp, bool captchaRequired, bool withCode, CancellationToken cancellationToken)

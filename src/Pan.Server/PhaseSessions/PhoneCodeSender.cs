@@ -105,7 +105,7 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
     /// <see cref="RequireCaptchaIfNeededAsync"/> and <see cref="SendOrThrowAsync"/>, with fewer writes. The captcha
     /// decision comes first, so the session is inserted already waiting for its captcha, or already holding its first
     /// code (a new session has no cool-down and has sent nothing, so the code is issued as IssueCodeAsync would) and
-    /// committed together with that code's SMS log row (<see cref="SmsGate.Reserve"/>).
+    /// committed together with that code's SMS log row and counts (<see cref="SmsGate.ReserveAsync{T}"/>).
     /// </summary>
     /// <returns>The session, the token for the client, and the sent code's outcome.</returns>
     public async Task<(PhaseSession Session, string Token, SendOutcome Sent)> StartAndSendAsync(
@@ -123,10 +123,12 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
             return (locked, lockedToken, await SendOrThrowAsync(locked, phone, purpose, clientIp, errors, lockedToken, cancellationToken));
         }
 
-        // Why staged first: the session's INSERT then commits the SMS log's reservation with it (one commit, not two;
-        // a session holding a code never exists without its send on record). The caps are counted after that commit.
-        var reservation = sms.Reserve(phone, purpose, clientIp);
-        var (session, token, code) = await store.StartAsync(flowPurpose, phone, uid, clientIpText, captchaRequired: false, withCode: true, cancellationToken);
+        // Why reserved with the session: the session's INSERT and the send's log row and counts are one commit (not two;
+        // a session holding a code never exists without its send on record). The caps are summed after that commit.
+        var ((session, token, code), reservation) = await sms.ReserveAsync(
+            phone, purpose, clientIp,
+            ct => store.StartAsync(flowPurpose, phone, uid, clientIpText, captchaRequired: false, withCode: true, ct),
+            cancellationToken);
         var result = await sms.SendReservedAsync(reservation, Text(code!, phone), cancellationToken);
         if (!result.Sent)
         {

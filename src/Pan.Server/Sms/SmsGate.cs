@@ -32,7 +32,7 @@ public enum SmsPurpose
     Internal,
 }
 
-/// <summary>A send whose log row <see cref="SmsGate.Reserve"/> staged; hand it to <see cref="SmsGate.SendReservedAsync"/> once saved.</summary>
+/// <summary>A send <see cref="SmsGate.ReserveAsync{T}"/> committed (log row and counts); hand it to <see cref="SmsGate.SendReservedAsync"/>.</summary>
 public sealed record SmsReservation(SmsSend Entry, PhoneNumber To, SmsPurpose Purpose);
 
 public sealed record SmsSendResult(bool Sent, SmsBlockReason Blocked)
@@ -46,19 +46,26 @@ public sealed record SmsSendResult(bool Sent, SmsBlockReason Blocked)
 /// A provider that still fails after its retries throws <see cref="Errors.DependencyUnavailableException"/>.
 /// </summary>
 /// <remarks>
-/// <para>Every request is logged in <c>sms_sends</c>. Caps count the last hour / 24 hours of rows that were not blocked
-/// (sent, failed — the message may have gone out — or still pending); blocked rows are kept for the record but count
-/// against nothing, so an attacker hammering a number cannot keep it blocked past the window.</para>
-/// <para>Exact under concurrency, without locks: a send first commits a <c>Pending</c> row, then counts (its own row
-/// included) and blocks itself when a count exceeds the cap. Of several racing sends, the one committed last sees all
-/// the others, so the caps are never exceeded; at worst two racers both see each other and both are blocked.</para>
-/// <para>The log is written by single statements outside any transaction: each commits by itself, so an operation that
-/// fails after sending still counts. Call the gate outside a database transaction — an SMS cannot be rolled back, and
-/// on SQLite a caller holding the write lock would block the log's write. The one exception is the reservation row of
-/// <see cref="Reserve"/>, which the caller commits with its own rows (through the change tracker) before
-/// <see cref="SendReservedAsync"/> counts and sends.</para>
-/// <para>Sends with purpose <see cref="SmsPurpose.Internal"/> (trusted back ends on a few addresses) record the client
-/// address but skip the per-IP caps; per-phone and per-country caps still apply.</para>
+/// <para>Every request is logged in <c>sms_sends</c>. The caps count <c>sms_counts</c>: per key (phone, client address,
+/// country) one bucket per minute and one per hour. A send adds one to each of its keys' buckets in the same commit as
+/// its log row; the hourly caps sum the last 61 minute buckets, the daily caps the last 25 hour buckets. So a send
+/// counts for 60 to 61 minutes against the hourly caps and 24 to 25 hours against the daily ones — never less than the
+/// window — and a check reads at most 86 small rows per key however busy the key is (counting log rows instead made
+/// every send scan the whole day of its country and its address). Sends that were not blocked count (sent, failed —
+/// the message may have gone out — or still pending); a blocked send takes its counts back, so an attacker hammering a
+/// number cannot keep it blocked past the window.</para>
+/// <para>Exact under concurrency, without locks: a send first commits its counts, then sums (its own included) and
+/// blocks itself when a sum exceeds the cap. Of several racing sends, the one committed last sees all the others, so
+/// the caps are never exceeded; at worst two racers both see each other and both are blocked.</para>
+/// <para>The gate commits its own rows, outside the caller's work: an operation that fails after sending still counts.
+/// Call it outside a database transaction — an SMS cannot be rolled back, and on SQLite a caller holding the write lock
+/// would block the gate's write. The one exception is <see cref="ReserveAsync{T}"/>, which commits a send's log row and
+/// counts together with the caller's own rows before <see cref="SendReservedAsync"/> sums and sends.</para>
+/// <para>Sends with purpose <see cref="SmsPurpose.Internal"/> (trusted back ends on a few addresses) count against
+/// their client address but skip the per-IP caps; per-phone and per-country caps still apply.</para>
+/// <para>PostgreSQL: adding to a bucket locks its row until the commit, so the sends of one country (and of one
+/// address) commit one after another — a ceiling of about one send per commit latency per country, far above any
+/// country cap Pan is configured with.</para>
 /// </remarks>
 public sealed class SmsGate(
     PanDbContext callerDb,
@@ -70,9 +77,6 @@ public sealed class SmsGate(
     TimeProvider clock,
     ILogger<SmsGate> logger)
 {
-    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
-    private static readonly TimeSpan Day = TimeSpan.FromDays(1);
-
     public async Task<SmsSendResult> SendAsync(PhoneNumber to, string text, SmsPurpose purpose, IPAddress? clientIp, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(to);
@@ -90,8 +94,14 @@ public sealed class SmsGate(
             return Blocked(SmsBlockReason.CountryNotAllowed, to, purpose);
         }
 
-        // The reservation: committed before counting, so racing sends on any node see each other.
-        entry.Id = await InsertAsync(db, entry, cancellationToken);
+        // The reservation: the log row and its counts, committed before summing, so racing sends on any node see each other.
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            entry.Id = await InsertAsync(db, entry, cancellationToken);
+            await AddCountsAsync(db, entry, 1, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
         return await CountAndSendAsync(db, entry, to, text, purpose, cancellationToken);
     }
 
@@ -117,36 +127,56 @@ public sealed class SmsGate(
     }
 
     /// <summary>
-    /// Stages the log row of a send (pending, or blocked at once when the country is not allowed) on the request's
-    /// context without saving it: the caller's next SaveChanges commits it together with the caller's own rows (a
-    /// phone flow's new session and its first code's reservation are one commit). Then call
-    /// <see cref="SendReservedAsync"/>, outside any transaction.
+    /// Runs <paramref name="save"/> (the caller's own SaveChanges) in a transaction that also writes a send's log row
+    /// (pending, or blocked at once when the country is not allowed) and its counts: one commit for both (a phone flow's
+    /// new session holding a code never exists without its send on record). Then call <see cref="SendReservedAsync"/>,
+    /// outside any transaction.
     /// </summary>
-    public SmsReservation Reserve(PhoneNumber to, SmsPurpose purpose, IPAddress? clientIp)
+    public async Task<(T Saved, SmsReservation Reservation)> ReserveAsync<T>(
+        PhoneNumber to, SmsPurpose purpose, IPAddress? clientIp, Func<CancellationToken, Task<T>> save, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(to);
+        ArgumentNullException.ThrowIfNull(save);
+        if (callerDb.Database.CurrentTransaction is not null)
+        {
+            throw new InvalidOperationException("SmsGate.ReserveAsync opens its own transaction: call it outside one.");
+        }
+
         var entry = NewLogRow(to, purpose, clientIp);
         callerDb.Add(entry);
-        return new SmsReservation(entry, to, purpose);
+        try
+        {
+            await using var transaction = await callerDb.Database.BeginTransactionAsync(cancellationToken);
+            var saved = await save(cancellationToken);
+            if (entry.Outcome != SmsSendOutcome.Blocked)
+            {
+                await AddCountsAsync(callerDb, entry, 1, cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            return (saved, new SmsReservation(entry, to, purpose));
+        }
+        finally
+        {
+            // Why: the outcome is written by a statement of its own; the context must not save (or retry) the row again.
+            callerDb.Entry(entry).State = EntityState.Detached;
+        }
     }
 
     /// <summary>
-    /// <see cref="SendAsync"/> for a send whose log row <see cref="Reserve"/> staged and the caller has since saved:
-    /// the same caps, counted after that commit, the same provider call and outcome.
+    /// <see cref="SendAsync"/> for a send <see cref="ReserveAsync{T}"/> committed: the same caps, summed after that
+    /// commit, the same provider call and outcome.
     /// </summary>
     public async Task<SmsSendResult> SendReservedAsync(SmsReservation reservation, string text, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reservation);
         ArgumentException.ThrowIfNullOrEmpty(text);
         var entry = reservation.Entry;
-        var tracked = callerDb.Entry(entry);
-        if (tracked.State != EntityState.Unchanged || entry.Id == 0 || callerDb.Database.CurrentTransaction is not null)
+        if (entry.Id == 0 || callerDb.Database.CurrentTransaction is not null)
         {
-            throw new InvalidOperationException("SmsGate.SendReservedAsync needs the reservation saved and committed, and no open transaction.");
+            throw new InvalidOperationException("SmsGate.SendReservedAsync needs the reservation committed, and no open transaction.");
         }
 
-        // Why: the outcome is written by a statement of its own; the context need not track the row any longer.
-        tracked.State = EntityState.Detached;
         return entry.Outcome == SmsSendOutcome.Blocked
             ? Blocked(SmsBlockReason.CountryNotAllowed, reservation.To, reservation.Purpose)
             : await CountAndSendAsync(callerDb, entry, reservation.To, text, reservation.Purpose, cancellationToken);
@@ -159,7 +189,11 @@ public sealed class SmsGate(
         var capped = await CheckCapsAsync(db, entry, checkIp: purpose != SmsPurpose.Internal, cancellationToken);
         if (capped != SmsBlockReason.None)
         {
+            // Why never cancelled: the counts must be taken back and the row must not stay pending.
+            await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            await AddCountsAsync(db, entry, -1, CancellationToken.None);
             await SetOutcomeAsync(db, entry.Id, SmsSendOutcome.Blocked, capped.ToString());
+            await transaction.CommitAsync(CancellationToken.None);
             return Blocked(capped, to, purpose);
         }
 
@@ -194,15 +228,9 @@ public sealed class SmsGate(
         }
 
         await using var scope = scopes.CreateAsyncScope();
-        var sends = Counted(scope.ServiceProvider.GetRequiredService<PanDbContext>(), clock.GetUtcNow() - Hour);
-        var phoneHash = SmsKeys.Phone(to);
-        if (await sends.CountAsync(s => s.PhoneHash == phoneHash, cancellationToken) >= rules.PhonePerHour)
-        {
-            return true;
-        }
-
-        var ip = SmsKeys.Ip(clientIp);
-        return ip is not null && await sends.CountAsync(s => s.Ip == ip, cancellationToken) >= rules.IpPerHour;
+        var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+        var counts = await CountCapsAsync(db, CounterKeys.Of(SmsKeys.Phone(to), SmsKeys.Ip(clientIp), countryCode: null), clock.GetUtcNow(), cancellationToken);
+        return counts.PhoneHour >= rules.PhonePerHour || (clientIp is not null && counts.IpHour >= rules.IpPerHour);
     }
 
     private SmsSendResult Blocked(SmsBlockReason reason, PhoneNumber to, SmsPurpose purpose)
@@ -238,7 +266,8 @@ public sealed class SmsGate(
     private async Task<SmsBlockReason> CheckCapsAsync(PanDbContext db, SmsSend entry, bool checkIp, CancellationToken cancellationToken)
     {
         var caps = limits.Value;
-        var counts = await CountCapsAsync(db, entry, checkIp ? entry.Ip : null, cancellationToken);
+        var keys = CounterKeys.Of(entry.PhoneHash, checkIp ? entry.Ip : null, entry.CountryCode);
+        var counts = await CountCapsAsync(db, keys, entry.Created, cancellationToken);
         if (counts.PhoneHour > caps.PerPhonePerHour)
         {
             return SmsBlockReason.PhoneHourlyCap;
@@ -268,47 +297,69 @@ public sealed class SmsGate(
     }
 
     /// <summary>
-    /// Every cap's counts for <paramref name="entry"/>'s phone, address (none when <paramref name="ip"/> is null) and
-    /// country, in one statement.
+    /// Adds <paramref name="delta"/> to the minute and hour buckets of <paramref name="entry"/>'s phone, client address
+    /// (when known) and country, in one statement.
     /// </summary>
     /// <remarks>
-    /// Why raw SQL: each key is one aggregate without GROUP BY over its covering (key, created, outcome) index, and the
-    /// three are cross-joined (each has exactly one row), so one round trip counts all six. The LINQ form (GroupBy on a
-    /// constant) made SQLite sort every counted row in a temporary B-tree, and took three round trips. Same syntax on
-    /// SQLite and PostgreSQL; instants are stored as Unix milliseconds, Blocked is 3.
+    /// Why raw SQL: an upsert (INSERT … ON CONFLICT DO UPDATE) is not something the change tracker can express, and it
+    /// must add to whatever a racing send on another node committed. The same text runs on SQLite and PostgreSQL (a
+    /// VALUES list names its columns column1…column3 on both); rows whose key is null (no client address) are skipped.
+    /// Rows are listed phone, address, country on every send, so racing sends lock shared rows in one order.
     /// </remarks>
-    private static async Task<CapCounts> CountCapsAsync(PanDbContext db, SmsSend entry, string? ip, CancellationToken cancellationToken)
+    private static Task<int> AddCountsAsync(PanDbContext db, SmsSend entry, int delta, CancellationToken cancellationToken)
     {
-        var dayAgo = (entry.Created - Day).ToUnixTimeMilliseconds();
-        var hourAgo = (entry.Created - Hour).ToUnixTimeMilliseconds();
-        var phoneHash = entry.PhoneHash;
-        var countryCode = entry.CountryCode;
-        const int blocked = (int)SmsSendOutcome.Blocked;
-        var query = ip is null
-            ? db.Database.SqlQuery<CapCounts>($"""
-                SELECT p.n_day AS "PhoneDay", p.n_hour AS "PhoneHour", CAST(0 AS bigint) AS "IpDay", CAST(0 AS bigint) AS "IpHour", c.n_day AS "CountryDay", c.n_hour AS "CountryHour"
-                FROM (SELECT COUNT(*) AS n_day, COUNT(*) FILTER (WHERE created > {hourAgo}) AS n_hour FROM sms_sends
-                      WHERE phone_hash = {phoneHash} AND created > {dayAgo} AND outcome <> {blocked}) AS p
-                CROSS JOIN (SELECT COUNT(*) AS n_day, COUNT(*) FILTER (WHERE created > {hourAgo}) AS n_hour FROM sms_sends
-                      WHERE country_code = {countryCode} AND created > {dayAgo} AND outcome <> {blocked}) AS c
-                """)
-            : db.Database.SqlQuery<CapCounts>($"""
-                SELECT p.n_day AS "PhoneDay", p.n_hour AS "PhoneHour", i.n_day AS "IpDay", i.n_hour AS "IpHour", c.n_day AS "CountryDay", c.n_hour AS "CountryHour"
-                FROM (SELECT COUNT(*) AS n_day, COUNT(*) FILTER (WHERE created > {hourAgo}) AS n_hour FROM sms_sends
-                      WHERE phone_hash = {phoneHash} AND created > {dayAgo} AND outcome <> {blocked}) AS p
-                CROSS JOIN (SELECT COUNT(*) AS n_day, COUNT(*) FILTER (WHERE created > {hourAgo}) AS n_hour FROM sms_sends
-                      WHERE ip = {ip} AND created > {dayAgo} AND outcome <> {blocked}) AS i
-                CROSS JOIN (SELECT COUNT(*) AS n_day, COUNT(*) FILTER (WHERE created > {hourAgo}) AS n_hour FROM sms_sends
-                      WHERE country_code = {countryCode} AND created > {dayAgo} AND outcome <> {blocked}) AS c
-                """);
-        var rows = await query.ToListAsync(cancellationToken);
+        var keys = CounterKeys.Of(entry.PhoneHash, entry.Ip, entry.CountryCode);
+        var (minute, hour) = Buckets(entry.Created);
+        const int m = SmsCount.MinuteSpan;
+        const int h = SmsCount.HourSpan;
+        return db.Database.ExecuteSqlInterpolatedAsync($"""
+            INSERT INTO sms_counts (counter, span, bucket, sends)
+            SELECT column1, column2, column3, {delta} FROM (VALUES
+                ({keys.Phone}, {m}, {minute}), ({keys.Phone}, {h}, {hour}),
+                ({keys.Ip}, {m}, {minute}), ({keys.Ip}, {h}, {hour}),
+                ({keys.Country}, {m}, {minute}), ({keys.Country}, {h}, {hour})) AS v
+            WHERE column1 IS NOT NULL
+            ON CONFLICT (counter, span, bucket) DO UPDATE SET sends = sms_counts.sends + excluded.sends
+            """, cancellationToken);
+    }
+
+    /// <summary>
+    /// Every cap's count at <paramref name="at"/> for the keys (a null key counts 0), in one statement: each is the sum
+    /// of a range of the counters' primary key, the last 61 minute buckets or the last 25 hour buckets.
+    /// </summary>
+    private static async Task<CapCounts> CountCapsAsync(PanDbContext db, CounterKeys keys, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var (minute, hour) = Buckets(at);
+        var hourFrom = minute - 60;
+        var dayFrom = hour - (24 * 60);
+        const int m = SmsCount.MinuteSpan;
+        const int h = SmsCount.HourSpan;
+        var rows = await db.Database.SqlQuery<CapCounts>($"""
+            SELECT
+                (SELECT COALESCE(SUM(sends), 0) FROM sms_counts WHERE counter = {keys.Phone} AND span = {h} AND bucket >= {dayFrom}) AS "PhoneDay",
+                (SELECT COALESCE(SUM(sends), 0) FROM sms_counts WHERE counter = {keys.Phone} AND span = {m} AND bucket >= {hourFrom}) AS "PhoneHour",
+                (SELECT COALESCE(SUM(sends), 0) FROM sms_counts WHERE counter = {keys.Ip} AND span = {h} AND bucket >= {dayFrom}) AS "IpDay",
+                (SELECT COALESCE(SUM(sends), 0) FROM sms_counts WHERE counter = {keys.Ip} AND span = {m} AND bucket >= {hourFrom}) AS "IpHour",
+                (SELECT COALESCE(SUM(sends), 0) FROM sms_counts WHERE counter = {keys.Country} AND span = {h} AND bucket >= {dayFrom}) AS "CountryDay",
+                (SELECT COALESCE(SUM(sends), 0) FROM sms_counts WHERE counter = {keys.Country} AND span = {m} AND bucket >= {hourFrom}) AS "CountryHour"
+            """).ToListAsync(cancellationToken);
         return rows.Single();
     }
 
-    /// <summary>Rows that count against caps and risk: created after <paramref name="since"/> and not blocked.</summary>
-    private static IQueryable<SmsSend> Counted(PanDbContext db, DateTimeOffset since) =>
-        db.Set<SmsSend>().AsNoTracking().Where(s => s.Created > since && s.Outcome != SmsSendOutcome.Blocked);
+    /// <summary>The minute bucket and the hour bucket of an instant, in minutes since the Unix epoch.</summary>
+    internal static (long Minute, long Hour) Buckets(DateTimeOffset at)
+    {
+        var minute = at.ToUnixTimeMilliseconds() / 60_000;
+        return (minute, minute - (minute % 60));
+    }
 
-    /// <summary>Rows counted against each cap (not blocked) in the last day and the last hour.</summary>
+    /// <summary>Counts per cap (sends not blocked) in the last day and the last hour.</summary>
     private sealed record CapCounts(long PhoneDay, long PhoneHour, long IpDay, long IpHour, long CountryDay, long CountryHour);
+
+    /// <summary>The counter keys of one send; null where there is nothing to count (no client address, or not asked for).</summary>
+    private sealed record CounterKeys(string Phone, string? Ip, string? Country)
+    {
+        public static CounterKeys Of(byte[] phoneHash, string? ip, int? countryCode) =>
+            new("p:" + Convert.ToHexString(phoneHash), ip is null ? null : "i:" + ip, countryCode is null ? null : "c:" + countryCode.Value);
+    }
 }

@@ -32,12 +32,16 @@ public abstract class SmsCapsBehaviour<TFixture> : IClassFixture<TFixture>
 
         await steps.AssertBlockedAsync(SmsBlockReason.PhoneHourlyCap, phone, TestPhones.Ip());
 
-        fixture.Clock.Advance(TimeSpan.FromHours(1));
+        fixture.Clock.Advance(TimeSpan.FromHours(1)); // a send counts for 60 to 61 minutes (minute buckets), never less
+        await steps.AssertBlockedAsync(SmsBlockReason.PhoneHourlyCap, phone, TestPhones.Ip());
+        fixture.Clock.Advance(TimeSpan.FromMinutes(1));
         Assert.True((await steps.SendAsync(phone, TestPhones.Ip())).Sent);
         Assert.True((await steps.SendAsync(phone, TestPhones.Ip())).Sent);
         await steps.AssertBlockedAsync(SmsBlockReason.PhoneDailyCap, phone, TestPhones.Ip());
 
-        fixture.Clock.Advance(TimeSpan.FromHours(23)); // the first three are now more than 24 h old
+        fixture.Clock.Advance(TimeSpan.FromHours(23)); // the first three are 24 h old: a send counts for 24 to 25 hours
+        await steps.AssertBlockedAsync(SmsBlockReason.PhoneDailyCap, phone, TestPhones.Ip());
+        fixture.Clock.Advance(TimeSpan.FromHours(1));
         Assert.True((await steps.SendAsync(phone, TestPhones.Ip())).Sent);
         Assert.Equal(6, Inbox.MessagesTo(phone.E164).Count);
     }
@@ -54,12 +58,12 @@ public abstract class SmsCapsBehaviour<TFixture> : IClassFixture<TFixture>
         await steps.AssertBlockedAsync(SmsBlockReason.IpHourlyCap, TestPhones.Taiwan(), ip);
         Assert.True((await steps.SendAsync(TestPhones.Taiwan(), TestPhones.Ip())).Sent); // another address is not affected
 
-        fixture.Clock.Advance(TimeSpan.FromHours(1));
+        fixture.Clock.Advance(TimeSpan.FromMinutes(61));
         Assert.True((await steps.SendAsync(TestPhones.Taiwan(), ip)).Sent);
         Assert.True((await steps.SendAsync(TestPhones.Taiwan(), ip)).Sent);
         await steps.AssertBlockedAsync(SmsBlockReason.IpDailyCap, TestPhones.Taiwan(), ip);
 
-        fixture.Clock.Advance(TimeSpan.FromHours(23));
+        fixture.Clock.Advance(TimeSpan.FromHours(24));
         Assert.True((await steps.SendAsync(TestPhones.Taiwan(), ip)).Sent);
     }
 
@@ -86,7 +90,7 @@ public abstract class SmsCapsBehaviour<TFixture> : IClassFixture<TFixture>
         await steps.AssertBlockedAsync(SmsBlockReason.CountryHourlyCap, TestPhones.Taiwan(), TestPhones.Ip());
         Assert.True((await steps.SendAsync(TestPhones.HongKong(), TestPhones.Ip())).Sent); // another country is not affected
 
-        fixture.Clock.Advance(TimeSpan.FromHours(1));
+        fixture.Clock.Advance(TimeSpan.FromMinutes(61));
         for (var i = 0; i < 4; i++)
         {
             Assert.True((await steps.SendAsync(TestPhones.Taiwan(), TestPhones.Ip())).Sent);
@@ -94,7 +98,7 @@ public abstract class SmsCapsBehaviour<TFixture> : IClassFixture<TFixture>
 
         await steps.AssertBlockedAsync(SmsBlockReason.CountryDailyCap, TestPhones.Taiwan(), TestPhones.Ip());
 
-        fixture.Clock.Advance(TimeSpan.FromHours(23));
+        fixture.Clock.Advance(TimeSpan.FromHours(24));
         Assert.True((await steps.SendAsync(TestPhones.Taiwan(), TestPhones.Ip())).Sent);
     }
 
@@ -113,7 +117,7 @@ public abstract class SmsCapsBehaviour<TFixture> : IClassFixture<TFixture>
             Assert.False((await steps.SendAsync(phone, TestPhones.Ip())).Sent);
         }
 
-        fixture.Clock.Advance(TimeSpan.FromMinutes(10)); // one hour after the three sends, 10 minutes after the last block
+        fixture.Clock.Advance(TimeSpan.FromMinutes(11)); // 61 minutes after the three sends, 11 after the last block
         Assert.True((await steps.SendAsync(phone, TestPhones.Ip())).Sent);
 
         var log = await steps.LogAsync(phone);
@@ -180,7 +184,7 @@ public abstract class SmsCapsBehaviour<TFixture> : IClassFixture<TFixture>
     {
         var phone = TestPhones.Taiwan();
 
-        // Why 8: the country cap is 8 an hour; more racers could trip it too (each cap is counted by its own query).
+        // Why 8: the country cap is 8 an hour; more racers could trip it too.
         var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => steps.SendAsync(phone, TestPhones.Ip()))));
 
         var sent = results.Count(r => r.Sent);
@@ -211,7 +215,7 @@ public abstract class SmsCapsBehaviour<TFixture> : IClassFixture<TFixture>
         Assert.True(await steps.IsRiskyAsync(TestPhones.Taiwan(), ip)); // three sends from the address this hour
         Assert.True(await steps.IsRiskyAsync(TestPhones.UnitedKingdom(), TestPhones.Ip())); // GB is high-risk
 
-        fixture.Clock.Advance(TimeSpan.FromHours(1));
+        fixture.Clock.Advance(TimeSpan.FromMinutes(61));
         Assert.False(await steps.IsRiskyAsync(phone, ip));
     }
 }
