@@ -40,6 +40,25 @@ namespace Pan.Migrations.Postgres.Migrations
                 name: "ix_sms_sends_created",
                 table: "sms_sends",
                 column: "created");
+
+            // Why: the caps counted the send log until now; its sends that were not blocked (outcome 3) are counted into
+            // the new buckets so that upgrading resets no cap. Buckets start at a multiple of their span, in Unix minutes.
+            foreach (var (key, filter) in new[]
+            {
+                ("'p:' || upper(encode(phone_hash, 'hex'))", "1 = 1"),
+                ("'i:' || ip", "ip IS NOT NULL"),
+                ("'c:' || CAST(country_code AS text)", "1 = 1"),
+            })
+            {
+                foreach (var (span, bucket) in new[] { (1, "created / 60000"), (60, "created / 3600000 * 60") })
+                {
+                    migrationBuilder.Sql($"""
+                        INSERT INTO sms_counts (counter, span, bucket, sends)
+                        SELECT {key}, {span}, {bucket}, COUNT(*) FROM sms_sends WHERE outcome <> 3 AND {filter}
+                        GROUP BY 1, 3
+                        """);
+                }
+            }
         }
 
         /// <inheritdoc />
