@@ -124,6 +124,11 @@ public static class BenchRunner
             results.Add(await RpcScenarios.ReadObjectAsync(run));
         }
 
+        if (options.Runs(ScenarioNames.Commit))
+        {
+            results.Add(await CommitScenarios.CommitFloorAsync(run));
+        }
+
         if (options.Runs(ScenarioNames.PhoneLogin))
         {
             results.Add(await FlowScenarios.PhoneLoginAsync(run));

@@ -69,6 +69,17 @@ public sealed class Worker
         }
     }
 
+    /// <summary>Times an asynchronous piece of work that is not an RPC (the commit floor's database statements).</summary>
+    public async Task TimeAsync(Func<Task> work)
+    {
+        var start = Stopwatch.GetTimestamp();
+        await work();
+        if (clock.IsMeasured(start))
+        {
+            Latencies.Add(Stopwatch.GetTimestamp() - start);
+        }
+    }
+
     /// <summary>Times a synchronous piece of work (the in-process hash floor).</summary>
     public void Time(Action work)
     {

@@ -12,8 +12,9 @@ public static class ScenarioNames
     public const string Register = "register";
     public const string PasswordVerify = "password-verify";
     public const string Hash = "hash";
+    public const string Commit = "commit";
 
-    public static readonly IReadOnlyList<string> All = [Floor, Validate, Me, ReadObject, PhoneLogin, Register, PasswordVerify, Hash];
+    public static readonly IReadOnlyList<string> All = [Floor, Validate, Me, ReadObject, Commit, PhoneLogin, Register, PasswordVerify, Hash];
 
     /// <summary>The floor a scenario's throughput is divided by: the hash rate for password-verify, the transport otherwise.</summary>
     public static string FloorOf(string scenario) => scenario switch
