@@ -239,11 +239,11 @@ public sealed class SmsGate(
         return new SmsSendResult(false, reason);
     }
 
-    /// <summary>Logs one send request (a statement of its own, committed at once); returns its id.</summary>
+    /// <summary>Logs one send request (committed at once, or with the send's counts); returns its id.</summary>
     /// <remarks>
     /// Why SQL rather than the change tracker: the log rows are written and updated once each on the hot path of every
-    /// phone flow, outside any transaction, and a tracked entity would also make the caller's next SaveChanges write
-    /// them. INSERT … RETURNING is the same on SQLite and PostgreSQL; instants are stored as Unix milliseconds.
+    /// phone flow, and a tracked entity would also make the caller's next SaveChanges write them. INSERT … RETURNING is
+    /// the same on SQLite and PostgreSQL; instants are stored as Unix milliseconds.
     /// </remarks>
     private static async Task<long> InsertAsync(PanDbContext db, SmsSend entry, CancellationToken cancellationToken)
     {
