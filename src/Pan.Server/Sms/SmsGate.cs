@@ -54,7 +54,7 @@ public sealed record SmsSendResult(bool Sent, SmsBlockReason Blocked)
 /// every send scan the whole day of its country and its address). Sends that were not blocked count (sent, failed —
 /// the message may have gone out — or still pending); a blocked send takes its counts back, so an attacker hammering a
 /// number cannot keep it blocked past the window.</para>
-/// <para>Exact under concurrency, without locks: a send first commits its counts, then sums (its own included) and
+/// <para>Exact under concurrency, with no lock held across the check: a send first commits its counts, then sums (its own included) and
 /// blocks itself when a sum exceeds the cap. Of several racing sends, the one committed last sees all the others, so
 /// the caps are never exceeded; at worst two racers both see each other and both are blocked.</para>
 /// <para>The gate commits its own rows, outside the caller's work: an operation that fails after sending still counts.
