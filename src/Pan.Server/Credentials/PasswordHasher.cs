@@ -12,8 +12,8 @@ public readonly record struct PasswordCheck(bool Matches, bool NeedsRehash);
 
 /// <summary>
 /// Argon2id through libsodium (parameters stored with the hash, configurable), with verification of legacy formats
-/// (PBKDF2-SHA1 as apinode stored them, salted double MD5 of the legacy forum). Concurrent hashing is capped at the
-/// core count so a burst queues instead of exhausting memory.
+/// (PBKDF2-SHA1 as apinode stored them, salted double MD5 of the legacy forum). Hashes run on a
+/// <see cref="HashingLane"/> one core wide, so a burst queues instead of exhausting memory or the thread pool.
 /// </summary>
 /// <remarks>
 /// Stored formats (all compared in constant time):
@@ -43,7 +43,7 @@ public sealed class PasswordHasher : IDisposable
     /// <summary>Imported PBKDF2 hashes with more iterations than this are treated as corrupt (no DoS through bad data).</summary>
     public const int MaxPbkdf2Iterations = 5_000_000;
 
-    private readonly SemaphoreSlim slots = new(Environment.ProcessorCount, Environment.ProcessorCount);
+    private readonly HashingLane lane = new(Environment.ProcessorCount);
     private readonly IOptionsMonitor<Argon2Options> options;
     private readonly ILogger<PasswordHasher> logger;
     private readonly Lazy<Task<string>> dummy;
@@ -124,7 +124,7 @@ public sealed class PasswordHasher : IDisposable
         await VerifyAsync(password, hash, cancellationToken);
     }
 
-    public void Dispose() => slots.Dispose();
+    public void Dispose() => lane.Dispose();
 
     /// <summary>The configured (memory in bytes, iterations) as libsodium takes them.</summary>
     private (int MemoryBytes, int Iterations) Parameters()
@@ -226,17 +226,6 @@ public sealed class PasswordHasher : IDisposable
         }
     }
 
-    /// <summary>Runs CPU-heavy work on the thread pool, at most one job per core at a time; a burst waits its turn.</summary>
-    private async Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken)
-    {
-        await slots.WaitAsync(cancellationToken);
-        try
-        {
-            return await Task.Run(work, cancellationToken);
-        }
-        finally
-        {
-            slots.Release();
-        }
-    }
+    /// <summary>Runs CPU-heavy work on the hashing lane: at most one job per core at a time; a burst waits its turn.</summary>
+    private Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken) => lane.RunAsync(work, cancellationToken);
 }
