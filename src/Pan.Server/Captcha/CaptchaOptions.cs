@@ -52,7 +52,10 @@ public sealed class CaptchaOptions
 {
     public const string Section = "Pan:Captcha";
 
-    /// <summary>off (default), always (every sign-in/registration session), or risk (only when the SMS risk rules trip).</summary>
+    /// <summary>
+    /// off (default), always (every sign-in/registration session and every email_existed call), or risk (only when the
+    /// SMS risk rules, or email_existed's per-address threshold, trip).
+    /// </summary>
     public CaptchaMode Mode { get; set; } = CaptchaMode.Off;
 
     /// <summary>Classic reCAPTCHA verification endpoint.</summary>

@@ -22,7 +22,7 @@ public static class CaptchaServiceCollectionExtensions
         {
             if (options.Value.Mode == CaptchaMode.Off && !environment.IsDevelopment() && !environment.IsEnvironment("Testing"))
             {
-                logger.LogWarning("Captcha is off (Pan:Captcha:Mode); sign-in and registration sessions are not checked for bots");
+                logger.LogWarning("Captcha is off (Pan:Captcha:Mode); sign-in and registration sessions and email_existed are not checked for bots");
             }
 
             return Task.CompletedTask;

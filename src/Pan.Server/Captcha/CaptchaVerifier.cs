@@ -17,7 +17,7 @@ public enum CaptchaPlatform
     AndroidEnterprise = 4,
 }
 
-/// <summary>When sessions must pass a captcha before codes are sent: off, always, or risk (only when the SMS risk rules trip).</summary>
+/// <summary>When sessions (and email_existed) must pass a captcha: off, always, or risk (only when the risk rules trip).</summary>
 public enum CaptchaMode
 {
     Off,

@@ -13,7 +13,8 @@ namespace Pan.Server.Omniauth;
 /// The member center's social-login REST API (seed 001): <c>POST /api/v3/verification/through_omniauth</c>,
 /// <c>POST /api/v3/verification/email_existed</c>, and <c>POST /api/v3/verification/refresh_token</c> (Pan's addition
 /// for the refresh tokens it hands out). Bodies are forms or JSON objects; clients authenticate with
-/// <c>client_id</c> = a registered Pan app id and <c>client_secret</c> = that app's secret.
+/// <c>client_id</c> = a registered Pan app id and <c>client_secret</c> = that app's secret. email_existed is
+/// rate-limited and, as <c>Pan:Captcha:Mode</c> says, needs a reCAPTCHA token (<see cref="EmailExistedCaptcha"/>).
 /// </summary>
 public static class OmniauthEndpoints
 {
@@ -73,15 +74,19 @@ public static class OmniauthEndpoints
         var app = await ClientAsync(services, parameters, cancellationToken);
         var limits = services.GetRequiredService<IOptions<OmniauthOptions>>().Value.EmailExisted;
         var counters = services.GetRequiredService<RateCounters>();
-        var waitClient = await counters.HitAsync("email_existed:client:" + app, limits.PerClientPerHour, cancellationToken);
+        // Why first: every call of an authorised client counts, also the malformed and the captcha-refused ones.
+        var perClient = await counters.HitAsync("email_existed:client:" + app, limits.PerClientPerHour, cancellationToken);
         var ip = SmsKeys.Ip(ClientAddress.Of(context)) ?? "unknown";
-        var waitIp = await counters.HitAsync("email_existed:ip:" + ip, limits.PerIpPerHour, cancellationToken);
-        if (waitClient is not null || waitIp is not null)
+        var perIp = await counters.HitAsync("email_existed:ip:" + ip, limits.PerIpPerHour, cancellationToken);
+        if (perClient.RetryAfterSeconds is not null || perIp.RetryAfterSeconds is not null)
         {
-            throw OmniauthException.TooManyRequests(Math.Max(waitClient ?? 0, waitIp ?? 0));
+            throw OmniauthException.TooManyRequests(Math.Max(perClient.RetryAfterSeconds ?? 0, perIp.RetryAfterSeconds ?? 0));
         }
 
         var email = EmailAddresses.Normalize(parameters.Required("email")) ?? throw OmniauthException.BadParameter("email", "is not a valid email address");
+        var platform = EmailExistedCaptcha.ParsePlatform(parameters.Optional(EmailExistedCaptcha.PlatformParameter));
+        await services.GetRequiredService<EmailExistedCaptcha>()
+            .CheckAsync(perIp.Count, platform, parameters.Optional(EmailExistedCaptcha.TokenParameter), cancellationToken);
         var exists = await services.GetRequiredService<EmailDirectory>().ExistsAsync(email, cancellationToken);
         return new JsonObject { ["code"] = 200, ["message"] = "ok", ["data"] = exists };
     }

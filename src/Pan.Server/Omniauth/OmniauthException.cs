@@ -5,8 +5,8 @@ namespace Pan.Server.Omniauth;
 /// <summary>
 /// A failure of the social-login API, answered with the seed's envelope <c>{"code":N,"message":"…"}</c>. The HTTP
 /// status is the code itself when it is an HTTP status (400, 403, 429, 503) and the nearest HTTP status for the
-/// member center's own codes (4025 → 422, 4026 → 403, 4028 and 4006 → 409), so clients that only look at the body
-/// (as with the original) and clients that look at the status both work.
+/// member center's own codes (4025 → 422, 4026 → 403, 4028 and 4006 → 409) and for Pan's captcha code (1100 → 403),
+/// so clients that only look at the body (as with the original) and clients that look at the status both work.
 /// </summary>
 public sealed class OmniauthException(int status, int code, string message) : Exception(message)
 {
@@ -39,6 +39,18 @@ public sealed class OmniauthException(int status, int code, string message) : Ex
 
     public static OmniauthException TooManyRequests(int retryAfterSeconds) =>
         new(429, 429, "Too many requests") { RetryAfterSeconds = retryAfterSeconds };
+
+    /// <summary>
+    /// email_existed needed a captcha and got no token. 1100 is Pan's GENERAL_RECAPTCHA_FAILED (seed 000); the member
+    /// center's document has no captcha code of its own.
+    /// </summary>
+    public static OmniauthException CaptchaRequired() => new(403, 1100, "Captcha required");
+
+    /// <summary>email_existed needed a captcha and reCAPTCHA did not accept the token (forged, reused, expired, low score).</summary>
+    public static OmniauthException CaptchaFailed() => new(403, 1100, "Captcha failed");
+
+    /// <summary>reCAPTCHA could not be asked (unreachable, slow, an error status): fail closed, nothing is answered.</summary>
+    public static OmniauthException CaptchaUnavailable() => new(503, 503, "Captcha unavailable");
 
     public static OmniauthException ProviderUnavailable() => new(503, 503, "Provider unavailable");
 

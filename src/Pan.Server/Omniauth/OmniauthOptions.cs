@@ -76,6 +76,11 @@ public sealed class OmniauthOptions : IValidatableObject
             yield return new ValidationResult("Pan:Omniauth:EmailExisted:PerClientPerHour and PerIpPerHour must be at least 1.", ["EmailExisted"]);
         }
 
+        if (EmailExisted.CaptchaAfterPerIpPerHour < 0)
+        {
+            yield return new ValidationResult("Pan:Omniauth:EmailExisted:CaptchaAfterPerIpPerHour must be at least 0.", ["EmailExisted"]);
+        }
+
         foreach (var (bundle, app) in Twitter.Apps)
         {
             if (string.IsNullOrWhiteSpace(app.ConsumerKey) || string.IsNullOrWhiteSpace(app.ConsumerSecret))
@@ -105,6 +110,13 @@ public sealed class EmailExistedLimits
     public int PerClientPerHour { get; set; } = 1000;
 
     public int PerIpPerHour { get; set; } = 60;
+
+    /// <summary>
+    /// With <c>Pan:Captcha:Mode</c> risk: calls from one client address answered without a captcha per hour (the
+    /// per-address window above); past it a call needs a reCAPTCHA token. 0 asks every call, like mode always; a value
+    /// at or above <see cref="PerIpPerHour"/> never asks (the limit answers first).
+    /// </summary>
+    public int CaptchaAfterPerIpPerHour { get; set; } = 10;
 }
 
 public sealed class FacebookSettings

@@ -20,6 +20,7 @@ public static class OmniauthServiceCollectionExtensions
         services.AddScoped<OmniauthTokens>();
         services.AddScoped<SocialSignIn>();
         services.AddScoped<EmailDirectory>();
+        services.AddScoped<EmailExistedCaptcha>();
         services.AddScoped<RateCounters>();
         services.AddScoped<IMemberDataEraser, SocialIdentityEraser>();
         services.AddHostedService<RateCounterJanitor>();

@@ -13,8 +13,11 @@ public sealed class RateCounters(PanDbContext db, TimeProvider clock)
 {
     public static readonly TimeSpan Window = TimeSpan.FromHours(1);
 
-    /// <summary>Counts one request against <paramref name="scope"/>; the seconds to wait when it is over <paramref name="limit"/>, else null.</summary>
-    public async Task<int?> HitAsync(string scope, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Counts one request against <paramref name="scope"/>: the window's count with this request, and the seconds to
+    /// wait when that is over <paramref name="limit"/> (else null).
+    /// </summary>
+    public async Task<RateHit> HitAsync(string scope, int limit, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var windowMs = (long)Window.TotalMilliseconds;
@@ -22,15 +25,19 @@ public sealed class RateCounters(PanDbContext db, TimeProvider clock)
         var counts = await db.Database.SqlQuery<int>(
                 $"INSERT INTO rate_counters (scope, window_start, count) VALUES ({scope}, {start}, 1) ON CONFLICT (scope, window_start) DO UPDATE SET count = rate_counters.count + 1 RETURNING count AS \"Value\"")
             .ToListAsync(cancellationToken);
-        if (counts.Single() <= limit)
+        var count = counts.Single();
+        if (count <= limit)
         {
-            return null;
+            return new RateHit(count, null);
         }
 
         var remaining = start + windowMs - now.ToUnixTimeMilliseconds();
-        return (int)Math.Max(1, (remaining + 999) / 1000);
+        return new RateHit(count, (int)Math.Max(1, (remaining + 999) / 1000));
     }
 }
+
+/// <summary>One counted request: the window's count including it, and the seconds to wait when it was over the limit.</summary>
+public readonly record struct RateHit(int Count, int? RetryAfterSeconds);
 
 /// <summary>Deletes rate-counter windows that ended more than an hour ago, every hour.</summary>
 public sealed class RateCounterJanitor(IServiceScopeFactory scopes, TimeProvider clock, ILogger<RateCounterJanitor> logger)

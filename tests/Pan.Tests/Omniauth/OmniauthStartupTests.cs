@@ -10,6 +10,7 @@ public sealed class OmniauthStartupTests
     [InlineData("Pan:Omniauth:Facebook:GraphBaseUrl", "ftp://graph.example.com", "Pan:Omniauth:Facebook:GraphBaseUrl must be an absolute http(s) URL")]
     [InlineData("Pan:Omniauth:TimeoutSeconds", "0", "Pan:Omniauth:TimeoutSeconds must be between 0.05 and 60")]
     [InlineData("Pan:Omniauth:AccessTokenSeconds", "10", "Pan:Omniauth:AccessTokenSeconds must be between 60 and 2592000")]
+    [InlineData("Pan:Omniauth:EmailExisted:CaptchaAfterPerIpPerHour", "-1", "Pan:Omniauth:EmailExisted:CaptchaAfterPerIpPerHour must be at least 0")]
     [InlineData("Pan:Omniauth:Twitter:Apps:com.example.app:ConsumerKey", "key-without-secret", "Pan:Omniauth:Twitter:Apps:com.example.app needs both ConsumerKey and ConsumerSecret")]
     public async Task Server_WithABadOmniauthSetting_DoesNotStart(string key, string value, string expected)
     {
