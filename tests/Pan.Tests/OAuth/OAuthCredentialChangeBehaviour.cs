@@ -11,7 +11,7 @@ namespace Pan.Tests.OAuth;
 /// <summary>
 /// A password change (UpdateCredential) or a password reset (AuthResetUpdate) ends what apps got through OAuth for that
 /// member (refresh tokens, unredeemed codes, access tokens as introspection sees them), keeps the remembered consent,
-/// and leaves other members' app tokens alone (SECURITY 4 and 12).
+/// and leaves other members' app tokens alone (SECURITY 4 and 12). Logout ends the Pan session only.
 /// </summary>
 public abstract class OAuthCredentialChangeBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
     where TFixture : OAuthCredentialFixture
@@ -77,6 +77,22 @@ public abstract class OAuthCredentialChangeBehaviour<TFixture>(TFixture fixture)
         var (status, tokens) = await ExchangeAsync((new Uri(started.RedirectUri), pkce));
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.True(await IsActiveAsync(tokens.GetProperty("access_token").GetString()!));
+    }
+
+    [Fact]
+    public async Task Logout_EndsThePanSession_ButNotTheAppsTokens()
+    {
+        var member = await mail.RegisterAsync();
+        var tokens = await TokensAsync(member.AccessToken, remember: false);
+
+        await Client.LogoutAsync(new LogoutRequest { PanAccessToken = member.AccessToken, Token2 = member.AuthToken });
+
+        await Errors.ExpectAsync(() => Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = member.AccessToken }).ResponseAsync,
+            Grpc.Core.StatusCode.Unauthenticated, "ErrValidateAccessToken.TOKEN_INVALID");
+        Assert.True(await IsActiveAsync(tokens.GetProperty("access_token").GetString()!));
+        var (status, refreshed) = await RefreshAsync(tokens);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.NotEmpty(refreshed.GetProperty("refresh_token").GetString()!);
     }
 
     private static string FirstPassword => "tangerine orbit 58";
