@@ -95,9 +95,9 @@ public abstract class OAuthCredentialChangeBehaviour<TFixture>(TFixture fixture)
         Assert.NotEmpty(refreshed.GetProperty("refresh_token").GetString()!);
     }
 
-    private static string FirstPassword => "tangerine orbit 58";
+    private static string FirstPassword => Credentials.TestCredentials.Password;
 
-    private static string NewPassword => "velvet harbor lantern 7";
+    private static string NewPassword => Credentials.TestCredentials.OtherPassword;
 
     /// <summary>A registered member with a first password set through SetMemberPassword (which ends no session).</summary>
     private async Task<TestMember> MemberWithPasswordAsync()
