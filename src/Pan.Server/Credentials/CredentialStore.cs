@@ -42,6 +42,7 @@ public sealed class CredentialStore(
     PasswordHasher hasher,
     FailureCounter failures,
     TokenService tokens,
+    IEnumerable<IPasswordChangeRevoker> revokers,
     TimeProvider clock,
     ILogger<CredentialStore> logger)
 {
@@ -252,11 +253,27 @@ public sealed class CredentialStore(
         }
     }
 
-    /// <summary>Ends the member's sessions other than <paramref name="keepSessionId"/> (all of them when null).</summary>
-    public Task EndOtherSessionsAsync(long uid, long? keepSessionId, CancellationToken cancellationToken) =>
-        keepSessionId is { } keep
+    /// <summary>
+    /// Ends the member's sessions other than <paramref name="keepSessionId"/> (all of them when null) and everything
+    /// the <see cref="IPasswordChangeRevoker"/>s handed out for the member (the apps' OAuth tokens and codes, whatever
+    /// the session). Joins the caller's transaction: call it in the same transaction as the new password.
+    /// </summary>
+    public async Task EndOtherSessionsAsync(long uid, long? keepSessionId, CancellationToken cancellationToken)
+    {
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        await (keepSessionId is { } keep
             ? tokens.RevokeMemberExceptAsync(uid, keep, cancellationToken)
-            : tokens.RevokeMemberAsync(uid, cancellationToken);
+            : tokens.RevokeMemberAsync(uid, cancellationToken));
+        foreach (var revoker in revokers)
+        {
+            await revoker.RevokeAsync(uid, cancellationToken);
+        }
+
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+    }
 
     /// <summary>
     /// Creates the member's (empty) credentials row unless it exists. Why raw SQL: INSERT … ON CONFLICT DO NOTHING (same

@@ -29,6 +29,7 @@ public static class OAuthServiceCollectionExtensions
         services.AddScoped<OAuthMembers>();
         services.AddScoped<OAuthDetails>();
         services.AddScoped<Deletion.IMemberDataEraser, OAuthMemberEraser>();
+        services.AddScoped<Credentials.IPasswordChangeRevoker, OAuthPasswordChangeRevoker>();
         AddMemberCookieWhenMissing(services);
 
         services.AddOpenIddict()

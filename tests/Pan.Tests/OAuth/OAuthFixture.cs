@@ -29,24 +29,30 @@ public abstract class OAuthFixture : ServerFixture
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
+        WebSecret = await RegisterClientsAsync(Database);
+    }
+
+    /// <summary>Registers the three clients on <paramref name="database"/> through the operator CLI; returns the web app's secret.</summary>
+    public static async Task<string> RegisterClientsAsync(ITestDatabase database)
+    {
         await RegisterAsync(
-            "clients", "add", NativeClient, "--name", "Native App", "--redirect-uri", NativeRedirect, "--scope", "openid", "--scope", "profile",
+            database, "clients", "add", NativeClient, "--name", "Native App", "--redirect-uri", NativeRedirect, "--scope", "openid", "--scope", "profile",
             "--scope", "email", "--scope", "offline_access", "--logo-url", "https://cdn.example.test/logo.png", "--privacy-url", "https://example.test/privacy",
             "--terms-url", "https://example.test/terms", "--summary", "A reader for the forum.");
         var web = await RegisterAsync(
-            "clients", "add", WebClient, "--name", "Web App", "--redirect-uri", WebRedirect, "--scope", "openid profile email phone offline_access",
+            database, "clients", "add", WebClient, "--name", "Web App", "--redirect-uri", WebRedirect, "--scope", "openid profile email phone offline_access",
             "--type", "confidential", "--post-logout-uri", "https://app.example.test/bye");
-        WebSecret = PanCli.Secret(web);
         await RegisterAsync(
-            "clients", "add", FirstPartyClient, "--name", "First Party", "--redirect-uri", FirstPartyRedirect, "--scope", "openid", "--consent", "implicit");
+            database, "clients", "add", FirstPartyClient, "--name", "First Party", "--redirect-uri", FirstPartyRedirect, "--scope", "openid", "--consent", "implicit");
+        return PanCli.Secret(web);
     }
 
     /// <summary>Another empty database of the same kind (for tests that need a first start).</summary>
     public Task<ITestDatabase> NewDatabaseAsync() => CreateDatabaseAsync();
 
-    private async Task<CliRun> RegisterAsync(params string[] args)
+    private static async Task<CliRun> RegisterAsync(ITestDatabase database, params string[] args)
     {
-        var run = await PanCli.RunAsync(Database, args);
+        var run = await PanCli.RunAsync(database, args);
         return run.ExitCode == 0 ? run : throw new InvalidOperationException($"{string.Join(' ', args)}: {run.Error}{run.Output}");
     }
 }
