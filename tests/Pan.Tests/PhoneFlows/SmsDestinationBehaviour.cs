@@ -124,6 +124,21 @@ public abstract class SmsDestinationBehaviour<TFixture>(TFixture fixture) : ICla
         Assert.Equal(2, fixture.Inbox.MessagesTo(e164).Count);
     }
 
+    [Fact]
+    public async Task StoredLandline_StaysReadable_ButGetsNoSignInCode()
+    {
+        // Why: imported members may carry a landline; Pan reads stored numbers as they are and only refuses to text them.
+        const string landline = "+886223456783";
+        var access = await MemberAccessAsync(new Account { PhoneE164 = landline, PhoneCountryCode = 886 });
+
+        var me = await Client.MeAsync(new MeRequest { AccessToken = access, AppId = "jkforum" });
+        Assert.Equal(landline, me.User.Phone);
+
+        var before = fixture.Inbox.Requests;
+        AssertRefused(await Assert.ThrowsAsync<RpcException>(() => Phones.StartLoginAsync(landline)));
+        await AssertNothingSentAsync(landline, before);
+    }
+
     private static void AssertRefused(RpcException ex)
     {
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
@@ -143,11 +158,13 @@ public abstract class SmsDestinationBehaviour<TFixture>(TFixture fixture) : ICla
         Assert.Equal(0, rows);
     }
 
-    private async Task<string> PhonelessMemberAccessAsync()
+    private Task<string> PhonelessMemberAccessAsync() => MemberAccessAsync(new Account());
+
+    private async Task<string> MemberAccessAsync(Account account)
     {
         await using var scope = fixture.Server.Services.CreateAsyncScope();
         var member = await scope.ServiceProvider.GetRequiredService<MemberCreator>()
-            .CreateAsync(new Account(), new Member { DisplayName = Phones.NewName(), DisplayNameKey = "legacy-" + Guid.NewGuid().ToString("N"), MigrationStatus = 2 }, default);
+            .CreateAsync(account, new Member { DisplayName = Phones.NewName(), DisplayNameKey = "legacy-" + Guid.NewGuid().ToString("N"), MigrationStatus = 2 }, default);
         var tokens = scope.ServiceProvider.GetRequiredService<TokenService>();
         var auth = await tokens.IssueAuthTokenAsync(member, AuthMethods.Password, default);
         var claims = await tokens.ValidateAuthTokenAsync(auth.Token, default);
