@@ -23,11 +23,14 @@ public sealed class AccountNames(PhoneNumbers phones, IOptions<GuestOptions> opt
     public const int MinNameLength = 3;
     public const int MaxNameLength = 32;
 
-    /// <summary><paramref name="input"/> read as <paramref name="type"/>, or null when it is not one.</summary>
+    /// <summary>
+    /// <paramref name="input"/> read as a new account name of <paramref name="type"/>, or null when it is not one (a mobile
+    /// name must be a number that can receive SMS, see <see cref="NewMobile"/>).
+    /// </summary>
     public AccountName? Parse(string type, string? input) => type switch
     {
         AccountNameTypes.Email => Email(input),
-        AccountNameTypes.Mobile => Mobile(input),
+        AccountNameTypes.Mobile => NewMobile(input),
         AccountNameTypes.Name => Name(input),
         _ => null,
     };
@@ -35,7 +38,16 @@ public sealed class AccountNames(PhoneNumbers phones, IOptions<GuestOptions> opt
     public AccountName? Email(string? input) =>
         EmailSyntax.Normalize(input) is { } email ? new AccountName(AccountNameTypes.Email, email, "e:" + EmailSyntax.Key(email)) : null;
 
-    public AccountName? Mobile(string? input)
+    /// <summary>A mobile name to look up (sign-in, activation codes): any valid number, so names stored earlier keep working.</summary>
+    public AccountName? Mobile(string? input) => Mobile(input, forSms: false);
+
+    /// <summary>
+    /// A mobile name or <c>mobile</c> to store: only numbers that can receive SMS (<see cref="PhoneNumbers.ParseForSms"/>),
+    /// as apinode's code 5 "must be a mobile number" says; activation codes go to it and it may become a sign-in phone.
+    /// </summary>
+    public AccountName? NewMobile(string? input) => Mobile(input, forSms: true);
+
+    private AccountName? Mobile(string? input, bool forSms)
     {
         var text = input?.Trim();
         if (string.IsNullOrEmpty(text))
@@ -43,7 +55,8 @@ public sealed class AccountNames(PhoneNumbers phones, IOptions<GuestOptions> opt
             return null;
         }
 
-        var number = text[0] is '+' or '\uFF0B' ? phones.Parse(null, text) : phones.Parse(options.Value.DefaultRegion, text);
+        var region = text[0] is '+' or '\uFF0B' ? null : options.Value.DefaultRegion;
+        var number = forSms ? phones.ParseForSms(region, text, out _) : phones.Parse(region, text);
         return number is null ? null : new AccountName(AccountNameTypes.Mobile, number.E164, "m:" + number.E164);
     }
 
@@ -70,7 +83,7 @@ public sealed class AccountNames(PhoneNumbers phones, IOptions<GuestOptions> opt
         var found = new List<AccountName>();
         foreach (var type in AccountNameTypes.All.OrderBy(t => t == preferredType ? 0 : 1))
         {
-            if (Parse(type, input) is { } name)
+            if ((type == AccountNameTypes.Mobile ? Mobile(input) : Parse(type, input)) is { } name)
             {
                 found.Add(name);
             }

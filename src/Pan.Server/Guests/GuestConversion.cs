@@ -191,7 +191,7 @@ public sealed class GuestConversion(
     /// <summary>The member's mobile: the account name for mobile apps (a <c>mobile</c> given too must be the same), else <c>mobile</c>.</summary>
     private string? Mobile(string? given, AccountName name, GuestApp app)
     {
-        var parsed = given is null ? null : names.Mobile(given) ?? throw new ApinodeException(GuestCodes.MustBeMobile, "mobile must be a valid mobile phone number.");
+        var parsed = given is null ? null : names.NewMobile(given) ?? throw new ApinodeException(GuestCodes.MustBeMobile, "mobile must be a valid mobile phone number.");
         if (name.Type == AccountNameTypes.Mobile)
         {
             return parsed is not null && parsed.Key != name.Key

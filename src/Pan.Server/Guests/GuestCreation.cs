@@ -28,7 +28,7 @@ public sealed class GuestCreation(
             ? names.Email(e)?.Value ?? throw new ApinodeException(GuestCodes.MustBeEmail, "email must be a valid email address.")
             : null;
         var mobile = request.Text("mobile") is { } m
-            ? names.Mobile(m)?.Value ?? throw new ApinodeException(GuestCodes.MustBeMobile, "mobile must be a valid mobile phone number.")
+            ? names.NewMobile(m)?.Value ?? throw new ApinodeException(GuestCodes.MustBeMobile, "mobile must be a valid mobile phone number.")
             : null;
         if (profile.DisplayName is { } taken && await displayNames.IsTakenAsync(taken, cancellationToken))
         {

@@ -3,6 +3,7 @@ extern alias libphonenumber;
 using System.Globalization;
 using NumberParseException = libphonenumber::PhoneNumbers.NumberParseException;
 using PhoneNumberFormat = libphonenumber::PhoneNumbers.PhoneNumberFormat;
+using PhoneNumberType = libphonenumber::PhoneNumbers.PhoneNumberType;
 using PhoneNumberUtil = libphonenumber::PhoneNumbers.PhoneNumberUtil;
 
 namespace Pan.Server.Phones;
@@ -30,6 +31,10 @@ public sealed class PhoneNumbers
     private const string UnknownRegion = "ZZ";
     private const string NonGeographicRegion = "001";
 
+    /// <summary>The field description of a valid number that is refused as an SMS destination.</summary>
+    public const string CannotReceiveSms =
+        "cannot receive SMS: give a mobile number (fixed-line, toll-free, premium-rate, shared-cost, VoIP, personal, pager, UAN and voicemail numbers are refused)";
+
     private const string Separators = " \u00A0\u3000-\u2010\u2011\u2012\u2013\u2014\uFF0D()\uFF08\uFF09.\uFF0E/";
 
     private readonly PhoneNumberUtil util = PhoneNumberUtil.GetInstance();
@@ -42,8 +47,27 @@ public sealed class PhoneNumbers
     /// Digits may be full-width (e.g. typed with a CJK input method). A value in international form ("+852…") must agree
     /// with a given country code. Letters (vanity numbers) and oversized input are refused before libphonenumber runs.
     /// </remarks>
-    public PhoneNumber? Parse(string? countryCode, string? value)
+    public PhoneNumber? Parse(string? countryCode, string? value) => Read(countryCode, value, forSms: false, out _);
+
+    /// <summary>
+    /// Like <see cref="Parse"/>, for a number a user types to receive SMS codes or to become an account's sign-in phone:
+    /// only a number libphonenumber types MOBILE, or FIXED_LINE_OR_MOBILE (plans such as +1 where the two cannot be told
+    /// apart), is returned. For any other valid number the result is null and <paramref name="cannotReceiveSms"/> is true.
+    /// </summary>
+    /// <remarks>
+    /// Why so narrow: fixed-line numbers never get the code (a dead end and a paid send for nothing); toll-free,
+    /// premium-rate, shared-cost and UAN numbers are the ranges SMS pumping (toll fraud) sends to. VOIP is refused: where a
+    /// plan gives VoIP its own range (+44 56, …) those numbers mostly take no SMS and are rented in bulk for pumping, while
+    /// VoIP numbers that do take SMS in the +1 plan are FIXED_LINE_OR_MOBILE and accepted. PERSONAL_NUMBER (+44 70,
+    /// +886 99 in libphonenumber's metadata) is refused: it is a forwarding service, often charged above a mobile, and a
+    /// known fraud range. Numbers already stored are not re-checked (<see cref="FromE164"/>).
+    /// </remarks>
+    public PhoneNumber? ParseForSms(string? countryCode, string? value, out bool cannotReceiveSms) =>
+        Read(countryCode, value, forSms: true, out cannotReceiveSms);
+
+    private PhoneNumber? Read(string? countryCode, string? value, bool forSms, out bool cannotReceiveSms)
     {
+        cannotReceiveSms = false;
         // Why: absurd input is refused on its raw length, before any work is done on it.
         if (value is null || value.Length > MaxValueLength || (countryCode?.Length ?? 0) > MaxCountryCodeLength)
         {
@@ -78,6 +102,13 @@ public sealed class PhoneNumbers
             var number = util.Parse(input, international ? null : defaultRegion);
             if (!util.IsValidNumber(number) || (expectedCallingCode is { } code && number.CountryCode != code))
             {
+                return null;
+            }
+
+            // Why only for SMS: the type costs another pass over the metadata, and stored numbers are not re-typed.
+            if (forSms && util.GetNumberType(number) is not (PhoneNumberType.MOBILE or PhoneNumberType.FIXED_LINE_OR_MOBILE))
+            {
+                cannotReceiveSms = true;
                 return null;
             }
 

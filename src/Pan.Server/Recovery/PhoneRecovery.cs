@@ -49,7 +49,8 @@ public sealed class PhoneRecovery(
             throw PanError.Of(SendErr.DisplayNameRequired, StatusCode.InvalidArgument, "The display name is required.", new FieldViolation("display_name", "is required"));
         }
 
-        var phone = Parse(request.Phone, "phone");
+        var phone = phones.ParseForSms(null, request.Phone, out var notMobile)
+            ?? throw PanError.InvalidArgument("phone", notMobile ? PhoneNumbers.CannotReceiveSms : InvalidPhone);
         CheckName(request.DisplayName, "display_name");
         if (!await captcha.PassesAsync(request.RecaptchaToken, cancellationToken))
         {
@@ -108,7 +109,8 @@ public sealed class PhoneRecovery(
             throw PanError.InvalidArgument("displayName", "is required");
         }
 
-        var phone = Parse(request.Phone, "phone");
+        // Why Parse: the code was texted to this number already; only the send step checks that a number takes SMS.
+        var phone = phones.Parse(null, request.Phone) ?? throw PanError.InvalidArgument("phone", InvalidPhone);
         CheckName(request.DisplayName, "displayName");
         var member = await members.ByPhoneAsync(phone, request.DisplayName, cancellationToken);
         if (member is null || (await failures.StateAsync(member.Uid, cancellationToken)).Locked)
@@ -137,8 +139,7 @@ public sealed class PhoneRecovery(
         ? $"【Pan】您的密碼重設驗證碼為 {code}，10 分鐘內有效。請勿將驗證碼告訴他人。"
         : $"[Pan] Your password reset code is {code}. It expires in 10 minutes. Never share it.";
 
-    private PhoneNumber Parse(string value, string field) =>
-        phones.Parse(null, value) ?? throw PanError.InvalidArgument(field, "must be a valid phone number in E.164 form (+886912345678)");
+    private const string InvalidPhone = "must be a valid phone number in E.164 form (+886912345678)";
 
     private static void CheckName(string name, string field)
     {

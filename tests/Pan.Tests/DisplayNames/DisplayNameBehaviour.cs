@@ -103,7 +103,7 @@ public abstract class DisplayNameBehaviour<TFixture>(TFixture fixture) : IClassF
     {
         await using var scope = fixture.Server.Services.CreateAsyncScope();
         var creator = scope.ServiceProvider.GetRequiredService<MemberCreator>();
-        var phone = "+8869" + Random.Shared.NextInt64(10_000_000, 99_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var phone = "+8869" + Random.Shared.NextInt64(0, 90_000_000).ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
         await creator.CreateAsync(new Account { PhoneE164 = phone }, new Member { DisplayName = name, DisplayNameKey = DisplayNameRules.Key(name) }, default);
     }
 }

@@ -80,7 +80,7 @@ public abstract class StorageBehaviour<TFixture>(TFixture fixture) : IClassFixtu
 
     private static string Key() => Guid.NewGuid().ToString("N");
 
-    private static string UniquePhone() => "+8869" + Random.Shared.NextInt64(10_000_000, 99_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private static string UniquePhone() => "+8869" + Random.Shared.NextInt64(0, 90_000_000).ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
 }
 
 public sealed class StorageBehaviour_Sqlite(SqliteServerFixture f) : StorageBehaviour<SqliteServerFixture>(f);

@@ -149,9 +149,11 @@ public abstract partial class GuestBehaviour<TFixture>(TFixture fixture) : IClas
     [InlineData("passwd2-differs", 3)]
     [InlineData("email-app-not-an-email", 4)]
     [InlineData("sms-app-not-a-mobile", 5)]
+    [InlineData("sms-app-a-landline", 5)]
+    [InlineData("sms-app-premium-rate", 5)]
     public async Task ConvertTemp_BadArguments_AnswerTheirCodes(string problem, int code)
     {
-        var client = problem == "sms-app-not-a-mobile" ? SmsApp : EmailApp;
+        var client = problem.StartsWith("sms-app-", StringComparison.Ordinal) ? SmsApp : EmailApp;
         var temp = await client.CreateTempAsync();
         var passwd = ApinodeClient.ClientHash();
         var parameters = new Dictionary<string, string> { ["accName"] = Mailboxes.NewAddress(), ["passwd"] = passwd, ["passwd2"] = passwd };
@@ -172,11 +174,19 @@ public abstract partial class GuestBehaviour<TFixture>(TFixture fixture) : IClas
             case "sms-app-not-a-mobile":
                 parameters["accName"] = "12";
                 break;
+            case "sms-app-a-landline":
+                parameters["accName"] = "+886 2 2345 6781";
+                break;
+            case "sms-app-premium-rate":
+                parameters["accName"] = "0204 123 457";
+                break;
         }
 
+        var sentBefore = fixture.Inbox.Requests;
         var answer = await client.CallAsync("convertTemp", parameters, temp.Token);
 
         Assert.Equal((200, code), (answer.Status, answer.Code));
+        Assert.Equal(sentBefore, fixture.Inbox.Requests);
         // Nothing changed: the account is still temporary and its token still works.
         Assert.True(await DbAsync(db => db.Set<GuestAccount>().AnyAsync(g => g.Uid == temp.Id && g.Temporary)));
         Assert.Equal(0, (await client.CallAsync("logout", token: temp.Token)).Code);

@@ -142,6 +142,8 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
     [Theory]
     [InlineData("email", "not-an-email", 4)]
     [InlineData("mobile", "12345", 5)]
+    [InlineData("mobile", "+886 2 2345 6789", 5)] // a landline cannot receive the activation SMS
+    [InlineData("mobile", "0800 000 123", 5)] // toll-free, read in the default region TW
     [InlineData("dspName", "!", 6)]
     public async Task CreateTemp_WithABadField_AnswersItsCode_AndCreatesNothing(string field, string value, int code)
     {

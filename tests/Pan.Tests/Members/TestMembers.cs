@@ -18,10 +18,10 @@ namespace Pan.Tests.Members;
 /// </summary>
 public static class TestMembers
 {
-    /// <summary>A new phone account with one member (the owner).</summary>
+    /// <summary>A new phone account with one member (the owner); the phone is a mobile (+886 90… to 98…, never the personal numbers +886 99…).</summary>
     public static async Task<Member> CreateAsync(PanServer server, Action<Member>? configure = null)
     {
-        var phone = "+8869" + Random.Shared.NextInt64(10_000_000, 99_999_999).ToString(CultureInfo.InvariantCulture);
+        var phone = "+8869" + Random.Shared.NextInt64(0, 90_000_000).ToString("D8", CultureInfo.InvariantCulture);
         return await AddAsync(server, new Account { PhoneE164 = phone, PhoneCountryCode = 886 }, configure, owner: true);
     }
 

@@ -12,10 +12,11 @@ public sealed class Phones(MemberServiceV2.MemberServiceV2Client client, SmsInbo
 {
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
-    /// <summary>A fresh valid Taiwanese mobile number: national form (0912…) and E.164 (+886912…).</summary>
+    /// <summary>A fresh Taiwanese mobile number: national form (0900… to 0989…) and E.164 (+886900… to +886989…).</summary>
+    /// <remarks>Why not 099: +886 99… is a personal number to libphonenumber, and Pan texts codes only to mobiles.</remarks>
     public static (string National, string E164) NewNumber()
     {
-        var rest = Random.Shared.Next(10_000_000, 99_999_999).ToString(CultureInfo.InvariantCulture);
+        var rest = Random.Shared.Next(0, 90_000_000).ToString("D8", CultureInfo.InvariantCulture);
         return ("09" + rest, "+8869" + rest);
     }
 

@@ -52,6 +52,22 @@ public abstract class PhoneRecoveryBehaviour<TFixture>(TFixture fixture) : IClas
         Assert.Equal(retry[0], retry[1]);
     }
 
+    [Theory]
+    [InlineData("+886223456782")] // Taipei fixed line
+    [InlineData("+886800000124")] // toll-free
+    [InlineData("+886204123458")] // premium rate
+    public async Task ResetRequest_NumberThatCannotReceiveSms_IsInvalidArgumentNamingThePhone_AndSendsNothing(string phone)
+    {
+        var before = fixture.Inbox.Requests;
+        var ex = await Errors.ExpectAsync(() => Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { Phone = phone, DisplayName = "someone" }).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+
+        var violation = ex.BadRequest()!.FieldViolations.Single();
+        Assert.Equal("phone", violation.Field);
+        Assert.Contains("cannot receive SMS", violation.Description, StringComparison.Ordinal);
+        Assert.Equal(before, fixture.Inbox.Requests);
+    }
+
     [Fact]
     public async Task ResetRequest_RequiredAndInvalidFields()
     {

@@ -81,6 +81,21 @@ public abstract class SignInPageBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task LandlineOrPremiumRateNumber_IsAskedForAMobile_AndGetsNoCode()
+    {
+        using var browser = new PageClient(Base, "en");
+        foreach (var number in new[] { "+886223456784", "+886204123459" })
+        {
+            var before = fixture.Inbox.Requests;
+            var (response, html) = await SignInFlow.SendPhoneAsync(browser, number);
+
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("Enter a valid mobile number.", html, StringComparison.Ordinal);
+            Assert.Equal(before, fixture.Inbox.Requests);
+        }
+    }
+
+    [Fact]
     public async Task WrongCode_IsRefused_ThenTheRightCodeSignsIn_WithASafeCookie()
     {
         var (_, e164) = await flow.Phones.RegisterAsync();
