@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Pan.General.Admin;
 using Pan.General.Member;
 using Pan.Oauth;
 using Pan.Tests.Email;
@@ -9,9 +10,10 @@ using static Pan.Tests.OAuth.OAuthTestClient;
 namespace Pan.Tests.OAuth;
 
 /// <summary>
-/// A password change (UpdateCredential) or a password reset (AuthResetUpdate) ends what apps got through OAuth for that
-/// member (refresh tokens, unredeemed codes, access tokens as introspection sees them), keeps the remembered consent,
-/// and leaves other members' app tokens alone (SECURITY 4 and 12). Logout ends the Pan session only.
+/// A password change (UpdateCredential, or an admin's ChangeMemberPassword) or a password reset (AuthResetUpdate) ends
+/// what apps got through OAuth for that member (refresh tokens, unredeemed codes, access tokens as introspection sees
+/// them), keeps the remembered consent, and leaves other members' app tokens alone (SECURITY 4 and 12). Logout ends the
+/// Pan session only.
 /// </summary>
 public abstract class OAuthCredentialChangeBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
     where TFixture : OAuthCredentialFixture
@@ -77,6 +79,25 @@ public abstract class OAuthCredentialChangeBehaviour<TFixture>(TFixture fixture)
         var (status, tokens) = await ExchangeAsync((new Uri(started.RedirectUri), pkce));
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.True(await IsActiveAsync(tokens.GetProperty("access_token").GetString()!));
+    }
+
+    [Fact]
+    public async Task AdminPasswordChange_RevokesTheMembersAppTokensAndCodes_AndLeavesOtherMembersTokens()
+    {
+        var victim = await MemberWithPasswordAsync();
+        var bystander = await MemberWithPasswordAsync();
+        var victimTokens = await TokensAsync(victim.AccessToken, remember: true);
+        var bystanderTokens = await TokensAsync(bystander.AccessToken, remember: true);
+        var outstanding = await CodeAsync(victim.AccessToken);
+        var admin = await fixture.SignInNewAdminAsync("member-admin");
+
+        await new AdminService.AdminServiceClient(fixture.Server.Grpc).ChangeMemberPasswordAsync(
+            new ChangeMemberPasswordRequest { AdminToken = admin, Uid = victim.Uid, Password = NewPassword });
+
+        ExpectInvalidGrant(await RefreshAsync(victimTokens));
+        ExpectInvalidGrant(await ExchangeAsync(outstanding));
+        Assert.False(await IsActiveAsync(victimTokens.GetProperty("access_token").GetString()!));
+        Assert.True(await IsActiveAsync(bystanderTokens.GetProperty("access_token").GetString()!));
     }
 
     [Fact]
