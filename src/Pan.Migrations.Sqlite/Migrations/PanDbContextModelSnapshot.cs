@@ -119,6 +119,9 @@ namespace Pan.Migrations.Sqlite.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Subject")
+                        .HasDatabaseName("ix_oauth_authorizations_subject");
+
                     b.HasIndex("ApplicationId", "Status", "Subject", "Type");
 
                     b.ToTable("oauth_authorizations", (string)null);
@@ -219,6 +222,9 @@ namespace Pan.Migrations.Sqlite.Migrations
 
                     b.HasIndex("ReferenceId")
                         .IsUnique();
+
+                    b.HasIndex("Subject", "Status")
+                        .HasDatabaseName("ix_oauth_tokens_subject_status");
 
                     b.HasIndex("ApplicationId", "Status", "Subject", "Type");
 
