@@ -66,7 +66,7 @@ public sealed class PasswordHasher : IDisposable
         }
 
         var (memory, iterations) = Parameters();
-        return await RunAsync(() =>
+        return await lane.RunAsync(() =>
         {
             var input = Argon2Input(password);
             try
@@ -97,12 +97,12 @@ public sealed class PasswordHasher : IDisposable
 
         if (storedHash.StartsWith(Argon2Prefix, StringComparison.Ordinal))
         {
-            return RunAsync(() => VerifyArgon2(password, storedHash), cancellationToken);
+            return lane.RunAsync(() => VerifyArgon2(password, storedHash), cancellationToken);
         }
 
         if (storedHash.StartsWith(Pbkdf2Prefix, StringComparison.Ordinal))
         {
-            return RunAsync(() => Legacy(VerifyPbkdf2(password, storedHash)), cancellationToken);
+            return lane.RunAsync(() => Legacy(VerifyPbkdf2(password, storedHash)), cancellationToken);
         }
 
         if (storedHash.StartsWith(Md5Md5Prefix, StringComparison.Ordinal))
@@ -225,7 +225,4 @@ public sealed class PasswordHasher : IDisposable
             return false;
         }
     }
-
-    /// <summary>Runs CPU-heavy work on the hashing lane: at most one job per core at a time; a burst waits its turn.</summary>
-    private Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken) => lane.RunAsync(work, cancellationToken);
 }

@@ -71,8 +71,7 @@ public sealed class LoginFlow(
 
     private async Task<LoginResponse> CheckExistenceAsync(LoginRequest request, HttpContext http, CancellationToken cancellationToken)
     {
-        var phone = phones.ParseForSms(request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue, out var notMobile)
-            ?? throw PanError.InvalidArgument("phase_check_existence_value", notMobile ? PhoneNumbers.CannotReceiveSms : "is not a valid phone number for the given country code");
+        var phone = phones.SmsDestination(request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue, "phase_check_existence_value");
         RegisterFlow.ValidateAppId(request.AppId);
         var found = await accounts.DefaultMemberByPhoneAsync(phone.E164, cancellationToken);
         var member = found.AccountFound

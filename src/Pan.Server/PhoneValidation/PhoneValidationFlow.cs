@@ -69,8 +69,7 @@ public sealed class PhoneValidationFlow(
 
     private async Task<PhoneValidationStep> CheckAsync(bool v2, FlowErrors errors, int phase, AccessTokenInfo caller, string countryCode, string value, string sessionValid, HttpContext http, CancellationToken cancellationToken)
     {
-        var phone = phones.ParseForSms(countryCode, value, out var notMobile)
-            ?? throw PanError.InvalidArgument("phase_check_existence_value", notMobile ? PhoneNumbers.CannotReceiveSms : "is not a valid phone number for the given country code");
+        var phone = phones.SmsDestination(countryCode, value, "phase_check_existence_value");
         await EnsureNoPhoneAsync(v2, caller.AccountId, cancellationToken);
         await EnsureRoomAsync(v2, phone.E164, cancellationToken);
 

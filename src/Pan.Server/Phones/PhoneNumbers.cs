@@ -1,6 +1,7 @@
 extern alias libphonenumber;
 
 using System.Globalization;
+using Pan.Server.Errors;
 using NumberParseException = libphonenumber::PhoneNumbers.NumberParseException;
 using PhoneNumberFormat = libphonenumber::PhoneNumbers.PhoneNumberFormat;
 using PhoneNumberType = libphonenumber::PhoneNumbers.PhoneNumberType;
@@ -35,6 +36,9 @@ public sealed class PhoneNumbers
     public const string CannotReceiveSms =
         "cannot receive SMS: give a mobile number (fixed-line, toll-free, premium-rate, shared-cost, VoIP, personal, pager, UAN and voicemail numbers are refused)";
 
+    /// <summary>The field description of input that is no phone number of the given country.</summary>
+    public const string InvalidForCountry = "is not a valid phone number for the given country code";
+
     private const string Separators = " \u00A0\u3000-\u2010\u2011\u2012\u2013\u2014\uFF0D()\uFF08\uFF09.\uFF0E/";
 
     private readonly PhoneNumberUtil util = PhoneNumberUtil.GetInstance();
@@ -64,6 +68,14 @@ public sealed class PhoneNumbers
     /// </remarks>
     public PhoneNumber? ParseForSms(string? countryCode, string? value, out bool cannotReceiveSms) =>
         Read(countryCode, value, forSms: true, out cannotReceiveSms);
+
+    /// <summary>
+    /// <see cref="ParseForSms"/> for a request field, or INVALID_ARGUMENT naming <paramref name="field"/>: with
+    /// <see cref="CannotReceiveSms"/> for a valid number that takes no SMS, with <paramref name="invalid"/> otherwise.
+    /// </summary>
+    public PhoneNumber SmsDestination(string? countryCode, string? value, string field, string invalid = InvalidForCountry) =>
+        ParseForSms(countryCode, value, out var cannotReceiveSms)
+            ?? throw PanError.InvalidArgument(field, cannotReceiveSms ? CannotReceiveSms : invalid);
 
     private PhoneNumber? Read(string? countryCode, string? value, bool forSms, out bool cannotReceiveSms)
     {

@@ -49,8 +49,7 @@ public sealed class PhoneRecovery(
             throw PanError.Of(SendErr.DisplayNameRequired, StatusCode.InvalidArgument, "The display name is required.", new FieldViolation("display_name", "is required"));
         }
 
-        var phone = phones.ParseForSms(null, request.Phone, out var notMobile)
-            ?? throw PanError.InvalidArgument("phone", notMobile ? PhoneNumbers.CannotReceiveSms : InvalidPhone);
+        var phone = phones.SmsDestination(null, request.Phone, "phone", InvalidPhone);
         CheckName(request.DisplayName, "display_name");
         if (!await captcha.PassesAsync(request.RecaptchaToken, cancellationToken))
         {

@@ -50,8 +50,7 @@ public sealed class RegisterFlow(
 
     private async Task<RegisterResponse> CheckExistenceAsync(RegisterRequest request, HttpContext http, CancellationToken cancellationToken)
     {
-        var phone = phones.ParseForSms(request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue, out var notMobile)
-            ?? throw PanError.InvalidArgument("phase_check_existence_value", notMobile ? PhoneNumbers.CannotReceiveSms : "is not a valid phone number for the given country code");
+        var phone = phones.SmsDestination(request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue, "phase_check_existence_value");
         ValidateAppId(request.AppId);
         if (await accounts.PhoneTakenAsync(phone.E164, cancellationToken))
         {
