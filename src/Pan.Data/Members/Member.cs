@@ -33,7 +33,10 @@ public sealed class Member
 
     public string? Email { get; set; }
 
-    /// <summary>Lower-cased email, unique across live members (case-insensitive uniqueness on every provider).</summary>
+    /// <summary>
+    /// Lower-cased email. Unique among verified addresses (case-insensitive on every provider); several members may
+    /// hold one address unverified, and none of them owns it until one verifies it.
+    /// </summary>
     public string? EmailKey { get; set; }
 
     public bool EmailVerified { get; set; }

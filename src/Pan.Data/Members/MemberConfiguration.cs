@@ -38,7 +38,12 @@ internal sealed class MemberConfiguration : IEntityTypeConfiguration<Member>
         builder.HasIndex(m => m.ObjectId).IsUnique().HasDatabaseName("ux_members_object_id");
         builder.HasIndex(m => m.HashUid).IsUnique().HasDatabaseName("ux_members_hash_uid");
         builder.HasIndex(m => m.DisplayNameKey).IsUnique().HasDatabaseName("ux_members_display_name_key");
-        builder.HasIndex(m => m.EmailKey).IsUnique().HasDatabaseName("ux_members_email_key");
+        // Why filtered: an unverified address reserves nothing, or anyone could block an address's owner by adding it
+        // to their own profile unverified (email squatting). Only verified addresses are unique; a second verification
+        // of an address fails on this index. Deleted members keep no key (the deletion frees it), as before.
+        // "email_verified" alone is a valid predicate on both providers (SQLite stores 0/1, PostgreSQL a boolean), and
+        // every look-up of an address's owner says "and verified", so both planners use this partial index for it.
+        builder.HasIndex(m => m.EmailKey).IsUnique().HasFilter("\"email_verified\"").HasDatabaseName("ux_members_email_key");
         builder.HasIndex(m => m.Username).IsUnique().HasDatabaseName("ux_members_username");
         builder.HasIndex(m => m.AccountId).HasDatabaseName("ix_members_account_id");
     }

@@ -1163,7 +1163,8 @@ namespace Pan.Migrations.Postgres.Migrations
 
                     b.HasIndex("EmailKey")
                         .IsUnique()
-                        .HasDatabaseName("ux_members_email_key");
+                        .HasDatabaseName("ux_members_email_key")
+                        .HasFilter("\"email_verified\"");
 
                     b.HasIndex("HashUid")
                         .IsUnique()

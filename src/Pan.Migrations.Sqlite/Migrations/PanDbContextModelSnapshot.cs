@@ -1144,7 +1144,8 @@ namespace Pan.Migrations.Sqlite.Migrations
 
                     b.HasIndex("EmailKey")
                         .IsUnique()
-                        .HasDatabaseName("ux_members_email_key");
+                        .HasDatabaseName("ux_members_email_key")
+                        .HasFilter("\"email_verified\"");
 
                     b.HasIndex("HashUid")
                         .IsUnique()

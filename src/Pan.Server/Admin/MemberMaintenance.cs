@@ -60,8 +60,10 @@ public sealed class MemberMaintenance(PanDbContext db, PasswordPolicy policy, Cr
     }
 
     /// <summary>
-    /// Sets the member's email and marks it verified (the admin vouches for it; no verification mail is sent). The
-    /// unique index on <c>email_key</c> decides races: EmailInUseInPan. A concurrent edit of the member: UpdateEmailFailed.
+    /// Sets the member's email and marks it verified (the admin vouches for it; no verification mail is sent). Only
+    /// another member's verified address is in use: other members' unverified claims on it stay, unverifiable (see
+    /// EmailVerification). The unique index on verified <c>email_key</c>s decides races: EmailInUseInPan. A concurrent
+    /// edit of the member: UpdateEmailFailed.
     /// </summary>
     public async Task ChangeEmailAsync(long uid, string email, CancellationToken cancellationToken)
     {
@@ -69,7 +71,7 @@ public sealed class MemberMaintenance(PanDbContext db, PasswordPolicy policy, Cr
         var address = EmailAddresses.Normalize(email)
             ?? throw PanError.InvalidArgument("email", string.IsNullOrWhiteSpace(email) ? "is required" : "is not a valid email address");
         var key = EmailAddresses.Key(address);
-        if (await db.Members.AnyAsync(m => m.EmailKey == key && m.Uid != uid, cancellationToken))
+        if (await db.Members.AnyAsync(m => m.EmailKey == key && m.EmailVerified && m.Uid != uid, cancellationToken))
         {
             throw EmailInUse();
         }

@@ -84,7 +84,10 @@ public sealed class PasswordVerification(PanDbContext db, TokenService tokens, C
         return new VerifyMemberByPasswordResponse { VerifyToken = verify.Token };
     }
 
-    /// <summary>The live member named by display name and/or email (both must fit when both are given).</summary>
+    /// <summary>
+    /// The live member named by display name and/or verified email (both must fit when both are given). An unverified
+    /// address names nobody: several members may hold it.
+    /// </summary>
     private async Task<long?> FindAsync(string? name, string? email, CancellationToken cancellationToken)
     {
         var query = db.Members.AsNoTracking().Where(m => m.Deleted == null);
@@ -97,7 +100,7 @@ public sealed class PasswordVerification(PanDbContext db, TokenService tokens, C
         if (email is not null)
         {
             var key = email.ToLowerInvariant();
-            query = query.Where(m => m.EmailKey == key);
+            query = query.Where(m => m.EmailKey == key && m.EmailVerified);
         }
 
         return await query.Select(m => (long?)m.Uid).FirstOrDefaultAsync(cancellationToken);

@@ -6,9 +6,19 @@ namespace Pan.Server.Data;
 public static class DbErrors
 {
     /// <summary>True when <paramref name="ex"/> is a unique violation; <paramref name="what"/> names the index or column.</summary>
-    public static bool IsUniqueViolation(DbUpdateException ex, out string what)
+    public static bool IsUniqueViolation(DbUpdateException ex, out string what) => IsProviderUniqueViolation(ex.InnerException, out what);
+
+    /// <summary>
+    /// The same for a bulk statement (<c>ExecuteUpdate</c>/<c>ExecuteDelete</c>), which throws the provider's exception
+    /// itself rather than a <see cref="DbUpdateException"/>.
+    /// </summary>
+    public static bool IsUniqueViolation(Exception ex, out string what) => ex is DbUpdateException update
+        ? IsUniqueViolation(update, out what)
+        : IsProviderUniqueViolation(ex, out what);
+
+    private static bool IsProviderUniqueViolation(Exception? ex, out string what)
     {
-        switch (ex.InnerException)
+        switch (ex)
         {
             case Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation } pg:
                 what = pg.ConstraintName ?? string.Empty;

@@ -19,10 +19,13 @@ public enum EmailChangeResult
 }
 
 /// <summary>
-/// Setting or changing a member's email: checks it is free (case-insensitive, enforced by a unique index), records it
-/// as unverified, and mails a verification code and link built from the configured public base URL.
+/// Setting or changing a member's email: checks no other member has verified it (case-insensitive), records it as
+/// unverified, and mails a verification code and link built from the configured public base URL.
 /// </summary>
 /// <remarks>
+/// Why only verified addresses count: an unverified address reserves nothing (ux_members_email_key is filtered on
+/// email_verified), so a member who adds someone else's address without verifying it cannot lock its owner out; whoever
+/// verifies first owns it (see EmailVerification).
 /// The same address again (any case) while it is verified changes nothing and sends nothing; while unverified it resends.
 /// A send refused by the caps throws RESOURCE_EXHAUSTED (reason EMAIL_SEND_LIMIT; the message says when to retry) before
 /// anything changes.
@@ -64,7 +67,7 @@ public sealed class EmailChanges(
             return EmailChangeResult.Sent;
         }
 
-        if (await db.Members.AnyAsync(m => m.EmailKey == key && m.Uid != uid, cancellationToken))
+        if (await db.Members.AnyAsync(m => m.EmailKey == key && m.EmailVerified && m.Uid != uid, cancellationToken))
         {
             return EmailChangeResult.Taken;
         }
@@ -79,14 +82,7 @@ public sealed class EmailChanges(
         IssuedEmailCode issued;
         try
         {
-            var stored = await StoreAsync(uid, address, key, target, cancellationToken);
-            if (stored is null)
-            {
-                await gate.FinishAsync(reservation, DeliveryOutcome.Cancelled);
-                return EmailChangeResult.Taken;
-            }
-
-            issued = stored;
+            issued = await StoreAsync(uid, address, key, target, cancellationToken);
         }
         catch
         {
@@ -123,8 +119,11 @@ public sealed class EmailChanges(
     internal static RpcException SendLimit(int seconds) =>
         PanError.Plain(StatusCode.ResourceExhausted, "EMAIL_SEND_LIMIT", $"Too many emails were sent; try again in {seconds} s.");
 
-    /// <summary>Stores the address (unverified) and a new challenge in one transaction; null when another member took the address first.</summary>
-    private async Task<IssuedEmailCode?> StoreAsync(long uid, string address, string key, Uri? redirect, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores the address (unverified) and a new challenge in one transaction. An unverified address never collides on
+    /// the email index, so another member verifying the address meanwhile leaves this claim unverifiable, not refused.
+    /// </summary>
+    private async Task<IssuedEmailCode> StoreAsync(long uid, string address, string key, Uri? redirect, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -146,11 +145,6 @@ public sealed class EmailChanges(
             {
                 // A concurrent profile edit bumped the version; read again and retry.
                 await transaction.RollbackAsync(cancellationToken);
-            }
-            catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out var what) && DbErrors.Concerns(what, "ux_members_email_key", "email_key"))
-            {
-                await transaction.RollbackAsync(cancellationToken);
-                return null;
             }
         }
     }

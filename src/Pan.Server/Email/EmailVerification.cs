@@ -3,23 +3,31 @@ using Microsoft.EntityFrameworkCore;
 using Pan.Data;
 using Pan.Data.Email;
 using Pan.General.Member;
+using Pan.Server.Data;
 using Pan.Server.Errors;
 using Pan.Server.Links;
 using Pan.Server.Network;
 using Pan.Server.Tokens;
 using SendErr = Pan.General.Member.SendEmailVerificationResponse.Types.Err;
+using SetErr = Pan.General.Member.ErrSetMemberEmail.Types.General;
 using VerifyErr = Pan.General.Member.VerifyEmailCodeResponse.Types.Err;
 
 namespace Pan.Server.Email;
 
-/// <summary>How a verification link or code was judged.</summary>
-public sealed record EmailConfirmation(bool Confirmed, long Uid, Uri? Redirect);
+/// <summary>How a verification link or code was judged; <paramref name="Taken"/> when another member verified the address first.</summary>
+public sealed record EmailConfirmation(bool Confirmed, long Uid, Uri? Redirect, bool Taken = false);
 
 /// <summary>
 /// SendEmailVerification mails a code and a link for the signed-in member's current email (verified or not: a verified
 /// address gets a fresh code as a step-up); VerifyEmailCode takes the code alone, marks the email verified and returns a
 /// verify token (purpose update-credential); the hosted page /account/verify-email does the same with the link.
 /// A code counts only while the member still has the address it was mailed to.
+/// Only a verified address is unique (ux_members_email_key is filtered on email_verified), so several members may hold
+/// one address unverified; the first to verify it owns it, and the others' verifications are EMAIL_EXISTS (the seed's
+/// ErrSetMemberEmail.EMAIL_EXISTS, 1002 like VerifyEmailCode's own ErrFailed), decided by the index under a race.
+/// Why the others' unverified claims stay rather than being cleared: they are data on other members' profiles that
+/// this member's verification has no business editing, they reserve nothing and can never be verified while the
+/// address has its owner, and every look-up of an address's owner reads verified addresses only.
 /// </summary>
 /// <remarks>
 /// Reading of SendEmailVerificationRequest: <c>uid</c> (int32 in the seed) is optional; when non-zero it must be the
@@ -88,6 +96,11 @@ public sealed class EmailVerification(
 
         var challenge = await codes.FindByCodeAsync(request.Code, EmailPurposes.VerifyEmail, cancellationToken);
         var confirmation = challenge is null ? null : await ConfirmAsync(challenge, cancellationToken);
+        if (confirmation is { Taken: true })
+        {
+            throw PanError.Of(SetErr.EmailExists, StatusCode.AlreadyExists, "Another member has already verified this email address.");
+        }
+
         if (confirmation is not { Confirmed: true })
         {
             throw PanError.Of(VerifyErr.CodeInvalid, StatusCode.InvalidArgument, "The code is wrong, expired or already used.",
@@ -110,15 +123,35 @@ public sealed class EmailVerification(
         var uid = challenge.Uid;
         var addressKey = challenge.AddressKey;
         var stillTheirs = await db.Members.AnyAsync(m => m.Uid == uid && m.Deleted == null && m.EmailKey == addressKey, cancellationToken);
-        if (!stillTheirs || !await codes.ConsumeAsync(challenge, cancellationToken))
+        if (!stillTheirs)
+        {
+            return new EmailConfirmation(false, uid, null);
+        }
+
+        if (await db.Members.AnyAsync(m => m.EmailKey == addressKey && m.EmailVerified && m.Uid != uid, cancellationToken))
+        {
+            return new EmailConfirmation(false, uid, null, Taken: true);
+        }
+
+        if (!await codes.ConsumeAsync(challenge, cancellationToken))
         {
             return new EmailConfirmation(false, uid, null);
         }
 
         var now = clock.GetUtcNow();
-        // Why: conditional on the address, so a change made in between is never marked verified by an older mail.
-        var marked = await db.Members.Where(m => m.Uid == uid && m.EmailKey == addressKey && m.Deleted == null)
-            .ExecuteUpdateAsync(u => u.SetProperty(m => m.EmailVerified, true).SetProperty(m => m.Modified, now).SetProperty(m => m.Version, m => m.Version + 1), cancellationToken);
+        int marked;
+        try
+        {
+            // Why: conditional on the address, so a change made in between is never marked verified by an older mail.
+            marked = await db.Members.Where(m => m.Uid == uid && m.EmailKey == addressKey && m.Deleted == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.EmailVerified, true).SetProperty(m => m.Modified, now).SetProperty(m => m.Version, m => m.Version + 1), cancellationToken);
+        }
+        catch (Exception ex) when (DbErrors.IsUniqueViolation(ex, out var what) && DbErrors.Concerns(what, "ux_members_email_key", "email_key"))
+        {
+            // Why: another member verified the address between the check above and this update; the index decided.
+            return new EmailConfirmation(false, uid, null, Taken: true);
+        }
+
         var redirect = challenge.Redirect is { } r && Uri.TryCreate(r, UriKind.Absolute, out var uri) ? uri : null;
         return new EmailConfirmation(marked == 1, uid, redirect);
     }

@@ -11,6 +11,7 @@ using Pan.Data.Guests;
 using Pan.Server.Accounts;
 using Pan.Server.BruteForce;
 using Pan.Server.Credentials;
+using Pan.Server.Data;
 using Pan.Server.Email;
 using Pan.Server.Errors;
 using Pan.Server.Links;
@@ -143,9 +144,7 @@ public sealed class GuestActivations(
         }
         else
         {
-            var target = activation.Target;
-            await db.Members.Where(m => m.Uid == account.Uid && m.EmailKey == target)
-                .ExecuteUpdateAsync(u => u.SetProperty(m => m.EmailVerified, true).SetProperty(m => m.Modified, now), cancellationToken);
+            await MarkEmailVerifiedAsync(transaction, account.Uid, activation.Target, now, cancellationToken);
         }
 
         await db.SaveChangesAsync(cancellationToken);
@@ -153,6 +152,27 @@ public sealed class GuestActivations(
         await failures.ResetAsync(account.Uid, cancellationToken);
         logger.LogInformation("Activated member {Uid} (scheme {Scheme})", account.Uid, activation.Scheme);
         return account.Uid;
+    }
+
+    /// <summary>
+    /// Marks the activated member's email verified. Why it may not be: only verified addresses are unique, and another
+    /// member may have verified this one since the conversion; the activation still completes and the email stays
+    /// unverified (whoever verified first owns the address). The savepoint keeps the transaction usable on PostgreSQL.
+    /// </summary>
+    private async Task MarkEmailVerifiedAsync(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction transaction, long uid, string target, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        const string Savepoint = "activation_email";
+        await transaction.CreateSavepointAsync(Savepoint, cancellationToken);
+        try
+        {
+            await db.Members.Where(m => m.Uid == uid && m.EmailKey == target)
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.EmailVerified, true).SetProperty(m => m.Modified, now), cancellationToken);
+        }
+        catch (Exception ex) when (DbErrors.IsUniqueViolation(ex, out var what) && DbErrors.Concerns(what, "ux_members_email_key", "email_key"))
+        {
+            await transaction.RollbackToSavepointAsync(Savepoint, cancellationToken);
+            logger.LogInformation("Activated member {Uid} without verifying its email: another member verified the address first", uid);
+        }
     }
 
     /// <summary>The live activation of a member, if any (login of a pending account resends only when there is none).</summary>

@@ -6,8 +6,8 @@ using EmailSyntax = Pan.Server.Email.EmailAddresses;
 namespace Pan.Server.Guests;
 
 /// <summary>
-/// Whether an account name is free. An email name is taken when any live member of Pan has that email (members.email_key
-/// is unique across Pan); a mobile name when another apinode account has it or a live phone account signs in with it;
+/// Whether an account name is free. An email name is taken when a live member of Pan has verified that email (verified
+/// addresses are unique across Pan; an unverified one reserves nothing); a mobile name when another apinode account has it or a live phone account signs in with it;
 /// a plain name when another apinode account has it (width- and case-insensitively) or a member's legacy username is it.
 /// </summary>
 public sealed class GuestDirectory(PanDbContext db)
@@ -31,7 +31,7 @@ public sealed class GuestDirectory(PanDbContext db)
     public Task<bool> IsEmailTakenAsync(string email, long? exceptUid, CancellationToken cancellationToken)
     {
         var key = EmailSyntax.Key(email);
-        return db.Members.AsNoTracking().AnyAsync(m => m.EmailKey == key && m.Deleted == null && m.Uid != exceptUid, cancellationToken);
+        return db.Members.AsNoTracking().AnyAsync(m => m.EmailKey == key && m.EmailVerified && m.Deleted == null && m.Uid != exceptUid, cancellationToken);
     }
 
     /// <summary>The converted apinode account named by any reading of <paramref name="keys"/>, in their order.</summary>

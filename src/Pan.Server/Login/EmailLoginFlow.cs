@@ -191,7 +191,10 @@ public sealed class EmailLoginFlow(
         };
     }
 
-    /// <summary>The member an email (or, for EMAIL, a display name) names; EMAIL_OTC needs a verified email.</summary>
+    /// <summary>
+    /// The member an email (or, for EMAIL, a display name) names. Why only a verified email names a member, for the
+    /// password too: an unverified address may be held by several members (it reserves nothing), so it identifies none.
+    /// </summary>
     private async Task<Member?> FindAsync(string value, bool otc, CancellationToken cancellationToken)
     {
         const string Field = "phase_check_existence_value";
@@ -204,7 +207,7 @@ public sealed class EmailLoginFlow(
         {
             var key = EmailAddresses.Key(EmailAddresses.Normalize(value) ?? throw PanError.InvalidArgument(Field, "is not a valid email address"));
             return await db.Members.AsNoTracking()
-                .FirstOrDefaultAsync(m => m.EmailKey == key && m.Deleted == null && (!otc || m.EmailVerified), cancellationToken);
+                .FirstOrDefaultAsync(m => m.EmailKey == key && m.EmailVerified && m.Deleted == null, cancellationToken);
         }
 
         if (otc || value.Length > Recovery.RecoveryMembers.MaxDisplayNameLength)

@@ -58,7 +58,9 @@ public sealed class SocialSignIn(
 
         var email = EmailFor(request.Email, identity);
         var key = EmailAddresses.Key(email);
-        var owner = await db.Members.AsNoTracking().Where(m => m.EmailKey == key && m.Deleted == null).Select(m => (long?)m.Uid).FirstOrDefaultAsync(cancellationToken);
+        // Why verified only: an unverified address is nobody's (several members may hold it); asking for the password of
+        // a member who merely typed the address in would let that member lock the address's owner out of social sign-in.
+        var owner = await db.Members.AsNoTracking().Where(m => m.EmailKey == key && m.EmailVerified && m.Deleted == null).Select(m => (long?)m.Uid).FirstOrDefaultAsync(cancellationToken);
         if (owner is not { } uid)
         {
             return await CreateAsync(email, identity, request.AppId, cancellationToken);

@@ -15,6 +15,11 @@ public static class VerifyEmailPage
         var text = PageText.For(language);
         var verification = context.RequestServices.GetRequiredService<EmailVerification>();
         var result = await verification.ConfirmLinkAsync(context.Request.Query["token"].ToString(), context.RequestAborted);
+        if (result.Taken)
+        {
+            return HtmlPage.Render(context, language, text.VerifyTitle, $"<p class=\"error\">{HtmlPage.E(text.VerifyTaken)}</p>", StatusCodes.Status409Conflict);
+        }
+
         if (!result.Confirmed)
         {
             return HtmlPage.Render(context, language, text.VerifyTitle, $"<p class=\"error\">{HtmlPage.E(text.VerifyFailed)}</p>", StatusCodes.Status400BadRequest);

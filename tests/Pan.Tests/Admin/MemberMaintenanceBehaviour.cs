@@ -38,7 +38,7 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
     {
         var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
         var email = $"taken{Guid.NewGuid():N}@example.com";
-        await TestMembers.CreateAsync(fixture.Server, m => (m.Email, m.EmailKey) = (email, email));
+        await TestMembers.CreateAsync(fixture.Server, m => (m.Email, m.EmailKey, m.EmailVerified) = (email, email, true));
         var member = await TestMembers.CreateAsync(fixture.Server);
 
         await Errors.ExpectAsync(

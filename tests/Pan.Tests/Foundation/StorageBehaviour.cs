@@ -65,7 +65,7 @@ public abstract class StorageBehaviour<TFixture>(TFixture fixture) : IClassFixtu
         var email = $"{Key()}@example.com";
         await using var scope = fixture.Server.Services.CreateAsyncScope();
         var creator = scope.ServiceProvider.GetRequiredService<MemberCreator>();
-        await creator.CreateAsync(new Account { PhoneE164 = UniquePhone() }, new Member { DisplayName = "a", DisplayNameKey = key, EmailKey = email }, default);
+        await creator.CreateAsync(new Account { PhoneE164 = UniquePhone() }, new Member { DisplayName = "a", DisplayNameKey = key, EmailKey = email, EmailVerified = true }, default);
 
         await using var second = fixture.Server.Services.CreateAsyncScope();
         var again = second.ServiceProvider.GetRequiredService<MemberCreator>();
@@ -75,7 +75,12 @@ public abstract class StorageBehaviour<TFixture>(TFixture fixture) : IClassFixtu
         await using var third = fixture.Server.Services.CreateAsyncScope();
         var once = third.ServiceProvider.GetRequiredService<MemberCreator>();
         await Assert.ThrowsAsync<DbUpdateException>(() =>
-            once.CreateAsync(new Account { PhoneE164 = UniquePhone() }, new Member { DisplayName = "c", DisplayNameKey = Key(), EmailKey = email }, default));
+            once.CreateAsync(new Account { PhoneE164 = UniquePhone() }, new Member { DisplayName = "c", DisplayNameKey = Key(), EmailKey = email, EmailVerified = true }, default));
+
+        // An unverified address reserves nothing: any number of members may hold it unverified.
+        await using var fourth = fixture.Server.Services.CreateAsyncScope();
+        var unverified = fourth.ServiceProvider.GetRequiredService<MemberCreator>();
+        await unverified.CreateAsync(new Account { PhoneE164 = UniquePhone() }, new Member { DisplayName = "d", DisplayNameKey = Key(), EmailKey = email }, default);
     }
 
     private static string Key() => Guid.NewGuid().ToString("N");

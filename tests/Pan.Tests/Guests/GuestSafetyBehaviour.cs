@@ -28,8 +28,10 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
         var (address, passwd, link) = await ConvertPendingAsync();
         var client = new MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc);
 
-        var start = await client.LoginAsync(new LoginRequest { Phase = LoginPhase.CheckExistence, LoginType = LoginType.Email, PhaseCheckExistenceValue = address });
-        await Errors.ExpectAsync(() => client.LoginAsync(Input(start.PhaseSessionToken, passwd)).ResponseAsync, StatusCode.InvalidArgument, "ErrLogin.CODE_INVALID");
+        // Until activation proves the address, it names nobody (an unverified email reserves nothing).
+        await Errors.ExpectAsync(
+            () => client.LoginAsync(new LoginRequest { Phase = LoginPhase.CheckExistence, LoginType = LoginType.Email, PhaseCheckExistenceValue = address }).ResponseAsync,
+            StatusCode.NotFound, "ErrLogin.NOT_FOUND");
 
         Assert.Equal(0, (await ApinodeClient.SendAsync(fixture.Server.Http, new HttpRequestMessage(HttpMethod.Get, link))).Code);
         var again = await client.LoginAsync(new LoginRequest { Phase = LoginPhase.CheckExistence, LoginType = LoginType.Email, PhaseCheckExistenceValue = address });

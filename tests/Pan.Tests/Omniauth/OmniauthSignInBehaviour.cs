@@ -278,13 +278,14 @@ public abstract class OmniauthSignInBehaviour<TFixture>(TFixture fixture) : ICla
     [Fact]
     public async Task ThroughOmniauth_WhenTheMemberCannotBeCreated_IsTokenGenerationFailed()
     {
-        // A tombstone that still holds its email key (as a half-finished legacy deletion would) is not a live owner,
-        // but the database refuses a second member with that email: creation fails and no token is issued.
+        // A tombstone that still holds its verified email key (as a half-finished legacy deletion would) is not a live
+        // owner, but the database refuses a second verified holder of that email: creation fails and no token is issued.
         var email = $"tomb{Guid.NewGuid():N}@example.com";
         var tomb = await TestMembers.CreateAsync(Server, m =>
         {
             m.Email = email;
             m.EmailKey = email;
+            m.EmailVerified = true;
         });
         await TestMembers.UpdateAsync(Server, tomb.Uid, m => m.Deleted = Server.Clock.GetUtcNow());
 
