@@ -136,6 +136,10 @@ public sealed class ServerProcess : IAsyncDisposable
         ["Pan__Email__Smtp__Security"] = "None",
         ["Pan__Email__Smtp__From"] = "Pan Bench <bench@pan.test>",
         ["Pan__Links__PublicBaseUrl"] = $"http://127.0.0.1:{http}",
+        // Why: the glibc allocator settings README.md recommends for a server process ("Memory on Linux").
+        ["MALLOC_ARENA_MAX"] = "2",
+        ["MALLOC_MMAP_THRESHOLD_"] = "131072",
+        ["MALLOC_TRIM_THRESHOLD_"] = "131072",
     };
 
     private static Process Start(string dll, string[] args, Dictionary<string, string> settings, string logFile, out Task logCopy)
