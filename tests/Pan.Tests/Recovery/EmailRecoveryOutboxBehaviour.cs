@@ -2,7 +2,11 @@ using System.Net;
 using System.Net.Sockets;
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.Data.Email;
 using Pan.General.Member;
+using Pan.Server.Email;
 using Pan.Tests.Email;
 using Pan.Tests.Infrastructure;
 
@@ -40,11 +44,112 @@ public abstract class EmailRecoveryOutboxBehaviour<TFixture>(TFixture fixture) :
         }
 
         Assert.Equal(1, mail.Count(member.Email!));
+        await Eventually.HoldsAsync(async () => (await RowsAsync(member.Uid)).SingleOrDefault()?.LastError is not null);
+        var waiting = Assert.Single(await RowsAsync(member.Uid));
+        Assert.Equal(MailOutboxState.Pending, waiting.State);
+        Assert.Contains("451", waiting.LastError, StringComparison.Ordinal);
+        Assert.NotNull(waiting.Payload);
+
         fixture.Server.Clock.Advance(TimeSpan.FromMinutes(2));
         var message = await mail.MailAsync(member.Email!, 2);
         var reset = await Client.AuthResetVerifyEmailCodeAsync(new AuthResetVerifyEmailCodeRequest { Code = SmtpInbox.CodeOf(message) });
         Assert.Equal(43, reset.AuthResetToken.Length);
     }
+
+    [Fact]
+    public async Task SentMail_LeavesNoSecretInTheOutbox_AndTheRequestCountsAsSent()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        await Client.AuthResetVerifyEmailAsync(new AuthResetVerifyEmailRequest { DisplayName = member.Name, Email = member.Email! });
+        await mail.MailAsync(member.Email!, 2);
+
+        await Eventually.HoldsAsync(async () => (await RowsAsync(member.Uid)).All(r => r.State == MailOutboxState.Sent));
+        var row = Assert.Single(await RowsAsync(member.Uid));
+        Assert.Null(row.Payload);
+        Assert.NotNull(row.Finished);
+        Assert.Equal(DeliveryOutcome.Sent, await mail.DbAsync(db => db.Set<DeliveryAttempt>().Where(a => a.Id == row.DeliveryAttemptId).Select(a => a.Outcome).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task NewerResetRequest_ReplacesAQueuedOne_WhoseSecretsAreDropped()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        var before = fixture.Smtp.Attempts;
+        fixture.Smtp.FailNext(1000, 451);
+        try
+        {
+            await Client.AuthResetVerifyEmailAsync(new AuthResetVerifyEmailRequest { DisplayName = member.Name, Email = member.Email! });
+            await Eventually.HoldsAsync(() => fixture.Smtp.Attempts >= before + 3);
+            // Why: past the reset cool-down of the address.
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+            await Client.AuthResetVerifyEmailAsync(new AuthResetVerifyEmailRequest { DisplayName = member.Name, Email = member.Email! });
+        }
+        finally
+        {
+            fixture.Smtp.FailNext(0);
+        }
+
+        var rows = await RowsAsync(member.Uid);
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(MailOutboxState.Abandoned, rows[0].State);
+        Assert.Null(rows[0].Payload);
+        Assert.Equal(MailOutbox.Replaced, rows[0].LastError);
+        fixture.Server.Clock.Advance(TimeSpan.FromMinutes(2));
+        await Eventually.HoldsAsync(async () => (await RowsAsync(member.Uid))[1].State == MailOutboxState.Sent);
+        await Task.Delay(300);
+        Assert.Equal(2, mail.Count(member.Email!));
+    }
+
+    [Fact]
+    public async Task TwoNodes_SendEachQueuedMailExactlyOnce()
+    {
+        var members = new List<TestMember>();
+        for (var i = 0; i < 6; i++)
+        {
+            members.Add(await mail.RegisterWithEmailAsync());
+        }
+
+        await using var second = await fixture.StartNodeWithAsync(new Dictionary<string, string?>());
+        var clients = new[] { Client, new MemberServiceV2.MemberServiceV2Client(second.Grpc) };
+        var uids = members.Select(m => m.Uid).ToList();
+        fixture.Smtp.FailNext(1000, 451);
+        try
+        {
+            // Queued on both nodes while the relay refuses: every row is tried once and waits for its retry.
+            for (var i = 0; i < members.Count; i++)
+            {
+                await clients[i % 2].AuthResetVerifyEmailAsync(new AuthResetVerifyEmailRequest { DisplayName = members[i].Name, Email = members[i].Email! });
+            }
+
+            await Eventually.HoldsAsync(async () =>
+            {
+                var rows = await mail.DbAsync(db => db.Set<MailOutboxEntry>().AsNoTracking().Where(e => uids.Contains(e.Uid)).ToListAsync());
+                return rows.Count == members.Count && rows.All(r => r.Attempts >= 1 && r.ClaimedUntil == null);
+            });
+        }
+        finally
+        {
+            fixture.Smtp.FailNext(0);
+        }
+
+        // Every row falls due at once; both nodes' senders (and their background workers) race for them.
+        fixture.Server.Clock.Advance(TimeSpan.FromMinutes(2));
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Task.Run(() =>
+            (i % 2 == 0 ? fixture.Server : second).Services.GetRequiredService<MailOutboxSender>().SendDueAsync(CancellationToken.None))));
+
+        foreach (var member in members)
+        {
+            await mail.MailAsync(member.Email!, 2);
+        }
+
+        await Task.Delay(500);
+        Assert.All(members, m => Assert.Equal(2, mail.Count(m.Email!)));
+        var sent = await mail.DbAsync(db => db.Set<MailOutboxEntry>().AsNoTracking().Where(e => uids.Contains(e.Uid)).ToListAsync());
+        Assert.All(sent, r => Assert.Equal((MailOutboxState.Sent, (string?)null), (r.State, r.Payload)));
+    }
+
+    private Task<List<MailOutboxEntry>> RowsAsync(long uid) =>
+        mail.DbAsync(db => db.Set<MailOutboxEntry>().AsNoTracking().Where(e => e.Uid == uid).OrderBy(e => e.Id).ToListAsync());
 
     [Fact]
     public async Task ResetRequest_WithARelayThatStalls_AnswersWithoutWaitingForIt()
