@@ -71,7 +71,7 @@ public sealed class MemberMaintenance(PanDbContext db, PasswordPolicy policy, Cr
         var address = EmailAddresses.Normalize(email)
             ?? throw PanError.InvalidArgument("email", string.IsNullOrWhiteSpace(email) ? "is required" : "is not a valid email address");
         var key = EmailAddresses.Key(address);
-        if (await db.Members.AnyAsync(m => m.EmailKey == key && m.EmailVerified && m.Uid != uid, cancellationToken))
+        if (await Email.EmailAddresses.OwnedByAnotherAsync(db.Members, key, uid, cancellationToken))
         {
             throw EmailInUse();
         }

@@ -14,6 +14,14 @@ public static class EmailAddresses
 {
     public const int MaxLength = 254;
 
+    /// <summary>
+    /// True when a live member other than <paramref name="uid"/> has verified the address with this key: only a
+    /// verified address has an owner (README "Who owns an email address"; the unique index is filtered the same way).
+    /// </summary>
+    public static Task<bool> OwnedByAnotherAsync(IQueryable<Pan.Data.Members.Member> members, string key, long? uid, CancellationToken cancellationToken) =>
+        Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.AnyAsync(
+            members, m => m.EmailKey == key && m.EmailVerified && m.Deleted == null && m.Uid != uid, cancellationToken);
+
     private const string AText = "!#$%&'*+-/=?^_`{|}~";
 
     /// <summary>The trimmed address when it is acceptable, otherwise null.</summary>

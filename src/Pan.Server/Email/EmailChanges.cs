@@ -67,7 +67,7 @@ public sealed class EmailChanges(
             return EmailChangeResult.Sent;
         }
 
-        if (await db.Members.AnyAsync(m => m.EmailKey == key && m.EmailVerified && m.Uid != uid, cancellationToken))
+        if (await EmailAddresses.OwnedByAnotherAsync(db.Members, key, uid, cancellationToken))
         {
             return EmailChangeResult.Taken;
         }

@@ -128,7 +128,7 @@ public sealed class EmailVerification(
             return new EmailConfirmation(false, uid, null);
         }
 
-        if (await db.Members.AnyAsync(m => m.EmailKey == addressKey && m.EmailVerified && m.Uid != uid, cancellationToken))
+        if (await EmailAddresses.OwnedByAnotherAsync(db.Members, addressKey, uid, cancellationToken))
         {
             return new EmailConfirmation(false, uid, null, Taken: true);
         }

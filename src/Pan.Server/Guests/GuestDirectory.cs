@@ -31,7 +31,7 @@ public sealed class GuestDirectory(PanDbContext db)
     public Task<bool> IsEmailTakenAsync(string email, long? exceptUid, CancellationToken cancellationToken)
     {
         var key = EmailSyntax.Key(email);
-        return db.Members.AsNoTracking().AnyAsync(m => m.EmailKey == key && m.EmailVerified && m.Deleted == null && m.Uid != exceptUid, cancellationToken);
+        return EmailSyntax.OwnedByAnotherAsync(db.Members.AsNoTracking(), key, exceptUid, cancellationToken);
     }
 
     /// <summary>The converted apinode account named by any reading of <paramref name="keys"/>, in their order.</summary>
