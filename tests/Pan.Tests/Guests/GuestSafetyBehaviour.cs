@@ -40,6 +40,28 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task Activation_AfterAnotherMemberVerifiedTheAddress_Completes_AndLeavesTheAddressWithTheFirstVerifier()
+    {
+        var (address, passwd, link) = await ConvertPendingAsync();
+        var guestUid = await DbAsync(db => db.Set<GuestAccount>().Where(g => g.AccountKey == "e:" + address.ToLowerInvariant()).Select(g => g.Uid).FirstAsync());
+        // Another member proves the same address while the mailed link waits (verified addresses are unique in Pan).
+        var owner = await PlainApp.CreateTempAsync();
+        var key = Pan.Server.Email.EmailAddresses.Key(address);
+        await DbAsync(db => db.Members.Where(m => m.Uid == owner.Id)
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.Email, address).SetProperty(m => m.EmailKey, key).SetProperty(m => m.EmailVerified, true)));
+
+        var activated = await ApinodeClient.SendAsync(fixture.Server.Http, new HttpRequestMessage(HttpMethod.Get, link));
+
+        Assert.Equal((0, guestUid), (activated.Code, activated.Id));
+        var verified = await DbAsync(db => db.Members.AsNoTracking().Where(m => m.Uid == guestUid || m.Uid == owner.Id)
+            .ToDictionaryAsync(m => m.Uid, m => m.EmailVerified));
+        Assert.Equal((false, true), (verified[guestUid], verified[owner.Id]));
+        // The apinode account name is the guest's own: it still signs in with it and its password.
+        var login = await EmailApp.CallAsync("login", new Dictionary<string, string> { ["accName"] = address, ["passwd"] = passwd });
+        Assert.Equal((0, guestUid), (login.Code, login.Value.GetProperty("userID").GetInt64()));
+    }
+
+    [Fact]
     public async Task TenParallelActivations_WithOneLink_ExactlyOneWins()
     {
         var (_, _, link) = await ConvertPendingAsync();
