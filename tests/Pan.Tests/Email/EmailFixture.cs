@@ -5,7 +5,7 @@ namespace Pan.Tests.Email;
 
 /// <summary>
 /// A server whose mail goes to a real SMTP server on loopback (and SMS to the webhook inbox), with two allowed redirect
-/// hosts: app.example.com and *.trusted.test. Captcha off; per-IP caps lifted (the suites run from one address).
+/// hosts: app.example.com and *.trusted.test. Captcha off; per-IP caps lifted (the suites run from one address); the mail outbox polls often.
 /// </summary>
 public abstract class EmailFixture : PhoneFlowFixture
 {
@@ -27,6 +27,8 @@ public abstract class EmailFixture : PhoneFlowFixture
             settings["Pan:Links:AllowedRedirectHosts:1"] = "*.trusted.test";
             settings["Pan:Email:Limits:PerIpPerHour"] = "100000";
             settings["Pan:Email:Limits:LookupsPerIpPerHour"] = "100000";
+            // Why: queued mail from another node or due for a retry is found within a tenth of a second.
+            settings["Pan:Email:Outbox:PollMilliseconds"] = "100";
             return settings;
         }
     }

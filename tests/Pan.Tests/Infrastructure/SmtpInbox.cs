@@ -92,7 +92,28 @@ public sealed partial class SmtpInbox : IAsyncDisposable
     public string? Password { get; }
 
     /// <summary>DATA commands received, refused ones included (a sender's attempts).</summary>
-    public int Attempts => File.Exists(Path.Combine(folder, "attempts")) ? int.Parse(File.ReadAllText(Path.Combine(folder, "attempts")), CultureInfo.InvariantCulture) : 0;
+    public int Attempts
+    {
+        get
+        {
+            var path = Path.Combine(folder, "attempts");
+            // Why the loop: the server rewrites the file in place; a read between its truncate and its write sees nothing.
+            while (true)
+            {
+                if (!File.Exists(path))
+                {
+                    return 0;
+                }
+
+                if (int.TryParse(File.ReadAllText(path), NumberStyles.Integer, CultureInfo.InvariantCulture, out var attempts))
+                {
+                    return attempts;
+                }
+
+                Thread.Sleep(5);
+            }
+        }
+    }
 
     /// <summary>Starts a server; with <paramref name="username"/> it accepts mail only after AUTH PLAIN/LOGIN with those credentials.</summary>
     public static async Task<SmtpInbox> StartAsync(string? username = null, string? password = null)
@@ -151,8 +172,13 @@ public sealed partial class SmtpInbox : IAsyncDisposable
     };
 
     /// <summary>Refuses the next <paramref name="count"/> messages with SMTP <paramref name="code"/> (451: try later; 550: refused).</summary>
-    public void FailNext(int count, int code = 451) =>
-        File.WriteAllText(Path.Combine(folder, "fail"), string.Create(CultureInfo.InvariantCulture, $"{count} {code}"));
+    public void FailNext(int count, int code = 451)
+    {
+        // Why write and rename: the server may read the file at any moment; it must never see it half-written.
+        var path = Path.Combine(folder, "fail");
+        File.WriteAllText(path + ".tmp", string.Create(CultureInfo.InvariantCulture, $"{count} {code}"));
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
 
     /// <summary>Every accepted message, oldest first.</summary>
     public IReadOnlyList<MimeMessage> Messages
