@@ -7,7 +7,12 @@ namespace Pan.Server.Email;
 /// or <c>Pan:Email:Outbox:PollMilliseconds</c> (rows queued by other nodes, retries that fell due). A failed pass
 /// (database away) is logged and tried again at the next wake or poll.
 /// </summary>
-public sealed class MailOutboxWorker(MailOutboxSender sender, MailOutboxSignal signal, IOptions<MailOutboxOptions> options, ILogger<MailOutboxWorker> logger)
+/// <remarks>
+/// Why the sender is resolved on the first pass, not injected: hosted services are built before the host validates its
+/// settings at start-up, and the sender's mail transport reads the email settings when it is built — so an injected
+/// sender turned every start-up refusal into the email settings' error, hiding the setting actually at fault.
+/// </remarks>
+public sealed class MailOutboxWorker(IServiceProvider services, MailOutboxSignal signal, IOptions<MailOutboxOptions> options, ILogger<MailOutboxWorker> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -19,7 +24,7 @@ public sealed class MailOutboxWorker(MailOutboxSender sender, MailOutboxSignal s
             {
                 try
                 {
-                    await sender.SendDueAsync(stoppingToken);
+                    await services.GetRequiredService<MailOutboxSender>().SendDueAsync(stoppingToken);
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
