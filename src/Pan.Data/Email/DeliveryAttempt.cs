@@ -20,6 +20,9 @@ public enum DeliveryOutcome
 
     /// <summary>Withdrawn before anything was sent (e.g. the email turned out to be taken); counts against nothing.</summary>
     Cancelled = 5,
+
+    /// <summary>Handed to the mail outbox; counts like a send. The sender records Sent or Failed when the outbox row ends.</summary>
+    Queued = 6,
 }
 
 /// <summary>

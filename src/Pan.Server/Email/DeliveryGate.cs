@@ -115,6 +115,10 @@ public sealed class DeliveryGate(IServiceScopeFactory scopes, IOptions<EmailLimi
         await SetOutcomeAsync(db, reservation.Id, outcome, CancellationToken.None);
     }
 
+    /// <summary>Records the outcome through <paramref name="db"/>, inside the caller's transaction (e.g. Queued with the outbox row).</summary>
+    public static Task RecordWithinAsync(PanDbContext db, DeliveryReservation reservation, DeliveryOutcome outcome, CancellationToken cancellationToken) =>
+        SetOutcomeAsync(db, reservation.Id, outcome, cancellationToken);
+
     private static Task<int> SetOutcomeAsync(PanDbContext db, long id, DeliveryOutcome outcome, CancellationToken cancellationToken) =>
         db.Set<DeliveryAttempt>().Where(a => a.Id == id).ExecuteUpdateAsync(u => u.SetProperty(a => a.Outcome, outcome), cancellationToken);
 }

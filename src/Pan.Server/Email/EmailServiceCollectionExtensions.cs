@@ -20,6 +20,8 @@ public static class EmailServiceCollectionExtensions
         services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.Section).ValidateOnStart();
         services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EmailLimitsOptions>().BindConfiguration(EmailLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MailOutboxOptions>().BindConfiguration(MailOutboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MailOutboxOptions>, MailOutboxOptionsValidator>();
         services.AddOptions<LinksOptions>().BindConfiguration(LinksOptions.Section).ValidateOnStart();
         services.AddSingleton<IPostConfigureOptions<EmailOptions>, EmailOptionsDefaults>();
         services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
@@ -34,8 +36,12 @@ public static class EmailServiceCollectionExtensions
         services.AddSingleton<DeliveryGate>();
         services.AddSingleton<LinkBuilder>();
         services.AddHostedService<EmailJanitor>();
+        services.AddSingleton<MailOutboxSignal>();
+        services.AddSingleton<MailOutboxSender>();
+        services.AddHostedService<MailOutboxWorker>();
 
         services.AddScoped<EmailCodes>();
+        services.AddScoped<MailOutbox>();
         services.AddScoped<EmailNotices>();
         services.AddScoped<EmailChanges>();
         services.AddScoped<EmailVerification>();

@@ -1,4 +1,6 @@
 using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Pan.Data;
 using Pan.Data.Email;
 using Pan.General.Member;
 using Pan.Server.Email;
@@ -11,15 +13,18 @@ using CodeErr = Pan.General.Member.AuthResetVerifyEmailCodeResponse.Types.Err;
 namespace Pan.Server.Recovery;
 
 /// <summary>
-/// Password reset by email. AuthResetVerifyEmail (captcha, caps) mails a code and a link to /account/reset-password
-/// when display name + email name a live member with that verified address — and answers the same, sending nothing,
-/// when they do not (SECURITY 15). AuthResetVerifyEmailCode trades the code alone for an auth_reset_token.
+/// Password reset by email. AuthResetVerifyEmail (captcha, caps) queues a mail with a code and a link to
+/// /account/reset-password when display name + email name a live member with that verified address — and answers the
+/// same, queuing nothing, when they do not (SECURITY 15). Neither path talks to SMTP: the outbox sends the mail
+/// (<see cref="MailOutboxSender"/>), so the answer neither waits for the relay nor fails with it.
+/// AuthResetVerifyEmailCode trades the code alone for an auth_reset_token.
 /// </summary>
 /// <remarks>
 /// Readings: a refused captcha is ErrSessionInvalid (the seed has no captcha value here). <c>redirect_email</c> is the
 /// client's own page for typing the code; the mail shows it next to the code (it carries no secret). <c>redirect_success</c>
 /// is stored with the challenge; the hosted page links there after a successful reset. The caps count the request,
-/// not the send, keyed by the submitted address and the client, so a known and an unknown address meet the same limits.
+/// not the send (a queued mail's reservation is Queued, then Sent or Failed when the outbox is done with it), keyed
+/// by the submitted address and the client, so a known and an unknown address meet the same limits.
 /// </remarks>
 public sealed class EmailRecovery(
     RecoveryCaptcha captcha,
@@ -27,7 +32,8 @@ public sealed class EmailRecovery(
     LinkBuilder links,
     DeliveryGate gate,
     EmailCodes codes,
-    Mailer mailer,
+    MailOutbox outbox,
+    PanDbContext db,
     ResetGrants grants)
 {
     public async Task<AuthResetVerifyEmailResponse> SendAsync(AuthResetVerifyEmailRequest request, HttpContext http, CancellationToken cancellationToken)
@@ -65,23 +71,39 @@ public sealed class EmailRecovery(
         var member = await members.ByEmailAsync(address, request.DisplayName, cancellationToken);
         if (member is null)
         {
-            await gate.FinishAsync(reservation, DeliveryOutcome.Skipped);
+            // Why a transaction around one statement: the same shape of commit as the matched path below, which also
+            // answers after one database transaction and no SMTP. Not cancellable, like DeliveryGate.FinishAsync.
+            await using var none = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            await DeliveryGate.RecordWithinAsync(db, reservation, DeliveryOutcome.Skipped, CancellationToken.None);
+            await none.CommitAsync(CancellationToken.None);
             return new AuthResetVerifyEmailResponse();
         }
 
-        var outcome = DeliveryOutcome.Failed;
+        var queued = false;
         try
         {
+            // Why queued, not sent: waiting for SMTP here would make a matched request slower than an unmatched one,
+            // and an SMTP outage would fail only matched requests — both tell that the account exists (SECURITY 15).
+            // Code, outbox row and the reservation's outcome commit together (SECURITY 21); the outbox sends the mail.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var issued = await codes.IssueAsync(member.Uid, EmailPurposes.Reset, member.EmailKey!, success, cancellationToken);
             var model = new EmailModel(member.DisplayName, issued.Code, links.Page(PagePaths.ResetPassword, issued.LinkToken), inputPage, codes.Minutes);
-            await mailer.SendAsync(member.Email!, member.DisplayName, member.Locale, EmailKind.ResetPassword, model, cancellationToken);
-            outcome = DeliveryOutcome.Sent;
+            await outbox.EnqueueAsync(
+                new QueuedMail(member.Uid, EmailKind.ResetPassword, member.Email!, member.DisplayName, member.Locale, model, issued.Expires, reservation.Id),
+                cancellationToken);
+            await DeliveryGate.RecordWithinAsync(db, reservation, DeliveryOutcome.Queued, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            queued = true;
         }
         finally
         {
-            await gate.FinishAsync(reservation, outcome);
+            if (!queued)
+            {
+                await gate.FinishAsync(reservation, DeliveryOutcome.Failed);
+            }
         }
 
+        outbox.Wake();
         return new AuthResetVerifyEmailResponse();
     }
 

@@ -5,7 +5,8 @@ namespace Pan.Tests.Email;
 
 /// <summary>
 /// A server whose mail goes to a real SMTP server on loopback (and SMS to the webhook inbox), with two allowed redirect
-/// hosts: app.example.com and *.trusted.test. Captcha off; per-IP caps lifted (the suites run from one address).
+/// hosts: app.example.com and *.trusted.test. Captcha off; per-IP caps lifted (the suites run from one address); the mail outbox polls often
+/// and retries a failed mail after 90 s of test time.
 /// </summary>
 public abstract class EmailFixture : PhoneFlowFixture
 {
@@ -27,6 +28,13 @@ public abstract class EmailFixture : PhoneFlowFixture
             settings["Pan:Links:AllowedRedirectHosts:1"] = "*.trusted.test";
             settings["Pan:Email:Limits:PerIpPerHour"] = "100000";
             settings["Pan:Email:Limits:LookupsPerIpPerHour"] = "100000";
+            // Why: queued mail from another node or due for a retry is found within a tenth of a second.
+            settings["Pan:Email:Outbox:PollMilliseconds"] = "100";
+            // Why 90 s (72-108 s with jitter) for every retry: the test clock stands still unless a test moves it, so a
+            // failed outbox mail waits for the test — past the 60 s reset cool-down it is still not due (a newer request
+            // meets it queued, not being resent), and a two-minute step always makes it due.
+            settings["Pan:Email:Outbox:RetryDelaySeconds"] = "90";
+            settings["Pan:Email:Outbox:MaxRetryDelaySeconds"] = "90";
             return settings;
         }
     }

@@ -23,8 +23,12 @@ public sealed partial class SmtpInbox : IAsyncDisposable
 {
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
 
+    // Why every DATA leaves one file, written after its answer is decided and renamed into place: a test that sees an
+    // attempt sees it decided (the old shared counter was bumped before the refusal was chosen, so a test ending an
+    // outage at "3 attempts" could let the third through). Why the control file is the test's alone: the server used to
+    // decrement it in place, and that read-modify-write could overwrite a test's FailNext(0), prolonging an outage.
     private const string Script = """
-        import os, sys, time
+        import glob, os, sys, time
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -32,29 +36,26 @@ public sealed partial class SmtpInbox : IAsyncDisposable
         user = sys.argv[3].encode() if len(sys.argv) > 3 else None
         password = sys.argv[4].encode() if len(sys.argv) > 4 else None
 
-        def bump(name):
-            path = os.path.join(folder, name)
-            n = int(open(path).read()) if os.path.exists(path) else 0
-            open(path, 'w').write(str(n + 1))
+        def place(name, content):
+            open(name + '.tmp', 'wb').write(content)
+            os.rename(name + '.tmp', name)
 
         class Handler:
             def __init__(self):
                 self.count = 0
 
             async def handle_DATA(self, server, session, envelope):
-                bump('attempts')
+                self.count += 1
+                stem = os.path.join(folder, f'{time.time_ns():020d}-{self.count:05d}')
+                header = ('X-Envelope-To: ' + ', '.join(envelope.rcpt_tos) + '\r\n').encode()
                 control = os.path.join(folder, 'fail')
                 if os.path.exists(control):
-                    left, code = open(control).read().split()
-                    if int(left) > 0:
-                        open(control, 'w').write(f'{int(left) - 1} {code}')
+                    limit, code = open(control).read().split()
+                    if len(glob.glob(os.path.join(folder, '*.refused'))) < int(limit):
+                        place(stem + '.refused', header)
                         return f'{code} Simulated failure'
-                self.count += 1
-                name = os.path.join(folder, f'{time.time_ns():020d}-{self.count:05d}.eml')
                 data = envelope.original_content or envelope.content
-                header = ('X-Envelope-To: ' + ', '.join(envelope.rcpt_tos) + '\r\n').encode()
-                open(name + '.tmp', 'wb').write(header + data)
-                os.rename(name + '.tmp', name)
+                place(stem + '.eml', header + data)
                 return '250 OK'
 
         def authenticate(server, session, envelope, mechanism, data):
@@ -91,8 +92,16 @@ public sealed partial class SmtpInbox : IAsyncDisposable
 
     public string? Password { get; }
 
-    /// <summary>DATA commands received, refused ones included (a sender's attempts).</summary>
-    public int Attempts => File.Exists(Path.Combine(folder, "attempts")) ? int.Parse(File.ReadAllText(Path.Combine(folder, "attempts")), CultureInfo.InvariantCulture) : 0;
+    /// <summary>DATA commands answered so far, refused ones included (a sender's attempts).</summary>
+    public int Attempts => Directory.GetFiles(folder, "*.eml").Length + Refused.Count;
+
+    /// <summary>Envelope recipients of every refused DATA command, oldest first.</summary>
+    public IReadOnlyList<string> Refused =>
+        [.. Directory.GetFiles(folder, "*.refused").Order(StringComparer.Ordinal).Select(f => File.ReadAllText(f).Trim())];
+
+    /// <summary>DATA commands to <paramref name="to"/> (case-insensitive) that were refused.</summary>
+    public int RefusedTo(string to) =>
+        Refused.Count(r => r["X-Envelope-To: ".Length..].Split(", ").Contains(to, StringComparer.OrdinalIgnoreCase));
 
     /// <summary>Starts a server; with <paramref name="username"/> it accepts mail only after AUTH PLAIN/LOGIN with those credentials.</summary>
     public static async Task<SmtpInbox> StartAsync(string? username = null, string? password = null)
@@ -150,9 +159,19 @@ public sealed partial class SmtpInbox : IAsyncDisposable
         ["Pan:Email:Smtp:TimeoutSeconds"] = "10",
     };
 
-    /// <summary>Refuses the next <paramref name="count"/> messages with SMTP <paramref name="code"/> (451: try later; 550: refused).</summary>
-    public void FailNext(int count, int code = 451) =>
-        File.WriteAllText(Path.Combine(folder, "fail"), string.Create(CultureInfo.InvariantCulture, $"{count} {code}"));
+    /// <summary>
+    /// Refuses the next <paramref name="count"/> messages with SMTP <paramref name="code"/> (451: try later; 550: refused);
+    /// <c>FailNext(0)</c> ends an outage for every message answered after it returns.
+    /// </summary>
+    /// <remarks>The limit counts refusals so far plus <paramref name="count"/>: call it while no message is being answered for an exact count.</remarks>
+    public void FailNext(int count, int code = 451)
+    {
+        // Why write and rename: the server may read the file at any moment; it must never see it half-written.
+        var path = Path.Combine(folder, "fail");
+        var limit = Refused.Count + count;
+        File.WriteAllText(path + ".tmp", string.Create(CultureInfo.InvariantCulture, $"{limit} {code}"));
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
 
     /// <summary>Every accepted message, oldest first.</summary>
     public IReadOnlyList<MimeMessage> Messages
