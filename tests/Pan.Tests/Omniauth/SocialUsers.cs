@@ -5,10 +5,13 @@ namespace Pan.Tests.Omniauth;
 
 public static class SocialUsers
 {
-    /// <summary>A new provider user; <paramref name="email"/> "" makes a unique address, null none.</summary>
+    /// <summary>
+    /// A new provider user; <paramref name="email"/> "" makes a unique address, null none. The name uses 8 of the id's 9
+    /// digits (20 characters, the longest display name), so two users of one fixture practically never share it.
+    /// </summary>
     public static SocialUser New(string? email = "", bool verified = true)
     {
         var id = Random.Shared.NextInt64(100_000_000, 999_999_999).ToString(CultureInfo.InvariantCulture);
-        return new SocialUser(id, "Social User " + id[..4], email == string.Empty ? $"s{id}@example.com" : email, verified);
+        return new SocialUser(id, "Social User " + id[..8], email == string.Empty ? $"s{id}@example.com" : email, verified);
     }
 }
