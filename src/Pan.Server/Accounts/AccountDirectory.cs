@@ -47,12 +47,33 @@ public sealed class AccountDirectory(PanDbContext db)
             where a.PhoneE164 == phone && a.Deleted == null
             from m in context.Members.Where(m => m.AccountId == a.Id && m.Deleted == null).DefaultIfEmpty()
             orderby a.Id, m!.Uid
-            select new PhoneMemberRow(a.Id, a.DefaultMemberUid, (long?)m!.Uid, (Guid?)m.ObjectId, (bool?)m.IsOwner)));
+            select new PhoneMemberRow((long?)a.Id, a.DefaultMemberUid, (long?)m!.Uid, (Guid?)m.ObjectId, (bool?)m.IsOwner)));
+        var rows = new List<PhoneMemberRow>(4);
+        await foreach (var row in query(db, e164).WithCancellation(cancellationToken))
+        {
+            rows.Add(row);
+        }
+
+        return Pick(rows);
+    }
+
+    /// <summary>
+    /// What <see cref="DefaultMemberByPhoneAsync"/> answers for the rows of a phone's account left-joined with its live
+    /// members, ordered by account id then uid (rows without an account are skipped). Shared with queries that read the
+    /// account together with other rows (<see cref="Login.LoginCodeStepReader"/>).
+    /// </summary>
+    public static PhoneDefault Pick(IEnumerable<PhoneMemberRow> rows)
+    {
         var members = new List<PhoneMemberRow>(4);
         long? accountId = null;
         long? defaultUid = null;
-        await foreach (var row in query(db, e164).WithCancellation(cancellationToken))
+        foreach (var row in rows)
         {
+            if (row.AccountId is null)
+            {
+                continue;
+            }
+
             // Why the first account only: the phone is unique among accounts; this keeps the choice to one account regardless.
             accountId ??= row.AccountId;
             if (row.AccountId != accountId)
@@ -73,14 +94,14 @@ public sealed class AccountDirectory(PanDbContext db)
         }
 
         var chosen = Choose(members, defaultUid, r => r.Uid!.Value, r => r.IsOwner == true);
-        return new PhoneDefault(true, chosen is null ? null : new PhoneMember(chosen.Uid!.Value, chosen.ObjectId!.Value, chosen.AccountId));
+        return new PhoneDefault(true, chosen is null ? null : new PhoneMember(chosen.Uid!.Value, chosen.ObjectId!.Value, accountId.Value));
     }
 
     /// <summary>The default member while it is live, otherwise the owner, otherwise the oldest; <paramref name="live"/> is in uid order.</summary>
     private static T? Choose<T>(List<T> live, long? defaultUid, Func<T, long> uid, Func<T, bool> isOwner)
         where T : class =>
         live.FirstOrDefault(m => uid(m) == defaultUid) ?? live.FirstOrDefault(isOwner) ?? live.FirstOrDefault();
-
-    /// <summary>One row of <see cref="DefaultMemberByPhoneAsync"/>: the account, and one live member or none.</summary>
-    private sealed record PhoneMemberRow(long AccountId, long? DefaultMemberUid, long? Uid, Guid? ObjectId, bool? IsOwner);
 }
+
+/// <summary>One row of a phone's account left-joined with its live members: the account (null: none), and one live member or none.</summary>
+public sealed record PhoneMemberRow(long? AccountId, long? DefaultMemberUid, long? Uid, Guid? ObjectId, bool? IsOwner);

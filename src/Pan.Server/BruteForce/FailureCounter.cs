@@ -29,11 +29,17 @@ public sealed class FailureCounter(PanDbContext db, TimeProvider clock, IOptions
             .Where(f => f.Uid == uid)
             .Select(f => new { f.LockedUntil })
             .FirstOrDefaultAsync(cancellationToken);
-        var now = clock.GetUtcNow();
-        return row?.LockedUntil is { } until && until > now
-            ? new LockState(true, until - now, HasStreak: true)
-            : new LockState(false, TimeSpan.Zero, HasStreak: row is not null);
+        return StateOf(row is not null, row?.LockedUntil, clock.GetUtcNow());
     }
+
+    /// <summary>
+    /// The state <see cref="StateAsync"/> answers for a member whose counter row exists (<paramref name="hasRow"/>) with
+    /// <paramref name="lockedUntil"/>; for callers that read the row together with other rows.
+    /// </summary>
+    public static LockState StateOf(bool hasRow, DateTimeOffset? lockedUntil, DateTimeOffset now) =>
+        hasRow && lockedUntil is { } until && until > now
+            ? new LockState(true, until - now, HasStreak: true)
+            : new LockState(false, TimeSpan.Zero, HasStreak: hasRow);
 
     public async Task RecordFailureAsync(long uid, CancellationToken cancellationToken)
     {

@@ -33,6 +33,7 @@ public sealed class LoginFlow(
     PhoneCodeSender sender,
     TokenService tokens,
     FailureCounter failures,
+    LoginCodeStepReader codeSteps,
     EmailLoginFlow emailLogin)
 {
     public static readonly FlowErrors Errors = FlowErrors.From(
@@ -94,7 +95,10 @@ public sealed class LoginFlow(
 
     private async Task<LoginResponse> InputCodeAsync(LoginRequest request, HttpContext http, CancellationToken cancellationToken)
     {
-        var session = await sessions.FindAsync(request.PhaseSessionToken, PhasePurposes.Login, cancellationToken) ?? throw Errors.SessionInvalid();
+        // Why one read: the session, its member's failure state and the phone's account come back in one statement
+        // (LoginCodeStepReader); the checks below use them in the same order as separate reads would.
+        var step = await codeSteps.ReadAsync(request.PhaseSessionToken, PhasePurposes.Login, cancellationToken) ?? throw Errors.SessionInvalid();
+        var session = step.Session;
         if (session.CompletedAt is not null)
         {
             throw Errors.SessionInvalid();
@@ -121,15 +125,15 @@ public sealed class LoginFlow(
         }
 
         // Why: one failure counter per member for passwords, codes and answers (SECURITY 10); locked answers like wrong.
-        var failureState = session.Uid is { } uid ? await failures.StateAsync(uid, cancellationToken) : default;
+        var failureState = step.Failures;
         if (failureState.Locked)
         {
             throw Errors.CodeInvalid(CodeCheck.Wrong);
         }
 
-        // Why here: the default member may have changed (or been deleted) since check-existence; choose again now. Its
-        // absence is told only after the code is accepted, as before.
-        var found = await accounts.DefaultMemberByPhoneAsync(session.PhoneE164!, cancellationToken);
+        // Why read with the session: the default member may have changed (or been deleted) since check-existence; it is
+        // chosen again now. Its absence is told only after the code is accepted, as before.
+        var found = step.Phone;
         var check = CodeCheck.NoCode;
 
         // Why one transaction: accepting the code, clearing the streak and opening the auth session are one operation

@@ -33,6 +33,24 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
     public async Task<(Member? Member, SlotFailure Failure)> AddAsync(
         long accountId, Member member, CancellationToken cancellationToken, Func<Member, CancellationToken, Task>? alsoInTransaction = null)
     {
+        // Why no savepoints: EF Core would wrap each SaveChanges in this transaction (two in MemberCreator, more in
+        // alsoInTransaction) in SAVEPOINT … RELEASE, a round trip each on PostgreSQL, so that a failed save could be
+        // undone alone. Here every failure rolls the whole transaction back (and retries or answers), so none is needed.
+        var savepoints = db.Database.AutoSavepointsEnabled;
+        db.Database.AutoSavepointsEnabled = false;
+        try
+        {
+            return await AddWithRetriesAsync(accountId, member, alsoInTransaction, cancellationToken);
+        }
+        finally
+        {
+            db.Database.AutoSavepointsEnabled = savepoints;
+        }
+    }
+
+    private async Task<(Member? Member, SlotFailure Failure)> AddWithRetriesAsync(
+        long accountId, Member member, Func<Member, CancellationToken, Task>? alsoInTransaction, CancellationToken cancellationToken)
+    {
         for (var attempt = 0; ; attempt++)
         {
             db.ChangeTracker.Clear();

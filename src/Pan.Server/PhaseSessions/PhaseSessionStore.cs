@@ -100,10 +100,18 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
             return null;
         }
 
-        var now = clock.GetUtcNow();
-        var session = await ByTokenAsync(token, cancellationToken);
-        return session is not null && session.Purpose == purpose && session.Expires > now ? session : null;
+        return Live(await ByTokenAsync(token, cancellationToken), purpose);
     }
+
+    /// <summary>
+    /// The hash a session's token is stored under, or null for a token no session can have (empty or too long); for
+    /// callers that read the session together with other rows, then pass it to <see cref="Live"/>.
+    /// </summary>
+    public static byte[]? TokenHashOf(string? token) => string.IsNullOrEmpty(token) || token.Length > 128 ? null : Hash(token);
+
+    /// <summary><paramref name="session"/> when it is live and of <paramref name="purpose"/>, else null (as <see cref="FindAsync"/> judges).</summary>
+    public PhaseSession? Live(PhaseSession? session, string purpose) =>
+        session is not null && session.Purpose == purpose && session.Expires > clock.GetUtcNow() ? session : null;
 
     /// <summary>The live session behind <paramref name="token"/> whatever its flow (UnlockSessionToken serves every flow).</summary>
     public async Task<PhaseSession?> FindAnyAsync(string? token, CancellationToken cancellationToken)

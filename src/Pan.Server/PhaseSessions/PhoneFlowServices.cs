@@ -20,6 +20,7 @@ public static class PhoneFlowServices
         services.AddScoped<MemberSlots>();
         services.AddScoped<RegisterFlow>();
         services.AddScoped<LoginFlow>();
+        services.AddScoped<LoginCodeStepReader>();
         services.AddScoped<UnlockSession>();
         services.AddScoped<PhoneStepUp>();
         services.AddScoped<MemberProfiles.MemberProfiles>();

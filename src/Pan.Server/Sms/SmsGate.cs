@@ -144,6 +144,11 @@ public sealed class SmsGate(
 
         var entry = NewLogRow(to, purpose, clientIp);
         callerDb.Add(entry);
+        // Why no savepoints: EF Core would wrap the caller's SaveChanges in SAVEPOINT … RELEASE so that a failed save
+        // could be undone alone (on PostgreSQL the RELEASE is a round trip of its own); here any failure undoes the
+        // whole reservation, as TokenService.IssueAuthTokenAsync does for its transaction.
+        var savepoints = callerDb.Database.AutoSavepointsEnabled;
+        callerDb.Database.AutoSavepointsEnabled = false;
         try
         {
             await using var transaction = await callerDb.Database.BeginTransactionAsync(cancellationToken);
@@ -158,6 +163,7 @@ public sealed class SmsGate(
         }
         finally
         {
+            callerDb.Database.AutoSavepointsEnabled = savepoints;
             // Why: the outcome is written by a statement of its own; the context must not save (or retry) the row again.
             callerDb.Entry(entry).State = EntityState.Detached;
         }
