@@ -70,6 +70,34 @@ public abstract class PublicViewCacheBehaviour<TFixture>(TFixture fixture) : ICl
         Assert.Equal(renamed, (await ReadAsync(Server, member.Uid)).DisplayName);
     }
 
+    [Fact]
+    public async Task ABatchMixingKeptReadDeletedAndUnknownUids_AnswersEachLiveMemberOnce_InRequestOrder()
+    {
+        var cache = await LiveCacheAsync(Server);
+        var kept = await TestMembers.CreateAsync(Server);
+        await ReadAsync(Server, kept.Uid);
+        await ReadAsync(Server, kept.Uid);
+        Assert.NotNull(cache.Get(kept.Uid));
+        var keptThenDeleted = await TestMembers.CreateAsync(Server);
+        await ReadAsync(Server, keptThenDeleted.Uid);
+        await ReadAsync(Server, keptThenDeleted.Uid);
+        await TestMembers.UpdateAsync(Server, keptThenDeleted.Uid, m => m.Deleted = Server.Clock.GetUtcNow());
+        var deleted = await TestMembers.CreateAsync(Server);
+        await TestMembers.UpdateAsync(Server, deleted.Uid, m => m.Deleted = Server.Clock.GetUtcNow());
+        var fresh = await TestMembers.CreateAsync(Server);
+        var byUuid = (await Client(Server).ReadObjectAsync(new ReadObjectRequest { Uuids = { fresh.ObjectId.ToString("D"), kept.ObjectId.ToString("D") } })).Objects;
+
+        var objects = (await Client(Server).ReadObjectAsync(new ReadObjectRequest
+        {
+            Uids = { long.MaxValue, fresh.Uid, deleted.Uid, kept.Uid, keptThenDeleted.Uid, fresh.Uid },
+        })).Objects;
+
+        Assert.Equal([fresh.Uid, kept.Uid], objects.Select(o => o.Uid));
+        Assert.Equal(byUuid, objects);
+        Assert.All(objects, MemberRpcBehaviour<TFixture>.AssertPublicOnly);
+        Assert.Null(cache.Get(keptThenDeleted.Uid));
+    }
+
     /// <summary>A new member whose public view this node keeps, with both nodes' feeds live.</summary>
     private async Task<(PublicViewCache Cache, Pan.Data.Members.Member Member)> CachedMemberAsync(PanServer second)
     {
