@@ -1666,6 +1666,81 @@ namespace Pan.Migrations.Postgres.Migrations
                     b.ToTable("sms_counts", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.Sms.SmsOutboxEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<long?>("ClaimedUntil")
+                        .HasColumnType("bigint")
+                        .HasColumnName("claimed_until");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created");
+
+                    b.Property<long?>("DeliveryAttemptId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("delivery_attempt_id");
+
+                    b.Property<long>("Expires")
+                        .HasColumnType("bigint")
+                        .HasColumnName("expires");
+
+                    b.Property<long?>("Finished")
+                        .HasColumnType("bigint")
+                        .HasColumnName("finished");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("last_error");
+
+                    b.Property<long>("NextAttempt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("next_attempt");
+
+                    b.Property<string>("Payload")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("payload");
+
+                    b.Property<int>("State")
+                        .HasColumnType("integer")
+                        .HasColumnName("state");
+
+                    b.Property<long>("Uid")
+                        .HasColumnType("bigint")
+                        .HasColumnName("uid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Expires")
+                        .HasDatabaseName("ix_sms_outbox_expires");
+
+                    b.HasIndex("State", "NextAttempt")
+                        .HasDatabaseName("ix_sms_outbox_state_next_attempt");
+
+                    b.HasIndex("Uid", "Kind")
+                        .HasDatabaseName("ix_sms_outbox_uid_kind");
+
+                    b.ToTable("sms_outbox", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.Sms.SmsSend", b =>
                 {
                     b.Property<long>("Id")

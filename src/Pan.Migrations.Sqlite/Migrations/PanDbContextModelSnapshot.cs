@@ -1637,6 +1637,79 @@ namespace Pan.Migrations.Sqlite.Migrations
                     b.ToTable("sms_counts", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.Sms.SmsOutboxEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<long?>("ClaimedUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("claimed_until");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created");
+
+                    b.Property<long?>("DeliveryAttemptId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("delivery_attempt_id");
+
+                    b.Property<long>("Expires")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires");
+
+                    b.Property<long?>("Finished")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("finished");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<long>("NextAttempt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_attempt");
+
+                    b.Property<string>("Payload")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("payload");
+
+                    b.Property<int>("State")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("state");
+
+                    b.Property<long>("Uid")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Expires")
+                        .HasDatabaseName("ix_sms_outbox_expires");
+
+                    b.HasIndex("State", "NextAttempt")
+                        .HasDatabaseName("ix_sms_outbox_state_next_attempt");
+
+                    b.HasIndex("Uid", "Kind")
+                        .HasDatabaseName("ix_sms_outbox_uid_kind");
+
+                    b.ToTable("sms_outbox", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.Sms.SmsSend", b =>
                 {
                     b.Property<long>("Id")

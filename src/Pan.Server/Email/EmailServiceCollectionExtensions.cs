@@ -4,6 +4,7 @@ using Pan.Server.BruteForce;
 using Pan.Server.Credentials;
 using Pan.Server.Links;
 using Pan.Server.Login;
+using Pan.Server.Outbox;
 using Pan.Server.Pages;
 using Pan.Server.Recovery;
 
@@ -20,8 +21,8 @@ public static class EmailServiceCollectionExtensions
         services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.Section).ValidateOnStart();
         services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EmailLimitsOptions>().BindConfiguration(EmailLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<MailOutboxOptions>().BindConfiguration(MailOutboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<MailOutboxOptions>, MailOutboxOptionsValidator>();
+        services.AddOptions<MailOutboxOptions>().BindConfiguration(MailOutboxOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MailOutboxOptions>>(new OutboxOptionsValidator<MailOutboxOptions>(MailOutboxOptions.Section));
         services.AddOptions<LinksOptions>().BindConfiguration(LinksOptions.Section).ValidateOnStart();
         services.AddSingleton<IPostConfigureOptions<EmailOptions>, EmailOptionsDefaults>();
         services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();

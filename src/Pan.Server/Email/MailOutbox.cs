@@ -1,8 +1,7 @@
 using System.Text.Json;
-using System.Threading.Channels;
-using Microsoft.EntityFrameworkCore;
 using Pan.Data;
 using Pan.Data.Email;
+using Pan.Server.Outbox;
 
 namespace Pan.Server.Email;
 
@@ -13,42 +12,22 @@ public sealed record QueuedMail(
 /// <summary>
 /// Queues mail in <c>mail_outbox</c> through the caller's <see cref="PanDbContext"/>, so the row commits (or not) with
 /// the code it carries (SECURITY 21); <see cref="MailOutboxSender"/> sends it. A new mail of a kind abandons the
-/// member's pending one of that kind (its code died with the new one) and blanks its payload.
+/// member's pending one of that kind (its code died with the new one) and blanks its payload (<see cref="OutboxQueue"/>).
 /// </summary>
 public sealed class MailOutbox(PanDbContext db, TimeProvider clock, MailOutboxSignal signal)
 {
-    public const string Replaced = "replaced by a newer mail";
+    public const string Replaced = OutboxQueue.Replaced;
 
     /// <summary>Adds the row (saved, not committed: the caller owns the transaction). Call <see cref="Wake"/> after the commit.</summary>
-    public async Task EnqueueAsync(QueuedMail mail, CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow();
-        var (uid, kind) = (mail.Uid, mail.Kind.ToString());
-        var outbox = db.Set<MailOutboxEntry>();
-        await db.Set<DeliveryAttempt>()
-            .Where(a => outbox.Any(e => e.DeliveryAttemptId == a.Id && e.Uid == uid && e.Kind == kind && e.State == MailOutboxState.Pending))
-            .ExecuteUpdateAsync(u => u.SetProperty(a => a.Outcome, DeliveryOutcome.Failed), cancellationToken);
-        await outbox.Where(e => e.Uid == uid && e.Kind == kind && e.State == MailOutboxState.Pending)
-            .ExecuteUpdateAsync(u => u
-                .SetProperty(e => e.State, MailOutboxState.Abandoned)
-                .SetProperty(e => e.Payload, (string?)null)
-                .SetProperty(e => e.Finished, now)
-                .SetProperty(e => e.ClaimedUntil, (DateTimeOffset?)null)
-                .SetProperty(e => e.LastError, Replaced), cancellationToken);
-
-        db.Add(new MailOutboxEntry
+    public Task EnqueueAsync(QueuedMail mail, CancellationToken cancellationToken) =>
+        OutboxQueue.AddAsync(db, clock, new MailOutboxEntry
         {
-            Kind = kind,
-            Uid = uid,
+            Kind = mail.Kind.ToString(),
+            Uid = mail.Uid,
             DeliveryAttemptId = mail.DeliveryAttemptId,
             Payload = MailOutboxPayload.Of(mail).ToJson(),
-            State = MailOutboxState.Pending,
-            Created = now,
             Expires = mail.Expires,
-            NextAttempt = now,
-        });
-        await db.SaveChangesAsync(cancellationToken);
-    }
+        }, cancellationToken);
 
     /// <summary>Tells this node's sender that a committed row is waiting, so the mail leaves now rather than at the next poll.</summary>
     public void Wake() => signal.Wake();
@@ -69,25 +48,4 @@ public sealed record MailOutboxPayload(string To, string? DisplayName, string? L
 }
 
 /// <summary>Wakes this node's <see cref="MailOutboxWorker"/>; several wakes before it looks count as one.</summary>
-public sealed class MailOutboxSignal
-{
-    private readonly Channel<bool> wakes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-
-    public void Wake() => wakes.Writer.TryWrite(true);
-
-    /// <summary>Returns at the next wake or after <paramref name="poll"/>, whichever comes first.</summary>
-    public async Task WaitAsync(TimeSpan poll, CancellationToken cancellationToken)
-    {
-        // Why the system clock: the poll is a network cadence, not business time; a frozen test clock must not stop it.
-        using var timeout = new CancellationTokenSource(poll, TimeProvider.System);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        try
-        {
-            await wakes.Reader.ReadAsync(linked.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // The poll interval passed without a wake.
-        }
-    }
-}
+public sealed class MailOutboxSignal : OutboxSignal;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
+using Pan.Data;
 using Pan.Data.Email;
 using Pan.General.Member;
 using Pan.Server.Accounts;
@@ -18,8 +19,10 @@ using CodeErr = Pan.General.Member.AuthResetVerifyPhoneCodeResponse.Types.Err;
 namespace Pan.Server.Recovery;
 
 /// <summary>
-/// Password reset by phone. AuthResetVerifyPhone (captcha, caps) texts a 6-digit code through the SMS gate (purpose
-/// Reset) when display name + phone name a live member — and answers the same, sending nothing, when they do not.
+/// Password reset by phone. AuthResetVerifyPhone (captcha, caps) queues a text with a 6-digit code (purpose Reset) when
+/// display name + phone name a live member — and answers the same, queuing nothing, when they do not (SECURITY 15).
+/// Neither path talks to the SMS provider: the outbox sends the text through the SMS gate (<see cref="SmsOutboxSender"/>),
+/// so the answer neither waits for the provider, nor fails with it, nor tells that the gate's caps blocked the text.
 /// AuthResetVerifyPhoneCode checks the code of that member's newest reset flow (5 wrong tries kill it; each wrong try
 /// also counts toward the member's failure counter, and a locked member is answered like a wrong code) and returns an
 /// auth_reset_token. Phones are in E.164 form ("+886912345678"): the requests carry no country code.
@@ -30,7 +33,8 @@ public sealed class PhoneRecovery(
     RecoveryMembers members,
     DeliveryGate gate,
     PhaseSessionStore sessions,
-    SmsGate sms,
+    SmsOutbox outbox,
+    PanDbContext db,
     FailureCounter failures,
     ResetGrants grants)
 {
@@ -66,28 +70,41 @@ public sealed class PhoneRecovery(
         var member = await members.ByPhoneAsync(phone, request.DisplayName, cancellationToken);
         if (member is null)
         {
-            await gate.FinishAsync(reservation, DeliveryOutcome.Skipped);
+            // Why a transaction around one statement: the same shape of commit as the matched path below, which also
+            // answers after one database transaction and no SMS provider. Not cancellable, like DeliveryGate.FinishAsync.
+            await using var none = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            await DeliveryGate.RecordWithinAsync(db, reservation, DeliveryOutcome.Skipped, CancellationToken.None);
+            await none.CommitAsync(CancellationToken.None);
             return new AuthResetVerifyPhoneResponse();
         }
 
-        var outcome = DeliveryOutcome.Failed;
+        var queued = false;
         try
         {
+            // Why queued, not sent: sending here made a matched request slower than an unmatched one, and the SMS gate's
+            // caps (RESOURCE_EXHAUSTED) or a provider outage (UNAVAILABLE) failed only matched requests — each told that
+            // the account exists (SECURITY 15). The flow with its code, the outbox row and the reservation's outcome
+            // commit together (SECURITY 21); the outbox sends through the SMS gate, whose caps still apply there.
             // Why a new flow per request: verification reads the newest one, so a resend kills the previous code.
-            var (session, _) = await sessions.StartAsync(SessionPurpose, phone, member.Uid, http.ClientIpText(), cancellationToken);
-            var issue = await sessions.IssueCodeAsync(session, cancellationToken);
-            var result = await sms.SendAsync(phone, Text(issue.Code!, member.Locale), SmsPurpose.Reset, ip, cancellationToken);
-            outcome = result.Sent ? DeliveryOutcome.Sent : DeliveryOutcome.Skipped;
-            if (!result.Sent)
-            {
-                throw SendLimit(3600);
-            }
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var (session, _, code) = await sessions.StartAsync(
+                SessionPurpose, phone, member.Uid, http.ClientIpText(), captchaRequired: false, withCode: true, cancellationToken);
+            await outbox.EnqueueAsync(
+                new QueuedSms(member.Uid, SmsOutbox.ResetPassword, phone, Text(code!, member.Locale), SmsPurpose.Reset, ip, session.CodeExpires!.Value, reservation.Id),
+                cancellationToken);
+            await DeliveryGate.RecordWithinAsync(db, reservation, DeliveryOutcome.Queued, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            queued = true;
         }
         finally
         {
-            await gate.FinishAsync(reservation, outcome);
+            if (!queued)
+            {
+                await gate.FinishAsync(reservation, DeliveryOutcome.Failed);
+            }
         }
 
+        outbox.Wake();
         return new AuthResetVerifyPhoneResponse();
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Pan.Server.Lever;
 using Pan.Server.Network;
+using Pan.Server.Outbox;
 using Pan.Server.Phones;
 
 namespace Pan.Server.Sms;
@@ -35,6 +36,13 @@ public static class SmsServiceCollectionExtensions
         services.AddSingleton(sp => sp.GetRequiredKeyedService<ISmsProvider>(sp.GetRequiredService<IOptions<SmsOptions>>().Value.Provider));
         services.AddSingleton<SmsCountries>();
         services.AddScoped<SmsGate>();
+
+        services.AddOptions<SmsOutboxOptions>().BindConfiguration(SmsOutboxOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SmsOutboxOptions>>(new OutboxOptionsValidator<SmsOutboxOptions>(SmsOutboxOptions.Section));
+        services.AddSingleton<SmsOutboxSignal>();
+        services.AddSingleton<SmsOutboxSender>();
+        services.AddHostedService<SmsOutboxWorker>();
+        services.AddScoped<SmsOutbox>();
 
         services.AddPanNetwork(configuration);
         services.AddPanLever();

@@ -5,8 +5,8 @@ namespace Pan.Tests.Email;
 
 /// <summary>
 /// A server whose mail goes to a real SMTP server on loopback (and SMS to the webhook inbox), with two allowed redirect
-/// hosts: app.example.com and *.trusted.test. Captcha off; per-IP caps lifted (the suites run from one address); the mail outbox polls often
-/// and retries a failed mail after 90 s of test time.
+/// hosts: app.example.com and *.trusted.test. Captcha off; per-IP caps lifted (the suites run from one address); the mail and SMS outboxes poll
+/// often and retry a failed message after 90 s of test time.
 /// </summary>
 public abstract class EmailFixture : PhoneFlowFixture
 {
@@ -35,6 +35,10 @@ public abstract class EmailFixture : PhoneFlowFixture
             // meets it queued, not being resent), and a two-minute step always makes it due.
             settings["Pan:Email:Outbox:RetryDelaySeconds"] = "90";
             settings["Pan:Email:Outbox:MaxRetryDelaySeconds"] = "90";
+            // Why the same for the SMS outbox (reset SMS): a failed text waits for the test's clock as a failed mail does.
+            settings["Pan:Sms:Outbox:PollMilliseconds"] = "100";
+            settings["Pan:Sms:Outbox:RetryDelaySeconds"] = "90";
+            settings["Pan:Sms:Outbox:MaxRetryDelaySeconds"] = "90";
             return settings;
         }
     }

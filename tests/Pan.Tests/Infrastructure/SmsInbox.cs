@@ -105,6 +105,15 @@ public sealed partial class SmsInbox : IAsyncDisposable
         }
     }
 
+    /// <summary>Forgets the failures and delays <see cref="FailNext"/> and <see cref="DelayNext"/> queued and not yet used: the provider is back.</summary>
+    public void Recover()
+    {
+        lock (gate)
+        {
+            next.Clear();
+        }
+    }
+
     /// <summary>Holds the next <paramref name="count"/> requests for <paramref name="delay"/> before accepting them (a client that gives up first leaves nothing recorded).</summary>
     public void DelayNext(int count, TimeSpan delay)
     {

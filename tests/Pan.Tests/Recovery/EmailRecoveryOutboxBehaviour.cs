@@ -5,6 +5,7 @@ using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.Data.Email;
+using Pan.Data.Outbox;
 using Pan.General.Member;
 using Pan.Server.Email;
 using Pan.Tests.Email;
@@ -47,7 +48,7 @@ public abstract class EmailRecoveryOutboxBehaviour<TFixture>(TFixture fixture) :
         Assert.Equal(3, fixture.Smtp.RefusedTo(member.Email!));
         Assert.Equal(1, mail.Count(member.Email!));
         var waiting = Assert.Single(await RowsAsync(member.Uid));
-        Assert.Equal((MailOutboxState.Pending, 1), (waiting.State, waiting.Attempts));
+        Assert.Equal((OutboxState.Pending, 1), (waiting.State, waiting.Attempts));
         Assert.Contains("451", waiting.LastError, StringComparison.Ordinal);
         Assert.NotNull(waiting.Payload);
 
@@ -64,7 +65,7 @@ public abstract class EmailRecoveryOutboxBehaviour<TFixture>(TFixture fixture) :
         await Client.AuthResetVerifyEmailAsync(new AuthResetVerifyEmailRequest { DisplayName = member.Name, Email = member.Email! });
         await mail.MailAsync(member.Email!, 2);
 
-        await Eventually.HoldsAsync(async () => (await RowsAsync(member.Uid)).All(r => r.State == MailOutboxState.Sent));
+        await Eventually.HoldsAsync(async () => (await RowsAsync(member.Uid)).All(r => r.State == OutboxState.Sent));
         var row = Assert.Single(await RowsAsync(member.Uid));
         Assert.Null(row.Payload);
         Assert.NotNull(row.Finished);
@@ -93,13 +94,13 @@ public abstract class EmailRecoveryOutboxBehaviour<TFixture>(TFixture fixture) :
 
         var rows = await RowsAsync(member.Uid);
         Assert.Equal(2, rows.Count);
-        Assert.Equal((MailOutboxState.Abandoned, 1), (rows[0].State, rows[0].Attempts));
+        Assert.Equal((OutboxState.Abandoned, 1), (rows[0].State, rows[0].Attempts));
         Assert.Null(rows[0].Payload);
         Assert.Equal(MailOutbox.Replaced, rows[0].LastError);
         Assert.Equal(6, fixture.Smtp.RefusedTo(member.Email!));
 
         fixture.Server.Clock.Advance(TimeSpan.FromMinutes(2));
-        await Eventually.HoldsAsync(async () => (await RowsAsync(member.Uid))[1].State == MailOutboxState.Sent);
+        await Eventually.HoldsAsync(async () => (await RowsAsync(member.Uid))[1].State == OutboxState.Sent);
         // Exact, not a moment's count: the replaced row has no payload left to send, and the newer one is recorded
         // sent only after the relay accepted (and the inbox stored) its mail — the verification mail and this one.
         Assert.Equal(2, mail.Count(member.Email!));
@@ -131,7 +132,7 @@ public abstract class EmailRecoveryOutboxBehaviour<TFixture>(TFixture fixture) :
             await Eventually.HoldsAsync(async () =>
             {
                 var rows = await mail.DbAsync(db => db.Set<MailOutboxEntry>().AsNoTracking().Where(e => uids.Contains(e.Uid)).ToListAsync());
-                return rows.Count == members.Count && rows.All(r => r is { State: MailOutboxState.Pending, Attempts: 1, ClaimedUntil: null, LastError: not null });
+                return rows.Count == members.Count && rows.All(r => r is { State: OutboxState.Pending, Attempts: 1, ClaimedUntil: null, LastError: not null });
             });
         }
         finally
@@ -147,9 +148,9 @@ public abstract class EmailRecoveryOutboxBehaviour<TFixture>(TFixture fixture) :
         // Exact once every row is recorded sent: each claim adds one attempt (one refused, one sent), and a sender
         // records "sent" only after the relay accepted (and the inbox stored) the mail.
         await Eventually.HoldsAsync(async () =>
-            (await mail.DbAsync(db => db.Set<MailOutboxEntry>().AsNoTracking().Where(e => uids.Contains(e.Uid)).ToListAsync())).All(r => r.State == MailOutboxState.Sent));
+            (await mail.DbAsync(db => db.Set<MailOutboxEntry>().AsNoTracking().Where(e => uids.Contains(e.Uid)).ToListAsync())).All(r => r.State == OutboxState.Sent));
         var sent = await mail.DbAsync(db => db.Set<MailOutboxEntry>().AsNoTracking().Where(e => uids.Contains(e.Uid)).ToListAsync());
-        Assert.All(sent, r => Assert.Equal((MailOutboxState.Sent, (string?)null, 2), (r.State, r.Payload, r.Attempts)));
+        Assert.All(sent, r => Assert.Equal((OutboxState.Sent, (string?)null, 2), (r.State, r.Payload, r.Attempts)));
         Assert.All(members, m => Assert.Equal(2, mail.Count(m.Email!)));
     }
 
@@ -160,7 +161,7 @@ public abstract class EmailRecoveryOutboxBehaviour<TFixture>(TFixture fixture) :
     private Task RefusedOnceAsync(long uid, int rows) => Eventually.HoldsAsync(async () =>
     {
         var all = await RowsAsync(uid);
-        return all.Count == rows && all[^1] is { State: MailOutboxState.Pending, Attempts: 1, ClaimedUntil: null, LastError: not null };
+        return all.Count == rows && all[^1] is { State: OutboxState.Pending, Attempts: 1, ClaimedUntil: null, LastError: not null };
     });
 
     private Task<List<MailOutboxEntry>> RowsAsync(long uid) =>

@@ -1,0 +1,10 @@
+using Pan.Data.Outbox;
+
+namespace Pan.Data.Sms;
+
+/// <summary>
+/// One text message waiting to leave (the <c>sms_outbox</c> table). Its payload holds the E.164 number, the text (with
+/// the code), the SMS purpose and the requesting client's address (for the SMS gate's per-IP caps), in clear until the
+/// row is sent, blocked or abandoned.
+/// </summary>
+public sealed class SmsOutboxEntry : OutboxEntry;

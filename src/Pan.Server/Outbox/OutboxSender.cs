@@ -1,0 +1,218 @@
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using Pan.Data;
+using Pan.Data.Email;
+using Pan.Data.Outbox;
+using Pan.Server.Errors;
+
+namespace Pan.Server.Outbox;
+
+/// <summary>What became of one delivery: handed over, or refused unsent by the channel's own rules (with the reason).</summary>
+public readonly record struct OutboxDelivery(string? BlockedReason)
+{
+    public static OutboxDelivery Sent => default;
+
+    public static OutboxDelivery Blocked(string reason) => new(reason);
+}
+
+/// <summary>
+/// Sends the queued rows of one outbox table. Several nodes may share one database, so a row is first claimed by one
+/// conditional UPDATE (pending, due, and not leased to anyone now → leased to me, attempts + 1); of racing nodes exactly
+/// one changes the row, on SQLite and PostgreSQL alike. The lease outlasts one whole send (<see cref="Lease"/>), and a
+/// sender writes the result only while the row still carries its own claim (<c>attempts</c> unchanged), so a row is
+/// sent once unless a node dies between the provider's acceptance and the commit (then it may be sent again after the
+/// lease: at least once). A failed send is retried after a doubling delay (<see cref="OutboxOptions"/>) until the row's
+/// code expires; then it is abandoned. Sent, blocked and abandoned rows lose their payload at once; nothing secret is logged.
+/// </summary>
+public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProvider clock, OutboxOptions options, string channel, ILogger logger)
+    : IOutboxPass
+    where TEntry : OutboxEntry
+{
+    private const int Batch = 20;
+
+    /// <summary>Sends every row due now that this node can claim; returns how many it claimed.</summary>
+    public async Task<int> SendDueAsync(CancellationToken cancellationToken)
+    {
+        var claimed = 0;
+        while (true)
+        {
+            var due = await DueAsync(cancellationToken);
+            var progressed = false;
+            foreach (var id in due)
+            {
+                if (await TrySendAsync(id, cancellationToken))
+                {
+                    claimed++;
+                    progressed = true;
+                }
+            }
+
+            // Why stop when nothing was claimed: every due row went to other nodes; a failed row is no longer due.
+            if (!progressed)
+            {
+                return claimed;
+            }
+        }
+    }
+
+    /// <summary>Claims row <paramref name="id"/> if nobody holds it and sends it; false when another node has it or it is not due.</summary>
+    public async Task<bool> TrySendAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+        var now = clock.GetUtcNow();
+        var leaseEnd = now + Lease();
+        var changed = await db.Set<TEntry>()
+            .Where(e => e.Id == id && e.State == OutboxState.Pending && e.NextAttempt <= now && (e.ClaimedUntil == null || e.ClaimedUntil <= now))
+            .ExecuteUpdateAsync(u => u.SetProperty(e => e.ClaimedUntil, leaseEnd).SetProperty(e => e.Attempts, e => e.Attempts + 1), cancellationToken);
+        if (changed != 1)
+        {
+            return false;
+        }
+
+        var row = await db.Set<TEntry>().AsNoTracking().FirstAsync(e => e.Id == id, cancellationToken);
+        if (row.Expires <= now || row.Payload is null)
+        {
+            logger.LogWarning("Gave up on queued {Kind} {Channel} {Id} of member {Uid} after {Attempts} attempt(s): its code expired ({LastError})",
+                row.Kind, channel, row.Id, row.Uid, row.Attempts - 1, row.LastError);
+            await FinishAsync(db, row, OutboxState.Abandoned, DeliveryOutcome.Failed, "its code expired before it could be sent");
+            return true;
+        }
+
+        OutboxDelivery delivery;
+        try
+        {
+            delivery = await DeliverAsync(scope.ServiceProvider, row, row.Payload, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down mid-send: hand the row back at once rather than when the lease ends.
+            await Claimed(db, row).ExecuteUpdateAsync(u => u.SetProperty(e => e.ClaimedUntil, (DateTimeOffset?)null), CancellationToken.None);
+            throw;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            await RetryLaterAsync(db, row, ex);
+            return true;
+        }
+
+        // Why not cancellable: the provider has the message (or refused it for good); its row must say so (and lose its
+        // payload) even while shutting down.
+        if (delivery.BlockedReason is { } reason)
+        {
+            logger.LogWarning("Queued {Kind} {Channel} {Id} of member {Uid} blocked unsent: {Reason}", row.Kind, channel, row.Id, row.Uid, reason);
+            await FinishAsync(db, row, OutboxState.Blocked, DeliveryOutcome.Skipped, reason);
+        }
+        else
+        {
+            await FinishAsync(db, row, OutboxState.Sent, DeliveryOutcome.Sent, null);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Hands one claimed row's message to the channel. Returns whether it was sent or refused for good by the channel's
+    /// own rules; throws (e.g. <see cref="DependencyUnavailableException"/>) for a failure worth retrying. Never logs
+    /// the payload.
+    /// </summary>
+    protected abstract Task<OutboxDelivery> DeliverAsync(IServiceProvider services, TEntry row, string payload, CancellationToken cancellationToken);
+
+    /// <summary>How long a claim holds: one whole send with every retry of the transport, and a margin.</summary>
+    protected abstract TimeSpan Lease();
+
+    private async Task<List<long>> DueAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+        var now = clock.GetUtcNow();
+        return await db.Set<TEntry>().AsNoTracking()
+            .Where(e => e.State == OutboxState.Pending && e.NextAttempt <= now && (e.ClaimedUntil == null || e.ClaimedUntil <= now))
+            .OrderBy(e => e.NextAttempt).ThenBy(e => e.Id).Select(e => e.Id).Take(Batch).ToListAsync(cancellationToken);
+    }
+
+    private async Task RetryLaterAsync(PanDbContext db, TEntry row, Exception ex)
+    {
+        var delay = Backoff(row.Attempts);
+        var next = clock.GetUtcNow() + delay;
+        // Why only the message of our own exception: DependencyUnavailableException names the failure, never the
+        // recipient; anything else (a bug) is recorded by type, since its message might quote the payload.
+        var error = ex is DependencyUnavailableException ? ex.Message : ex.GetType().Name;
+        error = error.Length > 256 ? error[..256] : error;
+        await Claimed(db, row).ExecuteUpdateAsync(u => u
+            .SetProperty(e => e.NextAttempt, next)
+            .SetProperty(e => e.ClaimedUntil, (DateTimeOffset?)null)
+            .SetProperty(e => e.LastError, error), CancellationToken.None);
+        logger.LogWarning(ex is DependencyUnavailableException ? null : ex,
+            "Queued {Kind} {Channel} {Id} of member {Uid} not sent (attempt {Attempt}: {Error}); next try in {Delay}",
+            row.Kind, channel, row.Id, row.Uid, row.Attempts, error, delay);
+    }
+
+    private async Task FinishAsync(PanDbContext db, TEntry row, OutboxState state, DeliveryOutcome outcome, string? error)
+    {
+        var now = clock.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+        var changed = await Claimed(db, row).ExecuteUpdateAsync(u => u
+            .SetProperty(e => e.State, state)
+            .SetProperty(e => e.Payload, (string?)null)
+            .SetProperty(e => e.Finished, now)
+            .SetProperty(e => e.ClaimedUntil, (DateTimeOffset?)null)
+            .SetProperty(e => e.LastError, error), CancellationToken.None);
+        if (changed == 1 && row.DeliveryAttemptId is { } attempt)
+        {
+            await db.Set<DeliveryAttempt>().Where(a => a.Id == attempt)
+                .ExecuteUpdateAsync(u => u.SetProperty(a => a.Outcome, outcome), CancellationToken.None);
+        }
+
+        await transaction.CommitAsync(CancellationToken.None);
+    }
+
+    /// <summary>The row while it still carries this sender's claim (nobody re-claimed or replaced it since).</summary>
+    private static IQueryable<TEntry> Claimed(PanDbContext db, TEntry row)
+    {
+        var (id, attempts) = (row.Id, row.Attempts);
+        return db.Set<TEntry>().Where(e => e.Id == id && e.Attempts == attempts && e.State == OutboxState.Pending);
+    }
+
+    /// <summary><c>RetryDelaySeconds</c> doubled per earlier failure, at most <c>MaxRetryDelaySeconds</c>, ±20 % jitter.</summary>
+    private TimeSpan Backoff(int attempts)
+    {
+        var seconds = Math.Min(options.MaxRetryDelaySeconds, options.RetryDelaySeconds * Math.Pow(2, Math.Min(attempts - 1, 20)));
+        return TimeSpan.FromMilliseconds(seconds * 1000 * RandomNumberGenerator.GetInt32(80, 121) / 100);
+    }
+}
+
+/// <summary>Queues rows in an outbox table through the caller's <see cref="PanDbContext"/>, so a row commits (or not) with the code it carries.</summary>
+public static class OutboxQueue
+{
+    public const string Replaced = "replaced by a newer message";
+
+    /// <summary>
+    /// Adds <paramref name="entry"/> (pending, due now; saved, not committed: the caller owns the transaction). A
+    /// pending row of the same member and kind is abandoned first — its code died with the new one — its payload
+    /// blanked and its reservation recorded as Failed.
+    /// </summary>
+    public static async Task AddAsync<TEntry>(PanDbContext db, TimeProvider clock, TEntry entry, CancellationToken cancellationToken)
+        where TEntry : OutboxEntry
+    {
+        var now = clock.GetUtcNow();
+        var (uid, kind) = (entry.Uid, entry.Kind);
+        var outbox = db.Set<TEntry>();
+        await db.Set<DeliveryAttempt>()
+            .Where(a => outbox.Any(e => e.DeliveryAttemptId == a.Id && e.Uid == uid && e.Kind == kind && e.State == OutboxState.Pending))
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.Outcome, DeliveryOutcome.Failed), cancellationToken);
+        await outbox.Where(e => e.Uid == uid && e.Kind == kind && e.State == OutboxState.Pending)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(e => e.State, OutboxState.Abandoned)
+                .SetProperty(e => e.Payload, (string?)null)
+                .SetProperty(e => e.Finished, now)
+                .SetProperty(e => e.ClaimedUntil, (DateTimeOffset?)null)
+                .SetProperty(e => e.LastError, Replaced), cancellationToken);
+
+        entry.State = OutboxState.Pending;
+        entry.Created = now;
+        entry.NextAttempt = now;
+        db.Add(entry);
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,195 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.Data.Email;
+using Pan.Data.Outbox;
+using Pan.Data.Sms;
+using Pan.General.Member;
+using Pan.Server.Phones;
+using Pan.Server.Sms;
+using Pan.Tests.Email;
+using Pan.Tests.Infrastructure;
+
+namespace Pan.Tests.Recovery;
+
+/// <summary>
+/// AuthResetVerifyPhone answers without talking to the SMS provider (the text leaves through the SMS outbox, by way of
+/// the SMS gate), so neither a provider outage nor the phone's exhausted SMS caps tell a matched request from an
+/// unmatched one (SECURITY 15, 22), and a capped text still calls no provider (SECURITY 8).
+/// </summary>
+public abstract class PhoneRecoveryOutboxBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : EmailFixture
+{
+    private readonly Mailboxes mail = new(fixture);
+
+    private MemberServiceV2.MemberServiceV2Client Client => mail.Client;
+
+    [Fact]
+    public async Task ResetRequest_DuringAProviderOutage_AnswersLikeAnUnmatchedOne_AndTheCodeArrivesWhenTheProviderIsBack()
+    {
+        var member = await mail.RegisterAsync();
+        var (_, unknownPhone) = PhoneFlows.Phones.NewNumber();
+        fixture.Inbox.FailNext(1000, System.Net.HttpStatusCode.ServiceUnavailable);
+        (StatusCode, string) matched, otherName, otherPhone;
+        try
+        {
+            matched = await AnswerAsync(member.Name, member.E164);
+            // Why wait for the row: the outage must have been met (the text tried once, refused and handed back).
+            await RefusedOnceAsync(member.Uid, 1);
+            // Why 61 s: past the reset cool-down of the phone, short of the row's retry (72 s at the earliest, EmailFixture).
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+            otherName = await AnswerAsync("someone-else", member.E164);
+            otherPhone = await AnswerAsync(member.Name, unknownPhone);
+        }
+        finally
+        {
+            fixture.Inbox.Recover();
+        }
+
+        Assert.Equal((StatusCode.OK, matched.Item2), matched);
+        Assert.Equal(matched, otherName);
+        Assert.Equal(matched, otherPhone);
+        Assert.Single(fixture.Inbox.MessagesTo(member.E164)); // the registration code only
+        var waiting = Assert.Single(await RowsAsync(member.Uid));
+        Assert.NotNull(waiting.Payload);
+        Assert.Equal(DeliveryOutcome.Queued, await OutcomeAsync(waiting));
+
+        fixture.Server.Clock.Advance(TimeSpan.FromMinutes(2));
+        var code = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 2);
+        var reset = await Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = code, Phone = member.E164, DisplayName = member.Name });
+        Assert.Equal(43, reset.AuthResetToken.Length);
+        Assert.Empty(fixture.Inbox.MessagesTo(unknownPhone));
+    }
+
+    [Fact]
+    public async Task ResetRequest_WhileThePhonesSmsCapsAreExhausted_AnswersLikeAnUnmatchedOne_AndCallsNoProvider()
+    {
+        var member = await mail.RegisterAsync();
+        await fixture.Inbox.WaitForMessageAsync(member.E164, 1, PhoneFlows.Phones.Wait);
+        await ExhaustPhoneCapsAsync(member.E164);
+        var requests = fixture.Inbox.Requests;
+
+        var matched = await AnswerAsync(member.Name, member.E164);
+        await Eventually.HoldsAsync(async () => (await RowsAsync(member.Uid)).SingleOrDefault()?.State == OutboxState.Blocked);
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+        var unmatched = await AnswerAsync("someone-else", member.E164);
+
+        Assert.Equal((StatusCode.OK, matched.Item2), matched);
+        Assert.Equal(matched, unmatched);
+        Assert.Equal(requests, fixture.Inbox.Requests);
+        var row = Assert.Single(await RowsAsync(member.Uid));
+        Assert.Null(row.Payload);
+        Assert.NotNull(row.Finished);
+        Assert.Equal(nameof(SmsBlockReason.PhoneHourlyCap), row.LastError);
+        Assert.Equal(DeliveryOutcome.Skipped, await OutcomeAsync(row));
+    }
+
+    [Fact]
+    public async Task SentResetSms_LeavesNoCodeInTheOutbox_AndTheRequestCountsAsSent()
+    {
+        var member = await mail.RegisterAsync();
+        await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164 });
+        var code = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 2);
+
+        await Eventually.HoldsAsync(async () => (await RowsAsync(member.Uid)).All(r => r.State == OutboxState.Sent));
+        var row = Assert.Single(await RowsAsync(member.Uid));
+        Assert.Null(row.Payload);
+        Assert.NotNull(row.Finished);
+        Assert.Equal((1, SmsOutbox.ResetPassword), (row.Attempts, row.Kind));
+        Assert.Equal(DeliveryOutcome.Sent, await OutcomeAsync(row));
+        Assert.False(await mail.DbAsync(db => db.Set<SmsOutboxEntry>().AnyAsync(e => e.Payload != null && e.Payload.Contains(code))));
+    }
+
+    [Fact]
+    public async Task TwoNodes_SendEachQueuedResetSmsExactlyOnce()
+    {
+        var members = new List<TestMember>();
+        for (var i = 0; i < 6; i++)
+        {
+            members.Add(await mail.RegisterAsync());
+        }
+
+        await using var second = await fixture.StartNodeWithAsync(new Dictionary<string, string?>());
+        var clients = new[] { Client, new MemberServiceV2.MemberServiceV2Client(second.Grpc) };
+        var uids = members.Select(m => m.Uid).ToList();
+        fixture.Inbox.FailNext(1000, System.Net.HttpStatusCode.ServiceUnavailable);
+        try
+        {
+            // Queued on both nodes while the provider is down: every row is tried once and waits for its retry.
+            for (var i = 0; i < members.Count; i++)
+            {
+                await clients[i % 2].AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = members[i].Name, Phone = members[i].E164 });
+            }
+
+            await Eventually.HoldsAsync(async () =>
+            {
+                var rows = await OutboxOfAsync(uids);
+                return rows.Count == members.Count && rows.All(r => r is { State: OutboxState.Pending, Attempts: 1, ClaimedUntil: null, LastError: not null });
+            });
+        }
+        finally
+        {
+            fixture.Inbox.Recover();
+        }
+
+        // Every row falls due at once; both nodes' senders (and their background workers) race for them.
+        fixture.Server.Clock.Advance(TimeSpan.FromMinutes(2));
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Task.Run(() =>
+            (i % 2 == 0 ? fixture.Server : second).Services.GetRequiredService<SmsOutboxSender>().SendDueAsync(CancellationToken.None))));
+
+        // Exact once every row is recorded sent: each claim adds one attempt (one refused, one sent), and a sender
+        // records "sent" only after the provider accepted (and the inbox stored) the text.
+        await Eventually.HoldsAsync(async () => (await OutboxOfAsync(uids)).All(r => r.State == OutboxState.Sent));
+        Assert.All(await OutboxOfAsync(uids), r => Assert.Equal((OutboxState.Sent, (string?)null, 2), (r.State, r.Payload, r.Attempts)));
+        Assert.All(members, m => Assert.Equal(2, fixture.Inbox.MessagesTo(m.E164).Count)); // registration + reset
+    }
+
+    /// <summary>Fills the phone's minute bucket of the SMS caps far past any per-phone cap, as a burst of earlier sends would.</summary>
+    private Task<int> ExhaustPhoneCapsAsync(string e164) => mail.DbAsync(async db =>
+    {
+        var phone = new PhoneNumbers().FromE164(e164)!;
+        var counter = "p:" + Convert.ToHexString(SmsKeys.Phone(phone));
+        var minute = SmsGate.Buckets(fixture.Server.Clock.GetUtcNow()).Minute;
+        const int span = SmsCount.MinuteSpan;
+        return await db.Database.ExecuteSqlInterpolatedAsync($"""
+            INSERT INTO sms_counts (counter, span, bucket, sends) VALUES ({counter}, {span}, {minute}, 1000)
+            ON CONFLICT (counter, span, bucket) DO UPDATE SET sends = sms_counts.sends + excluded.sends
+            """);
+    });
+
+    /// <summary>Waits until the member has <paramref name="rows"/> outbox rows and the newest was tried once, refused and handed back.</summary>
+    private Task RefusedOnceAsync(long uid, int rows) => Eventually.HoldsAsync(async () =>
+    {
+        var all = await RowsAsync(uid);
+        return all.Count == rows && all[^1] is { State: OutboxState.Pending, Attempts: 1, ClaimedUntil: null, LastError: not null };
+    });
+
+    private Task<List<SmsOutboxEntry>> RowsAsync(long uid) =>
+        mail.DbAsync(db => db.Set<SmsOutboxEntry>().AsNoTracking().Where(e => e.Uid == uid).OrderBy(e => e.Id).ToListAsync());
+
+    private Task<List<SmsOutboxEntry>> OutboxOfAsync(List<long> uids) =>
+        mail.DbAsync(db => db.Set<SmsOutboxEntry>().AsNoTracking().Where(e => uids.Contains(e.Uid)).ToListAsync());
+
+    private Task<DeliveryOutcome> OutcomeAsync(SmsOutboxEntry row) =>
+        mail.DbAsync(db => db.Set<DeliveryAttempt>().Where(a => a.Id == row.DeliveryAttemptId).Select(a => a.Outcome).SingleAsync());
+
+    /// <summary>The status and body of one AuthResetVerifyPhone call, failures included.</summary>
+    private async Task<(StatusCode Status, string Body)> AnswerAsync(string name, string phone)
+    {
+        var call = Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = name, Phone = phone }, deadline: DateTime.UtcNow.AddSeconds(60));
+        try
+        {
+            var response = await call.ResponseAsync;
+            return (call.GetStatus().StatusCode, Convert.ToBase64String(response.ToByteArray()));
+        }
+        catch (RpcException ex)
+        {
+            return (ex.StatusCode, ex.Status.Detail);
+        }
+    }
+}
+
+public sealed class PhoneRecoveryOutboxBehaviour_Sqlite(SqliteEmailFixture f) : PhoneRecoveryOutboxBehaviour<SqliteEmailFixture>(f);
+
+public sealed class PhoneRecoveryOutboxBehaviour_Postgres(PostgresEmailFixture f) : PhoneRecoveryOutboxBehaviour<PostgresEmailFixture>(f);
