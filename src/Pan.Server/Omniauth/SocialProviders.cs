@@ -85,6 +85,12 @@ public sealed class SocialProviders(ProviderHttp http, GoogleIdTokens googleIdTo
     /// client's id and secret) and must be <c>active</c>, issued to our <c>client_id</c>, not <c>status</c> revoked or
     /// expired and not past <c>expires_at</c> by Pan's clock; then OpenID user-info. Without it, user-info alone.
     /// </summary>
+    /// <remarks>
+    /// Field names follow LinkedIn's "Token Introspection" page (<c>active</c> boolean, <c>client_id</c>, <c>status</c>
+    /// active/revoked/expired, <c>expires_at</c> epoch seconds). Assumed, not seen live: an unknown or foreign token
+    /// answers <c>active</c> false or a 4xx (both refused); an introspection refusing our client credentials answers
+    /// 4xx, which refuses every token (403) until the secret is fixed.
+    /// </remarks>
     private async Task<ProviderIdentity> LinkedInAsync(string token, CancellationToken cancellationToken)
     {
         var settings = options.Value.LinkedIn;

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pan.Tests.Infrastructure;
 
@@ -24,5 +26,56 @@ public sealed class OmniauthStartupTests
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => PanServer.StartAsync(database, new Dictionary<string, string?> { [key] = value }));
 
         Assert.Contains(ex.Failures, f => f.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Server_WithoutTheAppSettingsOfLinkedInAndMicrosoft_WarnsThatTheirTokensAreNotTiedToAnApp(bool configured)
+    {
+        await using var database = new SqliteTestDatabase();
+        var logs = new WarningCapture();
+        var settings = configured
+            ? new Dictionary<string, string?>
+            {
+                ["Pan:Omniauth:LinkedIn:ClientId"] = "86linkedin",
+                ["Pan:Omniauth:LinkedIn:ClientSecret"] = "linkedin-secret",
+                ["Pan:Omniauth:Microsoft:ClientIds:0"] = "5f2b6c1e-8d3a-4e7b-9c0d-1a2b3c4d5e6f",
+            }
+            : [];
+
+        await using var server = await PanServer.StartAsync(database, settings, configure: b => b.Logging.AddProvider(logs));
+
+        var warnings = logs.Lines.ToList();
+        Assert.Equal(!configured, warnings.Any(l => l.Contains("Pan:Omniauth:LinkedIn:ClientId is not set", StringComparison.Ordinal)));
+        Assert.Equal(!configured, warnings.Any(l => l.Contains("Pan:Omniauth:Microsoft:ClientIds is not set", StringComparison.Ordinal)));
+    }
+
+    /// <summary>Collects the warnings of one server.</summary>
+    private sealed class WarningCapture : ILoggerProvider
+    {
+        public ConcurrentQueue<string> Lines { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(WarningCapture owner) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (logLevel >= LogLevel.Warning)
+                {
+                    owner.Lines.Enqueue(formatter(state, exception));
+                }
+            }
+        }
     }
 }
