@@ -19,6 +19,7 @@ public sealed class OmniauthStartupTests
     [InlineData("Pan:Omniauth:LinkedIn:ClientSecret", "secret-without-id", "Pan:Omniauth:LinkedIn:ClientId and ClientSecret must be set together")]
     [InlineData("Pan:Omniauth:Microsoft:JwksUrl", "ftp://keys.example.com", "Pan:Omniauth:Microsoft:JwksUrl must be an absolute http(s) URL")]
     [InlineData("Pan:Omniauth:Microsoft:ClientIds:0", " ", "Pan:Omniauth:Microsoft:ClientIds must not have an empty entry")]
+    [InlineData("Pan:Omniauth:Microsoft:ClientIds:1", "", "Pan:Omniauth:Microsoft:ClientIds must not have an empty entry")]
     public async Task Server_WithABadOmniauthSetting_DoesNotStart(string key, string value, string expected)
     {
         await using var database = new SqliteTestDatabase();
