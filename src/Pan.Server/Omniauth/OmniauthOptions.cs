@@ -81,6 +81,16 @@ public sealed class OmniauthOptions : IValidatableObject
             yield return new ValidationResult("Pan:Omniauth:EmailExisted:CaptchaAfterPerIpPerHour must be at least 0.", ["EmailExisted"]);
         }
 
+        if (string.IsNullOrWhiteSpace(LinkedIn.ClientId) != string.IsNullOrWhiteSpace(LinkedIn.ClientSecret))
+        {
+            yield return new ValidationResult("Pan:Omniauth:LinkedIn:ClientId and ClientSecret must be set together.", ["LinkedIn"]);
+        }
+
+        if (Microsoft.ClientIds.Any(string.IsNullOrWhiteSpace))
+        {
+            yield return new ValidationResult("Pan:Omniauth:Microsoft:ClientIds must not have an empty entry.", ["Microsoft.ClientIds"]);
+        }
+
         foreach (var (bundle, app) in Twitter.Apps)
         {
             if (string.IsNullOrWhiteSpace(app.ConsumerKey) || string.IsNullOrWhiteSpace(app.ConsumerSecret))
@@ -98,9 +108,11 @@ public sealed class OmniauthOptions : IValidatableObject
         yield return ("Google:TokenInfoUrl", Google.TokenInfoUrl);
         yield return ("Twitter:BaseUrl", Twitter.BaseUrl);
         yield return ("LinkedIn:UserInfoUrl", LinkedIn.UserInfoUrl);
+        yield return ("LinkedIn:IntrospectionUrl", LinkedIn.IntrospectionUrl);
         yield return ("Qq:BaseUrl", Qq.BaseUrl);
         yield return ("WeChat:BaseUrl", WeChat.BaseUrl);
         yield return ("Microsoft:GraphBaseUrl", Microsoft.GraphBaseUrl);
+        yield return ("Microsoft:JwksUrl", Microsoft.JwksUrl);
     }
 }
 
@@ -166,6 +178,20 @@ public sealed class LinkedInSettings
 {
     /// <summary>OpenID Connect user-info endpoint (Sign In with LinkedIn using OpenID Connect).</summary>
     public Uri UserInfoUrl { get; set; } = new("https://api.linkedin.com/v2/userinfo");
+
+    /// <summary>LinkedIn's token introspection endpoint (<c>POST</c> form <c>token</c>, <c>client_id</c>, <c>client_secret</c>).</summary>
+    public Uri IntrospectionUrl { get; set; } = new("https://www.linkedin.com/oauth/v2/introspectToken");
+
+    /// <summary>
+    /// The family's LinkedIn app. When set (with <see cref="ClientSecret"/>), a token is introspected first and accepted
+    /// only when it is active and was issued to this client. Empty: any token LinkedIn's user-info accepts is (start-up warning).
+    /// </summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>The secret of <see cref="ClientId"/>, needed by introspection.</summary>
+    public string? ClientSecret { get; set; }
+
+    public bool TiedToClient => !string.IsNullOrWhiteSpace(ClientId);
 }
 
 public sealed class QqSettings
@@ -187,4 +213,14 @@ public sealed class MicrosoftSettings
 {
     /// <summary>Microsoft Graph base; Pan calls <c>GET {base}/v1.0/me</c>.</summary>
     public Uri GraphBaseUrl { get; set; } = new("https://graph.microsoft.com/");
+
+    /// <summary>The Microsoft identity platform's signing keys (JWKS, all tenants and personal accounts), for ID tokens.</summary>
+    public Uri JwksUrl { get; set; } = new("https://login.microsoftonline.com/common/discovery/v2.0/keys");
+
+    /// <summary>
+    /// Application (client) ids of the family's apps. When set, an ID token must name one as <c>aud</c> and a Graph
+    /// access token one as <c>appid</c>/<c>azp</c>; opaque access tokens are refused. Empty: any token Graph accepts is
+    /// (start-up warning).
+    /// </summary>
+    public List<string> ClientIds { get; set; } = [];
 }

@@ -15,6 +15,7 @@ public static class OmniauthServiceCollectionExtensions
             .RemoveAllLoggers();
         services.AddSingleton<ProviderHttp>();
         services.AddSingleton<GoogleIdTokens>();
+        services.AddSingleton<MicrosoftAccounts>();
         services.AddSingleton<SocialProviders>();
         services.AddSingleton<OmniauthResponses>();
         services.AddScoped<OmniauthTokens>();
@@ -24,6 +25,29 @@ public static class OmniauthServiceCollectionExtensions
         services.AddScoped<RateCounters>();
         services.AddScoped<IMemberDataEraser, SocialIdentityEraser>();
         services.AddHostedService<RateCounterJanitor>();
+        services.AddHostedService<ProviderAppNotice>();
         return services;
+    }
+
+    /// <summary>Says at start-up which providers accept tokens issued to any app, so an operator cannot miss it.</summary>
+    private sealed class ProviderAppNotice(IOptions<OmniauthOptions> options, ILogger<SocialProviders> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            var value = options.Value;
+            if (!value.LinkedIn.TiedToClient)
+            {
+                logger.LogWarning("Pan:Omniauth:LinkedIn:ClientId is not set: LinkedIn tokens are not tied to our app, so a token another app obtained for a user signs in as that user");
+            }
+
+            if (value.Microsoft.ClientIds.Count == 0)
+            {
+                logger.LogWarning("Pan:Omniauth:Microsoft:ClientIds is not set: Microsoft tokens are not tied to our apps, so a token another app obtained for a user signs in as that user");
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

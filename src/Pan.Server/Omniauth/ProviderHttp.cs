@@ -12,7 +12,7 @@ public sealed record ProviderIdentity(string Provider, string UserId, string? Em
 public sealed class ProviderRejectedException(string reason) : Exception(reason);
 
 /// <summary>
-/// The HTTP side of the provider checks: one GET, JSON back. A 4xx answer is the provider rejecting the token
+/// The HTTP side of the provider checks: one request (a GET, or LinkedIn's introspection POST), JSON back. A 4xx answer is the provider rejecting the token
 /// (<see cref="ProviderRejectedException"/>); a connection error, a timeout, a 5xx or an unreadable answer is the
 /// provider being unavailable (<see cref="DependencyUnavailableException"/>). Tokens travel in query strings for some
 /// providers (their protocol), so the named client's request logging is removed.

@@ -37,9 +37,19 @@ public sealed class FakeSocialProviders : IAsyncDisposable
     public const string TwitterConsumerSecret = "fake-consumer-secret";
     public const string QqAppId = "101234567";
     public const string FacebookAppSecret = "fake-facebook-app-secret";
+    public const string LinkedInClientId = "86fakelinkedin";
+    public const string LinkedInClientSecret = "fake-linkedin-client-secret";
+    public const string MicrosoftClientId = "5f2b6c1e-8d3a-4e7b-9c0d-1a2b3c4d5e6f";
+    public const string MicrosoftKeyId = "fake-microsoft-key-1";
+    public const string MicrosoftTenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    public const string MicrosoftConsumerTenant = "9188040d-6c67-4c5b-b112-36a304b66dad";
+    public const string GraphAppId = "00000003-0000-0000-c000-000000000000";
 
     private readonly ConcurrentDictionary<(string Provider, string Token), (SocialUser User, string? Secret, string? Client)> tokens = new();
     private readonly RSA googleKey = RSA.Create(2048);
+    private readonly RSA microsoftKey = RSA.Create(2048);
+    private readonly RSA graphKey = RSA.Create(2048);
+    private readonly ConcurrentDictionary<string, bool> inactiveLinkedIn = new();
     private readonly WebApplication app;
 
     private FakeSocialProviders(WebApplication app, Uri baseUri)
@@ -48,6 +58,8 @@ public sealed class FakeSocialProviders : IAsyncDisposable
         BaseUri = baseUri;
         // Why: RSA generates its key lazily; make it now, not inside the first JWKS request Pan times.
         googleKey.ExportParameters(false);
+        microsoftKey.ExportParameters(false);
+        graphKey.ExportParameters(false);
     }
 
     public Uri BaseUri { get; }
@@ -79,18 +91,35 @@ public sealed class FakeSocialProviders : IAsyncDisposable
         [$"Pan:Omniauth:Twitter:Apps:{TwitterBundle}:ConsumerKey"] = TwitterConsumerKey,
         [$"Pan:Omniauth:Twitter:Apps:{TwitterBundle}:ConsumerSecret"] = TwitterConsumerSecret,
         ["Pan:Omniauth:LinkedIn:UserInfoUrl"] = Url("linkedin/v2/userinfo"),
+        ["Pan:Omniauth:LinkedIn:IntrospectionUrl"] = Url("linkedin/oauth/v2/introspectToken"),
+        ["Pan:Omniauth:LinkedIn:ClientId"] = LinkedInClientId,
+        ["Pan:Omniauth:LinkedIn:ClientSecret"] = LinkedInClientSecret,
         ["Pan:Omniauth:Qq:BaseUrl"] = Url("qq"),
         ["Pan:Omniauth:Qq:AppIds:0"] = QqAppId,
         ["Pan:Omniauth:WeChat:BaseUrl"] = Url("wechat"),
         ["Pan:Omniauth:Microsoft:GraphBaseUrl"] = Url("microsoft"),
+        ["Pan:Omniauth:Microsoft:JwksUrl"] = Url("microsoft/keys"),
+        ["Pan:Omniauth:Microsoft:ClientIds:0"] = MicrosoftClientId,
     };
 
     /// <summary>A user the provider knows, and the token (and secret / open id) a client would hold for it.</summary>
     public SocialLogin SignIn(string provider, SocialUser user)
     {
-        var token = provider == "twitter" ? "1234-" + Random() : "tok-" + Random();
+        var token = provider switch
+        {
+            "twitter" => "1234-" + Random(),
+            "microsoft_graph" => GraphAccessToken(user, MicrosoftClientId),
+            _ => "tok-" + Random(),
+        };
         var secret = provider == "twitter" ? Random() : null;
-        tokens[(provider, token)] = (user, secret, provider switch { "qq_connect" => QqAppId, "google_oauth2" => GoogleClientId, _ => null });
+        tokens[(provider, token)] = (user, secret, provider switch
+        {
+            "qq_connect" => QqAppId,
+            "google_oauth2" => GoogleClientId,
+            "linkedin" => LinkedInClientId,
+            "microsoft_graph" => MicrosoftClientId,
+            _ => null,
+        });
         return provider switch
         {
             "twitter" => new SocialLogin(provider, token, secret, TwitterBundle, User: user),
@@ -115,6 +144,84 @@ public sealed class FakeSocialProviders : IAsyncDisposable
         return login;
     }
 
+    /// <summary>A LinkedIn token issued to another LinkedIn app than Pan's (introspection names that app).</summary>
+    public SocialLogin SignInLinkedInForAnotherClient(SocialUser user)
+    {
+        var login = SignIn("linkedin", user);
+        tokens[("linkedin", login.Token)] = (user, null, "77anotherapp");
+        return login;
+    }
+
+    /// <summary>A LinkedIn token of Pan's app that introspection reports inactive (revoked) while user-info still answers.</summary>
+    public SocialLogin SignInLinkedInRevoked(SocialUser user)
+    {
+        var login = SignIn("linkedin", user);
+        inactiveLinkedIn[login.Token] = true;
+        return login;
+    }
+
+    /// <summary>
+    /// A Graph access token for <paramref name="user"/> as Microsoft issues them to work or school accounts: a JWT for
+    /// Graph naming the app (<c>appid</c>, or <c>azp</c> with <paramref name="v2"/>), signed by a key Pan does not know
+    /// (Graph's). Graph (this server) accepts it. <paramref name="appId"/> null leaves the app out.
+    /// </summary>
+    public string SignInMicrosoftAccessToken(SocialUser user, string? appId, bool v2 = false)
+    {
+        var token = GraphAccessToken(user, appId, v2);
+        tokens[("microsoft_graph", token)] = (user, null, appId);
+        return token;
+    }
+
+    /// <summary>An opaque Graph access token (as personal accounts get), which Graph accepts.</summary>
+    public string SignInMicrosoftOpaqueToken(SocialUser user)
+    {
+        var token = "EwB" + Random() + Random();
+        tokens[("microsoft_graph", token)] = (user, null, null);
+        return token;
+    }
+
+    /// <summary>
+    /// A Microsoft identity platform v2.0 ID token for <paramref name="user"/>, signed by the published key unless
+    /// <paramref name="otherKey"/>. A work or school user's <c>oid</c> is its Graph id; a personal user's (tenant
+    /// <see cref="MicrosoftConsumerTenant"/>) is <c>00000000-0000-0000-</c> and its 16-digit Graph id.
+    /// </summary>
+    public string MicrosoftIdToken(SocialUser user, DateTimeOffset now, string audience = MicrosoftClientId, string tenant = MicrosoftTenant,
+        string? issuer = null, TimeSpan? lifetime = null, bool otherKey = false, IDictionary<string, object>? extra = null)
+    {
+        var key = otherKey ? new RsaSecurityKey(RSA.Create(2048)) { KeyId = MicrosoftKeyId } : new RsaSecurityKey(microsoftKey) { KeyId = MicrosoftKeyId };
+        var oid = tenant == MicrosoftConsumerTenant ? "00000000-0000-0000-" + user.Id[..4] + "-" + user.Id[4..] : user.Id;
+        var claims = new Dictionary<string, object>
+        {
+            ["oid"] = oid,
+            ["tid"] = tenant,
+            ["sub"] = "pairwise-" + Random(),
+            ["name"] = user.Name,
+            ["preferred_username"] = user.Email ?? user.Id + "@contoso.onmicrosoft.com",
+            ["ver"] = "2.0",
+        };
+        if (user.Email is not null)
+        {
+            claims["email"] = user.Email;
+        }
+
+        foreach (var (name, value) in extra ?? new Dictionary<string, object>())
+        {
+            claims[name] = value;
+        }
+
+        var expires = now + (lifetime ?? TimeSpan.FromHours(1));
+        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = issuer ?? $"https://login.microsoftonline.com/{tenant}/v2.0",
+            Audience = audience,
+            IssuedAt = (expires - TimeSpan.FromHours(1)).UtcDateTime,
+            NotBefore = (expires - TimeSpan.FromHours(1)).UtcDateTime,
+            Expires = expires.UtcDateTime,
+            Claims = claims,
+            SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.RsaSha256),
+        });
+    }
+
     /// <summary>A Google ID token (RS256) for <paramref name="user"/>, signed by the published key unless <paramref name="otherKey"/>.</summary>
     public string GoogleIdToken(SocialUser user, DateTimeOffset now, string audience = GoogleClientId, string issuer = "https://accounts.google.com",
         TimeSpan? lifetime = null, bool otherKey = false)
@@ -135,6 +242,24 @@ public sealed class FakeSocialProviders : IAsyncDisposable
             Expires = expires.UtcDateTime,
             Claims = claims,
             SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.RsaSha256),
+        });
+    }
+
+    private string GraphAccessToken(SocialUser user, string? appId, bool v2 = false)
+    {
+        var claims = new Dictionary<string, object> { ["oid"] = user.Id, ["tid"] = MicrosoftTenant, ["scp"] = "openid profile email User.Read" };
+        if (appId is not null)
+        {
+            claims[v2 ? "azp" : "appid"] = appId;
+        }
+
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = $"https://sts.windows.net/{MicrosoftTenant}/",
+            Audience = GraphAppId,
+            Claims = claims,
+            Expires = DateTime.UtcNow.AddHours(1),
+            SigningCredentials = new SigningCredentials(new RsaSecurityKey(graphKey) { KeyId = "graph-key" }, SecurityAlgorithms.RsaSha256),
         });
     }
 
@@ -174,10 +299,12 @@ public sealed class FakeSocialProviders : IAsyncDisposable
         });
         app.MapGet("/facebook/me", (HttpContext c) => fake!.Facebook(c));
         app.MapGet("/google/userinfo", (HttpContext c) => fake!.Bearer(c, "google_oauth2", u => OpenIdClaims(u)));
-        app.MapGet("/google/certs", () => fake!.Jwks());
+        app.MapGet("/google/certs", () => Jwks(fake!.googleKey, GoogleKeyId));
         app.MapGet("/google/tokeninfo", (HttpContext c) => fake!.GoogleTokenInfo(c));
         app.MapGet("/twitter/1.1/account/verify_credentials.json", (HttpContext c) => fake!.Twitter(c));
         app.MapGet("/linkedin/v2/userinfo", (HttpContext c) => fake!.Bearer(c, "linkedin", u => OpenIdClaims(u)));
+        app.MapPost("/linkedin/oauth/v2/introspectToken", (Func<HttpContext, Task<IResult>>)(c => fake!.LinkedInIntrospection(c)));
+        app.MapGet("/microsoft/keys", () => Jwks(fake!.microsoftKey, MicrosoftKeyId));
         app.MapGet("/qq/oauth2.0/me", (HttpContext c) => fake!.QqMe(c));
         app.MapGet("/qq/user/get_user_info", (HttpContext c) => fake!.QqUserInfo(c));
         app.MapGet("/wechat/sns/userinfo", (HttpContext c) => fake!.WeChat(c));
@@ -198,6 +325,8 @@ public sealed class FakeSocialProviders : IAsyncDisposable
         await app.StopAsync();
         await app.DisposeAsync();
         googleKey.Dispose();
+        microsoftKey.Dispose();
+        graphKey.Dispose();
     }
 
     private static string Random() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
@@ -258,9 +387,41 @@ public sealed class FakeSocialProviders : IAsyncDisposable
             : Results.Json(new JsonObject { ["error"] = "invalid_token", ["error_description"] = "Invalid Value" }, statusCode: 400);
     }
 
-    private IResult Jwks()
+    /// <summary>
+    /// LinkedIn's introspectToken: the calling app must authenticate (client_id, client_secret); the answer names the
+    /// token's app, <c>active</c>/<c>status</c> and <c>expires_at</c> (epoch seconds). An unknown token is inactive.
+    /// </summary>
+    private async Task<IResult> LinkedInIntrospection(HttpContext context)
     {
-        var p = googleKey.ExportParameters(false);
+        var form = await context.Request.ReadFormAsync();
+        if (form["client_id"] != LinkedInClientId || form["client_secret"] != LinkedInClientSecret)
+        {
+            return Results.Json(new JsonObject { ["error"] = "invalid_client", ["error_description"] = "Client authentication failed" }, statusCode: 401);
+        }
+
+        var token = form["token"].ToString();
+        if (!tokens.TryGetValue(("linkedin", token), out var entry))
+        {
+            return Results.Json(new JsonObject { ["active"] = false });
+        }
+
+        var active = !inactiveLinkedIn.ContainsKey(token);
+        return Results.Json(new JsonObject
+        {
+            ["active"] = active,
+            ["client_id"] = entry.Client,
+            ["authorized_at"] = 1767225600,
+            ["created_at"] = 1767225600,
+            ["status"] = active ? "active" : "revoked",
+            ["expires_at"] = 1767225600 + 365 * 86400,
+            ["scope"] = "openid,profile,email",
+            ["auth_type"] = "3L",
+        });
+    }
+
+    private static IResult Jwks(RSA key, string keyId)
+    {
+        var p = key.ExportParameters(false);
         return Results.Json(new JsonObject
         {
             ["keys"] = new JsonArray(new JsonObject
@@ -268,7 +429,7 @@ public sealed class FakeSocialProviders : IAsyncDisposable
                 ["kty"] = "RSA",
                 ["use"] = "sig",
                 ["alg"] = "RS256",
-                ["kid"] = GoogleKeyId,
+                ["kid"] = keyId,
                 ["n"] = Base64UrlEncoder.Encode(p.Modulus),
                 ["e"] = Base64UrlEncoder.Encode(p.Exponent),
             }),

@@ -35,13 +35,23 @@ public abstract class OmniauthFixture : IAsyncLifetime
         OtherSecret = PanCli.Secret(await PanCli.RunAsync(Database, "apps", "add", OtherClient, "--name", "Shop 24h"));
     }
 
-    /// <summary>Another node on the same database with some settings changed and its own clock (a fresh rate window).</summary>
+    /// <summary>
+    /// Another node on the same database with some settings changed (a null value removes the setting) and its own
+    /// clock (a fresh rate window).
+    /// </summary>
     public Task<PanServer> StartNodeAsync(IDictionary<string, string?> changes, FakeTimeProvider clock)
     {
         var settings = Providers.Settings();
         foreach (var (key, value) in changes)
         {
-            settings[key] = value;
+            if (value is null)
+            {
+                settings.Remove(key);
+            }
+            else
+            {
+                settings[key] = value;
+            }
         }
 
         return PanServer.StartAsync(Database, settings, clock);

@@ -14,4 +14,14 @@ public static class SocialUsers
         var id = Random.Shared.NextInt64(100_000_000, 999_999_999).ToString(CultureInfo.InvariantCulture);
         return new SocialUser(id, "Social User " + id[..8], email == string.Empty ? $"s{id}@example.com" : email, verified);
     }
+
+    /// <summary>
+    /// A new Microsoft user as Graph names it: a work or school account's id is its object id (a GUID); a personal
+    /// account's is 16 hex digits.
+    /// </summary>
+    public static SocialUser NewMicrosoft(bool personal = false)
+    {
+        var id = personal ? Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)) : Guid.NewGuid().ToString("D");
+        return new SocialUser(id, "Ms User " + id[..4], $"m{id.Replace("-", string.Empty, StringComparison.Ordinal)}@example.com");
+    }
 }
