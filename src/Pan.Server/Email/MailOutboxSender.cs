@@ -24,15 +24,6 @@ public sealed class MailOutboxSender(
         return OutboxDelivery.Sent;
     }
 
-    /// <summary>
-    /// One whole send — every SMTP attempt at its time limit, the backoffs between them at their longest — plus a
-    /// minute for rendering and the database.
-    /// </summary>
-    protected override TimeSpan Lease()
-    {
-        var s = smtp.Value;
-        var attempts = TimeSpan.FromSeconds((double)s.TimeoutSeconds * (s.Retries + 1));
-        var backoffs = TimeSpan.FromMilliseconds(s.RetryDelayMilliseconds * (Math.Pow(2, s.Retries) - 1) * 1.2);
-        return attempts + backoffs + TimeSpan.FromMinutes(1);
-    }
+    /// <summary>One whole SMTP send with its retries (<see cref="OutboxSender{TEntry}.LeaseFor"/>).</summary>
+    protected override TimeSpan Lease() => LeaseFor(smtp.Value.TimeoutSeconds, smtp.Value.Retries, smtp.Value.RetryDelayMilliseconds);
 }

@@ -121,6 +121,18 @@ public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProv
     /// <summary>How long a claim holds: one whole send with every retry of the transport, and a margin.</summary>
     protected abstract TimeSpan Lease();
 
+    /// <summary>
+    /// A lease for a transport that makes <paramref name="retries"/> + 1 attempts of at most <paramref name="timeoutSeconds"/>
+    /// each, with backoffs starting at <paramref name="retryDelayMilliseconds"/>, doubled per retry and up to 20 % longer
+    /// (jitter): every attempt at its time limit, every backoff at its longest, plus a minute for the database.
+    /// </summary>
+    protected static TimeSpan LeaseFor(int timeoutSeconds, int retries, int retryDelayMilliseconds)
+    {
+        var attempts = TimeSpan.FromSeconds((double)timeoutSeconds * (retries + 1));
+        var backoffs = TimeSpan.FromMilliseconds(retryDelayMilliseconds * (Math.Pow(2, retries) - 1) * 1.2);
+        return attempts + backoffs + TimeSpan.FromMinutes(1);
+    }
+
     private async Task<List<long>> DueAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();

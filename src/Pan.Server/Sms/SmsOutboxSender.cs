@@ -38,17 +38,10 @@ public sealed class SmsOutboxSender(
     }
 
     /// <summary>
-    /// One whole send — every webhook attempt at its time limit, the backoffs between them at their longest — plus a
-    /// minute for the gate's counting and the database. Why the webhook's settings for every provider: it is the one
-    /// HTTP provider Pan ships; the console provider returns at once.
+    /// One whole webhook send with its retries (<see cref="OutboxSender{TEntry}.LeaseFor"/>). Why the webhook's settings
+    /// for every provider: it is the one HTTP provider Pan ships; the console provider returns at once.
     /// </summary>
-    protected override TimeSpan Lease()
-    {
-        var w = webhook.Value;
-        var attempts = TimeSpan.FromSeconds((double)w.TimeoutSeconds * (w.Retries + 1));
-        var backoffs = TimeSpan.FromMilliseconds(w.RetryDelayMilliseconds * (Math.Pow(2, w.Retries) - 1) * 1.2);
-        return attempts + backoffs + TimeSpan.FromMinutes(1);
-    }
+    protected override TimeSpan Lease() => LeaseFor(webhook.Value.TimeoutSeconds, webhook.Value.Retries, webhook.Value.RetryDelayMilliseconds);
 }
 
 /// <summary>This node's sender of queued text messages (<see cref="OutboxWorker{TSender, TOptions}"/>).</summary>
