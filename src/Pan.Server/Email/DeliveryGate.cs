@@ -119,6 +119,19 @@ public sealed class DeliveryGate(IServiceScopeFactory scopes, IOptions<EmailLimi
     public static Task RecordWithinAsync(PanDbContext db, DeliveryReservation reservation, DeliveryOutcome outcome, CancellationToken cancellationToken) =>
         SetOutcomeAsync(db, reservation.Id, outcome, cancellationToken);
 
+    /// <summary>
+    /// Records the outcome through <paramref name="db"/> in a transaction of its own, not cancellable (like
+    /// <see cref="FinishAsync"/>). For a recovery request that matched nobody: it commits one database transaction, the
+    /// same shape as a matched request's (code, outbox row and Queued together), so neither answer tells a match by how
+    /// it commits.
+    /// </summary>
+    public static async Task RecordAloneAsync(PanDbContext db, DeliveryReservation reservation, DeliveryOutcome outcome)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+        await SetOutcomeAsync(db, reservation.Id, outcome, CancellationToken.None);
+        await transaction.CommitAsync(CancellationToken.None);
+    }
+
     private static Task<int> SetOutcomeAsync(PanDbContext db, long id, DeliveryOutcome outcome, CancellationToken cancellationToken) =>
         db.Set<DeliveryAttempt>().Where(a => a.Id == id).ExecuteUpdateAsync(u => u.SetProperty(a => a.Outcome, outcome), cancellationToken);
 }

@@ -71,11 +71,7 @@ public sealed class EmailRecovery(
         var member = await members.ByEmailAsync(address, request.DisplayName, cancellationToken);
         if (member is null)
         {
-            // Why a transaction around one statement: the same shape of commit as the matched path below, which also
-            // answers after one database transaction and no SMTP. Not cancellable, like DeliveryGate.FinishAsync.
-            await using var none = await db.Database.BeginTransactionAsync(CancellationToken.None);
-            await DeliveryGate.RecordWithinAsync(db, reservation, DeliveryOutcome.Skipped, CancellationToken.None);
-            await none.CommitAsync(CancellationToken.None);
+            await DeliveryGate.RecordAloneAsync(db, reservation, DeliveryOutcome.Skipped);
             return new AuthResetVerifyEmailResponse();
         }
 

@@ -70,11 +70,7 @@ public sealed class PhoneRecovery(
         var member = await members.ByPhoneAsync(phone, request.DisplayName, cancellationToken);
         if (member is null)
         {
-            // Why a transaction around one statement: the same shape of commit as the matched path below, which also
-            // answers after one database transaction and no SMS provider. Not cancellable, like DeliveryGate.FinishAsync.
-            await using var none = await db.Database.BeginTransactionAsync(CancellationToken.None);
-            await DeliveryGate.RecordWithinAsync(db, reservation, DeliveryOutcome.Skipped, CancellationToken.None);
-            await none.CommitAsync(CancellationToken.None);
+            await DeliveryGate.RecordAloneAsync(db, reservation, DeliveryOutcome.Skipped);
             return new AuthResetVerifyPhoneResponse();
         }
 
