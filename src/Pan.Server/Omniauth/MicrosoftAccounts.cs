@@ -106,8 +106,7 @@ public sealed partial class MicrosoftAccounts(ProviderHttp http, IOptions<Omniau
         var request = new HttpRequestMessage(HttpMethod.Get, ProviderHttp.Join(options.Value.Microsoft.GraphBaseUrl, "v1.0/me"));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var me = await http.GetJsonAsync(Provider, request, cancellationToken);
-        var id = ProviderHttp.Text(me, "id") is { Length: > 0 and <= 128 } value ? value : throw new ProviderRejectedException("Graph's answer has no usable id.");
-        return new ProviderIdentity(Provider, id, ProviderHttp.Text(me, "mail"), false, ProviderHttp.Text(me, "displayName"));
+        return new ProviderIdentity(Provider, ProviderHttp.UserId(me, "id"), ProviderHttp.Text(me, "mail"), false, ProviderHttp.Text(me, "displayName"));
     }
 
     /// <summary><c>https://login.microsoftonline.com/{tid}/v2.0</c> where tid is the token's own <c>tid</c> claim.</summary>

@@ -81,6 +81,10 @@ public sealed class ProviderHttp(IHttpClientFactory clients, ILogger<ProviderHtt
     /// <summary>See <see cref="Network.JsonFields.Text"/>.</summary>
     public static string? Text(JsonElement root, string name) => Network.JsonFields.Text(root, name);
 
+    /// <summary>The provider's user id in <paramref name="name"/>: 1–128 characters, else the provider's answer is refused.</summary>
+    public static string UserId(JsonElement root, string name) =>
+        Text(root, name) is { Length: > 0 and <= 128 } id ? id : throw new ProviderRejectedException($"The provider's answer has no usable {name}.");
+
     /// <summary>See <see cref="Network.JsonFields.Flag"/>.</summary>
     public static bool Flag(JsonElement root, string name) => Network.JsonFields.Flag(root, name);
 }

@@ -58,7 +58,7 @@ public sealed class SocialProviders(ProviderHttp http, GoogleIdTokens googleIdTo
 
         var me = await http.GetJsonAsync(Facebook, new HttpRequestMessage(HttpMethod.Get, ProviderHttp.Join(settings.GraphBaseUrl, query)), cancellationToken);
         var email = ProviderHttp.Text(me, "email");
-        return new ProviderIdentity(Facebook, Id(me, "id"), email, email is not null, ProviderHttp.Text(me, "name"));
+        return new ProviderIdentity(Facebook, ProviderHttp.UserId(me, "id"), email, email is not null, ProviderHttp.Text(me, "name"));
     }
 
     /// <summary>
@@ -132,7 +132,7 @@ public sealed class SocialProviders(ProviderHttp http, GoogleIdTokens googleIdTo
         var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var info = await http.GetJsonAsync(provider, request, cancellationToken);
-        return new ProviderIdentity(provider, Id(info, "sub"), ProviderHttp.Text(info, "email"), ProviderHttp.Flag(info, "email_verified"), ProviderHttp.Text(info, "name"));
+        return new ProviderIdentity(provider, ProviderHttp.UserId(info, "sub"), ProviderHttp.Text(info, "email"), ProviderHttp.Flag(info, "email_verified"), ProviderHttp.Text(info, "name"));
     }
 
     /// <summary>
@@ -154,7 +154,7 @@ public sealed class SocialProviders(ProviderHttp http, GoogleIdTokens googleIdTo
             "GET", url, app.ConsumerKey, app.ConsumerSecret, credentials.Token, credentials.Secret ?? string.Empty, clock.GetUtcNow()));
         var user = await http.GetJsonAsync(Twitter, request, cancellationToken);
         var email = ProviderHttp.Text(user, "email");
-        return new ProviderIdentity(Twitter, Id(user, "id_str"), string.IsNullOrEmpty(email) ? null : email, !string.IsNullOrEmpty(email), ProviderHttp.Text(user, "name"));
+        return new ProviderIdentity(Twitter, ProviderHttp.UserId(user, "id_str"), string.IsNullOrEmpty(email) ? null : email, !string.IsNullOrEmpty(email), ProviderHttp.Text(user, "name"));
     }
 
     /// <summary>
@@ -229,7 +229,4 @@ public sealed class SocialProviders(ProviderHttp http, GoogleIdTokens googleIdTo
             throw new Errors.DependencyUnavailableException("QQ sent an unreadable answer.", ex);
         }
     }
-
-    private static string Id(JsonElement root, string name) =>
-        ProviderHttp.Text(root, name) is { Length: > 0 and <= 128 } id ? id : throw new ProviderRejectedException($"The provider's answer has no usable {name}.");
 }
