@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using Pan.General.Admin;
 using Pan.General.Member;
 using Pan.Oauth;
