@@ -81,6 +81,7 @@ public sealed class OAuthMembers(PanDbContext db, AvatarUrls avatars, TimeProvid
             identity.SetClaim(Claims.PhoneNumberVerified, true);
         }
 
+        OAuthGenerations.Stamp(identity, member);
         identity.SetScopes(scopes);
         identity.SetDestinations(claim => DestinationsOf(claim, scopes));
         return identity;
@@ -91,7 +92,7 @@ public sealed class OAuthMembers(PanDbContext db, AvatarUrls avatars, TimeProvid
     {
         var identity = Identity(member, scopes);
         var claims = new Dictionary<string, object>(StringComparer.Ordinal);
-        foreach (var claim in identity.Claims.Where(c => !c.Type.StartsWith("oi_", StringComparison.Ordinal)))
+        foreach (var claim in identity.Claims.Where(c => !c.Type.StartsWith("oi_", StringComparison.Ordinal) && c.Type != OAuthGenerations.ClaimType))
         {
             claims[claim.Type] = claim.ValueType == ClaimValueTypes.Boolean ? bool.Parse(claim.Value) : claim.Value;
         }
@@ -100,9 +101,15 @@ public sealed class OAuthMembers(PanDbContext db, AvatarUrls avatars, TimeProvid
     }
 
     // Why: the subject goes everywhere; profile, email and phone claims go into the ID token and access token only when
-    // their scope was granted; nothing else leaves.
+    // their scope was granted; the token generation goes into the access token only (userinfo and introspection check
+    // it; codes and refresh tokens keep every claim anyway); nothing else leaves.
     private static IEnumerable<string> DestinationsOf(Claim claim, ImmutableArray<string> scopes)
     {
+        if (claim.Type == OAuthGenerations.ClaimType)
+        {
+            return [Destinations.AccessToken];
+        }
+
         var scope = claim.Type switch
         {
             Claims.Subject => null,

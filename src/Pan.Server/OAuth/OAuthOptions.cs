@@ -7,9 +7,13 @@ public sealed class OAuthOptions
 {
     public const string Section = "Pan:OAuth";
 
-    /// <summary>Lifetime of an access token (a signed JWT).</summary>
+    /// <summary>
+    /// Lifetime of an access token (a signed JWT). Why 10 minutes: an API that checks the JWT offline (JWKS) cannot see
+    /// a revocation (password change, "my apps" removal), so a revoked token works there until it expires; the
+    /// lifetime bounds that window. APIs that need revocation at once use introspection.
+    /// </summary>
     [Range(1, 1440)]
-    public int AccessTokenMinutes { get; set; } = 60;
+    public int AccessTokenMinutes { get; set; } = 10;
 
     /// <summary>Lifetime of a refresh token; each use returns a new one (rolling) and the old one dies.</summary>
     [Range(1, 365)]

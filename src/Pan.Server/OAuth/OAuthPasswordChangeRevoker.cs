@@ -11,7 +11,9 @@ namespace Pan.Server.OAuth;
 /// the member's subject that is still valid (refresh tokens, unredeemed authorization codes, access-token entries) is
 /// marked revoked, inside the credential change's transaction. The refresh grant and the code exchange then answer
 /// <c>invalid_grant</c>, and introspection and userinfo treat the access tokens as inactive, on every node (OpenIddict
-/// reads the entry's status from the database on every use).
+/// reads the entry's status from the database on every use). Entries stored after this commits by a grant that raced
+/// the change (a refresh that redeemed its token just before) are not seen here; they carry the old token generation,
+/// which the same transaction bumped, and are refused by <see cref="OAuthGenerations"/>.
 /// </summary>
 /// <remarks>
 /// Why the authorizations (remembered consents) stay: they grant nothing by themselves; a new code needs the member to

@@ -54,6 +54,7 @@ public static class OAuthServiceCollectionExtensions
                 // Why: access tokens are signed JWTs (not encrypted) so an app's API may check them offline with the
                 // JWKS; introspection (which also reports revocation) works for either.
                 o.DisableAccessTokenEncryption();
+                o.AddEventHandler(OAuthGenerations.IntrospectionCheck.Descriptor);
                 o.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()

@@ -13,7 +13,9 @@ namespace Pan.Server.OAuth;
 /// The passthrough parts of /connect/token, /connect/userinfo and /connect/endsession. OpenIddict has already
 /// authenticated the client and validated the code (single use, unexpired, PKCE verifier, same redirect URI) or the
 /// refresh token (rolling: each is single use; a redeemed one presented again revokes its authorization and every
-/// token of it). Here the member is looked up again, so a deleted member gets no more tokens and fresh claims go out.
+/// token of it). Here the member is looked up again, so a deleted member gets no more tokens and fresh claims go out,
+/// and a code or refresh token minted before the member's last password change or reset is refused even when its
+/// entry is still valid (one stored by a grant that raced the change, see <see cref="OAuthGenerations"/>).
 /// </summary>
 public static class TokenEndpoint
 {
@@ -33,6 +35,11 @@ public static class TokenEndpoint
             return AuthorizeEndpoint.Forbid(OpenIddictConstants.Errors.InvalidGrant, "The member no longer exists.");
         }
 
+        if (OAuthGenerations.IsStale(result.Principal, member))
+        {
+            return AuthorizeEndpoint.Forbid(OpenIddictConstants.Errors.InvalidGrant, "The grant ended with a password change or reset.");
+        }
+
         var identity = new ClaimsIdentity(result.Principal.Claims, TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
         members.Apply(identity, member, result.Principal.GetScopes());
         return Results.SignIn(new ClaimsPrincipal(identity), null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
@@ -43,13 +50,14 @@ public static class TokenEndpoint
         var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         var members = context.RequestServices.GetRequiredService<OAuthMembers>();
         var member = await members.FindAsync(result.Principal?.GetClaim(Claims.Subject), context.RequestAborted);
-        if (result.Principal is null || member is null)
+        // Why the generation too: an access token stored by a grant that raced a password change has a valid entry.
+        if (result.Principal is null || member is null || OAuthGenerations.IsStale(result.Principal, member))
         {
             return Results.Challenge(
                 new AuthenticationProperties(new Dictionary<string, string?>
                 {
                     [OpenIddictServerAspNetCoreConstants.Properties.Error] = OpenIddictConstants.Errors.InvalidToken,
-                    [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The member no longer exists.",
+                    [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The token is no longer valid.",
                 }),
                 [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
         }
