@@ -29,5 +29,11 @@ internal abstract class OutboxConfiguration<TEntry>(string table, int payloadLen
         builder.HasIndex(e => new { e.State, e.NextAttempt }).HasDatabaseName($"ix_{table}_state_next_attempt");
         builder.HasIndex(e => new { e.Uid, e.Kind }).HasDatabaseName($"ix_{table}_uid_kind");
         builder.HasIndex(e => e.Expires).HasDatabaseName($"ix_{table}_expires");
+        ConfigureChannel(builder);
+    }
+
+    /// <summary>Maps the columns one channel adds to the shared ones (none by default).</summary>
+    protected virtual void ConfigureChannel(EntityTypeBuilder<TEntry> builder)
+    {
     }
 }

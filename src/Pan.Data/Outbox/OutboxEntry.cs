@@ -12,7 +12,7 @@ public enum OutboxState
     /// <summary>Given up (its code expired, or a newer message of the same kind replaced it); the payload is gone.</summary>
     Abandoned = 2,
 
-    /// <summary>Refused unsent by the channel's own abuse rules (the SMS gate's caps or country list); the payload is gone.</summary>
+    /// <summary>Refused unsent by the channel's own abuse rules (the SMS gate's caps, country list or SMS type check); the payload is gone.</summary>
     Blocked = 3,
 }
 

@@ -7,4 +7,11 @@ namespace Pan.Data.Sms;
 /// the code), the SMS purpose and the requesting client's address (for the SMS gate's per-IP caps), in clear until the
 /// row is sent, blocked or abandoned.
 /// </summary>
-public sealed class SmsOutboxEntry : OutboxEntry;
+public sealed class SmsOutboxEntry : OutboxEntry
+{
+    /// <summary>
+    /// The <c>sms_sends</c> row of the message's first attempt, which passed the SMS gate and was counted against its
+    /// caps; later attempts (after a provider failure) reuse it and are not counted again. Null until that attempt.
+    /// </summary>
+    public long? SmsSendId { get; set; }
+}

@@ -12,7 +12,7 @@ public enum SmsSendOutcome
     /// <summary>The provider failed (after its retries); still counted, as the message may have gone out.</summary>
     Failed = 2,
 
-    /// <summary>Refused by the allow-list or a cap; no provider was called and it does not count against any cap.</summary>
+    /// <summary>Refused by the allow-list, the SMS type check (a number that is no mobile) or a cap; no provider was called and it does not count against any cap.</summary>
     Blocked = 3,
 }
 

@@ -1719,6 +1719,10 @@ namespace Pan.Migrations.Postgres.Migrations
                         .HasColumnType("character varying(2048)")
                         .HasColumnName("payload");
 
+                    b.Property<long?>("SmsSendId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("sms_send_id");
+
                     b.Property<int>("State")
                         .HasColumnType("integer")
                         .HasColumnName("state");

@@ -1688,6 +1688,10 @@ namespace Pan.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("payload");
 
+                    b.Property<long?>("SmsSendId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sms_send_id");
+
                     b.Property<int>("State")
                         .HasColumnType("INTEGER")
                         .HasColumnName("state");

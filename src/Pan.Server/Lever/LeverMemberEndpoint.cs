@@ -16,7 +16,8 @@ public sealed partial class LeverMemberEndpoint : MemberService.MemberServiceBas
     /// <summary>
     /// Sends <c>text</c> to the phone of the member <c>object_id</c> through the SMS gate. NOT_FOUND (ErrObject.NOT_FOUND)
     /// for an unknown or deleted member; RESOURCE_EXHAUSTED (SMS_LIMIT) when a cap blocks it; FAILED_PRECONDITION
-    /// (SMS_COUNTRY_NOT_ALLOWED) when the phone's country may not receive SMS; UNAVAILABLE when the provider is down.
+    /// (SMS_COUNTRY_NOT_ALLOWED) when the phone's country may not receive SMS, or (SMS_CANNOT_RECEIVE) when the stored
+    /// number is no mobile (a landline, toll-free, …; checked by the SMS gate); UNAVAILABLE when the provider is down.
     /// </summary>
     public override async Task<SendSMSResponse> SendSMS(SendSMSRequest request, ServerCallContext context)
     {
@@ -34,6 +35,8 @@ public sealed partial class LeverMemberEndpoint : MemberService.MemberServiceBas
             SmsBlockReason.None => new SendSMSResponse(),
             SmsBlockReason.CountryNotAllowed => throw PanError.Plain(StatusCode.FailedPrecondition, "SMS_COUNTRY_NOT_ALLOWED",
                 "The member's phone is in a country that may not receive SMS."),
+            SmsBlockReason.CannotReceiveSms => throw PanError.Plain(StatusCode.FailedPrecondition, "SMS_CANNOT_RECEIVE",
+                "The member's phone is not a number that can receive SMS (not a mobile)."),
             _ => throw PanError.Plain(StatusCode.ResourceExhausted, "SMS_LIMIT", $"SMS limit reached ({result.Blocked}); try again later."),
         };
     }

@@ -12,6 +12,9 @@ public enum SmsBlockReason
 {
     None,
     CountryNotAllowed,
+
+    /// <summary>The number is no mobile (a landline, toll-free, premium-rate, …): see <see cref="PhoneNumbers.ParseForSms"/>.</summary>
+    CannotReceiveSms,
     PhoneHourlyCap,
     PhoneDailyCap,
     IpHourlyCap,
@@ -41,7 +44,7 @@ public sealed record SmsSendResult(bool Sent, SmsBlockReason Blocked)
 }
 
 /// <summary>
-/// The one door to SMS: checks the country allow-list and the per-phone / per-IP / per-country caps (counted in the
+/// The one door to SMS: checks the country allow-list, that the number can receive SMS, and the per-phone / per-IP / per-country caps (counted in the
 /// database, so every node sees the same numbers), then hands the text to the configured provider.
 /// A provider that still fails after its retries throws <see cref="Errors.DependencyUnavailableException"/>.
 /// </summary>
@@ -61,6 +64,10 @@ public sealed record SmsSendResult(bool Sent, SmsBlockReason Blocked)
 /// Call it outside a database transaction — an SMS cannot be rolled back, and on SQLite a caller holding the write lock
 /// would block the gate's write. The one exception is <see cref="ReserveAsync{T}"/>, which commits a send's log row and
 /// counts together with the caller's own rows before <see cref="SendReservedAsync"/> sums and sends.</para>
+/// <para>Every destination is re-typed here, not only where a user types it: a number already stored (an import, a
+/// phone set by an admin, a row older than the check) that libphonenumber does not type MOBILE or FIXED_LINE_OR_MOBILE
+/// (<see cref="PhoneNumbers.ParseForSms"/>) is blocked as <see cref="SmsBlockReason.CannotReceiveSms"/>, like a country
+/// off the allow-list: logged, no provider call, nothing counted.</para>
 /// <para>Sends with purpose <see cref="SmsPurpose.Internal"/> (trusted back ends on a few addresses) count against
 /// their client address but skip the per-IP caps; per-phone and per-country caps still apply.</para>
 /// <para>PostgreSQL: adding to a bucket locks its row until the commit, so the sends of one country (and of one
@@ -72,12 +79,16 @@ public sealed class SmsGate(
     IServiceScopeFactory scopes,
     ISmsProvider provider,
     SmsCountries countries,
+    PhoneNumbers phones,
     IOptions<SmsLimitsOptions> limits,
     IOptions<SmsRiskOptions> risk,
     TimeProvider clock,
     ILogger<SmsGate> logger)
 {
-    public async Task<SmsSendResult> SendAsync(PhoneNumber to, string text, SmsPurpose purpose, IPAddress? clientIp, CancellationToken cancellationToken)
+    /// <summary>Logs, counts and sends one SMS; <paramref name="reserved"/>, if given, runs in the transaction that commits the send's log row and counts, with its id.</summary>
+    public async Task<SmsSendResult> SendAsync(
+        PhoneNumber to, string text, SmsPurpose purpose, IPAddress? clientIp, CancellationToken cancellationToken,
+        Func<long, CancellationToken, Task>? reserved = null)
     {
         ArgumentNullException.ThrowIfNull(to);
         ArgumentException.ThrowIfNullOrEmpty(text);
@@ -91,7 +102,7 @@ public sealed class SmsGate(
         if (entry.Outcome == SmsSendOutcome.Blocked)
         {
             await InsertAsync(db, entry, CancellationToken.None);
-            return Blocked(SmsBlockReason.CountryNotAllowed, to, purpose);
+            return Blocked(ReasonOf(entry), to, purpose);
         }
 
         // The reservation: the log row and its counts, committed before summing, so racing sends on any node see each other.
@@ -99,13 +110,40 @@ public sealed class SmsGate(
         {
             entry.Id = await InsertAsync(db, entry, cancellationToken);
             await AddCountsAsync(db, entry, 1, cancellationToken);
+            if (reserved is not null)
+            {
+                await reserved(entry.Id, cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
         }
 
         return await CountAndSendAsync(db, entry, to, text, purpose, cancellationToken);
     }
 
-    /// <summary>A send's log row: pending, or blocked at once when the number's country is not allowed (no provider call).</summary>
+    /// <summary>
+    /// Sends once more a message whose first attempt (log row <paramref name="sendId"/>) passed the caps and was counted,
+    /// and whose provider failed: no new log row, no new count, no cap check (SMS outbox retries). The row's outcome
+    /// becomes Sent or Failed.
+    /// </summary>
+    public async Task<SmsSendResult> ResendAsync(long sendId, PhoneNumber to, string text, SmsPurpose purpose, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(to);
+        ArgumentException.ThrowIfNullOrEmpty(text);
+        if (callerDb.Database.CurrentTransaction is not null)
+        {
+            throw new InvalidOperationException("SmsGate.ResendAsync must be called outside a database transaction.");
+        }
+
+        await ProvideAsync(callerDb, sendId, to, text, cancellationToken);
+        logger.LogInformation("SMS ({Purpose}) sent again to number ending {PhoneSuffix}", purpose, to.Suffix);
+        return SmsSendResult.Ok;
+    }
+
+    /// <summary>
+    /// A send's log row: pending, or blocked at once (no provider call, no count) when the number's country is not
+    /// allowed or the number cannot receive SMS.
+    /// </summary>
     private SmsSend NewLogRow(PhoneNumber to, SmsPurpose purpose, IPAddress? clientIp)
     {
         var entry = new SmsSend
@@ -121,6 +159,12 @@ public sealed class SmsGate(
         {
             entry.Outcome = SmsSendOutcome.Blocked;
             entry.BlockedReason = nameof(SmsBlockReason.CountryNotAllowed);
+        }
+        else if (phones.ParseForSms(null, to.E164, out _) is null)
+        {
+            // Why here: stored numbers (imports, admins, older rows) reach the gate without the check typed input gets.
+            entry.Outcome = SmsSendOutcome.Blocked;
+            entry.BlockedReason = nameof(SmsBlockReason.CannotReceiveSms);
         }
 
         return entry;
@@ -184,7 +228,7 @@ public sealed class SmsGate(
         }
 
         return entry.Outcome == SmsSendOutcome.Blocked
-            ? Blocked(SmsBlockReason.CountryNotAllowed, reservation.To, reservation.Purpose)
+            ? Blocked(ReasonOf(entry), reservation.To, reservation.Purpose)
             : await CountAndSendAsync(callerDb, entry, reservation.To, text, reservation.Purpose, cancellationToken);
     }
 
@@ -203,6 +247,14 @@ public sealed class SmsGate(
             return Blocked(capped, to, purpose);
         }
 
+        await ProvideAsync(db, entry.Id, to, text, cancellationToken);
+        logger.LogInformation("SMS ({Purpose}) sent to number ending {PhoneSuffix}", purpose, to.Suffix);
+        return SmsSendResult.Ok;
+    }
+
+    /// <summary>Hands the text to the provider and records the outcome of log row <paramref name="id"/>.</summary>
+    private async Task ProvideAsync(PanDbContext db, long id, PhoneNumber to, string text, CancellationToken cancellationToken)
+    {
         // Why: a provider failure (or a cancelled request) still counts — the message may have gone out.
         var outcome = SmsSendOutcome.Failed;
         try
@@ -212,12 +264,11 @@ public sealed class SmsGate(
         }
         finally
         {
-            await SetOutcomeAsync(db, entry.Id, outcome, null);
+            await SetOutcomeAsync(db, id, outcome, null);
         }
-
-        logger.LogInformation("SMS ({Purpose}) sent to number ending {PhoneSuffix}", purpose, to.Suffix);
-        return SmsSendResult.Ok;
     }
+
+    private static SmsBlockReason ReasonOf(SmsSend entry) => Enum.Parse<SmsBlockReason>(entry.BlockedReason!);
 
     /// <summary>True when a send to <paramref name="to"/> from <paramref name="clientIp"/> trips the risk rules (captcha mode 'risk').</summary>
     /// <remarks>

@@ -1,5 +1,7 @@
 using System.Net;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Pan.Data;
 using Pan.Data.Sms;
 using Pan.Server.Outbox;
 using Pan.Server.Phones;
@@ -17,6 +19,9 @@ public sealed class SmsOutboxOptions : OutboxOptions
 /// and the per-phone, per-IP (the requesting client's) and per-country caps apply at the moment of sending, and a
 /// blocked send calls no provider (SECURITY 8): the row ends Blocked, its text dropped, its reservation Skipped. A
 /// provider that is down throws, and the row is retried until its code expires (<see cref="OutboxSender{TEntry}"/>).
+/// One row counts once against the caps however often it is tried: the first attempt's log row is recorded on the row
+/// (<see cref="SmsOutboxEntry.SmsSendId"/>, in the commit that counts it) and a retry resends under it
+/// (<see cref="SmsGate.ResendAsync"/>) without counting or checking the caps again.
 /// </summary>
 public sealed class SmsOutboxSender(
     IServiceScopeFactory scopes,
@@ -33,7 +38,21 @@ public sealed class SmsOutboxSender(
         // Why an exception: the number was valid when queued; the outbox records the failure by type (never the number).
         var to = phones.FromE164(sms.To) ?? throw new InvalidOperationException("A queued SMS holds a number that no longer parses.");
         var ip = sms.ClientIp is null ? null : IPAddress.Parse(sms.ClientIp);
-        var result = await services.GetRequiredService<SmsGate>().SendAsync(to, sms.Text, sms.Purpose, ip, cancellationToken);
+        var gate = services.GetRequiredService<SmsGate>();
+        if (row.SmsSendId is { } sendId)
+        {
+            // Why no second count: the first attempt passed the caps and counted; a provider outage must not spend the
+            // member's SMS allowance (a later legitimate code refused as if the phone had been texted again and again).
+            await gate.ResendAsync(sendId, to, sms.Text, sms.Purpose, cancellationToken);
+            return OutboxDelivery.Sent;
+        }
+
+        // Why the row's claim in the condition: a sender that lost its lease records nothing on the row.
+        var db = services.GetRequiredService<PanDbContext>();
+        var (id, attempts) = (row.Id, row.Attempts);
+        var result = await gate.SendAsync(to, sms.Text, sms.Purpose, ip, cancellationToken, (logged, ct) =>
+            db.Set<SmsOutboxEntry>().Where(e => e.Id == id && e.Attempts == attempts)
+                .ExecuteUpdateAsync(u => u.SetProperty(e => e.SmsSendId, logged), ct));
         return result.Sent ? OutboxDelivery.Sent : OutboxDelivery.Blocked(result.Blocked.ToString());
     }
 

@@ -139,6 +139,30 @@ public abstract class SmsDestinationBehaviour<TFixture>(TFixture fixture) : ICla
         await AssertNothingSentAsync(landline, before);
     }
 
+    [Fact]
+    public async Task StoredLandline_GetsNoStepUpCode_AndTheStepUpAnswersAsForABlockedSend()
+    {
+        // Why: step-up texts the member's stored number, which was never typed through the SMS check (an import, an
+        // admin, a row older than the check); the SMS gate refuses it as it refuses a country off the allow-list.
+        const string landline = "+886223456784";
+        var access = await MemberAccessAsync(new Account { PhoneE164 = landline, PhoneCountryCode = 886 });
+        var before = fixture.Inbox.Requests;
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Client.SendPhoneVerificationAsync(
+            new SendPhoneVerificationRequest { PanAccessToken = access, SessionToken = "switch-member" }).ResponseAsync);
+
+        Assert.Equal(StatusCode.ResourceExhausted, ex.StatusCode);
+        Assert.Equal(before, fixture.Inbox.Requests);
+        Assert.Empty(fixture.Inbox.MessagesTo(landline));
+        var hash = SmsKeys.Phone(new PhoneNumbers().FromE164(landline)!);
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+        var send = Assert.Single(await db.Set<SmsSend>().Where(s => s.PhoneHash == hash).ToListAsync());
+        Assert.Equal((SmsSendOutcome.Blocked, nameof(SmsBlockReason.CannotReceiveSms)), (send.Outcome, send.BlockedReason));
+        var counted = await db.Set<SmsCount>().Where(c => c.Key == "p:" + Convert.ToHexString(hash)).SumAsync(c => (int?)c.Sends) ?? 0;
+        Assert.Equal(0, counted);
+    }
+
     private static void AssertRefused(RpcException ex)
     {
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
