@@ -70,9 +70,9 @@ public sealed partial class FakeSocialProviders
     /// Graph naming the app (<c>appid</c>, or <c>azp</c> with <paramref name="v2"/>), signed by a key Pan does not know
     /// (Graph's). Graph (this server) accepts it. <paramref name="appId"/> null leaves the app out.
     /// </summary>
-    public string SignInMicrosoftAccessToken(SocialUser user, string? appId, bool v2 = false)
+    public string SignInMicrosoftAccessToken(SocialUser user, string? appId, bool v2 = false, string tenant = MicrosoftTenant)
     {
-        var token = GraphAccessToken(user, appId, v2);
+        var token = GraphAccessToken(user, appId, v2, tenant);
         tokens[("microsoft_graph", token)] = (user, null, appId);
         return token;
     }
@@ -150,9 +150,9 @@ public sealed partial class FakeSocialProviders
         });
     }
 
-    private string GraphAccessToken(SocialUser user, string? appId, bool v2 = false)
+    private string GraphAccessToken(SocialUser user, string? appId, bool v2 = false, string tenant = MicrosoftTenant)
     {
-        var claims = new Dictionary<string, object> { ["oid"] = user.Id, ["tid"] = MicrosoftTenant, ["scp"] = "openid profile email User.Read" };
+        var claims = new Dictionary<string, object> { ["oid"] = user.Id, ["tid"] = tenant, ["scp"] = "openid profile email User.Read" };
         if (appId is not null)
         {
             claims[v2 ? "azp" : "appid"] = appId;
@@ -160,7 +160,7 @@ public sealed partial class FakeSocialProviders
 
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
-            Issuer = $"https://sts.windows.net/{MicrosoftTenant}/",
+            Issuer = $"https://sts.windows.net/{tenant}/",
             Audience = GraphAppId,
             Claims = claims,
             Expires = DateTime.UtcNow.AddHours(1),
