@@ -59,8 +59,8 @@ public static class IdTokens
             : throw new ProviderRejectedException($"The {what} did not verify.");
     }
 
-    /// <summary>A string claim of a verified token, or null.</summary>
-    public static string? Claim(JsonWebToken token, string name) => token.TryGetPayloadValue<string>(name, out var value) ? value : null;
+    /// <summary>A string claim of a token, or null when it is absent or empty (an empty email or name is no email or name).</summary>
+    public static string? Claim(JsonWebToken token, string name) => token.TryGetPayloadValue<string>(name, out var value) && value.Length > 0 ? value : null;
 
     /// <summary>An issuer validator accepting exactly <paramref name="issuers"/>.</summary>
     public static IssuerValidator OneOf(params string[] issuers) => (issuer, _, _) =>

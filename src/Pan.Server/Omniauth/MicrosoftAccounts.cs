@@ -11,7 +11,8 @@ namespace Pan.Server.Omniauth;
 /// of the family's apps: an ID token (verified here: RS256 by a key of Microsoft's JWKS, <c>aud</c> in ClientIds,
 /// issuer <c>https://login.microsoftonline.com/{tid}/v2.0</c> of the token's own <c>tid</c>, not expired) or a Graph
 /// access token whose payload names one as <c>appid</c> (v1) or <c>azp</c> (v2). Without the setting, any token Graph
-/// accepts is (the behaviour before the setting existed).
+/// accepts is (the behaviour before the setting existed). With <c>Pan:Omniauth:Microsoft:TenantIds</c> set, the token's
+/// <c>tid</c> must also be one of them.
 /// </summary>
 /// <remarks>
 /// The user id is Graph's <c>id</c> for both kinds, so both sign in the same member: for a work or school account
@@ -74,6 +75,7 @@ public sealed partial class MicrosoftAccounts(ProviderHttp http, IOptions<Omniau
             throw new ProviderRejectedException("The Microsoft access token names another user than Graph.");
         }
 
+        AllowedTenant(Payload(jwt, "tid"));
         return identity;
     }
 
@@ -87,6 +89,7 @@ public sealed partial class MicrosoftAccounts(ProviderHttp http, IOptions<Omniau
             throw new ProviderRejectedException("The Microsoft token is an access token for an API, not an ID token.");
         }
 
+        AllowedTenant(IdTokens.Claim(claims, "tid"));
         var oid = IdTokens.Claim(claims, "oid");
         if (oid is null || !Guid.TryParseExact(oid, "D", out _))
         {
@@ -98,6 +101,16 @@ public sealed partial class MicrosoftAccounts(ProviderHttp http, IOptions<Omniau
             : oid.ToLowerInvariant();
         // Why not verified: like Graph's mail, Microsoft does not vouch that the address is the user's.
         return new ProviderIdentity(Provider, id, IdTokens.Claim(claims, "email"), false, IdTokens.Claim(claims, "name"));
+    }
+
+    /// <summary>Refuses a token of a tenant outside <c>Pan:Omniauth:Microsoft:TenantIds</c> (when that is set).</summary>
+    private void AllowedTenant(string? tenant)
+    {
+        var allowed = options.Value.Microsoft.TenantIds;
+        if (allowed.Count > 0 && (tenant is null || !allowed.Contains(tenant, StringComparer.OrdinalIgnoreCase)))
+        {
+            throw new ProviderRejectedException("The Microsoft account belongs to a tenant that may not sign in.");
+        }
     }
 
     /// <summary>Graph <c>/v1.0/me</c>: id, displayName, mail (not verified by Microsoft, so not trusted as verified).</summary>
@@ -136,7 +149,7 @@ public sealed partial class MicrosoftAccounts(ProviderHttp http, IOptions<Omniau
         }
     }
 
-    private static string? Payload(JsonWebToken jwt, string name) => jwt.TryGetPayloadValue<string>(name, out var value) && value.Length > 0 ? value : null;
+    private static string? Payload(JsonWebToken jwt, string name) => IdTokens.Claim(jwt, name);
 
     [GeneratedRegex("^00000000-0000-0000-([0-9a-fA-F]{4})-([0-9a-fA-F]{12})$")]
     private static partial Regex PersonalOid();

@@ -91,6 +91,17 @@ public sealed class OmniauthOptions : IValidatableObject
             yield return new ValidationResult("Pan:Omniauth:Microsoft:ClientIds must not have an empty entry.", ["Microsoft.ClientIds"]);
         }
 
+        if (Microsoft.TenantIds.Any(t => !Guid.TryParseExact(t, "D", out _)))
+        {
+            yield return new ValidationResult("Pan:Omniauth:Microsoft:TenantIds entries must be tenant ids (GUIDs such as 72f988bf-86f1-41af-91ab-2d7cd011db47).", ["Microsoft.TenantIds"]);
+        }
+
+        if (Microsoft.TenantIds.Count > 0 && Microsoft.ClientIds.Count == 0)
+        {
+            // Why: without ClientIds Pan only asks Graph who the user is, and Graph's answer names no tenant.
+            yield return new ValidationResult("Pan:Omniauth:Microsoft:TenantIds needs Pan:Omniauth:Microsoft:ClientIds.", ["Microsoft.TenantIds"]);
+        }
+
         foreach (var (bundle, app) in Twitter.Apps)
         {
             if (string.IsNullOrWhiteSpace(app.ConsumerKey) || string.IsNullOrWhiteSpace(app.ConsumerSecret))
@@ -156,6 +167,14 @@ public sealed class GoogleSettings
     /// <c>azp</c> at tokeninfo. Empty: no Google token is accepted (fail closed).
     /// </summary>
     public List<string> ClientIds { get; set; } = [];
+
+    /// <summary>
+    /// Directory (tenant) ids whose users may sign in, for a family that serves only its own organisations; personal
+    /// Microsoft accounts are tenant <c>9188040d-6c67-4c5b-b112-36a304b66dad</c>. Checked on the ID token's verified
+    /// <c>tid</c> and on a Graph access token's <c>tid</c>; needs <see cref="ClientIds"/> (opaque tokens, which name no
+    /// tenant, are refused then). Empty: every tenant and personal accounts.
+    /// </summary>
+    public List<string> TenantIds { get; set; } = [];
 }
 
 public sealed class TwitterSettings
@@ -223,4 +242,12 @@ public sealed class MicrosoftSettings
     /// (start-up warning).
     /// </summary>
     public List<string> ClientIds { get; set; } = [];
+
+    /// <summary>
+    /// Directory (tenant) ids whose users may sign in, for a family that serves only its own organisations; personal
+    /// Microsoft accounts are tenant <c>9188040d-6c67-4c5b-b112-36a304b66dad</c>. Checked on the ID token's verified
+    /// <c>tid</c> and on a Graph access token's <c>tid</c>; needs <see cref="ClientIds"/> (opaque tokens, which name no
+    /// tenant, are refused then). Empty: every tenant and personal accounts.
+    /// </summary>
+    public List<string> TenantIds { get; set; } = [];
 }

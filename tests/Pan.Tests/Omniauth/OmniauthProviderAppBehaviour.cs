@@ -175,6 +175,30 @@ public abstract class OmniauthProviderAppBehaviour<TFixture>(TFixture fixture) :
     }
 
     [Fact]
+    public async Task Microsoft_WithTenantIds_OnlyTokensOfThoseTenantsSignIn()
+    {
+        await using var node = await fixture.StartNodeAsync(
+            new Dictionary<string, string?> { ["Pan:Omniauth:Microsoft:TenantIds:0"] = FakeSocialProviders.MicrosoftTenant },
+            new FakeTimeProvider(Server.Clock.GetUtcNow()));
+        var now = node.Clock.GetUtcNow();
+        const string otherTenant = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e";
+
+        var ourIdToken = await SignInAsync("microsoft_graph", Providers.MicrosoftIdToken(SocialUsers.NewMicrosoft(), now), node);
+        var ourAccessToken = await SignInAsync("microsoft_graph", Providers.SignInMicrosoftAccessToken(SocialUsers.NewMicrosoft(), FakeSocialProviders.MicrosoftClientId), node);
+        var personal = await SignInAsync("microsoft_graph",
+            Providers.MicrosoftIdToken(SocialUsers.NewMicrosoft(personal: true), now, tenant: FakeSocialProviders.MicrosoftConsumerTenant), node);
+        var otherIdToken = await SignInAsync("microsoft_graph", Providers.MicrosoftIdToken(SocialUsers.NewMicrosoft(), now, tenant: otherTenant), node);
+        var otherAccessToken = await SignInAsync("microsoft_graph",
+            Providers.SignInMicrosoftAccessToken(SocialUsers.NewMicrosoft(), FakeSocialProviders.MicrosoftClientId, tenant: otherTenant), node);
+
+        Uuid(ourIdToken);
+        Uuid(ourAccessToken);
+        AssertAuthorizationFailed(personal);
+        AssertAuthorizationFailed(otherIdToken);
+        AssertAuthorizationFailed(otherAccessToken);
+    }
+
+    [Fact]
     public async Task WithoutTheSettings_TokensOfAnyApp_AreAcceptedAsBefore()
     {
         await using var node = await UntiedNodeAsync();

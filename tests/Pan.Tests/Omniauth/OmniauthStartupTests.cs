@@ -20,11 +20,21 @@ public sealed class OmniauthStartupTests
     [InlineData("Pan:Omniauth:Microsoft:JwksUrl", "ftp://keys.example.com", "Pan:Omniauth:Microsoft:JwksUrl must be an absolute http(s) URL")]
     [InlineData("Pan:Omniauth:Microsoft:ClientIds:0", " ", "Pan:Omniauth:Microsoft:ClientIds must not have an empty entry")]
     [InlineData("Pan:Omniauth:Microsoft:ClientIds:1", "", "Pan:Omniauth:Microsoft:ClientIds must not have an empty entry")]
+    [InlineData("Pan:Omniauth:Microsoft:TenantIds:0", "contoso.onmicrosoft.com", "Pan:Omniauth:Microsoft:TenantIds entries must be tenant ids")]
     public async Task Server_WithABadOmniauthSetting_DoesNotStart(string key, string value, string expected)
+        => await AssertDoesNotStartAsync(new Dictionary<string, string?> { [key] = value }, expected);
+
+    [Fact]
+    public async Task Server_WithMicrosoftTenantIdsButNoClientIds_DoesNotStart()
+        => await AssertDoesNotStartAsync(
+            new Dictionary<string, string?> { ["Pan:Omniauth:Microsoft:TenantIds:0"] = "72f988bf-86f1-41af-91ab-2d7cd011db47" },
+            "Pan:Omniauth:Microsoft:TenantIds needs Pan:Omniauth:Microsoft:ClientIds");
+
+    private static async Task AssertDoesNotStartAsync(Dictionary<string, string?> settings, string expected)
     {
         await using var database = new SqliteTestDatabase();
 
-        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => PanServer.StartAsync(database, new Dictionary<string, string?> { [key] = value }));
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => PanServer.StartAsync(database, settings));
 
         Assert.Contains(ex.Failures, f => f.Contains(expected, StringComparison.Ordinal));
     }
