@@ -7,42 +7,6 @@ using Pan.Server.Phones;
 
 namespace Pan.Server.Sms;
 
-/// <summary>Why an SMS was not sent. A blocked send never reaches a provider.</summary>
-public enum SmsBlockReason
-{
-    None,
-    CountryNotAllowed,
-
-    /// <summary>The number is no mobile (a landline, toll-free, premium-rate, …): see <see cref="PhoneNumbers.ParseForSms"/>.</summary>
-    CannotReceiveSms,
-    PhoneHourlyCap,
-    PhoneDailyCap,
-    IpHourlyCap,
-    IpDailyCap,
-    CountryHourlyCap,
-    CountryDailyCap,
-}
-
-/// <summary>What an SMS is for (kept with the send log; caps count every purpose).</summary>
-public enum SmsPurpose
-{
-    Register,
-    Login,
-    ValidatePhone,
-    Verify,
-    Reset,
-    Activation,
-    Internal,
-}
-
-/// <summary>A send <see cref="SmsGate.ReserveAsync{T}"/> committed (log row and counts); hand it to <see cref="SmsGate.SendReservedAsync"/>.</summary>
-public sealed record SmsReservation(SmsSend Entry, PhoneNumber To, SmsPurpose Purpose);
-
-public sealed record SmsSendResult(bool Sent, SmsBlockReason Blocked)
-{
-    public static SmsSendResult Ok { get; } = new(true, SmsBlockReason.None);
-}
-
 /// <summary>
 /// The one door to SMS: checks the country allow-list, that the number can receive SMS, and the per-phone / per-IP / per-country caps (counted in the
 /// database, so every node sees the same numbers), then hands the text to the configured provider.
@@ -74,7 +38,7 @@ public sealed record SmsSendResult(bool Sent, SmsBlockReason Blocked)
 /// address) commit one after another — a ceiling of about one send per commit latency per country, far above any
 /// country cap Pan is configured with.</para>
 /// </remarks>
-public sealed class SmsGate(
+public sealed partial class SmsGate(
     PanDbContext callerDb,
     IServiceScopeFactory scopes,
     ISmsProvider provider,
@@ -318,105 +282,4 @@ public sealed class SmsGate(
     private static Task<int> SetOutcomeAsync(PanDbContext db, long id, SmsSendOutcome outcome, string? blockedReason) =>
         db.Database.ExecuteSqlInterpolatedAsync(
             $"UPDATE sms_sends SET outcome = {(int)outcome}, blocked_reason = {blockedReason} WHERE id = {id}", CancellationToken.None);
-
-    /// <summary>The first cap that <paramref name="entry"/> (already saved as pending) exceeds, or None.</summary>
-    private async Task<SmsBlockReason> CheckCapsAsync(PanDbContext db, SmsSend entry, bool checkIp, CancellationToken cancellationToken)
-    {
-        var caps = limits.Value;
-        var keys = CounterKeys.Of(entry.PhoneHash, checkIp ? entry.Ip : null, entry.CountryCode);
-        var counts = await CountCapsAsync(db, keys, entry.Created, cancellationToken);
-        if (counts.PhoneHour > caps.PerPhonePerHour)
-        {
-            return SmsBlockReason.PhoneHourlyCap;
-        }
-
-        if (counts.PhoneDay > caps.PerPhonePerDay)
-        {
-            return SmsBlockReason.PhoneDailyCap;
-        }
-
-        if (counts.IpHour > caps.PerIpPerHour)
-        {
-            return SmsBlockReason.IpHourlyCap;
-        }
-
-        if (counts.IpDay > caps.PerIpPerDay)
-        {
-            return SmsBlockReason.IpDailyCap;
-        }
-
-        if (counts.CountryHour > caps.PerCountryPerHour)
-        {
-            return SmsBlockReason.CountryHourlyCap;
-        }
-
-        return counts.CountryDay > caps.PerCountryPerDay ? SmsBlockReason.CountryDailyCap : SmsBlockReason.None;
-    }
-
-    /// <summary>
-    /// Adds <paramref name="delta"/> to the minute and hour buckets of <paramref name="entry"/>'s phone, client address
-    /// (when known) and country, in one statement.
-    /// </summary>
-    /// <remarks>
-    /// Why raw SQL: an upsert (INSERT … ON CONFLICT DO UPDATE) is not something the change tracker can express, and it
-    /// must add to whatever a racing send on another node committed. The same text runs on SQLite and PostgreSQL (a
-    /// VALUES list names its columns column1…column3 on both); rows whose key is null (no client address) are skipped.
-    /// Rows are listed phone, address, country on every send, so racing sends lock shared rows in one order.
-    /// </remarks>
-    private static Task<int> AddCountsAsync(PanDbContext db, SmsSend entry, int delta, CancellationToken cancellationToken)
-    {
-        var keys = CounterKeys.Of(entry.PhoneHash, entry.Ip, entry.CountryCode);
-        var (minute, hour) = Buckets(entry.Created);
-        const int m = SmsCount.MinuteSpan;
-        const int h = SmsCount.HourSpan;
-        return db.Database.ExecuteSqlInterpolatedAsync($"""
-            INSERT INTO sms_counts (counter, span, bucket, sends)
-            SELECT column1, column2, column3, {delta} FROM (VALUES
-                ({keys.Phone}, {m}, {minute}), ({keys.Phone}, {h}, {hour}),
-                ({keys.Ip}, {m}, {minute}), ({keys.Ip}, {h}, {hour}),
-                ({keys.Country}, {m}, {minute}), ({keys.Country}, {h}, {hour})) AS v
-            WHERE column1 IS NOT NULL
-            ON CONFLICT (counter, span, bucket) DO UPDATE SET sends = sms_counts.sends + excluded.sends
-            """, cancellationToken);
-    }
-
-    /// <summary>
-    /// Every cap's count at <paramref name="at"/> for the keys (a null key counts 0), in one statement: each is the sum
-    /// of a range of the counters' primary key, the last 61 minute buckets or the last 25 hour buckets.
-    /// </summary>
-    private static async Task<CapCounts> CountCapsAsync(PanDbContext db, CounterKeys keys, DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        var (minute, hour) = Buckets(at);
-        var hourFrom = minute - 60;
-        var dayFrom = hour - (24 * 60);
-        const int m = SmsCount.MinuteSpan;
-        const int h = SmsCount.HourSpan;
-        var rows = await db.Database.SqlQuery<CapCounts>($"""
-            SELECT
-                (SELECT COALESCE(SUM(sends), 0) FROM sms_counts WHERE counter = {keys.Phone} AND span = {h} AND bucket >= {dayFrom}) AS "PhoneDay",
-                (SELECT COALESCE(SUM(sends), 0) FROM sms_counts WHERE counter = {keys.Phone} AND span = {m} AND bucket >= {hourFrom}) AS "PhoneHour",
-                (SELECT COALESCE(SUM(sends), 0) FROM sms_counts WHERE counter = {keys.Ip} AND span = {h} AND bucket >= {dayFrom}) AS "IpDay",
-                (SELECT COALESCE(SUM(sends), 0) FROM sms_counts WHERE counter = {keys.Ip} AND span = {m} AND bucket >= {hourFrom}) AS "IpHour",
-                (SELECT COALESCE(SUM(sends), 0) FROM sms_counts WHERE counter = {keys.Country} AND span = {h} AND bucket >= {dayFrom}) AS "CountryDay",
-                (SELECT COALESCE(SUM(sends), 0) FROM sms_counts WHERE counter = {keys.Country} AND span = {m} AND bucket >= {hourFrom}) AS "CountryHour"
-            """).ToListAsync(cancellationToken);
-        return rows.Single();
-    }
-
-    /// <summary>The minute bucket and the hour bucket of an instant, in minutes since the Unix epoch.</summary>
-    internal static (long Minute, long Hour) Buckets(DateTimeOffset at)
-    {
-        var minute = at.ToUnixTimeMilliseconds() / 60_000;
-        return (minute, minute - (minute % 60));
-    }
-
-    /// <summary>Counts per cap (sends not blocked) in the last day and the last hour.</summary>
-    private sealed record CapCounts(long PhoneDay, long PhoneHour, long IpDay, long IpHour, long CountryDay, long CountryHour);
-
-    /// <summary>The counter keys of one send; null where there is nothing to count (no client address, or not asked for).</summary>
-    private sealed record CounterKeys(string Phone, string? Ip, string? Country)
-    {
-        public static CounterKeys Of(byte[] phoneHash, string? ip, int? countryCode) =>
-            new("p:" + Convert.ToHexString(phoneHash), ip is null ? null : "i:" + ip, countryCode is null ? null : "c:" + countryCode.Value);
-    }
 }
