@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Pan.Data;
 using Pan.Data.Guests;
 using Pan.Data.Tokens;
+using Pan.General.Member;
 using Pan.Server.Tokens;
 using Pan.Tests.Infrastructure;
 using PhoneFlowPhones = Pan.Tests.PhoneFlows.Phones;
@@ -64,6 +65,21 @@ public abstract class GuestDeletionBehaviour<TFixture>(TFixture fixture) : IClas
         Assert.Equal(3, (await PlainApp.CallAsync("login", new Dictionary<string, string> { ["accName"] = name, ["passwd"] = passwd })).Code);
         Assert.Equal(-3, (await PlainApp.CallAsync("logout", token: login.Token)).Code);
         Assert.True((await PlainApp.CallAsync("accNameOk", new Dictionary<string, string> { ["accName"] = name })).Value.GetProperty("isOk").GetBoolean());
+    }
+
+    [Fact]
+    public async Task ConvertedGuestWithADisplayName_MayUseVerifyMemberByPassword_AsItsStepUp()
+    {
+        var temp = await PlainApp.CreateTempAsync();
+        var (name, displayName, passwd) = ("gd_" + Guid.NewGuid().ToString("N")[..12], PhoneFlowPhones.NewName(), ApinodeClient.ClientHash());
+        var converted = await PlainApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = name, ["passwd"] = passwd, ["dspName"] = displayName }, temp.Token);
+        Assert.Equal(0, converted.Code);
+        var client = new MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc);
+
+        var verify = await client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = displayName, Password = passwd, SessionToken = VerifyPurposes.Delete });
+
+        Assert.Equal(0, (await PlainApp.CallAsync("delete", new Dictionary<string, string> { ["delToken"] = verify.VerifyToken }, converted.Token)).Code);
+        Assert.NotNull(await DbAsync(db => db.Members.Where(m => m.Uid == temp.Id).Select(m => m.Deleted).FirstAsync()));
     }
 
     [Fact]
