@@ -56,6 +56,8 @@ public abstract class GuestDeletionBehaviour<TFixture>(TFixture fixture) : IClas
         var wrong = await PlainApp.CallAsync("deleteVerify", new Dictionary<string, string> { ["passwd"] = ApinodeClient.ClientHash() }, login.Token);
         Assert.Equal(3, wrong.Code);
         Assert.False(wrong.Body.TryGetProperty("value", out _));
+        // A wrong password counts on the member's one failure counter (SECURITY 10), as at login.
+        Assert.Equal(1, await UseAsync<Pan.Server.BruteForce.FailureCounter, int>(f => f.FailuresAsync(login.Id, default)));
         var verify = await PlainApp.CallAsync("deleteVerify", new Dictionary<string, string> { ["passwd"] = passwd }, login.Token);
         Assert.Equal(0, verify.Code);
 
@@ -133,10 +135,13 @@ public abstract class GuestDeletionBehaviour<TFixture>(TFixture fixture) : IClas
     private async Task<bool> ConsumeAsync(string token, long uid, string purpose) =>
         await UseTokensAsync(t => t.ConsumeVerifyTokenAsync(token, uid, purpose, default));
 
-    private async Task<T> UseTokensAsync<T>(Func<TokenService, Task<T>> work)
+    private Task<T> UseTokensAsync<T>(Func<TokenService, Task<T>> work) => UseAsync(work);
+
+    private async Task<T> UseAsync<TService, T>(Func<TService, Task<T>> work)
+        where TService : notnull
     {
         await using var scope = fixture.Server.Services.CreateAsyncScope();
-        return await work(scope.ServiceProvider.GetRequiredService<TokenService>());
+        return await work(scope.ServiceProvider.GetRequiredService<TService>());
     }
 
     private async Task<T> DbAsync<T>(Func<PanDbContext, Task<T>> work)
