@@ -18,6 +18,8 @@ namespace Pan.Server.Deletion;
 /// valid for minutes (<c>Pan:Tokens:VerifyTokenLifetime</c>), bound to this member and to the purpose "delete".</item>
 /// <item><c>DeleteMember</c> or <c>DeleteAccount { app_id, pan_access_token, del_token: verify_token }</c>.</item>
 /// </list>
+/// <para>VerifyMemberByPassword with session_token "delete" is the other step-up. A guest without a phone (no
+/// pan_access_token, no phone) deletes itself through the apinode endpoints instead (<c>Guests.GuestDeletion</c>).</para>
 /// <para>Errors (the seed's Cmd…Response.Error__Failed, with these status codes): app_id empty or unknown, or del_token
 /// empty: INVALID_ARGUMENT naming the field; pan_access_token unknown, expired, revoked, of a deleted member or issued
 /// to another app than app_id: UNAUTHENTICATED; del_token wrong, expired, already used, for another operation or

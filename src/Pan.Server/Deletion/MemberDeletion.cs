@@ -19,6 +19,12 @@ public enum DeletionOutcome
 
     /// <summary>The del_token was wrong, expired, used, for another operation or another member; nothing changed.</summary>
     Denied,
+
+    /// <summary>
+    /// Only from <see cref="MemberDeletion.DeletePhonelessAccountAsync"/>: the account has a phone (or the member is no
+    /// longer under it), so it must be deleted through the SMS step-up; nothing changed and the del_token is not spent.
+    /// </summary>
+    HasPhone,
 }
 
 /// <summary>
@@ -37,13 +43,20 @@ public sealed class MemberDeletion(
 
     /// <summary>Deletes the caller's member (and the account when it was its last live member).</summary>
     public Task<DeletionOutcome> DeleteMemberAsync(AccessTokenInfo caller, string delToken, CancellationToken cancellationToken) =>
-        RunAsync(caller, delToken, wholeAccount: false, cancellationToken);
+        RunAsync(caller, delToken, wholeAccount: false, phonelessOnly: false, cancellationToken);
 
     /// <summary>Deletes the caller's phone account and every member under it.</summary>
     public Task<DeletionOutcome> DeleteAccountAsync(AccessTokenInfo caller, string delToken, CancellationToken cancellationToken) =>
-        RunAsync(caller, delToken, wholeAccount: true, cancellationToken);
+        RunAsync(caller, delToken, wholeAccount: true, phonelessOnly: false, cancellationToken);
 
-    private async Task<DeletionOutcome> RunAsync(AccessTokenInfo caller, string delToken, bool wholeAccount, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes the caller's account and its members only while the account has no phone (the guest route of the apinode
+    /// endpoints); <see cref="DeletionOutcome.HasPhone"/> otherwise. The check is made in the deletion's transaction.
+    /// </summary>
+    public Task<DeletionOutcome> DeletePhonelessAccountAsync(AccessTokenInfo caller, string delToken, CancellationToken cancellationToken) =>
+        RunAsync(caller, delToken, wholeAccount: true, phonelessOnly: true, cancellationToken);
+
+    private async Task<DeletionOutcome> RunAsync(AccessTokenInfo caller, string delToken, bool wholeAccount, bool phonelessOnly, CancellationToken cancellationToken)
     {
         var actor = AuditLog.Member(caller.Uid);
         var (action, target) = wholeAccount ? ("account.delete", Account(caller.AccountId)) : ("member.delete", AuditLog.Member(caller.Uid));
@@ -53,6 +66,16 @@ public sealed class MemberDeletion(
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
             try
             {
+                // Why: in the transaction, before the del_token is spent: a phone attached meanwhile changes the account's
+                // Version, so the deletion below conflicts, retries and stops here (a phone needs its SMS step-up).
+                if (phonelessOnly && !await db.Accounts.AnyAsync(
+                        a => a.Id == caller.AccountId && a.PhoneE164 == null && a.Members.Any(m => m.Uid == caller.Uid), cancellationToken))
+                {
+                    await tx.RollbackAsync(cancellationToken);
+                    await audit.WriteAsync(actor, action, target, "denied: the account has a phone", cancellationToken);
+                    return DeletionOutcome.HasPhone;
+                }
+
                 if (!await tokens.ConsumeVerifyTokenAsync(delToken, caller.Uid, VerifyPurposes.Delete, cancellationToken))
                 {
                     await tx.RollbackAsync(cancellationToken);

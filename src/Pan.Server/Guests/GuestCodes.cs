@@ -21,6 +21,11 @@ public static class GuestCodes
     public const int LoginFailed = 3;
     public const int NotActivated = 4;
 
+    // deleteVerify (2 and 3 as login) and delete (1, 2); 21 on both.
+    public const int MissingDelToken = 1;
+    public const int DelTokenInvalid = 2;
+    public const int HasPhone = 21;
+
     // activate.
     public const int MissingActivationCode = 1;
     public const int ActivationCodeInvalid = 2;

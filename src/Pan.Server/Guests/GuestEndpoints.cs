@@ -5,7 +5,7 @@ namespace Pan.Server.Guests;
 
 /// <summary>
 /// The apinode user endpoints under <c>{Pan:Guests:BasePath}/admin/user/</c>: createTemp, convertTemp,
-/// activate/{actCode}, login, logout and accNameOk, by GET (query) or POST (JSON or form). Every answer is the apinode
+/// activate/{actCode}, login, logout, accNameOk, and Pan's deleteVerify and delete (<see cref="GuestDeletion"/>), by GET (query) or POST (JSON or form). Every answer is the apinode
 /// envelope with HTTP 200; bad input never becomes a 500.
 /// </summary>
 public static class GuestEndpoints
@@ -72,7 +72,7 @@ public static class GuestEndpoints
             return ApinodeResult.Ok(new { id = uid });
         }
 
-        if (operation is not ("createTemp" or "convertTemp" or "login" or "logout" or "accNameOk"))
+        if (operation is not ("createTemp" or "convertTemp" or "login" or "logout" or "accNameOk" or "deleteVerify" or "delete"))
         {
             throw new ApinodeException(ApinodeCodes.UnknownOperation, "Unable to find the operator specified in the request endpoint.");
         }
@@ -90,8 +90,12 @@ public static class GuestEndpoints
         }
 
         var caller = await services.GetRequiredService<GuestTokens>().RequireAsync(request, app, cancellationToken);
-        return operation == "logout"
-            ? await signIn.LogoutAsync(caller, cancellationToken)
-            : await services.GetRequiredService<GuestConversion>().ConvertAsync(request, app, caller, cancellationToken);
+        return operation switch
+        {
+            "logout" => await signIn.LogoutAsync(caller, cancellationToken),
+            "deleteVerify" => await services.GetRequiredService<GuestDeletion>().VerifyAsync(request, caller, cancellationToken),
+            "delete" => await services.GetRequiredService<GuestDeletion>().DeleteAsync(request, caller, cancellationToken),
+            _ => await services.GetRequiredService<GuestConversion>().ConvertAsync(request, app, caller, cancellationToken),
+        };
     }
 }

@@ -222,7 +222,7 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.Equal(0, converted.Code);
         var login = converted.Token;
 
-        // Why in-process: a guest has no phone, so the SMS step-up of DeleteMember cannot run; the deletion itself is Pan's own.
+        // Why in-process: this checks what MemberDeletion erases; the guest's own route (deleteVerify, delete) has GuestDeletionBehaviour.
         await using (var scope = fixture.Server.Services.CreateAsyncScope())
         {
             var member = await scope.ServiceProvider.GetRequiredService<PanDbContext>().Members.AsNoTracking().FirstAsync(m => m.Uid == temp.Id);

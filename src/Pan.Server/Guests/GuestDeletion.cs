@@ -1,0 +1,80 @@
+using System.Text.Json.Serialization;
+using Microsoft.EntityFrameworkCore;
+using Pan.Data;
+using Pan.Server.Credentials;
+using Pan.Server.Deletion;
+using Pan.Server.Tokens;
+
+namespace Pan.Server.Guests;
+
+/// <summary>The <c>value</c> of deleteVerify: the del_token and its expiry in Unix milliseconds.</summary>
+public sealed record GuestDelToken(
+    [property: JsonPropertyName("delToken")] string DelToken,
+    [property: JsonPropertyName("validTo")] long ValidTo);
+
+/// <summary>
+/// <c>deleteVerify</c> and <c>delete</c>: how a guest without a phone deletes itself. deleteVerify is the step-up: the
+/// guest proves again the credential it signs in with — its apinode token, plus its password once it has one
+/// (converted accounts) — and gets a del_token, the same verify token the SMS step-up gives (single use,
+/// <c>Pan:Tokens:VerifyTokenMinutes</c>, bound to the member and to deletion). delete spends it on the guest's whole
+/// account through <see cref="MemberDeletion"/>, so the deletion is the same as DeleteAccount's. An account with a
+/// phone answers 21 on both: it deletes through the SMS step-up, never this route.
+/// </summary>
+public sealed class GuestDeletion(PanDbContext db, CredentialStore credentials, TokenService tokens, MemberDeletion deletion, ILogger<GuestDeletion> logger)
+{
+    public async Task<ApinodeResult> VerifyAsync(ApinodeRequest request, GuestCaller caller, CancellationToken cancellationToken)
+    {
+        var hasPhone = await db.Members.AsNoTracking().Where(m => m.Uid == caller.Uid).Select(m => m.Account!.PhoneE164 != null).FirstAsync(cancellationToken);
+        if (hasPhone)
+        {
+            throw HasPhone();
+        }
+
+        if ((await credentials.StatusAsync(caller.Uid, cancellationToken)).HasPassword)
+        {
+            // Why: a token may live for months on a device; once the guest has a password, the step-up asks for it
+            // again (through the shared failure counter), as VerifyMemberByPassword does for other members.
+            var passwd = request["passwd"];
+            if (string.IsNullOrEmpty(passwd))
+            {
+                throw new ApinodeException(GuestCodes.MissingPassword, "Password is missing: this account has one; send it again to delete.");
+            }
+
+            if (!GuestPasswords.IsAcceptable(passwd))
+            {
+                throw Failed();
+            }
+
+            if (await credentials.CheckPasswordAsync(caller.Uid, passwd, cancellationToken) != SecretCheck.Ok)
+            {
+                throw Failed();
+            }
+        }
+
+        // Why no more for a temporary account: it has no name, password, email or phone; its token (256 bits, sent
+        // with the app's secret) is the only credential it holds, so presenting it is the proof it can give.
+        var issued = await tokens.IssueVerifyTokenAsync(caller.Uid, VerifyPurposes.Delete, cancellationToken);
+        logger.LogInformation("Issued a delete verify token to guest member {Uid} of app {AppId}", caller.Uid, caller.AppId);
+        return ApinodeResult.Ok(new GuestDelToken(issued.Token, issued.Expires.ToUnixTimeMilliseconds()));
+    }
+
+    public async Task<ApinodeResult> DeleteAsync(ApinodeRequest request, GuestCaller caller, CancellationToken cancellationToken)
+    {
+        var delToken = request.Text("delToken")
+            ?? throw new ApinodeException(GuestCodes.MissingDelToken, "delToken is missing: ask deleteVerify for one.");
+        var member = await db.Members.AsNoTracking().Where(m => m.Uid == caller.Uid)
+            .Select(m => new { m.ObjectId, m.AccountId }).FirstAsync(cancellationToken);
+        var who = new AccessTokenInfo(caller.Uid, member.ObjectId, member.AccountId, 0, caller.AppId, DateTimeOffset.MaxValue);
+        return await deletion.DeletePhonelessAccountAsync(who, delToken, cancellationToken) switch
+        {
+            DeletionOutcome.HasPhone => throw HasPhone(),
+            DeletionOutcome.Denied => throw new ApinodeException(GuestCodes.DelTokenInvalid, "delToken is wrong, expired, already used or not for deleting this account; ask deleteVerify again."),
+            _ => ApinodeResult.Ok(new { id = caller.Uid }),
+        };
+    }
+
+    private static ApinodeException HasPhone() => new(GuestCodes.HasPhone,
+        "This account has a phone: delete it with the SMS step-up (VerifyPhoneCode with session_token \"delete\", then DeleteAccount).");
+
+    private static ApinodeException Failed() => new(GuestCodes.LoginFailed, "Verification failed.");
+}
