@@ -26,6 +26,7 @@ public static class CredentialServiceCollectionExtensions
         services.AddScoped<CredentialChanges>();
         services.AddScoped<CredentialSettings>();
         services.AddScoped<PasswordVerification>();
+        services.AddScoped<Deletion.IMemberDataEraser, CredentialEraser>();
         // Why: UpdateCredential calls the email feature's seam; its own registration (if any) wins.
         services.TryAddScoped<EmailChanges>();
         return services;

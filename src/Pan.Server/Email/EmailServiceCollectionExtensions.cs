@@ -43,6 +43,7 @@ public static class EmailServiceCollectionExtensions
 
         services.AddScoped<EmailCodes>();
         services.AddScoped<MailOutbox>();
+        services.AddScoped<Deletion.IMemberDataEraser, EmailDataEraser>();
         services.AddScoped<EmailNotices>();
         services.AddScoped<EmailChanges>();
         services.AddScoped<EmailVerification>();

@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Pan.Data;
@@ -209,22 +210,33 @@ public static class OutboxQueue
     {
         var now = clock.GetUtcNow();
         var (uid, kind) = (entry.Uid, entry.Kind);
-        var outbox = db.Set<TEntry>();
-        await db.Set<DeliveryAttempt>()
-            .Where(a => outbox.Any(e => e.DeliveryAttemptId == a.Id && e.Uid == uid && e.Kind == kind && e.State == OutboxState.Pending))
-            .ExecuteUpdateAsync(u => u.SetProperty(a => a.Outcome, DeliveryOutcome.Failed), cancellationToken);
-        await outbox.Where(e => e.Uid == uid && e.Kind == kind && e.State == OutboxState.Pending)
-            .ExecuteUpdateAsync(u => u
-                .SetProperty(e => e.State, OutboxState.Abandoned)
-                .SetProperty(e => e.Payload, (string?)null)
-                .SetProperty(e => e.Finished, now)
-                .SetProperty(e => e.ClaimedUntil, (DateTimeOffset?)null)
-                .SetProperty(e => e.LastError, Replaced), cancellationToken);
+        await AbandonAsync<TEntry>(db, e => e.Uid == uid && e.Kind == kind, now, Replaced, cancellationToken);
 
         entry.State = OutboxState.Pending;
         entry.Created = now;
         entry.NextAttempt = now;
         db.Add(entry);
         await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Gives up the pending rows <paramref name="which"/> selects (inside the caller's transaction): each ends
+    /// Abandoned with <paramref name="reason"/>, its payload blanked, and its reservation recorded as Failed. A row a
+    /// sender holds at that moment is abandoned too; that sender's own update then finds it no longer its own.
+    /// </summary>
+    public static async Task AbandonAsync<TEntry>(
+        PanDbContext db, Expression<Func<TEntry, bool>> which, DateTimeOffset now, string reason, CancellationToken cancellationToken)
+        where TEntry : OutboxEntry
+    {
+        var pending = db.Set<TEntry>().Where(which).Where(e => e.State == OutboxState.Pending);
+        await db.Set<DeliveryAttempt>()
+            .Where(a => pending.Any(e => e.DeliveryAttemptId == a.Id))
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.Outcome, DeliveryOutcome.Failed), cancellationToken);
+        await pending.ExecuteUpdateAsync(u => u
+            .SetProperty(e => e.State, OutboxState.Abandoned)
+            .SetProperty(e => e.Payload, (string?)null)
+            .SetProperty(e => e.Finished, now)
+            .SetProperty(e => e.ClaimedUntil, (DateTimeOffset?)null)
+            .SetProperty(e => e.LastError, reason), cancellationToken);
     }
 }

@@ -43,6 +43,7 @@ public static class SmsServiceCollectionExtensions
         services.AddSingleton<SmsOutboxSender>();
         services.AddHostedService<SmsOutboxWorker>();
         services.AddScoped<SmsOutbox>();
+        services.AddScoped<Deletion.IMemberDataEraser, SmsOutboxEraser>();
 
         services.AddPanNetwork(configuration);
         services.AddPanLever();

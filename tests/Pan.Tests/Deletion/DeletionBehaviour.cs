@@ -5,6 +5,10 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.Data.AddressBooks;
 using Pan.Data.Audit;
+using Pan.Data.Credentials;
+using Pan.Data.Email;
+using Pan.Data.Outbox;
+using Pan.Data.Sms;
 using Pan.General.Member;
 using Pan.General.Member.Dangerous;
 using Pan.Server.Tokens;
@@ -77,6 +81,37 @@ public abstract class DeletionBehaviour<TFixture>(TFixture fixture) : IClassFixt
         var reborn = (await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(done.PhaseDoneAuthToken) })).User;
         Assert.NotEqual(uid, reborn.Uid);
         Assert.Equal(e164, reborn.Phone);
+    }
+
+    [Fact]
+    public async Task DeleteMember_ErasesItsCredentials_EmailCodes_AndQueuedMessages()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var token = await TestMembers.AccessTokenAsync(Server, member);
+        var uid = member.Uid;
+        var now = Server.Clock.GetUtcNow();
+        await TestMembers.WithDbAsync(Server, async db =>
+        {
+            db.Add(new MemberCredential { Uid = uid, PasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", SecurityQuestion = "First pet?", SecurityAnswerHash = "$argon2id$answer" });
+            db.Add(new LoginFailure { Uid = uid, ConsecutiveFailures = 3, LastFailure = now });
+            db.Add(new EmailCode { Uid = uid, Purpose = "verify", AddressKey = "erased@example.com", CodeHash = [1], LinkHash = [2], Created = now, Expires = now.AddMinutes(10) });
+            db.Add(new MailOutboxEntry { Kind = "reset", Uid = uid, Payload = "{\"to\":\"erased@example.com\"}", Created = now, Expires = now.AddMinutes(10), NextAttempt = now.AddHours(1) });
+            db.Add(new SmsOutboxEntry { Kind = "reset", Uid = uid, Payload = "{\"to\":\"+886912345678\"}", Created = now, Expires = now.AddMinutes(10), NextAttempt = now.AddHours(1) });
+            return await db.SaveChangesAsync();
+        });
+
+        await Commands.DeleteMemberAsync(new CmdDeleteMemberRequest { AppId = "jkforum", PanAccessToken = token, DelToken = await DelTokenAsync(uid) });
+
+        Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<MemberCredential>().CountAsync(c => c.Uid == uid)));
+        Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<LoginFailure>().CountAsync(f => f.Uid == uid)));
+        Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<EmailCode>().CountAsync(c => c.Uid == uid)));
+        var mail = await TestMembers.WithDbAsync(Server, db => db.Set<MailOutboxEntry>().AsNoTracking().SingleAsync(e => e.Uid == uid));
+        var sms = await TestMembers.WithDbAsync(Server, db => db.Set<SmsOutboxEntry>().AsNoTracking().SingleAsync(e => e.Uid == uid));
+        Assert.All(new OutboxEntry[] { mail, sms }, e =>
+        {
+            Assert.Equal(OutboxState.Abandoned, e.State);
+            Assert.Null(e.Payload);
+        });
     }
 
     [Fact]
