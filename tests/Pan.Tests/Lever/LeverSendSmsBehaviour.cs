@@ -212,6 +212,20 @@ public abstract class LeverSendSmsBehaviour<TFixture> : IClassFixture<TFixture>
     }
 
     [Fact]
+    public async Task SendSMS_ToAStoredLandline_IsFailedPrecondition_AndCallsNoProvider()
+    {
+        // Why: a stored number never went through the typed-input check (an import, an admin); the gate re-types it.
+        var (member, phone) = await CreateMemberAsync(new Pan.Server.Phones.PhoneNumbers().FromE164("+886223456787"));
+        var requests = fixture.Inbox.Requests;
+
+        await Errors.ExpectAsync(
+            () => Grpc.SendSMSAsync(new SendSMSRequest { ObjectId = member.ObjectId.ToString(), Text = "hi" }, Key()).ResponseAsync,
+            StatusCode.FailedPrecondition, "SMS_CANNOT_RECEIVE");
+        Assert.Equal(requests, fixture.Inbox.Requests);
+        Assert.Empty(fixture.Inbox.MessagesTo(phone.E164));
+    }
+
+    [Fact]
     public async Task ClientAddress_IgnoresXForwardedFor_WithoutTrustedProxies()
     {
         var (member, phone) = await CreateMemberAsync();
