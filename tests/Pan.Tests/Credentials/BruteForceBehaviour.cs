@@ -134,6 +134,19 @@ public abstract class BruteForceBehaviour<TFixture>(TFixture fixture) : IClassFi
         Assert.NotEmpty(verify.VerifyToken);
     }
 
+    [Fact]
+    public async Task ThirtyParallelWrongPasswords_AllAnswerLikeWrong_AndLeaveTheMemberWaiting()
+    {
+        // Why 30: an attacker fires guesses at once; every one must be counted or refused, none may answer INTERNAL.
+        var member = await MemberWithPasswordAsync(Server);
+        var attempts = Enumerable.Range(0, 30).Select(i => Task.Run(() => ExpectAuthFailed(member.DisplayName!, $"not the password {i}")));
+        var refusals = await Task.WhenAll(attempts);
+
+        Assert.All(refusals, r => Assert.Equal("VerifyMemberByPasswordResponse.ErrAuthFailed", r.Info()!.Reason));
+        Assert.InRange(await FailuresAsync(Server, member.Uid), CredentialFixture.FreeFailures + 1, 30);
+        await ExpectAuthFailed(member.DisplayName!, Password);
+    }
+
     /// <summary>Fails <see cref="CredentialFixture.MaxFailures"/> times (waiting out each delay); returns the last wrong answer.</summary>
     private async Task<RpcException> LockAsync(string name)
     {

@@ -47,6 +47,31 @@ public abstract class UpdateCredentialBehaviour<TFixture>(TFixture fixture) : IC
     }
 
     [Fact]
+    public async Task PasswordChange_OnOneNode_EndsTheOtherSessions_OnAnotherNodeAtOnce()
+    {
+        // SECURITY 12: the other node has just answered from the token (a cached copy); the change must reach it first.
+        await using var other = await fixture.StartNodeAsync(fixture.SettingsWith(new Dictionary<string, string?>()));
+        var otherClient = new MemberServiceV2.MemberServiceV2Client(other.Grpc);
+        var member = await MemberWithPasswordAsync(Server);
+        var callerAuth = await TestMembers.AuthTokenAsync(Server, member);
+        var stolenAccess = await TestMembers.AccessTokenAsync(Server, await TestMembers.AuthTokenAsync(Server, member), member);
+        await otherClient.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = stolenAccess });
+        await otherClient.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = stolenAccess });
+
+        await Client.UpdateCredentialAsync(new UpdateCredentialRequest
+        {
+            PanAuthToken = callerAuth,
+            OriginalPassword = Password,
+            NewPassword = OtherPassword,
+            ConfirmNewPassword = OtherPassword,
+        });
+
+        await Errors.ExpectAsync(
+            () => otherClient.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = stolenAccess }).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrValidateAccessToken.TOKEN_INVALID");
+    }
+
+    [Fact]
     public async Task WithoutTheOriginalPassword_OrWithAWrongOne_IsOriginalPasswordInvalid()
     {
         var member = await MemberWithPasswordAsync(Server);

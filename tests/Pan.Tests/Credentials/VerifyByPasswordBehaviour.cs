@@ -51,6 +51,22 @@ public abstract class VerifyByPasswordBehaviour<TFixture>(TFixture fixture) : IC
     }
 
     [Fact]
+    public async Task OneMegabytePassword_AnswersLikeAWrongOne_ForAKnownOrUnknownMember_NeverInternal()
+    {
+        // SECURITY 17: the oversized password is refused before Argon2id; the answer is the usual one, never INTERNAL.
+        var member = await MemberWithPasswordAsync(Server);
+        var huge = Password + new string('p', 1024 * 1024);
+
+        var wrong = await ExpectAuthFailed(new VerifyMemberByPasswordRequest { DisplayName = member.DisplayName, Password = "not the password" });
+        var known = await ExpectAuthFailed(new VerifyMemberByPasswordRequest { DisplayName = member.DisplayName, Password = huge });
+        var unknown = await ExpectAuthFailed(new VerifyMemberByPasswordRequest { DisplayName = TestMembers.UniqueName("nobody"), Password = huge });
+
+        Assert.Equal(wrong.Status.Detail, known.Status.Detail);
+        Assert.Equal(wrong.Status.Detail, unknown.Status.Detail);
+        Assert.Equal(2, await FailuresAsync(Server, member.Uid));
+    }
+
+    [Fact]
     public async Task MissingFields_AreTheSeedErrors()
     {
         var identity = await Errors.ExpectAsync(

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -110,29 +109,6 @@ public abstract class EmailDeliveryBehaviour<TFixture>(TFixture fixture) : IClas
         foreach (var secret in new[] { code, code.Replace("-", "", StringComparison.Ordinal), token, address, address.ToLowerInvariant() })
         {
             Assert.DoesNotContain(lines, l => l.Contains(secret, StringComparison.OrdinalIgnoreCase));
-        }
-    }
-
-    /// <summary>Collects every log line (message and exception) of one server.</summary>
-    private sealed class LogCapture : ILoggerProvider
-    {
-        public ConcurrentQueue<string> Lines { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(LogCapture owner) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                owner.Lines.Enqueue(formatter(state, exception) + " " + exception);
         }
     }
 }

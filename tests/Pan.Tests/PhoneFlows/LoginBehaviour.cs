@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Pan.Data;
 using Pan.Data.Members;
 using Pan.Data.PhaseSessions;
@@ -156,6 +157,44 @@ public abstract class LoginBehaviour<TFixture>(TFixture fixture) : IClassFixture
         var start = await Client.LoginAsync(new LoginRequest { Phase = LoginPhase.AndroidDefault, PhaseCheckExistenceValue = e164 });
         Assert.Equal(LoginPhase.AndroidDefault, start.Phase);
         Assert.Equal(LoginPhase.InputCode, start.NextPhase);
+    }
+
+    [Fact]
+    public async Task Logs_NeverHoldThePhoneNumberACodeOrAToken()
+    {
+        // SECURITY 16: a node logging everything of its own (Trace) through sign-up, a wrong code, sign-in and logout.
+        var logs = new LogCapture();
+        var settings = fixture.NodeSettings;
+        settings["Logging:LogLevel:Default"] = "Trace";
+        settings["Logging:LogLevel:Microsoft"] = "Warning";
+        await using var node = await PanServer.StartAsync(fixture.Database, settings, fixture.Server.Clock, b => b.Logging.AddProvider(logs));
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var phones = new Phones(client, fixture.Inbox);
+
+        var (national, e164) = Phones.NewNumber();
+        var register = await phones.StartRegisterAsync(national);
+        var firstCode = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+        await client.RegisterAsync(new RegisterRequest { Phase = RegisterRequest.Types.Phase.InputCode, PhaseSessionToken = register.PhaseSessionToken, PhaseInputCodeValue = firstCode });
+        var done = await client.RegisterAsync(new RegisterRequest { Phase = RegisterRequest.Types.Phase.InputName, PhaseSessionToken = register.PhaseSessionToken, PhaseInputNameValue = Phones.NewName() });
+        var login = await phones.StartLoginAsync(e164);
+        var secondCode = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
+        var wrongCode = secondCode == "000000" ? "111111" : "000000";
+        await Phones.StatusOf(() => client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = login.PhaseSessionToken, PhaseInputCodeValue = wrongCode }).ResponseAsync);
+        var signedIn = await client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = login.PhaseSessionToken, PhaseInputCodeValue = secondCode });
+        var access = await phones.AccessTokenAsync(signedIn.PhaseDoneAuthToken);
+        await client.LogoutAsync(new LogoutRequest { PanAccessToken = access });
+
+        var lines = logs.Lines.ToList();
+        Assert.NotEmpty(lines);
+        var secrets = new[]
+        {
+            e164, e164.TrimStart('+'), national, firstCode, secondCode, register.PhaseSessionToken, login.PhaseSessionToken,
+            done.PhaseDoneAuthToken, signedIn.PhaseDoneAuthToken, access,
+        };
+        foreach (var secret in secrets)
+        {
+            Assert.DoesNotContain(lines, l => l.Contains(secret, StringComparison.Ordinal));
+        }
     }
 
     [Fact]

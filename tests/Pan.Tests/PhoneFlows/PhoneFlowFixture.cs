@@ -22,6 +22,9 @@ public abstract class PhoneFlowFixture : ServerFixture
         ["Pan:Captcha:Mode"] = "off",
     };
 
+    /// <summary>This fixture's settings, for another node on the same database and SMS inbox.</summary>
+    public IDictionary<string, string?> NodeSettings => Settings;
+
     public override async Task InitializeAsync()
     {
         Inbox = await SmsInbox.StartAsync();

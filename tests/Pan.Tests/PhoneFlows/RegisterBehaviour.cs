@@ -1,8 +1,14 @@
+using System.Globalization;
 using System.Net;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Pan.Data.PhaseSessions;
 using Grpc.Core;
 using Pan.General.Member;
 using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
 using RegPhase = Pan.General.Member.RegisterRequest.Types.Phase;
 
 namespace Pan.Tests.PhoneFlows;
@@ -85,6 +91,40 @@ public abstract class RegisterBehaviour<TFixture>(TFixture fixture) : IClassFixt
         }
 
         await Errors.ExpectAsync(() => InputCode(start.PhaseSessionToken, code), StatusCode.InvalidArgument, "ErrRegister.CODE_INVALID");
+    }
+
+    [Fact]
+    public async Task Register_TwentyParallelWrongCodes_KillTheCode_SoTheRightOneIsThenRefused()
+    {
+        // SECURITY 7 under concurrency: parallel guesses are all counted on the code, none is lost to a race.
+        var (national, e164) = Phones.NewNumber();
+        var start = await Phones.StartRegisterAsync(national);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+        var wrongCodes = Enumerable.Range(0, 20).Select(i => ((int.Parse(code, CultureInfo.InvariantCulture) + 1 + i) % 1_000_000).ToString("D6", CultureInfo.InvariantCulture));
+
+        var results = await Task.WhenAll(wrongCodes.Select(w => Task.Run(() => Phones.StatusOf(() => InputCode(start.PhaseSessionToken, w)))));
+
+        Assert.All(results, r => Assert.Equal(StatusCode.InvalidArgument, r));
+        var attempts = await TestMembers.WithDbAsync(fixture.Server, db =>
+            db.Set<PhaseSession>().AsNoTracking().Where(s => s.PhoneE164 == e164).Select(s => s.CodeAttempts).SingleAsync());
+        Assert.True(attempts >= 5, $"{attempts} wrong attempts on record");
+        await Errors.ExpectAsync(() => InputCode(start.PhaseSessionToken, code), StatusCode.InvalidArgument, "ErrRegister.CODE_INVALID");
+    }
+
+    [Fact]
+    public async Task Register_Code_IsSixDigits_StoredOnlyAsASaltedHash_AndLivesAtMostTenMinutes()
+    {
+        var (national, e164) = Phones.NewNumber();
+        await Phones.StartRegisterAsync(national);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+        var row = await TestMembers.WithDbAsync(fixture.Server, db => db.Set<PhaseSession>().AsNoTracking().SingleAsync(s => s.PhoneE164 == e164));
+
+        Assert.Matches("^[0-9]{6}$", code);
+        Assert.Equal(32, row.CodeHash!.Length);
+        Assert.NotEqual(SHA256.HashData(Encoding.ASCII.GetBytes(code)), row.CodeHash);
+        Assert.DoesNotContain(code, Encoding.ASCII.GetString(row.CodeHash), StringComparison.Ordinal);
+        Assert.NotEmpty(row.CodeSalt!);
+        Assert.InRange(row.CodeExpires!.Value - row.CodeSentAt!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));
     }
 
     [Fact]

@@ -299,6 +299,35 @@ public abstract class SessionRpcBehaviour<TFixture>(TFixture fixture) : IClassFi
         await Errors.ExpectAsync(() => TestMembers.AccessTokenAsync(Server, auth, owner), StatusCode.Unauthenticated, "ErrAccessToken.INVALID");
     }
 
+    [Fact]
+    public async Task DatabaseOutage_IsUnavailable_IssuesNoToken_AndTheNodeRecoversByItself_OnPostgres()
+    {
+        if (fixture.Database.Provider != "postgres")
+        {
+            // Why: a SQLite database is a local file of the one Pan process; it has no connection to lose.
+            return;
+        }
+
+        var (relay, relayed) = TcpRelay.InFrontOf(fixture.Database);
+        await using var _ = relay;
+        await using var node = await PanServer.StartAsync(relayed, clock: Server.Clock);
+        var owner = await TestMembers.CreateAsync(Server);
+        var auth = await TestMembers.AuthTokenAsync(Server, owner);
+        await TestMembers.AccessTokenAsync(node, auth, owner);
+
+        relay.Cut();
+        var outage = await Assert.ThrowsAsync<RpcException>(() => TestMembers.AccessTokenAsync(node, auth, owner));
+        Assert.Equal(StatusCode.Unavailable, outage.StatusCode);
+        var again = await Assert.ThrowsAsync<RpcException>(() => TestMembers.AccessTokenAsync(node, auth, owner));
+        Assert.Equal(StatusCode.Unavailable, again.StatusCode);
+        var issued = await TestMembers.WithDbAsync(Server, db => db.Set<Pan.Data.Tokens.StoredAccessToken>().CountAsync(t => t.Uid == owner.Uid));
+
+        relay.Restore();
+        var access = await TestMembers.AccessTokenAsync(node, auth, owner);
+        await Grpc.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = access });
+        Assert.Equal(1, issued);
+    }
+
     private Task<RpcException> ExpectValidateInvalid(string token) =>
         Errors.ExpectAsync(() => Grpc.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = token }).ResponseAsync,
             StatusCode.Unauthenticated, "ErrValidateAccessToken.TOKEN_INVALID");
