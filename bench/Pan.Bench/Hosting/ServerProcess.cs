@@ -128,6 +128,7 @@ public sealed class ServerProcess : IAsyncDisposable
         ["Pan__Sms__Limits__PerCountryPerHour"] = "100000000",
         ["Pan__Sms__Limits__PerCountryPerDay"] = "100000000",
         ["Pan__Captcha__Mode"] = "off",
+        ["Pan__PhoneLookups__PerIpPerHour"] = "100000000",
         // Why: a Production server needs an email relay and a public base URL; no bench scenario sends mail, so the
         // relay is the discard port and the base URL the server's own listener.
         ["Pan__Email__Provider"] = "smtp",

@@ -24,7 +24,8 @@ namespace Pan.Server.Login;
 /// that platform, whose reCAPTCHA token rides in phase_session_valid) → INPUT_CODE (code; empty asks for a resend) →
 /// DONE with an auth token for the phone's default member. EMAIL (email + password) and EMAIL_OTC (email one-time code)
 /// use the same phases and are handled by <see cref="EmailLoginFlow"/>.
-/// Check-existence is the one step allowed to tell whether a phone has an account (captcha- and rate-limited).
+/// Check-existence is one of the two steps allowed to tell whether a phone has an account; it is rate-limited per client
+/// address (<see cref="PhoneLookupLimit"/>) and its code goes out only past the SMS caps and captcha rules.
 /// </summary>
 public sealed class LoginFlow(
     PhoneNumbers phones,
@@ -34,7 +35,8 @@ public sealed class LoginFlow(
     TokenService tokens,
     FailureCounter failures,
     LoginCodeStepReader codeSteps,
-    EmailLoginFlow emailLogin)
+    EmailLoginFlow emailLogin,
+    PhoneLookupLimit lookups)
 {
     public static readonly FlowErrors Errors = FlowErrors.From(
         E.SessionInvalid, E.CodeInvalid, E.CodePending, E.CodePending10, E.RecaptchaFailed, E.SessionInvalid);
@@ -74,6 +76,7 @@ public sealed class LoginFlow(
     {
         var phone = phones.SmsDestination(request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue, "phase_check_existence_value");
         RegisterFlow.ValidateAppId(request.AppId);
+        await lookups.AdmitAsync(http, Errors, cancellationToken);
         var found = await accounts.DefaultMemberByPhoneAsync(phone.E164, cancellationToken);
         var member = found.AccountFound
             ? found.Member ?? throw PanError.Of(E.PhoneHasNoMember, StatusCode.NotFound, "This phone has no member left; sign up again.")

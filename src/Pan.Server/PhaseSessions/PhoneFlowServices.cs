@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Pan.Server.Accounts;
 using Pan.Server.Login;
 using Pan.Server.MemberProfiles;
@@ -17,6 +18,9 @@ public static class PhoneFlowServices
         services.AddScoped<AccountDirectory>();
         services.AddScoped<PhaseSessionStore>();
         services.AddScoped<PhoneCodeSender>();
+        services.AddOptions<PhoneLookupOptions>().BindConfiguration(PhoneLookupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddScoped<Omniauth.RateCounters>();
+        services.AddScoped<PhoneLookupLimit>();
         services.AddScoped<MemberSlots>();
         services.AddScoped<RegisterFlow>();
         services.AddScoped<LoginFlow>();

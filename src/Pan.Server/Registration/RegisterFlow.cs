@@ -34,7 +34,8 @@ public sealed class RegisterFlow(
     DisplayNameDirectory names,
     MemberCreator creator,
     TokenService tokens,
-    TimeProvider clock)
+    TimeProvider clock,
+    PhoneLookupLimit lookups)
 {
     public static readonly FlowErrors Errors = FlowErrors.From(
         E.SessionInvalid, E.CodeInvalid, E.CodePending, E.CodePending10, E.RecaptchaFailed, E.RetryRequired);
@@ -52,6 +53,7 @@ public sealed class RegisterFlow(
     {
         var phone = phones.SmsDestination(request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue, "phase_check_existence_value");
         ValidateAppId(request.AppId);
+        await lookups.AdmitAsync(http, Errors, cancellationToken);
         if (await accounts.PhoneTakenAsync(phone.E164, cancellationToken))
         {
             throw PanError.Of(E.ExistingMember, StatusCode.AlreadyExists, "This phone already has an account; sign in instead.");

@@ -98,6 +98,8 @@ public sealed class PanServer : IAsyncDisposable
             ["Pan:Links:PublicBaseUrl"] = http.ToString(),
             // Why: test servers speak plain HTTP on loopback, where a Secure-only member cookie would never come back.
             ["Pan:SignIn:CookieSecure"] = "SameAsRequest",
+            // Why: every test flow comes from loopback; the suites that test the limit set their own.
+            ["Pan:PhoneLookups:PerIpPerHour"] = "100000000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

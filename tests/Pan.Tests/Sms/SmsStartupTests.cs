@@ -65,6 +65,7 @@ public sealed class SmsStartupTests : IAsyncDisposable
     [InlineData("Pan:Sms:Webhook:TimeoutSeconds", "0", "Pan:Sms:Webhook:TimeoutSeconds must be between 1 and 300")]
     [InlineData("Pan:Network:TrustedProxies:0", "my-proxy.local", "Pan:Network:TrustedProxies")]
     [InlineData("Pan:Internal:ApiKeys:0", "short", "Pan:Internal:ApiKeys")]
+    [InlineData("Pan:PhoneLookups:PerIpPerHour", "0", "Pan:PhoneLookups:PerIpPerHour must be between 1 and 100000000")]
     public async Task InvalidSetting_RefusesToStart_NamingIt(string key, string value, string message)
     {
         var settings = new Dictionary<string, string?>

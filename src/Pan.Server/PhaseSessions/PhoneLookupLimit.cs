@@ -1,0 +1,45 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using Pan.Server.Network;
+using Pan.Server.Omniauth;
+using Pan.Server.Sms;
+
+namespace Pan.Server.PhaseSessions;
+
+/// <summary><c>Pan:PhoneLookups:*</c>: how often one client address may ask whether phones have accounts.</summary>
+public sealed class PhoneLookupOptions
+{
+    public const string Section = "Pan:PhoneLookups";
+
+    /// <summary>Check-existence steps (sign-in and sign-up together) per client address (IPv4, or IPv6 /64) per hour.</summary>
+    [Range(1, 100_000_000, ErrorMessage = "Pan:PhoneLookups:PerIpPerHour must be between {1} and {2}.")]
+    public int PerIpPerHour { get; set; } = 300;
+}
+
+/// <summary>
+/// The rate limit of the two steps allowed to tell whether a phone has an account: Login's and Register's
+/// check-existence (SECURITY 15). Every such step counts against its client address in a fixed one-hour window kept in
+/// the database (<c>rate_counters</c>, shared by every node), before the phone is looked up; past
+/// <see cref="PhoneLookupOptions.PerIpPerHour"/> the step answers the flow's CODE_PENDING_10, the same for a phone
+/// with or without an account, without looking it up.
+/// </summary>
+/// <remarks>
+/// Why per address and this default: the lookups of an enumeration run come from few addresses, while the sign-ins of
+/// real members behind one carrier-grade NAT are spread over many; 300 an hour is well above the 20 SMS an address may
+/// trigger (<c>Pan:Sms:Limits:PerIpPerHour</c>), since a lookup that finds nothing sends none. Why not also a captcha
+/// before the lookup: the phone flows ask for their captcha on the phase session (UnlockSessionToken), which exists
+/// only after the lookup; the SMS risk rules still put the captcha in front of every code.
+/// </remarks>
+public sealed class PhoneLookupLimit(RateCounters counters, IOptions<PhoneLookupOptions> options)
+{
+    /// <summary>Counts one lookup from the caller's address, or throws the flow's CODE_PENDING_10 when over the limit.</summary>
+    public async Task AdmitAsync(HttpContext http, FlowErrors errors, CancellationToken cancellationToken)
+    {
+        var address = SmsKeys.Ip(ClientAddress.Of(http)) ?? "unknown";
+        var hit = await counters.HitAsync("phone-lookup:" + address, options.Value.PerIpPerHour, cancellationToken);
+        if (hit.RetryAfterSeconds is not null)
+        {
+            throw errors.CodePending10();
+        }
+    }
+}
