@@ -74,6 +74,23 @@ public sealed class FailureCounter(PanDbContext db, TimeProvider clock, IOptions
         throw new InvalidOperationException("The failure counter could not be updated under contention.");
     }
 
+    /// <summary>
+    /// After a secret matched: resets the streak and returns true, unless the member became locked while the secret was
+    /// being checked. Why: guesses fired together all pass the lock check made before hashing, before any of them
+    /// records a failure; a match that ends after the others locked the member loses like a guess made while locked, or
+    /// parallel guessing would get past the cap on consecutive failures (SECURITY 10).
+    /// </summary>
+    public async Task<bool> SucceedUnlessLockedAsync(long uid, CancellationToken cancellationToken)
+    {
+        if ((await StateAsync(uid, cancellationToken)).Locked)
+        {
+            return false;
+        }
+
+        await ResetAsync(uid, cancellationToken);
+        return true;
+    }
+
     /// <summary>Clears the member's streak (a success, or an operator releasing a lock).</summary>
     public Task ResetAsync(long uid, CancellationToken cancellationToken) =>
         db.Set<LoginFailure>().Where(f => f.Uid == uid).ExecuteDeleteAsync(cancellationToken);

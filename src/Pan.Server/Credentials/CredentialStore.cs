@@ -158,7 +158,11 @@ public sealed class CredentialStore(
             }
         }
 
-        await failures.ResetAsync(uid, cancellationToken);
+        if (!await failures.SucceedUnlessLockedAsync(uid, cancellationToken))
+        {
+            return (SecretCheck.Locked, false);
+        }
+
         if (passwordCheck.NeedsRehash)
         {
             await RehashPasswordAsync(uid, password, passwordHash, cancellationToken);
@@ -305,8 +309,7 @@ public sealed class CredentialStore(
             return (SecretCheck.Wrong, false);
         }
 
-        await failures.ResetAsync(uid, cancellationToken);
-        return (SecretCheck.Ok, check.NeedsRehash);
+        return await failures.SucceedUnlessLockedAsync(uid, cancellationToken) ? (SecretCheck.Ok, check.NeedsRehash) : (SecretCheck.Locked, false);
     }
 
     private async Task RehashPasswordAsync(long uid, string password, string stored, CancellationToken cancellationToken)

@@ -113,7 +113,10 @@ public sealed class GuestSignIn(
             throw Failed();
         }
 
-        await failures.ResetAsync(uid, cancellationToken);
+        if (!await failures.SucceedUnlessLockedAsync(uid, cancellationToken))
+        {
+            throw Failed();
+        }
     }
 
     private static ApinodeException Failed() => new(GuestCodes.LoginFailed, "Login failed.");

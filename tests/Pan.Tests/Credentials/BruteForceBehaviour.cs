@@ -147,6 +147,34 @@ public abstract class BruteForceBehaviour<TFixture>(TFixture fixture) : IClassFi
         await ExpectAuthFailed(member.DisplayName!, Password);
     }
 
+    [Fact]
+    public async Task RightPassword_StillBeingHashedWhenTheMemberIsLocked_IsRefused()
+    {
+        // Why: guesses fired together all pass the lock check before any of them records a failure; a right one whose
+        // hash ends after the others locked the member must lose, or parallel guessing would get past the cap.
+        // The stored hash is slow on purpose (256 MiB, 12 passes: seconds), so the lock lands while it is computed.
+        var member = await TestMembers.CreateAsync(Server);
+        await ImportHashAsync(Server, member.Uid, SlowHash(Password));
+        var verifying = Task.Run(() => Verify(member.DisplayName!, Password));
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        for (var i = 0; i < CredentialFixture.MaxFailures; i++)
+        {
+            await UseAsync<FailureCounter>(Server, c => c.RecordFailureAsync(member.Uid, default));
+        }
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => verifying);
+
+        Assert.Equal((StatusCode.PermissionDenied, "VerifyMemberByPasswordResponse.ErrAuthFailed"), (refused.StatusCode, refused.Info()!.Reason));
+    }
+
+    private static string SlowHash(string password)
+    {
+        var encoded = new char[Geralt.Argon2id.HashSize];
+        Geralt.Argon2id.ComputeHash(encoded, System.Text.Encoding.UTF8.GetBytes(password), 12, 256 * 1024 * 1024);
+        var end = Array.IndexOf(encoded, '\0');
+        return new string(encoded, 0, end < 0 ? encoded.Length : end);
+    }
+
     /// <summary>Fails <see cref="CredentialFixture.MaxFailures"/> times (waiting out each delay); returns the last wrong answer.</summary>
     private async Task<RpcException> LockAsync(string name)
     {
