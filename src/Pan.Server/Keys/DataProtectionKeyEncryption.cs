@@ -42,9 +42,10 @@ public sealed class DataProtectionKeyDecryptor(IServiceProvider services) : IXml
 /// <summary>Rewrites stored Data Protection key XML at start-up: plain secrets wrapped, secrets under an older key re-wrapped.</summary>
 internal static class DataProtectionKeyXml
 {
-    private static readonly XName EncryptedSecret = "encryptedSecret";
+    private static readonly XNamespace DataProtectionNamespace = "http://schemas.asp.net/2015/03/dataProtection";
+    private static readonly XName EncryptedSecret = DataProtectionNamespace + "encryptedSecret";
     private static readonly XName DecryptorType = "decryptorType";
-    private static readonly XName RequiresEncryption = XNamespace.Get("http://schemas.asp.net/2015/03/dataProtection") + "requiresEncryption";
+    private static readonly XName RequiresEncryption = DataProtectionNamespace + "requiresEncryption";
 
     /// <summary>The XML to store instead of <paramref name="xml"/>, or null when it is already wrapped with the current key.</summary>
     public static string? Rewrap(string xml, KeyEncryption keys)
