@@ -7,6 +7,7 @@ using Pan.Server.Email;
 using Pan.Server.Errors;
 using Pan.Server.Guests;
 using Pan.Server.Health;
+using Pan.Server.Keys;
 using Pan.Server.Members;
 using Pan.Server.Omniauth;
 using Pan.Server.OAuth;
@@ -35,6 +36,7 @@ public static class PanServices
         services.AddPanTokens().AddPanCaptcha().AddPanSession();
 
         services.AddPanDatabase(builder.Configuration);
+        services.AddPanKeyEncryption();
         services.AddPanPhoneFlows();
         services.AddPanSms(builder.Configuration);
         services.AddPanCredentials();

@@ -5,6 +5,7 @@ using OpenIddict.Server;
 using Pan.Data;
 using Pan.Data.OAuth;
 using Pan.Server.Data;
+using Pan.Server.Keys;
 
 namespace Pan.Server.OAuth;
 
@@ -14,8 +15,10 @@ namespace Pan.Server.OAuth;
 /// The first node to start makes generation 1 of each; two nodes starting at once race on the unique (kind,
 /// generation) and the loser uses the winner's keys. <c>clients rotate-keys</c> adds the next generation, which signs
 /// and encrypts from each node's next start, while the previous generation keeps verifying and decrypting.
+/// The material is stored wrapped with <c>Pan:Keys:EncryptionKey</c> when it is set (<see cref="KeyEncryption"/>); the
+/// keys this ring hands out hold it unwrapped.
 /// </summary>
-public sealed class OAuthKeyRing(IServiceScopeFactory scopes, TimeProvider clock, ILogger<OAuthKeyRing> logger) : IDisposable
+public sealed class OAuthKeyRing(IServiceScopeFactory scopes, KeyEncryption encryption, TimeProvider clock, ILogger<OAuthKeyRing> logger) : IDisposable
 {
     public const string Signing = "sig";
     public const string Encryption = "enc";
@@ -107,8 +110,16 @@ public sealed class OAuthKeyRing(IServiceScopeFactory scopes, TimeProvider clock
         }
     }
 
-    private static async Task<IReadOnlyList<OAuthKey>> LiveAsync(PanDbContext db, CancellationToken cancellationToken) =>
-        await db.Set<OAuthKey>().AsNoTracking().Where(k => k.Retired == null).OrderByDescending(k => k.Generation).ToListAsync(cancellationToken);
+    private async Task<IReadOnlyList<OAuthKey>> LiveAsync(PanDbContext db, CancellationToken cancellationToken)
+    {
+        var live = await db.Set<OAuthKey>().AsNoTracking().Where(k => k.Retired == null).OrderByDescending(k => k.Generation).ToListAsync(cancellationToken);
+        foreach (var key in live)
+        {
+            key.Material = encryption.Unprotect(key.Material, KeyContexts.For(key), KeyContexts.Describe(key));
+        }
+
+        return live;
+    }
 
     private async Task<bool> TryAddAsync(PanDbContext db, string kind, long generation, CancellationToken cancellationToken)
     {
@@ -128,9 +139,9 @@ public sealed class OAuthKeyRing(IServiceScopeFactory scopes, TimeProvider clock
             Kind = kind,
             Generation = generation,
             KeyId = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(12)),
-            Material = material,
             Created = clock.GetUtcNow(),
         };
+        key.Material = encryption.Protect(material, KeyContexts.For(key));
         db.Add(key);
         try
         {

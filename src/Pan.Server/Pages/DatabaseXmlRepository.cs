@@ -9,8 +9,8 @@ namespace Pan.Server.Pages;
 /// <summary>
 /// Keeps the Data Protection key ring (which protects the pages' antiforgery tokens) in the database, so every node
 /// shares it and a form served by one node can be posted to another. Why not the default folder: nodes would each make
-/// their own keys and refuse each other's forms. Keys are stored unencrypted, like the token signing keys; database
-/// access is the trust boundary.
+/// their own keys and refuse each other's forms. The master keys inside the XML are wrapped with
+/// <c>Pan:Keys:EncryptionKey</c> by <see cref="Keys.DataProtectionKeyEncryptor"/> when it is set.
 /// </summary>
 internal sealed class DatabaseXmlRepository(IServiceScopeFactory scopes) : IXmlRepository
 {

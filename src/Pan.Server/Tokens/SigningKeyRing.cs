@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Pan.Data;
 using Pan.Data.Tokens;
+using Pan.Server.Keys;
 
 namespace Pan.Server.Tokens;
 
@@ -21,8 +22,10 @@ public sealed record SigningKeyMaterial(string Kid, long Generation, SymmetricSe
 /// the next generation is created and the old one keeps verifying until every token it signed has expired.
 /// The cache is reloaded every few minutes and whenever a token names a kid it has not seen (another node rotated).
 /// Two nodes that create a key at once race on the unique generation; the loser reloads and uses the winner's key.
+/// The secrets are stored wrapped with <c>Pan:Keys:EncryptionKey</c> when it is set (<see cref="KeyEncryption"/>).
 /// </summary>
-public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<TokenOptions> options, TimeProvider clock, ILogger<SigningKeyRing> logger) : IDisposable
+public sealed class SigningKeyRing(
+    IServiceScopeFactory scopes, IOptions<TokenOptions> options, KeyEncryption encryption, TimeProvider clock, ILogger<SigningKeyRing> logger) : IDisposable
 {
     /// <summary>How long a node may go without re-reading the keys (it also re-reads on an unknown kid).</summary>
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromMinutes(5);
@@ -141,10 +144,10 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<TokenOp
         {
             Kid = OpaqueTokens.RandomId(12),
             Generation = generation,
-            Secret = secret,
             Created = now,
             Activates = now,
         };
+        key.Secret = encryption.Protect(secret, KeyContexts.For(key));
 
         // Why: nodes that have not re-read the keys yet may still sign with the old key for one refresh interval,
         // so it keeps verifying for an auth token's lifetime plus that margin.
@@ -177,8 +180,11 @@ public sealed class SigningKeyRing(IServiceScopeFactory scopes, IOptions<TokenOp
         Interlocked.CompareExchange(ref snapshot, current with { ByKid = keys.ToFrozenDictionary(StringComparer.Ordinal) }, current);
     }
 
-    private static SigningKeyMaterial ToMaterial(SigningKey row) =>
-        new(row.Kid, row.Generation, new SymmetricSecurityKey(row.Secret) { KeyId = row.Kid }, row.Created, row.Activates, row.Retires);
+    private SigningKeyMaterial ToMaterial(SigningKey row)
+    {
+        var secret = encryption.Unprotect(row.Secret, KeyContexts.For(row), KeyContexts.Describe(row));
+        return new(row.Kid, row.Generation, new SymmetricSecurityKey(secret) { KeyId = row.Kid }, row.Created, row.Activates, row.Retires);
+    }
 
     private sealed record Snapshot(FrozenDictionary<string, SigningKeyMaterial> ByKid, DateTimeOffset? LoadedAt)
     {

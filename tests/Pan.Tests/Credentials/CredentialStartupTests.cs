@@ -55,6 +55,8 @@ public sealed class CredentialStartupTests
                     ["Pan:Hashids:Salt"] = "pan-tests-salt",
                     ["Pan:Sms:Provider"] = "webhook",
                     ["Pan:Sms:Webhook:Url"] = "http://127.0.0.1:9/",
+                    // Why: a Production server needs the key-encryption key; these tests are about other settings.
+                    [Keys.TestKeys.Setting] = Keys.TestKeys.First,
                     ["Logging:LogLevel:Default"] = "None",
                     [key] = value,
                 }));

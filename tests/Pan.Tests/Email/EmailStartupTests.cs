@@ -126,6 +126,8 @@ public sealed class EmailStartupTests : IAsyncDisposable
             ["Pan:Email:Smtp:Host"] = "smtp.example.com",
             ["Pan:Email:Smtp:From"] = "Pan <no-reply@example.com>",
             ["Pan:Links:PublicBaseUrl"] = "https://id.example.com",
+            // Why: a Production server needs the key-encryption key; these tests are about other settings.
+            [Keys.TestKeys.Setting] = Keys.TestKeys.First,
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:Console:FormatterName"] = "simple",
         };

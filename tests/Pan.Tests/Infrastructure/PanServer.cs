@@ -65,6 +65,12 @@ public sealed class PanServer : IAsyncDisposable
             {
                 await app.DisposeAsync();
             }
+            catch
+            {
+                // Why: a server that refuses to start may already run hosted services (janitors); stop them with it.
+                await app.DisposeAsync();
+                throw;
+            }
         }
     }
 

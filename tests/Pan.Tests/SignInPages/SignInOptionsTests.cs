@@ -31,6 +31,8 @@ public sealed class SignInOptionsTests
             // Why loopback in Development: appsettings.Development.json serves the OAuth provider over http on loopback.
             ["Pan:Links:PublicBaseUrl"] = environment == "Development" ? "http://127.0.0.1:5080" : "https://id.example.com",
             ["Pan:SignIn:CookieSecure"] = secure,
+            // Why: a Production server needs the key-encryption key; these tests are about other settings.
+            [Keys.TestKeys.Setting] = Keys.TestKeys.First,
             ["Logging:LogLevel:Default"] = "Warning",
         }));
         if (starts)

@@ -116,6 +116,8 @@ public sealed class SmsStartupTests : IAsyncDisposable
             ["ConnectionStrings:Pan"] = database.ConnectionString,
             ["Pan:Database:Provider"] = "sqlite",
             ["Pan:Hashids:Salt"] = "pan-tests-salt",
+            // Why: a Production server needs the key-encryption key; these tests are about other settings.
+            [Keys.TestKeys.Setting] = Keys.TestKeys.First,
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:Console:FormatterName"] = "simple",
         };

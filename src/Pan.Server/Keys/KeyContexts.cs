@@ -1,0 +1,22 @@
+using Pan.Data.OAuth;
+using Pan.Data.Tokens;
+
+namespace Pan.Server.Keys;
+
+/// <summary>
+/// The associated data each stored key is wrapped with: the row's identity, so an envelope copied into another row
+/// (say, an old generation over the current one) fails to unwrap. These strings are part of the stored format.
+/// </summary>
+public static class KeyContexts
+{
+    public const string DataProtection = "data_protection_keys";
+
+    public static string For(SigningKey key) => $"signing_keys/{key.Kid}/{key.Generation}";
+
+    public static string For(OAuthKey key) => $"oauth_keys/{key.Kind}/{key.Generation}/{key.KeyId}";
+
+    /// <summary>How a signing key is named in messages.</summary>
+    public static string Describe(SigningKey key) => $"Auth-token signing key generation {key.Generation} ({key.Kid})";
+
+    public static string Describe(OAuthKey key) => $"OAuth {key.Kind} key generation {key.Generation} ({key.KeyId})";
+}

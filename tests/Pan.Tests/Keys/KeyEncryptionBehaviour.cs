@@ -1,0 +1,187 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.Data;
+using Pan.Data.OAuth;
+using Pan.Data.Pages;
+using Pan.Data.Tokens;
+using Pan.Server.Keys;
+using Pan.Server.OAuth;
+using Pan.Server.Tokens;
+using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
+
+namespace Pan.Tests.Keys;
+
+/// <summary>Makes a fresh database per test, so each test can restart servers on it with other keys.</summary>
+public interface ITestDatabases
+{
+    Task<ITestDatabase> CreateAsync();
+}
+
+public sealed class SqliteDatabases : ITestDatabases
+{
+    public Task<ITestDatabase> CreateAsync() => Task.FromResult<ITestDatabase>(new SqliteTestDatabase());
+}
+
+public sealed class PostgresDatabases : ITestDatabases
+{
+    public async Task<ITestDatabase> CreateAsync() => await PostgresTestDatabase.CreateAsync();
+}
+
+/// <summary>
+/// Stored keys (auth-token signing keys, OAuth keys, Data Protection keys) are wrapped with Pan:Keys:EncryptionKey:
+/// the raw rows hold no key material, restarts keep every key, plain rows are wrapped at the next start, a rotation
+/// re-wraps, and a row the configured keys cannot unwrap stops start-up.
+/// </summary>
+public abstract class KeyEncryptionBehaviour<TDatabases>
+    where TDatabases : ITestDatabases, new()
+{
+    private const string Purpose = "pan-key-tests";
+
+    [Fact]
+    public async Task WithAKey_StoredRowsHoldNoKeyMaterial_AndTokensSurviveARestart()
+    {
+        await using var database = await new TDatabases().CreateAsync();
+        Before before;
+        await using (var first = await StartAsync(database, TestKeys.First))
+        {
+            before = await UseKeysAsync(first);
+            var rows = await RowsAsync(first);
+            Assert.All(rows.Signing, r => AssertWrapped(r.Secret, TestKeys.First));
+            Assert.All(rows.OAuth, r => AssertWrapped(r.Material, TestKeys.First));
+            Assert.DoesNotContain(rows.Signing, r => Contains(r.Secret, before.SigningSecret));
+            Assert.All(before.OAuthMaterial, m => Assert.DoesNotContain(rows.OAuth, r => Contains(r.Material, m)));
+            Assert.NotEmpty(rows.DataProtection);
+            Assert.All(rows.DataProtection, x =>
+            {
+                Assert.Contains("panWrapped", x, StringComparison.Ordinal);
+                Assert.DoesNotContain("requiresEncryption", x, StringComparison.Ordinal);
+            });
+        }
+
+        await using var second = await StartAsync(database, TestKeys.First);
+        await AssertStillWorksAsync(second, before);
+    }
+
+    [Fact]
+    public async Task PlainRowsFromBefore_AreWrappedAtTheNextStart_AndStillWork()
+    {
+        await using var database = await new TDatabases().CreateAsync();
+        Before before;
+        await using (var plain = await StartAsync(database, null))
+        {
+            before = await UseKeysAsync(plain);
+            var rows = await RowsAsync(plain);
+            Assert.Contains(rows.Signing, r => r.Secret.AsSpan().SequenceEqual(before.SigningSecret));
+            Assert.Contains(rows.DataProtection, x => x.Contains("requiresEncryption", StringComparison.Ordinal));
+        }
+
+        await using var wrapped = await StartAsync(database, TestKeys.First);
+        var after = await RowsAsync(wrapped);
+        Assert.All(after.Signing, r => AssertWrapped(r.Secret, TestKeys.First));
+        Assert.All(after.OAuth, r => AssertWrapped(r.Material, TestKeys.First));
+        Assert.All(after.DataProtection, x => Assert.DoesNotContain("requiresEncryption", x, StringComparison.Ordinal));
+        var signing = Assert.Single(after.Signing);
+        Assert.Equal(before.SigningSecret, KeyEnvelope.Open(Convert.FromBase64String(TestKeys.First), signing.Secret, KeyContexts.For(signing)));
+        await AssertStillWorksAsync(wrapped, before);
+    }
+
+    [Theory]
+    [InlineData(TestKeys.Second)]
+    [InlineData(null)]
+    public async Task AWrappedRowWithoutItsKey_StopsStartUp_NamingTheSetting(string? key)
+    {
+        await using var database = await new TDatabases().CreateAsync();
+        await using (var first = await StartAsync(database, TestKeys.First))
+        {
+            await UseKeysAsync(first);
+        }
+
+        var ex = await Record.ExceptionAsync(() => StartAsync(database, key));
+        var refused = Assert.IsType<KeyEncryptionException>(ex);
+        Assert.Contains("Pan:Keys:EncryptionKey", refused.Message, StringComparison.Ordinal);
+
+        // Why: refusing must not have replaced the keys (which would sign everyone out); the right key still works.
+        await using var again = await StartAsync(database, TestKeys.First);
+        var rows = await RowsAsync(again);
+        Assert.Single(rows.Signing);
+        Assert.All(rows.Signing, r => AssertWrapped(r.Secret, TestKeys.First));
+    }
+
+    [Fact]
+    public async Task ARotationWithPreviousKeys_RewrapsEveryRow_WithTheNewKey()
+    {
+        await using var database = await new TDatabases().CreateAsync();
+        Before before;
+        await using (var first = await StartAsync(database, TestKeys.First))
+        {
+            before = await UseKeysAsync(first);
+        }
+
+        await using (var rotating = await StartAsync(database, TestKeys.Second, TestKeys.Third, TestKeys.First))
+        {
+            var rows = await RowsAsync(rotating);
+            Assert.All(rows.Signing, r => AssertWrapped(r.Secret, TestKeys.Second));
+            Assert.All(rows.OAuth, r => AssertWrapped(r.Material, TestKeys.Second));
+            await AssertStillWorksAsync(rotating, before);
+        }
+
+        // Why: with the old key gone, only rows re-wrapped by the rotation (Data Protection's included) can be read.
+        await using var after = await StartAsync(database, TestKeys.Second);
+        await AssertStillWorksAsync(after, before);
+    }
+
+    private static Task<PanServer> StartAsync(ITestDatabase database, string? key, params string[] previous)
+    {
+        var settings = new Dictionary<string, string?> { [TestKeys.Setting] = key };
+        for (var i = 0; i < previous.Length; i++)
+        {
+            settings[$"Pan:Keys:PreviousEncryptionKeys:{i}"] = previous[i];
+        }
+
+        return PanServer.StartAsync(database, settings);
+    }
+
+    /// <summary>Signs an auth token, loads the OAuth keys and protects a payload with Data Protection.</summary>
+    private static async Task<Before> UseKeysAsync(PanServer server)
+    {
+        var member = await TestMembers.CreateAsync(server);
+        var token = await TestMembers.AuthTokenAsync(server, member);
+        var ring = server.Services.GetRequiredService<SigningKeyRing>();
+        var signing = await ring.GetSigningKeyAsync(default);
+        var oauth = await server.Services.GetRequiredService<OAuthKeyRing>().EnsureAsync(default);
+        var protectedPayload = server.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector(Purpose).Protect("kept");
+        return new(token, signing.Key.Key, oauth.Select(k => k.Material).ToList(), protectedPayload);
+    }
+
+    private static async Task AssertStillWorksAsync(PanServer server, Before before)
+    {
+        await using var scope = server.Services.CreateAsyncScope();
+        Assert.NotNull(await scope.ServiceProvider.GetRequiredService<TokenService>().ValidateAuthTokenAsync(before.AuthToken, default));
+        var oauth = await server.Services.GetRequiredService<OAuthKeyRing>().EnsureAsync(default);
+        Assert.Equal(before.OAuthMaterial, oauth.Select(k => k.Material).ToList());
+        Assert.Equal("kept", server.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector(Purpose).Unprotect(before.DataProtected));
+    }
+
+    private static Task<Rows> RowsAsync(PanServer server) => TestMembers.WithDbAsync(server, async db => new Rows(
+        await db.Set<SigningKey>().AsNoTracking().ToListAsync(),
+        await db.Set<OAuthKey>().AsNoTracking().ToListAsync(),
+        await db.Set<DataProtectionKey>().AsNoTracking().Select(k => k.Xml).ToListAsync()));
+
+    private static void AssertWrapped(byte[] stored, string key)
+    {
+        Assert.True(KeyEnvelope.IsEnvelope(stored));
+        Assert.Equal(KeyEnvelope.KeyId(Convert.FromBase64String(key)), KeyEnvelope.WrappedBy(stored).ToArray());
+    }
+
+    private static bool Contains(byte[] stored, byte[] material) => stored.AsSpan().IndexOf(material) >= 0;
+
+    private sealed record Before(string AuthToken, byte[] SigningSecret, List<byte[]> OAuthMaterial, string DataProtected);
+
+    private sealed record Rows(List<SigningKey> Signing, List<OAuthKey> OAuth, List<string> DataProtection);
+}
+
+public sealed class KeyEncryptionBehaviour_Sqlite : KeyEncryptionBehaviour<SqliteDatabases>;
+
+public sealed class KeyEncryptionBehaviour_Postgres : KeyEncryptionBehaviour<PostgresDatabases>;

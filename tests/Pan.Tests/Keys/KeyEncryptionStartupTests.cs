@@ -1,0 +1,99 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Pan.Server.Hosting;
+using Pan.Tests.Infrastructure;
+
+namespace Pan.Tests.Keys;
+
+/// <summary><c>Pan:Keys</c> is checked when the server starts: required in Production, and only base64 of 32 bytes.</summary>
+public sealed class KeyEncryptionStartupTests : IAsyncDisposable
+{
+    private readonly SqliteTestDatabase database = new();
+
+    [Fact]
+    public async Task Production_WithoutTheKey_RefusesToStart_SayingHowToMakeOne()
+    {
+        var message = await StartupFailsAsync("Production", new() { [TestKeys.Setting] = null });
+        Assert.Contains("Pan:Keys:EncryptionKey is required in Production", message, StringComparison.Ordinal);
+        Assert.Contains("openssl rand -base64 32", message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Pan:Keys:EncryptionKey", "not base64!", "Pan:Keys:EncryptionKey must be the base64 of exactly 32 bytes")]
+    [InlineData("Pan:Keys:EncryptionKey", "AAECAwQFBgcICQoLDA0ODw==", "Pan:Keys:EncryptionKey must be the base64 of exactly 32 bytes")]
+    [InlineData("Pan:Keys:PreviousEncryptionKeys:0", "AAEC", "Pan:Keys:PreviousEncryptionKeys:0 must be the base64 of exactly 32 bytes")]
+    public async Task AMalformedKey_RefusesToStart_NamingTheSetting(string key, string value, string expected)
+    {
+        var message = await StartupFailsAsync("Production", new() { [key] = value });
+        Assert.Contains(expected, message, StringComparison.Ordinal);
+        Assert.DoesNotContain(value, message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Production_WithTheKey_Starts()
+    {
+        await using var app = Build("Production", []);
+        await app.StartAsync();
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task Development_WithoutTheKey_Starts()
+    {
+        await using var app = Build("Development", new() { [TestKeys.Setting] = null, ["Pan:Links:PublicBaseUrl"] = "http://127.0.0.1:5080" });
+        await app.StartAsync();
+        await app.StopAsync();
+    }
+
+    public ValueTask DisposeAsync() => database.DisposeAsync();
+
+    private async Task<string> StartupFailsAsync(string environment, Dictionary<string, string?> settings)
+    {
+        WebApplication? app = null;
+        try
+        {
+            var ex = await Record.ExceptionAsync(async () =>
+            {
+                app = Build(environment, settings);
+                await app.StartAsync();
+            });
+            Assert.NotNull(ex);
+            var failures = ex is AggregateException all ? all.InnerExceptions : [ex];
+            return string.Join(Environment.NewLine, failures.Select(f => f.Message));
+        }
+        finally
+        {
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
+        }
+    }
+
+    private WebApplication Build(string environment, Dictionary<string, string?> settings)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["Kestrel:Endpoints:Http:Url"] = "http://127.0.0.1:0",
+            ["Kestrel:Endpoints:Grpc:Url"] = "http://127.0.0.1:0",
+            ["Kestrel:Endpoints:Grpc:Protocols"] = "Http2",
+            ["ConnectionStrings:Pan"] = database.ConnectionString,
+            ["Pan:Database:Provider"] = "sqlite",
+            ["Pan:Hashids:Salt"] = "pan-tests-salt",
+            ["Pan:Sms:Provider"] = "webhook",
+            ["Pan:Sms:Webhook:Url"] = "https://sms.example/send",
+            ["Pan:Email:Provider"] = "smtp",
+            ["Pan:Email:Smtp:Host"] = "smtp.example.com",
+            ["Pan:Email:Smtp:From"] = "Pan <no-reply@example.com>",
+            ["Pan:Links:PublicBaseUrl"] = "https://id.example.com",
+            [TestKeys.Setting] = TestKeys.First,
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings)
+        {
+            values[key] = value;
+        }
+
+        return PanApp.Build([$"--environment={environment}"], builder => builder.Configuration.AddInMemoryCollection(values));
+    }
+}
