@@ -1,9 +1,7 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Pan.Server.Email;
-using Pan.Server.Hosting;
 using Pan.Tests.Infrastructure;
 
 namespace Pan.Tests.Email;
@@ -87,32 +85,12 @@ public sealed class EmailStartupTests : IAsyncDisposable
 
     public ValueTask DisposeAsync() => database.DisposeAsync();
 
-    private async Task<string> StartupFailsAsync(string environment, Dictionary<string, string?> settings)
-    {
-        WebApplication? app = null;
-        try
-        {
-            var ex = await Record.ExceptionAsync(async () =>
-            {
-                app = Build(environment, settings);
-                await app.StartAsync();
-            });
-            Assert.NotNull(ex);
-            var failures = ex is AggregateException all ? all.InnerExceptions : [ex];
-            return string.Join(Environment.NewLine, failures.Select(f => f.Message));
-        }
-        finally
-        {
-            if (app is not null)
-            {
-                await app.DisposeAsync();
-            }
-        }
-    }
+    private Task<string> StartupFailsAsync(string environment, Dictionary<string, string?> settings) =>
+        StartupProbe.FailureAsync(() => Build(environment, settings));
 
     private WebApplication Build(string environment, Dictionary<string, string?> settings)
     {
-        var values = new Dictionary<string, string?>
+        var defaults = new Dictionary<string, string?>
         {
             ["Kestrel:Endpoints:Http:Url"] = "http://127.0.0.1:0",
             ["Kestrel:Endpoints:Grpc:Url"] = "http://127.0.0.1:0",
@@ -131,11 +109,6 @@ public sealed class EmailStartupTests : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:Console:FormatterName"] = "simple",
         };
-        foreach (var (key, value) in settings)
-        {
-            values[key] = value;
-        }
-
-        return PanApp.Build([$"--environment={environment}"], builder => builder.Configuration.AddInMemoryCollection(values));
+        return StartupProbe.Build(environment, defaults, settings);
     }
 }

@@ -1,6 +1,4 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
-using Pan.Server.Hosting;
 using Pan.Tests.Infrastructure;
 
 namespace Pan.Tests.Keys;
@@ -47,32 +45,12 @@ public sealed class KeyEncryptionStartupTests : IAsyncDisposable
 
     public ValueTask DisposeAsync() => database.DisposeAsync();
 
-    private async Task<string> StartupFailsAsync(string environment, Dictionary<string, string?> settings)
-    {
-        WebApplication? app = null;
-        try
-        {
-            var ex = await Record.ExceptionAsync(async () =>
-            {
-                app = Build(environment, settings);
-                await app.StartAsync();
-            });
-            Assert.NotNull(ex);
-            var failures = ex is AggregateException all ? all.InnerExceptions : [ex];
-            return string.Join(Environment.NewLine, failures.Select(f => f.Message));
-        }
-        finally
-        {
-            if (app is not null)
-            {
-                await app.DisposeAsync();
-            }
-        }
-    }
+    private Task<string> StartupFailsAsync(string environment, Dictionary<string, string?> settings) =>
+        StartupProbe.FailureAsync(() => Build(environment, settings));
 
     private WebApplication Build(string environment, Dictionary<string, string?> settings)
     {
-        var values = new Dictionary<string, string?>
+        var defaults = new Dictionary<string, string?>
         {
             ["Kestrel:Endpoints:Http:Url"] = "http://127.0.0.1:0",
             ["Kestrel:Endpoints:Grpc:Url"] = "http://127.0.0.1:0",
@@ -89,11 +67,6 @@ public sealed class KeyEncryptionStartupTests : IAsyncDisposable
             [TestKeys.Setting] = TestKeys.First,
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        foreach (var (key, value) in settings)
-        {
-            values[key] = value;
-        }
-
-        return PanApp.Build([$"--environment={environment}"], builder => builder.Configuration.AddInMemoryCollection(values));
+        return StartupProbe.Build(environment, defaults, settings);
     }
 }

@@ -1,8 +1,6 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Pan.Server.Hosting;
 using Pan.Server.Sms;
 using Pan.Tests.Infrastructure;
 
@@ -83,32 +81,12 @@ public sealed class SmsStartupTests : IAsyncDisposable
     public ValueTask DisposeAsync() => database.DisposeAsync();
 
     /// <summary>Asserts the server refuses to start because of its settings; returns every validation message.</summary>
-    private async Task<string> StartupFailsAsync(string environment, Dictionary<string, string?> settings)
-    {
-        // Why: some options are read while the pipeline is built (trusted proxies), the rest when the host starts.
-        WebApplication? app = null;
-        try
-        {
-            var ex = await Record.ExceptionAsync(async () =>
-            {
-                app = Build(environment, settings);
-                await app.StartAsync();
-            });
-            var failures = ex is AggregateException all ? all.InnerExceptions : [Assert.IsType<OptionsValidationException>(ex)];
-            return string.Join(Environment.NewLine, failures.Select(f => Assert.IsType<OptionsValidationException>(f).Message));
-        }
-        finally
-        {
-            if (app is not null)
-            {
-                await app.DisposeAsync();
-            }
-        }
-    }
+    private Task<string> StartupFailsAsync(string environment, Dictionary<string, string?> settings) =>
+        StartupProbe.FailureAsync(() => Build(environment, settings));
 
     private WebApplication Build(string environment, Dictionary<string, string?> settings)
     {
-        var values = new Dictionary<string, string?>
+        var defaults = new Dictionary<string, string?>
         {
             ["Kestrel:Endpoints:Http:Url"] = "http://127.0.0.1:0",
             ["Kestrel:Endpoints:Grpc:Url"] = "http://127.0.0.1:0",
@@ -121,11 +99,6 @@ public sealed class SmsStartupTests : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:Console:FormatterName"] = "simple",
         };
-        foreach (var (key, value) in settings)
-        {
-            values[key] = value;
-        }
-
-        return PanApp.Build([$"--environment={environment}"], builder => builder.Configuration.AddInMemoryCollection(values));
+        return StartupProbe.Build(environment, defaults, settings);
     }
 }
