@@ -17,6 +17,9 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>The Hashids salt the server runs with; the seeder encodes hash_uid with the same one.</summary>
     public const string HashidsSalt = "pan-bench-salt-2026";
 
+    /// <summary>The key-encryption key of this bench process (Pan:Keys:EncryptionKey), random per process.</summary>
+    private static readonly string KeyEncryptionKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     private readonly Process process;
     private readonly Task logCopy;
 
@@ -119,6 +122,9 @@ public sealed class ServerProcess : IAsyncDisposable
         ["Pan__Database__Provider"] = database.Provider,
         ["ConnectionStrings__Pan"] = database.ConnectionString,
         ["Pan__Hashids__Salt"] = HashidsSalt,
+        // Why: a Production server stores its signing keys wrapped and will not start without the key; the migration
+        // run and the server of one run share this one (a fresh database per run holds no keys of an earlier run).
+        ["Pan__Keys__EncryptionKey"] = KeyEncryptionKey,
         ["Pan__Sms__Provider"] = "webhook",
         ["Pan__Sms__Webhook__Url"] = smsUrl.ToString(),
         ["Pan__Sms__Limits__PerPhonePerHour"] = "1000000",
