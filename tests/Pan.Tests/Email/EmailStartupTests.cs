@@ -88,27 +88,6 @@ public sealed class EmailStartupTests : IAsyncDisposable
     private Task<string> StartupFailsAsync(string environment, Dictionary<string, string?> settings) =>
         StartupProbe.FailureAsync(() => Build(environment, settings));
 
-    private WebApplication Build(string environment, Dictionary<string, string?> settings)
-    {
-        var defaults = new Dictionary<string, string?>
-        {
-            ["Kestrel:Endpoints:Http:Url"] = "http://127.0.0.1:0",
-            ["Kestrel:Endpoints:Grpc:Url"] = "http://127.0.0.1:0",
-            ["Kestrel:Endpoints:Grpc:Protocols"] = "Http2",
-            ["ConnectionStrings:Pan"] = database.ConnectionString,
-            ["Pan:Database:Provider"] = "sqlite",
-            ["Pan:Hashids:Salt"] = "pan-tests-salt",
-            ["Pan:Sms:Provider"] = "webhook",
-            ["Pan:Sms:Webhook:Url"] = "https://sms.example/send",
-            ["Pan:Email:Provider"] = "smtp",
-            ["Pan:Email:Smtp:Host"] = "smtp.example.com",
-            ["Pan:Email:Smtp:From"] = "Pan <no-reply@example.com>",
-            ["Pan:Links:PublicBaseUrl"] = "https://id.example.com",
-            // Why: a Production server needs the key-encryption key; these tests are about other settings.
-            [Keys.TestKeys.Setting] = Keys.TestKeys.First,
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Logging:Console:FormatterName"] = "simple",
-        };
-        return StartupProbe.Build(environment, defaults, settings);
-    }
+    private WebApplication Build(string environment, Dictionary<string, string?> settings) =>
+        StartupProbe.Build(environment, StartupProbe.Production(database.ConnectionString), settings);
 }

@@ -10,6 +10,36 @@ namespace Pan.Tests.Infrastructure;
 /// </summary>
 public static class StartupProbe
 {
+    /// <summary>
+    /// What any server needs to start besides the settings a test is about: SQLite at <paramref name="connectionString"/>,
+    /// Kestrel on free ports, a Hashids salt and a key-encryption key (which Production requires), quiet logs.
+    /// </summary>
+    public static Dictionary<string, string?> Core(string connectionString) => new()
+    {
+        ["Kestrel:Endpoints:Http:Url"] = "http://127.0.0.1:0",
+        ["Kestrel:Endpoints:Grpc:Url"] = "http://127.0.0.1:0",
+        ["Kestrel:Endpoints:Grpc:Protocols"] = "Http2",
+        ["ConnectionStrings:Pan"] = connectionString,
+        ["Pan:Database:Provider"] = "sqlite",
+        ["Pan:Hashids:Salt"] = "pan-tests-salt",
+        [Keys.TestKeys.Setting] = Keys.TestKeys.First,
+        ["Logging:LogLevel:Default"] = "Warning",
+        ["Logging:Console:FormatterName"] = "simple",
+    };
+
+    /// <summary><see cref="Core"/> plus what a Production server also needs: an SMS provider, an SMTP relay and a public base URL.</summary>
+    public static Dictionary<string, string?> Production(string connectionString)
+    {
+        var settings = Core(connectionString);
+        settings["Pan:Sms:Provider"] = "webhook";
+        settings["Pan:Sms:Webhook:Url"] = "https://sms.example/send";
+        settings["Pan:Email:Provider"] = "smtp";
+        settings["Pan:Email:Smtp:Host"] = "smtp.example.com";
+        settings["Pan:Email:Smtp:From"] = "Pan <no-reply@example.com>";
+        settings["Pan:Links:PublicBaseUrl"] = "https://id.example.com";
+        return settings;
+    }
+
     /// <summary>A server in <paramref name="environment"/> with <paramref name="defaults"/>, overridden by <paramref name="settings"/> (null removes one).</summary>
     public static WebApplication Build(string environment, IReadOnlyDictionary<string, string?> defaults, IReadOnlyDictionary<string, string?> settings)
     {

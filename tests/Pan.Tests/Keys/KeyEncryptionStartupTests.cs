@@ -48,25 +48,6 @@ public sealed class KeyEncryptionStartupTests : IAsyncDisposable
     private Task<string> StartupFailsAsync(string environment, Dictionary<string, string?> settings) =>
         StartupProbe.FailureAsync(() => Build(environment, settings));
 
-    private WebApplication Build(string environment, Dictionary<string, string?> settings)
-    {
-        var defaults = new Dictionary<string, string?>
-        {
-            ["Kestrel:Endpoints:Http:Url"] = "http://127.0.0.1:0",
-            ["Kestrel:Endpoints:Grpc:Url"] = "http://127.0.0.1:0",
-            ["Kestrel:Endpoints:Grpc:Protocols"] = "Http2",
-            ["ConnectionStrings:Pan"] = database.ConnectionString,
-            ["Pan:Database:Provider"] = "sqlite",
-            ["Pan:Hashids:Salt"] = "pan-tests-salt",
-            ["Pan:Sms:Provider"] = "webhook",
-            ["Pan:Sms:Webhook:Url"] = "https://sms.example/send",
-            ["Pan:Email:Provider"] = "smtp",
-            ["Pan:Email:Smtp:Host"] = "smtp.example.com",
-            ["Pan:Email:Smtp:From"] = "Pan <no-reply@example.com>",
-            ["Pan:Links:PublicBaseUrl"] = "https://id.example.com",
-            [TestKeys.Setting] = TestKeys.First,
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
-        return StartupProbe.Build(environment, defaults, settings);
-    }
+    private WebApplication Build(string environment, Dictionary<string, string?> settings) =>
+        StartupProbe.Build(environment, StartupProbe.Production(database.ConnectionString), settings);
 }

@@ -84,21 +84,6 @@ public sealed class SmsStartupTests : IAsyncDisposable
     private Task<string> StartupFailsAsync(string environment, Dictionary<string, string?> settings) =>
         StartupProbe.FailureAsync(() => Build(environment, settings));
 
-    private WebApplication Build(string environment, Dictionary<string, string?> settings)
-    {
-        var defaults = new Dictionary<string, string?>
-        {
-            ["Kestrel:Endpoints:Http:Url"] = "http://127.0.0.1:0",
-            ["Kestrel:Endpoints:Grpc:Url"] = "http://127.0.0.1:0",
-            ["Kestrel:Endpoints:Grpc:Protocols"] = "Http2",
-            ["ConnectionStrings:Pan"] = database.ConnectionString,
-            ["Pan:Database:Provider"] = "sqlite",
-            ["Pan:Hashids:Salt"] = "pan-tests-salt",
-            // Why: a Production server needs the key-encryption key; these tests are about other settings.
-            [Keys.TestKeys.Setting] = Keys.TestKeys.First,
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Logging:Console:FormatterName"] = "simple",
-        };
-        return StartupProbe.Build(environment, defaults, settings);
-    }
+    private WebApplication Build(string environment, Dictionary<string, string?> settings) =>
+        StartupProbe.Build(environment, StartupProbe.Core(database.ConnectionString), settings);
 }
