@@ -36,6 +36,9 @@ public static class NetworkExtensions
                 }
             }
         });
+        // Why here: per-address limits of several features (email_existed, phone check-existence) share these counters.
+        services.AddScoped<RateCounters>();
+        services.AddHostedService<RateCounterJanitor>();
         return services;
     }
 

@@ -22,9 +22,7 @@ public static class OmniauthServiceCollectionExtensions
         services.AddScoped<SocialSignIn>();
         services.AddScoped<EmailDirectory>();
         services.AddScoped<EmailExistedCaptcha>();
-        services.AddScoped<RateCounters>();
         services.AddScoped<IMemberDataEraser, SocialIdentityEraser>();
-        services.AddHostedService<RateCounterJanitor>();
         services.AddHostedService<ProviderAppNotice>();
         return services;
     }

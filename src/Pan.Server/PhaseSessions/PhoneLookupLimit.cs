@@ -1,7 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using Pan.Server.Network;
-using Pan.Server.Omniauth;
 using Pan.Server.Sms;
 
 namespace Pan.Server.PhaseSessions;

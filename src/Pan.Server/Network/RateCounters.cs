@@ -2,10 +2,11 @@ using Microsoft.EntityFrameworkCore;
 using Pan.Data;
 using Pan.Data.Omniauth;
 
-namespace Pan.Server.Omniauth;
+namespace Pan.Server.Network;
 
 /// <summary>
-/// Fixed-window request counters in the database (table <c>rate_counters</c>), so every node counts the same requests.
+/// Fixed-window request counters in the database (table <c>rate_counters</c>), so every node counts the same requests:
+/// <c>email_existed</c>'s limits and the phone check-existence limit use them.
 /// One statement creates or increments the window's row and returns the new count
 /// (<c>INSERT … ON CONFLICT DO UPDATE … RETURNING</c>, the same SQL on SQLite and PostgreSQL).
 /// </summary>
