@@ -13,11 +13,9 @@ namespace Pan.Server.Email;
 /// </summary>
 public sealed class EmailDataEraser(PanDbContext db, TimeProvider clock) : IMemberDataEraser
 {
-    public const string Reason = "the member was deleted";
-
     public async Task EraseAsync(IReadOnlyCollection<long> uids, CancellationToken cancellationToken)
     {
         await db.Set<EmailCode>().Where(c => uids.Contains(c.Uid)).ExecuteDeleteAsync(cancellationToken);
-        await OutboxQueue.AbandonAsync<MailOutboxEntry>(db, e => uids.Contains(e.Uid), clock.GetUtcNow(), Reason, cancellationToken);
+        await OutboxQueue.AbandonAsync<MailOutboxEntry>(db, e => uids.Contains(e.Uid), clock.GetUtcNow(), OutboxQueue.MemberDeleted, cancellationToken);
     }
 }

@@ -200,6 +200,9 @@ public static class OutboxQueue
 {
     public const string Replaced = "replaced by a newer message";
 
+    /// <summary>Why a deleted member's queued messages are given up (<see cref="AbandonAsync"/>).</summary>
+    public const string MemberDeleted = "the member was deleted";
+
     /// <summary>
     /// Adds <paramref name="entry"/> (pending, due now; saved, not committed: the caller owns the transaction). A
     /// pending row of the same member and kind is abandoned first — its code died with the new one — its payload

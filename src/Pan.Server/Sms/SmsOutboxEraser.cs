@@ -1,7 +1,6 @@
 using Pan.Data;
 using Pan.Data.Sms;
 using Pan.Server.Deletion;
-using Pan.Server.Email;
 using Pan.Server.Outbox;
 
 namespace Pan.Server.Sms;
@@ -10,5 +9,5 @@ namespace Pan.Server.Sms;
 public sealed class SmsOutboxEraser(PanDbContext db, TimeProvider clock) : IMemberDataEraser
 {
     public Task EraseAsync(IReadOnlyCollection<long> uids, CancellationToken cancellationToken) =>
-        OutboxQueue.AbandonAsync<SmsOutboxEntry>(db, e => uids.Contains(e.Uid), clock.GetUtcNow(), EmailDataEraser.Reason, cancellationToken);
+        OutboxQueue.AbandonAsync<SmsOutboxEntry>(db, e => uids.Contains(e.Uid), clock.GetUtcNow(), OutboxQueue.MemberDeleted, cancellationToken);
 }
