@@ -25,7 +25,8 @@ namespace Pan.Server.Login;
 /// DONE with an auth token for the phone's default member. EMAIL (email + password) and EMAIL_OTC (email one-time code)
 /// use the same phases and are handled by <see cref="EmailLoginFlow"/>.
 /// Check-existence is one of the two steps allowed to tell whether a phone has an account; it is rate-limited per client
-/// address (<see cref="PhoneLookupLimit"/>) and its code goes out only past the SMS caps and captcha rules.
+/// address (<see cref="PhoneLookupLimit"/>), tells only once the captcha the flow needs (if any) is passed, and its code
+/// goes out only past the SMS caps. A flow that had to wait for its captcha tells at INPUT_CODE, after UnlockSessionToken.
 /// </summary>
 public sealed class LoginFlow(
     PhoneNumbers phones,
