@@ -25,7 +25,8 @@ namespace Pan.Server.Login;
 /// DONE with an auth token for the phone's default member. EMAIL (email + password) and EMAIL_OTC (email one-time code)
 /// use the same phases and are handled by <see cref="EmailLoginFlow"/>.
 /// Check-existence is one of the two steps allowed to tell whether a phone has an account; it is rate-limited per client
-/// address (<see cref="PhoneLookupLimit"/>) and its code goes out only past the SMS caps and captcha rules.
+/// address (<see cref="PhoneLookupLimit"/>), tells only once the captcha the flow needs (if any) is passed, and its code
+/// goes out only past the SMS caps. A flow that had to wait for its captcha tells at INPUT_CODE, after UnlockSessionToken.
 /// </summary>
 public sealed class LoginFlow(
     PhoneNumbers phones,
@@ -77,13 +78,12 @@ public sealed class LoginFlow(
         var phone = phones.SmsDestination(request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue, "phase_check_existence_value");
         RegisterFlow.ValidateAppId(request.AppId);
         await lookups.AdmitAsync(http, Errors, cancellationToken);
+        // Why the lookup comes before the captcha decision, for every phone: the work done must not depend on whether the
+        // phone has an account. Its answer waits for the captcha (StartAndSendAsync): a flow without a member is opened
+        // with no uid and waits like any other, and INPUT_CODE tells once the captcha is passed (SECURITY 15).
         var found = await accounts.DefaultMemberByPhoneAsync(phone.E164, cancellationToken);
-        var member = found.AccountFound
-            ? found.Member ?? throw PanError.Of(E.PhoneHasNoMember, StatusCode.NotFound, "This phone has no member left; sign up again.")
-            : throw PanError.Of(E.NotFound, StatusCode.NotFound, "No account has this phone; sign up instead.");
-
-        var (_, token, sent) = await sender.StartAndSendAsync(PhasePurposes.Login, phone, member.Uid, http.ClientIpText(), ClientAddress.Of(http),
-            PlatformOf(request.Phase), request.PhaseSessionValid, SmsPurpose.Login, Errors, cancellationToken);
+        var (_, token, sent) = await sender.StartAndSendAsync(PhasePurposes.Login, phone, found.Member?.Uid, http.ClientIpText(), ClientAddress.Of(http),
+            PlatformOf(request.Phase), request.PhaseSessionValid, SmsPurpose.Login, Errors, found.Member is null ? NoMember(found) : null, cancellationToken);
         return new LoginResponse
         {
             Phase = request.Phase,
@@ -110,6 +110,20 @@ public sealed class LoginFlow(
         if (session.CaptchaRequired && !session.CaptchaPassed)
         {
             throw Errors.CaptchaRequired(request.PhaseSessionToken);
+        }
+
+        // Why: a flow that never sent its code was opened only to keep CHECK_EXISTENCE silent before the captcha (the
+        // phone had no member), or its phone lost its member before the captcha was passed; now it tells, from the
+        // phone's account as read with the session. A flow opened without a member never goes on, even if the phone
+        // has one now: the client starts again (its failures would count against no member).
+        if (session.CodesSent == 0 && step.Phone.Member is null)
+        {
+            throw NoMember(step.Phone);
+        }
+
+        if (session.Uid is null)
+        {
+            throw Errors.SessionInvalid();
         }
 
         var phone = new PhoneNumber(session.PhoneE164!, session.PhoneCountryCode, string.Empty);
@@ -171,9 +185,7 @@ public sealed class LoginFlow(
 
         if (auth is null)
         {
-            throw found.AccountFound
-                ? PanError.Of(E.PhoneHasNoMember, StatusCode.NotFound, "This phone has no member left.")
-                : PanError.Of(E.NotFound, StatusCode.NotFound, "No account has this phone.");
+            throw NoMember(found);
         }
 
         return new LoginResponse
@@ -186,4 +198,9 @@ public sealed class LoginFlow(
             PhaseSessionToken = request.PhaseSessionToken,
         };
     }
+
+    /// <summary>The answer for a phone without a member to sign in: no account, or an account with no live member.</summary>
+    private static RpcException NoMember(PhoneDefault found) => found.AccountFound
+        ? PanError.Of(E.PhoneHasNoMember, StatusCode.NotFound, "This phone has no member left; sign up again.")
+        : PanError.Of(E.NotFound, StatusCode.NotFound, "No account has this phone; sign up instead.");
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Grpc.Core;
 using Pan.Data.PhaseSessions;
 using Pan.Server.Captcha;
 using Pan.Server.Phones;
@@ -107,10 +108,16 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
     /// code (a new session has no cool-down and has sent nothing, so the code is issued as IssueCodeAsync would) and
     /// committed together with that code's SMS log row and counts (<see cref="SmsGate.ReserveAsync{T}"/>).
     /// </summary>
+    /// <param name="cannotContinue">
+    /// The flow's answer when the lookup found it cannot go on (Login: no member; Register: the phone is taken), or null.
+    /// Why it is passed in rather than thrown by the caller: it tells whether the phone has an account, so it is given
+    /// only once the captcha the flow needs (if any) is passed. Until then the flow is started and left waiting for its
+    /// captcha exactly as one that can continue (SECURITY 15); its next step tells after UnlockSessionToken.
+    /// </param>
     /// <returns>The session, the token for the client, and the sent code's outcome.</returns>
     public async Task<(PhaseSession Session, string Token, SendOutcome Sent)> StartAndSendAsync(
         string flowPurpose, PhoneNumber phone, long? uid, string? clientIpText, IPAddress? clientIp, CaptchaPlatform platform,
-        string? captchaToken, SmsPurpose purpose, FlowErrors errors, CancellationToken cancellationToken)
+        string? captchaToken, SmsPurpose purpose, FlowErrors errors, RpcException? cannotContinue, CancellationToken cancellationToken)
     {
         if (await CaptchaNeededAsync(phone, clientIp, cancellationToken))
         {
@@ -120,7 +127,17 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
                 throw errors.CaptchaRequired(lockedToken);
             }
 
+            if (cannotContinue is not null)
+            {
+                throw cannotContinue;
+            }
+
             return (locked, lockedToken, await SendOrThrowAsync(locked, phone, purpose, clientIp, errors, lockedToken, cancellationToken));
+        }
+
+        if (cannotContinue is not null)
+        {
+            throw cannotContinue;
         }
 
         // Why reserved with the session: the session's INSERT and the send's log row and counts are one commit (not two;

@@ -25,9 +25,9 @@ public sealed class PhoneLookupOptions
 /// <remarks>
 /// Why per address and this default: the lookups of an enumeration run come from few addresses, while the sign-ins of
 /// real members behind one carrier-grade NAT are spread over many; 300 an hour is well above the 20 SMS an address may
-/// trigger (<c>Pan:Sms:Limits:PerIpPerHour</c>), since a lookup that finds nothing sends none. Why not also a captcha
-/// before the lookup: the phone flows ask for their captcha on the phase session (UnlockSessionToken), which exists
-/// only after the lookup; the SMS risk rules still put the captcha in front of every code.
+/// trigger (<c>Pan:Sms:Limits:PerIpPerHour</c>), since a lookup that finds nothing sends none. The captcha (<c>Pan:Captcha:Mode</c>
+/// always, or risk when the SMS risk rules trip) stands in front of the lookup's answer, not only of the code: a flow
+/// that needs one waits for it whether or not the phone has an account (PhoneCodeSender.StartAndSendAsync).
 /// </remarks>
 public sealed class PhoneLookupLimit(RateCounters counters, IOptions<PhoneLookupOptions> options)
 {

@@ -1,5 +1,7 @@
 using Grpc.Core;
+using Pan.Data.PhaseSessions;
 using Pan.General.Member;
+using Pan.Server.Accounts;
 using Pan.Server.Captcha;
 using Pan.Server.Errors;
 using Pan.Server.Network;
@@ -11,9 +13,16 @@ namespace Pan.Server.PhaseSessions;
 
 /// <summary>
 /// UnlockSessionToken: a flow that had to pass a captcha (Pan:Captcha:Mode always, or risk when the SMS risk rules
-/// trip) is unlocked by a reCAPTCHA token of the client's platform; the code it was waiting for is sent at once.
+/// trip) is unlocked by a reCAPTCHA token of the client's platform; the code it was waiting for is sent at once, when
+/// the flow can go on.
 /// </summary>
-public sealed class UnlockSession(PhaseSessionStore sessions, PhoneCodeSender sender)
+/// <remarks>
+/// Why "can go on": the phone check-existence steps start a flow waiting for its captcha whether or not the phone has an
+/// account (SECURITY 15). Once the captcha is passed, a sign-in flow whose phone has no member, or a sign-up flow whose
+/// phone is taken, sends nothing (no SMS, nothing counted against the caps) and the unlock still succeeds; the flow's
+/// next step tells why it cannot go on. The phone is read again here, since its account may have changed meanwhile.
+/// </remarks>
+public sealed class UnlockSession(PhaseSessionStore sessions, PhoneCodeSender sender, AccountDirectory accounts)
 {
     public async Task<UnlockSessionTokenResponse> HandleAsync(UnlockSessionTokenRequest request, HttpContext http, CancellationToken cancellationToken)
     {
@@ -40,7 +49,7 @@ public sealed class UnlockSession(PhaseSessionStore sessions, PhoneCodeSender se
         }
 
         session.CaptchaPassed = true;
-        if (session.CodesSent == 0 && session.PhoneE164 is not null)
+        if (session.CodesSent == 0 && session.PhoneE164 is not null && await CanGoOnAsync(session, cancellationToken))
         {
             var phone = new PhoneNumber(session.PhoneE164, session.PhoneCountryCode, string.Empty);
             var purpose = session.Purpose == PhasePurposes.Login ? SmsPurpose.Login : session.Purpose == PhasePurposes.Register ? SmsPurpose.Register : SmsPurpose.ValidatePhone;
@@ -53,4 +62,12 @@ public sealed class UnlockSession(PhaseSessionStore sessions, PhoneCodeSender se
 
         return new UnlockSessionTokenResponse();
     }
+
+    /// <summary>Whether the flow may send its code now: a sign-in needs a member on the phone, a sign-up a free phone.</summary>
+    private async Task<bool> CanGoOnAsync(PhaseSession session, CancellationToken cancellationToken) => session.Purpose switch
+    {
+        PhasePurposes.Login => session.Uid is not null && (await accounts.DefaultMemberByPhoneAsync(session.PhoneE164!, cancellationToken)).Member is not null,
+        PhasePurposes.Register => !await accounts.PhoneTakenAsync(session.PhoneE164!, cancellationToken),
+        _ => true,
+    };
 }

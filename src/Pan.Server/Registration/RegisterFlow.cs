@@ -24,7 +24,8 @@ namespace Pan.Server.Registration;
 /// <summary>
 /// Sign-up by phone: CHECK_EXISTENCE (phone → code by SMS) → INPUT_CODE (code; an empty code asks for a resend) →
 /// INPUT_NAME (display name → the account and its first member are created, and an auth token is returned).
-/// A phone that already has an account gets EXISTING_MEMBER; the database's unique phone index decides races.
+/// A phone that already has an account gets EXISTING_MEMBER (at check-existence, or, when that step had to wait for its
+/// captcha, at the step after UnlockSessionToken); the database's unique phone index decides races.
 /// </summary>
 public sealed class RegisterFlow(
     PhoneNumbers phones,
@@ -54,13 +55,13 @@ public sealed class RegisterFlow(
         var phone = phones.SmsDestination(request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue, "phase_check_existence_value");
         ValidateAppId(request.AppId);
         await lookups.AdmitAsync(http, Errors, cancellationToken);
-        if (await accounts.PhoneTakenAsync(phone.E164, cancellationToken))
-        {
-            throw PanError.Of(E.ExistingMember, StatusCode.AlreadyExists, "This phone already has an account; sign in instead.");
-        }
-
+        // Why the taken answer goes through StartAndSendAsync: it is given only once the captcha the flow needs (if any)
+        // is passed; until then a taken phone's flow waits for its captcha like a free one's (SECURITY 15), and the
+        // step after UnlockSessionToken tells (InputCodeAsync). Nothing about the lookup is stored on the session: that
+        // step reads the phone again, since an account may have come or gone in between.
+        var taken = await accounts.PhoneTakenAsync(phone.E164, cancellationToken);
         var (_, token, sent) = await sender.StartAndSendAsync(PhasePurposes.Register, phone, null, http.ClientIpText(), ClientAddress.Of(http),
-            CaptchaPlatform.Web, request.PhaseSessionValid, SmsPurpose.Register, Errors, cancellationToken);
+            CaptchaPlatform.Web, request.PhaseSessionValid, SmsPurpose.Register, Errors, taken ? ExistingMember() : null, cancellationToken);
         return new RegisterResponse
         {
             Phase = Phase.CheckExistence,
@@ -74,6 +75,14 @@ public sealed class RegisterFlow(
     private async Task<RegisterResponse> InputCodeAsync(RegisterRequest request, HttpContext http, CancellationToken cancellationToken)
     {
         var session = await OpenAsync(request.PhaseSessionToken, cancellationToken);
+
+        // Why only a flow that never sent a code: every flow that can go on has sent one by now (at check-existence, or
+        // when UnlockSessionToken passed its captcha); one that has not was held back because the phone is taken.
+        if (session.CodesSent == 0 && await accounts.PhoneTakenAsync(session.PhoneE164!, cancellationToken))
+        {
+            throw ExistingMember();
+        }
+
         var phone = new PhoneNumber(session.PhoneE164!, session.PhoneCountryCode, string.Empty);
         if (string.IsNullOrEmpty(request.PhaseInputCodeValue))
         {
@@ -156,7 +165,7 @@ public sealed class RegisterFlow(
         catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out var what))
         {
             throw DbErrors.Concerns(what, "ux_accounts_phone", "phone_e164")
-                ? PanError.Of(E.ExistingMember, StatusCode.AlreadyExists, "This phone already has an account; sign in instead.")
+                ? ExistingMember()
                 : PanError.Of(E.NameExisting, StatusCode.AlreadyExists, "The display name is taken.");
         }
 
@@ -184,6 +193,9 @@ public sealed class RegisterFlow(
 
         return session;
     }
+
+    private static RpcException ExistingMember() =>
+        PanError.Of(E.ExistingMember, StatusCode.AlreadyExists, "This phone already has an account; sign in instead.");
 
     internal static void ValidateAppId(string appId)
     {

@@ -74,12 +74,15 @@ public abstract class CaptchaFlowFixture : PhoneFlowFixture
 {
     public FakeRecaptchaServer Recaptcha { get; private set; } = null!;
 
+    /// <summary>The <c>Pan:Captcha:Mode</c> the server runs with.</summary>
+    protected virtual string Mode => "always";
+
     protected override IDictionary<string, string?> Settings
     {
         get
         {
             var settings = base.Settings;
-            foreach (var (key, value) in Recaptcha.Settings("always"))
+            foreach (var (key, value) in Recaptcha.Settings(Mode))
             {
                 settings[key] = value;
             }
