@@ -82,12 +82,19 @@ public sealed class FailureCounter(PanDbContext db, TimeProvider clock, IOptions
     /// </summary>
     public async Task<bool> SucceedUnlessLockedAsync(long uid, CancellationToken cancellationToken)
     {
-        if ((await StateAsync(uid, cancellationToken)).Locked)
+        var state = await StateAsync(uid, cancellationToken);
+        if (state.Locked)
         {
             return false;
         }
 
-        await ResetAsync(uid, cancellationToken);
+        // Why HasStreak: a member without a counter row has nothing to clear, and a success is then one read, not a
+        // write (the common case; on SQLite a write would take the database's single write lock for nothing).
+        if (state.HasStreak)
+        {
+            await ResetAsync(uid, cancellationToken);
+        }
+
         return true;
     }
 
