@@ -77,13 +77,14 @@ public sealed class LoginFlow(
     {
         var phone = phones.SmsDestination(request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue, "phase_check_existence_value");
         RegisterFlow.ValidateAppId(request.AppId);
-        await lookups.AdmitAsync(http, Errors, cancellationToken);
+        var lookup = await lookups.AdmitAsync(http, Errors, cancellationToken);
         // Why the lookup comes before the captcha decision, for every phone: the work done must not depend on whether the
         // phone has an account. Its answer waits for the captcha (StartAndSendAsync): a flow without a member is opened
         // with no uid and waits like any other, and INPUT_CODE tells once the captcha is passed (SECURITY 15).
         var found = await accounts.DefaultMemberByPhoneAsync(phone.E164, cancellationToken);
         var (_, token, sent) = await sender.StartAndSendAsync(PhasePurposes.Login, phone, found.Member?.Uid, http.ClientIpText(), ClientAddress.Of(http),
-            PlatformOf(request.Phase), request.PhaseSessionValid, SmsPurpose.Login, Errors, found.Member is null ? NoMember(found) : null, cancellationToken);
+            PlatformOf(request.Phase), request.PhaseSessionValid, SmsPurpose.Login, Errors, found.Member is null ? NoMember(found) : null, lookup,
+            cancellationToken);
         return new LoginResponse
         {
             Phase = request.Phase,

@@ -30,11 +30,17 @@ public sealed record SendOutcome(SendFailure Failure, int Seconds, bool Resent)
 public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, CaptchaVerifier captcha, ILogger<PhoneCodeSender> logger)
 {
     /// <summary>Whether a new flow for <paramref name="phone"/> must pass a captcha before any code is sent.</summary>
-    public async Task<bool> CaptchaNeededAsync(PhoneNumber phone, IPAddress? clientIp, CancellationToken cancellationToken) =>
+    /// <param name="lookup">
+    /// For a check-existence step, its admission (<see cref="PhoneLookupLimit.AdmitAsync"/>): in mode risk an address
+    /// past <c>Pan:PhoneLookups:CaptchaAfterPerIpPerHour</c> lookups this hour needs the captcha like a risky send.
+    /// </param>
+    public async Task<bool> CaptchaNeededAsync(
+        PhoneNumber phone, IPAddress? clientIp, PhoneLookupAdmission? lookup, CancellationToken cancellationToken) =>
         captcha.Mode switch
         {
             CaptchaMode.Always => true,
-            CaptchaMode.Risk => await sms.IsRiskyAsync(phone, clientIp, cancellationToken),
+            // Why the lookup count first: it is already known (no query), and past it the SMS rules need not be read.
+            CaptchaMode.Risk => lookup is { PastCaptchaThreshold: true } || await sms.IsRiskyAsync(phone, clientIp, cancellationToken),
             _ => false,
         };
 
@@ -89,7 +95,7 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
         PhaseSession session, PhoneNumber phone, IPAddress? clientIp, CaptchaPlatform platform, string? captchaToken,
         FlowErrors errors, string sessionToken, CancellationToken cancellationToken)
     {
-        if (!await CaptchaNeededAsync(phone, clientIp, cancellationToken))
+        if (!await CaptchaNeededAsync(phone, clientIp, lookup: null, cancellationToken))
         {
             return;
         }
@@ -114,12 +120,14 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
     /// only once the captcha the flow needs (if any) is passed. Until then the flow is started and left waiting for its
     /// captcha exactly as one that can continue (SECURITY 15); its next step tells after UnlockSessionToken.
     /// </param>
+    /// <param name="lookup">The check-existence step's admission by <see cref="PhoneLookupLimit"/> (mode risk counts it).</param>
     /// <returns>The session, the token for the client, and the sent code's outcome.</returns>
     public async Task<(PhaseSession Session, string Token, SendOutcome Sent)> StartAndSendAsync(
         string flowPurpose, PhoneNumber phone, long? uid, string? clientIpText, IPAddress? clientIp, CaptchaPlatform platform,
-        string? captchaToken, SmsPurpose purpose, FlowErrors errors, RpcException? cannotContinue, CancellationToken cancellationToken)
+        string? captchaToken, SmsPurpose purpose, FlowErrors errors, RpcException? cannotContinue, PhoneLookupAdmission lookup,
+        CancellationToken cancellationToken)
     {
-        if (await CaptchaNeededAsync(phone, clientIp, cancellationToken))
+        if (await CaptchaNeededAsync(phone, clientIp, lookup, cancellationToken))
         {
             var (locked, lockedToken, _) = await store.StartAsync(flowPurpose, phone, uid, clientIpText, captchaRequired: true, withCode: false, cancellationToken);
             if (!await TryPassCaptchaAsync(locked, platform, captchaToken, cancellationToken))

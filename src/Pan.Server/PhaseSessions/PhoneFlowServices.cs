@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Pan.Server.Accounts;
 using Pan.Server.Login;
 using Pan.Server.MemberProfiles;
@@ -18,6 +19,7 @@ public static class PhoneFlowServices
         services.AddScoped<PhaseSessionStore>();
         services.AddScoped<PhoneCodeSender>();
         services.AddOptions<PhoneLookupOptions>().BindConfiguration(PhoneLookupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PhoneLookupOptions>, PhoneLookupOptionsValidator>();
         services.AddScoped<PhoneLookupLimit>();
         services.AddScoped<MemberSlots>();
         services.AddScoped<RegisterFlow>();

@@ -13,7 +13,33 @@ public sealed class PhoneLookupOptions
     /// <summary>Check-existence steps (sign-in and sign-up together) per client address (IPv4, or IPv6 /64) per hour.</summary>
     [Range(1, 100_000_000, ErrorMessage = "Pan:PhoneLookups:PerIpPerHour must be between {1} and {2}.")]
     public int PerIpPerHour { get; set; } = 300;
+
+    /// <summary>
+    /// With <c>Pan:Captcha:Mode</c> risk: check-existence steps per client address per hour answered without a captcha
+    /// (the same window as <see cref="PerIpPerHour"/>); past it every step from that address waits for its captcha
+    /// before telling. 0 asks every step, like mode always. At most <see cref="PerIpPerHour"/>.
+    /// </summary>
+    [Range(0, 100_000_000, ErrorMessage = "Pan:PhoneLookups:CaptchaAfterPerIpPerHour must be between {1} and {2}.")]
+    public int CaptchaAfterPerIpPerHour { get; set; } = 10;
 }
+
+/// <summary>The rule spanning both <c>Pan:PhoneLookups</c> settings, checked at start-up.</summary>
+internal sealed class PhoneLookupOptionsValidator : IValidateOptions<PhoneLookupOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PhoneLookupOptions options) =>
+        options.CaptchaAfterPerIpPerHour > options.PerIpPerHour
+            ? ValidateOptionsResult.Fail(
+                $"Pan:PhoneLookups:CaptchaAfterPerIpPerHour ({options.CaptchaAfterPerIpPerHour}) must not exceed Pan:PhoneLookups:PerIpPerHour ({options.PerIpPerHour}).")
+            : ValidateOptionsResult.Success;
+}
+
+/// <summary>One admitted check-existence step: its address's count this hour, this one included.</summary>
+/// <param name="FromAddressThisHour">The window's count for the caller's address, including this step.</param>
+/// <param name="PastCaptchaThreshold">
+/// True when that count is over <see cref="PhoneLookupOptions.CaptchaAfterPerIpPerHour"/>: in captcha mode risk the
+/// step's flow needs the captcha (<see cref="PhoneCodeSender.CaptchaNeededAsync"/>); other modes ignore it.
+/// </param>
+public readonly record struct PhoneLookupAdmission(int FromAddressThisHour, bool PastCaptchaThreshold);
 
 /// <summary>
 /// The rate limit of the two steps allowed to tell whether a phone has an account: Login's and Register's
@@ -26,19 +52,29 @@ public sealed class PhoneLookupOptions
 /// Why per address and this default: the lookups of an enumeration run come from few addresses, while the sign-ins of
 /// real members behind one carrier-grade NAT are spread over many; 300 an hour is well above the 20 SMS an address may
 /// trigger (<c>Pan:Sms:Limits:PerIpPerHour</c>), since a lookup that finds nothing sends none. The captcha (<c>Pan:Captcha:Mode</c>
-/// always, or risk when the SMS risk rules trip) stands in front of the lookup's answer, not only of the code: a flow
-/// that needs one waits for it whether or not the phone has an account (PhoneCodeSender.StartAndSendAsync).
+/// always, or risk when the SMS risk rules trip or the address is past <see cref="PhoneLookupOptions.CaptchaAfterPerIpPerHour"/>)
+/// stands in front of the lookup's answer, not only of the code: a flow that needs one waits for it whether or not the
+/// phone has an account (PhoneCodeSender.StartAndSendAsync).
+/// Why the lookup count is a risk rule of its own: the SMS risk rules count sends, and a lookup of a phone without an
+/// account sends nothing, so an enumeration run would never trip them. The count comes back from the same statement
+/// that admits the step, so the decision costs no extra database round trip.
 /// </remarks>
 public sealed class PhoneLookupLimit(RateCounters counters, IOptions<PhoneLookupOptions> options)
 {
-    /// <summary>Counts one lookup from the caller's address, or throws the flow's CODE_PENDING_10 when over the limit.</summary>
-    public async Task AdmitAsync(HttpContext http, FlowErrors errors, CancellationToken cancellationToken)
+    /// <summary>
+    /// Counts one lookup from the caller's address, or throws the flow's CODE_PENDING_10 when over the limit; returns
+    /// the count, to be handed to <see cref="PhoneCodeSender.StartAndSendAsync"/> for the captcha decision.
+    /// </summary>
+    public async Task<PhoneLookupAdmission> AdmitAsync(HttpContext http, FlowErrors errors, CancellationToken cancellationToken)
     {
+        var limits = options.Value;
         var address = SmsKeys.Ip(ClientAddress.Of(http)) ?? "unknown";
-        var hit = await counters.HitAsync("phone-lookup:" + address, options.Value.PerIpPerHour, cancellationToken);
+        var hit = await counters.HitAsync("phone-lookup:" + address, limits.PerIpPerHour, cancellationToken);
         if (hit.RetryAfterSeconds is not null)
         {
             throw errors.CodePending10();
         }
+
+        return new PhoneLookupAdmission(hit.Count, hit.Count > limits.CaptchaAfterPerIpPerHour);
     }
 }

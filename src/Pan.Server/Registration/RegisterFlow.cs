@@ -54,14 +54,14 @@ public sealed class RegisterFlow(
     {
         var phone = phones.SmsDestination(request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue, "phase_check_existence_value");
         ValidateAppId(request.AppId);
-        await lookups.AdmitAsync(http, Errors, cancellationToken);
+        var lookup = await lookups.AdmitAsync(http, Errors, cancellationToken);
         // Why the taken answer goes through StartAndSendAsync: it is given only once the captcha the flow needs (if any)
         // is passed; until then a taken phone's flow waits for its captcha like a free one's (SECURITY 15), and the
         // step after UnlockSessionToken tells (InputCodeAsync). Nothing about the lookup is stored on the session: that
         // step reads the phone again, since an account may have come or gone in between.
         var taken = await accounts.PhoneTakenAsync(phone.E164, cancellationToken);
         var (_, token, sent) = await sender.StartAndSendAsync(PhasePurposes.Register, phone, null, http.ClientIpText(), ClientAddress.Of(http),
-            CaptchaPlatform.Web, request.PhaseSessionValid, SmsPurpose.Register, Errors, taken ? ExistingMember() : null, cancellationToken);
+            CaptchaPlatform.Web, request.PhaseSessionValid, SmsPurpose.Register, Errors, taken ? ExistingMember() : null, lookup, cancellationToken);
         return new RegisterResponse
         {
             Phase = Phase.CheckExistence,

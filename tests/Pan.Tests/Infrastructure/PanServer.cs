@@ -104,8 +104,9 @@ public sealed class PanServer : IAsyncDisposable
             ["Pan:Links:PublicBaseUrl"] = http.ToString(),
             // Why: test servers speak plain HTTP on loopback, where a Secure-only member cookie would never come back.
             ["Pan:SignIn:CookieSecure"] = "SameAsRequest",
-            // Why: every test flow comes from loopback; the suites that test the limit set their own.
+            // Why: every test flow comes from loopback; the suites that test the limit and the captcha threshold set their own.
             ["Pan:PhoneLookups:PerIpPerHour"] = "100000000",
+            ["Pan:PhoneLookups:CaptchaAfterPerIpPerHour"] = "100000000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
