@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using Pan.Server.Accounts;
 using Pan.Server.Login;
 using Pan.Server.MemberProfiles;
@@ -19,7 +18,6 @@ public static class PhoneFlowServices
         services.AddScoped<PhaseSessionStore>();
         services.AddScoped<PhoneCodeSender>();
         services.AddOptions<PhoneLookupOptions>().BindConfiguration(PhoneLookupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<PhoneLookupOptions>, PhoneLookupOptionsValidator>();
         services.AddScoped<PhoneLookupLimit>();
         services.AddScoped<MemberSlots>();
         services.AddScoped<RegisterFlow>();

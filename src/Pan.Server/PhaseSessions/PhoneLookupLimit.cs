@@ -17,20 +17,12 @@ public sealed class PhoneLookupOptions
     /// <summary>
     /// With <c>Pan:Captcha:Mode</c> risk: check-existence steps per client address per hour answered without a captcha
     /// (the same window as <see cref="PerIpPerHour"/>); past it every step from that address waits for its captcha
-    /// before telling. 0 asks every step, like mode always. At most <see cref="PerIpPerHour"/>.
+    /// before telling. 0 asks every step, like mode always. Why not checked against <see cref="PerIpPerHour"/>: a value at
+    /// or above it only means the hard limit comes first, and an operator lowering that limit must not have to lower this
+    /// one too for the server to start.
     /// </summary>
     [Range(0, 100_000_000, ErrorMessage = "Pan:PhoneLookups:CaptchaAfterPerIpPerHour must be between {1} and {2}.")]
     public int CaptchaAfterPerIpPerHour { get; set; } = 10;
-}
-
-/// <summary>The rule spanning both <c>Pan:PhoneLookups</c> settings, checked at start-up.</summary>
-internal sealed class PhoneLookupOptionsValidator : IValidateOptions<PhoneLookupOptions>
-{
-    public ValidateOptionsResult Validate(string? name, PhoneLookupOptions options) =>
-        options.CaptchaAfterPerIpPerHour > options.PerIpPerHour
-            ? ValidateOptionsResult.Fail(
-                $"Pan:PhoneLookups:CaptchaAfterPerIpPerHour ({options.CaptchaAfterPerIpPerHour}) must not exceed Pan:PhoneLookups:PerIpPerHour ({options.PerIpPerHour}).")
-            : ValidateOptionsResult.Success;
 }
 
 /// <summary>One admitted check-existence step: its address's count this hour, this one included.</summary>
