@@ -149,7 +149,7 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
         await using (var scope = Server.Services.CreateAsyncScope())
         {
             await scope.ServiceProvider.GetRequiredService<Pan.Server.Admin.AdminDirectory>()
-                .AddOrUpdateAsync("staff-log@example.com", "support,admin", default);
+                .AddOrUpdateAsync("staff-log@example.com", "member-admin", default);
         }
 
         var admin = new AdminService.AdminServiceClient(Server.Grpc);
