@@ -19,10 +19,6 @@ public sealed class LogCapture : ILoggerProvider, ISupportExternalScope
 
     public void SetScopeProvider(IExternalScopeProvider scopeProvider) => scopes = scopeProvider;
 
-    /// <summary>The lines containing <paramref name="secret"/> (ordinal, or ignoring case).</summary>
-    public List<string> Holding(string secret, bool ignoreCase = false) =>
-        Lines.Where(l => l.Contains(secret, ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal)).ToList();
-
     public void Dispose()
     {
     }
