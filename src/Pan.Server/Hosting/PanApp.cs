@@ -7,6 +7,7 @@ public static class PanApp
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddPanServices();
+        builder.Logging.AddSecretSafeFilters();
         configure?.Invoke(builder);
         var app = builder.Build();
         app.MapPan();

@@ -18,10 +18,16 @@ public abstract class ServerFixture : IAsyncLifetime
     /// <summary>Where the server's fake clock starts (null: PanServer's fixed default).</summary>
     protected virtual DateTimeOffset? ClockStart => null;
 
+    /// <summary>Changes the fixture server's host before it starts (e.g. adds a log provider); nothing by default.</summary>
+    protected virtual void ConfigureServer(Microsoft.AspNetCore.Builder.WebApplicationBuilder builder)
+    {
+    }
+
     public virtual async Task InitializeAsync()
     {
         Database = await CreateDatabaseAsync();
-        server = await PanServer.StartAsync(Database, Settings, ClockStart is { } start ? new Microsoft.Extensions.Time.Testing.FakeTimeProvider(start) : null);
+        server = await PanServer.StartAsync(Database, Settings, ClockStart is { } start ? new Microsoft.Extensions.Time.Testing.FakeTimeProvider(start) : null,
+            ConfigureServer);
     }
 
     /// <summary>Starts one more server (another node) on the same database.</summary>

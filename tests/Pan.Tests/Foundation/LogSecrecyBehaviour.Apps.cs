@@ -1,0 +1,202 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Grpc.Core;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.General.Admin;
+using Pan.General.Member;
+using Pan.Tests.Email;
+using Pan.Tests.Guests;
+using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
+using Pan.Tests.OAuth;
+using Pan.Tests.Omniauth;
+using LeverClient = Pan.Lever.Member.MemberService.MemberServiceClient;
+
+namespace Pan.Tests.Foundation;
+
+/// <summary>The flows between Pan and other apps: OAuth, social login, guests, admins, hand-off, passes, internal SMS.</summary>
+public abstract partial class LogSecrecyBehaviour<TFixture>
+{
+    [Fact]
+    public async Task OAuthCodeWithPkce_TokensAndRefresh_NeverReachTheLogs()
+    {
+        var who = await OAuthTestClient.SignInAsync(Server);
+        using var browser = OAuthTestClient.Browser(Server, who);
+        var pkce = Pkce.Create();
+        Keep(who.AccessToken, pkce.Verifier, fixture.WebSecret);
+
+        var authorize = QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
+        {
+            ["client_id"] = OAuthFixture.WebClient, ["redirect_uri"] = OAuthFixture.WebRedirect, ["response_type"] = "code",
+            ["scope"] = "openid profile email phone offline_access", ["state"] = "st-log", ["nonce"] = "n-log",
+            ["code_challenge"] = pkce.Challenge, ["code_challenge_method"] = "S256",
+        });
+        using var started = await browser.GetAsync(authorize);
+        var html = await browser.GetStringAsync(started.Headers.Location!.PathAndQuery);
+        using var decided = await browser.PostAsync("/account/consent", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["af"] = Hidden(html, "af"), ["request"] = Hidden(html, "request"), ["decision"] = "approve", ["remember"] = "false",
+        }));
+        using var finished = await browser.GetAsync(decided.Headers.Location!);
+        var code = OAuthTestClient.Param(finished.Headers.Location!, "code");
+        Assert.NotEmpty(code);
+        var (status, tokens) = await OAuthTestClient.PostFormAsync(Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = OAuthFixture.WebRedirect,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
+        });
+        Assert.Equal(HttpStatusCode.OK, status);
+        var (access, refresh, idToken) = (tokens.GetProperty("access_token").GetString()!, tokens.GetProperty("refresh_token").GetString()!, tokens.GetProperty("id_token").GetString()!);
+        using var userInfo = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo") { Headers = { Authorization = new("Bearer", access) } };
+        using var claims = await Server.Http.SendAsync(userInfo);
+        Assert.Equal(HttpStatusCode.OK, claims.StatusCode);
+        var (_, introspected) = await OAuthTestClient.PostFormAsync(Server, "/connect/introspect", new Dictionary<string, string>
+        {
+            ["token"] = access, ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
+        });
+        Assert.True(introspected.GetProperty("active").GetBoolean());
+        var (refreshed, renewed) = await OAuthTestClient.PostFormAsync(Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = refresh, ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
+        });
+        Assert.Equal(HttpStatusCode.OK, refreshed);
+        await OAuthTestClient.PostFormAsync(Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = OAuthFixture.WebRedirect,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = "wrong-" + fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
+        });
+
+        Keep(code, access, refresh, idToken, renewed.GetProperty("access_token").GetString(), renewed.GetProperty("refresh_token").GetString(), who.Member.Email);
+        AssertNoneLogged();
+    }
+
+    [Theory]
+    [InlineData("facebook")]
+    [InlineData("google_oauth2")]
+    [InlineData("twitter")]
+    [InlineData("linkedin")]
+    [InlineData("microsoft_graph")]
+    public async Task SocialLogin_AndItsRefresh_NeverReachTheLogs(string provider)
+    {
+        var user = SocialUsers.New();
+        var login = fixture.Providers.SignIn(provider, user);
+        var secret = fixture.SecretOf(LogSecrecyFixture.EmailApp);
+        Keep(login.Token, login.Secret, secret, user.Email, FakeSocialProviders.FacebookAppSecret, FakeSocialProviders.LinkedInClientSecret, FakeSocialProviders.TwitterConsumerSecret);
+
+        var (status, body, _) = await OmniauthFixture.PostAsync(Server, "through_omniauth", new Dictionary<string, string?>
+        {
+            ["client_id"] = LogSecrecyFixture.EmailApp, ["client_secret"] = secret, ["provider"] = login.Provider,
+            ["omniauth_token"] = login.Token, ["omniauth_secret"] = login.Secret, ["bundle_id"] = login.BundleId,
+        }, form: provider == "facebook");
+        Assert.Equal(200, status);
+        var data = body.GetProperty("data");
+        var (refreshStatus, refreshed, _) = await OmniauthFixture.PostAsync(Server, "refresh_token", new Dictionary<string, string?>
+        {
+            ["client_id"] = LogSecrecyFixture.EmailApp, ["client_secret"] = secret, ["refresh_token"] = data.GetProperty("refresh_token").GetString(),
+        });
+        Assert.Equal(200, refreshStatus);
+
+        Keep(data.GetProperty("access_token").GetString(), data.GetProperty("refresh_token").GetString(),
+            refreshed.GetProperty("data").GetProperty("access_token").GetString(), refreshed.GetProperty("data").GetProperty("refresh_token").GetString());
+        AssertNoneLogged();
+    }
+
+    [Fact]
+    public async Task GuestsConvertedAndActivatedByMailAndBySms_NeverReachTheLogs()
+    {
+        var byMail = new ApinodeClient(Server, LogSecrecyFixture.EmailApp, fixture.SecretOf(LogSecrecyFixture.EmailApp));
+        var bySms = new ApinodeClient(Server, LogSecrecyFixture.SmsApp, fixture.SecretOf(LogSecrecyFixture.SmsApp));
+        Keep(fixture.SecretOf(LogSecrecyFixture.EmailApp), fixture.SecretOf(LogSecrecyFixture.SmsApp));
+
+        var temp = await byMail.CreateTempAsync();
+        var address = Mailboxes.NewAddress();
+        var passwd = ApinodeClient.ClientHash();
+        Keep(temp.Token, passwd);
+        var converted = await byMail.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = address, ["passwd"] = passwd, ["passwd2"] = passwd }, temp.Token);
+        Assert.Equal(0, converted.Code);
+        Keep(converted.Value.GetProperty("actID").GetString());
+        var link = GuestActivationLink().Match((await fixture.Smtp.WaitForMessageAsync(address)).TextBody ?? string.Empty);
+        Assert.Equal(0, (await ApinodeClient.SendAsync(Server.Http, new HttpRequestMessage(HttpMethod.Get, link.Value))).Code);
+        var signedIn = await byMail.CallAsync("login", new Dictionary<string, string> { ["accName"] = address, ["passwd"] = passwd }, send: Send.Query);
+        Assert.Equal(0, signedIn.Code);
+        Keep(signedIn.Token, link.Groups[1].Value, Uri.UnescapeDataString(link.Groups[1].Value));
+        Assert.Equal(0, (await byMail.CallAsync("logout", token: signedIn.Token)).Code);
+
+        var smsTemp = await bySms.CreateTempAsync();
+        var (national, e164) = PhoneFlows.Phones.NewNumber();
+        Keep(smsTemp.Token);
+        Assert.Equal(0, (await bySms.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = national, ["passwd"] = passwd }, smsTemp.Token, Send.Form)).Code);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlows.Phones.Wait);
+        var activated = await ApinodeClient.SendAsync(Server.Http, new HttpRequestMessage(HttpMethod.Get, "/admin/user/activate/" + Uri.EscapeDataString($"{code}@{national}")));
+        Assert.Equal(0, activated.Code);
+        var smsLogin = await bySms.CallAsync("login", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd }, send: Send.Query);
+        Assert.Equal(0, smsLogin.Code);
+
+        Keep(smsLogin.Token);
+        KeepPhone(e164);
+        KeepMail(address);
+        AssertNoneLogged();
+    }
+
+    [Fact]
+    public async Task AdminCalls_HandOff_Passes_AndInternalSms_NeverReachTheLogs()
+    {
+        var forumSecret = fixture.SecretOf(LogSecrecyFixture.EmailApp);
+        var postSecret = fixture.SecretOf(LogSecrecyFixture.SmsApp);
+        var googleToken = fixture.Google.Issue("staff-log@example.com");
+        Keep(forumSecret, postSecret, LogSecrecyFixture.InternalKey, LogSecrecyFixture.SmsWebhookAuthorization, googleToken);
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<Pan.Server.Admin.AdminDirectory>()
+                .AddOrUpdateAsync("staff-log@example.com", "member-admin", default);
+        }
+
+        var admin = new AdminService.AdminServiceClient(Server.Grpc);
+        var adminToken = (await admin.GoogleLoginAsync(new GoogleLoginRequest { AccessToken = googleToken })).AdminToken;
+        Keep(adminToken);
+        var member = await mail.RegisterAsync();
+        Keep(member.AuthToken, member.AccessToken);
+        var password = Mailboxes.StrongPassword();
+        var address = Mailboxes.NewAddress();
+        Keep(password);
+        await admin.ChangeMemberPasswordAsync(new ChangeMemberPasswordRequest { AdminToken = adminToken, Uid = member.Uid, Password = password });
+        await admin.ChangeMemberEmailAsync(new ChangeMemberEmailRequest { AdminToken = adminToken, Uid = member.Uid, Email = address });
+
+        // Hand-off from the forum to the post app, finished by the post app's back end with the internal key.
+        var access = await mail.Phones.AccessTokenAsync(await mail.Phones.LoginAsync(member.E164));
+        var made = await Client.MakeLoginTokenAsync(
+            new MakeLoginTokenRequest { AppId = LogSecrecyFixture.EmailApp, AppSecret = forumSecret, AuthUrl = $"https://{LogSecrecyFixture.ForumHost}/sso?x=1" },
+            new Metadata { { "authorization", "Bearer " + access } });
+        await Client.ValidateLoginTokenAsync(new ValidateLoginTokenRequest { LoginToken = made.LoginToken, AppId = LogSecrecyFixture.SmsApp, AppSecret = postSecret });
+        var lever = new LeverClient(Server.Grpc);
+        var internalKey = new Metadata { { "x-pan-internal-key", LogSecrecyFixture.InternalKey } };
+        var handedOff = await lever.AuthTokenAsync(new Pan.Lever.Member.AuthTokenRequest { Uid = member.Uid, LoginToken = made.LoginToken }, internalKey);
+        Keep(access, made.LoginToken, handedOff.AuthToken);
+
+        // The member pass, scanned by the post app.
+        var pass = await Client.GetPassportTokenAsync(new GetPassportTokenRequest { AccessToken = access });
+        await Client.ValidatePassportTokenAsync(new ValidatePassportTokenRequest { PassportToken = pass.PassportToken },
+            new Metadata { { "x-pan-app-id", LogSecrecyFixture.SmsApp }, { "x-pan-app-secret", postSecret } });
+        Keep(pass.PassportToken);
+
+        // Internal SendSMS to the member's phone.
+        var objectId = (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = access })).Info.ObjectId;
+        await lever.SendSMSAsync(new Pan.Lever.Member.SendSMSRequest { ObjectId = objectId, Text = "Your parcel is at the desk" }, internalKey);
+        Assert.Equal("Your parcel is at the desk", fixture.Inbox.MessagesTo(member.E164)[^1].Text);
+        Assert.Equal(LogSecrecyFixture.SmsWebhookAuthorization, fixture.Inbox.MessagesTo(member.E164)[^1].Authorization);
+
+        KeepPhone(member.E164);
+        KeepMail(address);
+        AssertNoneLogged();
+    }
+
+    private static string Hidden(string html, string name) =>
+        WebUtility.HtmlDecode(HiddenInput().Matches(html).First(m => m.Groups["name"].Value == name).Groups["value"].Value);
+
+    [GeneratedRegex("<input type=\"hidden\" name=\"(?<name>[^\"]+)\" value=\"(?<value>[^\"]*)\">")]
+    private static partial Regex HiddenInput();
+
+    [GeneratedRegex(@"https?://\S+/admin/user/activate/([A-Za-z0-9_\-%]+)", RegexOptions.CultureInvariant)]
+    private static partial Regex GuestActivationLink();
+}
