@@ -22,8 +22,8 @@ public abstract class HalfWrittenSocialBehaviour<TFixture>(TFixture fixture) : I
         var key = user.Email!.ToLowerInvariant();
         var sessions = await DbAsync(db => db.Set<AuthSession>().CountAsync());
 
-        // The last write of a first sign-in: the refresh token's row (after the account, the member, its hash_uid, the
-        // provider identity, the auth session and the access token).
+        // The last write of a first sign-in: the refresh token's row, saved with the access token (after the account, the
+        // member, its hash_uid, the provider identity and the auth session).
         await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "omniauth_refresh_tokens", TriggeredWrite.Insert))
         {
             var (status, body, _) = await SignInAsync(user);
