@@ -92,13 +92,13 @@ public sealed class MemberProfiles(
             }
         }
 
-        if (!await slots.MoveAsync(member.Uid, auth.AccountId, newName, cancellationToken))
+        // Why: the member's old sessions were opened under its phoneless account; they end in the move's transaction
+        // (SECURITY 21), so a failure leaves the member where it was with its sessions, never moved with them still live.
+        if (!await slots.MoveAsync(member.Uid, auth.AccountId, newName, cancellationToken, tokens.RevokeMemberAsync))
         {
             throw PanError.Of(ValidateErr.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold.");
         }
 
-        // Why: the member's old sessions were opened under its phoneless account; they end now.
-        await tokens.RevokeMemberAsync(member.Uid, cancellationToken);
         return new ValidateNewMemberResponse { Object = await MapAsync(member.Uid, cancellationToken) };
     }
 

@@ -93,9 +93,11 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
 
     /// <summary>
     /// Moves member <paramref name="uid"/> under <paramref name="accountId"/> (optionally renaming it) if there is room;
-    /// false when the phone is full. The member's former account is left without members.
+    /// false when the phone is full. The member's former account is left without members. <paramref name="alsoInTransaction"/>
+    /// runs after the move, inside the same transaction (e.g. ending the member's old sessions).
     /// </summary>
-    public async Task<bool> MoveAsync(long uid, long accountId, string? newName, CancellationToken cancellationToken)
+    public async Task<bool> MoveAsync(
+        long uid, long accountId, string? newName, CancellationToken cancellationToken, Func<long, CancellationToken, Task>? alsoInTransaction = null)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -125,6 +127,11 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
                 account.Modified = now;
                 account.DefaultMemberUid ??= uid;
                 await db.SaveChangesAsync(cancellationToken);
+                if (alsoInTransaction is not null)
+                {
+                    await alsoInTransaction(uid, cancellationToken);
+                }
+
                 await tx.CommitAsync(cancellationToken);
                 return true;
             }

@@ -232,7 +232,7 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
     {
         var (admin, token) = await fixture.SignInNewAdminAsync("member-admin");
         var member = await TestMembers.CreateAsync(fixture.Server);
-        await using (await RowTriggerAsync("member_credentials", member.Uid, fail: false))
+        await using (await FailureTriggers.SkipAsync(fixture.Server, fixture.Database, "member_credentials", TriggeredWrite.Update, member.Uid))
         {
             await Errors.ExpectAsync(
                 () => Client.ChangeMemberPasswordAsync(new ChangeMemberPasswordRequest { AdminToken = token, Uid = member.Uid, Password = "correct horse battery staple 42" }).ResponseAsync,
@@ -249,7 +249,7 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
         var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
         var old = $"keep{Guid.NewGuid():N}@example.com";
         var member = await TestMembers.CreateAsync(fixture.Server, m => (m.Email, m.EmailKey) = (old, old));
-        await using (await RowTriggerAsync("members", member.Uid, fail: false))
+        await using (await FailureTriggers.SkipAsync(fixture.Server, fixture.Database, "members", TriggeredWrite.Update, member.Uid))
         {
             await Errors.ExpectAsync(
                 () => Client.ChangeMemberEmailAsync(new ChangeMemberEmailRequest { AdminToken = token, Uid = member.Uid, Email = $"new{Guid.NewGuid():N}@example.com" }).ResponseAsync,
@@ -266,7 +266,7 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
     {
         var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
         var member = await TestMembers.CreateAsync(fixture.Server);
-        await using (await RowTriggerAsync("members", member.Uid, fail: true))
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "members", TriggeredWrite.Update, member.Uid))
         {
             var error = await Errors.ExpectAsync(
                 () => Client.ChangeMemberEmailAsync(new ChangeMemberEmailRequest { AdminToken = token, Uid = member.Uid, Email = $"new{Guid.NewGuid():N}@example.com" }).ResponseAsync,
@@ -280,7 +280,7 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
     {
         var (_, token) = await fixture.SignInNewAdminAsync("support");
         var member = await TestMembers.CreateAsync(fixture.Server, m => m.AvatarKey = "https://cdn.example.com/keep.png");
-        await using (await RowTriggerAsync("members", member.Uid, fail: false))
+        await using (await FailureTriggers.SkipAsync(fixture.Server, fixture.Database, "members", TriggeredWrite.Update, member.Uid))
         {
             await Errors.ExpectAsync(
                 () => Client.RemoveMemberAvatarAsync(new RemoveMemberAvatarRequest { AdminToken = token, Uid = member.Uid }).ResponseAsync,
@@ -296,51 +296,13 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
     {
         var (_, token) = await fixture.SignInNewAdminAsync("support");
         var member = await TestMembers.CreateAsync(fixture.Server, m => m.AvatarKey = "https://cdn.example.com/x.png");
-        await using (await RowTriggerAsync("members", member.Uid, fail: true))
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "members", TriggeredWrite.Update, member.Uid))
         {
             var error = await Errors.ExpectAsync(
                 () => Client.RemoveMemberAvatarAsync(new RemoveMemberAvatarRequest { AdminToken = token, Uid = member.Uid }).ResponseAsync,
                 StatusCode.Internal, "RemoveMemberAvatarResponse.Error.InternalError");
             Assert.Equal("1005", error.Info().Metadata["code"]);
         }
-    }
-
-    /// <summary>A BEFORE UPDATE trigger on <paramref name="table"/> for the row of <paramref name="uid"/>; disposing drops it.</summary>
-    private async Task<IAsyncDisposable> RowTriggerAsync(string table, long uid, bool fail)
-    {
-        var name = $"test_{table}_{uid}";
-        string[] create = fixture.Database.Provider == "postgres"
-            ?
-            [
-                $"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN " +
-                (fail ? "RAISE EXCEPTION 'refused by a test trigger'; " : "RETURN NULL; ") + "END $$",
-                $"CREATE TRIGGER {name} BEFORE UPDATE ON {table} FOR EACH ROW WHEN (OLD.uid = {uid}) EXECUTE FUNCTION {name}()",
-            ]
-            :
-            [
-                $"CREATE TRIGGER {name} BEFORE UPDATE ON {table} WHEN OLD.uid = {uid} BEGIN SELECT RAISE(" +
-                (fail ? "ABORT, 'refused by a test trigger'" : "IGNORE") + "); END",
-            ];
-        string[] drop = fixture.Database.Provider == "postgres"
-            ? [$"DROP TRIGGER {name} ON {table}", $"DROP FUNCTION {name}()"]
-            : [$"DROP TRIGGER {name}"];
-        await ExecuteAsync(create);
-        return new Dropper(() => ExecuteAsync(drop));
-    }
-
-    private Task<int> ExecuteAsync(string[] statements) => TestMembers.WithDbAsync(fixture.Server, async db =>
-    {
-        foreach (var sql in statements)
-        {
-            await db.Database.ExecuteSqlRawAsync(sql);
-        }
-
-        return 0;
-    });
-
-    private sealed class Dropper(Func<Task> drop) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync() => await drop();
     }
 }
 
