@@ -94,12 +94,12 @@ public sealed class MemberProfiles(
 
         // Why: the member's old sessions were opened under its phoneless account; they end in the move's transaction
         // (SECURITY 21), so a failure leaves the member where it was with its sessions, never moved with them still live.
-        if (!await slots.MoveAsync(member.Uid, auth.AccountId, newName, cancellationToken, tokens.RevokeMemberAsync))
+        return await slots.MoveAsync(member.Uid, auth.AccountId, newName, cancellationToken, tokens.RevokeMemberAsync) switch
         {
-            throw PanError.Of(ValidateErr.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold.");
-        }
-
-        return new ValidateNewMemberResponse { Object = await MapAsync(member.Uid, cancellationToken) };
+            SlotFailure.None => new ValidateNewMemberResponse { Object = await MapAsync(member.Uid, cancellationToken) },
+            SlotFailure.Full => throw PanError.Of(ValidateErr.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold."),
+            _ => throw PanError.Of(ValidateErr.NameInvalid, StatusCode.AlreadyExists, "The display name is taken.", new FieldViolation("display_name", "is taken")),
+        };
     }
 
     public async Task<SwitchMemberResponse> SwitchAsync(SwitchMemberRequest request, CancellationToken cancellationToken)

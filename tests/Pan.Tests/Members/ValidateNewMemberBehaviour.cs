@@ -135,7 +135,7 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
     {
         var owner = await TestMembers.CreateAsync(Server);
         var joining = await PhonelessMemberAsync();
-        foreach (var taken in new[] { owner.DisplayName, owner.DisplayName.ToUpperInvariant(), "admin" })
+        foreach (var taken in new[] { owner.DisplayName!, owner.DisplayName!.ToUpperInvariant(), "admin" })
         {
             var ex = await Errors.ExpectAsync(async () => await Client.ValidateNewMemberAsync(await RequestAsync(owner, joining, taken)),
                 StatusCode.AlreadyExists, "ErrValidateNewMember.NAME_INVALID");
