@@ -18,9 +18,9 @@ public abstract class PhoneValidationRefusalBehaviour<TFixture>(TFixture fixture
     private Phones Phones => new(Client, fixture.Inbox);
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task InputCode_WithAnUnknownOrAnotherMembersSession_IsSessionInvalid(bool v2)
+    [InlineData(false, "ErrValidatePhone.SESSION_INVALID")]
+    [InlineData(true, "ErrValidatePhoneV2.SESSION_INVALID")]
+    public async Task InputCode_WithAnUnknownOrAnotherMembersSession_IsSessionInvalid(bool v2, string reason)
     {
         var access = await PhonelessAccessAsync(Phones.NewName());
         var other = await PhonelessAccessAsync(Phones.NewName());
@@ -30,14 +30,14 @@ public abstract class PhoneValidationRefusalBehaviour<TFixture>(TFixture fixture
 
         foreach (var token in new[] { "nope", string.Empty, othersSession })
         {
-            await Errors.ExpectAsync(() => InputCodeAsync(v2, access, token, "123456"), StatusCode.Unauthenticated, Reason(v2, "SESSION_INVALID"));
+            await Errors.ExpectAsync(() => InputCodeAsync(v2, access, token, "123456"), StatusCode.Unauthenticated, reason);
         }
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task InputCode_WrongCode_IsCodeInvalid_AndTheRightOneThenBindsThePhone(bool v2)
+    [InlineData(false, "ErrValidatePhone.CODE_INVALID")]
+    [InlineData(true, "ErrValidatePhoneV2.CODE_INVALID")]
+    public async Task InputCode_WrongCode_IsCodeInvalid_AndTheRightOneThenBindsThePhone(bool v2, string reason)
     {
         var access = await PhonelessAccessAsync(Phones.NewName());
         var (national, e164) = Phones.NewNumber();
@@ -45,29 +45,29 @@ public abstract class PhoneValidationRefusalBehaviour<TFixture>(TFixture fixture
         var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
         var wrong = code == "000000" ? "111111" : "000000";
 
-        await Errors.ExpectAsync(() => InputCodeAsync(v2, access, session, wrong), StatusCode.InvalidArgument, Reason(v2, "CODE_INVALID"));
+        await Errors.ExpectAsync(() => InputCodeAsync(v2, access, session, wrong), StatusCode.InvalidArgument, reason);
         await InputCodeAsync(v2, access, session, code);
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task InputCode_ResendDuringTheCooldown_IsCodePending_WithRetryAfter(bool v2)
+    [InlineData(false, "ErrValidatePhone.CODE_PENDING")]
+    [InlineData(true, "ErrValidatePhoneV2.CODE_PENDING")]
+    public async Task InputCode_ResendDuringTheCooldown_IsCodePending_WithRetryAfter(bool v2, string reason)
     {
         var access = await PhonelessAccessAsync(Phones.NewName());
         var (national, e164) = Phones.NewNumber();
         var session = await StartAsync(v2, access, national);
         await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
 
-        var pending = await Errors.ExpectAsync(() => InputCodeAsync(v2, access, session, string.Empty), StatusCode.ResourceExhausted, Reason(v2, "CODE_PENDING"));
+        var pending = await Errors.ExpectAsync(() => InputCodeAsync(v2, access, session, string.Empty), StatusCode.ResourceExhausted, reason);
         Assert.True(int.Parse(pending.Info().Metadata["retry_after_seconds"], System.Globalization.CultureInfo.InvariantCulture) > 0);
         Assert.Single(fixture.Inbox.MessagesTo(e164));
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task CheckExistence_OfAFullPhone_IsMaximumMember_AndSendsNoCode(bool v2)
+    [InlineData(false, "ErrValidatePhone.MAXIMUM_MEMBER")]
+    [InlineData(true, "ErrValidatePhoneV2.MAXIMUM_MEMBER")]
+    public async Task CheckExistence_OfAFullPhone_IsMaximumMember_AndSendsNoCode(bool v2, string reason)
     {
         var (auth, e164) = await Phones.RegisterAsync();
         for (var i = 1; i < 5; i++)
@@ -77,7 +77,7 @@ public abstract class PhoneValidationRefusalBehaviour<TFixture>(TFixture fixture
 
         var access = await PhonelessAccessAsync(Phones.NewName());
         var sent = fixture.Inbox.MessagesTo(e164).Count;
-        await Errors.ExpectAsync(() => StartAsync(v2, access, "0" + e164[4..]), StatusCode.ResourceExhausted, Reason(v2, "MAXIMUM_MEMBER"));
+        await Errors.ExpectAsync(() => StartAsync(v2, access, "0" + e164[4..]), StatusCode.ResourceExhausted, reason);
         Assert.Equal(sent, fixture.Inbox.MessagesTo(e164).Count);
     }
 
@@ -142,8 +142,6 @@ public abstract class PhoneValidationRefusalBehaviour<TFixture>(TFixture fixture
         Assert.Equal(1, results.Count(r => r is null));
         Assert.All(results.Where(r => r is not null), r => Assert.Equal("AlreadyExists ErrValidatePhone.NAME_EXISTING", r));
     }
-
-    private static string Reason(bool v2, string value) => (v2 ? "ErrValidatePhoneV2." : "ErrValidatePhone.") + value;
 
     private async Task<string> StartAsync(bool v2, string access, string national) => v2
         ? (await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
