@@ -76,6 +76,13 @@ public sealed class MemberProfiles(
             ?? throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The current_phone_auth_token is invalid or expired.");
         var joining = await tokens.ValidateAccessTokenAsync(request.NewMemberAccessToken, cancellationToken)
             ?? throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The new_member_access_token is invalid or expired.");
+        // Why: only a phone takes members in; a phoneless member's auth token (imported or guest) names no phone, and moving
+        // the joining member under it would leave it phoneless under a stranger's account (or "join" its own).
+        if (!await db.Accounts.AnyAsync(a => a.Id == auth.AccountId && a.PhoneE164 != null, cancellationToken))
+        {
+            throw PanError.Of(ValidateErr.Failed, StatusCode.FailedPrecondition, "The current_phone_auth_token is not for a phone; sign in by phone first.");
+        }
+
         var member = await db.Members.Include(m => m.Account).FirstAsync(m => m.Uid == joining.Uid, cancellationToken);
         if (member.Account!.PhoneE164 is not null)
         {

@@ -117,6 +117,28 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
             StatusCode.AlreadyExists, "ErrValidateNewMember.EXISTING_PHONE");
     }
 
+    [Fact]
+    public async Task ValidateNewMember_UnderAnAuthTokenWhoseAccountHasNoPhone_IsFailedPrecondition_AndMovesNothing()
+    {
+        // Why: only a phone may take members in; a phoneless (imported or guest) member's auth token names no phone, and
+        // the joining member must not end up under another phoneless account, nor "join" its own.
+        var phoneless = await PhonelessMemberAsync();
+        var joining = await PhonelessMemberAsync();
+        var joiningAccess = await TestMembers.AccessTokenAsync(Server, joining);
+        foreach (var caller in new[] { phoneless, joining })
+        {
+            await Errors.ExpectAsync(
+                async () => await Client.ValidateNewMemberAsync(new ValidateNewMemberRequest
+                {
+                    CurrentPhoneAuthToken = await TestMembers.AuthTokenAsync(Server, caller), NewMemberAccessToken = joiningAccess,
+                }),
+                StatusCode.FailedPrecondition, "ErrValidateNewMember.FAILED");
+        }
+
+        Assert.Equal(joining.AccountId, await AccountOfAsync(joining.Uid));
+        Assert.Equal(joining.Uid, (await Client.MeAsync(new MeRequest { AccessToken = joiningAccess })).User.Uid);
+    }
+
     [Theory]
     [InlineData("?")]
     [InlineData(" ")]
