@@ -76,6 +76,13 @@ public sealed class MemberProfiles(
             ?? throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The current_phone_auth_token is invalid or expired.");
         var joining = await tokens.ValidateAccessTokenAsync(request.NewMemberAccessToken, cancellationToken)
             ?? throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The new_member_access_token is invalid or expired.");
+        // Why: only a phone takes members in; a phoneless member's auth token (imported or guest) names no phone, and moving
+        // the joining member under it would leave it phoneless under a stranger's account (or "join" its own).
+        if (!await db.Accounts.AnyAsync(a => a.Id == auth.AccountId && a.PhoneE164 != null, cancellationToken))
+        {
+            throw PanError.Of(ValidateErr.Failed, StatusCode.FailedPrecondition, "The current_phone_auth_token is not for a phone; sign in by phone first.");
+        }
+
         var member = await db.Members.Include(m => m.Account).FirstAsync(m => m.Uid == joining.Uid, cancellationToken);
         if (member.Account!.PhoneE164 is not null)
         {
@@ -94,12 +101,12 @@ public sealed class MemberProfiles(
 
         // Why: the member's old sessions were opened under its phoneless account; they end in the move's transaction
         // (SECURITY 21), so a failure leaves the member where it was with its sessions, never moved with them still live.
-        if (!await slots.MoveAsync(member.Uid, auth.AccountId, newName, cancellationToken, tokens.RevokeMemberAsync))
+        return await slots.MoveAsync(member.Uid, auth.AccountId, newName, cancellationToken, tokens.RevokeMemberAsync) switch
         {
-            throw PanError.Of(ValidateErr.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold.");
-        }
-
-        return new ValidateNewMemberResponse { Object = await MapAsync(member.Uid, cancellationToken) };
+            SlotFailure.None => new ValidateNewMemberResponse { Object = await MapAsync(member.Uid, cancellationToken) },
+            SlotFailure.Full => throw PanError.Of(ValidateErr.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold."),
+            _ => throw PanError.Of(ValidateErr.NameInvalid, StatusCode.AlreadyExists, "The display name is taken.", new FieldViolation("display_name", "is taken")),
+        };
     }
 
     public async Task<SwitchMemberResponse> SwitchAsync(SwitchMemberRequest request, CancellationToken cancellationToken)

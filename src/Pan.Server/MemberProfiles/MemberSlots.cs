@@ -92,11 +92,12 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
     }
 
     /// <summary>
-    /// Moves member <paramref name="uid"/> under <paramref name="accountId"/> (optionally renaming it) if there is room;
-    /// false when the phone is full. The member's former account is left without members. <paramref name="alsoInTransaction"/>
+    /// Moves member <paramref name="uid"/> under <paramref name="accountId"/> (optionally renaming it) if there is room:
+    /// <see cref="SlotFailure.Full"/> when the phone is full, <see cref="SlotFailure.NameTaken"/> when another member took
+    /// <paramref name="newName"/> after the caller checked it (the database's unique index decides). The member's former account is left without members. <paramref name="alsoInTransaction"/>
     /// runs after the move, inside the same transaction (e.g. ending the member's old sessions).
     /// </summary>
-    public async Task<bool> MoveAsync(
+    public async Task<SlotFailure> MoveAsync(
         long uid, long accountId, string? newName, CancellationToken cancellationToken, Func<long, CancellationToken, Task>? alsoInTransaction = null)
     {
         for (var attempt = 0; ; attempt++)
@@ -109,7 +110,7 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
                 var live = await db.Members.CountAsync(m => m.AccountId == accountId && m.Deleted == null, cancellationToken);
                 if (live >= options.Value.MaxPerPhone)
                 {
-                    return false;
+                    return SlotFailure.Full;
                 }
 
                 var member = await db.Members.FirstAsync(m => m.Uid == uid, cancellationToken);
@@ -133,12 +134,20 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
                 }
 
                 await tx.CommitAsync(cancellationToken);
-                return true;
+                return SlotFailure.None;
             }
             catch (DbUpdateConcurrencyException) when (attempt < Attempts)
             {
                 await tx.RollbackAsync(cancellationToken);
                 await Task.Delay(Random.Shared.Next(5, 25) * (attempt + 1), cancellationToken);
+            }
+            catch (DbUpdateException ex) when (newName is not null && DbErrors.IsUniqueViolation(ex, out var what)
+                && DbErrors.Concerns(what, "display_name", "display_name_key"))
+            {
+                // Why: the caller's name check and this write are not atomic; a rename racing another member to the same
+                // name loses here, and that is the caller's name being taken, not an internal error.
+                await tx.RollbackAsync(cancellationToken);
+                return SlotFailure.NameTaken;
             }
         }
     }

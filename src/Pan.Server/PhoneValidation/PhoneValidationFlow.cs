@@ -146,9 +146,13 @@ public sealed class PhoneValidationFlow(
         var target = await accounts.FindByPhoneAsync(session.PhoneE164!, cancellationToken);
         if (target is not null)
         {
-            if (!await slots.MoveAsync(caller.Uid, target.Id, newName, cancellationToken))
+            switch (await slots.MoveAsync(caller.Uid, target.Id, newName, cancellationToken))
             {
-                throw Fail(v2, E.MaximumMember, E2.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold.");
+                case SlotFailure.Full:
+                    throw Fail(v2, E.MaximumMember, E2.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold.");
+                case SlotFailure.NameTaken:
+                    // Why: only the v1 flow renames (its name phase), so only ErrValidatePhone has NAME_EXISTING.
+                    throw PanError.Of(E.NameExisting, StatusCode.AlreadyExists, "The display name is taken.");
             }
         }
         else
@@ -167,6 +171,11 @@ public sealed class PhoneValidationFlow(
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out var what) && newName is not null
+                && DbErrors.Concerns(what, "display_name", "display_name_key"))
+            {
+                throw PanError.Of(E.NameExisting, StatusCode.AlreadyExists, "The display name is taken.");
             }
             catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out _))
             {

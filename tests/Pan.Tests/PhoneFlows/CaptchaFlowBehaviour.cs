@@ -62,6 +62,29 @@ public abstract class CaptchaFlowBehaviour<TFixture>(TFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task ValidatePhone_WithoutCaptcha_IsRecaptchaFailedInItsOwnEnum_AndSendsNothing()
+    {
+        var (national, e164) = Phones.NewNumber();
+        var v1 = await Errors.ExpectAsync(
+            async () => await Client.ValidatePhoneAsync(new ValidatePhoneRequest
+            {
+                AccessToken = await Phones.PhonelessAccessTokenAsync(fixture.Server, Phones.NewName()),
+                Phase = ValidatePhoneRequest.Types.Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+            }),
+            StatusCode.PermissionDenied, "ErrValidatePhone.GENERAL_RECAPTCHA_FAILED");
+        var v2 = await Errors.ExpectAsync(
+            async () => await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
+            {
+                AccessToken = await Phones.PhonelessAccessTokenAsync(fixture.Server, Phones.NewName()),
+                Phase = ValidatePhoneV2Request.Types.Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+            }),
+            StatusCode.PermissionDenied, "ErrValidatePhoneV2.GENERAL_RECAPTCHA_FAILED");
+
+        Assert.All(new[] { v1, v2 }, ex => Assert.NotEmpty(ex.Info().Metadata["phase_session_token"]));
+        Assert.Empty(fixture.Inbox.MessagesTo(e164));
+    }
+
+    [Fact]
     public async Task Unlock_UnknownSession_IsFailed()
     {
         await Errors.ExpectAsync(

@@ -98,6 +98,28 @@ public abstract class MemberProfileBehaviour<TFixture>(TFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task PhoneStepUp_BadTokenOrNoPhone_IsFailed_AndASecondSendAtOnceIsReachSendLimit()
+    {
+        var (auth, e164) = await Phones.RegisterAsync();
+        var access = await Phones.AccessTokenAsync(auth);
+        var phoneless = await Phones.PhonelessAccessTokenAsync(fixture.Server, Phones.NewName());
+
+        await Errors.ExpectAsync(() => Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = "bad" }).ResponseAsync,
+            StatusCode.Unauthenticated, "SendPhoneVerificationResponse.ErrFailed");
+        await Errors.ExpectAsync(() => Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = phoneless }).ResponseAsync,
+            StatusCode.FailedPrecondition, "SendPhoneVerificationResponse.ErrFailed");
+        await Errors.ExpectAsync(() => Client.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest { PanAccessToken = "bad", Code = "123456" }).ResponseAsync,
+            StatusCode.Unauthenticated, "VerifyPhoneCodeResponse.ErrFailed");
+
+        await Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = access });
+        var again = await Errors.ExpectAsync(() => Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = access }).ResponseAsync,
+            StatusCode.ResourceExhausted, "SendPhoneVerificationResponse.ErrReachSendLimit");
+        Assert.True(int.Parse(again.Info().Metadata["retry_after_seconds"], System.Globalization.CultureInfo.InvariantCulture) > 0);
+        await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
+        Assert.Equal(2, fixture.Inbox.MessagesTo(e164).Count);
+    }
+
+    [Fact]
     public async Task VerifyPhoneCode_WrongCodeOrOperation_IsCodeInvalid()
     {
         var (auth, _) = await Phones.RegisterAsync();

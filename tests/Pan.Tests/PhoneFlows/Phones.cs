@@ -1,6 +1,11 @@
 using System.Globalization;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.Data.Accounts;
+using Pan.Data.Members;
 using Pan.General.Member;
+using Pan.Server.Members;
+using Pan.Server.Tokens;
 using Pan.Tests.Infrastructure;
 using RegPhase = Pan.General.Member.RegisterRequest.Types.Phase;
 using LoginPhase = Pan.General.Member.LoginRequest.Types.Phase;
@@ -71,6 +76,18 @@ public sealed class Phones(MemberServiceV2.MemberServiceV2Client client, SmsInbo
     {
         var message = await inbox.WaitForMessageAsync(e164, number, Wait);
         return System.Text.RegularExpressions.Regex.Match(message.Text, @"\b\d{6}\b").Value;
+    }
+
+    /// <summary>The access token of a member imported without a phone (as legacy stores leave them), for ValidatePhone.</summary>
+    public static async Task<string> PhonelessAccessTokenAsync(PanServer server, string name)
+    {
+        await using var scope = server.Services.CreateAsyncScope();
+        var member = await scope.ServiceProvider.GetRequiredService<MemberCreator>()
+            .CreateAsync(new Account(), new Member { DisplayName = name, DisplayNameKey = "legacy-" + Guid.NewGuid().ToString("N"), MigrationStatus = 2 }, default);
+        var tokens = scope.ServiceProvider.GetRequiredService<TokenService>();
+        var auth = await tokens.IssueAuthTokenAsync(member, AuthMethods.Password, default);
+        var claims = await tokens.ValidateAuthTokenAsync(auth.Token, default);
+        return (await tokens.IssueAccessTokenAsync(claims!, member, "jkforum", default)).Token;
     }
 
     public static async Task<StatusCode> StatusOf(Func<Task> call)

@@ -73,6 +73,31 @@ public abstract class SmsCapFlowBehaviour<TFixture>(TFixture fixture) : IClassFi
         Assert.Equal(nameof(SmsBlockReason.CountryNotAllowed), last.BlockedReason);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ValidatePhone_PhoneOverItsHourlyCap_IsCodePending10InItsOwnEnum(bool v2)
+    {
+        var (national, e164) = Phones.NewNumber();
+        await StartValidationAsync(v2, await Phones.PhonelessAccessTokenAsync(fixture.Server, Phones.NewName()), national);
+        await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+
+        var second = await Phones.PhonelessAccessTokenAsync(fixture.Server, Phones.NewName());
+        await Errors.ExpectAsync(() => StartValidationAsync(v2, second, national), StatusCode.ResourceExhausted,
+            v2 ? "ErrValidatePhoneV2.CODE_PENDING_10" : "ErrValidatePhone.CODE_PENDING_10");
+        Assert.Single(fixture.Inbox.MessagesTo(e164));
+    }
+
+    private Task StartValidationAsync(bool v2, string access, string national) => v2
+        ? Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
+        {
+            AccessToken = access, Phase = ValidatePhoneV2Request.Types.Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+        }).ResponseAsync
+        : Client.ValidatePhoneAsync(new ValidatePhoneRequest
+        {
+            AccessToken = access, Phase = ValidatePhoneRequest.Types.Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+        }).ResponseAsync;
+
     /// <summary>The sign-up sessions started for a phone, and its SMS log in order (outcome and reason).</summary>
     private async Task<(int Sessions, List<(SmsSendOutcome, string?)> Log)> RecordsAsync(string e164, int countryCode)
     {

@@ -35,6 +35,27 @@ public abstract class PhoneRecoveryBehaviour<TFixture>(TFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task ResetRequest_WithCaptchaOn_NeedsAnAcceptedToken_ElseSessionInvalidAndNoSms()
+    {
+        await using var recaptcha = await FakeRecaptchaServer.StartAsync();
+        await using var node = await fixture.StartNodeWithAsync(recaptcha.Settings("always"));
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var member = await mail.RegisterAsync();
+        var sent = fixture.Inbox.MessagesTo(member.E164).Count;
+
+        foreach (var token in new[] { "", "forged" })
+        {
+            await Errors.ExpectAsync(
+                () => client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164, RecaptchaToken = token }).ResponseAsync,
+                StatusCode.PermissionDenied, "AuthResetVerifyPhoneResponse.ErrSessionInvalid");
+        }
+
+        Assert.Equal(sent, fixture.Inbox.MessagesTo(member.E164).Count);
+        await client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164, RecaptchaToken = recaptcha.Accept() });
+        await fixture.Inbox.WaitForMessageAsync(member.E164, sent + 1, PhoneFlows.Phones.Wait);
+    }
+
+    [Fact]
     public async Task ResetRequest_Cooldown_IsTheSameForKnownAndUnknownPhones()
     {
         var member = await mail.RegisterAsync();

@@ -1,0 +1,274 @@
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.Data.Accounts;
+using Pan.Data.Members;
+using Pan.Data.Tokens;
+using Pan.General.Member;
+using Pan.Server.DisplayNames;
+using Pan.Server.Members;
+using Pan.Tests.Infrastructure;
+
+namespace Pan.Tests.Members;
+
+/// <summary>
+/// ValidateNewMember: a member without a phone (imported or guest) joins the phone of current_phone_auth_token, its
+/// old sessions end, and it is listed under the phone; every ErrValidateNewMember code the RPC raises.
+/// </summary>
+public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : ServerFixture
+{
+    private PanServer Server => fixture.Server;
+
+    private MemberServiceV2.MemberServiceV2Client Client => new(Server.Grpc);
+
+    [Fact]
+    public async Task ValidateNewMember_MovesThePhonelessMemberUnderThePhone_EndsItsSessions_AndListsIt()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var joining = await PhonelessMemberAsync();
+        var joiningAccess = await TestMembers.AccessTokenAsync(Server, joining);
+
+        var moved = await Client.ValidateNewMemberAsync(new ValidateNewMemberRequest
+        {
+            CurrentPhoneAuthToken = await TestMembers.AuthTokenAsync(Server, owner),
+            NewMemberAccessToken = joiningAccess,
+        });
+
+        Assert.Equal((joining.ObjectId.ToString("D"), joining.DisplayName, false), (moved.Object.ObjectId, moved.Object.DisplayName, moved.Object.IsOwner));
+        var stored = await TestMembers.WithDbAsync(Server, db => db.Members.AsNoTracking().SingleAsync(m => m.Uid == joining.Uid));
+        Assert.Equal((owner.AccountId, false), (stored.AccountId, stored.IsOwner));
+        Assert.True(await TestMembers.WithDbAsync(Server, db => db.Set<AuthSession>().Where(s => s.Uid == joining.Uid).AllAsync(s => s.Revoked != null)));
+        await Errors.ExpectAsync(() => Client.MeAsync(new MeRequest { AccessToken = joiningAccess }).ResponseAsync, StatusCode.Unauthenticated, "ErrMe.TOKEN_INVALID");
+
+        var others = await Client.OtherMemberAsync(new OtherMemberRequest { AccessToken = await TestMembers.AccessTokenAsync(Server, owner) });
+        Assert.Contains(joining.ObjectId.ToString("D"), others.Objects.Select(o => o.ObjectId));
+        var rejoined = await Client.MeAsync(new MeRequest { AccessToken = await TestMembers.AccessTokenAsync(Server, stored) });
+        Assert.Equal(joining.Uid, rejoined.User.Uid);
+    }
+
+    [Fact]
+    public async Task ValidateNewMember_WithADisplayName_RenamesTheMember_AndItsOwnNameIsNotTakenFromItself()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var renamed = await PhonelessMemberAsync();
+        var newName = TestMembers.UniqueName("joined");
+        var moved = await Client.ValidateNewMemberAsync(await RequestAsync(owner, renamed, newName));
+        Assert.Equal(newName, moved.Object.DisplayName);
+        Assert.Equal(DisplayNameRules.Key(newName), await TestMembers.WithDbAsync(Server, db => db.Members.Where(m => m.Uid == renamed.Uid).Select(m => m.DisplayNameKey).SingleAsync()));
+
+        var same = await PhonelessMemberAsync();
+        var kept = await Client.ValidateNewMemberAsync(await RequestAsync(owner, same, same.DisplayName));
+        Assert.Equal(same.DisplayName, kept.Object.DisplayName);
+    }
+
+    [Theory]
+    [InlineData("", false)]
+    [InlineData("not-a-token", false)]
+    [InlineData("", true)]
+    [InlineData("not-a-token", true)]
+    public async Task ValidateNewMember_MissingOrUnknownToken_IsTokenInvalid_AndMovesNothing(string bad, bool badIsTheJoiningMembers)
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var joining = await PhonelessMemberAsync();
+        var request = await RequestAsync(owner, joining);
+        if (badIsTheJoiningMembers)
+        {
+            request.NewMemberAccessToken = bad;
+        }
+        else
+        {
+            request.CurrentPhoneAuthToken = bad;
+        }
+
+        await Errors.ExpectAsync(() => Client.ValidateNewMemberAsync(request).ResponseAsync, StatusCode.Unauthenticated, "ErrValidateNewMember.TOKEN_INVALID");
+        Assert.Equal(joining.AccountId, await AccountOfAsync(joining.Uid));
+    }
+
+    [Fact]
+    public async Task ValidateNewMember_TokensOfTheWrongKind_AreTokenInvalid()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var joining = await PhonelessMemberAsync();
+        var ownerAccess = await TestMembers.AccessTokenAsync(Server, owner);
+        var joiningAuth = await TestMembers.AuthTokenAsync(Server, joining);
+
+        // An access token where the phone's auth token belongs, and an auth token where the member's access token belongs.
+        await Errors.ExpectAsync(
+            () => Client.ValidateNewMemberAsync(new ValidateNewMemberRequest { CurrentPhoneAuthToken = ownerAccess, NewMemberAccessToken = joiningAuth }).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrValidateNewMember.TOKEN_INVALID");
+        var request = await RequestAsync(owner, joining);
+        request.NewMemberAccessToken = joiningAuth;
+        await Errors.ExpectAsync(() => Client.ValidateNewMemberAsync(request).ResponseAsync, StatusCode.Unauthenticated, "ErrValidateNewMember.TOKEN_INVALID");
+        Assert.Equal(joining.AccountId, await AccountOfAsync(joining.Uid));
+    }
+
+    [Fact]
+    public async Task ValidateNewMember_AMemberThatAlreadyHasAPhone_IsExistingPhone_AndStaysOnIt()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var elsewhere = await TestMembers.CreateAsync(Server);
+        await Errors.ExpectAsync(async () => await Client.ValidateNewMemberAsync(await RequestAsync(owner, elsewhere)),
+            StatusCode.AlreadyExists, "ErrValidateNewMember.EXISTING_PHONE");
+        Assert.Equal(elsewhere.AccountId, await AccountOfAsync(elsewhere.Uid));
+
+        // The phone's own member is no newcomer either.
+        await Errors.ExpectAsync(async () => await Client.ValidateNewMemberAsync(await RequestAsync(owner, owner)),
+            StatusCode.AlreadyExists, "ErrValidateNewMember.EXISTING_PHONE");
+    }
+
+    [Fact]
+    public async Task ValidateNewMember_UnderAnAuthTokenWhoseAccountHasNoPhone_IsFailedPrecondition_AndMovesNothing()
+    {
+        // Why: only a phone may take members in; a phoneless (imported or guest) member's auth token names no phone, and
+        // the joining member must not end up under another phoneless account, nor "join" its own.
+        var phoneless = await PhonelessMemberAsync();
+        var joining = await PhonelessMemberAsync();
+        var joiningAccess = await TestMembers.AccessTokenAsync(Server, joining);
+        foreach (var caller in new[] { phoneless, joining })
+        {
+            await Errors.ExpectAsync(
+                async () => await Client.ValidateNewMemberAsync(new ValidateNewMemberRequest
+                {
+                    CurrentPhoneAuthToken = await TestMembers.AuthTokenAsync(Server, caller), NewMemberAccessToken = joiningAccess,
+                }),
+                StatusCode.FailedPrecondition, "ErrValidateNewMember.FAILED");
+        }
+
+        Assert.Equal(joining.AccountId, await AccountOfAsync(joining.Uid));
+        Assert.Equal(joining.Uid, (await Client.MeAsync(new MeRequest { AccessToken = joiningAccess })).User.Uid);
+    }
+
+    [Theory]
+    [InlineData("?")]
+    [InlineData(" ")]
+    public async Task ValidateNewMember_ADisplayNameAgainstTheRules_IsNameInvalidNamingTheField(string name)
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var joining = await PhonelessMemberAsync();
+        var ex = await Errors.ExpectAsync(async () => await Client.ValidateNewMemberAsync(await RequestAsync(owner, joining, name)),
+            StatusCode.InvalidArgument, "ErrValidateNewMember.NAME_INVALID");
+        Assert.Equal("display_name", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+        Assert.Equal(joining.AccountId, await AccountOfAsync(joining.Uid));
+    }
+
+    [Fact]
+    public async Task ValidateNewMember_ATakenOrReservedDisplayName_IsNameInvalidAlreadyExists_AndKeepsTheOldName()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var joining = await PhonelessMemberAsync();
+        foreach (var taken in new[] { owner.DisplayName!, owner.DisplayName!.ToUpperInvariant(), "admin" })
+        {
+            var ex = await Errors.ExpectAsync(async () => await Client.ValidateNewMemberAsync(await RequestAsync(owner, joining, taken)),
+                StatusCode.AlreadyExists, "ErrValidateNewMember.NAME_INVALID");
+            Assert.Equal("display_name", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+        }
+
+        var stored = await TestMembers.WithDbAsync(Server, db => db.Members.AsNoTracking().SingleAsync(m => m.Uid == joining.Uid));
+        Assert.Equal((joining.AccountId, joining.DisplayName), (stored.AccountId, stored.DisplayName));
+    }
+
+    [Fact]
+    public async Task ValidateNewMember_IntoAFullPhone_IsMaximumMember_AndTheMemberKeepsItsPlaceAndSessions()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        for (var i = 1; i < 5; i++)
+        {
+            await TestMembers.AddToPhoneAsync(Server, owner);
+        }
+
+        var joining = await PhonelessMemberAsync();
+        var joiningAccess = await TestMembers.AccessTokenAsync(Server, joining);
+        var request = await RequestAsync(owner, joining);
+        request.NewMemberAccessToken = joiningAccess;
+        await Errors.ExpectAsync(() => Client.ValidateNewMemberAsync(request).ResponseAsync, StatusCode.ResourceExhausted, "ErrValidateNewMember.MAXIMUM_MEMBER");
+
+        Assert.Equal(joining.AccountId, await AccountOfAsync(joining.Uid));
+        Assert.Equal(joining.Uid, (await Client.MeAsync(new MeRequest { AccessToken = joiningAccess })).User.Uid);
+    }
+
+    [Fact]
+    public async Task ValidateNewMember_InParallelIntoTheLastSlot_MovesExactlyOne_TheOthersAreMaximumMember()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        for (var i = 1; i < 4; i++)
+        {
+            await TestMembers.AddToPhoneAsync(Server, owner);
+        }
+
+        var auth = await TestMembers.AuthTokenAsync(Server, owner);
+        var requests = new List<ValidateNewMemberRequest>();
+        for (var i = 0; i < 4; i++)
+        {
+            var joining = await PhonelessMemberAsync();
+            requests.Add(new ValidateNewMemberRequest { CurrentPhoneAuthToken = auth, NewMemberAccessToken = await TestMembers.AccessTokenAsync(Server, joining) });
+        }
+
+        var results = await Task.WhenAll(requests.Select(r => ReasonOfAsync(() => Client.ValidateNewMemberAsync(r).ResponseAsync)));
+        Assert.Equal(1, results.Count(r => r is null));
+        Assert.All(results.Where(r => r is not null), r => Assert.Equal("ErrValidateNewMember.MAXIMUM_MEMBER", r));
+        Assert.Equal(5, await TestMembers.WithDbAsync(Server, db => db.Members.CountAsync(m => m.AccountId == owner.AccountId && m.Deleted == null)));
+    }
+
+    [Fact]
+    public async Task ValidateNewMember_TwoMembersRenamedToOneNameAtOnce_OneIsRenamed_TheOtherIsNameInvalidNeverInternal()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var auth = await TestMembers.AuthTokenAsync(Server, owner);
+        var name = TestMembers.UniqueName("race");
+        var requests = new List<ValidateNewMemberRequest>();
+        for (var i = 0; i < 3; i++)
+        {
+            var joining = await PhonelessMemberAsync();
+            requests.Add(new ValidateNewMemberRequest
+            {
+                CurrentPhoneAuthToken = auth,
+                NewMemberAccessToken = await TestMembers.AccessTokenAsync(Server, joining),
+                DisplayName = name,
+            });
+        }
+
+        var results = await Task.WhenAll(requests.Select(r => ReasonOfAsync(() => Client.ValidateNewMemberAsync(r).ResponseAsync)));
+        Assert.Equal(1, results.Count(r => r is null));
+        Assert.All(results.Where(r => r is not null), r => Assert.Equal("ErrValidateNewMember.NAME_INVALID", r));
+        Assert.Equal(1, await TestMembers.WithDbAsync(Server, db => db.Members.CountAsync(m => m.DisplayNameKey == DisplayNameRules.Key(name))));
+    }
+
+    /// <summary>A member of an account without a phone (an imported member or a guest), as ValidateNewMember expects.</summary>
+    private async Task<Member> PhonelessMemberAsync()
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        var name = TestMembers.UniqueName();
+        var member = new Member { DisplayName = name, DisplayNameKey = DisplayNameRules.Key(name), IsOwner = true, MigrationStatus = 1 };
+        return await scope.ServiceProvider.GetRequiredService<MemberCreator>().CreateAsync(new Account(), member, default);
+    }
+
+    private async Task<ValidateNewMemberRequest> RequestAsync(Member phoneMember, Member joining, string? displayName = null) => new()
+    {
+        CurrentPhoneAuthToken = await TestMembers.AuthTokenAsync(Server, phoneMember),
+        NewMemberAccessToken = await TestMembers.AccessTokenAsync(Server, joining),
+        DisplayName = displayName ?? string.Empty,
+    };
+
+    private Task<long> AccountOfAsync(long uid) =>
+        TestMembers.WithDbAsync(Server, db => db.Members.Where(m => m.Uid == uid).Select(m => m.AccountId).SingleAsync());
+
+    /// <summary>Null when the call succeeded, else the error reason; INTERNAL or a missing ErrorInfo fails the test.</summary>
+    private static async Task<string?> ReasonOfAsync(Func<Task> call)
+    {
+        try
+        {
+            await call();
+            return null;
+        }
+        catch (RpcException ex)
+        {
+            Assert.NotEqual(StatusCode.Internal, ex.StatusCode);
+            return ex.Info().Reason;
+        }
+    }
+}
+
+public sealed class ValidateNewMemberBehaviour_Sqlite(SqliteServerFixture f) : ValidateNewMemberBehaviour<SqliteServerFixture>(f);
+
+public sealed class ValidateNewMemberBehaviour_Postgres(PostgresServerFixture f) : ValidateNewMemberBehaviour<PostgresServerFixture>(f);

@@ -1,0 +1,176 @@
+using Grpc.Core;
+using Pan.General.Member;
+using Pan.Tests.Infrastructure;
+using V1Phase = Pan.General.Member.ValidatePhoneRequest.Types.Phase;
+using V2Phase = Pan.General.Member.ValidatePhoneV2Request.Types.Phase;
+
+namespace Pan.Tests.PhoneFlows;
+
+/// <summary>
+/// The refusals of ValidatePhone and ValidatePhoneV2, each in its own enum (ErrValidatePhone / ErrValidatePhoneV2, same
+/// numbers): bad session, wrong code, code still pending, full phone, taken name, tokens.
+/// </summary>
+public abstract class PhoneValidationRefusalBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : PhoneFlowFixture
+{
+    private MemberServiceV2.MemberServiceV2Client Client => new(fixture.Server.Grpc);
+
+    private Phones Phones => new(Client, fixture.Inbox);
+
+    [Theory]
+    [InlineData(false, "ErrValidatePhone.SESSION_INVALID")]
+    [InlineData(true, "ErrValidatePhoneV2.SESSION_INVALID")]
+    public async Task InputCode_WithAnUnknownOrAnotherMembersSession_IsSessionInvalid(bool v2, string reason)
+    {
+        var access = await PhonelessAccessAsync(Phones.NewName());
+        var other = await PhonelessAccessAsync(Phones.NewName());
+        var (national, e164) = Phones.NewNumber();
+        var othersSession = await StartAsync(v2, other, national);
+        await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+
+        foreach (var token in new[] { "nope", string.Empty, othersSession })
+        {
+            await Errors.ExpectAsync(() => InputCodeAsync(v2, access, token, "123456"), StatusCode.Unauthenticated, reason);
+        }
+    }
+
+    [Theory]
+    [InlineData(false, "ErrValidatePhone.CODE_INVALID")]
+    [InlineData(true, "ErrValidatePhoneV2.CODE_INVALID")]
+    public async Task InputCode_WrongCode_IsCodeInvalid_AndTheRightOneThenBindsThePhone(bool v2, string reason)
+    {
+        var access = await PhonelessAccessAsync(Phones.NewName());
+        var (national, e164) = Phones.NewNumber();
+        var session = await StartAsync(v2, access, national);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+        var wrong = code == "000000" ? "111111" : "000000";
+
+        await Errors.ExpectAsync(() => InputCodeAsync(v2, access, session, wrong), StatusCode.InvalidArgument, reason);
+        await InputCodeAsync(v2, access, session, code);
+    }
+
+    [Theory]
+    [InlineData(false, "ErrValidatePhone.CODE_PENDING")]
+    [InlineData(true, "ErrValidatePhoneV2.CODE_PENDING")]
+    public async Task InputCode_ResendDuringTheCooldown_IsCodePending_WithRetryAfter(bool v2, string reason)
+    {
+        var access = await PhonelessAccessAsync(Phones.NewName());
+        var (national, e164) = Phones.NewNumber();
+        var session = await StartAsync(v2, access, national);
+        await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+
+        var pending = await Errors.ExpectAsync(() => InputCodeAsync(v2, access, session, string.Empty), StatusCode.ResourceExhausted, reason);
+        Assert.True(int.Parse(pending.Info().Metadata["retry_after_seconds"], System.Globalization.CultureInfo.InvariantCulture) > 0);
+        Assert.Single(fixture.Inbox.MessagesTo(e164));
+    }
+
+    [Theory]
+    [InlineData(false, "ErrValidatePhone.MAXIMUM_MEMBER")]
+    [InlineData(true, "ErrValidatePhoneV2.MAXIMUM_MEMBER")]
+    public async Task CheckExistence_OfAFullPhone_IsMaximumMember_AndSendsNoCode(bool v2, string reason)
+    {
+        var (auth, e164) = await Phones.RegisterAsync();
+        for (var i = 1; i < 5; i++)
+        {
+            await Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName() });
+        }
+
+        var access = await PhonelessAccessAsync(Phones.NewName());
+        var sent = fixture.Inbox.MessagesTo(e164).Count;
+        await Errors.ExpectAsync(() => StartAsync(v2, access, "0" + e164[4..]), StatusCode.ResourceExhausted, reason);
+        Assert.Equal(sent, fixture.Inbox.MessagesTo(e164).Count);
+    }
+
+    [Fact]
+    public async Task ValidatePhone_ForAMemberThatHasAPhone_IsExistingPhone_AndV2BadTokenIsTokenInvalid()
+    {
+        var (auth, _) = await Phones.RegisterAsync();
+        var access = await Phones.AccessTokenAsync(auth);
+        var (national, _) = Phones.NewNumber();
+        await Errors.ExpectAsync(() => StartAsync(false, access, national), StatusCode.AlreadyExists, "ErrValidatePhone.EXISTING_PHONE");
+        await Errors.ExpectAsync(() => StartAsync(true, "bad", national), StatusCode.Unauthenticated, "ErrValidatePhoneV2.TOKEN_INVALID");
+        await Errors.ExpectAsync(() => StartAsync(true, string.Empty, national), StatusCode.Unauthenticated, "ErrValidatePhoneV2.TOKEN_INVALID");
+    }
+
+    [Fact]
+    public async Task ValidatePhone_InputName_TakenName_IsNameExisting_BeforeTheCode_IsSessionInvalid()
+    {
+        var (_, e164) = await Phones.RegisterAsync();
+        var taken = Phones.NewName();
+        await Phones.RegisterAsync(taken);
+        var access = await PhonelessAccessAsync("bad name!!");
+        var session = await StartAsync(false, access, "0" + e164[4..]);
+        await Errors.ExpectAsync(() => InputNameAsync(access, session, Phones.NewName()), StatusCode.Unauthenticated, "ErrValidatePhone.SESSION_INVALID");
+
+        var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
+        await InputCodeAsync(false, access, session, code);
+        await Errors.ExpectAsync(() => InputNameAsync(access, session, taken), StatusCode.AlreadyExists, "ErrValidatePhone.NAME_EXISTING");
+        await Errors.ExpectAsync(() => InputNameAsync(access, session, taken.ToUpperInvariant()), StatusCode.AlreadyExists, "ErrValidatePhone.NAME_EXISTING");
+        await InputNameAsync(access, session, Phones.NewName());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ValidatePhone_InputName_TwoMembersTakingOneNameAtOnce_OneGetsIt_TheOtherIsNameExistingNeverInternal(bool joinAnExistingPhone)
+    {
+        var name = Phones.NewName();
+        var steps = new List<(string Access, string Session)>();
+        for (var i = 0; i < 3; i++)
+        {
+            // A member whose legacy name breaks today's rules is asked for a new one after the code.
+            var access = await PhonelessAccessAsync("bad name!!");
+            var e164 = joinAnExistingPhone ? (await Phones.RegisterAsync()).E164 : Phones.NewNumber().E164;
+            var session = await StartAsync(false, access, "0" + e164[4..]);
+            var code = await Phones.NthCodeAsync(fixture.Inbox, e164, joinAnExistingPhone ? 2 : 1);
+            await InputCodeAsync(false, access, session, code);
+            steps.Add((access, session));
+        }
+
+        var results = await Task.WhenAll(steps.Select(async s =>
+        {
+            try
+            {
+                await InputNameAsync(s.Access, s.Session, name);
+                return null;
+            }
+            catch (RpcException ex)
+            {
+                return $"{ex.StatusCode} {ex.Info().Reason}";
+            }
+        }));
+        Assert.Equal(1, results.Count(r => r is null));
+        Assert.All(results.Where(r => r is not null), r => Assert.Equal("AlreadyExists ErrValidatePhone.NAME_EXISTING", r));
+    }
+
+    private async Task<string> StartAsync(bool v2, string access, string national) => v2
+        ? (await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
+        {
+            AccessToken = access, Phase = V2Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+        })).PhaseSessionToken
+        : (await Client.ValidatePhoneAsync(new ValidatePhoneRequest
+        {
+            AccessToken = access, Phase = V1Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+        })).PhaseSessionToken;
+
+    private async Task InputCodeAsync(bool v2, string access, string session, string code)
+    {
+        if (v2)
+        {
+            await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request { AccessToken = access, Phase = V2Phase.InputCode, PhaseSessionToken = session, PhaseInputCodeValue = code });
+        }
+        else
+        {
+            await Client.ValidatePhoneAsync(new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.InputCode, PhaseSessionToken = session, PhaseInputCodeValue = code });
+        }
+    }
+
+    private async Task InputNameAsync(string access, string session, string name) =>
+        await Client.ValidatePhoneAsync(new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.InputName, PhaseSessionToken = session, PhaseInputNameValue = name });
+
+    private Task<string> PhonelessAccessAsync(string name) => Phones.PhonelessAccessTokenAsync(fixture.Server, name);
+}
+
+public sealed class PhoneValidationRefusalBehaviour_Sqlite(SqlitePhoneFlowFixture f) : PhoneValidationRefusalBehaviour<SqlitePhoneFlowFixture>(f);
+
+public sealed class PhoneValidationRefusalBehaviour_Postgres(PostgresPhoneFlowFixture f) : PhoneValidationRefusalBehaviour<PostgresPhoneFlowFixture>(f);
