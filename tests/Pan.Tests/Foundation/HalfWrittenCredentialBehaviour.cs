@@ -31,7 +31,7 @@ public abstract class HalfWrittenCredentialBehaviour<TFixture>(TFixture fixture)
     public async Task ResetByEmail_WhenClearingTheFailureStreakFails_KeepsTheOldPasswordSessionsAndAppTokens_AndTheTokenThenResets()
     {
         var member = await mail.RegisterWithEmailAsync();
-        await mail.SetCredentialsAsync(member.Uid, Mailboxes.StrongPassword());
+        await SetFirstPasswordAsync(member);
         var appAccess = (await app.TokensAsync(member.AccessToken, remember: true)).GetProperty("access_token").GetString()!;
         await Client.AuthResetVerifyEmailAsync(new AuthResetVerifyEmailRequest { DisplayName = member.Name, Email = member.Email! });
         var code = SmtpInbox.CodeOf(await mail.MailAsync(member.Email!, 2));
@@ -53,7 +53,7 @@ public abstract class HalfWrittenCredentialBehaviour<TFixture>(TFixture fixture)
     public async Task ResetBySms_WhenClearingTheFailureStreakFails_KeepsTheOldPasswordAndSessions_AndTheTokenThenResets()
     {
         var member = await mail.RegisterAsync();
-        await mail.SetCredentialsAsync(member.Uid, Mailboxes.StrongPassword());
+        await SetFirstPasswordAsync(member);
         await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164 });
         var code = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 2);
         var reset = await Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = code, Phone = member.E164, DisplayName = member.Name });
@@ -73,7 +73,7 @@ public abstract class HalfWrittenCredentialBehaviour<TFixture>(TFixture fixture)
     public async Task PasswordChange_WhenRevokingTheAppTokensFails_KeepsTheOldPasswordSessionsAndAppTokens_AndTheVerifyTokenThenChangesIt()
     {
         var member = await mail.RegisterAsync();
-        await mail.SetCredentialsAsync(member.Uid, Mailboxes.StrongPassword());
+        await SetFirstPasswordAsync(member);
         var other = await mail.Phones.AccessTokenAsync(await mail.Phones.LoginAsync(member.E164));
         var tokens = await app.TokensAsync(member.AccessToken, remember: true);
         var appAccess = tokens.GetProperty("access_token").GetString()!;
@@ -128,6 +128,13 @@ public abstract class HalfWrittenCredentialBehaviour<TFixture>(TFixture fixture)
         {
             Assert.True(await app.IsActiveAsync(appAccess));
         }
+    }
+
+    /// <summary>A first password through SetMemberPassword, which ends no session (the member's access token stays).</summary>
+    private async Task SetFirstPasswordAsync(TestMember member)
+    {
+        var password = Mailboxes.StrongPassword();
+        await Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = member.AccessToken, Password = password, ConfirmPassword = password });
     }
 
     private async Task RecordFailureAsync(long uid)
