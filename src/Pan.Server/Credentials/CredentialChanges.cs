@@ -74,9 +74,10 @@ public sealed class CredentialChanges(
     /// naming the field; no such member NOT_FOUND ErrFailed; confirmation differs INVALID_ARGUMENT
     /// ErrNewPasswordConfirmingFailed; policy INVALID_ARGUMENT ErrNewPasswordRule with the reason; no valid proof
     /// (wrong, locked, missing password; bad, used or foreign verify token) PERMISSION_DENIED ErrOriginalPasswordInvalid;
-    /// email of another member ALREADY_EXISTS ErrEmailDuplicated. The proof is checked (a verify token is spent) first,
-    /// then the email request (outside any transaction; a refused email changes nothing else), then the password and
-    /// security question in one transaction. A new password ends every other session of the member (the caller's auth
+    /// email of another member ALREADY_EXISTS ErrEmailDuplicated. The proof is checked first (a verify token is spent
+    /// then when the request changes the email), then the email request (outside any transaction; a refused email
+    /// changes nothing else), then the password and security question in one transaction (which spends a verify token
+    /// of a request without an email, so a failure there leaves it usable). A new password ends every other session of the member (the caller's auth
     /// session stays).
     /// </summary>
     public async Task<UpdateCredentialResponse> UpdateCredentialAsync(UpdateCredentialRequest request, CancellationToken cancellationToken)
@@ -110,7 +111,11 @@ public sealed class CredentialChanges(
             }
         }
 
-        if (useVerifyToken && !await tokens.ConsumeVerifyTokenAsync(request.VerifyToken, target.Uid, VerifyPurposes.UpdateCredential, cancellationToken))
+        // Why two places: without an email the verify token is spent in the transaction that writes the change, so a
+        // failure half-way leaves it usable (SECURITY 21); with an email it is spent first, since the email request
+        // below (its send log and mail) runs outside the transaction and must not run on a proof that is not there.
+        var spendInTransaction = useVerifyToken && email is null;
+        if (useVerifyToken && !spendInTransaction && !await SpendVerifyTokenAsync(request.VerifyToken, target.Uid, cancellationToken))
         {
             throw OriginalPasswordInvalid();
         }
@@ -129,6 +134,11 @@ public sealed class CredentialChanges(
 
         var prepared = await store.PrepareAsync(newPassword, question?.Question, question?.Answer, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (spendInTransaction && !await SpendVerifyTokenAsync(request.VerifyToken, target.Uid, cancellationToken))
+        {
+            throw OriginalPasswordInvalid();
+        }
+
         await store.SaveAsync(target.Uid, prepared, cancellationToken);
         if (newPassword is not null)
         {
@@ -138,6 +148,9 @@ public sealed class CredentialChanges(
         await transaction.CommitAsync(cancellationToken);
         return new UpdateCredentialResponse();
     }
+
+    private Task<bool> SpendVerifyTokenAsync(string token, long uid, CancellationToken cancellationToken) =>
+        tokens.ConsumeVerifyTokenAsync(token, uid, VerifyPurposes.UpdateCredential, cancellationToken);
 
     /// <summary>How UpdateCredential reports an email the email feature refused (null: it was accepted).</summary>
     public static RpcException? EmailFailure(EmailChangeResult result) => result switch

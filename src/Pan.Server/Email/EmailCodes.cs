@@ -87,10 +87,6 @@ public sealed class EmailCodes(PanDbContext db, TimeProvider clock, IOptions<Pha
         return changed == 1;
     }
 
-    /// <summary>Undoes <see cref="ConsumeAsync"/> when the step after it failed, so the member may try again.</summary>
-    public Task ReleaseAsync(EmailCode challenge) =>
-        db.Set<EmailCode>().Where(c => c.Id == challenge.Id).ExecuteUpdateAsync(u => u.SetProperty(c => c.UsedAt, (DateTimeOffset?)null), CancellationToken.None);
-
     /// <summary>A new code: <see cref="CodeLength"/> symbols from <see cref="RandomNumberGenerator"/>.</summary>
     public static string NewCode() => RandomNumberGenerator.GetString(Alphabet, CodeLength);
 

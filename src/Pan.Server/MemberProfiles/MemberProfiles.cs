@@ -127,12 +127,13 @@ public sealed class MemberProfiles(
         var to = await db.Members.AsNoTracking()
             .FirstOrDefaultAsync(m => m.ObjectId == target && m.AccountId == caller.AccountId && m.Deleted == null, cancellationToken)
             ?? throw PanError.Of(SwitchErr.Failed, StatusCode.NotFound, "No such member under this phone.");
-        if (!await tokens.ConsumeVerifyTokenAsync(request.VerifyToken, caller.Uid, VerifyPurposes.SwitchMember, cancellationToken))
-        {
-            throw PanError.Of(SwitchErr.VerifyTokenInvalid, StatusCode.PermissionDenied, "The verify_token is invalid, expired, used or for another operation.");
-        }
-
-        var auth = await tokens.IssueAuthTokenAsync(to, AuthMethods.Switch, cancellationToken);
+        // Why the proof overload: the verify token is spent in the transaction that opens the target's session, so a
+        // session that cannot be opened leaves the token usable (SECURITY 21).
+        var auth = await tokens.IssueAuthTokenAsync(
+                AuthMethods.Switch,
+                async ct => await tokens.ConsumeVerifyTokenAsync(request.VerifyToken, caller.Uid, VerifyPurposes.SwitchMember, ct) ? AuthSubject.Of(to) : null,
+                cancellationToken)
+            ?? throw PanError.Of(SwitchErr.VerifyTokenInvalid, StatusCode.PermissionDenied, "The verify_token is invalid, expired, used or for another operation.");
         return new SwitchMemberResponse { AuthToken = auth.Token, ObjectId = to.ObjectId.ToString() };
     }
 

@@ -16,7 +16,7 @@ public sealed record LinkResetResult(bool LinkDead, ResetCheck Check, Uri? Redir
 /// <summary>
 /// The hosted reset page's steps (/account/reset-password?token=…): opening the link only reads (mail scanners that
 /// fetch links change nothing); submitting the form checks the password like AuthResetUpdate, then consumes the link
-/// (which also kills the mailed code) and sets the password. A refused password leaves the link usable.
+/// (which also kills the mailed code) and sets the password in one transaction. A refused password leaves the link usable.
 /// </summary>
 public sealed class LinkReset(EmailCodes codes, RecoveryMembers members, CredentialStore credentials, ResetCompletion completion)
 {
@@ -40,19 +40,9 @@ public sealed class LinkReset(EmailCodes codes, RecoveryMembers members, Credent
             return new LinkResetResult(false, check, null);
         }
 
-        if (!await codes.ConsumeAsync(challenge, cancellationToken))
+        if (!await completion.FinishAsync(challenge.Uid, password!, ResetChannels.Email, ct => codes.ConsumeAsync(challenge, ct), cancellationToken))
         {
             return new LinkResetResult(true, ResetCheck.Ok, null);
-        }
-
-        try
-        {
-            await completion.FinishAsync(challenge.Uid, password!, ResetChannels.Email, cancellationToken);
-        }
-        catch
-        {
-            await codes.ReleaseAsync(challenge);
-            throw;
         }
 
         return new LinkResetResult(false, ResetCheck.Ok, Redirect(challenge));

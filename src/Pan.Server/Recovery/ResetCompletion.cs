@@ -29,9 +29,9 @@ public sealed record ResetCheck(ResetRefusal Refusal, string? Reason = null)
 /// <summary>
 /// The last step of every password reset (AuthResetUpdate and the hosted reset page): checks the new password (present,
 /// confirmed, within the password rules, which see the member's phone, email and display name) and — when the member
-/// has a security question — the answer (missing, wrong and locked are one answer); then sets the password through the
-/// credential store (ending every session), clears the failure counter and tells the member by email (and by SMS when
-/// the reset went through the phone).
+/// has a security question — the answer (missing, wrong and locked are one answer); then, in one transaction, spends the
+/// reset's proof, sets the password through the credential store (ending every session) and clears the failure
+/// counter, and after the commit tells the member by email (and by SMS when the reset went through the phone).
 /// </summary>
 public sealed class ResetCompletion(
     PanDbContext db,
@@ -87,12 +87,36 @@ public sealed class ResetCompletion(
         return ResetCheck.Ok;
     }
 
-    /// <summary>Sets the password (every session ends), clears the failure counter and sends the notices.</summary>
-    public async Task FinishAsync(long uid, string password, string channel, CancellationToken cancellationToken)
+    /// <summary>
+    /// Spends the reset's proof (<paramref name="consume"/>: the auth_reset_token, or the link and its code), sets the
+    /// password (every session and every app grant of the member ends) and clears the failure counter, all in one
+    /// transaction, then sends the notices. False, with nothing written, when the proof was already spent.
+    /// </summary>
+    /// <remarks>
+    /// Why one transaction (SECURITY 21): a failure half-way used to leave the new password set while the caller heard
+    /// INTERNAL and the proof was handed back for another reset. Why the hash first: it is the slow part, and must not
+    /// hold the database's write lock (SQLite serialises writers). Why the notices after the commit: they tell of a
+    /// reset that happened, and <c>Sms/</c> refuses to send inside a transaction.
+    /// </remarks>
+    public async Task<bool> FinishAsync(long uid, string password, string channel, Func<CancellationToken, Task<bool>> consume, CancellationToken cancellationToken)
     {
-        await credentials.SetPasswordAsync(uid, password, keepSessionId: null, cancellationToken);
-        await failures.ResetAsync(uid, cancellationToken);
+        ArgumentNullException.ThrowIfNull(consume);
+        var prepared = await credentials.PrepareAsync(password, null, null, cancellationToken);
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            if (!await consume(cancellationToken))
+            {
+                return false;
+            }
+
+            await credentials.SaveAsync(uid, prepared, cancellationToken);
+            await credentials.EndOtherSessionsAsync(uid, keepSessionId: null, cancellationToken);
+            await failures.ResetAsync(uid, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
         await NotifyAsync(uid, channel, cancellationToken);
+        return true;
     }
 
     private async Task NotifyAsync(long uid, string channel, CancellationToken cancellationToken)

@@ -18,7 +18,8 @@ public sealed record ResetGrant(long Uid, string Channel);
 /// <summary>
 /// auth_reset_token: a TokenService verify token (256-bit, stored hashed, single-use, <c>Pan:Tokens:VerifyTokenMinutes</c>)
 /// bound to the member and to the channel that proved control. AuthResetUpdate reads it first (to check the new
-/// password against the member), then consumes it with one conditional UPDATE, so of parallel uses exactly one wins.
+/// password against the member), then consumes it with one conditional UPDATE inside the reset's transaction, so of
+/// parallel uses exactly one wins.
 /// </summary>
 public sealed class ResetGrants(PanDbContext db, TokenService tokens, TimeProvider clock)
 {
@@ -42,10 +43,4 @@ public sealed class ResetGrants(PanDbContext db, TokenService tokens, TimeProvid
 
     public Task<bool> ConsumeAsync(string token, ResetGrant grant, CancellationToken cancellationToken) =>
         tokens.ConsumeVerifyTokenAsync(token, grant.Uid, grant.Channel, cancellationToken);
-
-    /// <summary>Makes a consumed token usable again when the reset after it failed (e.g. the database went away).</summary>
-    public Task ReleaseAsync(string token) =>
-        OpaqueTokens.Hash(token) is { } hash
-            ? db.Set<StoredVerifyToken>().Where(t => t.Hash == hash).ExecuteUpdateAsync(u => u.SetProperty(t => t.UsedAt, (DateTimeOffset?)null), CancellationToken.None)
-            : Task.CompletedTask;
 }

@@ -7,8 +7,8 @@ namespace Pan.Server.Recovery;
 
 /// <summary>
 /// AuthResetUpdate: with a live auth_reset_token, sets the new password. The token is read first (to check the password
-/// against its member), then consumed with one conditional UPDATE just before the password is set, so a refused password
-/// leaves it usable and of parallel uses exactly one succeeds. <c>security_question.answer</c> answers the member's
+/// against its member), then consumed with one conditional UPDATE in the transaction that sets the password, so a refused password
+/// or a failed write leaves it usable and of parallel uses exactly one succeeds. <c>security_question.answer</c> answers the member's
 /// question when one is set; <c>security_question.question</c> is ignored (a reset never sets a new question).
 /// </summary>
 public sealed class ResetUpdate(ResetGrants grants, ResetCompletion completion)
@@ -36,19 +36,10 @@ public sealed class ResetUpdate(ResetGrants grants, ResetCompletion completion)
                     "The answer to the security question is missing or wrong.", new FieldViolation("security_question.answer", "is missing or wrong"));
         }
 
-        if (!await grants.ConsumeAsync(request.AuthResetToken, grant, cancellationToken))
+        if (!await completion.FinishAsync(grant.Uid, request.Password, grant.Channel,
+                ct => grants.ConsumeAsync(request.AuthResetToken, grant, ct), cancellationToken))
         {
             throw Failed();
-        }
-
-        try
-        {
-            await completion.FinishAsync(grant.Uid, request.Password, grant.Channel, cancellationToken);
-        }
-        catch
-        {
-            await grants.ReleaseAsync(request.AuthResetToken);
-            throw;
         }
 
         return new AuthResetUpdateResponse();

@@ -1,0 +1,44 @@
+using Pan.Data;
+
+namespace Pan.Server.OAuth;
+
+/// <summary>
+/// Runs every POST /connect/token (the code exchange and the refresh grant, over HTTP or through
+/// <see cref="OAuthPipeline"/>) in one database transaction (SECURITY 21). OpenIddict redeems the code or refresh
+/// token and stores the new access and refresh token entries with separate saves; on its own, a failure half-way left
+/// the code redeemed and a stray access-token entry behind, and the client's retry was then a replay (which revokes the
+/// whole grant). What OpenIddict writes while refusing a request (a replay revoking the grant) commits like a success.
+/// </summary>
+/// <remarks>
+/// Why the response is held until the commit: a client that already holds the tokens could use them on another
+/// connection before their entries are visible, and must never get tokens whose entries a failed commit dropped.
+/// Token responses are small. OpenIddict's EF Core stores use the request's scoped <see cref="PanDbContext"/>, so
+/// they join this transaction; the signing keys are loaded at start-up (<see cref="OAuthKeyRing"/>), so no write on
+/// another connection waits for it.
+/// </remarks>
+public static class TokenTransaction
+{
+    public static IApplicationBuilder UsePanTokenTransaction(this IApplicationBuilder app) =>
+        app.UseWhen(c => HttpMethods.IsPost(c.Request.Method) && c.Request.Path == "/" + OAuthPaths.Token, branch => branch.Use(RunAsync));
+
+    private static async Task RunAsync(HttpContext context, RequestDelegate next)
+    {
+        var db = context.RequestServices.GetRequiredService<PanDbContext>();
+        var original = context.Response.Body;
+        await using var held = new MemoryStream();
+        context.Response.Body = held;
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(context.RequestAborted);
+            await next(context);
+            await transaction.CommitAsync(context.RequestAborted);
+        }
+        finally
+        {
+            context.Response.Body = original;
+        }
+
+        held.Position = 0;
+        await held.CopyToAsync(original, context.RequestAborted);
+    }
+}
