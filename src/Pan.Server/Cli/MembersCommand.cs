@@ -1,3 +1,5 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
 using System.Globalization;
 using Pan.Server.Cli.Import;
 using Spectre.Console;
@@ -12,7 +14,8 @@ public static class MembersCommand
         Fields: legacy_id, migration_status (2 = OLD_JKF, 3 = OLD_1128), display_name, username, email,
                 phone (E.164, or national with country), country, password_hash, created (ISO 8601 or Unix seconds).
         Safe to re-run: rows already imported are skipped. Bad rows are listed by line and skipped.
-        Exit code 0: all rows imported or already there; 3: done, but some rows were bad.
+        Exit code 0: all rows imported or already there; 3: done, but some rows were bad; 1: stopped by a
+        database error (that batch rolled back, earlier ones kept): run it again.
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
@@ -65,6 +68,18 @@ public static class MembersCommand
                     report = await importer.ImportAsync(file, batchSize, done => task.Value = done, CancellationToken.None);
                     task.Value = task.MaxValue;
                 });
+        }
+        catch (Exception ex) when (ex is DbUpdateException or DbException)
+        {
+            // Why a message and exit code, not the exception: a refused batch is rolled back whole and the earlier ones
+            // are kept, so the operator's next step is to fix the cause and run the same command again. Only the type
+            // and SQL state are shown: a database message may quote the row's values (a phone in a unique violation).
+            await cli.AuditAsync("cli.members.import", "file:" + Path.GetFileName(file), "error: " + ex.GetType().Name);
+            var state = (ex as DbException ?? ex.InnerException as DbException)?.SqlState;
+            await cli.Error.WriteLineAsync(
+                $"members import stopped: the database refused a write ({ex.GetType().Name}{(state is null ? string.Empty : ", SQL state " + state)}). " +
+                "The batch it was in was rolled back; earlier batches are kept. Fix the cause and run the same command again: rows already imported are skipped.");
+            return CliHost.Failed;
         }
         catch (Exception ex)
         {

@@ -40,8 +40,12 @@ public abstract class HalfWrittenImportBehaviour<TFixture>(TFixture fixture) : I
         // version bump of the existing account the second row joins).
         await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "member_credentials", TriggeredWrite.Insert))
         {
-            // Why an exception: the command audits the failure and rethrows it, so the process ends with it (exit code not 0).
-            await Assert.ThrowsAnyAsync<DbUpdateException>(() => PanCli.RunAsync(fixture.Database, "members", "import", file));
+            // An operator sees why it stopped and that a re-run finishes the job, not an unhandled exception.
+            var failed = await PanCli.RunAsync(fixture.Database, "members", "import", file);
+            Assert.Equal(1, failed.ExitCode);
+            Assert.Contains("the database refused a write", failed.Error, StringComparison.Ordinal);
+            Assert.Contains("run the same command again", failed.Error, StringComparison.Ordinal);
+            Assert.DoesNotContain("refused by a test trigger", failed.Error + failed.Output, StringComparison.Ordinal);
         }
 
         Assert.Equal(source, await DbAsync(db => db.Set<ImportMapEntry>().CountAsync()));
