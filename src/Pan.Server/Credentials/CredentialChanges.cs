@@ -120,6 +120,13 @@ public sealed class CredentialChanges(
             throw OriginalPasswordInvalid();
         }
 
+        // Why checked here too: a token spent only in the transaction is otherwise first looked at after the new
+        // password is hashed; a bad one is refused before that work.
+        if (spendInTransaction && !await tokens.VerifyTokenIsLiveAsync(request.VerifyToken, target.Uid, VerifyPurposes.UpdateCredential, cancellationToken))
+        {
+            throw OriginalPasswordInvalid();
+        }
+
         // Why: the email request runs before the transaction, not inside it: it writes its own send log and mails, and
         // must not hold the database's write lock meanwhile (SQLite serialises writers). A refused email changes nothing
         // (only a verify token used as proof is spent).

@@ -343,6 +343,23 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, AccessTok
     }
 
     /// <summary>
+    /// Whether a verify token could be consumed now (unused, unexpired, for this member and purpose), without spending
+    /// it. Why: a caller that spends the token inside a later transaction checks it first, so a bad token is refused
+    /// before any expensive work (SECURITY 17); only <see cref="ConsumeVerifyTokenAsync"/> decides.
+    /// </summary>
+    public async Task<bool> VerifyTokenIsLiveAsync(string? token, long uid, string purpose, CancellationToken cancellationToken)
+    {
+        if (OpaqueTokens.Hash(token) is not { } hash)
+        {
+            return false;
+        }
+
+        var now = clock.GetUtcNow();
+        return await db.Set<StoredVerifyToken>().AsNoTracking()
+            .AnyAsync(t => t.Hash == hash && t.UsedAt == null && t.Expires > now && t.Uid == uid && t.Purpose == purpose, cancellationToken);
+    }
+
+    /// <summary>
     /// Consumes a verify token; true exactly once, for the right member and purpose, before it expires. One conditional
     /// UPDATE, so of any number of concurrent consumers exactly one sees a changed row.
     /// </summary>
