@@ -272,6 +272,17 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
         return session.CodeAttempts + 1 >= max ? CodeCheck.Dead : CodeCheck.Wrong;
     }
 
+    /// <summary>
+    /// Whether <paramref name="code"/> is the code this session already accepted while its flow is not finished: a flow
+    /// whose finishing step was refused or failed after the code was accepted (e.g. the phone filled up meanwhile) may
+    /// send the same request again. Counts no try and changes nothing; any other code is not "accepted".
+    /// </summary>
+    public static bool IsAcceptedCode(PhaseSession session, string? code) =>
+        session.CodeVerifiedAt is not null && session.CompletedAt is null
+        && session.CodeHash is { } storedHash && session.CodeSalt is { } salt
+        && code is { Length: 6 } && code.All(char.IsAsciiDigit)
+        && CryptographicOperations.FixedTimeEquals(HashCode(salt, code), storedHash);
+
     /// <summary>Records captcha state on the session.</summary>
     public Task SetCaptchaAsync(PhaseSession session, bool required, bool passed, CancellationToken cancellationToken)
     {

@@ -41,6 +41,7 @@ public sealed class PhoneValidationFlow(
     DisplayNameDirectory names,
     MemberSlots slots,
     TokenService tokens,
+    SigningKeyRing signingKeys,
     TimeProvider clock,
     Microsoft.Extensions.Options.IOptions<MembersOptions> members)
 {
@@ -91,13 +92,17 @@ public sealed class PhoneValidationFlow(
             return new PhoneValidationStep(InputCode, InputCode, false, true, resent.Seconds, sessionToken, string.Empty);
         }
 
-        var check = await sessions.VerifyCodeAsync(session, code, cancellationToken);
-        if (check != CodeCheck.Accepted)
+        // Why the already-accepted code passes: the code's acceptance commits on its own (a wrong code's counted try must
+        // stay counted), but the finishing step may be refused (MAXIMUM_MEMBER) or fail and leave the flow unfinished;
+        // the member then sends the same request again rather than starting over.
+        if (!PhaseSessionStore.IsAcceptedCode(session, code))
         {
-            throw errors.CodeInvalid(check);
+            var check = await sessions.VerifyCodeAsync(session, code, cancellationToken, phase: InputCode);
+            if (check != CodeCheck.Accepted)
+            {
+                throw errors.CodeInvalid(check);
+            }
         }
-
-        await sessions.SetPhaseAsync(session, InputCode, null, cancellationToken);
         if (!v2)
         {
             var member = await db.Members.AsNoTracking().FirstAsync(m => m.Uid == caller.Uid, cancellationToken);
@@ -136,17 +141,24 @@ public sealed class PhoneValidationFlow(
         return new PhoneValidationStep(InputName, Done, false, false, 0, sessionToken, auth);
     }
 
+    /// <summary>
+    /// The finishing step, one transaction (SECURITY 21): spending the phase session, moving the member under the phone
+    /// (or binding the phone to its own account), its migration status, ending its old sessions (the token generation
+    /// bump) and opening the phone-level auth session. A refusal (MAXIMUM_MEMBER, NAME_EXISTING, EXISTING_PHONE) or a
+    /// failure half-way leaves all of it unwritten and the phase session usable: the same request may be sent again.
+    /// </summary>
     private async Task<string> FinishAsync(bool v2, FlowErrors errors, PhaseSession session, AccessTokenInfo caller, string? newName, CancellationToken cancellationToken)
     {
-        if (!await sessions.CompleteAsync(session, cancellationToken))
-        {
-            throw errors.SessionInvalid();
-        }
-
+        // Why before the transaction: loading or rotating the signing key writes on a connection of its own, which on
+        // SQLite would wait for this transaction's write lock; signing inside it then finds the key in memory.
+        await signingKeys.GetSigningKeyAsync(cancellationToken);
+        IssuedToken? issued = null;
         var target = await accounts.FindByPhoneAsync(session.PhoneE164!, cancellationToken);
         if (target is not null)
         {
-            switch (await slots.MoveAsync(caller.Uid, target.Id, newName, cancellationToken))
+            var failure = await slots.MoveAsync(caller.Uid, target.Id, newName, cancellationToken,
+                async (uid, ct) => issued = await SpendAndSwitchSessionsAsync(errors, session, uid, ct));
+            switch (failure)
             {
                 case SlotFailure.Full:
                     throw Fail(v2, E.MaximumMember, E2.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold.");
@@ -156,6 +168,19 @@ public sealed class PhoneValidationFlow(
             }
         }
         else
+        {
+            issued = await TakePhoneAsync(v2, errors, session, caller, newName, cancellationToken);
+        }
+
+        return issued!.Token;
+    }
+
+    /// <summary>Binds the session's phone to the caller's own account (renaming the member when asked), in one transaction.</summary>
+    private async Task<IssuedToken> TakePhoneAsync(bool v2, FlowErrors errors, PhaseSession session, AccessTokenInfo caller, string? newName, CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.Clear();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        try
         {
             var account = await db.Accounts.FirstAsync(a => a.Id == caller.AccountId, cancellationToken);
             var member = await db.Members.FirstAsync(m => m.Uid == caller.Uid, cancellationToken);
@@ -168,26 +193,42 @@ public sealed class PhoneValidationFlow(
                 member.DisplayNameKey = DisplayNameRules.Key(newName);
             }
 
-            try
-            {
-                await db.SaveChangesAsync(cancellationToken);
-            }
-            catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out var what) && newName is not null
-                && DbErrors.Concerns(what, "display_name", "display_name_key"))
-            {
-                throw PanError.Of(E.NameExisting, StatusCode.AlreadyExists, "The display name is taken.");
-            }
-            catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out _))
-            {
-                throw Fail(v2, E.ExistingPhone, E2.ExistingPhone, StatusCode.AlreadyExists, "The phone was bound to another account meanwhile; start again.");
-            }
+            await db.SaveChangesAsync(cancellationToken);
+            var issued = await SpendAndSwitchSessionsAsync(errors, session, caller.Uid, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return issued;
+        }
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out var what) && newName is not null
+            && DbErrors.Concerns(what, "display_name", "display_name_key"))
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            throw PanError.Of(E.NameExisting, StatusCode.AlreadyExists, "The display name is taken.");
+        }
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out _))
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            throw Fail(v2, E.ExistingPhone, E2.ExistingPhone, StatusCode.AlreadyExists, "The phone was bound to another account meanwhile; start again.");
+        }
+    }
+
+    /// <summary>
+    /// The in-transaction rest of the finishing step, after the member was placed: spends the phase session (SESSION_INVALID
+    /// when a concurrent request spent it first, which rolls everything back), marks the member migrated, ends its old
+    /// sessions (bumping its token generation) and opens its phone-level auth session. Joins the caller's transaction.
+    /// </summary>
+    private async Task<IssuedToken> SpendAndSwitchSessionsAsync(FlowErrors errors, PhaseSession session, long uid, CancellationToken cancellationToken)
+    {
+        if (!await sessions.CompleteAsync(session, cancellationToken))
+        {
+            throw errors.SessionInvalid();
         }
 
-        await db.Members.Where(m => m.Uid == caller.Uid).ExecuteUpdateAsync(
+        await db.Members.Where(m => m.Uid == uid).ExecuteUpdateAsync(
             u => u.SetProperty(m => m.MigrationStatus, (int)MemberMigrationStatusResponse.Types.MigrationStatus.StatusValidPan), cancellationToken);
-        await tokens.RevokeMemberAsync(caller.Uid, cancellationToken);
-        var moved = await db.Members.AsNoTracking().FirstAsync(m => m.Uid == caller.Uid, cancellationToken);
-        return (await tokens.IssueAuthTokenAsync(moved, AuthMethods.Phone, cancellationToken)).Token;
+        await tokens.RevokeMemberAsync(uid, cancellationToken);
+        var moved = await db.Members.AsNoTracking().FirstAsync(m => m.Uid == uid, cancellationToken);
+        return await tokens.IssueAuthTokenAsync(AuthMethods.Phone, _ => Task.FromResult<AuthSubject?>(AuthSubject.Of(moved)), cancellationToken)
+            ?? throw new InvalidOperationException("No auth session was opened.");
     }
 
     private async Task EnsureNoPhoneAsync(bool v2, long accountId, CancellationToken cancellationToken)

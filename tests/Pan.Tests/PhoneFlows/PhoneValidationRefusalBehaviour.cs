@@ -81,6 +81,38 @@ public abstract class PhoneValidationRefusalBehaviour<TFixture>(TFixture fixture
         Assert.Equal(sent, fixture.Inbox.MessagesTo(e164).Count);
     }
 
+    [Theory]
+    [InlineData(false, "ErrValidatePhone.MAXIMUM_MEMBER")]
+    [InlineData(true, "ErrValidatePhoneV2.MAXIMUM_MEMBER")]
+    public async Task InputCode_WhenThePhoneFilledUpAfterCheckExistence_IsMaximumMember_AndTheSameCodeJoinsOnceASlotIsFree(bool v2, string reason)
+    {
+        var (auth, e164) = await Phones.RegisterAsync();
+        for (var i = 1; i < 4; i++)
+        {
+            await Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName() });
+        }
+
+        var access = await PhonelessAccessAsync(Phones.NewName());
+        var session = await StartAsync(v2, access, "0" + e164[4..]);
+        var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
+
+        // The phone's last slot is taken between the check and the code: the finishing step refuses it.
+        var fifth = await Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName() });
+        await Errors.ExpectAsync(() => InputCodeAsync(v2, access, session, code), StatusCode.ResourceExhausted, reason);
+
+        // The refusal spent nothing: once a member of the phone is deleted, the same code finishes the flow.
+        var fifthAccess = await Phones.AccessTokenAsync(auth, fifth.Object.ObjectId);
+        var fifthUid = (await Client.MeAsync(new MeRequest { AccessToken = fifthAccess, AppId = "jkforum" })).User.Uid;
+        await new Pan.General.Member.Dangerous.Command.CommandClient(fixture.Server.Grpc).DeleteMemberAsync(new Pan.General.Member.Dangerous.CmdDeleteMemberRequest
+        {
+            AppId = "jkforum", PanAccessToken = fifthAccess,
+            DelToken = await Pan.Tests.Foundation.HalfWrittenChecks.VerifyTokenAsync(fixture.Server, fifthUid, Pan.Server.Tokens.VerifyPurposes.Delete),
+        });
+        await InputCodeAsync(v2, access, session, code);
+        await Errors.ExpectAsync(
+            () => Client.MeAsync(new MeRequest { AccessToken = access, AppId = "jkforum" }).ResponseAsync, StatusCode.Unauthenticated, "ErrMe.TOKEN_INVALID");
+    }
+
     [Fact]
     public async Task ValidatePhone_ForAMemberThatHasAPhone_IsExistingPhone_AndV2BadTokenIsTokenInvalid()
     {
