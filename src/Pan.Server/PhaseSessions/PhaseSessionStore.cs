@@ -232,8 +232,7 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
         }
 
         var max = Options.MaxAttempts;
-        var candidate = code is { Length: 6 } && code.All(char.IsAsciiDigit) ? HashCode(salt, code) : new byte[32];
-        if (CryptographicOperations.FixedTimeEquals(candidate, storedHash))
+        if (Matches(salt, storedHash, code))
         {
             var accepting = db.Set<PhaseSession>()
                 .Where(s => s.Id == session.Id && s.CodeHash == storedHash && s.CodeVerifiedAt == null && s.CodeAttempts < max);
@@ -280,8 +279,11 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
     public static bool IsAcceptedCode(PhaseSession session, string? code) =>
         session.CodeVerifiedAt is not null && session.CompletedAt is null
         && session.CodeHash is { } storedHash && session.CodeSalt is { } salt
-        && code is { Length: 6 } && code.All(char.IsAsciiDigit)
-        && CryptographicOperations.FixedTimeEquals(HashCode(salt, code), storedHash);
+        && Matches(salt, storedHash, code);
+
+    /// <summary>Whether <paramref name="code"/> (six ASCII digits, else never) hashes to <paramref name="storedHash"/>, in constant time.</summary>
+    private static bool Matches(byte[] salt, byte[] storedHash, string? code) =>
+        CryptographicOperations.FixedTimeEquals(code is { Length: 6 } && code.All(char.IsAsciiDigit) ? HashCode(salt, code) : new byte[32], storedHash);
 
     /// <summary>Records captcha state on the session.</summary>
     public Task SetCaptchaAsync(PhaseSession session, bool required, bool passed, CancellationToken cancellationToken)

@@ -354,10 +354,12 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, AccessTok
             return false;
         }
 
-        var now = clock.GetUtcNow();
-        return await db.Set<StoredVerifyToken>().AsNoTracking()
-            .AnyAsync(t => t.Hash == hash && t.UsedAt == null && t.Expires > now && t.Uid == uid && t.Purpose == purpose, cancellationToken);
+        return await LiveVerifyTokens(hash, uid, purpose, clock.GetUtcNow()).AsNoTracking().AnyAsync(cancellationToken);
     }
+
+    /// <summary>The verify token of <paramref name="hash"/> while it may still be consumed by this member for this purpose.</summary>
+    private IQueryable<StoredVerifyToken> LiveVerifyTokens(byte[] hash, long uid, string purpose, DateTimeOffset now) =>
+        db.Set<StoredVerifyToken>().Where(t => t.Hash == hash && t.UsedAt == null && t.Expires > now && t.Uid == uid && t.Purpose == purpose);
 
     /// <summary>
     /// Consumes a verify token; true exactly once, for the right member and purpose, before it expires. One conditional
@@ -371,8 +373,7 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, AccessTok
         }
 
         var now = clock.GetUtcNow();
-        var changed = await db.Set<StoredVerifyToken>()
-            .Where(t => t.Hash == hash && t.UsedAt == null && t.Expires > now && t.Uid == uid && t.Purpose == purpose)
+        var changed = await LiveVerifyTokens(hash, uid, purpose, now)
             .ExecuteUpdateAsync(u => u.SetProperty(t => t.UsedAt, now), cancellationToken);
         return changed == 1;
     }
