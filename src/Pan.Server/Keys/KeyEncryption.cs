@@ -15,30 +15,50 @@ public sealed class KeyEncryptionException(string message) : InvalidOperationExc
 public sealed class KeyEncryption
 {
     private readonly byte[]? current;
-    private readonly byte[]? currentId;
+    private readonly string? currentId;
+    private readonly byte[]? next;
+    private readonly string? nextId;
     private readonly Dictionary<string, byte[]> byId = new(StringComparer.Ordinal);
+    private volatile bool nextInUse;
 
     public KeyEncryption(IOptions<KeyEncryptionOptions> options)
     {
         current = options.Value.Current;
-        foreach (var key in options.Value.Previous.Reverse().Append(current).OfType<byte[]>())
+        next = current is null ? null : options.Value.Next;
+        foreach (var key in options.Value.Previous.Reverse().Append(next).Append(current).OfType<byte[]>())
         {
-            byId[Convert.ToHexStringLower(KeyEnvelope.KeyId(key))] = key;
+            byId[IdOf(key)] = key;
         }
 
-        currentId = current is null ? null : KeyEnvelope.KeyId(current);
+        currentId = current is null ? null : IdOf(current);
+        nextId = next is null ? null : IdOf(next);
     }
 
     /// <summary>True when <c>Pan:Keys:EncryptionKey</c> is set: new keys are wrapped and old rows re-wrapped.</summary>
     public bool Enabled => current is not null;
 
-    /// <summary>The id of the current key as written in envelopes and messages (hex), or null when unset.</summary>
-    public string? CurrentKeyId => currentId is null ? null : Convert.ToHexStringLower(currentId);
+    /// <summary>
+    /// The id (hex) of the key new values are wrapped with: <c>Pan:Keys:EncryptionKey</c>'s, or
+    /// <c>Pan:Keys:NextEncryptionKey</c>'s once a row wrapped with it was read; null when unset.
+    /// </summary>
+    public string? CurrentKeyId => nextInUse ? nextId : currentId;
+
+    /// <summary>The setting that holds the key of <see cref="CurrentKeyId"/>, for messages.</summary>
+    public string CurrentKeySetting => nextInUse ? KeyEncryptionOptions.NextKeySetting : KeyEncryptionOptions.EncryptionKeySetting;
+
+    /// <summary>True once a stored value wrapped with <c>Pan:Keys:NextEncryptionKey</c> was read (see <see cref="Unprotect"/>).</summary>
+    public bool NextKeyInUse => nextInUse;
 
     /// <summary>The form to store <paramref name="material"/> in: wrapped for the row <paramref name="context"/>, or as is when disabled.</summary>
-    public byte[] Protect(byte[] material, string context) => current is null ? material : KeyEnvelope.Seal(current, material, context);
+    public byte[] Protect(byte[] material, string context) =>
+        current is null ? material : KeyEnvelope.Seal(nextInUse ? next! : current, material, context);
 
     /// <summary>The key material of a stored value; <paramref name="what"/> names the row in error messages.</summary>
+    /// <remarks>
+    /// Why reading decides the wrapping key: a row wrapped with the next key means another node already runs step 2
+    /// of a rotation (it re-wrapped the rows). From then on this node, still on step 1's settings, must not make
+    /// anything the old key alone can read, since step 3 removes that key; every node reads the next key already.
+    /// </remarks>
     public byte[] Unprotect(byte[] stored, string context, string what)
     {
         if (!KeyEnvelope.IsEnvelope(stored))
@@ -51,24 +71,34 @@ public sealed class KeyEncryption
         {
             throw new KeyEncryptionException(current is null
                 ? $"{what} in the database is encrypted (key id {id}) but {KeyEncryptionOptions.EncryptionKeySetting} is not set. Set it to the key the database was encrypted with; Pan does not replace encrypted keys."
-                : $"{what} in the database is encrypted with key id {id}, which is neither {KeyEncryptionOptions.EncryptionKeySetting} (key id {CurrentKeyId}) nor one of {KeyEncryptionOptions.PreviousKeysSetting}. Configure the key it was encrypted with.");
+                : $"{what} in the database is encrypted with key id {id}, which is neither {KeyEncryptionOptions.EncryptionKeySetting} (key id {currentId}) nor one of {KeyEncryptionOptions.PreviousKeysSetting}. Configure the key it was encrypted with.");
         }
 
+        byte[] material;
         try
         {
-            return KeyEnvelope.Open(key, stored, context);
+            material = KeyEnvelope.Open(key, stored, context);
         }
         catch (CryptographicException)
         {
             throw new KeyEncryptionException(
                 $"{what} in the database could not be decrypted with the key id {id} from {KeyEncryptionOptions.EncryptionKeySetting} / {KeyEncryptionOptions.PreviousKeysSetting}: the stored value was altered, copied from another row or has an unknown format.");
         }
+
+        if (!nextInUse && id == nextId)
+        {
+            nextInUse = true;
+        }
+
+        return material;
     }
 
-    /// <summary>True when a stored value should be rewritten: plain, or wrapped by a key other than the current one.</summary>
+    /// <summary>True when a stored value should be rewritten: plain, or wrapped by a key other than the one new values get.</summary>
     public bool NeedsRewrap(byte[] stored) =>
-        currentId is not null && (!KeyEnvelope.IsEnvelope(stored) || !KeyEnvelope.WrappedBy(stored).SequenceEqual(currentId));
+        CurrentKeyId is { } wrapping && (!KeyEnvelope.IsEnvelope(stored) || Convert.ToHexStringLower(KeyEnvelope.WrappedBy(stored)) != wrapping);
 
     /// <summary>Unwraps with whatever key wrapped it and wraps again with the current key.</summary>
     public byte[] Rewrap(byte[] stored, string context, string what) => Protect(Unprotect(stored, context, what), context);
+
+    private static string IdOf(byte[] key) => Convert.ToHexStringLower(KeyEnvelope.KeyId(key));
 }

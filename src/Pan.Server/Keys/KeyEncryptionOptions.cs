@@ -15,16 +15,26 @@ public sealed class KeyEncryptionOptions
 
     public const string PreviousKeysSetting = "Pan:Keys:PreviousEncryptionKeys";
 
+    public const string NextKeySetting = "Pan:Keys:NextEncryptionKey";
+
     /// <summary>Base64 of 32 random bytes (<c>openssl rand -base64 32</c>); wraps new keys and re-wraps old rows at start-up.</summary>
     public string? EncryptionKey { get; set; }
 
     /// <summary>Base64 keys used before <see cref="EncryptionKey"/>: only read, to unwrap rows not yet re-wrapped.</summary>
     public List<string> PreviousEncryptionKeys { get; set; } = [];
 
+    /// <summary>
+    /// Base64 key that a rotation is about to make current (step 1 of README's rotation): read, never used to re-wrap,
+    /// and used to wrap new keys only once some row in the database is wrapped with it (step 2 has begun elsewhere).
+    /// </summary>
+    public string? NextEncryptionKey { get; set; }
+
     /// <summary>The decoded current key, or null when unset or invalid (the validator reports invalid values).</summary>
     internal byte[]? Current => Decode(EncryptionKey);
 
     internal IEnumerable<byte[]> Previous => PreviousEncryptionKeys.Select(Decode).OfType<byte[]>();
+
+    internal byte[]? Next => Decode(NextEncryptionKey);
 
     /// <summary>32 bytes from base64, or null when <paramref name="value"/> is empty, not base64 or not 32 bytes.</summary>
     internal static byte[]? Decode(string? value)
@@ -69,6 +79,22 @@ internal sealed class KeyEncryptionOptionsValidator(IHostEnvironment environment
             if (KeyEncryptionOptions.Decode(options.PreviousEncryptionKeys[i]) is null)
             {
                 failures.Add($"{KeyEncryptionOptions.PreviousKeysSetting}:{i} must be the base64 of exactly 32 bytes.");
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.NextEncryptionKey))
+        {
+            if (options.Next is null)
+            {
+                failures.Add($"{KeyEncryptionOptions.NextKeySetting} must be the base64 of exactly 32 bytes.");
+            }
+            else if (string.IsNullOrWhiteSpace(options.EncryptionKey))
+            {
+                failures.Add($"{KeyEncryptionOptions.NextKeySetting} is set without {KeyEncryptionOptions.EncryptionKeySetting}; it is the key a rotation moves to, so set the current one too.");
+            }
+            else if (options.Current is { } current && options.Next.AsSpan().SequenceEqual(current))
+            {
+                failures.Add($"{KeyEncryptionOptions.NextKeySetting} is the same key as {KeyEncryptionOptions.EncryptionKeySetting}; remove it once the rotation is done.");
             }
         }
 

@@ -9,7 +9,8 @@ namespace Pan.Server.Keys;
 /// <summary>
 /// Runs after the database migration and before anything loads keys: checks that every stored key can be read with
 /// the configured keys (a wrapped row without its key stops start-up) and, when <c>Pan:Keys:EncryptionKey</c> is set,
-/// wraps plain rows and re-wraps rows made with a previous key, all in one transaction.
+/// wraps plain rows and re-wraps rows made with a previous key, all in one transaction. A row already wrapped with
+/// <c>Pan:Keys:NextEncryptionKey</c> is never re-wrapped back: this node is behind a rotation and adopts that key.
 /// </summary>
 /// <remarks>
 /// Two nodes starting at once on one database: each update only applies while the row still holds the value this
@@ -30,43 +31,41 @@ public sealed class KeyEncryptionStartup(IServiceScopeFactory scopes, KeyEncrypt
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var rewrapped = 0;
+        var signing = await db.Set<SigningKey>().AsNoTracking().OrderBy(k => k.Kid).ToListAsync(cancellationToken);
+        var oauth = await db.Set<OAuthKey>().AsNoTracking().OrderBy(k => k.Id).ToListAsync(cancellationToken);
+        var dataProtection = await db.Set<DataProtectionKey>().AsNoTracking().OrderBy(k => k.Id).ToListAsync(cancellationToken);
 
-        foreach (var row in await db.Set<SigningKey>().AsNoTracking().OrderBy(k => k.Kid).ToListAsync(cancellationToken))
+        // Why every row is read before any is rewritten: reading one wrapped with Pan:Keys:NextEncryptionKey changes
+        // the key rows are wrapped with (KeyEncryption.Unprotect), and no row may be re-wrapped with the old one first.
+        signing.ForEach(row => keys.Unprotect(row.Secret, KeyContexts.For(row), KeyContexts.Describe(row)));
+        oauth.ForEach(row => keys.Unprotect(row.Material, KeyContexts.For(row), KeyContexts.Describe(row)));
+        dataProtection.ForEach(row => DataProtectionKeyXml.Check(row.Xml, keys));
+        if (keys.NextKeyInUse)
         {
-            var context = KeyContexts.For(row);
-            var what = KeyContexts.Describe(row);
-            if (!keys.NeedsRewrap(row.Secret))
-            {
-                keys.Unprotect(row.Secret, context, what);
-                continue;
-            }
+            logger.LogWarning(
+                "Stored keys are encrypted with {NextSetting} (key id {KeyId}): another node has made it current. This node encrypts with it too; make it {Setting} here as well.",
+                KeyEncryptionOptions.NextKeySetting, keys.CurrentKeyId, KeyEncryptionOptions.EncryptionKeySetting);
+        }
 
-            var wrapped = keys.Rewrap(row.Secret, context, what);
+        var rewrapped = 0;
+        foreach (var row in signing.Where(r => keys.NeedsRewrap(r.Secret)))
+        {
+            var wrapped = keys.Rewrap(row.Secret, KeyContexts.For(row), KeyContexts.Describe(row));
             rewrapped += await db.Set<SigningKey>()
                 .Where(k => k.Kid == row.Kid && k.Secret == row.Secret)
                 .ExecuteUpdateAsync(s => s.SetProperty(k => k.Secret, wrapped), cancellationToken);
         }
 
-        foreach (var row in await db.Set<OAuthKey>().AsNoTracking().OrderBy(k => k.Id).ToListAsync(cancellationToken))
+        foreach (var row in oauth.Where(r => keys.NeedsRewrap(r.Material)))
         {
-            var context = KeyContexts.For(row);
-            var what = KeyContexts.Describe(row);
-            if (!keys.NeedsRewrap(row.Material))
-            {
-                keys.Unprotect(row.Material, context, what);
-                continue;
-            }
-
-            var wrapped = keys.Rewrap(row.Material, context, what);
+            var wrapped = keys.Rewrap(row.Material, KeyContexts.For(row), KeyContexts.Describe(row));
             rewrapped += await db.Set<OAuthKey>()
                 .Where(k => k.Id == row.Id && k.Material == row.Material)
                 .ExecuteUpdateAsync(s => s.SetProperty(k => k.Material, wrapped), cancellationToken);
         }
 
-        foreach (var row in await db.Set<DataProtectionKey>().AsNoTracking().OrderBy(k => k.Id).ToListAsync(cancellationToken))
+        foreach (var row in dataProtection)
         {
-            DataProtectionKeyXml.Check(row.Xml, keys);
             if (keys.Enabled && DataProtectionKeyXml.Rewrap(row.Xml, keys) is { } xml)
             {
                 rewrapped += await db.Set<DataProtectionKey>()
@@ -78,7 +77,7 @@ public sealed class KeyEncryptionStartup(IServiceScopeFactory scopes, KeyEncrypt
         await transaction.CommitAsync(cancellationToken);
         if (rewrapped > 0)
         {
-            logger.LogInformation("Encrypted {Count} stored key(s) with the key id {KeyId} from {Setting}", rewrapped, keys.CurrentKeyId, KeyEncryptionOptions.EncryptionKeySetting);
+            logger.LogInformation("Encrypted {Count} stored key(s) with the key id {KeyId} from {Setting}", rewrapped, keys.CurrentKeyId, keys.CurrentKeySetting);
         }
     }
 

@@ -70,6 +70,9 @@ public sealed class OAuthKeyRing(IServiceScopeFactory scopes, KeyEncryption encr
     /// </summary>
     public async Task<(long Signing, long Encryption)> RotateAsync(PanDbContext db, CancellationToken cancellationToken)
     {
+        // Why read the live keys first: it checks they can be read with this process's keys, and a row wrapped with
+        // Pan:Keys:NextEncryptionKey makes the new keys wrapped with it too (KeyEncryption), as on a server.
+        await LiveAsync(db, cancellationToken);
         var result = new Dictionary<string, long>();
         foreach (var kind in new[] { Signing, Encryption })
         {

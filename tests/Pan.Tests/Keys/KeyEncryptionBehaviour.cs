@@ -132,6 +132,55 @@ public abstract class KeyEncryptionBehaviour<TDatabases>
         await AssertStillWorksAsync(after, before);
     }
 
+    [Fact]
+    public async Task ANodeStillOnStepOneOfARotation_NeverWrapsBackToTheOldKey()
+    {
+        await using var database = await new TDatabases().CreateAsync();
+        Before before;
+        await using (var first = await StartAsync(database, TestKeys.First))
+        {
+            before = await UseKeysAsync(first);
+        }
+
+        // Step 1: every node learns the next key; nothing is re-wrapped yet, since a node not restarted yet could not read it.
+        await using (var stepOne = await StartWithNextAsync(database, TestKeys.First, TestKeys.Second))
+        {
+            var rows = await RowsAsync(stepOne);
+            Assert.All(rows.Signing, r => AssertWrapped(r.Secret, TestKeys.First));
+            Assert.All(rows.OAuth, r => AssertWrapped(r.Material, TestKeys.First));
+        }
+
+        // Step 2: the first node with the new key re-wraps every row.
+        await using (var stepTwo = await StartAsync(database, TestKeys.Second, TestKeys.First))
+        {
+            await AssertStillWorksAsync(stepTwo, before);
+        }
+
+        // Why: a node that restarts with step 1's settings during step 2 (a crash, an old replica) must neither re-wrap
+        // the rows back to the old key nor wrap the keys it makes with it: step 3 removes that key.
+        long generation;
+        await using (var stale = await StartWithNextAsync(database, TestKeys.First, TestKeys.Second))
+        {
+            var rows = await RowsAsync(stale);
+            Assert.All(rows.Signing, r => AssertWrapped(r.Secret, TestKeys.Second));
+            Assert.All(rows.OAuth, r => AssertWrapped(r.Material, TestKeys.Second));
+            await using var scope = stale.Services.CreateAsyncScope();
+            (generation, _) = await stale.Services.GetRequiredService<OAuthKeyRing>().RotateAsync(
+                scope.ServiceProvider.GetRequiredService<PanDbContext>(), default);
+            var made = await RowsAsync(stale);
+            Assert.Contains(made.OAuth, r => r.Generation == generation);
+            Assert.All(made.OAuth, r => AssertWrapped(r.Material, TestKeys.Second));
+        }
+
+        // Step 3: the old key is gone; every row, the stale node's new keys included, is still readable.
+        await using var after = await StartAsync(database, TestKeys.Second);
+        await AssertStillWorksAsync(after, before, rotated: true);
+        Assert.Contains(await after.Services.GetRequiredService<OAuthKeyRing>().EnsureAsync(default), k => k.Generation == generation);
+    }
+
+    private static Task<PanServer> StartWithNextAsync(ITestDatabase database, string? key, string next) =>
+        PanServer.StartAsync(database, new Dictionary<string, string?> { [TestKeys.Setting] = key, ["Pan:Keys:NextEncryptionKey"] = next });
+
     private static Task<PanServer> StartAsync(ITestDatabase database, string? key, params string[] previous)
     {
         var settings = new Dictionary<string, string?> { [TestKeys.Setting] = key };
@@ -155,12 +204,21 @@ public abstract class KeyEncryptionBehaviour<TDatabases>
         return new(token, signing.Key.Key, oauth.Select(k => k.Material).ToList(), protectedPayload);
     }
 
-    private static async Task AssertStillWorksAsync(PanServer server, Before before)
+    private static async Task AssertStillWorksAsync(PanServer server, Before before, bool rotated = false)
     {
         await using var scope = server.Services.CreateAsyncScope();
         Assert.NotNull(await scope.ServiceProvider.GetRequiredService<TokenService>().ValidateAuthTokenAsync(before.AuthToken, default));
         var oauth = await server.Services.GetRequiredService<OAuthKeyRing>().EnsureAsync(default);
-        Assert.Equal(before.OAuthMaterial, oauth.Select(k => k.Material).ToList());
+        if (rotated)
+        {
+            // Why: a rotation adds a generation in front; the keys from before are still live behind it.
+            Assert.All(before.OAuthMaterial, m => Assert.Contains(oauth, k => k.Material.AsSpan().SequenceEqual(m)));
+        }
+        else
+        {
+            Assert.Equal(before.OAuthMaterial, oauth.Select(k => k.Material).ToList());
+        }
+
         Assert.Equal("kept", server.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector(Purpose).Unprotect(before.DataProtected));
     }
 

@@ -20,11 +20,26 @@ public sealed class KeyEncryptionStartupTests : IAsyncDisposable
     [InlineData("Pan:Keys:EncryptionKey", "not base64!", "Pan:Keys:EncryptionKey must be the base64 of exactly 32 bytes")]
     [InlineData("Pan:Keys:EncryptionKey", "AAECAwQFBgcICQoLDA0ODw==", "Pan:Keys:EncryptionKey must be the base64 of exactly 32 bytes")]
     [InlineData("Pan:Keys:PreviousEncryptionKeys:0", "AAEC", "Pan:Keys:PreviousEncryptionKeys:0 must be the base64 of exactly 32 bytes")]
+    [InlineData("Pan:Keys:NextEncryptionKey", "AAEC", "Pan:Keys:NextEncryptionKey must be the base64 of exactly 32 bytes")]
     public async Task AMalformedKey_RefusesToStart_NamingTheSetting(string key, string value, string expected)
     {
         var message = await StartupFailsAsync("Production", new() { [key] = value });
         Assert.Contains(expected, message, StringComparison.Ordinal);
         Assert.DoesNotContain(value, message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ANextKeyWithoutTheCurrentKey_RefusesToStart_NamingBothSettings()
+    {
+        var message = await StartupFailsAsync("Development", new() { [TestKeys.Setting] = null, ["Pan:Keys:NextEncryptionKey"] = TestKeys.Second });
+        Assert.Contains("Pan:Keys:NextEncryptionKey is set without Pan:Keys:EncryptionKey", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ANextKeyEqualToTheCurrentKey_RefusesToStart()
+    {
+        var message = await StartupFailsAsync("Production", new() { [TestKeys.Setting] = TestKeys.Second, ["Pan:Keys:NextEncryptionKey"] = TestKeys.Second });
+        Assert.Contains("Pan:Keys:NextEncryptionKey is the same key as Pan:Keys:EncryptionKey", message, StringComparison.Ordinal);
     }
 
     [Fact]
