@@ -3,6 +3,9 @@ namespace Pan.Server.Hosting;
 /// <summary>Builds the Pan web host. Tests call this too, with their own configuration and services.</summary>
 public static class PanApp
 {
+    /// <summary>The log category of a start-up failure Pan reports itself.</summary>
+    public const string StartupCategory = "Pan.Startup";
+
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
@@ -10,7 +13,21 @@ public static class PanApp
         builder.Logging.AddSecretSafeFilters();
         configure?.Invoke(builder);
         var app = builder.Build();
-        app.MapPan();
+        try
+        {
+            app.MapPan();
+        }
+        catch (Exception ex)
+        {
+            // Why: a setting read while the endpoints are mapped (e.g. Pan:Guests:BasePath) fails here, before the host
+            // starts, so neither the host's "Hosting failed to start" nor ASP.NET Core's start-up line (held off by
+            // LogSecrecy) reports it. Failures once the host starts are the host's to log, so this is the only place.
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(StartupCategory).LogError(ex, "Pan failed to start");
+            // Why dispose: it flushes the console logger's queue before the process dies of the exception.
+            app.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+
         return app;
     }
 }

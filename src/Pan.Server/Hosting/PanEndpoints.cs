@@ -19,6 +19,8 @@ public static class PanEndpoints
 {
     public static WebApplication MapPan(this WebApplication app)
     {
+        // Why first: its elapsed time covers the whole pipeline, and it sees the endpoint routing chose on the way out.
+        app.UseMiddleware<RequestLog>();
         app.UsePanForwardedHeaders();
         app.UseMiddleware<GrpcWebPrefixMiddleware>();
         // Why before routing: the OAuth gRPC services replay /connect/* through the rest of this pipeline in-process.

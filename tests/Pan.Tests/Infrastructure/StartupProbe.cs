@@ -41,7 +41,9 @@ public static class StartupProbe
     }
 
     /// <summary>A server in <paramref name="environment"/> with <paramref name="defaults"/>, overridden by <paramref name="settings"/> (null removes one).</summary>
-    public static WebApplication Build(string environment, IReadOnlyDictionary<string, string?> defaults, IReadOnlyDictionary<string, string?> settings)
+    public static WebApplication Build(
+        string environment, IReadOnlyDictionary<string, string?> defaults, IReadOnlyDictionary<string, string?> settings,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var values = new Dictionary<string, string?>(defaults);
         foreach (var (key, value) in settings)
@@ -49,7 +51,11 @@ public static class StartupProbe
             values[key] = value;
         }
 
-        return PanApp.Build([$"--environment={environment}"], builder => builder.Configuration.AddInMemoryCollection(values));
+        return PanApp.Build([$"--environment={environment}"], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(values);
+            configure?.Invoke(builder);
+        });
     }
 
     /// <summary>Builds and starts the server, which must fail; returns every failure message (an options failure lists each).</summary>
