@@ -16,8 +16,8 @@ namespace Pan.Tests.Foundation;
 
 /// <summary>
 /// SECURITY 21 for the OAuth consent step: finishing a decided consent request at /connect/authorize uses up the
-/// request, stores the remembered authorization and the authorization code's entry. Its LAST write (the code's entry)
-/// is made to fail on the real database (<see cref="FailureTriggers"/>), through <c>ConsentProcess.Approve</c> and
+/// request, stores the remembered authorization and the authorization code's entry. Its LAST write (the update of the
+/// code's entry) is made to fail on the real database (<see cref="FailureTriggers"/>), through <c>ConsentProcess.Approve</c> and
 /// through the consent page's redirect: no authorization or code may be left, the consent request is not used up, the
 /// same approval (or the same redirect) then yields a working code, and a replay after that is refused (one code per
 /// consent request).
@@ -25,7 +25,8 @@ namespace Pan.Tests.Foundation;
 public abstract partial class HalfWrittenConsentBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
     where TFixture : OAuthFixture
 {
-    private const string FailTheCode = "NEW.\"Type\" LIKE '%authorization_code'";
+    // Why an update: OpenIddict inserts the code's entry, then updates it once the code is made; that is the last write.
+    private const string FailTheCode = "OLD.\"Type\" LIKE '%authorization_code'";
 
     private ConsentProcess.ConsentProcessClient Consent => new(fixture.Server.Grpc);
 
@@ -39,7 +40,7 @@ public abstract partial class HalfWrittenConsentBehaviour<TFixture>(TFixture fix
         var approve = new ApproveRequest { RequestId = started.RequestId, PanAccessToken = who.AccessToken, Remember = true };
         var before = await GrantsAsync();
 
-        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "oauth_tokens", TriggeredWrite.Insert, FailTheCode))
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "oauth_tokens", TriggeredWrite.Update, FailTheCode))
         {
             await HalfWrittenChecks.ExpectInternalAsync(() => Consent.ApproveAsync(approve).ResponseAsync);
         }
@@ -77,7 +78,7 @@ public abstract partial class HalfWrittenConsentBehaviour<TFixture>(TFixture fix
         Assert.Equal(HttpStatusCode.Redirect, decided.StatusCode);
         var before = await GrantsAsync();
 
-        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "oauth_tokens", TriggeredWrite.Insert, FailTheCode))
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "oauth_tokens", TriggeredWrite.Update, FailTheCode))
         {
             using var failed = await browser.GetAsync(decided.Headers.Location!);
             Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
