@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
 using Pan.Data;
 using Pan.General.Member;
 using Pan.Server.Email;
@@ -74,11 +75,12 @@ public sealed class CredentialChanges(
     /// naming the field; no such member NOT_FOUND ErrFailed; confirmation differs INVALID_ARGUMENT
     /// ErrNewPasswordConfirmingFailed; policy INVALID_ARGUMENT ErrNewPasswordRule with the reason; no valid proof
     /// (wrong, locked, missing password; bad, used or foreign verify token) PERMISSION_DENIED ErrOriginalPasswordInvalid;
-    /// email of another member ALREADY_EXISTS ErrEmailDuplicated. The proof is checked first (a verify token is spent
-    /// then when the request changes the email), then the email request (outside any transaction; a refused email
-    /// changes nothing else), then the password and security question in one transaction (which spends a verify token
-    /// of a request without an email, so a failure there leaves it usable). A new password ends every other session of the member (the caller's auth
-    /// session stays).
+    /// email of another member ALREADY_EXISTS ErrEmailDuplicated. The proof is checked first, then the email (outside
+    /// any transaction; a refused email changes and spends nothing), then one transaction spends the verify token and
+    /// writes the password, security question and email (unverified, with its challenge), so a failure there leaves
+    /// the token usable and nothing written. The verification mail leaves after the commit; when SMTP gives up the
+    /// change stays and the answer is UNAVAILABLE ErrFailed (ask for a new mail with SendEmailVerification). A new
+    /// password ends every other session of the member (the caller's auth session stays).
     /// </summary>
     public async Task<UpdateCredentialResponse> UpdateCredentialAsync(UpdateCredentialRequest request, CancellationToken cancellationToken)
     {
@@ -111,49 +113,97 @@ public sealed class CredentialChanges(
             }
         }
 
-        // Why two places: without an email the verify token is spent in the transaction that writes the change, so a
-        // failure half-way leaves it usable (SECURITY 21); with an email it is spent first, since the email request
-        // below (its send log and mail) runs outside the transaction and must not run on a proof that is not there.
-        var spendInTransaction = useVerifyToken && email is null;
-        if (useVerifyToken && !spendInTransaction && !await SpendVerifyTokenAsync(request.VerifyToken, target.Uid, cancellationToken))
+        // Why checked here too: the token is spent only in the transaction, which comes after the new password is
+        // hashed and the email is checked; a bad one is refused before that work.
+        if (useVerifyToken && !await tokens.VerifyTokenIsLiveAsync(request.VerifyToken, target.Uid, VerifyPurposes.UpdateCredential, cancellationToken))
         {
             throw OriginalPasswordInvalid();
         }
 
-        // Why checked here too: a token spent only in the transaction is otherwise first looked at after the new
-        // password is hashed; a bad one is refused before that work.
-        if (spendInTransaction && !await tokens.VerifyTokenIsLiveAsync(request.VerifyToken, target.Uid, VerifyPurposes.UpdateCredential, cancellationToken))
+        // Why planned before the transaction: checking the address and reserving its mail with the caps write their
+        // own send log and must not hold the database's write lock meanwhile (SQLite serialises writers). A refused
+        // email changes nothing and spends nothing.
+        var plan = email is null ? null : await emails.PlanAsync(target.Uid, email,
+            string.IsNullOrEmpty(request.EmailVerificationRedirect) ? null : request.EmailVerificationRedirect, cancellationToken);
+        if (plan is not null && EmailFailure(plan.Result) is { } failure)
         {
-            throw OriginalPasswordInvalid();
+            throw failure;
         }
 
-        // Why: the email request runs before the transaction, not inside it: it writes its own send log and mails, and
-        // must not hold the database's write lock meanwhile (SQLite serialises writers). A refused email changes nothing
-        // (only a verify token used as proof is spent).
-        if (email is not null)
+        IssuedEmailCode? issued;
+        try
         {
-            var redirect = string.IsNullOrEmpty(request.EmailVerificationRedirect) ? null : request.EmailVerificationRedirect;
-            if (EmailFailure(await emails.RequestAsync(target.Uid, email, redirect, cancellationToken)) is { } failure)
+            var prepared = await store.PrepareAsync(newPassword, question?.Question, question?.Answer, cancellationToken);
+            issued = await WriteAsync(request, claims.SessionId, target.Uid, useVerifyToken, prepared, newPassword is not null, plan?.Change, cancellationToken);
+        }
+        catch when (plan is not null)
+        {
+            await emails.AbandonAsync(plan);
+            throw;
+        }
+
+        if (plan is not null && issued is not null)
+        {
+            await SendEmailAsync(plan, issued, cancellationToken);
+        }
+
+        return new UpdateCredentialResponse();
+    }
+
+    /// <summary>
+    /// The whole change in one transaction (SECURITY 21): the verify token's use, the password and security question,
+    /// the end of the other sessions and the new (unverified) email with its challenge. A failure anywhere leaves the
+    /// token usable and nothing written; the mail goes out only after the commit.
+    /// </summary>
+    private async Task<IssuedEmailCode?> WriteAsync(
+        UpdateCredentialRequest request, long sessionId, long uid, bool useVerifyToken, PreparedCredentials prepared, bool newPassword,
+        PlannedEmailChange? change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            try
             {
-                throw failure;
+                if (useVerifyToken && !await SpendVerifyTokenAsync(request.VerifyToken, uid, cancellationToken))
+                {
+                    throw OriginalPasswordInvalid();
+                }
+
+                await store.SaveAsync(uid, prepared, cancellationToken);
+                if (newPassword)
+                {
+                    await store.EndOtherSessionsAsync(uid, sessionId, cancellationToken);
+                }
+
+                var issued = change is null ? null : await emails.RecordAsync(change, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                return issued;
+            }
+            catch (DbUpdateConcurrencyException ex) when (attempt < 3 && ex.Entries.Any(e => e.Entity is Pan.Data.Members.Member))
+            {
+                // A concurrent profile edit bumped the member's version under the new email; read again and retry (the
+                // whole transaction: the token's use rolled back with it).
+                await transaction.RollbackAsync(cancellationToken);
             }
         }
+    }
 
-        var prepared = await store.PrepareAsync(newPassword, question?.Question, question?.Answer, cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (spendInTransaction && !await SpendVerifyTokenAsync(request.VerifyToken, target.Uid, cancellationToken))
+    /// <summary>
+    /// Mails the committed email change. Why not UNAVAILABLE alone when SMTP gives up: the change (and the verify
+    /// token's use) is committed, so repeating the request would be refused; the member asks for a new mail instead.
+    /// </summary>
+    private async Task SendEmailAsync(EmailChangePlan plan, IssuedEmailCode issued, CancellationToken cancellationToken)
+    {
+        try
         {
-            throw OriginalPasswordInvalid();
+            await emails.SendAsync(plan, issued, cancellationToken);
         }
-
-        await store.SaveAsync(target.Uid, prepared, cancellationToken);
-        if (newPassword is not null)
+        catch (DependencyUnavailableException)
         {
-            await store.EndOtherSessionsAsync(target.Uid, claims.SessionId, cancellationToken);
+            throw PanError.Of(UpdateErr.Failed, StatusCode.Unavailable,
+                "The change was saved, but the verification mail could not be sent; ask for a new one with SendEmailVerification.");
         }
-
-        await transaction.CommitAsync(cancellationToken);
-        return new UpdateCredentialResponse();
     }
 
     private Task<bool> SpendVerifyTokenAsync(string token, long uid, CancellationToken cancellationToken) =>

@@ -29,9 +29,12 @@ public enum EmailChangeResult
 /// The same address again (any case) while it is verified changes nothing and sends nothing; while unverified it resends.
 /// A send refused by the caps throws RESOURCE_EXHAUSTED (reason EMAIL_SEND_LIMIT; the message says when to retry) before
 /// anything changes.
-/// When a verified address is replaced, the previous address gets an "email changed" notice. Call it outside a database
-/// transaction: it commits its own (the address and the challenge together), its delivery log commits on its own, and
-/// a mail cannot be rolled back.
+/// When a verified address is replaced, the previous address gets an "email changed" notice. Call
+/// <see cref="RequestAsync"/> outside a database transaction: it commits its own (the address and the challenge
+/// together), its delivery log commits on its own, and a mail cannot be rolled back. A caller whose own writes must
+/// commit with the change (UpdateCredential spends its verify token there) runs the steps itself: <see cref="PlanAsync"/>
+/// before its transaction, <see cref="RecordAsync"/> inside it, then <see cref="SendAsync"/> after the commit or
+/// <see cref="AbandonAsync"/> when it rolled back.
 /// </remarks>
 public sealed class EmailChanges(
     PanDbContext db,
@@ -44,19 +47,46 @@ public sealed class EmailChanges(
 {
     public async Task<EmailChangeResult> RequestAsync(long uid, string email, string? redirect, CancellationToken cancellationToken)
     {
+        var plan = await PlanAsync(uid, email, redirect, cancellationToken);
+        if (plan.Change is not { } change)
+        {
+            return plan.Result;
+        }
+
+        IssuedEmailCode issued;
+        try
+        {
+            issued = await StoreAsync(change, cancellationToken);
+        }
+        catch
+        {
+            await AbandonAsync(plan);
+            throw;
+        }
+
+        await SendAsync(plan, issued, cancellationToken);
+        return EmailChangeResult.Sent;
+    }
+
+    /// <summary>
+    /// Checks the address (outside any transaction) and reserves its verification mail with the caps: a plan without a
+    /// change when it is refused or already the member's verified address. Throws EMAIL_SEND_LIMIT when the caps refuse.
+    /// </summary>
+    public async Task<EmailChangePlan> PlanAsync(long uid, string email, string? redirect, CancellationToken cancellationToken)
+    {
         if (db.Database.CurrentTransaction is not null)
         {
-            throw new InvalidOperationException("EmailChanges.RequestAsync must be called outside a database transaction.");
+            throw new InvalidOperationException("EmailChanges must be planned outside a database transaction.");
         }
 
         if (EmailAddresses.Normalize(email) is not { } address)
         {
-            return EmailChangeResult.InvalidEmail;
+            return new EmailChangePlan(EmailChangeResult.InvalidEmail, null);
         }
 
         if (!links.TryRedirect(redirect, out var target))
         {
-            return EmailChangeResult.RedirectNotAllowed;
+            return new EmailChangePlan(EmailChangeResult.RedirectNotAllowed, null);
         }
 
         var key = EmailAddresses.Key(address);
@@ -64,12 +94,12 @@ public sealed class EmailChanges(
             ?? throw PanError.Plain(StatusCode.NotFound, "NOT_FOUND", "The member does not exist.");
         if (member.EmailKey == key && member.EmailVerified)
         {
-            return EmailChangeResult.Sent;
+            return new EmailChangePlan(EmailChangeResult.Sent, null);
         }
 
         if (await EmailAddresses.OwnedByAnotherAsync(db.Members, key, uid, cancellationToken))
         {
-            return EmailChangeResult.Taken;
+            return new EmailChangePlan(EmailChangeResult.Taken, null);
         }
 
         var reservation = await gate.ReserveAsync(DeliveryPurposes.VerifyEmail, uid, EmailAddresses.Hash(address), null, cancellationToken);
@@ -79,24 +109,52 @@ public sealed class EmailChanges(
         }
 
         var previous = member.EmailVerified && member.EmailKey != key ? member.Email : null;
-        IssuedEmailCode issued;
-        try
+        return new EmailChangePlan(EmailChangeResult.Sent, new PlannedEmailChange(member, address, key, target, previous, reservation));
+    }
+
+    /// <summary>
+    /// Stores the planned address (unverified) and a new challenge in the caller's transaction. An unverified address
+    /// never collides on the email index, so another member verifying the address meanwhile leaves this claim
+    /// unverifiable, not refused.
+    /// </summary>
+    public async Task<IssuedEmailCode> RecordAsync(PlannedEmailChange change, CancellationToken cancellationToken)
+    {
+        if (db.Database.CurrentTransaction is null)
         {
-            issued = await StoreAsync(uid, address, key, target, cancellationToken);
-        }
-        catch
-        {
-            await gate.FinishAsync(reservation, DeliveryOutcome.Cancelled);
-            throw;
+            throw new InvalidOperationException("EmailChanges.RecordAsync must run in the caller's transaction.");
         }
 
-        await SendVerificationAsync(reservation, member, address, issued, cancellationToken);
-        if (previous is not null)
+        var member = await db.Members.FirstAsync(m => m.Uid == change.Member.Uid, cancellationToken);
+        member.Email = change.Address;
+        member.EmailKey = change.Key;
+        member.EmailVerified = false;
+        member.Modified = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        return await codes.IssueAsync(member.Uid, EmailPurposes.VerifyEmail, change.Key, change.Redirect, cancellationToken);
+    }
+
+    /// <summary>After the commit: mails the challenge and tells the replaced verified address. Throws when SMTP gave up.</summary>
+    public async Task SendAsync(EmailChangePlan plan, IssuedEmailCode issued, CancellationToken cancellationToken)
+    {
+        if (plan.Change is not { } change)
         {
-            await notices.SendAsync(uid, previous, member.DisplayName, member.Locale, EmailKind.EmailChanged, cancellationToken);
+            return;
         }
 
-        return EmailChangeResult.Sent;
+        await SendVerificationAsync(change.Reservation, change.Member, change.Address, issued, cancellationToken);
+        if (change.Previous is not null)
+        {
+            await notices.SendAsync(change.Member.Uid, change.Previous, change.Member.DisplayName, change.Member.Locale, EmailKind.EmailChanged, cancellationToken);
+        }
+    }
+
+    /// <summary>When the change was not committed: its reserved mail is not counted against the caps.</summary>
+    public async Task AbandonAsync(EmailChangePlan plan)
+    {
+        if (plan.Change is { } change)
+        {
+            await gate.FinishAsync(change.Reservation, DeliveryOutcome.Cancelled);
+        }
     }
 
     /// <summary>Mails a verification challenge and records how the delivery ended.</summary>
@@ -119,11 +177,8 @@ public sealed class EmailChanges(
     internal static RpcException SendLimit(int seconds) =>
         PanError.Plain(StatusCode.ResourceExhausted, "EMAIL_SEND_LIMIT", $"Too many emails were sent; try again in {seconds} s.");
 
-    /// <summary>
-    /// Stores the address (unverified) and a new challenge in one transaction. An unverified address never collides on
-    /// the email index, so another member verifying the address meanwhile leaves this claim unverifiable, not refused.
-    /// </summary>
-    private async Task<IssuedEmailCode> StoreAsync(long uid, string address, string key, Uri? redirect, CancellationToken cancellationToken)
+    /// <summary>Records the change in a transaction of its own, reading the member again after a concurrent profile edit.</summary>
+    private async Task<IssuedEmailCode> StoreAsync(PlannedEmailChange change, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -131,13 +186,7 @@ public sealed class EmailChanges(
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             try
             {
-                var member = await db.Members.FirstAsync(m => m.Uid == uid, cancellationToken);
-                member.Email = address;
-                member.EmailKey = key;
-                member.EmailVerified = false;
-                member.Modified = clock.GetUtcNow();
-                await db.SaveChangesAsync(cancellationToken);
-                var issued = await codes.IssueAsync(uid, EmailPurposes.VerifyEmail, key, redirect, cancellationToken);
+                var issued = await RecordAsync(change, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 return issued;
             }
@@ -149,3 +198,9 @@ public sealed class EmailChanges(
         }
     }
 }
+
+/// <summary>What <see cref="EmailChanges.PlanAsync"/> decided: the answer, and the change to record when there is one.</summary>
+public sealed record EmailChangePlan(EmailChangeResult Result, PlannedEmailChange? Change);
+
+/// <summary>A checked address change with its reserved verification mail; <c>Previous</c> is the verified address it replaces.</summary>
+public sealed record PlannedEmailChange(Member Member, string Address, string Key, Uri? Redirect, string? Previous, DeliveryReservation Reservation);

@@ -69,5 +69,5 @@ public sealed class ConsentEndpoint(OAuthPipeline pipeline, ConsentRequests cons
     }
 
     private static RpcException Unknown() =>
-        PanError.Plain(StatusCode.NotFound, "REQUEST_INVALID", "The consent request is unknown, expired, already decided or of another member.");
+        PanError.Plain(StatusCode.NotFound, "REQUEST_INVALID", "The consent request is unknown, expired, already used or of another member.");
 }

@@ -31,7 +31,7 @@ public static class ConsentPage
             return SignIn(context, $"{OAuthPaths.ConsentPage}?request={Uri.EscapeDataString(id)}");
         }
 
-        var pending = await context.RequestServices.GetRequiredService<ConsentRequests>().FindWaitingAsync(id, member.Uid, context.RequestAborted);
+        var pending = await context.RequestServices.GetRequiredService<ConsentRequests>().FindOpenAsync(id, member.Uid, context.RequestAborted);
         var client = pending is null ? null : await context.RequestServices.GetRequiredService<OAuthClients>().FindAsync(pending.ClientId, context.RequestAborted);
         if (pending is null || client is null)
         {

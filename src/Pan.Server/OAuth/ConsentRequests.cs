@@ -22,6 +22,12 @@ public sealed record ConsentDecision(bool Approved, IReadOnlyList<string> Grante
 /// runs again with <c>pan_consent=&lt;request id&gt;</c> and issues the code (or the access_denied redirect). Every step
 /// checks the member; the id is 256 random bits, stored as its SHA-256.
 /// </summary>
+/// <remarks>
+/// Why a decided request stays open until it is used: the decision is its own commit, and /connect/authorize uses the
+/// request up in the same transaction as the code it issues (<see cref="TokenTransaction"/>). If issuing the code
+/// fails, nothing of it is left and the member's same decision (or the browser's retry of the redirect) finishes the
+/// request; the last decision counts. Only using it up is once: a request yields one code or one refusal.
+/// </remarks>
 public sealed class ConsentRequests(PanDbContext db, IOptions<OAuthOptions> options, TimeProvider clock)
 {
     public const int Waiting = 0, Approved = 1, Rejected = 2;
@@ -48,8 +54,8 @@ public sealed class ConsentRequests(PanDbContext db, IOptions<OAuthOptions> opti
         return id;
     }
 
-    /// <summary>The member's own waiting, unexpired request; null otherwise (unknown, another member's, decided, expired).</summary>
-    public async Task<PendingConsentView?> FindWaitingAsync(string? id, long uid, CancellationToken cancellationToken)
+    /// <summary>The member's own open (unused, unexpired) request; null otherwise (unknown, another member's, used, expired).</summary>
+    public async Task<PendingConsentView?> FindOpenAsync(string? id, long uid, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(id) || id.Length > 64)
         {
@@ -59,7 +65,7 @@ public sealed class ConsentRequests(PanDbContext db, IOptions<OAuthOptions> opti
         var now = clock.GetUtcNow();
         var hash = Hash(id);
         var row = await db.Set<PendingConsent>().AsNoTracking()
-            .SingleOrDefaultAsync(p => p.IdHash == hash && p.MemberUid == uid && p.Decision == Waiting && p.Expires > now, cancellationToken);
+            .SingleOrDefaultAsync(p => p.IdHash == hash && p.MemberUid == uid && p.Used == null && p.Expires > now, cancellationToken);
         if (row is null)
         {
             return null;
@@ -71,12 +77,13 @@ public sealed class ConsentRequests(PanDbContext db, IOptions<OAuthOptions> opti
     }
 
     /// <summary>
-    /// Records the member's decision on their own waiting request (once: a second decision finds nothing). Granted
-    /// scopes outside the requested ones are dropped; none means all requested. Returns the stored parameters.
+    /// Records the member's decision on their own open request (one not used up yet: a decision made again, after
+    /// issuing the code failed, replaces the earlier one). Granted scopes outside the requested ones are dropped; none
+    /// means all requested. Returns the stored parameters.
     /// </summary>
     public async Task<string?> DecideAsync(string? id, long uid, bool approve, IEnumerable<string> grantedScopes, bool remember, CancellationToken cancellationToken)
     {
-        var pending = await FindWaitingAsync(id, uid, cancellationToken);
+        var pending = await FindOpenAsync(id, uid, cancellationToken);
         if (pending is null)
         {
             return null;
@@ -87,7 +94,7 @@ public sealed class ConsentRequests(PanDbContext db, IOptions<OAuthOptions> opti
         var hash = Hash(id!);
         var now = clock.GetUtcNow();
         var changed = await db.Set<PendingConsent>()
-            .Where(p => p.IdHash == hash && p.MemberUid == uid && p.Decision == Waiting && p.Expires > now)
+            .Where(p => p.IdHash == hash && p.MemberUid == uid && p.Used == null && p.Expires > now)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(p => p.Decision, approve ? Approved : Rejected)
                 .SetProperty(p => p.GrantedScopes, approve ? scopes : null)
@@ -97,7 +104,8 @@ public sealed class ConsentRequests(PanDbContext db, IOptions<OAuthOptions> opti
 
     /// <summary>
     /// Uses up the member's decided request, when <paramref name="request"/> is the very request it was made for (same
-    /// client, redirect URI, state, PKCE challenge and nonce). Exactly one caller wins; null for everyone else.
+    /// client, redirect URI, state, PKCE challenge and nonce). Exactly one caller wins; null for everyone else. Runs in
+    /// /connect/authorize's transaction, so a failure to issue the code leaves the request unused.
     /// </summary>
     public async Task<ConsentDecision?> ConsumeAsync(string id, long uid, OpenIddictRequest request, CancellationToken cancellationToken)
     {
@@ -116,7 +124,8 @@ public sealed class ConsentRequests(PanDbContext db, IOptions<OAuthOptions> opti
         }
 
         var won = await db.Set<PendingConsent>()
-            .Where(p => p.IdHash == hash && p.Used == null)
+                        // Why the decision too: the member may decide again until the request is used; what is used is what was read.
+            .Where(p => p.IdHash == hash && p.Used == null && p.Decision == row.Decision && p.GrantedScopes == row.GrantedScopes && p.Remember == row.Remember)
             .ExecuteUpdateAsync(s => s.SetProperty(p => p.Used, now), cancellationToken);
         return won == 1
             ? new ConsentDecision(row.Decision == Approved, (row.GrantedScopes ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries), row.Remember)

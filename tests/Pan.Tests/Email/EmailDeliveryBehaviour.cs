@@ -45,6 +45,27 @@ public abstract class EmailDeliveryBehaviour<TFixture>(TFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task UpdateCredentialEmail_WhenSmtpGivesUpAfterTheCommit_IsUnavailableErrFailed_KeepsTheChange_AndTheResendWorksLater()
+    {
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        var verify = await Foundation.HalfWrittenChecks.VerifyTokenAsync(fixture.Server, member.Uid, Pan.Server.Tokens.VerifyPurposes.UpdateCredential);
+        var request = new UpdateCredentialRequest { PanAuthToken = member.AuthToken, VerifyToken = verify, Email = address };
+        fixture.Smtp.FailNext(3, 451);
+
+        var error = await Errors.ExpectAsync(() => mail.Client.UpdateCredentialAsync(request).ResponseAsync, StatusCode.Unavailable, "UpdateCredentialResponse.ErrFailed");
+        Assert.Contains("SendEmailVerification", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, mail.Count(address));
+
+        // The change was committed (and the token spent): repeating the request is refused, a new mail is the way on.
+        await Errors.ExpectAsync(() => mail.Client.UpdateCredentialAsync(request).ResponseAsync, StatusCode.PermissionDenied, "UpdateCredentialResponse.ErrOriginalPasswordInvalid");
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+        await mail.Client.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken });
+        await mail.Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = SmtpInbox.CodeOf(await mail.MailAsync(address)) });
+        Assert.True(await mail.IsVerifiedAsync(member.Uid));
+    }
+
+    [Fact]
     public async Task PermanentRefusal_IsNotRetried_AndIsUnavailable()
     {
         var member = await mail.RegisterAsync();

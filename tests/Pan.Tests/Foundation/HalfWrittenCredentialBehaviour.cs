@@ -13,8 +13,8 @@ using static Pan.Tests.Foundation.HalfWrittenChecks;
 namespace Pan.Tests.Foundation;
 
 /// <summary>
-/// SECURITY 21 for the password resets (AuthResetUpdate after an email code and after an SMS code) and for a password
-/// change of a member who has OAuth grants: the LAST write of each is made to fail on the real database
+/// SECURITY 21 for the password resets (AuthResetUpdate after an email code and after an SMS code), for a password
+/// change of a member who has OAuth grants and for a change of email and password together: the LAST write of each is made to fail on the real database
 /// (<see cref="FailureTriggers"/>). The old password, the member's sessions and app tokens stay, the auth_reset_token
 /// or verify token is not spent, and once the trigger is gone the same request succeeds.
 /// </summary>
@@ -102,6 +102,46 @@ public abstract class HalfWrittenCredentialBehaviour<TFixture>(TFixture fixture)
         Assert.NotEqual(hash, await PasswordHashAsync(member.Uid));
         Assert.False(await app.IsActiveAsync(appAccess));
         OAuthWebApp.ExpectInvalidGrant(await app.RefreshAsync(tokens));
+        await Errors.ExpectAsync(() => Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = other }).ResponseAsync,
+            Grpc.Core.StatusCode.Unauthenticated, "ErrValidateAccessToken.TOKEN_INVALID");
+    }
+
+    [Fact]
+    public async Task EmailAndPasswordChange_WhenStoringTheEmailCodeFails_KeepsTheOldEmailPasswordAndSessions_SendsNothing_AndTheVerifyTokenThenChangesThem()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        await SetFirstPasswordAsync(member);
+        var other = await mail.Phones.AccessTokenAsync(await mail.Phones.LoginAsync(member.E164));
+        var hash = await PasswordHashAsync(member.Uid);
+        var oldMails = mail.Count(member.Email!);
+        var address = Mailboxes.NewAddress();
+        var verify = await VerifyTokenAsync(fixture.Server, member.Uid, Pan.Server.Tokens.VerifyPurposes.UpdateCredential);
+        var password = Mailboxes.StrongPassword();
+        var request = new UpdateCredentialRequest
+        {
+            PanAuthToken = member.AuthToken, VerifyToken = verify, Email = address, NewPassword = password, ConfirmNewPassword = password,
+        };
+
+        // The last write: the new address's verification code (after the token's use, the new hash, the other
+        // sessions' end and the member's new, unverified address).
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "email_codes", TriggeredWrite.Insert, member.Uid))
+        {
+            await ExpectInternalAsync(() => Client.UpdateCredentialAsync(request).ResponseAsync);
+        }
+
+        Assert.False(await VerifyTokenSpentAsync(member.Uid, Pan.Server.Tokens.VerifyPurposes.UpdateCredential));
+        Assert.Equal(hash, await PasswordHashAsync(member.Uid));
+        Assert.Equal((member.Email, true), await mail.DbAsync(db => db.Members.Where(m => m.Uid == member.Uid).Select(m => new ValueTuple<string?, bool>(m.Email, m.EmailVerified)).SingleAsync()));
+        await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = other });
+        Assert.Equal(0, mail.Count(address));
+        Assert.Equal(oldMails, mail.Count(member.Email!));
+
+        // The verify token was not spent: the same request now changes both, mails the new address and tells the old one.
+        await Client.UpdateCredentialAsync(request);
+        Assert.True(await VerifyTokenSpentAsync(member.Uid, Pan.Server.Tokens.VerifyPurposes.UpdateCredential));
+        Assert.NotEqual(hash, await PasswordHashAsync(member.Uid));
+        Assert.NotEmpty(SmtpInbox.CodeOf(await mail.MailAsync(address)));
+        await mail.MailAsync(member.Email!, oldMails + 1);
         await Errors.ExpectAsync(() => Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = other }).ResponseAsync,
             Grpc.Core.StatusCode.Unauthenticated, "ErrValidateAccessToken.TOKEN_INVALID");
     }

@@ -20,7 +20,8 @@ namespace Pan.Tests.Foundation;
 /// <summary>
 /// SECURITY 21 for ValidatePhone / ValidatePhoneV2: the finishing step (spending the phase session, moving the member under
 /// the phone or binding the phone to its account, its migration status, ending its old sessions, opening the phone-level
-/// session) is one transaction. Its LAST write, the new auth session's row, is made to fail (<see cref="FailureTriggers"/>):
+/// session) is one transaction, proved on each of the four ways to finish: V2 joining an existing phone and taking a new
+/// one (INPUT_CODE), V1 taking a new phone and joining an existing one, both with a rename (INPUT_NAME). Its LAST write, the new auth session's row, is made to fail (<see cref="FailureTriggers"/>):
 /// the member has not moved, its old sessions still work, the phase session is not spent, and the same finishing request
 /// then succeeds.
 /// </summary>
@@ -90,6 +91,66 @@ public abstract class HalfWrittenPhoneValidationBehaviour<TFixture>(TFixture fix
         Assert.Equal(V1Phase.Done, done.NextPhase);
         var me = await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(done.NewAuthToken), AppId = "jkforum" });
         Assert.Equal((member.Uid, e164, name), (me.User.Uid, me.User.Phone, me.User.DisplayName));
+        await Errors.ExpectAsync(() => Client.MeAsync(new MeRequest { AccessToken = access, AppId = "jkforum" }).ResponseAsync, StatusCode.Unauthenticated, "ErrMe.TOKEN_INVALID");
+    }
+
+    [Fact]
+    public async Task ValidatePhoneV2_TakingANewPhone_WhenOpeningTheNewSessionFails_BindsNothing_AndTheSameCodeThenBindsIt()
+    {
+        var (member, access) = await PhonelessMemberAsync(PhoneFlow.NewName());
+        var (national, e164) = PhoneFlow.NewNumber();
+        var start = await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
+        {
+            AccessToken = access, Phase = V2Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+        });
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlow.Wait);
+        var finish = new ValidatePhoneV2Request { AccessToken = access, Phase = V2Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code };
+
+        // The last write: the phone-level auth session's row (after the session was spent, the phone bound to the member's
+        // account, its status set and its old sessions ended).
+        await using (await FailureTriggers.FailAsync(Server, fixture.Database, "auth_sessions", TriggeredWrite.Insert, member.Uid))
+        {
+            await HalfWrittenChecks.ExpectInternalAsync(() => Client.ValidatePhoneV2Async(finish).ResponseAsync);
+        }
+
+        await AssertUntouchedAsync(member, access);
+        Assert.False(await DbAsync(db => db.Set<Account>().AnyAsync(a => a.PhoneE164 == e164)));
+
+        var done = await Client.ValidatePhoneV2Async(finish);
+        Assert.Equal(V2Phase.Done, done.NextPhase);
+        var me = await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(done.NewAuthToken), AppId = "jkforum" });
+        Assert.Equal((member.Uid, e164), (me.User.Uid, me.User.Phone));
+        await Errors.ExpectAsync(() => Client.MeAsync(new MeRequest { AccessToken = access, AppId = "jkforum" }).ResponseAsync, StatusCode.Unauthenticated, "ErrMe.TOKEN_INVALID");
+    }
+
+    [Fact]
+    public async Task ValidatePhone_JoiningAnExistingPhoneWithANewName_WhenOpeningTheNewSessionFails_LeavesTheMemberWhereItWas_AndTheSameNameStepThenJoins()
+    {
+        var (_, e164) = await Phones.RegisterAsync();
+        var targetAccount = await DbAsync(db => db.Set<Account>().Where(a => a.PhoneE164 == e164).Select(a => a.Id).SingleAsync());
+        var (member, access) = await PhonelessMemberAsync("bad name!!");
+        var start = await Client.ValidatePhoneAsync(new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.CheckExistence, PhaseCheckExistenceValue = e164 });
+        var code = await PhoneFlow.NthCodeAsync(fixture.Inbox, e164, 2);
+        var afterCode = await Client.ValidatePhoneAsync(new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code });
+        Assert.Equal(V1Phase.InputName, afterCode.NextPhase);
+        var name = PhoneFlow.NewName();
+        var finish = new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.InputName, PhaseSessionToken = start.PhaseSessionToken, PhaseInputNameValue = name };
+
+        // The last write: the phone-level auth session's row (after the session was spent, the member moved under the
+        // phone, renamed, its status set and its old sessions ended).
+        await using (await FailureTriggers.FailAsync(Server, fixture.Database, "auth_sessions", TriggeredWrite.Insert, member.Uid))
+        {
+            await HalfWrittenChecks.ExpectInternalAsync(() => Client.ValidatePhoneAsync(finish).ResponseAsync);
+        }
+
+        await AssertUntouchedAsync(member, access);
+        Assert.Equal("bad name!!", await DbAsync(db => db.Members.Where(m => m.Uid == member.Uid).Select(m => m.DisplayName).SingleAsync()));
+
+        var done = await Client.ValidatePhoneAsync(finish);
+        Assert.Equal(V1Phase.Done, done.NextPhase);
+        var me = await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(done.NewAuthToken, member.ObjectId.ToString()), AppId = "jkforum" });
+        Assert.Equal((member.Uid, e164, name, false), (me.User.Uid, me.User.Phone, me.User.DisplayName, me.User.IsOwner));
+        Assert.Equal(targetAccount, await DbAsync(db => db.Members.Where(m => m.Uid == member.Uid).Select(m => m.AccountId).SingleAsync()));
         await Errors.ExpectAsync(() => Client.MeAsync(new MeRequest { AccessToken = access, AppId = "jkforum" }).ResponseAsync, StatusCode.Unauthenticated, "ErrMe.TOKEN_INVALID");
     }
 
