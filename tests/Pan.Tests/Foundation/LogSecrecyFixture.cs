@@ -46,6 +46,7 @@ public abstract class LogSecrecyFixture : OAuthCredentialFixture
         ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Trace",
         ["Logging:LogLevel:OpenIddict"] = "Trace",
         ["Logging:LogLevel:Grpc"] = "Trace",
+        ["Logging:LogLevel:Pan.Requests"] = "Trace",
     };
 
     protected override IDictionary<string, string?> Settings
