@@ -123,8 +123,8 @@ public sealed class ConsentRequests(PanDbContext db, IOptions<OAuthOptions> opti
             return null;
         }
 
+        // Why the decision too: the member may decide again until the request is used; what is used is what was read.
         var won = await db.Set<PendingConsent>()
-                        // Why the decision too: the member may decide again until the request is used; what is used is what was read.
             .Where(p => p.IdHash == hash && p.Used == null && p.Decision == row.Decision && p.GrantedScopes == row.GrantedScopes && p.Remember == row.Remember)
             .ExecuteUpdateAsync(s => s.SetProperty(p => p.Used, now), cancellationToken);
         return won == 1
