@@ -86,7 +86,14 @@ public sealed class JsonBodyErrorMiddleware(RequestDelegate next)
                     ? PanError.InvalidArgument(v)
                     : PanError.Plain(Grpc.Core.StatusCode.InvalidArgument, "INVALID_ARGUMENT", status.RootElement.GetProperty("message").GetString() ?? "");
                 var detailed = rpc.Trailers.GetValueBytes("grpc-status-details-bin") is { } bytes ? Google.Rpc.Status.Parser.ParseFrom(bytes) : null;
-                return detailed is null ? answer : System.Text.Encoding.UTF8.GetBytes(Formatter.Format(detailed));
+                if (detailed is null)
+                {
+                    return answer;
+                }
+
+                // Why re-serialised: the same compact JSON the transcoder writes.
+                using var formatted = JsonDocument.Parse(Formatter.Format(detailed));
+                return JsonSerializer.SerializeToUtf8Bytes(formatted.RootElement);
             }
         }
         catch (JsonException)
