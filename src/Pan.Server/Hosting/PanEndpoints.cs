@@ -28,6 +28,8 @@ public static class PanEndpoints
         app.UseRouting();
         // Why: gRPC-Web (text and binary) is on for every service, on both listeners.
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
+        // Why after routing: it needs the gRPC method of an HTTP/JSON route to name a field the transcoder could not read.
+        app.UseMiddleware<JsonBodyErrorMiddleware>();
 
         app.MapGrpcService<MemberServiceV2Endpoint>();
         app.MapGrpcService<CommandEndpoint>();

@@ -167,14 +167,6 @@ public sealed class GoogleSettings
     /// <c>azp</c> at tokeninfo. Empty: no Google token is accepted (fail closed).
     /// </summary>
     public List<string> ClientIds { get; set; } = [];
-
-    /// <summary>
-    /// Directory (tenant) ids whose users may sign in, for a family that serves only its own organisations; personal
-    /// Microsoft accounts are tenant <c>9188040d-6c67-4c5b-b112-36a304b66dad</c>. Checked on the ID token's verified
-    /// <c>tid</c> and on a Graph access token's <c>tid</c>; needs <see cref="ClientIds"/> (opaque tokens, which name no
-    /// tenant, are refused then). Empty: every tenant and personal accounts.
-    /// </summary>
-    public List<string> TenantIds { get; set; } = [];
 }
 
 public sealed class TwitterSettings

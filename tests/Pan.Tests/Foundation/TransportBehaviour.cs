@@ -92,6 +92,41 @@ public abstract class TransportBehaviour<TFixture>(TFixture fixture) : IClassFix
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
+    // Why: a JSON body the transcoder cannot read into the request message (an enum name the contract lacks, a number
+    // field holding a word) must answer like every other bad input: INVALID_ARGUMENT with ErrorInfo and a BadRequest
+    // naming the field by its proto path, not a bare message from the JSON layer.
+    [Theory]
+    [InlineData("/v2/member/register", """{"phase":"NOPE"}""", "phase")]
+    [InlineData("/v2/member/read-object", """{"uids":["x"]}""", "uids")]
+    [InlineData("/v2/member/save-address-book", """{"accessToken":"x","addressBook":{"id":"abc"}}""", "address_book.id")]
+    [InlineData("/v2/member/save-address-book", """{"access_token":"x","address_book":{"type":"TypeNope"}}""", "address_book.type")]
+    public async Task UnreadableJsonField_IsInvalidArgument_NamingTheField(string route, string body, string field)
+    {
+        using var response = await Server.Http.PostAsync(route, Json(body));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal((int)StatusCode.InvalidArgument, doc.RootElement.GetProperty("code").GetInt32());
+        var details = doc.RootElement.GetProperty("details").EnumerateArray().ToList();
+        var info = Assert.Single(details, d => d.GetProperty("@type").GetString() == "type.googleapis.com/google.rpc.ErrorInfo");
+        Assert.Equal("INVALID_ARGUMENT", info.GetProperty("reason").GetString());
+        Assert.Equal("pan", info.GetProperty("domain").GetString());
+        var badRequest = Assert.Single(details, d => d.GetProperty("@type").GetString() == "type.googleapis.com/google.rpc.BadRequest");
+        var violation = Assert.Single(badRequest.GetProperty("fieldViolations").EnumerateArray());
+        Assert.Equal(field, violation.GetProperty("field").GetString());
+        Assert.StartsWith(field + ":", doc.RootElement.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task MalformedJsonBody_StillCarriesErrorInfo()
+    {
+        using var response = await Server.Http.PostAsync("/v2/member/validate-display-name", Json("{\"displayName\": 12"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var info = Assert.Single(doc.RootElement.GetProperty("details").EnumerateArray(),
+            d => d.GetProperty("@type").GetString() == "type.googleapis.com/google.rpc.ErrorInfo");
+        Assert.Equal("INVALID_ARGUMENT", info.GetProperty("reason").GetString());
+    }
+
     [Fact]
     public async Task Reflection_ListsEveryServiceOfTheContract()
     {
