@@ -27,8 +27,8 @@ public static class DatabaseServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Applies the provider and migrations assembly to a context options builder; on SQLite also the busy timeout,
-    /// <paramref name="sqliteSynchronous"/> on every connection and the file's write gate.
+    /// Applies the provider and migrations assembly to a context options builder; on SQLite also the busy timeout and
+    /// <paramref name="sqliteSynchronous"/> on every connection.
     /// </summary>
     public static void Configure(
         DbContextOptionsBuilder options, string provider, string connectionString, SqliteSynchronous sqliteSynchronous = SqliteSynchronous.Full)
@@ -52,10 +52,6 @@ public static class DatabaseServiceCollectionExtensions
                     .MigrationsAssembly("Pan.Migrations.Sqlite")
                     .UseParameterizedCollectionMode(ParameterTranslationMode.Parameter))
                 .AddInterceptors(SqliteBusyTimeout.Instance, SqliteSynchronousMode.For(sqliteSynchronous));
-            if (SqliteWriteGate.For(connectionString) is { } writeGate)
-            {
-                options.AddInterceptors(writeGate);
-            }
         }
     }
 
