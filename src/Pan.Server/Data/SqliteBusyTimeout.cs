@@ -34,50 +34,7 @@ internal sealed class SqliteBusyTimeout : DbConnectionInterceptor
     {
         if (connection is SqliteConnection { Handle: { } handle })
         {
-            if (Spin)
-            {
-                SqliteException.ThrowExceptionForRC(sqlite3_busy_handler(handle.DangerousGetHandle(), OnBusyPointer, IntPtr.Zero), handle);
-                return;
-            }
-
             SqliteException.ThrowExceptionForRC(SQLitePCL.raw.sqlite3_busy_timeout(handle, Milliseconds), handle);
         }
     }
-
-    private static readonly bool Spin = Environment.GetEnvironmentVariable("PAN_SPIN") == "1";
-
-    [System.Runtime.InteropServices.UnmanagedFunctionPointer(System.Runtime.InteropServices.CallingConvention.Cdecl)]
-    private delegate int BusyCallback(IntPtr state, int count);
-
-    private static readonly BusyCallback OnBusy = Busy;
-    private static readonly IntPtr OnBusyPointer = System.Runtime.InteropServices.Marshal.GetFunctionPointerForDelegate(OnBusy);
-
-    [ThreadStatic]
-    private static long busySince;
-
-    private static int Busy(IntPtr state, int count)
-    {
-        if (count == 0)
-        {
-            busySince = System.Diagnostics.Stopwatch.GetTimestamp();
-        }
-        else if (System.Diagnostics.Stopwatch.GetElapsedTime(busySince).TotalMilliseconds >= Milliseconds)
-        {
-            return 0;
-        }
-
-        if (count < 10)
-        {
-            Thread.Yield();
-        }
-        else
-        {
-            Thread.Sleep(1);
-        }
-
-        return 1;
-    }
-
-    [System.Runtime.InteropServices.DllImport("e_sqlite3", CallingConvention = System.Runtime.InteropServices.CallingConvention.Cdecl)]
-    private static extern int sqlite3_busy_handler(IntPtr db, IntPtr callback, IntPtr state);
 }
