@@ -17,8 +17,9 @@ namespace Pan.Server.Hosting;
 /// Why never the path, the query string, headers or bodies: the query string carries verify-email and reset link
 /// tokens, a guest activation path is <c>/admin/user/activate/{code}@{phone}</c>, and an unmatched path is whatever a
 /// caller chose to send. Why the method is reduced to the standard ones: Kestrel accepts any token as a method.
-/// Switched off by its category's level (<c>Logging:LogLevel:Pan.Requests=Warning</c>); then it costs one
-/// <c>IsEnabled</c> check per request.
+/// On only while its category logs Information: appsettings.json holds <c>Pan.Requests</c> at Warning (a line per call
+/// costs about as much CPU as a token check, README "Access log"), appsettings.Development.json turns it on. Off, it
+/// costs one <c>IsEnabled</c> check per request.
 /// </remarks>
 public sealed partial class RequestLog(RequestDelegate next, ILoggerFactory loggers)
 {
