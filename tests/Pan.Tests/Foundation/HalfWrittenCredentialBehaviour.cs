@@ -1,19 +1,23 @@
+using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.Data.Credentials;
 using Pan.Data.Tokens;
 using Pan.General.Member;
 using Pan.Server.BruteForce;
+using Pan.Server.Credentials;
 using Pan.Server.Recovery;
 using Pan.Tests.Email;
 using Pan.Tests.Infrastructure;
 using Pan.Tests.OAuth;
+using Pan.Tests.Pages;
 using static Pan.Tests.Foundation.HalfWrittenChecks;
 
 namespace Pan.Tests.Foundation;
 
 /// <summary>
-/// SECURITY 21 for the password resets (AuthResetUpdate after an email code and after an SMS code), for a password
+/// SECURITY 21 for the password resets (AuthResetUpdate after an email code and after an SMS code, and the hosted reset
+/// page's form, which shares <see cref="ResetCompletion"/> with it), for a password
 /// change of a member who has OAuth grants and for a change of email and password together: the LAST write of each is made to fail on the real database
 /// (<see cref="FailureTriggers"/>). The old password, the member's sessions and app tokens stay, the auth_reset_token
 /// or verify token is not spent, and once the trigger is gone the same request succeeds.
@@ -67,6 +71,69 @@ public abstract class HalfWrittenCredentialBehaviour<TFixture>(TFixture fixture)
         // The SMS notice goes out once, for the reset that happened (the third text to the phone).
         Assert.Contains("已重設", (await fixture.Inbox.WaitForMessageAsync(member.E164, 3, PhoneFlows.Phones.Wait)).Text, StringComparison.Ordinal);
         Assert.Equal(0, await mail.DbAsync(db => db.Set<LoginFailure>().CountAsync(f => f.Uid == member.Uid)));
+    }
+
+    [Fact]
+    public async Task ResetPage_WhenClearingTheFailureStreakFails_KeepsTheOldPasswordAndSessions_AndTheSameFormPostThenResets()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        await SetFirstPasswordAsync(member);
+        await Client.AuthResetVerifyEmailAsync(new AuthResetVerifyEmailRequest { DisplayName = member.Name, Email = member.Email! });
+        var link = SmtpInbox.LinkOf(await mail.MailAsync(member.Email!, 2), "/account/reset-password");
+        await RecordFailureAsync(member.Uid);
+        var hash = await PasswordHashAsync(member.Uid);
+        using var browser = new PageClient(fixture.Server.HttpUri, "en");
+        string formHtml;
+        using (var form = await browser.GetAsync(link))
+        {
+            Assert.Equal(HttpStatusCode.OK, form.StatusCode);
+            formHtml = await form.Content.ReadAsStringAsync();
+        }
+
+        var password = Mailboxes.StrongPassword();
+        var action = new Uri(link, PageClient.Action(formHtml));
+        KeyValuePair<string, string>[] fields =
+        [
+            new("af", PageClient.Hidden(formHtml, "af")), new("token", PageClient.Hidden(formHtml, "token")),
+            new("password", password), new("confirm_password", password),
+        ];
+
+        // The last write, as for AuthResetUpdate: clearing the failure streak (after the link's use, the new hash and the
+        // end of every session).
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "login_failures", TriggeredWrite.Delete, member.Uid))
+        {
+            using var failed = await browser.PostFormAsync(action, fields);
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+            Assert.DoesNotContain(FailureTriggers.Message, await failed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(hash, await PasswordHashAsync(member.Uid));
+        Assert.Equal(1, await mail.DbAsync(db => db.Set<LoginFailure>().CountAsync(f => f.Uid == member.Uid)));
+        Assert.Equal(member.Uid, (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = member.AccessToken })).Info.Uid);
+        Assert.Equal(2, mail.Count(member.Email!));
+        using (var again = await browser.GetAsync(link))
+        {
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        }
+
+        // The link was not used up: the same form post now resets the password, ends the sessions and tells the member.
+        using (var done = await browser.PostFormAsync(action, fields))
+        {
+            Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+            Assert.Contains("Your password has been reset.", await done.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            Assert.Equal(SecretCheck.Ok, await scope.ServiceProvider.GetRequiredService<CredentialStore>().CheckPasswordAsync(member.Uid, password, CancellationToken.None));
+        }
+
+        Assert.Equal(0, await mail.DbAsync(db => db.Set<LoginFailure>().CountAsync(f => f.Uid == member.Uid)));
+        await Errors.ExpectAsync(() => Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = member.AccessToken }).ResponseAsync,
+            Grpc.Core.StatusCode.Unauthenticated, "ErrValidateAccessToken.TOKEN_INVALID");
+        await mail.MailAsync(member.Email!, 3);
+        using var used = await browser.GetAsync(link);
+        Assert.Equal(HttpStatusCode.BadRequest, used.StatusCode);
     }
 
     [Fact]

@@ -8,10 +8,11 @@ using Pan.Tests.OAuth;
 namespace Pan.Tests.Foundation;
 
 /// <summary>
-/// SECURITY 21 for an OAuth grant: the code exchange at /connect/token redeems the code and stores the new access and
-/// refresh token entries. Its LAST write (the refresh token's entry) is made to fail on the real database
-/// (<see cref="FailureTriggers"/>): the code must not be left redeemed, no token entry may be left, and once the
-/// trigger is gone the same exchange succeeds.
+/// SECURITY 21 for the OAuth grants at /connect/token: the code exchange redeems the code and stores the new access and
+/// refresh token entries; the refresh grant redeems the refresh token and stores new access, refresh and ID token
+/// entries. A late write of each is made to fail on the real database (<see cref="FailureTriggers"/>): the code or
+/// refresh token must not be left redeemed, no token entry may be left, and once the trigger is gone the same request
+/// succeeds (and is not taken for a replay, which would revoke the grant).
 /// </summary>
 public abstract class HalfWrittenOAuthBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
     where TFixture : OAuthCredentialFixture
@@ -42,6 +43,39 @@ public abstract class HalfWrittenOAuthBehaviour<TFixture>(TFixture fixture) : IC
         Assert.True(await app.IsActiveAsync(tokens.GetProperty("access_token").GetString()!));
         var (refreshed, _) = await app.RefreshAsync(tokens);
         Assert.Equal(HttpStatusCode.OK, refreshed);
+    }
+
+    [Fact]
+    public async Task RefreshGrant_WhenStoringTheIdTokenFails_LeavesTheRefreshTokenUnredeemed_AndTheSameRefreshThenSucceeds()
+    {
+        var member = await mail.RegisterAsync();
+        var tokens = await app.TokensAsync(member.AccessToken, remember: true);
+        var refreshToken = tokens.GetProperty("refresh_token").GetString()!;
+        var entries = await TokenEntriesAsync();
+
+        // The last write of the refresh grant, found by logging every write of one with AFTER triggers: the old refresh
+        // token's redemption, then the new access, refresh and ID tokens' entries, in that order.
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "oauth_tokens", TriggeredWrite.Insert, "NEW.\"Type\" LIKE '%id_token'"))
+        {
+            var (status, _) = await app.RefreshAsync(tokens);
+            Assert.Equal(HttpStatusCode.InternalServerError, status);
+        }
+
+        // Nothing stayed: the old refresh token is not redeemed and no new entry (access, refresh or ID token) is left.
+        Assert.Equal(entries, await TokenEntriesAsync());
+        Assert.True(await app.IsActiveAsync(refreshToken, "refresh_token"));
+        Assert.True(await app.IsActiveAsync(tokens.GetProperty("access_token").GetString()!));
+
+        // The same refresh now answers new tokens, which work: it was not taken for a replay (no leeway in tests, so a
+        // replay would have been invalid_grant and revoked the grant's tokens).
+        var (okStatus, renewed) = await app.RefreshAsync(tokens);
+        Assert.Equal(HttpStatusCode.OK, okStatus);
+        Assert.True(await app.IsActiveAsync(renewed.GetProperty("access_token").GetString()!));
+        Assert.True(await app.IsActiveAsync(renewed.GetProperty("refresh_token").GetString()!, "refresh_token"));
+        // Why the old refresh token is not introspected here: OpenIddict takes a redeemed refresh token presented at
+        // introspection for a replay too, and revokes the grant.
+        var (next, _) = await app.RefreshAsync(renewed);
+        Assert.Equal(HttpStatusCode.OK, next);
     }
 
     /// <summary>Every token entry with its status (the code's entry among them).</summary>
