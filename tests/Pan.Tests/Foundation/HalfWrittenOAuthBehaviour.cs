@@ -22,14 +22,15 @@ public abstract class HalfWrittenOAuthBehaviour<TFixture>(TFixture fixture) : IC
     private readonly OAuthWebApp app = new(fixture);
 
     [Fact]
-    public async Task CodeExchange_WhenStoringTheRefreshTokenFails_LeavesTheCodeUnredeemed_AndTheSameExchangeThenSucceeds()
+    public async Task CodeExchange_WhenStoringTheIdTokenFails_LeavesTheCodeUnredeemed_AndTheSameExchangeThenSucceeds()
     {
         var member = await mail.RegisterAsync();
         var code = await app.CodeAsync(member.AccessToken, remember: true);
         var entries = await TokenEntriesAsync();
 
-        // The last write of the exchange: the refresh token's entry (after the code's redemption and the access token's entry).
-        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "oauth_tokens", TriggeredWrite.Insert, "NEW.\"Type\" LIKE '%refresh_token'"))
+        // The last write of the exchange: the ID token's entry (after the code's redemption and the access and refresh
+        // tokens' entries; found by logging every write of an exchange with triggers).
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "oauth_tokens", TriggeredWrite.Insert, "NEW.\"Type\" LIKE '%id_token'"))
         {
             var (status, _) = await app.ExchangeAsync(code);
             Assert.Equal(HttpStatusCode.InternalServerError, status);
