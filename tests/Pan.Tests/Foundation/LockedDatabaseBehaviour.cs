@@ -1,8 +1,5 @@
-using System.Data.Common;
 using Grpc.Core;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 using Pan.Data.PhaseSessions;
 using Pan.Data.Tokens;
 using Pan.General.Member;
@@ -42,7 +39,8 @@ public abstract class LockedDatabaseBehaviour<TFixture>(TFixture fixture) : ICla
         var submit = new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code };
         var sessionsBefore = await TestMembers.WithDbAsync(Server, db => db.Set<AuthSession>().CountAsync(s => s.Uid == uid));
 
-        await using (await HoldLockAsync())
+        // PostgreSQL: the lock stops the code step's first write, the code's conditional update.
+        await using (await DatabaseLock.HoldAsync(fixture.Database, "phase_sessions"))
         {
             var refused = await Assert.ThrowsAsync<RpcException>(() => Client.LoginAsync(submit).ResponseAsync);
             Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
@@ -54,42 +52,6 @@ public abstract class LockedDatabaseBehaviour<TFixture>(TFixture fixture) : ICla
         var done = await Client.LoginAsync(submit);
         Assert.NotEmpty(done.PhaseDoneAuthToken);
         Assert.Equal(sessionsBefore + 1, await TestMembers.WithDbAsync(Server, db => db.Set<AuthSession>().CountAsync(s => s.Uid == uid)));
-    }
-
-    /// <summary>
-    /// A connection of the test's own holding what the code step must write, until disposed. PostgreSQL: EXCLUSIVE lets
-    /// the step's reads through and stops its first write (the code's conditional update).
-    /// </summary>
-    private async Task<LockHolder> HoldLockAsync()
-    {
-        DbConnection connection = fixture.Database.Provider == "postgres"
-            ? new NpgsqlConnection(fixture.Database.ConnectionString)
-            : new SqliteConnection(fixture.Database.ConnectionString);
-        await connection.OpenAsync();
-        await using var begin = connection.CreateCommand();
-        begin.CommandText = fixture.Database.Provider == "postgres"
-            ? "BEGIN; LOCK TABLE phase_sessions IN EXCLUSIVE MODE"
-            : "BEGIN IMMEDIATE";
-        await begin.ExecuteNonQueryAsync();
-        return new LockHolder(connection);
-    }
-
-    /// <summary>
-    /// Rolls back before closing. Why explicitly: a transaction begun by plain SQL is unknown to the provider, and a
-    /// pooled SQLite connection would go back to the pool still holding the write lock.
-    /// </summary>
-    private sealed class LockHolder(DbConnection connection) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await using (var rollback = connection.CreateCommand())
-            {
-                rollback.CommandText = "ROLLBACK";
-                await rollback.ExecuteNonQueryAsync();
-            }
-
-            await connection.DisposeAsync();
-        }
     }
 }
 

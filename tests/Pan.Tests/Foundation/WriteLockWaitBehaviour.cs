@@ -1,7 +1,4 @@
-using System.Data.Common;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 using Pan.Data.AddressBooks;
 using Pan.General.Member;
 using Pan.Tests.Infrastructure;
@@ -30,7 +27,7 @@ public abstract class WriteLockWaitBehaviour<TFixture>(TFixture fixture) : IClas
         var access = await TestMembers.AccessTokenAsync(Server, member);
         var client = new MemberServiceV2.MemberServiceV2Client(Server.Grpc);
 
-        await using var holder = await HoldWriteLockAsync();
+        await using var holder = await DatabaseLock.HoldAsync(fixture.Database, "address_books");
         var save = client.SaveAddressBookAsync(new SaveAddressBookRequest
         {
             AccessToken = access,
@@ -40,29 +37,10 @@ public abstract class WriteLockWaitBehaviour<TFixture>(TFixture fixture) : IClas
         // Why a pause: gives the save time to reach the lock and start waiting (on SQLite, past the handler's yielding
         // retries into its sleeps). Nothing is timed: a save that gave up instead of waiting fails the last assertions.
         await Task.Delay(300);
-        await using (var commit = holder.CreateCommand())
-        {
-            commit.CommandText = "COMMIT";
-            await commit.ExecuteNonQueryAsync();
-        }
+        await holder.CommitAsync();
 
         Assert.Equal("Lin Mei", (await save).AddressBook.FullName);
         Assert.Equal(1, await TestMembers.WithDbAsync(Server, db => db.Set<AddressBook>().CountAsync(b => b.Uid == member.Uid)));
-    }
-
-    /// <summary>A connection of the test's own inside a transaction that holds what the save needs.</summary>
-    private async Task<DbConnection> HoldWriteLockAsync()
-    {
-        DbConnection connection = fixture.Database.Provider == "postgres"
-            ? new NpgsqlConnection(fixture.Database.ConnectionString)
-            : new SqliteConnection(fixture.Database.ConnectionString);
-        await connection.OpenAsync();
-        await using var begin = connection.CreateCommand();
-        begin.CommandText = fixture.Database.Provider == "postgres"
-            ? "BEGIN; LOCK TABLE address_books IN EXCLUSIVE MODE"
-            : "BEGIN IMMEDIATE";
-        await begin.ExecuteNonQueryAsync();
-        return connection;
     }
 }
 

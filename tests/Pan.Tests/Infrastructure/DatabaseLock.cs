@@ -1,0 +1,56 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Pan.Tests.Infrastructure;
+
+/// <summary>
+/// A connection of the test's own inside a transaction that holds what a server's write needs: SQLite's write lock
+/// (<c>BEGIN IMMEDIATE</c>), or on PostgreSQL an EXCLUSIVE lock on <c>table</c> (reads go through, writes wait).
+/// Disposing it without <see cref="CommitAsync"/> rolls back.
+/// </summary>
+/// <remarks>
+/// Why the explicit rollback: a transaction begun by plain SQL is unknown to the provider, and a pooled SQLite connection
+/// would go back to the pool still holding the write lock.
+/// </remarks>
+public sealed class DatabaseLock : IAsyncDisposable
+{
+    private readonly DbConnection connection;
+    private bool ended;
+
+    private DatabaseLock(DbConnection connection) => this.connection = connection;
+
+    public static async Task<DatabaseLock> HoldAsync(ITestDatabase database, string table)
+    {
+        DbConnection connection = database.Provider == "postgres"
+            ? new NpgsqlConnection(database.ConnectionString)
+            : new SqliteConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var begin = connection.CreateCommand();
+        begin.CommandText = database.Provider == "postgres" ? $"BEGIN; LOCK TABLE {table} IN EXCLUSIVE MODE" : "BEGIN IMMEDIATE";
+        await begin.ExecuteNonQueryAsync();
+        return new DatabaseLock(connection);
+    }
+
+    /// <summary>Ends the transaction with a commit, letting the writes waiting for it through.</summary>
+    public Task CommitAsync() => EndAsync("COMMIT");
+
+    public async ValueTask DisposeAsync()
+    {
+        await EndAsync("ROLLBACK");
+        await connection.DisposeAsync();
+    }
+
+    private async Task EndAsync(string statement)
+    {
+        if (ended)
+        {
+            return;
+        }
+
+        ended = true;
+        await using var end = connection.CreateCommand();
+        end.CommandText = statement;
+        await end.ExecuteNonQueryAsync();
+    }
+}
