@@ -98,12 +98,12 @@ public static class OAuthServiceCollectionExtensions
     /// <summary>Authentication (OpenIddict's endpoints and the member cookie) and the provider's endpoints and pages.</summary>
     public static WebApplication MapPanOAuth(this WebApplication app)
     {
-        // Why only there: the authentication middleware asks OpenIddict's request handler to inspect every request, and
-        // member API calls (nearly all traffic) never concern it; on every path it doubled the CPU of the cheapest gRPC
-        // call (bench/, BENCHMARKS.md). The pages authenticate the member cookie themselves.
         // Why first: OpenIddict handles the token request in the authentication middleware, which must run inside it
         // (and /connect/authorize's writes, from the consent request to the code's entry, commit together).
         app.UsePanTokenTransaction();
+        // Why only there: the authentication middleware asks OpenIddict's request handler to inspect every request, and
+        // member API calls (nearly all traffic) never concern it; on every path it doubled the CPU of the cheapest gRPC
+        // call (bench/, BENCHMARKS.md). The pages authenticate the member cookie themselves.
         app.UseWhen(c => OAuthPaths.IsProviderRequest(c.Request.Path), branch => branch.UseAuthentication());
         // Why: WebApplication puts UseAuthentication in front of the whole pipeline unless the app called it, and a call
         // on a branch is not seen there; this is the mark UseAuthentication itself leaves (AuthAppBuilderExtensions).

@@ -46,10 +46,7 @@ public abstract class HalfWrittenPhoneValidationBehaviour<TFixture>(TFixture fix
 
         // The last write: the phone-level auth session's row (after the session was spent, the member moved, its status
         // set and its old sessions ended).
-        await using (await FailureTriggers.FailAsync(Server, fixture.Database, "auth_sessions", TriggeredWrite.Insert, member.Uid))
-        {
-            await HalfWrittenChecks.ExpectInternalAsync(() => Client.ValidatePhoneV2Async(finish).ResponseAsync);
-        }
+        await FailingTheNewSessionAsync(member.Uid, () => Client.ValidatePhoneV2Async(finish).ResponseAsync);
 
         await AssertUntouchedAsync(member, access);
 
@@ -71,17 +68,11 @@ public abstract class HalfWrittenPhoneValidationBehaviour<TFixture>(TFixture fix
             AccessToken = access, Phase = V1Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
         });
         var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlow.Wait);
-        var afterCode = await Client.ValidatePhoneAsync(new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code });
-        Assert.Equal(V1Phase.InputName, afterCode.NextPhase);
-        var name = PhoneFlow.NewName();
-        var finish = new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.InputName, PhaseSessionToken = start.PhaseSessionToken, PhaseInputNameValue = name };
+        var (finish, name) = await ToNameStepAsync(access, start.PhaseSessionToken, code);
 
         // The last write: the phone-level auth session's row (after the session was spent, the phone bound to the member's
         // account, the rename, its status and its old sessions ended).
-        await using (await FailureTriggers.FailAsync(Server, fixture.Database, "auth_sessions", TriggeredWrite.Insert, member.Uid))
-        {
-            await HalfWrittenChecks.ExpectInternalAsync(() => Client.ValidatePhoneAsync(finish).ResponseAsync);
-        }
+        await FailingTheNewSessionAsync(member.Uid, () => Client.ValidatePhoneAsync(finish).ResponseAsync);
 
         await AssertUntouchedAsync(member, access);
         Assert.False(await DbAsync(db => db.Set<Account>().AnyAsync(a => a.PhoneE164 == e164)));
@@ -108,10 +99,7 @@ public abstract class HalfWrittenPhoneValidationBehaviour<TFixture>(TFixture fix
 
         // The last write: the phone-level auth session's row (after the session was spent, the phone bound to the member's
         // account, its status set and its old sessions ended).
-        await using (await FailureTriggers.FailAsync(Server, fixture.Database, "auth_sessions", TriggeredWrite.Insert, member.Uid))
-        {
-            await HalfWrittenChecks.ExpectInternalAsync(() => Client.ValidatePhoneV2Async(finish).ResponseAsync);
-        }
+        await FailingTheNewSessionAsync(member.Uid, () => Client.ValidatePhoneV2Async(finish).ResponseAsync);
 
         await AssertUntouchedAsync(member, access);
         Assert.False(await DbAsync(db => db.Set<Account>().AnyAsync(a => a.PhoneE164 == e164)));
@@ -131,17 +119,11 @@ public abstract class HalfWrittenPhoneValidationBehaviour<TFixture>(TFixture fix
         var (member, access) = await PhonelessMemberAsync("bad name!!");
         var start = await Client.ValidatePhoneAsync(new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.CheckExistence, PhaseCheckExistenceValue = e164 });
         var code = await PhoneFlow.NthCodeAsync(fixture.Inbox, e164, 2);
-        var afterCode = await Client.ValidatePhoneAsync(new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code });
-        Assert.Equal(V1Phase.InputName, afterCode.NextPhase);
-        var name = PhoneFlow.NewName();
-        var finish = new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.InputName, PhaseSessionToken = start.PhaseSessionToken, PhaseInputNameValue = name };
+        var (finish, name) = await ToNameStepAsync(access, start.PhaseSessionToken, code);
 
         // The last write: the phone-level auth session's row (after the session was spent, the member moved under the
         // phone, renamed, its status set and its old sessions ended).
-        await using (await FailureTriggers.FailAsync(Server, fixture.Database, "auth_sessions", TriggeredWrite.Insert, member.Uid))
-        {
-            await HalfWrittenChecks.ExpectInternalAsync(() => Client.ValidatePhoneAsync(finish).ResponseAsync);
-        }
+        await FailingTheNewSessionAsync(member.Uid, () => Client.ValidatePhoneAsync(finish).ResponseAsync);
 
         await AssertUntouchedAsync(member, access);
         Assert.Equal("bad name!!", await DbAsync(db => db.Members.Where(m => m.Uid == member.Uid).Select(m => m.DisplayName).SingleAsync()));
@@ -155,6 +137,24 @@ public abstract class HalfWrittenPhoneValidationBehaviour<TFixture>(TFixture fix
     }
 
     /// <summary>Nothing of the finishing step is left: same account, same status, old sessions alive, phase session unspent.</summary>
+    /// <summary>Runs <paramref name="call"/> while the member's new auth session cannot be stored: it must answer INTERNAL.</summary>
+    private async Task FailingTheNewSessionAsync(long uid, Func<Task> call)
+    {
+        await using (await FailureTriggers.FailAsync(Server, fixture.Database, "auth_sessions", TriggeredWrite.Insert, uid))
+        {
+            await HalfWrittenChecks.ExpectInternalAsync(call);
+        }
+    }
+
+    /// <summary>Sends the code of a V1 flow that asks for a name next, and the name step to finish it with.</summary>
+    private async Task<(ValidatePhoneRequest Finish, string Name)> ToNameStepAsync(string access, string sessionToken, string code)
+    {
+        var afterCode = await Client.ValidatePhoneAsync(new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.InputCode, PhaseSessionToken = sessionToken, PhaseInputCodeValue = code });
+        Assert.Equal(V1Phase.InputName, afterCode.NextPhase);
+        var name = PhoneFlow.NewName();
+        return (new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.InputName, PhaseSessionToken = sessionToken, PhaseInputNameValue = name }, name);
+    }
+
     private async Task AssertUntouchedAsync(Member member, string access)
     {
         var stored = await DbAsync(db => db.Members.AsNoTracking().SingleAsync(m => m.Uid == member.Uid));
