@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 
 namespace Pan.Server.Hosting;
 
@@ -6,9 +7,10 @@ namespace Pan.Server.Hosting;
 public static class LogSecrecy
 {
     /// <summary>
-    /// Framework categories held at a floor, for every provider and for the console provider by name, so that neither
-    /// <c>Logging:LogLevel</c> nor <c>Logging:Console:LogLevel</c> can lower them (a later rule of the same category
-    /// wins over the configuration's, which is read first).
+    /// Framework categories held at or above a floor, for every provider and for the console provider by name, so that
+    /// neither <c>Logging:LogLevel</c> nor <c>Logging:Console:LogLevel</c> can lower them. A floor never lowers a level:
+    /// where the configuration is stricter (appsettings.json holds <c>Microsoft.AspNetCore</c> at Warning), the
+    /// configuration's level stands.
     /// </summary>
     /// <remarks>
     /// Why each one:
@@ -17,7 +19,9 @@ public static class LogSecrecy
     /// (verify-email and reset link tokens, apinode parameters sent as a GET), and while it is enabled at all it opens
     /// the RequestPath scope, which the JSON console writes on every line — and a guest activation path is
     /// <c>/admin/user/activate/{code}@{phone}</c>. ASP.NET Core has no option to redact either.</item>
-    /// <item><c>Microsoft.AspNetCore.Routing</c>, Information: its Debug lines repeat the request path.</item>
+    /// <item><c>Microsoft.AspNetCore.Routing</c>, Information: its Debug lines repeat the request path. Its Information
+    /// lines ("Executing endpoint", "Executed endpoint") are two per request and carry no secret, so a deployment may
+    /// turn them on; Pan's own request log (<c>Pan.Requests</c>) is the lighter way to see requests.</item>
     /// <item><c>OpenIddict</c>, Warning: at Information it logs the token request with its <c>code_verifier</c>, at
     /// Debug and Trace every token it makes or reads, with the member's email and phone claims.</item>
     /// </list>
@@ -31,12 +35,127 @@ public static class LogSecrecy
 
     public static ILoggingBuilder AddSecretSafeFilters(this ILoggingBuilder logging)
     {
-        foreach (var (category, floor) in Floors)
+        // Why after configuration: a floor must know the level the configuration gives its category, to keep the
+        // stricter of the two; post-configure runs after the Logging section's rules are read (and again on reload).
+        logging.Services.AddSingleton<IPostConfigureOptions<LoggerFilterOptions>, FloorRules>();
+        return logging;
+    }
+
+    /// <summary>
+    /// Puts a floor check in front of every configured rule's own filter (so no rule, whatever category or wildcard it
+    /// names, lets a line below its category's floor through), then adds, per provider a rule names (and for every
+    /// provider and the console by name), a rule for each floor's category at the stricter of the floor and the level the
+    /// configuration would have given that category.
+    /// </summary>
+    /// <remarks>
+    /// The level the configuration would give is found the way Microsoft.Extensions.Logging picks a rule (its
+    /// <c>LoggerRuleSelector</c>): rules of the provider (by type name or alias) beat rules for every provider, then
+    /// the longest matching category, then the later rule.
+    /// </remarks>
+    private sealed class FloorRules : IPostConfigureOptions<LoggerFilterOptions>
+    {
+        private static readonly string ConsoleType = typeof(ConsoleLoggerProvider).FullName!;
+        private const string ConsoleAlias = "Console";
+
+        public void PostConfigure(string? name, LoggerFilterOptions options)
         {
-            logging.AddFilter(category, floor);
-            logging.AddFilter<ConsoleLoggerProvider>(category, floor);
+            var configured = options.Rules.ToList();
+            for (var i = 0; i < options.Rules.Count; i++)
+            {
+                var rule = options.Rules[i];
+                var filter = rule.Filter;
+                options.Rules[i] = new LoggerFilterRule(rule.ProviderName, rule.CategoryName, rule.LogLevel,
+                    (provider, category, level) => level >= FloorOf(category) && (filter is null || filter(provider, category, level)));
+            }
+
+            var providers = configured.Select(r => r.ProviderName).OfType<string>()
+                .Where(p => p is not ConsoleAlias && p != ConsoleType)
+                .Distinct(StringComparer.Ordinal)
+                .Select(p => (Name: (string?)p, Names: new[] { p }))
+                .Append((ConsoleType, [ConsoleType, ConsoleAlias]))
+                .Append((null, []))
+                .ToList();
+            foreach (var (category, floor) in Floors)
+            {
+                foreach (var (provider, names) in providers)
+                {
+                    var level = ConfiguredLevel(configured, options.MinLevel, names, category);
+                    options.Rules.Add(new LoggerFilterRule(provider, category, level > floor ? level : floor, null));
+                }
+            }
         }
 
-        return logging;
+        /// <summary>The floor of <paramref name="category"/>: that of the floor category it is or lies under, else Trace.</summary>
+        private static LogLevel FloorOf(string? category)
+        {
+            var result = LogLevel.Trace;
+            foreach (var (floorCategory, floor) in Floors)
+            {
+                if (category is not null && floor > result
+                    && (category.Equals(floorCategory, StringComparison.OrdinalIgnoreCase)
+                        || category.StartsWith(floorCategory + ".", StringComparison.OrdinalIgnoreCase)))
+                {
+                    result = floor;
+                }
+            }
+
+            return result;
+        }
+
+        /// <summary>The minimum level the rules give <paramref name="category"/> for a provider known by <paramref name="names"/> (none: a provider no rule names).</summary>
+        private static LogLevel ConfiguredLevel(List<LoggerFilterRule> rules, LogLevel minLevel, string[] names, string category)
+        {
+            LoggerFilterRule? best = null;
+            foreach (var rule in rules)
+            {
+                if (IsBetter(rule, best, names, category))
+                {
+                    best = rule;
+                }
+            }
+
+            return best is null ? minLevel : best.LogLevel ?? LogLevel.Trace;
+        }
+
+        private static bool IsBetter(LoggerFilterRule rule, LoggerFilterRule? best, string[] names, string category)
+        {
+            if (rule.ProviderName is not null && !names.Contains(rule.ProviderName, StringComparer.Ordinal))
+            {
+                return false;
+            }
+
+            if (rule.CategoryName is { } pattern)
+            {
+                var star = pattern.IndexOf('*', StringComparison.Ordinal);
+                var prefix = star < 0 ? pattern : pattern[..star];
+                var suffix = star < 0 ? string.Empty : pattern[(star + 1)..];
+                if (!category.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) || !category.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
+                {
+                    return false;
+                }
+            }
+
+            if (best?.ProviderName is not null)
+            {
+                if (rule.ProviderName is null)
+                {
+                    return false;
+                }
+            }
+            else if (rule.ProviderName is not null)
+            {
+                return true;
+            }
+
+            if (best?.CategoryName is not null)
+            {
+                if (rule.CategoryName is null || best.CategoryName.Length > rule.CategoryName.Length)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
     }
 }
