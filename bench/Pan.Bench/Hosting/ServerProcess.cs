@@ -23,10 +23,13 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly Process process;
     private readonly Task logCopy;
 
-    private ServerProcess(Process process, Task logCopy, Uri grpc)
+    private readonly string logFile;
+
+    private ServerProcess(Process process, Task logCopy, Uri grpc, string logFile)
     {
         this.process = process;
         this.logCopy = logCopy;
+        this.logFile = logFile;
         GrpcUri = grpc;
     }
 
@@ -44,6 +47,13 @@ public sealed class ServerProcess : IAsyncDisposable
             return process.TotalProcessorTime;
         }
     }
+
+    /// <summary>Bytes of server output (its log) copied to the log file so far.</summary>
+    /// <remarks>
+    /// Why the bench counts it: a server that writes a line per request pays for it on every call (a routing log level
+    /// once doubled the cost of the transport floor), and the size of its output is the first sign.
+    /// </remarks>
+    public long LogBytes => new FileInfo(logFile).Length;
 
     /// <summary>The server's peak resident set size in MB of 10^6 bytes (VmHWM from /proc), or null where /proc is missing.</summary>
     public double? PeakRssMB()
@@ -77,7 +87,7 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         var (http, grpc) = (FreePort(), FreePort());
         var process = Start(dll, [], Settings(database, smsUrl, http, grpc, extra), logFile, out var logCopy);
-        var server = new ServerProcess(process, logCopy, new Uri($"http://127.0.0.1:{grpc}"));
+        var server = new ServerProcess(process, logCopy, new Uri($"http://127.0.0.1:{grpc}"), logFile);
         try
         {
             await server.WaitUntilServingAsync(TimeSpan.FromSeconds(90));

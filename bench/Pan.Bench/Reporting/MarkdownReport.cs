@@ -25,10 +25,10 @@ public static class MarkdownReport
             md.AppendLine();
         }
 
-        Line(md, $"Ratio = throughput ÷ the floor measured right before the scenario ({(s.FloorProbeSeconds > 0 ? $"{s.FloorProbeSeconds:0.#} s probe" : "the run's floor row")}): the transport floor (gRPC health check) for RPC scenarios, the hash floor for password-verify. Flows count every RPC. CPU is in percent of the whole machine (server = the Pan process, which includes SQLite; db = PostgreSQL's backends for the run's database); CPU µs/call = (server + db CPU) ÷ calls, the cost of one call.");
+        Line(md, $"Ratio = throughput ÷ the floor measured right before the scenario ({(s.FloorProbeSeconds > 0 ? $"{s.FloorProbeSeconds:0.#} s probe" : "the run's floor row")}): the transport floor (gRPC health check) for RPC scenarios, the hash floor for password-verify. Flows count every RPC. CPU is in percent of the whole machine (server = the Pan process, which includes SQLite; db = PostgreSQL's backends for the run's database); CPU µs/call = (server + db CPU) ÷ calls, the cost of one call. Log B/call = bytes the server logged ÷ calls (warm-up included in the bytes, not in the calls).");
         md.AppendLine();
-        md.AppendLine("| database | members | scenario | throughput | unit | flows/s | p50 ms | p90 ms | p99 ms | errors | floor /s | ratio | server CPU | db CPU | bench CPU | CPU µs/call |");
-        md.AppendLine("|---|--:|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        md.AppendLine("| database | members | scenario | throughput | unit | flows/s | p50 ms | p90 ms | p99 ms | errors | floor /s | ratio | server CPU | db CPU | bench CPU | CPU µs/call | log B/call |");
+        md.AppendLine("|---|--:|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var run in report.Runs)
         {
             foreach (var r in run.Scenarios)
@@ -39,11 +39,11 @@ public static class MarkdownReport
                 {
                     var ratioText = r.Name == floor ? "1 (floor)" : Opt(ratio, "F3") + (floor == ScenarioNames.Hash ? " × hash" : string.Empty);
                     var name = r.TargetRate is { } rate ? $"{r.Name} (at {rate:F0}/s)" : r.Name;
-                    Line(md, $"| {run.Database} | {run.Members:N0} | {name} | {r.Throughput:F0} | {r.Unit} | {Opt(r.FlowsPerSecond, "F0")} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.Errors} | {Opt(r.FloorThroughput, "F0")} | {ratioText} | {Opt(r.ServerCpuPercent, "F0")}% | {Pct(r.DatabaseCpuPercent)} | {Opt(r.BenchCpuPercent, "F0")}% | {Opt(r.CpuMicrosPerCall, "F0")} |");
+                    Line(md, $"| {run.Database} | {run.Members:N0} | {name} | {r.Throughput:F0} | {r.Unit} | {Opt(r.FlowsPerSecond, "F0")} | {r.P50Ms:F2} | {r.P90Ms:F2} | {r.P99Ms:F2} | {r.Errors} | {Opt(r.FloorThroughput, "F0")} | {ratioText} | {Opt(r.ServerCpuPercent, "F0")}% | {Pct(r.DatabaseCpuPercent)} | {Opt(r.BenchCpuPercent, "F0")}% | {Opt(r.CpuMicrosPerCall, "F0")} | {Opt(r.LogBytesPerCall, "F0")} |");
                 }
                 else
                 {
-                    Line(md, $"| {run.Database} | {run.Members:N0} | {r.Name} | – | | | | | | | | {r.Reason} | | | | |");
+                    Line(md, $"| {run.Database} | {run.Members:N0} | {r.Name} | – | | | | | | | | {r.Reason} | | | | | |");
                 }
             }
         }

@@ -92,6 +92,7 @@ public sealed class RunContext : IDisposable
     {
         var floorRate = await ProbeFloorAsync(floor);
         var serverCpu = Server?.CpuTime;
+        var logBytes = Server?.LogBytes;
         var databaseCpu = Database is null ? null : await Database.CpuTimeAsync();
         var benchCpu = Process.GetCurrentProcess().TotalProcessorTime;
         var wall = Stopwatch.StartNew();
@@ -108,14 +109,19 @@ public sealed class RunContext : IDisposable
         var result = new ScenarioResult(
             name, true, null, unit, sample.CallsPerSecond, flows ? sample.OperationsPerSecond : null, sample.Calls, sample.Errors,
             sample.P50Ms, sample.P90Ms, sample.P99Ms, sample.Seconds, workers, rate, serverPercent, benchPercent, databasePercent, perCall,
-            floor == FloorKind.Itself ? sample.CallsPerSecond : floorRate, sample.ErrorSamples);
+            floor == FloorKind.Itself ? sample.CallsPerSecond : floorRate, sample.ErrorSamples)
+        {
+            LogBytesPerCall = Server is { } logged && logBytes is { } logBefore && sample.Calls > 0
+                ? (double)(logged.LogBytes - logBefore) / sample.Calls
+                : null,
+        };
         if (floor == FloorKind.Itself)
         {
             RunFloor = result.Throughput;
         }
 
         Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {name,-16} {result.Throughput,10:F0} {unit,-9} ratio {result.Ratio,6:F3}  p50 {result.P50Ms,7:F2} ms  p99 {result.P99Ms,7:F2} ms  errors {result.Errors}  {perCall,5:F0} µs/call  cpu server {serverPercent:F0}% db {(databasePercent is { } db ? $"{db:F0}%" : "–")} bench {benchPercent:F0}%"));
+            $"  {name,-16} {result.Throughput,10:F0} {unit,-9} ratio {result.Ratio,6:F3}  p50 {result.P50Ms,7:F2} ms  p99 {result.P99Ms,7:F2} ms  errors {result.Errors}  {perCall,5:F0} µs/call  cpu server {serverPercent:F0}% db {(databasePercent is { } db ? $"{db:F0}%" : "–")} bench {benchPercent:F0}%  log {result.LogBytesPerCall,4:F0} B/call"));
         foreach (var error in sample.ErrorSamples)
         {
             Log.WriteLine($"    error: {error}");

@@ -62,6 +62,9 @@ public sealed record ScenarioResult(
     double? FloorThroughput,
     IReadOnlyList<string> ErrorSamples)
 {
+    /// <summary>Bytes the server logged per call (per RPC for flows) over the scenario, warm-up included; null without a server process.</summary>
+    public double? LogBytesPerCall { get; init; }
+
     /// <summary>Throughput divided by <see cref="FloorThroughput"/>.</summary>
     public double? Ratio => Available && FloorThroughput is > 0 ? Throughput / FloorThroughput : null;
 

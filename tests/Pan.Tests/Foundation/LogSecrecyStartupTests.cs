@@ -38,6 +38,18 @@ public sealed class LogSecrecyStartupTests
         }
     }
 
+    [Fact]
+    public void ProductionDefaults_WriteNoLinePerRequest()
+    {
+        // The shipped appsettings.json alone (the probe's quiet default removed): Pan's own lines at Information, none
+        // of the per-request ones (routing's two, the hosting pair, Pan's access log).
+        using var probe = Probe(new() { ["Logging:LogLevel:Default"] = null });
+        Assert.True(probe.Logs.CreateLogger("Pan.Server.Sms.SmsGate").IsEnabled(LogLevel.Information));
+        Assert.False(probe.Logs.CreateLogger("Microsoft.AspNetCore.Routing.EndpointMiddleware").IsEnabled(LogLevel.Information));
+        Assert.False(probe.Logs.CreateLogger("Microsoft.AspNetCore.Hosting.Diagnostics").IsEnabled(LogLevel.Information));
+        Assert.False(probe.Logs.CreateLogger("Pan.Requests").IsEnabled(LogLevel.Information));
+    }
+
     [Theory]
     [InlineData("Logging:LogLevel:")]
     [InlineData("Logging:Console:LogLevel:")]
