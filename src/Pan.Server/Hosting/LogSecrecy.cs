@@ -91,9 +91,10 @@ public static class LogSecrecy
             var result = LogLevel.Trace;
             foreach (var (floorCategory, floor) in Floors)
             {
+                // Why no concatenation: this runs on every enabled log call.
                 if (category is not null && floor > result
-                    && (category.Equals(floorCategory, StringComparison.OrdinalIgnoreCase)
-                        || category.StartsWith(floorCategory + ".", StringComparison.OrdinalIgnoreCase)))
+                    && category.StartsWith(floorCategory, StringComparison.OrdinalIgnoreCase)
+                    && (category.Length == floorCategory.Length || category[floorCategory.Length] == '.'))
                 {
                     result = floor;
                 }
