@@ -42,8 +42,9 @@ public static class LogSecrecy
     }
 
     /// <summary>
-    /// Puts a floor check in front of every configured rule's own filter (so no rule, whatever category or wildcard it
-    /// names, lets a line below its category's floor through), then adds, per provider a rule names (and for every
+    /// Puts a floor check in front of the own filter of every configured rule that could be picked for a category at or
+    /// under a floor's (so no such rule, whatever category or wildcard it names, lets a line below the floor through),
+    /// then adds, per provider a rule names (and for every
     /// provider and the console by name), a rule for each floor's category at the stricter of the floor and the level the
     /// configuration would have given that category.
     /// </summary>
@@ -63,6 +64,11 @@ public static class LogSecrecy
             for (var i = 0; i < options.Rules.Count; i++)
             {
                 var rule = options.Rules[i];
+                if (!MayReachAFloor(rule.CategoryName))
+                {
+                    continue;
+                }
+
                 var filter = rule.Filter;
                 options.Rules[i] = new LoggerFilterRule(rule.ProviderName, rule.CategoryName, rule.LogLevel,
                     (provider, category, level) => level >= FloorOf(category) && (filter is null || filter(provider, category, level)));
@@ -83,6 +89,25 @@ public static class LogSecrecy
                     options.Rules.Add(new LoggerFilterRule(provider, category, level > floor ? level : floor, null));
                 }
             }
+        }
+
+        /// <summary>
+        /// True when a rule for <paramref name="pattern"/> could be the one picked for a category at or under a floor's.
+        /// A rule for every category never is (each floor category has a rule of its own, per provider), nor is one
+        /// whose part before any <c>*</c> neither starts with a floor category nor is the start of one, such as
+        /// <c>Pan.Requests</c>: those keep their own filter, and Pan's own log calls no extra check.
+        /// </summary>
+        private static bool MayReachAFloor(string? pattern)
+        {
+            if (pattern is null)
+            {
+                return false;
+            }
+
+            var star = pattern.IndexOf('*', StringComparison.Ordinal);
+            var prefix = star < 0 ? pattern : pattern[..star];
+            return Floors.Any(f => prefix.StartsWith(f.Category, StringComparison.OrdinalIgnoreCase)
+                || f.Category.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
         }
 
         /// <summary>The floor of <paramref name="category"/>: that of the floor category it is or lies under, else Trace.</summary>
