@@ -1,9 +1,8 @@
+using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Data;
 using System.Data.Common;
-using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -24,9 +23,10 @@ namespace Pan.Server.Session;
 /// the interceptors, building a command, and on SQLite parsing and planning the statement again on every call
 /// (Microsoft.Data.Sqlite keeps prepared statements only for the life of a command). Measured in BENCHMARKS.md.
 /// <list type="bullet">
-/// <item>SQLite: a few connections kept open by this reader, each with the statement prepared once and reused; each
-/// execution is its own read transaction, so it sees every commit made before it (WAL readers do not block writers).
-/// <c>query_only</c> is set on them.</item>
+/// <item>SQLite: a few connections kept open by this reader, each with the statement prepared once and reused, and
+/// stepped through <see cref="SqliteRowReader"/> (one or two native calls per column instead of the data reader's
+/// three; BENCHMARKS.md change 31); each execution is its own read transaction, so it sees every commit made before it
+/// (WAL readers do not block writers). <c>query_only</c> is set on them.</item>
 /// <item>PostgreSQL: the context's own pooled connection and a plain command; Npgsql's automatic preparation (see
 /// <see cref="PostgresConnectionDefaults"/>) keeps the plan on the server.</item>
 /// </list>
@@ -46,6 +46,12 @@ public sealed class PublicMemberReader(IOptions<DatabaseOptions> databaseOptions
         nameof(Member.HashUid), nameof(Member.IsOwner), nameof(Member.AccountId), nameof(Member.Created), nameof(Member.Modified),
     ];
 
+    private static readonly HashSet<string> NotNull =
+    [
+        nameof(Member.Uid), nameof(Member.MigrationStatus), nameof(Member.Gender), nameof(Member.IsOwner), nameof(Member.AccountId),
+        nameof(Member.Created), nameof(Member.Modified),
+    ];
+
     private static readonly ConditionalWeakTable<IModel, string> SqlByModel = new();
 
     private readonly bool postgres = databaseOptions.Value.IsPostgres;
@@ -55,8 +61,8 @@ public sealed class PublicMemberReader(IOptions<DatabaseOptions> databaseOptions
     private volatile bool disposed;
 
     /// <summary>
-    /// The public columns of the live members with these uids (any order; missing and deleted ones left out). The rows
-    /// are partial Member objects: never save or self-map them.
+    /// The public columns of the live members with these distinct uids (any order; missing and deleted ones left out).
+    /// The rows are partial Member objects: never save or self-map them.
     /// </summary>
     public async Task<List<Member>> ReadAsync(PanDbContext db, long[] uids, CancellationToken cancellationToken)
     {
@@ -99,17 +105,20 @@ public sealed class PublicMemberReader(IOptions<DatabaseOptions> databaseOptions
         var keep = false;
         try
         {
-            lease.Uids.Value = JsonArray(uids);
-            using (var reader = lease.Command.ExecuteReader())
+            lease.Rows.BindText(1, lease.JsonArray(uids));
+            try
             {
-                ReadAll(reader, members);
+                ReadAll(lease.Rows, members);
+            }
+            finally
+            {
+                lease.Rows.Reset();
             }
 
             keep = true;
         }
         finally
         {
-            lease.Uids.Value = DBNull.Value;
             if (keep && !disposed && idle.Count < maxIdle)
             {
                 idle.Enqueue(lease);
@@ -174,21 +183,37 @@ public sealed class PublicMemberReader(IOptions<DatabaseOptions> databaseOptions
         }
     }
 
+    private static void ReadAll(SqliteRowReader rows, List<Member> members)
+    {
+        while (rows.Step())
+        {
+            members.Add(new Member
+            {
+                Uid = rows.GetInt64(Uid),
+                ObjectId = rows.GetGuid(ObjectId),
+                Username = rows.GetString(Username),
+                AvatarKey = rows.GetString(AvatarKey),
+                ActivateDate = Time(rows.GetNullableInt64(ActivateDate)),
+                MigrationStatus = (int)rows.GetInt64(MigrationStatus),
+                DisplayName = rows.GetString(DisplayName),
+                Gender = (int)rows.GetInt64(Gender),
+                VipExpireDate = Time(rows.GetNullableInt64(VipExpireDate)),
+                HashUid = rows.GetString(HashUid),
+                IsOwner = rows.GetInt64(IsOwner) != 0,
+                AccountId = rows.GetInt64(AccountId),
+                Created = DateTimeOffset.FromUnixTimeMilliseconds(rows.GetInt64(Created)),
+                Modified = DateTimeOffset.FromUnixTimeMilliseconds(rows.GetInt64(Modified)),
+            });
+        }
+    }
+
+    private static DateTimeOffset? Time(long? unixMilliseconds) =>
+        unixMilliseconds is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+
     private static string? NullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     private static DateTimeOffset? NullableTime(DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
-
-    private static string JsonArray(long[] uids)
-    {
-        var text = new StringBuilder(uids.Length * 8 + 2).Append('[');
-        for (var i = 0; i < uids.Length; i++)
-        {
-            text.Append(i == 0 ? string.Empty : ",").Append(uids[i].ToString(CultureInfo.InvariantCulture));
-        }
-
-        return text.Append(']').ToString();
-    }
 
     /// <summary>The statement for this model: the columns in <see cref="Properties"/> order, live members only.</summary>
     internal static string BuildSql(IModel model, bool postgres)
@@ -207,14 +232,26 @@ public sealed class PublicMemberReader(IOptions<DatabaseOptions> databaseOptions
                 }
             }
 
+            // Why: on SQLite these are read without a NULL check (SqliteRowReader reads a NULL integer as 0).
+            if (property.IsNullable && NotNull.Contains(name))
+            {
+                throw new InvalidOperationException($"Member.{name} is expected to be NOT NULL; PublicMemberReader reads it so.");
+            }
+
             return Quote(property.GetColumnName(table) ?? throw new InvalidOperationException($"Member.{name} has no column."));
         }
 
-        var columns = string.Join(", ", Properties.Select(Column));
         var from = entity.GetSchema() is { } schema ? $"{Quote(schema)}.{Quote(table.Name)}" : Quote(table.Name);
-        var uid = Column(nameof(Member.Uid));
-        var wanted = postgres ? $"{uid} = ANY($1)" : $"{uid} IN (SELECT value FROM json_each(@uids))";
-        return $"SELECT {columns} FROM {from} WHERE {Column(nameof(Member.Deleted))} IS NULL AND {wanted}";
+        if (postgres)
+        {
+            return $"SELECT {string.Join(", ", Properties.Select(Column))} FROM {from} " +
+                $"WHERE {Column(nameof(Member.Deleted))} IS NULL AND {Column(nameof(Member.Uid))} = ANY($1)";
+        }
+
+        // Why a join rather than `uid IN (SELECT value FROM json_each(…))`: SQLite builds a temporary index of an IN
+        // list before the lookups; the join looks each uid up by rowid as json_each yields it (uids are distinct).
+        return $"SELECT {string.Join(", ", Properties.Select(p => "m." + Column(p)))} FROM json_each(@uids) AS w " +
+            $"CROSS JOIN {from} AS m ON m.{Column(nameof(Member.Uid))} = w.value WHERE m.{Column(nameof(Member.Deleted))} IS NULL";
     }
 
     private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
@@ -231,6 +268,8 @@ public sealed class PublicMemberReader(IOptions<DatabaseOptions> databaseOptions
     /// <summary>One open SQLite connection with the statement prepared on it.</summary>
     private sealed class SqliteLease : IDisposable
     {
+        private byte[] json = new byte[512];
+
         public SqliteLease(string connectionString, string sql)
         {
             Sql = sql;
@@ -246,10 +285,7 @@ public sealed class PublicMemberReader(IOptions<DatabaseOptions> databaseOptions
                     queryOnly.ExecuteNonQuery();
                 }
 
-                Command = Connection.CreateCommand();
-                Command.CommandText = sql;
-                Uids = Command.Parameters.Add("@uids", SqliteType.Text);
-                Command.Prepare();
+                Rows = new SqliteRowReader(Connection, sql);
             }
             catch
             {
@@ -262,13 +298,38 @@ public sealed class PublicMemberReader(IOptions<DatabaseOptions> databaseOptions
 
         public SqliteConnection Connection { get; }
 
-        public SqliteCommand Command { get; } = null!;
+        public SqliteRowReader Rows { get; } = null!;
 
-        public SqliteParameter Uids { get; } = null!;
+        /// <summary>The uids as a JSON array (json_each's input), written into this lease's buffer.</summary>
+        public ReadOnlySpan<byte> JsonArray(long[] uids)
+        {
+            // 20 digits and a sign per uid at most, plus commas and brackets.
+            var needed = uids.Length * 21 + 2;
+            if (json.Length < needed)
+            {
+                json = new byte[Math.Max(needed, json.Length * 2)];
+            }
+
+            var length = 0;
+            json[length++] = (byte)'[';
+            for (var i = 0; i < uids.Length; i++)
+            {
+                if (i > 0)
+                {
+                    json[length++] = (byte)',';
+                }
+
+                Utf8Formatter.TryFormat(uids[i], json.AsSpan(length), out var written);
+                length += written;
+            }
+
+            json[length++] = (byte)']';
+            return json.AsSpan(0, length);
+        }
 
         public void Dispose()
         {
-            Command?.Dispose();
+            Rows?.Dispose();
             Connection.Dispose();
         }
     }
