@@ -104,10 +104,16 @@ public static class LogSecrecy
                 return false;
             }
 
-            var star = pattern.IndexOf('*', StringComparison.Ordinal);
-            var prefix = star < 0 ? pattern : pattern[..star];
+            var (prefix, _) = Split(pattern);
             return Floors.Any(f => prefix.StartsWith(f.Category, StringComparison.OrdinalIgnoreCase)
                 || f.Category.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
+        }
+
+        /// <summary>A rule's category pattern around its wildcard, as Microsoft.Extensions.Logging reads it (no <c>*</c>: all prefix).</summary>
+        private static (string Prefix, string Suffix) Split(string pattern)
+        {
+            var star = pattern.IndexOf('*', StringComparison.Ordinal);
+            return star < 0 ? (pattern, string.Empty) : (pattern[..star], pattern[(star + 1)..]);
         }
 
         /// <summary>The floor of <paramref name="category"/>: that of the floor category it is or lies under, else Trace.</summary>
@@ -152,9 +158,7 @@ public static class LogSecrecy
 
             if (rule.CategoryName is { } pattern)
             {
-                var star = pattern.IndexOf('*', StringComparison.Ordinal);
-                var prefix = star < 0 ? pattern : pattern[..star];
-                var suffix = star < 0 ? string.Empty : pattern[(star + 1)..];
+                var (prefix, suffix) = Split(pattern);
                 if (!category.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) || !category.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
                 {
                     return false;

@@ -213,7 +213,7 @@ public sealed class PublicMemberReader(IOptions<DatabaseOptions> databaseOptions
     private static string? NullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     private static DateTimeOffset? NullableTime(DbDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
+        Time(reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal));
 
     /// <summary>The statement for this model: the columns in <see cref="Properties"/> order, live members only.</summary>
     internal static string BuildSql(IModel model, bool postgres)
