@@ -46,6 +46,21 @@ public sealed record BenchOptions
     /// <summary>Fraction of validate's peak for the rate-limited latency pass.</summary>
     public double PacedFraction { get; init; } = 0.7;
 
+    /// <summary>
+    /// Member count of the companion server for the paired size comparison (<see cref="Scenarios.ScaleComparison"/>),
+    /// run in the largest count's part. Null: the smallest count when more than one is run; 0: no comparison.
+    /// </summary>
+    public int? ScaleMembers { get; init; }
+
+    /// <summary>Rounds of the paired comparison; each is one window on each server.</summary>
+    public int ScaleRounds { get; init; } = 4;
+
+    /// <summary>Measured length of one window of the paired comparison.</summary>
+    public TimeSpan ScaleWindow { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Warm-up of the companion server before each scenario of the paired comparison.</summary>
+    public TimeSpan ScaleWarmup { get; init; } = TimeSpan.FromSeconds(6);
+
     /// <summary>Argon2id memory in KiB and passes, for the hash floor.</summary>
     public int HashMemoryKiB { get; init; } = 19_456;
 

@@ -19,6 +19,11 @@ public static class CommandLine
           --password-concurrency 8      calls in flight (password-verify)
           --channels 2                  gRPC channels (HTTP/2 connections)
           --tokens 200                  members signed in through the API for validate/me
+          --scale-members N             companion server's member count for the paired size comparison
+                                        (default: the smallest --members when more than one; 0: none)
+          --scale-rounds 4              rounds of the paired comparison (one window on each server per round)
+          --scale-window 3              seconds measured per window of the paired comparison
+          --scale-warmup 6              seconds of warm-up of the companion server per scenario
           --hash-memory-kib 19456       Argon2id memory (KiB) of the hash floor
           --hash-iterations 2           Argon2id passes of the hash floor
           --server PATH                 Pan.Server.dll (default: the Release build in this repository)
@@ -71,6 +76,10 @@ public static class CommandLine
         "--password-concurrency" => o with { PasswordConcurrency = Int(value) },
         "--channels" => o with { Channels = Int(value) },
         "--tokens" => o with { Tokens = Int(value) },
+        "--scale-members" => o with { ScaleMembers = value == "0" ? 0 : Int(value) },
+        "--scale-rounds" => o with { ScaleRounds = Int(value) },
+        "--scale-window" => o with { ScaleWindow = Seconds(value) },
+        "--scale-warmup" => o with { ScaleWarmup = Seconds(value) },
         "--hash-memory-kib" => o with { HashMemoryKiB = Int(value) },
         "--hash-iterations" => o with { HashIterations = Int(value) },
         "--server" => o with { ServerDll = value },

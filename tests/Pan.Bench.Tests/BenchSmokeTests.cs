@@ -26,6 +26,11 @@ public sealed class BenchSmokeTests : IDisposable
             PasswordConcurrency = 2,
             Tokens = 6,
             PasswordMembers = 2,
+            // The paired size comparison, against a companion server with fewer members.
+            ScaleMembers = 100,
+            ScaleRounds = 2,
+            ScaleWindow = TimeSpan.FromSeconds(0.5),
+            ScaleWarmup = TimeSpan.FromSeconds(0.3),
             // Why: the hash floor's cost is not what this test checks; 1 MiB keeps it light.
             HashMemoryKiB = 1024,
             ServerDll = ServerDll(),
@@ -58,8 +63,23 @@ public sealed class BenchSmokeTests : IDisposable
         var floor = run.Scenarios.Single(s => s.Name == ScenarioNames.Floor);
         Assert.True(floor.LogBytesPerCall is < 1, $"the server logged {floor.LogBytesPerCall} bytes per health check\n{log}");
 
+        // Validate, me and phone-login alternated between the 300-member server and a 100-member companion.
+        Assert.Equal(ScaleComparison.Scenarios, run.Scale.Select(x => x.Scenario));
+        foreach (var paired in run.Scale)
+        {
+            Assert.Equal((100, 300), (paired.SmallMembers, paired.LargeMembers));
+            Assert.Equal([true, false], paired.Rounds.Select(r => r.SmallFirst));
+            var windows = paired.Rounds.SelectMany(r => new[] { r.Small, r.Large }).ToList();
+            Assert.True(windows.All(w => w.Throughput > 0 && w.CpuMicrosPerCall > 0), $"{paired.Scenario}: a window without calls\n{log}");
+            Assert.True(paired.Errors == 0, $"{paired.Scenario}: {string.Join("; ", windows.SelectMany(w => w.ErrorSamples))}\n{log}");
+            Assert.NotNull(paired.ThroughputRatio);
+        }
+
         Assert.True(File.Exists(Path.Combine(output.FullName, "results.json")));
-        Assert.Contains("| sqlite | 300 | validate |", await File.ReadAllTextAsync(Path.Combine(output.FullName, "results.md")), StringComparison.Ordinal);
+        var markdown = await File.ReadAllTextAsync(Path.Combine(output.FullName, "results.md"));
+        Assert.Contains("| sqlite | 300 | validate |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| sqlite | phone-login | 100 / 300 |", markdown, StringComparison.Ordinal);
+        Assert.Contains("phone-login at 300: throughput ≥ 0.9 × at 100 (paired windows)", markdown, StringComparison.Ordinal);
     }
 
     public void Dispose() => output.Delete(recursive: true);

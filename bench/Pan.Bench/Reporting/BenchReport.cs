@@ -26,6 +26,9 @@ public sealed record RunReport(
     IReadOnlyList<ScenarioResult> Scenarios,
     string? Failure)
 {
+    /// <summary>The paired size comparison, run in the largest member count's part (empty elsewhere).</summary>
+    public IReadOnlyList<ScaleResult> Scale { get; init; } = [];
+
     public ScenarioResult? Find(string name) => Scenarios.FirstOrDefault(s => s.Name == name);
 
     /// <summary>The scenario's throughput divided by the floor measured right before it.</summary>
@@ -45,11 +48,14 @@ public sealed record BenchSettings(
     int ReadBatch,
     int HashMemoryKiB,
     int HashIterations,
+    int ScaleRounds,
+    double ScaleWindowSeconds,
+    double ScaleWarmupSeconds,
     string? Note)
 {
     public static BenchSettings From(BenchOptions o) => new(
         o.Duration.TotalSeconds, o.Warmup.TotalSeconds, o.FloorProbe.TotalSeconds, o.Concurrency, o.FlowConcurrency, o.PasswordConcurrency, o.Channels,
-        o.Tokens, o.ReadBatch, o.HashMemoryKiB, o.HashIterations, o.Note);
+        o.Tokens, o.ReadBatch, o.HashMemoryKiB, o.HashIterations, o.ScaleRounds, o.ScaleWindow.TotalSeconds, o.ScaleWarmup.TotalSeconds, o.Note);
 }
 
 /// <summary>The machine the run was on, and how busy it was before and after (load average of 1, 5, 15 minutes).</summary>

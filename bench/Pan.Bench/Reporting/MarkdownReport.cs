@@ -56,6 +56,24 @@ public static class MarkdownReport
             Line(md, $"| {run.Database} | {run.Members:N0} | {run.SeedSeconds:F1} s | {run.SignInSeconds:F1} s | {Opt(run.PeakRssMB, "F0")} MB | {run.Failure ?? string.Empty} |");
         }
 
+        var paired = report.Runs.SelectMany(r => r.Scale.Select(x => (r.Database, Result: x))).ToList();
+        if (paired.Count > 0)
+        {
+            md.AppendLine();
+            Line(md, $"Paired size comparison: a companion server on a fresh database with the smaller member count runs beside the larger part's server, and each scenario alternates between the two in {s.ScaleRounds} rounds of one {s.ScaleWindowSeconds:0.#} s window on each (the first server of a round alternates; the companion warmed up {s.ScaleWarmupSeconds:0.#} s per scenario). Throughput is summed over the rounds; cost = server + db CPU per call.");
+            md.AppendLine();
+            md.AppendLine("| database | scenario | members | throughput per window (small / large) | throughput large ÷ small | CPU µs/call small → large | cost large ÷ small | errors |");
+            md.AppendLine("|---|---|---|---|--:|--:|--:|--:|");
+            foreach (var (database, x) in paired)
+            {
+                var windows = string.Join(" · ", x.Rounds.Select(r => $"{r.Small.Throughput:F0} / {r.Large.Throughput:F0}"));
+                var cost = x.Rounds.All(r => r.Small.CpuMicrosPerCall is not null && r.Large.CpuMicrosPerCall is not null)
+                    ? $"{x.Rounds.Average(r => r.Small.CpuMicrosPerCall!.Value):F0} → {x.Rounds.Average(r => r.Large.CpuMicrosPerCall!.Value):F0}"
+                    : "–";
+                Line(md, $"| {database} | {x.Scenario} | {x.SmallMembers:N0} / {x.LargeMembers:N0} | {windows} | {Opt(x.ThroughputRatio, "F3")} | {cost} | {Opt(x.CostRatio, "F3")} | {x.Errors} |");
+            }
+        }
+
         md.AppendLine();
         md.AppendLine("| target | where | measured | result |");
         md.AppendLine("|---|---|--:|---|");

@@ -24,7 +24,7 @@ public static class Targets
     public const double MinLargeToSmall = 0.9;
 
     /// <summary>Scenarios whose throughput at the largest member count must stay within 10 % of the smallest.</summary>
-    public static readonly IReadOnlyList<string> ScaleFree = [ScenarioNames.Validate, ScenarioNames.Me, ScenarioNames.PhoneLogin];
+    public static IReadOnlyList<string> ScaleFree => ScaleComparison.Scenarios;
 
     public static IReadOnlyList<TargetCheck> Evaluate(BenchReport report)
     {
@@ -58,15 +58,28 @@ public static class Targets
             var (small, large) = (runs[0], runs[^1]);
             checks.Add(new TargetCheck($"server peak RSS ≤ {MaxPeakRssMB} MB at {large.Members:N0}", database,
                 large.PeakRssMB is { } rss ? Format(rss) + " MB" : "n/a", large.PeakRssMB is { } m ? m <= MaxPeakRssMB : null));
+            var paired = runs.SelectMany(r => r.Scale).ToList();
+            foreach (var result in paired)
+            {
+                checks.Add(new TargetCheck(
+                    $"{result.Scenario} at {result.LargeMembers:N0}: throughput ≥ {MinLargeToSmall} × at {result.SmallMembers:N0} (paired windows)",
+                    database,
+                    result.ThroughputRatio is { } t
+                        ? $"{Format(t)} ({result.Rounds.Count} rounds; cost per call {(result.CostRatio is { } c ? Format(c) : "n/a")} ×)"
+                        : "n/a",
+                    result.ThroughputRatio is { } ratio ? ratio >= MinLargeToSmall && result.Errors == 0 : null));
+            }
+
             if (runs.Count < 2)
             {
                 continue;
             }
 
-            // Why cost per call decides: the two sizes run minutes apart, each ratio against its own floor probe, and on
-            // this shared machine two probes differ by more than 10 % (the floor-normalised ratio is shown beside it).
-            // Server + database CPU per call is what the member count could change, and it is measured in the run itself.
-            foreach (var scenario in ScaleFree)
+            // Without the paired comparison (--scale-members 0) the parts themselves are compared. Why cost per call
+            // decides there: the two sizes run minutes apart, each ratio against its own floor probe, and on this shared
+            // machine two probes differ by more than 10 % (the floor-normalised ratio is shown beside it). Server +
+            // database CPU per call is what the member count could change, and it is measured in the run itself.
+            foreach (var scenario in ScaleFree.Where(s => !paired.Any(p => p.Scenario == s)))
             {
                 var (a, b) = (small.Find(scenario)?.CpuMicrosPerCall, large.Find(scenario)?.CpuMicrosPerCall);
                 var (ra, rb) = (small.Ratio(scenario), large.Ratio(scenario));

@@ -14,23 +14,29 @@ public static class RpcScenarios
 
     /// <summary><c>ValidateAccessToken</c> over the signed-in members' tokens, round-robin.</summary>
     public static Task<ScenarioResult> ValidateAsync(RunContext run, IReadOnlyList<SignedInMember> tokens, string name = ScenarioNames.Validate, double? rate = null) =>
-        run.MeasureAsync(name, Calls, run.Options.Concurrency, async w =>
-        {
-            var client = run.Members(w.Index);
-            var request = new ValidateAccessTokenRequest { AccessToken = Next(w, tokens).AccessToken };
-            var reply = await w.CallAsync(() => client.ValidateAccessTokenAsync(request));
-            Check(reply.Info is not null, "ValidateAccessToken returned no info");
-        }, rate: rate);
+        run.MeasureAsync(name, Calls, run.Options.Concurrency, ValidateCall(run, tokens), rate: rate);
+
+    /// <summary>One <c>ValidateAccessToken</c> call with the worker's next token.</summary>
+    public static Func<Worker, Task> ValidateCall(RunContext run, IReadOnlyList<SignedInMember> tokens) => async w =>
+    {
+        var client = run.Members(w.Index);
+        var request = new ValidateAccessTokenRequest { AccessToken = Next(w, tokens).AccessToken };
+        var reply = await w.CallAsync(() => client.ValidateAccessTokenAsync(request));
+        Check(reply.Info is not null, "ValidateAccessToken returned no info");
+    };
 
     /// <summary><c>Me</c> over the signed-in members' tokens.</summary>
     public static Task<ScenarioResult> MeAsync(RunContext run, IReadOnlyList<SignedInMember> tokens) =>
-        run.MeasureAsync(ScenarioNames.Me, Calls, run.Options.Concurrency, async w =>
-        {
-            var client = run.Members(w.Index);
-            var request = new MeRequest { AccessToken = Next(w, tokens).AccessToken };
-            var reply = await w.CallAsync(() => client.MeAsync(request));
-            Check(reply.User is not null, "Me returned no member");
-        });
+        run.MeasureAsync(ScenarioNames.Me, Calls, run.Options.Concurrency, MeCall(run, tokens));
+
+    /// <summary>One <c>Me</c> call with the worker's next token.</summary>
+    public static Func<Worker, Task> MeCall(RunContext run, IReadOnlyList<SignedInMember> tokens) => async w =>
+    {
+        var client = run.Members(w.Index);
+        var request = new MeRequest { AccessToken = Next(w, tokens).AccessToken };
+        var reply = await w.CallAsync(() => client.MeAsync(request));
+        Check(reply.User is not null, "Me returned no member");
+    };
 
     /// <summary><c>ReadObject</c> for a batch of random seeded uids.</summary>
     public static Task<ScenarioResult> ReadObjectAsync(RunContext run) =>

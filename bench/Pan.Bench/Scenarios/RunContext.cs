@@ -91,25 +91,14 @@ public sealed class RunContext : IDisposable
         string name, string unit, int workers, Func<Worker, Task> operation, FloorKind floor = FloorKind.Transport, bool flows = false, double? rate = null)
     {
         var floorRate = await ProbeFloorAsync(floor);
-        var serverCpu = Server?.CpuTime;
         var logBytes = Server?.LogBytes;
-        var databaseCpu = Database is null ? null : await Database.CpuTimeAsync();
-        var benchCpu = Process.GetCurrentProcess().TotalProcessorTime;
-        var wall = Stopwatch.StartNew();
+        var meter = await CpuMeter.StartAsync(this);
         var sample = await LoadRunner.RunAsync(workers, Options.Warmup, Options.Duration, operation, rate);
-        var elapsed = wall.Elapsed.TotalSeconds * Environment.ProcessorCount;
-        double? serverPercent = Server is { } s && serverCpu is { } before ? (s.CpuTime - before).TotalSeconds / elapsed * 100 : null;
-        var benchPercent = (Process.GetCurrentProcess().TotalProcessorTime - benchCpu).TotalSeconds / elapsed * 100;
-        double? databasePercent = Database is null || databaseCpu is not { } dbBefore || await Database.CpuTimeAsync() is not { } dbAfter
-            ? null
-            : (dbAfter - dbBefore).TotalSeconds / elapsed * 100;
-        double? perCall = serverPercent is { } sp && sample.CallsPerSecond > 0
-            ? (sp + (databasePercent ?? 0)) / 100 * Environment.ProcessorCount / sample.CallsPerSecond * 1e6
-            : null;
+        var cpu = await meter.StopAsync(sample.CallsPerSecond);
         var result = new ScenarioResult(
             name, true, null, unit, sample.CallsPerSecond, flows ? sample.OperationsPerSecond : null, sample.Calls, sample.Errors,
-            sample.P50Ms, sample.P90Ms, sample.P99Ms, sample.Seconds, workers, rate, serverPercent, benchPercent, databasePercent, perCall,
-            floor == FloorKind.Itself ? sample.CallsPerSecond : floorRate, sample.ErrorSamples)
+            sample.P50Ms, sample.P90Ms, sample.P99Ms, sample.Seconds, workers, rate, cpu.ServerPercent, cpu.BenchPercent, cpu.DatabasePercent,
+            cpu.MicrosPerCall, floor == FloorKind.Itself ? sample.CallsPerSecond : floorRate, sample.ErrorSamples)
         {
             LogBytesPerCall = Server is { } logged && logBytes is { } logBefore && sample.Calls > 0
                 ? (double)(logged.LogBytes - logBefore) / sample.Calls
@@ -121,13 +110,25 @@ public sealed class RunContext : IDisposable
         }
 
         Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {name,-16} {result.Throughput,10:F0} {unit,-9} ratio {result.Ratio,6:F3}  p50 {result.P50Ms,7:F2} ms  p99 {result.P99Ms,7:F2} ms  errors {result.Errors}  {perCall,5:F0} µs/call  cpu server {serverPercent:F0}% db {(databasePercent is { } db ? $"{db:F0}%" : "–")} bench {benchPercent:F0}%  log {result.LogBytesPerCall,4:F0} B/call"));
+            $"  {name,-16} {result.Throughput,10:F0} {unit,-9} ratio {result.Ratio,6:F3}  p50 {result.P50Ms,7:F2} ms  p99 {result.P99Ms,7:F2} ms  errors {result.Errors}  {cpu.MicrosPerCall,5:F0} µs/call  cpu server {cpu.ServerPercent:F0}% db {(cpu.DatabasePercent is { } db ? $"{db:F0}%" : "–")} bench {cpu.BenchPercent:F0}%  log {result.LogBytesPerCall,4:F0} B/call"));
         foreach (var error in sample.ErrorSamples)
         {
             Log.WriteLine($"    error: {error}");
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// One window of load without a floor probe and without a report line: what the paired size comparison alternates
+    /// between two servers (<see cref="ScaleComparison"/>).
+    /// </summary>
+    public async Task<ScaleWindow> SampleAsync(int workers, TimeSpan warmup, TimeSpan duration, Func<Worker, Task> operation)
+    {
+        var meter = await CpuMeter.StartAsync(this);
+        var sample = await LoadRunner.RunAsync(workers, warmup, duration, operation);
+        var cpu = await meter.StopAsync(sample.CallsPerSecond);
+        return new ScaleWindow(sample.CallsPerSecond, cpu.MicrosPerCall, sample.Errors, sample.P50Ms, sample.P99Ms, sample.ErrorSamples);
     }
 
     private async Task<double?> ProbeFloorAsync(FloorKind floor)
@@ -148,6 +149,46 @@ public sealed class RunContext : IDisposable
             ? await PasswordScenarios.HashLoadAsync(Options, warmup, probe)
             : await LoadRunner.RunAsync(Options.Concurrency, warmup, probe, FloorCallAsync);
         return sample.CallsPerSecond;
+    }
+
+    /// <summary>The CPU use over a load run, in percent of the whole machine, and the server + database CPU per call.</summary>
+    private readonly record struct CpuUse(double? ServerPercent, double BenchPercent, double? DatabasePercent, double? MicrosPerCall);
+
+    /// <summary>Reads the server's, PostgreSQL's and the bench's CPU time at the start of a load run and turns the difference into <see cref="CpuUse"/>.</summary>
+    private sealed class CpuMeter
+    {
+        private readonly RunContext run;
+        private readonly TimeSpan? server;
+        private readonly TimeSpan? database;
+        private readonly TimeSpan bench;
+        private readonly Stopwatch wall;
+
+        private CpuMeter(RunContext run, TimeSpan? database)
+        {
+            this.run = run;
+            server = run.Server?.CpuTime;
+            this.database = database;
+            bench = Process.GetCurrentProcess().TotalProcessorTime;
+            wall = Stopwatch.StartNew();
+        }
+
+        public static async Task<CpuMeter> StartAsync(RunContext run) =>
+            new(run, run.Database is null ? null : await run.Database.CpuTimeAsync());
+
+        /// <summary>Percentages over the wall time since the start (warm-up included, as the calls' rate is steady).</summary>
+        public async Task<CpuUse> StopAsync(double callsPerSecond)
+        {
+            var elapsed = wall.Elapsed.TotalSeconds * Environment.ProcessorCount;
+            double? serverPercent = run.Server is { } s && server is { } before ? (s.CpuTime - before).TotalSeconds / elapsed * 100 : null;
+            var benchPercent = (Process.GetCurrentProcess().TotalProcessorTime - bench).TotalSeconds / elapsed * 100;
+            double? databasePercent = run.Database is null || database is not { } dbBefore || await run.Database.CpuTimeAsync() is not { } dbAfter
+                ? null
+                : (dbAfter - dbBefore).TotalSeconds / elapsed * 100;
+            double? perCall = serverPercent is { } sp && callsPerSecond > 0
+                ? (sp + (databasePercent ?? 0)) / 100 * Environment.ProcessorCount / callsPerSecond * 1e6
+                : null;
+            return new CpuUse(serverPercent, benchPercent, databasePercent, perCall);
+        }
     }
 
     public void Dispose()
