@@ -65,10 +65,15 @@ public static class TokenEndpoint
         return Results.Ok(members.UserInfo(member, result.Principal.GetScopes()));
     }
 
-    /// <summary>Signs the browser out of the hosted pages and sends it to the client's registered post-logout URI.</summary>
+    /// <summary>
+    /// Signs the browser out of the hosted pages — its Pan auth session is revoked and the cookie removed, as the pages'
+    /// own sign-out does — and sends it to the client's registered post-logout URI. Why revoke: logout must end the
+    /// session on the server (SECURITY 12); removing the cookie alone left any copy of it signed in until it expired.
+    /// The apps' OAuth grants stay (see README, "What ends an app's access").
+    /// </summary>
     public static async Task<IResult> EndSessionAsync(HttpContext context)
     {
-        await context.SignOutAsync(MemberCookie.Scheme);
+        await context.RequestServices.GetRequiredService<MemberSignIn>().SignOutAsync(context, context.RequestAborted);
         return Results.SignOut(new AuthenticationProperties { RedirectUri = "/" }, [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
     }
 }

@@ -19,6 +19,9 @@ public sealed partial class MemberServiceV2Endpoint
     /// NOT_FOUND ErrAccessToken.FAILED — one answer for all three, so the call cannot probe other phones' members.</item>
     /// <item>object_id empty and the phone has no usable default member (none set, or it was deleted, and more than
     /// one live member): FAILED_PRECONDITION ErrAccessToken.FAILED; the client must pass object_id.</item>
+    /// <item>An auth token of a sign-in that proved one member, not the phone (auth-by-password, auth-by-email-code,
+    /// auth-by-login-token; see <see cref="AuthMethods.IsMemberBound"/>): object_id empty means that member, and any
+    /// other member of the phone is NOT_FOUND ErrAccessToken.FAILED (switch with SwitchMember and its step-up).</item>
     /// </list>
     /// </summary>
     public override async Task<AccessTokenResponse> AccessToken(AccessTokenRequest request, ServerCallContext context)
@@ -35,10 +38,18 @@ public sealed partial class MemberServiceV2Endpoint
             _ => throw PanError.Of(ErrAccessToken.Types.General.Invalid, StatusCode.Unauthenticated, "The auth token is not valid."),
         };
 
-        var member = await Resolve<MemberDirectory>(context).FindUnderAccountAsync(auth.AccountId, objectId, context.CancellationToken)
-            ?? throw (objectId is null
+        // Why: an auth token from a sign-in that proved one member (password, email code, hand-off) opens that member
+        // only. The seed's "empty object_id: the default member" then reads as the token's own member — the default of
+        // its session —, since the phone's default may be a member the caller never proved; any other member answers
+        // like one not under the phone.
+        var bound = AuthMethods.IsMemberBound(auth.AuthMethod);
+        var member = await Resolve<MemberDirectory>(context).FindUnderAccountAsync(auth.AccountId, bound ? objectId ?? auth.ObjectId : objectId, context.CancellationToken);
+        if (member is null || (bound && member.Uid != auth.Uid))
+        {
+            throw objectId is null && !bound
                 ? PanError.Of(ErrAccessToken.Types.General.Failed, StatusCode.FailedPrecondition, "The phone has no default member; pass object_id.")
-                : PanError.Of(ErrAccessToken.Types.General.Failed, StatusCode.NotFound, "No such member under this phone."));
+                : PanError.Of(ErrAccessToken.Types.General.Failed, StatusCode.NotFound, "No such member under this phone.");
+        }
 
         var issued = await tokens.IssueAccessTokenAsync(auth, member, app, context.CancellationToken);
         return new AccessTokenResponse { AccessToken = issued.Token };

@@ -19,6 +19,17 @@ public static class AuthMethods
     public const string EmailCode = "auth-by-email-code";
     public const string Switch = "auth-by-switch";
     public const string LoginToken = "auth-by-login-token";
+
+    /// <summary>
+    /// Whether a session opened by <paramref name="authMethod"/> speaks for its own member only, not for the phone: a
+    /// password or an email code proves one member, and a hand-off's login token carries the one member signed in to
+    /// the app that made it. Such an auth token yields access tokens for that member alone; reaching another member of
+    /// the phone takes SwitchMember and its step-up (SECURITY 13), as the sign-in pages offer the member chooser only
+    /// after a phone sign-in. A phone sign-in (Login by phone, Register, ValidatePhone) proves the phone, which holds
+    /// every member under it; SwitchMember's token was opened after a step-up that could have switched to any member
+    /// of the phone, so it stays phone-level too.
+    /// </summary>
+    public static bool IsMemberBound(string authMethod) => authMethod is Password or EmailCode or LoginToken;
 }
 
 /// <summary>What a valid auth token says. <see cref="SessionId"/> is the server-side session that revocation ends.</summary>

@@ -195,6 +195,41 @@ public abstract class EmailLoginBehaviour<TFixture>(TFixture fixture) : IClassFi
         Assert.Equal(CodeResult.Ok, done.PhaseInputQuesResult);
     }
 
+    [SeamFact]
+    public async Task EmailSignIn_AuthToken_OpensOnlyTheSignedInMember_NotThePhonesOtherMembers()
+    {
+        // The phone's default member has no email or password; a second member under the same phone has both.
+        var owner = await mail.RegisterAsync();
+        var sibling = (await Client.NewMemberAsync(new NewMemberRequest { AuthToken = owner.AuthToken, DisplayName = PhoneFlows.Phones.NewName(), AppId = "jkforum" })).Object;
+        var siblingAccess = await mail.Phones.AccessTokenAsync(owner.AuthToken, sibling.ObjectId);
+        var address = Mailboxes.NewAddress();
+        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = siblingAccess, Email = address });
+        await Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = SmtpInbox.CodeOf(await mail.MailAsync(address)) });
+        var password = Mailboxes.StrongPassword();
+        await mail.SetCredentialsAsync(sibling.Uid, password);
+
+        var byPassword = await Client.LoginAsync(Input(LoginType.Email, (await Client.LoginAsync(Start(LoginType.Email, address))).PhaseSessionToken, password));
+        var otcStart = await Client.LoginAsync(Start(LoginType.EmailOtc, address));
+        var byCode = await Client.LoginAsync(Input(LoginType.EmailOtc, otcStart.PhaseSessionToken, SmtpInbox.CodeOf(await mail.MailAsync(address, 2))));
+
+        var ownerObjectId = (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = owner.AccessToken })).Info.ObjectId;
+        foreach (var auth in new[] { byPassword.PhaseDoneAuthToken, byCode.PhaseDoneAuthToken })
+        {
+            // Knowing the member's password or mailbox proves that member, not the phone: the owner stays out of reach
+            // (switching member needs SwitchMember's step-up), and an empty object_id is the signed-in member itself.
+            var ex = await Errors.ExpectAsync(() => mail.Phones.AccessTokenAsync(auth, ownerObjectId),
+                StatusCode.NotFound, "ErrAccessToken.FAILED");
+            Assert.Equal("1001", ex.Info().Metadata["code"]);
+            var implicitMember = await mail.Phones.AccessTokenAsync(auth);
+            Assert.Equal(sibling.Uid, (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = implicitMember })).Info.Uid);
+            var named = await mail.Phones.AccessTokenAsync(auth, sibling.ObjectId);
+            Assert.Equal(sibling.Uid, (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = named })).Info.Uid);
+        }
+
+        // A phone sign-in's auth token still opens every member of the phone (the member chooser after the SMS code).
+        Assert.NotEmpty(await mail.Phones.AccessTokenAsync(owner.AuthToken, sibling.ObjectId));
+    }
+
     private static LoginRequest Start(LoginType type, string value) =>
         new() { Phase = LoginPhase.CheckExistence, LoginType = type, PhaseCheckExistenceValue = value };
 

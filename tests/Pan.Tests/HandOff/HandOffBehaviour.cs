@@ -64,6 +64,26 @@ public abstract class HandOffBehaviour<TFixture>(TFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task HandOff_OfOneMemberOfAPhone_OpensOnlyThatMember_NotThePhonesOtherMembers()
+    {
+        var owner = await TestMembers.CreateAsync(fixture.Server);
+        var sibling = await TestMembers.AddToPhoneAsync(fixture.Server, owner);
+        var forumAccess = await TestMembers.AccessTokenAsync(fixture.Server, sibling, "jkforum");
+        var made = await Members.MakeLoginTokenAsync(
+            new MakeLoginTokenRequest { AppId = "jkforum", AppSecret = fixture.ForumSecret, AuthUrl = AuthUrl }, Bearer(forumAccess));
+        var auth = (await Lever.AuthTokenAsync(new AuthTokenRequest { Uid = sibling.Uid, LoginToken = made.LoginToken }, Internal)).AuthToken;
+
+        // App A handed over the member signed in to it, not the phone: the owner (the phone's default member) stays
+        // out of reach, named or by an empty object_id, and an empty object_id is the handed-over member.
+        var ex = await Errors.ExpectAsync(() => TestMembers.AccessTokenAsync(fixture.Server, auth, owner, "shop24h"), StatusCode.NotFound, "ErrAccessToken.FAILED");
+        Assert.Equal("1001", ex.Info().Metadata["code"]);
+        var implicitMember = await TestMembers.AccessTokenAsync(fixture.Server, auth, null, "shop24h");
+        Assert.Equal(sibling.Uid, (await Members.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = implicitMember })).Info.Uid);
+        var named = await TestMembers.AccessTokenAsync(fixture.Server, auth, sibling, "shop24h");
+        Assert.Equal(sibling.Uid, (await Members.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = named })).Info.Uid);
+    }
+
+    [Fact]
     public async Task AuthToken_TenParallelExchangesOfOneLoginToken_ExactlyOneWins()
     {
         var (member, token) = await MakeAsync();

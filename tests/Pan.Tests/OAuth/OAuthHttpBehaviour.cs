@@ -282,6 +282,27 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
     }
 
     [Fact]
+    public async Task EndSession_EndsTheSessionBehindTheCookie_SoACopyOfTheCookieNoLongerSignsIn()
+    {
+        var who = await SignInAsync(fixture.Server);
+        using var browser = Browser(fixture.Server, who);
+        using var copy = Browser(fixture.Server, who);
+        var url = AuthorizeUrl(OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid", Pkce.Create());
+        using (var before = await copy.GetAsync(url))
+        {
+            Assert.Equal("/account/consent", before.Headers.Location!.AbsolutePath);
+        }
+
+        using var signedOut = await browser.GetAsync("/connect/endsession?client_id=web-app&post_logout_redirect_uri=" + Uri.EscapeDataString("https://app.example.test/bye"));
+        using var after = await copy.GetAsync(url);
+
+        // Logging out revokes the session on the server (SECURITY 12), as the sign-in pages' sign-out does: removing the
+        // cookie from one browser alone would leave any copy of it signed in until it expires.
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        Assert.Equal("/account/sign-in", after.Headers.Location!.AbsolutePath);
+    }
+
+    [Fact]
     public async Task TokenEndpoint_RefusesPasswordAndClientCredentialsGrants()
     {
         var (status, json) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
