@@ -90,7 +90,8 @@ public sealed class ResetCompletion(
     /// <summary>
     /// Spends the reset's proof (<paramref name="consume"/>: the auth_reset_token, or the link and its code), sets the
     /// password (every session and every app grant of the member ends) and clears the failure counter, all in one
-    /// transaction, then sends the notices. False, with nothing written, when the proof was already spent.
+    /// transaction, then sends the notices. False, with nothing written, when the proof was already spent or the member
+    /// was deleted meanwhile.
     /// </summary>
     /// <remarks>
     /// Why one transaction (SECURITY 21): a failure half-way used to leave the new password set while the caller heard
@@ -104,7 +105,11 @@ public sealed class ResetCompletion(
         var prepared = await credentials.PrepareAsync(password, null, null, cancellationToken);
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            if (!await consume(cancellationToken))
+            // Why: a deletion erases the member's credentials but an auth_reset_token issued before it is a verify token
+            // that outlives it; without this the reset wrote a password hash onto the tombstone and texted "your password
+            // was reset" to a phone the member had left. Locking the live row first also orders this transaction against
+            // a concurrent deletion: whichever commits second sees the other's outcome (here: no live member, nothing written).
+            if (!await LockLiveMemberAsync(uid, cancellationToken) || !await consume(cancellationToken))
             {
                 return false;
             }
@@ -118,6 +123,10 @@ public sealed class ResetCompletion(
         await NotifyAsync(uid, channel, cancellationToken);
         return true;
     }
+
+    private async Task<bool> LockLiveMemberAsync(long uid, CancellationToken cancellationToken) =>
+        await db.Members.Where(m => m.Uid == uid && m.Deleted == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.Version, m => m.Version), cancellationToken) == 1;
 
     private async Task NotifyAsync(long uid, string channel, CancellationToken cancellationToken)
     {

@@ -26,7 +26,7 @@ public sealed class ResetGrants(PanDbContext db, TokenService tokens, TimeProvid
     public async Task<string> IssueAsync(long uid, string channel, CancellationToken cancellationToken) =>
         (await tokens.IssueVerifyTokenAsync(uid, channel, cancellationToken)).Token;
 
-    /// <summary>The grant behind a live (unused, unexpired) token, or null.</summary>
+    /// <summary>The grant behind a live (unused, unexpired) token of a live member, or null.</summary>
     public async Task<ResetGrant?> FindAsync(string? token, CancellationToken cancellationToken)
     {
         if (OpaqueTokens.Hash(token) is not { } hash)
@@ -36,7 +36,8 @@ public sealed class ResetGrants(PanDbContext db, TokenService tokens, TimeProvid
 
         var now = clock.GetUtcNow();
         return await db.Set<StoredVerifyToken>().AsNoTracking()
-            .Where(t => t.Hash == hash && t.UsedAt == null && t.Expires > now && (t.Purpose == ResetChannels.Email || t.Purpose == ResetChannels.Phone))
+            .Where(t => t.Hash == hash && t.UsedAt == null && t.Expires > now && (t.Purpose == ResetChannels.Email || t.Purpose == ResetChannels.Phone)
+                && db.Members.Any(m => m.Uid == t.Uid && m.Deleted == null))
             .Select(t => new ResetGrant(t.Uid, t.Purpose))
             .FirstOrDefaultAsync(cancellationToken);
     }

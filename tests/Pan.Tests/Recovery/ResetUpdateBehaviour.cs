@@ -1,10 +1,15 @@
 using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Pan.Data.Credentials;
 using Pan.General.Member;
+using Pan.General.Member.Dangerous;
 using Pan.Server.BruteForce;
 using Pan.Server.Credentials;
+using Pan.Server.Tokens;
 using Pan.Tests.Email;
 using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
 
 namespace Pan.Tests.Recovery;
 
@@ -118,6 +123,34 @@ public abstract class ResetUpdateBehaviour<TFixture>(TFixture fixture) : IClassF
         var notice = await fixture.Inbox.WaitForMessageAsync(member.E164, 3, PhoneFlows.Phones.Wait);
         Assert.Contains("已重設", notice.Text, StringComparison.Ordinal);
         Assert.Equal(SecretCheck.Ok, await CheckPasswordAsync(member.Uid, password));
+    }
+
+    [SeamFact]
+    public async Task Update_AfterTheMemberWasDeleted_IsFailed_WritesNoPasswordAndSendsNoNotice()
+    {
+        // The member asks for a reset, gets its auth_reset_token, then deletes itself before using it. Another member
+        // stays under the phone, so the account (and its phone) outlive the deleted member.
+        var member = await mail.RegisterAsync();
+        var row = await TestMembers.WithDbAsync(fixture.Server, db => db.Members.AsNoTracking().SingleAsync(m => m.Uid == member.Uid));
+        await TestMembers.AddToPhoneAsync(fixture.Server, row);
+        await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164 });
+        var code = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 2);
+        var reset = await Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = code, Phone = member.E164, DisplayName = member.Name });
+        string delToken;
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            delToken = (await scope.ServiceProvider.GetRequiredService<TokenService>().IssueVerifyTokenAsync(member.Uid, VerifyPurposes.Delete, default)).Token;
+        }
+
+        await new Command.CommandClient(fixture.Server.Grpc).DeleteMemberAsync(
+            new CmdDeleteMemberRequest { AppId = "jkforum", PanAccessToken = member.AccessToken, DelToken = delToken });
+
+        var password = Mailboxes.StrongPassword();
+        await Errors.ExpectAsync(
+            () => Client.AuthResetUpdateAsync(new AuthResetUpdateRequest { AuthResetToken = reset.AuthResetToken, Password = password, ConfirmPassword = password }).ResponseAsync,
+            StatusCode.Unauthenticated, "AuthResetUpdateResponse.ErrFailed");
+        Assert.False(await mail.DbAsync(db => db.Set<MemberCredential>().AnyAsync(c => c.Uid == member.Uid)));
+        Assert.Equal(2, fixture.Inbox.MessagesTo(member.E164).Count);
     }
 
     [SeamFact]
