@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Pan.Server.Members;
 
 namespace Pan.Server.Credentials;
 
@@ -198,7 +199,8 @@ public sealed class PasswordHasher : IDisposable
     /// <summary>A legacy hash that matched is always replaced by Argon2id.</summary>
     private static PasswordCheck Legacy(bool matches) => new(matches, NeedsRehash: matches);
 
-    private static byte[] Argon2Input(string password) => Encoding.UTF8.GetBytes(password.Normalize(NormalizationForm.FormKC));
+    // Why UnicodeText: a password being verified may hold U+FFFE; it is then hashed with U+FFFD and matches nothing the policy let in.
+    private static byte[] Argon2Input(string password) => Encoding.UTF8.GetBytes(UnicodeText.Normalize(password, NormalizationForm.FormKC));
 
     private static bool TryBase64(string text, out byte[] bytes)
     {

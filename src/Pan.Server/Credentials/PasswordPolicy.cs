@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Globalization;
 using System.Text;
+using Pan.Server.Members;
 
 namespace Pan.Server.Credentials;
 
@@ -48,6 +49,12 @@ public sealed class PasswordPolicy
             return new PasswordProblem($"must be at most {MaxLength} characters");
         }
 
+        // Why: such a password could only be hashed altered (U+FFFD in place of the bad character); refuse it instead.
+        if (!UnicodeText.IsNormalizable(password))
+        {
+            return new PasswordProblem("must not contain U+FFFE or an unpaired surrogate");
+        }
+
         var runes = password.EnumerateRunes().ToList();
         if (runes.Count < MinLength)
         {
@@ -92,7 +99,7 @@ public sealed class PasswordPolicy
         password.Length <= MaxLength || (password.Length <= MaxLength * 2 && password.EnumerateRunes().Count() <= MaxLength);
 
     /// <summary>Case- and width-folded form used for every comparison.</summary>
-    internal static string Fold(string value) => value.Trim().Normalize(NormalizationForm.FormKC).ToLowerInvariant();
+    internal static string Fold(string value) => UnicodeText.Normalize(value.Trim(), NormalizationForm.FormKC).ToLowerInvariant();
 
     private static bool IsCommon(string folded)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Pan.Server.Errors;
+using Pan.Server.Members;
 
 namespace Pan.Server.Credentials;
 
@@ -19,7 +20,7 @@ public static class SecurityQuestions
     /// </summary>
     public static string NormalizeAnswer(string answer)
     {
-        var nfkc = answer.Normalize(NormalizationForm.FormKC);
+        var nfkc = UnicodeText.Normalize(answer, NormalizationForm.FormKC);
         var builder = new StringBuilder(nfkc.Length);
         var space = false;
         foreach (var c in nfkc.Trim())
@@ -61,6 +62,11 @@ public static class SecurityQuestions
         if (string.IsNullOrWhiteSpace(question.Answer))
         {
             return new FieldViolation($"{field}.answer", "is required");
+        }
+
+        if (!UnicodeText.IsNormalizable(question.Answer))
+        {
+            return new FieldViolation($"{field}.answer", "must not contain U+FFFE or an unpaired surrogate");
         }
 
         // Why: check the raw length first so a huge answer is refused before normalisation or hashing.

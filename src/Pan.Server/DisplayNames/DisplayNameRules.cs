@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Pan.Server.Members;
 
 namespace Pan.Server.DisplayNames;
 
@@ -23,7 +24,7 @@ public static class DisplayNameRules
     public const int MaxLength = 20;
 
     /// <summary>The trimmed, NFC-normalised form that is stored and shown.</summary>
-    public static string Clean(string? name) => (name ?? string.Empty).Trim().Normalize(NormalizationForm.FormC);
+    public static string Clean(string? name) => UnicodeText.Normalize((name ?? string.Empty).Trim(), NormalizationForm.FormC);
 
     public static DisplayNameProblem Check(string? name)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Pan.Server.Members;
 using Pan.Server.Phones;
 using EmailSyntax = Pan.Server.Email.EmailAddresses;
 
@@ -62,7 +63,7 @@ public sealed class AccountNames(PhoneNumbers phones, IOptions<GuestOptions> opt
 
     public static AccountName? Name(string? input)
     {
-        var text = input?.Trim().Normalize(NormalizationForm.FormC);
+        var text = input is null ? null : UnicodeText.Normalize(input.Trim(), NormalizationForm.FormC);
         if (string.IsNullOrEmpty(text) || text.Length > MaxNameLength * 4)
         {
             return null;

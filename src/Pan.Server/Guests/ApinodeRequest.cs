@@ -106,16 +106,30 @@ public sealed class ApinodeRequest
 
         foreach (var property in document.RootElement.EnumerateObject())
         {
-            var text = property.Value.ValueKind switch
+            var (name, text) = Read(property);
+            if (text is not null)
+            {
+                Add(values, name, text);
+            }
+        }
+    }
+
+    private static (string Name, string? Text) Read(JsonProperty property)
+    {
+        try
+        {
+            return (property.Name, property.Value.ValueKind switch
             {
                 JsonValueKind.String => property.Value.GetString(),
                 JsonValueKind.Null => null,
                 _ => property.Value.GetRawText(),
-            };
-            if (text is not null)
-            {
-                Add(values, property.Name, text);
-            }
+            });
+        }
+        catch (InvalidOperationException)
+        {
+            // Why: JsonDocument does not check the text inside strings; a name or value that is invalid UTF-8 or holds an
+            // unpaired surrogate escape ("\ud800") throws only when read.
+            throw new ApinodeException(ApinodeCodes.WrongParameter, "The request body holds text that is not valid Unicode.");
         }
     }
 

@@ -30,6 +30,8 @@ public static class PanEndpoints
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
         // Why after routing: it needs the gRPC method of an HTTP/JSON route to name a field the transcoder could not read.
         app.UseMiddleware<JsonBodyErrorMiddleware>();
+        // Why before the OAuth provider and the pages: they read forms where a form the reader refuses cannot be caught.
+        app.UsePanFormBodyGuard();
 
         app.MapGrpcService<MemberServiceV2Endpoint>();
         app.MapGrpcService<CommandEndpoint>();

@@ -28,7 +28,7 @@ public sealed class AppEndpoint(OAuthPipeline pipeline, OAuthDetails details) : 
 
     public override async Task<GetAccessTokenResponse> GetAccessToken(GetAccessTokenRequest request, ServerCallContext context)
     {
-        var json = OAuthGrpc.TokenOrThrow(await pipeline.TokenAsync(
+        var json = OAuthGrpc.TokenOrThrow(await pipeline.TokenAsync(OAuthGrpc.FormFields(
         [
             new(Parameters.GrantType, string.IsNullOrEmpty(request.GrantType) ? GrantTypes.AuthorizationCode : request.GrantType),
             new(Parameters.Code, request.Code),
@@ -36,20 +36,20 @@ public sealed class AppEndpoint(OAuthPipeline pipeline, OAuthDetails details) : 
             new(Parameters.ClientId, request.ClientId),
             new(Parameters.ClientSecret, request.ClientSecret),
             new(Parameters.CodeVerifier, request.CodeVerifier),
-        ], ClientAddress.Of(context.GetHttpContext()), context.CancellationToken));
+        ]), ClientAddress.Of(context.GetHttpContext()), context.CancellationToken));
         return OAuthGrpc.TokenResponse<GetAccessTokenResponse>(json);
     }
 
     public override async Task<GetRefreshTokenResponse> GetRefreshToken(GetRefreshTokenRequest request, ServerCallContext context)
     {
-        var json = OAuthGrpc.TokenOrThrow(await pipeline.TokenAsync(
+        var json = OAuthGrpc.TokenOrThrow(await pipeline.TokenAsync(OAuthGrpc.FormFields(
         [
             new(Parameters.GrantType, GrantTypes.RefreshToken),
             new(Parameters.RefreshToken, request.RefreshToken),
             new(Parameters.ClientId, request.ClientId),
             new(Parameters.ClientSecret, request.ClientSecret),
             new(Parameters.Scope, request.Scope),
-        ], ClientAddress.Of(context.GetHttpContext()), context.CancellationToken));
+        ]), ClientAddress.Of(context.GetHttpContext()), context.CancellationToken));
         return OAuthGrpc.TokenResponse<GetRefreshTokenResponse>(json);
     }
 }

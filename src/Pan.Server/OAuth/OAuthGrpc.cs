@@ -72,6 +72,23 @@ internal static class OAuthGrpc
         throw Error(response.Error ?? "server_error", response.ErrorDescription ?? "The authorization request failed.");
     }
 
+    /// <summary>
+    /// The fields of a token request posted in-process, checked: a value with NUL cannot travel in a form (ASP.NET Core
+    /// refuses to read it), so it is INVALID_ARGUMENT naming the field. The OAuth parameter names are the proto field names.
+    /// </summary>
+    public static KeyValuePair<string, string?>[] FormFields(KeyValuePair<string, string?>[] fields)
+    {
+        foreach (var (name, value) in fields)
+        {
+            if (value?.Contains('\0', StringComparison.Ordinal) == true)
+            {
+                throw PanError.InvalidArgument(name, "must not contain NUL");
+            }
+        }
+
+        return fields;
+    }
+
     /// <summary>The JSON of a token endpoint answer, or its OAuth error thrown.</summary>
     public static JsonElement TokenOrThrow(InProcessResponse response)
     {

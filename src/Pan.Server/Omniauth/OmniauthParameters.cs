@@ -29,7 +29,17 @@ public sealed class OmniauthParameters
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         if (request.HasFormContentType)
         {
-            var form = await request.ReadFormAsync(cancellationToken);
+            IFormCollection form;
+            try
+            {
+                form = await request.ReadFormAsync(cancellationToken);
+            }
+            catch (InvalidDataException)
+            {
+                // ASP.NET Core's form reader: a value with NUL (%00), a multipart body without a boundary or with a bad part.
+                throw OmniauthException.BadParameter("body", "could not be read");
+            }
+
             foreach (var (key, value) in form)
             {
                 values[key] = value.ToString();
@@ -56,9 +66,10 @@ public sealed class OmniauthParameters
 
                 foreach (var property in json.RootElement.EnumerateObject())
                 {
-                    if (Text(property.Value) is { } text)
+                    var name = NameOf(property);
+                    if (Text(name, property.Value) is { } text)
                     {
-                        values[property.Name] = text;
+                        values[name] = text;
                     }
                 }
             }
@@ -90,12 +101,36 @@ public sealed class OmniauthParameters
 
     public string Required(string name) => Optional(name) ?? throw OmniauthException.BadParameter(name, "is required");
 
-    private static string? Text(JsonElement value) => value.ValueKind switch
+    // Why the catches: JsonDocument does not check the text inside strings; reading one that is invalid UTF-8 or holds an
+    // unpaired surrogate escape ("\ud800") throws InvalidOperationException. Such a parameter is refused by name.
+    private static string NameOf(JsonProperty property)
     {
-        JsonValueKind.String => value.GetString(),
-        JsonValueKind.Number => value.GetRawText(),
-        JsonValueKind.True => "true",
-        JsonValueKind.False => "false",
-        _ => null,
-    };
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException)
+        {
+            throw OmniauthException.BadParameter("body", "holds a name that is not valid text");
+        }
+    }
+
+    private static string? Text(string name, JsonElement value)
+    {
+        try
+        {
+            return value.ValueKind switch
+            {
+                JsonValueKind.String => value.GetString(),
+                JsonValueKind.Number => value.GetRawText(),
+                JsonValueKind.True => "true",
+                JsonValueKind.False => "false",
+                _ => null,
+            };
+        }
+        catch (InvalidOperationException)
+        {
+            throw OmniauthException.BadParameter(name, "is not valid text");
+        }
+    }
 }

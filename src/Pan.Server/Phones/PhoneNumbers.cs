@@ -2,6 +2,7 @@ extern alias libphonenumber;
 
 using System.Globalization;
 using Pan.Server.Errors;
+using Pan.Server.Members;
 using NumberParseException = libphonenumber::PhoneNumbers.NumberParseException;
 using PhoneNumberFormat = libphonenumber::PhoneNumbers.PhoneNumberFormat;
 using PhoneNumberType = libphonenumber::PhoneNumbers.PhoneNumberType;
@@ -145,7 +146,7 @@ public sealed class PhoneNumbers
         region = null;
         callingCode = null;
         // Why: NFKC folds full-width input ("８８６", "ＴＷ", "＋") to ASCII; the country code is a few characters long.
-        var text = countryCode.Normalize(System.Text.NormalizationForm.FormKC).Trim().TrimStart('+');
+        var text = UnicodeText.Normalize(countryCode, System.Text.NormalizationForm.FormKC).Trim().TrimStart('+');
         if (text.Length is >= 1 and <= 4 && text.All(char.IsAsciiDigit))
         {
             var code = int.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);

@@ -264,6 +264,27 @@ public abstract partial class GuestBehaviour<TFixture>(TFixture fixture) : IClas
         Assert.Equal(-16, (await ApinodeClient.SendAsync(fixture.Server.Http, broken)).Code);
     }
 
+    [Theory]
+    [InlineData("{\"accName\":\"a\\ud800b\",\"passwd\":\"x\"}")] // an unpaired surrogate escape
+    [InlineData("{\"accName\":\"a\u00FFb\",\"passwd\":\"x\"}")] // sent as Latin-1: the byte 0xFF, not UTF-8
+    [InlineData("{\"a\\udc00\":\"x\"}")] // in a name
+    public async Task JsonTextThatIsNotValidUnicode_IsMinus16_NeverMinus100(string json)
+    {
+        foreach (var operation in new[] { "login", "createTemp", "activate/abc" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/user/" + operation)
+            {
+                Content = new ByteArrayContent(System.Text.Encoding.Latin1.GetBytes(json)) { Headers = { ContentType = new("application/json") } },
+            };
+            request.Headers.Add("x-deva-appcode", GuestFixture.EmailApp);
+            request.Headers.Add("x-deva-appsecret", fixture.SecretOf(GuestFixture.EmailApp));
+
+            var answer = await ApinodeClient.SendAsync(fixture.Server.Http, request);
+
+            Assert.Equal((200, -16), (answer.Status, answer.Code));
+        }
+    }
+
     [Fact]
     public async Task TempToken_After180Days_IsExpired()
     {

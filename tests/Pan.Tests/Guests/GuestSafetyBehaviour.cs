@@ -169,6 +169,7 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
     [InlineData("mobile", "+886 2 2345 6789", 5)] // a landline cannot receive the activation SMS
     [InlineData("mobile", "0800 000 123", 5)] // toll-free, read in the default region TW
     [InlineData("dspName", "!", 6)]
+    [InlineData("dspName", "name\uFFFE", 6)] // U+FFFE: text .NET cannot normalise, refused like any other symbol
     public async Task CreateTemp_WithABadField_AnswersItsCode_AndCreatesNothing(string field, string value, int code)
     {
         var before = await DbAsync(db => db.Members.CountAsync());
@@ -177,6 +178,18 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
 
         Assert.Equal((code, false), (answer.Code, answer.HasToken));
         Assert.Equal(before, await DbAsync(db => db.Members.CountAsync()));
+    }
+
+    [Fact]
+    public async Task AccountName_WithFffe_IsNoName_AndALoginThatFails()
+    {
+        // U+FFFE is valid UTF-8 but cannot be Unicode-normalised: it is refused like any bad character, never −100.
+        var name = PhoneFlows.Phones.NewName() + "\uFFFE";
+
+        var ok = await PlainApp.CallAsync("accNameOk", new Dictionary<string, string> { ["accName"] = name });
+        var login = await PlainApp.CallAsync("login", new Dictionary<string, string> { ["accName"] = name, ["passwd"] = ApinodeClient.ClientHash() });
+
+        Assert.Equal((1, 3), (ok.Code, login.Code));
     }
 
     [Fact]

@@ -122,6 +122,24 @@ public abstract class OAuthGrpcBehaviour<TFixture>(TFixture fixture) : IClassFix
             StatusCode.Unauthenticated, "invalid_grant");
     }
 
+    [Fact]
+    public async Task TokenCalls_WithNulInAField_AreInvalidArgumentNamingIt()
+    {
+        // A value with NUL cannot travel in the form these calls post to /connect/token in-process.
+        var code = await Errors.ExpectAsync(
+            () => Apps.GetAccessTokenAsync(new GetAccessTokenRequest
+            {
+                Code = "a\0b", RedirectUri = OAuthFixture.NativeRedirect, ClientId = OAuthFixture.NativeClient, CodeVerifier = Pkce.Create().Verifier,
+            }).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        var client = await Errors.ExpectAsync(
+            () => Apps.GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = "r", ClientId = OAuthFixture.NativeClient + "\0" }).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+
+        Assert.Equal("code", code.BadRequest()!.FieldViolations[0].Field);
+        Assert.Equal("client_id", client.BadRequest()!.FieldViolations[0].Field);
+    }
+
     [Theory]
     [InlineData("com.example.app:/oauth/callback/other")]
     [InlineData("com.example.app:/oauth/CALLBACK")]

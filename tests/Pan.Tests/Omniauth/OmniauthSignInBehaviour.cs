@@ -370,6 +370,27 @@ public abstract class OmniauthSignInBehaviour<TFixture>(TFixture fixture) : ICla
     }
 
     [Theory]
+    [InlineData("application/x-www-form-urlencoded", "client_id=jkforum&provider=a%00b", "body")] // a form value with NUL
+    [InlineData("multipart/form-data", "client_id=jkforum", "body")] // no boundary
+    [InlineData("multipart/form-data; boundary=b", "--b\r\nnot a header\r\n\r\nx\r\n--b--\r\n", "body")]
+    [InlineData("application/json", "{\"client_id\":\"jkforum\",\"provider\":\"a\\ud800b\"}", "provider")] // an unpaired surrogate
+    [InlineData("application/json", "{\"client_id\":\"jk\u00FFforum\"}", "client_id")] // not UTF-8
+    public async Task AnyEndpoint_WithAnUnreadableBodyOrValue_Is400NamingIt_NeverA500(string contentType, string body, string named)
+    {
+        foreach (var endpoint in new[] { "through_omniauth", "email_existed", "refresh_token" })
+        {
+            // Why Latin-1: it carries the one byte 0xFF that makes the JSON body invalid UTF-8; every other character is ASCII.
+            using var content = new ByteArrayContent(System.Text.Encoding.Latin1.GetBytes(body));
+            content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+            using var response = await Server.Http.PostAsync("/api/v3/verification/" + endpoint, content);
+            var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+            Assert.Equal((HttpStatusCode.BadRequest, 400), (response.StatusCode, answer.GetProperty("code").GetInt32()));
+            Assert.Contains("Invalid parameter " + named, answer.GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public async Task ThroughOmniauth_WithAnOversizedBodyOrValue_Is400BeforeAnyWork(bool chunked)

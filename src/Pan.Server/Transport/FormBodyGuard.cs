@@ -1,0 +1,52 @@
+using Pan.Server.OAuth;
+
+namespace Pan.Server.Transport;
+
+/// <summary>
+/// Reads the form of a POST to the OAuth provider's endpoints (<c>/connect/*</c>) or a hosted page (<c>/account/*</c>)
+/// before anything else does, and answers 400 when ASP.NET Core's form reader refuses it (a value with NUL, a multipart
+/// body without a boundary or with a malformed part): OAuth's <c>invalid_request</c> at the provider's endpoints, a
+/// plain 400 at the pages. The form is kept on the request, so OpenIddict, antiforgery and the pages read it from there.
+/// </summary>
+/// <remarks>
+/// Why a middleware: the reader throws <see cref="InvalidDataException"/> wherever the form is first read, and at these
+/// paths that is inside OpenIddict or the antiforgery check, where Pan cannot catch it; uncaught, it was a 500
+/// (SECURITY 17). The Omniauth and apinode endpoints read their own bodies under their own size limits and are not touched.
+/// </remarks>
+public static class FormBodyGuard
+{
+    public static IApplicationBuilder UsePanFormBodyGuard(this IApplicationBuilder app) =>
+        app.UseWhen(IsGuarded, branch => branch.Use(GuardAsync));
+
+    private static bool IsGuarded(HttpContext context) =>
+        HttpMethods.IsPost(context.Request.Method)
+        && context.Request.HasFormContentType
+        && (OAuthPaths.IsProviderRequest(context.Request.Path) || context.Request.Path.StartsWithSegments("/account", StringComparison.OrdinalIgnoreCase));
+
+    private static async Task GuardAsync(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await context.Request.ReadFormAsync(context.RequestAborted);
+        }
+        catch (InvalidDataException)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            context.Response.Headers.CacheControl = "no-store";
+            if (OAuthPaths.IsProviderRequest(context.Request.Path))
+            {
+                await context.Response.WriteAsJsonAsync(
+                    new Dictionary<string, string> { ["error"] = "invalid_request", ["error_description"] = "The request body is not a readable form." },
+                    context.RequestAborted);
+            }
+            else
+            {
+                await context.Response.WriteAsync("The form could not be read.", context.RequestAborted);
+            }
+
+            return;
+        }
+
+        await next(context);
+    }
+}
