@@ -18,10 +18,11 @@ public static class FormBodyGuard
     public static IApplicationBuilder UsePanFormBodyGuard(this IApplicationBuilder app) =>
         app.UseWhen(IsGuarded, branch => branch.Use(GuardAsync));
 
+    // Why the paths first: every gRPC call passes here, and two path comparisons cost less than parsing its content type.
     private static bool IsGuarded(HttpContext context) =>
-        HttpMethods.IsPost(context.Request.Method)
-        && context.Request.HasFormContentType
-        && (OAuthPaths.IsProviderRequest(context.Request.Path) || context.Request.Path.StartsWithSegments("/account", StringComparison.OrdinalIgnoreCase));
+        (OAuthPaths.IsProviderRequest(context.Request.Path) || context.Request.Path.StartsWithSegments("/account", StringComparison.OrdinalIgnoreCase))
+        && HttpMethods.IsPost(context.Request.Method)
+        && context.Request.HasFormContentType;
 
     private static async Task GuardAsync(HttpContext context, RequestDelegate next)
     {
