@@ -43,6 +43,9 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
     /// <summary>Seconds after a code is sent before the flow may send another.</summary>
     public int ResendCooldownSeconds => Options.ResendCooldownSeconds;
 
+    /// <summary>Codes one flow may send.</summary>
+    public int MaxCodesPerSession => Options.MaxCodesPerSession;
+
     /// <summary>Starts a flow; returns the stored session and the token to hand to the client (shown once).</summary>
     public async Task<(PhaseSession Session, string Token)> StartAsync(
         string purpose, PhoneNumber? phone, long? uid, string? clientIp, CancellationToken cancellationToken)
