@@ -130,7 +130,7 @@ public sealed class LoginFlow(
         var phone = new PhoneNumber(session.PhoneE164!, session.PhoneCountryCode, string.Empty);
         if (string.IsNullOrEmpty(request.PhaseInputCodeValue))
         {
-            var resent = await sender.SendOrThrowAsync(session, phone, SmsPurpose.Login, ClientAddress.Of(http), Errors, null, cancellationToken);
+            var resent = await sender.SendOrThrowAsync(session, phone, SmsPurpose.Login, ClientAddress.Of(http), Errors, request.PhaseSessionToken, cancellationToken);
             return new LoginResponse
             {
                 Phase = Phase.InputCode,

@@ -43,6 +43,9 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
     /// <summary>Seconds after a code is sent before the flow may send another.</summary>
     public int ResendCooldownSeconds => Options.ResendCooldownSeconds;
 
+    /// <summary>Codes one flow may send.</summary>
+    public int MaxCodesPerSession => Options.MaxCodesPerSession;
+
     /// <summary>Starts a flow; returns the stored session and the token to hand to the client (shown once).</summary>
     public async Task<(PhaseSession Session, string Token)> StartAsync(
         string purpose, PhoneNumber? phone, long? uid, string? clientIp, CancellationToken cancellationToken)
@@ -126,12 +129,20 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
         return session is not null && session.Expires > now ? session : null;
     }
 
-    /// <summary>The newest live, unfinished session of a member for <paramref name="purpose"/> (step-up flows have no client token).</summary>
+    /// <summary>
+    /// The newest live session of a member for <paramref name="purpose"/>, finished or not (flows with no client token:
+    /// step-up, reset by phone). Callers treat a finished one as holding no code.
+    /// </summary>
+    /// <remarks>
+    /// Why finished sessions are not skipped: only the newest flow's code may be used. Skipping them made an older flow
+    /// of the member the newest again once the newer one finished, and brought back its code, which the newer request
+    /// had killed (SECURITY 7): a reset by phone gave a second auth_reset_token for the first of two texted codes.
+    /// </remarks>
     public async Task<PhaseSession?> FindLatestAsync(long uid, string purpose, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         return await db.Set<PhaseSession>().AsNoTracking()
-            .Where(s => s.Uid == uid && s.Purpose == purpose && s.CompletedAt == null && s.Expires > now)
+            .Where(s => s.Uid == uid && s.Purpose == purpose && s.Expires > now)
             .OrderByDescending(s => s.Id)
             .FirstOrDefaultAsync(cancellationToken);
     }

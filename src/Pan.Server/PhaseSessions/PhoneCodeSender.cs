@@ -83,6 +83,12 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
             return new SendOutcome(SendFailure.Blocked, 0, false);
         }
 
+        if (session.CaptchaPassed)
+        {
+            // Why: a passed captcha pays for one send; a later resend is judged by the risk rules again (SendOrThrowAsync).
+            await store.SetCaptchaAsync(session, required: false, passed: false, cancellationToken);
+        }
+
         return new SendOutcome(SendFailure.None, issue.CooldownSeconds, session.CodesSent > 1);
     }
 
@@ -165,10 +171,23 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
     }
 
     /// <summary>Sends the flow's code, or throws the flow's error for why it could not go out.</summary>
+    /// <remarks>
+    /// A resend (the flow already sent a code) in captcha mode risk is a send like a flow's first: when the phone or the
+    /// client address trips the risk rules, the flow waits for a captcha again (GENERAL_RECAPTCHA_FAILED with
+    /// <paramref name="sessionToken"/>), and UnlockSessionToken sends the code. Why: otherwise a flow started before the
+    /// rules tripped sent up to <c>Pan:Codes:MaxCodesPerSession</c> codes to a risky number without a captcha (SECURITY 8).
+    /// Each captcha pays for one send. Mode always asks its captcha once per flow, as before; mode off never.
+    /// </remarks>
     public async Task<SendOutcome> SendOrThrowAsync(
         PhaseSession session, PhoneNumber phone, SmsPurpose purpose, IPAddress? clientIp, FlowErrors errors, string? sessionToken,
         CancellationToken cancellationToken)
     {
+        if (session.CodesSent > 0 && !session.CaptchaPassed && captcha.Mode == CaptchaMode.Risk
+            && CooldownOver(session) && await sms.IsRiskyAsync(phone, clientIp, cancellationToken))
+        {
+            await store.SetCaptchaAsync(session, required: true, passed: false, cancellationToken);
+        }
+
         var outcome = await SendAsync(session, phone, purpose, clientIp, cancellationToken);
         return outcome.Failure switch
         {
@@ -178,6 +197,10 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
             _ => throw errors.CodePending10(),
         };
     }
+
+    /// <summary>Whether the flow could send now as far as its own limits go (a resend refused for them needs no captcha).</summary>
+    private bool CooldownOver(PhaseSession session) =>
+        store.CooldownRemaining(session) == 0 && session.CodesSent < store.MaxCodesPerSession;
 
     /// <summary>The SMS text; Traditional Chinese for Taiwan, Hong Kong and Macau numbers, English elsewhere.</summary>
     public static string Text(string code, PhoneNumber phone) => phone.CountryCode is 886 or 852 or 853

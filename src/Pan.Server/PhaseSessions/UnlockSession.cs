@@ -49,7 +49,9 @@ public sealed class UnlockSession(PhaseSessionStore sessions, PhoneCodeSender se
         }
 
         session.CaptchaPassed = true;
-        if (session.CodesSent == 0 && session.PhoneE164 is not null && await CanGoOnAsync(session, cancellationToken))
+        // Why also a flow that has sent codes: in captcha mode risk a resend to a risky phone waits for its captcha
+        // (PhoneCodeSender.SendOrThrowAsync); the unlock sends it, within the flow's cool-down and the SMS caps.
+        if (session.PhoneE164 is not null && (session.CodesSent > 0 || await CanGoOnAsync(session, cancellationToken)))
         {
             var phone = new PhoneNumber(session.PhoneE164, session.PhoneCountryCode, string.Empty);
             var purpose = session.Purpose == PhasePurposes.Login ? SmsPurpose.Login : session.Purpose == PhasePurposes.Register ? SmsPurpose.Register : SmsPurpose.ValidatePhone;

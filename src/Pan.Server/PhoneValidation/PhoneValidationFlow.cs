@@ -88,7 +88,7 @@ public sealed class PhoneValidationFlow(
         var phone = new PhoneNumber(session.PhoneE164!, session.PhoneCountryCode, string.Empty);
         if (string.IsNullOrEmpty(code))
         {
-            var resent = await sender.SendOrThrowAsync(session, phone, SmsPurpose.ValidatePhone, ClientAddress.Of(http), errors, null, cancellationToken);
+            var resent = await sender.SendOrThrowAsync(session, phone, SmsPurpose.ValidatePhone, ClientAddress.Of(http), errors, sessionToken, cancellationToken);
             return new PhoneValidationStep(InputCode, InputCode, false, true, resent.Seconds, sessionToken, string.Empty);
         }
 

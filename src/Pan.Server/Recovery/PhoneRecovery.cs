@@ -130,7 +130,14 @@ public sealed class PhoneRecovery(
             throw CodeInvalid();
         }
 
-        var session = await sessions.FindLatestAsync(member.Uid, SessionPurpose, cancellationToken) ?? throw CodeInvalid();
+        // Why the newest request's flow only, finished or not: each request killed the code of the one before, and a
+        // finished flow's code is spent (no failure counted for it, as before).
+        var session = await sessions.FindLatestAsync(member.Uid, SessionPurpose, cancellationToken);
+        if (session is null || session.CompletedAt is not null)
+        {
+            throw CodeInvalid();
+        }
+
         var check = await sessions.VerifyCodeAsync(session, request.Code, cancellationToken);
         if (check != CodeCheck.Accepted)
         {

@@ -86,7 +86,7 @@ public sealed class RegisterFlow(
         var phone = new PhoneNumber(session.PhoneE164!, session.PhoneCountryCode, string.Empty);
         if (string.IsNullOrEmpty(request.PhaseInputCodeValue))
         {
-            var resent = await sender.SendOrThrowAsync(session, phone, SmsPurpose.Register, ClientAddress.Of(http), Errors, null, cancellationToken);
+            var resent = await sender.SendOrThrowAsync(session, phone, SmsPurpose.Register, ClientAddress.Of(http), Errors, request.PhaseSessionToken, cancellationToken);
             return new RegisterResponse
             {
                 Phase = Phase.InputCode,

@@ -40,8 +40,10 @@ public sealed class PhoneStepUp(PanDbContext db, TokenService tokens, PhaseSessi
         var phone = new PhoneNumber(phoneE164, countryCode, string.Empty);
 
         var purpose = PhasePurposes.Verify(operation);
-        var session = await sessions.FindLatestAsync(caller.Uid, purpose, cancellationToken)
-            ?? (await sessions.StartAsync(purpose, phone, caller.Uid, http.ClientIpText(), cancellationToken)).Session;
+        var latest = await sessions.FindLatestAsync(caller.Uid, purpose, cancellationToken);
+        var session = latest is { CompletedAt: null }
+            ? latest
+            : (await sessions.StartAsync(purpose, phone, caller.Uid, http.ClientIpText(), cancellationToken)).Session;
         var outcome = await sender.SendAsync(session, phone, SmsPurpose.Verify, ClientAddress.Of(http), cancellationToken);
         return outcome.Failure switch
         {
@@ -62,8 +64,10 @@ public sealed class PhoneStepUp(PanDbContext db, TokenService tokens, PhaseSessi
 
         var caller = await tokens.ValidateAccessTokenAsync(request.PanAccessToken, cancellationToken)
             ?? throw PanError.Of(VerifyErr.Failed, StatusCode.Unauthenticated, "The pan_access_token is invalid or expired.");
-        var session = await sessions.FindLatestAsync(caller.Uid, PhasePurposes.Verify(operation), cancellationToken)
-            ?? throw PanError.Of(VerifyErr.CodeInvalid, StatusCode.InvalidArgument, "No code was sent for this operation; ask for one first.", new FieldViolation("code", "no code was sent"));
+        // Why only the newest flow, and never a finished one: an older flow's code died when a newer one was sent.
+        var session = await sessions.FindLatestAsync(caller.Uid, PhasePurposes.Verify(operation), cancellationToken) is { CompletedAt: null } latest
+            ? latest
+            : throw PanError.Of(VerifyErr.CodeInvalid, StatusCode.InvalidArgument, "No code was sent for this operation; ask for one first.", new FieldViolation("code", "no code was sent"));
         // Why: one failure counter per member for passwords, codes and answers (SECURITY 10); locked answers like wrong.
         var locked = (await failures.StateAsync(caller.Uid, cancellationToken)).Locked;
         var check = locked ? CodeCheck.Wrong : await sessions.VerifyCodeAsync(session, request.Code, cancellationToken);

@@ -67,6 +67,35 @@ public abstract class RiskCaptchaExistenceBehaviour<TFixture>(TFixture fixture) 
     }
 
     [Fact]
+    public async Task Register_ResendToAPhoneTheRulesTrippedFor_WaitsForACaptchaPerSend()
+    {
+        // Why: the first send is the phone's one send of the hour without a captcha; each resend is another send to a
+        // risky phone and needs its own captcha, as a new flow's first send would (SECURITY 8).
+        var (_, e164) = Phones.NewNumber();
+        var start = await Client.RegisterAsync(CaptchaFlows.Register(e164, null));
+        await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+        var resend = new RegisterRequest { Phase = RegisterRequest.Types.Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken };
+
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+        var refused = await CaptchaFlows.RefusedAsync(() => Client.RegisterAsync(resend).ResponseAsync, "ErrRegister.GENERAL_RECAPTCHA_FAILED");
+        Assert.Equal(start.PhaseSessionToken, refused.Token);
+        Assert.Single(fixture.Inbox.MessagesTo(e164));
+
+        await Client.UnlockSessionTokenAsync(new UnlockSessionTokenRequest { PhaseSessionToken = refused.Token, PhaseSessionValid = fixture.Recaptcha.Accept(), Platform = Platform.Web });
+        var second = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
+
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+        await CaptchaFlows.RefusedAsync(() => Client.RegisterAsync(resend).ResponseAsync, "ErrRegister.GENERAL_RECAPTCHA_FAILED");
+        Assert.Equal(2, fixture.Inbox.MessagesTo(e164).Count);
+
+        await Client.UnlockSessionTokenAsync(new UnlockSessionTokenRequest { PhaseSessionToken = refused.Token, PhaseSessionValid = fixture.Recaptcha.Accept(), Platform = Platform.Web });
+        var third = await Phones.NthCodeAsync(fixture.Inbox, e164, 3);
+        var accepted = await Client.RegisterAsync(new RegisterRequest { Phase = RegisterRequest.Types.Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = third });
+        Assert.Equal(RegisterRequest.Types.Phase.InputName, accepted.NextPhase);
+        _ = second;
+    }
+
+    [Fact]
     public async Task Login_PhoneTheRulesLeaveAlone_IsNotFoundAtOnce()
     {
         var (_, unknown) = Phones.NewNumber();
