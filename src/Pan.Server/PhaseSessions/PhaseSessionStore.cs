@@ -43,6 +43,9 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
     /// <summary>Seconds after a code is sent before the flow may send another.</summary>
     public int ResendCooldownSeconds => Options.ResendCooldownSeconds;
 
+    /// <summary>Minutes a code stays valid after it is sent.</summary>
+    public int CodeMinutes => Options.CodeMinutes;
+
     /// <summary>Codes one flow may send.</summary>
     public int MaxCodesPerSession => Options.MaxCodesPerSession;
 

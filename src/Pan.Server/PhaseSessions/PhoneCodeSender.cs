@@ -76,7 +76,7 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
                 : new SendOutcome(SendFailure.CoolingDown, issue.CooldownSeconds, false);
         }
 
-        var result = await sms.SendAsync(phone, Text(issue.Code!, phone), purpose, clientIp, cancellationToken);
+        var result = await sms.SendAsync(phone, Text(issue.Code!, phone, store.CodeMinutes), purpose, clientIp, cancellationToken);
         if (!result.Sent)
         {
             logger.LogWarning("Code for {Purpose} to …{PhoneSuffix} blocked: {Reason}", purpose, phone.Suffix, result.Blocked);
@@ -160,7 +160,7 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
             phone, purpose, clientIp,
             ct => store.StartAsync(flowPurpose, phone, uid, clientIpText, captchaRequired: false, withCode: true, ct),
             cancellationToken);
-        var result = await sms.SendReservedAsync(reservation, Text(code!, phone), cancellationToken);
+        var result = await sms.SendReservedAsync(reservation, Text(code!, phone, store.CodeMinutes), cancellationToken);
         if (!result.Sent)
         {
             logger.LogWarning("Code for {Purpose} to …{PhoneSuffix} blocked: {Reason}", purpose, phone.Suffix, result.Blocked);
@@ -202,8 +202,8 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
     private bool CooldownOver(PhaseSession session) =>
         store.CooldownRemaining(session) == 0 && session.CodesSent < store.MaxCodesPerSession;
 
-    /// <summary>The SMS text; Traditional Chinese for Taiwan, Hong Kong and Macau numbers, English elsewhere.</summary>
-    public static string Text(string code, PhoneNumber phone) => phone.CountryCode is 886 or 852 or 853
-        ? $"【Pan】您的驗證碼為 {code}，10 分鐘內有效。請勿將驗證碼告訴他人。"
-        : $"[Pan] Your verification code is {code}. It expires in 10 minutes. Never share it.";
+    /// <summary>The SMS text, saying the code's lifetime (<c>Pan:Codes:CodeMinutes</c>); Traditional Chinese for Taiwan, Hong Kong and Macau numbers, English elsewhere.</summary>
+    public static string Text(string code, PhoneNumber phone, int minutes) => phone.CountryCode is 886 or 852 or 853
+        ? $"【Pan】您的驗證碼為 {code}，{minutes} 分鐘內有效。請勿將驗證碼告訴他人。"
+        : $"[Pan] Your verification code is {code}. It expires in {minutes} minutes. Never share it.";
 }

@@ -86,7 +86,7 @@ public sealed class PhoneRecovery(
             var (session, _, code) = await sessions.StartAsync(
                 SessionPurpose, phone, member.Uid, http.ClientIpText(), captchaRequired: false, withCode: true, cancellationToken);
             await outbox.EnqueueAsync(
-                new QueuedSms(member.Uid, SmsOutbox.ResetPassword, phone, Text(code!, member.Locale), SmsPurpose.Reset, ip, session.CodeExpires!.Value, reservation.Id),
+                new QueuedSms(member.Uid, SmsOutbox.ResetPassword, phone, Text(code!, member.Locale, sessions.CodeMinutes), SmsPurpose.Reset, ip, session.CodeExpires!.Value, reservation.Id),
                 cancellationToken);
             await DeliveryGate.RecordWithinAsync(db, reservation, DeliveryOutcome.Queued, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
@@ -153,10 +153,10 @@ public sealed class PhoneRecovery(
         return new AuthResetVerifyPhoneCodeResponse { AuthResetToken = await grants.IssueAsync(member.Uid, ResetChannels.Phone, cancellationToken) };
     }
 
-    /// <summary>The reset SMS, in the member's language.</summary>
-    public static string Text(string code, string locale) => locale == Locales.TraditionalChinese
-        ? $"【Pan】您的密碼重設驗證碼為 {code}，10 分鐘內有效。請勿將驗證碼告訴他人。"
-        : $"[Pan] Your password reset code is {code}. It expires in 10 minutes. Never share it.";
+    /// <summary>The reset SMS, in the member's language, saying the code's lifetime (<c>Pan:Codes:CodeMinutes</c>).</summary>
+    public static string Text(string code, string locale, int minutes) => locale == Locales.TraditionalChinese
+        ? $"【Pan】您的密碼重設驗證碼為 {code}，{minutes} 分鐘內有效。請勿將驗證碼告訴他人。"
+        : $"[Pan] Your password reset code is {code}. It expires in {minutes} minutes. Never share it.";
 
     private const string InvalidPhone = "must be a valid phone number in E.164 form (+886912345678)";
 

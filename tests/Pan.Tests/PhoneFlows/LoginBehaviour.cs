@@ -160,6 +160,23 @@ public abstract class LoginBehaviour<TFixture>(TFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task CodeText_SaysTheConfiguredLifetime()
+    {
+        // A deployment that shortens codes to 5 minutes must not text "valid for 10 minutes".
+        var settings = fixture.NodeSettings;
+        settings["Pan:Codes:CodeMinutes"] = "5";
+        await using var node = await PanServer.StartAsync(fixture.Database, settings, fixture.Server.Clock);
+        var phones = new Phones(new MemberServiceV2.MemberServiceV2Client(node.Grpc), fixture.Inbox);
+        var (_, e164) = await Phones.RegisterAsync();
+
+        await phones.StartLoginAsync(e164);
+
+        var text = (await fixture.Inbox.WaitForMessageAsync(e164, 2, Phones.Wait)).Text;
+        Assert.Contains("5 分鐘內有效", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("10 分鐘", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Logs_NeverHoldThePhoneNumberACodeOrAToken()
     {
         // SECURITY 16: a node logging everything of its own (Trace) through sign-up, a wrong code, sign-in and logout.

@@ -19,6 +19,8 @@ internal sealed class SignInView(HttpContext context, string language, string re
 
     private AntiforgeryTokenSet? tokens;
 
+    private int CodeMinutes => context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<PhaseSessions.PhaseSessionOptions>>().Value.CodeMinutes;
+
     /// <summary>A page path under /account with the language and the returnUrl. Why relative: behind a proxy that adds a path prefix, the browser stays under it.</summary>
     public string Link(string page, string? lang = null) =>
         $"{page}?lang={Uri.EscapeDataString(lang ?? language)}&{MemberCookie.ReturnUrlParameter}={Uri.EscapeDataString(returnUrl)}";
@@ -46,7 +48,7 @@ internal sealed class SignInView(HttpContext context, string language, string re
             html.Append("<p>").Append(HtmlPage.E(notice)).Append("</p>");
         }
 
-        html.Append("<p>").Append(HtmlPage.E(Text.CodeSent)).Append("</p>")
+        html.Append("<p>").Append(HtmlPage.E(string.Format(CultureInfo.InvariantCulture, Text.CodeSent, CodeMinutes))).Append("</p>")
             .Append(FormStart(SignInPaths.CodePage)).Append(Hidden("flow", flow))
             .Append(Field("code", Text.Code, "text", string.Empty, "one-time-code", "inputmode=\"numeric\" pattern=\"[0-9]{6}\" maxlength=\"6\""))
             .Append(Submit(Text.SignIn)).Append("</form>")
