@@ -303,6 +303,49 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
     }
 
     [Fact]
+    public async Task Authorize_WithPromptLoginOrMaxAgeExceeded_SignsTheMemberInAgain_AndTheIdTokenCarriesAuthTime()
+    {
+        var who = await SignInAsync(fixture.Server);
+        using var browser = Browser(fixture.Server, who);
+        var signedInAt = fixture.Server.Clock.GetUtcNow();
+        var pkce = Pkce.Create();
+        var url = AuthorizeUrl(OAuthFixture.FirstPartyClient, OAuthFixture.FirstPartyRedirect, "openid", pkce);
+
+        using var login = await browser.GetAsync(url + "&prompt=login");
+        using var tooOld = await browser.GetAsync(url + "&max_age=0");
+        using var silent = await browser.GetAsync(url + "&prompt=none&max_age=0");
+        var returnUrl = QueryHelpers.ParseQuery(login.Headers.Location!.Query)["returnUrl"].ToString();
+        var form = await browser.GetStringAsync(login.Headers.Location!.PathAndQuery);
+        using var sameCookie = await browser.GetAsync(returnUrl);
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(1));
+        using var again = Browser(fixture.Server, who);
+        using var afterSignIn = await again.GetAsync(returnUrl);
+        using var recent = await browser.GetAsync(url + "&max_age=3600");
+        var (status, tokens) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(recent.Headers.Location!, "code"), ["redirect_uri"] = OAuthFixture.FirstPartyRedirect,
+            ["client_id"] = OAuthFixture.FirstPartyClient, ["code_verifier"] = pkce.Verifier,
+        });
+
+        // prompt=login and an older sign-in than max_age allows send a signed-in browser to the sign-in form, not to the
+        // app with a code (OIDC Core 3.1.2.1); the way back does not loop, and the same old cookie is still not enough.
+        foreach (var response in new[] { login, tooOld, sameCookie })
+        {
+            Assert.Equal("/account/sign-in", response.Headers.Location!.AbsolutePath);
+        }
+
+        Assert.Contains("name=\"phone\"", form, StringComparison.Ordinal);
+        Assert.DoesNotContain("prompt=login", returnUrl, StringComparison.Ordinal);
+        Assert.Equal("login_required", Param(silent.Headers.Location!, "error"));
+        Assert.StartsWith(OAuthFixture.FirstPartyRedirect + "?", afterSignIn.Headers.Location!.ToString(), StringComparison.Ordinal);
+        Assert.NotEmpty(Param(afterSignIn.Headers.Location!, "code"));
+        Assert.Equal(HttpStatusCode.OK, status);
+        var idToken = tokens.GetProperty("id_token").GetString()!.Split('.')[1];
+        var claims = JsonDocument.Parse(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(idToken)).RootElement;
+        Assert.Equal(signedInAt.ToUnixTimeSeconds(), claims.GetProperty("auth_time").GetInt64());
+    }
+
+    [Fact]
     public async Task TokenEndpoint_RefusesPasswordAndClientCredentialsGrants()
     {
         var (status, json) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
