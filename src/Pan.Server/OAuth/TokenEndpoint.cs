@@ -69,10 +69,16 @@ public static class TokenEndpoint
     /// Signs the browser out of the hosted pages — its Pan auth session is revoked and the cookie removed, as the pages'
     /// own sign-out does — and sends it to the client's registered post-logout URI. Why revoke: logout must end the
     /// session on the server (SECURITY 12); removing the cookie alone left any copy of it signed in until it expired.
+    /// A signed-in member is asked first unless the id_token_hint names them (<see cref="EndSessionPage"/>).
     /// The apps' OAuth grants stay (see README, "What ends an app's access").
     /// </summary>
     public static async Task<IResult> EndSessionAsync(HttpContext context)
     {
+        if (await MemberSignIn.CurrentAsync(context) is { } member && !await EndSessionPage.IsConfirmedAsync(context, member))
+        {
+            return EndSessionPage.Ask(context, member);
+        }
+
         await context.RequestServices.GetRequiredService<MemberSignIn>().SignOutAsync(context, context.RequestAborted);
         return Results.SignOut(new AuthenticationProperties { RedirectUri = "/" }, [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
     }

@@ -272,8 +272,10 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
         var who = await SignInAsync(fixture.Server);
         using var browser = Browser(fixture.Server, who);
 
-        using var response = await browser.GetAsync("/connect/endsession?client_id=web-app&post_logout_redirect_uri=" + Uri.EscapeDataString("https://app.example.test/bye") + "&state=s1");
-        using var unregistered = await browser.GetAsync("/connect/endsession?client_id=web-app&post_logout_redirect_uri=" + Uri.EscapeDataString("https://evil.example.net/"));
+        var hint = await IdTokenAsync(who);
+
+        using var response = await browser.GetAsync("/connect/endsession?client_id=web-app&post_logout_redirect_uri=" + Uri.EscapeDataString("https://app.example.test/bye") + "&state=s1&id_token_hint=" + hint);
+        using var unregistered = await browser.GetAsync("/connect/endsession?client_id=web-app&post_logout_redirect_uri=" + Uri.EscapeDataString("https://evil.example.net/") + "&id_token_hint=" + hint);
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.StartsWith("https://app.example.test/bye", response.Headers.Location!.ToString(), StringComparison.Ordinal);
@@ -293,7 +295,7 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
             Assert.Equal("/account/consent", before.Headers.Location!.AbsolutePath);
         }
 
-        using var signedOut = await browser.GetAsync("/connect/endsession?client_id=web-app&post_logout_redirect_uri=" + Uri.EscapeDataString("https://app.example.test/bye"));
+        using var signedOut = await browser.GetAsync("/connect/endsession?client_id=web-app&post_logout_redirect_uri=" + Uri.EscapeDataString("https://app.example.test/bye") + "&id_token_hint=" + await IdTokenAsync(who));
         using var after = await copy.GetAsync(url);
 
         // Logging out revokes the session on the server (SECURITY 12), as the sign-in pages' sign-out does: removing the
@@ -346,6 +348,48 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
     }
 
     [Fact]
+    public async Task EndSession_WithoutTheMembersIdTokenHint_AsksFirst_SoAnotherSiteCannotSignTheMemberOut()
+    {
+        var who = await SignInAsync(fixture.Server);
+        var other = await SignInAsync(fixture.Server);
+        using var browser = Browser(fixture.Server, who);
+        using var copy = Browser(fixture.Server, who);
+        var url = AuthorizeUrl(OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid", Pkce.Create());
+        var parameters = new Dictionary<string, string>
+        {
+            ["client_id"] = OAuthFixture.WebClient, ["post_logout_redirect_uri"] = "https://app.example.test/bye", ["state"] = "s1",
+        };
+        var query = QueryHelpers.AddQueryString("/connect/endsession", parameters!);
+
+        using var asked = await browser.GetAsync(query);
+        var page = await asked.Content.ReadAsStringAsync();
+        using var posted = await browser.PostAsync("/connect/endsession", new FormUrlEncodedContent(parameters));
+        using var forged = await browser.PostAsync("/connect/endsession", new FormUrlEncodedContent(new Dictionary<string, string>(parameters) { ["pan_logout"] = "forged" }));
+        using var othersHint = await browser.GetAsync(query + "&id_token_hint=" + await IdTokenAsync(other));
+        using var stillSignedIn = await copy.GetAsync(url);
+        using var confirmed = await browser.PostAsync("/connect/endsession", new FormUrlEncodedContent(
+            HiddenInput().Matches(page).ToDictionary(m => m.Groups["name"].Value, m => WebUtility.HtmlDecode(m.Groups["value"].Value))));
+        using var after = await copy.GetAsync(url);
+
+        // Without an ID token of the signed-in member, the provider asks before it signs out (OIDC RP-Initiated Logout 2):
+        // a link or form on any site could otherwise end the member's session. The question is a page of Pan's own
+        // (no framing), and only its form, with a token bound to this session, signs out.
+        foreach (var response in new[] { asked, posted, forged, othersHint })
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Null(response.Headers.Location);
+            Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+        }
+
+        Assert.Contains("form-action 'self' https://app.example.test", asked.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        Assert.Equal("/account/consent", stillSignedIn.Headers.Location!.AbsolutePath);
+        Assert.Equal(HttpStatusCode.Redirect, confirmed.StatusCode);
+        Assert.StartsWith("https://app.example.test/bye", confirmed.Headers.Location!.ToString(), StringComparison.Ordinal);
+        Assert.Equal("s1", Param(confirmed.Headers.Location!, "state"));
+        Assert.Equal("/account/sign-in", after.Headers.Location!.AbsolutePath);
+    }
+
+    [Fact]
     public async Task TokenEndpoint_RefusesPasswordAndClientCredentialsGrants()
     {
         var (status, json) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
@@ -371,6 +415,19 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
         }
 
         return QueryHelpers.AddQueryString("/connect/authorize", query.Where(p => p.Value is not null)!);
+    }
+
+    /// <summary>An ID token of the web app for <paramref name="who"/> (the id_token_hint of a logout).</summary>
+    private async Task<string> IdTokenAsync(SignedIn who)
+    {
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid", pkce));
+        var (_, tokens) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = OAuthFixture.WebRedirect,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
+        });
+        return tokens.GetProperty("id_token").GetString()!;
     }
 
     private static string Hidden(string html, string name) =>
