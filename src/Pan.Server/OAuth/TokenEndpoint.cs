@@ -74,12 +74,19 @@ public static class TokenEndpoint
     /// </summary>
     public static async Task<IResult> EndSessionAsync(HttpContext context)
     {
-        if (await MemberSignIn.CurrentAsync(context) is { } member && !await EndSessionPage.IsConfirmedAsync(context, member))
+        var member = await MemberSignIn.CurrentAsync(context);
+        if (member is not null && !await EndSessionPage.IsConfirmedAsync(context, member))
         {
             return EndSessionPage.Ask(context, member);
         }
 
-        await context.RequestServices.GetRequiredService<MemberSignIn>().SignOutAsync(context, context.RequestAborted);
+        // Why only with a member: a request without a live member cookie (a cross-site form post, which SameSite=Lax
+        // keeps the cookie off) has no one to sign out, and its Set-Cookie would still clear the cookie in the browser.
+        if (member is not null)
+        {
+            await context.RequestServices.GetRequiredService<MemberSignIn>().SignOutAsync(context, context.RequestAborted);
+        }
+
         return Results.SignOut(new AuthenticationProperties { RedirectUri = "/" }, [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
     }
 }

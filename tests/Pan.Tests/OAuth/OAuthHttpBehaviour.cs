@@ -370,6 +370,8 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
         using var confirmed = await browser.PostAsync("/connect/endsession", new FormUrlEncodedContent(
             HiddenInput().Matches(page).ToDictionary(m => m.Groups["name"].Value, m => WebUtility.HtmlDecode(m.Groups["value"].Value))));
         using var after = await copy.GetAsync(url);
+        using var withoutCookie = Browser(fixture.Server, null);
+        using var crossSite = await withoutCookie.PostAsync("/connect/endsession", new FormUrlEncodedContent(parameters));
 
         // Without an ID token of the signed-in member, the provider asks before it signs out (OIDC RP-Initiated Logout 2):
         // a link or form on any site could otherwise end the member's session. The question is a page of Pan's own
@@ -387,6 +389,11 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
         Assert.StartsWith("https://app.example.test/bye", confirmed.Headers.Location!.ToString(), StringComparison.Ordinal);
         Assert.Equal("s1", Param(confirmed.Headers.Location!, "state"));
         Assert.Equal("/account/sign-in", after.Headers.Location!.AbsolutePath);
+
+        // A request without the member cookie (a cross-site form post: SameSite=Lax keeps the cookie off it) has no one to
+        // sign out, and must not clear the cookie either: browsers apply Set-Cookie on a top-level cross-site navigation.
+        Assert.Equal(HttpStatusCode.Redirect, crossSite.StatusCode);
+        Assert.False(crossSite.Headers.TryGetValues("Set-Cookie", out var cleared) && cleared.Any(c => c.StartsWith("pan_member=", StringComparison.Ordinal)));
     }
 
     [Fact]
