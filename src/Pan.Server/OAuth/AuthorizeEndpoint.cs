@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
@@ -14,8 +15,9 @@ namespace Pan.Server.OAuth;
 
 /// <summary>
 /// /connect/authorize after OpenIddict has validated the request (client, exact redirect URI, response_type=code,
-/// PKCE S256, registered scopes). Then: no member → the sign-in page (returning here); a scope the client may not ask
-/// for → invalid_scope; consent remembered for the member and client covering the scopes, or a client with implicit
+/// PKCE S256, registered scopes). Then: no member → the sign-in page (returning here); prompt=login, or a sign-in older
+/// than max_age → the sign-in form again (login_required with prompt=none); a scope the client may not ask for →
+/// invalid_scope; consent remembered for the member and client covering the scopes, or a client with implicit
 /// consent → the code at once; otherwise a pending consent request and the consent page. A request carrying
 /// <c>pan_consent</c> finishes a decided consent request: the code, or access_denied. The gRPC ConsentProcess
 /// service runs this same handler in-process (<see cref="OAuthPipeline"/>).
@@ -36,6 +38,16 @@ public static class AuthorizeEndpoint
                 : Results.Redirect(SignInUrl(context, request));
         }
 
+        // Why not for in-process requests: the gRPC caller proved the member with a Pan access token and has no browser
+        // to sign in again with (ConsentProcess.Do carries neither prompt nor max_age).
+        var signedInAt = OAuthPipeline.MemberOf(context) is null ? await OAuthMembers.SignedInAtAsync(context) : null;
+        if (OAuthPipeline.MemberOf(context) is null && MustSignInAgain(request, signedInAt, services.GetRequiredService<TimeProvider>().GetUtcNow()))
+        {
+            return request.HasPromptValue(PromptValues.None)
+                ? Forbid(OpenIddictConstants.Errors.LoginRequired, "The member must sign in again.")
+                : Results.Redirect(SignInUrl(context, request, again: true));
+        }
+
         var client = await services.GetRequiredService<OAuthClients>().FindAsync(request.ClientId, cancellationToken)
             ?? throw new InvalidOperationException("OpenIddict let an unknown client through.");
         var requested = request.GetScopes();
@@ -54,7 +66,7 @@ public static class AuthorizeEndpoint
             }
 
             return decision.Approved
-                ? await SignInAsync(context, member, client, [.. requested.Where(decision.GrantedScopes.Contains)], null, decision.Remember)
+                ? await SignInAsync(context, member, client, [.. requested.Where(decision.GrantedScopes.Contains)], null, decision.Remember, signedInAt)
                 : Forbid(OpenIddictConstants.Errors.AccessDenied, "The member refused the authorization.");
         }
 
@@ -69,7 +81,7 @@ public static class AuthorizeEndpoint
 
         if (client.ConsentType == ConsentTypes.Implicit || (remembered is not null && !request.HasPromptValue(PromptValues.Consent)))
         {
-            return await SignInAsync(context, member, client, requested, remembered, remember: false);
+            return await SignInAsync(context, member, client, requested, remembered, remember: false, signedInAt);
         }
 
         if (request.HasPromptValue(PromptValues.None))
@@ -94,11 +106,13 @@ public static class AuthorizeEndpoint
             [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
 
     private static async Task<IResult> SignInAsync(
-        HttpContext context, Member member, OAuthClient client, ImmutableArray<string> scopes, object? authorization, bool remember)
+        HttpContext context, Member member, OAuthClient client, ImmutableArray<string> scopes, object? authorization, bool remember, DateTimeOffset? signedInAt)
     {
         var members = context.RequestServices.GetRequiredService<OAuthMembers>();
         var authorizations = context.RequestServices.GetRequiredService<IOpenIddictAuthorizationManager>();
         var identity = members.Identity(member, scopes);
+        // Why: an app that asked for prompt=login or max_age checks auth_time in the ID token (OIDC Core 2, 3.1.2.1).
+        identity.SetClaim(Claims.AuthenticationTime, signedInAt?.ToUnixTimeSeconds());
         if (authorization is null && remember)
         {
             // Why: a permanent authorization is the remembered consent; without one OpenIddict makes an ad-hoc
@@ -115,14 +129,52 @@ public static class AuthorizeEndpoint
         return Results.SignIn(new ClaimsPrincipal(identity), null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
-    /// <summary>The sign-in page, returning to this very authorization request (a local URL).</summary>
-    private static string SignInUrl(HttpContext context, OpenIddictRequest request)
+    /// <summary>
+    /// Whether the browser's member must sign in again before a code is issued: prompt=login; max_age=0 or a sign-in
+    /// older than max_age seconds; or a sign-in not later than <see cref="OAuthPaths.SignedInAfterParameter"/> (the
+    /// request coming back from such a sign-in). An unknown sign-in time counts as too old.
+    /// </summary>
+    private static bool MustSignInAgain(OpenIddictRequest request, DateTimeOffset? signedInAt, DateTimeOffset now)
+    {
+        var after = long.TryParse((string?)request[OAuthPaths.SignedInAfterParameter], NumberStyles.None, CultureInfo.InvariantCulture, out var ms) ? ms : (long?)null;
+        if (!request.HasPromptValue(PromptValues.Login) && request.MaxAge is null && after is null)
+        {
+            return false;
+        }
+
+        return signedInAt is not { } at
+            || request.HasPromptValue(PromptValues.Login)
+            || request.MaxAge is { } maxAge && (maxAge <= 0 || now - at > TimeSpan.FromSeconds(maxAge))
+            || at.ToUnixTimeMilliseconds() <= after;
+    }
+
+    /// <summary>
+    /// The sign-in page, returning to this very authorization request (a local URL). With <paramref name="again"/> the
+    /// page shows its form even to a signed-in browser, and the request it returns to has prompt=login and max_age
+    /// replaced by <see cref="OAuthPaths.SignedInAfterParameter"/> = now. Why: keeping them would send the browser back
+    /// to the sign-in page forever (max_age=0 is never met); the marker still refuses the old cookie (a browser that
+    /// skips the form comes back here), and the app checks auth_time in the ID token in any case.
+    /// </summary>
+    private static string SignInUrl(HttpContext context, OpenIddictRequest request, bool again = false)
     {
         var links = context.RequestServices.GetRequiredService<IOptions<LinksOptions>>().Value;
+        string[] dropped = again
+            ? [OAuthPaths.ConsentParameter, OpenIddictConstants.Parameters.Prompt, OpenIddictConstants.Parameters.MaxAge, OAuthPaths.SignedInAfterParameter]
+            : [OAuthPaths.ConsentParameter];
         var parameters = request.GetParameters()
-            .Where(p => p.Key != OAuthPaths.ConsentParameter && (string?)p.Value is { Length: > 0 })
+            .Where(p => !dropped.Contains(p.Key) && (string?)p.Value is { Length: > 0 })
             .Select(p => new KeyValuePair<string, string?>(p.Key, (string?)p.Value));
+        if (again)
+        {
+            var prompt = string.Join(' ', request.GetPromptValues().Where(v => v != PromptValues.Login));
+            var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeMilliseconds();
+            parameters = parameters.Append(new(OpenIddictConstants.Parameters.Prompt, prompt))
+                .Append(new(OAuthPaths.SignedInAfterParameter, now.ToString(CultureInfo.InvariantCulture)))
+                .Where(p => p.Value is { Length: > 0 });
+        }
+
         var returnUrl = OAuthServiceCollectionExtensions.Issuer(links).AbsolutePath + OAuthPaths.Authorize + QueryString.Create(parameters);
-        return $"{links.Base}{MemberCookie.SignInPath}?{MemberCookie.ReturnUrlParameter}={Uri.EscapeDataString(returnUrl)}";
+        var url = $"{links.Base}{MemberCookie.SignInPath}?{MemberCookie.ReturnUrlParameter}={Uri.EscapeDataString(returnUrl)}";
+        return again ? $"{url}&{MemberCookie.PromptParameter}={PromptValues.Login}" : url;
     }
 }

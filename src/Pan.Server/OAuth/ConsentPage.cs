@@ -123,7 +123,8 @@ public static class ConsentPage
         }
     }
 
-    private static string Policy(Uri redirect, Uri? logo)
+    /// <summary>The pages' policy, also allowing <paramref name="redirect"/>'s origin as a form target and <paramref name="logo"/>'s as an image source.</summary>
+    internal static string Policy(Uri redirect, Uri? logo)
     {
         var target = redirect.Scheme is "http" or "https" ? redirect.GetLeftPart(UriPartial.Authority) : redirect.Scheme + ":";
         var policy = HtmlPage.ContentSecurityPolicy.Replace("form-action 'self'", $"form-action 'self' {target}", StringComparison.Ordinal);

@@ -35,6 +35,10 @@ public sealed class OAuthMembers(PanDbContext db, AvatarUrls avatars, TimeProvid
         return member is not null && await IsLiveAsync(member, context.RequestAborted) ? member : null;
     }
 
+    /// <summary>When the browser's member signed in: the member cookie's issue time; null without one.</summary>
+    public static async Task<DateTimeOffset?> SignedInAtAsync(HttpContext context) =>
+        (await context.AuthenticateAsync(MemberCookie.Scheme)).Properties?.IssuedUtc;
+
     public async Task<bool> IsLiveAsync(SignedInMember member, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
@@ -102,12 +106,17 @@ public sealed class OAuthMembers(PanDbContext db, AvatarUrls avatars, TimeProvid
 
     // Why: the subject goes everywhere; profile, email and phone claims go into the ID token and access token only when
     // their scope was granted; the token generation goes into the access token only (userinfo and introspection check
-    // it; codes and refresh tokens keep every claim anyway); nothing else leaves.
+    // it; codes and refresh tokens keep every claim anyway); auth_time goes into the ID token; nothing else leaves.
     private static IEnumerable<string> DestinationsOf(Claim claim, ImmutableArray<string> scopes)
     {
         if (claim.Type == OAuthGenerations.ClaimType)
         {
             return [Destinations.AccessToken];
+        }
+
+        if (claim.Type == Claims.AuthenticationTime)
+        {
+            return [Destinations.IdentityToken];
         }
 
         var scope = claim.Type switch

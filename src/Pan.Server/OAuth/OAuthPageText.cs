@@ -2,7 +2,7 @@ using Pan.Server.Accounts;
 
 namespace Pan.Server.OAuth;
 
-/// <summary>Every sentence of the consent and "my apps" pages, in English and Traditional Chinese.</summary>
+/// <summary>Every sentence of the consent, "my apps" and sign-out question pages, in English and Traditional Chinese.</summary>
 public sealed record OAuthPageText(
     string ConsentTitle,
     string Wants,
@@ -17,7 +17,10 @@ public sealed record OAuthPageText(
     string NoApps,
     string Revoke,
     string Revoked,
-    string Since)
+    string Since,
+    string SignOutTitle,
+    string SignOutQuestion,
+    string SignOut)
 {
     public static OAuthPageText For(string language) => language == Locales.TraditionalChinese ? Chinese : English;
 
@@ -35,7 +38,10 @@ public sealed record OAuthPageText(
         NoApps: "You have not allowed any app to use your Pan member ID.",
         Revoke: "Remove access",
         Revoked: "Access removed. The app can no longer use your account until you allow it again.",
-        Since: "Allowed on");
+        Since: "Allowed on",
+        SignOutTitle: "Sign out?",
+        SignOutQuestion: "An app asked to sign you out of Pan. Sign out now?",
+        SignOut: "Sign out");
 
     private static readonly OAuthPageText Chinese = new(
         ConsentTitle: "要允許存取嗎？",
@@ -51,5 +57,8 @@ public sealed record OAuthPageText(
         NoApps: "您尚未授權任何應用程式使用您的 Pan 會員身分。",
         Revoke: "移除存取權",
         Revoked: "已移除存取權。在您再次允許之前，此應用程式無法使用您的帳號。",
-        Since: "授權日期");
+        Since: "授權日期",
+        SignOutTitle: "要登出嗎？",
+        SignOutQuestion: "有應用程式要求將您登出 Pan。現在登出嗎？",
+        SignOut: "登出");
 }

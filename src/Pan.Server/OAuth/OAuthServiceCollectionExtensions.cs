@@ -182,4 +182,10 @@ public static class OAuthPaths
 
     /// <summary>The extra authorize parameter that finishes a decided consent request (see <see cref="ConsentRequests"/>).</summary>
     public const string ConsentParameter = "pan_consent";
+
+    /// <summary>
+    /// The extra authorize parameter (Unix milliseconds) of a request coming back from a forced sign-in (prompt=login,
+    /// max_age): the member cookie must be issued after it.
+    /// </summary>
+    public const string SignedInAfterParameter = "pan_signed_in_after";
 }

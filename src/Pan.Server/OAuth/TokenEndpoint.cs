@@ -69,11 +69,24 @@ public static class TokenEndpoint
     /// Signs the browser out of the hosted pages — its Pan auth session is revoked and the cookie removed, as the pages'
     /// own sign-out does — and sends it to the client's registered post-logout URI. Why revoke: logout must end the
     /// session on the server (SECURITY 12); removing the cookie alone left any copy of it signed in until it expired.
+    /// A signed-in member is asked first unless the id_token_hint names them (<see cref="EndSessionPage"/>).
     /// The apps' OAuth grants stay (see README, "What ends an app's access").
     /// </summary>
     public static async Task<IResult> EndSessionAsync(HttpContext context)
     {
-        await context.RequestServices.GetRequiredService<MemberSignIn>().SignOutAsync(context, context.RequestAborted);
+        var member = await MemberSignIn.CurrentAsync(context);
+        if (member is not null && !await EndSessionPage.IsConfirmedAsync(context, member))
+        {
+            return EndSessionPage.Ask(context, member);
+        }
+
+        // Why only with a member: a request without a live member cookie (a cross-site form post, which SameSite=Lax
+        // keeps the cookie off) has no one to sign out, and its Set-Cookie would still clear the cookie in the browser.
+        if (member is not null)
+        {
+            await context.RequestServices.GetRequiredService<MemberSignIn>().SignOutAsync(context, context.RequestAborted);
+        }
+
         return Results.SignOut(new AuthenticationProperties { RedirectUri = "/" }, [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
     }
 }

@@ -272,8 +272,10 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
         var who = await SignInAsync(fixture.Server);
         using var browser = Browser(fixture.Server, who);
 
-        using var response = await browser.GetAsync("/connect/endsession?client_id=web-app&post_logout_redirect_uri=" + Uri.EscapeDataString("https://app.example.test/bye") + "&state=s1");
-        using var unregistered = await browser.GetAsync("/connect/endsession?client_id=web-app&post_logout_redirect_uri=" + Uri.EscapeDataString("https://evil.example.net/"));
+        var hint = await IdTokenAsync(who);
+
+        using var response = await browser.GetAsync("/connect/endsession?client_id=web-app&post_logout_redirect_uri=" + Uri.EscapeDataString("https://app.example.test/bye") + "&state=s1&id_token_hint=" + hint);
+        using var unregistered = await browser.GetAsync("/connect/endsession?client_id=web-app&post_logout_redirect_uri=" + Uri.EscapeDataString("https://evil.example.net/") + "&id_token_hint=" + hint);
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.StartsWith("https://app.example.test/bye", response.Headers.Location!.ToString(), StringComparison.Ordinal);
@@ -293,13 +295,105 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
             Assert.Equal("/account/consent", before.Headers.Location!.AbsolutePath);
         }
 
-        using var signedOut = await browser.GetAsync("/connect/endsession?client_id=web-app&post_logout_redirect_uri=" + Uri.EscapeDataString("https://app.example.test/bye"));
+        using var signedOut = await browser.GetAsync("/connect/endsession?client_id=web-app&post_logout_redirect_uri=" + Uri.EscapeDataString("https://app.example.test/bye") + "&id_token_hint=" + await IdTokenAsync(who));
         using var after = await copy.GetAsync(url);
 
         // Logging out revokes the session on the server (SECURITY 12), as the sign-in pages' sign-out does: removing the
         // cookie from one browser alone would leave any copy of it signed in until it expires.
         Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
         Assert.Equal("/account/sign-in", after.Headers.Location!.AbsolutePath);
+    }
+
+    [Fact]
+    public async Task Authorize_WithPromptLoginOrMaxAgeExceeded_SignsTheMemberInAgain_AndTheIdTokenCarriesAuthTime()
+    {
+        var who = await SignInAsync(fixture.Server);
+        using var browser = Browser(fixture.Server, who);
+        var signedInAt = fixture.Server.Clock.GetUtcNow();
+        var pkce = Pkce.Create();
+        var url = AuthorizeUrl(OAuthFixture.FirstPartyClient, OAuthFixture.FirstPartyRedirect, "openid", pkce);
+
+        using var login = await browser.GetAsync(url + "&prompt=login");
+        using var tooOld = await browser.GetAsync(url + "&max_age=0");
+        using var silent = await browser.GetAsync(url + "&prompt=none&max_age=0");
+        var returnUrl = QueryHelpers.ParseQuery(login.Headers.Location!.Query)["returnUrl"].ToString();
+        var form = await browser.GetStringAsync(login.Headers.Location!.PathAndQuery);
+        using var sameCookie = await browser.GetAsync(returnUrl);
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(1));
+        using var again = Browser(fixture.Server, who);
+        using var afterSignIn = await again.GetAsync(returnUrl);
+        using var recent = await browser.GetAsync(url + "&max_age=3600");
+        var (status, tokens) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(recent.Headers.Location!, "code"), ["redirect_uri"] = OAuthFixture.FirstPartyRedirect,
+            ["client_id"] = OAuthFixture.FirstPartyClient, ["code_verifier"] = pkce.Verifier,
+        });
+
+        // prompt=login and an older sign-in than max_age allows send a signed-in browser to the sign-in form, not to the
+        // app with a code (OIDC Core 3.1.2.1); the way back does not loop, and the same old cookie is still not enough.
+        foreach (var response in new[] { login, tooOld, sameCookie })
+        {
+            Assert.Equal("/account/sign-in", response.Headers.Location!.AbsolutePath);
+        }
+
+        Assert.Contains("name=\"phone\"", form, StringComparison.Ordinal);
+        Assert.DoesNotContain("prompt=login", returnUrl, StringComparison.Ordinal);
+        Assert.Equal("login_required", Param(silent.Headers.Location!, "error"));
+        Assert.StartsWith(OAuthFixture.FirstPartyRedirect + "?", afterSignIn.Headers.Location!.ToString(), StringComparison.Ordinal);
+        Assert.NotEmpty(Param(afterSignIn.Headers.Location!, "code"));
+        Assert.Equal(HttpStatusCode.OK, status);
+        var idToken = tokens.GetProperty("id_token").GetString()!.Split('.')[1];
+        var claims = JsonDocument.Parse(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(idToken)).RootElement;
+        Assert.Equal(signedInAt.ToUnixTimeSeconds(), claims.GetProperty("auth_time").GetInt64());
+    }
+
+    [Fact]
+    public async Task EndSession_WithoutTheMembersIdTokenHint_AsksFirst_SoAnotherSiteCannotSignTheMemberOut()
+    {
+        var who = await SignInAsync(fixture.Server);
+        var other = await SignInAsync(fixture.Server);
+        using var browser = Browser(fixture.Server, who);
+        using var copy = Browser(fixture.Server, who);
+        var url = AuthorizeUrl(OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid", Pkce.Create());
+        var parameters = new Dictionary<string, string>
+        {
+            ["client_id"] = OAuthFixture.WebClient, ["post_logout_redirect_uri"] = "https://app.example.test/bye", ["state"] = "s1",
+        };
+        var query = QueryHelpers.AddQueryString("/connect/endsession", parameters!);
+
+        using var asked = await browser.GetAsync(query);
+        var page = await asked.Content.ReadAsStringAsync();
+        using var posted = await browser.PostAsync("/connect/endsession", new FormUrlEncodedContent(parameters));
+        using var forged = await browser.PostAsync("/connect/endsession", new FormUrlEncodedContent(new Dictionary<string, string>(parameters) { ["pan_logout"] = "forged" }));
+        using var othersHint = await browser.GetAsync(query + "&id_token_hint=" + await IdTokenAsync(other));
+        using var stillSignedIn = await copy.GetAsync(url);
+        using var confirmed = await browser.PostAsync("/connect/endsession", new FormUrlEncodedContent(
+            HiddenInput().Matches(page).ToDictionary(m => m.Groups["name"].Value, m => WebUtility.HtmlDecode(m.Groups["value"].Value))));
+        using var after = await copy.GetAsync(url);
+        using var withoutCookie = Browser(fixture.Server, null);
+        using var crossSite = await withoutCookie.PostAsync("/connect/endsession", new FormUrlEncodedContent(parameters));
+
+        // Without an ID token of the signed-in member, the provider asks before it signs out (OIDC RP-Initiated Logout 2):
+        // a link or form on any site could otherwise end the member's session. The question is a page of Pan's own
+        // (no framing), and only its form, with a token bound to this session, signs out.
+        foreach (var response in new[] { asked, posted, forged, othersHint })
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Null(response.Headers.Location);
+            Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+        }
+
+        Assert.Contains("form-action 'self' https://app.example.test", asked.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        Assert.Equal("/account/consent", stillSignedIn.Headers.Location!.AbsolutePath);
+        Assert.Equal(HttpStatusCode.Redirect, confirmed.StatusCode);
+        Assert.StartsWith("https://app.example.test/bye", confirmed.Headers.Location!.ToString(), StringComparison.Ordinal);
+        Assert.Equal("s1", Param(confirmed.Headers.Location!, "state"));
+        Assert.Equal("/account/sign-in", after.Headers.Location!.AbsolutePath);
+
+        // A request without the member cookie (a cross-site form post: SameSite=Lax keeps the cookie off it) has no one to
+        // sign out, and must not clear the cookie either: browsers apply Set-Cookie on a top-level cross-site navigation.
+        Assert.Equal(HttpStatusCode.Redirect, crossSite.StatusCode);
+        Assert.False(crossSite.Headers.TryGetValues("Set-Cookie", out var cleared) && cleared.Any(c => c.StartsWith("pan_member=", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -328,6 +422,19 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
         }
 
         return QueryHelpers.AddQueryString("/connect/authorize", query.Where(p => p.Value is not null)!);
+    }
+
+    /// <summary>An ID token of the web app for <paramref name="who"/> (the id_token_hint of a logout).</summary>
+    private async Task<string> IdTokenAsync(SignedIn who)
+    {
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid", pkce));
+        var (_, tokens) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = OAuthFixture.WebRedirect,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
+        });
+        return tokens.GetProperty("id_token").GetString()!;
     }
 
     private static string Hidden(string html, string name) =>

@@ -89,7 +89,9 @@ public static class OAuthTestClient
         {
             var options = server.Services.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(MemberCookie.Scheme);
             var principal = MemberCookie.Create(new SignedInMember(who.Member.Uid, who.Member.ObjectId, who.Member.AccountId, who.SessionId, AuthMethods.Phone));
-            var ticket = options.TicketDataFormat.Protect(new AuthenticationTicket(principal, MemberCookie.Scheme));
+            // Why IssuedUtc: the cookie handler stamps it at sign-in, and prompt=login / max_age compare it (the member's sign-in time).
+            var properties = new AuthenticationProperties { IssuedUtc = server.Clock.GetUtcNow() };
+            var ticket = options.TicketDataFormat.Protect(new AuthenticationTicket(principal, properties, MemberCookie.Scheme));
             cookies.Add(server.HttpUri, new Cookie(options.Cookie.Name!, ticket));
         }
 

@@ -20,6 +20,9 @@ public static class MemberCookie
 
     public const string ReturnUrlParameter = "returnUrl";
 
+    /// <summary>"prompt=login" on the sign-in page: show the form even to a signed-in browser (the OAuth app asked for a fresh sign-in).</summary>
+    public const string PromptParameter = "prompt";
+
     public const string UidClaim = "uid";
     public const string ObjectIdClaim = "object_id";
     public const string AccountIdClaim = "account_id";

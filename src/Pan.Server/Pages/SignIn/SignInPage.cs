@@ -27,7 +27,9 @@ public static class SignInPage
             return BadReturnUrl(context);
         }
 
-        if (await MemberSignIn.CurrentAsync(context) is { } member)
+        // Why the form even when signed in, with prompt=login: /connect/authorize sends the browser here when the app asked
+        // for a fresh sign-in, and only a new sign-in (a new cookie) satisfies it.
+        if (context.Request.Query[MemberCookie.PromptParameter] != "login" && await MemberSignIn.CurrentAsync(context) is { } member)
         {
             var name = await context.RequestServices.GetRequiredService<MemberSignIn>().DisplayNameAsync(member.Uid, context.RequestAborted);
             return view.SignedIn(name ?? string.Empty, forward: false);
