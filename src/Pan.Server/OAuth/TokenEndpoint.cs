@@ -47,6 +47,10 @@ public static class TokenEndpoint
 
     public static async Task<IResult> UserInfoAsync(HttpContext context)
     {
+        // Why: the answer is the member's personal claims (email, phone); no cache on the way may keep it, as the token
+        // endpoint's answers are not kept (OIDC Core 5.3.2 leaves it to the provider; RFC 6749 5.1 for the token endpoint).
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers.Pragma = "no-cache";
         var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         var members = context.RequestServices.GetRequiredService<OAuthMembers>();
         var member = await members.FindAsync(result.Principal?.GetClaim(Claims.Subject), context.RequestAborted);

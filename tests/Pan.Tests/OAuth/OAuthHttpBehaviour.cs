@@ -98,6 +98,7 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(who.Member.ObjectId.ToString("D"), claims.GetProperty("sub").GetString());
         Assert.Equal(who.Member.Email, claims.GetProperty("email").GetString());
+        Assert.True(userInfo.Headers.CacheControl?.NoStore, "userinfo answers with the member's claims must not be stored by any cache");
         Assert.False(claims.TryGetProperty("phone_number", out _), "phone was not granted");
 
         // Remembered: the next request for these scopes goes straight back to the app.
