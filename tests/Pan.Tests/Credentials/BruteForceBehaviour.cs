@@ -135,6 +135,18 @@ public abstract class BruteForceBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task SixtyFailuresRecordedAtOnce_AreEachCounted_NoneFails()
+    {
+        // Why: guesses from many clients land at once; each failure must count, exactly once, whatever the contention
+        // (a compare-and-set loop gave up under it, and the guess answered INTERNAL).
+        var member = await MemberWithPasswordAsync(Server);
+        await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => Task.Run(() => UseAsync<FailureCounter>(Server, c => c.RecordFailureAsync(member.Uid, default)))));
+
+        Assert.Equal(60, await FailuresAsync(Server, member.Uid));
+        await ExpectAuthFailed(member.DisplayName!, Password);
+    }
+
+    [Fact]
     public async Task ThirtyParallelWrongPasswords_AllAnswerLikeWrong_AndLeaveTheMemberWaiting()
     {
         // Why 30: an attacker fires guesses at once; every one must be counted or refused, none may answer INTERNAL.
