@@ -40,8 +40,9 @@ public static class AuthorizeEndpoint
 
         // Why not for in-process requests: the gRPC caller proved the member with a Pan access token and has no browser
         // to sign in again with (ConsentProcess.Do carries neither prompt nor max_age).
-        var signedInAt = OAuthPipeline.MemberOf(context) is null ? await OAuthMembers.SignedInAtAsync(context) : null;
-        if (OAuthPipeline.MemberOf(context) is null && MustSignInAgain(request, signedInAt, services.GetRequiredService<TimeProvider>().GetUtcNow()))
+        var inProcess = OAuthPipeline.MemberOf(context) is not null;
+        var signedInAt = inProcess ? null : await OAuthMembers.SignedInAtAsync(context);
+        if (!inProcess && MustSignInAgain(request, signedInAt, services.GetRequiredService<TimeProvider>().GetUtcNow()))
         {
             return request.HasPromptValue(PromptValues.None)
                 ? Forbid(OpenIddictConstants.Errors.LoginRequired, "The member must sign in again.")

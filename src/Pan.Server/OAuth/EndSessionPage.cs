@@ -71,11 +71,11 @@ public static class EndSessionPage
         {
             if (name != ConfirmParameter && (string?)value is { Length: > 0 } plain)
             {
-                Hidden(html, name, plain);
+                html.Append(HtmlPage.Hidden(name, plain));
             }
         }
 
-        Hidden(html, ConfirmParameter, token);
+        html.Append(HtmlPage.Hidden(ConfirmParameter, token));
         html.Append("<button type=\"submit\">").Append(HtmlPage.E(text.SignOut)).Append("</button></form>");
         var result = HtmlPage.Render(context, language, text.SignOutTitle, html.ToString());
         // Why: browsers check form-action against the redirect that follows the post, to the app's registered post-logout URI.
@@ -86,9 +86,6 @@ public static class EndSessionPage
 
         return result;
     }
-
-    private static void Hidden(StringBuilder html, string name, string value) =>
-        html.Append("<input type=\"hidden\" name=\"").Append(HtmlPage.E(name)).Append("\" value=\"").Append(HtmlPage.E(value)).Append("\">");
 
     private static IDataProtector Protector(HttpContext context) =>
         context.RequestServices.GetRequiredService<IDataProtectionProvider>().CreateProtector("Pan.OAuth.EndSession.v1");

@@ -33,6 +33,9 @@ public static class HtmlPage
     /// <summary>HTML-encodes a value for text or a double-quoted attribute.</summary>
     public static string E(string? value) => Encoder.Encode(value ?? string.Empty);
 
+    /// <summary>A hidden form field, name and value encoded.</summary>
+    public static string Hidden(string name, string value) => "<input type=\"hidden\" name=\"" + E(name) + "\" value=\"" + E(value) + "\">";
+
     /// <summary>
     /// Writes the page; <paramref name="body"/> is already-encoded HTML. <paramref name="refresh"/> (absolute, or a local
     /// path) sends the browser on after <paramref name="refreshSeconds"/>.

@@ -126,8 +126,7 @@ internal sealed class SignInView(HttpContext context, string language, string re
                + Hidden(MemberCookie.ReturnUrlParameter, returnUrl);
     }
 
-    private static string Hidden(string name, string value) =>
-        "<input type=\"hidden\" name=\"" + HtmlPage.E(name) + "\" value=\"" + HtmlPage.E(value) + "\">";
+    private static string Hidden(string name, string value) => HtmlPage.Hidden(name, value);
 
     private static string Field(string name, string label, string type, string value, string autocomplete, string extra) =>
         $"<label for=\"{name}\">{HtmlPage.E(label)}</label><input id=\"{name}\" name=\"{name}\" type=\"{type}\" value=\"{HtmlPage.E(value)}\" autocomplete=\"{autocomplete}\" {extra} required>";
