@@ -37,6 +37,15 @@ public sealed record BenchOptions
     /// <summary>Members signed in through the API (phone login, then AccessToken) for validate and me.</summary>
     public int Tokens { get; init; } = 200;
 
+    /// <summary>
+    /// Rounds of the paired password check: password-verify and the hash floor in alternating windows
+    /// (<see cref="Scenarios.FloorPairing"/>); 0 leaves the target to the probe before the single window.
+    /// </summary>
+    public int PasswordRounds { get; init; } = 4;
+
+    /// <summary>Measured length of one window of the paired password check.</summary>
+    public TimeSpan PasswordWindow { get; init; } = TimeSpan.FromSeconds(3);
+
     /// <summary>Members given a password for password-verify.</summary>
     public int PasswordMembers { get; init; } = 16;
 

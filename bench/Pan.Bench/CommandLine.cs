@@ -17,6 +17,9 @@ public static class CommandLine
           --concurrency 32              calls in flight (floor, validate, me, read-object)
           --flow-concurrency 16         flows in flight (phone-login, register)
           --password-concurrency 8      calls in flight (password-verify)
+          --password-rounds 4           rounds of the paired password check (hash floor and password-verify
+                                        in alternating windows; 0: none)
+          --password-window 3           seconds measured per window of the paired password check
           --channels 2                  gRPC channels (HTTP/2 connections)
           --tokens 200                  members signed in through the API for validate/me
           --scale-members N             companion server's member count for the paired size comparison
@@ -77,6 +80,8 @@ public static class CommandLine
         "--channels" => o with { Channels = Int(value) },
         "--tokens" => o with { Tokens = Int(value) },
         "--scale-members" => o with { ScaleMembers = value == "0" ? 0 : Int(value) },
+        "--password-rounds" => o with { PasswordRounds = value == "0" ? 0 : Int(value) },
+        "--password-window" => o with { PasswordWindow = Seconds(value) },
         "--scale-rounds" => o with { ScaleRounds = Int(value) },
         "--scale-window" => o with { ScaleWindow = Seconds(value) },
         "--scale-warmup" => o with { ScaleWarmup = Seconds(value) },

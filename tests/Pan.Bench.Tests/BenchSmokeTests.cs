@@ -26,6 +26,9 @@ public sealed class BenchSmokeTests : IDisposable
             PasswordConcurrency = 2,
             Tokens = 6,
             PasswordMembers = 2,
+            // The paired password check: the hash floor and password-verify in alternating windows.
+            PasswordRounds = 2,
+            PasswordWindow = TimeSpan.FromSeconds(0.5),
             // The paired size comparison, against a companion server with fewer members.
             ScaleMembers = 100,
             ScaleRounds = 2,
@@ -77,11 +80,21 @@ public sealed class BenchSmokeTests : IDisposable
             Assert.NotNull(paired.ThroughputRatio);
         }
 
+        // Password-verify and the hash floor alternated, floor first in the first round.
+        var verify = run.Scenarios.Single(s => s.Name == ScenarioNames.PasswordVerify);
+        var pairing = Assert.IsType<FloorPairing>(verify.Paired);
+        Assert.Equal([true, false], pairing.Rounds.Select(r => r.FloorFirst));
+        Assert.True(pairing.Rounds.All(r => r.Floor > 0 && r.Scenario.Throughput > 0), $"password-verify: a window without calls\n{log}");
+        Assert.True(pairing.Errors == 0, $"password-verify: {string.Join("; ", pairing.Rounds.SelectMany(r => r.Scenario.ErrorSamples))}\n{log}");
+        Assert.NotNull(pairing.Ratio);
+
         Assert.True(File.Exists(Path.Combine(output.FullName, "results.json")));
         var markdown = await File.ReadAllTextAsync(Path.Combine(output.FullName, "results.md"));
         Assert.Contains("| sqlite | 300 | validate |", markdown, StringComparison.Ordinal);
         Assert.Contains("| sqlite | phone-login | 100 / 300 |", markdown, StringComparison.Ordinal);
         Assert.Contains("phone-login at 300: throughput ≥ 0.9 × at 100 (paired windows)", markdown, StringComparison.Ordinal);
+        Assert.Contains("| sqlite | 300 | password-verify |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| password-verify ≥ 0.8 × hash (paired windows) | sqlite 300 |", markdown, StringComparison.Ordinal);
     }
 
     public void Dispose() => output.Delete(recursive: true);

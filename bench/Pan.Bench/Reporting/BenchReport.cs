@@ -43,6 +43,8 @@ public sealed record BenchSettings(
     int Concurrency,
     int FlowConcurrency,
     int PasswordConcurrency,
+    int PasswordRounds,
+    double PasswordWindowSeconds,
     int Channels,
     int Tokens,
     int ReadBatch,
@@ -54,7 +56,8 @@ public sealed record BenchSettings(
     string? Note)
 {
     public static BenchSettings From(BenchOptions o) => new(
-        o.Duration.TotalSeconds, o.Warmup.TotalSeconds, o.FloorProbe.TotalSeconds, o.Concurrency, o.FlowConcurrency, o.PasswordConcurrency, o.Channels,
+        o.Duration.TotalSeconds, o.Warmup.TotalSeconds, o.FloorProbe.TotalSeconds, o.Concurrency, o.FlowConcurrency, o.PasswordConcurrency, o.PasswordRounds,
+        o.PasswordWindow.TotalSeconds, o.Channels,
         o.Tokens, o.ReadBatch, o.HashMemoryKiB, o.HashIterations, o.ScaleRounds, o.ScaleWindow.TotalSeconds, o.ScaleWarmup.TotalSeconds, o.Note);
 }
 

@@ -74,6 +74,25 @@ public static class MarkdownReport
             }
         }
 
+        var floorPaired = report.Runs.SelectMany(r => r.Scenarios.Where(x => x.Paired is not null).Select(x => (Run: r, Result: x))).ToList();
+        if (floorPaired.Count > 0)
+        {
+            md.AppendLine();
+            Line(md, $"Paired password check: the hash floor (in the bench, the server idle) and password-verify alternate in {s.PasswordRounds} rounds of one {s.PasswordWindowSeconds:0.#} s window each (the first of a round alternates, floor first); ratio = password-verify's calls summed over the rounds ÷ the floor's hashes. The target is judged on this ratio.");
+            md.AppendLine();
+            md.AppendLine("| database | members | scenario | per round: floor / scenario | ratio | CPU µs/call | errors |");
+            md.AppendLine("|---|--:|---|---|--:|--:|--:|");
+            foreach (var (run, x) in floorPaired)
+            {
+                var p = x.Paired!;
+                var rounds = string.Join(" · ", p.Rounds.Select(r => $"{r.Floor:F1} / {r.Scenario.Throughput:F1}"));
+                var cost = p.Rounds.All(r => r.Scenario.CpuMicrosPerCall is not null)
+                    ? p.Rounds.Average(r => r.Scenario.CpuMicrosPerCall!.Value).ToString("F0", CultureInfo.InvariantCulture)
+                    : "–";
+                Line(md, $"| {run.Database} | {run.Members:N0} | {x.Name} | {rounds} | {Opt(p.Ratio, "F3")} | {cost} | {p.Errors} |");
+            }
+        }
+
         md.AppendLine();
         md.AppendLine("| target | where | measured | result |");
         md.AppendLine("|---|---|--:|---|");

@@ -39,10 +39,19 @@ public static class Targets
                     continue;
                 }
 
-                var ratio = run.Ratio(scenario);
                 var floor = ScenarioNames.FloorOf(scenario);
+                if (result.Paired is { } paired)
+                {
+                    var probe = run.Ratio(scenario) is { } single ? $"; the single window against its probe: {Format(single)}" : string.Empty;
+                    checks.Add(new TargetCheck($"{scenario} ≥ {min} × {floor} (paired windows)", where,
+                        paired.Ratio is { } p ? $"{Format(p)} ({paired.Rounds.Count} rounds{probe})" : "n/a",
+                        paired.Ratio is { } value ? value >= min && paired.Errors == 0 && result.Errors == 0 : null));
+                    continue;
+                }
+
+                var ratio = run.Ratio(scenario);
                 checks.Add(new TargetCheck($"{scenario} ≥ {min} × {floor}", where,
-                    ratio is { } r ? Format(r) : result.Reason ?? "n/a", ratio is { } value ? value >= min && result.Errors == 0 : null));
+                    ratio is { } r ? Format(r) : result.Reason ?? "n/a", ratio is { } v ? v >= min && result.Errors == 0 : null));
             }
 
             if (run.Find(ScenarioNames.ValidatePaced) is { } paced)

@@ -65,6 +65,9 @@ public sealed record ScenarioResult(
     /// <summary>Bytes the server logged per call (per RPC for flows) over the scenario, warm-up included; null without a server process.</summary>
     public double? LogBytesPerCall { get; init; }
 
+    /// <summary>The scenario and its floor in alternating windows, where the scenario is measured so (password-verify).</summary>
+    public FloorPairing? Paired { get; init; }
+
     /// <summary>Throughput divided by <see cref="FloorThroughput"/>.</summary>
     public double? Ratio => Available && FloorThroughput is > 0 ? Throughput / FloorThroughput : null;
 
