@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.Extensions.Options;
 using Pan.Data;
 using Pan.Data.Credentials;
@@ -23,14 +25,18 @@ public readonly record struct LockState(bool Locked, TimeSpan RetryAfter, bool H
 /// </remarks>
 public sealed class FailureCounter(PanDbContext db, TimeProvider clock, IOptions<BruteForceOptions> options, ILogger<FailureCounter> logger)
 {
+    private static readonly ConditionalWeakTable<IModel, Func<PanDbContext, long, CancellationToken, Task<LockRow?>>> StateQueries = new();
+
+    /// <remarks>Compiled once per model: every secret check reads this, most of them twice (before and after hashing).</remarks>
     public async Task<LockState> StateAsync(long uid, CancellationToken cancellationToken)
     {
-        var row = await db.Set<LoginFailure>().AsNoTracking()
-            .Where(f => f.Uid == uid)
-            .Select(f => new { f.LockedUntil })
-            .FirstOrDefaultAsync(cancellationToken);
+        var query = StateQueries.GetValue(db.Model, _ => EF.CompileAsyncQuery((PanDbContext context, long member, CancellationToken _) =>
+            context.Set<LoginFailure>().AsNoTracking().Where(f => f.Uid == member).Select(f => new LockRow(f.LockedUntil)).FirstOrDefault()));
+        var row = await query(db, uid, cancellationToken);
         return StateOf(row is not null, row?.LockedUntil, clock.GetUtcNow());
     }
+
+    private sealed record LockRow(DateTimeOffset? LockedUntil);
 
     /// <summary>
     /// The state <see cref="StateAsync"/> answers for a member whose counter row exists (<paramref name="hasRow"/>) with

@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Pan.Data;
 using Pan.Data.Credentials;
 using Pan.Server.BruteForce;
@@ -17,6 +19,11 @@ public enum SecretCheck
     Locked,
     NotSet,
 }
+
+/// <summary>What a password check reads of a member before hashing (<see cref="CredentialStore.FindSecretsAsync"/>).</summary>
+/// <param name="HasFailureRow">Whether the member has a failure streak on record.</param>
+/// <param name="LockedUntil">The counter's wait or lock, when it has one.</param>
+public sealed record StoredSecrets(long Uid, string? PasswordHash, string? AnswerHash, bool HasFailureRow, DateTimeOffset? LockedUntil);
 
 /// <summary>New secrets already hashed (the slow part), ready to be written inside a short transaction.</summary>
 /// <param name="PasswordHash">Argon2id hash of the new password, or null to keep the password.</param>
@@ -46,6 +53,8 @@ public sealed class CredentialStore(
     TimeProvider clock,
     ILogger<CredentialStore> logger)
 {
+    private static readonly ConditionalWeakTable<IModel, Func<PanDbContext, string?, string?, CancellationToken, Task<StoredSecrets?>>> SecretsQueries = new();
+
     public async Task<CredentialStatus> StatusAsync(long uid, CancellationToken cancellationToken)
     {
         var row = await (
@@ -114,23 +123,48 @@ public sealed class CredentialStore(
     }
 
     /// <summary>
+    /// The live member with this display-name key and/or verified email key (both must fit when both are given), with
+    /// its password and answer hashes and its failure-counter state, in one statement; null when nobody fits. An
+    /// unverified address names nobody: several members may hold it.
+    /// </summary>
+    /// <remarks>
+    /// Why one compiled statement: VerifyMemberByPassword made three reads (the member, its credentials, its counter)
+    /// before hashing, each a round trip and a LINQ translation; together they were a sixth of the call's CPU beside
+    /// Argon2id (BENCHMARKS.md change 34). A null key drops its condition: EF Core builds the SQL for the keys given.
+    /// </remarks>
+    public Task<StoredSecrets?> FindSecretsAsync(string? displayNameKey, string? emailKey, CancellationToken cancellationToken)
+    {
+        var query = SecretsQueries.GetValue(db.Model, _ => EF.CompileAsyncQuery(
+            (PanDbContext context, string? nameKey, string? email, CancellationToken _) => (
+                    from m in context.Members
+                    where m.Deleted == null
+                        && (nameKey == null || m.DisplayNameKey == nameKey)
+                        && (email == null || (m.EmailKey == email && m.EmailVerified))
+                    from c in context.Set<MemberCredential>().Where(c => c.Uid == m.Uid).DefaultIfEmpty()
+                    from f in context.Set<LoginFailure>().Where(f => f.Uid == m.Uid).DefaultIfEmpty()
+                    select new StoredSecrets(m.Uid, c == null ? null : c.PasswordHash, c == null ? null : c.SecurityAnswerHash, f != null, f == null ? null : f.LockedUntil))
+                .AsNoTracking()
+                .FirstOrDefault()));
+        return query(db, displayNameKey, emailKey, cancellationToken);
+    }
+
+    /// <summary>
     /// Re-authentication by password plus, when the member has a security question, its answer: one attempt for the
     /// failure counter (any wrong part counts one failure; only both right reset it, so knowing the password does not
     /// buy unlimited answer guesses). <c>AnswerRequired</c> is true when the password was right but the member has a
     /// question and <paramref name="answer"/> is empty; the counter is then left as it was.
     /// </summary>
-    public async Task<(SecretCheck Result, bool AnswerRequired)> CheckPasswordAndAnswerAsync(long uid, string password, string? answer, CancellationToken cancellationToken)
+    /// <param name="stored">The member's secrets and failure state as <see cref="FindSecretsAsync"/> read them.</param>
+    public async Task<(SecretCheck Result, bool AnswerRequired)> CheckPasswordAndAnswerAsync(StoredSecrets stored, string password, string? answer, CancellationToken cancellationToken)
     {
-        var stored = await db.Set<MemberCredential>().AsNoTracking().Where(c => c.Uid == uid)
-            .Select(c => new { c.PasswordHash, c.SecurityAnswerHash })
-            .FirstOrDefaultAsync(cancellationToken);
-        if ((await failures.StateAsync(uid, cancellationToken)).Locked)
+        var uid = stored.Uid;
+        if (FailureCounter.StateOf(stored.HasFailureRow, stored.LockedUntil, clock.GetUtcNow()).Locked)
         {
             await hasher.VerifyAgainstDummyAsync(password, cancellationToken);
             return (SecretCheck.Locked, false);
         }
 
-        if (stored?.PasswordHash is not { } passwordHash)
+        if (stored.PasswordHash is not { } passwordHash)
         {
             await hasher.VerifyAgainstDummyAsync(password, cancellationToken);
             return (SecretCheck.NotSet, false);
@@ -143,7 +177,7 @@ public sealed class CredentialStore(
             return (SecretCheck.Wrong, false);
         }
 
-        if (stored.SecurityAnswerHash is { } answerHash)
+        if (stored.AnswerHash is { } answerHash)
         {
             if (string.IsNullOrWhiteSpace(answer))
             {

@@ -1,6 +1,4 @@
 using Grpc.Core;
-using Microsoft.EntityFrameworkCore;
-using Pan.Data;
 using Pan.General.Member;
 using Pan.Server.Captcha;
 using Pan.Server.DisplayNames;
@@ -23,7 +21,7 @@ namespace Pan.Server.Credentials;
 /// When captcha is not off (Pan:Captcha:Mode always or risk), recaptcha_token must pass the Web platform's check
 /// first (PERMISSION_DENIED ErrFailed otherwise): this endpoint guesses passwords for anyone who can reach it.
 /// </remarks>
-public sealed class PasswordVerification(PanDbContext db, TokenService tokens, CredentialStore store, PasswordHasher hasher, CaptchaVerifier captcha)
+public sealed class PasswordVerification(TokenService tokens, CredentialStore store, PasswordHasher hasher, CaptchaVerifier captcha)
 {
     private static readonly string[] Operations = [VerifyPurposes.UpdateCredential, VerifyPurposes.SwitchMember, VerifyPurposes.Delete];
 
@@ -63,10 +61,10 @@ public sealed class PasswordVerification(PanDbContext db, TokenService tokens, C
             throw PanError.Of(Err.Failed, StatusCode.PermissionDenied, "The reCAPTCHA was not accepted.", new FieldViolation("recaptcha_token", "was not accepted"));
         }
 
-        var uid = await FindAsync(name, email, cancellationToken);
+        var stored = await store.FindSecretsAsync(name is null ? null : DisplayNameRules.Key(name), email?.ToLowerInvariant(), cancellationToken);
         var answer = CredentialChanges.SetQuestion(request.SecurityQuestion)?.Answer;
-        var (result, answerRequired) = uid is { } found
-            ? await store.CheckPasswordAndAnswerAsync(found, request.Password, answer, cancellationToken)
+        var (result, answerRequired) = stored is not null
+            ? await store.CheckPasswordAndAnswerAsync(stored, request.Password, answer, cancellationToken)
             : (await UnknownAsync(request.Password, cancellationToken), false);
         if (answerRequired)
         {
@@ -80,30 +78,8 @@ public sealed class PasswordVerification(PanDbContext db, TokenService tokens, C
             throw PanError.Of(Err.AuthFailed, StatusCode.PermissionDenied, "The member or password is wrong.");
         }
 
-        var verify = await tokens.IssueVerifyTokenAsync(uid!.Value, operation, cancellationToken);
+        var verify = await tokens.IssueVerifyTokenAsync(stored!.Uid, operation, cancellationToken);
         return new VerifyMemberByPasswordResponse { VerifyToken = verify.Token };
-    }
-
-    /// <summary>
-    /// The live member named by display name and/or verified email (both must fit when both are given). An unverified
-    /// address names nobody: several members may hold it.
-    /// </summary>
-    private async Task<long?> FindAsync(string? name, string? email, CancellationToken cancellationToken)
-    {
-        var query = db.Members.AsNoTracking().Where(m => m.Deleted == null);
-        if (name is not null)
-        {
-            var key = DisplayNameRules.Key(name);
-            query = query.Where(m => m.DisplayNameKey == key);
-        }
-
-        if (email is not null)
-        {
-            var key = email.ToLowerInvariant();
-            query = query.Where(m => m.EmailKey == key && m.EmailVerified);
-        }
-
-        return await query.Select(m => (long?)m.Uid).FirstOrDefaultAsync(cancellationToken);
     }
 
     private async Task<SecretCheck> UnknownAsync(string password, CancellationToken cancellationToken)

@@ -51,6 +51,32 @@ public abstract class VerifyByPasswordBehaviour<TFixture>(TFixture fixture) : IC
     }
 
     [Fact]
+    public async Task AnUnverifiedEmail_AndADeletedMember_NameNobody_AndCountNoFailure()
+    {
+        var unverified = await MemberWithPasswordAsync(Server);
+        var email = $"{unverified.DisplayName}@example.com";
+        await TestMembers.UpdateAsync(Server, unverified.Uid, m =>
+        {
+            m.Email = email;
+            m.EmailKey = email;
+            m.EmailVerified = false;
+        });
+        var deleted = await MemberWithPasswordAsync(Server);
+        await TestMembers.UpdateAsync(Server, deleted.Uid, m => m.Deleted = DateTimeOffset.UtcNow);
+
+        var byEmail = await ExpectAuthFailed(new VerifyMemberByPasswordRequest { Email = email, Password = Password });
+        var byDeletedName = await ExpectAuthFailed(new VerifyMemberByPasswordRequest { DisplayName = deleted.DisplayName, Password = Password });
+        var wrong = await ExpectAuthFailed(new VerifyMemberByPasswordRequest { DisplayName = unverified.DisplayName, Password = "not the password" });
+
+        Assert.Equal(wrong.Status.Detail, byEmail.Status.Detail);
+        Assert.Equal(wrong.Status.Detail, byDeletedName.Status.Detail);
+        Assert.Equal(0, await FailuresAsync(Server, deleted.Uid));
+        // The name still works for the member whose address is unverified; the one wrong password above is its only failure.
+        Assert.Equal(1, await FailuresAsync(Server, unverified.Uid));
+        Assert.NotEmpty((await Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = unverified.DisplayName, Password = Password })).VerifyToken);
+    }
+
+    [Fact]
     public async Task OneMegabytePassword_AnswersLikeAWrongOne_ForAKnownOrUnknownMember_NeverInternal()
     {
         // SECURITY 17: the oversized password is refused before Argon2id; the answer is the usual one, never INTERNAL.
