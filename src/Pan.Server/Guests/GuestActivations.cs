@@ -102,7 +102,10 @@ public sealed class GuestActivations(
         return delivered;
     }
 
-    /// <summary><c>admin/user/activate/{actCode}</c>: the member's uid, or <see cref="ApinodeException"/> 1 (no code) / 2 (wrong, expired or used).</summary>
+    /// <summary>
+    /// <c>admin/user/activate/{actCode}</c>: the member's uid, or <see cref="ApinodeException"/> 1 (no code) / 2 (wrong,
+    /// expired or used, or a texted code of a member the failure counter holds).
+    /// </summary>
     public async Task<long> ActivateAsync(string? actCode, CancellationToken cancellationToken)
     {
         var code = actCode?.Trim();
@@ -207,9 +210,21 @@ public sealed class GuestActivations(
         var now = clock.GetUtcNow();
         var max = options.Value.MaxCodeAttempts;
         var target = number.Value;
-        var live = await db.Set<GuestActivation>().AsNoTracking()
+        var candidates = await db.Set<GuestActivation>().AsNoTracking()
             .Where(a => a.Target == target && a.Scheme == 2 && a.UsedAt == null && a.Expires > now && a.Attempts < max)
             .ToListAsync(cancellationToken);
+        // Why: a member the failure counter makes wait (or has locked) gets its code refused without it being looked at,
+        // the right one too, and the refused try is not counted (SECURITY 10). Mailed links are left out of this: their
+        // secret is a 256-bit token, which the counter does not need to protect.
+        var live = new List<GuestActivation>(candidates.Count);
+        foreach (var candidate in candidates)
+        {
+            if (!(await failures.StateAsync(candidate.Uid, cancellationToken)).Locked)
+            {
+                live.Add(candidate);
+            }
+        }
+
         var match = live.FirstOrDefault(a => CryptographicOperations.FixedTimeEquals(a.SecretHash, CodeHash(a.ActId, code)));
         if (match is null && live.Count > 0)
         {

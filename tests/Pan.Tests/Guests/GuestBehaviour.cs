@@ -1,9 +1,11 @@
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Pan.Data;
 using Pan.Data.Credentials;
 using Pan.Data.Guests;
+using Pan.Server.BruteForce;
 using Pan.Tests.Email;
 using Pan.Tests.Infrastructure;
 using PhoneFlowPhones = Pan.Tests.PhoneFlows.Phones;
@@ -116,6 +118,38 @@ public abstract partial class GuestBehaviour<TFixture>(TFixture fixture) : IClas
         Assert.Equal(2, (await ActivateAsync("not-a-code")).Code);
         Assert.Equal(0, (await ActivateAsync($"{code}@{national}")).Code);
         Assert.Equal(2, (await ActivateAsync($"{code}@{national}")).Code);
+    }
+
+    [Fact]
+    public async Task Activate_WithTheRightCode_WhileTheMemberIsLocked_IsRefusedLikeAWrongOne_AndKeepsTheCode()
+    {
+        // SECURITY 10: a locked member's secrets are refused without being looked at, the right one too.
+        var temp = await SmsApp.CreateTempAsync();
+        var (national, e164) = PhoneFlowPhones.NewNumber();
+        Assert.Equal(0, (await SmsApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = ApinodeClient.ClientHash() }, temp.Token)).Code);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlowPhones.Wait);
+        var maxFailures = fixture.Server.Services.GetRequiredService<IOptions<BruteForceOptions>>().Value.MaxFailures;
+        await UseAsync<FailureCounter, bool>(async counter =>
+        {
+            for (var i = 0; i < maxFailures; i++)
+            {
+                await counter.RecordFailureAsync(temp.Id, default);
+            }
+
+            return (await counter.StateAsync(temp.Id, default)).Locked;
+        });
+
+        Assert.Equal(2, (await ActivateAsync($"{code}@{national}")).Code);
+        Assert.Null((await DbAsync(db => db.Set<GuestAccount>().AsNoTracking().FirstAsync(g => g.Uid == temp.Id))).Activated);
+
+        // An operator releases the lock: the code was not spent by the refused try.
+        await UseAsync<FailureCounter, bool>(async counter =>
+        {
+            await counter.ResetAsync(temp.Id, default);
+            return true;
+        });
+        var activated = await ActivateAsync($"{code}@{national}");
+        Assert.Equal((0, temp.Id), (activated.Code, activated.Id));
     }
 
     [Fact]
@@ -303,6 +337,13 @@ public abstract partial class GuestBehaviour<TFixture>(TFixture fixture) : IClas
     {
         var match = LinkPattern().Match(text ?? string.Empty);
         return match.Success ? new Uri(match.Value) : throw new Xunit.Sdk.XunitException($"No activation link in: {text}");
+    }
+
+    private async Task<T> UseAsync<TService, T>(Func<TService, Task<T>> work)
+        where TService : notnull
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<TService>());
     }
 
     private async Task<T> DbAsync<T>(Func<PanDbContext, Task<T>> work)
