@@ -19,13 +19,7 @@ public abstract class VerifyByPasswordBehaviour<TFixture>(TFixture fixture) : IC
     public async Task ByDisplayNameOrEmail_GivesAVerifyTokenForTheNamedOperation()
     {
         var member = await MemberWithPasswordAsync(Server);
-        var email = $"{member.DisplayName}@Example.com";
-        await TestMembers.UpdateAsync(Server, member.Uid, m =>
-        {
-            m.Email = email;
-            m.EmailKey = email.ToLowerInvariant();
-            m.EmailVerified = true;
-        });
+        var email = await GiveEmailAsync(member, $"{member.DisplayName}@Example.com", verified: true);
 
         var byName = await Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = member.DisplayName!.ToUpperInvariant(), Password = Password });
         var byEmail = await Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { Email = email.ToUpperInvariant(), Password = Password, SessionToken = "switch-member" });
@@ -54,13 +48,7 @@ public abstract class VerifyByPasswordBehaviour<TFixture>(TFixture fixture) : IC
     public async Task AnUnverifiedEmail_AndADeletedMember_NameNobody_AndCountNoFailure()
     {
         var unverified = await MemberWithPasswordAsync(Server);
-        var email = $"{unverified.DisplayName}@example.com";
-        await TestMembers.UpdateAsync(Server, unverified.Uid, m =>
-        {
-            m.Email = email;
-            m.EmailKey = email;
-            m.EmailVerified = false;
-        });
+        var email = await GiveEmailAsync(unverified, $"{unverified.DisplayName}@example.com", verified: false);
         var deleted = await MemberWithPasswordAsync(Server);
         await TestMembers.UpdateAsync(Server, deleted.Uid, m => m.Deleted = DateTimeOffset.UtcNow);
 
@@ -187,6 +175,17 @@ public abstract class VerifyByPasswordBehaviour<TFixture>(TFixture fixture) : IC
 
         var verified = await client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = member.DisplayName, Password = Password, RecaptchaToken = google.Accept() });
         Assert.NotEmpty(verified.VerifyToken);
+    }
+
+    private async Task<string> GiveEmailAsync(Pan.Data.Members.Member member, string email, bool verified)
+    {
+        await TestMembers.UpdateAsync(Server, member.Uid, m =>
+        {
+            m.Email = email;
+            m.EmailKey = email.ToLowerInvariant();
+            m.EmailVerified = verified;
+        });
+        return email;
     }
 
     private async Task<RpcException> ExpectAuthFailed(VerifyMemberByPasswordRequest request) =>
