@@ -54,6 +54,7 @@ public sealed class CredentialStore(
     ILogger<CredentialStore> logger)
 {
     private static readonly ConditionalWeakTable<IModel, Func<PanDbContext, string?, string?, CancellationToken, Task<StoredSecrets?>>> SecretsQueries = new();
+    private static readonly ConditionalWeakTable<IModel, Func<PanDbContext, long, CancellationToken, Task<StoredSecrets?>>> SecretsByUidQueries = new();
 
     public async Task<CredentialStatus> StatusAsync(long uid, CancellationToken cancellationToken)
     {
@@ -92,11 +93,11 @@ public sealed class CredentialStore(
 
     public async Task<SecretCheck> CheckPasswordAsync(long uid, string password, CancellationToken cancellationToken)
     {
-        var stored = await db.Set<MemberCredential>().AsNoTracking().Where(c => c.Uid == uid).Select(c => c.PasswordHash).FirstOrDefaultAsync(cancellationToken);
-        var check = await CheckAsync(uid, password, stored, cancellationToken);
+        var stored = await SecretsOfAsync(uid, cancellationToken);
+        var check = await CheckAsync(stored, password, stored.PasswordHash, cancellationToken);
         if (check.Result == SecretCheck.Ok && check.NeedsRehash)
         {
-            await RehashPasswordAsync(uid, password, stored!, cancellationToken);
+            await RehashPasswordAsync(uid, password, stored.PasswordHash!, cancellationToken);
         }
 
         return check.Result;
@@ -158,18 +159,12 @@ public sealed class CredentialStore(
     public async Task<(SecretCheck Result, bool AnswerRequired)> CheckPasswordAndAnswerAsync(StoredSecrets stored, string password, string? answer, CancellationToken cancellationToken)
     {
         var uid = stored.Uid;
-        if (FailureCounter.StateOf(stored.HasFailureRow, stored.LockedUntil, clock.GetUtcNow()).Locked)
+        if (await RefuseUncheckableAsync(stored, password, stored.PasswordHash, cancellationToken) is { } refused)
         {
-            await hasher.VerifyAgainstDummyAsync(password, cancellationToken);
-            return (SecretCheck.Locked, false);
+            return (refused, false);
         }
 
-        if (stored.PasswordHash is not { } passwordHash)
-        {
-            await hasher.VerifyAgainstDummyAsync(password, cancellationToken);
-            return (SecretCheck.NotSet, false);
-        }
-
+        var passwordHash = stored.PasswordHash!;
         var passwordCheck = await hasher.VerifyAsync(password, passwordHash, cancellationToken);
         if (!passwordCheck.Matches)
         {
@@ -220,8 +215,9 @@ public sealed class CredentialStore(
 
     public async Task<SecretCheck> CheckSecurityAnswerAsync(long uid, string answer, CancellationToken cancellationToken)
     {
-        var stored = await db.Set<MemberCredential>().AsNoTracking().Where(c => c.Uid == uid).Select(c => c.SecurityAnswerHash).FirstOrDefaultAsync(cancellationToken);
-        var check = await CheckAsync(uid, SecurityQuestions.NormalizeAnswer(answer), stored, cancellationToken);
+        var secrets = await SecretsOfAsync(uid, cancellationToken);
+        var stored = secrets.AnswerHash;
+        var check = await CheckAsync(secrets, SecurityQuestions.NormalizeAnswer(answer), stored, cancellationToken);
         if (check.Result == SecretCheck.Ok && check.NeedsRehash)
         {
             var fresh = await hasher.HashAsync(SecurityQuestions.NormalizeAnswer(answer), cancellationToken);
@@ -322,21 +318,50 @@ public sealed class CredentialStore(
         db.Database.ExecuteSqlInterpolatedAsync(
             $"INSERT INTO member_credentials (uid) VALUES ({uid}) ON CONFLICT (uid) DO NOTHING", cancellationToken);
 
-    private async Task<(SecretCheck Result, bool NeedsRehash)> CheckAsync(long uid, string secret, string? stored, CancellationToken cancellationToken)
+    /// <summary>
+    /// Locked (or waiting) when the failure counter holds the member, NotSet without <paramref name="hash"/>, each after one
+    /// Argon2id verification against a dummy, so that they take as long as a wrong secret; null when the secret is to be checked.
+    /// </summary>
+    private async Task<SecretCheck?> RefuseUncheckableAsync(StoredSecrets stored, string secret, string? hash, CancellationToken cancellationToken)
     {
-        if ((await failures.StateAsync(uid, cancellationToken)).Locked)
+        var refused = FailureCounter.StateOf(stored.HasFailureRow, stored.LockedUntil, clock.GetUtcNow()).Locked ? SecretCheck.Locked
+            : hash is null ? SecretCheck.NotSet
+            : (SecretCheck?)null;
+        if (refused is not null)
         {
             await hasher.VerifyAgainstDummyAsync(secret, cancellationToken);
-            return (SecretCheck.Locked, false);
         }
 
-        if (stored is null)
+        return refused;
+    }
+
+    /// <summary>
+    /// A member's hashes and failure state by uid, in one compiled statement (as <see cref="FindSecretsAsync"/> reads them
+    /// by name; BENCHMARKS.md change 34); all null without a member row.
+    /// </summary>
+    private async Task<StoredSecrets> SecretsOfAsync(long uid, CancellationToken cancellationToken)
+    {
+        var query = SecretsByUidQueries.GetValue(db.Model, _ => EF.CompileAsyncQuery(
+            (PanDbContext context, long member, CancellationToken _) => (
+                    from m in context.Members
+                    where m.Uid == member
+                    from c in context.Set<MemberCredential>().Where(c => c.Uid == m.Uid).DefaultIfEmpty()
+                    from f in context.Set<LoginFailure>().Where(f => f.Uid == m.Uid).DefaultIfEmpty()
+                    select new StoredSecrets(m.Uid, c == null ? null : c.PasswordHash, c == null ? null : c.SecurityAnswerHash, f != null, f == null ? null : f.LockedUntil))
+                .AsNoTracking()
+                .FirstOrDefault()));
+        return await query(db, uid, cancellationToken) ?? new StoredSecrets(uid, null, null, false, null);
+    }
+
+    private async Task<(SecretCheck Result, bool NeedsRehash)> CheckAsync(StoredSecrets secrets, string secret, string? stored, CancellationToken cancellationToken)
+    {
+        var uid = secrets.Uid;
+        if (await RefuseUncheckableAsync(secrets, secret, stored, cancellationToken) is { } refused)
         {
-            await hasher.VerifyAgainstDummyAsync(secret, cancellationToken);
-            return (SecretCheck.NotSet, false);
+            return (refused, false);
         }
 
-        var check = await hasher.VerifyAsync(secret, stored, cancellationToken);
+        var check = await hasher.VerifyAsync(secret, stored!, cancellationToken);
         if (!check.Matches)
         {
             await failures.RecordFailureAsync(uid, cancellationToken);
