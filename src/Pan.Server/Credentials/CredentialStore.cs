@@ -130,8 +130,9 @@ public sealed class CredentialStore(
     /// </summary>
     /// <remarks>
     /// Why one compiled statement: VerifyMemberByPassword made three reads (the member, its credentials, its counter)
-    /// before hashing, each a round trip and a LINQ translation; together they were a sixth of the call's CPU beside
-    /// Argon2id (BENCHMARKS.md change 34). A null key drops its condition: EF Core builds the SQL for the keys given.
+    /// before hashing, each a round trip and a LINQ translation; the request's work beside Argon2id was about a seventh
+    /// of the call's CPU, half of it EF Core (BENCHMARKS.md change 34). A null key drops its condition: EF Core builds
+    /// the SQL for the keys given.
     /// </remarks>
     public Task<StoredSecrets?> FindSecretsAsync(string? displayNameKey, string? emailKey, CancellationToken cancellationToken)
     {
