@@ -112,8 +112,8 @@ public sealed class CredentialStore(
         var hash = await hasher.HashAsync(password, cancellationToken);
         await EnsureRowAsync(uid, cancellationToken);
         var now = clock.GetUtcNow();
-        var changed = await db.Set<MemberCredential>()
-            .Where(c => c.Uid == uid && c.PasswordHash == null)
+        var changed = await LiveRow(uid)
+            .Where(c => c.PasswordHash == null)
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.PasswordHash, hash).SetProperty(c => c.PasswordChanged, now), cancellationToken);
         if (changed == 1)
         {
@@ -257,7 +257,7 @@ public sealed class CredentialStore(
 
         var now = clock.GetUtcNow();
         await EnsureRowAsync(uid, cancellationToken);
-        var row = db.Set<MemberCredential>().Where(c => c.Uid == uid);
+        var row = LiveRow(uid);
         if (prepared.PasswordHash is { } passwordHash)
         {
             Written(await row.ExecuteUpdateAsync(u => u
@@ -313,11 +313,19 @@ public sealed class CredentialStore(
     /// <summary>
     /// Creates the member's (empty) credentials row unless it exists. Why raw SQL: INSERT … ON CONFLICT DO NOTHING (same
     /// syntax on SQLite and PostgreSQL) creates it once under concurrent first writes and never aborts a caller's
-    /// PostgreSQL transaction the way a caught unique violation would.
+    /// PostgreSQL transaction the way a caught unique violation would. Only for a live member (see <see cref="LiveRow"/>).
     /// </summary>
     private Task<int> EnsureRowAsync(long uid, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlInterpolatedAsync(
-            $"INSERT INTO member_credentials (uid) VALUES ({uid}) ON CONFLICT (uid) DO NOTHING", cancellationToken);
+            $"INSERT INTO member_credentials (uid) SELECT uid FROM members WHERE uid = {uid} AND deleted IS NULL ON CONFLICT (uid) DO NOTHING", cancellationToken);
+
+    /// <summary>
+    /// The member's credentials row while the member is live. Why the condition: a secret is hashed after the member
+    /// was checked (tens of milliseconds), and a deletion committed meanwhile has erased the row; a write through this
+    /// finds nothing, so no hash is left behind for a deleted member (SaveAsync then reports a conflict).
+    /// </summary>
+    private IQueryable<MemberCredential> LiveRow(long uid) =>
+        db.Set<MemberCredential>().Where(c => c.Uid == uid && db.Members.Any(m => m.Uid == uid && m.Deleted == null));
 
     /// <summary>
     /// Locked (or waiting) when the failure counter holds the member, NotSet without <paramref name="hash"/>, each after one

@@ -208,6 +208,34 @@ public abstract class UpdateCredentialBehaviour<TFixture>(TFixture fixture) : IC
     }
 
     [Fact]
+    public async Task Secrets_WrittenAfterTheMemberWasDeleted_AreRefused_AndNothingIsStored()
+    {
+        // A password or question hashed while a deletion committed (an admin's ChangeMemberPassword checks the member,
+        // then hashes for tens of milliseconds) must not leave a hash behind for the deleted member.
+        var withPassword = await MemberWithPasswordAsync(Server);
+        var withoutPassword = await TestMembers.CreateAsync(Server);
+        foreach (var member in new[] { withPassword, withoutPassword })
+        {
+            // What a deletion does to the member's credentials, then its mark.
+            await TestMembers.WithDbAsync(Server, async db =>
+            {
+                await new CredentialEraser(db).EraseAsync([member.Uid], default);
+                return 0;
+            });
+            await TestMembers.UpdateAsync(Server, member.Uid, m => m.Deleted = DateTimeOffset.UtcNow);
+        }
+
+        await Assert.ThrowsAsync<Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException>(() =>
+            UseAsync<CredentialStore>(Server, s => s.SetPasswordAsync(withPassword.Uid, OtherPassword, null, default)));
+        await Assert.ThrowsAsync<Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException>(() =>
+            UseAsync<CredentialStore>(Server, s => s.SetSecurityQuestionAsync(withoutPassword.Uid, "First pet?", "Rex", default)));
+        Assert.False(await UseAsync<CredentialStore, bool>(Server, s => s.SetFirstPasswordAsync(withoutPassword.Uid, OtherPassword, default)));
+
+        Assert.Null(await RowAsync(Server, withPassword.Uid));
+        Assert.Null(await RowAsync(Server, withoutPassword.Uid));
+    }
+
+    [Fact]
     public async Task UpdateSecurityQuestion_WithAnUpdateToken_ReplacesTheQuestion()
     {
         var member = await MemberWithPasswordAsync(Server);
