@@ -322,7 +322,9 @@ public sealed class CredentialStore(
     /// <summary>
     /// The member's credentials row while the member is live. Why the condition: a secret is hashed after the member
     /// was checked (tens of milliseconds), and a deletion committed meanwhile has erased the row; a write through this
-    /// finds nothing, so no hash is left behind for a deleted member (SaveAsync then reports a conflict).
+    /// finds nothing, so no hash is left behind for a deleted member (SaveAsync then reports a conflict). On SQLite the
+    /// write and a deletion cannot interleave (one writer at a time); on PostgreSQL a deletion not yet committed when the
+    /// write runs is not seen by it, a window of one statement rather than of the hash.
     /// </summary>
     private IQueryable<MemberCredential> LiveRow(long uid) =>
         db.Set<MemberCredential>().Where(c => c.Uid == uid && db.Members.Any(m => m.Uid == uid && m.Deleted == null));
