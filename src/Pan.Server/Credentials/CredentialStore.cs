@@ -53,8 +53,7 @@ public sealed class CredentialStore(
     TimeProvider clock,
     ILogger<CredentialStore> logger)
 {
-    private static readonly ConditionalWeakTable<IModel, Func<PanDbContext, string?, string?, CancellationToken, Task<StoredSecrets?>>> SecretsQueries = new();
-    private static readonly ConditionalWeakTable<IModel, Func<PanDbContext, long, CancellationToken, Task<StoredSecrets?>>> SecretsByUidQueries = new();
+    private static readonly ConditionalWeakTable<IModel, Func<PanDbContext, long?, string?, string?, CancellationToken, Task<StoredSecrets?>>> SecretsQueries = new();
 
     public async Task<CredentialStatus> StatusAsync(long uid, CancellationToken cancellationToken)
     {
@@ -112,8 +111,8 @@ public sealed class CredentialStore(
         var hash = await hasher.HashAsync(password, cancellationToken);
         await EnsureRowAsync(uid, cancellationToken);
         var now = clock.GetUtcNow();
-        var changed = await LiveRow(uid)
-            .Where(c => c.PasswordHash == null)
+        var changed = await db.Set<MemberCredential>()
+            .Where(c => c.Uid == uid && c.PasswordHash == null)
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.PasswordHash, hash).SetProperty(c => c.PasswordChanged, now), cancellationToken);
         if (changed == 1)
         {
@@ -134,21 +133,8 @@ public sealed class CredentialStore(
     /// of the call's CPU, half of it EF Core (BENCHMARKS.md change 34). A null key drops its condition: EF Core builds
     /// the SQL for the keys given.
     /// </remarks>
-    public Task<StoredSecrets?> FindSecretsAsync(string? displayNameKey, string? emailKey, CancellationToken cancellationToken)
-    {
-        var query = SecretsQueries.GetValue(db.Model, _ => EF.CompileAsyncQuery(
-            (PanDbContext context, string? nameKey, string? email, CancellationToken _) => (
-                    from m in context.Members
-                    where m.Deleted == null
-                        && (nameKey == null || m.DisplayNameKey == nameKey)
-                        && (email == null || (m.EmailKey == email && m.EmailVerified))
-                    from c in context.Set<MemberCredential>().Where(c => c.Uid == m.Uid).DefaultIfEmpty()
-                    from f in context.Set<LoginFailure>().Where(f => f.Uid == m.Uid).DefaultIfEmpty()
-                    select new StoredSecrets(m.Uid, c == null ? null : c.PasswordHash, c == null ? null : c.SecurityAnswerHash, f != null, f == null ? null : f.LockedUntil))
-                .AsNoTracking()
-                .FirstOrDefault()));
-        return query(db, displayNameKey, emailKey, cancellationToken);
-    }
+    public Task<StoredSecrets?> FindSecretsAsync(string? displayNameKey, string? emailKey, CancellationToken cancellationToken) =>
+        SecretsAsync(null, displayNameKey, emailKey, cancellationToken);
 
     /// <summary>
     /// Re-authentication by password plus, when the member has a security question, its answer: one attempt for the
@@ -257,7 +243,7 @@ public sealed class CredentialStore(
 
         var now = clock.GetUtcNow();
         await EnsureRowAsync(uid, cancellationToken);
-        var row = LiveRow(uid);
+        var row = db.Set<MemberCredential>().Where(c => c.Uid == uid);
         if (prepared.PasswordHash is { } passwordHash)
         {
             Written(await row.ExecuteUpdateAsync(u => u
@@ -277,8 +263,8 @@ public sealed class CredentialStore(
     }
 
     /// <summary>
-    /// The row was ensured just before, so an update that wrote nothing means a concurrent writer removed it (the member
-    /// was deleted meanwhile): a concurrency conflict, never a silent success.
+    /// The row was ensured just before, so an update that wrote nothing means the member was deleted, meanwhile or before
+    /// the row could be ensured: a concurrency conflict, never a silent success.
     /// </summary>
     private static void Written(int rows, long uid)
     {
@@ -313,21 +299,15 @@ public sealed class CredentialStore(
     /// <summary>
     /// Creates the member's (empty) credentials row unless it exists. Why raw SQL: INSERT … ON CONFLICT DO NOTHING (same
     /// syntax on SQLite and PostgreSQL) creates it once under concurrent first writes and never aborts a caller's
-    /// PostgreSQL transaction the way a caught unique violation would. Only for a live member (see <see cref="LiveRow"/>).
+    /// PostgreSQL transaction the way a caught unique violation would. Only for a live member. Why: a secret is hashed
+    /// after the member was checked (tens of milliseconds), and a deletion committed meanwhile has erased the row (its
+    /// erasers run in its transaction); the write that follows then finds no row, so no hash is left behind for a deleted
+    /// member (<see cref="Written"/> reports the conflict). On SQLite the write and a deletion cannot interleave; on
+    /// PostgreSQL a deletion not yet committed when this runs is not seen, a window of one statement rather than of the hash.
     /// </summary>
     private Task<int> EnsureRowAsync(long uid, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlInterpolatedAsync(
             $"INSERT INTO member_credentials (uid) SELECT uid FROM members WHERE uid = {uid} AND deleted IS NULL ON CONFLICT (uid) DO NOTHING", cancellationToken);
-
-    /// <summary>
-    /// The member's credentials row while the member is live. Why the condition: a secret is hashed after the member
-    /// was checked (tens of milliseconds), and a deletion committed meanwhile has erased the row; a write through this
-    /// finds nothing, so no hash is left behind for a deleted member (SaveAsync then reports a conflict). On SQLite the
-    /// write and a deletion cannot interleave (one writer at a time); on PostgreSQL a deletion not yet committed when the
-    /// write runs is not seen by it, a window of one statement rather than of the hash.
-    /// </summary>
-    private IQueryable<MemberCredential> LiveRow(long uid) =>
-        db.Set<MemberCredential>().Where(c => c.Uid == uid && db.Members.Any(m => m.Uid == uid && m.Deleted == null));
 
     /// <summary>
     /// Locked (or waiting) when the failure counter holds the member, NotSet without <paramref name="hash"/>, each after one
@@ -347,21 +327,32 @@ public sealed class CredentialStore(
     }
 
     /// <summary>
-    /// A member's hashes and failure state by uid, in one compiled statement (as <see cref="FindSecretsAsync"/> reads them
-    /// by name; BENCHMARKS.md change 34); all null without a member row.
+    /// A member's hashes and failure state by uid (as <see cref="FindSecretsAsync"/> reads them by name); all null for a
+    /// member that is deleted (its credentials and counter were erased with it) or unknown.
     /// </summary>
-    private async Task<StoredSecrets> SecretsOfAsync(long uid, CancellationToken cancellationToken)
+    private async Task<StoredSecrets> SecretsOfAsync(long uid, CancellationToken cancellationToken) =>
+        await SecretsAsync(uid, null, null, cancellationToken) ?? new StoredSecrets(uid, null, null, false, null);
+
+    /// <summary>
+    /// The live member with this uid, display-name key and/or verified email key (every one given must fit), left-joined
+    /// with its credentials and failure-counter rows, in one compiled statement. A null argument drops its condition:
+    /// EF Core builds the SQL for the arguments given, so each caller's statement is a plain index lookup.
+    /// </summary>
+    private Task<StoredSecrets?> SecretsAsync(long? uid, string? displayNameKey, string? emailKey, CancellationToken cancellationToken)
     {
-        var query = SecretsByUidQueries.GetValue(db.Model, _ => EF.CompileAsyncQuery(
-            (PanDbContext context, long member, CancellationToken _) => (
+        var query = SecretsQueries.GetValue(db.Model, _ => EF.CompileAsyncQuery(
+            (PanDbContext context, long? byUid, string? nameKey, string? email, CancellationToken _) => (
                     from m in context.Members
-                    where m.Uid == member
+                    where m.Deleted == null
+                        && (byUid == null || m.Uid == byUid)
+                        && (nameKey == null || m.DisplayNameKey == nameKey)
+                        && (email == null || (m.EmailKey == email && m.EmailVerified))
                     from c in context.Set<MemberCredential>().Where(c => c.Uid == m.Uid).DefaultIfEmpty()
                     from f in context.Set<LoginFailure>().Where(f => f.Uid == m.Uid).DefaultIfEmpty()
                     select new StoredSecrets(m.Uid, c == null ? null : c.PasswordHash, c == null ? null : c.SecurityAnswerHash, f != null, f == null ? null : f.LockedUntil))
                 .AsNoTracking()
                 .FirstOrDefault()));
-        return await query(db, uid, cancellationToken) ?? new StoredSecrets(uid, null, null, false, null);
+        return query(db, uid, displayNameKey, emailKey, cancellationToken);
     }
 
     private async Task<(SecretCheck Result, bool NeedsRehash)> CheckAsync(StoredSecrets secrets, string secret, string? stored, CancellationToken cancellationToken)
