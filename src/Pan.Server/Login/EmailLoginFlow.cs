@@ -120,7 +120,7 @@ public sealed class EmailLoginFlow(
             throw Errors.SessionInvalid();
         }
 
-        if (session.CaptchaRequired && !session.CaptchaPassed)
+        if (PhaseSessionStore.HeldForCaptcha(session))
         {
             throw Errors.CaptchaRequired(request.PhaseSessionToken);
         }

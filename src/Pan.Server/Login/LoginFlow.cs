@@ -108,7 +108,7 @@ public sealed class LoginFlow(
             throw Errors.SessionInvalid();
         }
 
-        if (session.CaptchaRequired && !session.CaptchaPassed)
+        if (PhaseSessionStore.HeldForCaptcha(session))
         {
             throw Errors.CaptchaRequired(request.PhaseSessionToken);
         }

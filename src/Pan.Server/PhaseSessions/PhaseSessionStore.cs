@@ -315,6 +315,16 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
         && session.CodeHash is { } storedHash && session.CodeSalt is { } salt
         && Matches(salt, storedHash, code);
 
+    /// <summary>
+    /// Whether the flow is held until its captcha passes: only while it has sent no code yet (the captcha a flow's
+    /// first send, or telling whether a phone or email has an account, waits for). Why not a flow that has sent codes:
+    /// its pending captcha is for a refused resend (captcha mode risk, <see cref="PhoneCodeSender.SendOrThrowAsync"/>),
+    /// and a captcha pays for a send, not for typing the code already texted, which is still live and still guarded by
+    /// its 5 tries and the failure counter. The resend itself keeps waiting (<see cref="PhoneCodeSender.SendAsync"/>).
+    /// </summary>
+    public static bool HeldForCaptcha(PhaseSession session) =>
+        session.CaptchaRequired && !session.CaptchaPassed && session.CodesSent == 0;
+
     /// <summary>Whether <paramref name="code"/> (six ASCII digits, else never) hashes to <paramref name="storedHash"/>, in constant time.</summary>
     private static bool Matches(byte[] salt, byte[] storedHash, string? code) =>
         CryptographicOperations.FixedTimeEquals(code is { Length: 6 } && code.All(char.IsAsciiDigit) ? HashCode(salt, code) : new byte[32], storedHash);
