@@ -120,7 +120,7 @@ public sealed class EmailLoginFlow(
             throw Errors.SessionInvalid();
         }
 
-        if (session.CaptchaRequired && !session.CaptchaPassed)
+        if (PhaseSessionStore.HeldForCaptcha(session))
         {
             throw Errors.CaptchaRequired(request.PhaseSessionToken);
         }
@@ -244,12 +244,17 @@ public sealed class EmailLoginFlow(
             return false;
         }
 
-        if (await sessions.VerifyCodeAsync(session, code, cancellationToken) == CodeCheck.Accepted)
+        var check = await sessions.VerifyCodeAsync(session, code, cancellationToken);
+        if (check == CodeCheck.Accepted)
         {
             return true;
         }
 
-        await failures.RecordFailureAsync(uid, cancellationToken);
+        if (check.IsGuess())
+        {
+            await failures.RecordFailureAsync(uid, cancellationToken);
+        }
+
         return false;
     }
 

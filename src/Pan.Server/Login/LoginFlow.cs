@@ -108,7 +108,7 @@ public sealed class LoginFlow(
             throw Errors.SessionInvalid();
         }
 
-        if (session.CaptchaRequired && !session.CaptchaPassed)
+        if (PhaseSessionStore.HeldForCaptcha(session))
         {
             throw Errors.CaptchaRequired(request.PhaseSessionToken);
         }
@@ -176,7 +176,7 @@ public sealed class LoginFlow(
         }, cancellationToken);
         if (check != CodeCheck.Accepted)
         {
-            if (session.Uid is { } failed && check is CodeCheck.Wrong or CodeCheck.Dead)
+            if (session.Uid is { } failed && check.IsGuess())
             {
                 await failures.RecordFailureAsync(failed, cancellationToken);
             }

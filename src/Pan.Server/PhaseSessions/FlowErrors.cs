@@ -63,7 +63,7 @@ public sealed class FlowErrors
     public RpcException CodeInvalid(CodeCheck check) => codeInvalid(StatusCode.InvalidArgument, check switch
     {
         CodeCheck.Expired => "The code has expired; ask for a new one.",
-        CodeCheck.Dead => "Too many wrong codes; ask for a new one.",
+        CodeCheck.Dead or CodeCheck.Killed => "Too many wrong codes; ask for a new one.",
         CodeCheck.NoCode => "No code has been sent in this flow yet.",
         CodeCheck.AlreadyUsed => "The code was already used.",
         _ => "The code is wrong.",

@@ -14,11 +14,31 @@ namespace Pan.Server.PhaseSessions;
 public enum CodeCheck
 {
     Accepted,
+
+    /// <summary>Compared and wrong; the code stays alive.</summary>
     Wrong,
+
+    /// <summary>Compared and wrong, and it was the code's last allowed try: the code is dead from now on.</summary>
+    Killed,
+
+    /// <summary>The code was already dead (too many wrong tries); nothing was compared.</summary>
     Dead,
     Expired,
     NoCode,
     AlreadyUsed,
+}
+
+/// <summary>What a <see cref="CodeCheck"/> means for the member's failure counter.</summary>
+public static class CodeChecks
+{
+    /// <summary>
+    /// Whether the submission was a guess at a live code, the only kind the member's failure counter takes (SECURITY
+    /// 10). Why not the others: a dead, expired, spent or missing code compares nothing, so counting it would only
+    /// let anyone holding a flow's token push the member towards a lock without the SMS caps limiting how often
+    /// (each code allows 5 guesses, and each new code is a capped send); a right code that lost a race to its twin
+    /// (AlreadyUsed) is not a guess at all.
+    /// </summary>
+    public static bool IsGuess(this CodeCheck check) => check is CodeCheck.Wrong or CodeCheck.Killed;
 }
 
 /// <summary>A new code to send, or why none may be sent now.</summary>
@@ -282,7 +302,7 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
         await db.Set<PhaseSession>()
             .Where(s => s.Id == session.Id && s.CodeHash == storedHash)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.CodeAttempts, s => s.CodeAttempts + 1), cancellationToken);
-        return session.CodeAttempts + 1 >= max ? CodeCheck.Dead : CodeCheck.Wrong;
+        return session.CodeAttempts + 1 >= max ? CodeCheck.Killed : CodeCheck.Wrong;
     }
 
     /// <summary>
@@ -294,6 +314,16 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
         session.CodeVerifiedAt is not null && session.CompletedAt is null
         && session.CodeHash is { } storedHash && session.CodeSalt is { } salt
         && Matches(salt, storedHash, code);
+
+    /// <summary>
+    /// Whether the flow is held until its captcha passes: only while it has sent no code yet (the captcha a flow's
+    /// first send, or telling whether a phone or email has an account, waits for). Why not a flow that has sent codes:
+    /// its pending captcha is for a refused resend (captcha mode risk, <see cref="PhoneCodeSender.SendOrThrowAsync"/>),
+    /// and a captcha pays for a send, not for typing the code already texted, which is still live and still guarded by
+    /// its 5 tries and the failure counter. The resend itself keeps waiting (<see cref="PhoneCodeSender.SendAsync"/>).
+    /// </summary>
+    public static bool HeldForCaptcha(PhaseSession session) =>
+        session.CaptchaRequired && !session.CaptchaPassed && session.CodesSent == 0;
 
     /// <summary>Whether <paramref name="code"/> (six ASCII digits, else never) hashes to <paramref name="storedHash"/>, in constant time.</summary>
     private static bool Matches(byte[] salt, byte[] storedHash, string? code) =>

@@ -256,7 +256,7 @@ public sealed class PhoneValidationFlow(
             throw errors.SessionInvalid();
         }
 
-        if (session.CaptchaRequired && !session.CaptchaPassed)
+        if (PhaseSessionStore.HeldForCaptcha(session))
         {
             throw errors.CaptchaRequired(token);
         }

@@ -141,7 +141,11 @@ public sealed class PhoneRecovery(
         var check = await sessions.VerifyCodeAsync(session, request.Code, cancellationToken);
         if (check != CodeCheck.Accepted)
         {
-            await failures.RecordFailureAsync(member.Uid, cancellationToken);
+            if (check.IsGuess())
+            {
+                await failures.RecordFailureAsync(member.Uid, cancellationToken);
+            }
+
             throw CodeInvalid();
         }
 

@@ -186,7 +186,7 @@ public sealed class RegisterFlow(
             throw Errors.RetryRequired("This sign-up has already finished.");
         }
 
-        if (session.CaptchaRequired && !session.CaptchaPassed)
+        if (PhaseSessionStore.HeldForCaptcha(session))
         {
             throw Errors.CaptchaRequired(token);
         }

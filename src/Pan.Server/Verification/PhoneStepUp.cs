@@ -71,7 +71,7 @@ public sealed class PhoneStepUp(PanDbContext db, TokenService tokens, PhaseSessi
         // Why: one failure counter per member for passwords, codes and answers (SECURITY 10); locked answers like wrong.
         var locked = (await failures.StateAsync(caller.Uid, cancellationToken)).Locked;
         var check = locked ? CodeCheck.Wrong : await sessions.VerifyCodeAsync(session, request.Code, cancellationToken);
-        if (!locked && check is CodeCheck.Wrong or CodeCheck.Dead)
+        if (!locked && check.IsGuess())
         {
             await failures.RecordFailureAsync(caller.Uid, cancellationToken);
         }

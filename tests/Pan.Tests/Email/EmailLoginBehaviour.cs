@@ -164,6 +164,34 @@ public abstract class EmailLoginBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [SeamFact]
+    public async Task EmailOtc_TriesAtADeadCode_AreRefused_AndNotCountedOnTheMember()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        var start = await Client.LoginAsync(Start(LoginType.EmailOtc, member.Email!));
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(member.Email!, 2));
+        var wrong = code == "000000" ? "111111" : "000000";
+
+        // Why the clock: past the free failures the member waits 1 s, 2 s, … between tries; 35 s outlasts every wait
+        // these tries can earn, and eight of them stay inside the code's 10 minutes.
+        for (var i = 0; i < 5; i++)
+        {
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(35));
+            await Errors.ExpectAsync(() => Client.LoginAsync(Input(LoginType.EmailOtc, start.PhaseSessionToken, wrong)).ResponseAsync,
+                StatusCode.InvalidArgument, "ErrLogin.CODE_INVALID");
+        }
+
+        Assert.Equal(5, await mail.FailuresAsync(member.Uid));
+        foreach (var late in new[] { wrong, code })
+        {
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(35));
+            await Errors.ExpectAsync(() => Client.LoginAsync(Input(LoginType.EmailOtc, start.PhaseSessionToken, late)).ResponseAsync,
+                StatusCode.InvalidArgument, "ErrLogin.CODE_INVALID");
+        }
+
+        Assert.Equal(5, await mail.FailuresAsync(member.Uid));
+    }
+
+    [SeamFact]
     public async Task EmailOtc_NeedsAVerifiedEmail_AndAFlowOfItsOwnType()
     {
         var member = await mail.RegisterAsync();

@@ -78,6 +78,13 @@ public sealed class Mailboxes(EmailFixture fixture)
         await scope.ServiceProvider.GetRequiredService<Pan.Server.BruteForce.FailureCounter>().ResetAsync(uid, CancellationToken.None);
     }
 
+    /// <summary>The member's consecutive failures on record (0 without a streak).</summary>
+    public async Task<int> FailuresAsync(long uid)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<Pan.Server.BruteForce.FailureCounter>().FailuresAsync(uid, CancellationToken.None);
+    }
+
     /// <summary>A password the password rules accept (long, random, unrelated to the member).</summary>
     public static string StrongPassword() => "Vq7!" + Guid.NewGuid().ToString("N")[..16] + "-zebra";
 }

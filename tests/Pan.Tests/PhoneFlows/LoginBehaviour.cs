@@ -98,6 +98,39 @@ public abstract class LoginBehaviour<TFixture>(TFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Login_TriesAtADeadCode_AreRefused_AndNotCountedOnTheMember()
+    {
+        var (_, e164) = await Phones.RegisterAsync();
+        var start = await Phones.StartLoginAsync(e164);
+        var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
+        var wrong = code == "000000" ? "111111" : "000000";
+        LoginRequest Input(string value) => new() { Phase = LoginPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = value };
+
+        // Why the clock: past the free failures the member waits 1 s, 2 s, … between tries; 35 s outlasts every wait
+        // these tries can earn, and nine of them stay inside the code's 10 minutes.
+        for (var i = 0; i < 5; i++)
+        {
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(35));
+            await Errors.ExpectAsync(() => Client.LoginAsync(Input(wrong)).ResponseAsync, StatusCode.InvalidArgument, "ErrLogin.CODE_INVALID");
+        }
+
+        var (attempts, uid) = await LoginSessionAsync(e164);
+        Assert.Equal(5, attempts);
+        Assert.Equal(5, await FailuresAsync(uid));
+
+        // The code is dead: wrong tries and even the right code are refused, compare nothing and count nothing more.
+        foreach (var late in new[] { wrong, "123456", code })
+        {
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(35));
+            var refused = await Errors.ExpectAsync(() => Client.LoginAsync(Input(late)).ResponseAsync, StatusCode.InvalidArgument, "ErrLogin.CODE_INVALID");
+            Assert.Contains("Too many wrong codes", refused.Status.Detail, StringComparison.Ordinal);
+        }
+
+        Assert.Equal((5, uid), await LoginSessionAsync(e164));
+        Assert.Equal(5, await FailuresAsync(uid));
+    }
+
+    [Fact]
     public async Task Login_DefaultMemberDeletedBetweenSteps_SignsInAsTheRemainingMember()
     {
         var (_, e164) = await Phones.RegisterAsync();
@@ -238,3 +271,4 @@ public abstract class LoginBehaviour<TFixture>(TFixture fixture) : IClassFixture
 public sealed class LoginBehaviour_Sqlite(SqlitePhoneFlowFixture f) : LoginBehaviour<SqlitePhoneFlowFixture>(f);
 
 public sealed class LoginBehaviour_Postgres(PostgresPhoneFlowFixture f) : LoginBehaviour<PostgresPhoneFlowFixture>(f);
+

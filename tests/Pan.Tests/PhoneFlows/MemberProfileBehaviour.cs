@@ -1,4 +1,6 @@
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.Server.BruteForce;
 using Pan.General.Member;
 using Pan.Tests.Infrastructure;
 
@@ -79,6 +81,41 @@ public abstract class MemberProfileBehaviour<TFixture>(TFixture fixture) : IClas
         Assert.Equal(second.Object.Uid, me.User.Uid);
 
         await Errors.ExpectAsync(() => Client.SwitchMemberAsync(request).ResponseAsync, StatusCode.PermissionDenied, "SwitchMemberResponse.ErrVerifyTokenInvalid");
+    }
+
+    [Fact]
+    public async Task VerifyPhoneCode_TriesAtADeadCode_AreRefused_AndNotCountedOnTheMember()
+    {
+        var (auth, e164) = await Phones.RegisterAsync();
+        var access = await Phones.AccessTokenAsync(auth);
+        var uid = (await Client.MeAsync(new MeRequest { AccessToken = access, AppId = "jkforum" })).User.Uid;
+        await Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = access, SessionToken = "switch-member" });
+        var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
+        var wrong = code == "000000" ? "111111" : "000000";
+        VerifyPhoneCodeRequest Input(string value) => new() { PanAccessToken = access, SessionToken = "switch-member", Code = value };
+
+        // Why the clock: past the free failures the member waits 1 s, 2 s, … between tries; 35 s outlasts every wait
+        // these tries can earn, and eight of them stay inside the code's 10 minutes.
+        for (var i = 0; i < 5; i++)
+        {
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(35));
+            await Errors.ExpectAsync(() => Client.VerifyPhoneCodeAsync(Input(wrong)).ResponseAsync, StatusCode.InvalidArgument, "VerifyPhoneCodeResponse.ErrCodeInvalid");
+        }
+
+        Assert.Equal(5, await FailuresAsync(uid));
+        foreach (var late in new[] { wrong, code })
+        {
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(35));
+            await Errors.ExpectAsync(() => Client.VerifyPhoneCodeAsync(Input(late)).ResponseAsync, StatusCode.InvalidArgument, "VerifyPhoneCodeResponse.ErrCodeInvalid");
+        }
+
+        Assert.Equal(5, await FailuresAsync(uid));
+    }
+
+    private async Task<int> FailuresAsync(long uid)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<FailureCounter>().FailuresAsync(uid, default);
     }
 
     [Fact]

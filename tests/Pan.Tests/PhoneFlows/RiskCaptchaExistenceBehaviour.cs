@@ -96,6 +96,43 @@ public abstract class RiskCaptchaExistenceBehaviour<TFixture>(TFixture fixture) 
     }
 
     [Fact]
+    public async Task Register_AfterARefusedResend_TheCodeAlreadySentStillWorks_AndTheFlowFinishes()
+    {
+        // Why: the captcha pays for a send; the code texted before the refused resend is still live (nothing was sent
+        // and nothing killed it), and a member whose SMS arrived late must be able to type it.
+        var (_, e164) = Phones.NewNumber();
+        var start = await Client.RegisterAsync(CaptchaFlows.Register(e164, null));
+        var first = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+        await CaptchaFlows.RefusedAsync(() => Client.RegisterAsync(new RegisterRequest { Phase = RegisterRequest.Types.Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken }).ResponseAsync,
+            "ErrRegister.GENERAL_RECAPTCHA_FAILED");
+
+        var accepted = await Client.RegisterAsync(new RegisterRequest { Phase = RegisterRequest.Types.Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = first });
+        Assert.Equal(RegisterRequest.Types.Phase.InputName, accepted.NextPhase);
+        var done = await Client.RegisterAsync(new RegisterRequest { Phase = RegisterRequest.Types.Phase.InputName, PhaseSessionToken = start.PhaseSessionToken, PhaseInputNameValue = Phones.NewName() });
+        Assert.False(string.IsNullOrEmpty(done.PhaseDoneAuthToken));
+        Assert.Single(fixture.Inbox.MessagesTo(e164));
+    }
+
+    [Fact]
+    public async Task Login_AfterARefusedResend_TheCodeAlreadySentStillSignsIn_AndAResendStillWaits()
+    {
+        var known = await CaptchaFlows.RegisterAsync(Client, fixture);
+        var a = await CaptchaFlows.RefusedAsync(() => Client.LoginAsync(CaptchaFlows.Login(known, null)).ResponseAsync, "ErrLogin.GENERAL_RECAPTCHA_FAILED");
+        await Client.UnlockSessionTokenAsync(new UnlockSessionTokenRequest { PhaseSessionToken = a.Token, PhaseSessionValid = fixture.Recaptcha.Accept(), Platform = Platform.Web });
+        var code = await Phones.NthCodeAsync(fixture.Inbox, known, 2);
+
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+        var resend = new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = a.Token };
+        await CaptchaFlows.RefusedAsync(() => Client.LoginAsync(resend).ResponseAsync, "ErrLogin.GENERAL_RECAPTCHA_FAILED");
+        await CaptchaFlows.RefusedAsync(() => Client.LoginAsync(resend).ResponseAsync, "ErrLogin.GENERAL_RECAPTCHA_FAILED");
+        Assert.Equal(2, fixture.Inbox.MessagesTo(known).Count);
+
+        var done = await Client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = a.Token, PhaseInputCodeValue = code });
+        Assert.Equal(LoginPhase.Done, done.NextPhase);
+    }
+
+    [Fact]
     public async Task Login_PhoneTheRulesLeaveAlone_IsNotFoundAtOnce()
     {
         var (_, unknown) = Phones.NewNumber();

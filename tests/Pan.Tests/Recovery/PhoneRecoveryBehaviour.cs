@@ -149,6 +149,48 @@ public abstract class PhoneRecoveryBehaviour<TFixture>(TFixture fixture) : IClas
     }
 
     [SeamFact]
+    public async Task ResetCode_TriesAtADeadCode_AreRefused_AndNotCountedOnTheMember()
+    {
+        var member = await mail.RegisterAsync();
+        await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164 });
+        var code = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 2);
+        var wrong = code == "000000" ? "111111" : "000000";
+        AuthResetVerifyPhoneCodeRequest Input(string value) => new() { Code = value, Phone = member.E164, DisplayName = member.Name };
+
+        // Why the clock: past the free failures the member waits 1 s, 2 s, … between tries; 35 s outlasts every wait
+        // these tries can earn, and eight of them stay inside the code's 10 minutes.
+        for (var i = 0; i < 5; i++)
+        {
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(35));
+            await Errors.ExpectAsync(() => Client.AuthResetVerifyPhoneCodeAsync(Input(wrong)).ResponseAsync,
+                StatusCode.InvalidArgument, "AuthResetVerifyPhoneCodeResponse.ErrCodeInvalid");
+        }
+
+        Assert.Equal(5, await mail.FailuresAsync(member.Uid));
+        foreach (var late in new[] { wrong, code })
+        {
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(35));
+            await Errors.ExpectAsync(() => Client.AuthResetVerifyPhoneCodeAsync(Input(late)).ResponseAsync,
+                StatusCode.InvalidArgument, "AuthResetVerifyPhoneCodeResponse.ErrCodeInvalid");
+        }
+
+        Assert.Equal(5, await mail.FailuresAsync(member.Uid));
+    }
+
+    [SeamFact]
+    public async Task ResetCode_TenParallelRightCodes_OneWins_AndTheLosersAreNotCountedAsFailures()
+    {
+        var member = await mail.RegisterAsync();
+        await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164 });
+        var code = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 2);
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => PhoneFlows.Phones.StatusOf(() =>
+            Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = code, Phone = member.E164, DisplayName = member.Name }).ResponseAsync)));
+        Assert.Equal(1, results.Count(s => s == StatusCode.OK));
+        Assert.All(results.Where(s => s != StatusCode.OK), s => Assert.Equal(StatusCode.InvalidArgument, s));
+        Assert.Equal(0, await mail.FailuresAsync(member.Uid));
+    }
+
+    [SeamFact]
     public async Task ResetCode_ANewRequestKillsTheOldCode_AlsoOnceTheNewCodeIsUsed()
     {
         var member = await mail.RegisterAsync();
