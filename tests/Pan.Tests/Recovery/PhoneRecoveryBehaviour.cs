@@ -115,9 +115,7 @@ public abstract class PhoneRecoveryBehaviour<TFixture>(TFixture fixture) : IClas
     [SeamFact]
     public async Task ResetCode_RightCodeGivesAToken_WrongOnesAreCodeInvalid_AndFiveKillIt()
     {
-        var member = await mail.RegisterAsync();
-        await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164 });
-        var code = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 2);
+        var (member, code) = await ResetCodeAsync();
         var wrong = code == "000000" ? "111111" : "000000";
         await Errors.ExpectAsync(
             () => Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = wrong, Phone = member.E164, DisplayName = member.Name }).ResponseAsync,
@@ -151,9 +149,7 @@ public abstract class PhoneRecoveryBehaviour<TFixture>(TFixture fixture) : IClas
     [SeamFact]
     public async Task ResetCode_TriesAtADeadCode_AreRefused_AndNotCountedOnTheMember()
     {
-        var member = await mail.RegisterAsync();
-        await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164 });
-        var code = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 2);
+        var (member, code) = await ResetCodeAsync();
         var wrong = code == "000000" ? "111111" : "000000";
         AuthResetVerifyPhoneCodeRequest Input(string value) => new() { Code = value, Phone = member.E164, DisplayName = member.Name };
 
@@ -180,9 +176,7 @@ public abstract class PhoneRecoveryBehaviour<TFixture>(TFixture fixture) : IClas
     [SeamFact]
     public async Task ResetCode_TenParallelRightCodes_OneWins_AndTheLosersAreNotCountedAsFailures()
     {
-        var member = await mail.RegisterAsync();
-        await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164 });
-        var code = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 2);
+        var (member, code) = await ResetCodeAsync();
         var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => PhoneFlows.Phones.StatusOf(() =>
             Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = code, Phone = member.E164, DisplayName = member.Name }).ResponseAsync)));
         Assert.Equal(1, results.Count(s => s == StatusCode.OK));
@@ -190,12 +184,18 @@ public abstract class PhoneRecoveryBehaviour<TFixture>(TFixture fixture) : IClas
         Assert.Equal(0, await mail.FailuresAsync(member.Uid));
     }
 
-    [SeamFact]
-    public async Task ResetCode_ANewRequestKillsTheOldCode_AlsoOnceTheNewCodeIsUsed()
+    /// <summary>A new member who asked for a reset by phone, and the code texted for it.</summary>
+    private async Task<(TestMember Member, string Code)> ResetCodeAsync()
     {
         var member = await mail.RegisterAsync();
         await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164 });
-        var first = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 2);
+        return (member, await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 2));
+    }
+
+    [SeamFact]
+    public async Task ResetCode_ANewRequestKillsTheOldCode_AlsoOnceTheNewCodeIsUsed()
+    {
+        var (member, first) = await ResetCodeAsync();
         fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
         await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164 });
         var second = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 3);
