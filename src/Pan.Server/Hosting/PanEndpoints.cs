@@ -39,7 +39,7 @@ public static class PanEndpoints
         app.MapGrpcService<LeverMemberEndpoint>();
         app.MapGrpcService<AppEndpoint>();
         app.MapGrpcService<ConsentEndpoint>();
-        app.MapGrpcReflectionService();
+        app.MapPanReflection();
         app.MapGrpcHealthChecksService();
 
         app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
