@@ -28,6 +28,8 @@ public static class PanEndpoints
         app.UseRouting();
         // Why: gRPC-Web (text and binary) is on for every service, on both listeners.
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
+        // Why after gRPC-Web: it checks the frames of every gRPC body, gRPC-Web text ones once decoded.
+        app.UseMiddleware<GrpcFrameGuard>();
         // Why after routing: it needs the gRPC method of an HTTP/JSON route to name a field the transcoder could not read.
         app.UseMiddleware<JsonBodyErrorMiddleware>();
         // Why before the OAuth provider and the pages: they read forms where a form the reader refuses cannot be caught.

@@ -49,7 +49,7 @@ public static class UndecodableMessages
 /// INVALID_ARGUMENT (with Pan's ErrorInfo), never UNKNOWN or INTERNAL, on native gRPC and both gRPC-Web modes, and
 /// writes no Error log line; well-formed calls to the same method keep working.
 /// </summary>
-public abstract class MalformedMessageBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+public abstract partial class MalformedMessageBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
     where TFixture : MalformedMessageFixture
 {
     private const string ValidateName = "pan.general.member.MemberServiceV2/ValidateDisplayNameV2";

@@ -1,0 +1,102 @@
+using Grpc.Core;
+using Pan.Tests.Infrastructure;
+
+namespace Pan.Tests.Foundation;
+
+/// <summary>Request bodies whose gRPC framing is broken (each frame: a compressed flag, a 4-byte length, the message).</summary>
+public enum BrokenFrame
+{
+    /// <summary>The length says 100 bytes and 3 follow.</summary>
+    EndsInsideMessage,
+
+    /// <summary>Three bytes: not even a whole frame header.</summary>
+    EndsInsideHeader,
+
+    /// <summary>An empty body for a unary call.</summary>
+    NoMessage,
+
+    /// <summary>Two whole messages for a unary call.</summary>
+    TwoMessages,
+
+    /// <summary>A whole message, then two stray bytes.</summary>
+    TrailingBytes,
+
+    /// <summary>A compressed flag of 2 (only 0 and 1 exist).</summary>
+    UnknownCompressedFlag,
+
+    /// <summary>A compressed flag of 1 on a request that names no grpc-encoding.</summary>
+    CompressedWithoutEncoding,
+}
+
+/// <summary>Every broken frame on every transport, for theories.</summary>
+public static class BrokenFrames
+{
+    public static TheoryData<BrokenFrame, FrameTransport> OnEveryTransport()
+    {
+        var data = new TheoryData<BrokenFrame, FrameTransport>();
+        foreach (var frame in Enum.GetValues<BrokenFrame>())
+        {
+            foreach (var transport in Enum.GetValues<FrameTransport>())
+            {
+                data.Add(frame, transport);
+            }
+        }
+
+        return data;
+    }
+}
+
+public abstract partial class MalformedMessageBehaviour<TFixture>
+{
+    [Theory]
+    [MemberData(nameof(BrokenFrames.OnEveryTransport), MemberType = typeof(BrokenFrames))]
+    public async Task BrokenFraming_IsInvalidArgument_WithoutAnErrorLog(BrokenFrame broken, FrameTransport transport)
+    {
+        var before = fixture.Logs.Lines.Count;
+        var answer = await GrpcFrames.SendAsync(Server, transport, ValidateName, Body(broken));
+
+        AssertInvalidArgument(answer);
+        AssertNoErrorLogged(before);
+        var valid = await GrpcFrames.SendAsync(Server, transport, ValidateName, GrpcFrames.Frame(ValidRequest()));
+        Assert.True(valid.Status == StatusCode.OK, valid.ToString());
+    }
+
+    // Why: a length of 2³² − 1 is a message over the size limit, like any length above 8 MB.
+    [Theory]
+    [InlineData(FrameTransport.Grpc)]
+    [InlineData(FrameTransport.GrpcWeb)]
+    [InlineData(FrameTransport.GrpcWebText)]
+    public async Task LengthBeyondAnyMessage_IsResourceExhausted_WithoutAnErrorLog(FrameTransport transport)
+    {
+        var before = fixture.Logs.Lines.Count;
+        var answer = await GrpcFrames.SendAsync(Server, transport, ValidateName, [.. GrpcFrames.Header(0, uint.MaxValue), 1, 2, 3]);
+
+        Assert.True(answer.Status == StatusCode.ResourceExhausted, answer.ToString());
+        AssertNoErrorLogged(before);
+    }
+
+    [Fact]
+    public async Task StreamingCall_EndingInsideAMessage_IsInvalidArgument()
+    {
+        var answer = await GrpcFrames.SendAsync(
+            Server, FrameTransport.Grpc, "grpc.reflection.v1.ServerReflection/ServerReflectionInfo", [.. GrpcFrames.Header(0, 100), 1, 2, 3]);
+
+        AssertInvalidArgument(answer);
+    }
+
+    private static byte[] Body(BrokenFrame broken)
+    {
+        var message = GrpcFrames.Frame(ValidRequest());
+        return broken switch
+        {
+            BrokenFrame.EndsInsideMessage => [.. GrpcFrames.Header(0, 100), 1, 2, 3],
+            BrokenFrame.EndsInsideHeader => [0, 0, 0],
+            BrokenFrame.NoMessage => [],
+            BrokenFrame.TwoMessages => [.. message, .. message],
+            BrokenFrame.TrailingBytes => [.. message, 0, 0],
+            BrokenFrame.UnknownCompressedFlag => GrpcFrames.Frame(ValidRequest(), flag: 2),
+            BrokenFrame.CompressedWithoutEncoding => GrpcFrames.Frame(ValidRequest(), flag: 1),
+            _ => throw new ArgumentOutOfRangeException(nameof(broken)),
+        };
+    }
+}
