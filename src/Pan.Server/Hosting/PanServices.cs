@@ -54,6 +54,8 @@ public static class PanServices
             o.EnableDetailedErrors = false;
             // Why: no legitimate Pan request is large except an avatar upload (capped again by the avatar feature).
             o.MaxReceiveMessageSize = 8 * 1024 * 1024;
+            // Why: gzip, grpc-dotnet's only default, refusing a message that does not decompress as bad input.
+            o.CompressionProviders.Add(new GuardedDecompression(new Grpc.Net.Compression.GzipCompressionProvider(System.IO.Compression.CompressionLevel.Fastest)));
         }).AddJsonTranscoding(o =>
         {
             // Why: error details (ErrorInfo, BadRequest) are written into the HTTP/JSON error body as Any values.

@@ -75,6 +75,34 @@ public abstract partial class MalformedMessageBehaviour<TFixture>
         AssertNoErrorLogged(before);
     }
 
+    [Theory]
+    [InlineData(FrameTransport.Grpc)]
+    [InlineData(FrameTransport.GrpcWeb)]
+    [InlineData(FrameTransport.GrpcWebText)]
+    public async Task CompressedMessage_ThatDoesNotDecompress_IsInvalidArgument_WithoutAnErrorLog(FrameTransport transport)
+    {
+        // Why these bytes: a gzip header naming compression method 9, which does not exist.
+        byte[] notGzip = [0x1f, 0x8b, 9, 0, 0, 0, 0, 0, 0, 0xff, 1, 2, 3, 4];
+        var before = fixture.Logs.Lines.Count;
+        var answer = await GrpcFrames.SendAsync(Server, transport, ValidateName, GrpcFrames.Frame(notGzip, flag: 1), grpcEncoding: "gzip");
+
+        AssertInvalidArgument(answer);
+        AssertNoErrorLogged(before);
+        var valid = await GrpcFrames.SendAsync(
+            Server, transport, ValidateName, GrpcFrames.Frame(GrpcFrames.Gzip(ValidRequest()), flag: 1), grpcEncoding: "gzip");
+        Assert.True(valid.Status == StatusCode.OK, valid.ToString());
+    }
+
+    // Why: Pan's decompression wraps grpc-dotnet's gzip; the size limit must still hold for what comes out of it.
+    [Fact]
+    public async Task CompressedMessage_OverTheLimitOnceDecompressed_IsResourceExhausted()
+    {
+        var bomb = GrpcFrames.Gzip(new byte[16 * 1024 * 1024]);
+        var answer = await GrpcFrames.SendAsync(Server, FrameTransport.Grpc, ValidateName, GrpcFrames.Frame(bomb, flag: 1), grpcEncoding: "gzip");
+
+        Assert.True(answer.Status == StatusCode.ResourceExhausted, answer.ToString());
+    }
+
     [Fact]
     public async Task StreamingCall_EndingInsideAMessage_IsInvalidArgument()
     {

@@ -36,6 +36,18 @@ public static class GrpcFrames
     /// <summary>One uncompressed frame around <paramref name="message"/>.</summary>
     public static byte[] Frame(byte[] message, byte flag = 0) => Header(flag, (uint)message.Length).Concat(message).ToArray();
 
+    /// <summary><paramref name="message"/> compressed with gzip, as a client sending <c>grpc-encoding: gzip</c> does.</summary>
+    public static byte[] Gzip(byte[] message)
+    {
+        using var compressed = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest))
+        {
+            gzip.Write(message);
+        }
+
+        return compressed.ToArray();
+    }
+
     /// <summary>A frame header alone: the flag and the length it declares, whatever follows.</summary>
     public static byte[] Header(byte flag, uint length)
     {
@@ -45,8 +57,12 @@ public static class GrpcFrames
         return header;
     }
 
-    /// <summary>Posts <paramref name="body"/> to <c>/{method}</c> (e.g. <c>pan.x.Service/Method</c>); text mode base64-encodes it unless told not to.</summary>
-    public static async Task<GrpcAnswer> SendAsync(PanServer server, FrameTransport transport, string method, byte[] body, bool encodeText = true)
+    /// <summary>
+    /// Posts <paramref name="body"/> to <c>/{method}</c> (e.g. <c>pan.x.Service/Method</c>), naming
+    /// <paramref name="grpcEncoding"/> if given; text mode base64-encodes the body unless told not to.
+    /// </summary>
+    public static async Task<GrpcAnswer> SendAsync(
+        PanServer server, FrameTransport transport, string method, byte[] body, bool encodeText = true, string? grpcEncoding = null)
     {
         using var handler = new SocketsHttpHandler();
         using var client = new HttpClient(handler);
@@ -67,6 +83,11 @@ public static class GrpcFrames
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(contentType));
         request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
+        if (grpcEncoding is not null)
+        {
+            request.Headers.Add("grpc-encoding", grpcEncoding);
+        }
+
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using var response = await client.SendAsync(request, cancel.Token);
         var content = await response.Content.ReadAsByteArrayAsync(cancel.Token);
