@@ -26,6 +26,8 @@ public static class PanEndpoints
         // Why before routing: the OAuth gRPC services replay /connect/* through the rest of this pipeline in-process.
         app.UsePanOAuthPipeline();
         app.UseRouting();
+        // Why before gRPC-Web: it checks the base64 of gRPC-Web text bodies that gRPC-Web's decoder reads.
+        app.UseMiddleware<GrpcWebTextGuard>();
         // Why: gRPC-Web (text and binary) is on for every service, on both listeners.
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
         // Why after gRPC-Web: it checks the frames of every gRPC body, gRPC-Web text ones once decoded.

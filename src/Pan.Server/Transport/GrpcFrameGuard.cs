@@ -3,7 +3,6 @@ using System.Buffers.Binary;
 using System.IO.Pipelines;
 using Grpc.AspNetCore.Server;
 using Grpc.Core;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Pan.Server.Errors;
 
@@ -28,106 +27,30 @@ public sealed class GrpcFrameGuard(RequestDelegate next, IOptions<GrpcServiceOpt
 {
     private readonly int maxMessageSize = options.Value.MaxReceiveMessageSize ?? int.MaxValue;
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var method = context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>()?.Method;
-        var original = context.Features.Get<IRequestBodyPipeFeature>();
-        if (method is null || original is null || context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) != true)
+        if (method is null || context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) != true)
         {
-            await next(context);
-            return;
+            return next(context);
         }
 
         var encoding = context.Request.Headers["grpc-encoding"].ToString();
-        var reader = new FrameCheckingReader(
-            original.Reader,
-            singleMessage: method.Type is MethodType.Unary or MethodType.ServerStreaming,
-            encoded: encoding.Length > 0 && !string.Equals(encoding, "identity", StringComparison.OrdinalIgnoreCase),
-            maxMessageSize);
-        context.Features.Set<IRequestBodyPipeFeature>(new Body(reader));
-        try
-        {
-            await next(context);
-        }
-        finally
-        {
-            context.Features.Set(original);
-        }
+        var singleMessage = method.Type is MethodType.Unary or MethodType.ServerStreaming;
+        var encoded = encoding.Length > 0 && !string.Equals(encoding, "identity", StringComparison.OrdinalIgnoreCase);
+        return RefusingPipeReader.ReadThroughAsync(context, next, inner => new FrameCheckingReader(inner, singleMessage, encoded, maxMessageSize));
     }
 
-    private sealed record Body(PipeReader Reader) : IRequestBodyPipeFeature;
-
-    private sealed class FrameCheckingReader(PipeReader inner, bool singleMessage, bool encoded, int maxMessageSize) : PipeReader
+    private sealed class FrameCheckingReader(PipeReader inner, bool singleMessage, bool encoded, int maxMessageSize) : RefusingPipeReader(inner)
     {
         private const int HeaderSize = 5;
 
-        private ReadOnlySequence<byte> last;
         private bool consumedAMessage;
 
-        public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
-        {
-            var pending = inner.ReadAsync(cancellationToken);
-            if (!pending.IsCompletedSuccessfully)
-            {
-                return AwaitAsync(pending);
-            }
-
-            var result = pending.Result;
-            Check(result);
-            return new ValueTask<ReadResult>(result);
-        }
-
-        public override bool TryRead(out ReadResult result)
-        {
-            if (!inner.TryRead(out result))
-            {
-                return false;
-            }
-
-            Check(result);
-            return true;
-        }
-
-        public override void AdvanceTo(SequencePosition consumed)
-        {
-            Note(consumed);
-            inner.AdvanceTo(consumed);
-        }
-
-        public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
-        {
-            Note(consumed);
-            inner.AdvanceTo(consumed, examined);
-        }
-
-        public override void CancelPendingRead() => inner.CancelPendingRead();
-
-        public override void Complete(Exception? exception = null) => inner.Complete(exception);
-
-        private async ValueTask<ReadResult> AwaitAsync(ValueTask<ReadResult> pending)
-        {
-            var result = await pending;
-            Check(result);
-            return result;
-        }
-
         // Why: grpc-dotnet advances past a frame only once it has read the whole message.
-        private void Note(SequencePosition consumed) => consumedAMessage |= !consumed.Equals(last.Start);
+        protected override void Consumed(long length) => consumedAMessage |= length > 0;
 
-        private void Check(in ReadResult result)
-        {
-            last = result.Buffer;
-            if (result.IsCanceled || Refusal(result.Buffer, result.IsCompleted) is not { } refusal)
-            {
-                return;
-            }
-
-            // Why advance: the server drains the rest of the body after the call, which fails on a reader left mid-read.
-            inner.AdvanceTo(result.Buffer.Start);
-            throw refusal;
-        }
-
-        private RpcException? Refusal(in ReadOnlySequence<byte> buffer, bool completed)
+        protected override RpcException? Refusal(in ReadOnlySequence<byte> buffer, bool completed)
         {
             if (buffer.IsEmpty)
             {

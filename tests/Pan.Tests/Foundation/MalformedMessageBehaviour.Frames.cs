@@ -61,6 +61,22 @@ public abstract partial class MalformedMessageBehaviour<TFixture>
         Assert.True(valid.Status == StatusCode.OK, valid.ToString());
     }
 
+    // Why: a message that arrives in many reads passes through the frame and base64 checks read by read.
+    [Theory]
+    [InlineData(FrameTransport.Grpc)]
+    [InlineData(FrameTransport.GrpcWeb)]
+    [InlineData(FrameTransport.GrpcWebText)]
+    public async Task LargeWellFormedMessage_IsDecoded_OnEveryTransport(FrameTransport transport)
+    {
+        // Field 15 (length-delimited, 1 MiB) is not in the contract; protobuf skips unknown fields.
+        var padding = new byte[1024 * 1024];
+        Random.Shared.NextBytes(padding);
+        byte[] message = [.. ValidRequest(), 0x7a, 0x80, 0x80, 0x40, .. padding];
+        var answer = await GrpcFrames.SendAsync(Server, transport, ValidateName, GrpcFrames.Frame(message));
+
+        Assert.True(answer.Status == StatusCode.OK, answer.ToString());
+    }
+
     // Why: a length of 2³² − 1 is a message over the size limit, like any length above 8 MB.
     [Theory]
     [InlineData(FrameTransport.Grpc)]
@@ -73,6 +89,25 @@ public abstract partial class MalformedMessageBehaviour<TFixture>
 
         Assert.True(answer.Status == StatusCode.ResourceExhausted, answer.ToString());
         AssertNoErrorLogged(before);
+    }
+
+    [Theory]
+    [InlineData("!!!!!!!!")]
+    [InlineData("AAAAAAA*")]
+    [InlineData("AAAA AAA")]
+    [InlineData("A===")]
+    [InlineData("AA=A")]
+    [InlineData("AAAAA")]
+    [InlineData("AAA")]
+    public async Task GrpcWebTextBody_ThatIsNotBase64_IsInvalidArgument_WithoutAnErrorLog(string body)
+    {
+        var before = fixture.Logs.Lines.Count;
+        var answer = await GrpcFrames.SendAsync(Server, FrameTransport.GrpcWebText, ValidateName, System.Text.Encoding.ASCII.GetBytes(body), encodeText: false);
+
+        AssertInvalidArgument(answer);
+        AssertNoErrorLogged(before);
+        var valid = await GrpcFrames.SendAsync(Server, FrameTransport.GrpcWebText, ValidateName, GrpcFrames.Frame(ValidRequest()));
+        Assert.True(valid.Status == StatusCode.OK, valid.ToString());
     }
 
     [Theory]
