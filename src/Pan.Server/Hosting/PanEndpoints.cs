@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Pan.Server.Admin;
 using Pan.Server.Deletion;
 using Pan.Server.Guests;
+using Pan.Server.Health;
 using Pan.Server.Lever;
 using Pan.Server.Members;
 using Pan.Server.Network;
@@ -44,7 +45,7 @@ public static class PanEndpoints
         app.MapGrpcService<AppEndpoint>();
         app.MapGrpcService<ConsentEndpoint>();
         app.MapPanReflection();
-        app.MapGrpcHealthChecksService();
+        app.MapGrpcService<GuardedHealthService>();
 
         app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         app.MapOpenApiDocument();

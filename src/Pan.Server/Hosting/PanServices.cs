@@ -64,6 +64,7 @@ public static class PanServices
         });
         services.AddPanReflection();
 
+        // Why the cache: GuardedHealthService answers from it, as grpc-dotnet's health service does when it is on.
         services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = true)
             .AddCheck<DatabaseHealthCheck>("database", failureStatus: HealthStatus.Unhealthy);
         // Why: the gRPC health service answers from the last published result (cheap, the bench's transport floor);
