@@ -56,9 +56,9 @@ public abstract partial class MalformedMessageBehaviour<TFixture>
         var answer = await GrpcFrames.SendAsync(Server, transport, ValidateName, Body(broken));
 
         AssertInvalidArgument(answer);
-        AssertNoErrorLogged(before);
         var valid = await GrpcFrames.SendAsync(Server, transport, ValidateName, GrpcFrames.Frame(ValidRequest()));
         Assert.True(valid.Status == StatusCode.OK, valid.ToString());
+        AssertNoErrorLogged(before);
     }
 
     // Why: a message that arrives in many reads passes through the frame and base64 checks read by read.
@@ -105,9 +105,9 @@ public abstract partial class MalformedMessageBehaviour<TFixture>
         var answer = await GrpcFrames.SendAsync(Server, FrameTransport.GrpcWebText, ValidateName, System.Text.Encoding.ASCII.GetBytes(body), encodeText: false);
 
         AssertInvalidArgument(answer);
-        AssertNoErrorLogged(before);
         var valid = await GrpcFrames.SendAsync(Server, FrameTransport.GrpcWebText, ValidateName, GrpcFrames.Frame(ValidRequest()));
         Assert.True(valid.Status == StatusCode.OK, valid.ToString());
+        AssertNoErrorLogged(before);
     }
 
     [Theory]
@@ -122,10 +122,10 @@ public abstract partial class MalformedMessageBehaviour<TFixture>
         var answer = await GrpcFrames.SendAsync(Server, transport, ValidateName, GrpcFrames.Frame(notGzip, flag: 1), grpcEncoding: "gzip");
 
         AssertInvalidArgument(answer);
-        AssertNoErrorLogged(before);
         var valid = await GrpcFrames.SendAsync(
             Server, transport, ValidateName, GrpcFrames.Frame(GrpcFrames.Gzip(ValidRequest()), flag: 1), grpcEncoding: "gzip");
         Assert.True(valid.Status == StatusCode.OK, valid.ToString());
+        AssertNoErrorLogged(before);
     }
 
     // Why: Pan's decompression wraps grpc-dotnet's gzip; the size limit must still hold for what comes out of it.

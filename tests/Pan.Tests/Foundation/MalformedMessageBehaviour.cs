@@ -64,13 +64,13 @@ public abstract partial class MalformedMessageBehaviour<TFixture>(TFixture fixtu
         var answer = await GrpcFrames.SendAsync(Server, transport, ValidateName, GrpcFrames.Frame(Bytes(garbage)));
 
         AssertInvalidArgument(answer);
-        AssertNoErrorLogged(before);
         var valid = await GrpcFrames.SendAsync(Server, transport, ValidateName, GrpcFrames.Frame(ValidRequest()));
         Assert.True(valid.Status == StatusCode.OK, valid.ToString());
+        AssertNoErrorLogged(before);
     }
 
     [Fact]
-    public async Task UndecodableMessage_ThroughTheGeneratedClient_IsInvalidArgument_AndTheNextCallWorks()
+    public async Task UndecodableMessage_ThroughGrpcNetClient_IsInvalidArgument_AndTheNextCallWorks()
     {
         Assert.Equal(StatusCode.InvalidArgument, await RawGrpc.CallAsync(
             Server.Grpc, "pan.general.member.MemberServiceV2", "ValidateDisplayNameV2", Bytes(UndecodableMessage.InvalidUtf8)));
