@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Pan.General.Admin;
 using Pan.Server.Errors;
+using Pan.Server.Transport;
 using EmailError = Pan.General.Admin.ChangeMemberEmailResponse.Types.Error.Types.Value;
 using PasswordError = Pan.General.Admin.ChangeMemberPasswordResponse.Types.Error.Types.Value;
 using AvatarError = Pan.General.Admin.RemoveMemberAvatarResponse.Types.Error.Types.Value;
@@ -13,6 +14,7 @@ namespace Pan.Server.Admin;
 /// audited (<see cref="AdminActions"/>). The seed's "JKF" errors (EmailInUseInJKF, EmailNotUsableInJKF,
 /// RemoveAvatarInJKFFailed) belong to a legacy member store that Pan does not write to, so they never occur.
 /// </summary>
+[BindServiceMethod(typeof(GuardedBinding<AdminService.AdminServiceBase>), GuardedBinding.Method)]
 public sealed class AdminEndpoint : AdminService.AdminServiceBase
 {
     private static readonly string[] MemberAdmin = [AdminRoles.MemberAdmin];

@@ -3,6 +3,7 @@ using Pan.General.Member.Dangerous;
 using Pan.Server.Errors;
 using Pan.Server.Members;
 using Pan.Server.Tokens;
+using Pan.Server.Transport;
 using AccountError = Pan.General.Member.Dangerous.CmdDeleteAccountResponse.Types.Error;
 using MemberError = Pan.General.Member.Dangerous.CmdDeleteMemberResponse.Types.Error;
 
@@ -28,6 +29,7 @@ namespace Pan.Server.Deletion;
 /// repeated call cannot prove ownership any more and answers UNAUTHENTICATED — a client may read that as "already
 /// deleted". Two concurrent calls with valid tokens delete once; the later one answers OK (already deleted).</para>
 /// </summary>
+[BindServiceMethod(typeof(GuardedBinding<Command.CommandBase>), GuardedBinding.Method)]
 public sealed class CommandEndpoint : Command.CommandBase
 {
     /// <summary>

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Pan.Server.Admin;
 using Pan.Server.Deletion;
 using Pan.Server.Guests;
+using Pan.Server.Health;
 using Pan.Server.Lever;
 using Pan.Server.Members;
 using Pan.Server.Network;
@@ -26,8 +27,12 @@ public static class PanEndpoints
         // Why before routing: the OAuth gRPC services replay /connect/* through the rest of this pipeline in-process.
         app.UsePanOAuthPipeline();
         app.UseRouting();
+        // Why before gRPC-Web: it checks the base64 of gRPC-Web text bodies that gRPC-Web's decoder reads.
+        app.UseMiddleware<GrpcWebTextGuard>();
         // Why: gRPC-Web (text and binary) is on for every service, on both listeners.
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
+        // Why after gRPC-Web: it checks the frames of every gRPC body, gRPC-Web text ones once decoded.
+        app.UseMiddleware<GrpcFrameGuard>();
         // Why after routing: it needs the gRPC method of an HTTP/JSON route to name a field the transcoder could not read.
         app.UseMiddleware<JsonBodyErrorMiddleware>();
         // Why before the OAuth provider and the pages: they read forms where a form the reader refuses cannot be caught.
@@ -39,8 +44,8 @@ public static class PanEndpoints
         app.MapGrpcService<LeverMemberEndpoint>();
         app.MapGrpcService<AppEndpoint>();
         app.MapGrpcService<ConsentEndpoint>();
-        app.MapGrpcReflectionService();
-        app.MapGrpcHealthChecksService();
+        app.MapPanReflection();
+        app.MapGrpcService<GuardedHealthService>();
 
         app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         app.MapOpenApiDocument();

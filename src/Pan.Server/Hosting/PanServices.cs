@@ -54,6 +54,8 @@ public static class PanServices
             o.EnableDetailedErrors = false;
             // Why: no legitimate Pan request is large except an avatar upload (capped again by the avatar feature).
             o.MaxReceiveMessageSize = 8 * 1024 * 1024;
+            // Why: gzip, grpc-dotnet's only default, refusing a message that does not decompress as bad input.
+            o.CompressionProviders.Add(new GuardedDecompression(new Grpc.Net.Compression.GzipCompressionProvider(System.IO.Compression.CompressionLevel.Fastest)));
         }).AddJsonTranscoding(o =>
         {
             // Why: error details (ErrorInfo, BadRequest) are written into the HTTP/JSON error body as Any values.
@@ -62,6 +64,7 @@ public static class PanServices
         });
         services.AddPanReflection();
 
+        // Why the cache: GuardedHealthService answers from it, as grpc-dotnet's health service does when it is on.
         services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = true)
             .AddCheck<DatabaseHealthCheck>("database", failureStatus: HealthStatus.Unhealthy);
         // Why: the gRPC health service answers from the last published result (cheap, the bench's transport floor);

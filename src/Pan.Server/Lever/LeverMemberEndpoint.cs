@@ -3,11 +3,13 @@ using Pan.Lever.Member;
 using Pan.Server.Errors;
 using Pan.Server.Network;
 using Pan.Server.Sms;
+using Pan.Server.Transport;
 
 namespace Pan.Server.Lever;
 
 /// <summary><c>pan.lever.member.MemberService</c>: internal calls from the family's own back ends.</summary>
 /// <remarks>Every method first requires an internal API key (<see cref="InternalCallers"/>). AuthToken lives in HandOff/.</remarks>
+[BindServiceMethod(typeof(GuardedBinding<MemberService.MemberServiceBase>), GuardedBinding.Method)]
 public sealed partial class LeverMemberEndpoint : MemberService.MemberServiceBase
 {
     /// <summary>Longest accepted text, in characters (Unicode code points).</summary>

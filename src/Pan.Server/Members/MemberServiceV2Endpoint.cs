@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Pan.General.Member;
+using Pan.Server.Transport;
 
 namespace Pan.Server.Members;
 
@@ -8,6 +9,7 @@ namespace Pan.Server.Members;
 /// (Registration/, Login/, Tokens/, …); each method is thin: read the caller, validate, call one collaborator,
 /// map the result. Methods not overridden answer UNIMPLEMENTED.
 /// </summary>
+[BindServiceMethod(typeof(GuardedBinding<MemberServiceV2.MemberServiceV2Base>), GuardedBinding.Method)]
 public sealed partial class MemberServiceV2Endpoint : MemberServiceV2.MemberServiceV2Base
 {
     /// <summary>The request-scoped collaborator a method calls (services are resolved per call, not per endpoint).</summary>

@@ -3,6 +3,7 @@ using Pan.Oauth;
 using Pan.Server.HandOff;
 using Pan.Server.Network;
 using Pan.Server.Pages.SignIn;
+using Pan.Server.Transport;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Pan.Server.OAuth;
@@ -12,6 +13,7 @@ namespace Pan.Server.OAuth;
 /// GetRefreshToken post to /connect/token in-process (<see cref="OAuthPipeline"/>), so client authentication, code
 /// and refresh-token redemption, PKCE and reuse detection are OpenIddict's, exactly as over HTTP.
 /// </summary>
+[BindServiceMethod(typeof(GuardedBinding<App.AppBase>), GuardedBinding.Method)]
 public sealed class AppEndpoint(OAuthPipeline pipeline, OAuthDetails details) : App.AppBase
 {
     public override async Task<GetDetailResponse> GetDetail(GetDetailRequest request, ServerCallContext context)

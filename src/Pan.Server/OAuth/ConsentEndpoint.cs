@@ -2,6 +2,7 @@ using Grpc.Core;
 using Pan.Oauth;
 using Pan.Server.Errors;
 using Pan.Server.Network;
+using Pan.Server.Transport;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Pan.Server.OAuth;
@@ -12,6 +13,7 @@ namespace Pan.Server.OAuth;
 /// applies as over HTTP; Approve / Reject decide the pending request and run /connect/authorize again to get the
 /// client redirect (code and state, or error=access_denied).
 /// </summary>
+[BindServiceMethod(typeof(GuardedBinding<ConsentProcess.ConsentProcessBase>), GuardedBinding.Method)]
 public sealed class ConsentEndpoint(OAuthPipeline pipeline, ConsentRequests consents, OAuthDetails details) : ConsentProcess.ConsentProcessBase
 {
     public override async Task<DoResponse> Do(DoRequest request, ServerCallContext context)

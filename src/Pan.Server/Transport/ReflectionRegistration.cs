@@ -1,4 +1,5 @@
 using Google.Protobuf.Reflection;
+using Grpc.Core;
 using Grpc.Reflection;
 using Pan.Server.Errors;
 
@@ -13,7 +14,6 @@ public static class ReflectionRegistration
     /// </summary>
     public static IServiceCollection AddPanReflection(this IServiceCollection services)
     {
-        services.AddGrpcReflection();
         FileDescriptor[] extra =
         [
             Grpc.Health.V1.HealthReflection.Descriptor,
@@ -22,8 +22,24 @@ public static class ReflectionRegistration
         ];
         var files = SeedEnums.Files.Concat(extra).ToList();
         var names = files.SelectMany(f => f.Services).Select(s => s.FullName).ToList();
-        services.AddSingleton(_ => new ReflectionServiceImpl(names, SymbolRegistry.FromFiles(files)));
-        services.AddSingleton(_ => new Grpc.Reflection.ReflectionV1ServiceImpl(names, SymbolRegistry.FromFiles(files)));
+        services.AddSingleton(_ => new PanReflectionV1Alpha(names, SymbolRegistry.FromFiles(files)));
+        services.AddSingleton(_ => new PanReflectionV1(names, SymbolRegistry.FromFiles(files)));
         return services;
     }
+
+    /// <summary>Maps both reflection services (what <c>MapGrpcReflectionService</c> maps, with Pan's guarded binding).</summary>
+    public static IEndpointRouteBuilder MapPanReflection(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGrpcService<PanReflectionV1Alpha>();
+        endpoints.MapGrpcService<PanReflectionV1>();
+        return endpoints;
+    }
 }
+
+/// <summary>grpc-dotnet's v1alpha reflection service, bound through <see cref="GuardedBinding{TServiceBase}"/>.</summary>
+[BindServiceMethod(typeof(GuardedBinding<Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionBase>), GuardedBinding.Method)]
+public sealed class PanReflectionV1Alpha(IEnumerable<string> services, SymbolRegistry symbols) : ReflectionServiceImpl(services, symbols);
+
+/// <summary>grpc-dotnet's v1 reflection service, bound through <see cref="GuardedBinding{TServiceBase}"/>.</summary>
+[BindServiceMethod(typeof(GuardedBinding<Grpc.Reflection.V1.ServerReflection.ServerReflectionBase>), GuardedBinding.Method)]
+public sealed class PanReflectionV1(IEnumerable<string> services, SymbolRegistry symbols) : ReflectionV1ServiceImpl(services, symbols);

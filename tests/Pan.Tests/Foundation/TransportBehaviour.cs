@@ -190,6 +190,21 @@ public abstract class TransportBehaviour<TFixture>(TFixture fixture) : IClassFix
         Assert.Equal("Healthy", body.RootElement.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
     }
 
+    // Why: Watch is the one server-streaming method Pan maps; it must stream through Pan's guarded binding.
+    [Fact]
+    public async Task GrpcHealthWatch_StreamsTheServingStatus()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var call = new Health.HealthClient(Server.Grpc).Watch(new HealthCheckRequest(), cancellationToken: cancel.Token);
+        var status = HealthCheckResponse.Types.ServingStatus.Unknown;
+        while (status != HealthCheckResponse.Types.ServingStatus.Serving && await call.ResponseStream.MoveNext(cancel.Token))
+        {
+            status = call.ResponseStream.Current.Status;
+        }
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, status);
+    }
+
     [Fact]
     public async Task OpenApi_DescribesEveryJsonRoute()
     {
