@@ -2,6 +2,7 @@ using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Pan.Data;
 using Pan.Data.Email;
+using Pan.Data.Members;
 using Pan.General.Member;
 using Pan.Server.Email;
 using Pan.Server.Errors;
@@ -75,6 +76,20 @@ public sealed class EmailRecovery(
             return new AuthResetVerifyEmailResponse();
         }
 
+        if (await QueueAsync(member, reservation, inputPage, success, cancellationToken))
+        {
+            outbox.Wake();
+        }
+
+        return new AuthResetVerifyEmailResponse();
+    }
+
+    /// <summary>
+    /// Issues the reset code of <paramref name="member"/> (found by <see cref="SendAsync"/> before this transaction) and
+    /// queues its mail; true when queued. Call <see cref="MailOutbox.Wake"/> after it.
+    /// </summary>
+    internal async Task<bool> QueueAsync(Member member, DeliveryReservation reservation, Uri? inputPage, Uri? success, CancellationToken cancellationToken)
+    {
         var queued = false;
         try
         {
@@ -90,6 +105,7 @@ public sealed class EmailRecovery(
             await DeliveryGate.RecordWithinAsync(db, reservation, DeliveryOutcome.Queued, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             queued = true;
+            return true;
         }
         finally
         {
@@ -98,9 +114,6 @@ public sealed class EmailRecovery(
                 await gate.FinishAsync(reservation, DeliveryOutcome.Failed);
             }
         }
-
-        outbox.Wake();
-        return new AuthResetVerifyEmailResponse();
     }
 
     public async Task<AuthResetVerifyEmailCodeResponse> VerifyCodeAsync(AuthResetVerifyEmailCodeRequest request, CancellationToken cancellationToken)

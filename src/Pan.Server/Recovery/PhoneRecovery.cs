@@ -1,9 +1,11 @@
 using System.Globalization;
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
 using Pan.Data;
 using Pan.Data.Email;
+using Pan.Data.Members;
 using Pan.General.Member;
 using Pan.Server.Accounts;
 using Pan.Server.BruteForce;
@@ -74,6 +76,20 @@ public sealed class PhoneRecovery(
             return new AuthResetVerifyPhoneResponse();
         }
 
+        if (await QueueAsync(member, phone, reservation, ip, cancellationToken))
+        {
+            outbox.Wake();
+        }
+
+        return new AuthResetVerifyPhoneResponse();
+    }
+
+    /// <summary>
+    /// Starts the reset flow of <paramref name="member"/> (found by <see cref="SendAsync"/> before this transaction) with
+    /// a code and queues its text to <paramref name="phone"/>; true when queued. Call <see cref="SmsOutbox.Wake"/> after it.
+    /// </summary>
+    internal async Task<bool> QueueAsync(Member member, PhoneNumber phone, DeliveryReservation reservation, IPAddress? ip, CancellationToken cancellationToken)
+    {
         var queued = false;
         try
         {
@@ -84,13 +100,14 @@ public sealed class PhoneRecovery(
             // Why a new flow per request: verification reads the newest one, so a resend kills the previous code.
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var (session, _, code) = await sessions.StartAsync(
-                SessionPurpose, phone, member.Uid, http.ClientIpText(), captchaRequired: false, withCode: true, cancellationToken);
+                SessionPurpose, phone, member.Uid, ip?.ToString(), captchaRequired: false, withCode: true, cancellationToken);
             await outbox.EnqueueAsync(
                 new QueuedSms(member.Uid, SmsOutbox.ResetPassword, phone, Text(code!, member.Locale, sessions.CodeMinutes), SmsPurpose.Reset, ip, session.CodeExpires!.Value, reservation.Id),
                 cancellationToken);
             await DeliveryGate.RecordWithinAsync(db, reservation, DeliveryOutcome.Queued, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             queued = true;
+            return true;
         }
         finally
         {
@@ -99,9 +116,6 @@ public sealed class PhoneRecovery(
                 await gate.FinishAsync(reservation, DeliveryOutcome.Failed);
             }
         }
-
-        outbox.Wake();
-        return new AuthResetVerifyPhoneResponse();
     }
 
     public async Task<AuthResetVerifyPhoneCodeResponse> VerifyCodeAsync(AuthResetVerifyPhoneCodeRequest request, CancellationToken cancellationToken)
