@@ -23,7 +23,8 @@ public readonly record struct OutboxDelivery(string? BlockedReason)
 /// sender writes the result only while the row still carries its own claim (<c>attempts</c> unchanged), so a row is
 /// sent once unless a node dies between the provider's acceptance and the commit (then it may be sent again after the
 /// lease: at least once). A failed send is retried after a doubling delay (<see cref="OutboxOptions"/>) until the row's
-/// code expires; then it is abandoned. Sent, blocked and abandoned rows lose their payload at once; nothing secret is logged.
+/// code expires; then it is abandoned. A row whose member is no longer live when claimed is abandoned unsent
+/// (<see cref="OutboxQueue.MemberDeleted"/>). Sent, blocked and abandoned rows lose their payload at once; nothing secret is logged.
 /// </summary>
 public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProvider clock, OutboxOptions options, string channel, ILogger logger)
     : IOutboxPass
@@ -72,6 +73,18 @@ public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProv
         }
 
         var row = await db.Set<TEntry>().AsNoTracking().FirstAsync(e => e.Id == id, cancellationToken);
+        // Why the member is checked here, at send time, as well as by the enqueue (LiveMembers.LockAsync): a row queued
+        // without that lock, or by a transaction that committed after a deletion's erasers looked, would otherwise
+        // reach a deleted member's address. Once a deletion has committed no claim sends for the member: the row is
+        // given up like the ones the deletion's erasers found. Only a send claimed before that commit can still leave.
+        var uid = row.Uid;
+        if (!await db.Members.AnyAsync(m => m.Uid == uid && m.Deleted == null, cancellationToken))
+        {
+            logger.LogInformation("Gave up on queued {Kind} {Channel} {Id}: member {Uid} was deleted", row.Kind, channel, row.Id, row.Uid);
+            await FinishAsync(db, row, OutboxState.Abandoned, DeliveryOutcome.Failed, OutboxQueue.MemberDeleted);
+            return true;
+        }
+
         if (row.Expires <= now || row.Payload is null)
         {
             logger.LogWarning("Gave up on queued {Kind} {Channel} {Id} of member {Uid} after {Attempts} attempt(s): its code expired ({LastError})",

@@ -2,7 +2,9 @@ using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Pan.Data;
 using Pan.Data.Email;
+using Pan.Data.Members;
 using Pan.General.Member;
+using Pan.Server.Deletion;
 using Pan.Server.Email;
 using Pan.Server.Errors;
 using Pan.Server.Links;
@@ -75,32 +77,55 @@ public sealed class EmailRecovery(
             return new AuthResetVerifyEmailResponse();
         }
 
-        var queued = false;
+        if (await QueueAsync(member, reservation, inputPage, success, cancellationToken))
+        {
+            outbox.Wake();
+        }
+
+        return new AuthResetVerifyEmailResponse();
+    }
+
+    /// <summary>
+    /// Issues the reset code of <paramref name="member"/> (found by <see cref="SendAsync"/> before this transaction) and
+    /// queues its mail; true when queued. False, with nothing written and the reservation recorded Skipped (as for a
+    /// request that matched nobody), when the member was deleted since it was found. Call <see cref="MailOutbox.Wake"/> after a true.
+    /// </summary>
+    internal async Task<bool> QueueAsync(Member member, DeliveryReservation reservation, Uri? inputPage, Uri? success, CancellationToken cancellationToken)
+    {
+        var committed = false;
         try
         {
             // Why queued, not sent: waiting for SMTP here would make a matched request slower than an unmatched one,
             // and an SMTP outage would fail only matched requests — both tell that the account exists (SECURITY 15).
             // Code, outbox row and the reservation's outcome commit together (SECURITY 21); the outbox sends the mail.
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var issued = await codes.IssueAsync(member.Uid, EmailPurposes.Reset, member.EmailKey!, success, cancellationToken);
-            var model = new EmailModel(member.DisplayName, issued.Code, links.Page(PagePaths.ResetPassword, issued.LinkToken), inputPage, codes.Minutes);
-            await outbox.EnqueueAsync(
-                new QueuedMail(member.Uid, EmailKind.ResetPassword, member.Email!, member.DisplayName, member.Locale, model, issued.Expires, reservation.Id),
-                cancellationToken);
-            await DeliveryGate.RecordWithinAsync(db, reservation, DeliveryOutcome.Queued, cancellationToken);
+            // Why the lock, first: the member was found before this transaction, and a deletion may have committed
+            // since — its erasers then found nothing of this reset to give up. Under the member's row lock either the
+            // deletion commits first and nothing is written here (the caller answers as for a request that matched
+            // nobody, and the reservation is recorded alike), or this commits first and the deletion's erasers give the
+            // queued mail up. The outbox's sender checks the member again before sending (OutboxSender).
+            var live = await LiveMembers.LockAsync(db, member.Uid, cancellationToken);
+            if (live)
+            {
+                var issued = await codes.IssueAsync(member.Uid, EmailPurposes.Reset, member.EmailKey!, success, cancellationToken);
+                var model = new EmailModel(member.DisplayName, issued.Code, links.Page(PagePaths.ResetPassword, issued.LinkToken), inputPage, codes.Minutes);
+                await outbox.EnqueueAsync(
+                    new QueuedMail(member.Uid, EmailKind.ResetPassword, member.Email!, member.DisplayName, member.Locale, model, issued.Expires, reservation.Id),
+                    cancellationToken);
+            }
+
+            await DeliveryGate.RecordWithinAsync(db, reservation, live ? DeliveryOutcome.Queued : DeliveryOutcome.Skipped, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            queued = true;
+            committed = true;
+            return live;
         }
         finally
         {
-            if (!queued)
+            if (!committed)
             {
                 await gate.FinishAsync(reservation, DeliveryOutcome.Failed);
             }
         }
-
-        outbox.Wake();
-        return new AuthResetVerifyEmailResponse();
     }
 
     public async Task<AuthResetVerifyEmailCodeResponse> VerifyCodeAsync(AuthResetVerifyEmailCodeRequest request, CancellationToken cancellationToken)

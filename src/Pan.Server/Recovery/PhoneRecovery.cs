@@ -1,12 +1,15 @@
 using System.Globalization;
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
 using Pan.Data;
 using Pan.Data.Email;
+using Pan.Data.Members;
 using Pan.General.Member;
 using Pan.Server.Accounts;
 using Pan.Server.BruteForce;
+using Pan.Server.Deletion;
 using Pan.Server.Email;
 using Pan.Server.Errors;
 using Pan.Server.Network;
@@ -74,7 +77,23 @@ public sealed class PhoneRecovery(
             return new AuthResetVerifyPhoneResponse();
         }
 
-        var queued = false;
+        if (await QueueAsync(member, phone, reservation, ip, cancellationToken))
+        {
+            outbox.Wake();
+        }
+
+        return new AuthResetVerifyPhoneResponse();
+    }
+
+    /// <summary>
+    /// Starts the reset flow of <paramref name="member"/> (found by <see cref="SendAsync"/> before this transaction) with
+    /// a code and queues its text to <paramref name="phone"/>; true when queued. False, with nothing written and the
+    /// reservation recorded Skipped (as for a request that matched nobody), when the member was deleted since it was
+    /// found. Call <see cref="SmsOutbox.Wake"/> after a true.
+    /// </summary>
+    internal async Task<bool> QueueAsync(Member member, PhoneNumber phone, DeliveryReservation reservation, IPAddress? ip, CancellationToken cancellationToken)
+    {
+        var committed = false;
         try
         {
             // Why queued, not sent: sending here made a matched request slower than an unmatched one, and the SMS gate's
@@ -83,25 +102,33 @@ public sealed class PhoneRecovery(
             // commit together (SECURITY 21); the outbox sends through the SMS gate, whose caps still apply there.
             // Why a new flow per request: verification reads the newest one, so a resend kills the previous code.
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var (session, _, code) = await sessions.StartAsync(
-                SessionPurpose, phone, member.Uid, http.ClientIpText(), captchaRequired: false, withCode: true, cancellationToken);
-            await outbox.EnqueueAsync(
-                new QueuedSms(member.Uid, SmsOutbox.ResetPassword, phone, Text(code!, member.Locale, sessions.CodeMinutes), SmsPurpose.Reset, ip, session.CodeExpires!.Value, reservation.Id),
-                cancellationToken);
-            await DeliveryGate.RecordWithinAsync(db, reservation, DeliveryOutcome.Queued, cancellationToken);
+            // Why the lock, first: the member was found before this transaction, and a deletion may have committed
+            // since — its erasers then found nothing of this reset to give up. Under the member's row lock either the
+            // deletion commits first and nothing is written here (the caller answers as for a request that matched
+            // nobody, and the reservation is recorded alike), or this commits first and the deletion's erasers give the
+            // queued text up. The outbox's sender checks the member again before sending (OutboxSender).
+            var live = await LiveMembers.LockAsync(db, member.Uid, cancellationToken);
+            if (live)
+            {
+                var (session, _, code) = await sessions.StartAsync(
+                    SessionPurpose, phone, member.Uid, ip?.ToString(), captchaRequired: false, withCode: true, cancellationToken);
+                await outbox.EnqueueAsync(
+                    new QueuedSms(member.Uid, SmsOutbox.ResetPassword, phone, Text(code!, member.Locale, sessions.CodeMinutes), SmsPurpose.Reset, ip, session.CodeExpires!.Value, reservation.Id),
+                    cancellationToken);
+            }
+
+            await DeliveryGate.RecordWithinAsync(db, reservation, live ? DeliveryOutcome.Queued : DeliveryOutcome.Skipped, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            queued = true;
+            committed = true;
+            return live;
         }
         finally
         {
-            if (!queued)
+            if (!committed)
             {
                 await gate.FinishAsync(reservation, DeliveryOutcome.Failed);
             }
         }
-
-        outbox.Wake();
-        return new AuthResetVerifyPhoneResponse();
     }
 
     public async Task<AuthResetVerifyPhoneCodeResponse> VerifyCodeAsync(AuthResetVerifyPhoneCodeRequest request, CancellationToken cancellationToken)

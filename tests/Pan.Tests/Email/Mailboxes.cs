@@ -3,7 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using Pan.Data;
 using Pan.General.Member;
+using Pan.General.Member.Dangerous;
 using Pan.Server.Credentials;
+using Pan.Server.Tokens;
 using Pan.Tests.Infrastructure;
 using Pan.Tests.PhoneFlows;
 
@@ -43,6 +45,19 @@ public sealed class Mailboxes(EmailFixture fixture)
         var mail = await Smtp.WaitForMessageAsync(address);
         await Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = SmtpInbox.CodeOf(mail) });
         return member with { Email = address };
+    }
+
+    /// <summary>Deletes the member through DeleteMember, with a del_token issued as its SMS step-up would.</summary>
+    public async Task DeleteAsync(TestMember member)
+    {
+        string delToken;
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            delToken = (await scope.ServiceProvider.GetRequiredService<TokenService>().IssueVerifyTokenAsync(member.Uid, VerifyPurposes.Delete, default)).Token;
+        }
+
+        await new Command.CommandClient(fixture.Server.Grpc).DeleteMemberAsync(
+            new CmdDeleteMemberRequest { AppId = "jkforum", PanAccessToken = member.AccessToken, DelToken = delToken });
     }
 
     /// <summary>The number of messages to <paramref name="address"/> so far.</summary>

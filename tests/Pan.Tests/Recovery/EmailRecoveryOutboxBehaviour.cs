@@ -8,6 +8,9 @@ using Pan.Data.Email;
 using Pan.Data.Outbox;
 using Pan.General.Member;
 using Pan.Server.Email;
+using Pan.Server.Outbox;
+using Pan.Server.Recovery;
+using Pan.Tests.Deletion;
 using Pan.Tests.Email;
 using Pan.Tests.Infrastructure;
 
@@ -152,6 +155,60 @@ public abstract class EmailRecoveryOutboxBehaviour<TFixture>(TFixture fixture) :
         var sent = await mail.DbAsync(db => db.Set<MailOutboxEntry>().AsNoTracking().Where(e => uids.Contains(e.Uid)).ToListAsync());
         Assert.All(sent, r => Assert.Equal((OutboxState.Sent, (string?)null, 2), (r.State, r.Payload, r.Attempts)));
         Assert.All(members, m => Assert.Equal(2, mail.Count(m.Email!)));
+    }
+
+    [Fact]
+    public async Task ResetRequest_WhoseMemberIsDeletedBeforeItsMailIsQueued_QueuesNothing_AndLeavesNoCode()
+    {
+        // AuthResetVerifyEmail finds the member, then writes the code and queues the mail in a transaction of its own.
+        // A deletion commits in between: its erasers have already run (they found nothing of this reset to give up).
+        var member = await mail.RegisterWithEmailAsync();
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var found = await scope.ServiceProvider.GetRequiredService<RecoveryMembers>().ByEmailAsync(member.Email!, member.Name, CancellationToken.None);
+        Assert.NotNull(found);
+        var reservation = await scope.ServiceProvider.GetRequiredService<DeliveryGate>().ReserveAsync(
+            DeliveryPurposes.Reset, null, EmailAddresses.Hash(EmailAddresses.Normalize(member.Email!)!), null, CancellationToken.None);
+        Assert.True(reservation.Allowed);
+
+        await using (var deletion = await UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, member.Uid))
+        {
+            var queue = Task.Run(() => scope.ServiceProvider.GetRequiredService<EmailRecovery>().QueueAsync(found, reservation, null, null, CancellationToken.None));
+            var blocked = await deletion.WaitUntilBlockingAsync(queue);
+            // On PostgreSQL the reset meets the deletion's row lock and waits for its commit (SQLite shows no waiting statement).
+            Assert.True(blocked || fixture.Database.Provider != "postgres");
+            await deletion.CommitAsync();
+            Assert.False(await queue);
+        }
+
+        Assert.Empty(await RowsAsync(member.Uid));
+        Assert.False(await mail.DbAsync(db => db.Set<EmailCode>().AnyAsync(c => c.Uid == member.Uid)));
+        // Recorded as a request that matched nobody is.
+        Assert.Equal(DeliveryOutcome.Skipped, await mail.DbAsync(db => db.Set<DeliveryAttempt>().Where(a => a.Id == reservation.Id).Select(a => a.Outcome).SingleAsync()));
+        Assert.Equal(1, mail.Count(member.Email!)); // the verification mail only
+    }
+
+    [Fact]
+    public async Task ResetMail_QueuedAfterTheMembersDeletionCommitted_IsGivenUpUnsent_WithItsPayloadBlanked()
+    {
+        // What a reset leaves when its transaction commits after a deletion's erasers looked at the outbox (on PostgreSQL
+        // the reset may have checked the member before that deletion committed): a queued mail for a deleted member.
+        var member = await mail.RegisterWithEmailAsync();
+        await mail.DeleteAsync(member);
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var outbox = scope.ServiceProvider.GetRequiredService<MailOutbox>();
+            var model = new EmailModel(member.Name, "ABCDE-FGHJK", new Uri("https://pan.example/account/reset-password?token=dead"), null, 10);
+            await outbox.EnqueueAsync(
+                new QueuedMail(member.Uid, EmailKind.ResetPassword, member.Email!, member.Name, "en", model, fixture.Server.Clock.GetUtcNow().AddMinutes(10), null),
+                CancellationToken.None);
+            outbox.Wake();
+        }
+
+        await Eventually.HoldsAsync(async () => (await RowsAsync(member.Uid)).Single().State != OutboxState.Pending);
+        var row = Assert.Single(await RowsAsync(member.Uid));
+        Assert.Equal((OutboxState.Abandoned, OutboxQueue.MemberDeleted, (string?)null), (row.State, row.LastError, row.Payload));
+        Assert.NotNull(row.Finished);
+        Assert.Equal(1, mail.Count(member.Email!)); // the verification mail only
     }
 
     /// <summary>

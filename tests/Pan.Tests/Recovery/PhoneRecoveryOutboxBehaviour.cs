@@ -1,13 +1,20 @@
+using System.Security.Cryptography;
+using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.Data.Email;
+using Pan.Data.PhaseSessions;
 using Pan.Data.Outbox;
 using Pan.Data.Sms;
 using Pan.General.Member;
+using Pan.Server.Email;
+using Pan.Server.Outbox;
 using Pan.Server.Phones;
+using Pan.Server.Recovery;
 using Pan.Server.Sms;
+using Pan.Tests.Deletion;
 using Pan.Tests.Email;
 using Pan.Tests.Infrastructure;
 
@@ -253,6 +260,62 @@ public abstract class PhoneRecoveryOutboxBehaviour<TFixture>(TFixture fixture) :
 
         var text = Assert.Single(fixture.Inbox.MessagesTo(member.E164).Skip(1));
         Assert.Matches("[0-9]{6}", text.Text);
+    }
+
+    [Fact]
+    public async Task ResetRequest_WhoseMemberIsDeletedBeforeItsTextIsQueued_QueuesNothing_AndStartsNoFlow()
+    {
+        // AuthResetVerifyPhone finds the member, then starts the flow and queues the text in a transaction of its own.
+        // A deletion commits in between: its erasers have already run (they found nothing of this reset to give up).
+        var member = await mail.RegisterAsync();
+        await fixture.Inbox.WaitForMessageAsync(member.E164, 1, PhoneFlows.Phones.Wait);
+        var phone = new PhoneNumbers().FromE164(member.E164)!;
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var found = await scope.ServiceProvider.GetRequiredService<RecoveryMembers>().ByPhoneAsync(phone, member.Name, CancellationToken.None);
+        Assert.NotNull(found);
+        var reservation = await scope.ServiceProvider.GetRequiredService<DeliveryGate>().ReserveAsync(
+            DeliveryPurposes.ResetPhone, null, SHA256.HashData(Encoding.UTF8.GetBytes(phone.E164)), null, CancellationToken.None);
+        Assert.True(reservation.Allowed);
+
+        await using (var deletion = await UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, member.Uid))
+        {
+            var queue = Task.Run(() => scope.ServiceProvider.GetRequiredService<PhoneRecovery>().QueueAsync(found, phone, reservation, null, CancellationToken.None));
+            var blocked = await deletion.WaitUntilBlockingAsync(queue);
+            // On PostgreSQL the reset meets the deletion's row lock and waits for its commit (SQLite shows no waiting statement).
+            Assert.True(blocked || fixture.Database.Provider != "postgres");
+            await deletion.CommitAsync();
+            Assert.False(await queue);
+        }
+
+        Assert.Empty(await RowsAsync(member.Uid));
+        Assert.False(await mail.DbAsync(db => db.Set<PhaseSession>().AnyAsync(s => s.Uid == member.Uid)));
+        // Recorded as a request that matched nobody is.
+        Assert.Equal(DeliveryOutcome.Skipped, await mail.DbAsync(db => db.Set<DeliveryAttempt>().Where(a => a.Id == reservation.Id).Select(a => a.Outcome).SingleAsync()));
+        Assert.Single(fixture.Inbox.MessagesTo(member.E164)); // the registration code only
+    }
+
+    [Fact]
+    public async Task ResetSms_QueuedAfterTheMembersDeletionCommitted_IsGivenUpUnsent_WithItsPayloadBlanked()
+    {
+        // What a reset leaves when its transaction commits after a deletion's erasers looked at the outbox (on PostgreSQL
+        // the reset may have checked the member before that deletion committed): a queued text for a deleted member.
+        var member = await mail.RegisterAsync();
+        await fixture.Inbox.WaitForMessageAsync(member.E164, 1, PhoneFlows.Phones.Wait);
+        await mail.DeleteAsync(member);
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var outbox = scope.ServiceProvider.GetRequiredService<SmsOutbox>();
+            var to = new PhoneNumbers().FromE164(member.E164)!;
+            await outbox.EnqueueAsync(new QueuedSms(member.Uid, SmsOutbox.ResetPassword, to, "[Pan] Your password reset code is 123456.",
+                SmsPurpose.Reset, null, fixture.Server.Clock.GetUtcNow().AddMinutes(10), null), CancellationToken.None);
+            outbox.Wake();
+        }
+
+        await Eventually.HoldsAsync(async () => (await RowsAsync(member.Uid)).Single().State != OutboxState.Pending);
+        var row = Assert.Single(await RowsAsync(member.Uid));
+        Assert.Equal((OutboxState.Abandoned, OutboxQueue.MemberDeleted, (string?)null), (row.State, row.LastError, row.Payload));
+        Assert.NotNull(row.Finished);
+        Assert.Single(fixture.Inbox.MessagesTo(member.E164)); // the registration code only
     }
 
     /// <summary>Fills the phone's minute bucket of the SMS caps far past any per-phone cap, as a burst of earlier sends would.</summary>
