@@ -60,13 +60,7 @@ public abstract partial class MalformedMessageBehaviour<TFixture>(TFixture fixtu
     [MemberData(nameof(UndecodableMessages.OnEveryTransport), MemberType = typeof(UndecodableMessages))]
     public async Task UndecodableMessage_IsInvalidArgument_WithoutAnErrorLog(UndecodableMessage garbage, FrameTransport transport)
     {
-        var before = fixture.Logs.Lines.Count;
-        var answer = await GrpcFrames.SendAsync(Server, transport, ValidateName, GrpcFrames.Frame(Bytes(garbage)));
-
-        AssertInvalidArgument(answer);
-        var valid = await GrpcFrames.SendAsync(Server, transport, ValidateName, GrpcFrames.Frame(ValidRequest()));
-        Assert.True(valid.Status == StatusCode.OK, valid.ToString());
-        AssertNoErrorLogged(before);
+        await AssertRefusedThenServedAsync(transport, GrpcFrames.Frame(Bytes(garbage)));
     }
 
     [Fact]
@@ -119,6 +113,20 @@ public abstract partial class MalformedMessageBehaviour<TFixture>(TFixture fixtu
     private static byte[] ValidRequest() => new ValidateDisplayNameV2Request { DisplayName = NewName() }.ToByteArray();
 
     private static string NewName() => "frames" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>
+    /// Sends <paramref name="body"/> to ValidateDisplayNameV2 and expects INVALID_ARGUMENT; then a valid request on the
+    /// same transport (<paramref name="valid"/>, else a plain frame) is served; no Error line is logged meanwhile.
+    /// </summary>
+    private async Task AssertRefusedThenServedAsync(
+        FrameTransport transport, byte[] body, bool encodeText = true, string? grpcEncoding = null, byte[]? valid = null)
+    {
+        var before = fixture.Logs.Lines.Count;
+        AssertInvalidArgument(await GrpcFrames.SendAsync(Server, transport, ValidateName, body, encodeText, grpcEncoding));
+        var served = await GrpcFrames.SendAsync(Server, transport, ValidateName, valid ?? GrpcFrames.Frame(ValidRequest()), grpcEncoding: grpcEncoding);
+        Assert.True(served.Status == StatusCode.OK, served.ToString());
+        AssertNoErrorLogged(before);
+    }
 
     private static void AssertInvalidArgument(GrpcAnswer answer)
     {
