@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Pan.Data;
 using Pan.Data.AddressBooks;
+using Pan.Server.Deletion;
 using Pan.Server.Errors;
 
 namespace Pan.Server.AddressBooks;
@@ -25,7 +26,7 @@ public sealed class AddressBookStore(PanDbContext db, TimeProvider clock, IOptio
     {
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         var now = clock.GetUtcNow();
-        if (!await LockMemberAsync(uid, cancellationToken))
+        if (!await LiveMembers.LockAsync(db, uid, cancellationToken))
         {
             return null;
         }
@@ -90,9 +91,4 @@ public sealed class AddressBookStore(PanDbContext db, TimeProvider clock, IOptio
 
     private static RpcException NotFound() =>
         PanError.Plain(StatusCode.NotFound, "ADDRESS_BOOK_NOT_FOUND", "You have no address-book entry with this id.");
-
-    /// <summary>Takes the member's row lock for this transaction; false when the member is gone (e.g. just deleted).</summary>
-    private async Task<bool> LockMemberAsync(long uid, CancellationToken cancellationToken) =>
-        await db.Members.Where(m => m.Uid == uid && m.Deleted == null)
-            .ExecuteUpdateAsync(u => u.SetProperty(m => m.Version, m => m.Version), cancellationToken) == 1;
 }

@@ -2,6 +2,7 @@ using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Pan.Data;
 using Pan.General.Member;
+using Pan.Server.Deletion;
 using Pan.Server.Email;
 using Pan.Server.Errors;
 using Pan.Server.Tokens;
@@ -97,7 +98,7 @@ public sealed class CredentialChanges(
         ValidateShape(request, newPassword, email, question);
 
         var target = await members.FindAsync(claims.Uid, claims.AccountId, objectId, cancellationToken)
-            ?? throw PanError.Of(UpdateErr.Failed, StatusCode.NotFound, "No such member under this phone.");
+            ?? throw NoSuchMember();
         if (newPassword is not null && policy.Check(newPassword, target.PolicyContext(email)) is { } problem)
         {
             throw PanError.Of(UpdateErr.NewPasswordRule, StatusCode.InvalidArgument, $"The new password {problem.Reason}.", new FieldViolation("new_password", problem.Reason));
@@ -165,6 +166,13 @@ public sealed class CredentialChanges(
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             try
             {
+                // Why first: orders the change against a deletion of the member (LiveMembers); a member deleted since it
+                // was found is answered as one that was never found, and nothing is written or mailed.
+                if (!await LiveMembers.LockAsync(db, uid, cancellationToken))
+                {
+                    throw NoSuchMember();
+                }
+
                 if (useVerifyToken && !await SpendVerifyTokenAsync(request.VerifyToken, uid, cancellationToken))
                 {
                     throw OriginalPasswordInvalid();
@@ -216,6 +224,7 @@ public sealed class CredentialChanges(
         EmailChangeResult.Taken => PanError.Of(UpdateErr.EmailDuplicated, StatusCode.AlreadyExists, "The email already belongs to another member.", new FieldViolation("email", "belongs to another member")),
         EmailChangeResult.InvalidEmail => PanError.InvalidArgument("email", "is not a valid email address"),
         EmailChangeResult.RedirectNotAllowed => PanError.InvalidArgument("email_verification_redirect", "is not on the allowed hosts"),
+        EmailChangeResult.MemberGone => NoSuchMember(),
         _ => throw new ArgumentOutOfRangeException(nameof(result), result, "Unknown email change result."),
     };
 
@@ -251,6 +260,9 @@ public sealed class CredentialChanges(
             throw PanError.InvalidArgument("email_verification_redirect", $"must be at most {MaxRedirectLength} characters");
         }
     }
+
+    private static RpcException NoSuchMember() =>
+        PanError.Of(UpdateErr.Failed, StatusCode.NotFound, "No such member under this phone.");
 
     private static RpcException OriginalPasswordInvalid() =>
         PanError.Of(UpdateErr.OriginalPasswordInvalid, StatusCode.PermissionDenied,

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Pan.Data;
 using Pan.General.Member;
+using Pan.Server.Deletion;
 using Pan.Server.Errors;
 using Pan.Server.Tokens;
 using QueryErr = Pan.General.Member.QueryMemberCredentialStatusResponse.Types.Err;
@@ -62,6 +63,13 @@ public sealed class CredentialSettings(PanDbContext db, TokenService tokens, Cre
 
         var prepared = await store.PrepareAsync(null, question.Question, question.Answer, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Why first: orders the write against a deletion of the caller (LiveMembers); a caller deleted meanwhile is
+        // answered as its access token now would be.
+        if (!await LiveMembers.LockAsync(db, caller.Uid, cancellationToken))
+        {
+            throw PanError.Of(QuestionErr.Failed, StatusCode.Unauthenticated, "The pan_access_token is invalid or expired.");
+        }
+
         if (!await tokens.ConsumeVerifyTokenAsync(request.UpdateToken, caller.Uid, VerifyPurposes.UpdateCredential, cancellationToken))
         {
             throw PanError.Of(QuestionErr.Failed, StatusCode.PermissionDenied, "The update_token is invalid, expired, used or for another operation.");

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.Metadata;
 using Pan.Data;
 using Pan.Data.Credentials;
 using Pan.Server.BruteForce;
+using Pan.Server.Deletion;
 using Pan.Server.Tokens;
 
 namespace Pan.Server.Credentials;
@@ -82,6 +83,7 @@ public sealed class CredentialStore(
     {
         var prepared = await PrepareAsync(password, null, null, cancellationToken);
         await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        await LockLiveMemberAsync(uid, cancellationToken);
         await SaveAsync(uid, prepared, cancellationToken);
         await EndOtherSessionsAsync(uid, keepSessionId, cancellationToken);
         if (transaction is not null)
@@ -104,16 +106,28 @@ public sealed class CredentialStore(
 
     /// <summary>
     /// Sets the member's first password: false (and nothing written) when the member already has one, also when two
-    /// requests race. A first password ends no session (nothing was protected by a password before).
+    /// requests race, and when the member is deleted (also by a deletion that commits while this waits for it). A first
+    /// password ends no session (nothing was protected by a password before).
     /// </summary>
     public async Task<bool> SetFirstPasswordAsync(long uid, string password, CancellationToken cancellationToken)
     {
         var hash = await hasher.HashAsync(password, cancellationToken);
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        if (!await LiveMembers.LockAsync(db, uid, cancellationToken))
+        {
+            return false;
+        }
+
         await EnsureRowAsync(uid, cancellationToken);
         var now = clock.GetUtcNow();
         var changed = await db.Set<MemberCredential>()
             .Where(c => c.Uid == uid && c.PasswordHash == null)
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.PasswordHash, hash).SetProperty(c => c.PasswordChanged, now), cancellationToken);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
         if (changed == 1)
         {
             logger.LogInformation("Set the first password of member {Uid}", uid);
@@ -197,7 +211,13 @@ public sealed class CredentialStore(
     public async Task SetSecurityQuestionAsync(long uid, string question, string answer, CancellationToken cancellationToken)
     {
         var prepared = await PrepareAsync(null, question, answer, cancellationToken);
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        await LockLiveMemberAsync(uid, cancellationToken);
         await SaveAsync(uid, prepared, cancellationToken);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
     }
 
     public async Task<SecretCheck> CheckSecurityAnswerAsync(long uid, string answer, CancellationToken cancellationToken)
@@ -233,7 +253,11 @@ public sealed class CredentialStore(
         return new PreparedCredentials(passwordHash, question.Trim(), answerHash);
     }
 
-    /// <summary>Writes prepared secrets for <paramref name="uid"/> (joins the caller's transaction when there is one). Ends no session.</summary>
+    /// <summary>
+    /// Writes prepared secrets for <paramref name="uid"/> (joins the caller's transaction when there is one). Ends no session.
+    /// A caller whose member may be deleted meanwhile takes <see cref="LiveMembers.LockAsync"/> first in its transaction
+    /// (see <see cref="EnsureRowAsync"/>); a member created in the same transaction needs no lock.
+    /// </summary>
     public async Task SaveAsync(long uid, PreparedCredentials prepared, CancellationToken cancellationToken)
     {
         if (prepared.IsEmpty)
@@ -302,12 +326,27 @@ public sealed class CredentialStore(
     /// PostgreSQL transaction the way a caught unique violation would. Only for a live member. Why: a secret is hashed
     /// after the member was checked (tens of milliseconds), and a deletion committed meanwhile has erased the row (its
     /// erasers run in its transaction); the write that follows then finds no row, so no hash is left behind for a deleted
-    /// member (<see cref="Written"/> reports the conflict). On SQLite the write and a deletion cannot interleave; on
-    /// PostgreSQL a deletion not yet committed when this runs is not seen, a window of one statement rather than of the hash.
+    /// member (<see cref="Written"/> reports the conflict). On SQLite the write and a deletion cannot interleave. On
+    /// PostgreSQL this statement alone does not see a deletion not yet committed when it runs: every write of an existing
+    /// member's secrets therefore takes <see cref="LiveMembers.LockAsync"/> first in its transaction, which waits for
+    /// such a deletion and then finds no live member, so nothing is written.
     /// </summary>
     private Task<int> EnsureRowAsync(long uid, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlInterpolatedAsync(
             $"INSERT INTO member_credentials (uid) SELECT uid FROM members WHERE uid = {uid} AND deleted IS NULL ON CONFLICT (uid) DO NOTHING", cancellationToken);
+
+    /// <summary>
+    /// Takes the member's row lock for the caller's transaction (<see cref="LiveMembers.LockAsync"/>); a deleted member is
+    /// the same concurrency conflict <see cref="Written"/> reports, so callers answer as they did for a deletion that
+    /// committed before the write.
+    /// </summary>
+    private async Task LockLiveMemberAsync(long uid, CancellationToken cancellationToken)
+    {
+        if (!await LiveMembers.LockAsync(db, uid, cancellationToken))
+        {
+            throw new DbUpdateConcurrencyException($"Member {uid} was deleted before its credentials were written.");
+        }
+    }
 
     /// <summary>
     /// Locked (or waiting) when the failure counter holds the member, NotSet without <paramref name="hash"/>, each after one

@@ -4,6 +4,7 @@ using Pan.Data;
 using Pan.Data.Email;
 using Pan.Data.Members;
 using Pan.Server.Data;
+using Pan.Server.Deletion;
 using Pan.Server.Errors;
 using Pan.Server.Links;
 
@@ -16,6 +17,9 @@ public enum EmailChangeResult
     Taken,
     InvalidEmail,
     RedirectNotAllowed,
+
+    /// <summary>The member was deleted after the address was checked: nothing was written, nothing is mailed.</summary>
+    MemberGone,
 }
 
 /// <summary>
@@ -53,7 +57,7 @@ public sealed class EmailChanges(
             return plan.Result;
         }
 
-        IssuedEmailCode issued;
+        IssuedEmailCode? issued;
         try
         {
             issued = await StoreAsync(change, cancellationToken);
@@ -62,6 +66,12 @@ public sealed class EmailChanges(
         {
             await AbandonAsync(plan);
             throw;
+        }
+
+        if (issued is null)
+        {
+            await AbandonAsync(plan);
+            return EmailChangeResult.MemberGone;
         }
 
         await SendAsync(plan, issued, cancellationToken);
@@ -115,8 +125,14 @@ public sealed class EmailChanges(
     /// <summary>
     /// Stores the planned address (unverified) and a new challenge in the caller's transaction. An unverified address
     /// never collides on the email index, so another member verifying the address meanwhile leaves this claim
-    /// unverifiable, not refused.
+    /// unverifiable, not refused. The caller takes <see cref="LiveMembers.LockAsync"/> first in that transaction and
+    /// records nothing when it answers false.
     /// </summary>
+    /// <remarks>
+    /// Why the caller locks: the plan read the member before the transaction; a deletion that committed since (or, on
+    /// PostgreSQL, was still uncommitted then) would otherwise get the new address written onto its record, a code
+    /// issued and a mail sent. The lock waits for such a deletion and then finds no live member.
+    /// </remarks>
     public async Task<IssuedEmailCode> RecordAsync(PlannedEmailChange change, CancellationToken cancellationToken)
     {
         if (db.Database.CurrentTransaction is null)
@@ -177,8 +193,11 @@ public sealed class EmailChanges(
     internal static RpcException SendLimit(int seconds) =>
         PanError.Plain(StatusCode.ResourceExhausted, "EMAIL_SEND_LIMIT", $"Too many emails were sent; try again in {seconds} s.");
 
-    /// <summary>Records the change in a transaction of its own, reading the member again after a concurrent profile edit.</summary>
-    private async Task<IssuedEmailCode> StoreAsync(PlannedEmailChange change, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the change in a transaction of its own, reading the member again after a concurrent profile edit; null,
+    /// with nothing written, when the member is deleted.
+    /// </summary>
+    private async Task<IssuedEmailCode?> StoreAsync(PlannedEmailChange change, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -186,6 +205,11 @@ public sealed class EmailChanges(
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             try
             {
+                if (!await LiveMembers.LockAsync(db, change.Member.Uid, cancellationToken))
+                {
+                    return null;
+                }
+
                 var issued = await RecordAsync(change, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 return issued;

@@ -46,6 +46,8 @@ public sealed class MemberEmailUpdate(PanDbContext db, TokenService tokens, Link
             EmailChangeResult.Sent => new SetMemberEmailResponse(),
             EmailChangeResult.Taken => throw PanError.Of(E.EmailExists, StatusCode.AlreadyExists, "The email already belongs to another member."),
             EmailChangeResult.InvalidEmail => throw PanError.InvalidArgument("email", "is not a valid email address"),
+            // Deleted after the check above: answered as that check answers a deleted member.
+            EmailChangeResult.MemberGone => throw PanError.Of(E.Failed, StatusCode.Unauthenticated, "The member no longer exists."),
             _ => throw PanError.InvalidArgument("redirect", "must be an absolute http(s) URL on an allowed host (Pan:Links:AllowedRedirectHosts)"),
         };
     }

@@ -3,6 +3,7 @@ using Pan.Data;
 using Pan.Server.Accounts;
 using Pan.Server.BruteForce;
 using Pan.Server.Credentials;
+using Pan.Server.Deletion;
 using Pan.Server.Email;
 using Pan.Server.Errors;
 using Pan.Server.Phones;
@@ -109,7 +110,7 @@ public sealed class ResetCompletion(
             // that outlives it; without this the reset wrote a password hash onto the tombstone and texted "your password
             // was reset" to a phone the member had left. Locking the live row first also orders this transaction against
             // a concurrent deletion: whichever commits second sees the other's outcome (here: no live member, nothing written).
-            if (!await LockLiveMemberAsync(uid, cancellationToken) || !await consume(cancellationToken))
+            if (!await LiveMembers.LockAsync(db, uid, cancellationToken) || !await consume(cancellationToken))
             {
                 return false;
             }
@@ -123,10 +124,6 @@ public sealed class ResetCompletion(
         await NotifyAsync(uid, channel, cancellationToken);
         return true;
     }
-
-    private async Task<bool> LockLiveMemberAsync(long uid, CancellationToken cancellationToken) =>
-        await db.Members.Where(m => m.Uid == uid && m.Deleted == null)
-            .ExecuteUpdateAsync(u => u.SetProperty(m => m.Version, m => m.Version), cancellationToken) == 1;
 
     private async Task NotifyAsync(long uid, string channel, CancellationToken cancellationToken)
     {

@@ -3,6 +3,7 @@ using Pan.General.Member;
 using Pan.Server.Credentials;
 using Pan.Server.Email;
 using Pan.Server.Tokens;
+using Pan.Tests.Deletion;
 using Pan.Tests.Infrastructure;
 using Pan.Tests.Members;
 using PhoneFlowSteps = Pan.Tests.PhoneFlows.Phones;
@@ -230,6 +231,37 @@ public abstract class UpdateCredentialBehaviour<TFixture>(TFixture fixture) : IC
         await Assert.ThrowsAsync<Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException>(() =>
             UseAsync<CredentialStore>(Server, s => s.SetSecurityQuestionAsync(withoutPassword.Uid, "First pet?", "Rex", default)));
         Assert.False(await UseAsync<CredentialStore, bool>(Server, s => s.SetFirstPasswordAsync(withoutPassword.Uid, OtherPassword, default)));
+
+        Assert.Null(await RowAsync(Server, withPassword.Uid));
+        Assert.Null(await RowAsync(Server, withoutPassword.Uid));
+    }
+
+    [Fact]
+    public async Task Secrets_WrittenWhileTheMembersDeletionIsUncommitted_WaitForIt_AndNothingIsStored()
+    {
+        // The write checked the member and hashed before the deletion began; its statements run while the deletion's
+        // transaction (member row marked, credentials erased) is still open. On PostgreSQL a statement does not see
+        // that uncommitted deletion: the write must wait for it rather than write around it.
+        var withPassword = await MemberWithPasswordAsync(Server);
+        var withoutPassword = await TestMembers.CreateAsync(Server);
+
+        await using (var deletion = await UncommittedDeletion.StartAsync(Server, fixture.Database, withPassword.Uid))
+        {
+            // What the admin's ChangeMemberPassword runs once it found the member.
+            var write = Task.Run(() => UseAsync<CredentialStore>(Server, s => s.SetPasswordAsync(withPassword.Uid, OtherPassword, null, default)));
+            Assert.True(await deletion.WaitUntilBlockingAsync(write) || fixture.Database.Provider != "postgres");
+            await deletion.CommitAsync();
+            await Assert.ThrowsAsync<Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException>(() => write);
+        }
+
+        await using (var deletion = await UncommittedDeletion.StartAsync(Server, fixture.Database, withoutPassword.Uid))
+        {
+            // What SetMemberPassword runs once it found the member.
+            var write = Task.Run(() => UseAsync<CredentialStore, bool>(Server, s => s.SetFirstPasswordAsync(withoutPassword.Uid, OtherPassword, default)));
+            Assert.True(await deletion.WaitUntilBlockingAsync(write) || fixture.Database.Provider != "postgres");
+            await deletion.CommitAsync();
+            Assert.False(await write);
+        }
 
         Assert.Null(await RowAsync(Server, withPassword.Uid));
         Assert.Null(await RowAsync(Server, withoutPassword.Uid));

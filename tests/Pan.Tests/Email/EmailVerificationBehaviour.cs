@@ -1,8 +1,10 @@
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Pan.Data.Email;
 using Pan.General.Member;
 using Pan.Server.Email;
+using Pan.Tests.Deletion;
 using Pan.Tests.Infrastructure;
 
 namespace Pan.Tests.Email;
@@ -14,6 +16,26 @@ public abstract class EmailVerificationBehaviour<TFixture>(TFixture fixture) : I
     private readonly Mailboxes mail = new(fixture);
 
     private MemberServiceV2.MemberServiceV2Client Client => mail.Client;
+
+    [Fact]
+    public async Task SetMemberEmail_WhileTheMembersDeletionIsUncommitted_AnswersLikeAGoneMember_AndWritesAndMailsNothing()
+    {
+        // The call reads the member while the deletion's transaction is still open (on PostgreSQL it still looks live),
+        // then records the address: that write must wait for the deletion and then find no live member.
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        Task<SetMemberEmailResponse> call;
+        await using (var deletion = await UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, member.Uid))
+        {
+            call = Task.Run(() => Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address }).ResponseAsync);
+            Assert.True(await deletion.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await deletion.CommitAsync();
+        }
+
+        // What SetMemberEmail answers for a member that is gone (or whose access token went with it).
+        await Errors.ExpectAsync(() => call, StatusCode.Unauthenticated, "ErrSetMemberEmail.FAILED");
+        await NothingRecordedAsync(member.Uid, address);
+    }
 
     [Fact]
     public async Task SetMemberEmail_MailsACodeAndALink_AndTheCodeVerifiesTheEmailAndReturnsAVerifyToken()
@@ -305,6 +327,15 @@ public abstract class EmailVerificationBehaviour<TFixture>(TFixture fixture) : I
         await Errors.ExpectAsync(() => Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = code }).ResponseAsync,
             StatusCode.InvalidArgument, "VerifyEmailCodeResponse.ErrCodeInvalid");
         Assert.False(await mail.IsVerifiedAsync(member.Uid));
+    }
+
+    private async Task NothingRecordedAsync(long uid, string address)
+    {
+        var left = await mail.DbAsync(db => db.Members.AsNoTracking().Where(m => m.Uid == uid).Select(m => new { m.Email, m.Deleted }).SingleAsync());
+        Assert.NotNull(left.Deleted);
+        Assert.Null(left.Email);
+        Assert.False(await mail.DbAsync(db => db.Set<EmailCode>().AnyAsync(c => c.Uid == uid)));
+        Assert.Equal(0, mail.Count(address));
     }
 }
 
