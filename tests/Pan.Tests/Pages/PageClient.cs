@@ -7,10 +7,13 @@ namespace Pan.Tests.Pages;
 public sealed partial class PageClient : IDisposable
 {
     private readonly HttpClient http;
+    private readonly CookieContainer cookies = new();
+    private readonly Uri baseAddress;
 
     public PageClient(Uri baseAddress, string? acceptLanguage = null)
     {
-        http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() }) { BaseAddress = baseAddress };
+        this.baseAddress = baseAddress;
+        http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = cookies }) { BaseAddress = baseAddress };
         if (acceptLanguage is not null)
         {
             http.DefaultRequestHeaders.AcceptLanguage.ParseAdd(acceptLanguage);
@@ -21,6 +24,12 @@ public sealed partial class PageClient : IDisposable
 
     public Task<HttpResponseMessage> PostFormAsync(Uri url, IEnumerable<KeyValuePair<string, string>> fields) =>
         http.PostAsync(url, new FormUrlEncodedContent(fields));
+
+    /// <summary>The browser's cookies for the site, as a Cookie header (to replay them from another client).</summary>
+    public string CookieHeader() => cookies.GetCookieHeader(baseAddress);
+
+    /// <summary>Gives this client the cookies of <see cref="CookieHeader"/>, as copying them from another browser would.</summary>
+    public void SetCookieHeader(string header) => cookies.SetCookies(baseAddress, header.Replace("; ", ",", StringComparison.Ordinal));
 
     /// <summary>The value of the hidden input named <paramref name="name"/> in <paramref name="html"/>.</summary>
     public static string Hidden(string html, string name)

@@ -18,10 +18,14 @@ public sealed partial class SignInFlow(SignInPagesFixture fixture)
 
     public static string SignInUrl(string returnUrl) => $"/account/sign-in?returnUrl={Uri.EscapeDataString(returnUrl)}";
 
-    /// <summary>GET the sign-in page and POST the phone; returns the page answered (the code form when all went well).</summary>
-    public static async Task<(HttpResponseMessage Response, string Html)> SendPhoneAsync(PageClient browser, string e164, string returnUrl = "/healthz")
+    /// <summary>
+    /// GET the sign-in page and POST the phone; returns the page answered (the code form when all went well).
+    /// <paramref name="promptLogin"/> asks for the form as an app's prompt=login does, also in a signed-in browser.
+    /// </summary>
+    public static async Task<(HttpResponseMessage Response, string Html)> SendPhoneAsync(PageClient browser, string e164, string returnUrl = "/healthz", bool promptLogin = false)
     {
-        using var form = await browser.GetAsync(new Uri(SignInUrl(returnUrl), UriKind.Relative));
+        var url = SignInUrl(returnUrl) + (promptLogin ? $"&{MemberCookie.PromptParameter}=login" : string.Empty);
+        using var form = await browser.GetAsync(new Uri(url, UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, form.StatusCode);
         return await PostAsync(browser, await form.Content.ReadAsStringAsync(), [new("country_code", "886"), new("phone", e164)]);
     }
@@ -46,10 +50,10 @@ public sealed partial class SignInFlow(SignInPagesFixture fixture)
     }
 
     /// <summary>Signs a browser in by phone: phone, the SMS code, and (for a phone with several members) the chosen member.</summary>
-    public async Task<HttpResponseMessage> SignInAsync(PageClient browser, string e164, string returnUrl = "/healthz", Guid? choose = null)
+    public async Task<HttpResponseMessage> SignInAsync(PageClient browser, string e164, string returnUrl = "/healthz", Guid? choose = null, bool promptLogin = false)
     {
         var before = fixture.Inbox.MessagesTo(e164).Count;
-        var (sent, codeForm) = await SendPhoneAsync(browser, e164, returnUrl);
+        var (sent, codeForm) = await SendPhoneAsync(browser, e164, returnUrl, promptLogin);
         sent.Dispose();
         var code = await PhoneFlow.NthCodeAsync(fixture.Inbox, e164, before + 1);
         var (done, html) = await PostAsync(browser, codeForm, [new("code", code)]);

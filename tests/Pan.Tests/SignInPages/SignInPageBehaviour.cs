@@ -237,6 +237,35 @@ public abstract class SignInPageBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task SigningInAgain_EndsTheSessionTheBrowserHeld_AsTheSameMemberOrAnother()
+    {
+        // A browser holds one session: the one its new cookie replaces must not stay usable by whoever copied the old cookie.
+        var (_, e164) = await flow.Phones.RegisterAsync();
+        var (_, otherE164) = await flow.Phones.RegisterAsync();
+        using var browser = new PageClient(Base, "en");
+        (await flow.SignInAsync(browser, e164)).Dispose();
+        var first = await NewestSessionAsync(e164);
+        var firstCookie = browser.CookieHeader();
+
+        (await flow.SignInAsync(browser, e164, promptLogin: true)).Dispose();
+        var second = await NewestSessionAsync(e164);
+        Assert.NotEqual(first.Id, second.Id);
+        Assert.NotNull((await SessionAsync(first.Id)).Revoked);
+        Assert.Null((await SessionAsync(second.Id)).Revoked);
+
+        (await flow.SignInAsync(browser, otherE164, promptLogin: true)).Dispose();
+        var third = await NewestSessionAsync(otherE164);
+        Assert.NotNull((await SessionAsync(second.Id)).Revoked);
+        Assert.Null((await SessionAsync(third.Id)).Revoked);
+        Assert.Equal(await DisplayNameAsync(third.Uid), await SignInFlow.SignedInAsAsync(browser));
+
+        // The first cookie, replayed from elsewhere, signs nobody in.
+        using var copied = new PageClient(Base, "en");
+        copied.SetCookieHeader(firstCookie);
+        Assert.Null(await SignInFlow.SignedInAsAsync(copied));
+    }
+
+    [Fact]
     public async Task SignOut_EndsTheSession()
     {
         var (_, e164) = await flow.Phones.RegisterAsync();
@@ -287,6 +316,12 @@ public abstract class SignInPageBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     /// <summary>The newest auth session of the phone's account (the one the browser's sign-in opened).</summary>
+    private Task<AuthSession> SessionAsync(long id) =>
+        TestMembers.WithDbAsync(fixture.Server, db => db.Set<AuthSession>().AsNoTracking().SingleAsync(s => s.Id == id));
+
+    private Task<string?> DisplayNameAsync(long uid) =>
+        TestMembers.WithDbAsync(fixture.Server, db => db.Members.Where(m => m.Uid == uid).Select(m => m.DisplayName).SingleAsync());
+
     private Task<AuthSession> NewestSessionAsync(string e164) =>
         TestMembers.WithDbAsync(fixture.Server, db => db.Accounts.Where(a => a.PhoneE164 == e164)
             .Join(db.Set<AuthSession>(), a => a.Id, s => s.AccountId, (a, s) => s)

@@ -51,7 +51,7 @@ public sealed class MemberSignIn(
         }
 
         var member = new SignedInMember(auth.Uid, auth.ObjectId, auth.AccountId, auth.SessionId, auth.AuthMethod);
-        await SignInAsync(context, member, auth.Expires);
+        await SignInAsync(context, member, auth.Expires, cancellationToken);
         return new SignInOutcome(member, null, members);
     }
 
@@ -102,7 +102,7 @@ public sealed class MemberSignIn(
         if (chosen.Uid == session.Uid)
         {
             var same = new SignedInMember(chosen.Uid, chosen.ObjectId, chosen.AccountId, session.Id, session.AuthMethod);
-            await SignInAsync(context, same, session.Expires);
+            await SignInAsync(context, same, session.Expires, cancellationToken);
             return same;
         }
 
@@ -122,7 +122,7 @@ public sealed class MemberSignIn(
         }
 
         var member = new SignedInMember(chosen.Uid, chosen.ObjectId, chosen.AccountId, opened.SessionId, opened.AuthMethod);
-        await SignInAsync(context, member, opened.Expires);
+        await SignInAsync(context, member, opened.Expires, cancellationToken);
         return member;
     }
 
@@ -147,10 +147,20 @@ public sealed class MemberSignIn(
     public Task<string?> DisplayNameAsync(long uid, CancellationToken cancellationToken) =>
         db.Members.AsNoTracking().Where(m => m.Uid == uid).Select(m => m.DisplayName).FirstOrDefaultAsync(cancellationToken);
 
-    private Task SignInAsync(HttpContext context, SignedInMember member, DateTimeOffset sessionExpires)
+    /// <remarks>
+    /// Why the session the cookie named before is ended: a browser holds one session, and the cookie being replaced (a
+    /// prompt=login, another member, the chooser) may have been copied; left alive, that copy would stay signed in
+    /// until the session expired, while the member sees a fresh sign-in.
+    /// </remarks>
+    private async Task SignInAsync(HttpContext context, SignedInMember member, DateTimeOffset sessionExpires, CancellationToken cancellationToken)
     {
+        if (await CurrentAsync(context) is { } replaced && replaced.SessionId != member.SessionId)
+        {
+            await tokens.RevokeSessionAsync(replaced.SessionId, cancellationToken);
+        }
+
         var lifetime = clock.GetUtcNow() + options.Value.CookieLifetime;
-        return context.SignInAsync(MemberCookie.Scheme, MemberCookie.Create(member), new AuthenticationProperties
+        await context.SignInAsync(MemberCookie.Scheme, MemberCookie.Create(member), new AuthenticationProperties
         {
             // Why not persistent: the cookie ends with the browser session (shared computers), and in any case at ExpiresUtc.
             IsPersistent = false,
