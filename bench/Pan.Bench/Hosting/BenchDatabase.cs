@@ -21,12 +21,28 @@ public abstract class BenchDatabase : IAsyncDisposable
     };
 
     /// <summary>
-    /// CPU time used so far by the database's own processes serving this database (PostgreSQL backends), or null
-    /// when the database runs inside the server (SQLite) or /proc is not readable.
+    /// CPU time used so far by each of the database's own processes serving this database (PostgreSQL backends), or
+    /// null when the database runs inside the server (SQLite) or /proc is not readable.
     /// </summary>
-    public virtual Task<TimeSpan?> CpuTimeAsync() => Task.FromResult<TimeSpan?>(null);
+    public virtual Task<DatabaseCpu?> CpuTimeAsync() => Task.FromResult<DatabaseCpu?>(null);
 
     public abstract ValueTask DisposeAsync();
+}
+
+/// <summary>
+/// CPU ticks (1/100 s) of each backend at one moment, keyed by process id and start time (a reused pid is another
+/// process).
+/// </summary>
+public sealed record DatabaseCpu(IReadOnlyDictionary<(int Pid, long Started), long> Ticks)
+{
+    /// <summary>
+    /// CPU the backends used since <paramref name="before"/>: each live backend's ticks less what it had then (all of
+    /// them for one started since). Why per backend rather than two sums: a backend that exits in between (the
+    /// server's pool closing an idle connection) takes its whole past CPU out of a sum, which made the difference
+    /// negative; counted this way, only its CPU since <paramref name="before"/> is missed.
+    /// </summary>
+    public TimeSpan Since(DatabaseCpu before) =>
+        TimeSpan.FromSeconds(Ticks.Sum(t => t.Value - before.Ticks.GetValueOrDefault(t.Key)) / 100.0);
 }
 
 /// <summary>A SQLite file in a folder of its own under the results folder (same disk a deployment would use).</summary>
@@ -80,30 +96,36 @@ internal sealed class PostgresBenchDatabase : BenchDatabase
         return database;
     }
 
-    /// <summary>Sums user + system time of the backends connected to this database (from /proc; clock ticks of 1/100 s).</summary>
-    public override async Task<TimeSpan?> CpuTimeAsync()
+    /// <summary>User + system time of each backend connected to this database (from /proc).</summary>
+    public override async Task<DatabaseCpu?> CpuTimeAsync()
     {
         await using var connection = new NpgsqlConnection(admin);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT pid FROM pg_stat_activity WHERE datname = @name", connection);
         command.Parameters.AddWithValue("name", name);
-        var ticks = 0L;
+        var ticks = new Dictionary<(int, long), long>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
-            var stat = $"/proc/{reader.GetInt32(0)}/stat";
-            if (!File.Exists(stat))
+            var pid = reader.GetInt32(0);
+            string text;
+            try
             {
-                continue;
+                text = await File.ReadAllTextAsync($"/proc/{pid}/stat");
+            }
+            catch (IOException)
+            {
+                continue; // exited since the query (FileNotFoundException, or ESRCH on a read of a dying process)
             }
 
-            // Fields after the command name (which is in parentheses): utime and stime are the 12th and 13th.
-            var text = await File.ReadAllTextAsync(stat);
+            // Fields after the command name (which is in parentheses): utime and stime are the 12th and 13th, the
+            // start time the 20th.
             var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-            ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            var started = long.Parse(fields[19], CultureInfo.InvariantCulture);
+            ticks[(pid, started)] = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
         }
 
-        return TimeSpan.FromSeconds(ticks / 100.0);
+        return new DatabaseCpu(ticks);
     }
 
     public override async ValueTask DisposeAsync()

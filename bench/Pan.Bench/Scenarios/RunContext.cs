@@ -159,11 +159,11 @@ public sealed class RunContext : IDisposable
     {
         private readonly RunContext run;
         private readonly TimeSpan? server;
-        private readonly TimeSpan? database;
+        private readonly DatabaseCpu? database;
         private readonly TimeSpan bench;
         private readonly Stopwatch wall;
 
-        private CpuMeter(RunContext run, TimeSpan? database)
+        private CpuMeter(RunContext run, DatabaseCpu? database)
         {
             this.run = run;
             server = run.Server?.CpuTime;
@@ -183,7 +183,7 @@ public sealed class RunContext : IDisposable
             var benchPercent = (Process.GetCurrentProcess().TotalProcessorTime - bench).TotalSeconds / elapsed * 100;
             double? databasePercent = run.Database is null || database is not { } dbBefore || await run.Database.CpuTimeAsync() is not { } dbAfter
                 ? null
-                : (dbAfter - dbBefore).TotalSeconds / elapsed * 100;
+                : dbAfter.Since(dbBefore).TotalSeconds / elapsed * 100;
             double? perCall = serverPercent is { } sp && callsPerSecond > 0
                 ? (sp + (databasePercent ?? 0)) / 100 * Environment.ProcessorCount / callsPerSecond * 1e6
                 : null;
