@@ -4,6 +4,7 @@ using Pan.Data;
 using Pan.Data.Email;
 using Pan.General.Member;
 using Pan.Server.Data;
+using Pan.Server.Deletion;
 using Pan.Server.Errors;
 using Pan.Server.Links;
 using Pan.Server.Network;
@@ -72,15 +73,21 @@ public sealed class EmailVerification(
                 $"Too many emails were sent; try again in {reservation.RetryAfterSeconds} s.", new Dictionary<string, string>(), reservation.RetryAfterSeconds);
         }
 
-        IssuedEmailCode issued;
+        IssuedEmailCode? issued;
         try
         {
-            issued = await codes.IssueAsync(member.Uid, EmailPurposes.VerifyEmail, key, redirect, cancellationToken);
+            issued = await IssueForLiveMemberAsync(member.Uid, key, redirect, cancellationToken);
         }
         catch
         {
             await gate.FinishAsync(reservation, DeliveryOutcome.Cancelled);
             throw;
+        }
+
+        if (issued is null)
+        {
+            await gate.FinishAsync(reservation, DeliveryOutcome.Cancelled);
+            throw PanError.Of(SendErr.Failed, StatusCode.Unauthenticated, "The member no longer exists.");
         }
 
         await changes.SendVerificationAsync(reservation, member, address, issued, cancellationToken);
@@ -116,6 +123,24 @@ public sealed class EmailVerification(
     {
         var challenge = await codes.FindByLinkAsync(token, EmailPurposes.VerifyEmail, cancellationToken);
         return challenge is null ? new EmailConfirmation(false, 0, null) : await ConfirmAsync(challenge, cancellationToken);
+    }
+
+    /// <summary>
+    /// Issues the code in a transaction that takes the member's row first; null, with nothing written, when the member
+    /// is deleted. Why: the member was read before; a deletion committed since (or, on PostgreSQL, not yet committed
+    /// then) would otherwise be left a code naming its address and be mailed it.
+    /// </summary>
+    private async Task<IssuedEmailCode?> IssueForLiveMemberAsync(long uid, string key, Uri? redirect, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await LiveMembers.LockAsync(db, uid, cancellationToken))
+        {
+            return null;
+        }
+
+        var issued = await codes.IssueAsync(uid, EmailPurposes.VerifyEmail, key, redirect, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return issued;
     }
 
     private async Task<EmailConfirmation> ConfirmAsync(EmailCode challenge, CancellationToken cancellationToken)

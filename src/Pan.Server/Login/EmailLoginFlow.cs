@@ -105,7 +105,9 @@ public sealed class EmailLoginFlow(
         if (otc)
         {
             response.PhaseInputCodeResult = CodeResult.Ok;
-            response.PhaseInputCodeTimeRemaining = await codeMailer.SendAsync(session, member, inputPage, ClientAddress.Of(http), cancellationToken);
+            // Why NOT_FOUND when the member was deleted since it was found: what this step answers for its address now.
+            response.PhaseInputCodeTimeRemaining = await codeMailer.SendAsync(session, member, inputPage, ClientAddress.Of(http), cancellationToken)
+                ?? throw NotFound();
         }
 
         return response;
@@ -139,7 +141,8 @@ public sealed class EmailLoginFlow(
             }
 
             var inputPage = links.Redirect(request.LinkToInput, "link_to_input");
-            var seconds = await codeMailer.SendAsync(session, member, inputPage, ClientAddress.Of(http), cancellationToken);
+            var seconds = await codeMailer.SendAsync(session, member, inputPage, ClientAddress.Of(http), cancellationToken)
+                ?? throw Errors.SessionInvalid();
             return new LoginResponse
             {
                 Phase = Phase.InputCode,

@@ -16,8 +16,11 @@ namespace Pan.Server.Login;
 /// </summary>
 public sealed class LoginCodeMailer(PhaseSessionStore sessions, DeliveryGate gate, Mailer mailer, IOptions<PhaseSessionOptions> options)
 {
-    /// <summary>Sends a code to the member's email; returns the seconds before another may be asked for.</summary>
-    public async Task<int> SendAsync(PhaseSession session, Member member, Uri? inputPage, IPAddress? clientIp, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a code to the member's email; returns the seconds before another may be asked for, or null, with nothing
+    /// sent, when the member was deleted meanwhile (the flow is then gone too).
+    /// </summary>
+    public async Task<int?> SendAsync(PhaseSession session, Member member, Uri? inputPage, IPAddress? clientIp, CancellationToken cancellationToken)
     {
         var address = member.Email!;
         var reservation = await gate.ReserveAsync(DeliveryPurposes.LoginCode, member.Uid, EmailAddresses.Hash(address), clientIp, cancellationToken);
@@ -30,6 +33,11 @@ public sealed class LoginCodeMailer(PhaseSessionStore sessions, DeliveryGate gat
         try
         {
             var issue = await sessions.IssueCodeAsync(session, cancellationToken);
+            if (issue.MemberGone)
+            {
+                return null;
+            }
+
             if (!issue.Issued)
             {
                 throw issue.SessionExhausted ? LoginFlow.Errors.CodePending10() : LoginFlow.Errors.CodePending(issue.CooldownSeconds);

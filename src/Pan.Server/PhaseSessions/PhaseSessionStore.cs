@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.Extensions.Options;
 using Pan.Data;
 using Pan.Data.PhaseSessions;
+using Pan.Server.Deletion;
 using Pan.Server.Phones;
 
 namespace Pan.Server.PhaseSessions;
@@ -42,7 +43,8 @@ public static class CodeChecks
 }
 
 /// <summary>A new code to send, or why none may be sent now.</summary>
-public sealed record CodeIssue(string? Code, int CooldownSeconds, bool SessionExhausted)
+/// <param name="MemberGone">The session's member is deleted: no code, and the session is gone too.</param>
+public sealed record CodeIssue(string? Code, int CooldownSeconds, bool SessionExhausted, bool MemberGone = false)
 {
     public bool Issued => Code is not null;
 }
@@ -184,9 +186,41 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
 
     /// <summary>
     /// Makes a new code for the session, killing any previous one, unless the cool-down is running or the session has
-    /// sent its maximum. Only one of several concurrent callers gets a code.
+    /// sent its maximum. Only one of several concurrent callers gets a code. A session of a member takes the member's
+    /// row first (<see cref="LiveMembers.LockAsync"/>); when the member is deleted no code is made, the session is
+    /// removed and the result is <see cref="CodeIssue.MemberGone"/>.
     /// </summary>
+    /// <remarks>
+    /// Why: the flow found its member before this step; a deletion committed since (or, on PostgreSQL, not yet
+    /// committed then) removed the member's sessions but not one started after it looked, which would otherwise get a
+    /// code and have it sent to the deleted member's phone or address.
+    /// </remarks>
     public async Task<CodeIssue> IssueCodeAsync(PhaseSession session, CancellationToken cancellationToken)
+    {
+        if (session.Uid is not { } uid)
+        {
+            return await WriteCodeAsync(session, cancellationToken);
+        }
+
+        await using (var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null)
+        {
+            if (await LiveMembers.LockAsync(db, uid, cancellationToken))
+            {
+                var issue = await WriteCodeAsync(session, cancellationToken);
+                if (transaction is not null)
+                {
+                    await transaction.CommitAsync(cancellationToken);
+                }
+
+                return issue;
+            }
+        }
+
+        await db.Set<PhaseSession>().Where(s => s.Id == session.Id).ExecuteDeleteAsync(cancellationToken);
+        return new CodeIssue(null, 0, SessionExhausted: false, MemberGone: true);
+    }
+
+    private async Task<CodeIssue> WriteCodeAsync(PhaseSession session, CancellationToken cancellationToken)
     {
         if (session.CodesSent >= Options.MaxCodesPerSession)
         {

@@ -15,6 +15,9 @@ public enum SendFailure
     CoolingDown,
     SessionExhausted,
     Blocked,
+
+    /// <summary>The flow's member is deleted; the flow is gone with it (<see cref="CodeIssue.MemberGone"/>).</summary>
+    MemberGone,
 }
 
 /// <summary>The result of asking for a code: sent (with the cool-down before the next), or why not.</summary>
@@ -69,6 +72,11 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
         }
 
         var issue = await store.IssueCodeAsync(session, cancellationToken);
+        if (issue.MemberGone)
+        {
+            return new SendOutcome(SendFailure.MemberGone, 0, false);
+        }
+
         if (!issue.Issued)
         {
             return issue.SessionExhausted
@@ -194,6 +202,8 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
             SendFailure.None => outcome,
             SendFailure.CaptchaRequired => throw errors.CaptchaRequired(sessionToken),
             SendFailure.CoolingDown => throw errors.CodePending(outcome.Seconds),
+            // Why SESSION_INVALID: the flow died with its member; its next step would find no session either.
+            SendFailure.MemberGone => throw errors.SessionInvalid(),
             _ => throw errors.CodePending10(),
         };
     }

@@ -56,6 +56,12 @@ public sealed class UnlockSession(PhaseSessionStore sessions, PhoneCodeSender se
             var phone = new PhoneNumber(session.PhoneE164, session.PhoneCountryCode, string.Empty);
             var purpose = session.Purpose == PhasePurposes.Login ? SmsPurpose.Login : session.Purpose == PhasePurposes.Register ? SmsPurpose.Register : SmsPurpose.ValidatePhone;
             var outcome = await sender.SendAsync(session, phone, purpose, ClientAddress.Of(http), cancellationToken);
+            if (outcome.Failure == SendFailure.MemberGone)
+            {
+                // Why: the flow died with its member; this is what an unknown flow is answered.
+                throw PanError.Of(E.Failed, StatusCode.Unauthenticated, "The phase_session_token is unknown or expired.");
+            }
+
             if (outcome.Failure is SendFailure.Blocked or SendFailure.SessionExhausted)
             {
                 throw PanError.Of(E.Failed, StatusCode.ResourceExhausted, "Too many codes were sent; try again later.");

@@ -48,6 +48,8 @@ public sealed class PhoneStepUp(PanDbContext db, TokenService tokens, PhaseSessi
         return outcome.Failure switch
         {
             SendFailure.None => new SendPhoneVerificationResponse(),
+            // Why: what this RPC answers once the member is deleted (its access token went with it).
+            SendFailure.MemberGone => throw PanError.Of(SendErr.Failed, StatusCode.Unauthenticated, "The member no longer exists."),
             SendFailure.CoolingDown => throw PanError.With(SendErr.ReachSendLimit, StatusCode.ResourceExhausted,
                 $"A code was just sent; a new one can be sent in {outcome.Seconds} s.", new Dictionary<string, string>(), outcome.Seconds),
             _ => throw PanError.Of(SendErr.ReachSendLimit, StatusCode.ResourceExhausted, "Too many codes were sent; try again later."),

@@ -1,7 +1,10 @@
 using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Pan.Data.PhaseSessions;
 using Pan.General.Member;
 using Pan.Server.BruteForce;
+using Pan.Tests.Deletion;
 using Pan.Tests.Infrastructure;
 using LoginPhase = Pan.General.Member.LoginRequest.Types.Phase;
 using LoginType = Pan.General.Member.LoginRequest.Types.LoginType;
@@ -161,6 +164,26 @@ public abstract class EmailLoginBehaviour<TFixture>(TFixture fixture) : IClassFi
         var done = await Client.LoginAsync(Input(LoginType.EmailOtc, start.PhaseSessionToken, second));
         Assert.Equal(LoginPhase.Done, done.NextPhase);
         await mail.Phones.AccessTokenAsync(done.PhaseDoneAuthToken);
+    }
+
+    [SeamFact]
+    public async Task EmailOtc_WhileTheMembersDeletionIsUncommitted_AnswersNotFound_AndMailsNoCode()
+    {
+        // The step finds the member by its address while the deletion's transaction is still open (on PostgreSQL it
+        // still looks live); the code it then issues must wait for the deletion and find no live member.
+        var member = await mail.RegisterWithEmailAsync();
+        Task<LoginResponse> call;
+        await using (var deletion = await UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, member.Uid))
+        {
+            call = Task.Run(() => Client.LoginAsync(Start(LoginType.EmailOtc, member.Email!)).ResponseAsync);
+            Assert.True(await deletion.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await deletion.CommitAsync();
+        }
+
+        // What CHECK_EXISTENCE answers for an address no member has.
+        await Errors.ExpectAsync(() => call, StatusCode.NotFound, "ErrLogin.NOT_FOUND");
+        Assert.Equal(1, mail.Count(member.Email!));
+        Assert.False(await mail.DbAsync(db => db.Set<PhaseSession>().AnyAsync(s => s.Uid == member.Uid)));
     }
 
     [SeamFact]

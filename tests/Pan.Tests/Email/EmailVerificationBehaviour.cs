@@ -38,6 +38,28 @@ public abstract class EmailVerificationBehaviour<TFixture>(TFixture fixture) : I
     }
 
     [Fact]
+    public async Task SendEmailVerification_WhileTheMembersDeletionIsUncommitted_AnswersLikeAGoneMember_AndIssuesAndMailsNothing()
+    {
+        // The call finds the member and its address while the deletion's transaction is still open (on PostgreSQL it
+        // still looks live); the code it then issues must wait for the deletion and find no live member.
+        var member = await mail.RegisterWithEmailAsync();
+        var address = member.Email!;
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+        Task<SendEmailVerificationResponse> call;
+        await using (var deletion = await UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, member.Uid))
+        {
+            call = Task.Run(() => Client.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken }).ResponseAsync);
+            Assert.True(await deletion.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await deletion.CommitAsync();
+        }
+
+        // What SendEmailVerification answers for a member that is gone (or whose access token went with it).
+        await Errors.ExpectAsync(() => call, StatusCode.Unauthenticated, "SendEmailVerificationResponse.ErrFailed");
+        Assert.False(await mail.DbAsync(db => db.Set<EmailCode>().AnyAsync(c => c.Uid == member.Uid)));
+        Assert.Equal(1, mail.Count(address));
+    }
+
+    [Fact]
     public async Task SetMemberEmail_MailsACodeAndALink_AndTheCodeVerifiesTheEmailAndReturnsAVerifyToken()
     {
         var member = await mail.RegisterAsync();

@@ -1,7 +1,11 @@
 using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Pan.Data;
+using Pan.Data.PhaseSessions;
 using Pan.Server.BruteForce;
 using Pan.General.Member;
+using Pan.Tests.Deletion;
 using Pan.Tests.Infrastructure;
 
 namespace Pan.Tests.PhoneFlows;
@@ -13,6 +17,29 @@ public abstract class MemberProfileBehaviour<TFixture>(TFixture fixture) : IClas
     private MemberServiceV2.MemberServiceV2Client Client => new(fixture.Server.Grpc);
 
     private Phones Phones => new(Client, fixture.Inbox);
+
+    [Fact]
+    public async Task SendPhoneVerification_WhileTheMembersDeletionIsUncommitted_AnswersLikeAGoneMember_AndTextsNothing()
+    {
+        // The call finds the member and its phone while the deletion's transaction is still open (on PostgreSQL it
+        // still looks live); the code it then issues must wait for the deletion and find no live member.
+        var (auth, e164) = await Phones.RegisterAsync();
+        var access = await Phones.AccessTokenAsync(auth);
+        var uid = (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = access })).Info.Uid;
+        Task<SendPhoneVerificationResponse> call;
+        await using (var deletion = await UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, uid))
+        {
+            call = Task.Run(() => Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = access, SessionToken = "delete" }).ResponseAsync);
+            Assert.True(await deletion.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await deletion.CommitAsync();
+        }
+
+        // What SendPhoneVerification answers for a member that is gone (or whose access token went with it).
+        await Errors.ExpectAsync(() => call, StatusCode.Unauthenticated, "SendPhoneVerificationResponse.ErrFailed");
+        Assert.Single(fixture.Inbox.MessagesTo(e164));
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        Assert.False(await scope.ServiceProvider.GetRequiredService<PanDbContext>().Set<PhaseSession>().AnyAsync(s => s.Uid == uid));
+    }
 
     [Fact]
     public async Task NewMember_AddsProfilesUpToTheLimit_ThenMaximumMember()
