@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.Metadata;
 using Pan.Data;
 using Pan.Data.Credentials;
 using Pan.Server.BruteForce;
+using Pan.Server.Data;
 using Pan.Server.Deletion;
 using Pan.Server.Tokens;
 
@@ -82,14 +83,11 @@ public sealed class CredentialStore(
     public async Task SetPasswordAsync(long uid, string password, long? keepSessionId, CancellationToken cancellationToken)
     {
         var prepared = await PrepareAsync(password, null, null, cancellationToken);
-        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
         await LockLiveMemberAsync(uid, cancellationToken);
         await SaveAsync(uid, prepared, cancellationToken);
         await EndOtherSessionsAsync(uid, keepSessionId, cancellationToken);
-        if (transaction is not null)
-        {
-            await transaction.CommitAsync(cancellationToken);
-        }
+        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<SecretCheck> CheckPasswordAsync(long uid, string password, CancellationToken cancellationToken)
@@ -112,7 +110,7 @@ public sealed class CredentialStore(
     public async Task<bool> SetFirstPasswordAsync(long uid, string password, CancellationToken cancellationToken)
     {
         var hash = await hasher.HashAsync(password, cancellationToken);
-        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
         if (!await LiveMembers.LockAsync(db, uid, cancellationToken))
         {
             return false;
@@ -123,10 +121,7 @@ public sealed class CredentialStore(
         var changed = await db.Set<MemberCredential>()
             .Where(c => c.Uid == uid && c.PasswordHash == null)
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.PasswordHash, hash).SetProperty(c => c.PasswordChanged, now), cancellationToken);
-        if (transaction is not null)
-        {
-            await transaction.CommitAsync(cancellationToken);
-        }
+        await transaction.CommitAsync(cancellationToken);
 
         if (changed == 1)
         {
@@ -211,13 +206,10 @@ public sealed class CredentialStore(
     public async Task SetSecurityQuestionAsync(long uid, string question, string answer, CancellationToken cancellationToken)
     {
         var prepared = await PrepareAsync(null, question, answer, cancellationToken);
-        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
         await LockLiveMemberAsync(uid, cancellationToken);
         await SaveAsync(uid, prepared, cancellationToken);
-        if (transaction is not null)
-        {
-            await transaction.CommitAsync(cancellationToken);
-        }
+        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<SecretCheck> CheckSecurityAnswerAsync(long uid, string answer, CancellationToken cancellationToken)
@@ -305,7 +297,7 @@ public sealed class CredentialStore(
     /// </summary>
     public async Task EndOtherSessionsAsync(long uid, long? keepSessionId, CancellationToken cancellationToken)
     {
-        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
         await (keepSessionId is { } keep
             ? tokens.RevokeMemberExceptAsync(uid, keep, cancellationToken)
             : tokens.RevokeMemberAsync(uid, cancellationToken));
@@ -314,10 +306,7 @@ public sealed class CredentialStore(
             await revoker.RevokeAsync(uid, cancellationToken);
         }
 
-        if (transaction is not null)
-        {
-            await transaction.CommitAsync(cancellationToken);
-        }
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.Extensions.Options;
 using Pan.Data;
 using Pan.Data.PhaseSessions;
+using Pan.Server.Data;
 using Pan.Server.Deletion;
 using Pan.Server.Phones;
 
@@ -202,16 +203,12 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
             return await WriteCodeAsync(session, cancellationToken);
         }
 
-        await using (var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null)
+        await using (var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken))
         {
             if (await LiveMembers.LockAsync(db, uid, cancellationToken))
             {
                 var issue = await WriteCodeAsync(session, cancellationToken);
-                if (transaction is not null)
-                {
-                    await transaction.CommitAsync(cancellationToken);
-                }
-
+                await transaction.CommitAsync(cancellationToken);
                 return issue;
             }
         }

@@ -7,6 +7,7 @@ using Pan.Data;
 using Pan.Data.Accounts;
 using Pan.Data.Members;
 using Pan.Data.Tokens;
+using Pan.Server.Data;
 using Pan.Server.Members;
 
 namespace Pan.Server.Tokens;
@@ -317,7 +318,7 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, AccessTok
     public async Task RevokeMemberExceptAsync(long uid, long keepSessionId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
         var revoked = await db.Set<AuthSession>()
             .Where(s => s.Uid == uid && s.Id != keepSessionId && s.Revoked == null)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Revoked, now), cancellationToken);
@@ -328,10 +329,7 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, AccessTok
         await db.Set<StoredAccessToken>()
             .Where(t => t.Uid == uid && t.SessionId == keepSessionId && t.TokenGeneration == previous && t.Expires > now)
             .ExecuteUpdateAsync(u => u.SetProperty(t => t.TokenGeneration, generation), cancellationToken);
-        if (transaction is not null)
-        {
-            await transaction.CommitAsync(cancellationToken);
-        }
+        await transaction.CommitAsync(cancellationToken);
 
         logger.LogInformation("Revoked {Count} other auth session(s) of member {Uid} and bumped token generation", revoked, uid);
     }
@@ -405,14 +403,11 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, AccessTok
     {
         var now = clock.GetUtcNow();
         // Why: join the caller's transaction (e.g. a deletion) when there is one; otherwise both updates commit together.
-        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
         var revoked = await sessions.Where(s => s.Revoked == null).ExecuteUpdateAsync(u => u.SetProperty(s => s.Revoked, now), cancellationToken);
         // Why: token_generation is not profile data, so Version is left alone and concurrent profile edits do not conflict.
         await members.ExecuteUpdateAsync(u => u.SetProperty(m => m.TokenGeneration, m => m.TokenGeneration + 1), cancellationToken);
-        if (transaction is not null)
-        {
-            await transaction.CommitAsync(cancellationToken);
-        }
+        await transaction.CommitAsync(cancellationToken);
 
         logger.LogInformation("Revoked {Count} auth session(s) and bumped token generation", revoked);
     }
