@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
+using Pan.Data;
 using Pan.Data.Members;
+using Pan.Server.Deletion;
 using Pan.Server.Links;
 using Pan.Server.Pages.SignIn;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -33,9 +35,7 @@ public static class AuthorizeEndpoint
         var signedIn = await members.CurrentAsync(context);
         if (signedIn is null || await members.FindAsync(signedIn.Uid, cancellationToken) is not { } member)
         {
-            return request.HasPromptValue(PromptValues.None)
-                ? Forbid(OpenIddictConstants.Errors.LoginRequired, "The member is not signed in.")
-                : Results.Redirect(SignInUrl(context, request));
+            return NotSignedIn(context, request);
         }
 
         // Why not for in-process requests: the gRPC caller proved the member with a Pan access token and has no browser
@@ -55,6 +55,21 @@ public static class AuthorizeEndpoint
         if (requested.FirstOrDefault(s => !client.Scopes.Contains(s)) is { } refused)
         {
             return Forbid(OpenIddictConstants.Errors.InvalidScope, $"The client is not allowed to ask for the scope '{refused}'.");
+        }
+
+        // Why the member's row lock here, first in the request's transaction (TokenTransaction): every branch below but
+        // consent_required writes for the member — the used-up consent request, a remembered consent (permanent
+        // authorization), the code's entry and its authorization, a new consent request. Without it a deletion committing
+        // meanwhile would miss them (SECURITY 12): a remembered consent naming the deleted member would stay for good (the
+        // janitor prunes only revoked, expired and ad-hoc entries), the code's entries for two weeks, and a code tied to a
+        // remembered consent the deletion had just removed would fail on its foreign key. With it the deletion either
+        // commits first, and this answers as for a member who is not signed in and writes nothing, or waits for this
+        // commit and erases what was written. Why before the branches, not in each: it must come before the consent
+        // request's update (a row the deletion locks too, see LiveMembers), and one lock is simpler; authorize is
+        // interactive, so one row update (and cache refresh) per request costs little.
+        if (!await LiveMembers.LockAsync(services.GetRequiredService<PanDbContext>(), signedIn.Uid, cancellationToken))
+        {
+            return NotSignedIn(context, request);
         }
 
         var consents = services.GetRequiredService<ConsentRequests>();
@@ -95,6 +110,12 @@ public static class AuthorizeEndpoint
         var links = services.GetRequiredService<IOptions<LinksOptions>>().Value;
         return Results.Redirect($"{links.Base}{OAuthPaths.ConsentPage}?request={Uri.EscapeDataString(id)}");
     }
+
+    /// <summary>The answer for a browser without a live member: the sign-in page, or login_required with prompt=none.</summary>
+    private static IResult NotSignedIn(HttpContext context, OpenIddictRequest request) =>
+        request.HasPromptValue(PromptValues.None)
+            ? Forbid(OpenIddictConstants.Errors.LoginRequired, "The member is not signed in.")
+            : Results.Redirect(SignInUrl(context, request));
 
     /// <summary>An OAuth error for the client: OpenIddict redirects it to the client's redirect URI with the state.</summary>
     public static IResult Forbid(string error, string description) =>

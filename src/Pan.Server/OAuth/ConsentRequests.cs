@@ -81,6 +81,12 @@ public sealed class ConsentRequests(PanDbContext db, IOptions<OAuthOptions> opti
     /// issuing the code failed, replaces the earlier one). Granted scopes outside the requested ones are dropped; none
     /// means all requested. Returns the stored parameters.
     /// </summary>
+    /// <remarks>
+    /// Why no member lock (<see cref="Deletion.LiveMembers"/>): the decision only updates the member's existing request,
+    /// in one statement. A deletion that erased the request first leaves nothing to update (null); one that comes after
+    /// erases the decided request with the rest. What the decision leads to is stored by /connect/authorize, which
+    /// takes the lock.
+    /// </remarks>
     public async Task<string?> DecideAsync(string? id, long uid, bool approve, IEnumerable<string> grantedScopes, bool remember, CancellationToken cancellationToken)
     {
         var pending = await FindOpenAsync(id, uid, cancellationToken);

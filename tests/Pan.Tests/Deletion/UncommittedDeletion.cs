@@ -18,20 +18,18 @@ namespace Pan.Tests.Deletion;
 public sealed class UncommittedDeletion : IAsyncDisposable
 {
     private readonly AsyncServiceScope scope;
-    private readonly PanServer server;
-    private readonly string provider;
+    private readonly ITestDatabase database;
     private IDbContextTransaction? transaction;
 
-    private UncommittedDeletion(AsyncServiceScope scope, PanServer server, string provider)
+    private UncommittedDeletion(AsyncServiceScope scope, ITestDatabase database)
     {
         this.scope = scope;
-        this.server = server;
-        this.provider = provider;
+        this.database = database;
     }
 
     public static async Task<UncommittedDeletion> StartAsync(PanServer server, ITestDatabase database, long uid)
     {
-        var deletion = new UncommittedDeletion(server.Services.CreateAsyncScope(), server, database.Provider);
+        var deletion = new UncommittedDeletion(server.Services.CreateAsyncScope(), database);
         var db = deletion.scope.ServiceProvider.GetRequiredService<PanDbContext>();
         deletion.transaction = await db.Database.BeginTransactionAsync();
         var now = server.Clock.GetUtcNow();
@@ -60,17 +58,7 @@ public sealed class UncommittedDeletion : IAsyncDisposable
     /// waiting statement: there it returns false at once, and <paramref name="other"/> meets either this transaction's
     /// write lock or its commit.
     /// </summary>
-    public async Task<bool> WaitUntilBlockingAsync(Task other)
-    {
-        if (provider != "postgres")
-        {
-            return false;
-        }
-
-        var waiting = false;
-        await Eventually.HoldsAsync(async () => other.IsCompleted || (waiting = await WaitingAsync() > 0));
-        return waiting && !other.IsCompleted;
-    }
+    public Task<bool> WaitUntilBlockingAsync(Task other) => LockWaits.UntilAsync(database, 1, other);
 
     public async Task CommitAsync()
     {
@@ -87,14 +75,5 @@ public sealed class UncommittedDeletion : IAsyncDisposable
         }
 
         await scope.DisposeAsync();
-    }
-
-    private async Task<int> WaitingAsync()
-    {
-        await using var probe = server.Services.CreateAsyncScope();
-        var db = probe.ServiceProvider.GetRequiredService<PanDbContext>();
-        return await db.Database.SqlQueryRaw<int>(
-                "SELECT count(*)::int AS \"Value\" FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
-            .SingleAsync();
     }
 }
