@@ -111,9 +111,13 @@ public static class AuthorizeEndpoint
         return Results.Redirect($"{links.Base}{OAuthPaths.ConsentPage}?request={Uri.EscapeDataString(id)}");
     }
 
-    /// <summary>The answer for a browser without a live member: the sign-in page, or login_required with prompt=none.</summary>
+    /// <summary>
+    /// The answer for a request without a live member: the sign-in page, or login_required with prompt=none or for an
+    /// in-process request (whose caller has no browser to sign in with; the gRPC service answers it as a token of a
+    /// deleted member).
+    /// </summary>
     private static IResult NotSignedIn(HttpContext context, OpenIddictRequest request) =>
-        request.HasPromptValue(PromptValues.None)
+        request.HasPromptValue(PromptValues.None) || OAuthPipeline.MemberOf(context) is not null
             ? Forbid(OpenIddictConstants.Errors.LoginRequired, "The member is not signed in.")
             : Results.Redirect(SignInUrl(context, request));
 

@@ -24,9 +24,12 @@ internal static class OAuthGrpc
         var info = await services.GetRequiredService<TokenService>().ValidateAccessTokenAsync(
             string.IsNullOrEmpty(token) ? AppCredentials.Bearer(context) : token, context.CancellationToken);
         return info is null
-            ? throw PanError.Plain(StatusCode.Unauthenticated, "TOKEN_INVALID", "The access token is not valid.")
+            ? throw TokenInvalid()
             : new SignedInMember(info.Uid, info.ObjectId, info.AccountId, info.SessionId, "pan-access-token");
     }
+
+    /// <summary>UNAUTHENTICATED TOKEN_INVALID: the Pan access token is unknown, expired or revoked, or its member is gone.</summary>
+    public static RpcException TokenInvalid() => PanError.Plain(StatusCode.Unauthenticated, "TOKEN_INVALID", "The access token is not valid.");
 
     /// <summary>
     /// An OAuth error (RFC 6749 5.2 / 4.1.2.1) as a gRPC status whose ErrorInfo reason is the OAuth error code
@@ -58,6 +61,13 @@ internal static class OAuthGrpc
     /// </summary>
     public static string RedirectOrThrow(InProcessResponse response, bool errorsAreResults)
     {
+        // Why: an in-process request carries the member its Pan token proved, so login_required means that member was
+        // deleted after the token was checked (authorize found no live member); the caller gets what such a token gets.
+        if (response.Error == OpenIddict.Abstractions.OpenIddictConstants.Errors.LoginRequired)
+        {
+            throw TokenInvalid();
+        }
+
         if (response.Location is { } location && response.PendingRequestId is null)
         {
             var query = QueryHelpers.ParseQuery(new Uri(location, UriKind.Absolute).Query);

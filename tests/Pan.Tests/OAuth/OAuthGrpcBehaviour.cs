@@ -1,9 +1,13 @@
 using System.Net;
 using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Pan.Data;
+using Pan.Data.OAuth;
 using Pan.Server.Deletion;
 using Pan.Server.Tokens;
 using Pan.Oauth;
+using Pan.Tests.Deletion;
 using Pan.Tests.Infrastructure;
 using static Pan.Tests.OAuth.OAuthTestClient;
 
@@ -243,6 +247,32 @@ public abstract class OAuthGrpcBehaviour<TFixture>(TFixture fixture) : IClassFix
         Assert.True(wider.ConsentRequired);
         Assert.False(firstParty.ConsentRequired);
         Assert.NotEmpty(Param(new Uri(firstParty.RedirectUri), "code"));
+    }
+
+    [Theory]
+    [InlineData("consent asked")]
+    [InlineData("implicit consent")]
+    public async Task Do_WhileTheMembersDeletionIsUncommitted_IsTokenInvalid_AndWritesNothing(string consent)
+    {
+        // The Pan token is checked while the deletion's transaction is open (on PostgreSQL the member still looks live);
+        // authorize then waits for the member's row and finds no member. The caller has no browser to sign in with: it
+        // gets what a token of a deleted member gets, not a redirect to Pan's sign-in page.
+        var who = await SignInAsync(fixture.Server);
+        var request = consent == "implicit consent"
+            ? Request(who, OAuthFixture.FirstPartyClient, OAuthFixture.FirstPartyRedirect, "openid", Pkce.Create())
+            : Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid", Pkce.Create());
+        Task<DoResponse> call;
+        await using (var deletion = await UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, who.Member.Uid))
+        {
+            call = Task.Run(() => Consent.DoAsync(request).ResponseAsync);
+            Assert.True(await deletion.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await deletion.CommitAsync();
+        }
+
+        await Errors.ExpectAsync(() => call, StatusCode.Unauthenticated, "TOKEN_INVALID");
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+        Assert.False(await db.Set<PendingConsent>().AnyAsync(p => p.MemberUid == who.Member.Uid));
     }
 
     [Fact]
