@@ -18,5 +18,7 @@ internal sealed class MemberPassConfiguration : IEntityTypeConfiguration<MemberP
         builder.HasOne<Members.Member>().WithMany().HasForeignKey(p => p.Uid).OnDelete(DeleteBehavior.Restrict);
         // Why: a scanner looks a passport token up by its hash alone.
         builder.HasIndex(p => p.Hash).IsUnique().HasDatabaseName("ux_member_passes_hash");
+        // Why: the hourly janitor deletes expired passes.
+        builder.HasIndex(p => p.Expires).HasDatabaseName("ix_member_passes_expires");
     }
 }

@@ -1530,6 +1530,9 @@ namespace Pan.Migrations.Postgres.Migrations
 
                     b.HasKey("Uid", "Kind");
 
+                    b.HasIndex("Expires")
+                        .HasDatabaseName("ix_member_passes_expires");
+
                     b.HasIndex("Hash")
                         .IsUnique()
                         .HasDatabaseName("ux_member_passes_hash");

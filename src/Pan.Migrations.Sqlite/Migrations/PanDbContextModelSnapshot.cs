@@ -1503,6 +1503,9 @@ namespace Pan.Migrations.Sqlite.Migrations
 
                     b.HasKey("Uid", "Kind");
 
+                    b.HasIndex("Expires")
+                        .HasDatabaseName("ix_member_passes_expires");
+
                     b.HasIndex("Hash")
                         .IsUnique()
                         .HasDatabaseName("ux_member_passes_hash");

@@ -30,6 +30,8 @@ public static class MemberExtrasExtensions
             : sp.GetRequiredService<DatabaseAvatarStore>());
         services.AddScoped<AvatarService>();
         services.AddScoped<MemberPasses>();
+        services.AddSingleton<PassJanitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<PassJanitor>());
         // Why: the apps feature registers the real registry; TryAdd keeps this seam resolvable without it and yields to it.
         services.TryAddScoped<AppRegistry>();
         services.AddScoped<IAppAuthenticator, AppRegistryAuthenticator>();
