@@ -38,6 +38,7 @@ public static class ConsentPage
             return HtmlPage.Render(context, language, text.ConsentTitle, Error(text.RequestGone), StatusCodes.Status400BadRequest);
         }
 
+        OAuthMembers.BindForms(context, member);
         var tokens = context.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(context);
         var logo = Uri.TryCreate(client.LogoUrl, UriKind.Absolute, out var logoUri) && logoUri.Scheme == Uri.UriSchemeHttps ? logoUri : null;
         var html = new StringBuilder();
@@ -80,17 +81,24 @@ public static class ConsentPage
             limit.MaxRequestBodySize = MaxFormBytes;
         }
 
-        if (!context.Request.HasFormContentType || !await context.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(context))
+        if (!context.Request.HasFormContentType)
         {
             return HtmlPage.Render(context, language, text.ConsentTitle, Error(text.FormExpired), StatusCodes.Status400BadRequest);
         }
 
+        // Why the member first: the form token is bound to the member it was issued to (OAuthMembers.BindForms).
         var member = await context.RequestServices.GetRequiredService<OAuthMembers>().CurrentAsync(context);
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var id = form["request"].ToString();
         if (member is null)
         {
             return SignIn(context, $"{OAuthPaths.ConsentPage}?request={Uri.EscapeDataString(id)}");
+        }
+
+        OAuthMembers.BindForms(context, member);
+        if (!await context.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(context))
+        {
+            return HtmlPage.Render(context, language, text.ConsentTitle, Error(text.FormExpired), StatusCodes.Status400BadRequest);
         }
 
         var approve = form["decision"].ToString() == "approve";

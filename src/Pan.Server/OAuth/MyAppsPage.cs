@@ -55,6 +55,7 @@ public static class MyAppsPage
             granted[appId] = (entry.Client, entry.Scopes, entry.Since is null || created < entry.Since ? created : entry.Since);
         }
 
+        OAuthMembers.BindForms(context, member);
         var tokens = context.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(context);
         var html = new StringBuilder();
         if (context.Request.Query["revoked"] == "1")
@@ -99,15 +100,22 @@ public static class MyAppsPage
             limit.MaxRequestBodySize = MaxFormBytes;
         }
 
-        if (!context.Request.HasFormContentType || !await context.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(context))
+        if (!context.Request.HasFormContentType)
         {
             return HtmlPage.Render(context, language, text.AppsTitle, ConsentPage.Error(text.FormExpired), StatusCodes.Status400BadRequest);
         }
 
+        // Why the member first: the form token is bound to the member it was issued to (OAuthMembers.BindForms).
         var member = await context.RequestServices.GetRequiredService<OAuthMembers>().CurrentAsync(context);
         if (member is null)
         {
             return ConsentPage.SignIn(context, OAuthPaths.AppsPage);
+        }
+
+        OAuthMembers.BindForms(context, member);
+        if (!await context.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(context))
+        {
+            return HtmlPage.Render(context, language, text.AppsTitle, ConsentPage.Error(text.FormExpired), StatusCodes.Status400BadRequest);
         }
 
         var form = await context.Request.ReadFormAsync(context.RequestAborted);

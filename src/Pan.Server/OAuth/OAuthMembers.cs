@@ -35,6 +35,15 @@ public sealed class OAuthMembers(PanDbContext db, AvatarUrls avatars, TimeProvid
         return member is not null && await IsLiveAsync(member, context.RequestAborted) ? member : null;
     }
 
+    /// <summary>
+    /// Makes <paramref name="member"/> the request's user, so that the antiforgery tokens a member page issues and checks
+    /// are bound to this member's sign-in. Why: the pages read the member cookie themselves (no default authentication
+    /// scheme), so <see cref="HttpContext.User"/> was anonymous and a form token pair from anyone's browser was valid in
+    /// every browser: one planted by someone who can set a cookie for Pan's host (a sibling subdomain) would pass.
+    /// Call it before <c>GetAndStoreTokens</c> and <c>IsRequestValidAsync</c>.
+    /// </summary>
+    public static void BindForms(HttpContext context, SignedInMember member) => context.User = MemberCookie.Create(member);
+
     /// <summary>When the browser's member signed in: the member cookie's issue time; null without one.</summary>
     public static async Task<DateTimeOffset?> SignedInAtAsync(HttpContext context) =>
         (await context.AuthenticateAsync(MemberCookie.Scheme)).Properties?.IssuedUtc;

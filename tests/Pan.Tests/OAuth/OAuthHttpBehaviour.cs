@@ -235,6 +235,33 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
     }
 
     [Fact]
+    public async Task MyApps_AFormTokenPairOfAnotherMember_PlantedInTheBrowser_RemovesNothing()
+    {
+        // Someone who can set a cookie for Pan's host (a sibling subdomain) plants the antiforgery cookie of their own
+        // signed-in browser in the member's browser and posts their own form token: the pair matches, but it was issued
+        // to another member, so the member's app stays.
+        var member = await SignInAsync(fixture.Server);
+        await ConsentAsync(fixture.Server, member, Request(member, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid", Pkce.Create()), remember: true);
+        var attacker = await SignInAsync(fixture.Server);
+        await ConsentAsync(fixture.Server, attacker, Request(attacker, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid", Pkce.Create()), remember: true);
+        var attackerJar = new CookieContainer();
+        using var attackerBrowser = Browser(fixture.Server, attacker, attackerJar);
+        var attackerForm = await attackerBrowser.GetStringAsync("/account/apps");
+        var planted = attackerJar.GetCookies(new Uri(fixture.Server.HttpUri, "/account/apps")).Single(c => c.Name == "pan_af");
+
+        var memberJar = new CookieContainer();
+        using var browser = Browser(fixture.Server, member, memberJar);
+        memberJar.Add(fixture.Server.HttpUri, new Cookie(planted.Name, planted.Value, planted.Path));
+        using var forged = await browser.PostAsync("/account/apps", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["af"] = Hidden(attackerForm, "af"), ["client_id"] = OAuthFixture.WebClient,
+        }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Contains("Web App", await browser.GetStringAsync("/account/apps"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TokenEndpoint_ReusedCodeRevokesItsTokens_ExpiredCodeAndWrongRedirectAreInvalidGrant()
     {
         var who = await SignInAsync(fixture.Server);

@@ -82,9 +82,9 @@ public static class OAuthTestClient
     }
 
     /// <summary>An HTTP client that keeps cookies, does not follow redirects and carries the member cookie of <paramref name="who"/>.</summary>
-    public static HttpClient Browser(PanServer server, SignedIn? who)
+    public static HttpClient Browser(PanServer server, SignedIn? who, CookieContainer? jar = null)
     {
-        var cookies = new CookieContainer();
+        var cookies = jar ?? new CookieContainer();
         if (who is not null)
         {
             var options = server.Services.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(MemberCookie.Scheme);
