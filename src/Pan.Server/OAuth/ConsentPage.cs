@@ -1,5 +1,4 @@
 using System.Text;
-using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Pan.Server.Links;
@@ -38,8 +37,7 @@ public static class ConsentPage
             return HtmlPage.Render(context, language, text.ConsentTitle, Error(text.RequestGone), StatusCodes.Status400BadRequest);
         }
 
-        OAuthMembers.BindForms(context, member);
-        var tokens = context.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(context);
+        var tokens = OAuthMembers.FormTokens(context, member);
         var logo = Uri.TryCreate(client.LogoUrl, UriKind.Absolute, out var logoUri) && logoUri.Scheme == Uri.UriSchemeHttps ? logoUri : null;
         var html = new StringBuilder();
         if (logo is not null)
@@ -86,7 +84,7 @@ public static class ConsentPage
             return HtmlPage.Render(context, language, text.ConsentTitle, Error(text.FormExpired), StatusCodes.Status400BadRequest);
         }
 
-        // Why the member first: the form token is bound to the member it was issued to (OAuthMembers.BindForms).
+        // Why the member first: the form token is bound to the member it was issued to (OAuthMembers.IsFormValidAsync).
         var member = await context.RequestServices.GetRequiredService<OAuthMembers>().CurrentAsync(context);
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var id = form["request"].ToString();
@@ -95,8 +93,7 @@ public static class ConsentPage
             return SignIn(context, $"{OAuthPaths.ConsentPage}?request={Uri.EscapeDataString(id)}");
         }
 
-        OAuthMembers.BindForms(context, member);
-        if (!await context.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(context))
+        if (!await OAuthMembers.IsFormValidAsync(context, member))
         {
             return HtmlPage.Render(context, language, text.ConsentTitle, Error(text.FormExpired), StatusCodes.Status400BadRequest);
         }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.Features;
 using OpenIddict.Abstractions;
 using Pan.Server.Audit;
@@ -55,8 +54,7 @@ public static class MyAppsPage
             granted[appId] = (entry.Client, entry.Scopes, entry.Since is null || created < entry.Since ? created : entry.Since);
         }
 
-        OAuthMembers.BindForms(context, member);
-        var tokens = context.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(context);
+        var tokens = OAuthMembers.FormTokens(context, member);
         var html = new StringBuilder();
         if (context.Request.Query["revoked"] == "1")
         {
@@ -105,15 +103,14 @@ public static class MyAppsPage
             return HtmlPage.Render(context, language, text.AppsTitle, ConsentPage.Error(text.FormExpired), StatusCodes.Status400BadRequest);
         }
 
-        // Why the member first: the form token is bound to the member it was issued to (OAuthMembers.BindForms).
+        // Why the member first: the form token is bound to the member it was issued to (OAuthMembers.IsFormValidAsync).
         var member = await context.RequestServices.GetRequiredService<OAuthMembers>().CurrentAsync(context);
         if (member is null)
         {
             return ConsentPage.SignIn(context, OAuthPaths.AppsPage);
         }
 
-        OAuthMembers.BindForms(context, member);
-        if (!await context.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(context))
+        if (!await OAuthMembers.IsFormValidAsync(context, member))
         {
             return HtmlPage.Render(context, language, text.AppsTitle, ConsentPage.Error(text.FormExpired), StatusCodes.Status400BadRequest);
         }

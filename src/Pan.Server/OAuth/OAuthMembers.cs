@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Security.Claims;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.Tokens;
@@ -36,13 +37,27 @@ public sealed class OAuthMembers(PanDbContext db, AvatarUrls avatars, TimeProvid
     }
 
     /// <summary>
-    /// Makes <paramref name="member"/> the request's user, so that the antiforgery tokens a member page issues and checks
-    /// are bound to this member's sign-in. Why: the pages read the member cookie themselves (no default authentication
-    /// scheme), so <see cref="HttpContext.User"/> was anonymous and a form token pair from anyone's browser was valid in
-    /// every browser: one planted by someone who can set a cookie for Pan's host (a sibling subdomain) would pass.
-    /// Call it before <c>GetAndStoreTokens</c> and <c>IsRequestValidAsync</c>.
+    /// The antiforgery tokens of a member page's form, bound to <paramref name="member"/>'s sign-in (see
+    /// <see cref="IsFormValidAsync"/>).
     /// </summary>
-    public static void BindForms(HttpContext context, SignedInMember member) => context.User = MemberCookie.Create(member);
+    public static AntiforgeryTokenSet FormTokens(HttpContext context, SignedInMember member)
+    {
+        context.User = MemberCookie.Create(member);
+        return context.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(context);
+    }
+
+    /// <summary>
+    /// Whether a member page's form post carries antiforgery tokens issued to <paramref name="member"/>'s sign-in. Why
+    /// the member is made the request's user first (here and in <see cref="FormTokens"/>): the pages read the member
+    /// cookie themselves (no default authentication scheme), so <see cref="HttpContext.User"/> was anonymous and a token
+    /// pair from anyone's browser was valid in every browser: one planted by someone who can set a cookie for Pan's host
+    /// (a sibling subdomain) would pass.
+    /// </summary>
+    public static Task<bool> IsFormValidAsync(HttpContext context, SignedInMember member)
+    {
+        context.User = MemberCookie.Create(member);
+        return context.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(context);
+    }
 
     /// <summary>When the browser's member signed in: the member cookie's issue time; null without one.</summary>
     public static async Task<DateTimeOffset?> SignedInAtAsync(HttpContext context) =>
