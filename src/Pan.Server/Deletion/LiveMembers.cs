@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Pan.Data;
 
 namespace Pan.Server.Deletion;
@@ -20,7 +21,9 @@ public static class LiveMembers
     /// Why an UPDATE that changes nothing (version = version): it locks the row the same way on both providers; it
     /// reports a change of the member row, so caches read it again once. Every writer that must not outlive a deletion
     /// (resets, recovery codes, address book, credentials, email changes, the codes a member is mailed or texted, the
-    /// consents, authorizations and codes /connect/authorize stores) takes it through here.
+    /// consents, authorizations and codes /connect/authorize stores) takes it through here, or through
+    /// <see cref="HoldAsync"/> where it writes nothing to the member row and runs often (phone sign-in's first code,
+    /// /connect/authorize).
     /// </remarks>
     public static async Task<bool> LockAsync(PanDbContext db, long uid, CancellationToken cancellationToken)
     {
@@ -31,5 +34,38 @@ public static class LiveMembers
 
         return await db.Members.Where(m => m.Uid == uid && m.Deleted == null)
             .ExecuteUpdateAsync(u => u.SetProperty(m => m.Version, m => m.Version), cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// <see cref="LockAsync"/> for a transaction on a hot path: the same ordering against the member's deletion, with
+    /// nothing written. On PostgreSQL a share lock on the member row (<c>FOR SHARE</c>: a deletion's update of the row
+    /// waits for this transaction, and this waits for a deletion not yet committed, then reads the row it left); on
+    /// SQLite a read, because the transaction already holds the database's write lock (Microsoft.Data.Sqlite begins
+    /// IMMEDIATE), so no deletion can commit until this transaction ends.
+    /// </summary>
+    /// <remarks>
+    /// Why not <see cref="LockAsync"/> there: its UPDATE reports a change of the member row to every node (PostgreSQL
+    /// NOTIFY), which moves <c>DataChangeFeed.MembersEpoch</c> and refreshes that member's cached tokens and public view;
+    /// on phone sign-in's first step and on /connect/authorize that would happen on every sign-in and authorization.
+    /// Run it first in the transaction, for the same reason as <see cref="LockAsync"/>. Not for a transaction that
+    /// writes the member row later: two such holders would each wait for the other's share lock.
+    /// </remarks>
+    public static async Task<bool> HoldAsync(PanDbContext db, long uid, CancellationToken cancellationToken)
+    {
+        var transaction = db.Database.CurrentTransaction
+            ?? throw new InvalidOperationException("LiveMembers.HoldAsync must run in the caller's transaction.");
+
+        // Why a command on the context's connection rather than a LINQ or SqlQuery call: it runs on every phone sign-in,
+        // and this skips EF Core's query pipeline; it reads one column by primary key and returns nothing to track.
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.Transaction = transaction.GetDbTransaction();
+        command.CommandText = db.Database.IsNpgsql()
+            ? "SELECT 1 FROM members WHERE uid = @uid AND deleted IS NULL FOR SHARE"
+            : "SELECT 1 FROM members WHERE uid = @uid AND deleted IS NULL";
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "@uid";
+        parameter.Value = uid;
+        command.Parameters.Add(parameter);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
 }

@@ -81,10 +81,26 @@ public sealed class LoginFlow(
         // Why the lookup comes before the captcha decision, for every phone: the work done must not depend on whether the
         // phone has an account. Its answer waits for the captcha (StartAndSendAsync): a flow without a member is opened
         // with no uid and waits like any other, and INPUT_CODE tells once the captcha is passed (SECURITY 15).
-        var found = await accounts.DefaultMemberByPhoneAsync(phone.E164, cancellationToken);
-        var (_, token, sent) = await sender.StartAndSendAsync(PhasePurposes.Login, phone, found.Member?.Uid, http.ClientIpText(), ClientAddress.Of(http),
-            PlatformOf(request.Phase), request.PhaseSessionValid, SmsPurpose.Login, Errors, found.Member is null ? NoMember(found) : null, lookup,
-            cancellationToken);
+        // Why a loop: the member found may be deleted before the flow holds it (FlowMemberGoneException, nothing written
+        // or sent); the phone is then looked up again and has no live member now, or another one to sign in. Each turn
+        // needs another member of the phone deleted meanwhile, so it ends.
+        string token;
+        SendOutcome sent;
+        while (true)
+        {
+            var found = await accounts.DefaultMemberByPhoneAsync(phone.E164, cancellationToken);
+            try
+            {
+                (_, token, sent) = await sender.StartAndSendAsync(PhasePurposes.Login, phone, found.Member?.Uid, http.ClientIpText(), ClientAddress.Of(http),
+                    PlatformOf(request.Phase), request.PhaseSessionValid, SmsPurpose.Login, Errors, found.Member is null ? NoMember(found) : null, lookup,
+                    cancellationToken);
+                break;
+            }
+            catch (FlowMemberGoneException)
+            {
+            }
+        }
+
         return new LoginResponse
         {
             Phase = request.Phase,

@@ -65,9 +65,10 @@ public static class AuthorizeEndpoint
         // remembered consent the deletion had just removed would fail on its foreign key. With it the deletion either
         // commits first, and this answers as for a member who is not signed in and writes nothing, or waits for this
         // commit and erases what was written. Why before the branches, not in each: it must come before the consent
-        // request's update (a row the deletion locks too, see LiveMembers), and one lock is simpler; authorize is
-        // interactive, so one row update (and cache refresh) per request costs little.
-        if (!await LiveMembers.LockAsync(services.GetRequiredService<PanDbContext>(), signedIn.Uid, cancellationToken))
+        // request's update (a row the deletion locks too, see LiveMembers), and one lock is simpler. Why a share lock
+        // (HoldAsync), not LockAsync's row update: authorize writes nothing to the member, and an update would make every
+        // node read the member's cached tokens and public view again after each authorization.
+        if (!await LiveMembers.HoldAsync(services.GetRequiredService<PanDbContext>(), signedIn.Uid, cancellationToken))
         {
             return NotSignedIn(context, request);
         }

@@ -1,7 +1,9 @@
 using System.Net;
 using Grpc.Core;
+using Pan.Data;
 using Pan.Data.PhaseSessions;
 using Pan.Server.Captcha;
+using Pan.Server.Deletion;
 using Pan.Server.Phones;
 using Pan.Server.Sms;
 
@@ -27,10 +29,16 @@ public sealed record SendOutcome(SendFailure Failure, int Seconds, bool Resent)
 }
 
 /// <summary>
+/// The member a new flow was started for was deleted before the flow's first code was issued
+/// (<see cref="PhoneCodeSender.StartAndSendAsync"/>): nothing was written or sent, and the caller looks the phone up again.
+/// </summary>
+public sealed class FlowMemberGoneException() : Exception("The flow's member was deleted before its first code was issued.");
+
+/// <summary>
 /// Sends a flow's one-time code by SMS: refuses while the flow waits for its captcha, honours the resend cool-down,
 /// then goes through the SMS gate (allow-list and caps). Shared by every phased flow.
 /// </summary>
-public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, CaptchaVerifier captcha, ILogger<PhoneCodeSender> logger)
+public sealed class PhoneCodeSender(PanDbContext db, PhaseSessionStore store, SmsGate sms, CaptchaVerifier captcha, ILogger<PhoneCodeSender> logger)
 {
     /// <summary>Whether a new flow for <paramref name="phone"/> must pass a captcha before any code is sent.</summary>
     /// <param name="lookup">
@@ -136,6 +144,9 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
     /// </param>
     /// <param name="lookup">The check-existence step's admission by <see cref="PhoneLookupLimit"/> (mode risk counts it).</param>
     /// <returns>The session, the token for the client, and the sent code's outcome.</returns>
+    /// <exception cref="FlowMemberGoneException">
+    /// Member <paramref name="uid"/> was deleted after the caller found it; nothing was written or sent.
+    /// </exception>
     public async Task<(PhaseSession Session, string Token, SendOutcome Sent)> StartAndSendAsync(
         string flowPurpose, PhoneNumber phone, long? uid, string? clientIpText, IPAddress? clientIp, CaptchaPlatform platform,
         string? captchaToken, SmsPurpose purpose, FlowErrors errors, RpcException? cannotContinue, PhoneLookupAdmission lookup,
@@ -164,9 +175,21 @@ public sealed class PhoneCodeSender(PhaseSessionStore store, SmsGate sms, Captch
 
         // Why reserved with the session: the session's INSERT and the send's log row and counts are one commit (not two;
         // a session holding a code never exists without its send on record). The caps are summed after that commit.
+        // Why the member is held first: it was found before this transaction, and a deletion may have committed since
+        // or (PostgreSQL) be running still; its erasers would then not see this session, and the code would be texted
+        // for a member that is gone. Held, either the deletion ends first and nothing is written (the caller looks the
+        // phone up again), or this commits first and the deletion's erasers remove the session and its code.
         var ((session, token, code), reservation) = await sms.ReserveAsync(
             phone, purpose, clientIp,
-            ct => store.StartAsync(flowPurpose, phone, uid, clientIpText, captchaRequired: false, withCode: true, ct),
+            async ct =>
+            {
+                if (uid is { } member && !await LiveMembers.HoldAsync(db, member, ct))
+                {
+                    throw new FlowMemberGoneException();
+                }
+
+                return await store.StartAsync(flowPurpose, phone, uid, clientIpText, captchaRequired: false, withCode: true, ct);
+            },
             cancellationToken);
         var result = await sms.SendReservedAsync(reservation, Text(code!, phone, store.CodeMinutes), cancellationToken);
         if (!result.Sent)

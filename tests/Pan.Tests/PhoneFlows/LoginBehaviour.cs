@@ -9,6 +9,7 @@ using Pan.Server.BruteForce;
 using Pan.Server.Members;
 using Pan.Server.PhaseSessions;
 using Pan.General.Member;
+using Pan.Tests.Deletion;
 using Pan.Tests.Infrastructure;
 using LoginPhase = Pan.General.Member.LoginRequest.Types.Phase;
 
@@ -165,6 +166,65 @@ public abstract class LoginBehaviour<TFixture>(TFixture fixture) : IClassFixture
         }
 
         await Errors.ExpectAsync(() => Phones.StartLoginAsync(e164), StatusCode.NotFound, "ErrLogin.PHONE_HAS_NO_MEMBER");
+    }
+
+    [Fact]
+    public async Task Login_StartedWhileTheOnlyMembersDeletionIsUncommitted_AnswersLikeAPhoneWithoutAMember_AndTextsNothing()
+    {
+        // On PostgreSQL the start finds the member while the deletion's transaction is still open (it still looks live);
+        // the code it issues must wait for the deletion, find no live member, and text nothing to the phone. On SQLite
+        // the start's first write (the lookup count) waits for the deletion's write lock, so the two run one after the
+        // other there.
+        var (auth, e164) = await Phones.RegisterAsync();
+        var uid = await UidAsync(auth);
+        Task<LoginResponse> call;
+        bool waited;
+        await using (var deletion = await UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, uid))
+        {
+            call = Task.Run(() => Phones.StartLoginAsync(e164));
+            waited = await deletion.WaitUntilBlockingAsync(call);
+            await deletion.CommitAsync();
+        }
+
+        // UncommittedDeletion leaves the account row as it was, so the phone still has its account with no live member.
+        await Errors.ExpectAsync(() => call, StatusCode.NotFound, "ErrLogin.PHONE_HAS_NO_MEMBER");
+        Assert.Single(fixture.Inbox.MessagesTo(e164));
+        Assert.False(await PhaseSessionsOfAsync(uid));
+        Assert.True(waited || fixture.Database.Provider != "postgres");
+    }
+
+    [Fact]
+    public async Task Login_StartedWhileTheDefaultMembersDeletionIsUncommitted_TextsACodeForTheRemainingMember()
+    {
+        var (auth, e164) = await Phones.RegisterAsync();
+        var owner = await UidAsync(auth);
+        var other = await Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName() });
+        Task<LoginResponse> call;
+        bool waited;
+        await using (var deletion = await UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, owner))
+        {
+            call = Task.Run(() => Phones.StartLoginAsync(e164));
+            waited = await deletion.WaitUntilBlockingAsync(call);
+            await deletion.CommitAsync();
+        }
+
+        var start = await call;
+        var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
+        var done = await Client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code });
+        var access = await Phones.AccessTokenAsync(done.PhaseDoneAuthToken);
+        var info = await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = access });
+        Assert.Equal(other.Object.Uid, info.Info.Uid);
+        Assert.False(await PhaseSessionsOfAsync(owner));
+        Assert.True(waited || fixture.Database.Provider != "postgres");
+    }
+
+    private async Task<long> UidAsync(string auth) =>
+        (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = await Phones.AccessTokenAsync(auth) })).Info.Uid;
+
+    private async Task<bool> PhaseSessionsOfAsync(long uid)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<PanDbContext>().Set<PhaseSession>().AnyAsync(s => s.Uid == uid);
     }
 
     /// <summary>The wrong tries on the phone's newest login code, and the member the flow signs in.</summary>
