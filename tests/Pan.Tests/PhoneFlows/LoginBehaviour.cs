@@ -177,14 +177,7 @@ public abstract class LoginBehaviour<TFixture>(TFixture fixture) : IClassFixture
         // other there.
         var (auth, e164) = await Phones.RegisterAsync();
         var uid = await UidAsync(auth);
-        Task<LoginResponse> call;
-        bool waited;
-        await using (var deletion = await UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, uid))
-        {
-            call = Task.Run(() => Phones.StartLoginAsync(e164));
-            waited = await deletion.WaitUntilBlockingAsync(call);
-            await deletion.CommitAsync();
-        }
+        var (call, waited) = await StartLoginDuringDeletionAsync(e164, uid);
 
         // UncommittedDeletion leaves the account row as it was, so the phone still has its account with no live member.
         await Errors.ExpectAsync(() => call, StatusCode.NotFound, "ErrLogin.PHONE_HAS_NO_MEMBER");
@@ -199,14 +192,7 @@ public abstract class LoginBehaviour<TFixture>(TFixture fixture) : IClassFixture
         var (auth, e164) = await Phones.RegisterAsync();
         var owner = await UidAsync(auth);
         var other = await Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName() });
-        Task<LoginResponse> call;
-        bool waited;
-        await using (var deletion = await UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, owner))
-        {
-            call = Task.Run(() => Phones.StartLoginAsync(e164));
-            waited = await deletion.WaitUntilBlockingAsync(call);
-            await deletion.CommitAsync();
-        }
+        var (call, waited) = await StartLoginDuringDeletionAsync(e164, owner);
 
         var start = await call;
         var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
@@ -216,6 +202,19 @@ public abstract class LoginBehaviour<TFixture>(TFixture fixture) : IClassFixture
         Assert.Equal(other.Object.Uid, info.Info.Uid);
         Assert.False(await PhaseSessionsOfAsync(owner));
         Assert.True(waited || fixture.Database.Provider != "postgres");
+    }
+
+    /// <summary>
+    /// Starts a sign-in of <paramref name="e164"/> while member <paramref name="uid"/>'s deletion is uncommitted, then
+    /// commits the deletion; the sign-in, and whether it was seen waiting for the deletion (PostgreSQL only).
+    /// </summary>
+    private async Task<(Task<LoginResponse> Call, bool Waited)> StartLoginDuringDeletionAsync(string e164, long uid)
+    {
+        await using var deletion = await UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, uid);
+        var call = Task.Run(() => Phones.StartLoginAsync(e164));
+        var waited = await deletion.WaitUntilBlockingAsync(call);
+        await deletion.CommitAsync();
+        return (call, waited);
     }
 
     private async Task<long> UidAsync(string auth) =>
