@@ -6,6 +6,9 @@ namespace Pan.Data.Apps;
 /// </summary>
 public sealed class StoredApp
 {
+    /// <summary>Longest stored <see cref="AuthHosts"/> list, in characters (the column's size).</summary>
+    public const int AuthHostsLength = 2000;
+
     /// <summary>The canonical app id (the AppId value name, e.g. "jkforum").</summary>
     public string AppId { get; set; } = string.Empty;
 

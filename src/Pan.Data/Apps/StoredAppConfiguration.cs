@@ -12,7 +12,7 @@ internal sealed class StoredAppConfiguration : IEntityTypeConfiguration<StoredAp
         builder.Property(a => a.AppId).HasColumnName("app_id").HasMaxLength(32);
         builder.Property(a => a.Name).HasColumnName("name").HasMaxLength(100);
         builder.Property(a => a.SecretHash).HasColumnName("secret_hash").HasMaxLength(32);
-        builder.Property(a => a.AuthHosts).HasColumnName("auth_hosts").HasMaxLength(2000);
+        builder.Property(a => a.AuthHosts).HasColumnName("auth_hosts").HasMaxLength(StoredApp.AuthHostsLength);
         builder.Property(a => a.Created).HasColumnName("created");
         builder.Property(a => a.SecretRotated).HasColumnName("secret_rotated");
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pan.Data.Apps;
 
 namespace Pan.Server.Apps;
 
@@ -32,7 +33,11 @@ public static class AuthHosts
             }
         }
 
-        return hosts.Count > MaxHosts ? (null, $"at most {MaxHosts} hosts") : (string.Join(',', hosts), null);
+        var stored = string.Join(',', hosts);
+        return hosts.Count > MaxHosts ? (null, $"at most {MaxHosts} hosts")
+            // Why: the registry column holds this many; a longer list failed the save on PostgreSQL (SQLite kept it).
+            : stored.Length > StoredApp.AuthHostsLength ? (null, $"at most {StoredApp.AuthHostsLength} characters in all (comma-separated)")
+            : (stored, null);
     }
 
     public static IReadOnlyList<string> Split(string stored) =>

@@ -53,6 +53,11 @@ public sealed class LoginTokens(PanDbContext db, TokenService tokens, IOptions<H
     /// (auth method <see cref="AuthMethods.LoginToken"/>), in one transaction. One conditional UPDATE decides, so of any
     /// number of concurrent callers exactly one gets a token; the others (and any later caller) get null.
     /// </summary>
+    /// <remarks>
+    /// Why TokenService's proof overload rather than a transaction of its own: it makes sure of the signing key before the
+    /// transaction begins. Creating the next key (when the current one falls due) writes on a connection of its own,
+    /// which on SQLite waited for this transaction's write lock until the exchange failed UNAVAILABLE, on every retry.
+    /// </remarks>
     public async Task<IssuedToken?> ExchangeAsync(string? token, long uid, CancellationToken cancellationToken)
     {
         if (OpaqueTokens.Hash(token) is not { } hash)
@@ -61,17 +66,18 @@ public sealed class LoginTokens(PanDbContext db, TokenService tokens, IOptions<H
         }
 
         var now = clock.GetUtcNow();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var consumed = await Live(hash, uid, now).ExecuteUpdateAsync(u => u.SetProperty(t => t.UsedAt, now), cancellationToken);
-        if (consumed != 1)
+        var issued = await tokens.IssueAuthTokenAsync(AuthMethods.LoginToken, async ct =>
         {
-            return null;
+            var consumed = await Live(hash, uid, now).ExecuteUpdateAsync(u => u.SetProperty(t => t.UsedAt, now), ct);
+            return consumed != 1
+                ? null
+                : await db.Members.Where(m => m.Uid == uid).Select(m => new AuthSubject(m.Uid, m.ObjectId, m.AccountId)).SingleAsync(ct);
+        }, cancellationToken);
+        if (issued is not null)
+        {
+            logger.LogInformation("Member {Uid} signed in through a login token", uid);
         }
 
-        var member = await db.Members.SingleAsync(m => m.Uid == uid, cancellationToken);
-        var issued = await tokens.IssueAuthTokenAsync(member, AuthMethods.LoginToken, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        logger.LogInformation("Member {Uid} signed in through a login token", uid);
         return issued;
     }
 

@@ -18,8 +18,9 @@ public sealed partial class LeverMemberEndpoint : MemberService.MemberServiceBas
     /// <summary>
     /// Sends <c>text</c> to the phone of the member <c>object_id</c> through the SMS gate. NOT_FOUND (ErrObject.NOT_FOUND)
     /// for an unknown or deleted member; RESOURCE_EXHAUSTED (SMS_LIMIT) when a cap blocks it; FAILED_PRECONDITION
-    /// (SMS_COUNTRY_NOT_ALLOWED) when the phone's country may not receive SMS, or (SMS_CANNOT_RECEIVE) when the stored
-    /// number is no mobile (a landline, toll-free, …; checked by the SMS gate); UNAVAILABLE when the provider is down.
+    /// (SMS_NO_PHONE) for a live member without a phone (imported, guest, social login), (SMS_COUNTRY_NOT_ALLOWED) when
+    /// the phone's country may not receive SMS, or (SMS_CANNOT_RECEIVE) when the stored number is no mobile (a landline,
+    /// toll-free, …; checked by the SMS gate) or no longer a valid number; UNAVAILABLE when the provider is down.
     /// </summary>
     public override async Task<SendSMSResponse> SendSMS(SendSMSRequest request, ServerCallContext context)
     {
@@ -27,8 +28,16 @@ public sealed partial class LeverMemberEndpoint : MemberService.MemberServiceBas
         http.RequestServices.GetRequiredService<InternalCallers>().Require(context);
         var (objectId, text) = Validate(request);
 
-        var phone = await http.RequestServices.GetRequiredService<MemberPhones>().FindAsync(objectId, context.CancellationToken)
+        var found = await http.RequestServices.GetRequiredService<MemberPhones>().FindAsync(objectId, context.CancellationToken)
             ?? throw PanError.Of(ErrObject.Types.General.NotFound, StatusCode.NotFound, "No such member.");
+        // Why not NOT_FOUND: the member exists; a caller told "no such member" could take a live member for a deleted one.
+        var phone = found switch
+        {
+            { HasPhone: false } => throw PanError.Plain(StatusCode.FailedPrecondition, "SMS_NO_PHONE", "The member has no phone to text."),
+            { Phone: null } => throw PanError.Plain(StatusCode.FailedPrecondition, "SMS_CANNOT_RECEIVE",
+                "The member's phone is not a number that can receive SMS."),
+            { Phone: { } number } => number,
+        };
 
         var gate = http.RequestServices.GetRequiredService<SmsGate>();
         var result = await gate.SendAsync(phone, text, SmsPurpose.Internal, ClientAddress.Of(http), context.CancellationToken);

@@ -72,6 +72,24 @@ public abstract class AppRegistryBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.NotNull(await AuthenticateAsync("jkfstar", second));
     }
 
+    [Theory]
+    [InlineData("add", "jcontrol", "--name", "Control")]
+    [InlineData("update", "jkforum")]
+    public async Task AppsCommand_WithAHostListLongerThanTheRegistryHolds_IsAUsageError_AndChangesNothing(params string[] command)
+    {
+        // 16 valid host names of 137 characters: within the 20-host limit, but 2,207 characters stored.
+        var hosts = string.Join(',', Enumerable.Range(10, 16).Select(i => $"h{i}.{new string('a', 60)}.{new string('b', 60)}.example.com"));
+        var before = await TestMembers.WithDbAsync(fixture.Server, db => db.Set<StoredApp>().AsNoTracking().SingleAsync(a => a.AppId == command[1]));
+
+        var run = await PanCli.RunAsync(fixture.Database, ["apps", .. command, "--auth-host", hosts]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--auth-host", run.Error, StringComparison.Ordinal);
+        var after = await TestMembers.WithDbAsync(fixture.Server, db => db.Set<StoredApp>().AsNoTracking().SingleAsync(a => a.AppId == command[1]));
+        Assert.Equal(before.AuthHosts, after.AuthHosts);
+        Assert.Equal(before.SecretHash, after.SecretHash);
+    }
+
     private async Task<RegisteredApp?> AuthenticateAsync(string? appId, string? secret)
     {
         await using var scope = fixture.Server.Services.CreateAsyncScope();

@@ -249,6 +249,33 @@ public abstract class HandOffBehaviour<TFixture>(TFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task AuthToken_WhenTheSigningKeyFallsDueWhileTheLoginTokenIsOut_SignsTheMemberInWithTheNewKey()
+    {
+        // The login token is made shortly before the signing key is due for rotation, and exchanged just after: the
+        // exchange is then the call that creates the next key.
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var key = await scope.ServiceProvider.GetRequiredService<SigningKeyRing>().GetSigningKeyAsync(default);
+            var rotation = scope.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<TokenOptions>>().Value.KeyRotation;
+            var untilDue = key.Created + rotation - fixture.Server.Clock.GetUtcNow();
+            fixture.Server.Clock.Advance(untilDue - TimeSpan.FromMinutes(2));
+        }
+
+        var (member, token) = await MakeAsync();
+        fixture.Server.Clock.Advance(TimeSpan.FromMinutes(3));
+
+        var auth = await Lever.AuthTokenAsync(new AuthTokenRequest { Uid = member.Uid, LoginToken = token }, Internal);
+
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var claims = await scope.ServiceProvider.GetRequiredService<TokenService>().ValidateAuthTokenAsync(auth.AuthToken, default);
+            Assert.Equal(member.Uid, claims?.Uid);
+        }
+
+        Assert.NotEmpty(await TestMembers.AccessTokenAsync(fixture.Server, auth.AuthToken, member, "shop24h"));
+    }
+
+    [Fact]
     public async Task AuthToken_WithBadInput_IsInvalidArgumentNamingTheFields()
     {
         var ex = await Errors.ExpectAsync(() => Lever.AuthTokenAsync(new AuthTokenRequest { Uid = 0, LoginToken = "" }, Internal).ResponseAsync,

@@ -162,6 +162,40 @@ public abstract class LeverSendSmsBehaviour<TFixture> : IClassFixture<TFixture>
     }
 
     [Fact]
+    public async Task SendSMS_ToALiveMemberWithoutAPhone_IsFailedPreconditionNoPhone_NotNoSuchMember()
+    {
+        // An imported, guest or social-login member has an account without a phone: it exists, it just cannot be texted.
+        Member member;
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            member = await scope.ServiceProvider.GetRequiredService<Pan.Server.Members.MemberCreator>().CreateAsync(new Account(), new Member(), default);
+        }
+
+        var requests = fixture.Inbox.Requests;
+        await Errors.ExpectAsync(
+            () => Grpc.SendSMSAsync(new SendSMSRequest { ObjectId = member.ObjectId.ToString(), Text = "hi" }, Key()).ResponseAsync,
+            StatusCode.FailedPrecondition, "SMS_NO_PHONE");
+        Assert.Equal(requests, fixture.Inbox.Requests);
+    }
+
+    [Fact]
+    public async Task SendSMS_ToAStoredNumberThatNoLongerParses_IsFailedPreconditionCannotReceive_NotNoSuchMember()
+    {
+        var (member, _) = await CreateMemberAsync();
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+            await db.Accounts.Where(a => a.Id == member.AccountId).ExecuteUpdateAsync(u => u.SetProperty(a => a.PhoneE164, "+8860"));
+        }
+
+        var requests = fixture.Inbox.Requests;
+        await Errors.ExpectAsync(
+            () => Grpc.SendSMSAsync(new SendSMSRequest { ObjectId = member.ObjectId.ToString(), Text = "hi" }, Key()).ResponseAsync,
+            StatusCode.FailedPrecondition, "SMS_CANNOT_RECEIVE");
+        Assert.Equal(requests, fixture.Inbox.Requests);
+    }
+
+    [Fact]
     public async Task SendSMS_ProviderDown_IsUnavailable()
     {
         var (member, phone) = await CreateMemberAsync();
