@@ -3,6 +3,7 @@ using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Pan.Data;
 using Pan.Data.Members;
+using Pan.Server.BruteForce;
 using Pan.Server.Credentials;
 using Pan.Server.Data;
 using Pan.Server.Errors;
@@ -17,7 +18,8 @@ namespace Pan.Server.Admin;
 /// What an admin may do to a member: set a password, change the email, remove the avatar. Runs inside the transaction
 /// of <see cref="AdminActions"/>; every failure is the RPC's seed error.
 /// </summary>
-public sealed class MemberMaintenance(PanDbContext db, PasswordPolicy policy, CredentialStore credentials, TokenService tokens, TimeProvider clock, Avatars.AvatarService avatars)
+public sealed class MemberMaintenance(
+    PanDbContext db, PasswordPolicy policy, CredentialStore credentials, TokenService tokens, FailureCounter failures, TimeProvider clock, Avatars.AvatarService avatars)
 {
     /// <summary>Passwords longer than this (UTF-16 units) are refused before the policy or the hash sees them.</summary>
     public const int MaxPasswordLength = 4096;
@@ -25,8 +27,9 @@ public sealed class MemberMaintenance(PanDbContext db, PasswordPolicy policy, Cr
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>
-    /// Sets the member's password (CredentialStore, after the PasswordPolicy) and ends all the member's sessions
-    /// (TokenService.RevokeMemberAsync), in one transaction. ParsePasswordFailed: not valid Unicode text or holds control
+    /// Sets the member's password (CredentialStore, after the PasswordPolicy), ends all the member's sessions
+    /// (TokenService.RevokeMemberAsync) and clears the failure counter (a lock is released, as by a reset), in one
+    /// transaction. ParsePasswordFailed: not valid Unicode text or holds control
     /// characters; PasswordFormatIncorrect: empty, oversized, or refused by the policy (the reason is in the message).
     /// </summary>
     public async Task ChangePasswordAsync(long uid, string password, CancellationToken cancellationToken)
@@ -57,6 +60,9 @@ public sealed class MemberMaintenance(PanDbContext db, PasswordPolicy policy, Cr
 
         // Why: an admin reset must end every session, whatever the credential store keeps.
         await tokens.RevokeMemberAsync(uid, cancellationToken);
+        // Why: support sets a password for a member locked out by wrong guesses; a kept lock (or the kept streak, which
+        // one typo turns into a new lock) would refuse the new password like a wrong one (SECURITY 10).
+        await failures.ResetAsync(uid, cancellationToken);
     }
 
     /// <summary>

@@ -222,6 +222,34 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
         Assert.DoesNotContain(password, audit.Outcome + audit.Target, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Support's answer to a member locked out by wrong guesses is a new password: the member must be able to sign in
+    /// with it at once, as after a reset, not be told "wrong password" until the lock runs out (and relocked by one typo).
+    /// </summary>
+    [Fact]
+    public async Task ChangeMemberPassword_OfALockedMember_ReleasesTheLock_SoTheNewPasswordSignsIn()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var failures = scope.ServiceProvider.GetRequiredService<Pan.Server.BruteForce.FailureCounter>();
+            for (var i = 0; i < 20; i++)
+            {
+                await failures.RecordFailureAsync(member.Uid, default);
+            }
+
+            Assert.True((await failures.StateAsync(member.Uid, default)).Locked);
+        }
+
+        const string password = "correct horse battery staple 43";
+        await Client.ChangeMemberPasswordAsync(new ChangeMemberPasswordRequest { AdminToken = token, Uid = member.Uid, Password = password });
+
+        await using var check = fixture.Server.Services.CreateAsyncScope();
+        Assert.Equal(SecretCheck.Ok, await check.ServiceProvider.GetRequiredService<CredentialStore>().CheckPasswordAsync(member.Uid, password, default));
+        Assert.Equal(0, await check.ServiceProvider.GetRequiredService<Pan.Server.BruteForce.FailureCounter>().FailuresAsync(member.Uid, default));
+    }
+
     // The seed's "failed" codes are what a concurrent writer causes: the row the call read is gone or changed when it
     // writes. A trigger on the real database makes that happen on cue: "skip" drops the UPDATE of the member's row (0 rows
     // written, exactly what EF Core sees when another writer changed the version or deleted the row), "fail" makes the
