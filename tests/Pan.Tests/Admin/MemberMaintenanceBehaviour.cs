@@ -250,6 +250,31 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
         Assert.Equal(0, await check.ServiceProvider.GetRequiredService<Pan.Server.BruteForce.FailureCounter>().FailuresAsync(member.Uid, default));
     }
 
+    /// <summary>A reset token fetched before support set the password (by whoever had the mailbox) must not undo it.</summary>
+    [Fact]
+    public async Task ChangeMemberPassword_EndsTheMembersUnspentAuthResetTokens()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        string resetToken;
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            resetToken = await scope.ServiceProvider.GetRequiredService<Pan.Server.Recovery.ResetGrants>()
+                .IssueAsync(member.Uid, Pan.Server.Recovery.ResetChannels.Email, default);
+        }
+
+        const string password = "correct horse battery staple 44";
+        await Client.ChangeMemberPasswordAsync(new ChangeMemberPasswordRequest { AdminToken = token, Uid = member.Uid, Password = password });
+
+        const string other = "another horse battery staple 45";
+        await Errors.ExpectAsync(
+            () => new Pan.General.Member.MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc).AuthResetUpdateAsync(
+                new Pan.General.Member.AuthResetUpdateRequest { AuthResetToken = resetToken, Password = other, ConfirmPassword = other }).ResponseAsync,
+            StatusCode.Unauthenticated, "AuthResetUpdateResponse.ErrFailed");
+        await using var check = fixture.Server.Services.CreateAsyncScope();
+        Assert.Equal(SecretCheck.Ok, await check.ServiceProvider.GetRequiredService<CredentialStore>().CheckPasswordAsync(member.Uid, password, default));
+    }
+
     // The seed's "failed" codes are what a concurrent writer causes: the row the call read is gone or changed when it
     // writes. A trigger on the real database makes that happen on cue: "skip" drops the UPDATE of the member's row (0 rows
     // written, exactly what EF Core sees when another writer changed the version or deleted the row), "fail" makes the
