@@ -19,7 +19,7 @@ namespace Pan.Server.Admin;
 /// of <see cref="AdminActions"/>; every failure is the RPC's seed error.
 /// </summary>
 public sealed class MemberMaintenance(
-    PanDbContext db, PasswordPolicy policy, CredentialStore credentials, TokenService tokens, FailureCounter failures, TimeProvider clock, Avatars.AvatarService avatars)
+    PanDbContext db, PasswordPolicy policy, CredentialStore credentials, TokenService tokens, FailureCounter failures, TimeProvider clock)
 {
     /// <summary>Passwords longer than this (UTF-16 units) are refused before the policy or the hash sees them.</summary>
     public const int MaxPasswordLength = 4096;
@@ -104,13 +104,23 @@ public sealed class MemberMaintenance(
         }
     }
 
-    /// <summary>Clears the member's avatar (the default avatar shows again). A concurrent edit: RemoveAvatarFailed.</summary>
-    public async Task RemoveAvatarAsync(long uid, CancellationToken cancellationToken)
+    /// <summary>
+    /// Clears the member's avatar (the default avatar shows again) and returns the key whose stored picture the caller
+    /// deletes once the transaction has committed (<see cref="Avatars.AvatarService.DeleteFilesAsync"/>); null when
+    /// there was none. A concurrent edit: RemoveAvatarFailed.
+    /// </summary>
+    /// <remarks>
+    /// Why not delete here: the picture store writes on a connection of its own. Inside this transaction that waited for
+    /// the transaction's own write lock on SQLite (UNAVAILABLE after the busy timeout, nothing removed), and on
+    /// PostgreSQL it committed the deletion before the removal did, so a removal that failed later left the member
+    /// pointing at a deleted picture.
+    /// </remarks>
+    public async Task<string?> RemoveAvatarAsync(long uid, CancellationToken cancellationToken)
     {
         var member = await FindAsync(uid, Pan.General.Admin.RemoveMemberAvatarResponse.Types.Error.Types.Value.UserNotFound, cancellationToken);
         if (member.AvatarKey is null)
         {
-            return;
+            return null;
         }
 
         var oldKey = member.AvatarKey;
@@ -119,7 +129,7 @@ public sealed class MemberMaintenance(
         try
         {
             await db.SaveChangesAsync(cancellationToken);
-            await avatars.DeleteFilesAsync(oldKey, cancellationToken);
+            return oldKey;
         }
         catch (DbUpdateConcurrencyException)
         {

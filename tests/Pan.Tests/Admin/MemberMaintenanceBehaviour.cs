@@ -168,6 +168,68 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
         Assert.All(audit, e => Assert.Equal((admin, "ok"), (e.Actor, e.Outcome)));
     }
 
+    [Theory]
+    [InlineData("support")]
+    [InlineData("member-admin")]
+    public async Task RemoveMemberAvatar_OfAPictureTheMemberUploaded_ClearsItAndDeletesThePicture(string role)
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync(role);
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        var access = await TestMembers.AccessTokenAsync(fixture.Server, member);
+        var members = new Pan.General.Member.MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc);
+        var url = (await members.UpdateAvatarAsync(new Pan.General.Member.UpdateAvatarRequest { AccessToken = access, Avatar = Google.Protobuf.ByteString.CopyFrom(Png()) })).Avatar;
+
+        await Client.RemoveMemberAvatarAsync(new RemoveMemberAvatarRequest { AdminToken = token, Uid = member.Uid });
+
+        Assert.Equal(string.Empty, (await members.MeAsync(new Pan.General.Member.MeRequest { AccessToken = access })).User.Avatar);
+        using var gone = await fixture.Server.Http.GetAsync(new Uri(url).AbsolutePath);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    /// <summary>
+    /// The removal fails after the member's row was written (here the audit entry, the transaction's last write, is
+    /// refused): the row keeps the avatar, so its picture must still be served, not a dead link on every profile.
+    /// </summary>
+    [Fact]
+    public async Task RemoveMemberAvatar_WhenTheRemovalFailsBeforeItsCommit_KeepsThePictureItsMemberStillShows()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("support");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        var access = await TestMembers.AccessTokenAsync(fixture.Server, member);
+        var members = new Pan.General.Member.MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc);
+        var url = (await members.UpdateAvatarAsync(new Pan.General.Member.UpdateAvatarRequest { AccessToken = access, Avatar = Google.Protobuf.ByteString.CopyFrom(Png()) })).Avatar;
+
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "audit_log", TriggeredWrite.Insert,
+            $"NEW.target = 'uid:{member.Uid}' AND NEW.outcome = 'ok'"))
+        {
+            Assert.Equal(StatusCode.Internal, await PhoneFlows.Phones.StatusOf(
+                () => Client.RemoveMemberAvatarAsync(new RemoveMemberAvatarRequest { AdminToken = token, Uid = member.Uid }).ResponseAsync));
+        }
+
+        Assert.Equal(url, (await members.MeAsync(new Pan.General.Member.MeRequest { AccessToken = access })).User.Avatar);
+        using (var picture = await fixture.Server.Http.GetAsync(new Uri(url).AbsolutePath))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, picture.StatusCode);
+        }
+
+        // The same call then removes it, files included.
+        await Client.RemoveMemberAvatarAsync(new RemoveMemberAvatarRequest { AdminToken = token, Uid = member.Uid });
+        using var gone = await fixture.Server.Http.GetAsync(new Uri(url).AbsolutePath);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    private static byte[] Png()
+    {
+        using var bitmap = new SkiaSharp.SKBitmap(new SkiaSharp.SKImageInfo(120, 120, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Premul));
+        using (var canvas = new SkiaSharp.SKCanvas(bitmap))
+        {
+            canvas.Clear(new SkiaSharp.SKColor(0, 128, (byte)Random.Shared.Next(256)));
+        }
+
+        using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 90);
+        return data.ToArray();
+    }
+
     [Fact]
     public async Task ChangeMemberPassword_WithUnreadableText_IsParsePasswordFailed()
     {
