@@ -72,13 +72,16 @@ public sealed class AdminEndpoint : AdminService.AdminServiceBase
         return new ChangeMemberEmailResponse();
     }
 
-    /// <summary>Role support or member-admin. Clears the member's avatar. Errors: RemoveMemberAvatarResponse.Error.</summary>
+    /// <summary>Role support or member-admin. Clears the member's avatar, then deletes its stored picture. Errors: RemoveMemberAvatarResponse.Error.</summary>
     public override async Task<RemoveMemberAvatarResponse> RemoveMemberAvatar(RemoveMemberAvatarRequest request, ServerCallContext context)
     {
+        string? removed = null;
         await Resolve<AdminActions>(context).RunAsync(request.AdminToken, AvatarError.NotAuthorized, AvatarModerators,
             "admin.remove-member-avatar", Target(request.Uid),
-            _ => Resolve<MemberMaintenance>(context).RemoveAvatarAsync(request.Uid, context.CancellationToken),
+            async _ => removed = await Resolve<MemberMaintenance>(context).RemoveAvatarAsync(request.Uid, context.CancellationToken),
             context.CancellationToken);
+        // Why after RunAsync: the picture goes only once the removal has committed (see MemberMaintenance.RemoveAvatarAsync).
+        await Resolve<Avatars.AvatarService>(context).DeleteFilesAsync(removed, context.CancellationToken);
         return new RemoveMemberAvatarResponse();
     }
 

@@ -3,6 +3,7 @@ using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Pan.Data;
 using Pan.Data.Members;
+using Pan.Server.BruteForce;
 using Pan.Server.Credentials;
 using Pan.Server.Data;
 using Pan.Server.Errors;
@@ -17,7 +18,8 @@ namespace Pan.Server.Admin;
 /// What an admin may do to a member: set a password, change the email, remove the avatar. Runs inside the transaction
 /// of <see cref="AdminActions"/>; every failure is the RPC's seed error.
 /// </summary>
-public sealed class MemberMaintenance(PanDbContext db, PasswordPolicy policy, CredentialStore credentials, TokenService tokens, TimeProvider clock, Avatars.AvatarService avatars)
+public sealed class MemberMaintenance(
+    PanDbContext db, PasswordPolicy policy, CredentialStore credentials, TokenService tokens, FailureCounter failures, TimeProvider clock)
 {
     /// <summary>Passwords longer than this (UTF-16 units) are refused before the policy or the hash sees them.</summary>
     public const int MaxPasswordLength = 4096;
@@ -25,8 +27,9 @@ public sealed class MemberMaintenance(PanDbContext db, PasswordPolicy policy, Cr
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>
-    /// Sets the member's password (CredentialStore, after the PasswordPolicy) and ends all the member's sessions
-    /// (TokenService.RevokeMemberAsync), in one transaction. ParsePasswordFailed: not valid Unicode text or holds control
+    /// Sets the member's password (CredentialStore, after the PasswordPolicy), ends all the member's sessions
+    /// (TokenService.RevokeMemberAsync) and clears the failure counter (a lock is released, as by a reset), in one
+    /// transaction. ParsePasswordFailed: not valid Unicode text or holds control
     /// characters; PasswordFormatIncorrect: empty, oversized, or refused by the policy (the reason is in the message).
     /// </summary>
     public async Task ChangePasswordAsync(long uid, string password, CancellationToken cancellationToken)
@@ -57,6 +60,9 @@ public sealed class MemberMaintenance(PanDbContext db, PasswordPolicy policy, Cr
 
         // Why: an admin reset must end every session, whatever the credential store keeps.
         await tokens.RevokeMemberAsync(uid, cancellationToken);
+        // Why: support sets a password for a member locked out by wrong guesses; a kept lock (or the kept streak, which
+        // one typo turns into a new lock) would refuse the new password like a wrong one (SECURITY 10).
+        await failures.ResetAsync(uid, cancellationToken);
     }
 
     /// <summary>
@@ -98,13 +104,23 @@ public sealed class MemberMaintenance(PanDbContext db, PasswordPolicy policy, Cr
         }
     }
 
-    /// <summary>Clears the member's avatar (the default avatar shows again). A concurrent edit: RemoveAvatarFailed.</summary>
-    public async Task RemoveAvatarAsync(long uid, CancellationToken cancellationToken)
+    /// <summary>
+    /// Clears the member's avatar (the default avatar shows again) and returns the key whose stored picture the caller
+    /// deletes once the transaction has committed (<see cref="Avatars.AvatarService.DeleteFilesAsync"/>); null when
+    /// there was none. A concurrent edit: RemoveAvatarFailed.
+    /// </summary>
+    /// <remarks>
+    /// Why not delete here: the picture store writes on a connection of its own. Inside this transaction that waited for
+    /// the transaction's own write lock on SQLite (UNAVAILABLE after the busy timeout, nothing removed), and on
+    /// PostgreSQL it committed the deletion before the removal did, so a removal that failed later left the member
+    /// pointing at a deleted picture.
+    /// </remarks>
+    public async Task<string?> RemoveAvatarAsync(long uid, CancellationToken cancellationToken)
     {
         var member = await FindAsync(uid, Pan.General.Admin.RemoveMemberAvatarResponse.Types.Error.Types.Value.UserNotFound, cancellationToken);
         if (member.AvatarKey is null)
         {
-            return;
+            return null;
         }
 
         var oldKey = member.AvatarKey;
@@ -113,7 +129,7 @@ public sealed class MemberMaintenance(PanDbContext db, PasswordPolicy policy, Cr
         try
         {
             await db.SaveChangesAsync(cancellationToken);
-            await avatars.DeleteFilesAsync(oldKey, cancellationToken);
+            return oldKey;
         }
         catch (DbUpdateConcurrencyException)
         {

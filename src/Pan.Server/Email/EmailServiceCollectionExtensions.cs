@@ -54,6 +54,7 @@ public static class EmailServiceCollectionExtensions
         services.AddScoped<RecoveryCaptcha>();
         services.AddScoped<RecoveryMembers>();
         services.AddScoped<ResetGrants>();
+        services.AddScoped<IPasswordChangeRevoker, ResetProofRevoker>();
         services.AddScoped<ResetCompletion>();
         services.AddScoped<EmailRecovery>();
         services.AddScoped<PhoneRecovery>();

@@ -136,12 +136,25 @@ public sealed class EmailRecovery(
         }
 
         var challenge = await codes.FindByCodeAsync(request.Code, EmailPurposes.Reset, cancellationToken);
-        if (challenge is null || !await members.StillHasAsync(challenge, cancellationToken) || !await codes.ConsumeAsync(challenge, cancellationToken))
+        if (challenge is null || !await members.StillHasAsync(challenge, cancellationToken))
         {
-            throw PanError.Of(CodeErr.CodeInvalid, StatusCode.InvalidArgument, "The code is wrong, expired or already used.",
-                new FieldViolation("code", "is wrong, expired or already used"));
+            throw CodeInvalid();
         }
 
-        return new AuthResetVerifyEmailCodeResponse { AuthResetToken = await grants.IssueAsync(challenge.Uid, ResetChannels.Email, cancellationToken) };
+        // Why one transaction (SECURITY 21): the code is spent only with the auth_reset_token it buys; a failure storing
+        // the token leaves the code usable, so the member types it again instead of asking for a new mail.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await codes.ConsumeAsync(challenge, cancellationToken))
+        {
+            throw CodeInvalid();
+        }
+
+        var token = await grants.IssueAsync(challenge.Uid, ResetChannels.Email, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new AuthResetVerifyEmailCodeResponse { AuthResetToken = token };
     }
+
+    private static RpcException CodeInvalid() =>
+        PanError.Of(CodeErr.CodeInvalid, StatusCode.InvalidArgument, "The code is wrong, expired or already used.",
+            new FieldViolation("code", "is wrong, expired or already used"));
 }

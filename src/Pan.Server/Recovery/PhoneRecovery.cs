@@ -165,7 +165,21 @@ public sealed class PhoneRecovery(
             throw CodeInvalid();
         }
 
-        var check = await sessions.VerifyCodeAsync(session, request.Code, cancellationToken);
+        // Why one transaction (SECURITY 21): the code is accepted and the flow finished only with the auth_reset_token
+        // they buy; a failure storing the token leaves the code usable. A wrong code's counted try commits as before.
+        CodeCheck check;
+        string? token = null;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            check = await sessions.VerifyCodeAsync(session, request.Code, cancellationToken, complete: true);
+            if (check == CodeCheck.Accepted)
+            {
+                token = await grants.IssueAsync(member.Uid, ResetChannels.Phone, cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+
         if (check != CodeCheck.Accepted)
         {
             if (check.IsGuess())
@@ -176,12 +190,7 @@ public sealed class PhoneRecovery(
             throw CodeInvalid();
         }
 
-        if (!await sessions.CompleteAsync(session, cancellationToken))
-        {
-            throw CodeInvalid();
-        }
-
-        return new AuthResetVerifyPhoneCodeResponse { AuthResetToken = await grants.IssueAsync(member.Uid, ResetChannels.Phone, cancellationToken) };
+        return new AuthResetVerifyPhoneCodeResponse { AuthResetToken = token };
     }
 
     /// <summary>The reset SMS, in the member's language, saying the code's lifetime (<c>Pan:Codes:CodeMinutes</c>).</summary>

@@ -168,6 +168,68 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
         Assert.All(audit, e => Assert.Equal((admin, "ok"), (e.Actor, e.Outcome)));
     }
 
+    [Theory]
+    [InlineData("support")]
+    [InlineData("member-admin")]
+    public async Task RemoveMemberAvatar_OfAPictureTheMemberUploaded_ClearsItAndDeletesThePicture(string role)
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync(role);
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        var access = await TestMembers.AccessTokenAsync(fixture.Server, member);
+        var members = new Pan.General.Member.MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc);
+        var url = (await members.UpdateAvatarAsync(new Pan.General.Member.UpdateAvatarRequest { AccessToken = access, Avatar = Google.Protobuf.ByteString.CopyFrom(Png()) })).Avatar;
+
+        await Client.RemoveMemberAvatarAsync(new RemoveMemberAvatarRequest { AdminToken = token, Uid = member.Uid });
+
+        Assert.Equal(string.Empty, (await members.MeAsync(new Pan.General.Member.MeRequest { AccessToken = access })).User.Avatar);
+        using var gone = await fixture.Server.Http.GetAsync(new Uri(url).AbsolutePath);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    /// <summary>
+    /// The removal fails after the member's row was written (here the audit entry, the transaction's last write, is
+    /// refused): the row keeps the avatar, so its picture must still be served, not a dead link on every profile.
+    /// </summary>
+    [Fact]
+    public async Task RemoveMemberAvatar_WhenTheRemovalFailsBeforeItsCommit_KeepsThePictureItsMemberStillShows()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("support");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        var access = await TestMembers.AccessTokenAsync(fixture.Server, member);
+        var members = new Pan.General.Member.MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc);
+        var url = (await members.UpdateAvatarAsync(new Pan.General.Member.UpdateAvatarRequest { AccessToken = access, Avatar = Google.Protobuf.ByteString.CopyFrom(Png()) })).Avatar;
+
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "audit_log", TriggeredWrite.Insert,
+            $"NEW.target = 'uid:{member.Uid}' AND NEW.outcome = 'ok'"))
+        {
+            Assert.Equal(StatusCode.Internal, await PhoneFlows.Phones.StatusOf(
+                () => Client.RemoveMemberAvatarAsync(new RemoveMemberAvatarRequest { AdminToken = token, Uid = member.Uid }).ResponseAsync));
+        }
+
+        Assert.Equal(url, (await members.MeAsync(new Pan.General.Member.MeRequest { AccessToken = access })).User.Avatar);
+        using (var picture = await fixture.Server.Http.GetAsync(new Uri(url).AbsolutePath))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, picture.StatusCode);
+        }
+
+        // The same call then removes it, files included.
+        await Client.RemoveMemberAvatarAsync(new RemoveMemberAvatarRequest { AdminToken = token, Uid = member.Uid });
+        using var gone = await fixture.Server.Http.GetAsync(new Uri(url).AbsolutePath);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    private static byte[] Png()
+    {
+        using var bitmap = new SkiaSharp.SKBitmap(new SkiaSharp.SKImageInfo(120, 120, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Premul));
+        using (var canvas = new SkiaSharp.SKCanvas(bitmap))
+        {
+            canvas.Clear(new SkiaSharp.SKColor(0, 128, (byte)Random.Shared.Next(256)));
+        }
+
+        using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 90);
+        return data.ToArray();
+    }
+
     [Fact]
     public async Task ChangeMemberPassword_WithUnreadableText_IsParsePasswordFailed()
     {
@@ -220,6 +282,59 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
         var audit = Assert.Single(await fixture.AuditAsync("admin.change-member-password", $"uid:{member.Uid}"));
         Assert.Equal((admin, "ok"), (audit.Actor, audit.Outcome));
         Assert.DoesNotContain(password, audit.Outcome + audit.Target, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Support's answer to a member locked out by wrong guesses is a new password: the member must be able to sign in
+    /// with it at once, as after a reset, not be told "wrong password" until the lock runs out (and relocked by one typo).
+    /// </summary>
+    [Fact]
+    public async Task ChangeMemberPassword_OfALockedMember_ReleasesTheLock_SoTheNewPasswordSignsIn()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var failures = scope.ServiceProvider.GetRequiredService<Pan.Server.BruteForce.FailureCounter>();
+            for (var i = 0; i < 20; i++)
+            {
+                await failures.RecordFailureAsync(member.Uid, default);
+            }
+
+            Assert.True((await failures.StateAsync(member.Uid, default)).Locked);
+        }
+
+        const string password = "correct horse battery staple 43";
+        await Client.ChangeMemberPasswordAsync(new ChangeMemberPasswordRequest { AdminToken = token, Uid = member.Uid, Password = password });
+
+        await using var check = fixture.Server.Services.CreateAsyncScope();
+        Assert.Equal(SecretCheck.Ok, await check.ServiceProvider.GetRequiredService<CredentialStore>().CheckPasswordAsync(member.Uid, password, default));
+        Assert.Equal(0, await check.ServiceProvider.GetRequiredService<Pan.Server.BruteForce.FailureCounter>().FailuresAsync(member.Uid, default));
+    }
+
+    /// <summary>A reset token fetched before support set the password (by whoever had the mailbox) must not undo it.</summary>
+    [Fact]
+    public async Task ChangeMemberPassword_EndsTheMembersUnspentAuthResetTokens()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        string resetToken;
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            resetToken = await scope.ServiceProvider.GetRequiredService<Pan.Server.Recovery.ResetGrants>()
+                .IssueAsync(member.Uid, Pan.Server.Recovery.ResetChannels.Email, default);
+        }
+
+        const string password = "correct horse battery staple 44";
+        await Client.ChangeMemberPasswordAsync(new ChangeMemberPasswordRequest { AdminToken = token, Uid = member.Uid, Password = password });
+
+        const string other = "another horse battery staple 45";
+        await Errors.ExpectAsync(
+            () => new Pan.General.Member.MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc).AuthResetUpdateAsync(
+                new Pan.General.Member.AuthResetUpdateRequest { AuthResetToken = resetToken, Password = other, ConfirmPassword = other }).ResponseAsync,
+            StatusCode.Unauthenticated, "AuthResetUpdateResponse.ErrFailed");
+        await using var check = fixture.Server.Services.CreateAsyncScope();
+        Assert.Equal(SecretCheck.Ok, await check.ServiceProvider.GetRequiredService<CredentialStore>().CheckPasswordAsync(member.Uid, password, default));
     }
 
     // The seed's "failed" codes are what a concurrent writer causes: the row the call read is gone or changed when it

@@ -150,6 +150,22 @@ public abstract class EmailRecoveryBehaviour<TFixture>(TFixture fixture) : IClas
         await client.AuthResetVerifyEmailAsync(new AuthResetVerifyEmailRequest { DisplayName = member.Name, Email = member.Email!, RecaptchaToken = recaptcha.Accept() });
         await mail.MailAsync(member.Email!, 2);
     }
+
+    /// <summary>SECURITY 21: when the auth_reset_token cannot be stored, the mailed code is not spent either.</summary>
+    [Fact]
+    public async Task ResetCode_WhenStoringTheAuthResetTokenFails_KeepsTheCode_AndTheSameCodeThenGivesAToken()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        await Client.AuthResetVerifyEmailAsync(new AuthResetVerifyEmailRequest { DisplayName = member.Name, Email = member.Email! });
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(member.Email!, 2));
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "verify_tokens", TriggeredWrite.Insert, member.Uid))
+        {
+            await Foundation.HalfWrittenChecks.ExpectInternalAsync(() => Client.AuthResetVerifyEmailCodeAsync(new AuthResetVerifyEmailCodeRequest { Code = code }).ResponseAsync);
+        }
+
+        var reset = await Client.AuthResetVerifyEmailCodeAsync(new AuthResetVerifyEmailCodeRequest { Code = code });
+        Assert.Equal(43, reset.AuthResetToken.Length);
+    }
 }
 
 public sealed class EmailRecoveryBehaviour_Sqlite(SqliteEmailFixture f) : EmailRecoveryBehaviour<SqliteEmailFixture>(f);

@@ -218,6 +218,22 @@ public abstract class PhoneRecoveryBehaviour<TFixture>(TFixture fixture) : IClas
             () => Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = first, Phone = member.E164, DisplayName = member.Name }).ResponseAsync,
             StatusCode.InvalidArgument, "AuthResetVerifyPhoneCodeResponse.ErrCodeInvalid");
     }
+
+    /// <summary>SECURITY 21: when the auth_reset_token cannot be stored, the texted code is not spent (nor counted as a failure).</summary>
+    [SeamFact]
+    public async Task ResetCode_WhenStoringTheAuthResetTokenFails_KeepsTheCode_AndTheSameCodeThenGivesAToken()
+    {
+        var (member, code) = await ResetCodeAsync();
+        var request = new AuthResetVerifyPhoneCodeRequest { Code = code, Phone = member.E164, DisplayName = member.Name };
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "verify_tokens", TriggeredWrite.Insert, member.Uid))
+        {
+            await Foundation.HalfWrittenChecks.ExpectInternalAsync(() => Client.AuthResetVerifyPhoneCodeAsync(request).ResponseAsync);
+        }
+
+        Assert.Equal(0, await mail.FailuresAsync(member.Uid));
+        var reset = await Client.AuthResetVerifyPhoneCodeAsync(request);
+        Assert.Equal(43, reset.AuthResetToken.Length);
+    }
 }
 
 public sealed class PhoneRecoveryBehaviour_Sqlite(SqliteEmailFixture f) : PhoneRecoveryBehaviour<SqliteEmailFixture>(f);

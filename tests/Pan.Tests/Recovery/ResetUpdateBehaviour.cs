@@ -125,6 +125,49 @@ public abstract class ResetUpdateBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.Equal(SecretCheck.Ok, await CheckPasswordAsync(member.Uid, password));
     }
 
+    /// <summary>
+    /// Whoever else asked for a reset of this member (an older mail in a shared mailbox, a code texted meanwhile, an
+    /// auth_reset_token not yet spent) must not be able to reset the password again once the member has reset it.
+    /// </summary>
+    [SeamFact]
+    public async Task Update_EndsEveryOtherResetProofOfTheMember_Tokens_MailedCodesAndLinks_AndTextedCodes()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        await Client.AuthResetVerifyEmailAsync(new AuthResetVerifyEmailRequest { DisplayName = member.Name, Email = member.Email! });
+        var byEmail = await Client.AuthResetVerifyEmailCodeAsync(new AuthResetVerifyEmailCodeRequest { Code = SmtpInbox.CodeOf(await mail.MailAsync(member.Email!, 2)) });
+        await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164 });
+        var firstText = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 2);
+        var byPhone = await Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = firstText, Phone = member.E164, DisplayName = member.Name });
+
+        // Past the cool-downs: a second mail (code and link) and a second text, neither used yet.
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+        await Client.AuthResetVerifyEmailAsync(new AuthResetVerifyEmailRequest { DisplayName = member.Name, Email = member.Email! });
+        var secondMail = await mail.MailAsync(member.Email!, 3);
+        await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164 });
+        var secondText = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 3);
+
+        var password = Mailboxes.StrongPassword();
+        await Client.AuthResetUpdateAsync(new AuthResetUpdateRequest { AuthResetToken = byPhone.AuthResetToken, Password = password, ConfirmPassword = password });
+
+        var other = Mailboxes.StrongPassword();
+        await Errors.ExpectAsync(
+            () => Client.AuthResetUpdateAsync(new AuthResetUpdateRequest { AuthResetToken = byEmail.AuthResetToken, Password = other, ConfirmPassword = other }).ResponseAsync,
+            StatusCode.Unauthenticated, "AuthResetUpdateResponse.ErrFailed");
+        await Errors.ExpectAsync(
+            () => Client.AuthResetVerifyEmailCodeAsync(new AuthResetVerifyEmailCodeRequest { Code = SmtpInbox.CodeOf(secondMail) }).ResponseAsync,
+            StatusCode.InvalidArgument, "AuthResetVerifyEmailCodeResponse.ErrCodeInvalid");
+        using (var page = await fixture.Server.Http.GetAsync(SmtpInbox.LinkOf(secondMail, "/account/reset-password").PathAndQuery))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, page.StatusCode);
+        }
+
+        await mail.ClearFailuresAsync(member.Uid);
+        await Errors.ExpectAsync(
+            () => Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = secondText, Phone = member.E164, DisplayName = member.Name }).ResponseAsync,
+            StatusCode.InvalidArgument, "AuthResetVerifyPhoneCodeResponse.ErrCodeInvalid");
+        Assert.Equal(SecretCheck.Ok, await CheckPasswordAsync(member.Uid, password));
+    }
+
     [SeamFact]
     public async Task Update_AfterTheMemberWasDeleted_IsFailed_WritesNoPasswordAndSendsNoNotice()
     {

@@ -1,0 +1,38 @@
+using Microsoft.EntityFrameworkCore;
+using Pan.Data;
+using Pan.Data.Email;
+using Pan.Data.PhaseSessions;
+using Pan.Data.Tokens;
+using Pan.Server.Credentials;
+using Pan.Server.Email;
+
+namespace Pan.Server.Recovery;
+
+/// <summary>
+/// A password change or reset ends every other proof that could reset the member's password again: unspent
+/// auth_reset_tokens (either channel), mailed reset codes and links, and texted reset codes (the reset-by-phone flows
+/// still open). Runs inside the credential change's transaction (<see cref="CredentialStore.EndOtherSessionsAsync"/>),
+/// so the new password and the end of the old proofs commit together.
+/// </summary>
+/// <remarks>
+/// Why: a reset proof is as good as the password. Before, a reset left the member's other proofs live until they
+/// expired, so whoever held one (an older mail in a shared mailbox, a token fetched before the owner reset by phone)
+/// could set the password again after the owner had, and an admin's ChangeMemberPassword could be overridden the same
+/// way. Rows are marked used rather than deleted, so a proof this transaction spent stays as it is.
+/// </remarks>
+public sealed class ResetProofRevoker(PanDbContext db, TimeProvider clock) : IPasswordChangeRevoker
+{
+    public async Task RevokeAsync(long uid, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await db.Set<StoredVerifyToken>()
+            .Where(t => t.Uid == uid && t.UsedAt == null && (t.Purpose == ResetChannels.Email || t.Purpose == ResetChannels.Phone))
+            .ExecuteUpdateAsync(u => u.SetProperty(t => t.UsedAt, now), cancellationToken);
+        await db.Set<EmailCode>()
+            .Where(c => c.Uid == uid && c.Purpose == EmailPurposes.Reset && c.UsedAt == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.UsedAt, now), cancellationToken);
+        await db.Set<PhaseSession>()
+            .Where(s => s.Uid == uid && s.Purpose == PhoneRecovery.SessionPurpose && s.CompletedAt == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.CompletedAt, now), cancellationToken);
+    }
+}
