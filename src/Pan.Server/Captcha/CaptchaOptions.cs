@@ -110,6 +110,16 @@ internal sealed class CaptchaOptionsValidator : IValidateOptions<CaptchaOptions>
                 "or set Pan:Captcha:Mode to 'off'.");
         }
 
+        // Why the Web keys are required whenever captcha is on, Enterprise keys notwithstanding: Register,
+        // VerifyMemberByPassword and the AuthReset* requests carry no platform, so their tokens are checked with the Web
+        // (classic) keys. Without them every one of those calls would be refused as a failed captcha.
+        else if (options.Mode != CaptchaMode.Off && !CaptchaOptions.IsConfigured(CaptchaPlatform.Web, options.Platforms.Web))
+        {
+            failures.Add($"Pan:Captcha:Mode is '{options.Mode.ToString().ToLowerInvariant()}' but Pan:Captcha:Platforms:Web:Secret is not set: " +
+                "Register, VerifyMemberByPassword and the AuthReset* requests carry no platform and are checked with the Web (classic) keys. " +
+                "Set it, or set Pan:Captcha:Mode to 'off'.");
+        }
+
         foreach (var (setting, uri) in new[] { ("SiteVerifyUrl", options.SiteVerifyUrl), ("EnterpriseBaseUrl", options.EnterpriseBaseUrl) })
         {
             if (!uri.IsAbsoluteUri || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))

@@ -183,6 +183,26 @@ public sealed class CaptchaVerifierTests : IAsyncLifetime
         Assert.Contains("Pan:Captcha:Platforms:Web:Secret", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("always")]
+    [InlineData("risk")]
+    public void ModeOnWithEnterpriseKeysOnly_FailsValidation_NamingTheWebSecret(string mode)
+    {
+        // The calls that carry no platform (Register, VerifyMemberByPassword, AuthReset*) are checked with the Web keys:
+        // without them each of those calls would be refused as a failed captcha.
+        var settings = google.Settings(mode);
+        foreach (var platform in new[] { "Web", "Ios", "Android" })
+        {
+            settings.Remove($"Pan:Captcha:Platforms:{platform}:Secret");
+            settings.Remove($"Pan:Captcha:Platforms:{platform}:SiteKey");
+        }
+
+        using var services = Build(settings);
+
+        var ex = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<CaptchaOptions>>().Value);
+        Assert.Contains("Pan:Captcha:Platforms:Web:Secret is not set", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void MinScoreOutOfRange_FailsValidation_NamingTheSetting()
     {
