@@ -140,6 +140,39 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.Equal((13, false), (refused.Code, refused.HasToken));
     }
 
+    [Fact]
+    public async Task CreateTemp_TwentyParallelCallsFromOneAddress_MakeNoMoreAccountsThanTheCap()
+    {
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?>
+        {
+            ["Pan:Guests:CreateTempPerIpPerHour"] = "3", ["Pan:Network:TrustedProxies:0"] = "127.0.0.1",
+        });
+        var address = $"10.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}";
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => CreateTempFromAsync(node, address)));
+
+        Assert.Equal(3, answers.Count(a => a.Code == 0));
+        Assert.All(answers.Where(a => a.Code != 0), a => Assert.Equal(13, a.Code));
+    }
+
+    [Fact]
+    public async Task CreateTemp_FromAddressesOfOneIpv6Slash64_ShareOneCap()
+    {
+        // One subscriber holds a whole /64: rotating through its addresses must not lift the cap.
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?>
+        {
+            ["Pan:Guests:CreateTempPerIpPerHour"] = "2", ["Pan:Network:TrustedProxies:0"] = "127.0.0.1",
+        });
+        var prefix = $"2001:db8:{Random.Shared.Next(1, 0xffff):x}:{Random.Shared.Next(1, 0xffff):x}";
+
+        var first = await CreateTempFromAsync(node, prefix + "::1");
+        var second = await CreateTempFromAsync(node, prefix + "::2");
+        var third = await CreateTempFromAsync(node, prefix + "::3");
+        var otherPrefix = await CreateTempFromAsync(node, $"2001:db8:{Random.Shared.Next(1, 0xffff):x}:{Random.Shared.Next(1, 0xffff):x}::1");
+
+        Assert.Equal((0, 0, 13, 0), (first.Code, second.Code, third.Code, otherPrefix.Code));
+    }
+
     [Theory]
     [InlineData(null, GuestFixture.PlainApp, 0)]
     [InlineData("3", GuestFixture.PlainApp, 0)]
@@ -262,6 +295,16 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
         var match = System.Text.RegularExpressions.Regex.Match(text, @"https?://\S+/admin/user/activate/[A-Za-z0-9_\-%]+");
         Assert.True(match.Success, text);
         return (address, passwd, new Uri(match.Value));
+    }
+
+    /// <summary>createTemp of the plain-name app as relayed by the trusted loopback proxy for <paramref name="address"/>.</summary>
+    private async Task<ApinodeAnswer> CreateTempFromAsync(PanServer node, string address)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/user/createTemp") { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Add("x-deva-appcode", GuestFixture.PlainApp);
+        request.Headers.Add("x-deva-appsecret", fixture.SecretOf(GuestFixture.PlainApp));
+        request.Headers.Add("X-Forwarded-For", address);
+        return await ApinodeClient.SendAsync(node.Http, request);
     }
 
     private static LoginRequest Input(string session, string passwd) =>
