@@ -17,7 +17,7 @@ public static class GuestProfileInput
     /// <summary>Code 6: dspName breaks the display-name rules.</summary>
     public const int BadDisplayName = 6;
 
-    /// <summary>The checked profile; −16 for an oversized field, non-JSON aux or unknown _loc; 6 for a bad dspName.</summary>
+    /// <summary>The checked profile; −16 for an oversized field, a control character in fname/lname/addr, non-JSON aux or unknown _loc; 6 for a bad dspName.</summary>
     public static GuestProfile Read(ApinodeRequest request)
     {
         var displayName = request.Text("dspName");
@@ -62,8 +62,15 @@ public static class GuestProfileInput
     private static string? Limited(ApinodeRequest request, string name, int max)
     {
         var value = request.Text(name);
-        return value is { Length: var length } && length > max
-            ? throw new ApinodeException(ApinodeCodes.WrongParameter, $"{name} must be at most {max} characters.")
+        if (value is { Length: var length } && length > max)
+        {
+            throw new ApinodeException(ApinodeCodes.WrongParameter, $"{name} must be at most {max} characters.");
+        }
+
+        // Why: a NUL cannot be stored in a PostgreSQL text column (the insert would fail as an internal error), and no
+        // other control character belongs in a name or an address; line breaks and tabs may appear in an address.
+        return value is not null && value.Any(c => char.IsControl(c) && c is not ('\t' or '\n' or '\r'))
+            ? throw new ApinodeException(ApinodeCodes.WrongParameter, $"{name} must not hold control characters.")
             : value;
     }
 

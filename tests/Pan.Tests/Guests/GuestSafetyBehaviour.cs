@@ -203,6 +203,9 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
     [InlineData("mobile", "0800 000 123", 5)] // toll-free, read in the default region TW
     [InlineData("dspName", "!", 6)]
     [InlineData("dspName", "name\uFFFE", 6)] // U+FFFE: text .NET cannot normalise, refused like any other symbol
+    [InlineData("fname", "Ann\u0000", -16)] // NUL: no text column of PostgreSQL can hold it
+    [InlineData("lname", "Lee\u0000", -16)]
+    [InlineData("addr", "1 Main St\u0000", -16)]
     public async Task CreateTemp_WithABadField_AnswersItsCode_AndCreatesNothing(string field, string value, int code)
     {
         var before = await DbAsync(db => db.Members.CountAsync());
