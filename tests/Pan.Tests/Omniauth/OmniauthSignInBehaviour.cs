@@ -459,6 +459,22 @@ public abstract class OmniauthSignInBehaviour<TFixture>(TFixture fixture) : ICla
         Assert.NotNull(check.Info);
     }
 
+    [Theory]
+    [InlineData("marks")] // 20 letters of 4 UTF-16 units each (three combining marks): 80, the column holds 64
+    [InlineData("ligatures")] // 20 x U+FDFA: 20 characters whose uniqueness key folds to 360, the column holds 128
+    public async Task ThroughOmniauth_AProviderNameOfTwentyLettersTooLongToStore_StillCreatesTheMember(string kind)
+    {
+        var name = kind == "marks" ? string.Concat(Enumerable.Repeat("x\u0301\u0302\u0303", 20)) : new string('\uFDFA', 20);
+        var user = NewUser() with { Name = name };
+
+        var (status, body, _) = await SignInAsync(Providers.SignIn("google_oauth2", user));
+
+        Assert.True(status == 200, $"unexpected {status} {body}");
+        var shown = body.GetProperty("data").GetProperty("name").GetString()!;
+        Assert.True(shown.Length <= 64 && Pan.Server.DisplayNames.DisplayNameRules.Key(shown).Length <= 128, shown);
+        Assert.StartsWith(name[..(kind == "marks" ? 4 : 1)], shown, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ThroughOmniauth_BindingToTheEmailsMember_WhileItsDeletionIsUncommitted_BindsNothingToIt_AndTheUserSignsInLater()
     {
