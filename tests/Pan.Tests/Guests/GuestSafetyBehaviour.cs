@@ -203,6 +203,8 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
     [InlineData("mobile", "0800 000 123", 5)] // toll-free, read in the default region TW
     [InlineData("dspName", "!", 6)]
     [InlineData("dspName", "name\uFFFE", 6)] // U+FFFE: text .NET cannot normalise, refused like any other symbol
+    [InlineData("dspName", "x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303", 6)] // 20 letters, 80 UTF-16 units: longer than a stored display name (64)
+    [InlineData("dspName", "\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA", 6)] // 20 letters whose key folds to 360 characters (128 stored)
     [InlineData("fname", "Ann\u0000", -16)] // NUL: no text column of PostgreSQL can hold it
     [InlineData("lname", "Lee\u0000", -16)]
     [InlineData("addr", "1 Main St\u0000", -16)]
