@@ -6,6 +6,7 @@ using Pan.Data.Guests;
 using Pan.General.Member;
 using Pan.Tests.Email;
 using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
 using LoginPhase = Pan.General.Member.LoginRequest.Types.Phase;
 using LoginType = Pan.General.Member.LoginRequest.Types.LoginType;
 
@@ -156,6 +157,33 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task AccNameOk_PastTheHourlyLookupsOfOneAddress_Is13_AlikeForTakenAndFreePhones()
+    {
+        // accNameOk of a mobile app tells whether a phone has a Pan account, as Login's check-existence step does: it
+        // must not be an unlimited oracle beside that step's limits.
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?>
+        {
+            ["Pan:Guests:NameLookupsPerIpPerHour"] = "3", ["Pan:Network:TrustedProxies:0"] = "127.0.0.1",
+        });
+        var address = $"10.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}";
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        var taken = await DbAsync(db => db.Accounts.Where(a => a.Id == member.AccountId).Select(a => a.PhoneE164).FirstAsync());
+        var free = PhoneFlows.Phones.NewNumber().E164;
+
+        var answers = new List<ApinodeAnswer>();
+        foreach (var phone in new[] { taken!, free, taken!, taken!, free })
+        {
+            answers.Add(await CallFromAsync(node, address, GuestFixture.SmsApp, "accNameOk", new Dictionary<string, string> { ["accName"] = phone }));
+        }
+
+        Assert.Equal([0, 0, 0, 13, 13], answers.Select(a => a.Code));
+        Assert.Equal([false, true, false], answers.Take(3).Select(a => a.Value.GetProperty("isOk").GetBoolean()));
+        Assert.All(answers.Skip(3), a => Assert.False(a.Body.TryGetProperty("value", out _)));
+        var elsewhere = await CallFromAsync(node, $"10.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}", GuestFixture.SmsApp, "accNameOk", new Dictionary<string, string> { ["accName"] = free });
+        Assert.Equal(0, elsewhere.Code);
+    }
+
+    [Fact]
     public async Task CreateTemp_FromAddressesOfOneIpv6Slash64_ShareOneCap()
     {
         // One subscriber holds a whole /64: rotating through its addresses must not lift the cap.
@@ -303,11 +331,15 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
     }
 
     /// <summary>createTemp of the plain-name app as relayed by the trusted loopback proxy for <paramref name="address"/>.</summary>
-    private async Task<ApinodeAnswer> CreateTempFromAsync(PanServer node, string address)
+    private Task<ApinodeAnswer> CreateTempFromAsync(PanServer node, string address) =>
+        CallFromAsync(node, address, GuestFixture.PlainApp, "createTemp", new Dictionary<string, string>());
+
+    /// <summary>An apinode call of <paramref name="appId"/> as relayed by the trusted loopback proxy for <paramref name="address"/>.</summary>
+    private async Task<ApinodeAnswer> CallFromAsync(PanServer node, string address, string appId, string operation, Dictionary<string, string> parameters)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/user/createTemp") { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
-        request.Headers.Add("x-deva-appcode", GuestFixture.PlainApp);
-        request.Headers.Add("x-deva-appsecret", fixture.SecretOf(GuestFixture.PlainApp));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/user/" + operation) { Content = System.Net.Http.Json.JsonContent.Create(parameters) };
+        request.Headers.Add("x-deva-appcode", appId);
+        request.Headers.Add("x-deva-appsecret", fixture.SecretOf(appId));
         request.Headers.Add("X-Forwarded-For", address);
         return await ApinodeClient.SendAsync(node.Http, request);
     }
