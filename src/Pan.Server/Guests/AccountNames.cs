@@ -75,7 +75,10 @@ public sealed class AccountNames(PhoneNumbers phones, IOptions<GuestOptions> opt
             return null;
         }
 
-        return new AccountName(AccountNameTypes.Name, text, "n:" + text.Normalize(NormalizationForm.FormKC).ToLower(CultureInfo.InvariantCulture));
+        // Why the second bound: compatibility folding can make one letter many (U+FDFA becomes 18 characters), and the
+        // folded key must fit its column (guest_accounts.account_key) like every other name's.
+        var folded = text.Normalize(NormalizationForm.FormKC).ToLower(CultureInfo.InvariantCulture);
+        return folded.Length > MaxNameLength * 4 ? null : new AccountName(AccountNameTypes.Name, text, "n:" + folded);
     }
 
     /// <summary>Every reading of a sign-in name, the app's own type first (an input may be read several ways).</summary>

@@ -14,6 +14,9 @@ public static class GuestCodes
     public const int EmailTaken = 11;
     public const int DisplayNameTaken = GuestCreation.DisplayNameTaken;
     public const int TooManyTemporaryAccounts = 13;
+
+    // createTemp (too many accounts), accNameOk and convertTemp (too many name look-ups) from one client address.
+    public const int TooManyFromAddress = TooManyTemporaryAccounts;
     public const int NotTemporary = 20;
     public const int ActivationNotSent = 30;
 

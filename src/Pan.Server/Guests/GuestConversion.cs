@@ -23,11 +23,14 @@ public sealed class GuestConversion(
     CredentialStore credentials,
     GuestTokens tokens,
     GuestActivations activations,
+    GuestNameLookups lookups,
     TimeProvider clock,
     ILogger<GuestConversion> logger)
 {
     public async Task<ApinodeResult> ConvertAsync(ApinodeRequest request, GuestApp app, GuestCaller caller, CancellationToken cancellationToken)
     {
+        // Why: its answers 10 and 11 tell whether a name or email is taken, like accNameOk.
+        await lookups.CountAsync(request, cancellationToken);
         var input = Read(request, app);
         var profile = GuestProfileInput.Read(request);
         var guest = await db.Set<GuestAccount>().FirstOrDefaultAsync(g => g.Uid == caller.Uid, cancellationToken);

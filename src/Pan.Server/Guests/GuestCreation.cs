@@ -7,6 +7,7 @@ using Pan.Data.Members;
 using Pan.Server.DisplayNames;
 using Pan.Server.Members;
 using Pan.Server.Network;
+using Pan.Server.Sms;
 
 namespace Pan.Server.Guests;
 
@@ -36,9 +37,9 @@ public sealed class GuestCreation(
         }
 
         var now = clock.GetUtcNow();
-        var ip = request.Http.ClientIpText();
-        await CheckRateAsync(ip, now, cancellationToken);
+        var ip = SmsKeys.Ip(ClientAddress.Of(request.Http));
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await CheckRateAsync(ip, now, cancellationToken);
         Member member;
         try
         {
@@ -78,12 +79,27 @@ public sealed class GuestCreation(
         return ApinodeResult.Ok(new GuestAccountValue(member.Uid, string.Empty, 0), token);
     }
 
-    /// <summary>Code 13 when the address already made <c>Pan:Guests:CreateTempPerIpPerHour</c> accounts in the last hour.</summary>
+    /// <summary>
+    /// Code 13 when the address (an IPv6 address by its /64) already made <c>Pan:Guests:CreateTempPerIpPerHour</c>
+    /// accounts in the last hour. Runs first in the creation's transaction, which holds the address's turn until it
+    /// commits, so of parallel calls from one address no more than the cap get through.
+    /// </summary>
+    /// <remarks>
+    /// Why a lock: a count read by parallel calls before any of them committed lets them all through. SQLite's
+    /// transaction already holds the database's write lock (Microsoft.Data.Sqlite begins IMMEDIATE); on PostgreSQL a
+    /// transaction-level advisory lock keyed by the address orders the calls of one address and no others.
+    /// </remarks>
     private async Task CheckRateAsync(string? ip, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (ip is null)
         {
             return;
+        }
+
+        if (db.Database.IsNpgsql())
+        {
+            var key = "guest_create_ip:" + ip;
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({key}, 0))", cancellationToken);
         }
 
         var since = now.AddHours(-1);

@@ -40,6 +40,10 @@ public sealed class GuestOptions
     [Range(1, 1_000_000, ErrorMessage = "Pan:Guests:CreateTempPerIpPerHour must be between 1 and 1000000.")]
     public int CreateTempPerIpPerHour { get; set; } = 30;
 
+    /// <summary>accNameOk and convertTemp calls one client address may make per hour (code 13 beyond).</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Pan:Guests:NameLookupsPerIpPerHour must be between 1 and 1000000.")]
+    public int NameLookupsPerIpPerHour { get; set; } = 300;
+
     /// <summary>Largest accepted request body, in bytes.</summary>
     [Range(1024, 1048576, ErrorMessage = "Pan:Guests:MaxBodyBytes must be between 1024 and 1048576.")]
     public int MaxBodyBytes { get; set; } = 65536;

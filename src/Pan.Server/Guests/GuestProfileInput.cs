@@ -17,11 +17,11 @@ public static class GuestProfileInput
     /// <summary>Code 6: dspName breaks the display-name rules.</summary>
     public const int BadDisplayName = 6;
 
-    /// <summary>The checked profile; −16 for an oversized field, non-JSON aux or unknown _loc; 6 for a bad dspName.</summary>
+    /// <summary>The checked profile; −16 for an oversized field, a control character in fname/lname/addr, non-JSON aux or unknown _loc; 6 for a bad dspName.</summary>
     public static GuestProfile Read(ApinodeRequest request)
     {
         var displayName = request.Text("dspName");
-        if (displayName is not null && DisplayNameRules.Check(displayName) != DisplayNameProblem.None)
+        if (displayName is not null && (DisplayNameRules.Check(displayName) != DisplayNameProblem.None || !Storable(displayName)))
         {
             throw new ApinodeException(BadDisplayName, $"dspName must be {DisplayNameRules.MinLength} to {DisplayNameRules.MaxLength} letters, digits, spaces, '_', '-' or '.'.");
         }
@@ -34,6 +34,14 @@ public static class GuestProfileInput
             Aux(request),
             Locale(request));
     }
+
+    /// <summary>
+    /// Whether a display name that passes the rules also fits <c>members.display_name</c> (64) and its key
+    /// <c>display_name_key</c> (128): 20 letters with combining marks, or ones compatibility folding expands (U+FDFA
+    /// becomes 18 characters), may not.
+    /// </summary>
+    private static bool Storable(string displayName) =>
+        DisplayNameRules.Clean(displayName).Length <= 64 && DisplayNameRules.Key(displayName).Length <= 128;
 
     /// <summary><c>_loc</c> 1 = English, 2 = Traditional Chinese; else <c>x-deva-locale</c>; else null (the app's language).</summary>
     public static string? Locale(ApinodeRequest request)
@@ -62,8 +70,15 @@ public static class GuestProfileInput
     private static string? Limited(ApinodeRequest request, string name, int max)
     {
         var value = request.Text(name);
-        return value is { Length: var length } && length > max
-            ? throw new ApinodeException(ApinodeCodes.WrongParameter, $"{name} must be at most {max} characters.")
+        if (value is { Length: var length } && length > max)
+        {
+            throw new ApinodeException(ApinodeCodes.WrongParameter, $"{name} must be at most {max} characters.");
+        }
+
+        // Why: a NUL cannot be stored in a PostgreSQL text column (the insert would fail as an internal error), and no
+        // other control character belongs in a name or an address; line breaks and tabs may appear in an address.
+        return value is not null && value.Any(c => char.IsControl(c) && c is not ('\t' or '\n' or '\r'))
+            ? throw new ApinodeException(ApinodeCodes.WrongParameter, $"{name} must not hold control characters.")
             : value;
     }
 

@@ -16,6 +16,7 @@ public static class GuestServiceCollectionExtensions
         services.AddScoped<GuestCreation>();
         services.AddScoped<GuestConversion>();
         services.AddScoped<GuestSignIn>();
+        services.AddScoped<GuestNameLookups>();
         services.AddScoped<GuestDeletion>();
         services.AddScoped<IMemberDataEraser, GuestDataEraser>();
         services.AddHostedService<GuestJanitor>();

@@ -30,7 +30,8 @@ public sealed class GuestSignIn(
     PasswordHasher hasher,
     FailureCounter failures,
     GuestTokens tokens,
-    GuestActivations activations)
+    GuestActivations activations,
+    GuestNameLookups lookups)
 {
     public async Task<ApinodeResult> LoginAsync(ApinodeRequest request, GuestApp app, CancellationToken cancellationToken)
     {
@@ -93,6 +94,7 @@ public sealed class GuestSignIn(
 
     public async Task<ApinodeResult> AccountNameOkAsync(ApinodeRequest request, GuestApp app, CancellationToken cancellationToken)
     {
+        await lookups.CountAsync(request, cancellationToken);
         var name = names.Parse(app.AccountNameType, request.Text("accName"))
             ?? throw new ApinodeException(GuestCodes.MissingAccountName, $"Not a valid account name (this app's account names are: {app.AccountNameType}).");
         return ApinodeResult.Ok(new AccountNameAvailability(!await directory.IsTakenAsync(name, null, cancellationToken)));

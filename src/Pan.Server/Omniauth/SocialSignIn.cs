@@ -6,6 +6,7 @@ using Pan.Data.Omniauth;
 using Pan.General.Member;
 using Pan.Server.Credentials;
 using Pan.Server.Data;
+using Pan.Server.Deletion;
 using Pan.Server.DisplayNames;
 using Pan.Server.Members;
 
@@ -50,6 +51,23 @@ public sealed class SocialSignIn(
             throw OmniauthException.AuthorizationFailed();
         }
 
+        // Why a second look: the member found may be deleted before the sign-in's transaction holds it (its identity
+        // went with it); the user is then looked up again, as on a sign-in a moment later.
+        for (var attempt = 1; attempt <= 2; attempt++)
+        {
+            if (await SignInOnceAsync(request, identity, cancellationToken) is { } signedIn)
+            {
+                return signedIn;
+            }
+        }
+
+        logger.LogWarning("Social sign-in with {Provider} kept finding members deleted meanwhile", identity.Provider);
+        throw OmniauthException.TokenGenerationFailed();
+    }
+
+    /// <summary>One look-up and sign-in; null when the member it found was deleted before its transaction held it.</summary>
+    private async Task<(Member Member, OmniauthTokenPair Tokens)?> SignInOnceAsync(SocialSignInRequest request, ProviderIdentity identity, CancellationToken cancellationToken)
+    {
         var bound = await BoundMemberAsync(identity, cancellationToken);
         if (bound is not null)
         {
@@ -92,9 +110,17 @@ public sealed class SocialSignIn(
         .AsNoTracking()
         .SingleOrDefaultAsync(cancellationToken);
 
-    private async Task<(Member, OmniauthTokenPair)> SignInBoundAsync(Member member, ProviderIdentity identity, string appId, CancellationToken cancellationToken)
+    /// <summary>Signs the bound member in; null when it was deleted before this transaction held it (nothing is written).</summary>
+    private async Task<(Member, OmniauthTokenPair)?> SignInBoundAsync(Member member, ProviderIdentity identity, string appId, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Why first: a deletion not yet committed is waited for, and then no token is issued to the member it deleted.
+        if (!await LiveMembers.HoldAsync(db, member.Uid, cancellationToken))
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return null;
+        }
+
         var now = clock.GetUtcNow();
         await db.Set<SocialIdentity>().Where(i => i.Provider == identity.Provider && i.ProviderUserId == identity.UserId)
             .ExecuteUpdateAsync(u => u.SetProperty(i => i.LastUsed, now), cancellationToken);
@@ -104,7 +130,8 @@ public sealed class SocialSignIn(
         return (member, pair);
     }
 
-    private async Task<(Member, OmniauthTokenPair)> BindToOwnerAsync(long uid, ProviderIdentity identity, SocialSignInRequest request, CancellationToken cancellationToken)
+    /// <summary>Binds the identity to the email's member (with its password); null when that member was deleted before this transaction held it.</summary>
+    private async Task<(Member, OmniauthTokenPair)?> BindToOwnerAsync(long uid, ProviderIdentity identity, SocialSignInRequest request, CancellationToken cancellationToken)
     {
         if (request.Password is null)
         {
@@ -124,6 +151,14 @@ public sealed class SocialSignIn(
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // Why first: bound to a member whose deletion is not yet committed, the identity would outlive the deletion's
+            // erasers on the tombstone and keep the provider user out of social sign-in for good.
+            if (!await LiveMembers.HoldAsync(db, uid, cancellationToken))
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                return null;
+            }
+
             var member = await db.Members.AsNoTracking().SingleAsync(m => m.Uid == uid && m.Deleted == null, cancellationToken);
             AddIdentity(uid, identity);
             await db.SaveChangesAsync(cancellationToken);
@@ -140,7 +175,7 @@ public sealed class SocialSignIn(
         }
     }
 
-    private async Task<(Member, OmniauthTokenPair)> CreateAsync(string email, ProviderIdentity identity, string appId, CancellationToken cancellationToken)
+    private async Task<(Member, OmniauthTokenPair)?> CreateAsync(string email, ProviderIdentity identity, string appId, CancellationToken cancellationToken)
     {
         var name = SocialMemberNames.Base(identity.Name);
         var key = DisplayNameRules.Key(name);

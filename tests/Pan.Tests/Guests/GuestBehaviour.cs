@@ -185,9 +185,11 @@ public abstract partial class GuestBehaviour<TFixture>(TFixture fixture) : IClas
     [InlineData("sms-app-not-a-mobile", 5)]
     [InlineData("sms-app-a-landline", 5)]
     [InlineData("sms-app-premium-rate", 5)]
+    [InlineData("plain-app-a-name-that-folds-too-long", 1)]
     public async Task ConvertTemp_BadArguments_AnswerTheirCodes(string problem, int code)
     {
-        var client = problem.StartsWith("sms-app-", StringComparison.Ordinal) ? SmsApp : EmailApp;
+        var client = problem.StartsWith("sms-app-", StringComparison.Ordinal) ? SmsApp
+            : problem.StartsWith("plain-app-", StringComparison.Ordinal) ? PlainApp : EmailApp;
         var temp = await client.CreateTempAsync();
         var passwd = ApinodeClient.ClientHash();
         var parameters = new Dictionary<string, string> { ["accName"] = Mailboxes.NewAddress(), ["passwd"] = passwd, ["passwd2"] = passwd };
@@ -213,6 +215,10 @@ public abstract partial class GuestBehaviour<TFixture>(TFixture fixture) : IClas
                 break;
             case "sms-app-premium-rate":
                 parameters["accName"] = "0204 123 457";
+                break;
+            case "plain-app-a-name-that-folds-too-long":
+                // 32 letters, but U+FDFA (one Arabic ligature) folds to 18 characters each: no account key can hold it.
+                parameters["accName"] = new string('\uFDFA', 32);
                 break;
         }
 

@@ -18,10 +18,11 @@ public abstract class GuestFixture : EmailFixture
 
     public string SecretOf(string appId) => secrets[appId];
 
-    /// <summary>The email fixture's settings with the createTemp cap lifted (every test calls from 127.0.0.1; the cap has its own test).</summary>
+    /// <summary>The email fixture's settings with the createTemp and name look-up caps lifted (every test calls from 127.0.0.1; the caps have their own tests).</summary>
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
     {
         ["Pan:Guests:CreateTempPerIpPerHour"] = "100000",
+        ["Pan:Guests:NameLookupsPerIpPerHour"] = "100000",
     };
 
     public override async Task InitializeAsync()

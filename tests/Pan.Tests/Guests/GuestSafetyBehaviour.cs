@@ -6,6 +6,7 @@ using Pan.Data.Guests;
 using Pan.General.Member;
 using Pan.Tests.Email;
 using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
 using LoginPhase = Pan.General.Member.LoginRequest.Types.Phase;
 using LoginType = Pan.General.Member.LoginRequest.Types.LoginType;
 
@@ -140,6 +141,66 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.Equal((13, false), (refused.Code, refused.HasToken));
     }
 
+    [Fact]
+    public async Task CreateTemp_TwentyParallelCallsFromOneAddress_MakeNoMoreAccountsThanTheCap()
+    {
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?>
+        {
+            ["Pan:Guests:CreateTempPerIpPerHour"] = "3", ["Pan:Network:TrustedProxies:0"] = "127.0.0.1",
+        });
+        var address = $"10.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}";
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => CreateTempFromAsync(node, address)));
+
+        Assert.Equal(3, answers.Count(a => a.Code == 0));
+        Assert.All(answers.Where(a => a.Code != 0), a => Assert.Equal(13, a.Code));
+    }
+
+    [Fact]
+    public async Task AccNameOk_PastTheHourlyLookupsOfOneAddress_Is13_AlikeForTakenAndFreePhones()
+    {
+        // accNameOk of a mobile app tells whether a phone has a Pan account, as Login's check-existence step does: it
+        // must not be an unlimited oracle beside that step's limits.
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?>
+        {
+            ["Pan:Guests:NameLookupsPerIpPerHour"] = "3", ["Pan:Network:TrustedProxies:0"] = "127.0.0.1",
+        });
+        var address = $"10.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}";
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        var taken = await DbAsync(db => db.Accounts.Where(a => a.Id == member.AccountId).Select(a => a.PhoneE164).FirstAsync());
+        var free = PhoneFlows.Phones.NewNumber().E164;
+
+        var answers = new List<ApinodeAnswer>();
+        foreach (var phone in new[] { taken!, free, taken!, taken!, free })
+        {
+            answers.Add(await CallFromAsync(node, address, GuestFixture.SmsApp, "accNameOk", new Dictionary<string, string> { ["accName"] = phone }));
+        }
+
+        Assert.Equal([0, 0, 0, 13, 13], answers.Select(a => a.Code));
+        Assert.Equal([false, true, false], answers.Take(3).Select(a => a.Value.GetProperty("isOk").GetBoolean()));
+        Assert.All(answers.Skip(3), a => Assert.False(a.Body.TryGetProperty("value", out _)));
+        var elsewhere = await CallFromAsync(node, $"10.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}", GuestFixture.SmsApp, "accNameOk", new Dictionary<string, string> { ["accName"] = free });
+        Assert.Equal(0, elsewhere.Code);
+    }
+
+    [Fact]
+    public async Task CreateTemp_FromAddressesOfOneIpv6Slash64_ShareOneCap()
+    {
+        // One subscriber holds a whole /64: rotating through its addresses must not lift the cap.
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?>
+        {
+            ["Pan:Guests:CreateTempPerIpPerHour"] = "2", ["Pan:Network:TrustedProxies:0"] = "127.0.0.1",
+        });
+        var prefix = $"2001:db8:{Random.Shared.Next(1, 0xffff):x}:{Random.Shared.Next(1, 0xffff):x}";
+
+        var first = await CreateTempFromAsync(node, prefix + "::1");
+        var second = await CreateTempFromAsync(node, prefix + "::2");
+        var third = await CreateTempFromAsync(node, prefix + "::3");
+        var otherPrefix = await CreateTempFromAsync(node, $"2001:db8:{Random.Shared.Next(1, 0xffff):x}:{Random.Shared.Next(1, 0xffff):x}::1");
+
+        Assert.Equal((0, 0, 13, 0), (first.Code, second.Code, third.Code, otherPrefix.Code));
+    }
+
     [Theory]
     [InlineData(null, GuestFixture.PlainApp, 0)]
     [InlineData("3", GuestFixture.PlainApp, 0)]
@@ -170,6 +231,11 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
     [InlineData("mobile", "0800 000 123", 5)] // toll-free, read in the default region TW
     [InlineData("dspName", "!", 6)]
     [InlineData("dspName", "name\uFFFE", 6)] // U+FFFE: text .NET cannot normalise, refused like any other symbol
+    [InlineData("dspName", "x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303x\u0301\u0302\u0303", 6)] // 20 letters, 80 UTF-16 units: longer than a stored display name (64)
+    [InlineData("dspName", "\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA\uFDFA", 6)] // 20 letters whose key folds to 360 characters (128 stored)
+    [InlineData("fname", "Ann\u0000", -16)] // NUL: no text column of PostgreSQL can hold it
+    [InlineData("lname", "Lee\u0000", -16)]
+    [InlineData("addr", "1 Main St\u0000", -16)]
     public async Task CreateTemp_WithABadField_AnswersItsCode_AndCreatesNothing(string field, string value, int code)
     {
         var before = await DbAsync(db => db.Members.CountAsync());
@@ -262,6 +328,20 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
         var match = System.Text.RegularExpressions.Regex.Match(text, @"https?://\S+/admin/user/activate/[A-Za-z0-9_\-%]+");
         Assert.True(match.Success, text);
         return (address, passwd, new Uri(match.Value));
+    }
+
+    /// <summary>createTemp of the plain-name app as relayed by the trusted loopback proxy for <paramref name="address"/>.</summary>
+    private Task<ApinodeAnswer> CreateTempFromAsync(PanServer node, string address) =>
+        CallFromAsync(node, address, GuestFixture.PlainApp, "createTemp", new Dictionary<string, string>());
+
+    /// <summary>An apinode call of <paramref name="appId"/> as relayed by the trusted loopback proxy for <paramref name="address"/>.</summary>
+    private async Task<ApinodeAnswer> CallFromAsync(PanServer node, string address, string appId, string operation, Dictionary<string, string> parameters)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/user/" + operation) { Content = System.Net.Http.Json.JsonContent.Create(parameters) };
+        request.Headers.Add("x-deva-appcode", appId);
+        request.Headers.Add("x-deva-appsecret", fixture.SecretOf(appId));
+        request.Headers.Add("X-Forwarded-For", address);
+        return await ApinodeClient.SendAsync(node.Http, request);
     }
 
     private static LoginRequest Input(string session, string passwd) =>

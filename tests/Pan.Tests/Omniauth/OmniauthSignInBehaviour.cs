@@ -3,6 +3,8 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.General.Member;
 using Pan.Server.Credentials;
+using Microsoft.EntityFrameworkCore;
+using Pan.Tests.Deletion;
 using Pan.Tests.Infrastructure;
 using Pan.Tests.Members;
 
@@ -455,6 +457,75 @@ public abstract class OmniauthSignInBehaviour<TFixture>(TFixture fixture) : ICla
         Assert.Equal(data.GetProperty("uuid").GetString(), me.User.ObjectId);
         Assert.Equal(user.Email, me.User.Email);
         Assert.NotNull(check.Info);
+    }
+
+    [Theory]
+    [InlineData("marks")] // 20 letters of 4 UTF-16 units each (three combining marks): 80, the column holds 64
+    [InlineData("ligatures")] // 20 x U+FDFA: 20 characters whose uniqueness key folds to 360, the column holds 128
+    public async Task ThroughOmniauth_AProviderNameOfTwentyLettersTooLongToStore_StillCreatesTheMember(string kind)
+    {
+        var name = kind == "marks" ? string.Concat(Enumerable.Repeat("x\u0301\u0302\u0303", 20)) : new string('\uFDFA', 20);
+        var user = NewUser() with { Name = name };
+
+        var (status, body, _) = await SignInAsync(Providers.SignIn("google_oauth2", user));
+
+        Assert.True(status == 200, $"unexpected {status} {body}");
+        var shown = body.GetProperty("data").GetProperty("name").GetString()!;
+        Assert.True(shown.Length <= 64 && Pan.Server.DisplayNames.DisplayNameRules.Key(shown).Length <= 128, shown);
+        Assert.StartsWith(name[..(kind == "marks" ? 4 : 1)], shown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ThroughOmniauth_BindingToTheEmailsMember_WhileItsDeletionIsUncommitted_BindsNothingToIt_AndTheUserSignsInLater()
+    {
+        // The call finds the email's member and checks its password while the deletion's transaction is still open (on
+        // PostgreSQL the member still looks live); the identity it then binds must not end up on the deleted member,
+        // where it would keep the provider user out of social sign-in for good.
+        var (member, email, password) = await ExistingMemberAsync();
+        var user = NewUser(email);
+        Task<(int Status, JsonElement Body, HttpResponseMessage Response)> call;
+        await using (var deletion = await UncommittedDeletion.StartAsync(Server, fixture.Database, member.Uid))
+        {
+            call = Task.Run(() => SignInAsync(Providers.SignIn("google_oauth2", user), password: password));
+            Assert.True(await deletion.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await deletion.CommitAsync();
+        }
+
+        var answer = await call;
+
+        Assert.True(answer.Status is 200 or 403, $"unexpected {answer.Status} {answer.Body}");
+        if (answer.Status == 200)
+        {
+            Assert.NotEqual(member.ObjectId.ToString("D"), answer.Body.GetProperty("data").GetProperty("uuid").GetString());
+        }
+
+        Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<Pan.Data.Omniauth.SocialIdentity>().CountAsync(i => i.Uid == member.Uid)));
+        var later = await SignInAsync(Providers.SignIn("google_oauth2", user));
+        Assert.True(later.Status == 200, $"unexpected {later.Status} {later.Body}");
+        Assert.NotEqual(member.ObjectId.ToString("D"), later.Body.GetProperty("data").GetProperty("uuid").GetString());
+    }
+
+    [Fact]
+    public async Task ThroughOmniauth_OfABoundMember_WhileItsDeletionIsUncommitted_DoesNotSignInTheDeletedMember()
+    {
+        var user = NewUser();
+        var first = await SignInAsync(Providers.SignIn("facebook", user));
+        Assert.Equal(200, first.Status);
+        var uuid = first.Body.GetProperty("data").GetProperty("uuid").GetString()!;
+        var uid = await TestMembers.WithDbAsync(Server, db => db.Members.Where(m => m.ObjectId == Guid.Parse(uuid)).Select(m => m.Uid).SingleAsync());
+        Task<(int Status, JsonElement Body, HttpResponseMessage Response)> call;
+        await using (var deletion = await UncommittedDeletion.StartAsync(Server, fixture.Database, uid))
+        {
+            call = Task.Run(() => SignInAsync(Providers.SignIn("facebook", user)));
+            Assert.True(await deletion.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await deletion.CommitAsync();
+        }
+
+        var answer = await call;
+
+        // The identity went with the member: the user is now a new user, as on its next sign-in.
+        Assert.True(answer.Status == 200, $"unexpected {answer.Status} {answer.Body}");
+        Assert.NotEqual(uuid, answer.Body.GetProperty("data").GetProperty("uuid").GetString());
     }
 
     /// <summary>A member with a verified email and a password, as phone sign-up and SetMemberPassword leave one.</summary>
