@@ -105,6 +105,7 @@ public sealed class MemberProfiles(
         {
             SlotFailure.None => new ValidateNewMemberResponse { Object = await MapAsync(member.Uid, cancellationToken) },
             SlotFailure.Full => throw PanError.Of(ValidateErr.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold."),
+            SlotFailure.PhoneTaken => throw PanError.Of(ValidateErr.ExistingPhone, StatusCode.AlreadyExists, "This member already belongs to a phone."),
             _ => throw PanError.Of(ValidateErr.NameInvalid, StatusCode.AlreadyExists, "The display name is taken.", new FieldViolation("display_name", "is taken")),
         };
     }
