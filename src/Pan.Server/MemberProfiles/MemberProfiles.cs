@@ -31,6 +31,13 @@ public sealed class MemberProfiles(
         var auth = await tokens.ValidateAuthTokenAsync(request.AuthToken, cancellationToken)
             ?? throw PanError.Of(NewErr.TokenInvalid, StatusCode.Unauthenticated, "The auth_token is invalid or expired.");
         Registration.RegisterFlow.ValidateAppId(request.AppId);
+        // Why: members are kept under a phone (MAXIMUM_MEMBER counts the phone's members), as in ValidateNewMember; an
+        // imported or guest member's auth token names no phone, and a member created there would be under none.
+        if (!await db.Accounts.AnyAsync(a => a.Id == auth.AccountId && a.PhoneE164 != null, cancellationToken))
+        {
+            throw PanError.Of(NewErr.Failed, StatusCode.FailedPrecondition, "The auth_token is not for a phone; sign in by phone first.");
+        }
+
         if (!string.IsNullOrEmpty(request.ConfirmPassword) && string.IsNullOrEmpty(request.Password))
         {
             throw PanError.Of(NewPwdErr.PasswordIsEmpty, StatusCode.InvalidArgument, "The password is empty.", new FieldViolation("password", "is empty"));

@@ -2,9 +2,13 @@ using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.Data;
+using Pan.Data.Accounts;
+using Pan.Data.Members;
 using Pan.Data.PhaseSessions;
 using Pan.Server.BruteForce;
 using Pan.General.Member;
+using Pan.Server.Members;
+using Pan.Server.Tokens;
 using Pan.Tests.Deletion;
 using Pan.Tests.Infrastructure;
 
@@ -86,6 +90,28 @@ public abstract class MemberProfileBehaviour<TFixture>(TFixture fixture) : IClas
         await Errors.ExpectAsync(
             () => Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName(), ConfirmPassword = "b" }).ResponseAsync,
             StatusCode.InvalidArgument, "NewMemberResponse.ErrPasswordIsEmpty");
+    }
+
+    [Fact]
+    public async Task NewMember_UnderAnAuthTokenWhoseAccountHasNoPhone_IsFailedPrecondition_AndCreatesNothing()
+    {
+        // Why: members are kept under a phone (MAXIMUM_MEMBER counts "the members under the phone"), as ValidateNewMember
+        // requires; an imported member signed in by password has no phone, and a member created there would be under none.
+        string auth;
+        long account;
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var legacy = await scope.ServiceProvider.GetRequiredService<MemberCreator>().CreateAsync(
+                new Account(), new Member { DisplayName = Phones.NewName(), DisplayNameKey = "legacy-" + Guid.NewGuid().ToString("N"), MigrationStatus = 2 }, default);
+            auth = (await scope.ServiceProvider.GetRequiredService<TokenService>().IssueAuthTokenAsync(legacy, AuthMethods.Password, default)).Token;
+            account = legacy.AccountId;
+        }
+
+        await Errors.ExpectAsync(
+            () => Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName() }).ResponseAsync,
+            StatusCode.FailedPrecondition, "ErrNewMember.FAILED");
+        await using var check = fixture.Server.Services.CreateAsyncScope();
+        Assert.Equal(1, await check.ServiceProvider.GetRequiredService<PanDbContext>().Members.CountAsync(m => m.AccountId == account));
     }
 
     [Fact]
