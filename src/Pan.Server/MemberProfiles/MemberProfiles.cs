@@ -33,7 +33,15 @@ public sealed class MemberProfiles(
         Registration.RegisterFlow.ValidateAppId(request.AppId);
         // Why: members are kept under a phone (MAXIMUM_MEMBER counts the phone's members), as in ValidateNewMember; an
         // imported or guest member's auth token names no phone, and a member created there would be under none.
-        if (!await db.Accounts.AnyAsync(a => a.Id == auth.AccountId && a.PhoneE164 != null, cancellationToken))
+        // A deleted account (its last member's deletion committed after the token was checked) has ended its sessions.
+        var account = await db.Accounts.AsNoTracking().Where(a => a.Id == auth.AccountId)
+            .Select(a => new { HasPhone = a.PhoneE164 != null, Gone = a.Deleted != null }).FirstAsync(cancellationToken);
+        if (account.Gone)
+        {
+            throw PanError.Of(NewErr.TokenInvalid, StatusCode.Unauthenticated, "The auth_token is invalid or expired.");
+        }
+
+        if (!account.HasPhone)
         {
             throw PanError.Of(NewErr.Failed, StatusCode.FailedPrecondition, "The auth_token is not for a phone; sign in by phone first.");
         }
@@ -73,6 +81,7 @@ public sealed class MemberProfiles(
         {
             SlotFailure.None => new NewMemberResponse { Object = await MapAsync(created!.Uid, cancellationToken) },
             SlotFailure.Full => throw PanError.Of(NewErr.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold."),
+            SlotFailure.AccountGone => throw PanError.Of(NewErr.TokenInvalid, StatusCode.Unauthenticated, "The auth_token is invalid or expired."),
             _ => throw PanError.Of(NewErr.DisplayNameInvalid, StatusCode.AlreadyExists, "The display name is taken.", new FieldViolation("display_name", "is taken")),
         };
     }

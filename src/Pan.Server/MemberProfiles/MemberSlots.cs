@@ -15,6 +15,9 @@ public enum SlotFailure
     Full,
     NameTaken,
     PhoneTaken,
+
+    /// <summary>The account was deleted (its last member's deletion committed first).</summary>
+    AccountGone,
 }
 
 /// <summary>
@@ -27,7 +30,7 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
     private const int Attempts = 8;
 
     /// <summary>
-    /// Creates <paramref name="member"/> under <paramref name="accountId"/> if there is room. <paramref name="alsoInTransaction"/>
+    /// Creates <paramref name="member"/> under <paramref name="accountId"/> if there is room and the account is not deleted. <paramref name="alsoInTransaction"/>
     /// runs after the insert, inside the same transaction (e.g. storing the new member's credentials).
     /// </summary>
     public async Task<(Member? Member, SlotFailure Failure)> AddAsync(
@@ -58,6 +61,14 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
             try
             {
                 var account = await db.Accounts.FirstAsync(a => a.Id == accountId, cancellationToken);
+                // Why: the caller's token was checked before this transaction; the deletion of the account's last member
+                // may have committed since (freeing the phone and ending the sessions), and a member added now would be
+                // live under a deleted account that nobody can sign in to.
+                if (account.Deleted is not null)
+                {
+                    return (null, SlotFailure.AccountGone);
+                }
+
                 var live = await db.Members.CountAsync(m => m.AccountId == accountId && m.Deleted == null, cancellationToken);
                 if (live >= options.Value.MaxPerPhone)
                 {

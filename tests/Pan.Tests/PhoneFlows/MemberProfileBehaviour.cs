@@ -115,6 +115,38 @@ public abstract class MemberProfileBehaviour<TFixture>(TFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task NewMember_RacingTheDeletionOfThePhonesLastMember_NeverLeavesALiveMemberUnderTheDeletedAccount()
+    {
+        var commands = new Pan.General.Member.Dangerous.Command.CommandClient(fixture.Server.Grpc);
+        // Why several rounds: the two calls must overlap for the race to show; each round is one try at it.
+        for (var round = 0; round < 8; round++)
+        {
+            var owner = await Members.TestMembers.CreateAsync(fixture.Server);
+            var auth = await Members.TestMembers.AuthTokenAsync(fixture.Server, owner);
+            var access = await Members.TestMembers.AccessTokenAsync(fixture.Server, auth, owner);
+            string delToken;
+            await using (var scope = fixture.Server.Services.CreateAsyncScope())
+            {
+                delToken = (await scope.ServiceProvider.GetRequiredService<TokenService>().IssueVerifyTokenAsync(owner.Uid, VerifyPurposes.Delete, default)).Token;
+            }
+
+            var deletion = commands.DeleteMemberAsync(new Pan.General.Member.Dangerous.CmdDeleteMemberRequest { AppId = "jkforum", PanAccessToken = access, DelToken = delToken }).ResponseAsync;
+            var created = Phones.StatusOf(() => Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName() }).ResponseAsync);
+            await deletion;
+            var status = await created;
+
+            // Either the new member came first (the deletion then took only the owner and the account stays), or the
+            // deletion did (the account is gone with its sessions, and NewMember is refused): never a live member
+            // under a deleted account, which nobody could sign in to and whose phone is already free.
+            await using var check = fixture.Server.Services.CreateAsyncScope();
+            var db = check.ServiceProvider.GetRequiredService<PanDbContext>();
+            var accountDeleted = await db.Accounts.Where(a => a.Id == owner.AccountId).Select(a => a.Deleted != null).SingleAsync();
+            var live = await db.Members.CountAsync(m => m.AccountId == owner.AccountId && m.Deleted == null);
+            Assert.Equal(accountDeleted ? (StatusCode.Unauthenticated, 0) : (StatusCode.OK, 1), (status, live));
+        }
+    }
+
+    [Fact]
     public async Task SwitchMember_AfterPhoneStepUp_GivesAnAuthTokenForTheOtherMember_Once()
     {
         var (auth, e164) = await Phones.RegisterAsync();
