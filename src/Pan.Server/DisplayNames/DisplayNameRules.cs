@@ -15,13 +15,20 @@ public enum DisplayNameProblem
 /// <summary>
 /// The rules for display names, shared by registration, new members and the validation RPCs.
 /// A name is 2–20 characters (user-perceived characters, so "王小明" is 3) of letters, digits and combining marks of
-/// any script, with single inner spaces, '_', '-' and '.'. Uniqueness is judged on a key that folds width and case
+/// any script, with single inner spaces, '_', '-' and '.', and fits its columns: at most 64 code points, and at most
+/// 128 in its uniqueness key. Uniqueness is judged on a key that folds width and case
 /// (NFKC, then lower case), so "Ａｌｉｃｅ", "ALICE" and "alice" are the same name.
 /// </summary>
 public static class DisplayNameRules
 {
     public const int MinLength = 2;
     public const int MaxLength = 20;
+
+    /// <summary>Most code points a stored name may hold: the width of <c>members.display_name</c> (varchar(64)).</summary>
+    public const int MaxStoredCodePoints = 64;
+
+    /// <summary>Most code points a name's <see cref="Key"/> may hold: the width of <c>members.display_name_key</c> (varchar(128)).</summary>
+    public const int MaxKeyCodePoints = 128;
 
     /// <summary>The trimmed, NFC-normalised form that is stored and shown.</summary>
     public static string Clean(string? name) => UnicodeText.Normalize((name ?? string.Empty).Trim(), NormalizationForm.FormC);
@@ -59,6 +66,14 @@ public static class DisplayNameRules
             }
 
             previousSpace = rune.Value == ' ';
+        }
+
+        // Why: 20 user-perceived characters may still be more than the columns hold (a letter with several combining
+        // marks is one character, and NFKC spells out a ligature letter such as U+FDFA in 18); PostgreSQL refuses such a
+        // value, which turned a name these rules accepted into INTERNAL when it was written.
+        if (clean.EnumerateRunes().Count() > MaxStoredCodePoints || Key(clean).EnumerateRunes().Count() > MaxKeyCodePoints)
+        {
+            return DisplayNameProblem.Length;
         }
 
         return DisplayNameProblem.None;

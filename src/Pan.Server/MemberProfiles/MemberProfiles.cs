@@ -31,6 +31,21 @@ public sealed class MemberProfiles(
         var auth = await tokens.ValidateAuthTokenAsync(request.AuthToken, cancellationToken)
             ?? throw PanError.Of(NewErr.TokenInvalid, StatusCode.Unauthenticated, "The auth_token is invalid or expired.");
         Registration.RegisterFlow.ValidateAppId(request.AppId);
+        // Why: members are kept under a phone (MAXIMUM_MEMBER counts the phone's members), as in ValidateNewMember; an
+        // imported or guest member's auth token names no phone, and a member created there would be under none.
+        // A deleted account (its last member's deletion committed after the token was checked) has ended its sessions.
+        var account = await db.Accounts.AsNoTracking().Where(a => a.Id == auth.AccountId)
+            .Select(a => new { HasPhone = a.PhoneE164 != null, Gone = a.Deleted != null }).FirstAsync(cancellationToken);
+        if (account.Gone)
+        {
+            throw PanError.Of(NewErr.TokenInvalid, StatusCode.Unauthenticated, "The auth_token is invalid or expired.");
+        }
+
+        if (!account.HasPhone)
+        {
+            throw PanError.Of(NewErr.Failed, StatusCode.FailedPrecondition, "The auth_token is not for a phone; sign in by phone first.");
+        }
+
         if (!string.IsNullOrEmpty(request.ConfirmPassword) && string.IsNullOrEmpty(request.Password))
         {
             throw PanError.Of(NewPwdErr.PasswordIsEmpty, StatusCode.InvalidArgument, "The password is empty.", new FieldViolation("password", "is empty"));
@@ -66,6 +81,7 @@ public sealed class MemberProfiles(
         {
             SlotFailure.None => new NewMemberResponse { Object = await MapAsync(created!.Uid, cancellationToken) },
             SlotFailure.Full => throw PanError.Of(NewErr.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold."),
+            SlotFailure.AccountGone => throw PanError.Of(NewErr.TokenInvalid, StatusCode.Unauthenticated, "The auth_token is invalid or expired."),
             _ => throw PanError.Of(NewErr.DisplayNameInvalid, StatusCode.AlreadyExists, "The display name is taken.", new FieldViolation("display_name", "is taken")),
         };
     }
@@ -105,6 +121,7 @@ public sealed class MemberProfiles(
         {
             SlotFailure.None => new ValidateNewMemberResponse { Object = await MapAsync(member.Uid, cancellationToken) },
             SlotFailure.Full => throw PanError.Of(ValidateErr.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold."),
+            SlotFailure.PhoneTaken => throw PanError.Of(ValidateErr.ExistingPhone, StatusCode.AlreadyExists, "This member already belongs to a phone."),
             _ => throw PanError.Of(ValidateErr.NameInvalid, StatusCode.AlreadyExists, "The display name is taken.", new FieldViolation("display_name", "is taken")),
         };
     }

@@ -15,6 +15,9 @@ public enum SlotFailure
     Full,
     NameTaken,
     PhoneTaken,
+
+    /// <summary>The account was deleted (its last member's deletion committed first).</summary>
+    AccountGone,
 }
 
 /// <summary>
@@ -27,7 +30,7 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
     private const int Attempts = 8;
 
     /// <summary>
-    /// Creates <paramref name="member"/> under <paramref name="accountId"/> if there is room. <paramref name="alsoInTransaction"/>
+    /// Creates <paramref name="member"/> under <paramref name="accountId"/> if there is room and the account is not deleted. <paramref name="alsoInTransaction"/>
     /// runs after the insert, inside the same transaction (e.g. storing the new member's credentials).
     /// </summary>
     public async Task<(Member? Member, SlotFailure Failure)> AddAsync(
@@ -58,6 +61,14 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
             try
             {
                 var account = await db.Accounts.FirstAsync(a => a.Id == accountId, cancellationToken);
+                // Why: the caller's token was checked before this transaction; the deletion of the account's last member
+                // may have committed since (freeing the phone and ending the sessions), and a member added now would be
+                // live under a deleted account that nobody can sign in to.
+                if (account.Deleted is not null)
+                {
+                    return (null, SlotFailure.AccountGone);
+                }
+
                 var live = await db.Members.CountAsync(m => m.AccountId == accountId && m.Deleted == null, cancellationToken);
                 if (live >= options.Value.MaxPerPhone)
                 {
@@ -94,7 +105,8 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
     /// <summary>
     /// Moves member <paramref name="uid"/> under <paramref name="accountId"/> (optionally renaming it) if there is room:
     /// <see cref="SlotFailure.Full"/> when the phone is full, <see cref="SlotFailure.NameTaken"/> when another member took
-    /// <paramref name="newName"/> after the caller checked it (the database's unique index decides). The member's former account is left without members. <paramref name="alsoInTransaction"/>
+    /// <paramref name="newName"/> after the caller checked it (the database's unique index decides), <see cref="SlotFailure.PhoneTaken"/>
+    /// when the member is under a phone by then (a concurrent move committed first). The member's former account is left without members. <paramref name="alsoInTransaction"/>
     /// runs after the move, inside the same transaction (e.g. ending the member's old sessions).
     /// </summary>
     public async Task<SlotFailure> MoveAsync(
@@ -106,6 +118,15 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
             try
             {
+                var member = await db.Members.FirstAsync(m => m.Uid == uid, cancellationToken);
+                // Why read again here: the callers checked that the member has no phone before this transaction; a
+                // concurrent move of the same member into another phone may have committed since (on PostgreSQL this
+                // one then lost on the member's version and is retrying), and the member must stay where it went.
+                if (await db.Accounts.AnyAsync(a => a.Id == member.AccountId && a.PhoneE164 != null, cancellationToken))
+                {
+                    return SlotFailure.PhoneTaken;
+                }
+
                 var account = await db.Accounts.FirstAsync(a => a.Id == accountId, cancellationToken);
                 var live = await db.Members.CountAsync(m => m.AccountId == accountId && m.Deleted == null, cancellationToken);
                 if (live >= options.Value.MaxPerPhone)
@@ -113,7 +134,6 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
                     return SlotFailure.Full;
                 }
 
-                var member = await db.Members.FirstAsync(m => m.Uid == uid, cancellationToken);
                 var now = clock.GetUtcNow();
                 member.AccountId = accountId;
                 member.IsOwner = false;

@@ -16,7 +16,7 @@ namespace Pan.Server.Members;
 /// <item>Public view (everyone): object_id (Guid "D" form), uid, username, avatar, activate, activate_date,
 /// display_name, gender, vip_expire_date, hash_uid, is_owner, created, modified.</item>
 /// <item>Self view adds what the seed marks "visible only to the member" and what is personal: phone (E.164),
-/// phone_id, email, email_verified, email_status, activate_ip and can_new_child (it describes the phone).</item>
+/// phone_id, email, email_verified, email_status, activate_ip and can_new_child (it describes the phone: false without one).</item>
 /// <item>avatar: see <see cref="AvatarUrls"/> (an uploaded avatar's URL under <c>Pan:Links:PublicBaseUrl</c>, a
 /// legacy absolute URL as is, else <c>Pan:Members:DefaultAvatarUrl</c>).</item>
 /// <item>activate: true when activate_date is set, or the member was created in Pan (migration status unset,
@@ -71,7 +71,8 @@ public sealed class ObjectMapper(HashUids hashUids, PhoneIds phoneIds, IOptions<
         result.EmailVerified = member.EmailVerified;
         result.EmailStatus = member.EmailVerified ? 1 : 0;
         result.ActivateIp = member.ActivateIp ?? string.Empty;
-        result.CanNewChild = liveMembersUnderPhone is { } live && live < options.Value.MaxPerPhone;
+        // Why the phone: NewMember adds members under a phone only; a member without one (imported, guest) cannot add any.
+        result.CanNewChild = account.PhoneE164 is not null && liveMembersUnderPhone is { } live && live < options.Value.MaxPerPhone;
         return result;
     }
 

@@ -165,6 +165,8 @@ public sealed class PhoneValidationFlow(
                 case SlotFailure.NameTaken:
                     // Why: only the v1 flow renames (its name phase), so only ErrValidatePhone has NAME_EXISTING.
                     throw PanError.Of(E.NameExisting, StatusCode.AlreadyExists, "The display name is taken.");
+                case SlotFailure.PhoneTaken:
+                    throw Fail(v2, E.ExistingPhone, E2.ExistingPhone, StatusCode.AlreadyExists, "This member already has a verified phone.");
             }
         }
         else

@@ -9,6 +9,7 @@ using Pan.General.Member;
 using Pan.Server.DisplayNames;
 using Pan.Server.Members;
 using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
 
 namespace Pan.Tests.DisplayNames;
 
@@ -62,6 +63,29 @@ public abstract class DisplayNameBehaviour<TFixture>(TFixture fixture) : IClassF
         await Errors.ExpectAsync(
             () => Grpc.ValidateDisplayNameAsync(new ValidateDisplayNameRequest { DisplayName = name.ToLowerInvariant() }).ResponseAsync,
             StatusCode.AlreadyExists, "ErrDisplayName.DISPLAY_NAME_ALREADY_EXISTS");
+    }
+
+    /// <summary>
+    /// Names of at most 20 user-perceived characters that the database cannot hold: each character of the first is a
+    /// letter with three combining accents (80 code points, over members.display_name's 64); each of the second is
+    /// U+FDFA, one Arabic ligature letter whose NFKC form is 18 letters (a 360-character key, over display_name_key's 128).
+    /// </summary>
+    [Theory]
+    [InlineData("q\u0301\u0302\u0303")]
+    [InlineData("\uFDFA")]
+    public async Task ANameTooLongToStore_IsErrLength_AndNewMemberRefusesItNamingTheField_NeverInternal(string character)
+    {
+        var name = string.Concat(Enumerable.Repeat(character, 20));
+        var ex = await Errors.ExpectAsync(
+            () => Grpc.ValidateDisplayNameV2Async(new ValidateDisplayNameV2Request { DisplayName = name }).ResponseAsync,
+            StatusCode.InvalidArgument, "ValidateDisplayNameV2Response.ErrLength");
+        Assert.Equal("display_name", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+
+        var owner = await TestMembers.CreateAsync(fixture.Server);
+        var created = await Errors.ExpectAsync(
+            async () => await Grpc.NewMemberAsync(new NewMemberRequest { AuthToken = await TestMembers.AuthTokenAsync(fixture.Server, owner), DisplayName = name }),
+            StatusCode.InvalidArgument, "ErrNewMember.DISPLAY_NAME_INVALID");
+        Assert.Equal("display_name", Assert.Single(created.BadRequest()!.FieldViolations).Field);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Pan.Atom.Member;
 using Pan.General.Member;
 using Pan.Tests.Infrastructure;
@@ -66,6 +67,27 @@ public abstract class MemberRpcBehaviour<TFixture>(TFixture fixture) : IClassFix
         var access = await TestMembers.AccessTokenAsync(Server, owner);
 
         Assert.False((await Grpc.MeAsync(new MeRequest { AccessToken = access })).User.CanNewChild);
+    }
+
+    [Fact]
+    public async Task Me_CanNewChild_IsFalseForAMemberWithoutAPhone_AsNewMemberRefusesIt()
+    {
+        // An imported member (its account has no phone) alone under its account: NewMember answers FAILED_PRECONDITION
+        // for its auth token, so the view must not offer a new member.
+        Pan.Data.Members.Member imported;
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            var name = TestMembers.UniqueName();
+            imported = await scope.ServiceProvider.GetRequiredService<Pan.Server.Members.MemberCreator>().CreateAsync(
+                new Pan.Data.Accounts.Account(), new Pan.Data.Members.Member { DisplayName = name, DisplayNameKey = name, IsOwner = true, MigrationStatus = 2 }, default);
+        }
+
+        var auth = await TestMembers.AuthTokenAsync(Server, imported);
+
+        Assert.False((await Grpc.MeAsync(new MeRequest { AccessToken = await TestMembers.AccessTokenAsync(Server, auth, imported) })).User.CanNewChild);
+        await Errors.ExpectAsync(
+            () => Grpc.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = TestMembers.UniqueName() }).ResponseAsync,
+            StatusCode.FailedPrecondition, "ErrNewMember.FAILED");
     }
 
     [Fact]

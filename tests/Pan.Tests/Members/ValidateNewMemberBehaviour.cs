@@ -211,6 +211,35 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
     }
 
     [Fact]
+    public async Task ValidateNewMember_OneMemberIntoTwoPhonesAtOnce_JoinsOne_TheOtherIsRefusedAndGainsNothing()
+    {
+        // Why several rounds: the two calls must overlap for the race to show; each round is one try at it.
+        for (var round = 0; round < 10; round++)
+        {
+            var first = await TestMembers.CreateAsync(Server);
+            var second = await TestMembers.CreateAsync(Server);
+            var joining = await PhonelessMemberAsync();
+            var access = await TestMembers.AccessTokenAsync(Server, joining);
+            var phones = new[] { first, second };
+            var requests = new List<ValidateNewMemberRequest>();
+            foreach (var phone in phones)
+            {
+                requests.Add(new ValidateNewMemberRequest { CurrentPhoneAuthToken = await TestMembers.AuthTokenAsync(Server, phone), NewMemberAccessToken = access });
+            }
+
+            var results = await Task.WhenAll(requests.Select(r => ReasonOfAsync(() => Client.ValidateNewMemberAsync(r).ResponseAsync)));
+
+            // Exactly one phone took the member in; the other call was refused (the member has a phone by then, or its
+            // old access token ended with the move) and its phone holds only its owner.
+            var winner = Assert.Single(Enumerable.Range(0, 2), i => results[i] is null);
+            Assert.Contains(results[1 - winner], new[] { "ErrValidateNewMember.EXISTING_PHONE", "ErrValidateNewMember.TOKEN_INVALID" });
+            Assert.Equal(phones[winner].AccountId, await AccountOfAsync(joining.Uid));
+            var loser = phones[1 - winner].AccountId;
+            Assert.Equal(1, await TestMembers.WithDbAsync(Server, db => db.Members.CountAsync(m => m.AccountId == loser)));
+        }
+    }
+
+    [Fact]
     public async Task ValidateNewMember_TwoMembersRenamedToOneNameAtOnce_OneIsRenamed_TheOtherIsNameInvalidNeverInternal()
     {
         var owner = await TestMembers.CreateAsync(Server);

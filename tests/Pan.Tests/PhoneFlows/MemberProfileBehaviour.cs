@@ -2,9 +2,13 @@ using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.Data;
+using Pan.Data.Accounts;
+using Pan.Data.Members;
 using Pan.Data.PhaseSessions;
 using Pan.Server.BruteForce;
 using Pan.General.Member;
+using Pan.Server.Members;
+using Pan.Server.Tokens;
 using Pan.Tests.Deletion;
 using Pan.Tests.Infrastructure;
 
@@ -86,6 +90,60 @@ public abstract class MemberProfileBehaviour<TFixture>(TFixture fixture) : IClas
         await Errors.ExpectAsync(
             () => Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName(), ConfirmPassword = "b" }).ResponseAsync,
             StatusCode.InvalidArgument, "NewMemberResponse.ErrPasswordIsEmpty");
+    }
+
+    [Fact]
+    public async Task NewMember_UnderAnAuthTokenWhoseAccountHasNoPhone_IsFailedPrecondition_AndCreatesNothing()
+    {
+        // Why: members are kept under a phone (MAXIMUM_MEMBER counts "the members under the phone"), as ValidateNewMember
+        // requires; an imported member signed in by password has no phone, and a member created there would be under none.
+        string auth;
+        long account;
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var legacy = await scope.ServiceProvider.GetRequiredService<MemberCreator>().CreateAsync(
+                new Account(), new Member { DisplayName = Phones.NewName(), DisplayNameKey = "legacy-" + Guid.NewGuid().ToString("N"), MigrationStatus = 2 }, default);
+            auth = (await scope.ServiceProvider.GetRequiredService<TokenService>().IssueAuthTokenAsync(legacy, AuthMethods.Password, default)).Token;
+            account = legacy.AccountId;
+        }
+
+        await Errors.ExpectAsync(
+            () => Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName() }).ResponseAsync,
+            StatusCode.FailedPrecondition, "ErrNewMember.FAILED");
+        await using var check = fixture.Server.Services.CreateAsyncScope();
+        Assert.Equal(1, await check.ServiceProvider.GetRequiredService<PanDbContext>().Members.CountAsync(m => m.AccountId == account));
+    }
+
+    [Fact]
+    public async Task NewMember_RacingTheDeletionOfThePhonesLastMember_NeverLeavesALiveMemberUnderTheDeletedAccount()
+    {
+        var commands = new Pan.General.Member.Dangerous.Command.CommandClient(fixture.Server.Grpc);
+        // Why several rounds: the two calls must overlap for the race to show; each round is one try at it.
+        for (var round = 0; round < 8; round++)
+        {
+            var owner = await Members.TestMembers.CreateAsync(fixture.Server);
+            var auth = await Members.TestMembers.AuthTokenAsync(fixture.Server, owner);
+            var access = await Members.TestMembers.AccessTokenAsync(fixture.Server, auth, owner);
+            string delToken;
+            await using (var scope = fixture.Server.Services.CreateAsyncScope())
+            {
+                delToken = (await scope.ServiceProvider.GetRequiredService<TokenService>().IssueVerifyTokenAsync(owner.Uid, VerifyPurposes.Delete, default)).Token;
+            }
+
+            var deletion = commands.DeleteMemberAsync(new Pan.General.Member.Dangerous.CmdDeleteMemberRequest { AppId = "jkforum", PanAccessToken = access, DelToken = delToken }).ResponseAsync;
+            var created = Phones.StatusOf(() => Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName() }).ResponseAsync);
+            await deletion;
+            var status = await created;
+
+            // Either the new member came first (the deletion then took only the owner and the account stays), or the
+            // deletion did (the account is gone with its sessions, and NewMember is refused): never a live member
+            // under a deleted account, which nobody could sign in to and whose phone is already free.
+            await using var check = fixture.Server.Services.CreateAsyncScope();
+            var db = check.ServiceProvider.GetRequiredService<PanDbContext>();
+            var accountDeleted = await db.Accounts.Where(a => a.Id == owner.AccountId).Select(a => a.Deleted != null).SingleAsync();
+            var live = await db.Members.CountAsync(m => m.AccountId == owner.AccountId && m.Deleted == null);
+            Assert.Equal(accountDeleted ? (StatusCode.Unauthenticated, 0) : (StatusCode.OK, 1), (status, live));
+        }
     }
 
     [Fact]
