@@ -19,9 +19,10 @@ public static class PassKinds
 /// <summary>
 /// Short-lived member passes (see <see cref="MemberPass"/>): 128-bit secrets from <see cref="RandomNumberGenerator"/>,
 /// sent as 22 base64url characters and stored only as the SHA-256 of that text. Issuing replaces the member's previous
-/// pass of the same kind (one row per member and kind), so the previous secret stops working at once.
+/// pass of the same kind (one row per member and kind), so the previous secret stops working at once. Logout, a
+/// password change or reset and a deletion delete the member's rows in their own transaction (SECURITY 12).
 /// </summary>
-public sealed class MemberPasses(PanDbContext db, TimeProvider clock) : Deletion.IMemberDataEraser
+public sealed class MemberPasses(PanDbContext db, TimeProvider clock) : Deletion.IMemberDataEraser, Credentials.IPasswordChangeRevoker, Tokens.ILogoutRevoker
 {
     public const int SecretBytes = 16;
     public const int SecretLength = 22;
@@ -102,6 +103,23 @@ public sealed class MemberPasses(PanDbContext db, TimeProvider clock) : Deletion
             .FirstOrDefaultAsync(cancellationToken);
         return stored is not null && CryptographicOperations.FixedTimeEquals(stored, hash);
     }
+
+    /// <summary>
+    /// A password change or reset (member or admin) ends the member's passes, inside the credential change's transaction
+    /// (<see cref="Credentials.CredentialStore.EndOtherSessionsAsync"/>), so the new password and the end of the passes
+    /// commit together (SECURITY 12). The member's kept session (UpdateCredential) simply asks for new ones.
+    /// </summary>
+    Task Credentials.IPasswordChangeRevoker.RevokeAsync(long uid, CancellationToken cancellationToken) => EraseAsync([uid], cancellationToken);
+
+    /// <summary>
+    /// Logout ends the passes of every member of the phone (account) whose session it revokes, inside the logout's
+    /// transaction. Why every member of the phone: an auth session is phone-level and its access tokens may speak for
+    /// any member of the phone, and a pass records no session, so this is the only way to end every pass the signed-out
+    /// device could have fetched. The member's other devices lose their passes too and simply ask for new ones (a pass
+    /// lives 60 s by default; the QR code 10 minutes).
+    /// </summary>
+    Task Tokens.ILogoutRevoker.RevokeAsync(long accountId, CancellationToken cancellationToken) =>
+        db.Set<MemberPass>().Where(p => db.Members.Any(m => m.Uid == p.Uid && m.AccountId == accountId)).ExecuteDeleteAsync(cancellationToken);
 
     /// <summary>Every pass of the members (inside the caller's transaction, e.g. a deletion).</summary>
     public Task EraseAsync(IReadOnlyCollection<long> uids, CancellationToken cancellationToken) =>

@@ -71,7 +71,8 @@ public sealed partial class MemberServiceV2Endpoint
 
     /// <summary>
     /// Signs out: revokes the auth session behind pan_access_token, so the auth token and every access token issued
-    /// from it (for any member and app) stop working on every node at once.
+    /// from it (for any member and app) stop working on every node at once; in the same transaction the passes of the
+    /// phone's members (passport tokens, QR verify codes) end too (<see cref="Passport.MemberPasses"/> as an <see cref="ILogoutRevoker"/>).
     /// <list type="bullet">
     /// <item>token2 (optional) may be an auth token or another access token of the same phone; its session is revoked
     /// too. A token2 that is invalid, already revoked or of another phone is ignored (the sign-out still succeeds, and
@@ -94,7 +95,7 @@ public sealed partial class MemberServiceV2Endpoint
             sessions.Add(second.SessionId);
         }
 
-        await tokens.RevokeSessionsAsync(sessions, context.CancellationToken);
+        await tokens.LogoutAsync(sessions, found.Info.AccountId, context.CancellationToken);
         return new LogoutResponse();
     }
 

@@ -67,7 +67,14 @@ public sealed record AuthSubject(long Uid, Guid ObjectId, long AccountId)
 /// database's change feed) before the revoking call returns on its own node.
 /// Shares the request's <see cref="PanDbContext"/>, so a caller's transaction covers the tokens it issues.
 /// </summary>
-public sealed class TokenService(PanDbContext db, SigningKeyRing keys, AccessTokenCache cache, IOptions<TokenOptions> options, TimeProvider clock, ILogger<TokenService> logger)
+public sealed class TokenService(
+    PanDbContext db,
+    SigningKeyRing keys,
+    AccessTokenCache cache,
+    IOptions<TokenOptions> options,
+    IEnumerable<ILogoutRevoker> logoutRevokers,
+    TimeProvider clock,
+    ILogger<TokenService> logger)
 {
     /// <summary>Longest auth_method or verify-token purpose (the width of their columns).</summary>
     public const int MaxLabelLength = 32;
@@ -303,6 +310,22 @@ public sealed class TokenService(PanDbContext db, SigningKeyRing keys, AccessTok
             .Where(s => sessionIds.Contains(s.Id) && s.Revoked == null)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Revoked, now), cancellationToken);
         logger.LogInformation("Revoked {Count} auth session(s)", count);
+    }
+
+    /// <summary>
+    /// Logout: ends the sessions (all of phone <paramref name="accountId"/>) and, in the same transaction, what the
+    /// <see cref="ILogoutRevoker"/>s handed out for that phone's members (the membership passes).
+    /// </summary>
+    public async Task LogoutAsync(IReadOnlyCollection<long> sessionIds, long accountId, CancellationToken cancellationToken)
+    {
+        await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
+        await RevokeSessionsAsync(sessionIds, cancellationToken);
+        foreach (var revoker in logoutRevokers)
+        {
+            await revoker.RevokeAsync(accountId, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>Ends every session and access token of one member.</summary>

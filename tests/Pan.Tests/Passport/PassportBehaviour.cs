@@ -214,6 +214,105 @@ public abstract partial class PassportBehaviour<TFixture>(TFixture fixture) : IC
         await Errors.ExpectAsync(() => Client.AvPlusAsync(new AvPlusRequest { PanAccessToken = "nope" }).ResponseAsync, StatusCode.Unauthenticated, "TOKEN_INVALID");
     }
 
+    [Fact]
+    public async Task Logout_EndsThePassesAtOnce_AndTheMembersOtherSessionGetsNewOnes()
+    {
+        // SECURITY 12: a pass is no longer than what signed the member in; logout ends it at once, not after its lifetime.
+        var member = await TestMembers.CreateAsync(Server);
+        var sibling = await TestMembers.AddToPhoneAsync(Server, member);
+        var auth = await TestMembers.AuthTokenAsync(Server, member);
+        var access = await TestMembers.AccessTokenAsync(Server, auth, member);
+        var siblingAccess = await TestMembers.AccessTokenAsync(Server, auth, sibling);
+        var otherDevice = await TestMembers.AccessTokenAsync(Server, member);
+        var passes = await PassesAsync(access);
+        var siblingPasses = await PassesAsync(siblingAccess);
+
+        await Client.LogoutAsync(new LogoutRequest { PanAccessToken = access, Token2 = auth });
+
+        await ExpectDeadAsync(passes);
+        // The session spoke for every member of the phone, so a pass it fetched for another member ends too.
+        await ExpectDeadAsync(siblingPasses);
+        await ExpectLiveAsync(await PassesAsync(otherDevice));
+    }
+
+    [Fact]
+    public async Task PasswordChange_EndsThePassesAtOnce_AndTheCallersKeptSessionGetsNewOnes()
+    {
+        var member = await Pan.Tests.Credentials.TestCredentials.MemberWithPasswordAsync(Server);
+        var auth = await TestMembers.AuthTokenAsync(Server, member);
+        var access = await TestMembers.AccessTokenAsync(Server, auth, member);
+        var passes = await PassesAsync(await TestMembers.AccessTokenAsync(Server, member));
+
+        await Client.UpdateCredentialAsync(new UpdateCredentialRequest
+        {
+            PanAuthToken = auth,
+            OriginalPassword = Pan.Tests.Credentials.TestCredentials.Password,
+            NewPassword = Pan.Tests.Credentials.TestCredentials.OtherPassword,
+            ConfirmNewPassword = Pan.Tests.Credentials.TestCredentials.OtherPassword,
+        });
+
+        await ExpectDeadAsync(passes);
+        await ExpectLiveAsync(await PassesAsync(access));
+    }
+
+    [Fact]
+    public async Task AdminPasswordChange_EndsThePassesAtOnce()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var passes = await PassesAsync(await TestMembers.AccessTokenAsync(Server, member));
+
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<Pan.Server.Admin.MemberMaintenance>()
+                .ChangePasswordAsync(member.Uid, Pan.Tests.Credentials.TestCredentials.OtherPassword, default);
+        }
+
+        await ExpectDeadAsync(passes);
+        await ExpectLiveAsync(await PassesAsync(await TestMembers.AccessTokenAsync(Server, member)));
+    }
+
+    [Fact]
+    public async Task PasswordReset_EndsThePassesAtOnce_AndANewSignInGetsNewOnes()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var phone = await TestMembers.WithDbAsync(Server, db => Task.FromResult(db.Accounts.Single(a => a.Id == member.AccountId).PhoneE164!));
+        var passes = await PassesAsync(await TestMembers.AccessTokenAsync(Server, member));
+        await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.DisplayName, Phone = phone });
+        var code = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, phone, 1);
+        var reset = await Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = code, Phone = phone, DisplayName = member.DisplayName });
+
+        var password = Pan.Tests.Credentials.TestCredentials.OtherPassword;
+        await Client.AuthResetUpdateAsync(new AuthResetUpdateRequest { AuthResetToken = reset.AuthResetToken, Password = password, ConfirmPassword = password });
+
+        await ExpectDeadAsync(passes);
+        await ExpectLiveAsync(await PassesAsync(await TestMembers.AccessTokenAsync(Server, member)));
+    }
+
+    /// <summary>A passport token and a QR code of the member behind <paramref name="accessToken"/>, both checked live.</summary>
+    private async Task<(GetPassportTokenResponse Card, GetQRCodeResponse Qr)> PassesAsync(string accessToken)
+    {
+        var card = await Client.GetPassportTokenAsync(new GetPassportTokenRequest { AccessToken = accessToken });
+        var qr = await Client.GetQRCodeAsync(new GetQRCodeRequest { PanAccessToken = accessToken });
+        await ExpectLiveAsync((card, qr));
+        return (card, qr);
+    }
+
+    private async Task ExpectLiveAsync((GetPassportTokenResponse Card, GetQRCodeResponse Qr) passes)
+    {
+        await Scanner.ValidatePassportTokenAsync(new ValidatePassportTokenRequest { PassportToken = passes.Card.PassportToken }, ScannerApp());
+        await Client.ValidateQRCodeAsync(new ValidateQRCodeRequest { Uuid = passes.Qr.Uuid, Uid = passes.Qr.Uid, VerifyCode = passes.Qr.VerifyCode });
+    }
+
+    private async Task ExpectDeadAsync((GetPassportTokenResponse Card, GetQRCodeResponse Qr) passes)
+    {
+        await Errors.ExpectAsync(
+            () => Scanner.ValidatePassportTokenAsync(new ValidatePassportTokenRequest { PassportToken = passes.Card.PassportToken }, ScannerApp()).ResponseAsync,
+            StatusCode.NotFound, "PASSPORT_TOKEN_INVALID");
+        await Errors.ExpectAsync(
+            () => Client.ValidateQRCodeAsync(new ValidateQRCodeRequest { Uuid = passes.Qr.Uuid, Uid = passes.Qr.Uid, VerifyCode = passes.Qr.VerifyCode }).ResponseAsync,
+            StatusCode.NotFound, "ValidateQRCodeResponse.Error__Failed");
+    }
+
     [GeneratedRegex(@"^pan://member\?uuid=(?<uuid>[0-9a-f-]{36})&uid=(?<uid>\d+)&verify_code=(?<code>[A-Za-z0-9_-]{22})$")]
     private static partial Regex Payload();
 }
