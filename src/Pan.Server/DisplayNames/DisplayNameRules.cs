@@ -71,12 +71,14 @@ public static class DisplayNameRules
         // Why: 20 user-perceived characters may still be more than the columns hold (a letter with several combining
         // marks is one character, and NFKC spells out a ligature letter such as U+FDFA in 18); PostgreSQL refuses such a
         // value, which turned a name these rules accepted into INTERNAL when it was written.
-        if (clean.EnumerateRunes().Count() > MaxStoredCodePoints || Key(clean).EnumerateRunes().Count() > MaxKeyCodePoints)
-        {
-            return DisplayNameProblem.Length;
-        }
+        return Fits(clean) ? DisplayNameProblem.None : DisplayNameProblem.Length;
+    }
 
-        return DisplayNameProblem.None;
+    /// <summary>Whether the name and its uniqueness key fit their columns (<see cref="MaxStoredCodePoints"/>, <see cref="MaxKeyCodePoints"/>).</summary>
+    public static bool Fits(string name)
+    {
+        var clean = Clean(name);
+        return clean.EnumerateRunes().Count() <= MaxStoredCodePoints && Key(clean).EnumerateRunes().Count() <= MaxKeyCodePoints;
     }
 
     /// <summary>The uniqueness key: compatibility-normalised (full-width → half-width) and case-folded.</summary>

@@ -21,7 +21,7 @@ public static class GuestProfileInput
     public static GuestProfile Read(ApinodeRequest request)
     {
         var displayName = request.Text("dspName");
-        if (displayName is not null && (DisplayNameRules.Check(displayName) != DisplayNameProblem.None || !Storable(displayName)))
+        if (displayName is not null && DisplayNameRules.Check(displayName) != DisplayNameProblem.None)
         {
             throw new ApinodeException(BadDisplayName, $"dspName must be {DisplayNameRules.MinLength} to {DisplayNameRules.MaxLength} letters, digits, spaces, '_', '-' or '.'.");
         }
@@ -34,14 +34,6 @@ public static class GuestProfileInput
             Aux(request),
             Locale(request));
     }
-
-    /// <summary>
-    /// Whether a display name that passes the rules also fits <c>members.display_name</c> (64) and its key
-    /// <c>display_name_key</c> (128): 20 letters with combining marks, or ones compatibility folding expands (U+FDFA
-    /// becomes 18 characters), may not.
-    /// </summary>
-    private static bool Storable(string displayName) =>
-        DisplayNameRules.Clean(displayName).Length <= 64 && DisplayNameRules.Key(displayName).Length <= 128;
 
     /// <summary><c>_loc</c> 1 = English, 2 = Traditional Chinese; else <c>x-deva-locale</c>; else null (the app's language).</summary>
     public static string? Locale(ApinodeRequest request)

@@ -39,7 +39,7 @@ public static class SocialMemberNames
         var name = kept.ToString().Trim();
         // Why: 20 letters may still be too long to store (combining marks make one letter several UTF-16 units, and
         // U+FDFA folds to 18 characters in the key); drop letters from the end until the name fits its columns.
-        while (name.Length > 0 && !Fits(name))
+        while (name.Length > 0 && !DisplayNameRules.Fits(name))
         {
             var starts = StringInfo.ParseCombiningCharacters(name);
             name = name[..starts[^1]].TrimEnd();
@@ -61,9 +61,6 @@ public static class SocialMemberNames
 
         var stem = string.Concat(parts.Take(DisplayNameRules.MaxLength - suffix.Length)).TrimEnd();
         var candidate = stem + suffix;
-        return DisplayNameRules.Check(candidate) == DisplayNameProblem.None && Fits(candidate) ? candidate : Fallback + suffix;
+        return DisplayNameRules.Check(candidate) == DisplayNameProblem.None ? candidate : Fallback + suffix;
     }
-
-    /// <summary>Whether the name and its uniqueness key fit <c>members.display_name</c> (64) and <c>display_name_key</c> (128).</summary>
-    private static bool Fits(string name) => name.Length <= 64 && DisplayNameRules.Key(name).Length <= 128;
 }
