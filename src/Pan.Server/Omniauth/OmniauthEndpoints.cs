@@ -14,7 +14,8 @@ namespace Pan.Server.Omniauth;
 /// <c>POST /api/v3/verification/email_existed</c>, and <c>POST /api/v3/verification/refresh_token</c> (Pan's addition
 /// for the refresh tokens it hands out). Bodies are forms or JSON objects; clients authenticate with
 /// <c>client_id</c> = a registered Pan app id and <c>client_secret</c> = that app's secret. email_existed is
-/// rate-limited and, as <c>Pan:Captcha:Mode</c> says, needs a reCAPTCHA token (<see cref="EmailExistedCaptcha"/>).
+/// rate-limited and, as <c>Pan:Captcha:Mode</c> says, needs a reCAPTCHA token (<see cref="EmailExistedCaptcha"/>);
+/// through_omniauth of a user bound to no member is rate-limited per client address (<see cref="UnboundSignInLimit"/>).
 /// </summary>
 public static class OmniauthEndpoints
 {
@@ -63,7 +64,8 @@ public static class OmniauthEndpoints
             throw OmniauthException.BadParameter("password", "is too long");
         }
 
-        var request = new SocialSignInRequest(app, new ProviderCredentials(provider, token, secret, bundle, openId), email, password);
+        var ip = SmsKeys.Ip(ClientAddress.Of(context)) ?? "unknown";
+        var request = new SocialSignInRequest(app, new ProviderCredentials(provider, token, secret, bundle, openId), email, password, ip);
         var (member, tokens) = await services.GetRequiredService<SocialSignIn>().SignInAsync(request, cancellationToken);
         return services.GetRequiredService<OmniauthResponses>().Success(member, tokens);
     }

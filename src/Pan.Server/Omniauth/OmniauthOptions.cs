@@ -30,6 +30,13 @@ public sealed class OmniauthOptions : IValidatableObject
     /// <summary><c>icon_default_id</c> of a member without an avatar (null for members with one).</summary>
     public string DefaultIconId { get; set; } = "icon1";
 
+    /// <summary>
+    /// through_omniauth calls of provider users bound to no member that one client address (IPv6: one /64) may make
+    /// per hour (429 beyond): they answer 4028 when the email is a member's. A bound user's sign-in is not counted.
+    /// </summary>
+    [Range(1, 1_000_000, ErrorMessage = "Pan:Omniauth:UnboundSignInsPerIpPerHour must be between 1 and 1000000.")]
+    public int UnboundSignInsPerIpPerHour { get; set; } = 60;
+
     public EmailExistedLimits EmailExisted { get; set; } = new();
 
     public FacebookSettings Facebook { get; set; } = new();

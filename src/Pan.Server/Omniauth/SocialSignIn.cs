@@ -12,8 +12,8 @@ using Pan.Server.Members;
 
 namespace Pan.Server.Omniauth;
 
-/// <summary>What a client sent to <c>through_omniauth</c>, validated.</summary>
-public sealed record SocialSignInRequest(string AppId, ProviderCredentials Provider, string? Email, string? Password);
+/// <summary>What a client sent to <c>through_omniauth</c>, validated; <paramref name="ClientAddress"/> as <c>SmsKeys.Ip</c> keys it.</summary>
+public sealed record SocialSignInRequest(string AppId, ProviderCredentials Provider, string? Email, string? Password, string ClientAddress);
 
 /// <summary>
 /// <c>through_omniauth</c>: the provider vouches for a user; Pan finds the member bound to that provider identity, or
@@ -23,7 +23,9 @@ public sealed record SocialSignInRequest(string AppId, ProviderCredentials Provi
 /// <remarks>
 /// Identities are keyed by (provider, provider user id), never by email alone: an email match only binds when the
 /// member's password is given (4028 without it, 4026 when wrong; wrong attempts count on the member's failure
-/// counter). The email is the <c>email</c> parameter when given, else the provider's. A member created here has no
+/// counter). Because those answers tell whether an email is a member's, the calls of users bound to no member count
+/// against <see cref="UnboundSignInLimit"/> (429 past it, whatever the email); a bound user's sign-in does not.
+/// The email is the <c>email</c> parameter when given, else the provider's. A member created here has no
 /// phone (like an imported member; ValidatePhone can add one later), a display name derived from the provider's name
 /// and its email marked verified only when the provider vouches for exactly that address.
 /// </remarks>
@@ -33,6 +35,7 @@ public sealed class SocialSignIn(
     CredentialStore credentials,
     MemberCreator creator,
     OmniauthTokens tokens,
+    UnboundSignInLimit unboundLimit,
     TimeProvider clock,
     ILogger<SocialSignIn> logger)
 {
@@ -51,11 +54,22 @@ public sealed class SocialSignIn(
             throw OmniauthException.AuthorizationFailed();
         }
 
+        // Why once: a second look-up below is the same call, not another probe.
+        var counted = false;
+        async Task CountUnboundAsync()
+        {
+            if (!counted)
+            {
+                counted = true;
+                await unboundLimit.CountAsync(request.ClientAddress, cancellationToken);
+            }
+        }
+
         // Why a second look: the member found may be deleted before the sign-in's transaction holds it (its identity
         // went with it); the user is then looked up again, as on a sign-in a moment later.
         for (var attempt = 1; attempt <= 2; attempt++)
         {
-            if (await SignInOnceAsync(request, identity, cancellationToken) is { } signedIn)
+            if (await SignInOnceAsync(request, identity, CountUnboundAsync, cancellationToken) is { } signedIn)
             {
                 return signedIn;
             }
@@ -66,13 +80,17 @@ public sealed class SocialSignIn(
     }
 
     /// <summary>One look-up and sign-in; null when the member it found was deleted before its transaction held it.</summary>
-    private async Task<(Member Member, OmniauthTokenPair Tokens)?> SignInOnceAsync(SocialSignInRequest request, ProviderIdentity identity, CancellationToken cancellationToken)
+    private async Task<(Member Member, OmniauthTokenPair Tokens)?> SignInOnceAsync(
+        SocialSignInRequest request, ProviderIdentity identity, Func<Task> countUnbound, CancellationToken cancellationToken)
     {
         var bound = await BoundMemberAsync(identity, cancellationToken);
         if (bound is not null)
         {
             return await SignInBoundAsync(bound, identity, request.AppId, cancellationToken);
         }
+
+        // Why before the email is looked at: past the limit the answer is the same whether the email is a member's or not.
+        await countUnbound();
 
         var email = EmailFor(request.Email, identity);
         var key = EmailAddresses.Key(email);

@@ -12,6 +12,7 @@ public sealed class OmniauthStartupTests
     [InlineData("Pan:Omniauth:Facebook:GraphBaseUrl", "ftp://graph.example.com", "Pan:Omniauth:Facebook:GraphBaseUrl must be an absolute http(s) URL")]
     [InlineData("Pan:Omniauth:TimeoutSeconds", "0", "Pan:Omniauth:TimeoutSeconds must be between 0.05 and 60")]
     [InlineData("Pan:Omniauth:AccessTokenSeconds", "10", "Pan:Omniauth:AccessTokenSeconds must be between 60 and 2592000")]
+    [InlineData("Pan:Omniauth:UnboundSignInsPerIpPerHour", "0", "Pan:Omniauth:UnboundSignInsPerIpPerHour must be between 1 and 1000000")]
     [InlineData("Pan:Omniauth:EmailExisted:CaptchaAfterPerIpPerHour", "-1", "Pan:Omniauth:EmailExisted:CaptchaAfterPerIpPerHour must be at least 0")]
     [InlineData("Pan:Omniauth:Twitter:Apps:com.example.app:ConsumerKey", "key-without-secret", "Pan:Omniauth:Twitter:Apps:com.example.app needs both ConsumerKey and ConsumerSecret")]
     [InlineData("Pan:Omniauth:LinkedIn:IntrospectionUrl", "not a url", "Pan:Omniauth:LinkedIn:IntrospectionUrl must be an absolute http(s) URL")]
