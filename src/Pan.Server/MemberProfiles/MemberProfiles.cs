@@ -94,7 +94,15 @@ public sealed class MemberProfiles(
             ?? throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The new_member_access_token is invalid or expired.");
         // Why: only a phone takes members in; a phoneless member's auth token (imported or guest) names no phone, and moving
         // the joining member under it would leave it phoneless under a stranger's account (or "join" its own).
-        if (!await db.Accounts.AnyAsync(a => a.Id == auth.AccountId && a.PhoneE164 != null, cancellationToken))
+        // A deleted account (its last member's deletion committed after the token was checked) has ended its sessions.
+        var phone = await db.Accounts.AsNoTracking().Where(a => a.Id == auth.AccountId)
+            .Select(a => new { HasPhone = a.PhoneE164 != null, Gone = a.Deleted != null }).FirstAsync(cancellationToken);
+        if (phone.Gone)
+        {
+            throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The current_phone_auth_token is invalid or expired.");
+        }
+
+        if (!phone.HasPhone)
         {
             throw PanError.Of(ValidateErr.Failed, StatusCode.FailedPrecondition, "The current_phone_auth_token is not for a phone; sign in by phone first.");
         }
@@ -122,6 +130,7 @@ public sealed class MemberProfiles(
             SlotFailure.None => new ValidateNewMemberResponse { Object = await MapAsync(member.Uid, cancellationToken) },
             SlotFailure.Full => throw PanError.Of(ValidateErr.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold."),
             SlotFailure.PhoneTaken => throw PanError.Of(ValidateErr.ExistingPhone, StatusCode.AlreadyExists, "This member already belongs to a phone."),
+            SlotFailure.AccountGone => throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The current_phone_auth_token is invalid or expired."),
             _ => throw PanError.Of(ValidateErr.NameInvalid, StatusCode.AlreadyExists, "The display name is taken.", new FieldViolation("display_name", "is taken")),
         };
     }

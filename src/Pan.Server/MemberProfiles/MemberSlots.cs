@@ -104,7 +104,7 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
 
     /// <summary>
     /// Moves member <paramref name="uid"/> under <paramref name="accountId"/> (optionally renaming it) if there is room:
-    /// <see cref="SlotFailure.Full"/> when the phone is full, <see cref="SlotFailure.NameTaken"/> when another member took
+    /// <see cref="SlotFailure.AccountGone"/> when the account was deleted meanwhile, <see cref="SlotFailure.Full"/> when the phone is full, <see cref="SlotFailure.NameTaken"/> when another member took
     /// <paramref name="newName"/> after the caller checked it (the database's unique index decides), <see cref="SlotFailure.PhoneTaken"/>
     /// when the member is under a phone by then (a concurrent move committed first). The member's former account is left without members. <paramref name="alsoInTransaction"/>
     /// runs after the move, inside the same transaction (e.g. ending the member's old sessions).
@@ -128,6 +128,14 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
                 }
 
                 var account = await db.Accounts.FirstAsync(a => a.Id == accountId, cancellationToken);
+                // Why: as in AddAsync, the callers found the phone's account live before this transaction; the deletion of
+                // its last member may have committed since (on PostgreSQL this move then lost on the account's version and
+                // is retrying), and a member moved in now would be live under a deleted account nobody can sign in to.
+                if (account.Deleted is not null)
+                {
+                    return SlotFailure.AccountGone;
+                }
+
                 var live = await db.Members.CountAsync(m => m.AccountId == accountId && m.Deleted == null, cancellationToken);
                 if (live >= options.Value.MaxPerPhone)
                 {

@@ -167,6 +167,10 @@ public sealed class PhoneValidationFlow(
                     throw PanError.Of(E.NameExisting, StatusCode.AlreadyExists, "The display name is taken.");
                 case SlotFailure.PhoneTaken:
                     throw Fail(v2, E.ExistingPhone, E2.ExistingPhone, StatusCode.AlreadyExists, "This member already has a verified phone.");
+                case SlotFailure.AccountGone:
+                    // Why: the phone's account was deleted (its last member's deletion committed) after this step found it;
+                    // the member is not moved under it, and the flow it was started for (joining that account) is over.
+                    throw errors.SessionInvalid();
             }
         }
         else

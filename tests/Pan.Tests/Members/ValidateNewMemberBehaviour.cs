@@ -240,6 +240,40 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
     }
 
     [Fact]
+    public async Task ValidateNewMember_RacingTheDeletionOfThePhonesLastMember_NeverMovesTheMemberUnderTheDeletedAccount()
+    {
+        var commands = new Pan.General.Member.Dangerous.Command.CommandClient(Server.Grpc);
+        // Why several rounds: the two calls must overlap for the race to show; each round is one try at it.
+        for (var round = 0; round < 8; round++)
+        {
+            var owner = await TestMembers.CreateAsync(Server);
+            var joining = await PhonelessMemberAsync();
+            var request = await RequestAsync(owner, joining);
+            var deletion = commands.DeleteMemberAsync(new Pan.General.Member.Dangerous.CmdDeleteMemberRequest
+            {
+                AppId = "jkforum", PanAccessToken = await TestMembers.AccessTokenAsync(Server, owner),
+                DelToken = await Pan.Tests.Foundation.HalfWrittenChecks.VerifyTokenAsync(Server, owner.Uid, Pan.Server.Tokens.VerifyPurposes.Delete),
+            }).ResponseAsync;
+            var moved = ReasonOfAsync(() => Client.ValidateNewMemberAsync(request).ResponseAsync);
+            await deletion;
+            var reason = await moved;
+
+            // Either the move came first (the deletion then took only the owner, and the account stays with the moved
+            // member), or the deletion did (the account is gone with its phone and sessions, and the move is refused
+            // with nothing written: the member stays where it was, signed in): never a member moved under a deleted
+            // account, which nobody could sign in to and whose phone is already free.
+            var accountDeleted = await TestMembers.WithDbAsync(Server, db => db.Accounts.Where(a => a.Id == owner.AccountId).Select(a => a.Deleted != null).SingleAsync());
+            var live = await TestMembers.WithDbAsync(Server, db => db.Members.CountAsync(m => m.AccountId == owner.AccountId && m.Deleted == null));
+            Assert.Equal(accountDeleted ? ("ErrValidateNewMember.TOKEN_INVALID", 0) : (null, 1), (reason, live));
+            if (accountDeleted)
+            {
+                Assert.Equal(joining.AccountId, await AccountOfAsync(joining.Uid));
+                Assert.Equal(joining.Uid, (await Client.MeAsync(new MeRequest { AccessToken = request.NewMemberAccessToken })).User.Uid);
+            }
+        }
+    }
+
+    [Fact]
     public async Task ValidateNewMember_TwoMembersRenamedToOneNameAtOnce_OneIsRenamed_TheOtherIsNameInvalidNeverInternal()
     {
         var owner = await TestMembers.CreateAsync(Server);

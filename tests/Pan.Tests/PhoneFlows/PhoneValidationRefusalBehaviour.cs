@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
 using Pan.General.Member;
 using Pan.Tests.Infrastructure;
 using V1Phase = Pan.General.Member.ValidatePhoneRequest.Types.Phase;
@@ -113,6 +114,51 @@ public abstract class PhoneValidationRefusalBehaviour<TFixture>(TFixture fixture
             () => Client.MeAsync(new MeRequest { AccessToken = access, AppId = "jkforum" }).ResponseAsync, StatusCode.Unauthenticated, "ErrMe.TOKEN_INVALID");
     }
 
+    [Theory]
+    [InlineData(false, "ErrValidatePhone.SESSION_INVALID")]
+    [InlineData(true, "ErrValidatePhoneV2.SESSION_INVALID")]
+    public async Task InputCode_RacingTheDeletionOfThePhonesLastMember_NeverJoinsTheDeletedAccount(bool v2, string reason)
+    {
+        var commands = new Pan.General.Member.Dangerous.Command.CommandClient(fixture.Server.Grpc);
+        // Why several rounds: the two calls must overlap for the race to show; each round is one try at it.
+        for (var round = 0; round < 6; round++)
+        {
+            var (auth, e164) = await Phones.RegisterAsync();
+            var ownerAccess = await Phones.AccessTokenAsync(auth);
+            var ownerUid = (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = ownerAccess })).Info.Uid;
+            var phoneAccount = await Members.TestMembers.WithDbAsync(fixture.Server, db => db.Members.Where(m => m.Uid == ownerUid).Select(m => m.AccountId).SingleAsync());
+            var access = await PhonelessAccessAsync(Phones.NewName());
+            var uid = (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = access })).Info.Uid;
+            var ownAccount = await Members.TestMembers.WithDbAsync(fixture.Server, db => db.Members.Where(m => m.Uid == uid).Select(m => m.AccountId).SingleAsync());
+            var session = await StartAsync(v2, access, "0" + e164[4..]);
+            var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
+            var delToken = await Pan.Tests.Foundation.HalfWrittenChecks.VerifyTokenAsync(fixture.Server, ownerUid, Pan.Server.Tokens.VerifyPurposes.Delete);
+
+            var deletion = commands.DeleteMemberAsync(new Pan.General.Member.Dangerous.CmdDeleteMemberRequest { AppId = "jkforum", PanAccessToken = ownerAccess, DelToken = delToken }).ResponseAsync;
+            var joined = ReasonOfAsync(() => InputCodeAsync(v2, access, session, code));
+            await deletion;
+            var refusal = await joined;
+
+            // The member joined the live phone (the deletion then took only the owner and the account stays), or found
+            // the phone already free and took it under its own account; or the deletion committed while the member was
+            // being moved in, and the step is refused with nothing written (the member stays where it was, signed in).
+            // Never a member moved under the deleted account, which nobody could sign in to and whose phone is free.
+            var (accountOfMember, phoneDeleted) = await Members.TestMembers.WithDbAsync(fixture.Server, async db => (
+                await db.Members.Where(m => m.Uid == uid).Select(m => m.AccountId).SingleAsync(),
+                await db.Accounts.Where(a => a.Id == phoneAccount).Select(a => a.Deleted != null).SingleAsync()));
+            if (refusal is null)
+            {
+                Assert.Equal(phoneDeleted ? ownAccount : phoneAccount, accountOfMember);
+                Assert.Equal(e164, await Members.TestMembers.WithDbAsync(fixture.Server, db => db.Accounts.Where(a => a.Id == accountOfMember).Select(a => a.PhoneE164).SingleAsync()));
+            }
+            else
+            {
+                Assert.Equal((reason, true, ownAccount), (refusal, phoneDeleted, accountOfMember));
+                Assert.Equal(uid, (await Client.MeAsync(new MeRequest { AccessToken = access, AppId = "jkforum" })).User.Uid);
+            }
+        }
+    }
+
     [Fact]
     public async Task ValidatePhone_ForAMemberThatHasAPhone_IsExistingPhone_AndV2BadTokenIsTokenInvalid()
     {
@@ -201,6 +247,21 @@ public abstract class PhoneValidationRefusalBehaviour<TFixture>(TFixture fixture
         await Client.ValidatePhoneAsync(new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.InputName, PhaseSessionToken = session, PhaseInputNameValue = name });
 
     private Task<string> PhonelessAccessAsync(string name) => Phones.PhonelessAccessTokenAsync(fixture.Server, name);
+
+    /// <summary>Null when the call succeeded, else the error reason; INTERNAL or a missing ErrorInfo fails the test.</summary>
+    private static async Task<string?> ReasonOfAsync(Func<Task> call)
+    {
+        try
+        {
+            await call();
+            return null;
+        }
+        catch (RpcException ex)
+        {
+            Assert.NotEqual(StatusCode.Internal, ex.StatusCode);
+            return ex.Info().Reason;
+        }
+    }
 }
 
 public sealed class PhoneValidationRefusalBehaviour_Sqlite(SqlitePhoneFlowFixture f) : PhoneValidationRefusalBehaviour<SqlitePhoneFlowFixture>(f);
