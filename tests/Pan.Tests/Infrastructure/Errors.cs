@@ -18,5 +18,20 @@ public static class Errors
         return ex;
     }
 
+    /// <summary>Null when the call succeeded, else the error reason; INTERNAL or a missing ErrorInfo fails the test (for races whose either outcome is allowed).</summary>
+    public static async Task<string?> ReasonOfAsync(Func<Task> call)
+    {
+        try
+        {
+            await call();
+            return null;
+        }
+        catch (RpcException ex)
+        {
+            Assert.NotEqual(StatusCode.Internal, ex.StatusCode);
+            return ex.Info().Reason;
+        }
+    }
+
     public static BadRequest? BadRequest(this RpcException ex) => ex.GetRpcStatus()?.GetDetail<BadRequest>();
 }

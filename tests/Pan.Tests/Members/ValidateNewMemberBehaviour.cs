@@ -204,7 +204,7 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
             requests.Add(new ValidateNewMemberRequest { CurrentPhoneAuthToken = auth, NewMemberAccessToken = await TestMembers.AccessTokenAsync(Server, joining) });
         }
 
-        var results = await Task.WhenAll(requests.Select(r => ReasonOfAsync(() => Client.ValidateNewMemberAsync(r).ResponseAsync)));
+        var results = await Task.WhenAll(requests.Select(r => Errors.ReasonOfAsync(() => Client.ValidateNewMemberAsync(r).ResponseAsync)));
         Assert.Equal(1, results.Count(r => r is null));
         Assert.All(results.Where(r => r is not null), r => Assert.Equal("ErrValidateNewMember.MAXIMUM_MEMBER", r));
         Assert.Equal(5, await TestMembers.WithDbAsync(Server, db => db.Members.CountAsync(m => m.AccountId == owner.AccountId && m.Deleted == null)));
@@ -227,7 +227,7 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
                 requests.Add(new ValidateNewMemberRequest { CurrentPhoneAuthToken = await TestMembers.AuthTokenAsync(Server, phone), NewMemberAccessToken = access });
             }
 
-            var results = await Task.WhenAll(requests.Select(r => ReasonOfAsync(() => Client.ValidateNewMemberAsync(r).ResponseAsync)));
+            var results = await Task.WhenAll(requests.Select(r => Errors.ReasonOfAsync(() => Client.ValidateNewMemberAsync(r).ResponseAsync)));
 
             // Exactly one phone took the member in; the other call was refused (the member has a phone by then, or its
             // old access token ended with the move) and its phone holds only its owner.
@@ -254,7 +254,7 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
                 AppId = "jkforum", PanAccessToken = await TestMembers.AccessTokenAsync(Server, owner),
                 DelToken = await Pan.Tests.Foundation.HalfWrittenChecks.VerifyTokenAsync(Server, owner.Uid, Pan.Server.Tokens.VerifyPurposes.Delete),
             }).ResponseAsync;
-            var moved = ReasonOfAsync(() => Client.ValidateNewMemberAsync(request).ResponseAsync);
+            var moved = Errors.ReasonOfAsync(() => Client.ValidateNewMemberAsync(request).ResponseAsync);
             await deletion;
             var reason = await moved;
 
@@ -291,7 +291,7 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
             });
         }
 
-        var results = await Task.WhenAll(requests.Select(r => ReasonOfAsync(() => Client.ValidateNewMemberAsync(r).ResponseAsync)));
+        var results = await Task.WhenAll(requests.Select(r => Errors.ReasonOfAsync(() => Client.ValidateNewMemberAsync(r).ResponseAsync)));
         Assert.Equal(1, results.Count(r => r is null));
         Assert.All(results.Where(r => r is not null), r => Assert.Equal("ErrValidateNewMember.NAME_INVALID", r));
         Assert.Equal(1, await TestMembers.WithDbAsync(Server, db => db.Members.CountAsync(m => m.DisplayNameKey == DisplayNameRules.Key(name))));
@@ -315,21 +315,6 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
 
     private Task<long> AccountOfAsync(long uid) =>
         TestMembers.WithDbAsync(Server, db => db.Members.Where(m => m.Uid == uid).Select(m => m.AccountId).SingleAsync());
-
-    /// <summary>Null when the call succeeded, else the error reason; INTERNAL or a missing ErrorInfo fails the test.</summary>
-    private static async Task<string?> ReasonOfAsync(Func<Task> call)
-    {
-        try
-        {
-            await call();
-            return null;
-        }
-        catch (RpcException ex)
-        {
-            Assert.NotEqual(StatusCode.Internal, ex.StatusCode);
-            return ex.Info().Reason;
-        }
-    }
 }
 
 public sealed class ValidateNewMemberBehaviour_Sqlite(SqliteServerFixture f) : ValidateNewMemberBehaviour<SqliteServerFixture>(f);

@@ -135,7 +135,7 @@ public abstract class PhoneValidationRefusalBehaviour<TFixture>(TFixture fixture
             var delToken = await Pan.Tests.Foundation.HalfWrittenChecks.VerifyTokenAsync(fixture.Server, ownerUid, Pan.Server.Tokens.VerifyPurposes.Delete);
 
             var deletion = commands.DeleteMemberAsync(new Pan.General.Member.Dangerous.CmdDeleteMemberRequest { AppId = "jkforum", PanAccessToken = ownerAccess, DelToken = delToken }).ResponseAsync;
-            var joined = ReasonOfAsync(() => InputCodeAsync(v2, access, session, code));
+            var joined = Errors.ReasonOfAsync(() => InputCodeAsync(v2, access, session, code));
             await deletion;
             var refusal = await joined;
 
@@ -247,21 +247,6 @@ public abstract class PhoneValidationRefusalBehaviour<TFixture>(TFixture fixture
         await Client.ValidatePhoneAsync(new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.InputName, PhaseSessionToken = session, PhaseInputNameValue = name });
 
     private Task<string> PhonelessAccessAsync(string name) => Phones.PhonelessAccessTokenAsync(fixture.Server, name);
-
-    /// <summary>Null when the call succeeded, else the error reason; INTERNAL or a missing ErrorInfo fails the test.</summary>
-    private static async Task<string?> ReasonOfAsync(Func<Task> call)
-    {
-        try
-        {
-            await call();
-            return null;
-        }
-        catch (RpcException ex)
-        {
-            Assert.NotEqual(StatusCode.Internal, ex.StatusCode);
-            return ex.Info().Reason;
-        }
-    }
 }
 
 public sealed class PhoneValidationRefusalBehaviour_Sqlite(SqlitePhoneFlowFixture f) : PhoneValidationRefusalBehaviour<SqlitePhoneFlowFixture>(f);
