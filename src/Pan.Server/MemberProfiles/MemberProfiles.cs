@@ -31,19 +31,12 @@ public sealed class MemberProfiles(
         var auth = await tokens.ValidateAuthTokenAsync(request.AuthToken, cancellationToken)
             ?? throw PanError.Of(NewErr.TokenInvalid, StatusCode.Unauthenticated, "The auth_token is invalid or expired.");
         Registration.RegisterFlow.ValidateAppId(request.AppId);
-        // Why: members are kept under a phone (MAXIMUM_MEMBER counts the phone's members), as in ValidateNewMember; an
-        // imported or guest member's auth token names no phone, and a member created there would be under none.
-        // A deleted account (its last member's deletion committed after the token was checked) has ended its sessions.
-        var account = await db.Accounts.AsNoTracking().Where(a => a.Id == auth.AccountId)
-            .Select(a => new { HasPhone = a.PhoneE164 != null, Gone = a.Deleted != null }).FirstAsync(cancellationToken);
-        if (account.Gone)
+        switch (await PhoneAccountAsync(auth.AccountId, cancellationToken))
         {
-            throw PanError.Of(NewErr.TokenInvalid, StatusCode.Unauthenticated, "The auth_token is invalid or expired.");
-        }
-
-        if (!account.HasPhone)
-        {
-            throw PanError.Of(NewErr.Failed, StatusCode.FailedPrecondition, "The auth_token is not for a phone; sign in by phone first.");
+            case PhoneAccount.Gone:
+                throw PanError.Of(NewErr.TokenInvalid, StatusCode.Unauthenticated, "The auth_token is invalid or expired.");
+            case PhoneAccount.NoPhone:
+                throw PanError.Of(NewErr.Failed, StatusCode.FailedPrecondition, "The auth_token is not for a phone; sign in by phone first.");
         }
 
         if (!string.IsNullOrEmpty(request.ConfirmPassword) && string.IsNullOrEmpty(request.Password))
@@ -92,19 +85,12 @@ public sealed class MemberProfiles(
             ?? throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The current_phone_auth_token is invalid or expired.");
         var joining = await tokens.ValidateAccessTokenAsync(request.NewMemberAccessToken, cancellationToken)
             ?? throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The new_member_access_token is invalid or expired.");
-        // Why: only a phone takes members in; a phoneless member's auth token (imported or guest) names no phone, and moving
-        // the joining member under it would leave it phoneless under a stranger's account (or "join" its own).
-        // A deleted account (its last member's deletion committed after the token was checked) has ended its sessions.
-        var phone = await db.Accounts.AsNoTracking().Where(a => a.Id == auth.AccountId)
-            .Select(a => new { HasPhone = a.PhoneE164 != null, Gone = a.Deleted != null }).FirstAsync(cancellationToken);
-        if (phone.Gone)
+        switch (await PhoneAccountAsync(auth.AccountId, cancellationToken))
         {
-            throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The current_phone_auth_token is invalid or expired.");
-        }
-
-        if (!phone.HasPhone)
-        {
-            throw PanError.Of(ValidateErr.Failed, StatusCode.FailedPrecondition, "The current_phone_auth_token is not for a phone; sign in by phone first.");
+            case PhoneAccount.Gone:
+                throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The current_phone_auth_token is invalid or expired.");
+            case PhoneAccount.NoPhone:
+                throw PanError.Of(ValidateErr.Failed, StatusCode.FailedPrecondition, "The current_phone_auth_token is not for a phone; sign in by phone first.");
         }
 
         var member = await db.Members.Include(m => m.Account).FirstAsync(m => m.Uid == joining.Uid, cancellationToken);
@@ -190,6 +176,26 @@ public sealed class MemberProfiles(
         return password is null && question is null
             ? null
             : await credentials.PrepareAsync(password, question?.Question, question?.Answer, cancellationToken);
+    }
+
+    private enum PhoneAccount
+    {
+        Phone,
+        NoPhone,
+        Gone,
+    }
+
+    /// <summary>
+    /// Whether the caller's account can take members (NewMember, ValidateNewMember). Why: only a phone takes members in
+    /// (MAXIMUM_MEMBER counts the phone's members); an imported or guest member's auth token names no phone, and a member
+    /// created or moved there would be under none, or under a stranger's account. A deleted account (its last member's
+    /// deletion committed after the token was checked) has ended its sessions.
+    /// </summary>
+    private async Task<PhoneAccount> PhoneAccountAsync(long accountId, CancellationToken cancellationToken)
+    {
+        var account = await db.Accounts.AsNoTracking().Where(a => a.Id == accountId)
+            .Select(a => new { HasPhone = a.PhoneE164 != null, Gone = a.Deleted != null }).FirstAsync(cancellationToken);
+        return account.Gone ? PhoneAccount.Gone : account.HasPhone ? PhoneAccount.Phone : PhoneAccount.NoPhone;
     }
 
     private async Task<Pan.Atom.Member.Object> MapAsync(long uid, CancellationToken cancellationToken)
