@@ -1,0 +1,68 @@
+using Microsoft.EntityFrameworkCore;
+using Pan.Data.Credentials;
+using Pan.Data.Guests;
+using Pan.Tests.Deletion;
+using Pan.Tests.Infrastructure;
+using PhoneFlowPhones = Pan.Tests.PhoneFlows.Phones;
+
+namespace Pan.Tests.Guests;
+
+/// <summary>
+/// The apinode endpoints racing the deletion of their member (SECURITY 12): what a call writes for the member — a login
+/// token, an activation and its mail or text, a conversion, an activated password — either waits for the deletion and
+/// is not written (the call answers as for an account that is gone), or commits first and is erased by the deletion.
+/// Nothing naming the deleted member is left. <see cref="UncommittedDeletion"/> stops the deletion just before its
+/// commit; on PostgreSQL the call meets it there, on SQLite (one writer at a time) mostly after its commit.
+/// </summary>
+public abstract partial class GuestDeletionBehaviour<TFixture>
+{
+    [Fact]
+    public async Task Login_WhileTheMembersDeletionIsUncommitted_Is3_AndIssuesNoToken()
+    {
+        var (name, passwd, _) = await ConvertAsync();
+        var uid = await DbAsync(db => db.Set<GuestAccount>().Where(g => g.AccountName == name).Select(g => g.Uid).FirstAsync());
+        Task<ApinodeAnswer> call;
+        bool waited;
+        await using (var deletion = await UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, uid))
+        {
+            call = Task.Run(() => PlainApp.CallAsync("login", new Dictionary<string, string> { ["accName"] = name, ["passwd"] = passwd }));
+            waited = await deletion.WaitUntilBlockingAsync(call);
+            await deletion.CommitAsync();
+        }
+
+        var answer = await call;
+        // The seed's "no such account" of login: the name is gone with its member.
+        Assert.Equal((3, false), (answer.Code, answer.HasToken));
+        Assert.Equal(0, await DbAsync(db => db.Set<GuestToken>().CountAsync(t => t.Uid == uid)));
+        Assert.True(waited || fixture.Database.Provider != "postgres", "login answered without waiting for the member's deletion");
+    }
+
+    [Fact]
+    public async Task PendingLogin_WhileTheMembersDeletionIsUncommitted_Is3_AndSendsNoActivation()
+    {
+        // A converted account whose activation text could not be sent: the next login with the right password would
+        // make and text a new code. Its member's deletion is under way meanwhile.
+        var sms = new ApinodeClient(fixture.Server, GuestFixture.SmsApp, fixture.SecretOf(GuestFixture.SmsApp));
+        var temp = await sms.CreateTempAsync();
+        var (_, e164) = PhoneFlowPhones.NewNumber();
+        var passwd = ApinodeClient.ClientHash();
+        fixture.Inbox.FailNext(1);
+        Assert.Equal(30, (await sms.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd }, temp.Token)).Code);
+        var requestsBefore = fixture.Inbox.Requests;
+        Task<ApinodeAnswer> call;
+        bool waited;
+        await using (var deletion = await UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, temp.Id))
+        {
+            call = Task.Run(() => sms.CallAsync("login", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd }));
+            waited = await deletion.WaitUntilBlockingAsync(call);
+            await deletion.CommitAsync();
+        }
+
+        var answer = await call;
+        Assert.Equal((3, false), (answer.Code, answer.Body.TryGetProperty("value", out _)));
+        Assert.Empty(fixture.Inbox.MessagesTo(e164));
+        Assert.Equal(requestsBefore, fixture.Inbox.Requests);
+        Assert.Equal(0, await DbAsync(db => db.Set<GuestActivation>().CountAsync(a => a.Uid == temp.Id)));
+        Assert.True(waited || fixture.Database.Provider != "postgres", "login answered without waiting for the member's deletion");
+    }
+}
