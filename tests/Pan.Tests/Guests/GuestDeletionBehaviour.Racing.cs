@@ -65,4 +65,29 @@ public abstract partial class GuestDeletionBehaviour<TFixture>
         Assert.Equal(0, await DbAsync(db => db.Set<GuestActivation>().CountAsync(a => a.Uid == temp.Id)));
         Assert.True(waited || fixture.Database.Provider != "postgres", "login answered without waiting for the member's deletion");
     }
+
+    [Fact]
+    public async Task ConvertTemp_WhileTheMembersDeletionIsUncommitted_IsMinus3_AndWritesNothing()
+    {
+        // −3 is the answer for a token whose member is deleted; 20 would tell the app the account was converted.
+        var temp = await PlainApp.CreateTempAsync();
+        var name = "gr_" + Guid.NewGuid().ToString("N")[..12];
+        Task<ApinodeAnswer> call;
+        bool waited;
+        await using (var deletion = await UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, temp.Id))
+        {
+            call = Task.Run(() => PlainApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = name, ["passwd"] = ApinodeClient.ClientHash() }, temp.Token));
+            waited = await deletion.WaitUntilBlockingAsync(call);
+            await deletion.CommitAsync();
+        }
+
+        var answer = await call;
+        Assert.Equal((-3, false), (answer.Code, answer.HasToken));
+        Assert.Null(await DbAsync(db => db.Members.Where(m => m.Uid == temp.Id).Select(m => m.Username).FirstAsync()));
+        Assert.False(await DbAsync(db => db.Set<MemberCredential>().AnyAsync(c => c.Uid == temp.Id)));
+        Assert.False(await DbAsync(db => db.Set<GuestAccount>().AnyAsync(g => g.Uid == temp.Id)));
+        Assert.Equal(0, await DbAsync(db => db.Set<GuestToken>().CountAsync(t => t.Uid == temp.Id)));
+        Assert.True((await PlainApp.CallAsync("accNameOk", new Dictionary<string, string> { ["accName"] = name })).Value.GetProperty("isOk").GetBoolean());
+        Assert.True(waited || fixture.Database.Provider != "postgres", "convertTemp answered without waiting for the member's deletion");
+    }
 }
