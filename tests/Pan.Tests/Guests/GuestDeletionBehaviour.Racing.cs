@@ -90,4 +90,43 @@ public abstract partial class GuestDeletionBehaviour<TFixture>
         Assert.True((await PlainApp.CallAsync("accNameOk", new Dictionary<string, string> { ["accName"] = name })).Value.GetProperty("isOk").GetBoolean());
         Assert.True(waited || fixture.Database.Provider != "postgres", "convertTemp answered without waiting for the member's deletion");
     }
+
+    [Fact]
+    public async Task Activate_WhenTheMembersDeletionRunsBeforeItCommits_LeavesNoPasswordOnTheTombstone()
+    {
+        // The other order: activate has started writing (it used up the code) and is held before it stores the password,
+        // by a lock on the credentials table. The deletion runs meanwhile, then activate goes on and commits. The
+        // deletion must still erase what activate stored: it waits for activate's commit, or its erasers miss the
+        // uncommitted password and leave the hash on the tombstone for good. SQLite runs one writer at a time, so there
+        // the two run one after the other.
+        var sms = new ApinodeClient(fixture.Server, GuestFixture.SmsApp, fixture.SecretOf(GuestFixture.SmsApp));
+        var temp = await sms.CreateTempAsync();
+        var (_, e164) = PhoneFlowPhones.NewNumber();
+        Assert.Equal(0, (await sms.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = ApinodeClient.ClientHash() }, temp.Token)).Code);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlowPhones.Wait);
+        Task<ApinodeAnswer> call;
+        Task<UncommittedDeletion>? deleting = null;
+        await using (await DatabaseLock.HoldAsync(fixture.Database, "member_credentials"))
+        {
+            call = Task.Run(() => ApinodeClient.SendAsync(fixture.Server.Http, new HttpRequestMessage(HttpMethod.Get, "/admin/user/activate/" + Uri.EscapeDataString($"{code}@{e164}"))));
+            if (fixture.Database.Provider == "postgres")
+            {
+                Assert.True(await LockWaits.UntilAsync(fixture.Database, 1, call));
+                deleting = Task.Run(() => UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, temp.Id));
+                Assert.True(await LockWaits.UntilAsync(fixture.Database, 2, deleting));
+            }
+        }
+
+        var answer = await call;
+        await using (var deletion = await (deleting ?? UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, temp.Id)))
+        {
+            await deletion.CommitAsync();
+        }
+
+        // The member was live when activate ran, so it activated the account; the deletion then took everything away.
+        Assert.Equal((0, temp.Id), (answer.Code, answer.Id));
+        Assert.False(await DbAsync(db => db.Set<MemberCredential>().AnyAsync(c => c.Uid == temp.Id)));
+        Assert.False(await DbAsync(db => db.Set<GuestAccount>().AnyAsync(g => g.Uid == temp.Id)));
+        Assert.Equal(0, await DbAsync(db => db.Set<GuestActivation>().CountAsync(a => a.Uid == temp.Id)));
+    }
 }
