@@ -12,6 +12,7 @@ using Pan.Server.Accounts;
 using Pan.Server.BruteForce;
 using Pan.Server.Credentials;
 using Pan.Server.Data;
+using Pan.Server.Deletion;
 using Pan.Server.Email;
 using Pan.Server.Errors;
 using Pan.Server.Links;
@@ -124,6 +125,16 @@ public sealed class GuestActivations(
         var now = clock.GetUtcNow();
         var max = options.Value.MaxCodeAttempts;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Why the member's row is taken first: the code was found before this transaction, and the member's deletion may
+        // be running still (PostgreSQL). Taken after the code's row, it deadlocked with a deletion whose erasers wait for
+        // that row, or let the deletion erase the credentials before this stored the password there, leaving the hash on
+        // the tombstone. Taken first, either the deletion ends first and the code is refused (2), or this commits first
+        // and the deletion erases the password it stored.
+        if (!await LiveMembers.LockAsync(db, activation.Uid, cancellationToken))
+        {
+            throw Invalid();
+        }
+
         var won = await db.Set<GuestActivation>()
             .Where(a => a.Id == activation.Id && a.UsedAt == null && a.Expires > now && a.Attempts < max)
             .ExecuteUpdateAsync(u => u.SetProperty(a => a.UsedAt, now), cancellationToken) == 1;

@@ -1,8 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Pan.Data;
 using Pan.Data.Guests;
+using Pan.Data.Members;
 using Pan.Server.Credentials;
 using Pan.Server.Data;
+using Pan.Server.Deletion;
 using Pan.Server.DisplayNames;
 using Pan.Server.Network;
 using EmailSyntax = Pan.Server.Email.EmailAddresses;
@@ -33,8 +35,9 @@ public sealed class GuestConversion(
         await lookups.CountAsync(request, cancellationToken);
         var input = Read(request, app);
         var profile = GuestProfileInput.Read(request);
-        var guest = await db.Set<GuestAccount>().FirstOrDefaultAsync(g => g.Uid == caller.Uid, cancellationToken);
-        if (guest is not { Temporary: true })
+        // Why no row is −3: the row goes only with its member, whose deletion committed after the token was checked.
+        var guest = await db.Set<GuestAccount>().FirstOrDefaultAsync(g => g.Uid == caller.Uid, cancellationToken) ?? throw MemberGone();
+        if (!guest.Temporary)
         {
             throw new ApinodeException(GuestCodes.NotTemporary, "This account is not a temporary account.");
         }
@@ -62,9 +65,21 @@ public sealed class GuestConversion(
         var now = clock.GetUtcNow();
         NewActivation? activation = null;
         ApinodeToken? token = null;
-        var member = await db.Members.FirstAsync(m => m.Uid == caller.Uid, cancellationToken);
+        Member member;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
+            // Why the member's row is taken first: the token was checked before this transaction, and the member's
+            // deletion may have committed since or (PostgreSQL) be running still; its erasers take the guest row this
+            // claims, so a claim that waited for them found no row and answered 20, as if the account were converted.
+            // Taken, either the deletion ends first and this answers −3, writing nothing, or this commits first and
+            // the deletion erases what it wrote (the name, the password, the token).
+            if (!await LiveMembers.LockAsync(db, caller.Uid, cancellationToken))
+            {
+                throw MemberGone();
+            }
+
+            member = await db.Members.FirstAsync(m => m.Uid == caller.Uid, cancellationToken);
+
             // The claim: of concurrent conversions of one account exactly one changes the row.
             var claimed = await db.Set<GuestAccount>().Where(g => g.Uid == caller.Uid && g.Temporary)
                 .ExecuteUpdateAsync(u => u.SetProperty(g => g.Temporary, false), cancellationToken);
@@ -206,6 +221,9 @@ public sealed class GuestConversion(
             ? throw new ApinodeException(GuestCodes.MustBeMobile, "mobile is required: this app activates accounts by SMS.")
             : parsed?.Value;
     }
+
+    /// <summary>−3, as for any token whose member is deleted: the member's deletion committed during the conversion.</summary>
+    private static ApinodeException MemberGone() => new(ApinodeCodes.InvalidToken, "Invalid token.");
 
     /// <summary>The answer to a unique violation: a concurrent request took the display name, the email or the account name.</summary>
     private static ApinodeException Taken(string what, string nameType) =>

@@ -1,8 +1,11 @@
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Pan.Data;
+using Pan.Data.Guests;
+using Pan.Data.Members;
 using Pan.Server.BruteForce;
 using Pan.Server.Credentials;
+using Pan.Server.Deletion;
 using Pan.Server.Network;
 
 namespace Pan.Server.Guests;
@@ -20,7 +23,8 @@ public sealed record AccountNameAvailability([property: JsonPropertyName("isOk")
 /// <c>login</c> (account name + client-hashed password → a token valid <c>Pan:Guests:LoginTokenDays</c>), <c>logout</c>
 /// (revokes the caller's token) and <c>accNameOk</c> (whether an account name of the app's type is free). Unknown names,
 /// wrong passwords and locked accounts all answer 3 after the same work (one Argon2id check); only the right password of
-/// an account still waiting for activation answers 4, and sends the activation again when none is live.
+/// an account still waiting for activation answers 4, and sends the activation again when none is live. A member whose
+/// deletion commits while login runs answers 3 too, with no token issued and no activation written or sent.
 /// </summary>
 public sealed class GuestSignIn(
     PanDbContext db,
@@ -62,14 +66,7 @@ public sealed class GuestSignIn(
             var actId = live?.ActId;
             if (live is null && account.ActScheme != 0)
             {
-                var member = await db.Members.AsNoTracking().FirstAsync(m => m.Uid == account.Uid, cancellationToken);
-                var target = account.ActScheme == 1 ? member.EmailKey : account.MobileE164;
-                if (target is not null)
-                {
-                    var fresh = await activations.CreateAsync(account.Uid, account.ActScheme, target, cancellationToken);
-                    var sent = await activations.DeliverAsync(fresh, account.Uid, member.DisplayName, member.Locale, ClientAddress.Of(request.Http), cancellationToken);
-                    actId = sent ? fresh.ActId : null;
-                }
+                actId = await ResendActivationAsync(account, request, cancellationToken);
             }
 
             throw new ApinodeException(GuestCodes.NotActivated, "The account has not been activated yet.",
@@ -81,9 +78,19 @@ public sealed class GuestSignIn(
             throw Failed();
         }
 
+        // Why the member is held first: it was found before this transaction, and its deletion may have committed since
+        // or (PostgreSQL) be running still; its erasers would then not see this token. Held, either the deletion ends
+        // first and no token is issued (3, as for a name that is gone), or this commits first and the deletion erases it.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await LiveMembers.HoldAsync(db, account.Uid, cancellationToken))
+        {
+            throw Failed();
+        }
+
         var signedIn = await db.Members.AsNoTracking().Where(m => m.Uid == account.Uid)
             .Select(m => new { m.DisplayName, m.TokenGeneration }).FirstAsync(cancellationToken);
         var token = await tokens.IssueAsync(account.Uid, signedIn.TokenGeneration, app.AppId, GuestTokens.LoginKind, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return ApinodeResult.Ok(new GuestLoginValue(account.Uid, account.Uid, signedIn.DisplayName ?? string.Empty), token);
     }
 
@@ -98,6 +105,41 @@ public sealed class GuestSignIn(
         var name = names.Parse(app.AccountNameType, request.Text("accName"))
             ?? throw new ApinodeException(GuestCodes.MissingAccountName, $"Not a valid account name (this app's account names are: {app.AccountNameType}).");
         return ApinodeResult.Ok(new AccountNameAvailability(!await directory.IsTakenAsync(name, null, cancellationToken)));
+    }
+
+    /// <summary>
+    /// Makes a new activation for a pending account that has none live and sends it; its actID, or null when it could not
+    /// be sent (or the account has no address to send to). 3 when the member's deletion committed meanwhile.
+    /// </summary>
+    /// <remarks>
+    /// Why the member is held while the activation is written, and the send waits for that commit: a deletion then
+    /// either ends first, and nothing is written or sent, or it waits for this commit and its erasers remove the
+    /// activation (the code or link sent goes nowhere).
+    /// </remarks>
+    private async Task<string?> ResendActivationAsync(GuestAccount account, ApinodeRequest request, CancellationToken cancellationToken)
+    {
+        NewActivation fresh;
+        Member member;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            if (!await LiveMembers.HoldAsync(db, account.Uid, cancellationToken))
+            {
+                throw Failed();
+            }
+
+            member = await db.Members.AsNoTracking().FirstAsync(m => m.Uid == account.Uid, cancellationToken);
+            var target = account.ActScheme == 1 ? member.EmailKey : account.MobileE164;
+            if (target is null)
+            {
+                return null;
+            }
+
+            fresh = await activations.CreateAsync(account.Uid, account.ActScheme, target, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        var sent = await activations.DeliverAsync(fresh, account.Uid, member.DisplayName, member.Locale, ClientAddress.Of(request.Http), cancellationToken);
+        return sent ? fresh.ActId : null;
     }
 
     /// <summary>The password of an account waiting for activation, checked through the failure counter; 3 unless right.</summary>

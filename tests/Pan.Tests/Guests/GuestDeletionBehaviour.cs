@@ -16,7 +16,7 @@ namespace Pan.Tests.Guests;
 /// token, and its password once it has one) gives a del_token, <c>delete</c> spends it on the whole account. A member
 /// with a phone is sent to the SMS step-up instead.
 /// </summary>
-public abstract class GuestDeletionBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+public abstract partial class GuestDeletionBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
     where TFixture : GuestFixture
 {
     private TimeSpan VerifyTokenLifetime => fixture.Server.Services.GetRequiredService<IOptions<TokenOptions>>().Value.VerifyTokenLifetime;
