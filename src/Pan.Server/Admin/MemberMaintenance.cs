@@ -19,7 +19,8 @@ namespace Pan.Server.Admin;
 /// of <see cref="AdminActions"/>; every failure is the RPC's seed error.
 /// </summary>
 public sealed class MemberMaintenance(
-    PanDbContext db, PasswordPolicy policy, CredentialStore credentials, TokenService tokens, FailureCounter failures, TimeProvider clock)
+    PanDbContext db, PasswordPolicy policy, CredentialStore credentials, TokenService tokens, FailureCounter failures,
+    Recovery.ResetProofRevoker resetProofs, TimeProvider clock)
 {
     /// <summary>Passwords longer than this (UTF-16 units) are refused before the policy or the hash sees them.</summary>
     public const int MaxPasswordLength = 4096;
@@ -69,7 +70,8 @@ public sealed class MemberMaintenance(
     /// Sets the member's email and marks it verified (the admin vouches for it; no verification mail is sent). Only
     /// another member's verified address is in use: other members' unverified claims on it stay, unverifiable (see
     /// EmailVerification). The unique index on verified <c>email_key</c>s decides races: EmailInUseInPan. A concurrent
-    /// edit of the member: UpdateEmailFailed.
+    /// edit of the member: UpdateEmailFailed. A new address ends the reset proofs that came through the old one, in the
+    /// same transaction (<see cref="Recovery.ResetProofRevoker.RevokeEmailProofsAsync"/>).
     /// </summary>
     public async Task ChangeEmailAsync(long uid, string email, CancellationToken cancellationToken)
     {
@@ -82,6 +84,7 @@ public sealed class MemberMaintenance(
             throw EmailInUse();
         }
 
+        var moved = member.EmailKey != key;
         member.Email = address;
         member.EmailKey = key;
         member.EmailVerified = true;
@@ -89,6 +92,12 @@ public sealed class MemberMaintenance(
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            if (moved)
+            {
+                // Why: support moves an address that is no longer the member's; a reset mailed there before (a fetched
+                // auth_reset_token, a code, a link) must not set the password afterwards. In AdminActions' transaction.
+                await resetProofs.RevokeEmailProofsAsync(uid, cancellationToken);
+            }
         }
         catch (DbUpdateConcurrencyException)
         {

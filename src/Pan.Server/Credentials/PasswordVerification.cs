@@ -12,7 +12,11 @@ namespace Pan.Server.Credentials;
 /// VerifyMemberByPassword: re-authentication by display name or email, password and (when the member has one) the
 /// security answer, for a verify token. The operation the token unlocks is named in <c>session_token</c> as in
 /// VerifyPhoneCode: <c>update-credential</c> (the default when empty: this RPC exists for credential changes),
-/// <c>switch-member</c> or <c>delete</c>.
+/// <c>switch-member</c> or <c>delete</c>. The token is bound to the member whose password was proved (the one
+/// display_name or email names, not necessarily the caller of a later call), and <c>switch-member</c> and <c>delete</c>
+/// are stored as their password proofs (<see cref="VerifyPurposes.ByPassword"/>): a password proves one member, not the
+/// phone, so such a token reaches the phone's other members only from a session that proved the phone (SwitchMember,
+/// DeleteAccount; SECURITY 13).
 /// </summary>
 /// <remarks>
 /// Unknown member, wrong password, wrong answer, a member without a password and a locked account all answer the same
@@ -78,7 +82,7 @@ public sealed class PasswordVerification(TokenService tokens, CredentialStore st
             throw PanError.Of(Err.AuthFailed, StatusCode.PermissionDenied, "The member or password is wrong.");
         }
 
-        var verify = await tokens.IssueVerifyTokenAsync(stored!.Uid, operation, cancellationToken);
+        var verify = await tokens.IssueVerifyTokenAsync(stored!.Uid, VerifyPurposes.ByPassword(operation), cancellationToken);
         return new VerifyMemberByPasswordResponse { VerifyToken = verify.Token };
     }
 

@@ -76,7 +76,8 @@ public sealed class MemberDeletion(
                     return DeletionOutcome.HasPhone;
                 }
 
-                if (!await tokens.ConsumeVerifyTokenAsync(delToken, caller.Uid, VerifyPurposes.Delete, cancellationToken))
+                var proof = await ConsumeDelTokenAsync(delToken, caller.Uid, cancellationToken);
+                if (proof is null)
                 {
                     await tx.RollbackAsync(cancellationToken);
                     await audit.WriteAsync(actor, action, target, "denied: del_token invalid", cancellationToken);
@@ -85,6 +86,15 @@ public sealed class MemberDeletion(
 
                 var account = await db.Accounts.FirstAsync(a => a.Id == caller.AccountId, cancellationToken);
                 var live = await db.Members.Where(m => m.AccountId == account.Id && m.Deleted == null).OrderBy(m => m.Uid).ToListAsync(cancellationToken);
+                // Why: a password proves its member, not the phone; from a session that proved no more than that member,
+                // it deletes that member, never the phone's other members (SECURITY 13 and 19). The rollback leaves the
+                // del_token usable (for DeleteMember). With no other live member, DeleteAccount takes what DeleteMember would.
+                if (wholeAccount && proof == VerifyPurposes.DeleteByPassword && !caller.ProvesThePhone && live.Any(m => m.Uid != caller.Uid))
+                {
+                    await tx.RollbackAsync(cancellationToken);
+                    await audit.WriteAsync(actor, action, target, "denied: a password del_token of a session that proved one member", cancellationToken);
+                    return DeletionOutcome.Denied;
+                }
                 var doomed = wholeAccount ? live : live.Where(m => m.Uid == caller.Uid).ToList();
                 if (doomed.Count == 0)
                 {
@@ -138,6 +148,24 @@ public sealed class MemberDeletion(
                 await Task.Delay(Random.Shared.Next(5, 25) * attempt, cancellationToken);
             }
         }
+    }
+
+    /// <summary>
+    /// Spends the del_token of member <paramref name="uid"/> (in the caller's transaction): the purpose it proved, the SMS
+    /// step-up's <see cref="VerifyPurposes.Delete"/> or VerifyMemberByPassword's <see cref="VerifyPurposes.DeleteByPassword"/>,
+    /// or null when it is neither (wrong, expired, used, another member's or another operation's).
+    /// </summary>
+    private async Task<string?> ConsumeDelTokenAsync(string delToken, long uid, CancellationToken cancellationToken)
+    {
+        foreach (var purpose in new[] { VerifyPurposes.Delete, VerifyPurposes.DeleteByPassword })
+        {
+            if (await tokens.ConsumeVerifyTokenAsync(delToken, uid, purpose, cancellationToken))
+            {
+                return purpose;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Leaves the tombstone: uid, object_id, hash_uid, account, created, deleted (and bookkeeping columns).</summary>

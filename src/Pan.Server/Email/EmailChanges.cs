@@ -47,6 +47,7 @@ public sealed class EmailChanges(
     DeliveryGate gate,
     Mailer mailer,
     EmailNotices notices,
+    Recovery.ResetProofRevoker resetProofs,
     TimeProvider clock)
 {
     public async Task<EmailChangeResult> RequestAsync(long uid, string email, string? redirect, CancellationToken cancellationToken)
@@ -123,7 +124,8 @@ public sealed class EmailChanges(
     }
 
     /// <summary>
-    /// Stores the planned address (unverified) and a new challenge in the caller's transaction. An unverified address
+    /// Stores the planned address (unverified) and a new challenge in the caller's transaction, ending the reset proofs
+    /// that came through the address it replaces (<see cref="Recovery.ResetProofRevoker.RevokeEmailProofsAsync"/>). An unverified address
     /// never collides on the email index, so another member verifying the address meanwhile leaves this claim
     /// unverifiable, not refused. The caller takes <see cref="LiveMembers.LockAsync"/> first in that transaction and
     /// records nothing when it answers false.
@@ -141,11 +143,18 @@ public sealed class EmailChanges(
         }
 
         var member = await db.Members.FirstAsync(m => m.Uid == change.Member.Uid, cancellationToken);
+        var moved = member.EmailKey != change.Key;
         member.Email = change.Address;
         member.EmailKey = change.Key;
         member.EmailVerified = false;
         member.Modified = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
+        if (moved)
+        {
+            // Why: a reset mailed to the address being replaced must not set the password afterwards.
+            await resetProofs.RevokeEmailProofsAsync(member.Uid, cancellationToken);
+        }
+
         return await codes.IssueAsync(member.Uid, EmailPurposes.VerifyEmail, change.Key, change.Redirect, cancellationToken);
     }
 

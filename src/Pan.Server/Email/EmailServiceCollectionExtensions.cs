@@ -54,7 +54,8 @@ public static class EmailServiceCollectionExtensions
         services.AddScoped<RecoveryCaptcha>();
         services.AddScoped<RecoveryMembers>();
         services.AddScoped<ResetGrants>();
-        services.AddScoped<IPasswordChangeRevoker, ResetProofRevoker>();
+        services.AddScoped<ResetProofRevoker>();
+        services.AddScoped<IPasswordChangeRevoker>(sp => sp.GetRequiredService<ResetProofRevoker>());
         services.AddScoped<ResetCompletion>();
         services.AddScoped<EmailRecovery>();
         services.AddScoped<PhoneRecovery>();

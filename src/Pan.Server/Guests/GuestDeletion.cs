@@ -64,7 +64,7 @@ public sealed class GuestDeletion(PanDbContext db, CredentialStore credentials, 
             ?? throw new ApinodeException(GuestCodes.MissingDelToken, "delToken is missing: ask deleteVerify for one.");
         var member = await db.Members.AsNoTracking().Where(m => m.Uid == caller.Uid)
             .Select(m => new { m.ObjectId, m.AccountId }).FirstAsync(cancellationToken);
-        var who = new AccessTokenInfo(caller.Uid, member.ObjectId, member.AccountId, 0, caller.AppId, DateTimeOffset.MaxValue);
+        var who = new AccessTokenInfo(caller.Uid, member.ObjectId, member.AccountId, 0, caller.AppId, DateTimeOffset.MaxValue, string.Empty);
         return await deletion.DeletePhonelessAccountAsync(who, delToken, cancellationToken) switch
         {
             DeletionOutcome.HasPhone => throw HasPhone(),

@@ -20,7 +20,8 @@ namespace Pan.Server.MemberProfiles;
 /// <summary>
 /// Several member profiles under one phone: NewMember adds one (never past Pan:Members:MaxPerPhone, even under
 /// parallel requests), ValidateNewMember brings a member that has no phone yet (imported or guest) under the caller's
-/// phone, and SwitchMember hands out an auth token for another member of the same phone after an SMS step-up.
+/// phone, and SwitchMember hands out an auth token for another member of the same phone after a step-up (see
+/// <see cref="SwitchMethod"/> for which proofs reach which member).
 /// </summary>
 public sealed class MemberProfiles(
     PanDbContext db, TokenService tokens, MemberSlots slots, DisplayNameDirectory names, ObjectMapper mapper, TimeProvider clock,
@@ -139,15 +140,42 @@ public sealed class MemberProfiles(
         var to = await db.Members.AsNoTracking()
             .FirstOrDefaultAsync(m => m.ObjectId == target && m.AccountId == caller.AccountId && m.Deleted == null, cancellationToken)
             ?? throw PanError.Of(SwitchErr.Failed, StatusCode.NotFound, "No such member under this phone.");
+        var proof = await tokens.FindVerifyTokenAsync(request.VerifyToken, cancellationToken) ?? throw VerifyTokenInvalid();
+        var authMethod = SwitchMethod(caller, to.Uid, proof.Uid, proof.Purpose)
+            ?? throw (proof.Uid == caller.Uid && proof.Purpose == VerifyPurposes.SwitchMemberByPassword
+                ? PanError.Of(SwitchErr.VerifyTokenInvalid, StatusCode.PermissionDenied,
+                    "This session proved one member, not the phone: switch with the SMS step-up (VerifyPhoneCode) or the target member's own password.")
+                : VerifyTokenInvalid());
+
         // Why the proof overload: the verify token is spent in the transaction that opens the target's session, so a
         // session that cannot be opened leaves the token usable (SECURITY 21).
         var auth = await tokens.IssueAuthTokenAsync(
-                AuthMethods.Switch,
-                async ct => await tokens.ConsumeVerifyTokenAsync(request.VerifyToken, caller.Uid, VerifyPurposes.SwitchMember, ct) ? AuthSubject.Of(to) : null,
+                authMethod,
+                async ct => await tokens.ConsumeVerifyTokenAsync(request.VerifyToken, proof.Uid, proof.Purpose, ct) ? AuthSubject.Of(to) : null,
                 cancellationToken)
-            ?? throw PanError.Of(SwitchErr.VerifyTokenInvalid, StatusCode.PermissionDenied, "The verify_token is invalid, expired, used or for another operation.");
+            ?? throw VerifyTokenInvalid();
         return new SwitchMemberResponse { AuthToken = auth.Token, ObjectId = to.ObjectId.ToString() };
     }
+
+    /// <summary>
+    /// The auth method of the session a switch with this verify token opens, or null when the token does not allow it.
+    /// A proof of the phone (the caller's SMS step-up) switches to any member of the phone, and so does a proof of the
+    /// caller's own password from a session that itself proved the phone: both open a phone-level session. A proof of
+    /// the target's own password (VerifyMemberByPassword naming the target) switches to that member from any session,
+    /// as signing in with that password would: the session it opens is member-bound (auth-by-password) unless the caller's
+    /// session proved the phone. Why not the caller's own password from a member-bound session: it is what the caller
+    /// signed in with, so it proves nothing more than the session already did, and never the phone (SECURITY 13 and 19).
+    /// </summary>
+    private static string? SwitchMethod(AccessTokenInfo caller, long targetUid, long proofUid, string purpose) => purpose switch
+    {
+        VerifyPurposes.SwitchMember when proofUid == caller.Uid => AuthMethods.Switch,
+        VerifyPurposes.SwitchMemberByPassword when proofUid == caller.Uid && caller.ProvesThePhone => AuthMethods.Switch,
+        VerifyPurposes.SwitchMemberByPassword when proofUid == targetUid => caller.ProvesThePhone ? AuthMethods.Switch : AuthMethods.Password,
+        _ => null,
+    };
+
+    private static Grpc.Core.RpcException VerifyTokenInvalid() =>
+        PanError.Of(SwitchErr.VerifyTokenInvalid, StatusCode.PermissionDenied, "The verify_token is invalid, expired, used or for another operation.");
 
     /// <summary>
     /// Checks and hashes the optional password and security question of a new member before it is created (they are

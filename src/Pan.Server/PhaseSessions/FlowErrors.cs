@@ -60,6 +60,9 @@ public sealed class FlowErrors
     public RpcException SessionInvalid() =>
         sessionInvalid(StatusCode.Unauthenticated, "The phase_session_token is unknown, expired or belongs to another flow; start again.");
 
+    /// <summary>SESSION_INVALID with a message of its own (the flow ended for a reason the generic text does not name).</summary>
+    public RpcException SessionInvalid(string message) => sessionInvalid(StatusCode.Unauthenticated, message);
+
     public RpcException CodeInvalid(CodeCheck check) => codeInvalid(StatusCode.InvalidArgument, check switch
     {
         CodeCheck.Expired => "The code has expired; ask for a new one.",

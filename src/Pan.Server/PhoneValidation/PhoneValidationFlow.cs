@@ -146,6 +146,8 @@ public sealed class PhoneValidationFlow(
     /// (or binding the phone to its own account), its migration status, ending its old sessions (the token generation
     /// bump) and opening the phone-level auth session. A refusal (MAXIMUM_MEMBER, NAME_EXISTING, EXISTING_PHONE) or a
     /// failure half-way leaves all of it unwritten and the phase session usable: the same request may be sent again.
+    /// The one exception is a phone whose account was deleted meanwhile (SESSION_INVALID): nothing else is written, but
+    /// the phase session is spent, since the account it was opened to join is gone.
     /// </summary>
     private async Task<string> FinishAsync(bool v2, FlowErrors errors, PhaseSession session, AccessTokenInfo caller, string? newName, CancellationToken cancellationToken)
     {
@@ -170,7 +172,11 @@ public sealed class PhoneValidationFlow(
                 case SlotFailure.AccountGone:
                     // Why: the phone's account was deleted (its last member's deletion committed) after this step found it;
                     // the member is not moved under it, and the flow it was started for (joining that account) is over.
-                    throw errors.SessionInvalid();
+                    // The phase session is spent so that SESSION_INVALID says what it means (the flow is dead): the same
+                    // code does not quietly take the now free phone instead, and a flow started again looks the phone up
+                    // afresh (as a Login flow opened for a phone without a member stays refused once the phone has one).
+                    await sessions.CompleteAsync(session, cancellationToken);
+                    throw errors.SessionInvalid("The phone's account was deleted meanwhile; this flow is over: start again.");
             }
         }
         else

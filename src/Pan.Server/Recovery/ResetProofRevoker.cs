@@ -22,6 +22,28 @@ namespace Pan.Server.Recovery;
 /// </remarks>
 public sealed class ResetProofRevoker(PanDbContext db, TimeProvider clock) : IPasswordChangeRevoker
 {
+    /// <summary>
+    /// A change of the member's email address ends the reset proofs that came through an address: unspent
+    /// auth_reset_tokens of the email channel and the mailed reset codes and links (the reset-by-phone proofs stay). Runs
+    /// in the change's transaction (the admin's ChangeMemberEmail, <see cref="EmailChanges.RecordAsync"/>).
+    /// </summary>
+    /// <remarks>
+    /// Why: an address is changed when it is no longer the member's (a mailbox lost or given up, support moving it), and
+    /// whoever reads the old mailbox could otherwise still set the password with what the mail gave: a token fetched
+    /// before the change stayed good for its minutes, and a code or link came back to life once the old address was set
+    /// again. The codes are marked used (not deleted), as on a password change.
+    /// </remarks>
+    public async Task RevokeEmailProofsAsync(long uid, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await db.Set<StoredVerifyToken>()
+            .Where(t => t.Uid == uid && t.UsedAt == null && t.Purpose == ResetChannels.Email)
+            .ExecuteUpdateAsync(u => u.SetProperty(t => t.UsedAt, now), cancellationToken);
+        await db.Set<EmailCode>()
+            .Where(c => c.Uid == uid && c.Purpose == EmailPurposes.Reset && c.UsedAt == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.UsedAt, now), cancellationToken);
+    }
+
     public async Task RevokeAsync(long uid, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();

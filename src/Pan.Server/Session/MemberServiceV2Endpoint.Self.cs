@@ -36,8 +36,11 @@ public sealed partial class MemberServiceV2Endpoint
 
     /// <summary>
     /// The other live members under the caller's phone, oldest first (empty when there are none). They are shown in
-    /// the self view (phone, email, …) because they belong to the same phone holder. A token that is unknown,
-    /// expired, revoked or whose member was deleted: UNAUTHENTICATED ErrOtherMember.TOKEN_INVALID.
+    /// the self view (phone, email, …) because they belong to the same phone holder. A token whose session proved one
+    /// member, not the phone (a password, email-code, hand-off or social sign-in; <see cref="AuthMethods.IsMemberBound"/>),
+    /// gets an empty list: AccessToken answers such a session's other members like members of another phone, and
+    /// their self-only fields are not its to see. A token that is unknown, expired, revoked or whose member was
+    /// deleted: UNAUTHENTICATED ErrOtherMember.TOKEN_INVALID.
     /// </summary>
     public override async Task<OtherMemberResponse> OtherMember(OtherMemberRequest request, ServerCallContext context)
     {
@@ -47,9 +50,14 @@ public sealed partial class MemberServiceV2Endpoint
             throw PanError.Of(ErrOtherMember.Types.General.TokenInvalid, StatusCode.Unauthenticated, "The access token is not valid.");
         }
 
+        var response = new OtherMemberResponse();
+        if (!found.Info.ProvesThePhone)
+        {
+            return response;
+        }
+
         var others = await Resolve<MemberDirectory>(context).OthersAsync(found.Member.Account!, found.Member.Uid, context.CancellationToken);
         var mapper = Resolve<ObjectMapper>(context);
-        var response = new OtherMemberResponse();
         response.Objects.AddRange(others.Select(m => mapper.ToObject(m, self: true, others.Count + 1)));
         return response;
     }

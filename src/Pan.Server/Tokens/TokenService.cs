@@ -23,21 +23,33 @@ public static class AuthMethods
 
     /// <summary>
     /// Whether a session opened by <paramref name="authMethod"/> speaks for its own member only, not for the phone: a
-    /// password or an email code proves one member, and a hand-off's login token carries the one member signed in to
-    /// the app that made it. Such an auth token yields access tokens for that member alone; reaching another member of
-    /// the phone takes SwitchMember and its step-up (SECURITY 13), as the sign-in pages offer the member chooser only
-    /// after a phone sign-in. A phone sign-in (Login by phone, Register, ValidatePhone) proves the phone, which holds
-    /// every member under it; SwitchMember's token was opened after a step-up that could have switched to any member
-    /// of the phone, so it stays phone-level too.
+    /// password or an email code proves one member, a hand-off's login token carries the one member signed in to the
+    /// app that made it, and a social login (<c>auth-by-omniauth</c>) proves the member its provider identity is linked
+    /// to. Such a session yields access tokens for that member alone, sees no other member of the phone (OtherMember),
+    /// and reaches one only through SwitchMember with a proof of the phone (the SMS step-up) or of that member's own
+    /// password (SECURITY 13 and 19), as the sign-in pages offer the member chooser only after a phone sign-in. A phone
+    /// sign-in (Login by phone, Register, ValidatePhone) proves the phone, which holds every member under it; a
+    /// SwitchMember session opened after a proof of the phone stays phone-level too. Any other method is member-bound:
+    /// a new way to sign in reaches the phone only once it is listed here as proving it.
     /// </summary>
-    public static bool IsMemberBound(string authMethod) => authMethod is Password or EmailCode or LoginToken;
+    public static bool IsMemberBound(string authMethod) => !ProvesThePhone(authMethod);
+
+    /// <summary>Whether a session opened by <paramref name="authMethod"/> proved the phone (see <see cref="IsMemberBound"/>).</summary>
+    public static bool ProvesThePhone(string authMethod) => authMethod is Phone or Switch;
 }
 
 /// <summary>What a valid auth token says. <see cref="SessionId"/> is the server-side session that revocation ends.</summary>
 public sealed record AuthTokenClaims(long Uid, Guid ObjectId, long AccountId, long SessionId, DateTimeOffset Expires, string AuthMethod);
 
-/// <summary>What a valid per-app access token says.</summary>
-public sealed record AccessTokenInfo(long Uid, Guid ObjectId, long AccountId, long SessionId, string AppId, DateTimeOffset Expires);
+/// <summary>
+/// What a valid per-app access token says. <see cref="AuthMethod"/> is how its session was opened (see
+/// <see cref="AuthMethods.IsMemberBound"/>).
+/// </summary>
+public sealed record AccessTokenInfo(long Uid, Guid ObjectId, long AccountId, long SessionId, string AppId, DateTimeOffset Expires, string AuthMethod)
+{
+    /// <summary>Whether the token's session proved the phone rather than its one member.</summary>
+    public bool ProvesThePhone => AuthMethods.ProvesThePhone(AuthMethod);
+}
 
 public sealed record IssuedToken(string Token, DateTimeOffset Expires)
 {
@@ -291,7 +303,7 @@ public sealed class TokenService(
 
         row.Member.Account = row.Account;
         var member = row.Member;
-        var info = new AccessTokenInfo(member.Uid, member.ObjectId, member.AccountId, row.SessionId, row.AppId, row.Expires);
+        var info = new AccessTokenInfo(member.Uid, member.ObjectId, member.AccountId, row.SessionId, row.AppId, row.Expires, row.AuthMethod);
         if (member.Deleted is null)
         {
             cache.Add(hash, info, member, row.Account, stamp, now);
@@ -389,6 +401,26 @@ public sealed class TokenService(
         return await LiveVerifyTokens(hash, uid, purpose, clock.GetUtcNow()).AsNoTracking().AnyAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// The member and purpose of a verify token that may still be consumed (unused, unexpired), without spending it; null
+    /// otherwise. Why: a caller that accepts more than one kind of proof (SwitchMember) reads which one it was given, then
+    /// spends exactly that one with <see cref="ConsumeVerifyTokenAsync"/>.
+    /// </summary>
+    public async Task<(long Uid, string Purpose)?> FindVerifyTokenAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (OpaqueTokens.Hash(token) is not { } hash)
+        {
+            return null;
+        }
+
+        var now = clock.GetUtcNow();
+        var found = await db.Set<StoredVerifyToken>().AsNoTracking()
+            .Where(t => t.Hash == hash && t.UsedAt == null && t.Expires > now)
+            .Select(t => new { t.Uid, t.Purpose })
+            .FirstOrDefaultAsync(cancellationToken);
+        return found is null ? null : (found.Uid, found.Purpose);
+    }
+
     /// <summary>The verify token of <paramref name="hash"/> while it may still be consumed by this member for this purpose.</summary>
     private IQueryable<StoredVerifyToken> LiveVerifyTokens(byte[] hash, long uid, string purpose, DateTimeOffset now) =>
         db.Set<StoredVerifyToken>().Where(t => t.Hash == hash && t.UsedAt == null && t.Expires > now && t.Uid == uid && t.Purpose == purpose);
@@ -417,7 +449,7 @@ public sealed class TokenService(
                 join m in db.Members on t.Uid equals m.Uid
                 join a in db.Accounts on m.AccountId equals a.Id
                 where t.Hash == hash && t.Expires > now && s.Revoked == null && m.TokenGeneration == t.TokenGeneration
-                select new AccessTokenRow(t.Hash, t.SessionId, t.AppId, t.Expires, m, a))
+                select new AccessTokenRow(t.Hash, t.SessionId, t.AppId, t.Expires, s.AuthMethod, m, a))
             .AsNoTracking()
             .SingleOrDefault());
 
@@ -437,12 +469,27 @@ public sealed class TokenService(
 }
 
 /// <summary>One row of the access-token lookup: the token's fields with its member and the member's account.</summary>
-internal sealed record AccessTokenRow(byte[] Hash, long SessionId, string AppId, DateTimeOffset Expires, Member Member, Account Account);
+internal sealed record AccessTokenRow(byte[] Hash, long SessionId, string AppId, DateTimeOffset Expires, string AuthMethod, Member Member, Account Account);
 
-/// <summary>Purposes a verify token can be bound to.</summary>
+/// <summary>
+/// Purposes a verify token can be bound to. <see cref="SwitchMember"/> and <see cref="Delete"/> are issued after the SMS
+/// step-up (a proof of the phone); VerifyMemberByPassword issues the same operations as <see cref="SwitchMemberByPassword"/>
+/// and <see cref="DeleteByPassword"/>, a proof of one member's password, which reaches the phone's other members only
+/// from a session that proved the phone (SECURITY 13).
+/// </summary>
 public static class VerifyPurposes
 {
     public const string SwitchMember = "switch-member";
     public const string UpdateCredential = "update-credential";
     public const string Delete = "delete";
+    public const string SwitchMemberByPassword = "switch-member-by-password";
+    public const string DeleteByPassword = "delete-by-password";
+
+    /// <summary>The purpose a password proof of <paramref name="operation"/> (an operation name of session_token) is stored under.</summary>
+    public static string ByPassword(string operation) => operation switch
+    {
+        SwitchMember => SwitchMemberByPassword,
+        Delete => DeleteByPassword,
+        _ => operation,
+    };
 }

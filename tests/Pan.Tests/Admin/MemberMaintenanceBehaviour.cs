@@ -337,6 +337,46 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
         Assert.Equal(SecretCheck.Ok, await check.ServiceProvider.GetRequiredService<CredentialStore>().CheckPasswordAsync(member.Uid, password, default));
     }
 
+    [Fact]
+    public async Task ChangeMemberEmail_EndsTheResetProofsThatCameThroughTheOldAddress()
+    {
+        // Support moves a member's email (say the old mailbox was lost to someone else): what a reset mailed there
+        // before (an auth_reset_token already fetched with its code, an unused code and link) must not set the password
+        // afterwards, not even once the old address is back. A reset proof that came through the phone is not affected.
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var address = $"old-{Guid.NewGuid():N}@pan.test";
+        var member = await TestMembers.CreateAsync(fixture.Server, m =>
+        {
+            m.Email = address;
+            m.EmailKey = Pan.Server.Email.EmailAddresses.Key(address);
+            m.EmailVerified = true;
+        });
+        string byEmail, byPhone, code;
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var grants = scope.ServiceProvider.GetRequiredService<Pan.Server.Recovery.ResetGrants>();
+            byEmail = await grants.IssueAsync(member.Uid, Pan.Server.Recovery.ResetChannels.Email, default);
+            byPhone = await grants.IssueAsync(member.Uid, Pan.Server.Recovery.ResetChannels.Phone, default);
+            code = (await scope.ServiceProvider.GetRequiredService<Pan.Server.Email.EmailCodes>()
+                .IssueAsync(member.Uid, Pan.Server.Email.EmailPurposes.Reset, Pan.Server.Email.EmailAddresses.Key(address), null, default)).Code;
+        }
+
+        await Client.ChangeMemberEmailAsync(new ChangeMemberEmailRequest { AdminToken = token, Uid = member.Uid, Email = $"new-{Guid.NewGuid():N}@pan.test" });
+        await Client.ChangeMemberEmailAsync(new ChangeMemberEmailRequest { AdminToken = token, Uid = member.Uid, Email = address });
+
+        var members = new Pan.General.Member.MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc);
+        const string password = "correct horse battery staple 46";
+        await Errors.ExpectAsync(
+            () => members.AuthResetUpdateAsync(new Pan.General.Member.AuthResetUpdateRequest { AuthResetToken = byEmail, Password = password, ConfirmPassword = password }).ResponseAsync,
+            StatusCode.Unauthenticated, "AuthResetUpdateResponse.ErrFailed");
+        await Errors.ExpectAsync(
+            () => members.AuthResetVerifyEmailCodeAsync(new Pan.General.Member.AuthResetVerifyEmailCodeRequest { Code = code }).ResponseAsync,
+            StatusCode.InvalidArgument, "AuthResetVerifyEmailCodeResponse.ErrCodeInvalid");
+        await members.AuthResetUpdateAsync(new Pan.General.Member.AuthResetUpdateRequest { AuthResetToken = byPhone, Password = password, ConfirmPassword = password });
+        await using var check = fixture.Server.Services.CreateAsyncScope();
+        Assert.Equal(SecretCheck.Ok, await check.ServiceProvider.GetRequiredService<CredentialStore>().CheckPasswordAsync(member.Uid, password, default));
+    }
+
     // The seed's "failed" codes are what a concurrent writer causes: the row the call read is gone or changed when it
     // writes. A trigger on the real database makes that happen on cue: "skip" drops the UPDATE of the member's row (0 rows
     // written, exactly what EF Core sees when another writer changed the version or deleted the row), "fail" makes the

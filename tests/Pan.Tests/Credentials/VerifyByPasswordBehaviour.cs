@@ -26,7 +26,9 @@ public abstract class VerifyByPasswordBehaviour<TFixture>(TFixture fixture) : IC
 
         Assert.True(await Consume(byName.VerifyToken, member.Uid, VerifyPurposes.UpdateCredential));
         Assert.False(await Consume(byEmail.VerifyToken, member.Uid, VerifyPurposes.UpdateCredential));
-        Assert.True(await Consume(byEmail.VerifyToken, member.Uid, VerifyPurposes.SwitchMember));
+        // A password proves the member, not the phone: the switch-member token is the password kind (SECURITY 13).
+        Assert.False(await Consume(byEmail.VerifyToken, member.Uid, VerifyPurposes.SwitchMember));
+        Assert.True(await Consume(byEmail.VerifyToken, member.Uid, VerifyPurposes.SwitchMemberByPassword));
     }
 
     [Fact]

@@ -177,6 +177,39 @@ public abstract class DeletionBehaviour<TFixture>(TFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task DeleteAccount_FromAPasswordSignIn_NeedsTheSmsStepUp_WhileAPasswordDelTokenDeletesTheMemberItself()
+    {
+        // A password proves its member, not the phone: with it alone the member may delete itself, not the phone's other
+        // members (DeleteAccount). The SMS step-up proves the phone.
+        const string password = "tangerine orbit 58";
+        var (auth, e164) = await Phones.RegisterAsync();
+        var ownerAccess = await Phones.AccessTokenAsync(auth);
+        var sibling = await Phones.NewMemberWithPasswordAsync(auth, password);
+        var access = await Phones.AccessTokenAsync(await Phones.PasswordSignInAsync(sibling.DisplayName, password));
+        Task<VerifyMemberByPasswordResponse> ProofAsync() => Client.VerifyMemberByPasswordAsync(
+            new VerifyMemberByPasswordRequest { DisplayName = sibling.DisplayName, Password = password, SessionToken = "delete" }).ResponseAsync;
+
+        await Errors.ExpectAsync(
+            async () => await Commands.DeleteAccountAsync(new CmdDeleteAccountRequest { AppId = "jkforum", PanAccessToken = access, DelToken = (await ProofAsync()).VerifyToken }),
+            StatusCode.PermissionDenied, "CmdDeleteAccountResponse.Error__Failed");
+        Assert.NotNull((await Client.MeAsync(new MeRequest { AccessToken = ownerAccess })).User);
+
+        await Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = access, SessionToken = "delete" });
+        var bySms = await Client.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest { PanAccessToken = access, SessionToken = "delete", Code = await PhoneFlow.NthCodeAsync(fixture.Inbox, e164, 2) });
+        var second = await Phones.NewMemberWithPasswordAsync(auth, password);
+        var secondAccess = await Phones.AccessTokenAsync(await Phones.PasswordSignInAsync(second.DisplayName, password));
+        await Commands.DeleteMemberAsync(new CmdDeleteMemberRequest
+        {
+            AppId = "jkforum", PanAccessToken = secondAccess,
+            DelToken = (await Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = second.DisplayName, Password = password, SessionToken = "delete" })).VerifyToken,
+        });
+        Assert.True(await TestMembers.WithDbAsync(Server, db => db.Members.AnyAsync(m => m.Uid == second.Uid && m.Deleted != null)));
+
+        await Commands.DeleteAccountAsync(new CmdDeleteAccountRequest { AppId = "jkforum", PanAccessToken = access, DelToken = bySms.VerifyToken });
+        await Errors.ExpectAsync(() => Client.MeAsync(new MeRequest { AccessToken = ownerAccess }).ResponseAsync, StatusCode.Unauthenticated, "ErrMe.TOKEN_INVALID");
+    }
+
+    [Fact]
     public async Task Deletion_IsRefused_WithoutAValidDelToken_AndAudited()
     {
         var member = await TestMembers.CreateAsync(Server);

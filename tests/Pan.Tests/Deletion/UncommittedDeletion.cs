@@ -27,7 +27,11 @@ public sealed class UncommittedDeletion : IAsyncDisposable
         this.database = database;
     }
 
-    public static async Task<UncommittedDeletion> StartAsync(PanServer server, ITestDatabase database, long uid)
+    /// <param name="lastMember">
+    /// The member is its account's last live one: the account goes too, as DeleteMember then does (deleted, its phone
+    /// freed, no default member).
+    /// </param>
+    public static async Task<UncommittedDeletion> StartAsync(PanServer server, ITestDatabase database, long uid, bool lastMember = false)
     {
         var deletion = new UncommittedDeletion(server.Services.CreateAsyncScope(), database);
         var db = deletion.scope.ServiceProvider.GetRequiredService<PanDbContext>();
@@ -43,6 +47,17 @@ public sealed class UncommittedDeletion : IAsyncDisposable
             .SetProperty(m => m.Deleted, now)
             .SetProperty(m => m.Modified, now)
             .SetProperty(m => m.Version, m => m.Version + 1));
+        if (lastMember)
+        {
+            var accountId = await db.Members.Where(m => m.Uid == uid).Select(m => m.AccountId).SingleAsync();
+            await db.Accounts.Where(a => a.Id == accountId).ExecuteUpdateAsync(u => u
+                .SetProperty(a => a.PhoneE164, (string?)null)
+                .SetProperty(a => a.DefaultMemberUid, (long?)null)
+                .SetProperty(a => a.Deleted, now)
+                .SetProperty(a => a.Modified, now)
+                .SetProperty(a => a.Version, a => a.Version + 1));
+        }
+
         foreach (var eraser in deletion.scope.ServiceProvider.GetServices<IMemberDataEraser>())
         {
             await eraser.EraseAsync([uid], CancellationToken.None);

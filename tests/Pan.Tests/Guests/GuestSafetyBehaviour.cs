@@ -307,7 +307,7 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
             var member = await scope.ServiceProvider.GetRequiredService<PanDbContext>().Members.AsNoTracking().FirstAsync(m => m.Uid == temp.Id);
             var tokens = scope.ServiceProvider.GetRequiredService<Pan.Server.Tokens.TokenService>();
             var delToken = await tokens.IssueVerifyTokenAsync(member.Uid, Pan.Server.Tokens.VerifyPurposes.Delete, CancellationToken.None);
-            var caller = new Pan.Server.Tokens.AccessTokenInfo(member.Uid, member.ObjectId, member.AccountId, 0, GuestFixture.PlainApp, DateTimeOffset.MaxValue);
+            var caller = new Pan.Server.Tokens.AccessTokenInfo(member.Uid, member.ObjectId, member.AccountId, 0, GuestFixture.PlainApp, DateTimeOffset.MaxValue, string.Empty);
             var outcome = await scope.ServiceProvider.GetRequiredService<Pan.Server.Deletion.MemberDeletion>().DeleteMemberAsync(caller, delToken.Token, CancellationToken.None);
             Assert.Equal(Pan.Server.Deletion.DeletionOutcome.Deleted, outcome);
         }

@@ -22,6 +22,10 @@ public abstract class MemberProfileBehaviour<TFixture>(TFixture fixture) : IClas
 
     private Phones Phones => new(Client, fixture.Inbox);
 
+    private const string SiblingPassword = "tangerine orbit 58";
+
+    private const string OtherSiblingPassword = "velvet harbor lantern 7";
+
     [Fact]
     public async Task SendPhoneVerification_WhileTheMembersDeletionIsUncommitted_AnswersLikeAGoneMember_AndTextsNothing()
     {
@@ -166,6 +170,86 @@ public abstract class MemberProfileBehaviour<TFixture>(TFixture fixture) : IClas
         Assert.Equal(second.Object.Uid, me.User.Uid);
 
         await Errors.ExpectAsync(() => Client.SwitchMemberAsync(request).ResponseAsync, StatusCode.PermissionDenied, "SwitchMemberResponse.ErrVerifyTokenInvalid");
+    }
+
+    [Fact]
+    public async Task SwitchMember_FromAPasswordSignIn_WithItsOwnPasswordVerifyToken_IsRefused_AndTheSmsStepUpSwitches()
+    {
+        // A password proves its member, not the phone: the same password again (VerifyMemberByPassword) is no step-up
+        // to the phone's other members. The SMS step-up proves the phone, whatever the session proved.
+        var (auth, e164) = await Phones.RegisterAsync();
+        var owner = (await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(auth), AppId = "jkforum" })).User;
+        var sibling = await Phones.NewMemberWithPasswordAsync(auth, SiblingPassword);
+        var access = await Phones.AccessTokenAsync(await Phones.PasswordSignInAsync(sibling.DisplayName, SiblingPassword));
+
+        var byPassword = await Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = sibling.DisplayName, Password = SiblingPassword, SessionToken = "switch-member" });
+        await Errors.ExpectAsync(
+            () => Client.SwitchMemberAsync(new SwitchMemberRequest { PanAccessToken = access, VerifyToken = byPassword.VerifyToken, SwitchToObjectId = owner.ObjectId, AppId = "jkforum" }).ResponseAsync,
+            StatusCode.PermissionDenied, "SwitchMemberResponse.ErrVerifyTokenInvalid");
+
+        await Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = access, SessionToken = "switch-member" });
+        var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
+        var bySms = await Client.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest { PanAccessToken = access, SessionToken = "switch-member", Code = code });
+        var switched = await Client.SwitchMemberAsync(new SwitchMemberRequest { PanAccessToken = access, VerifyToken = bySms.VerifyToken, SwitchToObjectId = owner.ObjectId, AppId = "jkforum" });
+        var ownerAccess = await Phones.AccessTokenAsync(switched.AuthToken, owner.ObjectId);
+        Assert.Equal(owner.Uid, (await Client.MeAsync(new MeRequest { AccessToken = ownerAccess, AppId = "jkforum" })).User.Uid);
+        // The SMS proved the phone: the switched session is phone-level, as after a phone sign-in.
+        Assert.NotEmpty(await Phones.AccessTokenAsync(switched.AuthToken, sibling.ObjectId));
+    }
+
+    [Fact]
+    public async Task SwitchMember_FromAPhoneSignIn_WithThePasswordVerifyToken_StillSwitches()
+    {
+        var (auth, _) = await Phones.RegisterAsync();
+        var owner = (await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(auth), AppId = "jkforum" })).User;
+        var sibling = await Phones.NewMemberWithPasswordAsync(auth, SiblingPassword);
+        var access = await Phones.AccessTokenAsync(auth, sibling.ObjectId);
+
+        var verify = await Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = sibling.DisplayName, Password = SiblingPassword, SessionToken = "switch-member" });
+        var switched = await Client.SwitchMemberAsync(new SwitchMemberRequest { PanAccessToken = access, VerifyToken = verify.VerifyToken, SwitchToObjectId = owner.ObjectId, AppId = "jkforum" });
+        Assert.Equal(owner.ObjectId, switched.ObjectId);
+        Assert.NotEmpty(await Phones.AccessTokenAsync(switched.AuthToken, owner.ObjectId));
+    }
+
+    [Fact]
+    public async Task SwitchMember_WithTheTargetsOwnPasswordVerifyToken_OpensTheTargetOnly()
+    {
+        // VerifyMemberByPassword proves the password of the member it names. Naming the target proves the target as a
+        // password sign-in would: the switch opens that member alone, and the token reaches no third member.
+        var (auth, _) = await Phones.RegisterAsync();
+        var owner = (await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(auth), AppId = "jkforum" })).User;
+        var first = await Phones.NewMemberWithPasswordAsync(auth, SiblingPassword);
+        var second = await Phones.NewMemberWithPasswordAsync(auth, OtherSiblingPassword);
+        var access = await Phones.AccessTokenAsync(await Phones.PasswordSignInAsync(first.DisplayName, SiblingPassword));
+        Task<VerifyMemberByPasswordResponse> SecondsProofAsync() => Client.VerifyMemberByPasswordAsync(
+            new VerifyMemberByPasswordRequest { DisplayName = second.DisplayName, Password = OtherSiblingPassword, SessionToken = "switch-member" }).ResponseAsync;
+
+        await Errors.ExpectAsync(
+            async () => await Client.SwitchMemberAsync(new SwitchMemberRequest { PanAccessToken = access, VerifyToken = (await SecondsProofAsync()).VerifyToken, SwitchToObjectId = owner.ObjectId, AppId = "jkforum" }),
+            StatusCode.PermissionDenied, "SwitchMemberResponse.ErrVerifyTokenInvalid");
+
+        var switched = await Client.SwitchMemberAsync(new SwitchMemberRequest { PanAccessToken = access, VerifyToken = (await SecondsProofAsync()).VerifyToken, SwitchToObjectId = second.ObjectId, AppId = "jkforum" });
+        Assert.Equal(second.ObjectId, switched.ObjectId);
+        var secondAccess = await Phones.AccessTokenAsync(switched.AuthToken);
+        Assert.Equal(second.Uid, (await Client.MeAsync(new MeRequest { AccessToken = secondAccess, AppId = "jkforum" })).User.Uid);
+        await Errors.ExpectAsync(() => Phones.AccessTokenAsync(switched.AuthToken, owner.ObjectId), StatusCode.NotFound, "ErrAccessToken.FAILED");
+        Assert.Empty((await Client.OtherMemberAsync(new OtherMemberRequest { AccessToken = secondAccess })).Objects);
+    }
+
+    [Fact]
+    public async Task OtherMember_FromAPasswordSignIn_ShowsNoOtherMember_AndFromAPhoneSignInShowsThemAll()
+    {
+        // The other members' self views (phone, email: "visible only to the member") belong to the phone's holder; a
+        // session that proved one member sees the phone as AccessToken shows it to that session: with no other member.
+        var (auth, e164) = await Phones.RegisterAsync();
+        var sibling = await Phones.NewMemberWithPasswordAsync(auth, SiblingPassword);
+        var byPassword = await Phones.AccessTokenAsync(await Phones.PasswordSignInAsync(sibling.DisplayName, SiblingPassword));
+
+        Assert.Empty((await Client.OtherMemberAsync(new OtherMemberRequest { AccessToken = byPassword })).Objects);
+
+        var byPhone = await Phones.AccessTokenAsync(auth, sibling.ObjectId);
+        var others = (await Client.OtherMemberAsync(new OtherMemberRequest { AccessToken = byPhone })).Objects;
+        Assert.Equal(e164, Assert.Single(others).Phone);
     }
 
     [Fact]

@@ -160,6 +160,57 @@ public abstract class PhoneValidationRefusalBehaviour<TFixture>(TFixture fixture
     }
 
     [Fact]
+    public async Task InputName_JoiningAPhoneWhoseAccountIsDeletedMeanwhile_IsSessionInvalid_AndEndsTheFlow()
+    {
+        // The flow was opened to join the phone's account; that account is deleted (its last member's deletion commits)
+        // while the finishing step moves the member in. SESSION_INVALID then means what it says: the flow is over, the
+        // same step is refused again, and a flow started again finds the phone free (the member's own account takes it).
+        for (var round = 1; ; round++)
+        {
+            var (auth, e164) = await Phones.RegisterAsync();
+            var ownerUid = (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = await Phones.AccessTokenAsync(auth) })).Info.Uid;
+            var access = await PhonelessAccessAsync("bad name!!");
+            var uid = (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = access })).Info.Uid;
+            var session = await StartAsync(false, access, "0" + e164[4..]);
+            await InputCodeAsync(false, access, session, await Phones.NthCodeAsync(fixture.Inbox, e164, 2));
+            var name = Phones.NewName();
+
+            Task step;
+            await using (var deletion = await Deletion.UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, ownerUid, lastMember: true))
+            {
+                step = InputNameAsync(access, session, name);
+                // Why the pause on SQLite: no waiting statement shows there; the step reads the phone's account (still
+                // live) at once and then waits for the deletion's write lock.
+                if (!await deletion.WaitUntilBlockingAsync(step))
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(500));
+                }
+
+                await deletion.CommitAsync();
+            }
+
+            var refusal = await Errors.ReasonOfAsync(() => step);
+            if (refusal is null)
+            {
+                // The step read the phone only after the commit and took the freed phone outright: not the case under test.
+                Assert.True(fixture.Database.Provider != "postgres" && round < 5, "the step never met the deletion");
+                continue;
+            }
+
+            Assert.Equal("ErrValidatePhone.SESSION_INVALID", refusal);
+            await Errors.ExpectAsync(() => InputNameAsync(access, session, name), StatusCode.Unauthenticated, "ErrValidatePhone.SESSION_INVALID");
+            Assert.Equal(uid, (await Client.MeAsync(new MeRequest { AccessToken = access, AppId = "jkforum" })).User.Uid);
+            Assert.Null(await Members.TestMembers.WithDbAsync(fixture.Server, db => db.Members.Where(m => m.Uid == uid).Select(m => m.Account!.PhoneE164).SingleAsync()));
+
+            var again = await StartAsync(false, access, "0" + e164[4..]);
+            await InputCodeAsync(false, access, again, await Phones.NthCodeAsync(fixture.Inbox, e164, 3));
+            await InputNameAsync(access, again, name);
+            Assert.Equal(e164, await Members.TestMembers.WithDbAsync(fixture.Server, db => db.Members.Where(m => m.Uid == uid).Select(m => m.Account!.PhoneE164).SingleAsync()));
+            return;
+        }
+    }
+
+    [Fact]
     public async Task ValidatePhone_ForAMemberThatHasAPhone_IsExistingPhone_AndV2BadTokenIsTokenInvalid()
     {
         var (auth, _) = await Phones.RegisterAsync();

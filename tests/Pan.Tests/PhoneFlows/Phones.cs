@@ -68,6 +68,33 @@ public sealed class Phones(MemberServiceV2.MemberServiceV2Client client, SmsInbo
         return done.PhaseDoneAuthToken;
     }
 
+    /// <summary>A new member under the phone of <paramref name="authToken"/> (NewMember) whose password is <paramref name="password"/>.</summary>
+    public async Task<Pan.Atom.Member.Object> NewMemberWithPasswordAsync(string authToken, string password) =>
+        (await client.NewMemberAsync(new NewMemberRequest { AuthToken = authToken, DisplayName = NewName(), Password = password, ConfirmPassword = password })).Object;
+
+    /// <summary>
+    /// Signs a member in by display name and password (Login with LOGIN_TYPE_EMAIL): an auth token of a sign-in that
+    /// proved that member, not its phone.
+    /// </summary>
+    public async Task<string> PasswordSignInAsync(string displayName, string password)
+    {
+        var start = await client.LoginAsync(new LoginRequest
+        {
+            Phase = LoginPhase.CheckExistence,
+            LoginType = LoginRequest.Types.LoginType.Email,
+            PhaseCheckExistenceValue = displayName,
+        });
+        var done = await client.LoginAsync(new LoginRequest
+        {
+            Phase = LoginPhase.InputCode,
+            LoginType = LoginRequest.Types.LoginType.Email,
+            PhaseSessionToken = start.PhaseSessionToken,
+            PhaseInputCodeValue = password,
+        });
+        Assert.Equal(LoginPhase.Done, done.NextPhase);
+        return done.PhaseDoneAuthToken;
+    }
+
     public async Task<string> AccessTokenAsync(string authToken, string? objectId = null) =>
         (await client.AccessTokenAsync(new AccessTokenRequest { AuthToken = authToken, ObjectId = objectId ?? string.Empty, AppId = "jkforum" })).AccessToken;
 

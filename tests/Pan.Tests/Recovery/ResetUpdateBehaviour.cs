@@ -169,6 +169,35 @@ public abstract class ResetUpdateBehaviour<TFixture>(TFixture fixture) : IClassF
     }
 
     [SeamFact]
+    public async Task EmailChange_EndsTheResetProofsThatCameThroughTheOldAddress_NotTheTextedOnes()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        await Client.AuthResetVerifyEmailAsync(new AuthResetVerifyEmailRequest { DisplayName = member.Name, Email = member.Email! });
+        var byEmail = await Client.AuthResetVerifyEmailCodeAsync(new AuthResetVerifyEmailCodeRequest { Code = SmtpInbox.CodeOf(await mail.MailAsync(member.Email!, 2)) });
+        await Client.AuthResetVerifyPhoneAsync(new AuthResetVerifyPhoneRequest { DisplayName = member.Name, Phone = member.E164 });
+        var byPhone = await Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest
+        {
+            Code = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 2), Phone = member.E164, DisplayName = member.Name,
+        });
+
+        // The member moves its email elsewhere (UpdateCredential after the SMS step-up), say because the old mailbox
+        // was lost: the auth_reset_token already fetched through it must not set the password afterwards.
+        await Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = member.AccessToken, SessionToken = "update-credential" });
+        var verify = await Client.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest
+        {
+            PanAccessToken = member.AccessToken, SessionToken = "update-credential", Code = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, 3),
+        });
+        await Client.UpdateCredentialAsync(new UpdateCredentialRequest { PanAuthToken = member.AuthToken, VerifyToken = verify.VerifyToken, Email = Mailboxes.NewAddress() });
+
+        var password = Mailboxes.StrongPassword();
+        await Errors.ExpectAsync(
+            () => Client.AuthResetUpdateAsync(new AuthResetUpdateRequest { AuthResetToken = byEmail.AuthResetToken, Password = password, ConfirmPassword = password }).ResponseAsync,
+            StatusCode.Unauthenticated, "AuthResetUpdateResponse.ErrFailed");
+        await Client.AuthResetUpdateAsync(new AuthResetUpdateRequest { AuthResetToken = byPhone.AuthResetToken, Password = password, ConfirmPassword = password });
+        Assert.Equal(SecretCheck.Ok, await CheckPasswordAsync(member.Uid, password));
+    }
+
+    [SeamFact]
     public async Task Update_AfterTheMemberWasDeleted_IsFailed_WritesNoPasswordAndSendsNoNotice()
     {
         // The member asks for a reset, gets its auth_reset_token, then deletes itself before using it. Another member

@@ -38,6 +38,21 @@ public abstract class EmailSignInPageBehaviour<TFixture>(TFixture fixture) : ICl
     }
 
     [SeamFact]
+    public async Task EmailSignIn_OfOneMemberOfASharedPhone_SignsInThatMember_WithoutTheMemberChooser()
+    {
+        // A password proves its member, not the phone: the chooser (the phone's members) follows a phone sign-in only.
+        var (member, email, password) = await MemberWithPasswordAsync();
+        await TestMembers.AddToPhoneAsync(fixture.Server, member);
+        using var browser = new PageClient(Base, "en");
+        var form = await FormAsync(browser);
+
+        var (done, _) = await SignInFlow.PostAsync(browser, form, [new("identifier", email), new("password", password)]);
+        Assert.Equal(HttpStatusCode.SeeOther, done.StatusCode);
+        Assert.NotNull(SignInFlow.MemberCookieOf(done));
+        Assert.Equal(member.DisplayName, await SignInFlow.SignedInAsAsync(browser));
+    }
+
+    [SeamFact]
     public async Task AMemberWithASecurityQuestion_AnswersIt_OnASecondForm()
     {
         var (member, email, password) = await MemberWithPasswordAsync("Rex");

@@ -87,7 +87,7 @@ public sealed class AccessTokenCacheTests : IDisposable
     }
 
     private static (byte[] Hash, AccessTokenInfo Info) Token(long uid, DateTimeOffset? expires = null) =>
-        (SHA256.HashData(BitConverter.GetBytes(uid)), new AccessTokenInfo(uid, Guid.NewGuid(), uid * 10, uid * 100, "jkforum", expires ?? Now.AddHours(1)));
+        (SHA256.HashData(BitConverter.GetBytes(uid)), new AccessTokenInfo(uid, Guid.NewGuid(), uid * 10, uid * 100, "jkforum", expires ?? Now.AddHours(1), AuthMethods.Phone));
 
     private static void Add(AccessTokenCache cache, byte[] hash, AccessTokenInfo info, long stamp) =>
         cache.Add(hash, info, new Member { Uid = info.Uid, AccountId = info.AccountId, DisplayName = "bm" + info.Uid }, new Account { Id = info.AccountId }, stamp, Now);
