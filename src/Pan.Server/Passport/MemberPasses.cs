@@ -6,6 +6,7 @@ using Pan.Data;
 using Pan.Data.Members;
 using Pan.Data.Passport;
 using Pan.Server.Data;
+using Pan.Server.Tokens;
 
 namespace Pan.Server.Passport;
 
@@ -28,36 +29,54 @@ public sealed class MemberPasses(PanDbContext db, TimeProvider clock) : Deletion
     public const int SecretLength = 22;
     private const int Attempts = 5;
 
-    public async Task<(string Secret, DateTimeOffset Expires)> IssueAsync(long uid, string kind, TimeSpan lifetime, CancellationToken cancellationToken)
+    /// <summary>
+    /// Issues a pass of <paramref name="kind"/> to the caller of <paramref name="accessToken"/> (checked before, which
+    /// gave <paramref name="caller"/>), or null when that token is no longer live. The write runs in one transaction
+    /// that first holds the caller's member and session (<see cref="LiveSessions.HoldAccessTokenAsync"/>), so a pass is
+    /// never issued for a session that has ended: a logout, password change, move or deletion committed first is seen
+    /// (null), and one that comes later waits for this transaction and then ends the new pass (SECURITY 12).
+    /// </summary>
+    public async Task<(string Secret, DateTimeOffset Expires)?> IssueAsync(
+        string accessToken, AccessTokenInfo caller, string kind, TimeSpan lifetime, CancellationToken cancellationToken)
     {
         var secret = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(SecretBytes));
         var hash = HashText(secret);
         var now = clock.GetUtcNow();
         var expires = now + lifetime;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await LiveSessions.HoldAccessTokenAsync(db, accessToken, caller, now, cancellationToken))
+        {
+            return null;
+        }
+
         for (var attempt = 1; ; attempt++)
         {
-            var replaced = await db.Set<MemberPass>().Where(p => p.Uid == uid && p.Kind == kind).ExecuteUpdateAsync(u => u
+            var replaced = await db.Set<MemberPass>().Where(p => p.Uid == caller.Uid && p.Kind == kind).ExecuteUpdateAsync(u => u
                 .SetProperty(p => p.Hash, hash)
                 .SetProperty(p => p.Created, now)
                 .SetProperty(p => p.Expires, expires), cancellationToken);
             if (replaced == 1)
             {
-                return (secret, expires);
+                break;
             }
 
-            var pass = new MemberPass { Uid = uid, Kind = kind, Hash = hash, Created = now, Expires = expires };
+            var pass = new MemberPass { Uid = caller.Uid, Kind = kind, Hash = hash, Created = now, Expires = expires };
             db.Add(pass);
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
-                return (secret, expires);
+                break;
             }
             catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex) && attempt < Attempts)
             {
                 // Why: a concurrent call inserted the member's row first; replace it on the next round (last call wins).
+                // EF Core rolled the insert back to its savepoint, so the transaction goes on.
                 db.Entry(pass).State = EntityState.Detached;
             }
         }
+
+        await transaction.CommitAsync(cancellationToken);
+        return (secret, expires);
     }
 
     /// <summary>The live member (with Account) holding this unexpired passport token, or null.</summary>
