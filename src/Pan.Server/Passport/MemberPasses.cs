@@ -20,10 +20,12 @@ public static class PassKinds
 /// <summary>
 /// Short-lived member passes (see <see cref="MemberPass"/>): 128-bit secrets from <see cref="RandomNumberGenerator"/>,
 /// sent as 22 base64url characters and stored only as the SHA-256 of that text. Issuing replaces the member's previous
-/// pass of the same kind (one row per member and kind), so the previous secret stops working at once. Logout, a
-/// password change or reset and a deletion delete the member's rows in their own transaction (SECURITY 12).
+/// pass of the same kind (one row per member and kind), so the previous secret stops working at once. Whatever ends a
+/// member's sessions deletes the member's rows in its own transaction (SECURITY 12): as an <see cref="ILogoutRevoker"/>
+/// for a logout and for every revocation <see cref="TokenService"/> makes (a password change or reset, a move under a
+/// phone, a phone validation, a reused social-login refresh token), and as an eraser for a deletion.
 /// </summary>
-public sealed class MemberPasses(PanDbContext db, TimeProvider clock) : Deletion.IMemberDataEraser, Credentials.IPasswordChangeRevoker, Tokens.ILogoutRevoker
+public sealed class MemberPasses(PanDbContext db, TimeProvider clock) : Deletion.IMemberDataEraser, ILogoutRevoker
 {
     public const int SecretBytes = 16;
     public const int SecretLength = 22;
@@ -124,21 +126,24 @@ public sealed class MemberPasses(PanDbContext db, TimeProvider clock) : Deletion
     }
 
     /// <summary>
-    /// A password change or reset (member or admin) ends the member's passes, inside the credential change's transaction
-    /// (<see cref="Credentials.CredentialStore.EndOtherSessionsAsync"/>), so the new password and the end of the passes
-    /// commit together (SECURITY 12). The member's kept session (UpdateCredential) simply asks for new ones.
-    /// </summary>
-    Task Credentials.IPasswordChangeRevoker.RevokeAsync(long uid, CancellationToken cancellationToken) => EraseAsync([uid], cancellationToken);
-
-    /// <summary>
     /// Logout ends the passes of every member of the phone (account) whose session it revokes, inside the logout's
     /// transaction. Why every member of the phone: an auth session is phone-level and its access tokens may speak for
     /// any member of the phone, and a pass records no session, so this is the only way to end every pass the signed-out
     /// device could have fetched. The member's other devices lose their passes too and simply ask for new ones (a pass
     /// lives 60 s by default; the QR code 10 minutes).
     /// </summary>
-    Task Tokens.ILogoutRevoker.RevokeAsync(long accountId, CancellationToken cancellationToken) =>
+    Task ILogoutRevoker.RevokeAsync(long accountId, CancellationToken cancellationToken) =>
         db.Set<MemberPass>().Where(p => db.Members.Any(m => m.Uid == p.Uid && m.AccountId == accountId)).ExecuteDeleteAsync(cancellationToken);
+
+    /// <summary>
+    /// The server ends sessions of these members (a password change or reset, where the member's kept session simply
+    /// asks for new passes; a move under a phone or a phone validation, which end the member's old sessions; a reused
+    /// social-login refresh token, which ends its family; a deletion): their passes end in the same transaction. Only
+    /// these members' passes: the sessions a move, a phone validation or a refresh family end speak for that member
+    /// alone (a phoneless account holds one member, a social login proves one), and a password change ends the
+    /// member's own passes, as passwords are per member.
+    /// </summary>
+    Task ILogoutRevoker.RevokeMembersAsync(IReadOnlyCollection<long> uids, CancellationToken cancellationToken) => EraseAsync(uids, cancellationToken);
 
     /// <summary>Every pass of the members (inside the caller's transaction, e.g. a deletion).</summary>
     public Task EraseAsync(IReadOnlyCollection<long> uids, CancellationToken cancellationToken) =>
