@@ -63,6 +63,28 @@ public abstract partial class PassportBehaviour<TFixture>
         Assert.True(waited || fixture.Database.Provider != "postgres");
     }
 
+    [Theory]
+    [InlineData(PassKinds.Passport)]
+    [InlineData(PassKinds.Qr)]
+    public async Task APassFetched_WhileTheMembersDeletionIsUncommitted_IsRefused_AndLeavesNoRow(string kind)
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var access = await TestMembers.AccessTokenAsync(Server, member);
+        Task<Func<Task>> fetching;
+        bool waited;
+        await using (var deletion = await Deletion.UncommittedDeletion.StartAsync(Server, fixture.Database, member.Uid))
+        {
+            fetching = Task.Run(() => FetchPassAsync(access, kind));
+            waited = await deletion.WaitUntilBlockingAsync(fetching);
+            await deletion.CommitAsync();
+        }
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => fetching);
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+        Assert.False(await TestMembers.WithDbAsync(Server, db => Task.FromResult(db.Set<MemberPass>().Any(p => p.Uid == member.Uid))));
+        Assert.True(waited || fixture.Database.Provider != "postgres");
+    }
+
     /// <summary>Fetches a pass of <paramref name="kind"/>; returns the scan that checks it (throws when it is not live).</summary>
     private async Task<Func<Task>> FetchPassAsync(string accessToken, string kind)
     {
