@@ -38,7 +38,6 @@ public static class MemberExtrasExtensions
 
         services.AddScoped<IMemberDataEraser>(sp => sp.GetRequiredService<AddressBookStore>());
         services.AddScoped<IMemberDataEraser>(sp => sp.GetRequiredService<MemberPasses>());
-        services.AddScoped<Credentials.IPasswordChangeRevoker>(sp => sp.GetRequiredService<MemberPasses>());
         services.AddScoped<Tokens.ILogoutRevoker>(sp => sp.GetRequiredService<MemberPasses>());
         services.AddScoped<MemberDeletion>();
         return services;

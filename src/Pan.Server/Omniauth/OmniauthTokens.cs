@@ -21,7 +21,8 @@ public sealed record OmniauthTokenPair(string AccessToken, string RefreshToken, 
 /// <remarks>
 /// Refresh rotates: the presented token is spent by one conditional UPDATE and the next one issued in the same
 /// session, whose expiry slides to <c>Pan:Omniauth:RefreshTokenDays</c> from now. Presenting a spent token again (a
-/// stolen copy, or the legitimate client after the thief) revokes the whole family (SECURITY 14).
+/// stolen copy, or the legitimate client after the thief) revokes the whole family (SECURITY 14) and, in the same
+/// transaction, the member's membership passes, which the family's access tokens could fetch (SECURITY 12).
 /// </remarks>
 public sealed class OmniauthTokens(PanDbContext db, TokenService tokens, IOptions<OmniauthOptions> options, TimeProvider clock, ILogger<OmniauthTokens> logger)
 {
@@ -119,6 +120,7 @@ public sealed class OmniauthTokens(PanDbContext db, TokenService tokens, IOption
     private async Task RevokeFamilyAsync(OmniauthRefreshToken row, CancellationToken cancellationToken)
     {
         logger.LogWarning("A spent refresh token of member {Uid} was presented again; ending its session {SessionId}", row.Uid, row.SessionId);
-        await tokens.RevokeSessionAsync(row.SessionId, cancellationToken);
+        // Why the member's passes too: whoever held the family's tokens may have fetched them (SECURITY 12).
+        await tokens.RevokeMemberSessionAsync(row.SessionId, row.Uid, cancellationToken);
     }
 }

@@ -6,6 +6,7 @@ using Pan.Data;
 using Pan.Data.Members;
 using Pan.Data.Passport;
 using Pan.Server.Data;
+using Pan.Server.Tokens;
 
 namespace Pan.Server.Passport;
 
@@ -19,45 +20,65 @@ public static class PassKinds
 /// <summary>
 /// Short-lived member passes (see <see cref="MemberPass"/>): 128-bit secrets from <see cref="RandomNumberGenerator"/>,
 /// sent as 22 base64url characters and stored only as the SHA-256 of that text. Issuing replaces the member's previous
-/// pass of the same kind (one row per member and kind), so the previous secret stops working at once. Logout, a
-/// password change or reset and a deletion delete the member's rows in their own transaction (SECURITY 12).
+/// pass of the same kind (one row per member and kind), so the previous secret stops working at once. Whatever ends a
+/// member's sessions deletes the member's rows in its own transaction (SECURITY 12): as an <see cref="ILogoutRevoker"/>
+/// for a logout and for every revocation <see cref="TokenService"/> makes (a password change or reset, a move under a
+/// phone, a phone validation, a reused social-login refresh token), and as an eraser for a deletion.
 /// </summary>
-public sealed class MemberPasses(PanDbContext db, TimeProvider clock) : Deletion.IMemberDataEraser, Credentials.IPasswordChangeRevoker, Tokens.ILogoutRevoker
+public sealed class MemberPasses(PanDbContext db, TimeProvider clock) : Deletion.IMemberDataEraser, ILogoutRevoker
 {
     public const int SecretBytes = 16;
     public const int SecretLength = 22;
     private const int Attempts = 5;
 
-    public async Task<(string Secret, DateTimeOffset Expires)> IssueAsync(long uid, string kind, TimeSpan lifetime, CancellationToken cancellationToken)
+    /// <summary>
+    /// Issues a pass of <paramref name="kind"/> to the caller of <paramref name="accessToken"/> (checked before, which
+    /// gave <paramref name="caller"/>), or null when that token is no longer live. The write runs in one transaction
+    /// that first holds the caller's member and session (<see cref="LiveSessions.HoldAccessTokenAsync"/>), so a pass is
+    /// never issued for a session that has ended: a logout, password change, move or deletion committed first is seen
+    /// (null), and one that comes later waits for this transaction and then ends the new pass (SECURITY 12).
+    /// </summary>
+    public async Task<(string Secret, DateTimeOffset Expires)?> IssueAsync(
+        string accessToken, AccessTokenInfo caller, string kind, TimeSpan lifetime, CancellationToken cancellationToken)
     {
         var secret = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(SecretBytes));
         var hash = HashText(secret);
         var now = clock.GetUtcNow();
         var expires = now + lifetime;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await LiveSessions.HoldAccessTokenAsync(db, accessToken, caller, now, cancellationToken))
+        {
+            return null;
+        }
+
         for (var attempt = 1; ; attempt++)
         {
-            var replaced = await db.Set<MemberPass>().Where(p => p.Uid == uid && p.Kind == kind).ExecuteUpdateAsync(u => u
+            var replaced = await db.Set<MemberPass>().Where(p => p.Uid == caller.Uid && p.Kind == kind).ExecuteUpdateAsync(u => u
                 .SetProperty(p => p.Hash, hash)
                 .SetProperty(p => p.Created, now)
                 .SetProperty(p => p.Expires, expires), cancellationToken);
             if (replaced == 1)
             {
-                return (secret, expires);
+                break;
             }
 
-            var pass = new MemberPass { Uid = uid, Kind = kind, Hash = hash, Created = now, Expires = expires };
+            var pass = new MemberPass { Uid = caller.Uid, Kind = kind, Hash = hash, Created = now, Expires = expires };
             db.Add(pass);
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
-                return (secret, expires);
+                break;
             }
             catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex) && attempt < Attempts)
             {
                 // Why: a concurrent call inserted the member's row first; replace it on the next round (last call wins).
+                // EF Core rolled the insert back to its savepoint, so the transaction goes on.
                 db.Entry(pass).State = EntityState.Detached;
             }
         }
+
+        await transaction.CommitAsync(cancellationToken);
+        return (secret, expires);
     }
 
     /// <summary>The live member (with Account) holding this unexpired passport token, or null.</summary>
@@ -105,21 +126,24 @@ public sealed class MemberPasses(PanDbContext db, TimeProvider clock) : Deletion
     }
 
     /// <summary>
-    /// A password change or reset (member or admin) ends the member's passes, inside the credential change's transaction
-    /// (<see cref="Credentials.CredentialStore.EndOtherSessionsAsync"/>), so the new password and the end of the passes
-    /// commit together (SECURITY 12). The member's kept session (UpdateCredential) simply asks for new ones.
-    /// </summary>
-    Task Credentials.IPasswordChangeRevoker.RevokeAsync(long uid, CancellationToken cancellationToken) => EraseAsync([uid], cancellationToken);
-
-    /// <summary>
     /// Logout ends the passes of every member of the phone (account) whose session it revokes, inside the logout's
     /// transaction. Why every member of the phone: an auth session is phone-level and its access tokens may speak for
     /// any member of the phone, and a pass records no session, so this is the only way to end every pass the signed-out
     /// device could have fetched. The member's other devices lose their passes too and simply ask for new ones (a pass
     /// lives 60 s by default; the QR code 10 minutes).
     /// </summary>
-    Task Tokens.ILogoutRevoker.RevokeAsync(long accountId, CancellationToken cancellationToken) =>
+    Task ILogoutRevoker.RevokeAsync(long accountId, CancellationToken cancellationToken) =>
         db.Set<MemberPass>().Where(p => db.Members.Any(m => m.Uid == p.Uid && m.AccountId == accountId)).ExecuteDeleteAsync(cancellationToken);
+
+    /// <summary>
+    /// The server ends sessions of these members (a password change or reset, where the member's kept session simply
+    /// asks for new passes; a move under a phone or a phone validation, which end the member's old sessions; a reused
+    /// social-login refresh token, which ends its family; a deletion): their passes end in the same transaction. Only
+    /// these members' passes: the sessions a move, a phone validation or a refresh family end speak for that member
+    /// alone (a phoneless account holds one member, a social login proves one), and a password change ends the
+    /// member's own passes, as passwords are per member.
+    /// </summary>
+    Task ILogoutRevoker.RevokeMembersAsync(IReadOnlyCollection<long> uids, CancellationToken cancellationToken) => EraseAsync(uids, cancellationToken);
 
     /// <summary>Every pass of the members (inside the caller's transaction, e.g. a deletion).</summary>
     public Task EraseAsync(IReadOnlyCollection<long> uids, CancellationToken cancellationToken) =>

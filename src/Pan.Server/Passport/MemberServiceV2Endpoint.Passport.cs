@@ -16,13 +16,15 @@ public sealed partial class MemberServiceV2Endpoint
     /// <summary>
     /// The membership card: a passport token valid for <c>Pan:Passport:TokenSeconds</c> (128-bit random, stored hashed),
     /// also drawn as a QR code and a Code 128 barcode (base64 PNGs) that hold exactly the token. Each call replaces the
-    /// member's previous token, which stops working at once. A bad access token: UNAUTHENTICATED (reason TOKEN_INVALID).
+    /// member's previous token, which stops working at once. A bad access token: UNAUTHENTICATED (reason TOKEN_INVALID),
+    /// also when its session ends while the token is being issued (<see cref="MemberPasses.IssueAsync"/>).
     /// </summary>
     public override async Task<GetPassportTokenResponse> GetPassportToken(GetPassportTokenRequest request, ServerCallContext context)
     {
         var caller = await CallerAsync(request.AccessToken, context);
         var lifetime = TimeSpan.FromSeconds(Resolve<IOptions<PassportOptions>>(context).Value.TokenSeconds);
-        var (token, _) = await Resolve<MemberPasses>(context).IssueAsync(caller.Uid, PassKinds.Passport, lifetime, context.CancellationToken);
+        var (token, _) = await Resolve<MemberPasses>(context).IssueAsync(request.AccessToken, caller, PassKinds.Passport, lifetime, context.CancellationToken)
+            ?? throw TokenInvalid();
         return new GetPassportTokenResponse
         {
             PassportToken = token,
@@ -62,7 +64,7 @@ public sealed partial class MemberServiceV2Endpoint
     /// The member's shareable "this is me" QR code: it encodes uuid, uid and a verify_code (see <see cref="QrPayload"/>)
     /// that another device checks with ValidateQRCode to know Pan issued it for that member. verify_code is 128-bit
     /// random, stored hashed, valid for <c>Pan:Passport:QrCodeSeconds</c>; each call replaces the previous one. A bad
-    /// token: UNAUTHENTICATED GetQRCodeResponse.Error__Failed.
+    /// token (also one whose session ends while the code is being issued): UNAUTHENTICATED GetQRCodeResponse.Error__Failed.
     /// </summary>
     public override async Task<GetQRCodeResponse> GetQRCode(GetQRCodeRequest request, ServerCallContext context)
     {
@@ -71,7 +73,8 @@ public sealed partial class MemberServiceV2Endpoint
         var member = (await Resolve<MemberDirectory>(context).ReadAsync([caller.Uid], [], context.CancellationToken)).SingleOrDefault()
             ?? throw PanError.Of(QrError.Failed, StatusCode.Unauthenticated, "The pan_access_token is not valid.");
         var lifetime = TimeSpan.FromSeconds(Resolve<IOptions<PassportOptions>>(context).Value.QrCodeSeconds);
-        var (code, _) = await Resolve<MemberPasses>(context).IssueAsync(member.Uid, PassKinds.Qr, lifetime, context.CancellationToken);
+        var (code, _) = await Resolve<MemberPasses>(context).IssueAsync(request.PanAccessToken, caller, PassKinds.Qr, lifetime, context.CancellationToken)
+            ?? throw PanError.Of(QrError.Failed, StatusCode.Unauthenticated, "The pan_access_token is not valid.");
         return new GetQRCodeResponse
         {
             ImageContent = Convert.ToBase64String(QrImages.Png(QrPayload.Text(member.ObjectId, member.Uid, code))),

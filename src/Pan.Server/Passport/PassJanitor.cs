@@ -7,8 +7,8 @@ namespace Pan.Server.Passport;
 /// <summary>
 /// Deletes expired member passes every hour (by the injected clock). Nothing reads them: a scan needs an unexpired
 /// pass, and the next GetPassportToken or GetQRCode replaces the row or inserts a new one. Why: without it the table
-/// keeps a row per member who ever showed a card, and a pass issued while its member's deletion ran (which the
-/// deletion's eraser could not see) would stay for good.
+/// keeps a row per member who ever showed a card. (A pass can no longer be left behind by a deletion: issuing one holds
+/// the member's row, see <see cref="MemberPasses.IssueAsync"/>.)
 /// </summary>
 public sealed class PassJanitor(IServiceScopeFactory scopes, TimeProvider clock, ILogger<PassJanitor> logger)
     : Data.HourlyJanitor(scopes, clock, logger)

@@ -314,7 +314,12 @@ public sealed class TokenService(
 
     public Task RevokeSessionAsync(long sessionId, CancellationToken cancellationToken) => RevokeSessionsAsync([sessionId], cancellationToken);
 
-    /// <summary>Ends several sessions (and every access token issued from them) in one statement.</summary>
+    /// <summary>
+    /// Ends several sessions (and every access token issued from them) in one statement. Nothing the
+    /// <see cref="ILogoutRevoker"/>s handed out ends with them: this alone is for sessions that can have handed nothing
+    /// out (the hosted sign-in pages' browser sessions, which never hold an access token); the others end through
+    /// <see cref="LogoutAsync"/>, <see cref="RevokeMemberSessionAsync"/> or the member and account revocations.
+    /// </summary>
     public async Task RevokeSessionsAsync(IReadOnlyCollection<long> sessionIds, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
@@ -332,46 +337,75 @@ public sealed class TokenService(
     {
         await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
         await RevokeSessionsAsync(sessionIds, cancellationToken);
-        foreach (var revoker in logoutRevokers)
-        {
-            await revoker.RevokeAsync(accountId, cancellationToken);
-        }
-
+        await EndHandedOutAsync(r => r.RevokeAsync(accountId, cancellationToken));
         await transaction.CommitAsync(cancellationToken);
     }
 
-    /// <summary>Ends every session and access token of one member.</summary>
+    /// <summary>Runs <paramref name="revoke"/> on every <see cref="ILogoutRevoker"/> (inside the caller's transaction).</summary>
+    private async Task EndHandedOutAsync(Func<ILogoutRevoker, Task> revoke)
+    {
+        foreach (var revoker in logoutRevokers)
+        {
+            await revoke(revoker);
+        }
+    }
+
+    /// <summary>
+    /// Ends one session that speaks for member <paramref name="uid"/> alone (a social-login refresh family) and, in the
+    /// same transaction, what the <see cref="ILogoutRevoker"/>s handed out for that member (its membership passes).
+    /// </summary>
+    public async Task RevokeMemberSessionAsync(long sessionId, long uid, CancellationToken cancellationToken)
+    {
+        await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
+        await RevokeSessionsAsync([sessionId], cancellationToken);
+        await EndHandedOutAsync(r => r.RevokeMembersAsync([uid], cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Ends every session and access token of one member and, in the same transaction, what the
+    /// <see cref="ILogoutRevoker"/>s handed out for it (its membership passes).
+    /// </summary>
     public Task RevokeMemberAsync(long uid, CancellationToken cancellationToken) =>
-        RevokeAsync(db.Set<AuthSession>().Where(s => s.Uid == uid), db.Members.Where(m => m.Uid == uid), cancellationToken);
+        RevokeAsync(db.Set<AuthSession>().Where(s => s.Uid == uid), db.Members.Where(m => m.Uid == uid),
+            r => r.RevokeMembersAsync([uid], cancellationToken), cancellationToken);
 
     /// <summary>
     /// Ends every session and access token of one member except the caller's session <paramref name="keepSessionId"/>
     /// (a password change ends the member's other sessions, SECURITY 4 and 12). The member's token generation is bumped
     /// (so its access tokens issued from any other session, including sessions of other members of the phone, die)
-    /// and the access tokens of the kept session are re-stamped with the new generation, all in one transaction.
+    /// and the access tokens of the kept session are re-stamped with the new generation; what the
+    /// <see cref="ILogoutRevoker"/>s handed out for the member ends too (the kept session asks for new passes), all in
+    /// one transaction.
     /// </summary>
     public async Task RevokeMemberExceptAsync(long uid, long keepSessionId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
+        // Why the member row before the sessions: see RevokeAsync.
+        await db.Members.Where(m => m.Uid == uid)
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.TokenGeneration, m => m.TokenGeneration + 1), cancellationToken);
         var revoked = await db.Set<AuthSession>()
             .Where(s => s.Uid == uid && s.Id != keepSessionId && s.Revoked == null)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Revoked, now), cancellationToken);
-        await db.Members.Where(m => m.Uid == uid)
-            .ExecuteUpdateAsync(u => u.SetProperty(m => m.TokenGeneration, m => m.TokenGeneration + 1), cancellationToken);
         var generation = await db.Members.Where(m => m.Uid == uid).Select(m => m.TokenGeneration).FirstAsync(cancellationToken);
         var previous = generation - 1;
         await db.Set<StoredAccessToken>()
             .Where(t => t.Uid == uid && t.SessionId == keepSessionId && t.TokenGeneration == previous && t.Expires > now)
             .ExecuteUpdateAsync(u => u.SetProperty(t => t.TokenGeneration, generation), cancellationToken);
+        await EndHandedOutAsync(r => r.RevokeMembersAsync([uid], cancellationToken));
         await transaction.CommitAsync(cancellationToken);
 
         logger.LogInformation("Revoked {Count} other auth session(s) of member {Uid} and bumped token generation", revoked, uid);
     }
 
-    /// <summary>Ends every session and access token of every member under an account.</summary>
+    /// <summary>
+    /// Ends every session and access token of every member under an account and, in the same transaction, what the
+    /// <see cref="ILogoutRevoker"/>s handed out for those members.
+    /// </summary>
     public Task RevokeAccountAsync(long accountId, CancellationToken cancellationToken) =>
-        RevokeAsync(db.Set<AuthSession>().Where(s => s.AccountId == accountId), db.Members.Where(m => m.AccountId == accountId), cancellationToken);
+        RevokeAsync(db.Set<AuthSession>().Where(s => s.AccountId == accountId), db.Members.Where(m => m.AccountId == accountId),
+            r => r.RevokeAsync(accountId, cancellationToken), cancellationToken);
 
     /// <summary>A step-up token: single-use, valid for minutes, bound to <paramref name="uid"/> and <paramref name="purpose"/>.</summary>
     public async Task<IssuedToken> IssueVerifyTokenAsync(long uid, string purpose, CancellationToken cancellationToken)
@@ -453,15 +487,23 @@ public sealed class TokenService(
             .AsNoTracking()
             .SingleOrDefault());
 
-    /// <summary>Revokes the sessions and bumps the members' token generation (killing access tokens from any session), atomically.</summary>
-    private async Task RevokeAsync(IQueryable<AuthSession> sessions, IQueryable<Member> members, CancellationToken cancellationToken)
+    /// <summary>
+    /// Bumps the members' token generation (killing access tokens from any session), revokes the sessions and ends what
+    /// the <see cref="ILogoutRevoker"/>s handed out (<paramref name="handedOut"/>), atomically.
+    /// </summary>
+    private async Task RevokeAsync(
+        IQueryable<AuthSession> sessions, IQueryable<Member> members, Func<ILogoutRevoker, Task> handedOut, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        // Why: join the caller's transaction (e.g. a deletion) when there is one; otherwise both updates commit together.
+        // Why: join the caller's transaction (e.g. a deletion) when there is one; otherwise all of it commits together.
         await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
-        var revoked = await sessions.Where(s => s.Revoked == null).ExecuteUpdateAsync(u => u.SetProperty(s => s.Revoked, now), cancellationToken);
         // Why: token_generation is not profile data, so Version is left alone and concurrent profile edits do not conflict.
+        // Why the member rows before the sessions: a transaction that hands something out for a session holds the member
+        // and then the session (LiveSessions.HoldAccessTokenAsync); taking them in the other order here could leave the
+        // two waiting for each other on PostgreSQL.
         await members.ExecuteUpdateAsync(u => u.SetProperty(m => m.TokenGeneration, m => m.TokenGeneration + 1), cancellationToken);
+        var revoked = await sessions.Where(s => s.Revoked == null).ExecuteUpdateAsync(u => u.SetProperty(s => s.Revoked, now), cancellationToken);
+        await EndHandedOutAsync(handedOut);
         await transaction.CommitAsync(cancellationToken);
 
         logger.LogInformation("Revoked {Count} auth session(s) and bumped token generation", revoked);

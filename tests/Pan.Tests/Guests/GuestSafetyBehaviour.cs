@@ -24,6 +24,19 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
     private ApinodeClient PlainApp => new(fixture.Server, GuestFixture.PlainApp, fixture.SecretOf(GuestFixture.PlainApp));
 
     [Fact]
+    public async Task AnApinodeToken_IsNoPanAccessToken_SoItFetchesNoMembershipPass()
+    {
+        // Why convertTemp ends no passes: the apinode tokens it ends cannot fetch one (SECURITY 12).
+        var temp = await PlainApp.CreateTempAsync();
+        var client = new MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc);
+
+        await Errors.ExpectAsync(() => client.GetPassportTokenAsync(new GetPassportTokenRequest { AccessToken = temp.Token }).ResponseAsync,
+            StatusCode.Unauthenticated, "TOKEN_INVALID");
+        await Errors.ExpectAsync(() => client.GetQRCodeAsync(new GetQRCodeRequest { PanAccessToken = temp.Token }).ResponseAsync,
+            StatusCode.Unauthenticated, "GetQRCodeResponse.Error__Failed");
+    }
+
+    [Fact]
     public async Task PendingAccount_CannotSignInWithItsPassword_ThroughPansEmailLogin_UntilActivated()
     {
         var (address, passwd, link) = await ConvertPendingAsync();

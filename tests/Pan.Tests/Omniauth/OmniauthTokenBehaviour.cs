@@ -93,6 +93,27 @@ public abstract class OmniauthTokenBehaviour<TFixture>(TFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task RefreshToken_ReusingASpentToken_EndsTheMembersPasses()
+    {
+        // SECURITY 12 and 14: whoever held the family's tokens may have fetched the member's passes with them.
+        var data = await SignUpAsync();
+        var first = data.GetProperty("refresh_token").GetString();
+        var access = (await RefreshAsync(first)).Body.GetProperty("data").GetProperty("access_token").GetString();
+        var card = await Members.GetPassportTokenAsync(new GetPassportTokenRequest { AccessToken = access });
+        var qr = await Members.GetQRCodeAsync(new GetQRCodeRequest { PanAccessToken = access });
+        var scanner = new Metadata { { "x-pan-app-id", OmniauthFixture.OtherClient }, { "x-pan-app-secret", fixture.OtherSecret } };
+        var scan = new ValidatePassportTokenRequest { PassportToken = card.PassportToken };
+        var check = new ValidateQRCodeRequest { Uuid = qr.Uuid, Uid = qr.Uid, VerifyCode = qr.VerifyCode };
+        await Members.ValidatePassportTokenAsync(scan, scanner);
+        await Members.ValidateQRCodeAsync(check);
+
+        AssertInvalidRefresh(await RefreshAsync(first));
+
+        await Errors.ExpectAsync(() => Members.ValidatePassportTokenAsync(scan, scanner).ResponseAsync, StatusCode.NotFound, "PASSPORT_TOKEN_INVALID");
+        await Errors.ExpectAsync(() => Members.ValidateQRCodeAsync(check).ResponseAsync, StatusCode.NotFound, "ValidateQRCodeResponse.Error__Failed");
+    }
+
+    [Fact]
     public async Task RefreshToken_OfAnotherClient_UnknownOrMalformed_IsRefused()
     {
         var data = await SignUpAsync();
