@@ -333,6 +333,29 @@ public abstract class OAuthGrpcBehaviour<TFixture>(TFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Approve_WithGrantedScopesNoneOfWhichWasRequested_IsInvalidArgument_AndGrantsNothing()
+    {
+        // The member's screen sends what the member left ticked; a list that names none of the requested scopes (a
+        // stale or broken screen) must not turn into "everything requested", which is what an empty list means.
+        var who = await SignInAsync(fixture.Server);
+        var pkce = Pkce.Create();
+        var started = await Consent.DoAsync(Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid email offline_access", pkce));
+
+        var refused = await Errors.ExpectAsync(
+            () => Consent.ApproveAsync(new ApproveRequest { RequestId = started.RequestId, PanAccessToken = who.AccessToken, GrantedScopes = { "phone" } }).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        var approved = await Consent.ApproveAsync(new ApproveRequest { RequestId = started.RequestId, PanAccessToken = who.AccessToken, GrantedScopes = { "openid" } });
+        var tokens = await Apps.GetAccessTokenAsync(new GetAccessTokenRequest
+        {
+            Code = Param(new Uri(approved.RedirectUri), "code"), RedirectUri = OAuthFixture.NativeRedirect, ClientId = OAuthFixture.NativeClient, CodeVerifier = pkce.Verifier,
+        });
+
+        Assert.Equal("granted_scopes", refused.BadRequest()!.FieldViolations[0].Field);
+        Assert.Equal("openid", tokens.Scope);
+        Assert.Empty(tokens.RefreshToken);
+    }
+
+    [Fact]
     public async Task DeletingTheMember_EndsTheirGrants()
     {
         var (who, tokens) = await CodeAndTokensAsync();
