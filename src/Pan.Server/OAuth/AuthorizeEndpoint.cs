@@ -62,8 +62,8 @@ public static class AuthorizeEndpoint
         // consent_required writes for the member — the used-up consent request, a remembered consent (permanent
         // authorization), the code's entry and its authorization, a new consent request. Without it a deletion committing
         // meanwhile would miss them (SECURITY 12): a remembered consent naming the deleted member would stay for good (the
-        // janitor prunes only revoked, expired and ad-hoc entries), the code's entries for two weeks, and a code tied to a
-        // remembered consent the deletion had just removed would fail on its foreign key. With it the deletion either
+        // janitor prunes only revoked, expired and ad-hoc entries), the code's entries for weeks (OAuthJanitor), and a
+        // code tied to a remembered consent the deletion had just removed would fail on its foreign key. With it the deletion either
         // commits first, and this answers as for a member who is not signed in and writes nothing, or waits for this
         // commit and erases what was written. Why before the branches, not in each: it must come before the consent
         // request's update (a row the deletion locks too, see LiveMembers), and one lock is simpler. Why a share lock

@@ -2,6 +2,7 @@ using System.Net;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Pan.Data;
 using Pan.Data.OAuth;
 using Pan.Server.Deletion;
@@ -67,6 +68,27 @@ public abstract class OAuthGrpcBehaviour<TFixture>(TFixture fixture) : IClassFix
         // The newest refresh token of the family died with it.
         await Errors.ExpectAsync(
             () => Apps.GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = refreshed.RefreshToken, ClientId = OAuthFixture.NativeClient }).ResponseAsync,
+            StatusCode.Unauthenticated, "invalid_grant");
+    }
+
+    [Fact]
+    public async Task GetRefreshToken_ReusingARotatedRefreshToken_WeeksLaterAfterTheJanitorsSweep_StillRevokesTheWholeFamily()
+    {
+        // Someone who stole the app's refresh token used it first and now holds the family; the app, unused for a
+        // fortnight, then presents the refresh token it still has (valid for Pan:OAuth:RefreshTokenDays, 30). That reuse
+        // must still be seen as one, and end the thief's tokens: the used token's entry must outlive the janitor's sweeps
+        // for as long as the token itself could be presented.
+        var (_, tokens) = await CodeAndTokensAsync();
+        var stolen = await Apps.GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = tokens.RefreshToken, ClientId = OAuthFixture.NativeClient });
+
+        fixture.Server.Clock.Advance(TimeSpan.FromDays(15));
+        await fixture.Server.Services.GetServices<IHostedService>().OfType<Pan.Server.OAuth.OAuthJanitor>().Single().SweepOnceAsync(default);
+
+        await Errors.ExpectAsync(
+            () => Apps.GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = tokens.RefreshToken, ClientId = OAuthFixture.NativeClient }).ResponseAsync,
+            StatusCode.Unauthenticated, "invalid_grant");
+        await Errors.ExpectAsync(
+            () => Apps.GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = stolen.RefreshToken, ClientId = OAuthFixture.NativeClient }).ResponseAsync,
             StatusCode.Unauthenticated, "invalid_grant");
     }
 
