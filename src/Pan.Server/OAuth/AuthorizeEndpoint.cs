@@ -17,8 +17,8 @@ namespace Pan.Server.OAuth;
 
 /// <summary>
 /// /connect/authorize after OpenIddict has validated the request (client, exact redirect URI, response_type=code,
-/// PKCE S256, registered scopes). Then: no member → the sign-in page (returning here); prompt=login, or a sign-in older
-/// than max_age → the sign-in form again (login_required with prompt=none); a scope the client may not ask for →
+/// PKCE S256, registered scopes). Then: no member → the sign-in page (returning here); prompt=login, a sign-in older
+/// than max_age, or an id_token_hint naming another member → the sign-in form again (login_required with prompt=none); a scope the client may not ask for →
 /// invalid_scope; consent remembered for the member and client covering the scopes, or a client with implicit
 /// consent → the code at once; otherwise a pending consent request and the consent page. A request carrying
 /// <c>pan_consent</c> finishes a decided consent request: the code, or access_denied. The gRPC ConsentProcess
@@ -42,7 +42,8 @@ public static class AuthorizeEndpoint
         // to sign in again with (ConsentProcess.Do carries neither prompt nor max_age).
         var inProcess = OAuthPipeline.MemberOf(context) is not null;
         var signedInAt = inProcess ? null : await OAuthMembers.SignedInAtAsync(context);
-        if (!inProcess && MustSignInAgain(request, signedInAt, services.GetRequiredService<TimeProvider>().GetUtcNow()))
+        if (!inProcess && (await HintsAnotherMemberAsync(context, member)
+                           || MustSignInAgain(request, signedInAt, services.GetRequiredService<TimeProvider>().GetUtcNow())))
         {
             return request.HasPromptValue(PromptValues.None)
                 ? Forbid(OpenIddictConstants.Errors.LoginRequired, "The member must sign in again.")
@@ -61,8 +62,8 @@ public static class AuthorizeEndpoint
         // consent_required writes for the member — the used-up consent request, a remembered consent (permanent
         // authorization), the code's entry and its authorization, a new consent request. Without it a deletion committing
         // meanwhile would miss them (SECURITY 12): a remembered consent naming the deleted member would stay for good (the
-        // janitor prunes only revoked, expired and ad-hoc entries), the code's entries for two weeks, and a code tied to a
-        // remembered consent the deletion had just removed would fail on its foreign key. With it the deletion either
+        // janitor prunes only revoked, expired and ad-hoc entries), the code's entries for weeks (OAuthJanitor), and a
+        // code tied to a remembered consent the deletion had just removed would fail on its foreign key. With it the deletion either
         // commits first, and this answers as for a member who is not signed in and writes nothing, or waits for this
         // commit and erases what was written. Why before the branches, not in each: it must come before the consent
         // request's update (a row the deletion locks too, see LiveMembers), and one lock is simpler. Why a share lock
@@ -157,6 +158,25 @@ public static class AuthorizeEndpoint
     }
 
     /// <summary>
+    /// Whether the request's id_token_hint (an ID token of Pan's, checked by OpenIddict) names a member other than the
+    /// browser's. Why: OIDC Core 3.1.2.1 gives a positive answer for the hinted member only; an app renewing its member's
+    /// sign-in (typically prompt=none) while the browser has since signed in as someone else (another member of the
+    /// phone, or another person) would otherwise get a code for that other member. With prompt=none the app gets
+    /// login_required; otherwise the member is asked to sign in, and the request they return to carries no hint
+    /// (<see cref="SignInUrl"/>): whoever signs in then is the member "logged in by the request".
+    /// </summary>
+    private static async Task<bool> HintsAnotherMemberAsync(HttpContext context, Member member)
+    {
+        if (string.IsNullOrEmpty(context.GetOpenIddictServerRequest()?.IdTokenHint))
+        {
+            return false;
+        }
+
+        var hint = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        return hint.Principal?.GetClaim(Claims.Subject) is { } subject && subject != OAuthMembers.Subject(member.ObjectId);
+    }
+
+    /// <summary>
     /// Whether the browser's member must sign in again before a code is issued: prompt=login; max_age=0 or a sign-in
     /// older than max_age seconds; or a sign-in not later than <see cref="OAuthPaths.SignedInAfterParameter"/> (the
     /// request coming back from such a sign-in). An unknown sign-in time counts as too old.
@@ -178,7 +198,8 @@ public static class AuthorizeEndpoint
     /// <summary>
     /// The sign-in page, returning to this very authorization request (a local URL). With <paramref name="again"/> the
     /// page shows its form even to a signed-in browser, and the request it returns to has prompt=login and max_age
-    /// replaced by <see cref="OAuthPaths.SignedInAfterParameter"/> = now. Why: keeping them would send the browser back
+    /// replaced by <see cref="OAuthPaths.SignedInAfterParameter"/> = now, and no id_token_hint (the member the form
+    /// signs in is the one the request is for). Why: keeping them would send the browser back
     /// to the sign-in page forever (max_age=0 is never met); the marker still refuses the old cookie (a browser that
     /// skips the form comes back here), and the app checks auth_time in the ID token in any case.
     /// </summary>
@@ -186,7 +207,11 @@ public static class AuthorizeEndpoint
     {
         var links = context.RequestServices.GetRequiredService<IOptions<LinksOptions>>().Value;
         string[] dropped = again
-            ? [OAuthPaths.ConsentParameter, OpenIddictConstants.Parameters.Prompt, OpenIddictConstants.Parameters.MaxAge, OAuthPaths.SignedInAfterParameter]
+            ?
+            [
+                OAuthPaths.ConsentParameter, OpenIddictConstants.Parameters.Prompt, OpenIddictConstants.Parameters.MaxAge, OAuthPaths.SignedInAfterParameter,
+                OpenIddictConstants.Parameters.IdTokenHint,
+            ]
             : [OAuthPaths.ConsentParameter];
         var parameters = request.GetParameters()
             .Where(p => !dropped.Contains(p.Key) && (string?)p.Value is { Length: > 0 })

@@ -7,6 +7,7 @@ using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
 using Pan.Data;
 using Pan.Data.OAuth;
+using Pan.Server.Errors;
 
 namespace Pan.Server.OAuth;
 
@@ -79,7 +80,8 @@ public sealed class ConsentRequests(PanDbContext db, IOptions<OAuthOptions> opti
     /// <summary>
     /// Records the member's decision on their own open request (one not used up yet: a decision made again, after
     /// issuing the code failed, replaces the earlier one). Granted scopes outside the requested ones are dropped; none
-    /// means all requested. Returns the stored parameters.
+    /// given means all requested; some given but none of them requested is INVALID_ARGUMENT granted_scopes (nothing is
+    /// decided). Returns the stored parameters.
     /// </summary>
     /// <remarks>
     /// Why no member lock (<see cref="Deletion.LiveMembers"/>): the decision only updates the member's existing request,
@@ -95,7 +97,15 @@ public sealed class ConsentRequests(PanDbContext db, IOptions<OAuthOptions> opti
             return null;
         }
 
-        var granted = grantedScopes.Where(pending.Scopes.Contains).Distinct(StringComparer.Ordinal).ToList();
+        var given = grantedScopes.ToList();
+        var granted = given.Where(pending.Scopes.Contains).Distinct(StringComparer.Ordinal).ToList();
+        if (given.Count > 0 && granted.Count == 0)
+        {
+            // Why: an empty list means "all requested"; a list naming none of them is a choice that cannot be honoured,
+            // and reading it as "all" would grant what the member did not tick.
+            throw PanError.InvalidArgument("granted_scopes", "names none of the requested scopes");
+        }
+
         var scopes = string.Join(' ', granted.Count == 0 ? pending.Scopes : granted);
         var hash = Hash(id!);
         var now = clock.GetUtcNow();

@@ -2,6 +2,7 @@ using System.Net;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Pan.Data;
 using Pan.Data.OAuth;
 using Pan.Server.Deletion;
@@ -67,6 +68,27 @@ public abstract class OAuthGrpcBehaviour<TFixture>(TFixture fixture) : IClassFix
         // The newest refresh token of the family died with it.
         await Errors.ExpectAsync(
             () => Apps.GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = refreshed.RefreshToken, ClientId = OAuthFixture.NativeClient }).ResponseAsync,
+            StatusCode.Unauthenticated, "invalid_grant");
+    }
+
+    [Fact]
+    public async Task GetRefreshToken_ReusingARotatedRefreshToken_WeeksLaterAfterTheJanitorsSweep_StillRevokesTheWholeFamily()
+    {
+        // Someone who stole the app's refresh token used it first and now holds the family; the app, unused for a
+        // fortnight, then presents the refresh token it still has (valid for Pan:OAuth:RefreshTokenDays, 30). That reuse
+        // must still be seen as one, and end the thief's tokens: the used token's entry must outlive the janitor's sweeps
+        // for as long as the token itself could be presented.
+        var (_, tokens) = await CodeAndTokensAsync();
+        var stolen = await Apps.GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = tokens.RefreshToken, ClientId = OAuthFixture.NativeClient });
+
+        fixture.Server.Clock.Advance(TimeSpan.FromDays(15));
+        await fixture.Server.Services.GetServices<IHostedService>().OfType<Pan.Server.OAuth.OAuthJanitor>().Single().SweepOnceAsync(default);
+
+        await Errors.ExpectAsync(
+            () => Apps.GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = tokens.RefreshToken, ClientId = OAuthFixture.NativeClient }).ResponseAsync,
+            StatusCode.Unauthenticated, "invalid_grant");
+        await Errors.ExpectAsync(
+            () => Apps.GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = stolen.RefreshToken, ClientId = OAuthFixture.NativeClient }).ResponseAsync,
             StatusCode.Unauthenticated, "invalid_grant");
     }
 
@@ -328,6 +350,29 @@ public abstract class OAuthGrpcBehaviour<TFixture>(TFixture fixture) : IClassFix
             Code = Param(new Uri(approved.RedirectUri), "code"), RedirectUri = OAuthFixture.NativeRedirect, ClientId = OAuthFixture.NativeClient, CodeVerifier = pkce.Verifier,
         });
 
+        Assert.Equal("openid", tokens.Scope);
+        Assert.Empty(tokens.RefreshToken);
+    }
+
+    [Fact]
+    public async Task Approve_WithGrantedScopesNoneOfWhichWasRequested_IsInvalidArgument_AndGrantsNothing()
+    {
+        // The member's screen sends what the member left ticked; a list that names none of the requested scopes (a
+        // stale or broken screen) must not turn into "everything requested", which is what an empty list means.
+        var who = await SignInAsync(fixture.Server);
+        var pkce = Pkce.Create();
+        var started = await Consent.DoAsync(Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid email offline_access", pkce));
+
+        var refused = await Errors.ExpectAsync(
+            () => Consent.ApproveAsync(new ApproveRequest { RequestId = started.RequestId, PanAccessToken = who.AccessToken, GrantedScopes = { "phone" } }).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        var approved = await Consent.ApproveAsync(new ApproveRequest { RequestId = started.RequestId, PanAccessToken = who.AccessToken, GrantedScopes = { "openid" } });
+        var tokens = await Apps.GetAccessTokenAsync(new GetAccessTokenRequest
+        {
+            Code = Param(new Uri(approved.RedirectUri), "code"), RedirectUri = OAuthFixture.NativeRedirect, ClientId = OAuthFixture.NativeClient, CodeVerifier = pkce.Verifier,
+        });
+
+        Assert.Equal("granted_scopes", refused.BadRequest()!.FieldViolations[0].Field);
         Assert.Equal("openid", tokens.Scope);
         Assert.Empty(tokens.RefreshToken);
     }

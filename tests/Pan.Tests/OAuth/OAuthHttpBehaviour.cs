@@ -2,6 +2,10 @@ using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.EntityFrameworkCore.Models;
+using Pan.Data;
 using Pan.Tests.Infrastructure;
 using static Pan.Tests.OAuth.OAuthTestClient;
 
@@ -425,6 +429,79 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
     }
 
     [Fact]
+    public async Task Authorize_WithAnIdTokenHintOfAnotherMember_IssuesNoCodeForTheSignedInMember()
+    {
+        // An app renews its member's sign-in (prompt=none) with that member's ID token as the hint, while the browser is
+        // now signed in to Pan as someone else (another member of the phone, or another person): OIDC Core 3.1.2.1 says
+        // a positive answer is for the member the hint names only. A code for the browser's member would hand the app
+        // another member's account under the session it believes is its member's.
+        var who = await SignInAsync(fixture.Server);
+        var other = await SignInAsync(fixture.Server);
+        using var browser = Browser(fixture.Server, who);
+        var othersHint = await FirstPartyIdTokenAsync(other);
+        var ownHint = await FirstPartyIdTokenAsync(who);
+        var url = AuthorizeUrl(OAuthFixture.FirstPartyClient, OAuthFixture.FirstPartyRedirect, "openid", Pkce.Create());
+
+        using var silent = await browser.GetAsync(url + "&prompt=none&id_token_hint=" + othersHint);
+        using var interactive = await browser.GetAsync(url + "&id_token_hint=" + othersHint);
+        using var own = await browser.GetAsync(url + "&prompt=none&id_token_hint=" + ownHint);
+        var returnUrl = QueryHelpers.ParseQuery(interactive.Headers.Location!.Query)["returnUrl"].ToString();
+        using var sameCookie = await browser.GetAsync(returnUrl);
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(1));
+        using var signedInAgain = Browser(fixture.Server, who);
+        using var afterSignIn = await signedInAgain.GetAsync(returnUrl);
+
+        Assert.StartsWith(OAuthFixture.FirstPartyRedirect + "?", silent.Headers.Location!.ToString(), StringComparison.Ordinal);
+        Assert.Equal("login_required", Param(silent.Headers.Location!, "error"));
+        Assert.Empty(Param(silent.Headers.Location!, "code"));
+        // Without prompt=none the member is asked to sign in (the form, even though a cookie is there); whoever then signs
+        // in is the member "logged in by the request", so the way back carries no hint and does not loop.
+        Assert.Equal("/account/sign-in", interactive.Headers.Location!.AbsolutePath);
+        Assert.Contains("prompt=login", interactive.Headers.Location!.Query, StringComparison.Ordinal);
+        Assert.DoesNotContain("id_token_hint", returnUrl, StringComparison.Ordinal);
+        Assert.Equal("/account/sign-in", sameCookie.Headers.Location!.AbsolutePath);
+        Assert.NotEmpty(Param(afterSignIn.Headers.Location!, "code"));
+        Assert.NotEmpty(Param(own.Headers.Location!, "code"));
+    }
+
+    [Fact]
+    public async Task TokenEndpoint_AConfidentialClientMustProveItsSecret_AndACodeServesOnlyItsClient()
+    {
+        var who = await SignInAsync(fixture.Server);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid", pkce));
+        Dictionary<string, string> Exchange(string clientId, string? secret)
+        {
+            var form = new Dictionary<string, string>
+            {
+                ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = OAuthFixture.WebRedirect,
+                ["client_id"] = clientId, ["code_verifier"] = pkce.Verifier,
+            };
+            if (secret is not null)
+            {
+                form["client_secret"] = secret;
+            }
+
+            return form;
+        }
+
+        var withoutSecret = await PostFormAsync(fixture.Server, "/connect/token", Exchange(OAuthFixture.WebClient, null));
+        var wrongSecret = await PostFormAsync(fixture.Server, "/connect/token", Exchange(OAuthFixture.WebClient, fixture.WebSecret[..^1] + (fixture.WebSecret[^1] == 'A' ? 'B' : 'A')));
+        var otherClient = await PostFormAsync(fixture.Server, "/connect/token", Exchange(OAuthFixture.NativeClient, null));
+        var (status, _) = await PostFormAsync(fixture.Server, "/connect/token", Exchange(OAuthFixture.WebClient, fixture.WebSecret));
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var stored = await scope.ServiceProvider.GetRequiredService<PanDbContext>().Set<OpenIddictEntityFrameworkCoreApplication>()
+            .Where(a => a.ClientId == OAuthFixture.WebClient).Select(a => a.ClientSecret).SingleAsync();
+
+        Assert.Equal("invalid_client", withoutSecret.Json.GetProperty("error").GetString());
+        Assert.Equal("invalid_client", wrongSecret.Json.GetProperty("error").GetString());
+        Assert.Equal("invalid_grant", otherClient.Json.GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.False(string.IsNullOrEmpty(stored));
+        Assert.DoesNotContain(fixture.WebSecret, stored!, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TokenEndpoint_RefusesPasswordAndClientCredentialsGrants()
     {
         var (status, json) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
@@ -461,6 +538,19 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
         {
             ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = OAuthFixture.WebRedirect,
             ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
+        });
+        return tokens.GetProperty("id_token").GetString()!;
+    }
+
+    /// <summary>An ID token of the first-party app (implicit consent, public) for <paramref name="who"/>.</summary>
+    private async Task<string> FirstPartyIdTokenAsync(SignedIn who)
+    {
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.FirstPartyClient, OAuthFixture.FirstPartyRedirect, "openid", pkce));
+        var (_, tokens) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = OAuthFixture.FirstPartyRedirect,
+            ["client_id"] = OAuthFixture.FirstPartyClient, ["code_verifier"] = pkce.Verifier,
         });
         return tokens.GetProperty("id_token").GetString()!;
     }
