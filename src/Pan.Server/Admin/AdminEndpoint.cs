@@ -87,7 +87,9 @@ public sealed class AdminEndpoint : AdminService.AdminServiceBase
             async _ => removed = await Resolve<MemberMaintenance>(context).RemoveAvatarAsync(request.Uid, context.CancellationToken),
             context.CancellationToken);
         // Why after RunAsync: the picture goes only once the removal has committed (see MemberMaintenance.RemoveAvatarAsync).
-        await Resolve<Avatars.AvatarService>(context).DeleteFilesAsync(removed, context.CancellationToken);
+        // Why not the call's token: once the removal has committed the picture must go too, even if the caller has gone;
+        // a cancelled deletion left a picture no member shows served at its URL.
+        await Resolve<Avatars.AvatarService>(context).DeleteFilesAsync(removed, CancellationToken.None);
         return new RemoveMemberAvatarResponse();
     }
 
