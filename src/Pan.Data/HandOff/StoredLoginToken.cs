@@ -6,6 +6,9 @@ namespace Pan.Data.HandOff;
 /// </summary>
 public sealed class StoredLoginToken
 {
+    /// <summary>Longest stored <see cref="AuthUrl"/>, in characters (the column's size).</summary>
+    public const int AuthUrlLength = 2048;
+
     /// <summary>SHA-256 of the token's text (32 bytes).</summary>
     public byte[] Hash { get; set; } = [];
 

@@ -11,7 +11,7 @@ internal sealed class StoredLoginTokenConfiguration : IEntityTypeConfiguration<S
         builder.HasKey(t => t.Hash);
         builder.Property(t => t.Hash).HasColumnName("hash").HasMaxLength(32);
         builder.Property(t => t.AppId).HasColumnName("app_id").HasMaxLength(32);
-        builder.Property(t => t.AuthUrl).HasColumnName("auth_url").HasMaxLength(2048);
+        builder.Property(t => t.AuthUrl).HasColumnName("auth_url").HasMaxLength(StoredLoginToken.AuthUrlLength);
         builder.Property(t => t.Uid).HasColumnName("uid");
         builder.Property(t => t.SessionId).HasColumnName("session_id");
         builder.Property(t => t.TokenGeneration).HasColumnName("token_generation");

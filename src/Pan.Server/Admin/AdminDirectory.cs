@@ -58,11 +58,11 @@ public sealed class AdminDirectory(PanDbContext db, IOptions<AdminOptions> optio
         return added;
     }
 
-    /// <summary>Removes an admin and ends their sessions. False when the email was not listed.</summary>
+    /// <summary>Removes an admin and ends their sessions (in one transaction, the caller's when one is open). False when the email was not listed.</summary>
     public async Task<bool> RemoveAsync(string email, CancellationToken cancellationToken)
     {
         var key = Key(email);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await Data.JoinedTransaction.BeginAsync(db, cancellationToken);
         await db.Set<AdminSession>().Where(s => s.Email == key).ExecuteDeleteAsync(cancellationToken);
         var removed = await db.Set<AdminUser>().Where(a => a.Email == key).ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);

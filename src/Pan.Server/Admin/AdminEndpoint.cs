@@ -34,12 +34,15 @@ public sealed class AdminEndpoint : AdminService.AdminServiceBase
         }
 
         var actor = AdminActions.UnknownActor;
+        var signIn = Resolve<GoogleAdminSignIn>(context);
+        string? admin = null;
         var response = new GoogleLoginResponse();
-        await Resolve<AdminActions>(context).RecordAsync(() => actor, "admin.google-login", "admin-console", async () =>
-        {
-            var (token, _) = await Resolve<GoogleAdminSignIn>(context).SignInAsync(request.AccessToken, email => actor = email, context.CancellationToken);
-            response.AdminToken = token.Token;
-        }, transactional: false, context.CancellationToken);
+        // Why two steps: Google is asked outside any transaction; the session opens in the transaction of its audit line.
+        // GoogleLogin has no seed vocabulary, so an internal failure stays a plain INTERNAL.
+        await Resolve<AdminActions>(context).RecordAsync(() => actor, "admin.google-login", "admin-console",
+            prepare: async () => admin = await signIn.CheckAsync(request.AccessToken, email => actor = email, context.CancellationToken),
+            body: async () => response.AdminToken = (await signIn.OpenSessionAsync(admin!, context.CancellationToken)).Token,
+            internalFailure: null, context.CancellationToken);
         return response;
     }
 
@@ -52,10 +55,13 @@ public sealed class AdminEndpoint : AdminService.AdminServiceBase
         return response;
     }
 
-    /// <summary>Role member-admin. Sets the password and ends all the member's sessions. Errors: ChangeMemberPasswordResponse.Error.</summary>
+    /// <summary>
+    /// Role member-admin. Sets the password and ends all the member's sessions. Errors: ChangeMemberPasswordResponse.Error;
+    /// its enum has no InternalError, so an internal failure is UpdatePasswordFailed with status INTERNAL.
+    /// </summary>
     public override async Task<ChangeMemberPasswordResponse> ChangeMemberPassword(ChangeMemberPasswordRequest request, ServerCallContext context)
     {
-        await Resolve<AdminActions>(context).RunAsync(request.AdminToken, PasswordError.NotAuthorized, MemberAdmin,
+        await Resolve<AdminActions>(context).RunAsync(request.AdminToken, PasswordError.NotAuthorized, PasswordError.UpdatePasswordFailed, MemberAdmin,
             "admin.change-member-password", Target(request.Uid),
             _ => Resolve<MemberMaintenance>(context).ChangePasswordAsync(request.Uid, request.Password, context.CancellationToken),
             context.CancellationToken);
@@ -65,7 +71,7 @@ public sealed class AdminEndpoint : AdminService.AdminServiceBase
     /// <summary>Role member-admin. Sets the email (verified, no mail sent). Errors: ChangeMemberEmailResponse.Error.</summary>
     public override async Task<ChangeMemberEmailResponse> ChangeMemberEmail(ChangeMemberEmailRequest request, ServerCallContext context)
     {
-        await Resolve<AdminActions>(context).RunAsync(request.AdminToken, EmailError.NotAuthorized, MemberAdmin,
+        await Resolve<AdminActions>(context).RunAsync(request.AdminToken, EmailError.NotAuthorized, EmailError.InternalError, MemberAdmin,
             "admin.change-member-email", Target(request.Uid),
             _ => Resolve<MemberMaintenance>(context).ChangeEmailAsync(request.Uid, request.Email, context.CancellationToken),
             context.CancellationToken);
@@ -76,12 +82,14 @@ public sealed class AdminEndpoint : AdminService.AdminServiceBase
     public override async Task<RemoveMemberAvatarResponse> RemoveMemberAvatar(RemoveMemberAvatarRequest request, ServerCallContext context)
     {
         string? removed = null;
-        await Resolve<AdminActions>(context).RunAsync(request.AdminToken, AvatarError.NotAuthorized, AvatarModerators,
+        await Resolve<AdminActions>(context).RunAsync(request.AdminToken, AvatarError.NotAuthorized, AvatarError.InternalError, AvatarModerators,
             "admin.remove-member-avatar", Target(request.Uid),
             async _ => removed = await Resolve<MemberMaintenance>(context).RemoveAvatarAsync(request.Uid, context.CancellationToken),
             context.CancellationToken);
         // Why after RunAsync: the picture goes only once the removal has committed (see MemberMaintenance.RemoveAvatarAsync).
-        await Resolve<Avatars.AvatarService>(context).DeleteFilesAsync(removed, context.CancellationToken);
+        // Why not the call's token: once the removal has committed the picture must go too, even if the caller has gone;
+        // a cancelled deletion left a picture no member shows served at its URL.
+        await Resolve<Avatars.AvatarService>(context).DeleteFilesAsync(removed, CancellationToken.None);
         return new RemoveMemberAvatarResponse();
     }
 

@@ -21,8 +21,11 @@ public sealed class GoogleAdminSignIn(GoogleTokenInfo google, AdminDirectory adm
     /// <summary>Google access tokens are a few hundred characters; anything far longer is refused without calling Google.</summary>
     public const int MaxAccessTokenLength = 4096;
 
-    /// <summary>The admin token and whose it is; <paramref name="email"/> is set as soon as Google names the account (for the audit).</summary>
-    public async Task<(IssuedToken Token, string Email)> SignInAsync(string accessToken, Action<string> email, CancellationToken cancellationToken)
+    /// <summary>
+    /// The allow-listed admin's email (lower-cased) when Google vouches for <paramref name="accessToken"/>; else the
+    /// errors above. <paramref name="email"/> is set as soon as Google names the account (for the audit). Writes nothing.
+    /// </summary>
+    public async Task<string> CheckAsync(string accessToken, Action<string> email, CancellationToken cancellationToken)
     {
         var clientId = options.Value.Google.ClientId;
         if (string.IsNullOrWhiteSpace(clientId))
@@ -47,8 +50,14 @@ public sealed class GoogleAdminSignIn(GoogleTokenInfo google, AdminDirectory adm
             throw PanError.Plain(StatusCode.PermissionDenied, "NOT_AN_ADMIN", "This Google account may not use the admin console.");
         }
 
+        return address;
+    }
+
+    /// <summary>A new admin token for <paramref name="address"/> (from <see cref="CheckAsync"/>); joins the caller's transaction.</summary>
+    public async Task<IssuedToken> OpenSessionAsync(string address, CancellationToken cancellationToken)
+    {
         var token = await admins.OpenSessionAsync(address, cancellationToken);
         logger.LogInformation("Admin {Email} signed in", address);
-        return (token, address);
+        return token;
     }
 }

@@ -53,16 +53,26 @@ public sealed class AppAdministration(PanDbContext db, TimeProvider clock, ILogg
     public async Task<AppListing?> FindAsync(string appId, CancellationToken cancellationToken) =>
         await db.Set<StoredApp>().AsNoTracking().SingleOrDefaultAsync(a => a.AppId == appId, cancellationToken) is { } row ? ToListing(row) : null;
 
-    /// <summary>Sets the name and hosts of a seeded app and makes its first secret (returned once).</summary>
-    public async Task<string> RegisterAsync(string appId, string name, string authHosts, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sets the name and hosts of a seeded app and makes its first secret (returned once); null when the app already
+    /// has a secret. One conditional UPDATE decides, so of any number of concurrent registrations of one app exactly one
+    /// gets a secret; a secret is replaced only by <see cref="RotateSecretAsync"/>.
+    /// </summary>
+    public async Task<string?> RegisterAsync(string appId, string name, string authHosts, CancellationToken cancellationToken)
     {
-        var row = await db.Set<StoredApp>().SingleAsync(a => a.AppId == appId, cancellationToken);
         var (secret, hash) = OpaqueTokens.Create();
-        row.Name = name;
-        row.AuthHosts = authHosts;
-        row.SecretHash = hash;
-        row.SecretRotated = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var registered = await db.Set<StoredApp>().Where(a => a.AppId == appId && a.SecretHash == null)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(a => a.Name, name)
+                .SetProperty(a => a.AuthHosts, authHosts)
+                .SetProperty(a => a.SecretHash, hash)
+                .SetProperty(a => a.SecretRotated, (DateTimeOffset?)now), cancellationToken);
+        if (registered != 1)
+        {
+            return null;
+        }
+
         logger.LogInformation("Registered app {AppId}", appId);
         return secret;
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Pan.Data.Apps;
+using Pan.Data.HandOff;
 
 namespace Pan.Server.Apps;
 
@@ -7,11 +8,12 @@ namespace Pan.Server.Apps;
 /// The hosts an app's <c>auth_url</c>s may point to, and the check of an <c>auth_url</c> against them. Hosts match
 /// exactly (case-insensitive, internationalised names compared in their ASCII form; no wildcards; the port is not part
 /// of the match). An <c>auth_url</c> must be absolute https (http only for loopback hosts, for development), carry no
-/// user info and be at most <see cref="MaxUrlLength"/> characters.
+/// user info, no control or white-space character, and be at most <see cref="MaxUrlLength"/> characters.
 /// </summary>
 public static class AuthHosts
 {
-    public const int MaxUrlLength = 2048;
+    /// <summary>Longest accepted <c>auth_url</c>: the size of its column.</summary>
+    public const int MaxUrlLength = StoredLoginToken.AuthUrlLength;
     public const int MaxHosts = 20;
 
     private static readonly IdnMapping Idn = new();
@@ -46,6 +48,22 @@ public static class AuthHosts
     /// <summary>Null when <paramref name="authUrl"/> may be used by an app with <paramref name="allowed"/> hosts; else why not.</summary>
     public static string? Check(string? authUrl, IReadOnlyList<string> allowed)
     {
+        if (CheckShape(authUrl, out var uri) is { } problem)
+        {
+            return problem;
+        }
+
+        var host = Normalize(uri!.IdnHost);
+        return host is not null && allowed.Contains(host, StringComparer.Ordinal) ? null : "points to a host this app may not use";
+    }
+
+    /// <summary>
+    /// Null when <paramref name="authUrl"/> has the shape of an <c>auth_url</c> (whatever its host); else why not.
+    /// Also applied to stored values before they are handed out, so a value stored before a rule existed is never echoed.
+    /// </summary>
+    public static string? CheckShape(string? authUrl, out Uri? uri)
+    {
+        uri = null;
         if (string.IsNullOrWhiteSpace(authUrl))
         {
             return "is required";
@@ -56,7 +74,14 @@ public static class AuthHosts
             return $"must be at most {MaxUrlLength} characters";
         }
 
-        if (!Uri.TryCreate(authUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        // Why: the URL is handed to other apps, which put it in Location headers and pages; a raw CR/LF splits a header,
+        // and no control or white-space character belongs in a URL unescaped (RFC 3986). Uri would accept or strip some.
+        if (authUrl.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+        {
+            return "must not contain control or white-space characters (percent-encode them)";
+        }
+
+        if (!Uri.TryCreate(authUrl, UriKind.Absolute, out uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
         {
             return "must be an absolute https URL";
         }
@@ -66,13 +91,7 @@ public static class AuthHosts
             return "must use https";
         }
 
-        if (uri.UserInfo.Length > 0)
-        {
-            return "must not carry user info";
-        }
-
-        var host = Normalize(uri.IdnHost);
-        return host is not null && allowed.Contains(host, StringComparer.Ordinal) ? null : "points to a host this app may not use";
+        return uri.UserInfo.Length > 0 ? "must not carry user info" : null;
     }
 
     /// <summary>The lower-case ASCII form of a bare host name, or null when it is not one.</summary>

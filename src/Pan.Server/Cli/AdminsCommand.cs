@@ -59,16 +59,22 @@ public static class AdminsCommand
 
     private static async Task<int> AddAsync(CliContext cli, string email, string roles)
     {
-        var added = await cli.Services.GetRequiredService<AdminDirectory>().AddOrUpdateAsync(email, roles, CancellationToken.None);
-        await cli.AuditAsync("cli.admins.add", "admin:" + AdminDirectory.Key(email), (added ? "ok: added with " : "ok: roles set to ") + roles);
+        var added = await cli.AuditedAsync("cli.admins.add", "admin:" + AdminDirectory.Key(email), async () =>
+        {
+            var isNew = await cli.Services.GetRequiredService<AdminDirectory>().AddOrUpdateAsync(email, roles, CancellationToken.None);
+            return (isNew, (isNew ? "ok: added with " : "ok: roles set to ") + roles);
+        });
         await cli.Output.WriteLineAsync($"{(added ? "Added" : "Updated")} {AdminDirectory.Key(email)} with roles {roles}.");
         return CliHost.Ok;
     }
 
     private static async Task<int> RemoveAsync(CliContext cli, string email)
     {
-        var removed = await cli.Services.GetRequiredService<AdminDirectory>().RemoveAsync(email, CancellationToken.None);
-        await cli.AuditAsync("cli.admins.remove", "admin:" + AdminDirectory.Key(email), removed ? "ok" : "refused: not listed");
+        var removed = await cli.AuditedAsync("cli.admins.remove", "admin:" + AdminDirectory.Key(email), async () =>
+        {
+            var gone = await cli.Services.GetRequiredService<AdminDirectory>().RemoveAsync(email, CancellationToken.None);
+            return (gone, gone ? "ok" : "refused: not listed");
+        });
         if (!removed)
         {
             await cli.Error.WriteLineAsync($"{AdminDirectory.Key(email)} is not an admin.");

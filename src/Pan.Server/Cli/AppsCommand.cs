@@ -92,15 +92,19 @@ public static class AppsCommand
     {
         var apps = cli.Services.GetRequiredService<AppAdministration>();
         await apps.EnsureSeededAsync(CancellationToken.None);
-        if ((await apps.FindAsync(appId, CancellationToken.None))!.HasSecret)
+        // Why no look first: two operators adding one app at once both saw "not registered", and the later secret
+        // silently replaced the earlier one; the registration itself decides (AppAdministration.RegisterAsync).
+        var secret = await cli.AuditedAsync("cli.apps.add", "app:" + appId, async () =>
         {
-            await cli.AuditAsync("cli.apps.add", "app:" + appId, "refused: already registered");
+            var made = await apps.RegisterAsync(appId, name, hosts, CancellationToken.None);
+            return (made, made is null ? "refused: already registered" : "ok");
+        });
+        if (secret is null)
+        {
             await cli.Error.WriteLineAsync($"{appId} is already registered. Use 'apps rotate-secret {appId}' for a new secret or 'apps update {appId}' for its name and hosts.");
             return CliHost.Failed;
         }
 
-        var secret = await apps.RegisterAsync(appId, name, hosts, CancellationToken.None);
-        await cli.AuditAsync("cli.apps.add", "app:" + appId, "ok");
         await cli.Output.WriteLineAsync($"Registered {appId} ({name}); auth_url hosts: {(hosts.Length == 0 ? "none (it cannot make login tokens)" : hosts)}.");
         await cli.Output.WriteLineAsync("App secret (shown only now; store it in the app's secret store):");
         await cli.Output.WriteLineAsync(secret);
@@ -111,8 +115,11 @@ public static class AppsCommand
     {
         var apps = cli.Services.GetRequiredService<AppAdministration>();
         await apps.EnsureSeededAsync(CancellationToken.None);
-        await apps.UpdateAsync(appId, name, hosts, CancellationToken.None);
-        await cli.AuditAsync("cli.apps.update", "app:" + appId, "ok");
+        await cli.AuditedAsync("cli.apps.update", "app:" + appId, async () =>
+        {
+            await apps.UpdateAsync(appId, name, hosts, CancellationToken.None);
+            return (true, "ok");
+        });
         await cli.Output.WriteLineAsync($"Updated {appId}.");
         return CliHost.Ok;
     }
@@ -121,8 +128,10 @@ public static class AppsCommand
     {
         var apps = cli.Services.GetRequiredService<AppAdministration>();
         await apps.EnsureSeededAsync(CancellationToken.None);
-        var secret = await apps.RotateSecretAsync(appId, CancellationToken.None);
-        await cli.AuditAsync("cli.apps.rotate-secret", "app:" + appId, "ok");
+        // Why one transaction with the line: a rotation that committed while its line failed killed the old secret and
+        // never showed the new one.
+        var secret = await cli.AuditedAsync("cli.apps.rotate-secret", "app:" + appId,
+            async () => (await apps.RotateSecretAsync(appId, CancellationToken.None), "ok"));
         await cli.Output.WriteLineAsync($"New secret for {appId} (the old one no longer works; shown only now):");
         await cli.Output.WriteLineAsync(secret);
         return CliHost.Ok;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Pan.Data;
 using Pan.Data.HandOff;
 using Pan.Data.Tokens;
+using Pan.Server.Apps;
 using Pan.Server.Tokens;
 
 namespace Pan.Server.HandOff;
@@ -37,7 +38,11 @@ public sealed class LoginTokens(PanDbContext db, TokenService tokens, IOptions<H
         return new IssuedToken(token, expires);
     }
 
-    /// <summary>The auth_url of a live login token, or null. Does not consume it.</summary>
+    /// <summary>
+    /// The auth_url of a live login token, or null. Does not consume it. A stored auth_url that breaks today's rules
+    /// (<see cref="AuthHosts.CheckShape"/>: a token made before control characters were refused) is never handed out:
+    /// null, as for a dead token.
+    /// </summary>
     public async Task<string?> PeekAsync(string? token, CancellationToken cancellationToken)
     {
         if (OpaqueTokens.Hash(token) is not { } hash)
@@ -45,7 +50,14 @@ public sealed class LoginTokens(PanDbContext db, TokenService tokens, IOptions<H
             return null;
         }
 
-        return await Live(hash, uid: null, clock.GetUtcNow()).Select(t => t.AuthUrl).SingleOrDefaultAsync(cancellationToken);
+        var authUrl = await Live(hash, uid: null, clock.GetUtcNow()).Select(t => t.AuthUrl).SingleOrDefaultAsync(cancellationToken);
+        if (authUrl is not null && AuthHosts.CheckShape(authUrl, out _) is { } problem)
+        {
+            logger.LogWarning("A login token's stored auth_url was not handed out: it {Problem}", problem);
+            return null;
+        }
+
+        return authUrl;
     }
 
     /// <summary>

@@ -16,7 +16,8 @@ public sealed partial class MemberServiceV2Endpoint
     /// The member is the one whose Pan access token (for this same app) is in the <c>authorization</c> metadata/header.
     /// <list type="bullet">
     /// <item>app_id or app_secret empty (fields and x-pan-app-* headers): INVALID_ARGUMENT ErrMakeLoginToken.GENERAL_APPID_APPSECRET_REQUIRED.</item>
-    /// <item>auth_url missing, not https, or its host not among the app's allowed hosts: INVALID_ARGUMENT naming auth_url.</item>
+    /// <item>auth_url missing, not https, longer than its column, holding a control or white-space character, or its host
+    /// not among the app's allowed hosts: INVALID_ARGUMENT naming auth_url (see <see cref="AuthHosts"/>).</item>
     /// <item>Wrong app credentials: UNAUTHENTICATED ErrMakeLoginToken.GENERAL_FAILED.</item>
     /// <item>No, or no valid, access token in <c>authorization</c>: UNAUTHENTICATED; an access token of another app:
     /// PERMISSION_DENIED ErrMakeLoginToken.GENERAL_FAILED.</item>
@@ -52,7 +53,8 @@ public sealed partial class MemberServiceV2Endpoint
     /// <list type="bullet">
     /// <item>app_id or app_secret empty: INVALID_ARGUMENT ErrValidateLoginToken.GENERAL_APPID_APPSECRET_REQUIRED.</item>
     /// <item>Wrong app credentials: UNAUTHENTICATED ErrValidateLoginToken.GENERAL_FAILED.</item>
-    /// <item>Login token unknown, expired, used or dead with its session: UNAUTHENTICATED ErrValidateLoginToken.GENERAL_INVALID.</item>
+    /// <item>Login token unknown, expired, used or dead with its session, or its stored auth_url not of today's shape (never
+    /// echoed): UNAUTHENTICATED ErrValidateLoginToken.GENERAL_INVALID.</item>
     /// </list>
     /// </summary>
     public override async Task<ValidateLoginTokenResponse> ValidateLoginToken(ValidateLoginTokenRequest request, ServerCallContext context)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
 using Pan.General.Admin;
 using Pan.Tests.Infrastructure;
 
@@ -31,6 +32,25 @@ public abstract class AdminSignInBehaviour<TFixture>(TFixture fixture) : IClassF
         var key = email.ToLowerInvariant();
         var audit = Assert.Single(await fixture.AuditAsync("admin.google-login", "admin-console"), e => e.Actor == key);
         Assert.Equal("ok", audit.Outcome);
+    }
+
+    /// <summary>A sign-in whose audit line the database refuses opens no admin session (no session without its line).</summary>
+    [Fact]
+    public async Task GoogleLogin_WhenItsAuditLineIsRefused_OpensNoAdminSession()
+    {
+        var email = $"staff{Guid.NewGuid():N}@example.com";
+        await fixture.AddAdminAsync(email, "support");
+
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "audit_log", TriggeredWrite.Insert, $"NEW.actor = '{email}' AND NEW.outcome = 'ok'"))
+        {
+            await Errors.ExpectAsync(() => Client.GoogleLoginAsync(new GoogleLoginRequest { AccessToken = fixture.Google.Issue(email) }).ResponseAsync,
+                StatusCode.Internal, "INTERNAL");
+        }
+
+        Assert.Equal(0, await Pan.Tests.Members.TestMembers.WithDbAsync(fixture.Server,
+            db => db.Set<Pan.Data.Admins.AdminSession>().CountAsync(s => s.Email == email)));
+        var audit = Assert.Single(await fixture.AuditAsync("admin.google-login", "admin-console"), e => e.Actor == email);
+        Assert.StartsWith("error", audit.Outcome, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -218,6 +218,141 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
         Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode);
     }
 
+    /// <summary>
+    /// The audit line of a successful action is the last write of the action's transaction. When the database refuses
+    /// it, the action must not commit (an action without its line), and the caller gets the RPC's own code for an
+    /// internal failure, as when the action's own write is refused, not a bare INTERNAL.
+    /// </summary>
+    [Fact]
+    public async Task MemberCalls_WhenTheirAuditLineIsRefused_ChangeNothingAndAnswerTheRpcsInternalCode()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var old = $"kept{Guid.NewGuid():N}@example.com";
+        var member = await TestMembers.CreateAsync(fixture.Server, m => (m.Email, m.EmailKey, m.AvatarKey) = (old, old, "https://cdn.example.com/kept.png"));
+        var access = await TestMembers.AccessTokenAsync(fixture.Server, member);
+
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "audit_log", TriggeredWrite.Insert,
+            $"NEW.target = 'uid:{member.Uid}' AND NEW.outcome = 'ok'"))
+        {
+            var email = await Errors.ExpectAsync(
+                () => Client.ChangeMemberEmailAsync(new ChangeMemberEmailRequest { AdminToken = token, Uid = member.Uid, Email = $"new{Guid.NewGuid():N}@example.com" }).ResponseAsync,
+                StatusCode.Internal, "ChangeMemberEmailResponse.Error.InternalError");
+            var password = await Errors.ExpectAsync(
+                () => Client.ChangeMemberPasswordAsync(new ChangeMemberPasswordRequest { AdminToken = token, Uid = member.Uid, Password = "correct horse battery staple 46" }).ResponseAsync,
+                StatusCode.Internal, "ChangeMemberPasswordResponse.Error.UpdatePasswordFailed");
+            var avatar = await Errors.ExpectAsync(
+                () => Client.RemoveMemberAvatarAsync(new RemoveMemberAvatarRequest { AdminToken = token, Uid = member.Uid }).ResponseAsync,
+                StatusCode.Internal, "RemoveMemberAvatarResponse.Error.InternalError");
+            Assert.Equal(("1007", "1005", "1005"), (email.Info().Metadata["code"], password.Info().Metadata["code"], avatar.Info().Metadata["code"]));
+            Assert.DoesNotContain(FailureTriggers.Message, email.Status.Detail + password.Status.Detail + avatar.Status.Detail, StringComparison.Ordinal);
+        }
+
+        var stored = await TestMembers.WithDbAsync(fixture.Server, db => db.Members.AsNoTracking().SingleAsync(m => m.Uid == member.Uid));
+        Assert.Equal((old, "https://cdn.example.com/kept.png"), (stored.Email, stored.AvatarKey));
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            Assert.NotEqual(SecretCheck.Ok, await scope.ServiceProvider.GetRequiredService<CredentialStore>().CheckPasswordAsync(member.Uid, "correct horse battery staple 46", default));
+            Assert.NotNull(await scope.ServiceProvider.GetRequiredService<Pan.Server.Tokens.TokenService>().ValidateAccessTokenAsync(access, default));
+        }
+
+        // Each attempt still leaves its one line, with the code the caller got.
+        Assert.Equal(["ChangeMemberEmailResponse.Error.InternalError"], (await fixture.AuditAsync("admin.change-member-email", $"uid:{member.Uid}")).Select(e => e.Outcome));
+        Assert.Equal(["ChangeMemberPasswordResponse.Error.UpdatePasswordFailed"], (await fixture.AuditAsync("admin.change-member-password", $"uid:{member.Uid}")).Select(e => e.Outcome));
+        Assert.Equal(["RemoveMemberAvatarResponse.Error.InternalError"], (await fixture.AuditAsync("admin.remove-member-avatar", $"uid:{member.Uid}")).Select(e => e.Outcome));
+    }
+
+    /// <summary>No audit line can be written at all (neither the success line nor the failure line): still the RPC's code.</summary>
+    [Fact]
+    public async Task ChangeMemberEmail_WhenNoAuditLineCanBeWritten_ChangesNothingAndIsInternalError1007()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var old = $"kept{Guid.NewGuid():N}@example.com";
+        var member = await TestMembers.CreateAsync(fixture.Server, m => (m.Email, m.EmailKey) = (old, old));
+
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "audit_log", TriggeredWrite.Insert, $"NEW.target = 'uid:{member.Uid}'"))
+        {
+            await Errors.ExpectAsync(
+                () => Client.ChangeMemberEmailAsync(new ChangeMemberEmailRequest { AdminToken = token, Uid = member.Uid, Email = $"new{Guid.NewGuid():N}@example.com" }).ResponseAsync,
+                StatusCode.Internal, "ChangeMemberEmailResponse.Error.InternalError");
+        }
+
+        Assert.Equal(old, await TestMembers.WithDbAsync(fixture.Server, db => db.Members.Where(m => m.Uid == member.Uid).Select(m => m.Email).SingleAsync()));
+        Assert.Empty(await fixture.AuditAsync("admin.change-member-email", $"uid:{member.Uid}"));
+    }
+
+    /// <summary>
+    /// The caller gives up (cancels) while the action waits for the database. The action and its audit line are one
+    /// transaction, so either both commit or neither: never a change without its line. Here the cancellation reaches
+    /// the action before its commit (PostgreSQL cancels the waiting statement), so neither commits.
+    /// </summary>
+    [Fact]
+    public async Task ChangeMemberEmail_CancelledBeforeItCommits_CommitsNeitherTheChangeNorAnAuditLine()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var old = $"kept{Guid.NewGuid():N}@example.com";
+        var member = await TestMembers.CreateAsync(fixture.Server, m => (m.Email, m.EmailKey) = (old, old));
+        var email = $"new{Guid.NewGuid():N}@example.com";
+
+        await using (var hold = await DatabaseLock.HoldAsync(fixture.Database, "members"))
+        {
+            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1.5));
+            var call = Client.ChangeMemberEmailAsync(
+                new ChangeMemberEmailRequest { AdminToken = token, Uid = member.Uid, Email = email }, cancellationToken: cancel.Token).ResponseAsync;
+            Assert.Equal(StatusCode.Cancelled, await PhoneFlows.Phones.StatusOf(() => call));
+            // Give the server time to see the cancellation while the action still waits.
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+
+        // Let the server finish whatever it still does with the call (on SQLite it waits for the lock without seeing the cancellation).
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var stored = await TestMembers.WithDbAsync(fixture.Server, db => db.Members.Where(m => m.Uid == member.Uid).Select(m => m.Email).SingleAsync());
+        var audit = (await fixture.AuditAsync("admin.change-member-email", $"uid:{member.Uid}")).Where(e => e.Outcome == "ok").ToList();
+        Assert.Equal(stored == email ? 1 : 0, audit.Count);
+        if (fixture.Database.Provider == "postgres")
+        {
+            Assert.Equal((old, 0), (stored, audit.Count));
+        }
+    }
+
+    /// <summary>
+    /// The caller gives up after the removal committed, while the stored picture is being deleted (held here by a lock
+    /// on the picture store's table). The member no longer shows the picture, so it must not stay served at its URL.
+    /// </summary>
+    [Fact]
+    public async Task RemoveMemberAvatar_CancelledAfterItCommitted_StillDeletesThePicture()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("support");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        var access = await TestMembers.AccessTokenAsync(fixture.Server, member);
+        var members = new Pan.General.Member.MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc);
+        var url = (await members.UpdateAvatarAsync(new Pan.General.Member.UpdateAvatarRequest { AccessToken = access, Avatar = Google.Protobuf.ByteString.CopyFrom(Png()) })).Avatar;
+
+        await using (await DatabaseLock.HoldAsync(fixture.Database, "avatar_files"))
+        {
+            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1.5));
+            var call = Client.RemoveMemberAvatarAsync(new RemoveMemberAvatarRequest { AdminToken = token, Uid = member.Uid }, cancellationToken: cancel.Token).ResponseAsync;
+            Assert.Equal(StatusCode.Cancelled, await PhoneFlows.Phones.StatusOf(() => call));
+            // Give the server time to see the cancellation while the deletion still waits.
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+
+        // Whatever the call answered, the member's avatar and its picture go together.
+        string? shown = null;
+        var served = System.Net.HttpStatusCode.OK;
+        await Eventually.HoldsAsync(async () =>
+        {
+            shown = (await members.MeAsync(new Pan.General.Member.MeRequest { AccessToken = access })).User.Avatar;
+            using var picture = await fixture.Server.Http.GetAsync(new Uri(url).AbsolutePath);
+            served = picture.StatusCode;
+            return (shown == url) == (served == System.Net.HttpStatusCode.OK);
+        });
+        if (fixture.Database.Provider == "postgres")
+        {
+            // There the removal commits before the picture store's lock is met.
+            Assert.Equal((string.Empty, System.Net.HttpStatusCode.NotFound), (shown, served));
+        }
+    }
+
     private static byte[] Png()
     {
         using var bitmap = new SkiaSharp.SKBitmap(new SkiaSharp.SKImageInfo(120, 120, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Premul));

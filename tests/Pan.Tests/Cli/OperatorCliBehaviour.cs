@@ -49,6 +49,81 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.All(audit, e => Assert.StartsWith("cli:", e.Actor, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Two operators add one app at the same moment: both read "not registered" before either writes (held here at the
+    /// write by a lock on the registry). Exactly one may get a secret; the other must be told, not handed a secret that
+    /// the second write silently replaced.
+    /// </summary>
+    [Fact]
+    public async Task AppsAdd_TwoAtOnceForOneApp_OneGetsTheSecretAndTheOtherIsRefused()
+    {
+        CliRun[] runs;
+        await using (var hold = await DatabaseLock.HoldAsync(fixture.Database, "apps"))
+        {
+            // Why Task.Run: SQLite waits for its write lock on the calling thread, which must not be this test's.
+            var both = Task.WhenAll(
+                Task.Run(() => PanCli.RunAsync(fixture.Database, "apps", "add", "jkfpost", "--name", "First")),
+                Task.Run(() => PanCli.RunAsync(fixture.Database, "apps", "add", "jkfpost", "--name", "Second")));
+            if (!await LockWaits.UntilAsync(fixture.Database, 2, both))
+            {
+                // SQLite shows no waiting statement: give both commands time to reach their write (within the busy timeout).
+                await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(2.5)));
+            }
+
+            await hold.CommitAsync();
+            runs = await both;
+        }
+
+        var winner = Assert.Single(runs, r => r.ExitCode == 0);
+        var loser = Assert.Single(runs, r => r.ExitCode != 0);
+        Assert.Equal(1, loser.ExitCode);
+        Assert.Contains("already registered", loser.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", loser.Output, StringComparison.OrdinalIgnoreCase);
+        var row = await TestMembers.WithDbAsync(fixture.Server, db => db.Set<StoredApp>().AsNoTracking().SingleAsync(a => a.AppId == "jkfpost"));
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(PanCli.Secret(winner))), row.SecretHash);
+        Assert.Equal(winner == runs[0] ? "First" : "Second", row.Name);
+        var audit = await TestMembers.WithDbAsync(fixture.Server, db => db.Set<AuditEntry>().AsNoTracking().Where(e => e.Target == "app:jkfpost").ToListAsync());
+        Assert.Equal(["ok", "refused: already registered"], audit.Select(e => e.Outcome).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// A rotation and its audit line commit together: when the line is refused, the old secret keeps working (a
+    /// rotation that committed alone killed the old secret and never showed the new one).
+    /// </summary>
+    [Fact]
+    public async Task AppsRotateSecret_WhenItsAuditLineIsRefused_KeepsTheOldSecretAndExitsWithOne()
+    {
+        var secret = PanCli.Secret(await PanCli.RunAsync(fixture.Database, "apps", "add", "jktank", "--name", "Tank"));
+
+        CliRun run;
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "audit_log", TriggeredWrite.Insert, "NEW.action = 'cli.apps.rotate-secret'"))
+        {
+            run = await PanCli.RunAsync(fixture.Database, "apps", "rotate-secret", "jktank");
+        }
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("nothing was changed", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(FailureTriggers.Message, run.Error + run.Output, StringComparison.Ordinal);
+        var row = await TestMembers.WithDbAsync(fixture.Server, db => db.Set<StoredApp>().AsNoTracking().SingleAsync(a => a.AppId == "jktank"));
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(secret)), row.SecretHash);
+    }
+
+    [Fact]
+    public async Task AdminsRemove_WhenItsAuditLineIsRefused_KeepsTheAdminAndExitsWithOne()
+    {
+        var email = $"keep{Guid.NewGuid():N}@example.com";
+        Assert.Equal(0, (await PanCli.RunAsync(fixture.Database, "admins", "add", email, "--roles", "support")).ExitCode);
+
+        CliRun run;
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "audit_log", TriggeredWrite.Insert, "NEW.action = 'cli.admins.remove'"))
+        {
+            run = await PanCli.RunAsync(fixture.Database, "admins", "remove", email);
+        }
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains(email, (await PanCli.RunAsync(fixture.Database, "admins", "list")).Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AppsUpdate_ChangesTheHostsAndKeepsTheSecret()
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.General.Member;
 using Pan.Lever.Member;
@@ -170,6 +171,71 @@ public abstract class HandOffBehaviour<TFixture>(TFixture fixture) : IClassFixtu
             () => Members.MakeLoginTokenAsync(new MakeLoginTokenRequest { AppId = "jkforum", AppSecret = fixture.ForumSecret, AuthUrl = authUrl }, Bearer(access)).ResponseAsync,
             StatusCode.InvalidArgument, "INVALID_ARGUMENT");
         Assert.Equal("auth_url", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+    }
+
+    /// <summary>
+    /// ValidateLoginToken hands auth_url to another app, which may put it in a Location header or a page: a raw CR/LF
+    /// (or any other control or white-space character) there splits headers or URLs. Refused where it is set.
+    /// </summary>
+    [Theory]
+    [InlineData("crlf")]
+    [InlineData("lf")]
+    [InlineData("tab")]
+    [InlineData("nul")]
+    [InlineData("del")]
+    [InlineData("nel")]
+    [InlineData("line-separator")]
+    [InlineData("space")]
+    public async Task MakeLoginToken_WithAControlCharacterInTheAuthUrl_IsInvalidArgumentNamingIt(string what)
+    {
+        var character = what switch
+        {
+            "crlf" => "\r\n",
+            "lf" => "\n",
+            "tab" => "\t",
+            "nul" => "\0",
+            "del" => "\u007f",
+            "nel" => "\u0085",
+            "line-separator" => "\u2028",
+            _ => " ",
+        };
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        var access = await TestMembers.AccessTokenAsync(fixture.Server, member, "jkforum");
+        var authUrl = $"https://{AdminFixture.ForumHost}/sso?next=1{character}Set-Cookie: session=attacker";
+
+        var ex = await Errors.ExpectAsync(
+            () => Members.MakeLoginTokenAsync(new MakeLoginTokenRequest { AppId = "jkforum", AppSecret = fixture.ForumSecret, AuthUrl = authUrl }, Bearer(access)).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        Assert.Equal("auth_url", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+    }
+
+    [Fact]
+    public async Task MakeLoginToken_WithAnAuthUrlLongerThanItsColumn_IsInvalidArgumentNamingIt()
+    {
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        var access = await TestMembers.AccessTokenAsync(fixture.Server, member, "jkforum");
+        var authUrl = $"https://{AdminFixture.ForumHost}/sso?next=" + new string('a', 2048);
+
+        var ex = await Errors.ExpectAsync(
+            () => Members.MakeLoginTokenAsync(new MakeLoginTokenRequest { AppId = "jkforum", AppSecret = fixture.ForumSecret, AuthUrl = authUrl }, Bearer(access)).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        Assert.Equal("auth_url", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+    }
+
+    /// <summary>A login token stored before auth_url was checked for control characters: its auth_url is never echoed.</summary>
+    [Fact]
+    public async Task ValidateLoginToken_OfATokenWhoseStoredAuthUrlHoldsAControlCharacter_IsInvalidAndEchoesNothing()
+    {
+        var (_, token) = await MakeAsync();
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(token));
+        await TestMembers.WithDbAsync(fixture.Server, db => db.Set<Pan.Data.HandOff.StoredLoginToken>()
+            .Where(t => t.Hash == hash)
+            .ExecuteUpdateAsync(u => u.SetProperty(t => t.AuthUrl, AuthUrl + "\r\nSet-Cookie: session=attacker")));
+
+        var ex = await Errors.ExpectAsync(
+            () => Members.ValidateLoginTokenAsync(new ValidateLoginTokenRequest { LoginToken = token, AppId = "shop24h", AppSecret = fixture.ShopSecret }).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrValidateLoginToken.GENERAL_INVALID");
+        Assert.DoesNotContain("Set-Cookie", ex.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
