@@ -127,6 +127,9 @@ public abstract class MemberProfileBehaviour<TFixture>(TFixture fixture) : IClas
         var sibling = await Phones.NewMemberWithPasswordAsync(auth, SiblingPassword);
         var byPassword = await Phones.PasswordSignInAsync(sibling.DisplayName, SiblingPassword);
         var before = (await Client.OtherMemberAsync(new OtherMemberRequest { AccessToken = await Phones.AccessTokenAsync(auth) })).Objects.Count;
+        // Me says so beforehand: can_new_child is false for that session, true for the phone's.
+        Assert.False((await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(byPassword), AppId = "jkforum" })).User.CanNewChild);
+        Assert.True((await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(auth, sibling.ObjectId), AppId = "jkforum" })).User.CanNewChild);
 
         await Errors.ExpectAsync(
             () => Client.NewMemberAsync(new NewMemberRequest { AuthToken = byPassword, DisplayName = Phones.NewName() }).ResponseAsync,
