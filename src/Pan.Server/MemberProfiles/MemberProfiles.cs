@@ -40,6 +40,13 @@ public sealed class MemberProfiles(
                 throw PanError.Of(NewErr.Failed, StatusCode.FailedPrecondition, "The auth_token is not for a phone; sign in by phone first.");
         }
 
+        // Why: a member added under the phone is one more profile of the phone's holder and takes one of its places; a
+        // sign-in that proved one member (password, email code, hand-off, social login) is no proof of the phone.
+        if (AuthMethods.IsMemberBound(auth.AuthMethod))
+        {
+            throw PanError.Of(NewErr.Failed, StatusCode.FailedPrecondition, "The auth_token proves one member, not the phone; sign in by phone first.");
+        }
+
         if (!string.IsNullOrEmpty(request.ConfirmPassword) && string.IsNullOrEmpty(request.Password))
         {
             throw PanError.Of(NewPwdErr.PasswordIsEmpty, StatusCode.InvalidArgument, "The password is empty.", new FieldViolation("password", "is empty"));
@@ -92,6 +99,11 @@ public sealed class MemberProfiles(
                 throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The current_phone_auth_token is invalid or expired.");
             case PhoneAccount.NoPhone:
                 throw PanError.Of(ValidateErr.Failed, StatusCode.FailedPrecondition, "The current_phone_auth_token is not for a phone; sign in by phone first.");
+        }
+
+        if (AuthMethods.IsMemberBound(auth.AuthMethod))
+        {
+            throw PanError.Of(ValidateErr.Failed, StatusCode.FailedPrecondition, "The current_phone_auth_token proves one member, not the phone; sign in by phone first.");
         }
 
         var member = await db.Members.Include(m => m.Account).FirstAsync(m => m.Uid == joining.Uid, cancellationToken);

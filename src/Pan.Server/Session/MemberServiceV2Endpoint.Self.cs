@@ -30,7 +30,11 @@ public sealed partial class MemberServiceV2Endpoint
             throw PanError.Of(MeResponse.Types.Error.NotExists, StatusCode.NotFound, "The member no longer exists.");
         }
 
-        var live = await Resolve<MemberDirectory>(context).CountLiveAsync(found.Info.AccountId, context.CancellationToken);
+        // Why only after a proof of the phone: can_new_child tells whether NewMember would add a member, and NewMember
+        // refuses the auth token of a sign-in that proved one member (no count is needed to say false).
+        int? live = found.Info.ProvesThePhone
+            ? await Resolve<MemberDirectory>(context).CountLiveAsync(found.Info.AccountId, context.CancellationToken)
+            : null;
         return new MeResponse { User = Resolve<ObjectMapper>(context).ToObject(found.Member, self: true, live) };
     }
 

@@ -33,10 +33,11 @@ public static class TestMembers
         return await AddAsync(server, account, configure, owner: false, scope);
     }
 
-    public static async Task<string> AuthTokenAsync(PanServer server, Member member)
+    /// <summary>An auth token for <paramref name="member"/>, as a sign-in by <paramref name="authMethod"/> (a phone sign-in unless named) issues it.</summary>
+    public static async Task<string> AuthTokenAsync(PanServer server, Member member, string authMethod = AuthMethods.Phone)
     {
         await using var scope = server.Services.CreateAsyncScope();
-        var issued = await scope.ServiceProvider.GetRequiredService<TokenService>().IssueAuthTokenAsync(member, AuthMethods.Phone, default);
+        var issued = await scope.ServiceProvider.GetRequiredService<TokenService>().IssueAuthTokenAsync(member, authMethod, default);
         return issued.Token;
     }
 

@@ -7,6 +7,7 @@ using Pan.Data.Tokens;
 using Pan.General.Member;
 using Pan.Server.DisplayNames;
 using Pan.Server.Members;
+using Pan.Server.Tokens;
 using Pan.Tests.Infrastructure;
 
 namespace Pan.Tests.Members;
@@ -134,6 +135,30 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
                 }),
                 StatusCode.FailedPrecondition, "ErrValidateNewMember.FAILED");
         }
+
+        Assert.Equal(joining.AccountId, await AccountOfAsync(joining.Uid));
+        Assert.Equal(joining.Uid, (await Client.MeAsync(new MeRequest { AccessToken = joiningAccess })).User.Uid);
+    }
+
+    [Theory]
+    [InlineData(AuthMethods.Password)]
+    [InlineData(AuthMethods.EmailCode)]
+    [InlineData(AuthMethods.LoginToken)]
+    [InlineData("auth-by-omniauth")]
+    public async Task ValidateNewMember_UnderAnAuthTokenThatProvedOneMemberNotThePhone_IsFailedPrecondition_AndMovesNothing(string authMethod)
+    {
+        // Why: a password, a mailbox, a hand-off or a social login proves one member of the phone, not the phone
+        // (README "Tokens"); bringing a member under the phone acts for the phone's holder, as the field's name says.
+        var owner = await TestMembers.CreateAsync(Server);
+        var joining = await PhonelessMemberAsync();
+        var joiningAccess = await TestMembers.AccessTokenAsync(Server, joining);
+
+        await Errors.ExpectAsync(
+            async () => await Client.ValidateNewMemberAsync(new ValidateNewMemberRequest
+            {
+                CurrentPhoneAuthToken = await TestMembers.AuthTokenAsync(Server, owner, authMethod), NewMemberAccessToken = joiningAccess,
+            }),
+            StatusCode.FailedPrecondition, "ErrValidateNewMember.FAILED");
 
         Assert.Equal(joining.AccountId, await AccountOfAsync(joining.Uid));
         Assert.Equal(joining.Uid, (await Client.MeAsync(new MeRequest { AccessToken = joiningAccess })).User.Uid);

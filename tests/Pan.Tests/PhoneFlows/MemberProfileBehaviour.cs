@@ -119,6 +119,28 @@ public abstract class MemberProfileBehaviour<TFixture>(TFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task NewMember_UnderAPasswordSignIn_IsFailedPrecondition_AndCreatesNothing_ThePhoneSignInAdds()
+    {
+        // Why: a password proves its member, not the phone (README "Tokens"); a member added under the phone is one more
+        // profile of the phone's holder and takes one of its Pan:Members:MaxPerPhone places.
+        var (auth, _) = await Phones.RegisterAsync();
+        var sibling = await Phones.NewMemberWithPasswordAsync(auth, SiblingPassword);
+        var byPassword = await Phones.PasswordSignInAsync(sibling.DisplayName, SiblingPassword);
+        var before = (await Client.OtherMemberAsync(new OtherMemberRequest { AccessToken = await Phones.AccessTokenAsync(auth) })).Objects.Count;
+        // Me says so beforehand: can_new_child is false for that session, true for the phone's.
+        Assert.False((await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(byPassword), AppId = "jkforum" })).User.CanNewChild);
+        Assert.True((await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(auth, sibling.ObjectId), AppId = "jkforum" })).User.CanNewChild);
+
+        await Errors.ExpectAsync(
+            () => Client.NewMemberAsync(new NewMemberRequest { AuthToken = byPassword, DisplayName = Phones.NewName() }).ResponseAsync,
+            StatusCode.FailedPrecondition, "ErrNewMember.FAILED");
+        Assert.Equal(before, (await Client.OtherMemberAsync(new OtherMemberRequest { AccessToken = await Phones.AccessTokenAsync(auth) })).Objects.Count);
+
+        await Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName() });
+        Assert.Equal(before + 1, (await Client.OtherMemberAsync(new OtherMemberRequest { AccessToken = await Phones.AccessTokenAsync(auth) })).Objects.Count);
+    }
+
+    [Fact]
     public async Task NewMember_RacingTheDeletionOfThePhonesLastMember_NeverLeavesALiveMemberUnderTheDeletedAccount()
     {
         var commands = new Pan.General.Member.Dangerous.Command.CommandClient(fixture.Server.Grpc);
