@@ -18,6 +18,29 @@ public abstract class EmailVerificationBehaviour<TFixture>(TFixture fixture) : I
     private MemberServiceV2.MemberServiceV2Client Client => mail.Client;
 
     [Fact]
+    public async Task Chain_AnAddressFromTheAccessTokenAlone_IsRefused_SoItNeverBecomesAVerifyTokenOrAPasswordReset()
+    {
+        // A phone member without an email or a password, and an app that holds only its access token.
+        var member = await mail.RegisterAsync();
+        var attacker = Mailboxes.NewAddress();
+
+        // 1. SetMemberEmail with the access token alone and an address of the caller's.
+        await Errors.ExpectAsync(
+            () => Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = attacker }).ResponseAsync,
+            StatusCode.PermissionDenied, "ErrSetMemberEmail.FAILED");
+        Assert.Null(await mail.DbAsync(db => db.Members.AsNoTracking().Where(m => m.Uid == member.Uid).Select(m => m.Email).SingleAsync()));
+        Assert.False(await mail.DbAsync(db => db.Set<EmailCode>().AnyAsync(c => c.Uid == member.Uid)));
+
+        // 2. No verification mail, so no VerifyEmailCode and none of its update-credential verify tokens; and a reset
+        //    by that address finds nobody: it answers as for any address and mails nothing.
+        await Client.AuthResetVerifyEmailAsync(new AuthResetVerifyEmailRequest { DisplayName = member.Name, Email = attacker });
+        await Task.Delay(300);
+        Assert.Equal(0, mail.Count(attacker));
+        var status = await Client.QueryMemberCredentialStatusAsync(new QueryMemberCredentialStatusRequest { PanAccessToken = member.AccessToken });
+        Assert.Equal(new QueryMemberCredentialStatusResponse(), status);
+    }
+
+    [Fact]
     public async Task SetMemberEmail_WhileTheMembersDeletionIsUncommitted_AnswersLikeAGoneMember_AndWritesAndMailsNothing()
     {
         // The call reads the member while the deletion's transaction is still open (on PostgreSQL it still looks live),

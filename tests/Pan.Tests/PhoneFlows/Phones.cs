@@ -98,6 +98,19 @@ public sealed class Phones(MemberServiceV2.MemberServiceV2Client client, SmsInbo
     public async Task<string> AccessTokenAsync(string authToken, string? objectId = null) =>
         (await client.AccessTokenAsync(new AccessTokenRequest { AuthToken = authToken, ObjectId = objectId ?? string.Empty, AppId = "jkforum" })).AccessToken;
 
+    /// <summary>
+    /// An <c>update-credential</c> verify token by the SMS step-up (SendPhoneVerification, the texted code,
+    /// VerifyPhoneCode), the proof a phone member gives before it binds a first password or email.
+    /// </summary>
+    public async Task<string> UpdateCredentialTokenAsync(string accessToken, string e164)
+    {
+        var sent = inbox.MessagesTo(e164).Count;
+        await client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = accessToken, SessionToken = VerifyPurposes.UpdateCredential });
+        var code = await NthCodeAsync(inbox, e164, sent + 1);
+        var verified = await client.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest { PanAccessToken = accessToken, SessionToken = VerifyPurposes.UpdateCredential, Code = code });
+        return verified.VerifyToken;
+    }
+
     /// <summary>The code in the <paramref name="number"/>-th SMS (1-based) sent to <paramref name="e164"/>.</summary>
     public static async Task<string> NthCodeAsync(SmsInbox inbox, string e164, int number)
     {
