@@ -3,7 +3,6 @@ using Pan.General.Member;
 using Pan.Server.Tokens;
 using Pan.Tests.Infrastructure;
 using Pan.Tests.Members;
-using Pan.Tests.PhoneFlows;
 using static Pan.Tests.Credentials.TestCredentials;
 
 namespace Pan.Tests.Credentials;
@@ -267,7 +266,7 @@ public abstract class PasswordRpcBehaviour<TFixture>(TFixture fixture) : IClassF
     private async Task<RpcException> Expect(SetMemberPasswordRequest request) =>
         await Errors.ExpectAsync(() => Client.SetMemberPasswordAsync(request).ResponseAsync, StatusCode.InvalidArgument, "ErrSetMemberPassword.PWD_ISSUE");
 
-    private Phones Phones => new(Client, fixture.Inbox);
+    private PhoneFlows.Phones Phones => new(Client, fixture.Inbox);
 
     private Task<string> VerifyTokenAsync(long uid, string purpose) => Foundation.HalfWrittenChecks.VerifyTokenAsync(Server, uid, purpose);
 
