@@ -18,7 +18,7 @@ public abstract class VerifyEmailPageBehaviour<TFixture>(TFixture fixture) : ICl
     {
         var member = await mail.RegisterAsync();
         var address = Mailboxes.NewAddress();
-        await mail.Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address, Redirect = EmailFixture.AllowedRedirect });
+        await mail.SetEmailAsync(member, address, EmailFixture.AllowedRedirect);
         var link = SmtpInbox.LinkOf(await mail.MailAsync(address), "/account/verify-email");
 
         using var browser = new PageClient(fixture.Server.HttpUri, "en");
