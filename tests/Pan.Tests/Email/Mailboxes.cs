@@ -79,7 +79,9 @@ public sealed class Mailboxes(EmailFixture fixture)
             default);
         if (password is not null)
         {
+            // Setting a password ends every session (a new token generation): sign in after it, with the member read again.
             await scope.ServiceProvider.GetRequiredService<CredentialStore>().SetPasswordAsync(member.Uid, password, null, default);
+            member = await scope.ServiceProvider.GetRequiredService<PanDbContext>().Members.AsNoTracking().SingleAsync(m => m.Uid == member.Uid);
         }
 
         var tokens = scope.ServiceProvider.GetRequiredService<TokenService>();
