@@ -24,6 +24,28 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
     private MemberServiceV2.MemberServiceV2Client Client => new(Server.Grpc);
 
     [Fact]
+    public async Task Chain_AMemberMovedUnderTheCallersPhoneWithItsAccessTokenAlone_IsRefused_SoThatPhoneNeverReachesIt()
+    {
+        // A phoneless member, and an app that holds only its access token and a phone of its own, signed in by SMS.
+        var callers = await TestMembers.CreateAsync(Server);
+        var joining = await PhonelessMemberAsync();
+        var joiningAccess = await TestMembers.AccessTokenAsync(Server, joining);
+
+        await Errors.ExpectAsync(
+            () => Client.ValidateNewMemberAsync(new ValidateNewMemberRequest
+            {
+                CurrentPhoneAuthToken = await TestMembers.AuthTokenAsync(Server, callers), NewMemberAccessToken = joiningAccess,
+            }).ResponseAsync,
+            StatusCode.PermissionDenied, "ErrValidateNewMember.FAILED");
+
+        // The member stays where it was, with its sessions; the caller's phone does not list it.
+        Assert.Equal(joining.AccountId, await AccountOfAsync(joining.Uid));
+        Assert.Equal(joining.Uid, (await Client.MeAsync(new MeRequest { AccessToken = joiningAccess })).User.Uid);
+        var others = await Client.OtherMemberAsync(new OtherMemberRequest { AccessToken = await TestMembers.AccessTokenAsync(Server, callers) });
+        Assert.DoesNotContain(joining.ObjectId.ToString("D"), others.Objects.Select(o => o.ObjectId));
+    }
+
+    [Fact]
     public async Task ValidateNewMember_MovesThePhonelessMemberUnderThePhone_EndsItsSessions_AndListsIt()
     {
         var owner = await TestMembers.CreateAsync(Server);

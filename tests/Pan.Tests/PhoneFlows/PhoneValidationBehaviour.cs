@@ -20,6 +20,32 @@ public abstract class PhoneValidationBehaviour<TFixture>(TFixture fixture) : ICl
     private Phones Phones => new(Client, fixture.Inbox);
 
     [Fact]
+    public async Task Chain_APhoneBoundWithTheAccessTokenAlone_IsRefused_SoTheCallersPhoneNeverSignsInAsTheMember()
+    {
+        // A member imported without a phone, and an app that holds only its access token and a phone of its own.
+        var (access, _) = await PhonelessMemberAsync(Phones.NewName());
+        var (national, e164) = Phones.NewNumber();
+
+        // 1. ValidatePhoneV2 / ValidatePhone with the access token alone and the caller's phone: refused before any text.
+        await Errors.ExpectAsync(
+            () => Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
+            {
+                AccessToken = access, Phase = V2Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+            }).ResponseAsync,
+            StatusCode.PermissionDenied, "ErrValidatePhoneV2.FAILED");
+        await Errors.ExpectAsync(
+            () => Client.ValidatePhoneAsync(new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.CheckExistence, PhaseCheckExistenceValue = e164 }).ResponseAsync,
+            StatusCode.PermissionDenied, "ErrValidatePhone.FAILED");
+        await Task.Delay(200);
+        Assert.Empty(fixture.Inbox.MessagesTo(e164));
+
+        // 2. So no code reaches that phone and no phone-level auth token comes back: the member keeps no phone, and its
+        //    sessions (which the binding would have ended) stay.
+        var me = await Client.MeAsync(new MeRequest { AccessToken = access, AppId = "jkforum" });
+        Assert.Equal(string.Empty, me.User.Phone);
+    }
+
+    [Fact]
     public async Task ValidatePhoneV2_BindsANewPhone_AndReturnsAPhoneAuthToken()
     {
         var (access, _) = await PhonelessMemberAsync(Phones.NewName());
