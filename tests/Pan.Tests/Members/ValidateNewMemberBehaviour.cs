@@ -30,12 +30,10 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
         var callers = await TestMembers.CreateAsync(Server);
         var joining = await PhonelessMemberAsync();
         var joiningAccess = await TestMembers.AccessTokenAsync(Server, joining);
+        var callersAuth = await TestMembers.AuthTokenAsync(Server, callers);
 
         await Errors.ExpectAsync(
-            () => Client.ValidateNewMemberAsync(new ValidateNewMemberRequest
-            {
-                CurrentPhoneAuthToken = await TestMembers.AuthTokenAsync(Server, callers), NewMemberAccessToken = joiningAccess,
-            }).ResponseAsync,
+            () => Client.ValidateNewMemberAsync(new ValidateNewMemberRequest { CurrentPhoneAuthToken = callersAuth, NewMemberAccessToken = joiningAccess }).ResponseAsync,
             StatusCode.PermissionDenied, "ErrValidateNewMember.FAILED");
 
         // The member stays where it was, with its sessions; the caller's phone does not list it.
