@@ -105,6 +105,18 @@ internal static class ContractSpec
         | Field | Type | Label | Description |
         |---|---|---|---|
         | verify_token | string | |
+        ValidateNewMemberRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | verify_token | string | |
+        ValidatePhoneRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | verify_token | string | |
+        ValidatePhoneV2Request
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | verify_token | string | |
         """;
 
     private static readonly Lazy<IReadOnlyList<SeedFile>> DesignFiles = new(() => SeedParser.Parse(DesignText));

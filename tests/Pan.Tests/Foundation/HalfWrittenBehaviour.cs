@@ -120,7 +120,10 @@ public abstract class HalfWrittenBehaviour<TFixture>(TFixture fixture) : IClassF
         var (auth, _) = await Phones.RegisterAsync();
         var joining = await PhonelessMemberAsync();
         var joiningAccess = await TestMembers.AccessTokenAsync(Server, joining);
-        var request = new ValidateNewMemberRequest { CurrentPhoneAuthToken = auth, NewMemberAccessToken = joiningAccess };
+        var request = new ValidateNewMemberRequest
+        {
+            CurrentPhoneAuthToken = auth, NewMemberAccessToken = joiningAccess, VerifyToken = await VerifyTokenAsync(joining.Uid, VerifyPurposes.UpdateCredential),
+        };
 
         // The last write: the joining member's token generation (after it was moved under the phone and its sessions ended).
         await using (await FailAsync("members", TriggeredWrite.Update,

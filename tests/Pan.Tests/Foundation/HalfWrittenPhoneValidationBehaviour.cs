@@ -40,7 +40,10 @@ public abstract class HalfWrittenPhoneValidationBehaviour<TFixture>(TFixture fix
         var (_, e164) = await Phones.RegisterAsync();
         var targetAccount = await DbAsync(db => db.Set<Account>().Where(a => a.PhoneE164 == e164).Select(a => a.Id).SingleAsync());
         var (member, access) = await PhonelessMemberAsync(PhoneFlow.NewName());
-        var start = await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request { AccessToken = access, Phase = V2Phase.CheckExistence, PhaseCheckExistenceValue = e164 });
+        var start = await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
+        {
+            AccessToken = access, Phase = V2Phase.CheckExistence, PhaseCheckExistenceValue = e164, VerifyToken = await PhoneFlow.ProofForAsync(Server, access),
+        });
         var code = await PhoneFlow.NthCodeAsync(fixture.Inbox, e164, 2);
         var finish = new ValidatePhoneV2Request { AccessToken = access, Phase = V2Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code };
 
@@ -66,6 +69,7 @@ public abstract class HalfWrittenPhoneValidationBehaviour<TFixture>(TFixture fix
         var start = await Client.ValidatePhoneAsync(new ValidatePhoneRequest
         {
             AccessToken = access, Phase = V1Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+            VerifyToken = await PhoneFlow.ProofForAsync(Server, access),
         });
         var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlow.Wait);
         var (finish, name) = await ToNameStepAsync(access, start.PhaseSessionToken, code);
@@ -93,6 +97,7 @@ public abstract class HalfWrittenPhoneValidationBehaviour<TFixture>(TFixture fix
         var start = await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
         {
             AccessToken = access, Phase = V2Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+            VerifyToken = await PhoneFlow.ProofForAsync(Server, access),
         });
         var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlow.Wait);
         var finish = new ValidatePhoneV2Request { AccessToken = access, Phase = V2Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code };
@@ -117,7 +122,10 @@ public abstract class HalfWrittenPhoneValidationBehaviour<TFixture>(TFixture fix
         var (_, e164) = await Phones.RegisterAsync();
         var targetAccount = await DbAsync(db => db.Set<Account>().Where(a => a.PhoneE164 == e164).Select(a => a.Id).SingleAsync());
         var (member, access) = await PhonelessMemberAsync("bad name!!");
-        var start = await Client.ValidatePhoneAsync(new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.CheckExistence, PhaseCheckExistenceValue = e164 });
+        var start = await Client.ValidatePhoneAsync(new ValidatePhoneRequest
+        {
+            AccessToken = access, Phase = V1Phase.CheckExistence, PhaseCheckExistenceValue = e164, VerifyToken = await PhoneFlow.ProofForAsync(Server, access),
+        });
         var code = await PhoneFlow.NthCodeAsync(fixture.Inbox, e164, 2);
         var (finish, name) = await ToNameStepAsync(access, start.PhaseSessionToken, code);
 

@@ -130,6 +130,18 @@ public sealed class Phones(MemberServiceV2.MemberServiceV2Client client, SmsInbo
         return (await tokens.IssueAccessTokenAsync(claims!, member, "jkforum", default)).Token;
     }
 
+    /// <summary>
+    /// An update-credential verify token of the access token's member, issued as its own step-up would (a phoneless
+    /// member's password or mailbox): the proof ValidatePhone and ValidateNewMember ask of the member they bind.
+    /// </summary>
+    public static async Task<string> ProofForAsync(PanServer server, string accessToken)
+    {
+        await using var scope = server.Services.CreateAsyncScope();
+        var tokens = scope.ServiceProvider.GetRequiredService<TokenService>();
+        var caller = await tokens.ValidateAccessTokenAsync(accessToken, default) ?? throw new InvalidOperationException("The access token is not live.");
+        return (await tokens.IssueVerifyTokenAsync(caller.Uid, VerifyPurposes.UpdateCredential, default)).Token;
+    }
+
     public static async Task<StatusCode> StatusOf(Func<Task> call)
     {
         try
