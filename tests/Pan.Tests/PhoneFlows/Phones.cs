@@ -132,14 +132,16 @@ public sealed class Phones(MemberServiceV2.MemberServiceV2Client client, SmsInbo
 
     /// <summary>
     /// An update-credential verify token of the access token's member, issued as its own step-up would (a phoneless
-    /// member's password or mailbox): the proof ValidatePhone and ValidateNewMember ask of the member they bind.
+    /// member's password or mailbox): the proof ValidatePhone and ValidateNewMember ask of the member they bind. Empty
+    /// for an access token that is not live (there is no member to prove; the call is refused for its token first).
     /// </summary>
     public static async Task<string> ProofForAsync(PanServer server, string accessToken)
     {
         await using var scope = server.Services.CreateAsyncScope();
         var tokens = scope.ServiceProvider.GetRequiredService<TokenService>();
-        var caller = await tokens.ValidateAccessTokenAsync(accessToken, default) ?? throw new InvalidOperationException("The access token is not live.");
-        return (await tokens.IssueVerifyTokenAsync(caller.Uid, VerifyPurposes.UpdateCredential, default)).Token;
+        return await tokens.ValidateAccessTokenAsync(accessToken, default) is { } caller
+            ? (await tokens.IssueVerifyTokenAsync(caller.Uid, VerifyPurposes.UpdateCredential, default)).Token
+            : string.Empty;
     }
 
     public static async Task<StatusCode> StatusOf(Func<Task> call)
