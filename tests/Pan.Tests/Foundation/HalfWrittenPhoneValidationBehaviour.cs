@@ -35,6 +35,33 @@ public abstract class HalfWrittenPhoneValidationBehaviour<TFixture>(TFixture fix
     private PhoneFlow Phones => new(Client, fixture.Inbox);
 
     [Fact]
+    public async Task ValidatePhoneV2_CheckExistence_WhenStartingTheFlowFails_KeepsTheVerifyToken_TextsNothing_AndTheSameRequestThenStartsIt()
+    {
+        var (member, access) = await PhonelessMemberAsync(PhoneFlow.NewName());
+        var (national, e164) = PhoneFlow.NewNumber();
+        var proof = await PhoneFlow.ProofForAsync(Server, access);
+        var start = new ValidatePhoneV2Request
+        {
+            AccessToken = access, Phase = V2Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national, VerifyToken = proof,
+        };
+
+        // The last write: the flow's row (after the verify token's use).
+        await using (await FailureTriggers.FailAsync(Server, fixture.Database, "phase_sessions", TriggeredWrite.Insert, member.Uid))
+        {
+            await HalfWrittenChecks.ExpectInternalAsync(() => Client.ValidatePhoneV2Async(start).ResponseAsync);
+        }
+
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            Assert.True(await scope.ServiceProvider.GetRequiredService<TokenService>().VerifyTokenIsLiveAsync(proof, member.Uid, VerifyPurposes.UpdateCredential, default));
+        }
+
+        Assert.Empty(fixture.Inbox.MessagesTo(e164));
+        await Client.ValidatePhoneV2Async(start);
+        Assert.NotEmpty(await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlow.Wait));
+    }
+
+    [Fact]
     public async Task ValidatePhoneV2_JoiningAnExistingPhone_WhenOpeningTheNewSessionFails_LeavesTheMemberWhereItWas_AndTheSameCodeThenJoins()
     {
         var (_, e164) = await Phones.RegisterAsync();
