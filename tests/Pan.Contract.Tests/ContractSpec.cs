@@ -6,7 +6,8 @@ namespace Pan.Contract.Tests;
 /// What the compiled contract must contain: the seed document, plus Pan's own designs
 /// for messages the seed names without fields (oauth) or does not list at all
 /// (UpdateAvatarResponse). Designs may only fill such gaps; they can never change a
-/// message whose field table is in the seed.
+/// message whose field table is in the seed. A seed message may only gain fields that
+/// Pan appends after the seed's (the additions, such as SetMemberEmailRequest.verify_token).
 /// </summary>
 internal static class ContractSpec
 {
@@ -96,7 +97,31 @@ internal static class ContractSpec
         | redirect_uri | string | |
         """;
 
+    // Pan's additions to messages whose field table is in the seed: fields appended after the seed's, numbered on from
+    // them, each with a comment in the proto saying why. Nothing of the seed's own fields may change.
+    private const string AdditionText = """
+        general/member/first.proto
+        SetMemberEmailRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | verify_token | string | |
+        ValidateNewMemberRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | verify_token | string | |
+        ValidatePhoneRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | verify_token | string | |
+        ValidatePhoneV2Request
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | verify_token | string | |
+        """;
+
     private static readonly Lazy<IReadOnlyList<SeedFile>> DesignFiles = new(() => SeedParser.Parse(DesignText));
+
+    private static readonly Lazy<IReadOnlyList<SeedFile>> AdditionFiles = new(() => SeedParser.Parse(AdditionText));
 
     private static readonly Lazy<HashSet<string>> KnownTypes = new(() =>
     {
@@ -113,6 +138,12 @@ internal static class ContractSpec
     public static IReadOnlyList<SeedFile> Seed => SeedDocument.Files;
 
     public static IReadOnlyList<SeedFile> Design => DesignFiles.Value;
+
+    /// <summary>Pan's appended fields by message full name, numbered from 1 within the addition (not yet after the seed's).</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<SeedField>> Additions =>
+        AdditionFiles.Value
+            .SelectMany(f => f.Messages.Select(m => (Name: f.FullName(m.Name), Fields: m.Fields ?? [])))
+            .ToDictionary(m => m.Name, m => m.Fields, StringComparer.Ordinal);
 
     /// <summary>Full names of the designed messages.</summary>
     public static IReadOnlySet<string> DesignedMessages =>

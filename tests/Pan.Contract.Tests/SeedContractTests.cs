@@ -90,7 +90,7 @@ public sealed class SeedContractTests
 
                 if (message.Fields is not null)
                 {
-                    CompareFields(fullName, message.Fields, actual, file.Package, "the seed", mismatches);
+                    CompareFields(fullName, WithAdditions(fullName, message.Fields), actual, file.Package, "the seed", mismatches);
                 }
                 else if (!designed.Contains(fullName) && actual.Fields.InDeclarationOrder().Count > 0)
                 {
@@ -131,6 +131,33 @@ public sealed class SeedContractTests
         }
 
         mismatches.AssertNone("designed message", "the design in ContractSpec");
+    }
+
+    [Fact]
+    public void Additions_OnlyAppendToSeedMessagesWithAFieldTable()
+    {
+        var mismatches = new Mismatches();
+        var seedMessages = ContractSpec.Seed
+            .SelectMany(f => f.Messages.Select(m => (Name: f.FullName(m.Name), m.Fields)))
+            .ToDictionary(m => m.Name, m => m.Fields, StringComparer.Ordinal);
+
+        foreach (var (name, fields) in ContractSpec.Additions)
+        {
+            if (!seedMessages.TryGetValue(name, out var seedFields) || seedFields is null)
+            {
+                mismatches.Add($"{name}: an addition must append to a seed message with a field table");
+            }
+            else if (fields.Count == 0)
+            {
+                mismatches.Add($"{name}: an addition without fields");
+            }
+            else if (fields.Select(f => f.Name).Intersect(seedFields.Select(f => f.Name), StringComparer.Ordinal).FirstOrDefault() is { } clash)
+            {
+                mismatches.Add($"{name}: the addition's field '{clash}' is already the seed's");
+            }
+        }
+
+        mismatches.AssertNone("addition", "the additions in ContractSpec");
     }
 
     [Fact]
@@ -267,6 +294,12 @@ public sealed class SeedContractTests
             }
         }
     }
+
+    /// <summary>The seed's fields followed by Pan's additions to the message, numbered on from the seed's.</summary>
+    private static IReadOnlyList<SeedField> WithAdditions(string fullName, IReadOnlyList<SeedField> seedFields) =>
+        ContractSpec.Additions.TryGetValue(fullName, out var added)
+            ? [.. seedFields, .. added.Select((f, i) => f with { Number = seedFields.Count + i + 1 })]
+            : seedFields;
 
     private static string Resolved(SeedField field, string package) =>
         (field with { Type = ContractSpec.Resolve(field.Type, package) }).ToString();

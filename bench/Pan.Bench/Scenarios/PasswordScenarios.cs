@@ -47,7 +47,7 @@ public static class PasswordScenarios
     }
 
     /// <summary>
-    /// Gives a few signed-in members a password (SetMemberPassword), then re-authenticates them by display name and
+    /// Gives a few signed-in members a password (SetMemberPassword, after the SMS step-up), then re-authenticates them by display name and
     /// password. "Not available" (not an error) while the server answers UNIMPLEMENTED, i.e. before the credentials
     /// feature is merged.
     /// </summary>
@@ -61,11 +61,13 @@ public static class PasswordScenarios
             foreach (var member in members)
             {
                 var client = run.Members(0);
+                var proof = await PhoneFlows.UpdateCredentialTokenAsync(run, setup, member.Index, member.AccessToken);
                 await setup.CallAsync(() => client.SetMemberPasswordAsync(new SetMemberPasswordRequest
                 {
                     AccessToken = member.AccessToken,
                     Password = password,
                     ConfirmPassword = password,
+                    ResetCode = proof,
                 }));
             }
 

@@ -80,6 +80,26 @@ public static class PhoneFlows
         return Require(reply.AccessToken, "AccessToken returned no token");
     }
 
+    /// <summary>
+    /// An update-credential verify token for seeded member <paramref name="index"/> by the SMS step-up (2 RPCs), the
+    /// proof SetMemberPassword asks for.
+    /// </summary>
+    public static async Task<string> UpdateCredentialTokenAsync(RunContext run, Worker worker, long index, string accessToken)
+    {
+        var client = run.Members(worker.Index);
+        var e164 = SeedRows.E164Phone(index);
+        run.Sms.Forget(e164);
+        await worker.CallAsync(() => client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = accessToken, SessionToken = "update-credential" }));
+        var code = await run.Sms.TakeCodeAsync(e164, CodeWait);
+        var verified = await worker.CallAsync(() => client.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest
+        {
+            PanAccessToken = accessToken,
+            SessionToken = "update-credential",
+            Code = code,
+        }));
+        return Require(verified.VerifyToken, "VerifyPhoneCode returned no verify token");
+    }
+
     private static string Require(string value, string what) =>
         string.IsNullOrEmpty(value) ? throw new InvalidOperationException(what) : value;
 }

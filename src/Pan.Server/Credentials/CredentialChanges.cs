@@ -21,7 +21,8 @@ public sealed class CredentialChanges(
     CredentialMembers members,
     CredentialStore store,
     PasswordPolicy policy,
-    EmailChanges emails)
+    EmailChanges emails,
+    ILogger<CredentialChanges> logger)
 {
     /// <summary>Longest email accepted before asking the email feature (RFC 5321 path limit).</summary>
     public const int MaxEmailLength = 254;
@@ -30,18 +31,23 @@ public sealed class CredentialChanges(
     public const int MaxRedirectLength = 2048;
 
     /// <summary>
-    /// Sets the password of the access token's member when it has none. Errors: a bad access_token UNAUTHENTICATED
+    /// Sets the password of the access token's member when it has none. Proof: <c>reset_code</c> carries a verify token
+    /// for <c>update-credential</c> bound to that member (VerifyPhoneCode, VerifyMemberByPassword or VerifyEmailCode),
+    /// as UpdateCredential asks for a change. Why: binding a first password is a credential change, and the access token
+    /// alone is what every app of the family holds; a password set with it alone became, through VerifyMemberByPassword,
+    /// the step-up for switching and deleting (SECURITY 4 and 13). Errors: a bad access_token UNAUTHENTICATED
     /// ErrSetMemberPassword.FAILED; an empty password, a confirmation that differs or a password the policy refuses
-    /// INVALID_ARGUMENT ErrSetMemberPassword.PWD_ISSUE naming the field, with the reason; a member that already has a
-    /// password FAILED_PRECONDITION ErrSetMemberPassword.FAILED (change it with UpdateCredential, or reset it).
-    /// <c>reset_code</c> is ignored: the seed's legacy flows sent one for imported members, but in Pan a member without
-    /// a password proves itself with the access token of a phone sign-in, and a member with one can never come here.
-    /// A first password ends no session (nothing was protected by a password before).
+    /// INVALID_ARGUMENT ErrSetMemberPassword.PWD_ISSUE naming the field, with the reason; a missing, unknown, expired,
+    /// used, another member's or another operation's verify token PERMISSION_DENIED ErrSetMemberPassword.FAILED; a
+    /// member that already has a password FAILED_PRECONDITION ErrSetMemberPassword.FAILED (change it with
+    /// UpdateCredential, or reset it). The token is spent in the transaction that writes the password: any refusal or
+    /// failure leaves it usable and nothing written. A first password ends no session (nothing was protected by a
+    /// password before).
     /// </summary>
     public async Task<SetMemberPasswordResponse> SetMemberPasswordAsync(SetMemberPasswordRequest request, CancellationToken cancellationToken)
     {
         var caller = await tokens.ValidateAccessTokenAsync(request.AccessToken, cancellationToken)
-            ?? throw PanError.Of(SetErr.Failed, StatusCode.Unauthenticated, "The access_token is invalid or expired.");
+            ?? throw AccessTokenInvalid();
         if (string.IsNullOrEmpty(request.Password))
         {
             throw PanError.Of(SetErr.PwdIssue, StatusCode.InvalidArgument, "The password is required.", new FieldViolation("password", "is required"));
@@ -53,18 +59,51 @@ public sealed class CredentialChanges(
         }
 
         var target = await members.FindAsync(caller.Uid, caller.AccountId, null, cancellationToken)
-            ?? throw PanError.Of(SetErr.Failed, StatusCode.Unauthenticated, "The access_token is invalid or expired.");
+            ?? throw AccessTokenInvalid();
         if (policy.Check(request.Password, target.PolicyContext()) is { } problem)
         {
             throw PanError.Of(SetErr.PwdIssue, StatusCode.InvalidArgument, $"The password {problem.Reason}.", new FieldViolation("password", problem.Reason));
         }
 
-        if (!await store.SetFirstPasswordAsync(target.Uid, request.Password, cancellationToken))
+        // Why checked here too: the token is spent only in the transaction, after the password is hashed; a bad one is
+        // refused before that work.
+        if (!await tokens.VerifyTokenIsLiveAsync(request.ResetCode, target.Uid, VerifyPurposes.UpdateCredential, cancellationToken))
         {
-            throw PanError.Of(SetErr.Failed, StatusCode.FailedPrecondition, "The member already has a password; change it with UpdateCredential.");
+            throw SetProofInvalid();
         }
 
+        var prepared = await store.PrepareAsync(request.Password, null, null, cancellationToken);
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            // Why first: orders the write against a deletion of the member (LiveMembers); a member deleted meanwhile is
+            // answered as its access token now is.
+            if (!await LiveMembers.LockAsync(db, target.Uid, cancellationToken))
+            {
+                throw AccessTokenInvalid();
+            }
+
+            if (!await SpendVerifyTokenAsync(request.ResetCode, target.Uid, cancellationToken))
+            {
+                throw SetProofInvalid();
+            }
+
+            if (!await store.WriteFirstPasswordAsync(target.Uid, prepared.PasswordHash!, cancellationToken))
+            {
+                throw PanError.Of(SetErr.Failed, StatusCode.FailedPrecondition, "The member already has a password; change it with UpdateCredential.");
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        logger.LogInformation("Set the first password of member {Uid}", target.Uid);
         return new SetMemberPasswordResponse();
+
+        static RpcException AccessTokenInvalid() =>
+            PanError.Of(SetErr.Failed, StatusCode.Unauthenticated, "The access_token is invalid or expired.");
+
+        static RpcException SetProofInvalid() =>
+            PanError.Of(SetErr.Failed, StatusCode.PermissionDenied,
+                "A verify token for update-credential (reset_code) is required: it is missing, wrong, expired, used or for another member or operation.");
     }
 
     /// <summary>

@@ -111,9 +111,26 @@ public sealed class CredentialStore(
     {
         var hash = await hasher.HashAsync(password, cancellationToken);
         await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
-        if (!await LiveMembers.LockAsync(db, uid, cancellationToken))
+        if (!await LiveMembers.LockAsync(db, uid, cancellationToken) || !await WriteFirstPasswordAsync(uid, hash, cancellationToken))
         {
             return false;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        logger.LogInformation("Set the first password of member {Uid}", uid);
+        return true;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="hash"/> (from <see cref="PrepareAsync"/>) as the member's first password in the caller's
+    /// transaction, which has taken the member's row (<see cref="LiveMembers.LockAsync"/>); false, with nothing written,
+    /// when the member already has a password (also one a concurrent request wrote first). The caller then rolls back.
+    /// </summary>
+    public async Task<bool> WriteFirstPasswordAsync(long uid, string hash, CancellationToken cancellationToken)
+    {
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("WriteFirstPasswordAsync must run in the caller's transaction.");
         }
 
         await EnsureRowAsync(uid, cancellationToken);
@@ -121,13 +138,6 @@ public sealed class CredentialStore(
         var changed = await db.Set<MemberCredential>()
             .Where(c => c.Uid == uid && c.PasswordHash == null)
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.PasswordHash, hash).SetProperty(c => c.PasswordChanged, now), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-
-        if (changed == 1)
-        {
-            logger.LogInformation("Set the first password of member {Uid}", uid);
-        }
-
         return changed == 1;
     }
 

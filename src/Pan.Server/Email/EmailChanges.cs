@@ -20,6 +20,15 @@ public enum EmailChangeResult
 
     /// <summary>The member was deleted after the address was checked: nothing was written, nothing is mailed.</summary>
     MemberGone,
+
+    /// <summary>The caller's proof (a verify token) could not be spent with the change: nothing was written, nothing is mailed.</summary>
+    ProofRefused,
+
+    /// <summary>
+    /// The change (and the proof's use) was committed, but the relay gave up on the verification mail: the member asks
+    /// for a new one (SendEmailVerification) rather than repeating the change, whose proof is spent.
+    /// </summary>
+    SavedNotMailed,
 }
 
 /// <summary>
@@ -50,7 +59,15 @@ public sealed class EmailChanges(
     Recovery.ResetProofRevoker resetProofs,
     TimeProvider clock)
 {
-    public async Task<EmailChangeResult> RequestAsync(long uid, string email, string? redirect, CancellationToken cancellationToken)
+    /// <summary>
+    /// Plans, records and mails a change in one go. <paramref name="spendProof"/> runs in the transaction that records
+    /// the address, after the member's row is taken: it spends the caller's proof (a verify token) and answers whether
+    /// it could; when it cannot, nothing is written or mailed (<see cref="EmailChangeResult.ProofRefused"/>). An answer
+    /// without a change (the member's verified address again, or a refused one) spends nothing. When the relay gives up
+    /// after the commit the answer is <see cref="EmailChangeResult.SavedNotMailed"/>.
+    /// </summary>
+    public async Task<EmailChangeResult> RequestAsync(
+        long uid, string email, string? redirect, Func<CancellationToken, Task<bool>> spendProof, CancellationToken cancellationToken)
     {
         var plan = await PlanAsync(uid, email, redirect, cancellationToken);
         if (plan.Change is not { } change)
@@ -58,10 +75,10 @@ public sealed class EmailChanges(
             return plan.Result;
         }
 
-        IssuedEmailCode? issued;
+        (IssuedEmailCode? Issued, EmailChangeResult Result) stored;
         try
         {
-            issued = await StoreAsync(change, cancellationToken);
+            stored = await StoreAsync(change, spendProof, cancellationToken);
         }
         catch
         {
@@ -69,13 +86,21 @@ public sealed class EmailChanges(
             throw;
         }
 
-        if (issued is null)
+        if (stored.Issued is not { } issued)
         {
             await AbandonAsync(plan);
-            return EmailChangeResult.MemberGone;
+            return stored.Result;
         }
 
-        await SendAsync(plan, issued, cancellationToken);
+        try
+        {
+            await SendAsync(plan, issued, cancellationToken);
+        }
+        catch (DependencyUnavailableException)
+        {
+            return EmailChangeResult.SavedNotMailed;
+        }
+
         return EmailChangeResult.Sent;
     }
 
@@ -203,10 +228,12 @@ public sealed class EmailChanges(
         PanError.Plain(StatusCode.ResourceExhausted, "EMAIL_SEND_LIMIT", $"Too many emails were sent; try again in {seconds} s.");
 
     /// <summary>
-    /// Records the change in a transaction of its own, reading the member again after a concurrent profile edit; null,
-    /// with nothing written, when the member is deleted.
+    /// Records the change in a transaction of its own, with the spending of the caller's proof, reading the member again
+    /// after a concurrent profile edit (the proof's use rolls back with it); no code, with nothing written, when the
+    /// member is deleted or the proof is refused.
     /// </summary>
-    private async Task<IssuedEmailCode?> StoreAsync(PlannedEmailChange change, CancellationToken cancellationToken)
+    private async Task<(IssuedEmailCode? Issued, EmailChangeResult Result)> StoreAsync(
+        PlannedEmailChange change, Func<CancellationToken, Task<bool>> spendProof, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -216,12 +243,17 @@ public sealed class EmailChanges(
             {
                 if (!await LiveMembers.LockAsync(db, change.Member.Uid, cancellationToken))
                 {
-                    return null;
+                    return (null, EmailChangeResult.MemberGone);
+                }
+
+                if (!await spendProof(cancellationToken))
+                {
+                    return (null, EmailChangeResult.ProofRefused);
                 }
 
                 var issued = await RecordAsync(change, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
-                return issued;
+                return (issued, EmailChangeResult.Sent);
             }
             catch (DbUpdateConcurrencyException) when (attempt < 3)
             {

@@ -11,9 +11,14 @@ namespace Pan.Server.Email;
 
 /// <summary>
 /// SetMemberEmail: the signed-in member sets an email (stored unverified; a code and a link are mailed, the link's page
-/// then sends the browser to <c>redirect</c>). Why a verified address cannot be replaced here: an access token alone
-/// must not move the account's recovery channel (SECURITY 13); replacing a verified email goes through UpdateCredential
-/// with a verify token. Setting the current address again resends the verification while it is unverified.
+/// then sends the browser to <c>redirect</c>). Proof: <c>verify_token</c>, a verify token for <c>update-credential</c>
+/// bound to the member (VerifyPhoneCode, VerifyMemberByPassword or VerifyEmailCode), spent in the transaction that
+/// records the address; a refusal or a failure leaves it usable and nothing written or mailed. Why: an address is the
+/// account's recovery channel (a verified one resets the password, and VerifyEmailCode gives an update-credential
+/// token), and the access token alone is what every app of the family holds (SECURITY 4 and 13). Why a verified address
+/// cannot be replaced here: replacing one goes through UpdateCredential, which tells the old address. Setting the
+/// current address again resends the verification while it is unverified (spending a token; SendEmailVerification
+/// resends without one), and changes and spends nothing while it is verified.
 /// </summary>
 public sealed class MemberEmailUpdate(PanDbContext db, TokenService tokens, LinkBuilder links, EmailChanges changes)
 {
@@ -41,9 +46,22 @@ public sealed class MemberEmailUpdate(PanDbContext db, TokenService tokens, Link
                 "The member already has a verified email; change it with UpdateCredential and a verify token.");
         }
 
-        return await changes.RequestAsync(caller.Uid, address, request.Redirect, cancellationToken) switch
+        // Why checked here too: the token is spent only in the transaction that records the address, after the address
+        // is checked and its mail reserved with the caps; a bad one is refused before that work.
+        if (!await tokens.VerifyTokenIsLiveAsync(request.VerifyToken, caller.Uid, VerifyPurposes.UpdateCredential, cancellationToken))
+        {
+            throw ProofInvalid();
+        }
+
+        var spend = (CancellationToken ct) => tokens.ConsumeVerifyTokenAsync(request.VerifyToken, caller.Uid, VerifyPurposes.UpdateCredential, ct);
+        return await changes.RequestAsync(caller.Uid, address, request.Redirect, spend, cancellationToken) switch
         {
             EmailChangeResult.Sent => new SetMemberEmailResponse(),
+            EmailChangeResult.ProofRefused => throw ProofInvalid(),
+            // Why not UNAVAILABLE alone: the address and the token's use are committed, so repeating the request is
+            // refused; the member asks for a new mail instead.
+            EmailChangeResult.SavedNotMailed => throw PanError.Of(E.Failed, StatusCode.Unavailable,
+                "The address was saved, but the verification mail could not be sent; ask for a new one with SendEmailVerification."),
             EmailChangeResult.Taken => throw PanError.Of(E.EmailExists, StatusCode.AlreadyExists, "The email already belongs to another member."),
             EmailChangeResult.InvalidEmail => throw PanError.InvalidArgument("email", "is not a valid email address"),
             // Deleted after the check above: answered as that check answers a deleted member.
@@ -51,4 +69,8 @@ public sealed class MemberEmailUpdate(PanDbContext db, TokenService tokens, Link
             _ => throw PanError.InvalidArgument("redirect", "must be an absolute http(s) URL on an allowed host (Pan:Links:AllowedRedirectHosts)"),
         };
     }
+
+    private static RpcException ProofInvalid() =>
+        PanError.Of(E.Failed, StatusCode.PermissionDenied,
+            "A verify_token for update-credential is required: it is missing, wrong, expired, used or for another member or operation.");
 }

@@ -20,7 +20,7 @@ namespace Pan.Server.MemberProfiles;
 /// <summary>
 /// Several member profiles under one phone: NewMember adds one (never past Pan:Members:MaxPerPhone, even under
 /// parallel requests), ValidateNewMember brings a member that has no phone yet (imported or guest) under the caller's
-/// phone, and SwitchMember hands out an auth token for another member of the same phone after a step-up (see
+/// phone (with the joining member's update-credential verify token, spent in the move's transaction), and SwitchMember hands out an auth token for another member of the same phone after a step-up (see
 /// <see cref="SwitchMethod"/> for which proofs reach which member).
 /// </summary>
 public sealed class MemberProfiles(
@@ -112,6 +112,14 @@ public sealed class MemberProfiles(
             throw PanError.Of(ValidateErr.ExistingPhone, StatusCode.AlreadyExists, "This member already belongs to a phone.");
         }
 
+        // Why: the move makes the phone's sign-in reach the joining member (and ends its other sessions), and
+        // new_member_access_token alone is what every app of the family holds (SECURITY 4 and 13); the joining member
+        // proves itself as for a credential change. Checked here too so a bad token is refused before the name check.
+        if (!await tokens.VerifyTokenIsLiveAsync(request.VerifyToken, member.Uid, VerifyPurposes.UpdateCredential, cancellationToken))
+        {
+            throw JoiningProofInvalid();
+        }
+
         string? newName = null;
         if (!string.IsNullOrEmpty(request.DisplayName))
         {
@@ -124,7 +132,16 @@ public sealed class MemberProfiles(
 
         // Why: the member's old sessions were opened under its phoneless account; they end in the move's transaction
         // (SECURITY 21), so a failure leaves the member where it was with its sessions, never moved with them still live.
-        return await slots.MoveAsync(member.Uid, auth.AccountId, newName, cancellationToken, tokens.RevokeMemberAsync) switch
+        // The verify token is spent in that transaction too: a refused or failed move leaves it usable.
+        return await slots.MoveAsync(member.Uid, auth.AccountId, newName, cancellationToken, async (uid, ct) =>
+        {
+            if (!await tokens.ConsumeVerifyTokenAsync(request.VerifyToken, uid, VerifyPurposes.UpdateCredential, ct))
+            {
+                throw JoiningProofInvalid();
+            }
+
+            await tokens.RevokeMemberAsync(uid, ct);
+        }) switch
         {
             SlotFailure.None => new ValidateNewMemberResponse { Object = await MapAsync(member.Uid, cancellationToken) },
             SlotFailure.Full => throw PanError.Of(ValidateErr.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold."),
@@ -185,6 +202,10 @@ public sealed class MemberProfiles(
         VerifyPurposes.SwitchMemberByPassword when proofUid == targetUid => caller.ProvesThePhone ? AuthMethods.Switch : AuthMethods.Password,
         _ => null,
     };
+
+    private static Grpc.Core.RpcException JoiningProofInvalid() =>
+        PanError.Of(ValidateErr.Failed, StatusCode.PermissionDenied,
+            "A verify_token for update-credential of the joining member is required: it is missing, wrong, expired, used or for another member or operation.");
 
     private static Grpc.Core.RpcException VerifyTokenInvalid() =>
         PanError.Of(SwitchErr.VerifyTokenInvalid, StatusCode.PermissionDenied, "The verify_token is invalid, expired, used or for another operation.");

@@ -10,7 +10,7 @@ public sealed partial class MemberServiceV2Endpoint
     {
         var step = await Resolve<PhoneValidationFlow>(context).HandleAsync(
             false, (int)request.Phase, request.AccessToken, request.AppId, request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue,
-            request.PhaseSessionToken, request.PhaseSessionValid, request.PhaseInputCodeValue, request.PhaseInputNameValue,
+            request.PhaseSessionToken, request.PhaseSessionValid, request.PhaseInputCodeValue, request.PhaseInputNameValue, request.VerifyToken,
             context.GetHttpContext(), context.CancellationToken);
         return new ValidatePhoneResponse
         {
@@ -28,7 +28,7 @@ public sealed partial class MemberServiceV2Endpoint
     {
         var step = await Resolve<PhoneValidationFlow>(context).HandleAsync(
             true, (int)request.Phase, request.AccessToken, request.AppId, request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue,
-            request.PhaseSessionToken, request.PhaseSessionValid, request.PhaseInputCodeValue, string.Empty,
+            request.PhaseSessionToken, request.PhaseSessionValid, request.PhaseInputCodeValue, string.Empty, request.VerifyToken,
             context.GetHttpContext(), context.CancellationToken);
         return new ValidatePhoneV2Response
         {

@@ -31,6 +31,11 @@ public sealed record PhoneValidationStep(int Phase, int NextPhase, bool CodeOk, 
 /// account the member joins it (MAXIMUM_MEMBER when it is full), otherwise the member's own account takes the phone.
 /// A member that already has a phone gets EXISTING_PHONE. The member's old sessions end and <c>new_auth_token</c> is a
 /// phone-level auth token; its migration status becomes STATUS_VALID_PAN.
+/// Proof: CHECK_EXISTENCE needs <c>verify_token</c>, a verify token for <c>update-credential</c> bound to the member
+/// (VerifyMemberByPassword or VerifyEmailCode), spent in the transaction that starts the flow; the flow's phase session,
+/// bound to the member, carries the proof to the later steps. Why: a phone bound here signs in to the member (and this
+/// ends its other sessions), and the access token alone is what every app of the family holds (SECURITY 4 and 13).
+/// Missing or not such a token is PERMISSION_DENIED FAILED, before the phone is looked up or texted, spending nothing.
 /// </summary>
 public sealed class PhoneValidationFlow(
     PanDbContext db,
@@ -53,7 +58,7 @@ public sealed class PhoneValidationFlow(
     /// <summary>Runs one step; <paramref name="v2"/> selects ValidatePhoneV2 (no name step, its own error enum).</summary>
     public async Task<PhoneValidationStep> HandleAsync(
         bool v2, int phase, string accessToken, string appId, string countryCode, string value, string sessionToken,
-        string sessionValid, string code, string name, HttpContext http, CancellationToken cancellationToken)
+        string sessionValid, string code, string name, string verifyToken, HttpContext http, CancellationToken cancellationToken)
     {
         var errors = v2 ? V2 : V1;
         RegisterFlow.ValidateAppId(appId);
@@ -61,21 +66,43 @@ public sealed class PhoneValidationFlow(
             ?? throw Fail(v2, E.TokenInvalid, E2.TokenInvalid, StatusCode.Unauthenticated, "The access_token is invalid or expired.");
         return phase switch
         {
-            CheckExistence or >= 5 and <= 8 => await CheckAsync(v2, errors, phase, caller, countryCode, value, sessionValid, http, cancellationToken),
+            CheckExistence or >= 5 and <= 8 => await CheckAsync(v2, errors, phase, caller, countryCode, value, sessionValid, verifyToken, http, cancellationToken),
             InputCode => await CodeAsync(v2, errors, caller, sessionToken, code, http, cancellationToken),
             InputName when !v2 => await NameAsync(errors, caller, sessionToken, name, cancellationToken),
             _ => throw PanError.InvalidArgument("phase", v2 ? "must be PHASE_CHECK_EXISTENCE (or a platform variant) or PHASE_INPUT_CODE" : "must be PHASE_CHECK_EXISTENCE (or a platform variant), PHASE_INPUT_CODE or PHASE_INPUT_NAME"),
         };
     }
 
-    private async Task<PhoneValidationStep> CheckAsync(bool v2, FlowErrors errors, int phase, AccessTokenInfo caller, string countryCode, string value, string sessionValid, HttpContext http, CancellationToken cancellationToken)
+    private async Task<PhoneValidationStep> CheckAsync(
+        bool v2, FlowErrors errors, int phase, AccessTokenInfo caller, string countryCode, string value, string sessionValid, string verifyToken,
+        HttpContext http, CancellationToken cancellationToken)
     {
         var phone = phones.SmsDestination(countryCode, value, "phase_check_existence_value");
         await EnsureNoPhoneAsync(v2, caller.AccountId, cancellationToken);
+        // Why before the phone is looked up: without a proof the caller learns nothing of the phone and texts nothing.
+        if (!await tokens.VerifyTokenIsLiveAsync(verifyToken, caller.Uid, VerifyPurposes.UpdateCredential, cancellationToken))
+        {
+            throw ProofInvalid(v2);
+        }
+
         await EnsureRoomAsync(v2, phone.E164, cancellationToken);
 
         var purpose = v2 ? PhasePurposes.ValidatePhoneV2 : PhasePurposes.ValidatePhone;
-        var (session, token) = await sessions.StartAsync(purpose, phone, caller.Uid, http.ClientIpText(), cancellationToken);
+        PhaseSession session;
+        string token;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            // Why spent with the flow's start: the phase session, bound to the member, is the proof from here on; a
+            // token spent by a concurrent request starts no flow.
+            if (!await tokens.ConsumeVerifyTokenAsync(verifyToken, caller.Uid, VerifyPurposes.UpdateCredential, cancellationToken))
+            {
+                throw ProofInvalid(v2);
+            }
+
+            (session, token) = await sessions.StartAsync(purpose, phone, caller.Uid, http.ClientIpText(), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
         var ip = ClientAddress.Of(http);
         await sender.RequireCaptchaIfNeededAsync(session, phone, ip, Platform(phase), sessionValid, errors, token, cancellationToken);
         var sent = await sender.SendOrThrowAsync(session, phone, SmsPurpose.ValidatePhone, ip, errors, token, cancellationToken);
@@ -284,6 +311,9 @@ public sealed class PhoneValidationFlow(
         8 => CaptchaPlatform.IosEnterprise,
         _ => CaptchaPlatform.Web,
     };
+
+    private static RpcException ProofInvalid(bool v2) => Fail(v2, E.Failed, E2.Failed, StatusCode.PermissionDenied,
+        "A verify_token for update-credential is required: it is missing, wrong, expired, used or for another member or operation.");
 
     private static RpcException Fail(bool v2, E v1Error, E2 v2Error, StatusCode code, string message) =>
         v2 ? PanError.Of(v2Error, code, message) : PanError.Of(v1Error, code, message);

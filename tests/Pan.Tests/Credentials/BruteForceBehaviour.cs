@@ -76,8 +76,10 @@ public abstract class BruteForceBehaviour<TFixture>(TFixture fixture) : IClassFi
         var phones = new PhoneFlowSteps(Client, fixture.Inbox);
         var (auth, e164) = await phones.RegisterAsync();
         var access = await phones.AccessTokenAsync(auth);
-        await Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = access, Password = Password, ConfirmPassword = Password });
         var me = await Client.MeAsync(new MeRequest { AccessToken = access });
+        // Why a verify token issued directly: the texts this test counts are the sign-in's and the step-up's own.
+        var proof = await Foundation.HalfWrittenChecks.VerifyTokenAsync(Server, me.User.Uid, Pan.Server.Tokens.VerifyPurposes.UpdateCredential);
+        await Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = access, Password = Password, ConfirmPassword = Password, ResetCode = proof });
 
         var login = await phones.StartLoginAsync(e164);
         var code = await PhoneFlowSteps.NthCodeAsync(fixture.Inbox, e164, 2);
@@ -112,8 +114,10 @@ public abstract class BruteForceBehaviour<TFixture>(TFixture fixture) : IClassFi
         var phones = new PhoneFlowSteps(Client, fixture.Inbox);
         var (auth, e164) = await phones.RegisterAsync();
         var access = await phones.AccessTokenAsync(auth);
-        await Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = access, Password = Password, ConfirmPassword = Password });
         var me = await Client.MeAsync(new MeRequest { AccessToken = access });
+        // Why a verify token issued directly: the texts this test counts are the sign-in's and the step-up's own.
+        var proof = await Foundation.HalfWrittenChecks.VerifyTokenAsync(Server, me.User.Uid, Pan.Server.Tokens.VerifyPurposes.UpdateCredential);
+        await Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = access, Password = Password, ConfirmPassword = Password, ResetCode = proof });
         await Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = access, SessionToken = "update-credential" });
         var code = await PhoneFlowSteps.NthCodeAsync(fixture.Inbox, e164, 2);
 

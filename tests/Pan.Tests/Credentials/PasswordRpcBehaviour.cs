@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Pan.General.Member;
+using Pan.Server.Tokens;
 using Pan.Tests.Infrastructure;
 using Pan.Tests.Members;
 using static Pan.Tests.Credentials.TestCredentials;
@@ -15,20 +16,109 @@ public abstract class PasswordRpcBehaviour<TFixture>(TFixture fixture) : IClassF
     private MemberServiceV2.MemberServiceV2Client Client => new(Server.Grpc);
 
     [Fact]
+    public async Task Chain_AFirstPasswordFromTheAccessTokenAlone_IsRefused_SoItNeverBecomesAPasswordStepUpForDeleteMember()
+    {
+        // A phone member without a password (the default), and an app that holds only its access token.
+        var member = await TestMembers.CreateAsync(Server);
+        var access = await TestMembers.AccessTokenAsync(Server, member);
+
+        // 1. A first password with the access token alone (reset_code empty, or not a verify token).
+        foreach (var resetCode in new[] { string.Empty, "123456" })
+        {
+            await Errors.ExpectAsync(
+                () => Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = access, Password = Password, ConfirmPassword = Password, ResetCode = resetCode }).ResponseAsync,
+                StatusCode.PermissionDenied, "ErrSetMemberPassword.FAILED");
+        }
+
+        Assert.Null(await StoredHashAsync(Server, member.Uid));
+
+        // 2. That password re-authenticates nobody, so it yields no delete verify token ...
+        await Errors.ExpectAsync(
+            () => Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = member.DisplayName, Password = Password, SessionToken = "delete" }).ResponseAsync,
+            StatusCode.PermissionDenied, "VerifyMemberByPasswordResponse.ErrAuthFailed");
+
+        // 3. ... and DeleteMember stays behind the SMS step-up: the member is alive and signed in.
+        Assert.Equal(member.Uid, (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = access })).Info.Uid);
+    }
+
+    [Fact]
+    public async Task SetMemberPassword_WithAnUpdateCredentialTokenFromTheSmsStepUp_SetsTheFirstPassword_AndSpendsTheToken()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var access = await TestMembers.AccessTokenAsync(Server, member);
+        var proof = await Phones.UpdateCredentialTokenAsync(access, member.Account!.PhoneE164!);
+
+        await Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = access, Password = Password, ConfirmPassword = Password, ResetCode = proof });
+
+        Assert.StartsWith("$argon2id$", await StoredHashAsync(Server, member.Uid), StringComparison.Ordinal);
+        Assert.False(await IsLiveAsync(proof, member.Uid));
+        Assert.NotEmpty((await Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = member.DisplayName, Password = Password })).VerifyToken);
+        // A first password ends no session.
+        Assert.Equal(member.Uid, (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = access })).Info.Uid);
+    }
+
+    [Fact]
+    public async Task SetMemberPassword_WithoutAValidUpdateCredentialToken_IsPermissionDenied_WritesNothing_AndSpendsNothing()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var other = await TestMembers.CreateAsync(Server);
+        var access = await TestMembers.AccessTokenAsync(Server, member);
+        var proof = await VerifyTokenAsync(member.Uid, VerifyPurposes.UpdateCredential);
+        var spent = await VerifyTokenAsync(member.Uid, VerifyPurposes.UpdateCredential);
+        Assert.True(await UseAsync<TokenService, bool>(Server, t => t.ConsumeVerifyTokenAsync(spent, member.Uid, VerifyPurposes.UpdateCredential, default)));
+
+        var refused = new[]
+        {
+            string.Empty,
+            "not-a-token",
+            spent,
+            await VerifyTokenAsync(other.Uid, VerifyPurposes.UpdateCredential),
+            await VerifyTokenAsync(member.Uid, VerifyPurposes.SwitchMember),
+            await VerifyTokenAsync(member.Uid, VerifyPurposes.Delete),
+            await VerifyTokenAsync(member.Uid, VerifyPurposes.DeleteByPassword),
+            await VerifyTokenAsync(member.Uid, VerifyPurposes.SwitchMemberByPassword),
+        };
+        foreach (var resetCode in refused)
+        {
+            await Errors.ExpectAsync(
+                () => Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = access, Password = Password, ConfirmPassword = Password, ResetCode = resetCode }).ResponseAsync,
+                StatusCode.PermissionDenied, "ErrSetMemberPassword.FAILED");
+        }
+
+        Assert.Null(await StoredHashAsync(Server, member.Uid));
+        // Another member's token was not spent on this one either.
+        Assert.True(await IsLiveAsync(refused[3], other.Uid));
+
+        // A password the policy refuses spends nothing: the same token then sets a good one.
+        await Errors.ExpectAsync(
+            () => Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = access, Password = "Password123", ConfirmPassword = "Password123", ResetCode = proof }).ResponseAsync,
+            StatusCode.InvalidArgument, "ErrSetMemberPassword.PWD_ISSUE");
+        Assert.True(await IsLiveAsync(proof, member.Uid));
+        await Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = access, Password = Password, ConfirmPassword = Password, ResetCode = proof });
+        Assert.StartsWith("$argon2id$", await StoredHashAsync(Server, member.Uid), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SetMemberPassword_FirstPassword_IsStoredAsArgon2id_ThenASecondIsRefused()
     {
         var member = await TestMembers.CreateAsync(Server);
         var access = await TestMembers.AccessTokenAsync(Server, member);
 
-        await Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = access, Password = Password, ConfirmPassword = Password });
+        await Client.SetMemberPasswordAsync(new SetMemberPasswordRequest
+        {
+            AccessToken = access, Password = Password, ConfirmPassword = Password, ResetCode = await VerifyTokenAsync(member.Uid, VerifyPurposes.UpdateCredential),
+        });
 
         Assert.StartsWith("$argon2id$v=19$m=8,t=1,p=1$", await StoredHashAsync(Server, member.Uid), StringComparison.Ordinal);
         var status = await Client.QueryMemberCredentialStatusAsync(new QueryMemberCredentialStatusRequest { PanAccessToken = access });
         Assert.True(status.HasPassword);
+        var second = await VerifyTokenAsync(member.Uid, VerifyPurposes.UpdateCredential);
         await Errors.ExpectAsync(
-            () => Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = access, Password = OtherPassword, ConfirmPassword = OtherPassword }).ResponseAsync,
+            () => Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = access, Password = OtherPassword, ConfirmPassword = OtherPassword, ResetCode = second }).ResponseAsync,
             StatusCode.FailedPrecondition, "ErrSetMemberPassword.FAILED");
         Assert.StartsWith("$argon2id$", await StoredHashAsync(Server, member.Uid), StringComparison.Ordinal);
+        // The refused call spent nothing: the token still changes the password through UpdateCredential.
+        Assert.True(await IsLiveAsync(second, member.Uid));
         // The first password still works: the refused call changed nothing.
         var verified = await Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = member.DisplayName, Password = Password });
         Assert.NotEmpty(verified.VerifyToken);
@@ -175,6 +265,13 @@ public abstract class PasswordRpcBehaviour<TFixture>(TFixture fixture) : IClassF
 
     private async Task<RpcException> Expect(SetMemberPasswordRequest request) =>
         await Errors.ExpectAsync(() => Client.SetMemberPasswordAsync(request).ResponseAsync, StatusCode.InvalidArgument, "ErrSetMemberPassword.PWD_ISSUE");
+
+    private PhoneFlows.Phones Phones => new(Client, fixture.Inbox);
+
+    private Task<string> VerifyTokenAsync(long uid, string purpose) => Foundation.HalfWrittenChecks.VerifyTokenAsync(Server, uid, purpose);
+
+    private Task<bool> IsLiveAsync(string token, long uid) =>
+        UseAsync<TokenService, bool>(Server, t => t.VerifyTokenIsLiveAsync(token, uid, VerifyPurposes.UpdateCredential, default));
 }
 
 public sealed class PasswordRpcBehaviour_Sqlite(SqliteCredentialFixture f) : PasswordRpcBehaviour<SqliteCredentialFixture>(f);

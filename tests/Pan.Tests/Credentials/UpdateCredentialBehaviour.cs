@@ -308,6 +308,10 @@ public abstract class UpdateCredentialBehaviour<TFixture>(TFixture fixture) : IC
         await Errors.ExpectAsync(
             () => Client.UpdateSecurityQuestionAsync(new UpdateSecurityQuestionRequest { PanAccessToken = access, UpdateToken = "forged", SecurityQuestion = question }).ResponseAsync,
             StatusCode.PermissionDenied, "UpdateSecurityQuestionResponse.Error.Failed");
+        // The access token alone sets no question either (a recovery factor: SECURITY 4 and 13).
+        await Errors.ExpectAsync(
+            () => Client.UpdateSecurityQuestionAsync(new UpdateSecurityQuestionRequest { PanAccessToken = access, SecurityQuestion = question }).ResponseAsync,
+            StatusCode.PermissionDenied, "UpdateSecurityQuestionResponse.Error.Failed");
         var missing = await Errors.ExpectAsync(
             () => Client.UpdateSecurityQuestionAsync(new UpdateSecurityQuestionRequest { PanAccessToken = access, UpdateToken = "x" }).ResponseAsync,
             StatusCode.InvalidArgument, "INVALID_ARGUMENT");

@@ -20,7 +20,7 @@ public abstract class EmailDeliveryBehaviour<TFixture>(TFixture fixture) : IClas
         var address = Mailboxes.NewAddress();
         var before = fixture.Smtp.Attempts;
         fixture.Smtp.FailNext(2, 451);
-        await mail.Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+        await mail.SetEmailAsync(member, address);
         await mail.MailAsync(address);
         Assert.Equal(before + 3, fixture.Smtp.Attempts);
         Assert.Equal(1, mail.Count(address));
@@ -31,13 +31,16 @@ public abstract class EmailDeliveryBehaviour<TFixture>(TFixture fixture) : IClas
     {
         var member = await mail.RegisterAsync();
         var address = Mailboxes.NewAddress();
+        var request = new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address, VerifyToken = await mail.ProofAsync(member) };
         var before = fixture.Smtp.Attempts;
         fixture.Smtp.FailNext(3, 451);
-        await Errors.ExpectAsync(
-            () => mail.Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address }).ResponseAsync,
-            StatusCode.Unavailable, "UNAVAILABLE");
+        var error = await Errors.ExpectAsync(() => mail.Client.SetMemberEmailAsync(request).ResponseAsync, StatusCode.Unavailable, "ErrSetMemberEmail.FAILED");
+        Assert.Contains("SendEmailVerification", error.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(before + 3, fixture.Smtp.Attempts);
         Assert.Equal(0, mail.Count(address));
+
+        // The address was saved with the verify token's use: repeating the request is refused, a new mail is the way on.
+        await Errors.ExpectAsync(() => mail.Client.SetMemberEmailAsync(request).ResponseAsync, StatusCode.PermissionDenied, "ErrSetMemberEmail.FAILED");
 
         fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
         await mail.Client.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken });
@@ -69,11 +72,12 @@ public abstract class EmailDeliveryBehaviour<TFixture>(TFixture fixture) : IClas
     public async Task PermanentRefusal_IsNotRetried_AndIsUnavailable()
     {
         var member = await mail.RegisterAsync();
+        var proof = await mail.ProofAsync(member);
         var before = fixture.Smtp.Attempts;
         fixture.Smtp.FailNext(1, 550);
         await Errors.ExpectAsync(
-            () => mail.Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = Mailboxes.NewAddress() }).ResponseAsync,
-            StatusCode.Unavailable, "UNAVAILABLE");
+            () => mail.Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = Mailboxes.NewAddress(), VerifyToken = proof }).ResponseAsync,
+            StatusCode.Unavailable, "ErrSetMemberEmail.FAILED");
         Assert.Equal(before + 1, fixture.Smtp.Attempts);
     }
 
@@ -82,9 +86,10 @@ public abstract class EmailDeliveryBehaviour<TFixture>(TFixture fixture) : IClas
     {
         await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?> { ["Pan:Email:Smtp:Port"] = "9", ["Pan:Email:Smtp:Retries"] = "1" });
         var member = await mail.RegisterAsync();
+        var proof = await mail.ProofAsync(member);
         await Errors.ExpectAsync(
-            () => new MemberServiceV2.MemberServiceV2Client(node.Grpc).SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = Mailboxes.NewAddress() }).ResponseAsync,
-            StatusCode.Unavailable, "UNAVAILABLE");
+            () => new MemberServiceV2.MemberServiceV2Client(node.Grpc).SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = Mailboxes.NewAddress(), VerifyToken = proof }).ResponseAsync,
+            StatusCode.Unavailable, "ErrSetMemberEmail.FAILED");
     }
 
     [Fact]
@@ -95,7 +100,7 @@ public abstract class EmailDeliveryBehaviour<TFixture>(TFixture fixture) : IClas
         var address = Mailboxes.NewAddress();
         await using (var node = await fixture.StartNodeWithAsync(relay.Settings()))
         {
-            await new MemberServiceV2.MemberServiceV2Client(node.Grpc).SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+            await mail.SetEmailAsync(member, address, client: new MemberServiceV2.MemberServiceV2Client(node.Grpc));
             Assert.NotNull(await relay.WaitForMessageAsync(address));
         }
 
@@ -118,7 +123,7 @@ public abstract class EmailDeliveryBehaviour<TFixture>(TFixture fixture) : IClas
         var member = await mail.RegisterAsync();
         var address = Mailboxes.NewAddress();
         fixture.Smtp.FailNext(1, 451);
-        await client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+        await mail.SetEmailAsync(member, address, client: client);
         var message = await mail.MailAsync(address);
         var code = SmtpInbox.CodeOf(message);
         var token = Regex.Match(SmtpInbox.LinkOf(message, "/account/verify-email").Query, "token=([^&]+)").Groups[1].Value;

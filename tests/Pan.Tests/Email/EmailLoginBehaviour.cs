@@ -219,7 +219,7 @@ public abstract class EmailLoginBehaviour<TFixture>(TFixture fixture) : IClassFi
     {
         var member = await mail.RegisterAsync();
         var address = Mailboxes.NewAddress();
-        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+        await mail.SetEmailAsync(member, address);
         await Errors.ExpectAsync(() => Client.LoginAsync(Start(LoginType.EmailOtc, address)).ResponseAsync, StatusCode.NotFound, "ErrLogin.NOT_FOUND");
 
         var verified = await mail.RegisterWithEmailAsync();
@@ -254,7 +254,7 @@ public abstract class EmailLoginBehaviour<TFixture>(TFixture fixture) : IClassFi
         var sibling = (await Client.NewMemberAsync(new NewMemberRequest { AuthToken = owner.AuthToken, DisplayName = PhoneFlows.Phones.NewName(), AppId = "jkforum" })).Object;
         var siblingAccess = await mail.Phones.AccessTokenAsync(owner.AuthToken, sibling.ObjectId);
         var address = Mailboxes.NewAddress();
-        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = siblingAccess, Email = address });
+        await mail.SetEmailAsync(new TestMember(sibling.Uid, sibling.DisplayName, owner.E164, owner.AuthToken, siblingAccess, null), address);
         await Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = SmtpInbox.CodeOf(await mail.MailAsync(address)) });
         var password = Mailboxes.StrongPassword();
         await mail.SetCredentialsAsync(sibling.Uid, password);

@@ -77,8 +77,9 @@ public abstract class EmailSquattingBehaviour<TFixture>(TFixture fixture) : ICla
         foreach (var member in new[] { squatter, latecomer })
         {
             fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+            var proof = await mail.ProofAsync(member);
             await Errors.ExpectAsync(
-                () => Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address.ToUpperInvariant() }).ResponseAsync,
+                () => Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address.ToUpperInvariant(), VerifyToken = proof }).ResponseAsync,
                 StatusCode.AlreadyExists, "ErrSetMemberEmail.EMAIL_EXISTS");
         }
 
@@ -98,7 +99,7 @@ public abstract class EmailSquattingBehaviour<TFixture>(TFixture fixture) : ICla
         var address = Mailboxes.NewAddress();
         foreach (var member in members)
         {
-            await client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+            await mail.SetEmailAsync(member, address, client: client);
         }
 
         var codes = new List<string>();
@@ -177,7 +178,7 @@ public abstract class EmailSquattingBehaviour<TFixture>(TFixture fixture) : ICla
     {
         var squatter = await mail.RegisterAsync();
         var address = Mailboxes.NewAddress();
-        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = squatter.AccessToken, Email = address });
+        await mail.SetEmailAsync(squatter, address);
         return (squatter, address);
     }
 
@@ -185,7 +186,7 @@ public abstract class EmailSquattingBehaviour<TFixture>(TFixture fixture) : ICla
     private async Task ClaimAsync(TestMember member, string address)
     {
         fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
-        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+        await mail.SetEmailAsync(member, address);
     }
 
     private async Task<long> UidOfAsync(LoginResponse done)

@@ -36,15 +36,73 @@ public sealed class Mailboxes(EmailFixture fixture)
         return new TestMember(info.Info.Uid, name, e164, auth, access, null);
     }
 
-    /// <summary>Registers a member and gives it a verified email (through SetMemberEmail, the mail and VerifyEmailCode).</summary>
+    /// <summary>An <c>update-credential</c> verify token from the member's SMS step-up (what SetMemberEmail asks for).</summary>
+    public Task<string> ProofAsync(TestMember member) => Phones.UpdateCredentialTokenAsync(member.AccessToken, member.E164);
+
+    /// <summary>SetMemberEmail as an app calls it: with a verify token from the member's SMS step-up.</summary>
+    public async Task SetEmailAsync(TestMember member, string address, string redirect = "", MemberServiceV2.MemberServiceV2Client? client = null)
+    {
+        var proof = await ProofAsync(member);
+        await (client ?? Client).SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address, Redirect = redirect, VerifyToken = proof });
+    }
+
+    /// <summary>
+    /// Registers a member and gives it a verified email (through SetMemberEmail, the mail and VerifyEmailCode). Why its
+    /// verify token is issued directly, as the SMS step-up would: the member's texts stay the ones a test makes.
+    /// </summary>
     public async Task<TestMember> RegisterWithEmailAsync(string? name = null)
     {
         var member = await RegisterAsync(name);
         var address = NewAddress();
-        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+        var proof = await IssueVerifyTokenAsync(member.Uid, VerifyPurposes.UpdateCredential);
+        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address, VerifyToken = proof });
         var mail = await Smtp.WaitForMessageAsync(address);
         await Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = SmtpInbox.CodeOf(mail) });
         return member with { Email = address };
+    }
+
+    /// <summary>
+    /// A member of an account without a phone (imported from a legacy store, or made by a social login), signed in by
+    /// <paramref name="authMethod"/>: its email as given (verified or not) and, when given, a password.
+    /// </summary>
+    public async Task<TestMember> PhonelessAsync(string? email, bool verified, string? password, string authMethod = AuthMethods.Password)
+    {
+        var name = PhoneFlows.Phones.NewName();
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var member = await scope.ServiceProvider.GetRequiredService<Pan.Server.Members.MemberCreator>().CreateAsync(
+            new Pan.Data.Accounts.Account(),
+            new Pan.Data.Members.Member
+            {
+                DisplayName = name, DisplayNameKey = Pan.Server.DisplayNames.DisplayNameRules.Key(name), IsOwner = true, MigrationStatus = 2,
+                Email = email, EmailKey = email?.ToLowerInvariant(), EmailVerified = verified && email is not null,
+            },
+            default);
+        if (password is not null)
+        {
+            // Setting a password ends every session (a new token generation): sign in after it, with the member read again.
+            await scope.ServiceProvider.GetRequiredService<CredentialStore>().SetPasswordAsync(member.Uid, password, null, default);
+            member = await scope.ServiceProvider.GetRequiredService<PanDbContext>().Members.AsNoTracking().SingleAsync(m => m.Uid == member.Uid);
+        }
+
+        var tokens = scope.ServiceProvider.GetRequiredService<TokenService>();
+        var auth = await tokens.IssueAuthTokenAsync(member, authMethod, default);
+        var claims = await tokens.ValidateAuthTokenAsync(auth.Token, default);
+        var access = await tokens.IssueAccessTokenAsync(claims!, member, "jkforum", default);
+        return new TestMember(member.Uid, name, string.Empty, auth.Token, access.Token, email);
+    }
+
+    /// <summary>Whether <paramref name="token"/> is a live update-credential verify token of the member.</summary>
+    public async Task<bool> ProofIsLiveAsync(string token, long uid)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<TokenService>().VerifyTokenIsLiveAsync(token, uid, VerifyPurposes.UpdateCredential, default);
+    }
+
+    /// <summary>A verify token for <paramref name="purpose"/> issued directly, as a step-up would.</summary>
+    public async Task<string> IssueVerifyTokenAsync(long uid, string purpose)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        return (await scope.ServiceProvider.GetRequiredService<TokenService>().IssueVerifyTokenAsync(uid, purpose, default)).Token;
     }
 
     /// <summary>Deletes the member through DeleteMember, with a del_token issued as its SMS step-up would.</summary>

@@ -120,7 +120,10 @@ public abstract class HalfWrittenBehaviour<TFixture>(TFixture fixture) : IClassF
         var (auth, _) = await Phones.RegisterAsync();
         var joining = await PhonelessMemberAsync();
         var joiningAccess = await TestMembers.AccessTokenAsync(Server, joining);
-        var request = new ValidateNewMemberRequest { CurrentPhoneAuthToken = auth, NewMemberAccessToken = joiningAccess };
+        var request = new ValidateNewMemberRequest
+        {
+            CurrentPhoneAuthToken = auth, NewMemberAccessToken = joiningAccess, VerifyToken = await VerifyTokenAsync(joining.Uid, VerifyPurposes.UpdateCredential),
+        };
 
         // The last write: the joining member's token generation (after it was moved under the phone and its sessions ended).
         await using (await FailAsync("members", TriggeredWrite.Update,
@@ -144,7 +147,10 @@ public abstract class HalfWrittenBehaviour<TFixture>(TFixture fixture) : IClassF
         var member = await TestMembers.CreateAsync(Server);
         var callerAuth = await TestMembers.AuthTokenAsync(Server, member);
         var callerAccess = await TestMembers.AccessTokenAsync(Server, callerAuth, member);
-        await Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = callerAccess, Password = Password, ConfirmPassword = Password });
+        await Client.SetMemberPasswordAsync(new SetMemberPasswordRequest
+        {
+            AccessToken = callerAccess, Password = Password, ConfirmPassword = Password, ResetCode = await VerifyTokenAsync(member.Uid, VerifyPurposes.UpdateCredential),
+        });
         var otherAccess = await TestMembers.AccessTokenAsync(Server, member);
         var hash = await PasswordHashAsync(member.Uid);
         var generation = await DbAsync(db => db.Members.Where(m => m.Uid == member.Uid).Select(m => m.TokenGeneration).SingleAsync());
@@ -174,7 +180,10 @@ public abstract class HalfWrittenBehaviour<TFixture>(TFixture fixture) : IClassF
         var owner = await TestMembers.CreateAsync(Server);
         var member = await TestMembers.AddToPhoneAsync(Server, owner);
         var access = await TestMembers.AccessTokenAsync(Server, member);
-        await Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = access, Password = Password, ConfirmPassword = Password });
+        await Client.SetMemberPasswordAsync(new SetMemberPasswordRequest
+        {
+            AccessToken = access, Password = Password, ConfirmPassword = Password, ResetCode = await VerifyTokenAsync(member.Uid, VerifyPurposes.UpdateCredential),
+        });
         await Client.SaveAddressBookAsync(new SaveAddressBookRequest { AccessToken = access, AddressBook = new() { FullName = "Lin Mei", Address = "No. 1, Xinyi Rd" } });
         var delToken = await VerifyTokenAsync(member.Uid, VerifyPurposes.Delete);
         var delete = new CmdDeleteMemberRequest { AppId = "jkforum", PanAccessToken = access, DelToken = delToken };

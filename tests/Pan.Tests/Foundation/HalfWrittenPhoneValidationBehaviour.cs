@@ -35,12 +35,42 @@ public abstract class HalfWrittenPhoneValidationBehaviour<TFixture>(TFixture fix
     private PhoneFlow Phones => new(Client, fixture.Inbox);
 
     [Fact]
+    public async Task ValidatePhoneV2_CheckExistence_WhenStartingTheFlowFails_KeepsTheVerifyToken_TextsNothing_AndTheSameRequestThenStartsIt()
+    {
+        var (member, access) = await PhonelessMemberAsync(PhoneFlow.NewName());
+        var (national, e164) = PhoneFlow.NewNumber();
+        var proof = await PhoneFlow.ProofForAsync(Server, access);
+        var start = new ValidatePhoneV2Request
+        {
+            AccessToken = access, Phase = V2Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national, VerifyToken = proof,
+        };
+
+        // The last write: the flow's row (after the verify token's use).
+        await using (await FailureTriggers.FailAsync(Server, fixture.Database, "phase_sessions", TriggeredWrite.Insert, member.Uid))
+        {
+            await HalfWrittenChecks.ExpectInternalAsync(() => Client.ValidatePhoneV2Async(start).ResponseAsync);
+        }
+
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            Assert.True(await scope.ServiceProvider.GetRequiredService<TokenService>().VerifyTokenIsLiveAsync(proof, member.Uid, VerifyPurposes.UpdateCredential, default));
+        }
+
+        Assert.Empty(fixture.Inbox.MessagesTo(e164));
+        await Client.ValidatePhoneV2Async(start);
+        Assert.NotEmpty(await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlow.Wait));
+    }
+
+    [Fact]
     public async Task ValidatePhoneV2_JoiningAnExistingPhone_WhenOpeningTheNewSessionFails_LeavesTheMemberWhereItWas_AndTheSameCodeThenJoins()
     {
         var (_, e164) = await Phones.RegisterAsync();
         var targetAccount = await DbAsync(db => db.Set<Account>().Where(a => a.PhoneE164 == e164).Select(a => a.Id).SingleAsync());
         var (member, access) = await PhonelessMemberAsync(PhoneFlow.NewName());
-        var start = await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request { AccessToken = access, Phase = V2Phase.CheckExistence, PhaseCheckExistenceValue = e164 });
+        var start = await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
+        {
+            AccessToken = access, Phase = V2Phase.CheckExistence, PhaseCheckExistenceValue = e164, VerifyToken = await PhoneFlow.ProofForAsync(Server, access),
+        });
         var code = await PhoneFlow.NthCodeAsync(fixture.Inbox, e164, 2);
         var finish = new ValidatePhoneV2Request { AccessToken = access, Phase = V2Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code };
 
@@ -66,6 +96,7 @@ public abstract class HalfWrittenPhoneValidationBehaviour<TFixture>(TFixture fix
         var start = await Client.ValidatePhoneAsync(new ValidatePhoneRequest
         {
             AccessToken = access, Phase = V1Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+            VerifyToken = await PhoneFlow.ProofForAsync(Server, access),
         });
         var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlow.Wait);
         var (finish, name) = await ToNameStepAsync(access, start.PhaseSessionToken, code);
@@ -93,6 +124,7 @@ public abstract class HalfWrittenPhoneValidationBehaviour<TFixture>(TFixture fix
         var start = await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
         {
             AccessToken = access, Phase = V2Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+            VerifyToken = await PhoneFlow.ProofForAsync(Server, access),
         });
         var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlow.Wait);
         var finish = new ValidatePhoneV2Request { AccessToken = access, Phase = V2Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code };
@@ -117,7 +149,10 @@ public abstract class HalfWrittenPhoneValidationBehaviour<TFixture>(TFixture fix
         var (_, e164) = await Phones.RegisterAsync();
         var targetAccount = await DbAsync(db => db.Set<Account>().Where(a => a.PhoneE164 == e164).Select(a => a.Id).SingleAsync());
         var (member, access) = await PhonelessMemberAsync("bad name!!");
-        var start = await Client.ValidatePhoneAsync(new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.CheckExistence, PhaseCheckExistenceValue = e164 });
+        var start = await Client.ValidatePhoneAsync(new ValidatePhoneRequest
+        {
+            AccessToken = access, Phase = V1Phase.CheckExistence, PhaseCheckExistenceValue = e164, VerifyToken = await PhoneFlow.ProofForAsync(Server, access),
+        });
         var code = await PhoneFlow.NthCodeAsync(fixture.Inbox, e164, 2);
         var (finish, name) = await ToNameStepAsync(access, start.PhaseSessionToken, code);
 

@@ -24,6 +24,100 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
     private MemberServiceV2.MemberServiceV2Client Client => new(Server.Grpc);
 
     [Fact]
+    public async Task Chain_AMemberMovedUnderTheCallersPhoneWithItsAccessTokenAlone_IsRefused_SoThatPhoneNeverReachesIt()
+    {
+        // A phoneless member, and an app that holds only its access token and a phone of its own, signed in by SMS.
+        var callers = await TestMembers.CreateAsync(Server);
+        var joining = await PhonelessMemberAsync();
+        var joiningAccess = await TestMembers.AccessTokenAsync(Server, joining);
+        var callersAuth = await TestMembers.AuthTokenAsync(Server, callers);
+
+        await Errors.ExpectAsync(
+            () => Client.ValidateNewMemberAsync(new ValidateNewMemberRequest { CurrentPhoneAuthToken = callersAuth, NewMemberAccessToken = joiningAccess }).ResponseAsync,
+            StatusCode.PermissionDenied, "ErrValidateNewMember.FAILED");
+
+        // The member stays where it was, with its sessions; the caller's phone does not list it.
+        Assert.Equal(joining.AccountId, await AccountOfAsync(joining.Uid));
+        Assert.Equal(joining.Uid, (await Client.MeAsync(new MeRequest { AccessToken = joiningAccess })).User.Uid);
+        var others = await Client.OtherMemberAsync(new OtherMemberRequest { AccessToken = await TestMembers.AccessTokenAsync(Server, callers) });
+        Assert.DoesNotContain(joining.ObjectId.ToString("D"), others.Objects.Select(o => o.ObjectId));
+    }
+
+    [Fact]
+    public async Task ValidateNewMember_WithTheJoiningMembersPasswordProof_MovesIt_AndSpendsTheToken()
+    {
+        // An imported member with a password and no phone proves itself by its password.
+        var owner = await TestMembers.CreateAsync(Server);
+        var joining = await PhonelessMemberAsync();
+        const string Password = "tangerine orbit 58";
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<Pan.Server.Credentials.CredentialStore>().SetPasswordAsync(joining.Uid, Password, null, default);
+        }
+
+        joining = await TestMembers.WithDbAsync(Server, db => db.Members.AsNoTracking().SingleAsync(m => m.Uid == joining.Uid));
+        var proof = await Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = joining.DisplayName, Password = Password, SessionToken = "update-credential" });
+        var request = await RequestAsync(owner, joining);
+        request.VerifyToken = proof.VerifyToken;
+
+        await Client.ValidateNewMemberAsync(request);
+
+        Assert.Equal(owner.AccountId, await AccountOfAsync(joining.Uid));
+        Assert.False(await IsLiveAsync(proof.VerifyToken, joining.Uid));
+    }
+
+    [Fact]
+    public async Task ValidateNewMember_WithoutTheJoiningMembersValidToken_IsPermissionDeniedFailed_MovesNothing_AndSpendsNothing()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var joining = await PhonelessMemberAsync();
+        var other = await PhonelessMemberAsync();
+        var spent = await ProofAsync(joining);
+        Assert.True(await UseTokensAsync(t => t.ConsumeVerifyTokenAsync(spent, joining.Uid, VerifyPurposes.UpdateCredential, default)));
+        var othersProof = await ProofAsync(other);
+        var request = await RequestAsync(owner, joining);
+        var proof = request.VerifyToken;
+
+        foreach (var bad in new[]
+        {
+            string.Empty,
+            "not-a-token",
+            spent,
+            othersProof,
+            await Foundation.HalfWrittenChecks.VerifyTokenAsync(Server, joining.Uid, VerifyPurposes.SwitchMember),
+            await Foundation.HalfWrittenChecks.VerifyTokenAsync(Server, joining.Uid, VerifyPurposes.Delete),
+            // The phone holder's own proof is no proof of the joining member.
+            await Foundation.HalfWrittenChecks.VerifyTokenAsync(Server, owner.Uid, VerifyPurposes.UpdateCredential),
+        })
+        {
+            request.VerifyToken = bad;
+            await Errors.ExpectAsync(() => Client.ValidateNewMemberAsync(request).ResponseAsync, StatusCode.PermissionDenied, "ErrValidateNewMember.FAILED");
+        }
+
+        Assert.Equal(joining.AccountId, await AccountOfAsync(joining.Uid));
+        Assert.True(await IsLiveAsync(othersProof, other.Uid));
+
+        // A move refused for want of room spends nothing either: once there is room the same token moves the member.
+        var full = new List<Member>();
+        for (var i = 1; i < 5; i++)
+        {
+            full.Add(await TestMembers.AddToPhoneAsync(Server, owner));
+        }
+
+        request.VerifyToken = proof;
+        await Errors.ExpectAsync(() => Client.ValidateNewMemberAsync(request).ResponseAsync, StatusCode.ResourceExhausted, "ErrValidateNewMember.MAXIMUM_MEMBER");
+        Assert.True(await IsLiveAsync(proof, joining.Uid));
+        await new Pan.General.Member.Dangerous.Command.CommandClient(Server.Grpc).DeleteMemberAsync(new Pan.General.Member.Dangerous.CmdDeleteMemberRequest
+        {
+            AppId = "jkforum", PanAccessToken = await TestMembers.AccessTokenAsync(Server, full[0]),
+            DelToken = await Foundation.HalfWrittenChecks.VerifyTokenAsync(Server, full[0].Uid, VerifyPurposes.Delete),
+        });
+        await Client.ValidateNewMemberAsync(request);
+        Assert.Equal(owner.AccountId, await AccountOfAsync(joining.Uid));
+        Assert.False(await IsLiveAsync(proof, joining.Uid));
+    }
+
+    [Fact]
     public async Task ValidateNewMember_MovesThePhonelessMemberUnderThePhone_EndsItsSessions_AndListsIt()
     {
         var owner = await TestMembers.CreateAsync(Server);
@@ -34,6 +128,7 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
         {
             CurrentPhoneAuthToken = await TestMembers.AuthTokenAsync(Server, owner),
             NewMemberAccessToken = joiningAccess,
+            VerifyToken = await ProofAsync(joining),
         });
 
         Assert.Equal((joining.ObjectId.ToString("D"), joining.DisplayName, false), (moved.Object.ObjectId, moved.Object.DisplayName, moved.Object.IsOwner));
@@ -226,7 +321,10 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
         for (var i = 0; i < 4; i++)
         {
             var joining = await PhonelessMemberAsync();
-            requests.Add(new ValidateNewMemberRequest { CurrentPhoneAuthToken = auth, NewMemberAccessToken = await TestMembers.AccessTokenAsync(Server, joining) });
+            requests.Add(new ValidateNewMemberRequest
+            {
+                CurrentPhoneAuthToken = auth, NewMemberAccessToken = await TestMembers.AccessTokenAsync(Server, joining), VerifyToken = await ProofAsync(joining),
+            });
         }
 
         var results = await Task.WhenAll(requests.Select(r => Errors.ReasonOfAsync(() => Client.ValidateNewMemberAsync(r).ResponseAsync)));
@@ -249,7 +347,11 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
             var requests = new List<ValidateNewMemberRequest>();
             foreach (var phone in phones)
             {
-                requests.Add(new ValidateNewMemberRequest { CurrentPhoneAuthToken = await TestMembers.AuthTokenAsync(Server, phone), NewMemberAccessToken = access });
+                // Each call with a verify token of its own: the race is over the member's place, not over one token.
+                requests.Add(new ValidateNewMemberRequest
+                {
+                    CurrentPhoneAuthToken = await TestMembers.AuthTokenAsync(Server, phone), NewMemberAccessToken = access, VerifyToken = await ProofAsync(joining),
+                });
             }
 
             var results = await Task.WhenAll(requests.Select(r => Errors.ReasonOfAsync(() => Client.ValidateNewMemberAsync(r).ResponseAsync)));
@@ -313,6 +415,7 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
                 CurrentPhoneAuthToken = auth,
                 NewMemberAccessToken = await TestMembers.AccessTokenAsync(Server, joining),
                 DisplayName = name,
+                VerifyToken = await ProofAsync(joining),
             });
         }
 
@@ -336,7 +439,21 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
         CurrentPhoneAuthToken = await TestMembers.AuthTokenAsync(Server, phoneMember),
         NewMemberAccessToken = await TestMembers.AccessTokenAsync(Server, joining),
         DisplayName = displayName ?? string.Empty,
+        VerifyToken = await ProofAsync(joining),
     };
+
+    /// <summary>The joining member's update-credential verify token, issued as its step-up (its password or mailbox) would.</summary>
+    private Task<string> ProofAsync(Member joining) =>
+        Foundation.HalfWrittenChecks.VerifyTokenAsync(Server, joining.Uid, VerifyPurposes.UpdateCredential);
+
+    private Task<bool> IsLiveAsync(string token, long uid) =>
+        UseTokensAsync(t => t.VerifyTokenIsLiveAsync(token, uid, VerifyPurposes.UpdateCredential, default));
+
+    private async Task<bool> UseTokensAsync(Func<TokenService, Task<bool>> use)
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        return await use(scope.ServiceProvider.GetRequiredService<TokenService>());
+    }
 
     private Task<long> AccountOfAsync(long uid) =>
         TestMembers.WithDbAsync(Server, db => db.Members.Where(m => m.Uid == uid).Select(m => m.AccountId).SingleAsync());

@@ -123,7 +123,10 @@ public abstract class OAuthCredentialChangeBehaviour<TFixture>(TFixture fixture)
     private async Task<TestMember> MemberWithPasswordAsync()
     {
         var member = await mail.RegisterAsync();
-        await Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = member.AccessToken, Password = FirstPassword, ConfirmPassword = FirstPassword });
+        await Client.SetMemberPasswordAsync(new SetMemberPasswordRequest
+        {
+            AccessToken = member.AccessToken, Password = FirstPassword, ConfirmPassword = FirstPassword, ResetCode = await mail.ProofAsync(member),
+        });
         return member;
     }
 }

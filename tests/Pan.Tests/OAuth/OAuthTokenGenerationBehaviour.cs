@@ -114,7 +114,10 @@ public abstract class OAuthTokenGenerationBehaviour<TFixture>(TFixture fixture) 
     private async Task<TestMember> MemberWithPasswordAsync()
     {
         var member = await mail.RegisterWithEmailAsync();
-        await mail.Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = member.AccessToken, Password = FirstPassword, ConfirmPassword = FirstPassword });
+        await mail.Client.SetMemberPasswordAsync(new SetMemberPasswordRequest
+        {
+            AccessToken = member.AccessToken, Password = FirstPassword, ConfirmPassword = FirstPassword, ResetCode = await mail.ProofAsync(member),
+        });
         return member;
     }
 

@@ -30,6 +30,7 @@ public abstract partial class PassportBehaviour<TFixture>
         {
             CurrentPhoneAuthToken = await TestMembers.AuthTokenAsync(Server, owner),
             NewMemberAccessToken = access,
+            VerifyToken = await PhoneSteps.ProofForAsync(Server, access),
         });
 
         await ExpectDeadAsync(passes);
@@ -47,6 +48,7 @@ public abstract partial class PassportBehaviour<TFixture>
         var start = await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
         {
             AccessToken = access, Phase = V2Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+            VerifyToken = await PhoneSteps.ProofForAsync(Server, access),
         });
         var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneSteps.Wait);
 
@@ -67,7 +69,10 @@ public abstract partial class PassportBehaviour<TFixture>
         var (_, e164) = await phones.RegisterAsync();
         var access = await PhoneSteps.PhonelessAccessTokenAsync(Server, PhoneSteps.NewName());
         var passes = await PassesAsync(access);
-        var start = await Client.ValidatePhoneAsync(new ValidatePhoneRequest { AccessToken = access, Phase = V1Phase.CheckExistence, PhaseCheckExistenceValue = e164 });
+        var start = await Client.ValidatePhoneAsync(new ValidatePhoneRequest
+        {
+            AccessToken = access, Phase = V1Phase.CheckExistence, PhaseCheckExistenceValue = e164, VerifyToken = await PhoneSteps.ProofForAsync(Server, access),
+        });
         var code = await PhoneSteps.NthCodeAsync(fixture.Inbox, e164, 2);
 
         var done = await Client.ValidatePhoneAsync(new ValidatePhoneRequest

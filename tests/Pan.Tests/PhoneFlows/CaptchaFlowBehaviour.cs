@@ -65,17 +65,19 @@ public abstract class CaptchaFlowBehaviour<TFixture>(TFixture fixture) : IClassF
     public async Task ValidatePhone_WithoutCaptcha_IsRecaptchaFailedInItsOwnEnum_AndSendsNothing()
     {
         var (national, e164) = Phones.NewNumber();
+        var first = await Phones.PhonelessAccessTokenAsync(fixture.Server, Phones.NewName());
+        var second = await Phones.PhonelessAccessTokenAsync(fixture.Server, Phones.NewName());
         var v1 = await Errors.ExpectAsync(
             async () => await Client.ValidatePhoneAsync(new ValidatePhoneRequest
             {
-                AccessToken = await Phones.PhonelessAccessTokenAsync(fixture.Server, Phones.NewName()),
+                AccessToken = first, VerifyToken = await Phones.ProofForAsync(fixture.Server, first),
                 Phase = ValidatePhoneRequest.Types.Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
             }),
             StatusCode.PermissionDenied, "ErrValidatePhone.GENERAL_RECAPTCHA_FAILED");
         var v2 = await Errors.ExpectAsync(
             async () => await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
             {
-                AccessToken = await Phones.PhonelessAccessTokenAsync(fixture.Server, Phones.NewName()),
+                AccessToken = second, VerifyToken = await Phones.ProofForAsync(fixture.Server, second),
                 Phase = ValidatePhoneV2Request.Types.Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
             }),
             StatusCode.PermissionDenied, "ErrValidatePhoneV2.GENERAL_RECAPTCHA_FAILED");

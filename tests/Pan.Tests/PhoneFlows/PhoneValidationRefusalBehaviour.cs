@@ -276,10 +276,12 @@ public abstract class PhoneValidationRefusalBehaviour<TFixture>(TFixture fixture
         ? (await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
         {
             AccessToken = access, Phase = V2Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+            VerifyToken = await Phones.ProofForAsync(fixture.Server, access),
         })).PhaseSessionToken
         : (await Client.ValidatePhoneAsync(new ValidatePhoneRequest
         {
             AccessToken = access, Phase = V1Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+            VerifyToken = await Phones.ProofForAsync(fixture.Server, access),
         })).PhaseSessionToken;
 
     private async Task InputCodeAsync(bool v2, string access, string session, string code)

@@ -98,6 +98,19 @@ public sealed class Phones(MemberServiceV2.MemberServiceV2Client client, SmsInbo
     public async Task<string> AccessTokenAsync(string authToken, string? objectId = null) =>
         (await client.AccessTokenAsync(new AccessTokenRequest { AuthToken = authToken, ObjectId = objectId ?? string.Empty, AppId = "jkforum" })).AccessToken;
 
+    /// <summary>
+    /// An <c>update-credential</c> verify token by the SMS step-up (SendPhoneVerification, the texted code,
+    /// VerifyPhoneCode), the proof a phone member gives before it binds a first password or email.
+    /// </summary>
+    public async Task<string> UpdateCredentialTokenAsync(string accessToken, string e164)
+    {
+        var sent = inbox.MessagesTo(e164).Count;
+        await client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = accessToken, SessionToken = VerifyPurposes.UpdateCredential });
+        var code = await NthCodeAsync(inbox, e164, sent + 1);
+        var verified = await client.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest { PanAccessToken = accessToken, SessionToken = VerifyPurposes.UpdateCredential, Code = code });
+        return verified.VerifyToken;
+    }
+
     /// <summary>The code in the <paramref name="number"/>-th SMS (1-based) sent to <paramref name="e164"/>.</summary>
     public static async Task<string> NthCodeAsync(SmsInbox inbox, string e164, int number)
     {
@@ -115,6 +128,20 @@ public sealed class Phones(MemberServiceV2.MemberServiceV2Client client, SmsInbo
         var auth = await tokens.IssueAuthTokenAsync(member, AuthMethods.Password, default);
         var claims = await tokens.ValidateAuthTokenAsync(auth.Token, default);
         return (await tokens.IssueAccessTokenAsync(claims!, member, "jkforum", default)).Token;
+    }
+
+    /// <summary>
+    /// An update-credential verify token of the access token's member, issued as its own step-up would (a phoneless
+    /// member's password or mailbox): the proof ValidatePhone and ValidateNewMember ask of the member they bind. Empty
+    /// for an access token that is not live (there is no member to prove; the call is refused for its token first).
+    /// </summary>
+    public static async Task<string> ProofForAsync(PanServer server, string accessToken)
+    {
+        await using var scope = server.Services.CreateAsyncScope();
+        var tokens = scope.ServiceProvider.GetRequiredService<TokenService>();
+        return await tokens.ValidateAccessTokenAsync(accessToken, default) is { } caller
+            ? (await tokens.IssueVerifyTokenAsync(caller.Uid, VerifyPurposes.UpdateCredential, default)).Token
+            : string.Empty;
     }
 
     public static async Task<StatusCode> StatusOf(Func<Task> call)

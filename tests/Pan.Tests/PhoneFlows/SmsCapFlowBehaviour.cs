@@ -88,15 +88,21 @@ public abstract class SmsCapFlowBehaviour<TFixture>(TFixture fixture) : IClassFi
         Assert.Single(fixture.Inbox.MessagesTo(e164));
     }
 
-    private Task StartValidationAsync(bool v2, string access, string national) => v2
-        ? Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
-        {
-            AccessToken = access, Phase = ValidatePhoneV2Request.Types.Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
-        }).ResponseAsync
-        : Client.ValidatePhoneAsync(new ValidatePhoneRequest
-        {
-            AccessToken = access, Phase = ValidatePhoneRequest.Types.Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
-        }).ResponseAsync;
+    private async Task StartValidationAsync(bool v2, string access, string national)
+    {
+        var proof = await Phones.ProofForAsync(fixture.Server, access);
+        await (v2
+            ? Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
+            {
+                AccessToken = access, Phase = ValidatePhoneV2Request.Types.Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+                VerifyToken = proof,
+            }).ResponseAsync
+            : (Task)Client.ValidatePhoneAsync(new ValidatePhoneRequest
+            {
+                AccessToken = access, Phase = ValidatePhoneRequest.Types.Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+                VerifyToken = proof,
+            }).ResponseAsync);
+    }
 
     /// <summary>The sign-up sessions started for a phone, and its SMS log in order (outcome and reason).</summary>
     private async Task<(int Sessions, List<(SmsSendOutcome, string?)> Log)> RecordsAsync(string e164, int countryCode)

@@ -44,7 +44,7 @@ public abstract class EmailRecoveryBehaviour<TFixture>(TFixture fixture) : IClas
         var member = await mail.RegisterWithEmailAsync();
         var unverified = await mail.RegisterAsync();
         var unverifiedAddress = Mailboxes.NewAddress();
-        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = unverified.AccessToken, Email = unverifiedAddress });
+        await mail.SetEmailAsync(unverified, unverifiedAddress);
         var unknownAddress = Mailboxes.NewAddress();
 
         var answers = new List<byte[]>();
@@ -125,7 +125,7 @@ public abstract class EmailRecoveryBehaviour<TFixture>(TFixture fixture) : IClas
 
         var member = await mail.RegisterAsync();
         var address = Mailboxes.NewAddress();
-        await Client.SetMemberEmailAsync(new SetMemberEmailRequest { AccessToken = member.AccessToken, Email = address });
+        await mail.SetEmailAsync(member, address);
         var verificationCode = SmtpInbox.CodeOf(await mail.MailAsync(address));
         await Errors.ExpectAsync(() => Client.AuthResetVerifyEmailCodeAsync(new AuthResetVerifyEmailCodeRequest { Code = verificationCode }).ResponseAsync,
             StatusCode.InvalidArgument, "AuthResetVerifyEmailCodeResponse.ErrCodeInvalid");
