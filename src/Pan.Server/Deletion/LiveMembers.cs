@@ -50,21 +50,29 @@ public static class LiveMembers
     /// Run it first in the transaction, for the same reason as <see cref="LockAsync"/>. Not for a transaction that
     /// writes the member row later: two such holders would each wait for the other's share lock.
     /// </remarks>
-    public static async Task<bool> HoldAsync(PanDbContext db, long uid, CancellationToken cancellationToken)
+    public static Task<bool> HoldAsync(PanDbContext db, long uid, CancellationToken cancellationToken) =>
+        HoldRowAsync(db, "members", "uid", uid, "deleted", nameof(LiveMembers) + "." + nameof(HoldAsync), cancellationToken);
+
+    /// <summary>
+    /// Holds, for the caller's transaction, the row of <paramref name="table"/> whose <paramref name="key"/> is
+    /// <paramref name="id"/> while its <paramref name="endedColumn"/> is null: a share lock (<c>FOR SHARE</c>) on
+    /// PostgreSQL, a read on SQLite (whose transaction already holds the write lock); false when the row is ended or
+    /// gone. Why a command on the context's connection rather than a LINQ or SqlQuery call: it runs on every phone
+    /// sign-in and membership pass, and this skips EF Core's query pipeline; it reads one row by primary key and
+    /// returns nothing to track. The names are the callers' constants, never input.
+    /// </summary>
+    internal static async Task<bool> HoldRowAsync(
+        PanDbContext db, string table, string key, long id, string endedColumn, string caller, CancellationToken cancellationToken)
     {
         var transaction = db.Database.CurrentTransaction
-            ?? throw new InvalidOperationException("LiveMembers.HoldAsync must run in the caller's transaction.");
-
-        // Why a command on the context's connection rather than a LINQ or SqlQuery call: it runs on every phone sign-in,
-        // and this skips EF Core's query pipeline; it reads one column by primary key and returns nothing to track.
+            ?? throw new InvalidOperationException(caller + " must run in the caller's transaction.");
         await using var command = db.Database.GetDbConnection().CreateCommand();
         command.Transaction = transaction.GetDbTransaction();
-        command.CommandText = db.Database.IsNpgsql()
-            ? "SELECT 1 FROM members WHERE uid = @uid AND deleted IS NULL FOR SHARE"
-            : "SELECT 1 FROM members WHERE uid = @uid AND deleted IS NULL";
+        command.CommandText = $"SELECT 1 FROM {table} WHERE {key} = @id AND {endedColumn} IS NULL"
+            + (db.Database.IsNpgsql() ? " FOR SHARE" : string.Empty);
         var parameter = command.CreateParameter();
-        parameter.ParameterName = "@uid";
-        parameter.Value = uid;
+        parameter.ParameterName = "@id";
+        parameter.Value = id;
         command.Parameters.Add(parameter);
         return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }

@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Pan.Data;
 using Pan.Data.Tokens;
 using Pan.Server.Deletion;
@@ -32,11 +31,9 @@ public static class LiveSessions
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(caller);
-        var transaction = db.Database.CurrentTransaction
-            ?? throw new InvalidOperationException("LiveSessions.HoldAccessTokenAsync must run in the caller's transaction.");
         if (OpaqueTokens.Hash(token) is not { } hash
             || !await LiveMembers.HoldAsync(db, caller.Uid, cancellationToken)
-            || !await HoldSessionAsync(db, transaction, caller.SessionId, cancellationToken))
+            || !await LiveMembers.HoldRowAsync(db, "auth_sessions", "id", caller.SessionId, "revoked", nameof(LiveSessions) + "." + nameof(HoldAccessTokenAsync), cancellationToken))
         {
             return false;
         }
@@ -44,20 +41,5 @@ public static class LiveSessions
         return await db.Set<StoredAccessToken>().AsNoTracking().AnyAsync(t =>
             t.Hash == hash && t.SessionId == caller.SessionId && t.Uid == caller.Uid && t.Expires > now
             && db.Members.Any(m => m.Uid == t.Uid && m.Deleted == null && m.TokenGeneration == t.TokenGeneration), cancellationToken);
-    }
-
-    /// <summary>Holds an unrevoked session row (see <see cref="HoldAccessTokenAsync"/>); false when it is revoked or gone.</summary>
-    private static async Task<bool> HoldSessionAsync(PanDbContext db, IDbContextTransaction transaction, long sessionId, CancellationToken cancellationToken)
-    {
-        await using var command = db.Database.GetDbConnection().CreateCommand();
-        command.Transaction = transaction.GetDbTransaction();
-        command.CommandText = db.Database.IsNpgsql()
-            ? "SELECT 1 FROM auth_sessions WHERE id = @id AND revoked IS NULL FOR SHARE"
-            : "SELECT 1 FROM auth_sessions WHERE id = @id AND revoked IS NULL";
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = "@id";
-        parameter.Value = sessionId;
-        command.Parameters.Add(parameter);
-        return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
 }
