@@ -56,6 +56,7 @@ public static class OAuthServiceCollectionExtensions
                 // JWKS; introspection (which also reports revocation) works for either.
                 o.DisableAccessTokenEncryption();
                 o.AddEventHandler(OAuthGenerations.IntrospectionCheck.Descriptor);
+                o.AddEventHandler(OAuthGrantRevocation.RefreshTokenRevocation.Descriptor);
                 o.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()
