@@ -10,7 +10,8 @@ namespace Pan.Server.OAuth;
 
 /// <summary>
 /// Where a grant (an authorization and every token issued under it) ends besides what OpenIddict ends itself: a refresh
-/// token revoked at /connect/revoke. It runs inside the request's database transaction (<see cref="TokenTransaction"/>).
+/// token revoked at /connect/revoke, and an authorization code that lost a race with its own replay. Both run inside the
+/// request's database transaction (<see cref="TokenTransaction"/>).
 /// </summary>
 public static class OAuthGrantRevocation
 {
@@ -46,6 +47,59 @@ public static class OAuthGrantRevocation
             await db.Set<OpenIddictEntityFrameworkCoreAuthorization>()
                 .Where(a => a.Id == authorizationId && a.Type == AuthorizationTypes.AdHoc && a.Status == Statuses.Valid)
                 .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, Statuses.Revoked).SetProperty(a => a.ConcurrencyToken, Guid.NewGuid().ToString()), context.CancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The code exchange: Pan redeems the code's entry itself, just before OpenIddict would (RFC 6749 4.1.2). When the
+    /// redemption loses to another exchange of the same code that read the entry while it was still valid (two
+    /// presentations at once), every token of the code's authorization is revoked — the winner's included — and the
+    /// exchange is refused, as OpenIddict does for a code presented after its exchange. Why: OpenIddict refuses the loser
+    /// without revoking anything, so a stolen code raced against the app left the tokens of whichever won alive.
+    /// </summary>
+    /// <remarks>
+    /// On PostgreSQL the loser's redemption waits for the winner's row lock, so when it fails the winner has committed and
+    /// its tokens' entries are visible to the revocation. On SQLite grant requests hold the write lock from their start
+    /// (<see cref="TokenTransaction"/>), so the second presentation always finds the code redeemed and OpenIddict's own
+    /// replay handling applies. After a redemption here, OpenIddict's own finds the entry already redeemed and lets it
+    /// pass.
+    /// </remarks>
+    public sealed class CodeRedemption(IOpenIddictTokenManager tokens, PanDbContext db) : IOpenIddictServerHandler<ProcessSignInContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+            OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessSignInContext>()
+                .AddFilter<OpenIddictServerHandlerFilters.RequireDegradedModeDisabled>()
+                .UseScopedHandler<CodeRedemption>()
+                .SetOrder(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order - 500)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public async ValueTask HandleAsync(ProcessSignInContext context)
+        {
+            if (context.EndpointType != OpenIddictServerEndpointType.Token || !context.Request.IsAuthorizationCodeGrantType()
+                || context.Transaction.GetProperty<ProcessAuthenticationContext>(typeof(ProcessAuthenticationContext).FullName!) is not { } authentication
+                || authentication.AuthorizationCodePrincipal is not { } code
+                || code.GetTokenId() is not { Length: > 0 } tokenId
+                || await tokens.FindByIdAsync(tokenId, context.CancellationToken) is not { } entry)
+            {
+                return;
+            }
+
+            if (await tokens.TryRedeemAsync(entry, context.CancellationToken))
+            {
+                return;
+            }
+
+            // Why the entry is read again: the manager answers false for any failed write, not only for a lost race. Only
+            // an entry another exchange redeemed (committed) is a replay; anything else is refused as OpenIddict would.
+            var redeemed = await db.Set<OpenIddictEntityFrameworkCoreToken>().AsNoTracking()
+                .AnyAsync(t => t.Id == tokenId && t.Status == Statuses.Redeemed, context.CancellationToken);
+            if (redeemed && code.GetAuthorizationId() is { Length: > 0 } authorizationId)
+            {
+                await RevokeTokensAsync(db, authorizationId, context.CancellationToken);
+            }
+
+            context.Reject(OpenIddictConstants.Errors.InvalidGrant, "The specified authorization code has already been redeemed.");
         }
     }
 

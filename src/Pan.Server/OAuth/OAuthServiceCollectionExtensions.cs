@@ -57,6 +57,7 @@ public static class OAuthServiceCollectionExtensions
                 o.DisableAccessTokenEncryption();
                 o.AddEventHandler(OAuthGenerations.IntrospectionCheck.Descriptor);
                 o.AddEventHandler(OAuthGrantRevocation.RefreshTokenRevocation.Descriptor);
+                o.AddEventHandler(OAuthGrantRevocation.CodeRedemption.Descriptor);
                 o.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()

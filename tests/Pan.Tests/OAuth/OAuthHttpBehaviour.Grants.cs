@@ -5,7 +5,7 @@ using static Pan.Tests.OAuth.OAuthTestClient;
 
 namespace Pan.Tests.OAuth;
 
-/// <summary>What ends a grant's tokens at the revocation endpoint: revoking its refresh token.</summary>
+/// <summary>What ends a grant's tokens at the token and revocation endpoints: revoking its refresh token, replaying its code.</summary>
 public abstract partial class OAuthHttpBehaviour<TFixture>
 {
     [Fact]
@@ -33,6 +33,41 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         // Another grant of the same member and app (another code, no remembered consent) is not touched.
         Assert.True(await IsActiveAsync(other.GetProperty("access_token").GetString()!));
         Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(other)).Status);
+    }
+
+    [Fact]
+    public async Task TokenEndpoint_TwoExchangesOfOneCodeRacing_OneWins_AndTheLoserRevokesTheWinnersTokens()
+    {
+        // RFC 6749 4.1.2: a code presented twice SHOULD revoke the tokens issued from it; a replay after the exchange
+        // does (TokenEndpoint_ReusedCodeRevokesItsTokens_*). Two presentations at once must end the same way. On
+        // PostgreSQL the table lock holds both exchanges after they read the code's entry (still valid) and before
+        // either redeems it; SQLite runs grant requests one at a time, so there the second is a plain replay.
+        var who = await SignInAsync(fixture.Server);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid offline_access", pkce));
+        var exchange = new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = OAuthFixture.WebRedirect,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
+        };
+
+        Task<(HttpStatusCode Status, JsonElement Json)[]> both;
+        await using (var held = await DatabaseLock.HoldAsync(fixture.Database, "oauth_tokens"))
+        {
+            both = Task.WhenAll(
+                Task.Run(() => PostFormAsync(fixture.Server, "/connect/token", exchange)),
+                Task.Run(() => PostFormAsync(fixture.Server, "/connect/token", exchange)));
+            Assert.True(await LockWaits.UntilAsync(fixture.Database, 2, both) || fixture.Database.Provider != "postgres");
+            await held.CommitAsync();
+        }
+
+        var answers = await both;
+        var winner = Assert.Single(answers, a => a.Status == HttpStatusCode.OK).Json;
+        var loser = Assert.Single(answers, a => a.Status != HttpStatusCode.OK);
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (loser.Status, loser.Json.GetProperty("error").GetString()));
+        Assert.False(await IsActiveAsync(winner.GetProperty("access_token").GetString()!));
+        var (status, json) = await RefreshAsync(winner);
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
     }
 
     /// <summary>The web app's tokens (access, refresh) for <paramref name="who"/>: a code of its own (consent not remembered) exchanged.</summary>
