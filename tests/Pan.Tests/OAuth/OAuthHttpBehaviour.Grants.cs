@@ -5,7 +5,10 @@ using static Pan.Tests.OAuth.OAuthTestClient;
 
 namespace Pan.Tests.OAuth;
 
-/// <summary>What ends a grant's tokens at the token and revocation endpoints: revoking its refresh token, replaying its code.</summary>
+/// <summary>
+/// What ends a grant's tokens at the token and revocation endpoints (revoking its refresh token, replaying its code), and
+/// whom its access tokens are for.
+/// </summary>
 public abstract partial class OAuthHttpBehaviour<TFixture>
 {
     [Fact]
@@ -68,6 +71,42 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         Assert.False(await IsActiveAsync(winner.GetProperty("access_token").GetString()!));
         var (status, json) = await RefreshAsync(winner);
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
+    }
+
+    [Fact]
+    public async Task AccessTokens_AreAudienceRestrictedToTheirClient_AlsoAfterARefresh_AndOnlyItMayIntrospectThem()
+    {
+        // RFC 9700 2.3 / 4.10: access tokens are JWTs an app's API checks offline; without an audience, an API could not
+        // tell a token issued to its own app from one issued to any other client of Pan's (a third party's included).
+        var who = await SignInAsync(fixture.Server);
+        var web = await WebTokensAsync(who);
+        var (_, refreshed) = await RefreshAsync(web);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.FirstPartyClient, OAuthFixture.FirstPartyRedirect, "openid", pkce));
+        var (_, native) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = OAuthFixture.FirstPartyRedirect,
+            ["client_id"] = OAuthFixture.FirstPartyClient, ["code_verifier"] = pkce.Verifier,
+        });
+
+        Assert.Equal([OAuthFixture.WebClient], Audiences(web));
+        Assert.Equal([OAuthFixture.WebClient], Audiences(refreshed));
+        Assert.Equal([OAuthFixture.FirstPartyClient], Audiences(native));
+        // Introspection tells the token's own app (its presenter and audience) only; another client learns nothing.
+        Assert.True(await IsActiveAsync(web.GetProperty("access_token").GetString()!));
+        Assert.False(await IsActiveAsync(native.GetProperty("access_token").GetString()!));
+    }
+
+    private static string[] Audiences(JsonElement tokens)
+    {
+        var payload = tokens.GetProperty("access_token").GetString()!.Split('.')[1];
+        var aud = JsonDocument.Parse(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(payload)).RootElement.TryGetProperty("aud", out var value) ? value : default;
+        return aud.ValueKind switch
+        {
+            JsonValueKind.String => [aud.GetString()!],
+            JsonValueKind.Array => [.. aud.EnumerateArray().Select(a => a.GetString()!)],
+            _ => [],
+        };
     }
 
     /// <summary>The web app's tokens (access, refresh) for <paramref name="who"/>: a code of its own (consent not remembered) exchanged.</summary>
