@@ -17,12 +17,18 @@ public static class OAuthGrantRevocation
 {
     /// <summary>
     /// /connect/revoke with a refresh token (RFC 7009 2.1): after OpenIddict revoked the token itself, every other
-    /// token of its authorization is revoked too (the access tokens introspection and userinfo would still take, the
-    /// code's entry), and an ad-hoc authorization (one code's grant) with them. A remembered consent (permanent
-    /// authorization) stays: it is the member's decision, not the app's, and it is what every code the member's consent
-    /// covers shares, so revoking one refresh token of it ends that app's tokens for the member on every device, as a
-    /// replay does. Any other token presented is OpenIddict's alone (only that token's entry).
+    /// token of its grant is revoked too (the access tokens introspection and userinfo would still take, the code's
+    /// entry), and the grant. The grant is the ad-hoc authorization of the one code the refresh token descends from
+    /// (<see cref="AuthorizeEndpoint"/> attaches no code to a remembered consent): the chain of one sign-in to the app,
+    /// typically one device. The member's other sign-ins to the app, and a remembered consent, stay.
     /// </summary>
+    /// <remarks>
+    /// A refresh token whose chain was issued under a remembered consent before each code got its own grant carries the
+    /// permanent authorization, which every device's chain of that time shares; there is no record of which access
+    /// tokens came with which refresh token, so only the refresh token itself ends (OpenIddict) and its access tokens
+    /// expire (<c>Pan:OAuth:AccessTokenMinutes</c>). Any other token presented is OpenIddict's alone (only that token's
+    /// entry).
+    /// </remarks>
     public sealed class RefreshTokenRevocation(PanDbContext db) : IOpenIddictServerHandler<HandleRevocationRequestContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
@@ -36,7 +42,8 @@ public static class OAuthGrantRevocation
         {
             if (context.GenericTokenPrincipal is not { } principal
                 || principal.GetTokenType() != TokenTypeIdentifiers.RefreshToken
-                || principal.GetAuthorizationId() is not { Length: > 0 } authorizationId)
+                || principal.GetAuthorizationId() is not { Length: > 0 } authorizationId
+                || !await db.Set<OpenIddictEntityFrameworkCoreAuthorization>().AnyAsync(a => a.Id == authorizationId && a.Type == AuthorizationTypes.AdHoc, context.CancellationToken))
             {
                 return;
             }

@@ -8,8 +8,8 @@ namespace Pan.Server.OAuth;
 /// OpenIddict redeems the code or refresh token and stores the new access and refresh token entries with separate
 /// saves; on its own, a failure half-way left the code redeemed and a stray access-token entry behind, and the
 /// client's retry was then a replay (which revokes the whole grant). At /connect/authorize, Pan uses up the decided
-/// consent request and stores the remembered authorization, then OpenIddict stores the code's entry, again in separate
-/// saves: a failure of the last left a spent consent request and an authorization without a code, and the member had
+/// consent request and stores the remembered authorization, then OpenIddict stores the code's own authorization and its entry, again in
+/// separate saves: a failure of the last left a spent consent request and an authorization without a code, and the member had
 /// to start over. At /connect/revoke, OpenIddict revokes the refresh token and Pan then the other tokens of its grant and the grant
 /// (<see cref="OAuthGrantRevocation"/>): on their own, a failure after the first left the refresh token revoked and
 /// the grant's access tokens active, and the app's retry found the token already revoked and ended nothing more. What

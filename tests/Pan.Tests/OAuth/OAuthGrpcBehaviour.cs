@@ -95,6 +95,35 @@ public abstract class OAuthGrpcBehaviour<TFixture>(TFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Janitor_PrunesTheEndedGrantOfARememberedConsent_AndKeepsTheConsent()
+    {
+        // A remembered consent is a permanent authorization with no tokens of its own; each code under it is its own
+        // grant (an ad-hoc authorization). Once a grant ended and its tokens' entries are old enough, the janitor prunes
+        // it, and must never prune the consent: the member would be asked again.
+        var who = await SignInAsync(fixture.Server);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid offline_access", pkce), remember: true);
+        var tokens = await Apps.GetAccessTokenAsync(new GetAccessTokenRequest
+        {
+            Code = Param(redirect, "code"), RedirectUri = OAuthFixture.NativeRedirect, ClientId = OAuthFixture.NativeClient, CodeVerifier = pkce.Verifier,
+        });
+        var (revoked, _) = await PostFormAsync(fixture.Server, "/connect/revoke", new Dictionary<string, string>
+        {
+            ["token"] = tokens.RefreshToken, ["token_type_hint"] = "refresh_token", ["client_id"] = OAuthFixture.NativeClient,
+        });
+        Assert.Equal(HttpStatusCode.OK, revoked);
+
+        fixture.Server.Clock.Advance(TimeSpan.FromDays(31));
+        await fixture.Server.Services.GetServices<IHostedService>().OfType<Pan.Server.OAuth.OAuthJanitor>().Single().SweepOnceAsync(default);
+
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var subject = who.Member.ObjectId.ToString("D");
+        var left = await scope.ServiceProvider.GetRequiredService<PanDbContext>().Set<OpenIddictEntityFrameworkCoreAuthorization>()
+            .Where(a => a.Subject == subject).Select(a => a.Type + ":" + a.Status).ToListAsync();
+        Assert.Equal(["permanent:valid"], left);
+    }
+
+    [Fact]
     public async Task GetAccessToken_ReusingACode_IsRefusedAndRevokesWhatTheCodeIssued()
     {
         var who = await SignInAsync(fixture.Server);
