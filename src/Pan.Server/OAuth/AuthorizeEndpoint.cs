@@ -60,10 +60,9 @@ public static class AuthorizeEndpoint
 
         // Why the member's row lock here, first in the request's transaction (TokenTransaction): every branch below but
         // consent_required writes for the member — the used-up consent request, a remembered consent (permanent
-        // authorization), the code's entry and its authorization, a new consent request. Without it a deletion committing
-        // meanwhile would miss them (SECURITY 12): a remembered consent naming the deleted member would stay for good (the
-        // janitor prunes only revoked, expired and ad-hoc entries), the code's entries for weeks (OAuthJanitor), and a
-        // code tied to a remembered consent the deletion had just removed would fail on its foreign key. With it the deletion either
+        // authorization), the code's entry and its ad-hoc authorization, a new consent request. Without it a deletion
+        // committing meanwhile would miss them (SECURITY 12): a remembered consent naming the deleted member would stay for
+        // good (the janitor prunes only revoked, expired and ad-hoc entries), the code's entries for weeks (OAuthJanitor). With it the deletion either
         // commits first, and this answers as for a member who is not signed in and writes nothing, or waits for this
         // commit and erases what was written. Why before the branches, not in each: it must come before the consent
         // request's update (a row the deletion locks too, see LiveMembers), and one lock is simpler. Why a share lock
@@ -84,22 +83,21 @@ public static class AuthorizeEndpoint
             }
 
             return decision.Approved
-                ? await SignInAsync(context, member, client, [.. requested.Where(decision.GrantedScopes.Contains)], null, decision.Remember, signedInAt)
+                ? await SignInAsync(context, member, client, [.. requested.Where(decision.GrantedScopes.Contains)], decision.Remember, signedInAt)
                 : Forbid(OpenIddictConstants.Errors.AccessDenied, "The member refused the authorization.");
         }
 
-        var authorizations = services.GetRequiredService<IOpenIddictAuthorizationManager>();
-        object? remembered = null;
-        await foreach (var authorization in authorizations.FindAsync(
+        var remembered = false;
+        await foreach (var _ in services.GetRequiredService<IOpenIddictAuthorizationManager>().FindAsync(
             OAuthMembers.Subject(member.ObjectId), client.Id, Statuses.Valid, AuthorizationTypes.Permanent, requested, cancellationToken))
         {
-            remembered = authorization;
+            remembered = true;
             break;
         }
 
-        if (client.ConsentType == ConsentTypes.Implicit || (remembered is not null && !request.HasPromptValue(PromptValues.Consent)))
+        if (client.ConsentType == ConsentTypes.Implicit || (remembered && !request.HasPromptValue(PromptValues.Consent)))
         {
-            return await SignInAsync(context, member, client, requested, remembered, remember: false, signedInAt);
+            return await SignInAsync(context, member, client, requested, remember: false, signedInAt);
         }
 
         if (request.HasPromptValue(PromptValues.None))
@@ -133,25 +131,31 @@ public static class AuthorizeEndpoint
             }),
             [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
 
+    /// <summary>
+    /// Issues the code. With <paramref name="remember"/> the member's consent is first stored as a permanent
+    /// authorization (the remembered consent). The code itself is never attached to it: the principal carries no
+    /// authorization id, so OpenIddict makes an ad-hoc authorization for this code alone, and the code, the tokens its
+    /// exchange issues and every refresh after it share that one.
+    /// </summary>
+    /// <remarks>
+    /// Why not the remembered consent as the code's authorization: the code's authorization is the grant that a
+    /// refresh token's revocation (<see cref="OAuthGrantRevocation"/>, RFC 7009 2.1) and OpenIddict's theft detection
+    /// (a code or refresh token presented again) end with every token of it. Every code the consent covers would share
+    /// it — every device the member signs in to the app on — so an app signing out on one device, or a replay on one,
+    /// ended the app for the member everywhere, and a replay also revoked the consent itself. The remembered consent is
+    /// only the record that spares the member the consent screen; it grants nothing without a new code.
+    /// </remarks>
     private static async Task<IResult> SignInAsync(
-        HttpContext context, Member member, OAuthClient client, ImmutableArray<string> scopes, object? authorization, bool remember, DateTimeOffset? signedInAt)
+        HttpContext context, Member member, OAuthClient client, ImmutableArray<string> scopes, bool remember, DateTimeOffset? signedInAt)
     {
         var members = context.RequestServices.GetRequiredService<OAuthMembers>();
-        var authorizations = context.RequestServices.GetRequiredService<IOpenIddictAuthorizationManager>();
         var identity = members.Identity(member, scopes);
         // Why: an app that asked for prompt=login or max_age checks auth_time in the ID token (OIDC Core 2, 3.1.2.1).
         identity.SetClaim(Claims.AuthenticationTime, signedInAt?.ToUnixTimeSeconds());
-        if (authorization is null && remember)
+        if (remember)
         {
-            // Why: a permanent authorization is the remembered consent; without one OpenIddict makes an ad-hoc
-            // authorization per code, which still ties the code and its tokens together for revocation.
-            authorization = await authorizations.CreateAsync(
+            await context.RequestServices.GetRequiredService<IOpenIddictAuthorizationManager>().CreateAsync(
                 new ClaimsPrincipal(identity), OAuthMembers.Subject(member.ObjectId), client.Id, AuthorizationTypes.Permanent, scopes, context.RequestAborted);
-        }
-
-        if (authorization is not null)
-        {
-            identity.SetAuthorizationId(await authorizations.GetIdAsync(authorization, context.RequestAborted));
         }
 
         return Results.SignIn(new ClaimsPrincipal(identity), null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);

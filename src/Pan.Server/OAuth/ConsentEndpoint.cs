@@ -8,7 +8,8 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Pan.Server.OAuth;
 
 /// <summary>
-/// <c>pan.oauth.ConsentProcess</c>: the consent flow for Pan's own (native or web) UI. Do runs the authorization
+/// <c>pan.oauth.ConsentProcess</c>: the consent flow for the apps that run the consent screen (<see
+/// cref="OAuthOptions.ConsentApps"/>; a Pan access token of any other app is PERMISSION_DENIED). Do runs the authorization
 /// request through /connect/authorize in-process for the member of the Pan access token, so every OpenIddict rule
 /// applies as over HTTP; Approve / Reject decide the pending request and run /connect/authorize again to get the
 /// client redirect (code and state, or error=access_denied).
@@ -18,7 +19,7 @@ public sealed class ConsentEndpoint(OAuthPipeline pipeline, ConsentRequests cons
 {
     public override async Task<DoResponse> Do(DoRequest request, ServerCallContext context)
     {
-        var member = await OAuthGrpc.CallerAsync(request.PanAccessToken, context);
+        var member = await OAuthGrpc.ConsentCallerAsync(request.PanAccessToken, context);
         var http = context.GetHttpContext();
         var response = await pipeline.AuthorizeAsync(
         [
@@ -47,7 +48,7 @@ public sealed class ConsentEndpoint(OAuthPipeline pipeline, ConsentRequests cons
 
     public override async Task<ApproveResponse> Approve(ApproveRequest request, ServerCallContext context)
     {
-        var member = await OAuthGrpc.CallerAsync(request.PanAccessToken, context);
+        var member = await OAuthGrpc.ConsentCallerAsync(request.PanAccessToken, context);
         var parameters = await consents.DecideAsync(request.RequestId, member.Uid, approve: true, request.GrantedScopes, request.Remember, context.CancellationToken)
             ?? throw Unknown();
         return new ApproveResponse { RedirectUri = await FinishAsync(parameters, request.RequestId, member, context, errorsAreResults: false) };
@@ -55,7 +56,7 @@ public sealed class ConsentEndpoint(OAuthPipeline pipeline, ConsentRequests cons
 
     public override async Task<RejectResponse> Reject(RejectRequest request, ServerCallContext context)
     {
-        var member = await OAuthGrpc.CallerAsync(request.PanAccessToken, context);
+        var member = await OAuthGrpc.ConsentCallerAsync(request.PanAccessToken, context);
         var parameters = await consents.DecideAsync(request.RequestId, member.Uid, approve: false, [], remember: false, context.CancellationToken)
             ?? throw Unknown();
         return new RejectResponse { RedirectUri = await FinishAsync(parameters, request.RequestId, member, context, errorsAreResults: true) };

@@ -9,10 +9,11 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Pan.Server.OAuth;
 
 /// <summary>
-/// /account/apps: the apps the signed-in member has allowed (every valid authorization, remembered or not, grouped by
-/// app) with a "remove access" button per app. Removing (POST, antiforgery) revokes the member's authorizations for
-/// that app and every token issued under them, at once on every node: refresh tokens stop working and introspection
-/// reports the access tokens inactive.
+/// /account/apps: the apps the signed-in member has allowed (every valid authorization — a remembered consent, and each
+/// code's grant, one per device the member signed in to the app on — grouped by app, so an app is listed once) with a
+/// "remove access" button per app. Removing (POST, antiforgery) revokes the member's authorizations for that app (the
+/// remembered consent and every grant) and every token of the member for the app, at once on every node: refresh
+/// tokens stop working and introspection reports the access tokens inactive.
 /// </summary>
 public static class MyAppsPage
 {

@@ -2,8 +2,10 @@ using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
 using Pan.Server.Errors;
 using Pan.Server.HandOff;
+using Pan.Server.Members;
 using Pan.Server.Pages.SignIn;
 using Pan.Server.Tokens;
 
@@ -18,15 +20,29 @@ internal static class OAuthGrpc
     /// The member behind the Pan access token in <paramref name="token"/> or, when that is empty, in the call's
     /// <c>authorization</c> metadata. Unknown, expired, revoked or of a deleted member: UNAUTHENTICATED TOKEN_INVALID.
     /// </summary>
-    public static async Task<SignedInMember> CallerAsync(string? token, ServerCallContext context)
+    public static async Task<SignedInMember> CallerAsync(string? token, ServerCallContext context) => Member(await TokenInfoAsync(token, context));
+
+    /// <summary>
+    /// <see cref="CallerAsync"/> for <c>pan.oauth.ConsentProcess</c>, which decides consent for the member: the Pan access
+    /// token must also be issued to one of <see cref="OAuthOptions.ConsentApps"/>, else PERMISSION_DENIED APP_NOT_ALLOWED
+    /// (checked before anything is read or written for the request). Why: every app of the family holds its members'
+    /// Pan access tokens; any of them could otherwise remember consent to a third-party client, or take and redeem a
+    /// public client's code, for a member who never saw the consent screen.
+    /// </summary>
+    public static async Task<SignedInMember> ConsentCallerAsync(string? token, ServerCallContext context)
     {
-        var services = context.GetHttpContext().RequestServices;
-        var info = await services.GetRequiredService<TokenService>().ValidateAccessTokenAsync(
-            string.IsNullOrEmpty(token) ? AppCredentials.Bearer(context) : token, context.CancellationToken);
-        return info is null
-            ? throw TokenInvalid()
-            : new SignedInMember(info.Uid, info.ObjectId, info.AccountId, info.SessionId, "pan-access-token");
+        var info = await TokenInfoAsync(token, context);
+        var allowed = context.GetHttpContext().RequestServices.GetRequiredService<IOptions<OAuthOptions>>().Value.ConsentApps;
+        return allowed.Any(a => string.Equals(AppIds.Normalize(a), info.AppId, StringComparison.Ordinal))
+            ? Member(info)
+            : throw PanError.Plain(StatusCode.PermissionDenied, "APP_NOT_ALLOWED", "This app may not run the consent screen (Pan:OAuth:ConsentApps).");
     }
+
+    private static async Task<AccessTokenInfo> TokenInfoAsync(string? token, ServerCallContext context) =>
+        await context.GetHttpContext().RequestServices.GetRequiredService<TokenService>().ValidateAccessTokenAsync(
+            string.IsNullOrEmpty(token) ? AppCredentials.Bearer(context) : token, context.CancellationToken) ?? throw TokenInvalid();
+
+    private static SignedInMember Member(AccessTokenInfo info) => new(info.Uid, info.ObjectId, info.AccountId, info.SessionId, "pan-access-token");
 
     /// <summary>UNAUTHENTICATED TOKEN_INVALID: the Pan access token is unknown, expired or revoked, or its member is gone.</summary>
     public static RpcException TokenInvalid() => PanError.Plain(StatusCode.Unauthenticated, "TOKEN_INVALID", "The access token is not valid.");

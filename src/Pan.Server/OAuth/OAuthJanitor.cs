@@ -8,9 +8,11 @@ using Pan.Server.Data;
 namespace Pan.Server.OAuth;
 
 /// <summary>
-/// Hourly: deletes pending consent requests a day after they expired, and lets OpenIddict prune tokens and
-/// authorizations that are expired, revoked or redeemed, once they were made longer ago than <see cref="Keep"/> or a
-/// refresh token's lifetime (<c>Pan:OAuth:RefreshTokenDays</c>), whichever is longer.
+/// Hourly: deletes pending consent requests a day after they expired, and lets OpenIddict prune tokens that are
+/// expired, revoked or redeemed, and authorizations that are revoked or are a code's grant (ad-hoc) with no token entry
+/// left, once they were made longer ago than <see cref="Keep"/> or a refresh token's lifetime
+/// (<c>Pan:OAuth:RefreshTokenDays</c>), whichever is longer. A remembered consent (a valid permanent authorization,
+/// which has no tokens of its own, see <see cref="AuthorizeEndpoint"/>) is never pruned.
 /// </summary>
 /// <remarks>
 /// Why a refresh token's lifetime: reuse detection (SECURITY 14) needs the entry of a used refresh token for as long as

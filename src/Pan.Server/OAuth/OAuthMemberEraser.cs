@@ -8,7 +8,7 @@ namespace Pan.Server.OAuth;
 
 /// <summary>
 /// Deleting a member deletes what the provider keeps about them, inside the deletion's transaction: their tokens and
-/// authorizations (remembered consents) for every app, and their pending consent requests. Their refresh tokens and
+/// authorizations (remembered consents and each code's grant) for every app, and their pending consent requests. Their refresh tokens and
 /// codes stop working at once and introspection no longer knows their access tokens.
 /// </summary>
 public sealed class OAuthMemberEraser(PanDbContext db) : IMemberDataEraser

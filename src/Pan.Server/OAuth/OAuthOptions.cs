@@ -39,4 +39,13 @@ public sealed class OAuthOptions
     /// other issuer must be https and the server refuses to start.
     /// </summary>
     public bool AllowHttpOnLoopback { get; set; }
+
+    /// <summary>
+    /// The family apps (the contract's AppId names or numbers) whose members' Pan access tokens may call
+    /// <c>pan.oauth.ConsentProcess</c>: the apps that run the consent screen. Why a list the operator sets: every app of
+    /// the family holds its members' Pan access tokens, and one allowed here can decide consent for the member (remember
+    /// it, take a code for any client), so only apps that show the member the screen belong here. Empty (the default):
+    /// no app may, and consent is asked only on Pan's hosted consent page. An unknown app stops the server at start-up.
+    /// </summary>
+    public List<string> ConsentApps { get; set; } = [];
 }

@@ -8,6 +8,7 @@ using OpenIddict.Server;
 using OpenIddict.Server.AspNetCore;
 using Pan.Data;
 using Pan.Server.Links;
+using Pan.Server.Members;
 using Pan.Server.Pages.SignIn;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -55,6 +56,8 @@ public static class OAuthServiceCollectionExtensions
                 // JWKS; introspection (which also reports revocation) works for either.
                 o.DisableAccessTokenEncryption();
                 o.AddEventHandler(OAuthGenerations.IntrospectionCheck.Descriptor);
+                o.AddEventHandler(OAuthGrantRevocation.RefreshTokenRevocation.Descriptor);
+                o.AddEventHandler(OAuthGrantRevocation.CodeRedemption.Descriptor);
                 o.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()
@@ -156,8 +159,13 @@ public static class OAuthServiceCollectionExtensions
                 return ValidateOptionsResult.Fail("Pan:Links:PublicBaseUrl must be an absolute URL: it is the OAuth issuer.");
             }
 
-            return options.AllowHttpOnLoopback && !(issuer.IsLoopback || IPAddress.TryParse(issuer.Host, out var ip) && IPAddress.IsLoopback(ip))
-                ? ValidateOptionsResult.Fail("Pan:OAuth:AllowHttpOnLoopback is only allowed when Pan:Links:PublicBaseUrl is on a loopback address.")
+            if (options.AllowHttpOnLoopback && !(issuer.IsLoopback || IPAddress.TryParse(issuer.Host, out var ip) && IPAddress.IsLoopback(ip)))
+            {
+                return ValidateOptionsResult.Fail("Pan:OAuth:AllowHttpOnLoopback is only allowed when Pan:Links:PublicBaseUrl is on a loopback address.");
+            }
+
+            return options.ConsentApps.FirstOrDefault(a => AppIds.Normalize(a) is null) is { } unknown
+                ? ValidateOptionsResult.Fail($"Pan:OAuth:ConsentApps: '{unknown}' is not an app of the contract (AppId: jkforum, jkfpost, … or their numbers).")
                 : ValidateOptionsResult.Success;
         }
     }

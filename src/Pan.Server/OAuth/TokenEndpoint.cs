@@ -42,6 +42,10 @@ public static class TokenEndpoint
 
         var identity = new ClaimsIdentity(result.Principal.Claims, TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
         members.Apply(identity, member, result.Principal.GetScopes());
+        // Why: the access token's audience (aud) is its client, so the app's API, checking the JWT offline, can refuse a
+        // token Pan issued to another client (RFC 9700 2.3); OpenIddict makes the resources the access token's audiences.
+        // Set at every exchange and refresh, so grants made before Pan set it get it at their next refresh.
+        identity.SetResources(request.ClientId ?? throw new InvalidOperationException("OpenIddict let a token request without a client through."));
         return Results.SignIn(new ClaimsPrincipal(identity), null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 

@@ -3,14 +3,17 @@ using Pan.Data;
 namespace Pan.Server.OAuth;
 
 /// <summary>
-/// Runs every POST /connect/token (the code exchange and the refresh grant) and every /connect/authorize (over HTTP or
-/// through <see cref="OAuthPipeline"/>) in one database transaction (SECURITY 21). OpenIddict redeems the code or
-/// refresh token and stores the new access and refresh token entries with separate saves; on its own, a failure
-/// half-way left the code redeemed and a stray access-token entry behind, and the client's retry was then a replay
-/// (which revokes the whole grant). At /connect/authorize, Pan uses up the decided consent request and stores the
-/// remembered authorization, then OpenIddict stores the code's entry, again in separate saves: a failure of the last
-/// left a spent consent request and an authorization without a code, and the member had to start over. What OpenIddict
-/// writes while refusing a request (a replay revoking the grant) commits like a success.
+/// Runs every POST /connect/token (the code exchange and the refresh grant), every POST /connect/revoke and every
+/// /connect/authorize (over HTTP or through <see cref="OAuthPipeline"/>) in one database transaction (SECURITY 21).
+/// OpenIddict redeems the code or refresh token and stores the new access and refresh token entries with separate
+/// saves; on its own, a failure half-way left the code redeemed and a stray access-token entry behind, and the
+/// client's retry was then a replay (which revokes the whole grant). At /connect/authorize, Pan uses up the decided
+/// consent request and stores the remembered authorization, then OpenIddict stores the code's own authorization and its entry, again in
+/// separate saves: a failure of the last left a spent consent request and an authorization without a code, and the member had
+/// to start over. At /connect/revoke, OpenIddict revokes the refresh token and Pan then the other tokens of its grant and the grant
+/// (<see cref="OAuthGrantRevocation"/>): on their own, a failure after the first left the refresh token revoked and
+/// the grant's access tokens active, and the app's retry found the token already revoked and ended nothing more. What
+/// OpenIddict writes while refusing a request (a replay revoking the grant) commits like a success.
 /// </summary>
 /// <remarks>
 /// Why the response is held until the commit: a client that already holds the tokens (or the code in a redirect) could
@@ -26,7 +29,7 @@ public static class TokenTransaction
         app.UseWhen(IsGrantRequest, branch => branch.Use(RunAsync));
 
     private static bool IsGrantRequest(HttpContext context) =>
-        (HttpMethods.IsPost(context.Request.Method) && context.Request.Path == "/" + OAuthPaths.Token)
+        (HttpMethods.IsPost(context.Request.Method) && (context.Request.Path == "/" + OAuthPaths.Token || context.Request.Path == "/" + OAuthPaths.Revoke))
         || ((HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsPost(context.Request.Method)) && context.Request.Path == "/" + OAuthPaths.Authorize);
 
     private static async Task RunAsync(HttpContext context, RequestDelegate next)

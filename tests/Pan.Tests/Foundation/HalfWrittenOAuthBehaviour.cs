@@ -10,7 +10,7 @@ namespace Pan.Tests.Foundation;
 /// <summary>
 /// SECURITY 21 for the OAuth grants at /connect/token: the code exchange redeems the code and stores the new access and
 /// refresh token entries; the refresh grant redeems the refresh token and stores new access, refresh and ID token
-/// entries. A late write of each is made to fail on the real database (<see cref="FailureTriggers"/>): the code or
+/// entries; a refresh token's revocation at /connect/revoke revokes it, the other tokens of its grant and the grant. A late write of each is made to fail on the real database (<see cref="FailureTriggers"/>): the code or
 /// refresh token must not be left redeemed, no token entry may be left, and once the trigger is gone the same request
 /// succeeds (and is not taken for a replay, which would revoke the grant).
 /// </summary>
@@ -77,6 +77,31 @@ public abstract class HalfWrittenOAuthBehaviour<TFixture>(TFixture fixture) : IC
         // introspection for a replay too, and revokes the grant.
         var (next, _) = await app.RefreshAsync(renewed);
         Assert.Equal(HttpStatusCode.OK, next);
+    }
+
+    [Fact]
+    public async Task Revoke_WhenRevokingTheGrantFails_RevokesNothing_AndTheSameRevocationThenEndsTheGrant()
+    {
+        var member = await mail.RegisterAsync();
+        var tokens = await app.TokensAsync(member.AccessToken, remember: false);
+        var refreshToken = tokens.GetProperty("refresh_token").GetString()!;
+        var accessToken = tokens.GetProperty("access_token").GetString()!;
+        var entries = await TokenEntriesAsync();
+
+        // The last write of a refresh token's revocation: its grant's own authorization, after the token's entry and the
+        // entries of the grant's other tokens.
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "oauth_authorizations", TriggeredWrite.Update))
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, await app.RevokeAsync(refreshToken));
+        }
+
+        // Nothing stayed: the refresh token is not revoked (a retry would otherwise find it revoked and end nothing more).
+        Assert.Equal(entries, await TokenEntriesAsync());
+        Assert.True(await app.IsActiveAsync(accessToken));
+
+        Assert.Equal(HttpStatusCode.OK, await app.RevokeAsync(refreshToken));
+        Assert.False(await app.IsActiveAsync(accessToken));
+        OAuthWebApp.ExpectInvalidGrant(await app.RefreshAsync(tokens));
     }
 
     /// <summary>Every token entry with its status (the code's entry among them).</summary>

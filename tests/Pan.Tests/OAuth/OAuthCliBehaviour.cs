@@ -9,7 +9,7 @@ namespace Pan.Tests.OAuth;
 public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
     where TFixture : OAuthFixture
 {
-    private static readonly Dictionary<string, string?> Http = new() { ["Pan:OAuth:AllowHttpOnLoopback"] = "true" };
+    private static readonly Dictionary<string, string?> Http = OAuthFixture.ProviderSettings();
 
     [Theory]
     [InlineData("--redirect-uri", "http://app.example.test/cb", "--redirect-uri http://app.example.test/cb")]

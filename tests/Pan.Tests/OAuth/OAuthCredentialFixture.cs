@@ -23,10 +23,12 @@ public abstract class OAuthCredentialFixture : EmailFixture
     {
         get
         {
-            var settings = new Dictionary<string, string?>(base.Settings)
+            var settings = new Dictionary<string, string?>(base.Settings);
+            foreach (var (key, value) in OAuthFixture.ProviderSettings())
             {
-                ["Pan:OAuth:AllowHttpOnLoopback"] = "true",
-            };
+                settings[key] = value;
+            }
+
             foreach (var (key, value) in Google.Settings())
             {
                 settings[key] = value;

@@ -6,7 +6,8 @@ namespace Pan.Tests.OAuth;
 /// A server with the OAuth provider on http loopback (Pan:OAuth:AllowHttpOnLoopback) and three clients registered
 /// through the operator CLI: a public native app, a confidential web app (its secret kept here) and a first-party app
 /// with implicit consent. The clock starts at the real time, because an independent OIDC library (Node) checks
-/// token times against its own clock.
+/// token times against its own clock. <see cref="ConsentApp"/> (the app the test members' Pan access tokens are issued
+/// to) is the app designated to run the consent screen over gRPC.
 /// </summary>
 public abstract class OAuthFixture : ServerFixture
 {
@@ -17,13 +18,20 @@ public abstract class OAuthFixture : ServerFixture
     public const string FirstPartyClient = "first-party";
     public const string FirstPartyRedirect = "http://127.0.0.1:7777/callback";
 
+    /// <summary>The app allowed to call pan.oauth.ConsentProcess (Pan:OAuth:ConsentApps); TestMembers' tokens are for it.</summary>
+    public const string ConsentApp = "jkforum";
+
     public string WebSecret { get; private set; } = string.Empty;
 
     protected override DateTimeOffset? ClockStart => DateTimeOffset.UtcNow;
 
-    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    protected override IDictionary<string, string?> Settings => ProviderSettings();
+
+    /// <summary>The provider on http loopback, with <see cref="ConsentApp"/> running the consent screen over gRPC.</summary>
+    public static Dictionary<string, string?> ProviderSettings() => new()
     {
         ["Pan:OAuth:AllowHttpOnLoopback"] = "true",
+        ["Pan:OAuth:ConsentApps:0"] = ConsentApp,
     };
 
     public override async Task InitializeAsync()

@@ -3,6 +3,7 @@ using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using OpenIddict.EntityFrameworkCore.Models;
 using Pan.Data;
 using Pan.Data.OAuth;
 using Pan.Server.Deletion;
@@ -10,6 +11,7 @@ using Pan.Server.Tokens;
 using Pan.Oauth;
 using Pan.Tests.Deletion;
 using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
 using static Pan.Tests.OAuth.OAuthTestClient;
 
 namespace Pan.Tests.OAuth;
@@ -90,6 +92,35 @@ public abstract class OAuthGrpcBehaviour<TFixture>(TFixture fixture) : IClassFix
         await Errors.ExpectAsync(
             () => Apps.GetRefreshTokenAsync(new GetRefreshTokenRequest { RefreshToken = stolen.RefreshToken, ClientId = OAuthFixture.NativeClient }).ResponseAsync,
             StatusCode.Unauthenticated, "invalid_grant");
+    }
+
+    [Fact]
+    public async Task Janitor_PrunesTheEndedGrantOfARememberedConsent_AndKeepsTheConsent()
+    {
+        // A remembered consent is a permanent authorization with no tokens of its own; each code under it is its own
+        // grant (an ad-hoc authorization). Once a grant ended and its tokens' entries are old enough, the janitor prunes
+        // it, and must never prune the consent: the member would be asked again.
+        var who = await SignInAsync(fixture.Server);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid offline_access", pkce), remember: true);
+        var tokens = await Apps.GetAccessTokenAsync(new GetAccessTokenRequest
+        {
+            Code = Param(redirect, "code"), RedirectUri = OAuthFixture.NativeRedirect, ClientId = OAuthFixture.NativeClient, CodeVerifier = pkce.Verifier,
+        });
+        var (revoked, _) = await PostFormAsync(fixture.Server, "/connect/revoke", new Dictionary<string, string>
+        {
+            ["token"] = tokens.RefreshToken, ["token_type_hint"] = "refresh_token", ["client_id"] = OAuthFixture.NativeClient,
+        });
+        Assert.Equal(HttpStatusCode.OK, revoked);
+
+        fixture.Server.Clock.Advance(TimeSpan.FromDays(31));
+        await fixture.Server.Services.GetServices<IHostedService>().OfType<Pan.Server.OAuth.OAuthJanitor>().Single().SweepOnceAsync(default);
+
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var subject = who.Member.ObjectId.ToString("D");
+        var left = await scope.ServiceProvider.GetRequiredService<PanDbContext>().Set<OpenIddictEntityFrameworkCoreAuthorization>()
+            .Where(a => a.Subject == subject).Select(a => a.Type + ":" + a.Status).ToListAsync();
+        Assert.Equal(["permanent:valid"], left);
     }
 
     [Fact]
@@ -226,6 +257,77 @@ public abstract class OAuthGrpcBehaviour<TFixture>(TFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task ConsentProcess_WithAPanTokenOfAnotherFamilyApp_IsPermissionDenied_AndDecidesNothing()
+    {
+        // Any app of the family holds its members' Pan access tokens. Only an app the operator designated to run the
+        // consent screen (Pan:OAuth:ConsentApps) may start, approve or reject consent for a member: another app could
+        // otherwise remember consent to a third-party client and take a code for it that the member never saw.
+        var who = await SignInAsync(fixture.Server);
+        var shop = await TestMembers.AccessTokenAsync(fixture.Server, who.Member, "shop24h");
+        var pkce = Pkce.Create();
+        var foreign = Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid profile", pkce);
+        foreign.PanAccessToken = shop;
+        var started = await Consent.DoAsync(Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid profile", Pkce.Create()));
+
+        await Errors.ExpectAsync(() => Consent.DoAsync(foreign).ResponseAsync, StatusCode.PermissionDenied, "APP_NOT_ALLOWED");
+        await Errors.ExpectAsync(
+            () => Consent.ApproveAsync(new ApproveRequest { RequestId = started.RequestId, PanAccessToken = shop, Remember = true }).ResponseAsync,
+            StatusCode.PermissionDenied, "APP_NOT_ALLOWED");
+        await Errors.ExpectAsync(
+            () => Consent.RejectAsync(new RejectRequest { RequestId = started.RequestId, PanAccessToken = shop }).ResponseAsync,
+            StatusCode.PermissionDenied, "APP_NOT_ALLOWED");
+
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+            var consents = await db.Set<PendingConsent>().AsNoTracking().Where(p => p.MemberUid == who.Member.Uid).ToListAsync();
+            Assert.Equal(0, Assert.Single(consents).Decision);
+            var subject = who.Member.ObjectId.ToString("D");
+            Assert.False(await db.Set<OpenIddictEntityFrameworkCoreAuthorization>().AnyAsync(a => a.Subject == subject));
+        }
+
+        // The consent app's own token still decides the request the member saw.
+        var approved = await Consent.ApproveAsync(new ApproveRequest { RequestId = started.RequestId, PanAccessToken = who.AccessToken });
+        Assert.NotEmpty(Param(new Uri(approved.RedirectUri), "code"));
+    }
+
+    [Fact]
+    public async Task ConsentProcess_WithoutConsentApps_RefusesEveryApp()
+    {
+        // The default names no app: the gRPC consent flow is off until the operator designates the app that runs it.
+        await using var node = await PanServer.StartAsync(fixture.Database,
+            new Dictionary<string, string?> { ["Pan:OAuth:AllowHttpOnLoopback"] = "true", ["Pan:Links:PublicBaseUrl"] = fixture.Server.HttpUri.ToString() },
+            fixture.Server.Clock);
+        var who = await SignInAsync(fixture.Server);
+
+        await Errors.ExpectAsync(
+            () => new ConsentProcess.ConsentProcessClient(node.Grpc).DoAsync(Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid", Pkce.Create())).ResponseAsync,
+            StatusCode.PermissionDenied, "APP_NOT_ALLOWED");
+    }
+
+    [Fact]
+    public async Task ConsentProcess_WithAConsentAppNamedByItsNumber_AcceptsThatAppsTokensOnly()
+    {
+        await using var node = await PanServer.StartAsync(fixture.Database,
+            new Dictionary<string, string?>
+            {
+                ["Pan:OAuth:AllowHttpOnLoopback"] = "true", ["Pan:Links:PublicBaseUrl"] = fixture.Server.HttpUri.ToString(), ["Pan:OAuth:ConsentApps:0"] = "8",
+            },
+            fixture.Server.Clock);
+        var who = await SignInAsync(fixture.Server);
+        var shop = Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid", Pkce.Create());
+        shop.PanAccessToken = await TestMembers.AccessTokenAsync(fixture.Server, who.Member, "shop24h");
+        var consent = new ConsentProcess.ConsentProcessClient(node.Grpc);
+
+        var started = await consent.DoAsync(shop);
+
+        Assert.True(started.ConsentRequired);
+        await Errors.ExpectAsync(
+            () => consent.DoAsync(Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid", Pkce.Create())).ResponseAsync,
+            StatusCode.PermissionDenied, "APP_NOT_ALLOWED");
+    }
+
+    [Fact]
     public async Task Reject_ReturnsTheRedirectWithAccessDeniedAndState_AndTheRequestIsGone()
     {
         var who = await SignInAsync(fixture.Server);
@@ -319,7 +421,7 @@ public abstract class OAuthGrpcBehaviour<TFixture>(TFixture fixture) : IClassFix
     public async Task TwoNodes_OneStartsTheFlowAndTheOtherFinishesIt()
     {
         await using var second = await PanServer.StartAsync(fixture.Database,
-            new Dictionary<string, string?> { ["Pan:OAuth:AllowHttpOnLoopback"] = "true", ["Pan:Links:PublicBaseUrl"] = fixture.Server.HttpUri.ToString() },
+            new Dictionary<string, string?>(OAuthFixture.ProviderSettings()) { ["Pan:Links:PublicBaseUrl"] = fixture.Server.HttpUri.ToString() },
             fixture.Server.Clock);
         var who = await SignInAsync(fixture.Server);
         var pkce = Pkce.Create();

@@ -48,7 +48,7 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
     public async Task Authorize_WhileTheMembersDeletionIsUncommitted_WithConsentNotAsked_SendsTheBrowserToSignIn_AndIssuesNoCode(string consent)
     {
         // No consent page: the first-party app has implicit consent, or the member remembered their consent to the
-        // native app. Either way the code's entry (and for the first the ad-hoc authorization) must wait for the deletion.
+        // native app. Either way the code's entry and its ad-hoc authorization must wait for the deletion.
         var who = await SignInAsync(fixture.Server);
         using var browser = Browser(fixture.Server, who);
         var url = AuthorizeUrl(OAuthFixture.FirstPartyClient, OAuthFixture.FirstPartyRedirect, "openid", Pkce.Create());

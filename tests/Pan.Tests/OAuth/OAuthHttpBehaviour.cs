@@ -239,6 +239,34 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
     }
 
     [Fact]
+    public async Task MyApps_ListsARememberedAppOnce_AndRemovingItEndsTheGrantsOfEveryDevice_AndTheConsent()
+    {
+        // A remembered consent and two devices: the consent and each device's code's grant are separate authorizations.
+        // The page shows the app once; removing it ends every device's tokens and the remembered consent.
+        var who = await SignInAsync(fixture.Server);
+        var deviceA = await WebTokensAsync(who, remember: true);
+        var deviceB = await WebTokensAsync(who, remember: true);
+        using var browser = Browser(fixture.Server, who);
+
+        var html = await browser.GetStringAsync("/account/apps");
+        using var removed = await browser.PostAsync("/account/apps", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["af"] = Hidden(html, "af"), ["client_id"] = OAuthFixture.WebClient,
+        }));
+
+        Assert.Single(Regex.Matches(html, "<h2>Web App</h2>"));
+        Assert.Equal(HttpStatusCode.Redirect, removed.StatusCode);
+        foreach (var device in new[] { deviceA, deviceB })
+        {
+            Assert.False(await IsActiveAsync(device.GetProperty("access_token").GetString()!));
+            var (status, json) = await RefreshAsync(device);
+            Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
+        }
+
+        Assert.True(await ConsentRequiredAsync(who));
+    }
+
+    [Fact]
     public async Task MyApps_AFormTokenPairOfAnotherMember_PlantedInTheBrowser_RemovesNothing()
     {
         // Someone who can set a cookie for Pan's host (a sibling subdomain) plants the antiforgery cookie of their own

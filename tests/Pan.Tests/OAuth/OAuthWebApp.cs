@@ -63,6 +63,16 @@ public sealed class OAuthWebApp(OAuthCredentialFixture fixture)
             ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
         });
 
+    /// <summary>The status /connect/revoke answers for <paramref name="token"/> (a refresh token unless hinted otherwise).</summary>
+    public async Task<HttpStatusCode> RevokeAsync(string token, string hint = "refresh_token")
+    {
+        var (status, _) = await PostFormAsync(fixture.Server, "/connect/revoke", new Dictionary<string, string>
+        {
+            ["token"] = token, ["token_type_hint"] = hint, ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
+        });
+        return status;
+    }
+
     /// <summary>Introspection's "active" for <paramref name="token"/> (an access token or, with the hint, a refresh token).</summary>
     public async Task<bool> IsActiveAsync(string token, string hint = "access_token")
     {

@@ -1,0 +1,274 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.EntityFrameworkCore.Models;
+using Pan.Data;
+using Pan.Oauth;
+using Pan.Tests.Infrastructure;
+using static Pan.Tests.OAuth.OAuthTestClient;
+
+namespace Pan.Tests.OAuth;
+
+/// <summary>
+/// What ends a grant's tokens at the token and revocation endpoints (revoking its refresh token, replaying its code), and
+/// whom its access tokens are for.
+/// </summary>
+public abstract partial class OAuthHttpBehaviour<TFixture>
+{
+    [Fact]
+    public async Task Revoke_ARefreshToken_EndsTheAccessTokensOfItsGrant_AndNoOtherGrant()
+    {
+        // RFC 7009 2.1: revoking a refresh token also invalidates the access tokens of the same grant (an app signing the
+        // member out revokes its refresh token; the access tokens it got with it must not stay active at introspection).
+        var who = await SignInAsync(fixture.Server);
+        var first = await WebTokensAsync(who);
+        var (refreshed, rotated) = await RefreshAsync(first);
+        Assert.Equal(HttpStatusCode.OK, refreshed);
+        var other = await WebTokensAsync(who);
+
+        var (revoked, _) = await PostFormAsync(fixture.Server, "/connect/revoke", new Dictionary<string, string>
+        {
+            ["token"] = rotated.GetProperty("refresh_token").GetString()!, ["token_type_hint"] = "refresh_token",
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
+        });
+
+        Assert.Equal(HttpStatusCode.OK, revoked);
+        Assert.False(await IsActiveAsync(first.GetProperty("access_token").GetString()!));
+        Assert.False(await IsActiveAsync(rotated.GetProperty("access_token").GetString()!));
+        var (status, json) = await RefreshAsync(rotated);
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
+        // Another grant of the same member and app (another code, no remembered consent) is not touched.
+        Assert.True(await IsActiveAsync(other.GetProperty("access_token").GetString()!));
+        Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(other)).Status);
+    }
+
+    [Fact]
+    public async Task Revoke_ARefreshToken_UnderARememberedConsent_EndsThatDevicesGrantOnly_AndTheConsentStays()
+    {
+        // The member remembered their consent to the app and signed in to it on two devices: two codes, two refresh
+        // tokens. The app signing out on device A revokes A's refresh token (RFC 7009 2.1: the tokens of the same grant,
+        // A's code's chain); device B stays signed in to the app, and the member is not asked to consent again.
+        var who = await SignInAsync(fixture.Server);
+        var deviceA = await WebTokensAsync(who, remember: true);
+        var (_, rotatedA) = await RefreshAsync(deviceA);
+        var deviceB = await WebTokensAsync(who, remember: true);
+
+        var (revoked, _) = await PostFormAsync(fixture.Server, "/connect/revoke", new Dictionary<string, string>
+        {
+            ["token"] = rotatedA.GetProperty("refresh_token").GetString()!, ["token_type_hint"] = "refresh_token",
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
+        });
+
+        Assert.Equal(HttpStatusCode.OK, revoked);
+        Assert.False(await IsActiveAsync(deviceA.GetProperty("access_token").GetString()!));
+        Assert.False(await IsActiveAsync(rotatedA.GetProperty("access_token").GetString()!));
+        var (status, json) = await RefreshAsync(rotatedA);
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
+        Assert.True(await IsActiveAsync(deviceB.GetProperty("access_token").GetString()!));
+        Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(deviceB)).Status);
+        Assert.False(await ConsentRequiredAsync(who));
+    }
+
+    [Fact]
+    public async Task Revoke_ARefreshTokenWhoseGrantIsASharedRememberedConsent_EndsThatRefreshTokenOnly()
+    {
+        // Chains issued under a remembered consent before each code got its own grant carry the consent (a permanent
+        // authorization) as their grant, every device's alike, and nothing tells which access tokens came with which
+        // refresh token. Revoking one such refresh token ends it alone (its access tokens expire); the tokens of the
+        // other devices under the consent stay.
+        var who = await SignInAsync(fixture.Server);
+        var deviceA = await WebTokensAsync(who, remember: true);
+        var consentA = await ShareAsync(who, null);
+        var deviceB = await WebTokensAsync(who, remember: true);
+        await ShareAsync(who, consentA);
+
+        var (revoked, _) = await PostFormAsync(fixture.Server, "/connect/revoke", new Dictionary<string, string>
+        {
+            ["token"] = deviceA.GetProperty("refresh_token").GetString()!, ["token_type_hint"] = "refresh_token",
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
+        });
+
+        Assert.Equal(HttpStatusCode.OK, revoked);
+        var (status, json) = await RefreshAsync(deviceA);
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
+        Assert.True(await IsActiveAsync(deviceA.GetProperty("access_token").GetString()!));
+        Assert.True(await IsActiveAsync(deviceB.GetProperty("access_token").GetString()!));
+        Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(deviceB)).Status);
+    }
+
+    [Theory]
+    [InlineData("refresh token reused")]
+    [InlineData("code replayed")]
+    public async Task Replay_UnderARememberedConsent_EndsThatDevicesGrantOnly_AndTheConsentStays(string replay)
+    {
+        // OpenIddict's theft detection revokes the grant of a code presented again or of a refresh token used again,
+        // with every token of it. Under a remembered consent that grant is the one device's code's chain: another device
+        // of the same member and app keeps its tokens, and the remembered consent (the member's decision) stays.
+        var who = await SignInAsync(fixture.Server);
+        var codeA = await WebCodeAsync(who, remember: true);
+        var (exchanged, deviceA) = await PostFormAsync(fixture.Server, "/connect/token", codeA);
+        Assert.Equal(HttpStatusCode.OK, exchanged);
+        var (refreshed, rotatedA) = await RefreshAsync(deviceA);
+        Assert.Equal(HttpStatusCode.OK, refreshed);
+        var deviceB = await WebTokensAsync(who, remember: true);
+
+        var (replayStatus, replayJson) = replay == "code replayed"
+            ? await PostFormAsync(fixture.Server, "/connect/token", codeA)
+            : await RefreshAsync(deviceA);
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (replayStatus, replayJson.GetProperty("error").GetString()));
+        Assert.False(await IsActiveAsync(rotatedA.GetProperty("access_token").GetString()!));
+        var (status, json) = await RefreshAsync(rotatedA);
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
+        Assert.True(await IsActiveAsync(deviceB.GetProperty("access_token").GetString()!));
+        Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(deviceB)).Status);
+        Assert.False(await ConsentRequiredAsync(who));
+    }
+
+    [Fact]
+    public async Task TokenEndpoint_TwoExchangesOfOneCodeRacing_OneWins_AndTheLoserRevokesTheWinnersTokens()
+    {
+        // RFC 6749 4.1.2: a code presented twice SHOULD revoke the tokens issued from it; a replay after the exchange
+        // does (TokenEndpoint_ReusedCodeRevokesItsTokens_*). Two presentations at once must end the same way. On
+        // PostgreSQL the table lock holds both exchanges after they read the code's entry (still valid) and before
+        // either redeems it; SQLite runs grant requests one at a time, so there the second is a plain replay.
+        var who = await SignInAsync(fixture.Server);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid offline_access", pkce));
+        var exchange = new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = OAuthFixture.WebRedirect,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
+        };
+
+        Task<(HttpStatusCode Status, JsonElement Json)[]> both;
+        await using (var held = await DatabaseLock.HoldAsync(fixture.Database, "oauth_tokens"))
+        {
+            both = Task.WhenAll(
+                Task.Run(() => PostFormAsync(fixture.Server, "/connect/token", exchange)),
+                Task.Run(() => PostFormAsync(fixture.Server, "/connect/token", exchange)));
+            Assert.True(await LockWaits.UntilAsync(fixture.Database, 2, both) || fixture.Database.Provider != "postgres");
+            await held.CommitAsync();
+        }
+
+        var answers = await both;
+        var winner = Assert.Single(answers, a => a.Status == HttpStatusCode.OK).Json;
+        var loser = Assert.Single(answers, a => a.Status != HttpStatusCode.OK);
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (loser.Status, loser.Json.GetProperty("error").GetString()));
+        Assert.False(await IsActiveAsync(winner.GetProperty("access_token").GetString()!));
+        var (status, json) = await RefreshAsync(winner);
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
+    }
+
+    [Fact]
+    public async Task AccessTokens_AreAudienceRestrictedToTheirClient_AlsoAfterARefresh_AndOnlyItMayIntrospectThem()
+    {
+        // RFC 9700 2.3 / 4.10: access tokens are JWTs an app's API checks offline; without an audience, an API could not
+        // tell a token issued to its own app from one issued to any other client of Pan's (a third party's included).
+        var who = await SignInAsync(fixture.Server);
+        var web = await WebTokensAsync(who);
+        var (_, refreshed) = await RefreshAsync(web);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.FirstPartyClient, OAuthFixture.FirstPartyRedirect, "openid", pkce));
+        var (_, native) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = OAuthFixture.FirstPartyRedirect,
+            ["client_id"] = OAuthFixture.FirstPartyClient, ["code_verifier"] = pkce.Verifier,
+        });
+
+        Assert.Equal([OAuthFixture.WebClient], Audiences(web));
+        Assert.Equal([OAuthFixture.WebClient], Audiences(refreshed));
+        Assert.Equal([OAuthFixture.FirstPartyClient], Audiences(native));
+        // Introspection tells the token's own app (its presenter and audience) only; another client learns nothing.
+        Assert.True(await IsActiveAsync(web.GetProperty("access_token").GetString()!));
+        Assert.False(await IsActiveAsync(native.GetProperty("access_token").GetString()!));
+    }
+
+    private static string[] Audiences(JsonElement tokens)
+    {
+        var payload = tokens.GetProperty("access_token").GetString()!.Split('.')[1];
+        var aud = JsonDocument.Parse(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(payload)).RootElement.TryGetProperty("aud", out var value) ? value : default;
+        return aud.ValueKind switch
+        {
+            JsonValueKind.String => [aud.GetString()!],
+            JsonValueKind.Array => [.. aud.EnumerateArray().Select(a => a.GetString()!)],
+            _ => [],
+        };
+    }
+
+    /// <summary>
+    /// The web app's tokens (access, refresh) for <paramref name="who"/> on one device: a code of its own exchanged. With
+    /// <paramref name="remember"/> the member remembers the consent (or it is already remembered: no consent asked).
+    /// </summary>
+    private async Task<JsonElement> WebTokensAsync(SignedIn who, bool remember = false)
+    {
+        var (status, tokens) = await PostFormAsync(fixture.Server, "/connect/token", await WebCodeAsync(who, remember));
+        Assert.Equal(HttpStatusCode.OK, status);
+        return tokens;
+    }
+
+    /// <summary>A code of the web app for <paramref name="who"/>, as the form of its exchange at /connect/token.</summary>
+    private async Task<Dictionary<string, string>> WebCodeAsync(SignedIn who, bool remember)
+    {
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid offline_access", pkce), remember);
+        return new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = OAuthFixture.WebRedirect,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
+        };
+    }
+
+    /// <summary>
+    /// Makes the member's newest grant look like one issued when codes shared the remembered consent: with no
+    /// <paramref name="consent"/>, the grant's authorization becomes a permanent one, whose id is returned; otherwise the
+    /// grant's tokens are moved to <paramref name="consent"/>.
+    /// </summary>
+    private async Task<string> ShareAsync(SignedIn who, string? consent)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+        var subject = who.Member.ObjectId.ToString("D");
+        var grant = await db.Set<OpenIddictEntityFrameworkCoreAuthorization>()
+            .Where(a => a.Subject == subject && a.Type == "ad-hoc").Select(a => a.Id).SingleOrDefaultAsync();
+        if (grant is null)
+        {
+            // The code was attached to the remembered consent itself: already such a grant.
+            return consent ?? await db.Set<OpenIddictEntityFrameworkCoreAuthorization>()
+                .Where(a => a.Subject == subject && a.Type == "permanent").Select(a => a.Id).SingleAsync() ?? string.Empty;
+        }
+
+        if (consent is null)
+        {
+            await db.Set<OpenIddictEntityFrameworkCoreAuthorization>().Where(a => a.Id == grant).ExecuteUpdateAsync(u => u.SetProperty(a => a.Type, "permanent"));
+            return grant;
+        }
+
+        await db.Set<OpenIddictEntityFrameworkCoreToken>().Where(t => t.Authorization!.Id == grant)
+            .ExecuteUpdateAsync(u => u.SetProperty(t => EF.Property<string>(t, "AuthorizationId"), consent));
+        return consent;
+    }
+
+    /// <summary>Whether the web app's next authorization request for <paramref name="who"/> would show the consent screen.</summary>
+    private async Task<bool> ConsentRequiredAsync(SignedIn who) =>
+        (await new ConsentProcess.ConsentProcessClient(fixture.Server.Grpc).DoAsync(
+            Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid offline_access", Pkce.Create()))).ConsentRequired;
+
+    private Task<(HttpStatusCode Status, JsonElement Json)> RefreshAsync(JsonElement tokens) =>
+        PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.GetProperty("refresh_token").GetString()!,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
+        });
+
+    private async Task<bool> IsActiveAsync(string accessToken)
+    {
+        var (status, json) = await PostFormAsync(fixture.Server, "/connect/introspect", new Dictionary<string, string>
+        {
+            ["token"] = accessToken, ["token_type_hint"] = "access_token", ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
+        });
+        Assert.Equal(HttpStatusCode.OK, status);
+        return json.GetProperty("active").GetBoolean();
+    }
+}
