@@ -32,20 +32,7 @@ public sealed class MemberProfiles(
         var auth = await tokens.ValidateAuthTokenAsync(request.AuthToken, cancellationToken)
             ?? throw PanError.Of(NewErr.TokenInvalid, StatusCode.Unauthenticated, "The auth_token is invalid or expired.");
         Registration.RegisterFlow.ValidateAppId(request.AppId);
-        switch (await PhoneAccountAsync(auth.AccountId, cancellationToken))
-        {
-            case PhoneAccount.Gone:
-                throw PanError.Of(NewErr.TokenInvalid, StatusCode.Unauthenticated, "The auth_token is invalid or expired.");
-            case PhoneAccount.NoPhone:
-                throw PanError.Of(NewErr.Failed, StatusCode.FailedPrecondition, "The auth_token is not for a phone; sign in by phone first.");
-        }
-
-        // Why: a member added under the phone is one more profile of the phone's holder and takes one of its places; a
-        // sign-in that proved one member (password, email code, hand-off, social login) is no proof of the phone.
-        if (AuthMethods.IsMemberBound(auth.AuthMethod))
-        {
-            throw PanError.Of(NewErr.Failed, StatusCode.FailedPrecondition, "The auth_token proves one member, not the phone; sign in by phone first.");
-        }
+        await RequirePhoneHolderAsync(auth, "auth_token", NewErr.TokenInvalid, NewErr.Failed, cancellationToken);
 
         if (!string.IsNullOrEmpty(request.ConfirmPassword) && string.IsNullOrEmpty(request.Password))
         {
@@ -93,18 +80,7 @@ public sealed class MemberProfiles(
             ?? throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The current_phone_auth_token is invalid or expired.");
         var joining = await tokens.ValidateAccessTokenAsync(request.NewMemberAccessToken, cancellationToken)
             ?? throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The new_member_access_token is invalid or expired.");
-        switch (await PhoneAccountAsync(auth.AccountId, cancellationToken))
-        {
-            case PhoneAccount.Gone:
-                throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The current_phone_auth_token is invalid or expired.");
-            case PhoneAccount.NoPhone:
-                throw PanError.Of(ValidateErr.Failed, StatusCode.FailedPrecondition, "The current_phone_auth_token is not for a phone; sign in by phone first.");
-        }
-
-        if (AuthMethods.IsMemberBound(auth.AuthMethod))
-        {
-            throw PanError.Of(ValidateErr.Failed, StatusCode.FailedPrecondition, "The current_phone_auth_token proves one member, not the phone; sign in by phone first.");
-        }
+        await RequirePhoneHolderAsync(auth, "current_phone_auth_token", ValidateErr.TokenInvalid, ValidateErr.Failed, cancellationToken);
 
         var member = await db.Members.Include(m => m.Account).FirstAsync(m => m.Uid == joining.Uid, cancellationToken);
         if (member.Account!.PhoneE164 is not null)
@@ -239,24 +215,36 @@ public sealed class MemberProfiles(
             : await credentials.PrepareAsync(password, question?.Question, question?.Answer, cancellationToken);
     }
 
-    private enum PhoneAccount
-    {
-        Phone,
-        NoPhone,
-        Gone,
-    }
-
     /// <summary>
-    /// Whether the caller's account can take members (NewMember, ValidateNewMember). Why: only a phone takes members in
-    /// (MAXIMUM_MEMBER counts the phone's members); an imported or guest member's auth token names no phone, and a member
-    /// created or moved there would be under none, or under a stranger's account. A deleted account (its last member's
-    /// deletion committed after the token was checked) has ended its sessions.
+    /// Refuses an auth token (<paramref name="field"/>) that cannot take members in (NewMember, ValidateNewMember).
+    /// Why: only a phone takes members in (MAXIMUM_MEMBER counts the phone's members); an imported or guest member's
+    /// auth token names no phone, and a member created or moved there would be under none, or under a stranger's
+    /// account (FAILED_PRECONDITION <paramref name="failed"/>). A deleted account (its last member's deletion committed
+    /// after the token was checked) has ended its sessions (UNAUTHENTICATED <paramref name="tokenInvalid"/>). A member
+    /// added or moved under the phone is one more profile of the phone's holder and takes one of its places; a sign-in
+    /// that proved one member (password, email code, hand-off, social login) is no proof of the phone
+    /// (FAILED_PRECONDITION <paramref name="failed"/>).
     /// </summary>
-    private async Task<PhoneAccount> PhoneAccountAsync(long accountId, CancellationToken cancellationToken)
+    private async Task RequirePhoneHolderAsync<TEnum>(
+        AuthTokenClaims auth, string field, TEnum tokenInvalid, TEnum failed, CancellationToken cancellationToken)
+        where TEnum : struct, Enum
     {
-        var account = await db.Accounts.AsNoTracking().Where(a => a.Id == accountId)
+        var account = await db.Accounts.AsNoTracking().Where(a => a.Id == auth.AccountId)
             .Select(a => new { HasPhone = a.PhoneE164 != null, Gone = a.Deleted != null }).FirstAsync(cancellationToken);
-        return account.Gone ? PhoneAccount.Gone : account.HasPhone ? PhoneAccount.Phone : PhoneAccount.NoPhone;
+        if (account.Gone)
+        {
+            throw PanError.Of(tokenInvalid, StatusCode.Unauthenticated, $"The {field} is invalid or expired.");
+        }
+
+        if (!account.HasPhone)
+        {
+            throw PanError.Of(failed, StatusCode.FailedPrecondition, $"The {field} is not for a phone; sign in by phone first.");
+        }
+
+        if (AuthMethods.IsMemberBound(auth.AuthMethod))
+        {
+            throw PanError.Of(failed, StatusCode.FailedPrecondition, $"The {field} proves one member, not the phone; sign in by phone first.");
+        }
     }
 
     private async Task<Pan.Atom.Member.Object> MapAsync(long uid, CancellationToken cancellationToken)
