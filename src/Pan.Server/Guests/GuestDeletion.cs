@@ -53,7 +53,18 @@ public sealed class GuestDeletion(PanDbContext db, CredentialStore credentials, 
 
         // Why no more for a temporary account: it has no name, password, email or phone; its token (256 bits, sent
         // with the app's secret) is the only credential it holds, so presenting it is the proof it can give.
+        // Why the member is held first: its token was checked before this transaction, and the member's deletion may
+        // have committed since or (PostgreSQL) be running still; a del_token issued then named a deleted member. Held,
+        // either the deletion ends first and nothing is issued (−3, as for any token whose member is deleted), or this
+        // commits first and the deletion then ends every token that could spend the del_token.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await LiveMembers.HoldAsync(db, caller.Uid, cancellationToken))
+        {
+            throw new ApinodeException(ApinodeCodes.InvalidToken, "Invalid token.");
+        }
+
         var issued = await tokens.IssueVerifyTokenAsync(caller.Uid, VerifyPurposes.Delete, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Issued a delete verify token to guest member {Uid} of app {AppId}", caller.Uid, caller.AppId);
         return ApinodeResult.Ok(new GuestDelToken(issued.Token, issued.Expires.ToUnixTimeMilliseconds()));
     }

@@ -36,7 +36,9 @@ public sealed class MemberPasses(PanDbContext db, TimeProvider clock) : Deletion
     /// gave <paramref name="caller"/>), or null when that token is no longer live. The write runs in one transaction
     /// that first holds the caller's member and session (<see cref="LiveSessions.HoldAccessTokenAsync"/>), so a pass is
     /// never issued for a session that has ended: a logout, password change, move or deletion committed first is seen
-    /// (null), and one that comes later waits for this transaction and then ends the new pass (SECURITY 12).
+    /// (null), and one that comes later waits for this transaction and then ends the new pass (SECURITY 12). The pass
+    /// lives <paramref name="lifetime"/> but never beyond the access token's expiry, which is never beyond its auth
+    /// session's: a session that simply expires ends the passes fetched through it with it, as a revocation does.
     /// </summary>
     public async Task<(string Secret, DateTimeOffset Expires)?> IssueAsync(
         string accessToken, AccessTokenInfo caller, string kind, TimeSpan lifetime, CancellationToken cancellationToken)
@@ -44,7 +46,9 @@ public sealed class MemberPasses(PanDbContext db, TimeProvider clock) : Deletion
         var secret = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(SecretBytes));
         var hash = HashText(secret);
         var now = clock.GetUtcNow();
-        var expires = now + lifetime;
+        // Why capped at the token, and no check of the session at scan time: a scan reads the pass row alone, which
+        // records no session; the token's expiry is known here and never moves later.
+        var expires = now + lifetime < caller.Expires ? now + lifetime : caller.Expires;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (!await LiveSessions.HoldAccessTokenAsync(db, accessToken, caller, now, cancellationToken))
         {

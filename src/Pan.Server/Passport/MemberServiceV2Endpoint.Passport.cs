@@ -14,10 +14,11 @@ namespace Pan.Server.Members;
 public sealed partial class MemberServiceV2Endpoint
 {
     /// <summary>
-    /// The membership card: a passport token valid for <c>Pan:Passport:TokenSeconds</c> (128-bit random, stored hashed),
-    /// also drawn as a QR code and a Code 128 barcode (base64 PNGs) that hold exactly the token. Each call replaces the
-    /// member's previous token, which stops working at once. A bad access token: UNAUTHENTICATED (reason TOKEN_INVALID),
-    /// also when its session ends while the token is being issued (<see cref="MemberPasses.IssueAsync"/>).
+    /// The membership card: a passport token valid for <c>Pan:Passport:TokenSeconds</c>, never beyond the access token's
+    /// expiry (128-bit random, stored hashed), also drawn as a QR code and a Code 128 barcode (base64 PNGs) that hold
+    /// exactly the token. Each call replaces the member's previous token, which stops working at once. A bad access
+    /// token: UNAUTHENTICATED (reason TOKEN_INVALID), also when its session ends while the token is being issued
+    /// (<see cref="MemberPasses.IssueAsync"/>).
     /// </summary>
     public override async Task<GetPassportTokenResponse> GetPassportToken(GetPassportTokenRequest request, ServerCallContext context)
     {
@@ -63,8 +64,9 @@ public sealed partial class MemberServiceV2Endpoint
     /// <summary>
     /// The member's shareable "this is me" QR code: it encodes uuid, uid and a verify_code (see <see cref="QrPayload"/>)
     /// that another device checks with ValidateQRCode to know Pan issued it for that member. verify_code is 128-bit
-    /// random, stored hashed, valid for <c>Pan:Passport:QrCodeSeconds</c>; each call replaces the previous one. A bad
-    /// token (also one whose session ends while the code is being issued): UNAUTHENTICATED GetQRCodeResponse.Error__Failed.
+    /// random, stored hashed, valid for <c>Pan:Passport:QrCodeSeconds</c> but never beyond the access token's expiry;
+    /// each call replaces the previous one. A bad token (also one whose session ends while the code is being issued):
+    /// UNAUTHENTICATED GetQRCodeResponse.Error__Failed.
     /// </summary>
     public override async Task<GetQRCodeResponse> GetQRCode(GetQRCodeRequest request, ServerCallContext context)
     {

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Pan.Data.Credentials;
 using Pan.Data.Guests;
+using Pan.Data.Tokens;
 using Pan.Tests.Deletion;
 using Pan.Tests.Email;
 using Pan.Tests.Infrastructure;
@@ -90,6 +91,26 @@ public abstract partial class GuestDeletionBehaviour<TFixture>
         Assert.Equal(0, await DbAsync(db => db.Set<GuestToken>().CountAsync(t => t.Uid == temp.Id)));
         Assert.True((await PlainApp.CallAsync("accNameOk", new Dictionary<string, string> { ["accName"] = name })).Value.GetProperty("isOk").GetBoolean());
         Assert.True(waited || fixture.Database.Provider != "postgres", "convertTemp answered without waiting for the member's deletion");
+    }
+
+    [Fact]
+    public async Task DeleteVerify_WhileTheMembersDeletionIsUncommitted_IsMinus3_AndIssuesNoDelToken()
+    {
+        // −3 as for any token whose member is deleted; a del_token would name the deleted member.
+        var temp = await PlainApp.CreateTempAsync();
+        Task<ApinodeAnswer> call;
+        bool waited;
+        await using (var deletion = await UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, temp.Id))
+        {
+            call = Task.Run(() => PlainApp.CallAsync("deleteVerify", token: temp.Token));
+            waited = await deletion.WaitUntilBlockingAsync(call);
+            await deletion.CommitAsync();
+        }
+
+        var answer = await call;
+        Assert.Equal((-3, false), (answer.Code, answer.Body.TryGetProperty("value", out _)));
+        Assert.Equal(0, await DbAsync(db => db.Set<StoredVerifyToken>().CountAsync(t => t.Uid == temp.Id)));
+        Assert.True(waited || fixture.Database.Provider != "postgres", "deleteVerify answered without waiting for the member's deletion");
     }
 
     [Theory]

@@ -1,9 +1,12 @@
+using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Pan.Data.Accounts;
 using Pan.Data.Members;
 using Pan.General.Member;
 using Pan.Server.DisplayNames;
 using Pan.Server.Members;
+using Pan.Server.Tokens;
 using Pan.Tests.Infrastructure;
 using Pan.Tests.Members;
 using PhoneSteps = Pan.Tests.PhoneFlows.Phones;
@@ -83,6 +86,25 @@ public abstract partial class PassportBehaviour<TFixture>
         Assert.Equal(V1Phase.Done, done.NextPhase);
         await ExpectDeadAsync(passes);
         await ExpectLiveAsync(await PassesAsync(await phones.AccessTokenAsync(done.NewAuthToken, passes.Qr.Uuid)));
+    }
+
+    [Fact]
+    public async Task APassFetchedJustBeforeItsAccessTokenExpires_EndsWithIt()
+    {
+        // A pass never outlives the access token that fetched it, nor so its auth session, also when that token simply
+        // expires (nothing revoked): the last 30 s of the token give a card and a QR code that live 30 s.
+        var member = await TestMembers.CreateAsync(Server);
+        var access = await TestMembers.AccessTokenAsync(Server, member);
+        var lifetime = Server.Services.GetRequiredService<IOptions<TokenOptions>>().Value.AccessTokenLifetime;
+        Server.Clock.Advance(lifetime - TimeSpan.FromSeconds(30));
+        var passes = await PassesAsync(access);
+
+        Server.Clock.Advance(TimeSpan.FromSeconds(29));
+        await ExpectLiveAsync(passes);
+        Server.Clock.Advance(TimeSpan.FromSeconds(1));
+        await Errors.ExpectAsync(() => Client.GetQRCodeAsync(new GetQRCodeRequest { PanAccessToken = access }).ResponseAsync,
+            StatusCode.Unauthenticated, "GetQRCodeResponse.Error__Failed");
+        await ExpectDeadAsync(passes);
     }
 
     /// <summary>A member imported without a phone (as legacy stores and guests leave them).</summary>
