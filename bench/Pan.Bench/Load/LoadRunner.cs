@@ -14,6 +14,9 @@ public sealed record LoadSample(
     double P99Ms,
     IReadOnlyList<string> ErrorSamples)
 {
+    /// <summary>How far past its nominal end the window stayed open waiting for its first completed call (<see cref="LoadClock"/>).</summary>
+    public double StretchedSeconds { get; init; }
+
     public double CallsPerSecond => Seconds > 0 ? Calls / Seconds : 0;
 
     public double OperationsPerSecond => Seconds > 0 ? Operations / Seconds : 0;
@@ -34,7 +37,7 @@ public static class LoadRunner
         var schedule = ratePerSecond is { } rate ? new Schedule(clock.Start, rate) : null;
         var pool = Enumerable.Range(0, workers).Select(i => new Worker(i, workers, clock)).ToList();
         await Task.WhenAll(pool.Select(w => Task.Run(() => LoopAsync(w, clock, schedule, operation))));
-        return Summarize(pool, duration);
+        return Summarize(pool, clock);
     }
 
     private static async Task LoopAsync(Worker worker, LoadClock clock, Schedule? schedule, Func<Worker, Task> operation)
@@ -62,10 +65,11 @@ public static class LoadRunner
                 return;
             }
 
+            var measured = clock.IsMeasured(start);
             try
             {
                 await operation(worker);
-                if (clock.IsMeasured(start))
+                if (measured)
                 {
                     worker.Operations++;
                 }
@@ -78,7 +82,7 @@ public static class LoadRunner
             // Why: a failed operation of any kind (no code arrived, no token returned) is a counted error; the run goes on.
             catch (Exception ex)
             {
-                if (clock.IsMeasured(start))
+                if (measured)
                 {
                     worker.CountError($"{ex.GetType().Name}: {ex.Message}");
                 }
@@ -86,7 +90,7 @@ public static class LoadRunner
         }
     }
 
-    private static LoadSample Summarize(List<Worker> pool, TimeSpan duration)
+    private static LoadSample Summarize(List<Worker> pool, LoadClock clock)
     {
         var latencies = pool.SelectMany(w => w.Latencies).ToArray();
         Array.Sort(latencies);
@@ -94,11 +98,14 @@ public static class LoadRunner
             latencies.LongLength,
             pool.Sum(w => w.Operations),
             pool.Sum(w => w.Errors),
-            duration.TotalSeconds,
+            clock.MeasuredSeconds,
             Percentile(latencies, 0.50),
             Percentile(latencies, 0.90),
             Percentile(latencies, 0.99),
-            [.. pool.SelectMany(w => w.ErrorSamples).Distinct().Take(5)]);
+            [.. pool.SelectMany(w => w.ErrorSamples).Distinct().Take(5)])
+        {
+            StretchedSeconds = clock.StretchedSeconds,
+        };
     }
 
     private static double Percentile(long[] sorted, double p)

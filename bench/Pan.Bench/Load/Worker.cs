@@ -53,7 +53,7 @@ public sealed class Worker
             var response = await call();
             if (recording)
             {
-                Latencies.Add(Stopwatch.GetTimestamp() - start);
+                Record(start);
             }
 
             return response;
@@ -73,10 +73,11 @@ public sealed class Worker
     public async Task TimeAsync(Func<Task> work)
     {
         var start = Stopwatch.GetTimestamp();
+        var recording = clock.IsMeasured(start);
         await work();
-        if (clock.IsMeasured(start))
+        if (recording)
         {
-            Latencies.Add(Stopwatch.GetTimestamp() - start);
+            Record(start);
         }
     }
 
@@ -84,15 +85,23 @@ public sealed class Worker
     public void Time(Action work)
     {
         var start = Stopwatch.GetTimestamp();
+        var recording = clock.IsMeasured(start);
         work();
-        if (clock.IsMeasured(start))
+        if (recording)
         {
-            Latencies.Add(Stopwatch.GetTimestamp() - start);
+            Record(start);
         }
+    }
+
+    private void Record(long start)
+    {
+        Latencies.Add(Stopwatch.GetTimestamp() - start);
+        clock.CallCompleted();
     }
 
     internal void CountError(string description)
     {
+        clock.CallCompleted();
         Errors++;
         if (ErrorSamples.Count < MaxErrorSamples)
         {

@@ -116,6 +116,7 @@ public sealed class RunContext : IDisposable
             Log.WriteLine($"    error: {error}");
         }
 
+        LogStretch(name, sample);
         return result;
     }
 
@@ -128,7 +129,18 @@ public sealed class RunContext : IDisposable
         var meter = await CpuMeter.StartAsync(this);
         var sample = await LoadRunner.RunAsync(workers, warmup, duration, operation);
         var cpu = await meter.StopAsync(sample.CallsPerSecond);
+        LogStretch("a paired window", sample);
         return new ScaleWindow(sample.CallsPerSecond, cpu.MicrosPerCall, sample.Errors, sample.P50Ms, sample.P99Ms, sample.ErrorSamples);
+    }
+
+    /// <summary>Says when a window had to wait past its end for its first completed call (<see cref="LoadClock"/>).</summary>
+    private void LogStretch(string what, LoadSample sample)
+    {
+        if (sample.StretchedSeconds > 0)
+        {
+            Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"    {what}: no call completed within the window; it stayed open {sample.StretchedSeconds:F2} s longer ({sample.Calls} calls in {sample.Seconds:F2} s)"));
+        }
     }
 
     private async Task<double?> ProbeFloorAsync(FloorKind floor)
