@@ -124,6 +124,25 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.Contains(email, (await PanCli.RunAsync(fixture.Database, "admins", "list")).Output, StringComparison.Ordinal);
     }
 
+    /// <summary>A change of an app's guest settings commits together with its audit line: when the line is refused, the settings stay.</summary>
+    [Fact]
+    public async Task AppsGuestSettings_WhenItsAuditLineIsRefused_KeepsTheSettingsAndExitsWithOne()
+    {
+        var before = await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", "jktalk");
+
+        CliRun run;
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "audit_log", TriggeredWrite.Insert, "NEW.action = 'cli.apps.guest-settings'"))
+        {
+            run = await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", "jktalk", "--activation", "sms", "--locale", "zh-TW");
+        }
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("nothing was changed", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(FailureTriggers.Message, run.Error + run.Output, StringComparison.Ordinal);
+        Assert.Contains("activation=email locale=en", before.Output, StringComparison.Ordinal);
+        Assert.Equal(before.Output, (await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", "jktalk")).Output);
+    }
+
     [Fact]
     public async Task AppsUpdate_ChangesTheHostsAndKeepsTheSecret()
     {
