@@ -432,9 +432,7 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
     public async Task ChangeMemberPassword_WhileThePasswordIsHashed_HoldsNoTransaction_SoOtherWritersGoOn()
     {
         using var gate = new HashGate();
-        await using var node = await PanServer.StartAsync(fixture.Database, fixture.Settings(), fixture.Server.Clock, builder =>
-            builder.Services.AddSingleton(services => new PasswordHasher(
-                gate.Over(services.GetRequiredService<IOptionsMonitor<Argon2Options>>()), services.GetRequiredService<ILogger<PasswordHasher>>())));
+        await using var node = await StartGatedNodeAsync(gate);
         var (admin, token) = await fixture.SignInNewAdminAsync("member-admin");
         var member = await TestMembers.CreateAsync(fixture.Server);
         var accessToken = await TestMembers.AccessTokenAsync(fixture.Server, member);
@@ -472,6 +470,45 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
         var audit = Assert.Single(await fixture.AuditAsync("admin.change-member-password", $"uid:{member.Uid}"));
         Assert.Equal((admin, "ok"), (audit.Actor, audit.Outcome));
     }
+
+    /// <summary>
+    /// The member is deleted while its new password is hashed (before the action's transaction): the transaction finds
+    /// no live member, so the answer is UserNotFound and no hash is left for the deleted member.
+    /// </summary>
+    [Fact]
+    public async Task ChangeMemberPassword_OfAMemberDeletedWhileThePasswordIsHashed_IsUserNotFoundAndWritesNothing()
+    {
+        using var gate = new HashGate();
+        await using var node = await StartGatedNodeAsync(gate);
+        var (admin, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+
+        Task call;
+        gate.Arm();
+        try
+        {
+            call = new AdminService.AdminServiceClient(node.Grpc).ChangeMemberPasswordAsync(
+                new ChangeMemberPasswordRequest { AdminToken = token, Uid = member.Uid, Password = "correct horse battery staple 48" }).ResponseAsync;
+            await gate.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+            await TestMembers.UpdateAsync(fixture.Server, member.Uid, m => m.Deleted = fixture.Server.Clock.GetUtcNow());
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        await Errors.ExpectAsync(() => call, StatusCode.NotFound, "ChangeMemberPasswordResponse.Error.UserNotFound");
+        Assert.Null(await TestMembers.WithDbAsync(fixture.Server, db =>
+            db.Set<Pan.Data.Credentials.MemberCredential>().AsNoTracking().Where(c => c.Uid == member.Uid).Select(c => c.PasswordHash).FirstOrDefaultAsync()));
+        var audit = Assert.Single(await fixture.AuditAsync("admin.change-member-password", $"uid:{member.Uid}"));
+        Assert.Equal((admin, "ChangeMemberPasswordResponse.Error.UserNotFound"), (audit.Actor, audit.Outcome));
+    }
+
+    /// <summary>Another node on the fixture's database whose password hashes wait at <paramref name="gate"/>.</summary>
+    private Task<PanServer> StartGatedNodeAsync(HashGate gate) =>
+        PanServer.StartAsync(fixture.Database, fixture.Settings(), fixture.Server.Clock, builder =>
+            builder.Services.AddSingleton(services => new PasswordHasher(
+                gate.Over(services.GetRequiredService<IOptionsMonitor<Argon2Options>>()), services.GetRequiredService<ILogger<PasswordHasher>>())));
 
     /// <summary>
     /// Support's answer to a member locked out by wrong guesses is a new password: the member must be able to sign in
