@@ -26,9 +26,21 @@ public sealed class AdminActions(PanDbContext db, AdminDirectory admins, AuditLo
     public const string UnknownActor = "unknown";
 
     /// <param name="internalFailure">The RPC's seed code for an internal failure (answered with status INTERNAL).</param>
-    public async Task RunAsync<TEnum>(
+    public Task RunAsync<TEnum>(
         string adminToken, TEnum notAuthorized, TEnum internalFailure, string[] roles, string action, string target, Func<AdminPrincipal, Task> body,
         CancellationToken cancellationToken)
+        where TEnum : struct, System.Enum =>
+        RunAsync(adminToken, notAuthorized, internalFailure, roles, action, target, _ => Task.FromResult(true), (admin, _) => body(admin), cancellationToken);
+
+    /// <summary>
+    /// As above, with a step that runs once the admin and the role are checked but before the transaction opens:
+    /// <paramref name="prepare"/> does the slow work (a password hash) and checks what needs no transaction, and
+    /// <paramref name="body"/> writes its result in the transaction. Why: on SQLite a transaction holds the database's
+    /// one write lock, so work done inside it stalls every other writer. A refusal in either step is audited alike.
+    /// </summary>
+    public async Task RunAsync<TEnum, TPrepared>(
+        string adminToken, TEnum notAuthorized, TEnum internalFailure, string[] roles, string action, string target,
+        Func<AdminPrincipal, Task<TPrepared>> prepare, Func<AdminPrincipal, TPrepared, Task> body, CancellationToken cancellationToken)
         where TEnum : struct, System.Enum
     {
         var admin = await admins.ValidateAsync(adminToken, cancellationToken);
@@ -44,7 +56,8 @@ public sealed class AdminActions(PanDbContext db, AdminDirectory admins, AuditLo
             throw PanError.Of(notAuthorized, StatusCode.PermissionDenied, $"This needs the role {string.Join(" or ", roles)}.");
         }
 
-        await RecordAsync(() => admin.Email, action, target, prepare: null, () => body(admin),
+        var prepared = default(TPrepared)!;
+        await RecordAsync(() => admin.Email, action, target, async () => prepared = await prepare(admin), () => body(admin, prepared),
             () => PanError.Of(internalFailure, StatusCode.Internal, "The change could not be saved; nothing was changed."), cancellationToken);
     }
 

@@ -39,23 +39,33 @@ public sealed class AdminDirectory(PanDbContext db, IOptions<AdminOptions> optio
         return [.. rows.OrderBy(r => r.Email, StringComparer.Ordinal).Select(r => new AdminListing(r.Email, AdminRoles.Split(r.Roles), r.Created))];
     }
 
-    /// <summary>Adds an admin, or sets the roles of one already listed. True when the admin is new.</summary>
+    /// <summary>
+    /// Adds an admin, or sets the roles of one already listed. True when the admin is new. A conditional insert decides
+    /// (INSERT … ON CONFLICT DO NOTHING, the same SQL on SQLite and PostgreSQL): of two adds of one admin at once, one
+    /// adds it and the other, having waited for it, sets the roles, as an add after it does. Why not look first: both
+    /// found the email not listed and the second insert failed on the key (a caught unique violation would also have
+    /// aborted the caller's PostgreSQL transaction).
+    /// </summary>
     public async Task<bool> AddOrUpdateAsync(string email, string roles, CancellationToken cancellationToken)
     {
         var key = Key(email);
-        var row = await db.Set<AdminUser>().SingleOrDefaultAsync(a => a.Email == key, cancellationToken);
-        var added = row is null;
-        if (row is null)
+        var created = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        // Why a second round: an admin removed between the insert that found it and the update is added after all.
+        for (var attempt = 1; attempt <= 2; attempt++)
         {
-            db.Add(new AdminUser { Email = key, Roles = roles, Created = clock.GetUtcNow() });
-        }
-        else
-        {
-            row.Roles = roles;
+            if (await db.Database.ExecuteSqlInterpolatedAsync(
+                    $"INSERT INTO admins (email, roles, created) VALUES ({key}, {roles}, {created}) ON CONFLICT (email) DO NOTHING", cancellationToken) == 1)
+            {
+                return true;
+            }
+
+            if (await db.Set<AdminUser>().Where(a => a.Email == key).ExecuteUpdateAsync(u => u.SetProperty(a => a.Roles, roles), cancellationToken) == 1)
+            {
+                return false;
+            }
         }
 
-        await db.SaveChangesAsync(cancellationToken);
-        return added;
+        throw new DbUpdateConcurrencyException($"The admin {key} was added and removed again meanwhile.");
     }
 
     /// <summary>Removes an admin and ends their sessions (in one transaction, the caller's when one is open). False when the email was not listed.</summary>

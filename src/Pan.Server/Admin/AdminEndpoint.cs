@@ -61,9 +61,11 @@ public sealed class AdminEndpoint : AdminService.AdminServiceBase
     /// </summary>
     public override async Task<ChangeMemberPasswordResponse> ChangeMemberPassword(ChangeMemberPasswordRequest request, ServerCallContext context)
     {
+        var maintenance = Resolve<MemberMaintenance>(context);
         await Resolve<AdminActions>(context).RunAsync(request.AdminToken, PasswordError.NotAuthorized, PasswordError.UpdatePasswordFailed, MemberAdmin,
             "admin.change-member-password", Target(request.Uid),
-            _ => Resolve<MemberMaintenance>(context).ChangePasswordAsync(request.Uid, request.Password, context.CancellationToken),
+            _ => maintenance.PreparePasswordAsync(request.Uid, request.Password, context.CancellationToken),
+            (_, prepared) => maintenance.ChangePasswordAsync(request.Uid, prepared, context.CancellationToken),
             context.CancellationToken);
         return new ChangeMemberPasswordResponse();
     }

@@ -6,9 +6,9 @@ using Pan.Data.Members;
 using Pan.Server.BruteForce;
 using Pan.Server.Credentials;
 using Pan.Server.Data;
+using Pan.Server.Deletion;
 using Pan.Server.Errors;
 using Pan.Server.Members;
-using Pan.Server.Tokens;
 using EmailError = Pan.General.Admin.ChangeMemberEmailResponse.Types.Error.Types.Value;
 using PasswordError = Pan.General.Admin.ChangeMemberPasswordResponse.Types.Error.Types.Value;
 
@@ -16,10 +16,11 @@ namespace Pan.Server.Admin;
 
 /// <summary>
 /// What an admin may do to a member: set a password, change the email, remove the avatar. Runs inside the transaction
-/// of <see cref="AdminActions"/>; every failure is the RPC's seed error.
+/// of <see cref="AdminActions"/>, except a new password's check and hash, which come before it; every failure is the
+/// RPC's seed error.
 /// </summary>
 public sealed class MemberMaintenance(
-    PanDbContext db, PasswordPolicy policy, CredentialStore credentials, TokenService tokens, FailureCounter failures,
+    PanDbContext db, PasswordPolicy policy, CredentialStore credentials, FailureCounter failures,
     Recovery.ResetProofRevoker resetProofs, TimeProvider clock)
 {
     /// <summary>Passwords longer than this (UTF-16 units) are refused before the policy or the hash sees them.</summary>
@@ -28,12 +29,12 @@ public sealed class MemberMaintenance(
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>
-    /// Sets the member's password (CredentialStore, after the PasswordPolicy), ends all the member's sessions
-    /// (TokenService.RevokeMemberAsync) and clears the failure counter (a lock is released, as by a reset), in one
-    /// transaction. ParsePasswordFailed: not valid Unicode text or holds control
-    /// characters; PasswordFormatIncorrect: empty, oversized, or refused by the policy (the reason is in the message).
+    /// Checks the new password and hashes it (CredentialStore.PrepareAsync), outside any transaction: the Argon2id hash
+    /// takes tens of milliseconds, and on SQLite a transaction holds the database's one write lock all that time.
+    /// UserNotFound: no live member; ParsePasswordFailed: not valid Unicode text or holds control characters;
+    /// PasswordFormatIncorrect: empty, oversized, or refused by the PasswordPolicy (the reason is in the message).
     /// </summary>
-    public async Task ChangePasswordAsync(long uid, string password, CancellationToken cancellationToken)
+    public async Task<PreparedCredentials> PreparePasswordAsync(long uid, string password, CancellationToken cancellationToken)
     {
         var member = await FindAsync(uid, PasswordError.UserNotFound, cancellationToken);
         if (!Readable(password))
@@ -50,17 +51,34 @@ public sealed class MemberMaintenance(
             throw PanError.Of(PasswordError.PasswordFormatIncorrect, StatusCode.InvalidArgument, problem, new FieldViolation("password", problem));
         }
 
+        return await credentials.PrepareAsync(password, null, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes the password <see cref="PreparePasswordAsync"/> hashed, in the transaction of <see cref="AdminActions"/>:
+    /// takes the member's row first (<see cref="LiveMembers.LockAsync"/>; a member deleted since is UserNotFound), then
+    /// sets the password, ends all the member's sessions and what the apps were handed for it
+    /// (CredentialStore.EndOtherSessionsAsync with no session kept) and clears the failure counter (a lock is released,
+    /// as by a reset). A concurrent change of the credentials: UpdatePasswordFailed (ABORTED).
+    /// </summary>
+    public async Task ChangePasswordAsync(long uid, PreparedCredentials prepared, CancellationToken cancellationToken)
+    {
+        if (!await LiveMembers.LockAsync(db, uid, cancellationToken))
+        {
+            throw PanError.Of(PasswordError.UserNotFound, StatusCode.NotFound, "No such member.");
+        }
+
         try
         {
-            await credentials.SetPasswordAsync(uid, password, keepSessionId: null, cancellationToken);
+            await credentials.SaveAsync(uid, prepared, cancellationToken);
         }
         catch (DbUpdateConcurrencyException)
         {
             throw PanError.Of(PasswordError.UpdatePasswordFailed, StatusCode.Aborted, "The member changed meanwhile; try again.");
         }
 
-        // Why: an admin reset must end every session, whatever the credential store keeps.
-        await tokens.RevokeMemberAsync(uid, cancellationToken);
+        // Why no session kept: an admin reset must end every session of the member.
+        await credentials.EndOtherSessionsAsync(uid, keepSessionId: null, cancellationToken);
         // Why: support sets a password for a member locked out by wrong guesses; a kept lock (or the kept streak, which
         // one typo turns into a new lock) would refuse the new password like a wrong one (SECURITY 10).
         await failures.ResetAsync(uid, cancellationToken);

@@ -154,15 +154,23 @@ public static class ClientsCommand
     private static async Task<int> AddAsync(CliContext cli, OAuthClientRegistration registration)
     {
         var clients = cli.Services.GetRequiredService<OAuthClients>();
-        if (await clients.FindAsync(registration.ClientId, CancellationToken.None) is not null)
+        // Why one transaction with the line: a registration that committed while its line was refused left a client
+        // nobody could trace, and its secret was never shown.
+        var (added, secret) = await cli.AuditedAsync("cli.clients.add", "client:" + registration.ClientId, async () =>
         {
-            await cli.AuditAsync("cli.clients.add", "client:" + registration.ClientId, "refused: exists");
+            if (await clients.FindAsync(registration.ClientId, CancellationToken.None) is not null)
+            {
+                return ((false, (string?)null), "refused: exists");
+            }
+
+            return ((true, await clients.AddAsync(registration, CancellationToken.None)), "ok");
+        });
+        if (!added)
+        {
             await cli.Error.WriteLineAsync($"{registration.ClientId} is already registered. Remove it first to register it again.");
             return CliHost.Failed;
         }
 
-        var secret = await clients.AddAsync(registration, CancellationToken.None);
-        await cli.AuditAsync("cli.clients.add", "client:" + registration.ClientId, "ok");
         await cli.Output.WriteLineAsync(
             $"Registered {(registration.Confidential ? "confidential" : "public")} client {registration.ClientId} ({registration.Name}); scopes: {string.Join(' ', registration.Scopes)}; consent: {registration.ConsentType}.");
         if (secret is not null)
@@ -188,8 +196,13 @@ public static class ClientsCommand
 
     private static async Task<int> RemoveAsync(CliContext cli, string clientId)
     {
-        var removed = await cli.Services.GetRequiredService<OAuthClients>().RemoveAsync(clientId, CancellationToken.None);
-        await cli.AuditAsync("cli.clients.remove", "client:" + clientId, removed ? "ok" : "refused: unknown");
+        var clients = cli.Services.GetRequiredService<OAuthClients>();
+        // Why one transaction with the line: the removal (with the client's authorizations and tokens) commits only with it.
+        var removed = await cli.AuditedAsync("cli.clients.remove", "client:" + clientId, async () =>
+        {
+            var gone = await clients.RemoveAsync(clientId, CancellationToken.None);
+            return (gone, gone ? "ok" : "refused: unknown");
+        });
         if (!removed)
         {
             await cli.Error.WriteLineAsync($"There is no client {clientId}.");
@@ -202,9 +215,11 @@ public static class ClientsCommand
 
     private static async Task<int> RotateAsync(CliContext cli)
     {
-        var (signing, encryption) = await cli.Services.GetRequiredService<OAuthKeyRing>().RotateAsync(
-            cli.Services.GetRequiredService<PanDbContext>(), CancellationToken.None);
-        await cli.AuditAsync("cli.clients.rotate-keys", "oauth-keys", "ok");
+        var ring = cli.Services.GetRequiredService<OAuthKeyRing>();
+        var db = cli.Services.GetRequiredService<PanDbContext>();
+        // Why one transaction with the line: both new generations and the retirements commit only with it.
+        var (signing, encryption) = await cli.AuditedAsync("cli.clients.rotate-keys", "oauth-keys",
+            async () => (await ring.RotateAsync(db, CancellationToken.None), "ok"));
         await cli.Output.WriteLineAsync(
             $"New OAuth keys: signing generation {signing}, encryption generation {encryption}. Each node uses them from its next start; the previous generation keeps verifying and decrypting.");
         return CliHost.Ok;

@@ -59,14 +59,14 @@ public static class GuestSettingsCommand
             await cli.Services.GetRequiredService<AppAdministration>().EnsureSeededAsync(CancellationToken.None);
             var apps = cli.Services.GetRequiredService<GuestApps>();
             var changing = nameType is not null || activation is not null || locale is not null;
+            // Why one transaction with the line: a change commits only with its audit line.
             var settings = changing
-                ? await apps.SetAsync(appId, nameType, activation, locale, CancellationToken.None)
+                ? await cli.AuditedAsync("cli.apps.guest-settings", "app:" + appId, async () =>
+                {
+                    var set = await apps.SetAsync(appId, nameType, activation, locale, CancellationToken.None);
+                    return (set, $"ok: account-name={set.AccountNameType} activation={set.Activation} locale={set.Locale}");
+                })
                 : await apps.FindAsync(appId, CancellationToken.None);
-            if (changing)
-            {
-                await cli.AuditAsync("cli.apps.guest-settings", "app:" + appId,
-                    $"ok: account-name={settings.AccountNameType} activation={settings.Activation} locale={settings.Locale}");
-            }
 
             await cli.Output.WriteLineAsync($"{appId}: account-name={settings.AccountNameType} activation={settings.Activation} locale={settings.Locale}");
             return CliHost.Ok;

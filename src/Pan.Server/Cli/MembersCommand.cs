@@ -9,6 +9,8 @@ namespace Pan.Server.Cli;
 /// <summary><c>members import</c>: brings legacy members in from a JSON Lines or CSV file (see <see cref="MemberImporter"/>).</summary>
 public static class MembersCommand
 {
+    private const string Action = "cli.members.import";
+
     public const string Usage = """
         Usage: Pan.Server members import <file.jsonl|file.csv> [--batch-size 1000]
         Fields: legacy_id, migration_status (2 = OLD_JKF, 3 = OLD_1128), display_name, username, email,
@@ -55,6 +57,7 @@ public static class MembersCommand
     private static async Task<int> ImportAsync(CliContext cli, string file, int batchSize)
     {
         var importer = cli.Services.GetRequiredService<MemberImporter>();
+        var target = "file:" + Path.GetFileName(file);
         var total = await LegacyFileReader.CountRowsAsync(file, CancellationToken.None);
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(cli.Output) });
         ImportReport? report = null;
@@ -65,7 +68,10 @@ public static class MembersCommand
                 .StartAsync(async progress =>
                 {
                     var task = progress.AddTask($"Importing {Path.GetFileName(file)}", maxValue: Math.Max(total, 1));
-                    report = await importer.ImportAsync(file, batchSize, done => task.Value = done, CancellationToken.None);
+                    // Why each batch's line in its own transaction: a batch commits only with its audit line.
+                    report = await importer.ImportAsync(file, batchSize, done => task.Value = done,
+                        (outcome, _) => cli.AuditAsync(Action, target, outcome),
+                        CancellationToken.None);
                     task.Value = task.MaxValue;
                 });
         }
@@ -74,16 +80,16 @@ public static class MembersCommand
             // Why a message and exit code, not the exception: a refused batch is rolled back whole and the earlier ones
             // are kept, so the operator's next step is to fix the cause and run the same command again. Only the type
             // and SQL state are shown: a database message may quote the row's values (a phone in a unique violation).
-            await cli.AuditAsync("cli.members.import", "file:" + Path.GetFileName(file), "error: " + ex.GetType().Name);
             var state = (ex as DbException ?? ex.InnerException as DbException)?.SqlState;
             await cli.Error.WriteLineAsync(
                 $"members import stopped: the database refused a write ({ex.GetType().Name}{(state is null ? string.Empty : ", SQL state " + state)}). " +
                 "The batch it was in was rolled back; earlier batches are kept. Fix the cause and run the same command again: rows already imported are skipped.");
+            await AuditRunAsync(cli, target, "error: " + ex.GetType().Name);
             return CliHost.Failed;
         }
         catch (Exception ex)
         {
-            await cli.AuditAsync("cli.members.import", "file:" + Path.GetFileName(file), "error: " + ex.GetType().Name);
+            await AuditRunAsync(cli, target, "error: " + ex.GetType().Name);
             throw;
         }
 
@@ -99,8 +105,25 @@ public static class MembersCommand
 
         var summary = string.Create(CultureInfo.InvariantCulture,
             $"read {report.Read}, imported {report.Imported}, already imported {report.AlreadyImported}, bad {report.BadRows.Count}, renamed {report.Renamed.Count}");
-        await cli.AuditAsync("cli.members.import", "file:" + Path.GetFileName(file), "ok: " + summary);
+        await AuditRunAsync(cli, target, "ok: " + summary);
         await cli.Output.WriteLineAsync("Done: " + summary + ".");
         return report.BadRows.Count == 0 ? CliHost.Ok : CliHost.PartlyDone;
+    }
+
+    /// <summary>
+    /// The line of the whole run (its summary, or how it stopped). Why a refusal here is only reported: every batch that
+    /// committed did so with its own line, and a stopped run's batch was rolled back, so this line records no change of
+    /// its own; the database may refuse it for the same reason it refused the batch, and the operator's message comes first.
+    /// </summary>
+    private static async Task AuditRunAsync(CliContext cli, string target, string outcome)
+    {
+        try
+        {
+            await cli.AuditAsync(Action, target, outcome);
+        }
+        catch (Exception ex) when (ex is DbUpdateException or DbException)
+        {
+            await cli.Error.WriteLineAsync($"The audit line of this run could not be written ({ex.GetType().Name}); each imported batch has its own.");
+        }
     }
 }

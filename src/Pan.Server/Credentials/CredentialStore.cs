@@ -78,7 +78,11 @@ public sealed class CredentialStore(
             : new CredentialStatus(row.HasPassword, !string.IsNullOrEmpty(row.Email), row.HasQuestion, !string.IsNullOrEmpty(row.Email) && row.EmailVerified);
     }
 
-    /// <summary>Sets a new password (already checked against the policy) and ends the member's other sessions.</summary>
+    /// <summary>
+    /// Sets a new password (already checked against the policy) and ends the member's other sessions. It hashes first,
+    /// so call it outside any transaction: inside a caller's transaction the hash would hold that transaction (on
+    /// SQLite the write lock) open; such callers use <see cref="PrepareAsync"/> and <see cref="SaveAsync"/>.
+    /// </summary>
     /// <param name="keepSessionId">The caller's auth session, which stays open; null ends every session of the member.</param>
     public async Task SetPasswordAsync(long uid, string password, long? keepSessionId, CancellationToken cancellationToken)
     {

@@ -1,6 +1,8 @@
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Pan.General.Admin;
 using Pan.Server.Credentials;
 using Pan.Tests.Infrastructure;
@@ -420,6 +422,95 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
     }
 
     /// <summary>
+    /// The Argon2id hash of the new password (tens of milliseconds) is made before the action's transaction opens: on
+    /// SQLite a transaction holds the database's one write lock, so a hash inside it stalled every other writer for its
+    /// whole length. Here the hash is held at its start (a gate in the hasher's parameters) while another writer asks for
+    /// what it needs: SQLite's write lock; on PostgreSQL an ACCESS EXCLUSIVE lock on members, which waits for every open
+    /// transaction that has read a member. It must get it at once, and the change then completes.
+    /// </summary>
+    [Fact]
+    public async Task ChangeMemberPassword_WhileThePasswordIsHashed_HoldsNoTransaction_SoOtherWritersGoOn()
+    {
+        using var gate = new HashGate();
+        await using var node = await StartGatedNodeAsync(gate);
+        var (admin, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        var accessToken = await TestMembers.AccessTokenAsync(fixture.Server, member);
+        const string password = "correct horse battery staple 47";
+
+        bool otherWriterWentOn;
+        Task call;
+        gate.Arm();
+        try
+        {
+            call = new AdminService.AdminServiceClient(node.Grpc).ChangeMemberPasswordAsync(
+                new ChangeMemberPasswordRequest { AdminToken = token, Uid = member.Uid, Password = password }).ResponseAsync;
+            await gate.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+            // Why Task.Run: SQLite waits for its write lock on the calling thread, which must not be this test's.
+            var other = Task.Run(() => DatabaseLock.HoldAsync(fixture.Database, "members", "ACCESS EXCLUSIVE"));
+            otherWriterWentOn = await Task.WhenAny(other, Task.Delay(TimeSpan.FromSeconds(3))) == other;
+            if (!otherWriterWentOn)
+            {
+                // Let the hash finish, so the action's transaction ends and the other writer gets through.
+                gate.Release();
+            }
+
+            await (await other).DisposeAsync();
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        await call;
+        Assert.True(otherWriterWentOn, "another writer waited for the admin's transaction while the password was hashed");
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        Assert.Equal(SecretCheck.Ok, await scope.ServiceProvider.GetRequiredService<CredentialStore>().CheckPasswordAsync(member.Uid, password, default));
+        Assert.Null(await scope.ServiceProvider.GetRequiredService<Pan.Server.Tokens.TokenService>().ValidateAccessTokenAsync(accessToken, default));
+        var audit = Assert.Single(await fixture.AuditAsync("admin.change-member-password", $"uid:{member.Uid}"));
+        Assert.Equal((admin, "ok"), (audit.Actor, audit.Outcome));
+    }
+
+    /// <summary>
+    /// The member is deleted while its new password is hashed (before the action's transaction): the transaction finds
+    /// no live member, so the answer is UserNotFound and no hash is left for the deleted member.
+    /// </summary>
+    [Fact]
+    public async Task ChangeMemberPassword_OfAMemberDeletedWhileThePasswordIsHashed_IsUserNotFoundAndWritesNothing()
+    {
+        using var gate = new HashGate();
+        await using var node = await StartGatedNodeAsync(gate);
+        var (admin, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+
+        Task call;
+        gate.Arm();
+        try
+        {
+            call = new AdminService.AdminServiceClient(node.Grpc).ChangeMemberPasswordAsync(
+                new ChangeMemberPasswordRequest { AdminToken = token, Uid = member.Uid, Password = "correct horse battery staple 48" }).ResponseAsync;
+            await gate.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+            await TestMembers.UpdateAsync(fixture.Server, member.Uid, m => m.Deleted = fixture.Server.Clock.GetUtcNow());
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        await Errors.ExpectAsync(() => call, StatusCode.NotFound, "ChangeMemberPasswordResponse.Error.UserNotFound");
+        Assert.Null(await TestMembers.WithDbAsync(fixture.Server, db =>
+            db.Set<Pan.Data.Credentials.MemberCredential>().AsNoTracking().Where(c => c.Uid == member.Uid).Select(c => c.PasswordHash).FirstOrDefaultAsync()));
+        var audit = Assert.Single(await fixture.AuditAsync("admin.change-member-password", $"uid:{member.Uid}"));
+        Assert.Equal((admin, "ChangeMemberPasswordResponse.Error.UserNotFound"), (audit.Actor, audit.Outcome));
+    }
+
+    /// <summary>Another node on the fixture's database whose password hashes wait at <paramref name="gate"/>.</summary>
+    private Task<PanServer> StartGatedNodeAsync(HashGate gate) =>
+        PanServer.StartAsync(fixture.Database, fixture.Settings(), fixture.Server.Clock, builder =>
+            builder.Services.AddSingleton(services => new PasswordHasher(
+                gate.Over(services.GetRequiredService<IOptionsMonitor<Argon2Options>>()), services.GetRequiredService<ILogger<PasswordHasher>>())));
+
+    /// <summary>
     /// Support's answer to a member locked out by wrong guesses is a new password: the member must be able to sign in
     /// with it at once, as after a reset, not be told "wrong password" until the lock runs out (and relocked by one typo).
     /// </summary>
@@ -593,6 +684,52 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
                 StatusCode.Internal, "RemoveMemberAvatarResponse.Error.InternalError");
             Assert.Equal("1005", error.Info().Metadata["code"]);
         }
+    }
+}
+
+/// <summary>
+/// Holds the next password hash of a server at its start: the hasher reads its parameters just before it hashes, and
+/// once armed the first read waits (up to a minute) for <see cref="Release"/>, after signalling <see cref="Reached"/>.
+/// </summary>
+internal sealed class HashGate : IDisposable
+{
+    private readonly TaskCompletionSource reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ManualResetEventSlim released = new();
+    private int armed;
+
+    public Task Reached => reached.Task;
+
+    public void Arm() => Volatile.Write(ref armed, 1);
+
+    public void Release() => released.Set();
+
+    public IOptionsMonitor<Argon2Options> Over(IOptionsMonitor<Argon2Options> inner) => new Monitor(this, inner);
+
+    public void Dispose() => released.Dispose();
+
+    private void Pass()
+    {
+        if (Interlocked.Exchange(ref armed, 0) == 1)
+        {
+            reached.TrySetResult();
+            released.Wait(TimeSpan.FromMinutes(1));
+        }
+    }
+
+    private sealed class Monitor(HashGate gate, IOptionsMonitor<Argon2Options> inner) : IOptionsMonitor<Argon2Options>
+    {
+        public Argon2Options CurrentValue
+        {
+            get
+            {
+                gate.Pass();
+                return inner.CurrentValue;
+            }
+        }
+
+        public Argon2Options Get(string? name) => inner.Get(name);
+
+        public IDisposable? OnChange(Action<Argon2Options, string?> listener) => inner.OnChange(listener);
     }
 }
 

@@ -147,6 +147,64 @@ public abstract class MemberImportBehaviour<TFixture>(TFixture fixture, ITestOut
         Assert.Equal(Pan.Server.Credentials.SecretCheck.Ok, await store.CheckPasswordAsync(members.Single(m => m.DisplayName == "X" + tag).Uid, "discuz password", default));
     }
 
+    /// <summary>
+    /// Each batch commits with its own audit line (<c>cli.members.import</c> on <c>file:&lt;name&gt;</c>, "ok: batch:
+    /// imported N, lines A-B"): when the database refuses the line of the second batch, that batch is rolled back whole,
+    /// the first stays with its line, and the command exits 1; running it again imports the rest.
+    /// </summary>
+    [Fact]
+    public async Task Import_WhenABatchsAuditLineIsRefused_RollsThatBatchBack_KeepsTheEarlierOne_AndExitsWithOne()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var name = $"audited{tag}.jsonl";
+        using var files = new ImportFiles();
+        var file = files.Write(name, Enumerable.Range(1, 4).Select(i => $$"""{"legacy_id":"au{{tag}}{{i}}","migration_status":2,"display_name":"W{{tag}}{{i}}"}"""));
+
+        CliRun run;
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "audit_log", TriggeredWrite.Insert,
+            "NEW.action = 'cli.members.import' AND NEW.outcome LIKE '%lines 3-4'"))
+        {
+            run = await PanCli.RunAsync(fixture.Database, "members", "import", file, "--batch-size", "2");
+        }
+
+        var afterRun = await ImportedNamesAsync(tag);
+        var linesAfterRun = (await fixture.AuditAsync("cli.members.import", "file:" + name)).Select(e => e.Outcome).ToList();
+        var rerun = await PanCli.RunAsync(fixture.Database, "members", "import", file, "--batch-size", "2");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("members import stopped", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(FailureTriggers.Message, run.Error + run.Output, StringComparison.Ordinal);
+        Assert.Equal([$"W{tag}1", $"W{tag}2"], afterRun);
+        Assert.Equal(2, linesAfterRun.Count);
+        Assert.Equal("ok: batch: imported 2, lines 1-2", linesAfterRun[0]);
+        Assert.StartsWith("error: ", linesAfterRun[1], StringComparison.Ordinal);
+        Assert.Equal(0, rerun.ExitCode);
+        Assert.Contains("read 4, imported 2, already imported 2, bad 0", rerun.Output, StringComparison.Ordinal);
+        Assert.Equal([$"W{tag}1", $"W{tag}2", $"W{tag}3", $"W{tag}4"], await ImportedNamesAsync(tag));
+        Assert.Equal(["ok: batch: imported 2, lines 3-4", "ok: read 4, imported 2, already imported 2, bad 0, renamed 0"],
+            (await fixture.AuditAsync("cli.members.import", "file:" + name)).Skip(2).Select(e => e.Outcome));
+    }
+
+    /// <summary>When no import line can be written at all, the first batch rolls back and the command still exits 1 saying so.</summary>
+    [Fact]
+    public async Task Import_WhenNoAuditLineCanBeWritten_ImportsNothingAndExitsWithOne()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        using var files = new ImportFiles();
+        var file = files.Write($"unaudited{tag}.jsonl", Enumerable.Range(1, 2).Select(i => $$"""{"legacy_id":"na{{tag}}{{i}}","migration_status":2,"display_name":"N{{tag}}{{i}}"}"""));
+
+        CliRun run;
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "audit_log", TriggeredWrite.Insert, "NEW.action = 'cli.members.import'"))
+        {
+            run = await PanCli.RunAsync(fixture.Database, "members", "import", file);
+        }
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("members import stopped", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(FailureTriggers.Message, run.Error + run.Output, StringComparison.Ordinal);
+        Assert.Empty(await ImportedNamesAsync(tag));
+    }
+
     [Fact]
     public async Task Import_OfManyGeneratedRows_IsFastAndARerunChangesNothing()
     {
@@ -181,6 +239,9 @@ public abstract class MemberImportBehaviour<TFixture>(TFixture fixture, ITestOut
         await using var db = new PanDbContext(options.Options);
         return (await db.Members.CountAsync(), await db.Accounts.CountAsync(), await db.Set<ImportMapEntry>().CountAsync());
     }
+
+    private async Task<List<string>> ImportedNamesAsync(string tag) =>
+        [.. (await ImportedAsync()).Select(m => m.DisplayName ?? string.Empty).Where(n => n.Contains(tag, StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
 
     private Task<int> CountAsync(Func<PanDbContext, Task<int>> query) => TestMembers.WithDbAsync(fixture.Server, query);
 

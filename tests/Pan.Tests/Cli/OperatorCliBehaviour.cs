@@ -124,6 +124,25 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.Contains(email, (await PanCli.RunAsync(fixture.Database, "admins", "list")).Output, StringComparison.Ordinal);
     }
 
+    /// <summary>A change of an app's guest settings commits together with its audit line: when the line is refused, the settings stay.</summary>
+    [Fact]
+    public async Task AppsGuestSettings_WhenItsAuditLineIsRefused_KeepsTheSettingsAndExitsWithOne()
+    {
+        var before = await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", "jktalk");
+
+        CliRun run;
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "audit_log", TriggeredWrite.Insert, "NEW.action = 'cli.apps.guest-settings'"))
+        {
+            run = await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", "jktalk", "--activation", "sms", "--locale", "zh-TW");
+        }
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("nothing was changed", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(FailureTriggers.Message, run.Error + run.Output, StringComparison.Ordinal);
+        Assert.Contains("activation=email locale=en", before.Output, StringComparison.Ordinal);
+        Assert.Equal(before.Output, (await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", "jktalk")).Output);
+    }
+
     [Fact]
     public async Task AppsUpdate_ChangesTheHostsAndKeepsTheSecret()
     {
@@ -177,6 +196,42 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.False(check.IsValid);
         var audit = await TestMembers.WithDbAsync(fixture.Server, db => db.Set<AuditEntry>().AsNoTracking().Where(e => e.Target == "admin:" + key).OrderBy(e => e.Id).ToListAsync());
         Assert.Equal(["cli.admins.add", "cli.admins.add", "cli.admins.remove", "cli.admins.remove"], audit.Select(e => e.Action));
+    }
+
+    /// <summary>
+    /// Two operators add one admin at the same moment: both find the email not listed before either writes (held here at
+    /// the write by a lock on the allow-list). As when they run one after the other (the second sets the roles:
+    /// "Updated"), one adds the admin and the other sets its roles; neither is told the database refused a write.
+    /// </summary>
+    [Fact]
+    public async Task AdminsAdd_TwoAtOnceForOneAdmin_OneAddsAndTheOtherSetsTheRoles_AsOneAfterTheOther()
+    {
+        var email = $"race{Guid.NewGuid():N}@example.com";
+        CliRun[] runs;
+        await using (var hold = await DatabaseLock.HoldAsync(fixture.Database, "admins"))
+        {
+            // Why Task.Run: SQLite waits for its write lock on the calling thread, which must not be this test's.
+            var both = Task.WhenAll(
+                Task.Run(() => PanCli.RunAsync(fixture.Database, "admins", "add", email, "--roles", "support")),
+                Task.Run(() => PanCli.RunAsync(fixture.Database, "admins", "add", email, "--roles", "member-admin")));
+            if (!await LockWaits.UntilAsync(fixture.Database, 2, both))
+            {
+                // SQLite shows no waiting statement: give both commands time to reach their write (within the busy timeout).
+                await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(2.5)));
+            }
+
+            await hold.CommitAsync();
+            runs = await both;
+        }
+
+        Assert.All(runs, r => Assert.True(r.ExitCode == 0, r.Error));
+        Assert.Single(runs, r => r.Output.StartsWith("Added " + email, StringComparison.Ordinal));
+        var later = Assert.Single(runs, r => r.Output.StartsWith("Updated " + email, StringComparison.Ordinal));
+        var roles = later == runs[0] ? "support" : "member-admin";
+        Assert.Contains((await PanCli.RunAsync(fixture.Database, "admins", "list")).Output.Split('\n'),
+            l => l.StartsWith(email, StringComparison.Ordinal) && l.Contains(" " + roles + " ", StringComparison.Ordinal));
+        var audit = await TestMembers.WithDbAsync(fixture.Server, db => db.Set<AuditEntry>().AsNoTracking().Where(e => e.Target == "admin:" + email).OrderBy(e => e.Id).ToListAsync());
+        Assert.Equal(["ok: added with " + (roles == "support" ? "member-admin" : "support"), "ok: roles set to " + roles], audit.Select(e => e.Outcome));
     }
 
     [Fact]

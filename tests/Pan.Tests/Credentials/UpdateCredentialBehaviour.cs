@@ -247,7 +247,7 @@ public abstract class UpdateCredentialBehaviour<TFixture>(TFixture fixture) : IC
 
         await using (var deletion = await UncommittedDeletion.StartAsync(Server, fixture.Database, withPassword.Uid))
         {
-            // What the admin's ChangeMemberPassword runs once it found the member.
+            // A password write that found the member and hashed before the deletion began.
             var write = Task.Run(() => UseAsync<CredentialStore>(Server, s => s.SetPasswordAsync(withPassword.Uid, OtherPassword, null, default)));
             Assert.True(await deletion.WaitUntilBlockingAsync(write) || fixture.Database.Provider != "postgres");
             await deletion.CommitAsync();

@@ -6,7 +6,8 @@ namespace Pan.Tests.Infrastructure;
 
 /// <summary>
 /// A connection of the test's own inside a transaction that holds what a server's write needs: SQLite's write lock
-/// (<c>BEGIN IMMEDIATE</c>), or on PostgreSQL an EXCLUSIVE lock on <c>table</c> (reads go through, writes wait).
+/// (<c>BEGIN IMMEDIATE</c>), or on PostgreSQL a lock on <c>table</c>, EXCLUSIVE unless told (reads go through, writes
+/// wait; ACCESS EXCLUSIVE also waits for, and then holds off, every transaction that read the table).
 /// Disposing it without <see cref="CommitAsync"/> rolls back.
 /// </summary>
 /// <remarks>
@@ -20,14 +21,14 @@ public sealed class DatabaseLock : IAsyncDisposable
 
     private DatabaseLock(DbConnection connection) => this.connection = connection;
 
-    public static async Task<DatabaseLock> HoldAsync(ITestDatabase database, string table)
+    public static async Task<DatabaseLock> HoldAsync(ITestDatabase database, string table, string postgresMode = "EXCLUSIVE")
     {
         DbConnection connection = database.Provider == "postgres"
             ? new NpgsqlConnection(database.ConnectionString)
             : new SqliteConnection(database.ConnectionString);
         await connection.OpenAsync();
         await using var begin = connection.CreateCommand();
-        begin.CommandText = database.Provider == "postgres" ? $"BEGIN; LOCK TABLE {table} IN EXCLUSIVE MODE" : "BEGIN IMMEDIATE";
+        begin.CommandText = database.Provider == "postgres" ? $"BEGIN; LOCK TABLE {table} IN {postgresMode} MODE" : "BEGIN IMMEDIATE";
         await begin.ExecuteNonQueryAsync();
         return new DatabaseLock(connection);
     }

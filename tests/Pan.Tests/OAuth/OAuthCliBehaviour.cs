@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using Pan.Oauth;
 using Pan.Tests.Infrastructure;
 using static Pan.Tests.OAuth.OAuthTestClient;
@@ -47,6 +48,58 @@ public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixt
         var ex = await Assert.ThrowsAsync<Grpc.Core.RpcException>(
             () => new ConsentProcess.ConsentProcessClient(fixture.Server.Grpc).DoAsync(Request(who, "temp-app", "https://temp.example.test/cb", "openid", Pkce.Create())).ResponseAsync);
         Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, ex.StatusCode);
+    }
+
+    // A client registration, removal or key rotation commits together with its audit line: when the database refuses
+    // the line, nothing of the change stays and the command exits 1 saying so.
+
+    [Fact]
+    public async Task ClientsAdd_WhenItsAuditLineIsRefused_RegistersNothingAndExitsWithOne()
+    {
+        CliRun run;
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "audit_log", TriggeredWrite.Insert, "NEW.action = 'cli.clients.add'"))
+        {
+            run = await PanCli.RunAsync(fixture.Database, "clients", "add", "unaudited-app", "--name", "Unaudited", "--redirect-uri", "https://unaudited.example.test/cb",
+                "--scope", "openid", "--type", "confidential");
+        }
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("nothing was changed", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(FailureTriggers.Message, run.Error + run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", run.Output, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("unaudited-app", (await PanCli.RunAsync(fixture.Database, "clients", "list")).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ClientsRemove_WhenItsAuditLineIsRefused_KeepsTheClientAndExitsWithOne()
+    {
+        Assert.Equal(0, (await PanCli.RunAsync(fixture.Database, "clients", "add", "kept-app", "--name", "Kept", "--redirect-uri", "https://kept.example.test/cb", "--scope", "openid")).ExitCode);
+
+        CliRun run;
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "audit_log", TriggeredWrite.Insert, "NEW.action = 'cli.clients.remove'"))
+        {
+            run = await PanCli.RunAsync(fixture.Database, "clients", "remove", "kept-app");
+        }
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("nothing was changed", run.Error, StringComparison.Ordinal);
+        Assert.Contains("kept-app", (await PanCli.RunAsync(fixture.Database, "clients", "list")).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ClientsRotateKeys_WhenItsAuditLineIsRefused_AddsNoKeyAndExitsWithOne()
+    {
+        var before = await KeyRowsAsync();
+
+        CliRun run;
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "audit_log", TriggeredWrite.Insert, "NEW.action = 'cli.clients.rotate-keys'"))
+        {
+            run = await PanCli.RunAsync(fixture.Database, "clients", "rotate-keys");
+        }
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("nothing was changed", run.Error, StringComparison.Ordinal);
+        Assert.Equal(before, await KeyRowsAsync());
     }
 
     [Fact]
@@ -108,6 +161,11 @@ public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal("https://id.example.test/", discovery.GetProperty("issuer").GetString());
         Assert.StartsWith("https://", discovery.GetProperty("token_endpoint").GetString(), StringComparison.Ordinal);
     }
+
+    /// <summary>The provider's key rows (kind, generation, retired or not), in order.</summary>
+    private Task<List<string>> KeyRowsAsync() => Pan.Tests.Members.TestMembers.WithDbAsync(fixture.Server, async db =>
+        (await db.Set<Pan.Data.OAuth.OAuthKey>().AsNoTracking().ToListAsync())
+            .Select(k => $"{k.Kind}:{k.Generation}:{k.Retired is null}").Order(StringComparer.Ordinal).ToList());
 
     private static async Task<List<string>> KeyIdsAsync(PanServer server)
     {

@@ -263,8 +263,12 @@ public abstract partial class PassportBehaviour<TFixture>(TFixture fixture) : IC
 
         await using (var scope = Server.Services.CreateAsyncScope())
         {
-            await scope.ServiceProvider.GetRequiredService<Pan.Server.Admin.MemberMaintenance>()
-                .ChangePasswordAsync(member.Uid, Pan.Tests.Credentials.TestCredentials.OtherPassword, default);
+            // As AdminActions runs it: the hash first, then the change in a transaction.
+            var maintenance = scope.ServiceProvider.GetRequiredService<Pan.Server.Admin.MemberMaintenance>();
+            var prepared = await maintenance.PreparePasswordAsync(member.Uid, Pan.Tests.Credentials.TestCredentials.OtherPassword, default);
+            await using var transaction = await scope.ServiceProvider.GetRequiredService<Pan.Data.PanDbContext>().Database.BeginTransactionAsync();
+            await maintenance.ChangePasswordAsync(member.Uid, prepared, default);
+            await transaction.CommitAsync();
         }
 
         await ExpectDeadAsync(passes);

@@ -13,7 +13,8 @@ public sealed record PlannedMember(LegacyMember Row, string DisplayName, string 
 /// <summary>
 /// Writes one planned import batch in one transaction: takes the batch's account ids and member uids up front, so
 /// every row is complete (hash_uid, default member) before it is written; then multi-row INSERTs of the accounts, the
-/// members and the import map, the version bump of existing accounts the batch joined, and the password hashes.
+/// members and the import map, the version bump of existing accounts the batch joined, the password hashes, and last
+/// the batch's audit line (<see cref="AuditOutcome"/>), so a batch commits only with its line.
 /// </summary>
 /// <remarks>
 /// Why not EF's SaveChanges: it tracks every entity and sends one statement per row (plus a second round of updates for
@@ -22,7 +23,12 @@ public sealed record PlannedMember(LegacyMember Row, string DisplayName, string 
 /// </remarks>
 public sealed class ImportBatchWriter(PanDbContext db, HashUids hashUids, ILegacyPasswordWriter passwords, TimeProvider clock)
 {
-    public async Task WriteAsync(IReadOnlyList<PlannedMember> batch, CancellationToken cancellationToken)
+    /// <summary>The outcome of a written batch's audit line: how many members it imported and the file lines they came from.</summary>
+    public static string AuditOutcome(IReadOnlyList<PlannedMember> batch) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"ok: batch: imported {batch.Count}, lines {batch.Min(p => p.Row.Line)}-{batch.Max(p => p.Row.Line)}");
+
+    /// <param name="writeAuditLine">Writes the batch's audit line (given its outcome) in the batch's transaction.</param>
+    public async Task WriteAsync(IReadOnlyList<PlannedMember> batch, Func<string, CancellationToken, Task> writeAuditLine, CancellationToken cancellationToken)
     {
         if (batch.Count == 0)
         {
@@ -112,6 +118,7 @@ public sealed class ImportBatchWriter(PanDbContext db, HashUids hashUids, ILegac
             await passwords.WriteAsync(hashes, cancellationToken);
         }
 
+        await writeAuditLine(AuditOutcome(batch), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 }

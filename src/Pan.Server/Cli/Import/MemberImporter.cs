@@ -18,7 +18,7 @@ namespace Pan.Server.Cli.Import;
 /// joining an existing account of that phone if there is one; members without a phone get an account of their own
 /// with no phone. A taken display name is suffixed ("name_2", "name_3", …, cut to fit 20 characters) and reported.</item>
 /// <item>Fast: the keys to check against are loaded once, so no row costs a lookup; rows are written in batches of
-/// <c>--batch-size</c> (default 1000), one transaction each (<see cref="ImportBatchWriter"/>). Should a batch hit a
+/// <c>--batch-size</c> (default 1000), one transaction each, with the batch's audit line (<see cref="ImportBatchWriter"/>). Should a batch hit a
 /// unique index (a member registered meanwhile), the keys are reloaded and the batch is planned and written once more;
 /// rows that still collide are reported.</item>
 /// </list>
@@ -30,7 +30,9 @@ public sealed class MemberImporter(
     private const int MaxSuffix = 9999;
 
     /// <param name="progress">Called after each batch with the number of rows handled so far.</param>
-    public async Task<ImportReport> ImportAsync(string path, int batchSize, Action<int>? progress, CancellationToken cancellationToken)
+    /// <param name="writeAuditLine">Writes a batch's audit line (given its outcome) in the batch's transaction.</param>
+    public async Task<ImportReport> ImportAsync(
+        string path, int batchSize, Action<int>? progress, Func<string, CancellationToken, Task> writeAuditLine, CancellationToken cancellationToken)
     {
         var report = new ImportReport();
         var keys = await ImportKeys.LoadAsync(db, cancellationToken);
@@ -51,13 +53,13 @@ public sealed class MemberImporter(
 
             if (chunk.Count >= batchSize)
             {
-                keys = await FlushAsync(chunk, keys, seen, report, cancellationToken);
+                keys = await FlushAsync(chunk, keys, seen, report, writeAuditLine, cancellationToken);
                 chunk.Clear();
                 progress?.Invoke(report.Read);
             }
         }
 
-        await FlushAsync(chunk, keys, seen, report, cancellationToken);
+        await FlushAsync(chunk, keys, seen, report, writeAuditLine, cancellationToken);
         progress?.Invoke(report.Read);
         report.BadRows.Sort((a, b) => a.Line.CompareTo(b.Line));
         logger.LogInformation("Import of {File}: {Read} row(s), {Imported} imported, {Already} already imported, {Bad} bad, {Renamed} renamed",
@@ -66,14 +68,16 @@ public sealed class MemberImporter(
     }
 
     /// <summary>Plans and writes one batch; returns the keys to go on with (reloaded after a collision).</summary>
-    private async Task<ImportKeys> FlushAsync(List<LegacyMember> rows, ImportKeys keys, Dictionary<(string, string), int> seen, ImportReport report, CancellationToken cancellationToken)
+    private async Task<ImportKeys> FlushAsync(
+        List<LegacyMember> rows, ImportKeys keys, Dictionary<(string, string), int> seen, ImportReport report, Func<string, CancellationToken, Task> writeAuditLine,
+        CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             var plan = Plan(rows, keys, seen);
             try
             {
-                await writer.WriteAsync(plan.Members, cancellationToken);
+                await writer.WriteAsync(plan.Members, writeAuditLine, cancellationToken);
             }
             catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out var what))
             {
