@@ -10,8 +10,9 @@ namespace Pan.Server.OAuth;
 
 /// <summary>
 /// Where a grant (an authorization and every token issued under it) ends besides what OpenIddict ends itself: a refresh
-/// token revoked at /connect/revoke, and an authorization code that lost a race with its own replay. Both run inside the
-/// request's database transaction (<see cref="TokenTransaction"/>).
+/// token revoked at /connect/revoke, an authorization code that lost a race with its own replay, and a refresh that lost
+/// a race with its refresh token's revocation. All run inside the request's database transaction
+/// (<see cref="TokenTransaction"/>).
 /// </summary>
 public static class OAuthGrantRevocation
 {
@@ -107,6 +108,53 @@ public static class OAuthGrantRevocation
             }
 
             context.Reject(OpenIddictConstants.Errors.InvalidGrant, "The specified authorization code has already been redeemed.");
+        }
+    }
+
+    /// <summary>
+    /// The refresh grant: Pan redeems the refresh token's entry itself, just before OpenIddict would, and refuses the
+    /// grant (<c>invalid_grant</c>) when the redemption fails and the entry was not redeemed by another refresh: the
+    /// token was revoked (<c>/connect/revoke</c>, "my apps", a password change) after this request read it as valid. Why:
+    /// OpenIddict ignores a failed redemption of a refresh token (so that parallel refreshes within
+    /// <c>Pan:OAuth:RefreshTokenReuseLeewaySeconds</c> pass) and issued new tokens from a refresh token whose revocation
+    /// had already answered OK — with the grant revoked too, still an access token that an API checking it offline takes;
+    /// under a shared remembered consent, a working access and refresh token.
+    /// </summary>
+    /// <remarks>
+    /// On PostgreSQL the redemption waits for a revocation holding the entry's row and then fails on its new concurrency
+    /// token; SQLite runs grant requests one at a time (<see cref="TokenTransaction"/>), so there the refresh finds the
+    /// token revoked and OpenIddict refuses it itself. An entry another refresh redeemed (committed) meanwhile is left to
+    /// OpenIddict as before: that is two refreshes of one token at once, not a revocation.
+    /// </remarks>
+    public sealed class RefreshTokenRedemption(IOpenIddictTokenManager tokens, PanDbContext db) : IOpenIddictServerHandler<ProcessSignInContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+            OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessSignInContext>()
+                .AddFilter<OpenIddictServerHandlerFilters.RequireDegradedModeDisabled>()
+                .UseScopedHandler<RefreshTokenRedemption>()
+                .SetOrder(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order - 400)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public async ValueTask HandleAsync(ProcessSignInContext context)
+        {
+            if (context.EndpointType != OpenIddictServerEndpointType.Token || !context.Request.IsRefreshTokenGrantType()
+                || context.Options.DisableRollingRefreshTokens
+                || context.Transaction.GetProperty<ProcessAuthenticationContext>(typeof(ProcessAuthenticationContext).FullName!) is not { } authentication
+                || authentication.RefreshTokenPrincipal is not { } refresh
+                || refresh.GetTokenId() is not { Length: > 0 } tokenId
+                || await tokens.FindByIdAsync(tokenId, context.CancellationToken) is not { } entry
+                || await tokens.TryRedeemAsync(entry, context.CancellationToken))
+            {
+                return;
+            }
+
+            var redeemed = await db.Set<OpenIddictEntityFrameworkCoreToken>().AsNoTracking()
+                .AnyAsync(t => t.Id == tokenId && t.Status == Statuses.Redeemed, context.CancellationToken);
+            if (!redeemed)
+            {
+                context.Reject(OpenIddictConstants.Errors.InvalidGrant, "The specified refresh token is no longer valid.");
+            }
         }
     }
 

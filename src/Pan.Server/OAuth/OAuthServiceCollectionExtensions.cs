@@ -58,6 +58,7 @@ public static class OAuthServiceCollectionExtensions
                 o.AddEventHandler(OAuthGenerations.IntrospectionCheck.Descriptor);
                 o.AddEventHandler(OAuthGrantRevocation.RefreshTokenRevocation.Descriptor);
                 o.AddEventHandler(OAuthGrantRevocation.CodeRedemption.Descriptor);
+                o.AddEventHandler(OAuthGrantRevocation.RefreshTokenRedemption.Descriptor);
                 o.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()

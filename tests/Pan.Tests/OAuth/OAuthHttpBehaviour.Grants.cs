@@ -151,6 +151,57 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
     }
 
+    [Theory]
+    [InlineData("own grant")]
+    [InlineData("shared remembered consent")]
+    public async Task Revoke_RacingARefreshOfTheSameRefreshToken_LeavesNothingIssuedFromItWorking(string grant)
+    {
+        // The app signs the member out on a device (revokes its refresh token) while a refresh of that same token is under
+        // way (another tab, a background job). Once the revocation answered OK, nothing issued from that refresh token may
+        // work: the refresh is refused. On PostgreSQL a row lock on the refresh token's entry holds both after they read
+        // it (still valid); the revocation waits first, so it revokes and commits before the refresh redeems the entry.
+        // SQLite runs grant requests one at a time, so there the refresh comes after the revocation. The shared grant
+        // (a chain issued when codes shared the remembered consent) is not ended by the revocation, only the token.
+        var who = await SignInAsync(fixture.Server);
+        var tokens = await WebTokensAsync(who);
+        if (grant == "shared remembered consent")
+        {
+            await ShareAsync(who, null);
+        }
+
+        var revoke = new Dictionary<string, string>
+        {
+            ["token"] = tokens.GetProperty("refresh_token").GetString()!, ["token_type_hint"] = "refresh_token",
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
+        };
+        Task<(HttpStatusCode Status, JsonElement Json)> revoking, refreshing;
+        if (fixture.Database.Provider == "postgres")
+        {
+            await using var held = await DatabaseLock.HoldRowsAsync(fixture.Database, "oauth_tokens", $"\"Id\" = '{await RefreshTokenEntryAsync(who)}'");
+            revoking = Task.Run(() => PostFormAsync(fixture.Server, "/connect/revoke", revoke));
+            Assert.True(await LockWaits.UntilAsync(fixture.Database, 1, revoking), "the revocation did not wait for the refresh token's row");
+            refreshing = Task.Run(() => RefreshAsync(tokens));
+            Assert.True(await LockWaits.UntilAsync(fixture.Database, 2, refreshing), "the refresh did not wait for the refresh token's row");
+            await held.CommitAsync();
+        }
+        else
+        {
+            revoking = Task.FromResult(await PostFormAsync(fixture.Server, "/connect/revoke", revoke));
+            refreshing = Task.FromResult(await RefreshAsync(tokens));
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await revoking).Status);
+        var (status, json) = await refreshing;
+        if (status == HttpStatusCode.OK)
+        {
+            Assert.False(await IsActiveAsync(json.GetProperty("access_token").GetString()!), "an access token issued from the revoked refresh token is active");
+            Assert.Equal(HttpStatusCode.BadRequest, (await RefreshAsync(json)).Status);
+            Assert.Fail("the refresh issued tokens (an access token an API checking offline takes) from a revoked refresh token");
+        }
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
+    }
+
     [Fact]
     public async Task AccessTokens_AreAudienceRestrictedToTheirClient_AlsoAfterARefresh_AndOnlyItMayIntrospectThem()
     {
@@ -238,6 +289,15 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         await db.Set<OpenIddictEntityFrameworkCoreToken>().Where(t => t.Authorization!.Id == grant)
             .ExecuteUpdateAsync(u => u.SetProperty(t => EF.Property<string>(t, "AuthorizationId"), consent));
         return consent;
+    }
+
+    /// <summary>The id of the entry of <paramref name="who"/>'s one valid refresh token.</summary>
+    private async Task<string> RefreshTokenEntryAsync(SignedIn who)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var subject = who.Member.ObjectId.ToString("D");
+        return (await scope.ServiceProvider.GetRequiredService<PanDbContext>().Set<OpenIddictEntityFrameworkCoreToken>()
+            .Where(t => t.Subject == subject && t.Type == OpenIddict.Abstractions.OpenIddictConstants.TokenTypeIdentifiers.RefreshToken && t.Status == OpenIddict.Abstractions.OpenIddictConstants.Statuses.Valid).Select(t => t.Id).SingleAsync())!;
     }
 
     /// <summary>Whether the web app's next authorization request for <paramref name="who"/> would show the consent screen.</summary>
