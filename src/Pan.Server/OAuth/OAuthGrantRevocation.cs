@@ -10,8 +10,8 @@ namespace Pan.Server.OAuth;
 
 /// <summary>
 /// Where a grant (an authorization and every token issued under it) ends besides what OpenIddict ends itself: a refresh
-/// token revoked at /connect/revoke, an authorization code that lost a race with its own replay, and a refresh that lost
-/// a race with its refresh token's revocation. All run inside the request's database transaction
+/// token revoked at /connect/revoke (also while a refresh of it runs), an authorization code that lost a race with its own
+/// replay, and a refresh that lost a race with its refresh token's revocation. All run inside the request's database transaction
 /// (<see cref="TokenTransaction"/>).
 /// </summary>
 public static class OAuthGrantRevocation
@@ -55,6 +55,43 @@ public static class OAuthGrantRevocation
             await db.Set<OpenIddictEntityFrameworkCoreAuthorization>()
                 .Where(a => a.Id == authorizationId && a.Type == AuthorizationTypes.AdHoc && a.Status == Statuses.Valid)
                 .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, Statuses.Revoked).SetProperty(a => a.ConcurrencyToken, Guid.NewGuid().ToString()), context.CancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// /connect/revoke with a refresh token, before OpenIddict revokes it: takes the entry's row lock and reads the entry
+    /// again. Why: a refresh of the same token that redeemed it after this request read it (valid) made OpenIddict's
+    /// revocation fail on the entry's new concurrency token, and it answered <c>unsupported_token_type</c> ("this token
+    /// cannot be revoked") while the refresh's new tokens — of the very grant the app asked to end — stayed valid. With
+    /// the lock the revocation waits for that refresh to commit and then revokes the redeemed entry, and
+    /// <see cref="RefreshTokenRevocation"/> ends the grant with the refresh's new tokens, as when the revocation comes
+    /// after the refresh. A refresh that comes after the lock is refused (<see cref="RefreshTokenRedemption"/>).
+    /// </summary>
+    public sealed class RefreshTokenRevocationLock(IOpenIddictTokenManager tokens, PanDbContext db) : IOpenIddictServerHandler<HandleRevocationRequestContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+            OpenIddictServerHandlerDescriptor.CreateBuilder<HandleRevocationRequestContext>()
+                .AddFilter<OpenIddictServerHandlerFilters.RequireDegradedModeDisabled>()
+                .UseScopedHandler<RefreshTokenRevocationLock>()
+                .SetOrder(OpenIddictServerHandlers.Revocation.RevokeToken.Descriptor.Order - 500)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public async ValueTask HandleAsync(HandleRevocationRequestContext context)
+        {
+            if (context.GenericTokenPrincipal is not { } principal
+                || principal.GetTokenType() != TokenTypeIdentifiers.RefreshToken
+                || principal.GetTokenId() is not { Length: > 0 } tokenId
+                || await tokens.FindByIdAsync(tokenId, context.CancellationToken) is not OpenIddictEntityFrameworkCoreToken entry)
+            {
+                return;
+            }
+
+            // Why an update that changes nothing: it locks the row the same way on both providers (SQLite's transaction
+            // already holds the write lock).
+            await db.Set<OpenIddictEntityFrameworkCoreToken>().Where(t => t.Id == tokenId)
+                .ExecuteUpdateAsync(u => u.SetProperty(t => t.ConcurrencyToken, t => t.ConcurrencyToken), context.CancellationToken);
+            await db.Entry(entry).ReloadAsync(context.CancellationToken);
         }
     }
 
