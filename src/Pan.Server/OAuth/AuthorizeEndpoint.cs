@@ -134,9 +134,9 @@ public static class AuthorizeEndpoint
 
     /// <summary>
     /// Issues the code. With <paramref name="remember"/> the member's consent is first stored in their remembered consent
-    /// to the client, a permanent authorization (<see cref="RememberAsync"/>). The code itself is never attached to it: the principal carries no
-    /// authorization id, so OpenIddict makes an ad-hoc authorization for this code alone, and the code, the tokens its
-    /// exchange issues and every refresh after it share that one.
+    /// to the client, a permanent authorization (<see cref="RememberAsync"/>). The code itself is never attached to it:
+    /// the principal carries no authorization id, so OpenIddict makes an ad-hoc authorization for this code alone, and
+    /// the code, the tokens its exchange issues and every refresh after it share that one.
     /// </summary>
     /// <remarks>
     /// Why not the remembered consent as the code's authorization: the code's authorization is the grant that a

@@ -10,9 +10,9 @@ namespace Pan.Server.OAuth;
 
 /// <summary>
 /// Where a grant (an authorization and every token issued under it) ends besides what OpenIddict ends itself: a refresh
-/// token revoked at /connect/revoke (also while a refresh of it runs), an authorization code that lost a race with its own
-/// replay, and a refresh that lost a race with its refresh token's revocation. All run inside the request's database transaction
-/// (<see cref="TokenTransaction"/>).
+/// token revoked at /connect/revoke (also while a refresh of it runs), an authorization code that lost a race with its
+/// own replay, and a refresh that lost a race with its refresh token's revocation. All run inside the request's
+/// database transaction (<see cref="TokenTransaction"/>).
 /// </summary>
 public static class OAuthGrantRevocation
 {
