@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
@@ -132,10 +133,10 @@ public static class AuthorizeEndpoint
             [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
 
     /// <summary>
-    /// Issues the code. With <paramref name="remember"/> the member's consent is first stored as a permanent
-    /// authorization (the remembered consent). The code itself is never attached to it: the principal carries no
-    /// authorization id, so OpenIddict makes an ad-hoc authorization for this code alone, and the code, the tokens its
-    /// exchange issues and every refresh after it share that one.
+    /// Issues the code. With <paramref name="remember"/> the member's consent is first stored in their remembered consent
+    /// to the client, a permanent authorization (<see cref="RememberAsync"/>). The code itself is never attached to it:
+    /// the principal carries no authorization id, so OpenIddict makes an ad-hoc authorization for this code alone, and
+    /// the code, the tokens its exchange issues and every refresh after it share that one.
     /// </summary>
     /// <remarks>
     /// Why not the remembered consent as the code's authorization: the code's authorization is the grant that a
@@ -154,11 +155,68 @@ public static class AuthorizeEndpoint
         identity.SetClaim(Claims.AuthenticationTime, signedInAt?.ToUnixTimeSeconds());
         if (remember)
         {
-            await context.RequestServices.GetRequiredService<IOpenIddictAuthorizationManager>().CreateAsync(
-                new ClaimsPrincipal(identity), OAuthMembers.Subject(member.ObjectId), client.Id, AuthorizationTypes.Permanent, scopes, context.RequestAborted);
+            await RememberAsync(context, new ClaimsPrincipal(identity), member, client, scopes);
         }
 
         return Results.SignIn(new ClaimsPrincipal(identity), null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    /// <summary>
+    /// Stores a remembered decision in the member's one remembered consent to the client (a permanent authorization),
+    /// made on the first. Each scope holds the member's latest remembered decision on it: the scopes granted now are
+    /// added, the scopes the app asked for now and the member left out are dropped, and the scopes not asked for now stay
+    /// as they were. Why one: every remembered consent (prompt=consent, or a request the remembered scopes did not
+    /// cover) used to add another permanent authorization, and a narrower decision left the wider one in place, which
+    /// then still spared the member the screen for what they had just refused.
+    /// </summary>
+    /// <remarks>
+    /// Why a lock on PostgreSQL (an advisory lock of the member and client, for the transaction): two remembered consents
+    /// finishing at once (two tabs, two devices) would otherwise both find none and both add one. SQLite's transaction
+    /// already holds the write lock. Consents stored twice before (by that race, or by older versions of Pan) all get the
+    /// new scopes; none is revoked, since a chain issued under a remembered consent before each code had its own grant
+    /// may still carry one of them as its grant.
+    /// </remarks>
+    private static async Task RememberAsync(HttpContext context, ClaimsPrincipal principal, Member member, OAuthClient client, ImmutableArray<string> granted)
+    {
+        var cancellationToken = context.RequestAborted;
+        var subject = OAuthMembers.Subject(member.ObjectId);
+        var db = context.RequestServices.GetRequiredService<PanDbContext>();
+        if (db.Database.IsNpgsql())
+        {
+            var key = "oauth_remembered_consent:" + subject + ":" + client.Id;
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({key}, 0))", cancellationToken);
+        }
+
+        var authorizations = context.RequestServices.GetRequiredService<IOpenIddictAuthorizationManager>();
+        var remembered = new List<object>();
+        await foreach (var authorization in authorizations.FindAsync(subject, client.Id, Statuses.Valid, AuthorizationTypes.Permanent, null, cancellationToken))
+        {
+            remembered.Add(authorization);
+        }
+
+        if (remembered.Count == 0)
+        {
+            await authorizations.CreateAsync(principal, subject, client.Id, AuthorizationTypes.Permanent, granted, cancellationToken);
+            return;
+        }
+
+        var scopes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var authorization in remembered)
+        {
+            scopes.UnionWith(await authorizations.GetScopesAsync(authorization, cancellationToken));
+        }
+
+        var asked = context.GetOpenIddictServerRequest()?.GetScopes() ?? [];
+        scopes.ExceptWith(asked.Except(granted, StringComparer.Ordinal));
+        scopes.UnionWith(granted);
+        foreach (var authorization in remembered)
+        {
+            var descriptor = new OpenIddictAuthorizationDescriptor();
+            await authorizations.PopulateAsync(descriptor, authorization, cancellationToken);
+            descriptor.Scopes.Clear();
+            descriptor.Scopes.UnionWith(scopes);
+            await authorizations.UpdateAsync(authorization, descriptor, cancellationToken);
+        }
     }
 
     /// <summary>

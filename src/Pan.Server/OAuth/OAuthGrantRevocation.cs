@@ -10,8 +10,9 @@ namespace Pan.Server.OAuth;
 
 /// <summary>
 /// Where a grant (an authorization and every token issued under it) ends besides what OpenIddict ends itself: a refresh
-/// token revoked at /connect/revoke, and an authorization code that lost a race with its own replay. Both run inside the
-/// request's database transaction (<see cref="TokenTransaction"/>).
+/// token revoked at /connect/revoke (also while a refresh of it runs), an authorization code that lost a race with its
+/// own replay, and a refresh that lost a race with its refresh token's revocation. All run inside the request's
+/// database transaction (<see cref="TokenTransaction"/>).
 /// </summary>
 public static class OAuthGrantRevocation
 {
@@ -54,6 +55,43 @@ public static class OAuthGrantRevocation
             await db.Set<OpenIddictEntityFrameworkCoreAuthorization>()
                 .Where(a => a.Id == authorizationId && a.Type == AuthorizationTypes.AdHoc && a.Status == Statuses.Valid)
                 .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, Statuses.Revoked).SetProperty(a => a.ConcurrencyToken, Guid.NewGuid().ToString()), context.CancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// /connect/revoke with a refresh token, before OpenIddict revokes it: takes the entry's row lock and reads the entry
+    /// again. Why: a refresh of the same token that redeemed it after this request read it (valid) made OpenIddict's
+    /// revocation fail on the entry's new concurrency token, and it answered <c>unsupported_token_type</c> ("this token
+    /// cannot be revoked") while the refresh's new tokens — of the very grant the app asked to end — stayed valid. With
+    /// the lock the revocation waits for that refresh to commit and then revokes the redeemed entry, and
+    /// <see cref="RefreshTokenRevocation"/> ends the grant with the refresh's new tokens, as when the revocation comes
+    /// after the refresh. A refresh that comes after the lock is refused (<see cref="RefreshTokenRedemption"/>).
+    /// </summary>
+    public sealed class RefreshTokenRevocationLock(IOpenIddictTokenManager tokens, PanDbContext db) : IOpenIddictServerHandler<HandleRevocationRequestContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+            OpenIddictServerHandlerDescriptor.CreateBuilder<HandleRevocationRequestContext>()
+                .AddFilter<OpenIddictServerHandlerFilters.RequireDegradedModeDisabled>()
+                .UseScopedHandler<RefreshTokenRevocationLock>()
+                .SetOrder(OpenIddictServerHandlers.Revocation.RevokeToken.Descriptor.Order - 500)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public async ValueTask HandleAsync(HandleRevocationRequestContext context)
+        {
+            if (context.GenericTokenPrincipal is not { } principal
+                || principal.GetTokenType() != TokenTypeIdentifiers.RefreshToken
+                || principal.GetTokenId() is not { Length: > 0 } tokenId
+                || await tokens.FindByIdAsync(tokenId, context.CancellationToken) is not OpenIddictEntityFrameworkCoreToken entry)
+            {
+                return;
+            }
+
+            // Why an update that changes nothing: it locks the row the same way on both providers (SQLite's transaction
+            // already holds the write lock).
+            await db.Set<OpenIddictEntityFrameworkCoreToken>().Where(t => t.Id == tokenId)
+                .ExecuteUpdateAsync(u => u.SetProperty(t => t.ConcurrencyToken, t => t.ConcurrencyToken), context.CancellationToken);
+            await db.Entry(entry).ReloadAsync(context.CancellationToken);
         }
     }
 
@@ -107,6 +145,53 @@ public static class OAuthGrantRevocation
             }
 
             context.Reject(OpenIddictConstants.Errors.InvalidGrant, "The specified authorization code has already been redeemed.");
+        }
+    }
+
+    /// <summary>
+    /// The refresh grant: Pan redeems the refresh token's entry itself, just before OpenIddict would, and refuses the
+    /// grant (<c>invalid_grant</c>) when the redemption fails and the entry was not redeemed by another refresh: the
+    /// token was revoked (<c>/connect/revoke</c>, "my apps", a password change) after this request read it as valid. Why:
+    /// OpenIddict ignores a failed redemption of a refresh token (so that parallel refreshes within
+    /// <c>Pan:OAuth:RefreshTokenReuseLeewaySeconds</c> pass) and issued new tokens from a refresh token whose revocation
+    /// had already answered OK — with the grant revoked too, still an access token that an API checking it offline takes;
+    /// under a shared remembered consent, a working access and refresh token.
+    /// </summary>
+    /// <remarks>
+    /// On PostgreSQL the redemption waits for a revocation holding the entry's row and then fails on its new concurrency
+    /// token; SQLite runs grant requests one at a time (<see cref="TokenTransaction"/>), so there the refresh finds the
+    /// token revoked and OpenIddict refuses it itself. An entry another refresh redeemed (committed) meanwhile is left to
+    /// OpenIddict as before: that is two refreshes of one token at once, not a revocation.
+    /// </remarks>
+    public sealed class RefreshTokenRedemption(IOpenIddictTokenManager tokens, PanDbContext db) : IOpenIddictServerHandler<ProcessSignInContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+            OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessSignInContext>()
+                .AddFilter<OpenIddictServerHandlerFilters.RequireDegradedModeDisabled>()
+                .UseScopedHandler<RefreshTokenRedemption>()
+                .SetOrder(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order - 400)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public async ValueTask HandleAsync(ProcessSignInContext context)
+        {
+            if (context.EndpointType != OpenIddictServerEndpointType.Token || !context.Request.IsRefreshTokenGrantType()
+                || context.Options.DisableRollingRefreshTokens
+                || context.Transaction.GetProperty<ProcessAuthenticationContext>(typeof(ProcessAuthenticationContext).FullName!) is not { } authentication
+                || authentication.RefreshTokenPrincipal is not { } refresh
+                || refresh.GetTokenId() is not { Length: > 0 } tokenId
+                || await tokens.FindByIdAsync(tokenId, context.CancellationToken) is not { } entry
+                || await tokens.TryRedeemAsync(entry, context.CancellationToken))
+            {
+                return;
+            }
+
+            var redeemed = await db.Set<OpenIddictEntityFrameworkCoreToken>().AsNoTracking()
+                .AnyAsync(t => t.Id == tokenId && t.Status == Statuses.Redeemed, context.CancellationToken);
+            if (!redeemed)
+            {
+                context.Reject(OpenIddictConstants.Errors.InvalidGrant, "The specified refresh token is no longer valid.");
+            }
         }
     }
 

@@ -56,8 +56,10 @@ public static class OAuthServiceCollectionExtensions
                 // JWKS; introspection (which also reports revocation) works for either.
                 o.DisableAccessTokenEncryption();
                 o.AddEventHandler(OAuthGenerations.IntrospectionCheck.Descriptor);
+                o.AddEventHandler(OAuthGrantRevocation.RefreshTokenRevocationLock.Descriptor);
                 o.AddEventHandler(OAuthGrantRevocation.RefreshTokenRevocation.Descriptor);
                 o.AddEventHandler(OAuthGrantRevocation.CodeRedemption.Descriptor);
+                o.AddEventHandler(OAuthGrantRevocation.RefreshTokenRedemption.Descriptor);
                 o.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()

@@ -21,14 +21,25 @@ public sealed class DatabaseLock : IAsyncDisposable
 
     private DatabaseLock(DbConnection connection) => this.connection = connection;
 
-    public static async Task<DatabaseLock> HoldAsync(ITestDatabase database, string table, string postgresMode = "EXCLUSIVE")
+    public static Task<DatabaseLock> HoldAsync(ITestDatabase database, string table, string postgresMode = "EXCLUSIVE") =>
+        BeginAsync(database, $"BEGIN; LOCK TABLE {table} IN {postgresMode} MODE");
+
+    /// <summary>
+    /// Like <see cref="HoldAsync"/>, but on PostgreSQL only the rows of <paramref name="table"/> matching
+    /// <paramref name="condition"/> (<c>FOR UPDATE</c>: their updates wait, and the waiters get the row in the order
+    /// they came, so a test can choose which of two writers goes first).
+    /// </summary>
+    public static Task<DatabaseLock> HoldRowsAsync(ITestDatabase database, string table, string condition) =>
+        BeginAsync(database, $"BEGIN; SELECT 1 FROM {table} WHERE {condition} FOR UPDATE");
+
+    private static async Task<DatabaseLock> BeginAsync(ITestDatabase database, string postgres)
     {
         DbConnection connection = database.Provider == "postgres"
             ? new NpgsqlConnection(database.ConnectionString)
             : new SqliteConnection(database.ConnectionString);
         await connection.OpenAsync();
         await using var begin = connection.CreateCommand();
-        begin.CommandText = database.Provider == "postgres" ? $"BEGIN; LOCK TABLE {table} IN {postgresMode} MODE" : "BEGIN IMMEDIATE";
+        begin.CommandText = database.Provider == "postgres" ? postgres : "BEGIN IMMEDIATE";
         await begin.ExecuteNonQueryAsync();
         return new DatabaseLock(connection);
     }

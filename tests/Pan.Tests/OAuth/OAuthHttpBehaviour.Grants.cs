@@ -151,6 +151,54 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
     }
 
+    [Theory]
+    [InlineData("own grant")]
+    [InlineData("shared remembered consent")]
+    public async Task Revoke_RacingARefreshOfTheSameRefreshToken_LeavesNothingIssuedFromItWorking(string grant)
+    {
+        // The app signs the member out on a device (revokes its refresh token) while a refresh of that same token is under
+        // way (another tab, a background job). Once the revocation answered OK, nothing issued from that refresh token may
+        // work: the refresh is refused. Here the revocation revokes and commits after the refresh read the token (still
+        // valid) and before it redeems it. The shared grant (a chain issued when codes shared the remembered consent) is
+        // not ended by the revocation, only the token, so what the refresh issued there would work everywhere.
+        var who = await SignInAsync(fixture.Server);
+        var tokens = await WebTokensAsync(who);
+        if (grant == "shared remembered consent")
+        {
+            await ShareAsync(who, null);
+        }
+
+        var (revoked, (status, json)) = await RevokeRacingARefreshAsync(who, tokens, revocationFirst: true);
+
+        Assert.Equal(HttpStatusCode.OK, revoked);
+        if (status == HttpStatusCode.OK)
+        {
+            Assert.False(await IsActiveAsync(json.GetProperty("access_token").GetString()!), "an access token issued from the revoked refresh token is active");
+            Assert.Equal(HttpStatusCode.BadRequest, (await RefreshAsync(json)).Status);
+            Assert.Fail("the refresh issued tokens (an access token an API checking offline takes) from a revoked refresh token");
+        }
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
+    }
+
+    [Fact]
+    public async Task Revoke_RacingARefreshThatRedeemsTheTokenFirst_AnswersOK_AndEndsTheTokensTheRefreshGot()
+    {
+        // The other order: the refresh redeems the token and commits while the revocation, having read the token as
+        // valid, waits to revoke it. The app asked to end the grant, and the refresh's new tokens are of that grant: the
+        // revocation must still end them and answer OK (RFC 7009 2.1), as it does when it comes after the refresh.
+        var who = await SignInAsync(fixture.Server);
+        var tokens = await WebTokensAsync(who);
+
+        var (revoked, (status, json)) = await RevokeRacingARefreshAsync(who, tokens, revocationFirst: false);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(HttpStatusCode.OK, revoked);
+        Assert.False(await IsActiveAsync(json.GetProperty("access_token").GetString()!));
+        var (again, error) = await RefreshAsync(json);
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (again, error.GetProperty("error").GetString()));
+    }
+
     [Fact]
     public async Task AccessTokens_AreAudienceRestrictedToTheirClient_AlsoAfterARefresh_AndOnlyItMayIntrospectThem()
     {
@@ -238,6 +286,52 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         await db.Set<OpenIddictEntityFrameworkCoreToken>().Where(t => t.Authorization!.Id == grant)
             .ExecuteUpdateAsync(u => u.SetProperty(t => EF.Property<string>(t, "AuthorizationId"), consent));
         return consent;
+    }
+
+    /// <summary>
+    /// Revokes the refresh token of <paramref name="tokens"/> at /connect/revoke while the same token is refreshed;
+    /// returns the revocation's status and the refresh's answer. On PostgreSQL a row lock on the refresh token's entry
+    /// holds both after they read it (still valid), the one that is to go first waiting first, and PostgreSQL hands
+    /// the row to its waiters in that order. SQLite runs grant requests one at a time: there they run in that order.
+    /// </summary>
+    private async Task<(HttpStatusCode Revoked, (HttpStatusCode Status, JsonElement Json) Refreshed)> RevokeRacingARefreshAsync(
+        SignedIn who, JsonElement tokens, bool revocationFirst)
+    {
+        var form = new Dictionary<string, string>
+        {
+            ["token"] = tokens.GetProperty("refresh_token").GetString()!, ["token_type_hint"] = "refresh_token",
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
+        };
+        Func<Task<(HttpStatusCode Status, JsonElement Json)>> revoke = () => PostFormAsync(fixture.Server, "/connect/revoke", form);
+        Func<Task<(HttpStatusCode Status, JsonElement Json)>> refresh = () => RefreshAsync(tokens);
+        var (first, second) = revocationFirst ? (revoke, refresh) : (refresh, revoke);
+        Task<(HttpStatusCode Status, JsonElement Json)> firstCall, secondCall;
+        if (fixture.Database.Provider == "postgres")
+        {
+            await using var held = await DatabaseLock.HoldRowsAsync(fixture.Database, "oauth_tokens", $"\"Id\" = '{await RefreshTokenEntryAsync(who)}'");
+            firstCall = Task.Run(first);
+            Assert.True(await LockWaits.UntilAsync(fixture.Database, 1, firstCall), "the first call did not wait for the refresh token's row");
+            secondCall = Task.Run(second);
+            Assert.True(await LockWaits.UntilAsync(fixture.Database, 2, secondCall), "the second call did not wait for the refresh token's row");
+            await held.CommitAsync();
+        }
+        else
+        {
+            firstCall = Task.FromResult(await first());
+            secondCall = Task.FromResult(await second());
+        }
+
+        var (revoked, refreshed) = revocationFirst ? (await firstCall, await secondCall) : (await secondCall, await firstCall);
+        return (revoked.Status, refreshed);
+    }
+
+    /// <summary>The id of the entry of <paramref name="who"/>'s one valid refresh token.</summary>
+    private async Task<string> RefreshTokenEntryAsync(SignedIn who)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var subject = who.Member.ObjectId.ToString("D");
+        return (await scope.ServiceProvider.GetRequiredService<PanDbContext>().Set<OpenIddictEntityFrameworkCoreToken>()
+            .Where(t => t.Subject == subject && t.Type == OpenIddict.Abstractions.OpenIddictConstants.TokenTypeIdentifiers.RefreshToken && t.Status == OpenIddict.Abstractions.OpenIddictConstants.Statuses.Valid).Select(t => t.Id).SingleAsync())!;
     }
 
     /// <summary>Whether the web app's next authorization request for <paramref name="who"/> would show the consent screen.</summary>
