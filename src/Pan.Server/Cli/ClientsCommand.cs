@@ -156,14 +156,12 @@ public static class ClientsCommand
         var clients = cli.Services.GetRequiredService<OAuthClients>();
         // Why one transaction with the line: a registration that committed while its line was refused left a client
         // nobody could trace, and its secret was never shown.
+        // Why no look here: two registrations of one id at once both found it free; OAuthClients.AddAsync answers the
+        // one whose insert meets the other's as a registration after it (already registered), not as a refused write.
         var (added, secret) = await cli.AuditedAsync("cli.clients.add", "client:" + registration.ClientId, async () =>
         {
-            if (await clients.FindAsync(registration.ClientId, CancellationToken.None) is not null)
-            {
-                return ((false, (string?)null), "refused: exists");
-            }
-
-            return ((true, await clients.AddAsync(registration, CancellationToken.None)), "ok");
+            var result = await clients.AddAsync(registration, CancellationToken.None);
+            return (result, result.Added ? "ok" : "refused: exists");
         });
         if (!added)
         {

@@ -75,21 +75,32 @@ public sealed class GuestApps(PanDbContext db, AppRegistry registry, TimeProvide
         await db.Set<GuestAppSettings>().AsNoTracking().FirstOrDefaultAsync(s => s.AppId == appId, cancellationToken)
         ?? new GuestAppSettings { AppId = appId, AccountNameType = Defaults.AccountNameType, Activation = Defaults.Activation, Locale = Defaults.Locale };
 
-    /// <summary>Changes the given settings of <paramref name="appId"/> (null keeps a value) and returns the result.</summary>
+    /// <summary>
+    /// Changes the given settings of <paramref name="appId"/> (null keeps a value; an app without a row starts from the
+    /// defaults) and returns the result. A conditional insert decides (INSERT … ON CONFLICT DO NOTHING, the same SQL on
+    /// SQLite and PostgreSQL), then an update of the given settings: of two changes of one app at once, also its first,
+    /// both apply as one after the other would (each sets what it names; of a setting both name, the later value stays).
+    /// Why not look first: both found no row and the second insert failed on the key.
+    /// </summary>
     public async Task<GuestAppSettings> SetAsync(string appId, string? accountNameType, string? activation, string? locale, CancellationToken cancellationToken)
     {
-        var row = await db.Set<GuestAppSettings>().FirstOrDefaultAsync(s => s.AppId == appId, cancellationToken);
-        if (row is null)
+        var now = clock.GetUtcNow();
+        var modified = now.ToUnixTimeMilliseconds();
+        var inserted = await db.Database.ExecuteSqlInterpolatedAsync(
+            $"""
+            INSERT INTO guest_app_settings (app_id, account_name_type, activation, locale, modified)
+            VALUES ({appId}, {accountNameType ?? Defaults.AccountNameType}, {activation ?? Defaults.Activation}, {locale ?? Defaults.Locale}, {modified})
+            ON CONFLICT (app_id) DO NOTHING
+            """, cancellationToken) == 1;
+        if (!inserted)
         {
-            row = new GuestAppSettings { AppId = appId, AccountNameType = Defaults.AccountNameType, Activation = Defaults.Activation, Locale = Defaults.Locale };
-            db.Add(row);
+            await db.Set<GuestAppSettings>().Where(s => s.AppId == appId).ExecuteUpdateAsync(u => u
+                .SetProperty(s => s.AccountNameType, s => accountNameType ?? s.AccountNameType)
+                .SetProperty(s => s.Activation, s => activation ?? s.Activation)
+                .SetProperty(s => s.Locale, s => locale ?? s.Locale)
+                .SetProperty(s => s.Modified, now), cancellationToken);
         }
 
-        row.AccountNameType = accountNameType ?? row.AccountNameType;
-        row.Activation = activation ?? row.Activation;
-        row.Locale = locale ?? row.Locale;
-        row.Modified = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
-        return row;
+        return await db.Set<GuestAppSettings>().AsNoTracking().SingleAsync(s => s.AppId == appId, cancellationToken);
     }
 }

@@ -1,8 +1,12 @@
 using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
+using Pan.Data;
+using Pan.Server.Data;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Pan.Server.OAuth;
@@ -18,18 +22,31 @@ public sealed record OAuthClientRegistration(
     IReadOnlyList<string> RedirectUris, IReadOnlyList<string> PostLogoutRedirectUris, IReadOnlyList<string> Scopes,
     string ConsentType, bool Confidential);
 
+/// <summary>The outcome of <see cref="OAuthClients.AddAsync"/>: false when the client id was already registered; the secret of a new confidential client.</summary>
+public sealed record OAuthClientAdded(bool Added, string? Secret);
+
 /// <summary>
 /// OAuth clients in OpenIddict's application store: redirect URIs (matched exactly), permissions (the code and refresh
 /// grants, the endpoints, one permission per allowed scope), PKCE required, consent type, and Pan's display data
 /// (logo, policy and terms links, summary) in the application's properties.
 /// </summary>
-public sealed class OAuthClients(IOpenIddictApplicationManager applications)
+public sealed class OAuthClients(IOpenIddictApplicationManager applications, PanDbContext db)
 {
     private const string LogoProperty = "pan_logo_url", PrivacyProperty = "pan_privacy_url", TermsProperty = "pan_terms_url", SummaryProperty = "pan_summary";
 
-    /// <summary>Registers a client; returns its secret (confidential clients) or null.</summary>
-    public async Task<string?> AddAsync(OAuthClientRegistration client, CancellationToken cancellationToken)
+    /// <summary>
+    /// Registers a client unless its id is registered already (in the caller's transaction when one is open). Of two
+    /// registrations of one id at once, both of which found it free, the one whose insert meets the other's on the
+    /// unique client id is answered as a registration after it is: not added. A savepoint undoes only that insert, so
+    /// the caller's PostgreSQL transaction stays usable (for its audit line).
+    /// </summary>
+    public async Task<OAuthClientAdded> AddAsync(OAuthClientRegistration client, CancellationToken cancellationToken)
     {
+        if (await applications.FindByClientIdAsync(client.ClientId, cancellationToken) is not null)
+        {
+            return new OAuthClientAdded(false, null);
+        }
+
         var secret = client.Confidential ? Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32)) : null;
         var descriptor = new OpenIddictApplicationDescriptor
         {
@@ -62,8 +79,35 @@ public sealed class OAuthClients(IOpenIddictApplicationManager applications)
         Put(descriptor, PrivacyProperty, client.PrivacyUrl);
         Put(descriptor, TermsProperty, client.TermsUrl);
         Put(descriptor, SummaryProperty, client.Summary);
-        await applications.CreateAsync(descriptor, cancellationToken);
-        return secret;
+        const string Savepoint = "oauth_client_add";
+        var transaction = db.Database.CurrentTransaction;
+        if (transaction is not null)
+        {
+            await transaction.CreateSavepointAsync(Savepoint, cancellationToken);
+        }
+
+        try
+        {
+            await applications.CreateAsync(descriptor, cancellationToken);
+        }
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex, out var what)
+            && DbErrors.Concerns(what, "IX_oauth_applications_ClientId", "oauth_applications.ClientId"))
+        {
+            if (transaction is not null)
+            {
+                await transaction.RollbackToSavepointAsync(Savepoint, cancellationToken);
+            }
+
+            // Why: the refused application would otherwise be inserted again by the caller's next save.
+            foreach (var entry in db.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreApplication>().Where(e => e.State == EntityState.Added).ToList())
+            {
+                entry.State = EntityState.Detached;
+            }
+
+            return new OAuthClientAdded(false, null);
+        }
+
+        return new OAuthClientAdded(true, secret);
     }
 
     public async Task<OAuthClient?> FindAsync(string? clientId, CancellationToken cancellationToken) =>

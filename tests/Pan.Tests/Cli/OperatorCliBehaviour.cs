@@ -143,6 +143,47 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.Equal(before.Output, (await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", "jktalk")).Output);
     }
 
+    /// <summary>
+    /// Two operators set the first guest settings of one app at the same moment: both find no settings row before either
+    /// writes (held here at the write by a lock on the settings). As when they run one after the other, both succeed,
+    /// each sets the settings it names, and of a setting both name the later one's value stays; neither is told the
+    /// database refused a write.
+    /// </summary>
+    [Fact]
+    public async Task AppsGuestSettings_TwoFirstSettingsOfOneAppAtOnce_BothApply_AsOneAfterTheOther()
+    {
+        const string App = "sugar";
+        CliRun[] runs;
+        await using (var hold = await DatabaseLock.HoldAsync(fixture.Database, "guest_app_settings"))
+        {
+            // Why Task.Run: SQLite waits for its write lock on the calling thread, which must not be this test's.
+            var both = Task.WhenAll(
+                Task.Run(() => PanCli.RunAsync(fixture.Database, "apps", "guest-settings", App, "--account-name", "mobile", "--activation", "sms")),
+                Task.Run(() => PanCli.RunAsync(fixture.Database, "apps", "guest-settings", App, "--activation", "none", "--locale", "zh-TW")));
+            if (!await LockWaits.UntilAsync(fixture.Database, 2, both))
+            {
+                // SQLite shows no waiting statement: give both commands time to reach their write (within the busy timeout).
+                await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(2.5)));
+            }
+
+            await hold.CommitAsync();
+            runs = await both;
+        }
+
+        Assert.All(runs, r => Assert.True(r.ExitCode == 0, r.Error));
+        var final = (await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", App)).Output;
+        var later = Assert.Single(runs, r => r.Output == final);
+        var earlier = later == runs[0] ? runs[1] : runs[0];
+        Assert.Equal(
+            $"{App}: account-name=mobile activation={(later == runs[0] ? "sms" : "none")} locale=zh-TW",
+            final.TrimEnd());
+        Assert.Equal(
+            later == runs[0] ? $"{App}: account-name=email activation=none locale=zh-TW" : $"{App}: account-name=mobile activation=sms locale=en",
+            earlier.Output.TrimEnd());
+        var audit = await TestMembers.WithDbAsync(fixture.Server, db => db.Set<AuditEntry>().AsNoTracking().Where(e => e.Target == "app:" + App).OrderBy(e => e.Id).Select(e => e.Outcome).ToListAsync());
+        Assert.Equal([earlier.Output, later.Output], audit.Select(o => $"{App}: " + o["ok: ".Length..] + Environment.NewLine));
+    }
+
     [Fact]
     public async Task AppsUpdate_ChangesTheHostsAndKeepsTheSecret()
     {

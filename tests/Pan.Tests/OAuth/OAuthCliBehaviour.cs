@@ -50,6 +50,49 @@ public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, ex.StatusCode);
     }
 
+    /// <summary>
+    /// Two operators register one client id at the same moment: both find it not registered before either writes (held
+    /// here at the write by a lock on the clients). As when they run one after the other, one registers it and the other
+    /// is told it is already registered (exit 1, no secret), not that the database refused a write.
+    /// </summary>
+    [Fact]
+    public async Task ClientsAdd_TwoAtOnceForOneClientId_OneRegistersAndTheOtherIsTold_AsOneAfterTheOther()
+    {
+        var clientId = $"race-{Guid.NewGuid():N}";
+        string[] Add(string name) => ["clients", "add", clientId, "--name", name, "--redirect-uri", "https://race.example.test/cb", "--scope", "openid", "--type", "confidential"];
+        CliRun[] runs;
+        await using (var hold = await DatabaseLock.HoldAsync(fixture.Database, "oauth_applications"))
+        {
+            // Why Task.Run: SQLite waits for its write lock on the calling thread, which must not be this test's.
+            var both = Task.WhenAll(
+                Task.Run(() => PanCli.RunAsync(fixture.Database, Add("First"))),
+                Task.Run(() => PanCli.RunAsync(fixture.Database, Add("Second"))));
+            if (!await LockWaits.UntilAsync(fixture.Database, 2, both))
+            {
+                // SQLite shows no waiting statement: give both commands time to reach their write (within the busy timeout).
+                await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(2.5)));
+            }
+
+            await hold.CommitAsync();
+            runs = await both;
+        }
+
+        var sequential = await PanCli.RunAsync(fixture.Database, Add("Third"));
+        var winner = Assert.Single(runs, r => r.ExitCode == 0);
+        var loser = Assert.Single(runs, r => r.ExitCode != 0);
+        Assert.Equal((sequential.ExitCode, sequential.Output, sequential.Error), (loser.ExitCode, loser.Output, loser.Error));
+        Assert.Equal(1, loser.ExitCode);
+        Assert.Contains("already registered", loser.Error, StringComparison.Ordinal);
+        Assert.Contains("secret", winner.Output, StringComparison.OrdinalIgnoreCase);
+        var name = winner == runs[0] ? "First" : "Second";
+        Assert.Contains($"client {clientId} ({name})", winner.Output, StringComparison.Ordinal);
+        Assert.Contains((await PanCli.RunAsync(fixture.Database, "clients", "list")).Output.Split('\n'),
+            l => l.StartsWith(clientId + " ", StringComparison.Ordinal) && l.Contains(" " + name + " ", StringComparison.Ordinal));
+        var audit = await Pan.Tests.Members.TestMembers.WithDbAsync(fixture.Server, db => db.Set<Pan.Data.Audit.AuditEntry>().AsNoTracking()
+            .Where(e => e.Target == "client:" + clientId).OrderBy(e => e.Id).Select(e => e.Outcome).ToListAsync());
+        Assert.Equal(["ok", "refused: exists", "refused: exists"], audit);
+    }
+
     // A client registration, removal or key rotation commits together with its audit line: when the database refuses
     // the line, nothing of the change stays and the command exits 1 saying so.
 
