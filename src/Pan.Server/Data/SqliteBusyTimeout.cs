@@ -54,9 +54,13 @@ internal sealed class SqliteBusyTimeout : DbConnectionInterceptor
     {
         if (connection is SqliteConnection { Handle: { } handle })
         {
-            SqliteException.ThrowExceptionForRC(sqlite3_busy_handler(handle.DangerousGetHandle(), OnBusyPointer, IntPtr.Zero), handle);
+            Apply(handle);
         }
     }
+
+    /// <summary>Installs the busy handler on an open native SQLite connection.</summary>
+    internal static void Apply(SQLitePCL.sqlite3 handle) =>
+        SqliteException.ThrowExceptionForRC(sqlite3_busy_handler(handle.DangerousGetHandle(), OnBusyPointer, IntPtr.Zero), handle);
 
     /// <summary>SQLite's busy callback: non-zero to try again, zero to give up with SQLITE_BUSY. Allocates nothing.</summary>
     private static int OnBusy(IntPtr state, int retries)

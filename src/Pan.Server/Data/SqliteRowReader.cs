@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Pan.Server.Data;
 
@@ -13,8 +14,9 @@ namespace Pan.Server.Data;
 /// with a null check in front of each), and every one goes through SQLitePCLRaw's provider and a SafeHandle that is
 /// reference-counted on each call. On ReadObject over a million members that bookkeeping was a visible part of the
 /// server's time (BENCHMARKS.md change 31). Here a column is one or two calls on the raw statement pointer. The
-/// connection is still opened, configured and closed by Microsoft.Data.Sqlite; this class owns only the statement, which
-/// it finalizes before the connection closes. Not thread-safe: one caller at a time, like the connection.
+/// connection is opened, configured and closed by its owner (<see cref="SqliteReadConnection"/> or a
+/// <see cref="SqliteConnection"/>); this class owns only the statement, which it finalizes before the connection closes.
+/// Not thread-safe: one caller at a time, like the connection.
 /// </remarks>
 internal sealed class SqliteRowReader : IDisposable
 {
@@ -24,14 +26,19 @@ internal sealed class SqliteRowReader : IDisposable
     // Why: SQLITE_TRANSIENT, SQLite copies the bound bytes before sqlite3_bind_text returns.
     private static readonly IntPtr Transient = new(-1);
 
-    private readonly SqliteConnection connection;
+    private readonly sqlite3 handle;
     private IntPtr statement;
 
     /// <summary>Prepares <paramref name="sql"/> (one statement) on <paramref name="connection"/>, which must stay open while this lives.</summary>
     public SqliteRowReader(SqliteConnection connection, string sql)
+        : this(connection.Handle ?? throw new InvalidOperationException("The SQLite connection is not open."), sql)
     {
-        this.connection = connection;
-        var handle = connection.Handle ?? throw new InvalidOperationException("The SQLite connection is not open.");
+    }
+
+    /// <summary>Prepares <paramref name="sql"/> (one statement) on an open native connection, which must stay open while this lives.</summary>
+    public SqliteRowReader(sqlite3 handle, string sql)
+    {
+        this.handle = handle;
         var text = Encoding.UTF8.GetBytes(sql);
         var rc = sqlite3_prepare_v3(handle.DangerousGetHandle(), text, text.Length, PreparePersistent, out statement, IntPtr.Zero);
         if (rc != SqliteOk)
@@ -111,7 +118,7 @@ internal sealed class SqliteRowReader : IDisposable
     {
         if (rc != SqliteOk)
         {
-            SqliteException.ThrowExceptionForRC(rc, connection.Handle);
+            SqliteException.ThrowExceptionForRC(rc, handle);
         }
     }
 

@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using System.Data;
 using System.Data.Common;
 using System.Runtime.CompilerServices;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -26,7 +25,8 @@ namespace Pan.Server.Session;
 /// <item>SQLite: a few connections kept open by this reader, each with the statement prepared once and reused, and
 /// stepped through <see cref="SqliteRowReader"/> (one or two native calls per column instead of the data reader's
 /// three; BENCHMARKS.md change 31); each execution is its own read transaction, so it sees every commit made before it
-/// (WAL readers do not block writers). <c>query_only</c> is set on them.</item>
+/// (WAL readers do not block writers). They are <see cref="SqliteReadConnection"/>s: <c>query_only</c>, and without
+/// SQLite's per-connection mutex, since a lease is used by one caller at a time (BENCHMARKS.md change 39).</item>
 /// <item>PostgreSQL: the context's own pooled connection and a plain command; Npgsql's automatic preparation (see
 /// <see cref="PostgresConnectionDefaults"/>) keeps the plan on the server.</item>
 /// </list>
@@ -269,34 +269,24 @@ public sealed class PublicMemberReader(IOptions<DatabaseOptions> databaseOptions
     private sealed class SqliteLease : IDisposable
     {
         private byte[] json = new byte[512];
+        private readonly SqliteReadConnection connection;
 
         public SqliteLease(string connectionString, string sql)
         {
             Sql = sql;
-            // Why unpooled: query_only stays on the native connection; it must never be handed to EF Core for writes.
-            Connection = new SqliteConnection(new SqliteConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+            connection = new SqliteReadConnection(connectionString);
             try
             {
-                Connection.Open();
-                SqliteBusyTimeout.Apply(Connection);
-                using (var queryOnly = Connection.CreateCommand())
-                {
-                    queryOnly.CommandText = "PRAGMA query_only = ON;";
-                    queryOnly.ExecuteNonQuery();
-                }
-
-                Rows = new SqliteRowReader(Connection, sql);
+                Rows = new SqliteRowReader(connection.Handle, sql);
             }
             catch
             {
-                Connection.Dispose();
+                connection.Dispose();
                 throw;
             }
         }
 
         public string Sql { get; }
-
-        public SqliteConnection Connection { get; }
 
         public SqliteRowReader Rows { get; } = null!;
 
@@ -330,7 +320,7 @@ public sealed class PublicMemberReader(IOptions<DatabaseOptions> databaseOptions
         public void Dispose()
         {
             Rows?.Dispose();
-            Connection.Dispose();
+            connection.Dispose();
         }
     }
 }

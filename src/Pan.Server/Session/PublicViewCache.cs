@@ -106,8 +106,18 @@ public sealed class PublicViewCache : IDisposable
     /// <summary>True from a uid's second call on while no other uid took its slot (hash of the uid) in between.</summary>
     private bool SeenBefore(long uid)
     {
-        var slot = (int)((ulong)uid * 0x9E3779B97F4A7C15UL >> doorkeeperShift);
-        return Interlocked.Exchange(ref doorkeeper[slot], uid) == uid;
+        // Why a plain read and a write only on a miss rather than Interlocked.Exchange: the slot is a random one of a
+        // large array, and a locked exchange stalls the thread for the whole cache miss on every found member (measured
+        // in BENCHMARKS.md); two threads racing for one slot may each miss the other's write, which only delays an
+        // admission.
+        ref var slot = ref doorkeeper[(int)((ulong)uid * 0x9E3779B97F4A7C15UL >> doorkeeperShift)];
+        if (Volatile.Read(ref slot) == uid)
+        {
+            return true;
+        }
+
+        Volatile.Write(ref slot, uid);
+        return false;
     }
 
     /// <summary>Drops the expired copies, at most every half max age; true when that made room.</summary>
