@@ -137,9 +137,7 @@ public static class OAuthGrantRevocation
 
             // Why the entry is read again: the manager answers false for any failed write, not only for a lost race. Only
             // an entry another exchange redeemed (committed) is a replay; anything else is refused as OpenIddict would.
-            var redeemed = await db.Set<OpenIddictEntityFrameworkCoreToken>().AsNoTracking()
-                .AnyAsync(t => t.Id == tokenId && t.Status == Statuses.Redeemed, context.CancellationToken);
-            if (redeemed && code.GetAuthorizationId() is { Length: > 0 } authorizationId)
+            if (await IsRedeemedAsync(db, tokenId, context.CancellationToken) && code.GetAuthorizationId() is { Length: > 0 } authorizationId)
             {
                 await RevokeTokensAsync(db, authorizationId, context.CancellationToken);
             }
@@ -186,14 +184,20 @@ public static class OAuthGrantRevocation
                 return;
             }
 
-            var redeemed = await db.Set<OpenIddictEntityFrameworkCoreToken>().AsNoTracking()
-                .AnyAsync(t => t.Id == tokenId && t.Status == Statuses.Redeemed, context.CancellationToken);
-            if (!redeemed)
+            if (!await IsRedeemedAsync(db, tokenId, context.CancellationToken))
             {
                 context.Reject(OpenIddictConstants.Errors.InvalidGrant, "The specified refresh token is no longer valid.");
             }
         }
     }
+
+    /// <summary>
+    /// Whether the token entry <paramref name="tokenId"/> is redeemed (committed), read again after a failed redemption:
+    /// the manager answers false for any failed write, and only an entry another request redeemed is a lost race.
+    /// </summary>
+    private static Task<bool> IsRedeemedAsync(PanDbContext db, string tokenId, CancellationToken cancellationToken) =>
+        db.Set<OpenIddictEntityFrameworkCoreToken>().AsNoTracking()
+            .AnyAsync(t => t.Id == tokenId && t.Status == Statuses.Redeemed, cancellationToken);
 
     /// <summary>
     /// Revokes every still valid token of <paramref name="authorizationId"/>. Why a new concurrency token (as
