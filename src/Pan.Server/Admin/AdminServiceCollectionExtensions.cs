@@ -24,6 +24,7 @@ public static class AdminServiceCollectionExtensions
 
         services.AddOptions<HandOffOptions>().BindConfiguration(HandOffOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<LoginTokens>();
+        services.AddScoped<Deletion.IMemberDataEraser, LoginTokenEraser>();
 
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddHttpClient<GoogleTokenInfo>((sp, client) =>

@@ -50,11 +50,16 @@ public static class CliHost
     /// <summary>Exit codes: 0 done, 1 the command failed, 2 bad usage, 3 done but some rows were bad (members import).</summary>
     public const int Ok = 0, Failed = 1, Usage = 2, PartlyDone = 3;
 
-    public static async Task<int> RunAsync(IEnumerable<string> settings, TextWriter output, TextWriter error, Func<CliContext, Task<int>> command)
+    /// <param name="configure">Further changes to the host (tests replace a service with one they watch).</param>
+    public static async Task<int> RunAsync(
+        IEnumerable<string> settings, TextWriter output, TextWriter error, Func<CliContext, Task<int>> command, Action<WebApplicationBuilder>? configure = null)
     {
         var app = PanApp.Build([.. settings], builder =>
+        {
             // Why: the command's own output is what the operator reads; routine logs would only interleave with it.
-            builder.Logging.AddFilter(level => level >= LogLevel.Warning));
+            builder.Logging.AddFilter(level => level >= LogLevel.Warning);
+            configure?.Invoke(builder);
+        });
         await using (app)
         {
             await using var scope = app.Services.CreateAsyncScope();

@@ -17,7 +17,10 @@ public enum DeletionOutcome
     /// <summary>A concurrent request deleted it first; nothing more to do.</summary>
     AlreadyDeleted,
 
-    /// <summary>The del_token was wrong, expired, used, for another operation or another member; nothing changed.</summary>
+    /// <summary>
+    /// The del_token was wrong, expired, used, for another operation or another member, or its member was deleted
+    /// meanwhile (the token with it) while other members of the account are left; nothing changed.
+    /// </summary>
     Denied,
 
     /// <summary>
@@ -32,7 +35,8 @@ public enum DeletionOutcome
 /// (display name, email, username, gender, avatar, VIP date, activation data; the phone for an account), keeps a
 /// tombstone (uid, object_id, hash_uid, account, created, deleted), frees the unique values (set to NULL, so they can be
 /// used again), moves the account's default member to the oldest remaining one, revokes every token at once, lets each
-/// <see cref="IMemberDataEraser"/> erase its tables, removes the members' pending phase sessions and writes the audit
+/// <see cref="IMemberDataEraser"/> erase its tables (the members' sessions and tokens among them, spent or not, so no
+/// row of theirs waits for its expiry), removes the members' pending phase sessions and writes the audit
 /// log. Deleting an account's last member deletes the account too. Avatar files are deleted after the commit.
 /// Concurrent changes to the same account or members make the transaction retry from the start.
 /// </summary>
@@ -66,6 +70,20 @@ public sealed class MemberDeletion(
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
             try
             {
+                // Why the caller's row first (LiveMembers): the erasers below delete the member's verify tokens, so a
+                // second deletion of the member that had spent its own del_token before waiting for the member row held
+                // that token's row while this one waited for it (a deadlock on PostgreSQL); here it waits holding
+                // nothing. Coming second, it finds the member deleted and its del_token erased with it: nothing is left
+                // to delete (already deleted), or, for a DeleteAccount whose own member went first, nothing that token
+                // could still prove (denied).
+                if (!await LiveMembers.LockAsync(db, caller.Uid, cancellationToken))
+                {
+                    var othersLeft = wholeAccount && await db.Members.AnyAsync(m => m.AccountId == caller.AccountId && m.Deleted == null, cancellationToken);
+                    await tx.RollbackAsync(cancellationToken);
+                    await audit.WriteAsync(actor, action, target, othersLeft ? "denied: the member was deleted meanwhile" : "already deleted", cancellationToken);
+                    return othersLeft ? DeletionOutcome.Denied : DeletionOutcome.AlreadyDeleted;
+                }
+
                 // Why: in the transaction, before the del_token is spent: a phone attached meanwhile changes the account's
                 // Version, so the deletion below conflicts, retries and stops here (a phone needs its SMS step-up).
                 if (phonelessOnly && !await db.Accounts.AnyAsync(

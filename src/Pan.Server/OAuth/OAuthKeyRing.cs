@@ -18,7 +18,8 @@ namespace Pan.Server.OAuth;
 /// The material is stored wrapped with <c>Pan:Keys:EncryptionKey</c> when it is set (<see cref="KeyEncryption"/>); the
 /// keys this ring hands out hold it unwrapped.
 /// </summary>
-public sealed class OAuthKeyRing(IServiceScopeFactory scopes, KeyEncryption encryption, TimeProvider clock, ILogger<OAuthKeyRing> logger) : IDisposable
+public sealed class OAuthKeyRing(
+    IServiceScopeFactory scopes, KeyEncryption encryption, OAuthKeyMaker maker, TimeProvider clock, ILogger<OAuthKeyRing> logger) : IDisposable
 {
     public const string Signing = "sig";
     public const string Encryption = "enc";
@@ -51,7 +52,7 @@ public sealed class OAuthKeyRing(IServiceScopeFactory scopes, KeyEncryption encr
             {
                 if (!await db.Set<OAuthKey>().AnyAsync(k => k.Kind == kind && k.Retired == null, cancellationToken))
                 {
-                    await TryAddAsync(db, kind, 1, cancellationToken);
+                    await TryAddAsync(db, kind, 1, maker.Make(kind), cancellationToken);
                 }
             }
 
@@ -65,10 +66,17 @@ public sealed class OAuthKeyRing(IServiceScopeFactory scopes, KeyEncryption encr
     }
 
     /// <summary>
-    /// Adds the next generation of both keys and retires generations older than the previous one. Running nodes keep
-    /// their keys until they restart. Returns the new generation numbers.
+    /// The material of the next generation of both keys, for <see cref="RotateAsync"/>. Slow (an RSA key): make it
+    /// before the rotation's transaction opens.
     /// </summary>
-    public async Task<(long Signing, long Encryption)> RotateAsync(PanDbContext db, CancellationToken cancellationToken)
+    public OAuthKeyMaterial NewMaterial() => new(maker.Make(Signing), maker.Make(Encryption));
+
+    /// <summary>
+    /// Adds the next generation of both keys (with <paramref name="material"/>, from <see cref="NewMaterial"/>) and
+    /// retires generations older than the previous one. Running nodes keep their keys until they restart. Returns the
+    /// new generation numbers.
+    /// </summary>
+    public async Task<(long Signing, long Encryption)> RotateAsync(PanDbContext db, OAuthKeyMaterial material, CancellationToken cancellationToken)
     {
         // Why read the live keys first: it checks they can be read with this process's keys, and a row wrapped with
         // Pan:Keys:NextEncryptionKey makes the new keys wrapped with it too (KeyEncryption), as on a server.
@@ -77,7 +85,7 @@ public sealed class OAuthKeyRing(IServiceScopeFactory scopes, KeyEncryption encr
         foreach (var kind in new[] { Signing, Encryption })
         {
             var next = (await db.Set<OAuthKey>().Where(k => k.Kind == kind).MaxAsync(k => (long?)k.Generation, cancellationToken) ?? 0) + 1;
-            if (!await TryAddAsync(db, kind, next, cancellationToken))
+            if (!await TryAddAsync(db, kind, next, material.For(kind), cancellationToken))
             {
                 throw new InvalidOperationException("Another rotation ran at the same time; run it again.");
             }
@@ -124,19 +132,8 @@ public sealed class OAuthKeyRing(IServiceScopeFactory scopes, KeyEncryption encr
         return live;
     }
 
-    private async Task<bool> TryAddAsync(PanDbContext db, string kind, long generation, CancellationToken cancellationToken)
+    private async Task<bool> TryAddAsync(PanDbContext db, string kind, long generation, byte[] material, CancellationToken cancellationToken)
     {
-        byte[] material;
-        if (kind == Signing)
-        {
-            using var rsa = RSA.Create(2048);
-            material = rsa.ExportPkcs8PrivateKey();
-        }
-        else
-        {
-            material = RandomNumberGenerator.GetBytes(32);
-        }
-
         var key = new OAuthKey
         {
             Kind = kind,

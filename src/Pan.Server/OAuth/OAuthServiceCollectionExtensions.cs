@@ -21,6 +21,7 @@ public static class OAuthServiceCollectionExtensions
     {
         services.AddOptions<OAuthOptions>().BindConfiguration(OAuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<OAuthOptions>, OAuthOptionsValidator>();
+        services.AddSingleton<OAuthKeyMaker>();
         services.AddSingleton<OAuthKeyRing>();
         services.AddHostedService<OAuthKeyStartup>();
         services.AddHostedService<OAuthJanitor>();

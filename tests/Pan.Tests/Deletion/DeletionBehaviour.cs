@@ -9,6 +9,7 @@ using Pan.Data.Credentials;
 using Pan.Data.Email;
 using Pan.Data.Outbox;
 using Pan.Data.Sms;
+using Pan.Data.Tokens;
 using Pan.General.Member;
 using Pan.General.Member.Dangerous;
 using Pan.Server.Tokens;
@@ -112,6 +113,83 @@ public abstract class DeletionBehaviour<TFixture>(TFixture fixture) : IClassFixt
             Assert.Equal(OutboxState.Abandoned, e.State);
             Assert.Null(e.Payload);
         });
+    }
+
+    /// <summary>
+    /// None of the member's sign-in rows outlives it: its auth sessions, its access tokens (also one issued for it from
+    /// the sibling's auth token), its login tokens and its verify tokens (the del_token it spent and one it did not)
+    /// go in the deletion's transaction. The sibling's own session and access token stay, and work.
+    /// </summary>
+    [Fact]
+    public async Task DeleteMember_LeavesNoSessionOrTokenOfTheMember_AndKeepsTheSiblings()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var sibling = await TestMembers.AddToPhoneAsync(Server, owner);
+        var ownerToken = await TestMembers.AccessTokenAsync(Server, owner);
+        var siblingAuth = await TestMembers.AuthTokenAsync(Server, sibling);
+        var siblingToken = await TestMembers.AccessTokenAsync(Server, siblingAuth, sibling);
+        await TestMembers.AccessTokenAsync(Server, siblingAuth, owner);
+        await LoginTokenAsync(ownerToken);
+        await VerifyTokenAsync(owner.Uid, VerifyPurposes.SwitchMember);
+        Assert.Equal((1, 2, 1, 1), await SignInRowsAsync(owner.Uid));
+
+        await Commands.DeleteMemberAsync(new CmdDeleteMemberRequest { AppId = "jkforum", PanAccessToken = ownerToken, DelToken = await DelTokenAsync(owner.Uid) });
+
+        Assert.Equal((0, 0, 0, 0), await SignInRowsAsync(owner.Uid));
+        Assert.Equal(sibling.Uid, (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = siblingToken })).Info.Uid);
+        Assert.Equal((1, 1), await TestMembers.WithDbAsync(Server, async db => (
+            await db.Set<AuthSession>().CountAsync(s => s.Uid == sibling.Uid), await db.Set<StoredAccessToken>().CountAsync(t => t.Uid == sibling.Uid))));
+    }
+
+    /// <summary>As for one member: none of the sign-in rows of any member under the phone outlives DeleteAccount.</summary>
+    [Fact]
+    public async Task DeleteAccount_LeavesNoSessionOrTokenOfItsMembers()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var second = await TestMembers.AddToPhoneAsync(Server, owner);
+        var ownerToken = await TestMembers.AccessTokenAsync(Server, owner);
+        var secondToken = await TestMembers.AccessTokenAsync(Server, second);
+        await LoginTokenAsync(ownerToken);
+        await LoginTokenAsync(secondToken);
+        await VerifyTokenAsync(second.Uid, VerifyPurposes.SwitchMember);
+
+        await Commands.DeleteAccountAsync(new CmdDeleteAccountRequest { AppId = "jkforum", PanAccessToken = ownerToken, DelToken = await DelTokenAsync(owner.Uid) });
+
+        Assert.Equal((0, 0, 0, 0), await SignInRowsAsync(owner.Uid));
+        Assert.Equal((0, 0, 0, 0), await SignInRowsAsync(second.Uid));
+        Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<AuthSession>().CountAsync(s => s.AccountId == owner.AccountId)));
+    }
+
+    /// <summary>
+    /// A DeleteAccount whose own member's deletion commits while it runs (its access token was checked just before):
+    /// that deletion took the member's del_token with it, so this one has nothing left to prove the phone with. It deletes
+    /// nothing — the phone's other member stays — and is refused (PERMISSION_DENIED), audited as such. On SQLite the
+    /// call may instead check its access token after that commit (UNAUTHENTICATED); the other member stays either way.
+    /// </summary>
+    [Fact]
+    public async Task DeleteAccount_WhileItsOwnMembersDeletionCommits_DeletesNothingMore()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var sibling = await TestMembers.AddToPhoneAsync(Server, owner);
+        var ownerToken = await TestMembers.AccessTokenAsync(Server, owner);
+        var delToken = await DelTokenAsync(owner.Uid);
+
+        Task<StatusCode> call;
+        await using (var deletion = await UncommittedDeletion.StartAsync(Server, fixture.Database, owner.Uid))
+        {
+            call = Task.Run(() => PhoneFlow.StatusOf(() =>
+                Commands.DeleteAccountAsync(new CmdDeleteAccountRequest { AppId = "jkforum", PanAccessToken = ownerToken, DelToken = delToken }).ResponseAsync));
+            Assert.True(await deletion.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await deletion.CommitAsync();
+        }
+
+        var status = await call;
+        Assert.Contains(status, fixture.Database.Provider == "postgres" ? new[] { StatusCode.PermissionDenied } : new[] { StatusCode.PermissionDenied, StatusCode.Unauthenticated });
+        Assert.Null(await TestMembers.WithDbAsync(Server, db => db.Members.Where(m => m.Uid == sibling.Uid).Select(m => m.Deleted).SingleAsync()));
+        if (status == StatusCode.PermissionDenied)
+        {
+            Assert.Contains(await AuditAsync($"account:{owner.AccountId}"), e => e is { Action: "account.delete", Outcome: "denied: the member was deleted meanwhile" });
+        }
     }
 
     [Fact]
@@ -286,6 +364,22 @@ public abstract class DeletionBehaviour<TFixture>(TFixture fixture) : IClassFixt
         Assert.Contains(StatusCode.OK, results);
         Assert.All(results, r => Assert.True(r is StatusCode.OK or StatusCode.Unauthenticated, $"unexpected {r}"));
         Assert.Single(await AuditAsync($"member:{member.Uid}"), e => e is { Action: "member.delete", Outcome: "ok" });
+    }
+
+    /// <summary>The member's (auth sessions, access tokens, login tokens, verify tokens), in rows.</summary>
+    private Task<(int Sessions, int AccessTokens, int LoginTokens, int VerifyTokens)> SignInRowsAsync(long uid) =>
+        TestMembers.WithDbAsync(Server, async db => (
+            await db.Set<AuthSession>().CountAsync(s => s.Uid == uid),
+            await db.Set<StoredAccessToken>().CountAsync(t => t.Uid == uid),
+            await db.Set<Pan.Data.HandOff.StoredLoginToken>().CountAsync(t => t.Uid == uid),
+            await db.Set<StoredVerifyToken>().CountAsync(t => t.Uid == uid)));
+
+    /// <summary>A hand-off login token made with <paramref name="accessToken"/> (as MakeLoginToken does).</summary>
+    private async Task LoginTokenAsync(string accessToken)
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        var member = await scope.ServiceProvider.GetRequiredService<TokenService>().ValidateAccessTokenAsync(accessToken, default);
+        await scope.ServiceProvider.GetRequiredService<Pan.Server.HandOff.LoginTokens>().MakeAsync("jkforum", "https://app.example.test/in", member!, default);
     }
 
     private async Task<string> DelTokenAsync(long uid) => await VerifyTokenAsync(uid, VerifyPurposes.Delete);

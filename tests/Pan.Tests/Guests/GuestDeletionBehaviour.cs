@@ -47,6 +47,25 @@ public abstract partial class GuestDeletionBehaviour<TFixture>(TFixture fixture)
         Assert.False(await ConsumeAsync(delToken, temp.Id, VerifyPurposes.Delete));
     }
 
+    /// <summary>
+    /// A deleted guest's verify tokens go with it, in the deletion's transaction: the del_token it spent, the one a
+    /// second deleteVerify gave, and any other it held; so do its apinode tokens.
+    /// </summary>
+    [Fact]
+    public async Task Delete_LeavesNoVerifyTokenOrApinodeTokenOfTheGuest()
+    {
+        var temp = await PlainApp.CreateTempAsync();
+        var delToken = (await PlainApp.CallAsync("deleteVerify", token: temp.Token)).Value.GetProperty("delToken").GetString()!;
+        Assert.Equal(0, (await PlainApp.CallAsync("deleteVerify", token: temp.Token)).Code);
+        await UseTokensAsync(t => t.IssueVerifyTokenAsync(temp.Id, VerifyPurposes.SwitchMember, default));
+        Assert.Equal(3, await DbAsync(db => db.Set<StoredVerifyToken>().CountAsync(t => t.Uid == temp.Id)));
+
+        Assert.Equal(0, (await PlainApp.CallAsync("delete", new Dictionary<string, string> { ["delToken"] = delToken }, temp.Token)).Code);
+
+        Assert.Equal(0, await DbAsync(db => db.Set<StoredVerifyToken>().CountAsync(t => t.Uid == temp.Id)));
+        Assert.Equal(0, await DbAsync(db => db.Set<GuestToken>().CountAsync(t => t.Uid == temp.Id)));
+    }
+
     [Fact]
     public async Task ConvertedGuest_ProvesItsPasswordAgain_AndCannotSignInAfterDeletion()
     {

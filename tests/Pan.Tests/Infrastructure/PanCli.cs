@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Builder;
+using Pan.Server.Cli;
 using Pan.Server.Hosting;
 
 namespace Pan.Tests.Infrastructure;
@@ -12,19 +14,32 @@ public static class PanCli
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        string[] settings =
-        [
-            "--environment=Testing",
-            $"--ConnectionStrings:Pan={database.ConnectionString}",
-            $"--Pan:Database:Provider={database.Provider}",
-            "--Pan:Hashids:Salt=pan-tests-salt",
-            "--Logging:Console:FormatterName=simple",
-        ];
-        var code = await PanCommandLine.RunAsync([.. args, .. settings], output, error);
+        var code = await PanCommandLine.RunAsync([.. args, .. Settings(database)], output, error);
+        return new CliRun(code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>
+    /// Runs one command's body (its arguments already read) in the host the command line builds, changed by
+    /// <paramref name="configure"/>: how a test puts a service it watches into an operator command.
+    /// </summary>
+    public static async Task<CliRun> RunAsync(ITestDatabase database, Action<WebApplicationBuilder> configure, Func<CliContext, Task<int>> command)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await CliHost.RunAsync(Settings(database), output, error, command, configure);
         return new CliRun(code, output.ToString(), error.ToString());
     }
 
     /// <summary>The secret an <c>apps add</c> or <c>apps rotate-secret</c> printed (its last line).</summary>
     public static string Secret(CliRun run) =>
         run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
+
+    private static string[] Settings(ITestDatabase database) =>
+    [
+        "--environment=Testing",
+        $"--ConnectionStrings:Pan={database.ConnectionString}",
+        $"--Pan:Database:Provider={database.Provider}",
+        "--Pan:Hashids:Salt=pan-tests-salt",
+        "--Logging:Console:FormatterName=simple",
+    ];
 }

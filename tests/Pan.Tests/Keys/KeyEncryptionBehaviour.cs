@@ -165,8 +165,8 @@ public abstract class KeyEncryptionBehaviour<TDatabases>
             Assert.All(rows.Signing, r => AssertWrapped(r.Secret, TestKeys.Second));
             Assert.All(rows.OAuth, r => AssertWrapped(r.Material, TestKeys.Second));
             await using var scope = stale.Services.CreateAsyncScope();
-            (generation, _) = await stale.Services.GetRequiredService<OAuthKeyRing>().RotateAsync(
-                scope.ServiceProvider.GetRequiredService<PanDbContext>(), default);
+            var ring = stale.Services.GetRequiredService<OAuthKeyRing>();
+            (generation, _) = await ring.RotateAsync(scope.ServiceProvider.GetRequiredService<PanDbContext>(), ring.NewMaterial(), default);
             var made = await RowsAsync(stale);
             Assert.Contains(made.OAuth, r => r.Generation == generation);
             Assert.All(made.OAuth, r => AssertWrapped(r.Material, TestKeys.Second));

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Pan.Oauth;
 using Pan.Tests.Infrastructure;
 using static Pan.Tests.OAuth.OAuthTestClient;
@@ -145,6 +146,49 @@ public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal(before, await KeyRowsAsync());
     }
 
+    /// <summary>
+    /// Making the new RSA key takes a tenth of a second or more: the rotation makes it before its transaction opens, so
+    /// meanwhile other writers (sign-ins, codes) go on. Held here while the key is made, the rotation holds no lock
+    /// another writer waits for (SQLite's write lock; on PostgreSQL any lock on the key table).
+    /// </summary>
+    [Fact]
+    public async Task ClientsRotateKeys_WhileTheKeyIsMade_HoldsNoTransaction_SoOtherWritersGoOn()
+    {
+        var before = await KeyRowsAsync();
+        using var gate = new KeyMakerGate();
+
+        bool otherWriterWentOn;
+        Task<CliRun> rotation;
+        try
+        {
+            // Why Task.Run: SQLite waits for its write lock on the calling thread, which must not be this test's.
+            rotation = Task.Run(() => PanCli.RunAsync(fixture.Database,
+                builder => builder.Services.AddSingleton<Pan.Server.OAuth.OAuthKeyMaker>(gate), Pan.Server.Cli.ClientsCommand.RotateAsync));
+            await gate.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+            var other = Task.Run(() => DatabaseLock.HoldAsync(fixture.Database, "oauth_keys", "ACCESS EXCLUSIVE"));
+            otherWriterWentOn = await Task.WhenAny(other, Task.Delay(TimeSpan.FromSeconds(3))) == other;
+            if (!otherWriterWentOn)
+            {
+                // Let the key be made, so the rotation's transaction ends and the other writer gets through.
+                gate.Release();
+            }
+
+            await (await other).DisposeAsync();
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        var run = await rotation;
+        Assert.True(otherWriterWentOn, "another writer waited for the rotation's transaction while the key was made");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(before.Count + 2, (await KeyRowsAsync()).Count);
+        var audit = await Pan.Tests.Members.TestMembers.WithDbAsync(fixture.Server, db => db.Set<Pan.Data.Audit.AuditEntry>().AsNoTracking()
+            .Where(e => e.Action == "cli.clients.rotate-keys").OrderByDescending(e => e.Id).Select(e => e.Outcome).FirstAsync());
+        Assert.Equal("ok", audit);
+    }
+
     [Fact]
     public async Task TwoNodesStartingOnAnEmptyDatabase_AgreeOnOneKeySet_AndRotationKeepsOldTokensWorking()
     {
@@ -217,6 +261,34 @@ public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixt
     }
 
     private static string Base64UrlDecode(string value) => System.Text.Encoding.UTF8.GetString(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.DecodeBytes(value));
+}
+
+/// <summary>
+/// An <see cref="Pan.Server.OAuth.OAuthKeyMaker"/> whose first key waits (up to a minute) until <see cref="Release"/>;
+/// <see cref="Reached"/> completes when it starts waiting.
+/// </summary>
+internal sealed class KeyMakerGate : Pan.Server.OAuth.OAuthKeyMaker, IDisposable
+{
+    private readonly TaskCompletionSource reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ManualResetEventSlim released = new();
+    private int passed;
+
+    public Task Reached => reached.Task;
+
+    public void Release() => released.Set();
+
+    public void Dispose() => released.Dispose();
+
+    public override byte[] Make(string kind)
+    {
+        if (Interlocked.Exchange(ref passed, 1) == 0)
+        {
+            reached.TrySetResult();
+            released.Wait(TimeSpan.FromMinutes(1));
+        }
+
+        return base.Make(kind);
+    }
 }
 
 public sealed class OAuthCliBehaviour_Sqlite(SqliteOAuthFixture f) : OAuthCliBehaviour<SqliteOAuthFixture>(f);
