@@ -270,6 +270,48 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
     }
 
     [Fact]
+    public async Task MyApps_RemovingTheAppWhileARefreshOfItsTokenRuns_RefusesTheRefresh()
+    {
+        // The member removes the app at "my apps" while the app refreshes its token: once the removal is done, nothing
+        // issued from the app's tokens may work. Here the removal revokes the refresh token's entry and commits after the
+        // refresh read it (still valid) and before it redeems it: on PostgreSQL a row lock on the entry holds both, the
+        // removal waiting first. SQLite runs them one after the other.
+        var who = await SignInAsync(fixture.Server);
+        var tokens = await WebTokensAsync(who, remember: true);
+        using var browser = Browser(fixture.Server, who);
+        var apps = await browser.GetStringAsync("/account/apps");
+        var removal = new Dictionary<string, string> { ["af"] = Hidden(apps, "af"), ["client_id"] = OAuthFixture.WebClient };
+
+        Task<HttpResponseMessage> removing;
+        Task<(HttpStatusCode Status, JsonElement Json)> refreshing;
+        if (fixture.Database.Provider == "postgres")
+        {
+            await using var held = await DatabaseLock.HoldRowsAsync(fixture.Database, "oauth_tokens", $"\"Id\" = '{await RefreshTokenEntryAsync(who)}'");
+            removing = Task.Run(() => browser.PostAsync("/account/apps", new FormUrlEncodedContent(removal)));
+            Assert.True(await LockWaits.UntilAsync(fixture.Database, 1, removing), "the removal did not wait for the refresh token's row");
+            refreshing = Task.Run(() => RefreshAsync(tokens));
+            Assert.True(await LockWaits.UntilAsync(fixture.Database, 2, refreshing), "the refresh did not wait for the refresh token's row");
+            await held.CommitAsync();
+        }
+        else
+        {
+            removing = Task.FromResult(await browser.PostAsync("/account/apps", new FormUrlEncodedContent(removal)));
+            refreshing = Task.FromResult(await RefreshAsync(tokens));
+        }
+
+        using var removed = await removing;
+        var (status, json) = await refreshing;
+        Assert.Equal(HttpStatusCode.Redirect, removed.StatusCode);
+        if (status == HttpStatusCode.OK)
+        {
+            Assert.False(await IsActiveAsync(json.GetProperty("access_token").GetString()!), "an access token issued after the removal is active");
+            Assert.Fail("the refresh issued tokens (an access token an API checking offline takes) after the app's removal");
+        }
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
+    }
+
+    [Fact]
     public async Task AccessTokens_AreAudienceRestrictedToTheirClient_AlsoAfterARefresh_AndOnlyItMayIntrospectThem()
     {
         // RFC 9700 2.3 / 4.10: access tokens are JWTs an app's API checks offline; without an audience, an API could not
