@@ -312,6 +312,31 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
     }
 
     [Fact]
+    public async Task MyApps_WhenItsAuditLineIsRefused_RemovesNothing_AndTheSamePostThenRemovesTheApp()
+    {
+        // SECURITY 21: the removal (consent, grants, tokens) and its audit line are one transaction. The line is its last
+        // write; refused, nothing may be left revoked, and the same post then removes the app.
+        var who = await SignInAsync(fixture.Server);
+        var tokens = await WebTokensAsync(who, remember: true);
+        using var browser = Browser(fixture.Server, who);
+        var apps = await browser.GetStringAsync("/account/apps");
+        var removal = new Dictionary<string, string> { ["af"] = Hidden(apps, "af"), ["client_id"] = OAuthFixture.WebClient };
+
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "audit_log", TriggeredWrite.Insert, "NEW.action = 'oauth.revoke-app'"))
+        {
+            using var refused = await browser.PostAsync("/account/apps", new FormUrlEncodedContent(removal));
+            Assert.Equal(HttpStatusCode.InternalServerError, refused.StatusCode);
+        }
+
+        Assert.True(await IsActiveAsync(tokens.GetProperty("access_token").GetString()!), "the removal revoked the app's tokens without its audit line");
+        Assert.False(await ConsentRequiredAsync(who));
+        using var removed = await browser.PostAsync("/account/apps", new FormUrlEncodedContent(removal));
+        Assert.Equal(HttpStatusCode.Redirect, removed.StatusCode);
+        Assert.False(await IsActiveAsync(tokens.GetProperty("access_token").GetString()!));
+        Assert.True(await ConsentRequiredAsync(who));
+    }
+
+    [Fact]
     public async Task AccessTokens_AreAudienceRestrictedToTheirClient_AlsoAfterARefresh_AndOnlyItMayIntrospectThem()
     {
         // RFC 9700 2.3 / 4.10: access tokens are JWTs an app's API checks offline; without an audience, an API could not
