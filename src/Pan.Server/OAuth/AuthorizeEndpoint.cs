@@ -69,10 +69,17 @@ public static class AuthorizeEndpoint
         // request's update (a row the deletion locks too, see LiveMembers), and one lock is simpler. Why a share lock
         // (HoldAsync), not LockAsync's row update: authorize writes nothing to the member, and an update would make every
         // node read the member's cached tokens and public view again after each authorization.
-        if (!await LiveMembers.HoldAsync(services.GetRequiredService<PanDbContext>(), signedIn.Uid, cancellationToken))
+        var db = services.GetRequiredService<PanDbContext>();
+        if (!await LiveMembers.HoldAsync(db, signedIn.Uid, cancellationToken))
         {
             return NotSignedIn(context, request);
         }
+
+        // Why next: a removal of the app at "my apps" committing while this request read the remembered consent and
+        // stored it made the update write over the removal — the consent it had revoked came back valid, with the scopes
+        // the member had removed — and a code issued on a consent read just before the removal outlived it. Now this
+        // request runs wholly before or wholly after a removal (OAuthAppLock).
+        await OAuthAppLock.HoldAsync(db, OAuthMembers.Subject(member.ObjectId), client.Id, cancellationToken);
 
         var consents = services.GetRequiredService<ConsentRequests>();
         if ((string?)request[OAuthPaths.ConsentParameter] is { Length: > 0 } consentId)
@@ -170,23 +177,16 @@ public static class AuthorizeEndpoint
     /// then still spared the member the screen for what they had just refused.
     /// </summary>
     /// <remarks>
-    /// Why a lock on PostgreSQL (an advisory lock of the member and client, for the transaction): two remembered consents
-    /// finishing at once (two tabs, two devices) would otherwise both find none and both add one. SQLite's transaction
-    /// already holds the write lock. Consents stored twice before (by that race, or by older versions of Pan) all get the
-    /// new scopes; none is revoked, since a chain issued under a remembered consent before each code had its own grant
-    /// may still carry one of them as its grant.
+    /// The caller holds <see cref="OAuthAppLock"/>: two remembered consents finishing at once (two tabs, two devices)
+    /// would otherwise both find none and both add one, and a removal at "my apps" committing between the read and the
+    /// update would be written over. Consents stored twice before (by that race, or by older versions of Pan) all get
+    /// the new scopes; none is revoked, since a chain issued under a remembered consent before each code had its own
+    /// grant may still carry one of them as its grant.
     /// </remarks>
     private static async Task RememberAsync(HttpContext context, ClaimsPrincipal principal, Member member, OAuthClient client, ImmutableArray<string> granted)
     {
         var cancellationToken = context.RequestAborted;
         var subject = OAuthMembers.Subject(member.ObjectId);
-        var db = context.RequestServices.GetRequiredService<PanDbContext>();
-        if (db.Database.IsNpgsql())
-        {
-            var key = "oauth_remembered_consent:" + subject + ":" + client.Id;
-            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({key}, 0))", cancellationToken);
-        }
-
         var authorizations = context.RequestServices.GetRequiredService<IOpenIddictAuthorizationManager>();
         var remembered = new List<object>();
         await foreach (var authorization in authorizations.FindAsync(subject, client.Id, Statuses.Valid, AuthorizationTypes.Permanent, null, cancellationToken))

@@ -1,8 +1,12 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
+using Pan.Data;
 using Pan.Server.Audit;
+using Pan.Server.Deletion;
 using Pan.Server.Pages;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -13,7 +17,9 @@ namespace Pan.Server.OAuth;
 /// code's grant, one per device the member signed in to the app on — grouped by app, so an app is listed once) with a
 /// "remove access" button per app. Removing (POST, antiforgery) revokes the member's authorizations for that app (the
 /// remembered consent and every grant) and every token of the member for the app, at once on every node: refresh
-/// tokens stop working and introspection reports the access tokens inactive.
+/// tokens stop working and introspection reports the access tokens inactive. The removal is one transaction, ordered
+/// against /connect/authorize for the same member and app (<see cref="OAuthAppLock"/>): an authorization finishing
+/// after it answers as if the removal came first, one finishing before it is ended by it.
 /// </summary>
 public static class MyAppsPage
 {
@@ -120,11 +126,28 @@ public static class MyAppsPage
         var client = await context.RequestServices.GetRequiredService<OAuthClients>().FindAsync(form["client_id"].ToString(), context.RequestAborted);
         if (client is not null)
         {
+            var db = context.RequestServices.GetRequiredService<PanDbContext>();
+            await using var transaction = await db.Database.BeginTransactionAsync(context.RequestAborted);
+            if (!await LiveMembers.HoldAsync(db, member.Uid, context.RequestAborted))
+            {
+                return ConsentPage.SignIn(context, OAuthPaths.AppsPage);
+            }
+
             var subject = OAuthMembers.Subject(member.ObjectId);
-            await context.RequestServices.GetRequiredService<IOpenIddictAuthorizationManager>().RevokeAsync(subject, client.Id, null, null, context.RequestAborted);
-            await context.RequestServices.GetRequiredService<IOpenIddictTokenManager>().RevokeAsync(subject, client.Id, null, null, context.RequestAborted);
+            await OAuthAppLock.HoldAsync(db, subject, client.Id, context.RequestAborted);
+            // Why not the managers' RevokeAsync: it keeps each entry's concurrency token, so an OpenIddict update in flight
+            // that read the entry before (a refresh redeeming its token) wrote "redeemed" over "revoked" and issued tokens
+            // after the removal; with a new one that update fails and the refresh is refused (OAuthGrantRevocation).
+            var stamp = Guid.NewGuid().ToString();
+            await db.Set<OpenIddictEntityFrameworkCoreAuthorization>()
+                .Where(a => a.Subject == subject && a.Application!.Id == client.Id && a.Status != Statuses.Revoked)
+                .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, Statuses.Revoked).SetProperty(a => a.ConcurrencyToken, stamp), context.RequestAborted);
+            await db.Set<OpenIddictEntityFrameworkCoreToken>()
+                .Where(t => t.Subject == subject && t.Application!.Id == client.Id && t.Status != Statuses.Revoked)
+                .ExecuteUpdateAsync(u => u.SetProperty(t => t.Status, Statuses.Revoked).SetProperty(t => t.ConcurrencyToken, stamp), context.RequestAborted);
             await context.RequestServices.GetRequiredService<AuditLog>().WriteAsync(
                 "member:" + member.Uid.ToString(CultureInfo.InvariantCulture), "oauth.revoke-app", "client:" + client.ClientId, "ok", context.RequestAborted);
+            await transaction.CommitAsync(context.RequestAborted);
         }
 
         return Results.Redirect($"apps?lang={Uri.EscapeDataString(language)}&revoked=1");

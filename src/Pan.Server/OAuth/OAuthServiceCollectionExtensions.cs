@@ -59,8 +59,13 @@ public static class OAuthServiceCollectionExtensions
                 o.AddEventHandler(OAuthGenerations.IntrospectionCheck.Descriptor);
                 o.AddEventHandler(OAuthGrantRevocation.RefreshTokenRevocationLock.Descriptor);
                 o.AddEventHandler(OAuthGrantRevocation.RefreshTokenRevocation.Descriptor);
+                // Why OpenIddict's redemption handler goes: Pan's two redeem the code's and the refresh token's entries
+                // themselves, with what a lost race means (OAuthGrantRevocation); OpenIddict's then only read the entry
+                // again to find it redeemed. Pan allows no other grant that redeems an entry (device codes).
+                o.RemoveEventHandler(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor);
                 o.AddEventHandler(OAuthGrantRevocation.CodeRedemption.Descriptor);
                 o.AddEventHandler(OAuthGrantRevocation.RefreshTokenRedemption.Descriptor);
+                o.AddEventHandler(OAuthGrantRevocation.SharedGrantIssue.Descriptor);
                 o.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()

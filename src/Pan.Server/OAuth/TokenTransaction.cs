@@ -5,8 +5,8 @@ namespace Pan.Server.OAuth;
 /// <summary>
 /// Runs every POST /connect/token (the code exchange and the refresh grant), every POST /connect/revoke and every
 /// /connect/authorize (over HTTP or through <see cref="OAuthPipeline"/>) in one database transaction (SECURITY 21).
-/// OpenIddict redeems the code or refresh token and stores the new access and refresh token entries with separate
-/// saves; on its own, a failure half-way left the code redeemed and a stray access-token entry behind, and the
+/// The code or refresh token is redeemed (<see cref="OAuthGrantRevocation"/>) and OpenIddict stores the new access and
+/// refresh token entries with separate saves; on its own, a failure half-way left the code redeemed and a stray access-token entry behind, and the
 /// client's retry was then a replay (which revokes the whole grant). At /connect/authorize, Pan uses up the decided
 /// consent request and stores the remembered authorization, then OpenIddict stores the code's own authorization and its entry, again in
 /// separate saves: a failure of the last left a spent consent request and an authorization without a code, and the member had

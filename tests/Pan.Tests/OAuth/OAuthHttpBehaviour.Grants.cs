@@ -200,6 +200,143 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
     }
 
     [Fact]
+    public async Task TokenEndpoint_TwoRefreshesOfOneRefreshTokenRacing_OneWins_AndTheLoserRevokesTheWholeFamily()
+    {
+        // SECURITY 14: a refresh token used again revokes its family (TokenEndpoint_ReusedRefreshToken... and
+        // Replay_UnderARememberedConsent_*). Two uses at once (a stolen token raced against the app) must end the same
+        // way: one refresh wins, the other is refused as a reuse and revokes the family, the winner's new tokens
+        // included. On PostgreSQL a row lock on the refresh token's entry holds both refreshes after they read it (still
+        // valid) and before either redeems it; SQLite runs grant requests one at a time, so there the second is a plain
+        // reuse.
+        var who = await SignInAsync(fixture.Server);
+        var tokens = await WebTokensAsync(who);
+        var entry = await RefreshTokenEntryAsync(who);
+
+        Task<(HttpStatusCode Status, JsonElement Json)[]> both;
+        await using (var held = await DatabaseLock.HoldRowsAsync(fixture.Database, "oauth_tokens", $"\"Id\" = '{entry}'"))
+        {
+            both = Task.WhenAll(Task.Run(() => RefreshAsync(tokens)), Task.Run(() => RefreshAsync(tokens)));
+            Assert.True(
+                await LockWaits.UntilAsync(fixture.Database, 2, both) || fixture.Database.Provider != "postgres",
+                "the two refreshes did not both wait for the refresh token's row");
+            await held.CommitAsync();
+        }
+
+        var answers = await both;
+        var winner = Assert.Single(answers, a => a.Status == HttpStatusCode.OK).Json;
+        var loser = Assert.Single(answers, a => a.Status != HttpStatusCode.OK);
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (loser.Status, loser.Json.GetProperty("error").GetString()));
+        Assert.False(await IsActiveAsync(winner.GetProperty("access_token").GetString()!), "the winner's access token is active");
+        Assert.False(await IsActiveAsync(tokens.GetProperty("access_token").GetString()!), "the family's first access token is active");
+        var (status, json) = await RefreshAsync(winner);
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
+    }
+
+    [Fact]
+    public async Task Revoke_UnderASharedRememberedConsent_RacingARefreshThatRedeemsTheTokenFirst_EndsWhatTheRefreshIssued_AndNoOtherDevice()
+    {
+        // A chain of the time when codes shared the remembered consent: revoking its refresh token ends that refresh
+        // token, and a refresh racing it is refused (Revoke_RacingARefreshOfTheSameRefreshToken_*): nothing issued from
+        // the token works, the other devices under the consent keep theirs. When the refresh redeems the token first
+        // while the revocation, having read it as valid, waits for it (PostgreSQL: a row lock holds both), the revocation
+        // must end the same: what the refresh issued from the token, and nothing of the other devices.
+        var who = await SignInAsync(fixture.Server);
+        var deviceA = await WebTokensAsync(who, remember: true);
+        var consent = await ShareAsync(who, null);
+        var entryA = await RefreshTokenEntryAsync(who);
+        var deviceB = await WebTokensAsync(who, remember: true);
+        await ShareAsync(who, consent);
+
+        var (revoked, (status, json)) = await RevokeRacingARefreshAsync(who, deviceA, revocationFirst: false, entryA);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(HttpStatusCode.OK, revoked);
+        var diagnosis = string.Join(", ", await TokenStatusesAsync(who));
+        Assert.False(await IsActiveAsync(json.GetProperty("access_token").GetString()!), "the refresh's access token is active: " + diagnosis);
+        var (again, error) = await RefreshAsync(json);
+        Assert.True(again == HttpStatusCode.BadRequest, "the refresh's refresh token works: " + diagnosis);
+        Assert.Equal("invalid_grant", error.GetProperty("error").GetString());
+        if (fixture.Database.Provider == "postgres")
+        {
+            Assert.True(await IsActiveAsync(deviceB.GetProperty("access_token").GetString()!), "another device's access token was revoked: " + diagnosis);
+            Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(deviceB)).Status);
+        }
+        else
+        {
+            // SQLite runs the two one after the other: the revocation comes after the refresh and presents a used refresh
+            // token, which is a reuse (SECURITY 14) and ends the whole grant, here the consent every device shares.
+            Assert.False(await IsActiveAsync(deviceB.GetProperty("access_token").GetString()!));
+        }
+    }
+
+    [Fact]
+    public async Task MyApps_RemovingTheAppWhileARefreshOfItsTokenRuns_RefusesTheRefresh()
+    {
+        // The member removes the app at "my apps" while the app refreshes its token: once the removal is done, nothing
+        // issued from the app's tokens may work. Here the removal revokes the refresh token's entry and commits after the
+        // refresh read it (still valid) and before it redeems it: on PostgreSQL a row lock on the entry holds both, the
+        // removal waiting first. SQLite runs them one after the other.
+        var who = await SignInAsync(fixture.Server);
+        var tokens = await WebTokensAsync(who, remember: true);
+        using var browser = Browser(fixture.Server, who);
+        var apps = await browser.GetStringAsync("/account/apps");
+        var removal = new Dictionary<string, string> { ["af"] = Hidden(apps, "af"), ["client_id"] = OAuthFixture.WebClient };
+
+        Task<HttpResponseMessage> removing;
+        Task<(HttpStatusCode Status, JsonElement Json)> refreshing;
+        if (fixture.Database.Provider == "postgres")
+        {
+            await using var held = await DatabaseLock.HoldRowsAsync(fixture.Database, "oauth_tokens", $"\"Id\" = '{await RefreshTokenEntryAsync(who)}'");
+            removing = Task.Run(() => browser.PostAsync("/account/apps", new FormUrlEncodedContent(removal)));
+            Assert.True(await LockWaits.UntilAsync(fixture.Database, 1, removing), "the removal did not wait for the refresh token's row");
+            refreshing = Task.Run(() => RefreshAsync(tokens));
+            Assert.True(await LockWaits.UntilAsync(fixture.Database, 2, refreshing), "the refresh did not wait for the refresh token's row");
+            await held.CommitAsync();
+        }
+        else
+        {
+            removing = Task.FromResult(await browser.PostAsync("/account/apps", new FormUrlEncodedContent(removal)));
+            refreshing = Task.FromResult(await RefreshAsync(tokens));
+        }
+
+        using var removed = await removing;
+        var (status, json) = await refreshing;
+        Assert.Equal(HttpStatusCode.Redirect, removed.StatusCode);
+        if (status == HttpStatusCode.OK)
+        {
+            Assert.False(await IsActiveAsync(json.GetProperty("access_token").GetString()!), "an access token issued after the removal is active");
+            Assert.Fail("the refresh issued tokens (an access token an API checking offline takes) after the app's removal");
+        }
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
+    }
+
+    [Fact]
+    public async Task MyApps_WhenItsAuditLineIsRefused_RemovesNothing_AndTheSamePostThenRemovesTheApp()
+    {
+        // SECURITY 21: the removal (consent, grants, tokens) and its audit line are one transaction. The line is its last
+        // write; refused, nothing may be left revoked, and the same post then removes the app.
+        var who = await SignInAsync(fixture.Server);
+        var tokens = await WebTokensAsync(who, remember: true);
+        using var browser = Browser(fixture.Server, who);
+        var apps = await browser.GetStringAsync("/account/apps");
+        var removal = new Dictionary<string, string> { ["af"] = Hidden(apps, "af"), ["client_id"] = OAuthFixture.WebClient };
+
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "audit_log", TriggeredWrite.Insert, "NEW.action = 'oauth.revoke-app'"))
+        {
+            using var refused = await browser.PostAsync("/account/apps", new FormUrlEncodedContent(removal));
+            Assert.Equal(HttpStatusCode.InternalServerError, refused.StatusCode);
+        }
+
+        Assert.True(await IsActiveAsync(tokens.GetProperty("access_token").GetString()!), "the removal revoked the app's tokens without its audit line");
+        Assert.False(await ConsentRequiredAsync(who));
+        using var removed = await browser.PostAsync("/account/apps", new FormUrlEncodedContent(removal));
+        Assert.Equal(HttpStatusCode.Redirect, removed.StatusCode);
+        Assert.False(await IsActiveAsync(tokens.GetProperty("access_token").GetString()!));
+        Assert.True(await ConsentRequiredAsync(who));
+    }
+
+    [Fact]
     public async Task AccessTokens_AreAudienceRestrictedToTheirClient_AlsoAfterARefresh_AndOnlyItMayIntrospectThem()
     {
         // RFC 9700 2.3 / 4.10: access tokens are JWTs an app's API checks offline; without an audience, an API could not
@@ -295,7 +432,7 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
     /// the row to its waiters in that order. SQLite runs grant requests one at a time: there they run in that order.
     /// </summary>
     private async Task<(HttpStatusCode Revoked, (HttpStatusCode Status, JsonElement Json) Refreshed)> RevokeRacingARefreshAsync(
-        SignedIn who, JsonElement tokens, bool revocationFirst)
+        SignedIn who, JsonElement tokens, bool revocationFirst, string? entry = null)
     {
         var form = new Dictionary<string, string>
         {
@@ -308,7 +445,7 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         Task<(HttpStatusCode Status, JsonElement Json)> firstCall, secondCall;
         if (fixture.Database.Provider == "postgres")
         {
-            await using var held = await DatabaseLock.HoldRowsAsync(fixture.Database, "oauth_tokens", $"\"Id\" = '{await RefreshTokenEntryAsync(who)}'");
+            await using var held = await DatabaseLock.HoldRowsAsync(fixture.Database, "oauth_tokens", $"\"Id\" = '{entry ?? await RefreshTokenEntryAsync(who)}'");
             firstCall = Task.Run(first);
             Assert.True(await LockWaits.UntilAsync(fixture.Database, 1, firstCall), "the first call did not wait for the refresh token's row");
             secondCall = Task.Run(second);
@@ -332,6 +469,15 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         var subject = who.Member.ObjectId.ToString("D");
         return (await scope.ServiceProvider.GetRequiredService<PanDbContext>().Set<OpenIddictEntityFrameworkCoreToken>()
             .Where(t => t.Subject == subject && t.Type == OpenIddict.Abstractions.OpenIddictConstants.TokenTypeIdentifiers.RefreshToken && t.Status == OpenIddict.Abstractions.OpenIddictConstants.Statuses.Valid).Select(t => t.Id).SingleAsync())!;
+    }
+
+    /// <summary>Every token entry of <paramref name="who"/> as "type status", oldest first (for failure messages).</summary>
+    private async Task<List<string>> TokenStatusesAsync(SignedIn who)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var subject = who.Member.ObjectId.ToString("D");
+        return await scope.ServiceProvider.GetRequiredService<PanDbContext>().Set<OpenIddictEntityFrameworkCoreToken>()
+            .Where(t => t.Subject == subject).OrderBy(t => t.CreationDate).ThenBy(t => t.Id).Select(t => t.Type + " " + t.Status).ToListAsync();
     }
 
     /// <summary>Whether the web app's next authorization request for <paramref name="who"/> would show the consent screen.</summary>

@@ -82,6 +82,106 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         Assert.Equal(["email", "openid"], Assert.Single(await RememberedConsentsAsync(who, OAuthFixture.WebClient)));
     }
 
+    [Fact]
+    public async Task Authorize_UpdatingTheRememberedConsent_WhileMyAppsRemovesTheApp_AnswersAsIfAfterTheRemoval()
+    {
+        // The member remembered their consent to the app (openid phone) and signed in to it; the app now asks for
+        // openid email, and the member approves with "remember" in one tab while removing the app at "my apps" in
+        // another. The removal commits while /connect/authorize is about to update the remembered consent: authorize
+        // must answer as if it came just after the removal — the member's new decision stands, alone, as a new remembered
+        // consent with a working code — and the removal still ends everything that existed before it (the phone scope of
+        // the old consent included). On PostgreSQL a row lock on the remembered consent holds both, the removal waiting
+        // first; SQLite runs them one after the other.
+        var who = await SignInAsync(fixture.Server);
+        using var browser = Browser(fixture.Server, who);
+        await RememberOnTheConsentPageAsync(browser, "openid phone", prompt: null);
+        var before = await WebTokensAsync(who);
+        var pkce = Pkce.Create();
+        var finish = await DecidedConsentAsync(browser, remember: true, pkce);
+        var apps = await browser.GetStringAsync("/account/apps");
+        var removal = new Dictionary<string, string> { ["af"] = Hidden(apps, "af"), ["client_id"] = OAuthFixture.WebClient };
+        var subject = who.Member.ObjectId.ToString("D");
+
+        Task<HttpResponseMessage> removing, authorizing;
+        if (fixture.Database.Provider == "postgres")
+        {
+            await using var held = await DatabaseLock.HoldRowsAsync(fixture.Database, "oauth_authorizations", $"\"Subject\" = '{subject}' AND \"Type\" = 'permanent'");
+            removing = Task.Run(() => browser.PostAsync("/account/apps", new FormUrlEncodedContent(removal)));
+            Assert.True(await LockWaits.UntilAsync(fixture.Database, 1, removing), "the removal did not wait for the remembered consent's row");
+            authorizing = Task.Run(() => browser.GetAsync(finish));
+            Assert.True(await LockWaits.UntilAsync(fixture.Database, 2, authorizing), "authorize did not wait");
+            await held.CommitAsync();
+        }
+        else
+        {
+            removing = Task.FromResult(await browser.PostAsync("/account/apps", new FormUrlEncodedContent(removal)));
+            authorizing = Task.FromResult(await browser.GetAsync(finish));
+        }
+
+        using var removed = await removing;
+        using var answer = await authorizing;
+        Assert.Equal(HttpStatusCode.Redirect, removed.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
+        var location = answer.Headers.Location!;
+        Assert.StartsWith(OAuthFixture.WebRedirect + "?", location.ToString(), StringComparison.Ordinal);
+        // What existed before the removal has ended; the decision taken after it stands.
+        Assert.False(await IsActiveAsync(before.GetProperty("access_token").GetString()!));
+        Assert.Equal(["email", "openid"], Assert.Single(await RememberedConsentsAsync(who, OAuthFixture.WebClient)));
+        var (status, tokens) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(location, "code"), ["redirect_uri"] = OAuthFixture.WebRedirect,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
+        });
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(await IsActiveAsync(tokens.GetProperty("access_token").GetString()!));
+    }
+
+    [Fact]
+    public async Task MyApps_RemovingTheAppWhileAnAuthorizationStoresTheRememberedConsent_EndsWhatThatAuthorizationIssued()
+    {
+        // The other order: /connect/authorize reaches the remembered consent first and the removal comes while it is
+        // still open. The removal must then end what authorize stored — the remembered consent and the code's grant —
+        // as if authorize had finished just before it. On PostgreSQL a row lock on the remembered consent holds
+        // authorize at its update, and the removal waits for it; SQLite runs them one after the other.
+        var who = await SignInAsync(fixture.Server);
+        using var browser = Browser(fixture.Server, who);
+        await RememberOnTheConsentPageAsync(browser, "openid phone", prompt: null);
+        var pkce = Pkce.Create();
+        var finish = await DecidedConsentAsync(browser, remember: true, pkce);
+        var apps = await browser.GetStringAsync("/account/apps");
+        var removal = new Dictionary<string, string> { ["af"] = Hidden(apps, "af"), ["client_id"] = OAuthFixture.WebClient };
+        var subject = who.Member.ObjectId.ToString("D");
+
+        Task<HttpResponseMessage> removing, authorizing;
+        if (fixture.Database.Provider == "postgres")
+        {
+            await using var held = await DatabaseLock.HoldRowsAsync(fixture.Database, "oauth_authorizations", $"\"Subject\" = '{subject}' AND \"Type\" = 'permanent'");
+            authorizing = Task.Run(() => browser.GetAsync(finish));
+            Assert.True(await LockWaits.UntilAsync(fixture.Database, 1, authorizing), "authorize did not wait for the remembered consent's row");
+            removing = Task.Run(() => browser.PostAsync("/account/apps", new FormUrlEncodedContent(removal)));
+            Assert.True(await LockWaits.UntilAsync(fixture.Database, 2, removing), "the removal did not wait");
+            await held.CommitAsync();
+        }
+        else
+        {
+            authorizing = Task.FromResult(await browser.GetAsync(finish));
+            removing = Task.FromResult(await browser.PostAsync("/account/apps", new FormUrlEncodedContent(removal)));
+        }
+
+        using var answer = await authorizing;
+        using var removed = await removing;
+        Assert.Equal(HttpStatusCode.Redirect, removed.StatusCode);
+        var location = answer.Headers.Location!;
+        Assert.StartsWith(OAuthFixture.WebRedirect + "?", location.ToString(), StringComparison.Ordinal);
+        Assert.Empty(await RememberedConsentsAsync(who, OAuthFixture.WebClient));
+        var (status, json) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(location, "code"), ["redirect_uri"] = OAuthFixture.WebRedirect,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
+        });
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
+    }
+
     /// <summary>
     /// Runs the web app's authorization request (with <paramref name="prompt"/>) through the consent page, approves it
     /// with "remember" ticked and follows the redirect back to /connect/authorize; returns the client redirect.
