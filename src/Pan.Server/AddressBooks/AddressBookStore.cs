@@ -75,14 +75,24 @@ public sealed class AddressBookStore(PanDbContext db, TimeProvider clock, IOptio
         return row;
     }
 
-    /// <summary>Deletes one of the member's entries; NOT_FOUND when the member has no entry with that id.</summary>
+    /// <summary>
+    /// Deletes one of the member's entries; NOT_FOUND when the member has no entry with that id. Like a save, it first
+    /// locks the member's row, so a save and a delete of one entry run one after the other.
+    /// </summary>
+    /// <remarks>
+    /// Why: a delete that committed between a save's read of the entry and its update made the save's update find no
+    /// row, which answered ABORTED ("try again", when trying again could only be NOT_FOUND).
+    /// </remarks>
     public async Task DeleteAsync(long uid, long id, CancellationToken cancellationToken)
     {
-        var deleted = await db.Set<AddressBook>().Where(a => a.Id == id && a.Uid == uid).ExecuteDeleteAsync(cancellationToken);
-        if (deleted == 0)
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await LiveMembers.LockAsync(db, uid, cancellationToken)
+            || await db.Set<AddressBook>().Where(a => a.Id == id && a.Uid == uid).ExecuteDeleteAsync(cancellationToken) == 0)
         {
             throw NotFound();
         }
+
+        await tx.CommitAsync(cancellationToken);
     }
 
     /// <summary>Every entry of the members (inside the caller's transaction, e.g. a deletion).</summary>

@@ -4,7 +4,7 @@ using Microsoft.Net.Http.Headers;
 namespace Pan.Server.Avatars;
 
 /// <summary>
-/// <c>GET /avatars/{key}-{size}.png</c> on the HTTP listener. The key is content-addressed, so a file never changes:
+/// <c>GET /avatars/{key}-{size}.png</c> on the HTTP listener. A key always names the same picture (<see cref="AvatarKeys"/>), so a file never changes:
 /// it is served with <c>Cache-Control: public, max-age=31536000, immutable</c> and a strong ETag (the key and size),
 /// and <c>If-None-Match</c> answers 304. Anything else (unknown key, other size, bad name): 404.
 /// </summary>

@@ -1,14 +1,17 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 
 namespace Pan.Server.Avatars;
 
 /// <summary>
-/// Names of stored avatars. A key is 32 lower-case hex characters: the first 128 bits of SHA-256(uid ‖ the 280 px
-/// PNG). Content-addressed per member: a key always names the same bytes (so its files can be cached forever and
-/// re-uploading the same picture changes nothing), and no two members share files, so deleting one member's avatar
-/// never breaks another's.
+/// Names of stored avatars. A key is 32 lower-case hex characters: 128 random bits, new for every upload. A key always
+/// names the same bytes (so its files can be cached forever), no two members share files (deleting one member's avatar
+/// never breaks another's), and a key is the member's avatar at most once: once replaced or removed it never comes back.
 /// </summary>
+/// <remarks>
+/// Why not derived from the picture: two uploads of one picture then shared a key, and an upload that replaced it
+/// (and so deleted the key's files) while the same picture was being uploaded again left the member pointing at the
+/// deleted files.
+/// </remarks>
 public static class AvatarKeys
 {
     public const int Length = 32;
@@ -18,13 +21,8 @@ public static class AvatarKeys
 
     public const int Shown = 280;
 
-    public static string For(long uid, ReadOnlySpan<byte> png280)
-    {
-        var input = new byte[sizeof(long) + png280.Length];
-        BinaryPrimitives.WriteInt64BigEndian(input, uid);
-        png280.CopyTo(input.AsSpan(sizeof(long)));
-        return Convert.ToHexStringLower(SHA256.HashData(input), 0, Length / 2);
-    }
+    /// <summary>A new key for one upload.</summary>
+    public static string New() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(Length / 2));
 
     /// <summary>True when <paramref name="key"/> is one of Pan's keys (and so safe to put in a file name).</summary>
     public static bool IsKey(string? key) =>

@@ -7,7 +7,7 @@ namespace Pan.Server.Avatars;
 
 /// <summary>
 /// Sets and removes members' avatars. An upload is checked by content and size, re-encoded to square PNGs
-/// (<see cref="AvatarKeys.Sizes"/>), stored under a content-addressed key, and then Member.AvatarKey is switched to
+/// (<see cref="AvatarKeys.Sizes"/>), stored under a key of its own (<see cref="AvatarKeys"/>), and then Member.AvatarKey is switched to
 /// it with one conditional update (retried when a concurrent change got there first). The previous avatar's files are
 /// deleted once nothing refers to them any more.
 /// </summary>
@@ -43,7 +43,7 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
         CheckUpload(image);
         var rendered = AvatarImages.Render(image, AvatarKeys.Sizes)
             ?? throw PanError.InvalidArgument("avatar", $"is not a readable image of at most {AvatarImages.MaxPixels} pixels");
-        var key = AvatarKeys.For(uid, rendered[AvatarKeys.Shown]);
+        var key = AvatarKeys.New();
         foreach (var (size, png) in rendered)
         {
             await store.SaveAsync(key, size, png, cancellationToken);
@@ -56,10 +56,7 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
             return null;
         }
 
-        if (previous.Key != key)
-        {
-            await DeleteFilesAsync(previous.Key, cancellationToken);
-        }
+        await DeleteFilesAsync(previous.Key, cancellationToken);
 
         logger.LogInformation("Member {Uid} set avatar {AvatarKey}", uid, key);
         return urls.For(key);

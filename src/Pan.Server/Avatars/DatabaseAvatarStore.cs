@@ -15,7 +15,7 @@ public sealed class DatabaseAvatarStore(IServiceScopeFactory scopes, TimeProvide
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
         var bytes = png.ToArray();
-        // Why: keys are content-addressed, so a second save of the same key and size writes the same bytes.
+        // Why: a key names one upload's picture, so a second save of the same key and size writes the same bytes.
         var updated = await db.Set<AvatarFile>().Where(f => f.Key == key && f.Size == size)
             .ExecuteUpdateAsync(u => u.SetProperty(f => f.Png, bytes), cancellationToken);
         if (updated == 0)

@@ -4,6 +4,7 @@ using Pan.Data;
 using Pan.Data.HandOff;
 using Pan.Data.Tokens;
 using Pan.Server.Apps;
+using Pan.Server.Deletion;
 using Pan.Server.Tokens;
 
 namespace Pan.Server.HandOff;
@@ -63,7 +64,9 @@ public sealed class LoginTokens(PanDbContext db, TokenService tokens, IOptions<H
     /// <summary>
     /// Consumes a live login token of member <paramref name="uid"/> and opens an auth session for that member
     /// (auth method <see cref="AuthMethods.LoginToken"/>), in one transaction. One conditional UPDATE decides, so of any
-    /// number of concurrent callers exactly one gets a token; the others (and any later caller) get null.
+    /// number of concurrent callers exactly one gets a token; the others (and any later caller) get null. The member's
+    /// row is held first (<see cref="LiveMembers.HoldAsync"/>), so a password change, a revocation of the member's sessions
+    /// or a deletion in flight is either waited for (and the token found dead) or waits and then ends the new session.
     /// </summary>
     /// <remarks>
     /// Why TokenService's proof overload rather than a transaction of its own: it makes sure of the signing key before the
@@ -80,6 +83,16 @@ public sealed class LoginTokens(PanDbContext db, TokenService tokens, IOptions<H
         var now = clock.GetUtcNow();
         var issued = await tokens.IssueAuthTokenAsync(AuthMethods.LoginToken, async ct =>
         {
+            // Why first: a password change or a deletion of the member writes the member row, then ends its sessions,
+            // and never touches its login tokens (the token generation kills them). On PostgreSQL a check of the token
+            // while such a change was not yet committed found the old generation and opened a session the change had
+            // already passed over, which then outlived it. Holding the member row waits for the change; the UPDATE
+            // below then sees what it committed.
+            if (!await LiveMembers.HoldAsync(db, uid, ct))
+            {
+                return null;
+            }
+
             var consumed = await Live(hash, uid, now).ExecuteUpdateAsync(u => u.SetProperty(t => t.UsedAt, now), ct);
             return consumed != 1
                 ? null

@@ -54,6 +54,41 @@ public abstract class AddressBookBehaviour<TFixture>(TFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task Save_OfAnEntryThatADeleteRemovesMeanwhile_IsNotFound()
+    {
+        var token = await NewMemberTokenAsync();
+        var book = (await SaveAsync(token, NewBook())).AddressBook;
+        Task deleting;
+        Task<SaveAddressBookResponse> saving;
+        await using (await DatabaseLock.HoldRowsAsync(fixture.Database, "address_books", $"id = {book.Id}"))
+        {
+            // The delete comes first and waits for the entry's row; the save of the same entry comes second (PostgreSQL
+            // lets the waiters through in the order they came; on SQLite the two run once the lock is gone, in either order).
+            deleting = Task.Run(() => Client.DeleteAddressBookAsync(new DeleteAddressBookRequest { AccessToken = token, AddressBookId = book.Id }).ResponseAsync);
+            await LockWaits.UntilAsync(fixture.Database, 1, deleting);
+            book.FullName = "Renamed";
+            saving = Task.Run(() => SaveAsync(token, book));
+            await LockWaits.UntilAsync(fixture.Database, 2, saving);
+        }
+
+        await deleting;
+        try
+        {
+            // The save came first (possible on SQLite only): it renamed the entry the delete then removed.
+            Assert.Equal("Renamed", (await saving).AddressBook.FullName);
+            Assert.NotEqual("postgres", fixture.Database.Provider);
+        }
+        catch (RpcException refused)
+        {
+            // The delete came first: one after the other, that save is of an unknown entry — NOT_FOUND, as the contract
+            // says, never a generic conflict to retry.
+            Assert.Equal((StatusCode.NotFound, "ADDRESS_BOOK_NOT_FOUND"), (refused.StatusCode, refused.Info().Reason));
+        }
+
+        Assert.Empty((await Client.GetAddressBooksAsync(new GetAddressBooksRequest { AccessToken = token })).AddressBooks);
+    }
+
+    [Fact]
     public async Task AnotherMembersEntry_CannotBeSeenChangedOrDeleted_AndLooksUnknown()
     {
         var first = await TestMembers.CreateAsync(Server);

@@ -97,6 +97,33 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task TheSamePictureAgain_WhileAnotherUploadReplacesIt_LeavesTheMemberWithAPictureThatIsServed()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var token = await TestMembers.AccessTokenAsync(Server, member);
+        var picture = Picture(SKEncodedImageFormat.Png, 200, 200);
+        await UpdateAsync(token, picture);
+        Task<UpdateAvatarResponse> other;
+        Task<UpdateAvatarResponse> again;
+        await using (var held = await DatabaseLock.HoldRowsAsync(fixture.Database, "members", $"uid = {member.Uid}"))
+        {
+            // Both uploads store their files, then wait to switch the member's avatar: the other picture first, then the
+            // same picture once more (PostgreSQL lets the waiters through in the order they came; on SQLite the two run
+            // once the lock is gone, in either order).
+            other = Task.Run(() => UpdateAsync(token, Picture(SKEncodedImageFormat.Jpeg, 200, 200)));
+            await LockWaits.UntilAsync(fixture.Database, 1, other);
+            again = Task.Run(() => UpdateAsync(token, picture));
+            await LockWaits.UntilAsync(fixture.Database, 2, again);
+        }
+
+        var answers = await Task.WhenAll(other, again);
+
+        var shown = (await Client.MeAsync(new MeRequest { AccessToken = token })).User.Avatar;
+        Assert.Contains(shown, answers.Select(a => a.Avatar));
+        Assert.Equal(HttpStatusCode.OK, (await Server.Http.GetAsync(new Uri(shown).AbsolutePath)).StatusCode);
+    }
+
+    [Fact]
     public async Task RemoveAsync_RestoresTheDefault_AndDeletesTheFiles()
     {
         var member = await TestMembers.CreateAsync(Server);

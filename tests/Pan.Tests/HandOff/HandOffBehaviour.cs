@@ -315,6 +315,44 @@ public abstract class HandOffBehaviour<TFixture>(TFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task AuthToken_WhileAPasswordChangeOfTheMemberIsUncommitted_OpensNoSessionThatOutlivesIt()
+    {
+        var (member, token) = await MakeAsync();
+        var kept = await TestMembers.AuthTokenAsync(fixture.Server, member);
+        Task<AuthTokenResponse> exchanging;
+        bool waited;
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            // What UpdateCredential's transaction has done by its commit: the member row held, the member's token
+            // generation moved on and its sessions but the caller's ended (the one the login token came from among them).
+            var db = scope.ServiceProvider.GetRequiredService<Pan.Data.PanDbContext>();
+            await using var change = await db.Database.BeginTransactionAsync();
+            Assert.True(await Pan.Server.Deletion.LiveMembers.LockAsync(db, member.Uid, default));
+            var keptSession = (await scope.ServiceProvider.GetRequiredService<TokenService>().ValidateAuthTokenAsync(kept, default))!.SessionId;
+            await scope.ServiceProvider.GetRequiredService<Pan.Server.Credentials.CredentialStore>().EndOtherSessionsAsync(member.Uid, keptSession, default);
+
+            exchanging = Task.Run(() => Lever.AuthTokenAsync(new AuthTokenRequest { Uid = member.Uid, LoginToken = token }, Internal).ResponseAsync);
+            waited = await LockWaits.UntilAsync(fixture.Database, 1, exchanging);
+            await change.CommitAsync();
+        }
+
+        // Either order is fine one after the other: an exchange first opens a session the change then ends, a change
+        // first kills the token. What must not be is a session opened from the token that the change did not end.
+        try
+        {
+            var auth = await exchanging;
+            await using var scope = fixture.Server.Services.CreateAsyncScope();
+            Assert.Null(await scope.ServiceProvider.GetRequiredService<TokenService>().ValidateAuthTokenAsync(auth.AuthToken, default));
+        }
+        catch (RpcException refused) when (refused.Info().Reason == "ErrAuthToken.LOGIN_TOKEN_INVALID")
+        {
+            // The exchange waited for the change and found the token dead.
+        }
+
+        Assert.True(waited || fixture.Database.Provider != "postgres", "on PostgreSQL the exchange waits for the uncommitted change");
+    }
+
+    [Fact]
     public async Task AuthToken_WhenTheSigningKeyFallsDueWhileTheLoginTokenIsOut_SignsTheMemberInWithTheNewKey()
     {
         // The login token is made shortly before the signing key is due for rotation, and exchanged just after: the
