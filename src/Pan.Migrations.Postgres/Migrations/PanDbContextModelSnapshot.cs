@@ -1407,6 +1407,9 @@ namespace Pan.Migrations.Postgres.Migrations
                     b.HasIndex("SessionId")
                         .HasDatabaseName("ix_omniauth_refresh_tokens_session_id");
 
+                    b.HasIndex("Uid")
+                        .HasDatabaseName("ix_omniauth_refresh_tokens_uid");
+
                     b.ToTable("omniauth_refresh_tokens", (string)null);
                 });
 

@@ -1384,6 +1384,9 @@ namespace Pan.Migrations.Sqlite.Migrations
                     b.HasIndex("SessionId")
                         .HasDatabaseName("ix_omniauth_refresh_tokens_session_id");
 
+                    b.HasIndex("Uid")
+                        .HasDatabaseName("ix_omniauth_refresh_tokens_uid");
+
                     b.ToTable("omniauth_refresh_tokens", (string)null);
                 });
 

@@ -1,8 +1,11 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Pan.Data;
 using Pan.Server.Audit;
+using Pan.Server.Errors;
 using Pan.Server.Hosting;
+using Pan.Server.Keys;
 
 namespace Pan.Server.Cli;
 
@@ -33,11 +36,24 @@ public sealed record CliContext(IServiceProvider Services, TextWriter Output, Te
         }
         catch (Exception ex) when (ex is DbUpdateException or DbException)
         {
-            // Why only the type and SQL state: a database message may quote the values written.
-            var state = (ex as DbException ?? ex.InnerException as DbException)?.SqlState;
-            throw new CliFailedException(
-                $"{action}: the database refused a write ({ex.GetType().Name}{(state is null ? string.Empty : ", SQL state " + state)}); nothing was changed.", ex);
+            throw new CliFailedException($"{action}: the database refused a write ({Describe(ex)}); nothing was changed.", ex);
         }
+    }
+
+    /// <summary>
+    /// A database failure as the operator sees it: the exception's type and the SQL state (PostgreSQL) or error code
+    /// (SQLite). Why no more: a database message may quote the values written (a phone in a unique violation).
+    /// </summary>
+    internal static string Describe(Exception ex)
+    {
+        var db = ex as DbException ?? ex.InnerException as DbException;
+        var code = db switch
+        {
+            Microsoft.Data.Sqlite.SqliteException sqlite => ", SQLite error " + sqlite.SqliteErrorCode,
+            { SqlState: { } state } => ", SQL state " + state,
+            _ => string.Empty,
+        };
+        return (db ?? ex).GetType().Name + code;
     }
 }
 
@@ -54,24 +70,46 @@ public static class CliHost
     public static async Task<int> RunAsync(
         IEnumerable<string> settings, TextWriter output, TextWriter error, Func<CliContext, Task<int>> command, Action<WebApplicationBuilder>? configure = null)
     {
-        var app = PanApp.Build([.. settings], builder =>
+        // Why these refusals become a message and exit code 1, not a stack trace: each is the operator's to fix (a
+        // setting, the key-encryption key, the database's reach or migrations), and none leaves a change half-done
+        // (every command's change commits with its audit line, CliContext.AuditedAsync). Anything else is a bug and
+        // keeps its stack trace.
+        try
         {
-            // Why: the command's own output is what the operator reads; routine logs would only interleave with it.
-            builder.Logging.AddFilter(level => level >= LogLevel.Warning);
-            configure?.Invoke(builder);
-        });
-        await using (app)
-        {
-            await using var scope = app.Services.CreateAsyncScope();
-            try
+            var app = PanApp.Build([.. settings], builder =>
             {
+                // Why: the command's own output is what the operator reads; routine logs would only interleave with it.
+                builder.Logging.AddFilter(level => level >= LogLevel.Warning);
+                configure?.Invoke(builder);
+            });
+            await using (app)
+            {
+                await using var scope = app.Services.CreateAsyncScope();
                 return await command(new CliContext(scope.ServiceProvider, output, error));
             }
-            catch (CliFailedException ex)
-            {
-                await error.WriteLineAsync(ex.Message);
-                return Failed;
-            }
+        }
+        catch (CliFailedException ex)
+        {
+            await error.WriteLineAsync(ex.Message);
+            return Failed;
+        }
+        catch (OptionsValidationException ex)
+        {
+            // Why the validators' messages may be shown: they name the setting, never its value.
+            await error.WriteLineAsync("A setting is invalid: " + string.Join(" ", ex.Failures));
+            return Failed;
+        }
+        catch (KeyEncryptionException ex)
+        {
+            // Names the stored key and the setting to configure (key ids only, never key material).
+            await error.WriteLineAsync(ex.Message);
+            return Failed;
+        }
+        catch (Exception ex) when (ex is DbException or DbUpdateException || ErrorInterceptor.IsOutage(ex))
+        {
+            await error.WriteLineAsync(
+                $"The database failed ({CliContext.Describe(ex)}). Check that it is reachable with the configured connection string and migrated (Pan.Server migrate). What the command had not committed was rolled back.");
+            return Failed;
         }
     }
 

@@ -1,6 +1,8 @@
 using Grpc.Core;
+using Pan.Data;
 using Pan.General.Member;
 using Pan.Server.Captcha;
+using Pan.Server.Deletion;
 using Pan.Server.DisplayNames;
 using Pan.Server.Errors;
 using Pan.Server.Tokens;
@@ -25,7 +27,7 @@ namespace Pan.Server.Credentials;
 /// When captcha is not off (Pan:Captcha:Mode always or risk), recaptcha_token must pass the Web platform's check
 /// first (PERMISSION_DENIED ErrFailed otherwise): this endpoint guesses passwords for anyone who can reach it.
 /// </remarks>
-public sealed class PasswordVerification(TokenService tokens, CredentialStore store, PasswordHasher hasher, CaptchaVerifier captcha)
+public sealed class PasswordVerification(PanDbContext db, TokenService tokens, CredentialStore store, PasswordHasher hasher, CaptchaVerifier captcha)
 {
     private static readonly string[] Operations = [VerifyPurposes.UpdateCredential, VerifyPurposes.SwitchMember, VerifyPurposes.Delete];
 
@@ -82,7 +84,19 @@ public sealed class PasswordVerification(TokenService tokens, CredentialStore st
             throw PanError.Of(Err.AuthFailed, StatusCode.PermissionDenied, "The member or password is wrong.");
         }
 
-        var verify = await tokens.IssueVerifyTokenAsync(stored!.Uid, VerifyPurposes.ByPassword(operation), cancellationToken);
+        // Why the member is held first, in the token's transaction: the member was read and its password checked before
+        // it (the hash is not verified in a transaction), and its deletion may have committed since or (PostgreSQL) be
+        // running still; a verify token stored then outlived the deletion, which had already erased the member's tokens.
+        // Held, either the deletion ends first and nothing is issued (the answer for an unknown member), or this commits
+        // first and the deletion erases the token.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await LiveMembers.HoldAsync(db, stored!.Uid, cancellationToken))
+        {
+            throw PanError.Of(Err.AuthFailed, StatusCode.PermissionDenied, "The member or password is wrong.");
+        }
+
+        var verify = await tokens.IssueVerifyTokenAsync(stored.Uid, VerifyPurposes.ByPassword(operation), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return new VerifyMemberByPasswordResponse { VerifyToken = verify.Token };
     }
 

@@ -23,7 +23,7 @@ public static class LiveMembers
     /// (resets, recovery codes, address book, credentials, email changes, the codes a member is mailed or texted, the
     /// consents, authorizations and codes /connect/authorize stores) takes it through here, or through
     /// <see cref="HoldAsync"/> where it writes nothing to the member row and runs often (phone sign-in's first code,
-    /// /connect/authorize).
+    /// /connect/authorize, the verify tokens of VerifyPhoneCode, VerifyMemberByPassword and a guest's deleteVerify).
     /// </remarks>
     public static async Task<bool> LockAsync(PanDbContext db, long uid, CancellationToken cancellationToken)
     {

@@ -10,6 +10,11 @@ namespace Pan.Server.HandOff;
 /// transaction. The deletion already killed them (<see cref="LoginTokens"/> checks the member); without this their rows
 /// stayed until they expired.
 /// </summary>
+/// <remarks>
+/// Why no index on login_tokens.uid (the delete reads the table): a login token lives Pan:HandOff:LoginTokenMinutes (5,
+/// at most 60) and AdminJanitor deletes expired ones every hour, so the table holds about two hours of hand-offs at
+/// most. An index would add a write to every hand-off and every purge to save a deletion a scan of that short table.
+/// </remarks>
 public sealed class LoginTokenEraser(PanDbContext db) : IMemberDataEraser
 {
     public Task EraseAsync(IReadOnlyCollection<long> uids, CancellationToken cancellationToken) =>

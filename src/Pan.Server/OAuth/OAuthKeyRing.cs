@@ -84,12 +84,7 @@ public sealed class OAuthKeyRing(
         var result = new Dictionary<string, long>();
         foreach (var kind in new[] { Signing, Encryption })
         {
-            var next = (await db.Set<OAuthKey>().Where(k => k.Kind == kind).MaxAsync(k => (long?)k.Generation, cancellationToken) ?? 0) + 1;
-            if (!await TryAddAsync(db, kind, next, material.For(kind), cancellationToken))
-            {
-                throw new InvalidOperationException("Another rotation ran at the same time; run it again.");
-            }
-
+            var next = await AddNextAsync(db, kind, material.For(kind), cancellationToken);
             var now = clock.GetUtcNow();
             await db.Set<OAuthKey>()
                 .Where(k => k.Kind == kind && k.Retired == null && k.Generation <= next - LiveGenerations)
@@ -101,6 +96,38 @@ public sealed class OAuthKeyRing(
     }
 
     public void Dispose() => gate.Dispose();
+
+    /// <summary>
+    /// Adds the generation after the newest one of <paramref name="kind"/>, in the caller's transaction; returns it.
+    /// </summary>
+    /// <remarks>
+    /// Why read again after a lost insert: on PostgreSQL (read committed) two rotations at once both read the same newest
+    /// generation, and the later insert of the next one fails on the unique (kind, generation) once the other rotation
+    /// commits. The operator asked for a rotation, so this one reads the newest generation again (now the other's) and
+    /// adds the one after it, as if it had run after the other; the failed insert is undone by the savepoint EF Core
+    /// sets around a save in a transaction, so the transaction goes on. It reads again only while the newest generation
+    /// moves: a refusal without another rotation behind it is not a race. On SQLite the rotation's transaction holds
+    /// the write lock from its start (Microsoft.Data.Sqlite begins IMMEDIATE), so rotations already run one after the other.
+    /// </remarks>
+    private async Task<long> AddNextAsync(PanDbContext db, string kind, byte[] material, CancellationToken cancellationToken)
+    {
+        long? lost = null;
+        while (true)
+        {
+            var newest = await db.Set<OAuthKey>().Where(k => k.Kind == kind).MaxAsync(k => (long?)k.Generation, cancellationToken) ?? 0;
+            if (newest == lost)
+            {
+                throw new InvalidOperationException($"The OAuth {kind} key generation {newest + 1} could not be added, and no other rotation added it.");
+            }
+
+            if (await TryAddAsync(db, kind, newest + 1, material, cancellationToken))
+            {
+                return newest + 1;
+            }
+
+            lost = newest;
+        }
+    }
 
     /// <summary>Puts the live keys into OpenIddict's options, newest first (the first one signs / encrypts).</summary>
     public void Apply(OpenIddictServerOptions options)

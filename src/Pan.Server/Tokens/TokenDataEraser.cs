@@ -21,6 +21,10 @@ public sealed class TokenDataEraser(PanDbContext db) : IMemberDataEraser
         // member's access tokens are issued under sessions of its phone (its own, or a sibling's auth token's).
         await db.Set<StoredAccessToken>().Where(t => sessions.Contains(t.SessionId) && uids.Contains(t.Uid)).ExecuteDeleteAsync(cancellationToken);
         await db.Set<AuthSession>().Where(s => uids.Contains(s.Uid)).ExecuteDeleteAsync(cancellationToken);
+        // Why no index on verify_tokens.uid (this reads the table): a verify token lives Pan:Tokens:VerifyTokenMinutes
+        // (5, at most 60) and TokenJanitor deletes expired ones every hour, so the table holds about two hours of step-ups
+        // and resets at most. An index would add a write to every verify token issued (each step-up and reset) and to
+        // every purge, on the hot path, to save a deletion a scan of that short table.
         await db.Set<StoredVerifyToken>().Where(t => uids.Contains(t.Uid)).ExecuteDeleteAsync(cancellationToken);
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Pan.Data;
 using Pan.General.Member;
 using Pan.Server.BruteForce;
+using Pan.Server.Deletion;
 using Pan.Server.Errors;
 using Pan.Server.Network;
 using Pan.Server.PhaseSessions;
@@ -71,23 +72,51 @@ public sealed class PhoneStepUp(PanDbContext db, TokenService tokens, PhaseSessi
             ? latest
             : throw PanError.Of(VerifyErr.CodeInvalid, StatusCode.InvalidArgument, "No code was sent for this operation; ask for one first.", new FieldViolation("code", "no code was sent"));
         // Why: one failure counter per member for passwords, codes and answers (SECURITY 10); locked answers like wrong.
-        var locked = (await failures.StateAsync(caller.Uid, cancellationToken)).Locked;
-        var check = locked ? CodeCheck.Wrong : await sessions.VerifyCodeAsync(session, request.Code, cancellationToken);
-        if (!locked && check.IsGuess())
+        if ((await failures.StateAsync(caller.Uid, cancellationToken)).Locked)
         {
-            await failures.RecordFailureAsync(caller.Uid, cancellationToken);
+            throw CodeInvalid();
         }
 
-        if (check != CodeCheck.Accepted || !await sessions.CompleteAsync(session, cancellationToken))
+        // Why one transaction that holds the member first: the access token was checked before it, and the member's
+        // deletion may have committed since or (PostgreSQL) be running still; a verify token stored then outlived the
+        // deletion, which had already erased the member's tokens. Held, either the deletion ends first and nothing is
+        // accepted or issued (the answer for a gone member), or this commits first and the deletion erases the token.
+        // The code is accepted, the flow finished and the failure streak cleared only with the token (SECURITY 21);
+        // a wrong code's counted try commits as before.
+        CodeCheck check;
+        IssuedToken? verify = null;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            throw PanError.Of(VerifyErr.CodeInvalid, StatusCode.InvalidArgument, "The code is wrong, expired or already used.", new FieldViolation("code", "is wrong, expired or already used"));
+            if (!await LiveMembers.HoldAsync(db, caller.Uid, cancellationToken))
+            {
+                throw PanError.Of(VerifyErr.Failed, StatusCode.Unauthenticated, "The member no longer exists.");
+            }
+
+            check = await sessions.VerifyCodeAsync(session, request.Code, cancellationToken, complete: true);
+            if (check == CodeCheck.Accepted)
+            {
+                await failures.ResetAsync(caller.Uid, cancellationToken);
+                verify = await tokens.IssueVerifyTokenAsync(caller.Uid, operation, cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
         }
 
-        await failures.ResetAsync(caller.Uid, cancellationToken);
+        if (verify is null)
+        {
+            if (check.IsGuess())
+            {
+                await failures.RecordFailureAsync(caller.Uid, cancellationToken);
+            }
 
-        var verify = await tokens.IssueVerifyTokenAsync(caller.Uid, operation, cancellationToken);
+            throw CodeInvalid();
+        }
+
         return new VerifyPhoneCodeResponse { VerifyToken = verify.Token };
     }
+
+    private static RpcException CodeInvalid() =>
+        PanError.Of(VerifyErr.CodeInvalid, StatusCode.InvalidArgument, "The code is wrong, expired or already used.", new FieldViolation("code", "is wrong, expired or already used"));
 
     private static string Operation(string sessionToken)
     {

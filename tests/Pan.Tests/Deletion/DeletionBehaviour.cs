@@ -192,6 +192,91 @@ public abstract class DeletionBehaviour<TFixture>(TFixture fixture) : IClassFixt
         }
     }
 
+    // A step-up (VerifyPhoneCode, VerifyMemberByPassword) racing the member's deletion: either the deletion commits first
+    // and the step-up answers as for a gone member, issuing nothing, or the step-up commits first and the deletion
+    // erases its verify token. No verify token of a deleted member is left behind.
+
+    [Fact]
+    public async Task VerifyPhoneCode_WhileTheMembersDeletionIsUncommitted_AnswersLikeAGoneMember_AndIssuesNoVerifyToken()
+    {
+        var (uid, access, code) = await PhoneStepUpAsync();
+
+        Task<VerifyPhoneCodeResponse> call;
+        await using (var deletion = await UncommittedDeletion.StartAsync(Server, fixture.Database, uid))
+        {
+            call = Task.Run(() => Client.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest { PanAccessToken = access, SessionToken = "delete", Code = code }).ResponseAsync);
+            await UntilBlockedAsync(deletion, call);
+            await deletion.CommitAsync();
+        }
+
+        // What VerifyPhoneCode answers once the member is deleted (its access token went with it).
+        await Errors.ExpectAsync(() => call, StatusCode.Unauthenticated, "VerifyPhoneCodeResponse.ErrFailed");
+        Assert.Equal((0, 0, 0, 0), await SignInRowsAsync(uid));
+    }
+
+    /// <summary>
+    /// The other order: the step-up has accepted the code and is held (on PostgreSQL by a lock on the member's failure
+    /// streak, which it clears just before it stores the token) while the deletion runs up to that streak too. Both then
+    /// go on, the step-up first: its token must be stored before the deletion erases the member's verify tokens, not
+    /// after. SQLite runs one writer at a time, so there the two run one after the other.
+    /// </summary>
+    [Fact]
+    public async Task VerifyPhoneCode_WhenTheMembersDeletionRunsBeforeItsTokenIsStored_LeavesNoVerifyTokenOfTheMember()
+    {
+        var (uid, access, code) = await PhoneStepUpAsync();
+        VerifyPhoneCodeRequest Input(string value) => new() { PanAccessToken = access, SessionToken = "delete", Code = value };
+        // One wrong try starts the failure streak a right code then clears.
+        await Errors.ExpectAsync(() => Client.VerifyPhoneCodeAsync(Input(code == "000000" ? "111111" : "000000")).ResponseAsync,
+            StatusCode.InvalidArgument, "VerifyPhoneCodeResponse.ErrCodeInvalid");
+
+        Task<StatusCode> call;
+        Task<UncommittedDeletion>? deleting = null;
+        await using (await DatabaseLock.HoldRowsAsync(fixture.Database, "login_failures", $"uid = {uid}"))
+        {
+            call = Task.Run(() => PhoneFlow.StatusOf(() => Client.VerifyPhoneCodeAsync(Input(code)).ResponseAsync));
+            if (fixture.Database.Provider == "postgres")
+            {
+                Assert.True(await LockWaits.UntilAsync(fixture.Database, 1, call), "the step-up did not wait for the failure streak");
+                deleting = Task.Run(() => UncommittedDeletion.StartAsync(Server, fixture.Database, uid));
+                Assert.True(await LockWaits.UntilAsync(fixture.Database, 2, deleting), "the deletion did not wait");
+            }
+        }
+
+        var status = await call;
+        await using (var deletion = await (deleting ?? UncommittedDeletion.StartAsync(Server, fixture.Database, uid)))
+        {
+            await deletion.CommitAsync();
+        }
+
+        // The member was live when the step-up ran, so it got its token; the deletion then took it away.
+        Assert.Equal(StatusCode.OK, status);
+        Assert.Equal((0, 0, 0, 0), await SignInRowsAsync(uid));
+    }
+
+    [Fact]
+    public async Task VerifyMemberByPassword_WhileTheMembersDeletionIsUncommitted_AnswersLikeAnUnknownMember_AndIssuesNoVerifyToken()
+    {
+        // The step-up reads the member and checks its password while the deletion's transaction is still open (on
+        // PostgreSQL it still looks live; on SQLite it reads what was committed before): the token it then issues must
+        // wait for the deletion and find no live member.
+        const string password = "tangerine orbit 58";
+        var (auth, _) = await Phones.RegisterAsync();
+        var member = await Phones.NewMemberWithPasswordAsync(auth, password);
+
+        Task<VerifyMemberByPasswordResponse> call;
+        await using (var deletion = await UncommittedDeletion.StartAsync(Server, fixture.Database, member.Uid))
+        {
+            call = Task.Run(() => Client.VerifyMemberByPasswordAsync(
+                new VerifyMemberByPasswordRequest { DisplayName = member.DisplayName, Password = password, SessionToken = "delete" }).ResponseAsync);
+            await UntilBlockedAsync(deletion, call);
+            await deletion.CommitAsync();
+        }
+
+        // What VerifyMemberByPassword answers for a member it does not know.
+        await Errors.ExpectAsync(() => call, StatusCode.PermissionDenied, "VerifyMemberByPasswordResponse.ErrAuthFailed");
+        Assert.Equal((0, 0, 0, 0), await SignInRowsAsync(member.Uid));
+    }
+
     [Fact]
     public async Task DeleteMember_OfOneOfTwo_LeavesTheOtherWorking_AndMovesTheDefault()
     {
@@ -364,6 +449,29 @@ public abstract class DeletionBehaviour<TFixture>(TFixture fixture) : IClassFixt
         Assert.Contains(StatusCode.OK, results);
         Assert.All(results, r => Assert.True(r is StatusCode.OK or StatusCode.Unauthenticated, $"unexpected {r}"));
         Assert.Single(await AuditAsync($"member:{member.Uid}"), e => e is { Action: "member.delete", Outcome: "ok" });
+    }
+
+    /// <summary>A member signed in by phone that asked for a <c>delete</c> SMS step-up: its uid, access token and the code.</summary>
+    private async Task<(long Uid, string Access, string Code)> PhoneStepUpAsync()
+    {
+        var (auth, e164) = await Phones.RegisterAsync();
+        var access = await Phones.AccessTokenAsync(auth);
+        var uid = (await Client.MeAsync(new MeRequest { AccessToken = access })).User.Uid;
+        await Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = access, SessionToken = "delete" });
+        return (uid, access, await PhoneFlow.NthCodeAsync(fixture.Inbox, e164, 2));
+    }
+
+    /// <summary>
+    /// Returns once <paramref name="call"/> waits for <paramref name="deletion"/> (PostgreSQL) or has ended. SQLite shows
+    /// no waiting statement: there the call is given time to read the member and reach its first write, which waits for
+    /// the deletion's write lock (within the busy timeout).
+    /// </summary>
+    private async Task UntilBlockedAsync(UncommittedDeletion deletion, Task call)
+    {
+        if (!await deletion.WaitUntilBlockingAsync(call) && fixture.Database.Provider != "postgres")
+        {
+            await Task.WhenAny(call, Task.Delay(TimeSpan.FromSeconds(1.5)));
+        }
     }
 
     /// <summary>The member's (auth sessions, access tokens, login tokens, verify tokens), in rows.</summary>

@@ -5,6 +5,7 @@ using Pan.Data.Accounts;
 using Pan.Data.Members;
 using Pan.Server.Members;
 using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
 
 namespace Pan.Tests.Foundation;
 
@@ -19,6 +20,22 @@ public abstract class StorageBehaviour<TFixture>(TFixture fixture) : IClassFixtu
         var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
         Assert.NotEmpty(await db.Database.GetAppliedMigrationsAsync());
+    }
+
+    /// <summary>
+    /// A member's deletion erases its Omniauth refresh tokens by uid (<c>SocialIdentityEraser</c>), in the deletion's
+    /// transaction; the table keeps every token for up to <c>Pan:Omniauth:RefreshTokenDays</c>, so without an index on
+    /// uid each deletion read all of it.
+    /// </summary>
+    [Fact]
+    public async Task ErasingAMembersOmniauthRefreshTokens_FindsThemThroughAnIndex()
+    {
+        IReadOnlyCollection<long> uids = [1, 2];
+        var plan = await TestMembers.WithDbAsync(fixture.Server, db =>
+            QueryPlans.ExplainAsync(db, db.Set<Pan.Data.Omniauth.OmniauthRefreshToken>().Where(t => uids.Contains(t.Uid))));
+
+        Assert.DoesNotContain("Seq Scan on omniauth_refresh_tokens", plan, StringComparison.Ordinal);
+        Assert.Contains("ix_omniauth_refresh_tokens_uid", plan, StringComparison.Ordinal);
     }
 
     [Fact]

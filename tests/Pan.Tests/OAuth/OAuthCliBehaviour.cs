@@ -189,6 +189,103 @@ public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal("ok", audit);
     }
 
+    /// <summary>
+    /// Two operators rotate the keys at the same moment: both read the newest generation before either writes (held here
+    /// at the write by a lock on the keys). As when they run one after the other, both succeed: one adds the next
+    /// generation of each key, the other the one after it, and only the newest two generations of each stay live.
+    /// </summary>
+    [Fact]
+    public async Task ClientsRotateKeys_TwoAtOnce_BothRotate_AsOneAfterTheOther()
+    {
+        var before = await KeyRowsAsync();
+        var newest = before.Select(r => long.Parse(r.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture)).Max();
+        var audited = await RotationAuditCountAsync();
+
+        CliRun[] runs;
+        await using (var hold = await DatabaseLock.HoldAsync(fixture.Database, "oauth_keys"))
+        {
+            // Why Task.Run: SQLite waits for its write lock on the calling thread, which must not be this test's.
+            var both = Task.WhenAll(
+                Task.Run(() => RunCaughtAsync(fixture.Database, "clients", "rotate-keys")),
+                Task.Run(() => RunCaughtAsync(fixture.Database, "clients", "rotate-keys")));
+            if (!await LockWaits.UntilAsync(fixture.Database, 2, both))
+            {
+                // SQLite shows no waiting statement: give both commands time to reach their write (within the busy timeout).
+                await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(2.5)));
+            }
+
+            await hold.CommitAsync();
+            runs = await both;
+        }
+
+        Assert.All(runs, r => Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Error}"));
+        Assert.Equal(
+            new[] { newest + 1, newest + 2 }.Select(g => $"signing generation {g}, encryption generation {g}").Order(StringComparer.Ordinal),
+            runs.Select(r => System.Text.RegularExpressions.Regex.Match(r.Output, "signing generation \\d+, encryption generation \\d+").Value).Order(StringComparer.Ordinal));
+        var after = await KeyRowsAsync();
+        Assert.Equal(before.Count + 4, after.Count);
+        Assert.Equal(
+            [$"enc:{newest + 1}:True", $"enc:{newest + 2}:True", $"sig:{newest + 1}:True", $"sig:{newest + 2}:True"],
+            after.Where(r => r.EndsWith(":True", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.Equal(audited + 2, await RotationAuditCountAsync());
+    }
+
+    // A command the database or the settings refuse says why and exits 1; the operator gets no stack trace.
+
+    [Fact]
+    public async Task ClientsRotateKeys_WhenTheStoredKeysAreWrappedWithAKeyNotConfigured_SaysWhichSettingAndExitsWithOne()
+    {
+        await using var database = await fixture.NewDatabaseAsync();
+        Assert.Equal(0, (await PanCli.RunAsync(database, "migrate")).ExitCode);
+        Assert.Equal(0, (await PanCli.RunAsync(database, "clients", "rotate-keys", $"--{Pan.Tests.Keys.TestKeys.Setting}={Pan.Tests.Keys.TestKeys.First}")).ExitCode);
+
+        var run = await RunCaughtAsync(database, "clients", "rotate-keys");
+
+        AssertRefused(run, "Pan:Keys:EncryptionKey is not set");
+    }
+
+    [Fact]
+    public async Task ClientsRotateKeys_WithABadKeySetting_SaysWhichSettingAndExitsWithOne()
+    {
+        var before = await KeyRowsAsync();
+
+        var run = await RunCaughtAsync(fixture.Database, "clients", "rotate-keys", $"--{Pan.Tests.Keys.TestKeys.Setting}=not-a-key");
+
+        AssertRefused(run, "Pan:Keys:EncryptionKey must be the base64 of exactly 32 bytes");
+        Assert.DoesNotContain("not-a-key", run.Error, StringComparison.Ordinal);
+        Assert.Equal(before, await KeyRowsAsync());
+    }
+
+    [Fact]
+    public async Task ClientsList_OnADatabaseNotMigrated_SaysTheDatabaseFailedAndExitsWithOne()
+    {
+        await using var database = await fixture.NewDatabaseAsync();
+
+        var run = await RunCaughtAsync(database, "clients", "list");
+
+        AssertRefused(run, "migrate");
+    }
+
+    private static void AssertRefused(CliRun run, string message)
+    {
+        Assert.True(run.ExitCode == 1, $"exit {run.ExitCode}: {run.Error}");
+        Assert.Contains(message, run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs a command line; an exception out of it (what the operator would see as a stack trace) is exit -1 with the exception.</summary>
+    private static async Task<CliRun> RunCaughtAsync(ITestDatabase database, params string[] args)
+    {
+        try
+        {
+            return await PanCli.RunAsync(database, args);
+        }
+        catch (Exception ex)
+        {
+            return new CliRun(-1, string.Empty, ex.ToString());
+        }
+    }
+
     [Fact]
     public async Task TwoNodesStartingOnAnEmptyDatabase_AgreeOnOneKeySet_AndRotationKeepsOldTokensWorking()
     {
@@ -248,6 +345,9 @@ public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal("https://id.example.test/", discovery.GetProperty("issuer").GetString());
         Assert.StartsWith("https://", discovery.GetProperty("token_endpoint").GetString(), StringComparison.Ordinal);
     }
+
+    private Task<int> RotationAuditCountAsync() => Pan.Tests.Members.TestMembers.WithDbAsync(fixture.Server, db =>
+        db.Set<Pan.Data.Audit.AuditEntry>().AsNoTracking().CountAsync(e => e.Action == "cli.clients.rotate-keys" && e.Outcome == "ok"));
 
     /// <summary>The provider's key rows (kind, generation, retired or not), in order.</summary>
     private Task<List<string>> KeyRowsAsync() => Pan.Tests.Members.TestMembers.WithDbAsync(fixture.Server, async db =>
