@@ -73,7 +73,9 @@ public static class CliHost
         // Why these refusals become a message and exit code 1, not a stack trace: each is the operator's to fix (a
         // setting, the key-encryption key, the database's reach or migrations), and none leaves a change half-done
         // (every command's change commits with its audit line, CliContext.AuditedAsync). Anything else is a bug and
-        // keeps its stack trace.
+        // keeps its stack trace. Why the host logs no failure of its endpoint mapping (a setting read there, such as
+        // Pan:Guests:BasePath): such a failure is caught here and shown as above, or goes on with its stack trace;
+        // logged as well, it printed a stack trace besides the message.
         try
         {
             var app = PanApp.Build([.. settings], builder =>
@@ -81,7 +83,7 @@ public static class CliHost
                 // Why: the command's own output is what the operator reads; routine logs would only interleave with it.
                 builder.Logging.AddFilter(level => level >= LogLevel.Warning);
                 configure?.Invoke(builder);
-            });
+            }, logStartupFailure: false);
             await using (app)
             {
                 await using var scope = app.Services.CreateAsyncScope();

@@ -20,10 +20,11 @@ public static class LiveMembers
     /// taking the member row after them could deadlock with a deletion that holds the member row and waits for them.
     /// Why an UPDATE that changes nothing (version = version): it locks the row the same way on both providers; it
     /// reports a change of the member row, so caches read it again once. Every writer that must not outlive a deletion
-    /// (resets, recovery codes, address book, credentials, email changes, the codes a member is mailed or texted, the
-    /// consents, authorizations and codes /connect/authorize stores) takes it through here, or through
+    /// (resets, recovery codes, address book, credentials, email changes and verifications, the codes a member is mailed
+    /// or texted, the consents, authorizations and codes /connect/authorize stores) takes it through here, or through
     /// <see cref="HoldAsync"/> where it writes nothing to the member row and runs often (phone sign-in's first code,
-    /// /connect/authorize, the verify tokens of VerifyPhoneCode, VerifyMemberByPassword and a guest's deleteVerify).
+    /// /connect/authorize, the verify tokens of VerifyPhoneCode, VerifyMemberByPassword and a guest's deleteVerify, the
+    /// auth_reset_tokens of a reset code, hand-off login tokens).
     /// </remarks>
     public static async Task<bool> LockAsync(PanDbContext db, long uid, CancellationToken cancellationToken)
     {

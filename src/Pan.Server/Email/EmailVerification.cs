@@ -102,19 +102,18 @@ public sealed class EmailVerification(
         }
 
         var challenge = await codes.FindByCodeAsync(request.Code, EmailPurposes.VerifyEmail, cancellationToken);
-        var confirmation = challenge is null ? null : await ConfirmAsync(challenge, cancellationToken);
+        var (confirmation, verify) = challenge is null ? (null, null) : await ConfirmAsync(challenge, issueToken: true, cancellationToken);
         if (confirmation is { Taken: true })
         {
             throw PanError.Of(SetErr.EmailExists, StatusCode.AlreadyExists, "Another member has already verified this email address.");
         }
 
-        if (confirmation is not { Confirmed: true })
+        if (confirmation is not { Confirmed: true } || verify is null)
         {
             throw PanError.Of(VerifyErr.CodeInvalid, StatusCode.InvalidArgument, "The code is wrong, expired or already used.",
                 new FieldViolation("code", "is wrong, expired or already used"));
         }
 
-        var verify = await tokens.IssueVerifyTokenAsync(confirmation.Uid, VerifyPurposes.UpdateCredential, cancellationToken);
         return new VerifyEmailCodeResponse { VerifyToken = verify.Token };
     }
 
@@ -122,7 +121,7 @@ public sealed class EmailVerification(
     public async Task<EmailConfirmation> ConfirmLinkAsync(string? token, CancellationToken cancellationToken)
     {
         var challenge = await codes.FindByLinkAsync(token, EmailPurposes.VerifyEmail, cancellationToken);
-        return challenge is null ? new EmailConfirmation(false, 0, null) : await ConfirmAsync(challenge, cancellationToken);
+        return challenge is null ? new EmailConfirmation(false, 0, null) : (await ConfirmAsync(challenge, issueToken: false, cancellationToken)).Confirmation;
     }
 
     /// <summary>
@@ -143,24 +142,39 @@ public sealed class EmailVerification(
         return issued;
     }
 
-    private async Task<EmailConfirmation> ConfirmAsync(EmailCode challenge, CancellationToken cancellationToken)
+    /// <summary>
+    /// Judges <paramref name="challenge"/> and, when it holds, spends it, marks the address verified and (with
+    /// <paramref name="issueToken"/>) issues VerifyEmailCode's verify token, all in one transaction that takes the
+    /// member's row first. Why: the code and the member were read before, and the member's deletion may have committed
+    /// since or (PostgreSQL) be running still; a verify token stored after it outlived the deletion, which had already
+    /// erased the member's tokens. Under the member's row lock either the deletion commits first and nothing is spent,
+    /// marked or issued (not confirmed, as for the code of a gone member), or this commits first and the deletion's
+    /// erasers take the token.
+    /// </summary>
+    private async Task<(EmailConfirmation Confirmation, IssuedToken? Verify)> ConfirmAsync(EmailCode challenge, bool issueToken, CancellationToken cancellationToken)
     {
         var uid = challenge.Uid;
         var addressKey = challenge.AddressKey;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await LiveMembers.LockAsync(db, uid, cancellationToken))
+        {
+            return (new EmailConfirmation(false, uid, null), null);
+        }
+
         var stillTheirs = await db.Members.AnyAsync(m => m.Uid == uid && m.Deleted == null && m.EmailKey == addressKey, cancellationToken);
         if (!stillTheirs)
         {
-            return new EmailConfirmation(false, uid, null);
+            return (new EmailConfirmation(false, uid, null), null);
         }
 
         if (await EmailAddresses.OwnedByAnotherAsync(db.Members, addressKey, uid, cancellationToken))
         {
-            return new EmailConfirmation(false, uid, null, Taken: true);
+            return (new EmailConfirmation(false, uid, null, Taken: true), null);
         }
 
         if (!await codes.ConsumeAsync(challenge, cancellationToken))
         {
-            return new EmailConfirmation(false, uid, null);
+            return (new EmailConfirmation(false, uid, null), null);
         }
 
         var now = clock.GetUtcNow();
@@ -174,10 +188,18 @@ public sealed class EmailVerification(
         catch (Exception ex) when (DbErrors.IsUniqueViolation(ex, out var what) && DbErrors.Concerns(what, "ux_members_email_key", "email_key"))
         {
             // Why: another member verified the address between the check above and this update; the index decided.
-            return new EmailConfirmation(false, uid, null, Taken: true);
+            // Nothing commits (the code stays unspent); it can only ever answer the same.
+            return (new EmailConfirmation(false, uid, null, Taken: true), null);
         }
 
+        if (marked != 1)
+        {
+            return (new EmailConfirmation(false, uid, null), null);
+        }
+
+        var verify = issueToken ? await tokens.IssueVerifyTokenAsync(uid, VerifyPurposes.UpdateCredential, cancellationToken) : null;
+        await transaction.CommitAsync(cancellationToken);
         var redirect = challenge.Redirect is { } r && Uri.TryCreate(r, UriKind.Absolute, out var uri) ? uri : null;
-        return new EmailConfirmation(marked == 1, uid, redirect);
+        return (new EmailConfirmation(true, uid, redirect), verify);
     }
 }

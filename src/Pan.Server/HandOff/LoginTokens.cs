@@ -17,8 +17,24 @@ namespace Pan.Server.HandOff;
 /// </summary>
 public sealed class LoginTokens(PanDbContext db, TokenService tokens, IOptions<HandOffOptions> options, TimeProvider clock, ILogger<LoginTokens> logger)
 {
-    public async Task<IssuedToken> MakeAsync(string appId, string authUrl, AccessTokenInfo member, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores a login token for <paramref name="member"/> (its access token checked by the caller); null, with nothing
+    /// stored, when the member is deleted by then.
+    /// </summary>
+    /// <remarks>
+    /// Why the member is held first, in the token's transaction: its access token was checked before, and its deletion
+    /// may have committed since or (PostgreSQL) be running still; a row stored then outlived the deletion, whose eraser
+    /// had already run (dead, for the member is deleted, but kept until it expired). Held, either the deletion commits
+    /// first and nothing is stored, or this commits first and the deletion's eraser takes the row.
+    /// </remarks>
+    public async Task<IssuedToken?> MakeAsync(string appId, string authUrl, AccessTokenInfo member, CancellationToken cancellationToken)
     {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await LiveMembers.HoldAsync(db, member.Uid, cancellationToken))
+        {
+            return null;
+        }
+
         var generation = await db.Members.Where(m => m.Uid == member.Uid).Select(m => m.TokenGeneration).SingleAsync(cancellationToken);
         var now = clock.GetUtcNow();
         var (token, hash) = OpaqueTokens.Create();
@@ -35,6 +51,7 @@ public sealed class LoginTokens(PanDbContext db, TokenService tokens, IOptions<H
             Expires = expires,
         });
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("App {AppId} made a login token for member {Uid}", appId, member.Uid);
         return new IssuedToken(token, expires);
     }

@@ -19,7 +19,7 @@ public sealed partial class MemberServiceV2Endpoint
     /// <item>auth_url missing, not https, longer than its column, holding a control or white-space character, or its host
     /// not among the app's allowed hosts: INVALID_ARGUMENT naming auth_url (see <see cref="AuthHosts"/>).</item>
     /// <item>Wrong app credentials: UNAUTHENTICATED ErrMakeLoginToken.GENERAL_FAILED.</item>
-    /// <item>No, or no valid, access token in <c>authorization</c>: UNAUTHENTICATED; an access token of another app:
+    /// <item>No, or no valid, access token in <c>authorization</c> (also that of a member deleted meanwhile): UNAUTHENTICATED; an access token of another app:
     /// PERMISSION_DENIED ErrMakeLoginToken.GENERAL_FAILED.</item>
     /// </list>
     /// </summary>
@@ -43,7 +43,9 @@ public sealed partial class MemberServiceV2Endpoint
             throw PanError.Of(ErrMakeLoginToken.Types.General.Failed, StatusCode.PermissionDenied, "The access token was issued for another app.");
         }
 
-        var issued = await Resolve<LoginTokens>(context).MakeAsync(app.AppId, request.AuthUrl, member, context.CancellationToken);
+        // Why the answer for an invalid access token: a member deleted meanwhile took its access tokens with it.
+        var issued = await Resolve<LoginTokens>(context).MakeAsync(app.AppId, request.AuthUrl, member, context.CancellationToken)
+            ?? throw PanError.Plain(StatusCode.Unauthenticated, "UNAUTHENTICATED", "The access token in the authorization header is not valid.");
         return new MakeLoginTokenResponse { LoginToken = issued.Token };
     }
 

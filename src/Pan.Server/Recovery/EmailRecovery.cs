@@ -143,8 +143,12 @@ public sealed class EmailRecovery(
 
         // Why one transaction (SECURITY 21): the code is spent only with the auth_reset_token it buys; a failure storing
         // the token leaves the code usable, so the member types it again instead of asking for a new mail.
+        // Why the member is held first: it was read before, and its deletion may have committed since or (PostgreSQL) be
+        // running still; a token stored then outlived the deletion's erasers. Held, either the deletion commits first and
+        // nothing is spent or issued (the answer for a gone member's code), or this commits first and the deletion
+        // erases the token.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (!await codes.ConsumeAsync(challenge, cancellationToken))
+        if (!await LiveMembers.HoldAsync(db, challenge.Uid, cancellationToken) || !await codes.ConsumeAsync(challenge, cancellationToken))
         {
             throw CodeInvalid();
         }

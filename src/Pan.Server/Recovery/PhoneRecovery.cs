@@ -167,10 +167,19 @@ public sealed class PhoneRecovery(
 
         // Why one transaction (SECURITY 21): the code is accepted and the flow finished only with the auth_reset_token
         // they buy; a failure storing the token leaves the code usable. A wrong code's counted try commits as before.
+        // Why the member is held first: it was read before, and its deletion may have committed since or (PostgreSQL) be
+        // running still; a token stored then outlived the deletion's erasers. Held, either the deletion commits first and
+        // nothing is accepted or issued (the answer for a gone member), or this commits first and the deletion erases
+        // the token.
         CodeCheck check;
         string? token = null;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
+            if (!await LiveMembers.HoldAsync(db, member.Uid, cancellationToken))
+            {
+                throw CodeInvalid();
+            }
+
             check = await sessions.VerifyCodeAsync(session, request.Code, cancellationToken, complete: true);
             if (check == CodeCheck.Accepted)
             {

@@ -23,6 +23,10 @@ public sealed record ResetGrant(long Uid, string Channel);
 /// </summary>
 public sealed class ResetGrants(PanDbContext db, TokenService tokens, TimeProvider clock)
 {
+    /// <summary>
+    /// Stores a grant for member <paramref name="uid"/>. Call it in a transaction that holds the member first
+    /// (<see cref="Deletion.LiveMembers.HoldAsync"/>), so that a grant never outlives the member's deletion.
+    /// </summary>
     public async Task<string> IssueAsync(long uid, string channel, CancellationToken cancellationToken) =>
         (await tokens.IssueVerifyTokenAsync(uid, channel, cancellationToken)).Token;
 

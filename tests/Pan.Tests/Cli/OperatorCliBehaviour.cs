@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Pan.Data.Apps;
 using Pan.Data.Audit;
 using Pan.General.Admin;
@@ -273,6 +274,40 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
             l => l.StartsWith(email, StringComparison.Ordinal) && l.Contains(" " + roles + " ", StringComparison.Ordinal));
         var audit = await TestMembers.WithDbAsync(fixture.Server, db => db.Set<AuditEntry>().AsNoTracking().Where(e => e.Target == "admin:" + email).OrderBy(e => e.Id).ToListAsync());
         Assert.Equal(["ok: added with " + (roles == "support" ? "member-admin" : "support"), "ok: roles set to " + roles], audit.Select(e => e.Outcome));
+    }
+
+    /// <summary>
+    /// A setting read while the endpoints are mapped (Pan:Guests:BasePath) fails as the command's host is built: the
+    /// operator reads which setting, once, and no stack trace — neither from the command nor from a log line.
+    /// </summary>
+    [Fact]
+    public async Task Commands_WithABadSettingReadWhileMapping_SayWhichSetting_WithoutAStackTrace_AndExitWithOne()
+    {
+        const string message = "Pan:Guests:BasePath must be empty or like /apinode";
+        var logs = new LogCapture();
+        var ran = false;
+
+        var run = await PanCli.RunAsync(fixture.Database, builder =>
+        {
+            builder.Configuration["Pan:Guests:BasePath"] = "no-slash/";
+            builder.Logging.AddProvider(logs);
+        }, _ =>
+        {
+            ran = true;
+            return Task.FromResult(0);
+        });
+        var line = await PanCli.RunAsync(fixture.Database, "apps", "list", "--Pan:Guests:BasePath=no-slash/");
+
+        Assert.False(ran);
+        Assert.All(new[] { run, line }, r =>
+        {
+            Assert.True(r.ExitCode == 1, $"exit {r.ExitCode}: {r.Error}");
+            Assert.Contains(message, r.Error, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", r.Error, StringComparison.Ordinal);
+        });
+        Assert.Empty(line.Output);
+        // What the console would print besides the command's own message.
+        Assert.DoesNotContain(logs.Lines, l => l.Contains(message, StringComparison.Ordinal) || l.Contains("   at ", StringComparison.Ordinal));
     }
 
     [Fact]

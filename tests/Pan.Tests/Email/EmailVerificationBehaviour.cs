@@ -171,6 +171,49 @@ public abstract class EmailVerificationBehaviour<TFixture>(TFixture fixture) : I
         Assert.Equal(1, mail.Count(address));
     }
 
+    /// <summary>
+    /// VerifyEmailCode racing the member's deletion: the code is right and the member live when the call checks it, and
+    /// on PostgreSQL the deletion runs while the call is about to store its verify token. The call comes first, so it
+    /// gets its token; the deletion must then take it away, not leave it behind.
+    /// </summary>
+    [Fact]
+    public async Task VerifyEmailCode_WhenTheMembersDeletionRunsBeforeItsTokenIsStored_LeavesNoVerifyTokenOfTheMember()
+    {
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await mail.SetEmailAsync(member, address);
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(address));
+
+        var status = await DeletionRaces.DeletionBeforeTheVerifyTokenIsStoredAsync(fixture.Server, fixture.Database, member.Uid,
+            () => Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = code }).ResponseAsync);
+
+        Assert.Equal(StatusCode.OK, status);
+        Assert.Equal(0, await DeletionRaces.VerifyTokensAsync(fixture.Server, member.Uid));
+    }
+
+    [Fact]
+    public async Task VerifyEmailCode_WhileTheMembersDeletionIsUncommitted_IsCodeInvalid_AndIssuesNoVerifyToken()
+    {
+        // The call finds the code and the member while the deletion's transaction is still open (on PostgreSQL both
+        // still look live); what it then writes must wait for the deletion and find no live member.
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await mail.SetEmailAsync(member, address);
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(address));
+        Task<VerifyEmailCodeResponse> call;
+        await using (var deletion = await UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, member.Uid))
+        {
+            call = Task.Run(() => Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = code }).ResponseAsync);
+            Assert.True(await deletion.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await deletion.CommitAsync();
+        }
+
+        // What VerifyEmailCode answers for the code of a member that is gone.
+        await Errors.ExpectAsync(() => call, StatusCode.InvalidArgument, "VerifyEmailCodeResponse.ErrCodeInvalid");
+        Assert.Equal(0, await DeletionRaces.VerifyTokensAsync(fixture.Server, member.Uid));
+        Assert.False(await mail.IsVerifiedAsync(member.Uid));
+    }
+
     [Fact]
     public async Task SetMemberEmail_MailsACodeAndALink_AndTheCodeVerifiesTheEmailAndReturnsAVerifyToken()
     {

@@ -264,6 +264,33 @@ public abstract class HandOffBehaviour<TFixture>(TFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task MakeLoginToken_WhileTheMembersDeletionIsUncommitted_AnswersLikeADeadAccessToken_AndLeavesNoLoginToken()
+    {
+        // The call checks the access token while the deletion's transaction is still open (on PostgreSQL the member and
+        // its token still look live); the login token it then stores must wait for the deletion and find no live member,
+        // or the row outlives the deletion's eraser, which has already run.
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        var access = await TestMembers.AccessTokenAsync(fixture.Server, member, "jkforum");
+        Task<MakeLoginTokenResponse> call;
+        await using (var deletion = await Deletion.UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, member.Uid))
+        {
+            call = Task.Run(() => Members.MakeLoginTokenAsync(
+                new MakeLoginTokenRequest { AppId = "jkforum", AppSecret = fixture.ForumSecret, AuthUrl = AuthUrl }, Bearer(access)).ResponseAsync);
+            if (!await deletion.WaitUntilBlockingAsync(call) && fixture.Database.Provider != "postgres")
+            {
+                // SQLite shows no waiting statement: give the call time to check the token and reach its write.
+                await Task.WhenAny(call, Task.Delay(TimeSpan.FromSeconds(1.5)));
+            }
+
+            await deletion.CommitAsync();
+        }
+
+        // What MakeLoginToken answers for an access token that is not valid (the member's went with it).
+        await Errors.ExpectAsync(() => call, StatusCode.Unauthenticated, "UNAUTHENTICATED");
+        Assert.Equal(0, await TestMembers.WithDbAsync(fixture.Server, db => db.Set<Pan.Data.HandOff.StoredLoginToken>().CountAsync(t => t.Uid == member.Uid)));
+    }
+
+    [Fact]
     public async Task MakeLoginToken_WithAnAccessTokenOfAnotherApp_IsPermissionDenied()
     {
         var member = await TestMembers.CreateAsync(fixture.Server);

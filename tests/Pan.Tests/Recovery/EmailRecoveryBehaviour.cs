@@ -151,6 +151,24 @@ public abstract class EmailRecoveryBehaviour<TFixture>(TFixture fixture) : IClas
         await mail.MailAsync(member.Email!, 2);
     }
 
+    /// <summary>
+    /// AuthResetVerifyEmailCode racing the member's deletion: on PostgreSQL the deletion runs while the call is about to
+    /// store its auth_reset_token. The call comes first, so it gets its token; the deletion must then take it away.
+    /// </summary>
+    [Fact]
+    public async Task ResetCode_WhenTheMembersDeletionRunsBeforeItsTokenIsStored_LeavesNoAuthResetTokenOfTheMember()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        await Client.AuthResetVerifyEmailAsync(new AuthResetVerifyEmailRequest { DisplayName = member.Name, Email = member.Email! });
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(member.Email!, 2));
+
+        var status = await Deletion.DeletionRaces.DeletionBeforeTheVerifyTokenIsStoredAsync(fixture.Server, fixture.Database, member.Uid,
+            () => Client.AuthResetVerifyEmailCodeAsync(new AuthResetVerifyEmailCodeRequest { Code = code }).ResponseAsync);
+
+        Assert.Equal(StatusCode.OK, status);
+        Assert.Equal(0, await Deletion.DeletionRaces.VerifyTokensAsync(fixture.Server, member.Uid));
+    }
+
     /// <summary>SECURITY 21: when the auth_reset_token cannot be stored, the mailed code is not spent either.</summary>
     [Fact]
     public async Task ResetCode_WhenStoringTheAuthResetTokenFails_KeepsTheCode_AndTheSameCodeThenGivesAToken()

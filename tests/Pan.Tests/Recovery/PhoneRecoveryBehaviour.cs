@@ -219,6 +219,22 @@ public abstract class PhoneRecoveryBehaviour<TFixture>(TFixture fixture) : IClas
             StatusCode.InvalidArgument, "AuthResetVerifyPhoneCodeResponse.ErrCodeInvalid");
     }
 
+    /// <summary>
+    /// AuthResetVerifyPhoneCode racing the member's deletion: on PostgreSQL the deletion runs while the call is about to
+    /// store its auth_reset_token. The call comes first, so it gets its token; the deletion must then take it away.
+    /// </summary>
+    [SeamFact]
+    public async Task ResetCode_WhenTheMembersDeletionRunsBeforeItsTokenIsStored_LeavesNoAuthResetTokenOfTheMember()
+    {
+        var (member, code) = await ResetCodeAsync();
+
+        var status = await Deletion.DeletionRaces.DeletionBeforeTheVerifyTokenIsStoredAsync(fixture.Server, fixture.Database, member.Uid,
+            () => Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = code, Phone = member.E164, DisplayName = member.Name }).ResponseAsync);
+
+        Assert.Equal(StatusCode.OK, status);
+        Assert.Equal(0, await Deletion.DeletionRaces.VerifyTokensAsync(fixture.Server, member.Uid));
+    }
+
     /// <summary>SECURITY 21: when the auth_reset_token cannot be stored, the texted code is not spent (nor counted as a failure).</summary>
     [SeamFact]
     public async Task ResetCode_WhenStoringTheAuthResetTokenFails_KeepsTheCode_AndTheSameCodeThenGivesAToken()

@@ -1,0 +1,50 @@
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Pan.Data.Tokens;
+using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
+using PhoneFlow = Pan.Tests.PhoneFlows.Phones;
+
+namespace Pan.Tests.Deletion;
+
+/// <summary>An operation that stores a token for a member, run against that member's deletion in a chosen order.</summary>
+public static class DeletionRaces
+{
+    /// <summary>
+    /// Runs <paramref name="call"/>, which stores a verify token for member <paramref name="uid"/>, and the member's
+    /// deletion so that on PostgreSQL the deletion runs while the call is held just before it stores the token (a
+    /// <see cref="WriteGate"/> on verify_tokens); then both go on, the call first, and the deletion commits. Returns the
+    /// call's status. A call that holds the member first makes the deletion wait for it, so the deletion's erasers find
+    /// its token; one that does not stores its token after the erasers ran. SQLite runs one writer at a time: there the
+    /// call ends before the deletion starts.
+    /// </summary>
+    public static async Task<StatusCode> DeletionBeforeTheVerifyTokenIsStoredAsync(PanServer server, ITestDatabase database, long uid, Func<Task> call)
+    {
+        Task<StatusCode> running;
+        Task<UncommittedDeletion>? deleting = null;
+        await using (var gate = await WriteGate.CloseAsync(server, database, "verify_tokens", TriggeredWrite.Insert, FailureTriggers.UidIs(TriggeredWrite.Insert, uid)))
+        {
+            running = Task.Run(() => PhoneFlow.StatusOf(call));
+            if (gate.Holds)
+            {
+                Assert.True(await LockWaits.UntilAsync(database, 1, running), "the call did not reach its token");
+                deleting = Task.Run(() => UncommittedDeletion.StartAsync(server, database, uid));
+                // The deletion either runs to its end (nothing of the call's holds it) or waits for the call.
+                await LockWaits.UntilAsync(database, 2, deleting);
+                await gate.OpenAsync();
+            }
+
+            var status = await running;
+            await using (var deletion = await (deleting ?? UncommittedDeletion.StartAsync(server, database, uid)))
+            {
+                await deletion.CommitAsync();
+            }
+
+            return status;
+        }
+    }
+
+    /// <summary>The verify tokens of member <paramref name="uid"/> (also auth_reset_tokens), in rows.</summary>
+    public static Task<int> VerifyTokensAsync(PanServer server, long uid) =>
+        TestMembers.WithDbAsync(server, db => db.Set<StoredVerifyToken>().CountAsync(t => t.Uid == uid));
+}
