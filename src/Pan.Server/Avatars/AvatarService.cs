@@ -7,11 +7,11 @@ namespace Pan.Server.Avatars;
 
 /// <summary>
 /// Sets and removes members' avatars. An upload is checked by content and size, re-encoded to square PNGs
-/// (<see cref="AvatarKeys.Sizes"/>), stored under a key of its own (<see cref="AvatarKeys"/>), and then Member.AvatarKey is switched to
+/// (<see cref="AvatarKeys.Sizes"/>; decoded only while it holds one of the node's <see cref="AvatarDecodeSlots"/>), stored under a key of its own (<see cref="AvatarKeys"/>), and then Member.AvatarKey is switched to
 /// it with one conditional update (retried when a concurrent change got there first). The previous avatar's files are
 /// deleted once nothing refers to them any more.
 /// </summary>
-public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrls urls, IOptions<AvatarOptions> options, TimeProvider clock, ILogger<AvatarService> logger)
+public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrls urls, AvatarDecodeSlots slots, IOptions<AvatarOptions> options, TimeProvider clock, ILogger<AvatarService> logger)
 {
     private const int Attempts = 5;
 
@@ -41,8 +41,18 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
     public async Task<string?> UpdateAsync(long uid, byte[] image, CancellationToken cancellationToken)
     {
         CheckUpload(image);
-        var rendered = AvatarImages.Render(image, AvatarKeys.Sizes)
-            ?? throw PanError.InvalidArgument("avatar", $"is not a readable image of at most {AvatarImages.MaxPixels} pixels");
+        Dictionary<int, byte[]>? rendered;
+        using (await slots.EnterAsync(cancellationToken))
+        {
+            rendered = AvatarImages.Render(image, AvatarKeys.Sizes);
+        }
+
+        if (rendered is null)
+        {
+            throw PanError.InvalidArgument("avatar",
+                $"is not a readable image of at most {AvatarImages.MaxPixels} pixels that decodes to at most {AvatarImages.MaxDecodedPixels} (PNG and GIF are decoded at full size)");
+        }
+
         var key = AvatarKeys.New();
         foreach (var (size, png) in rendered)
         {
