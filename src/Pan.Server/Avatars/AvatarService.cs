@@ -54,15 +54,27 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
         }
 
         var key = AvatarKeys.New();
-        foreach (var (size, png) in rendered)
+        Previous? previous = null;
+        try
         {
-            await store.SaveAsync(key, size, png, cancellationToken);
+            foreach (var (size, png) in rendered)
+            {
+                await store.SaveAsync(key, size, png, cancellationToken);
+            }
+
+            previous = await SwitchAsync(uid, key, cancellationToken);
+        }
+        finally
+        {
+            if (previous is null)
+            {
+                // The member is gone, the switch kept losing (ABORTED), the call was cancelled or a write failed.
+                await DiscardAsync(uid, key);
+            }
         }
 
-        var previous = await SwitchAsync(uid, key, cancellationToken);
         if (previous is null)
         {
-            await DeleteFilesAsync(key, cancellationToken);
             return null;
         }
 
@@ -105,6 +117,28 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
         catch (UnauthorizedAccessException ex)
         {
             logger.LogWarning(ex, "Could not delete the files of avatar {AvatarKey}", key);
+        }
+    }
+
+    /// <summary>
+    /// Deletes the files of an upload that did not become the member's avatar, unless the member points at them after
+    /// all (a switch whose commit the cancellation raced). Runs whatever the caller's cancellation; a failure is logged
+    /// and leaves the files.
+    /// </summary>
+    private async Task DiscardAsync(long uid, string key)
+    {
+        try
+        {
+            if (await db.Members.AsNoTracking().AnyAsync(m => m.Uid == uid && m.AvatarKey == key, CancellationToken.None))
+            {
+                return;
+            }
+
+            await store.DeleteAsync(key, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException || ErrorInterceptor.IsOutage(ex))
+        {
+            logger.LogWarning(ex, "Could not delete the files of avatar {AvatarKey}, which no member took", key);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.General.Member;
 using Pan.Server.Avatars;
@@ -121,6 +122,47 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
         var shown = (await Client.MeAsync(new MeRequest { AccessToken = token })).User.Avatar;
         Assert.Contains(shown, answers.Select(a => a.Avatar));
         Assert.Equal(HttpStatusCode.OK, (await Server.Http.GetAsync(new Uri(shown).AbsolutePath)).StatusCode);
+    }
+
+    [Fact]
+    public async Task AnUploadWhoseSwitchKeepsLosingTheRace_IsAborted_AndLeavesNoFilesBehind()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var token = await TestMembers.AccessTokenAsync(Server, member);
+        var before = StoredFiles();
+
+        // Every update of the member writes nothing, as when another change got there first each time.
+        await using (await FailureTriggers.SkipAsync(Server, fixture.Database, "members", TriggeredWrite.Update, member.Uid))
+        {
+            await Errors.ExpectAsync(() => UpdateAsync(token, Picture(SKEncodedImageFormat.Png, 200, 200)), StatusCode.Aborted, "CONCURRENT_CHANGE");
+        }
+
+        Assert.Equal(before, StoredFiles());
+    }
+
+    [Fact]
+    public async Task AnUploadCancelledWhileItWaitsToSwitch_LeavesNoFilesNoMemberPointsTo()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var token = await TestMembers.AccessTokenAsync(Server, member);
+        var before = StoredFiles();
+        using var cancel = new CancellationTokenSource();
+        await using (await DatabaseLock.HoldRowsAsync(fixture.Database, "members", $"uid = {member.Uid}"))
+        {
+            var upload = Client.UpdateAvatarAsync(
+                new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(Picture(SKEncodedImageFormat.Png, 200, 200)) },
+                cancellationToken: cancel.Token).ResponseAsync;
+            // The files are saved; the switch waits for the member's row.
+            await Eventually.HoldsAsync(() => upload.IsCompleted || StoredFiles().Count > before.Count);
+            await LockWaits.UntilAsync(fixture.Database, 1, upload);
+            cancel.Cancel();
+            await Assert.ThrowsAnyAsync<RpcException>(() => upload);
+            // PostgreSQL: the cancelled switch stops waiting before the row is let go.
+            await LockWaits.UntilNoneAsync(fixture.Database);
+        }
+
+        // Either the switch was cancelled and its files went, or (SQLite may finish the waiting write) it went through.
+        await Eventually.HoldsAsync(async () => StoredFiles().SetEquals(before.Union(FilesOf(await CurrentKeyAsync(member.Uid)))));
     }
 
     [Fact]
@@ -256,6 +298,17 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
 
     private Task<UpdateAvatarResponse> UpdateAsync(string token, byte[] image) =>
         Client.UpdateAvatarAsync(new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(image) }).ResponseAsync;
+
+    private HashSet<string> StoredFiles() => Directory.EnumerateFiles(fixture.AvatarFolder).Select(Path.GetFileName).ToHashSet()!;
+
+    private static IEnumerable<string> FilesOf(string? key) => key is null ? [] : AvatarKeys.Sizes.Select(size => AvatarKeys.FileName(key, size));
+
+    private async Task<string?> CurrentKeyAsync(long uid)
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<Pan.Data.PanDbContext>().Members
+            .Where(m => m.Uid == uid).Select(m => m.AvatarKey).SingleAsync();
+    }
 
     private static string KeyOf(string url) => Path.GetFileName(new Uri(url).AbsolutePath)[..AvatarKeys.Length];
 
