@@ -132,7 +132,7 @@ public abstract class LeewayOAuthFixture : OAuthFixture
 
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
     {
-        ["Pan:OAuth:RefreshTokenReuseLeewaySeconds"] = "0",
+        ["Pan:OAuth:RefreshTokenReuseLeewaySeconds"] = LeewaySeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }
 
