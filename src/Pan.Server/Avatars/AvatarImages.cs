@@ -14,15 +14,22 @@ public enum ImageFormat
 
 /// <summary>
 /// Turns an uploaded picture into Pan's avatar PNGs with SkiaSharp: sniff the format from the magic bytes, refuse
-/// anything the decoder disagrees with or whose pixel count is over <see cref="MaxPixels"/> (before decoding, so a
-/// small file cannot expand into gigabytes), decode (JPEG and WebP straight at a reduced scale), apply the EXIF
+/// anything the decoder disagrees with, whose pixel count is over <see cref="MaxPixels"/> or that would decode to more
+/// than <see cref="MaxDecodedPixels"/> (both read from the header before decoding, so a small file cannot expand into
+/// gigabytes), decode (JPEG and WebP straight at a reduced scale; PNG and GIF only at full size), apply the EXIF
 /// orientation, centre-crop to a square and resample to each size. Re-encoding drops all metadata (EXIF, GPS, ICC
 /// comments) and anything smuggled after the image data. An animated GIF keeps its first frame.
 /// </summary>
+/// <remarks>
+/// Why the decoded cap: a PNG or GIF of one colour is a few kilobytes at 25 megapixels, which decode to 100 MB.
+/// </remarks>
 public static class AvatarImages
 {
     /// <summary>Largest accepted width × height of an upload (25 megapixels: ~100 MB decoded at most).</summary>
     public const long MaxPixels = 25_000_000;
+
+    /// <summary>Largest width × height a picture is decoded at (4096²: 64 MiB of pixels).</summary>
+    public const long MaxDecodedPixels = 4096 * 4096;
 
     public static ImageFormat Sniff(ReadOnlySpan<byte> data)
     {
@@ -88,7 +95,11 @@ public static class AvatarImages
         _ => false,
     };
 
-    /// <summary>Decodes the whole picture, at the smallest scale the codec offers that keeps the short side at least <paramref name="largest"/>.</summary>
+    /// <summary>
+    /// Decodes the whole picture, at the smallest scale the codec offers that keeps the short side at least
+    /// <paramref name="largest"/>; null when that is over <see cref="MaxDecodedPixels"/> (nothing is decoded then).
+    /// The bitmap is immutable, so an <see cref="SKImage"/> of it shares its pixels instead of copying them.
+    /// </summary>
     private static SKBitmap? Decode(SKCodec codec, int largest)
     {
         var shortSide = Math.Min(codec.Info.Width, codec.Info.Height);
@@ -99,10 +110,16 @@ public static class AvatarImages
             dimensions = codec.Info.Size;
         }
 
+        if ((long)dimensions.Width * dimensions.Height > MaxDecodedPixels)
+        {
+            return null;
+        }
+
         var info = new SKImageInfo(dimensions.Width, dimensions.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
         var bitmap = new SKBitmap(info);
         if (codec.GetPixels(info, bitmap.GetPixels()) == SKCodecResult.Success)
         {
+            bitmap.SetImmutable();
             return bitmap;
         }
 
@@ -138,6 +155,7 @@ public static class AvatarImages
         canvas.SetMatrix(m);
         // Why: the matrix only flips and turns by right angles, so every pixel lands on a pixel: no filtering needed.
         canvas.DrawImage(image, 0, 0, new SKSamplingOptions(SKFilterMode.Nearest));
+        result.SetImmutable();
         return result;
     }
 

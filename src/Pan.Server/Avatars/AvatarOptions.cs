@@ -24,4 +24,15 @@ public sealed class AvatarOptions
     /// <summary>Folder of the file-system avatar store (default <c>./data/avatars</c>, relative to the working directory).</summary>
     [Required(AllowEmptyStrings = false, ErrorMessage = "Pan:Avatars:Folder is required.")]
     public string Folder { get; set; } = "./data/avatars";
+
+    /// <summary>
+    /// How many uploads may be decoded at once on this node (default 2). A decode may take up to 64 MiB of pixels
+    /// (<see cref="AvatarImages.MaxDecodedPixels"/>) plus a third of that for resampling, so this bounds the memory avatars can take.
+    /// </summary>
+    [Range(1, 64, ErrorMessage = "Pan:Avatars:MaxConcurrentDecodes must be 1–64.")]
+    public int MaxConcurrentDecodes { get; set; } = 2;
+
+    /// <summary>How long an upload waits for a decode slot before it is refused with RESOURCE_EXHAUSTED (default 5000 ms).</summary>
+    [Range(0, 60_000, ErrorMessage = "Pan:Avatars:DecodeWaitMilliseconds must be 0–60000.")]
+    public int DecodeWaitMilliseconds { get; set; } = 5000;
 }

@@ -7,11 +7,11 @@ namespace Pan.Server.Avatars;
 
 /// <summary>
 /// Sets and removes members' avatars. An upload is checked by content and size, re-encoded to square PNGs
-/// (<see cref="AvatarKeys.Sizes"/>), stored under a key of its own (<see cref="AvatarKeys"/>), and then Member.AvatarKey is switched to
+/// (<see cref="AvatarKeys.Sizes"/>; decoded only while it holds one of the node's <see cref="AvatarDecodeSlots"/>), stored under a key of its own (<see cref="AvatarKeys"/>), and then Member.AvatarKey is switched to
 /// it with one conditional update (retried when a concurrent change got there first). The previous avatar's files are
 /// deleted once nothing refers to them any more.
 /// </summary>
-public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrls urls, IOptions<AvatarOptions> options, TimeProvider clock, ILogger<AvatarService> logger)
+public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrls urls, AvatarDecodeSlots slots, IOptions<AvatarOptions> options, TimeProvider clock, ILogger<AvatarService> logger)
 {
     private const int Attempts = 5;
 
@@ -41,18 +41,40 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
     public async Task<string?> UpdateAsync(long uid, byte[] image, CancellationToken cancellationToken)
     {
         CheckUpload(image);
-        var rendered = AvatarImages.Render(image, AvatarKeys.Sizes)
-            ?? throw PanError.InvalidArgument("avatar", $"is not a readable image of at most {AvatarImages.MaxPixels} pixels");
-        var key = AvatarKeys.New();
-        foreach (var (size, png) in rendered)
+        Dictionary<int, byte[]>? rendered;
+        using (await slots.EnterAsync(cancellationToken))
         {
-            await store.SaveAsync(key, size, png, cancellationToken);
+            rendered = AvatarImages.Render(image, AvatarKeys.Sizes);
         }
 
-        var previous = await SwitchAsync(uid, key, cancellationToken);
+        if (rendered is null)
+        {
+            throw PanError.InvalidArgument("avatar",
+                $"is not a readable image of at most {AvatarImages.MaxPixels} pixels that decodes to at most {AvatarImages.MaxDecodedPixels} (PNG and GIF are decoded at full size)");
+        }
+
+        var key = AvatarKeys.New();
+        Previous? previous = null;
+        try
+        {
+            foreach (var (size, png) in rendered)
+            {
+                await store.SaveAsync(key, size, png, cancellationToken);
+            }
+
+            previous = await SwitchAsync(uid, key, cancellationToken);
+        }
+        finally
+        {
+            if (previous is null)
+            {
+                // The member is gone, the switch kept losing (ABORTED), the call was cancelled or a write failed.
+                await DiscardAsync(uid, key);
+            }
+        }
+
         if (previous is null)
         {
-            await DeleteFilesAsync(key, cancellationToken);
             return null;
         }
 
@@ -95,6 +117,28 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
         catch (UnauthorizedAccessException ex)
         {
             logger.LogWarning(ex, "Could not delete the files of avatar {AvatarKey}", key);
+        }
+    }
+
+    /// <summary>
+    /// Deletes the files of an upload that did not become the member's avatar, unless the member points at them after
+    /// all (a switch whose commit the cancellation raced). Runs whatever the caller's cancellation; a failure is logged
+    /// and leaves the files.
+    /// </summary>
+    private async Task DiscardAsync(long uid, string key)
+    {
+        try
+        {
+            if (await db.Members.AsNoTracking().AnyAsync(m => m.Uid == uid && m.AvatarKey == key, CancellationToken.None))
+            {
+                return;
+            }
+
+            await store.DeleteAsync(key, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException || ErrorInterceptor.IsOutage(ex))
+        {
+            logger.LogWarning(ex, "Could not delete the files of avatar {AvatarKey}, which no member took", key);
         }
     }
 

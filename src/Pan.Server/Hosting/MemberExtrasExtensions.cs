@@ -23,6 +23,7 @@ public static class MemberExtrasExtensions
         services.AddScoped<AuditLog>();
         services.AddScoped<AddressBookStore>();
         services.AddSingleton<AvatarUrls>();
+        services.AddSingleton<AvatarDecodeSlots>();
         services.AddSingleton<FileSystemAvatarStore>();
         services.AddSingleton<DatabaseAvatarStore>();
         services.AddSingleton<IAvatarStore>(sp => sp.GetRequiredService<IOptions<AvatarOptions>>().Value.Store == "filesystem"

@@ -1,6 +1,7 @@
 using System.Net;
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.General.Member;
 using Pan.Server.Avatars;
@@ -124,6 +125,47 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task AnUploadWhoseSwitchKeepsLosingTheRace_IsAborted_AndLeavesNoFilesBehind()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var token = await TestMembers.AccessTokenAsync(Server, member);
+        var before = StoredFiles();
+
+        // Every update of the member writes nothing, as when another change got there first each time.
+        await using (await FailureTriggers.SkipAsync(Server, fixture.Database, "members", TriggeredWrite.Update, member.Uid))
+        {
+            await Errors.ExpectAsync(() => UpdateAsync(token, Picture(SKEncodedImageFormat.Png, 200, 200)), StatusCode.Aborted, "CONCURRENT_CHANGE");
+        }
+
+        Assert.Equal(before, StoredFiles());
+    }
+
+    [Fact]
+    public async Task AnUploadCancelledWhileItWaitsToSwitch_LeavesNoFilesNoMemberPointsTo()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var token = await TestMembers.AccessTokenAsync(Server, member);
+        var before = StoredFiles();
+        using var cancel = new CancellationTokenSource();
+        await using (await DatabaseLock.HoldRowsAsync(fixture.Database, "members", $"uid = {member.Uid}"))
+        {
+            var upload = Client.UpdateAvatarAsync(
+                new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(Picture(SKEncodedImageFormat.Png, 200, 200)) },
+                cancellationToken: cancel.Token).ResponseAsync;
+            // The files are saved; the switch waits for the member's row.
+            await Eventually.HoldsAsync(() => upload.IsCompleted || StoredFiles().Count > before.Count);
+            await LockWaits.UntilAsync(fixture.Database, 1, upload);
+            cancel.Cancel();
+            await Assert.ThrowsAnyAsync<RpcException>(() => upload);
+            // PostgreSQL: the cancelled switch stops waiting before the row is let go.
+            await LockWaits.UntilNoneAsync(fixture.Database);
+        }
+
+        // Either the switch was cancelled and its files went, or (SQLite may finish the waiting write) it went through.
+        await Eventually.HoldsAsync(async () => StoredFiles().SetEquals(before.Union(FilesOf(await CurrentKeyAsync(member.Uid)))));
+    }
+
+    [Fact]
     public async Task RemoveAsync_RestoresTheDefault_AndDeletesTheFiles()
     {
         var member = await TestMembers.CreateAsync(Server);
@@ -174,6 +216,81 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task APictureThatWouldDecodeToOver16Megapixels_IsInvalidArgument_ThoughItsFileIsSmall()
+    {
+        var token = await TestMembers.AccessTokenAsync(Server, await TestMembers.CreateAsync(Server));
+        // 20 megapixels (under the 25 MP cap) of one colour: a PNG of a few kilobytes that decodes to 80 MB.
+        var png = SolidPng(5000, 4000);
+        Assert.True(png.Length < 100_000, $"The PNG is {png.Length} bytes.");
+
+        var ex = await Errors.ExpectAsync(() => UpdateAsync(token, png), StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+
+        Assert.Equal("avatar", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+    }
+
+    [Fact]
+    public async Task AJpegOfMoreThan16Megapixels_IsAccepted_BeingDecodedAtAReducedScale()
+    {
+        var token = await TestMembers.AccessTokenAsync(Server, await TestMembers.CreateAsync(Server));
+        using var bitmap = new SKBitmap(new SKImageInfo(5000, 4000, SKColorType.Gray8, SKAlphaType.Opaque));
+        bitmap.Erase(new SKColor(90, 90, 90));
+        using var jpeg = bitmap.Encode(SKEncodedImageFormat.Jpeg, 50);
+
+        var url = (await UpdateAsync(token, jpeg.ToArray())).Avatar;
+
+        Assert.Equal(HttpStatusCode.OK, (await Server.Http.GetAsync(new Uri(url).AbsolutePath)).StatusCode);
+    }
+
+    [Fact]
+    public async Task WhileEveryDecodeSlotIsTaken_AnUploadWaitsABoundedTime_ThenIsResourceExhausted()
+    {
+        await using var node = await fixture.StartNodeAsync(new Dictionary<string, string?>
+        {
+            ["Pan:Avatars:MaxConcurrentDecodes"] = "1",
+            ["Pan:Avatars:DecodeWaitMilliseconds"] = "1000",
+        });
+        var member = await TestMembers.CreateAsync(Server);
+        var token = await TestMembers.AccessTokenAsync(Server, member);
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var slots = node.Services.GetRequiredService<AvatarDecodeSlots>();
+
+        Task<UpdateAvatarResponse> waiting;
+        var held = await slots.EnterAsync(default);
+        try
+        {
+            await Errors.ExpectAsync(() => Upload(), StatusCode.ResourceExhausted, "AVATAR_BUSY");
+            Assert.Equal(string.Empty, (await client.MeAsync(new MeRequest { AccessToken = token })).User.Avatar);
+
+            // A slot freed within the wait lets a waiting upload through.
+            waiting = Upload();
+            await Task.Delay(200);
+            Assert.False(waiting.IsCompleted);
+        }
+        finally
+        {
+            held.Dispose();
+        }
+
+        Assert.Equal((await waiting).Avatar, (await client.MeAsync(new MeRequest { AccessToken = token })).User.Avatar);
+
+        Task<UpdateAvatarResponse> Upload() => client.UpdateAvatarAsync(new UpdateAvatarRequest
+        {
+            AccessToken = token,
+            Avatar = ByteString.CopyFrom(Picture(SKEncodedImageFormat.Png, 100, 100)),
+        }).ResponseAsync;
+    }
+
+    [Theory]
+    [InlineData("Pan:Avatars:MaxConcurrentDecodes", "0")]
+    [InlineData("Pan:Avatars:DecodeWaitMilliseconds", "-1")]
+    public async Task ADecodeLimitOutsideItsRange_StopsTheServerStarting(string setting, string value)
+    {
+        var ex = await Assert.ThrowsAnyAsync<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => fixture.StartNodeAsync(new Dictionary<string, string?> { [setting] = value }));
+        Assert.Contains(setting, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ABadToken_IsUnauthenticated()
     {
         await Errors.ExpectAsync(() => UpdateAsync("nope", Picture(SKEncodedImageFormat.Png, 50, 50)), StatusCode.Unauthenticated, "TOKEN_INVALID");
@@ -182,7 +299,72 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
     private Task<UpdateAvatarResponse> UpdateAsync(string token, byte[] image) =>
         Client.UpdateAvatarAsync(new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(image) }).ResponseAsync;
 
+    private HashSet<string> StoredFiles() => Directory.EnumerateFiles(fixture.AvatarFolder).Select(Path.GetFileName).ToHashSet()!;
+
+    private static IEnumerable<string> FilesOf(string? key) => key is null ? [] : AvatarKeys.Sizes.Select(size => AvatarKeys.FileName(key, size));
+
+    private async Task<string?> CurrentKeyAsync(long uid)
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<Pan.Data.PanDbContext>().Members
+            .Where(m => m.Uid == uid).Select(m => m.AvatarKey).SingleAsync();
+    }
+
     private static string KeyOf(string url) => Path.GetFileName(new Uri(url).AbsolutePath)[..AvatarKeys.Length];
+
+    /// <summary>
+    /// A black RGB PNG written row by row (so the test never holds its pixels): a few kilobytes whatever its size.
+    /// </summary>
+    private static byte[] SolidPng(int width, int height)
+    {
+        using var idat = new MemoryStream();
+        using (var zlib = new System.IO.Compression.ZLibStream(idat, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            var row = new byte[1 + (width * 3)];
+            for (var y = 0; y < height; y++)
+            {
+                zlib.Write(row);
+            }
+        }
+
+        using var png = new MemoryStream();
+        png.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
+        var header = new byte[13];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header, width);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
+        (header[8], header[9]) = (8, 2);
+        Chunk(png, "IHDR", header);
+        Chunk(png, "IDAT", idat.ToArray());
+        Chunk(png, "IEND", []);
+        return png.ToArray();
+
+        static void Chunk(Stream output, string type, byte[] data)
+        {
+            var length = new byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
+            byte[] typed = [.. System.Text.Encoding.ASCII.GetBytes(type), .. data];
+            var crc = new byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(typed));
+            output.Write(length);
+            output.Write(typed);
+            output.Write(crc);
+        }
+
+        static uint Crc32(byte[] bytes)
+        {
+            var crc = 0xFFFFFFFFu;
+            foreach (var b in bytes)
+            {
+                crc ^= b;
+                for (var bit = 0; bit < 8; bit++)
+                {
+                    crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+                }
+            }
+
+            return ~crc;
+        }
+    }
 
     /// <summary>A picture whose centred square is green and the rest red, with noise so every upload differs.</summary>
     private static byte[] Picture(SKEncodedImageFormat format, int width, int height)

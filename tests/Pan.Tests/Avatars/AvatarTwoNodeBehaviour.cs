@@ -1,13 +1,22 @@
 using System.Net;
 using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.Data;
+using Pan.Data.Avatars;
 using Pan.General.Member;
+using Pan.Server.Avatars;
 using Pan.Tests.Infrastructure;
 using Pan.Tests.Members;
 using SkiaSharp;
 
 namespace Pan.Tests.Avatars;
 
-/// <summary>With the default (database) avatar store, an avatar uploaded through one node is served by another, and removed everywhere.</summary>
+/// <summary>
+/// With the default (database) avatar store, an avatar uploaded through one node is served by another, and removed
+/// everywhere; an upload that fails or is cancelled before it switches the member leaves no stored files behind.
+/// </summary>
 public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
     where TFixture : ServerFixture
 {
@@ -31,6 +40,66 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
         await client.UpdateAvatarAsync(new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(Png(300, 300)) });
         using var replaced = await other.Http.GetAsync(url.AbsolutePath);
         Assert.Equal(HttpStatusCode.NotFound, replaced.StatusCode);
+    }
+
+    [Fact]
+    public async Task AnUploadWhoseSwitchKeepsLosingTheRace_IsAborted_AndLeavesNoStoredFilesBehind()
+    {
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        var token = await TestMembers.AccessTokenAsync(fixture.Server, member);
+        var before = await StoredFilesAsync();
+
+        // Every update of the member writes nothing, as when another change got there first each time.
+        await using (await FailureTriggers.SkipAsync(fixture.Server, fixture.Database, "members", TriggeredWrite.Update, member.Uid))
+        {
+            await Errors.ExpectAsync(() => Upload(token).ResponseAsync, StatusCode.Aborted, "CONCURRENT_CHANGE");
+        }
+
+        Assert.Equal(before, await StoredFilesAsync());
+    }
+
+    [Fact]
+    public async Task AnUploadCancelledWhileItWaitsToSwitch_LeavesNoStoredFilesNoMemberPointsTo()
+    {
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        var token = await TestMembers.AccessTokenAsync(fixture.Server, member);
+        var before = await StoredFilesAsync();
+        using var cancel = new CancellationTokenSource();
+        await using (await DatabaseLock.HoldRowsAsync(fixture.Database, "members", $"uid = {member.Uid}"))
+        {
+            var upload = Upload(token, cancel.Token).ResponseAsync;
+            // PostgreSQL: the files are saved and the switch waits for the member's row. SQLite: the save waits for the write lock.
+            if (!await LockWaits.UntilAsync(fixture.Database, 1, upload))
+            {
+                await Task.Delay(300);
+            }
+
+            cancel.Cancel();
+            await Assert.ThrowsAnyAsync<RpcException>(() => upload);
+            // PostgreSQL: the cancelled switch stops waiting before the row is let go.
+            await LockWaits.UntilNoneAsync(fixture.Database);
+        }
+
+        await Eventually.HoldsAsync(async () => (await StoredFilesAsync()).SetEquals(before.Union(FilesOf(await CurrentKeyAsync(member.Uid)))));
+    }
+
+    private AsyncUnaryCall<UpdateAvatarResponse> Upload(string token, CancellationToken cancellationToken = default) =>
+        new MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc).UpdateAvatarAsync(
+            new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(Png(200, 200)) }, cancellationToken: cancellationToken);
+
+    private async Task<HashSet<string>> StoredFilesAsync()
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var files = await scope.ServiceProvider.GetRequiredService<PanDbContext>().Set<AvatarFile>().Select(f => new { f.Key, f.Size }).ToListAsync();
+        return files.Select(f => AvatarKeys.FileName(f.Key, f.Size)).ToHashSet();
+    }
+
+    private static IEnumerable<string> FilesOf(string? key) => key is null ? [] : AvatarKeys.Sizes.Select(size => AvatarKeys.FileName(key, size));
+
+    private async Task<string?> CurrentKeyAsync(long uid)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<PanDbContext>().Members.Where(m => m.Uid == uid).Select(m => m.AvatarKey).SingleAsync();
     }
 
     private static byte[] Png(int width, int height)

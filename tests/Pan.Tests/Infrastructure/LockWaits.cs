@@ -24,6 +24,15 @@ public static class LockWaits
         return waiting && !other.IsCompleted;
     }
 
+    /// <summary>On PostgreSQL, returns once no connection to <paramref name="database"/> waits for a lock (a cancelled waiter has given up); on SQLite at once.</summary>
+    public static async Task UntilNoneAsync(ITestDatabase database)
+    {
+        if (database.Provider == "postgres")
+        {
+            await Eventually.HoldsAsync(async () => await CountAsync(database) == 0);
+        }
+    }
+
     private static async Task<int> CountAsync(ITestDatabase database)
     {
         await using var connection = new NpgsqlConnection(database.ConnectionString);

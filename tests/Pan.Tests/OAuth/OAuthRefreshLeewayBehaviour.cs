@@ -1,0 +1,151 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.EntityFrameworkCore.Models;
+using Pan.Data;
+using Pan.Tests.Infrastructure;
+using static Pan.Tests.OAuth.OAuthTestClient;
+
+namespace Pan.Tests.OAuth;
+
+/// <summary>
+/// With <c>Pan:OAuth:RefreshTokenReuseLeewaySeconds</c> set, a used refresh token presented again within the leeway (an
+/// app's parallel refreshes) is answered with tokens and ends nothing; after the leeway it is a reuse, which ends the
+/// whole family (SECURITY 14).
+/// </summary>
+public abstract class OAuthRefreshLeewayBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : LeewayOAuthFixture
+{
+    [Fact]
+    public async Task AUsedRefreshToken_PresentedAgainWithinTheLeeway_IsAnsweredWithTokens_AndTheFamilyStays()
+    {
+        var who = await SignInAsync(fixture.Server);
+        var first = await WebTokensAsync(who);
+        var (refreshed, rotated) = await RefreshAsync(first);
+        Assert.Equal(HttpStatusCode.OK, refreshed);
+
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(LeewayOAuthFixture.LeewaySeconds - 5));
+        var (again, second) = await RefreshAsync(first);
+
+        Assert.Equal(HttpStatusCode.OK, again);
+        Assert.True(await IsActiveAsync(second.GetProperty("access_token").GetString()!));
+        Assert.True(await IsActiveAsync(rotated.GetProperty("access_token").GetString()!), "the first refresh's access token was revoked");
+        Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(rotated)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(second)).Status);
+    }
+
+    [Fact]
+    public async Task AUsedRefreshToken_PresentedAgainAfterTheLeeway_IsAReuse_ThatEndsTheFamily()
+    {
+        var who = await SignInAsync(fixture.Server);
+        var first = await WebTokensAsync(who);
+        var (refreshed, rotated) = await RefreshAsync(first);
+        Assert.Equal(HttpStatusCode.OK, refreshed);
+
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(LeewayOAuthFixture.LeewaySeconds + 1));
+        var (again, json) = await RefreshAsync(first);
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (again, json.GetProperty("error").GetString()));
+        Assert.False(await IsActiveAsync(rotated.GetProperty("access_token").GetString()!), "the family's access token is still active");
+        var (status, refusal) = await RefreshAsync(rotated);
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, refusal.GetProperty("error").GetString()));
+    }
+
+    [Fact]
+    public async Task TwoRefreshesOfOneTokenAtOnce_WithinTheLeeway_AreBothAnswered_AndTheFamilyStays()
+    {
+        // On PostgreSQL both read the token as valid, then wait for its row; the second's redemption then fails on the
+        // first's. SQLite runs grant requests one at a time: the second finds the token redeemed.
+        var who = await SignInAsync(fixture.Server);
+        var tokens = await WebTokensAsync(who);
+        Task<(HttpStatusCode Status, JsonElement Json)> one, two;
+        if (fixture.Database.Provider == "postgres")
+        {
+            await using var held = await DatabaseLock.HoldRowsAsync(fixture.Database, "oauth_tokens", $"\"Id\" = '{await RefreshTokenEntryAsync(who)}'");
+            one = Task.Run(() => RefreshAsync(tokens));
+            Assert.True(await LockWaits.UntilAsync(fixture.Database, 1, one), "the first refresh did not wait for the refresh token's row");
+            two = Task.Run(() => RefreshAsync(tokens));
+            Assert.True(await LockWaits.UntilAsync(fixture.Database, 2, two), "the second refresh did not wait for the refresh token's row");
+            await held.CommitAsync();
+        }
+        else
+        {
+            one = Task.FromResult(await RefreshAsync(tokens));
+            two = Task.FromResult(await RefreshAsync(tokens));
+        }
+
+        foreach (var (status, json) in await Task.WhenAll(one, two))
+        {
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.True(await IsActiveAsync(json.GetProperty("access_token").GetString()!));
+            Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(json)).Status);
+        }
+    }
+
+    private async Task<JsonElement> WebTokensAsync(SignedIn who)
+    {
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid offline_access", pkce));
+        var (status, tokens) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = OAuthFixture.WebRedirect,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
+        });
+        Assert.Equal(HttpStatusCode.OK, status);
+        return tokens;
+    }
+
+    private Task<(HttpStatusCode Status, JsonElement Json)> RefreshAsync(JsonElement tokens) =>
+        PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.GetProperty("refresh_token").GetString()!,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
+        });
+
+    private async Task<bool> IsActiveAsync(string accessToken)
+    {
+        var (status, json) = await PostFormAsync(fixture.Server, "/connect/introspect", new Dictionary<string, string>
+        {
+            ["token"] = accessToken, ["token_type_hint"] = "access_token", ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
+        });
+        Assert.Equal(HttpStatusCode.OK, status);
+        return json.GetProperty("active").GetBoolean();
+    }
+
+    /// <summary>The id of the entry of <paramref name="who"/>'s one valid refresh token.</summary>
+    private async Task<string> RefreshTokenEntryAsync(SignedIn who)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var subject = who.Member.ObjectId.ToString("D");
+        return (await scope.ServiceProvider.GetRequiredService<PanDbContext>().Set<OpenIddictEntityFrameworkCoreToken>()
+            .Where(t => t.Subject == subject && t.Type == OpenIddict.Abstractions.OpenIddictConstants.TokenTypeIdentifiers.RefreshToken
+                && t.Status == OpenIddict.Abstractions.OpenIddictConstants.Statuses.Valid)
+            .Select(t => t.Id).SingleAsync())!;
+    }
+}
+
+/// <summary>The OAuth server of <see cref="OAuthFixture"/> with a refresh-token reuse leeway of <see cref="LeewaySeconds"/>.</summary>
+public abstract class LeewayOAuthFixture : OAuthFixture
+{
+    public const int LeewaySeconds = 30;
+
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
+    {
+        ["Pan:OAuth:RefreshTokenReuseLeewaySeconds"] = LeewaySeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
+
+public sealed class SqliteLeewayOAuthFixture : LeewayOAuthFixture
+{
+    protected override Task<ITestDatabase> CreateDatabaseAsync() => Task.FromResult<ITestDatabase>(new SqliteTestDatabase());
+}
+
+public sealed class PostgresLeewayOAuthFixture : LeewayOAuthFixture
+{
+    protected override async Task<ITestDatabase> CreateDatabaseAsync() => await PostgresTestDatabase.CreateAsync();
+}
+
+public sealed class OAuthRefreshLeewayBehaviour_Sqlite(SqliteLeewayOAuthFixture f) : OAuthRefreshLeewayBehaviour<SqliteLeewayOAuthFixture>(f);
+
+public sealed class OAuthRefreshLeewayBehaviour_Postgres(PostgresLeewayOAuthFixture f) : OAuthRefreshLeewayBehaviour<PostgresLeewayOAuthFixture>(f);
