@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Data.Sqlite;
@@ -26,7 +27,11 @@ internal sealed class SqliteRowReader : IDisposable
     // Why: SQLITE_TRANSIENT, SQLite copies the bound bytes before sqlite3_bind_text returns.
     private static readonly IntPtr Transient = new(-1);
 
+    // The length of a GUID in the "D" form, as EF Core stores it on SQLite.
+    private const int GuidTextLength = 36;
+
     private readonly sqlite3 handle;
+    private readonly byte[] guidText = new byte[GuidTextLength];
     private IntPtr statement;
 
     /// <summary>Prepares <paramref name="sql"/> (one statement) on <paramref name="connection"/>, which must stay open while this lives.</summary>
@@ -99,6 +104,18 @@ internal sealed class SqliteRowReader : IDisposable
             var bytes = new byte[sqlite3_column_bytes(statement, ordinal)];
             Marshal.Copy(blob, bytes, 0, bytes.Length);
             return new Guid(bytes);
+        }
+
+        // Why from the UTF-8 bytes: the form EF Core writes ("D", 36 characters) is parsed without decoding it into a
+        // string first; anything else goes through Guid.Parse as before.
+        var text = sqlite3_column_text(statement, ordinal);
+        if (text != IntPtr.Zero && sqlite3_column_bytes(statement, ordinal) == GuidTextLength)
+        {
+            Marshal.Copy(text, guidText, 0, GuidTextLength);
+            if (Utf8Parser.TryParse(guidText, out Guid value, out var consumed, 'D') && consumed == GuidTextLength)
+            {
+                return value;
+            }
         }
 
         return Guid.Parse(GetString(ordinal) ?? throw new InvalidCastException($"Column {ordinal} is NULL, not a GUID."));

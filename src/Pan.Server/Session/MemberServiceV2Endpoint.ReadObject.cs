@@ -97,17 +97,15 @@ public sealed partial class MemberServiceV2Endpoint
         }
 
         var directory = Resolve<MemberDirectory>(context);
-        var wantedUids = wanted.Where(w => w.Uid is not null).Select(w => w.Uid!.Value).Distinct().ToArray();
-        var objectIds = wanted.Where(w => w.ObjectId is not null).Select(w => w.ObjectId!.Value).Distinct().ToList();
-        var result = new List<PanObject>();
-        var seen = new HashSet<long>();
+        var (wantedUids, objectIds) = Distinct(wanted);
+        var result = new List<PanObject>(wantedUids.Length + objectIds.Count);
         if (objectIds.Count == 0)
         {
-            // Why: the common call (uids only) is answered from the public-view copies and the public columns.
-            var views = await directory.PublicViewsAsync(wantedUids, context.CancellationToken);
-            foreach (var (uid, _) in wanted)
+            // Why: the common call (uids only) is answered from the public-view copies and the public columns. The
+            // distinct uids are the wanted ones in request order, each once.
+            foreach (var view in await directory.PublicViewsAsync(wantedUids, context.CancellationToken))
             {
-                if (views.TryGetValue(uid!.Value, out var view) && seen.Add(uid.Value))
+                if (view is not null)
                 {
                     result.Add(view);
                 }
@@ -119,6 +117,7 @@ public sealed partial class MemberServiceV2Endpoint
             var byUid = members.ToDictionary(m => m.Uid);
             var byObjectId = members.ToDictionary(m => m.ObjectId);
             var mapper = Resolve<ObjectMapper>(context);
+            var seen = new HashSet<long>();
             foreach (var (uid, objectId) in wanted)
             {
                 var member = uid is { } u ? byUid.GetValueOrDefault(u) : byObjectId.GetValueOrDefault(objectId!.Value);
@@ -132,6 +131,31 @@ public sealed partial class MemberServiceV2Endpoint
         return result.Count > 0
             ? result
             : throw PanError.Of(ErrReadObject.Types.General.NotFoundAny, StatusCode.NotFound, "None of the requested members exists.");
+    }
+
+    /// <summary>The wanted uids and object ids, each once, in request order.</summary>
+    private static (long[] Uids, List<Guid> ObjectIds) Distinct(List<(long? Uid, Guid? ObjectId)> wanted)
+    {
+        var uids = new List<long>(wanted.Count);
+        var objectIds = new List<Guid>();
+        var seenUids = new HashSet<long>(wanted.Count);
+        HashSet<Guid>? seenObjectIds = null;
+        foreach (var (uid, objectId) in wanted)
+        {
+            if (uid is { } u)
+            {
+                if (seenUids.Add(u))
+                {
+                    uids.Add(u);
+                }
+            }
+            else if ((seenObjectIds ??= []).Add(objectId!.Value))
+            {
+                objectIds.Add(objectId.Value);
+            }
+        }
+
+        return ([.. uids], objectIds);
     }
 
     /// <summary>The keyword "supports only hashids and uids": all digits is a uid, anything else a hash_id.</summary>

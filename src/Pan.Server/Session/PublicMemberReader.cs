@@ -33,7 +33,8 @@ namespace Pan.Server.Session;
 /// Table and column names come from the EF Core model, so a renamed column cannot drift from this SQL; the date
 /// columns must use <see cref="DateTimeOffsetToUnixMillisecondsConverter"/> (checked when the SQL is built).
 /// </remarks>
-public sealed class PublicMemberReader(IOptions<DatabaseOptions> databaseOptions, IConfiguration configuration) : IDisposable
+public sealed class PublicMemberReader(IOptions<DatabaseOptions> databaseOptions, IConfiguration configuration, IServiceScopeFactory scopes)
+    : IDisposable
 {
     // The columns read, in ordinal order (what ObjectMapper.ToObject shows with self: false, plus the account id).
     private const int Uid = 0, ObjectId = 1, Username = 2, AvatarKey = 3, ActivateDate = 4, MigrationStatus = 5, DisplayName = 6,
@@ -59,12 +60,20 @@ public sealed class PublicMemberReader(IOptions<DatabaseOptions> databaseOptions
     private readonly ConcurrentQueue<SqliteLease> idle = new();
     private readonly int maxIdle = Math.Max(2, Environment.ProcessorCount * 2);
     private volatile bool disposed;
+    private string? sqliteSql;
+
+    /// <summary>
+    /// True when <see cref="ReadAsync"/> needs the request's context (PostgreSQL reads on its connection); on SQLite it
+    /// may be given null.
+    /// </summary>
+    public bool NeedsContext => postgres;
 
     /// <summary>
     /// The public columns of the live members with these distinct uids (any order; missing and deleted ones left out).
-    /// The rows are partial Member objects: never save or self-map them.
+    /// The rows are partial Member objects: never save or self-map them. <paramref name="db"/> is the request's
+    /// context, needed only where <see cref="NeedsContext"/>.
     /// </summary>
-    public async Task<List<Member>> ReadAsync(PanDbContext db, long[] uids, CancellationToken cancellationToken)
+    public async Task<List<Member>> ReadAsync(PanDbContext? db, long[] uids, CancellationToken cancellationToken)
     {
         var members = new List<Member>(uids.Length);
         if (uids.Length == 0)
@@ -72,17 +81,25 @@ public sealed class PublicMemberReader(IOptions<DatabaseOptions> databaseOptions
             return members;
         }
 
-        var sql = SqlByModel.GetValue(db.Model, model => BuildSql(model, postgres));
         if (postgres)
         {
-            await ReadPostgresAsync(db, sql, uids, members, cancellationToken);
+            ArgumentNullException.ThrowIfNull(db);
+            await ReadPostgresAsync(db, SqlByModel.GetValue(db.Model, model => BuildSql(model, postgres: true)), uids, members, cancellationToken);
         }
         else
         {
-            ReadSqlite(sql, uids, members);
+            ReadSqlite(sqliteSql ??= SqliteSql(), uids, members);
         }
 
         return members;
+    }
+
+    /// <summary>The SQLite statement for this server's model, from a context of its own (once; the model never changes).</summary>
+    private string SqliteSql()
+    {
+        using var scope = scopes.CreateScope();
+        var model = scope.ServiceProvider.GetRequiredService<PanDbContext>().Model;
+        return SqlByModel.GetValue(model, m => BuildSql(m, postgres: false));
     }
 
     private void ReadSqlite(string sql, long[] uids, List<Member> members)

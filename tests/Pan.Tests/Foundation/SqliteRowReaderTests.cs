@@ -66,6 +66,28 @@ public sealed class SqliteRowReaderTests : IDisposable
     }
 
     [Fact]
+    public void GuidsAsText_ReadInEveryFormGuidParseTakes()
+    {
+        // The "D" form is parsed from the column's bytes; any other text form goes through Guid.Parse, as before.
+        using var rows = new SqliteRowReader(connection, "SELECT value FROM json_each(?1)");
+        rows.BindText(1, Encoding.UTF8.GetBytes(
+            $"[\"{Id:D}\",\"{Id.ToString("D").ToUpperInvariant()}\",\"{Id:N}\",\"{Id:B}\",\" {Id:D} \"]"));
+        var read = new List<Guid>();
+        while (rows.Step())
+        {
+            read.Add(rows.GetGuid(0));
+        }
+
+        rows.Reset();
+        Assert.Equal([Id, Id, Id, Id, Id], read);
+
+        rows.BindText(1, "[\"0192f0c5-3a1b-7c2d-8e4f-5a6b7c8d9e0g\"]"u8);
+        Assert.True(rows.Step());
+        Assert.Throws<FormatException>(() => rows.GetGuid(0));
+        rows.Reset();
+    }
+
+    [Fact]
     public void Errors_AreSqliteExceptions()
     {
         Assert.Throws<SqliteException>(() => new SqliteRowReader(connection, "SELECT nothing FROM nowhere"));
