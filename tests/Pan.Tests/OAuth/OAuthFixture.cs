@@ -1,4 +1,13 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
+using Pan.Data;
 using Pan.Tests.Infrastructure;
+
+using static Pan.Tests.OAuth.OAuthTestClient;
 
 namespace Pan.Tests.OAuth;
 
@@ -53,6 +62,36 @@ public abstract class OAuthFixture : ServerFixture
         await RegisterAsync(
             database, "clients", "add", FirstPartyClient, "--name", "First Party", "--redirect-uri", FirstPartyRedirect, "--scope", "openid", "--consent", "implicit");
         return PanCli.Secret(web);
+    }
+
+    /// <summary>The web app's refresh grant with <paramref name="tokens"/>' refresh token.</summary>
+    public Task<(HttpStatusCode Status, JsonElement Json)> RefreshAsync(JsonElement tokens) =>
+        PostFormAsync(Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.GetProperty("refresh_token").GetString()!,
+            ["client_id"] = WebClient, ["client_secret"] = WebSecret,
+        });
+
+    /// <summary>Whether introspection by the web app finds <paramref name="accessToken"/> active.</summary>
+    public async Task<bool> IsActiveAsync(string accessToken)
+    {
+        var (status, json) = await PostFormAsync(Server, "/connect/introspect", new Dictionary<string, string>
+        {
+            ["token"] = accessToken, ["token_type_hint"] = "access_token", ["client_id"] = WebClient, ["client_secret"] = WebSecret,
+        });
+        Assert.Equal(HttpStatusCode.OK, status);
+        return json.GetProperty("active").GetBoolean();
+    }
+
+    /// <summary>The id of the entry of <paramref name="who"/>'s one valid refresh token.</summary>
+    public async Task<string> RefreshTokenEntryAsync(SignedIn who)
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        var subject = who.Member.ObjectId.ToString("D");
+        return (await scope.ServiceProvider.GetRequiredService<PanDbContext>().Set<OpenIddictEntityFrameworkCoreToken>()
+            .Where(t => t.Subject == subject && t.Type == OpenIddictConstants.TokenTypeIdentifiers.RefreshToken
+                && t.Status == OpenIddictConstants.Statuses.Valid)
+            .Select(t => t.Id).SingleAsync())!;
     }
 
     /// <summary>Another empty database of the same kind (for tests that need a first start).</summary>

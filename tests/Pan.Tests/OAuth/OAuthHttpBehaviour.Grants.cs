@@ -23,7 +23,7 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         // member out revokes its refresh token; the access tokens it got with it must not stay active at introspection).
         var who = await SignInAsync(fixture.Server);
         var first = await WebTokensAsync(who);
-        var (refreshed, rotated) = await RefreshAsync(first);
+        var (refreshed, rotated) = await fixture.RefreshAsync(first);
         Assert.Equal(HttpStatusCode.OK, refreshed);
         var other = await WebTokensAsync(who);
 
@@ -34,13 +34,13 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         });
 
         Assert.Equal(HttpStatusCode.OK, revoked);
-        Assert.False(await IsActiveAsync(first.GetProperty("access_token").GetString()!));
-        Assert.False(await IsActiveAsync(rotated.GetProperty("access_token").GetString()!));
-        var (status, json) = await RefreshAsync(rotated);
+        Assert.False(await fixture.IsActiveAsync(first.GetProperty("access_token").GetString()!));
+        Assert.False(await fixture.IsActiveAsync(rotated.GetProperty("access_token").GetString()!));
+        var (status, json) = await fixture.RefreshAsync(rotated);
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
         // Another grant of the same member and app (another code, no remembered consent) is not touched.
-        Assert.True(await IsActiveAsync(other.GetProperty("access_token").GetString()!));
-        Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(other)).Status);
+        Assert.True(await fixture.IsActiveAsync(other.GetProperty("access_token").GetString()!));
+        Assert.Equal(HttpStatusCode.OK, (await fixture.RefreshAsync(other)).Status);
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         // A's code's chain); device B stays signed in to the app, and the member is not asked to consent again.
         var who = await SignInAsync(fixture.Server);
         var deviceA = await WebTokensAsync(who, remember: true);
-        var (_, rotatedA) = await RefreshAsync(deviceA);
+        var (_, rotatedA) = await fixture.RefreshAsync(deviceA);
         var deviceB = await WebTokensAsync(who, remember: true);
 
         var (revoked, _) = await PostFormAsync(fixture.Server, "/connect/revoke", new Dictionary<string, string>
@@ -61,7 +61,7 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         });
 
         Assert.Equal(HttpStatusCode.OK, revoked);
-        Assert.False(await IsActiveAsync(deviceA.GetProperty("access_token").GetString()!));
+        Assert.False(await fixture.IsActiveAsync(deviceA.GetProperty("access_token").GetString()!));
         await AssertOnlyDeviceAEndedAsync(rotatedA, deviceB, who);
     }
 
@@ -85,11 +85,11 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         });
 
         Assert.Equal(HttpStatusCode.OK, revoked);
-        var (status, json) = await RefreshAsync(deviceA);
+        var (status, json) = await fixture.RefreshAsync(deviceA);
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
-        Assert.True(await IsActiveAsync(deviceA.GetProperty("access_token").GetString()!));
-        Assert.True(await IsActiveAsync(deviceB.GetProperty("access_token").GetString()!));
-        Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(deviceB)).Status);
+        Assert.True(await fixture.IsActiveAsync(deviceA.GetProperty("access_token").GetString()!));
+        Assert.True(await fixture.IsActiveAsync(deviceB.GetProperty("access_token").GetString()!));
+        Assert.Equal(HttpStatusCode.OK, (await fixture.RefreshAsync(deviceB)).Status);
     }
 
     [Theory]
@@ -104,13 +104,13 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         var codeA = await WebCodeAsync(who, remember: true);
         var (exchanged, deviceA) = await PostFormAsync(fixture.Server, "/connect/token", codeA);
         Assert.Equal(HttpStatusCode.OK, exchanged);
-        var (refreshed, rotatedA) = await RefreshAsync(deviceA);
+        var (refreshed, rotatedA) = await fixture.RefreshAsync(deviceA);
         Assert.Equal(HttpStatusCode.OK, refreshed);
         var deviceB = await WebTokensAsync(who, remember: true);
 
         var (replayStatus, replayJson) = replay == "code replayed"
             ? await PostFormAsync(fixture.Server, "/connect/token", codeA)
-            : await RefreshAsync(deviceA);
+            : await fixture.RefreshAsync(deviceA);
 
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (replayStatus, replayJson.GetProperty("error").GetString()));
         await AssertOnlyDeviceAEndedAsync(rotatedA, deviceB, who);
@@ -146,8 +146,8 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         var winner = Assert.Single(answers, a => a.Status == HttpStatusCode.OK).Json;
         var loser = Assert.Single(answers, a => a.Status != HttpStatusCode.OK);
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (loser.Status, loser.Json.GetProperty("error").GetString()));
-        Assert.False(await IsActiveAsync(winner.GetProperty("access_token").GetString()!));
-        var (status, json) = await RefreshAsync(winner);
+        Assert.False(await fixture.IsActiveAsync(winner.GetProperty("access_token").GetString()!));
+        var (status, json) = await fixture.RefreshAsync(winner);
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
     }
 
@@ -173,8 +173,8 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         Assert.Equal(HttpStatusCode.OK, revoked);
         if (status == HttpStatusCode.OK)
         {
-            Assert.False(await IsActiveAsync(json.GetProperty("access_token").GetString()!), "an access token issued from the revoked refresh token is active");
-            Assert.Equal(HttpStatusCode.BadRequest, (await RefreshAsync(json)).Status);
+            Assert.False(await fixture.IsActiveAsync(json.GetProperty("access_token").GetString()!), "an access token issued from the revoked refresh token is active");
+            Assert.Equal(HttpStatusCode.BadRequest, (await fixture.RefreshAsync(json)).Status);
             Assert.Fail("the refresh issued tokens (an access token an API checking offline takes) from a revoked refresh token");
         }
 
@@ -194,8 +194,8 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(HttpStatusCode.OK, revoked);
-        Assert.False(await IsActiveAsync(json.GetProperty("access_token").GetString()!));
-        var (again, error) = await RefreshAsync(json);
+        Assert.False(await fixture.IsActiveAsync(json.GetProperty("access_token").GetString()!));
+        var (again, error) = await fixture.RefreshAsync(json);
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (again, error.GetProperty("error").GetString()));
     }
 
@@ -210,12 +210,12 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         // reuse.
         var who = await SignInAsync(fixture.Server);
         var tokens = await WebTokensAsync(who);
-        var entry = await RefreshTokenEntryAsync(who);
+        var entry = await fixture.RefreshTokenEntryAsync(who);
 
         Task<(HttpStatusCode Status, JsonElement Json)[]> both;
         await using (var held = await DatabaseLock.HoldRowsAsync(fixture.Database, "oauth_tokens", $"\"Id\" = '{entry}'"))
         {
-            both = Task.WhenAll(Task.Run(() => RefreshAsync(tokens)), Task.Run(() => RefreshAsync(tokens)));
+            both = Task.WhenAll(Task.Run(() => fixture.RefreshAsync(tokens)), Task.Run(() => fixture.RefreshAsync(tokens)));
             Assert.True(
                 await LockWaits.UntilAsync(fixture.Database, 2, both) || fixture.Database.Provider != "postgres",
                 "the two refreshes did not both wait for the refresh token's row");
@@ -226,9 +226,9 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         var winner = Assert.Single(answers, a => a.Status == HttpStatusCode.OK).Json;
         var loser = Assert.Single(answers, a => a.Status != HttpStatusCode.OK);
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (loser.Status, loser.Json.GetProperty("error").GetString()));
-        Assert.False(await IsActiveAsync(winner.GetProperty("access_token").GetString()!), "the winner's access token is active");
-        Assert.False(await IsActiveAsync(tokens.GetProperty("access_token").GetString()!), "the family's first access token is active");
-        var (status, json) = await RefreshAsync(winner);
+        Assert.False(await fixture.IsActiveAsync(winner.GetProperty("access_token").GetString()!), "the winner's access token is active");
+        Assert.False(await fixture.IsActiveAsync(tokens.GetProperty("access_token").GetString()!), "the family's first access token is active");
+        var (status, json) = await fixture.RefreshAsync(winner);
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
     }
 
@@ -243,7 +243,7 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         var who = await SignInAsync(fixture.Server);
         var deviceA = await WebTokensAsync(who, remember: true);
         var consent = await ShareAsync(who, null);
-        var entryA = await RefreshTokenEntryAsync(who);
+        var entryA = await fixture.RefreshTokenEntryAsync(who);
         var deviceB = await WebTokensAsync(who, remember: true);
         await ShareAsync(who, consent);
 
@@ -252,20 +252,20 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(HttpStatusCode.OK, revoked);
         var diagnosis = string.Join(", ", await TokenStatusesAsync(who));
-        Assert.False(await IsActiveAsync(json.GetProperty("access_token").GetString()!), "the refresh's access token is active: " + diagnosis);
-        var (again, error) = await RefreshAsync(json);
+        Assert.False(await fixture.IsActiveAsync(json.GetProperty("access_token").GetString()!), "the refresh's access token is active: " + diagnosis);
+        var (again, error) = await fixture.RefreshAsync(json);
         Assert.True(again == HttpStatusCode.BadRequest, "the refresh's refresh token works: " + diagnosis);
         Assert.Equal("invalid_grant", error.GetProperty("error").GetString());
         if (fixture.Database.Provider == "postgres")
         {
-            Assert.True(await IsActiveAsync(deviceB.GetProperty("access_token").GetString()!), "another device's access token was revoked: " + diagnosis);
-            Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(deviceB)).Status);
+            Assert.True(await fixture.IsActiveAsync(deviceB.GetProperty("access_token").GetString()!), "another device's access token was revoked: " + diagnosis);
+            Assert.Equal(HttpStatusCode.OK, (await fixture.RefreshAsync(deviceB)).Status);
         }
         else
         {
             // SQLite runs the two one after the other: the revocation comes after the refresh and presents a used refresh
             // token, which is a reuse (SECURITY 14) and ends the whole grant, here the consent every device shares.
-            Assert.False(await IsActiveAsync(deviceB.GetProperty("access_token").GetString()!));
+            Assert.False(await fixture.IsActiveAsync(deviceB.GetProperty("access_token").GetString()!));
         }
     }
 
@@ -286,17 +286,17 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         Task<(HttpStatusCode Status, JsonElement Json)> refreshing;
         if (fixture.Database.Provider == "postgres")
         {
-            await using var held = await DatabaseLock.HoldRowsAsync(fixture.Database, "oauth_tokens", $"\"Id\" = '{await RefreshTokenEntryAsync(who)}'");
+            await using var held = await DatabaseLock.HoldRowsAsync(fixture.Database, "oauth_tokens", $"\"Id\" = '{await fixture.RefreshTokenEntryAsync(who)}'");
             removing = Task.Run(() => browser.PostAsync("/account/apps", new FormUrlEncodedContent(removal)));
             Assert.True(await LockWaits.UntilAsync(fixture.Database, 1, removing), "the removal did not wait for the refresh token's row");
-            refreshing = Task.Run(() => RefreshAsync(tokens));
+            refreshing = Task.Run(() => fixture.RefreshAsync(tokens));
             Assert.True(await LockWaits.UntilAsync(fixture.Database, 2, refreshing), "the refresh did not wait for the refresh token's row");
             await held.CommitAsync();
         }
         else
         {
             removing = Task.FromResult(await browser.PostAsync("/account/apps", new FormUrlEncodedContent(removal)));
-            refreshing = Task.FromResult(await RefreshAsync(tokens));
+            refreshing = Task.FromResult(await fixture.RefreshAsync(tokens));
         }
 
         using var removed = await removing;
@@ -304,7 +304,7 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         Assert.Equal(HttpStatusCode.Redirect, removed.StatusCode);
         if (status == HttpStatusCode.OK)
         {
-            Assert.False(await IsActiveAsync(json.GetProperty("access_token").GetString()!), "an access token issued after the removal is active");
+            Assert.False(await fixture.IsActiveAsync(json.GetProperty("access_token").GetString()!), "an access token issued after the removal is active");
             Assert.Fail("the refresh issued tokens (an access token an API checking offline takes) after the app's removal");
         }
 
@@ -328,11 +328,11 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
             Assert.Equal(HttpStatusCode.InternalServerError, refused.StatusCode);
         }
 
-        Assert.True(await IsActiveAsync(tokens.GetProperty("access_token").GetString()!), "the removal revoked the app's tokens without its audit line");
+        Assert.True(await fixture.IsActiveAsync(tokens.GetProperty("access_token").GetString()!), "the removal revoked the app's tokens without its audit line");
         Assert.False(await ConsentRequiredAsync(who));
         using var removed = await browser.PostAsync("/account/apps", new FormUrlEncodedContent(removal));
         Assert.Equal(HttpStatusCode.Redirect, removed.StatusCode);
-        Assert.False(await IsActiveAsync(tokens.GetProperty("access_token").GetString()!));
+        Assert.False(await fixture.IsActiveAsync(tokens.GetProperty("access_token").GetString()!));
         Assert.True(await ConsentRequiredAsync(who));
     }
 
@@ -343,7 +343,7 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         // tell a token issued to its own app from one issued to any other client of Pan's (a third party's included).
         var who = await SignInAsync(fixture.Server);
         var web = await WebTokensAsync(who);
-        var (_, refreshed) = await RefreshAsync(web);
+        var (_, refreshed) = await fixture.RefreshAsync(web);
         var pkce = Pkce.Create();
         var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.FirstPartyClient, OAuthFixture.FirstPartyRedirect, "openid", pkce));
         var (_, native) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
@@ -356,8 +356,8 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         Assert.Equal([OAuthFixture.WebClient], Audiences(refreshed));
         Assert.Equal([OAuthFixture.FirstPartyClient], Audiences(native));
         // Introspection tells the token's own app (its presenter and audience) only; another client learns nothing.
-        Assert.True(await IsActiveAsync(web.GetProperty("access_token").GetString()!));
-        Assert.False(await IsActiveAsync(native.GetProperty("access_token").GetString()!));
+        Assert.True(await fixture.IsActiveAsync(web.GetProperty("access_token").GetString()!));
+        Assert.False(await fixture.IsActiveAsync(native.GetProperty("access_token").GetString()!));
     }
 
     private static string[] Audiences(JsonElement tokens)
@@ -440,12 +440,12 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
             ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
         };
         Func<Task<(HttpStatusCode Status, JsonElement Json)>> revoke = () => PostFormAsync(fixture.Server, "/connect/revoke", form);
-        Func<Task<(HttpStatusCode Status, JsonElement Json)>> refresh = () => RefreshAsync(tokens);
+        Func<Task<(HttpStatusCode Status, JsonElement Json)>> refresh = () => fixture.RefreshAsync(tokens);
         var (first, second) = revocationFirst ? (revoke, refresh) : (refresh, revoke);
         Task<(HttpStatusCode Status, JsonElement Json)> firstCall, secondCall;
         if (fixture.Database.Provider == "postgres")
         {
-            await using var held = await DatabaseLock.HoldRowsAsync(fixture.Database, "oauth_tokens", $"\"Id\" = '{entry ?? await RefreshTokenEntryAsync(who)}'");
+            await using var held = await DatabaseLock.HoldRowsAsync(fixture.Database, "oauth_tokens", $"\"Id\" = '{entry ?? await fixture.RefreshTokenEntryAsync(who)}'");
             firstCall = Task.Run(first);
             Assert.True(await LockWaits.UntilAsync(fixture.Database, 1, firstCall), "the first call did not wait for the refresh token's row");
             secondCall = Task.Run(second);
@@ -462,14 +462,6 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         return (revoked.Status, refreshed);
     }
 
-    /// <summary>The id of the entry of <paramref name="who"/>'s one valid refresh token.</summary>
-    private async Task<string> RefreshTokenEntryAsync(SignedIn who)
-    {
-        await using var scope = fixture.Server.Services.CreateAsyncScope();
-        var subject = who.Member.ObjectId.ToString("D");
-        return (await scope.ServiceProvider.GetRequiredService<PanDbContext>().Set<OpenIddictEntityFrameworkCoreToken>()
-            .Where(t => t.Subject == subject && t.Type == OpenIddict.Abstractions.OpenIddictConstants.TokenTypeIdentifiers.RefreshToken && t.Status == OpenIddict.Abstractions.OpenIddictConstants.Statuses.Valid).Select(t => t.Id).SingleAsync())!;
-    }
 
     /// <summary>Every token entry of <paramref name="who"/> as "type status", oldest first (for failure messages).</summary>
     private async Task<List<string>> TokenStatusesAsync(SignedIn who)
@@ -485,22 +477,6 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         (await new ConsentProcess.ConsentProcessClient(fixture.Server.Grpc).DoAsync(
             Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid offline_access", Pkce.Create()))).ConsentRequired;
 
-    private Task<(HttpStatusCode Status, JsonElement Json)> RefreshAsync(JsonElement tokens) =>
-        PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
-        {
-            ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.GetProperty("refresh_token").GetString()!,
-            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
-        });
-
-    private async Task<bool> IsActiveAsync(string accessToken)
-    {
-        var (status, json) = await PostFormAsync(fixture.Server, "/connect/introspect", new Dictionary<string, string>
-        {
-            ["token"] = accessToken, ["token_type_hint"] = "access_token", ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
-        });
-        Assert.Equal(HttpStatusCode.OK, status);
-        return json.GetProperty("active").GetBoolean();
-    }
 
     /// <summary>
     /// Device A's chain (its latest tokens, <paramref name="rotatedA"/>) has ended; device B's tokens still work and the
@@ -508,11 +484,11 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
     /// </summary>
     private async Task AssertOnlyDeviceAEndedAsync(JsonElement rotatedA, JsonElement deviceB, SignedIn who)
     {
-        Assert.False(await IsActiveAsync(rotatedA.GetProperty("access_token").GetString()!));
-        var (status, json) = await RefreshAsync(rotatedA);
+        Assert.False(await fixture.IsActiveAsync(rotatedA.GetProperty("access_token").GetString()!));
+        var (status, json) = await fixture.RefreshAsync(rotatedA);
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
-        Assert.True(await IsActiveAsync(deviceB.GetProperty("access_token").GetString()!));
-        Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(deviceB)).Status);
+        Assert.True(await fixture.IsActiveAsync(deviceB.GetProperty("access_token").GetString()!));
+        Assert.Equal(HttpStatusCode.OK, (await fixture.RefreshAsync(deviceB)).Status);
         Assert.False(await ConsentRequiredAsync(who));
     }
 }

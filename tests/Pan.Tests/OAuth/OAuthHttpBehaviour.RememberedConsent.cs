@@ -125,7 +125,7 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         var location = answer.Headers.Location!;
         Assert.StartsWith(OAuthFixture.WebRedirect + "?", location.ToString(), StringComparison.Ordinal);
         // What existed before the removal has ended; the decision taken after it stands.
-        Assert.False(await IsActiveAsync(before.GetProperty("access_token").GetString()!));
+        Assert.False(await fixture.IsActiveAsync(before.GetProperty("access_token").GetString()!));
         Assert.Equal(["email", "openid"], Assert.Single(await RememberedConsentsAsync(who, OAuthFixture.WebClient)));
         var (status, tokens) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
         {
@@ -133,7 +133,7 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
             ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
         });
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.True(await IsActiveAsync(tokens.GetProperty("access_token").GetString()!));
+        Assert.True(await fixture.IsActiveAsync(tokens.GetProperty("access_token").GetString()!));
     }
 
     [Fact]

@@ -258,8 +258,8 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
         Assert.Equal(HttpStatusCode.Redirect, removed.StatusCode);
         foreach (var device in new[] { deviceA, deviceB })
         {
-            Assert.False(await IsActiveAsync(device.GetProperty("access_token").GetString()!));
-            var (status, json) = await RefreshAsync(device);
+            Assert.False(await fixture.IsActiveAsync(device.GetProperty("access_token").GetString()!));
+            var (status, json) = await fixture.RefreshAsync(device);
             Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
         }
 

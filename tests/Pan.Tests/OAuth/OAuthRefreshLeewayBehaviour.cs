@@ -22,17 +22,17 @@ public abstract class OAuthRefreshLeewayBehaviour<TFixture>(TFixture fixture) : 
     {
         var who = await SignInAsync(fixture.Server);
         var first = await WebTokensAsync(who);
-        var (refreshed, rotated) = await RefreshAsync(first);
+        var (refreshed, rotated) = await fixture.RefreshAsync(first);
         Assert.Equal(HttpStatusCode.OK, refreshed);
 
         fixture.Server.Clock.Advance(TimeSpan.FromSeconds(LeewayOAuthFixture.LeewaySeconds - 5));
-        var (again, second) = await RefreshAsync(first);
+        var (again, second) = await fixture.RefreshAsync(first);
 
         Assert.Equal(HttpStatusCode.OK, again);
-        Assert.True(await IsActiveAsync(second.GetProperty("access_token").GetString()!));
-        Assert.True(await IsActiveAsync(rotated.GetProperty("access_token").GetString()!), "the first refresh's access token was revoked");
-        Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(rotated)).Status);
-        Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(second)).Status);
+        Assert.True(await fixture.IsActiveAsync(second.GetProperty("access_token").GetString()!));
+        Assert.True(await fixture.IsActiveAsync(rotated.GetProperty("access_token").GetString()!), "the first refresh's access token was revoked");
+        Assert.Equal(HttpStatusCode.OK, (await fixture.RefreshAsync(rotated)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await fixture.RefreshAsync(second)).Status);
     }
 
     [Fact]
@@ -40,15 +40,15 @@ public abstract class OAuthRefreshLeewayBehaviour<TFixture>(TFixture fixture) : 
     {
         var who = await SignInAsync(fixture.Server);
         var first = await WebTokensAsync(who);
-        var (refreshed, rotated) = await RefreshAsync(first);
+        var (refreshed, rotated) = await fixture.RefreshAsync(first);
         Assert.Equal(HttpStatusCode.OK, refreshed);
 
         fixture.Server.Clock.Advance(TimeSpan.FromSeconds(LeewayOAuthFixture.LeewaySeconds + 1));
-        var (again, json) = await RefreshAsync(first);
+        var (again, json) = await fixture.RefreshAsync(first);
 
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (again, json.GetProperty("error").GetString()));
-        Assert.False(await IsActiveAsync(rotated.GetProperty("access_token").GetString()!), "the family's access token is still active");
-        var (status, refusal) = await RefreshAsync(rotated);
+        Assert.False(await fixture.IsActiveAsync(rotated.GetProperty("access_token").GetString()!), "the family's access token is still active");
+        var (status, refusal) = await fixture.RefreshAsync(rotated);
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, refusal.GetProperty("error").GetString()));
     }
 
@@ -62,24 +62,24 @@ public abstract class OAuthRefreshLeewayBehaviour<TFixture>(TFixture fixture) : 
         Task<(HttpStatusCode Status, JsonElement Json)> one, two;
         if (fixture.Database.Provider == "postgres")
         {
-            await using var held = await DatabaseLock.HoldRowsAsync(fixture.Database, "oauth_tokens", $"\"Id\" = '{await RefreshTokenEntryAsync(who)}'");
-            one = Task.Run(() => RefreshAsync(tokens));
+            await using var held = await DatabaseLock.HoldRowsAsync(fixture.Database, "oauth_tokens", $"\"Id\" = '{await fixture.RefreshTokenEntryAsync(who)}'");
+            one = Task.Run(() => fixture.RefreshAsync(tokens));
             Assert.True(await LockWaits.UntilAsync(fixture.Database, 1, one), "the first refresh did not wait for the refresh token's row");
-            two = Task.Run(() => RefreshAsync(tokens));
+            two = Task.Run(() => fixture.RefreshAsync(tokens));
             Assert.True(await LockWaits.UntilAsync(fixture.Database, 2, two), "the second refresh did not wait for the refresh token's row");
             await held.CommitAsync();
         }
         else
         {
-            one = Task.FromResult(await RefreshAsync(tokens));
-            two = Task.FromResult(await RefreshAsync(tokens));
+            one = Task.FromResult(await fixture.RefreshAsync(tokens));
+            two = Task.FromResult(await fixture.RefreshAsync(tokens));
         }
 
         foreach (var (status, json) in await Task.WhenAll(one, two))
         {
             Assert.Equal(HttpStatusCode.OK, status);
-            Assert.True(await IsActiveAsync(json.GetProperty("access_token").GetString()!));
-            Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(json)).Status);
+            Assert.True(await fixture.IsActiveAsync(json.GetProperty("access_token").GetString()!));
+            Assert.Equal(HttpStatusCode.OK, (await fixture.RefreshAsync(json)).Status);
         }
     }
 
@@ -96,33 +96,7 @@ public abstract class OAuthRefreshLeewayBehaviour<TFixture>(TFixture fixture) : 
         return tokens;
     }
 
-    private Task<(HttpStatusCode Status, JsonElement Json)> RefreshAsync(JsonElement tokens) =>
-        PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
-        {
-            ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.GetProperty("refresh_token").GetString()!,
-            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
-        });
 
-    private async Task<bool> IsActiveAsync(string accessToken)
-    {
-        var (status, json) = await PostFormAsync(fixture.Server, "/connect/introspect", new Dictionary<string, string>
-        {
-            ["token"] = accessToken, ["token_type_hint"] = "access_token", ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
-        });
-        Assert.Equal(HttpStatusCode.OK, status);
-        return json.GetProperty("active").GetBoolean();
-    }
-
-    /// <summary>The id of the entry of <paramref name="who"/>'s one valid refresh token.</summary>
-    private async Task<string> RefreshTokenEntryAsync(SignedIn who)
-    {
-        await using var scope = fixture.Server.Services.CreateAsyncScope();
-        var subject = who.Member.ObjectId.ToString("D");
-        return (await scope.ServiceProvider.GetRequiredService<PanDbContext>().Set<OpenIddictEntityFrameworkCoreToken>()
-            .Where(t => t.Subject == subject && t.Type == OpenIddict.Abstractions.OpenIddictConstants.TokenTypeIdentifiers.RefreshToken
-                && t.Status == OpenIddict.Abstractions.OpenIddictConstants.Statuses.Valid)
-            .Select(t => t.Id).SingleAsync())!;
-    }
 }
 
 /// <summary>The OAuth server of <see cref="OAuthFixture"/> with a refresh-token reuse leeway of <see cref="LeewaySeconds"/>.</summary>
