@@ -512,12 +512,20 @@ namespace Pan.Migrations.Postgres.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("created");
 
+                    b.Property<long?>("PendingSince")
+                        .HasColumnType("bigint")
+                        .HasColumnName("pending_since");
+
                     b.Property<byte[]>("Png")
                         .IsRequired()
                         .HasColumnType("bytea")
                         .HasColumnName("png");
 
                     b.HasKey("Key", "Size");
+
+                    b.HasIndex("PendingSince")
+                        .HasDatabaseName("ix_avatar_files_pending_since")
+                        .HasFilter("\"pending_since\" IS NOT NULL");
 
                     b.ToTable("avatar_files", (string)null);
                 });
@@ -1231,6 +1239,10 @@ namespace Pan.Migrations.Postgres.Migrations
 
                     b.HasIndex("AccountId")
                         .HasDatabaseName("ix_members_account_id");
+
+                    b.HasIndex("AvatarKey")
+                        .HasDatabaseName("ix_members_avatar_key")
+                        .HasFilter("\"avatar_key\" IS NOT NULL");
 
                     b.HasIndex("DisplayNameKey")
                         .IsUnique()

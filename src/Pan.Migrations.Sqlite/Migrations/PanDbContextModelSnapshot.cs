@@ -501,12 +501,20 @@ namespace Pan.Migrations.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("created");
 
+                    b.Property<long?>("PendingSince")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("pending_since");
+
                     b.Property<byte[]>("Png")
                         .IsRequired()
                         .HasColumnType("BLOB")
                         .HasColumnName("png");
 
                     b.HasKey("Key", "Size");
+
+                    b.HasIndex("PendingSince")
+                        .HasDatabaseName("ix_avatar_files_pending_since")
+                        .HasFilter("\"pending_since\" IS NOT NULL");
 
                     b.ToTable("avatar_files", (string)null);
                 });
@@ -1210,6 +1218,10 @@ namespace Pan.Migrations.Sqlite.Migrations
 
                     b.HasIndex("AccountId")
                         .HasDatabaseName("ix_members_account_id");
+
+                    b.HasIndex("AvatarKey")
+                        .HasDatabaseName("ix_members_avatar_key")
+                        .HasFilter("\"avatar_key\" IS NOT NULL");
 
                     b.HasIndex("DisplayNameKey")
                         .IsUnique()

@@ -35,4 +35,12 @@ public sealed class AvatarOptions
     /// <summary>How long an upload waits for a decode slot before it is refused with RESOURCE_EXHAUSTED (default 5000 ms).</summary>
     [Range(0, 60_000, ErrorMessage = "Pan:Avatars:DecodeWaitMilliseconds must be 0–60000.")]
     public int DecodeWaitMilliseconds { get; set; } = 5000;
+
+    /// <summary>
+    /// How old stored avatar files that no member references must be before <see cref="AvatarJanitor"/> deletes them
+    /// (default 60 minutes; 10–10080). Why a grace period: an upload stores its files before it switches the member to
+    /// them, so files this young may belong to an upload still under way; it must be longer than any upload takes.
+    /// </summary>
+    [Range(10, 10_080, ErrorMessage = "Pan:Avatars:OrphanGraceMinutes must be 10–10080.")]
+    public int OrphanGraceMinutes { get; set; } = 60;
 }

@@ -78,6 +78,7 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
             return null;
         }
 
+        await ClaimAsync(key);
         await DeleteFilesAsync(previous.Key, cancellationToken);
 
         logger.LogInformation("Member {Uid} set avatar {AvatarKey}", uid, key);
@@ -139,6 +140,23 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException || ErrorInterceptor.IsOutage(ex))
         {
             logger.LogWarning(ex, "Could not delete the files of avatar {AvatarKey}, which no member took", key);
+        }
+    }
+
+    /// <summary>
+    /// Marks the files of the key the member now points at as taken, so <see cref="AvatarJanitor"/> leaves them alone.
+    /// Runs whatever the caller's cancellation (the switch has committed); a failure is logged: the janitor finds the key
+    /// referenced and claims it itself.
+    /// </summary>
+    private async Task ClaimAsync(string key)
+    {
+        try
+        {
+            await store.ClaimAsync(key, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException || ErrorInterceptor.IsOutage(ex))
+        {
+            logger.LogWarning(ex, "Could not mark the files of avatar {AvatarKey} as taken; the avatar janitor will", key);
         }
     }
 

@@ -20,7 +20,8 @@ public sealed class DatabaseAvatarStore(IServiceScopeFactory scopes, TimeProvide
             .ExecuteUpdateAsync(u => u.SetProperty(f => f.Png, bytes), cancellationToken);
         if (updated == 0)
         {
-            db.Add(new AvatarFile { Key = key, Size = size, Png = bytes, Created = clock.GetUtcNow() });
+            var now = clock.GetUtcNow();
+            db.Add(new AvatarFile { Key = key, Size = size, Png = bytes, Created = now, PendingSince = now });
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
@@ -31,6 +32,10 @@ public sealed class DatabaseAvatarStore(IServiceScopeFactory scopes, TimeProvide
             }
         }
     }
+
+    /// <summary>The keys of the rows pending since before <paramref name="before"/>, oldest first (one per stored size).</summary>
+    public static IQueryable<string> PendingQuery(PanDbContext db, DateTimeOffset before) =>
+        db.Set<AvatarFile>().AsNoTracking().Where(f => f.PendingSince < before).OrderBy(f => f.PendingSince).Select(f => f.Key);
 
     public async Task<Stream?> OpenReadAsync(string key, int size, CancellationToken cancellationToken)
     {
@@ -45,5 +50,23 @@ public sealed class DatabaseAvatarStore(IServiceScopeFactory scopes, TimeProvide
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
         await db.Set<AvatarFile>().Where(f => f.Key == key).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    public async Task ClaimAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+        await db.Set<AvatarFile>().Where(f => f.Key == key && f.PendingSince != null)
+            .ExecuteUpdateAsync(u => u.SetProperty(f => f.PendingSince, (DateTimeOffset?)null), cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<string>> PendingAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+        // Why rows in pending order, made distinct here: ordered like its index, the query reads only the pending rows
+        // it returns (SQLite read the whole table in key order for a DISTINCT ... ORDER BY key).
+        var keys = await PendingQuery(db, before).Take(limit * AvatarKeys.Sizes.Count).ToListAsync(cancellationToken);
+        return keys.Distinct().Take(limit).ToList();
     }
 }

@@ -5,16 +5,27 @@ namespace Pan.Server.Avatars;
 /// <summary>
 /// Avatars as files <c>{key}-{size}.png</c> in <c>Pan:Avatars:Folder</c>. Several nodes must share the folder (a
 /// network volume) or use another <see cref="IAvatarStore"/>. Writes go to a temporary file that is then renamed,
-/// so a reader sees the old file, the new file or none, never part of one.
+/// so a reader sees the old file, the new file or none, never part of one. A pending key has a marker file
+/// <c>pending/{key}</c> holding when it became pending (Unix milliseconds by the injected clock), written before its
+/// first PNG and deleted last, so a node killed at any point leaves the marker for <see cref="AvatarJanitor"/>.
 /// </summary>
-public sealed class FileSystemAvatarStore(IOptions<AvatarOptions> options) : IAvatarStore
+public sealed class FileSystemAvatarStore(IOptions<AvatarOptions> options, TimeProvider clock) : IAvatarStore
 {
     private readonly string folder = Path.GetFullPath(options.Value.Folder);
+
+    private string PendingFolder => Path.Combine(folder, "pending");
 
     public async Task SaveAsync(string key, int size, ReadOnlyMemory<byte> png, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(folder);
         var path = PathOf(key, size);
+        var marker = MarkerOf(key);
+        if (!File.Exists(marker))
+        {
+            Directory.CreateDirectory(PendingFolder);
+            await File.WriteAllTextAsync(marker, clock.GetUtcNow().ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+        }
+
         var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
         try
         {
@@ -51,8 +62,63 @@ public sealed class FileSystemAvatarStore(IOptions<AvatarOptions> options) : IAv
             File.Delete(PathOf(key, size));
         }
 
+        DeleteMarker(key);
         return Task.CompletedTask;
     }
+
+    public Task ClaimAsync(string key, CancellationToken cancellationToken)
+    {
+        DeleteMarker(key);
+        return Task.CompletedTask;
+    }
+
+    public async Task<IReadOnlyList<string>> PendingAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken)
+    {
+        var keys = new List<string>();
+        if (!Directory.Exists(PendingFolder))
+        {
+            return keys;
+        }
+
+        var cutoff = before.ToUnixTimeMilliseconds();
+        foreach (var marker in Directory.EnumerateFiles(PendingFolder))
+        {
+            var key = Path.GetFileName(marker);
+            if (keys.Count == limit)
+            {
+                break;
+            }
+
+            try
+            {
+                // Why the file's own time as a fallback: a node killed while writing the marker leaves it empty.
+                var since = long.TryParse(await File.ReadAllTextAsync(marker, cancellationToken), System.Globalization.CultureInfo.InvariantCulture, out var written)
+                    ? written
+                    : new DateTimeOffset(File.GetLastWriteTimeUtc(marker)).ToUnixTimeMilliseconds();
+                if (AvatarKeys.IsKey(key) && since < cutoff)
+                {
+                    keys.Add(key);
+                }
+            }
+            catch (FileNotFoundException)
+            {
+                // Claimed or deleted meanwhile.
+            }
+        }
+
+        return keys;
+    }
+
+    private void DeleteMarker(string key)
+    {
+        if (Directory.Exists(PendingFolder))
+        {
+            File.Delete(MarkerOf(key));
+        }
+    }
+
+    private string MarkerOf(string key) =>
+        AvatarKeys.IsKey(key) ? Path.Combine(PendingFolder, key) : throw new ArgumentException("Not an avatar key.", nameof(key));
 
     private string PathOf(string key, int size) =>
         AvatarKeys.IsKey(key) ? Path.Combine(folder, AvatarKeys.FileName(key, size)) : throw new ArgumentException("Not an avatar key.", nameof(key));

@@ -1,9 +1,13 @@
 namespace Pan.Server.Avatars;
 
-/// <summary>Where avatar PNGs live, by key and size. Keys are checked by <see cref="AvatarKeys.IsKey"/> before they get here.</summary>
+/// <summary>
+/// Where avatar PNGs live, by key and size. Keys are checked by <see cref="AvatarKeys.IsKey"/> before they get here.
+/// A key's files are pending from their first save until <see cref="ClaimAsync"/>: an upload claims them once its member
+/// points at the key, and <see cref="AvatarJanitor"/> deletes the pending files of an upload that never got that far.
+/// </summary>
 public interface IAvatarStore
 {
-    /// <summary>Stores (or replaces) one size of an avatar; readers never see a half-written file.</summary>
+    /// <summary>Stores (or replaces) one size of an avatar, pending; readers never see a half-written file.</summary>
     Task SaveAsync(string key, int size, ReadOnlyMemory<byte> png, CancellationToken cancellationToken);
 
     /// <summary>The stored PNG, or null when there is none.</summary>
@@ -11,4 +15,10 @@ public interface IAvatarStore
 
     /// <summary>Removes every size of an avatar; a missing file is not an error.</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Marks a key's files as referenced by a member (no longer pending); a missing file is not an error.</summary>
+    Task ClaimAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Up to <paramref name="limit"/> keys whose files have been pending since before <paramref name="before"/>.</summary>
+    Task<IReadOnlyList<string>> PendingAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken);
 }

@@ -24,8 +24,11 @@ public sealed class DatabaseMigrator(IServiceProvider services, IOptions<Databas
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Creates the SQLite folder if needed, applies migrations and (SQLite) turns on write-ahead logging.</summary>
-    public static async Task MigrateAsync(PanDbContext db, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates the SQLite folder if needed, applies migrations and (SQLite) turns on write-ahead logging; returns the
+    /// migrations that were pending.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> MigrateAsync(PanDbContext db, ILogger logger, CancellationToken cancellationToken)
     {
         if (db.Database.IsSqlite())
         {
@@ -49,5 +52,7 @@ public sealed class DatabaseMigrator(IServiceProvider services, IOptions<Databas
             // Why: WAL lets readers proceed while one writer commits; the setting is stored in the file.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
         }
+
+        return pending;
     }
 }

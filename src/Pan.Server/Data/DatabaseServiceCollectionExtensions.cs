@@ -78,9 +78,48 @@ public static class DatabaseServiceCollectionExtensions
 
     private sealed class ConnectionStringValidator(IConfiguration configuration) : IValidateOptions<DatabaseOptions>
     {
-        public ValidateOptionsResult Validate(string? name, DatabaseOptions options) =>
-            options.IsPostgres && string.IsNullOrWhiteSpace(configuration.GetConnectionString("Pan"))
-                ? ValidateOptionsResult.Fail("ConnectionStrings:Pan is required when Pan:Database:Provider is 'postgres' (e.g. Host=127.0.0.1;Database=pan;Username=pan;Password=…).")
+        public ValidateOptionsResult Validate(string? name, DatabaseOptions options)
+        {
+            if (options.IsPostgres && string.IsNullOrWhiteSpace(configuration.GetConnectionString("Pan")))
+            {
+                return ValidateOptionsResult.Fail("ConnectionStrings:Pan is required when Pan:Database:Provider is 'postgres' (e.g. Host=127.0.0.1;Database=pan;Username=pan;Password=…).");
+            }
+
+            return Unreadable(ConnectionString(configuration, options.Provider), options.IsPostgres) is { } problem
+                ? ValidateOptionsResult.Fail($"ConnectionStrings:Pan {problem}")
                 : ValidateOptionsResult.Success;
+        }
+
+        /// <summary>
+        /// What the provider cannot read in the connection string, or null. Why each keyword is tried alone: the
+        /// provider's own message may quote a value (a password), so the problem is named by its keyword only.
+        /// </summary>
+        private static string? Unreadable(string connectionString, bool postgres)
+        {
+            var given = new System.Data.Common.DbConnectionStringBuilder();
+            try
+            {
+                given.ConnectionString = connectionString;
+            }
+            catch (ArgumentException)
+            {
+                return "is not a connection string (Keyword=value pairs separated by ';').";
+            }
+
+            foreach (string keyword in given.Keys)
+            {
+                try
+                {
+                    System.Data.Common.DbConnectionStringBuilder builder = postgres ? new Npgsql.NpgsqlConnectionStringBuilder() : new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder();
+                    builder[keyword] = given[keyword];
+                }
+                catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException or OverflowException or KeyNotFoundException)
+                {
+                    return $"has a keyword {(postgres ? "PostgreSQL" : "SQLite")} does not support, or a value it cannot read: '{keyword}'.";
+                }
+            }
+
+            return null;
+        }
     }
 }

@@ -30,6 +30,8 @@ public static class MemberExtrasExtensions
             ? sp.GetRequiredService<FileSystemAvatarStore>()
             : sp.GetRequiredService<DatabaseAvatarStore>());
         services.AddScoped<AvatarService>();
+        services.AddSingleton<AvatarJanitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<AvatarJanitor>());
         services.AddScoped<MemberPasses>();
         services.AddSingleton<PassJanitor>();
         services.AddHostedService(sp => sp.GetRequiredService<PassJanitor>());

@@ -25,7 +25,7 @@ public static class PanCommandLine
                 await PanApp.Build(rest).RunAsync();
                 return 0;
             case "migrate":
-                return await MigrateAsync(rest, output);
+                return await MigrateAsync(rest, output, error);
             case "apps":
                 return await AppsCommand.RunAsync(rest, output, error);
             case "clients":
@@ -44,17 +44,26 @@ public static class PanCommandLine
         }
     }
 
-    private static async Task<int> MigrateAsync(string[] args, TextWriter output)
-    {
-        var app = PanApp.Build(args);
-        await using var scope = app.Services.CreateAsyncScope();
-        var options = scope.ServiceProvider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
-        var logger = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Pan.Migrate");
-        await DatabaseMigrator.MigrateAsync(scope.ServiceProvider.GetRequiredService<PanDbContext>(), logger, CancellationToken.None);
-        await scope.ServiceProvider.GetRequiredService<AppAdministration>().EnsureSeededAsync(CancellationToken.None);
-        await output.WriteLineAsync($"Database ({options.Provider}) is at the latest migration.");
-        return 0;
-    }
+    /// <summary>
+    /// Runs in the operator commands' host (<see cref="CliHost"/>), so a bad setting, an unreachable database or a
+    /// connection string the provider cannot read ends in a message and exit code 1, never a stack trace.
+    /// </summary>
+    private static Task<int> MigrateAsync(string[] args, TextWriter output, TextWriter error) =>
+        CliHost.RunAsync(args, output, error, async context =>
+        {
+            var services = context.Services;
+            var options = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Pan.Migrate");
+            var applied = await DatabaseMigrator.MigrateAsync(services.GetRequiredService<PanDbContext>(), logger, CancellationToken.None);
+            await services.GetRequiredService<AppAdministration>().EnsureSeededAsync(CancellationToken.None);
+            if (applied.Count > 0)
+            {
+                await output.WriteLineAsync($"Applied {applied.Count} migration(s): {string.Join(", ", applied)}");
+            }
+
+            await output.WriteLineAsync($"Database ({options.Provider}) is at the latest migration.");
+            return CliHost.Ok;
+        });
 
     private static void PrintUsage(TextWriter writer) => writer.WriteLine($"""
         Usage: Pan.Server [command] [--Key=Value ...]

@@ -18,7 +18,10 @@ public sealed class TokenDataEraser(PanDbContext db) : IMemberDataEraser
         var accounts = db.Members.Where(m => uids.Contains(m.Uid)).Select(m => m.AccountId);
         var sessions = db.Set<AuthSession>().Where(s => accounts.Contains(s.AccountId)).Select(s => s.Id);
         // Why through the sessions of the members' phones: access_tokens is indexed by session, not by member, and a
-        // member's access tokens are issued under sessions of its phone (its own, or a sibling's auth token's).
+        // member's access tokens are issued under sessions of its phone (its own, or a sibling's auth token's). Those
+        // issued under a session of an account the member has left (a phoneless member moved under a phone) are under
+        // its own sessions, since such an account holds that one member: they go with those sessions below (the foreign
+        // key cascades), so no access token naming the member stays (DeleteMember_OfAMemberMovedUnderAPhone_*).
         await db.Set<StoredAccessToken>().Where(t => sessions.Contains(t.SessionId) && uids.Contains(t.Uid)).ExecuteDeleteAsync(cancellationToken);
         await db.Set<AuthSession>().Where(s => uids.Contains(s.Uid)).ExecuteDeleteAsync(cancellationToken);
         // Why no index on verify_tokens.uid (this reads the table): a verify token lives Pan:Tokens:VerifyTokenMinutes

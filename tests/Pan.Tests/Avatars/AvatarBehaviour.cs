@@ -283,6 +283,7 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
     [Theory]
     [InlineData("Pan:Avatars:MaxConcurrentDecodes", "0")]
     [InlineData("Pan:Avatars:DecodeWaitMilliseconds", "-1")]
+    [InlineData("Pan:Avatars:OrphanGraceMinutes", "5")]
     public async Task ADecodeLimitOutsideItsRange_StopsTheServerStarting(string setting, string value)
     {
         var ex = await Assert.ThrowsAnyAsync<Microsoft.Extensions.Options.OptionsValidationException>(
@@ -294,6 +295,41 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
     public async Task ABadToken_IsUnauthenticated()
     {
         await Errors.ExpectAsync(() => UpdateAsync("nope", Picture(SKEncodedImageFormat.Png, 50, 50)), StatusCode.Unauthenticated, "TOKEN_INVALID");
+    }
+
+    /// <summary>
+    /// As with the database store (AvatarTwoNodeBehaviour): in the avatar folder, files no member references are
+    /// deleted by the janitor once older than the grace; referenced and young ones stay.
+    /// </summary>
+    [Fact]
+    public async Task TheJanitor_DeletesFilesNoMemberReferences_OnceOlderThanTheGrace_AndKeepsReferencedAndYoungOnes()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var uploaded = KeyOf((await UpdateAsync(await TestMembers.AccessTokenAsync(Server, member), Picture(SKEncodedImageFormat.Png, 300, 300))).Avatar);
+        var switched = await StoreAsync();
+        await TestMembers.UpdateAsync(Server, (await TestMembers.CreateAsync(Server)).Uid, m => m.AvatarKey = switched);
+        var orphan = await StoreAsync();
+        Server.Clock.Advance(TimeSpan.FromMinutes(61));
+        var young = await StoreAsync();
+
+        await Server.Services.GetRequiredService<AvatarJanitor>().SweepOnceAsync(default);
+
+        var stored = StoredFiles();
+        Assert.Empty(stored.Intersect(FilesOf(orphan)));
+        Assert.Superset(FilesOf(uploaded).Concat(FilesOf(switched)).Concat(FilesOf(young)).ToHashSet(), stored);
+    }
+
+    /// <summary>Stores both sizes of a new key as an upload does before it switches the member; returns the key.</summary>
+    private async Task<string> StoreAsync()
+    {
+        var key = AvatarKeys.New();
+        var store = Server.Services.GetRequiredService<IAvatarStore>();
+        foreach (var size in AvatarKeys.Sizes)
+        {
+            await store.SaveAsync(key, size, Picture(SKEncodedImageFormat.Png, size, size), default);
+        }
+
+        return key;
     }
 
     private Task<UpdateAvatarResponse> UpdateAsync(string token, byte[] image) =>

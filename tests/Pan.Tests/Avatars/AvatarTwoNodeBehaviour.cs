@@ -83,6 +83,43 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
         await Eventually.HoldsAsync(async () => (await StoredFilesAsync()).SetEquals(before.Union(FilesOf(await CurrentKeyAsync(member.Uid)))));
     }
 
+    /// <summary>
+    /// A node killed between storing an upload's files and switching the member to them leaves files no member
+    /// references. The janitor deletes such files once they are older than Pan:Avatars:OrphanGraceMinutes (60); files
+    /// a member references (also ones stored by an upload killed right after its switch), and young ones (an upload
+    /// that may still switch), stay.
+    /// </summary>
+    [Fact]
+    public async Task TheJanitor_DeletesFilesNoMemberReferences_OnceOlderThanTheGrace_AndKeepsReferencedAndYoungOnes()
+    {
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        var uploaded = Path.GetFileName(new Uri((await Upload(await TestMembers.AccessTokenAsync(fixture.Server, member))).Avatar).AbsolutePath)[..AvatarKeys.Length];
+        var switched = await StoreAsync();
+        await TestMembers.UpdateAsync(fixture.Server, (await TestMembers.CreateAsync(fixture.Server)).Uid, m => m.AvatarKey = switched);
+        var orphan = await StoreAsync();
+        fixture.Server.Clock.Advance(TimeSpan.FromMinutes(61));
+        var young = await StoreAsync();
+
+        await fixture.Server.Services.GetRequiredService<AvatarJanitor>().SweepOnceAsync(default);
+
+        var stored = await StoredFilesAsync();
+        Assert.Empty(stored.Intersect(FilesOf(orphan)));
+        Assert.Superset(FilesOf(uploaded).Concat(FilesOf(switched)).Concat(FilesOf(young)).ToHashSet(), stored);
+    }
+
+    /// <summary>Stores both sizes of a new key as an upload does before it switches the member; returns the key.</summary>
+    private async Task<string> StoreAsync()
+    {
+        var key = AvatarKeys.New();
+        var store = fixture.Server.Services.GetRequiredService<IAvatarStore>();
+        foreach (var size in AvatarKeys.Sizes)
+        {
+            await store.SaveAsync(key, size, Png(size, size), default);
+        }
+
+        return key;
+    }
+
     private AsyncUnaryCall<UpdateAvatarResponse> Upload(string token, CancellationToken cancellationToken = default) =>
         new MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc).UpdateAvatarAsync(
             new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(Png(200, 200)) }, cancellationToken: cancellationToken);

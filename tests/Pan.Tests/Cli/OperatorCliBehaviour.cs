@@ -28,6 +28,91 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.Contains("avplus", list.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// <c>migrate</c> on a database it cannot reach (PostgreSQL: a closed port; SQLite: a folder where the file should
+    /// be) answers like the other commands: a message naming the database, exit 1, no stack trace, no password.
+    /// </summary>
+    [Fact]
+    public async Task Migrate_OnAnUnreachableDatabase_SaysTheDatabaseFailed_WithoutAStackTraceOrPassword_AndExitsWithOne()
+    {
+        var folder = Directory.CreateTempSubdirectory("pan-test-notafile-").FullName;
+        var connectionString = fixture.Database.Provider == "postgres"
+            ? new Npgsql.NpgsqlConnectionStringBuilder(fixture.Database.ConnectionString) { Port = ClosedPort(), Password = Password, Timeout = 5 }.ConnectionString
+            : $"Data Source={folder}";
+
+        var run = await RunCaughtAsync(new OtherDatabase(fixture.Database.Provider, connectionString), "migrate");
+
+        AssertRefused(run, "The database failed");
+        Assert.DoesNotContain(Password, run.Error, StringComparison.Ordinal);
+        Directory.Delete(folder, recursive: true);
+    }
+
+    /// <summary>
+    /// A bad setting — the database provider, read by the migration itself, and one read while the endpoints are
+    /// mapped — is named, without a stack trace, and nothing is migrated.
+    /// </summary>
+    [Fact]
+    public async Task Migrate_WithABadSetting_SaysWhichSetting_WithoutAStackTrace_AndExitsWithOne()
+    {
+        await using var database = await fixture.NewDatabaseAsync();
+
+        var provider = await RunCaughtAsync(new OtherDatabase("mysql", database.ConnectionString), "migrate");
+        var basePath = await RunCaughtAsync(database, "migrate", "--Pan:Guests:BasePath=no-slash/");
+        var list = await PanCli.RunAsync(database, "apps", "list");
+
+        AssertRefused(provider, "Pan:Database:Provider must be 'sqlite' or 'postgres'.");
+        AssertRefused(basePath, "Pan:Guests:BasePath must be empty or like /apinode");
+        Assert.Empty(provider.Output + basePath.Output);
+        Assert.Contains("migrate", list.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>A connection string the provider cannot read is named as the setting to fix, without its password.</summary>
+    [Fact]
+    public async Task Migrate_WithABadConnectionString_SaysWhichSetting_WithoutThePassword_AndExitsWithOne()
+    {
+        var run = await RunCaughtAsync(new OtherDatabase(fixture.Database.Provider, $"Data Source=x.db;Host=127.0.0.1;Password={Password};Bogus Keyword=1"), "migrate");
+
+        AssertRefused(run, "ConnectionStrings:Pan");
+        Assert.DoesNotContain(Password, run.Error, StringComparison.Ordinal);
+    }
+
+    private const string Password = "pw-that-must-not-show";
+
+    private static int ClosedPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private static void AssertRefused(CliRun run, string message)
+    {
+        Assert.True(run.ExitCode == 1, $"exit {run.ExitCode}: {run.Error}");
+        Assert.Contains(message, run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs a command line; an exception out of it (what the operator would see as a stack trace) is exit -1 with the exception.</summary>
+    private static async Task<CliRun> RunCaughtAsync(ITestDatabase database, params string[] args)
+    {
+        try
+        {
+            return await PanCli.RunAsync(database, args);
+        }
+        catch (Exception ex)
+        {
+            return new CliRun(-1, string.Empty, ex.ToString());
+        }
+    }
+
+    /// <summary>A database the test names by hand (a connection string that cannot work); nothing to drop.</summary>
+    private sealed record OtherDatabase(string Provider, string ConnectionString) : ITestDatabase
+    {
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
     [Fact]
     public async Task AppsAdd_PrintsASecretOnceAndStoresOnlyItsHash()
     {

@@ -141,6 +141,35 @@ public abstract class DeletionBehaviour<TFixture>(TFixture fixture) : IClassFixt
             await db.Set<AuthSession>().CountAsync(s => s.Uid == sibling.Uid), await db.Set<StoredAccessToken>().CountAsync(t => t.Uid == sibling.Uid))));
     }
 
+    /// <summary>
+    /// A phoneless member signed in (a session of its own account, an access token under it) and then moved under a
+    /// phone (ValidateNewMember, which revokes that session but keeps its rows): deleting it leaves no access token
+    /// naming it, also none issued under its old account's session (the eraser finds the access tokens through the
+    /// sessions of the member's current account; those of the old one go with the member's own sessions).
+    /// </summary>
+    [Fact]
+    public async Task DeleteMember_OfAMemberMovedUnderAPhone_LeavesNoAccessTokenFromItsOldAccount()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var joining = await PhonelessMemberAsync();
+        var oldAccess = await TestMembers.AccessTokenAsync(Server, joining);
+        await Client.ValidateNewMemberAsync(new ValidateNewMemberRequest
+        {
+            CurrentPhoneAuthToken = await TestMembers.AuthTokenAsync(Server, owner),
+            NewMemberAccessToken = oldAccess,
+            VerifyToken = await VerifyTokenAsync(joining.Uid, VerifyPurposes.UpdateCredential),
+        });
+        var moved = await TestMembers.WithDbAsync(Server, db => db.Members.AsNoTracking().SingleAsync(m => m.Uid == joining.Uid));
+        Assert.Equal(owner.AccountId, moved.AccountId);
+        var access = await TestMembers.AccessTokenAsync(Server, moved);
+        Assert.Equal(1, await TestMembers.WithDbAsync(Server, db => db.Set<StoredAccessToken>()
+            .CountAsync(t => t.Uid == joining.Uid && t.Session!.AccountId == joining.AccountId && t.Session.Revoked != null)));
+
+        await Commands.DeleteMemberAsync(new CmdDeleteMemberRequest { AppId = "jkforum", PanAccessToken = access, DelToken = await DelTokenAsync(joining.Uid) });
+
+        Assert.Equal((0, 0, 0, 0), await SignInRowsAsync(joining.Uid));
+    }
+
     /// <summary>As for one member: none of the sign-in rows of any member under the phone outlives DeleteAccount.</summary>
     [Fact]
     public async Task DeleteAccount_LeavesNoSessionOrTokenOfItsMembers()
@@ -475,6 +504,15 @@ public abstract class DeletionBehaviour<TFixture>(TFixture fixture) : IClassFixt
     }
 
     /// <summary>The member's (auth sessions, access tokens, login tokens, verify tokens), in rows.</summary>
+    /// <summary>A member with no phone (imported or guest), alone under an account of its own.</summary>
+    private async Task<Pan.Data.Members.Member> PhonelessMemberAsync()
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        var name = TestMembers.UniqueName();
+        var member = new Pan.Data.Members.Member { DisplayName = name, DisplayNameKey = Pan.Server.DisplayNames.DisplayNameRules.Key(name), IsOwner = true, MigrationStatus = 1 };
+        return await scope.ServiceProvider.GetRequiredService<Pan.Server.Members.MemberCreator>().CreateAsync(new Pan.Data.Accounts.Account(), member, default);
+    }
+
     private Task<(int Sessions, int AccessTokens, int LoginTokens, int VerifyTokens)> SignInRowsAsync(long uid) =>
         TestMembers.WithDbAsync(Server, async db => (
             await db.Set<AuthSession>().CountAsync(s => s.Uid == uid),

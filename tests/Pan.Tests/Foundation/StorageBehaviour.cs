@@ -38,6 +38,24 @@ public abstract class StorageBehaviour<TFixture>(TFixture fixture) : IClassFixtu
         Assert.Contains("ix_omniauth_refresh_tokens_uid", plan, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The avatar janitor reads the avatar files still pending past the grace period and asks, key by key, whether a
+    /// member references it: neither may read the whole table (every stored avatar; every member).
+    /// </summary>
+    [Fact]
+    public async Task TheAvatarJanitorsQueries_UseIndexes()
+    {
+        var key = Pan.Server.Avatars.AvatarKeys.New();
+        var before = DateTimeOffset.UtcNow;
+        var (members, files) = await TestMembers.WithDbAsync(fixture.Server, async db => (
+            await QueryPlans.ExplainAsync(db, db.Members.Where(m => m.AvatarKey == key).Select(m => m.Uid)),
+            await QueryPlans.ExplainAsync(db, Pan.Server.Avatars.DatabaseAvatarStore.PendingQuery(db, before).Take(1000))));
+
+        Assert.Contains("ix_members_avatar_key", members, StringComparison.Ordinal);
+        Assert.Contains("ix_avatar_files_pending_since", files, StringComparison.Ordinal);
+        Assert.DoesNotContain("Seq Scan", members + files, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task NewMembers_GetSequentialUids_UniqueObjectIds_AndHashUidsThatDecode()
     {

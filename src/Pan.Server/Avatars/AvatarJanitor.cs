@@ -1,0 +1,58 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Pan.Data;
+
+namespace Pan.Server.Avatars;
+
+/// <summary>
+/// Every hour, deletes the files of uploads that never switched their member to them: an upload stores its files
+/// (pending, <see cref="IAvatarStore"/>) before the switch and claims them after it, so files still pending
+/// <c>Pan:Avatars:OrphanGraceMinutes</c> after they were stored belong to an upload whose node was killed in between.
+/// Each such key is checked against the members once more (by the index on <c>members.avatar_key</c>): a key a member
+/// references (a node killed between the switch and the claim) is claimed, any other is deleted.
+/// </summary>
+/// <remarks>
+/// Why this is safe with several nodes: each node may sweep; deleting or claiming a key twice changes nothing. Why it
+/// is safe against an upload under way: an upload switches within seconds of storing its files, far inside the grace
+/// period (at least 10 minutes), so the janitor never sees an upload's files before that upload has switched or given
+/// up (a failed or cancelled upload deletes its own files).
+/// </remarks>
+public sealed class AvatarJanitor(IServiceScopeFactory scopes, IAvatarStore store, IOptions<AvatarOptions> options, TimeProvider clock, ILogger<AvatarJanitor> logger)
+    : Data.HourlyJanitor(scopes, clock, logger)
+{
+    /// <summary>Keys read per batch; a sweep handles at most <see cref="MaxBatches"/> batches, the rest waits for the next hour.</summary>
+    public const int BatchSize = 500, MaxBatches = 20;
+
+    protected override async Task SweepAsync(PanDbContext db, CancellationToken cancellationToken)
+    {
+        var before = Clock.GetUtcNow() - TimeSpan.FromMinutes(options.Value.OrphanGraceMinutes);
+        var (deleted, claimed) = (0, 0);
+        for (var batch = 0; batch < MaxBatches; batch++)
+        {
+            var keys = await store.PendingAsync(before, BatchSize, cancellationToken);
+            foreach (var key in keys)
+            {
+                if (await db.Members.AnyAsync(m => m.AvatarKey == key, cancellationToken))
+                {
+                    await store.ClaimAsync(key, cancellationToken);
+                    claimed++;
+                }
+                else
+                {
+                    await store.DeleteAsync(key, cancellationToken);
+                    deleted++;
+                }
+            }
+
+            if (keys.Count < BatchSize)
+            {
+                break;
+            }
+        }
+
+        if (deleted + claimed > 0)
+        {
+            logger.LogInformation("Deleted the files of {Deleted} avatar upload(s) no member took; claimed {Claimed} a member had taken", deleted, claimed);
+        }
+    }
+}
