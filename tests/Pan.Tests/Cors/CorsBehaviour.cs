@@ -141,8 +141,10 @@ public abstract class CorsBehaviour<TFixture>(TFixture fixture) : IClassFixture<
     public async Task AnSpasOidcCalls_FromAnAllowedOrigin_AreReadable()
     {
         using var discovery = await SendAsync(new HttpRequestMessage(HttpMethod.Get, "/.well-known/openid-configuration"), CorsFixture.AllowedOrigin);
+        using var metadata = await SendAsync(new HttpRequestMessage(HttpMethod.Get, "/.well-known/oauth-authorization-server"), CorsFixture.AllowedOrigin);
         using var jwks = await SendAsync(new HttpRequestMessage(HttpMethod.Get, "/.well-known/jwks"), CorsFixture.AllowedOrigin);
         Assert.Equal(HttpStatusCode.OK, discovery.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, metadata.StatusCode);
         Assert.Equal(HttpStatusCode.OK, jwks.StatusCode);
 
         // The public client's code flow with PKCE, the token exchange, user info and revocation, as an SPA does them.
@@ -171,7 +173,7 @@ public abstract class CorsBehaviour<TFixture>(TFixture fixture) : IClassFixture<
         }, CorsFixture.AllowedOrigin);
         Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
 
-        foreach (var response in new[] { discovery, jwks, token, userInfo, revoke })
+        foreach (var response in new[] { discovery, metadata, jwks, token, userInfo, revoke })
         {
             Assert.Equal(CorsFixture.AllowedOrigin, Single(response, "Access-Control-Allow-Origin"));
             AssertVariesByOrigin(response);
@@ -221,6 +223,30 @@ public abstract class CorsBehaviour<TFixture>(TFixture fixture) : IClassFixture<
         using var discovery = await SendAsync(new HttpRequestMessage(HttpMethod.Get, "/.well-known/openid-configuration"), CorsFixture.AllowedOrigin, http);
         Assert.Equal(HttpStatusCode.OK, discovery.StatusCode);
         AssertNoCors(discovery);
+    }
+
+    [Fact]
+    public async Task TheConfiguredGrpcWebPrefixAndApinodeBasePath_AreFollowed()
+    {
+        await using var node = await fixture.StartNodeAsync(new Dictionary<string, string?>(OAuthFixture.ProviderSettings())
+        {
+            ["Pan:Cors:AllowedOrigins:0"] = CorsFixture.AllowedOrigin,
+            ["Pan:Transport:GrpcWebPrefix"] = "/web/rpc",
+            ["Pan:Guests:BasePath"] = "/apinode",
+        });
+        using var http = new HttpClient { BaseAddress = node.HttpUri };
+
+        foreach (var path in new[] { "/web/rpc" + ValidateName, "/apinode/admin/user/accNameOk" })
+        {
+            using var preflight = await PreflightAsync(path, CorsFixture.AllowedOrigin, http);
+            Assert.Equal(CorsFixture.AllowedOrigin, Single(preflight, "Access-Control-Allow-Origin"));
+        }
+
+        foreach (var path in new[] { "/gapi" + ValidateName, "/admin/user/accNameOk" })
+        {
+            using var preflight = await PreflightAsync(path, CorsFixture.AllowedOrigin, http);
+            AssertNoCors(preflight);
+        }
     }
 
     private async Task<HttpResponseMessage> PreflightAsync(string path, string origin, HttpClient? http = null)
