@@ -7,6 +7,7 @@ using Pan.General.Member;
 using Pan.Server.Hosting;
 using Pan.Tests.Infrastructure;
 using Pan.Tests.OAuth;
+using static Pan.Tests.Cors.CorsHeaders;
 using static Pan.Tests.OAuth.OAuthTestClient;
 
 namespace Pan.Tests.Cors;
@@ -286,87 +287,6 @@ public abstract class CorsBehaviour<TFixture>(TFixture fixture) : IClassFixture<
         await Eventually.HoldsAsync(() => Matching().Count > 0);
         return Assert.Single(Matching());
     }
-
-    private static IEnumerable<string> Values(HttpResponseMessage response, string name) =>
-        response.Headers.TryGetValues(name, out var values) ? values
-        : response.Content.Headers.TryGetValues(name, out var content) ? content : [];
-
-    private static string Single(HttpResponseMessage response, string name) => Assert.Single(Values(response, name));
-
-    private static List<string> List(HttpResponseMessage response, string name) =>
-        [.. Values(response, name).SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))];
-
-    private static void AssertExposesGrpcStatus(HttpResponseMessage response)
-    {
-        var exposed = List(response, "Access-Control-Expose-Headers");
-        foreach (var header in new[] { "grpc-status", "grpc-message", "grpc-status-details-bin", "Retry-After" })
-        {
-            Assert.Contains(header, exposed, StringComparer.OrdinalIgnoreCase);
-        }
-    }
-
-    private static void AssertVariesByOrigin(HttpResponseMessage response) =>
-        Assert.Contains("Origin", List(response, "Vary"), StringComparer.OrdinalIgnoreCase);
-
-    private static void AssertNoCredentials(HttpResponseMessage response) =>
-        Assert.Empty(Values(response, "Access-Control-Allow-Credentials"));
-
-    private static void AssertNoCors(HttpResponseMessage response)
-    {
-        foreach (var header in new[]
-        {
-            "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers",
-            "Access-Control-Expose-Headers", "Access-Control-Max-Age",
-        })
-        {
-            Assert.True(!Values(response, header).Any(), $"{header} in the answer to {response.RequestMessage?.Method} {response.RequestMessage?.RequestUri}");
-        }
-    }
-}
-
-/// <summary>Paths of the surfaces a browser app calls, and of those it must not be able to read cross-origin.</summary>
-public static class CorsSurfaces
-{
-    public const string ValidateName = "/pan.general.member.MemberServiceV2/ValidateDisplayNameV2";
-
-    public static TheoryData<string> Browser() =>
-    [
-        ValidateName,
-        "/gapi" + ValidateName,
-        "/pan.general.member.dangerous.Command/DeleteMember",
-        "/gapi/pan.oauth.App/GetAccessToken",
-        "/v2/member/validate-display-name-v2",
-        "/v2/member/dangerous/delete-member",
-        "/v1/oauth/app/get-access-token",
-        "/api/v3/verification/email_existed",
-        "/admin/user/accNameOk",
-        "/.well-known/openid-configuration",
-        "/.well-known/jwks",
-        "/connect/token",
-        "/connect/userinfo",
-        "/connect/revoke",
-    ];
-
-    public static TheoryData<string> Other() =>
-    [
-        "/account/sign-in",
-        "/account/consent",
-        "/account/apps",
-        "/connect/authorize",
-        "/connect/endsession",
-        "/connect/introspect",
-        "/pan.general.admin.AdminService/GoogleLogin",
-        "/gapi/pan.general.admin.AdminService/GoogleLogin",
-        "/v1/admin/google-login",
-        "/pan.lever.member.MemberService/AuthToken",
-        "/v1/lever/member/auth-token",
-        "/pan.oauth.ConsentProcess/Do",
-        "/v1/oauth/consent/do",
-        "/grpc.health.v1.Health/Check",
-        "/healthz",
-        "/openapi/v1.json",
-        "/pan.general.member.MemberServiceV2Extra/Me",
-    ];
 }
 
 public sealed class CorsBehaviour_Sqlite(SqliteCorsFixture f) : CorsBehaviour<SqliteCorsFixture>(f);
