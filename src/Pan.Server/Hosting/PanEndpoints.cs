@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Pan.Server.Admin;
+using Pan.Server.Cors;
 using Pan.Server.Deletion;
 using Pan.Server.Guests;
 using Pan.Server.Health;
@@ -23,6 +24,9 @@ public static class PanEndpoints
         // Why first: its elapsed time covers the whole pipeline, and it sees the endpoint routing chose on the way out.
         app.UseMiddleware<RequestLog>();
         app.UsePanForwardedHeaders();
+        // Why here: before the gRPC-Web prefix is taken off (a prefixed call's preflight keeps its prefix), so a preflight
+        // is answered before any endpoint, OpenIddict or guard runs, and every later answer gets its CORS headers.
+        app.UsePanCors();
         app.UseMiddleware<GrpcWebPrefixMiddleware>();
         // Why before routing: the OAuth gRPC services replay /connect/* through the rest of this pipeline in-process.
         app.UsePanOAuthPipeline();

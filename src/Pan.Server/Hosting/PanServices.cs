@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Pan.Server.Admin;
 using Pan.Server.Captcha;
+using Pan.Server.Cors;
 using Pan.Server.Credentials;
 using Pan.Server.Data;
 using Pan.Server.Email;
@@ -47,6 +48,7 @@ public static class PanServices
         services.AddPanGuests();
         services.AddPanSignInPages();
         services.AddPanOAuth();
+        services.AddPanCors();
 
         services.AddGrpc(o =>
         {

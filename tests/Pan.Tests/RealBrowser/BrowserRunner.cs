@@ -28,21 +28,7 @@ public static class BrowserRunner
     /// <summary>Runs walk.mjs with <paramref name="arguments"/> (serialised to JSON) and returns its report.</summary>
     public static async Task<WalkResult> WalkAsync(object arguments, TimeSpan? timeout = null)
     {
-        if (!File.Exists(Chromium))
-        {
-            throw new InvalidOperationException($"Chromium is not installed at {Chromium}; run tools/ensure-packages.sh (Debian package chromium).");
-        }
-
-        await Install.Value;
-        var (exit, output, errors) = await RunAsync("node", ["walk.mjs", JsonSerializer.Serialize(arguments)], timeout ?? TimeSpan.FromMinutes(2));
-        var last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.StartsWith('{'));
-        if (last is null)
-        {
-            throw new Xunit.Sdk.XunitException($"walk.mjs exited with {exit} and no report.\nstdout:\n{output}\nstderr:\n{errors}");
-        }
-
-        using var report = JsonDocument.Parse(last);
-        var root = report.RootElement;
+        var (root, output) = await RunScriptAsync("walk.mjs", arguments, timeout);
         string? Text(string name) => root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
         return new WalkResult(
             root.GetProperty("ok").GetBoolean(),
@@ -50,7 +36,30 @@ public static class BrowserRunner
             [.. root.GetProperty("visited").EnumerateArray().Select(v => v.GetString()!)],
             Text("check"),
             Text("error"),
-            $"stdout:\n{output}\nstderr:\n{errors}");
+            output);
+    }
+
+    /// <summary>
+    /// Runs the script <paramref name="script"/> of tests/browser with <paramref name="arguments"/> (serialised to JSON);
+    /// returns the last JSON line it printed (its report) and everything it wrote.
+    /// </summary>
+    public static async Task<(JsonElement Report, string Output)> RunScriptAsync(string script, object arguments, TimeSpan? timeout = null)
+    {
+        if (!File.Exists(Chromium))
+        {
+            throw new InvalidOperationException($"Chromium is not installed at {Chromium}; run tools/ensure-packages.sh (Debian package chromium).");
+        }
+
+        await Install.Value;
+        var (exit, output, errors) = await RunAsync("node", [script, JsonSerializer.Serialize(arguments)], timeout ?? TimeSpan.FromMinutes(2));
+        var last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.StartsWith('{'));
+        if (last is null)
+        {
+            throw new Xunit.Sdk.XunitException($"{script} exited with {exit} and no report.\nstdout:\n{output}\nstderr:\n{errors}");
+        }
+
+        using var report = JsonDocument.Parse(last);
+        return (report.RootElement.Clone(), $"stdout:\n{output}\nstderr:\n{errors}");
     }
 
     private static async Task InstallAsync()
