@@ -97,7 +97,8 @@ public static class CliHost
         }
         catch (OptionsValidationException ex)
         {
-            // Why the validators' messages may be shown: they name the setting, never its value.
+            // Why the validators' messages may be shown: they name the setting, never its value. A value its setting's
+            // type cannot read comes here too, named by its key and the type (SettingValues).
             await error.WriteLineAsync("A setting is invalid: " + string.Join(" ", ex.Failures));
             return Failed;
         }

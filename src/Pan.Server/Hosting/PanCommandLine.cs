@@ -22,8 +22,7 @@ public static class PanCommandLine
         switch (command)
         {
             case null:
-                await PanApp.Build(rest).RunAsync();
-                return 0;
+                return await ServeAsync(rest);
             case "migrate":
                 return await MigrateAsync(rest, output, error);
             case "apps":
@@ -43,6 +42,27 @@ public static class PanCommandLine
                 return 2;
         }
     }
+
+    /// <summary>
+    /// Runs the server until it stops. A refused setting has been logged by then, once, at Error (by the host's start-up
+    /// check, or by <see cref="PanApp.Build"/> for a setting read while the endpoints are mapped), so it ends with exit
+    /// code 1. Why not rethrown: the runtime would print it again as an unhandled exception and abort the process.
+    /// </summary>
+    private static async Task<int> ServeAsync(string[] args)
+    {
+        try
+        {
+            await PanApp.Build(args).RunAsync();
+            return 0;
+        }
+        catch (Exception ex) when (IsRefusedSetting(ex))
+        {
+            return 1;
+        }
+    }
+
+    private static bool IsRefusedSetting(Exception ex) =>
+        ex is OptionsValidationException || (ex is AggregateException all && all.InnerExceptions.All(e => e is OptionsValidationException));
 
     /// <summary>
     /// Runs in the operator commands' host (<see cref="CliHost"/>), so a bad setting, an unreachable database or a

@@ -28,6 +28,8 @@ public static class PanServices
     {
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
+        // Why first: a setting's value its type cannot read is refused naming the setting, for every options class.
+        services.AddSettingValueGuard();
 
         services.AddOptions<TransportOptions>().BindConfiguration(TransportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<HashidsOptions>().BindConfiguration(HashidsOptions.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -1,7 +1,9 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Pan.Data.Apps;
 using Pan.Data.Audit;
+using Pan.Server.Cli;
 using Pan.General.Admin;
 using Pan.Tests.Admin;
 using Pan.Tests.Infrastructure;
@@ -393,6 +395,65 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.Empty(line.Output);
         // What the console would print besides the command's own message.
         Assert.DoesNotContain(logs.Lines, l => l.Contains(message, StringComparison.Ordinal) || l.Contains("   at ", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// A value that cannot be read as its setting's type (a name the enum lacks, a whole number, true or false, a
+    /// number), read by a command or while the endpoints are mapped: the operator reads the setting's key and what it
+    /// must be, never the value (a secret pasted under the wrong key), without a stack trace, and the command exits 1.
+    /// </summary>
+    [Fact]
+    public async Task Commands_WithAValueNotOfItsSettingsType_SayWhichSettingAndWhatItMustBe_WithoutTheValue_AndExitWithOne()
+    {
+        var runs = new List<(string Expected, CliRun Run)>();
+        foreach (var (key, expected) in new[]
+        {
+            // Read by the command (its database context).
+            ("Pan:Database:SqliteSynchronous", "must be one of: Full, Normal."),
+            ("Pan:Database:MigrateOnStartup", "must be true or false."),
+            // Read while the endpoints are mapped.
+            ("Pan:Guests:TempTokenDays", "must be a whole number."),
+        })
+        {
+            runs.Add(($"{key} {expected}", await RunCaughtAsync(fixture.Database, "apps", "list", $"--{key}={NotAValue}")));
+        }
+
+        foreach (var (key, expected, read) in new (string, string, Func<CliContext, Task<int>>)[]
+        {
+            ("Pan:Sms:Webhook:TimeoutSeconds", "must be a whole number.", ReadAsync<Pan.Server.Sms.SmsWebhookOptions>),
+            ("Pan:OAuth:AllowHttpOnLoopback", "must be true or false.", ReadAsync<Pan.Server.OAuth.OAuthOptions>),
+            ("Pan:Omniauth:TimeoutSeconds", "must be a number", ReadAsync<Pan.Server.Omniauth.OmniauthOptions>),
+        })
+        {
+            CliRun run;
+            try
+            {
+                run = await PanCli.RunAsync(fixture.Database, builder => builder.Configuration[key] = NotAValue, read);
+            }
+            catch (Exception ex)
+            {
+                run = new CliRun(-1, string.Empty, ex.ToString());
+            }
+
+            runs.Add(($"{key} {expected}", run));
+        }
+
+        Assert.All(runs, r =>
+        {
+            AssertRefused(r.Run, r.Expected);
+            Assert.DoesNotContain(NotAValue, r.Run.Error, StringComparison.Ordinal);
+            Assert.Empty(r.Run.Output);
+        });
+    }
+
+    /// <summary>A value no setting's type can read, shaped like a secret pasted under the wrong key.</summary>
+    private const string NotAValue = "sk-pasted-secret-7c41e9";
+
+    private static Task<int> ReadAsync<TOptions>(CliContext context)
+        where TOptions : class
+    {
+        _ = context.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TOptions>>().Value;
+        return Task.FromResult(CliHost.Ok);
     }
 
     [Fact]

@@ -26,6 +26,53 @@ public sealed class StartupFailureLogTests
         AssertReportedOnce(logs, expected);
     }
 
+    /// <summary>
+    /// A value that cannot be read as its setting's type, checked at start-up or read while the endpoints are mapped
+    /// (Pan:Guests:TempTokenDays): one Error line names the setting and what it must be, without the value (a secret
+    /// pasted under the wrong key) and without a stack trace.
+    /// </summary>
+    [Theory]
+    [InlineData("Pan:Database:SqliteSynchronous", "Pan:Database:SqliteSynchronous must be one of: Full, Normal.")]
+    [InlineData("Pan:Sms:Webhook:TimeoutSeconds", "Pan:Sms:Webhook:TimeoutSeconds must be a whole number.")]
+    [InlineData("Pan:OAuth:AllowHttpOnLoopback", "Pan:OAuth:AllowHttpOnLoopback must be true or false.")]
+    [InlineData("Pan:Omniauth:TimeoutSeconds", "Pan:Omniauth:TimeoutSeconds must be a number")]
+    [InlineData("Pan:Guests:TempTokenDays", "Pan:Guests:TempTokenDays must be a whole number.")]
+    public async Task ValueNotOfItsSettingsType_StopsTheServer_WithOneErrorLineNamingIt_WithoutTheValueOrAStackTrace(string key, string expected)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pan-startup-log-{Guid.NewGuid():N}.db");
+        var logs = new LogCapture();
+        var failure = await StartupProbe.FailureAsync(() => StartupProbe.Build(
+            "Production", StartupProbe.Production($"Data Source={path}"), new Dictionary<string, string?> { [key] = NotAValue },
+            builder => builder.Logging.AddProvider(logs)));
+
+        AssertReportedOnce(logs, expected);
+        Assert.Contains(expected, failure, StringComparison.Ordinal);
+        Assert.DoesNotContain(logs.Lines, l => l.Contains(NotAValue, StringComparison.Ordinal) || l.Contains("   at ", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The server command (no command) with a refused setting ends with exit code 1 once the failure is logged, not
+    /// with an unhandled exception (which the runtime prints again, stack trace and all, and which aborts the process).
+    /// </summary>
+    [Theory]
+    [InlineData("Pan:Sms:Webhook:TimeoutSeconds", NotAValue)]
+    [InlineData("Pan:Codes:CodeMinutes", "99")]
+    public async Task TheServerCommand_WithARefusedSetting_ExitsWithOne(string key, string value)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pan-startup-log-{Guid.NewGuid():N}.db");
+        var settings = StartupProbe.Production($"Data Source={path}");
+        settings[key] = value;
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await Pan.Server.Hosting.PanCommandLine.RunAsync(
+            ["--environment=Production", .. settings.Select(s => $"--{s.Key}={s.Value}")], output, error);
+
+        Assert.Equal(1, code);
+    }
+
+    private const string NotAValue = "sk-pasted-secret-7c41e9";
+
     [Fact]
     public async Task UnreachableDatabase_StopsTheServer_WithOneErrorLine_WithoutThePassword()
     {
