@@ -124,6 +124,33 @@ public abstract class AppEventsBehaviour<TFixture>(TFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task AnEndpointDownPastTheDeliveryWindow_GetsTheEventGivenUp_WithAWarningThatHoldsNoSecret()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        Events.FailNext(1000, System.Net.HttpStatusCode.ServiceUnavailable);
+        try
+        {
+            await DeleteAsync(member);
+            await Eventually.HoldsAsync(async () => (await RowsAsync(member.Uid)) is { Count: 2 } rows
+                && rows.All(r => r is { State: OutboxState.Pending, Attempts: 1, ClaimedUntil: null, LastError: not null }));
+
+            // Pan:AppEvents:GiveUpAfterHours is 72 by default.
+            Server.Clock.Advance(TimeSpan.FromHours(73));
+            await Eventually.HoldsAsync(async () => (await RowsAsync(member.Uid)).All(r => r.State == OutboxState.Abandoned));
+        }
+        finally
+        {
+            Events.Recover();
+        }
+
+        Assert.All(await RowsAsync(member.Uid), r => Assert.Equal(((string?)null, "not delivered within 72 hour(s)"), (r.Payload, r.LastError)));
+        Assert.Empty(Events.Containing(member.ObjectId.ToString("D")));
+        var gaveUp = fixture.Logs.Lines.Where(l => l.Contains(" Warning: Gave up", StringComparison.Ordinal) && l.Contains("not delivered within 72 hour(s)", StringComparison.Ordinal) && l.Contains(member.Uid.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, gaveUp.Count);
+        Assert.All(fixture.Logs.Lines, l => Assert.All(fixture.Secrets.Values, s => Assert.DoesNotContain(s, l, StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task ADeletionWhoseLastWriteFails_QueuesNoEvent_AndTheSameDeletionThenSendsItsEventsOnce()
     {
         var member = await TestMembers.CreateAsync(Server);

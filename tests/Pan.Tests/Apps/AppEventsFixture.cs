@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Pan.Tests.Infrastructure;
 using Pan.Tests.Keys;
 
@@ -16,6 +17,9 @@ public abstract class AppEventsFixture : ServerFixture
 
     public AppEventInbox Events { get; private set; } = null!;
 
+    /// <summary>Every log line of the fixture's server.</summary>
+    public LogCapture Logs { get; } = new();
+
     /// <summary>The secret the CLI printed for each app of <see cref="SubscribedApps"/>.</summary>
     public Dictionary<string, string> Secrets { get; } = new(StringComparer.Ordinal);
 
@@ -27,6 +31,8 @@ public abstract class AppEventsFixture : ServerFixture
         ["Pan:AppEvents:RetryDelaySeconds"] = "60",
         ["Pan:AppEvents:MaxRetryDelaySeconds"] = "60",
     };
+
+    protected override void ConfigureServer(Microsoft.AspNetCore.Builder.WebApplicationBuilder builder) => builder.Logging.AddProvider(Logs);
 
     /// <summary>Runs an operator command on this fixture's database with its key-encryption key.</summary>
     public Task<CliRun> CliAsync(params string[] args) => PanCli.RunAsync(Database, [.. args, $"--{TestKeys.Setting}={TestKeys.First}"]);
