@@ -13,6 +13,7 @@ using Pan.Server.AppEvents;
 using Pan.Server.Keys;
 using Pan.Server.Tokens;
 using Pan.Tests.Foundation;
+using Pan.Tests.Guests;
 using Pan.Tests.Infrastructure;
 using Pan.Tests.Members;
 
@@ -101,6 +102,61 @@ public abstract class AppEventsBehaviour<TFixture>(TFixture fixture) : IClassFix
         var apps = await TestMembers.WithDbAsync(Server, db => db.Set<AppEventOutboxEntry>().Where(e => uids.Contains(e.Uid)).Select(e => e.AppId).ToListAsync());
         Assert.Equal(6, apps.Count);
         Assert.All(apps, a => Assert.Contains(a, AppEventsFixture.SubscribedApps));
+    }
+
+    [Fact]
+    public async Task AGuestDeletingItselfThroughTheApinodeRoute_SendsItsEvent()
+    {
+        const string App = "jkfstar";
+        var added = await fixture.CliAsync("apps", "add", App, "--name", App);
+        Assert.Equal(0, added.ExitCode);
+        Assert.Equal(0, (await fixture.CliAsync("apps", "guest-settings", App, "--account-name", "name", "--activation", "none")).ExitCode);
+        var guests = new ApinodeClient(Server, App, PanCli.Secret(added));
+        var temp = await guests.CreateTempAsync();
+        var delToken = (await guests.CallAsync("deleteVerify", token: temp.Token)).Value.GetProperty("delToken").GetString()!;
+
+        Assert.Equal(0, (await guests.CallAsync("delete", new Dictionary<string, string> { ["delToken"] = delToken }, temp.Token)).Code);
+
+        var member = await TestMembers.WithDbAsync(Server, db => db.Members.AsNoTracking().SingleAsync(m => m.Uid == temp.Id));
+        Assert.All(await EventsOfAsync(member, 2), d =>
+        {
+            VerifySignature(d, fixture.Secrets[d.AppId]);
+            using var body = JsonDocument.Parse(d.Body);
+            Assert.True(body.RootElement.GetProperty("data").GetProperty("account_deleted").GetBoolean());
+        });
+    }
+
+    /// <summary>
+    /// Turning an app's events off gives up its queued ones in the same transaction (and says how many): they are
+    /// not sent when the endpoint comes back, while the other apps' events are.
+    /// </summary>
+    [Fact]
+    public async Task AppsEventsOff_GivesUpThatAppsQueuedEvents_AndLeavesTheOthers()
+    {
+        const string App = "jkface";
+        Assert.Equal(0, (await fixture.CliAsync("apps", "events", App, "--url", Events.UrlOf(App))).ExitCode);
+        var member = await TestMembers.CreateAsync(Server);
+        Events.FailNext(1000);
+        CliRun off;
+        try
+        {
+            await DeleteAsync(member);
+            await Eventually.HoldsAsync(async () => (await RowsAsync(member.Uid)) is { Count: 3 } rows
+                && rows.All(r => r is { State: OutboxState.Pending, Attempts: 1, ClaimedUntil: null }));
+            off = await fixture.CliAsync("apps", "events", App, "--off");
+        }
+        finally
+        {
+            Events.Recover();
+        }
+
+        Assert.Equal(0, off.ExitCode);
+        Assert.Equal("ok: off, 1 queued event(s) given up", (await AuditAsync("app:" + App))[^1].Outcome);
+        var given = Assert.Single(await RowsAsync(member.Uid), r => r.AppId == App);
+        Assert.Equal((OutboxState.Abandoned, (string?)null, AppEventSender.SubscriptionRemoved), (given.State, given.Payload, given.LastError));
+
+        Server.Clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(AppEventsFixture.SubscribedApps.Order(), (await EventsOfAsync(member, 2)).Select(d => d.AppId).Order());
     }
 
     [Fact]
@@ -195,17 +251,17 @@ public abstract class AppEventsBehaviour<TFixture>(TFixture fixture) : IClassFix
     {
         foreach (var url in new[] { "http://events.example.com/pan", "ftp://events.example.com/pan", "events.example.com/pan", "https://user:pw@events.example.com/pan", "https://events.example.com/a b", "" })
         {
-            var run = await fixture.CliAsync("apps", "events", "jkface", "--url", url);
+            var run = await fixture.CliAsync("apps", "events", "jr24h", "--url", url);
             Assert.True(run.ExitCode == 2, $"{url}: {run.ExitCode} {run.Error}");
             Assert.Contains("--url", run.Error, StringComparison.Ordinal);
         }
 
         var unknown = await fixture.CliAsync("apps", "events", "nosuchapp", "--url", "https://events.example.com/pan");
         Assert.Equal(2, unknown.ExitCode);
-        var both = await fixture.CliAsync("apps", "events", "jkface", "--url", "https://events.example.com/pan", "--off");
+        var both = await fixture.CliAsync("apps", "events", "jr24h", "--url", "https://events.example.com/pan", "--off");
         Assert.Equal(2, both.ExitCode);
-        Assert.False(await TestMembers.WithDbAsync(Server, db => db.Set<AppEventSubscription>().AnyAsync(s => s.AppId == "jkface")));
-        Assert.Empty(await AuditAsync("app:jkface"));
+        Assert.False(await TestMembers.WithDbAsync(Server, db => db.Set<AppEventSubscription>().AnyAsync(s => s.AppId == "jr24h")));
+        Assert.Empty(await AuditAsync("app:jr24h"));
     }
 
     [Fact]
