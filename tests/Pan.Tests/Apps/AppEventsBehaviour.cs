@@ -159,6 +159,63 @@ public abstract class AppEventsBehaviour<TFixture>(TFixture fixture) : IClassFix
         Assert.Equal(AppEventsFixture.SubscribedApps.Order(), (await EventsOfAsync(member, 2)).Select(d => d.AppId).Order());
     }
 
+    /// <summary>An event is sent to the app's URL at send time: a URL changed while it waits for its retry gets it, signed with the unchanged secret.</summary>
+    [Fact]
+    public async Task AppsEventsUrl_ChangedWhileEventsWait_SendsThemToTheNewUrl_WithTheSameSecret()
+    {
+        const string App = "jktalk";
+        var subscribe = await fixture.CliAsync("apps", "events", App, "--url", Events.UrlOf(App + "-old"));
+        var secret = PanCli.Secret(subscribe);
+        var member = await TestMembers.CreateAsync(Server);
+        Events.FailNext(1000);
+        CliRun change;
+        try
+        {
+            await DeleteAsync(member);
+            await Eventually.HoldsAsync(async () => (await RowsAsync(member.Uid)) is { Count: 3 } rows
+                && rows.All(r => r is { State: OutboxState.Pending, Attempts: 1, ClaimedUntil: null }));
+            change = await fixture.CliAsync("apps", "events", App, "--url", Events.UrlOf(App));
+        }
+        finally
+        {
+            Events.Recover();
+        }
+
+        Assert.Equal(0, change.ExitCode);
+        Assert.DoesNotContain("whsec_", change.Output, StringComparison.Ordinal);
+        Assert.Equal("ok: url changed", (await AuditAsync("app:" + App))[^1].Outcome);
+        Server.Clock.Advance(TimeSpan.FromMinutes(2));
+        var moved = Assert.Single(await EventsOfAsync(member, 3), d => d.AppId.StartsWith(App, StringComparison.Ordinal));
+        Assert.Equal(App, moved.AppId);
+        VerifySignature(moved, secret);
+        Assert.Equal(0, (await fixture.CliAsync("apps", "events", App, "--off")).ExitCode);
+    }
+
+    /// <summary>Ended rows go a day after their delivery window; a pending row is left to the sender, which gives it up with a warning.</summary>
+    [Fact]
+    public async Task TheJanitor_DeletesEndedRowsADayAfterTheirWindow_AndLeavesPendingOnes()
+    {
+        var now = Server.Clock.GetUtcNow();
+        var uid = Random.Shared.NextInt64(1L << 40, 1L << 50);
+        await TestMembers.WithDbAsync(Server, async db =>
+        {
+            foreach (var (state, expires) in new[] { (OutboxState.Sent, now.AddDays(-2)), (OutboxState.Abandoned, now.AddDays(-2)), (OutboxState.Sent, now.AddHours(-1)), (OutboxState.Pending, now.AddDays(-2)) })
+            {
+                db.Add(new AppEventOutboxEntry
+                {
+                    AppId = "sugar", EventId = Guid.NewGuid(), Kind = "member.deleted", Uid = uid, State = state,
+                    Created = expires.AddHours(-72), Expires = expires, NextAttempt = now.AddYears(1), Finished = state == OutboxState.Pending ? null : expires,
+                });
+            }
+
+            return await db.SaveChangesAsync();
+        });
+
+        await Server.Services.GetRequiredService<AppEventJanitor>().SweepOnceAsync(CancellationToken.None);
+
+        Assert.Equal([OutboxState.Sent, OutboxState.Pending], (await RowsAsync(uid)).OrderBy(r => r.Id).Select(r => r.State));
+    }
+
     [Fact]
     public async Task AnEndpointAnswering500_GetsTheSameEventOnTheRetry()
     {
