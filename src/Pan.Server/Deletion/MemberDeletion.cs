@@ -38,7 +38,8 @@ public enum DeletionOutcome
 /// used again), moves the account's default member to the oldest remaining one, revokes every token at once, lets each
 /// <see cref="IMemberDataEraser"/> erase its tables (the members' sessions and tokens among them, spent or not, so no
 /// row of theirs waits for its expiry), removes the members' pending phase sessions, queues a <c>member.deleted</c>
-/// event per member for each subscribed app (<see cref="AppEventOutbox"/>) and writes the audit log. Deleting an account's last member deletes the account too. Avatar files are deleted after the commit.
+/// event per member for each subscribed app (<see cref="AppEventOutbox"/>) and writes the audit log. Deleting an
+/// account's last member deletes the account too. Avatar files are deleted after the commit.
 /// Concurrent changes to the same account or members make the transaction retry from the start.
 /// </summary>
 public sealed class MemberDeletion(
