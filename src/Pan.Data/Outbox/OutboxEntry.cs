@@ -9,7 +9,7 @@ public enum OutboxState
     /// <summary>The relay or SMS provider accepted it; the payload is gone.</summary>
     Sent = 1,
 
-    /// <summary>Given up (its code expired, a newer message of the same kind replaced it, or its member was deleted); the payload is gone.</summary>
+    /// <summary>Given up (its code expired, a newer message of the same kind replaced it, or its member was deleted; an app event: its delivery window ended or the app's events were turned off); the payload is gone.</summary>
     Abandoned = 2,
 
     /// <summary>Refused unsent by the channel's own abuse rules (the SMS gate's caps, country list or SMS type check); the payload is gone.</summary>

@@ -18,6 +18,7 @@ public static class AppsCommand
                Pan.Server apps update <app_id> [--name <display name>] [--auth-host host1,host2]
                Pan.Server apps rotate-secret <app_id>                                         (prints the new secret once)
                Pan.Server apps guest-settings <app_id> [--account-name email|mobile|name] [--activation none|email|sms] [--locale en|zh-TW]
+               Pan.Server apps events <app_id> [--url <https://…> | --rotate-secret | --off]   (--url and --rotate-secret print a signing secret once)
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
@@ -25,6 +26,11 @@ public static class AppsCommand
         if (args is ["guest-settings", .. var rest])
         {
             return await GuestSettingsCommand.RunAsync(rest, output, error);
+        }
+
+        if (args is ["events", .. var eventArgs])
+        {
+            return await AppEventsCommand.RunAsync(eventArgs, output, error);
         }
 
         var parsed = CliArguments.Parse(args, "name", "auth-host");

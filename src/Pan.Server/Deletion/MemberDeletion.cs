@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Pan.Data;
 using Pan.Data.Members;
 using Pan.Data.PhaseSessions;
+using Pan.Server.AppEvents;
 using Pan.Server.Audit;
 using Pan.Server.Avatars;
 using Pan.Server.Tokens;
@@ -36,12 +37,20 @@ public enum DeletionOutcome
 /// tombstone (uid, object_id, hash_uid, account, created, deleted), frees the unique values (set to NULL, so they can be
 /// used again), moves the account's default member to the oldest remaining one, revokes every token at once, lets each
 /// <see cref="IMemberDataEraser"/> erase its tables (the members' sessions and tokens among them, spent or not, so no
-/// row of theirs waits for its expiry), removes the members' pending phase sessions and writes the audit
-/// log. Deleting an account's last member deletes the account too. Avatar files are deleted after the commit.
+/// row of theirs waits for its expiry), removes the members' pending phase sessions, queues a <c>member.deleted</c>
+/// event per member for each subscribed app (<see cref="AppEventOutbox"/>) and writes the audit log. Deleting an
+/// account's last member deletes the account too. Avatar files are deleted after the commit.
 /// Concurrent changes to the same account or members make the transaction retry from the start.
 /// </summary>
 public sealed class MemberDeletion(
-    PanDbContext db, TokenService tokens, AuditLog audit, IEnumerable<IMemberDataEraser> erasers, AvatarService avatars, TimeProvider clock, ILogger<MemberDeletion> logger)
+    PanDbContext db,
+    TokenService tokens,
+    AuditLog audit,
+    IEnumerable<IMemberDataEraser> erasers,
+    AvatarService avatars,
+    AppEventOutbox events,
+    TimeProvider clock,
+    ILogger<MemberDeletion> logger)
 {
     private const int Attempts = 8;
 
@@ -149,8 +158,11 @@ public sealed class MemberDeletion(
                 }
 
                 await db.Set<PhaseSession>().Where(s => s.Uid != null && uids.Contains(s.Uid.Value)).ExecuteDeleteAsync(cancellationToken);
+                // Why here, in the transaction: the subscribed apps hear of every deletion that commits, and of none that does not.
+                await events.MemberDeletedAsync(doomed, accountDeleted, now, cancellationToken);
                 await WriteAuditAsync(actor, wholeAccount, account.Id, uids, accountDeleted, cancellationToken);
                 await tx.CommitAsync(cancellationToken);
+                events.Wake();
 
                 logger.LogInformation("Deleted {Count} member(s) of account {AccountId}; account deleted: {AccountDeleted}", uids.Count, account.Id, accountDeleted);
                 foreach (var key in avatarKeys)

@@ -89,7 +89,7 @@ public static class PanCommandLine
         Usage: Pan.Server [command] [--Key=Value ...]
           (no command)   run the server
           migrate        apply database migrations (and seed the app registry) and exit
-          apps           the app registry: list, add, update, rotate-secret
+          apps           the app registry: list, add, update, rotate-secret, guest-settings, events
           clients        OAuth / OpenID Connect clients: list, add, remove, rotate-keys
           admins         the admin allow-list: list, add, remove
           members import import legacy members from a .jsonl or .csv file

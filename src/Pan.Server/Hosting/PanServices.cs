@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Pan.Server.Admin;
+using Pan.Server.AppEvents;
 using Pan.Server.Captcha;
 using Pan.Server.Cors;
 using Pan.Server.Credentials;
@@ -46,6 +47,7 @@ public static class PanServices
         services.AddPanMemberExtras();
         services.AddPanEmail();
         services.AddPanAppsAndAdmin();
+        services.AddPanAppEvents();
         services.AddPanOmniauth();
         services.AddPanGuests();
         services.AddPanSignInPages();

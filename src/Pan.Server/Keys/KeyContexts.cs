@@ -1,3 +1,4 @@
+using Pan.Data.AppEvents;
 using Pan.Data.OAuth;
 using Pan.Data.Tokens;
 
@@ -15,8 +16,12 @@ public static class KeyContexts
 
     public static string For(OAuthKey key) => $"oauth_keys/{key.Kind}/{key.Generation}/{key.KeyId}";
 
+    public static string For(AppEventSubscription subscription) => $"app_event_subscriptions/{subscription.AppId}/{subscription.SecretVersion}";
+
     /// <summary>How a signing key is named in messages.</summary>
     public static string Describe(SigningKey key) => $"Auth-token signing key generation {key.Generation} ({key.Kid})";
 
     public static string Describe(OAuthKey key) => $"OAuth {key.Kind} key generation {key.Generation} ({key.KeyId})";
+
+    public static string Describe(AppEventSubscription subscription) => $"The event signing secret of app {subscription.AppId} (version {subscription.SecretVersion})";
 }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Pan.Data;
+using Pan.Data.AppEvents;
 using Pan.Data.OAuth;
 using Pan.Data.Pages;
 using Pan.Data.Tokens;
@@ -34,12 +35,14 @@ public sealed class KeyEncryptionStartup(IServiceScopeFactory scopes, KeyEncrypt
         var signing = await db.Set<SigningKey>().AsNoTracking().OrderBy(k => k.Kid).ToListAsync(cancellationToken);
         var oauth = await db.Set<OAuthKey>().AsNoTracking().OrderBy(k => k.Id).ToListAsync(cancellationToken);
         var dataProtection = await db.Set<DataProtectionKey>().AsNoTracking().OrderBy(k => k.Id).ToListAsync(cancellationToken);
+        var appEvents = await db.Set<AppEventSubscription>().AsNoTracking().OrderBy(s => s.AppId).ToListAsync(cancellationToken);
 
         // Why every row is read before any is rewritten: reading one wrapped with Pan:Keys:NextEncryptionKey changes
         // the key rows are wrapped with (KeyEncryption.Unprotect), and no row may be re-wrapped with the old one first.
         signing.ForEach(row => keys.Unprotect(row.Secret, KeyContexts.For(row), KeyContexts.Describe(row)));
         oauth.ForEach(row => keys.Unprotect(row.Material, KeyContexts.For(row), KeyContexts.Describe(row)));
         dataProtection.ForEach(row => DataProtectionKeyXml.Check(row.Xml, keys));
+        appEvents.ForEach(row => keys.Unprotect(row.Secret, KeyContexts.For(row), KeyContexts.Describe(row)));
         if (keys.NextKeyInUse)
         {
             logger.LogWarning(
@@ -62,6 +65,14 @@ public sealed class KeyEncryptionStartup(IServiceScopeFactory scopes, KeyEncrypt
             rewrapped += await db.Set<OAuthKey>()
                 .Where(k => k.Id == row.Id && k.Material == row.Material)
                 .ExecuteUpdateAsync(s => s.SetProperty(k => k.Material, wrapped), cancellationToken);
+        }
+
+        foreach (var row in appEvents.Where(r => keys.NeedsRewrap(r.Secret)))
+        {
+            var wrapped = keys.Rewrap(row.Secret, KeyContexts.For(row), KeyContexts.Describe(row));
+            rewrapped += await db.Set<AppEventSubscription>()
+                .Where(s => s.AppId == row.AppId && s.SecretVersion == row.SecretVersion && s.Secret == row.Secret)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Secret, wrapped), cancellationToken);
         }
 
         foreach (var row in dataProtection)

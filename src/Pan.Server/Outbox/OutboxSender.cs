@@ -8,12 +8,17 @@ using Pan.Server.Errors;
 
 namespace Pan.Server.Outbox;
 
-/// <summary>What became of one delivery: handed over, or refused unsent by the channel's own rules (with the reason).</summary>
-public readonly record struct OutboxDelivery(string? BlockedReason)
+/// <summary>
+/// What became of one delivery: handed over, refused unsent by the channel's own rules, or given up because there is
+/// no longer anywhere to send it (each with the reason).
+/// </summary>
+public readonly record struct OutboxDelivery(string? BlockedReason, string? AbandonedReason = null)
 {
     public static OutboxDelivery Sent => default;
 
     public static OutboxDelivery Blocked(string reason) => new(reason);
+
+    public static OutboxDelivery Abandoned(string reason) => new(null, reason);
 }
 
 /// <summary>
@@ -23,14 +28,19 @@ public readonly record struct OutboxDelivery(string? BlockedReason)
 /// sender writes the result only while the row still carries its own claim (<c>attempts</c> unchanged), so a row is
 /// sent once unless a node dies between the provider's acceptance and the commit (then it may be sent again after the
 /// lease: at least once). A failed send is retried after a doubling delay (<see cref="OutboxOptions"/>) until the row's
-/// code expires; then it is abandoned. A row whose member is no longer live when claimed is abandoned unsent
-/// (<see cref="OutboxQueue.MemberDeleted"/>). Sent, blocked and abandoned rows lose their payload at once; nothing secret is logged.
+/// code expires (or, for an outbox of events, its delivery window ends); then it is abandoned. A row whose member is no
+/// longer live when claimed is abandoned unsent (<see cref="OutboxQueue.MemberDeleted"/>), unless the outbox reports
+/// deletions (<see cref="SendsForDeletedMembers"/>). Sent, blocked and abandoned rows lose their payload at once;
+/// nothing secret is logged.
 /// </summary>
 public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProvider clock, OutboxOptions options, string channel, ILogger logger)
     : IOutboxPass
     where TEntry : OutboxEntry
 {
     private const int Batch = 20;
+
+    /// <summary>The clock the outbox's times come from (what a channel stamps on a message, too).</summary>
+    protected TimeProvider Clock => clock;
 
     /// <summary>Sends every row due now that this node can claim; returns how many it claimed.</summary>
     public async Task<int> SendDueAsync(CancellationToken cancellationToken)
@@ -78,7 +88,7 @@ public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProv
         // reach a deleted member's address. Once a deletion has committed no claim sends for the member: the row is
         // given up like the ones the deletion's erasers found. Only a send claimed before that commit can still leave.
         var uid = row.Uid;
-        if (!await db.Members.AnyAsync(m => m.Uid == uid && m.Deleted == null, cancellationToken))
+        if (!SendsForDeletedMembers && !await db.Members.AnyAsync(m => m.Uid == uid && m.Deleted == null, cancellationToken))
         {
             logger.LogInformation("Gave up on queued {Kind} {Channel} {Id}: member {Uid} was deleted", row.Kind, channel, row.Id, row.Uid);
             await FinishAsync(db, row, OutboxState.Abandoned, DeliveryOutcome.Failed, OutboxQueue.MemberDeleted);
@@ -87,9 +97,9 @@ public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProv
 
         if (row.Expires <= now || row.Payload is null)
         {
-            logger.LogWarning("Gave up on queued {Kind} {Channel} {Id} of member {Uid} after {Attempts} attempt(s): its code expired ({LastError})",
-                row.Kind, channel, row.Id, row.Uid, row.Attempts - 1, row.LastError);
-            await FinishAsync(db, row, OutboxState.Abandoned, DeliveryOutcome.Failed, "its code expired before it could be sent");
+            logger.LogWarning("Gave up on queued {Kind} {Channel} {Id} of member {Uid} after {Attempts} attempt(s): {Reason} ({LastError})",
+                row.Kind, channel, row.Id, row.Uid, row.Attempts - 1, ExpiredReason, row.LastError);
+            await FinishAsync(db, row, OutboxState.Abandoned, DeliveryOutcome.Failed, ExpiredReason);
             return true;
         }
 
@@ -112,7 +122,12 @@ public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProv
 
         // Why not cancellable: the provider has the message (or refused it for good); its row must say so (and lose its
         // payload) even while shutting down.
-        if (delivery.BlockedReason is { } reason)
+        if (delivery.AbandonedReason is { } gone)
+        {
+            logger.LogInformation("Gave up on queued {Kind} {Channel} {Id} of member {Uid}: {Reason}", row.Kind, channel, row.Id, row.Uid, gone);
+            await FinishAsync(db, row, OutboxState.Abandoned, DeliveryOutcome.Failed, gone);
+        }
+        else if (delivery.BlockedReason is { } reason)
         {
             logger.LogWarning("Queued {Kind} {Channel} {Id} of member {Uid} blocked unsent: {Reason}", row.Kind, channel, row.Id, row.Uid, reason);
             await FinishAsync(db, row, OutboxState.Blocked, DeliveryOutcome.Skipped, reason);
@@ -131,6 +146,15 @@ public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProv
     /// the payload.
     /// </summary>
     protected abstract Task<OutboxDelivery> DeliverAsync(IServiceProvider services, TEntry row, string payload, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// True for an outbox whose rows report a member's deletion (events for apps): they must leave after it, so the
+    /// claim does not give up rows of deleted members. False (the default) for messages to the member.
+    /// </summary>
+    protected virtual bool SendsForDeletedMembers => false;
+
+    /// <summary>Why a row is given up once <see cref="OutboxEntry.Expires"/> has passed (logged and recorded on the row).</summary>
+    protected virtual string ExpiredReason => "its code expired before it could be sent";
 
     /// <summary>How long a claim holds: one whole send with every retry of the transport, and a margin.</summary>
     protected abstract TimeSpan Lease();

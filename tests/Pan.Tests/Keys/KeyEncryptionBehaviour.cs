@@ -109,6 +109,38 @@ public abstract class KeyEncryptionBehaviour<TDatabases>
         Assert.All(rows.Signing, r => AssertWrapped(r.Secret, TestKeys.First));
     }
 
+    /// <summary>
+    /// An app's event signing secret is a stored key like the others: made plain while no key-encryption key is set,
+    /// wrapped at the next start with one, re-wrapped by a rotation, and readable once the old key is gone.
+    /// </summary>
+    [Fact]
+    public async Task AnAppsEventSecret_FromBefore_IsWrappedAtTheNextStart_AndRewrappedByARotation()
+    {
+        await using var database = await new TDatabases().CreateAsync();
+        await using (await StartAsync(database, null))
+        {
+        }
+
+        var run = await PanCli.RunAsync(database, "apps", "events", "avplus", "--url", "https://events.example.com/pan");
+        Assert.Equal(0, run.ExitCode);
+        var material = System.Buffers.Text.Base64Url.DecodeFromChars(PanCli.Secret(run).AsSpan("whsec_".Length));
+        await using (var wrapping = await StartAsync(database, TestKeys.First))
+        {
+            var row = await SubscriptionAsync(wrapping);
+            AssertWrapped(row.Secret, TestKeys.First);
+            Assert.Equal(material, KeyEnvelope.Open(Convert.FromBase64String(TestKeys.First), row.Secret, KeyContexts.For(row)));
+        }
+
+        await using (var rotating = await StartAsync(database, TestKeys.Second, TestKeys.First))
+        {
+            AssertWrapped((await SubscriptionAsync(rotating)).Secret, TestKeys.Second);
+        }
+
+        await using var after = await StartAsync(database, TestKeys.Second);
+        var last = await SubscriptionAsync(after);
+        Assert.Equal(material, KeyEnvelope.Open(Convert.FromBase64String(TestKeys.Second), last.Secret, KeyContexts.For(last)));
+    }
+
     [Fact]
     public async Task ARotationWithPreviousKeys_RewrapsEveryRow_WithTheNewKey()
     {
@@ -226,6 +258,9 @@ public abstract class KeyEncryptionBehaviour<TDatabases>
         await db.Set<SigningKey>().AsNoTracking().ToListAsync(),
         await db.Set<OAuthKey>().AsNoTracking().ToListAsync(),
         await db.Set<DataProtectionKey>().AsNoTracking().Select(k => k.Xml).ToListAsync()));
+
+    private static Task<Pan.Data.AppEvents.AppEventSubscription> SubscriptionAsync(PanServer server) =>
+        TestMembers.WithDbAsync(server, db => db.Set<Pan.Data.AppEvents.AppEventSubscription>().AsNoTracking().SingleAsync());
 
     private static void AssertWrapped(byte[] stored, string key)
     {

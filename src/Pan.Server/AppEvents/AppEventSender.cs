@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Pan.Data;
+using Pan.Data.AppEvents;
+using Pan.Server.Errors;
+using Pan.Server.Keys;
+using Pan.Server.Outbox;
+
+namespace Pan.Server.AppEvents;
+
+/// <summary>
+/// Delivers queued events (<c>app_event_outbox</c>) to each app's endpoint: one POST per claim, of the body queued with
+/// the event, signed at send time with the app's current secret (<c>Pan-Signature: t=…,v1=…</c>). Any 2xx is
+/// delivered. Any other status (redirects are not followed), a timeout or a connection error is retried by the outbox
+/// with a doubling delay (<see cref="AppEventsOptions"/>) until <c>GiveUpAfterHours</c> after the change; then the event
+/// is given up with a warning. The event goes to the app's URL at send time; an app whose events were turned off gets
+/// none of its queued ones. Unlike messages to a member, these are sent after the member's deletion: that is what they report.
+/// </summary>
+public sealed class AppEventSender(
+    IServiceScopeFactory scopes,
+    IHttpClientFactory httpClients,
+    KeyEncryption keys,
+    TimeProvider clock,
+    IOptions<AppEventsOptions> options,
+    ILogger<AppEventSender> logger)
+    : OutboxSender<AppEventOutboxEntry>(scopes, clock, options.Value, "app event", logger)
+{
+    /// <summary>The named <see cref="HttpClient"/> events are sent with (no redirects, no cookies).</summary>
+    public const string HttpClientName = "Pan.AppEvents";
+
+    /// <summary>Why an app's queued events are given up when its subscription is gone.</summary>
+    public const string SubscriptionRemoved = "the app's events were turned off";
+
+    protected override bool SendsForDeletedMembers => true;
+
+    protected override string ExpiredReason => $"not delivered within {options.Value.GiveUpAfterHours} hour(s)";
+
+    protected override async Task<OutboxDelivery> DeliverAsync(IServiceProvider services, AppEventOutboxEntry row, string payload, CancellationToken cancellationToken)
+    {
+        var db = services.GetRequiredService<PanDbContext>();
+        var appId = row.AppId;
+        var subscription = await db.Set<AppEventSubscription>().AsNoTracking().SingleOrDefaultAsync(s => s.AppId == appId, cancellationToken);
+        if (subscription is null)
+        {
+            return OutboxDelivery.Abandoned(SubscriptionRemoved);
+        }
+
+        var secret = keys.Unprotect(subscription.Secret, KeyContexts.For(subscription), KeyContexts.Describe(subscription));
+        var timestamp = Clock.GetUtcNow().ToUnixTimeSeconds();
+        var seconds = options.Value.TimeoutSeconds;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds), TimeProvider.System);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        using var request = new HttpRequestMessage(HttpMethod.Post, subscription.Url)
+        {
+            Content = new StringContent(payload, Encoding.UTF8, "application/json"),
+        };
+        var t = timestamp.ToString(CultureInfo.InvariantCulture);
+        request.Headers.Add("Pan-Event-Id", row.EventId.ToString("D"));
+        request.Headers.Add("Pan-Event-Type", row.Kind);
+        request.Headers.Add("Pan-Timestamp", t);
+        request.Headers.Add("Pan-Signature", $"t={t},v1={AppEventSecrets.Sign(secret, timestamp, payload)}");
+        request.Headers.UserAgent.ParseAdd("Pan-Events/1");
+
+        // Why the failures are described without the URL: it is the operator's setting, already known; the message is
+        // recorded on the row and logged, and a URL may carry a token in its query.
+        try
+        {
+            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new DependencyUnavailableException($"the app's endpoint answered HTTP {(int)response.StatusCode}");
+            }
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new DependencyUnavailableException("the app's endpoint could not be reached (connection error)", ex);
+        }
+        catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new DependencyUnavailableException($"the app's endpoint did not answer within {seconds} s", ex);
+        }
+
+        logger.LogInformation("Delivered {Kind} event {EventId} about member {Uid} to app {AppId} (attempt {Attempt})", row.Kind, row.EventId, row.Uid, row.AppId, row.Attempts);
+        return OutboxDelivery.Sent;
+    }
+
+    /// <summary>One request (no transport retries: the outbox retries), and a margin.</summary>
+    protected override TimeSpan Lease() => LeaseFor(options.Value.TimeoutSeconds, 0, 0);
+}
+
+/// <summary>This node's sender of queued app events (<see cref="OutboxWorker{TSender, TOptions}"/>).</summary>
+public sealed class AppEventWorker(IServiceProvider services, AppEventSignal signal, IOptions<AppEventsOptions> options, ILogger<AppEventWorker> logger)
+    : OutboxWorker<AppEventSender, AppEventsOptions>(services, signal, options, "App event", logger);
