@@ -23,6 +23,18 @@ public abstract class StorageBehaviour<TFixture>(TFixture fixture) : IClassFixtu
     }
 
     /// <summary>
+    /// The model and the provider's migrations agree: a change to an entity or its configuration without a migration
+    /// (or two migrations made apart whose model snapshots were merged wrongly) would leave the schema short of it.
+    /// </summary>
+    [Fact]
+    public async Task TheMigrations_CoverTheWholeModel()
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+        Assert.False(db.Database.HasPendingModelChanges(), "the model has changes no migration of this provider makes");
+    }
+
+    /// <summary>
     /// A member's deletion erases its Omniauth refresh tokens by uid (<c>SocialIdentityEraser</c>), in the deletion's
     /// transaction; the table keeps every token for up to <c>Pan:Omniauth:RefreshTokenDays</c>, so without an index on
     /// uid each deletion read all of it.
