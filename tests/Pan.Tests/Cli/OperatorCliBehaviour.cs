@@ -8,6 +8,7 @@ using Pan.General.Admin;
 using Pan.Tests.Admin;
 using Pan.Tests.Infrastructure;
 using Pan.Tests.Members;
+using static Pan.Tests.Infrastructure.PanCli;
 
 namespace Pan.Tests.Cli;
 
@@ -87,26 +88,6 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
         var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         return port;
-    }
-
-    private static void AssertRefused(CliRun run, string message)
-    {
-        Assert.True(run.ExitCode == 1, $"exit {run.ExitCode}: {run.Error}");
-        Assert.Contains(message, run.Error, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
-    }
-
-    /// <summary>Runs a command line; an exception out of it (what the operator would see as a stack trace) is exit -1 with the exception.</summary>
-    private static async Task<CliRun> RunCaughtAsync(ITestDatabase database, params string[] args)
-    {
-        try
-        {
-            return await PanCli.RunAsync(database, args);
-        }
-        catch (Exception ex)
-        {
-            return new CliRun(-1, string.Empty, ex.ToString());
-        }
     }
 
     /// <summary>A database the test names by hand (a connection string that cannot work); nothing to drop.</summary>

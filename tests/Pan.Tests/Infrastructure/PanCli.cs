@@ -42,4 +42,25 @@ public static class PanCli
         "--Pan:Hashids:Salt=pan-tests-salt",
         "--Logging:Console:FormatterName=simple",
     ];
+
+    /// <summary>The command refused with exit 1 and <paramref name="message"/>, and printed no stack trace.</summary>
+    public static void AssertRefused(CliRun run, string message)
+    {
+        Assert.True(run.ExitCode == 1, $"exit {run.ExitCode}: {run.Error}");
+        Assert.Contains(message, run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs a command line; an exception out of it (what the operator would see as a stack trace) is exit -1 with the exception.</summary>
+    public static async Task<CliRun> RunCaughtAsync(ITestDatabase database, params string[] args)
+    {
+        try
+        {
+            return await RunAsync(database, args);
+        }
+        catch (Exception ex)
+        {
+            return new CliRun(-1, string.Empty, ex.ToString());
+        }
+    }
 }

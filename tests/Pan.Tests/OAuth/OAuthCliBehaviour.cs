@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Pan.Oauth;
 using Pan.Tests.Infrastructure;
 using static Pan.Tests.OAuth.OAuthTestClient;
+using static Pan.Tests.Infrastructure.PanCli;
 
 namespace Pan.Tests.OAuth;
 
@@ -264,26 +265,6 @@ public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixt
         var run = await RunCaughtAsync(database, "clients", "list");
 
         AssertRefused(run, "migrate");
-    }
-
-    private static void AssertRefused(CliRun run, string message)
-    {
-        Assert.True(run.ExitCode == 1, $"exit {run.ExitCode}: {run.Error}");
-        Assert.Contains(message, run.Error, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
-    }
-
-    /// <summary>Runs a command line; an exception out of it (what the operator would see as a stack trace) is exit -1 with the exception.</summary>
-    private static async Task<CliRun> RunCaughtAsync(ITestDatabase database, params string[] args)
-    {
-        try
-        {
-            return await PanCli.RunAsync(database, args);
-        }
-        catch (Exception ex)
-        {
-            return new CliRun(-1, string.Empty, ex.ToString());
-        }
     }
 
     [Fact]
