@@ -12,7 +12,8 @@ namespace Pan.Server.AppEvents;
 
 /// <summary>
 /// Delivers queued events (<c>app_event_outbox</c>) to each app's endpoint: one POST per claim, of the body queued with
-/// the event, signed at send time with the app's current secret (<c>Pan-Signature: t=…,v1=…</c>). Any 2xx is
+/// the event, signed at send time with the app's current secret (<c>Pan-Signature: t=…,v1=…</c>), and with the secret it
+/// replaced too while a rotation's overlap lasts (<c>t=…,v1=&lt;new&gt;,v1=&lt;previous&gt;</c>). Any 2xx is
 /// delivered. Any other status (redirects are not followed), a timeout or a connection error is retried by the outbox
 /// with a doubling delay (<see cref="AppEventsOptions"/>) until <c>GiveUpAfterHours</c> after the change; then the event
 /// is given up with a warning. The event goes to the app's URL at send time; an app whose events were turned off gets
@@ -119,7 +120,15 @@ public sealed class AppEventSender(
         request.Headers.Add("Pan-Event-Id", row.EventId.ToString("D"));
         request.Headers.Add("Pan-Event-Type", row.Kind);
         request.Headers.Add("Pan-Timestamp", t);
-        request.Headers.Add("Pan-Signature", $"t={t},v1={AppEventSecrets.Sign(secret, timestamp, payload)}");
+        var signature = $"t={t},v1={AppEventSecrets.Sign(secret, timestamp, payload)}";
+        if (subscription.PreviousSecret is { } wrapped && subscription.PreviousSecretUntil > Clock.GetUtcNow())
+        {
+            // Why both: within the overlap after a rotation the app may still hold the previous secret.
+            var previous = keys.Unprotect(wrapped, KeyContexts.ForPrevious(subscription), KeyContexts.DescribePrevious(subscription));
+            signature += $",v1={AppEventSecrets.Sign(previous, timestamp, payload)}";
+        }
+
+        request.Headers.Add("Pan-Signature", signature);
         request.Headers.UserAgent.ParseAdd("Pan-Events/1");
 
         // Why the failures are described without the URL: it is the operator's setting, already known; the message is
