@@ -15,6 +15,8 @@ internal sealed class AppEventSubscriptionConfiguration : IEntityTypeConfigurati
         builder.Property(s => s.Url).HasColumnName("url").HasMaxLength(AppEventSubscription.UrlLength).IsRequired();
         builder.Property(s => s.Secret).HasColumnName("secret").HasMaxLength(256).IsRequired();
         builder.Property(s => s.SecretVersion).HasColumnName("secret_version");
+        builder.Property(s => s.PreviousSecret).HasColumnName("previous_secret").HasMaxLength(256);
+        builder.Property(s => s.PreviousSecretUntil).HasColumnName("previous_secret_until");
         builder.Property(s => s.Created).HasColumnName("created");
         builder.Property(s => s.Modified).HasColumnName("modified");
         builder.HasOne<StoredApp>().WithMany().HasForeignKey(s => s.AppId).OnDelete(DeleteBehavior.Cascade);

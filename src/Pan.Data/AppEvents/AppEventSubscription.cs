@@ -24,6 +24,16 @@ public sealed class AppEventSubscription
     /// <summary>Bumped by every new secret; part of the wrapped secret's context, so an older secret copied over the row is refused.</summary>
     public int SecretVersion { get; set; }
 
+    /// <summary>
+    /// The secret <see cref="Secret"/> replaced, still signing alongside it until <see cref="PreviousSecretUntil"/> (so
+    /// an app's receivers accept events between the rotation and the app's deploy of the new secret); wrapped as it was
+    /// as version <see cref="SecretVersion"/> - 1. Null when there is none (erased once its time is over).
+    /// </summary>
+    public byte[]? PreviousSecret { get; set; }
+
+    /// <summary>Until when <see cref="PreviousSecret"/> signs too.</summary>
+    public DateTimeOffset? PreviousSecretUntil { get; set; }
+
     public DateTimeOffset Created { get; set; }
 
     /// <summary>When the URL or the secret last changed.</summary>

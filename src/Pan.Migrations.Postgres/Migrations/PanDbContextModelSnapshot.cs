@@ -519,6 +519,15 @@ namespace Pan.Migrations.Postgres.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("modified");
 
+                    b.Property<byte[]>("PreviousSecret")
+                        .HasMaxLength(256)
+                        .HasColumnType("bytea")
+                        .HasColumnName("previous_secret");
+
+                    b.Property<long?>("PreviousSecretUntil")
+                        .HasColumnType("bigint")
+                        .HasColumnName("previous_secret_until");
+
                     b.Property<byte[]>("Secret")
                         .IsRequired()
                         .HasMaxLength(256)

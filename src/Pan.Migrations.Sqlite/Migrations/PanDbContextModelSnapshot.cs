@@ -508,6 +508,15 @@ namespace Pan.Migrations.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("modified");
 
+                    b.Property<byte[]>("PreviousSecret")
+                        .HasMaxLength(256)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("previous_secret");
+
+                    b.Property<long?>("PreviousSecretUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("previous_secret_until");
+
                     b.Property<byte[]>("Secret")
                         .IsRequired()
                         .HasMaxLength(256)

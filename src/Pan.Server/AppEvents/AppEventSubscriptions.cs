@@ -7,15 +7,19 @@ using Pan.Server.Outbox;
 
 namespace Pan.Server.AppEvents;
 
-/// <summary>What the operator sees of an app's subscription (never its secret).</summary>
-public sealed record AppEventListing(string AppId, string Url, DateTimeOffset Modified, int Queued);
+/// <summary>What the operator sees of an app's subscription (never its secret); <c>PreviousUntil</c>: until when the secret a rotation replaced signs too.</summary>
+public sealed record AppEventListing(string AppId, string Url, DateTimeOffset Modified, int Queued, DateTimeOffset? PreviousUntil);
+
+/// <summary>A rotation's new secret (shown once) and until when the secret it replaced keeps signing (null: it stopped at once).</summary>
+public sealed record RotatedSecret(string Secret, DateTimeOffset? PreviousUntil);
 
 /// <summary>
 /// The operator's side of the apps' event subscriptions (the <c>apps events</c> CLI command). A secret is returned
 /// exactly once, when it is made, and stored wrapped (<see cref="KeyEncryption"/>). Every method runs in the caller's
 /// transaction (the command's, with its audit line).
 /// </summary>
-public sealed class AppEventSubscriptions(PanDbContext db, KeyEncryption keys, TimeProvider clock, ILogger<AppEventSubscriptions> logger)
+public sealed class AppEventSubscriptions(
+    PanDbContext db, KeyEncryption keys, TimeProvider clock, Microsoft.Extensions.Options.IOptions<AppEventsOptions> options, ILogger<AppEventSubscriptions> logger)
 {
     public async Task<AppEventListing?> FindAsync(string appId, CancellationToken cancellationToken)
     {
@@ -26,7 +30,8 @@ public sealed class AppEventSubscriptions(PanDbContext db, KeyEncryption keys, T
         }
 
         var queued = await db.Set<AppEventOutboxEntry>().CountAsync(e => e.AppId == appId && e.State == OutboxState.Pending, cancellationToken);
-        return new AppEventListing(row.AppId, row.Url, row.Modified, queued);
+        var previousUntil = row.PreviousSecret is not null && row.PreviousSecretUntil > clock.GetUtcNow() ? row.PreviousSecretUntil : null;
+        return new AppEventListing(row.AppId, row.Url, row.Modified, queued, previousUntil);
     }
 
     /// <summary>
@@ -54,8 +59,12 @@ public sealed class AppEventSubscriptions(PanDbContext db, KeyEncryption keys, T
         return secret;
     }
 
-    /// <summary>A new secret for a subscribed app (returned; the old one signs nothing from now on); null when it is not subscribed.</summary>
-    public async Task<string?> RotateSecretAsync(string appId, CancellationToken cancellationToken)
+    /// <summary>
+    /// A new secret for a subscribed app (returned); null when it is not subscribed. The secret it replaces keeps
+    /// signing alongside it for <c>Pan:AppEvents:RotationOverlapHours</c>, still wrapped as it was; any older one is
+    /// dropped (two secrets sign at most).
+    /// </summary>
+    public async Task<RotatedSecret?> RotateSecretAsync(string appId, CancellationToken cancellationToken)
     {
         var row = await db.Set<AppEventSubscription>().SingleOrDefaultAsync(s => s.AppId == appId, cancellationToken);
         if (row is null)
@@ -63,12 +72,18 @@ public sealed class AppEventSubscriptions(PanDbContext db, KeyEncryption keys, T
             return null;
         }
 
+        var now = clock.GetUtcNow();
+        var overlap = options.Value.RotationOverlapHours;
+        // Why the wrapped bytes are kept as they are: their context names the version they were made as, which is
+        // the new version - 1 (KeyContexts.ForPrevious), so they cannot be moved into another row or version.
+        row.PreviousSecret = overlap > 0 ? row.Secret : null;
+        row.PreviousSecretUntil = overlap > 0 ? now.AddHours(overlap) : null;
         row.SecretVersion++;
-        row.Modified = clock.GetUtcNow();
+        row.Modified = now;
         var secret = NewSecret(row);
         await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Rotated the event signing secret of app {AppId}", appId);
-        return secret;
+        logger.LogInformation("Rotated the event signing secret of app {AppId}; the previous one signs too until {Until}", appId, row.PreviousSecretUntil);
+        return new RotatedSecret(secret, row.PreviousSecretUntil);
     }
 
     /// <summary>Ends the app's subscription and gives up its queued events; returns how many were given up.</summary>

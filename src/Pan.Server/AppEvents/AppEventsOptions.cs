@@ -24,6 +24,13 @@ public sealed class AppEventsOptions : OutboxOptions
     [Range(1, 60, ErrorMessage = "Pan:AppEvents:TimeoutSeconds must be between {1} and {2}.")]
     public int TimeoutSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// How long the secret a rotation replaces keeps signing alongside the new one (each event then carries both
+    /// signatures), so the app's receivers accept events until it has deployed the new secret; 0: not at all.
+    /// </summary>
+    [Range(0, 168, ErrorMessage = "Pan:AppEvents:RotationOverlapHours must be between {1} and {2}.")]
+    public int RotationOverlapHours { get; set; } = 24;
+
     /// <summary>How long after the change an event is still retried; then it is given up with a warning.</summary>
     [Range(1, 720, ErrorMessage = "Pan:AppEvents:GiveUpAfterHours must be between {1} and {2}.")]
     public int GiveUpAfterHours { get; set; } = 72;

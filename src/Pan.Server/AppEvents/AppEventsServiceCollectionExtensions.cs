@@ -18,10 +18,19 @@ public static class AppEventsServiceCollectionExtensions
         services.AddSingleton<AppEventJanitor>();
         services.AddHostedService(sp => sp.GetRequiredService<AppEventJanitor>());
         // Why no redirects: a 3xx is the endpoint's failure, not a new place to send members' ids and a signature.
-        // Why an infinite client timeout: each request has its own (Pan:AppEvents:TimeoutSeconds). Why RemoveAllLoggers:
-        // the sender logs each delivery and failure itself.
+        // Why an infinite client timeout: each request has its own (Pan:AppEvents:TimeoutSeconds), which covers the
+        // connection, the request and the answer's headers; the body is never read. Why no drain: an unread body is
+        // dropped with its connection rather than read (up to 1 MB by default) to reuse it. Why RemoveAllLoggers: the
+        // framework's lines hold the whole URL, query included, and the sender logs each delivery and failure itself.
         services.AddHttpClient(AppEventSender.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                MaxResponseDrainSize = 0,
+                MaxResponseHeadersLength = 16,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            })
             .RemoveAllLoggers();
         return services;
     }

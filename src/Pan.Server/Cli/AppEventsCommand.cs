@@ -8,7 +8,8 @@ namespace Pan.Server.Cli;
 /// <summary>
 /// <c>apps events &lt;app_id&gt; [--url &lt;https://…&gt; | --rotate-secret | --off]</c>: the app's subscription to Pan's
 /// events. <c>--url</c> subscribes it (printing the new signing secret once) or, when it is subscribed, changes only the
-/// URL; <c>--rotate-secret</c> makes a new secret (printed once); <c>--off</c> ends the subscription and gives up its
+/// URL; <c>--rotate-secret</c> makes a new secret (printed once; the old one signs too for
+/// <c>Pan:AppEvents:RotationOverlapHours</c>); <c>--off</c> ends the subscription and gives up its
 /// queued events. Without options it prints the subscription. Each change commits with its audit line.
 /// </summary>
 public static class AppEventsCommand
@@ -82,8 +83,11 @@ public static class AppEventsCommand
                     return CliHost.Failed;
                 }
 
-                await cli.Output.WriteLineAsync($"New signing secret for {appId}'s events (the old one signs nothing from now on; shown only now):");
-                await cli.Output.WriteLineAsync(secret);
+                var old = secret.PreviousUntil is { } until
+                    ? $"the old one keeps signing alongside it until {Minute(until)}"
+                    : "the old one signs nothing from now on";
+                await cli.Output.WriteLineAsync($"New signing secret for {appId}'s events ({old}; shown only now):");
+                await cli.Output.WriteLineAsync(secret.Secret);
                 return CliHost.Ok;
             }
 
@@ -101,8 +105,11 @@ public static class AppEventsCommand
             var listing = await subscriptions.FindAsync(appId, CancellationToken.None);
             await cli.Output.WriteLineAsync(listing is null
                 ? $"{appId}: no events."
-                : $"{appId}: events go to {listing.Url} (since {listing.Modified.ToString("yyyy-MM-dd HH:mm'Z'", CultureInfo.InvariantCulture)}); {listing.Queued} queued.");
+                : $"{appId}: events go to {listing.Url} (since {Minute(listing.Modified)}); {listing.Queued} queued."
+                    + (listing.PreviousUntil is { } previous ? $" The previous secret signs too until {Minute(previous)}." : string.Empty));
             return CliHost.Ok;
         });
     }
+
+    private static string Minute(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm'Z'", CultureInfo.InvariantCulture);
 }

@@ -18,10 +18,15 @@ public static class KeyContexts
 
     public static string For(AppEventSubscription subscription) => $"app_event_subscriptions/{subscription.AppId}/{subscription.SecretVersion}";
 
+    /// <summary>The context of the secret a subscription's current one replaced (kept for the rotation overlap): the version before.</summary>
+    public static string ForPrevious(AppEventSubscription subscription) => $"app_event_subscriptions/{subscription.AppId}/{subscription.SecretVersion - 1}";
+
     /// <summary>How a signing key is named in messages.</summary>
     public static string Describe(SigningKey key) => $"Auth-token signing key generation {key.Generation} ({key.Kid})";
 
     public static string Describe(OAuthKey key) => $"OAuth {key.Kind} key generation {key.Generation} ({key.KeyId})";
 
     public static string Describe(AppEventSubscription subscription) => $"The event signing secret of app {subscription.AppId} (version {subscription.SecretVersion})";
+
+    public static string DescribePrevious(AppEventSubscription subscription) => $"The previous event signing secret of app {subscription.AppId} (version {subscription.SecretVersion - 1})";
 }

@@ -43,6 +43,8 @@ public sealed class KeyEncryptionStartup(IServiceScopeFactory scopes, KeyEncrypt
         oauth.ForEach(row => keys.Unprotect(row.Material, KeyContexts.For(row), KeyContexts.Describe(row)));
         dataProtection.ForEach(row => DataProtectionKeyXml.Check(row.Xml, keys));
         appEvents.ForEach(row => keys.Unprotect(row.Secret, KeyContexts.For(row), KeyContexts.Describe(row)));
+        appEvents.Where(r => r.PreviousSecret is not null).ToList()
+            .ForEach(row => keys.Unprotect(row.PreviousSecret!, KeyContexts.ForPrevious(row), KeyContexts.DescribePrevious(row)));
         if (keys.NextKeyInUse)
         {
             logger.LogWarning(
@@ -73,6 +75,15 @@ public sealed class KeyEncryptionStartup(IServiceScopeFactory scopes, KeyEncrypt
             rewrapped += await db.Set<AppEventSubscription>()
                 .Where(s => s.AppId == row.AppId && s.SecretVersion == row.SecretVersion && s.Secret == row.Secret)
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.Secret, wrapped), cancellationToken);
+        }
+
+        foreach (var row in appEvents.Where(r => r.PreviousSecret is { } previous && keys.NeedsRewrap(previous)))
+        {
+            var wrapped = keys.Rewrap(row.PreviousSecret!, KeyContexts.ForPrevious(row), KeyContexts.DescribePrevious(row));
+            var previous = row.PreviousSecret;
+            rewrapped += await db.Set<AppEventSubscription>()
+                .Where(s => s.AppId == row.AppId && s.SecretVersion == row.SecretVersion && s.PreviousSecret == previous)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.PreviousSecret, wrapped), cancellationToken);
         }
 
         foreach (var row in dataProtection)

@@ -42,8 +42,11 @@ public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProv
     /// <summary>The clock the outbox's times come from (what a channel stamps on a message, too).</summary>
     protected TimeProvider Clock => clock;
 
+    /// <summary>Where a sender gets a scope (and a <see cref="PanDbContext"/>) of its own.</summary>
+    protected IServiceScopeFactory Scopes => scopes;
+
     /// <summary>Sends every row due now that this node can claim; returns how many it claimed.</summary>
-    public async Task<int> SendDueAsync(CancellationToken cancellationToken)
+    public virtual async Task<int> SendDueAsync(CancellationToken cancellationToken)
     {
         var claimed = 0;
         while (true)

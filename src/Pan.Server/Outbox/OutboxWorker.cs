@@ -23,6 +23,9 @@ public abstract class OutboxWorker<TSender, TOptions>(
     where TSender : IOutboxPass
     where TOptions : OutboxOptions
 {
+    /// <summary>Where the worker resolves its sender.</summary>
+    protected IServiceProvider Services => services;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var poll = TimeSpan.FromMilliseconds(options.Value.PollMilliseconds);

@@ -12,6 +12,8 @@ public sealed class AppEventsStartupTests : IAsyncDisposable
     [InlineData("Pan:AppEvents:GiveUpAfterHours", "721")]
     [InlineData("Pan:AppEvents:TimeoutSeconds", "0")]
     [InlineData("Pan:AppEvents:TimeoutSeconds", "61")]
+    [InlineData("Pan:AppEvents:RotationOverlapHours", "-1")]
+    [InlineData("Pan:AppEvents:RotationOverlapHours", "169")]
     [InlineData("Pan:AppEvents:RetryDelaySeconds", "0")]
     [InlineData("Pan:AppEvents:MaxRetryDelaySeconds", "3601")]
     public async Task AnOutOfRangeSetting_RefusesToStart_NamingIt(string setting, string value)

@@ -8,6 +8,22 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Pan.Tests.Infrastructure;
 
+/// <summary>How an app's endpoint answers (<see cref="AppEventInbox.AnswerFor"/>).</summary>
+public enum AppEventAnswer
+{
+    /// <summary>Records the request and answers 204.</summary>
+    Accept,
+
+    /// <summary>Answers 307 to <c>/events/{app_id}-redirected</c> (which would accept it) without recording it.</summary>
+    Redirect,
+
+    /// <summary>Reads the request, then never answers (until <see cref="AppEventInbox.ReleaseHangs"/> or the caller gives up).</summary>
+    Hang,
+
+    /// <summary>Records the request and answers 200 with a body that never ends (until the caller goes away).</summary>
+    EndlessBody,
+}
+
 /// <summary>One event request an app's endpoint accepted: which app's path it came to, its headers and its raw body.</summary>
 public sealed record AppEventDelivery(string AppId, IReadOnlyDictionary<string, string> Headers, string Body);
 
@@ -22,6 +38,9 @@ public sealed class AppEventInbox : IAsyncDisposable
     private readonly List<AppEventDelivery> deliveries = [];
     private readonly Queue<HttpStatusCode> next = new();
     private readonly WebApplication app;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AppEventAnswer> answers = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> requestsPerApp = new(StringComparer.Ordinal);
+    private CancellationTokenSource hangs = new();
     private int requests;
 
     private AppEventInbox(WebApplication app)
@@ -74,6 +93,20 @@ public sealed class AppEventInbox : IAsyncDisposable
         }
     }
 
+    /// <summary>How requests to <paramref name="appId"/>'s path are answered from now on (<see cref="AppEventAnswer.Accept"/> by default).</summary>
+    public void AnswerFor(string appId, AppEventAnswer answer) => answers[appId] = answer;
+
+    /// <summary>Requests received on <paramref name="appId"/>'s path, including refused ones.</summary>
+    public int RequestsOf(string appId) => requestsPerApp.GetValueOrDefault(appId);
+
+    /// <summary>Answers every request hanging now with 503.</summary>
+    public void ReleaseHangs()
+    {
+        var old = Interlocked.Exchange(ref hangs, new CancellationTokenSource());
+        old.Cancel();
+        old.Dispose();
+    }
+
     /// <summary>Forgets the failures not yet used.</summary>
     public void Recover()
     {
@@ -94,6 +127,7 @@ public sealed class AppEventInbox : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        ReleaseHangs();
         await app.StopAsync();
         await app.DisposeAsync();
     }
@@ -108,6 +142,8 @@ public sealed class AppEventInbox : IAsyncDisposable
             return;
         }
 
+        var appId = path["/events/".Length..];
+        requestsPerApp.AddOrUpdate(appId, 1, (_, n) => n + 1);
         HttpStatusCode? refuse = null;
         lock (gate)
         {
@@ -125,10 +161,55 @@ public sealed class AppEventInbox : IAsyncDisposable
             return;
         }
 
+        var answer = answers.GetValueOrDefault(appId);
+        if (answer == AppEventAnswer.Redirect)
+        {
+            context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+            context.Response.Headers.Location = "/events/" + appId + "-redirected";
+            return;
+        }
+
+        if (answer == AppEventAnswer.Hang)
+        {
+            using var released = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, Volatile.Read(ref hangs).Token);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, released.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return;
+        }
+
         var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
         lock (gate)
         {
-            deliveries.Add(new AppEventDelivery(path["/events/".Length..], headers, body));
+            deliveries.Add(new AppEventDelivery(appId, headers, body));
+        }
+
+        if (answer == AppEventAnswer.EndlessBody)
+        {
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            var chunk = new byte[16 * 1024];
+            Array.Fill(chunk, (byte)'x');
+            try
+            {
+                while (!context.RequestAborted.IsCancellationRequested)
+                {
+                    await context.Response.Body.WriteAsync(chunk, context.RequestAborted);
+                    await context.Response.Body.FlushAsync(context.RequestAborted);
+                    await Task.Delay(10, context.RequestAborted);
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
+            {
+                // The caller went away.
+            }
+
+            return;
         }
 
         context.Response.StatusCode = StatusCodes.Status204NoContent;

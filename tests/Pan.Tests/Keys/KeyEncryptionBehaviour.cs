@@ -123,22 +123,30 @@ public abstract class KeyEncryptionBehaviour<TDatabases>
 
         var run = await PanCli.RunAsync(database, "apps", "events", "avplus", "--url", "https://events.example.com/pan");
         Assert.Equal(0, run.ExitCode);
+        var previous = System.Buffers.Text.Base64Url.DecodeFromChars(PanCli.Secret(run).AsSpan("whsec_".Length));
+        // A rotation keeps the secret it replaces for the overlap: that one is a stored key too.
+        run = await PanCli.RunAsync(database, "apps", "events", "avplus", "--rotate-secret");
+        Assert.Equal(0, run.ExitCode);
         var material = System.Buffers.Text.Base64Url.DecodeFromChars(PanCli.Secret(run).AsSpan("whsec_".Length));
         await using (var wrapping = await StartAsync(database, TestKeys.First))
         {
             var row = await SubscriptionAsync(wrapping);
             AssertWrapped(row.Secret, TestKeys.First);
+            AssertWrapped(row.PreviousSecret!, TestKeys.First);
             Assert.Equal(material, KeyEnvelope.Open(Convert.FromBase64String(TestKeys.First), row.Secret, KeyContexts.For(row)));
+            Assert.Equal(previous, KeyEnvelope.Open(Convert.FromBase64String(TestKeys.First), row.PreviousSecret!, KeyContexts.ForPrevious(row)));
         }
 
         await using (var rotating = await StartAsync(database, TestKeys.Second, TestKeys.First))
         {
             AssertWrapped((await SubscriptionAsync(rotating)).Secret, TestKeys.Second);
+            AssertWrapped((await SubscriptionAsync(rotating)).PreviousSecret!, TestKeys.Second);
         }
 
         await using var after = await StartAsync(database, TestKeys.Second);
         var last = await SubscriptionAsync(after);
         Assert.Equal(material, KeyEnvelope.Open(Convert.FromBase64String(TestKeys.Second), last.Secret, KeyContexts.For(last)));
+        Assert.Equal(previous, KeyEnvelope.Open(Convert.FromBase64String(TestKeys.Second), last.PreviousSecret!, KeyContexts.ForPrevious(last)));
     }
 
     [Fact]
