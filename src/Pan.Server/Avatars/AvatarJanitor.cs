@@ -14,8 +14,10 @@ namespace Pan.Server.Avatars;
 /// <remarks>
 /// Why this is safe with several nodes: each node may sweep; deleting or claiming a key twice changes nothing. Why it
 /// is safe against an upload under way: an upload switches within seconds of storing its files, far inside the grace
-/// period (at least 10 minutes), so the janitor never sees an upload's files before that upload has switched or given
-/// up (a failed or cancelled upload deletes its own files).
+/// period (at least 10 minutes). One that took longer (a stalled node, a clock ahead on the janitor's node) may switch
+/// after the janitor found its key unreferenced: the janitor deletes only files still pending, and the upload's claim
+/// after its switch either comes first (the files stay) or finds them gone, and then the upload stores the picture
+/// again under a new key and switches to that (AvatarService).
 /// </remarks>
 public sealed class AvatarJanitor(IServiceScopeFactory scopes, IAvatarStore store, IOptions<AvatarOptions> options, TimeProvider clock, ILogger<AvatarJanitor> logger)
     : Data.HourlyJanitor(scopes, clock, logger)
@@ -37,9 +39,8 @@ public sealed class AvatarJanitor(IServiceScopeFactory scopes, IAvatarStore stor
                     await store.ClaimAsync(key, cancellationToken);
                     claimed++;
                 }
-                else
+                else if (await store.DeletePendingAsync(key, cancellationToken))
                 {
-                    await store.DeleteAsync(key, cancellationToken);
                     deleted++;
                 }
             }

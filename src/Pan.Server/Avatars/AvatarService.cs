@@ -53,33 +53,62 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
                 $"is not a readable image of at most {AvatarImages.MaxPixels} pixels that decodes to at most {AvatarImages.MaxDecodedPixels} (PNG and GIF are decoded at full size)");
         }
 
-        var key = AvatarKeys.New();
-        Previous? previous = null;
+        // Why a loop: when the avatar janitor took this upload's files before its switch (the upload stalled past
+        // Pan:Avatars:OrphanGraceMinutes), the member now points at a key without files; the picture is stored again
+        // under a new key, and the member switched to that.
+        string? replaced = null;
+        var switched = false;
+        string key;
         try
         {
-            foreach (var (size, png) in rendered)
+            for (var attempt = 1; ; attempt++)
             {
-                await store.SaveAsync(key, size, png, cancellationToken);
-            }
+                key = AvatarKeys.New();
+                Previous? previous = null;
+                try
+                {
+                    foreach (var (size, png) in rendered)
+                    {
+                        await store.SaveAsync(key, size, png, cancellationToken);
+                    }
 
-            previous = await SwitchAsync(uid, key, cancellationToken);
+                    previous = await SwitchAsync(uid, key, cancellationToken);
+                }
+                finally
+                {
+                    if (previous is null)
+                    {
+                        // The member is gone, the switch kept losing (ABORTED), the call was cancelled or a write failed.
+                        await DiscardAsync(uid, key);
+                    }
+                }
+
+                if (previous is null)
+                {
+                    return null;
+                }
+
+                if (!switched)
+                {
+                    (replaced, switched) = (previous.Key, true);
+                }
+
+                if (await ClaimAsync(key) || attempt == Attempts)
+                {
+                    break;
+                }
+
+                logger.LogWarning("The files of avatar {AvatarKey} were deleted as an unfinished upload's before member {Uid} switched to them; storing them again", key, uid);
+            }
         }
         finally
         {
-            if (previous is null)
+            if (switched)
             {
-                // The member is gone, the switch kept losing (ABORTED), the call was cancelled or a write failed.
-                await DiscardAsync(uid, key);
+                // The member's avatar before this upload: nothing points at it once the first switch has committed.
+                await DeleteFilesAsync(replaced, CancellationToken.None);
             }
         }
-
-        if (previous is null)
-        {
-            return null;
-        }
-
-        await ClaimAsync(key);
-        await DeleteFilesAsync(previous.Key, cancellationToken);
 
         logger.LogInformation("Member {Uid} set avatar {AvatarKey}", uid, key);
         return urls.For(key);
@@ -144,19 +173,21 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
     }
 
     /// <summary>
-    /// Marks the files of the key the member now points at as taken, so <see cref="AvatarJanitor"/> leaves them alone.
-    /// Runs whatever the caller's cancellation (the switch has committed); a failure is logged: the janitor finds the key
-    /// referenced and claims it itself.
+    /// Marks the files of the key the member now points at as taken, so <see cref="AvatarJanitor"/> leaves them alone;
+    /// false when the janitor deleted them first (they were no longer pending). Runs whatever the caller's cancellation
+    /// (the switch has committed); a failure is logged and counts as taken: the janitor finds the key referenced and
+    /// claims it itself.
     /// </summary>
-    private async Task ClaimAsync(string key)
+    private async Task<bool> ClaimAsync(string key)
     {
         try
         {
-            await store.ClaimAsync(key, CancellationToken.None);
+            return await store.ClaimAsync(key, CancellationToken.None);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException || ErrorInterceptor.IsOutage(ex))
         {
             logger.LogWarning(ex, "Could not mark the files of avatar {AvatarKey} as taken; the avatar janitor will", key);
+            return true;
         }
     }
 

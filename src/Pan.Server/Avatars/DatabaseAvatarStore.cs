@@ -52,12 +52,20 @@ public sealed class DatabaseAvatarStore(IServiceScopeFactory scopes, TimeProvide
         await db.Set<AvatarFile>().Where(f => f.Key == key).ExecuteDeleteAsync(cancellationToken);
     }
 
-    public async Task ClaimAsync(string key, CancellationToken cancellationToken)
+    public async Task<bool> ClaimAsync(string key, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
-        await db.Set<AvatarFile>().Where(f => f.Key == key && f.PendingSince != null)
-            .ExecuteUpdateAsync(u => u.SetProperty(f => f.PendingSince, (DateTimeOffset?)null), cancellationToken);
+        return await db.Set<AvatarFile>().Where(f => f.Key == key && f.PendingSince != null)
+            .ExecuteUpdateAsync(u => u.SetProperty(f => f.PendingSince, (DateTimeOffset?)null), cancellationToken) > 0;
+    }
+
+    /// <summary>Why one statement on the pending rows only: a claim of the same rows either comes first (nothing is deleted) or finds none.</summary>
+    public async Task<bool> DeletePendingAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+        return await db.Set<AvatarFile>().Where(f => f.Key == key && f.PendingSince != null).ExecuteDeleteAsync(cancellationToken) > 0;
     }
 
     public async Task<IReadOnlyList<string>> PendingAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken)

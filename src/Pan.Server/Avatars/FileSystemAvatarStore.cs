@@ -66,10 +66,50 @@ public sealed class FileSystemAvatarStore(IOptions<AvatarOptions> options, TimeP
         return Task.CompletedTask;
     }
 
-    public Task ClaimAsync(string key, CancellationToken cancellationToken)
+    public Task<bool> ClaimAsync(string key, CancellationToken cancellationToken)
     {
-        DeleteMarker(key);
-        return Task.CompletedTask;
+        if (!TakeMarker(key, out var taken))
+        {
+            return Task.FromResult(false);
+        }
+
+        File.Delete(taken);
+        return Task.FromResult(true);
+    }
+
+    public Task<bool> DeletePendingAsync(string key, CancellationToken cancellationToken)
+    {
+        if (!TakeMarker(key, out var taken))
+        {
+            return Task.FromResult(false);
+        }
+
+        foreach (var size in AvatarKeys.Sizes)
+        {
+            File.Delete(PathOf(key, size));
+        }
+
+        File.Delete(taken);
+        return Task.FromResult(true);
+    }
+
+    /// <summary>
+    /// Renames the key's marker out of the way, so of a claim and a janitor's delete racing for it exactly one gets it
+    /// (a rename is atomic); false when there was none (claimed before, or taken by the other).
+    /// </summary>
+    private bool TakeMarker(string key, out string taken)
+    {
+        var marker = MarkerOf(key);
+        taken = $"{marker}.{Guid.NewGuid():N}.taken";
+        try
+        {
+            File.Move(marker, taken);
+            return true;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
     }
 
     public async Task<IReadOnlyList<string>> PendingAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken)

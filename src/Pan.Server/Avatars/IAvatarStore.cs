@@ -16,8 +16,15 @@ public interface IAvatarStore
     /// <summary>Removes every size of an avatar; a missing file is not an error.</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken);
 
-    /// <summary>Marks a key's files as referenced by a member (no longer pending); a missing file is not an error.</summary>
-    Task ClaimAsync(string key, CancellationToken cancellationToken);
+    /// <summary>
+    /// Marks a key's files as referenced by a member (no longer pending). True when this call took them out of pending;
+    /// false when none were pending (claimed before, or deleted by <see cref="DeletePendingAsync"/>). Atomic with
+    /// <see cref="DeletePendingAsync"/>: of a claim and a janitor's delete of the same key, exactly one wins.
+    /// </summary>
+    Task<bool> ClaimAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Removes every size of an avatar if its files are still pending (never once they are claimed); true when it did.</summary>
+    Task<bool> DeletePendingAsync(string key, CancellationToken cancellationToken);
 
     /// <summary>Up to <paramref name="limit"/> keys whose files have been pending since before <paramref name="before"/>.</summary>
     Task<IReadOnlyList<string>> PendingAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken);

@@ -33,7 +33,17 @@ public static class CorsOrigins
         }
 
         // Why Host for IPv6: it keeps the brackets an origin has (IdnHost drops them).
-        var host = (uri.HostNameType == UriHostNameType.IPv6 ? uri.Host : uri.IdnHost).ToLowerInvariant();
+        string host;
+        try
+        {
+            host = (uri.HostNameType == UriHostNameType.IPv6 ? uri.Host : uri.IdnHost).ToLowerInvariant();
+        }
+        catch (UriFormatException)
+        {
+            // A host with a character IDNA refuses (a zero-width joiner, say) has no ASCII form, so it is no origin.
+            return null;
+        }
+
         return uri.IsDefaultPort ? $"{uri.Scheme}://{host}" : $"{uri.Scheme}://{host}:{uri.Port}";
     }
 }

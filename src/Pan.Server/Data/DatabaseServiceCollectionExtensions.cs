@@ -92,7 +92,9 @@ public static class DatabaseServiceCollectionExtensions
 
         /// <summary>
         /// What the provider cannot read in the connection string, or null. Why each keyword is tried alone: the
-        /// provider's own message may quote a value (a password), so the problem is named by its keyword only.
+        /// provider's own message may quote a value (a password), so the problem is named by its keyword only. Why a
+        /// keyword neither provider knows is named by its place only: it may be a piece of a value, as when an unquoted
+        /// password holds ';' (<c>Password=ab;cd=ef</c> reads as a keyword <c>cd</c>).
         /// </summary>
         private static string? Unreadable(string connectionString, bool postgres)
         {
@@ -103,23 +105,43 @@ public static class DatabaseServiceCollectionExtensions
             }
             catch (ArgumentException)
             {
-                return "is not a connection string (Keyword=value pairs separated by ';').";
+                return "is not a connection string (Keyword=value pairs separated by ';'; a value holding ';' is quoted: Password='a;b').";
             }
 
+            var provider = postgres ? "PostgreSQL" : "SQLite";
+            var place = 0;
             foreach (string keyword in given.Keys)
             {
+                place++;
+                System.Data.Common.DbConnectionStringBuilder builder = postgres ? new Npgsql.NpgsqlConnectionStringBuilder() : new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder();
                 try
                 {
-                    System.Data.Common.DbConnectionStringBuilder builder = postgres ? new Npgsql.NpgsqlConnectionStringBuilder() : new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder();
                     builder[keyword] = given[keyword];
                 }
                 catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException or OverflowException or KeyNotFoundException)
                 {
-                    return $"has a keyword {(postgres ? "PostgreSQL" : "SQLite")} does not support, or a value it cannot read: '{keyword}'.";
+                    if (IsKnownKeyword(keyword))
+                    {
+                        return builder.ContainsKey(keyword)
+                            ? $"has a value {provider} cannot read for '{keyword}'."
+                            : $"has a keyword {provider} does not support: '{keyword}'.";
+                    }
+
+                    return $"has a keyword {provider} does not support in its {Ordinal(place)} Keyword=value pair (not named: it may be a piece of a value; a value holding ';' is quoted: Password='a;b').";
                 }
             }
 
             return null;
         }
+
+        /// <summary>Whether <paramref name="keyword"/> is one of either provider's own keywords (a word of theirs, never a piece of a value).</summary>
+        private static bool IsKnownKeyword(string keyword) =>
+            new Npgsql.NpgsqlConnectionStringBuilder().ContainsKey(keyword) || new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder().ContainsKey(keyword);
+
+        private static string Ordinal(int n) => (n % 100) switch
+        {
+            11 or 12 or 13 => $"{n}th",
+            _ => (n % 10) switch { 1 => $"{n}st", 2 => $"{n}nd", 3 => $"{n}rd", _ => $"{n}th" },
+        };
     }
 }

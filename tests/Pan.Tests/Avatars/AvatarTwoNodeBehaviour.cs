@@ -107,6 +107,67 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
         Assert.Superset(FilesOf(uploaded).Concat(FilesOf(switched)).Concat(FilesOf(young)).ToHashSet(), stored);
     }
 
+    /// <summary>
+    /// An upload whose switch comes after its files have turned older than the grace (a node stalled between storing
+    /// and switching): the janitor sees them pending, referenced by no member, and deletes them; then the switch
+    /// commits. The member must still end up with an avatar that is served, never a key whose files are gone, with
+    /// the database store and with a folder.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AnUploadWhoseFilesTheJanitorTookBeforeItsSwitch_StillLeavesTheMemberAnAvatarThatIsServed(bool inAFolder)
+    {
+        var settings = inAFolder ? new Dictionary<string, string?> { ["Pan:Avatars:Folder"] = Directory.CreateTempSubdirectory("pan-avatars-").FullName } : [];
+        await using var node = await PanServer.StartAsync(fixture.Database, settings, configure: SweepOnceTheFirstUploadIsStored);
+        var member = await TestMembers.CreateAsync(node);
+        var token = await TestMembers.AccessTokenAsync(node, member);
+
+        var url = new Uri((await new MemberServiceV2.MemberServiceV2Client(node.Grpc).UpdateAvatarAsync(
+            new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(Png(200, 200)) })).Avatar);
+
+        Assert.Equal(Path.GetFileName(url.AbsolutePath)[..AvatarKeys.Length], await CurrentKeyAsync(member.Uid));
+        using var served = await node.Http.GetAsync(url.AbsolutePath);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+    }
+
+    /// <summary>
+    /// Wraps the node's avatar store: once the first key has all its sizes stored, the clock moves past the grace and
+    /// the janitor sweeps, before the upload goes on to its switch.
+    /// </summary>
+    private static void SweepOnceTheFirstUploadIsStored(Microsoft.AspNetCore.Builder.WebApplicationBuilder builder)
+    {
+        var original = builder.Services.Last(d => d.ServiceType == typeof(IAvatarStore));
+        builder.Services.Remove(original);
+        builder.Services.AddSingleton<IAvatarStore>(sp => new SweepingStore((IAvatarStore)original.ImplementationFactory!(sp), sp));
+    }
+
+    private sealed class SweepingStore(IAvatarStore inner, IServiceProvider services) : IAvatarStore
+    {
+        private int swept;
+
+        public async Task SaveAsync(string key, int size, ReadOnlyMemory<byte> png, CancellationToken cancellationToken)
+        {
+            await inner.SaveAsync(key, size, png, cancellationToken);
+            if (size == AvatarKeys.Sizes[^1] && Interlocked.Exchange(ref swept, 1) == 0)
+            {
+                ((Microsoft.Extensions.Time.Testing.FakeTimeProvider)services.GetRequiredService<TimeProvider>()).Advance(TimeSpan.FromMinutes(61));
+                await services.GetRequiredService<AvatarJanitor>().SweepOnceAsync(cancellationToken);
+            }
+        }
+
+        public Task<Stream?> OpenReadAsync(string key, int size, CancellationToken cancellationToken) => inner.OpenReadAsync(key, size, cancellationToken);
+
+        public Task DeleteAsync(string key, CancellationToken cancellationToken) => inner.DeleteAsync(key, cancellationToken);
+
+        public Task<bool> ClaimAsync(string key, CancellationToken cancellationToken) => inner.ClaimAsync(key, cancellationToken);
+
+        public Task<bool> DeletePendingAsync(string key, CancellationToken cancellationToken) => inner.DeletePendingAsync(key, cancellationToken);
+
+        public Task<IReadOnlyList<string>> PendingAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken) =>
+            inner.PendingAsync(before, limit, cancellationToken);
+    }
+
     /// <summary>Stores both sizes of a new key as an upload does before it switches the member; returns the key.</summary>
     private async Task<string> StoreAsync()
     {

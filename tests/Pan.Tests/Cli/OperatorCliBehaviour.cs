@@ -79,6 +79,23 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.DoesNotContain(Password, run.Error, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// An unquoted password holding ';' splits into Keyword=value pairs of its own: the part after the ';' is no
+    /// keyword of the provider, and is not named (it is a piece of the password); the pair is named by its place.
+    /// </summary>
+    [Fact]
+    public async Task Migrate_WithAPasswordHoldingASemicolonUnquoted_NamesNoPieceOfIt_AndExitsWithOne()
+    {
+        var connection = fixture.Database.Provider == "postgres"
+            ? "Host=127.0.0.1;Password=pw;secretpiece=rest"
+            : "Data Source=x.db;Password=pw;secretpiece=rest";
+        var run = await RunCaughtAsync(new OtherDatabase(fixture.Database.Provider, connection), "migrate");
+
+        AssertRefused(run, "ConnectionStrings:Pan");
+        Assert.DoesNotContain("secretpiece", run.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("3rd", run.Error, StringComparison.Ordinal);
+    }
+
     private const string Password = "pw-that-must-not-show";
 
     private static int ClosedPort()

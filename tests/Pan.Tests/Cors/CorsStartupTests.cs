@@ -20,6 +20,7 @@ public sealed class CorsStartupTests : IAsyncDisposable
     [InlineData("forum.example", "Pan:Cors:AllowedOrigins:1 'forum.example' must be an origin")]
     [InlineData("null", "Pan:Cors:AllowedOrigins:1 'null' must be an origin")]
     [InlineData(" ", "Pan:Cors:AllowedOrigins:1 is empty")]
+    [InlineData("https://forum.exa\u200Dmple", "Pan:Cors:AllowedOrigins:1 'https://forum.exa\u200Dmple' must be an origin")]
     public async Task AnOriginThatIsNotExact_RefusesToStart_NamingTheSettingAndIndex(string origin, string expected)
     {
         var message = await StartupFailsAsync(new()
