@@ -415,6 +415,135 @@ namespace Pan.Migrations.Postgres.Migrations
                     b.ToTable("admins", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.AppEvents.AppEventOutboxEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("AppId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("app_id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<long?>("ClaimedUntil")
+                        .HasColumnType("bigint")
+                        .HasColumnName("claimed_until");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created");
+
+                    b.Property<long?>("DeliveryAttemptId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("delivery_attempt_id");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("event_id");
+
+                    b.Property<long>("Expires")
+                        .HasColumnType("bigint")
+                        .HasColumnName("expires");
+
+                    b.Property<long?>("Finished")
+                        .HasColumnType("bigint")
+                        .HasColumnName("finished");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("last_error");
+
+                    b.Property<long>("NextAttempt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("next_attempt");
+
+                    b.Property<string>("Payload")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("payload");
+
+                    b.Property<int>("State")
+                        .HasColumnType("integer")
+                        .HasColumnName("state");
+
+                    b.Property<long>("Uid")
+                        .HasColumnType("bigint")
+                        .HasColumnName("uid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EventId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_app_event_outbox_event_id");
+
+                    b.HasIndex("Expires")
+                        .HasDatabaseName("ix_app_event_outbox_expires");
+
+                    b.HasIndex("AppId", "State")
+                        .HasDatabaseName("ix_app_event_outbox_app_id_state");
+
+                    b.HasIndex("State", "NextAttempt")
+                        .HasDatabaseName("ix_app_event_outbox_state_next_attempt");
+
+                    b.HasIndex("Uid", "Kind")
+                        .HasDatabaseName("ix_app_event_outbox_uid_kind");
+
+                    b.ToTable("app_event_outbox", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.AppEvents.AppEventSubscription", b =>
+                {
+                    b.Property<string>("AppId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("app_id");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created");
+
+                    b.Property<long>("Modified")
+                        .HasColumnType("bigint")
+                        .HasColumnName("modified");
+
+
+                    b.Property<byte[]>("Secret")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("bytea")
+                        .HasColumnName("secret");
+
+                    b.Property<int>("SecretVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("secret_version");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("url");
+
+                    b.HasKey("AppId");
+
+                    b.ToTable("app_event_subscriptions", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.Apps.StoredApp", b =>
                 {
                     b.Property<string>("AppId")
@@ -2014,6 +2143,15 @@ namespace Pan.Migrations.Postgres.Migrations
                         .WithMany()
                         .HasForeignKey("Uid")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Pan.Data.AppEvents.AppEventSubscription", b =>
+                {
+                    b.HasOne("Pan.Data.Apps.StoredApp", null)
+                        .WithMany()
+                        .HasForeignKey("AppId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

@@ -406,6 +406,133 @@ namespace Pan.Migrations.Sqlite.Migrations
                     b.ToTable("admins", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.AppEvents.AppEventOutboxEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AppId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("app_id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<long?>("ClaimedUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("claimed_until");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created");
+
+                    b.Property<long?>("DeliveryAttemptId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("delivery_attempt_id");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("event_id");
+
+                    b.Property<long>("Expires")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires");
+
+                    b.Property<long?>("Finished")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("finished");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<long>("NextAttempt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_attempt");
+
+                    b.Property<string>("Payload")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("payload");
+
+                    b.Property<int>("State")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("state");
+
+                    b.Property<long>("Uid")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EventId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_app_event_outbox_event_id");
+
+                    b.HasIndex("Expires")
+                        .HasDatabaseName("ix_app_event_outbox_expires");
+
+                    b.HasIndex("AppId", "State")
+                        .HasDatabaseName("ix_app_event_outbox_app_id_state");
+
+                    b.HasIndex("State", "NextAttempt")
+                        .HasDatabaseName("ix_app_event_outbox_state_next_attempt");
+
+                    b.HasIndex("Uid", "Kind")
+                        .HasDatabaseName("ix_app_event_outbox_uid_kind");
+
+                    b.ToTable("app_event_outbox", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.AppEvents.AppEventSubscription", b =>
+                {
+                    b.Property<string>("AppId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("app_id");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created");
+
+                    b.Property<long>("Modified")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("modified");
+
+
+                    b.Property<byte[]>("Secret")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("secret");
+
+                    b.Property<int>("SecretVersion")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("secret_version");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("url");
+
+                    b.HasKey("AppId");
+
+                    b.ToTable("app_event_subscriptions", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.Apps.StoredApp", b =>
                 {
                     b.Property<string>("AppId")
@@ -1979,6 +2106,15 @@ namespace Pan.Migrations.Sqlite.Migrations
                         .WithMany()
                         .HasForeignKey("Uid")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Pan.Data.AppEvents.AppEventSubscription", b =>
+                {
+                    b.HasOne("Pan.Data.Apps.StoredApp", null)
+                        .WithMany()
+                        .HasForeignKey("AppId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
