@@ -36,8 +36,6 @@ public sealed class AppEventSender(
     /// <summary>Why an app's queued events are given up when its subscription is gone.</summary>
     public const string SubscriptionRemoved = "the app's events were turned off";
 
-    private const int Batch = 20;
-
     private readonly Lock gate = new();
     private readonly Dictionary<string, Lane> lanes = new(StringComparer.Ordinal);
 
@@ -61,9 +59,7 @@ public sealed class AppEventSender(
         {
             var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
             var now = Clock.GetUtcNow();
-            apps = await db.Set<AppEventOutboxEntry>().AsNoTracking()
-                .Where(e => e.State == Pan.Data.Outbox.OutboxState.Pending && e.NextAttempt <= now && (e.ClaimedUntil == null || e.ClaimedUntil <= now))
-                .Select(e => e.AppId).Distinct().ToListAsync(cancellationToken);
+            apps = await Due(db, now).Select(e => e.AppId).Distinct().ToListAsync(cancellationToken);
         }
 
         lock (gate)
@@ -208,8 +204,7 @@ public sealed class AppEventSender(
         await using var scope = Scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
         var now = Clock.GetUtcNow();
-        return await db.Set<AppEventOutboxEntry>().AsNoTracking()
-            .Where(e => e.AppId == appId && e.State == Pan.Data.Outbox.OutboxState.Pending && e.NextAttempt <= now && (e.ClaimedUntil == null || e.ClaimedUntil <= now))
+        return await Due(db, now).Where(e => e.AppId == appId)
             .OrderBy(e => e.NextAttempt).ThenBy(e => e.Id).Select(e => e.Id).Take(Batch).ToListAsync(cancellationToken);
     }
 

@@ -37,7 +37,8 @@ public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProv
     : IOutboxPass
     where TEntry : OutboxEntry
 {
-    private const int Batch = 20;
+    /// <summary>Rows read per look for due ones.</summary>
+    protected const int Batch = 20;
 
     /// <summary>The clock the outbox's times come from (what a channel stamps on a message, too).</summary>
     protected TimeProvider Clock => clock;
@@ -77,8 +78,7 @@ public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProv
         var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
         var now = clock.GetUtcNow();
         var leaseEnd = now + Lease();
-        var changed = await db.Set<TEntry>()
-            .Where(e => e.Id == id && e.State == OutboxState.Pending && e.NextAttempt <= now && (e.ClaimedUntil == null || e.ClaimedUntil <= now))
+        var changed = await Due(db, now).Where(e => e.Id == id)
             .ExecuteUpdateAsync(u => u.SetProperty(e => e.ClaimedUntil, leaseEnd).SetProperty(e => e.Attempts, e => e.Attempts + 1), cancellationToken);
         if (changed != 1)
         {
@@ -174,13 +174,16 @@ public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProv
         return attempts + backoffs + TimeSpan.FromMinutes(1);
     }
 
+    /// <summary>The rows due at <paramref name="now"/> that nobody holds: pending, their next attempt reached, unclaimed or their lease over.</summary>
+    protected static IQueryable<TEntry> Due(PanDbContext db, DateTimeOffset now) =>
+        db.Set<TEntry>().Where(e => e.State == OutboxState.Pending && e.NextAttempt <= now && (e.ClaimedUntil == null || e.ClaimedUntil <= now));
+
     private async Task<List<long>> DueAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
         var now = clock.GetUtcNow();
-        return await db.Set<TEntry>().AsNoTracking()
-            .Where(e => e.State == OutboxState.Pending && e.NextAttempt <= now && (e.ClaimedUntil == null || e.ClaimedUntil <= now))
+        return await Due(db, now)
             .OrderBy(e => e.NextAttempt).ThenBy(e => e.Id).Select(e => e.Id).Take(Batch).ToListAsync(cancellationToken);
     }
 
