@@ -93,6 +93,19 @@ public sealed class FileSystemAvatarStore(IOptions<AvatarOptions> options, TimeP
         return Task.FromResult(true);
     }
 
+    /// <summary>Writes the key's marker if it has files and none; <paramref name="db"/> is not used (a folder has no transaction).</summary>
+    public async Task ReleaseAsync(Pan.Data.PanDbContext db, string key, CancellationToken cancellationToken)
+    {
+        var marker = MarkerOf(key);
+        if (File.Exists(marker) || !AvatarKeys.Sizes.Any(size => File.Exists(PathOf(key, size))))
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(PendingFolder);
+        await File.WriteAllTextAsync(marker, clock.GetUtcNow().ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+    }
+
     /// <summary>
     /// Renames the key's marker out of the way, so of a claim and a janitor's delete racing for it exactly one gets it
     /// (a rename is atomic); false when there was none (claimed before, or taken by the other).
