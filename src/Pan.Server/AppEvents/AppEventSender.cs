@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Pan.Data;
 using Pan.Data.AppEvents;
+using Pan.Data.Outbox;
 using Pan.Server.Errors;
 using Pan.Server.Keys;
 using Pan.Server.Outbox;
@@ -19,7 +20,8 @@ namespace Pan.Server.AppEvents;
 /// is given up with a warning. The event goes to the app's URL at send time; an app whose events were turned off gets
 /// none of its queued ones. Unlike messages to a member, these are sent after the member's deletion: that is what they report.
 /// Each app's events go out in a lane of their own (<see cref="SendDueAsync"/>), so an endpoint that is slow or dead
-/// holds up only its own app's events.
+/// holds up only its own app's events; and once one of an app's events fails, its others wait for that one's retry
+/// (<see cref="DueOfAsync"/>), so a dead endpoint costs one time limit per round.
 /// </summary>
 public sealed class AppEventSender(
     IServiceScopeFactory scopes,
@@ -167,7 +169,14 @@ public sealed class AppEventSender(
                 var progressed = false;
                 foreach (var id in await DueOfAsync(appId, cancellationToken))
                 {
-                    progressed |= await TrySendAsync(id, cancellationToken);
+                    var attempt = await AttemptAsync(id, cancellationToken);
+                    progressed |= attempt != OutboxAttempt.NotClaimed;
+                    if (attempt == OutboxAttempt.RetryLater)
+                    {
+                        // Why stop at the first failure: the endpoint is down or slow for all of them; the next look
+                        // (DueOfAsync) makes the others wait for this one's retry.
+                        break;
+                    }
                 }
 
                 lock (gate)
@@ -199,11 +208,30 @@ public sealed class AppEventSender(
         }
     }
 
+    /// <summary>
+    /// The app's events to try now, oldest due first; none while one of its events waits for a retry after a failed
+    /// delivery: then its due events are moved to that retry (their attempts and give-up time untouched) and tried
+    /// after it, by whichever node claims them.
+    /// </summary>
+    /// <remarks>
+    /// Why: an endpoint that is down fails every event alike; trying each in turn costs one time limit per event every
+    /// round and tells nothing the first failure did not. Why the wait is written to the rows rather than kept by this
+    /// node: every node's lane sees it, and it lasts across restarts.
+    /// </remarks>
     private async Task<List<long>> DueOfAsync(string appId, CancellationToken cancellationToken)
     {
         await using var scope = Scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
         var now = Clock.GetUtcNow();
+        var retry = await db.Set<AppEventOutboxEntry>()
+            .Where(e => e.AppId == appId && e.State == OutboxState.Pending && e.LastError != null && e.NextAttempt > now)
+            .OrderBy(e => e.NextAttempt).Select(e => (DateTimeOffset?)e.NextAttempt).FirstOrDefaultAsync(cancellationToken);
+        if (retry is { } until)
+        {
+            await Due(db, now).Where(e => e.AppId == appId).ExecuteUpdateAsync(u => u.SetProperty(e => e.NextAttempt, until), cancellationToken);
+            return [];
+        }
+
         return await Due(db, now).Where(e => e.AppId == appId)
             .OrderBy(e => e.NextAttempt).ThenBy(e => e.Id).Select(e => e.Id).Take(Batch).ToListAsync(cancellationToken);
     }

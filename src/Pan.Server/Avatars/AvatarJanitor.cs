@@ -34,14 +34,22 @@ public sealed class AvatarJanitor(IServiceScopeFactory scopes, IAvatarStore stor
             var keys = await store.PendingAsync(before, BatchSize, cancellationToken);
             foreach (var key in keys)
             {
-                if (await db.Members.AnyAsync(m => m.AvatarKey == key, cancellationToken))
+                try
                 {
-                    await store.ClaimAsync(key, cancellationToken);
-                    claimed++;
+                    if (await db.Members.AnyAsync(m => m.AvatarKey == key, cancellationToken))
+                    {
+                        await store.ClaimAsync(key, cancellationToken);
+                        claimed++;
+                    }
+                    else if (await store.DeletePendingAsync(key, cancellationToken))
+                    {
+                        deleted++;
+                    }
                 }
-                else if (await store.DeletePendingAsync(key, cancellationToken))
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
-                    deleted++;
+                    // Why go on: one key's files the store cannot touch must not keep the others' for another hour.
+                    logger.LogWarning("Could not sweep the files of avatar {AvatarKey} ({Error}); the sweep goes on", key, ex.GetType().Name);
                 }
             }
 

@@ -128,7 +128,11 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
         return true;
     }
 
-    /// <summary>Deletes the files of a Pan avatar key (a legacy URL or null is ignored). Best effort: a failure is logged, not thrown.</summary>
+    /// <summary>
+    /// Deletes the files of a Pan avatar key no member refers to any more (a legacy URL or null is ignored), marking them
+    /// pending first (<see cref="IAvatarStore.ReleaseAsync"/>). Best effort: a failure is logged, not thrown, and the
+    /// janitor deletes the files after the grace.
+    /// </summary>
     public async Task DeleteFilesAsync(string? key, CancellationToken cancellationToken)
     {
         if (!AvatarKeys.IsKey(key))
@@ -138,15 +142,14 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
 
         try
         {
+            // Why marked first (a member's own change marked them in its switch already): if the delete fails, or the
+            // node dies before it, the janitor finds the files pending and unreferenced after the grace.
+            await store.ReleaseAsync(db, key!, cancellationToken);
             await store.DeleteAsync(key!, cancellationToken);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException || ErrorInterceptor.IsOutage(ex))
         {
-            logger.LogWarning(ex, "Could not delete the files of avatar {AvatarKey}", key);
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            logger.LogWarning(ex, "Could not delete the files of avatar {AvatarKey}", key);
+            logger.LogWarning(ex, "Could not delete the files of avatar {AvatarKey}; the avatar janitor will once they are older than the grace", key);
         }
     }
 
@@ -191,11 +194,16 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
         }
     }
 
-    /// <summary>Sets AvatarKey; returns the previous one, or null when the member does not exist (or is deleted, with <paramref name="liveOnly"/>).</summary>
+    /// <summary>
+    /// Sets AvatarKey; returns the previous one, or null when the member does not exist (or is deleted, with
+    /// <paramref name="liveOnly"/>). The previous key's files are marked pending in the same transaction, so they are
+    /// the janitor's from the moment no member refers to them, whatever becomes of their delete after the commit.
+    /// </summary>
     private async Task<Previous?> SwitchAsync(long uid, string? key, CancellationToken cancellationToken, bool liveOnly = true)
     {
         for (var attempt = 1; ; attempt++)
         {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var current = await db.Members.AsNoTracking()
                 .Where(m => m.Uid == uid && (!liveOnly || m.Deleted == null))
                 .Select(m => new { m.AvatarKey, m.Version })
@@ -214,8 +222,16 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
                     .SetProperty(m => m.Version, m => m.Version + 1), cancellationToken);
             if (changed == 1)
             {
+                if (AvatarKeys.IsKey(current.AvatarKey))
+                {
+                    await store.ReleaseAsync(db, current.AvatarKey!, cancellationToken);
+                }
+
+                await transaction.CommitAsync(cancellationToken);
                 return new Previous(current.AvatarKey);
             }
+
+            await transaction.RollbackAsync(cancellationToken);
 
             if (attempt == Attempts)
             {

@@ -60,6 +60,13 @@ public sealed class DatabaseAvatarStore(IServiceScopeFactory scopes, TimeProvide
             .ExecuteUpdateAsync(u => u.SetProperty(f => f.PendingSince, (DateTimeOffset?)null), cancellationToken) > 0;
     }
 
+    public async Task ReleaseAsync(PanDbContext db, string key, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await db.Set<AvatarFile>().Where(f => f.Key == key && f.PendingSince == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(f => f.PendingSince, (DateTimeOffset?)now), cancellationToken);
+    }
+
     /// <summary>Why one statement on the pending rows only: a claim of the same rows either comes first (nothing is deleted) or finds none.</summary>
     public async Task<bool> DeletePendingAsync(string key, CancellationToken cancellationToken)
     {

@@ -7,9 +7,11 @@ namespace Pan.Server.Avatars;
 /// network volume) or use another <see cref="IAvatarStore"/>. Writes go to a temporary file that is then renamed,
 /// so a reader sees the old file, the new file or none, never part of one. A pending key has a marker file
 /// <c>pending/{key}</c> holding when it became pending (Unix milliseconds by the injected clock), written before its
-/// first PNG and deleted last, so a node killed at any point leaves the marker for <see cref="AvatarJanitor"/>.
+/// first PNG and deleted last, so a node killed at any point leaves the marker for <see cref="AvatarJanitor"/>; a marker
+/// taken by a claim or a delete (renamed <c>{key}.{guid}.taken</c>) whose node was killed before it finished is put back
+/// by a later <see cref="PendingAsync"/>, so the janitor finishes the job.
 /// </summary>
-public sealed class FileSystemAvatarStore(IOptions<AvatarOptions> options, TimeProvider clock) : IAvatarStore
+public sealed class FileSystemAvatarStore(IOptions<AvatarOptions> options, TimeProvider clock, ILogger<FileSystemAvatarStore> logger) : IAvatarStore
 {
     private readonly string folder = Path.GetFullPath(options.Value.Folder);
 
@@ -93,6 +95,19 @@ public sealed class FileSystemAvatarStore(IOptions<AvatarOptions> options, TimeP
         return Task.FromResult(true);
     }
 
+    /// <summary>Writes the key's marker if it has files and none; <paramref name="db"/> is not used (a folder has no transaction).</summary>
+    public async Task ReleaseAsync(Pan.Data.PanDbContext db, string key, CancellationToken cancellationToken)
+    {
+        var marker = MarkerOf(key);
+        if (File.Exists(marker) || !AvatarKeys.Sizes.Any(size => File.Exists(PathOf(key, size))))
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(PendingFolder);
+        await File.WriteAllTextAsync(marker, clock.GetUtcNow().ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+    }
+
     /// <summary>
     /// Renames the key's marker out of the way, so of a claim and a janitor's delete racing for it exactly one gets it
     /// (a rename is atomic); false when there was none (claimed before, or taken by the other).
@@ -123,10 +138,16 @@ public sealed class FileSystemAvatarStore(IOptions<AvatarOptions> options, TimeP
         var cutoff = before.ToUnixTimeMilliseconds();
         foreach (var marker in Directory.EnumerateFiles(PendingFolder))
         {
-            var key = Path.GetFileName(marker);
             if (keys.Count == limit)
             {
                 break;
+            }
+
+            var name = Path.GetFileName(marker);
+            var key = TakenKey(name) ?? name;
+            if (!AvatarKeys.IsKey(key) || keys.Contains(key))
+            {
+                continue;
             }
 
             try
@@ -135,19 +156,46 @@ public sealed class FileSystemAvatarStore(IOptions<AvatarOptions> options, TimeP
                 var since = long.TryParse(await File.ReadAllTextAsync(marker, cancellationToken), System.Globalization.CultureInfo.InvariantCulture, out var written)
                     ? written
                     : new DateTimeOffset(File.GetLastWriteTimeUtc(marker)).ToUnixTimeMilliseconds();
-                if (AvatarKeys.IsKey(key) && since < cutoff)
+                if (since >= cutoff)
                 {
-                    keys.Add(key);
+                    continue;
                 }
+
+                if (name != key)
+                {
+                    // Why put back: its claim or delete ended with its node; as a marker again, the janitor claims the
+                    // key if a member references it, and deletes its files otherwise. A marker there already does that.
+                    try
+                    {
+                        File.Move(marker, MarkerOf(key));
+                    }
+                    catch (IOException) when (File.Exists(MarkerOf(key)))
+                    {
+                        File.Delete(marker);
+                    }
+                }
+
+                keys.Add(key);
             }
-            catch (FileNotFoundException)
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
             {
                 // Claimed or deleted meanwhile.
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Why not the exception: its message holds the folder's path; the key says which marker it is.
+                logger.LogWarning("Could not read the pending marker of avatar {AvatarKey} ({Error}); the sweep goes on without it", key, ex.GetType().Name);
             }
         }
 
         return keys;
     }
+
+    /// <summary>The key of a taken marker's name (<c>{key}.{guid}.taken</c>, <see cref="TakeMarker"/>), else null.</summary>
+    private static string? TakenKey(string name) =>
+        name.Length == AvatarKeys.Length + 1 + 32 + ".taken".Length && name[AvatarKeys.Length] == '.' && name.EndsWith(".taken", StringComparison.Ordinal)
+            ? name[..AvatarKeys.Length]
+            : null;
 
     private void DeleteMarker(string key)
     {

@@ -26,6 +26,14 @@ public interface IAvatarStore
     /// <summary>Removes every size of an avatar if its files are still pending (never once they are claimed); true when it did.</summary>
     Task<bool> DeletePendingAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Marks a key's files pending again, from now (nothing for files already pending, or gone): no member refers to
+    /// them any more and they are about to be deleted, so if that delete never happens (the store failing, the node
+    /// killed) <see cref="AvatarJanitor"/> deletes them after the grace; the delete itself clears the mark. With the
+    /// database store the mark is written through <paramref name="db"/>, so it commits with the caller's transaction.
+    /// </summary>
+    Task ReleaseAsync(Pan.Data.PanDbContext db, string key, CancellationToken cancellationToken);
+
     /// <summary>Up to <paramref name="limit"/> keys whose files have been pending since before <paramref name="before"/>.</summary>
     Task<IReadOnlyList<string>> PendingAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken);
 }

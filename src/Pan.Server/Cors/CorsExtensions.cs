@@ -12,7 +12,7 @@ namespace Pan.Server.Cors;
 /// middleware on <see cref="CorsSurface"/>'s paths only. Credentials (cookies) are never allowed: the API takes tokens
 /// in messages and headers, and the member cookie of the hosted pages must never work cross-origin.
 /// </summary>
-public static class CorsExtensions
+public static partial class CorsExtensions
 {
     /// <summary>Request headers a browser app may send: gRPC-Web's, the bearer token, and the app headers Pan reads.</summary>
     internal static readonly string[] RequestHeaders =
@@ -55,8 +55,10 @@ public static class CorsExtensions
         var surface = new CorsSurface(
             app.Services.GetRequiredService<IOptions<TransportOptions>>().Value.GrpcWebPrefix,
             app.Services.GetRequiredService<IOptions<GuestOptions>>().Value.BasePath);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(CorsExtensions).FullName!);
         app.UseWhen(context => surface.Covers(context.Request.Path), branch =>
         {
+            branch.Use((context, next) => AnswerUnhandledErrorAsync(context, next, logger));
             branch.Use(VaryByOrigin);
             branch.UseCors(policy => policy
                 .SetIsOriginAllowed(origin => allowed.Contains(origin) || CorsOrigins.Normalize(origin) is { } normal && allowed.Contains(normal))
@@ -68,6 +70,33 @@ public static class CorsExtensions
         });
         return app;
     }
+
+    /// <summary>
+    /// Answers an error no one handled with a bare 500 here, before the server would, so the answer gets the CORS
+    /// headers of its route like any other.
+    /// </summary>
+    /// <remarks>
+    /// Why: an exception that leaves the pipeline is answered 500 by Kestrel itself, which drops the headers set so far
+    /// and runs none of the callbacks that add <c>Vary: Origin</c> and the allowed origin; a shared cache could then store
+    /// that answer for every origin, and the app could not read it. The error is logged as Kestrel would have logged it.
+    /// An answer already under way, or a call its client gave up, is left to the server.
+    /// </remarks>
+    private static async Task AnswerUnhandledErrorAsync(HttpContext context, RequestDelegate next, ILogger logger)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception ex) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            UnhandledError(logger, context.TraceIdentifier, ex);
+            context.Response.Clear();
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        }
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "An unhandled exception was thrown by the application; answered 500 with the route's CORS headers (trace {TraceId})")]
+    private static partial void UnhandledError(ILogger logger, string traceId, Exception exception);
 
     /// <summary>
     /// Why every answer of these paths varies by Origin, also one to no origin or a refused one: a cache in between

@@ -37,6 +37,11 @@ public static class CorsOrigins
         try
         {
             host = (uri.HostNameType == UriHostNameType.IPv6 ? uri.Host : uri.IdnHost).ToLowerInvariant();
+            if (uri.IsLoopback && uri.HostNameType == UriHostNameType.Dns)
+            {
+                // Why the written name: Uri turns the name "loopback" into "localhost", and a browser sends it as written.
+                host = text[(authority + 3)..].Split(':')[0].ToLowerInvariant();
+            }
         }
         catch (UriFormatException)
         {
@@ -45,5 +50,23 @@ public static class CorsOrigins
         }
 
         return uri.IsDefaultPort ? $"{uri.Scheme}://{host}" : $"{uri.Scheme}://{host}:{uri.Port}";
+    }
+
+    /// <summary>
+    /// Whether a normalised origin (<see cref="Normalize"/>) is https, or http on a loopback host: <c>localhost</c>, an
+    /// address in 127.0.0.0/8 or <c>[::1]</c> (the rule of an app's event URL).
+    /// </summary>
+    public static bool IsSecureOrLoopback(string origin)
+    {
+        if (origin.StartsWith("https://", StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        // Why the host is cut from the text and not read from Uri: Uri takes the name "loopback" for localhost too, and
+        // DNS may resolve that name anywhere.
+        var rest = origin["http://".Length..];
+        var host = rest.StartsWith('[') ? rest[1..rest.IndexOf(']', StringComparison.Ordinal)] : rest.Split(':')[0];
+        return host == "localhost" || (System.Net.IPAddress.TryParse(host, out var address) && System.Net.IPAddress.IsLoopback(address));
     }
 }

@@ -41,9 +41,15 @@ internal sealed class PanCorsOptionsValidator : IValidateOptions<PanCorsOptions>
                 // checks) from their addresses, past the per-address limits.
                 failures.Add($"{setting} '{entry.Trim()}' is refused: wildcards would let any web page drive sign-ups, SMS sends and existence checks through its visitors' browsers; list each browser app's origin exactly (https://forum.example).");
             }
-            else if (CorsOrigins.Normalize(entry) is null)
+            else if (CorsOrigins.Normalize(entry) is not { } origin)
             {
                 failures.Add($"{setting} '{entry.Trim()}' must be an origin: http or https, a host and an optional port, without path, query, fragment or user info (https://forum.example, http://localhost:5173).");
+            }
+            else if (!CorsOrigins.IsSecureOrLoopback(origin))
+            {
+                // Why: a page served over plain http can be rewritten by anyone on its network path, who would then call
+                // Pan as that app from the visitor's browser; only a developer's own machine is spared.
+                failures.Add($"{setting} '{entry.Trim()}' must be https: plain http is allowed only for a loopback host (localhost, 127.0.0.0/8, [::1]).");
             }
         }
 

@@ -21,6 +21,19 @@ public readonly record struct OutboxDelivery(string? BlockedReason, string? Aban
     public static OutboxDelivery Abandoned(string reason) => new(null, reason);
 }
 
+/// <summary>What one <see cref="OutboxSender{TEntry}"/> attempt at a row came to.</summary>
+public enum OutboxAttempt
+{
+    /// <summary>Another node holds the row, or it is no longer due: nothing was done.</summary>
+    NotClaimed,
+
+    /// <summary>The row ended: sent, blocked or given up.</summary>
+    Finished,
+
+    /// <summary>The send failed; the row waits for its next attempt.</summary>
+    RetryLater,
+}
+
 /// <summary>
 /// Sends the queued rows of one outbox table. Several nodes may share one database, so a row is first claimed by one
 /// conditional UPDATE (pending, due, and not leased to anyone now → leased to me, attempts + 1); of racing nodes exactly
@@ -72,7 +85,11 @@ public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProv
     }
 
     /// <summary>Claims row <paramref name="id"/> if nobody holds it and sends it; false when another node has it or it is not due.</summary>
-    public async Task<bool> TrySendAsync(long id, CancellationToken cancellationToken)
+    public async Task<bool> TrySendAsync(long id, CancellationToken cancellationToken) =>
+        await AttemptAsync(id, cancellationToken) != OutboxAttempt.NotClaimed;
+
+    /// <summary>Claims row <paramref name="id"/> if nobody holds it and sends it; says what came of it.</summary>
+    protected async Task<OutboxAttempt> AttemptAsync(long id, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
@@ -82,7 +99,7 @@ public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProv
             .ExecuteUpdateAsync(u => u.SetProperty(e => e.ClaimedUntil, leaseEnd).SetProperty(e => e.Attempts, e => e.Attempts + 1), cancellationToken);
         if (changed != 1)
         {
-            return false;
+            return OutboxAttempt.NotClaimed;
         }
 
         var row = await db.Set<TEntry>().AsNoTracking().FirstAsync(e => e.Id == id, cancellationToken);
@@ -95,7 +112,7 @@ public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProv
         {
             logger.LogInformation("Gave up on queued {Kind} {Channel} {Id}: member {Uid} was deleted", row.Kind, channel, row.Id, row.Uid);
             await FinishAsync(db, row, OutboxState.Abandoned, DeliveryOutcome.Failed, OutboxQueue.MemberDeleted);
-            return true;
+            return OutboxAttempt.Finished;
         }
 
         if (row.Expires <= now || row.Payload is null)
@@ -103,7 +120,7 @@ public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProv
             logger.LogWarning("Gave up on queued {Kind} {Channel} {Id} of member {Uid} after {Attempts} attempt(s): {Reason} ({LastError})",
                 row.Kind, channel, row.Id, row.Uid, row.Attempts - 1, ExpiredReason, row.LastError);
             await FinishAsync(db, row, OutboxState.Abandoned, DeliveryOutcome.Failed, ExpiredReason);
-            return true;
+            return OutboxAttempt.Finished;
         }
 
         OutboxDelivery delivery;
@@ -120,7 +137,7 @@ public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProv
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             await RetryLaterAsync(db, row, ex);
-            return true;
+            return OutboxAttempt.RetryLater;
         }
 
         // Why not cancellable: the provider has the message (or refused it for good); its row must say so (and lose its
@@ -140,7 +157,7 @@ public abstract class OutboxSender<TEntry>(IServiceScopeFactory scopes, TimeProv
             await FinishAsync(db, row, OutboxState.Sent, DeliveryOutcome.Sent, null);
         }
 
-        return true;
+        return OutboxAttempt.Finished;
     }
 
     /// <summary>

@@ -13,7 +13,8 @@ namespace Pan.Tests.Apps;
 
 /// <summary>
 /// How the event sender treats an app's endpoint that misbehaves: a redirect, an answer that never comes, a body that
-/// never ends, a URL carrying a token in its query; and that one such app does not hold up the others' events.
+/// never ends, a URL carrying a token in its query; that one such app does not hold up the others' events, and that a
+/// dead endpoint gets one request per round.
 /// </summary>
 public abstract class AppEventsDeliveryBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
     where TFixture : AppEventsFixture
@@ -103,6 +104,69 @@ public abstract class AppEventsDeliveryBehaviour<TFixture>(TFixture fixture) : I
     }
 
     /// <summary>
+    /// An app whose endpoint takes every request and never answers gets one request per round: once an event of it has
+    /// timed out, its other due events wait for that event's next attempt without being tried — no attempt counted, no
+    /// error recorded, their give-up time unchanged — and when the endpoint answers again each is delivered, the waiting
+    /// ones at their first attempt.
+    /// </summary>
+    [Fact]
+    public async Task AnEndpointThatNeverAnswers_GetsOneRequestPerRound_AndItsOtherEventsWaitUntried()
+    {
+        const string App = "jkface";
+        Assert.Equal(0, (await fixture.CliAsync("apps", "events", App, "--url", Events.UrlOf(App))).ExitCode);
+        Events.AnswerFor(App, AppEventAnswer.Hang);
+        var members = new List<Member>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                members.Add(await TestMembers.CreateAsync(Server));
+            }
+
+            foreach (var member in members)
+            {
+                await DeleteAsync(member);
+            }
+
+            var uids = members.Select(m => m.Uid).ToList();
+            var queued = await RowsOfAsync(uids, App);
+            Assert.Equal(3, queued.Count);
+
+            // The first request times out after 3 s; a lane trying the next event would send it at once.
+            await Eventually.HoldsAsync(async () => (await RowsOfAsync(uids, App)).Any(r => r is { LastError: not null, ClaimedUntil: null }));
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.Equal(1, Events.RequestsOf(App));
+            var afterFirst = await RowsOfAsync(uids, App);
+            var probe = Assert.Single(afterFirst, r => r.LastError is not null);
+            Assert.Equal(1, probe.Attempts);
+            Assert.All(afterFirst.Where(r => r.Id != probe.Id), r =>
+                Assert.Equal((OutboxState.Pending, 0, (string?)null, (DateTimeOffset?)null), (r.State, r.Attempts, r.LastError, r.ClaimedUntil)));
+            Assert.All(afterFirst, r => Assert.Equal(queued.Single(q => q.Id == r.Id).Expires, r.Expires));
+
+            // The next round: one request again, the others still untried.
+            Server.Clock.Advance(TimeSpan.FromMinutes(2));
+            await Eventually.HoldsAsync(async () => (await RowsOfAsync(uids, App)).Sum(r => r.Attempts) == 2
+                && (await RowsOfAsync(uids, App)).All(r => r.ClaimedUntil is null));
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.Equal(2, Events.RequestsOf(App));
+            Assert.Equal(2, (await RowsOfAsync(uids, App)).Count(r => r.Attempts == 0));
+
+            // The endpoint answers again: every event is delivered, the ones that waited at their first attempt.
+            Events.AnswerFor(App, AppEventAnswer.Accept);
+            Server.Clock.Advance(TimeSpan.FromMinutes(2));
+            await Eventually.HoldsAsync(async () => (await RowsOfAsync(uids, App)).All(r => r.State == OutboxState.Sent));
+            Assert.Equal([1, 1, 3], (await RowsOfAsync(uids, App)).Select(r => r.Attempts).Order());
+            Assert.All(members, m => Assert.Contains(Events.Containing(m.ObjectId.ToString("D")), d => d.AppId == App));
+        }
+        finally
+        {
+            Events.AnswerFor(App, AppEventAnswer.Accept);
+            Events.ReleaseHangs();
+            Assert.Equal(0, (await fixture.CliAsync("apps", "events", App, "--off")).ExitCode);
+        }
+    }
+
+    /// <summary>
     /// A URL's query may carry the app's token: no log line and no row ever holds it, whether the endpoint accepts the
     /// event, refuses it or cannot be reached.
     /// </summary>
@@ -155,6 +219,9 @@ public abstract class AppEventsDeliveryBehaviour<TFixture>(TFixture fixture) : I
             AppId = "jkforum", PanAccessToken = await TestMembers.AccessTokenAsync(Server, member), DelToken = delToken,
         });
     }
+
+    private Task<List<AppEventOutboxEntry>> RowsOfAsync(List<long> uids, string appId) =>
+        TestMembers.WithDbAsync(Server, db => db.Set<AppEventOutboxEntry>().AsNoTracking().Where(e => uids.Contains(e.Uid) && e.AppId == appId).OrderBy(e => e.Id).ToListAsync());
 
     private Task<AppEventOutboxEntry?> RowOfAsync(long uid, string appId) =>
         TestMembers.WithDbAsync(Server, db => db.Set<AppEventOutboxEntry>().AsNoTracking().SingleOrDefaultAsync(e => e.Uid == uid && e.AppId == appId));

@@ -319,6 +319,44 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
         Assert.Superset(FilesOf(uploaded).Concat(FilesOf(switched)).Concat(FilesOf(young)).ToHashSet(), stored);
     }
 
+    /// <summary>
+    /// A pending marker that cannot be read (here a link that points at itself) is skipped by the janitor, which goes on
+    /// with the other keys; and a marker a node took (renamed <c>{key}.{guid}.taken</c>) and was killed before it
+    /// finished with is picked up by a later sweep once older than the grace: its files deleted when no member
+    /// references the key (killed mid-delete), kept when one does (killed mid-claim).
+    /// </summary>
+    [Fact]
+    public async Task TheJanitor_GoesOnPastAnUnreadableMarker_AndFinishesWhatAKilledNodeLeftTaken()
+    {
+        var pending = Path.Combine(fixture.AvatarFolder, "pending");
+        var orphan = await StoreAsync();
+        var unreadable = Path.Combine(pending, AvatarKeys.New());
+        File.CreateSymbolicLink(unreadable, unreadable);
+        var killedDeleting = await StoreAsync();
+        File.Move(Path.Combine(pending, killedDeleting), Path.Combine(pending, $"{killedDeleting}.{Guid.NewGuid():N}.taken"));
+        File.Delete(Path.Combine(fixture.AvatarFolder, AvatarKeys.FileName(killedDeleting, AvatarKeys.Sizes[0])));
+        var killedClaiming = await StoreAsync();
+        await TestMembers.UpdateAsync(Server, (await TestMembers.CreateAsync(Server)).Uid, m => m.AvatarKey = killedClaiming);
+        File.Move(Path.Combine(pending, killedClaiming), Path.Combine(pending, $"{killedClaiming}.{Guid.NewGuid():N}.taken"));
+        Server.Clock.Advance(TimeSpan.FromMinutes(61));
+        try
+        {
+            await Server.Services.GetRequiredService<AvatarJanitor>().SweepOnceAsync(default);
+
+            var stored = StoredFiles();
+            Assert.Empty(stored.Intersect(FilesOf(orphan)));
+            Assert.Empty(stored.Intersect(FilesOf(killedDeleting)));
+            Assert.Superset(FilesOf(killedClaiming).ToHashSet(), stored);
+            Assert.Empty(Directory.EnumerateFiles(pending, "*.taken"));
+            Assert.False(File.Exists(Path.Combine(pending, killedDeleting)));
+            Assert.False(File.Exists(Path.Combine(pending, killedClaiming)));
+        }
+        finally
+        {
+            File.Delete(unreadable);
+        }
+    }
+
     /// <summary>Stores both sizes of a new key as an upload does before it switches the member; returns the key.</summary>
     private async Task<string> StoreAsync()
     {

@@ -132,6 +132,112 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
     }
 
     /// <summary>
+    /// A member's previous avatar is deleted after the change that let it go has committed (a new upload, the member's
+    /// deletion). When that delete fails (the store unavailable, the node killed), the files must not stay forever
+    /// referenced by nobody: the janitor deletes them once older than the grace, with the database store and a folder.
+    /// </summary>
+    [Theory]
+    [InlineData(false, "upload")]
+    [InlineData(true, "upload")]
+    [InlineData(false, "deletion")]
+    [InlineData(true, "deletion")]
+    public async Task AnOldAvatarWhoseDeleteAfterTheCommitFails_IsDeletedByTheJanitorAfterTheGrace(bool inAFolder, string change)
+    {
+        var settings = inAFolder ? new Dictionary<string, string?> { ["Pan:Avatars:Folder"] = Directory.CreateTempSubdirectory("pan-avatars-").FullName } : [];
+        RefusingStore? refusing = null;
+        await using var node = await PanServer.StartAsync(fixture.Database, settings, configure: builder => WrapStore(builder, inner => refusing = new RefusingStore(inner)));
+        var member = await TestMembers.CreateAsync(node);
+        var token = await TestMembers.AccessTokenAsync(node, member);
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var old = Path.GetFileName(new Uri((await client.UpdateAvatarAsync(new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(Png(200, 200)) })).Avatar).AbsolutePath)[..AvatarKeys.Length];
+        var store = node.Services.GetRequiredService<IAvatarStore>();
+
+        refusing!.RefuseNextDelete();
+        string? kept = null;
+        if (change == "upload")
+        {
+            kept = Path.GetFileName(new Uri((await client.UpdateAvatarAsync(new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(Png(210, 210)) })).Avatar).AbsolutePath)[..AvatarKeys.Length];
+        }
+        else
+        {
+            await DeleteMemberAsync(node, member, token);
+        }
+
+        Assert.Equal(1, refusing.Refused);
+        Assert.NotNull(await store.OpenReadAsync(old, AvatarKeys.Sizes[0], default));
+
+        node.Clock.Advance(TimeSpan.FromMinutes(61));
+        await node.Services.GetRequiredService<AvatarJanitor>().SweepOnceAsync(default);
+
+        foreach (var size in AvatarKeys.Sizes)
+        {
+            Assert.Null(await store.OpenReadAsync(old, size, default));
+            if (kept is not null)
+            {
+                await using var served = await store.OpenReadAsync(kept, size, default);
+                Assert.NotNull(served);
+            }
+        }
+    }
+
+    private static async Task DeleteMemberAsync(PanServer node, Pan.Data.Members.Member member, string token)
+    {
+        string delToken;
+        await using (var scope = node.Services.CreateAsyncScope())
+        {
+            delToken = (await scope.ServiceProvider.GetRequiredService<Pan.Server.Tokens.TokenService>().IssueVerifyTokenAsync(member.Uid, Pan.Server.Tokens.VerifyPurposes.Delete, default)).Token;
+        }
+
+        await new Pan.General.Member.Dangerous.Command.CommandClient(node.Grpc).DeleteMemberAsync(new Pan.General.Member.Dangerous.CmdDeleteMemberRequest
+        {
+            AppId = "jkforum", PanAccessToken = token, DelToken = delToken,
+        });
+    }
+
+    /// <summary>Replaces the node's avatar store by <paramref name="wrap"/> of the one it would have used.</summary>
+    private static void WrapStore(Microsoft.AspNetCore.Builder.WebApplicationBuilder builder, Func<IAvatarStore, IAvatarStore> wrap)
+    {
+        var original = builder.Services.Last(d => d.ServiceType == typeof(IAvatarStore));
+        builder.Services.Remove(original);
+        builder.Services.AddSingleton(sp => wrap((IAvatarStore)original.ImplementationFactory!(sp)));
+    }
+
+    /// <summary>The node's store, but a delete armed by <see cref="RefuseNextDelete"/> fails as an unavailable store's would.</summary>
+    private sealed class RefusingStore(IAvatarStore inner) : IAvatarStore
+    {
+        private int armed;
+        private int refused;
+
+        public int Refused => Volatile.Read(ref refused);
+
+        public void RefuseNextDelete() => Volatile.Write(ref armed, 1);
+
+        public Task SaveAsync(string key, int size, ReadOnlyMemory<byte> png, CancellationToken cancellationToken) => inner.SaveAsync(key, size, png, cancellationToken);
+
+        public Task<Stream?> OpenReadAsync(string key, int size, CancellationToken cancellationToken) => inner.OpenReadAsync(key, size, cancellationToken);
+
+        public Task DeleteAsync(string key, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Exchange(ref armed, 0) == 1)
+            {
+                Interlocked.Increment(ref refused);
+                throw new IOException("refused by the test store");
+            }
+
+            return inner.DeleteAsync(key, cancellationToken);
+        }
+
+        public Task<bool> ClaimAsync(string key, CancellationToken cancellationToken) => inner.ClaimAsync(key, cancellationToken);
+
+        public Task<bool> DeletePendingAsync(string key, CancellationToken cancellationToken) => inner.DeletePendingAsync(key, cancellationToken);
+
+        public Task ReleaseAsync(PanDbContext db, string key, CancellationToken cancellationToken) => inner.ReleaseAsync(db, key, cancellationToken);
+
+        public Task<IReadOnlyList<string>> PendingAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken) =>
+            inner.PendingAsync(before, limit, cancellationToken);
+    }
+
+    /// <summary>
     /// Wraps the node's avatar store: once the first key has all its sizes stored, the clock moves past the grace and
     /// the janitor sweeps, before the upload goes on to its switch.
     /// </summary>
@@ -163,6 +269,8 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
         public Task<bool> ClaimAsync(string key, CancellationToken cancellationToken) => inner.ClaimAsync(key, cancellationToken);
 
         public Task<bool> DeletePendingAsync(string key, CancellationToken cancellationToken) => inner.DeletePendingAsync(key, cancellationToken);
+
+        public Task ReleaseAsync(PanDbContext db, string key, CancellationToken cancellationToken) => inner.ReleaseAsync(db, key, cancellationToken);
 
         public Task<IReadOnlyList<string>> PendingAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken) =>
             inner.PendingAsync(before, limit, cancellationToken);

@@ -182,6 +182,42 @@ public abstract class CorsBehaviour<TFixture>(TFixture fixture) : IClassFixture<
         }
     }
 
+    /// <summary>
+    /// An answer that ends in an unhandled error (here the token exchange's last write refused by the database) carries
+    /// the same CORS headers as any other answer of its route: the allowed origin may read it, and a cache does not
+    /// store it for every origin.
+    /// </summary>
+    [Fact]
+    public async Task AnAnswerEndingInAnUnhandledError_FromAnAllowedOrigin_HasTheRoutesCorsHeaders()
+    {
+        var who = await SignInAsync(Server);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(Server, who, Request(who, OAuthFixture.FirstPartyClient, OAuthFixture.FirstPartyRedirect, "openid", pkce));
+        HttpResponseMessage failed;
+        await using (await FailureTriggers.FailAsync(Server, fixture.Database, "oauth_tokens", TriggeredWrite.Insert, "NEW.\"Type\" LIKE '%id_token'"))
+        {
+            failed = await SendAsync(new HttpRequestMessage(HttpMethod.Post, "/connect/token")
+            {
+                Content = new FormUrlEncodedContent(new Dictionary<string, string>
+                {
+                    ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = OAuthFixture.FirstPartyRedirect,
+                    ["client_id"] = OAuthFixture.FirstPartyClient, ["code_verifier"] = pkce.Verifier,
+                }),
+            }, CorsFixture.AllowedOrigin);
+        }
+
+        using (failed)
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+            AssertVariesByOrigin(failed);
+            Assert.Equal(CorsFixture.AllowedOrigin, Single(failed, "Access-Control-Allow-Origin"));
+            AssertExposesGrpcStatus(failed);
+            AssertNoCredentials(failed);
+        }
+
+        Assert.Contains(fixture.Logs.Lines, l => l.Contains("An unhandled exception was thrown by the application; answered 500", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Calls_FromAnotherOrigin_AreAnswered_WithoutCorsHeaders()
     {

@@ -33,6 +33,26 @@ public sealed class CorsStartupTests : IAsyncDisposable
         Assert.DoesNotContain("AllowedOrigins:0", message, StringComparison.Ordinal);
     }
 
+    /// <summary>Plain http only for a loopback host (a developer's machine), as for an app's event URL.</summary>
+    [Theory]
+    [InlineData("http://forum.example")]
+    [InlineData("http://forum.example:8080")]
+    [InlineData("http://10.0.0.5:5173")]
+    [InlineData("http://localhost.forum.example")]
+    [InlineData("http://loopback")]
+    [InlineData("http://[::2]")]
+    public async Task APlainHttpOriginOffLoopback_RefusesToStart_NamingTheSettingAndIndex(string origin)
+    {
+        var message = await StartupFailsAsync(new()
+        {
+            ["Pan:Cors:AllowedOrigins:0"] = "http://127.0.0.2:5173",
+            ["Pan:Cors:AllowedOrigins:1"] = origin,
+        });
+
+        Assert.Contains($"Pan:Cors:AllowedOrigins:1 '{origin}' must be https", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("AllowedOrigins:0", message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task TheWildcard_IsRefused_SayingWhy()
     {
@@ -59,6 +79,8 @@ public sealed class CorsStartupTests : IAsyncDisposable
             ["Pan:Cors:AllowedOrigins:2"] = "http://localhost:5173",
             ["Pan:Cors:AllowedOrigins:3"] = "http://[::1]:8080",
             ["Pan:Cors:AllowedOrigins:4"] = "https://bücher.example",
+            ["Pan:Cors:AllowedOrigins:5"] = "http://127.0.0.2:3000",
+            ["Pan:Cors:AllowedOrigins:6"] = "HTTP://LocalHost:5174",
             ["Pan:Cors:MaxAgeSeconds"] = "0",
         });
         await app.StartAsync();
