@@ -21,7 +21,7 @@ namespace Pan.Server.Admin;
 /// </summary>
 public sealed class MemberMaintenance(
     PanDbContext db, PasswordPolicy policy, CredentialStore credentials, FailureCounter failures,
-    Recovery.ResetProofRevoker resetProofs, TimeProvider clock)
+    Recovery.ResetProofRevoker resetProofs, Avatars.AvatarService avatars, TimeProvider clock)
 {
     /// <summary>Passwords longer than this (UTF-16 units) are refused before the policy or the hash sees them.</summary>
     public const int MaxPasswordLength = 4096;
@@ -156,6 +156,8 @@ public sealed class MemberMaintenance(
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            // Why in the transaction: the files are deleted after the commit; a node dying first leaves them to the janitor.
+            await avatars.ReleaseAsync(oldKey, cancellationToken);
             return oldKey;
         }
         catch (DbUpdateConcurrencyException)

@@ -129,6 +129,31 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
     }
 
     /// <summary>
+    /// Marks the files of <paramref name="key"/> pending in the caller's transaction (a legacy URL or null is ignored),
+    /// for a change that lets the member's avatar go: if the delete after the commit never runs (the node dies) or
+    /// fails, the janitor finds the files pending and unreferenced after the grace. A change that rolls back leaves the
+    /// mark on files a member still refers to, which the janitor leaves alone. A folder that cannot take the mark is
+    /// logged and does not stop the change (a member's deletion must not wait on its picture); a database error does,
+    /// as the change's own transaction is failing.
+    /// </summary>
+    public async Task ReleaseAsync(string? key, CancellationToken cancellationToken)
+    {
+        if (!AvatarKeys.IsKey(key))
+        {
+            return;
+        }
+
+        try
+        {
+            await store.ReleaseAsync(db, key!, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(ex, "Could not mark the files of avatar {AvatarKey} pending; if their delete fails too they stay", key);
+        }
+    }
+
+    /// <summary>
     /// Deletes the files of a Pan avatar key no member refers to any more (a legacy URL or null is ignored), marking them
     /// pending first (<see cref="IAvatarStore.ReleaseAsync"/>). Best effort: a failure is logged, not thrown, and the
     /// janitor deletes the files after the grace.
@@ -142,8 +167,8 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
 
         try
         {
-            // Why marked first (a member's own change marked them in its switch already): if the delete fails, or the
-            // node dies before it, the janitor finds the files pending and unreferenced after the grace.
+            // Why marked again (the change marked them in its transaction, see ReleaseAsync): a no-op then, and a mark
+            // for a caller that did not.
             await store.ReleaseAsync(db, key!, cancellationToken);
             await store.DeleteAsync(key!, cancellationToken);
         }
@@ -222,11 +247,7 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
                     .SetProperty(m => m.Version, m => m.Version + 1), cancellationToken);
             if (changed == 1)
             {
-                if (AvatarKeys.IsKey(current.AvatarKey))
-                {
-                    await store.ReleaseAsync(db, current.AvatarKey!, cancellationToken);
-                }
-
+                await ReleaseAsync(current.AvatarKey, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 return new Previous(current.AvatarKey);
             }

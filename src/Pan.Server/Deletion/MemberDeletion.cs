@@ -158,6 +158,12 @@ public sealed class MemberDeletion(
                 }
 
                 await db.Set<PhaseSession>().Where(s => s.Uid != null && uids.Contains(s.Uid.Value)).ExecuteDeleteAsync(cancellationToken);
+                // Why in the transaction: the files are deleted after the commit; a node dying first leaves them to the janitor.
+                foreach (var key in avatarKeys)
+                {
+                    await avatars.ReleaseAsync(key, cancellationToken);
+                }
+
                 // Why here, in the transaction: the subscribed apps hear of every deletion that commits, and of none that does not.
                 await events.MemberDeletedAsync(doomed, accountDeleted, now, cancellationToken);
                 await WriteAuditAsync(actor, wholeAccount, account.Id, uids, accountDeleted, cancellationToken);

@@ -329,7 +329,9 @@ public abstract class MemberMaintenanceBehaviour<TFixture>(TFixture fixture) : I
         var members = new Pan.General.Member.MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc);
         var url = (await members.UpdateAvatarAsync(new Pan.General.Member.UpdateAvatarRequest { AccessToken = access, Avatar = Google.Protobuf.ByteString.CopyFrom(Png()) })).Avatar;
 
-        await using (await DatabaseLock.HoldAsync(fixture.Database, "avatar_files"))
+        // Why KEY SHARE on PostgreSQL: the removal marks the files pending in its transaction (an update, let through)
+        // and deletes them after its commit (a delete, held).
+        await using (await DatabaseLock.HoldRowsAsync(fixture.Database, "avatar_files", "true", "KEY SHARE"))
         {
             using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1.5));
             var call = Client.RemoveMemberAvatarAsync(new RemoveMemberAvatarRequest { AdminToken = token, Uid = member.Uid }, cancellationToken: cancel.Token).ResponseAsync;

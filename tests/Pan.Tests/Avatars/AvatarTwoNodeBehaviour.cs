@@ -180,6 +180,65 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
         }
     }
 
+    /// <summary>
+    /// An operator's removal of a member's avatar and a member's deletion delete the old files after their commit. A
+    /// node that dies right after that commit (nothing after it runs: here the store refuses every write made outside a
+    /// transaction, the pending mark and the delete) must still leave the files to the janitor: they are marked pending
+    /// in the change's own transaction.
+    /// </summary>
+    [Theory]
+    [InlineData(false, "deletion")]
+    [InlineData(true, "deletion")]
+    [InlineData(false, "admin-removal")]
+    [InlineData(true, "admin-removal")]
+    public async Task AnOldAvatar_WhenTheNodeDiesRightAfterTheCommit_IsDeletedByTheJanitorAfterTheGrace(bool inAFolder, string change)
+    {
+        await using var google = await FakeGoogleServer.StartAsync();
+        var settings = google.Settings();
+        if (inAFolder)
+        {
+            settings["Pan:Avatars:Folder"] = Directory.CreateTempSubdirectory("pan-avatars-").FullName;
+        }
+
+        RefusingStore? refusing = null;
+        await using var node = await PanServer.StartAsync(fixture.Database, settings, configure: builder => WrapStore(builder, inner => refusing = new RefusingStore(inner)));
+        var member = await TestMembers.CreateAsync(node);
+        var token = await TestMembers.AccessTokenAsync(node, member);
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var old = Path.GetFileName(new Uri((await client.UpdateAvatarAsync(new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(Png(200, 200)) })).Avatar).AbsolutePath)[..AvatarKeys.Length];
+        var store = node.Services.GetRequiredService<IAvatarStore>();
+
+        refusing!.RefuseEverythingOutsideATransaction();
+        if (change == "deletion")
+        {
+            await DeleteMemberAsync(node, member, token);
+        }
+        else
+        {
+            var admin = $"staff{Guid.NewGuid():N}@example.com";
+            await using (var scope = node.Services.CreateAsyncScope())
+            {
+                await scope.ServiceProvider.GetRequiredService<Pan.Server.Admin.AdminDirectory>().AddOrUpdateAsync(admin, "member-admin", default);
+            }
+
+            var adminClient = new Pan.General.Admin.AdminService.AdminServiceClient(node.Grpc);
+            var adminToken = (await adminClient.GoogleLoginAsync(new Pan.General.Admin.GoogleLoginRequest { AccessToken = google.Issue(admin) })).AdminToken;
+            await adminClient.RemoveMemberAvatarAsync(new Pan.General.Admin.RemoveMemberAvatarRequest { AdminToken = adminToken, Uid = member.Uid });
+        }
+
+        Assert.True(refusing.Refused > 0);
+        refusing.Heal();
+        Assert.NotNull(await store.OpenReadAsync(old, AvatarKeys.Sizes[0], default));
+
+        node.Clock.Advance(TimeSpan.FromMinutes(61));
+        await node.Services.GetRequiredService<AvatarJanitor>().SweepOnceAsync(default);
+
+        foreach (var size in AvatarKeys.Sizes)
+        {
+            Assert.Null(await store.OpenReadAsync(old, size, default));
+        }
+    }
+
     private static async Task DeleteMemberAsync(PanServer node, Pan.Data.Members.Member member, string token)
     {
         string delToken;
@@ -210,7 +269,14 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
 
         public int Refused => Volatile.Read(ref refused);
 
+        private int outsideTransactions;
+
         public void RefuseNextDelete() => Volatile.Write(ref armed, 1);
+
+        /// <summary>From now on a delete, and a pending mark made outside a transaction, fail (as after a node's death).</summary>
+        public void RefuseEverythingOutsideATransaction() => Volatile.Write(ref outsideTransactions, 1);
+
+        public void Heal() => Volatile.Write(ref outsideTransactions, 0);
 
         public Task SaveAsync(string key, int size, ReadOnlyMemory<byte> png, CancellationToken cancellationToken) => inner.SaveAsync(key, size, png, cancellationToken);
 
@@ -218,7 +284,7 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
 
         public Task DeleteAsync(string key, CancellationToken cancellationToken)
         {
-            if (Interlocked.Exchange(ref armed, 0) == 1)
+            if (Interlocked.Exchange(ref armed, 0) == 1 || Volatile.Read(ref outsideTransactions) == 1)
             {
                 Interlocked.Increment(ref refused);
                 throw new IOException("refused by the test store");
@@ -231,7 +297,16 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
 
         public Task<bool> DeletePendingAsync(string key, CancellationToken cancellationToken) => inner.DeletePendingAsync(key, cancellationToken);
 
-        public Task ReleaseAsync(PanDbContext db, string key, CancellationToken cancellationToken) => inner.ReleaseAsync(db, key, cancellationToken);
+        public Task ReleaseAsync(PanDbContext db, string key, CancellationToken cancellationToken)
+        {
+            if (Volatile.Read(ref outsideTransactions) == 1 && db.Database.CurrentTransaction is null)
+            {
+                Interlocked.Increment(ref refused);
+                throw new IOException("refused by the test store");
+            }
+
+            return inner.ReleaseAsync(db, key, cancellationToken);
+        }
 
         public Task<IReadOnlyList<string>> PendingAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken) =>
             inner.PendingAsync(before, limit, cancellationToken);

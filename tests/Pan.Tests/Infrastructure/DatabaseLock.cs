@@ -27,10 +27,11 @@ public sealed class DatabaseLock : IAsyncDisposable
     /// <summary>
     /// Like <see cref="HoldAsync"/>, but on PostgreSQL only the rows of <paramref name="table"/> matching
     /// <paramref name="condition"/> (<c>FOR UPDATE</c>: their updates wait, and the waiters get the row in the order
-    /// they came, so a test can choose which of two writers goes first).
+    /// they came, so a test can choose which of two writers goes first). <paramref name="strength"/> <c>KEY SHARE</c>
+    /// holds them only against deletes (and key changes): an update of their other columns goes through.
     /// </summary>
-    public static Task<DatabaseLock> HoldRowsAsync(ITestDatabase database, string table, string condition) =>
-        BeginAsync(database, $"BEGIN; SELECT 1 FROM {table} WHERE {condition} FOR UPDATE");
+    public static Task<DatabaseLock> HoldRowsAsync(ITestDatabase database, string table, string condition, string strength = "UPDATE") =>
+        BeginAsync(database, $"BEGIN; SELECT 1 FROM {table} WHERE {condition} FOR {strength}");
 
     private static async Task<DatabaseLock> BeginAsync(ITestDatabase database, string postgres)
     {
