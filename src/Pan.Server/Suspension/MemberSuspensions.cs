@@ -42,6 +42,20 @@ public sealed class MemberSuspensions(PanDbContext db, CredentialStore credentia
         }
     }
 
+    /// <summary>
+    /// Reads member <paramref name="uid"/>'s suspension in the caller's transaction (after the row is held, so a
+    /// suspension in flight is waited for) and refuses a suspended member (<see cref="MemberSuspendedException"/>).
+    /// </summary>
+    public static async Task RefuseAsync(PanDbContext db, long uid, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var until = await db.Members.Where(m => m.Uid == uid).Select(m => m.SuspendedUntil).FirstOrDefaultAsync(cancellationToken);
+        if (until > now)
+        {
+            throw new MemberSuspendedException(until.Value);
+        }
+    }
+
     /// <summary>What is wrong with <paramref name="until"/> as a suspension's end (null: fine, or absent).</summary>
     public static string? CheckEnd(DateTimeOffset? until, DateTimeOffset now) => until switch
     {

@@ -1,0 +1,103 @@
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.General.Member;
+using Pan.Server.Tokens;
+using Pan.Tests.Admin;
+using Pan.Tests.Infrastructure;
+using LoginPhase = Pan.General.Member.LoginRequest.Types.Phase;
+
+namespace Pan.Tests.PhoneFlows;
+
+/// <summary>
+/// The member ways in refuse a suspended member (PERMISSION_DENIED MEMBER_SUSPENDED), and only once the credential is
+/// proven: phone sign-in (which turns to another unsuspended member of the phone), password sign-in,
+/// VerifyMemberByPassword and SwitchMember.
+/// </summary>
+public abstract class SuspendedSignInBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : PhoneFlowFixture
+{
+    private const string Password = "correct horse battery staple 51";
+
+    private MemberServiceV2.MemberServiceV2Client Client => new(fixture.Server.Grpc);
+
+    private Phones Phones => new(Client, fixture.Inbox);
+
+    [Fact]
+    public async Task LoginByPhone_WhenTheDefaultMemberIsSuspended_SignsInAnotherMemberOfThePhone()
+    {
+        var (auth, e164) = await Phones.RegisterAsync();
+        var owner = (await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(auth), AppId = "jkforum" })).User;
+        var sibling = await Phones.NewMemberWithPasswordAsync(auth, Password);
+        await TestSuspensions.SuspendAsync(fixture.Server, owner.Uid);
+
+        var signedIn = await Phones.LoginAsync(e164);
+
+        Assert.Equal(sibling.Uid, (await ClaimsAsync(signedIn)).Uid);
+        await Errors.ExpectAsync(() => Phones.AccessTokenAsync(signedIn, owner.ObjectId), StatusCode.PermissionDenied, "MEMBER_SUSPENDED");
+    }
+
+    [Fact]
+    public async Task LoginByPhone_WhenEveryMemberIsSuspended_RefusesTheRightCodeOnly_AsMemberSuspended()
+    {
+        var (auth, e164) = await Phones.RegisterAsync();
+        var owner = (await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(auth), AppId = "jkforum" })).User;
+        var until = fixture.Server.Clock.GetUtcNow().AddDays(1);
+        await TestSuspensions.SuspendAsync(fixture.Server, owner.Uid, until);
+        var start = await Phones.StartLoginAsync(e164);
+        var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
+
+        // A wrong code learns nothing of the suspension.
+        await Errors.ExpectAsync(
+            () => Client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code == "000000" ? "111111" : "000000" }).ResponseAsync,
+            StatusCode.InvalidArgument, "ErrLogin.CODE_INVALID");
+        var refused = await Errors.ExpectAsync(
+            () => Client.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code }).ResponseAsync,
+            StatusCode.PermissionDenied, "MEMBER_SUSPENDED");
+
+        Assert.Equal(("pan", Pan.Server.Suspension.MemberSuspendedException.Rfc3339(until)), (refused.Info().Domain, refused.Info().Metadata["suspended_until"]));
+    }
+
+    [Fact]
+    public async Task PasswordSignInAndVerifyMemberByPassword_OfASuspendedMember_AreMemberSuspended_OnlyWithTheRightPassword()
+    {
+        var (auth, _) = await Phones.RegisterAsync();
+        var sibling = await Phones.NewMemberWithPasswordAsync(auth, Password);
+        await TestSuspensions.SuspendAsync(fixture.Server, sibling.Uid);
+
+        var wrong = await Errors.ReasonOfAsync(() => Phones.PasswordSignInAsync(sibling.DisplayName, Password + "x"));
+        Assert.NotEqual("MEMBER_SUSPENDED", wrong);
+        await Errors.ExpectAsync(() => Phones.PasswordSignInAsync(sibling.DisplayName, Password), StatusCode.PermissionDenied, "MEMBER_SUSPENDED");
+        await Errors.ExpectAsync(
+            () => Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = sibling.DisplayName, Password = Password, SessionToken = "switch-member" }).ResponseAsync,
+            StatusCode.PermissionDenied, "MEMBER_SUSPENDED");
+        Assert.Equal("VerifyMemberByPasswordResponse.ErrAuthFailed", await Errors.ReasonOfAsync(
+            () => Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = sibling.DisplayName, Password = Password + "x", SessionToken = "switch-member" }).ResponseAsync));
+    }
+
+    [Fact]
+    public async Task SwitchMember_ToASuspendedMember_IsMemberSuspended()
+    {
+        var (auth, e164) = await Phones.RegisterAsync();
+        var sibling = await Phones.NewMemberWithPasswordAsync(auth, Password);
+        var access = await Phones.AccessTokenAsync(auth);
+        await Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = access, SessionToken = "switch-member" });
+        var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
+        var bySms = await Client.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest { PanAccessToken = access, SessionToken = "switch-member", Code = code });
+        await TestSuspensions.SuspendAsync(fixture.Server, sibling.Uid);
+
+        await Errors.ExpectAsync(
+            () => Client.SwitchMemberAsync(new SwitchMemberRequest { PanAccessToken = access, VerifyToken = bySms.VerifyToken, SwitchToObjectId = sibling.ObjectId, AppId = "jkforum" }).ResponseAsync,
+            StatusCode.PermissionDenied, "MEMBER_SUSPENDED");
+    }
+
+    private async Task<AuthTokenClaims> ClaimsAsync(string authToken)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<TokenService>().ValidateAuthTokenAsync(authToken, default)
+            ?? throw new Xunit.Sdk.XunitException("the auth token is not valid");
+    }
+}
+
+public sealed class SuspendedSignInBehaviour_Sqlite(SqlitePhoneFlowFixture f) : SuspendedSignInBehaviour<SqlitePhoneFlowFixture>(f);
+
+public sealed class SuspendedSignInBehaviour_Postgres(PostgresPhoneFlowFixture f) : SuspendedSignInBehaviour<PostgresPhoneFlowFixture>(f);
