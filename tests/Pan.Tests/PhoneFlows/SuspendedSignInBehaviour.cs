@@ -1,10 +1,14 @@
 using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.General.Member;
 using Pan.Server.Tokens;
 using Pan.Tests.Admin;
 using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
 using LoginPhase = Pan.General.Member.LoginRequest.Types.Phase;
+using V1Phase = Pan.General.Member.ValidatePhoneRequest.Types.Phase;
+using V2Phase = Pan.General.Member.ValidatePhoneV2Request.Types.Phase;
 
 namespace Pan.Tests.PhoneFlows;
 
@@ -88,6 +92,92 @@ public abstract class SuspendedSignInBehaviour<TFixture>(TFixture fixture) : ICl
         await Errors.ExpectAsync(
             () => Client.SwitchMemberAsync(new SwitchMemberRequest { PanAccessToken = access, VerifyToken = bySms.VerifyToken, SwitchToObjectId = sibling.ObjectId, AppId = "jkforum" }).ResponseAsync,
             StatusCode.PermissionDenied, "MEMBER_SUSPENDED");
+    }
+
+    [Fact]
+    public async Task ValidatePhoneV2_OfAMemberSuspendedDuringTheFlow_IsTokenInvalid_AndBindsNoPhone()
+    {
+        var access = await Phones.PhonelessAccessTokenAsync(fixture.Server, Phones.NewName());
+        var uid = (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = access })).Info.Uid;
+        var (national, e164) = Phones.NewNumber();
+        var start = await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
+        {
+            AccessToken = access, Phase = V2Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+            VerifyToken = await Phones.ProofForAsync(fixture.Server, access),
+        });
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+        await TestSuspensions.SuspendAsync(fixture.Server, uid);
+
+        await Errors.ExpectAsync(
+            () => Client.ValidatePhoneV2Async(new ValidatePhoneV2Request { AccessToken = access, Phase = V2Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code }).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrValidatePhoneV2.TOKEN_INVALID");
+        Assert.Null(await PhoneOfAsync(uid));
+    }
+
+    /// <summary>
+    /// The finishing steps of ValidatePhoneV2 (the member takes a new phone) and ValidatePhone (it joins a phone's
+    /// account) for a member found suspended after its access token was checked (its suspension's revocation had not
+    /// reached the token, as a suspension committing while the step runs): the auth session's INSERT refuses it, and
+    /// nothing of the step is kept — no phone, no move, the flow still open for the same request.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ValidatePhone_FinishingForAMemberFoundSuspended_IsMemberSuspended_AndKeepsNothing(bool v2)
+    {
+        var access = await Phones.PhonelessAccessTokenAsync(fixture.Server, Phones.NewName());
+        var uid = (await Client.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = access })).Info.Uid;
+        var account = await TestMembers.WithDbAsync(fixture.Server, db => db.Members.Where(m => m.Uid == uid).Select(m => m.AccountId).SingleAsync());
+        string e164;
+        Func<Task<string>> finish;
+        if (v2)
+        {
+            (var national, e164) = Phones.NewNumber();
+            var start = await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
+            {
+                AccessToken = access, Phase = V2Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+                VerifyToken = await Phones.ProofForAsync(fixture.Server, access),
+            });
+            var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+            finish = async () => (await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
+            {
+                AccessToken = access, Phase = V2Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code,
+            })).NewAuthToken;
+        }
+        else
+        {
+            (_, e164) = await Phones.RegisterAsync();
+            var start = await Client.ValidatePhoneAsync(new ValidatePhoneRequest
+            {
+                AccessToken = access, Phase = V1Phase.CheckExistence, PhaseCheckExistenceValue = e164, VerifyToken = await Phones.ProofForAsync(fixture.Server, access),
+            });
+            var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
+            finish = async () => (await Client.ValidatePhoneAsync(new ValidatePhoneRequest
+            {
+                AccessToken = access, Phase = V1Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code,
+            })).NewAuthToken;
+        }
+
+        await TestMembers.UpdateAsync(fixture.Server, uid, m => m.SuspendedUntil = fixture.Server.Clock.GetUtcNow().AddDays(1));
+
+        await Errors.ExpectAsync(finish, StatusCode.PermissionDenied, "MEMBER_SUSPENDED");
+
+        Assert.Equal(account, await TestMembers.WithDbAsync(fixture.Server, db => db.Members.Where(m => m.Uid == uid).Select(m => m.AccountId).SingleAsync()));
+        Assert.Null(await PhoneOfAsync(uid));
+        Assert.NotNull(await ClaimsOfAccessAsync(access));
+        // Lifted, the same request finishes the flow: the refused step kept nothing, the phase session included.
+        await TestMembers.UpdateAsync(fixture.Server, uid, m => m.SuspendedUntil = null);
+        Assert.Equal(uid, (await ClaimsAsync(await finish())).Uid);
+        Assert.Equal(e164, await PhoneOfAsync(uid));
+    }
+
+    private Task<string?> PhoneOfAsync(long uid) =>
+        TestMembers.WithDbAsync(fixture.Server, db => db.Members.Where(m => m.Uid == uid).Select(m => m.Account!.PhoneE164).SingleAsync());
+
+    private async Task<AccessTokenInfo?> ClaimsOfAccessAsync(string access)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<TokenService>().ValidateAccessTokenAsync(access, default);
     }
 
     private async Task<AuthTokenClaims> ClaimsAsync(string authToken)
