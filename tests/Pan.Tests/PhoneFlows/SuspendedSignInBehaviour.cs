@@ -61,6 +61,34 @@ public abstract class SuspendedSignInBehaviour<TFixture>(TFixture fixture) : ICl
         Assert.Equal(("pan", Pan.Server.Suspension.MemberSuspendedException.Rfc3339(until)), (refused.Info().Domain, refused.Info().Metadata["suspended_until"]));
     }
 
+    /// <summary>
+    /// Two nodes on one database: node B signs the member in by phone and holds its access token in its cache; a
+    /// suspension made on node A ends that token on B, and a phone sign-in B had started (code already sent) is refused
+    /// there with the right code.
+    /// </summary>
+    [Fact]
+    public async Task LoginByPhone_OnAnotherNode_AfterASuspensionOnThisNode_IsMemberSuspended_AndItsAccessTokenEnded()
+    {
+        await using var nodeB = await fixture.StartNodeAsync();
+        var clientB = new MemberServiceV2.MemberServiceV2Client(nodeB.Grpc);
+        var phonesB = new Phones(clientB, fixture.Inbox);
+        var (auth, e164) = await Phones.RegisterAsync();
+        var owner = (await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(auth), AppId = "jkforum" })).User;
+        var accessB = await phonesB.AccessTokenAsync(await phonesB.LoginAsync(e164));
+        await clientB.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = accessB });
+        var start = await phonesB.StartLoginAsync(e164);
+        var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 3);
+
+        await TestSuspensions.SuspendAsync(fixture.Server, owner.Uid);
+
+        await Errors.ExpectAsync(
+            () => clientB.ValidateAccessTokenAsync(new ValidateAccessTokenRequest { AccessToken = accessB }).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrValidateAccessToken.TOKEN_INVALID");
+        await Errors.ExpectAsync(
+            () => clientB.LoginAsync(new LoginRequest { Phase = LoginPhase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code }).ResponseAsync,
+            StatusCode.PermissionDenied, "MEMBER_SUSPENDED");
+    }
+
     [Fact]
     public async Task PasswordSignInAndVerifyMemberByPassword_OfASuspendedMember_AreMemberSuspended_OnlyWithTheRightPassword()
     {
