@@ -77,6 +77,30 @@ public abstract class SuspendedOmniauthBehaviour<TFixture>(TFixture fixture) : I
         Assert.Equal(first.Body.GetProperty("data").GetProperty("uuid").GetString(), restored.Body.GetProperty("data").GetProperty("uuid").GetString());
     }
 
+    /// <summary>
+    /// The bound member is found before the sign-in's transaction holds its row, and a suspension commits in between
+    /// (on PostgreSQL the sign-in waits for it): the sign-in must read the suspension in its transaction, not trust the
+    /// row it found first, and issue nothing.
+    /// </summary>
+    [Fact]
+    public async Task ThroughOmniauth_OfABoundMember_WhileItsSuspensionIsUncommitted_Is4030_OnceItCommits()
+    {
+        var user = SocialUsers.New();
+        var first = await SignInAsync(fixture.Providers.SignIn("facebook", user));
+        Assert.Equal(200, first.Status);
+        var uid = await UidOfAsync(first.Body.GetProperty("data").GetProperty("uuid").GetString()!);
+        Task<(int Status, JsonElement Body, HttpResponseMessage Response)> call;
+        await using (var suspension = await UncommittedSuspension.StartAsync(Server, fixture.Database, uid))
+        {
+            call = Task.Run(() => SignInAsync(fixture.Providers.SignIn("facebook", user)));
+            Assert.True(await suspension.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await suspension.CommitAsync();
+        }
+
+        AssertError(403, 4030, "Member suspended", await call);
+        Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<AuthSession>().CountAsync(s => s.Uid == uid && s.Revoked == null)));
+    }
+
     [Fact]
     public async Task ThroughOmniauth_BindingToASuspendedEmailOwner_Is4030_WithTheRightPasswordOnly_AndBindsNothing()
     {
