@@ -38,6 +38,44 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
             .DoAsync(Request(who, OAuthFixture.FirstPartyClient, OAuthFixture.FirstPartyRedirect, "openid", Pkce.Create())).ResponseAsync);
     }
 
+    /// <summary>
+    /// /connect/authorize racing the member's suspension: on PostgreSQL it has read the member and its cookie's session
+    /// and waits for the suspension at the member's row, then issues a code stamped with the generation the suspension
+    /// ended, which the exchange refuses; on SQLite it waits for the suspension's commit and finds the session ended.
+    /// Either way no working code comes out.
+    /// </summary>
+    [Fact]
+    public async Task Authorize_WhileTheMembersSuspensionIsUncommitted_LeavesNoWorkingCode()
+    {
+        var who = await SignInAsync(fixture.Server);
+        using var browser = Browser(fixture.Server, who);
+        var pkce = Pkce.Create();
+        var url = AuthorizeUrl(OAuthFixture.FirstPartyClient, OAuthFixture.FirstPartyRedirect, "openid", pkce);
+        Task<HttpResponseMessage> call;
+        await using (var suspension = await UncommittedSuspension.StartAsync(fixture.Server, fixture.Database, who.Member.Uid))
+        {
+            call = Task.Run(() => browser.GetAsync(url));
+            Assert.True(await suspension.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await suspension.CommitAsync();
+        }
+
+        using var answer = await call;
+        Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
+        var code = Param(answer.Headers.Location!, "code");
+        if (code.Length == 0)
+        {
+            Assert.Equal("/account/sign-in", answer.Headers.Location!.AbsolutePath);
+            return;
+        }
+
+        var (status, json) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = OAuthFixture.FirstPartyRedirect,
+            ["client_id"] = OAuthFixture.FirstPartyClient, ["code_verifier"] = pkce.Verifier,
+        });
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
+    }
+
     [Fact]
     public async Task CodeExchange_OfACodeIssuedJustBeforeTheSuspension_IsInvalidGrant()
     {
