@@ -69,6 +69,13 @@ public sealed class Member
     /// <summary>Set when the member was deleted; the row stays as a minimal tombstone.</summary>
     public DateTimeOffset? Deleted { get; set; }
 
+    /// <summary>
+    /// Set while an operator has suspended the member (a Pan extension): the member is suspended while this instant is
+    /// in the future, so a suspension with an end lifts itself. An indefinite suspension stores
+    /// <c>MemberSuspensions.Indefinitely</c> (9999-12-31T23:59:59Z). Null: not suspended.
+    /// </summary>
+    public DateTimeOffset? SuspendedUntil { get; set; }
+
     /// <summary>Bumped whenever the member's tokens must stop working (logout everywhere, credential change, deletion).</summary>
     public long TokenGeneration { get; set; }
 

@@ -30,6 +30,7 @@ internal sealed class MemberConfiguration : IEntityTypeConfiguration<Member>
         builder.Property(m => m.Created).HasColumnName("created");
         builder.Property(m => m.Modified).HasColumnName("modified");
         builder.Property(m => m.Deleted).HasColumnName("deleted");
+        builder.Property(m => m.SuspendedUntil).HasColumnName("suspended_until");
         builder.Property(m => m.TokenGeneration).HasColumnName("token_generation");
         builder.Property(m => m.Version).HasColumnName("version").IsConcurrencyToken();
 

@@ -1354,6 +1354,10 @@ namespace Pan.Migrations.Postgres.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("object_id");
 
+                    b.Property<long?>("SuspendedUntil")
+                        .HasColumnType("bigint")
+                        .HasColumnName("suspended_until");
+
                     b.Property<long>("TokenGeneration")
                         .HasColumnType("bigint")
                         .HasColumnName("token_generation");

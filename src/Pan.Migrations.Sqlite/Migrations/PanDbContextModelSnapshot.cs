@@ -1331,6 +1331,10 @@ namespace Pan.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("object_id");
 
+                    b.Property<long?>("SuspendedUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("suspended_until");
+
                     b.Property<long>("TokenGeneration")
                         .HasColumnType("INTEGER")
                         .HasColumnName("token_generation");

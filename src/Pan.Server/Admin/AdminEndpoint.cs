@@ -5,6 +5,8 @@ using Pan.Server.Transport;
 using EmailError = Pan.General.Admin.ChangeMemberEmailResponse.Types.Error.Types.Value;
 using PasswordError = Pan.General.Admin.ChangeMemberPasswordResponse.Types.Error.Types.Value;
 using AvatarError = Pan.General.Admin.RemoveMemberAvatarResponse.Types.Error.Types.Value;
+using RestoreError = Pan.General.Admin.RestoreMemberResponse.Types.Error.Types.Value;
+using SuspendError = Pan.General.Admin.SuspendMemberResponse.Types.Error.Types.Value;
 
 namespace Pan.Server.Admin;
 
@@ -94,6 +96,65 @@ public sealed class AdminEndpoint : AdminService.AdminServiceBase
         await Resolve<Avatars.AvatarService>(context).DeleteFilesAsync(removed, CancellationToken.None);
         return new RemoveMemberAvatarResponse();
     }
+
+    /// <summary>
+    /// Pan extension. Role member-admin. Suspends the member until <c>until</c> (absent: until restored) and ends its
+    /// sessions and tokens (<see cref="Suspension.MemberSuspensions.SuspendAsync"/>). Errors: SuspendMemberResponse.Error;
+    /// an <c>until</c> in the past or more than 100 years away is INVALID_ARGUMENT naming it.
+    /// </summary>
+    public override async Task<SuspendMemberResponse> SuspendMember(SuspendMemberRequest request, ServerCallContext context)
+    {
+        var suspensions = Resolve<Suspension.MemberSuspensions>(context);
+        await Resolve<AdminActions>(context).RunAsync(request.AdminToken, SuspendError.NotAuthorized, SuspendError.InternalError, MemberAdmin,
+            "admin.suspend-member", Target(request.Uid),
+            async _ =>
+            {
+                var until = SuspensionEnd(request, Resolve<TimeProvider>(context).GetUtcNow());
+                if (!await suspensions.SuspendAsync(CheckedUid(request.Uid), until, context.CancellationToken))
+                {
+                    throw PanError.Of(SuspendError.UserNotFound, StatusCode.NotFound, "No such member.");
+                }
+            },
+            context.CancellationToken);
+        return new SuspendMemberResponse();
+    }
+
+    /// <summary>Pan extension. Role member-admin. Lifts the member's suspension, if any. Errors: RestoreMemberResponse.Error.</summary>
+    public override async Task<RestoreMemberResponse> RestoreMember(RestoreMemberRequest request, ServerCallContext context)
+    {
+        var suspensions = Resolve<Suspension.MemberSuspensions>(context);
+        await Resolve<AdminActions>(context).RunAsync(request.AdminToken, RestoreError.NotAuthorized, RestoreError.InternalError, MemberAdmin,
+            "admin.restore-member", Target(request.Uid),
+            async _ =>
+            {
+                if (!await suspensions.RestoreAsync(CheckedUid(request.Uid), context.CancellationToken))
+                {
+                    throw PanError.Of(RestoreError.UserNotFound, StatusCode.NotFound, "No such member.");
+                }
+            },
+            context.CancellationToken);
+        return new RestoreMemberResponse();
+    }
+
+    /// <summary>The requested end of a suspension (null: indefinite), or INVALID_ARGUMENT naming <c>until</c>.</summary>
+    private static DateTimeOffset? SuspensionEnd(SuspendMemberRequest request, DateTimeOffset now)
+    {
+        if (request.Until is not { } until)
+        {
+            return null;
+        }
+
+        // Why by hand: Timestamp.ToDateTimeOffset throws for seconds or nanos outside the well-known type's range.
+        if (until.Nanos is < 0 or > 999_999_999 || until.Seconds is < -62_135_596_800 or > 253_402_300_799)
+        {
+            throw PanError.InvalidArgument("until", "is not a valid instant");
+        }
+
+        var end = until.ToDateTimeOffset();
+        return Suspension.MemberSuspensions.CheckEnd(end, now) is { } problem ? throw PanError.InvalidArgument("until", problem) : end;
+    }
+
+    private static long CheckedUid(long uid) => uid > 0 ? uid : throw PanError.InvalidArgument("uid", "must be a positive member uid");
 
     private static string Target(long uid) => "uid:" + uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

@@ -3,7 +3,7 @@ namespace Pan.Server.Admin;
 /// <summary>
 /// The roles an allow-listed admin may hold and what they allow:
 /// <list type="bullet">
-/// <item><c>member-admin</c>: ChangeMemberPassword, ChangeMemberEmail and RemoveMemberAvatar.</item>
+/// <item><c>member-admin</c>: ChangeMemberPassword, ChangeMemberEmail, RemoveMemberAvatar, and Pan's SuspendMember and RestoreMember.</item>
 /// <item><c>support</c>: RemoveMemberAvatar (moderating pictures) only.</item>
 /// </list>
 /// Any admin (whatever the roles) may sign in and validate their own token.

@@ -35,6 +35,7 @@ public static class AdminServiceCollectionExtensions
         services.AddScoped<GoogleAdminSignIn>();
         services.AddScoped<AdminActions>();
         services.AddScoped<MemberMaintenance>();
+        services.AddScoped<Suspension.MemberSuspensions>();
         services.AddHostedService<AdminJanitor>();
 
         // Why TryAdd: these are the credentials feature's seams; its own registrations (added later) take precedence.

@@ -6,7 +6,10 @@ using Spectre.Console;
 
 namespace Pan.Server.Cli;
 
-/// <summary><c>members import</c>: brings legacy members in from a JSON Lines or CSV file (see <see cref="MemberImporter"/>).</summary>
+/// <summary>
+/// <c>members import</c>: brings legacy members in from a JSON Lines or CSV file (see <see cref="MemberImporter"/>);
+/// <c>members suspend</c>, <c>restore</c> and <c>show</c>: see <see cref="MemberStandingCommand"/>.
+/// </summary>
 public static class MembersCommand
 {
     private const string Action = "cli.members.import";
@@ -18,14 +21,24 @@ public static class MembersCommand
         Safe to re-run: rows already imported are skipped. Bad rows are listed by line and skipped.
         Exit code 0: all rows imported or already there; 3: done, but some rows were bad; 1: stopped by a
         database error (that batch rolled back, earlier ones kept): run it again.
-        """;
+        """ + "\n" + MemberStandingCommand.Usage;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var parsed = CliArguments.Parse(args, "batch-size");
+        var parsed = CliArguments.Parse(args, "batch-size", "until", "for");
         if (parsed.Problem is not null)
         {
             return await CliHost.UsageAsync(error, parsed.Problem, Usage);
+        }
+
+        if (parsed.Positional(0) is "suspend" or "restore" or "show" && parsed.Option("batch-size") is null)
+        {
+            return await MemberStandingCommand.RunAsync(parsed.Positional(0)!, parsed, output, error);
+        }
+
+        if (parsed.Option("until") is not null || parsed.Option("for") is not null)
+        {
+            return await CliHost.UsageAsync(error, "--until and --for belong to members suspend.", Usage);
         }
 
         if (parsed.Positional(0) != "import")

@@ -27,7 +27,8 @@ namespace Pan.Server.Credentials;
 /// When captcha is not off (Pan:Captcha:Mode always or risk), recaptcha_token must pass the Web platform's check
 /// first (PERMISSION_DENIED ErrFailed otherwise): this endpoint guesses passwords for anyone who can reach it.
 /// </remarks>
-public sealed class PasswordVerification(PanDbContext db, TokenService tokens, CredentialStore store, PasswordHasher hasher, CaptchaVerifier captcha)
+public sealed class PasswordVerification(
+    PanDbContext db, TokenService tokens, CredentialStore store, PasswordHasher hasher, CaptchaVerifier captcha, TimeProvider clock)
 {
     private static readonly string[] Operations = [VerifyPurposes.UpdateCredential, VerifyPurposes.SwitchMember, VerifyPurposes.Delete];
 
@@ -95,6 +96,9 @@ public sealed class PasswordVerification(PanDbContext db, TokenService tokens, C
             throw PanError.Of(Err.AuthFailed, StatusCode.PermissionDenied, "The member or password is wrong.");
         }
 
+        // Why after the password and the hold: only who knows the password learns of the suspension, and a suspension
+        // in flight is waited for (it ends the member's verify tokens when it commits first).
+        await Suspension.MemberSuspensions.RefuseAsync(db, stored.Uid, clock.GetUtcNow(), cancellationToken);
         var verify = await tokens.IssueVerifyTokenAsync(stored.Uid, VerifyPurposes.ByPassword(operation), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new VerifyMemberByPasswordResponse { VerifyToken = verify.Token };

@@ -35,7 +35,8 @@ public sealed class GuestSignIn(
     FailureCounter failures,
     GuestTokens tokens,
     GuestActivations activations,
-    GuestNameLookups lookups)
+    GuestNameLookups lookups,
+    TimeProvider clock)
 {
     public async Task<ApinodeResult> LoginAsync(ApinodeRequest request, GuestApp app, CancellationToken cancellationToken)
     {
@@ -88,7 +89,14 @@ public sealed class GuestSignIn(
         }
 
         var signedIn = await db.Members.AsNoTracking().Where(m => m.Uid == account.Uid)
-            .Select(m => new { m.DisplayName, m.TokenGeneration }).FirstAsync(cancellationToken);
+            .Select(m => new { m.DisplayName, m.TokenGeneration, m.SuspendedUntil }).FirstAsync(cancellationToken);
+        // Why here: after the password and the hold, so only who knows the password learns of the suspension, and a
+        // suspension in flight is waited for. apinode has no code of its own for it: −20, no permission.
+        if (signedIn.SuspendedUntil > clock.GetUtcNow())
+        {
+            throw new ApinodeException(ApinodeCodes.NoPermission, "This member is suspended.");
+        }
+
         var token = await tokens.IssueAsync(account.Uid, signedIn.TokenGeneration, app.AppId, GuestTokens.LoginKind, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return ApinodeResult.Ok(new GuestLoginValue(account.Uid, account.Uid, signedIn.DisplayName ?? string.Empty), token);

@@ -92,7 +92,7 @@ public static class PanCommandLine
           apps           the app registry: list, add, update, rotate-secret, guest-settings, events
           clients        OAuth / OpenID Connect clients: list, add, remove, rotate-keys
           admins         the admin allow-list: list, add, remove
-          members import import legacy members from a .jsonl or .csv file
+          members        import legacy members; suspend, restore or show a member
           help           this text
         Settings come from appsettings.json, environment variables (Pan__Database__Provider=postgres)
         and --Key=Value options (--Pan:Database:Provider=postgres).

@@ -188,7 +188,10 @@ public sealed class LoginFlow(
                 await failures.ResetAsync(succeeded, ct);
             }
 
-            return found.Member is { } member ? new AuthSubject(member.Uid, member.ObjectId, member.AccountId) : null;
+            // Why any member of the phone: the code proves the phone, which holds every member under it; a suspended default
+            // member leaves the sign-in to another live, unsuspended member, and only a phone whose members are all
+            // suspended is refused (TokenService, in this transaction).
+            return found.Member is { } member ? new AuthSubject(member.Uid, member.ObjectId, member.AccountId) { AnyMemberOfThePhone = true } : null;
         }, cancellationToken);
         if (check != CodeCheck.Accepted)
         {

@@ -6,6 +6,7 @@ using Pan.Server.Errors;
 using Pan.Server.Members;
 using Pan.Server.Network;
 using Pan.Server.Sms;
+using Pan.Server.Suspension;
 
 namespace Pan.Server.Omniauth;
 
@@ -137,6 +138,12 @@ public static class OmniauthEndpoints
             {
                 context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
+        }
+        catch (MemberSuspendedException)
+        {
+            // Why here too: an access token for a suspended member is refused wherever it is minted (a refresh of a
+            // family whose member was suspended meanwhile), not only where the sign-in checks it first.
+            (status, body) = Envelope(OmniauthException.MemberSuspended());
         }
         catch (DependencyUnavailableException ex)
         {

@@ -5,7 +5,7 @@ namespace Pan.Server.Omniauth;
 /// <summary>
 /// A failure of the social-login API, answered with the seed's envelope <c>{"code":N,"message":"…"}</c>. The HTTP
 /// status is the code itself when it is an HTTP status (400, 403, 429, 503) and the nearest HTTP status for the
-/// member center's own codes (4025 → 422, 4026 → 403, 4028 and 4006 → 409) and for Pan's captcha code (1100 → 403),
+/// member center's own codes (4025 → 422, 4026 and Pan's 4030 → 403, 4028 and 4006 → 409) and for Pan's captcha code (1100 → 403),
 /// so clients that only look at the body (as with the original) and clients that look at the status both work.
 /// </summary>
 public sealed class OmniauthException(int status, int code, string message) : Exception(message)
@@ -29,6 +29,13 @@ public sealed class OmniauthException(int status, int code, string message) : Ex
     public static OmniauthException PasswordRequired() => new(409, 4028, "Email already taken, password required");
 
     public static OmniauthException AlreadyBound() => new(409, 4006, "Already bound");
+
+    /// <summary>
+    /// The provider user (and, when binding, the password) is proven but its member is suspended (a Pan extension, see
+    /// <see cref="Suspension.MemberSuspensions"/>); nothing is issued or written. 4030 follows the member center's
+    /// 40xx codes; the document has no code for it.
+    /// </summary>
+    public static OmniauthException MemberSuspended() => new(403, 4030, "Member suspended");
 
     public static OmniauthException TokenGenerationFailed() => new(400, 400, "Token generation failed");
 

@@ -9,6 +9,7 @@ using Pan.Server.Data;
 using Pan.Server.Deletion;
 using Pan.Server.DisplayNames;
 using Pan.Server.Members;
+using Pan.Server.Suspension;
 
 namespace Pan.Server.Omniauth;
 
@@ -140,6 +141,10 @@ public sealed class SocialSignIn(
         }
 
         var now = clock.GetUtcNow();
+        // Why read again: the row found before the hold may predate a suspension (or a token generation bump).
+        var uid = member.Uid;
+        member = await db.Members.AsNoTracking().SingleAsync(m => m.Uid == uid, cancellationToken);
+        RefuseSuspended(member, identity, now);
         await db.Set<SocialIdentity>().Where(i => i.Provider == identity.Provider && i.ProviderUserId == identity.UserId)
             .ExecuteUpdateAsync(u => u.SetProperty(i => i.LastUsed, now), cancellationToken);
         var pair = await tokens.IssueAsync(member, appId, cancellationToken);
@@ -178,6 +183,7 @@ public sealed class SocialSignIn(
             }
 
             var member = await db.Members.AsNoTracking().SingleAsync(m => m.Uid == uid && m.Deleted == null, cancellationToken);
+            RefuseSuspended(member, identity, clock.GetUtcNow());
             AddIdentity(uid, identity);
             await db.SaveChangesAsync(cancellationToken);
             var pair = await tokens.IssueAsync(member, request.AppId, cancellationToken);
@@ -244,6 +250,19 @@ public sealed class SocialSignIn(
                 logger.LogWarning("Creating a member by {Provider} sign-in failed on a unique index", identity.Provider);
                 throw OmniauthException.TokenGenerationFailed();
             }
+        }
+    }
+
+    /// <summary>
+    /// Refuses a suspended member (4030), read in the sign-in's transaction after the member's row is held and the
+    /// provider user (and the password, when binding) proven; the transaction is left uncommitted, so nothing is written.
+    /// </summary>
+    private void RefuseSuspended(Member member, ProviderIdentity identity, DateTimeOffset now)
+    {
+        if (MemberSuspensions.IsSuspended(member, now))
+        {
+            logger.LogInformation("Social sign-in with {Provider} of suspended member {Uid} refused", identity.Provider, member.Uid);
+            throw OmniauthException.MemberSuspended();
         }
     }
 

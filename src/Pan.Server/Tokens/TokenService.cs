@@ -9,6 +9,7 @@ using Pan.Data.Members;
 using Pan.Data.Tokens;
 using Pan.Server.Data;
 using Pan.Server.Members;
+using Pan.Server.Suspension;
 
 namespace Pan.Server.Tokens;
 
@@ -55,11 +56,21 @@ public sealed record IssuedToken(string Token, DateTimeOffset Expires)
 {
     /// <summary>The server-side session behind an auth token (0 for other tokens).</summary>
     public long SessionId { get; init; }
+
+    /// <summary>The member an auth token was opened for (0 for other tokens); see <see cref="AuthSubject.AnyMemberOfThePhone"/>.</summary>
+    public long Uid { get; init; }
 }
 
 /// <summary>The member an auth session is opened for: what the session row and the token carry.</summary>
 public sealed record AuthSubject(long Uid, Guid ObjectId, long AccountId)
 {
+    /// <summary>
+    /// Set by a sign-in that proved the phone (phone login): when this member is suspended, the session opens for
+    /// another live, unsuspended member of the phone instead (the owner first, then the oldest), and is refused only
+    /// when every member is suspended. Otherwise a suspended member's session is refused.
+    /// </summary>
+    public bool AnyMemberOfThePhone { get; init; }
+
     /// <summary>The subject of a saved member (uid, account and object_id set).</summary>
     public static AuthSubject Of(Member member)
     {
@@ -167,7 +178,7 @@ public sealed class TokenService(
     }
 
     private void Log(IssuedToken issued, AuthSubject subject, string authMethod) =>
-        logger.LogInformation("Opened auth session {SessionId} for member {Uid} by {AuthMethod}", issued.SessionId, subject.Uid, authMethod);
+        logger.LogInformation("Opened auth session {SessionId} for member {Uid} by {AuthMethod}", issued.SessionId, issued.Uid == 0 ? subject.Uid : issued.Uid, authMethod);
 
     /// <summary>Inserts the session row (in the caller's transaction, if any) and signs its token.</summary>
     private async Task<IssuedToken> OpenAuthSessionAsync(AuthSubject subject, string authMethod, CancellationToken cancellationToken)
@@ -175,32 +186,113 @@ public sealed class TokenService(
         var now = clock.GetUtcNow();
         // Why: `expire` is whole seconds; the session ends at the same instant so both checks agree.
         var expires = DateTimeOffset.FromUnixTimeSeconds((now + options.Value.AuthTokenLifetime).ToUnixTimeSeconds());
-        var sessionId = await InsertAuthSessionAsync(subject, authMethod, now, expires, cancellationToken);
+        var (sessionId, uid) = await InsertAuthSessionAsync(subject, authMethod, now, expires, cancellationToken);
+        if (uid != subject.Uid)
+        {
+            // Only a phone-level sign-in whose member is suspended gets here: the session is another member's.
+            subject = subject with { Uid = uid, ObjectId = await db.Members.Where(m => m.Uid == uid).Select(m => m.ObjectId).SingleAsync(cancellationToken) };
+        }
+
         var token = await codec.WriteAsync(
             new AuthTokenPayload(subject.Uid, subject.ObjectId, expires.ToUnixTimeSeconds(), authMethod, sessionId, OpaqueTokens.RandomId()),
             cancellationToken);
-        return new IssuedToken(token, expires) { SessionId = sessionId };
+        return new IssuedToken(token, expires) { SessionId = sessionId, Uid = subject.Uid };
     }
 
-    /// <summary>Inserts an auth session row; returns its id.</summary>
+    /// <summary>
+    /// Inserts an auth session row for the subject unless its member is suspended; returns its id and member. A suspended
+    /// member (every live member of the phone, for <see cref="AuthSubject.AnyMemberOfThePhone"/>) is refused:
+    /// <see cref="MemberSuspendedException"/>, which rolls back the caller's transaction.
+    /// </summary>
     /// <remarks>
     /// Why SQL rather than the change tracker: every sign-in inserts one, and nothing later changes it through the
     /// request's context; SaveChanges' tracking, snapshotting and batch building were a visible part of the phone-login
-    /// profile for one INSERT. INSERT … RETURNING is the same on SQLite and PostgreSQL; instants are stored as Unix
-    /// milliseconds (the model's converter), as in <c>SmsGate</c>. It runs through the context's connection and
+    /// profile for one INSERT. INSERT … SELECT … RETURNING is the same on SQLite and PostgreSQL; instants are stored as
+    /// Unix milliseconds (the model's converter), as in <c>SmsGate</c>. It runs through the context's connection and
     /// transaction, so the change capture sees it as it saw SaveChanges.
+    /// Why the suspension is checked in the INSERT itself: it adds no round trip to a sign-in, and it is read in the
+    /// sign-in's transaction, after the proof. Why FOR SHARE on PostgreSQL: a suspension updates the member row first
+    /// and then revokes the member's sessions; holding the row, either the suspension waits for this session to commit
+    /// and then revokes it, or this waits for the suspension and then finds the member suspended. Either way no session
+    /// outlives it. SQLite runs one writing transaction at a time.
     /// </remarks>
-    private async Task<long> InsertAuthSessionAsync(
+    private async Task<(long SessionId, long Uid)> InsertAuthSessionAsync(
         AuthSubject subject, string authMethod, DateTimeOffset created, DateTimeOffset expires, CancellationToken cancellationToken)
     {
         var createdMs = created.ToUnixTimeMilliseconds();
         var expiresMs = expires.ToUnixTimeMilliseconds();
-        var ids = await db.Database.SqlQuery<long>($"""
-            INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires)
-            VALUES ({subject.AccountId}, {subject.Uid}, {authMethod}, {createdMs}, {expiresMs})
-            RETURNING id AS "Value"
-            """).ToListAsync(cancellationToken);
-        return ids.Single();
+        var postgres = db.Database.IsNpgsql();
+        if (!subject.AnyMemberOfThePhone)
+        {
+            var ids = await (postgres
+                ? db.Database.SqlQuery<long>($"""
+                    INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires)
+                    SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs} FROM members
+                    WHERE uid = {subject.Uid} AND (suspended_until IS NULL OR suspended_until <= {createdMs}) FOR SHARE
+                    RETURNING id AS "Value"
+                    """)
+                : db.Database.SqlQuery<long>($"""
+                    INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires)
+                    SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs} FROM members
+                    WHERE uid = {subject.Uid} AND (suspended_until IS NULL OR suspended_until <= {createdMs})
+                    RETURNING id AS "Value"
+                    """)).ToListAsync(cancellationToken);
+            if (ids.Count == 1)
+            {
+                return (ids[0], subject.Uid);
+            }
+
+            throw await RefusalAsync(db.Members.Where(m => m.Uid == subject.Uid), created, cancellationToken);
+        }
+
+        // Why the subject's own member even when deleted: a phone sign-in that raced its member's deletion opened its
+        // session before suspensions existed, and still does; only a suspension turns to the phone's other members.
+        var rows = await (postgres
+            ? db.Database.SqlQuery<OpenedSession>($"""
+                INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires)
+                SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs} FROM (
+                    SELECT uid, is_owner FROM members
+                    WHERE account_id = {subject.AccountId} AND (uid = {subject.Uid} OR deleted IS NULL)
+                      AND (suspended_until IS NULL OR suspended_until <= {createdMs})
+                    ORDER BY CASE WHEN uid = {subject.Uid} THEN 0 WHEN is_owner THEN 1 ELSE 2 END, uid
+                    LIMIT 1 FOR SHARE) AS chosen
+                RETURNING id AS "SessionId", uid AS "Uid"
+                """)
+            : db.Database.SqlQuery<OpenedSession>($"""
+                INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires)
+                SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs} FROM members
+                WHERE account_id = {subject.AccountId} AND (uid = {subject.Uid} OR deleted IS NULL)
+                  AND (suspended_until IS NULL OR suspended_until <= {createdMs})
+                ORDER BY CASE WHEN uid = {subject.Uid} THEN 0 WHEN is_owner THEN 1 ELSE 2 END, uid
+                LIMIT 1
+                RETURNING id AS "SessionId", uid AS "Uid"
+                """)).ToListAsync(cancellationToken);
+        if (rows.Count == 1)
+        {
+            return (rows[0].SessionId, rows[0].Uid);
+        }
+
+        throw await RefusalAsync(db.Members.Where(m => m.AccountId == subject.AccountId && m.Deleted == null), created, cancellationToken);
+    }
+
+    /// <summary>
+    /// The refusal of a session none of <paramref name="members"/> could have: suspended (the earliest end among them,
+    /// when it lifts for the first); anything else is a bug (the subject names no member).
+    /// </summary>
+    private static async Task<Exception> RefusalAsync(IQueryable<Member> members, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var until = await members.Where(m => m.SuspendedUntil > now).MinAsync(m => m.SuspendedUntil, cancellationToken);
+        return until is { } end
+            ? new MemberSuspendedException(end)
+            : new InvalidOperationException("The auth session's member does not exist.");
+    }
+
+    /// <summary>One row an auth session INSERT returned.</summary>
+    private sealed class OpenedSession
+    {
+        public long SessionId { get; set; }
+
+        public long Uid { get; set; }
     }
 
     /// <summary>Null when the token is malformed, badly signed, expired or revoked.</summary>
@@ -256,8 +348,14 @@ public sealed class TokenService(
     /// and returns the token's text: base64url, or the social-login API's 64 lower-case hex when <paramref name="hex"/>.
     /// The caller saves it with its other rows, in its transaction.
     /// </summary>
+    /// <remarks>
+    /// A suspended member gets none (<see cref="MemberSuspendedException"/>). Why the row the caller read is enough: a
+    /// suspension bumps the member's token generation in the transaction that sets it, so a row read before it carries
+    /// the old generation, and the token stamped with it is dead on arrival (no query is added to the token's checks).
+    /// </remarks>
     internal string AddAccessToken(long sessionId, Member member, string appId, DateTimeOffset now, DateTimeOffset expires, bool hex = false)
     {
+        MemberSuspensions.Refuse(member, now);
         var (token, hash) = hex ? OpaqueTokens.CreateHex() : OpaqueTokens.Create();
         db.Add(new StoredAccessToken
         {

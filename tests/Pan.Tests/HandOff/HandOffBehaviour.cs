@@ -342,6 +342,41 @@ public abstract class HandOffBehaviour<TFixture>(TFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task AuthToken_AfterTheMembersSuspension_IsInvalid_AndStaysSoAfterTheRestore()
+    {
+        var (member, token) = await MakeAsync();
+        await TestSuspensions.SuspendAsync(fixture.Server, member.Uid);
+
+        await Errors.ExpectAsync(() => Lever.AuthTokenAsync(new AuthTokenRequest { Uid = member.Uid, LoginToken = token }, Internal).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrAuthToken.LOGIN_TOKEN_INVALID");
+        await TestSuspensions.RestoreAsync(fixture.Server, member.Uid);
+        await Errors.ExpectAsync(() => Lever.AuthTokenAsync(new AuthTokenRequest { Uid = member.Uid, LoginToken = token }, Internal).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrAuthToken.LOGIN_TOKEN_INVALID");
+        Assert.Equal(0, await LoginTokenSessionsAsync(member.Uid));
+    }
+
+    /// <summary>
+    /// A login token still live when its member is found suspended (its suspension's revocation had not reached it, as a
+    /// suspension committing while the exchange runs): the session's INSERT refuses the member, so no auth token comes
+    /// back and nothing is written — the token is not spent.
+    /// </summary>
+    [Fact]
+    public async Task AuthToken_OfALiveLoginTokenOfASuspendedMember_IsMemberSuspended_OpensNoSession_AndSpendsNothing()
+    {
+        var (member, token) = await MakeAsync();
+        var until = fixture.Server.Clock.GetUtcNow().AddDays(1);
+        await TestMembers.UpdateAsync(fixture.Server, member.Uid, m => m.SuspendedUntil = until);
+
+        var refused = await Errors.ExpectAsync(() => Lever.AuthTokenAsync(new AuthTokenRequest { Uid = member.Uid, LoginToken = token }, Internal).ResponseAsync,
+            StatusCode.PermissionDenied, "MEMBER_SUSPENDED");
+
+        Assert.Equal(Pan.Server.Suspension.MemberSuspendedException.Rfc3339(until), refused.Info().Metadata["suspended_until"]);
+        Assert.Equal(0, await LoginTokenSessionsAsync(member.Uid));
+        await TestMembers.UpdateAsync(fixture.Server, member.Uid, m => m.SuspendedUntil = null);
+        Assert.NotEmpty((await Lever.AuthTokenAsync(new AuthTokenRequest { Uid = member.Uid, LoginToken = token }, Internal)).AuthToken);
+    }
+
+    [Fact]
     public async Task AuthToken_WhileAPasswordChangeOfTheMemberIsUncommitted_OpensNoSessionThatOutlivesIt()
     {
         var (member, token) = await MakeAsync();
@@ -441,6 +476,9 @@ public abstract class HandOffBehaviour<TFixture>(TFixture fixture) : IClassFixtu
             new MakeLoginTokenRequest { AppId = "jkforum", AppSecret = fixture.ForumSecret, AuthUrl = AuthUrl }, Bearer(access));
         return (member, made.LoginToken);
     }
+
+    private Task<int> LoginTokenSessionsAsync(long uid) =>
+        TestMembers.WithDbAsync(fixture.Server, db => db.Set<Pan.Data.Tokens.AuthSession>().CountAsync(s => s.Uid == uid && s.AuthMethod == AuthMethods.LoginToken));
 }
 
 public sealed class HandOffBehaviour_Sqlite(SqliteAdminFixture f) : HandOffBehaviour<SqliteAdminFixture>(f);

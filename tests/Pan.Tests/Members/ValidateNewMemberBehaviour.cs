@@ -426,6 +426,28 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
     }
 
     /// <summary>A member of an account without a phone (an imported member or a guest), as ValidateNewMember expects.</summary>
+    /// <summary>
+    /// ValidateNewMember opens no session (it moves the member), so a suspension stops it through the joining member's
+    /// access token and verify tokens, which ended with it; nothing is moved. Suspending the phone's member ends
+    /// current_phone_auth_token alike.
+    /// </summary>
+    [Fact]
+    public async Task ValidateNewMember_AfterTheJoiningOrThePhonesMembersSuspension_IsTokenInvalid_AndMovesNothing()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var joining = await PhonelessMemberAsync();
+        var request = await RequestAsync(owner, joining);
+        await Admin.TestSuspensions.SuspendAsync(Server, joining.Uid);
+
+        await Errors.ExpectAsync(() => Client.ValidateNewMemberAsync(request).ResponseAsync, StatusCode.Unauthenticated, "ErrValidateNewMember.TOKEN_INVALID");
+
+        await Admin.TestSuspensions.RestoreAsync(Server, joining.Uid);
+        var again = await RequestAsync(owner, joining);
+        await Admin.TestSuspensions.SuspendAsync(Server, owner.Uid);
+        await Errors.ExpectAsync(() => Client.ValidateNewMemberAsync(again).ResponseAsync, StatusCode.Unauthenticated, "ErrValidateNewMember.TOKEN_INVALID");
+        Assert.Equal(joining.AccountId, await AccountOfAsync(joining.Uid));
+    }
+
     private async Task<Member> PhonelessMemberAsync()
     {
         await using var scope = Server.Services.CreateAsyncScope();

@@ -95,9 +95,16 @@ public static class SignInPage
         }
 
         var signIn = context.RequestServices.GetRequiredService<MemberSignIn>();
-        return await signIn.ChooseAsync(context, form!["ticket"], form["member"], context.RequestAborted) is null
-            ? view!.PhoneForm(view.Text.FlowExpired, StatusCodes.Status400BadRequest)
-            : Forward(context, view!);
+        try
+        {
+            return await signIn.ChooseAsync(context, form!["ticket"], form["member"], context.RequestAborted) is null
+                ? view!.PhoneForm(view.Text.FlowExpired, StatusCodes.Status400BadRequest)
+                : Forward(context, view!);
+        }
+        catch (Suspension.MemberSuspendedException)
+        {
+            return Suspended(view!);
+        }
     }
 
     /// <summary>GET /account/signed-in: forwards a signed-in browser to its returnUrl (a page refresh, see <see cref="SignInView.SignedIn"/>).</summary>
@@ -137,6 +144,12 @@ public static class SignInPage
         try
         {
             response = await context.RequestServices.GetRequiredService<LoginFlow>().HandleAsync(request, context, context.RequestAborted);
+        }
+        catch (Suspension.MemberSuspendedException)
+        {
+            // Why a page of its own and not the form's message: the right code or password was given, so only the
+            // member's holder reads this (the check follows the proof).
+            return Suspended(view);
         }
         catch (RpcException error)
         {
@@ -186,6 +199,9 @@ public static class SignInPage
 
     internal static SignInView? View(HttpContext context, string? returnUrl) =>
         ReturnUrls.Of(returnUrl) is { } local ? new SignInView(context, PageLanguage.Of(context.Request), local) : null;
+
+    /// <summary>The member the flow proved is suspended: a plain message, 403.</summary>
+    internal static IResult Suspended(SignInView view) => view.Refused(view.Text.Suspended, StatusCodes.Status403Forbidden);
 
     internal static IResult BadReturnUrl(HttpContext context)
     {

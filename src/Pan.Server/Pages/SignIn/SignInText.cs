@@ -41,6 +41,7 @@ public sealed record SignInText(
     string AnswerNeeded,
     string FormExpired,
     string ReturnUrlRefused,
+    string Suspended,
     string Failed)
 {
     public static SignInText For(string language) => language == Locales.TraditionalChinese ? Chinese : English;
@@ -83,6 +84,7 @@ public sealed record SignInText(
         AnswerNeeded: "Enter your password again and answer your security question.",
         FormExpired: "The form has expired. Start again.",
         ReturnUrlRefused: "This sign-in link is not valid.",
+        Suspended: "This member is suspended and cannot sign in.",
         Failed: "Signing in did not work. Start again.");
 
     private static readonly SignInText Chinese = new(
@@ -123,5 +125,6 @@ public sealed record SignInText(
         AnswerNeeded: "請再次輸入密碼並回答安全提問。",
         FormExpired: "表單已逾時，請重新開始。",
         ReturnUrlRefused: "此登入連結無效。",
+        Suspended: "此會員已被停權，無法登入。",
         Failed: "登入失敗，請重新開始。");
 }
