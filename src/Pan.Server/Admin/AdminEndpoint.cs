@@ -116,6 +116,8 @@ public sealed class AdminEndpoint : AdminService.AdminServiceBase
                 }
             },
             context.CancellationToken);
+        // Why after RunAsync: it returns once the suspension has committed with its queued app events.
+        Resolve<AppEvents.AppEventOutbox>(context).Wake();
         return new SuspendMemberResponse();
     }
 
@@ -133,6 +135,7 @@ public sealed class AdminEndpoint : AdminService.AdminServiceBase
                 }
             },
             context.CancellationToken);
+        Resolve<AppEvents.AppEventOutbox>(context).Wake();
         return new RestoreMemberResponse();
     }
 

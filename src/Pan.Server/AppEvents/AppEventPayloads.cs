@@ -9,6 +9,12 @@ public static class AppEventTypes
 {
     public const string MemberDeleted = "member.deleted";
 
+    /// <summary>An operator suspended the member (again, with a new end, when it already was).</summary>
+    public const string MemberSuspended = "member.suspended";
+
+    /// <summary>An operator lifted the member's suspension (a suspension lifting itself at its end sends nothing).</summary>
+    public const string MemberRestored = "member.restored";
+
     /// <summary>An event's <c>occurred_at</c>: RFC 3339 in UTC with the clock's full precision, e.g. <c>2026-11-25T06:01:02.1234567Z</c>.</summary>
     public static string Timestamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
 }
@@ -36,3 +42,22 @@ public sealed record MemberDeletedData(
     [property: JsonPropertyName("object_id")] string ObjectId,
     [property: JsonPropertyName("hash_uid")] string HashUid,
     [property: JsonPropertyName("account_deleted")] bool AccountDeleted);
+
+/// <summary>
+/// <c>member.restored</c> (and the ids of every member event): <c>uid</c> (a string, as the JSON API writes 64-bit
+/// numbers), <c>object_id</c> and <c>hash_uid</c>.
+/// </summary>
+public sealed record MemberIdsData(
+    [property: JsonPropertyName("uid")] string Uid,
+    [property: JsonPropertyName("object_id")] string ObjectId,
+    [property: JsonPropertyName("hash_uid")] string HashUid);
+
+/// <summary>
+/// <c>member.suspended</c>: the member's ids and when the suspension lifts by itself (RFC 3339, UTC), or null when it
+/// lasts until restored. No reason and no operator: those stay in Pan's audit log.
+/// </summary>
+public sealed record MemberSuspendedData(
+    [property: JsonPropertyName("uid")] string Uid,
+    [property: JsonPropertyName("object_id")] string ObjectId,
+    [property: JsonPropertyName("hash_uid")] string HashUid,
+    [property: JsonPropertyName("suspended_until")] string? SuspendedUntil);

@@ -4,7 +4,9 @@ using Microsoft.EntityFrameworkCore;
 using Pan.Data;
 using Pan.Data.Members;
 using Pan.Data.Tokens;
+using Pan.Server.AppEvents;
 using Pan.Server.Credentials;
+using Pan.Server.Deletion;
 
 namespace Pan.Server.Suspension;
 
@@ -18,7 +20,7 @@ public sealed record MemberStanding(
 /// rule, so a suspension with an end lifts itself and no job has to run. Each way in checks it in the database, inside
 /// its own transaction, after the credential was proven (<see cref="MemberSuspendedException"/>).
 /// </summary>
-public sealed class MemberSuspensions(PanDbContext db, CredentialStore credentials, TimeProvider clock, ILogger<MemberSuspensions> logger)
+public sealed class MemberSuspensions(PanDbContext db, CredentialStore credentials, AppEventOutbox events, TimeProvider clock, ILogger<MemberSuspensions> logger)
 {
     /// <summary>What an indefinite suspension stores: 9999-12-31T23:59:59Z, which "in the future" always holds for.</summary>
     public static readonly DateTimeOffset Indefinitely = new(9999, 12, 31, 23, 59, 59, TimeSpan.Zero);
@@ -70,8 +72,9 @@ public sealed class MemberSuspensions(PanDbContext db, CredentialStore credentia
     /// in the caller's transaction, ends what lets it in: every session and access token on every node, the apps' OAuth
     /// tokens and unredeemed codes (the remembered consents stay), its membership passes and, through the token
     /// generation, its Omniauth, apinode and hand-off tokens (<see cref="CredentialStore.EndOtherSessionsAsync"/>, as a
-    /// password change by an admin ends them), its reset proofs and its unspent verify tokens. False (nothing written)
-    /// when there is no live member. A suspended member's end is replaced.
+    /// password change by an admin ends them), its reset proofs and its unspent verify tokens, and queues
+    /// <c>member.suspended</c> for the subscribed apps (the caller wakes <see cref="AppEventOutbox"/> after its commit).
+    /// False (nothing written) when there is no live member. A suspended member's end is replaced (and a new event sent).
     /// </summary>
     public async Task<bool> SuspendAsync(long uid, DateTimeOffset? until, CancellationToken cancellationToken)
     {
@@ -89,16 +92,39 @@ public sealed class MemberSuspensions(PanDbContext db, CredentialStore credentia
         // session that has just ended.
         await db.Set<StoredVerifyToken>().Where(t => t.Uid == uid && t.UsedAt == null)
             .ExecuteUpdateAsync(u => u.SetProperty(t => t.UsedAt, now), cancellationToken);
+        // Why here: apps keep their own sessions and show the member's content, so they hear of every suspension that
+        // commits, and of none that does not (its audit line refused).
+        await events.MemberSuspendedAsync(uid, end < Indefinitely ? end : null, now, cancellationToken);
         logger.LogInformation("Suspended member {Uid} until {Until}", uid, end);
         return true;
     }
 
-    /// <summary>Lifts live member <paramref name="uid"/>'s suspension (if any; ended sessions stay ended). False when there is no live member.</summary>
+    /// <summary>
+    /// Lifts live member <paramref name="uid"/>'s suspension (if any; ended sessions stay ended) and, when it was
+    /// suspended, queues <c>member.restored</c> for the subscribed apps (the caller wakes <see cref="AppEventOutbox"/>
+    /// after its commit). False when there is no live member.
+    /// </summary>
     public async Task<bool> RestoreAsync(long uid, CancellationToken cancellationToken)
     {
-        if (!await SetAsync(uid, null, cancellationToken))
+        // Why the row is held before its end is read: a suspension committing meanwhile is then either seen here (and
+        // its restore reported) or made to wait for this restore; read first, it could be cleared unreported.
+        if (!await LiveMembers.LockAsync(db, uid, cancellationToken))
         {
             return false;
+        }
+
+        var now = clock.GetUtcNow();
+        var until = await db.Members.Where(m => m.Uid == uid).Select(m => m.SuspendedUntil).SingleAsync(cancellationToken);
+        if (until is not null)
+        {
+            await SetAsync(uid, null, cancellationToken);
+        }
+
+        // Why only then: restoring a member that is not suspended (never, restored already, or lifted by itself at its
+        // end) changes nothing an app holds.
+        if (until > now)
+        {
+            await events.MemberRestoredAsync(uid, now, cancellationToken);
         }
 
         logger.LogInformation("Restored member {Uid}", uid);

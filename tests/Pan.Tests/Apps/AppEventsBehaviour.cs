@@ -21,9 +21,10 @@ namespace Pan.Tests.Apps;
 
 /// <summary>
 /// Events for apps: every deletion of a member sends one signed <c>member.deleted</c> event to each subscribed app's
-/// endpoint (a real HTTP server on loopback), written in the deletion's own transaction and retried until delivered.
+/// endpoint (a real HTTP server on loopback), written in the deletion's own transaction and retried until delivered;
+/// suspensions and restores send <c>member.suspended</c> and <c>member.restored</c> the same way (AppEventsBehaviour.Suspension.cs).
 /// </summary>
-public abstract class AppEventsBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+public abstract partial class AppEventsBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
     where TFixture : AppEventsFixture
 {
     private PanServer Server => fixture.Server;

@@ -1,4 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Pan.General.Admin;
+using Pan.Server.Admin;
 using Pan.Tests.Infrastructure;
 using Pan.Tests.Keys;
 
@@ -8,7 +11,8 @@ namespace Pan.Tests.Apps;
 /// A server whose apps' event endpoints are a real HTTP server on loopback (<see cref="AppEventInbox"/>), with stored
 /// keys wrapped (<c>Pan:Keys:EncryptionKey</c>). <see cref="SubscribedApps"/> are subscribed through the operator CLI at
 /// start, with the secrets it printed; every other app is not. The event outbox polls often and retries a failed
-/// delivery after 60 s of test time, which stands still unless a test moves it.
+/// delivery after 60 s of test time, which stands still unless a test moves it. Admins sign in through a fake Google
+/// (<see cref="SignInMemberAdminAsync"/>), for the changes the admin API makes on the server's own clock.
 /// </summary>
 public abstract class AppEventsFixture : ServerFixture
 {
@@ -17,13 +21,15 @@ public abstract class AppEventsFixture : ServerFixture
 
     public AppEventInbox Events { get; private set; } = null!;
 
+    public FakeGoogleServer Google { get; private set; } = null!;
+
     /// <summary>Every log line of the fixture's server.</summary>
     public LogCapture Logs { get; } = new();
 
     /// <summary>The secret the CLI printed for each app of <see cref="SubscribedApps"/>.</summary>
     public Dictionary<string, string> Secrets { get; } = new(StringComparer.Ordinal);
 
-    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>(Google.Settings())
     {
         [TestKeys.Setting] = TestKeys.First,
         ["Pan:AppEvents:PollMilliseconds"] = "100",
@@ -40,8 +46,21 @@ public abstract class AppEventsFixture : ServerFixture
     /// <summary>Another node on the same database and clock.</summary>
     public Task<PanServer> StartSecondNodeAsync() => PanServer.StartAsync(Database, Settings, Server.Clock);
 
+    /// <summary>A new allow-listed admin with the role member-admin, signed in through GoogleLogin; returns its admin token.</summary>
+    public async Task<string> SignInMemberAdminAsync()
+    {
+        var email = $"staff{Guid.NewGuid():N}@example.com";
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<AdminDirectory>().AddOrUpdateAsync(email, "member-admin", default);
+        }
+
+        return (await new AdminService.AdminServiceClient(Server.Grpc).GoogleLoginAsync(new GoogleLoginRequest { AccessToken = Google.Issue(email) })).AdminToken;
+    }
+
     public override async Task InitializeAsync()
     {
+        Google = await FakeGoogleServer.StartAsync();
         Events = await AppEventInbox.StartAsync();
         await base.InitializeAsync();
         foreach (var app in SubscribedApps)
@@ -56,6 +75,7 @@ public abstract class AppEventsFixture : ServerFixture
     {
         await base.DisposeAsync();
         await Events.DisposeAsync();
+        await Google.DisposeAsync();
     }
 }
 
