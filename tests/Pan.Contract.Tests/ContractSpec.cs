@@ -5,7 +5,8 @@ namespace Pan.Contract.Tests;
 /// <summary>
 /// What the compiled contract must contain: the seed document, plus Pan's own designs
 /// for messages the seed names without fields (oauth) or does not list at all
-/// (UpdateAvatarResponse). Designs may only fill such gaps; they can never change a
+/// (UpdateAvatarResponse, and the messages of Pan's extension methods such as the admin
+/// API's SuspendMember). Designs may only fill such gaps; they can never change a
 /// message whose field table is in the seed. A seed message may only gain fields that
 /// Pan appends after the seed's (the additions, such as SetMemberEmailRequest.verify_token).
 /// </summary>
@@ -19,6 +20,36 @@ internal static class ContractSpec
         | Field | Type | Label | Description |
         |---|---|---|---|
         | avatar | string | |
+        general/admin/admin.proto
+        SuspendMemberRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | admin_token | string | |
+        | uid | int64 | |
+        | until | google.protobuf.Timestamp | |
+        SuspendMemberResponse
+        SuspendMemberResponse.Error
+        SuspendMemberResponse.Error.Value
+        | Name | Number | Description |
+        |---|---|---|
+        | None | 0 | |
+        | NotAuthorized | 1001 | |
+        | UserNotFound | 1002 | |
+        | InternalError | 1003 | |
+        RestoreMemberRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | admin_token | string | |
+        | uid | int64 | |
+        RestoreMemberResponse
+        RestoreMemberResponse.Error
+        RestoreMemberResponse.Error.Value
+        | Name | Number | Description |
+        |---|---|---|
+        | None | 0 | |
+        | NotAuthorized | 1001 | |
+        | UserNotFound | 1002 | |
+        | InternalError | 1003 | |
         oauth/app.proto
         GetAccessTokenRequest
         | Field | Type | Label | Description |
@@ -138,6 +169,20 @@ internal static class ContractSpec
     public static IReadOnlyList<SeedFile> Seed => SeedDocument.Files;
 
     public static IReadOnlyList<SeedFile> Design => DesignFiles.Value;
+
+    /// <summary>
+    /// Pan's methods after a seed service's own, in order, by service full name: Pan extensions, each marked so in its
+    /// proto comment, whose messages are designs above. The seed's methods keep their places.
+    /// </summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<SeedMethod>> ExtensionMethods { get; } =
+        new Dictionary<string, IReadOnlyList<SeedMethod>>(StringComparer.Ordinal)
+        {
+            ["pan.general.admin.AdminService"] =
+            [
+                new("SuspendMember", "pan.general.admin.SuspendMemberRequest", "pan.general.admin.SuspendMemberResponse"),
+                new("RestoreMember", "pan.general.admin.RestoreMemberRequest", "pan.general.admin.RestoreMemberResponse"),
+            ],
+        };
 
     /// <summary>Pan's appended fields by message full name, numbered from 1 within the addition (not yet after the seed's).</summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<SeedField>> Additions =>
