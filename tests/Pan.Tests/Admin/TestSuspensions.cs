@@ -1,4 +1,3 @@
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.Data;
 using Pan.Server.Suspension;
@@ -35,47 +34,18 @@ public static class TestSuspensions
 /// carries the suspension and the member's sessions and tokens are revoked in one open transaction, whose locks (SQLite's
 /// write lock; PostgreSQL's row locks) are held until <see cref="CommitAsync"/>. Disposing without committing rolls it back.
 /// </summary>
-public sealed class UncommittedSuspension : IAsyncDisposable
+public sealed class UncommittedSuspension : UncommittedChange
 {
-    private readonly AsyncServiceScope scope;
-    private readonly ITestDatabase database;
-    private IDbContextTransaction? transaction;
-
-    private UncommittedSuspension(AsyncServiceScope scope, ITestDatabase database)
+    private UncommittedSuspension(PanServer server, ITestDatabase database)
+        : base(server, database)
     {
-        this.scope = scope;
-        this.database = database;
     }
 
     public static async Task<UncommittedSuspension> StartAsync(PanServer server, ITestDatabase database, long uid, DateTimeOffset? until = null)
     {
-        var suspension = new UncommittedSuspension(server.Services.CreateAsyncScope(), database);
-        var db = suspension.scope.ServiceProvider.GetRequiredService<PanDbContext>();
-        suspension.transaction = await db.Database.BeginTransactionAsync();
-        Assert.True(await suspension.scope.ServiceProvider.GetRequiredService<MemberSuspensions>().SuspendAsync(uid, until, default));
+        var suspension = new UncommittedSuspension(server, database);
+        await suspension.BeginAsync();
+        Assert.True(await suspension.Scope.ServiceProvider.GetRequiredService<MemberSuspensions>().SuspendAsync(uid, until, default));
         return suspension;
-    }
-
-    /// <summary>
-    /// Returns once <paramref name="other"/> has ended or, on PostgreSQL, a connection waits for a lock (one this
-    /// transaction holds); true in the second case. SQLite shows no waiting statement: there it returns false at once.
-    /// </summary>
-    public Task<bool> WaitUntilBlockingAsync(Task other) => LockWaits.UntilAsync(database, 1, other);
-
-    public async Task CommitAsync()
-    {
-        await transaction!.CommitAsync();
-        await transaction.DisposeAsync();
-        transaction = null;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (transaction is not null)
-        {
-            await transaction.DisposeAsync();
-        }
-
-        await scope.DisposeAsync();
     }
 }

@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.Data;
 using Pan.Data.PhaseSessions;
@@ -15,16 +14,11 @@ namespace Pan.Tests.Deletion;
 /// are held (SQLite's write lock; PostgreSQL's row locks) until <see cref="CommitAsync"/>. Disposing without committing
 /// rolls it back.
 /// </summary>
-public sealed class UncommittedDeletion : IAsyncDisposable
+public sealed class UncommittedDeletion : UncommittedChange
 {
-    private readonly AsyncServiceScope scope;
-    private readonly ITestDatabase database;
-    private IDbContextTransaction? transaction;
-
-    private UncommittedDeletion(AsyncServiceScope scope, ITestDatabase database)
+    private UncommittedDeletion(PanServer server, ITestDatabase database)
+        : base(server, database)
     {
-        this.scope = scope;
-        this.database = database;
     }
 
     /// <param name="lastMember">
@@ -33,9 +27,8 @@ public sealed class UncommittedDeletion : IAsyncDisposable
     /// </param>
     public static async Task<UncommittedDeletion> StartAsync(PanServer server, ITestDatabase database, long uid, bool lastMember = false)
     {
-        var deletion = new UncommittedDeletion(server.Services.CreateAsyncScope(), database);
-        var db = deletion.scope.ServiceProvider.GetRequiredService<PanDbContext>();
-        deletion.transaction = await db.Database.BeginTransactionAsync();
+        var deletion = new UncommittedDeletion(server, database);
+        var db = await deletion.BeginAsync();
         var now = server.Clock.GetUtcNow();
         await db.Members.Where(m => m.Uid == uid).ExecuteUpdateAsync(u => u
             .SetProperty(m => m.DisplayName, (string?)null)
@@ -58,37 +51,12 @@ public sealed class UncommittedDeletion : IAsyncDisposable
                 .SetProperty(a => a.Version, a => a.Version + 1));
         }
 
-        foreach (var eraser in deletion.scope.ServiceProvider.GetServices<IMemberDataEraser>())
+        foreach (var eraser in deletion.Scope.ServiceProvider.GetServices<IMemberDataEraser>())
         {
             await eraser.EraseAsync([uid], CancellationToken.None);
         }
 
         await db.Set<PhaseSession>().Where(s => s.Uid == uid).ExecuteDeleteAsync();
         return deletion;
-    }
-
-    /// <summary>
-    /// Returns once <paramref name="other"/> has ended or, on PostgreSQL, a connection to this database waits for a lock
-    /// (one this transaction holds: nothing else writes the member's rows); true in the second case. SQLite shows no
-    /// waiting statement: there it returns false at once, and <paramref name="other"/> meets either this transaction's
-    /// write lock or its commit.
-    /// </summary>
-    public Task<bool> WaitUntilBlockingAsync(Task other) => LockWaits.UntilAsync(database, 1, other);
-
-    public async Task CommitAsync()
-    {
-        await transaction!.CommitAsync();
-        await transaction.DisposeAsync();
-        transaction = null;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (transaction is not null)
-        {
-            await transaction.DisposeAsync();
-        }
-
-        await scope.DisposeAsync();
     }
 }
