@@ -40,6 +40,28 @@ public abstract class SuspendedSignInBehaviour<TFixture>(TFixture fixture) : ICl
         await Errors.ExpectAsync(() => Phones.AccessTokenAsync(signedIn, owner.ObjectId), StatusCode.PermissionDenied, "MEMBER_SUSPENDED");
     }
 
+    /// <summary>
+    /// The seed's flow after a phone sign-in asks AccessToken with no object_id (the default member). When the default
+    /// member is suspended the sign-in opened the session for another member; the access token is that member's, as the
+    /// sign-in chose, not a refusal of a sign-in that succeeded.
+    /// </summary>
+    [Fact]
+    public async Task AccessToken_WithoutObjectId_AfterAPhoneSignInPastASuspendedDefaultMember_IsTheSignedInMembers()
+    {
+        var (auth, e164) = await Phones.RegisterAsync();
+        var owner = (await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(auth), AppId = "jkforum" })).User;
+        var sibling = await Phones.NewMemberWithPasswordAsync(auth, Password);
+        await TestSuspensions.SuspendAsync(fixture.Server, owner.Uid);
+        var signedIn = await Phones.LoginAsync(e164);
+
+        var access = await Phones.AccessTokenAsync(signedIn);
+
+        Assert.Equal(sibling.Uid, (await ClaimsOfAccessAsync(access))!.Uid);
+        // Restored, the default member is again what no object_id means.
+        await TestSuspensions.RestoreAsync(fixture.Server, owner.Uid);
+        Assert.Equal(owner.Uid, (await ClaimsOfAccessAsync(await Phones.AccessTokenAsync(signedIn)))!.Uid);
+    }
+
     [Fact]
     public async Task LoginByPhone_WhenEveryMemberIsSuspended_RefusesTheRightCodeOnly_AsMemberSuspended()
     {
