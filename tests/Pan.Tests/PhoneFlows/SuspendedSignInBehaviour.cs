@@ -144,6 +144,40 @@ public abstract class SuspendedSignInBehaviour<TFixture>(TFixture fixture) : ICl
             StatusCode.PermissionDenied, "MEMBER_SUSPENDED");
     }
 
+    /// <summary>
+    /// VerifyPhoneCode checks the access token and then, in its transaction, holds the member and issues the verify
+    /// token. A suspension committing in between (PostgreSQL: the call waits at the member's row) ended the member's
+    /// verify tokens; the call must not mint a new one after it. SQLite runs one writer at a time: there the call sees
+    /// the suspension either at its access token or in its transaction.
+    /// </summary>
+    [Fact]
+    public async Task VerifyPhoneCode_WhileTheMembersSuspensionIsUncommitted_IssuesNoVerifyToken()
+    {
+        var (auth, e164) = await Phones.RegisterAsync();
+        var access = await Phones.AccessTokenAsync(auth);
+        var uid = (await ClaimsOfAccessAsync(access))!.Uid;
+        await Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = access, SessionToken = "update-credential" });
+        var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
+        Assert.NotNull(await ClaimsOfAccessAsync(access));
+
+        Task<string> call;
+        await using (var suspension = await UncommittedSuspension.StartAsync(fixture.Server, fixture.Database, uid))
+        {
+            call = Task.Run(async () => (await Client.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest { PanAccessToken = access, SessionToken = "update-credential", Code = code })).VerifyToken);
+            var waited = await suspension.WaitUntilBlockingAsync(call);
+            Assert.True(waited || fixture.Database.Provider != "postgres");
+            await suspension.CommitAsync();
+        }
+
+        var reason = await Errors.ReasonOfAsync(() => call);
+        if (fixture.Database.Provider == "postgres")
+        {
+            Assert.Equal("MEMBER_SUSPENDED", reason);
+        }
+
+        Assert.False(await TestMembers.WithDbAsync(fixture.Server, db => db.Set<Pan.Data.Tokens.StoredVerifyToken>().AnyAsync(t => t.Uid == uid && t.UsedAt == null)));
+    }
+
     [Fact]
     public async Task ValidatePhoneV2_OfAMemberSuspendedDuringTheFlow_IsTokenInvalid_AndBindsNoPhone()
     {
