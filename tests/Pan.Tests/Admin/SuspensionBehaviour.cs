@@ -332,6 +332,56 @@ public abstract class SuspensionBehaviour<TFixture>(TFixture fixture) : IClassFi
         Assert.Null(await SuspendedUntilAsync(member.Uid));
     }
 
+    /// <summary>A suspension racing the member's deletion waits for it (PostgreSQL) and then finds no live member: UserNotFound, not INTERNAL.</summary>
+    [Fact]
+    public async Task SuspendMember_WhileTheMembersDeletionIsUncommitted_IsUserNotFound_AndWritesNothing()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        Task call;
+        await using (var deletion = await Pan.Tests.Deletion.UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, member.Uid))
+        {
+            call = Task.Run(() => Client.SuspendMemberAsync(new SuspendMemberRequest { AdminToken = token, Uid = member.Uid }).ResponseAsync);
+            Assert.True(await deletion.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await deletion.CommitAsync();
+        }
+
+        await Errors.ExpectAsync(() => call, StatusCode.NotFound, "SuspendMemberResponse.Error.UserNotFound");
+        Assert.Null(await SuspendedUntilAsync(member.Uid));
+    }
+
+    /// <summary>
+    /// A restore or a second suspension racing a suspension waits for it (PostgreSQL) and then acts on what it committed:
+    /// the restore lifts it, the second suspension's end replaces it; neither fails.
+    /// </summary>
+    [Fact]
+    public async Task RestoreAndSuspend_WhileASuspensionIsUncommitted_WaitAndThenApplyTheirOwnChange()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        Task call;
+        await using (var suspension = await UncommittedSuspension.StartAsync(fixture.Server, fixture.Database, member.Uid))
+        {
+            call = Task.Run(() => Client.RestoreMemberAsync(new RestoreMemberRequest { AdminToken = token, Uid = member.Uid }).ResponseAsync);
+            Assert.True(await suspension.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await suspension.CommitAsync();
+        }
+
+        await call;
+        Assert.Null(await SuspendedUntilAsync(member.Uid));
+
+        var until = fixture.Server.Clock.GetUtcNow().AddDays(3);
+        await using (var suspension = await UncommittedSuspension.StartAsync(fixture.Server, fixture.Database, member.Uid))
+        {
+            call = Task.Run(() => Client.SuspendMemberAsync(new SuspendMemberRequest { AdminToken = token, Uid = member.Uid, Until = Timestamp.FromDateTimeOffset(until) }).ResponseAsync);
+            Assert.True(await suspension.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await suspension.CommitAsync();
+        }
+
+        await call;
+        Assert.Equal(until.ToUnixTimeMilliseconds(), (await SuspendedUntilAsync(member.Uid))!.Value.ToUnixTimeMilliseconds());
+    }
+
     /// <summary>Whether <paramref name="server"/> takes the access token (through its own cache, as its calls do).</summary>
     private static async Task<bool> ValidAsync(PanServer server, string access)
     {
