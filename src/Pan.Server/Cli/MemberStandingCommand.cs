@@ -153,9 +153,11 @@ public static class MemberStandingCommand
             return null;
         }
 
-        var hours = text[^1] == 'h' ? count : count * 24;
-        // Why the cap: a longer length is refused as too far away (CheckEnd), not overflowed.
-        return hours > MemberSuspensions.LongestEnd.TotalHours ? MemberSuspensions.LongestEnd + TimeSpan.FromDays(1) : TimeSpan.FromHours(hours);
+        // Why the cap before the days become hours: a longer length is refused as too far away (CheckEnd), and a count
+        // of days beyond it would overflow when multiplied.
+        var longest = (long)MemberSuspensions.LongestEnd.TotalHours;
+        var hours = text[^1] == 'h' ? count : count > longest / 24 ? longest + 24 : count * 24;
+        return hours > longest ? MemberSuspensions.LongestEnd + TimeSpan.FromDays(1) : TimeSpan.FromHours(hours);
     }
 
     private static string Target(long uid) => "uid:" + uid.ToString(CultureInfo.InvariantCulture);

@@ -20,7 +20,7 @@ public sealed record GuestDelToken(
 /// account through <see cref="MemberDeletion"/>, so the deletion is the same as DeleteAccount's. An account with a
 /// phone answers 21 on both: it deletes through the SMS step-up, never this route.
 /// </summary>
-public sealed class GuestDeletion(PanDbContext db, CredentialStore credentials, TokenService tokens, MemberDeletion deletion, ILogger<GuestDeletion> logger)
+public sealed class GuestDeletion(PanDbContext db, CredentialStore credentials, TokenService tokens, MemberDeletion deletion, TimeProvider clock, ILogger<GuestDeletion> logger)
 {
     public async Task<ApinodeResult> VerifyAsync(ApinodeRequest request, GuestCaller caller, CancellationToken cancellationToken)
     {
@@ -59,6 +59,14 @@ public sealed class GuestDeletion(PanDbContext db, CredentialStore credentials, 
         // commits first and the deletion then ends every token that could spend the del_token.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (!await LiveMembers.HoldAsync(db, caller.Uid, cancellationToken))
+        {
+            throw new ApinodeException(ApinodeCodes.InvalidToken, "Invalid token.");
+        }
+
+        // Why read again under the held row: a suspension that committed since the token was checked ended the guest's
+        // tokens (and its verify tokens); answered as that ended token now is, with nothing issued.
+        var now = clock.GetUtcNow();
+        if (await db.Members.AnyAsync(m => m.Uid == caller.Uid && m.SuspendedUntil > now, cancellationToken))
         {
             throw new ApinodeException(ApinodeCodes.InvalidToken, "Invalid token.");
         }

@@ -17,6 +17,8 @@ public sealed partial class MemberServiceV2Endpoint
     /// with it (malformed, bad signature, retired key, revoked session, deleted account): UNAUTHENTICATED ErrAccessToken.INVALID.</item>
     /// <item>object_id naming no live member under the token's phone (unknown, deleted, or another phone's member):
     /// NOT_FOUND ErrAccessToken.FAILED — one answer for all three, so the call cannot probe other phones' members.</item>
+    /// <item>object_id empty and the phone's default member suspended (Pan extension): the auth token's own member, the
+    /// one a phone sign-in chose in its place (it is refused, MEMBER_SUSPENDED, only when suspended too).</item>
     /// <item>object_id empty and the phone has no usable default member (none set, or it was deleted, and more than
     /// one live member): FAILED_PRECONDITION ErrAccessToken.FAILED; the client must pass object_id.</item>
     /// <item>An auth token of a sign-in that proved one member, not the phone (auth-by-password, auth-by-email-code,
@@ -43,7 +45,17 @@ public sealed partial class MemberServiceV2Endpoint
         // its session —, since the phone's default may be a member the caller never proved; any other member answers
         // like one not under the phone.
         var bound = AuthMethods.IsMemberBound(auth.AuthMethod);
-        var member = await Resolve<MemberDirectory>(context).FindUnderAccountAsync(auth.AccountId, bound ? objectId ?? auth.ObjectId : objectId, context.CancellationToken);
+        var directory = Resolve<MemberDirectory>(context);
+        var member = await directory.FindUnderAccountAsync(auth.AccountId, bound ? objectId ?? auth.ObjectId : objectId, context.CancellationToken);
+        // Why: a phone sign-in whose default member is suspended opened its session for another member of the phone
+        // (TokenService); the default member then reads as that session's member, as the sign-in chose, rather than
+        // refusing a sign-in that succeeded. An object_id naming the suspended member is still refused.
+        if (objectId is null && !bound && member is not null && member.Uid != auth.Uid
+            && Suspension.MemberSuspensions.IsSuspended(member, Resolve<TimeProvider>(context).GetUtcNow()))
+        {
+            member = await directory.FindUnderAccountAsync(auth.AccountId, auth.ObjectId, context.CancellationToken) ?? member;
+        }
+
         if (member is null || (bound && member.Uid != auth.Uid))
         {
             throw objectId is null && !bound

@@ -266,6 +266,122 @@ public abstract class SuspensionBehaviour<TFixture>(TFixture fixture) : IClassFi
         PanCli.AssertRefused(await PanCli.RunAsync(fixture.Database, "members", "show", "987654321"), "No live member has uid 987654321");
     }
 
+    /// <summary>Lengths and instants at the edges of what the command line reads: each is bad usage (exit 2), no stack trace.</summary>
+    [Fact]
+    public async Task Cli_Suspend_WithALengthOrInstantAtTheEdges_ExitsTwo_WithoutAStackTrace()
+    {
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        var uid = member.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        foreach (var args in new[]
+        {
+            new[] { "members", "suspend", uid, "--for", "0h" },
+            ["members", "suspend", uid, "--for", "99999999d"],
+            ["members", "suspend", uid, "--for", "500000000000000000d"],
+            ["members", "suspend", uid, "--for", "9223372036854775807h"],
+            ["members", "suspend", uid, "--for", "99999999999999999999d"],
+            ["members", "suspend", uid, "--for", "-5d"],
+            ["members", "suspend", uid, "--until", "9999-12-31T23:59Z"],
+            ["members", "suspend", uid, "--until", "0001-01-01T00:00+14:00"],
+            ["members", "suspend", uid, "--until", "2099-01-01T00:00+99:00"],
+            ["members", "suspend", uid, "--until", "2099-01-01T00:00"],
+            ["members", "suspend", "-1"],
+            ["members", "suspend", "0"],
+            ["members", "suspend", "99999999999999999999"],
+        })
+        {
+            var run = await PanCli.RunCaughtAsync(fixture.Database, args);
+            Assert.True(run.ExitCode == 2, $"{string.Join(' ', args)}: exit {run.ExitCode}: {run.Error}");
+            Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+        }
+
+        Assert.Null(await SuspendedUntilAsync(member.Uid));
+    }
+
+    [Fact]
+    public async Task SuspendAndRestore_WithABadUidOrInstant_AreInvalidArgumentNamingTheField()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+
+        foreach (var uid in new[] { 0L, -1L, long.MinValue })
+        {
+            var ex = await Errors.ExpectAsync(() => Client.SuspendMemberAsync(new SuspendMemberRequest { AdminToken = token, Uid = uid }).ResponseAsync,
+                StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+            Assert.Equal("uid", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+            ex = await Errors.ExpectAsync(() => Client.RestoreMemberAsync(new RestoreMemberRequest { AdminToken = token, Uid = uid }).ResponseAsync,
+                StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+            Assert.Equal("uid", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+        }
+
+        await Errors.ExpectAsync(() => Client.SuspendMemberAsync(new SuspendMemberRequest { AdminToken = token, Uid = long.MaxValue }).ResponseAsync,
+            StatusCode.NotFound, "SuspendMemberResponse.Error.UserNotFound");
+        var soon = fixture.Server.Clock.GetUtcNow().AddDays(1).ToUnixTimeSeconds();
+        foreach (var until in new[]
+        {
+            new Timestamp { Seconds = soon, Nanos = -1 }, new Timestamp { Seconds = soon, Nanos = 1_000_000_000 },
+            new Timestamp { Seconds = long.MaxValue }, new Timestamp { Seconds = long.MinValue }, new Timestamp { Seconds = 253_402_300_800 },
+        })
+        {
+            var ex = await Errors.ExpectAsync(
+                () => Client.SuspendMemberAsync(new SuspendMemberRequest { AdminToken = token, Uid = member.Uid, Until = until }).ResponseAsync,
+                StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+            Assert.Equal("until", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+        }
+
+        Assert.Null(await SuspendedUntilAsync(member.Uid));
+    }
+
+    /// <summary>A suspension racing the member's deletion waits for it (PostgreSQL) and then finds no live member: UserNotFound, not INTERNAL.</summary>
+    [Fact]
+    public async Task SuspendMember_WhileTheMembersDeletionIsUncommitted_IsUserNotFound_AndWritesNothing()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        Task call;
+        await using (var deletion = await Pan.Tests.Deletion.UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, member.Uid))
+        {
+            call = Task.Run(() => Client.SuspendMemberAsync(new SuspendMemberRequest { AdminToken = token, Uid = member.Uid }).ResponseAsync);
+            Assert.True(await deletion.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await deletion.CommitAsync();
+        }
+
+        await Errors.ExpectAsync(() => call, StatusCode.NotFound, "SuspendMemberResponse.Error.UserNotFound");
+        Assert.Null(await SuspendedUntilAsync(member.Uid));
+    }
+
+    /// <summary>
+    /// A restore or a second suspension racing a suspension waits for it (PostgreSQL) and then acts on what it committed:
+    /// the restore lifts it, the second suspension's end replaces it; neither fails.
+    /// </summary>
+    [Fact]
+    public async Task RestoreAndSuspend_WhileASuspensionIsUncommitted_WaitAndThenApplyTheirOwnChange()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var member = await TestMembers.CreateAsync(fixture.Server);
+        Task call;
+        await using (var suspension = await UncommittedSuspension.StartAsync(fixture.Server, fixture.Database, member.Uid))
+        {
+            call = Task.Run(() => Client.RestoreMemberAsync(new RestoreMemberRequest { AdminToken = token, Uid = member.Uid }).ResponseAsync);
+            Assert.True(await suspension.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await suspension.CommitAsync();
+        }
+
+        await call;
+        Assert.Null(await SuspendedUntilAsync(member.Uid));
+
+        var until = fixture.Server.Clock.GetUtcNow().AddDays(3);
+        await using (var suspension = await UncommittedSuspension.StartAsync(fixture.Server, fixture.Database, member.Uid))
+        {
+            call = Task.Run(() => Client.SuspendMemberAsync(new SuspendMemberRequest { AdminToken = token, Uid = member.Uid, Until = Timestamp.FromDateTimeOffset(until) }).ResponseAsync);
+            Assert.True(await suspension.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await suspension.CommitAsync();
+        }
+
+        await call;
+        Assert.Equal(until.ToUnixTimeMilliseconds(), (await SuspendedUntilAsync(member.Uid))!.Value.ToUnixTimeMilliseconds());
+    }
+
     /// <summary>Whether <paramref name="server"/> takes the access token (through its own cache, as its calls do).</summary>
     private static async Task<bool> ValidAsync(PanServer server, string access)
     {

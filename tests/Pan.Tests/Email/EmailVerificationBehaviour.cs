@@ -2,6 +2,7 @@ using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.Data.Email;
+using Pan.Data.Tokens;
 using Pan.General.Member;
 using Pan.Server.Email;
 using Pan.Server.Tokens;
@@ -126,6 +127,28 @@ public abstract class EmailVerificationBehaviour<TFixture>(TFixture fixture) : I
 
             Assert.NotEmpty((await Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { Email = member.Email!, Password = password })).VerifyToken);
         }
+    }
+
+    /// <summary>
+    /// A suspension ends the member's unspent verify tokens; a code mailed before it must not mint a new one after it.
+    /// The right code is answered MEMBER_SUSPENDED and keeps nothing (code unspent, address not marked), so the same
+    /// code finishes once the suspension is lifted.
+    /// </summary>
+    [Fact]
+    public async Task VerifyEmailCode_OfASuspendedMember_IsMemberSuspended_IssuesNoVerifyToken_AndKeepsNothing()
+    {
+        var member = await mail.PhonelessAsync(Mailboxes.NewAddress(), verified: false, null, Pan.Server.Omniauth.OmniauthTokens.AuthMethod);
+        await Client.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken });
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(member.Email!));
+        await Pan.Tests.Admin.TestSuspensions.SuspendAsync(fixture.Server, member.Uid);
+
+        await Errors.ExpectAsync(() => Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = code }).ResponseAsync, StatusCode.PermissionDenied, "MEMBER_SUSPENDED");
+
+        Assert.False(await mail.IsVerifiedAsync(member.Uid));
+        Assert.False(await mail.DbAsync(db => db.Set<StoredVerifyToken>().AnyAsync(t => t.Uid == member.Uid && t.UsedAt == null)));
+        await Pan.Tests.Admin.TestSuspensions.RestoreAsync(fixture.Server, member.Uid);
+        Assert.NotEmpty((await Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = code })).VerifyToken);
+        Assert.True(await mail.IsVerifiedAsync(member.Uid));
     }
 
     [Fact]

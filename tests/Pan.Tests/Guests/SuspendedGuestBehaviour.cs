@@ -30,6 +30,28 @@ public abstract class SuspendedGuestBehaviour<TFixture>(TFixture fixture) : ICla
         Assert.Equal(0, (await PlainApp.CallAsync("login", new Dictionary<string, string> { ["accName"] = name, ["passwd"] = passwd })).Code);
     }
 
+    /// <summary>
+    /// deleteVerify checks the guest's token and then, in its transaction, holds the member and issues the del_token. A
+    /// suspension committing in between (PostgreSQL: the call waits at the member's row) ended the guest's tokens and
+    /// verify tokens; the call answers −3 as for its ended token and issues nothing.
+    /// </summary>
+    [Fact]
+    public async Task DeleteVerify_WhileTheGuestsSuspensionIsUncommitted_IsMinus3_AndIssuesNoDelToken()
+    {
+        var temp = await PlainApp.CreateTempAsync();
+        Task<ApinodeAnswer> call;
+        await using (var suspension = await UncommittedSuspension.StartAsync(fixture.Server, fixture.Database, temp.Id))
+        {
+            call = Task.Run(() => PlainApp.CallAsync("deleteVerify", token: temp.Token));
+            Assert.True(await suspension.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await suspension.CommitAsync();
+        }
+
+        Assert.Equal(-3, (await call).Code);
+        Assert.False(await Pan.Tests.Members.TestMembers.WithDbAsync(fixture.Server,
+            db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.AnyAsync(db.Set<Pan.Data.Tokens.StoredVerifyToken>(), t => t.Uid == temp.Id && t.UsedAt == null, default)));
+    }
+
     [Fact]
     public async Task ConvertTemp_OfASuspendedGuest_IsMinus3()
     {

@@ -40,6 +40,28 @@ public abstract class SuspendedSignInBehaviour<TFixture>(TFixture fixture) : ICl
         await Errors.ExpectAsync(() => Phones.AccessTokenAsync(signedIn, owner.ObjectId), StatusCode.PermissionDenied, "MEMBER_SUSPENDED");
     }
 
+    /// <summary>
+    /// The seed's flow after a phone sign-in asks AccessToken with no object_id (the default member). When the default
+    /// member is suspended the sign-in opened the session for another member; the access token is that member's, as the
+    /// sign-in chose, not a refusal of a sign-in that succeeded.
+    /// </summary>
+    [Fact]
+    public async Task AccessToken_WithoutObjectId_AfterAPhoneSignInPastASuspendedDefaultMember_IsTheSignedInMembers()
+    {
+        var (auth, e164) = await Phones.RegisterAsync();
+        var owner = (await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(auth), AppId = "jkforum" })).User;
+        var sibling = await Phones.NewMemberWithPasswordAsync(auth, Password);
+        await TestSuspensions.SuspendAsync(fixture.Server, owner.Uid);
+        var signedIn = await Phones.LoginAsync(e164);
+
+        var access = await Phones.AccessTokenAsync(signedIn);
+
+        Assert.Equal(sibling.Uid, (await ClaimsOfAccessAsync(access))!.Uid);
+        // Restored, the default member is again what no object_id means.
+        await TestSuspensions.RestoreAsync(fixture.Server, owner.Uid);
+        Assert.Equal(owner.Uid, (await ClaimsOfAccessAsync(await Phones.AccessTokenAsync(signedIn)))!.Uid);
+    }
+
     [Fact]
     public async Task LoginByPhone_WhenEveryMemberIsSuspended_RefusesTheRightCodeOnly_AsMemberSuspended()
     {
@@ -120,6 +142,40 @@ public abstract class SuspendedSignInBehaviour<TFixture>(TFixture fixture) : ICl
         await Errors.ExpectAsync(
             () => Client.SwitchMemberAsync(new SwitchMemberRequest { PanAccessToken = access, VerifyToken = bySms.VerifyToken, SwitchToObjectId = sibling.ObjectId, AppId = "jkforum" }).ResponseAsync,
             StatusCode.PermissionDenied, "MEMBER_SUSPENDED");
+    }
+
+    /// <summary>
+    /// VerifyPhoneCode checks the access token and then, in its transaction, holds the member and issues the verify
+    /// token. A suspension committing in between (PostgreSQL: the call waits at the member's row) ended the member's
+    /// verify tokens; the call must not mint a new one after it. SQLite runs one writer at a time: there the call sees
+    /// the suspension either at its access token or in its transaction.
+    /// </summary>
+    [Fact]
+    public async Task VerifyPhoneCode_WhileTheMembersSuspensionIsUncommitted_IssuesNoVerifyToken()
+    {
+        var (auth, e164) = await Phones.RegisterAsync();
+        var access = await Phones.AccessTokenAsync(auth);
+        var uid = (await ClaimsOfAccessAsync(access))!.Uid;
+        await Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = access, SessionToken = "update-credential" });
+        var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
+        Assert.NotNull(await ClaimsOfAccessAsync(access));
+
+        Task<string> call;
+        await using (var suspension = await UncommittedSuspension.StartAsync(fixture.Server, fixture.Database, uid))
+        {
+            call = Task.Run(async () => (await Client.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest { PanAccessToken = access, SessionToken = "update-credential", Code = code })).VerifyToken);
+            var waited = await suspension.WaitUntilBlockingAsync(call);
+            Assert.True(waited || fixture.Database.Provider != "postgres");
+            await suspension.CommitAsync();
+        }
+
+        var reason = await Errors.ReasonOfAsync(() => call);
+        if (fixture.Database.Provider == "postgres")
+        {
+            Assert.Equal("MEMBER_SUSPENDED", reason);
+        }
+
+        Assert.False(await TestMembers.WithDbAsync(fixture.Server, db => db.Set<Pan.Data.Tokens.StoredVerifyToken>().AnyAsync(t => t.Uid == uid && t.UsedAt == null)));
     }
 
     [Fact]
