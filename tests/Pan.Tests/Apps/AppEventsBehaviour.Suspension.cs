@@ -130,43 +130,8 @@ public abstract partial class AppEventsBehaviour<TFixture>
             members.Add(await TestMembers.CreateAsync(Server));
         }
 
-        await using var second = await fixture.StartSecondNodeAsync();
-        var uids = members.Select(m => m.Uid).ToList();
-        Events.FailNext(1000);
-        try
-        {
-            // Suspended through both nodes while the endpoints fail: each app's first failed event waits for its retry,
-            // and the app's other events wait for that retry untried.
-            for (var i = 0; i < members.Count; i++)
-            {
-                var node = i % 2 == 0 ? Server : second;
-                await new AdminService.AdminServiceClient(node.Grpc).SuspendMemberAsync(new SuspendMemberRequest { AdminToken = token, Uid = members[i].Uid });
-            }
-
-            await Eventually.HoldsAsync(async () => await RowsOfAsync(uids) is { Count: 8 } rows
-                && rows.All(r => r is { State: OutboxState.Pending, ClaimedUntil: null } && r.NextAttempt > Server.Clock.GetUtcNow())
-                && AppEventsFixture.SubscribedApps.All(a => rows.Any(r => r.AppId == a && r is { Attempts: 1, LastError: not null })));
-        }
-        finally
-        {
-            Events.Recover();
-        }
-
-        var failed = (await RowsOfAsync(uids)).Where(r => r.Attempts == 1).Select(r => r.Id).ToHashSet();
-
-        // Every row falls due at once; both nodes' senders (and their background workers) race for them.
-        Server.Clock.Advance(TimeSpan.FromMinutes(2));
-        await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Task.Run(() =>
-            (i % 2 == 0 ? Server : second).Services.GetRequiredService<AppEventSender>().SendDueAsync(CancellationToken.None))));
-
-        await Eventually.HoldsAsync(async () => (await RowsOfAsync(uids)).All(r => r.State == OutboxState.Sent));
-        Assert.All(await RowsOfAsync(uids), r => Assert.Equal(failed.Contains(r.Id) ? 2 : 1, r.Attempts));
-        foreach (var member in members)
-        {
-            var deliveries = Events.Containing(member.ObjectId.ToString("D"));
-            Assert.Equal(AppEventsFixture.SubscribedApps.Order(), deliveries.Select(d => d.AppId).Order());
-            Assert.All(deliveries, d => VerifySignature(d, fixture.Secrets[d.AppId]));
-        }
+        await DeliverOnceThroughTwoNodesAsync(members, (node, member) =>
+            new AdminService.AdminServiceClient(node.Grpc).SuspendMemberAsync(new SuspendMemberRequest { AdminToken = token, Uid = member.Uid }).ResponseAsync);
     }
 
     /// <summary>

@@ -389,20 +389,30 @@ public abstract partial class AppEventsBehaviour<TFixture>(TFixture fixture) : I
             members.Add(await TestMembers.CreateAsync(Server));
         }
 
+        await DeliverOnceThroughTwoNodesAsync(members, async (node, member) =>
+            await new Command.CommandClient(node.Grpc).DeleteMemberAsync(new CmdDeleteMemberRequest
+            {
+                AppId = "jkforum", PanAccessToken = await TestMembers.AccessTokenAsync(Server, member), DelToken = await DelTokenAsync(member.Uid),
+            }));
+    }
+
+    /// <summary>
+    /// Makes each of <paramref name="members"/>' events by <paramref name="act"/>, through this node and a second one
+    /// alternately, while the endpoints fail: each app's first failed event waits for its retry, and the app's other
+    /// events wait for that retry untried. Then every row falls due at once and both nodes' senders (and their
+    /// background workers) race for them: each event reaches each subscribed app exactly once, signed, tried once more
+    /// only if it failed.
+    /// </summary>
+    private async Task DeliverOnceThroughTwoNodesAsync(List<Member> members, Func<PanServer, Member, Task> act)
+    {
         await using var second = await fixture.StartSecondNodeAsync();
         var uids = members.Select(m => m.Uid).ToList();
         Events.FailNext(1000);
         try
         {
-            // Deleted through both nodes while the endpoints fail: each app's first failed event waits for its retry,
-            // and the app's other events wait for that retry untried.
             for (var i = 0; i < members.Count; i++)
             {
-                var node = i % 2 == 0 ? Server : second;
-                await new Command.CommandClient(node.Grpc).DeleteMemberAsync(new CmdDeleteMemberRequest
-                {
-                    AppId = "jkforum", PanAccessToken = await TestMembers.AccessTokenAsync(Server, members[i]), DelToken = await DelTokenAsync(members[i].Uid),
-                });
+                await act(i % 2 == 0 ? Server : second, members[i]);
             }
 
             await Eventually.HoldsAsync(async () => await RowsOfAsync(uids) is { Count: 8 } rows
@@ -415,8 +425,6 @@ public abstract partial class AppEventsBehaviour<TFixture>(TFixture fixture) : I
         }
 
         var failed = (await RowsOfAsync(uids)).Where(r => r.Attempts == 1).Select(r => r.Id).ToHashSet();
-
-        // Every row falls due at once; both nodes' senders (and their background workers) race for them.
         Server.Clock.Advance(TimeSpan.FromMinutes(2));
         await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Task.Run(() =>
             (i % 2 == 0 ? Server : second).Services.GetRequiredService<AppEventSender>().SendDueAsync(CancellationToken.None))));
@@ -427,6 +435,7 @@ public abstract partial class AppEventsBehaviour<TFixture>(TFixture fixture) : I
         {
             var deliveries = Events.Containing(member.ObjectId.ToString("D"));
             Assert.Equal(AppEventsFixture.SubscribedApps.Order(), deliveries.Select(d => d.AppId).Order());
+            Assert.All(deliveries, d => VerifySignature(d, fixture.Secrets[d.AppId]));
         }
     }
 
