@@ -272,7 +272,10 @@ public sealed class TokenService(
             return (rows[0].SessionId, rows[0].Uid);
         }
 
-        throw await RefusalAsync(db.Members.Where(m => m.AccountId == subject.AccountId && m.Deleted == null), created, cancellationToken);
+        // Why the INSERT's own candidates (the subject even when deleted): a member suspended and then deleted after the
+        // sign-in found it, with no other live member, is refused as suspended rather than found missing.
+        throw await RefusalAsync(
+            db.Members.Where(m => m.AccountId == subject.AccountId && (m.Uid == subject.Uid || m.Deleted == null)), created, cancellationToken);
     }
 
     /// <summary>

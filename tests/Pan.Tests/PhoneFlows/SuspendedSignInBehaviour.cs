@@ -255,6 +255,31 @@ public abstract class SuspendedSignInBehaviour<TFixture>(TFixture fixture) : ICl
         Assert.Equal(e164, await PhoneOfAsync(uid));
     }
 
+    /// <summary>
+    /// A phone sign-in whose member was suspended and then deleted (both committing after the sign-in found it, before
+    /// its session's INSERT), with no other live member on the phone: the INSERT finds nobody to open the session for.
+    /// That is the suspension's refusal (the member it found is suspended), not an INTERNAL error.
+    /// </summary>
+    [Fact]
+    public async Task APhoneSessionForAMemberSuspendedThenDeleted_WithNoOtherMember_IsMemberSuspended()
+    {
+        var (auth, _) = await Phones.RegisterAsync();
+        var owner = (await Client.MeAsync(new MeRequest { AccessToken = await Phones.AccessTokenAsync(auth), AppId = "jkforum" })).User;
+        var claims = await ClaimsAsync(auth);
+        await TestSuspensions.SuspendAsync(fixture.Server, owner.Uid);
+        await using (var deletion = await Deletion.UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, owner.Uid))
+        {
+            await deletion.CommitAsync();
+        }
+
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var tokens = scope.ServiceProvider.GetRequiredService<TokenService>();
+        var subject = new AuthSubject(owner.Uid, Guid.Parse(owner.ObjectId), claims.AccountId) { AnyMemberOfThePhone = true };
+
+        await Assert.ThrowsAsync<Pan.Server.Suspension.MemberSuspendedException>(
+            () => tokens.IssueAuthTokenAsync(AuthMethods.Phone, _ => Task.FromResult<AuthSubject?>(subject), default));
+    }
+
     private Task<string?> PhoneOfAsync(long uid) =>
         TestMembers.WithDbAsync(fixture.Server, db => db.Members.Where(m => m.Uid == uid).Select(m => m.Account!.PhoneE164).SingleAsync());
 
