@@ -28,7 +28,7 @@ namespace Pan.Server.Credentials;
 /// first (PERMISSION_DENIED ErrFailed otherwise): this endpoint guesses passwords for anyone who can reach it.
 /// </remarks>
 public sealed class PasswordVerification(
-    PanDbContext db, TokenService tokens, CredentialStore store, PasswordHasher hasher, CaptchaVerifier captcha, TimeProvider clock)
+    PanDbContext db, TokenService tokens, CredentialStore store, PasswordHasher hasher, CaptchaVerifier captcha)
 {
     private static readonly string[] Operations = [VerifyPurposes.UpdateCredential, VerifyPurposes.SwitchMember, VerifyPurposes.Delete];
 
@@ -96,10 +96,9 @@ public sealed class PasswordVerification(
             throw PanError.Of(Err.AuthFailed, StatusCode.PermissionDenied, "The member or password is wrong.");
         }
 
-        // Why after the password and the hold: only who knows the password learns of the suspension, and a suspension
-        // in flight is waited for (it ends the member's verify tokens when it commits first).
-        await Suspension.MemberSuspensions.RefuseAsync(db, stored.Uid, clock.GetUtcNow(), cancellationToken);
-        var verify = await tokens.IssueVerifyTokenAsync(stored.Uid, VerifyPurposes.ByPassword(operation), cancellationToken);
+        // Why after the password and the hold: only who knows the password learns of a suspension, and one in flight is
+        // waited for (IssueStepUpTokenAsync).
+        var verify = await tokens.IssueStepUpTokenAsync(stored.Uid, VerifyPurposes.ByPassword(operation), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new VerifyMemberByPasswordResponse { VerifyToken = verify.Token };
     }

@@ -197,15 +197,9 @@ public sealed class EmailVerification(
             return (new EmailConfirmation(false, uid, null), null);
         }
 
-        if (issueToken)
-        {
-            // Why after the code is proven, under the member's row: a suspension ended the member's unspent verify
-            // tokens, and a code mailed before it must not mint a new one; refused here, nothing of this transaction is
-            // kept (code unspent, address unmarked), so the same code finishes once the suspension lifts.
-            await Suspension.MemberSuspensions.RefuseAsync(db, uid, now, cancellationToken);
-        }
-
-        var verify = issueToken ? await tokens.IssueVerifyTokenAsync(uid, VerifyPurposes.UpdateCredential, cancellationToken) : null;
+        // Why a step-up token: a code mailed before a suspension must not mint one after it; refused, nothing of this
+        // transaction is kept (code unspent, address unmarked), so the same code finishes once the suspension lifts.
+        var verify = issueToken ? await tokens.IssueStepUpTokenAsync(uid, VerifyPurposes.UpdateCredential, cancellationToken) : null;
         await transaction.CommitAsync(cancellationToken);
         var redirect = challenge.Redirect is { } r && Uri.TryCreate(r, UriKind.Absolute, out var uri) ? uri : null;
         return (new EmailConfirmation(true, uid, redirect), verify);

@@ -20,7 +20,7 @@ public sealed record GuestDelToken(
 /// account through <see cref="MemberDeletion"/>, so the deletion is the same as DeleteAccount's. An account with a
 /// phone answers 21 on both: it deletes through the SMS step-up, never this route.
 /// </summary>
-public sealed class GuestDeletion(PanDbContext db, CredentialStore credentials, TokenService tokens, MemberDeletion deletion, TimeProvider clock, ILogger<GuestDeletion> logger)
+public sealed class GuestDeletion(PanDbContext db, CredentialStore credentials, TokenService tokens, MemberDeletion deletion, ILogger<GuestDeletion> logger)
 {
     public async Task<ApinodeResult> VerifyAsync(ApinodeRequest request, GuestCaller caller, CancellationToken cancellationToken)
     {
@@ -63,15 +63,18 @@ public sealed class GuestDeletion(PanDbContext db, CredentialStore credentials, 
             throw new ApinodeException(ApinodeCodes.InvalidToken, "Invalid token.");
         }
 
-        // Why read again under the held row: a suspension that committed since the token was checked ended the guest's
-        // tokens (and its verify tokens); answered as that ended token now is, with nothing issued.
-        var now = clock.GetUtcNow();
-        if (await db.Members.AnyAsync(m => m.Uid == caller.Uid && m.SuspendedUntil > now, cancellationToken))
+        IssuedToken issued;
+        try
         {
+            issued = await tokens.IssueStepUpTokenAsync(caller.Uid, VerifyPurposes.Delete, cancellationToken);
+        }
+        catch (Suspension.MemberSuspendedException)
+        {
+            // A suspension that committed since the token was checked ended the guest's tokens: answered as that ended
+            // token now is, with nothing issued.
             throw new ApinodeException(ApinodeCodes.InvalidToken, "Invalid token.");
         }
 
-        var issued = await tokens.IssueVerifyTokenAsync(caller.Uid, VerifyPurposes.Delete, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Issued a delete verify token to guest member {Uid} of app {AppId}", caller.Uid, caller.AppId);
         return ApinodeResult.Ok(new GuestDelToken(issued.Token, issued.Expires.ToUnixTimeMilliseconds()));

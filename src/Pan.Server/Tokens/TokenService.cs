@@ -508,6 +508,19 @@ public sealed class TokenService(
         RevokeAsync(db.Set<AuthSession>().Where(s => s.AccountId == accountId), db.Members.Where(m => m.AccountId == accountId),
             r => r.RevokeAsync(accountId, cancellationToken), cancellationToken);
 
+    /// <summary>
+    /// A step-up token for a member that is not suspended: the suspension is read in the caller's transaction, after
+    /// the member's row is held and the proof (code, password, token) accepted, and refuses with
+    /// <see cref="MemberSuspendedException"/> (nothing issued; the caller's transaction is left to roll back). Why not
+    /// in <see cref="IssueVerifyTokenAsync"/>: a reset proof may still be issued to a suspended member (README
+    /// "Suspending a member"), and a suspension ends the member's unspent step-up tokens when it commits first.
+    /// </summary>
+    public async Task<IssuedToken> IssueStepUpTokenAsync(long uid, string purpose, CancellationToken cancellationToken)
+    {
+        await MemberSuspensions.RefuseAsync(db, uid, clock.GetUtcNow(), cancellationToken);
+        return await IssueVerifyTokenAsync(uid, purpose, cancellationToken);
+    }
+
     /// <summary>A step-up token: single-use, valid for minutes, bound to <paramref name="uid"/> and <paramref name="purpose"/>.</summary>
     public async Task<IssuedToken> IssueVerifyTokenAsync(long uid, string purpose, CancellationToken cancellationToken)
     {

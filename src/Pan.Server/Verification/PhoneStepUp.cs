@@ -21,7 +21,7 @@ namespace Pan.Server.Verification;
 /// <c>session_token</c>: <c>switch-member</c> (the default when empty), <c>update-credential</c> or <c>delete</c>;
 /// both calls must name the same one. <c>target_phone_order</c> must be 0: a member has exactly one phone.
 /// </summary>
-public sealed class PhoneStepUp(PanDbContext db, TokenService tokens, PhaseSessionStore sessions, PhoneCodeSender sender, FailureCounter failures, TimeProvider clock)
+public sealed class PhoneStepUp(PanDbContext db, TokenService tokens, PhaseSessionStore sessions, PhoneCodeSender sender, FailureCounter failures)
 {
     private static readonly string[] Operations = [VerifyPurposes.SwitchMember, VerifyPurposes.UpdateCredential, VerifyPurposes.Delete];
 
@@ -95,11 +95,10 @@ public sealed class PhoneStepUp(PanDbContext db, TokenService tokens, PhaseSessi
             check = await sessions.VerifyCodeAsync(session, request.Code, cancellationToken, complete: true);
             if (check == CodeCheck.Accepted)
             {
-                // Why under the held row, after the code: a suspension that committed since the access token was checked
-                // ended the member's verify tokens; refused, nothing of this transaction is kept (the code stays unspent).
-                await Suspension.MemberSuspensions.RefuseAsync(db, caller.Uid, clock.GetUtcNow(), cancellationToken);
+                // Why a step-up token: a suspension that committed since the access token was checked refuses it; nothing
+                // of this transaction is kept (the code stays unspent, the streak as it was).
                 await failures.ResetAsync(caller.Uid, cancellationToken);
-                verify = await tokens.IssueVerifyTokenAsync(caller.Uid, operation, cancellationToken);
+                verify = await tokens.IssueStepUpTokenAsync(caller.Uid, operation, cancellationToken);
             }
 
             await transaction.CommitAsync(cancellationToken);
