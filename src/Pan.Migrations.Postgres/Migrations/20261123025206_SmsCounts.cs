@@ -10,6 +10,14 @@ namespace Pan.Migrations.Postgres.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            // Why: built first and concurrently (outside the migration's transaction), so writes to the table go on
+            // meanwhile; if the build fails, drop the index it names and start again (README "Storage").
+            migrationBuilder.CreateIndex(
+                name: "ix_sms_sends_created",
+                table: "sms_sends",
+                column: "created")
+                .Annotation("Npgsql:CreatedConcurrently", true);
+
             migrationBuilder.DropIndex(
                 name: "ix_sms_sends_country_created",
                 table: "sms_sends");
@@ -35,11 +43,6 @@ namespace Pan.Migrations.Postgres.Migrations
                 {
                     table.PrimaryKey("PK_sms_counts", x => new { x.counter, x.span, x.bucket });
                 });
-
-            migrationBuilder.CreateIndex(
-                name: "ix_sms_sends_created",
-                table: "sms_sends",
-                column: "created");
 
             // Why: the caps counted the send log until now; its sends that were not blocked (outcome 3) are counted into
             // the new buckets so that upgrading resets no cap. Buckets start at a multiple of their span, in Unix minutes.

@@ -13,12 +13,14 @@ namespace Pan.Migrations.Postgres.Migrations
             migrationBuilder.CreateIndex(
                 name: "ix_oauth_tokens_subject_status",
                 table: "oauth_tokens",
-                columns: new[] { "Subject", "Status" });
+                columns: new[] { "Subject", "Status" })
+                .Annotation("Npgsql:CreatedConcurrently", true);
 
             migrationBuilder.CreateIndex(
                 name: "ix_oauth_authorizations_subject",
                 table: "oauth_authorizations",
-                column: "Subject");
+                column: "Subject")
+                .Annotation("Npgsql:CreatedConcurrently", true);
         }
 
         /// <inheritdoc />

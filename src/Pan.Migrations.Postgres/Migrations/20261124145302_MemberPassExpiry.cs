@@ -13,7 +13,8 @@ namespace Pan.Migrations.Postgres.Migrations
             migrationBuilder.CreateIndex(
                 name: "ix_member_passes_expires",
                 table: "member_passes",
-                column: "expires");
+                column: "expires")
+                .Annotation("Npgsql:CreatedConcurrently", true);
         }
 
         /// <inheritdoc />

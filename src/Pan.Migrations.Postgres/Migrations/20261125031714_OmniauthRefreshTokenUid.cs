@@ -13,7 +13,8 @@ namespace Pan.Migrations.Postgres.Migrations
             migrationBuilder.CreateIndex(
                 name: "ix_omniauth_refresh_tokens_uid",
                 table: "omniauth_refresh_tokens",
-                column: "uid");
+                column: "uid")
+                .Annotation("Npgsql:CreatedConcurrently", true);
         }
 
         /// <inheritdoc />

@@ -10,17 +10,20 @@ namespace Pan.Migrations.Postgres.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            // Why: built first and concurrently (outside the migration's transaction), so writes to the table go on
+            // meanwhile; if the build fails, drop the index it names and start again (README "Storage").
+            migrationBuilder.CreateIndex(
+                name: "ix_members_avatar_key",
+                table: "members",
+                column: "avatar_key",
+                filter: "\"avatar_key\" IS NOT NULL")
+                .Annotation("Npgsql:CreatedConcurrently", true);
+
             migrationBuilder.AddColumn<long>(
                 name: "pending_since",
                 table: "avatar_files",
                 type: "bigint",
                 nullable: true);
-
-            migrationBuilder.CreateIndex(
-                name: "ix_members_avatar_key",
-                table: "members",
-                column: "avatar_key",
-                filter: "\"avatar_key\" IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "ix_avatar_files_pending_since",
