@@ -232,6 +232,22 @@ public abstract class DataExportBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Export_TwoAtOnceForOneMember_OneExports_TheOtherIsTooSoon()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var access = await TestMembers.AccessTokenAsync(Server, member);
+        var first = await VerifyTokenAsync(member.Uid, VerifyPurposes.ExportData);
+        var second = await VerifyTokenAsync(member.Uid, VerifyPurposes.ExportData);
+
+        var reasons = await Task.WhenAll(new[] { first, second }.Select(token => Errors.ReasonOfAsync(() =>
+            Client.ExportMyDataAsync(new ExportMyDataRequest { AccessToken = access, VerifyToken = token }).ResponseAsync)));
+
+        Assert.Equal(new[] { null, "ExportMyDataResponse.Error.TooSoon" }, reasons.Order(StringComparer.Ordinal));
+        Assert.Single(await TestMembers.WithDbAsync(Server, db => db.Set<AuditEntry>().AsNoTracking()
+            .Where(e => e.Target == $"member:{member.Uid}" && e.Action == "member.export-data").ToListAsync()));
+    }
+
+    [Fact]
     public async Task Export_OverHttpJson_AnswersTheDocument_AndNamesAMissingField()
     {
         var member = await TestMembers.CreateAsync(Server);
