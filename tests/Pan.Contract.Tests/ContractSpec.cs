@@ -20,6 +20,25 @@ internal static class ContractSpec
         | Field | Type | Label | Description |
         |---|---|---|---|
         | avatar | string | |
+        ExportMyDataRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | access_token | string | |
+        | verify_token | string | |
+        ExportMyDataResponse
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | json | string | |
+        | content_type | string | |
+        | generated_at | google.protobuf.Timestamp | |
+        ExportMyDataResponse.Error
+        ExportMyDataResponse.Error.Value
+        | Name | Number | Description |
+        |---|---|---|
+        | None | 0 | |
+        | TokenInvalid | 1001 | |
+        | VerifyTokenInvalid | 1002 | |
+        | TooSoon | 1003 | |
         general/admin/admin.proto
         SuspendMemberRequest
         | Field | Type | Label | Description |
@@ -177,6 +196,10 @@ internal static class ContractSpec
     public static IReadOnlyDictionary<string, IReadOnlyList<SeedMethod>> ExtensionMethods { get; } =
         new Dictionary<string, IReadOnlyList<SeedMethod>>(StringComparer.Ordinal)
         {
+            ["pan.general.member.MemberServiceV2"] =
+            [
+                new("ExportMyData", "pan.general.member.ExportMyDataRequest", "pan.general.member.ExportMyDataResponse"),
+            ],
             ["pan.general.admin.AdminService"] =
             [
                 new("SuspendMember", "pan.general.admin.SuspendMemberRequest", "pan.general.admin.SuspendMemberResponse"),

@@ -14,7 +14,7 @@ namespace Pan.Server.Credentials;
 /// VerifyMemberByPassword: re-authentication by display name or email, password and (when the member has one) the
 /// security answer, for a verify token. The operation the token unlocks is named in <c>session_token</c> as in
 /// VerifyPhoneCode: <c>update-credential</c> (the default when empty: this RPC exists for credential changes),
-/// <c>switch-member</c> or <c>delete</c>. The token is bound to the member whose password was proved (the one
+/// <c>switch-member</c>, <c>delete</c> or <c>export-data</c>. The token is bound to the member whose password was proved (the one
 /// display_name or email names, not necessarily the caller of a later call), and <c>switch-member</c> and <c>delete</c>
 /// are stored as their password proofs (<see cref="VerifyPurposes.ByPassword"/>): a password proves one member, not the
 /// phone, so such a token reaches the phone's other members only from a session that proved the phone (SwitchMember,
@@ -30,7 +30,7 @@ namespace Pan.Server.Credentials;
 public sealed class PasswordVerification(
     PanDbContext db, TokenService tokens, CredentialStore store, PasswordHasher hasher, CaptchaVerifier captcha)
 {
-    private static readonly string[] Operations = [VerifyPurposes.UpdateCredential, VerifyPurposes.SwitchMember, VerifyPurposes.Delete];
+    private static readonly string[] Operations = [VerifyPurposes.UpdateCredential, VerifyPurposes.SwitchMember, VerifyPurposes.Delete, VerifyPurposes.ExportData];
 
     public async Task<VerifyMemberByPasswordResponse> VerifyAsync(VerifyMemberByPasswordRequest request, CancellationToken cancellationToken)
     {

@@ -10,7 +10,7 @@ using Pan.Server.Passport;
 
 namespace Pan.Server.Hosting;
 
-/// <summary>The member extras: address books, avatars, the membership card and QR code, deletion and the audit log.</summary>
+/// <summary>The member extras: address books, avatars, the membership card and QR code, deletion, the data export and the audit log.</summary>
 public static class MemberExtrasExtensions
 {
     public static IServiceCollection AddPanMemberExtras(this IServiceCollection services)
@@ -19,6 +19,7 @@ public static class MemberExtrasExtensions
         services.AddOptions<AddressBookOptions>().BindConfiguration(AddressBookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AvatarOptions>().BindConfiguration(AvatarOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PassportOptions>().BindConfiguration(PassportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Export.ExportOptions>().BindConfiguration(Export.ExportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddScoped<AuditLog>();
         services.AddScoped<AddressBookStore>();
@@ -43,6 +44,8 @@ public static class MemberExtrasExtensions
         services.AddScoped<IMemberDataEraser>(sp => sp.GetRequiredService<MemberPasses>());
         services.AddScoped<Tokens.ILogoutRevoker>(sp => sp.GetRequiredService<MemberPasses>());
         services.AddScoped<MemberDeletion>();
+        services.AddScoped<Export.ExportDocument>();
+        services.AddScoped<Export.DataExport>();
         return services;
     }
 

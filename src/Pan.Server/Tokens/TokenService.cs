@@ -641,6 +641,13 @@ public static class VerifyPurposes
     public const string SwitchMemberByPassword = "switch-member-by-password";
     public const string DeleteByPassword = "delete-by-password";
 
+    /// <summary>
+    /// ExportMyData (a Pan extension). One purpose for both proofs: the export holds one member's data and, of the
+    /// phone, what that member's own Me shows (its number) and the other members' public names, so the member's own
+    /// password proves enough.
+    /// </summary>
+    public const string ExportData = "export-data";
+
     /// <summary>The purpose a password proof of <paramref name="operation"/> (an operation name of session_token) is stored under.</summary>
     public static string ByPassword(string operation) => operation switch
     {

@@ -94,6 +94,30 @@ public abstract partial class LogSecrecyBehaviour<TFixture>(TFixture fixture) : 
     }
 
     [Fact]
+    public async Task DataExport_ItsStepUpAndItsContent_NeverReachTheLogs()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        Keep(member.AuthToken, member.AccessToken);
+        const string Street = "No. 88 Lighthouse Alley, Keelung";
+        const string FullName = "Export Recipient Lin";
+        await Client.SaveAddressBookAsync(new SaveAddressBookRequest { AccessToken = member.AccessToken, AddressBook = new() { FullName = FullName, Address = Street, ZipCode = "20241" } });
+        Keep(Street, FullName);
+
+        var texts = fixture.Inbox.MessagesTo(member.E164).Count;
+        await Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = member.AccessToken, SessionToken = "export-data" });
+        var code = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, texts + 1);
+        var verify = (await Client.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest { PanAccessToken = member.AccessToken, SessionToken = "export-data", Code = code })).VerifyToken;
+        Keep(verify);
+        var export = await Client.ExportMyDataAsync(new ExportMyDataRequest { AccessToken = member.AccessToken, VerifyToken = verify });
+        Assert.Contains(Street, export.Json, StringComparison.Ordinal);
+        Keep(export.Json, export.Json[..200]);
+
+        KeepPhone(member.E164);
+        KeepMail(member.Email!);
+        AssertNoneLogged();
+    }
+
+    [Fact]
     public async Task Logs_AreCapturedAtTraceFromPanAndTheFrameworks()
     {
         // Why: the other tests prove nothing if the levels did not take; every category they rely on must have spoken.
