@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.Data.Tokens;
@@ -373,32 +372,6 @@ public abstract class SignedInDevicesBehaviour<TFixture>(TFixture fixture) : ICl
     }
 
     private UserAgentChannel Device(string userAgent) => new(Server.GrpcUri, userAgent);
-
-    /// <summary>A gRPC client whose requests carry <c>User-Agent: userAgent</c> in place of grpc-dotnet's own.</summary>
-    private sealed class UserAgentChannel : IDisposable
-    {
-        private readonly GrpcChannel channel;
-
-        public UserAgentChannel(Uri address, string userAgent)
-        {
-            channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = new Handler(userAgent) });
-            Client = new MemberServiceV2.MemberServiceV2Client(channel);
-        }
-
-        public MemberServiceV2.MemberServiceV2Client Client { get; }
-
-        public void Dispose() => channel.Dispose();
-
-        private sealed class Handler(string userAgent) : DelegatingHandler(new SocketsHttpHandler())
-        {
-            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-            {
-                request.Headers.Remove("User-Agent");
-                request.Headers.TryAddWithoutValidation("User-Agent", userAgent);
-                return base.SendAsync(request, cancellationToken);
-            }
-        }
-    }
 }
 
 public sealed class SignedInDevicesBehaviour_Sqlite(SqlitePhoneFlowFixture f) : SignedInDevicesBehaviour<SqlitePhoneFlowFixture>(f);
