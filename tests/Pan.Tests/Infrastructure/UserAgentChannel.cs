@@ -3,14 +3,17 @@ using Pan.General.Member;
 
 namespace Pan.Tests.Infrastructure;
 
-/// <summary>A gRPC client of one server whose requests carry <c>User-Agent: userAgent</c> in place of grpc-dotnet's own.</summary>
+/// <summary>
+/// A gRPC client of one server whose requests carry <c>User-Agent: userAgent</c> in place of grpc-dotnet's own, and
+/// <c>X-Forwarded-For: forwardedFor</c> when given (as a proxy in front of Pan would add it).
+/// </summary>
 public sealed class UserAgentChannel : IDisposable
 {
     private readonly GrpcChannel channel;
 
-    public UserAgentChannel(Uri address, string userAgent)
+    public UserAgentChannel(Uri address, string userAgent, string? forwardedFor = null)
     {
-        channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = new Handler(userAgent) });
+        channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = new Handler(userAgent, forwardedFor) });
         Client = new MemberServiceV2.MemberServiceV2Client(channel);
     }
 
@@ -18,12 +21,17 @@ public sealed class UserAgentChannel : IDisposable
 
     public void Dispose() => channel.Dispose();
 
-    private sealed class Handler(string userAgent) : DelegatingHandler(new SocketsHttpHandler())
+    private sealed class Handler(string userAgent, string? forwardedFor) : DelegatingHandler(new SocketsHttpHandler())
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             request.Headers.Remove("User-Agent");
             request.Headers.TryAddWithoutValidation("User-Agent", userAgent);
+            if (forwardedFor is not null)
+            {
+                request.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
+            }
+
             return base.SendAsync(request, cancellationToken);
         }
     }

@@ -61,6 +61,23 @@ public abstract class SignedInDevicesBehaviour<TFixture>(TFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task ListSessions_ShowsTheClientAddress_AsPanResolvesIt_BehindATrustedProxyOnly()
+    {
+        var trusting = new Dictionary<string, string?>(fixture.NodeSettings) { ["Pan:Network:TrustedProxies:0"] = "127.0.0.1" };
+        await using var behindProxy = await fixture.StartNodeAsync(trusting);
+        using var proxied = new UserAgentChannel(behindProxy.GrpcUri, "PanTest/4.0", forwardedFor: "203.0.113.7");
+        using var direct = new UserAgentChannel(Server.GrpcUri, "PanTest/4.0", forwardedFor: "198.51.100.9");
+        var (auth, e164) = await new PhoneFlow(proxied.Client, fixture.Inbox).RegisterAsync();
+        var access = await Phones.AccessTokenAsync(auth);
+        await new PhoneFlow(direct.Client, fixture.Inbox).LoginAsync(e164);
+
+        var sessions = (await Client.ListSessionsAsync(new ListSessionsRequest { AccessToken = access })).Sessions;
+
+        // Why ordered here: the two nodes keep clocks of their own, so which sign-in reads as newer is not the point.
+        Assert.Equal(new[] { "127.0.0.1", "203.0.113.7" }, sessions.Select(s => s.ClientIp).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task ListSessions_CutsALongUserAgent()
     {
         using var device = Device("PanTest/3.0 " + new string('x', 300));
