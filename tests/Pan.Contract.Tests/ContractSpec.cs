@@ -6,7 +6,7 @@ namespace Pan.Contract.Tests;
 /// What the compiled contract must contain: the seed document, plus Pan's own designs
 /// for messages the seed names without fields (oauth) or does not list at all
 /// (UpdateAvatarResponse, and the messages of Pan's extension methods such as the admin
-/// API's SuspendMember). Designs may only fill such gaps; they can never change a
+/// API's SuspendMember and the member API's ListSessions). Designs may only fill such gaps; they can never change a
 /// message whose field table is in the seed. A seed message may only gain fields that
 /// Pan appends after the seed's (the additions, such as SetMemberEmailRequest.verify_token).
 /// </summary>
@@ -39,6 +39,60 @@ internal static class ContractSpec
         | TokenInvalid | 1001 | |
         | VerifyTokenInvalid | 1002 | |
         | TooSoon | 1003 | |
+        ListSessionsRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | access_token | string | |
+        ListSessionsResponse
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | sessions | SignedInSession | repeated |
+        ListSessionsResponse.Error
+        ListSessionsResponse.Error.Value
+        | Name | Number | Description |
+        |---|---|---|
+        | None | 0 | |
+        | TokenInvalid | 1001 | |
+        SignedInSession
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | session_id | string | |
+        | created | google.protobuf.Timestamp | |
+        | expires | google.protobuf.Timestamp | |
+        | auth_method | string | |
+        | uid | int64 | |
+        | display_name | string | |
+        | client_ip | string | |
+        | user_agent | string | |
+        | app_ids | string | repeated |
+        | current | bool | |
+        EndSessionRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | access_token | string | |
+        | session_id | string | |
+        EndSessionResponse
+        EndSessionResponse.Error
+        EndSessionResponse.Error.Value
+        | Name | Number | Description |
+        |---|---|---|
+        | None | 0 | |
+        | TokenInvalid | 1001 | |
+        | SessionNotFound | 1002 | |
+        EndOtherSessionsRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | access_token | string | |
+        EndOtherSessionsResponse
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | ended | int32 | |
+        EndOtherSessionsResponse.Error
+        EndOtherSessionsResponse.Error.Value
+        | Name | Number | Description |
+        |---|---|---|
+        | None | 0 | |
+        | TokenInvalid | 1001 | |
         general/admin/admin.proto
         SuspendMemberRequest
         | Field | Type | Label | Description |
@@ -199,6 +253,9 @@ internal static class ContractSpec
             ["pan.general.member.MemberServiceV2"] =
             [
                 new("ExportMyData", "pan.general.member.ExportMyDataRequest", "pan.general.member.ExportMyDataResponse"),
+                new("ListSessions", "pan.general.member.ListSessionsRequest", "pan.general.member.ListSessionsResponse"),
+                new("EndSession", "pan.general.member.EndSessionRequest", "pan.general.member.EndSessionResponse"),
+                new("EndOtherSessions", "pan.general.member.EndOtherSessionsRequest", "pan.general.member.EndOtherSessionsResponse"),
             ],
             ["pan.general.admin.AdminService"] =
             [

@@ -6,6 +6,12 @@ namespace Pan.Data.Tokens;
 /// </summary>
 public sealed class AuthSession
 {
+    /// <summary>The width of <see cref="UserAgent"/>.</summary>
+    public const int MaxUserAgentLength = 256;
+
+    /// <summary>The width of <see cref="ClientIp"/> (as <c>members.activate_ip</c>).</summary>
+    public const int MaxClientIpLength = 64;
+
     public long Id { get; set; }
 
     /// <summary>The phone-level account the auth token opens.</summary>
@@ -24,4 +30,16 @@ public sealed class AuthSession
 
     /// <summary>Set by logout, credential changes and deletions; the session is dead from then on.</summary>
     public DateTimeOffset? Revoked { get; set; }
+
+    /// <summary>
+    /// The address of the request that opened the session (as Pan resolves a client's address, trusted proxies
+    /// included); null when it was opened without a request (the command line, in-process). Shown in ListSessions.
+    /// </summary>
+    public string? ClientIp { get; set; }
+
+    /// <summary>
+    /// The User-Agent of the request that opened the session, cut to <see cref="MaxUserAgentLength"/> characters with
+    /// control characters removed; null when there was none or no request. Shown in ListSessions.
+    /// </summary>
+    public string? UserAgent { get; set; }
 }

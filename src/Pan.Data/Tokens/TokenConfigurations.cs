@@ -34,6 +34,8 @@ internal sealed class AuthSessionConfiguration : IEntityTypeConfiguration<AuthSe
         builder.Property(s => s.Created).HasColumnName("created");
         builder.Property(s => s.Expires).HasColumnName("expires");
         builder.Property(s => s.Revoked).HasColumnName("revoked");
+        builder.Property(s => s.ClientIp).HasColumnName("client_ip").HasMaxLength(AuthSession.MaxClientIpLength);
+        builder.Property(s => s.UserAgent).HasColumnName("user_agent").HasMaxLength(AuthSession.MaxUserAgentLength);
 
         // Why: revoking by member or by account must not scan the table.
         builder.HasIndex(s => s.AccountId).HasDatabaseName("ix_auth_sessions_account_id");

@@ -1974,6 +1974,11 @@ namespace Pan.Migrations.Postgres.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("auth_method");
 
+                    b.Property<string>("ClientIp")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("client_ip");
+
                     b.Property<long>("Created")
                         .HasColumnType("bigint")
                         .HasColumnName("created");
@@ -1989,6 +1994,11 @@ namespace Pan.Migrations.Postgres.Migrations
                     b.Property<long>("Uid")
                         .HasColumnType("bigint")
                         .HasColumnName("uid");
+
+                    b.Property<string>("UserAgent")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("user_agent");
 
                     b.HasKey("Id");
 

@@ -1937,6 +1937,11 @@ namespace Pan.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("auth_method");
 
+                    b.Property<string>("ClientIp")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("client_ip");
+
                     b.Property<long>("Created")
                         .HasColumnType("INTEGER")
                         .HasColumnName("created");
@@ -1952,6 +1957,11 @@ namespace Pan.Migrations.Sqlite.Migrations
                     b.Property<long>("Uid")
                         .HasColumnType("INTEGER")
                         .HasColumnName("uid");
+
+                    b.Property<string>("UserAgent")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_agent");
 
                     b.HasKey("Id");
 

@@ -24,7 +24,8 @@ public sealed record OmniauthTokenPair(string AccessToken, string RefreshToken, 
 /// stolen copy, or the legitimate client after the thief) revokes the whole family (SECURITY 14) and, in the same
 /// transaction, the member's membership passes, which the family's access tokens could fetch (SECURITY 12).
 /// </remarks>
-public sealed class OmniauthTokens(PanDbContext db, TokenService tokens, IOptions<OmniauthOptions> options, TimeProvider clock, ILogger<OmniauthTokens> logger)
+public sealed class OmniauthTokens(
+    PanDbContext db, TokenService tokens, IOptions<OmniauthOptions> options, IHttpContextAccessor requests, TimeProvider clock, ILogger<OmniauthTokens> logger)
 {
     public const string AuthMethod = "auth-by-omniauth";
 
@@ -32,6 +33,7 @@ public sealed class OmniauthTokens(PanDbContext db, TokenService tokens, IOption
     public async Task<OmniauthTokenPair> IssueAsync(Member member, string appId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
+        var device = SessionDevice.Of(requests.HttpContext);
         var session = new AuthSession
         {
             AccountId = member.AccountId,
@@ -39,6 +41,8 @@ public sealed class OmniauthTokens(PanDbContext db, TokenService tokens, IOption
             AuthMethod = AuthMethod,
             Created = now,
             Expires = now.AddDays(options.Value.RefreshTokenDays),
+            ClientIp = device.ClientIp,
+            UserAgent = device.UserAgent,
         };
         db.Add(session);
         await db.SaveChangesAsync(cancellationToken);

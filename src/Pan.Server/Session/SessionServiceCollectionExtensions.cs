@@ -11,6 +11,8 @@ public static class SessionServiceCollectionExtensions
         services.AddSingleton<PhoneIds>();
         services.AddSingleton<ObjectMapper>();
         services.AddScoped<MemberDirectory>();
+        services.AddSingleton<SessionIds>();
+        services.AddScoped<SignedInDevices>();
         services.AddSingleton<PublicMemberReader>();
         services.AddSingleton<PublicViewCache>();
         services.AddSingleton<LiveMemberCounts>();

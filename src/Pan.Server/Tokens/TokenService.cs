@@ -96,6 +96,7 @@ public sealed class TokenService(
     AccessTokenCache cache,
     IOptions<TokenOptions> options,
     IEnumerable<ILogoutRevoker> logoutRevokers,
+    IHttpContextAccessor requests,
     TimeProvider clock,
     ILogger<TokenService> logger)
 {
@@ -186,7 +187,7 @@ public sealed class TokenService(
         var now = clock.GetUtcNow();
         // Why: `expire` is whole seconds; the session ends at the same instant so both checks agree.
         var expires = DateTimeOffset.FromUnixTimeSeconds((now + options.Value.AuthTokenLifetime).ToUnixTimeSeconds());
-        var (sessionId, uid) = await InsertAuthSessionAsync(subject, authMethod, now, expires, cancellationToken);
+        var (sessionId, uid) = await InsertAuthSessionAsync(subject, authMethod, now, expires, SessionDevice.Of(requests.HttpContext), cancellationToken);
         if (uid != subject.Uid)
         {
             // Only a phone-level sign-in whose member is suspended gets here: the session is another member's.
@@ -200,7 +201,8 @@ public sealed class TokenService(
     }
 
     /// <summary>
-    /// Inserts an auth session row for the subject unless its member is suspended; returns its id and member. A suspended
+    /// Inserts an auth session row for the subject unless its member is suspended, with the <paramref name="device"/>
+    /// it is opened from (ListSessions); returns its id and member. A suspended
     /// member (every live member of the phone, for <see cref="AuthSubject.AnyMemberOfThePhone"/>) is refused:
     /// <see cref="MemberSuspendedException"/>, which rolls back the caller's transaction.
     /// </summary>
@@ -215,10 +217,13 @@ public sealed class TokenService(
     /// and then revokes the member's sessions; holding the row, either the suspension waits for this session to commit
     /// and then revokes it, or this waits for the suspension and then finds the member suspended. Either way no session
     /// outlives it. SQLite runs one writing transaction at a time.
+    /// Why the device in the same INSERT: it is known before the statement (the request's address and User-Agent), so
+    /// recording it costs two parameters, not a second write on the sign-in path.
     /// </remarks>
     private async Task<(long SessionId, long Uid)> InsertAuthSessionAsync(
-        AuthSubject subject, string authMethod, DateTimeOffset created, DateTimeOffset expires, CancellationToken cancellationToken)
+        AuthSubject subject, string authMethod, DateTimeOffset created, DateTimeOffset expires, SessionDevice device, CancellationToken cancellationToken)
     {
+        var (ip, agent) = (device.ClientIp, device.UserAgent);
         var createdMs = created.ToUnixTimeMilliseconds();
         var expiresMs = expires.ToUnixTimeMilliseconds();
         var postgres = db.Database.IsNpgsql();
@@ -226,14 +231,14 @@ public sealed class TokenService(
         {
             var ids = await (postgres
                 ? db.Database.SqlQuery<long>($"""
-                    INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires)
-                    SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs} FROM members
+                    INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires, client_ip, user_agent)
+                    SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs}, {ip}, {agent} FROM members
                     WHERE uid = {subject.Uid} AND (suspended_until IS NULL OR suspended_until <= {createdMs}) FOR SHARE
                     RETURNING id AS "Value"
                     """)
                 : db.Database.SqlQuery<long>($"""
-                    INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires)
-                    SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs} FROM members
+                    INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires, client_ip, user_agent)
+                    SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs}, {ip}, {agent} FROM members
                     WHERE uid = {subject.Uid} AND (suspended_until IS NULL OR suspended_until <= {createdMs})
                     RETURNING id AS "Value"
                     """)).ToListAsync(cancellationToken);
@@ -249,8 +254,8 @@ public sealed class TokenService(
         // session before suspensions existed, and still does; only a suspension turns to the phone's other members.
         var rows = await (postgres
             ? db.Database.SqlQuery<OpenedSession>($"""
-                INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires)
-                SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs} FROM (
+                INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires, client_ip, user_agent)
+                SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs}, {ip}, {agent} FROM (
                     SELECT uid, is_owner FROM members
                     WHERE account_id = {subject.AccountId} AND (uid = {subject.Uid} OR deleted IS NULL)
                       AND (suspended_until IS NULL OR suspended_until <= {createdMs})
@@ -259,8 +264,8 @@ public sealed class TokenService(
                 RETURNING id AS "SessionId", uid AS "Uid"
                 """)
             : db.Database.SqlQuery<OpenedSession>($"""
-                INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires)
-                SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs} FROM members
+                INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires, client_ip, user_agent)
+                SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs}, {ip}, {agent} FROM members
                 WHERE account_id = {subject.AccountId} AND (uid = {subject.Uid} OR deleted IS NULL)
                   AND (suspended_until IS NULL OR suspended_until <= {createdMs})
                 ORDER BY CASE WHEN uid = {subject.Uid} THEN 0 WHEN is_owner THEN 1 ELSE 2 END, uid
@@ -420,26 +425,31 @@ public sealed class TokenService(
     /// <see cref="ILogoutRevoker"/>s handed out ends with them: this alone is for sessions that can have handed nothing
     /// out (the hosted sign-in pages' browser sessions, which never hold an access token); the others end through
     /// <see cref="LogoutAsync"/>, <see cref="RevokeMemberSessionAsync"/> or the member and account revocations.
+    /// Returns how many were still live and are now ended.
     /// </summary>
-    public async Task RevokeSessionsAsync(IReadOnlyCollection<long> sessionIds, CancellationToken cancellationToken)
+    public async Task<int> RevokeSessionsAsync(IReadOnlyCollection<long> sessionIds, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var count = await db.Set<AuthSession>()
             .Where(s => sessionIds.Contains(s.Id) && s.Revoked == null)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Revoked, now), cancellationToken);
         logger.LogInformation("Revoked {Count} auth session(s)", count);
+        return count;
     }
 
     /// <summary>
     /// Logout: ends the sessions (all of phone <paramref name="accountId"/>) and, in the same transaction, what the
-    /// <see cref="ILogoutRevoker"/>s handed out for that phone's members (the membership passes).
+    /// <see cref="ILogoutRevoker"/>s handed out for that phone's members (the membership passes). Returns how many of
+    /// the sessions were still live and are now ended. Also how ListSessions' EndSession and EndOtherSessions end
+    /// sessions (<c>Session/SignedInDevices.cs</c>).
     /// </summary>
-    public async Task LogoutAsync(IReadOnlyCollection<long> sessionIds, long accountId, CancellationToken cancellationToken)
+    public async Task<int> LogoutAsync(IReadOnlyCollection<long> sessionIds, long accountId, CancellationToken cancellationToken)
     {
         await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
-        await RevokeSessionsAsync(sessionIds, cancellationToken);
+        var ended = await RevokeSessionsAsync(sessionIds, cancellationToken);
         await EndHandedOutAsync(r => r.RevokeAsync(accountId, cancellationToken));
         await transaction.CommitAsync(cancellationToken);
+        return ended;
     }
 
     /// <summary>Runs <paramref name="revoke"/> on every <see cref="ILogoutRevoker"/> (inside the caller's transaction).</summary>

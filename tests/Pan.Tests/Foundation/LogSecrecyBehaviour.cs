@@ -118,6 +118,32 @@ public abstract partial class LogSecrecyBehaviour<TFixture>(TFixture fixture) : 
     }
 
     [Fact]
+    public async Task SignedInDevices_TheirTokensSessionIdsAndUserAgents_NeverReachTheLogs()
+    {
+        const string Agent = "PanLogProbe/7.3 (device-4c1e9b)";
+        var member = await mail.RegisterAsync();
+        using var device = new UserAgentChannel(Server.GrpcUri, Agent);
+        var otherAuth = await new PhoneFlows.Phones(device.Client, fixture.Inbox).LoginAsync(member.E164);
+        var otherAccess = (await Client.AccessTokenAsync(new AccessTokenRequest { AuthToken = otherAuth, AppId = "jkforum" })).AccessToken;
+        var thirdAuth = await new PhoneFlows.Phones(device.Client, fixture.Inbox).LoginAsync(member.E164);
+        Keep(member.AuthToken, member.AccessToken, otherAuth, otherAccess, thirdAuth, Agent, "device-4c1e9b");
+
+        var sessions = (await Client.ListSessionsAsync(new ListSessionsRequest { AccessToken = member.AccessToken })).Sessions;
+        Keep(sessions.Select(s => s.SessionId).ToArray());
+        Assert.Equal(2, sessions.Count(s => s.UserAgent == Agent));
+        var other = sessions.First(s => s.UserAgent == Agent && s.AppIds.Count == 1);
+        await Client.EndSessionAsync(new EndSessionRequest { AccessToken = member.AccessToken, SessionId = other.SessionId });
+        await Errors.ExpectAsync(() => Client.EndSessionAsync(new EndSessionRequest { AccessToken = member.AccessToken, SessionId = other.SessionId }).ResponseAsync,
+            Grpc.Core.StatusCode.NotFound, "EndSessionResponse.Error.SessionNotFound");
+        Assert.Equal(1, (await Client.EndOtherSessionsAsync(new EndOtherSessionsRequest { AccessToken = member.AccessToken })).Ended);
+        await Errors.ExpectAsync(() => Client.ListSessionsAsync(new ListSessionsRequest { AccessToken = otherAccess }).ResponseAsync,
+            Grpc.Core.StatusCode.Unauthenticated, "ListSessionsResponse.Error.TokenInvalid");
+
+        KeepPhone(member.E164);
+        AssertNoneLogged();
+    }
+
+    [Fact]
     public async Task Logs_AreCapturedAtTraceFromPanAndTheFrameworks()
     {
         // Why: the other tests prove nothing if the levels did not take; every category they rely on must have spoken.

@@ -70,12 +70,18 @@ public abstract class OmniauthFixture : IAsyncLifetime
 
     /// <summary>POSTs <paramref name="fields"/> as JSON (or as a form) to /api/v3/verification/<paramref name="action"/>; the status and the body.</summary>
     public static async Task<(int Status, JsonElement Body, HttpResponseMessage Response)> PostAsync(
-        PanServer on, string action, IDictionary<string, string?> fields, bool form = false)
+        PanServer on, string action, IDictionary<string, string?> fields, bool form = false, string? userAgent = null)
     {
         HttpContent content = form
             ? new FormUrlEncodedContent(fields.Where(f => f.Value is not null).Select(f => new KeyValuePair<string, string>(f.Key, f.Value!)))
             : JsonContent.Create(fields.Where(f => f.Value is not null).ToDictionary(f => f.Key, f => f.Value));
-        var response = await on.Http.PostAsync("/api/v3/verification/" + action, content);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v3/verification/" + action) { Content = content };
+        if (userAgent is not null)
+        {
+            request.Headers.TryAddWithoutValidation("User-Agent", userAgent);
+        }
+
+        var response = await on.Http.SendAsync(request);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         return ((int)response.StatusCode, body, response);
     }

@@ -86,6 +86,20 @@ public abstract class OmniauthSignInBehaviour<TFixture>(TFixture fixture) : ICla
     }
 
     [Fact]
+    public async Task ThroughOmniauth_TheSessionItOpens_RecordsTheSignInsDevice()
+    {
+        var login = Providers.SignIn("google_oauth2", NewUser());
+
+        var (status, body, _) = await OmniauthFixture.PostAsync(Server, "through_omniauth", Fields(login), userAgent: "SocialApp/4.2 (tablet)");
+
+        Assert.Equal(200, status);
+        var access = body.GetProperty("data").GetProperty("access_token").GetString();
+        var session = Assert.Single((await new MemberServiceV2.MemberServiceV2Client(Server.Grpc)
+            .ListSessionsAsync(new ListSessionsRequest { AccessToken = access })).Sessions);
+        Assert.Equal(("auth-by-omniauth", "127.0.0.1", "SocialApp/4.2 (tablet)", true), (session.AuthMethod, session.ClientIp, session.UserAgent, session.Current));
+    }
+
+    [Fact]
     public async Task ThroughOmniauth_WithAGoogleIdTokenSignedByThePublishedKey_SignsIn()
     {
         var user = NewUser();
