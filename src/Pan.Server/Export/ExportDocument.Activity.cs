@@ -97,14 +97,16 @@ public sealed partial class ExportDocument
         var rows = await db.Set<AuthSession>().AsNoTracking()
             .Where(s => s.Uid == uid && s.Revoked == null && s.Expires > now)
             .OrderBy(s => s.Created)
-            .Select(s => new { s.Created, s.Expires, s.AuthMethod })
+            .Select(s => new { s.Created, s.Expires, s.AuthMethod, s.ClientIp, s.UserAgent })
             .ToListAsync(cancellationToken);
-        // Where a session's client address and user agent go once auth_sessions records them.
+        // Why the device facts: they are what ListSessions shows the member of each sign-in (null when none was recorded).
         return Array(rows.Select(s => new JsonObject
         {
             ["created"] = DataExport.Time(s.Created),
             ["expires"] = DataExport.Time(s.Expires),
             ["auth_method"] = s.AuthMethod,
+            ["client_ip"] = s.ClientIp,
+            ["user_agent"] = s.UserAgent,
         }));
     }
 

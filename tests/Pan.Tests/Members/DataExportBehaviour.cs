@@ -125,6 +125,25 @@ public abstract class DataExportBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Export_ShowsEachSessionsDevice_AsListSessionsDoes()
+    {
+        const string Agent = "PanExportProbe/2.1 (tablet)";
+        var (auth, e164) = await Phones.RegisterAsync();
+        var access = await Phones.AccessTokenAsync(auth);
+        using var device = new UserAgentChannel(Server.GrpcUri, Agent);
+        await new PhoneFlow(device.Client, fixture.Inbox).LoginAsync(e164);
+        var uid = (await Client.MeAsync(new MeRequest { AccessToken = access })).User.Uid;
+
+        var export = await Client.ExportMyDataAsync(new ExportMyDataRequest { AccessToken = access, VerifyToken = await VerifyTokenAsync(uid, VerifyPurposes.ExportData) });
+
+        using var doc = JsonDocument.Parse(export.Json);
+        var sessions = doc.RootElement.GetProperty("sessions").EnumerateArray().ToList();
+        Assert.Equal(2, sessions.Count);
+        var tablet = Assert.Single(sessions, s => s.GetProperty("user_agent").GetString() == Agent);
+        Assert.Equal("127.0.0.1", tablet.GetProperty("client_ip").GetString());
+    }
+
+    [Fact]
     public async Task Export_WithAPasswordStepUp_Works_AndItsVerifyTokenIsSpent()
     {
         var member = await TestMembers.CreateAsync(Server);
