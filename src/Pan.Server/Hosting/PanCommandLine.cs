@@ -44,21 +44,39 @@ public static class PanCommandLine
     }
 
     /// <summary>
-    /// Runs the server until it stops. A refused setting has been logged by then, once, at Error (by the host's start-up
-    /// check, or by <see cref="PanApp.Build"/> for a setting read while the endpoints are mapped), so it ends with exit
-    /// code 1. Why not rethrown: the runtime would print it again as an unhandled exception and abort the process.
+    /// Runs the server until it stops. A server that cannot start ends with exit code 1, its failure logged once at
+    /// Error by then: a setting read while the endpoints are mapped by <see cref="PanApp.Build"/>, anything that fails
+    /// the start (a setting checked at start-up, migrations, an unreachable database, a port another process holds) by
+    /// the host ("Hosting failed to start"). Why not rethrown: the runtime would print it again as an unhandled
+    /// exception, stack trace and all, and abort the process.
     /// </summary>
     private static async Task<int> ServeAsync(string[] args)
     {
+        WebApplication app;
         try
         {
-            await PanApp.Build(args).RunAsync();
-            return 0;
+            app = PanApp.Build(args);
         }
         catch (Exception ex) when (IsRefusedSetting(ex))
         {
             return 1;
         }
+
+        await using (app)
+        {
+            try
+            {
+                await app.StartAsync();
+            }
+            catch (Exception)
+            {
+                return 1;
+            }
+
+            await app.WaitForShutdownAsync();
+        }
+
+        return 0;
     }
 
     private static bool IsRefusedSetting(Exception ex) =>

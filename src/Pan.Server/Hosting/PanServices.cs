@@ -67,6 +67,9 @@ public static class PanServices
             // Why: error details (ErrorInfo, BadRequest) are written into the HTTP/JSON error body as Any values.
             o.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(
                 Google.Rpc.ErrorInfo.Descriptor, Google.Rpc.BadRequest.Descriptor, Google.Rpc.RetryInfo.Descriptor);
+            // Why: the proto3 JSON mapping writes 64-bit integers as strings, and so does /openapi/v1.json's description
+            // of them; as JSON numbers a JavaScript client rounds those above 2^53. Both forms are read either way.
+            o.JsonSettings.WriteInt64sAsStrings = true;
         });
         services.AddPanReflection();
 

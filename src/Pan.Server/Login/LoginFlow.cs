@@ -75,7 +75,7 @@ public sealed class LoginFlow(
 
     private async Task<LoginResponse> CheckExistenceAsync(LoginRequest request, HttpContext http, CancellationToken cancellationToken)
     {
-        var phone = phones.SmsDestination(request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue, "phase_check_existence_value");
+        var phone = phones.SmsDestinationWithCountry(request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue, "phase_check_existence_country_code", "phase_check_existence_value");
         RegisterFlow.ValidateAppId(request.AppId);
         var lookup = await lookups.AdmitAsync(http, Errors, cancellationToken);
         // Why the lookup comes before the captcha decision, for every phone: the work done must not depend on whether the

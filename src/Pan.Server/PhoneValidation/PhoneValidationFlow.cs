@@ -77,7 +77,7 @@ public sealed class PhoneValidationFlow(
         bool v2, FlowErrors errors, int phase, AccessTokenInfo caller, string countryCode, string value, string sessionValid, string verifyToken,
         HttpContext http, CancellationToken cancellationToken)
     {
-        var phone = phones.SmsDestination(countryCode, value, "phase_check_existence_value");
+        var phone = phones.SmsDestinationWithCountry(countryCode, value, "phase_check_existence_country_code", "phase_check_existence_value");
         await EnsureNoPhoneAsync(v2, caller.AccountId, cancellationToken);
         // Why before the phone is looked up: without a proof the caller learns nothing of the phone and texts nothing.
         if (!await tokens.VerifyTokenIsLiveAsync(verifyToken, caller.Uid, VerifyPurposes.UpdateCredential, cancellationToken))

@@ -78,6 +78,38 @@ public sealed class PhoneNumbers
         ParseForSms(countryCode, value, out var cannotReceiveSms)
             ?? throw PanError.InvalidArgument(field, cannotReceiveSms ? CannotReceiveSms : invalid);
 
+    /// <summary>
+    /// <see cref="SmsDestination(string?, string?, string, string)"/> for a phase flow's pair of fields, naming the one at
+    /// fault: an empty number is <paramref name="valueField"/> "is required"; a national number (no leading "+") with
+    /// no country code, or a country code that is no calling code or region, is <paramref name="countryField"/>.
+    /// </summary>
+    /// <remarks>
+    /// Why the country code field: "0912345678" alone is a number of no country, and "TWN" is the code's fault; naming
+    /// the number there sent callers to fix what was right. Only the input is read: nothing is looked up.
+    /// </remarks>
+    public PhoneNumber SmsDestinationWithCountry(string? countryCode, string? value, string countryField, string valueField)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw PanError.InvalidArgument(valueField, "is required");
+        }
+
+        var country = countryCode?.Trim() ?? string.Empty;
+        var international = value.TrimStart()[0] is '+' or '\uFF0B';
+        if (country.Length == 0 && !international)
+        {
+            throw PanError.InvalidArgument(
+                countryField, $"is required unless {valueField} starts with + (a calling code such as 886, or a region such as TW)");
+        }
+
+        if (country.Length > 0 && ((countryCode?.Length ?? 0) > MaxCountryCodeLength || !TryRegionOf(country, out _, out _)))
+        {
+            throw PanError.InvalidArgument(countryField, "is not a country calling code (886, +886) or region (TW)");
+        }
+
+        return SmsDestination(countryCode, value, valueField, country.Length == 0 ? "is not a valid phone number" : InvalidForCountry);
+    }
+
     private PhoneNumber? Read(string? countryCode, string? value, bool forSms, out bool cannotReceiveSms)
     {
         cannotReceiveSms = false;

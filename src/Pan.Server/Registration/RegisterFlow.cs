@@ -52,7 +52,7 @@ public sealed class RegisterFlow(
 
     private async Task<RegisterResponse> CheckExistenceAsync(RegisterRequest request, HttpContext http, CancellationToken cancellationToken)
     {
-        var phone = phones.SmsDestination(request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue, "phase_check_existence_value");
+        var phone = phones.SmsDestinationWithCountry(request.PhaseCheckExistenceCountryCode, request.PhaseCheckExistenceValue, "phase_check_existence_country_code", "phase_check_existence_value");
         ValidateAppId(request.AppId);
         var lookup = await lookups.AdmitAsync(http, Errors, cancellationToken);
         // Why the taken answer goes through StartAndSendAsync: it is given only once the captcha the flow needs (if any)

@@ -34,7 +34,7 @@ public abstract class UnnormalizableTextBehaviour<TFixture>(TFixture fixture) : 
     }
 
     [Fact]
-    public async Task CountryCode_WithFffe_IsNotAValidNumber()
+    public async Task CountryCode_WithFffe_IsInvalidArgumentNamingTheCountryCode()
     {
         var (national, _) = PhoneFlows.Phones.NewNumber();
 
@@ -44,7 +44,7 @@ public abstract class UnnormalizableTextBehaviour<TFixture>(TFixture fixture) : 
         }).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
-        Assert.Equal("phase_check_existence_value", ex.BadRequest()!.FieldViolations[0].Field);
+        Assert.Equal("phase_check_existence_country_code", ex.BadRequest()!.FieldViolations[0].Field);
     }
 
     [Fact]

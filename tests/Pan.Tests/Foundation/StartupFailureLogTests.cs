@@ -71,6 +71,38 @@ public sealed class StartupFailureLogTests
         Assert.Equal(1, code);
     }
 
+    /// <summary>
+    /// Any other failure to start that the host has logged (a port another process holds, a database that cannot be
+    /// reached) ends the server command with exit code 1 too. Before, it escaped as an unhandled exception: printed a
+    /// second time with its stack trace, and the runtime aborted the process (exit code 134).
+    /// </summary>
+    [Theory]
+    [InlineData("port in use")]
+    [InlineData("unreachable database")]
+    public async Task TheServerCommand_ThatCannotStart_ExitsWithOne(string cause)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pan-startup-log-{Guid.NewGuid():N}.db");
+        var settings = StartupProbe.Production($"Data Source={path}");
+        using var busy = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        busy.Start();
+        if (cause == "port in use")
+        {
+            settings["Kestrel:Endpoints:Http:Url"] = $"http://127.0.0.1:{((System.Net.IPEndPoint)busy.LocalEndpoint).Port}";
+        }
+        else
+        {
+            settings["Pan:Database:Provider"] = "postgres";
+            settings["ConnectionStrings:Pan"] = $"Host=127.0.0.1;Port=9;Username=pan;Password={Password};Database=pan;Timeout=3";
+        }
+
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await Pan.Server.Hosting.PanCommandLine.RunAsync(
+            ["--environment=Production", .. settings.Select(s => $"--{s.Key}={s.Value}")], output, error);
+
+        Assert.Equal(1, code);
+    }
+
     private const string NotAValue = "sk-pasted-secret-7c41e9";
 
     [Fact]

@@ -223,6 +223,34 @@ public abstract class TransportBehaviour<TFixture>(TFixture fixture) : IClassFix
         Assert.True(login.GetProperty("properties").TryGetProperty("phaseSessionToken", out _));
     }
 
+    /// <summary>
+    /// HTTP/JSON writes 64-bit integers as strings (the proto3 JSON mapping, and what /openapi/v1.json says:
+    /// <c>"type": "string", "format": "int64"</c>), so a JavaScript client never rounds a uid; it reads both forms.
+    /// </summary>
+    [Fact]
+    public async Task HttpJson_Writes64BitIntegersAsStrings_AndReadsBothForms()
+    {
+        var member = await Members.TestMembers.CreateAsync(Server);
+        var access = await Members.TestMembers.AccessTokenAsync(Server, member);
+        using var response = await Server.Http.PostAsync("/v2/member/me", Json($$"""{"accessToken":"{{access}}"}"""));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var me = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var uid = me.RootElement.GetProperty("user").GetProperty("uid");
+        Assert.Equal(JsonValueKind.String, uid.ValueKind);
+        Assert.Equal(member.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), uid.GetString());
+
+        using var openApi = JsonDocument.Parse(await Server.Http.GetStringAsync("/openapi/v1.json"));
+        var described = openApi.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("pan.atom.member.Object")
+            .GetProperty("properties").GetProperty("uid");
+        Assert.Equal(("string", "int64"), (described.GetProperty("type").GetString(), described.GetProperty("format").GetString()));
+
+        foreach (var form in new[] { member.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), $"\"{member.Uid}\"" })
+        {
+            using var read = await Server.Http.PostAsync("/v2/member/read-object", Json($$"""{"uids":[{{form}}]}"""));
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        }
+    }
+
     private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
 }
 

@@ -125,7 +125,7 @@ public abstract class MemberRpcBehaviour<TFixture>(TFixture fixture) : IClassFix
 
         using var ok = await Server.Http.PostAsJsonAsync("/v2/member/me", new { accessToken = access, appId = "jkforum" });
         var user = (await ok.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("user");
-        Assert.Equal(member.Uid, user.GetProperty("uid").GetInt64());
+        Assert.Equal(member.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), user.GetProperty("uid").GetString());
         Assert.Equal(member.Account!.PhoneE164, user.GetProperty("phone").GetString());
 
         using var bad = await Server.Http.PostAsJsonAsync("/v2/member/me", new { accessToken = "nope" });

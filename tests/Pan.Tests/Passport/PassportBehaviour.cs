@@ -131,7 +131,7 @@ public abstract partial class PassportBehaviour<TFixture>(TFixture fixture) : IC
         using var response = await fixture.Scanner.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(member.Uid, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("uid").GetInt64());
+        Assert.Equal(member.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("uid").GetString());
     }
 
     [Fact]

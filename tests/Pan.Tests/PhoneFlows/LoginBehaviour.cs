@@ -41,6 +41,22 @@ public abstract class LoginBehaviour<TFixture>(TFixture fixture) : IClassFixture
         Assert.Equal(name, info.Info.DisplayName);
     }
 
+    /// <summary>The Login twin of Register's: a national number without a country code names the country code field.</summary>
+    [Theory]
+    [InlineData("", "0912345678", "phase_check_existence_country_code")]
+    [InlineData("TWN", "0912345678", "phase_check_existence_country_code")]
+    [InlineData("886", "", "phase_check_existence_value")]
+    public async Task Login_PhoneWithoutAUsableCountryCode_IsInvalidArgumentNamingTheCountryCode(string country, string value, string field)
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Client.LoginAsync(new LoginRequest
+        {
+            Phase = LoginPhase.CheckExistence, LoginType = LoginRequest.Types.LoginType.Phone,
+            PhaseCheckExistenceCountryCode = country, PhaseCheckExistenceValue = value,
+        }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal(field, Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+    }
+
     [Fact]
     public async Task Login_UnknownPhone_IsNotFound()
     {

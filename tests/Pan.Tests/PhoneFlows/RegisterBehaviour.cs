@@ -78,6 +78,31 @@ public abstract class RegisterBehaviour<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal("phase_check_existence_value", ex.BadRequest()!.FieldViolations[0].Field);
     }
 
+    /// <summary>
+    /// A number without a usable country code names the country code field, not the number: a national number needs
+    /// one, and a code that is no calling code or region is the code's fault. An empty number is "is required".
+    /// </summary>
+    [Theory]
+    [InlineData("", "0912345678", "phase_check_existence_country_code", "is required unless phase_check_existence_value starts with +")]
+    [InlineData("", "886912345678", "phase_check_existence_country_code", "is required unless phase_check_existence_value starts with +")]
+    [InlineData("abc", "0912345678", "phase_check_existence_country_code", "is not a country calling code")]
+    [InlineData("999", "0912345678", "phase_check_existence_country_code", "is not a country calling code")]
+    [InlineData("886", "", "phase_check_existence_value", "is required")]
+    [InlineData("", "+886 12", "phase_check_existence_value", "is not a valid phone number")]
+    public async Task Register_PhoneWithoutAUsableCountryCode_IsInvalidArgumentNamingTheCountryCode(string country, string value, string field, string description)
+    {
+        var before = fixture.Inbox.Requests;
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Client.RegisterAsync(new RegisterRequest
+        {
+            Phase = RegPhase.CheckExistence, PhaseCheckExistenceCountryCode = country, PhaseCheckExistenceValue = value,
+        }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        var violation = Assert.Single(ex.BadRequest()!.FieldViolations);
+        Assert.Equal(field, violation.Field);
+        Assert.StartsWith(description, violation.Description, StringComparison.Ordinal);
+        Assert.Equal(before, fixture.Inbox.Requests);
+    }
+
     [Fact]
     public async Task Register_WrongCode_IsCodeInvalid_AndTheSixthTryFailsEvenWhenRight()
     {
