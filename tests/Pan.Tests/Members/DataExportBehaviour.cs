@@ -165,6 +165,32 @@ public abstract class DataExportBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Export_WithABadVerifyToken_IsRefusedBeforeTakingTheMembersRow()
+    {
+        // SECURITY 17: any app holding the access token can send a made-up verify token; it is refused before the
+        // export's transaction, which writes the member's row (a change every node hears; on SQLite the write lock).
+        var member = await TestMembers.CreateAsync(Server);
+        var access = await TestMembers.AccessTokenAsync(Server, member);
+        await using var scope = Server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<Pan.Data.PanDbContext>();
+        await using (var holder = await db.Database.BeginTransactionAsync())
+        {
+            await db.Members.Where(m => m.Uid == member.Uid).ExecuteUpdateAsync(u => u.SetProperty(m => m.Version, m => m.Version));
+            var madeUp = Pan.Server.Tokens.OpaqueTokens.Create().Token;
+
+            await Errors.ExpectAsync(
+                () => Client.ExportMyDataAsync(new ExportMyDataRequest { AccessToken = access, VerifyToken = madeUp }, deadline: DateTime.UtcNow.AddSeconds(3)).ResponseAsync,
+                StatusCode.PermissionDenied, "ExportMyDataResponse.Error.VerifyTokenInvalid");
+            await Errors.ExpectAsync(
+                () => Client.ExportMyDataAsync(new ExportMyDataRequest { AccessToken = access, VerifyToken = new string('x', 100_000) }, deadline: DateTime.UtcNow.AddSeconds(3)).ResponseAsync,
+                StatusCode.PermissionDenied, "ExportMyDataResponse.Error.VerifyTokenInvalid");
+            await holder.RollbackAsync();
+        }
+
+        await Client.ExportMyDataAsync(new ExportMyDataRequest { AccessToken = access, VerifyToken = await VerifyTokenAsync(member.Uid, VerifyPurposes.ExportData) });
+    }
+
+    [Fact]
     public async Task Export_WithAPasswordStepUp_Works_AndItsVerifyTokenIsSpent()
     {
         var member = await TestMembers.CreateAsync(Server);
