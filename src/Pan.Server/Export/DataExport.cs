@@ -50,6 +50,14 @@ public sealed class DataExport(
         }
 
         var caller = await tokens.ValidateAccessTokenAsync(request.AccessToken, cancellationToken) ?? throw TokenInvalid();
+        // Why before the transaction (SECURITY 17): any app holding the access token may send a made-up verify token,
+        // and the transaction starts by writing the member's row (a change every node hears; on SQLite the write
+        // lock). Only the spend inside it decides.
+        if (!await tokens.VerifyTokenIsLiveAsync(request.VerifyToken, caller.Uid, VerifyPurposes.ExportData, cancellationToken))
+        {
+            throw VerifyTokenInvalid();
+        }
+
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Why: the token was checked before the transaction; a deletion committed since leaves nothing to export.
         if (!await LiveMembers.LockAsync(db, caller.Uid, cancellationToken))
@@ -63,7 +71,7 @@ public sealed class DataExport(
         await MemberSuspensions.RefuseAsync(db, caller.Uid, now, cancellationToken);
         if (!await tokens.ConsumeVerifyTokenAsync(request.VerifyToken, caller.Uid, VerifyPurposes.ExportData, cancellationToken))
         {
-            throw PanError.Of(Err.VerifyTokenInvalid, StatusCode.PermissionDenied, "The verify_token is invalid, expired, used or for another operation; verify again.");
+            throw VerifyTokenInvalid();
         }
 
         if (await LastExportAsync(caller.Uid, now, cancellationToken) is { } last)
@@ -95,6 +103,9 @@ public sealed class DataExport(
             .ToListAsync(cancellationToken);
         return last.Count == 0 ? null : last[0];
     }
+
+    private static RpcException VerifyTokenInvalid() =>
+        PanError.Of(Err.VerifyTokenInvalid, StatusCode.PermissionDenied, "The verify_token is invalid, expired, used or for another operation; verify again.");
 
     private static RpcException TokenInvalid() =>
         PanError.Of(Err.TokenInvalid, StatusCode.Unauthenticated, "The access_token is invalid or expired.");

@@ -56,7 +56,7 @@ public sealed partial class ExportDocument(PanDbContext db, HashUids hashUids, P
                 ["created"] = DataExport.Time(member.Created),
                 ["modified"] = DataExport.Time(member.Modified),
             },
-            ["account"] = await AccountAsync(member.Account!, uid, cancellationToken),
+            ["account"] = await AccountAsync(member.Account!, uid, caller.ProvesThePhone, cancellationToken),
             ["credentials"] = await CredentialsAsync(uid, cancellationToken),
             ["sign_in_failures"] = await FailuresAsync(uid, cancellationToken),
             ["address_books"] = await AddressBooksAsync(uid, cancellationToken),
@@ -73,14 +73,20 @@ public sealed partial class ExportDocument(PanDbContext db, HashUids hashUids, P
         return root.ToJsonString(Indented);
     }
 
-    /// <summary>The phone-level account: its phone and, of its other live members, the uid and display name only.</summary>
-    private async Task<JsonObject> AccountAsync(Pan.Data.Accounts.Account account, long uid, CancellationToken cancellationToken)
+    /// <summary>
+    /// The phone-level account: its phone and, of its other live members, the uid and display name only; none to a
+    /// session that proved one member rather than the phone (<paramref name="provesThePhone"/> false), as OtherMember
+    /// answers such a session an empty list: which members share the phone is the phone holder's to see.
+    /// </summary>
+    private async Task<JsonObject> AccountAsync(Pan.Data.Accounts.Account account, long uid, bool provesThePhone, CancellationToken cancellationToken)
     {
-        var others = await db.Members.AsNoTracking()
-            .Where(m => m.AccountId == account.Id && m.Deleted == null && m.Uid != uid)
-            .OrderBy(m => m.Uid)
-            .Select(m => new { m.Uid, m.DisplayName })
-            .ToListAsync(cancellationToken);
+        var others = provesThePhone
+            ? await db.Members.AsNoTracking()
+                .Where(m => m.AccountId == account.Id && m.Deleted == null && m.Uid != uid)
+                .OrderBy(m => m.Uid)
+                .Select(m => new { m.Uid, m.DisplayName })
+                .ToListAsync(cancellationToken)
+            : [];
         return new JsonObject
         {
             ["phone_id"] = phoneIds.Encode(account.Id),

@@ -142,7 +142,8 @@ public sealed class MemberPasses(PanDbContext db, TimeProvider clock) : Deletion
     /// <summary>
     /// The server ends sessions of these members (a password change or reset, where the member's kept session simply
     /// asks for new passes; a move under a phone or a phone validation, which end the member's old sessions; a reused
-    /// social-login refresh token, which ends its family; a deletion): their passes end in the same transaction. Only
+    /// social-login refresh token, which ends its family; a deletion; a logout, EndSession or EndOtherSessions of
+    /// member-bound sessions only): their passes end in the same transaction. Only
     /// these members' passes: the sessions a move, a phone validation or a refresh family end speak for that member
     /// alone (a phoneless account holds one member, a social login proves one), and a password change ends the
     /// member's own passes, as passwords are per member.

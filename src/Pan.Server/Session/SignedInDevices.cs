@@ -43,12 +43,20 @@ public sealed class SignedInDevices(PanDbContext db, TokenService tokens, Sessio
         }
 
         // Why the member's token generation: a token of an older generation is dead (a password change, a suspension),
-        // as the access-token check finds it; the app no longer holds access through it.
+        // as the access-token check finds it; the app no longer holds access through it. Why only the caller's own
+        // member's tokens for a member-bound caller: a phone session it sees (opened as its member) may hold tokens
+        // for the phone's other members, and which apps they use is theirs to see, not this member's.
         var sessionIds = sessions.Select(s => s.Id).ToList();
+        var live = db.Set<StoredAccessToken>().Where(t => sessionIds.Contains(t.SessionId) && t.Expires > now);
+        if (!caller.ProvesThePhone)
+        {
+            live = live.Where(t => t.Uid == caller.Uid);
+        }
+
         var apps = await (
-                from t in db.Set<StoredAccessToken>()
+                from t in live
                 join m in db.Members on t.Uid equals m.Uid
-                where sessionIds.Contains(t.SessionId) && t.Expires > now && m.Deleted == null && m.TokenGeneration == t.TokenGeneration
+                where m.Deleted == null && m.TokenGeneration == t.TokenGeneration
                 select new { t.SessionId, t.AppId })
             .Distinct()
             .AsNoTracking()

@@ -16,6 +16,9 @@ public interface ILogoutRevoker
     /// </summary>
     Task RevokeAsync(long accountId, CancellationToken cancellationToken);
 
-    /// <summary>The server is ending sessions of the members <paramref name="uids"/>: ends what was handed out for those members.</summary>
+    /// <summary>
+    /// The server is ending sessions of the members <paramref name="uids"/> (also a logout of sessions that each spoke
+    /// for their own member alone): ends what was handed out for those members.
+    /// </summary>
     Task RevokeMembersAsync(IReadOnlyCollection<long> uids, CancellationToken cancellationToken);
 }

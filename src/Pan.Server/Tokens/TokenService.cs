@@ -439,15 +439,34 @@ public sealed class TokenService(
 
     /// <summary>
     /// Logout: ends the sessions (all of phone <paramref name="accountId"/>) and, in the same transaction, what the
-    /// <see cref="ILogoutRevoker"/>s handed out for that phone's members (the membership passes). Returns how many of
-    /// the sessions were still live and are now ended. Also how ListSessions' EndSession and EndOtherSessions end
-    /// sessions (<c>Session/SignedInDevices.cs</c>).
+    /// <see cref="ILogoutRevoker"/>s handed out for the members those sessions spoke for (the membership passes): every
+    /// member of the phone when one of them proved the phone, otherwise only the members they were opened for. Returns
+    /// how many of the sessions were still live and are now ended. Also how ListSessions' EndSession and
+    /// EndOtherSessions end sessions (<c>Session/SignedInDevices.cs</c>).
     /// </summary>
+    /// <remarks>
+    /// Why by the sessions' own auth method: a member-bound session (password, email code, hand-off, social login) can
+    /// fetch nothing for the phone's other members, so its end must not take their passes (a sibling's password
+    /// sign-in signing out, or ending its own other sign-ins, ended the passes the phone's holder had fetched).
+    /// </remarks>
     public async Task<int> LogoutAsync(IReadOnlyCollection<long> sessionIds, long accountId, CancellationToken cancellationToken)
     {
         await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
+        var spokeFor = await db.Set<AuthSession>().AsNoTracking()
+            .Where(s => sessionIds.Contains(s.Id) && s.AccountId == accountId)
+            .Select(s => new { s.Uid, s.AuthMethod })
+            .ToListAsync(cancellationToken);
         var ended = await RevokeSessionsAsync(sessionIds, cancellationToken);
-        await EndHandedOutAsync(r => r.RevokeAsync(accountId, cancellationToken));
+        if (spokeFor.Any(s => AuthMethods.ProvesThePhone(s.AuthMethod)))
+        {
+            await EndHandedOutAsync(r => r.RevokeAsync(accountId, cancellationToken));
+        }
+        else if (spokeFor.Count > 0)
+        {
+            IReadOnlyCollection<long> uids = spokeFor.Select(s => s.Uid).Distinct().ToList();
+            await EndHandedOutAsync(r => r.RevokeMembersAsync(uids, cancellationToken));
+        }
+
         await transaction.CommitAsync(cancellationToken);
         return ended;
     }

@@ -144,6 +144,53 @@ public abstract class DataExportBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Export_FromAMemberBoundSession_ListsNoOtherMemberOfThePhone_AsOtherMemberAnswersIt()
+    {
+        // A password (email code, hand-off, social) sign-in proved one member, not the phone: OtherMember answers it an
+        // empty list, and so does its export's account.other_members; a phone sign-in's export lists them (uid and name).
+        var owner = await TestMembers.CreateAsync(Server);
+        var sibling = await TestMembers.AddToPhoneAsync(Server, owner);
+        var bound = await TestMembers.AccessTokenAsync(Server, await TestMembers.AuthTokenAsync(Server, sibling, AuthMethods.Password), sibling);
+        var byPhone = await TestMembers.AccessTokenAsync(Server, owner);
+        Assert.Empty((await Client.OtherMemberAsync(new OtherMemberRequest { AccessToken = bound })).Objects);
+
+        var boundExport = await Client.ExportMyDataAsync(new ExportMyDataRequest { AccessToken = bound, VerifyToken = await VerifyTokenAsync(sibling.Uid, VerifyPurposes.ExportData) });
+        var phoneExport = await Client.ExportMyDataAsync(new ExportMyDataRequest { AccessToken = byPhone, VerifyToken = await VerifyTokenAsync(owner.Uid, VerifyPurposes.ExportData) });
+
+        using var boundDoc = JsonDocument.Parse(boundExport.Json);
+        using var phoneDoc = JsonDocument.Parse(phoneExport.Json);
+        Assert.Empty(boundDoc.RootElement.GetProperty("account").GetProperty("other_members").EnumerateArray());
+        Assert.DoesNotContain(owner.DisplayName!, boundExport.Json, StringComparison.Ordinal);
+        Assert.Equal(sibling.Uid, Assert.Single(phoneDoc.RootElement.GetProperty("account").GetProperty("other_members").EnumerateArray()).GetProperty("uid").GetInt64());
+    }
+
+    [Fact]
+    public async Task Export_WithABadVerifyToken_IsRefusedBeforeTakingTheMembersRow()
+    {
+        // SECURITY 17: any app holding the access token can send a made-up verify token; it is refused before the
+        // export's transaction, which writes the member's row (a change every node hears; on SQLite the write lock).
+        var member = await TestMembers.CreateAsync(Server);
+        var access = await TestMembers.AccessTokenAsync(Server, member);
+        await using var scope = Server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<Pan.Data.PanDbContext>();
+        await using (var holder = await db.Database.BeginTransactionAsync())
+        {
+            await db.Members.Where(m => m.Uid == member.Uid).ExecuteUpdateAsync(u => u.SetProperty(m => m.Version, m => m.Version));
+            var madeUp = Pan.Server.Tokens.OpaqueTokens.Create().Token;
+
+            await Errors.ExpectAsync(
+                () => Client.ExportMyDataAsync(new ExportMyDataRequest { AccessToken = access, VerifyToken = madeUp }, deadline: DateTime.UtcNow.AddSeconds(3)).ResponseAsync,
+                StatusCode.PermissionDenied, "ExportMyDataResponse.Error.VerifyTokenInvalid");
+            await Errors.ExpectAsync(
+                () => Client.ExportMyDataAsync(new ExportMyDataRequest { AccessToken = access, VerifyToken = new string('x', 100_000) }, deadline: DateTime.UtcNow.AddSeconds(3)).ResponseAsync,
+                StatusCode.PermissionDenied, "ExportMyDataResponse.Error.VerifyTokenInvalid");
+            await holder.RollbackAsync();
+        }
+
+        await Client.ExportMyDataAsync(new ExportMyDataRequest { AccessToken = access, VerifyToken = await VerifyTokenAsync(member.Uid, VerifyPurposes.ExportData) });
+    }
+
+    [Fact]
     public async Task Export_WithAPasswordStepUp_Works_AndItsVerifyTokenIsSpent()
     {
         var member = await TestMembers.CreateAsync(Server);

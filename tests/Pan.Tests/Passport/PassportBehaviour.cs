@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Grpc.Core;
 using Pan.General.Member;
+using Pan.Server.Tokens;
 using Pan.Tests.Infrastructure;
 using Pan.Tests.Members;
 
@@ -233,6 +234,64 @@ public abstract partial class PassportBehaviour<TFixture>(TFixture fixture) : IC
         // The session spoke for every member of the phone, so a pass it fetched for another member ends too.
         await ExpectDeadAsync(siblingPasses);
         await ExpectLiveAsync(await PassesAsync(otherDevice));
+    }
+
+    [Fact]
+    public async Task Logout_OfAMemberBoundSession_EndsThatMembersPasses_AndLeavesTheOtherMembers()
+    {
+        // A password (or email, hand-off, social) sign-in speaks for its member alone: its logout ends that member's
+        // passes, never those another member of the phone fetched.
+        var owner = await TestMembers.CreateAsync(Server);
+        var sibling = await TestMembers.AddToPhoneAsync(Server, owner);
+        var ownerPasses = await PassesAsync(await TestMembers.AccessTokenAsync(Server, owner));
+        var bound = await TestMembers.AccessTokenAsync(Server, await TestMembers.AuthTokenAsync(Server, sibling, AuthMethods.Password), sibling);
+        var siblingPasses = await PassesAsync(bound);
+
+        await Client.LogoutAsync(new LogoutRequest { PanAccessToken = bound });
+
+        await ExpectDeadAsync(siblingPasses);
+        await ExpectLiveAsync(ownerPasses);
+    }
+
+    [Fact]
+    public async Task EndSessionAndEndOtherSessions_FromAMemberBoundSession_LeaveTheOtherMembersPasses()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var sibling = await TestMembers.AddToPhoneAsync(Server, owner);
+        var ownerPasses = await PassesAsync(await TestMembers.AccessTokenAsync(Server, owner));
+        var first = await TestMembers.AccessTokenAsync(Server, await TestMembers.AuthTokenAsync(Server, sibling, AuthMethods.Password), sibling);
+        var second = await TestMembers.AccessTokenAsync(Server, await TestMembers.AuthTokenAsync(Server, sibling, AuthMethods.EmailCode), sibling);
+        var third = await TestMembers.AccessTokenAsync(Server, await TestMembers.AuthTokenAsync(Server, sibling, AuthMethods.Password), sibling);
+        var listed = (await Client.ListSessionsAsync(new ListSessionsRequest { AccessToken = first })).Sessions;
+        var secondsSession = Assert.Single(listed, s => s.AuthMethod == AuthMethods.EmailCode).SessionId;
+
+        var siblingPasses = await PassesAsync(first);
+        await Client.EndSessionAsync(new EndSessionRequest { AccessToken = first, SessionId = secondsSession });
+        await ExpectDeadAsync(siblingPasses);
+        await ExpectLiveAsync(ownerPasses);
+
+        siblingPasses = await PassesAsync(first);
+        Assert.Equal(1, (await Client.EndOtherSessionsAsync(new EndOtherSessionsRequest { AccessToken = first })).Ended);
+        await ExpectDeadAsync(siblingPasses);
+        await ExpectLiveAsync(ownerPasses);
+        await Errors.ExpectAsync(() => Client.MeAsync(new MeRequest { AccessToken = second }).ResponseAsync, StatusCode.Unauthenticated, "ErrMe.TOKEN_INVALID");
+        await Errors.ExpectAsync(() => Client.MeAsync(new MeRequest { AccessToken = third }).ResponseAsync, StatusCode.Unauthenticated, "ErrMe.TOKEN_INVALID");
+    }
+
+    [Fact]
+    public async Task EndSession_OfAPhoneSession_EndsThePassesOfEveryMemberOfThePhone()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var sibling = await TestMembers.AddToPhoneAsync(Server, owner);
+        var caller = await TestMembers.AccessTokenAsync(Server, owner);
+        var ended = await TestMembers.AuthTokenAsync(Server, owner);
+        var siblingPasses = await PassesAsync(await TestMembers.AccessTokenAsync(Server, ended, sibling));
+        var ids = Server.Services.GetRequiredService<Pan.Server.Session.SessionIds>();
+        var session = await TestMembers.WithDbAsync(Server, db => Task.FromResult(db.Set<Pan.Data.Tokens.AuthSession>().Where(s => s.Uid == owner.Uid).Max(s => s.Id)));
+
+        await Client.EndSessionAsync(new EndSessionRequest { AccessToken = caller, SessionId = ids.Encode(session) });
+
+        await ExpectDeadAsync(siblingPasses);
     }
 
     [Fact]

@@ -117,6 +117,26 @@ public abstract class SignedInDevicesBehaviour<TFixture>(TFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task AMemberBoundSession_IsShownOnlyItsOwnMembersApps_OfAPhoneSessionItSees()
+    {
+        // A phone sign-in opened as the sibling speaks for the whole phone; the sibling's password session sees it (it
+        // is the sibling's), but which apps hold the owner's tokens from it is the owner's business.
+        var owner = await TestMembers.CreateAsync(Server);
+        var sibling = await TestMembers.AddToPhoneAsync(Server, owner);
+        var phoneAuth = await TestMembers.AuthTokenAsync(Server, sibling);
+        await TestMembers.AccessTokenAsync(Server, phoneAuth, sibling, "jkforum");
+        await TestMembers.AccessTokenAsync(Server, phoneAuth, owner, "shop24h");
+        var bound = await TestMembers.AccessTokenAsync(Server, await TestMembers.AuthTokenAsync(Server, sibling, AuthMethods.Password), sibling);
+        var byPhone = await TestMembers.AccessTokenAsync(Server, phoneAuth, owner, "jkforum");
+
+        var seenByBound = (await Client.ListSessionsAsync(new ListSessionsRequest { AccessToken = bound })).Sessions;
+        var seenByPhone = (await Client.ListSessionsAsync(new ListSessionsRequest { AccessToken = byPhone })).Sessions;
+
+        Assert.Equal(new[] { "jkforum" }, Assert.Single(seenByBound, s => s.AuthMethod == AuthMethods.Phone).AppIds);
+        Assert.Equal(new[] { "jkforum", "shop24h" }, Assert.Single(seenByPhone, s => s.AuthMethod == AuthMethods.Phone).AppIds);
+    }
+
+    [Fact]
     public async Task ListSessions_NeverShowsTheSessionsOfADeletedMember()
     {
         var (auth, _) = await Phones.RegisterAsync();
