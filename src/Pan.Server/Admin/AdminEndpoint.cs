@@ -129,7 +129,7 @@ public sealed class AdminEndpoint : AdminService.AdminServiceBase
             "admin.restore-member", Target(request.Uid),
             async _ =>
             {
-                if (!await suspensions.RestoreAsync(CheckedUid(request.Uid), context.CancellationToken))
+                if (await suspensions.RestoreAsync(CheckedUid(request.Uid), context.CancellationToken) == Suspension.RestoreResult.NoSuchMember)
                 {
                     throw PanError.Of(RestoreError.UserNotFound, StatusCode.NotFound, "No such member.");
                 }

@@ -99,17 +99,25 @@ public static class MemberStandingCommand
     private static async Task<int> RestoreAsync(CliContext cli, long uid)
     {
         var suspensions = cli.Services.GetRequiredService<MemberSuspensions>();
+        var result = RestoreResult.NoSuchMember;
         var done = await cli.AuditedAsync("cli.members.restore", Target(uid), async () =>
         {
-            var live = await suspensions.RestoreAsync(uid, CancellationToken.None);
-            return (live, live ? "ok" : "refused: no such member");
+            result = await suspensions.RestoreAsync(uid, CancellationToken.None);
+            return result switch
+            {
+                RestoreResult.Restored => (true, "ok"),
+                RestoreResult.NotSuspended => (true, "ok: not suspended"),
+                _ => (false, "refused: no such member"),
+            };
         });
         if (!done)
         {
             return await NoSuchMemberAsync(cli, uid);
         }
 
-        await cli.Output.WriteLineAsync($"Member {uid} is not suspended; it signs in anew (its ended sessions stay ended).");
+        await cli.Output.WriteLineAsync(result == RestoreResult.Restored
+            ? $"Member {uid} is restored; it signs in anew (its ended sessions stay ended)."
+            : $"Member {uid} was not suspended; nothing changed.");
         return CliHost.Ok;
     }
 

@@ -102,15 +102,15 @@ public sealed class MemberSuspensions(PanDbContext db, CredentialStore credentia
     /// <summary>
     /// Lifts live member <paramref name="uid"/>'s suspension (if any; ended sessions stay ended) and, when it was
     /// suspended, queues <c>member.restored</c> for the subscribed apps (the caller wakes <see cref="AppEventOutbox"/>
-    /// after its commit). False when there is no live member.
+    /// after its commit).
     /// </summary>
-    public async Task<bool> RestoreAsync(long uid, CancellationToken cancellationToken)
+    public async Task<RestoreResult> RestoreAsync(long uid, CancellationToken cancellationToken)
     {
         // Why the row is held before its end is read: a suspension committing meanwhile is then either seen here (and
         // its restore reported) or made to wait for this restore; read first, it could be cleared unreported.
         if (!await LiveMembers.LockAsync(db, uid, cancellationToken))
         {
-            return false;
+            return RestoreResult.NoSuchMember;
         }
 
         var now = clock.GetUtcNow();
@@ -128,7 +128,7 @@ public sealed class MemberSuspensions(PanDbContext db, CredentialStore credentia
         }
 
         logger.LogInformation("Restored member {Uid}", uid);
-        return true;
+        return until > now ? RestoreResult.Restored : RestoreResult.NotSuspended;
     }
 
     /// <summary>The member's standing (deleted ones too), or null when no member has <paramref name="uid"/>.</summary>
@@ -191,4 +191,17 @@ public sealed class MemberSuspendedException(DateTimeOffset until) : Exception("
     /// <summary>An instant as RFC 3339 in UTC, to the second.</summary>
     public static string Rfc3339(DateTimeOffset at) =>
         at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>What <see cref="MemberSuspensions.RestoreAsync"/> found.</summary>
+public enum RestoreResult
+{
+    /// <summary>No live member has the uid.</summary>
+    NoSuchMember,
+
+    /// <summary>The member was suspended and no longer is.</summary>
+    Restored,
+
+    /// <summary>The member was not suspended (never, restored already, or its suspension had ended): nothing changed.</summary>
+    NotSuspended,
 }

@@ -232,10 +232,15 @@ public abstract class SuspensionBehaviour<TFixture>(TFixture fixture) : IClassFi
 
         var restore = await PanCli.RunAsync(fixture.Database, "members", "restore", member.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(0, restore.ExitCode);
+        Assert.Contains($"Member {member.Uid} is restored", restore.Output, StringComparison.Ordinal);
         Assert.Null(await SuspendedUntilAsync(member.Uid));
+        // A second restore finds nothing to lift and says so.
+        var again = await PanCli.RunAsync(fixture.Database, "members", "restore", member.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains($"Member {member.Uid} was not suspended; nothing changed.", again.Output, StringComparison.Ordinal);
         Assert.Contains("suspended until: no", (await PanCli.RunAsync(fixture.Database, "members", "show", member.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture))).Output, StringComparison.Ordinal);
         Assert.StartsWith("ok: until ", Assert.Single(await fixture.AuditAsync("cli.members.suspend", $"uid:{member.Uid}")).Outcome, StringComparison.Ordinal);
-        Assert.Equal("ok", Assert.Single(await fixture.AuditAsync("cli.members.restore", $"uid:{member.Uid}")).Outcome);
+        Assert.Equal(["ok", "ok: not suspended"], (await fixture.AuditAsync("cli.members.restore", $"uid:{member.Uid}")).Select(e => e.Outcome).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public static class TestSuspensions
         await using var scope = server.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
         await using var transaction = await db.Database.BeginTransactionAsync();
-        Assert.True(await scope.ServiceProvider.GetRequiredService<MemberSuspensions>().RestoreAsync(uid, default));
+        Assert.NotEqual(RestoreResult.NoSuchMember, await scope.ServiceProvider.GetRequiredService<MemberSuspensions>().RestoreAsync(uid, default));
         await transaction.CommitAsync();
     }
 }
