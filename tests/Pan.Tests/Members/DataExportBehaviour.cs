@@ -144,6 +144,41 @@ public abstract class DataExportBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Export_OfAMemberWithThousandsOfAccessTokens_GroupsThemByAppAndKind()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var access = await TestMembers.AccessTokenAsync(Server, member);
+        var hash = OpaqueTokens.Hash(access);
+        var now = Server.Clock.GetUtcNow();
+        await TestMembers.WithDbAsync(Server, async db =>
+        {
+            var own = await db.Set<StoredAccessToken>().AsNoTracking().SingleAsync(t => t.Hash == hash);
+            // Why 1,999 more of the same app: with the caller's own, 2,000 live access tokens of one app (an app can
+            // hold thousands within a day), each of which the export once listed on its own.
+            db.AddRange(Enumerable.Range(1, 1999).Select(i => new StoredAccessToken
+            {
+                Hash = OpaqueTokens.Create().Hash,
+                SessionId = own.SessionId,
+                Uid = own.Uid,
+                AppId = own.AppId,
+                TokenGeneration = own.TokenGeneration,
+                Created = now.AddSeconds(-i),
+                Expires = own.Expires.AddSeconds(-i),
+            }));
+            return await db.SaveChangesAsync();
+        });
+
+        var export = await Client.ExportMyDataAsync(new ExportMyDataRequest { AccessToken = access, VerifyToken = await VerifyTokenAsync(member.Uid, VerifyPurposes.ExportData) });
+
+        using var doc = JsonDocument.Parse(export.Json);
+        var tokens = Assert.Single(doc.RootElement.GetProperty("app_tokens").EnumerateArray());
+        Assert.Equal("access_token", tokens.GetProperty("kind").GetString());
+        Assert.Equal(2000, tokens.GetProperty("count").GetInt32());
+        Assert.True(tokens.GetProperty("first_created").GetDateTimeOffset() < tokens.GetProperty("last_expires").GetDateTimeOffset());
+        Assert.True(export.Json.Length < 64 * 1024, $"{export.Json.Length} characters");
+    }
+
+    [Fact]
     public async Task Export_FromAMemberBoundSession_ListsNoOtherMemberOfThePhone_AsOtherMemberAnswersIt()
     {
         // A password (email code, hand-off, social) sign-in proved one member, not the phone: OtherMember answers it an
