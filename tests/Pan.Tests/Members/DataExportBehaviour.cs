@@ -179,6 +179,31 @@ public abstract class DataExportBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Export_OfAMemberWithALongAuditLog_HoldsTheNewestLines_AndTheTotal()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var access = await TestMembers.AccessTokenAsync(Server, member);
+        var now = Server.Clock.GetUtcNow();
+        await TestMembers.WithDbAsync(Server, db =>
+        {
+            db.AddRange(Enumerable.Range(0, Pan.Server.Export.ExportDocument.ListLimit + 5).Select(i => new AuditEntry
+            {
+                At = now.AddMinutes(i - 2000), Actor = "cli:probe", Action = i == 0 ? "probe.oldest" : "probe.line", Target = $"member:{member.Uid}", Outcome = "ok",
+            }));
+            return db.SaveChangesAsync();
+        });
+
+        var export = await Client.ExportMyDataAsync(new ExportMyDataRequest { AccessToken = access, VerifyToken = await VerifyTokenAsync(member.Uid, VerifyPurposes.ExportData) });
+
+        using var doc = JsonDocument.Parse(export.Json);
+        var lines = doc.RootElement.GetProperty("audit_log").EnumerateArray().ToList();
+        Assert.Equal(Pan.Server.Export.ExportDocument.ListLimit, lines.Count);
+        Assert.True(doc.RootElement.GetProperty("audit_log_total").GetInt32() >= Pan.Server.Export.ExportDocument.ListLimit + 5);
+        Assert.DoesNotContain(lines, l => l.GetProperty("action").GetString() == "probe.oldest");
+        Assert.Equal(lines.Select(l => l.GetProperty("at").GetDateTimeOffset()).Order(), lines.Select(l => l.GetProperty("at").GetDateTimeOffset()));
+    }
+
+    [Fact]
     public async Task Export_FromAMemberBoundSession_ListsNoOtherMemberOfThePhone_AsOtherMemberAnswersIt()
     {
         // A password (email code, hand-off, social) sign-in proved one member, not the phone: OtherMember answers it an
