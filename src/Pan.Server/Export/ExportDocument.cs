@@ -24,7 +24,7 @@ namespace Pan.Server.Export;
 public sealed partial class ExportDocument(PanDbContext db, HashUids hashUids, PhoneIds phoneIds, AvatarUrls avatars)
 {
     /// <summary>The format's version: a field added keeps it; a field renamed, removed or changed in meaning bumps it.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 

@@ -77,7 +77,7 @@ public abstract class DataExportBehaviour<TFixture>(TFixture fixture) : IClassFi
         Assert.Equal(Server.Clock.GetUtcNow().ToUnixTimeSeconds(), export.GeneratedAt.Seconds);
         using var doc = JsonDocument.Parse(export.Json);
         var root = doc.RootElement;
-        Assert.Equal(1, root.GetProperty("export_version").GetInt32());
+        Assert.Equal(2, root.GetProperty("export_version").GetInt32());
         var member = root.GetProperty("member");
         Assert.Equal(me.Uid, member.GetProperty("uid").GetInt64());
         Assert.Equal(me.ObjectId, member.GetProperty("object_id").GetString());
