@@ -14,6 +14,12 @@ public sealed class AuthSession
 
     public long Id { get; set; }
 
+    /// <summary>
+    /// The session's own 16 random bytes, drawn when it is opened: the <c>session_id</c> ListSessions shows and
+    /// EndSession takes (base64url). Never derived from <see cref="Id"/>, which is handed out in sequence.
+    /// </summary>
+    public required byte[] PublicId { get; set; }
+
     /// <summary>The phone-level account the auth token opens.</summary>
     public long AccountId { get; set; }
 

@@ -36,6 +36,9 @@ internal sealed class AuthSessionConfiguration : IEntityTypeConfiguration<AuthSe
         builder.Property(s => s.Revoked).HasColumnName("revoked");
         builder.Property(s => s.ClientIp).HasColumnName("client_ip").HasMaxLength(AuthSession.MaxClientIpLength);
         builder.Property(s => s.UserAgent).HasColumnName("user_agent").HasMaxLength(AuthSession.MaxUserAgentLength);
+        // Why no index: EndSession looks a public id up among the sessions the caller may see, which it reads by
+        // account (ix_auth_sessions_account_id) anyway; nothing looks a session up by it across accounts.
+        builder.Property(s => s.PublicId).HasColumnName("public_id").IsRequired();
 
         // Why: revoking by member or by account must not scan the table.
         builder.HasIndex(s => s.AccountId).HasDatabaseName("ix_auth_sessions_account_id");

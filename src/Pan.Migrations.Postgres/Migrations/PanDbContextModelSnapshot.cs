@@ -1987,6 +1987,11 @@ namespace Pan.Migrations.Postgres.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("expires");
 
+                    b.Property<byte[]>("PublicId")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("public_id");
+
                     b.Property<long?>("Revoked")
                         .HasColumnType("bigint")
                         .HasColumnName("revoked");

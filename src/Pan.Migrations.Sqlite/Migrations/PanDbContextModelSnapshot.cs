@@ -1950,6 +1950,11 @@ namespace Pan.Migrations.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("expires");
 
+                    b.Property<byte[]>("PublicId")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("public_id");
+
                     b.Property<long?>("Revoked")
                         .HasColumnType("INTEGER")
                         .HasColumnName("revoked");

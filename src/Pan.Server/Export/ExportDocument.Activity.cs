@@ -49,11 +49,19 @@ public sealed partial class ExportDocument
         }));
     }
 
+    /// <summary>The most sessions and audit lines the export lists (the newest); <c>*_total</c> says how many there are.</summary>
+    public const int ListLimit = 1000;
+
     /// <summary>
     /// The apps holding a live token that speaks for the member: Pan access tokens, hand-off login tokens, social-login
-    /// refresh tokens, apinode tokens and OAuth tokens; which app, what kind, issued and expiring when. Never the token
-    /// or its hash.
+    /// refresh tokens, apinode tokens and OAuth tokens; one entry per app and kind: how many, the first issued, the last
+    /// to expire (null when one never expires). Never a token or its hash.
     /// </summary>
+    /// <remarks>
+    /// Why grouped: an app can hold thousands of live access tokens of one member within a day, and a document listing
+    /// each could pass a gRPC client's 4 MB receive limit after the verify token was spent and the export counted; one
+    /// entry per app and kind is bounded by the apps there are.
+    /// </remarks>
     private async Task<JsonArray> AppTokensAsync(long uid, long generation, Guid objectId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var tokens = new List<(string App, string Kind, DateTimeOffset Created, DateTimeOffset? Expires)>();
@@ -82,32 +90,43 @@ public sealed partial class ExportDocument
                 .Where(t => t.Subject == subject && t.Status == Statuses.Valid && (t.ExpirationDate == null || t.ExpirationDate > utcNow))
                 .Select(t => new { t.Application!.ClientId, t.Type, t.CreationDate, t.ExpirationDate }).ToListAsync(cancellationToken))
             .Select(t => (t.ClientId ?? string.Empty, "oauth_" + t.Type, Utc(t.CreationDate) ?? now, Utc(t.ExpirationDate))));
-        return Array(tokens.OrderBy(t => t.Created).Select(t => new JsonObject
+        var groups = tokens.GroupBy(t => (t.App, t.Kind))
+            .Select(g => (g.Key.App, g.Key.Kind, Count: g.Count(), First: g.Min(t => t.Created),
+                Last: g.Any(t => t.Expires is null) ? null : g.Max(t => t.Expires)))
+            .OrderBy(g => g.First).ThenBy(g => g.App, StringComparer.Ordinal).ThenBy(g => g.Kind, StringComparer.Ordinal);
+        return Array(groups.Select(g => new JsonObject
         {
-            ["app_id"] = t.App,
-            ["kind"] = t.Kind,
-            ["created"] = DataExport.Time(t.Created),
-            ["expires"] = Time(t.Expires),
+            ["app_id"] = g.App,
+            ["kind"] = g.Kind,
+            ["count"] = g.Count,
+            ["first_created"] = DataExport.Time(g.First),
+            ["last_expires"] = Time(g.Last),
         }));
     }
 
-    /// <summary>The member's live sign-in sessions (Pan auth sessions it opened).</summary>
-    private async Task<JsonArray> SessionsAsync(long uid, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// The member's live sign-in sessions (Pan auth sessions it opened), the newest <see cref="ListLimit"/> oldest first,
+    /// and how many there are. Why a limit: each sign-in opens one, and a client scripting password sign-ins opens as
+    /// many as it likes within a session's lifetime, each with a user agent of up to 256 characters.
+    /// </summary>
+    private async Task<(JsonArray Sessions, int Total)> SessionsAsync(long uid, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var rows = await db.Set<AuthSession>().AsNoTracking()
-            .Where(s => s.Uid == uid && s.Revoked == null && s.Expires > now)
-            .OrderBy(s => s.Created)
+        var live = db.Set<AuthSession>().AsNoTracking().Where(s => s.Uid == uid && s.Revoked == null && s.Expires > now);
+        var total = await live.CountAsync(cancellationToken);
+        var rows = (await live
+            .OrderByDescending(s => s.Created).ThenByDescending(s => s.Id)
+            .Take(ListLimit)
             .Select(s => new { s.Created, s.Expires, s.AuthMethod, s.ClientIp, s.UserAgent })
-            .ToListAsync(cancellationToken);
+            .ToListAsync(cancellationToken)).AsEnumerable().Reverse();
         // Why the device facts: they are what ListSessions shows the member of each sign-in (null when none was recorded).
-        return Array(rows.Select(s => new JsonObject
+        return (Array(rows.Select(s => new JsonObject
         {
             ["created"] = DataExport.Time(s.Created),
             ["expires"] = DataExport.Time(s.Expires),
             ["auth_method"] = s.AuthMethod,
             ["client_ip"] = s.ClientIp,
             ["user_agent"] = s.UserAgent,
-        }));
+        })), total);
     }
 
     /// <summary>The log of mail and texts Pan sent or was asked to send the member: purpose, outcome, when (not where to, nor from which address).</summary>
@@ -129,9 +148,11 @@ public sealed partial class ExportDocument
     /// <summary>
     /// The audit lines about the member: those whose target is the member (its own deletion attempts and exports, staff's
     /// and operators' actions on it), and those it wrote itself about its account or an app. Who acted is said as
-    /// member, staff or operator, never by the staff member's email or the operator's user name.
+    /// member, staff or operator, never by the staff member's email or the operator's user name. The newest
+    /// <see cref="ListLimit"/> oldest first, and how many there are: audit lines are kept for ever, and each export,
+    /// sign-in failure lock or staff action on the member adds one.
     /// </summary>
-    private async Task<JsonArray> AuditAsync(long uid, Guid objectId, long accountId, CancellationToken cancellationToken)
+    private async Task<(JsonArray Lines, int Total)> AuditAsync(long uid, Guid objectId, long accountId, CancellationToken cancellationToken)
     {
         var self = AuditLog.Member(uid);
         var about = new[] { self, "uid:" + uid.ToString(System.Globalization.CultureInfo.InvariantCulture) };
@@ -144,12 +165,15 @@ public sealed partial class ExportDocument
             .ToListAsync(cancellationToken);
         var own = clients.Append(account).ToList();
         // Why by target: ix_audit_log_target finds these few lines without reading the whole log.
-        var rows = await db.Set<AuditEntry>().AsNoTracking()
-            .Where(e => about.Contains(e.Target) || (own.Contains(e.Target) && e.Actor == self))
-            .OrderBy(e => e.Id)
+        var lines = db.Set<AuditEntry>().AsNoTracking()
+            .Where(e => about.Contains(e.Target) || (own.Contains(e.Target) && e.Actor == self));
+        var total = await lines.CountAsync(cancellationToken);
+        var rows = (await lines
+            .OrderByDescending(e => e.Id)
+            .Take(ListLimit)
             .Select(e => new { e.At, e.Actor, e.Action, e.Outcome })
-            .ToListAsync(cancellationToken);
-        return Array(rows.Select(e => new JsonObject
+            .ToListAsync(cancellationToken)).AsEnumerable().Reverse();
+        return (Array(rows.Select(e => new JsonObject
         {
             ["at"] = DataExport.Time(e.At),
             ["action"] = e.Action,
@@ -158,7 +182,7 @@ public sealed partial class ExportDocument
                 : e.Actor.StartsWith("member:", StringComparison.Ordinal) ? "another_member"
                 : e.Actor.StartsWith("cli:", StringComparison.Ordinal) ? "operator"
                 : "staff",
-        }));
+        })), total);
     }
 
     private static string[] Scopes(string? json)

@@ -24,7 +24,7 @@ namespace Pan.Server.Export;
 public sealed partial class ExportDocument(PanDbContext db, HashUids hashUids, PhoneIds phoneIds, AvatarUrls avatars)
 {
     /// <summary>The format's version: a field added keeps it; a field renamed, removed or changed in meaning bumps it.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
@@ -32,6 +32,8 @@ public sealed partial class ExportDocument(PanDbContext db, HashUids hashUids, P
     {
         var uid = caller.Uid;
         var member = await db.Members.AsNoTracking().Include(m => m.Account).SingleAsync(m => m.Uid == uid, cancellationToken);
+        var sessions = await SessionsAsync(uid, now, cancellationToken);
+        var audit = await AuditAsync(uid, member.ObjectId, member.AccountId, cancellationToken);
         var root = new JsonObject
         {
             ["export_version"] = Version,
@@ -63,12 +65,14 @@ public sealed partial class ExportDocument(PanDbContext db, HashUids hashUids, P
             ["social_identities"] = await SocialIdentitiesAsync(uid, cancellationToken),
             ["oauth_consents"] = await OAuthConsentsAsync(member.ObjectId, cancellationToken),
             ["app_tokens"] = await AppTokensAsync(uid, member.TokenGeneration, member.ObjectId, now, cancellationToken),
-            ["sessions"] = await SessionsAsync(uid, now, cancellationToken),
+            ["sessions"] = sessions.Sessions,
+            ["sessions_total"] = sessions.Total,
             ["guest"] = await GuestAsync(uid, cancellationToken),
             ["suspension"] = Suspension(member.SuspendedUntil, now),
             ["imported_from"] = await ImportsAsync(uid, cancellationToken),
             ["messages_sent"] = await MessagesAsync(uid, cancellationToken),
-            ["audit_log"] = await AuditAsync(uid, member.ObjectId, member.AccountId, cancellationToken),
+            ["audit_log"] = audit.Lines,
+            ["audit_log_total"] = audit.Total,
         };
         return root.ToJsonString(Indented);
     }

@@ -4,6 +4,7 @@ using Pan.Data;
 using Pan.Data.Members;
 using Pan.Data.Omniauth;
 using Pan.Data.Tokens;
+using Pan.Server.Session;
 using Pan.Server.Tokens;
 
 namespace Pan.Server.Omniauth;
@@ -36,6 +37,7 @@ public sealed class OmniauthTokens(
         var device = SessionDevice.Of(requests.HttpContext);
         var session = new AuthSession
         {
+            PublicId = SessionIds.NewPublicId(),
             AccountId = member.AccountId,
             Uid = member.Uid,
             AuthMethod = AuthMethod,

@@ -1,33 +1,31 @@
 using System.Buffers.Text;
-using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
-using Microsoft.Extensions.Options;
-using Pan.Server.Members;
+using Pan.Data.Tokens;
 
 namespace Pan.Server.Session;
 
 /// <summary>
-/// The <c>session_id</c> ListSessions shows and EndSession takes: 128 bits of HMAC-SHA256 of the auth session's database
-/// id under a key derived from <c>Pan:Hashids:Salt</c>, in base64url (22 characters). Why not the id itself, nor a
-/// Hashids encoding: ids are handed out in sequence to every sign-in of every member, so an id a member can read (or
-/// decode, from two of its own) tells how many sign-ins the whole service had in between. A MAC says nothing of the
-/// id; EndSession compares it with those of the sessions the caller may see, which it reads anyway.
+/// The <c>session_id</c> ListSessions shows and EndSession takes: the auth session's own
+/// <see cref="AuthSession.PublicId"/>, 128 random bits drawn when the session is opened, in base64url (22 characters).
+/// Why not the database id, a Hashids encoding of it, nor anything computed from it: ids are handed out in sequence to
+/// every sign-in of every member, so an id a member can read (or map back, from its own) tells how many sign-ins the
+/// whole service had in between; and a key derived from configuration (the Hashids salt) is no secret in many
+/// deployments. Random bits say nothing of the id. EndSession compares the given id with those of the sessions the
+/// caller may see, which it reads anyway.
 /// </summary>
-public sealed class SessionIds(IOptions<HashidsOptions> options)
+public static class SessionIds
 {
     /// <summary>The length of every session id.</summary>
     public const int Length = 22;
 
-    private readonly byte[] key = HMACSHA256.HashData(Encoding.UTF8.GetBytes(options.Value.Salt), "pan/session-id/v1"u8);
+    /// <summary>The bytes of <see cref="AuthSession.PublicId"/>.</summary>
+    public const int Bytes = 16;
 
-    /// <summary>The opaque id of auth session <paramref name="id"/>.</summary>
-    public string Encode(long id)
-    {
-        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(id.ToString(CultureInfo.InvariantCulture)), mac);
-        return Base64Url.EncodeToString(mac[..16]);
-    }
+    /// <summary>A new session's public id.</summary>
+    public static byte[] NewPublicId() => RandomNumberGenerator.GetBytes(Bytes);
+
+    /// <summary>The session id of a session with <paramref name="publicId"/>.</summary>
+    public static string Encode(byte[] publicId) => Base64Url.EncodeToString(publicId);
 
     /// <summary>Whether <paramref name="value"/> has the shape of a session id (not whether one exists).</summary>
     public static bool IsWellFormed(string? value) =>

@@ -11,7 +11,6 @@ public static class SessionServiceCollectionExtensions
         services.AddSingleton<PhoneIds>();
         services.AddSingleton<ObjectMapper>();
         services.AddScoped<MemberDirectory>();
-        services.AddSingleton<SessionIds>();
         services.AddScoped<SignedInDevices>();
         services.AddSingleton<PublicMemberReader>();
         services.AddSingleton<PublicViewCache>();

@@ -20,7 +20,7 @@ public sealed record SignedInDevice(
 /// its own member's sessions only, as it can reach no other member. A session of a deleted member is never shown (the
 /// deletion erases them, <see cref="TokenDataEraser"/>; the join on live members covers a deletion's own transaction).
 /// </remarks>
-public sealed class SignedInDevices(PanDbContext db, TokenService tokens, SessionIds ids, TimeProvider clock)
+public sealed class SignedInDevices(PanDbContext db, TokenService tokens, TimeProvider clock)
 {
     /// <summary>The most sessions ListSessions returns (the newest); EndOtherSessions ends the rest too.</summary>
     public const int ListLimit = 100;
@@ -33,7 +33,7 @@ public sealed class SignedInDevices(PanDbContext db, TokenService tokens, Sessio
                 from s in Visible(caller, now)
                 join m in db.Members on s.Uid equals m.Uid
                 orderby s.Created descending, s.Id descending
-                select new { s.Id, s.Created, s.Expires, s.AuthMethod, s.Uid, m.DisplayName, s.ClientIp, s.UserAgent })
+                select new { s.Id, s.PublicId, s.Created, s.Expires, s.AuthMethod, s.Uid, m.DisplayName, s.ClientIp, s.UserAgent })
             .Take(ListLimit)
             .AsNoTracking()
             .ToListAsync(cancellationToken);
@@ -64,21 +64,22 @@ public sealed class SignedInDevices(PanDbContext db, TokenService tokens, Sessio
         var appsBySession = apps.ToLookup(a => a.SessionId, a => a.AppId);
 
         return sessions.Select(s => new SignedInDevice(
-                ids.Encode(s.Id), s.Created, s.Expires, s.AuthMethod, s.Uid, s.DisplayName, s.ClientIp, s.UserAgent,
+                SessionIds.Encode(s.PublicId), s.Created, s.Expires, s.AuthMethod, s.Uid, s.DisplayName, s.ClientIp, s.UserAgent,
                 appsBySession[s.Id].Order(StringComparer.Ordinal).ToList(), s.Id == caller.SessionId))
             .ToList();
     }
 
     /// <summary>
-    /// Ends the session <paramref name="sessionId"/> (a <see cref="SessionIds"/> id) when it is one
+    /// Ends the session <paramref name="sessionId"/> (a <see cref="SessionIds"/> id, the session's own random public id) when it is one
     /// <paramref name="caller"/> may see and still live; false otherwise (unknown, ended, or not the caller's to see),
     /// ending nothing.
     /// </summary>
     public async Task<bool> EndAsync(AccessTokenInfo caller, string sessionId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var visible = await Visible(caller, now).Select(s => s.Id).ToListAsync(cancellationToken);
-        var match = visible.Where(id => string.Equals(ids.Encode(id), sessionId, StringComparison.Ordinal)).Take(1).ToList();
+        var visible = await Visible(caller, now).Select(s => new { s.Id, s.PublicId }).ToListAsync(cancellationToken);
+        var match = visible.Where(s => string.Equals(SessionIds.Encode(s.PublicId), sessionId, StringComparison.Ordinal))
+            .Select(s => s.Id).Take(1).ToList();
         // Why 0 ended is "not found" too: another call ended it between the read and the revocation.
         return match.Count == 1 && await tokens.LogoutAsync(match, caller.AccountId, cancellationToken) == 1;
     }

@@ -9,6 +9,7 @@ using Pan.Data.Members;
 using Pan.Data.Tokens;
 using Pan.Server.Data;
 using Pan.Server.Members;
+using Pan.Server.Session;
 using Pan.Server.Suspension;
 
 namespace Pan.Server.Tokens;
@@ -218,12 +219,14 @@ public sealed class TokenService(
     /// and then revokes it, or this waits for the suspension and then finds the member suspended. Either way no session
     /// outlives it. SQLite runs one writing transaction at a time.
     /// Why the device in the same INSERT: it is known before the statement (the request's address and User-Agent), so
-    /// recording it costs two parameters, not a second write on the sign-in path.
+    /// recording it costs two parameters, not a second write on the sign-in path. The same for the session's public id
+    /// (<see cref="SessionIds"/>): drawn here, one parameter more.
     /// </remarks>
     private async Task<(long SessionId, long Uid)> InsertAuthSessionAsync(
         AuthSubject subject, string authMethod, DateTimeOffset created, DateTimeOffset expires, SessionDevice device, CancellationToken cancellationToken)
     {
         var (ip, agent) = (device.ClientIp, device.UserAgent);
+        var publicId = SessionIds.NewPublicId();
         var createdMs = created.ToUnixTimeMilliseconds();
         var expiresMs = expires.ToUnixTimeMilliseconds();
         var postgres = db.Database.IsNpgsql();
@@ -231,14 +234,14 @@ public sealed class TokenService(
         {
             var ids = await (postgres
                 ? db.Database.SqlQuery<long>($"""
-                    INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires, client_ip, user_agent)
-                    SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs}, {ip}, {agent} FROM members
+                    INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires, client_ip, user_agent, public_id)
+                    SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs}, {ip}, {agent}, {publicId} FROM members
                     WHERE uid = {subject.Uid} AND (suspended_until IS NULL OR suspended_until <= {createdMs}) FOR SHARE
                     RETURNING id AS "Value"
                     """)
                 : db.Database.SqlQuery<long>($"""
-                    INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires, client_ip, user_agent)
-                    SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs}, {ip}, {agent} FROM members
+                    INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires, client_ip, user_agent, public_id)
+                    SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs}, {ip}, {agent}, {publicId} FROM members
                     WHERE uid = {subject.Uid} AND (suspended_until IS NULL OR suspended_until <= {createdMs})
                     RETURNING id AS "Value"
                     """)).ToListAsync(cancellationToken);
@@ -254,8 +257,8 @@ public sealed class TokenService(
         // session before suspensions existed, and still does; only a suspension turns to the phone's other members.
         var rows = await (postgres
             ? db.Database.SqlQuery<OpenedSession>($"""
-                INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires, client_ip, user_agent)
-                SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs}, {ip}, {agent} FROM (
+                INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires, client_ip, user_agent, public_id)
+                SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs}, {ip}, {agent}, {publicId} FROM (
                     SELECT uid, is_owner FROM members
                     WHERE account_id = {subject.AccountId} AND (uid = {subject.Uid} OR deleted IS NULL)
                       AND (suspended_until IS NULL OR suspended_until <= {createdMs})
@@ -264,8 +267,8 @@ public sealed class TokenService(
                 RETURNING id AS "SessionId", uid AS "Uid"
                 """)
             : db.Database.SqlQuery<OpenedSession>($"""
-                INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires, client_ip, user_agent)
-                SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs}, {ip}, {agent} FROM members
+                INSERT INTO auth_sessions (account_id, uid, auth_method, created, expires, client_ip, user_agent, public_id)
+                SELECT {subject.AccountId}, uid, {authMethod}, {createdMs}, {expiresMs}, {ip}, {agent}, {publicId} FROM members
                 WHERE account_id = {subject.AccountId} AND (uid = {subject.Uid} OR deleted IS NULL)
                   AND (suspended_until IS NULL OR suspended_until <= {createdMs})
                 ORDER BY CASE WHEN uid = {subject.Uid} THEN 0 WHEN is_owner THEN 1 ELSE 2 END, uid

@@ -65,6 +65,37 @@ public abstract class StorageBehaviour<TFixture>(TFixture fixture) : IClassFixtu
     }
 
     /// <summary>
+    /// The SessionPublicIds migration gives the sessions open when it runs random public ids of their own (16 bytes,
+    /// each different), as a sign-in draws for a new one: ListSessions shows them and EndSession finds them.
+    /// </summary>
+    [Fact]
+    public async Task TheSessionPublicIdsMigration_GivesOpenSessionsRandomIdsOfTheirOwn()
+    {
+        await using var database = fixture.Database.Provider == "sqlite"
+            ? new SqliteTestDatabase()
+            : (ITestDatabase)await PostgresTestDatabase.CreateAsync();
+        await using var server = await PanServer.StartAsync(database);
+        var member = await TestMembers.CreateAsync(server);
+        for (var i = 0; i < 3; i++)
+        {
+            await TestMembers.AuthTokenAsync(server, member);
+        }
+
+        await using var scope = server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+        var migrator = db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>();
+        var migrations = db.Database.GetMigrations().ToList();
+        var index = migrations.FindIndex(m => m.EndsWith("_SessionPublicIds", StringComparison.Ordinal));
+        await migrator.MigrateAsync(migrations[index - 1]);
+        await migrator.MigrateAsync();
+
+        var ids = await db.Set<Pan.Data.Tokens.AuthSession>().AsNoTracking().Where(s => s.Uid == member.Uid).Select(s => s.PublicId).ToListAsync();
+        Assert.True(ids.Count >= 3, $"{ids.Count} sessions");
+        Assert.All(ids, id => Assert.Equal(16, id.Length));
+        Assert.Equal(ids.Count, ids.Select(Convert.ToHexString).Distinct().Count());
+    }
+
+    /// <summary>
     /// A member's deletion erases its Omniauth refresh tokens by uid (<c>SocialIdentityEraser</c>), in the deletion's
     /// transaction; the table keeps every token for up to <c>Pan:Omniauth:RefreshTokenDays</c>, so without an index on
     /// uid each deletion read all of it.

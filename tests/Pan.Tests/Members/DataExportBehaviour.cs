@@ -77,7 +77,7 @@ public abstract class DataExportBehaviour<TFixture>(TFixture fixture) : IClassFi
         Assert.Equal(Server.Clock.GetUtcNow().ToUnixTimeSeconds(), export.GeneratedAt.Seconds);
         using var doc = JsonDocument.Parse(export.Json);
         var root = doc.RootElement;
-        Assert.Equal(1, root.GetProperty("export_version").GetInt32());
+        Assert.Equal(2, root.GetProperty("export_version").GetInt32());
         var member = root.GetProperty("member");
         Assert.Equal(me.Uid, member.GetProperty("uid").GetInt64());
         Assert.Equal(me.ObjectId, member.GetProperty("object_id").GetString());
@@ -141,6 +141,66 @@ public abstract class DataExportBehaviour<TFixture>(TFixture fixture) : IClassFi
         Assert.Equal(2, sessions.Count);
         var tablet = Assert.Single(sessions, s => s.GetProperty("user_agent").GetString() == Agent);
         Assert.Equal("127.0.0.1", tablet.GetProperty("client_ip").GetString());
+    }
+
+    [Fact]
+    public async Task Export_OfAMemberWithThousandsOfAccessTokens_GroupsThemByAppAndKind()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var access = await TestMembers.AccessTokenAsync(Server, member);
+        var hash = OpaqueTokens.Hash(access);
+        var now = Server.Clock.GetUtcNow();
+        await TestMembers.WithDbAsync(Server, async db =>
+        {
+            var own = await db.Set<StoredAccessToken>().AsNoTracking().SingleAsync(t => t.Hash == hash);
+            // Why 1,999 more of the same app: with the caller's own, 2,000 live access tokens of one app (an app can
+            // hold thousands within a day), each of which the export once listed on its own.
+            db.AddRange(Enumerable.Range(1, 1999).Select(i => new StoredAccessToken
+            {
+                Hash = OpaqueTokens.Create().Hash,
+                SessionId = own.SessionId,
+                Uid = own.Uid,
+                AppId = own.AppId,
+                TokenGeneration = own.TokenGeneration,
+                Created = now.AddSeconds(-i),
+                Expires = own.Expires.AddSeconds(-i),
+            }));
+            return await db.SaveChangesAsync();
+        });
+
+        var export = await Client.ExportMyDataAsync(new ExportMyDataRequest { AccessToken = access, VerifyToken = await VerifyTokenAsync(member.Uid, VerifyPurposes.ExportData) });
+
+        using var doc = JsonDocument.Parse(export.Json);
+        var tokens = Assert.Single(doc.RootElement.GetProperty("app_tokens").EnumerateArray());
+        Assert.Equal("access_token", tokens.GetProperty("kind").GetString());
+        Assert.Equal(2000, tokens.GetProperty("count").GetInt32());
+        Assert.True(tokens.GetProperty("first_created").GetDateTimeOffset() < tokens.GetProperty("last_expires").GetDateTimeOffset());
+        Assert.True(export.Json.Length < 64 * 1024, $"{export.Json.Length} characters");
+    }
+
+    [Fact]
+    public async Task Export_OfAMemberWithALongAuditLog_HoldsTheNewestLines_AndTheTotal()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var access = await TestMembers.AccessTokenAsync(Server, member);
+        var now = Server.Clock.GetUtcNow();
+        await TestMembers.WithDbAsync(Server, db =>
+        {
+            db.AddRange(Enumerable.Range(0, Pan.Server.Export.ExportDocument.ListLimit + 5).Select(i => new AuditEntry
+            {
+                At = now.AddMinutes(i - 2000), Actor = "cli:probe", Action = i == 0 ? "probe.oldest" : "probe.line", Target = $"member:{member.Uid}", Outcome = "ok",
+            }));
+            return db.SaveChangesAsync();
+        });
+
+        var export = await Client.ExportMyDataAsync(new ExportMyDataRequest { AccessToken = access, VerifyToken = await VerifyTokenAsync(member.Uid, VerifyPurposes.ExportData) });
+
+        using var doc = JsonDocument.Parse(export.Json);
+        var lines = doc.RootElement.GetProperty("audit_log").EnumerateArray().ToList();
+        Assert.Equal(Pan.Server.Export.ExportDocument.ListLimit, lines.Count);
+        Assert.True(doc.RootElement.GetProperty("audit_log_total").GetInt32() >= Pan.Server.Export.ExportDocument.ListLimit + 5);
+        Assert.DoesNotContain(lines, l => l.GetProperty("action").GetString() == "probe.oldest");
+        Assert.Equal(lines.Select(l => l.GetProperty("at").GetDateTimeOffset()).Order(), lines.Select(l => l.GetProperty("at").GetDateTimeOffset()));
     }
 
     [Fact]

@@ -286,10 +286,10 @@ public abstract partial class PassportBehaviour<TFixture>(TFixture fixture) : IC
         var caller = await TestMembers.AccessTokenAsync(Server, owner);
         var ended = await TestMembers.AuthTokenAsync(Server, owner);
         var siblingPasses = await PassesAsync(await TestMembers.AccessTokenAsync(Server, ended, sibling));
-        var ids = Server.Services.GetRequiredService<Pan.Server.Session.SessionIds>();
-        var session = await TestMembers.WithDbAsync(Server, db => Task.FromResult(db.Set<Pan.Data.Tokens.AuthSession>().Where(s => s.Uid == owner.Uid).Max(s => s.Id)));
+        var session = await TestMembers.WithDbAsync(Server, db => Task.FromResult(
+            db.Set<Pan.Data.Tokens.AuthSession>().Where(s => s.Uid == owner.Uid).OrderByDescending(s => s.Id).Select(s => s.PublicId).First()));
 
-        await Client.EndSessionAsync(new EndSessionRequest { AccessToken = caller, SessionId = ids.Encode(session) });
+        await Client.EndSessionAsync(new EndSessionRequest { AccessToken = caller, SessionId = Pan.Server.Session.SessionIds.Encode(session) });
 
         await ExpectDeadAsync(siblingPasses);
     }

@@ -61,6 +61,29 @@ public abstract class SignedInDevicesBehaviour<TFixture>(TFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task SessionId_IsNotDerivableFromTheHashidsSaltAndTheDatabaseId()
+    {
+        // Why: the Hashids salt is no secret in many deployments; an id derived from it and the sequential database id
+        // (as the first session ids were: HMAC-SHA256 under a key from the salt) maps back to the id, and so counts the
+        // service's sign-ins. Each session's id is random bits of its own instead.
+        var (auth, _) = await Phones.RegisterAsync();
+        var access = await Phones.AccessTokenAsync(auth);
+        var hash = OpaqueTokens.Hash(access);
+        var databaseId = await TestMembers.WithDbAsync(Server, db =>
+            db.Set<StoredAccessToken>().Where(t => t.Hash == hash).Select(t => t.SessionId).SingleAsync());
+        var salt = Server.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Pan.Server.Members.HashidsOptions>>().Value.Salt;
+        var key = System.Security.Cryptography.HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(salt), "pan/session-id/v1"u8);
+        var mac = System.Security.Cryptography.HMACSHA256.HashData(
+            key, System.Text.Encoding.ASCII.GetBytes(databaseId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var derived = System.Buffers.Text.Base64Url.EncodeToString(mac.AsSpan(0, 16));
+
+        var listed = Assert.Single((await Client.ListSessionsAsync(new ListSessionsRequest { AccessToken = access })).Sessions).SessionId;
+
+        Assert.Equal(22, listed.Length);
+        Assert.NotEqual(derived, listed);
+    }
+
+    [Fact]
     public async Task ListSessions_ShowsTheClientAddress_AsPanResolvesIt_BehindATrustedProxyOnly()
     {
         var trusting = new Dictionary<string, string?>(fixture.NodeSettings) { ["Pan:Network:TrustedProxies:0"] = "127.0.0.1" };
@@ -388,10 +411,9 @@ public abstract class SignedInDevicesBehaviour<TFixture>(TFixture fixture) : ICl
     {
         var hash = OpaqueTokens.Hash(accessToken);
         var session = await TestMembers.WithDbAsync(Server, db =>
-            db.Set<StoredAccessToken>().Where(t => t.Hash == hash).Select(t => t.SessionId).SingleAsync());
-        var ids = Server.Services.GetRequiredService<Pan.Server.Session.SessionIds>();
+            db.Set<StoredAccessToken>().Where(t => t.Hash == hash).Select(t => t.Session!.PublicId).SingleAsync());
         var listed = (await Client.ListSessionsAsync(new ListSessionsRequest { AccessToken = caller })).Sessions;
-        return Assert.Single(listed, s => s.SessionId == ids.Encode(session)).SessionId;
+        return Assert.Single(listed, s => s.SessionId == Pan.Server.Session.SessionIds.Encode(session)).SessionId;
     }
 
     private async Task<string> InProcessAuthTokenAsync(long uid, string authMethod)
