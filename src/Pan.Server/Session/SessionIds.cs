@@ -10,8 +10,8 @@ namespace Pan.Server.Session;
 /// Why not the database id, a Hashids encoding of it, nor anything computed from it: ids are handed out in sequence to
 /// every sign-in of every member, so an id a member can read (or map back, from its own) tells how many sign-ins the
 /// whole service had in between; and a key derived from configuration (the Hashids salt) is no secret in many
-/// deployments. Random bits say nothing of the id. EndSession compares the given id with those of the sessions the
-/// caller may see, which it reads anyway.
+/// deployments. Random bits say nothing of the id. EndSession looks the given id up among the sessions the caller may
+/// see only.
 /// </summary>
 public static class SessionIds
 {
@@ -26,6 +26,13 @@ public static class SessionIds
 
     /// <summary>The session id of a session with <paramref name="publicId"/>.</summary>
     public static string Encode(byte[] publicId) => Base64Url.EncodeToString(publicId);
+
+    /// <summary>The public id a well-formed (<see cref="IsWellFormed"/>) session id names, or null when its characters decode to none.</summary>
+    public static byte[]? Decode(string sessionId)
+    {
+        var bytes = new byte[Bytes];
+        return Base64Url.TryDecodeFromChars(sessionId, bytes, out var written) && written == Bytes ? bytes : null;
+    }
 
     /// <summary>Whether <paramref name="value"/> has the shape of a session id (not whether one exists).</summary>
     public static bool IsWellFormed(string? value) =>

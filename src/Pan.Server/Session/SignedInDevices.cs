@@ -70,16 +70,19 @@ public sealed class SignedInDevices(PanDbContext db, TokenService tokens, TimePr
     }
 
     /// <summary>
-    /// Ends the session <paramref name="sessionId"/> (a <see cref="SessionIds"/> id, the session's own random public id) when it is one
+    /// Ends the session <paramref name="sessionId"/> (a well-formed <see cref="SessionIds"/> id, the session's own random public id) when it is one
     /// <paramref name="caller"/> may see and still live; false otherwise (unknown, ended, or not the caller's to see),
     /// ending nothing.
     /// </summary>
     public async Task<bool> EndAsync(AccessTokenInfo caller, string sessionId, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
-        var visible = await Visible(caller, now).Select(s => new { s.Id, s.PublicId }).ToListAsync(cancellationToken);
-        var match = visible.Where(s => string.Equals(SessionIds.Encode(s.PublicId), sessionId, StringComparison.Ordinal))
-            .Select(s => s.Id).Take(1).ToList();
+        if (SessionIds.Decode(sessionId) is not { } publicId)
+        {
+            return false;
+        }
+
+        var match = await Visible(caller, clock.GetUtcNow()).Where(s => s.PublicId == publicId)
+            .Select(s => s.Id).Take(1).ToListAsync(cancellationToken);
         // Why 0 ended is "not found" too: another call ended it between the read and the revocation.
         return match.Count == 1 && await tokens.LogoutAsync(match, caller.AccountId, cancellationToken) == 1;
     }
