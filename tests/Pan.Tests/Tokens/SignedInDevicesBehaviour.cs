@@ -309,6 +309,42 @@ public abstract class SignedInDevicesBehaviour<TFixture>(TFixture fixture) : ICl
         await other.MeAsync(new MeRequest { AccessToken = caller });
     }
 
+    [Fact]
+    public async Task EndingASession_ForgetsItsClientIpAndUserAgent_HoweverItIsEnded()
+    {
+        // Logout, EndSession, EndOtherSessions and a password change each end sessions; the device facts of an ended
+        // session must not wait in its row for the janitor (README "Signed-in devices", Retention).
+        using var device = Device("PanTest/5.0 (to be ended)");
+        var onDevice = new PhoneFlow(device.Client, fixture.Inbox);
+        var (auth, e164) = await onDevice.RegisterAsync();
+        var caller = await Phones.AccessTokenAsync(auth);
+        var loggedOut = await Phones.AccessTokenAsync(await onDevice.LoginAsync(e164));
+        var endedOne = await Phones.AccessTokenAsync(await onDevice.LoginAsync(e164));
+        await onDevice.LoginAsync(e164);
+        var password = "Pw-" + Guid.NewGuid().ToString("N");
+        var sibling = await Phones.NewMemberWithPasswordAsync(auth, password);
+        var account = (await TokenInfoAsync(caller)).AccountId;
+
+        await Client.LogoutAsync(new LogoutRequest { PanAccessToken = loggedOut });
+        await Client.EndSessionAsync(new EndSessionRequest { AccessToken = caller, SessionId = await SessionIdOfAsync(caller, endedOne) });
+        Assert.Equal(1, (await Client.EndOtherSessionsAsync(new EndOtherSessionsRequest { AccessToken = caller })).Ended);
+        var kept = await Phones.AccessTokenAsync(await onDevice.PasswordSignInAsync(sibling.DisplayName, password));
+        await onDevice.PasswordSignInAsync(sibling.DisplayName, password);
+        var keptSession = (await TokenInfoAsync(kept)).SessionId;
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            // The password change's revocation (CredentialStore.EndOtherSessionsAsync keeps the changing session).
+            await scope.ServiceProvider.GetRequiredService<TokenService>().RevokeMemberExceptAsync(sibling.Uid, keptSession, default);
+        }
+
+        var rows = await TestMembers.WithDbAsync(Server, db => db.Set<AuthSession>().AsNoTracking().Where(s => s.AccountId == account).ToListAsync());
+        var ended = rows.Where(s => s.Revoked != null).ToList();
+        Assert.True(ended.Count >= 4, $"{ended.Count} ended sessions");
+        Assert.All(ended, s => Assert.Equal((null, null), (s.ClientIp, s.UserAgent)));
+        Assert.Equal(("127.0.0.1", "PanTest/5.0 (to be ended)"), rows.Where(s => s.Id == keptSession).Select(s => (s.ClientIp, s.UserAgent)).Single());
+        Assert.Equal(2, rows.Count(s => s.Revoked == null));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("short")]
@@ -414,6 +450,12 @@ public abstract class SignedInDevicesBehaviour<TFixture>(TFixture fixture) : ICl
             db.Set<StoredAccessToken>().Where(t => t.Hash == hash).Select(t => t.Session!.PublicId).SingleAsync());
         var listed = (await Client.ListSessionsAsync(new ListSessionsRequest { AccessToken = caller })).Sessions;
         return Assert.Single(listed, s => s.SessionId == Pan.Server.Session.SessionIds.Encode(session)).SessionId;
+    }
+
+    private async Task<AccessTokenInfo> TokenInfoAsync(string accessToken)
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        return (await scope.ServiceProvider.GetRequiredService<TokenService>().ValidateAccessTokenAsync(accessToken, default))!;
     }
 
     private async Task<string> InProcessAuthTokenAsync(long uid, string authMethod)
