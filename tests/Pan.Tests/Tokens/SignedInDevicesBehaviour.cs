@@ -291,6 +291,37 @@ public abstract class SignedInDevicesBehaviour<TFixture>(TFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task AMemberBoundSession_MayNotEndAPhoneSignIn_OpenedAsItsMember_ThatSpeaksForItsSiblings()
+    {
+        // A phone sign-in opened as the sibling holds the owner's tokens too; the sibling's password proves no phone.
+        var owner = await TestMembers.CreateAsync(Server);
+        var sibling = await TestMembers.AddToPhoneAsync(Server, owner);
+        var phoneAuth = await TestMembers.AuthTokenAsync(Server, sibling);
+        var ownersToken = await TestMembers.AccessTokenAsync(Server, phoneAuth, owner, "shop24h");
+        var bound = await TestMembers.AccessTokenAsync(Server, await TestMembers.AuthTokenAsync(Server, sibling, AuthMethods.Password), sibling);
+        var boundOther = await TestMembers.AccessTokenAsync(Server, await TestMembers.AuthTokenAsync(Server, sibling, AuthMethods.Password), sibling);
+        var phoneSession = await SessionIdOfAsync(bound, ownersToken);
+
+        var refused = await Errors.ExpectAsync(
+            () => Client.EndSessionAsync(new EndSessionRequest { AccessToken = bound, SessionId = phoneSession }).ResponseAsync,
+            StatusCode.PermissionDenied, "EndSessionResponse.Error.SessionProvedThePhone");
+        var others = await Client.EndOtherSessionsAsync(new EndOtherSessionsRequest { AccessToken = bound });
+
+        Assert.Equal("1003", refused.Info().Metadata["code"]);
+        Assert.Equal(1, others.Ended);
+        await ExpectDeadAsync(boundOther);
+        await Client.MeAsync(new MeRequest { AccessToken = ownersToken });
+        await Client.AccessTokenAsync(new AccessTokenRequest { AuthToken = phoneAuth, ObjectId = owner.ObjectId.ToString("D"), AppId = "jkforum" });
+        var listed = (await Client.ListSessionsAsync(new ListSessionsRequest { AccessToken = bound })).Sessions;
+        Assert.Equal(phoneSession, Assert.Single(listed, s => !s.CanEnd).SessionId);
+        Assert.True(Assert.Single(listed, s => s.Current).CanEnd);
+        var byPhone = await TestMembers.AccessTokenAsync(Server, phoneAuth, owner);
+        Assert.All((await Client.ListSessionsAsync(new ListSessionsRequest { AccessToken = byPhone })).Sessions, s => Assert.True(s.CanEnd));
+        await Client.EndSessionAsync(new EndSessionRequest { AccessToken = byPhone, SessionId = await SessionIdOfAsync(byPhone, bound) });
+        await ExpectDeadAsync(bound);
+    }
+
+    [Fact]
     public async Task TwoNodes_ASessionEndedOnOne_IsRefusedByTheOtherAtOnce()
     {
         await using var node = await fixture.StartNodeAsync();
