@@ -223,6 +223,10 @@ internal static class ContractSpec
         | Field | Type | Label | Description |
         |---|---|---|---|
         | verify_token | string | |
+        VerifyEmailCodeRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | session_token | string | |
         """;
 
     private static readonly Lazy<IReadOnlyList<SeedFile>> DesignFiles = new(() => SeedParser.Parse(DesignText));

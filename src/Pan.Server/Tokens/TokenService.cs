@@ -672,7 +672,7 @@ public static class VerifyPurposes
     /// <summary>
     /// ExportMyData (a Pan extension). One purpose for both proofs: the export holds one member's data and, of the
     /// phone, what that member's own Me shows (its number) and the other members' public names, so the member's own
-    /// password proves enough.
+    /// password proves enough, and so does its mailbox (VerifyEmailCode with session_token "export-data").
     /// </summary>
     public const string ExportData = "export-data";
 
