@@ -66,6 +66,7 @@ internal static class ContractSpec
         | user_agent | string | |
         | app_ids | string | repeated |
         | current | bool | |
+        | can_end | bool | |
         EndSessionRequest
         | Field | Type | Label | Description |
         |---|---|---|---|
@@ -79,6 +80,7 @@ internal static class ContractSpec
         | None | 0 | |
         | TokenInvalid | 1001 | |
         | SessionNotFound | 1002 | |
+        | SessionProvedThePhone | 1003 | |
         EndOtherSessionsRequest
         | Field | Type | Label | Description |
         |---|---|---|---|
@@ -221,6 +223,10 @@ internal static class ContractSpec
         | Field | Type | Label | Description |
         |---|---|---|---|
         | verify_token | string | |
+        VerifyEmailCodeRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | session_token | string | |
         """;
 
     private static readonly Lazy<IReadOnlyList<SeedFile>> DesignFiles = new(() => SeedParser.Parse(DesignText));

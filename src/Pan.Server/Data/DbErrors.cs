@@ -36,6 +36,17 @@ public static class DbErrors
 
     public static bool IsUniqueViolation(DbUpdateException ex) => IsUniqueViolation(ex, out _);
 
+    /// <summary>
+    /// True when <paramref name="ex"/> (or what it wraps) is PostgreSQL's serialization failure (40001): a transaction
+    /// at REPEATABLE READ or SERIALIZABLE met a concurrent change it cannot be ordered with, and may be retried whole.
+    /// </summary>
+    public static bool IsSerializationFailure(Exception? ex) => ex switch
+    {
+        null => false,
+        Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.SerializationFailure } => true,
+        _ => IsSerializationFailure(ex.InnerException),
+    };
+
     /// <summary>True when the violated index is about <paramref name="column"/> (PostgreSQL index name or SQLite column).</summary>
     public static bool Concerns(string what, string index, string column) =>
         what.Contains(index, StringComparison.Ordinal) || what.Contains(column, StringComparison.Ordinal);

@@ -21,7 +21,7 @@ public sealed record EmailConfirmation(bool Confirmed, long Uid, Uri? Redirect, 
 /// <summary>
 /// SendEmailVerification mails a code and a link for the signed-in member's current email (verified or not: a verified
 /// address gets a fresh code as a step-up); VerifyEmailCode takes the code alone, marks the email verified and returns a
-/// verify token (purpose update-credential); the hosted page /account/verify-email does the same with the link.
+/// verify token (purpose update-credential, or export-data when its session_token, Pan's addition, asks); the hosted page /account/verify-email does the same with the link.
 /// A code counts only while the member still has the address it was mailed to.
 /// Only a verified address is unique (ux_members_email_key is filtered on email_verified), so several members may hold
 /// one address unverified; the first to verify it owns it, and the others' verifications are EMAIL_EXISTS (the seed's
@@ -101,8 +101,9 @@ public sealed class EmailVerification(
             throw PanError.Of(VerifyErr.CodeInvalid, StatusCode.InvalidArgument, "The code is required.", new FieldViolation("code", "is required"));
         }
 
+        var purpose = TokenPurpose(request.SessionToken);
         var challenge = await codes.FindByCodeAsync(request.Code, EmailPurposes.VerifyEmail, cancellationToken);
-        var (confirmation, verify) = challenge is null ? (null, null) : await ConfirmAsync(challenge, issueToken: true, cancellationToken);
+        var (confirmation, verify) = challenge is null ? (null, null) : await ConfirmAsync(challenge, purpose, cancellationToken);
         if (confirmation is { Taken: true })
         {
             throw PanError.Of(SetErr.EmailExists, StatusCode.AlreadyExists, "Another member has already verified this email address.");
@@ -117,11 +118,28 @@ public sealed class EmailVerification(
         return new VerifyEmailCodeResponse { VerifyToken = verify.Token };
     }
 
+    /// <summary>
+    /// The purpose of VerifyEmailCode's verify token by its <c>session_token</c> (Pan's addition): update-credential
+    /// when empty (the seed's behaviour) or named, export-data when named; anything else is INVALID_ARGUMENT naming it,
+    /// before the code is looked at.
+    /// </summary>
+    /// <remarks>
+    /// Why export-data and nothing more: the export shows a member its own data, and the mailbox already proves enough
+    /// for update-credential, from which a password and then VerifyMemberByPassword's export-data token follow; this
+    /// spares the detour, it opens nothing new. Switching to or deleting a member stays behind the phone or a password.
+    /// </remarks>
+    private static string TokenPurpose(string sessionToken) => sessionToken switch
+    {
+        "" or VerifyPurposes.UpdateCredential => VerifyPurposes.UpdateCredential,
+        VerifyPurposes.ExportData => VerifyPurposes.ExportData,
+        _ => throw PanError.InvalidArgument("session_token", $"must be empty, \"{VerifyPurposes.UpdateCredential}\" or \"{VerifyPurposes.ExportData}\""),
+    };
+
     /// <summary>The hosted page's step: confirms the email behind a link token. Not confirmed when the link is unknown, used or expired.</summary>
     public async Task<EmailConfirmation> ConfirmLinkAsync(string? token, CancellationToken cancellationToken)
     {
         var challenge = await codes.FindByLinkAsync(token, EmailPurposes.VerifyEmail, cancellationToken);
-        return challenge is null ? new EmailConfirmation(false, 0, null) : (await ConfirmAsync(challenge, issueToken: false, cancellationToken)).Confirmation;
+        return challenge is null ? new EmailConfirmation(false, 0, null) : (await ConfirmAsync(challenge, tokenPurpose: null, cancellationToken)).Confirmation;
     }
 
     /// <summary>
@@ -144,14 +162,14 @@ public sealed class EmailVerification(
 
     /// <summary>
     /// Judges <paramref name="challenge"/> and, when it holds, spends it, marks the address verified and (with
-    /// <paramref name="issueToken"/>) issues VerifyEmailCode's verify token, all in one transaction that takes the
+    /// <paramref name="tokenPurpose"/>) issues VerifyEmailCode's verify token, all in one transaction that takes the
     /// member's row first. Why: the code and the member were read before, and the member's deletion may have committed
     /// since or (PostgreSQL) be running still; a verify token stored after it outlived the deletion, which had already
     /// erased the member's tokens. Under the member's row lock either the deletion commits first and nothing is spent,
     /// marked or issued (not confirmed, as for the code of a gone member), or this commits first and the deletion's
-    /// erasers take the token.
+    /// erasers take the token. No token when <paramref name="tokenPurpose"/> is null (the hosted page's link).
     /// </summary>
-    private async Task<(EmailConfirmation Confirmation, IssuedToken? Verify)> ConfirmAsync(EmailCode challenge, bool issueToken, CancellationToken cancellationToken)
+    private async Task<(EmailConfirmation Confirmation, IssuedToken? Verify)> ConfirmAsync(EmailCode challenge, string? tokenPurpose, CancellationToken cancellationToken)
     {
         var uid = challenge.Uid;
         var addressKey = challenge.AddressKey;
@@ -199,7 +217,7 @@ public sealed class EmailVerification(
 
         // Why a step-up token: a code mailed before a suspension must not mint one after it; refused, nothing of this
         // transaction is kept (code unspent, address unmarked), so the same code finishes once the suspension lifts.
-        var verify = issueToken ? await tokens.IssueStepUpTokenAsync(uid, VerifyPurposes.UpdateCredential, cancellationToken) : null;
+        var verify = tokenPurpose is null ? null : await tokens.IssueStepUpTokenAsync(uid, tokenPurpose, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         var redirect = challenge.Redirect is { } r && Uri.TryCreate(r, UriKind.Absolute, out var uri) ? uri : null;
         return (new EmailConfirmation(true, uid, redirect), verify);

@@ -1,3 +1,4 @@
+using System.Data;
 using System.Globalization;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -7,6 +8,7 @@ using Pan.Data;
 using Pan.Data.Audit;
 using Pan.General.Member;
 using Pan.Server.Audit;
+using Pan.Server.Data;
 using Pan.Server.Deletion;
 using Pan.Server.Errors;
 using Pan.Server.Suspension;
@@ -22,7 +24,13 @@ namespace Pan.Server.Export;
 /// <see cref="ExportOptions.MinutesBetweenExports"/> (counted from the audit log's <c>member.export-data</c> lines).
 /// </summary>
 /// <remarks>
-/// One transaction: it takes the member's row first (<see cref="LiveMembers.LockAsync"/>: an exclusive row lock, so two
+/// One transaction, one snapshot: on PostgreSQL at REPEATABLE READ, so every read of the document sees the database as
+/// of the transaction's first statement, and a logout, a new token or any other write committed while the export reads
+/// is wholly in the document or wholly out (at READ COMMITTED each statement saw its own moment, and a document could
+/// list a session whose tokens a later read no longer found). A serialization failure (a write it cannot be ordered
+/// with: the member's row or the verify token changed after the snapshot) rolls everything back and the whole export
+/// runs again, at most <see cref="MaxAttempts"/> times. SQLite's transaction holds the database's write lock from its
+/// start, so nothing commits while it reads. It takes the member's row first (<see cref="LiveMembers.LockAsync"/>: an exclusive row lock, so two
 /// exports of one member run one after the other and the second sees the first's audit line; a deletion or suspension
 /// either commits first and is seen, or waits), reads the suspension, spends the verify token, checks the rate, reads
 /// the document and writes the audit line. A refusal after the spend rolls it back: the token stays usable.
@@ -58,7 +66,29 @@ public sealed class DataExport(
             throw VerifyTokenInvalid();
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ExportInOneSnapshotAsync(caller, request.VerifyToken, cancellationToken);
+            }
+            catch (Exception ex) when (attempt < MaxAttempts && DbErrors.IsSerializationFailure(ex))
+            {
+                // Why clear: the failed attempt may have left its audit line tracked; the next attempt writes its own.
+                db.ChangeTracker.Clear();
+                logger.LogInformation("The export of member {Uid} met a concurrent write (attempt {Attempt}); running it again", caller.Uid, attempt);
+            }
+        }
+    }
+
+    /// <summary>How many times an export runs at most when PostgreSQL answers a serialization failure.</summary>
+    public const int MaxAttempts = 3;
+
+    private async Task<ExportMyDataResponse> ExportInOneSnapshotAsync(AccessTokenInfo caller, string verifyToken, CancellationToken cancellationToken)
+    {
+        await using var transaction = db.Database.IsNpgsql()
+            ? await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken)
+            : await db.Database.BeginTransactionAsync(cancellationToken);
         // Why: the token was checked before the transaction; a deletion committed since leaves nothing to export.
         if (!await LiveMembers.LockAsync(db, caller.Uid, cancellationToken))
         {
@@ -69,7 +99,7 @@ public sealed class DataExport(
         // Why after the hold: a suspension committing meanwhile is seen here (it also ended the token and the verify
         // tokens, so this only answers a race) and refuses like every other way in.
         await MemberSuspensions.RefuseAsync(db, caller.Uid, now, cancellationToken);
-        if (!await tokens.ConsumeVerifyTokenAsync(request.VerifyToken, caller.Uid, VerifyPurposes.ExportData, cancellationToken))
+        if (!await tokens.ConsumeVerifyTokenAsync(verifyToken, caller.Uid, VerifyPurposes.ExportData, cancellationToken))
         {
             throw VerifyTokenInvalid();
         }

@@ -28,7 +28,8 @@ public sealed partial class MemberServiceV2Endpoint
     /// access_token empty, session_id empty or not a session id's shape: INVALID_ARGUMENT naming the field; a bad token:
     /// UNAUTHENTICATED EndSessionResponse.Error.TokenInvalid; a session id that is unknown, already ended or not the
     /// caller's to see: NOT_FOUND EndSessionResponse.Error.SessionNotFound (one answer, so no other account can be
-    /// probed), ending nothing.
+    /// probed), ending nothing; a session that proved the phone, to a member-bound caller: PERMISSION_DENIED
+    /// EndSessionResponse.Error.SessionProvedThePhone (<see cref="SignedInDevices.CanEnd"/>), ending nothing.
     /// </summary>
     public override async Task<EndSessionResponse> EndSession(EndSessionRequest request, ServerCallContext context)
     {
@@ -44,12 +45,13 @@ public sealed partial class MemberServiceV2Endpoint
         }
 
         var caller = await SessionCallerAsync(request.AccessToken, EndSessionResponse.Types.Error.Types.Value.TokenInvalid, context);
-        if (!await Resolve<SignedInDevices>(context).EndAsync(caller, request.SessionId, context.CancellationToken))
+        return await Resolve<SignedInDevices>(context).EndAsync(caller, request.SessionId, context.CancellationToken) switch
         {
-            throw PanError.Of(EndSessionResponse.Types.Error.Types.Value.SessionNotFound, StatusCode.NotFound, "No such live session.");
-        }
-
-        return new EndSessionResponse();
+            SessionEnd.Ended => new EndSessionResponse(),
+            SessionEnd.ProvedThePhone => throw PanError.Of(EndSessionResponse.Types.Error.Types.Value.SessionProvedThePhone, StatusCode.PermissionDenied,
+                "This sign-in proved the phone; end it from a sign-in that proved the phone."),
+            _ => throw PanError.Of(EndSessionResponse.Types.Error.Types.Value.SessionNotFound, StatusCode.NotFound, "No such live session."),
+        };
     }
 
     /// <summary>
@@ -89,6 +91,7 @@ public sealed partial class MemberServiceV2Endpoint
             ClientIp = device.ClientIp ?? string.Empty,
             UserAgent = device.UserAgent ?? string.Empty,
             Current = device.Current,
+            CanEnd = device.CanEnd,
         };
         session.AppIds.AddRange(device.AppIds);
         return session;

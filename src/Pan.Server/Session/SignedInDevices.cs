@@ -8,7 +8,20 @@ namespace Pan.Server.Session;
 /// <summary>One live sign-in as ListSessions shows it.</summary>
 public sealed record SignedInDevice(
     string SessionId, DateTimeOffset Created, DateTimeOffset Expires, string AuthMethod, long Uid, string? DisplayName,
-    string? ClientIp, string? UserAgent, IReadOnlyList<string> AppIds, bool Current);
+    string? ClientIp, string? UserAgent, IReadOnlyList<string> AppIds, bool Current, bool CanEnd);
+
+/// <summary>What <see cref="SignedInDevices.EndAsync"/> did.</summary>
+public enum SessionEnd
+{
+    /// <summary>The session was live and is now ended.</summary>
+    Ended,
+
+    /// <summary>No live session the caller may see has the id (unknown, ended, not the caller's to see); nothing ended.</summary>
+    NotFound,
+
+    /// <summary>The session proved the phone and the caller's did not (see <see cref="SignedInDevices.CanEnd"/>); nothing ended.</summary>
+    ProvedThePhone,
+}
 
 /// <summary>
 /// The signed-in devices of a member: the live auth sessions an access token may see (ListSessions), and ending them
@@ -19,6 +32,8 @@ public sealed record SignedInDevice(
 /// of every live member of its phone, as it may act for each of them (AccessToken, OtherMember); any other token sees
 /// its own member's sessions only, as it can reach no other member. A session of a deleted member is never shown (the
 /// deletion erases them, <see cref="TokenDataEraser"/>; the join on live members covers a deletion's own transaction).
+/// Who ends what: a member-bound token sees the phone sign-ins opened as its member, but may not end them
+/// (<see cref="CanEnd"/>).
 /// </remarks>
 public sealed class SignedInDevices(PanDbContext db, TokenService tokens, TimeProvider clock)
 {
@@ -65,34 +80,65 @@ public sealed class SignedInDevices(PanDbContext db, TokenService tokens, TimePr
 
         return sessions.Select(s => new SignedInDevice(
                 SessionIds.Encode(s.PublicId), s.Created, s.Expires, s.AuthMethod, s.Uid, s.DisplayName, s.ClientIp, s.UserAgent,
-                appsBySession[s.Id].Order(StringComparer.Ordinal).ToList(), s.Id == caller.SessionId))
+                appsBySession[s.Id].Order(StringComparer.Ordinal).ToList(), s.Id == caller.SessionId, CanEnd(caller, s.AuthMethod)))
             .ToList();
     }
 
     /// <summary>
-    /// Ends the session <paramref name="sessionId"/> (a well-formed <see cref="SessionIds"/> id, the session's own random public id) when it is one
-    /// <paramref name="caller"/> may see and still live; false otherwise (unknown, ended, or not the caller's to see),
-    /// ending nothing.
+    /// Whether <paramref name="caller"/> may end a session it sees that was opened by <paramref name="authMethod"/>:
+    /// always, unless the caller is member-bound and the session proved the phone.
     /// </summary>
-    public async Task<bool> EndAsync(AccessTokenInfo caller, string sessionId, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Why: a session that proved the phone speaks for every member of it (it may hold access tokens of the phone's
+    /// other members), and is shown to a member-bound session only because it was opened as that member. Ending it
+    /// would end what it holds for the siblings on the strength of one member's password, mailbox or social login,
+    /// which reaches no sibling anywhere else (AccessToken, OtherMember, SwitchMember).
+    /// </remarks>
+    public static bool CanEnd(AccessTokenInfo caller, string authMethod) => caller.ProvesThePhone || !AuthMethods.ProvesThePhone(authMethod);
+
+    /// <summary>
+    /// Ends the session <paramref name="sessionId"/> (a well-formed <see cref="SessionIds"/> id, the session's own random public id) when it is one
+    /// <paramref name="caller"/> may see, still live and may end (<see cref="CanEnd"/>); otherwise ends nothing and says why.
+    /// </summary>
+    public async Task<SessionEnd> EndAsync(AccessTokenInfo caller, string sessionId, CancellationToken cancellationToken)
     {
         if (SessionIds.Decode(sessionId) is not { } publicId)
         {
-            return false;
+            return SessionEnd.NotFound;
         }
 
         var match = await Visible(caller, clock.GetUtcNow()).Where(s => s.PublicId == publicId)
-            .Select(s => s.Id).Take(1).ToListAsync(cancellationToken);
+            .Select(s => new { s.Id, s.AuthMethod }).Take(1).ToListAsync(cancellationToken);
+        if (match.Count == 0)
+        {
+            return SessionEnd.NotFound;
+        }
+
+        if (!CanEnd(caller, match[0].AuthMethod))
+        {
+            return SessionEnd.ProvedThePhone;
+        }
+
         // Why 0 ended is "not found" too: another call ended it between the read and the revocation.
-        return match.Count == 1 && await tokens.LogoutAsync(match, caller.AccountId, cancellationToken) == 1;
+        return await tokens.LogoutAsync([match[0].Id], caller.AccountId, cancellationToken) == 1 ? SessionEnd.Ended : SessionEnd.NotFound;
     }
 
-    /// <summary>Ends every session <paramref name="caller"/> may see but its own; returns how many it ended.</summary>
+    /// <summary>
+    /// Ends every session <paramref name="caller"/> may see and end (<see cref="CanEnd"/>) but its own; returns how many
+    /// it ended.
+    /// </summary>
     public async Task<int> EndOthersAsync(AccessTokenInfo caller, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var others = await Visible(caller, now).Where(s => s.Id != caller.SessionId).Select(s => s.Id).ToListAsync(cancellationToken);
-        return others.Count == 0 ? 0 : await tokens.LogoutAsync(others, caller.AccountId, cancellationToken);
+        var others = Visible(caller, now).Where(s => s.Id != caller.SessionId);
+        if (!caller.ProvesThePhone)
+        {
+            // CanEnd in SQL: the sessions that did not prove the phone (AuthMethods.ProvesThePhone).
+            others = others.Where(s => s.AuthMethod != AuthMethods.Phone && s.AuthMethod != AuthMethods.Switch);
+        }
+
+        var ids = await others.Select(s => s.Id).ToListAsync(cancellationToken);
+        return ids.Count == 0 ? 0 : await tokens.LogoutAsync(ids, caller.AccountId, cancellationToken);
     }
 
     /// <summary>The live sessions of live members that <paramref name="caller"/> may see (see the remarks above).</summary>

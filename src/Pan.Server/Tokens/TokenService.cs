@@ -433,9 +433,7 @@ public sealed class TokenService(
     public async Task<int> RevokeSessionsAsync(IReadOnlyCollection<long> sessionIds, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var count = await db.Set<AuthSession>()
-            .Where(s => sessionIds.Contains(s.Id) && s.Revoked == null)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Revoked, now), cancellationToken);
+        var count = await db.Set<AuthSession>().Where(s => sessionIds.Contains(s.Id)).EndAsync(now, cancellationToken);
         logger.LogInformation("Revoked {Count} auth session(s)", count);
         return count;
     }
@@ -518,9 +516,7 @@ public sealed class TokenService(
         // Why the member row before the sessions: see RevokeAsync.
         await db.Members.Where(m => m.Uid == uid)
             .ExecuteUpdateAsync(u => u.SetProperty(m => m.TokenGeneration, m => m.TokenGeneration + 1), cancellationToken);
-        var revoked = await db.Set<AuthSession>()
-            .Where(s => s.Uid == uid && s.Id != keepSessionId && s.Revoked == null)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Revoked, now), cancellationToken);
+        var revoked = await db.Set<AuthSession>().Where(s => s.Uid == uid && s.Id != keepSessionId).EndAsync(now, cancellationToken);
         var generation = await db.Members.Where(m => m.Uid == uid).Select(m => m.TokenGeneration).FirstAsync(cancellationToken);
         var previous = generation - 1;
         await db.Set<StoredAccessToken>()
@@ -648,7 +644,7 @@ public sealed class TokenService(
         // and then the session (LiveSessions.HoldAccessTokenAsync); taking them in the other order here could leave the
         // two waiting for each other on PostgreSQL.
         await members.ExecuteUpdateAsync(u => u.SetProperty(m => m.TokenGeneration, m => m.TokenGeneration + 1), cancellationToken);
-        var revoked = await sessions.Where(s => s.Revoked == null).ExecuteUpdateAsync(u => u.SetProperty(s => s.Revoked, now), cancellationToken);
+        var revoked = await sessions.EndAsync(now, cancellationToken);
         await EndHandedOutAsync(handedOut);
         await transaction.CommitAsync(cancellationToken);
 
@@ -676,7 +672,7 @@ public static class VerifyPurposes
     /// <summary>
     /// ExportMyData (a Pan extension). One purpose for both proofs: the export holds one member's data and, of the
     /// phone, what that member's own Me shows (its number) and the other members' public names, so the member's own
-    /// password proves enough.
+    /// password proves enough, and so does its mailbox (VerifyEmailCode with session_token "export-data").
     /// </summary>
     public const string ExportData = "export-data";
 

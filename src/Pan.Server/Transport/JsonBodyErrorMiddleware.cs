@@ -18,6 +18,9 @@ namespace Pan.Server.Transport;
 /// names no field and whose details are empty. Only such answers are touched: the request body is kept in memory for
 /// HTTP/JSON routes, and a 400 response is held back; when its details are empty, the body is read again field by
 /// field to find the one that does not parse. Every other response passes through unchanged.
+/// An empty body (none at all, or zero bytes) is read as <c>{}</c>, the empty request message, as gRPC reads an empty
+/// frame: the transcoder refuses a missing body with a bare 400 naming nothing, while Pan's own validation names the
+/// first required field the request lacks, the same answer the call gets over gRPC.
 /// </remarks>
 public sealed class JsonBodyErrorMiddleware(RequestDelegate next)
 {
@@ -31,6 +34,7 @@ public sealed class JsonBodyErrorMiddleware(RequestDelegate next)
         }
 
         context.Request.EnableBuffering();
+        await ReadEmptyBodyAsEmptyMessageAsync(context.Request, context.RequestAborted);
         var original = context.Features.Get<IHttpResponseBodyFeature>()!;
         await using var holder = new BadRequestHolder(original.Stream, context.Response);
         var holding = new StreamResponseBodyFeature(holder, original);
@@ -52,6 +56,24 @@ public sealed class JsonBodyErrorMiddleware(RequestDelegate next)
 
         var rewritten = await RewriteAsync(context, method, held.ToArray());
         await original.Stream.WriteAsync(rewritten, context.RequestAborted);
+    }
+
+    private static readonly byte[] EmptyMessage = "{}"u8.ToArray();
+
+    /// <summary>Replaces a request body of no bytes with <c>{}</c> (and says it is JSON when the request said nothing).</summary>
+    private static async Task ReadEmptyBodyAsEmptyMessageAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        // Why a read rather than Content-Length: a chunked or HTTP/2 request has none, and may still carry no bytes.
+        var probe = new byte[1];
+        if (await request.Body.ReadAsync(probe, cancellationToken) > 0)
+        {
+            request.Body.Position = 0;
+            return;
+        }
+
+        request.Body = new MemoryStream(EmptyMessage, writable: false);
+        request.ContentLength = EmptyMessage.Length;
+        request.ContentType ??= "application/json";
     }
 
     private static async Task<byte[]> RewriteAsync(HttpContext context, GrpcMethodMetadata method, byte[] answer)

@@ -129,6 +129,29 @@ public abstract class EmailVerificationBehaviour<TFixture>(TFixture fixture) : I
         }
     }
 
+    [Fact]
+    public async Task VerifyEmailCode_ForExportData_LetsAMemberWhoseOneProofIsItsMailboxExport_AndOnlyExport()
+    {
+        // A social login's member: no phone, no password; its mailbox is its one step-up.
+        var member = await mail.PhonelessAsync(Mailboxes.NewAddress(), true, null, Pan.Server.Omniauth.OmniauthTokens.AuthMethod);
+
+        await Client.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken });
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(member.Email!));
+        var bad = await Errors.ExpectAsync(
+            () => Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = code, SessionToken = "delete" }).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        Assert.Equal("session_token", Assert.Single(bad.BadRequest()!.FieldViolations).Field);
+        var proof = (await Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = code, SessionToken = VerifyPurposes.ExportData })).VerifyToken;
+
+        Assert.False(await mail.ProofIsLiveAsync(proof, member.Uid));
+        var password = Mailboxes.StrongPassword();
+        await Errors.ExpectAsync(
+            () => Client.SetMemberPasswordAsync(new SetMemberPasswordRequest { AccessToken = member.AccessToken, Password = password, ConfirmPassword = password, ResetCode = proof }).ResponseAsync,
+            StatusCode.PermissionDenied, "ErrSetMemberPassword.FAILED");
+        var export = await Client.ExportMyDataAsync(new ExportMyDataRequest { AccessToken = member.AccessToken, VerifyToken = proof });
+        Assert.Contains(member.Email!, export.Json, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// A suspension ends the member's unspent verify tokens; a code mailed before it must not mint a new one after it.
     /// The right code is answered MEMBER_SUSPENDED and keeps nothing (code unspent, address not marked), so the same

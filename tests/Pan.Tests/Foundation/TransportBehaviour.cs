@@ -85,6 +85,41 @@ public abstract class TransportBehaviour<TFixture>(TFixture fixture) : IClassFix
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
+    /// <summary>
+    /// An HTTP/JSON call with an empty body, no body at all or <c>{}</c> answers what the same empty request answers over
+    /// gRPC: for an rpc with required fields, INVALID_ARGUMENT naming the first missing one.
+    /// </summary>
+    [Fact]
+    public async Task EveryRpc_OverHttpJson_WithAnEmptyOrMissingBody_NamesTheSameFieldAsOverGrpc()
+    {
+        var failures = new List<string>();
+        var named = 0;
+        foreach (var method in Contract.AllMethods())
+        {
+            var grpc = await RawGrpc.FailureOfAsync(Server.Grpc, method.Service.FullName, method.Name);
+            if (grpc?.StatusCode != StatusCode.InvalidArgument)
+            {
+                continue;
+            }
+
+            var expected = grpc.BadRequest()?.FieldViolations.Select(v => v.Field).ToList() ?? [];
+            named += expected.Count > 0 ? 1 : 0;
+            var route = method.GetOptions().GetExtension(Google.Api.AnnotationsExtensions.Http).Post;
+            foreach (var (form, content) in new (string, HttpContent?)[] { ("{}", Json("{}")), ("empty", Json("")), ("none", null) })
+            {
+                using var response = await Server.Http.PostAsync(route, content);
+                var fields = await FieldsOfAsync(response);
+                if (response.StatusCode != HttpStatusCode.BadRequest || !fields.SequenceEqual(expected))
+                {
+                    failures.Add($"{route} ({form}): {(int)response.StatusCode} [{string.Join(",", fields)}], gRPC names [{string.Join(",", expected)}]");
+                }
+            }
+        }
+
+        Assert.True(named > 10, $"{named} rpcs name a field");
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
     [Fact]
     public async Task MalformedJsonBody_IsInvalidArgument()
     {
@@ -248,6 +283,25 @@ public abstract class TransportBehaviour<TFixture>(TFixture fixture) : IClassFix
         {
             using var read = await Server.Http.PostAsync("/v2/member/read-object", Json($$"""{"uids":[{{form}}]}"""));
             Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        }
+    }
+
+    /// <summary>The fields a JSON error answer's BadRequest names (none when it has no BadRequest or is no JSON).</summary>
+    private static async Task<List<string>> FieldsOfAsync(HttpResponseMessage response)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            return doc.RootElement.TryGetProperty("details", out var details) && details.ValueKind == JsonValueKind.Array
+                ? details.EnumerateArray()
+                    .Where(d => d.GetProperty("@type").GetString() == "type.googleapis.com/google.rpc.BadRequest")
+                    .SelectMany(d => d.GetProperty("fieldViolations").EnumerateArray().Select(v => v.GetProperty("field").GetString()!))
+                    .ToList()
+                : [];
+        }
+        catch (JsonException)
+        {
+            return [];
         }
     }
 

@@ -291,6 +291,37 @@ public abstract class SignedInDevicesBehaviour<TFixture>(TFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task AMemberBoundSession_MayNotEndAPhoneSignIn_OpenedAsItsMember_ThatSpeaksForItsSiblings()
+    {
+        // A phone sign-in opened as the sibling holds the owner's tokens too; the sibling's password proves no phone.
+        var owner = await TestMembers.CreateAsync(Server);
+        var sibling = await TestMembers.AddToPhoneAsync(Server, owner);
+        var phoneAuth = await TestMembers.AuthTokenAsync(Server, sibling);
+        var ownersToken = await TestMembers.AccessTokenAsync(Server, phoneAuth, owner, "shop24h");
+        var bound = await TestMembers.AccessTokenAsync(Server, await TestMembers.AuthTokenAsync(Server, sibling, AuthMethods.Password), sibling);
+        var boundOther = await TestMembers.AccessTokenAsync(Server, await TestMembers.AuthTokenAsync(Server, sibling, AuthMethods.Password), sibling);
+        var phoneSession = await SessionIdOfAsync(bound, ownersToken);
+
+        var refused = await Errors.ExpectAsync(
+            () => Client.EndSessionAsync(new EndSessionRequest { AccessToken = bound, SessionId = phoneSession }).ResponseAsync,
+            StatusCode.PermissionDenied, "EndSessionResponse.Error.SessionProvedThePhone");
+        var others = await Client.EndOtherSessionsAsync(new EndOtherSessionsRequest { AccessToken = bound });
+
+        Assert.Equal("1003", refused.Info().Metadata["code"]);
+        Assert.Equal(1, others.Ended);
+        await ExpectDeadAsync(boundOther);
+        await Client.MeAsync(new MeRequest { AccessToken = ownersToken });
+        await Client.AccessTokenAsync(new AccessTokenRequest { AuthToken = phoneAuth, ObjectId = owner.ObjectId.ToString("D"), AppId = "jkforum" });
+        var listed = (await Client.ListSessionsAsync(new ListSessionsRequest { AccessToken = bound })).Sessions;
+        Assert.Equal(phoneSession, Assert.Single(listed, s => !s.CanEnd).SessionId);
+        Assert.True(Assert.Single(listed, s => s.Current).CanEnd);
+        var byPhone = await TestMembers.AccessTokenAsync(Server, phoneAuth, owner);
+        Assert.All((await Client.ListSessionsAsync(new ListSessionsRequest { AccessToken = byPhone })).Sessions, s => Assert.True(s.CanEnd));
+        await Client.EndSessionAsync(new EndSessionRequest { AccessToken = byPhone, SessionId = await SessionIdOfAsync(byPhone, bound) });
+        await ExpectDeadAsync(bound);
+    }
+
+    [Fact]
     public async Task TwoNodes_ASessionEndedOnOne_IsRefusedByTheOtherAtOnce()
     {
         await using var node = await fixture.StartNodeAsync();
@@ -307,6 +338,42 @@ public abstract class SignedInDevicesBehaviour<TFixture>(TFixture fixture) : ICl
             StatusCode.Unauthenticated, "ErrValidateAccessToken.TOKEN_INVALID");
         await Errors.ExpectAsync(() => other.MeAsync(new MeRequest { AccessToken = ended }).ResponseAsync, StatusCode.Unauthenticated, "ErrMe.TOKEN_INVALID");
         await other.MeAsync(new MeRequest { AccessToken = caller });
+    }
+
+    [Fact]
+    public async Task EndingASession_ForgetsItsClientIpAndUserAgent_HoweverItIsEnded()
+    {
+        // Logout, EndSession, EndOtherSessions and a password change each end sessions; the device facts of an ended
+        // session must not wait in its row for the janitor (README "Signed-in devices", Retention).
+        using var device = Device("PanTest/5.0 (to be ended)");
+        var onDevice = new PhoneFlow(device.Client, fixture.Inbox);
+        var (auth, e164) = await onDevice.RegisterAsync();
+        var caller = await Phones.AccessTokenAsync(auth);
+        var loggedOut = await Phones.AccessTokenAsync(await onDevice.LoginAsync(e164));
+        var endedOne = await Phones.AccessTokenAsync(await onDevice.LoginAsync(e164));
+        await onDevice.LoginAsync(e164);
+        var password = "Pw-" + Guid.NewGuid().ToString("N");
+        var sibling = await Phones.NewMemberWithPasswordAsync(auth, password);
+        var account = (await TokenInfoAsync(caller)).AccountId;
+
+        await Client.LogoutAsync(new LogoutRequest { PanAccessToken = loggedOut });
+        await Client.EndSessionAsync(new EndSessionRequest { AccessToken = caller, SessionId = await SessionIdOfAsync(caller, endedOne) });
+        Assert.Equal(1, (await Client.EndOtherSessionsAsync(new EndOtherSessionsRequest { AccessToken = caller })).Ended);
+        var kept = await Phones.AccessTokenAsync(await onDevice.PasswordSignInAsync(sibling.DisplayName, password));
+        await onDevice.PasswordSignInAsync(sibling.DisplayName, password);
+        var keptSession = (await TokenInfoAsync(kept)).SessionId;
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            // The password change's revocation (CredentialStore.EndOtherSessionsAsync keeps the changing session).
+            await scope.ServiceProvider.GetRequiredService<TokenService>().RevokeMemberExceptAsync(sibling.Uid, keptSession, default);
+        }
+
+        var rows = await TestMembers.WithDbAsync(Server, db => db.Set<AuthSession>().AsNoTracking().Where(s => s.AccountId == account).ToListAsync());
+        var ended = rows.Where(s => s.Revoked != null).ToList();
+        Assert.True(ended.Count >= 4, $"{ended.Count} ended sessions");
+        Assert.All(ended, s => Assert.Equal((null, null), (s.ClientIp, s.UserAgent)));
+        Assert.Equal(("127.0.0.1", "PanTest/5.0 (to be ended)"), rows.Where(s => s.Id == keptSession).Select(s => (s.ClientIp, s.UserAgent)).Single());
+        Assert.Equal(2, rows.Count(s => s.Revoked == null));
     }
 
     [Theory]
@@ -414,6 +481,12 @@ public abstract class SignedInDevicesBehaviour<TFixture>(TFixture fixture) : ICl
             db.Set<StoredAccessToken>().Where(t => t.Hash == hash).Select(t => t.Session!.PublicId).SingleAsync());
         var listed = (await Client.ListSessionsAsync(new ListSessionsRequest { AccessToken = caller })).Sessions;
         return Assert.Single(listed, s => s.SessionId == Pan.Server.Session.SessionIds.Encode(session)).SessionId;
+    }
+
+    private async Task<AccessTokenInfo> TokenInfoAsync(string accessToken)
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        return (await scope.ServiceProvider.GetRequiredService<TokenService>().ValidateAccessTokenAsync(accessToken, default))!;
     }
 
     private async Task<string> InProcessAuthTokenAsync(long uid, string authMethod)

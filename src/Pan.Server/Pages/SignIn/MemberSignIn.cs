@@ -108,8 +108,7 @@ public sealed class MemberSignIn(
 
         // Why revoke first: of two concurrent choices with one ticket only the first ends the session; the second sees
         // nothing left to revoke and is refused, so one code never yields two sessions.
-        var revoked = await db.Set<AuthSession>().Where(s => s.Id == session.Id && s.Revoked == null)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Revoked, clock.GetUtcNow()), cancellationToken);
+        var revoked = await db.Set<AuthSession>().Where(s => s.Id == session.Id).EndAsync(clock.GetUtcNow(), cancellationToken);
         if (revoked != 1)
         {
             return null;
