@@ -16,7 +16,7 @@ public sealed class BlockedPhone
     /// <summary>Why the number was blocked: free text for staff, never shown to the number's owner.</summary>
     public string Reason { get; set; } = string.Empty;
 
-    /// <summary>Who blocked it: the admin's email, or <c>operator</c> for the command line.</summary>
+    /// <summary>Who blocked it: the admin's email, or <c>cli:</c> and the operating-system user for the command line.</summary>
     public string BlockedBy { get; set; } = string.Empty;
 
     /// <summary>When the block was set (or last replaced).</summary>
