@@ -126,6 +126,48 @@ public abstract class BlockedPhoneBehaviour<TFixture>(TFixture fixture) : IClass
         Assert.NotEmpty(await Phones.NthCodeAsync(fixture.Inbox, e164, 3));
     }
 
+    /// <summary>
+    /// Blocking leaves the number's account as it is (its tokens keep working), but no member is added to it: NewMember
+    /// with an auth token issued before the block is refused.
+    /// </summary>
+    [Fact]
+    public async Task NewMember_UnderABlockedNumber_IsPhoneBlocked_WhileItsMembersKeepTheirTokens()
+    {
+        var (auth, e164) = await Phones.RegisterAsync();
+        var access = await Phones.AccessTokenAsync(auth);
+        await TestPhoneBlocks.BlockAsync(fixture.Server, e164);
+
+        await Errors.ExpectAsync(() => Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName() }).ResponseAsync,
+            StatusCode.PermissionDenied, "PHONE_BLOCKED");
+
+        Assert.Equal(1, await TestMembers.WithDbAsync(fixture.Server, db => db.Members.CountAsync(m => m.Account!.PhoneE164 == e164)));
+        Assert.Equal(e164, (await Client.MeAsync(new MeRequest { AccessToken = access, AppId = "jkforum" })).User.Phone);
+    }
+
+    /// <summary>A ValidatePhoneV2 flow whose code went out before the block does not bind the number to the member after it.</summary>
+    [Fact]
+    public async Task ValidatePhoneV2_StartedBeforeTheBlock_DoesNotBindTheNumberAfterIt()
+    {
+        var access = await Phones.PhonelessAccessTokenAsync(fixture.Server, Phones.NewName());
+        var (national, e164) = Phones.NewNumber();
+        var start = await Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
+        {
+            AccessToken = access, Phase = ValidatePhoneV2Request.Types.Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886",
+            PhaseCheckExistenceValue = national, VerifyToken = await Phones.ProofForAsync(fixture.Server, access),
+        });
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, Phones.Wait);
+        await TestPhoneBlocks.BlockAsync(fixture.Server, e164);
+
+        await Errors.ExpectAsync(
+            () => Client.ValidatePhoneV2Async(new ValidatePhoneV2Request
+            {
+                AccessToken = access, Phase = ValidatePhoneV2Request.Types.Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code,
+            }).ResponseAsync,
+            StatusCode.PermissionDenied, "PHONE_BLOCKED");
+
+        Assert.False(await TestMembers.WithDbAsync(fixture.Server, db => db.Accounts.AnyAsync(a => a.PhoneE164 == e164)));
+    }
+
     /// <summary>What the number's SMS counters hold (every bucket, every span): sends that count against its caps.</summary>
     private Task<int> CountedAsync(string e164)
     {
