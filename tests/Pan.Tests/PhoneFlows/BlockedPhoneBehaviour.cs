@@ -144,6 +144,23 @@ public abstract class BlockedPhoneBehaviour<TFixture>(TFixture fixture) : IClass
         Assert.Equal(e164, (await Client.MeAsync(new MeRequest { AccessToken = access, AppId = "jkforum" })).User.Phone);
     }
 
+    /// <summary>ValidateNewMember does not move a phoneless member under a blocked number's account either.</summary>
+    [Fact]
+    public async Task ValidateNewMember_IntoABlockedNumbersAccount_IsPhoneBlocked_AndMovesNothing()
+    {
+        var (auth, e164) = await Phones.RegisterAsync();
+        var name = Phones.NewName();
+        var joining = await Phones.PhonelessAccessTokenAsync(fixture.Server, name);
+        var proof = await Phones.ProofForAsync(fixture.Server, joining);
+        await TestPhoneBlocks.BlockAsync(fixture.Server, e164);
+
+        await Errors.ExpectAsync(
+            () => Client.ValidateNewMemberAsync(new ValidateNewMemberRequest { CurrentPhoneAuthToken = auth, NewMemberAccessToken = joining, VerifyToken = proof }).ResponseAsync,
+            StatusCode.PermissionDenied, "PHONE_BLOCKED");
+
+        Assert.Equal(1, await TestMembers.WithDbAsync(fixture.Server, db => db.Members.CountAsync(m => m.Account!.PhoneE164 == e164)));
+    }
+
     /// <summary>A ValidatePhoneV2 flow whose code went out before the block does not bind the number to the member after it.</summary>
     [Fact]
     public async Task ValidatePhoneV2_StartedBeforeTheBlock_DoesNotBindTheNumberAfterIt()
