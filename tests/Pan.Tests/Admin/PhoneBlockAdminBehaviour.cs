@@ -46,6 +46,24 @@ public abstract class PhoneBlockAdminBehaviour<TFixture>(TFixture fixture) : ICl
             (await fixture.AuditAsync("admin.unblock-phone", "phone:" + e164)).Select(e => (e.Actor, e.Outcome)));
     }
 
+    /// <summary>Blocking again replaces the block; a block past its expiry is no longer listed (it no longer applies).</summary>
+    [Fact]
+    public async Task BlockPhone_Again_ReplacesTheBlock_AndAnExpiredBlockIsNotListed()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var e164 = NewE164();
+        await Client.BlockPhoneAsync(new BlockPhoneRequest { AdminToken = token, Phone = e164, Reason = "first" });
+        var expires = fixture.Server.Clock.GetUtcNow().AddMinutes(30);
+
+        await Client.BlockPhoneAsync(new BlockPhoneRequest { AdminToken = token, Phone = e164, Reason = "second", Expires = Timestamp.FromDateTimeOffset(expires) });
+
+        var row = await RowAsync(e164);
+        Assert.Equal(("second", expires), (row!.Reason, row.Expires!.Value));
+        Assert.Contains(await ListedAsync(token), p => p.Phone == e164);
+        fixture.Server.Clock.Advance(TimeSpan.FromMinutes(31));
+        Assert.DoesNotContain(await ListedAsync(token), p => p.Phone == e164);
+    }
+
     [Fact]
     public async Task BlockAndUnblock_BySupportOrWithoutAToken_AreNotAuthorized_AndChangeNothing()
     {
@@ -119,6 +137,21 @@ public abstract class PhoneBlockAdminBehaviour<TFixture>(TFixture fixture) : ICl
         Assert.Equal(2, (await PanCli.RunAsync(fixture.Database, "phones", "block", e164)).ExitCode);
         Assert.StartsWith("ok", Assert.Single(await fixture.AuditAsync("cli.phones.block", "phone:" + e164)).Outcome, StringComparison.Ordinal);
         Assert.Equal("ok", (await fixture.AuditAsync("cli.phones.unblock", "phone:" + e164)).First().Outcome);
+    }
+
+    /// <summary>Every page of ListBlockedPhones.</summary>
+    private async Task<List<BlockedPhone>> ListedAsync(string token)
+    {
+        var all = new List<BlockedPhone>();
+        for (var page = 1; ; page++)
+        {
+            var phones = (await Client.ListBlockedPhonesAsync(new ListBlockedPhonesRequest { AdminToken = token, Page = page })).Phones;
+            all.AddRange(phones);
+            if (phones.Count < Pan.Server.PhoneBlocks.PhoneBlocks.PageSize)
+            {
+                return all;
+            }
+        }
     }
 
     private static string NewE164() => "+8869" + Random.Shared.Next(0, 90_000_000).ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
