@@ -144,6 +144,22 @@ public abstract class BlockedPhoneBehaviour<TFixture>(TFixture fixture) : IClass
         Assert.Equal(e164, (await Client.MeAsync(new MeRequest { AccessToken = access, AppId = "jkforum" })).User.Phone);
     }
 
+    /// <summary>The SMS step-up of a member whose number is blocked sends no code: PHONE_BLOCKED, not a cap or a cool-down.</summary>
+    [Fact]
+    public async Task SendPhoneVerification_ToABlockedNumber_IsPhoneBlocked_AndSendsNothing()
+    {
+        var (auth, e164) = await Phones.RegisterAsync();
+        var access = await Phones.AccessTokenAsync(auth);
+        await TestPhoneBlocks.BlockAsync(fixture.Server, e164);
+
+        await Errors.ExpectAsync(
+            () => Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = access, SessionToken = Pan.Server.Tokens.VerifyPurposes.UpdateCredential }).ResponseAsync,
+            StatusCode.PermissionDenied, "PHONE_BLOCKED");
+
+        Assert.Single(fixture.Inbox.MessagesTo(e164));
+        Assert.Equal(1, await CountedAsync(e164));
+    }
+
     /// <summary>ValidateNewMember does not move a phoneless member under a blocked number's account either.</summary>
     [Fact]
     public async Task ValidateNewMember_IntoABlockedNumbersAccount_IsPhoneBlocked_AndMovesNothing()
