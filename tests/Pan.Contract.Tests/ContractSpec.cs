@@ -125,6 +125,59 @@ internal static class ContractSpec
         | NotAuthorized | 1001 | |
         | UserNotFound | 1002 | |
         | InternalError | 1003 | |
+        BlockPhoneRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | admin_token | string | |
+        | phone | string | |
+        | reason | string | |
+        | expires | google.protobuf.Timestamp | |
+        BlockPhoneResponse
+        BlockPhoneResponse.Error
+        BlockPhoneResponse.Error.Value
+        | Name | Number | Description |
+        |---|---|---|
+        | None | 0 | |
+        | NotAuthorized | 1001 | |
+        | InternalError | 1002 | |
+        UnblockPhoneRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | admin_token | string | |
+        | phone | string | |
+        UnblockPhoneResponse
+        UnblockPhoneResponse.Error
+        UnblockPhoneResponse.Error.Value
+        | Name | Number | Description |
+        |---|---|---|
+        | None | 0 | |
+        | NotAuthorized | 1001 | |
+        | NotBlocked | 1002 | |
+        | InternalError | 1003 | |
+        ListBlockedPhonesRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | admin_token | string | |
+        | page | int32 | |
+        ListBlockedPhonesResponse
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | phones | BlockedPhone | repeated |
+        ListBlockedPhonesResponse.Error
+        ListBlockedPhonesResponse.Error.Value
+        | Name | Number | Description |
+        |---|---|---|
+        | None | 0 | |
+        | NotAuthorized | 1001 | |
+        | InternalError | 1002 | |
+        BlockedPhone
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | phone | string | |
+        | reason | string | |
+        | blocked_by | string | |
+        | created | google.protobuf.Timestamp | |
+        | expires | google.protobuf.Timestamp | |
         oauth/app.proto
         GetAccessTokenRequest
         | Field | Type | Label | Description |
@@ -267,6 +320,9 @@ internal static class ContractSpec
             [
                 new("SuspendMember", "pan.general.admin.SuspendMemberRequest", "pan.general.admin.SuspendMemberResponse"),
                 new("RestoreMember", "pan.general.admin.RestoreMemberRequest", "pan.general.admin.RestoreMemberResponse"),
+                new("BlockPhone", "pan.general.admin.BlockPhoneRequest", "pan.general.admin.BlockPhoneResponse"),
+                new("UnblockPhone", "pan.general.admin.UnblockPhoneRequest", "pan.general.admin.UnblockPhoneResponse"),
+                new("ListBlockedPhones", "pan.general.admin.ListBlockedPhonesRequest", "pan.general.admin.ListBlockedPhonesResponse"),
             ],
         };
 

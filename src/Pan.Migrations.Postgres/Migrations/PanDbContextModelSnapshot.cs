@@ -1801,6 +1801,38 @@ namespace Pan.Migrations.Postgres.Migrations
                     b.ToTable("phase_sessions", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.PhoneBlocks.BlockedPhone", b =>
+                {
+                    b.Property<string>("PhoneE164")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("phone_e164");
+
+                    b.Property<string>("BlockedBy")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)")
+                        .HasColumnName("blocked_by");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created");
+
+                    b.Property<long?>("Expires")
+                        .HasColumnType("bigint")
+                        .HasColumnName("expires");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("reason");
+
+                    b.HasKey("PhoneE164");
+
+                    b.ToTable("blocked_phones", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.Sms.SmsCount", b =>
                 {
                     b.Property<string>("Key")

@@ -1770,6 +1770,38 @@ namespace Pan.Migrations.Sqlite.Migrations
                     b.ToTable("phase_sessions", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.PhoneBlocks.BlockedPhone", b =>
+                {
+                    b.Property<string>("PhoneE164")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("phone_e164");
+
+                    b.Property<string>("BlockedBy")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("blocked_by");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created");
+
+                    b.Property<long?>("Expires")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
+                    b.HasKey("PhoneE164");
+
+                    b.ToTable("blocked_phones", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.Sms.SmsCount", b =>
                 {
                     b.Property<string>("Key")

@@ -17,7 +17,7 @@ namespace Pan.Server.Admin;
 /// RemoveAvatarInJKFFailed) belong to a legacy member store that Pan does not write to, so they never occur.
 /// </summary>
 [BindServiceMethod(typeof(GuardedBinding<AdminService.AdminServiceBase>), GuardedBinding.Method)]
-public sealed class AdminEndpoint : AdminService.AdminServiceBase
+public sealed partial class AdminEndpoint : AdminService.AdminServiceBase
 {
     private static readonly string[] MemberAdmin = [AdminRoles.MemberAdmin];
     private static readonly string[] AvatarModerators = [AdminRoles.MemberAdmin, AdminRoles.Support];

@@ -3,8 +3,8 @@ namespace Pan.Server.Admin;
 /// <summary>
 /// The roles an allow-listed admin may hold and what they allow:
 /// <list type="bullet">
-/// <item><c>member-admin</c>: ChangeMemberPassword, ChangeMemberEmail, RemoveMemberAvatar, and Pan's SuspendMember and RestoreMember.</item>
-/// <item><c>support</c>: RemoveMemberAvatar (moderating pictures) only.</item>
+/// <item><c>member-admin</c>: ChangeMemberPassword, ChangeMemberEmail, RemoveMemberAvatar, and Pan's SuspendMember, RestoreMember, BlockPhone, UnblockPhone and ListBlockedPhones.</item>
+/// <item><c>support</c>: RemoveMemberAvatar (moderating pictures) and ListBlockedPhones.</item>
 /// </list>
 /// Any admin (whatever the roles) may sign in and validate their own token.
 /// </summary>

@@ -36,6 +36,7 @@ public static class AdminServiceCollectionExtensions
         services.AddScoped<AdminActions>();
         services.AddScoped<MemberMaintenance>();
         services.AddScoped<Suspension.MemberSuspensions>();
+        services.AddScoped<PhoneBlocks.PhoneBlocks>();
         services.AddHostedService<AdminJanitor>();
 
         // Why TryAdd: these are the credentials feature's seams; its own registrations (added later) take precedence.

@@ -17,7 +17,7 @@ public static class MemberStandingCommand
         Without --until or --for a suspension lasts until restored. Exit code 1: no live member has the uid.
         """;
 
-    private static readonly string[] InstantFormats =
+    internal static readonly string[] InstantFormats =
     [
         "yyyy-MM-dd'T'HH:mm'Z'", "yyyy-MM-dd'T'HH:mm:ss'Z'", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'",
         "yyyy-MM-dd'T'HH:mmzzz", "yyyy-MM-dd'T'HH:mm:sszzz", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz",
@@ -153,7 +153,7 @@ public static class MemberStandingCommand
     }
 
     /// <summary>"12h" or "30d" as a length of time; null when it is neither (or not positive).</summary>
-    private static TimeSpan? Duration(string text)
+    internal static TimeSpan? Duration(string text)
     {
         if (text.Length < 2 || text[^1] is not ('h' or 'd')
             || !long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var count) || count <= 0)

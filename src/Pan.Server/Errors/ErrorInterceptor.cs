@@ -7,7 +7,7 @@ namespace Pan.Server.Errors;
 /// <summary>
 /// Last line of the error model: an <see cref="RpcException"/> passes through untouched; a database that
 /// cannot be reached fails closed as UNAVAILABLE; a concurrency conflict no feature mapped to its own code is ABORTED
-/// CONFLICT; a refused sign-in of a suspended member is PERMISSION_DENIED MEMBER_SUSPENDED; anything else is logged and becomes INTERNAL without
+/// CONFLICT; a refused sign-in of a suspended member is PERMISSION_DENIED MEMBER_SUSPENDED, a blocked phone number PERMISSION_DENIED PHONE_BLOCKED; anything else is logged and becomes INTERNAL without
 /// leaking exception text to the caller.
 /// </summary>
 public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
@@ -28,6 +28,11 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interce
             // Why here: every sign-in that opens a session checks the member in its own transaction (TokenService), so
             // the refusal is one exception for all of them, answered alike (PERMISSION_DENIED MEMBER_SUSPENDED).
             throw suspended.ToRpcException();
+        }
+        catch (PhoneBlocks.PhoneBlockedException blocked)
+        {
+            // Why here: the SMS gate and the account writes refuse a blocked number wherever a flow reaches them.
+            throw blocked.ToRpcException();
         }
         catch (Exception ex) when (IsOutage(ex))
         {

@@ -3,12 +3,15 @@ namespace Pan.Server.Guests;
 /// <summary>The per-endpoint (positive) codes of the apinode user endpoints; see the README table.</summary>
 public static class GuestCodes
 {
-    // convertTemp (1–5 and 10 as apinode; 6, 11, 12, 20, 30 are Pan's additions). createTemp uses 4, 5, 6 and 12.
+    // convertTemp (1–5 and 10 as apinode; 6, 7, 11, 12, 20, 30 are Pan's additions). createTemp uses 4, 5, 6, 7 and 12.
     public const int MissingAccountName = 1;
     public const int MissingPassword = 2;
     public const int PasswordMismatch = 3;
     public const int MustBeEmail = 4;
     public const int MustBeMobile = 5;
+
+    /// <summary>The mobile is a number an operator blocked (<see cref="PhoneBlocks.PhoneBlocks"/>).</summary>
+    public const int PhoneBlocked = 7;
     public const int BadDisplayName = GuestProfileInput.BadDisplayName;
     public const int NameTaken = 10;
     public const int EmailTaken = 11;

@@ -78,6 +78,12 @@ public sealed class GuestConversion(
                 throw MemberGone();
             }
 
+            // Why in the transaction: a block committed meanwhile on any node is seen; the account takes no blocked number.
+            if (await PhoneBlocks.PhoneBlocks.IsBlockedAsync(db, mobile, now, cancellationToken))
+            {
+                throw new ApinodeException(GuestCodes.PhoneBlocked, PhoneBlocks.PhoneBlockedException.Text);
+            }
+
             member = await db.Members.FirstAsync(m => m.Uid == caller.Uid, cancellationToken);
 
             // The claim: of concurrent conversions of one account exactly one changes the row.

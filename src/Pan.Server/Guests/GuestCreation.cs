@@ -40,6 +40,11 @@ public sealed class GuestCreation(
         var ip = SmsKeys.Ip(ClientAddress.Of(request.Http));
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await CheckRateAsync(ip, now, cancellationToken);
+        if (await PhoneBlocks.PhoneBlocks.IsBlockedAsync(db, mobile, now, cancellationToken))
+        {
+            throw new ApinodeException(GuestCodes.PhoneBlocked, PhoneBlocks.PhoneBlockedException.Text);
+        }
+
         Member member;
         try
         {

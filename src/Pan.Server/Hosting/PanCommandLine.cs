@@ -8,7 +8,7 @@ namespace Pan.Server.Hosting;
 
 /// <summary>
 /// The server binary's command line. No command (or options only): run the server. <c>migrate</c>: apply database
-/// migrations and exit. <c>apps</c>, <c>admins</c>, <c>members import</c>: operator commands (in Cli/).
+/// migrations and exit. <c>apps</c>, <c>admins</c>, <c>members import</c>, <c>phones</c>: operator commands (in Cli/).
 /// </summary>
 public static class PanCommandLine
 {
@@ -33,6 +33,8 @@ public static class PanCommandLine
                 return await AdminsCommand.RunAsync(rest, output, error);
             case "members":
                 return await MembersCommand.RunAsync(rest, output, error);
+            case "phones":
+                return await PhonesCommand.RunAsync(rest, output, error);
             case "help" or "--help":
                 PrintUsage(output);
                 return 0;
@@ -111,6 +113,7 @@ public static class PanCommandLine
           clients        OAuth / OpenID Connect clients: list, add, remove, rotate-keys
           admins         the admin allow-list: list, add, remove
           members        import legacy members; suspend, restore or show a member
+          phones         block, unblock or list blocked phone numbers
           help           this text
         Settings come from appsettings.json, environment variables (Pan__Database__Provider=postgres)
         and --Key=Value options (--Pan:Database:Provider=postgres).
@@ -122,5 +125,7 @@ public static class PanCommandLine
         {AdminsCommand.Usage}
 
         {MembersCommand.Usage}
+
+        {PhonesCommand.Usage}
         """);
 }

@@ -48,6 +48,7 @@ public sealed partial class LeverMemberEndpoint : MemberService.MemberServiceBas
                 "The member's phone is in a country that may not receive SMS."),
             SmsBlockReason.CannotReceiveSms => throw PanError.Plain(StatusCode.FailedPrecondition, "SMS_CANNOT_RECEIVE",
                 "The member's phone is not a number that can receive SMS (not a mobile)."),
+            SmsBlockReason.PhoneBlocked => throw new PhoneBlocks.PhoneBlockedException().ToRpcException(),
             _ => throw PanError.Plain(StatusCode.ResourceExhausted, "SMS_LIMIT", $"SMS limit reached ({result.Blocked}); try again later."),
         };
     }

@@ -129,6 +129,13 @@ public sealed class LoginFlow(
             throw Errors.CaptchaRequired(request.PhaseSessionToken);
         }
 
+        // Why before the code is judged: a code texted before the number was blocked signs nobody in after it, and
+        // blocking is not secret to the number's owner (read with the session, no extra round trip).
+        if (step.PhoneBlocked)
+        {
+            throw new PhoneBlocks.PhoneBlockedException();
+        }
+
         // Why: a flow that never sent its code was opened only to keep CHECK_EXISTENCE silent before the captcha (the
         // phone had no member), or its phone lost its member before the captcha was passed; now it tells, from the
         // phone's account as read with the session. A flow opened without a member never goes on, even if the phone

@@ -69,6 +69,9 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
                     return (null, SlotFailure.AccountGone);
                 }
 
+                // Why here: an operator's block leaves the number's account as it is, but no member joins it.
+                await PhoneBlocks.PhoneBlocks.RefuseAsync(db, account.PhoneE164, clock.GetUtcNow(), cancellationToken);
+
                 var live = await db.Members.CountAsync(m => m.AccountId == accountId && m.Deleted == null, cancellationToken);
                 if (live >= options.Value.MaxPerPhone)
                 {
@@ -135,6 +138,8 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
                 {
                     return SlotFailure.AccountGone;
                 }
+
+                await PhoneBlocks.PhoneBlocks.RefuseAsync(db, account.PhoneE164, clock.GetUtcNow(), cancellationToken);
 
                 var live = await db.Members.CountAsync(m => m.AccountId == accountId && m.Deleted == null, cancellationToken);
                 if (live >= options.Value.MaxPerPhone)

@@ -93,6 +93,7 @@ public sealed class PhoneCodeSender(PanDbContext db, PhaseSessionStore store, Sm
         }
 
         var result = await sms.SendAsync(phone, Text(issue.Code!, phone, store.CodeMinutes), purpose, clientIp, cancellationToken);
+        RefuseBlocked(result);
         if (!result.Sent)
         {
             logger.LogWarning("Code for {Purpose} to …{PhoneSuffix} blocked: {Reason}", purpose, phone.Suffix, result.Blocked);
@@ -192,6 +193,7 @@ public sealed class PhoneCodeSender(PanDbContext db, PhaseSessionStore store, Sm
             },
             cancellationToken);
         var result = await sms.SendReservedAsync(reservation, Text(code!, phone, store.CodeMinutes), cancellationToken);
+        RefuseBlocked(result);
         if (!result.Sent)
         {
             logger.LogWarning("Code for {Purpose} to …{PhoneSuffix} blocked: {Reason}", purpose, phone.Suffix, result.Blocked);
@@ -229,6 +231,18 @@ public sealed class PhoneCodeSender(PanDbContext db, PhaseSessionStore store, Sm
             SendFailure.MemberGone => throw errors.SessionInvalid(),
             _ => throw errors.CodePending10(),
         };
+    }
+
+    /// <summary>
+    /// Refuses a flow whose number an operator blocked (<see cref="PhoneBlocks.PhoneBlockedException"/>, answered
+    /// PERMISSION_DENIED PHONE_BLOCKED): unlike a cap, waiting does not help, and blocking is not secret to the number's owner.
+    /// </summary>
+    private static void RefuseBlocked(SmsSendResult result)
+    {
+        if (result.Blocked == SmsBlockReason.PhoneBlocked)
+        {
+            throw new PhoneBlocks.PhoneBlockedException();
+        }
     }
 
     /// <summary>Whether the flow could send now as far as its own limits go (a resend refused for them needs no captcha).</summary>

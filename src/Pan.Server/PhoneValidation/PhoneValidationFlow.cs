@@ -221,6 +221,8 @@ public sealed class PhoneValidationFlow(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         try
         {
+            // Why here: the code may have been texted before an operator blocked the number; no account takes it then.
+            await PhoneBlocks.PhoneBlocks.RefuseAsync(db, session.PhoneE164, clock.GetUtcNow(), cancellationToken);
             var account = await db.Accounts.FirstAsync(a => a.Id == caller.AccountId, cancellationToken);
             var member = await db.Members.FirstAsync(m => m.Uid == caller.Uid, cancellationToken);
             account.PhoneE164 = session.PhoneE164;

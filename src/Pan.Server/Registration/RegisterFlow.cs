@@ -36,7 +36,8 @@ public sealed class RegisterFlow(
     MemberCreator creator,
     TokenService tokens,
     TimeProvider clock,
-    PhoneLookupLimit lookups)
+    PhoneLookupLimit lookups,
+    Pan.Data.PanDbContext db)
 {
     public static readonly FlowErrors Errors = FlowErrors.From(
         E.SessionInvalid, E.CodeInvalid, E.CodePending, E.CodePending10, E.RecaptchaFailed, E.RetryRequired);
@@ -159,6 +160,8 @@ public sealed class RegisterFlow(
                     throw Errors.RetryRequired("This sign-up has already finished; start again to sign in.");
                 }
 
+                // Why here: the code may have been texted before an operator blocked the number; the account is not made.
+                await PhoneBlocks.PhoneBlocks.RefuseAsync(db, session.PhoneE164, now, ct);
                 return AuthSubject.Of(await creator.CreateAsync(account, member, ct));
             }, cancellationToken))!;
         }

@@ -1,18 +1,27 @@
 using Microsoft.EntityFrameworkCore;
 using Pan.Data;
 using Pan.Data.Sms;
+using Pan.Server.Phones;
 
 namespace Pan.Server.Sms;
 
 /// <summary>The caps half of the gate: counting a send in its buckets and summing them (see <see cref="SmsGate"/>).</summary>
 public sealed partial class SmsGate
 {
-    /// <summary>The first cap that <paramref name="entry"/> (already saved as pending) exceeds, or None.</summary>
-    private async Task<SmsBlockReason> CheckCapsAsync(PanDbContext db, SmsSend entry, bool checkIp, CancellationToken cancellationToken)
+    /// <summary>
+    /// <see cref="SmsBlockReason.PhoneBlocked"/> when an operator's block of <paramref name="to"/> applies, else the
+    /// first cap that <paramref name="entry"/> (already saved as pending) exceeds, or None.
+    /// </summary>
+    private async Task<SmsBlockReason> CheckCapsAsync(PanDbContext db, SmsSend entry, PhoneNumber to, bool checkIp, CancellationToken cancellationToken)
     {
         var caps = limits.Value;
         var keys = CounterKeys.Of(entry.PhoneHash, checkIp ? entry.Ip : null, entry.CountryCode);
-        var counts = await CountCapsAsync(db, keys, entry.Created, cancellationToken);
+        var counts = await CountCapsAsync(db, keys, entry.Created, cancellationToken, blockedE164: to.E164);
+        if (counts.Blocked > 0)
+        {
+            return SmsBlockReason.PhoneBlocked;
+        }
+
         if (counts.PhoneHour > caps.PerPhonePerHour)
         {
             return SmsBlockReason.PhoneHourlyCap;
@@ -70,10 +79,18 @@ public sealed partial class SmsGate
 
     /// <summary>
     /// Every cap's count at <paramref name="at"/> for the keys (a null key counts 0), in one statement: each is the sum
-    /// of a range of the counters' primary key, the last 61 minute buckets or the last 25 hour buckets.
+    /// of a range of the counters' primary key, the last 61 minute buckets or the last 25 hour buckets. The same
+    /// statement says whether an operator's block of <paramref name="blockedE164"/> applies at <paramref name="at"/>.
     /// </summary>
-    private static async Task<CapCounts> CountCapsAsync(PanDbContext db, CounterKeys keys, DateTimeOffset at, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Why the block is read here: it is a statement every send already runs after its reservation, so the check adds
+    /// one primary-key probe of <c>blocked_phones</c> to it and no round trip, and it reads the database, so a block or
+    /// an unblock on any node holds for the next send everywhere.
+    /// </remarks>
+    private static async Task<CapCounts> CountCapsAsync(
+        PanDbContext db, CounterKeys keys, DateTimeOffset at, CancellationToken cancellationToken, string? blockedE164 = null)
     {
+        var atMs = at.ToUnixTimeMilliseconds();
         var (minute, hour) = Buckets(at);
         var hourFrom = minute - 60;
         var dayFrom = hour - (24 * 60);
@@ -86,7 +103,8 @@ public sealed partial class SmsGate
                 (SELECT COALESCE(SUM(sends), 0) FROM sms_counts WHERE counter = {keys.Ip} AND span = {h} AND bucket >= {dayFrom}) AS "IpDay",
                 (SELECT COALESCE(SUM(sends), 0) FROM sms_counts WHERE counter = {keys.Ip} AND span = {m} AND bucket >= {hourFrom}) AS "IpHour",
                 (SELECT COALESCE(SUM(sends), 0) FROM sms_counts WHERE counter = {keys.Country} AND span = {h} AND bucket >= {dayFrom}) AS "CountryDay",
-                (SELECT COALESCE(SUM(sends), 0) FROM sms_counts WHERE counter = {keys.Country} AND span = {m} AND bucket >= {hourFrom}) AS "CountryHour"
+                (SELECT COALESCE(SUM(sends), 0) FROM sms_counts WHERE counter = {keys.Country} AND span = {m} AND bucket >= {hourFrom}) AS "CountryHour",
+                (SELECT COUNT(*) FROM blocked_phones WHERE phone_e164 = {blockedE164} AND (expires IS NULL OR expires > {atMs})) AS "Blocked"
             """).ToListAsync(cancellationToken);
         return rows.Single();
     }
@@ -98,8 +116,8 @@ public sealed partial class SmsGate
         return (minute, minute - (minute % 60));
     }
 
-    /// <summary>Counts per cap (sends not blocked) in the last day and the last hour.</summary>
-    private sealed record CapCounts(long PhoneDay, long PhoneHour, long IpDay, long IpHour, long CountryDay, long CountryHour);
+    /// <summary>Counts per cap (sends not blocked) in the last day and the last hour, and whether the number is blocked (1) or not (0).</summary>
+    private sealed record CapCounts(long PhoneDay, long PhoneHour, long IpDay, long IpHour, long CountryDay, long CountryHour, long Blocked);
 
     /// <summary>The counter keys of one send; null where there is nothing to count (no client address, or not asked for).</summary>
     private sealed record CounterKeys(string Phone, string? Ip, string? Country)

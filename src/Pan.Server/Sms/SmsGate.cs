@@ -8,7 +8,8 @@ using Pan.Server.Phones;
 namespace Pan.Server.Sms;
 
 /// <summary>
-/// The one door to SMS: checks the country allow-list, that the number can receive SMS, and the per-phone / per-IP / per-country caps (counted in the
+/// The one door to SMS: checks the country allow-list, that the number can receive SMS, that no operator blocked it
+/// (<see cref="PhoneBlocks.PhoneBlocks"/>), and the per-phone / per-IP / per-country caps (counted in the
 /// database, so every node sees the same numbers), then hands the text to the configured provider.
 /// A provider that still fails after its retries throws <see cref="Errors.DependencyUnavailableException"/>.
 /// </summary>
@@ -97,6 +98,13 @@ public sealed partial class SmsGate(
         if (callerDb.Database.CurrentTransaction is not null)
         {
             throw new InvalidOperationException("SmsGate.ResendAsync must be called outside a database transaction.");
+        }
+
+        // Why checked again: the number may have been blocked since the first attempt; no SMS of any kind goes to it then.
+        if (await PhoneBlocks.PhoneBlocks.IsBlockedAsync(callerDb, to.E164, clock.GetUtcNow(), cancellationToken))
+        {
+            await SetOutcomeAsync(callerDb, sendId, SmsSendOutcome.Blocked, nameof(SmsBlockReason.PhoneBlocked));
+            return Blocked(SmsBlockReason.PhoneBlocked, to, purpose);
         }
 
         await ProvideAsync(callerDb, sendId, to, text, cancellationToken);
@@ -200,7 +208,7 @@ public sealed partial class SmsGate(
     private async Task<SmsSendResult> CountAndSendAsync(
         PanDbContext db, SmsSend entry, PhoneNumber to, string text, SmsPurpose purpose, CancellationToken cancellationToken)
     {
-        var capped = await CheckCapsAsync(db, entry, checkIp: purpose != SmsPurpose.Internal, cancellationToken);
+        var capped = await CheckCapsAsync(db, entry, to, checkIp: purpose != SmsPurpose.Internal, cancellationToken);
         if (capped != SmsBlockReason.None)
         {
             // Why never cancelled: the counts must be taken back and the row must not stay pending.

@@ -43,8 +43,8 @@ public sealed class SmsOutboxSender(
         {
             // Why no second count: the first attempt passed the caps and counted; a provider outage must not spend the
             // member's SMS allowance (a later legitimate code refused as if the phone had been texted again and again).
-            await gate.ResendAsync(sendId, to, sms.Text, sms.Purpose, cancellationToken);
-            return OutboxDelivery.Sent;
+            var resent = await gate.ResendAsync(sendId, to, sms.Text, sms.Purpose, cancellationToken);
+            return resent.Sent ? OutboxDelivery.Sent : OutboxDelivery.Blocked(resent.Blocked.ToString());
         }
 
         // Why the row's claim in the condition: a sender that lost its lease records nothing on the row.

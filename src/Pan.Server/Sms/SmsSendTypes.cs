@@ -17,6 +17,9 @@ public enum SmsBlockReason
     IpDailyCap,
     CountryHourlyCap,
     CountryDailyCap,
+
+    /// <summary>An operator blocked the number (<see cref="PhoneBlocks.PhoneBlocks"/>): nothing is counted against its caps.</summary>
+    PhoneBlocked,
 }
 
 /// <summary>What an SMS is for (kept with the send log; caps count every purpose).</summary>

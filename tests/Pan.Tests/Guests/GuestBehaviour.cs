@@ -103,6 +103,33 @@ public abstract partial class GuestBehaviour<TFixture>(TFixture fixture) : IClas
         Assert.Equal<(string?, bool)>((e164, true), (guest.MobileE164, guest.MobileVerified));
     }
 
+    /// <summary>
+    /// A number an operator blocked names no guest account: convertTemp (as the account name of a mobile app, or as
+    /// <c>mobile</c>) and createTemp (<c>mobile</c>) answer 7, send nothing and change nothing.
+    /// </summary>
+    [Fact]
+    public async Task ConvertTempAndCreateTemp_WithABlockedMobile_Are7_AndSendNothing()
+    {
+        var temp = await SmsApp.CreateTempAsync();
+        var (national, e164) = PhoneFlowPhones.NewNumber();
+        await Pan.Tests.Admin.TestPhoneBlocks.BlockAsync(fixture.Server, e164);
+        var sentBefore = fixture.Inbox.Requests;
+
+        var byName = await SmsApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = national, ["passwd"] = ApinodeClient.ClientHash() }, temp.Token);
+        var emailTemp = await EmailApp.CreateTempAsync();
+        var byMobile = await EmailApp.CallAsync("convertTemp", new Dictionary<string, string>
+        {
+            ["accName"] = Mailboxes.NewAddress(), ["passwd"] = ApinodeClient.ClientHash(), ["mobile"] = e164,
+        }, emailTemp.Token);
+        var created = await EmailApp.CreateTempAsync(new Dictionary<string, string> { ["mobile"] = e164 });
+
+        Assert.Equal((7, 7, 7), (byName.Code, byMobile.Code, created.Code));
+        Assert.Equal("This number cannot be used.", byName.Message);
+        Assert.Equal(sentBefore, fixture.Inbox.Requests);
+        Assert.Equal(0, await DbAsync(db => db.Set<GuestAccount>().CountAsync(g => g.MobileE164 == e164)));
+        Assert.Equal(2, await DbAsync(db => db.Set<GuestAccount>().CountAsync(g => (g.Uid == temp.Id || g.Uid == emailTemp.Id) && g.Temporary)));
+    }
+
     [Fact]
     public async Task Activate_WithAWrongCode_OrAReusedCode_IsRefused()
     {

@@ -57,6 +57,20 @@ public abstract class LeverSendSmsBehaviour<TFixture> : IClassFixture<TFixture>
         Assert.Equal("Hello from JSON", Assert.Single(fixture.Inbox.MessagesTo(phone.E164)).Text);
     }
 
+    /// <summary>A number an operator blocked gets no SMS from the lever either: PERMISSION_DENIED PHONE_BLOCKED, not a cap.</summary>
+    [Fact]
+    public async Task SendSMS_ToABlockedNumber_IsPermissionDeniedPhoneBlocked_AndSendsNothing()
+    {
+        var (member, phone) = await CreateMemberAsync();
+        await Pan.Tests.Admin.TestPhoneBlocks.BlockAsync(fixture.Server, phone.E164);
+
+        await Errors.ExpectAsync(
+            () => Grpc.SendSMSAsync(new SendSMSRequest { ObjectId = member.ObjectId.ToString(), Text = "Your order shipped" }, Key()).ResponseAsync,
+            StatusCode.PermissionDenied, "PHONE_BLOCKED");
+
+        Assert.Empty(fixture.Inbox.MessagesTo(phone.E164));
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("")]

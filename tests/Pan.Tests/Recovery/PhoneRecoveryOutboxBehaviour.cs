@@ -69,6 +69,35 @@ public abstract class PhoneRecoveryOutboxBehaviour<TFixture>(TFixture fixture) :
         Assert.Empty(fixture.Inbox.MessagesTo(unknownPhone));
     }
 
+    /// <summary>
+    /// A reset text whose first try met a provider outage, and whose number an operator blocked before the retry: the
+    /// retry calls no provider (the number gets no SMS of any kind) and the row ends Blocked, PhoneBlocked.
+    /// </summary>
+    [Fact]
+    public async Task QueuedResetSms_ToANumberBlockedBeforeItsRetry_IsNotSent()
+    {
+        var member = await mail.RegisterAsync();
+        fixture.Inbox.FailNext(1000, System.Net.HttpStatusCode.ServiceUnavailable);
+        try
+        {
+            await AnswerAsync(member.Name, member.E164);
+            await RefusedOnceAsync(member.Uid, 1);
+        }
+        finally
+        {
+            fixture.Inbox.Recover();
+        }
+
+        await Pan.Tests.Admin.TestPhoneBlocks.BlockAsync(fixture.Server, member.E164);
+        var requests = fixture.Inbox.Requests;
+        fixture.Server.Clock.Advance(TimeSpan.FromMinutes(2));
+
+        await Eventually.HoldsAsync(async () => (await RowsAsync(member.Uid)).SingleOrDefault()?.State == OutboxState.Blocked);
+        Assert.Equal(nameof(SmsBlockReason.PhoneBlocked), Assert.Single(await RowsAsync(member.Uid)).LastError);
+        Assert.Equal(requests, fixture.Inbox.Requests);
+        Assert.Single(fixture.Inbox.MessagesTo(member.E164)); // the registration code only
+    }
+
     [Fact]
     public async Task ResetRequest_WhileThePhonesSmsCapsAreExhausted_AnswersLikeAnUnmatchedOne_AndCallsNoProvider()
     {

@@ -80,6 +80,22 @@ public abstract class SignInPageBehaviour<TFixture>(TFixture fixture) : IClassFi
         Assert.Contains("value=\"12&lt;b&gt;\"", invalidHtml, StringComparison.Ordinal);
     }
 
+    /// <summary>A number an operator blocked: the phone form says it cannot be used (403), and no code is sent.</summary>
+    [Fact]
+    public async Task ABlockedNumber_IsSaidOnThePhoneForm_AndGetsNoCode()
+    {
+        var (_, e164) = await flow.Phones.RegisterAsync();
+        await Pan.Tests.Admin.TestPhoneBlocks.BlockAsync(fixture.Server, e164);
+        using var browser = new PageClient(Base, "en");
+
+        var (response, html) = await SignInFlow.SendPhoneAsync(browser, e164);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("This number cannot be used.", html, StringComparison.Ordinal);
+        Assert.Contains("name=\"phone\"", html, StringComparison.Ordinal);
+        Assert.Single(fixture.Inbox.MessagesTo(e164)); // only the registration code
+    }
+
     [Fact]
     public async Task LandlineOrPremiumRateNumber_IsAskedForAMobile_AndGetsNoCode()
     {

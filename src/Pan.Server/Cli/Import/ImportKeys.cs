@@ -17,7 +17,7 @@ public sealed class PhoneSlot
 
 /// <summary>
 /// Everything the import checks rows against, loaded once (one query per kind) so no row costs a database round trip:
-/// the import map, taken display-name keys, email keys and usernames, and the live accounts by phone.
+/// the import map, taken display-name keys, email keys and usernames, the live accounts by phone and the blocked numbers.
 /// </summary>
 public sealed class ImportKeys
 {
@@ -30,6 +30,9 @@ public sealed class ImportKeys
     public HashSet<string> Usernames { get; } = new(StringComparer.Ordinal);
 
     public Dictionary<string, PhoneSlot> Phones { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The numbers an operator's block applies to when the keys were loaded (E.164): their rows are bad.</summary>
+    public HashSet<string> BlockedPhones { get; } = new(StringComparer.Ordinal);
 
     public static async Task<ImportKeys> LoadAsync(PanDbContext db, CancellationToken cancellationToken)
     {
@@ -52,6 +55,14 @@ public sealed class ImportKeys
         await foreach (var a in accounts.AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
             keys.Phones[a.PhoneE164!] = new PhoneSlot { AccountId = a.Id, LiveMembers = a.Live };
+        }
+
+        // Why: an import makes no account for a blocked number, as no other way in does (PhoneBlocks).
+        var now = DateTimeOffset.UtcNow;
+        await foreach (var e164 in db.Set<Pan.Data.PhoneBlocks.BlockedPhone>().AsNoTracking().Where(b => b.Expires == null || b.Expires > now)
+            .Select(b => b.PhoneE164).AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            keys.BlockedPhones.Add(e164);
         }
 
         return keys;

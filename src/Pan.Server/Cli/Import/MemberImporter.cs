@@ -154,7 +154,11 @@ public sealed class MemberImporter(
             if (problem is null && row.Phone is not null)
             {
                 slot = keys.Phones.GetValueOrDefault(row.Phone.E164);
-                if (slot is not null && slot.LiveMembers >= maxPerPhone)
+                if (keys.BlockedPhones.Contains(row.Phone.E164))
+                {
+                    problem = "phone: is blocked (phones unblock it, then run the file again)";
+                }
+                else if (slot is not null && slot.LiveMembers >= maxPerPhone)
                 {
                     problem = $"phone: already holds {slot.LiveMembers} members (Pan:Members:MaxPerPhone is {maxPerPhone})";
                 }

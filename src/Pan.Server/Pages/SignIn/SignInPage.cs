@@ -151,6 +151,11 @@ public static class SignInPage
             // member's holder reads this (the check follows the proof).
             return Suspended(view);
         }
+        catch (PhoneBlocks.PhoneBlockedException)
+        {
+            // Why the phone form: no code went out and none will; blocking is not secret to the number's owner.
+            return failed(new LoginRefusal(view.Text.PhoneBlocked, StatusCodes.Status403Forbidden, FlowOver: true));
+        }
         catch (RpcException error)
         {
             return failed(LoginRefusals.From(error, view.Text, email));

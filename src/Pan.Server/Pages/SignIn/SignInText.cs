@@ -42,6 +42,7 @@ public sealed record SignInText(
     string FormExpired,
     string ReturnUrlRefused,
     string Suspended,
+    string PhoneBlocked,
     string Failed)
 {
     public static SignInText For(string language) => language == Locales.TraditionalChinese ? Chinese : English;
@@ -85,6 +86,7 @@ public sealed record SignInText(
         FormExpired: "The form has expired. Start again.",
         ReturnUrlRefused: "This sign-in link is not valid.",
         Suspended: "This member is suspended and cannot sign in.",
+        PhoneBlocked: "This number cannot be used.",
         Failed: "Signing in did not work. Start again.");
 
     private static readonly SignInText Chinese = new(
@@ -126,5 +128,6 @@ public sealed record SignInText(
         FormExpired: "表單已逾時，請重新開始。",
         ReturnUrlRefused: "此登入連結無效。",
         Suspended: "此會員已被停權，無法登入。",
+        PhoneBlocked: "此號碼無法使用。",
         Failed: "登入失敗，請重新開始。");
 }
