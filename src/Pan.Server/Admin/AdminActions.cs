@@ -91,7 +91,7 @@ public sealed class AdminActions(PanDbContext db, AdminDirectory admins, AuditLo
                 : internalFailure();
             if (answer is not null)
             {
-                logger.LogError(ex, "Admin action {Action} on {Target} failed", action, target);
+                logger.LogError(ex, "Admin action {Action} on {Target} failed", action, AuditLog.ForLog(target));
             }
 
             await WriteAttemptAsync(actor(), action, target, Outcome(answer ?? ex));

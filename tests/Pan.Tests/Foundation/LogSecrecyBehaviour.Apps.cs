@@ -191,6 +191,38 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
         AssertNoneLogged();
     }
 
+    /// <summary>
+    /// An admin action that fails inside Pan logs its target; for a phone block that target is the number, which must
+    /// reach the log only as its last digits (the audit row keeps it whole).
+    /// </summary>
+    [Fact]
+    public async Task AFailedPhoneBlock_LogsTheNumberOnlyByItsLastDigits()
+    {
+        var googleToken = fixture.Google.Issue("staff-block-log@example.com");
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<Pan.Server.Admin.AdminDirectory>()
+                .AddOrUpdateAsync("staff-block-log@example.com", "member-admin", default);
+        }
+
+        var admin = new AdminService.AdminServiceClient(Server.Grpc);
+        var adminToken = (await admin.GoogleLoginAsync(new GoogleLoginRequest { AccessToken = googleToken })).AdminToken;
+        Keep(googleToken, adminToken);
+        var e164 = "+8869" + Random.Shared.Next(0, 90_000_000).ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
+        var before = fixture.Logs.Lines.Count;
+
+        await using (await FailureTriggers.FailAsync(Server, fixture.Database, "blocked_phones", TriggeredWrite.Insert))
+        {
+            Assert.Equal(StatusCode.Internal, (await Assert.ThrowsAsync<RpcException>(
+                () => admin.BlockPhoneAsync(new BlockPhoneRequest { AdminToken = adminToken, Phone = e164, Reason = "pumping" }).ResponseAsync)).StatusCode);
+        }
+
+        // The failure was logged (else this test proves nothing), with the number's last digits only.
+        Assert.Contains(fixture.Logs.Lines.Skip(before), l => l.Contains("admin.block-phone", StringComparison.Ordinal) && l.Contains("…" + e164[^3..], StringComparison.Ordinal));
+        KeepPhone(e164);
+        AssertNoneLogged();
+    }
+
     private static string Hidden(string html, string name) =>
         WebUtility.HtmlDecode(HiddenInput().Matches(html).First(m => m.Groups["name"].Value == name).Groups["value"].Value);
 
