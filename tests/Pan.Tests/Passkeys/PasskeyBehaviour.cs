@@ -299,6 +299,32 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task ACeremonyPastItsFiveMinutes_IsRefused_AndTheJanitorSweepsIt()
+    {
+        var (member, access) = await NewMemberAsync();
+        var credential = await RegisterAsync(member.Uid, access);
+        var begun = await BeginRegistrationAsync(member.Uid, access);
+        var signIn = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        var hashes = new[] { OpaqueTokens.Hash(begun.RegistrationId)!, OpaqueTokens.Hash(signIn.SignInId)! };
+
+        Server.Clock.Advance(TimeSpan.FromMinutes(5));
+
+        await Errors.ExpectAsync(() => FinishAsync(signIn, authenticator.Get(signIn.OptionsJson, credential)), StatusCode.FailedPrecondition, SignInInvalid);
+        await Errors.ExpectAsync(() => Client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest
+            {
+                AccessToken = access, RegistrationId = begun.RegistrationId, CredentialJson = authenticator.Create(begun.OptionsJson).Json,
+            }).ResponseAsync,
+            StatusCode.FailedPrecondition, "FinishPasskeyRegistrationResponse.Error.RegistrationInvalid");
+        var live = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        Assert.Equal(2, await ChallengesAsync(hashes));
+
+        await Server.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<TokenJanitor>().Single().SweepOnceAsync(default);
+
+        Assert.Equal(0, await ChallengesAsync(hashes));
+        Assert.Equal(1, await ChallengesAsync([OpaqueTokens.Hash(live.SignInId)!]));
+    }
+
+    [Fact]
     public async Task WithoutPasskeySettings_EveryPasskeyRpcIsFailedPrecondition()
     {
         var settings = fixture.NodeSettings.Where(s => !s.Key.StartsWith("Pan:Passkeys:", StringComparison.Ordinal)).ToDictionary(s => s.Key, s => s.Value);
@@ -354,6 +380,9 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
 
     private Task<List<Pan.Data.Tokens.AuthSession>> SessionsAsync(long uid, string authMethod) =>
         TestMembers.WithDbAsync(Server, db => db.Set<Pan.Data.Tokens.AuthSession>().AsNoTracking().Where(s => s.Uid == uid && s.AuthMethod == authMethod).ToListAsync());
+
+    private Task<int> ChallengesAsync(byte[][] hashes) =>
+        TestMembers.WithDbAsync(Server, db => db.Set<PasskeyChallenge>().CountAsync(c => hashes.Contains(c.Hash)));
 
     private Task<List<AuditEntry>> AuditAsync(long uid) =>
         TestMembers.WithDbAsync(Server, db => db.Set<AuditEntry>().AsNoTracking().Where(e => e.Target == $"member:{uid}").ToListAsync());
