@@ -95,6 +95,116 @@ internal static class ContractSpec
         |---|---|---|
         | None | 0 | |
         | TokenInvalid | 1001 | |
+        BeginPasskeyRegistrationRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | access_token | string | |
+        | verify_token | string | |
+        BeginPasskeyRegistrationResponse
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | registration_id | string | |
+        | options_json | string | |
+        BeginPasskeyRegistrationResponse.Error
+        BeginPasskeyRegistrationResponse.Error.Value
+        | Name | Number | Description |
+        |---|---|---|
+        | None | 0 | |
+        | TokenInvalid | 1001 | |
+        | VerifyTokenInvalid | 1002 | |
+        | PasskeysOff | 1003 | |
+        | TooManyPasskeys | 1004 | |
+        FinishPasskeyRegistrationRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | access_token | string | |
+        | registration_id | string | |
+        | credential_json | string | |
+        | name | string | |
+        FinishPasskeyRegistrationResponse
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | passkey_id | string | |
+        FinishPasskeyRegistrationResponse.Error
+        FinishPasskeyRegistrationResponse.Error.Value
+        | Name | Number | Description |
+        |---|---|---|
+        | None | 0 | |
+        | TokenInvalid | 1001 | |
+        | RegistrationInvalid | 1002 | |
+        | CredentialRefused | 1003 | |
+        | AlreadyRegistered | 1004 | |
+        | PasskeysOff | 1005 | |
+        | TooManyPasskeys | 1006 | |
+        BeginPasskeySignInRequest
+        BeginPasskeySignInResponse
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | sign_in_id | string | |
+        | options_json | string | |
+        BeginPasskeySignInResponse.Error
+        BeginPasskeySignInResponse.Error.Value
+        | Name | Number | Description |
+        |---|---|---|
+        | None | 0 | |
+        | PasskeysOff | 1001 | |
+        | TooManyAttempts | 1002 | |
+        FinishPasskeySignInRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | sign_in_id | string | |
+        | credential_json | string | |
+        FinishPasskeySignInResponse
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | auth_token | string | |
+        | expires | google.protobuf.Timestamp | |
+        FinishPasskeySignInResponse.Error
+        FinishPasskeySignInResponse.Error.Value
+        | Name | Number | Description |
+        |---|---|---|
+        | None | 0 | |
+        | SignInInvalid | 1001 | |
+        | CredentialRefused | 1002 | |
+        | PasskeysOff | 1003 | |
+        | TooManyAttempts | 1004 | |
+        ListPasskeysRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | access_token | string | |
+        ListPasskeysResponse
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | passkeys | Passkey | repeated |
+        ListPasskeysResponse.Error
+        ListPasskeysResponse.Error.Value
+        | Name | Number | Description |
+        |---|---|---|
+        | None | 0 | |
+        | TokenInvalid | 1001 | |
+        | PasskeysOff | 1002 | |
+        Passkey
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | passkey_id | string | |
+        | name | string | |
+        | created | google.protobuf.Timestamp | |
+        | last_used | google.protobuf.Timestamp | |
+        | aaguid | string | |
+        DeletePasskeyRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | access_token | string | |
+        | passkey_id | string | |
+        DeletePasskeyResponse
+        DeletePasskeyResponse.Error
+        DeletePasskeyResponse.Error.Value
+        | Name | Number | Description |
+        |---|---|---|
+        | None | 0 | |
+        | TokenInvalid | 1001 | |
+        | PasskeyNotFound | 1002 | |
+        | PasskeysOff | 1003 | |
         general/admin/admin.proto
         SuspendMemberRequest
         | Field | Type | Label | Description |
@@ -315,6 +425,12 @@ internal static class ContractSpec
                 new("ListSessions", "pan.general.member.ListSessionsRequest", "pan.general.member.ListSessionsResponse"),
                 new("EndSession", "pan.general.member.EndSessionRequest", "pan.general.member.EndSessionResponse"),
                 new("EndOtherSessions", "pan.general.member.EndOtherSessionsRequest", "pan.general.member.EndOtherSessionsResponse"),
+                new("BeginPasskeyRegistration", "pan.general.member.BeginPasskeyRegistrationRequest", "pan.general.member.BeginPasskeyRegistrationResponse"),
+                new("FinishPasskeyRegistration", "pan.general.member.FinishPasskeyRegistrationRequest", "pan.general.member.FinishPasskeyRegistrationResponse"),
+                new("BeginPasskeySignIn", "pan.general.member.BeginPasskeySignInRequest", "pan.general.member.BeginPasskeySignInResponse"),
+                new("FinishPasskeySignIn", "pan.general.member.FinishPasskeySignInRequest", "pan.general.member.FinishPasskeySignInResponse"),
+                new("ListPasskeys", "pan.general.member.ListPasskeysRequest", "pan.general.member.ListPasskeysResponse"),
+                new("DeletePasskey", "pan.general.member.DeletePasskeyRequest", "pan.general.member.DeletePasskeyResponse"),
             ],
             ["pan.general.admin.AdminService"] =
             [

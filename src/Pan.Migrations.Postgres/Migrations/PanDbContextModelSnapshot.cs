@@ -1659,6 +1659,121 @@ namespace Pan.Migrations.Postgres.Migrations
                     b.ToTable("data_protection_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.Passkeys.MemberPasskey", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid>("Aaguid")
+                        .HasColumnType("uuid")
+                        .HasColumnName("aaguid");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created");
+
+                    b.Property<byte[]>("CredentialId")
+                        .IsRequired()
+                        .HasMaxLength(1023)
+                        .HasColumnType("bytea")
+                        .HasColumnName("credential_id");
+
+                    b.Property<long?>("LastUsed")
+                        .HasColumnType("bigint")
+                        .HasColumnName("last_used");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("name");
+
+                    b.Property<byte[]>("PublicKey")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("bytea")
+                        .HasColumnName("public_key");
+
+                    b.Property<long>("SignCount")
+                        .HasColumnType("bigint")
+                        .HasColumnName("sign_count");
+
+                    b.Property<long>("Uid")
+                        .HasColumnType("bigint")
+                        .HasColumnName("uid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CredentialId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_member_passkeys_credential_id");
+
+                    b.HasIndex("Uid")
+                        .HasDatabaseName("ix_member_passkeys_uid");
+
+                    b.ToTable("member_passkeys", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Passkeys.PasskeyChallenge", b =>
+                {
+                    b.Property<byte[]>("Hash")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("hash");
+
+                    b.Property<long>("Expires")
+                        .HasColumnType("bigint")
+                        .HasColumnName("expires");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("OptionsJson")
+                        .IsRequired()
+                        .HasMaxLength(65536)
+                        .HasColumnType("character varying(65536)")
+                        .HasColumnName("options_json");
+
+                    b.Property<long?>("Uid")
+                        .HasColumnType("bigint")
+                        .HasColumnName("uid");
+
+                    b.HasKey("Hash");
+
+                    b.HasIndex("Expires")
+                        .HasDatabaseName("ix_passkey_challenges_expires");
+
+                    b.ToTable("passkey_challenges", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Passkeys.PasskeyUser", b =>
+                {
+                    b.Property<long>("Uid")
+                        .HasColumnType("bigint")
+                        .HasColumnName("uid");
+
+                    b.Property<byte[]>("UserHandle")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("bytea")
+                        .HasColumnName("user_handle");
+
+                    b.HasKey("Uid");
+
+                    b.HasIndex("UserHandle")
+                        .IsUnique()
+                        .HasDatabaseName("ux_passkey_users_user_handle");
+
+                    b.ToTable("passkey_users", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.Passport.MemberPass", b =>
                 {
                     b.Property<long>("Uid")
@@ -2254,6 +2369,24 @@ namespace Pan.Migrations.Postgres.Migrations
                     b.HasOne("Pan.Data.Tokens.AuthSession", null)
                         .WithMany()
                         .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Pan.Data.Passkeys.MemberPasskey", b =>
+                {
+                    b.HasOne("Pan.Data.Members.Member", null)
+                        .WithMany()
+                        .HasForeignKey("Uid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Pan.Data.Passkeys.PasskeyUser", b =>
+                {
+                    b.HasOne("Pan.Data.Members.Member", null)
+                        .WithOne()
+                        .HasForeignKey("Pan.Data.Passkeys.PasskeyUser", "Uid")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1630,6 +1630,119 @@ namespace Pan.Migrations.Sqlite.Migrations
                     b.ToTable("data_protection_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Pan.Data.Passkeys.MemberPasskey", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("Aaguid")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("aaguid");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created");
+
+                    b.Property<byte[]>("CredentialId")
+                        .IsRequired()
+                        .HasMaxLength(1023)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("credential_id");
+
+                    b.Property<long?>("LastUsed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_used");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<byte[]>("PublicKey")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("public_key");
+
+                    b.Property<long>("SignCount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sign_count");
+
+                    b.Property<long>("Uid")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CredentialId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_member_passkeys_credential_id");
+
+                    b.HasIndex("Uid")
+                        .HasDatabaseName("ix_member_passkeys_uid");
+
+                    b.ToTable("member_passkeys", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Passkeys.PasskeyChallenge", b =>
+                {
+                    b.Property<byte[]>("Hash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("hash");
+
+                    b.Property<long>("Expires")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("OptionsJson")
+                        .IsRequired()
+                        .HasMaxLength(65536)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("options_json");
+
+                    b.Property<long?>("Uid")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uid");
+
+                    b.HasKey("Hash");
+
+                    b.HasIndex("Expires")
+                        .HasDatabaseName("ix_passkey_challenges_expires");
+
+                    b.ToTable("passkey_challenges", (string)null);
+                });
+
+            modelBuilder.Entity("Pan.Data.Passkeys.PasskeyUser", b =>
+                {
+                    b.Property<long>("Uid")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uid");
+
+                    b.Property<byte[]>("UserHandle")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("user_handle");
+
+                    b.HasKey("Uid");
+
+                    b.HasIndex("UserHandle")
+                        .IsUnique()
+                        .HasDatabaseName("ux_passkey_users_user_handle");
+
+                    b.ToTable("passkey_users", (string)null);
+                });
+
             modelBuilder.Entity("Pan.Data.Passport.MemberPass", b =>
                 {
                     b.Property<long>("Uid")
@@ -2217,6 +2330,24 @@ namespace Pan.Migrations.Sqlite.Migrations
                     b.HasOne("Pan.Data.Tokens.AuthSession", null)
                         .WithMany()
                         .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Pan.Data.Passkeys.MemberPasskey", b =>
+                {
+                    b.HasOne("Pan.Data.Members.Member", null)
+                        .WithMany()
+                        .HasForeignKey("Uid")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Pan.Data.Passkeys.PasskeyUser", b =>
+                {
+                    b.HasOne("Pan.Data.Members.Member", null)
+                        .WithOne()
+                        .HasForeignKey("Pan.Data.Passkeys.PasskeyUser", "Uid")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -30,7 +30,7 @@ namespace Pan.Server.Credentials;
 public sealed class PasswordVerification(
     PanDbContext db, TokenService tokens, CredentialStore store, PasswordHasher hasher, CaptchaVerifier captcha)
 {
-    private static readonly string[] Operations = [VerifyPurposes.UpdateCredential, VerifyPurposes.SwitchMember, VerifyPurposes.Delete, VerifyPurposes.ExportData];
+    private static readonly string[] Operations = [VerifyPurposes.UpdateCredential, VerifyPurposes.SwitchMember, VerifyPurposes.Delete, VerifyPurposes.ExportData, VerifyPurposes.AddPasskey];
 
     public async Task<VerifyMemberByPasswordResponse> VerifyAsync(VerifyMemberByPasswordRequest request, CancellationToken cancellationToken)
     {

@@ -7,9 +7,11 @@ using Pan.Data.Email;
 using Pan.Data.Guests;
 using Pan.Data.HandOff;
 using Pan.Data.Omniauth;
+using Pan.Data.Passkeys;
 using Pan.Data.Tokens;
 using Pan.Server.Audit;
 using Pan.Server.OAuth;
+using Pan.Server.Passkeys;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Pan.Server.Export;
@@ -26,6 +28,22 @@ public sealed partial class ExportDocument
             ["provider_user_id"] = i.ProviderUserId,
             ["created"] = DataExport.Time(i.Created),
             ["last_used"] = DataExport.Time(i.LastUsed),
+        }));
+    }
+
+    /// <summary>The member's passkeys as ListPasskeys shows them (never the public key: it is the authenticator's, not the member's data).</summary>
+    private async Task<JsonArray> PasskeysAsync(long uid, CancellationToken cancellationToken)
+    {
+        var rows = await db.Set<MemberPasskey>().AsNoTracking().Where(p => p.Uid == uid).OrderBy(p => p.Created).ThenBy(p => p.Id)
+            .Select(p => new { p.CredentialId, p.Name, p.Created, p.LastUsed, p.Aaguid })
+            .ToListAsync(cancellationToken);
+        return Array(rows.Select(p => new JsonObject
+        {
+            ["passkey_id"] = PasskeyStore.PublicId(p.CredentialId),
+            ["name"] = p.Name,
+            ["aaguid"] = p.Aaguid.ToString("D"),
+            ["created"] = DataExport.Time(p.Created),
+            ["last_used"] = Time(p.LastUsed),
         }));
     }
 

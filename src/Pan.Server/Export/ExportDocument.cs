@@ -63,6 +63,7 @@ public sealed partial class ExportDocument(PanDbContext db, HashUids hashUids, P
             ["sign_in_failures"] = await FailuresAsync(uid, cancellationToken),
             ["address_books"] = await AddressBooksAsync(uid, cancellationToken),
             ["social_identities"] = await SocialIdentitiesAsync(uid, cancellationToken),
+            ["passkeys"] = await PasskeysAsync(uid, cancellationToken),
             ["oauth_consents"] = await OAuthConsentsAsync(member.ObjectId, cancellationToken),
             ["app_tokens"] = await AppTokensAsync(uid, member.TokenGeneration, member.ObjectId, now, cancellationToken),
             ["sessions"] = sessions.Sessions,

@@ -13,6 +13,7 @@ using Pan.Server.Keys;
 using Pan.Server.Members;
 using Pan.Server.Omniauth;
 using Pan.Server.OAuth;
+using Pan.Server.Passkeys;
 using Pan.Server.Pages.SignIn;
 using Pan.Server.PhaseSessions;
 using Pan.Server.Sms;
@@ -44,6 +45,7 @@ public static class PanServices
         services.AddPanPhoneFlows();
         services.AddPanSms(builder.Configuration);
         services.AddPanCredentials();
+        services.AddPanPasskeys();
         services.AddPanMemberExtras();
         services.AddPanEmail();
         services.AddPanAppsAndAdmin();

@@ -6,7 +6,7 @@ namespace Pan.Server.Network;
 
 /// <summary>
 /// Fixed-window request counters in the database (table <c>rate_counters</c>), so every node counts the same requests:
-/// <c>email_existed</c>'s limits and the phone check-existence limit use them.
+/// <c>email_existed</c>'s limits, the phone check-existence limit and the passkey sign-in limits use them.
 /// One statement creates or increments the window's row and returns the new count
 /// (<c>INSERT … ON CONFLICT DO UPDATE … RETURNING</c>, the same SQL on SQLite and PostgreSQL).
 /// </summary>
@@ -32,8 +32,26 @@ public sealed class RateCounters(PanDbContext db, TimeProvider clock)
             return new RateHit(count, null);
         }
 
-        var remaining = start + windowMs - now.ToUnixTimeMilliseconds();
-        return new RateHit(count, (int)Math.Max(1, (remaining + 999) / 1000));
+        return new RateHit(count, RetryAfter(now, start));
+    }
+
+    /// <summary>
+    /// The window's count of <paramref name="scope"/> without counting a request, and the seconds to wait when it has
+    /// reached <paramref name="limit"/> (else null): for limits on failures, counted only when one happens.
+    /// </summary>
+    public async Task<RateHit> PeekAsync(string scope, int limit, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var windowMs = (long)Window.TotalMilliseconds;
+        var start = now.ToUnixTimeMilliseconds() / windowMs * windowMs;
+        var count = await db.Set<RateCounter>().Where(c => c.Scope == scope && c.WindowStart == start).Select(c => c.Count).FirstOrDefaultAsync(cancellationToken);
+        return new RateHit(count, count < limit ? null : RetryAfter(now, start));
+    }
+
+    private static int RetryAfter(DateTimeOffset now, long start)
+    {
+        var remaining = start + (long)Window.TotalMilliseconds - now.ToUnixTimeMilliseconds();
+        return (int)Math.Max(1, (remaining + 999) / 1000);
     }
 }
 

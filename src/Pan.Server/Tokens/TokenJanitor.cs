@@ -1,11 +1,12 @@
 using Microsoft.EntityFrameworkCore;
 using Pan.Data;
+using Pan.Data.Passkeys;
 using Pan.Data.Tokens;
 
 namespace Pan.Server.Tokens;
 
 /// <summary>
-/// Deletes expired access tokens, verify tokens and auth sessions every hour (by the injected clock), so the token
+/// Deletes expired access tokens, verify tokens, auth sessions and begun passkey ceremonies every hour (by the injected clock), so the token
 /// tables hold live rows only. Expired rows are already refused by every check; this is housekeeping, and every
 /// node may run it (the deletes are idempotent).
 /// </summary>
@@ -19,10 +20,12 @@ public sealed class TokenJanitor(IServiceScopeFactory scopes, TimeProvider clock
         var tokens = await db.Set<StoredAccessToken>().Where(t => t.Expires <= now).ExecuteDeleteAsync(cancellationToken);
         var verify = await db.Set<StoredVerifyToken>().Where(t => t.Expires <= now).ExecuteDeleteAsync(cancellationToken);
         var sessions = await db.Set<AuthSession>().Where(s => s.Expires <= now).ExecuteDeleteAsync(cancellationToken);
-        if (tokens + verify + sessions > 0)
+        var passkeyChallenges = await db.Set<PasskeyChallenge>().Where(c => c.Expires <= now).ExecuteDeleteAsync(cancellationToken);
+        if (tokens + verify + sessions + passkeyChallenges > 0)
         {
-            logger.LogInformation("Purged {AccessTokens} access token(s), {VerifyTokens} verify token(s) and {Sessions} session(s) past expiry",
-                tokens, verify, sessions);
+            logger.LogInformation(
+                "Purged {AccessTokens} access token(s), {VerifyTokens} verify token(s), {Sessions} session(s) and {PasskeyChallenges} passkey challenge(s) past expiry",
+                tokens, verify, sessions, passkeyChallenges);
         }
     }
 }

@@ -22,6 +22,7 @@ public static class AuthMethods
     public const string EmailCode = "auth-by-email-code";
     public const string Switch = "auth-by-switch";
     public const string LoginToken = "auth-by-login-token";
+    public const string Passkey = "auth-by-passkey";
 
     /// <summary>
     /// Whether a session opened by <paramref name="authMethod"/> speaks for its own member only, not for the phone: a
@@ -675,6 +676,12 @@ public static class VerifyPurposes
     /// password proves enough, and so does its mailbox (VerifyEmailCode with session_token "export-data").
     /// </summary>
     public const string ExportData = "export-data";
+
+    /// <summary>
+    /// BeginPasskeyRegistration (a Pan extension). One purpose for both proofs: a passkey signs in its own member only
+    /// (a member-bound session), so that member's own password proves enough.
+    /// </summary>
+    public const string AddPasskey = "add-passkey";
 
     /// <summary>The purpose a password proof of <paramref name="operation"/> (an operation name of session_token) is stored under.</summary>
     public static string ByPassword(string operation) => operation switch

@@ -18,13 +18,13 @@ namespace Pan.Server.Verification;
 /// <summary>
 /// Step-up by SMS. SendPhoneVerification texts a code to the signed-in member's phone; VerifyPhoneCode trades the
 /// code for a verify token (single-use, minutes, bound to the member and the operation). The operation is named in
-/// <c>session_token</c>: <c>switch-member</c> (the default when empty), <c>update-credential</c>, <c>delete</c> or
-/// <c>export-data</c>;
+/// <c>session_token</c>: <c>switch-member</c> (the default when empty), <c>update-credential</c>, <c>delete</c>,
+/// <c>export-data</c> or <c>add-passkey</c>;
 /// both calls must name the same one. <c>target_phone_order</c> must be 0: a member has exactly one phone.
 /// </summary>
 public sealed class PhoneStepUp(PanDbContext db, TokenService tokens, PhaseSessionStore sessions, PhoneCodeSender sender, FailureCounter failures)
 {
-    private static readonly string[] Operations = [VerifyPurposes.SwitchMember, VerifyPurposes.UpdateCredential, VerifyPurposes.Delete, VerifyPurposes.ExportData];
+    private static readonly string[] Operations = [VerifyPurposes.SwitchMember, VerifyPurposes.UpdateCredential, VerifyPurposes.Delete, VerifyPurposes.ExportData, VerifyPurposes.AddPasskey];
 
     public async Task<SendPhoneVerificationResponse> SendAsync(SendPhoneVerificationRequest request, HttpContext http, CancellationToken cancellationToken)
     {

@@ -8,6 +8,7 @@ using Pan.Data.Audit;
 using Pan.Data.Credentials;
 using Pan.Data.Email;
 using Pan.Data.Outbox;
+using Pan.Data.Passkeys;
 using Pan.Data.Sms;
 using Pan.Data.Tokens;
 using Pan.General.Member;
@@ -98,6 +99,9 @@ public abstract class DeletionBehaviour<TFixture>(TFixture fixture) : IClassFixt
             db.Add(new EmailCode { Uid = uid, Purpose = "verify", AddressKey = "erased@example.com", CodeHash = [1], LinkHash = [2], Created = now, Expires = now.AddMinutes(10) });
             db.Add(new MailOutboxEntry { Kind = "reset", Uid = uid, Payload = "{\"to\":\"erased@example.com\"}", Created = now, Expires = now.AddMinutes(10), NextAttempt = now.AddHours(1) });
             db.Add(new SmsOutboxEntry { Kind = "reset", Uid = uid, Payload = "{\"to\":\"+886912345678\"}", Created = now, Expires = now.AddMinutes(10), NextAttempt = now.AddHours(1) });
+            db.Add(new MemberPasskey { Uid = uid, CredentialId = BitConverter.GetBytes(uid), PublicKey = [1, 2, 3], Name = "Phone", Created = now });
+            db.Add(new PasskeyUser { Uid = uid, UserHandle = [.. BitConverter.GetBytes(uid), 9] });
+            db.Add(new PasskeyChallenge { Hash = System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(uid)), Kind = PasskeyChallenge.Registration, Uid = uid, OptionsJson = "{}", Expires = now.AddMinutes(5) });
             return await db.SaveChangesAsync();
         });
 
@@ -106,6 +110,9 @@ public abstract class DeletionBehaviour<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<MemberCredential>().CountAsync(c => c.Uid == uid)));
         Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<LoginFailure>().CountAsync(f => f.Uid == uid)));
         Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<EmailCode>().CountAsync(c => c.Uid == uid)));
+        Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<MemberPasskey>().CountAsync(p => p.Uid == uid)));
+        Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<PasskeyUser>().CountAsync(u => u.Uid == uid)));
+        Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<PasskeyChallenge>().CountAsync(c => c.Uid == uid)));
         var mail = await TestMembers.WithDbAsync(Server, db => db.Set<MailOutboxEntry>().AsNoTracking().SingleAsync(e => e.Uid == uid));
         var sms = await TestMembers.WithDbAsync(Server, db => db.Set<SmsOutboxEntry>().AsNoTracking().SingleAsync(e => e.Uid == uid));
         Assert.All(new OutboxEntry[] { mail, sms }, e =>

@@ -9,6 +9,7 @@ using OpenIddict.EntityFrameworkCore.Models;
 using Pan.Data.Audit;
 using Pan.Data.Credentials;
 using Pan.Data.Omniauth;
+using Pan.Data.Passkeys;
 using Pan.Data.PhaseSessions;
 using Pan.Data.Tokens;
 using Pan.General.Member;
@@ -122,6 +123,34 @@ public abstract class DataExportBehaviour<TFixture>(TFixture fixture) : IClassFi
         // The export is audited, and the audit line's time gates the next one.
         var audit = await TestMembers.WithDbAsync(Server, db => db.Set<AuditEntry>().AsNoTracking().Where(e => e.Target == $"member:{me.Uid}").ToListAsync());
         Assert.Contains(audit, e => e is { Action: "member.export-data", Outcome: "ok" } && e.Actor == $"member:{me.Uid}");
+    }
+
+    [Fact]
+    public async Task Export_ListsThePasskeys_WithNameDatesAndAaguid_ButNoPublicKey()
+    {
+        var member = await TestMembers.CreateAsync(Server);
+        var access = await TestMembers.AccessTokenAsync(Server, member);
+        var created = Server.Clock.GetUtcNow().AddDays(-3);
+        var aaguid = Guid.NewGuid();
+        byte[] credentialId = [.. BitConverter.GetBytes(member.Uid), 1, 2, 3];
+        byte[] publicKey = [.. System.Security.Cryptography.RandomNumberGenerator.GetBytes(77)];
+        await TestMembers.WithDbAsync(Server, async db =>
+        {
+            db.Add(new MemberPasskey { Uid = member.Uid, CredentialId = credentialId, PublicKey = publicKey, SignCount = 4, Aaguid = aaguid, Name = "Office key", Created = created, LastUsed = created.AddHours(5) });
+            return await db.SaveChangesAsync();
+        });
+
+        var export = await Client.ExportMyDataAsync(new ExportMyDataRequest { AccessToken = access, VerifyToken = await VerifyTokenAsync(member.Uid, VerifyPurposes.ExportData) });
+
+        using var doc = JsonDocument.Parse(export.Json);
+        var passkey = Assert.Single(doc.RootElement.GetProperty("passkeys").EnumerateArray());
+        Assert.Equal(System.Buffers.Text.Base64Url.EncodeToString(credentialId), passkey.GetProperty("passkey_id").GetString());
+        Assert.Equal("Office key", passkey.GetProperty("name").GetString());
+        Assert.Equal(aaguid.ToString("D"), passkey.GetProperty("aaguid").GetString());
+        Assert.Equal(created.ToUnixTimeSeconds(), passkey.GetProperty("created").GetDateTimeOffset().ToUnixTimeSeconds());
+        Assert.Equal(created.AddHours(5).ToUnixTimeSeconds(), passkey.GetProperty("last_used").GetDateTimeOffset().ToUnixTimeSeconds());
+        Assert.DoesNotContain(System.Buffers.Text.Base64Url.EncodeToString(publicKey), export.Json, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToBase64String(publicKey), export.Json, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,184 @@
+using Fido2NetLib;
+using Fido2NetLib.Objects;
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Pan.Data;
+using Pan.Data.Passkeys;
+using Pan.General.Member;
+using Pan.Server.Audit;
+using Pan.Server.Data;
+using Pan.Server.Errors;
+using Pan.Server.Tokens;
+using BeginErr = Pan.General.Member.BeginPasskeyRegistrationResponse.Types.Error.Types.Value;
+using FinishErr = Pan.General.Member.FinishPasskeyRegistrationResponse.Types.Error.Types.Value;
+
+namespace Pan.Server.Passkeys;
+
+/// <summary>
+/// Adding a passkey: BeginPasskeyRegistration (behind an "add-passkey" step-up, spent there) stores the creation options
+/// for <see cref="PasskeyOptions.ChallengeLifetime"/>; FinishPasskeyRegistration spends them and, when the
+/// authenticator's answer checks out (attestation "none"), stores the passkey.
+/// </summary>
+/// <remarks>
+/// The options ask for a discoverable credential (resident key required), user verification preferred, attestation
+/// "none", and exclude the member's passkeys. The user handle is random per member (<see cref="PasskeyStore.UserHandleAsync"/>);
+/// the user name and display name are the member's display name (its object id when it has none), never its phone.
+/// </remarks>
+public sealed class PasskeyRegistration(
+    PanDbContext db,
+    PasskeyCeremonies ceremonies,
+    PasskeyChallenges challenges,
+    PasskeyStore store,
+    TokenService tokens,
+    AuditLog audit,
+    IOptions<PasskeyOptions> options,
+    TimeProvider clock,
+    ILogger<PasskeyRegistration> logger)
+{
+    /// <summary>Longest passkey name.</summary>
+    public const int MaxNameLength = 64;
+
+    public const string DefaultName = "Passkey";
+
+    public async Task<BeginPasskeyRegistrationResponse> BeginAsync(BeginPasskeyRegistrationRequest request, CancellationToken cancellationToken)
+    {
+        var fido = ceremonies.Require(BeginErr.PasskeysOff);
+        Required(request.AccessToken, "access_token");
+        Required(request.VerifyToken, "verify_token");
+        var caller = await tokens.ValidateAccessTokenAsync(request.AccessToken, cancellationToken)
+            ?? throw PanError.Of(BeginErr.TokenInvalid, StatusCode.Unauthenticated, "The access token is not valid.");
+        // Why before the transaction (SECURITY 17): a made-up verify token is refused before anything is written.
+        if (!await tokens.VerifyTokenIsLiveAsync(request.VerifyToken, caller.Uid, VerifyPurposes.AddPasskey, cancellationToken))
+        {
+            throw BeginVerifyTokenInvalid();
+        }
+
+        var member = await db.Members.AsNoTracking().Where(m => m.Uid == caller.Uid && m.Deleted == null)
+                .Select(m => new { m.DisplayName, m.ObjectId }).FirstOrDefaultAsync(cancellationToken)
+            ?? throw PanError.Of(BeginErr.TokenInvalid, StatusCode.Unauthenticated, "The access token is not valid.");
+        var existing = await store.CredentialIdsAsync(caller.Uid, cancellationToken);
+        if (existing.Count >= options.Value.MaxPerMember)
+        {
+            throw PanError.Of(BeginErr.TooManyPasskeys, StatusCode.FailedPrecondition,
+                $"The member has {options.Value.MaxPerMember} passkeys, the most allowed; delete one first.");
+        }
+
+        await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
+        if (!await tokens.ConsumeVerifyTokenAsync(request.VerifyToken, caller.Uid, VerifyPurposes.AddPasskey, cancellationToken))
+        {
+            throw BeginVerifyTokenInvalid();
+        }
+
+        var name = member.DisplayName ?? member.ObjectId.ToString();
+        var creation = fido.RequestNewCredential(new RequestNewCredentialParams
+        {
+            User = new Fido2User { Id = await store.UserHandleAsync(caller.Uid, cancellationToken), Name = name, DisplayName = name },
+            ExcludeCredentials = existing.Select(id => new PublicKeyCredentialDescriptor(id)).ToList(),
+            AuthenticatorSelection = new AuthenticatorSelection
+            {
+                ResidentKey = ResidentKeyRequirement.Required,
+                UserVerification = UserVerificationRequirement.Preferred,
+            },
+            AttestationPreference = AttestationConveyancePreference.None,
+        });
+        var json = creation.ToJson();
+        var id = await challenges.StartAsync(PasskeyChallenge.Registration, caller.Uid, json, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new BeginPasskeyRegistrationResponse { RegistrationId = id, OptionsJson = json };
+    }
+
+    public async Task<FinishPasskeyRegistrationResponse> FinishAsync(FinishPasskeyRegistrationRequest request, CancellationToken cancellationToken)
+    {
+        var fido = ceremonies.Require(FinishErr.PasskeysOff);
+        Required(request.AccessToken, "access_token");
+        Required(request.RegistrationId, "registration_id");
+        var name = Name(request.Name);
+        var raw = PasskeyJson.Attestation(request.CredentialJson);
+        var caller = await tokens.ValidateAccessTokenAsync(request.AccessToken, cancellationToken)
+            ?? throw PanError.Of(FinishErr.TokenInvalid, StatusCode.Unauthenticated, "The access token is not valid.");
+        var optionsJson = await challenges.SpendAsync(request.RegistrationId, PasskeyChallenge.Registration, caller.Uid, cancellationToken)
+            ?? throw PanError.Of(FinishErr.RegistrationInvalid, StatusCode.FailedPrecondition,
+                "No live registration of this member has this registration_id (unknown, used or expired); begin again.");
+
+        RegisteredPublicKeyCredential credential;
+        try
+        {
+            credential = await fido.MakeNewCredentialAsync(new MakeNewCredentialParams
+            {
+                AttestationResponse = raw,
+                OriginalOptions = CredentialCreateOptions.FromJson(optionsJson),
+                IsCredentialIdUniqueToUserCallback = async (p, ct) => !await db.Set<MemberPasskey>().AnyAsync(k => k.CredentialId == p.CredentialId, ct),
+            }, cancellationToken);
+        }
+        catch (Fido2VerificationException ex) when (ex.Code == Fido2NetLib.Exceptions.Fido2ErrorCode.NonUniqueCredentialId)
+        {
+            throw AlreadyRegistered();
+        }
+        catch (Exception ex) when (PasskeyJson.IsRefusal(ex))
+        {
+            // Why one refusal: the member begins again; the reason goes to the log (it holds no secret).
+            logger.LogInformation("Refused a passkey registration of member {Uid}: {Reason}", caller.Uid, (ex as Fido2VerificationException)?.Code.ToString() ?? ex.GetType().Name);
+            throw PanError.Of(FinishErr.CredentialRefused, StatusCode.PermissionDenied,
+                "The credential does not answer this registration (challenge, origin, RP ID or key refused); begin again.");
+        }
+
+        var passkey = new MemberPasskey
+        {
+            Uid = caller.Uid,
+            CredentialId = credential.Id,
+            PublicKey = credential.PublicKey,
+            SignCount = credential.SignCount,
+            Aaguid = credential.AaGuid,
+            Name = name,
+            Created = clock.GetUtcNow(),
+        };
+        await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
+        if (await db.Set<MemberPasskey>().CountAsync(p => p.Uid == caller.Uid, cancellationToken) >= options.Value.MaxPerMember)
+        {
+            throw PanError.Of(FinishErr.TooManyPasskeys, StatusCode.FailedPrecondition,
+                $"The member has {options.Value.MaxPerMember} passkeys, the most allowed; delete one first.");
+        }
+
+        db.Add(passkey);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
+        {
+            throw AlreadyRegistered();
+        }
+
+        await audit.WriteAsync(AuditLog.Member(caller.Uid), PasskeyStore.AddAction, AuditLog.Member(caller.Uid), "ok", cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new FinishPasskeyRegistrationResponse { PasskeyId = PasskeyStore.PublicId(passkey.CredentialId) };
+    }
+
+    private static string Name(string? name)
+    {
+        var trimmed = name?.Trim() ?? string.Empty;
+        if (trimmed.Length == 0)
+        {
+            return DefaultName;
+        }
+
+        return trimmed.Length > MaxNameLength || trimmed.Any(char.IsControl)
+            ? throw PanError.InvalidArgument("name", $"must be at most {MaxNameLength} characters without control characters")
+            : trimmed;
+    }
+
+    private static void Required(string value, string field)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            throw PanError.InvalidArgument(field, "is required");
+        }
+    }
+
+    private static RpcException BeginVerifyTokenInvalid() => PanError.Of(BeginErr.VerifyTokenInvalid, StatusCode.PermissionDenied,
+        "The verify_token is not a live \"add-passkey\" verify token of this member.");
+
+    private static RpcException AlreadyRegistered() =>
+        PanError.Of(FinishErr.AlreadyRegistered, StatusCode.FailedPrecondition, "This credential is already registered.");
+}

@@ -1,0 +1,403 @@
+using System.Net;
+using System.Text.Json;
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.Data.Audit;
+using Pan.Data.Members;
+using Pan.Data.Omniauth;
+using Pan.Data.Passkeys;
+using Pan.General.Member;
+using Pan.Server.Network;
+using Pan.Server.Sms;
+using Pan.Server.Tokens;
+using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
+using PhoneFlow = Pan.Tests.PhoneFlows.Phones;
+
+namespace Pan.Tests.Passkeys;
+
+/// <summary>
+/// Passkeys (a Pan extension): adding one behind an "add-passkey" step-up, signing in with it (a member-bound
+/// auth-by-passkey session), listing and deleting them, and every refusal of a sign-in: wrong origin or RP ID, a spent
+/// or replayed ceremony, a counter that went back, a deleted passkey, a suspended member. Responses come from a software
+/// authenticator (ES256, attestation "none").
+/// </summary>
+public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : PasskeyFixture
+{
+    private const string CredentialRefused = "FinishPasskeySignInResponse.Error.CredentialRefused";
+    private const string SignInInvalid = "FinishPasskeySignInResponse.Error.SignInInvalid";
+
+    private readonly SoftwareAuthenticator authenticator = new(PasskeyFixture.RpId, PasskeyFixture.Origin);
+
+    private PanServer Server => fixture.Server;
+
+    private MemberServiceV2.MemberServiceV2Client Client => new(Server.Grpc);
+
+    private MemberServiceV2.MemberServiceV2Client OtherNode => new(fixture.Scanner.Grpc);
+
+    [Fact]
+    public async Task RegisterThenSignIn_OpensAPasskeySession_ThatMeAndListSessionsShow()
+    {
+        var (member, access) = await NewMemberAsync();
+
+        var begun = await Client.BeginPasskeyRegistrationAsync(new BeginPasskeyRegistrationRequest { AccessToken = access, VerifyToken = await VerifyTokenAsync(member.Uid) });
+        using (var creation = JsonDocument.Parse(begun.OptionsJson))
+        {
+            var root = creation.RootElement;
+            Assert.Equal(PasskeyFixture.RpId, root.GetProperty("rp").GetProperty("id").GetString());
+            Assert.Equal("required", root.GetProperty("authenticatorSelection").GetProperty("residentKey").GetString());
+            Assert.Equal("preferred", root.GetProperty("authenticatorSelection").GetProperty("userVerification").GetString());
+            Assert.Equal("none", root.GetProperty("attestation").GetString());
+            Assert.Equal(member.DisplayName, root.GetProperty("user").GetProperty("name").GetString());
+            Assert.Equal(member.DisplayName, root.GetProperty("user").GetProperty("displayName").GetString());
+            var handle = Convert.FromBase64String(Base64(root.GetProperty("user").GetProperty("id").GetString()!));
+            var stored = await TestMembers.WithDbAsync(Server, db => db.Set<PasskeyUser>().AsNoTracking().SingleAsync(u => u.Uid == member.Uid));
+            Assert.Equal(stored.UserHandle, handle);
+            Assert.Equal(32, handle.Length);
+        }
+
+        var (credential, json) = authenticator.Create(begun.OptionsJson);
+        var added = await Client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest
+        {
+            AccessToken = access, RegistrationId = begun.RegistrationId, CredentialJson = json, Name = "  Work laptop ",
+        });
+        Assert.Equal(credential.IdText, added.PasskeyId);
+        var listed = Assert.Single((await Client.ListPasskeysAsync(new ListPasskeysRequest { AccessToken = access })).Passkeys);
+        Assert.Equal(("Work laptop", SoftwareAuthenticator.Aaguid.ToString()), (listed.Name, listed.Aaguid));
+        Assert.Equal(Server.Clock.GetUtcNow().ToUnixTimeSeconds(), listed.Created.Seconds);
+        Assert.Null(listed.LastUsed);
+
+        var signIn = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        using (var request = JsonDocument.Parse(signIn.OptionsJson))
+        {
+            Assert.Equal(PasskeyFixture.RpId, request.RootElement.GetProperty("rpId").GetString());
+            Assert.True(!request.RootElement.TryGetProperty("allowCredentials", out var allowed) || allowed.GetArrayLength() == 0);
+        }
+
+        var signedIn = await Client.FinishPasskeySignInAsync(new FinishPasskeySignInRequest { SignInId = signIn.SignInId, CredentialJson = authenticator.Get(signIn.OptionsJson, credential) });
+        var newAccess = await TestMembers.AccessTokenAsync(Server, signedIn.AuthToken, null);
+        var me = (await Client.MeAsync(new MeRequest { AccessToken = newAccess })).User;
+        Assert.Equal(member.Uid, me.Uid);
+        var session = Assert.Single((await Client.ListSessionsAsync(new ListSessionsRequest { AccessToken = newAccess })).Sessions, s => s.Current);
+        Assert.Equal("auth-by-passkey", session.AuthMethod);
+        Assert.Equal(Server.Clock.GetUtcNow().ToUnixTimeSeconds(),
+            Assert.Single((await Client.ListPasskeysAsync(new ListPasskeysRequest { AccessToken = access })).Passkeys).LastUsed.Seconds);
+        var audit = await AuditAsync(member.Uid);
+        Assert.Contains(audit, e => e is { Action: "passkey.add", Outcome: "ok" });
+    }
+
+    [Fact]
+    public async Task Registration_NeedsAnAddPasskeyStepUp_ThatItSpends()
+    {
+        var phones = new PhoneFlow(Client, fixture.Inbox);
+        var (auth, e164) = await phones.RegisterAsync();
+        var access = await phones.AccessTokenAsync(auth);
+        var uid = (await Client.MeAsync(new MeRequest { AccessToken = access })).User.Uid;
+
+        var missing = await Assert.ThrowsAsync<RpcException>(() => Client.BeginPasskeyRegistrationAsync(new BeginPasskeyRegistrationRequest { AccessToken = access }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, missing.StatusCode);
+        Assert.Equal("verify_token", Assert.Single(missing.BadRequest()!.FieldViolations).Field);
+        await Errors.ExpectAsync(
+            async () => await Client.BeginPasskeyRegistrationAsync(new BeginPasskeyRegistrationRequest { AccessToken = access, VerifyToken = await VerifyTokenAsync(uid, VerifyPurposes.ExportData) }),
+            StatusCode.PermissionDenied, "BeginPasskeyRegistrationResponse.Error.VerifyTokenInvalid");
+
+        // The documented step-up: SMS for "add-passkey", then the registration, which spends it.
+        await Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = access, SessionToken = "add-passkey" });
+        var code = await PhoneFlow.NthCodeAsync(fixture.Inbox, e164, 2);
+        var verify = (await Client.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest { PanAccessToken = access, SessionToken = "add-passkey", Code = code })).VerifyToken;
+        var begun = await Client.BeginPasskeyRegistrationAsync(new BeginPasskeyRegistrationRequest { AccessToken = access, VerifyToken = verify });
+        await Errors.ExpectAsync(() => Client.BeginPasskeyRegistrationAsync(new BeginPasskeyRegistrationRequest { AccessToken = access, VerifyToken = verify }).ResponseAsync,
+            StatusCode.PermissionDenied, "BeginPasskeyRegistrationResponse.Error.VerifyTokenInvalid");
+
+        var (credential, json) = authenticator.Create(begun.OptionsJson);
+        await Client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest { AccessToken = access, RegistrationId = begun.RegistrationId, CredentialJson = json });
+        var again = await Client.BeginPasskeyRegistrationAsync(new BeginPasskeyRegistrationRequest { AccessToken = access, VerifyToken = await VerifyTokenAsync(uid) });
+        using var options = JsonDocument.Parse(again.OptionsJson);
+        var excluded = Assert.Single(options.RootElement.GetProperty("excludeCredentials").EnumerateArray());
+        Assert.Equal(credential.IdText, excluded.GetProperty("id").GetString());
+        Assert.DoesNotContain(e164.TrimStart('+'), again.OptionsJson, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AResponseFromAWrongOrigin_OrForAnotherRpId_IsRefused_AndSpendsTheCeremony()
+    {
+        var (member, access) = await NewMemberAsync();
+        var begun = await BeginRegistrationAsync(member.Uid, access);
+        await Errors.ExpectAsync(() => Client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest
+            {
+                AccessToken = access, RegistrationId = begun.RegistrationId, CredentialJson = authenticator.Create(begun.OptionsJson, fromOrigin: "https://evil.example").Json,
+            }).ResponseAsync,
+            StatusCode.PermissionDenied, "FinishPasskeyRegistrationResponse.Error.CredentialRefused");
+        await Errors.ExpectAsync(() => Client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest
+            {
+                AccessToken = access, RegistrationId = begun.RegistrationId, CredentialJson = authenticator.Create(begun.OptionsJson).Json,
+            }).ResponseAsync,
+            StatusCode.FailedPrecondition, "FinishPasskeyRegistrationResponse.Error.RegistrationInvalid");
+
+        var credential = await RegisterAsync(member.Uid, access);
+        var signIn = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        await Errors.ExpectAsync(() => FinishAsync(signIn, authenticator.Get(signIn.OptionsJson, credential, fromOrigin: "https://pan.example.test.evil.example")),
+            StatusCode.PermissionDenied, CredentialRefused);
+        await Errors.ExpectAsync(() => FinishAsync(signIn, authenticator.Get(signIn.OptionsJson, credential)), StatusCode.FailedPrecondition, SignInInvalid);
+
+        var other = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        await Errors.ExpectAsync(() => FinishAsync(other, authenticator.Get(other.OptionsJson, credential, forRpId: "example.test")),
+            StatusCode.PermissionDenied, CredentialRefused);
+        Assert.Empty(await SessionsAsync(member.Uid, AuthMethods.Passkey));
+    }
+
+    [Fact]
+    public async Task ASignIn_IsSingleUse_OfTenParallelFinishesOneWins_AndAReplayIsRefused()
+    {
+        var (member, access) = await NewMemberAsync();
+        var credential = await RegisterAsync(member.Uid, access);
+        var signIn = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        var answers = Enumerable.Range(0, 10).Select(_ => authenticator.Get(signIn.OptionsJson, credential)).ToList();
+
+        var outcomes = await Task.WhenAll(answers.Select((a, i) => Errors.ReasonOfAsync(() => (i % 2 == 0 ? Client : OtherNode)
+            .FinishPasskeySignInAsync(new FinishPasskeySignInRequest { SignInId = signIn.SignInId, CredentialJson = a }).ResponseAsync)));
+
+        Assert.Single(outcomes, o => o is null);
+        Assert.All(outcomes.Where(o => o is not null), o => Assert.Equal(SignInInvalid, o));
+        Assert.Single(await SessionsAsync(member.Uid, AuthMethods.Passkey));
+        await Errors.ExpectAsync(() => FinishAsync(signIn, answers[0]), StatusCode.FailedPrecondition, SignInInvalid);
+    }
+
+    [Fact]
+    public async Task ARegistration_IsSingleUse_OfTenParallelFinishesOneWins()
+    {
+        var (member, access) = await NewMemberAsync();
+        var begun = await BeginRegistrationAsync(member.Uid, access);
+        var answers = Enumerable.Range(0, 10).Select(_ => authenticator.Create(begun.OptionsJson).Json).ToList();
+
+        var outcomes = await Task.WhenAll(answers.Select((a, i) => Errors.ReasonOfAsync(() => (i % 2 == 0 ? Client : OtherNode)
+            .FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest { AccessToken = access, RegistrationId = begun.RegistrationId, CredentialJson = a }).ResponseAsync)));
+
+        Assert.Single(outcomes, o => o is null);
+        Assert.All(outcomes.Where(o => o is not null), o => Assert.Equal("FinishPasskeyRegistrationResponse.Error.RegistrationInvalid", o));
+        Assert.Single((await Client.ListPasskeysAsync(new ListPasskeysRequest { AccessToken = access })).Passkeys);
+    }
+
+    [Fact]
+    public async Task ACeremonyBegunOnOneNode_IsFinishedOnAnother()
+    {
+        var (member, access) = await NewMemberAsync();
+        var begun = await BeginRegistrationAsync(member.Uid, access);
+        var (credential, json) = authenticator.Create(begun.OptionsJson);
+        await OtherNode.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest { AccessToken = access, RegistrationId = begun.RegistrationId, CredentialJson = json });
+
+        var signIn = await OtherNode.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        var signedIn = await FinishAsync(signIn, authenticator.Get(signIn.OptionsJson, credential));
+
+        Assert.False(string.IsNullOrEmpty(signedIn.AuthToken));
+        Assert.Single(await SessionsAsync(member.Uid, AuthMethods.Passkey));
+    }
+
+    [Fact]
+    public async Task ASignatureCounterThatWentBack_IsRefused_AndAudited()
+    {
+        var (member, access) = await NewMemberAsync();
+        var credential = await RegisterAsync(member.Uid, access);
+        await SignInAsync(credential, counter: 5);
+
+        var signIn = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        await Errors.ExpectAsync(() => FinishAsync(signIn, authenticator.Get(signIn.OptionsJson, credential, counter: 3)), StatusCode.PermissionDenied, CredentialRefused);
+
+        Assert.Single(await SessionsAsync(member.Uid, AuthMethods.Passkey));
+        Assert.Contains(await AuditAsync(member.Uid), e => e is { Action: "passkey.sign-in", Outcome: "denied: the signature counter went back (possible clone)" });
+        await SignInAsync(credential, counter: 6);
+    }
+
+    [Fact]
+    public async Task ADeletedPasskey_IsRefused_AndAnotherMembersPasskeyIsNotFound()
+    {
+        var (member, access) = await NewMemberAsync();
+        var credential = await RegisterAsync(member.Uid, access);
+        var (_, strangerAccess) = await NewMemberAsync();
+
+        await Errors.ExpectAsync(() => Client.DeletePasskeyAsync(new DeletePasskeyRequest { AccessToken = strangerAccess, PasskeyId = credential.IdText }).ResponseAsync,
+            StatusCode.NotFound, "DeletePasskeyResponse.Error.PasskeyNotFound");
+        Assert.Single((await Client.ListPasskeysAsync(new ListPasskeysRequest { AccessToken = access })).Passkeys);
+        await SignInAsync(credential);
+
+        await Client.DeletePasskeyAsync(new DeletePasskeyRequest { AccessToken = access, PasskeyId = credential.IdText });
+        Assert.Empty((await Client.ListPasskeysAsync(new ListPasskeysRequest { AccessToken = access })).Passkeys);
+        Assert.Contains(await AuditAsync(member.Uid), e => e is { Action: "passkey.delete", Outcome: "ok" });
+        var signIn = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        await Errors.ExpectAsync(() => FinishAsync(signIn, authenticator.Get(signIn.OptionsJson, credential)), StatusCode.PermissionDenied, CredentialRefused);
+        await Errors.ExpectAsync(() => Client.DeletePasskeyAsync(new DeletePasskeyRequest { AccessToken = access, PasskeyId = credential.IdText }).ResponseAsync,
+            StatusCode.NotFound, "DeletePasskeyResponse.Error.PasskeyNotFound");
+    }
+
+    [Fact]
+    public async Task ASuspendedMember_IsRefusedAsLoginRefusesIt()
+    {
+        var (member, access) = await NewMemberAsync();
+        var credential = await RegisterAsync(member.Uid, access);
+        await TestMembers.UpdateAsync(Server, member.Uid, m => m.SuspendedUntil = Server.Clock.GetUtcNow().AddDays(3));
+
+        var signIn = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        await Errors.ExpectAsync(() => FinishAsync(signIn, authenticator.Get(signIn.OptionsJson, credential)), StatusCode.PermissionDenied, "MEMBER_SUSPENDED");
+
+        Assert.Empty(await SessionsAsync(member.Uid, AuthMethods.Passkey));
+    }
+
+    [Fact]
+    public async Task BadCredentialJson_IsInvalidArgumentNamingTheField_AndSpendsNothing()
+    {
+        var (member, access) = await NewMemberAsync();
+        var begun = await BeginRegistrationAsync(member.Uid, access);
+        foreach (var bad in new[] { "{not json", "{}", "[]", """{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"AAAA"}}""" })
+        {
+            var ex = await Assert.ThrowsAsync<RpcException>(() => Client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest
+            {
+                AccessToken = access, RegistrationId = begun.RegistrationId, CredentialJson = bad,
+            }).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+            Assert.Equal("credential_json", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+        }
+
+        var (credential, json) = authenticator.Create(begun.OptionsJson);
+        await Client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest { AccessToken = access, RegistrationId = begun.RegistrationId, CredentialJson = json });
+
+        var signIn = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        var garbled = authenticator.Get(signIn.OptionsJson, credential).Replace("\"signature\":\"", "\"signature\":\"*", StringComparison.Ordinal);
+        foreach (var bad in new[] { "", "{\"id\":", garbled })
+        {
+            var ex = await Assert.ThrowsAsync<RpcException>(() => FinishAsync(signIn, bad));
+            Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+            Assert.Equal("credential_json", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+        }
+
+        await FinishAsync(signIn, authenticator.Get(signIn.OptionsJson, credential));
+    }
+
+    [Fact]
+    public async Task FailedSignInsPastTheHourlyLimit_AreRefusedBeforeTheSignInIsSpent()
+    {
+        var (member, access) = await NewMemberAsync();
+        var credential = await RegisterAsync(member.Uid, access);
+        var signIn = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        var scope = "passkey-failure:" + SmsKeys.Ip(IPAddress.Loopback);
+        var window = Server.Clock.GetUtcNow().ToUnixTimeMilliseconds() / (long)RateCounters.Window.TotalMilliseconds * (long)RateCounters.Window.TotalMilliseconds;
+        var previous = await TestMembers.WithDbAsync(Server, db => db.Set<RateCounter>().AsNoTracking().FirstOrDefaultAsync(c => c.Scope == scope && c.WindowStart == window));
+        await SetFailuresAsync(scope, window, PasskeyFixture.FailuresPerIpPerHour);
+        try
+        {
+            var ex = await Errors.ExpectAsync(() => FinishAsync(signIn, authenticator.Get(signIn.OptionsJson, credential)),
+                StatusCode.ResourceExhausted, "FinishPasskeySignInResponse.Error.TooManyAttempts");
+            Assert.True(int.Parse(ex.Info().Metadata["retry_after_seconds"], System.Globalization.CultureInfo.InvariantCulture) > 0);
+        }
+        finally
+        {
+            await SetFailuresAsync(scope, window, previous?.Count ?? 0);
+        }
+
+        await FinishAsync(signIn, authenticator.Get(signIn.OptionsJson, credential));
+    }
+
+    [Fact]
+    public async Task ACeremonyPastItsFiveMinutes_IsRefused_AndTheJanitorSweepsIt()
+    {
+        var (member, access) = await NewMemberAsync();
+        var credential = await RegisterAsync(member.Uid, access);
+        var begun = await BeginRegistrationAsync(member.Uid, access);
+        var signIn = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        var hashes = new[] { OpaqueTokens.Hash(begun.RegistrationId)!, OpaqueTokens.Hash(signIn.SignInId)! };
+
+        Server.Clock.Advance(TimeSpan.FromMinutes(5));
+
+        await Errors.ExpectAsync(() => FinishAsync(signIn, authenticator.Get(signIn.OptionsJson, credential)), StatusCode.FailedPrecondition, SignInInvalid);
+        await Errors.ExpectAsync(() => Client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest
+            {
+                AccessToken = access, RegistrationId = begun.RegistrationId, CredentialJson = authenticator.Create(begun.OptionsJson).Json,
+            }).ResponseAsync,
+            StatusCode.FailedPrecondition, "FinishPasskeyRegistrationResponse.Error.RegistrationInvalid");
+        var live = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        Assert.Equal(2, await ChallengesAsync(hashes));
+
+        await Server.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<TokenJanitor>().Single().SweepOnceAsync(default);
+
+        Assert.Equal(0, await ChallengesAsync(hashes));
+        Assert.Equal(1, await ChallengesAsync([OpaqueTokens.Hash(live.SignInId)!]));
+    }
+
+    [Fact]
+    public async Task WithoutPasskeySettings_EveryPasskeyRpcIsFailedPrecondition()
+    {
+        var settings = fixture.NodeSettings.Where(s => !s.Key.StartsWith("Pan:Passkeys:", StringComparison.Ordinal)).ToDictionary(s => s.Key, s => s.Value);
+        await using var node = await fixture.StartNodeAsync(settings);
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var (_, access) = await NewMemberAsync();
+
+        await Errors.ExpectAsync(() => client.BeginPasskeyRegistrationAsync(new BeginPasskeyRegistrationRequest { AccessToken = access, VerifyToken = "x" }).ResponseAsync,
+            StatusCode.FailedPrecondition, "BeginPasskeyRegistrationResponse.Error.PasskeysOff");
+        await Errors.ExpectAsync(() => client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest { AccessToken = access }).ResponseAsync,
+            StatusCode.FailedPrecondition, "FinishPasskeyRegistrationResponse.Error.PasskeysOff");
+        await Errors.ExpectAsync(() => client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest()).ResponseAsync,
+            StatusCode.FailedPrecondition, "BeginPasskeySignInResponse.Error.PasskeysOff");
+        await Errors.ExpectAsync(() => client.FinishPasskeySignInAsync(new FinishPasskeySignInRequest()).ResponseAsync,
+            StatusCode.FailedPrecondition, "FinishPasskeySignInResponse.Error.PasskeysOff");
+        await Errors.ExpectAsync(() => client.ListPasskeysAsync(new ListPasskeysRequest { AccessToken = access }).ResponseAsync,
+            StatusCode.FailedPrecondition, "ListPasskeysResponse.Error.PasskeysOff");
+        await Errors.ExpectAsync(() => client.DeletePasskeyAsync(new DeletePasskeyRequest { AccessToken = access, PasskeyId = "AAAA" }).ResponseAsync,
+            StatusCode.FailedPrecondition, "DeletePasskeyResponse.Error.PasskeysOff");
+    }
+
+    private async Task<(Member Member, string Access)> NewMemberAsync()
+    {
+        var member = await TestMembers.CreateAsync(Server, m => m.DisplayName = TestMembers.UniqueName("pk"));
+        return (member, await TestMembers.AccessTokenAsync(Server, member));
+    }
+
+    private async Task<string> VerifyTokenAsync(long uid, string purpose = VerifyPurposes.AddPasskey)
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        return (await scope.ServiceProvider.GetRequiredService<TokenService>().IssueVerifyTokenAsync(uid, purpose, default)).Token;
+    }
+
+    private async Task<BeginPasskeyRegistrationResponse> BeginRegistrationAsync(long uid, string access) =>
+        await Client.BeginPasskeyRegistrationAsync(new BeginPasskeyRegistrationRequest { AccessToken = access, VerifyToken = await VerifyTokenAsync(uid) });
+
+    private async Task<SoftwareAuthenticator.Credential> RegisterAsync(long uid, string access)
+    {
+        var begun = await BeginRegistrationAsync(uid, access);
+        var (credential, json) = authenticator.Create(begun.OptionsJson);
+        await Client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest { AccessToken = access, RegistrationId = begun.RegistrationId, CredentialJson = json });
+        return credential;
+    }
+
+    private async Task<FinishPasskeySignInResponse> SignInAsync(SoftwareAuthenticator.Credential credential, uint? counter = null)
+    {
+        var signIn = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        return await FinishAsync(signIn, authenticator.Get(signIn.OptionsJson, credential, counter: counter));
+    }
+
+    private async Task<FinishPasskeySignInResponse> FinishAsync(BeginPasskeySignInResponse signIn, string json) =>
+        await Client.FinishPasskeySignInAsync(new FinishPasskeySignInRequest { SignInId = signIn.SignInId, CredentialJson = json });
+
+    private Task<List<Pan.Data.Tokens.AuthSession>> SessionsAsync(long uid, string authMethod) =>
+        TestMembers.WithDbAsync(Server, db => db.Set<Pan.Data.Tokens.AuthSession>().AsNoTracking().Where(s => s.Uid == uid && s.AuthMethod == authMethod).ToListAsync());
+
+    private Task<int> ChallengesAsync(byte[][] hashes) =>
+        TestMembers.WithDbAsync(Server, db => db.Set<PasskeyChallenge>().CountAsync(c => hashes.Contains(c.Hash)));
+
+    private Task<List<AuditEntry>> AuditAsync(long uid) =>
+        TestMembers.WithDbAsync(Server, db => db.Set<AuditEntry>().AsNoTracking().Where(e => e.Target == $"member:{uid}").ToListAsync());
+
+    private Task<int> SetFailuresAsync(string scope, long window, int count) => TestMembers.WithDbAsync(Server, db =>
+        db.Database.ExecuteSqlInterpolatedAsync(
+            $"INSERT INTO rate_counters (scope, window_start, count) VALUES ({scope}, {window}, {count}) ON CONFLICT (scope, window_start) DO UPDATE SET count = {count}"));
+
+    private static string Base64(string base64Url)
+    {
+        var text = base64Url.Replace('-', '+').Replace('_', '/');
+        return text.PadRight(text.Length + ((4 - (text.Length % 4)) % 4), '=');
+    }
+}
+
+public sealed class PasskeyBehaviour_Sqlite(SqlitePasskeyFixture f) : PasskeyBehaviour<SqlitePasskeyFixture>(f);
+
+public sealed class PasskeyBehaviour_Postgres(PostgresPasskeyFixture f) : PasskeyBehaviour<PostgresPasskeyFixture>(f);
