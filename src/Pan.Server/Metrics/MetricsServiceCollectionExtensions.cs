@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Pan.Server.Metrics;
@@ -10,11 +11,18 @@ public static class MetricsServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddPanMetrics(this IServiceCollection services)
     {
-        services.AddMetrics();
+        services.AddPanMeter();
         services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<MetricsOptions>, MetricsOptionsValidator>();
-        services.AddSingleton<PanMetrics>();
         services.AddHostedService<MetricsListener>();
+        return services;
+    }
+
+    /// <summary>Registers <see cref="PanMetrics"/> (and the meter factory) once; features that count call it too, so they can be hosted alone.</summary>
+    public static IServiceCollection AddPanMeter(this IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.TryAddSingleton<PanMetrics>();
         return services;
     }
 }

@@ -51,9 +51,9 @@ public sealed partial class Scrape(string text)
 {
     public string Text { get; } = text;
 
-    /// <summary>Every label value of every sample.</summary>
-    public IEnumerable<string> LabelValues =>
-        Samples().SelectMany(s => Labels().Matches(s.Labels).Select(m => m.Groups[2].Value));
+    /// <summary>Every label value of the samples whose name starts with <paramref name="prefix"/>.</summary>
+    public IEnumerable<string> LabelValues(string prefix = "") =>
+        Samples().Where(s => s.Name.StartsWith(prefix, StringComparison.Ordinal)).SelectMany(s => Labels().Matches(s.Labels).Select(m => m.Groups[2].Value));
 
     /// <summary>The value of the sample <paramref name="name"/> whose labels include every one of <paramref name="labels"/> (0 when none; summed when several).</summary>
     public double Value(string name, params (string Label, string Value)[] labels) =>
