@@ -36,7 +36,8 @@ public sealed class RegisterFlow(
     MemberCreator creator,
     TokenService tokens,
     TimeProvider clock,
-    PhoneLookupLimit lookups)
+    PhoneLookupLimit lookups,
+    Metrics.PanMetrics metrics)
 {
     public static readonly FlowErrors Errors = FlowErrors.From(
         E.SessionInvalid, E.CodeInvalid, E.CodePending, E.CodePending10, E.RecaptchaFailed, E.RetryRequired);
@@ -169,6 +170,7 @@ public sealed class RegisterFlow(
                 : PanError.Of(E.NameExisting, StatusCode.AlreadyExists, "The display name is taken.");
         }
 
+        metrics.Registration("phone");
         return new RegisterResponse
         {
             Phase = Phase.InputName,
