@@ -78,6 +78,33 @@ public abstract class MetricsBehaviour<TFixture>(TFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task SmsRefusedByThePhonesHourlyCap_IsCountedWithItsCap_OnTheNodeThatRefusedIt_Only()
+    {
+        var member = await mail.RegisterAsync();
+        var port = MetricsFixture.FreePort();
+        // Why 2: the registration's code was the first of the hour; the login on this node sends the second.
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?>
+        {
+            ["Pan:Sms:Limits:PerPhonePerHour"] = "2",
+            ["Pan:Metrics:Url"] = $"http://127.0.0.1:{port}",
+        });
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var here = new Uri($"http://127.0.0.1:{port}");
+        var mainBefore = await fixture.ScrapeAsync();
+        var before = await MetricsFixture.ScrapeAsync(here);
+
+        await client.LoginAsync(LoginStart(LoginType.Phone, member.E164), Forwarded);
+        await Errors.ExpectAsync(() => client.LoginAsync(LoginStart(LoginType.Phone, member.E164), Forwarded).ResponseAsync,
+            StatusCode.ResourceExhausted, "ErrLogin.CODE_PENDING_10");
+
+        var after = await MetricsFixture.ScrapeAsync(here);
+        Assert.Equal(1, Delta(before, after, "pan_sms_sends_total", ("outcome", "sent"), ("cap", "none"), ("provider", "webhook")));
+        Assert.Equal(1, Delta(before, after, "pan_sms_sends_total", ("outcome", "capped"), ("cap", "phone_hour"), ("provider", "webhook")));
+        Assert.Equal(2, Delta(before, after, "pan_sms_sends_total"));
+        Assert.Equal(0, Delta(mainBefore, await fixture.ScrapeAsync(), "pan_sms_sends_total"));
+    }
+
+    [Fact]
     public async Task ThePublicListener_AnswersNotFound_ForMetrics()
     {
         using var response = await fixture.Server.Http.GetAsync(new Uri("/metrics", UriKind.Relative));

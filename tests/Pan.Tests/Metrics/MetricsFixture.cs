@@ -29,10 +29,13 @@ public abstract partial class MetricsFixture : EmailFixture
         }
     }
 
-    /// <summary>GET /metrics on the metrics listener, over real HTTP.</summary>
-    public async Task<Scrape> ScrapeAsync()
+    /// <summary>GET /metrics on this fixture's server's metrics listener, over real HTTP.</summary>
+    public Task<Scrape> ScrapeAsync() => ScrapeAsync(MetricsUri);
+
+    /// <summary>GET /metrics on the metrics listener at <paramref name="listener"/>, over real HTTP.</summary>
+    public static async Task<Scrape> ScrapeAsync(Uri listener)
     {
-        using var http = new HttpClient { BaseAddress = MetricsUri };
+        using var http = new HttpClient { BaseAddress = listener };
         using var response = await http.GetAsync(new Uri("/metrics", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return new Scrape(await response.Content.ReadAsStringAsync());
