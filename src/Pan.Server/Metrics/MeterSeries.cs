@@ -42,7 +42,7 @@ internal sealed class MeterSeries
 
     public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        Span<char> buffer = stackalloc char[512];
+        Span<char> buffer = stackalloc char[256];
         var length = WriteLabels(tags, buffer);
         MeterCell cell;
         if (length < 0)
@@ -151,9 +151,8 @@ internal sealed class MeterSeries
         foreach (var index in order)
         {
             var (key, value) = tags[index];
-            var text = Text(value);
             if (!Put(length == 0 ? string.Empty : ",", buffer, ref length) || !PutName(key, buffer, ref length) || !Put("=\"", buffer, ref length)
-                || !PutValue(text, buffer, ref length) || !Put("\"", buffer, ref length))
+                || !PutValue(value, buffer, ref length) || !Put("\"", buffer, ref length))
             {
                 return -1;
             }
@@ -225,7 +224,25 @@ internal sealed class MeterSeries
         return true;
     }
 
-    private static bool PutValue(string value, Span<char> buffer, ref int length)
+    /// <summary>A tag's value, escaped; a number is formatted in place (no string made). False when it does not fit.</summary>
+    private static bool PutValue(object? value, Span<char> buffer, ref int length)
+    {
+        if (value is ISpanFormattable formattable)
+        {
+            if (!formattable.TryFormat(buffer[length..], out var written, default, CultureInfo.InvariantCulture)
+                || buffer.Slice(length, written).IndexOfAny('"', '\\', '\n') >= 0)
+            {
+                return false;
+            }
+
+            length += written;
+            return true;
+        }
+
+        return PutText(Text(value), buffer, ref length);
+    }
+
+    private static bool PutText(string value, Span<char> buffer, ref int length)
     {
         foreach (var c in value)
         {
