@@ -78,6 +78,28 @@ public abstract class MetricsBehaviour<TFixture>(TFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task ASignUp_ItsAccessTokenCheck_AndTheDeletionOfItsOnlyMember_AreCountedOnce()
+    {
+        var before = await fixture.ScrapeAsync();
+        var member = await mail.RegisterAsync();
+        await mail.DeleteAsync(member);
+
+        var after = await fixture.ScrapeAsync();
+        Assert.Equal(1, Delta(before, after, "pan_registrations_total", ("kind", "phone")));
+        Assert.Equal(1, Delta(before, after, "pan_registrations_total"));
+        Assert.Equal(1, Delta(before, after, "pan_sms_sends_total", ("outcome", "sent")));
+        Assert.Equal(1, Delta(before, after, "pan_codes_verifications_total", ("outcome", "accepted")));
+        Assert.Equal(1, Delta(before, after, "pan_tokens_issued_total", ("kind", "auth")));
+        Assert.Equal(1, Delta(before, after, "pan_tokens_issued_total", ("kind", "access")));
+        Assert.Equal(1, Delta(before, after, "pan_tokens_issued_total", ("kind", "verify")));
+        // RegisterAsync's ValidateAccessToken and DeleteMember's own check of the caller's token.
+        Assert.Equal(2, Delta(before, after, "pan_access_token_validations_total", ("outcome", "valid")));
+        Assert.Equal(1, Delta(before, after, "pan_deletions_total", ("kind", "member")));
+        Assert.Equal(1, Delta(before, after, "pan_deletions_total", ("kind", "account")));
+        Assert.Equal(0, Delta(before, after, "pan_sign_ins_total"));
+    }
+
+    [Fact]
     public async Task SmsRefusedByThePhonesHourlyCap_IsCountedWithItsCap_OnTheNodeThatRefusedIt_Only()
     {
         var member = await mail.RegisterAsync();
