@@ -29,7 +29,8 @@ public sealed class AppEventSender(
     KeyEncryption keys,
     TimeProvider clock,
     IOptions<AppEventsOptions> options,
-    ILogger<AppEventSender> logger)
+    ILogger<AppEventSender> logger,
+    Metrics.PanMetrics metrics)
     : OutboxSender<AppEventOutboxEntry>(scopes, clock, options.Value, "app event", logger)
 {
     /// <summary>The named <see cref="HttpClient"/> events are sent with (no redirects, no cookies).</summary>
@@ -102,6 +103,7 @@ public sealed class AppEventSender(
         var subscription = await db.Set<AppEventSubscription>().AsNoTracking().SingleOrDefaultAsync(s => s.AppId == appId, cancellationToken);
         if (subscription is null)
         {
+            metrics.AppEventDelivery("abandoned");
             return OutboxDelivery.Abandoned(SubscriptionRemoved);
         }
 
@@ -136,17 +138,22 @@ public sealed class AppEventSender(
             using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
             if (!response.IsSuccessStatusCode)
             {
+                metrics.AppEventDelivery("failed");
                 throw new DependencyUnavailableException($"the app's endpoint answered HTTP {(int)response.StatusCode}");
             }
         }
         catch (HttpRequestException ex)
         {
+            metrics.AppEventDelivery("failed");
             throw new DependencyUnavailableException("the app's endpoint could not be reached (connection error)", ex);
         }
         catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
+            metrics.AppEventDelivery("failed");
             throw new DependencyUnavailableException($"the app's endpoint did not answer within {seconds} s", ex);
         }
+
+        metrics.AppEventDelivery("delivered");
 
         logger.LogInformation("Delivered {Kind} event {EventId} about member {Uid} to app {AppId} (attempt {Attempt})", row.Kind, row.EventId, row.Uid, row.AppId, row.Attempts);
         return OutboxDelivery.Sent;

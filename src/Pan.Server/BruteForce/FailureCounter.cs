@@ -23,7 +23,7 @@ public readonly record struct LockState(bool Locked, TimeSpan RetryAfter, bool H
 /// (no fresh round of guesses per lock period); a success, or an operator's <see cref="ResetAsync"/>, clears it.
 /// Updates are compare-and-set on the streak length, so concurrent failures on any node are all counted.
 /// </remarks>
-public sealed class FailureCounter(PanDbContext db, TimeProvider clock, IOptions<BruteForceOptions> options, ILogger<FailureCounter> logger)
+public sealed class FailureCounter(PanDbContext db, TimeProvider clock, IOptions<BruteForceOptions> options, ILogger<FailureCounter> logger, Metrics.PanMetrics metrics)
 {
     private static readonly ConditionalWeakTable<IModel, Func<PanDbContext, long, CancellationToken, Task<LockRow?>>> StateQueries = new();
 
@@ -132,6 +132,7 @@ public sealed class FailureCounter(PanDbContext db, TimeProvider clock, IOptions
     {
         if (count >= settings.MaxFailures)
         {
+            metrics.AccountLock();
             logger.LogWarning("Member {Uid} locked after {Failures} consecutive failures until {LockedUntil}", uid, count, lockedUntil);
         }
         else

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Pan.Server.Metrics;
 
 namespace Pan.Server.Captcha;
 
@@ -9,6 +10,7 @@ public static class CaptchaServiceCollectionExtensions
     {
         services.AddOptions<CaptchaOptions>().BindConfiguration(CaptchaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<CaptchaOptions>, CaptchaOptionsValidator>();
+        services.AddPanMeter();
         services.AddHttpClient<CaptchaVerifier>((sp, client) =>
             client.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<CaptchaOptions>>().Value.TimeoutSeconds));
         services.AddHostedService<CaptchaModeNotice>();

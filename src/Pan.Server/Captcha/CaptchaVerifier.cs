@@ -30,7 +30,7 @@ public enum CaptchaMode
 /// without keys, an empty or oversized token, a low score or an answer it cannot read is a "no"; Google being
 /// unreachable, slow or answering with an error status throws <see cref="DependencyUnavailableException"/> (UNAVAILABLE).
 /// </summary>
-public sealed class CaptchaVerifier(HttpClient http, IOptions<CaptchaOptions> options, ILogger<CaptchaVerifier> logger)
+public sealed class CaptchaVerifier(HttpClient http, IOptions<CaptchaOptions> options, ILogger<CaptchaVerifier> logger, Metrics.PanMetrics metrics)
 {
     /// <summary>Real tokens are a few KB at most; anything longer is refused without calling Google.</summary>
     public const int MaxTokenLength = 8192;
@@ -39,6 +39,21 @@ public sealed class CaptchaVerifier(HttpClient http, IOptions<CaptchaOptions> op
 
     /// <summary>True when Google accepts <paramref name="token"/> for <paramref name="platform"/>. Throws DependencyUnavailableException when Google cannot be reached.</summary>
     public async Task<bool> VerifyAsync(CaptchaPlatform platform, string token, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var passed = await CheckAsync(platform, token, cancellationToken);
+            metrics.CaptchaCheck(passed ? "passed" : "refused");
+            return passed;
+        }
+        catch (DependencyUnavailableException)
+        {
+            metrics.CaptchaCheck("unavailable");
+            throw;
+        }
+    }
+
+    private async Task<bool> CheckAsync(CaptchaPlatform platform, string token, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(token) || token.Length > MaxTokenLength)
         {

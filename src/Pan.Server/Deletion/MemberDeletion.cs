@@ -50,7 +50,8 @@ public sealed class MemberDeletion(
     AvatarService avatars,
     AppEventOutbox events,
     TimeProvider clock,
-    ILogger<MemberDeletion> logger)
+    ILogger<MemberDeletion> logger,
+    Metrics.PanMetrics metrics)
 {
     private const int Attempts = 8;
 
@@ -169,6 +170,15 @@ public sealed class MemberDeletion(
                 await WriteAuditAsync(actor, wholeAccount, account.Id, uids, accountDeleted, cancellationToken);
                 await tx.CommitAsync(cancellationToken);
                 events.Wake();
+                for (var i = 0; i < uids.Count; i++)
+                {
+                    metrics.Deletion("member");
+                }
+
+                if (accountDeleted)
+                {
+                    metrics.Deletion("account");
+                }
 
                 logger.LogInformation("Deleted {Count} member(s) of account {AccountId}; account deleted: {AccountDeleted}", uids.Count, account.Id, accountDeleted);
                 foreach (var key in avatarKeys)

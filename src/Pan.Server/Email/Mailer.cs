@@ -9,7 +9,7 @@ namespace Pan.Server.Email;
 /// <see cref="Errors.DependencyUnavailableException"/>; nothing is lost silently. Logs the kind and the recipient's
 /// domain only.
 /// </summary>
-public sealed class Mailer(IEmailTransport transport, IOptions<SmtpOptions> smtp, ILogger<Mailer> logger)
+public sealed class Mailer(IEmailTransport transport, IOptions<SmtpOptions> smtp, ILogger<Mailer> logger, Metrics.PanMetrics metrics)
 {
     public async Task SendAsync(string to, string? displayName, string? locale, EmailKind kind, EmailModel model, CancellationToken cancellationToken)
     {
@@ -21,7 +21,17 @@ public sealed class Mailer(IEmailTransport transport, IOptions<SmtpOptions> smtp
         // Why: tells mail servers and auto-responders this is machine-sent (RFC 3834), so they do not reply to it.
         message.Headers.Add("Auto-Submitted", "auto-generated");
         message.Body = new BodyBuilder { TextBody = rendered.Text, HtmlBody = rendered.Html }.ToMessageBody();
-        await transport.SendAsync(message, cancellationToken);
+        try
+        {
+            await transport.SendAsync(message, cancellationToken);
+        }
+        catch (Errors.DependencyUnavailableException)
+        {
+            metrics.EmailSend("failed");
+            throw;
+        }
+
+        metrics.EmailSend("sent");
         logger.LogInformation("Sent a {Kind} email to a {Domain} address", kind, EmailAddresses.DomainOf(to));
     }
 

@@ -17,7 +17,7 @@ namespace Pan.Server.Guests;
 /// </summary>
 public sealed class GuestCreation(
     PanDbContext db, MemberCreator creator, DisplayNameDirectory displayNames, AccountNames names, GuestTokens tokens,
-    IOptions<GuestOptions> options, TimeProvider clock, ILogger<GuestCreation> logger)
+    IOptions<GuestOptions> options, TimeProvider clock, ILogger<GuestCreation> logger, Metrics.PanMetrics metrics)
 {
     /// <summary>Code 12: dspName is another member's display name.</summary>
     public const int DisplayNameTaken = 12;
@@ -80,6 +80,7 @@ public sealed class GuestCreation(
         await db.SaveChangesAsync(cancellationToken);
         var token = await tokens.IssueAsync(member.Uid, member.TokenGeneration, app.AppId, GuestTokens.TempKind, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        metrics.Registration("guest");
         logger.LogInformation("Created temporary member {Uid} for app {AppId}", member.Uid, app.AppId);
         return ApinodeResult.Ok(new GuestAccountValue(member.Uid, string.Empty, 0), token);
     }

@@ -36,7 +36,8 @@ public sealed class GuestSignIn(
     GuestTokens tokens,
     GuestActivations activations,
     GuestNameLookups lookups,
-    TimeProvider clock)
+    TimeProvider clock,
+    Metrics.PanMetrics metrics)
 {
     public async Task<ApinodeResult> LoginAsync(ApinodeRequest request, GuestApp app, CancellationToken cancellationToken)
     {
@@ -57,6 +58,7 @@ public sealed class GuestSignIn(
                 await hasher.VerifyAgainstDummyAsync(passwd, cancellationToken);
             }
 
+            metrics.SignIn(Metrics.SignInMethods.Guest, Metrics.SignInOutcomes.Wrong);
             throw Failed();
         }
 
@@ -74,8 +76,9 @@ public sealed class GuestSignIn(
                 new GuestAccountValue(account.Uid, actId ?? string.Empty, account.ActScheme));
         }
 
-        if (await credentials.CheckPasswordAsync(account.Uid, passwd, cancellationToken) != SecretCheck.Ok)
+        if (await credentials.CheckPasswordAsync(account.Uid, passwd, cancellationToken) is var check && check != SecretCheck.Ok)
         {
+            metrics.SignIn(Metrics.SignInMethods.Guest, check == SecretCheck.Locked ? Metrics.SignInOutcomes.Locked : Metrics.SignInOutcomes.Wrong);
             throw Failed();
         }
 
@@ -94,11 +97,13 @@ public sealed class GuestSignIn(
         // suspension in flight is waited for. apinode has no code of its own for it: −20, no permission.
         if (signedIn.SuspendedUntil > clock.GetUtcNow())
         {
+            metrics.SignIn(Metrics.SignInMethods.Guest, Metrics.SignInOutcomes.Suspended);
             throw new ApinodeException(ApinodeCodes.NoPermission, "This member is suspended.");
         }
 
         var token = await tokens.IssueAsync(account.Uid, signedIn.TokenGeneration, app.AppId, GuestTokens.LoginKind, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        metrics.SignIn(Metrics.SignInMethods.Guest, Metrics.SignInOutcomes.Ok);
         return ApinodeResult.Ok(new GuestLoginValue(account.Uid, account.Uid, signedIn.DisplayName ?? string.Empty), token);
     }
 

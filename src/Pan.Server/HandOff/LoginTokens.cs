@@ -15,7 +15,8 @@ namespace Pan.Server.HandOff;
 /// A token is alive while unused, unexpired, its session not revoked, its member not deleted and the member's token
 /// generation unchanged (so logout everywhere, a password change or a deletion kill it too).
 /// </summary>
-public sealed class LoginTokens(PanDbContext db, TokenService tokens, IOptions<HandOffOptions> options, TimeProvider clock, ILogger<LoginTokens> logger)
+public sealed class LoginTokens(
+    PanDbContext db, TokenService tokens, IOptions<HandOffOptions> options, TimeProvider clock, ILogger<LoginTokens> logger, Metrics.PanMetrics metrics)
 {
     /// <summary>
     /// Stores a login token for <paramref name="member"/> (its access token checked by the caller); null, with nothing
@@ -94,11 +95,12 @@ public sealed class LoginTokens(PanDbContext db, TokenService tokens, IOptions<H
     {
         if (OpaqueTokens.Hash(token) is not { } hash)
         {
+            metrics.SignIn(Metrics.SignInMethods.HandOff, Metrics.SignInOutcomes.Wrong);
             return null;
         }
 
         var now = clock.GetUtcNow();
-        var issued = await tokens.IssueAuthTokenAsync(AuthMethods.LoginToken, async ct =>
+        var issued = await Metrics.SignIns.CountAsync(metrics, Metrics.SignInMethods.HandOff, () => tokens.IssueAuthTokenAsync(AuthMethods.LoginToken, async ct =>
         {
             // Why first: a password change or a deletion of the member writes the member row, then ends its sessions,
             // and never touches its login tokens (the token generation kills them). On PostgreSQL a check of the token
@@ -114,7 +116,8 @@ public sealed class LoginTokens(PanDbContext db, TokenService tokens, IOptions<H
             return consumed != 1
                 ? null
                 : await db.Members.Where(m => m.Uid == uid).Select(m => new AuthSubject(m.Uid, m.ObjectId, m.AccountId)).SingleAsync(ct);
-        }, cancellationToken);
+        }, cancellationToken));
+        metrics.SignIn(Metrics.SignInMethods.HandOff, issued is null ? Metrics.SignInOutcomes.Wrong : Metrics.SignInOutcomes.Ok);
         if (issued is not null)
         {
             logger.LogInformation("Member {Uid} signed in through a login token", uid);

@@ -11,6 +11,7 @@ using Pan.Server.Guests;
 using Pan.Server.Health;
 using Pan.Server.Keys;
 using Pan.Server.Members;
+using Pan.Server.Metrics;
 using Pan.Server.Omniauth;
 using Pan.Server.OAuth;
 using Pan.Server.Passkeys;
@@ -32,6 +33,7 @@ public static class PanServices
         services.AddSingleton(TimeProvider.System);
         // Why first: a setting's value its type cannot read is refused naming the setting, for every options class.
         services.AddSettingValueGuard();
+        services.AddPanMetrics();
 
         services.AddOptions<TransportOptions>().BindConfiguration(TransportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<HashidsOptions>().BindConfiguration(HashidsOptions.Section).ValidateDataAnnotations().ValidateOnStart();

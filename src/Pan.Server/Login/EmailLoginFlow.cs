@@ -56,7 +56,8 @@ public sealed class EmailLoginFlow(
     TokenService tokens,
     IOptions<EmailLimitsOptions> limits,
     IOptions<PhaseSessionOptions> sessionOptions,
-    TimeProvider clock)
+    TimeProvider clock,
+    Metrics.PanMetrics metrics)
 {
     public const string PasswordPurpose = "login-email";
     public const string CodePurpose = "login-email-otc";
@@ -165,12 +166,15 @@ public sealed class EmailLoginFlow(
             throw PanError.InvalidArgument("phase_input_code_ques_value", "the answer to the security question is required");
         }
 
-        var passed = otc
+        var method = otc ? Metrics.SignInMethods.EmailCode : Metrics.SignInMethods.Password;
+        var result = otc
             ? await CheckCodeAsync(session, member.Uid, request.PhaseInputCodeValue, cancellationToken)
             : request.PhaseInputCodeValue.Length <= Recovery.ResetCompletion.MaxPasswordLength
-              && await credentials.CheckPasswordAsync(member.Uid, request.PhaseInputCodeValue, cancellationToken) == SecretCheck.Ok;
-        if (!passed || (question && !await AnswerAsync(member.Uid, request.PhaseInputCodeQuesValue, cancellationToken)))
+              ? await credentials.CheckPasswordAsync(member.Uid, request.PhaseInputCodeValue, cancellationToken)
+              : SecretCheck.Wrong;
+        if (result != SecretCheck.Ok || (question && !await AnswerAsync(member.Uid, request.PhaseInputCodeQuesValue, cancellationToken)))
         {
+            metrics.SignIn(method, result == SecretCheck.Locked ? Metrics.SignInOutcomes.Locked : Metrics.SignInOutcomes.Wrong);
             throw Errors.CodeInvalid(CodeCheck.Wrong);
         }
 
@@ -180,7 +184,9 @@ public sealed class EmailLoginFlow(
         }
 
         await failures.ResetAsync(member.Uid, cancellationToken);
-        var auth = await tokens.IssueAuthTokenAsync(member, otc ? AuthMethods.EmailCode : AuthMethods.Password, cancellationToken);
+        var auth = await Metrics.SignIns.CountAsync(metrics, method,
+            () => tokens.IssueAuthTokenAsync(member, otc ? AuthMethods.EmailCode : AuthMethods.Password, cancellationToken));
+        metrics.SignIn(method, Metrics.SignInOutcomes.Ok);
         return new LoginResponse
         {
             Phase = Phase.InputCode,
@@ -240,17 +246,17 @@ public sealed class EmailLoginFlow(
         }
     }
 
-    private async Task<bool> CheckCodeAsync(PhaseSession session, long uid, string code, CancellationToken cancellationToken)
+    private async Task<SecretCheck> CheckCodeAsync(PhaseSession session, long uid, string code, CancellationToken cancellationToken)
     {
         if ((await failures.StateAsync(uid, cancellationToken)).Locked)
         {
-            return false;
+            return SecretCheck.Locked;
         }
 
         var check = await sessions.VerifyCodeAsync(session, code, cancellationToken);
         if (check == CodeCheck.Accepted)
         {
-            return true;
+            return SecretCheck.Ok;
         }
 
         if (check.IsGuess())
@@ -258,7 +264,7 @@ public sealed class EmailLoginFlow(
             await failures.RecordFailureAsync(uid, cancellationToken);
         }
 
-        return false;
+        return SecretCheck.Wrong;
     }
 
     private async Task<bool> AnswerAsync(long uid, string answer, CancellationToken cancellationToken) =>

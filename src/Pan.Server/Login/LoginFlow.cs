@@ -5,6 +5,7 @@ using Pan.Server.Accounts;
 using Pan.Server.BruteForce;
 using Pan.Server.Captcha;
 using Pan.Server.Errors;
+using Pan.Server.Metrics;
 using Pan.Server.Network;
 using Pan.Server.PhaseSessions;
 using Pan.Server.Phones;
@@ -37,7 +38,8 @@ public sealed class LoginFlow(
     FailureCounter failures,
     LoginCodeStepReader codeSteps,
     EmailLoginFlow emailLogin,
-    PhoneLookupLimit lookups)
+    PhoneLookupLimit lookups,
+    PanMetrics metrics)
 {
     public static readonly FlowErrors Errors = FlowErrors.From(
         E.SessionInvalid, E.CodeInvalid, E.CodePending, E.CodePending10, E.RecaptchaFailed, E.SessionInvalid);
@@ -169,6 +171,7 @@ public sealed class LoginFlow(
         var failureState = step.Failures;
         if (failureState.Locked)
         {
+            metrics.SignIn(SignInMethods.Phone, SignInOutcomes.Locked);
             throw Errors.CodeInvalid(CodeCheck.Wrong);
         }
 
@@ -180,7 +183,7 @@ public sealed class LoginFlow(
         // Why one transaction: accepting the code, clearing the streak and opening the auth session are one operation
         // (SECURITY 21): a failure half-way leaves the code unused rather than spent without a session; one commit. A
         // wrong code opens no session but its counted try is committed (SECURITY 7).
-        var auth = await tokens.IssueAuthTokenAsync(AuthMethods.Phone, async ct =>
+        var auth = await SignIns.CountAsync(metrics, SignInMethods.Phone, () => tokens.IssueAuthTokenAsync(AuthMethods.Phone, async ct =>
         {
             // Why complete: acceptance and finishing the flow are one conditional UPDATE (a flow is finished only once).
             check = await sessions.VerifyCodeAsync(session, request.PhaseInputCodeValue, ct, complete: true);
@@ -199,9 +202,10 @@ public sealed class LoginFlow(
             // member leaves the sign-in to another live, unsuspended member, and only a phone whose members are all
             // suspended is refused (TokenService, in this transaction).
             return found.Member is { } member ? new AuthSubject(member.Uid, member.ObjectId, member.AccountId) { AnyMemberOfThePhone = true } : null;
-        }, cancellationToken);
+        }, cancellationToken));
         if (check != CodeCheck.Accepted)
         {
+            metrics.SignIn(SignInMethods.Phone, SignInOutcomes.Wrong);
             if (session.Uid is { } failed && check.IsGuess())
             {
                 await failures.RecordFailureAsync(failed, cancellationToken);
@@ -212,9 +216,11 @@ public sealed class LoginFlow(
 
         if (auth is null)
         {
+            metrics.SignIn(SignInMethods.Phone, SignInOutcomes.NoMember);
             throw NoMember(found);
         }
 
+        metrics.SignIn(SignInMethods.Phone, SignInOutcomes.Ok);
         return new LoginResponse
         {
             Phase = Phase.InputCode,

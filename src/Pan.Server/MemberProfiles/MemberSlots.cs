@@ -25,7 +25,7 @@ public enum SlotFailure
 /// happen in one transaction that also bumps the account's version, so concurrent additions to one account serialise
 /// (the loser retries and sees the new count) on every node and provider.
 /// </summary>
-public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProvider clock, IOptions<MembersOptions> options)
+public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProvider clock, IOptions<MembersOptions> options, Metrics.PanMetrics metrics)
 {
     private const int Attempts = 8;
 
@@ -89,6 +89,7 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
                 }
 
                 await tx.CommitAsync(cancellationToken);
+                metrics.Registration("member");
                 return (created, SlotFailure.None);
             }
             catch (DbUpdateConcurrencyException) when (attempt < Attempts)

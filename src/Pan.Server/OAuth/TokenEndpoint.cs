@@ -30,13 +30,18 @@ public static class TokenEndpoint
         var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         var members = context.RequestServices.GetRequiredService<OAuthMembers>();
         var member = await members.FindAsync(result.Principal?.GetClaim(Claims.Subject), context.RequestAborted);
+        // Why only the code exchange counts as a sign-in: a refresh renews a sign-in already counted.
+        var metrics = context.RequestServices.GetRequiredService<Metrics.PanMetrics>();
+        var signIn = request.IsAuthorizationCodeGrantType();
         if (result.Principal is null || member is null)
         {
+            CountSignIn(metrics, signIn, Metrics.SignInOutcomes.NoMember);
             return AuthorizeEndpoint.Forbid(OpenIddictConstants.Errors.InvalidGrant, "The member no longer exists.");
         }
 
         if (OAuthGenerations.IsStale(result.Principal, member))
         {
+            CountSignIn(metrics, signIn, "grant_ended");
             return AuthorizeEndpoint.Forbid(OpenIddictConstants.Errors.InvalidGrant, "The grant ended with a password change or reset.");
         }
 
@@ -46,7 +51,17 @@ public static class TokenEndpoint
         // token Pan issued to another client (RFC 9700 2.3); OpenIddict makes the resources the access token's audiences.
         // Set at every exchange and refresh, so grants made before Pan set it get it at their next refresh.
         identity.SetResources(request.ClientId ?? throw new InvalidOperationException("OpenIddict let a token request without a client through."));
+        CountSignIn(metrics, signIn, Metrics.SignInOutcomes.Ok);
+        metrics.TokenIssued(signIn ? "oauth_code" : "oauth_refresh");
         return Results.SignIn(new ClaimsPrincipal(identity), null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    private static void CountSignIn(Metrics.PanMetrics metrics, bool signIn, string outcome)
+    {
+        if (signIn)
+        {
+            metrics.SignIn(Metrics.SignInMethods.OAuth, outcome);
+        }
     }
 
     public static async Task<IResult> UserInfoAsync(HttpContext context)

@@ -38,11 +38,37 @@ public sealed class SocialSignIn(
     OmniauthTokens tokens,
     UnboundSignInLimit unboundLimit,
     TimeProvider clock,
-    ILogger<SocialSignIn> logger)
+    ILogger<SocialSignIn> logger,
+    Metrics.PanMetrics metrics)
 {
     private const int CreateAttempts = 3;
 
     public async Task<(Member Member, OmniauthTokenPair Tokens)> SignInAsync(SocialSignInRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var signedIn = await SignInOnceOrAgainAsync(request, cancellationToken);
+            metrics.SignIn(Metrics.SignInMethods.Social, Metrics.SignInOutcomes.Ok);
+            return signedIn;
+        }
+        catch (OmniauthException ex)
+        {
+            metrics.SignIn(Metrics.SignInMethods.Social, ex.Code switch
+            {
+                4030 => Metrics.SignInOutcomes.Suspended,
+                403 or 4026 => Metrics.SignInOutcomes.Wrong,
+                4028 => "password_required",
+                4006 => "already_bound",
+                4025 => "no_email",
+                429 or 1100 => "limited",
+                503 => "unavailable",
+                _ => "failed",
+            });
+            throw;
+        }
+    }
+
+    private async Task<(Member Member, OmniauthTokenPair Tokens)> SignInOnceOrAgainAsync(SocialSignInRequest request, CancellationToken cancellationToken)
     {
         ProviderIdentity identity;
         try
@@ -228,6 +254,7 @@ public sealed class SocialSignIn(
                 await db.SaveChangesAsync(cancellationToken);
                 var pair = await tokens.IssueAsync(member, appId, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
+                metrics.Registration("social");
                 logger.LogInformation("Created member {Uid} by {Provider} sign-in", member.Uid, identity.Provider);
                 return (member, pair);
             }

@@ -55,7 +55,7 @@ public sealed record CodeIssue(string? Code, int CooldownSeconds, bool SessionEx
 /// expire within 10 minutes, die after 5 wrong tries, and are accepted once: acceptance, wrong-try counting and
 /// resending are single conditional UPDATEs, so concurrent submissions on any node cannot both win.
 /// </summary>
-public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOptions<PhaseSessionOptions> options)
+public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOptions<PhaseSessionOptions> options, Metrics.PanMetrics metrics)
 {
     // Why compiled: every step of every phased flow looks its session up by token; a compiled query skips rebuilding
     // the LINQ expression and matching it against EF Core's query cache. One per model (one per provider), as in TokenService.
@@ -274,6 +274,22 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
     /// </summary>
     public async Task<CodeCheck> VerifyCodeAsync(
         PhaseSession session, string? code, CancellationToken cancellationToken, bool complete = false, int? phase = null)
+    {
+        var check = await CheckCodeAsync(session, code, complete, phase, cancellationToken);
+        metrics.CodeVerification(check switch
+        {
+            CodeCheck.Accepted => "accepted",
+            CodeCheck.Wrong => "wrong",
+            CodeCheck.Killed => "wrong_last_try",
+            CodeCheck.Dead => "dead",
+            CodeCheck.Expired => "expired",
+            CodeCheck.AlreadyUsed => "already_used",
+            _ => "no_code",
+        });
+        return check;
+    }
+
+    private async Task<CodeCheck> CheckCodeAsync(PhaseSession session, string? code, bool complete, int? phase, CancellationToken cancellationToken)
     {
         if (session.CodeHash is not { } storedHash || session.CodeSalt is not { } salt)
         {

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Options;
 using Grpc.Core;
 using Pan.Data;
 using Pan.Data.PhaseSessions;
@@ -38,7 +39,8 @@ public sealed class FlowMemberGoneException() : Exception("The flow's member was
 /// Sends a flow's one-time code by SMS: refuses while the flow waits for its captcha, honours the resend cool-down,
 /// then goes through the SMS gate (allow-list and caps). Shared by every phased flow.
 /// </summary>
-public sealed class PhoneCodeSender(PanDbContext db, PhaseSessionStore store, SmsGate sms, CaptchaVerifier captcha, ILogger<PhoneCodeSender> logger)
+public sealed class PhoneCodeSender(
+    PanDbContext db, PhaseSessionStore store, SmsGate sms, CaptchaVerifier captcha, ILogger<PhoneCodeSender> logger, Metrics.PanMetrics metrics, IOptions<SmsOptions> smsOptions)
 {
     /// <summary>Whether a new flow for <paramref name="phone"/> must pass a captcha before any code is sent.</summary>
     /// <param name="lookup">
@@ -72,10 +74,14 @@ public sealed class PhoneCodeSender(PanDbContext db, PhaseSessionStore store, Sm
         return passed;
     }
 
+    /// <summary>Counts a code held back until the flow passes its captcha (<c>pan.sms.sends</c>, outcome captcha_required).</summary>
+    private void CountCaptchaRequired() => metrics.SmsSend("captcha_required", "none", smsOptions.Value.Provider ?? "none");
+
     public async Task<SendOutcome> SendAsync(PhaseSession session, PhoneNumber phone, SmsPurpose purpose, IPAddress? clientIp, CancellationToken cancellationToken)
     {
         if (session.CaptchaRequired && !session.CaptchaPassed)
         {
+            CountCaptchaRequired();
             return new SendOutcome(SendFailure.CaptchaRequired, 0, false);
         }
 
@@ -158,6 +164,7 @@ public sealed class PhoneCodeSender(PanDbContext db, PhaseSessionStore store, Sm
             var (locked, lockedToken, _) = await store.StartAsync(flowPurpose, phone, uid, clientIpText, captchaRequired: true, withCode: false, cancellationToken);
             if (!await TryPassCaptchaAsync(locked, platform, captchaToken, cancellationToken))
             {
+                CountCaptchaRequired();
                 throw errors.CaptchaRequired(lockedToken);
             }
 

@@ -37,7 +37,8 @@ public sealed class RegisterFlow(
     TokenService tokens,
     TimeProvider clock,
     PhoneLookupLimit lookups,
-    Pan.Data.PanDbContext db)
+    Pan.Data.PanDbContext db,
+    Metrics.PanMetrics metrics)
 {
     public static readonly FlowErrors Errors = FlowErrors.From(
         E.SessionInvalid, E.CodeInvalid, E.CodePending, E.CodePending10, E.RecaptchaFailed, E.RetryRequired);
@@ -172,6 +173,7 @@ public sealed class RegisterFlow(
                 : PanError.Of(E.NameExisting, StatusCode.AlreadyExists, "The display name is taken.");
         }
 
+        metrics.Registration("phone");
         return new RegisterResponse
         {
             Phase = Phase.InputName,

@@ -48,7 +48,9 @@ public sealed partial class SmsGate(
     IOptions<SmsLimitsOptions> limits,
     IOptions<SmsRiskOptions> risk,
     TimeProvider clock,
-    ILogger<SmsGate> logger)
+    ILogger<SmsGate> logger,
+    IOptions<SmsOptions> settings,
+    Metrics.PanMetrics metrics)
 {
     /// <summary>Logs, counts and sends one SMS; <paramref name="reserved"/>, if given, runs in the transaction that commits the send's log row and counts, with its id.</summary>
     public async Task<SmsSendResult> SendAsync(
@@ -236,6 +238,7 @@ public sealed partial class SmsGate(
         }
         finally
         {
+            metrics.SmsSend(outcome == SmsSendOutcome.Sent ? "sent" : "provider_failed", "none", settings.Value.Provider ?? "none");
             await SetOutcomeAsync(db, id, outcome, null);
         }
     }
@@ -265,6 +268,19 @@ public sealed partial class SmsGate(
     private SmsSendResult Blocked(SmsBlockReason reason, PhoneNumber to, SmsPurpose purpose)
     {
         logger.LogWarning("SMS ({Purpose}) to number ending {PhoneSuffix} blocked: {Reason}", purpose, to.Suffix, reason);
+        var (outcome, cap) = reason switch
+        {
+            SmsBlockReason.CountryNotAllowed => ("refused_country", "none"),
+            SmsBlockReason.CannotReceiveSms => ("refused_not_mobile", "none"),
+            SmsBlockReason.PhoneHourlyCap => ("capped", "phone_hour"),
+            SmsBlockReason.PhoneDailyCap => ("capped", "phone_day"),
+            SmsBlockReason.IpHourlyCap => ("capped", "ip_hour"),
+            SmsBlockReason.IpDailyCap => ("capped", "ip_day"),
+            SmsBlockReason.CountryHourlyCap => ("capped", "country_hour"),
+            SmsBlockReason.CountryDailyCap => ("capped", "country_day"),
+            _ => ("refused", "none"),
+        };
+        metrics.SmsSend(outcome, cap, settings.Value.Provider ?? "none");
         return new SmsSendResult(false, reason);
     }
 

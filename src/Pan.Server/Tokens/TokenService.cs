@@ -100,7 +100,8 @@ public sealed class TokenService(
     IEnumerable<ILogoutRevoker> logoutRevokers,
     IHttpContextAccessor requests,
     TimeProvider clock,
-    ILogger<TokenService> logger)
+    ILogger<TokenService> logger,
+    Metrics.PanMetrics metrics)
 {
     /// <summary>Longest auth_method or verify-token purpose (the width of their columns).</summary>
     public const int MaxLabelLength = 32;
@@ -199,6 +200,7 @@ public sealed class TokenService(
         var token = await codec.WriteAsync(
             new AuthTokenPayload(subject.Uid, subject.ObjectId, expires.ToUnixTimeSeconds(), authMethod, sessionId, OpaqueTokens.RandomId()),
             cancellationToken);
+        metrics.TokenIssued("auth");
         return new IssuedToken(token, expires) { SessionId = sessionId, Uid = subject.Uid };
     }
 
@@ -369,6 +371,7 @@ public sealed class TokenService(
     {
         MemberSuspensions.Refuse(member, now);
         var (token, hash) = hex ? OpaqueTokens.CreateHex() : OpaqueTokens.Create();
+        metrics.TokenIssued("access");
         db.Add(new StoredAccessToken
         {
             Hash = hash,
@@ -394,12 +397,14 @@ public sealed class TokenService(
     {
         if (OpaqueTokens.Hash(token) is not { } hash)
         {
+            metrics.AccessTokenCheck("invalid", "none");
             return null;
         }
 
         var now = clock.GetUtcNow();
         if (cache.Get(hash, now) is { } cached)
         {
+            metrics.AccessTokenCheck("valid", "hit");
             return new AccessTokenLookup(cached.Info, cached.Member);
         }
 
@@ -408,6 +413,7 @@ public sealed class TokenService(
         var row = await lookup(db, hash, now, cancellationToken);
         if (row is null || !CryptographicOperations.FixedTimeEquals(row.Hash, hash))
         {
+            metrics.AccessTokenCheck("invalid", "miss");
             return null;
         }
 
@@ -418,6 +424,8 @@ public sealed class TokenService(
         {
             cache.Add(hash, info, member, row.Account, stamp, now);
         }
+
+        metrics.AccessTokenCheck(member.Deleted is null ? "valid" : "member_deleted", "miss");
 
         return new AccessTokenLookup(info, member);
     }
@@ -560,6 +568,7 @@ public sealed class TokenService(
         var (token, hash) = OpaqueTokens.Create();
         db.Add(new StoredVerifyToken { Hash = hash, Uid = uid, Purpose = purpose, Created = now, Expires = expires });
         await db.SaveChangesAsync(cancellationToken);
+        metrics.TokenIssued("verify");
         return new IssuedToken(token, expires);
     }
 
