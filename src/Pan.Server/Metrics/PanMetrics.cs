@@ -86,6 +86,7 @@ public static class SignInMethods
     public const string HandOff = "hand_off";
     public const string Guest = "guest";
     public const string OAuth = "oauth";
+    public const string Passkey = "passkey";
 }
 
 /// <summary>The <c>outcome</c> label of <c>pan.sign_ins</c>.</summary>

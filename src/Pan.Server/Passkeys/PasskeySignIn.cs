@@ -41,6 +41,7 @@ public sealed class PasskeySignIn(
     AuditLog audit,
     IOptions<PasskeyOptions> options,
     TimeProvider clock,
+    Metrics.PanMetrics metrics,
     ILogger<PasskeySignIn> logger)
 {
     public async Task<BeginPasskeySignInResponse> BeginAsync(HttpContext http, CancellationToken cancellationToken)
@@ -81,6 +82,7 @@ public sealed class PasskeySignIn(
         var optionsJson = await challenges.SpendAsync(request.SignInId, PasskeyChallenge.SignIn, null, cancellationToken);
         if (optionsJson is null)
         {
+            metrics.SignIn(Metrics.SignInMethods.Passkey, Metrics.SignInOutcomes.Wrong);
             await counters.HitAsync(failures, options.Value.FailuresPerIpPerHour, cancellationToken);
             throw PanError.Of(FinishErr.SignInInvalid, StatusCode.FailedPrecondition,
                 "No live sign-in has this sign_in_id (unknown, used or expired); begin again.");
@@ -126,7 +128,7 @@ public sealed class PasskeySignIn(
         }
 
         var now = clock.GetUtcNow();
-        var auth = await tokens.IssueAuthTokenAsync(AuthMethods.Passkey, async ct =>
+        var auth = await Metrics.SignIns.CountAsync(metrics, Metrics.SignInMethods.Passkey, () => tokens.IssueAuthTokenAsync(AuthMethods.Passkey, async ct =>
         {
             // Why conditional on the counter read: two sign-ins with one assertion's counter, or one racing the passkey's
             // deletion, cannot both pass; the loser is refused like a replay.
@@ -134,18 +136,20 @@ public sealed class PasskeySignIn(
                 .Where(p => p.Id == passkey.Id && p.SignCount == passkey.SignCount)
                 .ExecuteUpdateAsync(u => u.SetProperty(p => p.SignCount, (long)verified.SignCount).SetProperty(p => p.LastUsed, now), ct);
             return updated == 1 ? new AuthSubject(passkey.Uid, passkey.ObjectId, passkey.AccountId) : null;
-        }, cancellationToken);
+        }, cancellationToken));
         if (auth is null)
         {
             throw await RefusedAsync(failures, passkey.Uid, "denied: the passkey changed meanwhile (deleted or used at once)", cancellationToken);
         }
 
+        metrics.SignIn(Metrics.SignInMethods.Passkey, Metrics.SignInOutcomes.Ok);
         return new FinishPasskeySignInResponse { AuthToken = auth.Token, Expires = Timestamp.FromDateTimeOffset(auth.Expires) };
     }
 
     /// <summary>Counts a failed finish against the client address, audits it when it names a member, and answers CredentialRefused.</summary>
     private async Task<RpcException> RefusedAsync(string failures, long? uid, string outcome, CancellationToken cancellationToken)
     {
+        metrics.SignIn(Metrics.SignInMethods.Passkey, Metrics.SignInOutcomes.Wrong);
         await counters.HitAsync(failures, options.Value.FailuresPerIpPerHour, cancellationToken);
         if (uid is { } member)
         {

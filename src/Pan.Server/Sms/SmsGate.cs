@@ -272,6 +272,7 @@ public sealed partial class SmsGate(
         {
             SmsBlockReason.CountryNotAllowed => ("refused_country", "none"),
             SmsBlockReason.CannotReceiveSms => ("refused_not_mobile", "none"),
+            SmsBlockReason.PhoneBlocked => ("refused_blocked_phone", "none"),
             SmsBlockReason.PhoneHourlyCap => ("capped", "phone_hour"),
             SmsBlockReason.PhoneDailyCap => ("capped", "phone_day"),
             SmsBlockReason.IpHourlyCap => ("capped", "ip_hour"),

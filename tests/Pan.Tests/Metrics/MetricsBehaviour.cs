@@ -5,6 +5,7 @@ using Pan.General.Member;
 using Pan.Server.Metrics;
 using Pan.Tests.Email;
 using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
 using LoginPhase = Pan.General.Member.LoginRequest.Types.Phase;
 using LoginType = Pan.General.Member.LoginRequest.Types.LoginType;
 
@@ -124,6 +125,53 @@ public abstract class MetricsBehaviour<TFixture>(TFixture fixture) : IClassFixtu
         Assert.Equal(1, Delta(before, after, "pan_sms_sends_total", ("outcome", "capped"), ("cap", "phone_hour"), ("provider", "webhook")));
         Assert.Equal(2, Delta(before, after, "pan_sms_sends_total"));
         Assert.Equal(0, Delta(mainBefore, await fixture.ScrapeAsync(), "pan_sms_sends_total"));
+    }
+
+    [Fact]
+    public async Task ASendToABlockedNumber_IsCountedAsRefusedForTheBlock()
+    {
+        var e164 = (await mail.RegisterAsync()).E164;
+        await Pan.Tests.Admin.TestPhoneBlocks.BlockAsync(fixture.Server, e164);
+        var before = await fixture.ScrapeAsync();
+
+        await Errors.ExpectAsync(() => Client.LoginAsync(LoginStart(LoginType.Phone, e164), Forwarded).ResponseAsync,
+            StatusCode.PermissionDenied, "PHONE_BLOCKED");
+
+        var after = await fixture.ScrapeAsync();
+        Assert.Equal(1, Delta(before, after, "pan_sms_sends_total", ("outcome", "refused_blocked_phone"), ("cap", "none")));
+        Assert.Equal(1, Delta(before, after, "pan_sms_sends_total"));
+    }
+
+    [Fact]
+    public async Task PasskeySignIns_AreCountedByOutcome()
+    {
+        var authenticator = new SoftwareAuthenticator(MetricsFixture.PasskeyRpId, MetricsFixture.PasskeyOrigin);
+        var member = await TestMembers.CreateAsync(fixture.Server, m => m.DisplayName = TestMembers.UniqueName("pkm"));
+        var access = await TestMembers.AccessTokenAsync(fixture.Server, member);
+        string verify;
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            verify = (await scope.ServiceProvider.GetRequiredService<Pan.Server.Tokens.TokenService>()
+                .IssueVerifyTokenAsync(member.Uid, Pan.Server.Tokens.VerifyPurposes.AddPasskey, default)).Token;
+        }
+
+        var begun = await Client.BeginPasskeyRegistrationAsync(new BeginPasskeyRegistrationRequest { AccessToken = access, VerifyToken = verify });
+        var (credential, json) = authenticator.Create(begun.OptionsJson);
+        await Client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest { AccessToken = access, RegistrationId = begun.RegistrationId, CredentialJson = json });
+        var before = await fixture.ScrapeAsync();
+
+        var signIn = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        await Client.FinishPasskeySignInAsync(new FinishPasskeySignInRequest { SignInId = signIn.SignInId, CredentialJson = authenticator.Get(signIn.OptionsJson, credential) });
+        var wrong = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        await Errors.ExpectAsync(() => Client.FinishPasskeySignInAsync(new FinishPasskeySignInRequest
+        {
+            SignInId = wrong.SignInId, CredentialJson = authenticator.Get(wrong.OptionsJson, credential, fromOrigin: "https://elsewhere.example.test"),
+        }).ResponseAsync, StatusCode.PermissionDenied, "FinishPasskeySignInResponse.Error.CredentialRefused");
+
+        var after = await fixture.ScrapeAsync();
+        Assert.Equal(1, Delta(before, after, "pan_sign_ins_total", ("method", "passkey"), ("outcome", "ok")));
+        Assert.Equal(1, Delta(before, after, "pan_sign_ins_total", ("method", "passkey"), ("outcome", "wrong")));
+        Assert.Equal(1, Delta(before, after, "pan_tokens_issued_total", ("kind", "auth")));
     }
 
     [Fact]

@@ -13,6 +13,9 @@ namespace Pan.Tests.Metrics;
 /// </summary>
 public abstract partial class MetricsFixture : EmailFixture
 {
+    /// <summary>The passkey relying party of this fixture's server (passkeys on, to count their sign-ins).</summary>
+    public const string PasskeyRpId = "pan.example.test", PasskeyOrigin = "https://pan.example.test";
+
     /// <summary>The metrics listener's address (<c>Pan:Metrics:Url</c>).</summary>
     public Uri MetricsUri { get; } = new($"http://127.0.0.1:{FreePort()}");
 
@@ -24,6 +27,9 @@ public abstract partial class MetricsFixture : EmailFixture
             {
                 ["Pan:Metrics:Url"] = MetricsUri.ToString().TrimEnd('/'),
                 ["Pan:Network:TrustedProxies:0"] = "127.0.0.1",
+                ["Pan:Passkeys:RelyingPartyId"] = PasskeyRpId,
+                ["Pan:Passkeys:RelyingPartyName"] = "Pan tests",
+                ["Pan:Passkeys:Origins:0"] = PasskeyOrigin,
             };
             return settings;
         }
