@@ -46,6 +46,20 @@ public abstract class PhoneBlockAdminBehaviour<TFixture>(TFixture fixture) : ICl
             (await fixture.AuditAsync("admin.unblock-phone", "phone:" + e164)).Select(e => (e.Actor, e.Outcome)));
     }
 
+    /// <summary>A page past the last one is empty however far it is (its offset does not wrap around), on both databases.</summary>
+    [Fact]
+    public async Task ListBlockedPhones_APageFarPastTheLast_IsEmpty()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        await Client.BlockPhoneAsync(new BlockPhoneRequest { AdminToken = token, Phone = NewE164(), Reason = "listed" });
+        Assert.NotEmpty((await Client.ListBlockedPhonesAsync(new ListBlockedPhonesRequest { AdminToken = token })).Phones);
+
+        foreach (var page in new[] { 21_474_838, int.MaxValue })
+        {
+            Assert.Empty((await Client.ListBlockedPhonesAsync(new ListBlockedPhonesRequest { AdminToken = token, Page = page })).Phones);
+        }
+    }
+
     /// <summary>Blocking again replaces the block; a block past its expiry is no longer listed (it no longer applies).</summary>
     [Fact]
     public async Task BlockPhone_Again_ReplacesTheBlock_AndAnExpiredBlockIsNotListed()

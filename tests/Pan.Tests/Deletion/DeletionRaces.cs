@@ -18,16 +18,23 @@ public static class DeletionRaces
     /// its token; one that does not stores its token after the erasers ran. SQLite runs one writer at a time: there the
     /// call ends before the deletion starts.
     /// </summary>
-    public static async Task<StatusCode> DeletionBeforeTheVerifyTokenIsStoredAsync(PanServer server, ITestDatabase database, long uid, Func<Task> call)
+    public static Task<StatusCode> DeletionBeforeTheVerifyTokenIsStoredAsync(PanServer server, ITestDatabase database, long uid, Func<Task> call) =>
+        DeletionBeforeTheRowIsStoredAsync(server, database, uid, "verify_tokens", call);
+
+    /// <summary>
+    /// As <see cref="DeletionBeforeTheVerifyTokenIsStoredAsync"/>, for a call that inserts a row of member
+    /// <paramref name="uid"/> into <paramref name="table"/> (which has a <c>uid</c> column).
+    /// </summary>
+    public static async Task<StatusCode> DeletionBeforeTheRowIsStoredAsync(PanServer server, ITestDatabase database, long uid, string table, Func<Task> call)
     {
         Task<StatusCode> running;
         Task<UncommittedDeletion>? deleting = null;
-        await using (var gate = await WriteGate.CloseAsync(server, database, "verify_tokens", TriggeredWrite.Insert, FailureTriggers.UidIs(TriggeredWrite.Insert, uid)))
+        await using (var gate = await WriteGate.CloseAsync(server, database, table, TriggeredWrite.Insert, FailureTriggers.UidIs(TriggeredWrite.Insert, uid)))
         {
             running = Task.Run(() => PhoneFlow.StatusOf(call));
             if (gate.Holds)
             {
-                Assert.True(await LockWaits.UntilAsync(database, 1, running), "the call did not reach its token");
+                Assert.True(await LockWaits.UntilAsync(database, 1, running), "the call did not reach its row");
                 deleting = Task.Run(() => UncommittedDeletion.StartAsync(server, database, uid));
                 // The deletion either runs to its end (nothing of the call's holds it) or waits for the call.
                 await LockWaits.UntilAsync(database, 2, deleting);
