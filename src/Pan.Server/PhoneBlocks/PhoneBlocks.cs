@@ -89,11 +89,19 @@ public sealed class PhoneBlocks(PanDbContext db, TimeProvider clock, ILogger<Pho
     /// <summary>The blocks that apply now, newest first, <see cref="PageSize"/> per page (page 1 is the first).</summary>
     public async Task<IReadOnlyList<BlockedPhone>> ListAsync(int page, CancellationToken cancellationToken)
     {
+        // Why checked: the offset of a page past int.MaxValue / PageSize does not fit an int; computed anyway it wrapped
+        // to a negative OFFSET, which PostgreSQL refuses (INTERNAL) and SQLite reads as 0 (the first page again).
+        var index = Math.Max(page, 1) - 1;
+        if (index > int.MaxValue / PageSize)
+        {
+            return [];
+        }
+
         var now = clock.GetUtcNow();
         return await db.Set<BlockedPhone>().AsNoTracking()
             .Where(b => b.Expires == null || b.Expires > now)
             .OrderByDescending(b => b.Created).ThenBy(b => b.PhoneE164)
-            .Skip((Math.Max(page, 1) - 1) * PageSize).Take(PageSize)
+            .Skip(index * PageSize).Take(PageSize)
             .ToListAsync(cancellationToken);
     }
 
