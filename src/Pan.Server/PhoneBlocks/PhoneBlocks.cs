@@ -46,10 +46,14 @@ public sealed class PhoneBlocks(PanDbContext db, TimeProvider clock, ILogger<Pho
         _ => null,
     };
 
-    /// <summary>What is wrong with <paramref name="reason"/> (null: fine).</summary>
+    /// <summary>
+    /// What is wrong with <paramref name="reason"/> (null: fine). Why no control characters: PostgreSQL cannot store a NUL
+    /// (the write failed, INTERNAL), and a tab or a line break would break the columns of <c>phones list</c>.
+    /// </summary>
     public static string? CheckReason(string? reason) =>
         string.IsNullOrWhiteSpace(reason) ? "is required"
         : reason.Trim().Length > BlockedPhone.ReasonMaxLength ? $"must be at most {BlockedPhone.ReasonMaxLength} characters"
+        : reason.Trim().Any(char.IsControl) ? "must not contain control characters"
         : null;
 
     /// <summary>
