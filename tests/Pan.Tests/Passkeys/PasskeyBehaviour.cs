@@ -287,8 +287,9 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
 
     /// <summary>
     /// A member deleted while its passkey registration finishes keeps no passkey: on PostgreSQL the deletion runs while the
-    /// finish waits just before storing the passkey, and either waits for the finish (then erases the passkey) or the
-    /// finish stores nothing. SQLite runs one writer at a time: there the finish ends before the deletion starts.
+    /// finish waits just before storing the passkey and commits as soon as it can; either it waits for the finish and then
+    /// erases the passkey, or the finish stores nothing. SQLite runs one writer at a time: there the finish ends before
+    /// the deletion starts.
     /// </summary>
     [Fact]
     public async Task AMemberDeletedWhileItsRegistrationFinishes_KeepsNoPasskey()
@@ -297,7 +298,7 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
         var begun = await BeginRegistrationAsync(member.Uid, access);
         var json = authenticator.Create(begun.OptionsJson).Json;
 
-        await DeletionRaces.DeletionBeforeTheRowIsStoredAsync(Server, fixture.Database, member.Uid, "member_passkeys", () =>
+        await DeletionRaces.DeletionWhileTheRowIsHeldAsync(Server, fixture.Database, member.Uid, "member_passkeys", () =>
             Client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest { AccessToken = access, RegistrationId = begun.RegistrationId, CredentialJson = json }).ResponseAsync);
 
         Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<MemberPasskey>().CountAsync(p => p.Uid == member.Uid)));
@@ -314,7 +315,7 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
         var (member, access) = await NewMemberAsync();
         var verify = await VerifyTokenAsync(member.Uid);
 
-        await DeletionRaces.DeletionBeforeTheRowIsStoredAsync(Server, fixture.Database, member.Uid, "passkey_challenges", () =>
+        await DeletionRaces.DeletionWhileTheRowIsHeldAsync(Server, fixture.Database, member.Uid, "passkey_challenges", () =>
             Client.BeginPasskeyRegistrationAsync(new BeginPasskeyRegistrationRequest { AccessToken = access, VerifyToken = verify }).ResponseAsync);
 
         Assert.Equal((0, 0), await TestMembers.WithDbAsync(Server, async db => (
