@@ -8,6 +8,7 @@ using Pan.Data.Passkeys;
 using Pan.General.Member;
 using Pan.Server.Audit;
 using Pan.Server.Data;
+using Pan.Server.Deletion;
 using Pan.Server.Errors;
 using Pan.Server.Tokens;
 using BeginErr = Pan.General.Member.BeginPasskeyRegistrationResponse.Types.Error.Types.Value;
@@ -134,6 +135,15 @@ public sealed class PasskeyRegistration(
             Created = clock.GetUtcNow(),
         };
         await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
+        // Why the member is held first: its access token was checked before this transaction, and its deletion may have
+        // committed since or (PostgreSQL) be running still; a passkey stored then outlived the deletion's erasers. Held,
+        // either the deletion commits first and nothing is stored (the answer for a token of a deleted member), or this
+        // commits first and the deletion erases the passkey.
+        if (!await LiveMembers.HoldAsync(db, caller.Uid, cancellationToken))
+        {
+            throw PanError.Of(FinishErr.TokenInvalid, StatusCode.Unauthenticated, "The access token is not valid.");
+        }
+
         if (await db.Set<MemberPasskey>().CountAsync(p => p.Uid == caller.Uid, cancellationToken) >= options.Value.MaxPerMember)
         {
             throw PanError.Of(FinishErr.TooManyPasskeys, StatusCode.FailedPrecondition,

@@ -97,9 +97,12 @@ public sealed partial class AdminEndpoint
     private static PhoneNumber CheckedPhone(PhoneNumber? phone) =>
         phone ?? throw PanError.InvalidArgument("phone", "must be a valid phone number in E.164 (+ and the country calling code)");
 
-    /// <summary>The audit target: the number in E.164, or what was sent (cut short) when it is not one.</summary>
+    /// <summary>
+    /// The audit target: the number in E.164, or what was sent (cut short, without its control characters) when it is not
+    /// one. Why without them: PostgreSQL cannot store a NUL, and the attempt's audit line was lost with it.
+    /// </summary>
     private static string PhoneTarget(PhoneNumber? phone, string given) =>
-        "phone:" + (phone?.E164 ?? (given.Length > PhoneNumbers.MaxValueLength ? given[..PhoneNumbers.MaxValueLength] : given));
+        "phone:" + (phone?.E164 ?? new string((given.Length > PhoneNumbers.MaxValueLength ? given[..PhoneNumbers.MaxValueLength] : given).Where(c => !char.IsControl(c)).ToArray()));
 
     /// <summary>An optional instant of the request, or INVALID_ARGUMENT naming <paramref name="field"/>.</summary>
     private static DateTimeOffset? Instant(Timestamp? at, string field)

@@ -46,10 +46,14 @@ public sealed class PhoneBlocks(PanDbContext db, TimeProvider clock, ILogger<Pho
         _ => null,
     };
 
-    /// <summary>What is wrong with <paramref name="reason"/> (null: fine).</summary>
+    /// <summary>
+    /// What is wrong with <paramref name="reason"/> (null: fine). Why no control characters: PostgreSQL cannot store a NUL
+    /// (the write failed, INTERNAL), and a tab or a line break would break the columns of <c>phones list</c>.
+    /// </summary>
     public static string? CheckReason(string? reason) =>
         string.IsNullOrWhiteSpace(reason) ? "is required"
         : reason.Trim().Length > BlockedPhone.ReasonMaxLength ? $"must be at most {BlockedPhone.ReasonMaxLength} characters"
+        : reason.Trim().Any(char.IsControl) ? "must not contain control characters"
         : null;
 
     /// <summary>
@@ -89,11 +93,19 @@ public sealed class PhoneBlocks(PanDbContext db, TimeProvider clock, ILogger<Pho
     /// <summary>The blocks that apply now, newest first, <see cref="PageSize"/> per page (page 1 is the first).</summary>
     public async Task<IReadOnlyList<BlockedPhone>> ListAsync(int page, CancellationToken cancellationToken)
     {
+        // Why checked: the offset of a page past int.MaxValue / PageSize does not fit an int; computed anyway it wrapped
+        // to a negative OFFSET, which PostgreSQL refuses (INTERNAL) and SQLite reads as 0 (the first page again).
+        var index = Math.Max(page, 1) - 1;
+        if (index > int.MaxValue / PageSize)
+        {
+            return [];
+        }
+
         var now = clock.GetUtcNow();
         return await db.Set<BlockedPhone>().AsNoTracking()
             .Where(b => b.Expires == null || b.Expires > now)
             .OrderByDescending(b => b.Created).ThenBy(b => b.PhoneE164)
-            .Skip((Math.Max(page, 1) - 1) * PageSize).Take(PageSize)
+            .Skip(index * PageSize).Take(PageSize)
             .ToListAsync(cancellationToken);
     }
 

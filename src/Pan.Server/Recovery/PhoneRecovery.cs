@@ -39,7 +39,8 @@ public sealed class PhoneRecovery(
     SmsOutbox outbox,
     PanDbContext db,
     FailureCounter failures,
-    ResetGrants grants)
+    ResetGrants grants,
+    TimeProvider clock)
 {
     /// <summary>The phase-session purpose of a reset by phone.</summary>
     public const string SessionPurpose = "reset-phone";
@@ -151,6 +152,11 @@ public sealed class PhoneRecovery(
         // Why Parse: the code was texted to this number already; only the send step checks that a number takes SMS.
         var phone = phones.Parse(null, request.Phone) ?? throw PanError.InvalidArgument("phone", InvalidPhone);
         CheckName(request.DisplayName, "displayName");
+        // Why: a code texted before an operator blocked the number would otherwise still buy a password reset, a way
+        // into the account by the number alone, as a phone sign-in is (PhoneBlocks). Why before the member is looked up:
+        // the answer is the same whether the display name matches or not (SECURITY 15); blocking is not secret to the
+        // number's owner. The code is not spent.
+        await PhoneBlocks.PhoneBlocks.RefuseAsync(db, phone.E164, clock.GetUtcNow(), cancellationToken);
         var member = await members.ByPhoneAsync(phone, request.DisplayName, cancellationToken);
         if (member is null || (await failures.StateAsync(member.Uid, cancellationToken)).Locked)
         {

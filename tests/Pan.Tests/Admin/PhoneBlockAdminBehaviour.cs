@@ -46,6 +46,20 @@ public abstract class PhoneBlockAdminBehaviour<TFixture>(TFixture fixture) : ICl
             (await fixture.AuditAsync("admin.unblock-phone", "phone:" + e164)).Select(e => (e.Actor, e.Outcome)));
     }
 
+    /// <summary>A page past the last one is empty however far it is (its offset does not wrap around), on both databases.</summary>
+    [Fact]
+    public async Task ListBlockedPhones_APageFarPastTheLast_IsEmpty()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        await Client.BlockPhoneAsync(new BlockPhoneRequest { AdminToken = token, Phone = NewE164(), Reason = "listed" });
+        Assert.NotEmpty((await Client.ListBlockedPhonesAsync(new ListBlockedPhonesRequest { AdminToken = token })).Phones);
+
+        foreach (var page in new[] { 21_474_838, int.MaxValue })
+        {
+            Assert.Empty((await Client.ListBlockedPhonesAsync(new ListBlockedPhonesRequest { AdminToken = token, Page = page })).Phones);
+        }
+    }
+
     /// <summary>Blocking again replaces the block; a block past its expiry is no longer listed (it no longer applies).</summary>
     [Fact]
     public async Task BlockPhone_Again_ReplacesTheBlock_AndAnExpiredBlockIsNotListed()
@@ -111,6 +125,32 @@ public abstract class PhoneBlockAdminBehaviour<TFixture>(TFixture fixture) : ICl
             StatusCode.InvalidArgument, "INVALID_ARGUMENT");
         Assert.Equal("phone", Assert.Single(unblock.BadRequest()!.FieldViolations).Field);
         Assert.Null(await RowAsync(e164));
+    }
+
+    /// <summary>
+    /// A reason with a control character (NUL among them, which PostgreSQL cannot store) is INVALID_ARGUMENT naming it, on
+    /// both databases; a phone with one is INVALID_ARGUMENT naming the phone, and its attempt is still audited, the
+    /// control characters left out of the target.
+    /// </summary>
+    [Fact]
+    public async Task BlockPhone_WithAControlCharacterInTheReasonOrPhone_IsInvalidArgument_AndTheAttemptIsAudited()
+    {
+        var (_, token) = await fixture.SignInNewAdminAsync("member-admin");
+        var e164 = NewE164();
+
+        foreach (var reason in new[] { "SMS\0pumping", "SMS\u0007pumping" })
+        {
+            var ex = await Errors.ExpectAsync(() => Client.BlockPhoneAsync(new BlockPhoneRequest { AdminToken = token, Phone = e164, Reason = reason }).ResponseAsync,
+                StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+            Assert.Equal("reason", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+        }
+
+        Assert.Null(await RowAsync(e164));
+        var badPhone = e164[..7] + "\0";
+        var phone = await Errors.ExpectAsync(() => Client.BlockPhoneAsync(new BlockPhoneRequest { AdminToken = token, Phone = badPhone, Reason = "x" }).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        Assert.Equal("phone", Assert.Single(phone.BadRequest()!.FieldViolations).Field);
+        Assert.Equal("INVALID_ARGUMENT", Assert.Single(await fixture.AuditAsync("admin.block-phone", "phone:" + e164[..7])).Outcome);
     }
 
     [Fact]

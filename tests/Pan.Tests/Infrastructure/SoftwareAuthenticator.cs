@@ -40,14 +40,15 @@ public sealed class SoftwareAuthenticator(string rpId, string origin)
 
     /// <summary>
     /// Answers creation options (<c>PublicKeyCredentialCreationOptionsJSON</c>): a new credential for its user. Returns the
-    /// credential and the RegistrationResponseJSON.
+    /// credential and the RegistrationResponseJSON. <paramref name="credentialId"/>: the credential id to claim (a new
+    /// random one when null), as a client that copies another credential's id would.
     /// </summary>
-    public (Credential Credential, string Json) Create(string optionsJson, string? fromOrigin = null, string? forRpId = null, uint counter = 0)
+    public (Credential Credential, string Json) Create(string optionsJson, string? fromOrigin = null, string? forRpId = null, uint counter = 0, byte[]? credentialId = null)
     {
         var options = JsonNode.Parse(optionsJson)!;
         var challenge = (string)options["challenge"]!;
         var userHandle = Base64Url.DecodeFromChars((string)options["user"]!["id"]!);
-        var credential = new Credential(RandomNumberGenerator.GetBytes(32), ECDsa.Create(ECCurve.NamedCurves.nistP256), userHandle) { Counter = counter + 1 };
+        var credential = new Credential(credentialId ?? RandomNumberGenerator.GetBytes(32), ECDsa.Create(ECCurve.NamedCurves.nistP256), userHandle) { Counter = counter + 1 };
         var clientData = ClientData("webauthn.create", challenge, fromOrigin ?? origin);
 
         var authData = new List<byte>();

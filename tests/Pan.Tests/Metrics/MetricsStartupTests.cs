@@ -48,6 +48,7 @@ public sealed class MetricsStartupTests : IAsyncDisposable
     [InlineData("http://127.0.0.1:0")]
     [InlineData("http://127.0.0.1:9464/metrics")]
     [InlineData("127.0.0.1:9464")]
+    [InlineData("http://metrics.example.internal:9464")]
     public async Task InvalidUrl_RefusesToStart_NamingTheSetting(string url)
     {
         var message = await StartupProbe.FailureAsync(() => Build(new() { ["Pan:Metrics:Url"] = url }));

@@ -11,6 +11,7 @@ using Pan.General.Member;
 using Pan.Server.Network;
 using Pan.Server.Sms;
 using Pan.Server.Tokens;
+using Pan.Tests.Deletion;
 using Pan.Tests.Infrastructure;
 using Pan.Tests.Members;
 using PhoneFlow = Pan.Tests.PhoneFlows.Phones;
@@ -242,6 +243,84 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
         await Errors.ExpectAsync(() => FinishAsync(signIn, authenticator.Get(signIn.OptionsJson, credential)), StatusCode.PermissionDenied, "MEMBER_SUSPENDED");
 
         Assert.Empty(await SessionsAsync(member.Uid, AuthMethods.Passkey));
+    }
+
+    /// <summary>
+    /// One credential id is one member's: another member (or the same one again, ignoring excludeCredentials) who
+    /// registers it is AlreadyRegistered and stores nothing; an assertion of a passkey carrying another member's user
+    /// handle, or none, is refused and opens no session.
+    /// </summary>
+    [Fact]
+    public async Task ACredentialIdTakenOrAnotherMembersUserHandle_IsRefused()
+    {
+        var (owner, ownerAccess) = await NewMemberAsync();
+        var credential = await RegisterAsync(owner.Uid, ownerAccess);
+        var (other, otherAccess) = await NewMemberAsync();
+        var otherCredential = await RegisterAsync(other.Uid, otherAccess);
+
+        foreach (var (uid, access) in new[] { (other.Uid, otherAccess), (owner.Uid, ownerAccess) })
+        {
+            var begun = await BeginRegistrationAsync(uid, access);
+            await Errors.ExpectAsync(() => Client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest
+                {
+                    AccessToken = access, RegistrationId = begun.RegistrationId, CredentialJson = authenticator.Create(begun.OptionsJson, credentialId: credential.Id).Json,
+                }).ResponseAsync,
+                StatusCode.FailedPrecondition, "FinishPasskeyRegistrationResponse.Error.AlreadyRegistered");
+        }
+
+        Assert.Equal(new[] { credential.IdText }, (await Client.ListPasskeysAsync(new ListPasskeysRequest { AccessToken = ownerAccess })).Passkeys.Select(p => p.PasskeyId));
+        Assert.Equal(new[] { otherCredential.IdText }, (await Client.ListPasskeysAsync(new ListPasskeysRequest { AccessToken = otherAccess })).Passkeys.Select(p => p.PasskeyId));
+
+        // Why no using: they share the owner's key, which the last sign-in below still needs.
+        var withOthersHandle = new SoftwareAuthenticator.Credential(credential.Id, credential.Key, otherCredential.UserHandle) { Counter = 10 };
+        var withoutHandle = new SoftwareAuthenticator.Credential(credential.Id, credential.Key, []) { Counter = 11 };
+        foreach (var forged in new[] { withOthersHandle, withoutHandle })
+        {
+            var signIn = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+            await Errors.ExpectAsync(() => FinishAsync(signIn, authenticator.Get(signIn.OptionsJson, forged)), StatusCode.PermissionDenied, CredentialRefused);
+        }
+
+        Assert.Empty(await SessionsAsync(owner.Uid, AuthMethods.Passkey));
+        Assert.Empty(await SessionsAsync(other.Uid, AuthMethods.Passkey));
+        await SignInAsync(credential, counter: 12);
+    }
+
+    /// <summary>
+    /// A member deleted while its passkey registration finishes keeps no passkey: on PostgreSQL the deletion runs while the
+    /// finish waits just before storing the passkey and commits as soon as it can; either it waits for the finish and then
+    /// erases the passkey, or the finish stores nothing. SQLite runs one writer at a time: there the finish ends before
+    /// the deletion starts.
+    /// </summary>
+    [Fact]
+    public async Task AMemberDeletedWhileItsRegistrationFinishes_KeepsNoPasskey()
+    {
+        var (member, access) = await NewMemberAsync();
+        var begun = await BeginRegistrationAsync(member.Uid, access);
+        var json = authenticator.Create(begun.OptionsJson).Json;
+
+        await DeletionRaces.DeletionWhileTheRowIsHeldAsync(Server, fixture.Database, member.Uid, "member_passkeys", () =>
+            Client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest { AccessToken = access, RegistrationId = begun.RegistrationId, CredentialJson = json }).ResponseAsync);
+
+        Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<MemberPasskey>().CountAsync(p => p.Uid == member.Uid)));
+    }
+
+    /// <summary>
+    /// A member deleted while its passkey registration begins keeps no user handle and no begun registration (as
+    /// <see cref="AMemberDeletedWhileItsRegistrationFinishes_KeepsNoPasskey"/>, with the deletion run just before the
+    /// begun registration is stored).
+    /// </summary>
+    [Fact]
+    public async Task AMemberDeletedWhileItsRegistrationBegins_KeepsNoUserHandleOrCeremony()
+    {
+        var (member, access) = await NewMemberAsync();
+        var verify = await VerifyTokenAsync(member.Uid);
+
+        await DeletionRaces.DeletionWhileTheRowIsHeldAsync(Server, fixture.Database, member.Uid, "passkey_challenges", () =>
+            Client.BeginPasskeyRegistrationAsync(new BeginPasskeyRegistrationRequest { AccessToken = access, VerifyToken = verify }).ResponseAsync);
+
+        Assert.Equal((0, 0), await TestMembers.WithDbAsync(Server, async db => (
+            await db.Set<PasskeyUser>().CountAsync(u => u.Uid == member.Uid),
+            await db.Set<PasskeyChallenge>().CountAsync(c => c.Uid == member.Uid))));
     }
 
     [Fact]

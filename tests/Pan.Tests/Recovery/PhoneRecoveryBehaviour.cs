@@ -184,6 +184,29 @@ public abstract class PhoneRecoveryBehaviour<TFixture>(TFixture fixture) : IClas
         Assert.Equal(0, await mail.FailuresAsync(member.Uid));
     }
 
+    /// <summary>
+    /// A reset code texted before an operator blocked the number buys no auth_reset_token after it (PHONE_BLOCKED, for a
+    /// display name that matches and for one that does not alike) and is not spent: once unblocked, it still works.
+    /// </summary>
+    [SeamFact]
+    public async Task ResetCode_TextedBeforeTheNumberWasBlocked_IsPhoneBlocked_AndStaysUnspent()
+    {
+        var (member, code) = await ResetCodeAsync();
+        await Pan.Tests.Admin.TestPhoneBlocks.BlockAsync(fixture.Server, member.E164);
+
+        foreach (var name in new[] { member.Name, "someone-else" })
+        {
+            var ex = await Errors.ExpectAsync(
+                () => Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = code, Phone = member.E164, DisplayName = name }).ResponseAsync,
+                StatusCode.PermissionDenied, "PHONE_BLOCKED");
+            Assert.Equal("This number cannot be used.", ex.Status.Detail);
+        }
+
+        await Pan.Tests.Admin.TestPhoneBlocks.UnblockAsync(fixture.Server, member.E164);
+        var reset = await Client.AuthResetVerifyPhoneCodeAsync(new AuthResetVerifyPhoneCodeRequest { Code = code, Phone = member.E164, DisplayName = member.Name });
+        Assert.Equal(43, reset.AuthResetToken.Length);
+    }
+
     /// <summary>A new member who asked for a reset by phone, and the code texted for it.</summary>
     private async Task<(TestMember Member, string Code)> ResetCodeAsync()
     {
