@@ -144,6 +144,15 @@ public sealed class PasskeyRegistration(
             throw PanError.Of(FinishErr.TokenInvalid, StatusCode.Unauthenticated, "The access token is not valid.");
         }
 
+        // Why the member's user-handle row is locked too: the hold above is a share lock, which two finishes of one member
+        // both take, so both counted the passkeys stored before either and the last free place was taken twice
+        // (PasskeyBehaviour.ParallelFinishes_ForTheLastFreePlace_StoreOnePasskey). The row exists from the begin; FOR UPDATE
+        // makes the second finish count after the first commits. SQLite's write transaction already runs them one at a time.
+        if (db.Database.IsNpgsql())
+        {
+            await db.Database.ExecuteSqlInterpolatedAsync($"SELECT 1 FROM passkey_users WHERE uid = {caller.Uid} FOR UPDATE", cancellationToken);
+        }
+
         if (await db.Set<MemberPasskey>().CountAsync(p => p.Uid == caller.Uid, cancellationToken) >= options.Value.MaxPerMember)
         {
             throw PanError.Of(FinishErr.TooManyPasskeys, StatusCode.FailedPrecondition,

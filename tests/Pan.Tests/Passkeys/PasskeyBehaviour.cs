@@ -181,6 +181,36 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
         Assert.Single((await Client.ListPasskeysAsync(new ListPasskeysRequest { AccessToken = access })).Passkeys);
     }
 
+    /// <summary>
+    /// The last free place is taken once: registrations begun while the member held one passkey fewer than
+    /// Pan:Passkeys:MaxPerMember (10 here), finished together on two nodes, store one passkey; the rest are TooManyPasskeys.
+    /// </summary>
+    [Fact]
+    public async Task ParallelFinishes_ForTheLastFreePlace_StoreOnePasskey()
+    {
+        var (member, access) = await NewMemberAsync();
+        for (var i = 0; i < 9; i++)
+        {
+            await RegisterAsync(member.Uid, access);
+        }
+
+        var begun = new List<BeginPasskeyRegistrationResponse>();
+        for (var i = 0; i < 4; i++)
+        {
+            begun.Add(await BeginRegistrationAsync(member.Uid, access));
+        }
+
+        var outcomes = await Task.WhenAll(begun.Select((b, i) => Errors.ReasonOfAsync(() => (i % 2 == 0 ? Client : OtherNode)
+            .FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest
+            {
+                AccessToken = access, RegistrationId = b.RegistrationId, CredentialJson = authenticator.Create(b.OptionsJson).Json,
+            }).ResponseAsync)));
+
+        Assert.Single(outcomes, o => o is null);
+        Assert.All(outcomes.Where(o => o is not null), o => Assert.Equal("FinishPasskeyRegistrationResponse.Error.TooManyPasskeys", o));
+        Assert.Equal(10, (await Client.ListPasskeysAsync(new ListPasskeysRequest { AccessToken = access })).Passkeys.Count);
+    }
+
     [Fact]
     public async Task ACeremonyBegunOnOneNode_IsFinishedOnAnother()
     {
