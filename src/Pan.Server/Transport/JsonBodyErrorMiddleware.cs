@@ -60,15 +60,26 @@ public sealed class JsonBodyErrorMiddleware(RequestDelegate next)
 
     private static readonly byte[] EmptyMessage = "{}"u8.ToArray();
 
-    /// <summary>Replaces a request body of no bytes with <c>{}</c> (and says it is JSON when the request said nothing).</summary>
+    // The four whitespace characters of JSON (RFC 8259 section 2).
+    private static readonly System.Buffers.SearchValues<byte> JsonWhitespace = System.Buffers.SearchValues.Create(" \t\r\n"u8);
+
+    /// <summary>
+    /// Replaces a request body of no bytes, or of JSON whitespace only, with <c>{}</c> (and says it is JSON when the
+    /// request said nothing).
+    /// </summary>
     private static async Task ReadEmptyBodyAsEmptyMessageAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        // Why a read rather than Content-Length: a chunked or HTTP/2 request has none, and may still carry no bytes.
-        var probe = new byte[1];
-        if (await request.Body.ReadAsync(probe, cancellationToken) > 0)
+        // Why a read rather than Content-Length: a chunked or HTTP/2 request has none, and may still carry no bytes. The
+        // read stops at the first byte that is not JSON whitespace, so a real body costs one short read.
+        var probe = new byte[64];
+        int read;
+        while ((read = await request.Body.ReadAsync(probe, cancellationToken)) > 0)
         {
-            request.Body.Position = 0;
-            return;
+            if (probe.AsSpan(0, read).IndexOfAnyExcept(JsonWhitespace) >= 0)
+            {
+                request.Body.Position = 0;
+                return;
+            }
         }
 
         request.Body = new MemoryStream(EmptyMessage, writable: false);

@@ -90,7 +90,7 @@ public abstract class TransportBehaviour<TFixture>(TFixture fixture) : IClassFix
     /// gRPC: for an rpc with required fields, INVALID_ARGUMENT naming the first missing one.
     /// </summary>
     [Fact]
-    public async Task EveryRpc_OverHttpJson_WithAnEmptyOrMissingBody_NamesTheSameFieldAsOverGrpc()
+    public async Task EveryRpc_OverHttpJson_WithAnEmptyBlankOrMissingBody_NamesTheSameFieldAsOverGrpc()
     {
         var failures = new List<string>();
         var named = 0;
@@ -105,7 +105,7 @@ public abstract class TransportBehaviour<TFixture>(TFixture fixture) : IClassFix
             var expected = grpc.BadRequest()?.FieldViolations.Select(v => v.Field).ToList() ?? [];
             named += expected.Count > 0 ? 1 : 0;
             var route = method.GetOptions().GetExtension(Google.Api.AnnotationsExtensions.Http).Post;
-            foreach (var (form, content) in new (string, HttpContent?)[] { ("{}", Json("{}")), ("empty", Json("")), ("none", null) })
+            foreach (var (form, content) in new (string, HttpContent?)[] { ("{}", Json("{}")), ("empty", Json("")), ("blank", Json(" \r\n\t ")), ("none", null) })
             {
                 using var response = await Server.Http.PostAsync(route, content);
                 var fields = await FieldsOfAsync(response);
