@@ -142,18 +142,11 @@ public sealed partial class AdminEndpoint : AdminService.AdminServiceBase
     /// <summary>The requested end of a suspension (null: indefinite), or INVALID_ARGUMENT naming <c>until</c>.</summary>
     private static DateTimeOffset? SuspensionEnd(SuspendMemberRequest request, DateTimeOffset now)
     {
-        if (request.Until is not { } until)
+        if (Instant(request.Until, "until") is not { } end)
         {
             return null;
         }
 
-        // Why by hand: Timestamp.ToDateTimeOffset throws for seconds or nanos outside the well-known type's range.
-        if (until.Nanos is < 0 or > 999_999_999 || until.Seconds is < -62_135_596_800 or > 253_402_300_799)
-        {
-            throw PanError.InvalidArgument("until", "is not a valid instant");
-        }
-
-        var end = until.ToDateTimeOffset();
         return Suspension.MemberSuspensions.CheckEnd(end, now) is { } problem ? throw PanError.InvalidArgument("until", problem) : end;
     }
 

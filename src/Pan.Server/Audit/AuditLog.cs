@@ -21,6 +21,9 @@ public sealed class AuditLog(PanDbContext db, TimeProvider clock, ILogger<AuditL
     /// <summary>The actor text for a member acting on their own behalf.</summary>
     public static string Member(long uid) => "member:" + uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>The target text for a phone number (an operator's block), <c>phone:</c> and what was given; see <see cref="ForLog"/>.</summary>
+    public static string Phone(string number) => PhoneTargetPrefix + number;
+
     public async Task WriteAsync(string actor, string action, string target, string outcome, CancellationToken cancellationToken)
     {
         var at = clock.GetUtcNow().ToUnixTimeMilliseconds();

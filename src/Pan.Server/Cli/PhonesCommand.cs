@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pan.Server.Audit;
 using Pan.Server.PhoneBlocks;
 using Pan.Server.Phones;
 using Pan.Server.Suspension;
@@ -150,5 +151,5 @@ public static class PhonesCommand
         return PhoneBlocks.PhoneBlocks.CheckExpiry(expires, now) is { } problem ? (null, "The block's end " + problem + ".") : (expires, null);
     }
 
-    private static string Target(PhoneNumber phone) => "phone:" + phone.E164;
+    private static string Target(PhoneNumber phone) => AuditLog.Phone(phone.E164);
 }

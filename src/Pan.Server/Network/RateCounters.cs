@@ -21,8 +21,7 @@ public sealed class RateCounters(PanDbContext db, TimeProvider clock)
     public async Task<RateHit> HitAsync(string scope, int limit, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var windowMs = (long)Window.TotalMilliseconds;
-        var start = now.ToUnixTimeMilliseconds() / windowMs * windowMs;
+        var start = WindowStart(now);
         var counts = await db.Database.SqlQuery<int>(
                 $"INSERT INTO rate_counters (scope, window_start, count) VALUES ({scope}, {start}, 1) ON CONFLICT (scope, window_start) DO UPDATE SET count = rate_counters.count + 1 RETURNING count AS \"Value\"")
             .ToListAsync(cancellationToken);
@@ -42,10 +41,16 @@ public sealed class RateCounters(PanDbContext db, TimeProvider clock)
     public async Task<RateHit> PeekAsync(string scope, int limit, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var windowMs = (long)Window.TotalMilliseconds;
-        var start = now.ToUnixTimeMilliseconds() / windowMs * windowMs;
+        var start = WindowStart(now);
         var count = await db.Set<RateCounter>().Where(c => c.Scope == scope && c.WindowStart == start).Select(c => c.Count).FirstOrDefaultAsync(cancellationToken);
         return new RateHit(count, count < limit ? null : RetryAfter(now, start));
+    }
+
+    /// <summary>The start (Unix milliseconds) of the fixed window <paramref name="now"/> falls in.</summary>
+    private static long WindowStart(DateTimeOffset now)
+    {
+        var windowMs = (long)Window.TotalMilliseconds;
+        return now.ToUnixTimeMilliseconds() / windowMs * windowMs;
     }
 
     private static int RetryAfter(DateTimeOffset now, long start)

@@ -102,7 +102,7 @@ public sealed partial class AdminEndpoint
     /// one. Why without them: PostgreSQL cannot store a NUL, and the attempt's audit line was lost with it.
     /// </summary>
     private static string PhoneTarget(PhoneNumber? phone, string given) =>
-        "phone:" + (phone?.E164 ?? new string((given.Length > PhoneNumbers.MaxValueLength ? given[..PhoneNumbers.MaxValueLength] : given).Where(c => !char.IsControl(c)).ToArray()));
+        Audit.AuditLog.Phone(phone?.E164 ?? new string((given.Length > PhoneNumbers.MaxValueLength ? given[..PhoneNumbers.MaxValueLength] : given).Where(c => !char.IsControl(c)).ToArray()));
 
     /// <summary>An optional instant of the request, or INVALID_ARGUMENT naming <paramref name="field"/>.</summary>
     private static DateTimeOffset? Instant(Timestamp? at, string field)

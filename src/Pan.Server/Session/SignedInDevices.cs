@@ -133,8 +133,8 @@ public sealed class SignedInDevices(PanDbContext db, TokenService tokens, TimePr
         var others = Visible(caller, now).Where(s => s.Id != caller.SessionId);
         if (!caller.ProvesThePhone)
         {
-            // CanEnd in SQL: the sessions that did not prove the phone (AuthMethods.ProvesThePhone).
-            others = others.Where(s => s.AuthMethod != AuthMethods.Phone && s.AuthMethod != AuthMethods.Switch);
+            // CanEnd in SQL: the sessions that did not prove the phone.
+            others = others.Where(s => !AuthMethods.PhoneProving.Contains(s.AuthMethod));
         }
 
         var ids = await others.Select(s => s.Id).ToListAsync(cancellationToken);

@@ -38,7 +38,10 @@ public static class AuthMethods
     public static bool IsMemberBound(string authMethod) => !ProvesThePhone(authMethod);
 
     /// <summary>Whether a session opened by <paramref name="authMethod"/> proved the phone (see <see cref="IsMemberBound"/>).</summary>
-    public static bool ProvesThePhone(string authMethod) => authMethod is Phone or Switch;
+    public static bool ProvesThePhone(string authMethod) => PhoneProving.Contains(authMethod);
+
+    /// <summary>The methods whose sessions proved the phone; the one list, for checks in code and in SQL alike.</summary>
+    public static readonly string[] PhoneProving = [Phone, Switch];
 }
 
 /// <summary>What a valid auth token says. <see cref="SessionId"/> is the server-side session that revocation ends.</summary>
