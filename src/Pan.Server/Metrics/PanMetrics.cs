@@ -74,6 +74,12 @@ public sealed class PanMetrics
     public void Registration(string kind) => registrations.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     public void Deletion(string kind) => deletions.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    /// <summary>
+    /// Runs <paramref name="count"/> (a call of this class's) now when <paramref name="db"/> has no transaction, else once
+    /// that transaction commits; a rollback drops it. For the counters that say something succeeded.
+    /// </summary>
+    public void WhenCommitted(Microsoft.EntityFrameworkCore.DbContext db, Action<PanMetrics> count) => CommittedCounts.Run(db, () => count(this));
 }
 
 /// <summary>The <c>method</c> label of <c>pan.sign_ins</c>.</summary>
