@@ -33,7 +33,7 @@ public sealed class PanMetrics
         var meter = meters.Create(MeterName);
         signIns = meter.CreateCounter<long>("pan.sign_ins", "{sign-in}", "Sign-in attempts that reached a decision, by method and outcome.");
         smsSends = meter.CreateCounter<long>("pan.sms.sends", "{message}", "SMS codes asked for, by outcome, the cap that refused one, and provider.");
-        emailSends = meter.CreateCounter<long>("pan.email.sends", "{message}", "Mails handed to the mail transport, by outcome.");
+        emailSends = meter.CreateCounter<long>("pan.email.sends", "{message}", "Mails handed to the mail transport, and mails Pan's caps refused, by outcome and cap.");
         codeVerifications = meter.CreateCounter<long>("pan.codes.verifications", "{check}", "One-time code checks, by outcome.");
         accountLocks = meter.CreateCounter<long>("pan.account.locks", "{lock}", "Members locked after too many failed sign-in tries.");
         tokensIssued = meter.CreateCounter<long>("pan.tokens.issued", "{token}", "Tokens issued, by kind.");
@@ -56,7 +56,9 @@ public sealed class PanMetrics
         smsSends.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("cap", cap),
             new KeyValuePair<string, object?>("provider", provider));
 
-    public void EmailSend(string outcome) => emailSends.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+    /// <summary>A mail handed to the transport (<c>sent</c>, <c>failed</c>), or refused by the cap <paramref name="cap"/> (<c>capped</c>).</summary>
+    public void EmailSend(string outcome, string cap = "none") =>
+        emailSends.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("cap", cap));
 
     public void CodeVerification(string outcome) => codeVerifications.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 

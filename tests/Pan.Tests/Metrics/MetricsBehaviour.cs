@@ -180,6 +180,25 @@ public abstract partial class MetricsBehaviour<TFixture>(TFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task AnEmailRefusedByTheCooldown_IsCountedAsCapped_WithItsCap()
+    {
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await mail.SetEmailAsync(member, address);
+        await mail.MailAsync(address);
+        var before = await fixture.ScrapeAsync();
+
+        await Errors.ExpectAsync(
+            () => Client.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken }, Forwarded).ResponseAsync,
+            StatusCode.ResourceExhausted, "SendEmailVerificationResponse.ErrReachSendLimit");
+
+        var after = await fixture.ScrapeAsync();
+        Assert.Equal(1, Delta(before, after, "pan_email_sends_total", ("outcome", "capped"), ("cap", "cooldown")));
+        Assert.Equal(1, Delta(before, after, "pan_email_sends_total", ("outcome", "capped")));
+        AssertOnlyWords(after, member, address, address.ToLowerInvariant(), address.Split('@')[1].ToLowerInvariant());
+    }
+
+    [Fact]
     public async Task APhoneSignIn_WhoseSessionFailsToOpen_CountsNoAcceptedCodeNorSignIn_AndItsRetryCountsOnce()
     {
         var member = await mail.RegisterAsync();
