@@ -27,6 +27,7 @@ public sealed class PanMetrics
     private readonly Counter<long> captchaChecks;
     private readonly Counter<long> registrations;
     private readonly Counter<long> deletions;
+    private readonly Counter<long> consents;
 
     public PanMetrics(IMeterFactory meters)
     {
@@ -42,6 +43,7 @@ public sealed class PanMetrics
         captchaChecks = meter.CreateCounter<long>("pan.captcha.checks", "{check}", "Captcha token checks, by outcome.");
         registrations = meter.CreateCounter<long>("pan.registrations", "{registration}", "New accounts and members, by kind.");
         deletions = meter.CreateCounter<long>("pan.deletions", "{deletion}", "Members and accounts deleted, by kind.");
+        consents = meter.CreateCounter<long>("pan.oauth.consents", "{decision}", "OAuth consent decisions put into effect at /connect/authorize, by decision and way.");
     }
 
     /// <summary>Whether anything listens to Pan's meter (false with the metrics listener off).</summary>
@@ -76,6 +78,10 @@ public sealed class PanMetrics
     public void Registration(string kind) => registrations.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     public void Deletion(string kind) => deletions.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    /// <summary>An OAuth consent decision put into effect: <paramref name="decision"/> <c>approved</c>, <c>denied</c> or <c>remembered</c>; <paramref name="via"/> <c>browser</c> or <c>grpc</c>.</summary>
+    public void ConsentDecision(string decision, string via) =>
+        consents.Add(1, new KeyValuePair<string, object?>("decision", decision), new KeyValuePair<string, object?>("via", via));
 
     /// <summary>
     /// Runs <paramref name="count"/> (a call of this class's) now when <paramref name="db"/> has no transaction, else once

@@ -199,6 +199,83 @@ public abstract partial class MetricsBehaviour<TFixture>(TFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task ConsentDecisions_OverGrpcAndOnThePage_AreCountedOnceEach_ByDecisionAndWay()
+    {
+        var consent = new ConsentProcess.ConsentProcessClient(fixture.Server.Grpc);
+        var approver = await OAuthTestClient.SignInAsync(fixture.Server);
+        var refuser = await OAuthTestClient.SignInAsync(fixture.Server);
+        var pageApprover = await OAuthTestClient.SignInAsync(fixture.Server);
+        var pageRefuser = await OAuthTestClient.SignInAsync(fixture.Server);
+        var before = await fixture.ScrapeAsync();
+
+        // ConsentProcess: approved and remembered, then spared the screen by the remembered consent; another member refuses.
+        var approved = await OAuthTestClient.ConsentAsync(fixture.Server, approver, WebRequest(approver), remember: true);
+        Assert.NotEmpty(OAuthTestClient.Param(approved, "code"));
+        var again = await consent.DoAsync(WebRequest(approver));
+        Assert.False(again.ConsentRequired);
+        var started = await consent.DoAsync(WebRequest(refuser));
+        var rejected = await consent.RejectAsync(new RejectRequest { RequestId = started.RequestId, PanAccessToken = refuser.AccessToken });
+        Assert.Equal("access_denied", OAuthTestClient.Param(new Uri(rejected.RedirectUri), "error"));
+        // A request that is not open decides nothing.
+        await Errors.ExpectAsync(() => consent.ApproveAsync(new ApproveRequest { RequestId = started.RequestId, PanAccessToken = refuser.AccessToken }).ResponseAsync,
+            StatusCode.NotFound, "REQUEST_INVALID");
+
+        // The consent page: approved and remembered, then the next authorization skips the page; another member refuses.
+        using (var browser = OAuthTestClient.Browser(fixture.Server, pageApprover))
+        {
+            Assert.NotEmpty(OAuthTestClient.Param(await DecideOnThePageAsync(browser, "approve"), "code"));
+            using var skipped = await browser.GetAsync(AuthorizeUrl());
+            Assert.NotEmpty(OAuthTestClient.Param(skipped.Headers.Location!, "code"));
+        }
+
+        using (var browser = OAuthTestClient.Browser(fixture.Server, pageRefuser))
+        {
+            Assert.Equal("access_denied", OAuthTestClient.Param(await DecideOnThePageAsync(browser, "reject"), "error"));
+        }
+
+        var after = await fixture.ScrapeAsync();
+        foreach (var via in new[] { "grpc", "browser" })
+        {
+            Assert.Equal(1, Delta(before, after, "pan_oauth_consents_total", ("decision", "approved"), ("via", via)));
+            Assert.Equal(1, Delta(before, after, "pan_oauth_consents_total", ("decision", "remembered"), ("via", via)));
+            Assert.Equal(1, Delta(before, after, "pan_oauth_consents_total", ("decision", "denied"), ("via", via)));
+        }
+
+        Assert.Equal(6, Delta(before, after, "pan_oauth_consents_total"));
+        foreach (var who in new[] { approver, refuser, pageApprover, pageRefuser })
+        {
+            Assert.DoesNotContain(who.AccessToken, after.Text, StringComparison.Ordinal);
+            Assert.DoesNotContain(who.Member.ObjectId.ToString(), after.Text, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain(OAuthFixture.WebClient, after.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(started.RequestId, after.Text, StringComparison.Ordinal);
+        Assert.All(after.LabelValues("pan_"), v => Assert.Matches("^[a-z_]+$", v));
+    }
+
+    [Fact]
+    public async Task AnApproval_WhoseCodeFailsToStore_IsNotCounted_AndTheSameApprovalThenCountsOnce()
+    {
+        var who = await OAuthTestClient.SignInAsync(fixture.Server);
+        var consent = new ConsentProcess.ConsentProcessClient(fixture.Server.Grpc);
+        var started = await consent.DoAsync(WebRequest(who));
+        var approve = new ApproveRequest { RequestId = started.RequestId, PanAccessToken = who.AccessToken, Remember = true };
+        var before = await fixture.ScrapeAsync();
+
+        // The last write of the approval's /connect/authorize: the update of the code's entry.
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "oauth_tokens", TriggeredWrite.Update, "OLD.\"Type\" LIKE '%authorization_code'"))
+        {
+            await HalfWrittenChecks.ExpectInternalAsync(() => consent.ApproveAsync(approve).ResponseAsync);
+        }
+
+        var failed = await fixture.ScrapeAsync();
+        Assert.Equal(0, Delta(before, failed, "pan_oauth_consents_total"));
+
+        await consent.ApproveAsync(approve);
+        Assert.Equal(1, Delta(failed, await fixture.ScrapeAsync(), "pan_oauth_consents_total", ("decision", "approved"), ("via", "grpc")));
+    }
+
+    [Fact]
     public async Task APhoneSignIn_WhoseSessionFailsToOpen_CountsNoAcceptedCodeNorSignIn_AndItsRetryCountsOnce()
     {
         var member = await mail.RegisterAsync();
