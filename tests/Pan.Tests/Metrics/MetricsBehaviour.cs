@@ -327,6 +327,35 @@ public abstract partial class MetricsBehaviour<TFixture>(TFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task AGuestDeletingItselfThroughApinode_IsCountedAsTheDeletionOfItsMemberAndAccount()
+    {
+        const string appId = "jkfstar";
+        var added = await PanCli.RunAsync(fixture.Database, "apps", "add", appId, "--name", appId);
+        Assert.True(added.ExitCode == 0, added.Error);
+        var settings = await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", appId, "--account-name", "name", "--activation", "none");
+        Assert.True(settings.ExitCode == 0, settings.Error);
+        var apinode = new Pan.Tests.Guests.ApinodeClient(fixture.Server, appId, PanCli.Secret(added));
+        var before = await fixture.ScrapeAsync();
+
+        var temp = await apinode.CreateTempAsync();
+        var delToken = (await apinode.CallAsync("deleteVerify", token: temp.Token)).Value.GetProperty("delToken").GetString()!;
+        Assert.Equal(0, (await apinode.CallAsync("delete", new Dictionary<string, string> { ["delToken"] = delToken }, temp.Token)).Code);
+
+        var after = await fixture.ScrapeAsync();
+        Assert.Equal(1, Delta(before, after, "pan_registrations_total", ("kind", "guest")));
+        Assert.Equal(1, Delta(before, after, "pan_deletions_total", ("kind", "member")));
+        Assert.Equal(1, Delta(before, after, "pan_deletions_total", ("kind", "account")));
+        Assert.Equal(2, Delta(before, after, "pan_deletions_total"));
+        foreach (var secret in new[] { temp.Token, delToken, appId })
+        {
+            Assert.DoesNotContain(secret, after.Text, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain(after.LabelValues("pan_"), v => v == temp.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.All(after.LabelValues("pan_"), v => Assert.Matches("^[a-z_]+$", v));
+    }
+
+    [Fact]
     public async Task ThePublicListener_AnswersNotFound_ForMetrics()
     {
         using var response = await fixture.Server.Http.GetAsync(new Uri("/metrics", UriKind.Relative));
