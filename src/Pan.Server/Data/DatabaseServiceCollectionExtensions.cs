@@ -19,7 +19,7 @@ public static class DatabaseServiceCollectionExtensions
             var connectionString = ConnectionString(configuration, db.Provider);
             Configure(options, db.Provider, connectionString, db.SqliteSynchronous);
             options.AddInterceptors(new ChangeCaptureInterceptor(
-                sp.GetRequiredService<DataChangeFeed>(), db.IsPostgres ? null : SqliteChangeBus.KeyOf(connectionString)));
+                sp.GetRequiredService<DataChangeFeed>(), db.IsPostgres ? null : SqliteChangeBus.KeyOf(connectionString)), Metrics.CommittedCounts.Instance);
         });
         services.AddHostedService<DatabaseMigrator>();
         services.AddHostedService<PostgresChangeListener>();

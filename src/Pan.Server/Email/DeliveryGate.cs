@@ -39,7 +39,8 @@ public sealed record DeliveryReservation(long Id, DeliveryBlock Block, int Retry
 /// is within the cool-down; of racing requests the last committed sees the others. Writes through its own
 /// <see cref="PanDbContext"/>, so the log commits whatever the caller does afterwards.
 /// </summary>
-public sealed class DeliveryGate(IServiceScopeFactory scopes, IOptions<EmailLimitsOptions> limits, TimeProvider clock, ILogger<DeliveryGate> logger)
+public sealed class DeliveryGate(
+    IServiceScopeFactory scopes, IOptions<EmailLimitsOptions> limits, TimeProvider clock, ILogger<DeliveryGate> logger, Metrics.PanMetrics metrics)
 {
     private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
 
@@ -101,6 +102,18 @@ public sealed class DeliveryGate(IServiceScopeFactory scopes, IOptions<EmailLimi
         }
 
         await SetOutcomeAsync(db, id, DeliveryOutcome.Blocked, CancellationToken.None);
+        if (purpose != DeliveryPurposes.ResetPhone)
+        {
+            // Why not a reset by phone: its caps are these, but what it refuses is a text, not a mail.
+            metrics.EmailSend("capped", block switch
+            {
+                DeliveryBlock.Cooldown => "cooldown",
+                DeliveryBlock.TargetCap => "address_hour",
+                DeliveryBlock.MemberCap => "member_hour",
+                _ => "ip_hour",
+            });
+        }
+
         logger.LogInformation("Delivery ({Purpose}) blocked: {Reason}", purpose, block);
         // Why: a cap lifts when the oldest counted row leaves the hour; an hour is the honest upper bound to report.
         return new DeliveryReservation(id, block, block == DeliveryBlock.Cooldown ? retryAfter : (int)Hour.TotalSeconds);

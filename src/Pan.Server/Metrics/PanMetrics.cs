@@ -27,13 +27,14 @@ public sealed class PanMetrics
     private readonly Counter<long> captchaChecks;
     private readonly Counter<long> registrations;
     private readonly Counter<long> deletions;
+    private readonly Counter<long> consents;
 
     public PanMetrics(IMeterFactory meters)
     {
         var meter = meters.Create(MeterName);
         signIns = meter.CreateCounter<long>("pan.sign_ins", "{sign-in}", "Sign-in attempts that reached a decision, by method and outcome.");
         smsSends = meter.CreateCounter<long>("pan.sms.sends", "{message}", "SMS codes asked for, by outcome, the cap that refused one, and provider.");
-        emailSends = meter.CreateCounter<long>("pan.email.sends", "{message}", "Mails handed to the mail transport, by outcome.");
+        emailSends = meter.CreateCounter<long>("pan.email.sends", "{message}", "Mails handed to the mail transport, and mails Pan's caps refused, by outcome and cap.");
         codeVerifications = meter.CreateCounter<long>("pan.codes.verifications", "{check}", "One-time code checks, by outcome.");
         accountLocks = meter.CreateCounter<long>("pan.account.locks", "{lock}", "Members locked after too many failed sign-in tries.");
         tokensIssued = meter.CreateCounter<long>("pan.tokens.issued", "{token}", "Tokens issued, by kind.");
@@ -42,6 +43,7 @@ public sealed class PanMetrics
         captchaChecks = meter.CreateCounter<long>("pan.captcha.checks", "{check}", "Captcha token checks, by outcome.");
         registrations = meter.CreateCounter<long>("pan.registrations", "{registration}", "New accounts and members, by kind.");
         deletions = meter.CreateCounter<long>("pan.deletions", "{deletion}", "Members and accounts deleted, by kind.");
+        consents = meter.CreateCounter<long>("pan.oauth.consents", "{decision}", "OAuth consent decisions put into effect at /connect/authorize, by decision and way.");
     }
 
     /// <summary>Whether anything listens to Pan's meter (false with the metrics listener off).</summary>
@@ -56,7 +58,9 @@ public sealed class PanMetrics
         smsSends.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("cap", cap),
             new KeyValuePair<string, object?>("provider", provider));
 
-    public void EmailSend(string outcome) => emailSends.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+    /// <summary>A mail handed to the transport (<c>sent</c>, <c>failed</c>), or refused by the cap <paramref name="cap"/> (<c>capped</c>).</summary>
+    public void EmailSend(string outcome, string cap = "none") =>
+        emailSends.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("cap", cap));
 
     public void CodeVerification(string outcome) => codeVerifications.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
@@ -74,6 +78,16 @@ public sealed class PanMetrics
     public void Registration(string kind) => registrations.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     public void Deletion(string kind) => deletions.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    /// <summary>An OAuth consent decision put into effect: <paramref name="decision"/> <c>approved</c>, <c>denied</c> or <c>remembered</c>; <paramref name="via"/> <c>browser</c> or <c>grpc</c>.</summary>
+    public void ConsentDecision(string decision, string via) =>
+        consents.Add(1, new KeyValuePair<string, object?>("decision", decision), new KeyValuePair<string, object?>("via", via));
+
+    /// <summary>
+    /// Runs <paramref name="count"/> (a call of this class's) now when <paramref name="db"/> has no transaction, else once
+    /// that transaction commits; a rollback drops it. For the counters that say something succeeded.
+    /// </summary>
+    public void WhenCommitted(Microsoft.EntityFrameworkCore.DbContext db, Action<PanMetrics> count) => CommittedCounts.Run(db, () => count(this));
 }
 
 /// <summary>The <c>method</c> label of <c>pan.sign_ins</c>.</summary>

@@ -90,6 +90,7 @@ public static class AuthorizeEndpoint
                 return Forbid(OpenIddictConstants.Errors.InvalidRequest, "The consent request is unknown, expired, already used or was made for another request.");
             }
 
+            CountConsent(context, db, decision.Approved ? "approved" : "denied", inProcess);
             return decision.Approved
                 ? await SignInAsync(context, member, client, [.. requested.Where(decision.GrantedScopes.Contains)], decision.Remember, signedInAt)
                 : Forbid(OpenIddictConstants.Errors.AccessDenied, "The member refused the authorization.");
@@ -105,6 +106,11 @@ public static class AuthorizeEndpoint
 
         if (client.ConsentType == ConsentTypes.Implicit || (remembered && !request.HasPromptValue(PromptValues.Consent)))
         {
+            if (client.ConsentType != ConsentTypes.Implicit)
+            {
+                CountConsent(context, db, "remembered", inProcess);
+            }
+
             return await SignInAsync(context, member, client, requested, remember: false, signedInAt);
         }
 
@@ -118,6 +124,14 @@ public static class AuthorizeEndpoint
         var links = services.GetRequiredService<IOptions<LinksOptions>>().Value;
         return Results.Redirect($"{links.Base}{OAuthPaths.ConsentPage}?request={Uri.EscapeDataString(id)}");
     }
+
+    /// <summary>
+    /// Counts a consent decision put into effect here (<c>pan_oauth_consents_total</c>) once the request's transaction
+    /// (<see cref="TokenTransaction"/>) commits: a code that fails to be stored leaves the decided request open, and
+    /// the decision is counted when it is used.
+    /// </summary>
+    private static void CountConsent(HttpContext context, PanDbContext db, string decision, bool inProcess) =>
+        context.RequestServices.GetRequiredService<Metrics.PanMetrics>().WhenCommitted(db, m => m.ConsentDecision(decision, inProcess ? "grpc" : "browser"));
 
     /// <summary>
     /// The answer for a request without a live member: the sign-in page, or login_required with prompt=none or for an

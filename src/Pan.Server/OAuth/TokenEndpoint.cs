@@ -51,8 +51,13 @@ public static class TokenEndpoint
         // token Pan issued to another client (RFC 9700 2.3); OpenIddict makes the resources the access token's audiences.
         // Set at every exchange and refresh, so grants made before Pan set it get it at their next refresh.
         identity.SetResources(request.ClientId ?? throw new InvalidOperationException("OpenIddict let a token request without a client through."));
-        CountSignIn(metrics, signIn, Metrics.SignInOutcomes.Ok);
-        metrics.TokenIssued(signIn ? "oauth_code" : "oauth_refresh");
+        // Why once committed: OpenIddict stores the tokens after this, in the request's transaction (TokenTransaction),
+        // and a failure there leaves the code or refresh token unredeemed and no token issued.
+        metrics.WhenCommitted(context.RequestServices.GetRequiredService<Pan.Data.PanDbContext>(), m =>
+        {
+            CountSignIn(m, signIn, Metrics.SignInOutcomes.Ok);
+            m.TokenIssued(signIn ? "oauth_code" : "oauth_refresh");
+        });
         return Results.SignIn(new ClaimsPrincipal(identity), null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 

@@ -276,9 +276,16 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
         PhaseSession session, string? code, CancellationToken cancellationToken, bool complete = false, int? phase = null)
     {
         var check = await CheckCodeAsync(session, code, complete, phase, cancellationToken);
+        if (check == CodeCheck.Accepted)
+        {
+            // Why once committed: the caller's transaction (opening the session, finishing the flow) may still roll the
+            // acceptance back, and the code then stays unused.
+            metrics.WhenCommitted(db, m => m.CodeVerification("accepted"));
+            return check;
+        }
+
         metrics.CodeVerification(check switch
         {
-            CodeCheck.Accepted => "accepted",
             CodeCheck.Wrong => "wrong",
             CodeCheck.Killed => "wrong_last_try",
             CodeCheck.Dead => "dead",

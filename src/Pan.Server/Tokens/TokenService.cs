@@ -203,7 +203,7 @@ public sealed class TokenService(
         var token = await codec.WriteAsync(
             new AuthTokenPayload(subject.Uid, subject.ObjectId, expires.ToUnixTimeSeconds(), authMethod, sessionId, OpaqueTokens.RandomId()),
             cancellationToken);
-        metrics.TokenIssued("auth");
+        metrics.WhenCommitted(db, m => m.TokenIssued("auth"));
         return new IssuedToken(token, expires) { SessionId = sessionId, Uid = subject.Uid };
     }
 
@@ -374,7 +374,7 @@ public sealed class TokenService(
     {
         MemberSuspensions.Refuse(member, now);
         var (token, hash) = hex ? OpaqueTokens.CreateHex() : OpaqueTokens.Create();
-        metrics.TokenIssued("access");
+        metrics.WhenCommitted(db, m => m.TokenIssued("access"));
         db.Add(new StoredAccessToken
         {
             Hash = hash,
@@ -571,7 +571,7 @@ public sealed class TokenService(
         var (token, hash) = OpaqueTokens.Create();
         db.Add(new StoredVerifyToken { Hash = hash, Uid = uid, Purpose = purpose, Created = now, Expires = expires });
         await db.SaveChangesAsync(cancellationToken);
-        metrics.TokenIssued("verify");
+        metrics.WhenCommitted(db, m => m.TokenIssued("verify"));
         return new IssuedToken(token, expires);
     }
 

@@ -1,11 +1,16 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using Grpc.Core;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.General.Member;
+using Pan.Oauth;
 using Pan.Server.Metrics;
 using Pan.Tests.Email;
+using Pan.Tests.Foundation;
 using Pan.Tests.Infrastructure;
 using Pan.Tests.Members;
+using Pan.Tests.OAuth;
 using LoginPhase = Pan.General.Member.LoginRequest.Types.Phase;
 using LoginType = Pan.General.Member.LoginRequest.Types.LoginType;
 
@@ -16,7 +21,7 @@ namespace Pan.Tests.Metrics;
 /// did, with its labels; the scrape holds no phone, email, uid, token or client address (SECURITY 16); the public
 /// listener does not answer <c>/metrics</c>.
 /// </summary>
-public abstract class MetricsBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+public abstract partial class MetricsBehaviour<TFixture>(TFixture fixture) : IClassFixture<TFixture>
     where TFixture : MetricsFixture
 {
     private const string From = "198.51.100.23";
@@ -175,6 +180,182 @@ public abstract class MetricsBehaviour<TFixture>(TFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task AnEmailRefusedByTheCooldown_IsCountedAsCapped_WithItsCap()
+    {
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await mail.SetEmailAsync(member, address);
+        await mail.MailAsync(address);
+        var before = await fixture.ScrapeAsync();
+
+        await Errors.ExpectAsync(
+            () => Client.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken }, Forwarded).ResponseAsync,
+            StatusCode.ResourceExhausted, "SendEmailVerificationResponse.ErrReachSendLimit");
+
+        var after = await fixture.ScrapeAsync();
+        Assert.Equal(1, Delta(before, after, "pan_email_sends_total", ("outcome", "capped"), ("cap", "cooldown")));
+        Assert.Equal(1, Delta(before, after, "pan_email_sends_total", ("outcome", "capped")));
+        AssertOnlyWords(after, member, address, address.ToLowerInvariant(), address.Split('@')[1].ToLowerInvariant());
+    }
+
+    [Fact]
+    public async Task ConsentDecisions_OverGrpcAndOnThePage_AreCountedOnceEach_ByDecisionAndWay()
+    {
+        var consent = new ConsentProcess.ConsentProcessClient(fixture.Server.Grpc);
+        var approver = await OAuthTestClient.SignInAsync(fixture.Server);
+        var refuser = await OAuthTestClient.SignInAsync(fixture.Server);
+        var pageApprover = await OAuthTestClient.SignInAsync(fixture.Server);
+        var pageRefuser = await OAuthTestClient.SignInAsync(fixture.Server);
+        var before = await fixture.ScrapeAsync();
+
+        // ConsentProcess: approved and remembered, then spared the screen by the remembered consent; another member refuses.
+        var approved = await OAuthTestClient.ConsentAsync(fixture.Server, approver, WebRequest(approver), remember: true);
+        Assert.NotEmpty(OAuthTestClient.Param(approved, "code"));
+        var again = await consent.DoAsync(WebRequest(approver));
+        Assert.False(again.ConsentRequired);
+        var started = await consent.DoAsync(WebRequest(refuser));
+        var rejected = await consent.RejectAsync(new RejectRequest { RequestId = started.RequestId, PanAccessToken = refuser.AccessToken });
+        Assert.Equal("access_denied", OAuthTestClient.Param(new Uri(rejected.RedirectUri), "error"));
+        // A request that is not open decides nothing.
+        await Errors.ExpectAsync(() => consent.ApproveAsync(new ApproveRequest { RequestId = started.RequestId, PanAccessToken = refuser.AccessToken }).ResponseAsync,
+            StatusCode.NotFound, "REQUEST_INVALID");
+
+        // The consent page: approved and remembered, then the next authorization skips the page; another member refuses.
+        using (var browser = OAuthTestClient.Browser(fixture.Server, pageApprover))
+        {
+            Assert.NotEmpty(OAuthTestClient.Param(await DecideOnThePageAsync(browser, "approve"), "code"));
+            using var skipped = await browser.GetAsync(AuthorizeUrl());
+            Assert.NotEmpty(OAuthTestClient.Param(skipped.Headers.Location!, "code"));
+        }
+
+        using (var browser = OAuthTestClient.Browser(fixture.Server, pageRefuser))
+        {
+            Assert.Equal("access_denied", OAuthTestClient.Param(await DecideOnThePageAsync(browser, "reject"), "error"));
+        }
+
+        var after = await fixture.ScrapeAsync();
+        foreach (var via in new[] { "grpc", "browser" })
+        {
+            Assert.Equal(1, Delta(before, after, "pan_oauth_consents_total", ("decision", "approved"), ("via", via)));
+            Assert.Equal(1, Delta(before, after, "pan_oauth_consents_total", ("decision", "remembered"), ("via", via)));
+            Assert.Equal(1, Delta(before, after, "pan_oauth_consents_total", ("decision", "denied"), ("via", via)));
+        }
+
+        Assert.Equal(6, Delta(before, after, "pan_oauth_consents_total"));
+        foreach (var who in new[] { approver, refuser, pageApprover, pageRefuser })
+        {
+            Assert.DoesNotContain(who.AccessToken, after.Text, StringComparison.Ordinal);
+            Assert.DoesNotContain(who.Member.ObjectId.ToString(), after.Text, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain(OAuthFixture.WebClient, after.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(started.RequestId, after.Text, StringComparison.Ordinal);
+        Assert.All(after.LabelValues("pan_"), v => Assert.Matches("^[a-z_]+$", v));
+    }
+
+    [Fact]
+    public async Task AnApproval_WhoseCodeFailsToStore_IsNotCounted_AndTheSameApprovalThenCountsOnce()
+    {
+        var who = await OAuthTestClient.SignInAsync(fixture.Server);
+        var consent = new ConsentProcess.ConsentProcessClient(fixture.Server.Grpc);
+        var started = await consent.DoAsync(WebRequest(who));
+        var approve = new ApproveRequest { RequestId = started.RequestId, PanAccessToken = who.AccessToken, Remember = true };
+        var before = await fixture.ScrapeAsync();
+
+        // The last write of the approval's /connect/authorize: the update of the code's entry.
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "oauth_tokens", TriggeredWrite.Update, "OLD.\"Type\" LIKE '%authorization_code'"))
+        {
+            await HalfWrittenChecks.ExpectInternalAsync(() => consent.ApproveAsync(approve).ResponseAsync);
+        }
+
+        var failed = await fixture.ScrapeAsync();
+        Assert.Equal(0, Delta(before, failed, "pan_oauth_consents_total"));
+
+        await consent.ApproveAsync(approve);
+        Assert.Equal(1, Delta(failed, await fixture.ScrapeAsync(), "pan_oauth_consents_total", ("decision", "approved"), ("via", "grpc")));
+    }
+
+    [Fact]
+    public async Task APhoneSignIn_WhoseSessionFailsToOpen_CountsNoAcceptedCodeNorSignIn_AndItsRetryCountsOnce()
+    {
+        var member = await mail.RegisterAsync();
+        var start = await Client.LoginAsync(LoginStart(LoginType.Phone, member.E164), Forwarded);
+        var code = await fixture.Inbox.WaitForCodeAsync(member.E164, PhoneFlows.Phones.Wait);
+        var submit = Input(LoginType.Phone, start.PhaseSessionToken, code);
+        var before = await fixture.ScrapeAsync();
+
+        // The last write of INPUT_CODE: the auth session's row, after the UPDATE that accepts the code.
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "auth_sessions", TriggeredWrite.Insert, member.Uid))
+        {
+            await HalfWrittenChecks.ExpectInternalAsync(() => Client.LoginAsync(submit, Forwarded).ResponseAsync);
+        }
+
+        var failed = await fixture.ScrapeAsync();
+        Assert.Equal(0, Delta(before, failed, "pan_codes_verifications_total", ("outcome", "accepted")));
+        Assert.Equal(0, Delta(before, failed, "pan_tokens_issued_total", ("kind", "auth")));
+        Assert.Equal(0, Delta(before, failed, "pan_sign_ins_total", ("outcome", "ok")));
+
+        Assert.Equal(LoginPhase.Done, (await Client.LoginAsync(submit, Forwarded)).NextPhase);
+        var after = await fixture.ScrapeAsync();
+        Assert.Equal(1, Delta(failed, after, "pan_codes_verifications_total", ("outcome", "accepted")));
+        Assert.Equal(1, Delta(failed, after, "pan_tokens_issued_total", ("kind", "auth")));
+        Assert.Equal(1, Delta(failed, after, "pan_sign_ins_total", ("method", "phone"), ("outcome", "ok")));
+    }
+
+    [Fact]
+    public async Task AnOAuthCodeExchange_WhoseLastWriteFails_CountsNoSignInNorToken_AndItsRetryCountsOnce()
+    {
+        var member = await mail.RegisterAsync();
+        var app = new OAuthWebApp(fixture);
+        var code = await app.CodeAsync(member.AccessToken, remember: true);
+        var before = await fixture.ScrapeAsync();
+
+        // The last write of the exchange: the ID token's entry.
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "oauth_tokens", TriggeredWrite.Insert, "NEW.\"Type\" LIKE '%id_token'"))
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, (await app.ExchangeAsync(code)).Status);
+        }
+
+        var failed = await fixture.ScrapeAsync();
+        Assert.Equal(0, Delta(before, failed, "pan_sign_ins_total", ("method", "oauth")));
+        Assert.Equal(0, Delta(before, failed, "pan_tokens_issued_total", ("kind", "oauth_code")));
+
+        Assert.Equal(HttpStatusCode.OK, (await app.ExchangeAsync(code)).Status);
+        var after = await fixture.ScrapeAsync();
+        Assert.Equal(1, Delta(failed, after, "pan_sign_ins_total", ("method", "oauth"), ("outcome", "ok")));
+        Assert.Equal(1, Delta(failed, after, "pan_tokens_issued_total", ("kind", "oauth_code")));
+    }
+
+    [Fact]
+    public async Task AGuestDeletingItselfThroughApinode_IsCountedAsTheDeletionOfItsMemberAndAccount()
+    {
+        const string appId = "jkfstar";
+        var added = await PanCli.RunAsync(fixture.Database, "apps", "add", appId, "--name", appId);
+        Assert.True(added.ExitCode == 0, added.Error);
+        var settings = await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", appId, "--account-name", "name", "--activation", "none");
+        Assert.True(settings.ExitCode == 0, settings.Error);
+        var apinode = new Pan.Tests.Guests.ApinodeClient(fixture.Server, appId, PanCli.Secret(added));
+        var before = await fixture.ScrapeAsync();
+
+        var temp = await apinode.CreateTempAsync();
+        var delToken = (await apinode.CallAsync("deleteVerify", token: temp.Token)).Value.GetProperty("delToken").GetString()!;
+        Assert.Equal(0, (await apinode.CallAsync("delete", new Dictionary<string, string> { ["delToken"] = delToken }, temp.Token)).Code);
+
+        var after = await fixture.ScrapeAsync();
+        Assert.Equal(1, Delta(before, after, "pan_registrations_total", ("kind", "guest")));
+        Assert.Equal(1, Delta(before, after, "pan_deletions_total", ("kind", "member")));
+        Assert.Equal(1, Delta(before, after, "pan_deletions_total", ("kind", "account")));
+        Assert.Equal(2, Delta(before, after, "pan_deletions_total"));
+        foreach (var secret in new[] { temp.Token, delToken, appId })
+        {
+            Assert.DoesNotContain(secret, after.Text, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain(after.LabelValues("pan_"), v => v == temp.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.All(after.LabelValues("pan_"), v => Assert.Matches("^[a-z_]+$", v));
+    }
+
+    [Fact]
     public async Task ThePublicListener_AnswersNotFound_ForMetrics()
     {
         using var response = await fixture.Server.Http.GetAsync(new Uri("/metrics", UriKind.Relative));
@@ -193,6 +374,46 @@ public abstract class MetricsBehaviour<TFixture>(TFixture fixture) : IClassFixtu
 
     private static double Delta(Scrape before, Scrape after, string name, params (string, string)[] labels) =>
         after.Value(name, labels) - before.Value(name, labels);
+
+    /// <summary>SECURITY 16: the scrape names none of <paramref name="member"/>'s data nor <paramref name="others"/>, and Pan's label values are words.</summary>
+    private static void AssertOnlyWords(Scrape after, TestMember member, params string[] others)
+    {
+        foreach (var secret in others.Concat([member.E164, member.E164.TrimStart('+'), member.E164[4..], member.Name, member.AuthToken, member.AccessToken]))
+        {
+            Assert.DoesNotContain(secret, after.Text, StringComparison.Ordinal);
+        }
+
+        Assert.All(after.LabelValues("pan_"), v => Assert.Matches("^[a-z_]+$", v));
+    }
+
+    private static DoRequest WebRequest(SignedIn who) =>
+        OAuthTestClient.Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid", Pkce.Create());
+
+    private static string AuthorizeUrl() => QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
+    {
+        ["client_id"] = OAuthFixture.WebClient, ["redirect_uri"] = OAuthFixture.WebRedirect, ["response_type"] = "code", ["scope"] = "openid",
+        ["state"] = "st-" + Guid.NewGuid().ToString("N"), ["nonce"] = "n1", ["code_challenge"] = Pkce.Create().Challenge, ["code_challenge_method"] = "S256",
+    });
+
+    /// <summary>Authorizes in <paramref name="browser"/>, decides on the consent page (remembering an approval) and follows the redirect to /connect/authorize; returns where it sends the browser.</summary>
+    private static async Task<Uri> DecideOnThePageAsync(HttpClient browser, string decision)
+    {
+        using var authorize = await browser.GetAsync(AuthorizeUrl());
+        var html = await browser.GetStringAsync(authorize.Headers.Location!.PathAndQuery);
+        using var decided = await browser.PostAsync("/account/consent", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["af"] = Hidden(html, "af"), ["request"] = Hidden(html, "request"), ["decision"] = decision, ["remember"] = "true",
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, decided.StatusCode);
+        using var finished = await browser.GetAsync(decided.Headers.Location!);
+        return finished.Headers.Location!;
+    }
+
+    private static string Hidden(string html, string name) =>
+        WebUtility.HtmlDecode(HiddenInput().Matches(html).First(m => m.Groups["name"].Value == name).Groups["value"].Value);
+
+    [GeneratedRegex("<input type=\"hidden\" name=\"(?<name>[^\"]+)\" value=\"(?<value>[^\"]*)\">")]
+    private static partial Regex HiddenInput();
 
     private static string Wrong(string code) => code == "000000" ? "111111" : "000000";
 

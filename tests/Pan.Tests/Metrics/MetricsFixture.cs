@@ -2,16 +2,17 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
-using Pan.Tests.Email;
 using Pan.Tests.Infrastructure;
+using Pan.Tests.OAuth;
 
 namespace Pan.Tests.Metrics;
 
 /// <summary>
-/// The email fixture's server (SMS and mail to loopback inboxes) with the metrics listener on a loopback port of its
-/// own, and loopback trusted as a proxy so a test can send its flows from an address of its choice (X-Forwarded-For).
+/// The OAuth credential fixture's server (SMS and mail to loopback inboxes, the OAuth provider and its clients) with the
+/// metrics listener on a loopback port of its own, and loopback trusted as a proxy so a test can send its flows from an
+/// address of its choice (X-Forwarded-For).
 /// </summary>
-public abstract partial class MetricsFixture : EmailFixture
+public abstract partial class MetricsFixture : OAuthCredentialFixture
 {
     /// <summary>The passkey relying party of this fixture's server (passkeys on, to count their sign-ins).</summary>
     public const string PasskeyRpId = "pan.example.test", PasskeyOrigin = "https://pan.example.test";
