@@ -29,6 +29,7 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
 {
     private const string CredentialRefused = "FinishPasskeySignInResponse.Error.CredentialRefused";
     private const string SignInInvalid = "FinishPasskeySignInResponse.Error.SignInInvalid";
+    private const string TooManyAttempts = "FinishPasskeySignInResponse.Error.TooManyAttempts";
 
     private readonly SoftwareAuthenticator authenticator = new(PasskeyFixture.RpId, PasskeyFixture.Origin);
 
@@ -405,6 +406,64 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
         }
 
         await FinishAsync(signIn, authenticator.Get(signIn.OptionsJson, credential));
+    }
+
+    /// <summary>
+    /// Pan:Passkeys:FailuresPerIpPerHour holds under load: with the limit at N on a node, 3N failing finishes from one
+    /// address, each of its own begun sign-in, run together: N are checked and refused (CredentialRefused), the rest are
+    /// TooManyAttempts and spend nothing. A correct sign-in while under the limit signs in and counts no failure.
+    /// </summary>
+    [Fact]
+    public async Task ParallelFailedSignIns_NeverPassTheHourlyLimit_AndACorrectOneCountsNoFailure()
+    {
+        const int limit = 4;
+        var (member, access) = await NewMemberAsync();
+        var credential = await RegisterAsync(member.Uid, access);
+        var settings = new Dictionary<string, string?>(fixture.NodeSettings)
+        {
+            ["Pan:Passkeys:FailuresPerIpPerHour"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        await using var node = await fixture.StartNodeAsync(settings);
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var scope = "passkey-failure:" + SmsKeys.Ip(IPAddress.Loopback);
+        var window = node.Clock.GetUtcNow().ToUnixTimeMilliseconds() / (long)RateCounters.Window.TotalMilliseconds * (long)RateCounters.Window.TotalMilliseconds;
+        var previous = await TestMembers.WithDbAsync(Server, db => db.Set<RateCounter>().AsNoTracking().FirstOrDefaultAsync(c => c.Scope == scope && c.WindowStart == window));
+        await SetFailuresAsync(scope, window, 0);
+        try
+        {
+            var begun = new List<BeginPasskeySignInResponse>();
+            for (var i = 0; i < 3 * limit; i++)
+            {
+                begun.Add(await client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest()));
+            }
+
+            var outcomes = await Task.WhenAll(begun.Select(b => Errors.ReasonOfAsync(() => client.FinishPasskeySignInAsync(new FinishPasskeySignInRequest
+            {
+                SignInId = b.SignInId, CredentialJson = authenticator.Get(b.OptionsJson, credential, fromOrigin: "https://evil.example"),
+            }).ResponseAsync)));
+
+            Assert.Equal((limit, 2 * limit), (outcomes.Count(o => o == CredentialRefused), outcomes.Count(o => o == TooManyAttempts)));
+
+            // A sign-in refused for the rate was not spent: under the limit again, its correct answer signs in and is no failure.
+            await SetFailuresAsync(scope, window, limit - 1);
+            var kept = begun[Array.IndexOf(outcomes, TooManyAttempts)];
+            await client.FinishPasskeySignInAsync(new FinishPasskeySignInRequest { SignInId = kept.SignInId, CredentialJson = authenticator.Get(kept.OptionsJson, credential) });
+            Assert.Equal(limit - 1, await TestMembers.WithDbAsync(Server, db => db.Set<RateCounter>().Where(c => c.Scope == scope && c.WindowStart == window).Select(c => c.Count).SingleAsync()));
+
+            var last = await client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+            await Errors.ExpectAsync(() => client.FinishPasskeySignInAsync(new FinishPasskeySignInRequest
+                {
+                    SignInId = last.SignInId, CredentialJson = authenticator.Get(last.OptionsJson, credential, fromOrigin: "https://evil.example"),
+                }).ResponseAsync,
+                StatusCode.PermissionDenied, CredentialRefused);
+            var past = await client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+            await Errors.ExpectAsync(() => client.FinishPasskeySignInAsync(new FinishPasskeySignInRequest { SignInId = past.SignInId, CredentialJson = authenticator.Get(past.OptionsJson, credential) }).ResponseAsync,
+                StatusCode.ResourceExhausted, TooManyAttempts);
+        }
+        finally
+        {
+            await SetFailuresAsync(scope, window, previous?.Count ?? 0);
+        }
     }
 
     [Fact]
