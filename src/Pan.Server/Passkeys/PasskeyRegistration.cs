@@ -66,6 +66,16 @@ public sealed class PasskeyRegistration(
         }
 
         await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
+        // Why the member is held first, as the finish does: the verify token and the user handle below are rows the
+        // member's deletion erases. Spent first, the token's row was held while the user handle's insert waited for the
+        // deletion's update of the member row, which waited for that token's row: a deadlock on PostgreSQL
+        // (PasskeyBehaviour.AMemberDeletedAsItsRegistrationSpendsTheVerifyToken_IsTokenInvalid_OrKeepsNothing). Held,
+        // either the deletion waits and then erases what this stores, or it committed first and this is TokenInvalid.
+        if (!await LiveMembers.HoldAsync(db, caller.Uid, cancellationToken))
+        {
+            throw PanError.Of(BeginErr.TokenInvalid, StatusCode.Unauthenticated, "The access token is not valid.");
+        }
+
         if (!await tokens.ConsumeVerifyTokenAsync(request.VerifyToken, caller.Uid, VerifyPurposes.AddPasskey, cancellationToken))
         {
             throw BeginVerifyTokenInvalid();

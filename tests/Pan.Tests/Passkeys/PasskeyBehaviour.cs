@@ -354,6 +354,29 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
             await db.Set<PasskeyChallenge>().CountAsync(c => c.Uid == member.Uid))));
     }
 
+    /// <summary>
+    /// A member deleted while its passkey registration begins is answered as a deleted member: on PostgreSQL the deletion
+    /// runs while the begin waits just before spending its verify token (a token the deletion erases), then commits as
+    /// soon as it can; either the begin came first, and the deletion erases its user handle and begun registration, or
+    /// the begin is TokenInvalid (UNAUTHENTICATED), as the finish is, never a refused verify token that sends the member to
+    /// step up again. SQLite runs one writer at a time: there the begin ends before the deletion starts.
+    /// </summary>
+    [Fact]
+    public async Task AMemberDeletedAsItsRegistrationSpendsTheVerifyToken_IsTokenInvalid_OrKeepsNothing()
+    {
+        var (member, access) = await NewMemberAsync();
+        var verify = await VerifyTokenAsync(member.Uid);
+
+        var status = await DeletionRaces.DeletionWhileTheRowIsHeldAsync(Server, fixture.Database, member.Uid, "verify_tokens", () =>
+            Client.BeginPasskeyRegistrationAsync(new BeginPasskeyRegistrationRequest { AccessToken = access, VerifyToken = verify }).ResponseAsync,
+            TriggeredWrite.Update);
+
+        Assert.Contains(status, new[] { StatusCode.OK, StatusCode.Unauthenticated });
+        Assert.Equal((0, 0), await TestMembers.WithDbAsync(Server, async db => (
+            await db.Set<PasskeyUser>().CountAsync(u => u.Uid == member.Uid),
+            await db.Set<PasskeyChallenge>().CountAsync(c => c.Uid == member.Uid))));
+    }
+
     [Fact]
     public async Task BadCredentialJson_IsInvalidArgumentNamingTheField_AndSpendsNothing()
     {
