@@ -104,7 +104,7 @@ public sealed class PasskeyRegistration(
         var fido = ceremonies.Require(FinishErr.PasskeysOff);
         Required(request.AccessToken, "access_token");
         Required(request.RegistrationId, "registration_id");
-        var name = Name(request.Name);
+        var name = ValidName(request.Name);
         var raw = PasskeyJson.Attestation(request.CredentialJson);
         var caller = await tokens.ValidateAccessTokenAsync(request.AccessToken, cancellationToken)
             ?? throw PanError.Of(FinishErr.TokenInvalid, StatusCode.Unauthenticated, "The access token is not valid.");
@@ -184,7 +184,11 @@ public sealed class PasskeyRegistration(
         return new FinishPasskeyRegistrationResponse { PasskeyId = PasskeyStore.PublicId(passkey.CredentialId) };
     }
 
-    private static string Name(string? name)
+    /// <summary>
+    /// A passkey's name as given at FinishPasskeyRegistration or RenamePasskey: trimmed, <see cref="DefaultName"/> when
+    /// empty; INVALID_ARGUMENT naming <c>name</c> when longer than <see cref="MaxNameLength"/> or with a control character.
+    /// </summary>
+    public static string ValidName(string? name)
     {
         var trimmed = name?.Trim() ?? string.Empty;
         if (trimmed.Length == 0)

@@ -30,6 +30,7 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
     private const string CredentialRefused = "FinishPasskeySignInResponse.Error.CredentialRefused";
     private const string SignInInvalid = "FinishPasskeySignInResponse.Error.SignInInvalid";
     private const string TooManyAttempts = "FinishPasskeySignInResponse.Error.TooManyAttempts";
+    private const string DefaultName = "Passkey";
 
     private readonly SoftwareAuthenticator authenticator = new(PasskeyFixture.RpId, PasskeyFixture.Origin);
 
@@ -261,6 +262,87 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
         await Errors.ExpectAsync(() => FinishAsync(signIn, authenticator.Get(signIn.OptionsJson, credential)), StatusCode.PermissionDenied, CredentialRefused);
         await Errors.ExpectAsync(() => Client.DeletePasskeyAsync(new DeletePasskeyRequest { AccessToken = access, PasskeyId = credential.IdText }).ResponseAsync,
             StatusCode.NotFound, "DeletePasskeyResponse.Error.PasskeyNotFound");
+    }
+
+    [Fact]
+    public async Task RenamePasskey_RenamesTheCallersPasskey_AndAnswersItAsListPasskeysShowsIt()
+    {
+        var (member, access) = await NewMemberAsync();
+        var credential = await RegisterAsync(member.Uid, access);
+        var other = await RegisterAsync(member.Uid, access);
+
+        var renamed = (await Client.RenamePasskeyAsync(new RenamePasskeyRequest { AccessToken = access, PasskeyId = credential.IdText, Name = "  Work phone " })).Passkey;
+
+        var listed = (await Client.ListPasskeysAsync(new ListPasskeysRequest { AccessToken = access })).Passkeys;
+        Assert.Equal(listed.Single(p => p.PasskeyId == credential.IdText), renamed);
+        Assert.Equal("Work phone", renamed.Name);
+        Assert.Equal(DefaultName, listed.Single(p => p.PasskeyId == other.IdText).Name);
+        Assert.Contains(await AuditAsync(member.Uid), e => e is { Action: "passkey.rename", Outcome: "ok" });
+
+        // The registration's rules: an empty name is the default one.
+        Assert.Equal(DefaultName, (await OtherNode.RenamePasskeyAsync(new RenamePasskeyRequest { AccessToken = access, PasskeyId = credential.IdText })).Passkey.Name);
+    }
+
+    [Fact]
+    public async Task RenamePasskey_WithABadNameOrId_IsInvalidArgumentNamingIt_AndRenamesNothing()
+    {
+        var (member, access) = await NewMemberAsync();
+        var credential = await RegisterAsync(member.Uid, access);
+        await Client.RenamePasskeyAsync(new RenamePasskeyRequest { AccessToken = access, PasskeyId = credential.IdText, Name = "Laptop" });
+
+        foreach (var (passkeyId, name, field) in new[]
+                 {
+                     (credential.IdText, new string('n', 65), "name"), (credential.IdText, "Lap\u0007top", "name"),
+                     ("", "Phone", "passkey_id"), ("not/a*passkey", "Phone", "passkey_id"),
+                 })
+        {
+            var ex = await Assert.ThrowsAsync<RpcException>(() => Client.RenamePasskeyAsync(new RenamePasskeyRequest { AccessToken = access, PasskeyId = passkeyId, Name = name }).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+            Assert.Equal(field, Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+        }
+
+        Assert.Equal(new string('n', 64), (await Client.RenamePasskeyAsync(new RenamePasskeyRequest { AccessToken = access, PasskeyId = credential.IdText, Name = new string('n', 64) })).Passkey.Name);
+    }
+
+    /// <summary>Another member's passkey id answers exactly as an unknown or deleted one, and keeps its name.</summary>
+    [Fact]
+    public async Task RenamePasskey_OfAnotherMembersPasskey_AnswersAsAnUnknownOne()
+    {
+        var (owner, ownerAccess) = await NewMemberAsync();
+        var credential = await RegisterAsync(owner.Uid, ownerAccess);
+        await Client.RenamePasskeyAsync(new RenamePasskeyRequest { AccessToken = ownerAccess, PasskeyId = credential.IdText, Name = "Owner's" });
+        var (stranger, strangerAccess) = await NewMemberAsync();
+        var own = await RegisterAsync(stranger.Uid, strangerAccess);
+        await Client.DeletePasskeyAsync(new DeletePasskeyRequest { AccessToken = strangerAccess, PasskeyId = own.IdText });
+
+        var answers = new List<(StatusCode, string, string?)>();
+        foreach (var passkeyId in new[] { credential.IdText, own.IdText, System.Buffers.Text.Base64Url.EncodeToString(new byte[32]) })
+        {
+            var ex = await Errors.ExpectAsync(() => Client.RenamePasskeyAsync(new RenamePasskeyRequest { AccessToken = strangerAccess, PasskeyId = passkeyId, Name = "Mine" }).ResponseAsync,
+                StatusCode.NotFound, "RenamePasskeyResponse.Error.PasskeyNotFound");
+            answers.Add((ex.StatusCode, ex.Status.Detail, ex.Info().Reason));
+        }
+
+        Assert.Single(answers.Distinct());
+        Assert.Equal("Owner's", Assert.Single((await Client.ListPasskeysAsync(new ListPasskeysRequest { AccessToken = ownerAccess })).Passkeys).Name);
+        Assert.DoesNotContain(await AuditAsync(stranger.Uid), e => e.Action == "passkey.rename");
+    }
+
+    [Fact]
+    public async Task RenamePasskey_WithADeletedMembersToken_IsTokenInvalid()
+    {
+        var (member, access) = await NewMemberAsync();
+        var credential = await RegisterAsync(member.Uid, access);
+        await using (var deletion = await UncommittedDeletion.StartAsync(Server, fixture.Database, member.Uid))
+        {
+            await deletion.CommitAsync();
+        }
+
+        foreach (var client in new[] { Client, OtherNode })
+        {
+            await Errors.ExpectAsync(() => client.RenamePasskeyAsync(new RenamePasskeyRequest { AccessToken = access, PasskeyId = credential.IdText, Name = "Gone" }).ResponseAsync,
+                StatusCode.Unauthenticated, "RenamePasskeyResponse.Error.TokenInvalid");
+        }
     }
 
     [Fact]
@@ -535,6 +617,8 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
             StatusCode.FailedPrecondition, "ListPasskeysResponse.Error.PasskeysOff");
         await Errors.ExpectAsync(() => client.DeletePasskeyAsync(new DeletePasskeyRequest { AccessToken = access, PasskeyId = "AAAA" }).ResponseAsync,
             StatusCode.FailedPrecondition, "DeletePasskeyResponse.Error.PasskeysOff");
+        await Errors.ExpectAsync(() => client.RenamePasskeyAsync(new RenamePasskeyRequest { AccessToken = access, PasskeyId = "AAAA", Name = "x" }).ResponseAsync,
+            StatusCode.FailedPrecondition, "RenamePasskeyResponse.Error.PasskeysOff");
     }
 
     private async Task<(Member Member, string Access)> NewMemberAsync()
