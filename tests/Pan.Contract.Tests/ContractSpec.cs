@@ -205,6 +205,24 @@ internal static class ContractSpec
         | TokenInvalid | 1001 | |
         | PasskeyNotFound | 1002 | |
         | PasskeysOff | 1003 | |
+        RenamePasskeyRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | access_token | string | |
+        | passkey_id | string | |
+        | name | string | |
+        RenamePasskeyResponse
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | passkey | Passkey | |
+        RenamePasskeyResponse.Error
+        RenamePasskeyResponse.Error.Value
+        | Name | Number | Description |
+        |---|---|---|
+        | None | 0 | |
+        | TokenInvalid | 1001 | |
+        | PasskeyNotFound | 1002 | |
+        | PasskeysOff | 1003 | |
         general/admin/admin.proto
         SuspendMemberRequest
         | Field | Type | Label | Description |
@@ -431,6 +449,7 @@ internal static class ContractSpec
                 new("FinishPasskeySignIn", "pan.general.member.FinishPasskeySignInRequest", "pan.general.member.FinishPasskeySignInResponse"),
                 new("ListPasskeys", "pan.general.member.ListPasskeysRequest", "pan.general.member.ListPasskeysResponse"),
                 new("DeletePasskey", "pan.general.member.DeletePasskeyRequest", "pan.general.member.DeletePasskeyResponse"),
+                new("RenamePasskey", "pan.general.member.RenamePasskeyRequest", "pan.general.member.RenamePasskeyResponse"),
             ],
             ["pan.general.admin.AdminService"] =
             [

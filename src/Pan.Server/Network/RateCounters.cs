@@ -35,15 +35,31 @@ public sealed class RateCounters(PanDbContext db, TimeProvider clock)
     }
 
     /// <summary>
-    /// The window's count of <paramref name="scope"/> without counting a request, and the seconds to wait when it has
-    /// reached <paramref name="limit"/> (else null): for limits on failures, counted only when one happens.
+    /// Takes one of <paramref name="limit"/> places in the window of <paramref name="scope"/>, for a limit on failures:
+    /// taken when fewer than <paramref name="limit"/> are taken (the returned place's RetryAfterSeconds is null), else
+    /// nothing is counted and it says how long to wait. Whoever ends without a failure gives the place back
+    /// (<see cref="GiveBackAsync"/>); a failure keeps it. Why one statement (the upsert counts only while under the
+    /// limit): parallel requests each take a place in turn, so no more than <paramref name="limit"/> go on, where a
+    /// read before the work and a count after it let every request that read in between through.
     /// </summary>
-    public async Task<RateHit> PeekAsync(string scope, int limit, CancellationToken cancellationToken)
+    public async Task<RatePlace> TakeAsync(string scope, int limit, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var start = WindowStart(now);
-        var count = await db.Set<RateCounter>().Where(c => c.Scope == scope && c.WindowStart == start).Select(c => c.Count).FirstOrDefaultAsync(cancellationToken);
-        return new RateHit(count, count < limit ? null : RetryAfter(now, start));
+        var counts = await db.Database.SqlQuery<int>(
+                $"INSERT INTO rate_counters (scope, window_start, count) VALUES ({scope}, {start}, 1) ON CONFLICT (scope, window_start) DO UPDATE SET count = rate_counters.count + 1 WHERE rate_counters.count < {limit} RETURNING count AS \"Value\"")
+            .ToListAsync(cancellationToken);
+        return new RatePlace(scope, start, counts.Count == 1 ? null : RetryAfter(now, start));
+    }
+
+    /// <summary>Gives back a place <see cref="TakeAsync"/> took, to the window it was taken in.</summary>
+    public async Task GiveBackAsync(RatePlace place, CancellationToken cancellationToken)
+    {
+        if (place.RetryAfterSeconds is null)
+        {
+            await db.Set<RateCounter>().Where(c => c.Scope == place.Scope && c.WindowStart == place.WindowStart && c.Count > 0)
+                .ExecuteUpdateAsync(u => u.SetProperty(c => c.Count, c => c.Count - 1), cancellationToken);
+        }
     }
 
     /// <summary>The start (Unix milliseconds) of the fixed window <paramref name="now"/> falls in.</summary>
@@ -62,6 +78,9 @@ public sealed class RateCounters(PanDbContext db, TimeProvider clock)
 
 /// <summary>One counted request: the window's count including it, and the seconds to wait when it was over the limit.</summary>
 public readonly record struct RateHit(int Count, int? RetryAfterSeconds);
+
+/// <summary>A place <see cref="RateCounters.TakeAsync"/> took in a window, or, with the seconds to wait, none.</summary>
+public sealed record RatePlace(string Scope, long WindowStart, int? RetryAfterSeconds);
 
 /// <summary>Deletes rate-counter windows that ended more than an hour ago, every hour.</summary>
 public sealed class RateCounterJanitor(IServiceScopeFactory scopes, TimeProvider clock, ILogger<RateCounterJanitor> logger)

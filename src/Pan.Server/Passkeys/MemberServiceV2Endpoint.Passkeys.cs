@@ -6,6 +6,7 @@ using Pan.Server.Passkeys;
 using Pan.Server.Tokens;
 using DeleteErr = Pan.General.Member.DeletePasskeyResponse.Types.Error.Types.Value;
 using ListErr = Pan.General.Member.ListPasskeysResponse.Types.Error.Types.Value;
+using RenameErr = Pan.General.Member.RenamePasskeyResponse.Types.Error.Types.Value;
 
 namespace Pan.Server.Members;
 
@@ -37,14 +38,7 @@ public sealed partial class MemberServiceV2Endpoint
         var caller = await SessionCallerAsync(request.AccessToken, ListErr.TokenInvalid, context);
         var passkeys = await Resolve<PasskeyStore>(context).ListAsync(caller.Uid, context.CancellationToken);
         var response = new ListPasskeysResponse();
-        response.Passkeys.AddRange(passkeys.Select(p => new Passkey
-        {
-            PasskeyId = p.PasskeyId,
-            Name = p.Name,
-            Created = Timestamp.FromDateTimeOffset(p.Created),
-            LastUsed = p.LastUsed is { } used ? Timestamp.FromDateTimeOffset(used) : null,
-            Aaguid = p.Aaguid.ToString(),
-        }));
+        response.Passkeys.AddRange(passkeys.Select(ToContract));
         return response;
     }
 
@@ -71,4 +65,36 @@ public sealed partial class MemberServiceV2Endpoint
 
         return new DeletePasskeyResponse();
     }
+
+    /// <summary>
+    /// Pan extension: renames one of the caller's passkeys and answers it as ListPasskeys shows it. passkey_id empty or not
+    /// a passkey id's shape, or a name FinishPasskeyRegistration would refuse (<see cref="PasskeyRegistration.ValidName"/>):
+    /// INVALID_ARGUMENT naming it; unknown, deleted or another member's: NOT_FOUND RenamePasskeyResponse.Error.PasskeyNotFound
+    /// (one answer, as DeletePasskey's), renaming nothing.
+    /// </summary>
+    public override async Task<RenamePasskeyResponse> RenamePasskey(RenamePasskeyRequest request, ServerCallContext context)
+    {
+        Resolve<PasskeyCeremonies>(context).Require(RenameErr.PasskeysOff);
+        if (string.IsNullOrEmpty(request.AccessToken))
+        {
+            throw PanError.InvalidArgument("access_token", "is required");
+        }
+
+        var credentialId = PasskeyStore.CredentialId(request.PasskeyId)
+            ?? throw PanError.InvalidArgument("passkey_id", string.IsNullOrEmpty(request.PasskeyId) ? "is required" : "is not a passkey id from ListPasskeys");
+        var name = PasskeyRegistration.ValidName(request.Name);
+        var caller = await SessionCallerAsync(request.AccessToken, RenameErr.TokenInvalid, context);
+        var renamed = await Resolve<PasskeyStore>(context).RenameAsync(caller.Uid, credentialId, name, context.CancellationToken)
+            ?? throw PanError.Of(RenameErr.PasskeyNotFound, StatusCode.NotFound, "The member has no such passkey.");
+        return new RenamePasskeyResponse { Passkey = ToContract(renamed) };
+    }
+
+    private static Passkey ToContract(PasskeyView passkey) => new()
+    {
+        PasskeyId = passkey.PasskeyId,
+        Name = passkey.Name,
+        Created = Timestamp.FromDateTimeOffset(passkey.Created),
+        LastUsed = passkey.LastUsed is { } used ? Timestamp.FromDateTimeOffset(used) : null,
+        Aaguid = passkey.Aaguid.ToString(),
+    };
 }

@@ -66,6 +66,16 @@ public sealed class PasskeyRegistration(
         }
 
         await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
+        // Why the member is held first, as the finish does: the verify token and the user handle below are rows the
+        // member's deletion erases. Spent first, the token's row was held while the user handle's insert waited for the
+        // deletion's update of the member row, which waited for that token's row: a deadlock on PostgreSQL
+        // (PasskeyBehaviour.AMemberDeletedAsItsRegistrationSpendsTheVerifyToken_IsTokenInvalid_OrKeepsNothing). Held,
+        // either the deletion waits and then erases what this stores, or it committed first and this is TokenInvalid.
+        if (!await LiveMembers.HoldAsync(db, caller.Uid, cancellationToken))
+        {
+            throw PanError.Of(BeginErr.TokenInvalid, StatusCode.Unauthenticated, "The access token is not valid.");
+        }
+
         if (!await tokens.ConsumeVerifyTokenAsync(request.VerifyToken, caller.Uid, VerifyPurposes.AddPasskey, cancellationToken))
         {
             throw BeginVerifyTokenInvalid();
@@ -94,7 +104,7 @@ public sealed class PasskeyRegistration(
         var fido = ceremonies.Require(FinishErr.PasskeysOff);
         Required(request.AccessToken, "access_token");
         Required(request.RegistrationId, "registration_id");
-        var name = Name(request.Name);
+        var name = ValidName(request.Name);
         var raw = PasskeyJson.Attestation(request.CredentialJson);
         var caller = await tokens.ValidateAccessTokenAsync(request.AccessToken, cancellationToken)
             ?? throw PanError.Of(FinishErr.TokenInvalid, StatusCode.Unauthenticated, "The access token is not valid.");
@@ -174,7 +184,11 @@ public sealed class PasskeyRegistration(
         return new FinishPasskeyRegistrationResponse { PasskeyId = PasskeyStore.PublicId(passkey.CredentialId) };
     }
 
-    private static string Name(string? name)
+    /// <summary>
+    /// A passkey's name as given at FinishPasskeyRegistration or RenamePasskey: trimmed, <see cref="DefaultName"/> when
+    /// empty; INVALID_ARGUMENT naming <c>name</c> when longer than <see cref="MaxNameLength"/> or with a control character.
+    /// </summary>
+    public static string ValidName(string? name)
     {
         var trimmed = name?.Trim() ?? string.Empty;
         if (trimmed.Length == 0)

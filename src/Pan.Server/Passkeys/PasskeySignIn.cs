@@ -72,20 +72,42 @@ public sealed class PasskeySignIn(
         }
 
         var raw = PasskeyJson.Assertion(request.CredentialJson);
-        var failures = "passkey-failure:" + Address(http);
-        var peek = await counters.PeekAsync(failures, options.Value.FailuresPerIpPerHour, cancellationToken);
-        if (peek.RetryAfterSeconds is { } wait)
+        // Why a place is taken before the check and given back unless it failed: finishes from one address run together
+        // each take one, so no more than FailuresPerIpPerHour are checked and refused in a window
+        // (PasskeyBehaviour.ParallelFailedSignIns_NeverPassTheHourlyLimit_AndACorrectOneCountsNoFailure); a sign-in that
+        // succeeds (or ends for another reason, such as a suspension) counts no failure.
+        var place = await counters.TakeAsync("passkey-failure:" + Address(http), options.Value.FailuresPerIpPerHour, cancellationToken);
+        if (place.RetryAfterSeconds is { } wait)
         {
             throw TooMany(FinishErr.TooManyAttempts, wait);
         }
 
+        RpcException? failure = null;
+        try
+        {
+            (var signedIn, failure) = await CheckAsync(fido, request, raw, cancellationToken);
+            return signedIn ?? throw failure!;
+        }
+        finally
+        {
+            if (failure is null)
+            {
+                // Why not the call's token: a cancelled call still gives its place back.
+                await counters.GiveBackAsync(place, CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>Spends the sign-in and checks the assertion: the signed-in session, or the failure that keeps the finish's place.</summary>
+    private async Task<(FinishPasskeySignInResponse? SignedIn, RpcException? Failure)> CheckAsync(
+        IFido2 fido, FinishPasskeySignInRequest request, AuthenticatorAssertionRawResponse raw, CancellationToken cancellationToken)
+    {
         var optionsJson = await challenges.SpendAsync(request.SignInId, PasskeyChallenge.SignIn, null, cancellationToken);
         if (optionsJson is null)
         {
             metrics.SignIn(Metrics.SignInMethods.Passkey, Metrics.SignInOutcomes.Wrong);
-            await counters.HitAsync(failures, options.Value.FailuresPerIpPerHour, cancellationToken);
-            throw PanError.Of(FinishErr.SignInInvalid, StatusCode.FailedPrecondition,
-                "No live sign-in has this sign_in_id (unknown, used or expired); begin again.");
+            return (null, PanError.Of(FinishErr.SignInInvalid, StatusCode.FailedPrecondition,
+                "No live sign-in has this sign_in_id (unknown, used or expired); begin again."));
         }
 
         var passkey = await (
@@ -97,14 +119,14 @@ public sealed class PasskeySignIn(
             .AsNoTracking().FirstOrDefaultAsync(cancellationToken);
         if (passkey is null)
         {
-            throw await RefusedAsync(failures, null, "unknown credential", cancellationToken);
+            return (null, await RefusedAsync(null, "unknown credential", cancellationToken));
         }
 
         // Why: with no allowCredentials the user handle is how the member is found (WebAuthn 7.2 step 6); one without it is
         // no discoverable credential's answer.
         if (raw.Response.UserHandle is not { Length: > 0 })
         {
-            throw await RefusedAsync(failures, passkey.Uid, "denied: no user handle", cancellationToken);
+            return (null, await RefusedAsync(passkey.Uid, "denied: no user handle", cancellationToken));
         }
 
         VerifyAssertionResult verified;
@@ -124,7 +146,7 @@ public sealed class PasskeySignIn(
             var outcome = ex is Fido2VerificationException { Code: Fido2ErrorCode.InvalidSignCount }
                 ? "denied: the signature counter went back (possible clone)"
                 : "denied: " + ((ex as Fido2VerificationException)?.Code.ToString() ?? "unreadable assertion");
-            throw await RefusedAsync(failures, passkey.Uid, outcome, cancellationToken);
+            return (null, await RefusedAsync(passkey.Uid, outcome, cancellationToken));
         }
 
         var now = clock.GetUtcNow();
@@ -139,18 +161,17 @@ public sealed class PasskeySignIn(
         }, cancellationToken));
         if (auth is null)
         {
-            throw await RefusedAsync(failures, passkey.Uid, "denied: the passkey changed meanwhile (deleted or used at once)", cancellationToken);
+            return (null, await RefusedAsync(passkey.Uid, "denied: the passkey changed meanwhile (deleted or used at once)", cancellationToken));
         }
 
         metrics.SignIn(Metrics.SignInMethods.Passkey, Metrics.SignInOutcomes.Ok);
-        return new FinishPasskeySignInResponse { AuthToken = auth.Token, Expires = Timestamp.FromDateTimeOffset(auth.Expires) };
+        return (new FinishPasskeySignInResponse { AuthToken = auth.Token, Expires = Timestamp.FromDateTimeOffset(auth.Expires) }, null);
     }
 
-    /// <summary>Counts a failed finish against the client address, audits it when it names a member, and answers CredentialRefused.</summary>
-    private async Task<RpcException> RefusedAsync(string failures, long? uid, string outcome, CancellationToken cancellationToken)
+    /// <summary>Audits a refused finish when it names a member (else logs it) and answers CredentialRefused.</summary>
+    private async Task<RpcException> RefusedAsync(long? uid, string outcome, CancellationToken cancellationToken)
     {
         metrics.SignIn(Metrics.SignInMethods.Passkey, Metrics.SignInOutcomes.Wrong);
-        await counters.HitAsync(failures, options.Value.FailuresPerIpPerHour, cancellationToken);
         if (uid is { } member)
         {
             await audit.WriteAsync("passkey", PasskeyStore.SignInAction, AuditLog.Member(member), outcome, cancellationToken);

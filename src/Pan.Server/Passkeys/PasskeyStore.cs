@@ -13,12 +13,12 @@ namespace Pan.Server.Passkeys;
 public sealed record PasskeyView(string PasskeyId, string Name, DateTimeOffset Created, DateTimeOffset? LastUsed, Guid Aaguid);
 
 /// <summary>
-/// A member's passkeys and WebAuthn user handle: listing, deleting, and erasing them with the member.
+/// A member's passkeys and WebAuthn user handle: listing, renaming, deleting, and erasing them with the member.
 /// </summary>
 public sealed class PasskeyStore(PanDbContext db, AuditLog audit) : IMemberDataEraser
 {
     /// <summary>The audit actions of passkey changes and refused sign-ins.</summary>
-    public const string AddAction = "passkey.add", DeleteAction = "passkey.delete", SignInAction = "passkey.sign-in";
+    public const string AddAction = "passkey.add", DeleteAction = "passkey.delete", RenameAction = "passkey.rename", SignInAction = "passkey.sign-in";
 
     /// <summary>The public id of a passkey: its credential id as base64url.</summary>
     public static string PublicId(byte[] credentialId) => Base64Url.EncodeToString(credentialId);
@@ -47,12 +47,27 @@ public sealed class PasskeyStore(PanDbContext db, AuditLog audit) : IMemberDataE
     }
 
     /// <summary>The member's passkeys, oldest first.</summary>
-    public async Task<IReadOnlyList<PasskeyView>> ListAsync(long uid, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<PasskeyView>> ListAsync(long uid, CancellationToken cancellationToken) =>
+        await ViewsAsync(db.Set<MemberPasskey>().Where(p => p.Uid == uid), cancellationToken);
+
+    /// <summary>
+    /// Renames the member's passkey <paramref name="credentialId"/> (<paramref name="name"/> already checked) and audits
+    /// it, in one transaction: the passkey as <see cref="ListAsync"/> shows it, or null when the member has no such
+    /// passkey (another member's included), renaming nothing.
+    /// </summary>
+    public async Task<PasskeyView?> RenameAsync(long uid, byte[] credentialId, string name, CancellationToken cancellationToken)
     {
-        var rows = await db.Set<MemberPasskey>().AsNoTracking().Where(p => p.Uid == uid).OrderBy(p => p.Created).ThenBy(p => p.Id)
-            .Select(p => new { p.CredentialId, p.Name, p.Created, p.LastUsed, p.Aaguid })
-            .ToListAsync(cancellationToken);
-        return rows.Select(p => new PasskeyView(PublicId(p.CredentialId), p.Name, p.Created, p.LastUsed, p.Aaguid)).ToList();
+        await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
+        var passkey = db.Set<MemberPasskey>().Where(p => p.Uid == uid && p.CredentialId == credentialId);
+        if (await passkey.ExecuteUpdateAsync(u => u.SetProperty(p => p.Name, name), cancellationToken) == 0)
+        {
+            return null;
+        }
+
+        var renamed = (await ViewsAsync(passkey, cancellationToken)).Single();
+        await audit.WriteAsync(AuditLog.Member(uid), RenameAction, AuditLog.Member(uid), "ok", cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return renamed;
     }
 
     /// <summary>The credential ids of the member's passkeys (a registration's excludeCredentials).</summary>
@@ -75,6 +90,15 @@ public sealed class PasskeyStore(PanDbContext db, AuditLog audit) : IMemberDataE
         await audit.WriteAsync(AuditLog.Member(uid), DeleteAction, AuditLog.Member(uid), "ok", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
+    }
+
+    /// <summary>The passkeys of <paramref name="passkeys"/> as ListPasskeys shows them, oldest first.</summary>
+    private static async Task<List<PasskeyView>> ViewsAsync(IQueryable<MemberPasskey> passkeys, CancellationToken cancellationToken)
+    {
+        var rows = await passkeys.AsNoTracking().OrderBy(p => p.Created).ThenBy(p => p.Id)
+            .Select(p => new { p.CredentialId, p.Name, p.Created, p.LastUsed, p.Aaguid })
+            .ToListAsync(cancellationToken);
+        return rows.Select(p => new PasskeyView(PublicId(p.CredentialId), p.Name, p.Created, p.LastUsed, p.Aaguid)).ToList();
     }
 
     /// <summary>Why: a deleted member signs in nowhere, and its passkeys' keys and handle are its data.</summary>

@@ -51,11 +51,13 @@ public static class DeletionRaces
     /// ended or waits for it (an insert whose foreign key names the member waits for the deletion's update of the member
     /// row). A call that holds the member first makes the deletion wait for it, so the deletion's erasers find its row;
     /// one that does not stores its row after the erasers ran. SQLite runs one writer at a time: there the call ends
-    /// before the deletion starts. Returns the call's status.
+    /// before the deletion starts. Returns the call's status. <paramref name="write"/> holds the call before another
+    /// kind of write to a row of the member (an update: before the call changes a row the deletion may erase first).
     /// </summary>
-    public static async Task<StatusCode> DeletionWhileTheRowIsHeldAsync(PanServer server, ITestDatabase database, long uid, string table, Func<Task> call)
+    public static async Task<StatusCode> DeletionWhileTheRowIsHeldAsync(
+        PanServer server, ITestDatabase database, long uid, string table, Func<Task> call, TriggeredWrite write = TriggeredWrite.Insert)
     {
-        await using var gate = await WriteGate.CloseAsync(server, database, table, TriggeredWrite.Insert, FailureTriggers.UidIs(TriggeredWrite.Insert, uid));
+        await using var gate = await WriteGate.CloseAsync(server, database, table, write, FailureTriggers.UidIs(write, uid));
         var running = Task.Run(() => PhoneFlow.StatusOf(call));
         if (!gate.Holds)
         {

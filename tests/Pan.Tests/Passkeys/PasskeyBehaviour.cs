@@ -29,6 +29,8 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
 {
     private const string CredentialRefused = "FinishPasskeySignInResponse.Error.CredentialRefused";
     private const string SignInInvalid = "FinishPasskeySignInResponse.Error.SignInInvalid";
+    private const string TooManyAttempts = "FinishPasskeySignInResponse.Error.TooManyAttempts";
+    private const string DefaultName = "Passkey";
 
     private readonly SoftwareAuthenticator authenticator = new(PasskeyFixture.RpId, PasskeyFixture.Origin);
 
@@ -263,6 +265,87 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task RenamePasskey_RenamesTheCallersPasskey_AndAnswersItAsListPasskeysShowsIt()
+    {
+        var (member, access) = await NewMemberAsync();
+        var credential = await RegisterAsync(member.Uid, access);
+        var other = await RegisterAsync(member.Uid, access);
+
+        var renamed = (await Client.RenamePasskeyAsync(new RenamePasskeyRequest { AccessToken = access, PasskeyId = credential.IdText, Name = "  Work phone " })).Passkey;
+
+        var listed = (await Client.ListPasskeysAsync(new ListPasskeysRequest { AccessToken = access })).Passkeys;
+        Assert.Equal(listed.Single(p => p.PasskeyId == credential.IdText), renamed);
+        Assert.Equal("Work phone", renamed.Name);
+        Assert.Equal(DefaultName, listed.Single(p => p.PasskeyId == other.IdText).Name);
+        Assert.Contains(await AuditAsync(member.Uid), e => e is { Action: "passkey.rename", Outcome: "ok" });
+
+        // The registration's rules: an empty name is the default one.
+        Assert.Equal(DefaultName, (await OtherNode.RenamePasskeyAsync(new RenamePasskeyRequest { AccessToken = access, PasskeyId = credential.IdText })).Passkey.Name);
+    }
+
+    [Fact]
+    public async Task RenamePasskey_WithABadNameOrId_IsInvalidArgumentNamingIt_AndRenamesNothing()
+    {
+        var (member, access) = await NewMemberAsync();
+        var credential = await RegisterAsync(member.Uid, access);
+        await Client.RenamePasskeyAsync(new RenamePasskeyRequest { AccessToken = access, PasskeyId = credential.IdText, Name = "Laptop" });
+
+        foreach (var (passkeyId, name, field) in new[]
+                 {
+                     (credential.IdText, new string('n', 65), "name"), (credential.IdText, "Lap\u0007top", "name"),
+                     ("", "Phone", "passkey_id"), ("not/a*passkey", "Phone", "passkey_id"),
+                 })
+        {
+            var ex = await Assert.ThrowsAsync<RpcException>(() => Client.RenamePasskeyAsync(new RenamePasskeyRequest { AccessToken = access, PasskeyId = passkeyId, Name = name }).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+            Assert.Equal(field, Assert.Single(ex.BadRequest()!.FieldViolations).Field);
+        }
+
+        Assert.Equal(new string('n', 64), (await Client.RenamePasskeyAsync(new RenamePasskeyRequest { AccessToken = access, PasskeyId = credential.IdText, Name = new string('n', 64) })).Passkey.Name);
+    }
+
+    /// <summary>Another member's passkey id answers exactly as an unknown or deleted one, and keeps its name.</summary>
+    [Fact]
+    public async Task RenamePasskey_OfAnotherMembersPasskey_AnswersAsAnUnknownOne()
+    {
+        var (owner, ownerAccess) = await NewMemberAsync();
+        var credential = await RegisterAsync(owner.Uid, ownerAccess);
+        await Client.RenamePasskeyAsync(new RenamePasskeyRequest { AccessToken = ownerAccess, PasskeyId = credential.IdText, Name = "Owner's" });
+        var (stranger, strangerAccess) = await NewMemberAsync();
+        var own = await RegisterAsync(stranger.Uid, strangerAccess);
+        await Client.DeletePasskeyAsync(new DeletePasskeyRequest { AccessToken = strangerAccess, PasskeyId = own.IdText });
+
+        var answers = new List<(StatusCode, string, string?)>();
+        foreach (var passkeyId in new[] { credential.IdText, own.IdText, System.Buffers.Text.Base64Url.EncodeToString(new byte[32]) })
+        {
+            var ex = await Errors.ExpectAsync(() => Client.RenamePasskeyAsync(new RenamePasskeyRequest { AccessToken = strangerAccess, PasskeyId = passkeyId, Name = "Mine" }).ResponseAsync,
+                StatusCode.NotFound, "RenamePasskeyResponse.Error.PasskeyNotFound");
+            answers.Add((ex.StatusCode, ex.Status.Detail, ex.Info().Reason));
+        }
+
+        Assert.Single(answers.Distinct());
+        Assert.Equal("Owner's", Assert.Single((await Client.ListPasskeysAsync(new ListPasskeysRequest { AccessToken = ownerAccess })).Passkeys).Name);
+        Assert.DoesNotContain(await AuditAsync(stranger.Uid), e => e.Action == "passkey.rename");
+    }
+
+    [Fact]
+    public async Task RenamePasskey_WithADeletedMembersToken_IsTokenInvalid()
+    {
+        var (member, access) = await NewMemberAsync();
+        var credential = await RegisterAsync(member.Uid, access);
+        await using (var deletion = await UncommittedDeletion.StartAsync(Server, fixture.Database, member.Uid))
+        {
+            await deletion.CommitAsync();
+        }
+
+        foreach (var client in new[] { Client, OtherNode })
+        {
+            await Errors.ExpectAsync(() => client.RenamePasskeyAsync(new RenamePasskeyRequest { AccessToken = access, PasskeyId = credential.IdText, Name = "Gone" }).ResponseAsync,
+                StatusCode.Unauthenticated, "RenamePasskeyResponse.Error.TokenInvalid");
+        }
+    }
+
+    [Fact]
     public async Task ASuspendedMember_IsRefusedAsLoginRefusesIt()
     {
         var (member, access) = await NewMemberAsync();
@@ -353,6 +436,29 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
             await db.Set<PasskeyChallenge>().CountAsync(c => c.Uid == member.Uid))));
     }
 
+    /// <summary>
+    /// A member deleted while its passkey registration begins is answered as a deleted member: on PostgreSQL the deletion
+    /// runs while the begin waits just before spending its verify token (a token the deletion erases), then commits as
+    /// soon as it can; either the begin came first, and the deletion erases its user handle and begun registration, or
+    /// the begin is TokenInvalid (UNAUTHENTICATED), as the finish is, never a refused verify token that sends the member to
+    /// step up again. SQLite runs one writer at a time: there the begin ends before the deletion starts.
+    /// </summary>
+    [Fact]
+    public async Task AMemberDeletedAsItsRegistrationSpendsTheVerifyToken_IsTokenInvalid_OrKeepsNothing()
+    {
+        var (member, access) = await NewMemberAsync();
+        var verify = await VerifyTokenAsync(member.Uid);
+
+        var status = await DeletionRaces.DeletionWhileTheRowIsHeldAsync(Server, fixture.Database, member.Uid, "verify_tokens", () =>
+            Client.BeginPasskeyRegistrationAsync(new BeginPasskeyRegistrationRequest { AccessToken = access, VerifyToken = verify }).ResponseAsync,
+            TriggeredWrite.Update);
+
+        Assert.Contains(status, new[] { StatusCode.OK, StatusCode.Unauthenticated });
+        Assert.Equal((0, 0), await TestMembers.WithDbAsync(Server, async db => (
+            await db.Set<PasskeyUser>().CountAsync(u => u.Uid == member.Uid),
+            await db.Set<PasskeyChallenge>().CountAsync(c => c.Uid == member.Uid))));
+    }
+
     [Fact]
     public async Task BadCredentialJson_IsInvalidArgumentNamingTheField_AndSpendsNothing()
     {
@@ -407,6 +513,64 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
         await FinishAsync(signIn, authenticator.Get(signIn.OptionsJson, credential));
     }
 
+    /// <summary>
+    /// Pan:Passkeys:FailuresPerIpPerHour holds under load: with the limit at N on a node, 3N failing finishes from one
+    /// address, each of its own begun sign-in, run together: N are checked and refused (CredentialRefused), the rest are
+    /// TooManyAttempts and spend nothing. A correct sign-in while under the limit signs in and counts no failure.
+    /// </summary>
+    [Fact]
+    public async Task ParallelFailedSignIns_NeverPassTheHourlyLimit_AndACorrectOneCountsNoFailure()
+    {
+        const int limit = 4;
+        var (member, access) = await NewMemberAsync();
+        var credential = await RegisterAsync(member.Uid, access);
+        var settings = new Dictionary<string, string?>(fixture.NodeSettings)
+        {
+            ["Pan:Passkeys:FailuresPerIpPerHour"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        await using var node = await fixture.StartNodeAsync(settings);
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var scope = "passkey-failure:" + SmsKeys.Ip(IPAddress.Loopback);
+        var window = node.Clock.GetUtcNow().ToUnixTimeMilliseconds() / (long)RateCounters.Window.TotalMilliseconds * (long)RateCounters.Window.TotalMilliseconds;
+        var previous = await TestMembers.WithDbAsync(Server, db => db.Set<RateCounter>().AsNoTracking().FirstOrDefaultAsync(c => c.Scope == scope && c.WindowStart == window));
+        await SetFailuresAsync(scope, window, 0);
+        try
+        {
+            var begun = new List<BeginPasskeySignInResponse>();
+            for (var i = 0; i < 3 * limit; i++)
+            {
+                begun.Add(await client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest()));
+            }
+
+            var outcomes = await Task.WhenAll(begun.Select(b => Errors.ReasonOfAsync(() => client.FinishPasskeySignInAsync(new FinishPasskeySignInRequest
+            {
+                SignInId = b.SignInId, CredentialJson = authenticator.Get(b.OptionsJson, credential, fromOrigin: "https://evil.example"),
+            }).ResponseAsync)));
+
+            Assert.Equal((limit, 2 * limit), (outcomes.Count(o => o == CredentialRefused), outcomes.Count(o => o == TooManyAttempts)));
+
+            // A sign-in refused for the rate was not spent: under the limit again, its correct answer signs in and is no failure.
+            await SetFailuresAsync(scope, window, limit - 1);
+            var kept = begun[Array.IndexOf(outcomes, TooManyAttempts)];
+            await client.FinishPasskeySignInAsync(new FinishPasskeySignInRequest { SignInId = kept.SignInId, CredentialJson = authenticator.Get(kept.OptionsJson, credential) });
+            Assert.Equal(limit - 1, await TestMembers.WithDbAsync(Server, db => db.Set<RateCounter>().Where(c => c.Scope == scope && c.WindowStart == window).Select(c => c.Count).SingleAsync()));
+
+            var last = await client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+            await Errors.ExpectAsync(() => client.FinishPasskeySignInAsync(new FinishPasskeySignInRequest
+                {
+                    SignInId = last.SignInId, CredentialJson = authenticator.Get(last.OptionsJson, credential, fromOrigin: "https://evil.example"),
+                }).ResponseAsync,
+                StatusCode.PermissionDenied, CredentialRefused);
+            var past = await client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+            await Errors.ExpectAsync(() => client.FinishPasskeySignInAsync(new FinishPasskeySignInRequest { SignInId = past.SignInId, CredentialJson = authenticator.Get(past.OptionsJson, credential) }).ResponseAsync,
+                StatusCode.ResourceExhausted, TooManyAttempts);
+        }
+        finally
+        {
+            await SetFailuresAsync(scope, window, previous?.Count ?? 0);
+        }
+    }
+
     [Fact]
     public async Task ACeremonyPastItsFiveMinutes_IsRefused_AndTheJanitorSweepsIt()
     {
@@ -453,6 +617,8 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
             StatusCode.FailedPrecondition, "ListPasskeysResponse.Error.PasskeysOff");
         await Errors.ExpectAsync(() => client.DeletePasskeyAsync(new DeletePasskeyRequest { AccessToken = access, PasskeyId = "AAAA" }).ResponseAsync,
             StatusCode.FailedPrecondition, "DeletePasskeyResponse.Error.PasskeysOff");
+        await Errors.ExpectAsync(() => client.RenamePasskeyAsync(new RenamePasskeyRequest { AccessToken = access, PasskeyId = "AAAA", Name = "x" }).ResponseAsync,
+            StatusCode.FailedPrecondition, "RenamePasskeyResponse.Error.PasskeysOff");
     }
 
     private async Task<(Member Member, string Access)> NewMemberAsync()
