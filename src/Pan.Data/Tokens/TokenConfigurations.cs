@@ -44,6 +44,13 @@ internal sealed class AuthSessionConfiguration : IEntityTypeConfiguration<AuthSe
         builder.HasIndex(s => s.AccountId).HasDatabaseName("ix_auth_sessions_account_id");
         builder.HasIndex(s => s.Uid).HasDatabaseName("ix_auth_sessions_uid");
         builder.HasIndex(s => s.Expires).HasDatabaseName("ix_auth_sessions_expires");
+
+        // Why: the token janitor clears the device facts of ended sessions that still hold them (nodes from before ending
+        // cleared them left such rows) in batches by id; every path that ends a session now clears them in the same
+        // statement, so the index holds only those leftovers and is empty once they are cleared.
+        builder.HasIndex(s => s.Id)
+            .HasFilter("\"revoked\" IS NOT NULL AND (\"client_ip\" IS NOT NULL OR \"user_agent\" IS NOT NULL)")
+            .HasDatabaseName("ix_auth_sessions_ended_with_device");
     }
 }
 

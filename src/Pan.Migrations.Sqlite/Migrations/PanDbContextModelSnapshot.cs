@@ -2121,6 +2121,10 @@ namespace Pan.Migrations.Sqlite.Migrations
                     b.HasIndex("Expires")
                         .HasDatabaseName("ix_auth_sessions_expires");
 
+                    b.HasIndex("Id")
+                        .HasDatabaseName("ix_auth_sessions_ended_with_device")
+                        .HasFilter("\"revoked\" IS NOT NULL AND (\"client_ip\" IS NOT NULL OR \"user_agent\" IS NOT NULL)");
+
                     b.HasIndex("Uid")
                         .HasDatabaseName("ix_auth_sessions_uid");
 

@@ -105,7 +105,7 @@ public sealed class GuestActivations(
 
     /// <summary>
     /// <c>admin/user/activate/{actCode}</c>: the member's uid, or <see cref="ApinodeException"/> 1 (no code) / 2 (wrong,
-    /// expired or used, or a texted code of a member the failure counter holds).
+    /// expired or used, or a texted code of a member the failure counter holds) / 7 (a texted code for a blocked number).
     /// </summary>
     public async Task<long> ActivateAsync(string? actCode, CancellationToken cancellationToken)
     {
@@ -221,6 +221,14 @@ public sealed class GuestActivations(
         var now = clock.GetUtcNow();
         var max = options.Value.MaxCodeAttempts;
         var target = number.Value;
+        // Why before the code is judged: a code texted before the number was blocked activates nothing after it (7, the
+        // code unspent and no wrong try counted), as phone sign-in refuses such a code; blocking is not secret (createTemp
+        // with the number answers 7 to anyone).
+        if (await PhoneBlocks.PhoneBlocks.IsBlockedAsync(db, target, now, cancellationToken))
+        {
+            throw new ApinodeException(GuestCodes.PhoneBlocked, PhoneBlocks.PhoneBlockedException.Text);
+        }
+
         var candidates = await db.Set<GuestActivation>().AsNoTracking()
             .Where(a => a.Target == target && a.Scheme == 2 && a.UsedAt == null && a.Expires > now && a.Attempts < max)
             .ToListAsync(cancellationToken);

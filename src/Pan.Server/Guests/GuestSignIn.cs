@@ -23,7 +23,8 @@ public sealed record AccountNameAvailability([property: JsonPropertyName("isOk")
 /// <c>login</c> (account name + client-hashed password → a token valid <c>Pan:Guests:LoginTokenDays</c>), <c>logout</c>
 /// (revokes the caller's token) and <c>accNameOk</c> (whether an account name of the app's type is free). Unknown names,
 /// wrong passwords and locked accounts all answer 3 after the same work (one Argon2id check); only the right password of
-/// an account still waiting for activation answers 4, and sends the activation again when none is live. A member whose
+/// an account still waiting for activation answers 4, and sends the activation again when none is live (7 instead when
+/// it activates by SMS and its number is blocked). A member whose
 /// deletion commits while login runs answers 3 too, with no token issued and no activation written or sent.
 /// </summary>
 public sealed class GuestSignIn(
@@ -65,6 +66,14 @@ public sealed class GuestSignIn(
         if (account.Activated is null)
         {
             await CheckPendingAsync(account.Uid, account.PendingPasswordHash, passwd, cancellationToken);
+            // Why after the password: only who knows it learns that the account cannot be activated while its number is
+            // blocked (7, as every guest path answers for a blocked number); no code is sent, and one texted before the
+            // block is refused too (GuestActivations), so pointing the app at it would not help.
+            if (account.ActScheme == 2 && await PhoneBlocks.PhoneBlocks.IsBlockedAsync(db, account.MobileE164, clock.GetUtcNow(), cancellationToken))
+            {
+                throw new ApinodeException(GuestCodes.PhoneBlocked, PhoneBlocks.PhoneBlockedException.Text);
+            }
+
             var live = await activations.LiveAsync(account.Uid, cancellationToken);
             var actId = live?.ActId;
             if (live is null && account.ActScheme != 0)

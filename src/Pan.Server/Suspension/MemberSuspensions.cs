@@ -115,20 +115,19 @@ public sealed class MemberSuspensions(PanDbContext db, CredentialStore credentia
 
         var now = clock.GetUtcNow();
         var until = await db.Members.Where(m => m.Uid == uid).Select(m => m.SuspendedUntil).SingleAsync(cancellationToken);
-        if (until is not null)
+        // Why only a suspension that applies is cleared: restoring a member that is not suspended (never, restored
+        // already, or lifted by itself at its end) changes nothing, neither its row nor what an app holds (no event);
+        // an end already past stays as it was, and reads as not suspended like no end.
+        if (!(until > now))
         {
-            await SetAsync(uid, null, cancellationToken);
+            logger.LogInformation("Member {Uid} was not suspended; nothing restored", uid);
+            return RestoreResult.NotSuspended;
         }
 
-        // Why only then: restoring a member that is not suspended (never, restored already, or lifted by itself at its
-        // end) changes nothing an app holds.
-        if (until > now)
-        {
-            await events.MemberRestoredAsync(uid, now, cancellationToken);
-        }
-
+        await SetAsync(uid, null, cancellationToken);
+        await events.MemberRestoredAsync(uid, now, cancellationToken);
         logger.LogInformation("Restored member {Uid}", uid);
-        return until > now ? RestoreResult.Restored : RestoreResult.NotSuspended;
+        return RestoreResult.Restored;
     }
 
     /// <summary>The member's standing (deleted ones too), or null when no member has <paramref name="uid"/>.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Pan.Data;
 using Pan.Data.Tokens;
 
 namespace Pan.Server.Tokens;
@@ -20,4 +21,43 @@ public static class EndedSessions
         sessions.Where(s => s.Revoked == null).ExecuteUpdateAsync(
             u => u.SetProperty(s => s.Revoked, now).SetProperty(s => s.ClientIp, (string?)null).SetProperty(s => s.UserAgent, (string?)null),
             cancellationToken);
+
+    /// <summary>Rows the token janitor clears per statement (<see cref="ForgetLeftoverDevicesAsync"/>).</summary>
+    public const int ForgetBatch = 1000;
+
+    /// <summary>
+    /// Ended sessions that still hold a device fact, in id order: what <see cref="EndAsync"/> would have cleared. Served by
+    /// the partial index <c>ix_auth_sessions_ended_with_device</c>, which holds exactly these rows.
+    /// </summary>
+    public static IQueryable<AuthSession> WithLeftoverDevice(PanDbContext db)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return db.Set<AuthSession>().Where(s => s.Revoked != null && (s.ClientIp != null || s.UserAgent != null)).OrderBy(s => s.Id);
+    }
+
+    /// <summary>
+    /// Clears the device facts of ended sessions that still hold them, <see cref="ForgetBatch"/> rows per UPDATE until
+    /// none is left. Returns how many rows it cleared.
+    /// </summary>
+    /// <remarks>
+    /// Why: sessions ended by nodes from before <see cref="EndAsync"/> cleared the facts keep them until the janitor
+    /// deletes the row at the session's expiry, up to <c>Pan:Tokens:AuthTokenDays</c> later. Why batches: each UPDATE
+    /// touches at most <see cref="ForgetBatch"/> rows found by the partial index, so it holds few row locks for a short
+    /// while and never scans the table; live sessions are never touched (a session once ended stays ended).
+    /// </remarks>
+    public static async Task<int> ForgetLeftoverDevicesAsync(PanDbContext db, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        int cleared;
+        do
+        {
+            cleared = await WithLeftoverDevice(db).Take(ForgetBatch).ExecuteUpdateAsync(
+                u => u.SetProperty(s => s.ClientIp, (string?)null).SetProperty(s => s.UserAgent, (string?)null),
+                cancellationToken);
+            total += cleared;
+        }
+        while (cleared == ForgetBatch);
+
+        return total;
+    }
 }

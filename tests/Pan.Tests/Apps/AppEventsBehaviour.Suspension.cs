@@ -81,8 +81,15 @@ public abstract partial class AppEventsBehaviour<TFixture>
         await Admin.RestoreMemberAsync(new RestoreMemberRequest { AdminToken = token, Uid = never.Uid });
         await Admin.RestoreMemberAsync(new RestoreMemberRequest { AdminToken = token, Uid = twice.Uid });
         Assert.Equal(0, (await fixture.CliAsync("members", "restore", never.Uid.ToString(CultureInfo.InvariantCulture))).ExitCode);
+        // A suspension that ended by itself (past for the server's clock and the command line's alike): nothing to restore either.
+        var lapsed = await TestMembers.CreateAsync(Server);
+        await TestMembers.WithDbAsync(Server, db => db.Members.Where(m => m.Uid == lapsed.Uid)
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.SuspendedUntil, new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero))));
+        Assert.Equal(0, (await fixture.CliAsync("members", "restore", lapsed.Uid.ToString(CultureInfo.InvariantCulture))).ExitCode);
+        await Admin.RestoreMemberAsync(new RestoreMemberRequest { AdminToken = token, Uid = lapsed.Uid });
 
         Assert.Empty(await RowsAsync(never.Uid));
+        Assert.Empty(await RowsAsync(lapsed.Uid));
         Assert.Equal(["member.restored", "member.restored", "member.suspended", "member.suspended"], (await RowsAsync(twice.Uid)).Select(r => r.Kind).Order());
         await EventsOfAsync(twice, 4);
         Assert.Empty(Events.Containing(never.ObjectId.ToString("D")));

@@ -304,6 +304,31 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.Null(await TestMembers.WithDbAsync(fixture.Server, db => db.Set<StoredApp>().AsNoTracking().Where(a => a.AppId == "sugar").Select(a => a.SecretHash).SingleAsync()));
     }
 
+    /// <summary>
+    /// <c>members restore</c> of a member that is not suspended — never was, or its suspension ended by itself — says
+    /// so, exits 0 and changes nothing: not the member's row (a lapsed end stays as it was), only its audit line.
+    /// </summary>
+    [Fact]
+    public async Task MembersRestore_OfAMemberNotSuspended_SaysSo_ExitsZero_AndChangesNothing()
+    {
+        var never = await TestMembers.CreateAsync(fixture.Server);
+        var lapsed = await TestMembers.CreateAsync(fixture.Server);
+        // Past for the server's clock and the command line's alike.
+        var ended = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        await TestMembers.WithDbAsync(fixture.Server, db => db.Members.Where(m => m.Uid == lapsed.Uid).ExecuteUpdateAsync(u => u.SetProperty(m => m.SuspendedUntil, ended)));
+
+        foreach (var (member, until) in new[] { (never, (DateTimeOffset?)null), (lapsed, ended) })
+        {
+            var uid = member.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var run = await PanCli.RunAsync(fixture.Database, "members", "restore", uid);
+
+            Assert.Equal(0, run.ExitCode);
+            Assert.Equal($"Member {uid} was not suspended; nothing changed.", run.Output.Trim());
+            Assert.Equal(until, await TestMembers.WithDbAsync(fixture.Server, db => db.Members.Where(m => m.Uid == member.Uid).Select(m => m.SuspendedUntil).SingleAsync()));
+            Assert.Equal("ok: not suspended", Assert.Single(await fixture.AuditAsync("cli.members.restore", "uid:" + uid)).Outcome);
+        }
+    }
+
     [Fact]
     public async Task Admins_AddListUpdateRemove_ManageTheAllowList()
     {

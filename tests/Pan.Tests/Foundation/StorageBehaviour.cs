@@ -129,6 +129,22 @@ public abstract class StorageBehaviour<TFixture>(TFixture fixture) : IClassFixtu
         Assert.DoesNotContain("Seq Scan", members + files, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The token janitor finds ended sessions that still hold device facts by the partial index that holds just them,
+    /// never by reading the whole session table.
+    /// </summary>
+    [Fact]
+    public async Task TheTokenJanitorsLeftoverDeviceQuery_UsesItsPartialIndex()
+    {
+        var plan = await TestMembers.WithDbAsync(fixture.Server, db =>
+            QueryPlans.ExplainAsync(db, Pan.Server.Tokens.EndedSessions.WithLeftoverDevice(db).Take(Pan.Server.Tokens.EndedSessions.ForgetBatch).Select(s => s.Id)));
+
+        Assert.Contains("ix_auth_sessions_ended_with_device", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("Seq Scan", plan, StringComparison.Ordinal);
+        // SQLite: a whole-table read is a "SCAN <table>" line with no index.
+        Assert.All(plan.Split('\n').Where(l => l.StartsWith("SCAN ", StringComparison.Ordinal)), l => Assert.Contains("INDEX", l, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task NewMembers_GetSequentialUids_UniqueObjectIds_AndHashUidsThatDecode()
     {

@@ -130,6 +130,66 @@ public abstract partial class GuestBehaviour<TFixture>(TFixture fixture) : IClas
         Assert.Equal(2, await DbAsync(db => db.Set<GuestAccount>().CountAsync(g => (g.Uid == temp.Id || g.Uid == emailTemp.Id) && g.Temporary)));
     }
 
+    /// <summary>
+    /// An account converted with SMS activation whose number is blocked afterwards: the right password's login answers 7
+    /// (as every other guest path does for a blocked number), whether a texted code is still live or the login would
+    /// send a new one; nothing is written or sent.
+    /// </summary>
+    [Fact]
+    public async Task Login_OfAPendingSmsAccount_WhoseNumberIsBlocked_Is7_AndSendsNothing()
+    {
+        var temp = await SmsApp.CreateTempAsync();
+        var (national, e164) = PhoneFlowPhones.NewNumber();
+        var passwd = ApinodeClient.ClientHash();
+        Assert.Equal(0, (await SmsApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = national, ["passwd"] = passwd }, temp.Token)).Code);
+        await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlowPhones.Wait);
+        await Pan.Tests.Admin.TestPhoneBlocks.BlockAsync(fixture.Server, e164);
+        var sentBefore = fixture.Inbox.Requests;
+
+        var whileLive = await SmsApp.CallAsync("login", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd });
+        fixture.Server.Clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
+        var activationsBefore = await DbAsync(db => db.Set<GuestActivation>().CountAsync(a => a.Uid == temp.Id));
+        var resend = await SmsApp.CallAsync("login", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd });
+
+        Assert.Equal((7, "This number cannot be used.", false), (whileLive.Code, whileLive.Message, whileLive.HasToken));
+        Assert.Equal((7, "This number cannot be used.", false), (resend.Code, resend.Message, resend.HasToken));
+        Assert.Equal(sentBefore, fixture.Inbox.Requests);
+        Assert.Equal(activationsBefore, await DbAsync(db => db.Set<GuestActivation>().CountAsync(a => a.Uid == temp.Id)));
+        // A wrong password still answers 3: only who knows the password learns of the block.
+        Assert.Equal(3, (await SmsApp.CallAsync("login", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = ApinodeClient.ClientHash() })).Code);
+
+        // Unblocked, the login sends a new code as before.
+        await Pan.Tests.Admin.TestPhoneBlocks.UnblockAsync(fixture.Server, e164);
+        var again = await SmsApp.CallAsync("login", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd });
+        Assert.Equal(4, again.Code);
+        Assert.NotEmpty(again.Value.GetProperty("actID").GetString()!);
+    }
+
+    /// <summary>
+    /// A code texted before the number was blocked activates nothing after the block: 7, the account stays pending and
+    /// the code unspent (it works once the block is lifted), as phone sign-in refuses such a code.
+    /// </summary>
+    [Fact]
+    public async Task Activate_WithACodeTextedBeforeTheNumberWasBlocked_Is7_AndLeavesTheCodeUnspent()
+    {
+        var temp = await SmsApp.CreateTempAsync();
+        var (national, e164) = PhoneFlowPhones.NewNumber();
+        Assert.Equal(0, (await SmsApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = national, ["passwd"] = ApinodeClient.ClientHash() }, temp.Token)).Code);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlowPhones.Wait);
+        await Pan.Tests.Admin.TestPhoneBlocks.BlockAsync(fixture.Server, e164);
+
+        var refused = await ActivateAsync($"{code}@{national}");
+
+        Assert.Equal((7, "This number cannot be used."), (refused.Code, refused.Message));
+        var pending = await DbAsync(db => db.Set<GuestActivation>().AsNoTracking().SingleAsync(a => a.Uid == temp.Id));
+        Assert.Equal<(DateTimeOffset?, int)>((null, 0), (pending.UsedAt, pending.Attempts));
+        Assert.Null((await DbAsync(db => db.Set<GuestAccount>().AsNoTracking().FirstAsync(g => g.Uid == temp.Id))).Activated);
+
+        await Pan.Tests.Admin.TestPhoneBlocks.UnblockAsync(fixture.Server, e164);
+        var activated = await ActivateAsync($"{code}@{national}");
+        Assert.Equal((0, temp.Id), (activated.Code, activated.Id));
+    }
+
     [Fact]
     public async Task Activate_WithAWrongCode_OrAReusedCode_IsRefused()
     {

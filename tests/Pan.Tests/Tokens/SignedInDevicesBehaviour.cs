@@ -376,6 +376,47 @@ public abstract class SignedInDevicesBehaviour<TFixture>(TFixture fixture) : ICl
         Assert.Equal(2, rows.Count(s => s.Revoked == null));
     }
 
+    /// <summary>
+    /// Sessions ended by a node from before ending cleared the device facts still hold them; the token janitor's pass
+    /// clears them (either fact alone too), and leaves the facts of live sessions as they are.
+    /// </summary>
+    [Fact]
+    public async Task TheTokenJanitor_ClearsTheDeviceFactsOfSessionsEndedWithThemStillSet_AndKeepsLiveOnes()
+    {
+        using var device = Device("PanTest/6.0 (janitor)");
+        var onDevice = new PhoneFlow(device.Client, fixture.Inbox);
+        var (auth, e164) = await onDevice.RegisterAsync();
+        var live = await Phones.AccessTokenAsync(auth);
+        var endedBoth = await Phones.AccessTokenAsync(await onDevice.LoginAsync(e164));
+        var endedAgentOnly = await Phones.AccessTokenAsync(await onDevice.LoginAsync(e164));
+        var endedAddressOnly = await Phones.AccessTokenAsync(await onDevice.LoginAsync(e164));
+        var liveSession = (await TokenInfoAsync(live)).SessionId;
+        var ended = new List<long>();
+        foreach (var token in new[] { endedBoth, endedAgentOnly, endedAddressOnly })
+        {
+            ended.Add((await TokenInfoAsync(token)).SessionId);
+            await Client.LogoutAsync(new LogoutRequest { PanAccessToken = token });
+        }
+
+        // As a node from before the change left them: ended, with the device facts still in the row.
+        await TestMembers.WithDbAsync(Server, async db =>
+        {
+            var (both, agentOnly, addressOnly) = (ended[0], ended[1], ended[2]);
+            await db.Database.ExecuteSqlAsync($"UPDATE auth_sessions SET client_ip = {"198.51.100.7"}, user_agent = {"OldNode/1.0"} WHERE id = {both}");
+            await db.Database.ExecuteSqlAsync($"UPDATE auth_sessions SET user_agent = {"OldNode/1.0"} WHERE id = {agentOnly}");
+            return await db.Database.ExecuteSqlAsync($"UPDATE auth_sessions SET client_ip = {"198.51.100.7"} WHERE id = {addressOnly}");
+        });
+
+        await Server.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<TokenJanitor>().Single().SweepOnceAsync(default);
+
+        var rows = await TestMembers.WithDbAsync(Server, db => db.Set<AuthSession>().AsNoTracking()
+            .Where(s => ended.Contains(s.Id) || s.Id == liveSession).ToDictionaryAsync(s => s.Id));
+        Assert.All(ended, id => Assert.Equal<(string?, string?)>((null, null), (rows[id].ClientIp, rows[id].UserAgent)));
+        Assert.All(ended, id => Assert.NotNull(rows[id].Revoked));
+        Assert.Equal<(string?, string?)>(("127.0.0.1", "PanTest/6.0 (janitor)"), (rows[liveSession].ClientIp, rows[liveSession].UserAgent));
+        Assert.Null(rows[liveSession].Revoked);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("short")]
