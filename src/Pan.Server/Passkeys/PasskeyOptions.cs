@@ -36,6 +36,20 @@ public sealed class PasskeyOptions
     [Range(1, 1_000_000, ErrorMessage = "Pan:Passkeys:SignInsPerIpPerHour must be 1–1000000.")]
     public int SignInsPerIpPerHour { get; set; } = 600;
 
+    /// <summary>
+    /// Whether the authenticator must verify its user (PIN, fingerprint, face) at registration and sign-in:
+    /// <c>required</c> (default) or <c>preferred</c>. A passkey sign-in replaces the SMS code and the password, so by
+    /// default it must prove both the device and its user; <c>preferred</c> also takes security keys without a PIN, whose
+    /// sign-in then proves the device alone (as an SMS code proves the phone alone).
+    /// </summary>
+    public string UserVerification { get; set; } = "required";
+
+    /// <summary><see cref="UserVerification"/> as WebAuthn's requirement (checked at start-up).</summary>
+    public Fido2NetLib.Objects.UserVerificationRequirement UserVerificationRequirement =>
+        string.Equals(UserVerification?.Trim(), "preferred", StringComparison.OrdinalIgnoreCase)
+            ? Fido2NetLib.Objects.UserVerificationRequirement.Preferred
+            : Fido2NetLib.Objects.UserVerificationRequirement.Required;
+
     /// <summary>How long a begun registration or sign-in may be finished.</summary>
     public static readonly TimeSpan ChallengeLifetime = TimeSpan.FromMinutes(5);
 
@@ -49,13 +63,18 @@ internal sealed class PasskeyOptionsValidator : IValidateOptions<PasskeyOptions>
 
     public ValidateOptionsResult Validate(string? name, PasskeyOptions options)
     {
+        var failures = new List<string>();
+        if (options.UserVerification?.Trim().ToLowerInvariant() is not ("required" or "preferred"))
+        {
+            failures.Add($"Pan:Passkeys:UserVerification '{options.UserVerification}' must be 'required' or 'preferred'.");
+        }
+
         var any = !string.IsNullOrWhiteSpace(options.RelyingPartyId) || !string.IsNullOrWhiteSpace(options.RelyingPartyName) || options.Origins.Count > 0;
         if (!any)
         {
-            return ValidateOptionsResult.Success;
+            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
         }
 
-        var failures = new List<string>();
         var rpId = options.RelyingPartyId?.Trim() ?? string.Empty;
         if (!IsDomain(rpId))
         {

@@ -22,7 +22,7 @@ namespace Pan.Server.Passkeys;
 /// authenticator's answer checks out (attestation "none"), stores the passkey.
 /// </summary>
 /// <remarks>
-/// The options ask for a discoverable credential (resident key required), user verification preferred, attestation
+/// The options ask for a discoverable credential (resident key required), user verification as <c>Pan:Passkeys:UserVerification</c> says (required by default), attestation
 /// "none", and exclude the member's passkeys. The user handle is random per member (<see cref="PasskeyStore.UserHandleAsync"/>);
 /// the user name and display name are the member's display name (its object id when it has none), never its phone.
 /// </remarks>
@@ -89,7 +89,7 @@ public sealed class PasskeyRegistration(
             AuthenticatorSelection = new AuthenticatorSelection
             {
                 ResidentKey = ResidentKeyRequirement.Required,
-                UserVerification = UserVerificationRequirement.Preferred,
+                UserVerification = options.Value.UserVerificationRequirement,
             },
             AttestationPreference = AttestationConveyancePreference.None,
         });

@@ -56,7 +56,7 @@ public sealed class PasskeySignIn(
         var assertion = fido.GetAssertionOptions(new GetAssertionOptionsParams
         {
             AllowedCredentials = [],
-            UserVerification = UserVerificationRequirement.Preferred,
+            UserVerification = options.Value.UserVerificationRequirement,
         });
         var json = assertion.ToJson();
         var id = await challenges.StartAsync(PasskeyChallenge.SignIn, null, json, cancellationToken);

@@ -18,6 +18,14 @@ public sealed class SoftwareAuthenticator(string rpId, string origin)
 {
     private const byte UserPresent = 0x01, UserVerified = 0x04, AttestedData = 0x40;
 
+    /// <summary>
+    /// Whether this authenticator verifies its user (sets the UV flag), as a platform authenticator or a key with a PIN
+    /// does; false plays a security key without one (user presence only).
+    /// </summary>
+    public bool VerifiesUser { get; init; } = true;
+
+    private byte Verified => VerifiesUser ? UserVerified : (byte)0;
+
     /// <summary>The AAGUID this authenticator reports.</summary>
     public static readonly Guid Aaguid = Guid.Parse("6f6e0b1e-2b8a-4c53-9d4a-7e3b0c5a1f42");
 
@@ -53,7 +61,7 @@ public sealed class SoftwareAuthenticator(string rpId, string origin)
 
         var authData = new List<byte>();
         authData.AddRange(SHA256.HashData(Encoding.UTF8.GetBytes(forRpId ?? rpId)));
-        authData.Add(UserPresent | UserVerified | AttestedData);
+        authData.Add((byte)(UserPresent | Verified | AttestedData));
         authData.AddRange(BigEndian(counter));
         authData.AddRange(Aaguid.ToByteArray(bigEndian: true));
         authData.Add((byte)(credential.Id.Length >> 8));
@@ -101,7 +109,7 @@ public sealed class SoftwareAuthenticator(string rpId, string origin)
 
         var authData = new List<byte>();
         authData.AddRange(SHA256.HashData(Encoding.UTF8.GetBytes(forRpId ?? rpId)));
-        authData.Add(UserPresent | UserVerified);
+        authData.Add((byte)(UserPresent | Verified));
         authData.AddRange(BigEndian(count));
         var signed = authData.Concat(SHA256.HashData(clientData)).ToArray();
         var signature = credential.Key.SignData(signed, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);

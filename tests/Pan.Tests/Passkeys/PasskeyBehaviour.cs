@@ -51,7 +51,7 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
             var root = creation.RootElement;
             Assert.Equal(PasskeyFixture.RpId, root.GetProperty("rp").GetProperty("id").GetString());
             Assert.Equal("required", root.GetProperty("authenticatorSelection").GetProperty("residentKey").GetString());
-            Assert.Equal("preferred", root.GetProperty("authenticatorSelection").GetProperty("userVerification").GetString());
+            Assert.Equal("required", root.GetProperty("authenticatorSelection").GetProperty("userVerification").GetString());
             Assert.Equal("none", root.GetProperty("attestation").GetString());
             Assert.Equal(member.DisplayName, root.GetProperty("user").GetProperty("name").GetString());
             Assert.Equal(member.DisplayName, root.GetProperty("user").GetProperty("displayName").GetString());
@@ -76,6 +76,7 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
         using (var request = JsonDocument.Parse(signIn.OptionsJson))
         {
             Assert.Equal(PasskeyFixture.RpId, request.RootElement.GetProperty("rpId").GetString());
+            Assert.Equal("required", request.RootElement.GetProperty("userVerification").GetString());
             Assert.True(!request.RootElement.TryGetProperty("allowCredentials", out var allowed) || allowed.GetArrayLength() == 0);
         }
 
@@ -595,6 +596,46 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
 
         Assert.Equal(0, await ChallengesAsync(hashes));
         Assert.Equal(1, await ChallengesAsync([OpaqueTokens.Hash(live.SignInId)!]));
+    }
+
+    /// <summary>
+    /// Pan:Passkeys:UserVerification is "required" by default: a key that proves only its presence (no PIN or biometric)
+    /// is refused at registration and at sign-in; with "preferred" the same key registers and signs in.
+    /// </summary>
+    [Fact]
+    public async Task AKeyThatDoesNotVerifyItsUser_IsRefused_UnlessUserVerificationIsOnlyPreferred()
+    {
+        var presenceOnly = new SoftwareAuthenticator(PasskeyFixture.RpId, PasskeyFixture.Origin) { VerifiesUser = false };
+        var (member, access) = await NewMemberAsync();
+        var begun = await BeginRegistrationAsync(member.Uid, access);
+        var (_, json) = presenceOnly.Create(begun.OptionsJson);
+        await Errors.ExpectAsync(() => Client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest
+        {
+            AccessToken = access, RegistrationId = begun.RegistrationId, CredentialJson = json,
+        }).ResponseAsync, StatusCode.PermissionDenied, "FinishPasskeyRegistrationResponse.Error.CredentialRefused");
+        Assert.Empty((await Client.ListPasskeysAsync(new ListPasskeysRequest { AccessToken = access })).Passkeys);
+
+        // A passkey registered with user verification, whose later sign-in comes without it (the key's PIN skipped).
+        var verified = await RegisterAsync(member.Uid, access);
+        var signIn = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        var unverified = new SoftwareAuthenticator(PasskeyFixture.RpId, PasskeyFixture.Origin) { VerifiesUser = false };
+        Assert.Equal(CredentialRefused, await Errors.ReasonOfAsync(() => FinishAsync(signIn, unverified.Get(signIn.OptionsJson, verified))));
+
+        var settings = new Dictionary<string, string?>(fixture.NodeSettings) { ["Pan:Passkeys:UserVerification"] = "preferred" };
+        await using var node = await fixture.StartNodeAsync(settings);
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var (other, otherAccess) = await NewMemberAsync();
+        var again = await client.BeginPasskeyRegistrationAsync(new BeginPasskeyRegistrationRequest { AccessToken = otherAccess, VerifyToken = await VerifyTokenAsync(other.Uid) });
+        using (var options = JsonDocument.Parse(again.OptionsJson))
+        {
+            Assert.Equal("preferred", options.RootElement.GetProperty("authenticatorSelection").GetProperty("userVerification").GetString());
+        }
+
+        var (credential, created) = presenceOnly.Create(again.OptionsJson);
+        await client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest { AccessToken = otherAccess, RegistrationId = again.RegistrationId, CredentialJson = created });
+        var preferredSignIn = await client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        var finished = await client.FinishPasskeySignInAsync(new FinishPasskeySignInRequest { SignInId = preferredSignIn.SignInId, CredentialJson = presenceOnly.Get(preferredSignIn.OptionsJson, credential) });
+        Assert.False(string.IsNullOrEmpty(finished.AuthToken));
     }
 
     [Fact]

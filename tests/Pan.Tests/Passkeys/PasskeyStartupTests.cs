@@ -44,5 +44,17 @@ public sealed class PasskeyStartupTests : IAsyncDisposable
         Assert.Contains("Pan:Passkeys:MaxPerMember must be 1–100", message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("discouraged")]
+    [InlineData("yes")]
+    [InlineData("")]
+    public async Task AnUnknownUserVerification_RefusesToStart_NamingIt(string value)
+    {
+        var message = await StartupProbe.FailureAsync(() => StartupProbe.Build("Testing", StartupProbe.Core(database.ConnectionString),
+            new Dictionary<string, string?> { ["Pan:Passkeys:UserVerification"] = value }));
+
+        Assert.Contains("Pan:Passkeys:UserVerification", message, StringComparison.Ordinal);
+    }
+
     public ValueTask DisposeAsync() => database.DisposeAsync();
 }
