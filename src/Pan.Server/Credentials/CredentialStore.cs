@@ -189,7 +189,10 @@ public sealed class CredentialStore(
                 return (SecretCheck.Wrong, true);
             }
 
-            var answerCheck = await hasher.VerifyAsync(SecurityQuestions.NormalizeAnswer(answer), answerHash, cancellationToken);
+            // Why the length first: an answer no one could have set is wrong without normalising or hashing it (SECURITY 17).
+            var answerCheck = answer.Length > SecurityQuestions.MaxAnswerInputLength
+                ? default
+                : await hasher.VerifyAsync(SecurityQuestions.NormalizeAnswer(answer), answerHash, cancellationToken);
             if (!answerCheck.Matches)
             {
                 await failures.RecordFailureAsync(uid, cancellationToken);
@@ -209,6 +212,13 @@ public sealed class CredentialStore(
 
         return (SecretCheck.Ok, false);
     }
+
+    /// <summary>
+    /// <see cref="CheckPasswordAndAnswerAsync(StoredSecrets, string, string?, CancellationToken)"/> for the member
+    /// <paramref name="uid"/> (a deleted or unknown member has no password: NotSet after a dummy verification).
+    /// </summary>
+    public async Task<(SecretCheck Result, bool AnswerRequired)> CheckPasswordAndAnswerAsync(long uid, string password, string? answer, CancellationToken cancellationToken) =>
+        await CheckPasswordAndAnswerAsync(await SecretsOfAsync(uid, cancellationToken), password, answer, cancellationToken);
 
     /// <summary>The member's security question text, or null when none is set.</summary>
     public Task<string?> SecurityQuestionAsync(long uid, CancellationToken cancellationToken) =>
