@@ -157,6 +157,19 @@ public abstract class EmailLoginBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [SeamFact]
+    public async Task EmailOtc_ACodeMailedToAnAddressTheMemberThenMovedAwayFrom_SignsNobodyIn()
+    {
+        // The member moves its email elsewhere (say the old mailbox was lost) while a sign-in code mailed there is live.
+        var member = await mail.RegisterWithEmailAsync();
+        var start = await Client.LoginAsync(Start(LoginType.EmailOtc, member.Email!));
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(member.Email!, 2));
+        await Client.UpdateCredentialAsync(new UpdateCredentialRequest { PanAuthToken = member.AuthToken, VerifyToken = await mail.ProofAsync(member), Email = Mailboxes.NewAddress() });
+
+        await Errors.ExpectAsync(() => Client.LoginAsync(Input(LoginType.EmailOtc, start.PhaseSessionToken, code)).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrLogin.SESSION_INVALID");
+    }
+
+    [SeamFact]
     public async Task EmailOtc_MailsACode_ResendsAfterTheCooldown_AndSignsIn()
     {
         var member = await mail.RegisterWithEmailAsync();
