@@ -182,6 +182,7 @@ public sealed class CredentialStore(
             return (SecretCheck.Wrong, false);
         }
 
+        var answerNeedsRehash = false;
         if (stored.AnswerHash is { } answerHash)
         {
             if (string.IsNullOrWhiteSpace(answer))
@@ -198,6 +199,8 @@ public sealed class CredentialStore(
                 await failures.RecordFailureAsync(uid, cancellationToken);
                 return (SecretCheck.Wrong, false);
             }
+
+            answerNeedsRehash = answerCheck.NeedsRehash;
         }
 
         if (!await failures.SucceedUnlessLockedAsync(uid, cancellationToken))
@@ -208,6 +211,12 @@ public sealed class CredentialStore(
         if (passwordCheck.NeedsRehash)
         {
             await RehashPasswordAsync(uid, password, passwordHash, cancellationToken);
+        }
+
+        // Why: answers are hashed like passwords, and renewed like them after a successful check (SECURITY 2).
+        if (answerNeedsRehash)
+        {
+            await RehashAnswerAsync(uid, answer!, stored.AnswerHash!, cancellationToken);
         }
 
         return (SecretCheck.Ok, false);
@@ -243,12 +252,18 @@ public sealed class CredentialStore(
         var check = await CheckAsync(secrets, SecurityQuestions.NormalizeAnswer(answer), stored, cancellationToken);
         if (check.Result == SecretCheck.Ok && check.NeedsRehash)
         {
-            var fresh = await hasher.HashAsync(SecurityQuestions.NormalizeAnswer(answer), cancellationToken);
-            await db.Set<MemberCredential>().Where(c => c.Uid == uid && c.SecurityAnswerHash == stored)
-                .ExecuteUpdateAsync(u => u.SetProperty(c => c.SecurityAnswerHash, fresh), cancellationToken);
+            await RehashAnswerAsync(uid, answer, stored!, cancellationToken);
         }
 
         return check.Result;
+    }
+
+    /// <summary>Replaces the checked answer hash <paramref name="stored"/> with one of the current parameters (not a changed one).</summary>
+    private async Task RehashAnswerAsync(long uid, string answer, string stored, CancellationToken cancellationToken)
+    {
+        var fresh = await hasher.HashAsync(SecurityQuestions.NormalizeAnswer(answer), cancellationToken);
+        await db.Set<MemberCredential>().Where(c => c.Uid == uid && c.SecurityAnswerHash == stored)
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.SecurityAnswerHash, fresh), cancellationToken);
     }
 
     /// <summary>Hashes the new secrets (the slow, CPU-bound part) without touching the database.</summary>

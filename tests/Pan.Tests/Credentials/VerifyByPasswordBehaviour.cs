@@ -207,6 +207,36 @@ public abstract class VerifyByPasswordBehaviour<TFixture>(TFixture fixture) : IC
     }
 
     [Fact]
+    public async Task ChangedArgon2Parameters_RehashTheSecurityAnswerToo_AtTheNextSuccessfulCheck()
+    {
+        // Security answers are hashed like passwords; the password-and-answer check must renew both, as a reset renews
+        // the answer it checks (SECURITY 2).
+        var member = await MemberWithPasswordAsync(Server);
+        await UseAsync<Pan.Server.Credentials.CredentialStore>(Server, s => s.SetSecurityQuestionAsync(member.Uid, "First school?", "Zhongshan", default));
+        Assert.StartsWith("$argon2id$v=19$m=8,t=1,p=1$", (await RowAsync(Server, member.Uid))!.SecurityAnswerHash, StringComparison.Ordinal);
+        await using var node = await fixture.StartNodeAsync(fixture.SettingsWith(new Dictionary<string, string?>
+        {
+            ["Pan:Passwords:Argon2:MemoryKiB"] = "16",
+            ["Pan:Passwords:Argon2:Iterations"] = "2",
+        }));
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+
+        await client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest
+        {
+            DisplayName = member.DisplayName, Password = Password, SecurityQuestion = new SecurityQuestion { Answer = "zhongshan" },
+        });
+
+        var row = await RowAsync(Server, member.Uid);
+        Assert.StartsWith("$argon2id$v=19$m=16,t=2,p=1$", row!.PasswordHash, StringComparison.Ordinal);
+        Assert.StartsWith("$argon2id$v=19$m=16,t=2,p=1$", row.SecurityAnswerHash, StringComparison.Ordinal);
+        // The old node still verifies both (parameters travel with each hash).
+        await Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest
+        {
+            DisplayName = member.DisplayName, Password = Password, SecurityQuestion = new SecurityQuestion { Answer = " ZHONGSHAN " },
+        });
+    }
+
+    [Fact]
     public async Task WithCaptchaOn_TheRecaptchaTokenMustPass()
     {
         await using var google = await FakeRecaptchaServer.StartAsync();
