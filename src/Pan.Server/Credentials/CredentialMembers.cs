@@ -9,8 +9,11 @@ public sealed record CredentialTarget(Member Member, string? PhoneE164)
 {
     public long Uid => Member.Uid;
 
-    /// <summary>The member's phone, email and display name (plus <paramref name="newEmail"/> when one is being set).</summary>
-    public IEnumerable<string?> PolicyContext(string? newEmail = null) => [PhoneE164, Member.Email, newEmail, Member.DisplayName];
+    /// <summary>
+    /// The member's phone, email, display name and account name (a converted guest's <c>username</c>, public like the
+    /// display name; the admin's ChangeMemberPassword looks at it too), plus <paramref name="newEmail"/> when one is being set.
+    /// </summary>
+    public IEnumerable<string?> PolicyContext(string? newEmail = null) => [PhoneE164, Member.Email, newEmail, Member.DisplayName, Member.Username];
 }
 
 /// <summary>Finds the members credential RPCs act on: the caller, or another live member under the caller's phone.</summary>

@@ -182,6 +182,7 @@ public sealed class CredentialStore(
             return (SecretCheck.Wrong, false);
         }
 
+        var answerNeedsRehash = false;
         if (stored.AnswerHash is { } answerHash)
         {
             if (string.IsNullOrWhiteSpace(answer))
@@ -189,12 +190,17 @@ public sealed class CredentialStore(
                 return (SecretCheck.Wrong, true);
             }
 
-            var answerCheck = await hasher.VerifyAsync(SecurityQuestions.NormalizeAnswer(answer), answerHash, cancellationToken);
+            // Why the length first: an answer no one could have set is wrong without normalising or hashing it (SECURITY 17).
+            var answerCheck = answer.Length > SecurityQuestions.MaxAnswerInputLength
+                ? default
+                : await hasher.VerifyAsync(SecurityQuestions.NormalizeAnswer(answer), answerHash, cancellationToken);
             if (!answerCheck.Matches)
             {
                 await failures.RecordFailureAsync(uid, cancellationToken);
                 return (SecretCheck.Wrong, false);
             }
+
+            answerNeedsRehash = answerCheck.NeedsRehash;
         }
 
         if (!await failures.SucceedUnlessLockedAsync(uid, cancellationToken))
@@ -207,8 +213,21 @@ public sealed class CredentialStore(
             await RehashPasswordAsync(uid, password, passwordHash, cancellationToken);
         }
 
+        // Why: answers are hashed like passwords, and renewed like them after a successful check (SECURITY 2).
+        if (answerNeedsRehash)
+        {
+            await RehashAnswerAsync(uid, answer!, stored.AnswerHash!, cancellationToken);
+        }
+
         return (SecretCheck.Ok, false);
     }
+
+    /// <summary>
+    /// <see cref="CheckPasswordAndAnswerAsync(StoredSecrets, string, string?, CancellationToken)"/> for the member
+    /// <paramref name="uid"/> (a deleted or unknown member has no password: NotSet after a dummy verification).
+    /// </summary>
+    public async Task<(SecretCheck Result, bool AnswerRequired)> CheckPasswordAndAnswerAsync(long uid, string password, string? answer, CancellationToken cancellationToken) =>
+        await CheckPasswordAndAnswerAsync(await SecretsOfAsync(uid, cancellationToken), password, answer, cancellationToken);
 
     /// <summary>The member's security question text, or null when none is set.</summary>
     public Task<string?> SecurityQuestionAsync(long uid, CancellationToken cancellationToken) =>
@@ -233,12 +252,18 @@ public sealed class CredentialStore(
         var check = await CheckAsync(secrets, SecurityQuestions.NormalizeAnswer(answer), stored, cancellationToken);
         if (check.Result == SecretCheck.Ok && check.NeedsRehash)
         {
-            var fresh = await hasher.HashAsync(SecurityQuestions.NormalizeAnswer(answer), cancellationToken);
-            await db.Set<MemberCredential>().Where(c => c.Uid == uid && c.SecurityAnswerHash == stored)
-                .ExecuteUpdateAsync(u => u.SetProperty(c => c.SecurityAnswerHash, fresh), cancellationToken);
+            await RehashAnswerAsync(uid, answer, stored!, cancellationToken);
         }
 
         return check.Result;
+    }
+
+    /// <summary>Replaces the checked answer hash <paramref name="stored"/> with one of the current parameters (not a changed one).</summary>
+    private async Task RehashAnswerAsync(long uid, string answer, string stored, CancellationToken cancellationToken)
+    {
+        var fresh = await hasher.HashAsync(SecurityQuestions.NormalizeAnswer(answer), cancellationToken);
+        await db.Set<MemberCredential>().Where(c => c.Uid == uid && c.SecurityAnswerHash == stored)
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.SecurityAnswerHash, fresh), cancellationToken);
     }
 
     /// <summary>Hashes the new secrets (the slow, CPU-bound part) without touching the database.</summary>

@@ -103,16 +103,29 @@ public sealed class PasswordHasher : IDisposable
 
         if (storedHash.StartsWith(Pbkdf2Prefix, StringComparison.Ordinal))
         {
-            return lane.RunAsync(() => Legacy(VerifyPbkdf2(password, storedHash)), cancellationToken);
+            return AtArgon2CostAsync(password, lane.RunAsync(() => Legacy(VerifyPbkdf2(password, storedHash)), cancellationToken), cancellationToken);
         }
 
         if (storedHash.StartsWith(Md5Md5Prefix, StringComparison.Ordinal))
         {
-            return Task.FromResult(Legacy(VerifyMd5Md5(password, storedHash)));
+            return AtArgon2CostAsync(password, Task.FromResult(Legacy(VerifyMd5Md5(password, storedHash))), cancellationToken);
         }
 
         logger.LogWarning("A stored password hash has an unknown format; it never matches");
-        return Task.FromResult(new PasswordCheck(false, false));
+        return AtArgon2CostAsync(password, Task.FromResult(new PasswordCheck(false, false)), cancellationToken);
+    }
+
+    /// <summary>
+    /// <paramref name="check"/>'s answer, after one Argon2id verification against the dummy as well. Why: a legacy check
+    /// takes microseconds (md5md5) or its imported iterations (pbkdf2-sha1), and an unreadable hash none, while an unknown
+    /// member costs one Argon2id verification; answering sooner for an imported member would tell by the answer's timing
+    /// that the name or email is a member's (SECURITY 15). Matches are as rare as the legacy hashes, which they replace.
+    /// </summary>
+    private async Task<PasswordCheck> AtArgon2CostAsync(string password, Task<PasswordCheck> check, CancellationToken cancellationToken)
+    {
+        var result = await check;
+        await VerifyAgainstDummyAsync(password, cancellationToken);
+        return result;
     }
 
     /// <summary>

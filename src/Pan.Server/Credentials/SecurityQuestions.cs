@@ -14,6 +14,9 @@ public static class SecurityQuestions
     /// <summary>Longest answer, in code points (answers are hashed like passwords).</summary>
     public const int MaxAnswerLength = 128;
 
+    /// <summary>Longest answer a check reads, in UTF-16 units; a longer one is wrong without being normalised or hashed.</summary>
+    public const int MaxAnswerInputLength = 1024;
+
     /// <summary>
     /// The form an answer is hashed and compared in: trimmed, inner whitespace runs collapsed to one space, NFKC
     /// (full-width → half-width) and lower-cased with the invariant culture, so "  Taipei ", "TAIPEI" and "ｔａｉｐｅｉ" match.

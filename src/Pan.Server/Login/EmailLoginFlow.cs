@@ -167,12 +167,17 @@ public sealed class EmailLoginFlow(
         }
 
         var method = otc ? Metrics.SignInMethods.EmailCode : Metrics.SignInMethods.Password;
+        // Why the password and the answer are one check: a right password alone must not clear the failure streak, or
+        // whoever knows it would get unlimited guesses at the answer, each wrong one counted on a streak the password
+        // had just cleared (SECURITY 5, 10). A mailed code clears nothing by itself, and each costs a mail.
         var result = otc
             ? await CheckCodeAsync(session, member.Uid, request.PhaseInputCodeValue, cancellationToken)
-            : request.PhaseInputCodeValue.Length <= Recovery.ResetCompletion.MaxPasswordLength
-              ? await credentials.CheckPasswordAsync(member.Uid, request.PhaseInputCodeValue, cancellationToken)
-              : SecretCheck.Wrong;
-        if (result != SecretCheck.Ok || (question && !await AnswerAsync(member.Uid, request.PhaseInputCodeQuesValue, cancellationToken)))
+            : request.PhaseInputCodeValue.Length > Recovery.ResetCompletion.MaxPasswordLength
+              ? SecretCheck.Wrong
+              : question
+                ? (await credentials.CheckPasswordAndAnswerAsync(member.Uid, request.PhaseInputCodeValue, request.PhaseInputCodeQuesValue, cancellationToken)).Result
+                : await credentials.CheckPasswordAsync(member.Uid, request.PhaseInputCodeValue, cancellationToken);
+        if (result != SecretCheck.Ok || (otc && question && !await AnswerAsync(member.Uid, request.PhaseInputCodeQuesValue, cancellationToken)))
         {
             metrics.SignIn(method, result == SecretCheck.Locked ? Metrics.SignInOutcomes.Locked : Metrics.SignInOutcomes.Wrong);
             throw Errors.CodeInvalid(CodeCheck.Wrong);

@@ -168,11 +168,12 @@ public sealed class LoginFlow(
         }
 
         // Why: one failure counter per member for passwords, codes and answers (SECURITY 10); locked answers like wrong.
+        // Why the verdict without the code: a dead, expired or used code answers so for every member, locked or not.
         var failureState = step.Failures;
         if (failureState.Locked)
         {
             metrics.SignIn(SignInMethods.Phone, SignInOutcomes.Locked);
-            throw Errors.CodeInvalid(CodeCheck.Wrong);
+            throw Errors.CodeInvalid(sessions.VerdictWithoutTheCode(session) ?? CodeCheck.Wrong);
         }
 
         // Why read with the session: the default member may have changed (or been deleted) since check-existence; it is

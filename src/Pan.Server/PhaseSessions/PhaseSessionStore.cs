@@ -296,29 +296,29 @@ public sealed class PhaseSessionStore(PanDbContext db, TimeProvider clock, IOpti
         return check;
     }
 
+    /// <summary>
+    /// What a check of <paramref name="session"/>'s code answers whatever code is typed (no code sent, already used, dead,
+    /// expired), as <see cref="VerifyCodeAsync"/> would; null while the code is live and only the code decides. For a
+    /// caller that refuses the code unseen (a member the failure counter holds): its answer then stays the one any
+    /// member gets, so it tells nothing of the lock.
+    /// </summary>
+    public CodeCheck? VerdictWithoutTheCode(PhaseSession session) =>
+        session.CodeHash is null || session.CodeSalt is null ? CodeCheck.NoCode
+        : session.CodeVerifiedAt is not null ? CodeCheck.AlreadyUsed
+        : session.CodeAttempts >= Options.MaxAttempts ? CodeCheck.Dead
+        : session.CodeExpires <= clock.GetUtcNow() ? CodeCheck.Expired
+        : null;
+
     private async Task<CodeCheck> CheckCodeAsync(PhaseSession session, string? code, bool complete, int? phase, CancellationToken cancellationToken)
     {
-        if (session.CodeHash is not { } storedHash || session.CodeSalt is not { } salt)
+        if (VerdictWithoutTheCode(session) is { } verdict)
         {
-            return CodeCheck.NoCode;
+            return verdict;
         }
 
-        if (session.CodeVerifiedAt is not null)
-        {
-            return CodeCheck.AlreadyUsed;
-        }
-
-        if (session.CodeAttempts >= Options.MaxAttempts)
-        {
-            return CodeCheck.Dead;
-        }
-
+        var storedHash = session.CodeHash!;
+        var salt = session.CodeSalt!;
         var now = clock.GetUtcNow();
-        if (session.CodeExpires <= now)
-        {
-            return CodeCheck.Expired;
-        }
-
         var max = Options.MaxAttempts;
         if (Matches(salt, storedHash, code))
         {

@@ -29,8 +29,8 @@ public sealed record ResetCheck(ResetRefusal Refusal, string? Reason = null)
 
 /// <summary>
 /// The last step of every password reset (AuthResetUpdate and the hosted reset page): checks the new password (present,
-/// confirmed, within the password rules, which see the member's phone, email and display name) and — when the member
-/// has a security question — the answer (missing, wrong and locked are one answer); then, in one transaction, spends the
+/// confirmed, within the password rules, which see the member's phone, email, display name and account name) and —
+/// when the member has a security question — the answer (missing, wrong and locked are one answer); then, in one transaction, spends the
 /// reset's proof, sets the password through the credential store (ending every session) and clears the failure
 /// counter, and after the commit tells the member by email (and by SMS when the reset went through the phone).
 /// </summary>
@@ -71,9 +71,11 @@ public sealed class ResetCompletion(
                 from m in db.Members.AsNoTracking()
                 join a in db.Accounts on m.AccountId equals a.Id
                 where m.Uid == uid
-                select new { m.DisplayName, m.Email, a.PhoneE164 })
+                select new { m.DisplayName, m.Email, m.Username, a.PhoneE164 })
             .FirstAsync(cancellationToken);
-        if (policy.Check(password, [who.PhoneE164, who.Email, who.DisplayName]) is { } problem)
+        // Why the account name too: a converted guest's username is public like its display name, and every other way
+        // of setting a password (the admin's ChangeMemberPassword, UpdateCredential) refuses one derived from it.
+        if (policy.Check(password, [who.PhoneE164, who.Email, who.DisplayName, who.Username]) is { } problem)
         {
             return new ResetCheck(ResetRefusal.PasswordRule, problem.Reason);
         }

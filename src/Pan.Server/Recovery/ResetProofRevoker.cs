@@ -23,9 +23,10 @@ namespace Pan.Server.Recovery;
 public sealed class ResetProofRevoker(PanDbContext db, TimeProvider clock) : IPasswordChangeRevoker
 {
     /// <summary>
-    /// A change of the member's email address ends the reset proofs that came through an address: unspent
-    /// auth_reset_tokens of the email channel and the mailed reset codes and links (the reset-by-phone proofs stay). Runs
-    /// in the change's transaction (the admin's ChangeMemberEmail, <see cref="EmailChanges.RecordAsync"/>).
+    /// A change of the member's email address ends the proofs that came through an address: unspent
+    /// auth_reset_tokens of the email channel, the mailed reset codes and links, and the email sign-in flows
+    /// (<c>EMAIL_OTC</c>) whose code went there (the reset-by-phone proofs stay). Runs in the change's transaction (the
+    /// admin's ChangeMemberEmail, <see cref="EmailChanges.RecordAsync"/>).
     /// </summary>
     /// <remarks>
     /// Why: an address is changed when it is no longer the member's (a mailbox lost or given up, support moving it), and
@@ -42,6 +43,11 @@ public sealed class ResetProofRevoker(PanDbContext db, TimeProvider clock) : IPa
         await db.Set<EmailCode>()
             .Where(c => c.Uid == uid && c.Purpose == EmailPurposes.Reset && c.UsedAt == null)
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.UsedAt, now), cancellationToken);
+        // Why: a sign-in code is bound to the address it was mailed to; the flow names only the member, so a code read
+        // in the old mailbox would otherwise still sign the member in for its minutes.
+        await db.Set<PhaseSession>()
+            .Where(s => s.Uid == uid && s.Purpose == Login.EmailLoginFlow.CodePurpose && s.CompletedAt == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.CompletedAt, now), cancellationToken);
     }
 
     public async Task RevokeAsync(long uid, CancellationToken cancellationToken)

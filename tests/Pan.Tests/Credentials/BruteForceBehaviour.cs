@@ -109,6 +109,35 @@ public abstract class BruteForceBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task PhoneSignIn_AtAnExpiredCode_ALockedMemberGetsTheAnswerAnUnlockedOneGets()
+    {
+        // A lock refuses the code unseen; what a try answers without looking at the code (expired, used up, spent) must
+        // stay what it is for everyone, or the answer tells that the member is locked (SECURITY 10).
+        var phones = new PhoneFlowSteps(Client, fixture.Inbox);
+        var (_, freePhone) = await phones.RegisterAsync();
+        var (lockedAuth, lockedPhone) = await phones.RegisterAsync();
+        var lockedUid = (await Client.MeAsync(new MeRequest { AccessToken = await phones.AccessTokenAsync(lockedAuth) })).User.Uid;
+        var free = await phones.StartLoginAsync(freePhone);
+        var freeCode = await PhoneFlowSteps.NthCodeAsync(fixture.Inbox, freePhone, 2);
+        var locked = await phones.StartLoginAsync(lockedPhone);
+        var lockedCode = await PhoneFlowSteps.NthCodeAsync(fixture.Inbox, lockedPhone, 2);
+        await UseAsync<FailureCounter>(Server, async counter =>
+        {
+            for (var i = 0; i < CredentialFixture.MaxFailures; i++)
+            {
+                await counter.RecordFailureAsync(lockedUid, default);
+            }
+        });
+
+        Server.Clock.Advance(TimeSpan.FromMinutes(11));
+        var expiredForFree = await ExpectCodeInvalid(free.PhaseSessionToken, freeCode);
+        var expiredForLocked = await ExpectCodeInvalid(locked.PhaseSessionToken, lockedCode);
+        Assert.Contains("expired", expiredForFree.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(expiredForFree.Status.Detail, expiredForLocked.Status.Detail);
+        Assert.Equal(CredentialFixture.MaxFailures, await FailuresAsync(Server, lockedUid));
+    }
+
+    [Fact]
     public async Task WrongStepUpCodes_Count_AndALockRefusesTheRightOne()
     {
         var phones = new PhoneFlowSteps(Client, fixture.Inbox);

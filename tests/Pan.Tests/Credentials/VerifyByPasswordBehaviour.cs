@@ -139,6 +139,51 @@ public abstract class VerifyByPasswordBehaviour<TFixture>(TFixture fixture) : IC
         await Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = member.DisplayName, Password = password });
     }
 
+    [Theory]
+    [InlineData("pbkdf2-sha1$1000$YXBpbm9kZS1zYWx0LTE2Yg==$E2D7u7/LzAs6Vk9195fOT/u6ezzvG9gsqXskem/h4RA=")]
+    [InlineData("md5md5$abc$f24a0e9ce12069c72f77046ad708b655")]
+    [InlineData("sha1$not-a-format-pan-reads")]
+    public async Task AWrongPassword_ForAMemberWithALegacyHash_TakesAsLongAsForAnUnknownMember(string legacy)
+    {
+        // SECURITY 15: an unknown member costs one Argon2id verification (against a dummy); an imported member's cheap
+        // legacy hash must not answer sooner, or the answer's timing tells that the name or email is a member's.
+        // Why such parameters: one verification takes a clear tenth of a second or more, far above the noise of a call.
+        await using var node = await fixture.StartNodeAsync(fixture.SettingsWith(new Dictionary<string, string?>
+        {
+            ["Pan:Passwords:Argon2:MemoryKiB"] = "8192",
+            ["Pan:Passwords:Argon2:Iterations"] = "100",
+        }));
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        async Task<TimeSpan> TimeAsync(string displayName)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            await Errors.ExpectAsync(() => client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = displayName, Password = "not the password" }).ResponseAsync,
+                StatusCode.PermissionDenied, "VerifyMemberByPasswordResponse.ErrAuthFailed");
+            return watch.Elapsed;
+        }
+
+        // One member per try, so no try finds a member the failure counter makes wait.
+        var legacyMembers = new List<Pan.Data.Members.Member>();
+        for (var i = 0; i < 4; i++)
+        {
+            var member = await TestMembers.CreateAsync(Server);
+            await ImportHashAsync(Server, member.Uid, legacy);
+            legacyMembers.Add(member);
+        }
+
+        await TimeAsync(TestMembers.UniqueName("nobody"));
+        await TimeAsync(legacyMembers[0].DisplayName!);
+        var unknown = new List<TimeSpan>();
+        var known = new List<TimeSpan>();
+        foreach (var member in legacyMembers.Skip(1))
+        {
+            unknown.Add(await TimeAsync(TestMembers.UniqueName("nobody")));
+            known.Add(await TimeAsync(member.DisplayName!));
+        }
+
+        Assert.True(known.Min() >= unknown.Min() / 2, $"legacy-hash member {known.Min().TotalMilliseconds} ms, unknown member {unknown.Min().TotalMilliseconds} ms");
+    }
+
     [Fact]
     public async Task ChangedArgon2Parameters_RehashAtTheNextSuccessfulCheck()
     {
@@ -159,6 +204,36 @@ public abstract class VerifyByPasswordBehaviour<TFixture>(TFixture fixture) : IC
         Assert.StartsWith("$argon2id$v=19$m=16,t=2,p=1$", await StoredHashAsync(Server, member.Uid), StringComparison.Ordinal);
         // The old node still verifies the new hash (parameters travel with it).
         await Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = member.DisplayName, Password = Password });
+    }
+
+    [Fact]
+    public async Task ChangedArgon2Parameters_RehashTheSecurityAnswerToo_AtTheNextSuccessfulCheck()
+    {
+        // Security answers are hashed like passwords; the password-and-answer check must renew both, as a reset renews
+        // the answer it checks (SECURITY 2).
+        var member = await MemberWithPasswordAsync(Server);
+        await UseAsync<Pan.Server.Credentials.CredentialStore>(Server, s => s.SetSecurityQuestionAsync(member.Uid, "First school?", "Zhongshan", default));
+        Assert.StartsWith("$argon2id$v=19$m=8,t=1,p=1$", (await RowAsync(Server, member.Uid))!.SecurityAnswerHash, StringComparison.Ordinal);
+        await using var node = await fixture.StartNodeAsync(fixture.SettingsWith(new Dictionary<string, string?>
+        {
+            ["Pan:Passwords:Argon2:MemoryKiB"] = "16",
+            ["Pan:Passwords:Argon2:Iterations"] = "2",
+        }));
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+
+        await client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest
+        {
+            DisplayName = member.DisplayName, Password = Password, SecurityQuestion = new SecurityQuestion { Answer = "zhongshan" },
+        });
+
+        var row = await RowAsync(Server, member.Uid);
+        Assert.StartsWith("$argon2id$v=19$m=16,t=2,p=1$", row!.PasswordHash, StringComparison.Ordinal);
+        Assert.StartsWith("$argon2id$v=19$m=16,t=2,p=1$", row.SecurityAnswerHash, StringComparison.Ordinal);
+        // The old node still verifies both (parameters travel with each hash).
+        await Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest
+        {
+            DisplayName = member.DisplayName, Password = Password, SecurityQuestion = new SecurityQuestion { Answer = " ZHONGSHAN " },
+        });
     }
 
     [Fact]

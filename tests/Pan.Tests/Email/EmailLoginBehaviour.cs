@@ -133,6 +133,43 @@ public abstract class EmailLoginBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [SeamFact]
+    public async Task Email_RightPasswordWithWrongAnswers_CountsEveryWrongAnswerOnTheMember()
+    {
+        // Whoever knows the password must not get unlimited guesses at the answer: the password alone clears no streak.
+        var member = await mail.RegisterWithEmailAsync();
+        var password = Mailboxes.StrongPassword();
+        await mail.SetCredentialsAsync(member.Uid, password, "First pet?", "Rex");
+        var start = await Client.LoginAsync(Start(LoginType.Email, member.Email!));
+
+        for (var i = 1; i <= 4; i++)
+        {
+            // Why the clock: past the free failures the member waits 1 s, 2 s, … between tries.
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(35));
+            await Errors.ExpectAsync(() => Client.LoginAsync(Input(LoginType.Email, start.PhaseSessionToken, password, "Max" + i)).ResponseAsync,
+                StatusCode.InvalidArgument, "ErrLogin.CODE_INVALID");
+            Assert.Equal(i, await mail.FailuresAsync(member.Uid));
+        }
+
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(35));
+        var done = await Client.LoginAsync(Input(LoginType.Email, start.PhaseSessionToken, password, "rex"));
+        Assert.Equal(LoginPhase.Done, done.NextPhase);
+        Assert.Equal(0, await mail.FailuresAsync(member.Uid));
+    }
+
+    [SeamFact]
+    public async Task EmailOtc_ACodeMailedToAnAddressTheMemberThenMovedAwayFrom_SignsNobodyIn()
+    {
+        // The member moves its email elsewhere (say the old mailbox was lost) while a sign-in code mailed there is live.
+        var member = await mail.RegisterWithEmailAsync();
+        var start = await Client.LoginAsync(Start(LoginType.EmailOtc, member.Email!));
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(member.Email!, 2));
+        await Client.UpdateCredentialAsync(new UpdateCredentialRequest { PanAuthToken = member.AuthToken, VerifyToken = await mail.ProofAsync(member), Email = Mailboxes.NewAddress() });
+
+        await Errors.ExpectAsync(() => Client.LoginAsync(Input(LoginType.EmailOtc, start.PhaseSessionToken, code)).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrLogin.SESSION_INVALID");
+    }
+
+    [SeamFact]
     public async Task EmailOtc_MailsACode_ResendsAfterTheCooldown_AndSignsIn()
     {
         var member = await mail.RegisterWithEmailAsync();

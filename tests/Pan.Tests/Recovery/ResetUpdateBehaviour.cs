@@ -87,6 +87,25 @@ public abstract class ResetUpdateBehaviour<TFixture>(TFixture fixture) : IClassF
     }
 
     [SeamFact]
+    public async Task APasswordDerivedFromTheMembersAccountName_IsRefused_ByAResetAndByUpdateCredential_AsByTheAdminsChange()
+    {
+        // A converted guest's account name (members.username) is public (ReadObject) like its display name; the admin's
+        // ChangeMemberPassword refuses a password derived from it, and so must every other way of setting one.
+        var (member, token) = await ResetTokenByEmailAsync();
+        var accountName = "acct" + Guid.NewGuid().ToString("N")[..10];
+        await TestMembers.UpdateAsync(fixture.Server, member.Uid, m => m.Username = accountName);
+        var derived = accountName + "!";
+
+        await Errors.ExpectAsync(
+            () => Client.AuthResetUpdateAsync(new AuthResetUpdateRequest { AuthResetToken = token, Password = derived, ConfirmPassword = derived }).ResponseAsync,
+            StatusCode.InvalidArgument, "AuthResetUpdateResponse.ErrNewPasswordRule");
+        await Errors.ExpectAsync(
+            async () => await Client.UpdateCredentialAsync(new UpdateCredentialRequest { PanAuthToken = member.AuthToken, VerifyToken = await mail.ProofAsync(member), NewPassword = derived, ConfirmNewPassword = derived }),
+            StatusCode.InvalidArgument, "UpdateCredentialResponse.ErrNewPasswordRule");
+        Assert.Equal(SecretCheck.NotSet, await CheckPasswordAsync(member.Uid, derived));
+    }
+
+    [SeamFact]
     public async Task Update_WithASecurityQuestion_NeedsTheRightAnswer_MissingWrongAndLockedAnswerAlike()
     {
         var (member, token) = await ResetTokenByEmailAsync(question: ("Favourite fruit?", "Mango"));
