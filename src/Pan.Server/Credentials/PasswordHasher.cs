@@ -47,13 +47,15 @@ public sealed class PasswordHasher : IDisposable
     private readonly HashingLane lane = new(Environment.ProcessorCount);
     private readonly IOptionsMonitor<Argon2Options> options;
     private readonly ILogger<PasswordHasher> logger;
+    private readonly Metrics.PanMetrics? metrics;
     private readonly Lazy<Task<string>> dummy;
 
-    public PasswordHasher(IOptionsMonitor<Argon2Options> options, ILogger<PasswordHasher> logger)
+    public PasswordHasher(IOptionsMonitor<Argon2Options> options, ILogger<PasswordHasher> logger, Metrics.PanMetrics? metrics = null)
     {
         this.options = options;
         this.logger = logger;
-        dummy = new Lazy<Task<string>>(() => HashAsync(Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), CancellationToken.None));
+        this.metrics = metrics;
+        dummy = new Lazy<Task<string>>(() => ComputeAsync(Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), CancellationToken.None));
     }
 
     /// <summary>A new Argon2id hash of <paramref name="password"/> with the configured parameters and a fresh salt.</summary>
@@ -66,8 +68,15 @@ public sealed class PasswordHasher : IDisposable
             throw new ArgumentException($"Passwords longer than {PasswordPolicy.MaxLength} code points are not hashed.", nameof(password));
         }
 
+        var hash = await ComputeAsync(password, cancellationToken);
+        metrics?.PasswordHash(Metrics.PasswordHashUses.Store);
+        return hash;
+    }
+
+    private Task<string> ComputeAsync(string password, CancellationToken cancellationToken)
+    {
         var (memory, iterations) = Parameters();
-        return await lane.RunAsync(() =>
+        return lane.RunAsync(() =>
         {
             var input = Argon2Input(password);
             try
@@ -98,7 +107,7 @@ public sealed class PasswordHasher : IDisposable
 
         if (storedHash.StartsWith(Argon2Prefix, StringComparison.Ordinal))
         {
-            return lane.RunAsync(() => VerifyArgon2(password, storedHash), cancellationToken);
+            return CheckArgon2Async(password, storedHash, cancellationToken);
         }
 
         if (storedHash.StartsWith(Pbkdf2Prefix, StringComparison.Ordinal))
@@ -135,7 +144,18 @@ public sealed class PasswordHasher : IDisposable
     public async Task VerifyAgainstDummyAsync(string password, CancellationToken cancellationToken)
     {
         var hash = await dummy.Value;
-        await VerifyAsync(password, hash, cancellationToken);
+        if (PasswordPolicy.WithinHashableLength(password))
+        {
+            await lane.RunAsync(() => VerifyArgon2(password, hash), cancellationToken);
+            metrics?.PasswordHash(Metrics.PasswordHashUses.Dummy);
+        }
+    }
+
+    private async Task<PasswordCheck> CheckArgon2Async(string password, string storedHash, CancellationToken cancellationToken)
+    {
+        var check = await lane.RunAsync(() => VerifyArgon2(password, storedHash), cancellationToken);
+        metrics?.PasswordHash(Metrics.PasswordHashUses.Check);
+        return check;
     }
 
     public void Dispose() => lane.Dispose();

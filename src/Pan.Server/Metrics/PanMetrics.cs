@@ -27,6 +27,7 @@ public sealed class PanMetrics
     private readonly Counter<long> captchaChecks;
     private readonly Counter<long> registrations;
     private readonly Counter<long> deletions;
+    private readonly Counter<long> passwordHashes;
     private readonly Counter<long> consents;
 
     public PanMetrics(IMeterFactory meters)
@@ -43,6 +44,8 @@ public sealed class PanMetrics
         captchaChecks = meter.CreateCounter<long>("pan.captcha.checks", "{check}", "Captcha token checks, by outcome.");
         registrations = meter.CreateCounter<long>("pan.registrations", "{registration}", "New accounts and members, by kind.");
         deletions = meter.CreateCounter<long>("pan.deletions", "{deletion}", "Members and accounts deleted, by kind.");
+        passwordHashes = meter.CreateCounter<long>("pan.password.hashes", "{hash}",
+            "Argon2id computations for passwords and security answers, by use: store (a new hash), check (against a stored hash), dummy (the same work where there is no hash to check).");
         consents = meter.CreateCounter<long>("pan.oauth.consents", "{decision}", "OAuth consent decisions put into effect at /connect/authorize, by decision and way.");
     }
 
@@ -79,6 +82,9 @@ public sealed class PanMetrics
 
     public void Deletion(string kind) => deletions.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
+    /// <summary>One Argon2id computation done: <paramref name="use"/> is a <see cref="PasswordHashUses"/> word.</summary>
+    public void PasswordHash(string use) => passwordHashes.Add(1, new KeyValuePair<string, object?>("use", use));
+
     /// <summary>An OAuth consent decision put into effect: <paramref name="decision"/> <c>approved</c>, <c>denied</c> or <c>remembered</c>; <paramref name="via"/> <c>browser</c> or <c>grpc</c>.</summary>
     public void ConsentDecision(string decision, string via) =>
         consents.Add(1, new KeyValuePair<string, object?>("decision", decision), new KeyValuePair<string, object?>("via", via));
@@ -111,4 +117,12 @@ public static class SignInOutcomes
     public const string Locked = "locked";
     public const string Suspended = "suspended";
     public const string NoMember = "no_member";
+}
+
+/// <summary>The <c>use</c> label of <c>pan.password.hashes</c>.</summary>
+public static class PasswordHashUses
+{
+    public const string Store = "store";
+    public const string Check = "check";
+    public const string Dummy = "dummy";
 }

@@ -363,6 +363,36 @@ public abstract partial class MetricsBehaviour<TFixture>(TFixture fixture) : ICl
         Assert.DoesNotContain("pan_", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// SECURITY 15: an unknown member costs one Argon2id verification (against a dummy hash); a wrong password against an
+    /// imported member's cheap legacy hash (or an unreadable one) must cost the same one, or the answer's timing tells that
+    /// the name is a member's. Counted by Pan's own hash counter, not timed.
+    /// </summary>
+    [Theory]
+    [InlineData("pbkdf2-sha1$1000$YXBpbm9kZS1zYWx0LTE2Yg==$E2D7u7/LzAs6Vk9195fOT/u6ezzvG9gsqXskem/h4RA=")]
+    [InlineData("md5md5$abc$f24a0e9ce12069c72f77046ad708b655")]
+    [InlineData("sha1$not-a-format-pan-reads")]
+    public async Task AWrongPassword_ForAMemberWithALegacyHash_CostsOneArgon2idVerification_AsForAnUnknownMember(string legacy)
+    {
+        var member = await mail.RegisterAsync();
+        await Pan.Tests.Credentials.TestCredentials.ImportHashAsync(fixture.Server, member.Uid, legacy);
+        async Task<(double Dummy, double Check, double Store)> WrongPasswordAsync(string displayName)
+        {
+            var before = await fixture.ScrapeAsync();
+            await Errors.ExpectAsync(() => Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = displayName, Password = "not the password" }).ResponseAsync,
+                StatusCode.PermissionDenied, "VerifyMemberByPasswordResponse.ErrAuthFailed");
+            var after = await fixture.ScrapeAsync();
+            return (Delta(before, after, "pan_password_hashes_total", ("use", "dummy")), Delta(before, after, "pan_password_hashes_total", ("use", "check")),
+                Delta(before, after, "pan_password_hashes_total", ("use", "store")));
+        }
+
+        var unknown = await WrongPasswordAsync(TestMembers.UniqueName("nobody"));
+        var known = await WrongPasswordAsync(member.Name);
+
+        Assert.Equal((1d, 0d, 0d), unknown);
+        Assert.Equal(unknown, known);
+    }
+
     [Fact]
     public async Task TheMetricsListener_AnswersOnlyMetrics()
     {
