@@ -5,13 +5,15 @@ namespace Pan.Server.Transport;
 /// <summary>
 /// Reads the form of a POST to the OAuth provider's endpoints (<c>/connect/*</c>) or a hosted page (<c>/account/*</c>)
 /// before anything else does, and answers 400 when ASP.NET Core's form reader refuses it (a value with NUL, a multipart
-/// body without a boundary or with a malformed part): OAuth's <c>invalid_request</c> at the provider's endpoints, a
-/// plain 400 at the pages. The form is kept on the request, so OpenIddict, antiforgery and the pages read it from there.
+/// body without a boundary, with a malformed part or ending before its closing boundary): OAuth's
+/// <c>invalid_request</c> at the provider's endpoints, a plain 400 at the pages. The form is kept on the request, so
+/// OpenIddict, antiforgery and the pages read it from there.
 /// </summary>
 /// <remarks>
-/// Why a middleware: the reader throws <see cref="InvalidDataException"/> wherever the form is first read, and at these
-/// paths that is inside OpenIddict or the antiforgery check, where Pan cannot catch it; uncaught, it was a 500
-/// (SECURITY 17). The Omniauth and apinode endpoints read their own bodies under their own size limits and are not touched.
+/// Why a middleware: the reader throws <see cref="InvalidDataException"/> (<see cref="IOException"/> for a multipart
+/// body cut short) wherever the form is first read, and at these paths that is inside OpenIddict or the antiforgery
+/// check, where Pan cannot catch it; uncaught, it was a 500 (SECURITY 17). The Omniauth and apinode endpoints read
+/// their own bodies under their own size limits and are not touched.
 /// </remarks>
 public static class FormBodyGuard
 {
@@ -30,8 +32,15 @@ public static class FormBodyGuard
         {
             await context.Request.ReadFormAsync(context.RequestAborted);
         }
-        catch (InvalidDataException)
+        // Why not BadHttpRequestException (an IOException too): Kestrel answers it itself, with its own status (413, 400).
+        catch (Exception ex) when (ex is InvalidDataException or (IOException and not BadHttpRequestException))
         {
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                // Why: the client went away; there is no one to answer.
+                return;
+            }
+
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
             context.Response.Headers.CacheControl = "no-store";
             if (OAuthPaths.IsProviderRequest(context.Request.Path))
