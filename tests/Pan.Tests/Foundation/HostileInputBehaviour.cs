@@ -66,6 +66,58 @@ public abstract partial class HostileInputBehaviour<TFixture>(TFixture fixture) 
         AssertNoFailures();
     }
 
+    // Why every provider: each checks its own credentials (an id token, an OAuth 1 signature, an open id) with its own code.
+    [Theory]
+    [InlineData("facebook")]
+    [InlineData("google")]
+    [InlineData("twitter")]
+    [InlineData("linkedin")]
+    [InlineData("qq")]
+    [InlineData("wechat")]
+    [InlineData("microsoft")]
+    public async Task Omniauth_HostileProviderCredentials_AnswerItsErrorShape(string provider)
+    {
+        var valid = new Dictionary<string, string>
+        {
+            ["client_id"] = HostileInputFixture.App, ["client_secret"] = fixture.AppSecret, ["provider"] = provider, ["omniauth_token"] = "not-a-token",
+            ["omniauth_secret"] = "not-a-secret", ["bundle_id"] = "com.example.app", ["open_id"] = "not-an-id", ["email"] = "someone@example.test",
+        };
+        string[] fields = ["omniauth_token", "omniauth_secret", "bundle_id", "open_id", "email", "password"];
+        foreach (var field in fields)
+        {
+            foreach (var (name, value) in HostileJsonValues())
+            {
+                await SendAsync(Shape.Omniauth, $"{provider} JSON {field}={name}", RawHttp.Request("POST", "/api/v3/verification/through_omniauth", JsonWith(valid, field, value), Json));
+            }
+
+            foreach (var (name, value) in HostileFormValues(5000))
+            {
+                await SendAsync(Shape.Omniauth, $"{provider} form {field}={name}", RawHttp.Request("POST", "/api/v3/verification/through_omniauth", FormWith(valid, field, value), Form));
+            }
+        }
+
+        AssertNoFailures();
+    }
+
+    [Fact]
+    public async Task EveryRoute_WithAnUnexpectedMethod_IsNever5xx()
+    {
+        foreach (var path in new[]
+        {
+            "/api/v3/verification/through_omniauth", "/admin/user/login", "/admin/user/activate/1@2", "/account/sign-in", "/account/reset-password",
+            "/account/consent", "/account/apps", "/connect/authorize", "/connect/token", "/connect/userinfo", "/connect/endsession", "/connect/introspect",
+            "/.well-known/openid-configuration", "/avatars/x.png", "/healthz",
+        })
+        {
+            foreach (var method in new[] { "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "HEAD", "FOO", "GET" })
+            {
+                await SendAsync(Shape.Plain, $"{method} {path}", RawHttp.Request(method, path, "{}"u8.ToArray(), Json));
+            }
+        }
+
+        AssertNoFailures();
+    }
+
     [Fact]
     public async Task Apinode_HostileBodiesQueriesAndHeaders_AnswerTheEnvelope()
     {
