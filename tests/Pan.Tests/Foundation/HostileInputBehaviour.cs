@@ -254,6 +254,43 @@ public abstract partial class HostileInputBehaviour<TFixture>(TFixture fixture) 
         AssertNoFailures();
     }
 
+    // Why signed in: the pages and the authorize endpoint look up what the query and form name only for a member.
+    [Fact]
+    public async Task SignedInPagesAndAuthorize_HostileQueriesAndForms_AreNever5xx()
+    {
+        var who = await OAuthTestClient.SignInAsync(Server);
+        await OAuthTestClient.ConsentAsync(Server, who, OAuthTestClient.Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid profile", Pkce.Create()), remember: true);
+        var jar = new CookieContainer();
+        OAuthTestClient.Browser(Server, who, jar).Dispose();
+        var member = jar.GetCookieHeader(Server.HttpUri);
+        var apps = await RawHttp.SendAsync(Server.HttpUri, RawHttp.Request("GET", "/account/apps", null, $"Cookie: {member}"));
+        Assert.True(apps.Status == 200, apps.ToString());
+        var hidden = Hidden(apps.Body);
+        Assert.NotEmpty(hidden);
+        var cookie = string.Join("; ", [member, .. SetCookie().Matches(apps.Headers).Select(m => m.Groups[1].Value)]);
+
+        var authorizeValid = new Dictionary<string, string>
+        {
+            ["client_id"] = OAuthFixture.WebClient, ["redirect_uri"] = OAuthFixture.WebRedirect, ["response_type"] = "code", ["scope"] = "openid profile",
+            ["state"] = "s", ["nonce"] = "n", ["code_challenge"] = Pkce.Create().Challenge, ["code_challenge_method"] = "S256",
+        };
+        string[] authorizeFields =
+        [
+            "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "prompt", "max_age", "login_hint", "ui_locales", "response_mode",
+            "pan_consent", "pan_signed_in_after",
+        ];
+        await FuzzQueriesAsync(Shape.OAuth, "/connect/authorize", authorizeValid, authorizeFields, $"Cookie: {cookie}");
+        await FuzzQueriesAsync(Shape.Plain, "/account/consent", new Dictionary<string, string>(), ["request", "returnUrl", "lang"], $"Cookie: {cookie}");
+        await FuzzQueriesAsync(Shape.Plain, "/account/apps", new Dictionary<string, string>(), ["revoked", "lang"], $"Cookie: {cookie}");
+        await FuzzQueriesAsync(Shape.Plain, "/account/sign-in", new Dictionary<string, string>(), ["returnUrl", "prompt"], $"Cookie: {cookie}");
+        await FuzzQueriesAsync(Shape.Plain, "/account/signed-in", new Dictionary<string, string>(), ["returnUrl"], $"Cookie: {cookie}");
+        await FuzzFormsAsync(Shape.Plain, "/account/apps", hidden, ["client_id"], $"Cookie: {cookie}");
+        await FuzzFormsAsync(Shape.Plain, "/account/consent", hidden, ["request", "decision", "remember"], $"Cookie: {cookie}");
+        await FuzzFormsAsync(Shape.Plain, "/account/sign-in-member", hidden, ["member", "ticket", "remember", "returnUrl"], $"Cookie: {cookie}");
+
+        AssertNoFailures();
+    }
+
     [Fact]
     public async Task AvatarsHealthAndMetrics_HostilePathsAndQueries_AreNever5xx()
     {
@@ -544,10 +581,14 @@ public abstract partial class HostileInputBehaviour<TFixture>(TFixture fixture) 
     {
         var answer = await RawHttp.SendAsync(Server.HttpUri, RawHttp.Request("GET", "/account/sign-in"));
         Assert.Equal(200, answer.Status);
-        var fields = HiddenField().Matches(answer.Body).ToDictionary(m => WebUtility.HtmlDecode(m.Groups[1].Value), m => WebUtility.HtmlDecode(m.Groups[2].Value));
+        var fields = Hidden(answer.Body);
         var cookie = string.Join("; ", SetCookie().Matches(answer.Headers).Select(m => m.Groups[1].Value));
         return (fields, cookie);
     }
+
+    /// <summary>The hidden fields of a page's forms (the first value of each name).</summary>
+    private static Dictionary<string, string> Hidden(string html) =>
+        HiddenField().Matches(html).GroupBy(m => WebUtility.HtmlDecode(m.Groups[1].Value)).ToDictionary(g => g.Key, g => WebUtility.HtmlDecode(g.First().Groups[2].Value));
 
     private async Task SendAsync(Shape shape, string name, byte[] request, Uri? server = null)
     {
