@@ -21,7 +21,7 @@ public sealed class ConsentEndpoint(OAuthPipeline pipeline, ConsentRequests cons
     {
         var member = await OAuthGrpc.ConsentCallerAsync(request.PanAccessToken, context);
         var http = context.GetHttpContext();
-        var response = await pipeline.AuthorizeAsync(
+        var response = await pipeline.AuthorizeAsync(OAuthGrpc.FormFields(
         [
             new(Parameters.ClientId, request.ClientId),
             new(Parameters.RedirectUri, request.RedirectUri),
@@ -31,7 +31,7 @@ public sealed class ConsentEndpoint(OAuthPipeline pipeline, ConsentRequests cons
             new(Parameters.Nonce, request.Nonce),
             new(Parameters.CodeChallenge, request.CodeChallenge),
             new(Parameters.CodeChallengeMethod, request.CodeChallengeMethod),
-        ], member, ClientAddress.Of(http), context.CancellationToken);
+        ]), member, ClientAddress.Of(http), context.CancellationToken);
 
         // Why first: a refused request (unknown client, wrong redirect URI, missing or plain PKCE, bad scope) throws here.
         var redirect = response.PendingRequestId is null ? OAuthGrpc.RedirectOrThrow(response, errorsAreResults: false) : string.Empty;

@@ -99,8 +99,10 @@ internal static class OAuthGrpc
     }
 
     /// <summary>
-    /// The fields of a token request posted in-process, checked: a value with NUL cannot travel in a form (ASP.NET Core
-    /// refuses to read it), so it is INVALID_ARGUMENT naming the field. The OAuth parameter names are the proto field names.
+    /// The fields of a token request posted in-process (or of an authorization request sent in-process), checked: a value
+    /// with NUL cannot travel in a form (ASP.NET Core refuses to read it) nor in the provider's query string (refused
+    /// before OpenIddict, see FormBodyGuard), so it is INVALID_ARGUMENT naming the field. The OAuth parameter names are
+    /// the proto field names.
     /// </summary>
     public static KeyValuePair<string, string?>[] FormFields(KeyValuePair<string, string?>[] fields)
     {

@@ -44,16 +44,16 @@ public static class OmniauthEndpoints
             throw OmniauthException.BadParameter("provider", "must be one of " + string.Join(", ", SocialProviders.All));
         }
 
-        var token = parameters.Required("omniauth_token");
+        var token = Credential(parameters, "omniauth_token");
         string? secret = null, bundle = null, openId = null;
         if (provider == SocialProviders.Twitter)
         {
-            secret = parameters.Required("omniauth_secret");
-            bundle = parameters.Required("bundle_id");
+            secret = Credential(parameters, "omniauth_secret");
+            bundle = Credential(parameters, "bundle_id");
         }
         else if (provider is SocialProviders.Qq or SocialProviders.WeChat)
         {
-            openId = parameters.Required("open_id");
+            openId = Credential(parameters, "open_id");
         }
 
         var email = parameters.Optional("email") is { } given
@@ -102,6 +102,17 @@ public static class OmniauthEndpoints
         var refreshed = await services.GetRequiredService<OmniauthTokens>().RefreshAsync(refreshToken, app, cancellationToken)
             ?? throw OmniauthException.InvalidRefreshToken();
         return services.GetRequiredService<OmniauthResponses>().Success(refreshed.Member, refreshed.Tokens);
+    }
+
+    /// <summary>
+    /// A provider credential (token, token secret, bundle id, open id): required, and visible ASCII only (400 otherwise).
+    /// Why: no provider issues anything else, and such a value cannot travel where it goes (a bearer header refuses a
+    /// NUL or a line break, which made the call to the provider fail as if it were unreachable: 503).
+    /// </summary>
+    private static string Credential(OmniauthParameters parameters, string name)
+    {
+        var value = parameters.Required(name);
+        return value.All(c => c is > ' ' and < '\u007f') ? value : throw OmniauthException.BadParameter(name, "is not a valid credential");
     }
 
     /// <summary>The registered app named by client_id whose secret is client_secret (403 Not authorized client otherwise).</summary>

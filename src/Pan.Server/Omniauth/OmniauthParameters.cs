@@ -34,9 +34,10 @@ public sealed class OmniauthParameters
             {
                 form = await request.ReadFormAsync(cancellationToken);
             }
-            catch (InvalidDataException)
+            catch (Exception ex) when (ex is InvalidDataException || (ex is IOException && !cancellationToken.IsCancellationRequested))
             {
-                // ASP.NET Core's form reader: a value with NUL (%00), a multipart body without a boundary or with a bad part.
+                // ASP.NET Core's form reader: a value with NUL (%00), a multipart body without a boundary or with a bad part
+                // (InvalidDataException), or one that ends before its closing boundary (IOException).
                 throw OmniauthException.BadParameter("body", "could not be read");
             }
 

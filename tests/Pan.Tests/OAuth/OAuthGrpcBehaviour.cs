@@ -198,6 +198,44 @@ public abstract class OAuthGrpcBehaviour<TFixture>(TFixture fixture) : IClassFix
     }
 
     [Theory]
+    [InlineData("client_id")]
+    [InlineData("redirect_uri")]
+    [InlineData("scope")]
+    [InlineData("state")]
+    [InlineData("nonce")]
+    [InlineData("code_challenge")]
+    public async Task Do_WithNulInAField_IsInvalidArgumentNamingIt(string field)
+    {
+        // A value with NUL cannot travel in the query Do sends to /connect/authorize in-process (PostgreSQL refuses it in text).
+        var who = await SignInAsync(fixture.Server);
+        var request = Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid profile", Pkce.Create());
+        switch (field)
+        {
+            case "client_id": request.ClientId += "\0"; break;
+            case "redirect_uri": request.RedirectUri += "\0"; break;
+            case "scope": request.Scope += "\0"; break;
+            case "state": request.State += "\0"; break;
+            case "nonce": request.Nonce += "\0"; break;
+            default: request.CodeChallenge += "\0"; break;
+        }
+
+        var ex = await Errors.ExpectAsync(() => Consent.DoAsync(request).ResponseAsync, StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+
+        Assert.Equal(field, ex.BadRequest()!.FieldViolations[0].Field);
+    }
+
+    [Fact]
+    public async Task ApproveAndReject_OfARequestIdWithNul_AreAnUnknownRequest()
+    {
+        var who = await SignInAsync(fixture.Server);
+
+        await Errors.ExpectAsync(
+            () => Consent.ApproveAsync(new ApproveRequest { RequestId = "a\0b", PanAccessToken = who.AccessToken }).ResponseAsync, StatusCode.NotFound, "REQUEST_INVALID");
+        await Errors.ExpectAsync(
+            () => Consent.RejectAsync(new RejectRequest { RequestId = "a\0b", PanAccessToken = who.AccessToken }).ResponseAsync, StatusCode.NotFound, "REQUEST_INVALID");
+    }
+
+    [Theory]
     [InlineData("com.example.app:/oauth/callback/other")]
     [InlineData("com.example.app:/oauth/CALLBACK")]
     [InlineData("https://evil.example.net/cb")]
