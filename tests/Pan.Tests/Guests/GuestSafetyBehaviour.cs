@@ -105,6 +105,31 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task TwentyParallelConversions_OfDifferentAccounts_ToOneNameOrOneDisplayName_OneWinsEach_TheOthersAreTaken()
+    {
+        var name = $"n{Guid.NewGuid():N}"[..20];
+        var display = $"d{Guid.NewGuid():N}"[..12];
+        var temps = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => PlainApp.CreateTempAsync()));
+
+        // Half race for one account name (each with a display name of its own), half for one display name.
+        var answers = await Task.WhenAll(temps.Select((t, i) => PlainApp.CallAsync("convertTemp", new Dictionary<string, string>
+        {
+            ["accName"] = i % 2 == 0 ? name : $"o{i}_{Guid.NewGuid():N}"[..20],
+            ["dspName"] = i % 2 == 0 ? $"x{i}{Guid.NewGuid():N}"[..12] : display,
+            ["passwd"] = ApinodeClient.ClientHash(),
+        }, t.Token)));
+
+        var byName = answers.Where((_, i) => i % 2 == 0).ToList();
+        var byDisplay = answers.Where((_, i) => i % 2 == 1).ToList();
+        Assert.Equal(1, byName.Count(a => a.Code == 0));
+        Assert.All(byName.Where(a => a.Code != 0), a => Assert.Equal(10, a.Code));
+        Assert.Equal(1, byDisplay.Count(a => a.Code == 0));
+        Assert.All(byDisplay.Where(a => a.Code != 0), a => Assert.Equal(12, a.Code));
+        var key = Pan.Server.DisplayNames.DisplayNameRules.Key(display);
+        Assert.Equal(1, await DbAsync(db => db.Members.CountAsync(m => m.DisplayNameKey == key)));
+    }
+
+    [Fact]
     public async Task ConvertTemp_WhenTheSmsCannotBeSent_Is30_AndLoginWithTheRightPasswordSendsANewCode()
     {
         var sms = new ApinodeClient(fixture.Server, GuestFixture.SmsApp, fixture.SecretOf(GuestFixture.SmsApp));
