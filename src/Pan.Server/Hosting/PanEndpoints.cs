@@ -23,6 +23,8 @@ public static class PanEndpoints
     {
         // Why first: its elapsed time covers the whole pipeline, and it sees the endpoint routing chose on the way out.
         app.UseMiddleware<RequestLog>();
+        // Why second: a page or HTTP endpoint that meets a database outage answers 503 (logged by the access line), not 500.
+        app.UseMiddleware<Errors.OutageAnswers>();
         app.UsePanForwardedHeaders();
         // Why here: before the gRPC-Web prefix is taken off (a prefixed call's preflight keeps its prefix), so a preflight
         // is answered before any endpoint, OpenIddict or guard runs, and every later answer gets its CORS headers.

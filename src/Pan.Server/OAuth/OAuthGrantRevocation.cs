@@ -150,6 +150,8 @@ public static class OAuthGrantRevocation
                 return;
             }
 
+            await RefuseUnwrittenRedemptionAsync(db, tokenId, context.CancellationToken);
+
             // Why the entry is read again: the manager answers false for any failed write, not only for a lost race. Only
             // an entry another exchange redeemed (committed) is a replay; anything else is refused as OpenIddict would.
             if (await RedemptionOfAsync(db, tokenId, context.CancellationToken) is not null && code.GetAuthorizationId() is { Length: > 0 } authorizationId)
@@ -206,6 +208,7 @@ public static class OAuthGrantRevocation
                 return;
             }
 
+            await RefuseUnwrittenRedemptionAsync(db, tokenId, context.CancellationToken);
             if (await RedemptionOfAsync(db, tokenId, context.CancellationToken) is not { } redemption)
             {
                 context.Reject(OpenIddictConstants.Errors.InvalidGrant, "The specified refresh token is no longer valid.");
@@ -311,6 +314,21 @@ public static class OAuthGrantRevocation
     private static Task<Redemption?> RedemptionOfAsync(PanDbContext db, string tokenId, CancellationToken cancellationToken) =>
         db.Set<OpenIddictEntityFrameworkCoreToken>().AsNoTracking()
             .Where(t => t.Id == tokenId && t.Status == Statuses.Redeemed).Select(t => new Redemption(t.RedemptionDate)).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>
+    /// Throws <see cref="Errors.DependencyUnavailableException"/> (UNAVAILABLE, HTTP 503 <c>temporarily_unavailable</c>)
+    /// when a failed redemption left entry <paramref name="tokenId"/> still valid: no other request redeemed or revoked
+    /// it, so the write itself failed (a database that stayed locked past the command timeout, a dropped connection).
+    /// Why: answered <c>invalid_grant</c>, a client drops its refresh token (or code) and signs the member out, though
+    /// the token is unspent and works once the database answers again (SECURITY 22).
+    /// </summary>
+    private static async Task RefuseUnwrittenRedemptionAsync(PanDbContext db, string tokenId, CancellationToken cancellationToken)
+    {
+        if (await db.Set<OpenIddictEntityFrameworkCoreToken>().AsNoTracking().AnyAsync(t => t.Id == tokenId && t.Status == Statuses.Valid, cancellationToken))
+        {
+            throw new Errors.DependencyUnavailableException("The token's redemption could not be written; it stays unspent.");
+        }
+    }
 
     /// <summary>A redeemed entry's redemption (UTC; null for an entry redeemed without a date).</summary>
     private sealed record Redemption(DateTime? At);

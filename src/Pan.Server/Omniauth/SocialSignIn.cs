@@ -93,7 +93,8 @@ public sealed class SocialSignIn(
         }
 
         // Why a second look: the member found may be deleted before the sign-in's transaction holds it (its identity
-        // went with it); the user is then looked up again, as on a sign-in a moment later.
+        // went with it), or a member created meanwhile may have taken the email as its verified holder; the user is then
+        // looked up again, as on a sign-in a moment later.
         for (var attempt = 1; attempt <= 2; attempt++)
         {
             if (await SignInOnceAsync(request, identity, CountUnboundAsync, cancellationToken) is { } signedIn)
@@ -102,11 +103,14 @@ public sealed class SocialSignIn(
             }
         }
 
-        logger.LogWarning("Social sign-in with {Provider} kept finding members deleted meanwhile", identity.Provider);
+        logger.LogWarning("Social sign-in with {Provider} kept meeting members deleted or created meanwhile", identity.Provider);
         throw OmniauthException.TokenGenerationFailed();
     }
 
-    /// <summary>One look-up and sign-in; null when the member it found was deleted before its transaction held it.</summary>
+    /// <summary>
+    /// One look-up and sign-in; null when the member it found was deleted before its transaction held it, or when the
+    /// member it was creating lost the email to a member made its verified holder meanwhile.
+    /// </summary>
     private async Task<(Member Member, OmniauthTokenPair Tokens)?> SignInOnceAsync(
         SocialSignInRequest request, ProviderIdentity identity, Func<Task> countUnbound, CancellationToken cancellationToken)
     {
@@ -273,7 +277,14 @@ public sealed class SocialSignIn(
                     return await SignInBoundAsync(winner, identity, appId, cancellationToken);
                 }
 
-                // Why: the email was taken by a concurrent request for another user; the member was not created.
+                if (DbErrors.Concerns(what, "ux_members_email_key", "email_key"))
+                {
+                    // Why: a concurrent request (another provider user, a verification) made a member the address's
+                    // verified holder first; looked up again, this sign-in meets that owner as it would a moment later
+                    // (4028, or a binding with the password given), not an error of its own.
+                    return null;
+                }
+
                 logger.LogWarning("Creating a member by {Provider} sign-in failed on a unique index", identity.Provider);
                 throw OmniauthException.TokenGenerationFailed();
             }

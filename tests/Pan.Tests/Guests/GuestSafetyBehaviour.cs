@@ -105,6 +105,55 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task SmsActivation_ToANumberTheRiskRulesTrip_WithCaptchaModeRisk_TextsNothing_AndIs30()
+    {
+        // The apinode API carries no captcha, so a text the risk rules would make wait for one is not sent at all: the
+        // conversion is 30 (as when the caps block it) and a sign-in with the right password sends nothing either.
+        await using var recaptcha = await FakeRecaptchaServer.StartAsync();
+        var settings = recaptcha.Settings("risk");
+        settings["Pan:Sms:Risk:HighRiskCountries:0"] = "TW";
+        await using var node = await fixture.StartNodeWithAsync(settings);
+        var sms = new ApinodeClient(node, GuestFixture.SmsApp, fixture.SecretOf(GuestFixture.SmsApp));
+        var temp = await sms.CreateTempAsync();
+        var (national, e164) = PhoneFlows.Phones.NewNumber();
+        var passwd = ApinodeClient.ClientHash();
+
+        var converted = await sms.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd }, temp.Token);
+        var pending = await sms.CallAsync("login", new Dictionary<string, string> { ["accName"] = national, ["passwd"] = passwd });
+
+        Assert.Equal(30, converted.Code);
+        Assert.Equal(4, pending.Code);
+        await Task.Delay(200);
+        Assert.Empty(fixture.Inbox.MessagesTo(e164));
+        Assert.Equal(0, await DbAsync(db => db.Set<GuestActivation>().CountAsync(a => a.Uid == temp.Id)));
+    }
+
+    [Fact]
+    public async Task TwentyParallelConversions_OfDifferentAccounts_ToOneNameOrOneDisplayName_OneWinsEach_TheOthersAreTaken()
+    {
+        var name = $"n{Guid.NewGuid():N}"[..20];
+        var display = $"d{Guid.NewGuid():N}"[..12];
+        var temps = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => PlainApp.CreateTempAsync()));
+
+        // Half race for one account name (each with a display name of its own), half for one display name.
+        var answers = await Task.WhenAll(temps.Select((t, i) => PlainApp.CallAsync("convertTemp", new Dictionary<string, string>
+        {
+            ["accName"] = i % 2 == 0 ? name : $"o{i}_{Guid.NewGuid():N}"[..20],
+            ["dspName"] = i % 2 == 0 ? $"x{i}{Guid.NewGuid():N}"[..12] : display,
+            ["passwd"] = ApinodeClient.ClientHash(),
+        }, t.Token)));
+
+        var byName = answers.Where((_, i) => i % 2 == 0).ToList();
+        var byDisplay = answers.Where((_, i) => i % 2 == 1).ToList();
+        Assert.Equal(1, byName.Count(a => a.Code == 0));
+        Assert.All(byName.Where(a => a.Code != 0), a => Assert.Equal(10, a.Code));
+        Assert.Equal(1, byDisplay.Count(a => a.Code == 0));
+        Assert.All(byDisplay.Where(a => a.Code != 0), a => Assert.Equal(12, a.Code));
+        var key = Pan.Server.DisplayNames.DisplayNameRules.Key(display);
+        Assert.Equal(1, await DbAsync(db => db.Members.CountAsync(m => m.DisplayNameKey == key)));
+    }
+
+    [Fact]
     public async Task ConvertTemp_WhenTheSmsCannotBeSent_Is30_AndLoginWithTheRightPasswordSendsANewCode()
     {
         var sms = new ApinodeClient(fixture.Server, GuestFixture.SmsApp, fixture.SecretOf(GuestFixture.SmsApp));

@@ -24,6 +24,65 @@ public abstract class OAuthCredentialChangeBehaviour<TFixture>(TFixture fixture)
     private MemberServiceV2.MemberServiceV2Client Client => mail.Client;
 
     [Fact]
+    public async Task RefreshGrant_WhileTheDatabaseStaysLockedPastTheTimeout_Is503TemporarilyUnavailable_AndTheSameRefreshThenWorks()
+    {
+        var member = await mail.RegisterAsync();
+        var tokens = await app.TokensAsync(member.AccessToken, remember: true);
+        // Why a node of its own: its connection gives up waiting for a lock after about a second; it is the same issuer.
+        var timeout = fixture.Database.Provider == "postgres" ? ";Command Timeout=1" : ";Default Timeout=1";
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Pan"] = fixture.Database.ConnectionString + timeout,
+            ["Pan:Links:PublicBaseUrl"] = fixture.Server.HttpUri.ToString(),
+        });
+        var refresh = new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.GetProperty("refresh_token").GetString()!,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret,
+        };
+
+        await using (await DatabaseLock.HoldAsync(fixture.Database, "oauth_tokens"))
+        {
+            var (status, json) = await PostFormAsync(node, "/connect/token", refresh);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.Equal("temporarily_unavailable", json.GetProperty("error").GetString());
+        }
+
+        var (again, refreshed) = await PostFormAsync(node, "/connect/token", refresh);
+        Assert.Equal(HttpStatusCode.OK, again);
+        Assert.True(await app.IsActiveAsync(refreshed.GetProperty("access_token").GetString()!));
+    }
+
+    [Fact]
+    public async Task CodeExchange_WhileTheDatabaseStaysLockedPastTheTimeout_Is503TemporarilyUnavailable_AndTheSameCodeThenWorks()
+    {
+        var member = await mail.RegisterAsync();
+        var (redirect, pkce) = await app.CodeAsync(member.AccessToken, remember: true);
+        var timeout = fixture.Database.Provider == "postgres" ? ";Command Timeout=1" : ";Default Timeout=1";
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Pan"] = fixture.Database.ConnectionString + timeout,
+            ["Pan:Links:PublicBaseUrl"] = fixture.Server.HttpUri.ToString(),
+        });
+        var exchange = new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = OAuthFixture.WebRedirect,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
+        };
+
+        await using (await DatabaseLock.HoldAsync(fixture.Database, "oauth_tokens"))
+        {
+            var (status, json) = await PostFormAsync(node, "/connect/token", exchange);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.Equal("temporarily_unavailable", json.GetProperty("error").GetString());
+        }
+
+        var (again, tokens) = await PostFormAsync(node, "/connect/token", exchange);
+        Assert.Equal(HttpStatusCode.OK, again);
+        Assert.True(await app.IsActiveAsync(tokens.GetProperty("access_token").GetString()!));
+    }
+
+    [Fact]
     public async Task PasswordChange_RevokesTheMembersAppTokensAndCodes_KeepsTheConsent_AndOtherMembersTokens()
     {
         var victim = await MemberWithPasswordAsync();

@@ -292,6 +292,21 @@ public abstract class OmniauthSignInBehaviour<TFixture>(TFixture fixture) : ICla
     }
 
     [Fact]
+    public async Task ThroughOmniauth_ParallelFirstSignInsOfDifferentUsersWithOneVerifiedEmail_CreateOneMember_AndTheOthersArePasswordRequired()
+    {
+        // Twenty provider users (of two providers) vouching for one address at once: as one after the other, the first
+        // creates the member and every other is asked for that member's password (4028), never "Token generation failed".
+        var email = $"race{Guid.NewGuid():N}@example.com";
+        var logins = Enumerable.Range(0, 20).Select(i => Providers.SignIn(i % 2 == 0 ? "facebook" : "linkedin", NewUser(email))).ToList();
+
+        var answers = await Task.WhenAll(logins.Select(l => SignInAsync(l)));
+
+        Assert.Single(answers, a => a.Status == 200);
+        Assert.All(answers.Where(a => a.Status != 200), a => AssertError(409, 4028, "Email already taken, password required", a));
+        Assert.Equal(1, await TestMembers.WithDbAsync(Server, db => db.Members.CountAsync(m => m.EmailKey == email)));
+    }
+
+    [Fact]
     public async Task ThroughOmniauth_WhenTheMemberCannotBeCreated_IsTokenGenerationFailed()
     {
         // A tombstone that still holds its verified email key (as a half-finished legacy deletion would) is not a live

@@ -36,6 +36,33 @@ public abstract class VerifyEmailPageBehaviour<TFixture>(TFixture fixture) : ICl
         Assert.Contains("expired or was already used", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Link_WhileTheDatabaseStaysLockedPastTheTimeout_IsAServiceUnavailablePage_AndConfirmsOnceItIsFree()
+    {
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await mail.SetEmailAsync(member, address);
+        var link = SmtpInbox.LinkOf(await mail.MailAsync(address), "/account/verify-email");
+        // Why a node of its own: its connection gives up waiting for a lock after about a second.
+        var timeout = fixture.Database.Provider == "postgres" ? ";Command Timeout=1" : ";Default Timeout=1";
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?> { ["ConnectionStrings:Pan"] = fixture.Database.ConnectionString + timeout });
+        using var browser = new PageClient(node.HttpUri, "zh-TW");
+        var path = new Uri(link.PathAndQuery, UriKind.Relative);
+
+        await using (await DatabaseLock.HoldAsync(fixture.Database, "members"))
+        {
+            using var refused = await browser.GetAsync(path);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            AssertSafeHeaders(refused);
+            Assert.Contains("服務暫時無法使用，請稍後再試。", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.False(await mail.IsVerifiedAsync(member.Uid));
+        using var page = await browser.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.True(await mail.IsVerifiedAsync(member.Uid));
+    }
+
     [Theory]
     [InlineData("/account/verify-email")]
     [InlineData("/account/verify-email?token=")]

@@ -300,6 +300,33 @@ public abstract class SignInPageBehaviour<TFixture>(TFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task SignOut_WhileTheDatabaseStaysLockedPastTheTimeout_IsAServiceUnavailablePage_AndSignsOutOnceItIsFree()
+    {
+        // Why a node of its own: its connection gives up waiting for a lock after about a second (SQLite's Default
+        // Timeout, Npgsql's Command Timeout), where the fixture's waits 30.
+        var timeout = fixture.Database.Provider == "postgres" ? ";Command Timeout=1" : ";Default Timeout=1";
+        await using var node = await fixture.StartNodeWithAsync(("ConnectionStrings:Pan", fixture.Database.ConnectionString + timeout));
+        var (_, e164) = await flow.Phones.RegisterAsync();
+        using var browser = new PageClient(node.HttpUri, "en");
+        (await flow.SignInAsync(browser, e164)).Dispose();
+        using var signedIn = await browser.GetAsync(new Uri("/account/sign-in?lang=en", UriKind.Relative));
+        var html = await signedIn.Content.ReadAsStringAsync();
+
+        await using (await DatabaseLock.HoldAsync(fixture.Database, "auth_sessions"))
+        {
+            var (refused, refusedHtml) = await SignInFlow.PostAsync(browser, html, []);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            SignInFlow.AssertSafeHeaders(refused);
+            Assert.Contains("The service is unavailable. Try again in a moment.", refusedHtml, StringComparison.Ordinal);
+        }
+
+        Assert.Null((await NewestSessionAsync(e164)).Revoked);
+        var (signOut, _) = await SignInFlow.PostAsync(browser, html, []);
+        Assert.Equal(HttpStatusCode.SeeOther, signOut.StatusCode);
+        Assert.NotNull((await NewestSessionAsync(e164)).Revoked);
+    }
+
+    [Fact]
     public async Task Resend_WaitsForTheCooldown_ThenANewCodeSignsIn()
     {
         var (_, e164) = await flow.Phones.RegisterAsync();
