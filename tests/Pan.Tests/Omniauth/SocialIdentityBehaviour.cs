@@ -218,6 +218,30 @@ public abstract class SocialIdentityBehaviour<TFixture>(TFixture fixture) : ICla
         Assert.False(await AccessWorksAsync(Server, googleAccess));
     }
 
+    [Fact]
+    public async Task ThroughOmniauth_WaitingOnAnUnlinkNotYetCommitted_DoesNotSignTheMemberIn()
+    {
+        // The sign-in finds the identity bound while the unlink's transaction is still open (it holds the member's row);
+        // a session it opened after the unlink commits would outlive the unlink.
+        var user = SocialUsers.New();
+        var data = await SignedInAsync("facebook", user);
+        var uuid = data.GetProperty("uuid").GetString();
+        var uid = await TestMembers.WithDbAsync(Server, db => db.Members.Where(m => m.ObjectId == Guid.Parse(uuid!)).Select(m => m.Uid).SingleAsync());
+        Task<(int Status, JsonElement Body, HttpResponseMessage Response)> call;
+        await using (var unlink = await UncommittedUnlink.StartAsync(Server, fixture.Database, uid, "facebook"))
+        {
+            call = Task.Run(() => ThroughOmniauthAsync("facebook", user));
+            Assert.True(await unlink.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await unlink.CommitAsync();
+        }
+
+        var answer = await call;
+
+        Assert.True((answer.Status, answer.Body.GetProperty("code").GetInt32()) == (409, 4028), $"unexpected {answer.Status} {answer.Body}");
+        // Only the sign-up's session: the sign-in opened none (the uncommitted unlink stands for the call, which ends it too).
+        Assert.Equal(1, await TestMembers.WithDbAsync(Server, db => db.Set<Pan.Data.Tokens.AuthSession>().CountAsync(s => s.Uid == uid && s.Revoked == null)));
+    }
+
     private async Task<List<(string Provider, string UserId)>> ExportedAsync(string? accessToken, long uid)
     {
         string verify;
@@ -262,3 +286,21 @@ public abstract class SocialIdentityBehaviour<TFixture>(TFixture fixture) : ICla
 public sealed class SocialIdentityBehaviour_Sqlite(SqliteOmniauthFixture f) : SocialIdentityBehaviour<SqliteOmniauthFixture>(f);
 
 public sealed class SocialIdentityBehaviour_Postgres(PostgresOmniauthFixture f) : SocialIdentityBehaviour<PostgresOmniauthFixture>(f);
+
+/// <summary>An unlink stopped before its commit: the member's row held and the identity deleted, in one open transaction.</summary>
+internal sealed class UncommittedUnlink : UncommittedChange
+{
+    private UncommittedUnlink(PanServer server, ITestDatabase database)
+        : base(server, database)
+    {
+    }
+
+    public static async Task<UncommittedUnlink> StartAsync(PanServer server, ITestDatabase database, long uid, string provider)
+    {
+        var unlink = new UncommittedUnlink(server, database);
+        var db = await unlink.BeginAsync();
+        Assert.True(await Pan.Server.Deletion.LiveMembers.HoldAsync(db, uid, CancellationToken.None));
+        await db.Set<Pan.Data.Omniauth.SocialIdentity>().Where(i => i.Uid == uid && i.Provider == provider).ExecuteDeleteAsync();
+        return unlink;
+    }
+}
