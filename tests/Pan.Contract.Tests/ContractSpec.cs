@@ -223,6 +223,41 @@ internal static class ContractSpec
         | TokenInvalid | 1001 | |
         | PasskeyNotFound | 1002 | |
         | PasskeysOff | 1003 | |
+        ListSocialIdentitiesRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | access_token | string | |
+        ListSocialIdentitiesResponse
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | identities | LinkedSocialIdentity | repeated |
+        ListSocialIdentitiesResponse.Error
+        ListSocialIdentitiesResponse.Error.Value
+        | Name | Number | Description |
+        |---|---|---|
+        | None | 0 | |
+        | TokenInvalid | 1001 | |
+        LinkedSocialIdentity
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | provider | string | |
+        | provider_user_id | string | |
+        | created | google.protobuf.Timestamp | |
+        | last_used | google.protobuf.Timestamp | |
+        UnlinkSocialIdentityRequest
+        | Field | Type | Label | Description |
+        |---|---|---|---|
+        | access_token | string | |
+        | provider | string | |
+        UnlinkSocialIdentityResponse
+        UnlinkSocialIdentityResponse.Error
+        UnlinkSocialIdentityResponse.Error.Value
+        | Name | Number | Description |
+        |---|---|---|
+        | None | 0 | |
+        | TokenInvalid | 1001 | |
+        | IdentityNotFound | 1002 | |
+        | LastWayIn | 1003 | |
         general/admin/admin.proto
         SuspendMemberRequest
         | Field | Type | Label | Description |
@@ -450,6 +485,8 @@ internal static class ContractSpec
                 new("ListPasskeys", "pan.general.member.ListPasskeysRequest", "pan.general.member.ListPasskeysResponse"),
                 new("DeletePasskey", "pan.general.member.DeletePasskeyRequest", "pan.general.member.DeletePasskeyResponse"),
                 new("RenamePasskey", "pan.general.member.RenamePasskeyRequest", "pan.general.member.RenamePasskeyResponse"),
+                new("ListSocialIdentities", "pan.general.member.ListSocialIdentitiesRequest", "pan.general.member.ListSocialIdentitiesResponse"),
+                new("UnlinkSocialIdentity", "pan.general.member.UnlinkSocialIdentityRequest", "pan.general.member.UnlinkSocialIdentityResponse"),
             ],
             ["pan.general.admin.AdminService"] =
             [

@@ -20,6 +20,7 @@ public static class OmniauthServiceCollectionExtensions
         services.AddSingleton<OmniauthResponses>();
         services.AddScoped<OmniauthTokens>();
         services.AddScoped<SocialSignIn>();
+        services.AddScoped<SocialIdentityStore>();
         services.AddScoped<UnboundSignInLimit>();
         services.AddScoped<EmailDirectory>();
         services.AddScoped<EmailExistedCaptcha>();

@@ -92,9 +92,9 @@ public sealed class SocialSignIn(
             }
         }
 
-        // Why a second look: the member found may be deleted before the sign-in's transaction holds it (its identity
-        // went with it), or a member created meanwhile may have taken the email as its verified holder; the user is then
-        // looked up again, as on a sign-in a moment later.
+        // Why a second look: the member found may be deleted, or the identity unlinked, before the sign-in's transaction
+        // holds it (the identity went), or a member created meanwhile may have taken the email as its verified holder; the
+        // user is then looked up again, as on a sign-in a moment later.
         for (var attempt = 1; attempt <= 2; attempt++)
         {
             if (await SignInOnceAsync(request, identity, CountUnboundAsync, cancellationToken) is { } signedIn)
@@ -108,8 +108,8 @@ public sealed class SocialSignIn(
     }
 
     /// <summary>
-    /// One look-up and sign-in; null when the member it found was deleted before its transaction held it, or when the
-    /// member it was creating lost the email to a member made its verified holder meanwhile.
+    /// One look-up and sign-in; null when the member it found was deleted, or the identity unlinked, before its
+    /// transaction held it, or when the member it was creating lost the email to a member made its verified holder meanwhile.
     /// </summary>
     private async Task<(Member Member, OmniauthTokenPair Tokens)?> SignInOnceAsync(
         SocialSignInRequest request, ProviderIdentity identity, Func<Task> countUnbound, CancellationToken cancellationToken)
@@ -159,7 +159,7 @@ public sealed class SocialSignIn(
         .AsNoTracking()
         .SingleOrDefaultAsync(cancellationToken);
 
-    /// <summary>Signs the bound member in; null when it was deleted before this transaction held it (nothing is written).</summary>
+    /// <summary>Signs the bound member in; null when it was deleted, or the identity unlinked, before this transaction held it (nothing is written).</summary>
     private async Task<(Member, OmniauthTokenPair)?> SignInBoundAsync(Member member, ProviderIdentity identity, string appId, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -175,8 +175,16 @@ public sealed class SocialSignIn(
         var uid = member.Uid;
         member = await db.Members.AsNoTracking().SingleAsync(m => m.Uid == uid, cancellationToken);
         RefuseSuspended(member, identity, now);
-        await db.Set<SocialIdentity>().Where(i => i.Provider == identity.Provider && i.ProviderUserId == identity.UserId)
+        // Why the count: the member may have unlinked the identity before this transaction held its row (UnlinkSocialIdentity
+        // holds it too); the user is then bound to nobody and is looked up again, so no session outlives the unlink.
+        var stillBound = await db.Set<SocialIdentity>().Where(i => i.Provider == identity.Provider && i.ProviderUserId == identity.UserId && i.Uid == uid)
             .ExecuteUpdateAsync(u => u.SetProperty(i => i.LastUsed, now), cancellationToken);
+        if (stillBound == 0)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return null;
+        }
+
         var pair = await tokens.IssueAsync(member, appId, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Member {Uid} signed in with {Provider}", member.Uid, identity.Provider);

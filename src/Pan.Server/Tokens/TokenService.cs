@@ -497,10 +497,22 @@ public sealed class TokenService(
     /// Ends one session that speaks for member <paramref name="uid"/> alone (a social-login refresh family) and, in the
     /// same transaction, what the <see cref="ILogoutRevoker"/>s handed out for that member (its membership passes).
     /// </summary>
-    public async Task RevokeMemberSessionAsync(long sessionId, long uid, CancellationToken cancellationToken)
+    public Task RevokeMemberSessionAsync(long sessionId, long uid, CancellationToken cancellationToken) =>
+        RevokeMemberSessionsAsync([sessionId], uid, cancellationToken);
+
+    /// <summary>
+    /// Ends sessions that speak for member <paramref name="uid"/> alone (social-login refresh families) and, in the same
+    /// transaction, what the <see cref="ILogoutRevoker"/>s handed out for that member; nothing when there are none.
+    /// </summary>
+    public async Task RevokeMemberSessionsAsync(IReadOnlyCollection<long> sessionIds, long uid, CancellationToken cancellationToken)
     {
+        if (sessionIds.Count == 0)
+        {
+            return;
+        }
+
         await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
-        await RevokeSessionsAsync([sessionId], cancellationToken);
+        await RevokeSessionsAsync(sessionIds, cancellationToken);
         await EndHandedOutAsync(r => r.RevokeMembersAsync([uid], cancellationToken));
         await transaction.CommitAsync(cancellationToken);
     }
