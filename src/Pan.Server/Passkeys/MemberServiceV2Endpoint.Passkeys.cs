@@ -55,8 +55,7 @@ public sealed partial class MemberServiceV2Endpoint
             throw PanError.InvalidArgument("access_token", "is required");
         }
 
-        var credentialId = PasskeyStore.CredentialId(request.PasskeyId)
-            ?? throw PanError.InvalidArgument("passkey_id", string.IsNullOrEmpty(request.PasskeyId) ? "is required" : "is not a passkey id from ListPasskeys");
+        var credentialId = PasskeyIdOf(request.PasskeyId);
         var caller = await SessionCallerAsync(request.AccessToken, DeleteErr.TokenInvalid, context);
         if (!await Resolve<PasskeyStore>(context).DeleteAsync(caller.Uid, credentialId, context.CancellationToken))
         {
@@ -80,8 +79,7 @@ public sealed partial class MemberServiceV2Endpoint
             throw PanError.InvalidArgument("access_token", "is required");
         }
 
-        var credentialId = PasskeyStore.CredentialId(request.PasskeyId)
-            ?? throw PanError.InvalidArgument("passkey_id", string.IsNullOrEmpty(request.PasskeyId) ? "is required" : "is not a passkey id from ListPasskeys");
+        var credentialId = PasskeyIdOf(request.PasskeyId);
         var name = PasskeyRegistration.ValidName(request.Name);
         var caller = await SessionCallerAsync(request.AccessToken, RenameErr.TokenInvalid, context);
         var renamed = await Resolve<PasskeyStore>(context).RenameAsync(caller.Uid, credentialId, name, context.CancellationToken)
@@ -97,4 +95,9 @@ public sealed partial class MemberServiceV2Endpoint
         LastUsed = passkey.LastUsed is { } used ? Timestamp.FromDateTimeOffset(used) : null,
         Aaguid = passkey.Aaguid.ToString(),
     };
+
+    /// <summary>The credential id a passkey_id names (ListPasskeys' base64url); empty or not of that shape: INVALID_ARGUMENT naming it.</summary>
+    private static byte[] PasskeyIdOf(string passkeyId) =>
+        PasskeyStore.CredentialId(passkeyId)
+        ?? throw PanError.InvalidArgument("passkey_id", string.IsNullOrEmpty(passkeyId) ? "is required" : "is not a passkey id from ListPasskeys");
 }

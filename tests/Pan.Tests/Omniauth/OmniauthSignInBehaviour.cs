@@ -250,7 +250,7 @@ public abstract class OmniauthSignInBehaviour<TFixture>(TFixture fixture) : ICla
     [Fact]
     public async Task ThroughOmniauth_AnExistingMembersEmail_NeedsThatMembersPassword_ThenBindsTheIdentity()
     {
-        var (member, email, password) = await ExistingMemberAsync();
+        var (member, email, password) = await SocialUsers.MemberWithEmailAndPasswordAsync(Server);
         var user = NewUser(email);
 
         var noPassword = await SignInAsync(Providers.SignIn("google_oauth2", user));
@@ -268,7 +268,7 @@ public abstract class OmniauthSignInBehaviour<TFixture>(TFixture fixture) : ICla
     [Fact]
     public async Task ThroughOmniauth_BindingASecondAccountOfTheSameProvider_IsAlreadyBound()
     {
-        var (_, email, password) = await ExistingMemberAsync();
+        var (_, email, password) = await SocialUsers.MemberWithEmailAndPasswordAsync(Server);
         var bound = await SignInAsync(Providers.SignIn("facebook", NewUser(email)), password: password);
 
         var second = await SignInAsync(Providers.SignIn("facebook", NewUser(email)), password: password);
@@ -510,7 +510,7 @@ public abstract class OmniauthSignInBehaviour<TFixture>(TFixture fixture) : ICla
         // The call finds the email's member and checks its password while the deletion's transaction is still open (on
         // PostgreSQL the member still looks live); the identity it then binds must not end up on the deleted member,
         // where it would keep the provider user out of social sign-in for good.
-        var (member, email, password) = await ExistingMemberAsync();
+        var (member, email, password) = await SocialUsers.MemberWithEmailAndPasswordAsync(Server);
         var user = NewUser(email);
         Task<(int Status, JsonElement Body, HttpResponseMessage Response)> call;
         await using (var deletion = await UncommittedDeletion.StartAsync(Server, fixture.Database, member.Uid))
@@ -555,22 +555,6 @@ public abstract class OmniauthSignInBehaviour<TFixture>(TFixture fixture) : ICla
         // The identity went with the member: the user is now a new user, as on its next sign-in.
         Assert.True(answer.Status == 200, $"unexpected {answer.Status} {answer.Body}");
         Assert.NotEqual(uuid, answer.Body.GetProperty("data").GetProperty("uuid").GetString());
-    }
-
-    /// <summary>A member with a verified email and a password, as phone sign-up and SetMemberPassword leave one.</summary>
-    private async Task<(Pan.Data.Members.Member Member, string Email, string Password)> ExistingMemberAsync()
-    {
-        var email = $"owner{Guid.NewGuid():N}@example.com";
-        var member = await TestMembers.CreateAsync(Server, m =>
-        {
-            m.Email = email;
-            m.EmailKey = email;
-            m.EmailVerified = true;
-        });
-        const string password = "correct horse battery staple 42";
-        await using var scope = Server.Services.CreateAsyncScope();
-        Assert.True(await scope.ServiceProvider.GetRequiredService<CredentialStore>().SetFirstPasswordAsync(member.Uid, password, default));
-        return (member, email, password);
     }
 }
 

@@ -77,7 +77,7 @@ public abstract class SocialIdentityBehaviour<TFixture>(TFixture fixture) : ICla
     [Fact]
     public async Task List_ShowsTheCallersBindings_OldestFirst_AndNeverAnotherMembers()
     {
-        var (member, password) = await MemberWithPasswordAsync();
+        var (member, _, password) = await SocialUsers.MemberWithEmailAndPasswordAsync(Server);
         var facebook = SocialUsers.New(member.Email);
         var google = SocialUsers.New(member.Email);
         var access = (await SignedInAsync("facebook", facebook, password)).GetProperty("access_token").GetString();
@@ -132,7 +132,7 @@ public abstract class SocialIdentityBehaviour<TFixture>(TFixture fixture) : ICla
     [Fact]
     public async Task Unlink_OfAnUnknownUnboundOrAnotherMembersProvider_IsOneNotFound_ChangingNothing()
     {
-        var (member, password) = await MemberWithPasswordAsync();
+        var (member, _, password) = await SocialUsers.MemberWithEmailAndPasswordAsync(Server);
         var mine = SocialUsers.New(member.Email);
         var data = await SignedInAsync("facebook", mine, password);
         var access = data.GetProperty("access_token").GetString();
@@ -202,7 +202,7 @@ public abstract class SocialIdentityBehaviour<TFixture>(TFixture fixture) : ICla
     [Fact]
     public async Task ExportMyData_AfterAnUnlink_ListsWhatListSocialIdentitiesLists()
     {
-        var (member, password) = await MemberWithPasswordAsync();
+        var (member, _, password) = await SocialUsers.MemberWithEmailAndPasswordAsync(Server);
         var facebook = SocialUsers.New(member.Email);
         var google = SocialUsers.New(member.Email);
         var access = (await SignedInAsync("facebook", facebook, password)).GetProperty("access_token").GetString();
@@ -261,22 +261,6 @@ public abstract class SocialIdentityBehaviour<TFixture>(TFixture fixture) : ICla
     {
         var member = await TestMembers.WithDbAsync(Server, db => db.Members.AsNoTracking().SingleAsync(m => m.Uid == uid));
         return await TestMembers.AccessTokenAsync(Server, await TestMembers.AuthTokenAsync(Server, member, AuthMethods.Password), member);
-    }
-
-    /// <summary>A member with a verified email and a password, whose email a provider user may bind with that password.</summary>
-    private async Task<(Pan.Data.Members.Member Member, string Password)> MemberWithPasswordAsync()
-    {
-        var email = $"owner{Guid.NewGuid():N}@example.com";
-        var member = await TestMembers.CreateAsync(Server, m =>
-        {
-            m.Email = email;
-            m.EmailKey = email;
-            m.EmailVerified = true;
-        });
-        const string password = "correct horse battery staple 42";
-        await using var scope = Server.Services.CreateAsyncScope();
-        Assert.True(await scope.ServiceProvider.GetRequiredService<CredentialStore>().SetFirstPasswordAsync(member.Uid, password, default));
-        return (member, password);
     }
 
     private Task<List<AuditEntry>> AuditAsync(long uid) =>

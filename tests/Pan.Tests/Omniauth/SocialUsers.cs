@@ -1,5 +1,8 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.Server.Credentials;
 using Pan.Tests.Infrastructure;
+using Pan.Tests.Members;
 
 namespace Pan.Tests.Omniauth;
 
@@ -23,5 +26,24 @@ public static class SocialUsers
     {
         var id = personal ? Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)) : Guid.NewGuid().ToString("D");
         return new SocialUser(id, "Ms User " + id[..4], $"m{id.Replace("-", string.Empty, StringComparison.Ordinal)}@example.com");
+    }
+
+    /// <summary>
+    /// A member with a verified email and a password, as phone sign-up and SetMemberPassword leave one: the member whose
+    /// email a provider user may bind with that password.
+    /// </summary>
+    public static async Task<(Pan.Data.Members.Member Member, string Email, string Password)> MemberWithEmailAndPasswordAsync(PanServer server)
+    {
+        var email = $"owner{Guid.NewGuid():N}@example.com";
+        var member = await TestMembers.CreateAsync(server, m =>
+        {
+            m.Email = email;
+            m.EmailKey = email;
+            m.EmailVerified = true;
+        });
+        const string password = "correct horse battery staple 42";
+        await using var scope = server.Services.CreateAsyncScope();
+        Assert.True(await scope.ServiceProvider.GetRequiredService<CredentialStore>().SetFirstPasswordAsync(member.Uid, password, default));
+        return (member, email, password);
     }
 }
