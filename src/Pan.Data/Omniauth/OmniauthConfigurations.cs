@@ -38,6 +38,7 @@ internal sealed class OmniauthRefreshTokenConfiguration : IEntityTypeConfigurati
         builder.Property(t => t.Created).HasColumnName("created");
         builder.Property(t => t.Expires).HasColumnName("expires");
         builder.Property(t => t.UsedAt).HasColumnName("used_at");
+        builder.Property(t => t.Provider).HasColumnName("provider").HasMaxLength(32);
 
         // Why: the family lives and dies with its auth session (logout, deletion, expiry purge).
         builder.HasOne<AuthSession>().WithMany().HasForeignKey(t => t.SessionId).OnDelete(DeleteBehavior.Cascade);

@@ -25,6 +25,12 @@ public sealed class OmniauthRefreshToken
 
     public DateTimeOffset Expires { get; set; }
 
+    /// <summary>
+    /// The provider whose identity signed the family in (copied to each rotated token), so unlinking that identity ends
+    /// its families only; null for tokens issued before it was recorded (an unlink of any provider ends those).
+    /// </summary>
+    public string? Provider { get; set; }
+
     /// <summary>Set when the token was spent on a refresh; null while it is the family's current token.</summary>
     public DateTimeOffset? UsedAt { get; set; }
 }

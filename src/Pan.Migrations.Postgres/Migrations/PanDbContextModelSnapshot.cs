@@ -1539,6 +1539,11 @@ namespace Pan.Migrations.Postgres.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("expires");
 
+                    b.Property<string>("Provider")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("provider");
+
                     b.Property<long>("SessionId")
                         .HasColumnType("bigint")
                         .HasColumnName("session_id");

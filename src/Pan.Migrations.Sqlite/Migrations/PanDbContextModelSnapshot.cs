@@ -1514,6 +1514,11 @@ namespace Pan.Migrations.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("expires");
 
+                    b.Property<string>("Provider")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provider");
+
                     b.Property<long>("SessionId")
                         .HasColumnType("INTEGER")
                         .HasColumnName("session_id");

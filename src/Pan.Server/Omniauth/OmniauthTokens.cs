@@ -30,8 +30,11 @@ public sealed class OmniauthTokens(
 {
     public const string AuthMethod = "auth-by-omniauth";
 
-    /// <summary>Opens a new family for <paramref name="member"/> and client <paramref name="appId"/> (inside the caller's transaction).</summary>
-    public async Task<OmniauthTokenPair> IssueAsync(Member member, string appId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens a new family for <paramref name="member"/> and client <paramref name="appId"/>, signed in through its
+    /// <paramref name="provider"/> identity (inside the caller's transaction).
+    /// </summary>
+    public async Task<OmniauthTokenPair> IssueAsync(Member member, string appId, string provider, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var device = SessionDevice.Of(requests.HttpContext);
@@ -48,7 +51,7 @@ public sealed class OmniauthTokens(
         };
         db.Add(session);
         await db.SaveChangesAsync(cancellationToken);
-        return await AddPairAsync(session.Id, session.Expires, member, appId, now, cancellationToken);
+        return await AddPairAsync(session.Id, session.Expires, member, appId, provider, now, cancellationToken);
     }
 
     /// <summary>Spends <paramref name="refreshToken"/> and returns the member with the next pair; null when the token is not a live one of this client.</summary>
@@ -98,12 +101,13 @@ public sealed class OmniauthTokens(
         var expires = now.AddDays(options.Value.RefreshTokenDays);
         await db.Set<AuthSession>().Where(s => s.Id == row.SessionId)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Expires, expires), cancellationToken);
-        var pair = await AddPairAsync(row.SessionId, expires, live, appId, now, cancellationToken);
+        var pair = await AddPairAsync(row.SessionId, expires, live, appId, row.Provider, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return (live, pair);
     }
 
-    private async Task<OmniauthTokenPair> AddPairAsync(long sessionId, DateTimeOffset sessionExpires, Member member, string appId, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<OmniauthTokenPair> AddPairAsync(
+        long sessionId, DateTimeOffset sessionExpires, Member member, string appId, string? provider, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var lifetime = TimeSpan.FromSeconds(options.Value.AccessTokenSeconds);
         var accessExpires = now + lifetime < sessionExpires ? now + lifetime : sessionExpires;
@@ -118,6 +122,7 @@ public sealed class OmniauthTokens(
             TokenGeneration = member.TokenGeneration,
             Created = now,
             Expires = sessionExpires,
+            Provider = provider,
         });
         await db.SaveChangesAsync(cancellationToken);
         return new OmniauthTokenPair(access, refresh, (int)(accessExpires - now).TotalSeconds);

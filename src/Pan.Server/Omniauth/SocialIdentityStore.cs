@@ -38,14 +38,15 @@ public sealed class SocialIdentityStore(PanDbContext db, TokenService tokens, Au
             .ToListAsync(cancellationToken);
 
     /// <summary>
-    /// Removes the member's identity of <paramref name="provider"/> and, in the same transaction, ends every social-login
-    /// session of the member (their access and refresh tokens, and the member's membership passes) and audits it.
+    /// Removes the member's identity of <paramref name="provider"/> and, in the same transaction, ends the social-login
+    /// sessions that identity opened (their access and refresh tokens, and the member's membership passes) and audits it.
     /// </summary>
     /// <remarks>
-    /// Why every social-login session and not only those the identity opened: a session does not record which provider
-    /// signed it in, and a family opened through the identity must not outlive it. Sessions opened otherwise (phone,
-    /// password, email code, passkey, hand-off) stay. Why the member row first: two unlinks at once would each see the
-    /// other identity as the way in that remains.
+    /// A family's refresh tokens name the provider that signed it in (<see cref="OmniauthRefreshToken.Provider"/>); a
+    /// family from before that was recorded names none and is ended by an unlink of any provider, since it may be this
+    /// identity's. Sign-ins through the member's other providers, and sessions opened otherwise (phone, password, email
+    /// code, passkey, hand-off), stay. Why the member row first: two unlinks at once would each see the other identity as
+    /// the way in that remains.
     /// </remarks>
     public async Task<UnlinkOutcome> UnlinkAsync(long uid, string provider, CancellationToken cancellationToken)
     {
@@ -63,7 +64,8 @@ public sealed class SocialIdentityStore(PanDbContext db, TokenService tokens, Au
 
         await db.Set<SocialIdentity>().Where(i => i.Uid == uid && i.Provider == provider).ExecuteDeleteAsync(cancellationToken);
         var sessions = await db.Set<AuthSession>().AsNoTracking()
-            .Where(s => s.Uid == uid && s.AuthMethod == OmniauthTokens.AuthMethod && s.Revoked == null)
+            .Where(s => s.Uid == uid && s.AuthMethod == OmniauthTokens.AuthMethod && s.Revoked == null
+                && db.Set<OmniauthRefreshToken>().Any(t => t.SessionId == s.Id && (t.Provider == provider || t.Provider == null)))
             .Select(s => s.Id)
             .ToListAsync(cancellationToken);
         await tokens.RevokeMemberSessionsAsync(sessions, uid, cancellationToken);

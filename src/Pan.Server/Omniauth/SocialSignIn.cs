@@ -185,7 +185,7 @@ public sealed class SocialSignIn(
             return null;
         }
 
-        var pair = await tokens.IssueAsync(member, appId, cancellationToken);
+        var pair = await tokens.IssueAsync(member, appId, identity.Provider, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Member {Uid} signed in with {Provider}", member.Uid, identity.Provider);
         return (member, pair);
@@ -224,7 +224,7 @@ public sealed class SocialSignIn(
             RefuseSuspended(member, identity, clock.GetUtcNow());
             AddIdentity(uid, identity);
             await db.SaveChangesAsync(cancellationToken);
-            var pair = await tokens.IssueAsync(member, request.AppId, cancellationToken);
+            var pair = await tokens.IssueAsync(member, request.AppId, identity.Provider, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             logger.LogInformation("Bound a {Provider} identity to member {Uid}", identity.Provider, uid);
             return (member, pair);
@@ -264,7 +264,7 @@ public sealed class SocialSignIn(
                 }, cancellationToken);
                 AddIdentity(member.Uid, identity);
                 await db.SaveChangesAsync(cancellationToken);
-                var pair = await tokens.IssueAsync(member, appId, cancellationToken);
+                var pair = await tokens.IssueAsync(member, appId, identity.Provider, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 metrics.Registration("social");
                 logger.LogInformation("Created member {Uid} by {Provider} sign-in", member.Uid, identity.Provider);
