@@ -194,7 +194,10 @@ public abstract partial class LogSecrecyBehaviour<TFixture>(TFixture fixture) : 
 
     private void AssertNoneLogged()
     {
-        var lines = fixture.Logs.Lines.ToList();
+        // Why migration ids are taken out of the lines first: they are names compiled into Pan (the migrator's lines and
+        // its inserts into __EFMigrationsHistory hold them), and their timestamps (20261125105123_…) hold six-digit runs
+        // that a random code matched by chance (seen in CI: code 112510).
+        var lines = fixture.Logs.Lines.Select(l => MigrationId().Replace(l, "<migration>")).ToList();
         Assert.NotEmpty(lines);
         var leaks = secrets.OfType<string>().Where(s => s.Length >= 6).Distinct(StringComparer.Ordinal)
             .SelectMany(s => lines.Where(l => l.Contains(s, StringComparison.OrdinalIgnoreCase)).Take(2).Select(l => $"[{s}] in: {l}"))
@@ -204,6 +207,9 @@ public abstract partial class LogSecrecyBehaviour<TFixture>(TFixture fixture) : 
 
     [GeneratedRegex(@"(?<!\d)\d{6}(?!\d)")]
     private static partial Regex SixDigits();
+
+    [GeneratedRegex(@"\b20\d{12}_[A-Za-z][A-Za-z0-9]*")]
+    private static partial Regex MigrationId();
 
     [GeneratedRegex(@"\b[A-Z0-9]{5}-[A-Z0-9]{5}\b")]
     private static partial Regex MailCode();
