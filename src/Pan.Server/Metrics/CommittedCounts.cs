@@ -82,8 +82,8 @@ internal sealed class CommittedCounts : DbTransactionInterceptor
         }
     }
 
-    private static List<Action> Take(DbContextEventData eventData) =>
-        eventData.Context is { } context && HeldByContext.TryGetValue(context, out var held) ? held.Take() : [];
+    private static IReadOnlyList<Action> Take(DbContextEventData eventData) =>
+        eventData.Context is { } context && HeldByContext.TryGetValue(context, out var held) ? held.Take() : Array.Empty<Action>();
 
     /// <summary>The counts one context's open transaction holds.</summary>
     private sealed class Held
@@ -99,10 +99,15 @@ internal sealed class CommittedCounts : DbTransactionInterceptor
             }
         }
 
-        public List<Action> Take()
+        public IReadOnlyList<Action> Take()
         {
             lock (gate)
             {
+                if (counts.Count == 0)
+                {
+                    return Array.Empty<Action>();
+                }
+
                 var taken = counts;
                 counts = [];
                 return taken;

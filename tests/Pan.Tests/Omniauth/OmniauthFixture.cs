@@ -68,6 +68,23 @@ public abstract class OmniauthFixture : IAsyncLifetime
         return settings;
     }
 
+    /// <summary>
+    /// A <c>through_omniauth</c> request's fields for <paramref name="login"/> from this fixture's client (null values are
+    /// left out when posted).
+    /// </summary>
+    public Dictionary<string, string?> SignInFields(SocialLogin login, string? email = null, string? password = null) => new()
+    {
+        ["client_id"] = Client,
+        ["client_secret"] = Secret,
+        ["provider"] = login.Provider,
+        ["omniauth_token"] = login.Token,
+        ["omniauth_secret"] = login.Secret,
+        ["bundle_id"] = login.BundleId,
+        ["open_id"] = login.OpenId,
+        ["email"] = email,
+        ["password"] = password,
+    };
+
     /// <summary>POSTs <paramref name="fields"/> as JSON (or as a form) to /api/v3/verification/<paramref name="action"/>; the status and the body.</summary>
     public static async Task<(int Status, JsonElement Body, HttpResponseMessage Response)> PostAsync(
         PanServer on, string action, IDictionary<string, string?> fields, bool form = false, string? userAgent = null)

@@ -20,18 +20,8 @@ public abstract class OmniauthSignInBehaviour<TFixture>(TFixture fixture) : ICla
 
     private static SocialUser NewUser(string? email = "") => SocialUsers.New(email);
 
-    private Dictionary<string, string?> Fields(SocialLogin login, string? email = null, string? password = null) => new()
-    {
-        ["client_id"] = OmniauthFixture.Client,
-        ["client_secret"] = fixture.Secret,
-        ["provider"] = login.Provider,
-        ["omniauth_token"] = login.Token,
-        ["omniauth_secret"] = login.Secret,
-        ["bundle_id"] = login.BundleId,
-        ["open_id"] = login.OpenId,
-        ["email"] = email,
-        ["password"] = password,
-    };
+    private Dictionary<string, string?> Fields(SocialLogin login, string? email = null, string? password = null) =>
+        fixture.SignInFields(login, email, password);
 
     private Task<(int Status, JsonElement Body, HttpResponseMessage Response)> SignInAsync(SocialLogin login, string? email = null, string? password = null, bool form = false) =>
         OmniauthFixture.PostAsync(Server, "through_omniauth", Fields(login, email, password), form);

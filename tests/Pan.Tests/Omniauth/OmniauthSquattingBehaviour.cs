@@ -67,16 +67,7 @@ public abstract class OmniauthSquattingBehaviour<TFixture>(TFixture fixture) : I
         m.EmailVerified = verified;
     });
 
-    private Dictionary<string, string?> Fields(SocialLogin login) => new()
-    {
-        ["client_id"] = OmniauthFixture.Client,
-        ["client_secret"] = fixture.Secret,
-        ["provider"] = login.Provider,
-        ["omniauth_token"] = login.Token,
-        ["omniauth_secret"] = login.Secret,
-        ["bundle_id"] = login.BundleId,
-        ["open_id"] = login.OpenId,
-    };
+    private Dictionary<string, string?> Fields(SocialLogin login) => fixture.SignInFields(login);
 
     private async Task<bool> EmailExistedAsync(string email)
     {

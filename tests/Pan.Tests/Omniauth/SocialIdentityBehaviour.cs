@@ -29,17 +29,7 @@ public abstract class SocialIdentityBehaviour<TFixture>(TFixture fixture) : ICla
         string provider, SocialUser user, string? password = null, PanServer? on = null)
     {
         var login = fixture.Providers.SignIn(provider, user);
-        return OmniauthFixture.PostAsync(on ?? Server, "through_omniauth", new Dictionary<string, string?>
-        {
-            ["client_id"] = OmniauthFixture.Client,
-            ["client_secret"] = fixture.Secret,
-            ["provider"] = login.Provider,
-            ["omniauth_token"] = login.Token,
-            ["omniauth_secret"] = login.Secret,
-            ["bundle_id"] = login.BundleId,
-            ["open_id"] = login.OpenId,
-            ["password"] = password,
-        });
+        return OmniauthFixture.PostAsync(on ?? Server, "through_omniauth", fixture.SignInFields(login, password: password));
     }
 
     private async Task<JsonElement> SignedInAsync(string provider, SocialUser user, string? password = null)

@@ -22,17 +22,7 @@ public abstract class SuspendedOmniauthBehaviour<TFixture>(TFixture fixture) : I
 {
     private PanServer Server => fixture.Server;
 
-    private Dictionary<string, string?> Fields(SocialLogin login, string? password = null) => new()
-    {
-        ["client_id"] = OmniauthFixture.Client,
-        ["client_secret"] = fixture.Secret,
-        ["provider"] = login.Provider,
-        ["omniauth_token"] = login.Token,
-        ["omniauth_secret"] = login.Secret,
-        ["bundle_id"] = login.BundleId,
-        ["open_id"] = login.OpenId,
-        ["password"] = password,
-    };
+    private Dictionary<string, string?> Fields(SocialLogin login, string? password = null) => fixture.SignInFields(login, password: password);
 
     private Task<(int Status, JsonElement Body, HttpResponseMessage Response)> SignInAsync(SocialLogin login, string? password = null) =>
         OmniauthFixture.PostAsync(Server, "through_omniauth", Fields(login, password));
