@@ -27,6 +27,7 @@ public static class CredentialServiceCollectionExtensions
         services.AddScoped<CredentialSettings>();
         services.AddScoped<PasswordVerification>();
         services.AddScoped<Deletion.IMemberDataEraser, CredentialEraser>();
+        services.AddScoped<IPasswordChangeRevoker, StepUpTokenRevoker>();
         // Why: UpdateCredential calls the email feature's seam; its own registration (if any) wins.
         services.TryAddScoped<EmailChanges>();
         return services;

@@ -13,9 +13,10 @@ namespace Pan.Server.Credentials;
 public sealed class CredentialSettings(PanDbContext db, TokenService tokens, CredentialMembers members, CredentialStore store)
 {
     /// <summary>
-    /// What the caller (or, with object_id, another live member under the caller's phone) has set: exactly the stored
-    /// state (email_verified is true only for a set, verified email). Errors: bad pan_access_token UNAUTHENTICATED ErrFailed;
-    /// malformed object_id INVALID_ARGUMENT; no such member under the phone NOT_FOUND ErrFailed.
+    /// What the caller (or, with object_id, another live member under the caller's phone, when the caller's session proved
+    /// the phone) has set: exactly the stored state (email_verified is true only for a set, verified email). Errors: bad
+    /// pan_access_token UNAUTHENTICATED ErrFailed; malformed object_id INVALID_ARGUMENT; no such member under the phone,
+    /// or another member of it named by a session that proved one member, NOT_FOUND ErrFailed.
     /// </summary>
     public async Task<QueryMemberCredentialStatusResponse> StatusAsync(QueryMemberCredentialStatusRequest request, CancellationToken cancellationToken)
     {
@@ -26,7 +27,10 @@ public sealed class CredentialSettings(PanDbContext db, TokenService tokens, Cre
             throw PanError.InvalidArgument("object_id", "is not a valid object id");
         }
 
-        var target = await members.FindAsync(caller.Uid, caller.AccountId, objectId, cancellationToken)
+        // Why: a session that proved one member (password, email code, hand-off, social login, passkey) sees no other
+        // member of the phone (OtherMember answers it an empty list); a sibling's object id is answered as a stranger's.
+        var reachable = objectId is not { } id || caller.ProvesThePhone || id == caller.ObjectId;
+        var target = (reachable ? await members.FindAsync(caller.Uid, caller.AccountId, objectId, cancellationToken) : null)
             ?? throw PanError.Of(QueryErr.Failed, StatusCode.NotFound, "No such member under this phone.");
         var status = await store.StatusAsync(target.Uid, cancellationToken);
         return new QueryMemberCredentialStatusResponse

@@ -15,8 +15,8 @@ public sealed record GuestDelToken(
 /// <summary>
 /// <c>deleteVerify</c> and <c>delete</c>: how a guest without a phone deletes itself. deleteVerify is the step-up: the
 /// guest proves again the credential it signs in with — its apinode token, plus its password once it has one
-/// (converted accounts) — and gets a del_token, the same verify token the SMS step-up gives (single use,
-/// <c>Pan:Tokens:VerifyTokenMinutes</c>, bound to the member and to deletion). delete spends it on the guest's whole
+/// (converted accounts) — and gets a del_token, the verify token VerifyMemberByPassword gives for deletion (single use,
+/// <c>Pan:Tokens:VerifyTokenMinutes</c>, bound to the member and to deletion, a proof of that member and not of a phone). delete spends it on the guest's whole
 /// account through <see cref="MemberDeletion"/>, so the deletion is the same as DeleteAccount's. An account with a
 /// phone answers 21 on both: it deletes through the SMS step-up, never this route.
 /// </summary>
@@ -66,7 +66,11 @@ public sealed class GuestDeletion(PanDbContext db, CredentialStore credentials, 
         IssuedToken issued;
         try
         {
-            issued = await tokens.IssueStepUpTokenAsync(caller.Uid, VerifyPurposes.Delete, cancellationToken);
+            // Why the purpose of a password proof, not the SMS step-up's: this proves the guest's own credential, never a
+            // phone. Stored as Delete, the token stayed a proof of the phone once the guest joined one (ValidateNewMember)
+            // within its minutes, and DeleteAccount from the guest's own password sign-in then deleted every member of
+            // that phone; as DeleteByPassword it deletes the guest alone there (SECURITY 13 and 19).
+            issued = await tokens.IssueStepUpTokenAsync(caller.Uid, VerifyPurposes.DeleteByPassword, cancellationToken);
         }
         catch (Suspension.MemberSuspendedException)
         {

@@ -684,7 +684,8 @@ internal sealed record AccessTokenRow(byte[] Hash, long SessionId, string AppId,
 /// Purposes a verify token can be bound to. <see cref="SwitchMember"/> and <see cref="Delete"/> are issued after the SMS
 /// step-up (a proof of the phone); VerifyMemberByPassword issues the same operations as <see cref="SwitchMemberByPassword"/>
 /// and <see cref="DeleteByPassword"/>, a proof of one member's password, which reaches the phone's other members only
-/// from a session that proved the phone (SECURITY 13).
+/// from a session that proved the phone (SECURITY 13). The apinode deleteVerify (a guest's own token and password)
+/// issues <see cref="DeleteByPassword"/> too: it proves that member, never a phone.
 /// </summary>
 public static class VerifyPurposes
 {

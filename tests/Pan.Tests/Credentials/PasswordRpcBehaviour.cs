@@ -190,6 +190,40 @@ public abstract class PasswordRpcBehaviour<TFixture>(TFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task QueryMemberCredentialStatus_FromAMemberBoundSession_AnswersAnotherMemberOfThePhoneLikeAStranger()
+    {
+        // A session that proved one member (password, email code, hand-off, social login) sees no other member of the
+        // phone (OtherMember answers it an empty list); what a sibling has set (a password, an email, a security
+        // question) is no more its business than the sibling's self view.
+        var owner = await TestMembers.CreateAsync(Server);
+        var sibling = await TestMembers.AddToPhoneAsync(Server, owner);
+        var stranger = await TestMembers.CreateAsync(Server);
+        await UseAsync<Pan.Server.Credentials.CredentialStore>(Server, s => s.SetSecurityQuestionAsync(sibling.Uid, "First pet?", "Mochi", default));
+        await UseAsync<Pan.Server.Credentials.CredentialStore>(Server, s => s.SetPasswordAsync(sibling.Uid, Password, null, default));
+
+        foreach (var method in new[] { AuthMethods.Password, AuthMethods.EmailCode, AuthMethods.LoginToken, AuthMethods.Passkey, "auth-by-omniauth" })
+        {
+            var memberBound = await TestMembers.AccessTokenAsync(Server, await TestMembers.AuthTokenAsync(Server, owner, method), owner);
+            foreach (var other in new[] { sibling, stranger })
+            {
+                await Errors.ExpectAsync(
+                    () => Client.QueryMemberCredentialStatusAsync(new QueryMemberCredentialStatusRequest { PanAccessToken = memberBound, ObjectId = other.ObjectId.ToString() }).ResponseAsync,
+                    StatusCode.NotFound, "QueryMemberCredentialStatusResponse.ErrFailed");
+            }
+
+            // Its own member, named or not, it still sees.
+            Assert.Equal(new QueryMemberCredentialStatusResponse(), await Client.QueryMemberCredentialStatusAsync(new QueryMemberCredentialStatusRequest { PanAccessToken = memberBound, ObjectId = owner.ObjectId.ToString() }));
+            Assert.Equal(new QueryMemberCredentialStatusResponse(), await Client.QueryMemberCredentialStatusAsync(new QueryMemberCredentialStatusRequest { PanAccessToken = memberBound }));
+        }
+
+        // A session that proved the phone sees the sibling.
+        var byPhone = await TestMembers.AccessTokenAsync(Server, owner);
+        Assert.Equal(
+            new QueryMemberCredentialStatusResponse { HasPassword = true, HasSecurityQuestion = true },
+            await Client.QueryMemberCredentialStatusAsync(new QueryMemberCredentialStatusRequest { PanAccessToken = byPhone, ObjectId = sibling.ObjectId.ToString() }));
+    }
+
+    [Fact]
     public async Task QueryMemberCredentialStatus_Errors()
     {
         var member = await TestMembers.CreateAsync(Server);

@@ -140,6 +140,43 @@ public abstract partial class GuestDeletionBehaviour<TFixture>(TFixture fixture)
         Assert.Equal(1, await DbAsync(db => db.Set<StoredVerifyToken>().CountAsync(t => t.Uid == guest.Id && t.Purpose == VerifyPurposes.Delete && t.UsedAt == null)));
     }
 
+    /// <summary>
+    /// deleteVerify proves the guest's own credential (its token, and its password), never a phone: the del_token it
+    /// gave while the guest had none must not delete a phone's other members once the guest has joined that phone
+    /// (ValidateNewMember), as a proof of one member's password never does from a session that proved that member alone.
+    /// </summary>
+    [Fact]
+    public async Task ADelTokenFromDeleteVerify_AfterTheGuestJoinedAPhone_DeletesNoOtherMemberOfThePhone()
+    {
+        var temp = await PlainApp.CreateTempAsync();
+        var (name, displayName, passwd) = ("gd_" + Guid.NewGuid().ToString("N")[..12], PhoneFlowPhones.NewName(), ApinodeClient.ClientHash());
+        var converted = await PlainApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = name, ["passwd"] = passwd, ["dspName"] = displayName }, temp.Token);
+        Assert.Equal(0, converted.Code);
+        var delToken = (await PlainApp.CallAsync("deleteVerify", new Dictionary<string, string> { ["passwd"] = passwd }, converted.Token)).Value.GetProperty("delToken").GetString()!;
+
+        // The phone's holder takes the guest in, with the guest's own proof (ValidateNewMember).
+        var owner = await Pan.Tests.Members.TestMembers.CreateAsync(fixture.Server);
+        var sibling = await Pan.Tests.Members.TestMembers.AddToPhoneAsync(fixture.Server, owner);
+        var client = new MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc);
+        async Task<string> GuestsPasswordSessionAsync() => await Pan.Tests.Members.TestMembers.AccessTokenAsync(fixture.Server,
+            await Pan.Tests.Members.TestMembers.AuthTokenAsync(fixture.Server, await DbAsync(db => db.Members.AsNoTracking().SingleAsync(m => m.Uid == temp.Id)), AuthMethods.Password), null);
+        await client.ValidateNewMemberAsync(new ValidateNewMemberRequest
+        {
+            CurrentPhoneAuthToken = await Pan.Tests.Members.TestMembers.AuthTokenAsync(fixture.Server, owner),
+            NewMemberAccessToken = await GuestsPasswordSessionAsync(),
+            VerifyToken = (await client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = displayName, Password = passwd })).VerifyToken,
+        });
+        Assert.Equal(owner.AccountId, await DbAsync(db => db.Members.Where(m => m.Uid == temp.Id).Select(m => m.AccountId).FirstAsync()));
+
+        // Signed in again by its password (a session that proved that member alone), the guest spends the del_token.
+        var commands = new Pan.General.Member.Dangerous.Command.CommandClient(fixture.Server.Grpc);
+        await Errors.ExpectAsync(
+            async () => await commands.DeleteAccountAsync(new Pan.General.Member.Dangerous.CmdDeleteAccountRequest { AppId = "jkforum", PanAccessToken = await GuestsPasswordSessionAsync(), DelToken = delToken }),
+            Grpc.Core.StatusCode.PermissionDenied, "CmdDeleteAccountResponse.Error__Failed");
+
+        Assert.Equal(0, await DbAsync(db => db.Members.CountAsync(m => (m.Uid == owner.Uid || m.Uid == sibling.Uid) && m.Deleted != null)));
+    }
+
     /// <summary>A plain-name account converted without activation: (name, passwd, the login answer with its token).</summary>
     private async Task<(string Name, string Passwd, ApinodeAnswer Login)> ConvertAsync()
     {

@@ -93,6 +93,27 @@ public abstract class OmniauthTokenBehaviour<TFixture>(TFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task RefreshToken_TenParallelRefreshesOfOneToken_AreAReuse_AndLeaveNothingOfTheFamilyWorking()
+    {
+        // A stolen refresh token raced against the app: at most one refresh wins the redemption, every loser is a reuse,
+        // and a reuse ends the family, the winner's new tokens included.
+        var data = await SignUpAsync();
+        var token = data.GetProperty("refresh_token").GetString();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Task.Run(() => RefreshAsync(token))));
+
+        Assert.True(answers.Count(a => a.Status == 200) <= 1, string.Join(",", answers.Select(a => a.Status)));
+        Assert.All(answers.Where(a => a.Status != 200), AssertInvalidRefresh);
+        foreach (var won in answers.Where(a => a.Status == 200).Select(a => a.Body.GetProperty("data")))
+        {
+            AssertInvalidRefresh(await RefreshAsync(won.GetProperty("refresh_token").GetString()));
+            Assert.False(await AccessWorksAsync(won.GetProperty("access_token").GetString()));
+        }
+
+        Assert.False(await AccessWorksAsync(data.GetProperty("access_token").GetString()));
+    }
+
+    [Fact]
     public async Task RefreshToken_ReusingASpentToken_EndsTheMembersPasses()
     {
         // SECURITY 12 and 14: whoever held the family's tokens may have fetched the member's passes with them.

@@ -259,6 +259,39 @@ public abstract class MemberProfileBehaviour<TFixture>(TFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task SwitchMember_WithAPasswordVerifyTokenFetchedBeforeTheTargetChangedItsPassword_IsRefused()
+    {
+        // Whoever knew the target's old password fetched a switch proof with it (VerifyMemberByPassword needs no
+        // session) and holds a sibling's member-bound sign-in. The target changes its password to lock that person out:
+        // its sessions end, and so must every proof its old password gave, else the sibling switches in for minutes more.
+        var (auth, _) = await Phones.RegisterAsync();
+        var sibling = await Phones.NewMemberWithPasswordAsync(auth, SiblingPassword);
+        var target = await Phones.NewMemberWithPasswordAsync(auth, OtherSiblingPassword);
+        var siblingAccess = await Phones.AccessTokenAsync(await Phones.PasswordSignInAsync(sibling.DisplayName, SiblingPassword));
+        var stale = (await Client.VerifyMemberByPasswordAsync(
+            new VerifyMemberByPasswordRequest { DisplayName = target.DisplayName, Password = OtherSiblingPassword, SessionToken = "switch-member" })).VerifyToken;
+
+        const string NewPassword = "copper meadow falcon 93";
+        await Client.UpdateCredentialAsync(new UpdateCredentialRequest
+        {
+            PanAuthToken = await Phones.PasswordSignInAsync(target.DisplayName, OtherSiblingPassword),
+            OriginalPassword = OtherSiblingPassword,
+            NewPassword = NewPassword,
+            ConfirmNewPassword = NewPassword,
+        });
+
+        await Errors.ExpectAsync(
+            () => Client.SwitchMemberAsync(new SwitchMemberRequest { PanAccessToken = siblingAccess, VerifyToken = stale, SwitchToObjectId = target.ObjectId, AppId = "jkforum" }).ResponseAsync,
+            StatusCode.PermissionDenied, "SwitchMemberResponse.ErrVerifyTokenInvalid");
+
+        // A proof of the new password still switches.
+        var fresh = (await Client.VerifyMemberByPasswordAsync(
+            new VerifyMemberByPasswordRequest { DisplayName = target.DisplayName, Password = NewPassword, SessionToken = "switch-member" })).VerifyToken;
+        var switched = await Client.SwitchMemberAsync(new SwitchMemberRequest { PanAccessToken = siblingAccess, VerifyToken = fresh, SwitchToObjectId = target.ObjectId, AppId = "jkforum" });
+        Assert.Equal(target.ObjectId, switched.ObjectId);
+    }
+
+    [Fact]
     public async Task OtherMember_FromAPasswordSignIn_ShowsNoOtherMember_AndFromAPhoneSignInShowsThemAll()
     {
         // The other members' self views (phone, email: "visible only to the member") belong to the phone's holder; a
