@@ -136,6 +136,19 @@ public sealed class GuestActivations(
             throw Invalid();
         }
 
+        // Why again, in the transaction: the check before judging the code ran outside it, and a block committed since on
+        // any node must refuse the code too (7, the code unspent). The number is held first, so a block still in flight
+        // is waited for and then seen (PhoneClaims).
+        if (activation.Scheme == 2)
+        {
+            await PhoneClaims.HoldAsync(db, activation.Target, cancellationToken);
+            if (await PhoneBlocks.PhoneBlocks.IsBlockedAsync(db, activation.Target, now, cancellationToken))
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                throw new ApinodeException(GuestCodes.PhoneBlocked, PhoneBlocks.PhoneBlockedException.Text);
+            }
+        }
+
         var won = await db.Set<GuestActivation>()
             .Where(a => a.Id == activation.Id && a.UsedAt == null && a.Expires > now && a.Attempts < max)
             .ExecuteUpdateAsync(u => u.SetProperty(a => a.UsedAt, now), cancellationToken) == 1;
