@@ -1,10 +1,16 @@
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Pan.Data.Accounts;
 using Pan.Data.Guests;
+using Pan.Data.Members;
 using Pan.General.Member;
+using Pan.Server.Members;
+using Pan.Server.Tokens;
 using Pan.Tests.Infrastructure;
 using PhoneFlowPhones = Pan.Tests.PhoneFlows.Phones;
 using RegPhase = Pan.General.Member.RegisterRequest.Types.Phase;
+using V2Phase = Pan.General.Member.ValidatePhoneV2Request.Types.Phase;
 
 namespace Pan.Tests.Guests;
 
@@ -98,5 +104,42 @@ public abstract partial class GuestBehaviour<TFixture>
         Assert.Equal((10, false), (answer.Code, answer.HasToken));
         Assert.True(await DbAsync(db => db.Set<GuestAccount>().AnyAsync(g => g.Uid == temp.Id && g.Temporary && g.AccountKey == null)));
         Assert.Equal(1, await DbAsync(db => db.Accounts.CountAsync(a => a.PhoneE164 == e164)));
+    }
+
+    [Fact]
+    public async Task ValidatePhoneV2_OfANumberAnotherAccountHoldsAsItsMobileName_IsExistingPhone_AndBindsNothing()
+    {
+        var temp = await SmsApp.CreateTempAsync();
+        var (national, e164) = PhoneFlowPhones.NewNumber();
+        Assert.Equal(0, (await SmsApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = ApinodeClient.ClientHash() }, temp.Token)).Code);
+        var access = await PhonelessMemberAsync();
+        var grpc = new MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc);
+        var start = await grpc.ValidatePhoneV2Async(new ValidatePhoneV2Request
+        {
+            AccessToken = access, Phase = V2Phase.CheckExistence, PhaseCheckExistenceCountryCode = "886", PhaseCheckExistenceValue = national,
+            VerifyToken = await PhoneFlowPhones.ProofForAsync(fixture.Server, access),
+        });
+        // The first text to the number was the guest's activation code.
+        var code = await PhoneFlowPhones.NthCodeAsync(fixture.Inbox, e164, 2);
+
+        await Errors.ExpectAsync(
+            () => grpc.ValidatePhoneV2Async(new ValidatePhoneV2Request
+            {
+                AccessToken = access, Phase = V2Phase.InputCode, PhaseSessionToken = start.PhaseSessionToken, PhaseInputCodeValue = code,
+            }).ResponseAsync,
+            StatusCode.AlreadyExists, "ErrValidatePhoneV2.EXISTING_PHONE");
+        Assert.False(await DbAsync(db => db.Accounts.AnyAsync(a => a.PhoneE164 == e164)));
+    }
+
+    /// <summary>An access token of a new member without a phone (as imported).</summary>
+    private async Task<string> PhonelessMemberAsync()
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var member = await scope.ServiceProvider.GetRequiredService<MemberCreator>()
+            .CreateAsync(new Account(), new Member { DisplayName = PhoneFlowPhones.NewName(), DisplayNameKey = "legacy-" + Guid.NewGuid().ToString("N"), MigrationStatus = 2 }, default);
+        var tokens = scope.ServiceProvider.GetRequiredService<TokenService>();
+        var auth = await tokens.IssueAuthTokenAsync(member, AuthMethods.Password, default);
+        var claims = await tokens.ValidateAuthTokenAsync(auth.Token, default);
+        return (await tokens.IssueAccessTokenAsync(claims!, member, "jkforum", default)).Token;
     }
 }
