@@ -15,7 +15,9 @@ namespace Pan.Server.Accounts;
 /// key) and a guest's number may rightly be its own account's phone. On PostgreSQL a transaction-level advisory lock of
 /// the number orders the transactions that take or block that number and no others; SQLite's transaction already
 /// holds the database's write lock (Microsoft.Data.Sqlite begins IMMEDIATE). Every check after it reads what the
-/// other side committed (READ COMMITTED: each statement sees the commits made before it).
+/// other side committed (READ COMMITTED: each statement sees the commits made before it). Order: whoever writes the
+/// number (a sign-up, a phone bound, a block) holds it before writing; whoever must first take its member's row
+/// (<c>LiveMembers</c>: a conversion, an SMS activation) holds it right after that row and before anything else.
 /// </remarks>
 public static class PhoneClaims
 {
