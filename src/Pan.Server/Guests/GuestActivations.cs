@@ -112,7 +112,7 @@ public sealed class GuestActivations(
         {
             await db.Set<GuestActivation>().Where(a => a.ActId == actId && a.UsedAt == null).ExecuteDeleteAsync(CancellationToken.None);
         }
-        catch (Exception ex) when (ErrorInterceptor.IsOutage(ex))
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Why no more: an activation never made live is dead already; the janitor removes it.
             logger.LogWarning("Undelivered activation of member {Uid} not discarded: {Error}", uid, ex.Message);
