@@ -58,7 +58,7 @@ public sealed class AccountNames(PhoneNumbers phones, IOptions<GuestOptions> opt
 
         var region = text[0] is '+' or '\uFF0B' ? null : options.Value.DefaultRegion;
         var number = forSms ? phones.ParseForSms(region, text, out _) : phones.Parse(region, text);
-        return number is null ? null : new AccountName(AccountNameTypes.Mobile, number.E164, "m:" + number.E164);
+        return number is null ? null : new AccountName(AccountNameTypes.Mobile, number.E164, Accounts.PhoneClaims.MobileNameKey(number.E164));
     }
 
     public static AccountName? Name(string? input)

@@ -70,39 +70,59 @@ public sealed class GuestActivations(
             hash = CodeHash(actId, secret);
         }
 
-        var lifetime = scheme == 1 ? TimeSpan.FromMinutes(options.Value.EmailLinkMinutes) : TimeSpan.FromMinutes(options.Value.SmsCodeMinutes);
-        db.Add(new GuestActivation { ActId = actId, Uid = uid, Scheme = scheme, Target = target, SecretHash = hash, Created = now, Expires = now + lifetime });
+        // Why it expires at once: an activation is live only once its secret has left (DeliverAsync); one whose sending
+        // never happened (a failure after the caller's commit, the database gone) stays dead, so login sends a new one.
+        db.Add(new GuestActivation { ActId = actId, Uid = uid, Scheme = scheme, Target = target, SecretHash = hash, Created = now, Expires = now });
         await db.SaveChangesAsync(cancellationToken);
         return new NewActivation(actId, scheme, target, secret);
     }
 
     /// <summary>
-    /// Mails or texts the secret (call after committing). False when a limit blocked it or the provider is down; the
-    /// activation is then discarded, so the next sign-in with the right password makes and sends a new one.
+    /// Mails or texts the secret (call after committing), then makes the activation live for its lifetime. False when a
+    /// limit blocked it or it failed in any way (the provider or the database down, also right after the caller's
+    /// commit): the activation then never became live and is discarded if the database allows, so the next sign-in with
+    /// the right password makes and sends a new one (within the same caps).
     /// </summary>
     public async Task<bool> DeliverAsync(NewActivation activation, long uid, string? displayName, string locale, IPAddress? clientIp, CancellationToken cancellationToken)
     {
-        bool delivered;
+        var actId = activation.ActId;
         try
         {
-            delivered = activation.Scheme == 1
+            var delivered = activation.Scheme == 1
                 ? await MailAsync(activation, uid, displayName, locale, clientIp, cancellationToken)
                 : await TextAsync(activation, locale, clientIp, cancellationToken);
+            if (delivered)
+            {
+                // Why never cancelled: the secret has left; the activation must become live with it.
+                var expires = clock.GetUtcNow() + Lifetime(activation.Scheme);
+                await db.Set<GuestActivation>().Where(a => a.ActId == actId && a.UsedAt == null)
+                    .ExecuteUpdateAsync(u => u.SetProperty(a => a.Expires, expires), CancellationToken.None);
+                return true;
+            }
         }
-        catch (DependencyUnavailableException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("Activation of member {Uid} not delivered: {Error}", uid, ex.Message);
-            delivered = false;
+            // Why every failure: the caller's conversion or sign-in committed; what failed is only the sending, and the
+            // member gets it at the next sign-in. Only the type and message: never the secret.
+            logger.Log(ErrorInterceptor.IsOutage(ex) ? LogLevel.Warning : LogLevel.Error,
+                "Activation of member {Uid} not delivered: {ErrorType}: {Error}", uid, ex.GetType().Name, ex.Message);
         }
 
-        if (!delivered)
+        try
         {
-            var actId = activation.ActId;
             await db.Set<GuestActivation>().Where(a => a.ActId == actId && a.UsedAt == null).ExecuteDeleteAsync(CancellationToken.None);
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Why no more: an activation never made live is dead already; the janitor removes it.
+            logger.LogWarning("Undelivered activation of member {Uid} not discarded: {Error}", uid, ex.Message);
+        }
 
-        return delivered;
+        return false;
     }
+
+    private TimeSpan Lifetime(int scheme) =>
+        TimeSpan.FromMinutes(scheme == 1 ? options.Value.EmailLinkMinutes : options.Value.SmsCodeMinutes);
 
     /// <summary>
     /// <c>admin/user/activate/{actCode}</c>: the member's uid, or <see cref="ApinodeException"/> 1 (no code) / 2 (wrong,
@@ -134,6 +154,19 @@ public sealed class GuestActivations(
         if (!await LiveMembers.LockAsync(db, activation.Uid, cancellationToken))
         {
             throw Invalid();
+        }
+
+        // Why again, in the transaction: the check before judging the code ran outside it, and a block committed since on
+        // any node must refuse the code too (7, the code unspent). The number is held first, so a block still in flight
+        // is waited for and then seen (PhoneClaims).
+        if (activation.Scheme == 2)
+        {
+            await PhoneClaims.HoldAsync(db, activation.Target, cancellationToken);
+            if (await PhoneBlocks.PhoneBlocks.IsBlockedAsync(db, activation.Target, now, cancellationToken))
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                throw new ApinodeException(GuestCodes.PhoneBlocked, PhoneBlocks.PhoneBlockedException.Text);
+            }
         }
 
         var won = await db.Set<GuestActivation>()

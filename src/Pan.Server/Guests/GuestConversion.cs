@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Pan.Data;
 using Pan.Data.Guests;
 using Pan.Data.Members;
+using Pan.Server.Accounts;
 using Pan.Server.Credentials;
 using Pan.Server.Data;
 using Pan.Server.Deletion;
@@ -78,6 +79,13 @@ public sealed class GuestConversion(
                 throw MemberGone();
             }
 
+            // Why the number is held: a block of it, or a phone account taking it, in flight on any node is waited for
+            // and then seen (PhoneClaims); after the member's row, as every holder of both takes them.
+            if (mobile is not null)
+            {
+                await PhoneClaims.HoldAsync(db, mobile, cancellationToken);
+            }
+
             // Why in the transaction: a block committed meanwhile on any node is seen; the account takes no blocked number.
             if (await PhoneBlocks.PhoneBlocks.IsBlockedAsync(db, mobile, now, cancellationToken))
             {
@@ -85,6 +93,12 @@ public sealed class GuestConversion(
             }
 
             member = await db.Members.FirstAsync(m => m.Uid == caller.Uid, cancellationToken);
+
+            // Why again here: the check above ran before the transaction; a sign-up (or a phone bound) since has the number.
+            if (input.Name.Type == AccountNameTypes.Mobile && await PhoneClaims.IsPhoneAccountAsync(db, input.Name.Value, member.AccountId, cancellationToken))
+            {
+                throw new ApinodeException(GuestCodes.NameTaken, "The account name has been used (not available).");
+            }
 
             // The claim: of concurrent conversions of one account exactly one changes the row.
             var claimed = await db.Set<GuestAccount>().Where(g => g.Uid == caller.Uid && g.Temporary)

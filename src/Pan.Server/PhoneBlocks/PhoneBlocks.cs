@@ -64,6 +64,9 @@ public sealed class PhoneBlocks(PanDbContext db, TimeProvider clock, ILogger<Pho
     {
         ArgumentNullException.ThrowIfNull(phone);
         RequireTransaction();
+        // Why held: what lets a number be taken or used (a sign-up, a conversion, an SMS activation) holds it while it
+        // checks for a block, so one in flight waits for this block and then sees it (Accounts.PhoneClaims).
+        await Accounts.PhoneClaims.HoldAsync(db, phone.E164, cancellationToken);
         var now = clock.GetUtcNow();
         var row = await db.Set<BlockedPhone>().FirstOrDefaultAsync(b => b.PhoneE164 == phone.E164, cancellationToken);
         if (row is null)

@@ -24,8 +24,9 @@ namespace Pan.Server.Registration;
 /// <summary>
 /// Sign-up by phone: CHECK_EXISTENCE (phone → code by SMS) → INPUT_CODE (code; an empty code asks for a resend) →
 /// INPUT_NAME (display name → the account and its first member are created, and an auth token is returned).
-/// A phone that already has an account gets EXISTING_MEMBER (at check-existence, or, when that step had to wait for its
-/// captcha, at the step after UnlockSessionToken); the database's unique phone index decides races.
+/// A phone that already has an account, or is an apinode account's mobile name, gets EXISTING_MEMBER (at check-existence,
+/// or, when that step had to wait for its captcha, at the step after UnlockSessionToken); the database's unique phone
+/// index decides races between sign-ups, <see cref="PhoneClaims"/> those with a conversion.
 /// </summary>
 public sealed class RegisterFlow(
     PhoneNumbers phones,
@@ -161,8 +162,17 @@ public sealed class RegisterFlow(
                     throw Errors.RetryRequired("This sign-up has already finished; start again to sign in.");
                 }
 
+                // Why the number is held: a conversion naming an apinode account by it, or a block of it, in flight on
+                // any node is waited for and then seen (PhoneClaims).
+                await PhoneClaims.HoldAsync(db, session.PhoneE164!, ct);
+
                 // Why here: the code may have been texted before an operator blocked the number; the account is not made.
                 await PhoneBlocks.PhoneBlocks.RefuseAsync(db, session.PhoneE164, now, ct);
+                if (await PhoneClaims.IsGuestNameAsync(db, session.PhoneE164!, null, ct))
+                {
+                    throw ExistingMember();
+                }
+
                 return AuthSubject.Of(await creator.CreateAsync(account, member, ct));
             }, cancellationToken))!;
         }

@@ -31,3 +31,25 @@ public static class TestPhoneBlocks
         await transaction.CommitAsync();
     }
 }
+
+/// <summary>
+/// A block of a number stopped just before its commit (<see cref="PhoneBlocks.BlockAsync"/> has run in one open
+/// transaction, which holds what it took until <see cref="UncommittedChange.CommitAsync"/>), so that a test can run
+/// another operation on the number exactly then. Disposing without committing rolls it back.
+/// </summary>
+public sealed class UncommittedBlock : UncommittedChange
+{
+    private UncommittedBlock(PanServer server, ITestDatabase database)
+        : base(server, database)
+    {
+    }
+
+    public static async Task<UncommittedBlock> StartAsync(PanServer server, ITestDatabase database, string e164)
+    {
+        var block = new UncommittedBlock(server, database);
+        await block.BeginAsync();
+        var phone = block.Scope.ServiceProvider.GetRequiredService<PhoneNumbers>().FromE164(e164) ?? throw new ArgumentException("not E.164", nameof(e164));
+        await block.Scope.ServiceProvider.GetRequiredService<PhoneBlocks>().BlockAsync(phone, "SMS pumping", null, "tests", default);
+        return block;
+    }
+}

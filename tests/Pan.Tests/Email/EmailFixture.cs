@@ -58,6 +58,9 @@ public abstract class EmailFixture : PhoneFlowFixture
     /// <summary>Another node on the same database and the same clock, with this fixture's settings plus <paramref name="extra"/>.</summary>
     public Task<PanServer> StartNodeWithAsync(IDictionary<string, string?> extra) => PanServer.StartAsync(Database, SettingsWith(extra), Server.Clock);
 
+    /// <summary>Another node with this fixture's settings and clock on <paramref name="database"/> (this database reached another way, e.g. through a <see cref="TcpRelay"/>).</summary>
+    public Task<PanServer> StartNodeOnAsync(ITestDatabase database) => PanServer.StartAsync(database, SettingsWith(new Dictionary<string, string?>()), Server.Clock);
+
     public override async Task InitializeAsync()
     {
         Smtp = await SmtpInbox.StartAsync();

@@ -190,6 +190,42 @@ public abstract partial class GuestBehaviour<TFixture>(TFixture fixture) : IClas
         Assert.Equal((0, temp.Id), (activated.Code, activated.Id));
     }
 
+    /// <summary>
+    /// A block of the number that commits while the code is being submitted (after the early check, before the code is
+    /// spent) refuses it too: 7, the code unspent. On PostgreSQL the activation waits for the uncommitted block; on
+    /// SQLite for its write lock.
+    /// </summary>
+    [Fact]
+    public async Task Activate_WhileABlockOfTheNumberIsUncommitted_WaitsForIt_AndIs7_LeavingTheCodeUnspent()
+    {
+        var temp = await SmsApp.CreateTempAsync();
+        var (national, e164) = PhoneFlowPhones.NewNumber();
+        Assert.Equal(0, (await SmsApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = national, ["passwd"] = ApinodeClient.ClientHash() }, temp.Token)).Code);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlowPhones.Wait);
+        Task<ApinodeAnswer> call;
+        bool waited;
+        await using (var block = await Pan.Tests.Admin.UncommittedBlock.StartAsync(fixture.Server, fixture.Database, e164))
+        {
+            call = Task.Run(() => ActivateAsync($"{code}@{national}"));
+            waited = await block.WaitUntilBlockingAsync(call);
+            if (!waited)
+            {
+                // SQLite shows no waiting statement: give the call the time to read the block's absence first.
+                await Task.Delay(500);
+            }
+
+            await block.CommitAsync();
+        }
+
+        var refused = await call;
+        Assert.Equal((7, "This number cannot be used."), (refused.Code, refused.Message));
+        var pending = await DbAsync(db => db.Set<GuestActivation>().AsNoTracking().SingleAsync(a => a.Uid == temp.Id));
+        Assert.Equal<(DateTimeOffset?, int)>((null, 0), (pending.UsedAt, pending.Attempts));
+        Assert.Null((await DbAsync(db => db.Set<GuestAccount>().AsNoTracking().FirstAsync(g => g.Uid == temp.Id))).Activated);
+        Assert.True(waited || fixture.Database.Provider != "postgres", "activate answered without waiting for the number's block");
+        await Pan.Tests.Admin.TestPhoneBlocks.UnblockAsync(fixture.Server, e164);
+    }
+
     [Fact]
     public async Task Activate_WithAWrongCode_OrAReusedCode_IsRefused()
     {

@@ -164,7 +164,8 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
 
         var converted = await sms.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd }, temp.Token);
 
-        Assert.Equal((30, temp.Id, 2), (converted.Code, converted.Id, converted.Value.GetProperty("actScheme").GetInt32()));
+        Assert.Equal(30, converted.Code);
+        Assert.Equal((temp.Id, 2), (converted.Id, converted.Value.GetProperty("actScheme").GetInt32()));
         Assert.Empty(fixture.Inbox.MessagesTo(e164));
         Assert.Equal(3, (await sms.CallAsync("login", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = ApinodeClient.ClientHash() })).Code);
         Assert.Empty(fixture.Inbox.MessagesTo(e164));
@@ -175,6 +176,76 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
         var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlows.Phones.Wait);
         Assert.Equal(0, (await ApinodeClient.SendAsync(fixture.Server.Http, new HttpRequestMessage(HttpMethod.Get, $"/admin/user/activate/{code}@{Uri.EscapeDataString(e164)}"))).Code);
         Assert.Equal(0, (await sms.CallAsync("login", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd })).Code);
+    }
+
+    /// <summary>
+    /// The activation text fails after the conversion committed, at Pan's end (its first write after the commit is
+    /// refused): the app is told 30 (converted, not sent), and the next login with the right password sends it.
+    /// </summary>
+    [Fact]
+    public async Task ConvertTemp_WhoseActivationSendFailsAfterTheCommit_Is30_AndLoginWithTheRightPasswordSendsIt()
+    {
+        var sms = new ApinodeClient(fixture.Server, GuestFixture.SmsApp, fixture.SecretOf(GuestFixture.SmsApp));
+        var temp = await sms.CreateTempAsync();
+        var (national, e164) = PhoneFlows.Phones.NewNumber();
+        var passwd = ApinodeClient.ClientHash();
+        ApinodeAnswer converted;
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "sms_sends", TriggeredWrite.Insert, "NEW.purpose = 'Activation'"))
+        {
+            converted = await sms.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd }, temp.Token);
+        }
+
+        Assert.Equal(30, converted.Code);
+        Assert.Equal((temp.Id, 2), (converted.Id, converted.Value.GetProperty("actScheme").GetInt32()));
+        Assert.Empty(fixture.Inbox.MessagesTo(e164));
+        await ExpectActivationSentAtLoginAsync(sms, national, e164, passwd, temp.Id);
+    }
+
+    /// <summary>
+    /// The database goes away right after the conversion committed, before its activation text: once it is back, the
+    /// next login with the right password sends the activation (PostgreSQL; a SQLite database is a local file with no
+    /// connection to lose, and the test above plays the failure there).
+    /// </summary>
+    [Fact]
+    public async Task ConvertTemp_WhenTheDatabaseDropsRightAfterItsCommit_Is30_AndLoginOnceItIsBackSendsTheActivation()
+    {
+        if (fixture.Database.Provider != "postgres")
+        {
+            return;
+        }
+
+        var (relay, relayed) = TcpRelay.InFrontOf(fixture.Database);
+        await using var _ = relay;
+        await using var node = await fixture.StartNodeOnAsync(relayed);
+        var sms = new ApinodeClient(node, GuestFixture.SmsApp, fixture.SecretOf(GuestFixture.SmsApp));
+        var temp = await sms.CreateTempAsync();
+        var (national, e164) = PhoneFlows.Phones.NewNumber();
+        var passwd = ApinodeClient.ClientHash();
+        // The activation text's log row, the first write after the conversion's commit, sleeps until the relay is cut.
+        var name = "test_sleep_" + Guid.NewGuid().ToString("N")[..12];
+        await ExecuteAsync(
+            $"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3); RETURN NEW; END $$",
+            $"CREATE TRIGGER {name} BEFORE INSERT ON sms_sends FOR EACH ROW WHEN (NEW.purpose = 'Activation') EXECUTE FUNCTION {name}()");
+        ApinodeAnswer converted;
+        try
+        {
+            var call = Task.Run(() => sms.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd }, temp.Token));
+            await Eventually.HoldsAsync(async () => call.IsCompleted || await DbAsync(db => db.Database
+                .SqlQueryRaw<int>("SELECT count(*)::int AS \"Value\" FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'").SingleAsync()) > 0);
+            relay.Cut();
+            converted = await call;
+        }
+        finally
+        {
+            await ExecuteAsync($"DROP TRIGGER {name} ON sms_sends", $"DROP FUNCTION {name}()");
+            relay.Restore();
+        }
+
+        Assert.Equal(30, converted.Code);
+        Assert.Equal(temp.Id, converted.Id);
+        Assert.False(await DbAsync(db => db.Set<GuestAccount>().AnyAsync(g => g.Uid == temp.Id && g.Temporary)));
+        Assert.Empty(fixture.Inbox.MessagesTo(e164));
+        await ExpectActivationSentAtLoginAsync(sms, national, e164, passwd, temp.Id);
     }
 
     [Fact]
@@ -377,6 +448,32 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.Equal(-3, (await PlainApp.CallAsync("logout", token: login)).Code);
         Assert.False(await DbAsync(db => db.Set<GuestAccount>().AnyAsync(g => g.Uid == temp.Id)));
         Assert.True((await PlainApp.CallAsync("accNameOk", new Dictionary<string, string> { ["accName"] = name })).Value.GetProperty("isOk").GetBoolean());
+    }
+
+    /// <summary>
+    /// A login with the right password of a converted SMS-app account whose activation was never sent: 4 with an actID,
+    /// the code texted, and the code activates the account (a node that lost its database may need a few tries first).
+    /// </summary>
+    private async Task ExpectActivationSentAtLoginAsync(ApinodeClient sms, string national, string e164, string passwd, long uid)
+    {
+        ApinodeAnswer pending = null!;
+        await Eventually.HoldsAsync(async () => (pending = await sms.CallAsync("login", new Dictionary<string, string> { ["accName"] = national, ["passwd"] = passwd })).Code != -30);
+        Assert.Equal(4, pending.Code);
+        Assert.NotEmpty(pending.Value.GetProperty("actID").GetString()!);
+        var code = await fixture.Inbox.WaitForCodeAsync(e164, PhoneFlows.Phones.Wait);
+        var activated = await ApinodeClient.SendAsync(fixture.Server.Http, new HttpRequestMessage(HttpMethod.Get, $"/admin/user/activate/{code}@{Uri.EscapeDataString(e164)}"));
+        Assert.Equal((0, uid), (activated.Code, activated.Id));
+        Assert.Equal(0, (await sms.CallAsync("login", new Dictionary<string, string> { ["accName"] = e164, ["passwd"] = passwd })).Code);
+    }
+
+    private async Task ExecuteAsync(params string[] statements)
+    {
+        await using var scope = fixture.Server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+        foreach (var sql in statements)
+        {
+            await db.Database.ExecuteSqlRawAsync(sql);
+        }
     }
 
     /// <summary>A converted email-app account waiting for activation: (address, passwd, the mailed link).</summary>
