@@ -23,10 +23,9 @@ public sealed class AccountDirectory(PanDbContext db)
     public Task<Account?> FindByPhoneAsync(string e164, CancellationToken cancellationToken) =>
         db.Accounts.FirstOrDefaultAsync(a => a.PhoneE164 == e164 && a.Deleted == null, cancellationToken);
 
-    /// <summary>Whether a sign-up of <paramref name="e164"/> is refused: an account has it, or a live apinode account's mobile name is it.</summary>
-    public async Task<bool> PhoneTakenAsync(string e164, CancellationToken cancellationToken) =>
-        await db.Accounts.AnyAsync(a => a.PhoneE164 == e164, cancellationToken)
-        || await PhoneClaims.IsGuestNameAsync(db, e164, null, cancellationToken);
+    /// <summary>Whether a sign-up of <paramref name="e164"/> is refused: an account has it (an apinode mobile name does not count, see <see cref="PhoneClaims"/>).</summary>
+    public Task<bool> PhoneTakenAsync(string e164, CancellationToken cancellationToken) =>
+        db.Accounts.AnyAsync(a => a.PhoneE164 == e164, cancellationToken);
 
     public Task<List<Member>> LiveMembersAsync(long accountId, CancellationToken cancellationToken) =>
         db.Members.Where(m => m.AccountId == accountId && m.Deleted == null).OrderBy(m => m.Uid).ToListAsync(cancellationToken);

@@ -5,19 +5,21 @@ using Pan.Data.Guests;
 namespace Pan.Server.Accounts;
 
 /// <summary>
-/// One phone number, one account: a live phone account's number (<c>accounts.phone_e164</c>) and an apinode account's
-/// mobile name (<c>guest_accounts.account_key</c> "m:" + E.164) exclude each other, unless both belong to one account (a
-/// guest that bound its own number as its phone). Each side checks the other inside its transaction after
-/// <see cref="HoldAsync"/>, which also orders it against a block of the number (<c>PhoneBlocks.BlockAsync</c> holds it).
+/// A live phone account's number (<c>accounts.phone_e164</c>) and an apinode account's mobile name
+/// (<c>guest_accounts.account_key</c> "m:" + E.164): a conversion is refused a number a live phone account of another
+/// account holds, checked inside its transaction after <see cref="HoldAsync"/>; a sign-up or a phone binding is not
+/// refused for a mobile name (the SMS code proves the number, a name proves nothing). Holding the number also orders
+/// these against a block of it (<c>PhoneBlocks.BlockAsync</c> holds it) and an SMS activation.
 /// </summary>
 /// <remarks>
 /// Why a key of the number and not a unique index: the two live in different tables (one a column, the other a typed
-/// key) and a guest's number may rightly be its own account's phone. On PostgreSQL a transaction-level advisory lock of
-/// the number orders the transactions that take or block that number and no others; SQLite's transaction already
-/// holds the database's write lock (Microsoft.Data.Sqlite begins IMMEDIATE). Every check after it reads what the
-/// other side committed (READ COMMITTED: each statement sees the commits made before it). Order: whoever writes the
-/// number (a sign-up, a phone bound, a block) holds it before writing; whoever must first take its member's row
-/// (<c>LiveMembers</c>: a conversion, an SMS activation) holds it right after that row and before anything else.
+/// key) and a number may rightly be both (a guest that bound its own number as its phone, or a name taken before the
+/// number's holder signed up). On PostgreSQL a transaction-level advisory lock of the number orders the transactions
+/// that take or block that number and no others; SQLite's transaction already holds the database's write lock
+/// (Microsoft.Data.Sqlite begins IMMEDIATE). Every check after it reads what the other side committed (READ COMMITTED:
+/// each statement sees the commits made before it). Order: whoever writes the number (a sign-up, a phone bound, a
+/// block) holds it before writing; whoever must first take its member's row (<c>LiveMembers</c>: a conversion, an SMS
+/// activation) holds it right after that row and before anything else.
 /// </remarks>
 public static class PhoneClaims
 {
@@ -38,17 +40,6 @@ public static class PhoneClaims
             var key = "phone:" + e164;
             await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({key}, 0))", cancellationToken);
         }
-    }
-
-    /// <summary>Whether a live member outside account <paramref name="accountId"/> (null: any) has <paramref name="e164"/> as its apinode account name.</summary>
-    public static Task<bool> IsGuestNameAsync(PanDbContext db, string e164, long? accountId, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(db);
-        var key = MobileNameKey(e164);
-        return (from g in db.Set<GuestAccount>()
-                join m in db.Members on g.Uid equals m.Uid
-                where g.AccountKey == key && m.Deleted == null && (accountId == null || m.AccountId != accountId)
-                select g.Uid).AnyAsync(cancellationToken);
     }
 
     /// <summary>Whether a live account other than <paramref name="accountId"/> signs in with <paramref name="e164"/>.</summary>

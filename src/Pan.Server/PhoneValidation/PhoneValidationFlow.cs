@@ -221,17 +221,14 @@ public sealed class PhoneValidationFlow(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         try
         {
-            // Why the number is held before anything is written: a sign-up, a conversion naming an apinode account by
-            // it, or a block of it, in flight on any node is waited for and then seen (PhoneClaims); a sign-up holds it
-            // before writing the number too, so the two never wait for each other the other way round.
+            // Why the number is held before anything is written: a sign-up or a block of it in flight on any node is
+            // waited for and then seen, and a conversion naming an apinode account by it waits and then sees this
+            // account's phone (PhoneClaims); a sign-up holds it before writing the number too, so the two never wait
+            // for each other the other way round.
             await PhoneClaims.HoldAsync(db, session.PhoneE164!, cancellationToken);
 
             // Why here: the code may have been texted before an operator blocked the number; no account takes it then.
             await PhoneBlocks.PhoneBlocks.RefuseAsync(db, session.PhoneE164, clock.GetUtcNow(), cancellationToken);
-            if (await PhoneClaims.IsGuestNameAsync(db, session.PhoneE164!, caller.AccountId, cancellationToken))
-            {
-                throw Fail(v2, E.ExistingPhone, E2.ExistingPhone, StatusCode.AlreadyExists, "The phone is another account's sign-in name.");
-            }
 
             var account = await db.Accounts.FirstAsync(a => a.Id == caller.AccountId, cancellationToken);
             var member = await db.Members.FirstAsync(m => m.Uid == caller.Uid, cancellationToken);

@@ -162,16 +162,12 @@ public sealed class RegisterFlow(
                     throw Errors.RetryRequired("This sign-up has already finished; start again to sign in.");
                 }
 
-                // Why the number is held: a conversion naming an apinode account by it, or a block of it, in flight on
-                // any node is waited for and then seen (PhoneClaims).
+                // Why the number is held: a block of it in flight on any node is waited for and then seen, and a
+                // conversion naming an apinode account by it waits for this sign-up and then sees its account (PhoneClaims).
                 await PhoneClaims.HoldAsync(db, session.PhoneE164!, ct);
 
                 // Why here: the code may have been texted before an operator blocked the number; the account is not made.
                 await PhoneBlocks.PhoneBlocks.RefuseAsync(db, session.PhoneE164, now, ct);
-                if (await PhoneClaims.IsGuestNameAsync(db, session.PhoneE164!, null, ct))
-                {
-                    throw ExistingMember();
-                }
 
                 return AuthSubject.Of(await creator.CreateAsync(account, member, ct));
             }, cancellationToken))!;
