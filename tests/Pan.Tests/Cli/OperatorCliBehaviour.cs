@@ -490,6 +490,24 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
             Assert.Contains(command, run.Output, StringComparison.Ordinal);
         }
     }
+
+    /// <summary>
+    /// <c>--help</c>, <c>-h</c> and <c>-?</c> print the usage and exit 0, as <c>help</c> does, and start no server. The
+    /// CORS entry would stop a server at start-up (exit 1), so a command line that took them for server options ends
+    /// at once instead of serving.
+    /// </summary>
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    [InlineData("-?")]
+    public async Task HelpOption_PrintsTheUsage_AndStartsNoServer(string option)
+    {
+        var run = await PanCli.RunAsync(fixture.Database, option, "--Pan:Cors:AllowedOrigins:0=*");
+
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Error}");
+        Assert.Contains("Usage: Pan.Server [command]", run.Output, StringComparison.Ordinal);
+        Assert.Contains("apps add", run.Output, StringComparison.Ordinal);
+    }
 }
 
 public sealed class OperatorCliBehaviour_Sqlite(SqliteAdminFixture f) : OperatorCliBehaviour<SqliteAdminFixture>(f);
