@@ -42,6 +42,8 @@ public static class PanServices
         services.AddScoped<DisplayNames.DisplayNameDirectory>();
         services.AddPanTokens().AddPanCaptcha().AddPanSession();
 
+        // Why before the database: its line names the database the migrations that follow are applied to.
+        services.AddHostedService<StartupNotice>();
         services.AddPanDatabase(builder.Configuration);
         services.AddPanKeyEncryption();
         services.AddPanPhoneFlows();
