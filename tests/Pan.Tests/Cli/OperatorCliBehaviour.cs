@@ -32,6 +32,28 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
     }
 
     /// <summary>
+    /// Migrating an empty database logs no Error line: the migration succeeds, and an operator (or a newcomer's first
+    /// start on PostgreSQL) must not read a failure that is none. Before, PostgreSQL logged two "Failed executing
+    /// DbCommand" lines at Error, the provider's reads of a migration history table that did not exist yet.
+    /// </summary>
+    [Fact]
+    public async Task Migrate_OnAnEmptyDatabase_LogsNoErrorLine()
+    {
+        await using var database = await fixture.NewDatabaseAsync();
+        var logs = new LogCapture();
+
+        var run = await PanCli.RunAsync(database, builder => builder.Logging.AddProvider(logs), async context =>
+        {
+            var applied = await Pan.Server.Data.DatabaseMigrator.MigrateAsync(
+                context.Services.GetRequiredService<Pan.Data.PanDbContext>(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
+            return applied.Count > 0 ? CliHost.Ok : CliHost.Failed;
+        });
+
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Error}");
+        Assert.DoesNotContain(logs.Lines, l => l.Contains(" Error: ", StringComparison.Ordinal) || l.Contains(" Critical: ", StringComparison.Ordinal));
+    }
+
+    /// <summary>
     /// <c>migrate</c> on a database it cannot reach (PostgreSQL: a closed port; SQLite: a folder where the file should
     /// be) answers like the other commands: a message naming the database, exit 1, no stack trace, no password.
     /// </summary>
