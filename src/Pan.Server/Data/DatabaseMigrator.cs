@@ -68,7 +68,8 @@ public sealed class DatabaseMigrator(IServiceProvider services, IOptions<Databas
     /// PostgreSQL provider tells whether the table exists by reading it, and logs each failed read at Error ("Failed
     /// executing DbCommand"), so the first migration of an empty database printed two failures that were none. Nodes
     /// starting together may race to create it; PostgreSQL then refuses the loser's catalog insert (23505) or its
-    /// table (42P07), and the table is there either way.
+    /// table (42P07), and the table is there either way. A role that may not create tables in the schema (42501) is
+    /// left to EF Core's migrator, which then answers it as it did before this step.
     /// </summary>
     private static async Task CreateHistoryTableAsync(PanDbContext db, CancellationToken cancellationToken)
     {
@@ -77,7 +78,8 @@ public sealed class DatabaseMigrator(IServiceProvider services, IOptions<Databas
         {
             await db.Database.ExecuteSqlRawAsync(script, cancellationToken);
         }
-        catch (Npgsql.PostgresException ex) when (ex.SqlState is Npgsql.PostgresErrorCodes.UniqueViolation or Npgsql.PostgresErrorCodes.DuplicateTable)
+        catch (Npgsql.PostgresException ex) when (ex.SqlState is Npgsql.PostgresErrorCodes.UniqueViolation or Npgsql.PostgresErrorCodes.DuplicateTable
+            or Npgsql.PostgresErrorCodes.InsufficientPrivilege)
         {
         }
     }
