@@ -1,5 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Options;
 using Pan.Data;
 
@@ -40,6 +42,11 @@ public sealed class DatabaseMigrator(IServiceProvider services, IOptions<Databas
             }
         }
 
+        if (db.Database.IsNpgsql())
+        {
+            await CreateHistoryTableAsync(db, cancellationToken);
+        }
+
         var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
         if (pending.Count > 0)
         {
@@ -54,5 +61,26 @@ public sealed class DatabaseMigrator(IServiceProvider services, IOptions<Databas
         }
 
         return pending;
+    }
+
+    /// <summary>
+    /// PostgreSQL: creates the migration history table when it is missing, as EF Core's migrator would. Why first: the
+    /// PostgreSQL provider tells whether the table exists by reading it, and logs each failed read at Error ("Failed
+    /// executing DbCommand"), so the first migration of an empty database printed two failures that were none. Nodes
+    /// starting together may race to create it; PostgreSQL then refuses the loser's catalog insert (23505) or its
+    /// table (42P07), and the table is there either way. A role that may not create tables in the schema (42501) is
+    /// left to EF Core's migrator, which then answers it as it did before this step.
+    /// </summary>
+    private static async Task CreateHistoryTableAsync(PanDbContext db, CancellationToken cancellationToken)
+    {
+        var script = db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript();
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync(script, cancellationToken);
+        }
+        catch (Npgsql.PostgresException ex) when (ex.SqlState is Npgsql.PostgresErrorCodes.UniqueViolation or Npgsql.PostgresErrorCodes.DuplicateTable
+            or Npgsql.PostgresErrorCodes.InsufficientPrivilege)
+        {
+        }
     }
 }

@@ -7,7 +7,8 @@ using Pan.Server.Data;
 namespace Pan.Server.Hosting;
 
 /// <summary>
-/// The server binary's command line. No command (or options only): run the server. <c>migrate</c>: apply database
+/// The server binary's command line. No command (or options only): run the server; <c>help</c>, <c>--help</c>,
+/// <c>-h</c>, <c>-?</c>: print the usage. <c>migrate</c>: apply database
 /// migrations and exit. <c>apps</c>, <c>admins</c>, <c>members import</c>, <c>phones</c>: operator commands (in Cli/).
 /// </summary>
 public static class PanCommandLine
@@ -17,7 +18,7 @@ public static class PanCommandLine
     /// <summary>Runs a command writing to <paramref name="output"/> and <paramref name="error"/> (tests pass their own writers).</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var command = args.Length > 0 && !args[0].StartsWith('-') && !args[0].Contains('=') ? args[0] : null;
+        var command = args.Length > 0 && (IsHelpOption(args[0]) || (!args[0].StartsWith('-') && !args[0].Contains('='))) ? args[0] : null;
         var rest = command is null ? args : args[1..];
         switch (command)
         {
@@ -35,7 +36,7 @@ public static class PanCommandLine
                 return await MembersCommand.RunAsync(rest, output, error);
             case "phones":
                 return await PhonesCommand.RunAsync(rest, output, error);
-            case "help" or "--help":
+            case "help" or "--help" or "-h" or "-?":
                 PrintUsage(output);
                 return 0;
             default:
@@ -80,6 +81,9 @@ public static class PanCommandLine
 
         return 0;
     }
+
+    /// <summary>Whether <paramref name="arg"/> asks for the usage; any other leading option is a setting of the server.</summary>
+    private static bool IsHelpOption(string arg) => arg is "--help" or "-h" or "-?";
 
     private static bool IsRefusedSetting(Exception ex) =>
         ex is OptionsValidationException || (ex is AggregateException all && all.InnerExceptions.All(e => e is OptionsValidationException));

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Pan.Server.Admin;
 using Pan.Server.AppEvents;
@@ -35,6 +36,8 @@ public static class PanServices
         services.AddSettingValueGuard();
         services.AddPanMetrics();
 
+        services.AddOptions<KestrelEndpointUrls>().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<KestrelEndpointUrls>, KestrelEndpointUrlsValidator>();
         services.AddOptions<TransportOptions>().BindConfiguration(TransportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<HashidsOptions>().BindConfiguration(HashidsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<HashUids>();
@@ -42,6 +45,8 @@ public static class PanServices
         services.AddScoped<DisplayNames.DisplayNameDirectory>();
         services.AddPanTokens().AddPanCaptcha().AddPanSession();
 
+        // Why before the database: its line names the database the migrations that follow are applied to.
+        services.AddHostedService<StartupNotice>();
         services.AddPanDatabase(builder.Configuration);
         services.AddPanKeyEncryption();
         services.AddPanPhoneFlows();

@@ -32,6 +32,28 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
     }
 
     /// <summary>
+    /// Migrating an empty database logs no Error line: the migration succeeds, and an operator (or a newcomer's first
+    /// start on PostgreSQL) must not read a failure that is none. Before, PostgreSQL logged two "Failed executing
+    /// DbCommand" lines at Error, the provider's reads of a migration history table that did not exist yet.
+    /// </summary>
+    [Fact]
+    public async Task Migrate_OnAnEmptyDatabase_LogsNoErrorLine()
+    {
+        await using var database = await fixture.NewDatabaseAsync();
+        var logs = new LogCapture();
+
+        var run = await PanCli.RunAsync(database, builder => builder.Logging.AddProvider(logs), async context =>
+        {
+            var applied = await Pan.Server.Data.DatabaseMigrator.MigrateAsync(
+                context.Services.GetRequiredService<Pan.Data.PanDbContext>(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
+            return applied.Count > 0 ? CliHost.Ok : CliHost.Failed;
+        });
+
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Error}");
+        Assert.DoesNotContain(logs.Lines, l => l.Contains(" Error: ", StringComparison.Ordinal) || l.Contains(" Critical: ", StringComparison.Ordinal));
+    }
+
+    /// <summary>
     /// <c>migrate</c> on a database it cannot reach (PostgreSQL: a closed port; SQLite: a folder where the file should
     /// be) answers like the other commands: a message naming the database, exit 1, no stack trace, no password.
     /// </summary>
@@ -489,6 +511,24 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
         {
             Assert.Contains(command, run.Output, StringComparison.Ordinal);
         }
+    }
+
+    /// <summary>
+    /// <c>--help</c>, <c>-h</c> and <c>-?</c> print the usage and exit 0, as <c>help</c> does, and start no server. The
+    /// CORS entry would stop a server at start-up (exit 1), so a command line that took them for server options ends
+    /// at once instead of serving.
+    /// </summary>
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    [InlineData("-?")]
+    public async Task HelpOption_PrintsTheUsage_AndStartsNoServer(string option)
+    {
+        var run = await PanCli.RunAsync(fixture.Database, option, "--Pan:Cors:AllowedOrigins:0=*");
+
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Error}");
+        Assert.Contains("Usage: Pan.Server [command]", run.Output, StringComparison.Ordinal);
+        Assert.Contains("apps add", run.Output, StringComparison.Ordinal);
     }
 }
 

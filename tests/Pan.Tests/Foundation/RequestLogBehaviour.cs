@@ -183,10 +183,41 @@ public abstract class RequestLogBehaviour<TFixture>(TFixture fixture) : IClassFi
         }
     }
 
+    /// <summary>
+    /// At start-up one Information line under <c>Pan.Startup</c> tells a newcomer what the server runs on: the database
+    /// (SQLite: the file's full path; PostgreSQL: host, port and database, never the user or the password), the SMS
+    /// provider (a webhook by its scheme, host and port only) and the email provider (an SMTP relay by host and port).
+    /// </summary>
+    [Fact]
+    public void AtStartUp_OneLineNamesTheDatabaseAndTheSmsAndEmailProviders_WithoutSecrets()
+    {
+        var lines = fixture.Logs.Lines.Where(l => l.StartsWith(PanApp.StartupCategory + " Information", StringComparison.Ordinal)).ToList();
+
+        var line = Assert.Single(lines);
+        if (fixture.Database.Provider == "postgres")
+        {
+            var cs = new Npgsql.NpgsqlConnectionStringBuilder(fixture.Database.ConnectionString);
+            Assert.Contains($"database postgres on {cs.Host}:{cs.Port}, database {cs.Database}", line, StringComparison.Ordinal);
+            Assert.DoesNotContain("Username", line, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("Password", line, StringComparison.OrdinalIgnoreCase);
+        }
+        else
+        {
+            var file = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(fixture.Database.ConnectionString).DataSource;
+            Assert.Contains($"database sqlite at {Path.GetFullPath(file)}", line, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("SMS provider webhook (http://127.0.0.1:9)", line, StringComparison.Ordinal);
+        Assert.Contains("email provider smtp (127.0.0.1:9)", line, StringComparison.Ordinal);
+    }
+
     private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
 }
 
-/// <summary>A server whose every log line is captured, with the access log on (test servers log Warning by default).</summary>
+/// <summary>
+/// A server whose every log line is captured, with the access log and the start-up line on (test servers log Warning
+/// by default).
+/// </summary>
 public abstract class RequestLogFixture : ServerFixture
 {
     public LogCapture Logs { get; } = new();
@@ -194,6 +225,7 @@ public abstract class RequestLogFixture : ServerFixture
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
         ["Logging:LogLevel:" + RequestLog.Category] = nameof(LogLevel.Information),
+        ["Logging:LogLevel:" + PanApp.StartupCategory] = nameof(LogLevel.Information),
     };
 
     protected override void ConfigureServer(WebApplicationBuilder builder) => builder.Logging.AddProvider(Logs);

@@ -15,6 +15,9 @@ public sealed class StartupFailureLogTests
     [Theory]
     [InlineData("Pan:Codes:CodeMinutes", "99", "Pan:Codes:CodeMinutes must be 1–10")]
     [InlineData("Pan:Guests:BasePath", "no-slash/", "Pan:Guests:BasePath must be empty or like /apinode")]
+    [InlineData("Kestrel:Endpoints:Http:Url", "notaurl", "Kestrel:Endpoints:Http:Url must be an http:// or https:// address")]
+    [InlineData("Kestrel:Endpoints:Grpc:Url", "ftp://127.0.0.1:0", "Kestrel:Endpoints:Grpc:Url must be an http:// or https:// address")]
+    [InlineData("Kestrel:Endpoints:Http:Url", "http://127.0.0.1:0/pan", "Kestrel:Endpoints:Http:Url must be an http:// or https:// address")]
     public async Task BadSetting_StopsTheServer_WithOneErrorLineNamingIt(string key, string value, string expected)
     {
         var path = Path.Combine(Path.GetTempPath(), $"pan-startup-log-{Guid.NewGuid():N}.db");
