@@ -1,0 +1,98 @@
+using System.Net;
+using Pan.General.Member;
+using Pan.Tests.Email;
+using Pan.Tests.Infrastructure;
+using Pan.Tests.Pages;
+using Pan.Tests.SignInPages;
+using LoginPhase = Pan.General.Member.LoginRequest.Types.Phase;
+using LoginType = Pan.General.Member.LoginRequest.Types.LoginType;
+
+namespace Pan.Tests.Foundation;
+
+/// <summary>The flows a browser or an app drives with a secret typed in: the hosted pages and the email sign-ins.</summary>
+public abstract partial class LogSecrecyBehaviour<TFixture>
+{
+    [Fact]
+    public async Task HostedPages_AndTheEmailSignIns_NeverReachTheLogs()
+    {
+        var member = await mail.RegisterWithEmailAsync();
+        Keep(member.AuthToken, member.AccessToken);
+        var (password, reset) = (Mailboxes.StrongPassword(), Mailboxes.StrongPassword());
+        const string Answer = "Tainan lighthouse 1961";
+        Keep(password, reset, Answer, "wrong " + password, "wrong " + Answer);
+        await mail.SetCredentialsAsync(member.Uid, password, "First lighthouse?", Answer);
+
+        // The email sign-in by password and security answer, a wrong try first, over gRPC.
+        var start = await Client.LoginAsync(new LoginRequest { Phase = LoginPhase.CheckExistence, LoginType = LoginType.Email, PhaseCheckExistenceValue = member.Email! });
+        Keep(start.PhaseSessionToken);
+        await Errors.ExpectAsync(() => Client.LoginAsync(EmailInput(LoginType.Email, start.PhaseSessionToken, "wrong " + password, "wrong " + Answer)).ResponseAsync,
+            Grpc.Core.StatusCode.InvalidArgument, "ErrLogin.CODE_INVALID");
+        await mail.ClearFailuresAsync(member.Uid);
+        var byPassword = await Client.LoginAsync(EmailInput(LoginType.Email, start.PhaseSessionToken, password, Answer));
+        Assert.Equal(LoginPhase.Done, byPassword.NextPhase);
+        Keep(byPassword.PhaseDoneAuthToken);
+
+        // The email-code sign-in.
+        var mailed = fixture.Smtp.MessagesTo(member.Email!).Count;
+        var otc = await Client.LoginAsync(new LoginRequest { Phase = LoginPhase.CheckExistence, LoginType = LoginType.EmailOtc, PhaseCheckExistenceValue = member.Email! });
+        Keep(otc.PhaseSessionToken);
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(member.Email!, mailed + 1));
+        var byCode = await Client.LoginAsync(EmailInput(LoginType.EmailOtc, otc.PhaseSessionToken, code, Answer));
+        Assert.Equal(LoginPhase.Done, byCode.NextPhase);
+        Keep(code, byCode.PhaseDoneAuthToken);
+
+        // The hosted sign-in pages: by phone and SMS code, and by email, password and answer (a wrong try first).
+        using (var browser = new PageClient(Server.HttpUri, "en"))
+        {
+            var texts = fixture.Inbox.MessagesTo(member.E164).Count;
+            var (sent, codeForm) = await SignInFlow.SendPhoneAsync(browser, member.E164);
+            sent.Dispose();
+            var smsCode = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, texts + 1);
+            var (signedIn, _) = await SignInFlow.PostAsync(browser, codeForm, [new("code", smsCode)]);
+            Assert.Equal(HttpStatusCode.SeeOther, signedIn.StatusCode);
+            Keep(browser.CookieHeader());
+        }
+
+        using (var browser = new PageClient(Server.HttpUri, "en"))
+        {
+            using var page = await browser.GetAsync(new Uri("/account/sign-in-email?returnUrl=%2Fhealthz", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            var (asked, askedHtml) = await SignInFlow.PostAsync(browser, await page.Content.ReadAsStringAsync(), [new("identifier", member.Email!), new("password", password)]);
+            Assert.Equal(HttpStatusCode.OK, asked.StatusCode);
+            var (wrong, wrongHtml) = await SignInFlow.PostAsync(browser, askedHtml, [new("password", password), new("answer", "wrong " + Answer)]);
+            Assert.NotEqual(HttpStatusCode.SeeOther, wrong.StatusCode);
+            await mail.ClearFailuresAsync(member.Uid);
+            var (done, _) = await SignInFlow.PostAsync(browser, wrongHtml, [new("password", password), new("answer", Answer)]);
+            Assert.Equal(HttpStatusCode.SeeOther, done.StatusCode);
+            Keep(browser.CookieHeader());
+        }
+
+        // The hosted reset page: the mailed link, a refused form, then the new password with the answer.
+        mailed = fixture.Smtp.MessagesTo(member.Email!).Count;
+        await Client.AuthResetVerifyEmailAsync(new AuthResetVerifyEmailRequest { DisplayName = member.Name, Email = member.Email! });
+        var link = SmtpInbox.LinkOf(await mail.MailAsync(member.Email!, mailed + 1), "/account/reset-password");
+        using (var browser = new PageClient(Server.HttpUri, "en"))
+        {
+            using var form = await browser.GetAsync(link);
+            Assert.Equal(HttpStatusCode.OK, form.StatusCode);
+            var html = await form.Content.ReadAsStringAsync();
+            foreach (var (first, confirm, answer, expected) in new[] { (reset, "wrong " + password, Answer, HttpStatusCode.BadRequest), (reset, reset, Answer, HttpStatusCode.OK) })
+            {
+                using var posted = await browser.PostFormAsync(new Uri(link, PageClient.Action(html)),
+                [
+                    new("af", PageClient.Hidden(html, "af")), new("token", PageClient.Hidden(html, "token")),
+                    new("password", first), new("confirm_password", confirm), new("answer", answer),
+                ]);
+                Assert.Equal(expected, posted.StatusCode);
+                html = await posted.Content.ReadAsStringAsync();
+            }
+        }
+
+        KeepPhone(member.E164);
+        KeepMail(member.Email!);
+        AssertNoneLogged();
+    }
+
+    private static LoginRequest EmailInput(LoginType type, string session, string value, string? answer) =>
+        new() { Phase = LoginPhase.InputCode, LoginType = type, PhaseSessionToken = session, PhaseInputCodeValue = value, PhaseInputCodeQuesValue = answer ?? string.Empty };
+}
