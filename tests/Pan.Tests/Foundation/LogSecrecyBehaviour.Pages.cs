@@ -96,3 +96,32 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
     private static LoginRequest EmailInput(LoginType type, string session, string value, string? answer) =>
         new() { Phase = LoginPhase.InputCode, LoginType = type, PhaseSessionToken = session, PhaseInputCodeValue = value, PhaseInputCodeQuesValue = answer ?? string.Empty };
 }
+
+/// <summary>Passkeys: the step-up that adds one, the ceremonies' ids, the sign-in's tokens, and a refused replay.</summary>
+public abstract partial class LogSecrecyBehaviour<TFixture>
+{
+    [Fact]
+    public async Task Passkeys_TheirCeremoniesAndSignIns_NeverReachTheLogs()
+    {
+        var authenticator = new SoftwareAuthenticator(LogSecrecyFixture.PasskeyRpId, LogSecrecyFixture.PasskeyOrigin);
+        var member = await mail.RegisterAsync();
+        var verify = await mail.IssueVerifyTokenAsync(member.Uid, Pan.Server.Tokens.VerifyPurposes.AddPasskey);
+        Keep(member.AuthToken, member.AccessToken, verify);
+
+        var begun = await Client.BeginPasskeyRegistrationAsync(new BeginPasskeyRegistrationRequest { AccessToken = member.AccessToken, VerifyToken = verify });
+        var (credential, json) = authenticator.Create(begun.OptionsJson);
+        await Client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest { AccessToken = member.AccessToken, RegistrationId = begun.RegistrationId, CredentialJson = json, Name = "Log probe key" });
+        Keep(begun.RegistrationId);
+
+        var signIn = await Client.BeginPasskeySignInAsync(new BeginPasskeySignInRequest());
+        var assertion = authenticator.Get(signIn.OptionsJson, credential);
+        var signedIn = await Client.FinishPasskeySignInAsync(new FinishPasskeySignInRequest { SignInId = signIn.SignInId, CredentialJson = assertion });
+        await Assert.ThrowsAsync<Grpc.Core.RpcException>(
+            () => Client.FinishPasskeySignInAsync(new FinishPasskeySignInRequest { SignInId = signIn.SignInId, CredentialJson = assertion }).ResponseAsync);
+        var access = (await Client.AccessTokenAsync(new AccessTokenRequest { AuthToken = signedIn.AuthToken, AppId = "jkforum" })).AccessToken;
+        Keep(signIn.SignInId, signedIn.AuthToken, access);
+
+        KeepPhone(member.E164);
+        AssertNoneLogged();
+    }
+}
