@@ -125,3 +125,47 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
         AssertNoneLogged();
     }
 }
+
+/// <summary>Social login bound to an existing member by its password, email_existed, and unlinking.</summary>
+public abstract partial class LogSecrecyBehaviour<TFixture>
+{
+    [Fact]
+    public async Task SocialLogin_BoundByTheMembersPassword_EmailExisted_AndUnlink_NeverReachTheLogs()
+    {
+        var (member, email, password) = await Pan.Tests.Omniauth.SocialUsers.MemberWithEmailAndPasswordAsync(Server);
+        var user = Pan.Tests.Omniauth.SocialUsers.New(email);
+        var secret = fixture.SecretOf(LogSecrecyFixture.EmailApp);
+        Keep(email, password, "not " + password, secret);
+
+        async Task<(int Status, System.Text.Json.JsonElement Body)> SignInAsync(string? withPassword)
+        {
+            var login = fixture.Providers.SignIn("google_oauth2", user);
+            Keep(login.Token, login.Secret);
+            var (status, body, _) = await Pan.Tests.Omniauth.OmniauthFixture.PostAsync(Server, "through_omniauth", new Dictionary<string, string?>
+            {
+                ["client_id"] = LogSecrecyFixture.EmailApp, ["client_secret"] = secret, ["provider"] = login.Provider,
+                ["omniauth_token"] = login.Token, ["email"] = email, ["password"] = withPassword,
+            });
+            return (status, body);
+        }
+
+        Assert.Equal(409, (await SignInAsync(null)).Status);
+        Assert.Equal(403, (await SignInAsync("not " + password)).Status);
+        var (bound, body) = await SignInAsync(password);
+        Assert.Equal(200, bound);
+        var access = body.GetProperty("data").GetProperty("access_token").GetString();
+        Keep(access, body.GetProperty("data").GetProperty("refresh_token").GetString());
+
+        var (existed, answer, _) = await Pan.Tests.Omniauth.OmniauthFixture.PostAsync(Server, "email_existed", new Dictionary<string, string?>
+        {
+            ["client_id"] = LogSecrecyFixture.EmailApp, ["client_secret"] = secret, ["email"] = email,
+        });
+        Assert.Equal(200, existed);
+        Assert.True(answer.GetProperty("data").GetBoolean());
+
+        await Client.UnlinkSocialIdentityAsync(new UnlinkSocialIdentityRequest { AccessToken = access, Provider = "google_oauth2" });
+
+        KeepPhone(member.Account!.PhoneE164!);
+        AssertNoneLogged();
+    }
+}
