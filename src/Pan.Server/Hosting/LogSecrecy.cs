@@ -24,6 +24,10 @@ public static class LogSecrecy
     /// turn them on; Pan's own request log (<c>Pan.Requests</c>) is the lighter way to see requests.</item>
     /// <item><c>OpenIddict</c>, Warning: at Information it logs the token request with its <c>code_verifier</c>, at
     /// Debug and Trace every token it makes or reads, with the member's email and phone claims.</item>
+    /// <item><c>Microsoft.AspNetCore.Server.Kestrel.BadRequests</c>, Information: its Debug line for a request the server
+    /// refuses before Pan sees it quotes the request line (while Kestrel logs at Information or below), so a client that
+    /// leaves a space unencoded in a reset or verify-email link, an apinode GET (<c>passwd</c>) or an activation path
+    /// (<c>{code}@{phone}</c>) had the token, password or code and number logged.</item>
     /// </list>
     /// </remarks>
     public static readonly IReadOnlyList<(string Category, LogLevel Floor)> Floors =
@@ -31,6 +35,7 @@ public static class LogSecrecy
         ("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None),
         ("Microsoft.AspNetCore.Routing", LogLevel.Information),
         ("OpenIddict", LogLevel.Warning),
+        ("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.Information),
     ];
 
     public static ILoggingBuilder AddSecretSafeFilters(this ILoggingBuilder logging)

@@ -169,3 +169,40 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
         AssertNoneLogged();
     }
 }
+
+/// <summary>Requests the HTTP server refuses before Pan sees them: their request line must not reach a log line.</summary>
+public abstract partial class LogSecrecyBehaviour<TFixture>
+{
+    /// <summary>
+    /// A client that does not encode a space (or another character a request line may not hold) in a link it follows or
+    /// in an apinode GET makes a request line the server refuses with 400; the line holds the link token, the password
+    /// or the activation code and phone, and none of it may be logged, at any level.
+    /// </summary>
+    [Fact]
+    public async Task MalformedRequestLines_CarryingALinkTokenAPasswordOrAnActivationCode_NeverReachTheLogs()
+    {
+        var token = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var password = "Pan log " + Guid.NewGuid().ToString("N")[..12];
+        var (national, e164) = PhoneFlows.Phones.NewNumber();
+        var code = System.Security.Cryptography.RandomNumberGenerator.GetInt32(100_000, 1_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Keep(token, password, code + "@" + national);
+        var before = fixture.Logs.Lines.Count;
+
+        foreach (var target in new[]
+        {
+            $"/account/reset-password?token={token} x",
+            $"/account/verify-email?token={token}\t",
+            $"/admin/user/login?accName={national}&passwd={password}",
+            $"/admin/user/activate/{code}@{national} x",
+        })
+        {
+            var answer = await RawHttp.SendAsync(Server.HttpUri, RawHttp.Request("GET", target));
+            Assert.Equal(400, answer.Status);
+        }
+
+        // The refusals were logged (else this test proves nothing).
+        Assert.Contains(fixture.Logs.Lines.Skip(before), l => l.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal));
+        KeepPhone(e164);
+        AssertNoneLogged();
+    }
+}
