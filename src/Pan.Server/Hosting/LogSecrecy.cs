@@ -28,6 +28,8 @@ public static class LogSecrecy
     /// refuses before Pan sees it quotes the request line (while Kestrel logs at Information or below), so a client that
     /// leaves a space unencoded in a reset or verify-email link, an apinode GET (<c>passwd</c>) or an activation path
     /// (<c>{code}@{phone}</c>) had the token, password or code and number logged.</item>
+    /// <item><c>Microsoft.AspNetCore.Server.Kestrel.Http2</c>, Information: its Debug line for a stream it refuses quotes
+    /// the refusal, which for a <c>:path</c> it will not take is the whole path with its query (a link token).</item>
     /// </list>
     /// </remarks>
     public static readonly IReadOnlyList<(string Category, LogLevel Floor)> Floors =
@@ -36,6 +38,7 @@ public static class LogSecrecy
         ("Microsoft.AspNetCore.Routing", LogLevel.Information),
         ("OpenIddict", LogLevel.Warning),
         ("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.Information),
+        ("Microsoft.AspNetCore.Server.Kestrel.Http2", LogLevel.Information),
     ];
 
     public static ILoggingBuilder AddSecretSafeFilters(this ILoggingBuilder logging)

@@ -200,9 +200,48 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
             Assert.Equal(400, answer.Status);
         }
 
-        // The refusals were logged (else this test proves nothing).
-        Assert.Contains(fixture.Logs.Lines.Skip(before), l => l.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal));
+        // Over HTTP/2 (the gRPC listener), a :path without its leading slash is refused as a stream error.
+        await SendHttp2Async(Server.GrpcUri, $"account/reset-password?token={token}");
+
+        // The server's connection lines were logged at Debug (else this test proves nothing).
+        Assert.Contains(fixture.Logs.Lines.Skip(before), l => l.StartsWith("Microsoft.AspNetCore.Server.Kestrel.Connections Debug", StringComparison.Ordinal));
         KeepPhone(e164);
         AssertNoneLogged();
+    }
+
+    /// <summary>One HTTP/2 GET with prior knowledge (h2c) whose :path is sent as is, then reads until the server is done.</summary>
+    private static async Task SendHttp2Async(Uri server, string path)
+    {
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(server.Host, server.Port);
+        var stream = client.GetStream();
+        var frames = new List<byte>(System.Text.Encoding.ASCII.GetBytes("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+        frames.AddRange(new byte[] { 0, 0, 0, 4, 0, 0, 0, 0, 0 });
+        // HPACK: :method GET and :scheme http (static table 2 and 6), then :path and :authority as literals without indexing.
+        var block = new List<byte> { 0x82, 0x86 };
+        foreach (var (index, text) in new[] { (4, path), (1, server.Authority) })
+        {
+            var value = System.Text.Encoding.ASCII.GetBytes(text);
+            Assert.True(value.Length < 127);
+            block.AddRange([(byte)index, (byte)value.Length, .. value]);
+        }
+
+        // HEADERS on stream 1 with END_STREAM and END_HEADERS.
+        frames.AddRange([0, 0, (byte)block.Count, 1, 5, 0, 0, 0, 1, .. block]);
+        await stream.WriteAsync(frames.ToArray());
+        var buffer = new byte[16384];
+        using var done = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await stream.ReadAsync(buffer, done.Token) > 0)
+            {
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (IOException)
+        {
+        }
     }
 }
