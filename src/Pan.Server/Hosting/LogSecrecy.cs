@@ -30,6 +30,10 @@ public static class LogSecrecy
     /// (<c>{code}@{phone}</c>) had the token, password or code and number logged.</item>
     /// <item><c>Microsoft.AspNetCore.Server.Kestrel.Http2</c>, Information: its Debug line for a stream it refuses quotes
     /// the refusal, which for a <c>:path</c> it will not take is the whole path with its query (a link token).</item>
+    /// <item><c>Microsoft.AspNetCore.Http.Result.RedirectResult</c>, Warning: at Information it logs every redirect's
+    /// destination, and the OAuth pages redirect to the consent page with the consent request's id (a secret stored
+    /// hashed) and back to /connect/authorize with it and the app's parameters (an <c>id_token_hint</c> carries the
+    /// member's claims).</item>
     /// </list>
     /// </remarks>
     public static readonly IReadOnlyList<(string Category, LogLevel Floor)> Floors =
@@ -39,6 +43,7 @@ public static class LogSecrecy
         ("OpenIddict", LogLevel.Warning),
         ("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.Information),
         ("Microsoft.AspNetCore.Server.Kestrel.Http2", LogLevel.Information),
+        ("Microsoft.AspNetCore.Http.Result.RedirectResult", LogLevel.Warning),
     ];
 
     public static ILoggingBuilder AddSecretSafeFilters(this ILoggingBuilder logging)

@@ -67,6 +67,7 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
             ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = "wrong-" + fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
         });
 
+        Keep(Hidden(html, "request"));
         Keep(code, access, refresh, idToken, renewed.GetProperty("access_token").GetString(), renewed.GetProperty("refresh_token").GetString(), who.Member.Email);
         AssertNoneLogged();
     }
