@@ -48,9 +48,10 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
             var (sent, codeForm) = await SignInFlow.SendPhoneAsync(browser, member.E164);
             sent.Dispose();
             var smsCode = await PhoneFlows.Phones.NthCodeAsync(fixture.Inbox, member.E164, texts + 1);
+            KeepHiddenFields(codeForm);
             var (signedIn, _) = await SignInFlow.PostAsync(browser, codeForm, [new("code", smsCode)]);
             Assert.Equal(HttpStatusCode.SeeOther, signedIn.StatusCode);
-            Keep(browser.CookieHeader());
+            KeepCookies(browser);
         }
 
         using (var browser = new PageClient(Server.HttpUri, "en"))
@@ -64,7 +65,8 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
             await mail.ClearFailuresAsync(member.Uid);
             var (done, _) = await SignInFlow.PostAsync(browser, wrongHtml, [new("password", password), new("answer", Answer)]);
             Assert.Equal(HttpStatusCode.SeeOther, done.StatusCode);
-            Keep(browser.CookieHeader());
+            KeepHiddenFields(askedHtml);
+            KeepCookies(browser);
         }
 
         // The hosted reset page: the mailed link, a refused form, then the new password with the answer.
@@ -76,6 +78,7 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
             using var form = await browser.GetAsync(link);
             Assert.Equal(HttpStatusCode.OK, form.StatusCode);
             var html = await form.Content.ReadAsStringAsync();
+            KeepHiddenFields(html);
             foreach (var (first, confirm, answer, expected) in new[] { (reset, "wrong " + password, Answer, HttpStatusCode.BadRequest), (reset, reset, Answer, HttpStatusCode.OK) })
             {
                 using var posted = await browser.PostFormAsync(new Uri(link, PageClient.Action(html)),
@@ -92,6 +95,14 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
         KeepMail(member.Email!);
         AssertNoneLogged();
     }
+
+    /// <summary>Every hidden form field's value (antiforgery tokens, flow state), and every cookie the browser holds.</summary>
+    private void KeepHiddenFields(string html) =>
+        Keep([.. System.Text.RegularExpressions.Regex.Matches(html, "<input type=\"hidden\" name=\"[^\"]*\" value=\"([^\"]*)\">")
+            .Select(m => WebUtility.HtmlDecode(m.Groups[1].Value))]);
+
+    private void KeepCookies(PageClient browser) =>
+        Keep([.. browser.CookieHeader().Split("; ").Select(c => c[(c.IndexOf('=') + 1)..])]);
 
     private static LoginRequest EmailInput(LoginType type, string session, string value, string? answer) =>
         new() { Phase = LoginPhase.InputCode, LoginType = type, PhaseSessionToken = session, PhaseInputCodeValue = value, PhaseInputCodeQuesValue = answer ?? string.Empty };
