@@ -68,6 +68,14 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
         });
 
         Keep(Hidden(html, "request"));
+
+        // Signing out at /connect/endsession without an ID token hint: the question's confirmation token, then its post.
+        var logout = new Dictionary<string, string> { ["client_id"] = OAuthFixture.WebClient, ["post_logout_redirect_uri"] = "https://app.example.test/bye", ["state"] = "st-logout" };
+        var question = await browser.GetStringAsync(QueryHelpers.AddQueryString("/connect/endsession", logout!));
+        var confirmation = Hidden(question, "pan_logout");
+        using var signedOut = await browser.PostAsync("/connect/endsession", new FormUrlEncodedContent(new Dictionary<string, string>(logout) { ["pan_logout"] = confirmation }));
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        Keep(confirmation, Uri.UnescapeDataString(confirmation));
         Keep(code, access, refresh, idToken, renewed.GetProperty("access_token").GetString(), renewed.GetProperty("refresh_token").GetString(), who.Member.Email);
         AssertNoneLogged();
     }
