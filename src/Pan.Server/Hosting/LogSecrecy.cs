@@ -24,6 +24,16 @@ public static class LogSecrecy
     /// turn them on; Pan's own request log (<c>Pan.Requests</c>) is the lighter way to see requests.</item>
     /// <item><c>OpenIddict</c>, Warning: at Information it logs the token request with its <c>code_verifier</c>, at
     /// Debug and Trace every token it makes or reads, with the member's email and phone claims.</item>
+    /// <item><c>Microsoft.AspNetCore.Server.Kestrel.BadRequests</c>, Information: its Debug line for a request the server
+    /// refuses before Pan sees it quotes the request line (while Kestrel logs at Information or below), so a client that
+    /// leaves a space unencoded in a reset or verify-email link, an apinode GET (<c>passwd</c>) or an activation path
+    /// (<c>{code}@{phone}</c>) had the token, password or code and number logged.</item>
+    /// <item><c>Microsoft.AspNetCore.Server.Kestrel.Http2</c>, Information: its Debug line for a stream it refuses quotes
+    /// the refusal, which for a <c>:path</c> it will not take is the whole path with its query (a link token).</item>
+    /// <item><c>Microsoft.AspNetCore.Http.Result.RedirectResult</c>, Warning: at Information it logs every redirect's
+    /// destination, and the OAuth pages redirect to the consent page with the consent request's id (a secret stored
+    /// hashed) and back to /connect/authorize with it and the app's parameters (an <c>id_token_hint</c> carries the
+    /// member's claims).</item>
     /// </list>
     /// </remarks>
     public static readonly IReadOnlyList<(string Category, LogLevel Floor)> Floors =
@@ -31,6 +41,9 @@ public static class LogSecrecy
         ("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None),
         ("Microsoft.AspNetCore.Routing", LogLevel.Information),
         ("OpenIddict", LogLevel.Warning),
+        ("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.Information),
+        ("Microsoft.AspNetCore.Server.Kestrel.Http2", LogLevel.Information),
+        ("Microsoft.AspNetCore.Http.Result.RedirectResult", LogLevel.Warning),
     ];
 
     public static ILoggingBuilder AddSecretSafeFilters(this ILoggingBuilder logging)

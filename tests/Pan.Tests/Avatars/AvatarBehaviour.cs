@@ -444,6 +444,77 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
         }
     }
 
+    /// <summary>
+    /// A JPEG carrying EXIF (orientation 6: shown turned a quarter clockwise, and a GPS block) with an HTML page after
+    /// its end (a polyglot): what is stored is the picture turned upright, and none of the metadata or the page.
+    /// </summary>
+    [Fact]
+    public async Task AJpegWithExifGpsAndATrailingPage_IsStoredUpright_WithoutTheMetadataOrThePage()
+    {
+        var token = await TestMembers.AccessTokenAsync(Server, await TestMembers.CreateAsync(Server));
+        const string Gps = "PANGPS-25.0330N-121.5654E";
+        const string Page = "<html><script>alert('pan')</script></html>";
+        byte[] jpeg;
+        using (var bitmap = new SKBitmap(new SKImageInfo(400, 300, SKColorType.Rgba8888, SKAlphaType.Premul)))
+        {
+            // As stored: the top half green, the bottom half red. Shown per orientation 6, green is on the right.
+            using (var canvas = new SKCanvas(bitmap))
+            using (var green = new SKPaint { Color = new SKColor(0, 255, 0) })
+            {
+                canvas.Clear(new SKColor(255, 0, 0));
+                canvas.DrawRect(SKRect.Create(0, 0, 400, 150), green);
+            }
+
+            using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 90);
+            jpeg = data.ToArray();
+        }
+
+        var upload = new List<byte>(jpeg[..2]);
+        upload.AddRange(ExifSegment(orientation: 6, Gps));
+        upload.AddRange(jpeg[2..]);
+        upload.AddRange(System.Text.Encoding.ASCII.GetBytes(Page));
+
+        var key = KeyOf((await UpdateAsync(token, [.. upload])).Avatar);
+
+        foreach (var size in AvatarKeys.Sizes)
+        {
+            var stored = await File.ReadAllBytesAsync(Path.Combine(fixture.AvatarFolder, $"{key}-{size}.png"));
+            var text = System.Text.Encoding.Latin1.GetString(stored);
+            foreach (var leftover in new[] { "PANGPS", "Exif", "eXIf", "tEXt", "iTXt", "zTXt", "<script", "html" })
+            {
+                Assert.DoesNotContain(leftover, text, StringComparison.Ordinal);
+            }
+
+            using var png = SKBitmap.Decode(stored);
+            var (left, right) = (png.GetPixel(size / 5, size / 2), png.GetPixel(size * 4 / 5, size / 2));
+            Assert.True(right.Green > 200 && right.Red < 60, $"{size}px: the right is {right}, expected green (turned upright)");
+            Assert.True(left.Red > 200 && left.Green < 60, $"{size}px: the left is {left}, expected red");
+        }
+    }
+
+    /// <summary>An APP1 EXIF segment (big-endian TIFF): IFD0 with the orientation and a GPS IFD holding <paramref name="gps"/> as GPSMapDatum.</summary>
+    private static byte[] ExifSegment(ushort orientation, string gps)
+    {
+        var tiff = new List<byte> { 0x4D, 0x4D, 0x00, 0x2A, 0, 0, 0, 8 };
+        void U16(int v) => tiff.AddRange([(byte)(v >> 8), (byte)v]);
+        void U32(int v) => tiff.AddRange([(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v]);
+        const int GpsIfd = 8 + 2 + (2 * 12) + 4;
+        const int Text = GpsIfd + 2 + 12 + 4;
+        U16(2);
+        U16(0x0112); U16(3); U32(1); U16(orientation); U16(0);
+        U16(0x8825); U16(4); U32(1); U32(GpsIfd);
+        U32(0);
+        U16(1);
+        U16(0x0012); U16(2); U32(gps.Length + 1); U32(Text);
+        U32(0);
+        tiff.AddRange(System.Text.Encoding.ASCII.GetBytes(gps));
+        tiff.Add(0);
+        var payload = new List<byte>(System.Text.Encoding.ASCII.GetBytes("Exif\0\0"));
+        payload.AddRange(tiff);
+        var length = payload.Count + 2;
+        return [0xFF, 0xE1, (byte)(length >> 8), (byte)length, .. payload];
+    }
+
     /// <summary>A picture whose centred square is green and the rest red, with noise so every upload differs.</summary>
     private static byte[] Picture(SKEncodedImageFormat format, int width, int height)
     {

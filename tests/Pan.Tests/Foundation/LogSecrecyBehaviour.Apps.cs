@@ -67,6 +67,15 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
             ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = "wrong-" + fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
         });
 
+        Keep(Hidden(html, "request"));
+
+        // Signing out at /connect/endsession without an ID token hint: the question's confirmation token, then its post.
+        var logout = new Dictionary<string, string> { ["client_id"] = OAuthFixture.WebClient, ["post_logout_redirect_uri"] = "https://app.example.test/bye", ["state"] = "st-logout" };
+        var question = await browser.GetStringAsync(QueryHelpers.AddQueryString("/connect/endsession", logout!));
+        var confirmation = Hidden(question, "pan_logout");
+        using var signedOut = await browser.PostAsync("/connect/endsession", new FormUrlEncodedContent(new Dictionary<string, string>(logout) { ["pan_logout"] = confirmation }));
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        Keep(confirmation, Uri.UnescapeDataString(confirmation));
         Keep(code, access, refresh, idToken, renewed.GetProperty("access_token").GetString(), renewed.GetProperty("refresh_token").GetString(), who.Member.Email);
         AssertNoneLogged();
     }
@@ -221,6 +230,39 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
         Assert.Contains(fixture.Logs.Lines.Skip(before), l => l.Contains("admin.block-phone", StringComparison.Ordinal) && l.Contains("…" + e164[^3..], StringComparison.Ordinal));
         KeepPhone(e164);
         AssertNoneLogged();
+    }
+
+    /// <summary>
+    /// When the audit line itself is refused, the action rolls back and Pan logs that it could not write the line: that
+    /// error line names the target too, and a phone block's target is the number, which must show only its last digits.
+    /// </summary>
+    [Fact]
+    public async Task APhoneBlockWhoseAuditLineIsRefused_LogsTheNumberOnlyByItsLastDigits()
+    {
+        var googleToken = fixture.Google.Issue("staff-audit-log@example.com");
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<Pan.Server.Admin.AdminDirectory>()
+                .AddOrUpdateAsync("staff-audit-log@example.com", "member-admin", default);
+        }
+
+        var admin = new AdminService.AdminServiceClient(Server.Grpc);
+        var adminToken = (await admin.GoogleLoginAsync(new GoogleLoginRequest { AccessToken = googleToken })).AdminToken;
+        Keep(googleToken, adminToken);
+        var e164 = "+8869" + Random.Shared.Next(0, 90_000_000).ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
+        var before = fixture.Logs.Lines.Count;
+
+        await using (await FailureTriggers.FailAsync(Server, fixture.Database, "audit_log", TriggeredWrite.Insert, "NEW.action = 'admin.block-phone'"))
+        {
+            await Assert.ThrowsAsync<RpcException>(
+                () => admin.BlockPhoneAsync(new BlockPhoneRequest { AdminToken = adminToken, Phone = e164, Reason = "pumping" }).ResponseAsync);
+        }
+
+        // The lost line was logged (else this test proves nothing), with the number's last digits only.
+        var lost = Assert.Single(fixture.Logs.Lines.Skip(before), l => l.Contains("Could not write the audit entry", StringComparison.Ordinal));
+        KeepPhone(e164);
+        AssertNoneLogged();
+        Assert.Contains("phone:…" + e164[^3..], lost, StringComparison.Ordinal);
     }
 
     private static string Hidden(string html, string name) =>

@@ -27,6 +27,11 @@ public abstract class LogSecrecyFixture : OAuthCredentialFixture
 
     public const string ForumHost = "forum.example.com";
 
+    /// <summary>The passkeys' relying party and origin (a software authenticator answers for them).</summary>
+    public const string PasskeyRpId = "pan.example.test";
+
+    public const string PasskeyOrigin = "https://pan.example.test";
+
     private readonly Dictionary<string, string> secrets = new(StringComparer.Ordinal);
 
     public LogCapture Logs { get; } = new();
@@ -65,6 +70,9 @@ public abstract class LogSecrecyFixture : OAuthCredentialFixture
             settings["Pan:Internal:ApiKeys:0"] = InternalKey;
             settings["Pan:Sms:Webhook:AuthorizationHeader"] = SmsWebhookAuthorization;
             settings["Pan:Guests:CreateTempPerIpPerHour"] = "100000";
+            settings["Pan:Passkeys:RelyingPartyId"] = PasskeyRpId;
+            settings["Pan:Passkeys:RelyingPartyName"] = "Pan log tests";
+            settings["Pan:Passkeys:Origins:0"] = PasskeyOrigin;
             return settings;
         }
     }

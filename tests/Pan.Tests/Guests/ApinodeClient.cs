@@ -33,7 +33,9 @@ public sealed record ApinodeAnswer(int Status, JsonElement Body)
 /// <summary>Calls the apinode endpoints over plain HTTP as an app does: x-deva-* headers, GET query or POST JSON/form.</summary>
 public sealed class ApinodeClient(PanServer server, string appId, string secret, string basePath = "")
 {
-    public async Task<ApinodeAnswer> CallAsync(string operation, IDictionary<string, string>? parameters = null, string? token = null, Send send = Send.Json)
+    /// <param name="headers">Further request headers (a Host among them replaces the real one).</param>
+    public async Task<ApinodeAnswer> CallAsync(
+        string operation, IDictionary<string, string>? parameters = null, string? token = null, Send send = Send.Json, IDictionary<string, string>? headers = null)
     {
         parameters ??= new Dictionary<string, string>();
         var path = basePath + "/admin/user/" + operation;
@@ -48,6 +50,18 @@ public sealed class ApinodeClient(PanServer server, string appId, string secret,
         if (token is not null)
         {
             request.Headers.Add("x-deva-token", token);
+        }
+
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            if (name == "Host")
+            {
+                request.Headers.Host = value;
+            }
+            else
+            {
+                request.Headers.Add(name, value);
+            }
         }
 
         return await SendAsync(server.Http, request);

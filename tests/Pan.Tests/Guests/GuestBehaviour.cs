@@ -41,6 +41,26 @@ public abstract partial class GuestBehaviour<TFixture>(TFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task TheMailedActivationLink_IsOnTheConfiguredBaseUrl_WhateverHostTheConversionNamed()
+    {
+        var temp = await EmailApp.CreateTempAsync();
+        var address = Mailboxes.NewAddress();
+        var passwd = ApinodeClient.ClientHash();
+
+        var converted = await EmailApp.CallAsync("convertTemp", new Dictionary<string, string> { ["accName"] = address, ["passwd"] = passwd }, temp.Token,
+            headers: new Dictionary<string, string>
+            {
+                ["Host"] = "evil.example.net", ["X-Forwarded-Host"] = "evil.example.net", ["X-Forwarded-Proto"] = "https",
+                ["Forwarded"] = "for=127.0.0.1;host=evil.example.net;proto=https",
+            });
+
+        Assert.Equal(0, converted.Code);
+        var mail = await fixture.Smtp.WaitForMessageAsync(address);
+        Assert.DoesNotContain("evil", (mail.TextBody ?? string.Empty) + (mail.HtmlBody ?? string.Empty), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(fixture.Server.HttpUri.GetLeftPart(UriPartial.Authority), ActivationLink(mail.TextBody).GetLeftPart(UriPartial.Authority));
+    }
+
+    [Fact]
     public async Task Guest_ConvertedWithEmailActivation_IsActivatedByTheMailedLink_AndKeepsItsUid()
     {
         var temp = await EmailApp.CreateTempAsync(new Dictionary<string, string> { ["aux"] = "{\"level\":3}" });

@@ -113,6 +113,59 @@ public abstract class VerifyEmailPageBehaviour<TFixture>(TFixture fixture) : ICl
         Assert.DoesNotContain("evil", (await mail.MailAsync(address)).HtmlBody, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Every call that mails a link or a code, made through a node that trusts the caller as a proxy (so forwarded
+    /// headers are read where Pan reads any), with a hostile Host, X-Forwarded-Host, X-Forwarded-Proto and Forwarded:
+    /// each mail's links are on the configured base URL and nothing of the hostile host is in it.
+    /// </summary>
+    [Fact]
+    public async Task EveryMailedLinkAndCode_IgnoresHostileHostAndForwardedHeaders_BehindATrustedProxy()
+    {
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?> { ["Pan:Network:TrustedProxies:0"] = "127.0.0.1" });
+        async Task PostAsync(string path, object body)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+            request.Headers.Host = "evil.example.net";
+            request.Headers.Add("X-Forwarded-Host", "evil.example.net");
+            request.Headers.Add("X-Forwarded-Proto", "https");
+            request.Headers.Add("Forwarded", "for=127.0.0.1;host=evil.example.net;proto=https");
+            using var response = await node.Http.SendAsync(request);
+            Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+
+        var mails = new List<(string Address, int Number, string Page)>();
+
+        // A first email (SetMemberEmail) and a changed one (UpdateCredential): the verify-email link.
+        var setter = await mail.RegisterAsync();
+        var first = Mailboxes.NewAddress();
+        await PostAsync("/v2/member/set-member-email", new { access_token = setter.AccessToken, email = first, verify_token = await mail.ProofAsync(setter) });
+        mails.Add((first, 1, "/account/verify-email"));
+        var changer = await mail.RegisterWithEmailAsync();
+        var changed = Mailboxes.NewAddress();
+        await PostAsync("/v2/member/update-credential", new { pan_auth_token = changer.AuthToken, verify_token = await mail.ProofAsync(changer), email = changed });
+        mails.Add((changed, 1, "/account/verify-email"));
+
+        // A reset by email: the reset link; an email-code sign-in: the code only.
+        var resetter = await mail.RegisterWithEmailAsync();
+        await PostAsync("/v2/member/auth-reset-verify-email", new { display_name = resetter.Name, email = resetter.Email });
+        mails.Add((resetter.Email!, 2, "/account/reset-password"));
+        var signer = await mail.RegisterWithEmailAsync();
+        await PostAsync("/v2/member/login", new { phase = "PHASE_CHECK_EXISTENCE", login_type = "LOGIN_TYPE_EMAIL_OTC", phase_check_existence_value = signer.Email });
+        mails.Add((signer.Email!, 2, string.Empty));
+
+        foreach (var (address, number, page) in mails)
+        {
+            var message = await mail.MailAsync(address, number);
+            var whole = (message.TextBody ?? string.Empty) + (message.HtmlBody ?? string.Empty);
+            Assert.DoesNotContain("evil", whole, StringComparison.OrdinalIgnoreCase);
+            if (page.Length > 0)
+            {
+                var link = SmtpInbox.LinkOf(message, page);
+                Assert.Equal(node.HttpUri.GetLeftPart(UriPartial.Authority), link.GetLeftPart(UriPartial.Authority));
+            }
+        }
+    }
+
     internal static void AssertSafeHeaders(HttpResponseMessage page)
     {
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);

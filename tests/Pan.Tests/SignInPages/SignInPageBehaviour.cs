@@ -178,6 +178,11 @@ public abstract class SignInPageBehaviour<TFixture>(TFixture fixture) : IClassFi
     [InlineData("//evil.example/path")]
     [InlineData("/\\evil.example")]
     [InlineData("javascript:alert(1)")]
+    [InlineData("/\t/evil.example")]
+    [InlineData("\\\\evil.example")]
+    [InlineData("https:evil.example")]
+    [InlineData(" //evil.example")]
+    [InlineData("/\r\n/evil.example")]
     public async Task AReturnUrlOffTheSite_IsRefused(string returnUrl)
     {
         using var browser = new PageClient(Base, "en");
