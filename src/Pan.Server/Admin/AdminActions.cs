@@ -119,7 +119,7 @@ public sealed class AdminActions(PanDbContext db, AdminDirectory admins, AuditLo
         {
             // Why not fail the call: nothing was changed, and the attempt's own answer is what the caller must see (the
             // database may be away, for the same reason the action failed). The operator learns of the lost line here.
-            logger.LogError(auditFailure, "Could not write the audit entry for {Action} on {Target} by {Actor}: {Outcome}", action, AuditLog.ForLog(target), actor, outcome);
+            logger.LogError(auditFailure, "Could not write the audit entry for {Action} on {Target} by {Actor}: {Outcome}", action, AuditLog.ForLog(target), Members.EmailAddresses.ForLog(actor), outcome);
         }
     }
 }

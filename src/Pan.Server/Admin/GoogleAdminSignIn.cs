@@ -46,7 +46,7 @@ public sealed class GoogleAdminSignIn(GoogleTokenInfo google, AdminDirectory adm
         email(address);
         if (!facts.EmailVerified || await admins.FindAsync(address, cancellationToken) is null)
         {
-            logger.LogWarning("GoogleLogin refused {Email}: {Problem}", address, facts.EmailVerified ? "not on the admin allow-list" : "email not verified");
+            logger.LogWarning("GoogleLogin refused {Email}: {Problem}", Members.EmailAddresses.ForLog(address), facts.EmailVerified ? "not on the admin allow-list" : "email not verified");
             throw PanError.Plain(StatusCode.PermissionDenied, "NOT_AN_ADMIN", "This Google account may not use the admin console.");
         }
 
@@ -57,7 +57,7 @@ public sealed class GoogleAdminSignIn(GoogleTokenInfo google, AdminDirectory adm
     public async Task<IssuedToken> OpenSessionAsync(string address, CancellationToken cancellationToken)
     {
         var token = await admins.OpenSessionAsync(address, cancellationToken);
-        logger.LogInformation("Admin {Email} signed in", address);
+        logger.LogInformation("Admin {Email} signed in", Members.EmailAddresses.ForLog(address));
         return token;
     }
 }

@@ -34,18 +34,21 @@ public sealed class AuditLog(PanDbContext db, TimeProvider clock, ILogger<AuditL
         await db.Database.ExecuteSqlInterpolatedAsync(
             $"INSERT INTO audit_log (at, actor, action, target, outcome) VALUES ({at}, {actor}, {action}, {target}, {outcome})",
             cancellationToken);
-        logger.LogInformation("Audit: {Actor} {Action} {Target}: {Outcome}", actor, action, ForLog(target), outcome);
+        logger.LogInformation("Audit: {Actor} {Action} {Target}: {Outcome}", Members.EmailAddresses.ForLog(actor), action, ForLog(target), outcome);
     }
 
     /// <summary>
     /// A target as a log line may show it: a phone number target (<c>phone:+8869…</c>, an operator's block) keeps only
     /// its last three digits, as every other log line that names a number does (SECURITY.md 16); the audit row keeps
-    /// the whole number. Other targets are identifiers and pass unchanged.
+    /// the whole number. An address target (<c>admin:…</c>, an operator's CLI) keeps only its domain, as every log line
+    /// that names an address does. Other targets are identifiers and pass unchanged.
     /// </summary>
     public static string ForLog(string target) =>
         target.StartsWith(PhoneTargetPrefix, StringComparison.Ordinal) && target.Length > PhoneTargetPrefix.Length + 3
             ? PhoneTargetPrefix + "…" + target[^3..]
-            : target;
+            : target.IndexOf(':') is var colon and >= 0 && target.IndexOf('@') > colon
+                ? target[..(colon + 1)] + Members.EmailAddresses.ForLog(target[(colon + 1)..])
+                : target;
 
     private const string PhoneTargetPrefix = "phone:";
 

@@ -9,6 +9,17 @@ public static class EmailAddresses
 {
     public const int MaxLength = 254;
 
+    /// <summary>
+    /// An address as a log line may show it: its domain only (<c>…@example.com</c>; SECURITY.md 16). Staff's addresses
+    /// too (an admin's sign-in, the actor of an audit line): the audit rows keep them whole. Text without an '@' passes
+    /// unchanged (actors such as <c>member:42</c> or <c>cli</c>).
+    /// </summary>
+    public static string ForLog(string value)
+    {
+        var at = value.LastIndexOf('@');
+        return at < 0 ? value : "…" + value[at..];
+    }
+
     /// <summary>The trimmed address, or null when it is not an acceptable email.</summary>
     public static string? Normalize(string? email)
     {

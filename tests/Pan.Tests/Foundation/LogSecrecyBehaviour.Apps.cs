@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Grpc.Core;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.General.Admin;
 using Pan.General.Member;
@@ -198,6 +199,43 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
         KeepPhone(member.E164);
         KeepMail(address);
         AssertNoneLogged();
+    }
+
+    /// <summary>
+    /// A Google account that is not on the admin allow-list (anyone's, a member's too) is refused and audited; log lines
+    /// name its address, and a staff member's, by the domain only (the audit row keeps it whole).
+    /// </summary>
+    [Fact]
+    public async Task AGoogleSignInOfANonAdmin_AndAnAdminsActions_NameTheAddressesByTheirDomainOnly()
+    {
+        const string Stranger = "stranger-log@example.com", Staff = "staff-domain-log@example.com";
+        var strangerToken = fixture.Google.Issue(Stranger);
+        var staffToken = fixture.Google.Issue(Staff);
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<Pan.Server.Admin.AdminDirectory>()
+                .AddOrUpdateAsync(Staff, "member-admin", default);
+        }
+
+        var admin = new AdminService.AdminServiceClient(Server.Grpc);
+        var refused = await Assert.ThrowsAsync<RpcException>(() => admin.GoogleLoginAsync(new GoogleLoginRequest { AccessToken = strangerToken }).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+        var adminToken = (await admin.GoogleLoginAsync(new GoogleLoginRequest { AccessToken = staffToken })).AdminToken;
+        var member = await mail.RegisterAsync();
+        Keep(member.AuthToken, member.AccessToken);
+        await admin.SuspendMemberAsync(new SuspendMemberRequest { AdminToken = adminToken, Uid = member.Uid });
+
+        // The refusal and the suspension were audited (else this test proves nothing), with the whole addresses.
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<Pan.Data.PanDbContext>();
+            Assert.True(await db.Database.SqlQuery<int>($"SELECT 1 AS \"Value\" FROM audit_log WHERE actor = {Stranger}").AnyAsync());
+            Assert.True(await db.Database.SqlQuery<int>($"SELECT 1 AS \"Value\" FROM audit_log WHERE actor = {Staff} AND action = 'admin.suspend-member'").AnyAsync());
+        }
+
+        Keep(strangerToken, staffToken, adminToken, Stranger, Staff);
+        AssertNoneLogged();
+        Assert.Contains(fixture.Logs.Lines, l => l.Contains("…@example.com", StringComparison.Ordinal));
     }
 
     /// <summary>
