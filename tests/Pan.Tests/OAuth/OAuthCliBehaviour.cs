@@ -53,6 +53,46 @@ public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixt
     }
 
     /// <summary>
+    /// A running node that has already served a client (the fixture's node, in its own process from the CLI's, as a
+    /// second node would be) serves the client as registered now once an operator removed it and registered it again:
+    /// the old redirect URI is refused, the new one and the new secret are accepted. Nothing of a client may be kept
+    /// in one node's memory past the change.
+    /// </summary>
+    [Fact]
+    public async Task AClientRemovedAndRegisteredAgain_WhileANodeRuns_IsServedAsItIsRegisteredNow()
+    {
+        var clientId = $"moved-{Guid.NewGuid():N}";
+        const string OldRedirect = "https://old.example.test/cb", NewRedirect = "https://new.example.test/cb";
+        string[] Add(string redirect) => ["clients", "add", clientId, "--name", "Moved", "--redirect-uri", redirect, "--scope", "openid", "--type", "confidential"];
+        var who = await SignInAsync(fixture.Server);
+        var consent = new ConsentProcess.ConsentProcessClient(fixture.Server.Grpc);
+        var first = await PanCli.RunAsync(fixture.Database, Add(OldRedirect));
+        Assert.Equal(0, first.ExitCode);
+        Assert.NotEmpty((await ConsentAsync(fixture.Server, who, Request(who, clientId, OldRedirect, "openid", Pkce.Create()))).ToString());
+
+        var removed = await PanCli.RunAsync(fixture.Database, "clients", "remove", clientId);
+        var whileRemoved = await Assert.ThrowsAsync<Grpc.Core.RpcException>(
+            () => consent.DoAsync(Request(who, clientId, OldRedirect, "openid", Pkce.Create())).ResponseAsync);
+        var again = await PanCli.RunAsync(fixture.Database, Add(NewRedirect));
+        var oldRedirect = await Assert.ThrowsAsync<Grpc.Core.RpcException>(
+            () => consent.DoAsync(Request(who, clientId, OldRedirect, "openid", Pkce.Create())).ResponseAsync);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, clientId, NewRedirect, "openid", pkce));
+        var (status, json) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = NewRedirect,
+            ["client_id"] = clientId, ["client_secret"] = PanCli.Secret(again), ["code_verifier"] = pkce.Verifier,
+        });
+
+        Assert.Equal((0, 0), (removed.ExitCode, again.ExitCode));
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, whileRemoved.StatusCode);
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, oldRedirect.StatusCode);
+        Assert.StartsWith(NewRedirect, redirect.ToString(), StringComparison.Ordinal);
+        Assert.True(status == System.Net.HttpStatusCode.OK, $"{status}: {json}");
+        Assert.NotEmpty(json.GetProperty("access_token").GetString()!);
+    }
+
+    /// <summary>
     /// Two operators register one client id at the same moment: both find it not registered before either writes (held
     /// here at the write by a lock on the clients). As when they run one after the other, one registers it and the other
     /// is told it is already registered (exit 1, no secret), not that the database refused a write.
