@@ -345,6 +345,51 @@ public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal(after[0], JsonDocument.Parse(Base64UrlDecode(refreshed.IdToken.Split('.')[0])).RootElement.GetProperty("kid").GetString());
     }
 
+    /// <summary>
+    /// Two nodes started together on an empty database (not migrated: each migrates at start-up) serve their first
+    /// pages at the same moment, so each may make the first Data Protection key: still a sign-in form (antiforgery
+    /// cookie and field) served by either is taken by the other, both ways, as a member's browser behind a load
+    /// balancer does.
+    /// </summary>
+    [Fact]
+    public async Task TwoNodesStartingOnAnEmptyDatabase_TakeEachOthersPageForms()
+    {
+        await using var database = await fixture.NewDatabaseAsync();
+        var settings = new Dictionary<string, string?>(Http) { ["Pan:Links:PublicBaseUrl"] = "http://127.0.0.1:1/" };
+        var nodes = await Task.WhenAll(PanServer.StartAsync(database, settings), PanServer.StartAsync(database, settings));
+        await using var first = nodes[0];
+        await using var second = nodes[1];
+        var pages = await Task.WhenAll(first.Http.GetAsync("/account/sign-in"), second.Http.GetAsync("/account/sign-in"));
+        var forms = await Task.WhenAll(pages.Select(p => p.Content.ReadAsStringAsync()));
+
+        // The answer to the form posted to a node: 400 with the phone form saying the number is not valid when the
+        // antiforgery check passed ("The form has expired." when it did not).
+        static async Task<string> PostAsync(HttpResponseMessage page, string form, PanServer to)
+        {
+            using var post = new HttpRequestMessage(HttpMethod.Post, "/account/sign-in")
+            {
+                Content = new FormUrlEncodedContent(
+                    [new("af", Pan.Tests.Pages.PageClient.Hidden(form, "af")), new("country_code", "886"), new("phone", "12"), new("returnUrl", "/healthz")]),
+            };
+            post.Headers.Add("Cookie", string.Join("; ", page.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0])));
+            // Why a client of its own: the node's client keeps the cookies of its own GET.
+            using var browser = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = to.HttpUri };
+            using var answer = await browser.SendAsync(post);
+            var html = await answer.Content.ReadAsStringAsync();
+            return $"{(int)answer.StatusCode} {(html.Contains("Enter a valid mobile number.", StringComparison.Ordinal) ? "phone refused" : html.Contains("The form has expired.", StringComparison.Ordinal) ? "form expired" : html)}";
+        }
+
+        var firstToFirst = await PostAsync(pages[0], forms[0], first);
+        var firstToSecond = await PostAsync(pages[0], forms[0], second);
+        var secondToFirst = await PostAsync(pages[1], forms[1], first);
+
+        var keys = await Pan.Tests.Members.TestMembers.WithDbAsync(first, db => db.Set<Pan.Data.Pages.DataProtectionKey>().CountAsync());
+
+        Assert.All(pages, p => Assert.Equal(System.Net.HttpStatusCode.OK, p.StatusCode));
+        Assert.Equal("400 phone refused", firstToFirst);
+        Assert.Equal((1, "400 phone refused", "400 phone refused"), (keys, firstToSecond, secondToFirst));
+    }
+
     [Fact]
     public async Task WithoutTheLoopbackAllowance_PlainHttpIsRefused_ButHttpsFromATrustedProxyIsServed()
     {
