@@ -346,10 +346,10 @@ public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixt
     }
 
     /// <summary>
-    /// Two nodes started together on an empty database (not migrated: each migrates at start-up) serve their first
-    /// pages at the same moment, so each may make the first Data Protection key: still a sign-in form (antiforgery
-    /// cookie and field) served by either is taken by the other, both ways, as a member's browser behind a load
-    /// balancer does.
+    /// Two nodes started together on an empty database (not migrated: each migrates at start-up, and each loads the
+    /// Data Protection key ring, making its first key) serve their first pages at the same moment: a sign-in form
+    /// (antiforgery cookie and field) served by either is taken by the other, both ways, as a member's browser behind
+    /// a load balancer does.
     /// </summary>
     [Fact]
     public async Task TwoNodesStartingOnAnEmptyDatabase_TakeEachOthersPageForms()
@@ -383,11 +383,9 @@ public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixt
         var firstToSecond = await PostAsync(pages[0], forms[0], second);
         var secondToFirst = await PostAsync(pages[1], forms[1], first);
 
-        var keys = await Pan.Tests.Members.TestMembers.WithDbAsync(first, db => db.Set<Pan.Data.Pages.DataProtectionKey>().CountAsync());
-
         Assert.All(pages, p => Assert.Equal(System.Net.HttpStatusCode.OK, p.StatusCode));
         Assert.Equal("400 phone refused", firstToFirst);
-        Assert.Equal((1, "400 phone refused", "400 phone refused"), (keys, firstToSecond, secondToFirst));
+        Assert.Equal(("400 phone refused", "400 phone refused"), (firstToSecond, secondToFirst));
     }
 
     [Fact]
