@@ -346,6 +346,40 @@ public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixt
     }
 
     /// <summary>
+    /// A rolling restart after <c>clients rotate-keys</c>: a node already restarted signs and encrypts with the new
+    /// generation while another still runs from before. A code the restarted node issued is exchanged on the other
+    /// node, and the access token from it is read by the other node's userinfo, as an app behind a load balancer does.
+    /// </summary>
+    [Fact]
+    public async Task AfterRotateKeys_ACodeFromARestartedNode_IsExchangedOnANodeNotRestartedYet()
+    {
+        await using var database = await fixture.NewDatabaseAsync();
+        Assert.Equal(0, (await PanCli.RunAsync(database, "migrate")).ExitCode);
+        var settings = new Dictionary<string, string?>(Http) { ["Pan:Links:PublicBaseUrl"] = "http://127.0.0.1:1/" };
+        await using var old = await PanServer.StartAsync(database, settings);
+        Assert.Equal(0, (await PanCli.RunAsync(database, "clients", "add", "roll", "--name", "Roll", "--redirect-uri", "https://roll.example.test/cb",
+            "--scope", "openid", "--scope", "offline_access")).ExitCode);
+
+        Assert.Equal(0, (await PanCli.RunAsync(database, "clients", "rotate-keys")).ExitCode);
+        await using var restarted = await PanServer.StartAsync(database, settings);
+        var who = await SignInAsync(restarted);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(restarted, who, Request(who, "roll", "https://roll.example.test/cb", "openid offline_access", pkce));
+        var (status, json) = await PostFormAsync(old, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = "https://roll.example.test/cb",
+            ["client_id"] = "roll", ["code_verifier"] = pkce.Verifier,
+        });
+
+        Assert.True(status == System.Net.HttpStatusCode.OK, $"{status}: {json}");
+        using var userInfo = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        userInfo.Headers.Authorization = new("Bearer", json.GetProperty("access_token").GetString());
+        using var info = await old.Http.SendAsync(userInfo);
+        Assert.Equal(System.Net.HttpStatusCode.OK, info.StatusCode);
+        Assert.Contains(who.Member.ObjectId.ToString("D"), await info.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// Two nodes started together on an empty database (not migrated: each migrates at start-up, and each loads the
     /// Data Protection key ring, making its first key) serve their first pages at the same moment: a sign-in form
     /// (antiforgery cookie and field) served by either is taken by the other, both ways, as a member's browser behind
