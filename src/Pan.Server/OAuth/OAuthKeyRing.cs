@@ -14,7 +14,9 @@ namespace Pan.Server.OAuth;
 /// access tokens (published at the JWKS endpoint) and an AES-256 key encrypts authorization codes and refresh tokens.
 /// The first node to start makes generation 1 of each; two nodes starting at once race on the unique (kind,
 /// generation) and the loser uses the winner's keys. <c>clients rotate-keys</c> adds the next generation, which signs
-/// and encrypts from each node's next start, while the previous generation keeps verifying and decrypting.
+/// and encrypts from each node's next start, while the previous generation keeps verifying and decrypting. A node not
+/// restarted yet that meets a token naming a key it did not load reads the live keys again
+/// (<see cref="KeysNotLoadedAsync"/>, <see cref="KeyCatchUp"/>), so a flow begun on a restarted node ends on any node.
 /// The material is stored wrapped with <c>Pan:Keys:EncryptionKey</c> when it is set (<see cref="KeyEncryption"/>); the
 /// keys this ring hands out hold it unwrapped.
 /// </summary>
@@ -27,8 +29,12 @@ public sealed class OAuthKeyRing(
     /// <summary>Live generations kept per kind: the current one and the one before (tokens it made stay valid).</summary>
     public const int LiveGenerations = 2;
 
+    /// <summary>How often a node may read the live keys again for tokens naming a key it does not know.</summary>
+    public static readonly TimeSpan RereadInterval = TimeSpan.FromSeconds(10);
+
     private readonly SemaphoreSlim gate = new(1, 1);
     private IReadOnlyList<OAuthKey>? keys;
+    private Learned learned = Learned.Empty;
 
     /// <summary>Loads the live keys, creating the first generation when there is none.</summary>
     public async Task<IReadOnlyList<OAuthKey>> EnsureAsync(CancellationToken cancellationToken)
@@ -136,17 +142,69 @@ public sealed class OAuthKeyRing(
         var live = keys ?? EnsureAsync(CancellationToken.None).GetAwaiter().GetResult();
         foreach (var key in live.Where(k => k.Kind == Signing))
         {
-            var rsa = RSA.Create();
-            rsa.ImportPkcs8PrivateKey(key.Material, out _);
-            options.SigningCredentials.Add(new SigningCredentials(new RsaSecurityKey(rsa) { KeyId = key.KeyId }, SecurityAlgorithms.RsaSha256));
+            options.SigningCredentials.Add(new SigningCredentials(SigningKey(key), SecurityAlgorithms.RsaSha256));
         }
 
         foreach (var key in live.Where(k => k.Kind == Encryption))
         {
-            options.EncryptionCredentials.Add(new EncryptingCredentials(
-                new SymmetricSecurityKey(key.Material) { KeyId = key.KeyId }, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
+            options.EncryptionCredentials.Add(new EncryptingCredentials(EncryptionKey(key), SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
         }
     }
+
+    /// <summary>Whether <paramref name="keyId"/> names a key this node loaded at start or has read since.</summary>
+    public bool Knows(string keyId) =>
+        keys?.Any(k => k.KeyId == keyId) == true || Volatile.Read(ref learned).KeyIds.Contains(keyId);
+
+    /// <summary>
+    /// The live keys this node did not load at start (a rotation's later generation), for a token naming
+    /// <paramref name="keyId"/> that it does not know. Read from the database at most once per
+    /// <see cref="RereadInterval"/> for kids still unknown, so made-up kids cost little.
+    /// </summary>
+    public async ValueTask<(IReadOnlyList<SecurityKey> Signing, IReadOnlyList<SecurityKey> Encryption)> KeysNotLoadedAsync(
+        string keyId, CancellationToken cancellationToken)
+    {
+        var current = Volatile.Read(ref learned);
+        if (!current.KeyIds.Contains(keyId) && current.IsStale(clock.GetUtcNow()) && keys is { } loaded)
+        {
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                current = Volatile.Read(ref learned);
+                var now = clock.GetUtcNow();
+                if (!current.KeyIds.Contains(keyId) && current.IsStale(now))
+                {
+                    await using var scope = scopes.CreateAsyncScope();
+                    var live = await LiveAsync(scope.ServiceProvider.GetRequiredService<PanDbContext>(), cancellationToken);
+                    var fresh = live.Where(k => loaded.All(l => l.KeyId != k.KeyId)).ToList();
+                    current = new Learned(
+                        [.. fresh.Select(k => k.KeyId)],
+                        [.. fresh.Where(k => k.Kind == Signing).Select(SigningKey)],
+                        [.. fresh.Where(k => k.Kind == Encryption).Select(EncryptionKey)],
+                        now);
+                    Volatile.Write(ref learned, current);
+                    if (fresh.Count > 0)
+                    {
+                        logger.LogInformation("Read {Count} OAuth key(s) of a later generation made after this node started", fresh.Count);
+                    }
+                }
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+
+        return (current.Signing, current.Encryption);
+    }
+
+    private static RsaSecurityKey SigningKey(OAuthKey key)
+    {
+        var rsa = RSA.Create();
+        rsa.ImportPkcs8PrivateKey(key.Material, out _);
+        return new RsaSecurityKey(rsa) { KeyId = key.KeyId };
+    }
+
+    private static SymmetricSecurityKey EncryptionKey(OAuthKey key) => new(key.Material) { KeyId = key.KeyId };
 
     private async Task<IReadOnlyList<OAuthKey>> LiveAsync(PanDbContext db, CancellationToken cancellationToken)
     {
@@ -181,6 +239,73 @@ public sealed class OAuthKeyRing(
             // Why: another node made this generation first; its key is the one to use.
             db.Entry(key).State = EntityState.Detached;
             return false;
+        }
+    }
+}
+
+/// <summary>What a node read of the live keys after it started.</summary>
+internal sealed record Learned(HashSet<string> KeyIds, IReadOnlyList<SecurityKey> Signing, IReadOnlyList<SecurityKey> Encryption, DateTimeOffset? ReadAt)
+{
+    public static Learned Empty { get; } = new([], [], [], null);
+
+    public bool IsStale(DateTimeOffset now) => ReadAt is not { } at || now - at >= OAuthKeyRing.RereadInterval || now < at;
+}
+
+/// <summary>
+/// Lets a node verify and decrypt tokens made with a key generation added after it started (<c>clients rotate-keys</c>
+/// and a node restarted before this one): when a token's header names a key the node does not know, the keys it has
+/// not loaded are read (<see cref="OAuthKeyRing.KeysNotLoadedAsync"/>) and added to this validation's keys. Why:
+/// during a rolling restart a code, refresh token, access token or ID token hint from a restarted node reaches nodes
+/// not restarted yet, which would refuse it (a code exchange answered invalid_grant).
+/// </summary>
+public sealed class KeyCatchUp(OAuthKeyRing ring) : IOpenIddictServerHandler<OpenIddictServerEvents.ValidateTokenContext>
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+        OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateTokenContext>()
+            .UseSingletonHandler<KeyCatchUp>()
+            // Why after the reference-token step: that step replaces a stored token's id by the token itself.
+            .SetOrder(OpenIddictServerHandlers.Protection.ValidateReferenceTokenIdentifier.Descriptor.Order + 500)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+    public async ValueTask HandleAsync(OpenIddictServerEvents.ValidateTokenContext context)
+    {
+        if (context.TokenValidationParameters is not { } parameters || KeyIdOf(context.Token) is not { } keyId || ring.Knows(keyId))
+        {
+            return;
+        }
+
+        var (signing, encryption) = await ring.KeysNotLoadedAsync(keyId, context.CancellationToken);
+        if (signing.Count > 0)
+        {
+            parameters.IssuerSigningKeys = [.. parameters.IssuerSigningKeys ?? [], .. signing];
+        }
+
+        if (encryption.Count > 0)
+        {
+            parameters.TokenDecryptionKeys = [.. parameters.TokenDecryptionKeys ?? [], .. encryption];
+        }
+    }
+
+    /// <summary>The kid of a compact JWS or JWE's (outer) header; null when the value is no such token or names none.</summary>
+    private static string? KeyIdOf(string? token)
+    {
+        var dot = token?.IndexOf('.', StringComparison.Ordinal) ?? -1;
+        if (token is null || token.Length > 16_384 || dot <= 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var header = System.Text.Json.JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(token[..dot]));
+            return header.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && header.RootElement.TryGetProperty("kid", out var kid) && kid.ValueKind == System.Text.Json.JsonValueKind.String
+                && kid.GetString() is { Length: > 0 and <= 64 } value ? value : null;
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or System.Text.Json.JsonException)
+        {
+            return null;
         }
     }
 }

@@ -57,6 +57,7 @@ public static class OAuthServiceCollectionExtensions
                 // JWKS; introspection (which also reports revocation) works for either.
                 o.DisableAccessTokenEncryption();
                 o.AddEventHandler(OAuthGenerations.IntrospectionCheck.Descriptor);
+                o.AddEventHandler(KeyCatchUp.Descriptor);
                 o.AddEventHandler(OAuthGrantRevocation.RefreshTokenRevocationLock.Descriptor);
                 o.AddEventHandler(OAuthGrantRevocation.RefreshTokenRevocation.Descriptor);
                 // Why OpenIddict's redemption handler goes: Pan's two redeem the code's and the refresh token's entries

@@ -54,6 +54,39 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
     }
 
     /// <summary>
+    /// Two nodes and an operator's <c>migrate</c> start together on an empty database: each finds every migration
+    /// pending, and one applies them while the others wait for it, then find nothing left to do. All three succeed
+    /// (no "relation already exists" from a migration run twice) and the database ends at the latest migration.
+    /// </summary>
+    [Fact]
+    public async Task TwoNodesAndAMigrate_StartingTogetherOnAnEmptyDatabase_AllSucceed_AndMigrateItOnce()
+    {
+        await using var database = await fixture.NewDatabaseAsync();
+
+        Task<PanServer>[] starts = [PanServer.StartAsync(database), PanServer.StartAsync(database)];
+        var migrate = PanCli.RunAsync(database, "migrate");
+        var failures = new List<string>();
+        foreach (var start in starts)
+        {
+            try
+            {
+                await using var node = await start;
+            }
+            catch (Exception ex)
+            {
+                failures.Add(ex.Message);
+            }
+        }
+
+        var run = await migrate;
+
+        Assert.Empty(failures);
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var again = await PanCli.RunAsync(database, "migrate");
+        Assert.Contains("is at the latest migration", again.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// <c>migrate</c> on a database it cannot reach (PostgreSQL: a closed port; SQLite: a folder where the file should
     /// be) answers like the other commands: a message naming the database, exit 1, no stack trace, no password.
     /// </summary>

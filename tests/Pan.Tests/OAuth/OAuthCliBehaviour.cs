@@ -53,6 +53,46 @@ public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixt
     }
 
     /// <summary>
+    /// A running node that has already served a client (the fixture's node, in its own process from the CLI's, as a
+    /// second node would be) serves the client as registered now once an operator removed it and registered it again:
+    /// the old redirect URI is refused, the new one and the new secret are accepted. Nothing of a client may be kept
+    /// in one node's memory past the change.
+    /// </summary>
+    [Fact]
+    public async Task AClientRemovedAndRegisteredAgain_WhileANodeRuns_IsServedAsItIsRegisteredNow()
+    {
+        var clientId = $"moved-{Guid.NewGuid():N}";
+        const string OldRedirect = "https://old.example.test/cb", NewRedirect = "https://new.example.test/cb";
+        string[] Add(string redirect) => ["clients", "add", clientId, "--name", "Moved", "--redirect-uri", redirect, "--scope", "openid", "--type", "confidential"];
+        var who = await SignInAsync(fixture.Server);
+        var consent = new ConsentProcess.ConsentProcessClient(fixture.Server.Grpc);
+        var first = await PanCli.RunAsync(fixture.Database, Add(OldRedirect));
+        Assert.Equal(0, first.ExitCode);
+        Assert.NotEmpty((await ConsentAsync(fixture.Server, who, Request(who, clientId, OldRedirect, "openid", Pkce.Create()))).ToString());
+
+        var removed = await PanCli.RunAsync(fixture.Database, "clients", "remove", clientId);
+        var whileRemoved = await Assert.ThrowsAsync<Grpc.Core.RpcException>(
+            () => consent.DoAsync(Request(who, clientId, OldRedirect, "openid", Pkce.Create())).ResponseAsync);
+        var again = await PanCli.RunAsync(fixture.Database, Add(NewRedirect));
+        var oldRedirect = await Assert.ThrowsAsync<Grpc.Core.RpcException>(
+            () => consent.DoAsync(Request(who, clientId, OldRedirect, "openid", Pkce.Create())).ResponseAsync);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, clientId, NewRedirect, "openid", pkce));
+        var (status, json) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = NewRedirect,
+            ["client_id"] = clientId, ["client_secret"] = PanCli.Secret(again), ["code_verifier"] = pkce.Verifier,
+        });
+
+        Assert.Equal((0, 0), (removed.ExitCode, again.ExitCode));
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, whileRemoved.StatusCode);
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, oldRedirect.StatusCode);
+        Assert.StartsWith(NewRedirect, redirect.ToString(), StringComparison.Ordinal);
+        Assert.True(status == System.Net.HttpStatusCode.OK, $"{status}: {json}");
+        Assert.NotEmpty(json.GetProperty("access_token").GetString()!);
+    }
+
+    /// <summary>
     /// Two operators register one client id at the same moment: both find it not registered before either writes (held
     /// here at the write by a lock on the clients). As when they run one after the other, one registers it and the other
     /// is told it is already registered (exit 1, no secret), not that the database refused a write.
@@ -303,6 +343,83 @@ public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixt
         Assert.NotEqual(before[0], after[0]);
         Assert.NotEmpty(refreshed.AccessToken);
         Assert.Equal(after[0], JsonDocument.Parse(Base64UrlDecode(refreshed.IdToken.Split('.')[0])).RootElement.GetProperty("kid").GetString());
+    }
+
+    /// <summary>
+    /// A rolling restart after <c>clients rotate-keys</c>: a node already restarted signs and encrypts with the new
+    /// generation while another still runs from before. A code the restarted node issued is exchanged on the other
+    /// node, and the access token from it is read by the other node's userinfo, as an app behind a load balancer does.
+    /// </summary>
+    [Fact]
+    public async Task AfterRotateKeys_ACodeFromARestartedNode_IsExchangedOnANodeNotRestartedYet()
+    {
+        await using var database = await fixture.NewDatabaseAsync();
+        Assert.Equal(0, (await PanCli.RunAsync(database, "migrate")).ExitCode);
+        var settings = new Dictionary<string, string?>(Http) { ["Pan:Links:PublicBaseUrl"] = "http://127.0.0.1:1/" };
+        await using var old = await PanServer.StartAsync(database, settings);
+        Assert.Equal(0, (await PanCli.RunAsync(database, "clients", "add", "roll", "--name", "Roll", "--redirect-uri", "https://roll.example.test/cb",
+            "--scope", "openid", "--scope", "offline_access")).ExitCode);
+
+        Assert.Equal(0, (await PanCli.RunAsync(database, "clients", "rotate-keys")).ExitCode);
+        await using var restarted = await PanServer.StartAsync(database, settings);
+        var who = await SignInAsync(restarted);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(restarted, who, Request(who, "roll", "https://roll.example.test/cb", "openid offline_access", pkce));
+        var (status, json) = await PostFormAsync(old, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = "https://roll.example.test/cb",
+            ["client_id"] = "roll", ["code_verifier"] = pkce.Verifier,
+        });
+
+        Assert.True(status == System.Net.HttpStatusCode.OK, $"{status}: {json}");
+        using var userInfo = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        userInfo.Headers.Authorization = new("Bearer", json.GetProperty("access_token").GetString());
+        using var info = await old.Http.SendAsync(userInfo);
+        Assert.Equal(System.Net.HttpStatusCode.OK, info.StatusCode);
+        Assert.Contains(who.Member.ObjectId.ToString("D"), await info.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Two nodes started together on an empty database (not migrated: each migrates at start-up, and each loads the
+    /// Data Protection key ring, making its first key) serve their first pages at the same moment: a sign-in form
+    /// (antiforgery cookie and field) served by either is taken by the other, both ways, as a member's browser behind
+    /// a load balancer does.
+    /// </summary>
+    [Fact]
+    public async Task TwoNodesStartingOnAnEmptyDatabase_TakeEachOthersPageForms()
+    {
+        await using var database = await fixture.NewDatabaseAsync();
+        var settings = new Dictionary<string, string?>(Http) { ["Pan:Links:PublicBaseUrl"] = "http://127.0.0.1:1/" };
+        var nodes = await Task.WhenAll(PanServer.StartAsync(database, settings), PanServer.StartAsync(database, settings));
+        await using var first = nodes[0];
+        await using var second = nodes[1];
+        var pages = await Task.WhenAll(first.Http.GetAsync("/account/sign-in"), second.Http.GetAsync("/account/sign-in"));
+        var forms = await Task.WhenAll(pages.Select(p => p.Content.ReadAsStringAsync()));
+
+        // The answer to the form posted to a node: 400 with the phone form saying the number is not valid when the
+        // antiforgery check passed ("The form has expired." when it did not).
+        static async Task<string> PostAsync(HttpResponseMessage page, string form, PanServer to)
+        {
+            using var post = new HttpRequestMessage(HttpMethod.Post, "/account/sign-in")
+            {
+                Content = new FormUrlEncodedContent(
+                    [new("af", Pan.Tests.Pages.PageClient.Hidden(form, "af")), new("country_code", "886"), new("phone", "12"), new("returnUrl", "/healthz")]),
+            };
+            post.Headers.Add("Cookie", string.Join("; ", page.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0])));
+            // Why a client of its own: the node's client keeps the cookies of its own GET.
+            using var browser = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = to.HttpUri };
+            using var answer = await browser.SendAsync(post);
+            var html = await answer.Content.ReadAsStringAsync();
+            return $"{(int)answer.StatusCode} {(html.Contains("Enter a valid mobile number.", StringComparison.Ordinal) ? "phone refused" : html.Contains("The form has expired.", StringComparison.Ordinal) ? "form expired" : html)}";
+        }
+
+        var firstToFirst = await PostAsync(pages[0], forms[0], first);
+        var firstToSecond = await PostAsync(pages[0], forms[0], second);
+        var secondToFirst = await PostAsync(pages[1], forms[1], first);
+
+        Assert.All(pages, p => Assert.Equal(System.Net.HttpStatusCode.OK, p.StatusCode));
+        Assert.Equal("400 phone refused", firstToFirst);
+        Assert.Equal(("400 phone refused", "400 phone refused"), (firstToSecond, secondToFirst));
     }
 
     [Fact]
