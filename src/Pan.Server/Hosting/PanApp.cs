@@ -17,9 +17,14 @@ public static class PanApp
         builder.AddPanServices();
         builder.Logging.AddSecretSafeFilters();
         configure?.Invoke(builder);
+        // Why after every registration: the keys known are those of every options class the host binds.
+        builder.Services.AddSingleton(SettingKeys.Of(builder.Services));
         var app = builder.Build();
         try
         {
+            // Why here, for the server and every operator command alike: a key no setting has would otherwise be
+            // ignored, and the operator would believe it took effect.
+            app.Services.GetRequiredService<SettingKeys>().Check(app.Configuration);
             app.MapPan();
         }
         catch (Exception ex)

@@ -530,6 +530,19 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.Contains("Usage: Pan.Server [command]", run.Output, StringComparison.Ordinal);
         Assert.Contains("apps add", run.Output, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// A key under Pan: that no setting has is refused by an operator command as by the server: exit 1, a message naming
+    /// the key (and the setting meant), no stack trace, nothing done.
+    /// </summary>
+    [Fact]
+    public async Task Command_WithAnUnknownSetting_IsRefused_NamingIt()
+    {
+        var run = await PanCli.RunAsync(fixture.Database, "apps", "list", "--Pan:Sms:Provder=webhook");
+
+        AssertRefused(run, "Pan:Sms:Provder is not a setting of Pan (did you mean Pan:Sms:Provider?).");
+        Assert.Empty(run.Output);
+    }
 }
 
 public sealed class OperatorCliBehaviour_Sqlite(SqliteAdminFixture f) : OperatorCliBehaviour<SqliteAdminFixture>(f);
