@@ -27,6 +27,7 @@ public sealed class StartupFailureLogTests
             builder => builder.Logging.AddProvider(logs)));
 
         AssertReportedOnce(logs, expected);
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("   at ", StringComparison.Ordinal));
     }
 
     /// <summary>
