@@ -21,9 +21,9 @@ public static class PanApp
         builder.Logging.AddSecretSafeFilters();
         configure?.Invoke(builder);
         // Why after every registration: the keys known are those of every options class the host binds, and the
-        // start-up check of the settings is the one every ValidateOnStart registered.
+        // logger factory replaced is the one logging registered.
         builder.Services.AddSingleton(SettingKeys.Of(builder.Services));
-        RefusedSettings.GuardStartupCheck(builder.Services);
+        RefusedSettings.CleanStartupRefusals(builder.Services);
         var app = builder.Build();
         try
         {
@@ -74,46 +74,51 @@ public static class RefusedSettings
         _ => null,
     };
 
+    /// <summary>The category of the host's own lines, "Hosting failed to start" among them.</summary>
+    private const string HostCategory = "Microsoft.Extensions.Hosting.Internal.Host";
+
     /// <summary>
-    /// Wraps the host's start-up check of the options (what every <c>ValidateOnStart</c> registers) so that refused
-    /// settings leave it as one <see cref="RefusedSettingsException"/>. Why: the host logs a failed start with its
-    /// exception ("Hosting failed to start"), and that line is the server's report of a refused setting; with this
-    /// exception it is the type and the messages, without the stack trace under them.
+    /// Makes the host's "Hosting failed to start" line one line when what stopped it is refused settings: the message
+    /// and the settings' messages, without the exception's stack trace under them. Why in the logger factory: the host
+    /// logs the exception its start-up check threw, and that exception (an <see cref="OptionsValidationException"/>,
+    /// which callers of <c>StartAsync</c> catch) must stay as it is; every other line, and every other failure, is
+    /// logged unchanged.
     /// </summary>
-    internal static void GuardStartupCheck(IServiceCollection services)
+    internal static void CleanStartupRefusals(IServiceCollection services) =>
+        services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(sp => new RefusalLoggerFactory(new LoggerFactory(
+            sp.GetServices<ILoggerProvider>(), sp.GetRequiredService<IOptionsMonitor<LoggerFilterOptions>>(),
+            sp.GetService<IOptions<LoggerFactoryOptions>>(), sp.GetService<IExternalScopeProvider>()))));
+
+    private sealed class RefusalLoggerFactory(ILoggerFactory inner) : ILoggerFactory
     {
-        if (services.LastOrDefault(d => d.ServiceType == typeof(IStartupValidator)) is { ImplementationType: { } type } descriptor)
+        public ILogger CreateLogger(string categoryName)
         {
-            services.Replace(ServiceDescriptor.Describe(typeof(IStartupValidator),
-                sp => new GuardedStartupValidator((IStartupValidator)ActivatorUtilities.CreateInstance(sp, type)), descriptor.Lifetime));
+            var logger = inner.CreateLogger(categoryName);
+            return categoryName == HostCategory ? new RefusalLogger(logger) : logger;
         }
+
+        public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+        public void Dispose() => inner.Dispose();
     }
 
-    private sealed class GuardedStartupValidator(IStartupValidator inner) : IStartupValidator
+    private sealed class RefusalLogger(ILogger inner) : ILogger
     {
-        public void Validate()
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => inner.BeginScope(state);
+
+        public bool IsEnabled(LogLevel logLevel) => inner.IsEnabled(logLevel);
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            try
+            if (exception is not null && Failures(exception) is { } failures)
             {
-                inner.Validate();
+                inner.Log(logLevel, eventId, state, null, (s, _) => $"{formatter(s, null)}: {failures}");
             }
-            catch (Exception ex) when (ex is not RefusedSettingsException && Failures(ex) is not null)
+            else
             {
-                var refused = ex as OptionsValidationException ?? (OptionsValidationException)((AggregateException)ex).InnerExceptions[0];
-                throw new RefusedSettingsException(refused.OptionsName, refused.OptionsType,
-                    ex is AggregateException all ? all.InnerExceptions.SelectMany(e => ((OptionsValidationException)e).Failures) : refused.Failures);
+                inner.Log(logLevel, eventId, state, exception, formatter);
             }
         }
     }
-}
-
-/// <summary>
-/// Settings refused by the host's start-up check, every failure in one exception. An <see cref="OptionsValidationException"/>
-/// like those it gathers, so whatever reports a refused setting reports these too.
-/// </summary>
-public sealed class RefusedSettingsException(string optionsName, Type optionsType, IEnumerable<string> failures)
-    : OptionsValidationException(optionsName, optionsType, failures)
-{
-    /// <summary>The type and message only (see <see cref="SettingValueException"/>).</summary>
-    public override string ToString() => $"{GetType().FullName}: {Message}";
 }
