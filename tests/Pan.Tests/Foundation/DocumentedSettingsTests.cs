@@ -67,7 +67,7 @@ public sealed class DocumentedSettingsTests
 
         return keys
             .Select(k => k.Split('=', ' ')[0])
-            .Where(k => !k.Contains('*', StringComparison.Ordinal))
+            .Where(k => !k.Contains('*', StringComparison.Ordinal) && !k.EndsWith(':'))
             .SelectMany(Expand)
             .Select(k => Regex.Replace(k, "<[^>]*>", "entry"))
             .Distinct(StringComparer.Ordinal)
