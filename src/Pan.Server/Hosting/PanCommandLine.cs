@@ -8,7 +8,7 @@ namespace Pan.Server.Hosting;
 
 /// <summary>
 /// The server binary's command line. No command (or options only): run the server; <c>help</c>, <c>--help</c>,
-/// <c>-h</c>, <c>-?</c>: print the usage. <c>migrate</c>: apply database
+/// <c>-h</c>, <c>-?</c>: print the usage (after a command: that command's usage). <c>migrate</c>: apply database
 /// migrations and exit. <c>apps</c>, <c>admins</c>, <c>members import</c>, <c>phones</c>: operator commands (in Cli/).
 /// </summary>
 public static class PanCommandLine
@@ -20,6 +20,13 @@ public static class PanCommandLine
     {
         var command = args.Length > 0 && (IsHelpOption(args[0]) || (!args[0].StartsWith('-') && !args[0].Contains('='))) ? args[0] : null;
         var rest = command is null ? args : args[1..];
+        if (command is not null && rest.Any(IsHelpOption) && CommandUsage(command) is { } usage)
+        {
+            // Why before the command reads its arguments: to it, --help is an option it does not know (exit 2).
+            await output.WriteLineAsync(usage);
+            return 0;
+        }
+
         switch (command)
         {
             case null:
@@ -82,6 +89,23 @@ public static class PanCommandLine
         return 0;
     }
 
+    /// <summary>The usage of a command group (<c>apps</c>, <c>members</c>…), printed for its <c>--help</c>; null for no such group.</summary>
+    private static string? CommandUsage(string command) => command switch
+    {
+        "migrate" => MigrateUsage,
+        "apps" => AppsCommand.Usage,
+        "clients" => ClientsCommand.Usage,
+        "admins" => AdminsCommand.Usage,
+        "members" => MembersCommand.Usage,
+        "phones" => PhonesCommand.Usage,
+        _ => null,
+    };
+
+    private const string MigrateUsage = """
+        Usage: Pan.Server migrate [--Key=Value ...]
+        Applies the database's pending migrations (and seeds the app registry), then exits: 0 done, 1 failed.
+        """;
+
     /// <summary>Whether <paramref name="arg"/> asks for the usage; any other leading option is a setting of the server.</summary>
     private static bool IsHelpOption(string arg) => arg is "--help" or "-h" or "-?";
 
@@ -118,7 +142,7 @@ public static class PanCommandLine
           admins         the admin allow-list: list, add, remove
           members        import legacy members; suspend, restore or show a member
           phones         block, unblock or list blocked phone numbers
-          help           this text
+          help           this text (<command> --help: that command's usage)
         Settings come from appsettings.json, environment variables (Pan__Database__Provider=postgres)
         and --Key=Value options (--Pan:Database:Provider=postgres).
 

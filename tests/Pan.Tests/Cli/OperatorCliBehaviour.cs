@@ -563,6 +563,44 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.Contains("Usage: Pan.Server [command]", run.Output, StringComparison.Ordinal);
         Assert.Contains("apps add", run.Output, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// <c>--help</c>, <c>-h</c> or <c>-?</c> after a command (or one of its verbs) prints that command's usage and exits 0.
+    /// Before, it was an unknown option: "Unknown option --help." and exit 2.
+    /// </summary>
+    [Theory]
+    [InlineData("Usage: Pan.Server apps", "apps", "--help")]
+    [InlineData("Usage: Pan.Server apps", "apps", "-h")]
+    [InlineData("Usage: Pan.Server apps", "apps", "add", "-?")]
+    [InlineData("Pan.Server apps events", "apps", "events", "--help")]
+    [InlineData("Pan.Server apps guest-settings", "apps", "guest-settings", "-h")]
+    [InlineData("Usage: Pan.Server clients", "clients", "--help")]
+    [InlineData("Usage: Pan.Server admins", "admins", "-h")]
+    [InlineData("Usage: Pan.Server members", "members", "--help")]
+    [InlineData("Usage: Pan.Server members", "members", "import", "--help")]
+    [InlineData("Usage: Pan.Server phones", "phones", "--help")]
+    [InlineData("Usage: Pan.Server migrate", "migrate", "--help")]
+    public async Task CommandHelp_PrintsThatCommandsUsage_AndExitsZero(string usage, params string[] args)
+    {
+        var run = await PanCli.RunAsync(fixture.Database, args);
+
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Error}");
+        Assert.Contains(usage, run.Output, StringComparison.Ordinal);
+        Assert.Empty(run.Error);
+    }
+
+    /// <summary>
+    /// A key under Pan: that no setting has is refused by an operator command as by the server: exit 1, a message naming
+    /// the key (and the setting meant), no stack trace, nothing done.
+    /// </summary>
+    [Fact]
+    public async Task Command_WithAnUnknownSetting_IsRefused_NamingIt()
+    {
+        var run = await PanCli.RunAsync(fixture.Database, "apps", "list", "--Pan:Sms:Provder=webhook");
+
+        AssertRefused(run, "Pan:Sms:Provder is not a setting of Pan (did you mean Pan:Sms:Provider?).");
+        Assert.Empty(run.Output);
+    }
 }
 
 public sealed class OperatorCliBehaviour_Sqlite(SqliteAdminFixture f) : OperatorCliBehaviour<SqliteAdminFixture>(f);

@@ -27,6 +27,75 @@ public sealed class StartupFailureLogTests
             builder => builder.Logging.AddProvider(logs)));
 
         AssertReportedOnce(logs, expected);
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("   at ", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// A key under Pan: that no setting has (a misspelling) stops the server with one Error line naming it and, when one
+    /// is near, the setting meant; without a stack trace. Before, it was ignored, and the operator believed it set.
+    /// </summary>
+    [Theory]
+    [InlineData("Pan:Sms:Provder", "webhook", "Pan:Sms:Provder is not a setting of Pan (did you mean Pan:Sms:Provider?).")]
+    [InlineData("Pan:Tokens:AccesTokenHours", "5", "Pan:Tokens:AccesTokenHours is not a setting of Pan (did you mean Pan:Tokens:AccessTokenHours?).")]
+    [InlineData("Pan:Sms:Limits:PerPhonePerHr", "5", "Pan:Sms:Limits:PerPhonePerHr is not a setting of Pan (did you mean Pan:Sms:Limits:PerPhonePerHour?).")]
+    [InlineData("Pan:Omniauth:Twitter:Apps:ios:ConsumerKy", "k", "Pan:Omniauth:Twitter:Apps:ios:ConsumerKy is not a setting of Pan (did you mean Pan:Omniauth:Twitter:Apps:<name>:ConsumerKey?).")]
+    [InlineData("Pan:Frobnicate:Level", "3", "Pan:Frobnicate:Level is not a setting of Pan.")]
+    [InlineData("Pan:Sms:Limits", "5", "Pan:Sms:Limits is not a setting of Pan.")]
+    public async Task UnknownSetting_StopsTheServer_WithOneErrorLineNamingIt(string key, string value, string expected)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pan-startup-log-{Guid.NewGuid():N}.db");
+        var logs = new LogCapture();
+        var failure = await StartupProbe.FailureAsync(() => StartupProbe.Build(
+            "Production", StartupProbe.Production($"Data Source={path}"), new Dictionary<string, string?> { [key] = value },
+            builder => builder.Logging.AddProvider(logs)));
+
+        Assert.Contains(expected, failure, StringComparison.Ordinal);
+        AssertReportedOnce(logs, expected);
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("   at ", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Keys every options class binds in every shape start a server: a list's entries, a dictionary's entries and
+    /// their properties, a section bound by two classes, a section under another's.
+    /// </summary>
+    [Fact]
+    public async Task KnownSettingsOfEveryShape_StartTheServer()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pan-startup-log-{Guid.NewGuid():N}.db");
+        var app = StartupProbe.Build("Production", StartupProbe.Production($"Data Source={path}"), new Dictionary<string, string?>
+        {
+            ["Pan:Cors:AllowedOrigins:0"] = "https://forum.example",
+            ["pan:sms:allowedcountries:0"] = "886",
+            ["Pan:Omniauth:Twitter:Apps:com.example.ios:ConsumerKey"] = "key",
+            ["Pan:Omniauth:Twitter:Apps:com.example.ios:ConsumerSecret"] = "secret",
+            ["Pan:Members:MaxPerPhone"] = "5",
+            ["Pan:Members:PublicViewCacheSeconds"] = "30",
+            ["Pan:Sms:Limits:PerPhonePerHour"] = "5",
+            ["Pan:Sms:Outbox:PollMilliseconds"] = "5000",
+        });
+        await using (app)
+        {
+            await app.StartAsync();
+            await app.StopAsync();
+        }
+    }
+
+    /// <summary>
+    /// The server command (no command) with a key no setting has ends with exit code 1, as with any refused setting.
+    /// </summary>
+    [Fact]
+    public async Task TheServerCommand_WithAnUnknownSetting_ExitsWithOne()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pan-startup-log-{Guid.NewGuid():N}.db");
+        var settings = StartupProbe.Production($"Data Source={path}");
+        settings["Pan:Sms:Provder"] = "webhook";
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await Pan.Server.Hosting.PanCommandLine.RunAsync(
+            ["--environment=Production", .. settings.Select(s => $"--{s.Key}={s.Value}")], output, error);
+
+        Assert.Equal(1, code);
     }
 
     /// <summary>
