@@ -89,11 +89,15 @@ public sealed class StartupFailureLogTests
         var path = Path.Combine(Path.GetTempPath(), $"pan-startup-log-{Guid.NewGuid():N}.db");
         var settings = StartupProbe.Production($"Data Source={path}");
         settings["Pan:Sms:Provder"] = "webhook";
+        // Why ports of the system's choosing and a bound on the wait: were the key taken, the server would start and
+        // serve until stopped; the test then fails after the bound (not a timing assertion: a guard against a hang).
+        settings["Kestrel:Endpoints:Http:Url"] = "http://127.0.0.1:0";
+        settings["Kestrel:Endpoints:Grpc:Url"] = "http://127.0.0.1:0";
         using var output = new StringWriter();
         using var error = new StringWriter();
 
         var code = await Pan.Server.Hosting.PanCommandLine.RunAsync(
-            ["--environment=Production", .. settings.Select(s => $"--{s.Key}={s.Value}")], output, error);
+            ["--environment=Production", .. settings.Select(s => $"--{s.Key}={s.Value}")], output, error).WaitAsync(TimeSpan.FromMinutes(2));
 
         Assert.Equal(1, code);
     }
