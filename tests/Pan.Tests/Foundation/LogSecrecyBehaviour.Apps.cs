@@ -154,17 +154,8 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
     {
         var forumSecret = fixture.SecretOf(LogSecrecyFixture.EmailApp);
         var postSecret = fixture.SecretOf(LogSecrecyFixture.SmsApp);
-        var googleToken = fixture.Google.Issue("staff-log@example.com");
-        Keep(forumSecret, postSecret, LogSecrecyFixture.InternalKey, LogSecrecyFixture.SmsWebhookAuthorization, googleToken);
-        await using (var scope = Server.Services.CreateAsyncScope())
-        {
-            await scope.ServiceProvider.GetRequiredService<Pan.Server.Admin.AdminDirectory>()
-                .AddOrUpdateAsync("staff-log@example.com", "member-admin", default);
-        }
-
-        var admin = new AdminService.AdminServiceClient(Server.Grpc);
-        var adminToken = (await admin.GoogleLoginAsync(new GoogleLoginRequest { AccessToken = googleToken })).AdminToken;
-        Keep(adminToken);
+        Keep(forumSecret, postSecret, LogSecrecyFixture.InternalKey, LogSecrecyFixture.SmsWebhookAuthorization);
+        var (admin, adminToken) = await SignInAdminAsync("staff-log@example.com");
         var member = await mail.RegisterAsync();
         Keep(member.AuthToken, member.AccessToken);
         var password = Mailboxes.StrongPassword();
@@ -210,17 +201,10 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
     {
         const string Stranger = "stranger-log@example.com", Staff = "staff-domain-log@example.com";
         var strangerToken = fixture.Google.Issue(Stranger);
-        var staffToken = fixture.Google.Issue(Staff);
-        await using (var scope = Server.Services.CreateAsyncScope())
-        {
-            await scope.ServiceProvider.GetRequiredService<Pan.Server.Admin.AdminDirectory>()
-                .AddOrUpdateAsync(Staff, "member-admin", default);
-        }
-
-        var admin = new AdminService.AdminServiceClient(Server.Grpc);
-        var refused = await Assert.ThrowsAsync<RpcException>(() => admin.GoogleLoginAsync(new GoogleLoginRequest { AccessToken = strangerToken }).ResponseAsync);
+        var refused = await Assert.ThrowsAsync<RpcException>(
+            () => new AdminService.AdminServiceClient(Server.Grpc).GoogleLoginAsync(new GoogleLoginRequest { AccessToken = strangerToken }).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
-        var adminToken = (await admin.GoogleLoginAsync(new GoogleLoginRequest { AccessToken = staffToken })).AdminToken;
+        var (admin, adminToken) = await SignInAdminAsync(Staff);
         var member = await mail.RegisterAsync();
         Keep(member.AuthToken, member.AccessToken);
         await admin.SuspendMemberAsync(new SuspendMemberRequest { AdminToken = adminToken, Uid = member.Uid });
@@ -233,7 +217,7 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
             Assert.True(await db.Database.SqlQuery<int>($"SELECT 1 AS \"Value\" FROM audit_log WHERE actor = {Staff} AND action = 'admin.suspend-member'").AnyAsync());
         }
 
-        Keep(strangerToken, staffToken, adminToken, Stranger, Staff);
+        Keep(strangerToken, Stranger, Staff);
         AssertNoneLogged();
         Assert.Contains(fixture.Logs.Lines, l => l.Contains("…@example.com", StringComparison.Ordinal));
     }
@@ -245,16 +229,7 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
     [Fact]
     public async Task AFailedPhoneBlock_LogsTheNumberOnlyByItsLastDigits()
     {
-        var googleToken = fixture.Google.Issue("staff-block-log@example.com");
-        await using (var scope = Server.Services.CreateAsyncScope())
-        {
-            await scope.ServiceProvider.GetRequiredService<Pan.Server.Admin.AdminDirectory>()
-                .AddOrUpdateAsync("staff-block-log@example.com", "member-admin", default);
-        }
-
-        var admin = new AdminService.AdminServiceClient(Server.Grpc);
-        var adminToken = (await admin.GoogleLoginAsync(new GoogleLoginRequest { AccessToken = googleToken })).AdminToken;
-        Keep(googleToken, adminToken);
+        var (admin, adminToken) = await SignInAdminAsync("staff-block-log@example.com");
         var e164 = "+8869" + Random.Shared.Next(0, 90_000_000).ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
         var before = fixture.Logs.Lines.Count;
 
@@ -277,16 +252,7 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
     [Fact]
     public async Task APhoneBlockWhoseAuditLineIsRefused_LogsTheNumberOnlyByItsLastDigits()
     {
-        var googleToken = fixture.Google.Issue("staff-audit-log@example.com");
-        await using (var scope = Server.Services.CreateAsyncScope())
-        {
-            await scope.ServiceProvider.GetRequiredService<Pan.Server.Admin.AdminDirectory>()
-                .AddOrUpdateAsync("staff-audit-log@example.com", "member-admin", default);
-        }
-
-        var admin = new AdminService.AdminServiceClient(Server.Grpc);
-        var adminToken = (await admin.GoogleLoginAsync(new GoogleLoginRequest { AccessToken = googleToken })).AdminToken;
-        Keep(googleToken, adminToken);
+        var (admin, adminToken) = await SignInAdminAsync("staff-audit-log@example.com");
         var e164 = "+8869" + Random.Shared.Next(0, 90_000_000).ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
         var before = fixture.Logs.Lines.Count;
 
@@ -301,6 +267,21 @@ public abstract partial class LogSecrecyBehaviour<TFixture>
         KeepPhone(e164);
         AssertNoneLogged();
         Assert.Contains("phone:…" + e164[^3..], lost, StringComparison.Ordinal);
+    }
+
+    /// <summary>Adds <paramref name="address"/> to the admin allow-list and signs it in; its Google and admin tokens are kept as secrets.</summary>
+    private async Task<(AdminService.AdminServiceClient Admin, string Token)> SignInAdminAsync(string address)
+    {
+        var googleToken = fixture.Google.Issue(address);
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<Pan.Server.Admin.AdminDirectory>().AddOrUpdateAsync(address, "member-admin", default);
+        }
+
+        var admin = new AdminService.AdminServiceClient(Server.Grpc);
+        var token = (await admin.GoogleLoginAsync(new GoogleLoginRequest { AccessToken = googleToken })).AdminToken;
+        Keep(googleToken, token);
+        return (admin, token);
     }
 
     private static string Hidden(string html, string name) =>
