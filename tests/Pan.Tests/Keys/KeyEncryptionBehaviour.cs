@@ -218,6 +218,70 @@ public abstract class KeyEncryptionBehaviour<TDatabases>
         Assert.Contains(await after.Services.GetRequiredService<OAuthKeyRing>().EnsureAsync(default), k => k.Generation == generation);
     }
 
+    /// <summary>
+    /// Two nodes loading the Data Protection key ring at once on a store with no key, in the order that split them:
+    /// the first reads the empty store, the second reads it too (a moment later) and the first then stores its key and
+    /// reads the ring back before the second stores its own. Both must end up protecting with one key, or the first
+    /// (holding only its own) refuses every form the second serves, once its first two minutes are over, until its
+    /// ring is next re-read (24 h). One key is kept in the store.
+    /// </summary>
+    [Fact]
+    public async Task TwoKeyRingsLoadingAtOnceOnAnEmptyStore_ProtectWithOneKey()
+    {
+        await using var database = await new TDatabases().CreateAsync();
+        await using var server = await StartAsync(database, null);
+        await TestMembers.WithDbAsync(server, db => db.Set<DataProtectionKey>().ExecuteDeleteAsync());
+        var scopes = server.Services.GetRequiredService<IServiceScopeFactory>();
+
+        var secondRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var firstDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var firstStore = new GatedRepository(new Pan.Server.Pages.DatabaseXmlRepository(scopes), beforeStore: () => secondRead.Task.Wait(TimeSpan.FromSeconds(30)));
+        var secondStore = new GatedRepository(new Pan.Server.Pages.DatabaseXmlRepository(scopes), beforeStore: () =>
+        {
+            secondRead.TrySetResult();
+            firstDone.Task.Wait(TimeSpan.FromSeconds(30));
+        });
+        using var first = Provider(firstStore);
+        using var second = Provider(secondStore);
+
+        var firstProtect = Task.Run(() => first.GetRequiredService<IDataProtectionProvider>().CreateProtector(Purpose).Protect([1]));
+        // Why: the second's clock reading must come after the first's, so the key it makes is the newer one.
+        await Task.Delay(50);
+        var secondProtect = Task.Run(() => second.GetRequiredService<IDataProtectionProvider>().CreateProtector(Purpose).Protect([2]));
+        var fromFirst = await firstProtect;
+        firstDone.TrySetResult();
+        var fromSecond = await secondProtect;
+
+        // A protected payload is a 4-byte magic header and then the 16-byte id of the key that protected it.
+        static Guid KeyOf(byte[] payload) => new(payload.AsSpan(4, 16));
+        Assert.Equal(KeyOf(fromFirst), KeyOf(fromSecond));
+        Assert.Equal([1], first.GetRequiredService<IDataProtectionProvider>().CreateProtector(Purpose).Unprotect(fromFirst));
+        Assert.Equal([2], first.GetRequiredService<IDataProtectionProvider>().CreateProtector(Purpose).Unprotect(fromSecond));
+        Assert.Single((await RowsAsync(server)).DataProtection);
+
+        static ServiceProvider Provider(Microsoft.AspNetCore.DataProtection.Repositories.IXmlRepository store)
+        {
+            var services = new ServiceCollection();
+            services.AddLogging();
+            services.AddDataProtection().SetApplicationName("pan");
+            services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o => o.XmlRepository = store);
+            return services.BuildServiceProvider();
+        }
+    }
+
+    /// <summary>A key store that runs <c>beforeStore</c> before each key it is given reaches the database.</summary>
+    private sealed class GatedRepository(Microsoft.AspNetCore.DataProtection.Repositories.IXmlRepository inner, Action beforeStore)
+        : Microsoft.AspNetCore.DataProtection.Repositories.IXmlRepository
+    {
+        public IReadOnlyCollection<System.Xml.Linq.XElement> GetAllElements() => inner.GetAllElements();
+
+        public void StoreElement(System.Xml.Linq.XElement element, string friendlyName)
+        {
+            beforeStore();
+            inner.StoreElement(element, friendlyName);
+        }
+    }
+
     private static Task<PanServer> StartWithNextAsync(ITestDatabase database, string? key, string next) =>
         PanServer.StartAsync(database, new Dictionary<string, string?> { [TestKeys.Setting] = key, ["Pan:Keys:NextEncryptionKey"] = next });
 

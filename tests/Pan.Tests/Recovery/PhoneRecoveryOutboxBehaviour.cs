@@ -181,6 +181,51 @@ public abstract class PhoneRecoveryOutboxBehaviour<TFixture>(TFixture fixture) :
         Assert.All(members, m => Assert.Equal(2, fixture.Inbox.MessagesTo(m.E164).Count)); // registration + reset
     }
 
+    /// <summary>
+    /// A node that claimed a queued text and died before recording what became of it (killed mid-send) holds the row
+    /// only until its lease ends: until then no other node sends it, after it the other node does, once.
+    /// </summary>
+    [Fact]
+    public async Task ARowClaimedByANodeThatDied_IsSentByTheOtherNode_OnceItsLeaseIsOver()
+    {
+        var member = await mail.RegisterAsync();
+        await using var second = await fixture.StartNodeWithAsync(new Dictionary<string, string?>());
+        fixture.Inbox.FailNext(1000, System.Net.HttpStatusCode.ServiceUnavailable);
+        try
+        {
+            await using var scope = fixture.Server.Services.CreateAsyncScope();
+            var outbox = scope.ServiceProvider.GetRequiredService<SmsOutbox>();
+            var to = new PhoneNumbers().FromE164(member.E164)!;
+            await outbox.EnqueueAsync(new QueuedSms(member.Uid, SmsOutbox.ResetPassword, to, "[Pan] Your password reset code is 123456.",
+                SmsPurpose.Reset, null, fixture.Server.Clock.GetUtcNow().AddMinutes(30), null), CancellationToken.None);
+            outbox.Wake();
+            await RefusedOnceAsync(member.Uid, 1);
+        }
+        finally
+        {
+            fixture.Inbox.Recover();
+        }
+
+        // The dead node's claim: one more attempt taken, leased for five minutes, never finished.
+        var leaseEnd = fixture.Server.Clock.GetUtcNow().AddMinutes(5);
+        await mail.DbAsync(db => db.Set<SmsOutboxEntry>().Where(e => e.Uid == member.Uid)
+            .ExecuteUpdateAsync(u => u.SetProperty(e => e.ClaimedUntil, leaseEnd).SetProperty(e => e.Attempts, 2)));
+        var sender = second.Services.GetRequiredService<SmsOutboxSender>();
+
+        // Past the row's retry time (108 s at the latest) but inside the lease: nobody may take it.
+        fixture.Server.Clock.Advance(TimeSpan.FromMinutes(2));
+        var duringLease = await sender.SendDueAsync(CancellationToken.None);
+        var textsDuringLease = fixture.Inbox.MessagesTo(member.E164).Count;
+
+        fixture.Server.Clock.Advance(TimeSpan.FromMinutes(4));
+        await sender.SendDueAsync(CancellationToken.None);
+        await Eventually.HoldsAsync(async () => (await RowsAsync(member.Uid)).Single().State == OutboxState.Sent);
+
+        Assert.Equal((0, 1), (duringLease, textsDuringLease)); // the registration code only
+        Assert.Equal((OutboxState.Sent, 3, (string?)null), (await RowsAsync(member.Uid)).Select(r => (r.State, r.Attempts, r.Payload)).Single());
+        Assert.Equal(2, fixture.Inbox.MessagesTo(member.E164).Count); // registration + reset, once
+    }
+
     [Fact]
     public async Task QueuedResetSms_ToAStoredLandline_EndsBlockedUnsent_WithItsTextDropped()
     {
