@@ -50,7 +50,11 @@ public sealed class MemberEmailUpdate(PanDbContext db, TokenService tokens, Link
         // is checked and its mail reserved with the caps; a bad one is refused before that work.
         if (!await tokens.VerifyTokenIsLiveAsync(request.VerifyToken, caller.Uid, VerifyPurposes.UpdateCredential, cancellationToken))
         {
-            throw ProofInvalid();
+            // Why the member is read again: a deletion that committed since the read above erased its proofs too; the
+            // caller is answered as for a gone member, not as for a wrong proof.
+            throw await db.Members.AnyAsync(m => m.Uid == caller.Uid && m.Deleted == null, cancellationToken)
+                ? ProofInvalid()
+                : PanError.Of(E.Failed, StatusCode.Unauthenticated, "The member no longer exists.");
         }
 
         var spend = (CancellationToken ct) => tokens.ConsumeVerifyTokenAsync(request.VerifyToken, caller.Uid, VerifyPurposes.UpdateCredential, ct);
