@@ -67,7 +67,7 @@ public static class PanCommandLine
         {
             app = PanApp.Build(args);
         }
-        catch (Exception ex) when (IsRefusedSetting(ex))
+        catch (Exception ex) when (RefusedSettings.Failures(ex) is not null)
         {
             return 1;
         }
@@ -108,9 +108,6 @@ public static class PanCommandLine
 
     /// <summary>Whether <paramref name="arg"/> asks for the usage; any other leading option is a setting of the server.</summary>
     private static bool IsHelpOption(string arg) => arg is "--help" or "-h" or "-?";
-
-    private static bool IsRefusedSetting(Exception ex) =>
-        ex is OptionsValidationException || (ex is AggregateException all && all.InnerExceptions.All(e => e is OptionsValidationException));
 
     /// <summary>
     /// Runs in the operator commands' host (<see cref="CliHost"/>), so a bad setting, an unreachable database or a

@@ -3,7 +3,6 @@ using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Pan.Data;
 using Pan.Data.Members;
-using Pan.Data.Tokens;
 using Pan.Server.AppEvents;
 using Pan.Server.Credentials;
 using Pan.Server.Deletion;
@@ -86,12 +85,10 @@ public sealed class MemberSuspensions(PanDbContext db, CredentialStore credentia
             return false;
         }
 
+        // Ends the unspent verify tokens of every purpose too (Credentials.StepUpTokenRevoker): a step-up token for
+        // SwitchMember or a deletion spoke for a session that has just ended.
         await credentials.EndOtherSessionsAsync(uid, keepSessionId: null, cancellationToken);
         var now = clock.GetUtcNow();
-        // Why every purpose (the reset proofs went above): a step-up token for SwitchMember or a deletion spoke for a
-        // session that has just ended.
-        await db.Set<StoredVerifyToken>().Where(t => t.Uid == uid && t.UsedAt == null)
-            .ExecuteUpdateAsync(u => u.SetProperty(t => t.UsedAt, now), cancellationToken);
         // Why here: apps keep their own sessions and show the member's content, so they hear of every suspension that
         // commits, and of none that does not (its audit line refused).
         await events.MemberSuspendedAsync(uid, end < Indefinitely ? end : null, now, cancellationToken);
