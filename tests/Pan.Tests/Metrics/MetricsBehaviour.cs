@@ -326,6 +326,29 @@ public abstract partial class MetricsBehaviour<TFixture>(TFixture fixture) : ICl
         Assert.Equal(1, Delta(failed, after, "pan_tokens_issued_total", ("kind", "oauth_code")));
     }
 
+    /// <summary>
+    /// An access token saved without a transaction of the caller's (AccessToken) counts when its row is stored: a save
+    /// that fails counts nothing, and the retry that stores it counts once. Before, it counted when staged.
+    /// </summary>
+    [Fact]
+    public async Task AnAccessToken_WhoseSaveFails_IsNotCounted_AndItsRetryCountsOnce()
+    {
+        var member = await mail.RegisterAsync();
+        var request = new AccessTokenRequest { AuthToken = member.AuthToken, AppId = "jkforum" };
+        var before = await fixture.ScrapeAsync();
+
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "access_tokens", TriggeredWrite.Insert, member.Uid))
+        {
+            await HalfWrittenChecks.ExpectInternalAsync(() => Client.AccessTokenAsync(request).ResponseAsync);
+        }
+
+        var failed = await fixture.ScrapeAsync();
+        Assert.Equal(0, Delta(before, failed, "pan_tokens_issued_total", ("kind", "access")));
+
+        Assert.NotEmpty((await Client.AccessTokenAsync(request)).AccessToken);
+        Assert.Equal(1, Delta(failed, await fixture.ScrapeAsync(), "pan_tokens_issued_total", ("kind", "access")));
+    }
+
     [Fact]
     public async Task AGuestDeletingItselfThroughApinode_IsCountedAsTheDeletionOfItsMemberAndAccount()
     {
