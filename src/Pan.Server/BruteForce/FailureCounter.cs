@@ -132,7 +132,8 @@ public sealed class FailureCounter(PanDbContext db, TimeProvider clock, IOptions
     {
         if (count >= settings.MaxFailures)
         {
-            metrics.AccountLock();
+            // Why when committed: a failure recorded in a caller's transaction that then rolls back sets no lock.
+            metrics.WhenCommitted(db, m => m.AccountLock());
             logger.LogWarning("Member {Uid} locked after {Failures} consecutive failures until {LockedUntil}", uid, count, lockedUntil);
         }
         else

@@ -14,9 +14,12 @@ public static class AdminsCommand
         Roles: {string.Join(", ", AdminRoles.All)} ({AdminRoles.MemberAdmin}: password, email and avatar changes; {AdminRoles.Support}: avatar removal).
         """;
 
+    /// <summary>The options that take a value (<c>--name X</c>); the others are flags or not this command's.</summary>
+    public static readonly string[] ValueOptions = ["roles"];
+
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var parsed = CliArguments.Parse(args, "roles");
+        var parsed = CliArguments.Parse(args, ValueOptions);
         if (parsed.Problem is not null)
         {
             return await CliHost.UsageAsync(error, parsed.Problem, Usage);

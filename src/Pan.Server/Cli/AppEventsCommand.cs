@@ -18,12 +18,15 @@ public static class AppEventsCommand
         Usage: Pan.Server apps events <app_id> [--url <https://…> | --rotate-secret | --off]
         """;
 
+    /// <summary>The options that take a value (<c>--name X</c>); the others are flags or not this command's.</summary>
+    public static readonly string[] ValueOptions = ["url"];
+
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
         // Why taken out first: CliArguments reads options with values; these two are flags.
         var rotate = args.Contains("--rotate-secret", StringComparer.Ordinal);
         var off = args.Contains("--off", StringComparer.Ordinal);
-        var parsed = CliArguments.Parse([.. args.Where(a => a is not ("--rotate-secret" or "--off"))], "url");
+        var parsed = CliArguments.Parse([.. args.Where(a => a is not ("--rotate-secret" or "--off"))], ValueOptions);
         if (parsed.Problem is not null)
         {
             return await CliHost.UsageAsync(error, parsed.Problem, Usage);

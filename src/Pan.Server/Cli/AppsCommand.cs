@@ -21,6 +21,9 @@ public static class AppsCommand
                Pan.Server apps events <app_id> [--url <https://…> | --rotate-secret | --off]   (--url and --rotate-secret print a signing secret once)
         """;
 
+    /// <summary>The options that take a value (<c>--name X</c>); the others are flags or not this command's.</summary>
+    public static readonly string[] ValueOptions = ["name", "auth-host"];
+
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
         if (args is ["guest-settings", .. var rest])
@@ -33,7 +36,7 @@ public static class AppsCommand
             return await AppEventsCommand.RunAsync(eventArgs, output, error);
         }
 
-        var parsed = CliArguments.Parse(args, "name", "auth-host");
+        var parsed = CliArguments.Parse(args, ValueOptions);
         if (parsed.Problem is not null)
         {
             return await CliHost.UsageAsync(error, parsed.Problem, Usage);

@@ -65,6 +65,36 @@ public sealed class CliArguments
         return result;
     }
 
+    /// <summary>
+    /// Whether <paramref name="args"/> ask for help: <c>--help</c>, <c>-h</c> or <c>-?</c> where an option name or a
+    /// positional stands, not as the value of one of <paramref name="valueOptions"/> (<c>--reason -h</c> is the reason
+    /// "-h"). A value is read as <see cref="Parse"/> reads it: the argument after the option, unless it starts with
+    /// <c>--</c> (so <c>--name --help</c> asks for help; <c>--name=--help</c> is the name).
+    /// </summary>
+    public static bool AsksForHelp(IReadOnlyList<string> args, IReadOnlyCollection<string> valueOptions)
+    {
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (IsHelpWord(arg))
+            {
+                return true;
+            }
+
+            if (arg.StartsWith("--", StringComparison.Ordinal) && !arg.Contains('=', StringComparison.Ordinal)
+                && valueOptions.Contains(arg[2..], StringComparer.Ordinal)
+                && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            {
+                i++;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="arg"/> is a word asking for the usage.</summary>
+    public static bool IsHelpWord(string arg) => arg is "--help" or "-h" or "-?";
+
     private void Add(string name, string value)
     {
         if (!options.TryGetValue(name, out var values))

@@ -21,12 +21,13 @@ public static class ClientsCommand
           scopes: openid, profile, email, phone, offline_access (needed for refresh tokens)
         """;
 
-    private static readonly string[] KnownOptions =
+    /// <summary>The options that take a value (<c>--name X</c>); clients has no flags.</summary>
+    public static readonly string[] ValueOptions =
         ["name", "redirect-uri", "post-logout-uri", "scope", "consent", "type", "logo-url", "privacy-url", "terms-url", "summary"];
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var parsed = CliArguments.Parse(args, KnownOptions);
+        var parsed = CliArguments.Parse(args, ValueOptions);
         if (parsed.Problem is not null)
         {
             return await CliHost.UsageAsync(error, parsed.Problem, Usage);

@@ -16,9 +16,12 @@ public static class GuestSettingsCommand
         Usage: Pan.Server apps guest-settings <app_id> [--account-name email|mobile|name] [--activation none|email|sms] [--locale en|zh-TW]
         """;
 
+    /// <summary>The options that take a value (<c>--name X</c>); the others are flags or not this command's.</summary>
+    public static readonly string[] ValueOptions = ["account-name", "activation", "locale"];
+
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var parsed = CliArguments.Parse(args, "account-name", "activation", "locale");
+        var parsed = CliArguments.Parse(args, ValueOptions);
         if (parsed.Problem is not null)
         {
             return await CliHost.UsageAsync(error, parsed.Problem, Usage);

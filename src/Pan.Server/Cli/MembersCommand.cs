@@ -23,9 +23,12 @@ public static class MembersCommand
         database error (that batch rolled back, earlier ones kept): run it again.
         """ + "\n" + MemberStandingCommand.Usage;
 
+    /// <summary>The options that take a value (<c>--name X</c>); the others are flags or not this command's.</summary>
+    public static readonly string[] ValueOptions = ["batch-size", "until", "for"];
+
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var parsed = CliArguments.Parse(args, "batch-size", "until", "for");
+        var parsed = CliArguments.Parse(args, ValueOptions);
         if (parsed.Problem is not null)
         {
             return await CliHost.UsageAsync(error, parsed.Problem, Usage);

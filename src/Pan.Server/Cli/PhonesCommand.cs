@@ -22,9 +22,12 @@ public static class PhonesCommand
         Exit code 1: unblock of a number that is not blocked.
         """;
 
+    /// <summary>The options that take a value (<c>--name X</c>); the others are flags or not this command's.</summary>
+    public static readonly string[] ValueOptions = ["reason", "until", "for", "page"];
+
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var parsed = CliArguments.Parse(args, "reason", "until", "for", "page");
+        var parsed = CliArguments.Parse(args, ValueOptions);
         if (parsed.Problem is not null)
         {
             return await CliHost.UsageAsync(error, parsed.Problem, Usage);

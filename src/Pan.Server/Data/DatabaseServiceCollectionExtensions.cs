@@ -85,10 +85,24 @@ public static class DatabaseServiceCollectionExtensions
                 return ValidateOptionsResult.Fail("ConnectionStrings:Pan is required when Pan:Database:Provider is 'postgres' (e.g. Host=127.0.0.1;Database=pan;Username=pan;Password=…).");
             }
 
-            return Unreadable(ConnectionString(configuration, options.Provider), options.IsPostgres) is { } problem
-                ? ValidateOptionsResult.Fail($"ConnectionStrings:Pan {problem}")
+            var connectionString = ConnectionString(configuration, options.Provider);
+            if (Unreadable(connectionString, options.IsPostgres) is { } problem)
+            {
+                return ValidateOptionsResult.Fail($"ConnectionStrings:Pan {problem}");
+            }
+
+            return options.IsPostgres && new Npgsql.NpgsqlConnectionStringBuilder(connectionString).IncludeErrorDetail
+                ? ValidateOptionsResult.Fail(IncludeErrorDetailRefused)
                 : ValidateOptionsResult.Success;
         }
+
+        /// <summary>
+        /// Why refused rather than turned off: the operator asked for it, and a setting silently overridden is one they
+        /// believe took effect. With it, PostgreSQL's error details — the values of a unique violation: a phone number, an
+        /// email, a name — are put into exception messages, which reach the logs.
+        /// </summary>
+        private const string IncludeErrorDetailRefused =
+            "ConnectionStrings:Pan sets Include Error Detail: Pan refuses it, since PostgreSQL's error details (the values a unique violation names: phone numbers, emails, names) would reach the logs; remove it or set it to false.";
 
         /// <summary>
         /// What the provider cannot read in the connection string, or null. Why each keyword is tried alone: the

@@ -20,9 +20,11 @@ public static class PanCommandLine
     {
         var command = args.Length > 0 && (IsHelpOption(args[0]) || (!args[0].StartsWith('-') && !args[0].Contains('='))) ? args[0] : null;
         var rest = command is null ? args : args[1..];
-        if (command is not null && rest.Any(IsHelpOption) && CommandUsage(command) is { } usage)
+        if (command is not null && CommandUsage(command) is { } usage && CliArguments.AsksForHelp(rest, ValueOptions(command, rest)))
         {
-            // Why before the command reads its arguments: to it, --help is an option it does not know (exit 2).
+            // Why before the command reads its arguments: to it, --help is an option it does not know (exit 2). Why only
+            // where no option's value stands: `--reason -h` gives the reason "-h", and an operator's value must not turn
+            // the command into a usage text that does nothing.
             await output.WriteLineAsync(usage);
             return 0;
         }
@@ -101,13 +103,26 @@ public static class PanCommandLine
         _ => null,
     };
 
+    /// <summary>The options of <paramref name="command"/> (for <c>apps</c>, of its verb in <paramref name="rest"/>) that take a value.</summary>
+    private static string[] ValueOptions(string command, string[] rest) => command switch
+    {
+        "apps" when rest is ["guest-settings", ..] => GuestSettingsCommand.ValueOptions,
+        "apps" when rest is ["events", ..] => AppEventsCommand.ValueOptions,
+        "apps" => AppsCommand.ValueOptions,
+        "clients" => ClientsCommand.ValueOptions,
+        "admins" => AdminsCommand.ValueOptions,
+        "members" => MembersCommand.ValueOptions,
+        "phones" => PhonesCommand.ValueOptions,
+        _ => [],
+    };
+
     private const string MigrateUsage = """
         Usage: Pan.Server migrate [--Key=Value ...]
         Applies the database's pending migrations (and seeds the app registry), then exits: 0 done, 1 failed.
         """;
 
     /// <summary>Whether <paramref name="arg"/> asks for the usage; any other leading option is a setting of the server.</summary>
-    private static bool IsHelpOption(string arg) => arg is "--help" or "-h" or "-?";
+    private static bool IsHelpOption(string arg) => CliArguments.IsHelpWord(arg);
 
     /// <summary>
     /// Runs in the operator commands' host (<see cref="CliHost"/>), so a bad setting, an unreachable database or a

@@ -247,6 +247,7 @@ public sealed class EmailLoginFlow(
             s => s.Expires > since && s.ClientIp == ip && (s.Purpose == PasswordPurpose || s.Purpose == CodePurpose), cancellationToken);
         if (count >= limits.Value.LookupsPerIpPerHour)
         {
+            metrics.EmailSend("capped", "lookup_ip_hour");
             throw Errors.CodePending10();
         }
     }

@@ -94,6 +94,13 @@ public sealed class PanMetrics
     /// that transaction commits; a rollback drops it. For the counters that say something succeeded.
     /// </summary>
     public void WhenCommitted(Microsoft.EntityFrameworkCore.DbContext db, Action<PanMetrics> count) => CommittedCounts.Run(db, () => count(this));
+
+    /// <summary>
+    /// Runs <paramref name="count"/> once <paramref name="entity"/>, a row staged on <paramref name="db"/> and not yet
+    /// saved, is stored by a save, and when that save runs in a transaction once it commits: for a success whose row the
+    /// caller saves later, perhaps outside a transaction (a failed save counts nothing).
+    /// </summary>
+    public void WhenSaved(Microsoft.EntityFrameworkCore.DbContext db, object entity, Action<PanMetrics> count) => CommittedCounts.WhenSaved(db, entity, () => count(this));
 }
 
 /// <summary>The <c>method</c> label of <c>pan.sign_ins</c>.</summary>

@@ -374,8 +374,7 @@ public sealed class TokenService(
     {
         MemberSuspensions.Refuse(member, now);
         var (token, hash) = hex ? OpaqueTokens.CreateHex() : OpaqueTokens.Create();
-        metrics.WhenCommitted(db, m => m.TokenIssued("access"));
-        db.Add(new StoredAccessToken
+        var row = new StoredAccessToken
         {
             Hash = hash,
             SessionId = sessionId,
@@ -384,7 +383,9 @@ public sealed class TokenService(
             TokenGeneration = member.TokenGeneration,
             Created = now,
             Expires = expires,
-        });
+        };
+        db.Add(row);
+        metrics.WhenSaved(db, row, m => m.TokenIssued("access"));
         return token;
     }
 

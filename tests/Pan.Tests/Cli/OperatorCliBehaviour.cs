@@ -580,6 +580,8 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
     [InlineData("Usage: Pan.Server members", "members", "import", "--help")]
     [InlineData("Usage: Pan.Server phones", "phones", "--help")]
     [InlineData("Usage: Pan.Server migrate", "migrate", "--help")]
+    [InlineData("Usage: Pan.Server phones", "phones", "block", "+886912345678", "--reason", "-h", "--help")]
+    [InlineData("Usage: Pan.Server apps", "apps", "update", "avplus", "--name", "--help")]
     public async Task CommandHelp_PrintsThatCommandsUsage_AndExitsZero(string usage, params string[] args)
     {
         var run = await PanCli.RunAsync(fixture.Database, args);
@@ -587,6 +589,28 @@ public abstract class OperatorCliBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Error}");
         Assert.Contains(usage, run.Output, StringComparison.Ordinal);
         Assert.Empty(run.Error);
+    }
+
+    /// <summary>
+    /// <c>-h</c> or <c>-?</c> where an option's value stands is that value, not a request for help: the block is made
+    /// with it as its reason. Before, any help word after a command printed the usage and did nothing (exit 0).
+    /// </summary>
+    [Theory]
+    [InlineData("-h")]
+    [InlineData("-?")]
+    public async Task AHelpWord_AsAnOptionsValue_IsThatValue(string reason)
+    {
+        var e164 = "+8869" + Random.Shared.Next(0, 90_000_000).ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
+
+        var block = await PanCli.RunAsync(fixture.Database, "phones", "block", e164, "--reason", reason);
+        var list = await PanCli.RunAsync(fixture.Database, "phones", "list");
+        var unblock = await PanCli.RunAsync(fixture.Database, "phones", "unblock", e164);
+
+        Assert.True(block.ExitCode == 0, $"exit {block.ExitCode}: {block.Error}");
+        Assert.DoesNotContain("Usage:", block.Output, StringComparison.Ordinal);
+        Assert.Contains($"{e164} is blocked", block.Output, StringComparison.Ordinal);
+        Assert.Contains(list.Output.Split('\n'), l => l.StartsWith(e164, StringComparison.Ordinal) && l.TrimEnd().EndsWith("\t" + reason, StringComparison.Ordinal));
+        Assert.True(unblock.ExitCode == 0, unblock.Error);
     }
 
     /// <summary>

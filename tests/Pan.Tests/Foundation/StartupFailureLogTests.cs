@@ -198,6 +198,33 @@ public sealed class StartupFailureLogTests
         Assert.DoesNotContain(logs.Lines, l => l.Contains(Password, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A PostgreSQL connection string that asks Npgsql for its error details (<c>Include Error Detail=true</c>, in any of
+    /// its spellings) is refused at start-up, naming the keyword and without the password: with it, a unique violation's
+    /// message carries the values that collided (a phone number, an email, a name) into exception messages and the logs.
+    /// </summary>
+    [Theory]
+    [InlineData("Include Error Detail=true")]
+    [InlineData("IncludeErrorDetail=True")]
+    [InlineData("include error detail = true")]
+    public async Task PostgresConnectionString_IncludingErrorDetail_StopsTheServer_WithOneErrorLineNamingTheKeyword(string setting)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Pan:Database:Provider"] = "postgres",
+            // Why port 9 (discard): were the setting taken, the start would fail on the connection instead.
+            ["ConnectionStrings:Pan"] = $"Host=127.0.0.1;Port=9;Username=pan;Password={Password};Database=pan;Timeout=3;{setting}",
+        };
+        var logs = new LogCapture();
+        var failure = await StartupProbe.FailureAsync(() => StartupProbe.Build(
+            "Production", StartupProbe.Production("Data Source=unused.db"), settings, builder => builder.Logging.AddProvider(logs)));
+
+        const string Expected = "ConnectionStrings:Pan sets Include Error Detail";
+        Assert.Contains(Expected, failure, StringComparison.Ordinal);
+        AssertReportedOnce(logs, Expected);
+        Assert.DoesNotContain(logs.Lines, l => l.Contains(Password, StringComparison.Ordinal) || l.Contains("   at ", StringComparison.Ordinal));
+    }
+
     /// <summary>Exactly one Error line holds the failure (EF Core may add its own line about the connection; it is not the failure).</summary>
     private static void AssertReportedOnce(LogCapture logs, string failure)
     {

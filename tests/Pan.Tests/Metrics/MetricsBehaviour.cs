@@ -326,6 +326,59 @@ public abstract partial class MetricsBehaviour<TFixture>(TFixture fixture) : ICl
         Assert.Equal(1, Delta(failed, after, "pan_tokens_issued_total", ("kind", "oauth_code")));
     }
 
+    /// <summary>
+    /// An access token saved without a transaction of the caller's (AccessToken) counts when its row is stored: a save
+    /// that fails counts nothing, and the retry that stores it counts once. Before, it counted when staged.
+    /// </summary>
+    [Fact]
+    public async Task AnAccessToken_WhoseSaveFails_IsNotCounted_AndItsRetryCountsOnce()
+    {
+        var member = await mail.RegisterAsync();
+        var request = new AccessTokenRequest { AuthToken = member.AuthToken, AppId = "jkforum" };
+        var before = await fixture.ScrapeAsync();
+
+        await using (await FailureTriggers.FailAsync(fixture.Server, fixture.Database, "access_tokens", TriggeredWrite.Insert, member.Uid))
+        {
+            await HalfWrittenChecks.ExpectInternalAsync(() => Client.AccessTokenAsync(request).ResponseAsync);
+        }
+
+        var failed = await fixture.ScrapeAsync();
+        Assert.Equal(0, Delta(before, failed, "pan_tokens_issued_total", ("kind", "access")));
+
+        Assert.NotEmpty((await Client.AccessTokenAsync(request)).AccessToken);
+        Assert.Equal(1, Delta(failed, await fixture.ScrapeAsync(), "pan_tokens_issued_total", ("kind", "access")));
+    }
+
+    /// <summary>
+    /// An email sign-in's CHECK_EXISTENCE refused by <c>Pan:Email:Limits:LookupsPerIpPerHour</c> is counted with Pan's
+    /// other email caps: <c>pan_email_sends_total{outcome="capped",cap="lookup_ip_hour"}</c>. Before, it was not counted.
+    /// </summary>
+    [Fact]
+    public async Task AnEmailLookupRefusedByItsCap_IsCountedAsCapped_WithItsCap()
+    {
+        var member = await mail.RegisterAsync();
+        var port = MetricsFixture.FreePort();
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?>
+        {
+            ["Pan:Email:Limits:LookupsPerIpPerHour"] = "1",
+            ["Pan:Metrics:Url"] = $"http://127.0.0.1:{port}",
+        });
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var here = new Uri($"http://127.0.0.1:{port}");
+        var from = "203.0.113." + Random.Shared.Next(1, 255).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var forwarded = new Metadata { { "X-Forwarded-For", from } };
+        var before = await MetricsFixture.ScrapeAsync(here);
+
+        await client.LoginAsync(LoginStart(LoginType.Email, member.Name), forwarded);
+        await Errors.ExpectAsync(() => client.LoginAsync(LoginStart(LoginType.Email, member.Name), forwarded).ResponseAsync,
+            StatusCode.ResourceExhausted, "ErrLogin.CODE_PENDING_10");
+
+        var after = await MetricsFixture.ScrapeAsync(here);
+        Assert.Equal(1, Delta(before, after, "pan_email_sends_total", ("outcome", "capped"), ("cap", "lookup_ip_hour")));
+        Assert.Equal(1, Delta(before, after, "pan_email_sends_total"));
+        AssertOnlyWords(after, member, from);
+    }
+
     [Fact]
     public async Task AGuestDeletingItselfThroughApinode_IsCountedAsTheDeletionOfItsMemberAndAccount()
     {
