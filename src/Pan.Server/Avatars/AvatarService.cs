@@ -37,12 +37,16 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
         }
     }
 
-    /// <summary>Replaces the live member's avatar and returns its URL; null when the member is gone (deleted meanwhile).</summary>
-    public async Task<string?> UpdateAsync(long uid, byte[] image, CancellationToken cancellationToken)
+    /// <summary>
+    /// Replaces the live member's avatar and returns its URL; null when the member is gone (deleted meanwhile).
+    /// <paramref name="accountId"/> is the member's phone account, which decodes one upload at a time on this node
+    /// (<see cref="AvatarDecodeSlots"/>).
+    /// </summary>
+    public async Task<string?> UpdateAsync(long uid, long accountId, byte[] image, CancellationToken cancellationToken)
     {
         CheckUpload(image);
         Dictionary<int, byte[]>? rendered;
-        using (await slots.EnterAsync(cancellationToken))
+        using (await slots.EnterAsync(accountId, cancellationToken))
         {
             rendered = AvatarImages.Render(image, AvatarKeys.Sizes);
         }
