@@ -2,6 +2,7 @@ using System.Net;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.Data;
 using Pan.Data.Avatars;
@@ -40,6 +41,57 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
         await client.UpdateAvatarAsync(new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(Png(300, 300)) });
         using var replaced = await other.Http.GetAsync(url.AbsolutePath);
         Assert.Equal(HttpStatusCode.NotFound, replaced.StatusCode);
+    }
+
+    /// <summary>
+    /// Avatar files stored before the janitor existed were never pending, so those no member references (an upload whose
+    /// node was killed before its switch, a replaced avatar whose delete failed) were never swept. The upgrade
+    /// (migration AvatarLegacyFiles) marks such files pending since they were stored: the janitor deletes the old ones at
+    /// its next sweep and a young one (an upload under way during the upgrade) only once older than the grace, and keeps
+    /// the files a member references.
+    /// </summary>
+    [Fact]
+    public async Task FilesStoredBeforeTheJanitor_ThatNoMemberReferences_AreDeletedAfterTheUpgrade_OnceOlderThanTheGrace()
+    {
+        await using var database = fixture.Database.Provider == "sqlite"
+            ? new SqliteTestDatabase()
+            : (ITestDatabase)await PostgresTestDatabase.CreateAsync();
+        await using var server = await PanServer.StartAsync(database);
+        await using var scope = server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+        var migrator = db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>();
+        // Back to the schema before the upgrade (the server migrated up).
+        var before = db.Database.GetMigrations().TakeWhile(m => !m.EndsWith("_AvatarLegacyFiles", StringComparison.Ordinal)).Last();
+        await migrator.MigrateAsync(before);
+
+        var now = server.Clock.GetUtcNow();
+        var (referenced, orphan, young) = (AvatarKeys.New(), AvatarKeys.New(), AvatarKeys.New());
+        foreach (var (key, created) in new[] { (referenced, now.AddDays(-30)), (orphan, now.AddDays(-30)), (young, now.AddMinutes(-1)) })
+        {
+            foreach (var size in AvatarKeys.Sizes)
+            {
+                db.Add(new AvatarFile { Key = key, Size = size, Png = Png(size, size), Created = created, PendingSince = null });
+            }
+        }
+
+        await db.SaveChangesAsync();
+        db.ChangeTracker.Clear();
+        await TestMembers.UpdateAsync(server, (await TestMembers.CreateAsync(server)).Uid, m => m.AvatarKey = referenced);
+
+        await migrator.MigrateAsync();
+        var janitor = server.Services.GetRequiredService<AvatarJanitor>();
+        await janitor.SweepOnceAsync(default);
+
+        Assert.Equal([referenced, young], await KeysAsync());
+        server.Clock.Advance(TimeSpan.FromMinutes(61));
+        await janitor.SweepOnceAsync(default);
+        // Why eventually: the clock's advance also wakes the node's own hourly sweep, which may still be deleting.
+        await Eventually.HoldsAsync(async () => (await KeysAsync()).SequenceEqual([referenced]));
+        Assert.Equal(0, await db.Set<AvatarFile>().CountAsync(f => f.Key == referenced && f.PendingSince != null));
+
+        async Task<List<string>> KeysAsync() =>
+            (await db.Set<AvatarFile>().AsNoTracking().Where(f => f.Key == referenced || f.Key == orphan || f.Key == young)
+                .Select(f => f.Key).Distinct().ToListAsync()).OrderBy(k => k == referenced ? 0 : k == orphan ? 1 : 2).ToList();
     }
 
     [Fact]
