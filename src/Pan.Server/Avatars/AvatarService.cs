@@ -99,6 +99,7 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
 
                 if (await ClaimAsync(key) || attempt == Attempts)
                 {
+                    await DeleteIfLetGoAsync(key);
                     break;
                 }
 
@@ -221,6 +222,32 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
             logger.LogWarning(ex, "Could not mark the files of avatar {AvatarKey} as taken; the avatar janitor will", key);
             return true;
         }
+    }
+
+    /// <summary>
+    /// Deletes the files of the key the upload just claimed when no member refers to it any more: a change that let it go
+    /// between the switch and the claim (the member's deletion, a newer upload) found the files still pending, so marked
+    /// nothing, and if its delete after the commit failed, the claim took them out of pending referenced by nobody, where
+    /// the janitor would never find them. A key no member refers to never becomes anyone's avatar again, so this is safe.
+    /// Runs whatever the caller's cancellation; a failure is logged.
+    /// </summary>
+    private async Task DeleteIfLetGoAsync(string key)
+    {
+        try
+        {
+            if (await db.Members.AsNoTracking().AnyAsync(m => m.AvatarKey == key, CancellationToken.None))
+            {
+                return;
+            }
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException || ErrorInterceptor.IsOutage(ex))
+        {
+            logger.LogWarning(ex, "Could not tell whether a member still refers to avatar {AvatarKey}", key);
+            return;
+        }
+
+        logger.LogInformation("Avatar {AvatarKey} was let go before its upload claimed it; deleting its files", key);
+        await DeleteFilesAsync(key, CancellationToken.None);
     }
 
     /// <summary>

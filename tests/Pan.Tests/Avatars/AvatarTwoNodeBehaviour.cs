@@ -291,6 +291,86 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
     }
 
     /// <summary>
+    /// A member deleted between its upload's switch and the upload's claim of its files: the deletion found the files
+    /// still pending (nothing to mark) and its delete after the commit failed; the claim then took them out of pending,
+    /// referenced by nobody, so the janitor never swept them. The upload must leave no such files: they are deleted (or
+    /// left pending for the janitor), with the database store and a folder.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AMemberDeletedBetweenItsUploadsSwitchAndClaim_WhoseDeleteFails_LeavesNoFilesForever(bool inAFolder)
+    {
+        var settings = inAFolder ? new Dictionary<string, string?> { ["Pan:Avatars:Folder"] = Directory.CreateTempSubdirectory("pan-avatars-").FullName } : [];
+        InterleavingStore? interleaving = null;
+        await using var node = await PanServer.StartAsync(fixture.Database, settings, configure: builder => WrapStore(builder, inner => interleaving = new InterleavingStore(inner)));
+        var member = await TestMembers.CreateAsync(node);
+        var token = await TestMembers.AccessTokenAsync(node, member);
+        var store = node.Services.GetRequiredService<IAvatarStore>();
+        interleaving!.BeforeFirstClaim = async () =>
+        {
+            interleaving.RefuseDeletes = true;
+            await DeleteMemberAsync(node, member, token);
+            interleaving.RefuseDeletes = false;
+        };
+
+        var url = new Uri((await new MemberServiceV2.MemberServiceV2Client(node.Grpc).UpdateAvatarAsync(
+            new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(Png(200, 200)) })).Avatar);
+        var key = Path.GetFileName(url.AbsolutePath)[..AvatarKeys.Length];
+        Assert.True(interleaving.Refused > 0);
+
+        node.Clock.Advance(TimeSpan.FromMinutes(61));
+        await node.Services.GetRequiredService<AvatarJanitor>().SweepOnceAsync(default);
+
+        await Eventually.HoldsAsync(() => GoneAsync(store, key));
+    }
+
+    /// <summary>The node's store, running <see cref="BeforeFirstClaim"/> before the first claim; deletes fail while <see cref="RefuseDeletes"/>.</summary>
+    private sealed class InterleavingStore(IAvatarStore inner) : IAvatarStore
+    {
+        private int claimed;
+        private int refused;
+
+        public Func<Task>? BeforeFirstClaim { get; set; }
+
+        public volatile bool RefuseDeletes;
+
+        public int Refused => Volatile.Read(ref refused);
+
+        public Task SaveAsync(string key, int size, ReadOnlyMemory<byte> png, CancellationToken cancellationToken) => inner.SaveAsync(key, size, png, cancellationToken);
+
+        public Task<Stream?> OpenReadAsync(string key, int size, CancellationToken cancellationToken) => inner.OpenReadAsync(key, size, cancellationToken);
+
+        public Task DeleteAsync(string key, CancellationToken cancellationToken)
+        {
+            if (RefuseDeletes)
+            {
+                Interlocked.Increment(ref refused);
+                throw new IOException("refused by the test store");
+            }
+
+            return inner.DeleteAsync(key, cancellationToken);
+        }
+
+        public async Task<bool> ClaimAsync(string key, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Exchange(ref claimed, 1) == 0 && BeforeFirstClaim is { } before)
+            {
+                await before();
+            }
+
+            return await inner.ClaimAsync(key, cancellationToken);
+        }
+
+        public Task<bool> DeletePendingAsync(string key, CancellationToken cancellationToken) => inner.DeletePendingAsync(key, cancellationToken);
+
+        public Task ReleaseAsync(PanDbContext db, string key, CancellationToken cancellationToken) => inner.ReleaseAsync(db, key, cancellationToken);
+
+        public Task<IReadOnlyList<string>> PendingAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken) =>
+            inner.PendingAsync(before, limit, cancellationToken);
+    }
+
+    /// <summary>
     /// Whether no size of <paramref name="key"/> is stored. Why the callers wait for it: the clock's advance also wakes
     /// the node's own hourly sweep, which may have taken the key first and still be deleting its files.
     /// </summary>
