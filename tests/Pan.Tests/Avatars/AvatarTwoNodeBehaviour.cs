@@ -325,6 +325,48 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
         await Eventually.HoldsAsync(() => GoneAsync(store, key));
     }
 
+    /// <summary>
+    /// As above, for the janitor's claim of a key a member references (its upload's node killed between the switch and
+    /// the claim): the member deleted between the janitor's look at the members and its claim, with the deletion's delete
+    /// failing, must not leave the files claimed and referenced by nobody; a later sweep deletes them.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AMemberDeletedWhileTheJanitorClaimsItsAvatar_WhoseDeleteFails_LeavesNoFilesForever(bool inAFolder)
+    {
+        var settings = inAFolder ? new Dictionary<string, string?> { ["Pan:Avatars:Folder"] = Directory.CreateTempSubdirectory("pan-avatars-").FullName } : [];
+        InterleavingStore? interleaving = null;
+        await using var node = await PanServer.StartAsync(fixture.Database, settings, configure: builder => WrapStore(builder, inner => interleaving = new InterleavingStore(inner)));
+        var member = await TestMembers.CreateAsync(node);
+        var token = await TestMembers.AccessTokenAsync(node, member);
+        var store = node.Services.GetRequiredService<IAvatarStore>();
+        var key = AvatarKeys.New();
+        foreach (var size in AvatarKeys.Sizes)
+        {
+            await store.SaveAsync(key, size, Png(size, size), default);
+        }
+
+        // The upload's switch committed; its node was killed before the claim.
+        await TestMembers.UpdateAsync(node, member.Uid, m => m.AvatarKey = key);
+        interleaving!.BeforeFirstClaim = async () =>
+        {
+            interleaving.RefuseDeletes = true;
+            await DeleteMemberAsync(node, member, token);
+            interleaving.RefuseDeletes = false;
+        };
+        var janitor = node.Services.GetRequiredService<AvatarJanitor>();
+
+        node.Clock.Advance(TimeSpan.FromMinutes(61));
+        await janitor.SweepOnceAsync(default);
+        // Why eventually: the clock's advance also wakes the node's own hourly sweep, which may be the one that claims.
+        await Eventually.HoldsAsync(() => interleaving.Refused > 0 && !interleaving.RefuseDeletes);
+        node.Clock.Advance(TimeSpan.FromMinutes(61));
+        await janitor.SweepOnceAsync(default);
+
+        await Eventually.HoldsAsync(() => GoneAsync(store, key));
+    }
+
     /// <summary>The node's store, running <see cref="BeforeFirstClaim"/> before the first claim; deletes fail while <see cref="RefuseDeletes"/>.</summary>
     private sealed class InterleavingStore(IAvatarStore inner) : IAvatarStore
     {
