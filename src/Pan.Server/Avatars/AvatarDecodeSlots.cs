@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Pan.Server.Errors;
@@ -7,26 +8,54 @@ namespace Pan.Server.Avatars;
 /// <summary>
 /// The node's decode slots (<c>Pan:Avatars:MaxConcurrentDecodes</c>): an upload is decoded only while it holds one,
 /// so a burst of uploads cannot take more than that many decodes' worth of memory. An upload waits at most
-/// <c>Pan:Avatars:DecodeWaitMilliseconds</c> for a slot, then is RESOURCE_EXHAUSTED <c>AVATAR_BUSY</c>.
+/// <c>Pan:Avatars:DecodeWaitMilliseconds</c> for a slot, then is RESOURCE_EXHAUSTED <c>AVATAR_BUSY</c>. One phone
+/// account has at most one upload waiting for or holding a slot on the node: another of its uploads meanwhile (the same
+/// member signed in again, or another member of the phone) is <c>AVATAR_BUSY</c> at once, without waiting, so one
+/// account cannot hold every slot.
 /// </summary>
+/// <remarks>
+/// Why per account, not per member: one sign-in of a phone can switch between the phone's members. Why in memory: the
+/// slots guard this node's CPU and memory, not a rule across nodes.
+/// </remarks>
 public sealed class AvatarDecodeSlots(IOptions<AvatarOptions> options) : IDisposable
 {
     private readonly SemaphoreSlim slots = new(options.Value.MaxConcurrentDecodes, options.Value.MaxConcurrentDecodes);
 
-    /// <summary>Takes a slot (dispose the result to give it back), or throws RESOURCE_EXHAUSTED once the wait is over.</summary>
-    public async Task<IDisposable> EnterAsync(CancellationToken cancellationToken)
+    private readonly ConcurrentDictionary<long, byte> accounts = new();
+
+    /// <summary>
+    /// Takes a slot for an upload of <paramref name="accountId"/> (dispose the result to give it back), or throws
+    /// RESOURCE_EXHAUSTED: at once while another upload of the account waits for or holds one, else once the wait is over.
+    /// </summary>
+    public async Task<IDisposable> EnterAsync(long accountId, CancellationToken cancellationToken)
     {
-        if (!await slots.WaitAsync(options.Value.DecodeWaitMilliseconds, cancellationToken))
+        if (!accounts.TryAdd(accountId, 0))
         {
-            throw PanError.Plain(StatusCode.ResourceExhausted, "AVATAR_BUSY", "Too many pictures are being processed; try again shortly.");
+            throw Busy();
         }
 
-        return new Slot(slots);
+        try
+        {
+            if (!await slots.WaitAsync(options.Value.DecodeWaitMilliseconds, cancellationToken))
+            {
+                throw Busy();
+            }
+        }
+        catch
+        {
+            accounts.TryRemove(accountId, out _);
+            throw;
+        }
+
+        return new Slot(this, accountId);
     }
 
     public void Dispose() => slots.Dispose();
 
-    private sealed class Slot(SemaphoreSlim slots) : IDisposable
+    private static RpcException Busy() =>
+        PanError.Plain(StatusCode.ResourceExhausted, "AVATAR_BUSY", "Too many pictures are being processed; try again shortly.");
+
+    private sealed class Slot(AvatarDecodeSlots owner, long accountId) : IDisposable
     {
         private int released;
 
@@ -34,7 +63,8 @@ public sealed class AvatarDecodeSlots(IOptions<AvatarOptions> options) : IDispos
         {
             if (Interlocked.Exchange(ref released, 1) == 0)
             {
-                slots.Release();
+                owner.slots.Release();
+                owner.accounts.TryRemove(accountId, out _);
             }
         }
     }

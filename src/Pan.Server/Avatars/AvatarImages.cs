@@ -16,8 +16,9 @@ public enum ImageFormat
 /// Turns an uploaded picture into Pan's avatar PNGs with SkiaSharp: sniff the format from the magic bytes, refuse
 /// anything the decoder disagrees with, whose pixel count is over <see cref="MaxPixels"/> or that would decode to more
 /// than <see cref="MaxDecodedPixels"/> (both read from the header before decoding, so a small file cannot expand into
-/// gigabytes), decode (JPEG and WebP straight at a reduced scale; PNG and GIF only at full size), apply the EXIF
-/// orientation, centre-crop to a square and resample to each size. Re-encoding drops all metadata (EXIF, GPS, ICC
+/// gigabytes), decode (JPEG and WebP straight at a reduced scale; PNG and GIF only at full size), then centre-crop to
+/// a square and resample to each size, turned per the EXIF orientation on the way (no upright copy of the decoded
+/// picture is made, so a turned picture takes the memory of an upright one). Re-encoding drops all metadata (EXIF, GPS, ICC
 /// comments) and anything smuggled after the image data. An animated GIF keeps its first frame.
 /// </summary>
 /// <remarks>
@@ -52,7 +53,10 @@ public static class AvatarImages
     }
 
     /// <summary>One square PNG per size, or null when the data is not a decodable image of its sniffed format within the limits.</summary>
-    public static Dictionary<int, byte[]>? Render(byte[] data, IReadOnlyList<int> sizes)
+    public static Dictionary<int, byte[]>? Render(byte[] data, IReadOnlyList<int> sizes) => Render(data, sizes, new PixelLedger());
+
+    /// <summary>As <see cref="Render(byte[], IReadOnlyList{int})"/>, counting the pixel buffers it allocates in <paramref name="ledger"/>.</summary>
+    internal static Dictionary<int, byte[]>? Render(byte[] data, IReadOnlyList<int> sizes, PixelLedger ledger)
     {
         var format = Sniff(data);
         if (format == ImageFormat.Unknown)
@@ -73,17 +77,26 @@ public static class AvatarImages
             return null;
         }
 
-        using var decoded = Decode(codec, sizes.Max());
+        var decoded = Decode(codec, sizes.Max(), ledger);
         if (decoded is null)
         {
             return null;
         }
 
-        using var oriented = Orient(decoded, codec.EncodedOrigin);
-        using var image = SKImage.FromBitmap(oriented ?? decoded);
-        var side = Math.Min(image.Width, image.Height);
-        var crop = SKRect.Create((image.Width - side) / 2f, (image.Height - side) / 2f, side, side);
-        return sizes.ToDictionary(size => size, size => Square(image, crop, size));
+        try
+        {
+            // Why no upright copy: each output square is drawn straight from the decoded pixels through the orientation,
+            // so a turned picture takes no more memory than an upright one (the decode bound, Pan:Avatars:MaxConcurrentDecodes).
+            var (upright, shown) = Orientation(codec.EncodedOrigin, decoded.Width, decoded.Height);
+            using var image = SKImage.FromBitmap(decoded);
+            var side = Math.Min(shown.Width, shown.Height);
+            var crop = SKRect.Create((shown.Width - side) / 2f, (shown.Height - side) / 2f, side, side);
+            return sizes.ToDictionary(size => size, size => Square(image, upright, crop, size, ledger));
+        }
+        finally
+        {
+            ledger.Free(decoded);
+        }
     }
 
     private static bool Matches(SKEncodedImageFormat decoder, ImageFormat sniffed) => (decoder, sniffed) switch
@@ -100,7 +113,7 @@ public static class AvatarImages
     /// <paramref name="largest"/>; null when that is over <see cref="MaxDecodedPixels"/> (nothing is decoded then).
     /// The bitmap is immutable, so an <see cref="SKImage"/> of it shares its pixels instead of copying them.
     /// </summary>
-    private static SKBitmap? Decode(SKCodec codec, int largest)
+    private static SKBitmap? Decode(SKCodec codec, int largest, PixelLedger ledger)
     {
         var shortSide = Math.Min(codec.Info.Width, codec.Info.Height);
         var scale = Math.Min(1f, (float)largest / shortSide);
@@ -116,23 +129,26 @@ public static class AvatarImages
         }
 
         var info = new SKImageInfo(dimensions.Width, dimensions.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
-        var bitmap = new SKBitmap(info);
+        var bitmap = ledger.Allocate(info);
         if (codec.GetPixels(info, bitmap.GetPixels()) == SKCodecResult.Success)
         {
             bitmap.SetImmutable();
             return bitmap;
         }
 
-        bitmap.Dispose();
+        ledger.Free(bitmap);
         return null;
     }
 
-    /// <summary>A copy turned upright per the EXIF orientation, or null when the bitmap already is.</summary>
-    private static SKBitmap? Orient(SKBitmap source, SKEncodedOrigin origin)
+    /// <summary>
+    /// The matrix that turns a <paramref name="width"/> × <paramref name="height"/> picture stored with the EXIF
+    /// <paramref name="origin"/> upright, and its size once upright.
+    /// </summary>
+    private static (SKMatrix Upright, SKSizeI Shown) Orientation(SKEncodedOrigin origin, int width, int height)
     {
-        float w = source.Width, h = source.Height;
+        float w = width, h = height;
         // Each matrix maps a stored pixel (x, y) to where it is shown: x' = ScaleX·x + SkewX·y + TransX, y' = SkewY·x + ScaleY·y + TransY.
-        SKMatrix? matrix = origin switch
+        var matrix = origin switch
         {
             SKEncodedOrigin.TopRight => new SKMatrix(-1, 0, w, 0, 1, 0, 0, 0, 1),
             SKEncodedOrigin.BottomRight => new SKMatrix(-1, 0, w, 0, -1, h, 0, 0, 1),
@@ -141,35 +157,64 @@ public static class AvatarImages
             SKEncodedOrigin.RightTop => new SKMatrix(0, -1, h, 1, 0, 0, 0, 0, 1),
             SKEncodedOrigin.RightBottom => new SKMatrix(0, -1, h, -1, 0, w, 0, 0, 1),
             SKEncodedOrigin.LeftBottom => new SKMatrix(0, 1, 0, -1, 0, w, 0, 0, 1),
-            _ => null,
+            _ => SKMatrix.Identity,
         };
-        if (matrix is not { } m)
-        {
-            return null;
-        }
-
         var swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
-        var result = new SKBitmap(new SKImageInfo(swap ? source.Height : source.Width, swap ? source.Width : source.Height, SKColorType.Rgba8888, SKAlphaType.Premul));
-        using var canvas = new SKCanvas(result);
-        using var image = SKImage.FromBitmap(source);
-        canvas.SetMatrix(m);
-        // Why: the matrix only flips and turns by right angles, so every pixel lands on a pixel: no filtering needed.
-        canvas.DrawImage(image, 0, 0, new SKSamplingOptions(SKFilterMode.Nearest));
-        result.SetImmutable();
-        return result;
+        return (matrix, swap ? new SKSizeI(height, width) : new SKSizeI(width, height));
     }
 
-    private static byte[] Square(SKImage image, SKRect crop, int size)
+    /// <summary>The <paramref name="crop"/> (in upright coordinates) of the stored <paramref name="image"/>, turned upright and resampled to a square PNG.</summary>
+    private static byte[] Square(SKImage image, SKMatrix upright, SKRect crop, int size, PixelLedger ledger)
     {
-        using var bitmap = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Premul));
-        using (var canvas = new SKCanvas(bitmap))
+        var bitmap = ledger.Allocate(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Premul));
+        try
         {
-            canvas.Clear(SKColors.Transparent);
-            // Why: linear filtering over mipmaps keeps strong reductions (a 4000 px photo to 100 px) free of aliasing.
-            canvas.DrawImage(image, crop, SKRect.Create(size, size), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
-        }
+            using (var canvas = new SKCanvas(bitmap))
+            {
+                canvas.Clear(SKColors.Transparent);
+                var scale = size / crop.Width;
+                canvas.SetMatrix(upright
+                    .PostConcat(SKMatrix.CreateTranslation(-crop.Left, -crop.Top))
+                    .PostConcat(SKMatrix.CreateScale(scale, scale)));
+                // Why: linear filtering over mipmaps keeps strong reductions (a 4000 px photo to 100 px) free of aliasing;
+                // the orientation only flips and turns by right angles, which the filtering is indifferent to.
+                canvas.DrawImage(image, 0, 0, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
+            }
 
-        using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        return png.ToArray();
+            using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+            return png.ToArray();
+        }
+        finally
+        {
+            ledger.Free(bitmap);
+        }
+    }
+}
+
+/// <summary>
+/// The pixel buffers one render allocates: how many bytes it holds now and the most it held at once (what the decode
+/// bound in <see cref="AvatarOptions.MaxConcurrentDecodes"/> counts, besides Skia's mipmaps for resampling).
+/// </summary>
+internal sealed class PixelLedger
+{
+    private long held;
+
+    public long Peak { get; private set; }
+
+    public SKBitmap Allocate(SKImageInfo info)
+    {
+        var bitmap = new SKBitmap(info);
+        held += info.BytesSize64;
+        Peak = Math.Max(Peak, held);
+        return bitmap;
+    }
+
+    public void Free(SKBitmap? bitmap)
+    {
+        if (bitmap is not null)
+        {
+            held -= bitmap.Info.BytesSize64;
+            bitmap.Dispose();
+        }
     }
 }

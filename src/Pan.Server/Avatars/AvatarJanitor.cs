@@ -39,9 +39,19 @@ public sealed class AvatarJanitor(IServiceScopeFactory scopes, IAvatarStore stor
                     if (await db.Members.AnyAsync(m => m.AvatarKey == key, cancellationToken))
                     {
                         await store.ClaimAsync(key, cancellationToken);
-                        claimed++;
+                        // Why look again: a change that let the key go after the look above (the member's deletion, a
+                        // newer upload) found the files pending and marked nothing; if its delete failed, the claim
+                        // took them out of pending referenced by nobody. Such a key is never anyone's again.
+                        if (await db.Members.AnyAsync(m => m.AvatarKey == key, cancellationToken))
+                        {
+                            claimed++;
+                            continue;
+                        }
+
+                        await store.ReleaseAsync(db, key, cancellationToken);
                     }
-                    else if (await store.DeletePendingAsync(key, cancellationToken))
+
+                    if (await store.DeletePendingAsync(key, cancellationToken))
                     {
                         deleted++;
                     }

@@ -28,6 +28,7 @@ public sealed class AvatarOptions
     /// <summary>
     /// How many uploads may be decoded at once on this node (default 2). A decode may take up to 64 MiB of pixels
     /// (<see cref="AvatarImages.MaxDecodedPixels"/>) plus a third of that for resampling, so this bounds the memory avatars can take.
+    /// One phone account holds at most one of them (<see cref="AvatarDecodeSlots"/>).
     /// </summary>
     [Range(1, 64, ErrorMessage = "Pan:Avatars:MaxConcurrentDecodes must be 1–64.")]
     public int MaxConcurrentDecodes { get; set; } = 2;

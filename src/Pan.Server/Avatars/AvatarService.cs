@@ -37,12 +37,16 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
         }
     }
 
-    /// <summary>Replaces the live member's avatar and returns its URL; null when the member is gone (deleted meanwhile).</summary>
-    public async Task<string?> UpdateAsync(long uid, byte[] image, CancellationToken cancellationToken)
+    /// <summary>
+    /// Replaces the live member's avatar and returns its URL; null when the member is gone (deleted meanwhile).
+    /// <paramref name="accountId"/> is the member's phone account, which decodes one upload at a time on this node
+    /// (<see cref="AvatarDecodeSlots"/>).
+    /// </summary>
+    public async Task<string?> UpdateAsync(long uid, long accountId, byte[] image, CancellationToken cancellationToken)
     {
         CheckUpload(image);
         Dictionary<int, byte[]>? rendered;
-        using (await slots.EnterAsync(cancellationToken))
+        using (await slots.EnterAsync(accountId, cancellationToken))
         {
             rendered = AvatarImages.Render(image, AvatarKeys.Sizes);
         }
@@ -95,6 +99,7 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
 
                 if (await ClaimAsync(key) || attempt == Attempts)
                 {
+                    await DeleteIfLetGoAsync(key);
                     break;
                 }
 
@@ -217,6 +222,32 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
             logger.LogWarning(ex, "Could not mark the files of avatar {AvatarKey} as taken; the avatar janitor will", key);
             return true;
         }
+    }
+
+    /// <summary>
+    /// Deletes the files of the key the upload just claimed when no member refers to it any more: a change that let it go
+    /// between the switch and the claim (the member's deletion, a newer upload) found the files still pending, so marked
+    /// nothing, and if its delete after the commit failed, the claim took them out of pending referenced by nobody, where
+    /// the janitor would never find them. A key no member refers to never becomes anyone's avatar again, so this is safe.
+    /// Runs whatever the caller's cancellation; a failure is logged.
+    /// </summary>
+    private async Task DeleteIfLetGoAsync(string key)
+    {
+        try
+        {
+            if (await db.Members.AsNoTracking().AnyAsync(m => m.AvatarKey == key, CancellationToken.None))
+            {
+                return;
+            }
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException || ErrorInterceptor.IsOutage(ex))
+        {
+            logger.LogWarning(ex, "Could not tell whether a member still refers to avatar {AvatarKey}", key);
+            return;
+        }
+
+        logger.LogInformation("Avatar {AvatarKey} was let go before its upload claimed it; deleting its files", key);
+        await DeleteFilesAsync(key, CancellationToken.None);
     }
 
     /// <summary>

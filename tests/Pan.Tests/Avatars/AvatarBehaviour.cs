@@ -255,7 +255,8 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
         var slots = node.Services.GetRequiredService<AvatarDecodeSlots>();
 
         Task<UpdateAvatarResponse> waiting;
-        var held = await slots.EnterAsync(default);
+        // Held as another member's upload, so it is the slot this member waits for.
+        var held = await slots.EnterAsync((await TestMembers.CreateAsync(Server)).AccountId, default);
         try
         {
             await Errors.ExpectAsync(() => Upload(), StatusCode.ResourceExhausted, "AVATAR_BUSY");
@@ -274,6 +275,74 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
         Assert.Equal((await waiting).Avatar, (await client.MeAsync(new MeRequest { AccessToken = token })).User.Avatar);
 
         Task<UpdateAvatarResponse> Upload() => client.UpdateAvatarAsync(new UpdateAvatarRequest
+        {
+            AccessToken = token,
+            Avatar = ByteString.CopyFrom(Picture(SKEncodedImageFormat.Png, 100, 100)),
+        }).ResponseAsync;
+    }
+
+    /// <summary>
+    /// One phone account decodes one upload at a time on a node: while one of its uploads holds a decode slot, another
+    /// upload of the account (the same member signed in again, or another member of its phone) is AVATAR_BUSY at once,
+    /// without waiting for or taking a slot, so the account cannot hold every slot and another member still gets one.
+    /// </summary>
+    [Fact]
+    public async Task WhileAnUploadOfTheAccountHoldsASlot_ItsNextUploadIsBusyAtOnce_AndAnotherMemberStillGetsASlot()
+    {
+        await using var node = await fixture.StartNodeAsync(new Dictionary<string, string?>
+        {
+            ["Pan:Avatars:MaxConcurrentDecodes"] = "2",
+            ["Pan:Avatars:DecodeWaitMilliseconds"] = "30000",
+        });
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var slots = node.Services.GetRequiredService<AvatarDecodeSlots>();
+        var member = await TestMembers.CreateAsync(Server);
+        var sibling = await TestMembers.AddToPhoneAsync(Server, member);
+        var other = await TestMembers.CreateAsync(Server);
+        var third = await TestMembers.CreateAsync(Server);
+        // Two sign-ins of the member and one of the other member of its phone.
+        string[] tokens =
+        [
+            await TestMembers.AccessTokenAsync(Server, member),
+            await TestMembers.AccessTokenAsync(Server, member),
+            await TestMembers.AccessTokenAsync(Server, sibling),
+        ];
+        var otherToken = await TestMembers.AccessTokenAsync(Server, other);
+
+        // An upload of the member's account is being decoded, and one of a third member's: every slot is taken.
+        var held = await slots.EnterAsync(member.AccountId, default);
+        try
+        {
+            using (await slots.EnterAsync(third.AccountId, default))
+            {
+                foreach (var token in tokens)
+                {
+                    var watch = System.Diagnostics.Stopwatch.StartNew();
+                    await Errors.ExpectAsync(() => Upload(token), StatusCode.ResourceExhausted, "AVATAR_BUSY");
+                    Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"refused after {watch.Elapsed}, not at once (the wait for a slot is 30 s)");
+                }
+            }
+
+            // One slot is free: the account's further uploads do not get it; another member's upload does.
+            foreach (var token in tokens)
+            {
+                await Errors.ExpectAsync(() => Upload(token), StatusCode.ResourceExhausted, "AVATAR_BUSY");
+            }
+
+            var url = (await Upload(otherToken)).Avatar;
+            Assert.Equal(url, (await client.MeAsync(new MeRequest { AccessToken = otherToken })).User.Avatar);
+            Assert.Equal(string.Empty, (await client.MeAsync(new MeRequest { AccessToken = tokens[0] })).User.Avatar);
+        }
+        finally
+        {
+            held.Dispose();
+        }
+
+        // Its decode over, the account uploads again.
+        var mine = (await Upload(tokens[2])).Avatar;
+        Assert.Equal(mine, (await client.MeAsync(new MeRequest { AccessToken = tokens[2] })).User.Avatar);
+
+        Task<UpdateAvatarResponse> Upload(string token) => client.UpdateAvatarAsync(new UpdateAvatarRequest
         {
             AccessToken = token,
             Avatar = ByteString.CopyFrom(Picture(SKEncodedImageFormat.Png, 100, 100)),

@@ -2,6 +2,7 @@ using System.Net;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Pan.Data;
 using Pan.Data.Avatars;
@@ -40,6 +41,57 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
         await client.UpdateAvatarAsync(new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(Png(300, 300)) });
         using var replaced = await other.Http.GetAsync(url.AbsolutePath);
         Assert.Equal(HttpStatusCode.NotFound, replaced.StatusCode);
+    }
+
+    /// <summary>
+    /// Avatar files stored before the janitor existed were never pending, so those no member references (an upload whose
+    /// node was killed before its switch, a replaced avatar whose delete failed) were never swept. The upgrade
+    /// (migration AvatarLegacyFiles) marks such files pending since they were stored: the janitor deletes the old ones at
+    /// its next sweep and a young one (an upload under way during the upgrade) only once older than the grace, and keeps
+    /// the files a member references.
+    /// </summary>
+    [Fact]
+    public async Task FilesStoredBeforeTheJanitor_ThatNoMemberReferences_AreDeletedAfterTheUpgrade_OnceOlderThanTheGrace()
+    {
+        await using var database = fixture.Database.Provider == "sqlite"
+            ? new SqliteTestDatabase()
+            : (ITestDatabase)await PostgresTestDatabase.CreateAsync();
+        await using var server = await PanServer.StartAsync(database);
+        await using var scope = server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PanDbContext>();
+        var migrator = db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>();
+        // Back to the schema before the upgrade (the server migrated up).
+        var before = db.Database.GetMigrations().TakeWhile(m => !m.EndsWith("_AvatarLegacyFiles", StringComparison.Ordinal)).Last();
+        await migrator.MigrateAsync(before);
+
+        var now = server.Clock.GetUtcNow();
+        var (referenced, orphan, young) = (AvatarKeys.New(), AvatarKeys.New(), AvatarKeys.New());
+        foreach (var (key, created) in new[] { (referenced, now.AddDays(-30)), (orphan, now.AddDays(-30)), (young, now.AddMinutes(-1)) })
+        {
+            foreach (var size in AvatarKeys.Sizes)
+            {
+                db.Add(new AvatarFile { Key = key, Size = size, Png = Png(size, size), Created = created, PendingSince = null });
+            }
+        }
+
+        await db.SaveChangesAsync();
+        db.ChangeTracker.Clear();
+        await TestMembers.UpdateAsync(server, (await TestMembers.CreateAsync(server)).Uid, m => m.AvatarKey = referenced);
+
+        await migrator.MigrateAsync();
+        var janitor = server.Services.GetRequiredService<AvatarJanitor>();
+        await janitor.SweepOnceAsync(default);
+
+        Assert.Equal([referenced, young], await KeysAsync());
+        server.Clock.Advance(TimeSpan.FromMinutes(61));
+        await janitor.SweepOnceAsync(default);
+        // Why eventually: the clock's advance also wakes the node's own hourly sweep, which may still be deleting.
+        await Eventually.HoldsAsync(async () => (await KeysAsync()).SequenceEqual([referenced]));
+        Assert.Equal(0, await db.Set<AvatarFile>().CountAsync(f => f.Key == referenced && f.PendingSince != null));
+
+        async Task<List<string>> KeysAsync() =>
+            (await db.Set<AvatarFile>().AsNoTracking().Where(f => f.Key == referenced || f.Key == orphan || f.Key == young)
+                .Select(f => f.Key).Distinct().ToListAsync()).OrderBy(k => k == referenced ? 0 : k == orphan ? 1 : 2).ToList();
     }
 
     [Fact]
@@ -236,6 +288,128 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
         await node.Services.GetRequiredService<AvatarJanitor>().SweepOnceAsync(default);
 
         await Eventually.HoldsAsync(() => GoneAsync(store, old));
+    }
+
+    /// <summary>
+    /// A member deleted between its upload's switch and the upload's claim of its files: the deletion found the files
+    /// still pending (nothing to mark) and its delete after the commit failed; the claim then took them out of pending,
+    /// referenced by nobody, so the janitor never swept them. The upload must leave no such files: they are deleted (or
+    /// left pending for the janitor), with the database store and a folder.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AMemberDeletedBetweenItsUploadsSwitchAndClaim_WhoseDeleteFails_LeavesNoFilesForever(bool inAFolder)
+    {
+        var settings = inAFolder ? new Dictionary<string, string?> { ["Pan:Avatars:Folder"] = Directory.CreateTempSubdirectory("pan-avatars-").FullName } : [];
+        InterleavingStore? interleaving = null;
+        await using var node = await PanServer.StartAsync(fixture.Database, settings, configure: builder => WrapStore(builder, inner => interleaving = new InterleavingStore(inner)));
+        var member = await TestMembers.CreateAsync(node);
+        var token = await TestMembers.AccessTokenAsync(node, member);
+        var store = node.Services.GetRequiredService<IAvatarStore>();
+        interleaving!.BeforeFirstClaim = async () =>
+        {
+            interleaving.RefuseDeletes = true;
+            await DeleteMemberAsync(node, member, token);
+            interleaving.RefuseDeletes = false;
+        };
+
+        var url = new Uri((await new MemberServiceV2.MemberServiceV2Client(node.Grpc).UpdateAvatarAsync(
+            new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(Png(200, 200)) })).Avatar);
+        var key = Path.GetFileName(url.AbsolutePath)[..AvatarKeys.Length];
+        Assert.True(interleaving.Refused > 0);
+
+        node.Clock.Advance(TimeSpan.FromMinutes(61));
+        await node.Services.GetRequiredService<AvatarJanitor>().SweepOnceAsync(default);
+
+        await Eventually.HoldsAsync(() => GoneAsync(store, key));
+    }
+
+    /// <summary>
+    /// As above, for the janitor's claim of a key a member references (its upload's node killed between the switch and
+    /// the claim): the member deleted between the janitor's look at the members and its claim, with the deletion's delete
+    /// failing, must not leave the files claimed and referenced by nobody; a later sweep deletes them.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AMemberDeletedWhileTheJanitorClaimsItsAvatar_WhoseDeleteFails_LeavesNoFilesForever(bool inAFolder)
+    {
+        var settings = inAFolder ? new Dictionary<string, string?> { ["Pan:Avatars:Folder"] = Directory.CreateTempSubdirectory("pan-avatars-").FullName } : [];
+        InterleavingStore? interleaving = null;
+        await using var node = await PanServer.StartAsync(fixture.Database, settings, configure: builder => WrapStore(builder, inner => interleaving = new InterleavingStore(inner)));
+        var member = await TestMembers.CreateAsync(node);
+        var token = await TestMembers.AccessTokenAsync(node, member);
+        var store = node.Services.GetRequiredService<IAvatarStore>();
+        var key = AvatarKeys.New();
+        foreach (var size in AvatarKeys.Sizes)
+        {
+            await store.SaveAsync(key, size, Png(size, size), default);
+        }
+
+        // The upload's switch committed; its node was killed before the claim.
+        await TestMembers.UpdateAsync(node, member.Uid, m => m.AvatarKey = key);
+        interleaving!.BeforeFirstClaim = async () =>
+        {
+            interleaving.RefuseDeletes = true;
+            await DeleteMemberAsync(node, member, token);
+            interleaving.RefuseDeletes = false;
+        };
+        var janitor = node.Services.GetRequiredService<AvatarJanitor>();
+
+        node.Clock.Advance(TimeSpan.FromMinutes(61));
+        await janitor.SweepOnceAsync(default);
+        // Why eventually: the clock's advance also wakes the node's own hourly sweep, which may be the one that claims.
+        await Eventually.HoldsAsync(() => interleaving.Refused > 0 && !interleaving.RefuseDeletes);
+        node.Clock.Advance(TimeSpan.FromMinutes(61));
+        await janitor.SweepOnceAsync(default);
+
+        await Eventually.HoldsAsync(() => GoneAsync(store, key));
+    }
+
+    /// <summary>The node's store, running <see cref="BeforeFirstClaim"/> before the first claim; deletes fail while <see cref="RefuseDeletes"/>.</summary>
+    private sealed class InterleavingStore(IAvatarStore inner) : IAvatarStore
+    {
+        private int claimed;
+        private int refused;
+
+        public Func<Task>? BeforeFirstClaim { get; set; }
+
+        public volatile bool RefuseDeletes;
+
+        public int Refused => Volatile.Read(ref refused);
+
+        public Task SaveAsync(string key, int size, ReadOnlyMemory<byte> png, CancellationToken cancellationToken) => inner.SaveAsync(key, size, png, cancellationToken);
+
+        public Task<Stream?> OpenReadAsync(string key, int size, CancellationToken cancellationToken) => inner.OpenReadAsync(key, size, cancellationToken);
+
+        public Task DeleteAsync(string key, CancellationToken cancellationToken)
+        {
+            if (RefuseDeletes)
+            {
+                Interlocked.Increment(ref refused);
+                throw new IOException("refused by the test store");
+            }
+
+            return inner.DeleteAsync(key, cancellationToken);
+        }
+
+        public async Task<bool> ClaimAsync(string key, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Exchange(ref claimed, 1) == 0 && BeforeFirstClaim is { } before)
+            {
+                await before();
+            }
+
+            return await inner.ClaimAsync(key, cancellationToken);
+        }
+
+        public Task<bool> DeletePendingAsync(string key, CancellationToken cancellationToken) => inner.DeletePendingAsync(key, cancellationToken);
+
+        public Task ReleaseAsync(PanDbContext db, string key, CancellationToken cancellationToken) => inner.ReleaseAsync(db, key, cancellationToken);
+
+        public Task<IReadOnlyList<string>> PendingAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken) =>
+            inner.PendingAsync(before, limit, cancellationToken);
     }
 
     /// <summary>
