@@ -108,7 +108,8 @@ public sealed class CredentialChanges(
 
     /// <summary>
     /// Changes the password, email and/or security question of the auth token's member or, with object_id, of another
-    /// live member under the same phone. Proof: a verify_token for <c>update-credential</c> bound to that member (from
+    /// live member under the same phone when the auth token's session proved the phone (a member-bound session's
+    /// sibling is answered as a stranger: NOT_FOUND ErrFailed). Proof: a verify_token for <c>update-credential</c> bound to that member (from
     /// VerifyPhoneCode, VerifyMemberByPassword or VerifyEmailCode; consumed only when everything else is valid), or
     /// else its current password (counted by the failure counter). Errors: bad pan_auth_token UNAUTHENTICATED
     /// ErrFailed; malformed object_id, nothing to change, a bad security_question, email or redirect INVALID_ARGUMENT
@@ -136,7 +137,12 @@ public sealed class CredentialChanges(
         var email = string.IsNullOrEmpty(request.Email) ? null : request.Email.Trim();
         ValidateShape(request, newPassword, email, question);
 
-        var target = await members.FindAsync(claims.Uid, claims.AccountId, objectId, cancellationToken)
+        // Why: a session that proved one member (password, email code, hand-off, social login, passkey) reaches no other
+        // member of the phone (OtherMember and QueryMemberCredentialStatus answer it as they answer a stranger), so a
+        // sibling's object id is a stranger's here too, before any proof is looked at: the sibling's password or verify
+        // token does not make such a session one that may change it.
+        var reachable = objectId is not { } id || AuthMethods.ProvesThePhone(claims.AuthMethod) || id == claims.ObjectId;
+        var target = (reachable ? await members.FindAsync(claims.Uid, claims.AccountId, objectId, cancellationToken) : null)
             ?? throw NoSuchMember();
         if (newPassword is not null && policy.Check(newPassword, target.PolicyContext(email)) is { } problem)
         {

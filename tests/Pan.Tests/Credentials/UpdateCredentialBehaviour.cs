@@ -160,6 +160,50 @@ public abstract class UpdateCredentialBehaviour<TFixture>(TFixture fixture) : IC
         Assert.Equal("object_id", bad.BadRequest()!.FieldViolations[0].Field);
     }
 
+    /// <summary>
+    /// A session that proved one member (password, email code, hand-off, passkey, social login) reaches no other member
+    /// of the phone: a sibling's object_id is answered as a stranger's (NOT_FOUND ErrFailed), as QueryMemberCredentialStatus
+    /// answers it, even with the sibling's right password or its update-credential verify token, which stays unspent; the
+    /// sibling's password is unchanged. A session that proved the phone still changes it.
+    /// </summary>
+    [Fact]
+    public async Task ObjectId_OfAnotherMemberOfThePhone_FromAMemberBoundSession_IsAnsweredLikeAStranger_AndChangesNothing()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var sibling = await TestMembers.AddToPhoneAsync(Server, owner);
+        await UseAsync<CredentialStore>(Server, s => s.SetPasswordAsync(sibling.Uid, Password, null, default));
+        var before = await StoredHashAsync(Server, sibling.Uid);
+        var verify = (await Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = sibling.DisplayName, Password = Password })).VerifyToken;
+
+        foreach (var method in new[] { AuthMethods.Password, AuthMethods.EmailCode, AuthMethods.LoginToken, AuthMethods.Passkey, "auth-by-omniauth" })
+        {
+            var memberBound = await TestMembers.AuthTokenAsync(Server, owner, method);
+            foreach (var proof in new[]
+            {
+                new UpdateCredentialRequest { OriginalPassword = Password },
+                new UpdateCredentialRequest { VerifyToken = verify },
+            })
+            {
+                proof.PanAuthToken = memberBound;
+                proof.ObjectId = sibling.ObjectId.ToString();
+                proof.NewPassword = OtherPassword;
+                proof.ConfirmNewPassword = OtherPassword;
+                await Errors.ExpectAsync(() => Client.UpdateCredentialAsync(proof).ResponseAsync, StatusCode.NotFound, "UpdateCredentialResponse.ErrFailed");
+            }
+        }
+
+        Assert.Equal(before, await StoredHashAsync(Server, sibling.Uid));
+        await Client.UpdateCredentialAsync(new UpdateCredentialRequest
+        {
+            PanAuthToken = await TestMembers.AuthTokenAsync(Server, owner),
+            ObjectId = sibling.ObjectId.ToString(),
+            VerifyToken = verify,
+            NewPassword = OtherPassword,
+            ConfirmNewPassword = OtherPassword,
+        });
+        Assert.NotEqual(before, await StoredHashAsync(Server, sibling.Uid));
+    }
+
     [Fact]
     public async Task BadInput_IsRefusedBeforeThePasswordIsChecked()
     {
