@@ -252,6 +252,48 @@ public abstract class UpdateCredentialBehaviour<TFixture>(TFixture fixture) : IC
         Assert.Null(CredentialChanges.EmailFailure(EmailChangeResult.Sent));
     }
 
+    /// <summary>
+    /// A password change whose auth token (and original password) was checked just before the member's suspension, or a
+    /// reset that ends every session of the member, committed: on PostgreSQL it waits for that change at the member's
+    /// row; on SQLite it meets it committed. It must not then write its password on the strength of a session that has
+    /// ended (MEMBER_SUSPENDED for a suspension, as a sign-in racing one answers; ErrFailed UNAUTHENTICATED, as for an
+    /// ended auth token, after the reset); the password the reset set, or the one the member had, stays.
+    /// </summary>
+    [Fact]
+    public async Task PasswordChange_WhileASuspensionOrAResetEndingItsSessionIsUncommitted_WritesNothing()
+    {
+        const string resetTo = "amber quarry whistle 31";
+        foreach (var suspend in new[] { true, false })
+        {
+            var member = await MemberWithPasswordAsync(Server);
+            var auth = await TestMembers.AuthTokenAsync(Server, member);
+            var request = new UpdateCredentialRequest { PanAuthToken = auth, OriginalPassword = Password, NewPassword = OtherPassword, ConfirmNewPassword = OtherPassword };
+            Task call;
+            await using (UncommittedChange change = suspend
+                ? await Admin.UncommittedSuspension.StartAsync(Server, fixture.Database, member.Uid)
+                : await UncommittedPasswordChange.StartAsync(Server, fixture.Database, member.Uid, resetTo, keepSessionId: null))
+            {
+                call = Task.Run(() => Client.UpdateCredentialAsync(request).ResponseAsync);
+                Assert.True(await change.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+                await change.CommitAsync();
+            }
+
+            var reason = await Errors.ReasonOfAsync(() => call);
+            if (suspend && fixture.Database.Provider == "postgres")
+            {
+                Assert.Equal("MEMBER_SUSPENDED", reason);
+            }
+            else
+            {
+                Assert.Contains(reason, suspend
+                    ? new[] { "MEMBER_SUSPENDED", "UpdateCredentialResponse.ErrFailed" }
+                    : new[] { "UpdateCredentialResponse.ErrFailed", "UpdateCredentialResponse.ErrOriginalPasswordInvalid" });
+            }
+
+            Assert.Equal(SecretCheck.Wrong, await UseAsync<CredentialStore, SecretCheck>(Server, s => s.CheckPasswordAsync(member.Uid, OtherPassword, default)));
+        }
+    }
+
     [Fact]
     public async Task Secrets_WrittenAfterTheMemberWasDeleted_AreRefused_AndNothingIsStored()
     {
