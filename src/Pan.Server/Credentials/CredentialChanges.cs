@@ -5,6 +5,7 @@ using Pan.General.Member;
 using Pan.Server.Deletion;
 using Pan.Server.Email;
 using Pan.Server.Errors;
+using Pan.Server.Suspension;
 using Pan.Server.Tokens;
 using SetErr = Pan.General.Member.ErrSetMemberPassword.Types.General;
 using UpdateErr = Pan.General.Member.UpdateCredentialResponse.Types.Err;
@@ -22,6 +23,7 @@ public sealed class CredentialChanges(
     CredentialStore store,
     PasswordPolicy policy,
     EmailChanges emails,
+    TimeProvider clock,
     ILogger<CredentialChanges> logger)
 {
     /// <summary>Longest email accepted before asking the email feature (RFC 5321 path limit).</summary>
@@ -108,7 +110,8 @@ public sealed class CredentialChanges(
 
     /// <summary>
     /// Changes the password, email and/or security question of the auth token's member or, with object_id, of another
-    /// live member under the same phone. Proof: a verify_token for <c>update-credential</c> bound to that member (from
+    /// live member under the same phone when the auth token's session proved the phone (a member-bound session's
+    /// sibling is answered as a stranger: NOT_FOUND ErrFailed). Proof: a verify_token for <c>update-credential</c> bound to that member (from
     /// VerifyPhoneCode, VerifyMemberByPassword or VerifyEmailCode; consumed only when everything else is valid), or
     /// else its current password (counted by the failure counter). Errors: bad pan_auth_token UNAUTHENTICATED
     /// ErrFailed; malformed object_id, nothing to change, a bad security_question, email or redirect INVALID_ARGUMENT
@@ -125,7 +128,7 @@ public sealed class CredentialChanges(
     public async Task<UpdateCredentialResponse> UpdateCredentialAsync(UpdateCredentialRequest request, CancellationToken cancellationToken)
     {
         var claims = await tokens.ValidateAuthTokenAsync(request.PanAuthToken, cancellationToken)
-            ?? throw PanError.Of(UpdateErr.Failed, StatusCode.Unauthenticated, "The pan_auth_token is invalid or expired.");
+            ?? throw AuthTokenInvalid();
         if (!CredentialMembers.TryParseObjectId(request.ObjectId, out var objectId))
         {
             throw PanError.InvalidArgument("object_id", "is not a valid object id");
@@ -136,7 +139,12 @@ public sealed class CredentialChanges(
         var email = string.IsNullOrEmpty(request.Email) ? null : request.Email.Trim();
         ValidateShape(request, newPassword, email, question);
 
-        var target = await members.FindAsync(claims.Uid, claims.AccountId, objectId, cancellationToken)
+        // Why: a session that proved one member (password, email code, hand-off, social login, passkey) reaches no other
+        // member of the phone (OtherMember and QueryMemberCredentialStatus answer it as they answer a stranger), so a
+        // sibling's object id is a stranger's here too, before any proof is looked at: the sibling's password or verify
+        // token does not make such a session one that may change it.
+        var reachable = objectId is not { } id || AuthMethods.ProvesThePhone(claims.AuthMethod) || id == claims.ObjectId;
+        var target = (reachable ? await members.FindAsync(claims.Uid, claims.AccountId, objectId, cancellationToken) : null)
             ?? throw NoSuchMember();
         if (newPassword is not null && policy.Check(newPassword, target.PolicyContext(email)) is { } problem)
         {
@@ -174,7 +182,7 @@ public sealed class CredentialChanges(
         try
         {
             var prepared = await store.PrepareAsync(newPassword, question?.Question, question?.Answer, cancellationToken);
-            issued = await WriteAsync(request, claims.SessionId, target.Uid, useVerifyToken, prepared, newPassword is not null, plan?.Change, cancellationToken);
+            issued = await WriteAsync(request, claims.SessionId, claims.Uid, target.Uid, useVerifyToken, prepared, newPassword is not null, plan?.Change, cancellationToken);
         }
         catch when (plan is not null)
         {
@@ -196,7 +204,7 @@ public sealed class CredentialChanges(
     /// token usable and nothing written; the mail goes out only after the commit.
     /// </summary>
     private async Task<IssuedEmailCode?> WriteAsync(
-        UpdateCredentialRequest request, long sessionId, long uid, bool useVerifyToken, PreparedCredentials prepared, bool newPassword,
+        UpdateCredentialRequest request, long sessionId, long callerUid, long uid, bool useVerifyToken, PreparedCredentials prepared, bool newPassword,
         PlannedEmailChange? change, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
@@ -210,6 +218,19 @@ public sealed class CredentialChanges(
                 if (!await LiveMembers.LockAsync(db, uid, cancellationToken))
                 {
                     throw NoSuchMember();
+                }
+
+                // Why the caller's session held and checked again, after the member's row: the auth token was checked
+                // before this transaction, and a suspension of the caller, or a password change or reset that ended its
+                // session, may have committed since or (PostgreSQL) be committing still; a change written then rode on an
+                // ended session, and could set back a password the member had just changed to lock its holder out. Either
+                // that end committed first and nothing is written (MEMBER_SUSPENDED for a suspension, as a sign-in racing
+                // one answers; else the answer for an ended auth token), or it waits for this commit
+                // (UpdateCredentialBehaviour.PasswordChange_WhileASuspensionOrAResetEndingItsSessionIsUncommitted_WritesNothing).
+                if (!await LiveMembers.HoldRowAsync(db, "auth_sessions", "id", sessionId, "revoked", nameof(UpdateCredentialAsync), cancellationToken))
+                {
+                    await MemberSuspensions.RefuseAsync(db, callerUid, clock.GetUtcNow(), cancellationToken);
+                    throw AuthTokenInvalid();
                 }
 
                 if (useVerifyToken && !await SpendVerifyTokenAsync(request.VerifyToken, uid, cancellationToken))
@@ -299,6 +320,9 @@ public sealed class CredentialChanges(
             throw PanError.InvalidArgument("email_verification_redirect", $"must be at most {MaxRedirectLength} characters");
         }
     }
+
+    private static RpcException AuthTokenInvalid() =>
+        PanError.Of(UpdateErr.Failed, StatusCode.Unauthenticated, "The pan_auth_token is invalid or expired.");
 
     private static RpcException NoSuchMember() =>
         PanError.Of(UpdateErr.Failed, StatusCode.NotFound, "No such member under this phone.");

@@ -5,6 +5,7 @@ using Pan.Data.Members;
 using Pan.General.Member;
 using Pan.Server.Accounts;
 using Pan.Server.Credentials;
+using Pan.Server.Deletion;
 using Pan.Server.DisplayNames;
 using Pan.Server.Errors;
 using Pan.Server.Members;
@@ -117,6 +118,20 @@ public sealed class MemberProfiles(
             }
 
             await tokens.RevokeMemberAsync(uid, ct);
+        }, first: async ct =>
+        {
+            // Why the phone's member and session held, first in the move's transaction: current_phone_auth_token was
+            // checked before it, and that member's suspension or deletion (or its logout, a password change) may have
+            // ended the session since or (PostgreSQL) be ending it still; a move committed then rode on an ended session.
+            // Held, either the end commits first and this is TOKEN_INVALID, as after it, moving nothing, or it waits for
+            // the move's commit (ValidateNewMemberBehaviour.ValidateNewMember_WhileThePhonesMembersSuspensionCommits_*).
+            // Why the member row before the session: whatever ends sessions writes the member row first (LiveSessions);
+            // the other order deadlocked with the deletion of the phone's last member on PostgreSQL.
+            if (!await LiveMembers.HoldAsync(db, auth.Uid, ct)
+                || !await LiveMembers.HoldRowAsync(db, "auth_sessions", "id", auth.SessionId, "revoked", nameof(ValidateNewMemberAsync), ct))
+            {
+                throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The current_phone_auth_token is invalid or expired.");
+            }
         }) switch
         {
             SlotFailure.None => new ValidateNewMemberResponse { Object = await MapAsync(member.Uid, cancellationToken) },

@@ -111,10 +111,12 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
     /// <see cref="SlotFailure.AccountGone"/> when the account was deleted meanwhile, <see cref="SlotFailure.Full"/> when the phone is full, <see cref="SlotFailure.NameTaken"/> when another member took
     /// <paramref name="newName"/> after the caller checked it (the database's unique index decides), <see cref="SlotFailure.PhoneTaken"/>
     /// when the member is under a phone by then (a concurrent move committed first). The member's former account is left without members. <paramref name="alsoInTransaction"/>
-    /// runs after the move, inside the same transaction (e.g. ending the member's old sessions).
+    /// runs after the move, inside the same transaction (e.g. ending the member's old sessions); <paramref name="first"/>
+    /// runs first in it, before anything is read or written (e.g. holding the caller's session), and refuses by throwing.
     /// </summary>
     public async Task<SlotFailure> MoveAsync(
-        long uid, long accountId, string? newName, CancellationToken cancellationToken, Func<long, CancellationToken, Task>? alsoInTransaction = null)
+        long uid, long accountId, string? newName, CancellationToken cancellationToken, Func<long, CancellationToken, Task>? alsoInTransaction = null,
+        Func<CancellationToken, Task>? first = null)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -122,6 +124,11 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
             try
             {
+                if (first is not null)
+                {
+                    await first(cancellationToken);
+                }
+
                 var member = await db.Members.FirstAsync(m => m.Uid == uid, cancellationToken);
                 // Why read again here: the callers checked that the member has no phone before this transaction; a
                 // concurrent move of the same member into another phone may have committed since (on PostgreSQL this

@@ -75,6 +75,21 @@ public static class AuthorizeEndpoint
             return NotSignedIn(context, request);
         }
 
+        // Why the session held and the member read again, under the member's row: the session and the member were read
+        // before it, and a suspension (or a password change, a logout) that commits meanwhile ends that session; on
+        // PostgreSQL this waited for it at the row and would still issue a code (and store a remembered consent) for a
+        // member suspended first. Held, either that change commits first and this answers as for a member whose session
+        // ended, writing nothing, or it waits for this commit and then ends what was written
+        // (OAuthHttpBehaviour.Authorize_WhileTheMembersSuspensionIsUncommitted_IssuesNoCode_AndWritesNothing).
+        if (!await LiveMembers.HoldRowAsync(db, "auth_sessions", "id", signedIn.SessionId, "revoked", nameof(AuthorizeEndpoint), cancellationToken)
+            || await members.FindAsync(signedIn.Uid, cancellationToken) is not { } current
+            || Suspension.MemberSuspensions.IsSuspended(current, services.GetRequiredService<TimeProvider>().GetUtcNow()))
+        {
+            return NotSignedIn(context, request);
+        }
+
+        member = current;
+
         // Why next: a removal of the app at "my apps" committing while this request read the remembered consent and
         // stored it made the update write over the removal — the consent it had revoked came back valid, with the scopes
         // the member had removed — and a code issued on a consent read just before the removal outlived it. Now this

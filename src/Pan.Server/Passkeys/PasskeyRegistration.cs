@@ -10,6 +10,7 @@ using Pan.Server.Audit;
 using Pan.Server.Data;
 using Pan.Server.Deletion;
 using Pan.Server.Errors;
+using Pan.Server.Suspension;
 using Pan.Server.Tokens;
 using BeginErr = Pan.General.Member.BeginPasskeyRegistrationResponse.Types.Error.Types.Value;
 using FinishErr = Pan.General.Member.FinishPasskeyRegistrationResponse.Types.Error.Types.Value;
@@ -145,11 +146,17 @@ public sealed class PasskeyRegistration(
             Created = clock.GetUtcNow(),
         };
         await using var transaction = await JoinedTransaction.BeginAsync(db, cancellationToken);
-        // Why the member is held first: its access token was checked before this transaction, and its deletion may have
-        // committed since or (PostgreSQL) be running still; a passkey stored then outlived the deletion's erasers. Held,
-        // either the deletion commits first and nothing is stored (the answer for a token of a deleted member), or this
-        // commits first and the deletion erases the passkey.
-        if (!await LiveMembers.HoldAsync(db, caller.Uid, cancellationToken))
+        // Why the member and the caller's session are held first, and the token and the suspension read again here: the
+        // access token was checked before this transaction, and the member's deletion, suspension or password change (which
+        // ends its other sessions) may have committed since or (PostgreSQL) be running still; a passkey stored then outlived
+        // the deletion's erasers, or was added for a suspended member or from a session the password change had ended.
+        // Held, either that change commits first and nothing is stored (MEMBER_SUSPENDED for a suspension, as a sign-in
+        // racing one answers; TokenInvalid for an ended session or a deleted member), or this commits first and the change
+        // then erases the passkey or ends the session (PasskeyBehaviour.ARegistrationFinishing_While*).
+        var now = clock.GetUtcNow();
+        var live = await LiveSessions.HoldAccessTokenAsync(db, request.AccessToken, caller, now, cancellationToken);
+        await MemberSuspensions.RefuseAsync(db, caller.Uid, now, cancellationToken);
+        if (!live)
         {
             throw PanError.Of(FinishErr.TokenInvalid, StatusCode.Unauthenticated, "The access token is not valid.");
         }

@@ -160,6 +160,50 @@ public abstract class UpdateCredentialBehaviour<TFixture>(TFixture fixture) : IC
         Assert.Equal("object_id", bad.BadRequest()!.FieldViolations[0].Field);
     }
 
+    /// <summary>
+    /// A session that proved one member (password, email code, hand-off, passkey, social login) reaches no other member
+    /// of the phone: a sibling's object_id is answered as a stranger's (NOT_FOUND ErrFailed), as QueryMemberCredentialStatus
+    /// answers it, even with the sibling's right password or its update-credential verify token, which stays unspent; the
+    /// sibling's password is unchanged. A session that proved the phone still changes it.
+    /// </summary>
+    [Fact]
+    public async Task ObjectId_OfAnotherMemberOfThePhone_FromAMemberBoundSession_IsAnsweredLikeAStranger_AndChangesNothing()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var sibling = await TestMembers.AddToPhoneAsync(Server, owner);
+        await UseAsync<CredentialStore>(Server, s => s.SetPasswordAsync(sibling.Uid, Password, null, default));
+        var before = await StoredHashAsync(Server, sibling.Uid);
+        var verify = (await Client.VerifyMemberByPasswordAsync(new VerifyMemberByPasswordRequest { DisplayName = sibling.DisplayName, Password = Password })).VerifyToken;
+
+        foreach (var method in new[] { AuthMethods.Password, AuthMethods.EmailCode, AuthMethods.LoginToken, AuthMethods.Passkey, "auth-by-omniauth" })
+        {
+            var memberBound = await TestMembers.AuthTokenAsync(Server, owner, method);
+            foreach (var proof in new[]
+            {
+                new UpdateCredentialRequest { OriginalPassword = Password },
+                new UpdateCredentialRequest { VerifyToken = verify },
+            })
+            {
+                proof.PanAuthToken = memberBound;
+                proof.ObjectId = sibling.ObjectId.ToString();
+                proof.NewPassword = OtherPassword;
+                proof.ConfirmNewPassword = OtherPassword;
+                await Errors.ExpectAsync(() => Client.UpdateCredentialAsync(proof).ResponseAsync, StatusCode.NotFound, "UpdateCredentialResponse.ErrFailed");
+            }
+        }
+
+        Assert.Equal(before, await StoredHashAsync(Server, sibling.Uid));
+        await Client.UpdateCredentialAsync(new UpdateCredentialRequest
+        {
+            PanAuthToken = await TestMembers.AuthTokenAsync(Server, owner),
+            ObjectId = sibling.ObjectId.ToString(),
+            VerifyToken = verify,
+            NewPassword = OtherPassword,
+            ConfirmNewPassword = OtherPassword,
+        });
+        Assert.NotEqual(before, await StoredHashAsync(Server, sibling.Uid));
+    }
+
     [Fact]
     public async Task BadInput_IsRefusedBeforeThePasswordIsChecked()
     {
@@ -206,6 +250,48 @@ public abstract class UpdateCredentialBehaviour<TFixture>(TFixture fixture) : IC
         Assert.Equal(reason, ex.Info().Reason);
         Assert.Equal(field, ex.BadRequest()!.FieldViolations[0].Field);
         Assert.Null(CredentialChanges.EmailFailure(EmailChangeResult.Sent));
+    }
+
+    /// <summary>
+    /// A password change whose auth token (and original password) was checked just before the member's suspension, or a
+    /// reset that ends every session of the member, committed: on PostgreSQL it waits for that change at the member's
+    /// row; on SQLite it meets it committed. It must not then write its password on the strength of a session that has
+    /// ended (MEMBER_SUSPENDED for a suspension, as a sign-in racing one answers; ErrFailed UNAUTHENTICATED, as for an
+    /// ended auth token, after the reset); the password the reset set, or the one the member had, stays.
+    /// </summary>
+    [Fact]
+    public async Task PasswordChange_WhileASuspensionOrAResetEndingItsSessionIsUncommitted_WritesNothing()
+    {
+        const string resetTo = "amber quarry whistle 31";
+        foreach (var suspend in new[] { true, false })
+        {
+            var member = await MemberWithPasswordAsync(Server);
+            var auth = await TestMembers.AuthTokenAsync(Server, member);
+            var request = new UpdateCredentialRequest { PanAuthToken = auth, OriginalPassword = Password, NewPassword = OtherPassword, ConfirmNewPassword = OtherPassword };
+            Task call;
+            await using (UncommittedChange change = suspend
+                ? await Admin.UncommittedSuspension.StartAsync(Server, fixture.Database, member.Uid)
+                : await UncommittedPasswordChange.StartAsync(Server, fixture.Database, member.Uid, resetTo, keepSessionId: null))
+            {
+                call = Task.Run(() => Client.UpdateCredentialAsync(request).ResponseAsync);
+                Assert.True(await change.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+                await change.CommitAsync();
+            }
+
+            var reason = await Errors.ReasonOfAsync(() => call);
+            if (suspend && fixture.Database.Provider == "postgres")
+            {
+                Assert.Equal("MEMBER_SUSPENDED", reason);
+            }
+            else
+            {
+                Assert.Contains(reason, suspend
+                    ? new[] { "MEMBER_SUSPENDED", "UpdateCredentialResponse.ErrFailed" }
+                    : new[] { "UpdateCredentialResponse.ErrFailed", "UpdateCredentialResponse.ErrOriginalPasswordInvalid" });
+            }
+
+            Assert.Equal(SecretCheck.Wrong, await UseAsync<CredentialStore, SecretCheck>(Server, s => s.CheckPasswordAsync(member.Uid, OtherPassword, default)));
+        }
     }
 
     [Fact]

@@ -425,6 +425,80 @@ public abstract class ValidateNewMemberBehaviour<TFixture>(TFixture fixture) : I
         Assert.Equal(1, await TestMembers.WithDbAsync(Server, db => db.Members.CountAsync(m => m.DisplayNameKey == DisplayNameRules.Key(name))));
     }
 
+    /// <summary>
+    /// The phone's member suspended while a ValidateNewMember under its auth token is moving the joining member (on
+    /// PostgreSQL the move waits at a gate on its write of the joining member's row, after it checked that token): the
+    /// suspension ends the token's session, so either it commits first and the move is TOKEN_INVALID, moving nothing, as
+    /// after the suspension, or it waits for the move to commit. Never a move committed on a session the suspension had
+    /// already ended. SQLite runs one writer at a time: there the move ends before the suspension starts.
+    /// </summary>
+    [Fact]
+    public async Task ValidateNewMember_WhileThePhonesMembersSuspensionCommits_IsTokenInvalid_OrCommitsBeforeIt()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var joining = await PhonelessMemberAsync();
+        var request = await RequestAsync(owner, joining);
+        string? reason;
+        var suspendedWhileTheMoveWaited = false;
+        await using (var gate = await WriteGate.CloseAsync(Server, fixture.Database, "members", TriggeredWrite.Update, FailureTriggers.UidIs(TriggeredWrite.Update, joining.Uid)))
+        {
+            var call = Task.Run(() => Errors.ReasonOfAsync(() => Client.ValidateNewMemberAsync(request).ResponseAsync));
+            if (gate.Holds)
+            {
+                Assert.True(await LockWaits.UntilAsync(fixture.Database, 1, call));
+            }
+            else
+            {
+                await call;
+            }
+
+            var suspension = Task.Run(() => Admin.TestSuspensions.SuspendAsync(Server, owner.Uid));
+            if (gate.Holds)
+            {
+                suspendedWhileTheMoveWaited = !await LockWaits.UntilAsync(fixture.Database, 2, suspension);
+            }
+
+            await gate.OpenAsync();
+            reason = await call;
+            await suspension;
+        }
+
+        if (suspendedWhileTheMoveWaited)
+        {
+            Assert.Equal("ErrValidateNewMember.TOKEN_INVALID", reason);
+            Assert.Equal(joining.AccountId, await AccountOfAsync(joining.Uid));
+        }
+        else
+        {
+            Assert.Null(reason);
+            Assert.Equal(owner.AccountId, await AccountOfAsync(joining.Uid));
+        }
+    }
+
+    /// <summary>
+    /// The joining member's suspension uncommitted while ValidateNewMember moves it (its access token and verify token
+    /// checked just before): on PostgreSQL the move waits for the suspension at the joining member's row and then finds
+    /// its verify token ended with the suspension (FAILED, the answer for a spent proof); on SQLite it meets the committed
+    /// suspension at its access token (TOKEN_INVALID) or its verify token. Either way nothing is moved.
+    /// </summary>
+    [Fact]
+    public async Task ValidateNewMember_WhileTheJoiningMembersSuspensionIsUncommitted_MovesNothing()
+    {
+        var owner = await TestMembers.CreateAsync(Server);
+        var joining = await PhonelessMemberAsync();
+        var request = await RequestAsync(owner, joining);
+        Task<string?> call;
+        await using (var suspension = await Admin.UncommittedSuspension.StartAsync(Server, fixture.Database, joining.Uid))
+        {
+            call = Task.Run(() => Errors.ReasonOfAsync(() => Client.ValidateNewMemberAsync(request).ResponseAsync));
+            Assert.True(await suspension.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await suspension.CommitAsync();
+        }
+
+        Assert.Contains(await call, new[] { "ErrValidateNewMember.FAILED", "ErrValidateNewMember.TOKEN_INVALID" });
+        Assert.Equal(joining.AccountId, await AccountOfAsync(joining.Uid));
+    }
+
     /// <summary>A member of an account without a phone (an imported member or a guest), as ValidateNewMember expects.</summary>
     /// <summary>
     /// ValidateNewMember opens no session (it moves the member), so a suspension stops it through the joining member's

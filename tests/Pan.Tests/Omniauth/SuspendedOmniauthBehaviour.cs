@@ -118,6 +118,42 @@ public abstract class SuspendedOmniauthBehaviour<TFixture>(TFixture fixture) : I
         Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<SocialIdentity>().CountAsync(i => i.Uid == member.Uid)));
     }
 
+    /// <summary>
+    /// A provider user binding to the email's member with its right password while the member's suspension is
+    /// uncommitted: on PostgreSQL the binding has checked the password and waits for the suspension at the member's row,
+    /// then reads the suspension in its transaction; SQLite runs one writer at a time. Either way 4030, nothing bound or
+    /// issued.
+    /// </summary>
+    [Fact]
+    public async Task ThroughOmniauth_BindingToAnEmailOwner_WhileItsSuspensionIsUncommitted_Is4030_AndBindsNothing()
+    {
+        var email = $"owner{Guid.NewGuid():N}@example.com";
+        var member = await TestMembers.CreateAsync(Server, m =>
+        {
+            m.Email = email;
+            m.EmailKey = email;
+            m.EmailVerified = true;
+        });
+        const string password = "correct horse battery staple 44";
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            Assert.True(await scope.ServiceProvider.GetRequiredService<CredentialStore>().SetFirstPasswordAsync(member.Uid, password, default));
+        }
+
+        var user = SocialUsers.New(email);
+        Task<(int Status, JsonElement Body, HttpResponseMessage Response)> call;
+        await using (var suspension = await UncommittedSuspension.StartAsync(Server, fixture.Database, member.Uid))
+        {
+            call = Task.Run(() => SignInAsync(fixture.Providers.SignIn("google_oauth2", user), password));
+            Assert.True(await suspension.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await suspension.CommitAsync();
+        }
+
+        AssertError(403, 4030, "Member suspended", await call);
+        Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<SocialIdentity>().CountAsync(i => i.Uid == member.Uid)));
+        Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<AuthSession>().CountAsync(s => s.Uid == member.Uid && s.Revoked == null)));
+    }
+
     [Fact]
     public async Task RefreshToken_OfASuspendedMember_IsInvalidRefreshToken_AndStaysDeadAfterTheRestore()
     {

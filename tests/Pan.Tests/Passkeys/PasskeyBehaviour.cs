@@ -460,6 +460,68 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
             await db.Set<PasskeyChallenge>().CountAsync(c => c.Uid == member.Uid))));
     }
 
+    /// <summary>
+    /// A registration finishing while the member's suspension is uncommitted stores no passkey: on PostgreSQL the finish
+    /// has checked its access token and waits for the suspension at the member's row, then finds the member suspended
+    /// (MEMBER_SUSPENDED, as a sign-in racing a suspension is refused). SQLite runs one writer at a time: there the
+    /// finish meets the committed suspension, at its access token (TokenInvalid) or in its transaction (MEMBER_SUSPENDED).
+    /// </summary>
+    [Fact]
+    public async Task ARegistrationFinishing_WhileTheMembersSuspensionIsUncommitted_StoresNoPasskey()
+    {
+        var (member, access) = await NewMemberAsync();
+        var begun = await BeginRegistrationAsync(member.Uid, access);
+        var json = authenticator.Create(begun.OptionsJson).Json;
+
+        Task call;
+        await using (var suspension = await Pan.Tests.Admin.UncommittedSuspension.StartAsync(Server, fixture.Database, member.Uid))
+        {
+            call = Task.Run(() => Client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest { AccessToken = access, RegistrationId = begun.RegistrationId, CredentialJson = json }).ResponseAsync);
+            Assert.True(await suspension.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await suspension.CommitAsync();
+        }
+
+        var reason = await Errors.ReasonOfAsync(() => call);
+        if (fixture.Database.Provider == "postgres")
+        {
+            Assert.Equal("MEMBER_SUSPENDED", reason);
+        }
+        else
+        {
+            Assert.Contains(reason, new[] { "MEMBER_SUSPENDED", "FinishPasskeyRegistrationResponse.Error.TokenInvalid" });
+        }
+
+        Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<MemberPasskey>().CountAsync(p => p.Uid == member.Uid)));
+    }
+
+    /// <summary>
+    /// A registration begun under a session that a password change (made from another session) ends is not finished
+    /// when the change commits while the finish runs: on PostgreSQL the finish waits for the change at the member's row
+    /// and then finds its session ended (TokenInvalid, the answer for any ended session), storing nothing; on SQLite it
+    /// meets the committed change at its access token.
+    /// </summary>
+    [Fact]
+    public async Task ARegistrationFinishing_WhileAPasswordChangeEndingItsSessionIsUncommitted_StoresNoPasskey()
+    {
+        var (member, access) = await NewMemberAsync();
+        var other = await TestMembers.AccessTokenAsync(Server, member);
+        var keep = await SessionOfAsync(other);
+        var begun = await BeginRegistrationAsync(member.Uid, access);
+        var json = authenticator.Create(begun.OptionsJson).Json;
+
+        Task call;
+        await using (var change = await Pan.Tests.Credentials.UncommittedPasswordChange.StartAsync(Server, fixture.Database, member.Uid, "a new Passw0rd of the member!", keep))
+        {
+            call = Task.Run(() => Client.FinishPasskeyRegistrationAsync(new FinishPasskeyRegistrationRequest { AccessToken = access, RegistrationId = begun.RegistrationId, CredentialJson = json }).ResponseAsync);
+            Assert.True(await change.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await change.CommitAsync();
+        }
+
+        await Errors.ExpectAsync(() => call, StatusCode.Unauthenticated, "FinishPasskeyRegistrationResponse.Error.TokenInvalid");
+        Assert.Equal(0, await TestMembers.WithDbAsync(Server, db => db.Set<MemberPasskey>().CountAsync(p => p.Uid == member.Uid)));
+        Assert.Empty((await Client.ListPasskeysAsync(new ListPasskeysRequest { AccessToken = other })).Passkeys);
+    }
+
     [Fact]
     public async Task BadCredentialJson_IsInvalidArgumentNamingTheField_AndSpendsNothing()
     {
@@ -672,6 +734,12 @@ public abstract class PasskeyBehaviour<TFixture>(TFixture fixture) : IClassFixtu
     {
         await using var scope = Server.Services.CreateAsyncScope();
         return (await scope.ServiceProvider.GetRequiredService<TokenService>().IssueVerifyTokenAsync(uid, purpose, default)).Token;
+    }
+
+    private async Task<long> SessionOfAsync(string access)
+    {
+        await using var scope = Server.Services.CreateAsyncScope();
+        return (await scope.ServiceProvider.GetRequiredService<TokenService>().ValidateAccessTokenAsync(access, default))!.SessionId;
     }
 
     private async Task<BeginPasskeyRegistrationResponse> BeginRegistrationAsync(long uid, string access) =>
