@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
@@ -137,7 +138,8 @@ public sealed class GuestActivations(
         }
 
         var at = code.LastIndexOf('@');
-        var activation = at < 0 ? await FindLinkAsync(code, cancellationToken) : await FindSmsAsync(code[..at], code[(at + 1)..], cancellationToken);
+        var found = at < 0 ? await FindLinkAsync(code, cancellationToken) : await FindSmsAsync(code[..at], code[(at + 1)..], cancellationToken);
+        var activation = found is null ? null : await AfterItsSendAsync(found, cancellationToken);
         if (activation is null)
         {
             throw Invalid();
@@ -234,6 +236,43 @@ public sealed class GuestActivations(
             .FirstOrDefaultAsync(cancellationToken);
     }
 
+    private TimeSpan SendWait => TimeSpan.FromSeconds(options.Value.SendWaitSeconds);
+
+    /// <summary>
+    /// The activation as it is once its send has finished: at once when it is not being sent (live, used, expired);
+    /// otherwise (made within <c>Pan:Guests:SendWaitSeconds</c> and not yet made live: its mail or text may have arrived
+    /// before Pan heard back from the provider) read again until it is made live (returned), discarded after a failed
+    /// send (null) or the wait is over (returned dead: refused).
+    /// </summary>
+    /// <remarks>
+    /// Why polling the row, without holding anything: the send runs outside any transaction (on SQLite a transaction held
+    /// across it would hold the database's write lock for the whole send). Why real time for the wait: Pan's clock may
+    /// stand still (tests), and a send's own timeout is real time too. An activation whose sending node died is dead,
+    /// and is no longer waited for once older than the wait.
+    /// </remarks>
+    private async Task<GuestActivation?> AfterItsSendAsync(GuestActivation activation, CancellationToken cancellationToken)
+    {
+        if (!BeingSent(activation) || activation.Created <= clock.GetUtcNow() - SendWait)
+        {
+            return activation;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var row = activation;
+        while (row is not null && BeingSent(row) && Stopwatch.GetElapsedTime(started) < SendWait)
+        {
+            await Task.Delay(SendPoll, cancellationToken);
+            row = await db.Set<GuestActivation>().AsNoTracking().SingleOrDefaultAsync(a => a.Id == activation.Id, cancellationToken);
+        }
+
+        return row;
+    }
+
+    private static readonly TimeSpan SendPoll = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Made and not yet made live (CreateAsync stores it expiring as it is made).</summary>
+    private static bool BeingSent(GuestActivation activation) => activation.UsedAt is null && activation.Expires == activation.Created;
+
     private async Task<GuestActivation?> FindLinkAsync(string token, CancellationToken cancellationToken)
     {
         if (OpaqueTokens.Hash(token) is not { } hash)
@@ -263,8 +302,12 @@ public sealed class GuestActivations(
             throw new ApinodeException(GuestCodes.PhoneBlocked, PhoneBlocks.PhoneBlockedException.Text);
         }
 
+        // Why also the ones still being sent: the provider may deliver the code before Pan hears that it did and makes
+        // the activation live (AfterItsSendAsync then waits for that); a wrong code counts against them too.
+        var sendingSince = now - SendWait;
         var candidates = await db.Set<GuestActivation>().AsNoTracking()
-            .Where(a => a.Target == target && a.Scheme == 2 && a.UsedAt == null && a.Expires > now && a.Attempts < max)
+            .Where(a => a.Target == target && a.Scheme == 2 && a.UsedAt == null && a.Attempts < max
+                && (a.Expires > now || (a.Expires == a.Created && a.Created > sendingSince)))
             .ToListAsync(cancellationToken);
         // Why: a member the failure counter makes wait (or has locked) gets its code refused without it being looked at,
         // the right one too, and the refused try is not counted (SECURITY 10). Mailed links are left out of this: their

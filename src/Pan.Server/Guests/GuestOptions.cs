@@ -31,6 +31,14 @@ public sealed class GuestOptions
     [Range(1, 5, ErrorMessage = "Pan:Guests:MaxCodeAttempts must be between 1 and 5.")]
     public int MaxCodeAttempts { get; set; } = 5;
 
+    /// <summary>
+    /// How long, in seconds, a submitted activation code or link whose mail or text is still being sent (made, not yet
+    /// made live) waits for the send to finish before it is judged: accepted once the send succeeded, refused (2) if it
+    /// failed or has not finished by then.
+    /// </summary>
+    [Range(1, 300, ErrorMessage = "Pan:Guests:SendWaitSeconds must be between 1 and 300.")]
+    public int SendWaitSeconds { get; set; } = 30;
+
     /// <summary>Region of mobile numbers written without a country code (e.g. 0912345678).</summary>
     [Required(ErrorMessage = "Pan:Guests:DefaultRegion is required.")]
     [RegularExpression("^[A-Z]{2}$", ErrorMessage = "Pan:Guests:DefaultRegion must be an ISO region such as TW.")]

@@ -169,6 +169,37 @@ public abstract class EmailLoginBehaviour<TFixture>(TFixture fixture) : IClassFi
             StatusCode.Unauthenticated, "ErrLogin.SESSION_INVALID");
     }
 
+    /// <summary>
+    /// Two nodes on one database: an email sign-in started on one node (its code mailed from there) is finished with the
+    /// code on the other; the flow is then over on both, and a second flow started on the other node ends on the first.
+    /// </summary>
+    [Fact]
+    public async Task TwoNodes_EmailOtc_StartedOnOne_IsFinishedOnTheOther_AndTheSpentFlowIsRefusedOnBoth()
+    {
+        await using var other = await fixture.StartNodeWithAsync(new Dictionary<string, string?>());
+        var onOther = new MemberServiceV2.MemberServiceV2Client(other.Grpc);
+        var member = await mail.RegisterWithEmailAsync();
+
+        var start = await Client.LoginAsync(Start(LoginType.EmailOtc, member.Email!));
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(member.Email!, 2));
+        var done = await onOther.LoginAsync(Input(LoginType.EmailOtc, start.PhaseSessionToken, code));
+        Assert.Equal(LoginPhase.Done, done.NextPhase);
+        Assert.NotEmpty(await new PhoneFlows.Phones(onOther, fixture.Inbox).AccessTokenAsync(done.PhaseDoneAuthToken));
+
+        foreach (var client in new[] { Client, onOther })
+        {
+            await Errors.ExpectAsync(() => client.LoginAsync(Input(LoginType.EmailOtc, start.PhaseSessionToken, code)).ResponseAsync,
+                StatusCode.Unauthenticated, "ErrLogin.SESSION_INVALID");
+        }
+
+        fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+        var again = await onOther.LoginAsync(Start(LoginType.EmailOtc, member.Email!));
+        var second = SmtpInbox.CodeOf(await mail.MailAsync(member.Email!, 3));
+        Assert.Equal(LoginPhase.Done, (await Client.LoginAsync(Input(LoginType.EmailOtc, again.PhaseSessionToken, second))).NextPhase);
+        await Errors.ExpectAsync(() => onOther.LoginAsync(Input(LoginType.EmailOtc, again.PhaseSessionToken, second)).ResponseAsync,
+            StatusCode.Unauthenticated, "ErrLogin.SESSION_INVALID");
+    }
+
     [SeamFact]
     public async Task EmailOtc_MailsACode_ResendsAfterTheCooldown_AndSignsIn()
     {

@@ -479,6 +479,72 @@ public abstract class EmailVerificationBehaviour<TFixture>(TFixture fixture) : I
         Assert.Equal(5, mail.Count(address));
     }
 
+    /// <summary>
+    /// Two nodes on one database count one address's sends together (SECURITY 8): the cool-down after a send through one
+    /// node holds on the other, and the hourly cap reached through alternating nodes refuses on either.
+    /// </summary>
+    [Fact]
+    public async Task TwoNodes_TheCooldownAndTheHourlyCapPerAddress_ReachedThroughOne_RefuseOnTheOther()
+    {
+        await using var other = await fixture.StartNodeWithAsync(new Dictionary<string, string?>());
+        var nodes = new[] { Client, new MemberServiceV2.MemberServiceV2Client(other.Grpc) };
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await mail.SetEmailAsync(member, address, client: nodes[1]);
+        await mail.MailAsync(address);
+        var cooled = await Errors.ExpectAsync(
+            () => nodes[0].SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken }).ResponseAsync,
+            StatusCode.ResourceExhausted, "SendEmailVerificationResponse.ErrReachSendLimit");
+        Assert.Equal("60", cooled.Info().Metadata["retry_after_seconds"]);
+
+        for (var i = 0; i < 4; i++)
+        {
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+            await nodes[i % 2].SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken });
+        }
+
+        foreach (var node in nodes)
+        {
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+            await Errors.ExpectAsync(
+                () => node.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken }).ResponseAsync,
+                StatusCode.ResourceExhausted, "SendEmailVerificationResponse.ErrReachSendLimit");
+        }
+
+        await mail.MailAsync(address, 5);
+        Assert.Equal(5, mail.Count(address));
+    }
+
+    /// <summary>The per-account hourly cap (SECURITY 8), reached through two nodes taking turns, refuses on either.</summary>
+    [Fact]
+    public async Task TwoNodes_TheHourlyCapPerAccount_ReachedThroughOne_RefusesOnTheOther()
+    {
+        var caps = new Dictionary<string, string?> { ["Pan:Email:Limits:PerMemberPerHour"] = "3", ["Pan:Email:Limits:PerTargetPerHour"] = "100" };
+        await using var first = await fixture.StartNodeWithAsync(caps);
+        await using var second = await fixture.StartNodeWithAsync(caps);
+        var nodes = new[] { new MemberServiceV2.MemberServiceV2Client(first.Grpc), new MemberServiceV2.MemberServiceV2Client(second.Grpc) };
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await mail.SetEmailAsync(member, address, client: nodes[0]);
+        for (var i = 1; i < 3; i++)
+        {
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+            await nodes[i % 2].SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken });
+        }
+
+        foreach (var node in nodes)
+        {
+            fixture.Server.Clock.Advance(TimeSpan.FromSeconds(61));
+            var capped = await Errors.ExpectAsync(
+                () => node.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken }).ResponseAsync,
+                StatusCode.ResourceExhausted, "SendEmailVerificationResponse.ErrReachSendLimit");
+            Assert.Equal("3600", capped.Info().Metadata["retry_after_seconds"]);
+        }
+
+        await mail.MailAsync(address, 3);
+        Assert.Equal(3, mail.Count(address));
+    }
+
     [Fact]
     public async Task SendEmailVerification_Errors()
     {

@@ -316,6 +316,42 @@ public abstract class GuestSafetyBehaviour<TFixture>(TFixture fixture) : IClassF
         Assert.Equal(0, elsewhere.Code);
     }
 
+    /// <summary>
+    /// Two nodes on one database count one client address's name look-ups together: accNameOk and convertTemp calls
+    /// taking turns between the nodes reach the hourly cap, which then refuses (13) on either.
+    /// </summary>
+    [Fact]
+    public async Task TwoNodes_NameLookupsOfOneAddress_TakingTurns_ReachOneCap_ThatRefusesOnEither()
+    {
+        var settings = new Dictionary<string, string?> { ["Pan:Guests:NameLookupsPerIpPerHour"] = "3", ["Pan:Network:TrustedProxies:0"] = "127.0.0.1" };
+        await using var first = await fixture.StartNodeWithAsync(settings);
+        await using var second = await fixture.StartNodeWithAsync(settings);
+        var address = $"10.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}";
+        var free = PhoneFlows.Phones.NewNumber().E164;
+        var temp = await new ApinodeClient(fixture.Server, GuestFixture.SmsApp, fixture.SecretOf(GuestFixture.SmsApp)).CreateTempAsync();
+
+        var answers = new List<int>
+        {
+            (await CallFromAsync(first, address, GuestFixture.SmsApp, "accNameOk", new Dictionary<string, string> { ["accName"] = free })).Code,
+            (await CallFromAsync(second, address, GuestFixture.SmsApp, "accNameOk", new Dictionary<string, string> { ["accName"] = free })).Code,
+            (await CallFromAsync(first, address, GuestFixture.SmsApp, "accNameOk", new Dictionary<string, string> { ["accName"] = free })).Code,
+            (await CallFromAsync(second, address, GuestFixture.SmsApp, "accNameOk", new Dictionary<string, string> { ["accName"] = free })).Code,
+            (await CallFromAsync(first, address, GuestFixture.SmsApp, "accNameOk", new Dictionary<string, string> { ["accName"] = free })).Code,
+        };
+        using var convert = new HttpRequestMessage(HttpMethod.Post, "/admin/user/convertTemp")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new Dictionary<string, string> { ["accName"] = free, ["passwd"] = ApinodeClient.ClientHash() }),
+        };
+        convert.Headers.Add("x-deva-appcode", GuestFixture.SmsApp);
+        convert.Headers.Add("x-deva-appsecret", fixture.SecretOf(GuestFixture.SmsApp));
+        convert.Headers.Add("x-deva-token", temp.Token);
+        convert.Headers.Add("X-Forwarded-For", address);
+        answers.Add((await ApinodeClient.SendAsync(second.Http, convert)).Code);
+
+        Assert.Equal([0, 0, 0, 13, 13, 13], answers);
+        Assert.Empty(fixture.Inbox.MessagesTo(free));
+    }
+
     [Fact]
     public async Task CreateTemp_FromAddressesOfOneIpv6Slash64_ShareOneCap()
     {

@@ -64,6 +64,60 @@ public abstract class HandOffBehaviour<TFixture>(TFixture fixture) : IClassFixtu
             StatusCode.Unauthenticated, "ErrValidateLoginToken.GENERAL_INVALID");
     }
 
+    /// <summary>
+    /// Two nodes on one database: a login token made through one node is validated and redeemed through the other, once;
+    /// spent there, it is refused on both (and the other way round: made on the second, spent on the first).
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task TwoNodes_ALoginTokenMadeOnOne_IsRedeemedOnTheOther_Once(bool madeOnTheFixturesNode)
+    {
+        await using var other = await fixture.StartNodeAsync(new Dictionary<string, string?>());
+        var (maker, redeemer) = madeOnTheFixturesNode ? (fixture.Server, other) : (other, fixture.Server);
+        var member = await TestMembers.CreateAsync(maker);
+        var forumAccess = await TestMembers.AccessTokenAsync(maker, member, "jkforum");
+        var made = await new MemberServiceV2.MemberServiceV2Client(maker.Grpc).MakeLoginTokenAsync(
+            new MakeLoginTokenRequest { AppId = "jkforum", AppSecret = fixture.ForumSecret, AuthUrl = AuthUrl }, Bearer(forumAccess));
+        var validate = new ValidateLoginTokenRequest { LoginToken = made.LoginToken, AppId = "shop24h", AppSecret = fixture.ShopSecret };
+        var exchange = new AuthTokenRequest { Uid = member.Uid, LoginToken = made.LoginToken };
+
+        Assert.Equal(AuthUrl, (await new MemberServiceV2.MemberServiceV2Client(redeemer.Grpc).ValidateLoginTokenAsync(validate)).AuthUrl);
+        var auth = await new LeverClient(redeemer.Grpc).AuthTokenAsync(exchange, Internal);
+        Assert.NotEmpty(await TestMembers.AccessTokenAsync(maker, auth.AuthToken, member, "shop24h"));
+
+        foreach (var node in new[] { maker, redeemer })
+        {
+            await Errors.ExpectAsync(() => new LeverClient(node.Grpc).AuthTokenAsync(exchange, Internal).ResponseAsync,
+                StatusCode.Unauthenticated, "ErrAuthToken.LOGIN_TOKEN_INVALID");
+            await Errors.ExpectAsync(() => new MemberServiceV2.MemberServiceV2Client(node.Grpc).ValidateLoginTokenAsync(validate).ResponseAsync,
+                StatusCode.Unauthenticated, "ErrValidateLoginToken.GENERAL_INVALID");
+        }
+    }
+
+    /// <summary>Ten exchanges of one login token, alternating between two nodes: exactly one opens a session.</summary>
+    [Fact]
+    public async Task TwoNodes_TenExchangesOfOneLoginToken_AlternatingNodes_ExactlyOneWins()
+    {
+        await using var other = await fixture.StartNodeAsync(new Dictionary<string, string?>());
+        var (member, token) = await MakeAsync();
+        var nodes = new[] { fixture.Server, other };
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                return (await new LeverClient(nodes[i % 2].Grpc).AuthTokenAsync(new AuthTokenRequest { Uid = member.Uid, LoginToken = token }, Internal)).AuthToken;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unauthenticated)
+            {
+                return null;
+            }
+        })));
+
+        Assert.Single(outcomes, o => o is not null);
+    }
+
     [Fact]
     public async Task HandOff_OfOneMemberOfAPhone_OpensOnlyThatMember_NotThePhonesOtherMembers()
     {

@@ -57,6 +57,13 @@ public sealed partial class SmsInbox : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Runs on every accepted message after it is recorded (so <see cref="WaitForCodeAsync"/> already sees it) and before
+    /// the webhook answers, which it does with the status returned (200 accepts): a provider that delivers the text
+    /// before Pan hears back. Null (the default): answer 200 at once.
+    /// </summary>
+    public Func<SmsMessage, Task<HttpStatusCode>>? BeforeAnswering { get; set; }
+
     /// <summary>Requests received, including failed, delayed and malformed ones (a provider's attempts).</summary>
     public int Requests => Volatile.Read(ref requests);
 
@@ -244,6 +251,12 @@ public sealed partial class SmsInbox : IAsyncDisposable
         }
 
         signal.TrySetResult();
+        if (BeforeAnswering is { } before && await before(message) is var answer && answer != HttpStatusCode.OK)
+        {
+            context.Response.StatusCode = (int)answer;
+            return;
+        }
+
         context.Response.StatusCode = StatusCodes.Status200OK;
         await context.Response.WriteAsync("{\"accepted\":true}", context.RequestAborted);
     }

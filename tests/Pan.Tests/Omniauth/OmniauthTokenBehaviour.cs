@@ -39,11 +39,19 @@ public abstract class OmniauthTokenBehaviour<TFixture>(TFixture fixture) : IClas
             ["refresh_token"] = refreshToken,
         });
 
-    private async Task<bool> AccessWorksAsync(string? accessToken)
+    private Task<(int Status, JsonElement Body, HttpResponseMessage Response)> RefreshOnAsync(PanServer node, string? refreshToken) =>
+        OmniauthFixture.PostAsync(node, "refresh_token", new Dictionary<string, string?>
+        {
+            ["client_id"] = OmniauthFixture.Client,
+            ["client_secret"] = fixture.Secret,
+            ["refresh_token"] = refreshToken,
+        });
+
+    private async Task<bool> AccessWorksAsync(string? accessToken, PanServer? node = null)
     {
         try
         {
-            await Members.MeAsync(new MeRequest { AccessToken = accessToken, AppId = OmniauthFixture.Client });
+            await new MemberServiceV2.MemberServiceV2Client((node ?? Server).Grpc).MeAsync(new MeRequest { AccessToken = accessToken, AppId = OmniauthFixture.Client });
             return true;
         }
         catch (RpcException)
@@ -89,6 +97,48 @@ public abstract class OmniauthTokenBehaviour<TFixture>(TFixture fixture) : IClas
         AssertInvalidRefresh(reuse);
         AssertInvalidRefresh(await RefreshAsync(rotated.GetProperty("refresh_token").GetString()));
         Assert.False(await AccessWorksAsync(rotated.GetProperty("access_token").GetString()));
+        Assert.False(await AccessWorksAsync(data.GetProperty("access_token").GetString()));
+    }
+
+    /// <summary>
+    /// Two nodes on one database: a refresh on one node, then the same (now spent) token on the other, is a reuse there
+    /// too and ends the family on both — the rotated tokens the first node handed out included.
+    /// </summary>
+    [Fact]
+    public async Task TwoNodes_ARefreshOnOne_ThenTheSameTokenOnTheOther_IsRefused_AndEndsTheFamilyOnBoth()
+    {
+        await using var other = await fixture.StartNodeAsync(new Dictionary<string, string?>(), Server.Clock);
+        var data = await SignUpAsync();
+        var first = data.GetProperty("refresh_token").GetString();
+        var (status, body, _) = await RefreshAsync(first);
+        Assert.Equal(200, status);
+        var rotated = body.GetProperty("data");
+        Assert.True(await AccessWorksAsync(rotated.GetProperty("access_token").GetString()));
+
+        AssertInvalidRefresh(await RefreshOnAsync(other, first));
+
+        AssertInvalidRefresh(await RefreshAsync(rotated.GetProperty("refresh_token").GetString()));
+        AssertInvalidRefresh(await RefreshOnAsync(other, rotated.GetProperty("refresh_token").GetString()));
+        Assert.False(await AccessWorksAsync(rotated.GetProperty("access_token").GetString()));
+        Assert.False(await AccessWorksAsync(rotated.GetProperty("access_token").GetString(), other));
+    }
+
+    /// <summary>The other way round: a family started on one node is rotated on the other, and the spent token is then refused on the first.</summary>
+    [Fact]
+    public async Task TwoNodes_ARefreshOnTheOther_ThenTheSpentTokenBackOnTheFirst_IsRefused_AndEndsTheFamily()
+    {
+        await using var other = await fixture.StartNodeAsync(new Dictionary<string, string?>(), Server.Clock);
+        var data = await SignUpAsync();
+        var first = data.GetProperty("refresh_token").GetString();
+        var (status, body, _) = await RefreshOnAsync(other, first);
+        Assert.Equal(200, status);
+        var rotated = body.GetProperty("data");
+        Assert.True(await AccessWorksAsync(rotated.GetProperty("access_token").GetString(), other));
+
+        AssertInvalidRefresh(await RefreshAsync(first));
+
+        AssertInvalidRefresh(await RefreshOnAsync(other, rotated.GetProperty("refresh_token").GetString()));
+        Assert.False(await AccessWorksAsync(rotated.GetProperty("access_token").GetString(), other));
         Assert.False(await AccessWorksAsync(data.GetProperty("access_token").GetString()));
     }
 

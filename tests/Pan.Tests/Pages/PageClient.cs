@@ -31,6 +31,23 @@ public sealed partial class PageClient : IDisposable
     /// <summary>Gives this client the cookies of <see cref="CookieHeader"/>, as copying them from another browser would.</summary>
     public void SetCookieHeader(string header) => cookies.SetCookies(baseAddress, header.Replace("; ", ",", StringComparison.Ordinal));
 
+    /// <summary>
+    /// Replaces this client's cookies with every cookie of <paramref name="other"/> (all paths): one browser whose
+    /// requests reach another node of the same site.
+    /// </summary>
+    public void TakeCookiesOf(PageClient other)
+    {
+        foreach (Cookie cookie in cookies.GetAllCookies())
+        {
+            cookie.Expired = true;
+        }
+
+        foreach (Cookie cookie in other.cookies.GetAllCookies())
+        {
+            cookies.Add(new Cookie(cookie.Name, cookie.Value, cookie.Path, cookie.Domain));
+        }
+    }
+
     /// <summary>The value of the hidden input named <paramref name="name"/> in <paramref name="html"/>.</summary>
     public static string Hidden(string html, string name)
     {

@@ -40,6 +40,43 @@ public abstract class ResetPasswordPageBehaviour<TFixture>(TFixture fixture) : I
         Assert.Equal(43, (await mail.Client.AuthResetVerifyEmailCodeAsync(new AuthResetVerifyEmailCodeRequest { Code = code })).AuthResetToken.Length);
     }
 
+    /// <summary>
+    /// Two nodes on one database: a reset link mailed through one node is opened on the other, its form posted back to the
+    /// first (the antiforgery cookie and token made by one node are taken by the other), and the spent link is then
+    /// refused on both, as is the code mailed with it.
+    /// </summary>
+    [Fact]
+    public async Task TwoNodes_ALinkMailedThroughOne_OpenedOnTheOther_ResetsOnce_AndIsThenSpentOnBoth()
+    {
+        await using var other = await fixture.StartNodeWithAsync(new Dictionary<string, string?>());
+        var (member, link) = await ResetLinkAsync();
+        Assert.Equal(fixture.Server.HttpUri.Authority, link.Authority);
+        var onOther = new Uri(other.HttpUri, link.PathAndQuery);
+
+        using var browser = new PageClient(other.HttpUri, "en");
+        using var form = await browser.GetAsync(onOther);
+        Assert.Equal(HttpStatusCode.OK, form.StatusCode);
+        var password = Mailboxes.StrongPassword();
+        var html = await PostAsync(browser, link, await form.Content.ReadAsStringAsync(), password, password, HttpStatusCode.OK);
+        Assert.Contains("Your password has been reset.", html, StringComparison.Ordinal);
+        await using (var scope = other.Services.CreateAsyncScope())
+        {
+            Assert.Equal(SecretCheck.Ok, await scope.ServiceProvider.GetRequiredService<CredentialStore>().CheckPasswordAsync(member.Uid, password, CancellationToken.None));
+        }
+
+        foreach (var page in new[] { link, onOther })
+        {
+            using var fresh = new PageClient(page, "en");
+            using var again = await fresh.GetAsync(page);
+            Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+        }
+
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(member.Email!, 2));
+        await Errors.ExpectAsync(
+            () => new MemberServiceV2.MemberServiceV2Client(other.Grpc).AuthResetVerifyEmailCodeAsync(new AuthResetVerifyEmailCodeRequest { Code = code }).ResponseAsync,
+            Grpc.Core.StatusCode.InvalidArgument, "AuthResetVerifyEmailCodeResponse.ErrCodeInvalid");
+    }
+
     [SeamFact]
     public async Task Form_ResetsThePassword_ShowingEachErrorState_ThenTheLinkIsUsedUp()
     {

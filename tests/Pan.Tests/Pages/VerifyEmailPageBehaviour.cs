@@ -36,6 +36,32 @@ public abstract class VerifyEmailPageBehaviour<TFixture>(TFixture fixture) : ICl
         Assert.Contains("expired or was already used", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    /// <summary>Two nodes on one database: a link mailed through one node confirms the email on the other, and is then spent on both.</summary>
+    [Fact]
+    public async Task TwoNodes_ALinkMailedThroughOne_ConfirmsOnTheOther_AndIsThenSpentOnBoth()
+    {
+        await using var other = await fixture.StartNodeWithAsync(new Dictionary<string, string?>());
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await mail.SetEmailAsync(member, address, EmailFixture.AllowedRedirect);
+        var link = SmtpInbox.LinkOf(await mail.MailAsync(address), "/account/verify-email");
+        Assert.Equal(fixture.Server.HttpUri.Authority, link.Authority);
+
+        using var browser = new PageClient(other.HttpUri, "en");
+        using var page = await browser.GetAsync(new Uri(link.PathAndQuery, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("Your email address is confirmed.", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.True(await mail.IsVerifiedAsync(member.Uid));
+
+        foreach (var node in new[] { fixture.Server, other })
+        {
+            using var fresh = new PageClient(node.HttpUri, "en");
+            using var again = await fresh.GetAsync(new Uri(link.PathAndQuery, UriKind.Relative));
+            Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+            Assert.Contains("expired or was already used", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task Link_WhileTheDatabaseStaysLockedPastTheTimeout_IsAServiceUnavailablePage_AndConfirmsOnceItIsFree()
     {

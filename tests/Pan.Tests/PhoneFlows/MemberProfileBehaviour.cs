@@ -194,6 +194,34 @@ public abstract class MemberProfileBehaviour<TFixture>(TFixture fixture) : IClas
         await Errors.ExpectAsync(() => Client.SwitchMemberAsync(request).ResponseAsync, StatusCode.PermissionDenied, "SwitchMemberResponse.ErrVerifyTokenInvalid");
     }
 
+    /// <summary>
+    /// Two nodes on one database: the step-up's code is sent through one node and checked on the other, the switch made
+    /// on the first, and its verify token is then spent on both.
+    /// </summary>
+    [Fact]
+    public async Task TwoNodes_SwitchMember_StepUpOnOne_SwitchOnTheOther_AndTheVerifyTokenIsSpentOnBoth()
+    {
+        await using var node = await PanServer.StartAsync(fixture.Database, fixture.NodeSettings, fixture.Server.Clock);
+        var other = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var (auth, e164) = await Phones.RegisterAsync();
+        var second = await other.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName() });
+        var access = await Phones.AccessTokenAsync(auth);
+
+        await Client.SendPhoneVerificationAsync(new SendPhoneVerificationRequest { PanAccessToken = access, SessionToken = "switch-member" });
+        var code = await Phones.NthCodeAsync(fixture.Inbox, e164, 2);
+        var verify = await other.VerifyPhoneCodeAsync(new VerifyPhoneCodeRequest { PanAccessToken = access, SessionToken = "switch-member", Code = code });
+
+        var request = new SwitchMemberRequest { PanAccessToken = access, VerifyToken = verify.VerifyToken, SwitchToObjectId = second.Object.ObjectId, AppId = "jkforum" };
+        var switched = await Client.SwitchMemberAsync(request);
+        var secondAccess = await new Phones(other, fixture.Inbox).AccessTokenAsync(switched.AuthToken, switched.ObjectId);
+        Assert.Equal(second.Object.Uid, (await other.MeAsync(new MeRequest { AccessToken = secondAccess, AppId = "jkforum" })).User.Uid);
+
+        foreach (var client in new[] { other, Client })
+        {
+            await Errors.ExpectAsync(() => client.SwitchMemberAsync(request).ResponseAsync, StatusCode.PermissionDenied, "SwitchMemberResponse.ErrVerifyTokenInvalid");
+        }
+    }
+
     [Fact]
     public async Task SwitchMember_FromAPasswordSignIn_WithItsOwnPasswordVerifyToken_IsRefused_AndTheSmsStepUpSwitches()
     {

@@ -233,6 +233,46 @@ public abstract class SignInPageBehaviour<TFixture>(TFixture fixture) : IClassFi
         Assert.Null(await SignInFlow.SignedInAsAsync(replayBrowser));
     }
 
+    /// <summary>
+    /// Two nodes on one database behind one site (the browser's cookies go to whichever node answers): the phone is
+    /// posted to one node, the code to the other, the member chosen on the first; the session is the chosen member's on
+    /// both, and the spent chooser ticket is refused on the other node.
+    /// </summary>
+    [Fact]
+    public async Task TwoNodes_APhoneWithSeveralMembers_StartedOnOne_ChoosesOnTheOther_AndTheTicketIsSpentOnBoth()
+    {
+        await using var other = await fixture.StartNodeAsync();
+        var owner = await TestMembers.CreateAsync(fixture.Server);
+        var second = await TestMembers.AddToPhoneAsync(fixture.Server, owner);
+        var e164 = await TestMembers.WithDbAsync(fixture.Server, db => db.Accounts.Where(a => a.Id == owner.AccountId).Select(a => a.PhoneE164!).SingleAsync());
+        using var onFirst = new PageClient(Base, "en");
+        using var onOther = new PageClient(other.HttpUri, "en");
+
+        var (_, codeForm) = await SignInFlow.SendPhoneAsync(onFirst, e164);
+        onOther.TakeCookiesOf(onFirst);
+        var (chooser, html) = await SignInFlow.PostAsync(onOther, codeForm, [new("code", await PhoneFlow.NthCodeAsync(fixture.Inbox, e164, 1))]);
+        Assert.Equal(HttpStatusCode.OK, chooser.StatusCode);
+        Assert.Contains("Continue as " + second.DisplayName, html, StringComparison.Ordinal);
+        onFirst.TakeCookiesOf(onOther);
+        var (chosen, _) = await SignInFlow.PostFormWithAsync(onFirst, html, "member", second.ObjectId.ToString("D"));
+        Assert.Equal(HttpStatusCode.SeeOther, chosen.StatusCode);
+
+        Assert.Equal(second.DisplayName, await SignInFlow.SignedInAsAsync(onFirst));
+        onOther.TakeCookiesOf(onFirst);
+        Assert.Equal(second.DisplayName, await SignInFlow.SignedInAsAsync(onOther));
+        var sessions = await TestMembers.WithDbAsync(fixture.Server, db => db.Set<AuthSession>().Where(s => s.AccountId == owner.AccountId).ToListAsync());
+        Assert.Equal(second.Uid, Assert.Single(sessions, s => s.Revoked == null).Uid);
+
+        using var replayBrowser = new PageClient(other.HttpUri, "en");
+        using var replayForm = await replayBrowser.GetAsync(new Uri("/account/sign-in", UriKind.Relative));
+        var replayHtml = await replayForm.Content.ReadAsStringAsync();
+        var (replay, replayPage) = await SignInFlow.PostFormWithAsync(replayBrowser,
+            html.Replace(PageClient.Hidden(html, "af"), PageClient.Hidden(replayHtml, "af"), StringComparison.Ordinal), "member", owner.ObjectId.ToString("D"));
+        Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
+        Assert.Contains("This sign-in has expired.", replayPage, StringComparison.Ordinal);
+        Assert.Null(await SignInFlow.SignedInAsAsync(replayBrowser));
+    }
+
     [Fact]
     public async Task ARevokedSession_OrADeletedMember_IsNoLongerSignedIn()
     {
