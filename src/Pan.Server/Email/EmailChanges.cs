@@ -126,8 +126,15 @@ public sealed class EmailChanges(
         }
 
         var key = EmailAddresses.Key(address);
-        var member = await db.Members.AsNoTracking().FirstOrDefaultAsync(m => m.Uid == uid && m.Deleted == null, cancellationToken)
-            ?? throw PanError.Plain(StatusCode.NotFound, "NOT_FOUND", "The member does not exist.");
+        // Why an answer and not NOT_FOUND: the caller's token named this member, so a deletion committed since the token's
+        // check (SQLite lets it land between the two reads) makes it a member that is gone, which each caller answers as
+        // its RPC answers a gone member, as RecordAsync's callers do.
+        var member = await db.Members.AsNoTracking().FirstOrDefaultAsync(m => m.Uid == uid && m.Deleted == null, cancellationToken);
+        if (member is null)
+        {
+            return new EmailChangePlan(EmailChangeResult.MemberGone, null);
+        }
+
         if (member.EmailKey == key && member.EmailVerified)
         {
             return new EmailChangePlan(EmailChangeResult.Sent, null);

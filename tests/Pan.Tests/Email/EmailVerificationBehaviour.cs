@@ -591,6 +591,27 @@ public abstract class EmailVerificationBehaviour<TFixture>(TFixture fixture) : I
     }
 
     [Fact]
+    public async Task EmailChanges_ForAMemberDeletedAfterItsTokenWasChecked_AnswersMemberGone_AndMailsNothing()
+    {
+        // What a caller meets when the deletion commits between its token check and the plan's read of the member (on
+        // SQLite it can land there): the member is gone, which each RPC answers as it answers a gone member.
+        var member = await mail.RegisterAsync();
+        var address = Mailboxes.NewAddress();
+        await using (var deletion = await UncommittedDeletion.StartAsync(fixture.Server, fixture.Database, member.Uid))
+        {
+            await deletion.CommitAsync();
+        }
+
+        await using (var scope = fixture.Server.Services.CreateAsyncScope())
+        {
+            var changes = scope.ServiceProvider.GetRequiredService<EmailChanges>();
+            Assert.Equal(EmailChangeResult.MemberGone, await changes.RequestAsync(member.Uid, address, null, _ => Task.FromResult(true), CancellationToken.None));
+        }
+
+        await NothingRecordedAsync(member.Uid, address);
+    }
+
+    [Fact]
     public async Task SetMemberEmail_TenMembersSettingOneAddressAtOnce_AllHoldItUnverified()
     {
         await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?>
