@@ -166,6 +166,56 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
         Assert.DoesNotContain("Native App", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Authorize_WithoutARedirectUri_AsksConsent_AndSendsTheCodeToTheClientsOneRegisteredUri()
+    {
+        // RFC 6749 3.1.2.3: a request without openid may leave redirect_uri out when the client registered one; OpenIddict
+        // accepts it and answers at that one. The consent page, its post and ConsentProcess.Approve read the pending
+        // request's redirect URI; without one they failed (HTTP 500, gRPC INTERNAL) and the member could not consent.
+        var who = await SignInAsync(fixture.Server);
+        using var browser = Browser(fixture.Server, who);
+        var pkce = Pkce.Create();
+        var url = QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
+        {
+            ["client_id"] = OAuthFixture.NativeClient, ["response_type"] = "code", ["scope"] = "profile", ["state"] = "xyz",
+            ["code_challenge"] = pkce.Challenge, ["code_challenge_method"] = "S256",
+        });
+
+        using var authorize = await browser.GetAsync(url);
+        using var page = await browser.GetAsync(authorize.Headers.Location!.PathAndQuery);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("form-action 'self' com.example.app:", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        using var decided = await browser.PostAsync("/account/consent", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["af"] = Hidden(html, "af"), ["request"] = Hidden(html, "request"), ["decision"] = "approve",
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, decided.StatusCode);
+        using var finished = await browser.GetAsync(decided.Headers.Location!);
+        var redirect = finished.Headers.Location!;
+        var (status, tokens) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["client_id"] = OAuthFixture.NativeClient,
+            ["code_verifier"] = pkce.Verifier,
+        });
+
+        var started = await new Pan.Oauth.ConsentProcess.ConsentProcessClient(fixture.Server.Grpc).DoAsync(new Pan.Oauth.DoRequest
+        {
+            PanAccessToken = who.AccessToken, ClientId = OAuthFixture.NativeClient, ResponseType = "code", Scope = "profile", State = "s2",
+            CodeChallenge = pkce.Challenge, CodeChallengeMethod = "S256",
+        });
+        var approved = await new Pan.Oauth.ConsentProcess.ConsentProcessClient(fixture.Server.Grpc).ApproveAsync(
+            new Pan.Oauth.ApproveRequest { RequestId = started.RequestId, PanAccessToken = who.AccessToken });
+
+        Assert.StartsWith(OAuthFixture.NativeRedirect + "?", redirect.ToString(), StringComparison.Ordinal);
+        Assert.Equal("xyz", Param(redirect, "state"));
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(tokens.TryGetProperty("access_token", out _));
+        Assert.True(started.ConsentRequired);
+        Assert.StartsWith(OAuthFixture.NativeRedirect + "?", approved.RedirectUri, StringComparison.Ordinal);
+        Assert.NotEmpty(Param(new Uri(approved.RedirectUri), "code"));
+    }
+
     [Theory]
     [InlineData("https://evil.example.net/cb", "S256")]
     [InlineData(OAuthFixture.NativeRedirect + "/x", "S256")]
