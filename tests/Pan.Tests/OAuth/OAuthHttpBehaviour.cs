@@ -217,6 +217,27 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
     }
 
     [Theory]
+    [InlineData("&state=other")]
+    [InlineData("&nonce=n2")]
+    [InlineData("&scope=openid")]
+    [InlineData("&max_age=0&max_age=0")]
+    [InlineData("&prompt=login&prompt=login")]
+    public async Task Authorize_WithAParameterGivenTwice_IsInvalidRequest_AndIssuesNoCode(string twice)
+    {
+        // RFC 6749 3.1: a request parameter MUST NOT be given more than once. OpenIddict read a repeated one as absent, so
+        // the first-party app (implicit consent) got its code without the state it checks, without the nonce, or
+        // without the fresh sign-in its max_age or prompt=login asked for.
+        var who = await SignInAsync(fixture.Server);
+        using var browser = Browser(fixture.Server, who);
+
+        using var response = await browser.GetAsync(AuthorizeUrl(OAuthFixture.FirstPartyClient, OAuthFixture.FirstPartyRedirect, "openid", Pkce.Create()) + twice);
+
+        Assert.Null(response.Headers.Location);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("invalid_request", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("https://evil.example.net/cb", "S256")]
     [InlineData(OAuthFixture.NativeRedirect + "/x", "S256")]
     public async Task Authorize_WithAnUnregisteredRedirectUri_AnswersItselfAndNeverRedirects(string redirect, string method)
