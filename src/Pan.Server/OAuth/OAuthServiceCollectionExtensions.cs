@@ -57,6 +57,7 @@ public static class OAuthServiceCollectionExtensions
                 // JWKS; introspection (which also reports revocation) works for either.
                 o.DisableAccessTokenEncryption();
                 o.AddEventHandler(OAuthRepeatedParameters.Descriptor);
+                o.AddEventHandler(OAuthQueryTokens.Descriptor);
                 o.AddEventHandler(OAuthGenerations.IntrospectionCheck.Descriptor);
                 o.AddEventHandler(KeyCatchUp.Descriptor);
                 o.AddEventHandler(OAuthGrantRevocation.RefreshTokenRevocationLock.Descriptor);

@@ -237,6 +237,34 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
         Assert.Contains("invalid_request", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task UserInfo_WithTheAccessTokenInTheQueryString_IsRefused_InTheHeaderOrTheFormItIsAnswered()
+    {
+        // RFC 6750 2.3 and RFC 9700 4.3.2: a token in the URL lands in browser history, proxy and server access logs and
+        // Referer headers; userinfo answered such a request with the member's claims.
+        var who = await SignInAsync(fixture.Server);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid email", pkce));
+        var (_, tokens) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = OAuthFixture.WebRedirect,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
+        });
+        var accessToken = tokens.GetProperty("access_token").GetString()!;
+
+        using var inQuery = await fixture.Server.Http.GetAsync("/connect/userinfo?access_token=" + Uri.EscapeDataString(accessToken));
+        using var headerRequest = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        headerRequest.Headers.Authorization = new("Bearer", accessToken);
+        using var inHeader = await fixture.Server.Http.SendAsync(headerRequest);
+        using var inForm = await fixture.Server.Http.PostAsync("/connect/userinfo", new FormUrlEncodedContent(new Dictionary<string, string> { ["access_token"] = accessToken }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, inQuery.StatusCode);
+        Assert.DoesNotContain(who.Member.Email!, await inQuery.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, inHeader.StatusCode);
+        Assert.Contains(who.Member.Email!, await inHeader.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, inForm.StatusCode);
+    }
+
     [Theory]
     [InlineData("https://evil.example.net/cb", "S256")]
     [InlineData(OAuthFixture.NativeRedirect + "/x", "S256")]
