@@ -66,7 +66,9 @@ public static class ConsentPage
             .Append("<button type=\"submit\" name=\"decision\" value=\"approve\">").Append(HtmlPage.E(text.Approve)).Append("</button> ")
             .Append("<button type=\"submit\" name=\"decision\" value=\"reject\">").Append(HtmlPage.E(text.Reject)).Append("</button></form>");
         var result = HtmlPage.Render(context, language, text.ConsentTitle, html.ToString());
-        context.Response.Headers.ContentSecurityPolicy = Policy(pending.RedirectUri, logo);
+        // Why the client's redirect URI when the request named none: OpenIddict then answers at the client's one registered URI.
+        var redirect = pending.RedirectUri ?? (client.RedirectUris is [var only] && Uri.TryCreate(only, UriKind.Absolute, out var registered) ? registered : null);
+        context.Response.Headers.ContentSecurityPolicy = Policy(redirect, logo);
         return result;
     }
 
@@ -129,10 +131,12 @@ public static class ConsentPage
     }
 
     /// <summary>The pages' policy, also allowing <paramref name="redirect"/>'s origin as a form target and <paramref name="logo"/>'s as an image source.</summary>
-    internal static string Policy(Uri redirect, Uri? logo)
+    internal static string Policy(Uri? redirect, Uri? logo)
     {
-        var target = redirect.Scheme is "http" or "https" ? redirect.GetLeftPart(UriPartial.Authority) : redirect.Scheme + ":";
-        var policy = HtmlPage.ContentSecurityPolicy.Replace("form-action 'self'", $"form-action 'self' {target}", StringComparison.Ordinal);
+        var target = redirect is null ? null : redirect.Scheme is "http" or "https" ? redirect.GetLeftPart(UriPartial.Authority) : redirect.Scheme + ":";
+        var policy = target is null
+            ? HtmlPage.ContentSecurityPolicy
+            : HtmlPage.ContentSecurityPolicy.Replace("form-action 'self'", $"form-action 'self' {target}", StringComparison.Ordinal);
         return logo is null ? policy : $"{policy}; img-src {logo.GetLeftPart(UriPartial.Authority)}";
     }
 }

@@ -11,8 +11,11 @@ using Pan.Server.Errors;
 
 namespace Pan.Server.OAuth;
 
-/// <summary>A pending consent request as shown on the consent screen.</summary>
-public sealed record PendingConsentView(string ClientId, string Parameters, IReadOnlyList<string> Scopes, Uri RedirectUri);
+/// <summary>
+/// A pending consent request as shown on the consent screen. <see cref="RedirectUri"/> is null when the request left
+/// redirect_uri out (RFC 6749 3.1.2.3, a request without openid from a client with one registered redirect URI).
+/// </summary>
+public sealed record PendingConsentView(string ClientId, string Parameters, IReadOnlyList<string> Scopes, Uri? RedirectUri);
 
 /// <summary>What a finished consent request decided.</summary>
 public sealed record ConsentDecision(bool Approved, IReadOnlyList<string> GrantedScopes, bool Remember);
@@ -72,9 +75,13 @@ public sealed class ConsentRequests(PanDbContext db, IOptions<OAuthOptions> opti
             return null;
         }
 
+        // Why it may be missing: OpenIddict accepts a request without openid and without redirect_uri from a client with one
+        // registered redirect URI, and answers there; reading it as required failed every step of such a consent.
         var query = QueryHelpers.ParseQuery(row.Parameters);
         return new PendingConsentView(row.ClientId, row.Parameters, row.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries),
-            new Uri(query[OpenIddictConstants.Parameters.RedirectUri].ToString(), UriKind.Absolute));
+            query.TryGetValue(OpenIddictConstants.Parameters.RedirectUri, out var given) && Uri.TryCreate(given.ToString(), UriKind.Absolute, out var redirect)
+                ? redirect
+                : null);
     }
 
     /// <summary>

@@ -56,6 +56,8 @@ public static class OAuthServiceCollectionExtensions
                 // Why: access tokens are signed JWTs (not encrypted) so an app's API may check them offline with the
                 // JWKS; introspection (which also reports revocation) works for either.
                 o.DisableAccessTokenEncryption();
+                o.AddEventHandler(OAuthRepeatedParameters.Descriptor);
+                o.AddEventHandler(OAuthQueryTokens.Descriptor);
                 o.AddEventHandler(OAuthGenerations.IntrospectionCheck.Descriptor);
                 o.AddEventHandler(KeyCatchUp.Descriptor);
                 o.AddEventHandler(OAuthGrantRevocation.RefreshTokenRevocationLock.Descriptor);

@@ -166,6 +166,105 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
         Assert.DoesNotContain("Native App", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Authorize_WithoutARedirectUri_AsksConsent_AndSendsTheCodeToTheClientsOneRegisteredUri()
+    {
+        // RFC 6749 3.1.2.3: a request without openid may leave redirect_uri out when the client registered one; OpenIddict
+        // accepts it and answers at that one. The consent page, its post and ConsentProcess.Approve read the pending
+        // request's redirect URI; without one they failed (HTTP 500, gRPC INTERNAL) and the member could not consent.
+        var who = await SignInAsync(fixture.Server);
+        using var browser = Browser(fixture.Server, who);
+        var pkce = Pkce.Create();
+        var url = QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
+        {
+            ["client_id"] = OAuthFixture.NativeClient, ["response_type"] = "code", ["scope"] = "profile", ["state"] = "xyz",
+            ["code_challenge"] = pkce.Challenge, ["code_challenge_method"] = "S256",
+        });
+
+        using var authorize = await browser.GetAsync(url);
+        using var page = await browser.GetAsync(authorize.Headers.Location!.PathAndQuery);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("form-action 'self' com.example.app:", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        using var decided = await browser.PostAsync("/account/consent", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["af"] = Hidden(html, "af"), ["request"] = Hidden(html, "request"), ["decision"] = "approve",
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, decided.StatusCode);
+        using var finished = await browser.GetAsync(decided.Headers.Location!);
+        var redirect = finished.Headers.Location!;
+        var (status, tokens) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["client_id"] = OAuthFixture.NativeClient,
+            ["code_verifier"] = pkce.Verifier,
+        });
+
+        var started = await new Pan.Oauth.ConsentProcess.ConsentProcessClient(fixture.Server.Grpc).DoAsync(new Pan.Oauth.DoRequest
+        {
+            PanAccessToken = who.AccessToken, ClientId = OAuthFixture.NativeClient, ResponseType = "code", Scope = "profile", State = "s2",
+            CodeChallenge = pkce.Challenge, CodeChallengeMethod = "S256",
+        });
+        var approved = await new Pan.Oauth.ConsentProcess.ConsentProcessClient(fixture.Server.Grpc).ApproveAsync(
+            new Pan.Oauth.ApproveRequest { RequestId = started.RequestId, PanAccessToken = who.AccessToken });
+
+        Assert.StartsWith(OAuthFixture.NativeRedirect + "?", redirect.ToString(), StringComparison.Ordinal);
+        Assert.Equal("xyz", Param(redirect, "state"));
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(tokens.TryGetProperty("access_token", out _));
+        Assert.True(started.ConsentRequired);
+        Assert.StartsWith(OAuthFixture.NativeRedirect + "?", approved.RedirectUri, StringComparison.Ordinal);
+        Assert.NotEmpty(Param(new Uri(approved.RedirectUri), "code"));
+    }
+
+    [Theory]
+    [InlineData("&state=other")]
+    [InlineData("&nonce=n2")]
+    [InlineData("&scope=openid")]
+    [InlineData("&max_age=0&max_age=0")]
+    [InlineData("&prompt=login&prompt=login")]
+    public async Task Authorize_WithAParameterGivenTwice_IsInvalidRequest_AndIssuesNoCode(string twice)
+    {
+        // RFC 6749 3.1: a request parameter MUST NOT be given more than once. OpenIddict read a repeated one as absent, so
+        // the first-party app (implicit consent) got its code without the state it checks, without the nonce, or
+        // without the fresh sign-in its max_age or prompt=login asked for.
+        var who = await SignInAsync(fixture.Server);
+        using var browser = Browser(fixture.Server, who);
+
+        using var response = await browser.GetAsync(AuthorizeUrl(OAuthFixture.FirstPartyClient, OAuthFixture.FirstPartyRedirect, "openid", Pkce.Create()) + twice);
+
+        Assert.Null(response.Headers.Location);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("invalid_request", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UserInfo_WithTheAccessTokenInTheQueryString_IsRefused_InTheHeaderOrTheFormItIsAnswered()
+    {
+        // RFC 6750 2.3 and RFC 9700 4.3.2: a token in the URL lands in browser history, proxy and server access logs and
+        // Referer headers; userinfo answered such a request with the member's claims.
+        var who = await SignInAsync(fixture.Server);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid email", pkce));
+        var (_, tokens) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = OAuthFixture.WebRedirect,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
+        });
+        var accessToken = tokens.GetProperty("access_token").GetString()!;
+
+        using var inQuery = await fixture.Server.Http.GetAsync("/connect/userinfo?access_token=" + Uri.EscapeDataString(accessToken));
+        using var headerRequest = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        headerRequest.Headers.Authorization = new("Bearer", accessToken);
+        using var inHeader = await fixture.Server.Http.SendAsync(headerRequest);
+        using var inForm = await fixture.Server.Http.PostAsync("/connect/userinfo", new FormUrlEncodedContent(new Dictionary<string, string> { ["access_token"] = accessToken }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, inQuery.StatusCode);
+        Assert.DoesNotContain(who.Member.Email!, await inQuery.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, inHeader.StatusCode);
+        Assert.Contains(who.Member.Email!, await inHeader.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, inForm.StatusCode);
+    }
+
     [Theory]
     [InlineData("https://evil.example.net/cb", "S256")]
     [InlineData(OAuthFixture.NativeRedirect + "/x", "S256")]
