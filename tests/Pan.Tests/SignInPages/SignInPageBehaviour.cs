@@ -223,11 +223,17 @@ public abstract class SignInPageBehaviour<TFixture>(TFixture fixture) : IClassFi
         Assert.Equal(second.Uid, Assert.Single(sessions, s => s.Revoked == null).Uid);
 
         // The chooser's ticket is spent: its session (the code's) has ended.
-        using var replayBrowser = new PageClient(Base, "en");
+        await ExpectChooserSpentAsync(Base, html, owner.ObjectId);
+    }
+
+    /// <summary>A new browser at <paramref name="site"/> posting the chooser page <paramref name="html"/> again (with its own antiforgery token) is told the sign-in expired.</summary>
+    private static async Task ExpectChooserSpentAsync(Uri site, string html, Guid member)
+    {
+        using var replayBrowser = new PageClient(site, "en");
         using var replayForm = await replayBrowser.GetAsync(new Uri("/account/sign-in", UriKind.Relative));
         var replayHtml = await replayForm.Content.ReadAsStringAsync();
         var (replay, replayPage) = await SignInFlow.PostFormWithAsync(replayBrowser,
-            html.Replace(PageClient.Hidden(html, "af"), PageClient.Hidden(replayHtml, "af"), StringComparison.Ordinal), "member", owner.ObjectId.ToString("D"));
+            html.Replace(PageClient.Hidden(html, "af"), PageClient.Hidden(replayHtml, "af"), StringComparison.Ordinal), "member", member.ToString("D"));
         Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
         Assert.Contains("This sign-in has expired.", replayPage, StringComparison.Ordinal);
         Assert.Null(await SignInFlow.SignedInAsAsync(replayBrowser));
@@ -263,14 +269,7 @@ public abstract class SignInPageBehaviour<TFixture>(TFixture fixture) : IClassFi
         var sessions = await TestMembers.WithDbAsync(fixture.Server, db => db.Set<AuthSession>().Where(s => s.AccountId == owner.AccountId).ToListAsync());
         Assert.Equal(second.Uid, Assert.Single(sessions, s => s.Revoked == null).Uid);
 
-        using var replayBrowser = new PageClient(other.HttpUri, "en");
-        using var replayForm = await replayBrowser.GetAsync(new Uri("/account/sign-in", UriKind.Relative));
-        var replayHtml = await replayForm.Content.ReadAsStringAsync();
-        var (replay, replayPage) = await SignInFlow.PostFormWithAsync(replayBrowser,
-            html.Replace(PageClient.Hidden(html, "af"), PageClient.Hidden(replayHtml, "af"), StringComparison.Ordinal), "member", owner.ObjectId.ToString("D"));
-        Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
-        Assert.Contains("This sign-in has expired.", replayPage, StringComparison.Ordinal);
-        Assert.Null(await SignInFlow.SignedInAsAsync(replayBrowser));
+        await ExpectChooserSpentAsync(other.HttpUri, html, owner.ObjectId);
     }
 
     [Fact]
