@@ -167,7 +167,8 @@ public sealed class EmailVerification(
     /// since or (PostgreSQL) be running still; a verify token stored after it outlived the deletion, which had already
     /// erased the member's tokens. Under the member's row lock either the deletion commits first and nothing is spent,
     /// marked or issued (not confirmed, as for the code of a gone member), or this commits first and the deletion's
-    /// erasers take the token. No token when <paramref name="tokenPurpose"/> is null (the hosted page's link).
+    /// erasers take the token. No token when <paramref name="tokenPurpose"/> is null (the hosted page's link). A suspended
+    /// member keeps nothing either way: the code is refused by its step-up token (MEMBER_SUSPENDED), the link as unknown.
     /// </summary>
     private async Task<(EmailConfirmation Confirmation, IssuedToken? Verify)> ConfirmAsync(EmailCode challenge, string? tokenPurpose, CancellationToken cancellationToken)
     {
@@ -190,12 +191,21 @@ public sealed class EmailVerification(
             return (new EmailConfirmation(false, uid, null, Taken: true), null);
         }
 
+        var now = clock.GetUtcNow();
+        // Why the link refuses a suspended member, as the code does (below, by its step-up token): the address and the
+        // spent code would otherwise be kept for a member an operator stopped, by a mail sent before. Read under the
+        // member's row, so a suspension in flight is waited for. The page's usual refusal, with no word of the suspension
+        // (the link tells nothing the code does not); the link stays unspent and confirms once the suspension lifts.
+        if (tokenPurpose is null && await db.Members.AnyAsync(m => m.Uid == uid && m.SuspendedUntil > now, cancellationToken))
+        {
+            return (new EmailConfirmation(false, uid, null), null);
+        }
+
         if (!await codes.ConsumeAsync(challenge, cancellationToken))
         {
             return (new EmailConfirmation(false, uid, null), null);
         }
 
-        var now = clock.GetUtcNow();
         int marked;
         try
         {
