@@ -21,7 +21,7 @@ public sealed record EmailConfirmation(bool Confirmed, long Uid, Uri? Redirect, 
 /// <summary>
 /// SendEmailVerification mails a code and a link for the signed-in member's current email (verified or not: a verified
 /// address gets a fresh code as a step-up); VerifyEmailCode takes the code alone, marks the email verified and returns a
-/// verify token (purpose update-credential, or export-data when its session_token, Pan's addition, asks); the hosted page /account/verify-email does the same with the link.
+/// verify token (purpose update-credential, or export-data or add-passkey when its session_token, Pan's addition, asks); the hosted page /account/verify-email does the same with the link.
 /// A code counts only while the member still has the address it was mailed to.
 /// Only a verified address is unique (ux_members_email_key is filtered on email_verified), so several members may hold
 /// one address unverified; the first to verify it owns it, and the others' verifications are EMAIL_EXISTS (the seed's
@@ -120,19 +120,23 @@ public sealed class EmailVerification(
 
     /// <summary>
     /// The purpose of VerifyEmailCode's verify token by its <c>session_token</c> (Pan's addition): update-credential
-    /// when empty (the seed's behaviour) or named, export-data when named; anything else is INVALID_ARGUMENT naming it,
-    /// before the code is looked at.
+    /// when empty (the seed's behaviour) or named, export-data or add-passkey when named; anything else is
+    /// INVALID_ARGUMENT naming it, before the code is looked at.
     /// </summary>
     /// <remarks>
-    /// Why export-data and nothing more: the export shows a member its own data, and the mailbox already proves enough
-    /// for update-credential, from which a password and then VerifyMemberByPassword's export-data token follow; this
-    /// spares the detour, it opens nothing new. Switching to or deleting a member stays behind the phone or a password.
+    /// Why export-data and add-passkey and nothing more: the export shows a member its own data and a passkey signs in
+    /// that member only, and the mailbox already proves enough for update-credential, from which a password and then
+    /// VerifyMemberByPassword's export-data and add-passkey tokens follow; this spares the detour (a member whose one
+    /// proof is its mailbox, a social login's, adds a passkey), it opens nothing new. Switching to or deleting a member
+    /// stays behind the phone or a password.
     /// </remarks>
     private static string TokenPurpose(string sessionToken) => sessionToken switch
     {
         "" or VerifyPurposes.UpdateCredential => VerifyPurposes.UpdateCredential,
         VerifyPurposes.ExportData => VerifyPurposes.ExportData,
-        _ => throw PanError.InvalidArgument("session_token", $"must be empty, \"{VerifyPurposes.UpdateCredential}\" or \"{VerifyPurposes.ExportData}\""),
+        VerifyPurposes.AddPasskey => VerifyPurposes.AddPasskey,
+        _ => throw PanError.InvalidArgument(
+            "session_token", $"must be empty, \"{VerifyPurposes.UpdateCredential}\", \"{VerifyPurposes.ExportData}\" or \"{VerifyPurposes.AddPasskey}\""),
     };
 
     /// <summary>The hosted page's step: confirms the email behind a link token. Not confirmed when the link is unknown, used or expired.</summary>
@@ -167,7 +171,8 @@ public sealed class EmailVerification(
     /// since or (PostgreSQL) be running still; a verify token stored after it outlived the deletion, which had already
     /// erased the member's tokens. Under the member's row lock either the deletion commits first and nothing is spent,
     /// marked or issued (not confirmed, as for the code of a gone member), or this commits first and the deletion's
-    /// erasers take the token. No token when <paramref name="tokenPurpose"/> is null (the hosted page's link).
+    /// erasers take the token. No token when <paramref name="tokenPurpose"/> is null (the hosted page's link). A suspended
+    /// member keeps nothing either way: the code is refused by its step-up token (MEMBER_SUSPENDED), the link as unknown.
     /// </summary>
     private async Task<(EmailConfirmation Confirmation, IssuedToken? Verify)> ConfirmAsync(EmailCode challenge, string? tokenPurpose, CancellationToken cancellationToken)
     {
@@ -190,12 +195,21 @@ public sealed class EmailVerification(
             return (new EmailConfirmation(false, uid, null, Taken: true), null);
         }
 
+        var now = clock.GetUtcNow();
+        // Why the link refuses a suspended member, as the code does (below, by its step-up token): the address and the
+        // spent code would otherwise be kept for a member an operator stopped, by a mail sent before. Read under the
+        // member's row, so a suspension in flight is waited for. The page's usual refusal, with no word of the suspension
+        // (the link tells nothing the code does not); the link stays unspent and confirms once the suspension lifts.
+        if (tokenPurpose is null && await db.Members.AnyAsync(m => m.Uid == uid && m.SuspendedUntil > now, cancellationToken))
+        {
+            return (new EmailConfirmation(false, uid, null), null);
+        }
+
         if (!await codes.ConsumeAsync(challenge, cancellationToken))
         {
             return (new EmailConfirmation(false, uid, null), null);
         }
 
-        var now = clock.GetUtcNow();
         int marked;
         try
         {

@@ -10,7 +10,7 @@ namespace Pan.Server.Guests;
 /// email — what Login's check-existence step and <c>email_existed</c> tell only within their limits. Counted in
 /// <c>rate_counters</c>, so every node agrees; every call counts, also a refused one.
 /// </summary>
-public sealed class GuestNameLookups(RateCounters counters, IOptions<GuestOptions> options)
+public sealed class GuestNameLookups(RateCounters counters, IOptions<GuestOptions> options, Metrics.PanMetrics metrics)
 {
     /// <summary>Counts the call; <see cref="ApinodeException"/> 13 once the address is past <c>Pan:Guests:NameLookupsPerIpPerHour</c>.</summary>
     public async Task CountAsync(ApinodeRequest request, CancellationToken cancellationToken)
@@ -19,6 +19,7 @@ public sealed class GuestNameLookups(RateCounters counters, IOptions<GuestOption
         var hit = await counters.HitAsync("guest_names:ip:" + ip, options.Value.NameLookupsPerIpPerHour, cancellationToken);
         if (hit.RetryAfterSeconds is not null)
         {
+            metrics.LookupRefused("guest_name");
             throw new ApinodeException(GuestCodes.TooManyFromAddress, "Too many account-name look-ups from this address; try again later.");
         }
     }

@@ -248,6 +248,7 @@ public sealed class EmailLoginFlow(
         if (count >= limits.Value.LookupsPerIpPerHour)
         {
             metrics.EmailSend("capped", "lookup_ip_hour");
+            metrics.LookupRefused("email");
             throw Errors.CodePending10();
         }
     }

@@ -65,7 +65,8 @@ public sealed class MemberProfiles(
             Locale = owner.Locale,
         };
         var (created, failure) = await slots.AddAsync(auth.AccountId, member, cancellationToken,
-            prepared is null ? null : (m, ct) => credentials.SaveAsync(m.Uid, prepared, ct));
+            prepared is null ? null : (m, ct) => credentials.SaveAsync(m.Uid, prepared, ct),
+            first: ct => HoldPhoneSessionAsync(auth, () => PanError.Of(NewErr.TokenInvalid, StatusCode.Unauthenticated, "The auth_token is invalid or expired."), ct));
         return failure switch
         {
             SlotFailure.None => new NewMemberResponse { Object = await MapAsync(created!.Uid, cancellationToken) },
@@ -118,21 +119,8 @@ public sealed class MemberProfiles(
             }
 
             await tokens.RevokeMemberAsync(uid, ct);
-        }, first: async ct =>
-        {
-            // Why the phone's member and session held, first in the move's transaction: current_phone_auth_token was
-            // checked before it, and that member's suspension or deletion (or its logout, a password change) may have
-            // ended the session since or (PostgreSQL) be ending it still; a move committed then rode on an ended session.
-            // Held, either the end commits first and this is TOKEN_INVALID, as after it, moving nothing, or it waits for
-            // the move's commit (ValidateNewMemberBehaviour.ValidateNewMember_WhileThePhonesMembersSuspensionCommits_*).
-            // Why the member row before the session: whatever ends sessions writes the member row first (LiveSessions);
-            // the other order deadlocked with the deletion of the phone's last member on PostgreSQL.
-            if (!await LiveMembers.HoldAsync(db, auth.Uid, ct)
-                || !await LiveMembers.HoldRowAsync(db, "auth_sessions", "id", auth.SessionId, "revoked", nameof(ValidateNewMemberAsync), ct))
-            {
-                throw PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The current_phone_auth_token is invalid or expired.");
-            }
-        }) switch
+        }, first: ct => HoldPhoneSessionAsync(
+            auth, () => PanError.Of(ValidateErr.TokenInvalid, StatusCode.Unauthenticated, "The current_phone_auth_token is invalid or expired."), ct)) switch
         {
             SlotFailure.None => new ValidateNewMemberResponse { Object = await MapAsync(member.Uid, cancellationToken) },
             SlotFailure.Full => throw PanError.Of(ValidateErr.MaximumMember, StatusCode.ResourceExhausted, "This phone already has the most members it may hold."),
@@ -228,6 +216,27 @@ public sealed class MemberProfiles(
         return password is null && question is null
             ? null
             : await credentials.PrepareAsync(password, question?.Question, question?.Answer, cancellationToken);
+    }
+
+    /// <summary>
+    /// Holds the phone member's row and the auth token's session, first in the transaction that adds (NewMember) or
+    /// moves (ValidateNewMember) a member under the phone; throws <paramref name="ended"/>'s error when either ended.
+    /// Why: the auth token was checked before that transaction, and that member's suspension or deletion (or its logout,
+    /// a password change) may have ended the session since or (PostgreSQL) be ending it still; a member added or moved
+    /// then rode on an ended session. Held, either the end commits first and the call is TOKEN_INVALID, as after it,
+    /// writing nothing, or the end waits for the call's commit
+    /// (MemberProfileBehaviour.NewMember_WhileThePhonesMembersSuspensionIsUncommitted_*,
+    /// ValidateNewMemberBehaviour.ValidateNewMember_WhileThePhonesMembersSuspensionCommits_*).
+    /// Why the member row before the session: whatever ends sessions writes the member row first (LiveSessions); the
+    /// other order deadlocked with the deletion of the phone's last member on PostgreSQL.
+    /// </summary>
+    private async Task HoldPhoneSessionAsync(AuthTokenClaims auth, Func<Exception> ended, CancellationToken cancellationToken)
+    {
+        if (!await LiveMembers.HoldAsync(db, auth.Uid, cancellationToken)
+            || !await LiveMembers.HoldRowAsync(db, "auth_sessions", "id", auth.SessionId, "revoked", nameof(HoldPhoneSessionAsync), cancellationToken))
+        {
+            throw ended();
+        }
     }
 
     /// <summary>

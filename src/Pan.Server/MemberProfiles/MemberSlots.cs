@@ -31,10 +31,12 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
 
     /// <summary>
     /// Creates <paramref name="member"/> under <paramref name="accountId"/> if there is room and the account is not deleted. <paramref name="alsoInTransaction"/>
-    /// runs after the insert, inside the same transaction (e.g. storing the new member's credentials).
+    /// runs after the insert, inside the same transaction (e.g. storing the new member's credentials); <paramref name="first"/>
+    /// runs first in it, before anything is read or written (e.g. holding the caller's session), and refuses by throwing.
     /// </summary>
     public async Task<(Member? Member, SlotFailure Failure)> AddAsync(
-        long accountId, Member member, CancellationToken cancellationToken, Func<Member, CancellationToken, Task>? alsoInTransaction = null)
+        long accountId, Member member, CancellationToken cancellationToken, Func<Member, CancellationToken, Task>? alsoInTransaction = null,
+        Func<CancellationToken, Task>? first = null)
     {
         // Why no savepoints: EF Core would wrap each SaveChanges in this transaction (two in MemberCreator, more in
         // alsoInTransaction) in SAVEPOINT … RELEASE, a round trip each on PostgreSQL, so that a failed save could be
@@ -43,7 +45,7 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
         db.Database.AutoSavepointsEnabled = false;
         try
         {
-            return await AddWithRetriesAsync(accountId, member, alsoInTransaction, cancellationToken);
+            return await AddWithRetriesAsync(accountId, member, alsoInTransaction, first, cancellationToken);
         }
         finally
         {
@@ -52,7 +54,8 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
     }
 
     private async Task<(Member? Member, SlotFailure Failure)> AddWithRetriesAsync(
-        long accountId, Member member, Func<Member, CancellationToken, Task>? alsoInTransaction, CancellationToken cancellationToken)
+        long accountId, Member member, Func<Member, CancellationToken, Task>? alsoInTransaction, Func<CancellationToken, Task>? first,
+        CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -60,6 +63,11 @@ public sealed class MemberSlots(PanDbContext db, MemberCreator creator, TimeProv
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
             try
             {
+                if (first is not null)
+                {
+                    await first(cancellationToken);
+                }
+
                 var account = await db.Accounts.FirstAsync(a => a.Id == accountId, cancellationToken);
                 // Why: the caller's token was checked before this transaction; the deletion of the account's last member
                 // may have committed since (freeing the phone and ending the sessions), and a member added now would be

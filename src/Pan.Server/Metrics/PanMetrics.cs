@@ -29,6 +29,7 @@ public sealed class PanMetrics
     private readonly Counter<long> deletions;
     private readonly Counter<long> passwordHashes;
     private readonly Counter<long> consents;
+    private readonly Counter<long> lookupsRefused;
 
     public PanMetrics(IMeterFactory meters)
     {
@@ -46,6 +47,8 @@ public sealed class PanMetrics
         deletions = meter.CreateCounter<long>("pan.deletions", "{deletion}", "Members and accounts deleted, by kind.");
         passwordHashes = meter.CreateCounter<long>("pan.password.hashes", "{hash}",
             "Argon2id computations for passwords and security answers, by use: store (a new hash), check (against a stored hash), dummy (the same work where there is no hash to check).");
+        lookupsRefused = meter.CreateCounter<long>("pan.lookups.refused", "{lookup}",
+            "Look-ups of whether a phone, guest account name or email has an account, refused by their per-address caps, by kind.");
         consents = meter.CreateCounter<long>("pan.oauth.consents", "{decision}", "OAuth consent decisions put into effect at /connect/authorize, by decision and way.");
     }
 
@@ -88,6 +91,13 @@ public sealed class PanMetrics
     /// <summary>An OAuth consent decision put into effect: <paramref name="decision"/> <c>approved</c>, <c>denied</c> or <c>remembered</c>; <paramref name="via"/> <c>browser</c> or <c>grpc</c>.</summary>
     public void ConsentDecision(string decision, string via) =>
         consents.Add(1, new KeyValuePair<string, object?>("decision", decision), new KeyValuePair<string, object?>("via", via));
+
+    /// <summary>
+    /// A look-up refused by its per-address cap: <paramref name="kind"/> <c>phone</c> (<c>Pan:PhoneLookups:PerIpPerHour</c>),
+    /// <c>guest_name</c> (<c>Pan:Guests:NameLookupsPerIpPerHour</c>) or <c>email</c> (<c>Pan:Email:Limits:LookupsPerIpPerHour</c>).
+    /// Why counted at once: the refusal writes nothing of its own to wait for (the caps count in their own statements).
+    /// </summary>
+    public void LookupRefused(string kind) => lookupsRefused.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     /// <summary>
     /// Runs <paramref name="count"/> (a call of this class's) now when <paramref name="db"/> has no transaction, else once

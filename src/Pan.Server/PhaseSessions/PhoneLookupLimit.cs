@@ -51,7 +51,7 @@ public readonly record struct PhoneLookupAdmission(int FromAddressThisHour, bool
 /// account sends nothing, so an enumeration run would never trip them. The count comes back from the same statement
 /// that admits the step, so the decision costs no extra database round trip.
 /// </remarks>
-public sealed class PhoneLookupLimit(RateCounters counters, IOptions<PhoneLookupOptions> options)
+public sealed class PhoneLookupLimit(RateCounters counters, IOptions<PhoneLookupOptions> options, Metrics.PanMetrics metrics)
 {
     /// <summary>
     /// Counts one lookup from the caller's address, or throws the flow's CODE_PENDING_10 when over the limit; returns
@@ -64,6 +64,7 @@ public sealed class PhoneLookupLimit(RateCounters counters, IOptions<PhoneLookup
         var hit = await counters.HitAsync("phone-lookup:" + address, limits.PerIpPerHour, cancellationToken);
         if (hit.RetryAfterSeconds is not null)
         {
+            metrics.LookupRefused("phone");
             throw errors.CodePending10();
         }
 

@@ -153,6 +153,35 @@ public abstract class EmailVerificationBehaviour<TFixture>(TFixture fixture) : I
     }
 
     /// <summary>
+    /// A member whose one proof is its mailbox (a social login: no phone, no password) adds a passkey: VerifyEmailCode
+    /// with session_token add-passkey issues that step-up, which BeginPasskeyRegistration takes, and nothing else. Before,
+    /// add-passkey was INVALID_ARGUMENT there, and such a member could not add a passkey at all.
+    /// </summary>
+    [Fact]
+    public async Task VerifyEmailCode_ForAddPasskey_LetsAMemberWhoseOneProofIsItsMailboxAddAPasskey_AndOnlyThat()
+    {
+        var member = await mail.PhonelessAsync(Mailboxes.NewAddress(), true, null, Pan.Server.Omniauth.OmniauthTokens.AuthMethod);
+        await Client.SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken });
+        var code = SmtpInbox.CodeOf(await mail.MailAsync(member.Email!));
+
+        var proof = (await Client.VerifyEmailCodeAsync(new VerifyEmailCodeRequest { Code = code, SessionToken = VerifyPurposes.AddPasskey })).VerifyToken;
+
+        Assert.False(await mail.ProofIsLiveAsync(proof, member.Uid));
+        await Errors.ExpectAsync(
+            () => Client.ExportMyDataAsync(new ExportMyDataRequest { AccessToken = member.AccessToken, VerifyToken = proof }).ResponseAsync,
+            StatusCode.PermissionDenied, "ExportMyDataResponse.Error.VerifyTokenInvalid");
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?>
+        {
+            ["Pan:Passkeys:RelyingPartyId"] = "pan.example.test",
+            ["Pan:Passkeys:RelyingPartyName"] = "Pan tests",
+            ["Pan:Passkeys:Origins:0"] = "https://pan.example.test",
+        });
+        var passkeys = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var begun = await passkeys.BeginPasskeyRegistrationAsync(new BeginPasskeyRegistrationRequest { AccessToken = member.AccessToken, VerifyToken = proof });
+        Assert.NotEmpty(begun.RegistrationId);
+    }
+
+    /// <summary>
     /// A suspension ends the member's unspent verify tokens; a code mailed before it must not mint a new one after it.
     /// The right code is answered MEMBER_SUSPENDED and keeps nothing (code unspent, address not marked), so the same
     /// code finishes once the suspension is lifted.

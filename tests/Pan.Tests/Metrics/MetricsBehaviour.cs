@@ -376,7 +376,54 @@ public abstract partial class MetricsBehaviour<TFixture>(TFixture fixture) : ICl
         var after = await MetricsFixture.ScrapeAsync(here);
         Assert.Equal(1, Delta(before, after, "pan_email_sends_total", ("outcome", "capped"), ("cap", "lookup_ip_hour")));
         Assert.Equal(1, Delta(before, after, "pan_email_sends_total"));
+        Assert.Equal(1, Delta(before, after, "pan_lookups_refused_total", ("kind", "email")));
+        Assert.Equal(1, Delta(before, after, "pan_lookups_refused_total"));
         AssertOnlyWords(after, member, from);
+    }
+
+    /// <summary>
+    /// The phone lookup cap (<c>Pan:PhoneLookups:PerIpPerHour</c>, Login's and Register's check-existence) and the guest
+    /// name lookup cap (<c>Pan:Guests:NameLookupsPerIpPerHour</c>, apinode's accNameOk and convertTemp) are counted when
+    /// they refuse, by kind, in <c>pan_lookups_refused_total</c>. Before, neither refusal was counted anywhere.
+    /// </summary>
+    [Fact]
+    public async Task PhoneAndGuestNameLookupsRefusedByTheirCaps_AreCountedByKind()
+    {
+        const string appId = "jktank";
+        var added = await PanCli.RunAsync(fixture.Database, "apps", "add", appId, "--name", appId);
+        Assert.True(added.ExitCode == 0, added.Error);
+        var settings = await PanCli.RunAsync(fixture.Database, "apps", "guest-settings", appId, "--account-name", "name", "--activation", "none");
+        Assert.True(settings.ExitCode == 0, settings.Error);
+        var port = MetricsFixture.FreePort();
+        await using var node = await fixture.StartNodeWithAsync(new Dictionary<string, string?>
+        {
+            ["Pan:PhoneLookups:PerIpPerHour"] = "1",
+            ["Pan:Guests:NameLookupsPerIpPerHour"] = "1",
+            ["Pan:Metrics:Url"] = $"http://127.0.0.1:{port}",
+        });
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var apinode = new Pan.Tests.Guests.ApinodeClient(node, appId, PanCli.Secret(added));
+        var here = new Uri($"http://127.0.0.1:{port}");
+        var from = "203.0.113." + Random.Shared.Next(1, 255).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var forwarded = new Metadata { { "X-Forwarded-For", from } };
+        var headers = new Dictionary<string, string> { ["X-Forwarded-For"] = from };
+        var (_, unknown) = PhoneFlows.Phones.NewNumber();
+        var before = await MetricsFixture.ScrapeAsync(here);
+
+        await Errors.ExpectAsync(() => client.LoginAsync(LoginStart(LoginType.Phone, unknown), forwarded).ResponseAsync, StatusCode.NotFound, "ErrLogin.NOT_FOUND");
+        await Errors.ExpectAsync(() => client.LoginAsync(LoginStart(LoginType.Phone, unknown), forwarded).ResponseAsync,
+            StatusCode.ResourceExhausted, "ErrLogin.CODE_PENDING_10");
+        var name = new Dictionary<string, string> { ["accName"] = "lookup" + Random.Shared.Next(100_000, 999_999).ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        Assert.Equal(0, (await apinode.CallAsync("accNameOk", name, headers: headers)).Code);
+        Assert.Equal(13, (await apinode.CallAsync("accNameOk", name, headers: headers)).Code);
+
+        var after = await MetricsFixture.ScrapeAsync(here);
+        Assert.Equal(1, Delta(before, after, "pan_lookups_refused_total", ("kind", "phone")));
+        Assert.Equal(1, Delta(before, after, "pan_lookups_refused_total", ("kind", "guest_name")));
+        Assert.Equal(2, Delta(before, after, "pan_lookups_refused_total"));
+        Assert.Equal(0, Delta(before, after, "pan_sms_sends_total"));
+        Assert.DoesNotContain(from, after.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(unknown, after.Text, StringComparison.Ordinal);
     }
 
     [Fact]

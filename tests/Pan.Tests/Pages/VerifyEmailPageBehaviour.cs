@@ -89,6 +89,63 @@ public abstract class VerifyEmailPageBehaviour<TFixture>(TFixture fixture) : ICl
         Assert.True(await mail.IsVerifiedAsync(member.Uid));
     }
 
+    /// <summary>
+    /// A suspended member's mailed link keeps nothing, as VerifyEmailCode keeps nothing for one: the page's usual
+    /// refusal (400, no word of the suspension), the address not marked and the link unspent, so it confirms once the
+    /// suspension is lifted.
+    /// </summary>
+    [Fact]
+    public async Task Link_OfASuspendedMember_IsTheUsualRefusal_AndKeepsNothing_UntilTheSuspensionLifts()
+    {
+        var (member, link) = await UnverifiedMemberWithLinkAsync();
+        await Pan.Tests.Admin.TestSuspensions.SuspendAsync(fixture.Server, member.Uid);
+
+        using var browser = new PageClient(fixture.Server.HttpUri, "en");
+        using (var refused = await browser.GetAsync(link))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            var html = await refused.Content.ReadAsStringAsync();
+            Assert.Contains("expired or was already used", html, StringComparison.Ordinal);
+            Assert.DoesNotContain("suspend", html, StringComparison.OrdinalIgnoreCase);
+        }
+
+        Assert.False(await mail.IsVerifiedAsync(member.Uid));
+        await Pan.Tests.Admin.TestSuspensions.RestoreAsync(fixture.Server, member.Uid);
+        using var page = await browser.GetAsync(link);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.True(await mail.IsVerifiedAsync(member.Uid));
+    }
+
+    /// <summary>
+    /// The link followed while the member's suspension is uncommitted (on PostgreSQL the link's transaction waits at
+    /// the member's row, then reads the suspension there; SQLite meets the suspension's write lock or its commit): the
+    /// usual refusal, the address not marked.
+    /// </summary>
+    [Fact]
+    public async Task Link_WhileTheMembersSuspensionIsUncommitted_IsTheUsualRefusal_AndMarksNothing()
+    {
+        var (member, link) = await UnverifiedMemberWithLinkAsync();
+        using var browser = new PageClient(fixture.Server.HttpUri, "en");
+        Task<HttpResponseMessage> call;
+        await using (var suspension = await Pan.Tests.Admin.UncommittedSuspension.StartAsync(fixture.Server, fixture.Database, member.Uid))
+        {
+            call = Task.Run(() => browser.GetAsync(link));
+            Assert.True(await suspension.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await suspension.CommitAsync();
+        }
+
+        using var page = await call;
+        Assert.Equal(HttpStatusCode.BadRequest, page.StatusCode);
+        Assert.False(await mail.IsVerifiedAsync(member.Uid));
+    }
+
+    private async Task<(TestMember Member, Uri Link)> UnverifiedMemberWithLinkAsync()
+    {
+        var member = await mail.PhonelessAsync(Mailboxes.NewAddress(), verified: false, null, Pan.Server.Omniauth.OmniauthTokens.AuthMethod);
+        await new MemberServiceV2.MemberServiceV2Client(fixture.Server.Grpc).SendEmailVerificationAsync(new SendEmailVerificationRequest { PanAccessToken = member.AccessToken });
+        return (member, SmtpInbox.LinkOf(await mail.MailAsync(member.Email!), "/account/verify-email"));
+    }
+
     [Theory]
     [InlineData("/account/verify-email")]
     [InlineData("/account/verify-email?token=")]

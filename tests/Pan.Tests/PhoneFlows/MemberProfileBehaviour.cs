@@ -172,6 +172,53 @@ public abstract class MemberProfileBehaviour<TFixture>(TFixture fixture) : IClas
         }
     }
 
+    /// <summary>
+    /// The phone's member suspended while a NewMember under its auth token runs (the token checked while the suspension's
+    /// transaction is still open: on PostgreSQL the session still looks live then). The suspension ends that session, so
+    /// NewMember waits for it and is TOKEN_INVALID, adding nothing, as after the suspension; never a member added on a
+    /// session the suspension ended first. SQLite runs one writer at a time: there NewMember meets the suspension's write
+    /// lock or its commit, with the same answer.
+    /// </summary>
+    [Fact]
+    public async Task NewMember_WhileThePhonesMembersSuspensionIsUncommitted_IsTokenInvalid_AndAddsNothing()
+    {
+        var owner = await Members.TestMembers.CreateAsync(fixture.Server);
+        var auth = await Members.TestMembers.AuthTokenAsync(fixture.Server, owner);
+        Task<string?> call;
+        await using (var suspension = await Admin.UncommittedSuspension.StartAsync(fixture.Server, fixture.Database, owner.Uid))
+        {
+            call = Task.Run(() => Errors.ReasonOfAsync(() => Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName() }).ResponseAsync));
+            Assert.True(await suspension.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await suspension.CommitAsync();
+        }
+
+        Assert.Equal("ErrNewMember.TOKEN_INVALID", await call);
+        await using var check = fixture.Server.Services.CreateAsyncScope();
+        Assert.Equal(1, await check.ServiceProvider.GetRequiredService<PanDbContext>().Members.CountAsync(m => m.AccountId == owner.AccountId));
+    }
+
+    /// <summary>
+    /// A password reset of the phone's member (ending every session of it, the auth token's among them) uncommitted while
+    /// a NewMember under that token runs: as for the suspension, NewMember waits for it and is TOKEN_INVALID, adding nothing.
+    /// </summary>
+    [Fact]
+    public async Task NewMember_WhileAResetEndingItsSessionIsUncommitted_IsTokenInvalid_AndAddsNothing()
+    {
+        var owner = await Members.TestMembers.CreateAsync(fixture.Server);
+        var auth = await Members.TestMembers.AuthTokenAsync(fixture.Server, owner);
+        Task<string?> call;
+        await using (var reset = await Credentials.UncommittedPasswordChange.StartAsync(fixture.Server, fixture.Database, owner.Uid, "copper meadow 4711 lantern", keepSessionId: null))
+        {
+            call = Task.Run(() => Errors.ReasonOfAsync(() => Client.NewMemberAsync(new NewMemberRequest { AuthToken = auth, DisplayName = Phones.NewName() }).ResponseAsync));
+            Assert.True(await reset.WaitUntilBlockingAsync(call) || fixture.Database.Provider != "postgres");
+            await reset.CommitAsync();
+        }
+
+        Assert.Equal("ErrNewMember.TOKEN_INVALID", await call);
+        await using var check = fixture.Server.Services.CreateAsyncScope();
+        Assert.Equal(1, await check.ServiceProvider.GetRequiredService<PanDbContext>().Members.CountAsync(m => m.AccountId == owner.AccountId));
+    }
+
     [Fact]
     public async Task SwitchMember_AfterPhoneStepUp_GivesAnAuthTokenForTheOtherMember_Once()
     {
