@@ -53,10 +53,10 @@ public static class AvatarImages
     }
 
     /// <summary>One square PNG per size, or null when the data is not a decodable image of its sniffed format within the limits.</summary>
-    public static Dictionary<int, byte[]>? Render(byte[] data, IReadOnlyList<int> sizes) => Render(data, sizes, new PixelLedger());
+    public static Dictionary<int, byte[]>? Render(ReadOnlySpan<byte> data, IReadOnlyList<int> sizes) => Render(data, sizes, new PixelLedger());
 
-    /// <summary>As <see cref="Render(byte[], IReadOnlyList{int})"/>, counting the pixel buffers it allocates in <paramref name="ledger"/>.</summary>
-    internal static Dictionary<int, byte[]>? Render(byte[] data, IReadOnlyList<int> sizes, PixelLedger ledger)
+    /// <summary>As <see cref="Render(ReadOnlySpan{byte}, IReadOnlyList{int})"/>, counting the pixel buffers it allocates in <paramref name="ledger"/>.</summary>
+    internal static Dictionary<int, byte[]>? Render(ReadOnlySpan<byte> data, IReadOnlyList<int> sizes, PixelLedger ledger)
     {
         var format = Sniff(data);
         if (format == ImageFormat.Unknown)

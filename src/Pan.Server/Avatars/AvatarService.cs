@@ -40,15 +40,16 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
     /// <summary>
     /// Replaces the live member's avatar and returns its URL; null when the member is gone (deleted meanwhile).
     /// <paramref name="accountId"/> is the member's phone account, which decodes one upload at a time on this node
-    /// (<see cref="AvatarDecodeSlots"/>).
+    /// (<see cref="AvatarDecodeSlots"/>). The picture is read where it lies (the request's own bytes, not a copy), so a
+    /// waiting upload holds it once.
     /// </summary>
-    public async Task<string?> UpdateAsync(long uid, long accountId, byte[] image, CancellationToken cancellationToken)
+    public async Task<string?> UpdateAsync(long uid, long accountId, ReadOnlyMemory<byte> image, CancellationToken cancellationToken)
     {
-        CheckUpload(image);
+        CheckUpload(image.Span);
         Dictionary<int, byte[]>? rendered;
-        using (await slots.EnterAsync(accountId, cancellationToken))
+        using (await slots.EnterAsync(accountId, image.Length, cancellationToken))
         {
-            rendered = AvatarImages.Render(image, AvatarKeys.Sizes);
+            rendered = AvatarImages.Render(image.Span, AvatarKeys.Sizes);
         }
 
         if (rendered is null)

@@ -349,10 +349,60 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
         }).ResponseAsync;
     }
 
+    /// <summary>
+    /// Uploads waiting for a decode slot hold their pictures in the node's memory; one per account, but many accounts
+    /// could make a node hold any amount. Past <c>Pan:Avatars:MaxWaitingBytes</c> of waiting pictures, a further upload
+    /// that would have to wait is AVATAR_BUSY at once; the budget is given back when a waiting upload gets its slot.
+    /// </summary>
+    [Fact]
+    public async Task PastTheNodesBudgetOfWaitingBytes_AnUploadThatWouldWaitIsBusyAtOnce()
+    {
+        var picture = Picture(SKEncodedImageFormat.Png, 100, 100);
+        await using var node = await fixture.StartNodeAsync(new Dictionary<string, string?>
+        {
+            ["Pan:Avatars:MaxConcurrentDecodes"] = "1",
+            ["Pan:Avatars:DecodeWaitMilliseconds"] = "30000",
+            ["Pan:Avatars:MaxWaitingBytes"] = (picture.Length * 3 / 2).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var slots = node.Services.GetRequiredService<AvatarDecodeSlots>();
+        var first = await TestMembers.AccessTokenAsync(Server, await TestMembers.CreateAsync(Server));
+        var second = await TestMembers.AccessTokenAsync(Server, await TestMembers.CreateAsync(Server));
+
+        Task<UpdateAvatarResponse> waiting;
+        var held = await slots.EnterAsync((await TestMembers.CreateAsync(Server)).AccountId, default);
+        try
+        {
+            waiting = Upload(first);
+            await Task.Delay(300);
+            Assert.False(waiting.IsCompleted);
+
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            await Errors.ExpectAsync(() => Upload(second), StatusCode.ResourceExhausted, "AVATAR_BUSY");
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"refused after {watch.Elapsed}, not at once (the wait for a slot is 30 s)");
+            Assert.False(waiting.IsCompleted);
+        }
+        finally
+        {
+            held.Dispose();
+        }
+
+        Assert.Equal((await waiting).Avatar, (await client.MeAsync(new MeRequest { AccessToken = first })).User.Avatar);
+        var url = (await Upload(second)).Avatar;
+        Assert.Equal(url, (await client.MeAsync(new MeRequest { AccessToken = second })).User.Avatar);
+
+        Task<UpdateAvatarResponse> Upload(string token) => client.UpdateAvatarAsync(new UpdateAvatarRequest
+        {
+            AccessToken = token,
+            Avatar = ByteString.CopyFrom(picture),
+        }).ResponseAsync;
+    }
+
     [Theory]
     [InlineData("Pan:Avatars:MaxConcurrentDecodes", "0")]
     [InlineData("Pan:Avatars:DecodeWaitMilliseconds", "-1")]
     [InlineData("Pan:Avatars:OrphanGraceMinutes", "5")]
+    [InlineData("Pan:Avatars:MaxWaitingBytes", "-1")]
     public async Task ADecodeLimitOutsideItsRange_StopsTheServerStarting(string setting, string value)
     {
         var ex = await Assert.ThrowsAnyAsync<Microsoft.Extensions.Options.OptionsValidationException>(
