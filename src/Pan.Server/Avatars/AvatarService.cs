@@ -16,8 +16,9 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
     private const int Attempts = 5;
 
     /// <summary>
-    /// Checks <paramref name="image"/> without touching the member: empty, over <c>Pan:Avatars:MaxBytes</c> or not a
-    /// JPEG, PNG, WebP or GIF by its first bytes: INVALID_ARGUMENT naming <c>avatar</c>. Cheap; call it first.
+    /// Checks <paramref name="image"/> without touching the member: empty, over <c>Pan:Avatars:MaxBytes</c>, not a
+    /// JPEG, PNG, WebP or GIF by its first bytes, or a JPEG of over <see cref="AvatarImages.MaxJpegScans"/> scans:
+    /// INVALID_ARGUMENT naming <c>avatar</c>. Cheap (one pass over the bytes, no decoding); call it first.
     /// </summary>
     public void CheckUpload(ReadOnlySpan<byte> image)
     {
@@ -34,6 +35,11 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
         if (AvatarImages.Sniff(image) == ImageFormat.Unknown)
         {
             throw PanError.InvalidArgument("avatar", "must be a JPEG, PNG, WebP or GIF image");
+        }
+
+        if (AvatarImages.Sniff(image) == ImageFormat.Jpeg && AvatarImages.JpegScans(image) > AvatarImages.MaxJpegScans)
+        {
+            throw PanError.InvalidArgument("avatar", $"must be a JPEG of at most {AvatarImages.MaxJpegScans} scans");
         }
     }
 

@@ -215,6 +215,23 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
         Assert.Equal("avatar", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
     }
 
+    /// <summary>
+    /// A progressive JPEG of very many scans (each a few bytes, each gone through block by block by the decoder) is
+    /// refused by its markers before the token is looked up and before it takes a decode slot; one of 99 is a picture.
+    /// </summary>
+    [Fact]
+    public async Task AJpegOfOver99Scans_IsInvalidArgument_NamingAvatar_BeforeTheTokenIsLookedUp()
+    {
+        var ex = await Errors.ExpectAsync(() => UpdateAsync("not-even-a-token", ProgressiveJpeg.Build(640, 480, 100)), StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        var violation = Assert.Single(ex.BadRequest()!.FieldViolations);
+        Assert.Equal("avatar", violation.Field);
+        Assert.Contains("scans", violation.Description, StringComparison.Ordinal);
+
+        var token = await TestMembers.AccessTokenAsync(Server, await TestMembers.CreateAsync(Server));
+        var url = (await UpdateAsync(token, ProgressiveJpeg.Build(640, 480, 99))).Avatar;
+        Assert.Equal(HttpStatusCode.OK, (await Server.Http.GetAsync(new Uri(url).AbsolutePath)).StatusCode);
+    }
+
     [Fact]
     public async Task APictureThatWouldDecodeToOver16Megapixels_IsInvalidArgument_ThoughItsFileIsSmall()
     {
