@@ -415,11 +415,69 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
         }).ResponseAsync;
     }
 
+    /// <summary>
+    /// A client that trickles an upload (here ~1 KB/s over HTTP/JSON, well above Kestrel's minimum body rate of 240 B/s,
+    /// so a 5 MiB upload would hold its request for hours) is cut off once <c>Pan:Avatars:UploadSeconds</c> have passed
+    /// since the request began, before it has sent its body.
+    /// </summary>
+    [Fact]
+    public async Task AnUploadTrickledPastTheUploadDeadline_IsCutOff()
+    {
+        await using var node = await fixture.StartNodeAsync(new Dictionary<string, string?> { ["Pan:Avatars:UploadSeconds"] = "2" });
+        var body = new TrickledBody("{\"accessToken\":\"x\",\"avatar\":\"" + new string('A', 12_000) + "\"}", chunk: 200, pause: TimeSpan.FromMilliseconds(200)).Typed();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        try
+        {
+            using var response = await node.Http.PostAsync("/v2/member/update-avatar", body);
+        }
+        catch (HttpRequestException)
+        {
+            // Cut off: the connection was reset under the request.
+        }
+
+        Assert.False(body.SentAll, $"the whole trickled body was taken ({watch.Elapsed}); nothing cut the upload off");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(9), $"cut off only after {watch.Elapsed}");
+    }
+
+    /// <summary>A JSON body sent <paramref name="chunk"/> bytes at a time with a pause between them.</summary>
+    private sealed class TrickledBody(string json, int chunk, TimeSpan pause) : HttpContent
+    {
+        private readonly byte[] bytes = System.Text.Encoding.UTF8.GetBytes(json);
+
+        public volatile bool SentAll;
+
+        public TrickledBody Typed()
+        {
+            Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            return this;
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            for (var at = 0; at < bytes.Length; at += chunk)
+            {
+                await stream.WriteAsync(bytes.AsMemory(at, Math.Min(chunk, bytes.Length - at)));
+                await stream.FlushAsync();
+                await Task.Delay(pause);
+            }
+
+            SentAll = true;
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = bytes.Length;
+            return true;
+        }
+    }
+
     [Theory]
     [InlineData("Pan:Avatars:MaxConcurrentDecodes", "0")]
     [InlineData("Pan:Avatars:DecodeWaitMilliseconds", "-1")]
     [InlineData("Pan:Avatars:OrphanGraceMinutes", "5")]
     [InlineData("Pan:Avatars:MaxWaitingBytes", "-1")]
+    [InlineData("Pan:Avatars:UploadSeconds", "1")]
     public async Task ADecodeLimitOutsideItsRange_StopsTheServerStarting(string setting, string value)
     {
         var ex = await Assert.ThrowsAnyAsync<Microsoft.Extensions.Options.OptionsValidationException>(
