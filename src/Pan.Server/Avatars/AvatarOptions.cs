@@ -38,6 +38,22 @@ public sealed class AvatarOptions
     public int DecodeWaitMilliseconds { get; set; } = 5000;
 
     /// <summary>
+    /// How many bytes of pictures may wait for a decode slot on this node at once (default 32 MiB; 0–1 GiB; 0: no upload
+    /// waits). Each waiting upload holds its picture in memory; one that would take the node past this is refused with
+    /// RESOURCE_EXHAUSTED <c>AVATAR_BUSY</c> at once (<see cref="AvatarDecodeSlots"/>).
+    /// </summary>
+    [Range(0, 1_073_741_824, ErrorMessage = "Pan:Avatars:MaxWaitingBytes must be 0–1073741824.")]
+    public int MaxWaitingBytes { get; set; } = 32 * 1024 * 1024;
+
+    /// <summary>
+    /// How long an avatar upload may take from its first byte to its answer before it is cut off (default 120 s; 2–3600;
+    /// <see cref="AvatarUploadDeadline"/>): a client trickling its picture cannot hold a request for longer. At the default,
+    /// a 5 MiB upload needs ~45 KB/s; keep it above <see cref="DecodeWaitMilliseconds"/>.
+    /// </summary>
+    [Range(2, 3600, ErrorMessage = "Pan:Avatars:UploadSeconds must be 2–3600.")]
+    public int UploadSeconds { get; set; } = 120;
+
+    /// <summary>
     /// How old stored avatar files that no member references must be before <see cref="AvatarJanitor"/> deletes them
     /// (default 60 minutes; 10–10080). Why a grace period: an upload stores its files before it switches the member to
     /// them, so files this young may belong to an upload still under way; it must be longer than any upload takes.

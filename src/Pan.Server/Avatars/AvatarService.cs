@@ -16,8 +16,9 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
     private const int Attempts = 5;
 
     /// <summary>
-    /// Checks <paramref name="image"/> without touching the member: empty, over <c>Pan:Avatars:MaxBytes</c> or not a
-    /// JPEG, PNG, WebP or GIF by its first bytes: INVALID_ARGUMENT naming <c>avatar</c>. Cheap; call it first.
+    /// Checks <paramref name="image"/> without touching the member: empty, over <c>Pan:Avatars:MaxBytes</c>, not a
+    /// JPEG, PNG, WebP or GIF by its first bytes, or a JPEG of over <see cref="AvatarImages.MaxJpegScans"/> scans:
+    /// INVALID_ARGUMENT naming <c>avatar</c>. Cheap (one pass over the bytes, no decoding); call it first.
     /// </summary>
     public void CheckUpload(ReadOnlySpan<byte> image)
     {
@@ -35,20 +36,26 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
         {
             throw PanError.InvalidArgument("avatar", "must be a JPEG, PNG, WebP or GIF image");
         }
+
+        if (AvatarImages.Sniff(image) == ImageFormat.Jpeg && AvatarImages.JpegScans(image) > AvatarImages.MaxJpegScans)
+        {
+            throw PanError.InvalidArgument("avatar", $"must be a JPEG of at most {AvatarImages.MaxJpegScans} scans");
+        }
     }
 
     /// <summary>
     /// Replaces the live member's avatar and returns its URL; null when the member is gone (deleted meanwhile).
     /// <paramref name="accountId"/> is the member's phone account, which decodes one upload at a time on this node
-    /// (<see cref="AvatarDecodeSlots"/>).
+    /// (<see cref="AvatarDecodeSlots"/>). The picture is read where it lies (the request's own bytes, not a copy), so a
+    /// waiting upload holds it once.
     /// </summary>
-    public async Task<string?> UpdateAsync(long uid, long accountId, byte[] image, CancellationToken cancellationToken)
+    public async Task<string?> UpdateAsync(long uid, long accountId, ReadOnlyMemory<byte> image, CancellationToken cancellationToken)
     {
-        CheckUpload(image);
+        CheckUpload(image.Span);
         Dictionary<int, byte[]>? rendered;
-        using (await slots.EnterAsync(accountId, cancellationToken))
+        using (await slots.EnterAsync(accountId, image.Length, cancellationToken))
         {
-            rendered = AvatarImages.Render(image, AvatarKeys.Sizes);
+            rendered = AvatarImages.Render(image.Span, AvatarKeys.Sizes);
         }
 
         if (rendered is null)
@@ -59,9 +66,12 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
 
         // Why a loop: when the avatar janitor took this upload's files before its switch (the upload stalled past
         // Pan:Avatars:OrphanGraceMinutes), the member now points at a key without files; the picture is stored again
-        // under a new key, and the member switched to that.
+        // under a new key, and the member switched to that — only while the member still points at the key this upload
+        // switched to. A change since (a newer upload, which deleted this one's files as the avatar it replaced; a
+        // removal) is newer than this upload and wins: the upload stops and answers what the member shows now.
         string? replaced = null;
         var switched = false;
+        string? lastKey = null;
         string key;
         try
         {
@@ -76,13 +86,14 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
                         await store.SaveAsync(key, size, png, cancellationToken);
                     }
 
-                    previous = await SwitchAsync(uid, key, cancellationToken);
+                    previous = await SwitchAsync(uid, key, cancellationToken, onlyFrom: switched ? new Expected(lastKey) : null);
                 }
                 finally
                 {
-                    if (previous is null)
+                    if (previous is null or { Overtaken: true })
                     {
-                        // The member is gone, the switch kept losing (ABORTED), the call was cancelled or a write failed.
+                        // The member is gone, a newer change overtook this upload, the switch kept losing (ABORTED), the
+                        // call was cancelled or a write failed.
                         await DiscardAsync(uid, key);
                     }
                 }
@@ -90,6 +101,12 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
                 if (previous is null)
                 {
                     return null;
+                }
+
+                if (previous.Overtaken)
+                {
+                    logger.LogInformation("The avatar upload of member {Uid} was overtaken by a newer change before its files were stored again; the member keeps {AvatarKey}", uid, previous.Key);
+                    return urls.For(previous.Key);
                 }
 
                 if (!switched)
@@ -103,7 +120,8 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
                     break;
                 }
 
-                logger.LogWarning("The files of avatar {AvatarKey} were deleted as an unfinished upload's before member {Uid} switched to them; storing them again", key, uid);
+                logger.LogWarning("The files of avatar {AvatarKey} were deleted before its upload claimed them; storing them again unless member {Uid} changed since", key, uid);
+                lastKey = key;
             }
         }
         finally
@@ -254,8 +272,10 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
     /// Sets AvatarKey; returns the previous one, or null when the member does not exist (or is deleted, with
     /// <paramref name="liveOnly"/>). The previous key's files are marked pending in the same transaction, so they are
     /// the janitor's from the moment no member refers to them, whatever becomes of their delete after the commit.
+    /// With <paramref name="onlyFrom"/>, switches only a member that still points at that key: otherwise nothing is
+    /// changed and the result is the member's key, <see cref="Previous.Overtaken"/>.
     /// </summary>
-    private async Task<Previous?> SwitchAsync(long uid, string? key, CancellationToken cancellationToken, bool liveOnly = true)
+    private async Task<Previous?> SwitchAsync(long uid, string? key, CancellationToken cancellationToken, bool liveOnly = true, Expected? onlyFrom = null)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -267,6 +287,11 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
             if (current is null)
             {
                 return null;
+            }
+
+            if (onlyFrom is not null && current.AvatarKey != onlyFrom.Key)
+            {
+                return new Previous(current.AvatarKey, Overtaken: true);
             }
 
             var now = clock.GetUtcNow();
@@ -292,5 +317,7 @@ public sealed class AvatarService(PanDbContext db, IAvatarStore store, AvatarUrl
         }
     }
 
-    private sealed record Previous(string? Key);
+    private sealed record Previous(string? Key, bool Overtaken = false);
+
+    private sealed record Expected(string? Key);
 }

@@ -17,7 +17,7 @@ public sealed partial class MemberServiceV2Endpoint
         var avatars = Resolve<AvatarService>(context);
         avatars.CheckUpload(request.Avatar.Span);
         var caller = await CallerAsync(request.AccessToken, context);
-        var url = await avatars.UpdateAsync(caller.Uid, caller.AccountId, request.Avatar.ToByteArray(), context.CancellationToken)
+        var url = await avatars.UpdateAsync(caller.Uid, caller.AccountId, request.Avatar.Memory, context.CancellationToken)
             ?? throw TokenInvalid();
         return new UpdateAvatarResponse { Avatar = url };
     }

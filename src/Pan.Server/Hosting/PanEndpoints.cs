@@ -33,6 +33,8 @@ public static class PanEndpoints
         // Why before routing: the OAuth gRPC services replay /connect/* through the rest of this pipeline in-process.
         app.UsePanOAuthPipeline();
         app.UseRouting();
+        // Why after routing: it knows an avatar upload by its gRPC method, whatever the transport.
+        app.UseMiddleware<Avatars.AvatarUploadDeadline>();
         // Why before gRPC-Web: it checks the base64 of gRPC-Web text bodies that gRPC-Web's decoder reads.
         app.UseMiddleware<GrpcWebTextGuard>();
         // Why: gRPC-Web (text and binary) is on for every service, on both listeners.

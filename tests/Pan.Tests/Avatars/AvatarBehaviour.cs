@@ -215,6 +215,23 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
         Assert.Equal("avatar", Assert.Single(ex.BadRequest()!.FieldViolations).Field);
     }
 
+    /// <summary>
+    /// A progressive JPEG of very many scans (each a few bytes, each gone through block by block by the decoder) is
+    /// refused by its markers before the token is looked up and before it takes a decode slot; one of 99 is a picture.
+    /// </summary>
+    [Fact]
+    public async Task AJpegOfOver99Scans_IsInvalidArgument_NamingAvatar_BeforeTheTokenIsLookedUp()
+    {
+        var ex = await Errors.ExpectAsync(() => UpdateAsync("not-even-a-token", ProgressiveJpeg.Build(640, 480, 100)), StatusCode.InvalidArgument, "INVALID_ARGUMENT");
+        var violation = Assert.Single(ex.BadRequest()!.FieldViolations);
+        Assert.Equal("avatar", violation.Field);
+        Assert.Contains("scans", violation.Description, StringComparison.Ordinal);
+
+        var token = await TestMembers.AccessTokenAsync(Server, await TestMembers.CreateAsync(Server));
+        var url = (await UpdateAsync(token, ProgressiveJpeg.Build(640, 480, 99))).Avatar;
+        Assert.Equal(HttpStatusCode.OK, (await Server.Http.GetAsync(new Uri(url).AbsolutePath)).StatusCode);
+    }
+
     [Fact]
     public async Task APictureThatWouldDecodeToOver16Megapixels_IsInvalidArgument_ThoughItsFileIsSmall()
     {
@@ -349,10 +366,118 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
         }).ResponseAsync;
     }
 
+    /// <summary>
+    /// Uploads waiting for a decode slot hold their pictures in the node's memory; one per account, but many accounts
+    /// could make a node hold any amount. Past <c>Pan:Avatars:MaxWaitingBytes</c> of waiting pictures, a further upload
+    /// that would have to wait is AVATAR_BUSY at once; the budget is given back when a waiting upload gets its slot.
+    /// </summary>
+    [Fact]
+    public async Task PastTheNodesBudgetOfWaitingBytes_AnUploadThatWouldWaitIsBusyAtOnce()
+    {
+        var picture = Picture(SKEncodedImageFormat.Png, 100, 100);
+        await using var node = await fixture.StartNodeAsync(new Dictionary<string, string?>
+        {
+            ["Pan:Avatars:MaxConcurrentDecodes"] = "1",
+            ["Pan:Avatars:DecodeWaitMilliseconds"] = "30000",
+            ["Pan:Avatars:MaxWaitingBytes"] = (picture.Length * 3 / 2).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        var slots = node.Services.GetRequiredService<AvatarDecodeSlots>();
+        var first = await TestMembers.AccessTokenAsync(Server, await TestMembers.CreateAsync(Server));
+        var second = await TestMembers.AccessTokenAsync(Server, await TestMembers.CreateAsync(Server));
+
+        Task<UpdateAvatarResponse> waiting;
+        var held = await slots.EnterAsync((await TestMembers.CreateAsync(Server)).AccountId, default);
+        try
+        {
+            waiting = Upload(first);
+            await Task.Delay(300);
+            Assert.False(waiting.IsCompleted);
+
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            await Errors.ExpectAsync(() => Upload(second), StatusCode.ResourceExhausted, "AVATAR_BUSY");
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"refused after {watch.Elapsed}, not at once (the wait for a slot is 30 s)");
+            Assert.False(waiting.IsCompleted);
+        }
+        finally
+        {
+            held.Dispose();
+        }
+
+        Assert.Equal((await waiting).Avatar, (await client.MeAsync(new MeRequest { AccessToken = first })).User.Avatar);
+        var url = (await Upload(second)).Avatar;
+        Assert.Equal(url, (await client.MeAsync(new MeRequest { AccessToken = second })).User.Avatar);
+
+        Task<UpdateAvatarResponse> Upload(string token) => client.UpdateAvatarAsync(new UpdateAvatarRequest
+        {
+            AccessToken = token,
+            Avatar = ByteString.CopyFrom(picture),
+        }).ResponseAsync;
+    }
+
+    /// <summary>
+    /// A client that trickles an upload (here ~1 KB/s over HTTP/JSON, well above Kestrel's minimum body rate of 240 B/s,
+    /// so a 5 MiB upload would hold its request for hours) is cut off once <c>Pan:Avatars:UploadSeconds</c> have passed
+    /// since the request began, before it has sent its body.
+    /// </summary>
+    [Fact]
+    public async Task AnUploadTrickledPastTheUploadDeadline_IsCutOff()
+    {
+        await using var node = await fixture.StartNodeAsync(new Dictionary<string, string?> { ["Pan:Avatars:UploadSeconds"] = "2" });
+        var body = new TrickledBody("{\"accessToken\":\"x\",\"avatar\":\"" + new string('A', 12_000) + "\"}", chunk: 200, pause: TimeSpan.FromMilliseconds(200)).Typed();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        try
+        {
+            using var response = await node.Http.PostAsync("/v2/member/update-avatar", body);
+        }
+        catch (HttpRequestException)
+        {
+            // Cut off: the connection was reset under the request.
+        }
+
+        Assert.False(body.SentAll, $"the whole trickled body was taken ({watch.Elapsed}); nothing cut the upload off");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(9), $"cut off only after {watch.Elapsed}");
+    }
+
+    /// <summary>A JSON body sent <paramref name="chunk"/> bytes at a time with a pause between them.</summary>
+    private sealed class TrickledBody(string json, int chunk, TimeSpan pause) : HttpContent
+    {
+        private readonly byte[] bytes = System.Text.Encoding.UTF8.GetBytes(json);
+
+        public volatile bool SentAll;
+
+        public TrickledBody Typed()
+        {
+            Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            return this;
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            for (var at = 0; at < bytes.Length; at += chunk)
+            {
+                await stream.WriteAsync(bytes.AsMemory(at, Math.Min(chunk, bytes.Length - at)));
+                await stream.FlushAsync();
+                await Task.Delay(pause);
+            }
+
+            SentAll = true;
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = bytes.Length;
+            return true;
+        }
+    }
+
     [Theory]
     [InlineData("Pan:Avatars:MaxConcurrentDecodes", "0")]
     [InlineData("Pan:Avatars:DecodeWaitMilliseconds", "-1")]
     [InlineData("Pan:Avatars:OrphanGraceMinutes", "5")]
+    [InlineData("Pan:Avatars:MaxWaitingBytes", "-1")]
+    [InlineData("Pan:Avatars:UploadSeconds", "1")]
     public async Task ADecodeLimitOutsideItsRange_StopsTheServerStarting(string setting, string value)
     {
         var ex = await Assert.ThrowsAnyAsync<Microsoft.Extensions.Options.OptionsValidationException>(

@@ -9,6 +9,29 @@ public sealed class AvatarImagesTests
     private static readonly SKColor Red = new(255, 0, 0), Green = new(0, 255, 0), Blue = new(0, 0, 255), Yellow = new(255, 255, 0);
 
     /// <summary>
+    /// A progressive JPEG may hold any number of scans, each of which a decoder goes through block by block: the file
+    /// built here is valid and decodes, and its scans are counted from its markers (SOS), without decoding, so an upload
+    /// of too many is refused before it takes a decode slot.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(AvatarImages.MaxJpegScans)]
+    [InlineData(AvatarImages.MaxJpegScans + 1)]
+    [InlineData(ProgressiveJpeg.MostScans)]
+    public void TheScansOfAProgressiveJpeg_AreCountedWithoutDecodingIt(int scans)
+    {
+        var jpeg = ProgressiveJpeg.Build(64, 48, scans);
+
+        // Why the decoder is asked too: the file is a valid JPEG (the decoder refuses 100 scans or more itself, but
+        // only once it has gone through 99 of them).
+        Assert.Equal(scans <= AvatarImages.MaxJpegScans, AvatarImages.Render(jpeg, AvatarKeys.Sizes) is not null);
+        Assert.Equal(scans, AvatarImages.JpegScans(jpeg));
+        // Bytes after the end of the image (a trailing page) are not counted; a JPEG cut short counts what it has.
+        Assert.Equal(scans, AvatarImages.JpegScans([.. jpeg, .. ProgressiveJpeg.Build(8, 8, 5)]));
+        Assert.True(AvatarImages.JpegScans(jpeg.AsSpan(0, jpeg.Length / 2)) <= scans);
+    }
+
+    /// <summary>
     /// A picture stored on its side (EXIF orientation 6) that decodes at the limit (a JPEG 280 px wide, its short side
     /// the largest stored size, decodes at full size: 280 × 59918 is just under 4096² pixels) is turned upright without
     /// a second full-size copy: the pixel buffers the render holds at once are the decoded picture and one output

@@ -367,6 +367,46 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
         await Eventually.HoldsAsync(() => GoneAsync(store, key));
     }
 
+    /// <summary>
+    /// A member uploads picture A, then picture B: B's upload switches the member from A to B and deletes A's files
+    /// before A's upload has claimed them. A's claim then finds its files gone, as if the janitor had taken them; A must
+    /// not store its picture again and switch the member back to it — the newer upload wins, and A answers the URL the
+    /// member shows now (B's), with the database store and a folder.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ANewerUploadThatDeletesTheOlderUploadsFilesBeforeItsClaim_StaysTheMembersAvatar(bool inAFolder)
+    {
+        var settings = inAFolder ? new Dictionary<string, string?> { ["Pan:Avatars:Folder"] = Directory.CreateTempSubdirectory("pan-avatars-").FullName } : [];
+        InterleavingStore? interleaving = null;
+        await using var node = await PanServer.StartAsync(fixture.Database, settings, configure: builder => WrapStore(builder, inner => interleaving = new InterleavingStore(inner)));
+        var member = await TestMembers.CreateAsync(node);
+        var token = await TestMembers.AccessTokenAsync(node, member);
+        var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
+        string? newer = null;
+        interleaving!.BeforeFirstClaim = async () =>
+        {
+            // Upload A has switched the member to its key and waits here, before its claim; upload B runs whole.
+            newer = (await client.UpdateAvatarAsync(new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(Png(240, 240)) })).Avatar;
+        };
+
+        var older = (await client.UpdateAvatarAsync(new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(Png(200, 200)) })).Avatar;
+
+        Assert.NotNull(newer);
+        var newerKey = Path.GetFileName(new Uri(newer!).AbsolutePath)[..AvatarKeys.Length];
+        await using (var scope = node.Services.CreateAsyncScope())
+        {
+            Assert.Equal(newerKey, await scope.ServiceProvider.GetRequiredService<PanDbContext>().Members.Where(m => m.Uid == member.Uid).Select(m => m.AvatarKey).SingleAsync());
+        }
+
+        Assert.Equal(newer, older);
+        using var served = await node.Http.GetAsync(new Uri(newer!).AbsolutePath);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        using var picture = SKBitmap.Decode(await served.Content.ReadAsByteArrayAsync());
+        Assert.Equal((280, 280), (picture.Width, picture.Height));
+    }
+
     /// <summary>The node's store, running <see cref="BeforeFirstClaim"/> before the first claim; deletes fail while <see cref="RefuseDeletes"/>.</summary>
     private sealed class InterleavingStore(IAvatarStore inner) : IAvatarStore
     {
