@@ -111,9 +111,11 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
             // Both uploads store their files, then wait to switch the member's avatar: the other picture first, then the
             // same picture once more (PostgreSQL lets the waiters through in the order they came; on SQLite the two run
             // once the lock is gone, in either order).
-            other = Task.Run(() => UpdateAsync(token, Picture(SKEncodedImageFormat.Jpeg, 200, 200)));
+            // Why retried while busy: on SQLite the second starts at once, and while one decodes, the account's one decode
+            // on the node answers the other AVATAR_BUSY, which a client retries.
+            other = Task.Run(() => UpdateWhenNotBusyAsync(token, Picture(SKEncodedImageFormat.Jpeg, 200, 200)));
             await LockWaits.UntilAsync(fixture.Database, 1, other);
-            again = Task.Run(() => UpdateAsync(token, picture));
+            again = Task.Run(() => UpdateWhenNotBusyAsync(token, picture));
             await LockWaits.UntilAsync(fixture.Database, 2, again);
         }
 
@@ -570,6 +572,22 @@ public abstract class AvatarBehaviour<TFixture>(TFixture fixture) : IClassFixtur
 
     private Task<UpdateAvatarResponse> UpdateAsync(string token, byte[] image) =>
         Client.UpdateAvatarAsync(new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(image) }).ResponseAsync;
+
+    /// <summary>An upload retried while the account's decode on the node is taken by another of its uploads (AVATAR_BUSY).</summary>
+    private async Task<UpdateAvatarResponse> UpdateWhenNotBusyAsync(string token, byte[] image)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await UpdateAsync(token, image);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted && attempt < 200)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
 
     private HashSet<string> StoredFiles() => Directory.EnumerateFiles(fixture.AvatarFolder).Select(Path.GetFileName).ToHashSet()!;
 
