@@ -238,6 +238,31 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
     }
 
     [Fact]
+    public async Task UserInfo_WithATokenWithoutTheOpenidScope_IsInsufficientScope_AndAnswersNoClaims()
+    {
+        // OpenID Connect's userinfo is for tokens issued with openid (OIDC Core 5.3); an OAuth-only token (here: email)
+        // was answered with the member's sub and email.
+        var who = await SignInAsync(fixture.Server);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "email", pkce));
+        var (_, tokens) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = OAuthFixture.WebRedirect,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
+        });
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        request.Headers.Authorization = new("Bearer", tokens.GetProperty("access_token").GetString()!);
+
+        using var response = await fixture.Server.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("insufficient_scope", string.Join(' ', response.Headers.WwwAuthenticate.Select(h => h.ToString())), StringComparison.Ordinal);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain(who.Member.Email!, body, StringComparison.Ordinal);
+        Assert.DoesNotContain(who.Member.ObjectId.ToString("D"), body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UserInfo_WithTheAccessTokenInTheQueryString_IsRefused_InTheHeaderOrTheFormItIsAnswered()
     {
         // RFC 6750 2.3 and RFC 9700 4.3.2: a token in the URL lands in browser history, proxy and server access logs and
