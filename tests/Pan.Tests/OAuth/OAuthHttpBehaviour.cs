@@ -468,6 +468,25 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
     }
 
     [Fact]
+    public async Task EndSession_APostLogoutRedirectUriWithNeitherClientIdNorIdTokenHint_IsInvalidRequest()
+    {
+        // Without client_id or id_token_hint nothing names the client, and OpenIddict accepted a post_logout_redirect_uri
+        // registered for any client: one app's logout link sent the browser to another app's page.
+        var bye = Uri.EscapeDataString("https://app.example.test/bye");
+        using var browser = Browser(fixture.Server, null);
+
+        using var alone = await browser.GetAsync("/connect/endsession?post_logout_redirect_uri=" + bye + "&state=s1");
+        using var withClient = await browser.GetAsync("/connect/endsession?client_id=web-app&post_logout_redirect_uri=" + bye + "&state=s1");
+        using var without = await browser.GetAsync("/connect/endsession");
+
+        Assert.Equal(HttpStatusCode.BadRequest, alone.StatusCode);
+        Assert.Null(alone.Headers.Location);
+        Assert.Contains("invalid_request", await alone.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("https://app.example.test/bye", withClient.Headers.Location?.ToString(), StringComparison.Ordinal);
+        Assert.NotEqual(HttpStatusCode.BadRequest, without.StatusCode);
+    }
+
+    [Fact]
     public async Task EndSession_EndsTheSessionBehindTheCookie_SoACopyOfTheCookieNoLongerSignsIn()
     {
         var who = await SignInAsync(fixture.Server);
