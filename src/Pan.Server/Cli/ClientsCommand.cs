@@ -174,6 +174,16 @@ public static class ClientsCommand
 
         await cli.Output.WriteLineAsync(
             $"Registered {(registration.Confidential ? "confidential" : "public")} client {registration.ClientId} ({registration.Name}); scopes: {string.Join(' ', registration.Scopes)}; consent: {registration.ConsentType}.");
+        // Why: implicit consent is the operator's decision, but for a public client answering at a custom scheme or on
+        // loopback any app on the device can claim that redirect and get the member's code with no screen at all.
+        if (registration.ConsentType == ConsentTypes.Implicit && !registration.Confidential && !OAuthClient.HttpsOnly(registration.RedirectUris))
+        {
+            await cli.Error.WriteLineAsync(
+                "Warning: implicit consent for a public client with a redirect URI that is not https: any app on the member's device can claim "
+                + "that scheme or loopback port and get the member's tokens without a consent screen. Give implicit consent only to an app you ship "
+                + "on a platform that binds the scheme to it, or use https redirect URIs (claimed links) or a confidential client.");
+        }
+
         if (secret is not null)
         {
             await cli.Output.WriteLineAsync("Client secret (shown only now; store it in the app's secret store):");

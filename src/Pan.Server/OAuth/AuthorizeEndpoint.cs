@@ -20,8 +20,8 @@ namespace Pan.Server.OAuth;
 /// /connect/authorize after OpenIddict has validated the request (client, exact redirect URI, response_type=code,
 /// PKCE S256, registered scopes). Then: no member → the sign-in page (returning here); prompt=login, a sign-in older
 /// than max_age, or an id_token_hint naming another member → the sign-in form again (login_required with prompt=none); a scope the client may not ask for →
-/// invalid_scope; consent remembered for the member and client covering the scopes, or a client with implicit
-/// consent → the code at once; otherwise a pending consent request and the consent page. A request carrying
+/// invalid_scope; consent remembered for the member and client covering the scopes (confidential or https-only clients,
+/// <see cref="OAuthClient.IdentityAssured"/>), or a client with implicit consent → the code at once; otherwise a pending consent request and the consent page. A request carrying
 /// <c>pan_consent</c> finishes a decided consent request: the code, or access_denied. The gRPC ConsentProcess
 /// service runs this same handler in-process (<see cref="OAuthPipeline"/>).
 /// </summary>
@@ -106,17 +106,23 @@ public static class AuthorizeEndpoint
             }
 
             CountConsent(context, db, decision.Approved ? "approved" : "denied", inProcess);
+            // Why remember only for an assured client: see OAuthClient.IdentityAssured (the screen offers no "remember" then).
             return decision.Approved
-                ? await SignInAsync(context, member, client, [.. requested.Where(decision.GrantedScopes.Contains)], decision.Remember, signedInAt)
+                ? await SignInAsync(context, member, client, [.. requested.Where(decision.GrantedScopes.Contains)], decision.Remember && client.IdentityAssured, signedInAt)
                 : Forbid(OpenIddictConstants.Errors.AccessDenied, "The member refused the authorization.");
         }
 
+        // Why only for an assured client: any app on the device can claim a public client's custom scheme or loopback port
+        // and run its own flow; a remembered consent must not give it a code with no screen (OAuthClient.IdentityAssured).
         var remembered = false;
-        await foreach (var _ in services.GetRequiredService<IOpenIddictAuthorizationManager>().FindAsync(
-            OAuthMembers.Subject(member.ObjectId), client.Id, Statuses.Valid, AuthorizationTypes.Permanent, requested, cancellationToken))
+        if (client.IdentityAssured)
         {
-            remembered = true;
-            break;
+            await foreach (var _ in services.GetRequiredService<IOpenIddictAuthorizationManager>().FindAsync(
+                OAuthMembers.Subject(member.ObjectId), client.Id, Statuses.Valid, AuthorizationTypes.Permanent, requested, cancellationToken))
+            {
+                remembered = true;
+                break;
+            }
         }
 
         if (client.ConsentType == ConsentTypes.Implicit || (remembered && !request.HasPromptValue(PromptValues.Consent)))

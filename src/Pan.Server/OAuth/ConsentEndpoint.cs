@@ -15,7 +15,7 @@ namespace Pan.Server.OAuth;
 /// client redirect (code and state, or error=access_denied).
 /// </summary>
 [BindServiceMethod(typeof(GuardedBinding<ConsentProcess.ConsentProcessBase>), GuardedBinding.Method)]
-public sealed class ConsentEndpoint(OAuthPipeline pipeline, ConsentRequests consents, OAuthDetails details) : ConsentProcess.ConsentProcessBase
+public sealed class ConsentEndpoint(OAuthPipeline pipeline, ConsentRequests consents, OAuthDetails details, OAuthClients clients) : ConsentProcess.ConsentProcessBase
 {
     public override async Task<DoResponse> Do(DoRequest request, ServerCallContext context)
     {
@@ -41,6 +41,9 @@ public sealed class ConsentEndpoint(OAuthPipeline pipeline, ConsentRequests cons
             ConsentRequired = response.PendingRequestId is not null,
             RedirectUri = redirect,
             Detail = await details.BuildAsync(request.ClientId, request.Scope, member, http, context.CancellationToken),
+            // Why: as the consent page, which offers "remember" only for a client whose identity is assured.
+            RememberOffered = response.PendingRequestId is not null
+                && (await clients.FindAsync(request.ClientId, context.CancellationToken))?.IdentityAssured == true,
         };
         result.RequestedScopes.AddRange(request.Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         return result;

@@ -9,7 +9,8 @@ namespace Pan.Server.OAuth;
 
 /// <summary>
 /// /account/consent?request=…: GET shows the app (name, logo, summary, privacy and terms links) and what it asks for,
-/// with Allow / Deny and "remember"; POST (antiforgery) records the decision and sends the browser back to
+/// with Allow / Deny and "remember" (only for a client whose identity is assured, <see cref="OAuthClient.IdentityAssured"/>;
+/// otherwise a line saying the app is asked about each time, and a posted "remember" is ignored); POST (antiforgery) records the decision and sends the browser back to
 /// /connect/authorize, which redirects to the app with the code or with error=access_denied. Only the member who
 /// started the request can see or decide it. No script; the page's CSP additionally allows the app's logo origin as an
 /// image source and the app's redirect origin as a form target (browsers check form-action on the redirects that
@@ -62,7 +63,9 @@ public static class ConsentPage
         html.Append("<form method=\"post\" action=\"consent?lang=").Append(HtmlPage.E(Uri.EscapeDataString(language))).Append("\">")
             .Append("<input type=\"hidden\" name=\"").Append(HtmlPage.E(tokens.FormFieldName)).Append("\" value=\"").Append(HtmlPage.E(tokens.RequestToken)).Append("\">")
             .Append("<input type=\"hidden\" name=\"request\" value=\"").Append(HtmlPage.E(id)).Append("\">")
-            .Append("<label><input type=\"checkbox\" name=\"remember\" value=\"true\" checked> ").Append(HtmlPage.E(text.Remember)).Append("</label>")
+            .Append(client.IdentityAssured
+                ? $"<label><input type=\"checkbox\" name=\"remember\" value=\"true\" checked> {HtmlPage.E(text.Remember)}</label>"
+                : $"<p>{HtmlPage.E(text.AsksEachTime)}</p>")
             .Append("<button type=\"submit\" name=\"decision\" value=\"approve\">").Append(HtmlPage.E(text.Approve)).Append("</button> ")
             .Append("<button type=\"submit\" name=\"decision\" value=\"reject\">").Append(HtmlPage.E(text.Reject)).Append("</button></form>");
         var result = HtmlPage.Render(context, language, text.ConsentTitle, html.ToString());

@@ -14,7 +14,25 @@ namespace Pan.Server.OAuth;
 /// <summary>A registered client as the consent screen, GetDetail and the CLI see it.</summary>
 public sealed record OAuthClient(
     string Id, string ClientId, string Name, string? LogoUrl, string? PrivacyUrl, string? TermsUrl, string? Summary,
-    string ConsentType, bool Confidential, IReadOnlyList<string> Scopes, IReadOnlyList<string> RedirectUris);
+    string ConsentType, bool Confidential, IReadOnlyList<string> Scopes, IReadOnlyList<string> RedirectUris)
+{
+    /// <summary>
+    /// Whether a code sent to this client can only reach the client: it is confidential (its secret authenticates the
+    /// code exchange), or every redirect URI is https (a link only the app's own domain can claim). Why it matters: a
+    /// public client answering at a custom scheme or on loopback can be impersonated by any app on the device, which
+    /// claims the scheme or listens on the port and runs its own flow with its own PKCE; a remembered consent would
+    /// hand it the member's code with no screen (RFC 8252 8.6, RFC 6819 5.2.3.2). Such a client's consent is never
+    /// remembered nor used to skip the screen.
+    /// </summary>
+    public bool IdentityAssured => Confidential || HttpsOnly(RedirectUris);
+
+    /// <summary>Whether every one of <paramref name="redirectUris"/> (at least one) is an absolute https URI.</summary>
+    public static bool HttpsOnly(IEnumerable<string> redirectUris)
+    {
+        var all = redirectUris.ToList();
+        return all.Count > 0 && all.All(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps);
+    }
+}
 
 /// <summary>What an operator registers (<c>clients add</c>).</summary>
 public sealed record OAuthClientRegistration(

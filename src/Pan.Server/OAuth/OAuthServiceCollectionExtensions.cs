@@ -58,6 +58,7 @@ public static class OAuthServiceCollectionExtensions
                 o.DisableAccessTokenEncryption();
                 o.AddEventHandler(OAuthRepeatedParameters.Descriptor);
                 o.AddEventHandler(OAuthQueryTokens.Descriptor);
+                o.AddEventHandler(OAuthEndSessionClient.Descriptor);
                 o.AddEventHandler(OAuthGenerations.IntrospectionCheck.Descriptor);
                 o.AddEventHandler(KeyCatchUp.Descriptor);
                 o.AddEventHandler(OAuthGrantRevocation.RefreshTokenRevocationLock.Descriptor);

@@ -90,6 +90,19 @@ public static class TokenEndpoint
                 [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
         }
 
+        // Why: userinfo is OpenID Connect's, for tokens issued with openid (OIDC Core 5.3); an OAuth-only token (email,
+        // profile, ...) was answered with the member's sub and claims. Now insufficient_scope (403 with WWW-Authenticate).
+        if (!result.Principal.HasScope(Scopes.OpenId))
+        {
+            return Results.Challenge(
+                new AuthenticationProperties(new Dictionary<string, string?>
+                {
+                    [OpenIddictServerAspNetCoreConstants.Properties.Error] = OpenIddictConstants.Errors.InsufficientScope,
+                    [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The access token was not issued with the openid scope.",
+                }),
+                [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+        }
+
         return Results.Ok(members.UserInfo(member, result.Principal.GetScopes()));
     }
 

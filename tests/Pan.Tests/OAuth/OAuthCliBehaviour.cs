@@ -52,6 +52,27 @@ public abstract class OAuthCliBehaviour<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, ex.StatusCode);
     }
 
+    [Fact]
+    public async Task ClientsAdd_ImplicitConsentForAPublicClientWithANonHttpsRedirect_RegistersItWithAWarning()
+    {
+        // Implicit consent is the operator's decision, kept; but any app on the device can claim a custom scheme or a
+        // loopback port and get the member's code with no screen, so the operator is told.
+        var native = await PanCli.RunAsync(fixture.Database, "clients", "add", "implicit-native", "--name", "N", "--redirect-uri", "com.example.implicit:/cb",
+            "--scope", "openid", "--consent", "implicit");
+        var loopback = await PanCli.RunAsync(fixture.Database, "clients", "add", "implicit-loopback", "--name", "L", "--redirect-uri", "https://l.example.test/cb",
+            "--redirect-uri", "http://127.0.0.1:9999/cb", "--scope", "openid", "--consent", "implicit");
+        var https = await PanCli.RunAsync(fixture.Database, "clients", "add", "implicit-https", "--name", "H", "--redirect-uri", "https://h.example.test/cb",
+            "--scope", "openid", "--consent", "implicit");
+        var confidential = await PanCli.RunAsync(fixture.Database, "clients", "add", "implicit-secret", "--name", "S", "--redirect-uri", "http://127.0.0.1:9998/cb",
+            "--scope", "openid", "--consent", "implicit", "--type", "confidential");
+
+        Assert.Equal((0, 0, 0, 0), (native.ExitCode, loopback.ExitCode, https.ExitCode, confidential.ExitCode));
+        Assert.Contains("Warning: implicit consent for a public client", native.Error, StringComparison.Ordinal);
+        Assert.Contains("Warning: implicit consent for a public client", loopback.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Warning", https.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Warning", confidential.Error, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// A running node that has already served a client (the fixture's node, in its own process from the CLI's, as a
     /// second node would be) serves the client as registered now once an operator removed it and registered it again:

@@ -102,14 +102,17 @@ public abstract class OAuthGrpcBehaviour<TFixture>(TFixture fixture) : IClassFix
         // it, and must never prune the consent: the member would be asked again.
         var who = await SignInAsync(fixture.Server);
         var pkce = Pkce.Create();
-        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid offline_access", pkce), remember: true);
+        // The web app: a public app with a custom scheme has no remembered consent (its consent is never remembered).
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid offline_access", pkce), remember: true);
         var tokens = await Apps.GetAccessTokenAsync(new GetAccessTokenRequest
         {
-            Code = Param(redirect, "code"), RedirectUri = OAuthFixture.NativeRedirect, ClientId = OAuthFixture.NativeClient, CodeVerifier = pkce.Verifier,
+            Code = Param(redirect, "code"), RedirectUri = OAuthFixture.WebRedirect, ClientId = OAuthFixture.WebClient,
+            ClientSecret = fixture.WebSecret, CodeVerifier = pkce.Verifier,
         });
         var (revoked, _) = await PostFormAsync(fixture.Server, "/connect/revoke", new Dictionary<string, string>
         {
-            ["token"] = tokens.RefreshToken, ["token_type_hint"] = "refresh_token", ["client_id"] = OAuthFixture.NativeClient,
+            ["token"] = tokens.RefreshToken, ["token_type_hint"] = "refresh_token", ["client_id"] = OAuthFixture.WebClient,
+            ["client_secret"] = fixture.WebSecret,
         });
         Assert.Equal(HttpStatusCode.OK, revoked);
 
@@ -397,11 +400,16 @@ public abstract class OAuthGrpcBehaviour<TFixture>(TFixture fixture) : IClassFix
     [Fact]
     public async Task Do_AfterARememberedConsent_CompletesAtOnce_AndImplicitClientsNeverAsk()
     {
+        // The confidential web app: its secret authenticates the code exchange, so a remembered consent may skip the
+        // screen (a public app with a custom scheme never does: OAuthHttpBehaviour.Authorize_AfterARememberedConsent_ToAPublicAppWithACustomSchemeRedirect_ShowsTheConsentScreenAgain).
         var who = await SignInAsync(fixture.Server);
-        await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid profile", Pkce.Create()), remember: true);
+        var first = await Consent.DoAsync(Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid profile", Pkce.Create()));
+        Assert.True(first.ConsentRequired);
+        Assert.True(first.RememberOffered);
+        await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid profile", Pkce.Create()), remember: true);
 
-        var again = await Consent.DoAsync(Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid", Pkce.Create()));
-        var wider = await Consent.DoAsync(Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid email", Pkce.Create()));
+        var again = await Consent.DoAsync(Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid", Pkce.Create()));
+        var wider = await Consent.DoAsync(Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "openid email", Pkce.Create()));
         var firstParty = await Consent.DoAsync(Request(who, OAuthFixture.FirstPartyClient, OAuthFixture.FirstPartyRedirect, "openid", Pkce.Create()));
 
         Assert.False(again.ConsentRequired);

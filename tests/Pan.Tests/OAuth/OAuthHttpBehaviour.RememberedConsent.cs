@@ -182,6 +182,41 @@ public abstract partial class OAuthHttpBehaviour<TFixture>
         Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (status, json.GetProperty("error").GetString()));
     }
 
+    [Fact]
+    public async Task Authorize_AfterARememberedConsent_ToAPublicAppWithACustomSchemeRedirect_ShowsTheConsentScreenAgain()
+    {
+        // native-app is public and answers at a custom scheme: any app on the device can claim that scheme and start its
+        // own flow with its own PKCE. A remembered consent must not hand it a code with no screen; the member sees the
+        // screen each time (one tap: the sign-in cookie is still valid), which offers no "remember" and says why.
+        var who = await SignInAsync(fixture.Server);
+        await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid profile", Pkce.Create()), remember: true);
+        using var browser = Browser(fixture.Server, who);
+
+        using var again = await browser.GetAsync(AuthorizeUrl(OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid", Pkce.Create()));
+        Assert.Equal(ConsentPagePath, again.Headers.Location?.AbsolutePath);
+        var html = await browser.GetStringAsync(again.Headers.Location!.PathAndQuery);
+        Assert.DoesNotContain("name=\"remember\"", html, StringComparison.Ordinal);
+        Assert.Contains("asks you each time", html, StringComparison.Ordinal);
+
+        // "remember" posted by hand is ignored: the code comes, and the next request still shows the screen.
+        using var decided = await browser.PostAsync(ConsentPagePath, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["af"] = Hidden(html, "af"), ["request"] = Hidden(html, "request"), ["decision"] = "approve", ["remember"] = "true",
+        }));
+        using var finished = await browser.GetAsync(decided.Headers.Location!);
+        Assert.StartsWith(OAuthFixture.NativeRedirect + "?", finished.Headers.Location!.ToString(), StringComparison.Ordinal);
+        Assert.NotEmpty(Param(finished.Headers.Location!, "code"));
+        using var third = await browser.GetAsync(AuthorizeUrl(OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid", Pkce.Create()));
+        Assert.Equal(ConsentPagePath, third.Headers.Location?.AbsolutePath);
+        Assert.Empty(await RememberedConsentsAsync(who, OAuthFixture.NativeClient));
+
+        // The same over gRPC: ConsentProcess.Do asks again.
+        var started = await new ConsentProcess.ConsentProcessClient(fixture.Server.Grpc).DoAsync(
+            Request(who, OAuthFixture.NativeClient, OAuthFixture.NativeRedirect, "openid", Pkce.Create()));
+        Assert.True(started.ConsentRequired);
+        Assert.False(started.RememberOffered);
+    }
+
     /// <summary>
     /// Runs the web app's authorization request (with <paramref name="prompt"/>) through the consent page, approves it
     /// with "remember" ticked and follows the redirect back to /connect/authorize; returns the client redirect.

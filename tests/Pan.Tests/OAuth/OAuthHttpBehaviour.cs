@@ -238,6 +238,31 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
     }
 
     [Fact]
+    public async Task UserInfo_WithATokenWithoutTheOpenidScope_IsInsufficientScope_AndAnswersNoClaims()
+    {
+        // OpenID Connect's userinfo is for tokens issued with openid (OIDC Core 5.3); an OAuth-only token (here: email)
+        // was answered with the member's sub and email.
+        var who = await SignInAsync(fixture.Server);
+        var pkce = Pkce.Create();
+        var redirect = await ConsentAsync(fixture.Server, who, Request(who, OAuthFixture.WebClient, OAuthFixture.WebRedirect, "email", pkce));
+        var (_, tokens) = await PostFormAsync(fixture.Server, "/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = Param(redirect, "code"), ["redirect_uri"] = OAuthFixture.WebRedirect,
+            ["client_id"] = OAuthFixture.WebClient, ["client_secret"] = fixture.WebSecret, ["code_verifier"] = pkce.Verifier,
+        });
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        request.Headers.Authorization = new("Bearer", tokens.GetProperty("access_token").GetString()!);
+
+        using var response = await fixture.Server.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("insufficient_scope", string.Join(' ', response.Headers.WwwAuthenticate.Select(h => h.ToString())), StringComparison.Ordinal);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain(who.Member.Email!, body, StringComparison.Ordinal);
+        Assert.DoesNotContain(who.Member.ObjectId.ToString("D"), body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UserInfo_WithTheAccessTokenInTheQueryString_IsRefused_InTheHeaderOrTheFormItIsAnswered()
     {
         // RFC 6750 2.3 and RFC 9700 4.3.2: a token in the URL lands in browser history, proxy and server access logs and
@@ -440,6 +465,25 @@ public abstract partial class OAuthHttpBehaviour<TFixture>(TFixture fixture) : I
         Assert.StartsWith("https://app.example.test/bye", response.Headers.Location!.ToString(), StringComparison.Ordinal);
         Assert.Contains(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("pan_member=;", StringComparison.Ordinal) || c.Contains("expires=Thu, 01 Jan 1970", StringComparison.OrdinalIgnoreCase));
         Assert.Null(unregistered.Headers.Location is { } l && l.Host == "evil.example.net" ? l : null);
+    }
+
+    [Fact]
+    public async Task EndSession_APostLogoutRedirectUriWithNeitherClientIdNorIdTokenHint_IsInvalidRequest()
+    {
+        // Without client_id or id_token_hint nothing names the client, and OpenIddict accepted a post_logout_redirect_uri
+        // registered for any client: one app's logout link sent the browser to another app's page.
+        var bye = Uri.EscapeDataString("https://app.example.test/bye");
+        using var browser = Browser(fixture.Server, null);
+
+        using var alone = await browser.GetAsync("/connect/endsession?post_logout_redirect_uri=" + bye + "&state=s1");
+        using var withClient = await browser.GetAsync("/connect/endsession?client_id=web-app&post_logout_redirect_uri=" + bye + "&state=s1");
+        using var without = await browser.GetAsync("/connect/endsession");
+
+        Assert.Equal(HttpStatusCode.BadRequest, alone.StatusCode);
+        Assert.Null(alone.Headers.Location);
+        Assert.Contains("invalid_request", await alone.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("https://app.example.test/bye", withClient.Headers.Location?.ToString(), StringComparison.Ordinal);
+        Assert.NotEqual(HttpStatusCode.BadRequest, without.StatusCode);
     }
 
     [Fact]
