@@ -66,6 +66,9 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interce
         DbException { InnerException: { } inner } => IsOutage(inner),
         Microsoft.EntityFrameworkCore.DbUpdateException { InnerException: { } inner } => IsOutage(inner),
         InvalidOperationException { InnerException: { } inner } => IsOutage(inner),
+        // Why: once the database drops a connection, the driver ends the transaction on it, and the next command the
+        // same operation runs in that transaction (a row hold, a query, a write) fails with this, without the cause.
+        InvalidOperationException { Source: "Npgsql", InnerException: null, Message: "Transaction is already completed" } => true,
         _ => false,
     };
 }
