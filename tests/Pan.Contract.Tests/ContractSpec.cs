@@ -397,6 +397,7 @@ internal static class ContractSpec
         | requested_scopes | string | repeated |
         | redirect_uri | string | |
         | detail | GetDetailResponse | |
+        | remember_offered | bool | |
         ApproveRequest
         | Field | Type | Label | Description |
         |---|---|---|---|
