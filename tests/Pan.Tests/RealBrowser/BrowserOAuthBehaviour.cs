@@ -78,19 +78,24 @@ public abstract class BrowserOAuthBehaviour<TFixture>(TFixture fixture) : IClass
 
     private static string Suffix => typeof(TFixture).Name.StartsWith("Postgres", StringComparison.Ordinal) ? "postgres" : "sqlite";
 
-    private async Task<string> RegisterClientAsync(BrowserHarness harness)
+    /// <summary>
+    /// A confidential app (its id and secret): a remembered consent skips the screen only for an app whose identity is
+    /// assured (a secret, or https-only redirects), and the harness's callback is loopback http.
+    /// </summary>
+    private async Task<(string Id, string Secret)> RegisterClientAsync(BrowserHarness harness)
     {
         var clientId = "browser-" + Guid.NewGuid().ToString("N")[..12];
         await using var scope = fixture.Server.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<OAuthClients>().AddAsync(new OAuthClientRegistration(
+        var added = await scope.ServiceProvider.GetRequiredService<OAuthClients>().AddAsync(new OAuthClientRegistration(
             clientId, "Browser Test App", null, null, null, "An app of the browser tests.", [harness.CallbackUrl.ToString()], [],
-            [Scopes.OpenId, Scopes.Profile], ConsentTypes.Explicit, Confidential: false), CancellationToken.None);
-        return clientId;
+            [Scopes.OpenId, Scopes.Profile], ConsentTypes.Explicit, Confidential: true), CancellationToken.None);
+        return (clientId, added.Secret!);
     }
 
     private async Task<(WalkResult Result, string State, string Verifier)> AuthorizeAsync(
-        BrowserHarness harness, string clientId, string e164, string decision, string name)
+        BrowserHarness harness, (string Id, string Secret) client, string e164, string decision, string name)
     {
+        var clientId = client.Id;
         var verifier = Base64Url(RandomNumberGenerator.GetBytes(32));
         var challenge = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
         var state = Base64Url(RandomNumberGenerator.GetBytes(16));
@@ -115,7 +120,7 @@ public abstract class BrowserOAuthBehaviour<TFixture>(TFixture fixture) : IClass
         return (result, state, verifier);
     }
 
-    private async Task AssertCodeRedeemsAsync(BrowserHarness harness, string clientId, (WalkResult Result, string State, string Verifier) run)
+    private async Task AssertCodeRedeemsAsync(BrowserHarness harness, (string Id, string Secret) client, (WalkResult Result, string State, string Verifier) run)
     {
         var answer = System.Web.HttpUtility.ParseQueryString(new Uri(run.Result.FinalUrl!).Query);
         Assert.Equal(run.State, answer["state"]);
@@ -125,7 +130,8 @@ public abstract class BrowserOAuthBehaviour<TFixture>(TFixture fixture) : IClass
             ["grant_type"] = "authorization_code",
             ["code"] = answer["code"]!,
             ["redirect_uri"] = harness.CallbackUrl.ToString(),
-            ["client_id"] = clientId,
+            ["client_id"] = client.Id,
+            ["client_secret"] = client.Secret,
             ["code_verifier"] = run.Verifier,
         }));
         var body = await token.Content.ReadAsStringAsync();
