@@ -301,13 +301,12 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
     [InlineData(true)]
     public async Task AMemberDeletedBetweenItsUploadsSwitchAndClaim_WhoseDeleteFails_LeavesNoFilesForever(bool inAFolder)
     {
-        var settings = inAFolder ? new Dictionary<string, string?> { ["Pan:Avatars:Folder"] = Directory.CreateTempSubdirectory("pan-avatars-").FullName } : [];
-        InterleavingStore? interleaving = null;
-        await using var node = await PanServer.StartAsync(fixture.Database, settings, configure: builder => WrapStore(builder, inner => interleaving = new InterleavingStore(inner)));
+        var (node, interleaving) = await StartInterleavingAsync(inAFolder);
+        await using var _ = node;
         var member = await TestMembers.CreateAsync(node);
         var token = await TestMembers.AccessTokenAsync(node, member);
         var store = node.Services.GetRequiredService<IAvatarStore>();
-        interleaving!.BeforeFirstClaim = async () =>
+        interleaving.BeforeFirstClaim = async () =>
         {
             interleaving.RefuseDeletes = true;
             await DeleteMemberAsync(node, member, token);
@@ -335,9 +334,8 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
     [InlineData(true)]
     public async Task AMemberDeletedWhileTheJanitorClaimsItsAvatar_WhoseDeleteFails_LeavesNoFilesForever(bool inAFolder)
     {
-        var settings = inAFolder ? new Dictionary<string, string?> { ["Pan:Avatars:Folder"] = Directory.CreateTempSubdirectory("pan-avatars-").FullName } : [];
-        InterleavingStore? interleaving = null;
-        await using var node = await PanServer.StartAsync(fixture.Database, settings, configure: builder => WrapStore(builder, inner => interleaving = new InterleavingStore(inner)));
+        var (node, interleaving) = await StartInterleavingAsync(inAFolder);
+        await using var _ = node;
         var member = await TestMembers.CreateAsync(node);
         var token = await TestMembers.AccessTokenAsync(node, member);
         var store = node.Services.GetRequiredService<IAvatarStore>();
@@ -349,7 +347,7 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
 
         // The upload's switch committed; its node was killed before the claim.
         await TestMembers.UpdateAsync(node, member.Uid, m => m.AvatarKey = key);
-        interleaving!.BeforeFirstClaim = async () =>
+        interleaving.BeforeFirstClaim = async () =>
         {
             interleaving.RefuseDeletes = true;
             await DeleteMemberAsync(node, member, token);
@@ -378,14 +376,13 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
     [InlineData(true)]
     public async Task ANewerUploadThatDeletesTheOlderUploadsFilesBeforeItsClaim_StaysTheMembersAvatar(bool inAFolder)
     {
-        var settings = inAFolder ? new Dictionary<string, string?> { ["Pan:Avatars:Folder"] = Directory.CreateTempSubdirectory("pan-avatars-").FullName } : [];
-        InterleavingStore? interleaving = null;
-        await using var node = await PanServer.StartAsync(fixture.Database, settings, configure: builder => WrapStore(builder, inner => interleaving = new InterleavingStore(inner)));
+        var (node, interleaving) = await StartInterleavingAsync(inAFolder);
+        await using var _ = node;
         var member = await TestMembers.CreateAsync(node);
         var token = await TestMembers.AccessTokenAsync(node, member);
         var client = new MemberServiceV2.MemberServiceV2Client(node.Grpc);
         string? newer = null;
-        interleaving!.BeforeFirstClaim = async () =>
+        interleaving.BeforeFirstClaim = async () =>
         {
             // Upload A has switched the member to its key and waits here, before its claim; upload B runs whole.
             newer = (await client.UpdateAvatarAsync(new UpdateAvatarRequest { AccessToken = token, Avatar = ByteString.CopyFrom(Png(240, 240)) })).Avatar;
@@ -485,6 +482,15 @@ public abstract class AvatarTwoNodeBehaviour<TFixture>(TFixture fixture) : IClas
     }
 
     /// <summary>Replaces the node's avatar store by <paramref name="wrap"/> of the one it would have used.</summary>
+    /// <summary>A node whose avatar store is wrapped in an <see cref="InterleavingStore"/>; its avatars in the database or, with <paramref name="inAFolder"/>, in a new folder.</summary>
+    private async Task<(PanServer Node, InterleavingStore Interleaving)> StartInterleavingAsync(bool inAFolder)
+    {
+        var settings = inAFolder ? new Dictionary<string, string?> { ["Pan:Avatars:Folder"] = Directory.CreateTempSubdirectory("pan-avatars-").FullName } : [];
+        InterleavingStore? interleaving = null;
+        var node = await PanServer.StartAsync(fixture.Database, settings, configure: builder => WrapStore(builder, inner => interleaving = new InterleavingStore(inner)));
+        return (node, interleaving!);
+    }
+
     private static void WrapStore(Microsoft.AspNetCore.Builder.WebApplicationBuilder builder, Func<IAvatarStore, IAvatarStore> wrap)
     {
         var original = builder.Services.Last(d => d.ServiceType == typeof(IAvatarStore));
